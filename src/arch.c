@@ -70,6 +70,12 @@ int mn_arch_parse(const char *s, struct mn_arch *out, struct mn_parse_error *err
 			while (s[p] && s[p] != '~' && s[p] != '|' && s[p] != '+')
 				p++;
 			int op = mn_op_from_name(s + start, p - start);
+			if (p == start) {
+				snprintf(msg, sizeof msg,
+					 "%s, expected input %d of node %d ('op~%d|')",
+					 s[p] ? "missing op name" : "string ends early", src + 1, node, src);
+				return fail(err, p, msg);
+			}
 			if (op < 0) {
 				snprintf(msg, sizeof msg,
 					 "unknown op '%.*s', expected none, skip_connect, nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3",
@@ -96,7 +102,7 @@ int mn_arch_parse(const char *s, struct mn_arch *out, struct mn_parse_error *err
 			p++;
 			out->op[e++] = (unsigned char)op;
 		}
-		if (s[p] && s[p] != '+') {
+		if (s[p] && s[p] != '+' && node < MN_NODES - 1) {
 			snprintf(msg, sizeof msg, "node %d has more than %d input%s, expected '+' or the end",
 				 node, node, node > 1 ? "s" : "");
 			return fail(err, p, msg);

@@ -1,0 +1,39 @@
+/* Shared pieces of the micronas command line. Exit codes: 0 success,
+ * 1 bad input or runtime error, 2 usage error. */
+#ifndef MN_CLI_H
+#define MN_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arch.h"
+#include "cost.h"
+
+enum { MN_EXIT_OK = 0, MN_EXIT_ERROR = 1, MN_EXIT_USAGE = 2 };
+
+/* A command: name, one-line summary, entry point (argv[0] is its name). */
+struct mn_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* "micronas NAME: message" on stderr, one line. */
+void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a whole decimal integer / number within [lo, hi]; on failure print
+ * a usage error naming the option and return -1. */
+int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out);
+int mn_cli_double(const char *cmd, const char *opt, const char *text, double lo, double hi,
+		  double *out);
+
+/* Parse an arch string; on failure print one line with the column and the
+ * expectation, and return -1. */
+int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out);
+
+/* Write s as a JSON string literal (with quotes). */
+void mn_json_string(FILE *f, const char *s);
+
+int mn_cmd_cost(int argc, char **argv);
+
+#endif

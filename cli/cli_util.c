@@ -1,0 +1,68 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void mn_cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "micronas%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < lo || v > hi) {
+		mn_cli_error(cmd, "%s needs a whole number in %ld..%ld, got '%s'", opt, lo, hi, text);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int mn_cli_double(const char *cmd, const char *opt, const char *text, double lo, double hi,
+		  double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(v) || v < lo || v > hi) {
+		mn_cli_error(cmd, "%s needs a number in %g..%g, got '%s'", opt, lo, hi, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out)
+{
+	struct mn_parse_error err;
+	if (mn_arch_parse(text, out, &err) == 0)
+		return 0;
+	mn_cli_error(cmd, "bad arch string '%s' at column %zu: %s", text, err.pos + 1, err.msg);
+	return -1;
+}
+
+void mn_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}

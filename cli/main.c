@@ -1,0 +1,45 @@
+/* micronas: training-free, hardware-aware neural architecture search for
+ * microcontrollers. This file only dispatches to the commands. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct mn_command commands[] = {
+	{"cost", "FLOPs, params, int8 flash and peak SRAM of archs", mn_cmd_cost},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas [--help] [--version] COMMAND [ARGS]\n"
+		"Training-free, hardware-aware NAS on the NAS-Bench-201 space for MCUs.\n\n"
+		"Commands:\n");
+	for (int i = 0; i < n_commands; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'micronas COMMAND --help' describes a command; man micronas has the details.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return MN_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return MN_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("micronas %s\n", PACKAGE_VERSION);
+		return MN_EXIT_OK;
+	}
+	for (int i = 0; i < n_commands; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	mn_cli_error(NULL, "unknown command '%s' (see 'micronas --help')", argv[1]);
+	return MN_EXIT_USAGE;
+}

@@ -41,5 +41,5 @@ for t in "$@"; do
 	fi
 	grep '^# SKIP-NOTE' "$log" | sed 's/^# SKIP-NOTE/     note:/'
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed" | tee "$logdir/summary"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Quick start on Debian 12, as root:
+#   ./quickstart.sh run     install what is missing, build, run the main job
+#   ./quickstart.sh check   install what is missing, build, run the test suite
+set -e
+cd "$(dirname "$0")"
+
+# Build tools, the five libraries, the firmware toolchain, the emulator, and
+# tmux (the TUI tests drive the real interface in it).
+packages="build-essential autoconf automake pkg-config libncurses-dev libopenblas-dev
+ liblapacke-dev libserialport-dev libinih-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
+ qemu-system-arm tmux"
+
+missing=
+for p in $packages; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "quickstart: missing Debian packages:$missing; run as root or: sudo apt-get install$missing" >&2
+		exit 1
+	fi
+	echo "quickstart: installing$missing"
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure
+make -j"$(nproc)"
+
+case "${1:-run}" in
+run)
+	shift 2>/dev/null || true
+	exec ./micronas cost \
+		'|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|' \
+		'|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|' "$@"
+	;;
+check)
+	set +e
+	make --no-print-directory check
+	rc=$?
+	# make may print its own error lines after the suite; end on the count.
+	[ -f tests/logs/summary ] && cat tests/logs/summary
+	exit $rc
+	;;
+*)
+	echo "usage: $0 run|check" >&2
+	exit 2
+	;;
+esac

@@ -105,6 +105,14 @@ static void plan_rec(const struct mn_arch *a, int *cur, int depth, int len, int 
 	for (int e = 0; e < MN_EDGES; e++) {
 		if (used[e] || a->op[e] == MN_OP_NONE)
 			continue;
+		/* Only topological prefixes: every input edge of the source node
+		 * must already be placed. */
+		int ready = 1;
+		for (int f = 0; f < MN_EDGES; f++)
+			if (a->op[f] != MN_OP_NONE && !used[f] && mn_edge_to(f) == mn_edge_from(e))
+				ready = 0;
+		if (!ready)
+			continue;
 		used[e] = 1;
 		cur[depth] = e;
 		plan_rec(a, cur, depth + 1, len, used, best, best_order);

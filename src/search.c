@@ -368,6 +368,7 @@ static void *worker_main(void *p)
 		if (rc == 0) {
 			c->dk = dk;
 			c->dr = dr;
+			c->evaluated = 1;
 			if (cache_add(w->s, w->r->super, c->edge, c->op, dk, dr) != 0 && !w->failed) {
 				w->failed = 1;
 				snprintf(w->err, sizeof w->err, "out of memory caching proxy values");
@@ -426,6 +427,7 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				if (hit) {
 					c->dk = hit->dk;
 					c->dr = hit->dr;
+					c->evaluated = 1;
 				} else {
 					w.todo[w.n_todo++] = r->n;
 				}

@@ -56,6 +56,7 @@ struct mn_candidate {
 	double flops_m, latency_ms; /* of the network after removing the op */
 	int rank_ntk, rank_lr, rank_flops, rank_latency; /* 1 = most prunable */
 	double score;
+	int evaluated;             /* dk and dr are known */
 	int keeps_feasible;        /* a feasible final arch remains without it */
 	int pruned;                /* chosen on its edge this round */
 };

@@ -1,0 +1,180 @@
+/* The background engine: snapshots while running, live re-weighting,
+ * cancel and resume, the same result as a synchronous search. */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "tap.h"
+
+struct slow {
+	atomic_int calls;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {0, ms * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int slow_measure(void *worker, uint64_t seed, const uint8_t super[MN_EDGES], int edge, int op,
+			const atomic_int *cancel, double *dk, double *dr, char *err, size_t n)
+{
+	struct slow *f = worker;
+	(void)seed; (void)err; (void)n;
+	sleep_ms(4);
+	if (atomic_load(cancel))
+		return 1;
+	atomic_fetch_add(&f->calls, 1);
+	unsigned h = 2166136261u;
+	for (int e = 0; e < MN_EDGES; e++)
+		h = (h ^ super[e]) * 16777619u;
+	h = (h ^ (unsigned)(edge * 8 + op)) * 16777619u;
+	*dk = (h % 1000) / 1000.0;
+	*dr = ((h >> 10) % 1000) / 1000.0;
+	return 0;
+}
+
+static double lat_model(void *ctx, const uint8_t m[MN_EDGES])
+{
+	static const double per_op[MN_OP_COUNT] = {0, 0.1, 1, 4, 0.3};
+	double t = 1;
+	(void)ctx;
+	for (int e = 0; e < MN_EDGES; e++)
+		for (int o = 0; o < MN_OP_COUNT; o++)
+			if (m[e] & (1u << o))
+				t += per_op[o];
+	return t;
+}
+
+static struct mn_search_config config(double wl)
+{
+	struct mn_search_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.shape = (struct mn_net_shape)MN_SHAPE_DEFAULT;
+	cfg.seed = 3;
+	cfg.w_latency = wl;
+	cfg.threads = 2;
+	return cfg;
+}
+
+int main(void)
+{
+	struct slow f;
+	atomic_init(&f.calls, 0);
+	struct mn_proxy_evaluator ev = {NULL, NULL, slow_measure, &f};
+	struct mn_latency_model lat = {lat_model, NULL};
+	char err[256];
+	struct mn_search_config cfg = config(0);
+	struct mn_engine *e = mn_engine_new(&cfg, &ev, &lat, err, sizeof err);
+	struct mn_engine_snapshot s;
+
+	tap_ok(e != NULL, "engine created");
+	mn_engine_snapshot(e, &s);
+	tap_ok(s.state == MN_ENGINE_IDLE && !s.has_result, "idle before start");
+	mn_engine_start(e);
+	int saw_running = 0, saw_partial = 0, max_version = 0, monotonic = 1;
+	for (int i = 0; i < 2000; i++) {
+		mn_engine_snapshot(e, &s);
+		if ((int)s.version < max_version)
+			monotonic = 0;
+		max_version = (int)s.version;
+		if (s.state == MN_ENGINE_RUNNING)
+			saw_running = 1;
+		if (s.state == MN_ENGINE_RUNNING && s.done > 0 && s.done < s.total && s.n_rounds > 0) {
+			const struct mn_round *r = &s.rounds[s.round];
+			int ranked = 0;
+			for (int k = 0; k < r->n; k++)
+				ranked += r->cand[k].evaluated && r->cand[k].rank_ntk > 0;
+			if (ranked > 0)
+				saw_partial = 1;
+		}
+		if (s.state != MN_ENGINE_RUNNING)
+			break;
+		sleep_ms(2);
+	}
+	mn_engine_wait(e);
+	mn_engine_snapshot(e, &s);
+	tap_ok(saw_running && monotonic, "snapshots show a running search, versions only grow");
+	tap_ok(saw_partial, "a partial round carries provisional ranks");
+	tap_ok(s.state == MN_ENGINE_DONE && s.has_result && s.n_rounds == 3 && s.decided == 3,
+	       "done with a result after 3 rounds");
+	tap_ok(s.evaluations == 54 && atomic_load(&f.calls) == 54, "54 evaluations counted (%d)", s.evaluations);
+
+	/* The same result as a synchronous search. */
+	struct slow f2;
+	atomic_init(&f2.calls, 0);
+	struct mn_proxy_evaluator ev2 = {NULL, NULL, slow_measure, &f2};
+	struct mn_search *sync = mn_search_new(&cfg, &ev2, &lat, err, sizeof err);
+	struct mn_round rounds[MN_MAX_ROUNDS];
+	struct mn_arch final;
+	int nr;
+	mn_search_run(sync, NULL, NULL, NULL, rounds, &nr, &final, err, sizeof err);
+	tap_ok(memcmp(&final, &s.result, sizeof final) == 0, "engine and synchronous search agree");
+
+	/* Re-weighting after the end: re-run, from the cache where it can. */
+	mn_engine_set_weights(e, 0, 5, 1);
+	mn_engine_wait(e);
+	mn_engine_snapshot(e, &s);
+	struct mn_search_config cfg5 = config(5);
+	struct mn_search *sync5 = mn_search_new(&cfg5, &ev2, &lat, err, sizeof err);
+	mn_search_run(sync5, NULL, NULL, NULL, rounds, &nr, &final, err, sizeof err);
+	tap_ok(s.state == MN_ENGINE_DONE && memcmp(&final, &s.result, sizeof final) == 0 && s.w_latency == 5,
+	       "re-weighted pick equals a fresh search at w_latency 5");
+
+	/* Change the weight mid-run: the result is the new weight's pick. */
+	struct slow f3;
+	atomic_init(&f3.calls, 0);
+	struct mn_proxy_evaluator ev3 = {NULL, NULL, slow_measure, &f3};
+	struct mn_engine *e3 = mn_engine_new(&cfg, &ev3, &lat, err, sizeof err);
+	mn_engine_start(e3);
+	for (int i = 0; i < 500; i++) {
+		mn_engine_snapshot(e3, &s);
+		if (s.round >= 1 || s.state != MN_ENGINE_RUNNING)
+			break;
+		sleep_ms(2);
+	}
+	mn_engine_set_weights(e3, 0, 5, 0);
+	mn_engine_wait(e3);
+	mn_engine_snapshot(e3, &s);
+	tap_ok(s.state == MN_ENGINE_DONE && memcmp(&final, &s.result, sizeof final) == 0,
+	       "a weight changed mid-run takes effect (same pick as w_latency 5)");
+
+	/* Cancel, then resume without repeating evaluations. */
+	struct slow f4;
+	atomic_init(&f4.calls, 0);
+	struct mn_proxy_evaluator ev4 = {NULL, NULL, slow_measure, &f4};
+	struct mn_engine *e4 = mn_engine_new(&cfg, &ev4, &lat, err, sizeof err);
+	mn_engine_start(e4);
+	for (int i = 0; i < 500; i++) {
+		mn_engine_snapshot(e4, &s);
+		if (s.done >= 6)
+			break;
+		sleep_ms(2);
+	}
+	mn_engine_cancel(e4);
+	mn_engine_wait(e4);
+	mn_engine_snapshot(e4, &s);
+	int at_cancel = atomic_load(&f4.calls);
+	tap_ok(s.state == MN_ENGINE_CANCELLED && !s.has_result && at_cancel < 54,
+	       "cancel stops early (%d evaluations)", at_cancel);
+	mn_engine_start(e4);
+	mn_engine_wait(e4);
+	mn_engine_snapshot(e4, &s);
+	tap_ok(s.state == MN_ENGINE_DONE && atomic_load(&f4.calls) == 54,
+	       "resume completes with 54 evaluations in all (%d)", atomic_load(&f4.calls));
+
+	struct mn_space_limits sl;
+	struct mn_constraints lim = {1.0, 0, 0};
+	mn_engine_set_limits(e4, &lim, 0);
+	mn_engine_space_limits(e4, &sl);
+	tap_ok(sl.feasible_count == 0 && fabs(sl.min_latency_ms - 1.6) < 1e-6,
+	       "limits reach the space check (min %.2f ms)", sl.min_latency_ms);
+
+	mn_engine_free(e);
+	mn_engine_free(e3);
+	mn_engine_free(e4);
+	mn_search_free(sync);
+	mn_search_free(sync5);
+	return tap_done();
+}

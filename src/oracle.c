@@ -87,7 +87,7 @@ static int parse_row(struct mn_oracle *o, const char *path, int line, char **f, 
 	struct mn_parse_error pe;
 	const char *as = f[col[COL_ARCH]];
 	if (mn_arch_parse(as, &a, &pe) != 0) {
-		snprintf(err, errn, "%s:%d: bad arch '%.60s': %s at character %zu (fix the arch string)",
+		snprintf(err, errn, "%s:%d: bad arch '%.120s': %s at character %zu (fix the arch string)",
 			 path, line, as, pe.msg, pe.pos + 1);
 		return -1;
 	}
@@ -109,7 +109,7 @@ static int parse_row(struct mn_oracle *o, const char *path, int line, char **f, 
 	}
 	struct mn_oracle_entry *slot = &o->by_index[mn_arch_to_index(&a)];
 	if (slot->present) {
-		snprintf(err, errn, "%s:%d: duplicate arch %.60s, first on line %d (keep one row per arch)",
+		snprintf(err, errn, "%s:%d: duplicate arch %.120s, first on line %d (keep one row per arch)",
 			 path, line, as, slot->line);
 		return -1;
 	}

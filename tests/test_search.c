@@ -67,7 +67,7 @@ static double py_round_to(double x)
 
 static void tenas_choice(const struct mn_round *r, int choice[MN_EDGES])
 {
-	int n = r->n, ntk[MN_MAX_CANDIDATES], reg[MN_MAX_CANDIDATES], sum_order[MN_MAX_CANDIDATES];
+	int n = r->n, ntk[MN_MAX_CANDIDATES] = {0}, reg[MN_MAX_CANDIDATES] = {0}, sum_order[MN_MAX_CANDIDATES] = {0};
 	int rank_k[MN_MAX_CANDIDATES], rank_r[MN_MAX_CANDIDATES];
 	for (int i = 0; i < n; i++) ntk[i] = reg[i] = i;
 	for (int i = 1; i < n; i++) /* insertion sorts are stable */

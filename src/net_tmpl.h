@@ -1,0 +1,998 @@
+/* Type-generic network: forward in train mode, ordinary backward, and the
+ * per-sample gradients of TE-NAS's NTK in both modes.  Included once by
+ * net.c (float) and once by net_d.c (double) after nn_real.h; the public
+ * declarations are in net.h.
+ *
+ * Memory: a forward lays out one arena holding the input, every activation
+ * the backward needs and (when they fit a budget) the im2col matrices; a
+ * backward lays out a second arena sized for its query chunk.  Both are kept
+ * and reused while the batch and mask stay the same.
+ *
+ * Cell evaluation is grouped by source node: all active 3x3 convs reading
+ * node j share one ReLU and one im2col and run as one GEMM with their
+ * kernels stacked (likewise the 1x1 convs); their BNs are one BN over the
+ * stacked channels.  The backward visits the groups in reverse (j = 2, 1, 0),
+ * so node j's cotangent is complete when its group is processed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "net_plan.h"
+#include "nn_layers.h"
+#include "ntk.h"
+
+#define NET MN_R(mn_net)
+
+/* Bytes of forward state above which im2col matrices are recomputed in the
+ * backward rather than kept. */
+#define MN_STATE_BUDGET ((size_t)768 << 20)
+/* Bytes of backward workspace per query chunk (exact mode). */
+#define MN_CHUNK_BUDGET ((size_t)64 << 20)
+/* Elements of the col scratch used by the backward-data slabs. */
+#define MN_DCOL_ELEMS ((size_t)1 << 20)
+
+/* Stacked convs of one source node and one op (1x1 or 3x3). */
+struct group {
+	int ne;
+	int edge[3];
+	int tw[3], tbn[3]; /* tensors per edge */
+	int Cs;            /* ne * C */
+	struct mn_conv_geom geom;
+	REAL *w, *gamma, *beta, *mean, *rstd;
+	REAL *xhat; /* [Cs][nb*hw]: conv output, normalized in place */
+};
+
+struct cellst {
+	int stage, index;
+	REAL *node[4];
+	REAL *relu[3];
+	REAL *col[3]; /* kept im2col of relu[j], or NULL */
+	struct group g[3][2]; /* [source][0: 1x1, 1: 3x3] */
+};
+
+struct redst {
+	struct mn_conv_geom ga, gb, gsc;
+	REAL *in, *ra, *cola, *xa, *ma, *sa, *rb, *colb, *xb, *mb, *sb, *pool, *out;
+};
+
+struct arena {
+	REAL *base;
+	size_t used;
+};
+
+static REAL *take(struct arena *a, size_t n)
+{
+	size_t off = a->used;
+	a->used += (n + 15) & ~(size_t)15;
+	return a->base ? a->base + off : NULL;
+}
+
+struct NET {
+	struct mn_net_plan plan;
+	REAL *params;
+	REAL *stat_mean, *stat_rstd; /* [nstats]: statistics of the last train forward */
+	int frozen, has_stats;
+	int qchunk;
+
+	/* forward state */
+	int nb;
+	int store_cols;
+	int layout_ok; /* arena laid out for (nb, mask) */
+	REAL *arena;
+	size_t arena_cap;
+	REAL *x;
+	struct mn_conv_geom gstem;
+	REAL *stem_col, *stem_xhat, *stem_mean, *stem_rstd, *stem_out;
+	struct cellst *cells;
+	struct redst red[2];
+	REAL *head_xhat, *head_mean, *head_rstd, *head_h, *head_g, *logits;
+	REAL *col_scratch;
+
+	/* backward workspace */
+	REAL *bw;
+	size_t bw_cap;
+	int bw_nq;
+	REAL *P0, *P1, *D1, *D2, *DR, *DZ, *dcol, *tmp, *dg, *db, *dlog, *dgap;
+	size_t dcol_cap;
+
+	REAL *G; /* internal G for mn_net_ntk_cond */
+	size_t G_cap;
+};
+
+enum { SINK_SUM, SINK_QUERY, SINK_SAMPLE };
+
+struct sink {
+	int kind;
+	REAL *grad; /* SUM: canonical [P], accumulated */
+	REAL *G;    /* QUERY/SAMPLE: rows row0.. */
+	size_t ldG;
+	int row0;
+};
+
+/* ---------------------------------------------------------------- setup */
+
+struct NET *MN_R(mn_net_create)(const struct mn_net_config *cfg)
+{
+	struct NET *net = calloc(1, sizeof *net);
+	if (!net)
+		return NULL;
+	if (mn_plan_init(&net->plan, cfg) != 0) {
+		free(net);
+		return NULL;
+	}
+	net->params = calloc(net->plan.nparams, sizeof(REAL));
+	net->stat_mean = calloc(net->plan.nstats, sizeof(REAL));
+	net->stat_rstd = calloc(net->plan.nstats, sizeof(REAL));
+	net->cells = calloc((size_t)net->plan.ncells, sizeof *net->cells);
+	if (!net->params || !net->stat_mean || !net->stat_rstd || !net->cells) {
+		MN_R(mn_net_free)(net);
+		return NULL;
+	}
+	return net;
+}
+
+void MN_R(mn_net_free)(struct NET *net)
+{
+	if (!net)
+		return;
+	mn_plan_free(&net->plan);
+	free(net->params);
+	free(net->stat_mean);
+	free(net->stat_rstd);
+	free(net->cells);
+	free(net->arena);
+	free(net->bw);
+	free(net->G);
+	free(net);
+}
+
+const struct mn_net_config *MN_R(mn_net_get_config)(const struct NET *net)
+{
+	return &net->plan.cfg;
+}
+
+int MN_R(mn_net_set_mask)(struct NET *net, const unsigned char mask[MN_EDGES])
+{
+	if (mn_plan_set_mask(&net->plan, mask) != 0)
+		return -1;
+	net->layout_ok = 0;
+	net->nb = 0;
+	return 0;
+}
+
+int MN_R(mn_net_set_arch)(struct NET *net, const struct mn_arch *a)
+{
+	unsigned char m[MN_EDGES];
+	for (int e = 0; e < MN_EDGES; e++)
+		if (a->op[e] >= MN_OP_COUNT)
+			return -1;
+	mn_arch_to_mask(a, m);
+	return MN_R(mn_net_set_mask)(net, m);
+}
+
+void MN_R(mn_net_get_mask)(const struct NET *net, unsigned char mask[MN_EDGES])
+{
+	memcpy(mask, net->plan.mask, MN_EDGES);
+}
+
+void MN_R(mn_net_init)(struct NET *net, struct mn_rng *rng, enum mn_init_mode mode)
+{
+	const struct mn_net_plan *p = &net->plan;
+	for (int i = 0; i < p->nt; i++) {
+		const struct mn_tensor *t = &p->t[i];
+		for (size_t j = 0; j < t->size; j++)
+			net->params[t->off + j] = (REAL)mn_plan_init_value(p, t, rng, mode);
+	}
+}
+
+size_t MN_R(mn_net_param_count)(const struct NET *net)
+{
+	return net->plan.nparams;
+}
+
+REAL *MN_R(mn_net_params)(struct NET *net)
+{
+	return net->params;
+}
+
+size_t MN_R(mn_net_grad_width)(const struct NET *net)
+{
+	return net->plan.gwidth;
+}
+
+void MN_R(mn_net_grad_param_index)(const struct NET *net, size_t *idx)
+{
+	const struct mn_net_plan *p = &net->plan;
+	for (int i = 0; i < p->nt; i++)
+		if (p->t[i].gcol >= 0)
+			for (size_t j = 0; j < p->t[i].size; j++)
+				idx[(size_t)p->t[i].gcol + j] = p->t[i].off + j;
+}
+
+void MN_R(mn_net_freeze_bn)(struct NET *net, int frozen)
+{
+	net->frozen = frozen;
+}
+
+void MN_R(mn_net_set_query_chunk)(struct NET *net, int nq)
+{
+	net->qchunk = nq > 0 ? nq : 0;
+}
+
+/* --------------------------------------------------------------- layout */
+
+static void group_setup(const struct mn_net_plan *p, struct group *g, int cell, int j, int op,
+			int C, int h, int w)
+{
+	memset(g, 0, sizeof *g);
+	g->ne = mn_plan_edges_from(p, j, op, g->edge);
+	for (int b = 0; b < g->ne; b++) {
+		const struct mn_edge_params *ep = &p->cell[cell][g->edge[b]];
+		g->tw[b] = op == MN_OP_CONV1 ? ep->w1 : ep->w3;
+		g->tbn[b] = op == MN_OP_CONV1 ? ep->bn1 : ep->bn3;
+	}
+	g->Cs = g->ne * C;
+	if (g->ne) {
+		int k = op == MN_OP_CONV1 ? 1 : 3;
+		mn_conv_geom_init(&g->geom, C, g->Cs, k, 1, k / 2, h, w);
+	}
+}
+
+/* Lays out (or, with a->base NULL, measures) the forward state for nb. */
+static void layout_forward(struct NET *net, int nb, int store_cols, struct arena *a,
+			   size_t *max_col)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	size_t mc = 0;
+	size_t hw0 = (size_t)cfg->H * cfg->W;
+	net->x = take(a, (size_t)cfg->in_channels * nb * hw0);
+	REAL *prev = net->x;
+	if (!cfg->thin) {
+		int C = p->sc[0];
+		mn_conv_geom_init(&net->gstem, cfg->in_channels, C, 3, 1, 1, cfg->H, cfg->W);
+		size_t ncol = (size_t)mn_conv_ckk(&net->gstem) * nb * hw0;
+		if (ncol > mc)
+			mc = ncol;
+		net->stem_col = store_cols ? take(a, ncol) : NULL;
+		net->stem_xhat = take(a, (size_t)C * nb * hw0);
+		net->stem_mean = take(a, C);
+		net->stem_rstd = take(a, C);
+		net->stem_out = take(a, (size_t)C * nb * hw0);
+		prev = net->stem_out;
+	}
+	for (int s = 0; s < p->nstages; s++) {
+		int C = p->sc[s], h = p->sh[s], w = p->sw[s];
+		size_t M = (size_t)nb * h * w;
+		for (int i = 0; i < cfg->N; i++) {
+			int ci = s * cfg->N + i;
+			struct cellst *cs = &net->cells[ci];
+			cs->stage = s;
+			cs->index = ci;
+			cs->node[0] = prev;
+			for (int n = 1; n < 4; n++)
+				cs->node[n] = take(a, (size_t)C * M);
+			for (int j = 0; j < 3; j++) {
+				cs->relu[j] = mn_plan_node_has_conv(p, j) ? take(a, (size_t)C * M) : NULL;
+				for (int t = 0; t < 2; t++) {
+					struct group *g = &cs->g[j][t];
+					group_setup(p, g, ci, j, t ? MN_OP_CONV3 : MN_OP_CONV1, C, h, w);
+					if (!g->ne)
+						continue;
+					g->w = take(a, (size_t)g->Cs * mn_conv_ckk(&g->geom));
+					g->gamma = take(a, g->Cs);
+					g->beta = take(a, g->Cs);
+					g->mean = take(a, g->Cs);
+					g->rstd = take(a, g->Cs);
+					g->xhat = take(a, (size_t)g->Cs * M);
+				}
+				cs->col[j] = NULL;
+				if (cs->g[j][1].ne) {
+					size_t ncol = (size_t)9 * C * M;
+					if (ncol > mc)
+						mc = ncol;
+					if (store_cols)
+						cs->col[j] = take(a, ncol);
+				}
+			}
+			prev = cs->node[3];
+		}
+		if (s + 1 < p->nstages) {
+			struct redst *r = &net->red[s];
+			mn_conv_geom_init(&r->ga, C, 2 * C, 3, 2, 1, h, w);
+			mn_conv_geom_init(&r->gb, 2 * C, 2 * C, 3, 1, 1, r->ga.oh, r->ga.ow);
+			mn_conv_geom_init(&r->gsc, C, 2 * C, 1, 1, 0, h / 2, w / 2);
+			size_t Mo = (size_t)nb * r->ga.oh * r->ga.ow;
+			size_t na = (size_t)mn_conv_ckk(&r->ga) * Mo, nbc = (size_t)mn_conv_ckk(&r->gb) * Mo;
+			if (na > mc)
+				mc = na;
+			if (nbc > mc)
+				mc = nbc;
+			r->in = prev;
+			r->ra = take(a, (size_t)C * M);
+			r->cola = store_cols ? take(a, na) : NULL;
+			r->xa = take(a, 2 * C * Mo);
+			r->ma = take(a, 2 * C);
+			r->sa = take(a, 2 * C);
+			r->rb = take(a, 2 * C * Mo);
+			r->colb = store_cols ? take(a, nbc) : NULL;
+			r->xb = take(a, 2 * C * Mo);
+			r->mb = take(a, 2 * C);
+			r->sb = take(a, 2 * C);
+			r->pool = take(a, (size_t)C * Mo);
+			r->out = take(a, 2 * C * Mo);
+			prev = r->out;
+		}
+	}
+	int L = p->nstages - 1;
+	size_t Mf = (size_t)nb * p->sh[L] * p->sw[L];
+	net->head_xhat = take(a, (size_t)p->cf * Mf);
+	net->head_mean = take(a, p->cf);
+	net->head_rstd = take(a, p->cf);
+	net->head_h = take(a, (size_t)p->cf * Mf);
+	net->head_g = take(a, (size_t)p->cf * nb);
+	net->logits = take(a, (size_t)cfg->classes * nb);
+	net->col_scratch = store_cols ? NULL : take(a, mc);
+	if (max_col)
+		*max_col = mc;
+}
+
+static int ensure_forward_layout(struct NET *net, int nb)
+{
+	if (net->layout_ok && net->nb == nb)
+		return 0;
+	struct arena a = {NULL, 0};
+	int store = 1;
+	layout_forward(net, nb, 1, &a, NULL);
+	if (a.used * sizeof(REAL) > MN_STATE_BUDGET) {
+		store = 0;
+		a.used = 0;
+		layout_forward(net, nb, 0, &a, NULL);
+	}
+	if (a.used > net->arena_cap) {
+		free(net->arena);
+		net->arena = malloc(a.used * sizeof(REAL));
+		net->arena_cap = net->arena ? a.used : 0;
+		if (!net->arena) {
+			net->layout_ok = 0;
+			return -1;
+		}
+	}
+	a.base = net->arena;
+	a.used = 0;
+	layout_forward(net, nb, store, &a, NULL);
+	net->store_cols = store;
+	net->nb = nb;
+	net->layout_ok = 1;
+	net->bw_nq = 0; /* backward workspace must be laid out again */
+	return 0;
+}
+
+/* -------------------------------------------------------------- forward */
+
+/* z -> xhat in place, with batch statistics (stored for freezing) or the
+ * frozen ones. */
+static void bn_forward(struct NET *net, REAL *z, REAL *mean, REAL *rstd, const int *tbn, int nblk,
+		       int C, size_t M)
+{
+	const struct mn_net_plan *p = &net->plan;
+	if (net->frozen) {
+		for (int b = 0; b < nblk; b++) {
+			size_t so = p->t[tbn[b]].soff;
+			memcpy(mean + b * C, net->stat_mean + so, sizeof(REAL) * C);
+			memcpy(rstd + b * C, net->stat_rstd + so, sizeof(REAL) * C);
+		}
+	} else {
+		MN_R(mn_bn_stats)(mean, rstd, z, nblk * C, M);
+		for (int b = 0; b < nblk; b++) {
+			size_t so = p->t[tbn[b]].soff;
+			memcpy(net->stat_mean + so, mean + b * C, sizeof(REAL) * C);
+			memcpy(net->stat_rstd + so, rstd + b * C, sizeof(REAL) * C);
+		}
+	}
+	MN_R(mn_bn_normalize)(z, z, mean, rstd, nblk * C, M);
+}
+
+static const REAL *tparam(const struct NET *net, int t)
+{
+	return net->params + net->plan.t[t].off;
+}
+
+static void fw_cell(struct NET *net, struct cellst *cs)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int s = cs->stage, C = p->sc[s], h = p->sh[s], w = p->sw[s], nb = net->nb;
+	size_t M = (size_t)nb * h * w, n = (size_t)C * M;
+	for (int i = 1; i < 4; i++)
+		memset(cs->node[i], 0, sizeof(REAL) * n);
+	for (int j = 0; j < 3; j++) {
+		const REAL *in = cs->node[j];
+		if (cs->relu[j])
+			MN_R(mn_relu_forward)(cs->relu[j], in, n);
+		for (int t = 0; t < 2; t++) {
+			struct group *g = &cs->g[j][t];
+			if (!g->ne)
+				continue;
+			int ckk = mn_conv_ckk(&g->geom);
+			for (int b = 0; b < g->ne; b++) {
+				memcpy(g->w + (size_t)b * C * ckk, tparam(net, g->tw[b]),
+				       sizeof(REAL) * C * ckk);
+				memcpy(g->gamma + b * C, tparam(net, g->tbn[b]), sizeof(REAL) * C);
+				memcpy(g->beta + b * C, tparam(net, g->tbn[b] + 1), sizeof(REAL) * C);
+			}
+			REAL *col = t ? (cs->col[j] ? cs->col[j] : net->col_scratch) : NULL;
+			MN_R(mn_conv_forward)(g->xhat, g->w, cs->relu[j], &g->geom, nb, col, 0);
+			bn_forward(net, g->xhat, g->mean, g->rstd, g->tbn, g->ne, C, M);
+			for (int b = 0; b < g->ne; b++) {
+				int e = g->edge[b];
+				MN_R(mn_bn_affine)(cs->node[mn_edge_to(e)], g->xhat + b * C * M,
+						   g->gamma + b * C, g->beta + b * C, C, M,
+						   (REAL)(1.0 / p->k[e]), 1);
+			}
+		}
+		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
+		for (int b = 0; b < ne; b++)
+			MN_R(mn_avgpool3_forward)(cs->node[mn_edge_to(ed[b])], in, (size_t)C * nb, h, w,
+						  (REAL)(1.0 / p->k[ed[b]]), 1);
+		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
+		for (int b = 0; b < ne; b++)
+			MN_R(mn_axpy)(cs->node[mn_edge_to(ed[b])], (REAL)(1.0 / p->k[ed[b]]), in, n);
+	}
+}
+
+static void fw_red(struct NET *net, struct redst *r, int s)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_red_params *rp = &p->red[s];
+	int C = p->sc[s], nb = net->nb;
+	size_t M = (size_t)nb * r->ga.h * r->ga.w, Mo = (size_t)nb * r->ga.oh * r->ga.ow;
+	MN_R(mn_relu_forward)(r->ra, r->in, (size_t)C * M);
+	MN_R(mn_conv_forward)(r->xa, tparam(net, rp->wa), r->ra, &r->ga, nb,
+			      r->cola ? r->cola : net->col_scratch, 0);
+	bn_forward(net, r->xa, r->ma, r->sa, &rp->bna, 1, 2 * C, Mo);
+	MN_R(mn_bn_affine)(r->rb, r->xa, tparam(net, rp->bna), tparam(net, rp->bna + 1), 2 * C, Mo,
+			   1, 0);
+	MN_R(mn_relu_forward)(r->rb, r->rb, 2 * C * Mo);
+	MN_R(mn_conv_forward)(r->xb, tparam(net, rp->wb), r->rb, &r->gb, nb,
+			      r->colb ? r->colb : net->col_scratch, 0);
+	bn_forward(net, r->xb, r->mb, r->sb, &rp->bnb, 1, 2 * C, Mo);
+	MN_R(mn_bn_affine)(r->out, r->xb, tparam(net, rp->bnb), tparam(net, rp->bnb + 1), 2 * C, Mo,
+			   1, 0);
+	MN_R(mn_avgpool2_forward)(r->pool, r->in, (size_t)C * nb, r->ga.h, r->ga.w);
+	MN_R(mn_conv_forward)(r->out, tparam(net, rp->wsc), r->pool, &r->gsc, nb, NULL, 1);
+}
+
+int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	if (!x || batch < 1 || (net->frozen && !net->has_stats))
+		return -1;
+	if (ensure_forward_layout(net, batch) != 0)
+		return -1;
+	int nb = batch;
+	size_t hw0 = (size_t)cfg->H * cfg->W;
+	MN_R(mn_nchw_to_cnhw)(net->x, x, nb, cfg->in_channels, (int)hw0);
+	if (!cfg->thin) {
+		int C = p->sc[0];
+		MN_R(mn_conv_forward)(net->stem_xhat, tparam(net, p->stem_w), net->x, &net->gstem, nb,
+				      net->stem_col ? net->stem_col : net->col_scratch, 0);
+		bn_forward(net, net->stem_xhat, net->stem_mean, net->stem_rstd, &p->stem_bn, 1, C,
+			   nb * hw0);
+		MN_R(mn_bn_affine)(net->stem_out, net->stem_xhat, tparam(net, p->stem_bn),
+				   tparam(net, p->stem_bn + 1), C, nb * hw0, 1, 0);
+	}
+	for (int s = 0; s < p->nstages; s++) {
+		for (int i = 0; i < cfg->N; i++)
+			fw_cell(net, &net->cells[s * cfg->N + i]);
+		if (s + 1 < p->nstages)
+			fw_red(net, &net->red[s], s);
+	}
+	int L = p->nstages - 1, cf = p->cf;
+	size_t hwf = (size_t)p->sh[L] * p->sw[L], Mf = (size_t)nb * hwf;
+	const REAL *last = net->cells[p->ncells - 1].node[3];
+	if (net->frozen) {
+		size_t so = p->t[p->head_bn].soff;
+		memcpy(net->head_mean, net->stat_mean + so, sizeof(REAL) * cf);
+		memcpy(net->head_rstd, net->stat_rstd + so, sizeof(REAL) * cf);
+	} else {
+		size_t so = p->t[p->head_bn].soff;
+		MN_R(mn_bn_stats)(net->head_mean, net->head_rstd, last, cf, Mf);
+		memcpy(net->stat_mean + so, net->head_mean, sizeof(REAL) * cf);
+		memcpy(net->stat_rstd + so, net->head_rstd, sizeof(REAL) * cf);
+	}
+	MN_R(mn_bn_normalize)(net->head_xhat, last, net->head_mean, net->head_rstd, cf, Mf);
+	MN_R(mn_bn_affine)(net->head_h, net->head_xhat, tparam(net, p->head_bn),
+			   tparam(net, p->head_bn + 1), cf, Mf, 1, 0);
+	MN_R(mn_relu_forward)(net->head_h, net->head_h, (size_t)cf * Mf);
+	MN_R(mn_gap_forward)(net->head_g, net->head_h, (size_t)cf * nb, (int)hwf);
+	MN_R(mn_linear_forward)(net->logits, tparam(net, p->lin_w), tparam(net, p->lin_b),
+				net->head_g, cfg->classes, cf, nb);
+	if (!net->frozen)
+		net->has_stats = 1;
+	if (logits)
+		for (int n = 0; n < nb; n++)
+			for (int c = 0; c < cfg->classes; c++)
+				logits[(size_t)n * cfg->classes + c] = net->logits[(size_t)c * nb + n];
+	return 0;
+}
+
+/* ------------------------------------------------------------- backward */
+
+/* Sizes (or lays out) the backward workspace for nq queries. */
+static void layout_backward(struct NET *net, int nq, struct arena *a)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	size_t nb = (size_t)net->nb, E = 0, tmp = 0, dgn = 0, maxckk_ohw = 0, maxcol = 0;
+	/* a weight gradient is split per query (nq groups) or per sample (nb) */
+	size_t groups = (size_t)nq > nb ? (size_t)nq : nb;
+	for (int s = 0; s < p->nstages; s++) {
+		size_t hw = (size_t)p->sh[s] * p->sw[s], C = (size_t)p->sc[s];
+		if (C * hw > E)
+			E = C * hw;
+		/* stacked 3x3 group: up to 3C rows of 9C; reduction b: 2C rows of 18C */
+		size_t t3 = 3 * C * 9 * C, tr = 2 * C * 18 * C;
+		if (t3 > tmp)
+			tmp = t3;
+		if (s + 1 < p->nstages && tr > tmp)
+			tmp = tr;
+		if (3 * C > dgn)
+			dgn = 3 * C;
+		if (s + 1 < p->nstages && 2 * C > dgn)
+			dgn = 2 * C;
+		if (9 * C * hw > maxckk_ohw)
+			maxckk_ohw = 9 * C * hw;
+		if (s + 1 < p->nstages && 18 * C * hw / 4 > maxckk_ohw)
+			maxckk_ohw = 18 * C * hw / 4;
+		if (9 * C * hw * nb * nq > maxcol)
+			maxcol = 9 * C * hw * nb * nq;
+	}
+	if (!cfg->thin) {
+		size_t hw = (size_t)cfg->H * cfg->W, t0 = (size_t)p->sc[0] * 9 * cfg->in_channels;
+		if (t0 > tmp)
+			tmp = t0;
+		if ((size_t)p->sc[0] > dgn)
+			dgn = (size_t)p->sc[0];
+		(void)hw;
+	}
+	if ((size_t)cfg->classes * p->cf > tmp)
+		tmp = (size_t)cfg->classes * p->cf;
+	if ((size_t)p->cf > dgn)
+		dgn = (size_t)p->cf;
+	E *= (size_t)nq * nb;
+	net->P0 = take(a, E);
+	net->P1 = take(a, E);
+	net->D1 = take(a, E);
+	net->D2 = take(a, E);
+	net->DR = take(a, E);
+	net->DZ = take(a, 3 * E);
+	size_t dc = maxcol < MN_DCOL_ELEMS ? maxcol : MN_DCOL_ELEMS;
+	if (dc < maxckk_ohw)
+		dc = maxckk_ohw;
+	net->dcol = take(a, dc);
+	net->dcol_cap = dc;
+	net->tmp = take(a, tmp * groups);
+	net->dg = take(a, dgn * groups);
+	net->db = take(a, dgn * groups);
+	net->dlog = take(a, (size_t)cfg->classes * nq * nb);
+	net->dgap = take(a, (size_t)p->cf * nq * nb);
+}
+
+static int ensure_backward_layout(struct NET *net, int nq)
+{
+	if (net->bw_nq == nq)
+		return 0;
+	struct arena a = {NULL, 0};
+	layout_backward(net, nq, &a);
+	if (a.used > net->bw_cap) {
+		free(net->bw);
+		net->bw = malloc(a.used * sizeof(REAL));
+		net->bw_cap = net->bw ? a.used : 0;
+		if (!net->bw) {
+			net->bw_nq = 0;
+			return -1;
+		}
+	}
+	a.base = net->bw;
+	a.used = 0;
+	layout_backward(net, nq, &a);
+	net->bw_nq = nq;
+	return 0;
+}
+
+/* Weight gradient of nblk stacked tensors (rows each, ckk columns) from the
+ * cotangent dy [nblk*rows][nq][nb*hw] and col [ckk][nb*hw]. */
+static void emit_wgrad(struct NET *net, const struct sink *sk, const int *tids, int nblk, int rows,
+		       int ckk, const REAL *dy, const REAL *col, size_t ldcol, int nq, int hw)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int nb = net->nb, m = nblk * rows, K = nb * hw;
+	REAL *tmp = net->tmp;
+	switch (sk->kind) {
+	case SINK_SUM:
+		for (int b = 0; b < nblk; b++)
+			MN_R(mn_wgrad_sum)(sk->grad + p->t[tids[b]].off, dy + (size_t)b * rows * K,
+					   (size_t)K, col, ldcol, rows, K, ckk, 1);
+		break;
+	case SINK_QUERY:
+		MN_R(mn_wgrad_per_query)(tmp, dy, col, ldcol, m, nq, K, ckk);
+		for (int q = 0; q < nq; q++)
+			for (int b = 0; b < nblk; b++) {
+				REAL *dst = sk->G + (size_t)(sk->row0 + q) * sk->ldG + p->t[tids[b]].gcol;
+				for (int r = 0; r < rows; r++)
+					memcpy(dst + (size_t)r * ckk,
+					       tmp + (((size_t)b * rows + r) * nq + q) * ckk,
+					       sizeof(REAL) * ckk);
+			}
+		break;
+	case SINK_SAMPLE:
+		MN_R(mn_wgrad_per_sample)(tmp, dy, col, ldcol, m, nb, hw, ckk);
+		for (int n = 0; n < nb; n++)
+			for (int b = 0; b < nblk; b++)
+				memcpy(sk->G + (size_t)(sk->row0 + n) * sk->ldG + p->t[tids[b]].gcol,
+				       tmp + ((size_t)n * m + (size_t)b * rows) * ckk,
+				       sizeof(REAL) * rows * ckk);
+		break;
+	}
+}
+
+/* BN backward of nblk stacked blocks of C channels; block b reads its
+ * cotangent at dys[b] scaled by scales[b] and writes dx rows b*C... */
+static void bn_backward_blocks(struct NET *net, const struct sink *sk, REAL *dx,
+			       const REAL *const *dys, const REAL *scales, const REAL *xhat,
+			       const REAL *rstd, const REAL *gamma, const int *tbn, int nblk, int C,
+			       int nq, int hw, int coupled)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int nb = net->nb, Cs = nblk * C;
+	size_t M = (size_t)nb * hw;
+	int per_sample = sk->kind == SINK_SAMPLE;
+	for (int b = 0; b < nblk; b++)
+		MN_R(mn_bn_backward)(dx + (size_t)b * C * nq * M, net->dg + b * C,
+				     sk->kind == SINK_SUM ? net->db + b * C : NULL, (size_t)Cs,
+				     dys[b], scales[b], xhat + (size_t)b * C * M, rstd + b * C,
+				     gamma + b * C, C, nq, nb, hw, coupled, per_sample);
+	if (sk->kind == SINK_SUM) {
+		for (int b = 0; b < nblk; b++) {
+			REAL *gg = sk->grad + p->t[tbn[b]].off, *gb = sk->grad + p->t[tbn[b] + 1].off;
+			for (int c = 0; c < C; c++) {
+				gg[c] += net->dg[b * C + c];
+				gb[c] += net->db[b * C + c];
+			}
+		}
+		return;
+	}
+	int groups = per_sample ? nb : nq;
+	for (int g = 0; g < groups; g++)
+		for (int b = 0; b < nblk; b++)
+			memcpy(sk->G + (size_t)(sk->row0 + g) * sk->ldG + p->t[tbn[b]].gcol,
+			       net->dg + (size_t)g * Cs + b * C, sizeof(REAL) * C);
+}
+
+static void bw_head(struct NET *net, const struct sink *sk, int nq, int coupled, REAL *dout)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int L = p->nstages - 1, cf = p->cf, classes = p->cfg.classes, nb = net->nb;
+	int hw = p->sh[L] * p->sw[L];
+	size_t M = (size_t)nb * hw;
+	if (sk->kind == SINK_SUM)
+		MN_R(mn_linear_backward_params)(sk->grad + p->t[p->lin_w].off,
+						sk->grad + p->t[p->lin_b].off, net->dlog, net->head_g,
+						classes, cf, nb, 1);
+	else
+		emit_wgrad(net, sk, &p->lin_w, 1, classes, cf, net->dlog, net->head_g, (size_t)nb, nq,
+			   1);
+	MN_R(mn_linear_backward_data)(net->dgap, tparam(net, p->lin_w), net->dlog, classes, cf,
+				      nq * nb, 0);
+	MN_R(mn_gap_backward)(net->DR, net->dgap, (size_t)cf * nq * nb, hw, 0);
+	MN_R(mn_relu_backward)(net->DR, net->DR, net->head_h, cf, nq, M, 0);
+	const REAL *dys[1] = {net->DR};
+	REAL one = 1;
+	bn_backward_blocks(net, sk, dout, dys, &one, net->head_xhat, net->head_rstd,
+			   tparam(net, p->head_bn), &p->head_bn, 1, cf, nq, hw, coupled);
+}
+
+static void bw_cell(struct NET *net, struct cellst *cs, const struct sink *sk, int nq, int coupled,
+		    REAL *dn3, REAL *dn0)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int s = cs->stage, C = p->sc[s], h = p->sh[s], w = p->sw[s], nb = net->nb;
+	size_t M = (size_t)nb * h * w, n = (size_t)C * nq * M;
+	REAL *dn[4] = {dn0, net->D1, net->D2, dn3};
+	for (int i = 0; i < 3; i++)
+		memset(dn[i], 0, sizeof(REAL) * n);
+	for (int j = 2; j >= 0; j--) {
+		if (cs->relu[j])
+			memset(net->DR, 0, sizeof(REAL) * n);
+		for (int t = 1; t >= 0; t--) {
+			struct group *g = &cs->g[j][t];
+			if (!g->ne)
+				continue;
+			const REAL *dys[3];
+			REAL sc[3];
+			for (int b = 0; b < g->ne; b++) {
+				dys[b] = dn[mn_edge_to(g->edge[b])];
+				sc[b] = (REAL)(1.0 / p->k[g->edge[b]]);
+			}
+			bn_backward_blocks(net, sk, net->DZ, dys, sc, g->xhat, g->rstd, g->gamma,
+					   g->tbn, g->ne, C, nq, h * w, coupled);
+			const REAL *col = cs->relu[j];
+			int ckk = mn_conv_ckk(&g->geom);
+			if (t) {
+				if (cs->col[j])
+					col = cs->col[j];
+				else {
+					MN_R(mn_im2col)(net->col_scratch, M, cs->relu[j], M, &g->geom, nb);
+					col = net->col_scratch;
+				}
+			}
+			emit_wgrad(net, sk, g->tw, g->ne, C, ckk, net->DZ, col, M, nq, h * w);
+			MN_R(mn_conv_backward_data)(net->DR, g->w, net->DZ, &g->geom, nq * nb, net->dcol,
+						    net->dcol_cap);
+		}
+		if (cs->relu[j])
+			MN_R(mn_relu_backward)(dn[j], net->DR, cs->relu[j], C, nq, M, 1);
+		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
+		for (int b = 0; b < ne; b++)
+			MN_R(mn_avgpool3_backward)(dn[j], dn[mn_edge_to(ed[b])], (size_t)C * nq * nb, h,
+						   w, (REAL)(1.0 / p->k[ed[b]]), 1);
+		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
+		for (int b = 0; b < ne; b++)
+			MN_R(mn_axpy)(dn[j], (REAL)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])], n);
+	}
+}
+
+static void bw_red(struct NET *net, struct redst *r, int s, const struct sink *sk, int nq,
+		   int coupled, REAL *dout, REAL *dx)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_red_params *rp = &p->red[s];
+	int C = p->sc[s], nb = net->nb;
+	int hw = r->ga.h * r->ga.w, ohw = r->ga.oh * r->ga.ow;
+	size_t M = (size_t)nb * hw, Mo = (size_t)nb * ohw;
+	REAL one = 1;
+	/* shortcut: avgpool 2x2 then 1x1 conv */
+	emit_wgrad(net, sk, &rp->wsc, 1, 2 * C, C, dout, r->pool, Mo, nq, ohw);
+	memset(net->D1, 0, sizeof(REAL) * C * nq * Mo);
+	MN_R(mn_conv_backward_data)(net->D1, tparam(net, rp->wsc), dout, &r->gsc, nq * nb, net->dcol,
+				    net->dcol_cap);
+	MN_R(mn_avgpool2_backward)(dx, net->D1, (size_t)C * nq * nb, r->ga.h, r->ga.w, 0);
+	/* conv b */
+	const REAL *dys[1] = {dout};
+	bn_backward_blocks(net, sk, net->DZ, dys, &one, r->xb, r->sb, tparam(net, rp->bnb), &rp->bnb,
+			   1, 2 * C, nq, ohw, coupled);
+	const REAL *col = r->colb;
+	if (!col) {
+		MN_R(mn_im2col)(net->col_scratch, Mo, r->rb, Mo, &r->gb, nb);
+		col = net->col_scratch;
+	}
+	emit_wgrad(net, sk, &rp->wb, 1, 2 * C, mn_conv_ckk(&r->gb), net->DZ, col, Mo, nq, ohw);
+	memset(net->D2, 0, sizeof(REAL) * 2 * C * nq * Mo);
+	MN_R(mn_conv_backward_data)(net->D2, tparam(net, rp->wb), net->DZ, &r->gb, nq * nb, net->dcol,
+				    net->dcol_cap);
+	MN_R(mn_relu_backward)(net->D2, net->D2, r->rb, 2 * C, nq, Mo, 0);
+	/* conv a */
+	dys[0] = net->D2;
+	bn_backward_blocks(net, sk, net->DZ, dys, &one, r->xa, r->sa, tparam(net, rp->bna), &rp->bna,
+			   1, 2 * C, nq, ohw, coupled);
+	col = r->cola;
+	if (!col) {
+		MN_R(mn_im2col)(net->col_scratch, Mo, r->ra, M, &r->ga, nb);
+		col = net->col_scratch;
+	}
+	emit_wgrad(net, sk, &rp->wa, 1, 2 * C, mn_conv_ckk(&r->ga), net->DZ, col, Mo, nq, ohw);
+	memset(net->DR, 0, sizeof(REAL) * C * nq * M);
+	MN_R(mn_conv_backward_data)(net->DR, tparam(net, rp->wa), net->DZ, &r->ga, nq * nb, net->dcol,
+				    net->dcol_cap);
+	MN_R(mn_relu_backward)(dx, net->DR, r->ra, C, nq, M, 1);
+}
+
+static void bw_stem(struct NET *net, const struct sink *sk, int nq, int coupled, REAL *dout)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	int C = p->sc[0], nb = net->nb, hw = cfg->H * cfg->W;
+	size_t M = (size_t)nb * hw;
+	REAL one = 1;
+	const REAL *dys[1] = {dout};
+	bn_backward_blocks(net, sk, net->DZ, dys, &one, net->stem_xhat, net->stem_rstd,
+			   tparam(net, p->stem_bn), &p->stem_bn, 1, C, nq, hw, coupled);
+	const REAL *col = net->stem_col;
+	if (!col) {
+		MN_R(mn_im2col)(net->col_scratch, M, net->x, M, &net->gstem, nb);
+		col = net->col_scratch;
+	}
+	emit_wgrad(net, sk, &p->stem_w, 1, C, mn_conv_ckk(&net->gstem), net->DZ, col, M, nq, hw);
+}
+
+/* One backward over nq queries from net->dlog ([classes][nq][nb]). */
+static void backward(struct NET *net, const struct sink *sk, int nq, int coupled)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	REAL *a = net->P0, *b = net->P1, *t;
+	bw_head(net, sk, nq, coupled, a);
+	for (int s = p->nstages - 1; s >= 0; s--) {
+		for (int i = cfg->N - 1; i >= 0; i--) {
+			bw_cell(net, &net->cells[s * cfg->N + i], sk, nq, coupled, a, b);
+			t = a, a = b, b = t;
+		}
+		if (s > 0) {
+			bw_red(net, &net->red[s - 1], s - 1, sk, nq, coupled, a, b);
+			t = a, a = b, b = t;
+		}
+	}
+	if (!cfg->thin)
+		bw_stem(net, sk, nq, coupled, a);
+}
+
+int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
+{
+	const struct mn_net_config *cfg = &net->plan.cfg;
+	if (!net->layout_ok || !net->nb || !dlogits || !grad)
+		return -1;
+	if (ensure_backward_layout(net, 1) != 0)
+		return -1;
+	int nb = net->nb;
+	for (int n = 0; n < nb; n++)
+		for (int c = 0; c < cfg->classes; c++)
+			net->dlog[(size_t)c * nb + n] = dlogits[(size_t)n * cfg->classes + c];
+	memset(grad, 0, sizeof(REAL) * net->plan.nparams);
+	struct sink sk = {SINK_SUM, grad, NULL, 0, 0};
+	backward(net, &sk, 1, !net->frozen);
+	return 0;
+}
+
+static int query_chunk(const struct NET *net, int batch)
+{
+	if (net->qchunk > 0)
+		return net->qchunk < batch ? net->qchunk : batch;
+	const struct mn_net_plan *p = &net->plan;
+	size_t E = 0;
+	for (int s = 0; s < p->nstages; s++) {
+		size_t e = (size_t)p->sc[s] * p->sh[s] * p->sw[s];
+		if (e > E)
+			E = e;
+	}
+	size_t per_query = 8 * E * (size_t)batch * sizeof(REAL);
+	size_t nq = per_query ? MN_CHUNK_BUDGET / per_query : 1;
+	if (nq < 1)
+		nq = 1;
+	if (nq > (size_t)batch)
+		nq = (size_t)batch;
+	return (int)nq;
+}
+
+int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
+				  REAL *G, size_t ldg)
+{
+	const struct mn_net_config *cfg = &net->plan.cfg;
+	if (!G || ldg < net->plan.gwidth || (mode != MN_GRAD_EXACT && mode != MN_GRAD_FIXED_STATS))
+		return -1;
+	if (MN_R(mn_net_forward)(net, x, batch, NULL) != 0)
+		return -1;
+	int nb = batch;
+	if (mode == MN_GRAD_FIXED_STATS || net->frozen) {
+		/* decoupled BN: one backward, cotangent ones, every sample its own row */
+		if (ensure_backward_layout(net, 1) != 0)
+			return -1;
+		for (size_t i = 0; i < (size_t)cfg->classes * nb; i++)
+			net->dlog[i] = 1;
+		struct sink sk = {SINK_SAMPLE, NULL, G, ldg, 0};
+		backward(net, &sk, 1, 0);
+		return 0;
+	}
+	int nq = query_chunk(net, batch);
+	if (ensure_backward_layout(net, nq) != 0)
+		return -1;
+	for (int q0 = 0; q0 < batch; q0 += nq) {
+		int m = batch - q0 < nq ? batch - q0 : nq;
+		if (m != nq && ensure_backward_layout(net, m) != 0)
+			return -1;
+		/* query q: ones on sample q0+q's logits */
+		memset(net->dlog, 0, sizeof(REAL) * cfg->classes * m * nb);
+		for (int c = 0; c < cfg->classes; c++)
+			for (int q = 0; q < m; q++)
+				net->dlog[((size_t)c * m + q) * nb + q0 + q] = 1;
+		struct sink sk = {SINK_QUERY, NULL, G, ldg, q0};
+		backward(net, &sk, m, 1);
+	}
+	return 0;
+}
+
+int MN_R(mn_net_ntk_cond)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
+			  double *cond, REAL *G, double *gram)
+{
+	size_t P = net->plan.gwidth;
+	if (batch < 1 || !cond)
+		return -1;
+	*cond = MN_NTK_BAD_COND;
+	REAL *g = G;
+	if (!g) {
+		size_t need = (size_t)batch * P;
+		if (need > net->G_cap) {
+			free(net->G);
+			net->G = malloc(need * sizeof(REAL));
+			net->G_cap = net->G ? need : 0;
+			if (!net->G)
+				return -1;
+		}
+		g = net->G;
+	}
+	if (MN_R(mn_net_per_sample_grads)(net, x, batch, mode, g, P) != 0)
+		return -1;
+	double *K = gram ? gram : malloc(sizeof(double) * (size_t)batch * batch);
+	if (!K)
+		return -1;
+#if MN_REAL_IS_FLOAT
+	int rc = mn_ntk_gram(g, batch, P, P, K);
+#else
+	int rc = mn_ntk_gram_d(g, batch, P, P, K);
+#endif
+	if (rc == 0)
+		*cond = mn_ntk_cond(K, batch, NULL);
+	if (!gram)
+		free(K);
+	return rc;
+}
+
+/* ------------------------------------------------------------- patterns */
+
+size_t MN_R(mn_net_pattern_bits)(const struct NET *net)
+{
+	const struct mn_net_plan *p = &net->plan;
+	size_t bits = 0;
+	for (int s = 0; s < p->nstages; s++) {
+		size_t hw = (size_t)p->sh[s] * p->sw[s];
+		for (int j = 0; j < 3; j++)
+			if (mn_plan_node_has_conv(p, j))
+				bits += (size_t)p->cfg.N * p->sc[s] * hw;
+		if (s + 1 < p->nstages)
+			bits += (size_t)p->sc[s] * hw + (size_t)2 * p->sc[s] * (hw / 4);
+	}
+	int L = p->nstages - 1;
+	return bits + (size_t)p->cf * p->sh[L] * p->sw[L];
+}
+
+static size_t put_bits(uint64_t *row, size_t b, const REAL *act, int C, int nb, int n, size_t hw)
+{
+	for (int c = 0; c < C; c++) {
+		const REAL *r = act + ((size_t)c * nb + n) * hw;
+		for (size_t i = 0; i < hw; i++, b++)
+			if (r[i] > 0)
+				row[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	return b;
+}
+
+int MN_R(mn_net_patterns)(const struct NET *net, uint64_t *bits, size_t words)
+{
+	const struct mn_net_plan *p = &net->plan;
+	size_t nbits = MN_R(mn_net_pattern_bits)(net);
+	if (!net->layout_ok || !net->nb || words * 64 < nbits)
+		return -1;
+	int nb = net->nb;
+	memset(bits, 0, sizeof(uint64_t) * words * nb);
+	for (int n = 0; n < nb; n++) {
+		uint64_t *row = bits + (size_t)n * words;
+		size_t b = 0;
+		for (int s = 0; s < p->nstages; s++) {
+			size_t hw = (size_t)p->sh[s] * p->sw[s];
+			for (int i = 0; i < p->cfg.N; i++) {
+				const struct cellst *cs = &net->cells[s * p->cfg.N + i];
+				for (int j = 0; j < 3; j++)
+					if (cs->relu[j])
+						b = put_bits(row, b, cs->relu[j], p->sc[s], nb, n, hw);
+			}
+			if (s + 1 < p->nstages) {
+				b = put_bits(row, b, net->red[s].ra, p->sc[s], nb, n, hw);
+				b = put_bits(row, b, net->red[s].rb, 2 * p->sc[s], nb, n, hw / 4);
+			}
+		}
+		int L = p->nstages - 1;
+		put_bits(row, b, net->head_h, p->cf, nb, n, (size_t)p->sh[L] * p->sw[L]);
+	}
+	return 0;
+}

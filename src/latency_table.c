@@ -9,9 +9,9 @@
 #include "atomic_file.h"
 #include "ini_file.h"
 
-/* Upper bound for any latency entry: a day, in microseconds.  Anything
- * above is a unit mistake, not a measurement. */
-#define MAX_US 86400e6
+/* Latencies have no upper bound but the finite ones: a bound would only
+ * make the error message harder to read. */
+#define MAX_US DBL_MAX
 
 /* Every entry of the file, in the order it is written. */
 enum entry_kind { E_TEXT, E_DOUBLE, E_INT };
@@ -229,7 +229,6 @@ int mn_latency_table_print(const struct mn_latency_table *t, const char *comment
 		}
 		switch (e->kind) {
 		case E_TEXT:
-			snprintf(num, sizeof num, "%s", "");
 			if (fprintf(f, "%s = %s\n", e->key, src) < 0)
 				return -1;
 			continue;

@@ -1,0 +1,278 @@
+/* Presets: the embedded default, the shipped NUCLEO-F746ZG file, file:line
+ * errors, flag overrides, printing and the XDG / data-dir lookup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "latency_table.h"
+#include "preset.h"
+#include "tap.h"
+
+static char tmpdir[256];
+
+static const char *tpath(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", tmpdir, name);
+	return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		tap_diag("cannot write %s", path);
+}
+
+static int bit(const struct mn_preset *p, enum mn_preset_field f) { return (p->set >> f) & 1u; }
+
+static void test_defaults(void)
+{
+	struct mn_preset p;
+	mn_preset_defaults(&p);
+	tap_ok(strcmp(p.board_name, "NUCLEO-F746ZG") == 0 && p.clock_mhz == 216 && p.sram_kb == 320 &&
+		       p.flash_kb == 1024 && p.runtime_flash_kb > 0 && p.latency_table[0] == '\0',
+	       "default board: NUCLEO-F746ZG, 216 MHz, 320 KB SRAM, 1024 KB flash, built-in latency model");
+	tap_ok(p.channels == 16 && p.cells == 5 && p.resolution == 32 && p.classes == 10,
+	       "default network: C=16 N=5 32x32 10 classes");
+	tap_ok(p.seed == 0 && p.batch == 72 && p.repeat == 3 && p.w_flops == 0 && p.w_latency == 1 &&
+		       p.max_latency_ms == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.init == MN_INIT_CODE &&
+		       p.ntk_grad == MN_NTK_GRAD_EXACT,
+	       "default search: seed 0, batch 72, repeat 3, latency weight 1, no limits, code init, exact NTK");
+	tap_ok(p.set == 0, "nothing marked set");
+}
+
+static void test_shipped(void)
+{
+	char path[1024], err[512];
+	const char *top = getenv("MN_TOP_SRCDIR");
+	snprintf(path, sizeof path, "%s/presets/nucleo-f746zg.ini", top ? top : ".");
+	struct mn_preset p, d;
+	mn_preset_defaults(&p);
+	mn_preset_defaults(&d);
+	int rc = mn_preset_load(&p, path, err, sizeof err);
+	tap_ok(rc == 0, "loads presets/nucleo-f746zg.ini (%s)", rc ? err : "ok");
+	tap_ok(p.set == (1u << MN_PF_COUNT) - 1, "it sets every field");
+	char want[1100];
+	snprintf(want, sizeof want, "%s/presets/nucleo-f746zg-latency.ini", top ? top : ".");
+	tap_ok(strcmp(p.latency_table, want) == 0, "latency_table resolved beside the preset: %s", p.latency_table);
+	/* Same values as the embedded default, apart from the table path. */
+	snprintf(d.latency_table, sizeof d.latency_table, "%s", p.latency_table);
+	tap_ok(strcmp(p.board_name, d.board_name) == 0 && p.clock_mhz == d.clock_mhz && p.sram_kb == d.sram_kb &&
+		       p.flash_kb == d.flash_kb && p.runtime_flash_kb == d.runtime_flash_kb &&
+		       p.channels == d.channels && p.cells == d.cells && p.resolution == d.resolution &&
+		       p.classes == d.classes && p.seed == d.seed && p.batch == d.batch && p.repeat == d.repeat &&
+		       p.w_flops == d.w_flops && p.w_latency == d.w_latency && p.init == d.init &&
+		       p.ntk_grad == d.ntk_grad,
+	       "the shipped file and the embedded default agree");
+	struct mn_latency_table t;
+	rc = mn_latency_table_read(&t, p.latency_table, err, sizeof err);
+	tap_ok(rc == 0 && mn_latency_table_check_network(&t, p.latency_table, p.channels, p.cells, p.resolution,
+							 p.classes, err, sizeof err) == 0,
+	       "its latency table loads and matches its network (%s)", rc ? err : "ok");
+	tap_ok(strstr(p.origin[MN_PF_BATCH], "nucleo-f746zg.ini:") == p.origin[MN_PF_BATCH], "origin of batch: %s",
+	       p.origin[MN_PF_BATCH]);
+}
+
+static void test_partial_and_paths(void)
+{
+	char p1[512], err[512], want[600];
+	struct mn_preset p;
+	tap_ok(mkdir(tpath("sub", p1, sizeof p1), 0755) == 0, "made a directory");
+	write_text(tpath("sub/p.ini", p1, sizeof p1),
+		   "# only a few keys\n[search]\nbatch = 10 ; inline comment\nseed=18446744073709551615\n"
+		   "init = paper\nntk_grad = fixed-stats\n[board]\nlatency_table = lat.ini\n");
+	mn_preset_defaults(&p);
+	int rc = mn_preset_load(&p, p1, err, sizeof err);
+	tap_ok(rc == 0, "loads a partial preset (%s)", rc ? err : "ok");
+	tap_ok(p.batch == 10 && p.seed == UINT64_MAX && p.init == MN_INIT_PAPER && p.ntk_grad == MN_NTK_GRAD_FIXED_STATS,
+	       "its values: batch 10, seed 2^64-1, paper init, fixed-stats");
+	tap_ok(p.set == ((1u << MN_PF_BATCH) | (1u << MN_PF_SEED) | (1u << MN_PF_INIT) | (1u << MN_PF_NTK_GRAD) |
+			 (1u << MN_PF_LATENCY_TABLE)),
+	       "only those fields are marked set");
+	tap_ok(p.repeat == 3 && p.channels == 16, "the rest keeps the defaults");
+	snprintf(want, sizeof want, "%s/sub/lat.ini", tmpdir);
+	tap_ok(strcmp(p.latency_table, want) == 0, "relative latency_table resolves against the preset's directory");
+	tap_ok(strcmp(p.origin[MN_PF_BATCH], "p.ini:3") == 0, "origin: p.ini:3 (%s)", p.origin[MN_PF_BATCH]);
+
+	write_text(p1, "[board]\nlatency_table = /abs/lat.ini\n");
+	rc = mn_preset_load(&p, p1, err, sizeof err);
+	tap_ok(rc == 0 && strcmp(p.latency_table, "/abs/lat.ini") == 0, "an absolute latency_table is kept");
+}
+
+static void expect_error(const char *name, const char *text, const char *where, const char *needle)
+{
+	char p[512], err[700], at[600];
+	struct mn_preset pr, before;
+	write_text(tpath(name, p, sizeof p), text);
+	snprintf(at, sizeof at, "%s%s", p, where);
+	mn_preset_defaults(&pr);
+	before = pr;
+	int rc = mn_preset_load(&pr, p, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, at) == err && strstr(err, needle) && strchr(err, '(') && !strchr(err, '\n') &&
+		       memcmp(&pr, &before, sizeof pr) == 0,
+	       "%s: %s", name, err);
+}
+
+static void test_errors(void)
+{
+	expect_error("unknown_section.ini", "[board]\nname = x\n[boards]\n", ":3:", "unknown section [boards]");
+	expect_error("unknown_key.ini", "[search]\nbatch = 4\nbatches = 4\n", ":3:", "unknown key 'batches' in [search]");
+	expect_error("not_number.ini", "[network]\nchannels = sixteen\n", ":2:", "[network] channels = 'sixteen' is not a number");
+	expect_error("negative.ini", "[board]\nsram_kb = -320\n", ":2:", "[board] sram_kb = '-320' is negative");
+	expect_error("range.ini", "[search]\nrepeat = 0\n", ":2:", "repeat = '0' is out of range (give a whole number from 1 to 1000)");
+	expect_error("empty.ini", "[board]\n\nclock_mhz =\n", ":3:", "[board] clock_mhz is empty");
+	expect_error("fraction.ini", "[search]\nbatch = 72.5\n", ":2:", "is not a whole number");
+	expect_error("init.ini", "[search]\ninit = kaiming\n", ":2:", "init = 'kaiming' is unknown (give code");
+	expect_error("grad.ini", "[search]\nntk_grad =\n", ":2:", "ntk_grad = '' is empty (give exact or fixed-stats)");
+	expect_error("seed_neg.ini", "[search]\nseed = -1\n", ":2:", "seed = '-1' is negative");
+	expect_error("seed_big.ini", "[search]\nseed = 18446744073709551616\n", ":2:", "out of range");
+	expect_error("twice.ini", "[search]\nseed = 1\n; again\nseed = 2\n", ":4:", "given twice, first on line 2");
+	expect_error("resolution.ini", "[network]\nresolution = 30\n", ":2:", "not a multiple of 4");
+	expect_error("nosection.ini", "batch = 4\n", ":1:", "before any section");
+	expect_error("syntax.ini", "[search]\nbatch 4\n", ":2:", "expected 'key = value'");
+	expect_error("inf.ini", "[search]\nw_latency = inf\n", ":2:", "is not a number");
+	expect_error("name_empty.ini", "[board]\nname =\n", ":2:", "[board] name is empty");
+	expect_error("table_empty.ini", "[board]\nlatency_table =\n", ":2:", "latency_table is empty");
+	char err[512];
+	struct mn_preset p;
+	mn_preset_defaults(&p);
+	int rc = mn_preset_load(&p, "/nonexistent/p.ini", err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "/nonexistent/p.ini: cannot open"), "missing file: %s", err);
+}
+
+static void test_overrides(void)
+{
+	char path[1024], err[512];
+	const char *top = getenv("MN_TOP_SRCDIR");
+	snprintf(path, sizeof path, "%s/presets/nucleo-f746zg.ini", top ? top : ".");
+	struct mn_preset p, flags;
+	mn_preset_defaults(&p);
+	tap_ok(mn_preset_load(&p, path, err, sizeof err) == 0, "preset loaded");
+	/* The CLI parses flags into a struct of their own... */
+	mn_preset_defaults(&flags);
+	tap_ok(mn_preset_set(&flags, MN_PF_BATCH, "16", "--batch", NULL, err, sizeof err) == 0 &&
+		       mn_preset_set(&flags, MN_PF_W_FLOPS, "0.5", "--w-flops", NULL, err, sizeof err) == 0 &&
+		       mn_preset_set(&flags, MN_PF_LATENCY_TABLE, "my/lat.ini", "--latency-table", NULL, err, sizeof err) == 0,
+	       "flags parsed: --batch 16 --w-flops 0.5 --latency-table my/lat.ini");
+	/* ...and lays them over the preset. */
+	mn_preset_override(&p, &flags);
+	tap_ok(p.batch == 16 && p.w_flops == 0.5 && strcmp(p.latency_table, "my/lat.ini") == 0,
+	       "flags override the preset (a flag's relative path stays relative to the working directory)");
+	tap_ok(p.repeat == 3 && p.w_latency == 1 && p.channels == 16, "fields without a flag keep the preset's values");
+	tap_ok(strcmp(p.origin[MN_PF_BATCH], "--batch") == 0 && strstr(p.origin[MN_PF_REPEAT], "nucleo-f746zg.ini:"),
+	       "origins: batch from --batch, repeat from the file");
+	int rc = mn_preset_set(&flags, MN_PF_BATCH, "lots", "--batch", NULL, err, sizeof err);
+	tap_ok(rc != 0 && strcmp(err, "--batch = 'lots' is not a number (give a whole number from 2 to 100000)") == 0,
+	       "a bad flag value: %s", err);
+	tap_ok(mn_preset_field_dotted("search.batch") == MN_PF_BATCH && mn_preset_field_dotted("board.latency_table") == MN_PF_LATENCY_TABLE &&
+		       mn_preset_field_dotted("board.nope") == -1 && mn_preset_field_dotted("batch") == -1 &&
+		       mn_preset_field("network", "cells") == MN_PF_CELLS,
+	       "fields by section.key");
+	tap_ok(strcmp(mn_preset_field_section(MN_PF_MAX_FLASH_KB), "search") == 0 &&
+		       strcmp(mn_preset_field_key(MN_PF_MAX_FLASH_KB), "max_flash_kb") == 0,
+	       "section and key of a field");
+}
+
+static void test_print(void)
+{
+	char p[512], err[512];
+	struct mn_preset a, b;
+	mn_preset_defaults(&a);
+	a.seed = 12345678901234ULL;
+	a.w_flops = 0.1 + 0.2;
+	a.init = MN_INIT_PAPER;
+	snprintf(a.latency_table, sizeof a.latency_table, "/abs/t.ini");
+	FILE *f = fopen(tpath("printed.ini", p, sizeof p), "w");
+	tap_ok(f && mn_preset_print(&a, f) == 0 && fclose(f) == 0, "printed a preset");
+	mn_preset_defaults(&b);
+	int rc = mn_preset_load(&b, p, err, sizeof err);
+	tap_ok(rc == 0 && b.seed == a.seed && b.w_flops == a.w_flops && b.init == MN_INIT_PAPER &&
+		       strcmp(b.latency_table, "/abs/t.ini") == 0 && b.set == (1u << MN_PF_COUNT) - 1,
+	       "print -> load gives the same values (%s)", rc ? err : "ok");
+	mn_preset_defaults(&a);
+	f = fopen(p, "w");
+	tap_ok(f && mn_preset_print(&a, f) == 0 && fclose(f) == 0, "printed the default (no latency table)");
+	mn_preset_defaults(&b);
+	rc = mn_preset_load(&b, p, err, sizeof err);
+	tap_ok(rc == 0 && !bit(&b, MN_PF_LATENCY_TABLE), "the default prints without a latency_table line and loads (%s)",
+	       rc ? err : "ok");
+}
+
+static void test_lookup(void)
+{
+	char xdg[512], q[512], path[1024], err[1024];
+	const char *top = getenv("MN_TOP_SRCDIR");
+	tap_ok(mkdir(tpath("xdg", xdg, sizeof xdg), 0755) == 0 && mkdir(tpath("xdg/micronas", q, sizeof q), 0755) == 0,
+	       "made a temporary XDG_CONFIG_HOME");
+	write_text(tpath("xdg/micronas/mine.ini", q, sizeof q), "[search]\nbatch = 8\n");
+	write_text(tpath("xdg/micronas/nucleo-f746zg.ini", q, sizeof q), "[search]\nbatch = 9\n");
+	tap_ok(setenv("XDG_CONFIG_HOME", xdg, 1) == 0, "XDG_CONFIG_HOME=%s", xdg);
+
+	int rc = mn_preset_find("mine", path, sizeof path, err, sizeof err);
+	char want[1024];
+	snprintf(want, sizeof want, "%s/micronas/mine.ini", xdg);
+	tap_ok(rc == 0 && strcmp(path, want) == 0, "finds NAME in $XDG_CONFIG_HOME/micronas/ (%s)", rc ? err : path);
+	struct mn_preset p;
+	rc = mn_preset_open(&p, "nucleo-f746zg", err, sizeof err);
+	tap_ok(rc == 0 && p.batch == 9 && p.set == 1u << MN_PF_BATCH, "the user's file comes before the shipped one");
+
+	rc = mn_preset_find("nope", path, sizeof path, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "preset 'nope' not found") && strstr(err, want) == NULL && strstr(err, "micronas/nope.ini") &&
+		       strstr(err, "/presets/nope.ini") && !strchr(err, '\n'),
+	       "an unknown name lists the places looked in: %s", err);
+	rc = mn_preset_find("bad name", path, sizeof path, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "not valid"), "a name with a space is refused: %s", err);
+
+	/* The explicit-environment form: home fallback, relative XDG ignored,
+	 * source tree before the data dir. */
+	char home[512];
+	tpath("home", home, sizeof home);
+	tap_ok(mkdir(home, 0755) == 0 && mkdir(tpath("home/.config", q, sizeof q), 0755) == 0 &&
+		       mkdir(tpath("home/.config/micronas", q, sizeof q), 0755) == 0,
+	       "made a HOME with .config/micronas");
+	write_text(tpath("home/.config/micronas/h.ini", q, sizeof q), "[search]\nbatch = 7\n");
+	rc = mn_preset_find_in("h", NULL, home, NULL, NULL, path, sizeof path, err, sizeof err);
+	tap_ok(rc == 0 && strcmp(path, q) == 0, "without XDG_CONFIG_HOME: ~/.config/micronas/");
+	rc = mn_preset_find_in("h", "relative/dir", home, NULL, NULL, path, sizeof path, err, sizeof err);
+	tap_ok(rc == 0 && strcmp(path, q) == 0, "a relative XDG_CONFIG_HOME is ignored, as the XDG spec says");
+	rc = mn_preset_find_in("nucleo-f746zg", NULL, NULL, top ? top : ".", "/nonexistent/share", path, sizeof path, err,
+			       sizeof err);
+	tap_ok(rc == 0 && strstr(path, "/presets/nucleo-f746zg.ini"), "found in $MN_TOP_SRCDIR/presets/ (%s)", rc ? err : path);
+	char data[512];
+	tap_ok(mkdir(tpath("share", data, sizeof data), 0755) == 0 && mkdir(tpath("share/presets", q, sizeof q), 0755) == 0,
+	       "made an installed data dir");
+	write_text(tpath("share/presets/inst.ini", q, sizeof q), "[search]\nbatch = 6\n");
+	rc = mn_preset_find_in("inst", NULL, NULL, top ? top : ".", data, path, sizeof path, err, sizeof err);
+	tap_ok(rc == 0 && strcmp(path, q) == 0, "found in the installed data dir (MN_DATADIR/presets/)");
+
+	/* Paths are paths. */
+	rc = mn_preset_find(q, path, sizeof path, err, sizeof err);
+	tap_ok(rc == 0 && strcmp(path, q) == 0, "a path with '/' is used as given");
+	rc = mn_preset_find("nothere.ini", path, sizeof path, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "nothere.ini: cannot open the preset") && strstr(err, "No such file"),
+	       "a name ending in .ini is a path: %s", err);
+	tap_ok(strcmp(MN_DATADIR, "") != 0, "MN_DATADIR is %s", MN_DATADIR);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/mn_test_preset_XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_defaults();
+	test_shipped();
+	test_partial_and_paths();
+	test_errors();
+	test_overrides();
+	test_print();
+	test_lookup();
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", tmpdir);
+	return tap_done();
+}

@@ -1,0 +1,300 @@
+/* Per-sample gradients and the NTK condition number:
+ * - exact mode equals B separate single-query backward passes (cotangent
+ *   ones on sample i's logits) through the batched graph;
+ * - fixed-stats mode equals the decoupled definition (BN statistics of the
+ *   batch held constant, each sample alone);
+ * - the Gram matrix equals an explicit G G^T; NaN handling; determinism. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "ntk.h"
+#include "rng.h"
+#include "tap.h"
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+#define B(op) (1u << MN_OP_##op)
+static const unsigned char mixed[MN_EDGES] = {B(CONV3) | B(SKIP), B(CONV1) | B(POOL3) | B(NONE),
+					      B(CONV3) | B(CONV1) | B(POOL3) | B(SKIP),
+					      B(SKIP) | B(POOL3), B(CONV1), B(CONV3) | B(CONV1)};
+
+static double maxabs(const double *a, size_t n)
+{
+	double m = 1e-300;
+	for (size_t i = 0; i < n; i++)
+		m = fmax(m, fabs(a[i]));
+	return m;
+}
+
+/* rows of G from separate single-query backwards (double) */
+static void single_query_rows(struct mn_net_d *net, const double *x, int Bn, double *G, int ones)
+{
+	const struct mn_net_config *cfg = mn_net_get_config_d(net);
+	size_t P = mn_net_param_count_d(net), W = mn_net_grad_width_d(net);
+	size_t *idx = xmalloc(sizeof(size_t) * W);
+	double *grad = xmalloc(sizeof(double) * P), *dl = xmalloc(sizeof(double) * Bn * cfg->classes);
+	mn_net_grad_param_index_d(net, idx);
+	for (int i = 0; i < Bn; i++) {
+		if (ones) {
+			/* the batched graph: forward the whole batch again */
+			mn_net_forward_d(net, x, Bn, NULL);
+			for (int j = 0; j < Bn * cfg->classes; j++)
+				dl[j] = j / cfg->classes == i;
+		} else {
+			/* sample i alone, frozen statistics */
+			mn_net_forward_d(net, x + (size_t)i * cfg->in_channels * cfg->H * cfg->W, 1,
+					 NULL);
+			for (int j = 0; j < cfg->classes; j++)
+				dl[j] = 1;
+		}
+		mn_net_backward_d(net, dl, grad);
+		for (size_t c = 0; c < W; c++)
+			G[(size_t)i * W + c] = grad[idx[c]];
+	}
+	free(idx);
+	free(grad);
+	free(dl);
+}
+
+static double diff(const double *a, const double *b, size_t n)
+{
+	double e = 0;
+	for (size_t i = 0; i < n; i++)
+		e = fmax(e, fabs(a[i] - b[i]));
+	return e / maxabs(b, n);
+}
+
+static void test_exact_double(void)
+{
+	struct mn_net_config cfg;
+	mn_net_config_eval(&cfg, 2, 1, 8, 3);
+	struct mn_net_d *net = mn_net_create_d(&cfg);
+	struct mn_rng rng;
+	mn_rng_seed(&rng, 5);
+	mn_net_set_mask_d(net, mixed);
+	mn_net_init_d(net, &rng, MN_INIT_CODE);
+	int Bn = 5;
+	size_t in = (size_t)3 * 64, W = mn_net_grad_width_d(net);
+	double *x = xmalloc(sizeof(double) * in * Bn);
+	for (size_t i = 0; i < in * Bn; i++)
+		x[i] = mn_rng_normal(&rng);
+	double *G = xmalloc(sizeof(double) * Bn * W), *R = xmalloc(sizeof(double) * Bn * W);
+	double *G2 = xmalloc(sizeof(double) * Bn * W);
+
+	single_query_rows(net, x, Bn, R, 1);
+	int chunks[3] = {0, 1, 2};
+	for (int t = 0; t < 3; t++) {
+		mn_net_set_query_chunk_d(net, chunks[t]);
+		mn_net_per_sample_grads_d(net, x, Bn, MN_GRAD_EXACT, G, W);
+		double e = diff(G, R, Bn * W);
+		tap_ok(e < 1e-10, "exact per-sample gradients = %d single-query backwards (chunk %d): %.1e",
+		       Bn, chunks[t], e);
+	}
+	/* fixed-stats: the decoupled definition, each sample alone with the
+	 * batch's statistics as constants */
+	mn_net_per_sample_grads_d(net, x, Bn, MN_GRAD_FIXED_STATS, G2, W);
+	mn_net_freeze_bn_d(net, 1);
+	single_query_rows(net, x, Bn, R, 0);
+	mn_net_freeze_bn_d(net, 0);
+	double e = diff(G2, R, Bn * W);
+	tap_ok(e < 1e-10, "fixed-stats per-sample gradients = decoupled definition: %.1e", e);
+	e = diff(G2, G, Bn * W);
+	tap_ok(e > 1e-3, "fixed-stats differs from exact (BN couples the samples): %.2g", e);
+
+	/* exact gradients sum to the ordinary batch gradient of sum(logits) */
+	{
+		size_t P = mn_net_param_count_d(net);
+		size_t *idx = xmalloc(sizeof(size_t) * W);
+		double *grad = xmalloc(sizeof(double) * P), *dl = xmalloc(sizeof(double) * Bn * 3);
+		double *s = xmalloc(sizeof(double) * W), *r = xmalloc(sizeof(double) * W);
+		mn_net_grad_param_index_d(net, idx);
+		mn_net_forward_d(net, x, Bn, NULL);
+		for (int j = 0; j < Bn * 3; j++)
+			dl[j] = 1;
+		mn_net_backward_d(net, dl, grad);
+		for (size_t c = 0; c < W; c++) {
+			s[c] = 0;
+			for (int i = 0; i < Bn; i++)
+				s[c] += G[(size_t)i * W + c];
+			r[c] = grad[idx[c]];
+		}
+		e = diff(s, r, W);
+		tap_ok(e < 1e-10, "sum of exact per-sample gradients = batch gradient: %.1e", e);
+		free(idx);
+		free(grad);
+		free(dl);
+		free(s);
+		free(r);
+	}
+	free(x);
+	free(G);
+	free(G2);
+	free(R);
+	mn_net_free_d(net);
+}
+
+static struct mn_net *supernet(uint64_t seed)
+{
+	struct mn_net_config cfg;
+	mn_net_config_ntk(&cfg);
+	struct mn_net *net = mn_net_create(&cfg);
+	struct mn_rng rng;
+	mn_rng_seed(&rng, seed);
+	mn_net_init(net, &rng, MN_INIT_CODE);
+	return net;
+}
+
+static float *batch(int Bn, uint64_t seed)
+{
+	struct mn_rng rng;
+	mn_rng_seed(&rng, seed);
+	size_t n = (size_t)Bn * 3 * 32 * 32;
+	float *x = xmalloc(sizeof(float) * n);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)mn_rng_normal(&rng);
+	return x;
+}
+
+static void test_supernet_float(void)
+{
+	/* the float supernet against the double one with the same weights */
+	int Bn = 6;
+	struct mn_net *net = supernet(8);
+	struct mn_net_config cfg;
+	mn_net_config_ntk(&cfg);
+	struct mn_net_d *nd = mn_net_create_d(&cfg);
+	size_t P = mn_net_param_count(net), W = mn_net_grad_width(net);
+	for (size_t i = 0; i < P; i++)
+		mn_net_params_d(nd)[i] = mn_net_params(net)[i];
+	float *x = batch(Bn, 9);
+	double *xd = xmalloc(sizeof(double) * Bn * 3072);
+	for (int i = 0; i < Bn * 3072; i++)
+		xd[i] = x[i];
+	float *G = xmalloc(sizeof(float) * Bn * W);
+	double *Gd = xmalloc(sizeof(double) * Bn * W), *Gf = xmalloc(sizeof(double) * Bn * W);
+	double K[36], Kd[36], cond, condd;
+	for (int mode = 0; mode < 2; mode++) {
+		mn_net_ntk_cond(net, x, Bn, mode, &cond, G, K);
+		mn_net_ntk_cond_d(nd, xd, Bn, mode, &condd, Gd, Kd);
+		for (size_t i = 0; i < Bn * W; i++)
+			Gf[i] = G[i];
+		double eg = diff(Gf, Gd, Bn * W), ek = diff(K, Kd, 36);
+		tap_ok(eg < 1e-3 && ek < 1e-4,
+		       "supernet %s: float G and K match double (G %.1e, K %.1e; cond %.6g vs %.6g)",
+		       mode ? "fixed-stats" : "exact", eg, ek, cond, condd);
+	}
+	free(x);
+	free(xd);
+	free(G);
+	free(Gd);
+	free(Gf);
+	mn_net_free(net);
+	mn_net_free_d(nd);
+}
+
+static void test_gram_and_cond(void)
+{
+	int Bn = 8;
+	struct mn_net *net = supernet(21);
+	size_t W = mn_net_grad_width(net);
+	float *x = batch(Bn, 22), *G = xmalloc(sizeof(float) * Bn * W);
+	double K[64], E[64], cond;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &cond, G, K);
+	for (int i = 0; i < Bn; i++)
+		for (int j = 0; j < Bn; j++) {
+			double s = 0;
+			for (size_t c = 0; c < W; c++)
+				s += (double)G[i * W + c] * G[j * W + c];
+			E[i * Bn + j] = s;
+		}
+	double e = diff(K, E, 64);
+	tap_ok(e < 1e-5, "Gram matrix = explicit G G^T over %zu columns: %.1e", W, e);
+	double eig[8];
+	double c2 = mn_ntk_cond(K, Bn, eig);
+	int asc = 1;
+	for (int i = 1; i < Bn; i++)
+		asc &= eig[i] >= eig[i - 1];
+	tap_ok(c2 == cond && asc && eig[0] > 0 && fabs(cond - eig[Bn - 1] / eig[0]) < 1e-9 * cond,
+	       "cond = largest/smallest eigenvalue (%.6g, eigenvalues %.3g .. %.3g)", cond, eig[0],
+	       eig[Bn - 1]);
+
+	double D[9] = {1, 0, 0, 0, 4, 0, 0, 0, 2};
+	tap_ok(fabs(mn_ntk_cond(D, 3, NULL) - 4) < 1e-12, "cond of diag(1, 4, 2) is 4");
+	D[4] = NAN;
+	tap_ok(mn_ntk_cond(D, 3, NULL) == MN_NTK_BAD_COND, "a NaN in K gives %g", MN_NTK_BAD_COND);
+	D[4] = INFINITY;
+	tap_ok(mn_ntk_cond(D, 3, NULL) == MN_NTK_BAD_COND, "an infinity in K gives %g",
+	       MN_NTK_BAD_COND);
+	double Z[4] = {0, 0, 0, 0};
+	tap_ok(mn_ntk_cond(Z, 2, NULL) == MN_NTK_BAD_COND, "0/0 (all-zero K) gives %g",
+	       MN_NTK_BAD_COND);
+	x[5] = NAN;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &cond, NULL, NULL);
+	tap_ok(cond == MN_NTK_BAD_COND, "a NaN in the batch gives cond %g", cond);
+	free(x);
+	free(G);
+	mn_net_free(net);
+}
+
+static void test_determinism(void)
+{
+	int Bn = 12;
+	for (int mode = 0; mode < 2; mode++) {
+		double c[2], K[2][144];
+		size_t W = 0;
+		float *G[2];
+		for (int r = 0; r < 2; r++) {
+			struct mn_net *net = supernet(31);
+			W = mn_net_grad_width(net);
+			float *x = batch(Bn, 32);
+			G[r] = xmalloc(sizeof(float) * Bn * W);
+			mn_net_ntk_cond(net, x, Bn, mode, &c[r], G[r], K[r]);
+			free(x);
+			mn_net_free(net);
+		}
+		tap_ok(c[0] == c[1] && memcmp(K[0], K[1], sizeof K[0]) == 0 &&
+			       memcmp(G[0], G[1], sizeof(float) * Bn * W) == 0,
+		       "%s: fixed seed gives bit-identical G, K and cond (%.9g)",
+		       mode ? "fixed-stats" : "exact", c[0]);
+		free(G[0]);
+		free(G[1]);
+	}
+	/* and the same network object evaluated twice, with another mask between */
+	struct mn_net *net = supernet(41);
+	float *x = batch(Bn, 42);
+	double c1, c2, c3;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &c1, NULL, NULL);
+	unsigned char m[MN_EDGES];
+	mn_net_get_mask(net, m);
+	unsigned char m2[MN_EDGES];
+	memcpy(m2, m, sizeof m2);
+	m2[2] &= (unsigned char)~(1u << MN_OP_CONV3);
+	mn_net_set_mask(net, m2);
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &c3, NULL, NULL);
+	mn_net_set_mask(net, m);
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &c2, NULL, NULL);
+	tap_ok(c1 == c2 && c1 != c3, "re-evaluation after a mask change is bit-identical (%.9g; "
+				     "without one op %.9g)",
+	       c1, c3);
+	free(x);
+	mn_net_free(net);
+}
+
+int main(void)
+{
+	test_exact_double();
+	test_supernet_float();
+	test_gram_and_cond();
+	test_determinism();
+	return tap_done();
+}

@@ -80,7 +80,7 @@ void mn_preset_defaults(struct mn_preset *p)
 	p->max_sram_kb = 0;
 	p->max_flash_kb = 0;
 	p->init = MN_INIT_CODE;
-	p->ntk_grad = MN_NTK_GRAD_EXACT;
+	p->ntk_grad = MN_GRAD_EXACT;
 	p->set = 0;
 }
 
@@ -188,9 +188,9 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		break;
 	case K_NTK_GRAD:
 		if (strcmp(value, "exact") == 0)
-			p->ntk_grad = MN_NTK_GRAD_EXACT;
+			p->ntk_grad = MN_GRAD_EXACT;
 		else if (strcmp(value, "fixed-stats") == 0)
-			p->ntk_grad = MN_NTK_GRAD_FIXED_STATS;
+			p->ntk_grad = MN_GRAD_FIXED_STATS;
 		else {
 			snprintf(err, errn, "%s = '%.40s' is %s (give exact or fixed-stats)", what, value,
 				 *value ? "unknown" : "empty");
@@ -208,7 +208,7 @@ void mn_preset_override(struct mn_preset *dst, const struct mn_preset *src)
 	static const size_t size[] = {
 		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = MN_PRESET_PATH, [K_DOUBLE] = sizeof(double),
 		[K_INT] = sizeof(int), [K_U64] = sizeof(uint64_t), [K_INIT] = sizeof(enum mn_init_mode),
-		[K_NTK_GRAD] = sizeof(enum mn_ntk_grad),
+		[K_NTK_GRAD] = sizeof(enum mn_grad_mode),
 	};
 	for (int f = 0; f < MN_PF_COUNT; f++) {
 		if (!(src->set & (1u << f)))
@@ -349,7 +349,7 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 			val = p->init == MN_INIT_PAPER ? "paper" : "code";
 			break;
 		case K_NTK_GRAD:
-			val = p->ntk_grad == MN_NTK_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
+			val = p->ntk_grad == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
 			break;
 		}
 		/* An empty path means "none given": leave the line out, as a file

@@ -20,18 +20,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net.h"
+
 #define MN_PRESET_PATH 4096
 #define MN_PRESET_TEXT 128
 
-enum mn_init_mode {
-	MN_INIT_CODE = 0, /* what TE-NAS's published code runs (PyTorch default init) */
-	MN_INIT_PAPER = 1 /* what the TE-NAS paper states (Kaiming normal) */
-};
-
-enum mn_ntk_grad {
-	MN_NTK_GRAD_EXACT = 0,      /* per-sample gradients through batch statistics */
-	MN_NTK_GRAD_FIXED_STATS = 1 /* BN statistics held fixed per sample */
-};
+/* The init and NTK-gradient modes are the network's (net.h):
+ * MN_INIT_CODE / MN_INIT_PAPER, MN_GRAD_EXACT / MN_GRAD_FIXED_STATS. */
 
 /* One bit per field in mn_preset.set: (1u << field). */
 enum mn_preset_field {
@@ -75,7 +70,7 @@ struct mn_preset {
 	double w_flops, w_latency;
 	double max_latency_ms, max_sram_kb, max_flash_kb; /* 0 = no constraint */
 	enum mn_init_mode init;
-	enum mn_ntk_grad ntk_grad;
+	enum mn_grad_mode ntk_grad;
 
 	uint32_t set; /* fields given by a file or flag, (1u << enum mn_preset_field) */
 	/* Where each set field came from ("FILE:LINE" or the flag), for

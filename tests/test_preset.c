@@ -38,7 +38,7 @@ static void test_defaults(void)
 	       "default network: C=16 N=5 32x32 10 classes");
 	tap_ok(p.seed == 0 && p.batch == 72 && p.repeat == 3 && p.w_flops == 0 && p.w_latency == 1 &&
 		       p.max_latency_ms == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.init == MN_INIT_CODE &&
-		       p.ntk_grad == MN_NTK_GRAD_EXACT,
+		       p.ntk_grad == MN_GRAD_EXACT,
 	       "default search: seed 0, batch 72, repeat 3, latency weight 1, no limits, code init, exact NTK");
 	tap_ok(p.set == 0, "nothing marked set");
 }
@@ -86,7 +86,7 @@ static void test_partial_and_paths(void)
 	mn_preset_defaults(&p);
 	int rc = mn_preset_load(&p, p1, err, sizeof err);
 	tap_ok(rc == 0, "loads a partial preset (%s)", rc ? err : "ok");
-	tap_ok(p.batch == 10 && p.seed == UINT64_MAX && p.init == MN_INIT_PAPER && p.ntk_grad == MN_NTK_GRAD_FIXED_STATS,
+	tap_ok(p.batch == 10 && p.seed == UINT64_MAX && p.init == MN_INIT_PAPER && p.ntk_grad == MN_GRAD_FIXED_STATS,
 	       "its values: batch 10, seed 2^64-1, paper init, fixed-stats");
 	tap_ok(p.set == ((1u << MN_PF_BATCH) | (1u << MN_PF_SEED) | (1u << MN_PF_INIT) | (1u << MN_PF_NTK_GRAD) |
 			 (1u << MN_PF_LATENCY_TABLE)),

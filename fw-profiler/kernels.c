@@ -46,10 +46,26 @@ void mnk_noop(int8_t *p)
 
 #if MNK_USE_DSP
 
-static inline uint32_t ror8(uint32_t x)
+
+static inline int32_t sxtab16_ror8(int32_t acc, uint32_t x)
 {
-	return (x >> 8) | (x << 24);
+	int32_t r;
+	__asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+	return r;
 }
+
+/* SXTB16 of bytes 1 and 3: one instruction with the rotate folded in
+ * (GCC 12 emits a separate ROR for __sxtb16(ror8(x))). */
+static inline int32_t sxtb16_ror8(uint32_t x)
+{
+	int32_t r;
+	__asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+	return r;
+}
+
+/* Four dot products of the patch with four weight rows (kernels_m7.S). */
+void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K,
+	      int32_t acc[4]);
 
 /* Copy n int8 values, applying ReLU when asked.  Four at a time: a byte's
  * sign bit is spread over the byte to build a mask of negative bytes
@@ -118,28 +134,19 @@ void mnk_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt,
 			int oc = 0;
 			build_patch(in, h, w, cin, k, stride, relu_in, oy, ox,
 				    scratch);
-			/* Two output channels per pass share each patch
-			 * word: SXTB16 splits 4 int8 into (b0,b2) and, after
-			 * a rotate, (b1,b3); SMLAD multiplies and adds both
-			 * int16 pairs into the accumulator. */
-			for (; oc + 1 < cout; oc += 2) {
+			/* Four output channels per pass share each patch
+			 * word: SXTB16 splits 4 int8 into the int16 pairs
+			 * (b0,b2) and, with a rotate, (b1,b3); SMLAD
+			 * multiplies both pairs and adds them to the
+			 * accumulator. */
+			for (; oc + 3 < cout; oc += 4) {
 				const int8_t *w0 = wt + (size_t)oc * K;
-				const int8_t *w1 = w0 + K;
-				int32_t a0 = bias ? bias[oc] : 0;
-				int32_t a1 = bias ? bias[oc + 1] : 0;
-				for (int i = 0; i < K4; i += 4) {
-					uint32_t p = ld32(scratch + i);
-					int32_t p02 = __sxtb16(p);
-					int32_t p13 = __sxtb16(ror8(p));
-					uint32_t x = ld32(w0 + i);
-					uint32_t y = ld32(w1 + i);
-					a0 = __smlad(__sxtb16(x), p02, a0);
-					a0 = __smlad(__sxtb16(ror8(x)), p13, a0);
-					a1 = __smlad(__sxtb16(y), p02, a1);
-					a1 = __smlad(__sxtb16(ror8(y)), p13, a1);
-				}
-				o[oc] = mnk_requant(a0, mult, shift);
-				o[oc + 1] = mnk_requant(a1, mult, shift);
+				int32_t a[4];
+				for (int j = 0; j < 4; j++)
+					a[j] = bias ? bias[oc + j] : 0;
+				mnk_dot4(scratch, K4, w0, K, a);
+				for (int j = 0; j < 4; j++)
+					o[oc + j] = mnk_requant(a[j], mult, shift);
 			}
 			for (; oc < cout; oc++) {
 				const int8_t *w0 = wt + (size_t)oc * K;
@@ -148,8 +155,7 @@ void mnk_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt,
 					uint32_t p = ld32(scratch + i);
 					uint32_t x = ld32(w0 + i);
 					a0 = __smlad(__sxtb16(x), __sxtb16(p), a0);
-					a0 = __smlad(__sxtb16(ror8(x)),
-						     __sxtb16(ror8(p)), a0);
+					a0 = __smlad(sxtb16_ror8(x), sxtb16_ror8(p), a0);
 				}
 				o[oc] = mnk_requant(a0, mult, shift);
 			}
@@ -176,7 +182,7 @@ void mnk_avgpool3x3(const int8_t *in, int h, int w, int c, int8_t *out)
 						uint32_t v = ld32(
 						    in + ((size_t)iy * w + ix) * c + ch);
 						s02 = __sxtab16(s02, v);
-						s13 = __sxtab16(s13, ror8(v));
+						s13 = sxtab16_ror8(s13, v);
 					}
 				o[ch] = (int8_t)mnk_div_round_small(
 				    (int16_t)(uint16_t)s02, n);
@@ -206,8 +212,8 @@ void mnk_add(int8_t *a, const int8_t *b, uint32_t n, int32_t ma, int32_t mb)
 	uint32_t mab = ((uint32_t)ma & 0xFFFFu) | ((uint32_t)mb << 16);
 	for (; i + 4 <= n; i += 4) {
 		uint32_t x = ld32(a + i), y = ld32(b + i);
-		uint32_t x02 = (uint32_t)__sxtb16(x), x13 = (uint32_t)__sxtb16(ror8(x));
-		uint32_t y02 = (uint32_t)__sxtb16(y), y13 = (uint32_t)__sxtb16(ror8(y));
+		uint32_t x02 = (uint32_t)__sxtb16(x), x13 = (uint32_t)sxtb16_ror8(x);
+		uint32_t y02 = (uint32_t)__sxtb16(y), y13 = (uint32_t)sxtb16_ror8(y);
 		uint32_t p0 = (x02 & 0xFFFFu) | (y02 << 16);
 		uint32_t p1 = (x13 & 0xFFFFu) | (y13 << 16);
 		uint32_t p2 = (x02 >> 16) | (y02 & 0xFFFF0000u);

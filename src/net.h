@@ -134,6 +134,9 @@ void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES]);
 	/* After a forward: bit b of sample n's pattern, (output > 0), at                         \
 	 * bits[n*words + b/64] >> (b%64) (words >= ceil(pattern_bits/64)). */                     \
 	int mn_net_patterns##S(const struct NET *net, uint64_t *bits, size_t words);              \
+	/* Multiply-accumulates of the conv and linear layers in one forward of batch          \
+	 * samples under the current mask. */                                                     \
+	double mn_net_forward_macs##S(const struct NET *net, int batch);                          \
 	/* Tests: with frozen set, BN uses the statistics of the last unfrozen forward as        \
 	 * constants (forward and backward). */                                                    \
 	void mn_net_freeze_bn##S(struct NET *net, int frozen);                                    \

@@ -938,6 +938,28 @@ int MN_R(mn_net_ntk_cond)(struct NET *net, const REAL *x, int batch, enum mn_gra
 	return rc;
 }
 
+double MN_R(mn_net_forward_macs)(const struct NET *net, int batch)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	double m = 0;
+	if (!cfg->thin)
+		m += 9.0 * cfg->in_channels * p->sc[0] * cfg->H * cfg->W;
+	for (int s = 0; s < p->nstages; s++) {
+		double C = p->sc[s], hw = (double)p->sh[s] * p->sw[s];
+		for (int e = 0; e < MN_EDGES; e++) {
+			if ((p->mask[e] >> MN_OP_CONV1) & 1)
+				m += cfg->N * C * C * hw;
+			if ((p->mask[e] >> MN_OP_CONV3) & 1)
+				m += cfg->N * 9 * C * C * hw;
+		}
+		if (s + 1 < p->nstages)
+			m += (18 * C * C + 36 * C * C + 2 * C * C) * (hw / 4);
+	}
+	m += (double)cfg->classes * p->cf;
+	return m * batch;
+}
+
 /* ------------------------------------------------------------- patterns */
 
 size_t MN_R(mn_net_pattern_bits)(const struct NET *net)

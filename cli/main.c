@@ -9,6 +9,10 @@
 
 static const struct mn_command commands[] = {
 	{"cost", "FLOPs, params, int8 flash and peak SRAM of archs", mn_cmd_cost},
+	{"ports", "list serial ports (find the board's --port)", mn_cmd_ports},
+	{"emulate", "run the emulated board (QEMU) and print its --port", mn_cmd_emulate},
+	{"profile", "measure op latencies on the board into a latency table", mn_cmd_profile},
+	{"validate", "run archs on the board: measured vs estimated latency and SRAM", mn_cmd_validate},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -51,7 +51,7 @@ void mn_board_opts_default(struct mn_board_opts *o)
 	o->hello_interval_ms = 500;
 	o->retries = 2;
 	o->min_timeout_ms = 3000;
-	o->rate_per_s = 4e6;
+	o->rate_per_s = 2e7;
 	o->timeout_scale = 1.0;
 	if (env && *env) {
 		char *end;

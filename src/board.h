@@ -44,7 +44,7 @@ struct mn_board_opts {
 	/* Work rate assumed for timeouts, in multiply-accumulates (or element
 	 * operations) per second of the slowest target, QEMU: a request's
 	 * timeout is min_timeout_ms + work / rate. */
-	double rate_per_s;       /* (4e6) */
+	double rate_per_s;       /* (2e7: QEMU here does ~4e8, the board ~2e8) */
 	double timeout_scale;    /* multiplies every timeout; from the environment
 				    variable MN_BOARD_TIMEOUT_SCALE when set (1) */
 	/* Polled at least every 100 ms while waiting; nonzero stops the

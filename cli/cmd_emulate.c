@@ -1,0 +1,98 @@
+/* micronas emulate: the emulated board (QEMU mps2-an500 with the micronas
+ * firmware) until SIGINT/SIGTERM; prints the --port value first. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_board.h"
+#include "emulator.h"
+
+static void emulate_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas emulate [--socket PATH] [--firmware FW.elf] [--qemu PROGRAM]\n"
+		"Starts QEMU's mps2-an500 (Cortex-M7) with the micronas firmware, waits until it\n"
+		"answers, prints the value to pass as --port (first line of stdout), and runs\n"
+		"until interrupted (Ctrl-C, SIGTERM), then stops QEMU.\n"
+		"  --socket PATH   serve the board on a unix socket (port unix:PATH) instead of a\n"
+		"                  pseudo-terminal\n"
+		"  --firmware ELF  the firmware image (default: $MN_FIRMWARE, the build tree's\n"
+		"                  fw-profiler/build/qemu-mps2-an500/fw.elf, the installed copy)\n"
+		"  --qemu PROGRAM  QEMU (default: $QEMU_SYSTEM_ARM, else qemu-system-arm)\n"
+		"Timing on the emulator is instruction-based (-icount shift=0), not STM32 cycles.\n");
+}
+
+int mn_cmd_emulate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, 0, 's'}, {"firmware", required_argument, 0, 'f'},
+		{"qemu", required_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	struct mn_emulator_opts eo = {NULL, NULL, NULL, 20000};
+	struct mn_emulator *e;
+	sigset_t set;
+	char err[1024];
+	int ch, rc = MN_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': eo.socket_path = optarg; break;
+		case 'f': eo.firmware = optarg; break;
+		case 'q': eo.qemu = optarg; break;
+		case 'h': emulate_usage(stdout); return MN_EXIT_OK;
+		default:
+			mn_cli_error("emulate", "unknown or incomplete option '%s' (see 'micronas "
+				     "emulate --help')", argv[optind - 1]);
+			return MN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		mn_cli_error("emulate", "unexpected argument '%s' (see 'micronas emulate --help')",
+			     argv[optind]);
+		return MN_EXIT_USAGE;
+	}
+	/* Blocked before QEMU starts, so that a signal arriving at any point
+	 * is seen by the loop below and QEMU is always stopped; SIGCHLD too,
+	 * to notice QEMU dying on its own. */
+	if (mn_cli_block_signals("emulate", 1, &set) != 0)
+		return MN_EXIT_ERROR;
+	if (mn_emulator_start(&e, &eo, err, sizeof err) != 0) {
+		mn_cli_error("emulate", "%s", err);
+		return MN_EXIT_ERROR;
+	}
+	printf("%s\n", mn_emulator_port(e));
+	if (fflush(stdout) != 0) {
+		mn_cli_error("emulate", "cannot write the port name to stdout");
+		mn_emulator_stop(e);
+		return MN_EXIT_ERROR;
+	}
+	fprintf(stderr,
+		"micronas emulate: QEMU (pid %d) runs the emulated board; use --port %s; Ctrl-C "
+		"stops it (timing is instruction-based, not STM32 cycles)\n",
+		(int)mn_emulator_pid(e), mn_emulator_port(e));
+
+	for (;;) {
+		struct timespec tick = {1, 0};
+		siginfo_t info;
+		int sig = sigtimedwait(&set, &info, &tick);
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+			break;
+		/* SIGCHLD, a timeout or EINTR: is QEMU still there? */
+		if (!mn_emulator_running(e)) {
+			char last[300];
+			mn_emulator_last_output(e, last, sizeof last);
+			mn_cli_error("emulate", "QEMU exited on its own%s%s (restart micronas emulate)",
+				     *last ? ": " : "", last);
+			rc = MN_EXIT_ERROR;
+			break;
+		}
+	}
+	if (mn_emulator_stop(e) != 0 && rc == MN_EXIT_OK)
+		rc = MN_EXIT_ERROR;
+	return rc;
+}

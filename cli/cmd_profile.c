@@ -1,0 +1,161 @@
+/* micronas profile: measure every op of the preset's network on the board
+ * and write a latency table; resumable after an interruption. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_board.h"
+#include "profile.h"
+
+static void profile_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas profile --port PORT [--preset NAME|FILE] [-o TABLE.ini]\n"
+		"                        [--repeats N] [--seed S]\n"
+		"Measures on the board every non-none op at every stage shape of the preset's\n"
+		"network, the node addition, the stem, both reduction blocks, the head and the\n"
+		"constant overhead, and writes a latency table (microseconds) for --latency-table\n"
+		"or a preset's latency_table.\n"
+		"  --port PORT      serial device, /dev/pts/N or unix:PATH (micronas ports,\n"
+		"                   micronas emulate)\n"
+		"  --preset NAME    the network (C, N, R, classes); default NUCLEO-F746ZG's\n"
+		"  -o TABLE.ini     output (default BOARD-latency.ini, BOARD as the board names it)\n"
+		"  --repeats N      timed runs per op, median kept (1..255, default 5)\n"
+		"  --seed S         input data and synthetic weights (default 1)\n"
+		"After every measurement the figures so far are kept in TABLE.ini.partial; an\n"
+		"interrupted run (Ctrl-C, board gone) resumes from it when run again.\n");
+}
+
+struct progress {
+	int tty;
+	int shown;
+};
+
+static void on_progress(void *arg, int done, int total, const char *what)
+{
+	struct progress *p = arg;
+	if (!p->tty)
+		return;
+	if (what)
+		fprintf(stderr, "\rmicronas profile: [%2d/%d] %-24s", done + 1, total, what);
+	else
+		fprintf(stderr, "\rmicronas profile: [%2d/%d] done%-22s\n", total, total, "");
+	p->shown = 1;
+}
+
+int mn_cmd_profile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"port", required_argument, 0, 'P'}, {"preset", required_argument, 0, 'p'},
+		{"output", required_argument, 0, 'o'}, {"repeats", required_argument, 0, 'r'},
+		{"seed", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	const char *port = NULL, *preset = NULL, *output = NULL;
+	struct mn_profile_opts po;
+	struct mn_profile_result res;
+	struct mn_preset pr;
+	struct mn_board *b;
+	struct progress prog = {0, 0};
+	char out_default[128], err[1024], msg[200];
+	sigset_t set;
+	int ch, seed = 1, brc, rc;
+
+	mn_profile_opts_default(&po);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'P': port = optarg; break;
+		case 'p': preset = optarg; break;
+		case 'o': output = optarg; break;
+		case 'r':
+			if (mn_cli_int("profile", "--repeats", optarg, 1, MNP_MAX_REPEATS, &po.repeats))
+				return MN_EXIT_USAGE;
+			break;
+		case 's':
+			if (mn_cli_int("profile", "--seed", optarg, 0, 2147483647L, &seed))
+				return MN_EXIT_USAGE;
+			break;
+		case 'h': profile_usage(stdout); return MN_EXIT_OK;
+		default:
+			mn_cli_error("profile", "unknown or incomplete option '%s' (see 'micronas "
+				     "profile --help')", argv[optind - 1]);
+			return MN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		mn_cli_error("profile", "unexpected argument '%s' (see 'micronas profile --help')",
+			     argv[optind]);
+		return MN_EXIT_USAGE;
+	}
+	if (!port) {
+		mn_cli_error("profile", "no --port given (list ports with 'micronas ports', or start "
+			     "'micronas emulate')");
+		return MN_EXIT_USAGE;
+	}
+	if (mn_cli_load_preset("profile", preset, &pr) != 0)
+		return MN_EXIT_ERROR;
+	po.shape.channels = pr.channels;
+	po.shape.cells = pr.cells;
+	po.shape.resolution = pr.resolution;
+	po.shape.classes = pr.classes;
+	po.seed = (uint32_t)seed;
+	if (mn_shape_check(&po.shape, msg, sizeof msg) != 0) {
+		mn_cli_error("profile", "%s", msg);
+		return MN_EXIT_ERROR;
+	}
+
+	if (mn_cli_block_signals("profile", 0, &set) != 0)
+		return MN_EXIT_ERROR;
+	if (mn_cli_connect("profile", port, &b) != 0)
+		return MN_EXIT_ERROR;
+	if (!output) {
+		const char *name = mn_board_info(b)->board;
+		size_t i = 0;
+		for (; name[i] && i < 64; i++) {
+			char c = name[i];
+			int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+			out_default[i] = ok ? c : '_';
+		}
+		snprintf(out_default + i, sizeof out_default - i, "%s-latency.ini", i ? "" : "board");
+		output = out_default;
+	}
+	po.output = output;
+	prog.tty = isatty(2);
+	po.progress = on_progress;
+	po.progress_arg = &prog;
+	{
+		/* Say up front that this run resumes. */
+		char partial[4200];
+		snprintf(partial, sizeof partial, "%s.partial", output);
+		if (access(partial, F_OK) == 0)
+			fprintf(stderr, "micronas profile: resuming from %s (delete it to start over)\n",
+				partial);
+	}
+	rc = mn_profile_run(b, &po, NULL, &res, &brc, err, sizeof err);
+	if (prog.shown && rc != 0)
+		fputc('\n', stderr);
+	if (rc != 0) {
+		int kept = res.resumed + res.measured;
+		if (brc == MN_BOARD_ECANCEL)
+			mn_cli_error("profile", "interrupted: %d of %d measurements kept in %s (run the "
+				     "same command again to resume)", kept, res.total, res.partial);
+		else if (brc != 0)
+			mn_cli_error("profile", "%s; %d of %d measurements kept in %s (run the same "
+				     "command again to resume)", err, kept, res.total, res.partial);
+		else
+			mn_cli_error("profile", "%s", err);
+		mn_board_close(b);
+		return MN_EXIT_ERROR;
+	}
+	printf("wrote %s: %d measurements (%d resumed from %s) on %s, %s\n", output, res.total,
+	       res.resumed, res.partial, mn_board_info(b)->board,
+	       mn_board_is_emulated(b) ? "instruction-based timing (QEMU), not STM32 cycles"
+				       : "clock cycles");
+	mn_board_close(b);
+	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+}

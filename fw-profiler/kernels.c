@@ -8,21 +8,6 @@
 #include <arm_acle.h>
 #endif
 
-/* Unaligned-safe 32-bit access: memcpy compiles to a single LDR/STR on
- * the Cortex-M7 (unaligned word access is allowed there) and keeps the
- * host build free of alignment and aliasing assumptions. */
-static inline uint32_t ld32(const void *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline void st32(void *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
 static inline int32_t sat8(int32_t v)
 {
 	return v > 127 ? 127 : (v < -128 ? -128 : v);
@@ -46,6 +31,20 @@ void mnk_noop(int8_t *p)
 
 #if MNK_USE_DSP
 
+/* Unaligned-safe 32-bit access: memcpy compiles to a single LDR/STR on
+ * the Cortex-M7 (unaligned word access is allowed there) and keeps the
+ * host build free of alignment and aliasing assumptions. */
+static inline uint32_t ld32(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline void st32(void *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
 
 static inline int32_t sxtab16_ror8(int32_t acc, uint32_t x)
 {

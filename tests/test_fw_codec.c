@@ -142,11 +142,11 @@ static void test_frames(void)
 	       "frame build refuses a payload over the limit");
 
 	/* raw frame byte layout */
-	build(7, 0x02, 0xBEEF, pl, 3, wire, &n);
 	{
-		size_t k;
-		mnp_cobs_decode(wire, n - 1, raw, sizeof raw, &k);
-		tap_ok(k == 15 && raw[0] == 'M' && raw[1] == 'N' && raw[2] == 7 && raw[3] == 2 &&
+		size_t k = 0;
+		int built = build(7, 0x02, 0xBEEF, pl, 3, wire, &n) == 0 &&
+			    mnp_cobs_decode(wire, n - 1, raw, sizeof raw, &k) == 0;
+		tap_ok(built && k == 15 && raw[0] == 'M' && raw[1] == 'N' && raw[2] == 7 && raw[3] == 2 &&
 			   raw[4] == 0xEF && raw[5] == 0xBE && raw[6] == 3 && raw[7] == 0 &&
 			   mnp_get_u32(raw + 11) == mnp_crc32(0, raw, 11),
 		       "frame layout: 'M' 'N' version cmd seq(LE) len(LE) payload crc32(LE)");
@@ -311,7 +311,10 @@ static void test_rx(void)
 	size_t n;
 	const uint8_t pl[4] = {1, 0, 2, 0};
 
-	build(MNP_VERSION, MNP_CMD_HELLO, 9, pl, 4, wire, &n);
+	if (build(MNP_VERSION, MNP_CMD_HELLO, 9, pl, 4, wire, &n) != 0) {
+		tap_ok(0, "building the receiver test frame");
+		return;
+	}
 
 	mnp_rx_init(&rx);
 	memset(&o, 0, sizeof o);
@@ -352,11 +355,12 @@ static void test_rx(void)
 	/* a bad-CRC frame on the wire */
 	{
 		uint8_t raw[64], w2[80];
-		size_t k, m;
-		mnp_cobs_decode(wire, n - 1, raw, sizeof raw, &k);
-		raw[MNP_HDR_LEN] ^= 1;
-		m = mnp_cobs_encode(raw, k, w2, sizeof w2);
-		w2[m++] = 0;
+		size_t k = 0, m = 0;
+		if (mnp_cobs_decode(wire, n - 1, raw, sizeof raw, &k) == 0) {
+			raw[MNP_HDR_LEN] ^= 1;
+			m = mnp_cobs_encode(raw, k, w2, sizeof w2 - 1);
+		}
+		w2[m++] = 0; /* m == 1 (an empty frame) if anything failed */
 		mnp_rx_init(&rx);
 		memset(&o, 0, sizeof o);
 		feed(&rx, w2, m, &o);

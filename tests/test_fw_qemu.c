@@ -128,17 +128,18 @@ static int start_qemu(struct link *l, const char *qemu, const char *elf, const c
 		return -1;
 	}
 	if (l->pid == 0) {
+		/* In the child only async-signal-safe calls; a failure here
+		 * shows up as QEMU's exit status or a connect timeout. */
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 #ifdef __linux__
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* QEMU never outlives the test */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) /* QEMU never outlives the test */
+			_exit(126);
 #endif
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
+		if (fd >= 0 && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0))
+			_exit(126);
 		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(126);
 		execl(qemu, qemu, "-M", "mps2-an500", "-nographic", "-monitor", "none",
 		      "-icount", "shift=0", "-kernel", elf, "-serial", serial, (char *)NULL);
 		_exit(127);
@@ -461,16 +462,17 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 		uint8_t raw[64], wire[80];
 		size_t n, m;
 		uint16_t seq = 777;
-		int ok;
-		mnp_frame_build(MNP_VERSION, MNP_CMD_KERNEL_CHECK, seq, p, (uint16_t)mnp_enc_kcheck_req(&k, p),
-				wire, sizeof wire, &n);
-		mnp_cobs_decode(wire, n - 1, raw, sizeof raw, &m);
-		raw[MNP_HDR_LEN + 2] ^= 0x10;
-		n = mnp_cobs_encode(raw, m, wire + 1, sizeof wire - 2);
-		wire[0] = 0;
-		wire[n + 1] = 0;
-		ok = send_bytes(l, wire, n + 2) == 0 && await(l, seq, REPLY_TIMEOUT_MS) == 0 &&
-		     is_error(l, MNP_ERR_BAD_CRC, &e);
+		int ok = mnp_frame_build(MNP_VERSION, MNP_CMD_KERNEL_CHECK, seq, p,
+					 (uint16_t)mnp_enc_kcheck_req(&k, p), wire, sizeof wire, &n) == 0 &&
+			 mnp_cobs_decode(wire, n - 1, raw, sizeof raw, &m) == 0;
+		if (ok) {
+			raw[MNP_HDR_LEN + 2] ^= 0x10; /* after the CRC was computed */
+			n = mnp_cobs_encode(raw, m, wire + 1, sizeof wire - 2);
+			wire[0] = 0;
+			wire[n + 1] = 0;
+		}
+		ok = ok && n > 0 && send_bytes(l, wire, n + 2) == 0 &&
+		     await(l, seq, REPLY_TIMEOUT_MS) == 0 && is_error(l, MNP_ERR_BAD_CRC, &e);
 		tap_ok(ok, "a frame with a flipped bit: BAD_CRC, with the frame's sequence number");
 		tap_ok(hello(l, &again) == 0, "the firmware answers HELLO after the bad-CRC frame");
 	}
@@ -505,11 +507,11 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 		uint8_t wire[80];
 		size_t n;
 		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1};
-		int ok;
-		mnp_frame_build(MNP_VERSION, MNP_CMD_KERNEL_CHECK, 900, p, (uint16_t)mnp_enc_kcheck_req(&k, p),
-				wire, sizeof wire, &n);
-		wire[n / 2] = 0;
-		ok = send_bytes(l, wire, n / 2 + 1) == 0 && read_frame(l, REPLY_TIMEOUT_MS) >= 0 &&
+		int ok = mnp_frame_build(MNP_VERSION, MNP_CMD_KERNEL_CHECK, 900, p,
+					 (uint16_t)mnp_enc_kcheck_req(&k, p), wire, sizeof wire, &n) == 0;
+		if (ok)
+			wire[n / 2] = 0; /* cut the frame in half */
+		ok = ok && send_bytes(l, wire, n / 2 + 1) == 0 && read_frame(l, REPLY_TIMEOUT_MS) >= 0 &&
 		     l->f.cmd == MNP_CMD_ERROR;
 		tap_ok(ok, "a truncated frame is answered with an error");
 		tap_ok(hello(l, &again) == 0, "the firmware answers HELLO after the truncated frame");

@@ -65,6 +65,8 @@ int mn_cmd_emulate(int argc, char **argv)
 		mn_cli_error("emulate", "%s", err);
 		return MN_EXIT_ERROR;
 	}
+	if (mn_emulator_warning(e)[0])
+		fprintf(stderr, "micronas emulate: warning: %s\n", mn_emulator_warning(e));
 	printf("%s\n", mn_emulator_port(e));
 	if (fflush(stdout) != 0) {
 		mn_cli_error("emulate", "cannot write the port name to stdout");
@@ -84,10 +86,11 @@ int mn_cmd_emulate(int argc, char **argv)
 			break;
 		/* SIGCHLD, a timeout or EINTR: is QEMU still there? */
 		if (!mn_emulator_running(e)) {
-			char last[300];
+			char last[300], how[64];
 			mn_emulator_last_output(e, last, sizeof last);
-			mn_cli_error("emulate", "QEMU exited on its own%s%s (restart micronas emulate)",
-				     *last ? ": " : "", last);
+			mn_emulator_exit_text(e, how, sizeof how);
+			mn_cli_error("emulate", "QEMU stopped on its own (%s)%s%s (restart micronas "
+				     "emulate)", how, *last ? ": " : "", last);
 			rc = MN_EXIT_ERROR;
 			break;
 		}

@@ -152,8 +152,8 @@ int mn_cmd_profile(int argc, char **argv)
 		mn_board_close(b);
 		return MN_EXIT_ERROR;
 	}
-	printf("wrote %s: %d measurements (%d resumed from %s) on %s, %s\n", output, res.total,
-	       res.resumed, res.partial, mn_board_info(b)->board,
+	printf("wrote %s: %d measurements (%d resumed) on %s, %s\n", output, res.total,
+	       res.resumed, mn_board_info(b)->board,
 	       mn_board_is_emulated(b) ? "instruction-based timing (QEMU), not STM32 cycles"
 				       : "clock cycles");
 	mn_board_close(b);

@@ -528,6 +528,11 @@ const char *mn_board_port(const struct mn_board *b)
 	return b->t->name;
 }
 
+struct mn_transport *mn_board_transport(struct mn_board *b)
+{
+	return b->t;
+}
+
 double mn_board_units_to_us(const struct mn_board *b, uint64_t units)
 {
 	return (double)units * 1e6 / (double)b->info.hello.count_hz;

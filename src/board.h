@@ -86,6 +86,8 @@ struct mn_board_info {
 };
 const struct mn_board_info *mn_board_info(const struct mn_board *b);
 const char *mn_board_port(const struct mn_board *b);
+/* The transport underneath (tests inject bytes through it). */
+struct mn_transport *mn_board_transport(struct mn_board *b);
 
 /* Timing units (as in replies) to microseconds, using HELLO's count_hz. */
 double mn_board_units_to_us(const struct mn_board *b, uint64_t units);

@@ -31,6 +31,7 @@ struct mn_emulator {
 	char log[128];
 	char port[4200];     /* "/dev/pts/N" or "unix:PATH" */
 	char socket_path[4096];
+	char warning[600];
 };
 
 static long long now_ms(void)
@@ -190,6 +191,22 @@ int mn_emulator_running(struct mn_emulator *e)
 		return 0;
 	}
 	return 1;
+}
+
+void mn_emulator_exit_text(const struct mn_emulator *e, char *buf, size_t n)
+{
+	buf[0] = 0;
+	if (!e->reaped)
+		return;
+	if (WIFEXITED(e->status))
+		snprintf(buf, n, "exited with status %d", WEXITSTATUS(e->status));
+	else if (WIFSIGNALED(e->status))
+		snprintf(buf, n, "killed by signal %d", WTERMSIG(e->status));
+}
+
+const char *mn_emulator_warning(const struct mn_emulator *e)
+{
+	return e->warning;
 }
 
 static void describe_exit(struct mn_emulator *e, char *err, size_t errn, const char *when)
@@ -366,14 +383,18 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 		char berr[512];
 		mn_board_opts_default(&bo);
 		bo.connect_timeout_ms = boot_ms;
-		if (mn_board_connect(&b, e->port, &bo, berr, sizeof berr) != MN_BOARD_OK) {
+		int r = mn_board_connect(&b, e->port, &bo, berr, sizeof berr);
+		if (r == MN_BOARD_EVERSION) {
+			snprintf(e->warning, sizeof e->warning, "%s", berr);
+		} else if (r != MN_BOARD_OK) {
 			if (!mn_emulator_running(e))
 				describe_exit(e, err, errn, "while booting");
 			else
 				snprintf(err, errn, "the emulated board does not answer: %s", berr);
 			goto fail;
+		} else {
+			mn_board_close(b);
 		}
-		mn_board_close(b);
 	}
 	*ep = e;
 	return 0;

@@ -42,7 +42,10 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn);
 
 /* Starts QEMU, reads the pty name it prints (or waits for its socket) and
  * waits until the firmware answers HELLO.  o may be NULL.  Returns 0, or -1
- * with err (QEMU is stopped again on every failure). */
+ * with err (QEMU is stopped again on every failure).  A firmware that
+ * answers in another protocol version counts as up (it did answer):
+ * mn_emulator_warning() then holds the board client's version error, and
+ * every command over the port reports it. */
 int mn_emulator_start(struct mn_emulator **e, const struct mn_emulator_opts *o, char *err,
 		      size_t errn);
 
@@ -53,6 +56,11 @@ pid_t mn_emulator_pid(const struct mn_emulator *e);
 int mn_emulator_running(struct mn_emulator *e);
 /* QEMU's own output (stdout and stderr), for messages: the last line, or "". */
 void mn_emulator_last_output(const struct mn_emulator *e, char *buf, size_t n);
+/* How QEMU ended ("exited with status N", "killed by signal N"), once
+ * mn_emulator_running() has returned 0; "" before. */
+void mn_emulator_exit_text(const struct mn_emulator *e, char *buf, size_t n);
+/* The start-up warning (see mn_emulator_start), or "". */
+const char *mn_emulator_warning(const struct mn_emulator *e);
 
 /* Stops QEMU (SIGTERM, SIGKILL after 3 s), reaps it, removes its temporary
  * files and the socket, frees e.  Returns 0, or -1 when QEMU had already

@@ -14,6 +14,7 @@
  * stacked channels.  The backward visits the groups in reverse (j = 2, 1, 0),
  * so node j's cotangent is complete when its group is processed. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,12 @@
 #include "net_plan.h"
 #include "nn_layers.h"
 #include "ntk.h"
+#if MN_REAL_IS_FLOAT
+#include "nn_fast.h"
+#define MN_FAST() mn_fast_avx2()
+#else
+#define MN_FAST() 0
+#endif
 
 #define NET MN_R(mn_net)
 
@@ -28,7 +35,9 @@
  * backward rather than kept. */
 #define MN_STATE_BUDGET ((size_t)768 << 20)
 /* Bytes of backward workspace per query chunk (exact mode). */
-#define MN_CHUNK_BUDGET ((size_t)64 << 20)
+#define MN_CHUNK_BUDGET ((size_t)48 << 20)
+/* Upper bound on worker threads in the exact backward. */
+#define MN_MAX_WORKERS 64
 /* Elements of the col scratch used by the backward-data slabs. */
 #define MN_DCOL_ELEMS ((size_t)1 << 20)
 
@@ -68,6 +77,16 @@ static REAL *take(struct arena *a, size_t n)
 	return a->base ? a->base + off : NULL;
 }
 
+/* Backward workspace for one query chunk (one per worker thread). */
+struct ws {
+	REAL *mem;
+	size_t cap;
+	int nq; /* laid out for this many queries, 0 = not laid out */
+	REAL *P0, *P1, *D1, *D2, *DR, *DZ, *DZ1, *dcol, *tmp, *dg, *db, *dlog, *dgap;
+	REAL *col; /* im2col recomputation when the forward keeps none */
+	size_t dcol_cap;
+};
+
 struct NET {
 	struct mn_net_plan plan;
 	REAL *params;
@@ -78,6 +97,7 @@ struct NET {
 	/* forward state */
 	int nb;
 	int store_cols;
+	size_t max_col; /* largest im2col matrix */
 	int layout_ok; /* arena laid out for (nb, mask) */
 	REAL *arena;
 	size_t arena_cap;
@@ -89,12 +109,9 @@ struct NET {
 	REAL *head_xhat, *head_mean, *head_rstd, *head_h, *head_g, *logits;
 	REAL *col_scratch;
 
-	/* backward workspace */
-	REAL *bw;
-	size_t bw_cap;
-	int bw_nq;
-	REAL *P0, *P1, *D1, *D2, *DR, *DZ, *dcol, *tmp, *dg, *db, *dlog, *dgap;
-	size_t dcol_cap;
+	/* backward workspaces, one per worker thread */
+	struct ws *ws;
+	int nws;
 
 	REAL *G; /* internal G for mn_net_ntk_cond */
 	size_t G_cap;
@@ -142,7 +159,9 @@ void MN_R(mn_net_free)(struct NET *net)
 	free(net->stat_rstd);
 	free(net->cells);
 	free(net->arena);
-	free(net->bw);
+	for (int i = 0; i < net->nws; i++)
+		free(net->ws[i].mem);
+	free(net->ws);
 	free(net->G);
 	free(net);
 }
@@ -361,11 +380,12 @@ static int ensure_forward_layout(struct NET *net, int nb)
 	}
 	a.base = net->arena;
 	a.used = 0;
-	layout_forward(net, nb, store, &a, NULL);
+	layout_forward(net, nb, store, &a, &net->max_col);
 	net->store_cols = store;
 	net->nb = nb;
 	net->layout_ok = 1;
-	net->bw_nq = 0; /* backward workspace must be laid out again */
+	for (int i = 0; i < net->nws; i++)
+		net->ws[i].nq = 0; /* backward workspaces must be laid out again */
 	return 0;
 }
 
@@ -521,7 +541,7 @@ int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits
 /* ------------------------------------------------------------- backward */
 
 /* Sizes (or lays out) the backward workspace for nq queries. */
-static void layout_backward(struct NET *net, int nq, struct arena *a)
+static void layout_backward(struct NET *net, struct ws *ws, int nq, struct arena *a)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_net_config *cfg = &p->cfg;
@@ -562,54 +582,70 @@ static void layout_backward(struct NET *net, int nq, struct arena *a)
 	if ((size_t)p->cf > dgn)
 		dgn = (size_t)p->cf;
 	E *= (size_t)nq * nb;
-	net->P0 = take(a, E);
-	net->P1 = take(a, E);
-	net->D1 = take(a, E);
-	net->D2 = take(a, E);
-	net->DR = take(a, E);
-	net->DZ = take(a, 3 * E);
+	ws->P0 = take(a, E);
+	ws->P1 = take(a, E);
+	ws->D1 = take(a, E);
+	ws->D2 = take(a, E);
+	ws->DR = take(a, E);
+	ws->DZ = take(a, 3 * E);
+	ws->DZ1 = take(a, 3 * E);
 	size_t dc = maxcol < MN_DCOL_ELEMS ? maxcol : MN_DCOL_ELEMS;
 	if (dc < maxckk_ohw)
 		dc = maxckk_ohw;
-	net->dcol = take(a, dc);
-	net->dcol_cap = dc;
-	net->tmp = take(a, tmp * groups);
-	net->dg = take(a, dgn * groups);
-	net->db = take(a, dgn * groups);
-	net->dlog = take(a, (size_t)cfg->classes * nq * nb);
-	net->dgap = take(a, (size_t)p->cf * nq * nb);
+	ws->dcol = take(a, dc);
+	ws->dcol_cap = dc;
+	ws->tmp = take(a, tmp * groups);
+	ws->dg = take(a, dgn * groups);
+	ws->db = take(a, dgn * groups);
+	ws->dlog = take(a, (size_t)cfg->classes * nq * nb);
+	ws->dgap = take(a, (size_t)p->cf * nq * nb);
+	ws->col = net->store_cols ? NULL : take(a, net->max_col);
 }
 
-static int ensure_backward_layout(struct NET *net, int nq)
+static int ensure_backward_layout(struct NET *net, struct ws *ws, int nq)
 {
-	if (net->bw_nq == nq)
+	if (ws->nq == nq)
 		return 0;
 	struct arena a = {NULL, 0};
-	layout_backward(net, nq, &a);
-	if (a.used > net->bw_cap) {
-		free(net->bw);
-		net->bw = malloc(a.used * sizeof(REAL));
-		net->bw_cap = net->bw ? a.used : 0;
-		if (!net->bw) {
-			net->bw_nq = 0;
+	layout_backward(net, ws, nq, &a);
+	if (a.used > ws->cap) {
+		free(ws->mem);
+		ws->mem = malloc(a.used * sizeof(REAL));
+		ws->cap = ws->mem ? a.used : 0;
+		if (!ws->mem) {
+			ws->nq = 0;
 			return -1;
 		}
 	}
-	a.base = net->bw;
+	a.base = ws->mem;
 	a.used = 0;
-	layout_backward(net, nq, &a);
-	net->bw_nq = nq;
+	layout_backward(net, ws, nq, &a);
+	ws->nq = nq;
+	return 0;
+}
+
+/* At least n workspaces. */
+static int ensure_workspaces(struct NET *net, int n)
+{
+	if (n <= net->nws)
+		return 0;
+	struct ws *w = realloc(net->ws, sizeof *w * (size_t)n);
+	if (!w)
+		return -1;
+	memset(w + net->nws, 0, sizeof *w * (size_t)(n - net->nws));
+	net->ws = w;
+	net->nws = n;
 	return 0;
 }
 
 /* Weight gradient of nblk stacked tensors (rows each, ckk columns) from the
  * cotangent dy [nblk*rows][nq][nb*hw] and col [ckk][nb*hw]. */
-static void emit_wgrad(struct NET *net, const struct sink *sk, const int *tids, int nblk, int rows,
+static void emit_wgrad(struct NET *net, struct ws *ws, const struct sink *sk, const int *tids, int nblk, int rows,
 		       int ckk, const REAL *dy, const REAL *col, size_t ldcol, int nq, int hw)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int nb = net->nb, m = nblk * rows, K = nb * hw;
-	REAL *tmp = net->tmp;
+	REAL *tmp = ws->tmp;
 	switch (sk->kind) {
 	case SINK_SUM:
 		for (int b = 0; b < nblk; b++)
@@ -640,7 +676,7 @@ static void emit_wgrad(struct NET *net, const struct sink *sk, const int *tids, 
 
 /* BN backward of nblk stacked blocks of C channels; block b reads its
  * cotangent at dys[b] scaled by scales[b] and writes dx rows b*C... */
-static void bn_backward_blocks(struct NET *net, const struct sink *sk, REAL *dx,
+static void bn_backward_blocks(struct NET *net, struct ws *ws, const struct sink *sk, REAL *dx,
 			       const REAL *const *dys, const REAL *scales, const REAL *xhat,
 			       const REAL *rstd, const REAL *gamma, const int *tbn, int nblk, int C,
 			       int nq, int hw, int coupled)
@@ -650,16 +686,16 @@ static void bn_backward_blocks(struct NET *net, const struct sink *sk, REAL *dx,
 	size_t M = (size_t)nb * hw;
 	int per_sample = sk->kind == SINK_SAMPLE;
 	for (int b = 0; b < nblk; b++)
-		MN_R(mn_bn_backward)(dx + (size_t)b * C * nq * M, net->dg + b * C,
-				     sk->kind == SINK_SUM ? net->db + b * C : NULL, (size_t)Cs,
+		MN_R(mn_bn_backward)(dx + (size_t)b * C * nq * M, ws->dg + b * C,
+				     sk->kind == SINK_SUM ? ws->db + b * C : NULL, (size_t)Cs,
 				     dys[b], scales[b], xhat + (size_t)b * C * M, rstd + b * C,
 				     gamma + b * C, C, nq, nb, hw, coupled, per_sample);
 	if (sk->kind == SINK_SUM) {
 		for (int b = 0; b < nblk; b++) {
 			REAL *gg = sk->grad + p->t[tbn[b]].off, *gb = sk->grad + p->t[tbn[b] + 1].off;
 			for (int c = 0; c < C; c++) {
-				gg[c] += net->dg[b * C + c];
-				gb[c] += net->db[b * C + c];
+				gg[c] += ws->dg[b * C + c];
+				gb[c] += ws->db[b * C + c];
 			}
 		}
 		return;
@@ -668,10 +704,34 @@ static void bn_backward_blocks(struct NET *net, const struct sink *sk, REAL *dx,
 	for (int g = 0; g < groups; g++)
 		for (int b = 0; b < nblk; b++)
 			memcpy(sk->G + (size_t)(sk->row0 + g) * sk->ldG + p->t[tbn[b]].gcol,
-			       net->dg + (size_t)g * Cs + b * C, sizeof(REAL) * C);
+			       ws->dg + (size_t)g * Cs + b * C, sizeof(REAL) * C);
 }
 
-static void bw_head(struct NET *net, const struct sink *sk, int nq, int coupled, REAL *dout)
+#if MN_REAL_IS_FLOAT
+/* dn += relu-masked conv^T of materialized cotangents: cs3 3x3 inputs dz3
+ * [cs3][nq*nb][hw] with kernels w3 [cs3][C][9], cs1 1x1 inputs likewise. */
+static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w3, const float *dz3,
+		    int cs1, const float *w1, const float *dz1, const float *relu, float *dn)
+{
+	size_t M = (size_t)nb * h * w;
+	struct mn_convT_in *in = malloc(sizeof *in * (size_t)(cs3 + cs1 + 1));
+	if (!in)
+		return -1;
+	for (int c = 0; c < cs3 + cs1; c++) {
+		int three = c < cs3;
+		in[c].src = three ? dz3 + (size_t)c * nq * M : dz1 + (size_t)(c - cs3) * nq * M;
+		in[c].xhat = in[c].coef = NULL;
+		in[c].w = three ? w3 + (size_t)c * C * 9 : w1 + (size_t)(c - cs3) * C;
+		in[c].k = three ? 3 : 1;
+	}
+	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in, relu, dn};
+	int rc = mn_fast_convT(&job, 0, nq * nb);
+	free(in);
+	return rc;
+}
+#endif
+
+static void bw_head(struct NET *net, struct ws *ws, const struct sink *sk, int nq, int coupled, REAL *dout)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int L = p->nstages - 1, cf = p->cf, classes = p->cfg.classes, nb = net->nb;
@@ -679,72 +739,103 @@ static void bw_head(struct NET *net, const struct sink *sk, int nq, int coupled,
 	size_t M = (size_t)nb * hw;
 	if (sk->kind == SINK_SUM)
 		MN_R(mn_linear_backward_params)(sk->grad + p->t[p->lin_w].off,
-						sk->grad + p->t[p->lin_b].off, net->dlog, net->head_g,
+						sk->grad + p->t[p->lin_b].off, ws->dlog, net->head_g,
 						classes, cf, nb, 1);
 	else
-		emit_wgrad(net, sk, &p->lin_w, 1, classes, cf, net->dlog, net->head_g, (size_t)nb, nq,
+		emit_wgrad(net, ws, sk, &p->lin_w, 1, classes, cf, ws->dlog, net->head_g, (size_t)nb, nq,
 			   1);
-	MN_R(mn_linear_backward_data)(net->dgap, tparam(net, p->lin_w), net->dlog, classes, cf,
+	MN_R(mn_linear_backward_data)(ws->dgap, tparam(net, p->lin_w), ws->dlog, classes, cf,
 				      nq * nb, 0);
-	MN_R(mn_gap_backward)(net->DR, net->dgap, (size_t)cf * nq * nb, hw, 0);
-	MN_R(mn_relu_backward)(net->DR, net->DR, net->head_h, cf, nq, M, 0);
-	const REAL *dys[1] = {net->DR};
+	MN_R(mn_gap_backward)(ws->DR, ws->dgap, (size_t)cf * nq * nb, hw, 0);
+	MN_R(mn_relu_backward)(ws->DR, ws->DR, net->head_h, cf, nq, M, 0);
+	const REAL *dys[1] = {ws->DR};
 	REAL one = 1;
-	bn_backward_blocks(net, sk, dout, dys, &one, net->head_xhat, net->head_rstd,
+	bn_backward_blocks(net, ws, sk, dout, dys, &one, net->head_xhat, net->head_rstd,
 			   tparam(net, p->head_bn), &p->head_bn, 1, cf, nq, hw, coupled);
 }
 
-static void bw_cell(struct NET *net, struct cellst *cs, const struct sink *sk, int nq, int coupled,
+static void bw_cell(struct NET *net, struct ws *ws, struct cellst *cs, const struct sink *sk, int nq, int coupled,
 		    REAL *dn3, REAL *dn0)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int s = cs->stage, C = p->sc[s], h = p->sh[s], w = p->sw[s], nb = net->nb;
 	size_t M = (size_t)nb * h * w, n = (size_t)C * nq * M;
-	REAL *dn[4] = {dn0, net->D1, net->D2, dn3};
+	REAL *dn[4] = {dn0, ws->D1, ws->D2, dn3};
+	int fast = MN_FAST();
 	for (int i = 0; i < 3; i++)
 		memset(dn[i], 0, sizeof(REAL) * n);
 	for (int j = 2; j >= 0; j--) {
-		if (cs->relu[j])
-			memset(net->DR, 0, sizeof(REAL) * n);
+		/* BN backward and weight gradients of the 3x3 (into DZ) and 1x1 (into
+		 * DZ1) convs reading node j */
 		for (int t = 1; t >= 0; t--) {
 			struct group *g = &cs->g[j][t];
 			if (!g->ne)
 				continue;
+			REAL *dz = t ? ws->DZ : ws->DZ1;
 			const REAL *dys[3];
 			REAL sc[3];
 			for (int b = 0; b < g->ne; b++) {
 				dys[b] = dn[mn_edge_to(g->edge[b])];
 				sc[b] = (REAL)(1.0 / p->k[g->edge[b]]);
 			}
-			bn_backward_blocks(net, sk, net->DZ, dys, sc, g->xhat, g->rstd, g->gamma,
-					   g->tbn, g->ne, C, nq, h * w, coupled);
+			bn_backward_blocks(net, ws, sk, dz, dys, sc, g->xhat, g->rstd, g->gamma, g->tbn,
+					   g->ne, C, nq, h * w, coupled);
 			const REAL *col = cs->relu[j];
 			int ckk = mn_conv_ckk(&g->geom);
 			if (t) {
 				if (cs->col[j])
 					col = cs->col[j];
 				else {
-					MN_R(mn_im2col)(net->col_scratch, M, cs->relu[j], M, &g->geom, nb);
-					col = net->col_scratch;
+					MN_R(mn_im2col)(ws->col, M, cs->relu[j], M, &g->geom, nb);
+					col = ws->col;
 				}
 			}
-			emit_wgrad(net, sk, g->tw, g->ne, C, ckk, net->DZ, col, M, nq, h * w);
-			MN_R(mn_conv_backward_data)(net->DR, g->w, net->DZ, &g->geom, nq * nb, net->dcol,
-						    net->dcol_cap);
+			emit_wgrad(net, ws, sk, g->tw, g->ne, C, ckk, dz, col, M, nq, h * w);
 		}
-		if (cs->relu[j])
-			MN_R(mn_relu_backward)(dn[j], net->DR, cs->relu[j], C, nq, M, 1);
+		/* data gradient through the convs and node j's ReLU */
+		struct group *g3 = &cs->g[j][1], *g1 = &cs->g[j][0];
+		if (g3->ne || g1->ne) {
+#if MN_REAL_IS_FLOAT
+			if (fast && convT_dz(C, h, w, nb, nq, g3->Cs, g3->w, ws->DZ, g1->Cs, g1->w,
+					     ws->DZ1, cs->relu[j], dn[j]) == 0)
+				goto convs_done;
+#endif
+			memset(ws->DR, 0, sizeof(REAL) * n);
+			if (g3->ne)
+				MN_R(mn_conv_backward_data)(ws->DR, g3->w, ws->DZ, &g3->geom, nq * nb,
+							    ws->dcol, ws->dcol_cap);
+			if (g1->ne)
+				MN_R(mn_conv_backward_data)(ws->DR, g1->w, ws->DZ1, &g1->geom, nq * nb,
+							    ws->dcol, ws->dcol_cap);
+			MN_R(mn_relu_backward)(dn[j], ws->DR, cs->relu[j], C, nq, M, 1);
+		}
+#if MN_REAL_IS_FLOAT
+	convs_done:
+#endif
+		(void)fast;
 		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
+#if MN_REAL_IS_FLOAT
+		if (ne) {
+			const float *src[3];
+			float sc[3];
+			for (int b = 0; b < ne; b++) {
+				src[b] = dn[mn_edge_to(ed[b])];
+				sc[b] = (float)(1.0 / p->k[ed[b]]);
+			}
+			mn_fast_pool3_bw(dn[j], src, sc, ne, (size_t)C * nq * nb, h, w);
+		}
+#else
 		for (int b = 0; b < ne; b++)
 			MN_R(mn_avgpool3_backward)(dn[j], dn[mn_edge_to(ed[b])], (size_t)C * nq * nb, h,
 						   w, (REAL)(1.0 / p->k[ed[b]]), 1);
+#endif
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)
 			MN_R(mn_axpy)(dn[j], (REAL)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])], n);
 	}
 }
 
-static void bw_red(struct NET *net, struct redst *r, int s, const struct sink *sk, int nq,
+static void bw_red(struct NET *net, struct ws *ws, struct redst *r, int s, const struct sink *sk, int nq,
 		   int coupled, REAL *dout, REAL *dx)
 {
 	const struct mn_net_plan *p = &net->plan;
@@ -754,42 +845,50 @@ static void bw_red(struct NET *net, struct redst *r, int s, const struct sink *s
 	size_t M = (size_t)nb * hw, Mo = (size_t)nb * ohw;
 	REAL one = 1;
 	/* shortcut: avgpool 2x2 then 1x1 conv */
-	emit_wgrad(net, sk, &rp->wsc, 1, 2 * C, C, dout, r->pool, Mo, nq, ohw);
-	memset(net->D1, 0, sizeof(REAL) * C * nq * Mo);
-	MN_R(mn_conv_backward_data)(net->D1, tparam(net, rp->wsc), dout, &r->gsc, nq * nb, net->dcol,
-				    net->dcol_cap);
-	MN_R(mn_avgpool2_backward)(dx, net->D1, (size_t)C * nq * nb, r->ga.h, r->ga.w, 0);
+	emit_wgrad(net, ws, sk, &rp->wsc, 1, 2 * C, C, dout, r->pool, Mo, nq, ohw);
+	memset(ws->D1, 0, sizeof(REAL) * C * nq * Mo);
+	MN_R(mn_conv_backward_data)(ws->D1, tparam(net, rp->wsc), dout, &r->gsc, nq * nb, ws->dcol,
+				    ws->dcol_cap);
+	MN_R(mn_avgpool2_backward)(dx, ws->D1, (size_t)C * nq * nb, r->ga.h, r->ga.w, 0);
 	/* conv b */
 	const REAL *dys[1] = {dout};
-	bn_backward_blocks(net, sk, net->DZ, dys, &one, r->xb, r->sb, tparam(net, rp->bnb), &rp->bnb,
+	bn_backward_blocks(net, ws, sk, ws->DZ, dys, &one, r->xb, r->sb, tparam(net, rp->bnb), &rp->bnb,
 			   1, 2 * C, nq, ohw, coupled);
 	const REAL *col = r->colb;
 	if (!col) {
-		MN_R(mn_im2col)(net->col_scratch, Mo, r->rb, Mo, &r->gb, nb);
-		col = net->col_scratch;
+		MN_R(mn_im2col)(ws->col, Mo, r->rb, Mo, &r->gb, nb);
+		col = ws->col;
 	}
-	emit_wgrad(net, sk, &rp->wb, 1, 2 * C, mn_conv_ckk(&r->gb), net->DZ, col, Mo, nq, ohw);
-	memset(net->D2, 0, sizeof(REAL) * 2 * C * nq * Mo);
-	MN_R(mn_conv_backward_data)(net->D2, tparam(net, rp->wb), net->DZ, &r->gb, nq * nb, net->dcol,
-				    net->dcol_cap);
-	MN_R(mn_relu_backward)(net->D2, net->D2, r->rb, 2 * C, nq, Mo, 0);
+	emit_wgrad(net, ws, sk, &rp->wb, 1, 2 * C, mn_conv_ckk(&r->gb), ws->DZ, col, Mo, nq, ohw);
+	memset(ws->D2, 0, sizeof(REAL) * 2 * C * nq * Mo);
+	int done = 0;
+#if MN_REAL_IS_FLOAT
+	if (MN_FAST())
+		done = convT_dz(2 * C, r->gb.h, r->gb.w, nb, nq, 2 * C, tparam(net, rp->wb), ws->DZ, 0,
+				NULL, NULL, r->rb, ws->D2) == 0;
+#endif
+	if (!done) {
+		MN_R(mn_conv_backward_data)(ws->D2, tparam(net, rp->wb), ws->DZ, &r->gb, nq * nb,
+					    ws->dcol, ws->dcol_cap);
+		MN_R(mn_relu_backward)(ws->D2, ws->D2, r->rb, 2 * C, nq, Mo, 0);
+	}
 	/* conv a */
-	dys[0] = net->D2;
-	bn_backward_blocks(net, sk, net->DZ, dys, &one, r->xa, r->sa, tparam(net, rp->bna), &rp->bna,
+	dys[0] = ws->D2;
+	bn_backward_blocks(net, ws, sk, ws->DZ, dys, &one, r->xa, r->sa, tparam(net, rp->bna), &rp->bna,
 			   1, 2 * C, nq, ohw, coupled);
 	col = r->cola;
 	if (!col) {
-		MN_R(mn_im2col)(net->col_scratch, Mo, r->ra, M, &r->ga, nb);
-		col = net->col_scratch;
+		MN_R(mn_im2col)(ws->col, Mo, r->ra, M, &r->ga, nb);
+		col = ws->col;
 	}
-	emit_wgrad(net, sk, &rp->wa, 1, 2 * C, mn_conv_ckk(&r->ga), net->DZ, col, Mo, nq, ohw);
-	memset(net->DR, 0, sizeof(REAL) * C * nq * M);
-	MN_R(mn_conv_backward_data)(net->DR, tparam(net, rp->wa), net->DZ, &r->ga, nq * nb, net->dcol,
-				    net->dcol_cap);
-	MN_R(mn_relu_backward)(dx, net->DR, r->ra, C, nq, M, 1);
+	emit_wgrad(net, ws, sk, &rp->wa, 1, 2 * C, mn_conv_ckk(&r->ga), ws->DZ, col, Mo, nq, ohw);
+	memset(ws->DR, 0, sizeof(REAL) * C * nq * M);
+	MN_R(mn_conv_backward_data)(ws->DR, tparam(net, rp->wa), ws->DZ, &r->ga, nq * nb, ws->dcol,
+				    ws->dcol_cap);
+	MN_R(mn_relu_backward)(dx, ws->DR, r->ra, C, nq, M, 1);
 }
 
-static void bw_stem(struct NET *net, const struct sink *sk, int nq, int coupled, REAL *dout)
+static void bw_stem(struct NET *net, struct ws *ws, const struct sink *sk, int nq, int coupled, REAL *dout)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_net_config *cfg = &p->cfg;
@@ -797,35 +896,35 @@ static void bw_stem(struct NET *net, const struct sink *sk, int nq, int coupled,
 	size_t M = (size_t)nb * hw;
 	REAL one = 1;
 	const REAL *dys[1] = {dout};
-	bn_backward_blocks(net, sk, net->DZ, dys, &one, net->stem_xhat, net->stem_rstd,
+	bn_backward_blocks(net, ws, sk, ws->DZ, dys, &one, net->stem_xhat, net->stem_rstd,
 			   tparam(net, p->stem_bn), &p->stem_bn, 1, C, nq, hw, coupled);
 	const REAL *col = net->stem_col;
 	if (!col) {
-		MN_R(mn_im2col)(net->col_scratch, M, net->x, M, &net->gstem, nb);
-		col = net->col_scratch;
+		MN_R(mn_im2col)(ws->col, M, net->x, M, &net->gstem, nb);
+		col = ws->col;
 	}
-	emit_wgrad(net, sk, &p->stem_w, 1, C, mn_conv_ckk(&net->gstem), net->DZ, col, M, nq, hw);
+	emit_wgrad(net, ws, sk, &p->stem_w, 1, C, mn_conv_ckk(&net->gstem), ws->DZ, col, M, nq, hw);
 }
 
-/* One backward over nq queries from net->dlog ([classes][nq][nb]). */
-static void backward(struct NET *net, const struct sink *sk, int nq, int coupled)
+/* One backward over nq queries from ws->dlog ([classes][nq][nb]). */
+static void backward(struct NET *net, struct ws *ws, const struct sink *sk, int nq, int coupled)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_net_config *cfg = &p->cfg;
-	REAL *a = net->P0, *b = net->P1, *t;
-	bw_head(net, sk, nq, coupled, a);
+	REAL *a = ws->P0, *b = ws->P1, *t;
+	bw_head(net, ws, sk, nq, coupled, a);
 	for (int s = p->nstages - 1; s >= 0; s--) {
 		for (int i = cfg->N - 1; i >= 0; i--) {
-			bw_cell(net, &net->cells[s * cfg->N + i], sk, nq, coupled, a, b);
+			bw_cell(net, ws, &net->cells[s * cfg->N + i], sk, nq, coupled, a, b);
 			t = a, a = b, b = t;
 		}
 		if (s > 0) {
-			bw_red(net, &net->red[s - 1], s - 1, sk, nq, coupled, a, b);
+			bw_red(net, ws, &net->red[s - 1], s - 1, sk, nq, coupled, a, b);
 			t = a, a = b, b = t;
 		}
 	}
 	if (!cfg->thin)
-		bw_stem(net, sk, nq, coupled, a);
+		bw_stem(net, ws, sk, nq, coupled, a);
 }
 
 int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
@@ -833,19 +932,22 @@ int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
 	const struct mn_net_config *cfg = &net->plan.cfg;
 	if (!net->layout_ok || !net->nb || !dlogits || !grad)
 		return -1;
-	if (ensure_backward_layout(net, 1) != 0)
+	if (ensure_workspaces(net, 1) != 0 || ensure_backward_layout(net, &net->ws[0], 1) != 0)
 		return -1;
+	struct ws *ws = &net->ws[0];
 	int nb = net->nb;
 	for (int n = 0; n < nb; n++)
 		for (int c = 0; c < cfg->classes; c++)
-			net->dlog[(size_t)c * nb + n] = dlogits[(size_t)n * cfg->classes + c];
+			ws->dlog[(size_t)c * nb + n] = dlogits[(size_t)n * cfg->classes + c];
 	memset(grad, 0, sizeof(REAL) * net->plan.nparams);
 	struct sink sk = {SINK_SUM, grad, NULL, 0, 0};
-	backward(net, &sk, 1, !net->frozen);
+	backward(net, ws, &sk, 1, !net->frozen);
 	return 0;
 }
 
-static int query_chunk(const struct NET *net, int batch)
+/* Queries per chunk: the backward workspace of one chunk stays within
+ * MN_CHUNK_BUDGET, and the chunks divide evenly among the workers. */
+static int query_chunk(const struct NET *net, int batch, int workers)
 {
 	if (net->qchunk > 0)
 		return net->qchunk < batch ? net->qchunk : batch;
@@ -856,13 +958,98 @@ static int query_chunk(const struct NET *net, int batch)
 		if (e > E)
 			E = e;
 	}
-	size_t per_query = 8 * E * (size_t)batch * sizeof(REAL);
+	size_t per_query = 12 * E * (size_t)batch * sizeof(REAL);
 	size_t nq = per_query ? MN_CHUNK_BUDGET / per_query : 1;
 	if (nq < 1)
 		nq = 1;
 	if (nq > (size_t)batch)
 		nq = (size_t)batch;
-	return (int)nq;
+	/* rounds of `workers` chunks, then the smallest chunk that needs no more rounds */
+	size_t per_round = nq * (size_t)workers;
+	size_t rounds = ((size_t)batch + per_round - 1) / per_round;
+	size_t chunks = rounds * (size_t)workers;
+	nq = ((size_t)batch + chunks - 1) / chunks;
+	return (int)(nq < 1 ? 1 : nq);
+}
+
+struct exact_job {
+	struct NET *net;
+	REAL *G;
+	size_t ldg;
+	int batch, nq, workers, worker;
+	int rc;
+};
+
+/* Worker: chunks worker, worker+workers, ... of the exact backward. */
+static void *exact_worker(void *arg)
+{
+	struct exact_job *j = arg;
+	struct NET *net = j->net;
+	struct ws *ws = &net->ws[j->worker];
+	const int classes = net->plan.cfg.classes, nb = net->nb;
+	j->rc = 0;
+	for (int q0 = j->worker * j->nq; q0 < j->batch; q0 += j->workers * j->nq) {
+		int m = j->batch - q0 < j->nq ? j->batch - q0 : j->nq;
+		if (ensure_backward_layout(net, ws, m) != 0) {
+			j->rc = -1;
+			return NULL;
+		}
+		/* query q: ones on sample q0+q's logits */
+		memset(ws->dlog, 0, sizeof(REAL) * classes * m * nb);
+		for (int c = 0; c < classes; c++)
+			for (int q = 0; q < m; q++)
+				ws->dlog[((size_t)c * m + q) * nb + q0 + q] = 1;
+		struct sink sk = {SINK_QUERY, NULL, j->G, j->ldg, q0};
+		backward(net, ws, &sk, m, 1);
+	}
+	return NULL;
+}
+
+/* Worker threads for the exact mode: OpenBLAS's thread count, the knob
+ * mn_nn_set_threads turns; each worker then runs single-threaded BLAS. */
+static int exact_grads(struct NET *net, int batch, REAL *G, size_t ldg)
+{
+	int T = mn_nn_get_threads();
+	if (T < 1)
+		T = 1;
+	if (T > MN_MAX_WORKERS)
+		T = MN_MAX_WORKERS;
+	int nq = query_chunk(net, batch, T);
+	int chunks = (batch + nq - 1) / nq;
+	if (T > chunks)
+		T = chunks;
+	if (ensure_workspaces(net, T) != 0)
+		return -1;
+	struct exact_job jobs[MN_MAX_WORKERS];
+	pthread_t th[MN_MAX_WORKERS];
+	int started[MN_MAX_WORKERS] = {0};
+	for (int t = 0; t < T; t++) {
+		jobs[t].net = net;
+		jobs[t].G = G;
+		jobs[t].ldg = ldg;
+		jobs[t].batch = batch;
+		jobs[t].nq = nq;
+		jobs[t].workers = T;
+		jobs[t].worker = t;
+		jobs[t].rc = 0;
+	}
+	int blas = mn_nn_get_threads();
+	if (T > 1)
+		openblas_set_num_threads(1);
+	for (int t = 1; t < T; t++)
+		started[t] = pthread_create(&th[t], NULL, exact_worker, &jobs[t]) == 0;
+	exact_worker(&jobs[0]);
+	int rc = jobs[0].rc;
+	for (int t = 1; t < T; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			exact_worker(&jobs[t]); /* could not start a thread: do its share here */
+		rc |= jobs[t].rc;
+	}
+	if (T > 1)
+		openblas_set_num_threads(blas);
+	return rc;
 }
 
 int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
@@ -876,30 +1063,16 @@ int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enu
 	int nb = batch;
 	if (mode == MN_GRAD_FIXED_STATS || net->frozen) {
 		/* decoupled BN: one backward, cotangent ones, every sample its own row */
-		if (ensure_backward_layout(net, 1) != 0)
+		if (ensure_workspaces(net, 1) != 0 || ensure_backward_layout(net, &net->ws[0], 1) != 0)
 			return -1;
+		struct ws *ws = &net->ws[0];
 		for (size_t i = 0; i < (size_t)cfg->classes * nb; i++)
-			net->dlog[i] = 1;
+			ws->dlog[i] = 1;
 		struct sink sk = {SINK_SAMPLE, NULL, G, ldg, 0};
-		backward(net, &sk, 1, 0);
+		backward(net, ws, &sk, 1, 0);
 		return 0;
 	}
-	int nq = query_chunk(net, batch);
-	if (ensure_backward_layout(net, nq) != 0)
-		return -1;
-	for (int q0 = 0; q0 < batch; q0 += nq) {
-		int m = batch - q0 < nq ? batch - q0 : nq;
-		if (m != nq && ensure_backward_layout(net, m) != 0)
-			return -1;
-		/* query q: ones on sample q0+q's logits */
-		memset(net->dlog, 0, sizeof(REAL) * cfg->classes * m * nb);
-		for (int c = 0; c < cfg->classes; c++)
-			for (int q = 0; q < m; q++)
-				net->dlog[((size_t)c * m + q) * nb + q0 + q] = 1;
-		struct sink sk = {SINK_QUERY, NULL, G, ldg, q0};
-		backward(net, &sk, m, 1);
-	}
-	return 0;
+	return exact_grads(net, batch, G, ldg);
 }
 
 int MN_R(mn_net_ntk_cond)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,

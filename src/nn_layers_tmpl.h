@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "nn_layers.h"
+#if MN_REAL_IS_FLOAT
+#include "nn_fast.h"
+#endif
 
 void MN_R(mn_im2col)(REAL *col, size_t ldcol, const REAL *x, size_t ldx,
 		     const struct mn_conv_geom *g, int nb)
@@ -140,6 +143,10 @@ void MN_R(mn_bn_stats)(REAL *mean, REAL *rstd, const REAL *x, int C, size_t M)
 {
 	for (int c = 0; c < C; c++) {
 		const REAL *r = x + c * M;
+#if MN_REAL_IS_FLOAT
+		double mu = mn_fast_sum(r, M) / (double)M;
+		double v = mn_fast_sqdev(r, M, (float)mu) / (double)M;
+#else
 		double s = 0;
 		for (size_t i = 0; i < M; i++)
 			s += r[i];
@@ -149,6 +156,7 @@ void MN_R(mn_bn_stats)(REAL *mean, REAL *rstd, const REAL *x, int C, size_t M)
 			v += d * d;
 		}
 		v /= (double)M;
+#endif
 		mean[c] = (REAL)mu;
 		rstd[c] = (REAL)(1.0 / sqrt(v + MN_BN_EPS));
 	}
@@ -161,8 +169,12 @@ void MN_R(mn_bn_normalize)(REAL *xhat, const REAL *x, const REAL *mean, const RE
 		const REAL mu = mean[c], rs = rstd[c];
 		const REAL *r = x + c * M;
 		REAL *o = xhat + c * M;
+#if MN_REAL_IS_FLOAT
+		mn_fast_lin3(o, r, NULL, M, rs, -mu * rs, 0);
+#else
 		for (size_t i = 0; i < M; i++)
 			o[i] = (r[i] - mu) * rs;
+#endif
 	}
 }
 
@@ -173,13 +185,33 @@ void MN_R(mn_bn_affine)(REAL *y, const REAL *xhat, const REAL *gamma, const REAL
 		const REAL a = scale * gamma[c], b = scale * beta[c];
 		const REAL *r = xhat + c * M;
 		REAL *o = y + c * M;
+#if MN_REAL_IS_FLOAT
+		mn_fast_lin3(o, r, accumulate ? o : NULL, M, a, b, accumulate ? 1 : 0);
+#else
 		if (accumulate)
 			for (size_t i = 0; i < M; i++)
 				o[i] += a * r[i] + b;
 		else
 			for (size_t i = 0; i < M; i++)
 				o[i] = a * r[i] + b;
+#endif
 	}
+}
+
+/* sums of d and d*x over n */
+static inline void bn_sums(const REAL *d, const REAL *x, size_t n, double *s1, double *s2)
+{
+#if MN_REAL_IS_FLOAT
+	mn_fast_sum2(d, x, n, s1, s2);
+#else
+	double a = 0, b = 0;
+	for (size_t i = 0; i < n; i++) {
+		a += d[i];
+		b += (double)d[i] * x[i];
+	}
+	*s1 = a;
+	*s2 = b;
+#endif
 }
 
 void MN_R(mn_bn_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, size_t ldg, const REAL *dy,
@@ -194,38 +226,36 @@ void MN_R(mn_bn_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, size_t ldg, const
 			const REAL *d = dy + ((size_t)c * nq + q) * M;
 			REAL *o = dx + ((size_t)c * nq + q) * M;
 			double m1 = 0, m2 = 0;
-			if (coupled || (!per_sample && (dgamma || dbeta)))
-				for (size_t i = 0; i < M; i++) {
-					m1 += d[i];
-					m2 += (double)d[i] * xh[i];
-				}
-			if (per_sample && (dgamma || dbeta))
+			if (per_sample && (dgamma || dbeta)) {
 				for (int n = 0; n < nb; n++) {
-					double s1 = 0, s2 = 0;
-					for (int i = 0; i < hw; i++) {
-						s1 += d[(size_t)n * hw + i];
-						s2 += (double)d[(size_t)n * hw + i] * xh[(size_t)n * hw + i];
-					}
+					double s1, s2;
+					bn_sums(d + (size_t)n * hw, xh + (size_t)n * hw, (size_t)hw, &s1, &s2);
 					if (dgamma)
 						dgamma[n * ldg + c] = (REAL)(scale * s2);
 					if (dbeta)
 						dbeta[n * ldg + c] = (REAL)(scale * s1);
+					m1 += s1;
+					m2 += s2;
 				}
-			else {
+			} else if (coupled || dgamma || dbeta) {
+				bn_sums(d, xh, M, &m1, &m2);
 				if (dgamma)
 					dgamma[q * ldg + c] = (REAL)(scale * m2);
 				if (dbeta)
 					dbeta[q * ldg + c] = (REAL)(scale * m1);
 			}
 			const REAL ks = k * scale;
+			REAL a = 0, b = 0;
 			if (coupled) {
-				const REAL a = (REAL)(m1 / (double)M), b = (REAL)(m2 / (double)M);
-				for (size_t i = 0; i < M; i++)
-					o[i] = ks * (d[i] - a - xh[i] * b);
-			} else {
-				for (size_t i = 0; i < M; i++)
-					o[i] = ks * d[i];
+				a = (REAL)(m1 / (double)M);
+				b = (REAL)(m2 / (double)M);
 			}
+#if MN_REAL_IS_FLOAT
+			mn_fast_lin3(o, d, xh, M, ks, -ks * a, -ks * b);
+#else
+			for (size_t i = 0; i < M; i++)
+				o[i] = ks * (d[i] - a - xh[i] * b);
+#endif
 		}
 	}
 }
@@ -244,12 +274,16 @@ void MN_R(mn_relu_backward)(REAL *dx, const REAL *dy, const REAL *y, int C, int 
 		for (int q = 0; q < nq; q++) {
 			const REAL *d = dy + ((size_t)c * nq + q) * M;
 			REAL *o = dx + ((size_t)c * nq + q) * M;
+#if MN_REAL_IS_FLOAT
+			mn_fast_relu_bw(o, d, yr, M, accumulate);
+#else
 			if (accumulate)
 				for (size_t i = 0; i < M; i++)
 					o[i] += yr[i] > 0 ? d[i] : 0;
 			else
 				for (size_t i = 0; i < M; i++)
 					o[i] = yr[i] > 0 ? d[i] : 0;
+#endif
 		}
 	}
 }
@@ -264,6 +298,12 @@ void MN_R(mn_avgpool3_forward)(REAL *y, const REAL *x, size_t nplanes, int h, in
 			       int accumulate)
 {
 	const size_t hw = (size_t)h * w;
+#if MN_REAL_IS_FLOAT
+	if (!accumulate)
+		memset(y, 0, sizeof(REAL) * nplanes * hw);
+	mn_fast_pool3_fw(y, x, nplanes, h, w, scale);
+	return;
+#endif
 	for (size_t p = 0; p < nplanes; p++) {
 		const REAL *in = x + p * hw;
 		REAL *out = y + p * hw;
@@ -292,6 +332,13 @@ void MN_R(mn_avgpool3_backward)(REAL *dx, const REAL *dy, size_t nplanes, int h,
 	/* p is in the window of o exactly when o is in the window of p, so the
 	 * transpose is a box sum of dy / count(o). */
 	const size_t hw = (size_t)h * w;
+#if MN_REAL_IS_FLOAT
+	if (!accumulate)
+		memset(dx, 0, sizeof(REAL) * nplanes * hw);
+	const float *src[1] = {dy};
+	mn_fast_pool3_bw(dx, src, &scale, 1, nplanes, h, w);
+	return;
+#endif
 	for (size_t p = 0; p < nplanes; p++) {
 		const REAL *in = dy + p * hw;
 		REAL *out = dx + p * hw;
@@ -413,8 +460,12 @@ void MN_R(mn_add)(REAL *y, const REAL *a, const REAL *b, size_t n)
 
 void MN_R(mn_axpy)(REAL *y, REAL s, const REAL *x, size_t n)
 {
+#if MN_REAL_IS_FLOAT
+	mn_fast_lin3(y, y, x, n, 1, 0, s);
+#else
 	for (size_t i = 0; i < n; i++)
 		y[i] += s * x[i];
+#endif
 }
 
 void MN_R(mn_nchw_to_cnhw)(REAL *dst, const REAL *src, int n, int c, int hw)

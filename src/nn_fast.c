@@ -1,0 +1,774 @@
+/* Float kernels with a run-time AVX2+FMA path; see nn_fast.h. */
+#include "nn_fast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MN_X86 1
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma")))
+#else
+#define MN_X86 0
+#endif
+
+int mn_fast_avx2(void)
+{
+#if MN_X86
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+	return 0;
+#endif
+}
+
+/* Floats summed per block before the double accumulation. */
+#define SUM_BLOCK 2048
+
+/* ------------------------------------------------------------ reductions */
+
+static void sum2_c(const float *d, const float *x, size_t n, double *s1, double *s2)
+{
+	double t1 = 0, t2 = 0;
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n;
+		float a = 0, b = 0;
+		for (size_t i = i0; i < e; i++) {
+			a += d[i];
+			b += d[i] * x[i];
+		}
+		t1 += a;
+		t2 += b;
+	}
+	*s1 = t1;
+	*s2 = t2;
+}
+
+#if MN_X86
+AVX2 static inline float hsum8(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+	return _mm_cvtss_f32(s);
+}
+
+AVX2 static void sum2_avx2(const float *d, const float *x, size_t n, double *s1, double *s2)
+{
+	double t1 = 0, t2 = 0;
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n, i = i0;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+		for (; i + 16 <= e; i += 16) {
+			__m256 d0 = _mm256_loadu_ps(d + i), d1 = _mm256_loadu_ps(d + i + 8);
+			a0 = _mm256_add_ps(a0, d0);
+			a1 = _mm256_add_ps(a1, d1);
+			b0 = _mm256_fmadd_ps(d0, _mm256_loadu_ps(x + i), b0);
+			b1 = _mm256_fmadd_ps(d1, _mm256_loadu_ps(x + i + 8), b1);
+		}
+		float a = hsum8(_mm256_add_ps(a0, a1)), b = hsum8(_mm256_add_ps(b0, b1));
+		for (; i < e; i++) {
+			a += d[i];
+			b += d[i] * x[i];
+		}
+		t1 += a;
+		t2 += b;
+	}
+	*s1 = t1;
+	*s2 = t2;
+}
+
+AVX2 static double sum_avx2(const float *d, size_t n)
+{
+	double t = 0;
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n, i = i0;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0;
+		for (; i + 16 <= e; i += 16) {
+			a0 = _mm256_add_ps(a0, _mm256_loadu_ps(d + i));
+			a1 = _mm256_add_ps(a1, _mm256_loadu_ps(d + i + 8));
+		}
+		float a = hsum8(_mm256_add_ps(a0, a1));
+		for (; i < e; i++)
+			a += d[i];
+		t += a;
+	}
+	return t;
+}
+#endif
+
+void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *s2)
+{
+#if MN_X86
+	if (mn_fast_avx2()) {
+		sum2_avx2(d, x, n, s1, s2);
+		return;
+	}
+#endif
+	sum2_c(d, x, n, s1, s2);
+}
+
+double mn_fast_sum(const float *d, size_t n)
+{
+#if MN_X86
+	if (mn_fast_avx2())
+		return sum_avx2(d, n);
+#endif
+	double t = 0;
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n;
+		float a = 0;
+		for (size_t i = i0; i < e; i++)
+			a += d[i];
+		t += a;
+	}
+	return t;
+}
+
+#if MN_X86
+AVX2 static double sqdev_avx2(const float *x, size_t n, float mu)
+{
+	double t = 0;
+	__m256 vm = _mm256_set1_ps(mu);
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n, i = i0;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0;
+		for (; i + 16 <= e; i += 16) {
+			__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+			__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+			a0 = _mm256_fmadd_ps(d0, d0, a0);
+			a1 = _mm256_fmadd_ps(d1, d1, a1);
+		}
+		float a = hsum8(_mm256_add_ps(a0, a1));
+		for (; i < e; i++)
+			a += (x[i] - mu) * (x[i] - mu);
+		t += a;
+	}
+	return t;
+}
+#endif
+
+double mn_fast_sqdev(const float *x, size_t n, float mu)
+{
+#if MN_X86
+	if (mn_fast_avx2())
+		return sqdev_avx2(x, n, mu);
+#endif
+	double t = 0;
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n;
+		float a = 0;
+		for (size_t i = i0; i < e; i++)
+			a += (x[i] - mu) * (x[i] - mu);
+		t += a;
+	}
+	return t;
+}
+
+/* ----------------------------------------------------------- elementwise */
+
+#if MN_X86
+AVX2 static void lin3_avx2(float *o, const float *d, const float *x, size_t n, float alpha,
+			   float beta, float gamma)
+{
+	__m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), vg = _mm256_set1_ps(gamma);
+	size_t i = 0;
+	if (x && gamma != 0)
+		for (; i + 8 <= n; i += 8) {
+			__m256 r = _mm256_fmadd_ps(va, _mm256_loadu_ps(d + i), vb);
+			_mm256_storeu_ps(o + i, _mm256_fmadd_ps(vg, _mm256_loadu_ps(x + i), r));
+		}
+	else
+		for (; i + 8 <= n; i += 8)
+			_mm256_storeu_ps(o + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(d + i), vb));
+	for (; i < n; i++)
+		o[i] = alpha * d[i] + beta + (x && gamma != 0 ? gamma * x[i] : 0);
+}
+
+AVX2 static void relu_bw_avx2(float *o, const float *d, const float *y, size_t n, int acc)
+{
+	__m256 z = _mm256_setzero_ps();
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 m = _mm256_cmp_ps(_mm256_loadu_ps(y + i), z, _CMP_GT_OQ);
+		__m256 v = _mm256_and_ps(m, _mm256_loadu_ps(d + i));
+		if (acc)
+			v = _mm256_add_ps(v, _mm256_loadu_ps(o + i));
+		_mm256_storeu_ps(o + i, v);
+	}
+	for (; i < n; i++) {
+		float v = y[i] > 0 ? d[i] : 0;
+		o[i] = acc ? o[i] + v : v;
+	}
+}
+#endif
+
+void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
+		  float gamma)
+{
+#if MN_X86
+	if (mn_fast_avx2()) {
+		lin3_avx2(o, d, x, n, alpha, beta, gamma);
+		return;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		o[i] = alpha * d[i] + beta + (x && gamma != 0 ? gamma * x[i] : 0);
+}
+
+void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate)
+{
+#if MN_X86
+	if (mn_fast_avx2()) {
+		relu_bw_avx2(o, d, y, n, accumulate);
+		return;
+	}
+#endif
+	for (size_t i = 0; i < n; i++) {
+		float v = y[i] > 0 ? d[i] : 0;
+		o[i] = accumulate ? o[i] + v : v;
+	}
+}
+
+/* ----------------------------------------------------------------- pools */
+
+/* 1/(number of valid taps) of a 3-window at i in [0, n) */
+static float inv_win(int i, int n)
+{
+	return 1.0f / (float)(1 + (i > 0) + (i < n - 1));
+}
+
+/* Row helpers: t has w+2 entries with t[0] = t[w+1] = 0, the row in t[1..w]. */
+static void hsum3_c(float *out, const float *t, const float *scale, int w)
+{
+	for (int x = 0; x < w; x++)
+		out[x] += scale[x] * (t[x] + t[x + 1] + t[x + 2]);
+}
+
+#if MN_X86
+AVX2 static void hsum3_avx2(float *out, const float *t, const float *scale, int w)
+{
+	int x = 0;
+	for (; x + 8 <= w; x += 8) {
+		__m256 s = _mm256_add_ps(_mm256_loadu_ps(t + x), _mm256_loadu_ps(t + x + 1));
+		s = _mm256_add_ps(s, _mm256_loadu_ps(t + x + 2));
+		_mm256_storeu_ps(out + x,
+				 _mm256_fmadd_ps(_mm256_loadu_ps(scale + x), s, _mm256_loadu_ps(out + x)));
+	}
+	for (; x < w; x++)
+		out[x] += scale[x] * (t[x] + t[x + 1] + t[x + 2]);
+}
+
+/* t[1+x] = sum over rows r of c[r] * rows[r][x]  (up to 9 weighted rows) */
+AVX2 static void vsum_avx2(float *t, const float *const *rows, const float *c, int nr, int w)
+{
+	int x = 0;
+	for (; x + 8 <= w; x += 8) {
+		__m256 s = _mm256_setzero_ps();
+		for (int r = 0; r < nr; r++)
+			s = _mm256_fmadd_ps(_mm256_set1_ps(c[r]), _mm256_loadu_ps(rows[r] + x), s);
+		_mm256_storeu_ps(t + 1 + x, s);
+	}
+	for (; x < w; x++) {
+		float s = 0;
+		for (int r = 0; r < nr; r++)
+			s += c[r] * rows[r][x];
+		t[1 + x] = s;
+	}
+}
+#endif
+
+static void vsum_c(float *t, const float *const *rows, const float *c, int nr, int w)
+{
+	for (int x = 0; x < w; x++) {
+		float s = 0;
+		for (int r = 0; r < nr; r++)
+			s += c[r] * rows[r][x];
+		t[1 + x] = s;
+	}
+}
+
+void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale)
+{
+	float *t = calloc((size_t)2 * w + 16, sizeof(float));
+	if (!t) {
+		/* out of memory for a row: fall back to the direct sum */
+		for (size_t p = 0; p < nplanes; p++)
+			for (int oy = 0; oy < h; oy++)
+				for (int ox = 0; ox < w; ox++) {
+					float s = 0;
+					for (int iy = oy - 1; iy <= oy + 1; iy++)
+						for (int ix = ox - 1; ix <= ox + 1; ix++)
+							if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+								s += x[p * h * w + (size_t)iy * w + ix];
+					y[p * h * w + (size_t)oy * w + ox] +=
+						scale * inv_win(oy, h) * inv_win(ox, w) * s;
+				}
+		return;
+	}
+	float *cx = t + w + 8;
+	int avx = mn_fast_avx2();
+	for (size_t p = 0; p < nplanes; p++) {
+		const float *in = x + p * (size_t)h * w;
+		float *out = y + p * (size_t)h * w;
+		for (int oy = 0; oy < h; oy++) {
+			const float *rows[3];
+			float c[3];
+			int nr = 0;
+			for (int iy = oy - 1; iy <= oy + 1; iy++)
+				if (iy >= 0 && iy < h) {
+					rows[nr] = in + (size_t)iy * w;
+					c[nr++] = 1;
+				}
+			float fy = scale * inv_win(oy, h);
+			for (int ox = 0; ox < w; ox++)
+				cx[ox] = fy * inv_win(ox, w);
+#if MN_X86
+			if (avx) {
+				vsum_avx2(t, rows, c, nr, w);
+				hsum3_avx2(out + (size_t)oy * w, t, cx, w);
+				continue;
+			}
+#endif
+			(void)avx;
+			vsum_c(t, rows, c, nr, w);
+			hsum3_c(out + (size_t)oy * w, t, cx, w);
+		}
+	}
+	free(t);
+}
+
+static void pool3_bw_direct(float *dx, const float *src, float s, size_t nplanes, int h, int w)
+{
+	for (size_t p = 0; p < nplanes; p++)
+		for (int iy = 0; iy < h; iy++)
+			for (int ix = 0; ix < w; ix++) {
+				float a = 0;
+				for (int oy = iy - 1; oy <= iy + 1; oy++)
+					for (int ox = ix - 1; ox <= ix + 1; ox++)
+						if (oy >= 0 && oy < h && ox >= 0 && ox < w)
+							a += src[p * h * w + (size_t)oy * w + ox] *
+							     inv_win(oy, h) * inv_win(ox, w);
+				dx[p * h * w + (size_t)iy * w + ix] += s * a;
+			}
+}
+
+void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+		      size_t nplanes, int h, int w)
+{
+	/* dx[p] += sum over outputs o in window(p) of d[o] / count(o), with
+	 * d = sum_i s_i src_i: rows weighted by s_i/cy(o), columns by 1/cx(o)
+	 * before the 3-tap horizontal sum. */
+	if (nsrc > 3) {
+		mn_fast_pool3_bw(dx, src, s, 3, nplanes, h, w);
+		mn_fast_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w);
+		return;
+	}
+	float *t = calloc((size_t)3 * w + 16, sizeof(float));
+	if (!t) {
+		for (int i = 0; i < nsrc; i++)
+			pool3_bw_direct(dx, src[i], s[i], nplanes, h, w);
+		return;
+	}
+	float *one = t + w + 8, *icx = one + w;
+	for (int ox = 0; ox < w; ox++) {
+		one[ox] = 1;
+		icx[ox] = inv_win(ox, w);
+	}
+	int avx = mn_fast_avx2();
+	for (size_t p = 0; p < nplanes; p++) {
+		float *out = dx + p * (size_t)h * w;
+		for (int iy = 0; iy < h; iy++) {
+			const float *rows[9];
+			float c[9];
+			int nr = 0;
+			for (int oy = iy - 1; oy <= iy + 1; oy++)
+				if (oy >= 0 && oy < h)
+					for (int i = 0; i < nsrc; i++) {
+						rows[nr] = src[i] + p * (size_t)h * w + (size_t)oy * w;
+						c[nr++] = s[i] * inv_win(oy, h);
+					}
+#if MN_X86
+			if (avx) {
+				vsum_avx2(t, rows, c, nr, w);
+				for (int ox = 0; ox < w; ox++)
+					t[1 + ox] *= icx[ox];
+				hsum3_avx2(out + (size_t)iy * w, t, one, w);
+				continue;
+			}
+#endif
+			(void)avx;
+			vsum_c(t, rows, c, nr, w);
+			for (int ox = 0; ox < w; ox++)
+				t[1 + ox] *= icx[ox];
+			hsum3_c(out + (size_t)iy * w, t, one, w);
+		}
+	}
+	free(t);
+}
+
+/* ------------------------------------------------------ fused conv^T */
+
+/* input channel i's cotangent plane for image m into out[hw] */
+static void convT_input(const struct mn_convT_job *j, int i, int m, float *out)
+{
+	const struct mn_convT_in *in = &j->in[i];
+	const int hw = j->h * j->w, n = m % j->nb;
+	const float *src = in->src + (size_t)m * hw;
+	if (!in->coef) {
+		memcpy(out, src, sizeof(float) * hw);
+		return;
+	}
+	const float *c = in->coef + (size_t)(m / j->nb) * 3;
+	const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
+	for (int p = 0; p < hw; p++)
+		out[p] = c[0] * src[p] + c[1] + (xh ? c[2] * xh[p] : 0);
+}
+
+static int convT_c(const struct mn_convT_job *j, int m0, int m1)
+{
+	const int C = j->C, h = j->h, w = j->w, hw = h * w;
+	float *acc = malloc(sizeof(float) * (size_t)hw * (C + 1));
+	if (!acc)
+		return -1;
+	float *z = acc + (size_t)hw * C;
+	for (int m = m0; m < m1; m++) {
+		int n = m % j->nb;
+		memset(acc, 0, sizeof(float) * (size_t)hw * C);
+		for (int i = 0; i < j->nin; i++) {
+			const struct mn_convT_in *in = &j->in[i];
+			convT_input(j, i, m, z);
+			for (int ci = 0; ci < C; ci++) {
+				float *a = acc + (size_t)ci * hw;
+				if (in->k == 1) {
+					float wk = in->w[ci];
+					for (int p = 0; p < hw; p++)
+						a[p] += wk * z[p];
+					continue;
+				}
+				const float *wk = in->w + (size_t)ci * 9;
+				for (int y = 0; y < h; y++)
+					for (int x = 0; x < w; x++) {
+						float v = 0;
+						for (int ky = 0; ky < 3; ky++)
+							for (int kx = 0; kx < 3; kx++) {
+								int oy = y + 1 - ky, ox = x + 1 - kx;
+								if (oy >= 0 && oy < h && ox >= 0 && ox < w)
+									v += wk[ky * 3 + kx] * z[oy * w + ox];
+							}
+						a[y * w + x] += v;
+					}
+			}
+		}
+		for (int ci = 0; ci < C; ci++) {
+			float *out = j->dn + ((size_t)ci * j->nimg + m) * hw;
+			const float *r = j->relu ? j->relu + ((size_t)ci * j->nb + n) * hw : NULL;
+			for (int p = 0; p < hw; p++)
+				if (!r || r[p] > 0)
+					out[p] += acc[(size_t)ci * hw + p];
+		}
+	}
+	free(acc);
+	return 0;
+}
+
+#if MN_X86
+/* Padded planes: row stride PW (a multiple of 8 with room for a vector at
+ * the last column plus the 2-column halo), h+2 rows; the input sits at
+ * (1, 1).  Output vector slot (y, xv) reads tap t = (ky, kx) at
+ * y*PW + 8*xv + toff[t], toff[t] = (2-ky)*PW + (2-kx); 1x1 inputs use the
+ * centre tap only.  The kernels below keep CB output channels x NS output
+ * vectors in registers. */
+AVX2 static void convT_store(const struct mn_convT_job *j, const __m256 *acc, int CB, int ci0, int m,
+			     int n, const int *obase, const int *valid, int nvalid)
+{
+	const int hw = j->h * j->w;
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	const __m256 zero = _mm256_setzero_ps();
+	for (int k = 0; k < nvalid; k++) {
+		__m256i msk = _mm256_cmpgt_epi32(_mm256_set1_epi32(valid[k]), lane);
+		for (int b = 0; b < CB; b++) {
+			int ci = ci0 + b;
+			float *out = j->dn + ((size_t)ci * j->nimg + m) * hw + obase[k];
+			__m256 v = acc[k * CB + b];
+			if (j->relu) {
+				const float *r = j->relu + ((size_t)ci * j->nb + n) * hw + obase[k];
+				__m256 rv = valid[k] == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, msk);
+				v = _mm256_and_ps(v, _mm256_cmp_ps(rv, zero, _CMP_GT_OQ));
+			}
+			if (valid[k] == 8)
+				_mm256_storeu_ps(out, _mm256_add_ps(v, _mm256_loadu_ps(out)));
+			else
+				_mm256_maskstore_ps(out, msk,
+						    _mm256_add_ps(v, _mm256_maskload_ps(out, msk)));
+		}
+	}
+}
+
+/* 4 output channels x 2 output vectors (generated) */
+AVX2 static void convT_c4_s2(const struct mn_convT_job *j, int cs3, const float *pad,
+			   const float *wt, int Cp,
+			   int PP, int ci0, int m, int n, const int *base, const int *obase,
+			   const int *valid, int nvalid, const int *toff)
+{
+	const int ncs = j->nin;
+	__m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(), a03 = _mm256_setzero_ps();
+	__m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
+	__m256 v, w0, w1, w2, w3;
+	for (int co = 0; co < ncs; co++) {
+		const float *pc = pad + (size_t)co * PP;
+		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
+		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
+					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
+		for (int t = t0; t < t1; t++) {
+			const float *pt = pc + toff[t];
+			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
+			w1 = _mm256_broadcast_ss(wc + t * Cp + 1);
+			w2 = _mm256_broadcast_ss(wc + t * Cp + 2);
+			w3 = _mm256_broadcast_ss(wc + t * Cp + 3);
+			v = _mm256_loadu_ps(pt + base[0]);
+			a00 = _mm256_fmadd_ps(w0, v, a00);
+			a01 = _mm256_fmadd_ps(w1, v, a01);
+			a02 = _mm256_fmadd_ps(w2, v, a02);
+			a03 = _mm256_fmadd_ps(w3, v, a03);
+			v = _mm256_loadu_ps(pt + base[1]);
+			a10 = _mm256_fmadd_ps(w0, v, a10);
+			a11 = _mm256_fmadd_ps(w1, v, a11);
+			a12 = _mm256_fmadd_ps(w2, v, a12);
+			a13 = _mm256_fmadd_ps(w3, v, a13);
+		}
+	}
+	__m256 acc[8] = {
+		a00, a01, a02, a03,
+		a10, a11, a12, a13,
+	};
+	convT_store(j, acc, 4, ci0, m, n, obase, valid, nvalid);
+}
+
+/* 3 output channels x 4 output vectors (generated) */
+AVX2 static void convT_c3_s4(const struct mn_convT_job *j, int cs3, const float *pad,
+			   const float *wt, int Cp,
+			   int PP, int ci0, int m, int n, const int *base, const int *obase,
+			   const int *valid, int nvalid, const int *toff)
+{
+	const int ncs = j->nin;
+	__m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps();
+	__m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps();
+	__m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a22 = _mm256_setzero_ps();
+	__m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps(), a32 = _mm256_setzero_ps();
+	__m256 v, w0, w1, w2;
+	for (int co = 0; co < ncs; co++) {
+		const float *pc = pad + (size_t)co * PP;
+		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
+		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
+					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
+		for (int t = t0; t < t1; t++) {
+			const float *pt = pc + toff[t];
+			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
+			w1 = _mm256_broadcast_ss(wc + t * Cp + 1);
+			w2 = _mm256_broadcast_ss(wc + t * Cp + 2);
+			v = _mm256_loadu_ps(pt + base[0]);
+			a00 = _mm256_fmadd_ps(w0, v, a00);
+			a01 = _mm256_fmadd_ps(w1, v, a01);
+			a02 = _mm256_fmadd_ps(w2, v, a02);
+			v = _mm256_loadu_ps(pt + base[1]);
+			a10 = _mm256_fmadd_ps(w0, v, a10);
+			a11 = _mm256_fmadd_ps(w1, v, a11);
+			a12 = _mm256_fmadd_ps(w2, v, a12);
+			v = _mm256_loadu_ps(pt + base[2]);
+			a20 = _mm256_fmadd_ps(w0, v, a20);
+			a21 = _mm256_fmadd_ps(w1, v, a21);
+			a22 = _mm256_fmadd_ps(w2, v, a22);
+			v = _mm256_loadu_ps(pt + base[3]);
+			a30 = _mm256_fmadd_ps(w0, v, a30);
+			a31 = _mm256_fmadd_ps(w1, v, a31);
+			a32 = _mm256_fmadd_ps(w2, v, a32);
+		}
+	}
+	__m256 acc[12] = {
+		a00, a01, a02,
+		a10, a11, a12,
+		a20, a21, a22,
+		a30, a31, a32,
+	};
+	convT_store(j, acc, 3, ci0, m, n, obase, valid, nvalid);
+}
+
+/* 2 output channels x 4 output vectors (generated) */
+AVX2 static void convT_c2_s4(const struct mn_convT_job *j, int cs3, const float *pad,
+			   const float *wt, int Cp,
+			   int PP, int ci0, int m, int n, const int *base, const int *obase,
+			   const int *valid, int nvalid, const int *toff)
+{
+	const int ncs = j->nin;
+	__m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps();
+	__m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps();
+	__m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps();
+	__m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
+	__m256 v, w0, w1;
+	for (int co = 0; co < ncs; co++) {
+		const float *pc = pad + (size_t)co * PP;
+		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
+		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
+					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
+		for (int t = t0; t < t1; t++) {
+			const float *pt = pc + toff[t];
+			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
+			w1 = _mm256_broadcast_ss(wc + t * Cp + 1);
+			v = _mm256_loadu_ps(pt + base[0]);
+			a00 = _mm256_fmadd_ps(w0, v, a00);
+			a01 = _mm256_fmadd_ps(w1, v, a01);
+			v = _mm256_loadu_ps(pt + base[1]);
+			a10 = _mm256_fmadd_ps(w0, v, a10);
+			a11 = _mm256_fmadd_ps(w1, v, a11);
+			v = _mm256_loadu_ps(pt + base[2]);
+			a20 = _mm256_fmadd_ps(w0, v, a20);
+			a21 = _mm256_fmadd_ps(w1, v, a21);
+			v = _mm256_loadu_ps(pt + base[3]);
+			a30 = _mm256_fmadd_ps(w0, v, a30);
+			a31 = _mm256_fmadd_ps(w1, v, a31);
+		}
+	}
+	__m256 acc[8] = {
+		a00, a01,
+		a10, a11,
+		a20, a21,
+		a30, a31,
+	};
+	convT_store(j, acc, 2, ci0, m, n, obase, valid, nvalid);
+}
+
+/* 1 output channels x 4 output vectors (generated) */
+AVX2 static void convT_c1_s4(const struct mn_convT_job *j, int cs3, const float *pad,
+			   const float *wt, int Cp,
+			   int PP, int ci0, int m, int n, const int *base, const int *obase,
+			   const int *valid, int nvalid, const int *toff)
+{
+	const int ncs = j->nin;
+	__m256 a00 = _mm256_setzero_ps();
+	__m256 a10 = _mm256_setzero_ps();
+	__m256 a20 = _mm256_setzero_ps();
+	__m256 a30 = _mm256_setzero_ps();
+	__m256 v, w0;
+	for (int co = 0; co < ncs; co++) {
+		const float *pc = pad + (size_t)co * PP;
+		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
+		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
+					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
+		for (int t = t0; t < t1; t++) {
+			const float *pt = pc + toff[t];
+			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
+			v = _mm256_loadu_ps(pt + base[0]);
+			a00 = _mm256_fmadd_ps(w0, v, a00);
+			v = _mm256_loadu_ps(pt + base[1]);
+			a10 = _mm256_fmadd_ps(w0, v, a10);
+			v = _mm256_loadu_ps(pt + base[2]);
+			a20 = _mm256_fmadd_ps(w0, v, a20);
+			v = _mm256_loadu_ps(pt + base[3]);
+			a30 = _mm256_fmadd_ps(w0, v, a30);
+		}
+	}
+	__m256 acc[4] = {
+		a00,
+		a10,
+		a20,
+		a30,
+	};
+	convT_store(j, acc, 1, ci0, m, n, obase, valid, nvalid);
+}
+
+AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
+{
+	const int C = j->C, h = j->h, w = j->w, hw = h * w;
+	const int nxv = (w + 7) / 8, PW = 8 * nxv + 8, PH = h + 2, PP = PH * PW;
+	const int ncs = j->nin, Cp = (C + 3) & ~3;
+	int cs3 = 0;
+	while (cs3 < ncs && j->in[cs3].k == 3)
+		cs3++;
+	float *pad = malloc(sizeof(float) * ((size_t)ncs * PP + 8));
+	float *wt = malloc(sizeof(float) * ((size_t)cs3 * 9 + (ncs - cs3)) * Cp + 32);
+	if (!pad || !wt) {
+		free(pad);
+		free(wt);
+		return -1;
+	}
+	memset(pad, 0, sizeof(float) * ((size_t)ncs * PP + 8));
+	/* weights as [co][tap][ci] (ci padded to Cp with zeros); 1x1 as [co][ci] */
+	for (int co = 0; co < cs3; co++)
+		for (int t = 0; t < 9; t++)
+			for (int ci = 0; ci < Cp; ci++)
+				wt[((size_t)co * 9 + t) * Cp + ci] = ci < C ? j->in[co].w[(size_t)ci * 9 + t] : 0;
+	for (int co = cs3; co < ncs; co++)
+		for (int ci = 0; ci < Cp; ci++)
+			wt[(size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci] =
+				ci < C ? j->in[co].w[ci] : 0;
+	int toff[9];
+	for (int t = 0; t < 9; t++)
+		toff[t] = (2 - t / 3) * PW + (2 - t % 3);
+	int nslot = h * nxv;
+	for (int m = m0; m < m1; m++) {
+		int n = m % j->nb;
+		for (int co = 0; co < ncs; co++) {
+			const struct mn_convT_in *in = &j->in[co];
+			const float *src = in->src + (size_t)m * hw;
+			float *dst = pad + (size_t)co * PP + PW + 1;
+			if (!in->coef) {
+				for (int y = 0; y < h; y++)
+					memcpy(dst + (size_t)y * PW, src + (size_t)y * w, sizeof(float) * w);
+				continue;
+			}
+			const float *c = in->coef + (size_t)(m / j->nb) * 3;
+			const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
+			for (int y = 0; y < h; y++)
+				lin3_avx2(dst + (size_t)y * PW, src + (size_t)y * w,
+					  xh ? xh + (size_t)y * w : NULL, (size_t)w, c[0], c[1],
+					  xh ? c[2] : 0);
+		}
+		for (int ci0 = 0; ci0 < C; ci0 += 4) {
+			int cb = C - ci0 < 4 ? C - ci0 : 4, ns = cb == 4 ? 2 : 4;
+			for (int s0 = 0; s0 < nslot; s0 += ns) {
+				int base[4], obase[4], valid[4], nvalid = 0;
+				for (int k = 0; k < ns; k++) {
+					int sl = s0 + k < nslot ? s0 + k : nslot - 1;
+					int y = sl / nxv, xv = sl % nxv;
+					base[k] = y * PW + 8 * xv;
+					obase[k] = y * w + 8 * xv;
+					valid[k] = w - 8 * xv < 8 ? w - 8 * xv : 8;
+					nvalid += s0 + k < nslot;
+				}
+				switch (cb) {
+				case 4:
+					convT_c4_s2(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
+						    toff);
+					break;
+				case 3:
+					convT_c3_s4(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
+						    toff);
+					break;
+				case 2:
+					convT_c2_s4(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
+						    toff);
+					break;
+				default:
+					convT_c1_s4(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
+						    toff);
+					break;
+				}
+			}
+		}
+	}
+	free(pad);
+	free(wt);
+	return 0;
+}
+#endif
+
+int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1)
+{
+	if (m1 <= m0)
+		return 0;
+#if MN_X86
+	if (mn_fast_avx2())
+		return convT_avx2(job, m0, m1);
+#endif
+	return convT_c(job, m0, m1);
+}

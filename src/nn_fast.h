@@ -1,0 +1,57 @@
+/* Float kernels for the hot loops of the backward, with an AVX2+FMA path
+ * picked at run time (x86-64) and a portable scalar path otherwise.  The
+ * double build never uses them; tests compare the two paths. */
+#ifndef MN_NN_FAST_H
+#define MN_NN_FAST_H
+
+#include <stddef.h>
+
+/* 1 when the AVX2+FMA kernels run on this machine. */
+int mn_fast_avx2(void);
+
+/* s1 = sum d, s2 = sum d*x (float blocks summed in double). */
+void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *s2);
+/* sum d. */
+double mn_fast_sum(const float *d, size_t n);
+/* sum (x - mu)^2. */
+double mn_fast_sqdev(const float *x, size_t n, float mu);
+/* o = alpha*d + beta + gamma*x  (x may be NULL when gamma is 0). */
+void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
+		  float gamma);
+/* o (+)= d where y > 0, else 0 (+ 0). */
+void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate);
+
+/* Box sums over h x w planes (3x3, stride 1, pad 1, padding excluded).
+ * Forward: y += scale * pool(x).
+ * Backward of a sum of sources: dx += pool^T(sum_i s[i] * src[i]), every
+ * source a stack of nplanes planes like dx. */
+void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale);
+void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+		      size_t nplanes, int h, int w);
+
+/* Backward data of the convs that read one node, fused with that node's
+ * ReLU and optionally with the BN backward in front of each conv:
+ *   dn[ci][m] += [relu[ci][n] > 0] * sum over inputs of conv_k^T(z)[ci][m]
+ * for every image m = q*nb + n, where input channel i's cotangent is
+ *   z = alpha*src[m] + beta + gamma*xhat[n]   (coef[q] = {alpha, beta, gamma})
+ * or z = src[m] when coef is NULL.  3x3 convs are stride 1, pad 1.
+ * Inputs with k = 3 must come before inputs with k = 1.  relu NULL: no
+ * mask.  Images m0..m1-1 only, so callers can split the work.  -1 when out
+ * of memory, else 0. */
+struct mn_convT_in {
+	const float *src;  /* [nimg][h*w] */
+	const float *xhat; /* [nb][h*w], or NULL */
+	const float *coef; /* [nq][3], or NULL */
+	const float *w;    /* this input channel's kernel to every output: [C][k*k] */
+	int k;             /* 3 or 1 */
+};
+struct mn_convT_job {
+	int C, h, w, nb, nimg;
+	int nin;
+	const struct mn_convT_in *in;
+	const float *relu; /* [C][nb][h*w] */
+	float *dn;         /* [C][nimg][h*w] */
+};
+int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
+
+#endif

@@ -762,6 +762,11 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 }
 #endif
 
+int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1)
+{
+	return m1 <= m0 ? 0 : convT_c(job, m0, m1);
+}
+
 int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1)
 {
 	if (m1 <= m0)

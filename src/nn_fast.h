@@ -53,5 +53,7 @@ struct mn_convT_job {
 	float *dn;         /* [C][nimg][h*w] */
 };
 int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
+/* The same through the portable path only (tests compare the two). */
+int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1);
 
 #endif

@@ -1,0 +1,164 @@
+/* The float fast kernels (AVX2+FMA when the machine has it) against their
+ * portable versions and the double layers, over awkward shapes: planes
+ * whose width is not a multiple of 8, channel counts that do not fill a
+ * register block, partial image ranges. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_fast.h"
+#include "nn_layers.h"
+#include "rng.h"
+#include "tap.h"
+
+static struct mn_rng rng;
+
+static float *fvec(size_t n)
+{
+	float *v = malloc(sizeof(float) * (n ? n : 1));
+	if (!v) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (float)mn_rng_normal(&rng);
+	return v;
+}
+
+static double relmax(const float *a, const float *b, size_t n)
+{
+	double e = 0, m = 1e-30;
+	for (size_t i = 0; i < n; i++) {
+		e = fmax(e, fabs((double)a[i] - b[i]));
+		m = fmax(m, fabs((double)b[i]));
+	}
+	return e / m;
+}
+
+static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, int relu, int coef)
+{
+	int hw = h * w, nimg = nq * nb, nin = cs3 + cs1;
+	struct mn_convT_in *in = calloc((size_t)nin + 1, sizeof *in);
+	float **keep = calloc((size_t)nin * 4 + 1, sizeof *keep);
+	int nk = 0;
+	for (int i = 0; i < nin; i++) {
+		in[i].k = i < cs3 ? 3 : 1;
+		in[i].src = keep[nk++] = fvec((size_t)nimg * hw);
+		in[i].w = keep[nk++] = fvec((size_t)C * in[i].k * in[i].k);
+		if (coef) {
+			in[i].xhat = keep[nk++] = fvec((size_t)nb * hw);
+			in[i].coef = keep[nk++] = fvec((size_t)nq * 3);
+		}
+	}
+	float *r = relu ? fvec((size_t)C * nb * hw) : NULL;
+	float *a = fvec((size_t)C * nimg * hw), *b = malloc(sizeof(float) * C * nimg * hw);
+	memcpy(b, a, sizeof(float) * C * nimg * hw);
+	struct mn_convT_job ja = {C, h, w, nb, nimg, nin, in, r, a}, jb = ja;
+	jb.dn = b;
+	int m0 = nimg > 2 ? 1 : 0, m1 = nimg;
+	int rc = mn_fast_convT(&ja, m0, m1) | mn_fast_convT_ref(&jb, m0, m1);
+	double e = relmax(a, b, (size_t)C * nimg * hw);
+	tap_ok(rc == 0 && e < 1e-5,
+	       "conv^T C%d %dx%d, %d 3x3 + %d 1x1 inputs, %d queries x %d, relu %d, BN coef %d: %.1e",
+	       C, h, w, cs3, cs1, nq, nb, relu, coef, e);
+	for (int i = 0; i < nk; i++)
+		free(keep[i]);
+	free(keep);
+	free(in);
+	free(r);
+	free(a);
+	free(b);
+}
+
+static void test_pools(int planes, int h, int w)
+{
+	size_t n = (size_t)planes * h * w;
+	float *x = fvec(n), *s2 = fvec(n), *y = fvec(n), *y0 = malloc(sizeof(float) * n);
+	double *xd = malloc(sizeof(double) * n), *s2d = malloc(sizeof(double) * n),
+	       *yd = malloc(sizeof(double) * n);
+	memcpy(y0, y, sizeof(float) * n);
+	for (size_t i = 0; i < n; i++) {
+		xd[i] = x[i];
+		s2d[i] = s2[i];
+		yd[i] = y[i];
+	}
+	mn_fast_pool3_fw(y, x, planes, h, w, 0.7f);
+	mn_avgpool3_forward_d(yd, xd, planes, h, w, 0.7, 1);
+	float *yf = malloc(sizeof(float) * n);
+	for (size_t i = 0; i < n; i++)
+		yf[i] = (float)yd[i];
+	double e1 = relmax(y, yf, n);
+	const float *src[2] = {x, s2};
+	float sc[2] = {0.5f, 0.25f};
+	memcpy(y, y0, sizeof(float) * n);
+	mn_fast_pool3_bw(y, src, sc, 2, planes, h, w);
+	for (size_t i = 0; i < n; i++)
+		yd[i] = y0[i];
+	mn_avgpool3_backward_d(yd, xd, planes, h, w, 0.5, 1);
+	mn_avgpool3_backward_d(yd, s2d, planes, h, w, 0.25, 1);
+	for (size_t i = 0; i < n; i++)
+		yf[i] = (float)yd[i];
+	double e2 = relmax(y, yf, n);
+	tap_ok(e1 < 1e-5 && e2 < 1e-5, "pool 3x3 %dx%dx%d: forward %.1e, two-source backward %.1e",
+	       planes, h, w, e1, e2);
+	free(x);
+	free(s2);
+	free(y);
+	free(y0);
+	free(xd);
+	free(s2d);
+	free(yd);
+	free(yf);
+}
+
+static void test_elementwise(size_t n)
+{
+	float *d = fvec(n), *x = fvec(n), *o = fvec(n), *ref = malloc(sizeof(float) * n);
+	double s1, s2, r1 = 0, r2 = 0, sq, rq = 0;
+	mn_fast_sum2(d, x, n, &s1, &s2);
+	sq = mn_fast_sqdev(x, n, 0.3f);
+	for (size_t i = 0; i < n; i++) {
+		r1 += d[i];
+		r2 += (double)d[i] * x[i];
+		rq += ((double)x[i] - 0.3f) * ((double)x[i] - 0.3f);
+	}
+	double es = fabs(s1 - r1) / (1 + fabs(r1)) + fabs(s2 - r2) / (1 + fabs(r2)) +
+		    fabs(sq - rq) / rq + fabs(mn_fast_sum(d, n) - r1) / (1 + fabs(r1));
+	mn_fast_lin3(o, d, x, n, 0.5f, -0.25f, 2.0f);
+	for (size_t i = 0; i < n; i++)
+		ref[i] = 0.5f * d[i] - 0.25f + 2.0f * x[i];
+	double el = relmax(o, ref, n);
+	memcpy(ref, o, sizeof(float) * n);
+	mn_fast_relu_bw(o, d, x, n, 1);
+	int bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad += o[i] != ref[i] + (x[i] > 0 ? d[i] : 0);
+	tap_ok(es < 1e-5 && el < 1e-6 && bad == 0, "sums (%.1e), lin3 (%.1e), relu backward (%d bad) over %zu",
+	       es, el, bad, n);
+	free(d);
+	free(x);
+	free(o);
+	free(ref);
+}
+
+int main(void)
+{
+	mn_rng_seed(&rng, 99);
+	tap_diag("AVX2+FMA path %s", mn_fast_avx2() ? "in use" : "not available (portable path)");
+	test_convT(3, 32, 32, 9, 9, 2, 3, 1, 1);
+	test_convT(3, 8, 8, 3, 0, 3, 2, 0, 0);
+	test_convT(6, 16, 16, 12, 6, 2, 2, 1, 1);
+	test_convT(12, 8, 8, 12, 12, 1, 3, 1, 0);
+	test_convT(5, 7, 13, 4, 2, 2, 2, 1, 1);
+	test_convT(1, 3, 3, 3, 3, 1, 5, 1, 1);
+	test_convT(2, 5, 9, 0, 3, 2, 2, 1, 1);
+	test_convT(7, 9, 17, 5, 0, 1, 2, 0, 1);
+	test_convT(16, 32, 32, 16, 0, 1, 2, 1, 0);
+	test_pools(5, 32, 32);
+	test_pools(3, 7, 13);
+	test_pools(4, 1, 3);
+	test_pools(2, 3, 1);
+	test_elementwise(5);
+	test_elementwise(70001);
+	return tap_done();
+}

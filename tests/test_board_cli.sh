@@ -1,0 +1,169 @@
+#!/bin/sh
+# micronas ports / emulate / profile / validate from the outside, against the
+# emulated board: the port line, profiling into a table, validate's JSON,
+# an interrupted profile resumed, QEMU killed under a running command, and
+# emulate stopping QEMU on SIGTERM (no process left).  A missing QEMU or
+# firmware fails here (emulate's message names the Debian package).
+mn="$MN_TOP_BUILDDIR/micronas"
+n=0
+fails=0
+check() { # check DESCRIPTION COMMAND...
+	desc=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
+}
+tmp=$(mktemp -d)
+emu_pid=
+cleanup() {
+	# Only processes this script started, by their pid.
+	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# start_emulator ARGS...: sets emu_pid, port, qemu_pid; 1 on failure.
+start_emulator() {
+	: >"$tmp/emu.out"
+	"$mn" emulate "$@" >"$tmp/emu.out" 2>"$tmp/emu.err" &
+	emu_pid=$!
+	i=0
+	while [ $i -lt 200 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+	port=$(head -n 1 "$tmp/emu.out")
+	qemu_pid=$(sed -n 's/.*QEMU (pid \([0-9]*\)).*/\1/p' "$tmp/emu.err")
+	[ -n "$port" ] && [ -n "$qemu_pid" ]
+}
+
+# wait_gone PID SECONDS: 0 once PID has exited (polling), 1 if still there.
+wait_gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -ge $(($2 * 10)) ] && return 1
+		sleep 0.1; i=$((i + 1))
+	done
+	return 0
+}
+
+"$mn" ports >"$tmp/ports" 2>&1; rc=$?
+check "ports exits 0" [ $rc -eq 0 ]
+"$mn" ports --json >"$tmp/ports.json"; rc=$?
+check "ports --json exits 0" [ $rc -eq 0 ]
+check "ports --json: one object per line with the documented keys" \
+	sh -c "! grep -v '^{\"name\":.*,\"transport\":.*,\"description\":.*,\"usb_vid\":.*,\"usb_pid\":.*,\"manufacturer\":.*,\"product\":.*,\"serial\":.*}\$' '$tmp/ports.json'"
+"$mn" profile --repeats 3 2>"$tmp/err"; rc=$?
+check "profile without --port is a usage error (2)" sh -c "[ $rc -eq 2 ] && grep -q 'no --port given' '$tmp/err'"
+"$mn" validate --port /dev/ttyNOSUCH9 --preset nucleo-f746zg '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' 2>"$tmp/err"; rc=$?
+check "validate on a missing port exits 1 with one line" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'no such port' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+"$mn" validate --port /dev/null '|bad|' 2>"$tmp/err"; rc=$?
+check "a malformed arch is refused before the board is touched" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'bad arch string' '$tmp/err'"
+
+if ! start_emulator; then
+	check "micronas emulate starts: $(cat "$tmp/emu.err")" false
+	echo "1..$n"
+	exit 1
+fi
+check "emulate prints the port first: $port" sh -c "echo '$port' | grep -q '^/dev/pts/[0-9]*\$'"
+
+cat >"$tmp/small.ini" <<'EOF'
+[network]
+channels = 8
+cells = 1
+resolution = 16
+classes = 10
+EOF
+timeout 60 "$mn" profile --port "$port" --preset "$tmp/small.ini" -o "$tmp/small-lat.ini" \
+	--repeats 3 >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "profile a small network exits 0 ($(cat "$tmp/err"))" [ $rc -eq 0 ]
+check "profile says what it wrote" grep -q "^wrote $tmp/small-lat.ini: 22 measurements" "$tmp/out"
+check "the table is labelled instruction-based" grep -q '^source = .*INSTRUCTION-BASED' "$tmp/small-lat.ini"
+check "no partial file left" [ ! -e "$tmp/small-lat.ini.partial" ]
+
+A='|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'
+B='|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|skip_connect~1|avg_pool_3x3~2|'
+timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/small-lat.ini" \
+	--json "$A" "$B" >"$tmp/val.json" 2>"$tmp/err"; rc=$?
+check "validate --json exits 0 ($(cat "$tmp/err"))" [ $rc -eq 0 ]
+check "one line per arch" [ "$(wc -l <"$tmp/val.json")" -eq 2 ]
+num='-\{0,1\}[0-9][0-9]*\.[0-9]*'
+check "JSON keys exactly arch, measured_ms, estimated_ms, error_pct, measured_sram_kb, estimated_sram_kb, board" \
+	sh -c "[ \$(grep -c '^{\"arch\":\"|[^\"]*|\",\"measured_ms\":$num,\"estimated_ms\":$num,\"error_pct\":$num,\"measured_sram_kb\":$num,\"estimated_sram_kb\":$num,\"board\":\"qemu-mps2-an500\"}\$' '$tmp/val.json') -eq 2 ]"
+sed 's/.*"measured_sram_kb":\([0-9.]*\),"estimated_sram_kb":\([0-9.]*\),.*/\1 \2/' "$tmp/val.json" >"$tmp/sram"
+check "measured peak SRAM equals the estimate ($(tr '\n' ' ' <"$tmp/sram"))" \
+	sh -c "awk '\$1 != \$2 { bad = 1 } END { exit bad }' '$tmp/sram'"
+check "latency error within 3% ($(sed 's/.*"error_pct":\([-0-9.]*\).*/\1/' "$tmp/val.json" | tr '\n' ' '))" \
+	sh -c "sed 's/.*\"error_pct\":\([-0-9.]*\).*/\1/' '$tmp/val.json' | awk '\$1 > 3 || \$1 < -3 { bad = 1 } END { exit bad }'"
+timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/small-lat.ini" \
+	"$A" >"$tmp/val.txt" 2>"$tmp/err"; rc=$?
+check "validate (text) shows measured and estimated" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^latency    measured .* ms, estimated .* ms, error ' '$tmp/val.txt' && grep -q '^peak SRAM  measured' '$tmp/val.txt' && ! grep -q MISMATCH '$tmp/val.txt'"
+timeout 60 "$mn" validate --port "$port" --latency-table "$tmp/small-lat.ini" "$A" 2>"$tmp/err"; rc=$?
+check "a table made for another network is refused" sh -c "[ $rc -eq 1 ] && grep -q 'small-lat.ini' '$tmp/err'"
+
+# An interrupted profile keeps its measurements and resumes.
+"$mn" profile --port "$port" -o "$tmp/full.ini" --repeats 10 >"$tmp/out" 2>"$tmp/err" &
+prof=$!
+i=0
+while [ $i -lt 300 ]; do
+	c=$(grep -c '^stage' "$tmp/full.ini.partial" 2>/dev/null)
+	[ "${c:-0}" -ge 3 ] && break
+	sleep 0.05; i=$((i + 1))
+done
+kill -TERM $prof
+wait $prof; rc=$?
+check "SIGTERM stops profile with exit 1 ($(cat "$tmp/err"))" [ $rc -eq 1 ]
+check "it says what it kept and how to resume" \
+	grep -q "interrupted: [0-9]* of 22 measurements kept in $tmp/full.ini.partial (run the same command again to resume)" "$tmp/err"
+kept=$(grep -c ' = [0-9]*$' "$tmp/full.ini.partial" 2>/dev/null)
+check "the partial file holds measurements" [ -n "$kept" ]
+timeout 60 "$mn" profile --port "$port" -o "$tmp/full.ini" --repeats 3 >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "resuming with other settings is refused, nothing lost" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'another run (--repeats 10, now 3)' '$tmp/err' && [ -e '$tmp/full.ini.partial' ]"
+timeout 90 "$mn" profile --port "$port" -o "$tmp/full.ini" --repeats 10 >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "the same command resumes and finishes ($(cat "$tmp/out"))" [ $rc -eq 0 ]
+check "it said it resumed" grep -q "resuming from $tmp/full.ini.partial" "$tmp/err"
+check "measurements were taken from the partial file" grep -q '([1-9][0-9]* resumed)' "$tmp/out"
+check "table written, partial removed" sh -c "[ -s '$tmp/full.ini' ] && [ ! -e '$tmp/full.ini.partial' ]"
+
+# QEMU killed while validate waits: a clear error, no hang; emulate notices.
+H='|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|'
+start=$(date +%s)
+timeout 60 "$mn" validate --port "$port" --latency-table "$tmp/full.ini" "$H" "$H" "$H" >"$tmp/out" 2>"$tmp/err" &
+val=$!
+# Three inferences of ~0.4 G instructions each: at 2 s QEMU is in the middle
+# of a RUN_ARCH (connecting takes up to 1 s: QEMU polls a reopened pty).
+sleep 2
+kill -KILL "$qemu_pid"
+wait $val; rc=$?
+secs=$(( $(date +%s) - start ))
+check "validate fails when QEMU is killed (exit $rc)" [ $rc -eq 1 ]
+check "within a few seconds (${secs}s), not a hang" [ $secs -le 10 ]
+check "one line: the board went away ($(tail -n 1 "$tmp/err"))" \
+	sh -c "tail -n 1 '$tmp/err' | grep -q 'went away while waiting for the RUN_ARCH reply' && [ \$(grep -c 'went away' '$tmp/err') -eq 1 ]"
+wait_gone "$emu_pid" 5
+wait "$emu_pid"; rc=$?
+emu_pid=
+check "emulate exits 1 when QEMU dies under it" [ $rc -eq 1 ]
+check "and says so" grep -q 'QEMU stopped on its own (killed by signal 9)' "$tmp/emu.err"
+
+# emulate on a unix socket, stopped by SIGTERM: QEMU is gone afterwards.
+sock="$tmp/board.sock"
+if start_emulator --socket "$sock"; then
+	check "socket port: $port" [ "$port" = "unix:$sock" ]
+	timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/small-lat.ini" \
+		--json "$A" >"$tmp/val.json" 2>"$tmp/err"; rc=$?
+	check "validate over the socket ($(cat "$tmp/err"))" [ $rc -eq 0 ]
+	kill -TERM "$emu_pid"
+	wait "$emu_pid"; rc=$?
+	emu_pid=
+	check "emulate exits 0 on SIGTERM" [ $rc -eq 0 ]
+	check "QEMU (pid $qemu_pid) is gone" wait_gone "$qemu_pid" 5
+	check "the socket is removed" [ ! -e "$sock" ]
+else
+	check "emulate --socket starts: $(cat "$tmp/emu.err")" false
+fi
+
+echo "1..$n"
+[ $fails -eq 0 ]

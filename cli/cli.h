@@ -35,6 +35,7 @@ int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out);
 void mn_json_string(FILE *f, const char *s);
 
 int mn_cmd_cost(int argc, char **argv);
+int mn_cmd_search(int argc, char **argv);
 int mn_cmd_ports(int argc, char **argv);
 int mn_cmd_emulate(int argc, char **argv);
 int mn_cmd_profile(int argc, char **argv);

@@ -1,0 +1,67 @@
+#include "cli_preset.h"
+
+#include <string.h>
+
+#include "cli.h"
+
+void mn_cli_preset_begin(struct mn_cli_preset *cp)
+{
+	memset(cp, 0, sizeof *cp);
+	mn_preset_defaults(&cp->flags);
+	cp->flags.set = 0;
+}
+
+static const struct {
+	int ch;
+	enum mn_preset_field field;
+	const char *flag;
+} flag_fields[] = {
+	{'s', MN_PF_SEED, "--seed"},
+	{'F', MN_PF_W_FLOPS, "--w-flops"},
+	{'L', MN_PF_W_LATENCY, "--w-latency"},
+	{'l', MN_PF_MAX_LATENCY_MS, "--max-latency-ms"},
+	{'S', MN_PF_MAX_SRAM_KB, "--max-sram-kb"},
+	{'f', MN_PF_MAX_FLASH_KB, "--max-flash-kb"},
+	{'b', MN_PF_BATCH, "--batch"},
+	{'r', MN_PF_REPEAT, "--repeat"},
+	{'i', MN_PF_INIT, "--init"},
+	{'g', MN_PF_NTK_GRAD, "--ntk-grad"},
+	{'t', MN_PF_LATENCY_TABLE, "--latency-table"},
+};
+
+int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, const char *value)
+{
+	char err[512];
+	if (ch == 'p') {
+		cp->name = value;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof flag_fields / sizeof flag_fields[0]; i++) {
+		if (flag_fields[i].ch != ch)
+			continue;
+		if (mn_preset_set(&cp->flags, flag_fields[i].field, value, flag_fields[i].flag, NULL, err,
+				  sizeof err)) {
+			mn_cli_error(cmd, "%s", err);
+			cp->error = 1;
+			return -1;
+		}
+		return 0;
+	}
+	mn_cli_error(cmd, "unknown option (see 'micronas %s --help')", cmd);
+	return -1;
+}
+
+int mn_cli_preset_finish(struct mn_cli_preset *cp, const char *cmd, struct mn_preset *out)
+{
+	char err[512];
+	if (cp->name) {
+		if (mn_preset_open(out, cp->name, err, sizeof err)) {
+			mn_cli_error(cmd, "%s", err);
+			return -1;
+		}
+	} else {
+		mn_preset_defaults(out);
+	}
+	mn_preset_override(out, &cp->flags);
+	return 0;
+}

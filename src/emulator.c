@@ -78,14 +78,14 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 	snprintf(path, n, "fw-profiler/build/%s", MN_FIRMWARE_QEMU_REL);
 	if (readable(path))
 		return 0;
-	snprintf(path, n, "%s/firmware/qemu-mps2-an500.elf", MN_DATADIR);
+	snprintf(path, n, "%s/firmware/%s", MN_DATADIR, MN_FIRMWARE_QEMU_REL);
 	if (readable(path))
 		return 0;
 	snprintf(err, errn,
 		 "no QEMU firmware image found (looked at $MN_FIRMWARE, "
 		 "fw-profiler/build/%s in the build and source trees and %s/firmware/; build it "
-		 "with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi) or set MN_FIRMWARE)",
-		 MN_FIRMWARE_QEMU_REL, MN_DATADIR);
+		 "with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi "
+		 "libnewlib-arm-none-eabi) or set MN_FIRMWARE)", MN_FIRMWARE_QEMU_REL, MN_DATADIR);
 	return -1;
 }
 

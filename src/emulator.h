@@ -36,7 +36,7 @@ struct mn_emulator;
  *   2. $MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf (make check)
  *   3. $MN_TOP_SRCDIR/fw-profiler/build/qemu-mps2-an500/fw.elf
  *   4. ./fw-profiler/build/qemu-mps2-an500/fw.elf (the build or source tree)
- *   5. MN_DATADIR/firmware/qemu-mps2-an500.elf (installed)
+ *   5. MN_DATADIR/firmware/qemu-mps2-an500/fw.elf (installed)
  * Returns 0 with path filled, or -1 with err listing the places and the fix. */
 int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn);
 

@@ -35,7 +35,7 @@
  * backward rather than kept. */
 #define MN_STATE_BUDGET ((size_t)768 << 20)
 /* Bytes of backward workspace per query chunk (exact mode). */
-#define MN_CHUNK_BUDGET ((size_t)48 << 20)
+#define MN_CHUNK_BUDGET ((size_t)96 << 20)
 /* Upper bound on worker threads in the exact backward. */
 #define MN_MAX_WORKERS 64
 /* Elements of the col scratch used by the backward-data slabs. */
@@ -50,13 +50,15 @@ struct group {
 	struct mn_conv_geom geom;
 	REAL *w, *gamma, *beta, *mean, *rstd;
 	REAL *xhat; /* [Cs][nb*hw]: conv output, normalized in place */
+	REAL *xc;   /* [Cs][9C]: xhat col^T (fused backward), or NULL */
 };
 
 struct cellst {
 	int stage, index;
 	REAL *node[4];
 	REAL *relu[3];
-	REAL *col[3]; /* kept im2col of relu[j], or NULL */
+	REAL *col[3]; /* kept im2col of relu[j] (contiguous, j = 0..2), or NULL */
+	REAL *colsum; /* [3][9C]: row sums of col[j] (fused backward), or NULL */
 	struct group g[3][2]; /* [source][0: 1x1, 1: 3x3] */
 };
 
@@ -84,6 +86,11 @@ struct ws {
 	int nq; /* laid out for this many queries, 0 = not laid out */
 	REAL *P0, *P1, *D1, *D2, *DR, *DZ, *DZ1, *dcol, *tmp, *dg, *db, *dlog, *dgap;
 	REAL *col; /* im2col recomputation when the forward keeps none */
+	REAL *P, *coef; /* fused backward: node cotangent x cols, BN coefficients */
+	REAL *msum;     /* fused backward: BN sums per node, [4][7][C][groups] */
+	size_t psz;
+	int fused;      /* laid out for the fused cell backward */
+	int err;        /* a step of the last backward failed */
 	size_t dcol_cap;
 };
 
@@ -99,6 +106,7 @@ struct NET {
 	int store_cols;
 	size_t max_col; /* largest im2col matrix */
 	int layout_ok; /* arena laid out for (nb, mask) */
+	int fused_ready; /* colsum and xc computed for the current forward */
 	REAL *arena;
 	size_t arena_cap;
 	REAL *x;
@@ -292,6 +300,12 @@ static void layout_forward(struct NET *net, int nb, int store_cols, struct arena
 			cs->node[0] = prev;
 			for (int n = 1; n < 4; n++)
 				cs->node[n] = take(a, (size_t)C * M);
+			/* im2col of every source node, contiguous (the fused backward
+			 * multiplies a node cotangent by all of them at once) */
+			REAL *colall = store_cols ? take(a, (size_t)27 * C * M) : NULL;
+			cs->colsum = store_cols ? take(a, (size_t)27 * C) : NULL;
+			if ((size_t)9 * C * M > mc)
+				mc = (size_t)9 * C * M;
 			for (int j = 0; j < 3; j++) {
 				cs->relu[j] = mn_plan_node_has_conv(p, j) ? take(a, (size_t)C * M) : NULL;
 				for (int t = 0; t < 2; t++) {
@@ -305,15 +319,9 @@ static void layout_forward(struct NET *net, int nb, int store_cols, struct arena
 					g->mean = take(a, g->Cs);
 					g->rstd = take(a, g->Cs);
 					g->xhat = take(a, (size_t)g->Cs * M);
+					g->xc = store_cols ? take(a, (size_t)g->Cs * 9 * C) : NULL;
 				}
-				cs->col[j] = NULL;
-				if (cs->g[j][1].ne) {
-					size_t ncol = (size_t)9 * C * M;
-					if (ncol > mc)
-						mc = ncol;
-					if (store_cols)
-						cs->col[j] = take(a, ncol);
-				}
+				cs->col[j] = colall ? colall + (size_t)j * 9 * C * M : NULL;
 			}
 			prev = cs->node[3];
 		}
@@ -430,6 +438,16 @@ static void fw_cell(struct NET *net, struct cellst *cs)
 		const REAL *in = cs->node[j];
 		if (cs->relu[j])
 			MN_R(mn_relu_forward)(cs->relu[j], in, n);
+		if (cs->col[j] && !cs->g[j][1].ne) {
+			/* kept cols exist for every node: the 3x3 group's conv fills its
+			 * own, the others are filled here (or zeroed) */
+			if (cs->relu[j]) {
+				struct mn_conv_geom g3;
+				mn_conv_geom_init(&g3, C, C, 3, 1, 1, h, w);
+				MN_R(mn_im2col)(cs->col[j], M, cs->relu[j], M, &g3, nb);
+			} else
+				memset(cs->col[j], 0, sizeof(REAL) * 9 * n);
+		}
 		for (int t = 0; t < 2; t++) {
 			struct group *g = &cs->g[j][t];
 			if (!g->ne)
@@ -531,6 +549,7 @@ int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits
 				net->head_g, cfg->classes, cf, nb);
 	if (!net->frozen)
 		net->has_stats = 1;
+	net->fused_ready = 0;
 	if (logits)
 		for (int n = 0; n < nb; n++)
 			for (int c = 0; c < cfg->classes; c++)
@@ -541,7 +560,7 @@ int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits
 /* ------------------------------------------------------------- backward */
 
 /* Sizes (or lays out) the backward workspace for nq queries. */
-static void layout_backward(struct NET *net, struct ws *ws, int nq, struct arena *a)
+static void layout_backward(struct NET *net, struct ws *ws, int nq, int fused, struct arena *a)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_net_config *cfg = &p->cfg;
@@ -587,8 +606,10 @@ static void layout_backward(struct NET *net, struct ws *ws, int nq, struct arena
 	ws->D1 = take(a, E);
 	ws->D2 = take(a, E);
 	ws->DR = take(a, E);
-	ws->DZ = take(a, 3 * E);
-	ws->DZ1 = take(a, 3 * E);
+	/* the fused cell backward needs no stacked BN cotangents; reductions and
+	 * the stem need at most E */
+	ws->DZ = take(a, fused ? E : 3 * E);
+	ws->DZ1 = fused ? NULL : take(a, 3 * E);
 	size_t dc = maxcol < MN_DCOL_ELEMS ? maxcol : MN_DCOL_ELEMS;
 	if (dc < maxckk_ohw)
 		dc = maxckk_ohw;
@@ -600,14 +621,28 @@ static void layout_backward(struct NET *net, struct ws *ws, int nq, struct arena
 	ws->dlog = take(a, (size_t)cfg->classes * nq * nb);
 	ws->dgap = take(a, (size_t)p->cf * nq * nb);
 	ws->col = net->store_cols ? NULL : take(a, net->max_col);
+	/* fused backward: P[i-1] = dn[i] x [col_0..col_{i-1}]^T, [C][groups][<= 27C] */
+	size_t pmax = 0, cmax = 0;
+	for (int s = 0; s < p->nstages; s++) {
+		size_t C = (size_t)p->sc[s];
+		if (C * groups * 27 * C > pmax)
+			pmax = C * groups * 27 * C;
+		if (C > cmax)
+			cmax = C;
+	}
+	ws->psz = pmax;
+	ws->P = fused ? take(a, 3 * pmax) : NULL;
+	ws->coef = fused ? take(a, 6 * cmax * (size_t)nq * 3) : NULL;
+	ws->msum = fused ? take(a, 4 * 7 * cmax * groups) : NULL;
+	ws->fused = fused;
 }
 
-static int ensure_backward_layout(struct NET *net, struct ws *ws, int nq)
+static int ensure_backward_layout(struct NET *net, struct ws *ws, int nq, int fused)
 {
-	if (ws->nq == nq)
+	if (ws->nq == nq && ws->fused == fused)
 		return 0;
 	struct arena a = {NULL, 0};
-	layout_backward(net, ws, nq, &a);
+	layout_backward(net, ws, nq, fused, &a);
 	if (a.used > ws->cap) {
 		free(ws->mem);
 		ws->mem = malloc(a.used * sizeof(REAL));
@@ -619,9 +654,16 @@ static int ensure_backward_layout(struct NET *net, struct ws *ws, int nq)
 	}
 	a.base = ws->mem;
 	a.used = 0;
-	layout_backward(net, ws, nq, &a);
+	layout_backward(net, ws, nq, fused, &a);
 	ws->nq = nq;
 	return 0;
+}
+
+/* Can the fused cell backward run (float, AVX2, im2col kept)?  The sink and
+ * mode decide the rest (fused_ok). */
+static int fused_possible(const struct NET *net)
+{
+	return MN_FAST() && net->store_cols;
 }
 
 /* At least n workspaces. */
@@ -835,6 +877,238 @@ static void bw_cell(struct NET *net, struct ws *ws, struct cellst *cs, const str
 	}
 }
 
+#if MN_REAL_IS_FLOAT
+/* ---------------------------------------------------- fused cell backward
+ *
+ * The BN in front of each conv is never materialized: for edge (i <- j),
+ * op with kernel k, channel c and query q, the conv's input cotangent is
+ *   z = ks*(s*dn_i - a - b*xhat),  ks = gamma*rstd, s = 1/(active ops),
+ *   a = s*sum(dn_i)/M, b = s*sum(dn_i*xhat)/M   (a = b = 0 decoupled),
+ * so its weight gradient is ks*(s*dn_i col_j^T - a*colsum_j - b*xhat col_j^T)
+ * where only dn_i col_j^T depends on the query; one GEMM per node i gives
+ * it for every source j < i at once (the 1x1 ops read the centre-tap
+ * columns of the 3x3 im2col), and the conv^T applies the affine map while
+ * it pads its input planes. */
+
+static int fused_ok(const struct NET *net, const struct ws *ws, const struct sink *sk, int coupled)
+{
+	if (!ws->fused || !fused_possible(net))
+		return 0;
+	if (sk->kind == SINK_QUERY)
+		return coupled && net->fused_ready;
+	return sk->kind == SINK_SAMPLE && !coupled;
+}
+
+/* colsum and xhat col^T of every cell, once per forward. */
+static void prepare_fused(struct NET *net)
+{
+	const struct mn_net_plan *p = &net->plan;
+	if (net->fused_ready || !net->store_cols)
+		return;
+	for (int ci = 0; ci < p->ncells; ci++) {
+		struct cellst *cs = &net->cells[ci];
+		int C = p->sc[cs->stage], ck = 9 * C;
+		size_t M = (size_t)net->nb * p->sh[cs->stage] * p->sw[cs->stage];
+		for (int j = 0; j < 3; j++) {
+			if (!cs->relu[j])
+				continue;
+			for (int k = 0; k < ck; k++)
+				cs->colsum[j * ck + k] = (float)mn_fast_sum(cs->col[j] + (size_t)k * M, M);
+			for (int t = 0; t < 2; t++) {
+				struct group *g = &cs->g[j][t];
+				if (g->ne)
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->Cs, ck, (int)M,
+						    1, g->xhat, (int)M, cs->col[j], (int)M, 0, g->xc, ck);
+			}
+		}
+	}
+	net->fused_ready = 1;
+}
+
+/* P[i-1] = dn_i x [col_0 .. col_{i-1}]^T: per query [C][nq][9C*i], per
+ * sample [nb][C][9C*i]. */
+static void node_products(struct NET *net, struct ws *ws, struct cellst *cs, int i, const float *dni,
+			  int nq, int per_sample)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int C = p->sc[cs->stage], hw = p->sh[cs->stage] * p->sw[cs->stage], nb = net->nb;
+	int M = nb * hw, N = 9 * C * i;
+	float *P = ws->P + (size_t)(i - 1) * ws->psz;
+	if (!per_sample) {
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq, N, M, 1, dni, M, cs->col[0],
+			    M, 0, P, N);
+		return;
+	}
+	for (int n = 0; n < nb; n++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C, N, hw, 1, dni + (size_t)n * hw, M,
+			    cs->col[0] + (size_t)n * hw, M, 0, P + (size_t)n * C * N, N);
+}
+
+/* Incoming conv ops of node i, in a fixed order: (source j, op t, block b). */
+struct inop {
+	int j, t, b;
+};
+
+static int incoming_ops(const struct cellst *cs, int i, struct inop *ops)
+{
+	int n = 0;
+	for (int j = 0; j < i; j++)
+		for (int t = 1; t >= 0; t--) {
+			const struct group *g = &cs->g[j][t];
+			for (int b = 0; b < g->ne; b++)
+				if (mn_edge_to(g->edge[b]) == i) {
+					ops[n].j = j;
+					ops[n].t = t;
+					ops[n].b = b;
+					n++;
+				}
+		}
+	return n;
+}
+
+/* When node i's cotangent is complete: its products with every source's
+ * im2col (P) and, per channel and group, sum(dn_i) and sum(dn_i * xhat) for
+ * each op reading into it (msum[i][0] and msum[i][1 + op]). */
+static void node_complete(struct NET *net, struct ws *ws, struct cellst *cs, int i, const float *dni,
+			  int nq, int per_sample)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int C = p->sc[cs->stage], hw = p->sh[cs->stage] * p->sw[cs->stage], nb = net->nb;
+	int G = per_sample ? nb : nq;
+	size_t M = (size_t)nb * hw;
+	struct inop ops[6];
+	int nops = incoming_ops(cs, i, ops);
+	if (!nops)
+		return;
+	node_products(net, ws, cs, i, dni, nq, per_sample);
+	float *ms = ws->msum + (size_t)i * 7 * C * G;
+	for (int c = 0; c < C; c++) {
+		const float *xh[6];
+		for (int o = 0; o < nops; o++) {
+			const struct group *g = &cs->g[ops[o].j][ops[o].t];
+			xh[o] = g->xhat + ((size_t)ops[o].b * C + c) * M;
+		}
+		for (int r = 0; r < G; r++) {
+			const float *d = per_sample ? dni + (size_t)c * M + (size_t)r * hw
+						    : dni + ((size_t)c * nq + r) * M;
+			size_t len = per_sample ? (size_t)hw : M, off = per_sample ? (size_t)r * hw : 0;
+			const float *xs[6];
+			for (int o = 0; o < nops; o++)
+				xs[o] = xh[o] + off;
+			double dots[6], sum;
+			mn_fast_dots(d, xs, nops, len, dots, &sum);
+			ms[(size_t)c * G + r] = (float)sum;
+			for (int o = 0; o < nops; o++)
+				ms[((size_t)(1 + o) * C + c) * G + r] = (float)dots[o];
+		}
+	}
+}
+
+static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, const struct sink *sk,
+			 int nq, REAL *dn3, REAL *dn0)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int s = cs->stage, C = p->sc[s], h = p->sh[s], w = p->sw[s], nb = net->nb;
+	int ck = 9 * C, per_sample = sk->kind == SINK_SAMPLE, G = per_sample ? nb : nq;
+	size_t M = (size_t)nb * h * w, n = (size_t)C * nq * M;
+	REAL *dn[4] = {dn0, ws->D1, ws->D2, dn3};
+	struct mn_convT_in *in = malloc(sizeof *in * (size_t)6 * C);
+	if (!in)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		memset(dn[i], 0, sizeof(REAL) * n);
+	node_complete(net, ws, cs, 3, dn3, nq, per_sample);
+	for (int j = 2; j >= 0; j--) {
+		int nin = 0;
+		const float *colsum = cs->colsum + (size_t)j * ck;
+		for (int t = 1; t >= 0; t--) {
+			struct group *g = &cs->g[j][t];
+			int kk = t ? 9 : 1;
+			for (int b = 0; b < g->ne; b++, nin += C) {
+				int e = g->edge[b], i = mn_edge_to(e), ldp = ck * i;
+				const float *dni = dn[i], *xh = g->xhat + (size_t)b * C * M;
+				const float *Pi = ws->P + (size_t)(i - 1) * ws->psz;
+				/* this op's slot among node i's incoming ops */
+				struct inop ops[6];
+				int nops = incoming_ops(cs, i, ops), o = 0;
+				while (o < nops && !(ops[o].j == j && ops[o].t == t && ops[o].b == b))
+					o++;
+				const float *ms = ws->msum + (size_t)i * 7 * C * G;
+				const float *m1s = ms, *m2s = ms + (size_t)(1 + o) * C * G;
+				float sc = (float)(1.0 / p->k[e]);
+				long gw = p->t[g->tw[b]].gcol, gg = p->t[g->tbn[b]].gcol;
+				for (int c = 0; c < C; c++) {
+					int bc = b * C + c;
+					float ks = g->gamma[bc] * g->rstd[bc];
+					const float *xc = g->xc + (size_t)bc * ck;
+					float *cf = ws->coef + (size_t)(nin + c) * nq * 3;
+					for (int r = 0; r < G; r++) {
+						double m1 = m1s[(size_t)c * G + r], m2 = m2s[(size_t)c * G + r];
+						float *grow = sk->G + (size_t)(sk->row0 + r) * sk->ldG;
+						grow[gg + c] = (float)(sc * m2);
+						float a = 0, bb = 0;
+						if (!per_sample) {
+							a = (float)(sc * m1 / (double)M);
+							bb = (float)(sc * m2 / (double)M);
+							cf[r * 3] = ks * sc;
+							cf[r * 3 + 1] = -ks * a;
+							cf[r * 3 + 2] = -ks * bb;
+						} else if (r == 0) {
+							cf[0] = ks * sc;
+							cf[1] = cf[2] = 0;
+						}
+						const float *prow =
+							Pi + (per_sample ? ((size_t)r * C + c) * ldp
+									 : ((size_t)c * nq + r) * ldp) +
+							(size_t)j * ck;
+						float *wrow = grow + gw + (size_t)c * C * kk;
+						if (t)
+							for (int k = 0; k < ck; k++)
+								wrow[k] = ks * (sc * prow[k] - a * colsum[k] -
+										bb * xc[k]);
+						else
+							for (int ci = 0; ci < C; ci++) {
+								int k = ci * 9 + 4;
+								wrow[ci] = ks * (sc * prow[k] - a * colsum[k] -
+										 bb * xc[k]);
+							}
+					}
+					in[nin + c].src = dni + (size_t)c * nq * M;
+					in[nin + c].xhat = per_sample ? NULL : xh + (size_t)c * M;
+					in[nin + c].coef = cf;
+					in[nin + c].w = g->w + (size_t)bc * C * kk;
+					in[nin + c].k = t ? 3 : 1;
+				}
+			}
+		}
+		if (nin) {
+			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j]};
+			if (mn_fast_convT(&job, 0, nq * nb) != 0) {
+				free(in);
+				return -1;
+			}
+		}
+		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
+		if (ne) {
+			const float *src[3];
+			float sp[3];
+			for (int b = 0; b < ne; b++) {
+				src[b] = dn[mn_edge_to(ed[b])];
+				sp[b] = (float)(1.0 / p->k[ed[b]]);
+			}
+			mn_fast_pool3_bw(dn[j], src, sp, ne, (size_t)C * nq * nb, h, w);
+		}
+		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
+		for (int b = 0; b < ne; b++)
+			mn_axpy(dn[j], (float)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])], n);
+		if (j > 0)
+			node_complete(net, ws, cs, j, dn[j], nq, per_sample);
+	}
+	free(in);
+	return 0;
+}
+#endif
+
 static void bw_red(struct NET *net, struct ws *ws, struct redst *r, int s, const struct sink *sk, int nq,
 		   int coupled, REAL *dout, REAL *dx)
 {
@@ -907,14 +1181,25 @@ static void bw_stem(struct NET *net, struct ws *ws, const struct sink *sk, int n
 }
 
 /* One backward over nq queries from ws->dlog ([classes][nq][nb]). */
-static void backward(struct NET *net, struct ws *ws, const struct sink *sk, int nq, int coupled)
+static int backward(struct NET *net, struct ws *ws, const struct sink *sk, int nq, int coupled)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_net_config *cfg = &p->cfg;
+	ws->err = 0;
 	REAL *a = ws->P0, *b = ws->P1, *t;
 	bw_head(net, ws, sk, nq, coupled, a);
 	for (int s = p->nstages - 1; s >= 0; s--) {
 		for (int i = cfg->N - 1; i >= 0; i--) {
+#if MN_REAL_IS_FLOAT
+			if (ws->fused) {
+				/* a fused layout has no room for the stacked cotangents */
+				if (!fused_ok(net, ws, sk, coupled) ||
+				    bw_cell_fused(net, ws, &net->cells[s * cfg->N + i], sk, nq, a, b) != 0)
+					ws->err = 1;
+				t = a, a = b, b = t;
+				continue;
+			}
+#endif
 			bw_cell(net, ws, &net->cells[s * cfg->N + i], sk, nq, coupled, a, b);
 			t = a, a = b, b = t;
 		}
@@ -925,6 +1210,7 @@ static void backward(struct NET *net, struct ws *ws, const struct sink *sk, int 
 	}
 	if (!cfg->thin)
 		bw_stem(net, ws, sk, nq, coupled, a);
+	return ws->err ? -1 : 0;
 }
 
 int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
@@ -932,7 +1218,7 @@ int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
 	const struct mn_net_config *cfg = &net->plan.cfg;
 	if (!net->layout_ok || !net->nb || !dlogits || !grad)
 		return -1;
-	if (ensure_workspaces(net, 1) != 0 || ensure_backward_layout(net, &net->ws[0], 1) != 0)
+	if (ensure_workspaces(net, 1) != 0 || ensure_backward_layout(net, &net->ws[0], 1, 0) != 0)
 		return -1;
 	struct ws *ws = &net->ws[0];
 	int nb = net->nb;
@@ -941,8 +1227,7 @@ int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
 			ws->dlog[(size_t)c * nb + n] = dlogits[(size_t)n * cfg->classes + c];
 	memset(grad, 0, sizeof(REAL) * net->plan.nparams);
 	struct sink sk = {SINK_SUM, grad, NULL, 0, 0};
-	backward(net, ws, &sk, 1, !net->frozen);
-	return 0;
+	return backward(net, ws, &sk, 1, !net->frozen);
 }
 
 /* Queries per chunk: the backward workspace of one chunk stays within
@@ -958,7 +1243,7 @@ static int query_chunk(const struct NET *net, int batch, int workers)
 		if (e > E)
 			E = e;
 	}
-	size_t per_query = 12 * E * (size_t)batch * sizeof(REAL);
+	size_t per_query = (fused_possible(net) ? 6 : 12) * E * (size_t)batch * sizeof(REAL);
 	size_t nq = per_query ? MN_CHUNK_BUDGET / per_query : 1;
 	if (nq < 1)
 		nq = 1;
@@ -990,7 +1275,7 @@ static void *exact_worker(void *arg)
 	j->rc = 0;
 	for (int q0 = j->worker * j->nq; q0 < j->batch; q0 += j->workers * j->nq) {
 		int m = j->batch - q0 < j->nq ? j->batch - q0 : j->nq;
-		if (ensure_backward_layout(net, ws, m) != 0) {
+		if (ensure_backward_layout(net, ws, m, fused_possible(net)) != 0) {
 			j->rc = -1;
 			return NULL;
 		}
@@ -1000,7 +1285,10 @@ static void *exact_worker(void *arg)
 			for (int q = 0; q < m; q++)
 				ws->dlog[((size_t)c * m + q) * nb + q0 + q] = 1;
 		struct sink sk = {SINK_QUERY, NULL, j->G, j->ldg, q0};
-		backward(net, ws, &sk, m, 1);
+		if (backward(net, ws, &sk, m, 1) != 0) {
+			j->rc = -1;
+			return NULL;
+		}
 	}
 	return NULL;
 }
@@ -1033,6 +1321,10 @@ static int exact_grads(struct NET *net, int batch, REAL *G, size_t ldg)
 		jobs[t].worker = t;
 		jobs[t].rc = 0;
 	}
+#if MN_REAL_IS_FLOAT
+	if (MN_FAST())
+		prepare_fused(net);
+#endif
 	int blas = mn_nn_get_threads();
 	if (T > 1)
 		openblas_set_num_threads(1);
@@ -1063,14 +1355,14 @@ int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enu
 	int nb = batch;
 	if (mode == MN_GRAD_FIXED_STATS || net->frozen) {
 		/* decoupled BN: one backward, cotangent ones, every sample its own row */
-		if (ensure_workspaces(net, 1) != 0 || ensure_backward_layout(net, &net->ws[0], 1) != 0)
+		if (ensure_workspaces(net, 1) != 0 ||
+		    ensure_backward_layout(net, &net->ws[0], 1, fused_possible(net)) != 0)
 			return -1;
 		struct ws *ws = &net->ws[0];
 		for (size_t i = 0; i < (size_t)cfg->classes * nb; i++)
 			ws->dlog[i] = 1;
 		struct sink sk = {SINK_SAMPLE, NULL, G, ldg, 0};
-		backward(net, ws, &sk, 1, 0);
-		return 0;
+		return backward(net, ws, &sk, 1, 0);
 	}
 	return exact_grads(net, batch, G, ldg);
 }

@@ -164,6 +164,70 @@ double mn_fast_sqdev(const float *x, size_t n, float mu)
 	return t;
 }
 
+#if MN_X86
+/* six dot products and the plain sum in one pass; unused streams point at d */
+AVX2 static void dots_avx2(const float *d, const float *const *xin, int nx, size_t n,
+			   double *dots, double *sum)
+{
+	const float *x[6];
+	for (int k = 0; k < 6; k++)
+		x[k] = k < nx ? xin[k] : d;
+	double t[7] = {0};
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n, i = i0;
+		__m256 s0 = _mm256_setzero_ps(), a0 = s0, a1 = s0, a2 = s0, a3 = s0, a4 = s0, a5 = s0;
+		for (; i + 8 <= e; i += 8) {
+			__m256 v = _mm256_loadu_ps(d + i);
+			s0 = _mm256_add_ps(s0, v);
+			a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x[0] + i), a0);
+			a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x[1] + i), a1);
+			a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x[2] + i), a2);
+			a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x[3] + i), a3);
+			a4 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x[4] + i), a4);
+			a5 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x[5] + i), a5);
+		}
+		float r[7] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3), hsum8(a4), hsum8(a5), hsum8(s0)};
+		for (; i < e; i++) {
+			for (int k = 0; k < 6; k++)
+				r[k] += d[i] * x[k][i];
+			r[6] += d[i];
+		}
+		for (int k = 0; k < 7; k++)
+			t[k] += r[k];
+	}
+	for (int k = 0; k < nx; k++)
+		dots[k] = t[k];
+	*sum = t[6];
+}
+#endif
+
+void mn_fast_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
+		  double *sum)
+{
+#if MN_X86
+	if (nx <= 6 && mn_fast_avx2()) {
+		dots_avx2(d, x, nx, n, dots, sum);
+		return;
+	}
+#endif
+	double t[9] = {0};
+	for (size_t i0 = 0; i0 < n; i0 += SUM_BLOCK) {
+		size_t e = i0 + SUM_BLOCK < n ? i0 + SUM_BLOCK : n;
+		float r[9] = {0};
+		for (size_t i = i0; i < e; i++) {
+			r[8] += d[i];
+			for (int k = 0; k < nx; k++)
+				r[k] += d[i] * x[k][i];
+		}
+		t[8] += r[8];
+		for (int k = 0; k < nx; k++)
+			t[k] += r[k];
+	}
+	for (int k = 0; k < nx; k++)
+		dots[k] = t[k];
+	*sum = t[8];
+}
+
 /* ----------------------------------------------------------- elementwise */
 
 #if MN_X86
@@ -258,32 +322,37 @@ AVX2 static void hsum3_avx2(float *out, const float *t, const float *scale, int 
 		out[x] += scale[x] * (t[x] + t[x + 1] + t[x + 2]);
 }
 
-/* t[1+x] = sum over rows r of c[r] * rows[r][x]  (up to 9 weighted rows) */
-AVX2 static void vsum_avx2(float *t, const float *const *rows, const float *c, int nr, int w)
+/* t[1+x] = f[x] * sum over rows r of c[r] * rows[r][x]  (up to 9 weighted
+ * rows; f NULL: 1) */
+AVX2 static void vsum_avx2(float *t, const float *const *rows, const float *c, int nr, int w,
+			   const float *f)
 {
 	int x = 0;
 	for (; x + 8 <= w; x += 8) {
 		__m256 s = _mm256_setzero_ps();
 		for (int r = 0; r < nr; r++)
 			s = _mm256_fmadd_ps(_mm256_set1_ps(c[r]), _mm256_loadu_ps(rows[r] + x), s);
+		if (f)
+			s = _mm256_mul_ps(s, _mm256_loadu_ps(f + x));
 		_mm256_storeu_ps(t + 1 + x, s);
 	}
 	for (; x < w; x++) {
 		float s = 0;
 		for (int r = 0; r < nr; r++)
 			s += c[r] * rows[r][x];
-		t[1 + x] = s;
+		t[1 + x] = f ? s * f[x] : s;
 	}
 }
 #endif
 
-static void vsum_c(float *t, const float *const *rows, const float *c, int nr, int w)
+static void vsum_c(float *t, const float *const *rows, const float *c, int nr, int w,
+		   const float *f)
 {
 	for (int x = 0; x < w; x++) {
 		float s = 0;
 		for (int r = 0; r < nr; r++)
 			s += c[r] * rows[r][x];
-		t[1 + x] = s;
+		t[1 + x] = f ? s * f[x] : s;
 	}
 }
 
@@ -324,13 +393,13 @@ void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, fl
 				cx[ox] = fy * inv_win(ox, w);
 #if MN_X86
 			if (avx) {
-				vsum_avx2(t, rows, c, nr, w);
+				vsum_avx2(t, rows, c, nr, w, NULL);
 				hsum3_avx2(out + (size_t)oy * w, t, cx, w);
 				continue;
 			}
 #endif
 			(void)avx;
-			vsum_c(t, rows, c, nr, w);
+			vsum_c(t, rows, c, nr, w, NULL);
 			hsum3_c(out + (size_t)oy * w, t, cx, w);
 		}
 	}
@@ -389,17 +458,13 @@ void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int ns
 					}
 #if MN_X86
 			if (avx) {
-				vsum_avx2(t, rows, c, nr, w);
-				for (int ox = 0; ox < w; ox++)
-					t[1 + ox] *= icx[ox];
+				vsum_avx2(t, rows, c, nr, w, icx);
 				hsum3_avx2(out + (size_t)iy * w, t, one, w);
 				continue;
 			}
 #endif
 			(void)avx;
-			vsum_c(t, rows, c, nr, w);
-			for (int ox = 0; ox < w; ox++)
-				t[1 + ox] *= icx[ox];
+			vsum_c(t, rows, c, nr, w, icx);
 			hsum3_c(out + (size_t)iy * w, t, one, w);
 		}
 	}

@@ -46,7 +46,8 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 		in[i].src = keep[nk++] = fvec((size_t)nimg * hw);
 		in[i].w = keep[nk++] = fvec((size_t)C * in[i].k * in[i].k);
 		if (coef) {
-			in[i].xhat = keep[nk++] = fvec((size_t)nb * hw);
+			/* coef 2: the decoupled form, no xhat term */
+			in[i].xhat = coef == 1 ? (keep[nk++] = fvec((size_t)nb * hw)) : NULL;
 			in[i].coef = keep[nk++] = fvec((size_t)nq * 3);
 		}
 	}
@@ -122,7 +123,15 @@ static void test_elementwise(size_t n)
 		r2 += (double)d[i] * x[i];
 		rq += ((double)x[i] - 0.3f) * ((double)x[i] - 0.3f);
 	}
+	const float *xs[3] = {x, d, x};
+	double dd[3], ds;
+	mn_fast_dots(d, xs, 3, n, dd, &ds);
+	double rdd = 0;
+	for (size_t i = 0; i < n; i++)
+		rdd += (double)d[i] * d[i];
 	double es = fabs(s1 - r1) / (1 + fabs(r1)) + fabs(s2 - r2) / (1 + fabs(r2)) +
+		    fabs(ds - r1) / (1 + fabs(r1)) + fabs(dd[0] - r2) / (1 + fabs(r2)) +
+		    fabs(dd[1] - rdd) / rdd + fabs(dd[2] - r2) / (1 + fabs(r2)) +
 		    fabs(sq - rq) / rq + fabs(mn_fast_sum(d, n) - r1) / (1 + fabs(r1));
 	mn_fast_lin3(o, d, x, n, 0.5f, -0.25f, 2.0f);
 	for (size_t i = 0; i < n; i++)
@@ -133,7 +142,7 @@ static void test_elementwise(size_t n)
 	int bad = 0;
 	for (size_t i = 0; i < n; i++)
 		bad += o[i] != ref[i] + (x[i] > 0 ? d[i] : 0);
-	tap_ok(es < 1e-5 && el < 1e-6 && bad == 0, "sums (%.1e), lin3 (%.1e), relu backward (%d bad) over %zu",
+	tap_ok(es < 1e-4 && el < 1e-6 && bad == 0, "sums and dots (%.1e), lin3 (%.1e), relu backward (%d bad) over %zu",
 	       es, el, bad, n);
 	free(d);
 	free(x);
@@ -154,6 +163,8 @@ int main(void)
 	test_convT(2, 5, 9, 0, 3, 2, 2, 1, 1);
 	test_convT(7, 9, 17, 5, 0, 1, 2, 0, 1);
 	test_convT(16, 32, 32, 16, 0, 1, 2, 1, 0);
+	test_convT(3, 32, 32, 3, 3, 1, 4, 1, 2);
+	test_convT(12, 8, 8, 12, 12, 1, 4, 1, 2);
 	test_pools(5, 32, 32);
 	test_pools(3, 7, 13);
 	test_pools(4, 1, 3);

@@ -36,6 +36,7 @@ void mn_json_string(FILE *f, const char *s);
 
 int mn_cmd_cost(int argc, char **argv);
 int mn_cmd_search(int argc, char **argv);
+int mn_cmd_score(int argc, char **argv);
 int mn_cmd_ports(int argc, char **argv);
 int mn_cmd_emulate(int argc, char **argv);
 int mn_cmd_profile(int argc, char **argv);

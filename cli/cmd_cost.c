@@ -33,7 +33,7 @@ int mn_cmd_cost(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': if (mn_cli_int("cost", "--channels", optarg, 1, 1024, &shape.channels)) return MN_EXIT_USAGE; break;
 		case 'n': if (mn_cli_int("cost", "--cells", optarg, 1, 64, &shape.cells)) return MN_EXIT_USAGE; break;

@@ -148,7 +148,7 @@ int mn_cmd_search(int argc, char **argv)
 	mn_cli_preset_begin(&cp);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 'o': oracle_path = optarg; break;

@@ -25,6 +25,11 @@ struct mn_tenas {
 	struct mn_net *thin;
 	float *batch;          /* batch x 3 x 32 x 32 */
 	float *crops;          /* lr_batches x lr_samples x 9 */
+	/* K(supernet) per repeat for the state last measured: every candidate
+	 * of a round shares the supernet's weights and batches. */
+	uint8_t k0_super[MN_EDGES];
+	uint64_t k0_seed;
+	double *k0;            /* repeat values, NaN = not computed */
 };
 
 enum stream {
@@ -70,7 +75,8 @@ struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn
 	t->thin = mn_net_create(&tc);
 	t->batch = malloc((size_t)cfg->batch * MN_CIFAR_IMAGE_BYTES * sizeof(float));
 	t->crops = malloc((size_t)cfg->lr_batches * cfg->lr_samples * 9 * sizeof(float));
-	if (!t->ntk || !t->thin || !t->batch || !t->crops)
+	t->k0 = malloc((size_t)(cfg->repeat > 0 ? cfg->repeat : 1) * sizeof(double));
+	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0)
 		goto oom;
 	return t;
 oom:
@@ -87,6 +93,7 @@ void mn_tenas_free(struct mn_tenas *t)
 	mn_net_free(t->thin);
 	free(t->batch);
 	free(t->crops);
+	free(t->k0);
 	free(t);
 }
 
@@ -153,18 +160,25 @@ int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN
 
 	memcpy(cand, super, MN_EDGES);
 	cand[edge] &= (uint8_t)~(1u << op);
-	if (!paper)
-		init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, super, -1, -1, -1), MN_INIT_CODE);
+	if (memcmp(t->k0_super, super, MN_EDGES) != 0 || t->k0_seed != seed) {
+		memcpy(t->k0_super, super, MN_EDGES);
+		t->k0_seed = seed;
+		for (int r = 0; r < t->cfg.repeat; r++)
+			t->k0[r] = NAN;
+	}
 	for (int r = 0; r < t->cfg.repeat; r++) {
-		double k0, k1;
+		double k1;
 		if (cancel && atomic_load(cancel))
 			return 1;
-		if (paper)
-			init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, super, edge, op, r), MN_INIT_PAPER);
-		if (draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, super, edge, op, r), err, errn) ||
-		    ntk_of(t, super, &k0, err, errn) || ntk_of(t, cand, &k1, err, errn))
+		init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, super, -1, -1, paper ? r : -1),
+			 t->cfg.init);
+		if (draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, super, -1, -1, r), err, errn))
 			return -1;
-		sum_k += round3((k0 - k1) / k0);
+		if (isnan(t->k0[r]) && ntk_of(t, super, &t->k0[r], err, errn))
+			return -1;
+		if (ntk_of(t, cand, &k1, err, errn))
+			return -1;
+		sum_k += round3((t->k0[r] - k1) / t->k0[r]);
 	}
 	if (!paper)
 		init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, super, edge, op, -1), MN_INIT_CODE);

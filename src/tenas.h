@@ -5,12 +5,16 @@
  * Randomness (reference.md section 2), all derived from one seed:
  *  - init "code" (default, what TE-NAS's published code runs): the NTK
  *    supernet gets weights once per supernet state (round) and every
- *    candidate of that round uses them; each (candidate, repeat) draws its
- *    own batch, on which both the supernet and the pruned net are measured.
- *    The thin network gets fresh weights per candidate; its repeats differ
- *    in the crops.
- *  - init "paper": fresh Kaiming weights for every measurement (fan_out for
- *    the NTK network, fan_in for the thin one).
+ *    candidate of that round uses them; the repeats differ only in the data
+ *    batch.  Each repeat's batch is shared by all candidates of the round
+ *    (TE-NAS draws a new one per candidate): common random numbers make
+ *    the candidates' deltas directly comparable, and K(supernet) is then
+ *    computed once per repeat instead of once per candidate, which halves
+ *    the NTK work.  The thin network gets fresh weights per candidate; its
+ *    repeats differ in the crops.
+ *  - init "paper": fresh Kaiming weights for every repeat (fan_out for the
+ *    NTK network, fan_in for the thin one), shared by the round's
+ *    candidates in the same way.
  * Every stream is a function of (seed, what it is for, supernet state,
  * candidate, repeat), never of evaluation order, so results do not depend
  * on thread count or on which values came from a cache. */

@@ -1,0 +1,383 @@
+/* micronas score: TE-NAS's two proxies per arch, or for the whole space
+ * into a resumable CSV. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tenas.h"
+
+#define SCORE_HEADER "arch,ntk_cond,linear_regions"
+
+static volatile sig_atomic_t score_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	score_interrupted = 1;
+}
+
+static void score_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas score ARCH... [--data PATH] [--seed S] [--repeat R] [--batch B] [--json]\n"
+		"       micronas score --all --out FILE.csv [--data PATH] [--seed S] [--repeat R] [--batch B]\n"
+		"Options also: [--init code|paper] [--ntk-grad exact|fixed-stats] [--threads N]\n"
+		"For each arch: the NTK condition number of its C=3, N=1 network on a batch of B\n"
+		"training images (default 72) and the number of linear regions of its thin network\n"
+		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3).\n"
+		"--all scores all 15625 archs into FILE.csv (" SCORE_HEADER "), with a progress\n"
+		"bar; rerun the same command after an interruption to resume from the rows written.\n");
+}
+
+struct score_opts {
+	const char *data, *out;
+	uint64_t seed;
+	int all, json, threads;
+	struct mn_tenas_config cfg;
+};
+
+static int load_data(const struct score_opts *o, struct mn_cifar *d)
+{
+	char err[512];
+	if (o->data) {
+		if (mn_cifar_load(d, o->data, err, sizeof err)) {
+			mn_cli_error("score", "%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	if (mn_cifar_synthetic(d, 1024, o->seed, err, sizeof err)) {
+		mn_cli_error("score", "%s", err);
+		return -1;
+	}
+	fprintf(stderr, "micronas score: %s\n", MN_CIFAR_SYNTHETIC_NOTICE);
+	return 0;
+}
+
+/* Rows already in the output: done[index] = 1.  A file that is not ours
+ * (wrong header, malformed row) is refused rather than appended to. */
+static int read_existing(const char *path, unsigned char *done, int *count)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int lineno = 1;
+	*count = 0;
+	if (!f)
+		return errno == ENOENT ? 1 : (mn_cli_error("score", "cannot read %s: %s", path, strerror(errno)), -1);
+	if (!fgets(line, sizeof line, f)) {
+		fclose(f);
+		return 1; /* empty: start over */
+	}
+	if (strncmp(line, SCORE_HEADER, strlen(SCORE_HEADER)) != 0) {
+		mn_cli_error("score", "%s:1: not a micronas score file (header is not '%s'); "
+			     "choose another --out or remove it", path, SCORE_HEADER);
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		size_t len = strlen(line);
+		if (len == 0 || line[len - 1] != '\n')
+			break; /* a torn last line from an interruption: rewritten */
+		char *comma = strchr(line, ',');
+		struct mn_arch a;
+		if (comma)
+			*comma = '\0';
+		if (!comma || mn_arch_parse(line, &a, NULL) != 0) {
+			mn_cli_error("score", "%s:%d: malformed row; fix or remove the file", path, lineno);
+			fclose(f);
+			return -1;
+		}
+		if (!done[mn_arch_to_index(&a)])
+			(*count)++;
+		done[mn_arch_to_index(&a)] = 1;
+	}
+	fclose(f);
+	return 0;
+}
+
+struct all_work {
+	const struct score_opts *o;
+	const struct mn_cifar *data;
+	const unsigned char *done;
+	FILE *out;
+	pthread_mutex_t lock;
+	int next, written, total_left, failed;
+	char err[512];
+	atomic_int stop;
+};
+
+static void *all_worker(void *p)
+{
+	struct all_work *w = p;
+	char err[512];
+	struct mn_tenas *t = mn_tenas_new(&w->o->cfg, w->data, err, sizeof err);
+	if (!t) {
+		pthread_mutex_lock(&w->lock);
+		w->failed = 1;
+		snprintf(w->err, sizeof w->err, "%s", err);
+		pthread_mutex_unlock(&w->lock);
+		return NULL;
+	}
+	for (;;) {
+		int idx = -1;
+		pthread_mutex_lock(&w->lock);
+		while (w->next < MN_ARCH_COUNT && w->done[w->next])
+			w->next++;
+		if (w->next < MN_ARCH_COUNT && !w->failed && !atomic_load(&w->stop))
+			idx = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (idx < 0)
+			break;
+		struct mn_arch a;
+		double k, r;
+		char s[MN_ARCH_STRLEN];
+		mn_arch_from_index(idx, &a);
+		int rc = mn_tenas_score_arch(t, w->o->seed, &a, &k, &r, err, sizeof err);
+		mn_arch_format(&a, s, sizeof s);
+		pthread_mutex_lock(&w->lock);
+		if (rc != 0) {
+			w->failed = 1;
+			snprintf(w->err, sizeof w->err, "%.150s: %.300s", s, err);
+		} else if (fprintf(w->out, "%s,%.9g,%.9g\n", s, k, r) < 0 || fflush(w->out) != 0) {
+			w->failed = 1;
+			snprintf(w->err, sizeof w->err, "writing the output failed: %s", strerror(errno));
+		} else {
+			w->written++;
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	mn_tenas_free(t);
+	return NULL;
+}
+
+static int score_all(const struct score_opts *o, const struct mn_cifar *data)
+{
+	unsigned char *done = calloc(MN_ARCH_COUNT, 1);
+	int have = 0, rc = MN_EXIT_OK;
+	if (!done)
+		return mn_cli_error("score", "out of memory"), MN_EXIT_ERROR;
+	int st = read_existing(o->out, done, &have);
+	if (st < 0) {
+		free(done);
+		return MN_EXIT_ERROR;
+	}
+	/* Rewrite what was read (dropping a torn last line), then append. */
+	FILE *out;
+	if (st == 1) {
+		out = fopen(o->out, "w");
+		if (out)
+			fprintf(out, "%s\n", SCORE_HEADER);
+	} else {
+		out = fopen(o->out, "a");
+		fprintf(stderr, "micronas score: resuming: %d of %d archs already in %s\n", have,
+			MN_ARCH_COUNT, o->out);
+	}
+	if (!out) {
+		mn_cli_error("score", "cannot write %s: %s", o->out, strerror(errno));
+		free(done);
+		return MN_EXIT_ERROR;
+	}
+	struct all_work w;
+	memset(&w, 0, sizeof w);
+	w.o = o;
+	w.data = data;
+	w.done = done;
+	w.out = out;
+	w.total_left = MN_ARCH_COUNT - have;
+	pthread_mutex_init(&w.lock, NULL);
+	atomic_init(&w.stop, 0);
+
+	int n = o->threads;
+	pthread_t th[64];
+	int started = 0;
+	for (int i = 0; i < n && i < 64; i++)
+		if (pthread_create(&th[i], NULL, all_worker, &w) == 0)
+			started++;
+	if (started == 0)
+		all_worker(&w);
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int tty = isatty(STDERR_FILENO);
+	for (;;) {
+		pthread_mutex_lock(&w.lock);
+		int written = w.written, fin = w.failed || w.next >= MN_ARCH_COUNT;
+		pthread_mutex_unlock(&w.lock);
+		if (score_interrupted)
+			atomic_store(&w.stop, 1);
+		if (tty) {
+			int width = 40, filled = w.total_left ? written * width / w.total_left : width;
+			fprintf(stderr, "\r[");
+			for (int i = 0; i < width; i++)
+				fputc(i < filled ? '#' : '.', stderr);
+			fprintf(stderr, "] %d/%d", have + written, MN_ARCH_COUNT);
+		}
+		if (fin || atomic_load(&w.stop))
+			break;
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (tty)
+		fputc('\n', stderr);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (fclose(out) != 0 && !w.failed) {
+		w.failed = 1;
+		snprintf(w.err, sizeof w.err, "closing %s failed: %s", o->out, strerror(errno));
+	}
+	if (w.failed) {
+		mn_cli_error("score", "%s (the rows written are kept; rerun to resume)", w.err);
+		rc = MN_EXIT_ERROR;
+	} else if (have + w.written < MN_ARCH_COUNT) {
+		mn_cli_error("score", "interrupted: %d of %d archs in %s; rerun the same command to resume",
+			     have + w.written, MN_ARCH_COUNT, o->out);
+		rc = MN_EXIT_ERROR;
+	}
+	pthread_mutex_destroy(&w.lock);
+	free(done);
+	return rc;
+}
+
+int mn_cmd_score(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, 0, 'd'}, {"seed", required_argument, 0, 's'},
+		{"repeat", required_argument, 0, 'r'}, {"batch", required_argument, 0, 'b'},
+		{"json", no_argument, 0, 'j'}, {"all", no_argument, 0, 'a'},
+		{"out", required_argument, 0, 'o'}, {"init", required_argument, 0, 'i'},
+		{"ntk-grad", required_argument, 0, 'g'}, {"threads", required_argument, 0, 'T'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	struct score_opts o;
+	int ch;
+	memset(&o, 0, sizeof o);
+	mn_tenas_config_default(&o.cfg);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o.data = optarg; break;
+		case 's': {
+			char *end;
+			errno = 0;
+			unsigned long long s = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				mn_cli_error("score", "--seed needs a whole number >= 0, got '%s'", optarg);
+				return MN_EXIT_USAGE;
+			}
+			o.seed = s;
+			break;
+		}
+		case 'r': if (mn_cli_int("score", "--repeat", optarg, 1, 100, &o.cfg.repeat)) return MN_EXIT_USAGE; break;
+		case 'b': if (mn_cli_int("score", "--batch", optarg, 2, 1024, &o.cfg.batch)) return MN_EXIT_USAGE; break;
+		case 'j': o.json = 1; break;
+		case 'a': o.all = 1; break;
+		case 'o': o.out = optarg; break;
+		case 'i':
+			if (!strcmp(optarg, "code")) o.cfg.init = MN_INIT_CODE;
+			else if (!strcmp(optarg, "paper")) o.cfg.init = MN_INIT_PAPER;
+			else return mn_cli_error("score", "--init is code or paper, got '%s'", optarg), MN_EXIT_USAGE;
+			break;
+		case 'g':
+			if (!strcmp(optarg, "exact")) o.cfg.grad = MN_GRAD_EXACT;
+			else if (!strcmp(optarg, "fixed-stats")) o.cfg.grad = MN_GRAD_FIXED_STATS;
+			else return mn_cli_error("score", "--ntk-grad is exact or fixed-stats, got '%s'", optarg), MN_EXIT_USAGE;
+			break;
+		case 'T': if (mn_cli_int("score", "--threads", optarg, 1, 64, &o.threads)) return MN_EXIT_USAGE; break;
+		case 'h': score_usage(stdout); return MN_EXIT_OK;
+		default:
+			mn_cli_error("score", "unknown or incomplete option '%s' (see 'micronas score --help')",
+				     argv[optind - 1]);
+			return MN_EXIT_USAGE;
+		}
+	}
+	if (o.all != (o.out != NULL)) {
+		mn_cli_error("score", "--all and --out go together (see 'micronas score --help')");
+		return MN_EXIT_USAGE;
+	}
+	if (!o.all && optind >= argc) {
+		mn_cli_error("score", "no arch given (see 'micronas score --help')");
+		return MN_EXIT_USAGE;
+	}
+	if (o.all && optind < argc) {
+		mn_cli_error("score", "--all takes no arch strings");
+		return MN_EXIT_USAGE;
+	}
+	int n = argc - optind;
+	struct mn_arch *archs = NULL;
+	if (n > 0) {
+		archs = calloc((size_t)n, sizeof *archs);
+		if (!archs)
+			return mn_cli_error("score", "out of memory"), MN_EXIT_ERROR;
+		for (int i = 0; i < n; i++)
+			if (mn_cli_arch("score", argv[optind + i], &archs[i])) {
+				free(archs);
+				return MN_EXIT_ERROR;
+			}
+	}
+	if (o.threads < 1) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		o.threads = c > 0 ? (int)c : 1;
+	}
+	struct mn_cifar data;
+	if (load_data(&o, &data)) {
+		free(archs);
+		return MN_EXIT_ERROR;
+	}
+	if ((size_t)o.cfg.batch > data.count) {
+		mn_cli_error("score", "--batch %d is larger than the %zu images given", o.cfg.batch, data.count);
+		mn_cifar_free(&data);
+		free(archs);
+		return MN_EXIT_ERROR;
+	}
+	int rc = MN_EXIT_OK;
+	if (o.all) {
+		mn_nn_set_threads(1); /* one arch per thread */
+		rc = score_all(&o, &data);
+	} else {
+		char err[512];
+		mn_nn_set_threads(o.threads);
+		struct mn_tenas *t = mn_tenas_new(&o.cfg, &data, err, sizeof err);
+		if (!t) {
+			mn_cli_error("score", "%s", err);
+			rc = MN_EXIT_ERROR;
+		}
+		if (t && !o.json)
+			printf("%-92s %12s %8s\n", "arch", "ntk_cond", "regions");
+		for (int i = 0; t && i < n; i++) {
+			double k, r;
+			char s[MN_ARCH_STRLEN];
+			mn_arch_format(&archs[i], s, sizeof s);
+			if (mn_tenas_score_arch(t, o.seed, &archs[i], &k, &r, err, sizeof err)) {
+				mn_cli_error("score", "%s: %s", s, err);
+				rc = MN_EXIT_ERROR;
+				break;
+			}
+			if (o.json) {
+				printf("{\"arch\":");
+				mn_json_string(stdout, s);
+				printf(",\"ntk_cond\":%.9g,\"linear_regions\":%.9g}\n", k, r);
+			} else {
+				printf("%-92s %12.4g %8.1f\n", s, k, r);
+			}
+			fflush(stdout);
+		}
+		mn_tenas_free(t);
+	}
+	mn_cifar_free(&data);
+	free(archs);
+	return rc;
+}

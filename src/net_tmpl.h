@@ -460,7 +460,18 @@ static void fw_cell(struct NET *net, struct cellst *cs)
 				memcpy(g->beta + b * C, tparam(net, g->tbn[b] + 1), sizeof(REAL) * C);
 			}
 			REAL *col = t ? (cs->col[j] ? cs->col[j] : net->col_scratch) : NULL;
-			MN_R(mn_conv_forward)(g->xhat, g->w, cs->relu[j], &g->geom, nb, col, 0);
+			int done = 0;
+#if MN_REAL_IS_FLOAT
+			/* the direct kernel; the kept im2col is still made for the backward */
+			if (t && MN_FAST() && C <= 32 && g->Cs <= 96) {
+				if (cs->col[j])
+					mn_im2col(cs->col[j], M, cs->relu[j], M, &g->geom, nb);
+				done = mn_fast_conv_forward(g->xhat, g->w, cs->relu[j], C, g->Cs, 3, h, w,
+							    nb, 0) == 0;
+			}
+#endif
+			if (!done)
+				MN_R(mn_conv_forward)(g->xhat, g->w, cs->relu[j], &g->geom, nb, col, 0);
 			bn_forward(net, g->xhat, g->mean, g->rstd, g->tbn, g->ne, C, M);
 			for (int b = 0; b < g->ne; b++) {
 				int e = g->edge[b];

@@ -266,6 +266,30 @@ AVX2 static void relu_bw_avx2(float *o, const float *d, const float *y, size_t n
 }
 #endif
 
+#if MN_X86
+AVX2 static void relu_avx2(float *y, const float *x, size_t n)
+{
+	__m256 z = _mm256_setzero_ps();
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_loadu_ps(x + i), z));
+	for (; i < n; i++)
+		y[i] = x[i] > 0 ? x[i] : 0;
+}
+#endif
+
+void mn_fast_relu(float *y, const float *x, size_t n)
+{
+#if MN_X86
+	if (mn_fast_avx2()) {
+		relu_avx2(y, x, n);
+		return;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[i] > 0 ? x[i] : 0;
+}
+
 void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
 		  float gamma)
 {
@@ -826,6 +850,39 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 	return 0;
 }
 #endif
+
+int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
+			 int wd, int nimg, int accumulate)
+{
+	/* forward = conv^T with the kernel's taps flipped and its in/out
+	 * channels swapped: input channel ci of the forward is a "source" whose
+	 * kernel to output co is w[co][ci] rotated by 180 degrees */
+	size_t hw = (size_t)h * wd, kk = (size_t)k * k;
+	struct mn_convT_in *in = malloc(sizeof *in * (size_t)cin);
+	float *wf = malloc(sizeof(float) * (size_t)cin * cout * kk);
+	if (!in || !wf) {
+		free(in);
+		free(wf);
+		return -1;
+	}
+	for (int ci = 0; ci < cin; ci++) {
+		for (int co = 0; co < cout; co++)
+			for (size_t t = 0; t < kk; t++)
+				wf[((size_t)ci * cout + co) * kk + t] =
+					w[((size_t)co * cin + ci) * kk + (kk - 1 - t)];
+		in[ci].src = x + (size_t)ci * nimg * hw;
+		in[ci].xhat = in[ci].coef = NULL;
+		in[ci].w = wf + (size_t)ci * cout * kk;
+		in[ci].k = k;
+	}
+	if (!accumulate)
+		memset(y, 0, sizeof(float) * (size_t)cout * nimg * hw);
+	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in, NULL, y};
+	int rc = mn_fast_convT(&job, 0, nimg);
+	free(in);
+	free(wf);
+	return rc;
+}
 
 int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1)
 {

@@ -15,9 +15,14 @@ void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *
 double mn_fast_sum(const float *d, size_t n);
 /* sum (x - mu)^2. */
 double mn_fast_sqdev(const float *x, size_t n, float mu);
+/* *sum = sum d and dots[k] = sum d*x[k] for k < nx (nx <= 8), one pass over d. */
+void mn_fast_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
+		  double *sum);
 /* o = alpha*d + beta + gamma*x  (x may be NULL when gamma is 0). */
 void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
 		  float gamma);
+/* y = max(x, 0). */
+void mn_fast_relu(float *y, const float *x, size_t n);
 /* o (+)= d where y > 0, else 0 (+ 0). */
 void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate);
 
@@ -53,6 +58,12 @@ struct mn_convT_job {
 	float *dn;         /* [C][nimg][h*w] */
 };
 int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
+/* Forward convolution through the same kernel: y[co][m] (+)= conv(x)[co][m]
+ * for x [cin][nimg][h*w], w [cout][cin][k][k] (k = 3: stride 1, pad 1;
+ * k = 1), y [cout][nimg][h*w]; accumulate 0 overwrites y.  -1 when out of
+ * memory. */
+int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
+			 int wd, int nimg, int accumulate);
 /* The same through the portable path only (tests compare the two). */
 int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1);
 

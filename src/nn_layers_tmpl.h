@@ -83,6 +83,15 @@ void MN_R(mn_conv_forward)(REAL *y, const REAL *w, const REAL *x, const struct m
 	const int ckk = mn_conv_ckk(g);
 	const int ncol = nb * g->oh * g->ow;
 	const REAL *b = x;
+#if MN_REAL_IS_FLOAT
+	/* the direct kernel, unless the caller keeps the im2col matrix; small
+	 * channel counts only (GEMMs win beyond) */
+	int direct3 = g->k == 3 && g->stride == 1 && g->pad == 1 && !col;
+	if ((direct3 || mn_conv_is_pointwise(g)) && g->cin <= 32 && g->cout <= 96 &&
+	    mn_fast_avx2() &&
+	    mn_fast_conv_forward(y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, accumulate) == 0)
+		return;
+#endif
 	if (!mn_conv_is_pointwise(g)) {
 		MN_R(mn_im2col)(col, (size_t)ncol, x, (size_t)nb * g->h * g->w, g, nb);
 		b = col;
@@ -262,8 +271,12 @@ void MN_R(mn_bn_backward)(REAL *dx, REAL *dgamma, REAL *dbeta, size_t ldg, const
 
 void MN_R(mn_relu_forward)(REAL *y, const REAL *x, size_t n)
 {
+#if MN_REAL_IS_FLOAT
+	mn_fast_relu(y, x, n);
+#else
 	for (size_t i = 0; i < n; i++)
 		y[i] = x[i] > 0 ? x[i] : 0;
+#endif
 }
 
 void MN_R(mn_relu_backward)(REAL *dx, const REAL *dy, const REAL *y, int C, int nq, size_t M,

@@ -1,0 +1,80 @@
+#!/bin/sh
+# micronas search end to end, at small settings (batch 8, 1 repeat,
+# fixed-stats gradients) so it runs in seconds.
+mn="$MN_TOP_BUILDDIR/micronas"
+shared="$MN_TOP_SRCDIR/../shared"
+n=0
+fails=0
+check() {
+	desc=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
+}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
+
+"$mn" search $fast --json >"$tmp/a.json" 2>"$tmp/a.err"; rc=$?
+echo "# stderr: $(cat "$tmp/a.err")"
+echo "# stdout: $(cat "$tmp/a.json")"
+check "search exits 0" [ $rc -eq 0 ]
+check "synthetic data is announced in one line" sh -c "[ \$(wc -l <'$tmp/a.err') -eq 1 ] && grep -q 'synthetic input batch' '$tmp/a.err'"
+for k in arch flops_m params_m latency_ms sram_kb flash_kb seconds seed weights rounds; do
+	check "JSON has key $k" grep -q "\"$k\":" "$tmp/a.json"
+done
+check "JSON has weights.flops and weights.latency" grep -q '"weights":{"flops":[0-9.e+-]*,"latency":[0-9.e+-]*}' "$tmp/a.json"
+check "three rounds" [ "$(grep -o '"round":[0-9]' "$tmp/a.json" | wc -l)" -eq 3 ]
+check "18 ops pruned in all (6 edges x 3 rounds)" [ "$(grep -o '"edge":' "$tmp/a.json" | wc -l)" -eq 18 ]
+check "the pick has no none edge" sh -c "! grep -q '\"arch\":\"[^\"]*none' '$tmp/a.json'"
+check "one JSON line" [ "$(wc -l <"$tmp/a.json")" -eq 1 ]
+
+"$mn" search $fast --json >"$tmp/b.json" 2>/dev/null
+sed 's/"seconds":[0-9.]*//' "$tmp/a.json" >"$tmp/a.cmp"
+sed 's/"seconds":[0-9.]*//' "$tmp/b.json" >"$tmp/b.cmp"
+check "same seed, same search (rounds and pick)" cmp -s "$tmp/a.cmp" "$tmp/b.cmp"
+"$mn" search $fast --json --threads 1 >"$tmp/c.json" 2>/dev/null
+sed 's/"seconds":[0-9.]*//' "$tmp/c.json" >"$tmp/c.cmp"
+check "one thread gives the same search as two" cmp -s "$tmp/a.cmp" "$tmp/c.cmp"
+"$mn" search $fast --json --seed 5 >"$tmp/d.json" 2>/dev/null
+check "the seed is reported" grep -q '"seed":5,' "$tmp/d.json"
+
+lat0=$(sed -n 's/.*"latency_ms":\([0-9.]*\).*/\1/p' "$tmp/a.json")
+"$mn" search $fast --json --w-latency 20 --w-flops 0 >"$tmp/l.json" 2>/dev/null
+lat1=$(sed -n 's/.*"latency_ms":\([0-9.]*\).*/\1/p' "$tmp/l.json")
+echo "# latency at the default weights $lat0 ms, at w_latency 20 $lat1 ms"
+check "a large latency weight does not pick a slower arch" awk -v a="$lat0" -v b="$lat1" 'BEGIN { exit !(b <= a) }'
+
+"$mn" search $fast --json --max-latency-ms 250 >"$tmp/m.json" 2>/dev/null; rc=$?
+lat2=$(sed -n 's/.*"latency_ms":\([0-9.]*\).*/\1/p' "$tmp/m.json")
+check "a 250 ms limit is met ($lat2 ms)" sh -c "[ $rc -eq 0 ] && awk -v b='$lat2' 'BEGIN { exit !(b + 0 > 0 && b <= 250) }'"
+
+"$mn" search $fast --max-sram-kb 1 >"$tmp/out" 2>"$tmp/err"; rc=$?
+echo "# $(cat "$tmp/err")"
+check "an impossible SRAM limit exits 1 before searching" [ $rc -eq 1 ]
+check "...naming the smallest achievable values" grep -q 'smallest achievable are latency [0-9.]* ms, SRAM [0-9.]* KB, flash [0-9.]* KB' "$tmp/err"
+check "...on one line (after the data notice)" [ "$(grep -c . "$tmp/err")" -eq 2 ]
+
+"$mn" search --preset /nonexistent/p.ini 2>"$tmp/err"; rc=$?
+check "a missing preset exits 1 with one line" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+printf '[board]\nname = x\n[search]\nbatch = many\n' >"$tmp/bad.ini"
+"$mn" search --preset "$tmp/bad.ini" 2>"$tmp/err"; rc=$?
+echo "# $(cat "$tmp/err")"
+check "a bad preset value names file:line" sh -c "[ $rc -eq 1 ] && grep -q 'bad.ini:4' '$tmp/err'"
+"$mn" search --w-latency abc 2>"$tmp/err"; rc=$?
+check "a bad flag value is a usage error (2)" [ $rc -eq 2 ]
+"$mn" search --preset nucleo-f746zg $fast --json >"$tmp/p.json" 2>/dev/null; rc=$?
+check "the shipped preset is found by name" [ $rc -eq 0 ]
+"$mn" search --data "$tmp/nothing.bin" 2>"$tmp/err"; rc=$?
+check "a missing data file exits 1 naming it" sh -c "[ $rc -eq 1 ] && grep -q 'nothing.bin' '$tmp/err'"
+
+if [ -f "$shared/data/cifar10/data_batch_subset.bin" ] && [ -f "$shared/data/nb201/nb201_cifar10.csv" ]; then
+	"$mn" search $fast --json --data "$shared/data/cifar10/data_batch_subset.bin" \
+		--oracle "$shared/data/nb201/nb201_cifar10.csv" >"$tmp/o.json" 2>"$tmp/o.err"; rc=$?
+	echo "# $(cat "$tmp/o.json")"
+	check "search on the CIFAR-10 subset with the oracle" [ $rc -eq 0 ]
+	check "oracle_acc is reported" grep -q '"oracle_acc":[0-9][0-9.]*' "$tmp/o.json"
+	check "no synthetic notice with real data" [ ! -s "$tmp/o.err" ]
+else
+	echo "# SKIP-NOTE ../shared is not present: the search on real CIFAR-10 data with the oracle did not run"
+fi
+echo "1..$n"
+[ $fails -eq 0 ]

@@ -31,7 +31,7 @@ int mn_cmd_emulate(int argc, char **argv)
 		{"socket", required_argument, 0, 's'}, {"firmware", required_argument, 0, 'f'},
 		{"qemu", required_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	struct mn_emulator_opts eo = {NULL, NULL, NULL, 20000};
+	struct mn_emulator_opts eo = {.boot_timeout_ms = 20000, .cancel = mn_cli_stop_requested};
 	struct mn_emulator *e;
 	sigset_t set;
 	char err[1024];
@@ -39,7 +39,7 @@ int mn_cmd_emulate(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': eo.socket_path = optarg; break;
 		case 'f': eo.firmware = optarg; break;

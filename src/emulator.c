@@ -164,16 +164,23 @@ static void read_log(const struct mn_emulator *e, char *buf, size_t n)
 void mn_emulator_last_output(const struct mn_emulator *e, char *buf, size_t n)
 {
 	char all[8192];
-	char *end, *start;
+	char *line, *save = NULL, *last = NULL;
 
 	buf[0] = 0;
 	read_log(e, all, sizeof all);
-	end = all + strlen(all);
-	while (end > all && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = 0;
-	start = strrchr(all, '\n');
-	start = start ? start + 1 : all;
-	snprintf(buf, n, "%s", start);
+	/* QEMU's own errors start with its name ("qemu-system-arm: ...",
+	 * "qemu: fatal: ..."); a guest crash follows with a register dump,
+	 * whose last line says nothing. */
+	for (line = strtok_r(all, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		if (!strncmp(line, "qemu", 4)) {
+			snprintf(buf, n, "%s", line);
+			return;
+		}
+		if (*line)
+			last = line;
+	}
+	if (last)
+		snprintf(buf, n, "%s", last);
 }
 
 int mn_emulator_running(struct mn_emulator *e)
@@ -211,19 +218,25 @@ const char *mn_emulator_warning(const struct mn_emulator *e)
 
 static void describe_exit(struct mn_emulator *e, char *err, size_t errn, const char *when)
 {
-	char last[300];
+	char last[300], how[64];
 	mn_emulator_last_output(e, last, sizeof last);
-	if (WIFEXITED(e->status))
-		snprintf(err, errn, "QEMU exited with status %d %s: %s (check the firmware image "
-			 "and QEMU; its output is above)", WEXITSTATUS(e->status), when,
-			 *last ? last : "no output");
-	else
-		snprintf(err, errn, "QEMU died of signal %d %s: %s", WTERMSIG(e->status), when,
-			 *last ? last : "no output");
+	mn_emulator_exit_text(e, how, sizeof how);
+	snprintf(err, errn, "QEMU %s %s: %s (is the firmware the qemu-mps2-an500 build of "
+		 "fw-profiler, and QEMU 7 or later?)", how, when, *last ? last : "no output");
+}
+
+static int cancelled(const struct mn_emulator_opts *o, char *err, size_t errn)
+{
+	if (o->cancel && o->cancel(o->cancel_arg)) {
+		snprintf(err, errn, "interrupted while QEMU was starting");
+		return 1;
+	}
+	return 0;
 }
 
 /* Waits for "char device redirected to /dev/pts/N" in QEMU's output. */
-static int wait_pty(struct mn_emulator *e, char *err, size_t errn)
+static int wait_pty(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
+		    size_t errn)
 {
 	static const char key[] = "char device redirected to ";
 	long long deadline = now_ms() + QEMU_START_MS;
@@ -246,6 +259,8 @@ static int wait_pty(struct mn_emulator *e, char *err, size_t errn)
 			describe_exit(e, err, errn, "at start");
 			return -1;
 		}
+		if (cancelled(o, err, errn))
+			return -1;
 		if (now_ms() > deadline) {
 			snprintf(err, errn, "QEMU printed no pty name within %d s (is it QEMU 7.x? try "
 				 "--socket PATH instead)", QEMU_START_MS / 1000);
@@ -255,7 +270,8 @@ static int wait_pty(struct mn_emulator *e, char *err, size_t errn)
 	}
 }
 
-static int wait_socket(struct mn_emulator *e, char *err, size_t errn)
+static int wait_socket(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
+		       size_t errn)
 {
 	long long deadline = now_ms() + QEMU_START_MS;
 	for (;;) {
@@ -266,6 +282,8 @@ static int wait_socket(struct mn_emulator *e, char *err, size_t errn)
 			describe_exit(e, err, errn, "at start");
 			return -1;
 		}
+		if (cancelled(o, err, errn))
+			return -1;
 		if (now_ms() > deadline) {
 			snprintf(err, errn, "QEMU created no socket at %s within %d s (check that the "
 				 "directory is writable)", e->socket_path, QEMU_START_MS / 1000);
@@ -278,7 +296,7 @@ static int wait_socket(struct mn_emulator *e, char *err, size_t errn)
 int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o, char *err,
 		      size_t errn)
 {
-	struct mn_emulator_opts def = {NULL, NULL, NULL, 20000};
+	struct mn_emulator_opts def = {.boot_timeout_ms = 20000};
 	struct mn_emulator *e;
 	char qemu[4096], fw[4096], serial[4200];
 	const char *qname;
@@ -369,10 +387,10 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	}
 
 	if (e->socket_path[0]) {
-		if (wait_socket(e, err, errn) != 0)
+		if (wait_socket(e, o, err, errn) != 0)
 			goto fail;
 		snprintf(e->port, sizeof e->port, "unix:%s", e->socket_path);
-	} else if (wait_pty(e, err, errn) != 0) {
+	} else if (wait_pty(e, o, err, errn) != 0) {
 		goto fail;
 	}
 
@@ -383,10 +401,20 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 		char berr[512];
 		mn_board_opts_default(&bo);
 		bo.connect_timeout_ms = boot_ms;
+		bo.cancel = o->cancel;
+		bo.cancel_arg = o->cancel_arg;
 		int r = mn_board_connect(&b, e->port, &bo, berr, sizeof berr);
 		if (r == MN_BOARD_EVERSION) {
 			snprintf(e->warning, sizeof e->warning, "%s", berr);
+		} else if (r == MN_BOARD_ECANCEL) {
+			snprintf(err, errn, "interrupted while the emulated board was booting");
+			goto fail;
 		} else if (r != MN_BOARD_OK) {
+			/* A pty reports EOF as QEMU's descriptors close, a
+			 * moment before the process can be reaped. */
+			long long until = now_ms() + 1000;
+			while (r == MN_BOARD_EGONE && mn_emulator_running(e) && now_ms() < until)
+				sleep_ms(10);
 			if (!mn_emulator_running(e))
 				describe_exit(e, err, errn, "while booting");
 			else

@@ -12,7 +12,9 @@
  * micronas, which then stops QEMU in order) and, on Linux, dies with its
  * parent (PR_SET_PDEATHSIG), so no QEMU outlives micronas even when
  * micronas is killed outright.  mn_emulator_stop() sends SIGTERM, then
- * SIGKILL after a grace period, and reaps the process: no zombie. */
+ * SIGKILL after a grace period, and reaps the process: no zombie.
+ * PR_SET_PDEATHSIG fires when the *thread* that forked ends, so start the
+ * emulator from a thread that lives as long as QEMU should (the main one). */
 #ifndef MN_EMULATOR_H
 #define MN_EMULATOR_H
 
@@ -27,6 +29,10 @@ struct mn_emulator_opts {
 	const char *firmware;    /* NULL: mn_emulator_find_firmware() */
 	const char *socket_path; /* NULL: -serial pty; else a unix socket there */
 	int boot_timeout_ms;     /* until the firmware answers HELLO (20000) */
+	/* Polled while waiting for QEMU and the firmware; nonzero gives up
+	 * (QEMU is stopped again).  May be NULL. */
+	int (*cancel)(void *arg);
+	void *cancel_arg;
 };
 
 struct mn_emulator;
@@ -54,7 +60,8 @@ const char *mn_emulator_port(const struct mn_emulator *e);
 pid_t mn_emulator_pid(const struct mn_emulator *e);
 /* 1 while QEMU runs; 0 once it has exited (it is reaped then). */
 int mn_emulator_running(struct mn_emulator *e);
-/* QEMU's own output (stdout and stderr), for messages: the last line, or "". */
+/* QEMU's own output (stdout and stderr), for messages: its first line
+ * starting with "qemu" (QEMU's errors), else its last line, or "". */
 void mn_emulator_last_output(const struct mn_emulator *e, char *buf, size_t n);
 /* How QEMU ended ("exited with status N", "killed by signal N"), once
  * mn_emulator_running() has returned 0; "" before. */

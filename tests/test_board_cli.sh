@@ -60,6 +60,13 @@ check "validate on a missing port exits 1 with one line" \
 check "a malformed arch is refused before the board is touched" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'bad arch string' '$tmp/err'"
 
+timeout 30 "$mn" emulate --qemu no-such-qemu-here >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "emulate without QEMU names the Debian package" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'apt-get install qemu-system-arm' '$tmp/err' && [ ! -s '$tmp/out' ]"
+timeout 30 "$mn" emulate --firmware /etc/hostname >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "emulate with a wrong image fails clearly ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'qemu-mps2-an500 build' '$tmp/err' && [ ! -s '$tmp/out' ]"
+
 if ! start_emulator; then
 	check "micronas emulate starts: $(cat "$tmp/emu.err")" false
 	echo "1..$n"

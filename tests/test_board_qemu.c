@@ -333,7 +333,7 @@ static void *kill_later(void *arg)
 
 static void test_killed(const char *fw)
 {
-	struct mn_emulator_opts eo = {NULL, fw, NULL, 20000};
+	struct mn_emulator_opts eo = {.firmware = fw, .boot_timeout_ms = 20000};
 	struct mn_emulator *e;
 	struct mn_board *b;
 	struct mn_board_opts o = quick_opts();
@@ -385,7 +385,7 @@ static void test_killed(const char *fw)
 
 static void test_socket_and_stop(const char *fw, const char *tmp)
 {
-	struct mn_emulator_opts eo = {NULL, fw, NULL, 20000};
+	struct mn_emulator_opts eo = {.firmware = fw, .boot_timeout_ms = 20000};
 	struct mn_emulator *e;
 	struct mn_board *b;
 	struct mn_board_opts o = quick_opts();
@@ -419,7 +419,7 @@ static void test_version(const char *tmp)
 {
 	const char *src = getenv("MN_TOP_SRCDIR");
 	char cmd[2048], fw[1024], err[1024], log[600];
-	struct mn_emulator_opts eo = {NULL, NULL, NULL, 20000};
+	struct mn_emulator_opts eo = {.boot_timeout_ms = 20000};
 	struct mn_emulator *e;
 	struct mn_board *b;
 	struct mn_board_opts o = quick_opts();
@@ -459,7 +459,7 @@ static void test_version(const char *tmp)
 int main(void)
 {
 	char fw[4096], tmp[64] = "/tmp/mn-test-board-qemu-XXXXXX", err[1024];
-	struct mn_emulator_opts eo = {NULL, NULL, NULL, 20000};
+	struct mn_emulator_opts eo = {.boot_timeout_ms = 20000};
 	struct mn_emulator *e;
 	struct mn_board *b;
 	struct mn_board_opts o = quick_opts();

@@ -44,7 +44,7 @@ int mn_cmd_validate(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'P': port = optarg; break;
 		case 'p': preset = optarg; break;

@@ -26,7 +26,6 @@ struct mn_emulator {
 	pid_t pid;
 	int reaped;          /* waitpid() has collected it */
 	int status;          /* its wait status once reaped */
-	int stopping;        /* mn_emulator_stop() sent the signal */
 	char tmpdir[64];     /* holds QEMU's output file */
 	char log[128];
 	char port[4200];     /* "/dev/pts/N" or "unix:PATH" */
@@ -115,7 +114,9 @@ static int find_program(const char *name, char *out, size_t n)
 
 /* The child: its own process group, dies with its parent, default signal
  * handling (dispositions and masks are inherited across exec, and QEMU must
- * see SIGTERM), stdin from /dev/null, output into the log file. */
+ * see SIGTERM), stdin from /dev/null, output into the log file.  The parent
+ * may have other threads (OpenBLAS starts some), so only async-signal-safe
+ * calls are made between fork() and exec. */
 static void child(const char *qemu, char *const argv[], const char *log, pid_t parent)
 {
 	sigset_t none;
@@ -129,13 +130,11 @@ static void child(const char *qemu, char *const argv[], const char *log, pid_t p
 #endif
 	if (getppid() != parent)
 		_exit(126); /* the parent died before prctl() took effect */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	if (sigemptyset(&none) != 0 || sigprocmask(SIG_SETMASK, &none, NULL) != 0 ||
+	    signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+		_exit(126);
 	fd = open("/dev/null", O_RDONLY);
 	if (fd < 0 || dup2(fd, 0) < 0)
 		_exit(126);
@@ -145,7 +144,13 @@ static void child(const char *qemu, char *const argv[], const char *log, pid_t p
 		_exit(126);
 	close(fd);
 	execv(qemu, argv);
-	fprintf(stderr, "cannot run %s: %s\n", qemu, strerror(errno));
+	{
+		static const char msg[] = "micronas: cannot execute QEMU (execv failed)\n";
+		/* Nothing more can be done if even this fails: the exit status
+		 * says it. */
+		ssize_t w = write(2, msg, sizeof msg - 1);
+		(void)w;
+	}
 	_exit(127);
 }
 
@@ -448,7 +453,6 @@ int mn_emulator_stop(struct mn_emulator *e)
 		return 0;
 	if (e->pid > 0 && mn_emulator_running(e)) {
 		long long deadline;
-		e->stopping = 1;
 		/* Asked to stop, QEMU exits on its own; SIGKILL only if it
 		 * hangs. */
 		if (kill(e->pid, SIGTERM) != 0 && errno != ESRCH)
@@ -457,7 +461,8 @@ int mn_emulator_stop(struct mn_emulator *e)
 		while (mn_emulator_running(e) && now_ms() < deadline)
 			sleep_ms(10);
 		if (!e->reaped) {
-			kill(e->pid, SIGKILL);
+			/* ESRCH (it just exited) is fine: waitpid collects it. */
+			(void)kill(e->pid, SIGKILL);
 			while (!e->reaped) {
 				int st;
 				pid_t r = waitpid(e->pid, &st, 0);
@@ -474,12 +479,14 @@ int mn_emulator_stop(struct mn_emulator *e)
 		if (!WIFEXITED(e->status) || WEXITSTATUS(e->status) != 0)
 			rc = -1;
 	}
+	/* Best-effort cleanup of our own temporary files: a leftover in /tmp
+	 * is harmless, and QEMU is already gone. */
 	if (e->socket_path[0])
-		unlink(e->socket_path);
+		(void)unlink(e->socket_path);
 	if (e->log[0])
-		unlink(e->log);
+		(void)unlink(e->log);
 	if (e->tmpdir[0])
-		rmdir(e->tmpdir);
+		(void)rmdir(e->tmpdir);
 	free(e);
 	return rc;
 }

@@ -176,6 +176,12 @@ static int send_frame(struct mn_board *b, uint8_t cmd, uint16_t seq, const uint8
 		return MN_BOARD_EPROTO;
 	}
 	r = mn_transport_write(b->t, buf, n + 1, 2000, err, errn);
+	if (r != 0) {
+		char why[300];
+		snprintf(why, sizeof why, "%s", err);
+		snprintf(err, errn, "%s: cannot send %s (%s): check the cable or restart the "
+			 "emulator, then run again", b->t->name, mn_board_cmd_name(cmd), why);
+	}
 	if (r == MN_IO_GONE)
 		return MN_BOARD_EGONE;
 	if (r != 0)

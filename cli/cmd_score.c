@@ -34,13 +34,15 @@ static void score_usage(FILE *f)
 		"training images (default 72) and the number of linear regions of its thin network\n"
 		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3).\n"
 		"--all scores all 15625 archs into FILE.csv (" SCORE_HEADER "), with a progress\n"
-		"bar; rerun the same command after an interruption to resume from the rows written.\n");
+		"bar; rerun the same command after an interruption to resume from the rows written.\n"
+		"--max N stops after N more archs (to score the space in chunks).\n");
 }
 
 struct score_opts {
 	const char *data, *out;
 	uint64_t seed;
 	int all, json, threads;
+	int max;       /* --all: archs to score this run at most (0: all) */
 	struct mn_tenas_config cfg;
 };
 
@@ -64,18 +66,20 @@ static int load_data(const struct score_opts *o, struct mn_cifar *d)
 
 /* Rows already in the output: done[index] = 1.  A file that is not ours
  * (wrong header, malformed row) is refused rather than appended to. */
-static int read_existing(const char *path, unsigned char *done, int *count)
+static int read_existing(const char *path, unsigned char *done, int *count, long *good_end)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
 	int lineno = 1;
 	*count = 0;
+	*good_end = 0;
 	if (!f)
 		return errno == ENOENT ? 1 : (mn_cli_error("score", "cannot read %s: %s", path, strerror(errno)), -1);
 	if (!fgets(line, sizeof line, f)) {
 		fclose(f);
 		return 1; /* empty: start over */
 	}
+	*good_end = ftell(f);
 	if (strncmp(line, SCORE_HEADER, strlen(SCORE_HEADER)) != 0) {
 		mn_cli_error("score", "%s:1: not a micronas score file (header is not '%s'); "
 			     "choose another --out or remove it", path, SCORE_HEADER);
@@ -99,6 +103,7 @@ static int read_existing(const char *path, unsigned char *done, int *count)
 		if (!done[mn_arch_to_index(&a)])
 			(*count)++;
 		done[mn_arch_to_index(&a)] = 1;
+		*good_end = ftell(f);
 	}
 	fclose(f);
 	return 0;
@@ -110,7 +115,7 @@ struct all_work {
 	const unsigned char *done;
 	FILE *out;
 	pthread_mutex_t lock;
-	int next, written, total_left, failed;
+	int next, taken, written, total_left, failed;
 	char err[512];
 	atomic_int stop;
 };
@@ -132,8 +137,11 @@ static void *all_worker(void *p)
 		pthread_mutex_lock(&w->lock);
 		while (w->next < MN_ARCH_COUNT && w->done[w->next])
 			w->next++;
-		if (w->next < MN_ARCH_COUNT && !w->failed && !atomic_load(&w->stop))
+		if (w->next < MN_ARCH_COUNT && !w->failed && !atomic_load(&w->stop) &&
+		    (w->o->max == 0 || w->taken < w->o->max)) {
 			idx = w->next++;
+			w->taken++;
+		}
 		pthread_mutex_unlock(&w->lock);
 		if (idx < 0)
 			break;
@@ -165,7 +173,8 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 	int have = 0, rc = MN_EXIT_OK;
 	if (!done)
 		return mn_cli_error("score", "out of memory"), MN_EXIT_ERROR;
-	int st = read_existing(o->out, done, &have);
+	long good_end = 0;
+	int st = read_existing(o->out, done, &have, &good_end);
 	if (st < 0) {
 		free(done);
 		return MN_EXIT_ERROR;
@@ -177,6 +186,12 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 		if (out)
 			fprintf(out, "%s\n", SCORE_HEADER);
 	} else {
+		/* Drop a torn last line left by an interruption. */
+		if (truncate(o->out, good_end) != 0) {
+			mn_cli_error("score", "cannot truncate %s: %s", o->out, strerror(errno));
+			free(done);
+			return MN_EXIT_ERROR;
+		}
 		out = fopen(o->out, "a");
 		fprintf(stderr, "micronas score: resuming: %d of %d archs already in %s\n", have,
 			MN_ARCH_COUNT, o->out);
@@ -212,7 +227,8 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 	int tty = isatty(STDERR_FILENO);
 	for (;;) {
 		pthread_mutex_lock(&w.lock);
-		int written = w.written, fin = w.failed || w.next >= MN_ARCH_COUNT;
+		int written = w.written;
+		int fin = w.failed || w.written >= w.total_left || (o->max && w.written >= o->max);
 		pthread_mutex_unlock(&w.lock);
 		if (score_interrupted)
 			atomic_store(&w.stop, 1);
@@ -241,7 +257,7 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 	if (w.failed) {
 		mn_cli_error("score", "%s (the rows written are kept; rerun to resume)", w.err);
 		rc = MN_EXIT_ERROR;
-	} else if (have + w.written < MN_ARCH_COUNT) {
+	} else if (have + w.written < MN_ARCH_COUNT && !(o->max && w.written >= o->max)) {
 		mn_cli_error("score", "interrupted: %d of %d archs in %s; rerun the same command to resume",
 			     have + w.written, MN_ARCH_COUNT, o->out);
 		rc = MN_EXIT_ERROR;
@@ -259,6 +275,7 @@ int mn_cmd_score(int argc, char **argv)
 		{"json", no_argument, 0, 'j'}, {"all", no_argument, 0, 'a'},
 		{"out", required_argument, 0, 'o'}, {"init", required_argument, 0, 'i'},
 		{"ntk-grad", required_argument, 0, 'g'}, {"threads", required_argument, 0, 'T'},
+		{"max", required_argument, 0, 'm'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct score_opts o;
@@ -296,6 +313,7 @@ int mn_cmd_score(int argc, char **argv)
 			else if (!strcmp(optarg, "fixed-stats")) o.cfg.grad = MN_GRAD_FIXED_STATS;
 			else return mn_cli_error("score", "--ntk-grad is exact or fixed-stats, got '%s'", optarg), MN_EXIT_USAGE;
 			break;
+		case 'm': if (mn_cli_int("score", "--max", optarg, 1, MN_ARCH_COUNT, &o.max)) return MN_EXIT_USAGE; break;
 		case 'T': if (mn_cli_int("score", "--threads", optarg, 1, 64, &o.threads)) return MN_EXIT_USAGE; break;
 		case 'h': score_usage(stdout); return MN_EXIT_OK;
 		default:

@@ -765,6 +765,28 @@ AVX2 static void convT_c1_s4(const struct mn_convT_job *j, int cs3, const float 
 	convT_store(j, acc, 1, ci0, m, n, obase, valid, nvalid);
 }
 
+/* dst rows (stride PW) = alpha*src + beta + gamma*xh over an h x w plane */
+AVX2 static void fill_pad(float *dst, int PW, const float *src, const float *xh, int h, int w,
+			  float alpha, float beta, float gamma)
+{
+	__m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), vg = _mm256_set1_ps(gamma);
+	int use_x = xh && gamma != 0, wv = w & ~7;
+	for (int y = 0; y < h; y++, dst += PW, src += w) {
+		const float *xr = use_x ? xh + (size_t)y * w : NULL;
+		int x = 0;
+		if (use_x)
+			for (; x < wv; x += 8)
+				_mm256_storeu_ps(dst + x,
+						 _mm256_fmadd_ps(vg, _mm256_loadu_ps(xr + x),
+								 _mm256_fmadd_ps(va, _mm256_loadu_ps(src + x), vb)));
+		else
+			for (; x < wv; x += 8)
+				_mm256_storeu_ps(dst + x, _mm256_fmadd_ps(va, _mm256_loadu_ps(src + x), vb));
+		for (; x < w; x++)
+			dst[x] = alpha * src[x] + beta + (use_x ? gamma * xr[x] : 0);
+	}
+}
+
 AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 {
 	const int C = j->C, h = j->h, w = j->w, hw = h * w;
@@ -807,10 +829,7 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 			}
 			const float *c = in->coef + (size_t)(m / j->nb) * 3;
 			const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
-			for (int y = 0; y < h; y++)
-				lin3_avx2(dst + (size_t)y * PW, src + (size_t)y * w,
-					  xh ? xh + (size_t)y * w : NULL, (size_t)w, c[0], c[1],
-					  xh ? c[2] : 0);
+			fill_pad(dst, PW, src, xh, h, w, c[0], c[1], xh ? c[2] : 0);
 		}
 		for (int ci0 = 0; ci0 < C; ci0 += 4) {
 			int cb = C - ci0 < 4 ? C - ci0 : 4, ns = cb == 4 ? 2 : 4;

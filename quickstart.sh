@@ -1,6 +1,7 @@
 #!/bin/sh
 # Quick start on Debian 12, as root:
 #   ./quickstart.sh run     install what is missing, build, run the main job
+#                           (extra arguments go to micronas search)
 #   ./quickstart.sh check   install what is missing, build, run the test suite
 set -e
 cd "$(dirname "$0")"
@@ -33,9 +34,9 @@ make -j"$(nproc)"
 case "${1:-run}" in
 run)
 	shift 2>/dev/null || true
-	exec ./micronas cost \
-		'|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|' \
-		'|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|' "$@"
+	# The main job: a hardware-aware search for the embedded default board
+	# (NUCLEO-F746ZG), with a synthetic input batch unless --data is given.
+	exec ./micronas search "$@"
 	;;
 check)
 	set +e

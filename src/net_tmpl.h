@@ -777,7 +777,7 @@ static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w
 		in[c].w = three ? w3 + (size_t)c * C * 9 : w1 + (size_t)(c - cs3) * C;
 		in[c].k = three ? 3 : 1;
 	}
-	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in, relu, dn};
+	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in, relu, dn, 0};
 	int rc = mn_fast_convT(&job, 0, nq * nb);
 	free(in);
 	return rc;
@@ -1026,8 +1026,6 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 	struct mn_convT_in *in = malloc(sizeof *in * (size_t)6 * C);
 	if (!in)
 		return -1;
-	for (int i = 0; i < 3; i++)
-		memset(dn[i], 0, sizeof(REAL) * n);
 	node_complete(net, ws, cs, 3, dn3, nq, per_sample);
 	for (int j = 2; j >= 0; j--) {
 		int nin = 0;
@@ -1092,13 +1090,15 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 				}
 			}
 		}
+		/* the conv^T writes node j's cotangent; without convs it starts at 0 */
 		if (nin) {
-			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j]};
+			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1};
 			if (mn_fast_convT(&job, 0, nq * nb) != 0) {
 				free(in);
 				return -1;
 			}
-		}
+		} else
+			memset(dn[j], 0, sizeof(REAL) * n);
 		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
 		if (ne) {
 			const float *src[3];

@@ -380,8 +380,107 @@ static void vsum_c(float *t, const float *const *rows, const float *c, int nr, i
 	}
 }
 
+#if MN_X86
+/* One plane of the 3x3 box: S (padded, row stride PW, interior at (1,1),
+ * zero border) summed over each output's window, out[y][x] += f(y,x) * sum
+ * with f = fy[y] * fx[x] (fy, fx NULL: 1). */
+AVX2 static void box3_plane(float *out, const float *S, int PW, int h, int w, const float *fy,
+			    const float *fx)
+{
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	for (int y = 0; y < h; y++) {
+		const float *r0 = S + (size_t)y * PW, *r1 = r0 + PW, *r2 = r1 + PW;
+		__m256 vy = _mm256_set1_ps(fy ? fy[y] : 1.0f);
+		for (int x = 0; x < w; x += 8) {
+			__m256 v = _mm256_add_ps(_mm256_loadu_ps(r0 + x), _mm256_loadu_ps(r1 + x));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r2 + x));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r0 + x + 1));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r1 + x + 1));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r2 + x + 1));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r0 + x + 2));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r1 + x + 2));
+			v = _mm256_add_ps(v, _mm256_loadu_ps(r2 + x + 2));
+			if (fx)
+				v = _mm256_mul_ps(v, _mm256_loadu_ps(fx + x));
+			float *o = out + (size_t)y * w + x;
+			if (x + 8 <= w)
+				_mm256_storeu_ps(o, _mm256_fmadd_ps(vy, v, _mm256_loadu_ps(o)));
+			else {
+				__m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(w - x), lane);
+				_mm256_maskstore_ps(o, m, _mm256_fmadd_ps(vy, v, _mm256_maskload_ps(o, m)));
+			}
+		}
+	}
+}
+
+/* S interior = g(y,x) * sum_i s[i] * src[i] over one plane, g = gy[y]*gx[x]
+ * (gy, gx NULL: 1); columns past w stay zero. */
+AVX2 static void box3_fill(float *S, int PW, const float *const *src, const float *s, int nsrc,
+			   int h, int w, const float *gy, const float *gx)
+{
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	for (int y = 0; y < h; y++) {
+		float *d = S + (size_t)(y + 1) * PW + 1;
+		__m256 vy = _mm256_set1_ps(gy ? gy[y] : 1.0f);
+		for (int x = 0; x < w; x += 8) {
+			size_t o = (size_t)y * w + x;
+			int full = x + 8 <= w;
+			__m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(w - x), lane);
+			__m256 v = _mm256_setzero_ps();
+			for (int i = 0; i < nsrc; i++) {
+				__m256 a = full ? _mm256_loadu_ps(src[i] + o) : _mm256_maskload_ps(src[i] + o, m);
+				v = _mm256_fmadd_ps(_mm256_set1_ps(s[i]), a, v);
+			}
+			v = _mm256_mul_ps(v, vy);
+			if (gx)
+				v = _mm256_mul_ps(v, full ? _mm256_loadu_ps(gx + x) : _mm256_maskload_ps(gx + x, m));
+			if (full)
+				_mm256_storeu_ps(d + x, v);
+			else
+				_mm256_maskstore_ps(d + x, m, v);
+		}
+	}
+}
+
+/* Planes of the pool: forward (nsrc 1, output factor scale/count) or the
+ * backward of a sum of sources (input factor s_i/count). */
+AVX2 static int pool3_avx2(float *dst, const float *const *src, const float *s, int nsrc,
+			   size_t nplanes, int h, int w, float scale, int backward)
+{
+	int PW = ((w + 2 + 7) & ~7) + 8;
+	float *S = calloc((size_t)(h + 2) * PW + (size_t)2 * w + h + 16, sizeof(float));
+	if (!S)
+		return -1;
+	float *fx = S + (size_t)(h + 2) * PW, *fy = fx + w + 8;
+	for (int x = 0; x < w; x++)
+		fx[x] = inv_win(x, w);
+	for (int y = 0; y < h; y++)
+		fy[y] = inv_win(y, h) * (backward ? 1.0f : scale);
+	const float *ps[3];
+	for (size_t p = 0; p < nplanes; p++) {
+		size_t off = p * (size_t)h * w;
+		for (int i = 0; i < nsrc; i++)
+			ps[i] = src[i] + off;
+		if (backward) {
+			box3_fill(S, PW, ps, s, nsrc, h, w, fy, fx);
+			box3_plane(dst + off, S, PW, h, w, NULL, NULL);
+		} else {
+			box3_fill(S, PW, ps, s, nsrc, h, w, NULL, NULL);
+			box3_plane(dst + off, S, PW, h, w, fy, fx);
+		}
+	}
+	free(S);
+	return 0;
+}
+#endif
+
 void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale)
 {
+#if MN_X86
+	float one = 1;
+	if (mn_fast_avx2() && pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0) == 0)
+		return;
+#endif
 	float *t = calloc((size_t)2 * w + 16, sizeof(float));
 	if (!t) {
 		/* out of memory for a row: fall back to the direct sum */
@@ -456,6 +555,10 @@ void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int ns
 		mn_fast_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w);
 		return;
 	}
+#if MN_X86
+	if (mn_fast_avx2() && pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1) == 0)
+		return;
+#endif
 	float *t = calloc((size_t)3 * w + 16, sizeof(float));
 	if (!t) {
 		for (int i = 0; i < nsrc; i++)
@@ -551,9 +654,10 @@ static int convT_c(const struct mn_convT_job *j, int m0, int m1)
 		for (int ci = 0; ci < C; ci++) {
 			float *out = j->dn + ((size_t)ci * j->nimg + m) * hw;
 			const float *r = j->relu ? j->relu + ((size_t)ci * j->nb + n) * hw : NULL;
-			for (int p = 0; p < hw; p++)
-				if (!r || r[p] > 0)
-					out[p] += acc[(size_t)ci * hw + p];
+			for (int p = 0; p < hw; p++) {
+				float v = !r || r[p] > 0 ? acc[(size_t)ci * hw + p] : 0;
+				out[p] = j->overwrite ? v : out[p] + v;
+			}
 		}
 	}
 	free(acc);
@@ -584,7 +688,12 @@ AVX2 static void convT_store(const struct mn_convT_job *j, const __m256 *acc, in
 				__m256 rv = valid[k] == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, msk);
 				v = _mm256_and_ps(v, _mm256_cmp_ps(rv, zero, _CMP_GT_OQ));
 			}
-			if (valid[k] == 8)
+			if (j->overwrite) {
+				if (valid[k] == 8)
+					_mm256_storeu_ps(out, v);
+				else
+					_mm256_maskstore_ps(out, msk, v);
+			} else if (valid[k] == 8)
 				_mm256_storeu_ps(out, _mm256_add_ps(v, _mm256_loadu_ps(out)));
 			else
 				_mm256_maskstore_ps(out, msk,
@@ -894,9 +1003,7 @@ int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int 
 		in[ci].w = wf + (size_t)ci * cout * kk;
 		in[ci].k = k;
 	}
-	if (!accumulate)
-		memset(y, 0, sizeof(float) * (size_t)cout * nimg * hw);
-	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in, NULL, y};
+	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in, NULL, y, !accumulate};
 	int rc = mn_fast_convT(&job, 0, nimg);
 	free(in);
 	free(wf);

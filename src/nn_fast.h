@@ -56,6 +56,7 @@ struct mn_convT_job {
 	const struct mn_convT_in *in;
 	const float *relu; /* [C][nb][h*w] */
 	float *dn;         /* [C][nimg][h*w] */
+	int overwrite;     /* dn = result instead of dn += result */
 };
 int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
 /* Forward convolution through the same kernel: y[co][m] (+)= conv(x)[co][m]

@@ -54,7 +54,8 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 	float *r = relu ? fvec((size_t)C * nb * hw) : NULL;
 	float *a = fvec((size_t)C * nimg * hw), *b = malloc(sizeof(float) * C * nimg * hw);
 	memcpy(b, a, sizeof(float) * C * nimg * hw);
-	struct mn_convT_job ja = {C, h, w, nb, nimg, nin, in, r, a}, jb = ja;
+	/* odd channel counts also test the overwrite mode */
+	struct mn_convT_job ja = {C, h, w, nb, nimg, nin, in, r, a, C % 2}, jb = ja;
 	jb.dn = b;
 	int m0 = nimg > 2 ? 1 : 0, m1 = nimg;
 	int rc = mn_fast_convT(&ja, m0, m1) | mn_fast_convT_ref(&jb, m0, m1);

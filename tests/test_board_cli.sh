@@ -137,9 +137,9 @@ check "table written, partial removed" sh -c "[ -s '$tmp/full.ini' ] && [ ! -e '
 # QEMU killed while validate waits: a clear error, no hang; emulate notices.
 H='|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|'
 start=$(date +%s)
-timeout 60 "$mn" validate --port "$port" --latency-table "$tmp/full.ini" "$H" "$H" "$H" >"$tmp/out" 2>"$tmp/err" &
+timeout 60 "$mn" validate --port "$port" --latency-table "$tmp/full.ini" "$H" "$H" "$H" "$H" "$H" "$H" >"$tmp/out" 2>"$tmp/err" &
 val=$!
-# Three inferences of ~0.4 G instructions each: at 2 s QEMU is in the middle
+# Six archs of two ~0.4 G-instruction inferences each: at 2 s QEMU is in the middle
 # of a RUN_ARCH (connecting takes up to 1 s: QEMU polls a reopened pty).
 sleep 2
 kill -KILL "$qemu_pid"

@@ -41,5 +41,6 @@ int mn_cmd_ports(int argc, char **argv);
 int mn_cmd_emulate(int argc, char **argv);
 int mn_cmd_profile(int argc, char **argv);
 int mn_cmd_validate(int argc, char **argv);
+int mn_cmd_tui(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -15,6 +16,7 @@ static const struct mn_command commands[] = {
 	{"emulate", "run the emulated board (QEMU) and print its --port", mn_cmd_emulate},
 	{"profile", "measure op latencies on the board into a latency table", mn_cmd_profile},
 	{"validate", "run archs on the board: measured vs estimated latency and SRAM", mn_cmd_validate},
+	{"tui", "interactive search, board profiling and validation (ncurses)", mn_cmd_tui},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
@@ -32,6 +34,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
+		/* At a terminal, no command opens the TUI; in scripts and pipes
+		 * it stays a usage error. */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			char tui[] = "tui";
+			char *tui_argv[] = {tui, NULL};
+			return mn_cmd_tui(1, tui_argv);
+		}
 		usage(stderr);
 		return MN_EXIT_USAGE;
 	}

@@ -1,0 +1,112 @@
+/* micronas tui: the interactive front end (ui/), with the search command's
+ * preset flags, the data, the oracle and the board. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_preset.h"
+#include "profile.h"
+#include "protocol.h"
+#include "tui.h"
+
+static void tui_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas tui [--preset NAME|FILE] [--data PATH] [--oracle CSV]\n"
+		"                    [--port PORT | --emulate] [--threads N] [--seed S]\n"
+		"                    [--w-flops X] [--w-latency Y] [--max-latency-ms L]\n"
+		"                    [--max-sram-kb S] [--max-flash-kb F] [--batch B] [--repeat R]\n"
+		"                    [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
+		"                    [--latency-table FILE] [--profile-repeats N] [--log FILE]\n"
+		"                    [--save BASE] [--start] [--no-color]\n"
+		"The interactive search: live proxy rankings, pruning progress, the latency /\n"
+		"accuracy trade-off, weights and limits changed live, profiling and validation\n"
+		"on the board (a serial port, or the emulated board in QEMU). Press ? inside.\n"
+		"  --port PORT         the board (micronas ports lists them); --emulate starts QEMU\n"
+		"  --oracle CSV        plot and save NAS-Bench-201 accuracy\n"
+		"  --profile-repeats N timed runs per op when p profiles the board (default 5)\n"
+		"  --log FILE          append the session log to FILE as it happens\n"
+		"  --save BASE         default base name for w (BASE.json, BASE.arch, BASE.log)\n"
+		"  --start             start the search at once\n"
+		"  --no-color          monochrome (also when NO_COLOR is set)\n"
+		"Other options are those of 'micronas search'. 'micronas' alone on a terminal\n"
+		"opens the TUI with the defaults.\n");
+}
+
+int mn_cmd_tui(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"preset", required_argument, 0, 'p'}, {"data", required_argument, 0, 'd'},
+		{"seed", required_argument, 0, 's'}, {"w-flops", required_argument, 0, 'F'},
+		{"w-latency", required_argument, 0, 'L'}, {"max-latency-ms", required_argument, 0, 'l'},
+		{"max-sram-kb", required_argument, 0, 'S'}, {"max-flash-kb", required_argument, 0, 'f'},
+		{"oracle", required_argument, 0, 'o'}, {"batch", required_argument, 0, 'b'},
+		{"repeat", required_argument, 0, 'r'}, {"init", required_argument, 0, 'i'},
+		{"ntk-grad", required_argument, 0, 'g'}, {"latency-table", required_argument, 0, 't'},
+		{"threads", required_argument, 0, 'T'}, {"port", required_argument, 0, 'P'},
+		{"emulate", no_argument, 0, 'E'}, {"profile-repeats", required_argument, 0, 'R'},
+		{"log", required_argument, 0, 'G'}, {"save", required_argument, 0, 'W'},
+		{"start", no_argument, 0, 'A'}, {"no-color", no_argument, 0, 'C'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	struct mn_cli_preset cp;
+	struct mn_tui_config c;
+	char err[1200];
+	int ch;
+
+	memset(&c, 0, sizeof c);
+	c.profile_repeats = 5;
+	mn_cli_preset_begin(&cp);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': c.data_path = optarg; break;
+		case 'o': c.oracle_path = optarg; break;
+		case 'P': c.port = optarg; break;
+		case 'E': c.emulate = 1; break;
+		case 'G': c.log_path = optarg; break;
+		case 'W': c.save_base = optarg; break;
+		case 'A': c.start = 1; break;
+		case 'C': c.no_color = 1; break;
+		case 'T':
+			if (mn_cli_int("tui", "--threads", optarg, 1, 256, &c.threads))
+				return MN_EXIT_USAGE;
+			break;
+		case 'R':
+			if (mn_cli_int("tui", "--profile-repeats", optarg, 1, MNP_MAX_REPEATS,
+				       &c.profile_repeats))
+				return MN_EXIT_USAGE;
+			break;
+		case 'h': tui_usage(stdout); return MN_EXIT_OK;
+		case '?':
+			mn_cli_error("tui", "unknown or incomplete option '%s' (see 'micronas tui --help')",
+				     argv[optind - 1]);
+			return MN_EXIT_USAGE;
+		default:
+			if (mn_cli_preset_option(&cp, "tui", ch, optarg))
+				return MN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		mn_cli_error("tui", "unexpected argument '%s' (see 'micronas tui --help')", argv[optind]);
+		return MN_EXIT_USAGE;
+	}
+	if (c.port && c.emulate) {
+		mn_cli_error("tui", "--port and --emulate both name the board; give one");
+		return MN_EXIT_USAGE;
+	}
+	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+		c.no_color = 1;
+	/* The preset itself is opened by the TUI (it may switch presets later);
+	 * only the flags travel. */
+	c.preset_name = cp.name;
+	c.flags = cp.flags;
+	if (mn_tui_run(&c, err, sizeof err) != 0) {
+		mn_cli_error("tui", "%s", err[0] ? err : "failed");
+		return MN_EXIT_ERROR;
+	}
+	return MN_EXIT_OK;
+}

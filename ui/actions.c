@@ -1,0 +1,739 @@
+/* What the keys do.  Every action returns at once: the engine and the
+ * board job run in their own threads and are only told what to do; the
+ * results come back through their snapshots (ui/model.c). */
+#include "config.h"
+
+#include <curses.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "transport.h"
+
+#define WEIGHT_STEP 0.5
+#define WEIGHT_MAX 100.0
+
+/* ---- the search ------------------------------------------------------- */
+
+static int need_setup(struct tui_app *a)
+{
+	if (a->have_setup)
+		return 1;
+	tui_message(a, 1, "no search set up (pick a preset with P)");
+	return 0;
+}
+
+static void start_stop(struct tui_app *a)
+{
+	if (!need_setup(a))
+		return;
+	if (a->snap.state == MN_ENGINE_RUNNING) {
+		mn_engine_cancel(a->setup->engine);
+		tui_log_event(&a->log, "search stop asked by the user");
+		tui_message(a, 0, "stopping the search after the evaluations in flight...");
+		return;
+	}
+	if (a->rebuild) {
+		tui_message(a, 1, "the search is being set up again; try in a moment");
+		return;
+	}
+	struct mn_space_limits sl;
+	mn_engine_space_limits(a->setup->engine, &sl);
+	if (sl.feasible_count == 0) {
+		tui_message(a, 1,
+			    "no arch fits the limits (smallest: %.2f ms, SRAM %.1f KB, flash %.1f KB); "
+			    "edit them with c",
+			    sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
+		return;
+	}
+	if (mn_engine_start(a->setup->engine) != 0) {
+		mn_engine_snapshot(a->setup->engine, &a->snap);
+		tui_message(a, 1, "cannot start the search: %s", a->snap.error);
+		return;
+	}
+	/* The UI made this run: its end must count as a new pick even when
+	 * it is over before the next snapshot sees it running. */
+	a->last_state = MN_ENGINE_RUNNING;
+	a->view_round = -1;
+	tui_log_event(&a->log,
+		      "search started: preset %s, data %s, weights flops %g latency %g, limits "
+		      "latency %g ms SRAM %g KB flash %g KB (0 = none), %d feasible archs",
+		      a->preset_label, a->data_label, a->w_flops, a->w_latency,
+		      a->limits.max_latency_ms, a->limits.max_sram_kb, a->limits.max_flash_kb,
+		      sl.feasible_count);
+	tui_message(a, 0, "search started (s stops it)");
+}
+
+/* Records a live edit as a flag, so that a preset picked later keeps it. */
+static void remember(struct tui_app *a, enum mn_preset_field f, double v)
+{
+	char text[64], err[300];
+	snprintf(text, sizeof text, "%.17g", v);
+	if (mn_preset_set(&a->flags, f, text, "the TUI", NULL, err, sizeof err) != 0)
+		tui_log_event(&a->log, "could not keep %s for later presets: %s",
+			      mn_preset_field_key(f), err);
+}
+
+static void set_weights(struct tui_app *a, double wf, double wl)
+{
+	if (!need_setup(a))
+		return;
+	if (wf < 0)
+		wf = 0;
+	if (wl < 0)
+		wl = 0;
+	if (wf > WEIGHT_MAX)
+		wf = WEIGHT_MAX;
+	if (wl > WEIGHT_MAX)
+		wl = WEIGHT_MAX;
+	a->w_flops = wf;
+	a->w_latency = wl;
+	remember(a, MN_PF_W_FLOPS, wf);
+	remember(a, MN_PF_W_LATENCY, wl);
+	/* Once a search has run, a change re-ranks at once and re-runs the
+	 * later rounds (from the cache where it can). */
+	int rerun = a->snap.state != MN_ENGINE_IDLE && !a->rebuild;
+	mn_engine_set_weights(a->setup->engine, wf, wl, rerun);
+	if (rerun)
+		a->last_state = MN_ENGINE_RUNNING;
+	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
+		      rerun ? " (re-ranking)" : "");
+	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, rerun ? " - re-ranking" : "");
+}
+
+static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char *err, size_t errn)
+{
+	struct mn_space_limits sl;
+	mn_engine_space_limits(a->setup->engine, &sl);
+	/* The smallest achievable costs do not depend on the limits: a limit
+	 * under one of them can never be met. */
+	if ((c->max_latency_ms > 0 && c->max_latency_ms < sl.min_latency_ms) ||
+	    (c->max_sram_kb > 0 && c->max_sram_kb < sl.min_sram_kb) ||
+	    (c->max_flash_kb > 0 && c->max_flash_kb < sl.min_flash_kb)) {
+		snprintf(err, errn, "no arch can meet that: the smallest are %.2f ms, %.1f KB SRAM, "
+			 "%.1f KB flash", sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
+		return -1;
+	}
+	a->limits = *c;
+	remember(a, MN_PF_MAX_LATENCY_MS, c->max_latency_ms);
+	remember(a, MN_PF_MAX_SRAM_KB, c->max_sram_kb);
+	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
+	int rerun = a->snap.state != MN_ENGINE_IDLE && !a->rebuild;
+	mn_engine_set_limits(a->setup->engine, c, rerun);
+	if (rerun)
+		a->last_state = MN_ENGINE_RUNNING;
+	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
+		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb, rerun ? " (re-running)" : "");
+	tui_message(a, 0, "limits: latency %g ms, SRAM %g KB, flash %g KB (0 = none)",
+		    c->max_latency_ms, c->max_sram_kb, c->max_flash_kb);
+	return 0;
+}
+
+/* ---- setup rebuilds (preset or latency table changes) ----------------- */
+
+static void request_rebuild(struct tui_app *a, const struct mn_preset *p, const char *label)
+{
+	a->rebuild_preset = *p;
+	snprintf(a->rebuild_label, sizeof a->rebuild_label, "%s", label);
+	a->rebuild = 1;
+	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING) {
+		mn_engine_cancel(a->setup->engine);
+		tui_message(a, 0, "stopping the search to switch to %s...", label);
+	}
+	tui_apply_rebuild(a);
+}
+
+void tui_apply_rebuild(struct tui_app *a)
+{
+	char err[600];
+	if (!a->rebuild)
+		return;
+	if (a->have_setup) {
+		/* Only once the engine thread has stopped: freeing it joins the
+		 * thread, which must not wait for evaluations. */
+		mn_engine_snapshot(a->setup->engine, &a->snap);
+		if (a->snap.state == MN_ENGINE_RUNNING)
+			return;
+	}
+	a->rebuild = 0;
+	struct mn_preset old = a->setup->preset;
+	int had = a->have_setup;
+	if (had)
+		mn_setup_free(a->setup);
+	a->have_setup = 0;
+	if (mn_setup_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, err,
+			  sizeof err) != 0) {
+		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, err);
+		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, err);
+		char err2[600];
+		if (had && mn_setup_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, err2,
+					 sizeof err2) == 0)
+			a->have_setup = 1;
+	} else {
+		a->have_setup = 1;
+		snprintf(a->preset_label, sizeof a->preset_label, "%s", a->rebuild_label);
+		tui_log_event(&a->log, "set up %s: latency table %s", a->rebuild_label,
+			      a->setup->table_origin);
+		tui_message(a, 0, "now %s (latency table: %s); s starts the search", a->rebuild_label,
+			    a->setup->table_origin);
+	}
+	memset(&a->snap, 0, sizeof a->snap);
+	a->snap_version = 0;
+	a->last_state = MN_ENGINE_IDLE;
+	tui_clear_history(a);
+	if (a->have_setup) {
+		const struct mn_preset *p = &a->setup->preset;
+		a->w_flops = p->w_flops;
+		a->w_latency = p->w_latency;
+		a->limits.max_latency_ms = p->max_latency_ms;
+		a->limits.max_sram_kb = p->max_sram_kb;
+		a->limits.max_flash_kb = p->max_flash_kb;
+	}
+}
+
+static void preset_chosen(struct tui_app *a, int i)
+{
+	struct mn_preset p;
+	char err[600];
+	const char *label = a->list.special[i] ? "default (embedded)" : a->list.value[i];
+	if (a->list.special[i]) {
+		mn_preset_defaults(&p);
+	} else if (mn_preset_open(&p, a->list.value[i], err, sizeof err) != 0) {
+		tui_message(a, 1, "%s", err);
+		return;
+	}
+	mn_preset_override(&p, &a->flags);
+	tui_log_event(&a->log, "preset %s chosen", label);
+	request_rebuild(a, &p, a->list.special[i] ? label : a->list.label[i]);
+}
+
+/* Keeps the first preset of each name, as mn_preset_find() does. */
+static void list_dir_presets(struct tui_app *a, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL && a->list.n < TUI_LIST_MAX) {
+		size_t len = strlen(de->d_name);
+		char path[MN_PRESET_PATH], name[256], err[600];
+		struct mn_preset p;
+		if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0 || de->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)(len - 4), de->d_name);
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path)
+			continue;
+		int dup = 0;
+		for (int i = 0; i < a->list.n; i++)
+			if (!a->list.special[i] && !strcmp(a->list.label[i], name))
+				dup = 1;
+		/* Latency tables live beside the presets: only files that read
+		 * as presets are offered. */
+		if (dup || mn_preset_open(&p, path, err, sizeof err) != 0)
+			continue;
+		int k = a->list.n++;
+		snprintf(a->list.label[k], sizeof a->list.label[k], "%.150s", name);
+		snprintf(a->list.value[k], sizeof a->list.value[k], "%s", path);
+		a->list.special[k] = 0;
+	}
+	if (closedir(d) != 0)
+		tui_log_event(&a->log, "closing %s failed", dir);
+}
+
+static void open_presets(struct tui_app *a)
+{
+	char dir[MN_PRESET_PATH];
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *top = getenv("MN_TOP_SRCDIR");
+	memset(&a->list, 0, sizeof a->list);
+	a->list.kind = LIST_PRESETS;
+	snprintf(a->list.title, sizeof a->list.title, "Preset (the search restarts from scratch)");
+	a->list.n = 1;
+	a->list.special[0] = 1;
+	snprintf(a->list.label[0], sizeof a->list.label[0], "default (embedded NUCLEO-F746ZG)");
+	/* The places mn_preset_find() looks in, in its order. */
+	if (xdg && *xdg) {
+		snprintf(dir, sizeof dir, "%s/micronas", xdg);
+		list_dir_presets(a, dir);
+	} else if (home && *home) {
+		snprintf(dir, sizeof dir, "%s/.config/micronas", home);
+		list_dir_presets(a, dir);
+	}
+	if (top && *top) {
+		snprintf(dir, sizeof dir, "%s/presets", top);
+		list_dir_presets(a, dir);
+	}
+	list_dir_presets(a, MN_DATADIR "/presets");
+	a->mode = MODE_LIST;
+}
+
+static void open_ports(struct tui_app *a)
+{
+	struct mn_serial_port_info *v = NULL;
+	size_t n = 0;
+	char err[600];
+	memset(&a->list, 0, sizeof a->list);
+	a->list.kind = LIST_PORTS;
+	snprintf(a->list.title, sizeof a->list.title, "Board");
+	a->list.n = 2;
+	a->list.special[0] = 1;
+	snprintf(a->list.label[0], sizeof a->list.label[0], "emulated board (QEMU)");
+	a->list.special[1] = 2;
+	snprintf(a->list.label[1], sizeof a->list.label[1], "other port... (type its name)");
+	if (mn_serial_list(&v, &n, err, sizeof err) != 0) {
+		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", err);
+	} else {
+		if (n == 0)
+			snprintf(a->list.note, sizeof a->list.note, "no serial ports found (is the board "
+				 "plugged in?)");
+		for (size_t i = 0; i < n && a->list.n < TUI_LIST_MAX; i++) {
+			int k = a->list.n++;
+			char id[16] = "";
+			if (v[i].usb_vid >= 0)
+				snprintf(id, sizeof id, " %04x:%04x", v[i].usb_vid, v[i].usb_pid & 0xffff);
+			snprintf(a->list.label[k], sizeof a->list.label[k], "%.60s  %.60s%s", v[i].name,
+				 v[i].description, id);
+			snprintf(a->list.value[k], sizeof a->list.value[k], "%s", v[i].name);
+		}
+		free(v);
+	}
+	a->mode = MODE_LIST;
+}
+
+static void connect_port(struct tui_app *a, const char *port)
+{
+	char err[600];
+	if (mn_board_job_connect(a->board, port, err, sizeof err) != 0) {
+		tui_message(a, 1, "%s", err);
+		return;
+	}
+	tui_log_event(&a->log, "board: connecting to %s", port);
+	tui_message(a, 0, "connecting to %s...", port);
+}
+
+static void emulate(struct tui_app *a)
+{
+	char err[600];
+	if (mn_board_job_emulate(a->board, NULL, err, sizeof err) != 0) {
+		tui_message(a, 1, "%s", err);
+		return;
+	}
+	tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
+	tui_message(a, 0, "starting the emulated board (QEMU)...");
+}
+
+static void port_chosen(struct tui_app *a, int i)
+{
+	if (a->list.special[i] == 1) {
+		emulate(a);
+	} else if (a->list.special[i] == 2) {
+		memset(&a->form, 0, sizeof a->form);
+		a->form.kind = FORM_PORT;
+		snprintf(a->form.title, sizeof a->form.title, "Serial port");
+		a->form.n = 1;
+		snprintf(a->form.label[0], sizeof a->form.label[0], "port (/dev/..., unix:PATH)");
+		a->mode = MODE_FORM;
+		return;
+	} else {
+		connect_port(a, a->list.value[i]);
+	}
+}
+
+/* ---- the board -------------------------------------------------------- */
+
+static int board_busy(struct tui_app *a, enum mn_board_job_kind kind)
+{
+	if (a->bsnap.state != MN_BOARD_JOB_RUNNING)
+		return 0;
+	if (a->bsnap.kind == kind) {
+		/* The same key again stops it. */
+		mn_board_job_cancel(a->board);
+		tui_message(a, 0, "cancelling the board's %s...", mn_board_job_kind_name(kind));
+	} else {
+		tui_message(a, 1, "the board is busy (%s); x cancels it",
+			    mn_board_job_kind_name(a->bsnap.kind));
+	}
+	return 1;
+}
+
+static void profile(struct tui_app *a)
+{
+	struct mn_profile_opts po;
+	char out[256], err[600];
+	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_setup(a))
+		return;
+	if (!a->bsnap.port[0]) {
+		tui_message(a, 1, "no board: pick a port or the emulated board with b");
+		return;
+	}
+	/* BOARD-latency.ini in the working directory, as micronas profile. */
+	size_t i = 0;
+	const char *name = a->bsnap.board_known ? a->bsnap.board : "board";
+	for (; name[i] && i < 64; i++) {
+		char c = name[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '-' || c == '_' || c == '.';
+		out[i] = ok ? c : '_';
+	}
+	snprintf(out + i, sizeof out - i, "-latency.ini");
+	mn_profile_opts_default(&po);
+	po.shape = a->setup->search.shape;
+	po.repeats = a->cfg->profile_repeats;
+	po.output = out;
+	if (mn_board_job_profile(a->board, &po, err, sizeof err) != 0) {
+		tui_message(a, 1, "%s", err);
+		return;
+	}
+	tui_log_event(&a->log, "profiling the board on %s into %s (%d repeats)", a->bsnap.port, out,
+		      po.repeats);
+	tui_message(a, 0, "profiling into %s (p again or x cancels)", out);
+}
+
+static void validate(struct tui_app *a)
+{
+	char err[600], arch[MN_ARCH_STRLEN];
+	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_setup(a))
+		return;
+	if (!a->have_done) {
+		tui_message(a, 1, "no pick to validate yet: run the search (s) first");
+		return;
+	}
+	if (!a->bsnap.port[0]) {
+		tui_message(a, 1, "no board: pick a port or the emulated board with b");
+		return;
+	}
+	if (mn_board_job_validate(a->board, &a->done_snap.result, &a->setup->search.shape,
+				  &a->setup->table, 7, err, sizeof err) != 0) {
+		tui_message(a, 1, "%s", err);
+		return;
+	}
+	mn_arch_format(&a->done_snap.result, arch, sizeof arch);
+	tui_log_event(&a->log, "validating %s on %s", arch, a->bsnap.port);
+	tui_message(a, 0, "validating the pick on the board (v again or x cancels)...");
+}
+
+static void use_table(struct tui_app *a)
+{
+	struct mn_preset p;
+	char err[600], label[MN_PRESET_PATH + 32];
+	if (!a->bsnap.has_profile) {
+		tui_message(a, 1, "no profiled table yet: p profiles the board");
+		return;
+	}
+	if (!need_setup(a))
+		return;
+	if (mn_preset_set(&a->flags, MN_PF_LATENCY_TABLE, a->bsnap.table_path, "the TUI", NULL, err,
+			  sizeof err) != 0) {
+		tui_message(a, 1, "%s", err);
+		return;
+	}
+	p = a->setup->preset;
+	mn_preset_override(&p, &a->flags);
+	snprintf(label, sizeof label, "%s", a->preset_label);
+	tui_log_event(&a->log, "searching with the profiled table %s", a->bsnap.table_path);
+	request_rebuild(a, &p, label);
+}
+
+/* ---- forms ------------------------------------------------------------- */
+
+static void open_form(struct tui_app *a, enum tui_form_kind kind)
+{
+	memset(&a->form, 0, sizeof a->form);
+	a->form.kind = kind;
+	switch (kind) {
+	case FORM_WEIGHTS:
+		snprintf(a->form.title, sizeof a->form.title, "Weights of the hardware ranks");
+		a->form.n = 2;
+		snprintf(a->form.label[0], sizeof a->form.label[0], "FLOPs weight");
+		snprintf(a->form.label[1], sizeof a->form.label[1], "latency weight");
+		snprintf(a->form.value[0], TUI_FIELD_LEN, "%g", a->w_flops);
+		snprintf(a->form.value[1], TUI_FIELD_LEN, "%g", a->w_latency);
+		break;
+	case FORM_LIMITS:
+		snprintf(a->form.title, sizeof a->form.title, "Hard limits (0 = none)");
+		a->form.n = 3;
+		snprintf(a->form.label[0], sizeof a->form.label[0], "max latency ms");
+		snprintf(a->form.label[1], sizeof a->form.label[1], "max SRAM KB");
+		snprintf(a->form.label[2], sizeof a->form.label[2], "max flash KB");
+		snprintf(a->form.value[0], TUI_FIELD_LEN, "%g", a->limits.max_latency_ms);
+		snprintf(a->form.value[1], TUI_FIELD_LEN, "%g", a->limits.max_sram_kb);
+		snprintf(a->form.value[2], TUI_FIELD_LEN, "%g", a->limits.max_flash_kb);
+		break;
+	case FORM_SAVE:
+		snprintf(a->form.title, sizeof a->form.title, "Save BASE.json, BASE.arch, BASE.log");
+		a->form.n = 1;
+		snprintf(a->form.label[0], sizeof a->form.label[0], "base name");
+		snprintf(a->form.value[0], TUI_FIELD_LEN, "%s",
+			 a->cfg->save_base ? a->cfg->save_base : "micronas-result");
+		break;
+	case FORM_PORT:
+		break;
+	}
+	a->mode = MODE_FORM;
+}
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	while (*end == ' ')
+		end++;
+	if (end == s || *end || errno || !isfinite(v) || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void form_apply(struct tui_app *a)
+{
+	struct tui_form *f = &a->form;
+	char err[600];
+	double v[TUI_FORM_FIELDS];
+	f->error[0] = '\0';
+	switch (f->kind) {
+	case FORM_WEIGHTS:
+	case FORM_LIMITS:
+		if (!need_setup(a)) {
+			a->mode = MODE_NORMAL;
+			return;
+		}
+		for (int i = 0; i < f->n; i++)
+			if (parse_number(f->value[i], 0, f->kind == FORM_WEIGHTS ? WEIGHT_MAX : 1e9,
+					 &v[i]) != 0) {
+				snprintf(f->error, sizeof f->error, "%s: not a number in 0..%g", f->label[i],
+					 f->kind == FORM_WEIGHTS ? WEIGHT_MAX : 1e9);
+				f->focus = i;
+				return;
+			}
+		if (f->kind == FORM_WEIGHTS) {
+			set_weights(a, v[0], v[1]);
+		} else {
+			struct mn_constraints c = {v[0], v[1], v[2]};
+			if (apply_limits(a, &c, err, sizeof err) != 0) {
+				snprintf(f->error, sizeof f->error, "%.190s", err);
+				return;
+			}
+		}
+		break;
+	case FORM_SAVE: {
+		char base[TUI_FIELD_LEN];
+		snprintf(base, sizeof base, "%s", f->value[0]);
+		size_t len = strlen(base);
+		if (len > 5 && !strcmp(base + len - 5, ".json"))
+			base[len - 5] = '\0';
+		if (!base[0]) {
+			snprintf(f->error, sizeof f->error, "give a base name");
+			return;
+		}
+		if (tui_save(a, base, err, sizeof err) != 0) {
+			snprintf(f->error, sizeof f->error, "%.190s", err);
+			return;
+		}
+		break;
+	}
+	case FORM_PORT:
+		if (!f->value[0][0]) {
+			snprintf(f->error, sizeof f->error, "give a port name");
+			return;
+		}
+		connect_port(a, f->value[0]);
+		break;
+	}
+	a->mode = MODE_NORMAL;
+}
+
+static void form_key(struct tui_app *a, int ch)
+{
+	struct tui_form *f = &a->form;
+	char *v = f->value[f->focus];
+	size_t len = strlen(v);
+	switch (ch) {
+	case 27: /* Esc */
+		a->mode = MODE_NORMAL;
+		tui_message(a, 0, "cancelled");
+		return;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		form_apply(a);
+		return;
+	case '\t':
+	case KEY_DOWN:
+		f->focus = (f->focus + 1) % f->n;
+		return;
+	case KEY_BTAB:
+	case KEY_UP:
+		f->focus = (f->focus + f->n - 1) % f->n;
+		return;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		if (len)
+			v[len - 1] = '\0';
+		return;
+	case 21: /* Ctrl-U: clear the field */
+		v[0] = '\0';
+		return;
+	default:
+		if (ch >= 32 && ch < 127 && len + 1 < TUI_FIELD_LEN) {
+			v[len] = (char)ch;
+			v[len + 1] = '\0';
+		}
+	}
+}
+
+static void list_key(struct tui_app *a, int ch)
+{
+	struct tui_list *l = &a->list;
+	switch (ch) {
+	case 27:
+	case 'q':
+		a->mode = MODE_NORMAL;
+		return;
+	case KEY_UP:
+	case 'k':
+		if (l->sel > 0)
+			l->sel--;
+		return;
+	case KEY_DOWN:
+	case 'j':
+		if (l->sel + 1 < l->n)
+			l->sel++;
+		return;
+	case KEY_HOME:
+		l->sel = 0;
+		return;
+	case KEY_END:
+		l->sel = l->n - 1;
+		return;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		a->mode = MODE_NORMAL;
+		if (l->kind == LIST_PRESETS)
+			preset_chosen(a, l->sel);
+		else
+			port_chosen(a, l->sel);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- the rankings' navigation ------------------------------------------ */
+
+static void scroll_by(struct tui_app *a, int d)
+{
+	struct tui_layout lay;
+	const struct mn_round *r = tui_shown_round(a, NULL);
+	tui_layout(LINES, COLS, &lay);
+	int rows = view_rankings_rows(lay.rankings.h);
+	int n = r ? r->n : 0;
+	int max = n > rows ? n - rows : 0;
+	if (d == -10000 || d == 10000)
+		a->scroll = d < 0 ? 0 : max;
+	else if (d == -1000 || d == 1000)
+		a->scroll += (d < 0 ? -1 : 1) * (rows > 1 ? rows - 1 : 1);
+	else
+		a->scroll += d;
+	if (a->scroll > max)
+		a->scroll = max;
+	if (a->scroll < 0)
+		a->scroll = 0;
+}
+
+static void view_round_step(struct tui_app *a, int d)
+{
+	int n = a->snap.n_rounds > 0 ? a->snap.n_rounds : (a->have_done ? a->done_snap.n_rounds : 0);
+	int cur = a->view_round >= 0 ? a->view_round : n - 1;
+	if (n <= 0)
+		return;
+	cur += d;
+	if (cur < 0)
+		cur = 0;
+	/* Past the last round: follow the search again. */
+	a->view_round = cur >= n - 1 ? -1 : cur;
+	a->scroll = 0;
+}
+
+/* ---- the key dispatcher -------------------------------------------------- */
+
+void tui_key(struct tui_app *a, int ch)
+{
+	if (a->mode == MODE_HELP) {
+		a->mode = MODE_NORMAL;
+		return;
+	}
+	if (a->mode == MODE_FORM) {
+		form_key(a, ch);
+		return;
+	}
+	if (a->mode == MODE_LIST) {
+		list_key(a, ch);
+		return;
+	}
+	switch (ch) {
+	case 'q': a->quit = 1; break;
+	case '?':
+	case KEY_F(1): a->mode = MODE_HELP; break;
+	case 's': start_stop(a); break;
+	case 'f': set_weights(a, a->w_flops - WEIGHT_STEP, a->w_latency); break;
+	case 'F': set_weights(a, a->w_flops + WEIGHT_STEP, a->w_latency); break;
+	case 'l': set_weights(a, a->w_flops, a->w_latency - WEIGHT_STEP); break;
+	case 'L': set_weights(a, a->w_flops, a->w_latency + WEIGHT_STEP); break;
+	case 'W': if (need_setup(a)) open_form(a, FORM_WEIGHTS); break;
+	case 'c': if (need_setup(a)) open_form(a, FORM_LIMITS); break;
+	case 'w':
+		if (!a->have_done)
+			tui_message(a, 1, "nothing to save yet: run the search (s) first");
+		else
+			open_form(a, FORM_SAVE);
+		break;
+	case '\t':
+	case 'k':
+		a->sort_col = (a->sort_col + 1) % COL_COUNT;
+		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
+		break;
+	case KEY_BTAB:
+	case 'K':
+		a->sort_col = (a->sort_col + COL_COUNT - 1) % COL_COUNT;
+		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
+		break;
+	case 'r':
+		a->sort_desc = !a->sort_desc;
+		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col),
+			    a->sort_desc ? "descending" : "ascending");
+		break;
+	case '[': view_round_step(a, -1); break;
+	case ']': view_round_step(a, 1); break;
+	case KEY_UP: scroll_by(a, -1); break;
+	case KEY_DOWN: scroll_by(a, 1); break;
+	case KEY_PPAGE: scroll_by(a, -1000); break;
+	case KEY_NPAGE: scroll_by(a, 1000); break;
+	case KEY_HOME: scroll_by(a, -10000); break;
+	case KEY_END: scroll_by(a, 10000); break;
+	case 'P': open_presets(a); break;
+	case 'b': open_ports(a); break;
+	case 'p': profile(a); break;
+	case 'v': validate(a); break;
+	case 't': use_table(a); break;
+	case 'x':
+		if (a->bsnap.state == MN_BOARD_JOB_RUNNING) {
+			mn_board_job_cancel(a->board);
+			tui_message(a, 0, "cancelling the board's %s...", mn_board_job_kind_name(a->bsnap.kind));
+		} else {
+			tui_message(a, 0, "no board job running");
+		}
+		break;
+	case 12: /* Ctrl-L */
+		clearok(curscr, TRUE);
+		break;
+	default:
+		break;
+	}
+}

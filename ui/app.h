@@ -1,0 +1,274 @@
+/* The TUI's model: everything the views draw, held by the event loop
+ * (ui/tui.c).  The engine and the board job are read only through their
+ * snapshots; views only draw this state and never call the engine. */
+#ifndef MN_TUI_APP_H
+#define MN_TUI_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arch.h"
+#include "board_job.h"
+#include "engine.h"
+#include "oracle.h"
+#include "preset.h"
+#include "setup.h"
+#include "tui.h"
+
+/* ---- screen geometry ------------------------------------------------- */
+
+struct tui_rect {
+	int y, x, h, w;
+};
+
+/* Where each view goes; computed from the terminal size on every draw. */
+struct tui_layout {
+	int ok; /* 0: the terminal is too small for anything but a notice */
+	struct tui_rect status, progress, pick, board, rankings, supernet, plot, message, footer;
+};
+
+#define TUI_MIN_COLS 60
+#define TUI_MIN_LINES 20
+
+void tui_layout(int lines, int cols, struct tui_layout *l);
+
+/* ---- styles (colour pairs, or attributes on a monochrome terminal) ---- */
+
+enum tui_style {
+	TS_NORMAL,
+	TS_TITLE,    /* panel titles, table header */
+	TS_DIM,      /* unevaluated, removed ops, secondary text */
+	TS_PRUNE,    /* the op to be pruned on its edge */
+	TS_LATEST,   /* the candidate evaluated last */
+	TS_BAR,      /* progress bars */
+	TS_POINT,    /* plot: candidates */
+	TS_PICK,     /* plot: earlier picks */
+	TS_CURRENT,  /* plot and pick line: the current pick */
+	TS_LIMIT,    /* constraint lines */
+	TS_ERROR,    /* errors and warnings */
+	TS_OK,       /* good news (validation within the model, done) */
+	TS_KEY,      /* footer key names */
+	TS_SELECT,   /* selected row in lists and forms */
+	TS_COUNT
+};
+
+/* ---- the rankings table's columns ------------------------------------ */
+
+enum tui_col {
+	COL_EDGE, COL_OP, COL_DK, COL_DR, COL_FLOPS, COL_LAT,
+	COL_RNTK, COL_RLR, COL_RFLOPS, COL_RLAT, COL_SCORE, COL_COUNT
+};
+
+/* ---- plot history ------------------------------------------------------ */
+
+#define TUI_MAX_POINTS 1024
+#define TUI_MAX_PICKS 64
+
+/* A candidate seen in any round of any run: the supernet after removing
+ * (edge, op) from `super`. */
+struct tui_point {
+	uint8_t super[MN_EDGES];
+	signed char edge, op;
+	double latency_ms;  /* of the supernet after the removal (x) */
+	double proxy;       /* TE-NAS rank sum, normalised in its round: 1 = best */
+	double oracle_mean; /* mean NAS-Bench-201 accuracy of the archs left; NaN if none */
+};
+
+struct tui_pick {
+	struct mn_arch arch;
+	double latency_ms, flops_m, sram_kb, flash_kb;
+	double proxy;  /* mean proxy of the final round's pruned candidates */
+	double oracle; /* NaN without an oracle */
+	double w_flops, w_latency;
+};
+
+/* ---- modal input: a small form or a list ------------------------------- */
+
+enum tui_mode { MODE_NORMAL, MODE_HELP, MODE_FORM, MODE_LIST };
+
+#define TUI_FORM_FIELDS 3
+#define TUI_FIELD_LEN 256
+
+enum tui_form_kind { FORM_WEIGHTS, FORM_LIMITS, FORM_SAVE, FORM_PORT };
+
+struct tui_form {
+	enum tui_form_kind kind;
+	char title[80];
+	int n, focus;
+	char label[TUI_FORM_FIELDS][48];
+	char value[TUI_FORM_FIELDS][TUI_FIELD_LEN];
+	char error[200];
+};
+
+#define TUI_LIST_MAX 64
+
+enum tui_list_kind { LIST_PRESETS, LIST_PORTS };
+
+struct tui_list {
+	enum tui_list_kind kind;
+	char title[80];
+	int n, sel, top;
+	char label[TUI_LIST_MAX][160];
+	char value[TUI_LIST_MAX][MN_PRESET_PATH]; /* preset path or port; "" = special */
+	int special[TUI_LIST_MAX];                /* 1: embedded default / emulated board */
+	char note[200];                           /* e.g. "no serial ports found" */
+};
+
+/* ---- the session log ----------------------------------------------------- */
+
+struct tui_log {
+	char **lines;  /* "YYYY-MM-DD HH:MM:SS  event" */
+	size_t n, cap;
+	FILE *live;    /* --log FILE, appended as events happen; NULL if none */
+	int live_failed;
+};
+
+/* ---- the whole model ------------------------------------------------------ */
+
+struct tui_app {
+	const struct mn_tui_config *cfg;
+
+	/* What the search runs on. */
+	struct mn_preset flags;        /* command-line flags plus live edits */
+	char preset_label[MN_PRESET_PATH]; /* name or path given, "default (embedded)" */
+	struct mn_setup *setup;        /* heap: the engine keeps its address */
+	int have_setup;
+	struct mn_oracle oracle;
+	int have_oracle;
+	char data_label[MN_PRESET_PATH];
+
+	/* Pending rebuild of the setup (a preset or table change), done when
+	 * the engine has stopped. */
+	int rebuild;
+	struct mn_preset rebuild_preset;
+	char rebuild_label[MN_PRESET_PATH];
+
+	/* Snapshots, refreshed every tick. */
+	struct mn_engine_snapshot snap;
+	struct mn_engine_snapshot done_snap; /* the last finished run */
+	int have_done;
+	uint64_t snap_version;
+	struct mn_board_job *board;
+	struct mn_board_job_snapshot bsnap;
+	uint64_t bsnap_version;
+
+	/* Event tracking (what was logged already). */
+	enum mn_engine_state last_state;
+	int last_decided;
+	enum mn_board_job_state last_bstate;
+	uint64_t board_events_version;
+
+	/* History for the plot. */
+	struct tui_point points[TUI_MAX_POINTS];
+	int n_points, next_point;
+	struct tui_pick picks[TUI_MAX_PICKS];
+	int n_picks;
+	int current_pick; /* index into picks, -1 if none */
+
+	/* The weights and limits asked for (the engine applies them at its
+	 * next step, so its snapshot may lag behind a quick key repeat). */
+	double w_flops, w_latency;
+	struct mn_constraints limits;
+
+	/* Rankings view state. */
+	int sort_col, sort_desc, scroll;
+	int view_round; /* -1: follow the current round */
+
+	/* Modes. */
+	enum tui_mode mode;
+	struct tui_form form;
+	struct tui_list list;
+
+	/* Message line. */
+	char message[300];
+	int message_error;
+
+	/* Terminal capabilities. */
+	int utf8;
+	int colors;
+	int too_small;
+
+	struct tui_log log;
+	int quit;
+};
+
+/* ---- model (ui/model.c) ---------------------------------------------- */
+
+/* Reads both snapshots; returns 1 when something the views show changed. */
+int tui_poll(struct tui_app *a);
+/* The round the rankings show (the viewed one, else the current), or NULL
+ * when there is none yet. */
+const struct mn_round *tui_shown_round(const struct tui_app *a, int *index);
+/* Mean oracle accuracy over the archs a mask leaves (NaN without oracle). */
+double tui_oracle_mean(const struct tui_app *a, const uint8_t mask[MN_EDGES]);
+void tui_message(struct tui_app *a, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Clears the history (after the setup changed: old latencies no longer apply). */
+void tui_clear_history(struct tui_app *a);
+
+/* ---- the session log (ui/session_log.c) -------------------------------- */
+
+int tui_log_open(struct tui_log *l, const char *live_path, char *err, size_t errn);
+void tui_log_event(struct tui_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tui_log_write(const struct tui_log *l, FILE *f);
+void tui_log_close(struct tui_log *l);
+
+/* ---- actions (ui/actions.c) ------------------------------------------- */
+
+void tui_key(struct tui_app *a, int ch);
+/* Applies a pending setup rebuild once the engine has stopped. */
+void tui_apply_rebuild(struct tui_app *a);
+
+/* ---- saving (ui/save.c) ----------------------------------------------- */
+
+/* Writes BASE.json (as micronas search --json), BASE.arch and BASE.log;
+ * 0, or -1 with err naming the file. */
+int tui_save(struct tui_app *a, const char *base, char *err, size_t errn);
+
+/* ---- drawing helpers (ui/draw.c) -------------------------------------- */
+
+void tui_styles_init(struct tui_app *a);
+int tui_attr(const struct tui_app *a, enum tui_style s);
+/* Writes at most w columns of s at (y, x) (UTF-8: each sequence is one
+ * column; the TUI only uses single-width glyphs).  Returns columns written. */
+int tui_put(const struct tui_app *a, int y, int x, int w, enum tui_style st, const char *s);
+int tui_putf(const struct tui_app *a, int y, int x, int w, enum tui_style st, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+void tui_fill(int y, int x, int w, int ch);
+/* A glyph by name with its ASCII fallback. */
+const char *tui_glyph(const struct tui_app *a, const char *utf8, const char *ascii);
+/* A progress bar of w columns. */
+void tui_bar(const struct tui_app *a, int y, int x, int w, double frac);
+/* A number in at most w columns with as many decimals (<= dec) as fit. */
+void tui_fmt_num(char *buf, size_t n, double v, int w, int dec, int sign);
+/* Short op names ("c3x3") and the compact arch ("c1 | c1 c1 | c3 sk c1"). */
+const char *tui_op_short(int op);
+const char *tui_op_tiny(int op);
+const char *tui_edge_name(int e);
+void tui_arch_compact(const struct mn_arch *a, char *buf, size_t n);
+
+/* ---- views (ui/view_*.c) ------------------------------------------------ */
+
+void view_status_draw(const struct tui_app *a, struct tui_rect r);
+void view_progress_draw(const struct tui_app *a, struct tui_rect r);
+void view_pick_draw(const struct tui_app *a, struct tui_rect r);
+void view_board_draw(const struct tui_app *a, struct tui_rect r);
+void view_supernet_draw(const struct tui_app *a, struct tui_rect r);
+void view_rankings_draw(const struct tui_app *a, struct tui_rect r);
+/* Width the rankings table wants at this terminal width. */
+int view_rankings_width(int cols);
+/* Rows of candidates the table shows in a panel of height h. */
+int view_rankings_rows(int h);
+void view_plot_draw(const struct tui_app *a, struct tui_rect r);
+void view_footer_draw(const struct tui_app *a, struct tui_rect r);
+void view_message_draw(const struct tui_app *a, struct tui_rect r);
+void view_help_draw(const struct tui_app *a);
+void view_modal_draw(const struct tui_app *a);
+
+/* Names of the sortable columns (for the header and messages). */
+const char *tui_col_name(int col);
+/* Sorts the indices of r's candidates by the app's sort column. */
+void tui_sort_candidates(const struct tui_app *a, const struct mn_round *r, int *idx);
+
+#endif

@@ -1,0 +1,309 @@
+/* The model side of the event loop: reads the engine's and the board job's
+ * snapshots, turns their changes into events for the session log and the
+ * message line, and keeps the plot's history of candidates and picks. */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "memory.h"
+
+void tui_message(struct tui_app *a, int error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->message, sizeof a->message, fmt, ap);
+	va_end(ap);
+	a->message_error = error;
+}
+
+void tui_clear_history(struct tui_app *a)
+{
+	a->n_points = a->next_point = 0;
+	a->n_picks = 0;
+	a->current_pick = -1;
+	a->have_done = 0;
+	a->last_decided = 0;
+	a->view_round = -1;
+	a->scroll = 0;
+}
+
+const struct mn_round *tui_shown_round(const struct tui_app *a, int *index)
+{
+	const struct mn_engine_snapshot *s = &a->snap;
+	int r;
+	if (s->n_rounds <= 0) {
+		/* A re-run has just cleared its rounds: show the last finished run
+		 * rather than an empty table. */
+		if (!a->have_done || a->done_snap.n_rounds <= 0)
+			return NULL;
+		s = &a->done_snap;
+	}
+	r = a->view_round >= 0 && a->view_round < s->n_rounds ? a->view_round : s->n_rounds - 1;
+	if (index)
+		*index = r;
+	return &s->rounds[r];
+}
+
+/* Mean accuracy over every arch whose op on each edge is one of the mask's
+ * (none counts when the mask allows it). */
+double tui_oracle_mean(const struct tui_app *a, const uint8_t mask[MN_EDGES])
+{
+	int ops[MN_EDGES][MN_OP_COUNT], n[MN_EDGES], idx[MN_EDGES] = {0};
+	double sum = 0;
+	long count = 0;
+	if (!a->have_oracle)
+		return NAN;
+	for (int e = 0; e < MN_EDGES; e++) {
+		n[e] = 0;
+		for (int o = 0; o < MN_OP_COUNT; o++)
+			if (mask[e] & (1u << o))
+				ops[e][n[e]++] = o;
+		if (n[e] == 0)
+			return NAN;
+	}
+	for (;;) {
+		struct mn_arch arch;
+		for (int e = 0; e < MN_EDGES; e++)
+			arch.op[e] = (unsigned char)ops[e][idx[e]];
+		const struct mn_oracle_entry *en = mn_oracle_get(&a->oracle, &arch);
+		if (en) {
+			sum += en->acc;
+			count++;
+		}
+		int e = MN_EDGES - 1;
+		while (e >= 0 && ++idx[e] == n[e])
+			idx[e--] = 0;
+		if (e < 0)
+			break;
+	}
+	return count ? sum / count : NAN;
+}
+
+/* TE-NAS's rank sum turned into "how good the net is after the removal",
+ * 1 for the best of its round and 0 for the worst. */
+static double proxy_of(const struct mn_round *r, const struct mn_candidate *c)
+{
+	int max_n = 1, max_l = 1;
+	for (int i = 0; i < r->n; i++) {
+		if (!r->cand[i].evaluated)
+			continue;
+		if (r->cand[i].rank_ntk > max_n)
+			max_n = r->cand[i].rank_ntk;
+		if (r->cand[i].rank_lr > max_l)
+			max_l = r->cand[i].rank_lr;
+	}
+	if (max_n + max_l <= 2)
+		return 1;
+	return 1.0 - (double)(c->rank_ntk + c->rank_lr - 2) / (max_n + max_l - 2);
+}
+
+static void upsert_point(struct tui_app *a, const struct mn_round *r, const struct mn_candidate *c)
+{
+	struct tui_point *p = NULL;
+	for (int i = 0; i < a->n_points; i++) {
+		struct tui_point *q = &a->points[i];
+		if (q->edge == c->edge && q->op == c->op && !memcmp(q->super, r->super, MN_EDGES)) {
+			p = q;
+			break;
+		}
+	}
+	if (!p) {
+		/* A ring: the oldest points make room once it is full. */
+		p = &a->points[a->next_point];
+		a->next_point = (a->next_point + 1) % TUI_MAX_POINTS;
+		if (a->n_points < TUI_MAX_POINTS)
+			a->n_points++;
+		memcpy(p->super, r->super, MN_EDGES);
+		p->edge = (signed char)c->edge;
+		p->op = (signed char)c->op;
+		uint8_t after[MN_EDGES];
+		memcpy(after, r->super, MN_EDGES);
+		after[c->edge] &= (uint8_t)~(1u << c->op);
+		p->oracle_mean = tui_oracle_mean(a, after);
+	}
+	p->latency_ms = c->latency_ms;
+	p->proxy = proxy_of(r, c);
+}
+
+static void update_points(struct tui_app *a)
+{
+	for (int r = 0; r < a->snap.n_rounds; r++) {
+		const struct mn_round *rd = &a->snap.rounds[r];
+		for (int i = 0; i < rd->n; i++)
+			if (rd->cand[i].evaluated)
+				upsert_point(a, rd, &rd->cand[i]);
+	}
+}
+
+static void add_pick(struct tui_app *a, const struct mn_engine_snapshot *s)
+{
+	struct tui_pick p;
+	memset(&p, 0, sizeof p);
+	p.arch = s->result;
+	p.latency_ms = s->result_latency_ms;
+	p.flops_m = s->result_flops_m;
+	p.sram_kb = s->result_sram_kb;
+	p.flash_kb = s->result_flash_kb;
+	p.w_flops = s->w_flops;
+	p.w_latency = s->w_latency;
+	p.oracle = NAN;
+	if (a->have_oracle) {
+		const struct mn_oracle_entry *e = mn_oracle_get(&a->oracle, &s->result);
+		if (e)
+			p.oracle = e->acc;
+	}
+	/* Without an oracle the pick sits at the proxy of the removals that
+	 * produced it (the last round's pruned candidates). */
+	p.proxy = NAN;
+	if (s->n_rounds > 0) {
+		const struct mn_round *r = &s->rounds[s->n_rounds - 1];
+		double sum = 0;
+		int k = 0;
+		for (int i = 0; i < r->n; i++)
+			if (r->cand[i].pruned && r->cand[i].evaluated) {
+				sum += proxy_of(r, &r->cand[i]);
+				k++;
+			}
+		if (k)
+			p.proxy = sum / k;
+	}
+	for (int i = 0; i < a->n_picks; i++)
+		if (!memcmp(a->picks[i].arch.op, p.arch.op, MN_EDGES)) {
+			a->picks[i] = p;
+			a->current_pick = i;
+			return;
+		}
+	if (a->n_picks == TUI_MAX_PICKS) {
+		memmove(a->picks, a->picks + 1, (TUI_MAX_PICKS - 1) * sizeof *a->picks);
+		a->n_picks--;
+	}
+	a->picks[a->n_picks] = p;
+	a->current_pick = a->n_picks++;
+}
+
+static void engine_events(struct tui_app *a)
+{
+	const struct mn_engine_snapshot *s = &a->snap;
+	if (s->decided > a->last_decided) {
+		for (int r = a->last_decided; r < s->decided && r < s->n_rounds; r++) {
+			char text[300];
+			size_t o = 0;
+			const struct mn_round *rd = &s->rounds[r];
+			text[0] = '\0';
+			for (int e = 0; e < MN_EDGES && o < sizeof text; e++)
+				if (rd->pruned_op[e] >= 0)
+					o += (size_t)snprintf(text + o, sizeof text - o, " %s:%s", tui_edge_name(e),
+							      mn_op_name(rd->pruned_op[e]));
+			tui_log_event(&a->log, "round %d decided, pruned%s", r + 1, text);
+		}
+	}
+	a->last_decided = s->decided;
+	if (s->state == a->last_state)
+		return;
+	if (s->state == MN_ENGINE_DONE && s->has_result) {
+		char arch[MN_ARCH_STRLEN];
+		a->done_snap = *s;
+		a->have_done = 1;
+		add_pick(a, s);
+		mn_arch_format(&s->result, arch, sizeof arch);
+		const struct tui_pick *p = &a->picks[a->current_pick];
+		char acc[64] = "";
+		if (isfinite(p->oracle))
+			snprintf(acc, sizeof acc, ", NAS-Bench-201 accuracy %.2f %%", p->oracle);
+		tui_log_event(&a->log,
+			      "pick %s: %.2f MFLOPs, %.3f M params, %.2f ms, SRAM %.1f KB, flash %.1f KB%s "
+			      "(weights flops %g latency %g, %.1f s, %d evaluations)",
+			      arch, s->result_flops_m, s->result_params_m, s->result_latency_ms,
+			      s->result_sram_kb, s->result_flash_kb, acc, s->w_flops, s->w_latency,
+			      s->search_seconds, s->evaluations);
+		tui_message(a, 0, "search done in %.1f s: pick %s", s->search_seconds, arch);
+	} else if (s->state == MN_ENGINE_FAILED) {
+		tui_log_event(&a->log, "search failed: %s", s->error);
+		tui_message(a, 1, "search failed: %s", s->error);
+	} else if (s->state == MN_ENGINE_CANCELLED) {
+		tui_log_event(&a->log, "search stopped after %d evaluations (s resumes from the cache)",
+			      s->evaluations);
+		tui_message(a, 0, "search stopped (s resumes; values measured so far are kept)");
+	}
+	/* Starts are logged by the action that made them (with the settings). */
+	a->last_state = s->state;
+}
+
+static void board_events(struct tui_app *a)
+{
+	const struct mn_board_job_snapshot *b = &a->bsnap;
+	const char *kind = mn_board_job_kind_name(b->kind);
+	if (b->state == a->last_bstate || b->state == MN_BOARD_JOB_RUNNING) {
+		a->last_bstate = b->state;
+		return;
+	}
+	a->last_bstate = b->state;
+	if (b->state == MN_BOARD_JOB_FAILED) {
+		tui_log_event(&a->log, "board %s failed: %s", kind, b->error);
+		tui_message(a, 1, "board %s failed: %s", kind, b->error);
+		return;
+	}
+	if (b->state == MN_BOARD_JOB_CANCELLED) {
+		tui_log_event(&a->log, "board %s cancelled", kind);
+		tui_message(a, 0, "board %s cancelled", kind);
+		return;
+	}
+	if (b->state != MN_BOARD_JOB_DONE)
+		return;
+	switch (b->kind) {
+	case MN_BOARD_JOB_EMULATE:
+	case MN_BOARD_JOB_CONNECT:
+		tui_log_event(&a->log, "board %s on %s, firmware %s%s", b->board, b->port, b->fw_version,
+			      b->emulated ? " (emulated: instruction-based timing)" : "");
+		tui_message(a, 0, "board %s ready on %s (firmware %s)", b->board, b->port, b->fw_version);
+		break;
+	case MN_BOARD_JOB_PROFILE:
+		tui_log_event(&a->log, "profiled %s into %s (%d measurements, %d resumed)", b->board,
+			      b->table_path, b->profile.total, b->profile.resumed);
+		tui_message(a, 0, "profile written to %s; t searches with it", b->table_path);
+		break;
+	case MN_BOARD_JOB_VALIDATE: {
+		const struct mn_validation *v = &b->validation;
+		tui_log_event(&a->log,
+			      "validated %s on %s%s: latency measured %.3f ms, estimated %.3f ms, "
+			      "error %+.2f %%; peak SRAM measured %.2f KB, estimated %.2f KB",
+			      v->arch, v->board, v->emulated ? " (emulated)" : "", v->measured_us / 1000,
+			      v->estimated_us / 1000, v->error_pct, v->measured_sram_bytes / 1024.0,
+			      v->estimated_sram_bytes / 1024.0);
+		tui_message(a, 0, "validated on %s: latency error %+.1f %%, SRAM %s", v->board,
+			    v->error_pct,
+			    v->measured_sram_bytes == v->estimated_sram_bytes ? "as estimated"
+									      : "DIFFERS from the estimate");
+		break;
+	}
+	case MN_BOARD_JOB_NONE:
+		break;
+	}
+}
+
+int tui_poll(struct tui_app *a)
+{
+	int changed = 0;
+	if (a->have_setup) {
+		mn_engine_snapshot(a->setup->engine, &a->snap);
+		if (a->snap.version != a->snap_version) {
+			a->snap_version = a->snap.version;
+			update_points(a);
+			engine_events(a);
+			changed = 1;
+		}
+	}
+	if (a->board) {
+		mn_board_job_snapshot(a->board, &a->bsnap);
+		if (a->bsnap.version != a->bsnap_version) {
+			a->bsnap_version = a->bsnap.version;
+			board_events(a);
+			changed = 1;
+		}
+	}
+	return changed;
+}

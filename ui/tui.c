@@ -1,0 +1,371 @@
+/* The TUI's event loop, in the manner of tmux or htop: one thread reads the
+ * engine's and the board job's snapshots every 100 ms (getch with a
+ * timeout), turns keys into actions, and redraws when a snapshot's version
+ * changed, on a key, on a resize, or a few times a second while something
+ * runs (the clocks move).  Nothing here waits for an evaluation or the
+ * serial port.
+ *
+ * The terminal is restored on every way out: q, SIGINT, SIGTERM, SIGHUP
+ * (their handler only records the signal; the loop sees it within 100 ms)
+ * and errors.  The search and QEMU are stopped before returning. */
+#define _DEFAULT_SOURCE 1 /* syscall(), for forwarding signals to this thread */
+
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+
+/* The one global: the last signal asked to end the session (0: none).  A
+ * handler may only set such a flag; the event loop reads it. */
+static volatile sig_atomic_t stop_signal;
+
+/* Libraries start threads of their own (OpenBLAS's workers), and a signal
+ * may land on any of them.  Only the main thread, which runs the event
+ * loop, writes the flag: another thread hands the signal on to it. */
+static void on_signal(int sig)
+{
+	int saved = errno;
+#if defined(SYS_tgkill) && defined(SYS_gettid)
+	pid_t pid = getpid();
+	if ((pid_t)syscall(SYS_gettid) != pid) {
+		syscall(SYS_tgkill, pid, pid, sig);
+		errno = saved;
+		return;
+	}
+#endif
+	stop_signal = sig;
+	errno = saved;
+}
+
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define N_SIGNALS (int)(sizeof handled_signals / sizeof handled_signals[0])
+
+static int install_signals(struct sigaction old[N_SIGNALS])
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	/* No SA_RESTART: the getch() wait ends at once on a signal. */
+	if (sigemptyset(&sa.sa_mask) != 0)
+		return -1;
+	for (int i = 0; i < N_SIGNALS; i++)
+		if (sigaction(handled_signals[i], &sa, &old[i]) != 0) {
+			while (--i >= 0)
+				sigaction(handled_signals[i], &old[i], NULL);
+			return -1;
+		}
+	return 0;
+}
+
+static void restore_signals(const struct sigaction old[N_SIGNALS])
+{
+	for (int i = 0; i < N_SIGNALS; i++)
+		/* Nothing useful can be done if restoring fails; the process
+		 * is about to leave the TUI anyway. */
+		(void)sigaction(handled_signals[i], &old[i], NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void tui_layout(int lines, int cols, struct tui_layout *l)
+{
+	memset(l, 0, sizeof *l);
+	if (lines < TUI_MIN_LINES || cols < TUI_MIN_COLS)
+		return;
+	l->ok = 1;
+	int y = 0;
+	int status_h = lines >= 36 ? 4 : 3;
+	int board_h = lines >= 28 ? 2 : 1;
+	l->status = (struct tui_rect){y, 0, status_h, cols};
+	y += status_h;
+	l->progress = (struct tui_rect){y++, 0, 1, cols};
+	l->pick = (struct tui_rect){y++, 0, 1, cols};
+	l->board = (struct tui_rect){y, 0, board_h, cols};
+	y += board_h;
+	l->message = (struct tui_rect){lines - 2, 0, 1, cols};
+	l->footer = (struct tui_rect){lines - 1, 0, 1, cols};
+	int main_h = lines - 2 - y;
+	int rw = view_rankings_width(cols);
+	if (rw > cols)
+		rw = cols;
+	int right = cols - rw - 1;
+	if (right >= 18) {
+		l->rankings = (struct tui_rect){y, 0, main_h, rw};
+		l->supernet = (struct tui_rect){y, rw + 1, 7, right};
+		l->plot = (struct tui_rect){y + 7, rw + 1, main_h - 7, right};
+	} else {
+		/* Narrow: the table gets the width, the diagram and the plot
+		 * share what height it leaves. */
+		int th = main_h > 17 ? main_h - 9 : main_h;
+		l->rankings = (struct tui_rect){y, 0, th, cols};
+		if (main_h - th >= 7) {
+			l->supernet = (struct tui_rect){y + th, 0, 7, 26};
+			l->plot = (struct tui_rect){y + th, 27, main_h - th, cols - 27};
+		}
+	}
+}
+
+static void draw(struct tui_app *a)
+{
+	struct tui_layout l;
+	erase();
+	tui_layout(LINES, COLS, &l);
+	if (!l.ok) {
+		char msg[120];
+		snprintf(msg, sizeof msg, "micronas: the terminal is %dx%d; the TUI needs %dx%d (q quits)",
+			 COLS, LINES, TUI_MIN_COLS, TUI_MIN_LINES);
+		tui_put(a, LINES / 2, 0, COLS, TS_ERROR, msg);
+		refresh();
+		return;
+	}
+	view_status_draw(a, l.status);
+	view_progress_draw(a, l.progress);
+	view_pick_draw(a, l.pick);
+	view_board_draw(a, l.board);
+	view_rankings_draw(a, l.rankings);
+	view_supernet_draw(a, l.supernet);
+	view_plot_draw(a, l.plot);
+	view_message_draw(a, l.message);
+	view_footer_draw(a, l.footer);
+	view_modal_draw(a);
+	refresh();
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+/* Everything that can fail before the screen is taken. */
+static int prepare(struct tui_app *a, char *err, size_t errn)
+{
+	const struct mn_tui_config *c = a->cfg;
+	struct mn_preset p;
+	char e[1024];
+
+	a->flags = c->flags;
+	a->current_pick = -1;
+	a->view_round = -1;
+	a->sort_col = COL_EDGE;
+	if (c->preset_name) {
+		if (mn_preset_open(&p, c->preset_name, e, sizeof e) != 0) {
+			snprintf(err, errn, "%s", e);
+			return -1;
+		}
+		snprintf(a->preset_label, sizeof a->preset_label, "%s", c->preset_name);
+	} else {
+		mn_preset_defaults(&p);
+		snprintf(a->preset_label, sizeof a->preset_label, "default");
+	}
+	mn_preset_override(&p, &a->flags);
+	if (c->oracle_path) {
+		if (mn_oracle_load(&a->oracle, c->oracle_path, e, sizeof e) != 0) {
+			snprintf(err, errn, "%s", e);
+			return -1;
+		}
+		a->have_oracle = 1;
+	}
+	a->setup = calloc(1, sizeof *a->setup);
+	if (!a->setup) {
+		snprintf(err, errn, "out of memory");
+		return -1;
+	}
+	if (mn_setup_init(a->setup, &p, c->data_path, c->threads, e, sizeof e) != 0) {
+		snprintf(err, errn, "%s", e);
+		return -1;
+	}
+	a->have_setup = 1;
+	a->w_flops = p.w_flops;
+	a->w_latency = p.w_latency;
+	a->limits = (struct mn_constraints){p.max_latency_ms, p.max_sram_kb, p.max_flash_kb};
+	snprintf(a->data_label, sizeof a->data_label, "%s",
+		 c->data_path ? base_name(c->data_path) : "synthetic");
+	if (tui_log_open(&a->log, c->log_path, err, errn) != 0)
+		return -1;
+	tui_log_event(&a->log, "session started: preset %s, data %s, latency table %s%s%s",
+		      a->preset_label, c->data_path ? c->data_path : "synthetic",
+		      a->setup->table_origin, a->have_oracle ? ", oracle " : "",
+		      a->have_oracle ? c->oracle_path : "");
+	if (a->setup->notice[0]) {
+		tui_log_event(&a->log, "%s", a->setup->notice);
+		tui_message(a, 0, "%s", a->setup->notice);
+	}
+	a->board = mn_board_job_new(e, sizeof e);
+	if (!a->board) {
+		snprintf(err, errn, "%s", e);
+		return -1;
+	}
+	if (c->emulate) {
+		if (mn_board_job_emulate(a->board, NULL, e, sizeof e) != 0) {
+			snprintf(err, errn, "%s", e);
+			return -1;
+		}
+		tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
+	} else if (c->port) {
+		if (mn_board_job_connect(a->board, c->port, e, sizeof e) != 0) {
+			snprintf(err, errn, "%s", e);
+			return -1;
+		}
+		tui_log_event(&a->log, "board: connecting to %s", c->port);
+	}
+	return 0;
+}
+
+static void release(struct tui_app *a)
+{
+	/* Stop both workers first so they wind down together. */
+	if (a->have_setup)
+		mn_engine_cancel(a->setup->engine);
+	if (a->board)
+		mn_board_job_cancel(a->board);
+	if (a->have_setup)
+		mn_setup_free(a->setup); /* joins the engine thread */
+	free(a->setup);
+	mn_board_job_free(a->board); /* stops QEMU */
+	if (a->have_oracle)
+		mn_oracle_free(&a->oracle);
+	tui_log_close(&a->log);
+}
+
+static int event_loop(struct tui_app *a)
+{
+	double last_draw = 0;
+	int dirty = 1, first = 1;
+	while (!a->quit && !stop_signal) {
+		if (tui_poll(a))
+			dirty = 1;
+		if (a->rebuild) {
+			tui_apply_rebuild(a);
+			dirty = 1;
+		}
+		if (first && a->cfg->start) {
+			tui_key(a, 's');
+			first = 0;
+			dirty = 1;
+		}
+		int busy = a->snap.state == MN_ENGINE_RUNNING || a->bsnap.state == MN_BOARD_JOB_RUNNING;
+		double t = now_s();
+		/* The clocks move while something runs: redraw a few times a
+		 * second even when no snapshot changed. */
+		if (dirty || (busy && t - last_draw > 0.25)) {
+			draw(a);
+			last_draw = t;
+			dirty = 0;
+		}
+		int ch = getch();
+		if (ch == ERR)
+			continue; /* the 100 ms timeout, or a signal */
+		if (ch == KEY_RESIZE) {
+			/* ncurses has updated LINES and COLS; everything is laid
+			 * out again from them. */
+			dirty = 1;
+			continue;
+		}
+		tui_key(a, ch);
+		dirty = 1;
+	}
+	return stop_signal ? (int)stop_signal : 0;
+}
+
+int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
+{
+	struct sigaction old[N_SIGNALS];
+	struct tui_app *a;
+	SCREEN *scr;
+	int sig;
+
+	err[0] = '\0';
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		snprintf(err, errn, "the TUI needs a terminal on stdin and stdout (use 'micronas "
+			 "search' in scripts)");
+		return 1;
+	}
+	/* The locale decides between braille and ASCII plots. */
+	if (setlocale(LC_ALL, "") == NULL)
+		(void)setlocale(LC_ALL, "C"); /* an unknown locale: plain ASCII then */
+	a = calloc(1, sizeof *a);
+	if (!a) {
+		snprintf(err, errn, "out of memory");
+		return 1;
+	}
+	a->cfg = c;
+	const char *cs = nl_langinfo(CODESET);
+	a->utf8 = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+	if (prepare(a, err, errn) != 0) {
+		release(a);
+		free(a);
+		return 1;
+	}
+	stop_signal = 0;
+	if (install_signals(old) != 0) {
+		snprintf(err, errn, "cannot install the signal handlers");
+		release(a);
+		free(a);
+		return 1;
+	}
+	/* newterm, unlike initscr, returns an error instead of exiting. */
+	scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
+		const char *term = getenv("TERM");
+		snprintf(err, errn, "cannot use the terminal (TERM=%s; set TERM to your terminal's type, "
+			 "e.g. xterm-256color)", term ? term : "unset");
+		restore_signals(old);
+		release(a);
+		free(a);
+		return 1;
+	}
+	if (set_term(scr) == NULL || cbreak() == ERR || noecho() == ERR ||
+	    keypad(stdscr, TRUE) == ERR) {
+		endwin();
+		delscreen(scr);
+		snprintf(err, errn, "cannot set up the terminal's input modes");
+		restore_signals(old);
+		release(a);
+		free(a);
+		return 1;
+	}
+	timeout(100);
+	/* Invisible cursor where the terminal can; a visible one is harmless. */
+	(void)curs_set(0);
+	/* Esc must close a box at once, not wait a second for a sequence. */
+	set_escdelay(25);
+	tui_styles_init(a);
+
+	sig = event_loop(a);
+
+	endwin();
+	delscreen(scr);
+	restore_signals(old);
+	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING)
+		fprintf(stderr, "micronas tui: stopping the search (the evaluations in flight finish "
+			"first)...\n");
+	if (sig)
+		tui_log_event(&a->log, "session ended by signal %d (%s)", sig, strsignal(sig));
+	else
+		tui_log_event(&a->log, "session ended");
+	release(a);
+	free(a);
+	if (sig) {
+		snprintf(err, errn, "interrupted by %s: search and board stopped, terminal restored",
+			 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+		return 1;
+	}
+	return 0;
+}

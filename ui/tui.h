@@ -1,0 +1,34 @@
+/* The interactive ncurses front end: `micronas tui` (and `micronas` alone
+ * on a terminal).  It drives the same engine as `micronas search` and the
+ * board through board_job.h, and only ever reads their snapshots, so the
+ * screen stays live while the search or the board works. */
+#ifndef MN_TUI_H
+#define MN_TUI_H
+
+#include <stddef.h>
+
+#include "preset.h"
+
+struct mn_tui_config {
+	const char *preset_name; /* --preset NAME|FILE; NULL: the embedded default */
+	struct mn_preset flags;  /* command-line values laid over the preset (flags.set) */
+	const char *data_path;   /* CIFAR-10 file or directory; NULL: synthetic batch */
+	const char *oracle_path; /* NAS-Bench-201 CSV; NULL: none */
+	const char *port;        /* serial port, /dev/pts/N or unix:PATH; NULL: none */
+	int emulate;             /* start the emulated board (QEMU) */
+	int threads;             /* evaluation workers; < 1: all cores */
+	int profile_repeats;     /* timed runs per op when profiling (1..255) */
+	const char *log_path;    /* session log written as it happens; NULL: only on save */
+	const char *save_base;   /* default base name for saving (BASE.json/.arch/.log) */
+	int start;               /* start the search at once */
+	int no_color;            /* monochrome even when the terminal has colours */
+};
+
+/* Runs the TUI until the user quits or a signal (SIGINT, SIGTERM, SIGHUP)
+ * arrives.  Everything that can fail before the screen is taken (preset,
+ * data, oracle, not a terminal) fails first, with err set.  The terminal is
+ * restored on every path, the search is stopped and QEMU too.  Returns 0
+ * after q, 1 with err set on an error or a signal (err then says which). */
+int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn);
+
+#endif

@@ -1,0 +1,211 @@
+/* The trade-off plot: estimated latency (x) against NAS-Bench-201 accuracy
+ * when an oracle is loaded, else against the TE-NAS proxy (y), for every
+ * candidate and pick seen, the current pick marked and the latency limit
+ * drawn as a vertical line.  Braille dots (2 x 4 per cell) on a UTF-8
+ * terminal, one ASCII character per cell otherwise.
+ *
+ * Candidates are supernets after one removal: their x is the supernet's
+ * estimated latency (every op left run), their y the mean accuracy of the
+ * archs left in it (oracle) or the candidate's rank-sum proxy in its round
+ * (1 = best).  Picks are single archs: x their latency, y their accuracy
+ * (oracle) or the mean proxy of the removals that produced them. */
+#include "config.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+#define PLOT_MAX_W 256
+#define PLOT_MAX_H 128
+
+enum overlay { OV_NONE, OV_LIMIT, OV_PICK, OV_CURRENT };
+
+struct canvas {
+	int w, h;               /* cells */
+	int sub_x, sub_y;       /* dots per cell */
+	double x0, x1, y0, y1;  /* data range */
+	unsigned char dots[PLOT_MAX_H][PLOT_MAX_W];  /* braille bits, or a count */
+	unsigned char over[PLOT_MAX_H][PLOT_MAX_W];
+};
+
+/* Braille dot bits by (column, row) inside a cell (Unicode's numbering). */
+static const unsigned char braille_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+
+static int to_dot(const struct canvas *c, double x, double y, int *cx, int *cy, int *bx, int *by)
+{
+	if (!isfinite(x) || !isfinite(y))
+		return 0;
+	int W = c->w * c->sub_x, H = c->h * c->sub_y;
+	double fx = (x - c->x0) / (c->x1 - c->x0), fy = (c->y1 - y) / (c->y1 - c->y0);
+	if (fx < 0 || fx > 1 || fy < 0 || fy > 1)
+		return 0;
+	int px = (int)(fx * (W - 1) + 0.5), py = (int)(fy * (H - 1) + 0.5);
+	*cx = px / c->sub_x;
+	*cy = py / c->sub_y;
+	*bx = px % c->sub_x;
+	*by = py % c->sub_y;
+	return 1;
+}
+
+static double point_y(const struct tui_app *a, const struct tui_point *p)
+{
+	return a->have_oracle ? p->oracle_mean : p->proxy;
+}
+
+static double pick_y(const struct tui_app *a, const struct tui_pick *p)
+{
+	return a->have_oracle ? p->oracle : p->proxy;
+}
+
+static void encode_braille(unsigned bits, char out[4])
+{
+	unsigned cp = 0x2800u + bits;
+	out[0] = (char)(0xe0 | (cp >> 12));
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[2] = (char)(0x80 | (cp & 0x3f));
+	out[3] = '\0';
+}
+
+void view_plot_draw(const struct tui_app *a, struct tui_rect r)
+{
+	static const int label_w = 5;
+	/* About 64 KB on the UI thread's stack (a static would be a global). */
+	struct canvas c;
+	double lim = a->limits.max_latency_ms;
+	int n = 0;
+	const char *ylabel = a->have_oracle ? "NB201 acc %" : "TE-NAS proxy";
+	if (r.h < 5 || r.w < label_w + 8)
+		return;
+
+	if (r.w >= 40) {
+		char t[120];
+		tui_put(a, r.y, r.x, r.w, TS_TITLE, "Trade-off");
+		snprintf(t, sizeof t, " x latency ms, y %s", ylabel);
+		tui_put(a, r.y, r.x + 9, r.w - 9, TS_DIM, t);
+	} else {
+		tui_putf(a, r.y, r.x, r.w, TS_TITLE, "lat(x) vs %s(y)", a->have_oracle ? "acc" : "proxy");
+	}
+
+	memset(&c, 0, sizeof c);
+	c.w = r.w - label_w - 1;
+	c.h = r.h - 2;
+	if (c.w > PLOT_MAX_W)
+		c.w = PLOT_MAX_W;
+	if (c.h > PLOT_MAX_H)
+		c.h = PLOT_MAX_H;
+	c.sub_x = a->utf8 ? 2 : 1;
+	c.sub_y = a->utf8 ? 4 : 1;
+
+	/* The data range, the limit line included when it is set. */
+	c.x0 = c.y0 = INFINITY;
+	c.x1 = c.y1 = -INFINITY;
+	for (int i = 0; i < a->n_points + a->n_picks; i++) {
+		double x, y;
+		if (i < a->n_points) {
+			x = a->points[i].latency_ms;
+			y = point_y(a, &a->points[i]);
+		} else {
+			x = a->picks[i - a->n_points].latency_ms;
+			y = pick_y(a, &a->picks[i - a->n_points]);
+		}
+		if (!isfinite(x) || !isfinite(y))
+			continue;
+		n++;
+		c.x0 = fmin(c.x0, x);
+		c.x1 = fmax(c.x1, x);
+		c.y0 = fmin(c.y0, y);
+		c.y1 = fmax(c.y1, y);
+	}
+	if (lim > 0 && n > 0) {
+		c.x0 = fmin(c.x0, lim);
+		c.x1 = fmax(c.x1, lim);
+	}
+	if (n == 0) {
+		tui_put(a, r.y + 1 + c.h / 2, r.x + label_w + 2, c.w - 1, TS_DIM,
+			"(none yet)");
+		return;
+	}
+	/* Some room around the data so the extremes are not on the frame. */
+	double dx = c.x1 - c.x0, dy = c.y1 - c.y0;
+	if (dx <= 0)
+		dx = fabs(c.x0) > 0 ? fabs(c.x0) * 0.1 : 1;
+	if (dy <= 0)
+		dy = fabs(c.y0) > 0 ? fabs(c.y0) * 0.05 : 1;
+	c.x0 -= dx * 0.03;
+	c.x1 += dx * 0.03;
+	c.y0 -= dy * 0.05;
+	c.y1 += dy * 0.05;
+
+	int cx, cy, bx, by;
+	if (lim > 0 && to_dot(&c, lim, c.y0, &cx, &cy, &bx, &by))
+		for (int row = 0; row < c.h; row++)
+			c.over[row][cx] = OV_LIMIT;
+	for (int i = 0; i < a->n_points; i++)
+		if (to_dot(&c, a->points[i].latency_ms, point_y(a, &a->points[i]), &cx, &cy, &bx, &by)) {
+			if (a->utf8)
+				c.dots[cy][cx] |= braille_bit[by][bx];
+			else if (c.dots[cy][cx] < 255)
+				c.dots[cy][cx]++;
+		}
+	for (int i = 0; i < a->n_picks; i++)
+		if (to_dot(&c, a->picks[i].latency_ms, pick_y(a, &a->picks[i]), &cx, &cy, &bx, &by))
+			c.over[cy][cx] = i == a->current_pick ? OV_CURRENT : OV_PICK;
+
+	/* The cells. */
+	int x_left = r.x + label_w + 1;
+	for (int row = 0; row < c.h; row++) {
+		int y = r.y + 1 + row;
+		tui_put(a, y, r.x + label_w, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
+		for (int col = 0; col < c.w; col++) {
+			char g[8];
+			enum tui_style st = TS_POINT;
+			switch (c.over[row][col]) {
+			case OV_CURRENT:
+				snprintf(g, sizeof g, "%s", tui_glyph(a, "\xe2\x97\x86", "@"));
+				st = TS_CURRENT;
+				break;
+			case OV_PICK:
+				snprintf(g, sizeof g, "+");
+				st = TS_PICK;
+				break;
+			default:
+				if (c.dots[row][col]) {
+					if (a->utf8)
+						encode_braille(c.dots[row][col], g);
+					else
+						snprintf(g, sizeof g, "%c", c.dots[row][col] == 1 ? '.' :
+							 c.dots[row][col] < 4 ? ':' : '*');
+				} else if (c.over[row][col] == OV_LIMIT) {
+					snprintf(g, sizeof g, "%s", tui_glyph(a, "\xe2\x94\x8a", "|"));
+					st = TS_LIMIT;
+				} else {
+					continue;
+				}
+			}
+			tui_put(a, y, x_left + col, 1, st, g);
+		}
+	}
+	/* Axis labels: y at the top and bottom rows, x under the ends. */
+	char lo[32], hi[32];
+	tui_fmt_num(hi, sizeof hi, c.y1, label_w, a->have_oracle ? 1 : 2, 0);
+	tui_fmt_num(lo, sizeof lo, c.y0, label_w, a->have_oracle ? 1 : 2, 0);
+	tui_put(a, r.y + 1, r.x, label_w, TS_DIM, hi);
+	tui_put(a, r.y + c.h, r.x, label_w, TS_DIM, lo);
+	int yb = r.y + 1 + c.h;
+	snprintf(lo, sizeof lo, "%.0f", c.x0);
+	snprintf(hi, sizeof hi, "%.0f ms", c.x1);
+	tui_put(a, yb, x_left, c.w, TS_DIM, lo);
+	tui_put(a, yb, x_left + c.w - (int)strlen(hi), (int)strlen(hi), TS_DIM, hi);
+	if (lim > 0 && to_dot(&c, lim, c.y0, &cx, &cy, &bx, &by)) {
+		char l[32];
+		snprintf(l, sizeof l, "max %g", lim);
+		int lx = x_left + cx - (int)strlen(l) / 2;
+		if (lx < x_left + (int)strlen(lo) + 1)
+			lx = x_left + (int)strlen(lo) + 1;
+		if (lx + (int)strlen(l) < x_left + c.w - (int)strlen(hi))
+			tui_put(a, yb, lx, (int)strlen(l), TS_LIMIT, l);
+	}
+}

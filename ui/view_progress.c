@@ -1,0 +1,217 @@
+/* Pruning progress (round, candidate, bar, elapsed, ETA), the pick, the
+ * board's job or last validation, and the supernet's remaining ops. */
+#include "config.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+static void fmt_secs(char *buf, size_t n, double s)
+{
+	if (!(s >= 0))
+		snprintf(buf, n, "?");
+	else if (s < 60)
+		snprintf(buf, n, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+void view_progress_draw(const struct tui_app *a, struct tui_rect r)
+{
+	const struct mn_engine_snapshot *s = &a->snap;
+	char el[32], eta[32], head[160], tail[160];
+	int x = r.x, end = r.x + r.w;
+	enum tui_style st = TS_NORMAL;
+	double frac = 0;
+	if (r.h < 1)
+		return;
+	x += tui_put(a, r.y, x, end - x, TS_TITLE, "Search ");
+	if (a->rebuild) {
+		tui_put(a, r.y, x, end - x, TS_DIM, "setting up again...");
+		return;
+	}
+	if (!a->have_setup) {
+		tui_put(a, r.y, x, end - x, TS_ERROR, "not set up (P picks a preset)");
+		return;
+	}
+	fmt_secs(el, sizeof el, s->elapsed_s);
+	fmt_secs(eta, sizeof eta, s->eta_s);
+	tail[0] = '\0';
+	switch (s->state) {
+	case MN_ENGINE_IDLE:
+		tui_put(a, r.y, x, end - x, TS_DIM, "idle: s starts it");
+		return;
+	case MN_ENGINE_RUNNING:
+		snprintf(head, sizeof head, "RUNNING round %d/3 cand %d/%d ", s->round + 1, s->done,
+			 s->total);
+		snprintf(tail, sizeof tail, " %s ETA %s", el, eta);
+		frac = s->total > 0 ? (s->round + (double)s->done / s->total) / 3.0 : 0;
+		st = TS_LATEST;
+		break;
+	case MN_ENGINE_DONE:
+		snprintf(head, sizeof head, "DONE round %d/3 cand %d/%d ", s->n_rounds, s->total,
+			 s->total);
+		snprintf(tail, sizeof tail, " %s, %d evaluations", el, s->evaluations);
+		frac = 1;
+		st = TS_OK;
+		break;
+	case MN_ENGINE_CANCELLED:
+		snprintf(head, sizeof head, "STOPPED round %d/3 cand %d/%d ", s->round + 1, s->done,
+			 s->total);
+		snprintf(tail, sizeof tail, " %s (s resumes)", el);
+		frac = s->total > 0 ? (s->round + (double)s->done / s->total) / 3.0 : 0;
+		st = TS_ERROR;
+		break;
+	case MN_ENGINE_FAILED:
+		x += tui_put(a, r.y, x, end - x, TS_ERROR, "FAILED: ");
+		tui_put(a, r.y, x, end - x, TS_ERROR, s->error);
+		return;
+	}
+	x += tui_put(a, r.y, x, end - x, st, head);
+	/* The bar takes what the text leaves, within reason. */
+	int bw = end - x - (int)strlen(tail);
+	if (bw > 40)
+		bw = 40;
+	if (bw >= 5) {
+		tui_bar(a, r.y, x, bw, frac);
+		x += bw;
+	}
+	tui_put(a, r.y, x, end - x, TS_NORMAL, tail);
+}
+
+void view_pick_draw(const struct tui_app *a, struct tui_rect r)
+{
+	char arch[MN_ARCH_STRLEN], buf[400];
+	int x = r.x, end = r.x + r.w;
+	if (r.h < 1)
+		return;
+	if (a->current_pick < 0 || !a->have_done) {
+		x += tui_put(a, r.y, x, end - x, TS_TITLE, "Pick   ");
+		tui_put(a, r.y, x, end - x, TS_DIM, "none yet");
+		return;
+	}
+	const struct tui_pick *p = &a->picks[a->current_pick];
+	int stale = a->snap.state == MN_ENGINE_RUNNING;
+	x += tui_put(a, r.y, x, end - x, TS_TITLE, stale ? "Pick*  " : "Pick   ");
+	if (r.w >= 170)
+		mn_arch_format(&p->arch, arch, sizeof arch);
+	else
+		tui_arch_compact(&p->arch, arch, sizeof arch);
+	x += tui_put(a, r.y, x, end - x, TS_CURRENT, arch);
+	if (isfinite(p->oracle)) {
+		snprintf(buf, sizeof buf, "  acc %.2f%%", p->oracle);
+		x += tui_put(a, r.y, x, end - x, TS_OK, buf);
+	}
+	snprintf(buf, sizeof buf, "  %.1f ms  %.1f MFLOPs  SRAM %.1f KB  flash %.0f KB", p->latency_ms,
+		 p->flops_m, p->sram_kb, p->flash_kb);
+	x += tui_put(a, r.y, x, end - x, TS_NORMAL, buf);
+	if (stale)
+		tui_put(a, r.y, x, end - x, TS_DIM, "  (previous run)");
+}
+
+static void validation_line(const struct tui_app *a, int y, int x, int end)
+{
+	const struct mn_validation *v = &a->bsnap.validation;
+	char buf[300];
+	int same = v->measured_sram_bytes == v->estimated_sram_bytes;
+	x += tui_put(a, y, x, end - x, TS_TITLE, "Valid  ");
+	snprintf(buf, sizeof buf, "measured %.2f ms, est %.2f ms, err %+.1f%%", v->measured_us / 1000,
+		 v->estimated_us / 1000, v->error_pct);
+	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	snprintf(buf, sizeof buf, " | SRAM %.1f KB, est %.1f KB %s", v->measured_sram_bytes / 1024.0,
+		 v->estimated_sram_bytes / 1024.0, same ? tui_glyph(a, "\xe2\x9c\x93", "(=)") : "(DIFFERS)");
+	x += tui_put(a, y, x, end - x, same ? TS_OK : TS_ERROR, buf);
+	if (v->emulated)
+		tui_put(a, y, x, end - x, TS_DIM, " (QEMU: instruction-based time)");
+}
+
+static void job_line(const struct tui_app *a, int y, int x, int end)
+{
+	const struct mn_board_job_snapshot *b = &a->bsnap;
+	char buf[300], el[32];
+	x += tui_put(a, y, x, end - x, TS_TITLE, "Board  ");
+	if (b->state == MN_BOARD_JOB_RUNNING) {
+		snprintf(buf, sizeof buf, "%s %d/%d ", mn_board_job_kind_name(b->kind), b->done, b->total);
+		x += tui_put(a, y, x, end - x, TS_LATEST, buf);
+		if (b->total > 0 && end - x > 30) {
+			tui_bar(a, y, x, 20, (double)b->done / b->total);
+			x += 20;
+		}
+		fmt_secs(el, sizeof el, b->elapsed_s);
+		snprintf(buf, sizeof buf, " %s %s (x cancels)", el, b->message);
+		tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	} else if (b->state == MN_BOARD_JOB_FAILED) {
+		snprintf(buf, sizeof buf, "%s failed: ", mn_board_job_kind_name(b->kind));
+		x += tui_put(a, y, x, end - x, TS_ERROR, buf);
+		tui_put(a, y, x, end - x, TS_ERROR, b->error);
+	} else if (b->state == MN_BOARD_JOB_DONE && b->kind == MN_BOARD_JOB_PROFILE) {
+		tui_put(a, y, x, end - x, TS_OK, b->message);
+	} else if (!b->port[0]) {
+		tui_put(a, y, x, end - x, TS_DIM, "b picks a serial port or the emulated board");
+	} else {
+		tui_put(a, y, x, end - x, TS_DIM, "p profiles the board, v validates the pick on it");
+	}
+}
+
+void view_board_draw(const struct tui_app *a, struct tui_rect r)
+{
+	int end = r.x + r.w;
+	if (r.h < 1)
+		return;
+	if (r.h >= 2) {
+		job_line(a, r.y, r.x, end);
+		if (a->bsnap.has_validation)
+			validation_line(a, r.y + 1, r.x, end);
+		return;
+	}
+	/* One line: the running job first, else the last validation. */
+	if (a->bsnap.state != MN_BOARD_JOB_RUNNING && a->bsnap.has_validation &&
+	    !(a->bsnap.state == MN_BOARD_JOB_FAILED && a->bsnap.kind == MN_BOARD_JOB_VALIDATE))
+		validation_line(a, r.y, r.x, end);
+	else
+		job_line(a, r.y, r.x, end);
+}
+
+/* The op marked for pruning on edge e: from the candidates, since a round
+ * still being evaluated carries only provisional per-candidate marks. */
+static int prune_of(const struct mn_round *rd, int e)
+{
+	for (int i = 0; i < rd->n; i++)
+		if (rd->cand[i].edge == e && rd->cand[i].pruned)
+			return rd->cand[i].op;
+	return -1;
+}
+
+void view_supernet_draw(const struct tui_app *a, struct tui_rect r)
+{
+	int ri = 0;
+	const struct mn_round *rd = tui_shown_round(a, &ri);
+	const char *removed = tui_glyph(a, "\xc2\xb7\xc2\xb7", "..");
+	int end = r.x + r.w;
+	if (r.h < 1 || r.w < 8)
+		return;
+	tui_putf(a, r.y, r.x, r.w, TS_TITLE, "Ops left%s", rd ? "" : " (none yet)");
+	if (rd)
+		tui_putf(a, r.y, r.x + 8, r.w - 8, TS_DIM, " round %d", ri + 1);
+	for (int e = 0; e < MN_EDGES && 1 + e < r.h; e++) {
+		int y = r.y + 1 + e, x = r.x;
+		x += tui_put(a, y, x, end - x, TS_DIM, tui_edge_name(e));
+		for (int op = MN_OP_SKIP; op < MN_OP_COUNT; op++) {
+			uint8_t super = rd ? rd->super[e] : (uint8_t)MN_OPS_SEARCHED;
+			int active = (super >> op) & 1;
+			int prune = rd && prune_of(rd, e) == op;
+			x += tui_put(a, y, x, end - x, TS_NORMAL, " ");
+			if (prune)
+				x += tui_put(a, y, x, end - x, TS_PRUNE, tui_op_tiny(op));
+			else if (active)
+				x += tui_put(a, y, x, end - x, TS_NORMAL, tui_op_tiny(op));
+			else
+				x += tui_put(a, y, x, end - x, TS_DIM, removed);
+		}
+	}
+}

@@ -14,7 +14,6 @@
  * stacked channels.  The backward visits the groups in reverse (j = 2, 1, 0),
  * so node j's cotangent is complete when its group is processed. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +21,7 @@
 #include "net_plan.h"
 #include "nn_layers.h"
 #include "ntk.h"
+#include "nn_par.h"
 #if MN_REAL_IS_FLOAT
 #include "nn_fast.h"
 #define MN_FAST() mn_fast_avx2()
@@ -36,8 +36,6 @@
 #define MN_STATE_BUDGET ((size_t)768 << 20)
 /* Bytes of backward workspace per query chunk (exact mode). */
 #define MN_CHUNK_BUDGET ((size_t)96 << 20)
-/* Upper bound on worker threads in the exact backward. */
-#define MN_MAX_WORKERS 64
 /* Elements of the col scratch used by the backward-data slabs. */
 #define MN_DCOL_ELEMS ((size_t)1 << 20)
 
@@ -86,6 +84,7 @@ struct ws {
 	int nq; /* laid out for this many queries, 0 = not laid out */
 	REAL *P0, *P1, *D1, *D2, *DR, *DZ, *DZ1, *dcol, *tmp, *dg, *db, *dlog, *dgap;
 	REAL *col; /* im2col recomputation when the forward keeps none */
+	struct mn_pool *pool; /* parallel loops inside this backward, or NULL */
 	REAL *P, *coef; /* fused backward: node cotangent x cols, BN coefficients */
 	REAL *msum;     /* fused backward: BN sums per node, [4][7][C][groups] */
 	size_t psz;
@@ -123,6 +122,11 @@ struct NET {
 
 	REAL *G; /* internal G for mn_net_ntk_cond */
 	size_t G_cap;
+
+	/* threads (float build): a pool of OpenBLAS's thread count, which is
+	 * held at 1 while an engine call runs its own parallel loops */
+	struct mn_pool *pool;
+	int par_depth, par_blas;
 };
 
 enum { SINK_SUM, SINK_QUERY, SINK_SAMPLE };
@@ -171,6 +175,9 @@ void MN_R(mn_net_free)(struct NET *net)
 		free(net->ws[i].mem);
 	free(net->ws);
 	free(net->G);
+#if MN_REAL_IS_FLOAT
+	mn_pool_free(net->pool);
+#endif
 	free(net);
 }
 
@@ -397,29 +404,319 @@ static int ensure_forward_layout(struct NET *net, int nb)
 	return 0;
 }
 
-/* -------------------------------------------------------------- forward */
+/* ------------------------------------------------------- parallel loops
+ * Float build: the heavy loops split over images, channels or elements on
+ * net->pool; the double build runs them serially. */
 
-/* z -> xhat in place, with batch statistics (stored for freezing) or the
- * frozen ones. */
-static void bn_forward(struct NET *net, REAL *z, REAL *mean, REAL *rstd, const int *tbn, int nblk,
-		       int C, size_t M)
+/* Engine calls bracket their work with these: the pool gets OpenBLAS's
+ * thread count and OpenBLAS runs single-threaded inside. */
+static void par_begin(struct NET *net)
+{
+#if MN_REAL_IS_FLOAT
+	if (net->par_depth++)
+		return;
+	int T = mn_nn_get_threads();
+	net->par_blas = T;
+	if (mn_pool_size(net->pool) != T) {
+		mn_pool_free(net->pool);
+		net->pool = T > 1 ? mn_pool_create(T) : NULL;
+	}
+	if (net->pool)
+		openblas_set_num_threads(1);
+#else
+	(void)net;
+#endif
+}
+
+static void par_end(struct NET *net)
+{
+#if MN_REAL_IS_FLOAT
+	if (--net->par_depth)
+		return;
+	if (net->pool)
+		openblas_set_num_threads(net->par_blas);
+#else
+	(void)net;
+#endif
+}
+
+#if MN_REAL_IS_FLOAT
+struct pe_ctx {
+	float *y;
+	const float *x, *a, *b;
+	float s, t;
+	int acc;
+	size_t M;
+};
+
+static void pe_relu(void *c, size_t lo, size_t hi)
+{
+	struct pe_ctx *e = c;
+	mn_fast_relu(e->y + lo, e->x + lo, hi - lo);
+}
+
+static void pe_axpy(void *c, size_t lo, size_t hi)
+{
+	struct pe_ctx *e = c;
+	mn_fast_lin3(e->y + lo, e->y + lo, e->x + lo, hi - lo, 1, 0, e->s);
+}
+
+/* y (+)= s*(a[c]*x + b[c]) over flattened [C][M] (a, b: per channel) */
+static void pe_affine(void *c, size_t lo, size_t hi)
+{
+	struct pe_ctx *e = c;
+	while (lo < hi) {
+		size_t ch = lo / e->M, end = (ch + 1) * e->M < hi ? (ch + 1) * e->M : hi;
+		float al = e->s * e->a[ch], be = e->s * e->b[ch];
+		mn_fast_lin3(e->y + lo, e->x + lo, e->acc ? e->y + lo : NULL, end - lo, al, be,
+			     e->acc ? 1 : 0);
+		lo = end;
+	}
+}
+#endif
+
+static void p_relu(struct mn_pool *pool, REAL *y, const REAL *x, size_t n)
+{
+#if MN_REAL_IS_FLOAT
+	struct pe_ctx e = {y, x, NULL, NULL, 0, 0, 0, 0};
+	mn_par_for(pool, n, pe_relu, &e);
+#else
+	(void)pool;
+	MN_R(mn_relu_forward)(y, x, n);
+#endif
+}
+
+static void p_axpy(struct mn_pool *pool, REAL *y, REAL s, const REAL *x, size_t n)
+{
+#if MN_REAL_IS_FLOAT
+	struct pe_ctx e = {y, x, NULL, NULL, s, 0, 0, 0};
+	mn_par_for(pool, n, pe_axpy, &e);
+#else
+	(void)pool;
+	MN_R(mn_axpy)(y, s, x, n);
+#endif
+}
+
+static void p_affine(struct mn_pool *pool, REAL *y, const REAL *xhat, const REAL *gamma,
+		     const REAL *beta, int C, size_t M, REAL scale, int acc)
+{
+#if MN_REAL_IS_FLOAT
+	struct pe_ctx e = {y, xhat, gamma, beta, scale, 0, acc, M};
+	mn_par_for(pool, (size_t)C * M, pe_affine, &e);
+#else
+	(void)pool;
+	MN_R(mn_bn_affine)(y, xhat, gamma, beta, C, M, scale, acc);
+#endif
+}
+
+#if MN_REAL_IS_FLOAT
+struct ps_ctx {
+	const float *x;
+	float *xhat;
+	const float *mu;
+	const float *rs;
+	size_t M;
+	int C, T, phase;
+	double *part; /* [T][C] */
+};
+
+static void ps_body(void *c, int t, int T)
+{
+	struct ps_ctx *e = c;
+	size_t n = (size_t)e->C * e->M, lo = n * t / T, hi = n * (t + 1) / T;
+	double *part = e->part + (size_t)t * e->C;
+	for (int ch = 0; ch < e->C; ch++)
+		part[ch] = 0;
+	while (lo < hi) {
+		size_t ch = lo / e->M, end = (ch + 1) * e->M < hi ? (ch + 1) * e->M : hi;
+		if (e->phase == 0)
+			part[ch] += mn_fast_sum(e->x + lo, end - lo);
+		else if (e->phase == 1)
+			part[ch] += mn_fast_sqdev(e->x + lo, end - lo, e->mu[ch]);
+		else
+			mn_fast_lin3(e->xhat + lo, e->x + lo, NULL, end - lo, e->rs[ch],
+				     -e->mu[ch] * e->rs[ch], 0);
+		lo = end;
+	}
+}
+#endif
+
+/* Batch statistics (or nothing) and xhat = normalize(x) over [C][M]. */
+static int p_bn(struct mn_pool *pool, REAL *xhat, const REAL *x, REAL *mean, REAL *rstd, int C,
+		size_t M, int stats)
+{
+#if MN_REAL_IS_FLOAT
+	int T = mn_pool_size(pool);
+	double *part = malloc(sizeof(double) * (size_t)T * C);
+	if (!part)
+		return -1;
+	struct ps_ctx e = {x, xhat, mean, rstd, M, C, T, 0, part};
+	if (stats) {
+		mn_par_run(pool, ps_body, &e);
+		for (int c = 0; c < C; c++) {
+			double s = 0;
+			for (int t = 0; t < T; t++)
+				s += part[(size_t)t * C + c];
+			mean[c] = (float)(s / (double)M);
+		}
+		e.phase = 1;
+		mn_par_run(pool, ps_body, &e);
+		for (int c = 0; c < C; c++) {
+			double s = 0;
+			for (int t = 0; t < T; t++)
+				s += part[(size_t)t * C + c];
+			rstd[c] = (float)(1.0 / sqrt(s / (double)M + MN_BN_EPS));
+		}
+	}
+	e.phase = 2;
+	mn_par_run(pool, ps_body, &e);
+	free(part);
+	return 0;
+#else
+	(void)pool;
+	if (stats)
+		MN_R(mn_bn_stats)(mean, rstd, x, C, M);
+	MN_R(mn_bn_normalize)(xhat, x, mean, rstd, C, M);
+	return 0;
+#endif
+}
+
+#if MN_REAL_IS_FLOAT
+struct pc_ctx {
+	float *y;
+	const float *w, *x;
+	int cin, cout, k, h, wd, nimg, acc;
+	const struct mn_conv_geom *g;
+	float *col;
+	int rc;
+	const struct mn_convT_job *job;
+	const float *const *src;
+	const float *s;
+	int nsrc;
+};
+
+static void pc_direct(void *c, size_t lo, size_t hi)
+{
+	struct pc_ctx *e = c;
+	if (mn_fast_conv_forward_range(e->y, e->w, e->x, e->cin, e->cout, e->k, e->h, e->wd,
+				       e->nimg, e->acc, (int)lo, (int)hi) != 0)
+		e->rc = -1;
+}
+
+static void pc_im2col(void *c, size_t lo, size_t hi)
+{
+	struct pc_ctx *e = c;
+	const struct mn_conv_geom *g = e->g;
+	size_t ohw = (size_t)g->oh * g->ow, hw = (size_t)g->h * g->w;
+	mn_im2col(e->col + lo * ohw, (size_t)e->nimg * ohw, e->x + lo * hw, (size_t)e->nimg * hw, g,
+		  (int)(hi - lo));
+}
+
+/* y[:, cols] = w x col[:, cols] over column (image) ranges */
+static void pc_gemm(void *c, size_t lo, size_t hi)
+{
+	struct pc_ctx *e = c;
+	const struct mn_conv_geom *g = e->g;
+	int ohw = g->oh * g->ow, ncol = e->nimg * ohw, ckk = mn_conv_ckk(g);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, (int)(hi - lo) * ohw, ckk, 1,
+		    e->w, ckk, e->col + lo * ohw, ncol, e->acc ? 1 : 0, e->y + lo * ohw, ncol);
+}
+
+static void pc_convT(void *c, size_t lo, size_t hi)
+{
+	struct pc_ctx *e = c;
+	if (mn_fast_convT(e->job, (int)lo, (int)hi) != 0)
+		e->rc = -1;
+}
+
+static void pc_pool_bw(void *c, size_t lo, size_t hi)
+{
+	struct pc_ctx *e = c;
+	size_t hw = (size_t)e->h * e->wd;
+	const float *src[3];
+	for (int i = 0; i < e->nsrc; i++)
+		src[i] = e->src[i] + lo * hw;
+	mn_fast_pool3_bw(e->y + lo * hw, src, e->s, e->nsrc, hi - lo, e->h, e->wd);
+}
+
+static void pc_pool_fw(void *c, size_t lo, size_t hi)
+{
+	struct pc_ctx *e = c;
+	size_t hw = (size_t)e->h * e->wd;
+	mn_fast_pool3_fw(e->y + lo * hw, e->x + lo * hw, hi - lo, e->h, e->wd, e->s[0]);
+}
+#endif
+
+/* A conv forward over nb images: the direct kernel for 3x3 stride 1 and
+ * pointwise convs with few channels, else im2col (kept in col when given,
+ * else into scratch) and a GEMM; both split over images. */
+static void p_conv(struct NET *net, REAL *y, const REAL *w, const REAL *x,
+		   const struct mn_conv_geom *g, int nb, REAL *keep_col, REAL *scratch, int acc)
+{
+#if MN_REAL_IS_FLOAT
+	struct pc_ctx e = {y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, acc, g, NULL, 0,
+			   NULL, NULL, NULL, 0};
+	int direct = MN_FAST() && g->cin <= 32 && g->cout <= 96 &&
+		     ((g->k == 3 && g->stride == 1 && g->pad == 1) || mn_conv_is_pointwise(g));
+	if (keep_col && !mn_conv_is_pointwise(g)) {
+		e.col = keep_col;
+		mn_par_for(net->pool, (size_t)nb, pc_im2col, &e);
+	}
+	if (direct) {
+		mn_par_for(net->pool, (size_t)nb, pc_direct, &e);
+		if (e.rc == 0)
+			return;
+		e.rc = 0;
+	}
+	if (mn_conv_is_pointwise(g))
+		e.col = (float *)x;
+	else if (!keep_col) {
+		e.col = scratch;
+		mn_par_for(net->pool, (size_t)nb, pc_im2col, &e);
+	}
+	mn_par_for(net->pool, (size_t)nb, pc_gemm, &e);
+#else
+	(void)net;
+	MN_R(mn_conv_forward)(y, w, x, g, nb, keep_col ? keep_col : scratch, acc);
+#endif
+}
+
+static void p_pool3_fw(struct mn_pool *pool, REAL *y, const REAL *x, size_t nplanes, int h, int w,
+		       REAL scale)
+{
+#if MN_REAL_IS_FLOAT
+	float s[1] = {scale};
+	struct pc_ctx e = {y, NULL, x, 0, 0, 0, h, w, 0, 0, NULL, NULL, 0, NULL, NULL, s, 1};
+	mn_par_for(pool, nplanes, pc_pool_fw, &e);
+#else
+	(void)pool;
+	MN_R(mn_avgpool3_forward)(y, x, nplanes, h, w, scale, 1);
+#endif
+}
+
+/* ------------------------------------------------------------- forward */
+
+/* xhat = normalize(z) (in place allowed) with batch statistics (stored for
+ * freezing) or the frozen ones. */
+static int bn_forward(struct NET *net, REAL *xhat, const REAL *z, REAL *mean, REAL *rstd,
+		      const int *tbn, int nblk, int C, size_t M)
 {
 	const struct mn_net_plan *p = &net->plan;
-	if (net->frozen) {
+	if (net->frozen)
 		for (int b = 0; b < nblk; b++) {
 			size_t so = p->t[tbn[b]].soff;
 			memcpy(mean + b * C, net->stat_mean + so, sizeof(REAL) * C);
 			memcpy(rstd + b * C, net->stat_rstd + so, sizeof(REAL) * C);
 		}
-	} else {
-		MN_R(mn_bn_stats)(mean, rstd, z, nblk * C, M);
+	if (p_bn(net->pool, xhat, z, mean, rstd, nblk * C, M, !net->frozen) != 0)
+		return -1;
+	if (!net->frozen)
 		for (int b = 0; b < nblk; b++) {
 			size_t so = p->t[tbn[b]].soff;
 			memcpy(net->stat_mean + so, mean + b * C, sizeof(REAL) * C);
 			memcpy(net->stat_rstd + so, rstd + b * C, sizeof(REAL) * C);
 		}
-	}
-	MN_R(mn_bn_normalize)(z, z, mean, rstd, nblk * C, M);
+	return 0;
 }
 
 static const REAL *tparam(const struct NET *net, int t)
@@ -427,7 +724,7 @@ static const REAL *tparam(const struct NET *net, int t)
 	return net->params + net->plan.t[t].off;
 }
 
-static void fw_cell(struct NET *net, struct cellst *cs)
+static int fw_cell(struct NET *net, struct cellst *cs)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int s = cs->stage, C = p->sc[s], h = p->sh[s], w = p->sw[s], nb = net->nb;
@@ -437,7 +734,7 @@ static void fw_cell(struct NET *net, struct cellst *cs)
 	for (int j = 0; j < 3; j++) {
 		const REAL *in = cs->node[j];
 		if (cs->relu[j])
-			MN_R(mn_relu_forward)(cs->relu[j], in, n);
+			p_relu(net->pool, cs->relu[j], in, n);
 		if (cs->col[j] && !cs->g[j][1].ne) {
 			/* kept cols exist for every node: the 3x3 group's conv fills its
 			 * own, the others are filled here (or zeroed) */
@@ -459,60 +756,52 @@ static void fw_cell(struct NET *net, struct cellst *cs)
 				memcpy(g->gamma + b * C, tparam(net, g->tbn[b]), sizeof(REAL) * C);
 				memcpy(g->beta + b * C, tparam(net, g->tbn[b] + 1), sizeof(REAL) * C);
 			}
-			REAL *col = t ? (cs->col[j] ? cs->col[j] : net->col_scratch) : NULL;
-			int done = 0;
-#if MN_REAL_IS_FLOAT
-			/* the direct kernel; the kept im2col is still made for the backward */
-			if (t && MN_FAST() && C <= 32 && g->Cs <= 96) {
-				if (cs->col[j])
-					mn_im2col(cs->col[j], M, cs->relu[j], M, &g->geom, nb);
-				done = mn_fast_conv_forward(g->xhat, g->w, cs->relu[j], C, g->Cs, 3, h, w,
-							    nb, 0) == 0;
-			}
-#endif
-			if (!done)
-				MN_R(mn_conv_forward)(g->xhat, g->w, cs->relu[j], &g->geom, nb, col, 0);
-			bn_forward(net, g->xhat, g->mean, g->rstd, g->tbn, g->ne, C, M);
+			p_conv(net, g->xhat, g->w, cs->relu[j], &g->geom, nb, t ? cs->col[j] : NULL,
+			       net->col_scratch, 0);
+			if (bn_forward(net, g->xhat, g->xhat, g->mean, g->rstd, g->tbn, g->ne, C, M) != 0)
+				return -1;
 			for (int b = 0; b < g->ne; b++) {
 				int e = g->edge[b];
-				MN_R(mn_bn_affine)(cs->node[mn_edge_to(e)], g->xhat + b * C * M,
-						   g->gamma + b * C, g->beta + b * C, C, M,
-						   (REAL)(1.0 / p->k[e]), 1);
+				p_affine(net->pool, cs->node[mn_edge_to(e)], g->xhat + b * C * M,
+					 g->gamma + b * C, g->beta + b * C, C, M, (REAL)(1.0 / p->k[e]),
+					 1);
 			}
 		}
 		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
 		for (int b = 0; b < ne; b++)
-			MN_R(mn_avgpool3_forward)(cs->node[mn_edge_to(ed[b])], in, (size_t)C * nb, h, w,
-						  (REAL)(1.0 / p->k[ed[b]]), 1);
+			p_pool3_fw(net->pool, cs->node[mn_edge_to(ed[b])], in, (size_t)C * nb, h, w,
+				   (REAL)(1.0 / p->k[ed[b]]));
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)
-			MN_R(mn_axpy)(cs->node[mn_edge_to(ed[b])], (REAL)(1.0 / p->k[ed[b]]), in, n);
+			p_axpy(net->pool, cs->node[mn_edge_to(ed[b])], (REAL)(1.0 / p->k[ed[b]]), in, n);
 	}
+	return 0;
 }
 
-static void fw_red(struct NET *net, struct redst *r, int s)
+static int fw_red(struct NET *net, struct redst *r, int s)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_red_params *rp = &p->red[s];
 	int C = p->sc[s], nb = net->nb;
 	size_t M = (size_t)nb * r->ga.h * r->ga.w, Mo = (size_t)nb * r->ga.oh * r->ga.ow;
-	MN_R(mn_relu_forward)(r->ra, r->in, (size_t)C * M);
-	MN_R(mn_conv_forward)(r->xa, tparam(net, rp->wa), r->ra, &r->ga, nb,
-			      r->cola ? r->cola : net->col_scratch, 0);
-	bn_forward(net, r->xa, r->ma, r->sa, &rp->bna, 1, 2 * C, Mo);
-	MN_R(mn_bn_affine)(r->rb, r->xa, tparam(net, rp->bna), tparam(net, rp->bna + 1), 2 * C, Mo,
-			   1, 0);
-	MN_R(mn_relu_forward)(r->rb, r->rb, 2 * C * Mo);
-	MN_R(mn_conv_forward)(r->xb, tparam(net, rp->wb), r->rb, &r->gb, nb,
-			      r->colb ? r->colb : net->col_scratch, 0);
-	bn_forward(net, r->xb, r->mb, r->sb, &rp->bnb, 1, 2 * C, Mo);
-	MN_R(mn_bn_affine)(r->out, r->xb, tparam(net, rp->bnb), tparam(net, rp->bnb + 1), 2 * C, Mo,
-			   1, 0);
+	p_relu(net->pool, r->ra, r->in, (size_t)C * M);
+	p_conv(net, r->xa, tparam(net, rp->wa), r->ra, &r->ga, nb, r->cola, net->col_scratch, 0);
+	if (bn_forward(net, r->xa, r->xa, r->ma, r->sa, &rp->bna, 1, 2 * C, Mo) != 0)
+		return -1;
+	p_affine(net->pool, r->rb, r->xa, tparam(net, rp->bna), tparam(net, rp->bna + 1), 2 * C, Mo,
+		 1, 0);
+	p_relu(net->pool, r->rb, r->rb, 2 * C * Mo);
+	p_conv(net, r->xb, tparam(net, rp->wb), r->rb, &r->gb, nb, r->colb, net->col_scratch, 0);
+	if (bn_forward(net, r->xb, r->xb, r->mb, r->sb, &rp->bnb, 1, 2 * C, Mo) != 0)
+		return -1;
+	p_affine(net->pool, r->out, r->xb, tparam(net, rp->bnb), tparam(net, rp->bnb + 1), 2 * C, Mo,
+		 1, 0);
 	MN_R(mn_avgpool2_forward)(r->pool, r->in, (size_t)C * nb, r->ga.h, r->ga.w);
-	MN_R(mn_conv_forward)(r->out, tparam(net, rp->wsc), r->pool, &r->gsc, nb, NULL, 1);
+	p_conv(net, r->out, tparam(net, rp->wsc), r->pool, &r->gsc, nb, NULL, NULL, 1);
+	return 0;
 }
 
-int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits)
+static int forward(struct NET *net, const REAL *x, int batch, REAL *logits)
 {
 	const struct mn_net_plan *p = &net->plan;
 	const struct mn_net_config *cfg = &p->cfg;
@@ -525,36 +814,30 @@ int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits
 	MN_R(mn_nchw_to_cnhw)(net->x, x, nb, cfg->in_channels, (int)hw0);
 	if (!cfg->thin) {
 		int C = p->sc[0];
-		MN_R(mn_conv_forward)(net->stem_xhat, tparam(net, p->stem_w), net->x, &net->gstem, nb,
-				      net->stem_col ? net->stem_col : net->col_scratch, 0);
-		bn_forward(net, net->stem_xhat, net->stem_mean, net->stem_rstd, &p->stem_bn, 1, C,
-			   nb * hw0);
-		MN_R(mn_bn_affine)(net->stem_out, net->stem_xhat, tparam(net, p->stem_bn),
-				   tparam(net, p->stem_bn + 1), C, nb * hw0, 1, 0);
+		p_conv(net, net->stem_xhat, tparam(net, p->stem_w), net->x, &net->gstem, nb,
+		       net->stem_col, net->col_scratch, 0);
+		if (bn_forward(net, net->stem_xhat, net->stem_xhat, net->stem_mean, net->stem_rstd,
+			       &p->stem_bn, 1, C, nb * hw0) != 0)
+			return -1;
+		p_affine(net->pool, net->stem_out, net->stem_xhat, tparam(net, p->stem_bn),
+			 tparam(net, p->stem_bn + 1), C, nb * hw0, 1, 0);
 	}
 	for (int s = 0; s < p->nstages; s++) {
 		for (int i = 0; i < cfg->N; i++)
-			fw_cell(net, &net->cells[s * cfg->N + i]);
-		if (s + 1 < p->nstages)
-			fw_red(net, &net->red[s], s);
+			if (fw_cell(net, &net->cells[s * cfg->N + i]) != 0)
+				return -1;
+		if (s + 1 < p->nstages && fw_red(net, &net->red[s], s) != 0)
+			return -1;
 	}
 	int L = p->nstages - 1, cf = p->cf;
 	size_t hwf = (size_t)p->sh[L] * p->sw[L], Mf = (size_t)nb * hwf;
 	const REAL *last = net->cells[p->ncells - 1].node[3];
-	if (net->frozen) {
-		size_t so = p->t[p->head_bn].soff;
-		memcpy(net->head_mean, net->stat_mean + so, sizeof(REAL) * cf);
-		memcpy(net->head_rstd, net->stat_rstd + so, sizeof(REAL) * cf);
-	} else {
-		size_t so = p->t[p->head_bn].soff;
-		MN_R(mn_bn_stats)(net->head_mean, net->head_rstd, last, cf, Mf);
-		memcpy(net->stat_mean + so, net->head_mean, sizeof(REAL) * cf);
-		memcpy(net->stat_rstd + so, net->head_rstd, sizeof(REAL) * cf);
-	}
-	MN_R(mn_bn_normalize)(net->head_xhat, last, net->head_mean, net->head_rstd, cf, Mf);
-	MN_R(mn_bn_affine)(net->head_h, net->head_xhat, tparam(net, p->head_bn),
-			   tparam(net, p->head_bn + 1), cf, Mf, 1, 0);
-	MN_R(mn_relu_forward)(net->head_h, net->head_h, (size_t)cf * Mf);
+	if (bn_forward(net, net->head_xhat, last, net->head_mean, net->head_rstd, &p->head_bn, 1, cf,
+		       Mf) != 0)
+		return -1;
+	p_affine(net->pool, net->head_h, net->head_xhat, tparam(net, p->head_bn),
+		 tparam(net, p->head_bn + 1), cf, Mf, 1, 0);
+	p_relu(net->pool, net->head_h, net->head_h, (size_t)cf * Mf);
 	MN_R(mn_gap_forward)(net->head_g, net->head_h, (size_t)cf * nb, (int)hwf);
 	MN_R(mn_linear_forward)(net->logits, tparam(net, p->lin_w), tparam(net, p->lin_b),
 				net->head_g, cfg->classes, cf, nb);
@@ -566,6 +849,14 @@ int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits
 			for (int c = 0; c < cfg->classes; c++)
 				logits[(size_t)n * cfg->classes + c] = net->logits[(size_t)c * nb + n];
 	return 0;
+}
+
+int MN_R(mn_net_forward)(struct NET *net, const REAL *x, int batch, REAL *logits)
+{
+	par_begin(net);
+	int rc = forward(net, x, batch, logits);
+	par_end(net);
+	return rc;
 }
 
 /* ------------------------------------------------------------- backward */
@@ -936,6 +1227,21 @@ static void prepare_fused(struct NET *net)
 	net->fused_ready = 1;
 }
 
+struct np_ctx {
+	const float *dni, *col;
+	float *P;
+	int C, N, hw, M;
+};
+
+static void np_body(void *c, size_t lo, size_t hi)
+{
+	struct np_ctx *e = c;
+	for (size_t n = lo; n < hi; n++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, e->C, e->N, e->hw, 1,
+			    e->dni + n * e->hw, e->M, e->col + n * e->hw, e->M, 0,
+			    e->P + n * e->C * e->N, e->N);
+}
+
 /* P[i-1] = dn_i x [col_0 .. col_{i-1}]^T: per query [C][nq][9C*i], per
  * sample [nb][C][9C*i]. */
 static void node_products(struct NET *net, struct ws *ws, struct cellst *cs, int i, const float *dni,
@@ -950,9 +1256,8 @@ static void node_products(struct NET *net, struct ws *ws, struct cellst *cs, int
 			    M, 0, P, N);
 		return;
 	}
-	for (int n = 0; n < nb; n++)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C, N, hw, 1, dni + (size_t)n * hw, M,
-			    cs->col[0] + (size_t)n * hw, M, 0, P + (size_t)n * C * N, N);
+	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M};
+	mn_par_for(ws->pool, (size_t)nb, np_body, &e);
 }
 
 /* Incoming conv ops of node i, in a fixed order: (source j, op t, block b). */
@@ -977,6 +1282,39 @@ static int incoming_ops(const struct cellst *cs, int i, struct inop *ops)
 	return n;
 }
 
+struct ns_ctx {
+	const struct cellst *cs;
+	const struct inop *ops;
+	int nops;
+	const float *dni;
+	float *ms;
+	int C, G, nq, hw, per_sample;
+	size_t M;
+};
+
+/* sums over (channel, group) pairs lo..hi-1 */
+static void ns_body(void *c, size_t lo, size_t hi)
+{
+	struct ns_ctx *e = c;
+	for (size_t k = lo; k < hi; k++) {
+		int ch = (int)(k / e->G), r = (int)(k % e->G);
+		const float *d = e->per_sample ? e->dni + (size_t)ch * e->M + (size_t)r * e->hw
+					       : e->dni + ((size_t)ch * e->nq + r) * e->M;
+		size_t len = e->per_sample ? (size_t)e->hw : e->M;
+		size_t off = e->per_sample ? (size_t)r * e->hw : 0;
+		const float *xs[6];
+		for (int o = 0; o < e->nops; o++) {
+			const struct group *g = &e->cs->g[e->ops[o].j][e->ops[o].t];
+			xs[o] = g->xhat + ((size_t)e->ops[o].b * e->C + ch) * e->M + off;
+		}
+		double dots[6], sum;
+		mn_fast_dots(d, xs, e->nops, len, dots, &sum);
+		e->ms[(size_t)ch * e->G + r] = (float)sum;
+		for (int o = 0; o < e->nops; o++)
+			e->ms[((size_t)(1 + o) * e->C + ch) * e->G + r] = (float)dots[o];
+	}
+}
+
 /* When node i's cotangent is complete: its products with every source's
  * im2col (P) and, per channel and group, sum(dn_i) and sum(dn_i * xhat) for
  * each op reading into it (msum[i][0] and msum[i][1 + op]). */
@@ -992,27 +1330,9 @@ static void node_complete(struct NET *net, struct ws *ws, struct cellst *cs, int
 	if (!nops)
 		return;
 	node_products(net, ws, cs, i, dni, nq, per_sample);
-	float *ms = ws->msum + (size_t)i * 7 * C * G;
-	for (int c = 0; c < C; c++) {
-		const float *xh[6];
-		for (int o = 0; o < nops; o++) {
-			const struct group *g = &cs->g[ops[o].j][ops[o].t];
-			xh[o] = g->xhat + ((size_t)ops[o].b * C + c) * M;
-		}
-		for (int r = 0; r < G; r++) {
-			const float *d = per_sample ? dni + (size_t)c * M + (size_t)r * hw
-						    : dni + ((size_t)c * nq + r) * M;
-			size_t len = per_sample ? (size_t)hw : M, off = per_sample ? (size_t)r * hw : 0;
-			const float *xs[6];
-			for (int o = 0; o < nops; o++)
-				xs[o] = xh[o] + off;
-			double dots[6], sum;
-			mn_fast_dots(d, xs, nops, len, dots, &sum);
-			ms[(size_t)c * G + r] = (float)sum;
-			for (int o = 0; o < nops; o++)
-				ms[((size_t)(1 + o) * C + c) * G + r] = (float)dots[o];
-		}
-	}
+	struct ns_ctx e = {cs, ops, nops, dni, ws->msum + (size_t)i * 7 * C * G, C, G, nq, hw,
+			   per_sample, M};
+	mn_par_for(ws->pool, (size_t)C * G, ns_body, &e);
 }
 
 static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, const struct sink *sk,
@@ -1093,7 +1413,10 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 		/* the conv^T writes node j's cotangent; without convs it starts at 0 */
 		if (nin) {
 			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1};
-			if (mn_fast_convT(&job, 0, nq * nb) != 0) {
+			struct pc_ctx e = {0};
+			e.job = &job;
+			mn_par_for(ws->pool, (size_t)nq * nb, pc_convT, &e);
+			if (e.rc != 0) {
 				free(in);
 				return -1;
 			}
@@ -1107,11 +1430,18 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 				src[b] = dn[mn_edge_to(ed[b])];
 				sp[b] = (float)(1.0 / p->k[ed[b]]);
 			}
-			mn_fast_pool3_bw(dn[j], src, sp, ne, (size_t)C * nq * nb, h, w);
+			struct pc_ctx e = {0};
+			e.y = dn[j];
+			e.src = src;
+			e.s = sp;
+			e.nsrc = ne;
+			e.h = h;
+			e.wd = w;
+			mn_par_for(ws->pool, (size_t)C * nq * nb, pc_pool_bw, &e);
 		}
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)
-			mn_axpy(dn[j], (float)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])], n);
+			p_axpy(ws->pool, dn[j], (float)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])], n);
 		if (j > 0)
 			node_complete(net, ws, cs, j, dn[j], nq, per_sample);
 	}
@@ -1232,6 +1562,7 @@ int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
 	if (ensure_workspaces(net, 1) != 0 || ensure_backward_layout(net, &net->ws[0], 1, 0) != 0)
 		return -1;
 	struct ws *ws = &net->ws[0];
+	ws->pool = NULL;
 	int nb = net->nb;
 	for (int n = 0; n < nb; n++)
 		for (int c = 0; c < cfg->classes; c++)
@@ -1304,24 +1635,29 @@ static void *exact_worker(void *arg)
 	return NULL;
 }
 
-/* Worker threads for the exact mode: OpenBLAS's thread count, the knob
- * mn_nn_set_threads turns; each worker then runs single-threaded BLAS. */
+static void exact_run(void *ctx, int t, int T)
+{
+	struct exact_job *jobs = ctx;
+	(void)T;
+	exact_worker(&jobs[t]);
+}
+
+/* The exact mode's query chunks are shared out to the pool's threads (one
+ * workspace each, single-threaded kernels inside). */
 static int exact_grads(struct NET *net, int batch, REAL *G, size_t ldg)
 {
-	int T = mn_nn_get_threads();
-	if (T < 1)
-		T = 1;
-	if (T > MN_MAX_WORKERS)
-		T = MN_MAX_WORKERS;
+#if MN_REAL_IS_FLOAT
+	struct mn_pool *pool = net->pool;
+#else
+	struct mn_pool *pool = NULL;
+#endif
+	int T = mn_pool_size(pool);
 	int nq = query_chunk(net, batch, T);
-	int chunks = (batch + nq - 1) / nq;
-	if (T > chunks)
-		T = chunks;
-	if (ensure_workspaces(net, T) != 0)
+	struct exact_job *jobs = malloc(sizeof *jobs * (size_t)T);
+	if (!jobs || ensure_workspaces(net, T) != 0) {
+		free(jobs);
 		return -1;
-	struct exact_job jobs[MN_MAX_WORKERS];
-	pthread_t th[MN_MAX_WORKERS];
-	int started[MN_MAX_WORKERS] = {0};
+	}
 	for (int t = 0; t < T; t++) {
 		jobs[t].net = net;
 		jobs[t].G = G;
@@ -1331,37 +1667,27 @@ static int exact_grads(struct NET *net, int batch, REAL *G, size_t ldg)
 		jobs[t].workers = T;
 		jobs[t].worker = t;
 		jobs[t].rc = 0;
+		net->ws[t].pool = NULL;
 	}
 #if MN_REAL_IS_FLOAT
 	if (MN_FAST())
 		prepare_fused(net);
 #endif
-	int blas = mn_nn_get_threads();
-	if (T > 1)
-		openblas_set_num_threads(1);
-	for (int t = 1; t < T; t++)
-		started[t] = pthread_create(&th[t], NULL, exact_worker, &jobs[t]) == 0;
-	exact_worker(&jobs[0]);
-	int rc = jobs[0].rc;
-	for (int t = 1; t < T; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			exact_worker(&jobs[t]); /* could not start a thread: do its share here */
+	mn_par_run(pool, exact_run, jobs);
+	int rc = 0;
+	for (int t = 0; t < T; t++)
 		rc |= jobs[t].rc;
-	}
-	if (T > 1)
-		openblas_set_num_threads(blas);
+	free(jobs);
 	return rc;
 }
 
-int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
-				  REAL *G, size_t ldg)
+static int per_sample_grads(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
+			    REAL *G, size_t ldg)
 {
 	const struct mn_net_config *cfg = &net->plan.cfg;
 	if (!G || ldg < net->plan.gwidth || (mode != MN_GRAD_EXACT && mode != MN_GRAD_FIXED_STATS))
 		return -1;
-	if (MN_R(mn_net_forward)(net, x, batch, NULL) != 0)
+	if (forward(net, x, batch, NULL) != 0)
 		return -1;
 	int nb = batch;
 	if (mode == MN_GRAD_FIXED_STATS || net->frozen) {
@@ -1370,6 +1696,11 @@ int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enu
 		    ensure_backward_layout(net, &net->ws[0], 1, fused_possible(net)) != 0)
 			return -1;
 		struct ws *ws = &net->ws[0];
+#if MN_REAL_IS_FLOAT
+		ws->pool = net->pool;
+#else
+		ws->pool = NULL;
+#endif
 		for (size_t i = 0; i < (size_t)cfg->classes * nb; i++)
 			ws->dlog[i] = 1;
 		struct sink sk = {SINK_SAMPLE, NULL, G, ldg, 0};
@@ -1378,8 +1709,68 @@ int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enu
 	return exact_grads(net, batch, G, ldg);
 }
 
+int MN_R(mn_net_per_sample_grads)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
+				  REAL *G, size_t ldg)
+{
+	par_begin(net);
+	int rc = per_sample_grads(net, x, batch, mode, G, ldg);
+	par_end(net);
+	return rc;
+}
+
+struct gram_ctx {
+	const REAL *G;
+	int B;
+	size_t P;
+	double *part; /* [T][B*B] */
+	int rc;
+};
+
+/* thread t's share of the columns into its own partial Gram */
+static void gram_body(void *c, int t, int T)
+{
+	struct gram_ctx *e = c;
+	size_t lo = e->P * t / T, hi = e->P * (t + 1) / T;
+	double *K = e->part + (size_t)t * e->B * e->B;
+	if (hi <= lo) {
+		memset(K, 0, sizeof(double) * (size_t)e->B * e->B);
+		return;
+	}
+#if MN_REAL_IS_FLOAT
+	int rc = mn_ntk_gram(e->G + lo, e->B, hi - lo, e->P, K);
+#else
+	int rc = mn_ntk_gram_d(e->G + lo, e->B, hi - lo, e->P, K);
+#endif
+	if (rc)
+		e->rc = -1;
+}
+
+static int gram(struct NET *net, const REAL *G, int B, size_t P, double *K)
+{
+#if MN_REAL_IS_FLOAT
+	struct mn_pool *pool = net->pool;
+#else
+	struct mn_pool *pool = NULL;
+	(void)net;
+#endif
+	int T = mn_pool_size(pool);
+	size_t bb = (size_t)B * B;
+	struct gram_ctx e = {G, B, P, malloc(sizeof(double) * bb * T), 0};
+	if (!e.part)
+		return -1;
+	mn_par_run(pool, gram_body, &e);
+	for (size_t i = 0; i < bb; i++) {
+		double v = 0;
+		for (int t = 0; t < T; t++)
+			v += e.part[(size_t)t * bb + i];
+		K[i] = v;
+	}
+	free(e.part);
+	return e.rc;
+}
+
 int MN_R(mn_net_ntk_cond)(struct NET *net, const REAL *x, int batch, enum mn_grad_mode mode,
-			  double *cond, REAL *G, double *gram)
+			  double *cond, REAL *G, double *gram_out)
 {
 	size_t P = net->plan.gwidth;
 	if (batch < 1 || !cond)
@@ -1397,19 +1788,19 @@ int MN_R(mn_net_ntk_cond)(struct NET *net, const REAL *x, int batch, enum mn_gra
 		}
 		g = net->G;
 	}
-	if (MN_R(mn_net_per_sample_grads)(net, x, batch, mode, g, P) != 0)
-		return -1;
-	double *K = gram ? gram : malloc(sizeof(double) * (size_t)batch * batch);
+	double *K = gram_out ? gram_out : malloc(sizeof(double) * (size_t)batch * batch);
 	if (!K)
 		return -1;
-#if MN_REAL_IS_FLOAT
-	int rc = mn_ntk_gram(g, batch, P, P, K);
-#else
-	int rc = mn_ntk_gram_d(g, batch, P, P, K);
-#endif
+	/* OpenBLAS stays single-threaded through the whole evaluation (its idle
+	 * threads spin and would steal the cores from the pool's) */
+	par_begin(net);
+	int rc = per_sample_grads(net, x, batch, mode, g, P);
+	if (rc == 0)
+		rc = gram(net, g, batch, P, K);
+	par_end(net);
 	if (rc == 0)
 		*cond = mn_ntk_cond(K, batch, NULL);
-	if (!gram)
+	if (!gram_out)
 		free(K);
 	return rc;
 }

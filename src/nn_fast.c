@@ -925,7 +925,11 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 	for (int t = 0; t < 9; t++)
 		toff[t] = (2 - t / 3) * PW + (2 - t % 3);
 	int nslot = h * nxv;
-	for (int m = m0; m < m1; m++) {
+	/* sample-major over the whole range, so the planes shared by the queries
+	 * of a sample (xhat) stay in cache */
+	int nq = j->nimg / j->nb, smajor = m0 == 0 && m1 == j->nimg && nq > 1;
+	for (int mm = m0; mm < m1; mm++) {
+		int m = smajor ? (mm % nq) * j->nb + mm / nq : mm;
 		int n = m % j->nb;
 		for (int co = 0; co < ncs; co++) {
 			const struct mn_convT_in *in = &j->in[co];
@@ -982,6 +986,12 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
 			 int wd, int nimg, int accumulate)
 {
+	return mn_fast_conv_forward_range(y, w, x, cin, cout, k, h, wd, nimg, accumulate, 0, nimg);
+}
+
+int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
+			       int h, int wd, int nimg, int accumulate, int m0, int m1)
+{
 	/* forward = conv^T with the kernel's taps flipped and its in/out
 	 * channels swapped: input channel ci of the forward is a "source" whose
 	 * kernel to output co is w[co][ci] rotated by 180 degrees */
@@ -1004,7 +1014,7 @@ int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int 
 		in[ci].k = k;
 	}
 	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in, NULL, y, !accumulate};
-	int rc = mn_fast_convT(&job, 0, nimg);
+	int rc = mn_fast_convT(&job, m0, m1);
 	free(in);
 	free(wf);
 	return rc;

@@ -65,6 +65,9 @@ int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
  * memory. */
 int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
 			 int wd, int nimg, int accumulate);
+/* The same for images m0..m1-1 only (callers split the work). */
+int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
+			       int h, int wd, int nimg, int accumulate, int m0, int m1);
 /* The same through the portable path only (tests compare the two). */
 int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1);
 

@@ -128,8 +128,8 @@ static void draw(struct tui_app *a)
 	tui_layout(LINES, COLS, &l);
 	if (!l.ok) {
 		char msg[120];
-		snprintf(msg, sizeof msg, "micronas: the terminal is %dx%d; the TUI needs %dx%d (q quits)",
-			 COLS, LINES, TUI_MIN_COLS, TUI_MIN_LINES);
+		snprintf(msg, sizeof msg, "too small (%dx%d): needs %dx%d; q quits", COLS, LINES,
+			 TUI_MIN_COLS, TUI_MIN_LINES);
 		tui_put(a, LINES / 2, 0, COLS, TS_ERROR, msg);
 		refresh();
 		return;

@@ -16,19 +16,18 @@ struct key_help {
  * drops entries from the end when the terminal is narrow). */
 static const struct key_help keys[] = {
 	{"s", "search", "start the search / stop it (a new start resumes from the cache)"},
-	{"f/F", "wF-/+", "FLOPs weight -/+ 0.5 (re-ranks at once, later rounds re-run)"},
-	{"l/L", "wL-/+", "latency weight -/+ 0.5"},
-	{"W", "weights", "type both weights"},
-	{"c", "limits", "edit the limits: latency ms, SRAM KB, flash KB (0 = none)"},
+	{"f/F l/L", "weights", "FLOPs / latency weight -/+ 0.5 (re-ranks at once, re-runs)"},
 	{"v", "validate", "run the pick on the board: measured vs estimated latency, SRAM"},
 	{"p", "profile", "profile the board into BOARD-latency.ini (p again cancels)"},
 	{"b", "board", "pick a serial port or the emulated board (QEMU)"},
+	{"c", "limits", "edit the limits: latency ms, SRAM KB, flash KB (0 = none)"},
 	{"w", "save", "save BASE.json (as search --json), BASE.arch, BASE.log"},
 	{"Tab/k", "sort", "sort the rankings by the next column (K, Shift-Tab: back)"},
+	{"P", "preset", "pick a preset (the search is set up again)"},
+	{"W", NULL, "type both weights"},
 	{"r", NULL, "reverse the sort order"},
 	{"[ ]", NULL, "previous / next round (] past the last follows the search)"},
 	{"Up/Dn", NULL, "scroll the rankings (PgUp, PgDn, Home, End too)"},
-	{"P", "preset", "pick a preset (the search is set up again)"},
 	{"t", NULL, "search with the latency table the last profile wrote"},
 	{"x", NULL, "cancel the board's job"},
 	{"Ctrl-L", NULL, "redraw the screen"},
@@ -40,7 +39,7 @@ static const struct key_help keys[] = {
 void view_footer_draw(const struct tui_app *a, struct tui_rect r)
 {
 	int x = r.x, end = r.x + r.w;
-	int reserve = 0;
+	int reserve = 0, full = 0;
 	if (r.h < 1)
 		return;
 	/* Help and quit are always shown: measure them first. */
@@ -53,7 +52,13 @@ void view_footer_draw(const struct tui_app *a, struct tui_rect r)
 			if (!keys[i].footer || last != pass)
 				continue;
 			int need = (int)(strlen(keys[i].keys) + strlen(keys[i].footer)) + 3;
-			if (!pass && x + need > end - reserve)
+			/* In priority order: once one does not fit, the rest
+			 * wait for a wider terminal (? lists them all). */
+			if (!pass && x + need > end - reserve) {
+				full = 1;
+				continue;
+			}
+			if (!pass && full)
 				continue;
 			x += tui_put(a, r.y, x, end - x, TS_KEY, keys[i].keys);
 			x += tui_put(a, r.y, x, end - x, TS_NORMAL, " ");
@@ -102,8 +107,8 @@ void view_help_draw(const struct tui_app *a)
 		return;
 	box_at(a, y, x, h, w, "micronas tui: keys (any key closes)");
 	for (int i = 0; i < N_KEYS && row < y + h - 1; i++, row++) {
-		tui_put(a, row, x + 2, 7, TS_KEY, keys[i].keys);
-		tui_put(a, row, x + 10, w - 12, TS_NORMAL, keys[i].text);
+		tui_put(a, row, x + 2, 8, TS_KEY, keys[i].keys);
+		tui_put(a, row, x + 11, w - 13, TS_NORMAL, keys[i].text);
 	}
 	static const char *const notes[] = {
 		"Rankings: x = pruned on its edge, * = measured last, ! = nothing within",

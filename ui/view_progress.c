@@ -120,14 +120,15 @@ static void validation_line(const struct tui_app *a, int y, int x, int end)
 	char buf[300];
 	int same = v->measured_sram_bytes == v->estimated_sram_bytes;
 	x += tui_put(a, y, x, end - x, TS_TITLE, "Valid  ");
-	snprintf(buf, sizeof buf, "measured %.2f ms, est %.2f ms, err %+.1f%%", v->measured_us / 1000,
+	snprintf(buf, sizeof buf, "measured %.1f ms, est %.1f ms, err %+.1f%%", v->measured_us / 1000,
 		 v->estimated_us / 1000, v->error_pct);
 	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
-	snprintf(buf, sizeof buf, " | SRAM %.1f KB, est %.1f KB %s", v->measured_sram_bytes / 1024.0,
-		 v->estimated_sram_bytes / 1024.0, same ? tui_glyph(a, "\xe2\x9c\x93", "(=)") : "(DIFFERS)");
+	/* Measured / estimated peak SRAM: the model must match exactly. */
+	snprintf(buf, sizeof buf, "  SRAM %.1f/%.1f KB %s", v->measured_sram_bytes / 1024.0,
+		 v->estimated_sram_bytes / 1024.0, same ? tui_glyph(a, "\xe2\x9c\x93", "ok") : "DIFFERS");
 	x += tui_put(a, y, x, end - x, same ? TS_OK : TS_ERROR, buf);
 	if (v->emulated)
-		tui_put(a, y, x, end - x, TS_DIM, " (QEMU: instruction-based time)");
+		tui_put(a, y, x, end - x, TS_DIM, "  (QEMU: instruction counts)");
 }
 
 static void job_line(const struct tui_app *a, int y, int x, int end)

@@ -1,0 +1,344 @@
+#!/bin/sh
+# The TUI driven for real in tmux (a private server, killed on exit): the
+# emulated board comes up, a search runs and its rankings and progress move
+# between two screens, a weight change re-ranks, the pick appears (and
+# equals `micronas search`'s), the pick is validated on the emulated board
+# and the board profiled, the result and the session log are saved, help,
+# limits form, resize to 80x24 and to too small, quit with q (terminal modes
+# restored, QEMU gone), SIGTERM and SIGINT (Ctrl-C) also restore the
+# terminal, the ASCII fallback in the C locale, and `micronas` alone opening
+# the TUI on a terminal but not in a pipe.
+#
+# Every screen captured is printed as TAP comments.  Missing tmux, QEMU or
+# firmware fail the test naming the Debian package; a missing CIFAR-10 subset
+# makes the search use the synthetic batch and says so in one SKIP-NOTE line.
+mn="$MN_TOP_BUILDDIR/micronas"
+top="$MN_TOP_SRCDIR"
+n=0
+fails=0
+check() { # check DESCRIPTION COMMAND...
+	desc=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
+}
+finish() {
+	echo "1..$n"
+	[ "$fails" -eq 0 ]
+	exit $?
+}
+
+# ---- prerequisites: fail, naming the package --------------------------
+qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
+if ! command -v tmux >/dev/null 2>&1; then
+	check "tmux is installed (apt-get install tmux)" false
+	finish
+fi
+check "tmux present ($(tmux -V))" true
+if ! command -v "$qemu" >/dev/null 2>&1; then
+	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
+	finish
+fi
+check "QEMU present ($qemu)" true
+fw="$MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf"
+if [ ! -f "$fw" ]; then
+	if command -v arm-none-eabi-gcc >/dev/null 2>&1; then
+		check "firmware image $fw: not built; run make" false
+	else
+		check "firmware needs the cross compiler: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi, then configure and make" false
+	fi
+	finish
+fi
+check "firmware image present" true
+
+tmp=$(mktemp -d)
+sock="mn-test-$$"
+T() { tmux -L "$sock" "$@"; }
+cleanup() {
+	tmux -L "$sock" kill-server 2>/dev/null
+	[ -n "$cli_pid" ] && kill "$cli_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+cli_pid=
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Deadlines are generous (a TSan build is ~10x slower); MN_TUI_TEST_SLOW
+# multiplies them further.
+slow=${MN_TUI_TEST_SLOW:-1}
+
+data="$top/../shared/data/cifar10/data_batch_subset.bin"
+oracle="$top/../shared/data/nb201/nb201_cifar10.csv"
+data_opt=
+oracle_opt=
+if [ -r "$data" ]; then
+	data_opt="--data $data"
+else
+	echo "# SKIP-NOTE ../shared/data/cifar10/data_batch_subset.bin is not present: the TUI searched the synthetic batch"
+fi
+[ -r "$oracle" ] && oracle_opt="--oracle $oracle"
+# Fast enough for a test, slow enough (~10 s) to see the search move.
+fast="--batch 32 --repeat 2 --threads 1 --ntk-grad fixed-stats"
+envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu'"
+
+# The same search from the command line, for the pick (weights of the TUI's
+# second run), in the background meanwhile.
+# shellcheck disable=SC2086
+"$mn" search $data_opt $oracle_opt $fast --w-flops 0.5 --json >"$tmp/cli.json" 2>"$tmp/cli.err" &
+cli_pid=$!
+
+# ---- helpers ----------------------------------------------------------
+# cap SESSION FILE: the pane's text now.
+cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
+# show LABEL FILE: a screen into the log.
+show() {
+	echo "# ---- screen: $1"
+	sed 's/^/# |/' "$2"
+}
+# wait_for SESSION REGEX SECONDS: polls until the screen matches; the last
+# screen is left in $tmp/screen.  0 when found.
+wait_for() {
+	limit=$(($3 * slow * 5))
+	i=0
+	while [ $i -le $limit ]; do
+		cap "$1" "$tmp/screen"
+		grep -Eq "$2" "$tmp/screen" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+field() { # field REGEX FILE: the first match, only the matching part
+	grep -Eo "$1" "$2" | head -n 1
+}
+# pane_child SESSION: the pid of the program the pane's shell runs.
+pane_child() {
+	sh_pid=$(T display-message -p -t "$1" '#{pane_pid}')
+	ps -o pid= --ppid "$sh_pid" | tr -d ' ' | head -n 1
+}
+
+# ---- session a: the bench workflow at 100x30, UTF-8 --------------------
+run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
+T new-session -d -s a -x 100 -y 30 "$run_a"
+
+wait_for a "board emulated qemu-mps2-an500 fw [0-9]" 60
+ok=$?
+show "start, emulated board up" "$tmp/screen"
+check "the status shows the emulated board and its firmware version" [ $ok -eq 0 ]
+check "status: preset, data source, limits, weights; footer with keys" \
+	sh -c "grep -q 'preset default' '$tmp/screen' && grep -Eq 'data (data_batch_subset.bin|synthetic)' '$tmp/screen' &&
+	       grep -q 'limits lat any, SRAM any, flash any' '$tmp/screen' && grep -q 'weights flops 0, latency 1' '$tmp/screen' &&
+	       tail -n 1 '$tmp/screen' | grep -q 's search' && tail -n 1 '$tmp/screen' | grep -q 'v validate' && tail -n 1 '$tmp/screen' | grep -q 'q quit'"
+check "the search waits for s" grep -q 'Search idle: s starts it' "$tmp/screen"
+
+tui_pid=$(pane_child a)
+qemu_pid=$(ps -o pid=,comm= --ppid "$tui_pid" | awk '/qemu/ {print $1}' | head -n 1)
+check "QEMU runs as the TUI's child (pid ${qemu_pid:-none})" [ -n "$qemu_pid" ]
+
+# Two screens mid-search with different progress and rankings.
+T send-keys -t a s
+first=
+second=
+i=0
+while [ $i -le $((600 * slow)) ]; do
+	cap a "$tmp/s"
+	c=$(field 'RUNNING round [0-9]/3 cand [0-9]+/[0-9]+' "$tmp/s")
+	if [ -n "$c" ] && grep -Eq '^.[1-3]<-[0-2] +[a-z0-9]+ +[-+][0-9]' "$tmp/s"; then
+		if [ -z "$first" ]; then
+			first=$c
+			cp "$tmp/s" "$tmp/mid1"
+		elif [ "$c" != "$first" ]; then
+			second=$c
+			cp "$tmp/s" "$tmp/mid2"
+			break
+		fi
+	fi
+	grep -q 'DONE round' "$tmp/s" && break
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -f "$tmp/mid1" ] && show "mid-search 1 ($first)" "$tmp/mid1"
+[ -f "$tmp/mid2" ] && show "mid-search 2 ($second)" "$tmp/mid2"
+check "two mid-search screens: progress moved ($first -> $second)" test -n "$first" -a -n "$second"
+check "the rankings changed between them" \
+	sh -c "[ -f '$tmp/mid1' ] && [ -f '$tmp/mid2' ] && [ \"\$(grep -E '^.[1-3]<-[0-2] ' '$tmp/mid1' | cut -c1-58)\" != \"\$(grep -E '^.[1-3]<-[0-2] ' '$tmp/mid2' | cut -c1-58)\" ]"
+check "mid-search: a progress bar, elapsed and ETA, candidates with dK/dR, ops left per edge" \
+	sh -c "grep -Eq 'cand [0-9]+/[0-9]+ \[' '$tmp/mid2' && grep -Eq 'ETA ([0-9.]+s|\?)' '$tmp/mid2' &&
+	       grep -q 'edge op' '$tmp/mid2' && grep -q 'Ops left' '$tmp/mid2' && grep -Eq '3<-2 (sk|··)' '$tmp/mid2'"
+
+wait_for a 'DONE round 3/3' 600
+ok=$?
+show "search done" "$tmp/screen"
+check "the search finishes" [ $ok -eq 0 ]
+check "the pick is shown (compact arch, latency, FLOPs, SRAM, flash)" \
+	grep -Eq 'Pick +(sk|c1|c3|ap|--) \| .* ms +[0-9.]+ MFLOPs +SRAM [0-9.]+ KB +flash' "$tmp/screen"
+[ -n "$oracle_opt" ] && check "with the oracle: the pick's NAS-Bench-201 accuracy" grep -Eq 'Pick .* acc [0-9.]+%' "$tmp/screen"
+check "round 3: 12 candidates, the op pruned on each of the 6 edges marked x" \
+	sh -c "[ \$(grep -Ec '^x[1-3]<-[0-2] ' '$tmp/screen') -eq 6 ] && grep -q 'round 3/3 final 12/12' '$tmp/screen'"
+pick1=$(field 'Pick +[^ ]+ \| [^|]+ \| [a-z0-9-]+ [a-z0-9-]+ [a-z0-9-]+' "$tmp/screen")
+
+# Sort by score (K: previous column from edge), then change the FLOPs weight.
+T send-keys -t a K
+wait_for a 'sort:score' 10
+cp "$tmp/screen" "$tmp/before_w"
+show "sorted by score, weights flops 0" "$tmp/before_w"
+check "K sorts by the score column" grep -q 'sort:score' "$tmp/before_w"
+T send-keys -t a F
+wait_for a 'weights flops 0.5, latency 1' 10
+ok=$?
+cp "$tmp/screen" "$tmp/after_w"
+show "right after F" "$tmp/after_w"
+check "F raises the FLOPs weight to 0.5 at once" [ $ok -eq 0 ]
+wait_for a 'DONE round 3/3' 600
+cp "$tmp/screen" "$tmp/rerun"
+show "re-ranked and re-run with flops 0.5" "$tmp/rerun"
+scores() { grep -E '^.[1-3]<-[0-2] ' "$1" | cut -c1-57 | awk '{print $NF}' | tr '\n' ' '; }
+check "the ranking changed with the weight (scores: $(scores "$tmp/before_w") -> $(scores "$tmp/rerun"))" \
+	[ "$(scores "$tmp/before_w")" != "$(scores "$tmp/rerun")" ]
+
+# Validate the pick on the emulated board.
+T send-keys -t a v
+wait_for a 'Valid +measured [0-9.]+ ms' 120
+ok=$?
+show "validated" "$tmp/screen"
+check "v validates the pick on the emulated board" [ $ok -eq 0 ]
+meas=$(field 'SRAM [0-9.]+/[0-9.]+ KB' "$tmp/screen")
+m1=$(echo "$meas" | sed 's|SRAM \([0-9.]*\)/.*|\1|')
+m2=$(echo "$meas" | sed 's|.*/\([0-9.]*\) KB|\1|')
+check "measured vs estimated latency with the error ($(field 'measured [0-9.]+ ms, est [0-9.]+ ms, err [-+][0-9.]+%' "$tmp/screen"))" \
+	grep -Eq 'measured [0-9.]+ ms, est [0-9.]+ ms, err [-+][0-9.]+%' "$tmp/screen"
+check "measured peak SRAM equals the estimate ($meas)" test -n "$m1" -a "$m1" = "$m2"
+
+# Profile the board (1 repeat per op): progress, then the table.
+T send-keys -t a p
+wait_for a 'profile [0-9]+/22|wrote ' 60
+show "profiling" "$tmp/screen"
+wait_for a 'wrote .*qemu-mps2-an500-latency.ini' 120
+ok=$?
+show "profiled" "$tmp/screen"
+check "p profiles the board into qemu-mps2-an500-latency.ini" \
+	sh -c "[ $ok -eq 0 ] && grep -q '^\[stage2\]' '$tmp/qemu-mps2-an500-latency.ini'"
+
+# Save: JSON with search --json's keys, the arch, the session log.
+T send-keys -t a w
+wait_for a 'Save BASE.json' 10
+show "save box" "$tmp/screen"
+T send-keys -t a Enter
+wait_for a 'saved micronas-result.json' 10
+ok=$?
+check "w saves micronas-result.json, .arch, .log" \
+	sh -c "[ $ok -eq 0 ] && [ -s '$tmp/micronas-result.json' ] && [ -s '$tmp/micronas-result.arch' ] && [ -s '$tmp/micronas-result.log' ]"
+wait "$cli_pid"
+cli_rc=$?
+cli_pid=
+keys() { sed 's/"rounds":\[.*\]/"rounds":[]/' "$1" | grep -Eo '"[a-z_]+":' | tr -d '\n'; }
+check "micronas search --json ran (exit $cli_rc)" [ "$cli_rc" -eq 0 ]
+check "the JSON has search --json's keys in its order ($(keys "$tmp/micronas-result.json"))" \
+	sh -c "[ -n \"\$(cat '$tmp/cli.json')\" ] && [ \"$(keys "$tmp/micronas-result.json")\" = \"$(keys "$tmp/cli.json")\" ]"
+tui_arch=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/micronas-result.json")
+cli_arch=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/cli.json")
+check "the TUI's pick equals micronas search's ($tui_arch)" test -n "$tui_arch" -a "$tui_arch" = "$cli_arch"
+check "the .arch file holds the pick" [ "$(cat "$tmp/micronas-result.arch")" = "$tui_arch" ]
+check "the JSON records weights flops 0.5" grep -q '"weights":{"flops":0.5,"latency":1}' "$tmp/micronas-result.json"
+echo "# session log:"
+sed 's/^/# log: /' "$tmp/micronas-result.log"
+check "the session log has timestamped starts, weight change, picks, validation, profile" \
+	sh -c "grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}  search started' '$tmp/micronas-result.log' &&
+	       grep -q 'weights changed: flops 0.5 latency 1' '$tmp/micronas-result.log' &&
+	       [ \$(grep -c '  pick |' '$tmp/micronas-result.log') -ge 2 ] &&
+	       grep -q 'validated |' '$tmp/micronas-result.log' && grep -q 'profiled ' '$tmp/micronas-result.log'"
+check "--log wrote the same events as they happened" grep -q 'validated |' "$tmp/live.log"
+
+# Help.
+T send-keys -t a '?'
+wait_for a 'keys \(any key closes\)' 10
+ok=$?
+show "help" "$tmp/screen"
+check "? opens the help" [ $ok -eq 0 ]
+T send-keys -t a Space
+sleep 0.5
+cap a "$tmp/screen"
+check "any key closes it" sh -c "! grep -q 'any key closes' '$tmp/screen'"
+
+# The limits form: a latency limit, drawn in the plot.
+T send-keys -t a c
+wait_for a 'Hard limits' 10
+T send-keys -t a C-u 3 0 0 Enter
+wait_for a 'limits lat≤300 ms' 10
+ok=$?
+wait_for a 'DONE round 3/3' 600
+show "max latency 300 ms" "$tmp/screen"
+check "c edits the limits (latency <= 300 ms shown, the line labelled in the plot)" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'max 300' '$tmp/screen'"
+lat=$(grep '^Pick' "$tmp/screen" | grep -Eo '[0-9.]+ ms' | head -n 1 | awk '{print $1}')
+check "the new pick is within 300 ms ($lat ms)" awk -v l="$lat" 'BEGIN { exit !(l != "" && l + 0 <= 300) }'
+
+# Resize: 80x24 keeps every panel; too small says so.
+T resize-window -t a -x 80 -y 24
+sleep 1
+cap a "$tmp/screen"
+show "80x24" "$tmp/screen"
+check "at 80x24: status, progress, pick, rankings, ops, plot and footer fit" \
+	sh -c "[ \$(wc -l <'$tmp/screen') -eq 24 ] && grep -q 'Search DONE' '$tmp/screen' && grep -q '^Pick' '$tmp/screen' &&
+	       grep -q 'Rankings' '$tmp/screen' && grep -q 'Ops left' '$tmp/screen' && grep -Eq 'lat\(x\) vs acc|Trade-off|lat\(x\) vs proxy' '$tmp/screen' &&
+	       tail -n 1 '$tmp/screen' | grep -q 'q quit'"
+T resize-window -t a -x 50 -y 15
+sleep 1
+cap a "$tmp/screen"
+show "50x15" "$tmp/screen"
+check "too small: says the size it needs" grep -q 'needs 60x20' "$tmp/screen"
+T resize-window -t a -x 100 -y 30
+sleep 1
+
+# Quit: exit 0, terminal modes as before, QEMU stopped.
+T send-keys -t a q
+wait_for a 'TUI-EXIT=' 60
+ok=$?
+sleep 0.5
+cap a "$tmp/screen"
+show "after q" "$tmp/screen"
+check "q quits with status 0" grep -q 'TUI-EXIT=0' "$tmp/screen"
+check "the terminal was restored (stty -a the same as before, the TUI's screen gone)" \
+	sh -c "cmp -s '$tmp/stty.before' '$tmp/stty.after' && ! grep -q 'Rankings' '$tmp/screen'"
+check "QEMU (pid $qemu_pid) was stopped" sh -c "! kill -0 $qemu_pid 2>/dev/null"
+
+# ---- session b: C locale (ASCII), SIGTERM ------------------------------
+run_b="cd '$tmp' && stty -a >stty.b.before && env $envs LANG=C LC_ALL=C '$mn' tui $fast --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
+T new-session -d -s b -x 80 -y 24 "$run_b"
+wait_for b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120
+ok=$?
+show "C locale, mid-search" "$tmp/screen"
+check "C locale: the search runs (synthetic batch, said so)" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'data synthetic' '$tmp/screen'"
+check "C locale: ASCII only (bar, plot, separators)" \
+	sh -c "! LC_ALL=C grep -q '[^ -~]' '$tmp/screen' && grep -Eq '\[#+\.+\]' '$tmp/screen' && grep -q ' | ' '$tmp/screen'"
+tui_pid=$(pane_child b)
+kill -TERM "$tui_pid"
+wait_for b 'TUI-EXIT=' 60
+ok=$?
+show "after SIGTERM" "$tmp/screen"
+check "SIGTERM: the TUI ends (status 1) and says why" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -q 'interrupted by SIGTERM' '$tmp/screen'"
+check "SIGTERM: terminal modes restored" cmp -s "$tmp/stty.b.before" "$tmp/stty.b.after"
+
+# ---- session c: micronas alone on a terminal, Ctrl-C -------------------
+# The wrapper shell traps SIGINT (a handler, reset to the default in the
+# TUI) so that it lives on after Ctrl-C to print the status.
+run_c="trap : INT; cd '$tmp' && stty -a >stty.c.before && env $envs LANG=C.UTF-8 '$mn'; echo TUI-EXIT=\$?; stty -a >stty.c.after; sleep 600"
+T new-session -d -s c -x 100 -y 30 "$run_c"
+wait_for c 'Search idle' 30
+ok=$?
+show "micronas alone" "$tmp/screen"
+check "'micronas' alone on a terminal opens the TUI" [ $ok -eq 0 ]
+T send-keys -t c C-c
+wait_for c 'TUI-EXIT=' 60
+show "after Ctrl-C" "$tmp/screen"
+check "Ctrl-C (SIGINT): the TUI ends (status 1), terminal restored" \
+	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -q 'interrupted by SIGINT' '$tmp/screen' && cmp -s '$tmp/stty.c.before' '$tmp/stty.c.after'"
+"$mn" </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "'micronas' alone in a pipe: usage on stderr, exit 2" sh -c "[ $rc -eq 2 ] && grep -q '^Usage: micronas' '$tmp/err'"
+"$mn" tui </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "'micronas tui' without a terminal: one line, exit 1" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'needs a terminal' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+finish

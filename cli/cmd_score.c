@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_signal.h"
 #include "tenas.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
-
-static volatile sig_atomic_t score_interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	score_interrupted = 1;
-}
 
 static void score_usage(FILE *f)
 {
@@ -211,6 +203,13 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 	pthread_mutex_init(&w.lock, NULL);
 	atomic_init(&w.stop, 0);
 
+	/* Before the workers start, so that they inherit the mask. */
+	sigset_t sigs;
+	if (mn_cli_block_signals("score", 0, &sigs)) {
+		fclose(out);
+		free(done);
+		return MN_EXIT_ERROR;
+	}
 	int n = o->threads;
 	pthread_t th[64];
 	int started = 0;
@@ -219,18 +218,13 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 			started++;
 	if (started == 0)
 		all_worker(&w);
-	struct sigaction sa, old_int, old_term;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
 	int tty = isatty(STDERR_FILENO);
 	for (;;) {
 		pthread_mutex_lock(&w.lock);
 		int written = w.written;
 		int fin = w.failed || w.written >= w.total_left || (o->max && w.written >= o->max);
 		pthread_mutex_unlock(&w.lock);
-		if (score_interrupted)
+		if (mn_cli_stop_requested(NULL))
 			atomic_store(&w.stop, 1);
 		if (tty) {
 			int width = 40, filled = w.total_left ? written * width / w.total_left : width;
@@ -248,8 +242,6 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 		pthread_join(th[i], NULL);
 	if (tty)
 		fputc('\n', stderr);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	if (fclose(out) != 0 && !w.failed) {
 		w.failed = 1;
 		snprintf(w.err, sizeof w.err, "closing %s failed: %s", o->out, strerror(errno));

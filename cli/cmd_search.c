@@ -2,7 +2,6 @@
  * hard resource limits, run through the same engine the TUI drives. */
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,16 +9,9 @@
 
 #include "cli.h"
 #include "cli_preset.h"
+#include "cli_signal.h"
 #include "oracle.h"
 #include "setup.h"
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 static void search_usage(FILE *f)
 {
@@ -182,6 +174,13 @@ int mn_cmd_search(int argc, char **argv)
 		have_oracle = 1;
 	}
 
+	/* Before any thread starts, so that the workers inherit the mask. */
+	sigset_t sigs;
+	if (mn_cli_block_signals("search", 0, &sigs)) {
+		if (have_oracle)
+			mn_oracle_free(&oracle);
+		return MN_EXIT_ERROR;
+	}
 	static struct mn_setup setup; /* the engine keeps its address */
 	if (mn_setup_init(&setup, &preset, data, threads, err, sizeof err)) {
 		mn_cli_error("search", "%s", err);
@@ -205,12 +204,6 @@ int mn_cmd_search(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	}
 
-	struct sigaction sa, old_int, old_term;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-
 	int tty = isatty(STDERR_FILENO);
 	struct mn_engine_snapshot snap;
 	mn_engine_start(setup.engine);
@@ -218,7 +211,7 @@ int mn_cmd_search(int argc, char **argv)
 		mn_engine_snapshot(setup.engine, &snap);
 		if (snap.state != MN_ENGINE_RUNNING)
 			break;
-		if (interrupted)
+		if (mn_cli_stop_requested(NULL))
 			mn_engine_cancel(setup.engine);
 		if (tty)
 			print_progress(&snap);
@@ -227,9 +220,6 @@ int mn_cmd_search(int argc, char **argv)
 	}
 	if (tty)
 		fprintf(stderr, "\r%-79s\r", "");
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-
 	int rc = MN_EXIT_OK;
 	if (snap.state == MN_ENGINE_DONE) {
 		if (json)

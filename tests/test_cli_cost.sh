@@ -1,13 +1,7 @@
 #!/bin/sh
 # micronas cost from the outside: output, JSON, exit codes, positioned errors.
 mn="$MN_TOP_BUILDDIR/micronas"
-n=0
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	desc=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
-}
+. "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 A1='|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|'
 A2='|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'
@@ -48,5 +42,4 @@ check "--version prints the version" sh -c "[ $rc -eq 0 ] && grep -q '^micronas 
 check "--help lists cost" sh -c "[ $rc -eq 0 ] && grep -q '^  cost' '$tmp/out'"
 "$mn" cost --channels 8 --cells 1 --resolution 16 --classes 100 --json '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' >"$tmp/out"
 check "shape flags change the result (0.517348 MFLOPs)" grep -q '"flops_m":0.517348' "$tmp/out"
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -2,13 +2,7 @@
 # micronas score: per-arch output and JSON, determinism, and the resumable
 # --all CSV (in chunks with --max), at small settings.
 mn="$MN_TOP_BUILDDIR/micronas"
-n=0
-fails=0
-check() {
-	desc=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
-}
+. "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
 A1='|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|'
@@ -44,5 +38,4 @@ check "every row is complete" [ "$(grep -c '^|[^,]*|,[0-9.e+-]*,[0-9.e+-]*$' "$t
 echo 'something,else' >"$tmp/other.csv"
 "$mn" score --all --out "$tmp/other.csv" --max 1 $fast 2>"$tmp/err"; rc=$?
 check "a foreign file is refused, not appended to" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/other.csv') -eq 1 ]"
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -3,13 +3,7 @@
 # fixed-stats gradients) so it runs in seconds.
 mn="$MN_TOP_BUILDDIR/micronas"
 shared="$MN_TOP_SRCDIR/../shared"
-n=0
-fails=0
-check() {
-	desc=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
-}
+. "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
 
@@ -66,6 +60,15 @@ check "the shipped preset is found by name" [ $rc -eq 0 ]
 "$mn" search --data "$tmp/nothing.bin" 2>"$tmp/err"; rc=$?
 check "a missing data file exits 1 naming it" sh -c "[ $rc -eq 1 ] && grep -q 'nothing.bin' '$tmp/err'"
 
+"$mn" search --ntk-grad fixed-stats >"$tmp/t.out" 2>"$tmp/t.err" &
+pid=$!
+sleep 2
+kill -TERM $pid
+wait $pid; rc=$?
+echo "# $(cat "$tmp/t.err")"
+check "SIGTERM stops a search cleanly (exit 1, says so, prints no result)" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'interrupted after' '$tmp/t.err' && [ ! -s '$tmp/t.out' ]"
+
 if [ -f "$shared/data/cifar10/data_batch_subset.bin" ] && [ -f "$shared/data/nb201/nb201_cifar10.csv" ]; then
 	"$mn" search $fast --json --data "$shared/data/cifar10/data_batch_subset.bin" \
 		--oracle "$shared/data/nb201/nb201_cifar10.csv" >"$tmp/o.json" 2>"$tmp/o.err"; rc=$?
@@ -76,5 +79,4 @@ if [ -f "$shared/data/cifar10/data_batch_subset.bin" ] && [ -f "$shared/data/nb2
 else
 	echo "# SKIP-NOTE ../shared is not present: the search on real CIFAR-10 data with the oracle did not run"
 fi
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -479,7 +479,7 @@ static void p_relu(struct mn_pool *pool, REAL *y, const REAL *x, size_t n)
 {
 #if MN_REAL_IS_FLOAT
 	struct pe_ctx e = {y, x, NULL, NULL, 0, 0, 0, 0};
-	mn_par_for(pool, n, pe_relu, &e);
+	mn_par_for_work(pool, n, 1, pe_relu, &e);
 #else
 	(void)pool;
 	MN_R(mn_relu_forward)(y, x, n);
@@ -490,7 +490,7 @@ static void p_axpy(struct mn_pool *pool, REAL *y, REAL s, const REAL *x, size_t 
 {
 #if MN_REAL_IS_FLOAT
 	struct pe_ctx e = {y, x, NULL, NULL, s, 0, 0, 0};
-	mn_par_for(pool, n, pe_axpy, &e);
+	mn_par_for_work(pool, n, 1, pe_axpy, &e);
 #else
 	(void)pool;
 	MN_R(mn_axpy)(y, s, x, n);
@@ -502,7 +502,7 @@ static void p_affine(struct mn_pool *pool, REAL *y, const REAL *xhat, const REAL
 {
 #if MN_REAL_IS_FLOAT
 	struct pe_ctx e = {y, xhat, gamma, beta, scale, 0, acc, M};
-	mn_par_for(pool, (size_t)C * M, pe_affine, &e);
+	mn_par_for_work(pool, (size_t)C * M, 1, pe_affine, &e);
 #else
 	(void)pool;
 	MN_R(mn_bn_affine)(y, xhat, gamma, beta, C, M, scale, acc);
@@ -546,6 +546,8 @@ static int p_bn(struct mn_pool *pool, REAL *xhat, const REAL *x, REAL *mean, REA
 		size_t M, int stats)
 {
 #if MN_REAL_IS_FLOAT
+	if ((double)C * M < 2 * MN_PAR_GRAIN)
+		pool = NULL;
 	int T = mn_pool_size(pool);
 	double *part = malloc(sizeof(double) * (size_t)T * C);
 	if (!part)
@@ -656,14 +658,15 @@ static void p_conv(struct NET *net, REAL *y, const REAL *w, const REAL *x,
 #if MN_REAL_IS_FLOAT
 	struct pc_ctx e = {y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, acc, g, NULL, 0,
 			   NULL, NULL, NULL, 0};
+	double wimg = (double)g->cin * g->cout * g->k * g->k * g->oh * g->ow; /* MACs per image */
 	int direct = MN_FAST() && g->cin <= 32 && g->cout <= 96 &&
 		     ((g->k == 3 && g->stride == 1 && g->pad == 1) || mn_conv_is_pointwise(g));
 	if (keep_col && !mn_conv_is_pointwise(g)) {
 		e.col = keep_col;
-		mn_par_for(net->pool, (size_t)nb, pc_im2col, &e);
+		mn_par_for_work(net->pool, (size_t)nb, wimg / g->cout, pc_im2col, &e);
 	}
 	if (direct) {
-		mn_par_for(net->pool, (size_t)nb, pc_direct, &e);
+		mn_par_for_work(net->pool, (size_t)nb, wimg, pc_direct, &e);
 		if (e.rc == 0)
 			return;
 		e.rc = 0;
@@ -672,9 +675,9 @@ static void p_conv(struct NET *net, REAL *y, const REAL *w, const REAL *x,
 		e.col = (float *)x;
 	else if (!keep_col) {
 		e.col = scratch;
-		mn_par_for(net->pool, (size_t)nb, pc_im2col, &e);
+		mn_par_for_work(net->pool, (size_t)nb, wimg / g->cout, pc_im2col, &e);
 	}
-	mn_par_for(net->pool, (size_t)nb, pc_gemm, &e);
+	mn_par_for_work(net->pool, (size_t)nb, wimg, pc_gemm, &e);
 #else
 	(void)net;
 	MN_R(mn_conv_forward)(y, w, x, g, nb, keep_col ? keep_col : scratch, acc);
@@ -687,7 +690,7 @@ static void p_pool3_fw(struct mn_pool *pool, REAL *y, const REAL *x, size_t npla
 #if MN_REAL_IS_FLOAT
 	float s[1] = {scale};
 	struct pc_ctx e = {y, NULL, x, 0, 0, 0, h, w, 0, 0, NULL, NULL, 0, NULL, NULL, s, 1};
-	mn_par_for(pool, nplanes, pc_pool_fw, &e);
+	mn_par_for_work(pool, nplanes, 9.0 * h * w, pc_pool_fw, &e);
 #else
 	(void)pool;
 	MN_R(mn_avgpool3_forward)(y, x, nplanes, h, w, scale, 1);
@@ -1257,7 +1260,7 @@ static void node_products(struct NET *net, struct ws *ws, struct cellst *cs, int
 		return;
 	}
 	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M};
-	mn_par_for(ws->pool, (size_t)nb, np_body, &e);
+	mn_par_for_work(ws->pool, (size_t)nb, (double)C * N * hw, np_body, &e);
 }
 
 /* Incoming conv ops of node i, in a fixed order: (source j, op t, block b). */
@@ -1332,7 +1335,8 @@ static void node_complete(struct NET *net, struct ws *ws, struct cellst *cs, int
 	node_products(net, ws, cs, i, dni, nq, per_sample);
 	struct ns_ctx e = {cs, ops, nops, dni, ws->msum + (size_t)i * 7 * C * G, C, G, nq, hw,
 			   per_sample, M};
-	mn_par_for(ws->pool, (size_t)C * G, ns_body, &e);
+	mn_par_for_work(ws->pool, (size_t)C * G, (double)(nops + 1) * (per_sample ? (double)hw : (double)M), ns_body,
+			&e);
 }
 
 static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, const struct sink *sk,
@@ -1415,7 +1419,8 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1};
 			struct pc_ctx e = {0};
 			e.job = &job;
-			mn_par_for(ws->pool, (size_t)nq * nb, pc_convT, &e);
+			mn_par_for_work(ws->pool, (size_t)nq * nb, (double)nin * C * 9 * h * w, pc_convT,
+					&e);
 			if (e.rc != 0) {
 				free(in);
 				return -1;
@@ -1437,7 +1442,7 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 			e.nsrc = ne;
 			e.h = h;
 			e.wd = w;
-			mn_par_for(ws->pool, (size_t)C * nq * nb, pc_pool_bw, &e);
+			mn_par_for_work(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne, pc_pool_bw, &e);
 		}
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)

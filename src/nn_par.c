@@ -159,3 +159,11 @@ void mn_par_for(struct mn_pool *p, size_t n, void (*fn)(void *ctx, size_t lo, si
 	struct for_ctx f = {n, fn, ctx};
 	mn_par_run(p, for_body, &f);
 }
+
+void mn_par_for_work(struct mn_pool *p, size_t n, double work_per_item,
+		     void (*fn)(void *ctx, size_t lo, size_t hi), void *ctx)
+{
+	if ((double)n * work_per_item < 2 * MN_PAR_GRAIN)
+		p = NULL;
+	mn_par_for(p, n, fn, ctx);
+}

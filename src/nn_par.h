@@ -20,6 +20,12 @@ int mn_pool_size(const struct mn_pool *p);
 void mn_par_for(struct mn_pool *p, size_t n, void (*fn)(void *ctx, size_t lo, size_t hi),
 		void *ctx);
 
+/* The same, but serially when the loop is too small to be worth waking the
+ * workers: work = n * work_per_item below MN_PAR_GRAIN. */
+#define MN_PAR_GRAIN 262144.0
+void mn_par_for_work(struct mn_pool *p, size_t n, double work_per_item,
+		     void (*fn)(void *ctx, size_t lo, size_t hi), void *ctx);
+
 /* Runs fn(ctx, t, T) once on every thread t = 0..T-1. */
 void mn_par_run(struct mn_pool *p, void (*fn)(void *ctx, int t, int T), void *ctx);
 

@@ -1234,15 +1234,21 @@ struct np_ctx {
 	const float *dni, *col;
 	float *P;
 	int C, N, hw, M;
+	int nt; /* the short-K kernel instead of OpenBLAS */
 };
 
 static void np_body(void *c, size_t lo, size_t hi)
 {
 	struct np_ctx *e = c;
 	for (size_t n = lo; n < hi; n++)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, e->C, e->N, e->hw, 1,
-			    e->dni + n * e->hw, e->M, e->col + n * e->hw, e->M, 0,
-			    e->P + n * e->C * e->N, e->N);
+		if (e->nt)
+			mn_fast_gemm_nt(e->P + n * e->C * e->N, (size_t)e->N, e->dni + n * e->hw,
+					(size_t)e->M, e->col + n * e->hw, (size_t)e->M, e->C, e->N, e->hw,
+					0);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, e->C, e->N, e->hw, 1,
+				    e->dni + n * e->hw, e->M, e->col + n * e->hw, e->M, 0,
+				    e->P + n * e->C * e->N, e->N);
 }
 
 /* P[i-1] = dn_i x [col_0 .. col_{i-1}]^T: per query [C][nq][9C*i], per
@@ -1259,7 +1265,7 @@ static void node_products(struct NET *net, struct ws *ws, struct cellst *cs, int
 			    M, 0, P, N);
 		return;
 	}
-	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M};
+	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M, MN_FAST() && !getenv("MN_NT_OFF")};
 	mn_par_for_work(ws->pool, (size_t)nb, (double)C * N * hw, np_body, &e);
 }
 

@@ -317,6 +317,533 @@ void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int acc
 	}
 }
 
+/* ------------------------------------------------------ A B^T, short K */
+
+static void gemm_nt_c(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
+		      int nc, int nk, int K, float beta)
+{
+	for (int c = 0; c < nc; c++)
+		for (int k = 0; k < nk; k++) {
+			float s = 0;
+			for (int p = 0; p < K; p++)
+				s += A[(size_t)c * lda + p] * B[(size_t)k * ldb + p];
+			P[(size_t)c * ldp + k] = s + (beta != 0 ? beta * P[(size_t)c * ldp + k] : 0);
+		}
+}
+
+#if MN_X86
+/* 4 rows of A x 3 rows of B (generated) */
+AVX2 static void nt_4_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps(), s12 = _mm256_setzero_ps();
+	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps(), s22 = _mm256_setzero_ps();
+	__m256 s30 = _mm256_setzero_ps(), s31 = _mm256_setzero_ps(), s32 = _mm256_setzero_ps();
+	__m256 a0, b0, b1, b2;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		s12 = _mm256_fmadd_ps(a0, b2, s12);
+		a0 = _mm256_loadu_ps(A + 2 * lda + p);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+		s22 = _mm256_fmadd_ps(a0, b2, s22);
+		a0 = _mm256_loadu_ps(A + 3 * lda + p);
+		s30 = _mm256_fmadd_ps(a0, b0, s30);
+		s31 = _mm256_fmadd_ps(a0, b1, s31);
+		s32 = _mm256_fmadd_ps(a0, b2, s32);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		s12 = _mm256_fmadd_ps(a0, b2, s12);
+		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+		s22 = _mm256_fmadd_ps(a0, b2, s22);
+		a0 = _mm256_maskload_ps(A + 3 * lda + p, tail);
+		s30 = _mm256_fmadd_ps(a0, b0, s30);
+		s31 = _mm256_fmadd_ps(a0, b1, s31);
+		s32 = _mm256_fmadd_ps(a0, b2, s32);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
+	P[1 * ldp + 2] = hsum8(s12) + (beta != 0 ? beta * P[1 * ldp + 2] : 0);
+	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
+	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
+	P[2 * ldp + 2] = hsum8(s22) + (beta != 0 ? beta * P[2 * ldp + 2] : 0);
+	P[3 * ldp + 0] = hsum8(s30) + (beta != 0 ? beta * P[3 * ldp + 0] : 0);
+	P[3 * ldp + 1] = hsum8(s31) + (beta != 0 ? beta * P[3 * ldp + 1] : 0);
+	P[3 * ldp + 2] = hsum8(s32) + (beta != 0 ? beta * P[3 * ldp + 2] : 0);
+}
+
+/* 4 rows of A x 2 rows of B (generated) */
+AVX2 static void nt_4_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps();
+	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps();
+	__m256 s30 = _mm256_setzero_ps(), s31 = _mm256_setzero_ps();
+	__m256 a0, b0, b1;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		a0 = _mm256_loadu_ps(A + 2 * lda + p);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+		a0 = _mm256_loadu_ps(A + 3 * lda + p);
+		s30 = _mm256_fmadd_ps(a0, b0, s30);
+		s31 = _mm256_fmadd_ps(a0, b1, s31);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+		a0 = _mm256_maskload_ps(A + 3 * lda + p, tail);
+		s30 = _mm256_fmadd_ps(a0, b0, s30);
+		s31 = _mm256_fmadd_ps(a0, b1, s31);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
+	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
+	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
+	P[3 * ldp + 0] = hsum8(s30) + (beta != 0 ? beta * P[3 * ldp + 0] : 0);
+	P[3 * ldp + 1] = hsum8(s31) + (beta != 0 ? beta * P[3 * ldp + 1] : 0);
+}
+
+/* 4 rows of A x 1 rows of B (generated) */
+AVX2 static void nt_4_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps();
+	__m256 s20 = _mm256_setzero_ps();
+	__m256 s30 = _mm256_setzero_ps();
+	__m256 a0, b0;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		a0 = _mm256_loadu_ps(A + 2 * lda + p);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		a0 = _mm256_loadu_ps(A + 3 * lda + p);
+		s30 = _mm256_fmadd_ps(a0, b0, s30);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		a0 = _mm256_maskload_ps(A + 3 * lda + p, tail);
+		s30 = _mm256_fmadd_ps(a0, b0, s30);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
+	P[3 * ldp + 0] = hsum8(s30) + (beta != 0 ? beta * P[3 * ldp + 0] : 0);
+}
+
+/* 3 rows of A x 3 rows of B (generated) */
+AVX2 static void nt_3_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps(), s12 = _mm256_setzero_ps();
+	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps(), s22 = _mm256_setzero_ps();
+	__m256 a0, b0, b1, b2;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		s12 = _mm256_fmadd_ps(a0, b2, s12);
+		a0 = _mm256_loadu_ps(A + 2 * lda + p);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+		s22 = _mm256_fmadd_ps(a0, b2, s22);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		s12 = _mm256_fmadd_ps(a0, b2, s12);
+		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+		s22 = _mm256_fmadd_ps(a0, b2, s22);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
+	P[1 * ldp + 2] = hsum8(s12) + (beta != 0 ? beta * P[1 * ldp + 2] : 0);
+	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
+	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
+	P[2 * ldp + 2] = hsum8(s22) + (beta != 0 ? beta * P[2 * ldp + 2] : 0);
+}
+
+/* 3 rows of A x 2 rows of B (generated) */
+AVX2 static void nt_3_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps();
+	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps();
+	__m256 a0, b0, b1;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		a0 = _mm256_loadu_ps(A + 2 * lda + p);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+		s21 = _mm256_fmadd_ps(a0, b1, s21);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
+	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
+	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
+}
+
+/* 3 rows of A x 1 rows of B (generated) */
+AVX2 static void nt_3_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps();
+	__m256 s20 = _mm256_setzero_ps();
+	__m256 a0, b0;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		a0 = _mm256_loadu_ps(A + 2 * lda + p);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
+		s20 = _mm256_fmadd_ps(a0, b0, s20);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
+}
+
+/* 2 rows of A x 3 rows of B (generated) */
+AVX2 static void nt_2_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps(), s12 = _mm256_setzero_ps();
+	__m256 a0, b0, b1, b2;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		s12 = _mm256_fmadd_ps(a0, b2, s12);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+		s12 = _mm256_fmadd_ps(a0, b2, s12);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
+	P[1 * ldp + 2] = hsum8(s12) + (beta != 0 ? beta * P[1 * ldp + 2] : 0);
+}
+
+/* 2 rows of A x 2 rows of B (generated) */
+AVX2 static void nt_2_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps();
+	__m256 a0, b0, b1;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+		s11 = _mm256_fmadd_ps(a0, b1, s11);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
+}
+
+/* 2 rows of A x 1 rows of B (generated) */
+AVX2 static void nt_2_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps();
+	__m256 s10 = _mm256_setzero_ps();
+	__m256 a0, b0;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		a0 = _mm256_loadu_ps(A + 1 * lda + p);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
+		s10 = _mm256_fmadd_ps(a0, b0, s10);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
+}
+
+/* 1 rows of A x 3 rows of B (generated) */
+AVX2 static void nt_1_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
+	__m256 a0, b0, b1, b2;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+		s02 = _mm256_fmadd_ps(a0, b2, s02);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
+}
+
+/* 1 rows of A x 2 rows of B (generated) */
+AVX2 static void nt_1_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
+	__m256 a0, b0, b1;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+		s01 = _mm256_fmadd_ps(a0, b1, s01);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
+}
+
+/* 1 rows of A x 1 rows of B (generated) */
+AVX2 static void nt_1_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			  size_t ldb, int K, __m256i tail, float beta)
+{
+	__m256 s00 = _mm256_setzero_ps();
+	__m256 a0, b0;
+	int p = 0;
+	for (; p + 8 <= K; p += 8) {
+		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
+		a0 = _mm256_loadu_ps(A + 0 * lda + p);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+	}
+	if (p < K) {
+		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
+		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
+		s00 = _mm256_fmadd_ps(a0, b0, s00);
+	}
+	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
+}
+
+typedef void (*nt_fn)(float *, size_t, const float *, size_t, const float *, size_t, int,
+		      __m256i, float);
+static const nt_fn nt_table[4][3] = {
+	{nt_1_1, nt_1_2, nt_1_3},
+	{nt_2_1, nt_2_2, nt_2_3},
+	{nt_3_1, nt_3_2, nt_3_3},
+	{nt_4_1, nt_4_2, nt_4_3},
+};
+
+/* B is walked in blocks of 3 rows against every block of A.  Both are
+ * first copied into buffers whose row stride is not a multiple of 4 KB: the
+ * callers' rows sit a large power of two apart, which maps them all to the
+ * same cache sets. */
+AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			     size_t ldb, int nc, int nk, int K, float beta)
+{
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	__m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(K & 7), lane);
+	size_t ld = (size_t)((K + 7) & ~7) + 24;
+	float *a = malloc(sizeof(float) * ld * (size_t)(nc + 3));
+	if (!a)
+		return -1;
+	float *b = a + ld * (size_t)nc;
+	for (int c = 0; c < nc; c++)
+		memcpy(a + (size_t)c * ld, A + (size_t)c * lda, sizeof(float) * (size_t)K);
+	for (int k = 0; k < nk; k += 3) {
+		int rk = nk - k < 3 ? nk - k : 3;
+		for (int r = 0; r < rk; r++)
+			memcpy(b + (size_t)r * ld, B + (size_t)(k + r) * ldb, sizeof(float) * (size_t)K);
+		for (int c = 0; c < nc; c += 4) {
+			int rc = nc - c < 4 ? nc - c : 4;
+			nt_table[rc - 1][rk - 1](P + (size_t)c * ldp + k, ldp, a + (size_t)c * ld, ld, b,
+						 ld, K, tail, beta);
+		}
+	}
+	free(a);
+	return 0;
+}
+#endif
+
+void mn_fast_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
+		     int nc, int nk, int K, float beta)
+{
+#if MN_X86
+	if (mn_fast_avx2() && gemm_nt_avx2(P, ldp, A, lda, B, ldb, nc, nk, K, beta) == 0)
+		return;
+#endif
+	gemm_nt_c(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
+}
+
 /* ----------------------------------------------------------------- pools */
 
 /* 1/(number of valid taps) of a 3-window at i in [0, n) */

@@ -26,6 +26,13 @@ void mn_fast_relu(float *y, const float *x, size_t n);
 /* o (+)= d where y > 0, else 0 (+ 0). */
 void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate);
 
+/* P[c][k] (+)= sum over p < K of A[c][p] * B[k][p] for c < nc, k < nk (rows of
+ * A and B contiguous, row strides lda and ldb; P row stride ldp); beta 0
+ * overwrites, 1 accumulates.  For short K (a plane) and few rows of A,
+ * where a packed GEMM spends its time packing. */
+void mn_fast_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
+		     int nc, int nk, int K, float beta);
+
 /* Box sums over h x w planes (3x3, stride 1, pad 1, padding excluded).
  * Forward: y += scale * pool(x).
  * Backward of a sum of sources: dx += pool^T(sum_i s[i] * src[i]), every

@@ -151,6 +151,36 @@ static void test_elementwise(size_t n)
 	free(ref);
 }
 
+static void test_gemm_nt(int nc, int nk, int K, float beta)
+{
+	size_t lda = (size_t)K + 5, ldb = (size_t)K + 11, ldp = (size_t)nk + 2;
+	float *A = fvec(lda * nc), *B = fvec(ldb * nk), *P = fvec(ldp * nc),
+	      *R = malloc(sizeof(float) * ldp * nc);
+	for (int c = 0; c < nc; c++)
+		for (int k = 0; k < nk; k++) {
+			double s = 0;
+			for (int p = 0; p < K; p++)
+				s += (double)A[c * lda + p] * B[k * ldb + p];
+			R[c * ldp + k] = (float)(s + beta * P[c * ldp + k]);
+		}
+	mn_fast_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
+	/* error relative to the sum of |terms| (float accumulation) */
+	double e = 0;
+	for (int c = 0; c < nc; c++)
+		for (int k = 0; k < nk; k++) {
+			double mag = fabs(beta * P[c * ldp + k]);
+			for (int p = 0; p < K; p++)
+				mag += fabs((double)A[c * lda + p] * B[k * ldb + p]);
+			e = fmax(e, fabs(P[c * ldp + k] - R[c * ldp + k]) / (1e-30 + mag));
+		}
+	tap_ok(e < 1e-5, "A B^T %d x %d over K %d, beta %g: %.1e of the sum of |terms|", nc, nk, K,
+	       beta, e);
+	free(A);
+	free(B);
+	free(P);
+	free(R);
+}
+
 int main(void)
 {
 	mn_rng_seed(&rng, 99);
@@ -170,6 +200,11 @@ int main(void)
 	test_pools(3, 7, 13);
 	test_pools(4, 1, 3);
 	test_pools(2, 3, 1);
+	test_gemm_nt(16, 432, 1024, 0);
+	test_gemm_nt(5, 7, 37, 1);
+	test_gemm_nt(3, 2, 8, 0);
+	test_gemm_nt(1, 1, 3, 1);
+	test_gemm_nt(6, 11, 64, 0);
 	test_elementwise(5);
 	test_elementwise(70001);
 	return tap_done();

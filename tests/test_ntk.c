@@ -202,6 +202,47 @@ static void test_supernet_float(void)
 	mn_net_free_d(nd);
 }
 
+/* float (fast fused paths) against double on awkward shapes: N=2, edges
+ * with pool, skip and none, 16x16 input, batch not a multiple of anything */
+static void test_float_vs_double(int C, int N, int res, const unsigned char *mask, int Bn)
+{
+	struct mn_net_config cfg;
+	mn_net_config_eval(&cfg, C, N, res, 5);
+	struct mn_net *net = mn_net_create(&cfg);
+	struct mn_net_d *nd = mn_net_create_d(&cfg);
+	struct mn_rng rng;
+	mn_rng_seed(&rng, 77);
+	mn_net_set_mask(net, mask);
+	mn_net_set_mask_d(nd, mask);
+	mn_net_init(net, &rng, MN_INIT_CODE);
+	size_t P = mn_net_param_count(net), W = mn_net_grad_width(net);
+	for (size_t i = 0; i < P; i++)
+		mn_net_params_d(nd)[i] = mn_net_params(net)[i];
+	size_t in = (size_t)Bn * 3 * res * res;
+	float *x = xmalloc(sizeof(float) * in);
+	double *xd = xmalloc(sizeof(double) * in);
+	for (size_t i = 0; i < in; i++)
+		xd[i] = x[i] = (float)mn_rng_normal(&rng);
+	float *G = xmalloc(sizeof(float) * Bn * W);
+	double *Gd = xmalloc(sizeof(double) * Bn * W), *Gf = xmalloc(sizeof(double) * Bn * W);
+	for (int mode = 0; mode < 2; mode++) {
+		mn_net_per_sample_grads(net, x, Bn, mode, G, W);
+		mn_net_per_sample_grads_d(nd, xd, Bn, mode, Gd, W);
+		for (size_t i = 0; i < Bn * W; i++)
+			Gf[i] = G[i];
+		double e = diff(Gf, Gd, Bn * W);
+		tap_ok(e < 1e-3, "C%d N%d %dx%d batch %d %s: float G matches double (%.1e)", C, N, res,
+		       res, Bn, mode ? "fixed-stats" : "exact", e);
+	}
+	free(x);
+	free(xd);
+	free(G);
+	free(Gd);
+	free(Gf);
+	mn_net_free(net);
+	mn_net_free_d(nd);
+}
+
 static void test_gram_and_cond(void)
 {
 	int Bn = 8;
@@ -243,6 +284,35 @@ static void test_gram_and_cond(void)
 	tap_ok(cond == MN_NTK_BAD_COND, "a NaN in the batch gives cond %g", cond);
 	free(x);
 	free(G);
+	mn_net_free(net);
+}
+
+static void test_threads(void)
+{
+	int Bn = 10;
+	struct mn_net *net = supernet(51);
+	size_t W = mn_net_grad_width(net);
+	float *x = batch(Bn, 52), *G1 = xmalloc(sizeof(float) * Bn * W),
+	      *G2 = xmalloc(sizeof(float) * Bn * W);
+	int t0 = mn_nn_get_threads();
+	for (int mode = 0; mode < 2; mode++) {
+		mn_nn_set_threads(1);
+		mn_net_per_sample_grads(net, x, Bn, mode, G1, W);
+		mn_nn_set_threads(2);
+		mn_net_per_sample_grads(net, x, Bn, mode, G2, W);
+		double e = 0, m = 1e-30;
+		for (size_t i = 0; i < Bn * W; i++) {
+			e = fmax(e, fabs((double)G1[i] - G2[i]));
+			m = fmax(m, fabs((double)G1[i]));
+		}
+		tap_ok(e / m < 1e-4 && mn_nn_get_threads() == 2,
+		       "%s: 1 and 2 threads agree (%.1e), thread count restored",
+		       mode ? "fixed-stats" : "exact", e / m);
+	}
+	mn_nn_set_threads(t0);
+	free(x);
+	free(G1);
+	free(G2);
 	mn_net_free(net);
 }
 
@@ -294,7 +364,14 @@ int main(void)
 {
 	test_exact_double();
 	test_supernet_float();
+	test_float_vs_double(4, 2, 16, mixed, 7);
+	{
+		unsigned char m2[MN_EDGES] = {B(POOL3) | B(SKIP), B(CONV3), B(NONE), B(CONV1) | B(CONV3),
+					      B(SKIP), B(POOL3) | B(CONV3) | B(NONE)};
+		test_float_vs_double(3, 1, 8, m2, 5);
+	}
 	test_gram_and_cond();
 	test_determinism();
+	test_threads();
 	return tap_done();
 }

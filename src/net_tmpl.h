@@ -1265,7 +1265,7 @@ static void node_products(struct NET *net, struct ws *ws, struct cellst *cs, int
 			    M, 0, P, N);
 		return;
 	}
-	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M, MN_FAST() && !getenv("MN_NT_OFF")};
+	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M, MN_FAST()};
 	mn_par_for_work(ws->pool, (size_t)nb, (double)C * N * hw, np_body, &e);
 }
 

@@ -819,14 +819,22 @@ AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, c
 	float *b = a + ld * (size_t)nc;
 	for (int c = 0; c < nc; c++)
 		memcpy(a + (size_t)c * ld, A + (size_t)c * lda, sizeof(float) * (size_t)K);
+	/* copying B pays only when several blocks of A reuse each row */
+	int copy_b = nc > 4;
 	for (int k = 0; k < nk; k += 3) {
 		int rk = nk - k < 3 ? nk - k : 3;
-		for (int r = 0; r < rk; r++)
-			memcpy(b + (size_t)r * ld, B + (size_t)(k + r) * ldb, sizeof(float) * (size_t)K);
+		const float *bk = B + (size_t)k * ldb;
+		size_t ldk = ldb;
+		if (copy_b) {
+			for (int r = 0; r < rk; r++)
+				memcpy(b + (size_t)r * ld, bk + (size_t)r * ldb, sizeof(float) * (size_t)K);
+			bk = b;
+			ldk = ld;
+		}
 		for (int c = 0; c < nc; c += 4) {
 			int rc = nc - c < 4 ? nc - c : 4;
-			nt_table[rc - 1][rk - 1](P + (size_t)c * ldp + k, ldp, a + (size_t)c * ld, ld, b,
-						 ld, K, tail, beta);
+			nt_table[rc - 1][rk - 1](P + (size_t)c * ldp + k, ldp, a + (size_t)c * ld, ld, bk,
+						 ldk, K, tail, beta);
 		}
 	}
 	free(a);

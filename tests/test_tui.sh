@@ -162,7 +162,7 @@ check "two mid-search screens: progress moved ($first -> $second)" test -n "$fir
 check "the rankings changed between them" \
 	sh -c "[ -f '$tmp/mid1' ] && [ -f '$tmp/mid2' ] && [ \"\$(grep -E '^.[1-3]<-[0-2] ' '$tmp/mid1' | cut -c1-58)\" != \"\$(grep -E '^.[1-3]<-[0-2] ' '$tmp/mid2' | cut -c1-58)\" ]"
 check "mid-search: a progress bar, elapsed and ETA, candidates with dK/dR, ops left per edge" \
-	sh -c "grep -Eq 'cand [0-9]+/[0-9]+ \[' '$tmp/mid2' && grep -Eq 'ETA ([0-9.]+s|\?)' '$tmp/mid2' &&
+	sh -c "grep -Eq 'cand [0-9]+/[0-9]+ \[' '$tmp/mid2' && grep -Eq 'ETA ([0-9.]+s|[0-9]+m[0-9]+s|[0-9]+h[0-9]+m|\?)' '$tmp/mid2' &&
 	       grep -q 'edge op' '$tmp/mid2' && grep -q 'Ops left' '$tmp/mid2' && grep -Eq '3<-2 (sk|··)' '$tmp/mid2'"
 
 wait_for a 'DONE round 3/3' 600

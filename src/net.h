@@ -137,6 +137,9 @@ void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES]);
 	/* Multiply-accumulates of the conv and linear layers in one forward of batch          \
 	 * samples under the current mask. */                                                     \
 	double mn_net_forward_macs##S(const struct NET *net, int batch);                          \
+	/* Bytes the network holds now (parameters, forward state, backward                   \
+	 * workspaces, G); grows with the batch and shrinks only on free. */                     \
+	size_t mn_net_memory_bytes##S(const struct NET *net);                                      \
 	/* Tests: with frozen set, BN uses the statistics of the last unfrozen forward as        \
 	 * constants (forward and backward). */                                                    \
 	void mn_net_freeze_bn##S(struct NET *net, int frozen);                                    \

@@ -244,6 +244,14 @@ void MN_R(mn_net_grad_param_index)(const struct NET *net, size_t *idx)
 				idx[(size_t)p->t[i].gcol + j] = p->t[i].off + j;
 }
 
+size_t MN_R(mn_net_memory_bytes)(const struct NET *net)
+{
+	size_t n = net->plan.nparams + 2 * net->plan.nstats + net->arena_cap + net->G_cap;
+	for (int i = 0; i < net->nws; i++)
+		n += net->ws[i].cap;
+	return n * sizeof(REAL);
+}
+
 void MN_R(mn_net_freeze_bn)(struct NET *net, int frozen)
 {
 	net->frozen = frozen;

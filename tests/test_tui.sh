@@ -329,6 +329,26 @@ wait_for c 'Search idle' 30
 ok=$?
 show "micronas alone" "$tmp/screen"
 check "'micronas' alone on a terminal opens the TUI" [ $ok -eq 0 ]
+# Lists: presets (the search is set up again) and boards.
+T send-keys -t c P
+wait_for c 'nucleo-f746zg' 10
+show "preset list" "$tmp/screen"
+check "P lists the embedded default and the shipped preset" \
+	sh -c "grep -q 'default (embedded' '$tmp/screen' && grep -q ' nucleo-f746zg' '$tmp/screen'"
+T send-keys -t c Down Enter
+wait_for c 'preset nucleo-f746zg' 30
+ok=$?
+show "preset nucleo-f746zg" "$tmp/screen"
+check "picking it sets the search up again with its latency table" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'table .*nucleo-f746zg-latency.ini' '$tmp/screen'"
+T send-keys -t c b
+wait_for c 'emulated board \(QEMU\)' 10
+ok=$?
+show "board list" "$tmp/screen"
+check "b lists the emulated board, a typed port and the serial ports" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'other port' '$tmp/screen'"
+T send-keys -t c Escape
+sleep 0.5
 T send-keys -t c C-c
 wait_for c 'TUI-EXIT=' 60
 show "after Ctrl-C" "$tmp/screen"

@@ -1066,7 +1066,8 @@ static void bn_backward_blocks(struct NET *net, struct ws *ws, const struct sink
 /* dn += relu-masked conv^T of materialized cotangents: cs3 3x3 inputs dz3
  * [cs3][nq*nb][hw] with kernels w3 [cs3][C][9], cs1 1x1 inputs likewise. */
 static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w3, const float *dz3,
-		    int cs1, const float *w1, const float *dz1, const float *relu, float *dn)
+		    int cs1, const float *w1, const float *dz1, const float *relu, float *dn,
+		    int overwrite)
 {
 	size_t M = (size_t)nb * h * w;
 	struct mn_convT_in *in = malloc(sizeof *in * (size_t)(cs3 + cs1 + 1));
@@ -1079,7 +1080,7 @@ static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w
 		in[c].w = three ? w3 + (size_t)c * C * 9 : w1 + (size_t)(c - cs3) * C;
 		in[c].k = three ? 3 : 1;
 	}
-	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in, relu, dn, 0};
+	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in, relu, dn, overwrite};
 	int rc = mn_fast_convT(&job, 0, nq * nb);
 	free(in);
 	return rc;
@@ -1152,7 +1153,7 @@ static void bw_cell(struct NET *net, struct ws *ws, struct cellst *cs, const str
 		if (g3->ne || g1->ne) {
 #if MN_REAL_IS_FLOAT
 			if (fast && convT_dz(C, h, w, nb, nq, g3->Cs, g3->w, ws->DZ, g1->Cs, g1->w,
-					     ws->DZ1, cs->relu[j], dn[j]) == 0)
+					     ws->DZ1, cs->relu[j], dn[j], 0) == 0)
 				goto convs_done;
 #endif
 			memset(ws->DR, 0, sizeof(REAL) * n);
@@ -1480,9 +1481,9 @@ static void bw_red(struct NET *net, struct ws *ws, struct redst *r, int s, const
 	REAL one = 1;
 	/* shortcut: avgpool 2x2 then 1x1 conv */
 	emit_wgrad(net, ws, sk, &rp->wsc, 1, 2 * C, C, dout, r->pool, Mo, nq, ohw);
-	memset(ws->D1, 0, sizeof(REAL) * C * nq * Mo);
-	MN_R(mn_conv_backward_data)(ws->D1, tparam(net, rp->wsc), dout, &r->gsc, nq * nb, ws->dcol,
-				    ws->dcol_cap);
+	/* D1 = Wsc^T dout (written, not accumulated) */
+	MN_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, C, (int)(nq * Mo), 2 * C, 1,
+		tparam(net, rp->wsc), C, dout, (int)(nq * Mo), 0, ws->D1, (int)(nq * Mo));
 	MN_R(mn_avgpool2_backward)(dx, ws->D1, (size_t)C * nq * nb, r->ga.h, r->ga.w, 0);
 	/* conv b */
 	const REAL *dys[1] = {dout};
@@ -1494,14 +1495,14 @@ static void bw_red(struct NET *net, struct ws *ws, struct redst *r, int s, const
 		col = ws->col;
 	}
 	emit_wgrad(net, ws, sk, &rp->wb, 1, 2 * C, mn_conv_ckk(&r->gb), ws->DZ, col, Mo, nq, ohw);
-	memset(ws->D2, 0, sizeof(REAL) * 2 * C * nq * Mo);
 	int done = 0;
 #if MN_REAL_IS_FLOAT
 	if (MN_FAST())
 		done = convT_dz(2 * C, r->gb.h, r->gb.w, nb, nq, 2 * C, tparam(net, rp->wb), ws->DZ, 0,
-				NULL, NULL, r->rb, ws->D2) == 0;
+				NULL, NULL, r->rb, ws->D2, 1) == 0;
 #endif
 	if (!done) {
+		memset(ws->D2, 0, sizeof(REAL) * 2 * C * nq * Mo);
 		MN_R(mn_conv_backward_data)(ws->D2, tparam(net, rp->wb), ws->DZ, &r->gb, nq * nb,
 					    ws->dcol, ws->dcol_cap);
 		MN_R(mn_relu_backward)(ws->D2, ws->D2, r->rb, 2 * C, nq, Mo, 0);

@@ -395,17 +395,24 @@ void MN_R(mn_avgpool2_backward)(REAL *dx, const REAL *dy, size_t nplanes, int h,
 	for (size_t p = 0; p < nplanes; p++) {
 		REAL *out = dx + p * (size_t)h * w;
 		const REAL *in = dy + p * (size_t)oh * ow;
-		if (!accumulate)
-			memset(out, 0, sizeof(REAL) * (size_t)h * w);
+		if (!accumulate && ((h & 1) || (w & 1)))
+			memset(out, 0, sizeof(REAL) * (size_t)h * w); /* rows/columns no window covers */
 		for (int oy = 0; oy < oh; oy++) {
 			REAL *r0 = out + (size_t)(2 * oy) * w, *r1 = r0 + w;
-			for (int ox = 0; ox < ow; ox++) {
-				REAL v = (REAL)0.25 * in[(size_t)oy * ow + ox];
-				r0[2 * ox] += v;
-				r0[2 * ox + 1] += v;
-				r1[2 * ox] += v;
-				r1[2 * ox + 1] += v;
-			}
+			const REAL *d = in + (size_t)oy * ow;
+			if (accumulate)
+				for (int ox = 0; ox < ow; ox++) {
+					REAL v = (REAL)0.25 * d[ox];
+					r0[2 * ox] += v;
+					r0[2 * ox + 1] += v;
+					r1[2 * ox] += v;
+					r1[2 * ox + 1] += v;
+				}
+			else
+				for (int ox = 0; ox < ow; ox++) {
+					REAL v = (REAL)0.25 * d[ox];
+					r0[2 * ox] = r0[2 * ox + 1] = r1[2 * ox] = r1[2 * ox + 1] = v;
+				}
 		}
 	}
 }

@@ -1008,7 +1008,13 @@ static void emit_wgrad(struct NET *net, struct ws *ws, const struct sink *sk, co
 					   (size_t)K, col, ldcol, rows, K, ckk, 1);
 		break;
 	case SINK_QUERY:
-		MN_R(mn_wgrad_per_query)(tmp, dy, col, ldcol, m, nq, K, ckk);
+#if MN_REAL_IS_FLOAT
+		/* few columns (a 1x1 conv, the classifier): OpenBLAS packs for nothing */
+		if (MN_FAST() && ckk <= 12)
+			mn_fast_gemm_nt(tmp, (size_t)ckk, dy, (size_t)K, col, ldcol, m * nq, ckk, K, 0);
+		else
+#endif
+			MN_R(mn_wgrad_per_query)(tmp, dy, col, ldcol, m, nq, K, ckk);
 		for (int q = 0; q < nq; q++)
 			for (int b = 0; b < nblk; b++) {
 				REAL *dst = sk->G + (size_t)(sk->row0 + q) * sk->ldG + p->t[tids[b]].gcol;

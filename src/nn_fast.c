@@ -813,12 +813,20 @@ AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, c
 	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 	__m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(K & 7), lane);
 	size_t ld = (size_t)((K + 7) & ~7) + 24;
-	float *a = malloc(sizeof(float) * ld * (size_t)(nc + 3));
+	/* A is copied when it fits in L2 (it is then read once per block of B) */
+	int copy_a = (size_t)nc * ld <= 65536;
+	float *a = malloc(sizeof(float) * ld * (size_t)((copy_a ? nc : 0) + 3));
 	if (!a)
 		return -1;
-	float *b = a + ld * (size_t)nc;
-	for (int c = 0; c < nc; c++)
-		memcpy(a + (size_t)c * ld, A + (size_t)c * lda, sizeof(float) * (size_t)K);
+	float *b = a + (copy_a ? ld * (size_t)nc : 0);
+	const float *ap = A;
+	size_t lap = lda;
+	if (copy_a) {
+		for (int c = 0; c < nc; c++)
+			memcpy(a + (size_t)c * ld, A + (size_t)c * lda, sizeof(float) * (size_t)K);
+		ap = a;
+		lap = ld;
+	}
 	/* copying B pays only when several blocks of A reuse each row */
 	int copy_b = nc > 4;
 	for (int k = 0; k < nk; k += 3) {
@@ -833,8 +841,8 @@ AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, c
 		}
 		for (int c = 0; c < nc; c += 4) {
 			int rc = nc - c < 4 ? nc - c : 4;
-			nt_table[rc - 1][rk - 1](P + (size_t)c * ldp + k, ldp, a + (size_t)c * ld, ld, bk,
-						 ldk, K, tail, beta);
+			nt_table[rc - 1][rk - 1](P + (size_t)c * ldp + k, ldp, ap + (size_t)c * lap, lap,
+						 bk, ldk, K, tail, beta);
 		}
 	}
 	free(a);

@@ -4,15 +4,25 @@
  * declarations are in net.h.
  *
  * Memory: a forward lays out one arena holding the input, every activation
- * the backward needs and (when they fit a budget) the im2col matrices; a
- * backward lays out a second arena sized for its query chunk.  Both are kept
- * and reused while the batch and mask stay the same.
+ * the backward needs and (when they fit a budget) the im2col matrices; each
+ * backward workspace (one per worker) is a second arena sized for its query
+ * chunk.  Both are kept and reused while the batch and mask stay the same.
  *
  * Cell evaluation is grouped by source node: all active 3x3 convs reading
- * node j share one ReLU and one im2col and run as one GEMM with their
+ * node j share one ReLU and one im2col and run as one conv with their
  * kernels stacked (likewise the 1x1 convs); their BNs are one BN over the
  * stacked channels.  The backward visits the groups in reverse (j = 2, 1, 0),
- * so node j's cotangent is complete when its group is processed. */
+ * so node j's cotangent is complete when its group is processed.
+ *
+ * Two cell backwards: the generic one (both precisions) materializes the
+ * stacked BN cotangents and runs GEMM + col2im; the fused one (float with
+ * AVX2, im2col kept, per-query or per-sample sinks) folds each BN into the
+ * conv^T input and into the weight-gradient algebra (see bw_cell_fused).
+ * Tests check the two against each other.
+ *
+ * Threads (float): the exact mode shares its query chunks among the pool's
+ * threads, one workspace each; the forward and the fixed-stats backward
+ * split their heavy loops over images, channels or samples. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

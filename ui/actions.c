@@ -94,15 +94,17 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	a->w_latency = wl;
 	remember(a, MN_PF_W_FLOPS, wf);
 	remember(a, MN_PF_W_LATENCY, wl);
-	/* Once a search has run, a change re-ranks at once and re-runs the
-	 * later rounds (from the cache where it can). */
-	int rerun = a->snap.state != MN_ENGINE_IDLE && !a->rebuild;
+	/* A running search re-ranks at once by itself; a finished one is
+	 * re-run (from the cache where it can).  One the user stopped stays
+	 * stopped until s. */
+	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_weights(a->setup->engine, wf, wl, rerun);
 	if (rerun)
 		a->last_state = MN_ENGINE_RUNNING;
+	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
-		      rerun ? " (re-ranking)" : "");
-	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, rerun ? " - re-ranking" : "");
+		      live ? " (re-ranking)" : "");
+	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, live ? " - re-ranking" : "");
 }
 
 static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char *err, size_t errn)
@@ -122,12 +124,13 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char 
 	remember(a, MN_PF_MAX_LATENCY_MS, c->max_latency_ms);
 	remember(a, MN_PF_MAX_SRAM_KB, c->max_sram_kb);
 	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
-	int rerun = a->snap.state != MN_ENGINE_IDLE && !a->rebuild;
+	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_limits(a->setup->engine, c, rerun);
 	if (rerun)
 		a->last_state = MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
-		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb, rerun ? " (re-running)" : "");
+		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb,
+		      rerun || a->snap.state == MN_ENGINE_RUNNING ? " (re-running)" : "");
 	tui_message(a, 0, "limits: latency %g ms, SRAM %g KB, flash %g KB (0 = none)",
 		    c->max_latency_ms, c->max_sram_kb, c->max_flash_kb);
 	return 0;
@@ -730,8 +733,9 @@ void tui_key(struct tui_app *a, int ch)
 			tui_message(a, 0, "no board job running");
 		}
 		break;
-	case 12: /* Ctrl-L */
-		clearok(curscr, TRUE);
+	case 12: /* Ctrl-L: the next refresh repaints everything */
+		if (clearok(curscr, TRUE) == ERR)
+			tui_message(a, 1, "cannot redraw the screen");
 		break;
 	default:
 		break;

@@ -124,14 +124,16 @@ void tui_layout(int lines, int cols, struct tui_layout *l)
 static void draw(struct tui_app *a)
 {
 	struct tui_layout l;
-	erase();
+	/* erase() and refresh() fail only without a screen, which the loop
+	 * never runs without. */
+	(void)erase();
 	tui_layout(LINES, COLS, &l);
 	if (!l.ok) {
 		char msg[120];
 		snprintf(msg, sizeof msg, "too small (%dx%d): needs %dx%d; q quits", COLS, LINES,
 			 TUI_MIN_COLS, TUI_MIN_LINES);
 		tui_put(a, LINES / 2, 0, COLS, TS_ERROR, msg);
-		refresh();
+		(void)refresh();
 		return;
 	}
 	view_status_draw(a, l.status);
@@ -144,7 +146,7 @@ static void draw(struct tui_app *a)
 	view_message_draw(a, l.message);
 	view_footer_draw(a, l.footer);
 	view_modal_draw(a);
-	refresh();
+	(void)refresh();
 }
 
 static const char *base_name(const char *path)
@@ -333,7 +335,7 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	}
 	if (set_term(scr) == NULL || cbreak() == ERR || noecho() == ERR ||
 	    keypad(stdscr, TRUE) == ERR) {
-		endwin();
+		(void)endwin(); /* best effort: we are failing already */
 		delscreen(scr);
 		snprintf(err, errn, "cannot set up the terminal's input modes");
 		restore_signals(old);
@@ -344,13 +346,16 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	timeout(100);
 	/* Invisible cursor where the terminal can; a visible one is harmless. */
 	(void)curs_set(0);
-	/* Esc must close a box at once, not wait a second for a sequence. */
-	set_escdelay(25);
+	/* Esc must close a box at once, not wait a second for a sequence;
+	 * if the terminal refuses, Esc is only slower. */
+	(void)set_escdelay(25);
 	tui_styles_init(a);
 
 	sig = event_loop(a);
 
-	endwin();
+	/* endwin() fails only when the terminal is gone (SIGHUP); nothing is
+	 * left to restore then. */
+	(void)endwin();
 	delscreen(scr);
 	restore_signals(old);
 	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING)

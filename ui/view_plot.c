@@ -194,6 +194,15 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 	tui_fmt_num(lo, sizeof lo, c.y0, label_w, a->have_oracle ? 1 : 2, 0);
 	tui_put(a, r.y + 1, r.x, label_w, TS_DIM, hi);
 	tui_put(a, r.y + c.h, r.x, label_w, TS_DIM, lo);
+	if (c.h >= 9) {
+		char mid[32];
+		/* The value at the middle row's centre, as to_dot() maps it. */
+		int row = (c.h - 1) / 2, H = c.h * c.sub_y;
+		double py = row * c.sub_y + (c.sub_y - 1) / 2.0;
+		tui_fmt_num(mid, sizeof mid, c.y1 - py / (H - 1) * (c.y1 - c.y0), label_w,
+			    a->have_oracle ? 1 : 2, 0);
+		tui_put(a, r.y + 1 + row, r.x, label_w, TS_DIM, mid);
+	}
 	int yb = r.y + 1 + c.h;
 	snprintf(lo, sizeof lo, "%.0f", c.x0);
 	snprintf(hi, sizeof hi, "%.0f ms", c.x1);

@@ -128,7 +128,14 @@ static void validation_line(const struct tui_app *a, int y, int x, int end)
 		 v->estimated_sram_bytes / 1024.0, same ? tui_glyph(a, "\xe2\x9c\x93", "ok") : "DIFFERS");
 	x += tui_put(a, y, x, end - x, same ? TS_OK : TS_ERROR, buf);
 	if (v->emulated)
-		tui_put(a, y, x, end - x, TS_DIM, "  (QEMU: instruction counts)");
+		x += tui_put(a, y, x, end - x, TS_DIM, "  (QEMU: instruction counts)");
+	/* A validation of an earlier pick says so. */
+	if (a->current_pick >= 0) {
+		char cur[MN_ARCH_STRLEN];
+		mn_arch_format(&a->picks[a->current_pick].arch, cur, sizeof cur);
+		if (strcmp(cur, v->arch) != 0)
+			tui_put(a, y, x, end - x, TS_DIM, "  (an earlier pick)");
+	}
 }
 
 static void job_line(const struct tui_app *a, int y, int x, int end)

@@ -677,7 +677,8 @@ static void p_conv(struct NET *net, REAL *y, const REAL *w, const REAL *x,
 	struct pc_ctx e = {y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, acc, g, NULL, 0,
 			   NULL, NULL, NULL, 0};
 	double wimg = (double)g->cin * g->cout * g->k * g->k * g->oh * g->ow; /* MACs per image */
-	int direct = MN_FAST() && g->cin <= 32 && g->cout <= 96 &&
+	/* with the im2col made anyway and enough channels, a GEMM on it wins */
+	int direct = MN_FAST() && g->cin <= 32 && g->cout <= 96 && !(keep_col && g->cin >= 16) &&
 		     ((g->k == 3 && g->stride == 1 && g->pad == 1) || mn_conv_is_pointwise(g));
 	if (keep_col && !mn_conv_is_pointwise(g)) {
 		e.col = keep_col;

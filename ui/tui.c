@@ -299,9 +299,15 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 			 "search' in scripts)");
 		return 1;
 	}
-	/* The locale decides between braille and ASCII plots. */
+	/* The locale's character set decides between braille and ASCII plots
+	 * (and ncursesw needs it for UTF-8 output).  Numbers stay in the C
+	 * locale: saved JSON, presets and typed values use a decimal point. */
 	if (setlocale(LC_ALL, "") == NULL)
 		(void)setlocale(LC_ALL, "C"); /* an unknown locale: plain ASCII then */
+	if (setlocale(LC_NUMERIC, "C") == NULL) {
+		snprintf(err, errn, "cannot select the C locale for numbers");
+		return 1;
+	}
 	a = calloc(1, sizeof *a);
 	if (!a) {
 		snprintf(err, errn, "out of memory");

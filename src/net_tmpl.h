@@ -1427,7 +1427,15 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 									 : ((size_t)c * nq + r) * ldp) +
 							(size_t)j * ck;
 						float *wrow = grow + gw + (size_t)c * C * kk;
-						if (t)
+						/* decoupled: no statistics terms (colsum and xc are
+						 * not computed in that mode) */
+						if (per_sample && t)
+							for (int k = 0; k < ck; k++)
+								wrow[k] = ks * sc * prow[k];
+						else if (per_sample)
+							for (int ci = 0; ci < C; ci++)
+								wrow[ci] = ks * sc * prow[ci * 9 + 4];
+						else if (t)
 							for (int k = 0; k < ck; k++)
 								wrow[k] = ks * (sc * prow[k] - a * colsum[k] -
 										bb * xc[k]);

@@ -279,9 +279,33 @@ static void test_gram_and_cond(void)
 	double Z[4] = {0, 0, 0, 0};
 	tap_ok(mn_ntk_cond(Z, 2, NULL) == MN_NTK_BAD_COND, "0/0 (all-zero K) gives %g",
 	       MN_NTK_BAD_COND);
+	double clean;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_FIXED_STATS, &clean, NULL, NULL);
 	x[5] = NAN;
 	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &cond, NULL, NULL);
 	tap_ok(cond == MN_NTK_BAD_COND, "a NaN in the batch gives cond %g", cond);
+	/* the NaNs that evaluation left in the network's buffers must not leak
+	 * into the next one */
+	/* an infinity passes the ReLUs and turns the BN outputs into NaNs */
+	x[5] = INFINITY;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &cond, NULL, NULL);
+	x[5] = 0.5f;
+	double after;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_FIXED_STATS, &after, NULL, NULL);
+	x[5] = INFINITY;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &cond, NULL, NULL);
+	x[5] = 0.5f;
+	double ex1, ex2;
+	mn_net_ntk_cond(net, x, Bn, MN_GRAD_EXACT, &ex1, NULL, NULL);
+	struct mn_net *fresh = supernet(21);
+	mn_net_ntk_cond(fresh, x, Bn, MN_GRAD_EXACT, &ex2, NULL, NULL);
+	double fr;
+	mn_net_ntk_cond(fresh, x, Bn, MN_GRAD_FIXED_STATS, &fr, NULL, NULL);
+	tap_ok(isfinite(after) && after == fr && ex1 == ex2 && isfinite(clean),
+	       "after NaN and infinite batches the same network gives a fresh one's results (fixed %.6g, exact "
+	       "%.6g)",
+	       after, ex1);
+	mn_net_free(fresh);
 	free(x);
 	free(G);
 	mn_net_free(net);

@@ -144,7 +144,10 @@ void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES]);
 	 * constants (forward and backward). */                                                    \
 	void mn_net_freeze_bn##S(struct NET *net, int frozen);                                    \
 	/* Samples of the query chunk in the exact backward (0: automatic). */                     \
-	void mn_net_set_query_chunk##S(struct NET *net, int nq);
+	void mn_net_set_query_chunk##S(struct NET *net, int nq);                                  \
+	/* Bytes of forward state up to which im2col matrices are kept for the backward         \
+	 * (0: the default, 768 MB); above it they are recomputed (slower, less memory). */       \
+	void mn_net_set_state_budget##S(struct NET *net, size_t bytes);
 
 MN_NET_DECLARE(float, mn_net, )
 MN_NET_DECLARE(double, mn_net_d, _d)

@@ -109,6 +109,7 @@ struct NET {
 	REAL *stat_mean, *stat_rstd; /* [nstats]: statistics of the last train forward */
 	int frozen, has_stats;
 	int qchunk;
+	size_t state_budget; /* 0: MN_STATE_BUDGET */
 
 	/* forward state */
 	int nb;
@@ -272,6 +273,13 @@ void MN_R(mn_net_set_query_chunk)(struct NET *net, int nq)
 	net->qchunk = nq > 0 ? nq : 0;
 }
 
+void MN_R(mn_net_set_state_budget)(struct NET *net, size_t bytes)
+{
+	net->state_budget = bytes;
+	net->layout_ok = 0;
+	net->nb = 0;
+}
+
 /* --------------------------------------------------------------- layout */
 
 static void group_setup(const struct mn_net_plan *p, struct group *g, int cell, int j, int op,
@@ -397,7 +405,7 @@ static int ensure_forward_layout(struct NET *net, int nb)
 	struct arena a = {NULL, 0};
 	int store = 1;
 	layout_forward(net, nb, 1, &a, NULL);
-	if (a.used * sizeof(REAL) > MN_STATE_BUDGET) {
+	if (a.used * sizeof(REAL) > (net->state_budget ? net->state_budget : MN_STATE_BUDGET)) {
 		store = 0;
 		a.used = 0;
 		layout_forward(net, nb, 0, &a, NULL);

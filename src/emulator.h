@@ -51,7 +51,11 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn);
  * with err (QEMU is stopped again on every failure).  A firmware that
  * answers in another protocol version counts as up (it did answer):
  * mn_emulator_warning() then holds the board client's version error, and
- * every command over the port reports it. */
+ * every command over the port reports it.
+ * QEMU is started with PR_SET_PDEATHSIG so that it never outlives us; Linux
+ * ties that to the THREAD that forked it, so call this from a thread that
+ * lives as long as the emulator should (the main thread, or a long-lived
+ * worker as board_job uses), never from a short-lived one. */
 int mn_emulator_start(struct mn_emulator **e, const struct mn_emulator_opts *o, char *err,
 		      size_t errn);
 

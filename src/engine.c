@@ -294,6 +294,13 @@ void mn_engine_space_limits(struct mn_engine *e, struct mn_space_limits *out)
 	pthread_mutex_unlock(&e->lock);
 }
 
+void mn_engine_space_limits_for(struct mn_engine *e, const struct mn_constraints *c,
+				struct mn_space_limits *out)
+{
+	/* Only the per-arch costs are read, which never change. */
+	mn_search_space_limits_for(e->search, c, out);
+}
+
 void mn_engine_free(struct mn_engine *e)
 {
 	if (!e)

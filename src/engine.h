@@ -62,5 +62,8 @@ void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out);
 
 /* Feasibility of the whole space under the current limits. */
 void mn_engine_space_limits(struct mn_engine *e, struct mn_space_limits *out);
+/* The same for other limits (e.g. ones a user is typing in). */
+void mn_engine_space_limits_for(struct mn_engine *e, const struct mn_constraints *c,
+				struct mn_space_limits *out);
 
 #endif

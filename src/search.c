@@ -153,6 +153,12 @@ static int mask_has_feasible(const struct mn_search *s, const uint8_t mask[MN_ED
 
 void mn_search_space_limits(const struct mn_search *s, struct mn_space_limits *out)
 {
+	mn_search_space_limits_for(s, &s->cfg.limits, out);
+}
+
+void mn_search_space_limits_for(const struct mn_search *s, const struct mn_constraints *lim,
+				struct mn_space_limits *out)
+{
 	out->feasible_count = 0;
 	out->min_latency_ms = out->min_sram_kb = out->min_flash_kb = INFINITY;
 	for (int i = 0; i < MN_ARCH_COUNT; i++) {
@@ -161,7 +167,7 @@ void mn_search_space_limits(const struct mn_search *s, struct mn_space_limits *o
 		if (!arch_in_space(&a))
 			continue;
 		const struct arch_costs *c = &s->costs[i];
-		out->feasible_count += costs_fit(&s->cfg.limits, c);
+		out->feasible_count += costs_fit(lim, c);
 		if (c->latency_ms < out->min_latency_ms) out->min_latency_ms = c->latency_ms;
 		if (c->sram_kb < out->min_sram_kb) out->min_sram_kb = c->sram_kb;
 		if (c->flash_kb < out->min_flash_kb) out->min_flash_kb = c->flash_kb;

@@ -88,6 +88,10 @@ void mn_search_set_limits(struct mn_search *s, const struct mn_constraints *c);
 void mn_search_get_config(const struct mn_search *s, struct mn_search_config *out);
 
 void mn_search_space_limits(const struct mn_search *s, struct mn_space_limits *out);
+/* The same for limits the search does not use (yet): would they leave a
+ * feasible arch?  The smallest values do not depend on the limits. */
+void mn_search_space_limits_for(const struct mn_search *s, const struct mn_constraints *c,
+				struct mn_space_limits *out);
 
 /* Progress callback: called from the calling thread after candidates are
  * evaluated and after every round is decided, while the round's data is

@@ -233,6 +233,13 @@ int main(void)
 	tap_ok(sl.feasible_count == 0 && fabs(sl.min_latency_ms - 1.6) < 1e-6 && sl.min_sram_kb > 10,
 	       "an impossible limit: 0 feasible, smallest latency %.2f ms, SRAM %.1f KB", sl.min_latency_ms,
 	       sl.min_sram_kb);
+	/* Hypothetical limits: latency <= 2.0 ms leaves the archs whose six
+	 * edges add at most 1.0 ms to the 1 ms base: skip (0.1) and pool (0.3)
+	 * only, with at most two pools: 1 + 6 + 15 = 22 archs. */
+	struct mn_constraints two_ms = {2.0, 0, 0};
+	mn_search_space_limits_for(si, &two_ms, &sl);
+	tap_ok(sl.feasible_count == 22, "limits not in use can be checked: 22 archs within 2 ms (%d)",
+	       sl.feasible_count);
 	mn_search_free(si);
 
 	/* 8. Cancel before anything runs. */

@@ -110,14 +110,11 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char *err, size_t errn)
 {
 	struct mn_space_limits sl;
-	mn_engine_space_limits(a->setup->engine, &sl);
-	/* The smallest achievable costs do not depend on the limits: a limit
-	 * under one of them can never be met. */
-	if ((c->max_latency_ms > 0 && c->max_latency_ms < sl.min_latency_ms) ||
-	    (c->max_sram_kb > 0 && c->max_sram_kb < sl.min_sram_kb) ||
-	    (c->max_flash_kb > 0 && c->max_flash_kb < sl.min_flash_kb)) {
-		snprintf(err, errn, "no arch can meet that: the smallest are %.2f ms, %.1f KB SRAM, "
-			 "%.1f KB flash", sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
+	mn_engine_space_limits_for(a->setup->engine, c, &sl);
+	/* Limits that each can be met may still exclude every arch together. */
+	if (sl.feasible_count == 0) {
+		snprintf(err, errn, "no arch meets these limits together (the smallest alone: %.2f ms, "
+			 "%.1f KB SRAM, %.1f KB flash)", sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
 		return -1;
 	}
 	a->limits = *c;

@@ -1379,6 +1379,80 @@ static void node_complete(struct NET *net, struct ws *ws, struct cellst *cs, int
 			&e);
 }
 
+/* One conv op reading the node being processed. */
+struct fop {
+	const struct group *g;
+	int b, t, kk, ldp, nin0;
+	const float *Pi, *m1s, *m2s;
+	float sc;
+	long gw, gg;
+};
+
+struct femit_ctx {
+	const struct fop *ops;
+	int nops, C, ck, G, nq, j, per_sample;
+	size_t M;
+	const float *colsum;
+	const struct sink *sk;
+	float *coef;
+};
+
+/* groups (samples or queries) lo..hi-1: dgamma, dW rows and coefficients */
+static void femit_body(void *ctx, size_t lo, size_t hi)
+{
+	const struct femit_ctx *e = ctx;
+	const int C = e->C, ck = e->ck, G = e->G;
+	for (size_t rr = lo; rr < hi; rr++) {
+		int r = (int)rr;
+		float *grow = e->sk->G + (size_t)(e->sk->row0 + r) * e->sk->ldG;
+		for (int o = 0; o < e->nops; o++) {
+			const struct fop *f = &e->ops[o];
+			const struct group *g = f->g;
+			for (int c = 0; c < C; c++) {
+				int bc = f->b * C + c;
+				float ks = g->gamma[bc] * g->rstd[bc], sc = f->sc;
+				double m1 = f->m1s[(size_t)c * G + r], m2 = f->m2s[(size_t)c * G + r];
+				float *cf = e->coef + (size_t)(f->nin0 + c) * e->nq * 3;
+				grow[f->gg + c] = (float)(sc * m2);
+				const float *prow =
+					f->Pi +
+					(e->per_sample ? ((size_t)r * C + c) * f->ldp
+						       : ((size_t)c * e->nq + r) * f->ldp) +
+					(size_t)e->j * ck;
+				float *wrow = grow + f->gw + (size_t)c * C * f->kk;
+				if (e->per_sample) {
+					/* decoupled: no statistics terms (colsum and xc are not
+					 * computed in that mode) */
+					if (r == 0) {
+						cf[0] = ks * sc;
+						cf[1] = cf[2] = 0;
+					}
+					if (f->t)
+						for (int k = 0; k < ck; k++)
+							wrow[k] = ks * sc * prow[k];
+					else
+						for (int ci = 0; ci < C; ci++)
+							wrow[ci] = ks * sc * prow[ci * 9 + 4];
+					continue;
+				}
+				float a = (float)(sc * m1 / (double)e->M), bb = (float)(sc * m2 / (double)e->M);
+				const float *xc = g->xc + (size_t)bc * ck;
+				cf[r * 3] = ks * sc;
+				cf[r * 3 + 1] = -ks * a;
+				cf[r * 3 + 2] = -ks * bb;
+				if (f->t)
+					for (int k = 0; k < ck; k++)
+						wrow[k] = ks * (sc * prow[k] - a * e->colsum[k] - bb * xc[k]);
+				else
+					for (int ci = 0; ci < C; ci++) {
+						int k = ci * 9 + 4;
+						wrow[ci] = ks * (sc * prow[k] - a * e->colsum[k] - bb * xc[k]);
+					}
+			}
+		}
+	}
+}
+
 static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, const struct sink *sk,
 			 int nq, REAL *dn3, REAL *dn0)
 {
@@ -1392,76 +1466,48 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 		return -1;
 	node_complete(net, ws, cs, 3, dn3, nq, per_sample);
 	for (int j = 2; j >= 0; j--) {
-		int nin = 0;
-		const float *colsum = cs->colsum + (size_t)j * ck;
+		/* the conv ops reading node j (3x3 first: the conv^T wants them first) */
+		struct fop ops[6];
+		int nops = 0, nin = 0;
 		for (int t = 1; t >= 0; t--) {
 			struct group *g = &cs->g[j][t];
-			int kk = t ? 9 : 1;
 			for (int b = 0; b < g->ne; b++, nin += C) {
-				int e = g->edge[b], i = mn_edge_to(e), ldp = ck * i;
-				const float *dni = dn[i], *xh = g->xhat + (size_t)b * C * M;
-				const float *Pi = ws->P + (size_t)(i - 1) * ws->psz;
+				struct fop *f = &ops[nops++];
+				int e = g->edge[b], i = mn_edge_to(e);
+				f->g = g;
+				f->b = b;
+				f->t = t;
+				f->kk = t ? 9 : 1;
+				f->ldp = ck * i;
+				f->Pi = ws->P + (size_t)(i - 1) * ws->psz;
 				/* this op's slot among node i's incoming ops */
-				struct inop ops[6];
-				int nops = incoming_ops(cs, i, ops), o = 0;
-				while (o < nops && !(ops[o].j == j && ops[o].t == t && ops[o].b == b))
+				struct inop io[6];
+				int nio = incoming_ops(cs, i, io), o = 0;
+				while (o < nio && !(io[o].j == j && io[o].t == t && io[o].b == b))
 					o++;
 				const float *ms = ws->msum + (size_t)i * 7 * C * G;
-				const float *m1s = ms, *m2s = ms + (size_t)(1 + o) * C * G;
-				float sc = (float)(1.0 / p->k[e]);
-				long gw = p->t[g->tw[b]].gcol, gg = p->t[g->tbn[b]].gcol;
+				f->m1s = ms;
+				f->m2s = ms + (size_t)(1 + o) * C * G;
+				f->sc = (float)(1.0 / p->k[e]);
+				f->gw = p->t[g->tw[b]].gcol;
+				f->gg = p->t[g->tbn[b]].gcol;
+				f->nin0 = nin;
+				const float *xh = g->xhat + (size_t)b * C * M;
 				for (int c = 0; c < C; c++) {
 					int bc = b * C + c;
-					float ks = g->gamma[bc] * g->rstd[bc];
-					const float *xc = g->xc + (size_t)bc * ck;
-					float *cf = ws->coef + (size_t)(nin + c) * nq * 3;
-					for (int r = 0; r < G; r++) {
-						double m1 = m1s[(size_t)c * G + r], m2 = m2s[(size_t)c * G + r];
-						float *grow = sk->G + (size_t)(sk->row0 + r) * sk->ldG;
-						grow[gg + c] = (float)(sc * m2);
-						float a = 0, bb = 0;
-						if (!per_sample) {
-							a = (float)(sc * m1 / (double)M);
-							bb = (float)(sc * m2 / (double)M);
-							cf[r * 3] = ks * sc;
-							cf[r * 3 + 1] = -ks * a;
-							cf[r * 3 + 2] = -ks * bb;
-						} else if (r == 0) {
-							cf[0] = ks * sc;
-							cf[1] = cf[2] = 0;
-						}
-						const float *prow =
-							Pi + (per_sample ? ((size_t)r * C + c) * ldp
-									 : ((size_t)c * nq + r) * ldp) +
-							(size_t)j * ck;
-						float *wrow = grow + gw + (size_t)c * C * kk;
-						/* decoupled: no statistics terms (colsum and xc are
-						 * not computed in that mode) */
-						if (per_sample && t)
-							for (int k = 0; k < ck; k++)
-								wrow[k] = ks * sc * prow[k];
-						else if (per_sample)
-							for (int ci = 0; ci < C; ci++)
-								wrow[ci] = ks * sc * prow[ci * 9 + 4];
-						else if (t)
-							for (int k = 0; k < ck; k++)
-								wrow[k] = ks * (sc * prow[k] - a * colsum[k] -
-										bb * xc[k]);
-						else
-							for (int ci = 0; ci < C; ci++) {
-								int k = ci * 9 + 4;
-								wrow[ci] = ks * (sc * prow[k] - a * colsum[k] -
-										 bb * xc[k]);
-							}
-					}
-					in[nin + c].src = dni + (size_t)c * nq * M;
+					in[nin + c].src = dn[i] + (size_t)c * nq * M;
 					in[nin + c].xhat = per_sample ? NULL : xh + (size_t)c * M;
-					in[nin + c].coef = cf;
-					in[nin + c].w = g->w + (size_t)bc * C * kk;
+					in[nin + c].coef = ws->coef + (size_t)(nin + c) * nq * 3;
+					in[nin + c].w = g->w + (size_t)bc * C * f->kk;
 					in[nin + c].k = t ? 3 : 1;
 				}
 			}
 		}
+		/* weight and gamma gradients and the conv^T coefficients, split over
+		 * the groups (samples or queries) */
+		struct femit_ctx fe = {ops, nops, C, ck, G, nq, j, per_sample, M,
+				       cs->colsum + (size_t)j * ck, sk, ws->coef};
+		mn_par_for_work(ws->pool, (size_t)G, (double)nops * C * ck, femit_body, &fe);
 		/* the conv^T writes node j's cotangent; without convs it starts at 0 */
 		if (nin) {
 			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1};
@@ -1850,9 +1896,11 @@ int MN_R(mn_net_ntk_cond)(struct NET *net, const REAL *x, int batch, enum mn_gra
 	int rc = per_sample_grads(net, x, batch, mode, g, P);
 	if (rc == 0)
 		rc = gram(net, g, batch, P, K);
-	par_end(net);
+	/* still single-threaded: a multi-threaded dsyevd would wake OpenBLAS's
+	 * threads, which then spin through the next evaluation */
 	if (rc == 0)
 		*cond = mn_ntk_cond(K, batch, NULL);
+	par_end(net);
 	if (!gram_out)
 		free(K);
 	return rc;

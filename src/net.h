@@ -82,7 +82,16 @@ void mn_net_config_eval(struct mn_net_config *cfg, int C, int N, int res, int cl
 /* 0 if the config is usable; otherwise -1 and a one-line reason in msg. */
 int mn_net_config_check(const struct mn_net_config *cfg, char *msg, size_t n);
 
-/* OpenBLAS's thread count (process-wide); n < 1 means all cores. */
+/* Threads.  mn_nn_set_threads sets OpenBLAS's (process-wide) thread count,
+ * n < 1 meaning all cores; the engine's float calls (forward, per-sample
+ * gradients, NTK, linear regions) then run that many threads of their own:
+ * query chunks in exact mode, images / channels / samples elsewhere, each
+ * network keeping a small pool.  During such a call OpenBLAS is held at one
+ * thread (its idle threads spin and would steal the cores) and restored
+ * after.  Callers that run several engine calls at once on different
+ * networks (one per worker thread) should set 1 first, as setup.c does.
+ * Results are bit-identical run to run for a given thread count; different
+ * counts agree up to rounding. */
 void mn_nn_set_threads(int n);
 int mn_nn_get_threads(void);
 

@@ -369,6 +369,16 @@ int main(void)
 	tap_ok(e < TOL, "same network with BN statistics frozen: rel err %.1e", e);
 	mn_net_free_d(net);
 
+	/* edges with no active op contribute nothing (node 1 is then zero) */
+	const unsigned char sparse[MN_EDGES] = {0, B(CONV3), 0, B(SKIP) | B(CONV1), 0, B(POOL3)};
+	mn_net_config_eval(&cfg, 2, 1, 8, 3);
+	net = make(&cfg, sparse, 6, MN_INIT_CODE);
+	e = check_net(net, 3, 16, 0, &nz);
+	double d = ref_compare(net, 3, 17);
+	tap_ok(e < TOL && d < 1e-10, "edges with no active op: rel err %.1e, forward vs reference %.1e",
+	       e, d);
+	mn_net_free_d(net);
+
 	const unsigned char all[MN_EDGES] = {MN_MASK_ALL, MN_MASK_ALL, MN_MASK_ALL,
 					     MN_MASK_ALL, MN_MASK_ALL, MN_MASK_ALL};
 	mn_net_config_eval(&cfg, 1, 1, 4, 2);

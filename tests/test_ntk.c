@@ -427,6 +427,8 @@ int main(void)
 		unsigned char m2[MN_EDGES] = {B(POOL3) | B(SKIP), B(CONV3), B(NONE), B(CONV1) | B(CONV3),
 					      B(SKIP), B(POOL3) | B(CONV3) | B(NONE)};
 		test_float_vs_double(3, 1, 8, m2, 5);
+		unsigned char m3[MN_EDGES] = {0, B(CONV3), 0, B(SKIP) | B(CONV1), 0, B(POOL3)};
+		test_float_vs_double(3, 1, 8, m3, 4);
 	}
 	test_gram_and_cond();
 	test_recompute_path();

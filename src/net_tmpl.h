@@ -1105,7 +1105,8 @@ static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w
 		in[c].w = three ? w3 + (size_t)c * C * 9 : w1 + (size_t)(c - cs3) * C;
 		in[c].k = three ? 3 : 1;
 	}
-	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in, relu, dn, overwrite};
+	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in,
+				   relu, dn, overwrite, 0, {0}, {0}};
 	int rc = mn_fast_convT(&job, 0, nq * nb);
 	free(in);
 	return rc;
@@ -1509,8 +1510,15 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 				       cs->colsum + (size_t)j * ck, sk, ws->coef};
 		mn_par_for_work(ws->pool, (size_t)G, (double)nops * C * ck, femit_body, &fe);
 		/* the conv^T writes node j's cotangent; without convs it starts at 0 */
+		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		if (nin) {
-			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1};
+			/* skip edges ride along with the conv^T's store */
+			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1,
+						   ne, {0}, {0}};
+			for (int b = 0; b < ne; b++) {
+				job.skip[b] = dn[mn_edge_to(ed[b])];
+				job.skip_s[b] = (float)(1.0 / p->k[ed[b]]);
+			}
 			struct pc_ctx e = {0};
 			e.job = &job;
 			mn_par_for_work(ws->pool, (size_t)nq * nb, (double)nin * C * 9 * h * w, pc_convT,
@@ -1519,9 +1527,13 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 				free(in);
 				return -1;
 			}
-		} else
+		} else {
 			memset(dn[j], 0, sizeof(REAL) * n);
-		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
+			for (int b = 0; b < ne; b++)
+				p_axpy(ws->pool, dn[j], (float)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])],
+				       n);
+		}
+		ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
 		if (ne) {
 			const float *src[3];
 			float sp[3];
@@ -1538,9 +1550,6 @@ static int bw_cell_fused(struct NET *net, struct ws *ws, struct cellst *cs, cons
 			e.wd = w;
 			mn_par_for_work(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne, pc_pool_bw, &e);
 		}
-		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
-		for (int b = 0; b < ne; b++)
-			p_axpy(ws->pool, dn[j], (float)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])], n);
 		if (j > 0)
 			node_complete(net, ws, cs, j, dn[j], nq, per_sample);
 	}

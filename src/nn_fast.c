@@ -1199,6 +1199,8 @@ static int convT_c(const struct mn_convT_job *j, int m0, int m1)
 			const float *r = j->relu ? j->relu + ((size_t)ci * j->nb + n) * hw : NULL;
 			for (int p = 0; p < hw; p++) {
 				float v = !r || r[p] > 0 ? acc[(size_t)ci * hw + p] : 0;
+				for (int i = 0; i < j->nskip; i++)
+					v += j->skip_s[i] * j->skip[i][((size_t)ci * j->nimg + m) * hw + p];
 				out[p] = j->overwrite ? v : out[p] + v;
 			}
 		}
@@ -1230,6 +1232,11 @@ AVX2 static void convT_store(const struct mn_convT_job *j, const __m256 *acc, in
 				const float *r = j->relu + ((size_t)ci * j->nb + n) * hw + obase[k];
 				__m256 rv = valid[k] == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, msk);
 				v = _mm256_and_ps(v, _mm256_cmp_ps(rv, zero, _CMP_GT_OQ));
+			}
+			for (int i = 0; i < j->nskip; i++) {
+				const float *sp = j->skip[i] + ((size_t)ci * j->nimg + m) * hw + obase[k];
+				__m256 sv = valid[k] == 8 ? _mm256_loadu_ps(sp) : _mm256_maskload_ps(sp, msk);
+				v = _mm256_fmadd_ps(_mm256_set1_ps(j->skip_s[i]), sv, v);
 			}
 			if (j->overwrite) {
 				if (valid[k] == 8)
@@ -1556,7 +1563,8 @@ int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin
 		in[ci].w = wf + (size_t)ci * cout * kk;
 		in[ci].k = k;
 	}
-	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in, NULL, y, !accumulate};
+	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in,
+				   NULL, y, !accumulate, 0, {0}, {0}};
 	int rc = mn_fast_convT(&job, m0, m1);
 	free(in);
 	free(wf);

@@ -64,6 +64,11 @@ struct mn_convT_job {
 	const float *relu; /* [C][nb][h*w] */
 	float *dn;         /* [C][nimg][h*w] */
 	int overwrite;     /* dn = result instead of dn += result */
+	/* identity terms added outside the ReLU mask: dn += skip_s[i] * skip[i]
+	 * (each [C][nimg][h*w]), at most 3 */
+	int nskip;
+	const float *skip[3];
+	float skip_s[3];
 };
 int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
 /* Forward convolution through the same kernel: y[co][m] (+)= conv(x)[co][m]

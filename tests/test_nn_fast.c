@@ -54,8 +54,11 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 	float *r = relu ? fvec((size_t)C * nb * hw) : NULL;
 	float *a = fvec((size_t)C * nimg * hw), *b = malloc(sizeof(float) * C * nimg * hw);
 	memcpy(b, a, sizeof(float) * C * nimg * hw);
-	/* odd channel counts also test the overwrite mode */
-	struct mn_convT_job ja = {C, h, w, nb, nimg, nin, in, r, a, C % 2}, jb = ja;
+	/* odd channel counts also test the overwrite mode, even ones skip terms */
+	float *sk1 = fvec((size_t)C * nimg * hw), *sk2 = fvec((size_t)C * nimg * hw);
+	struct mn_convT_job ja = {C, h, w, nb, nimg, nin, in, r, a, C % 2,
+				  C % 2 ? 0 : 2, {sk1, sk2, NULL}, {0.5f, -0.25f, 0}},
+			    jb = ja;
 	jb.dn = b;
 	int m0 = nimg > 2 ? 1 : 0, m1 = nimg;
 	int rc = mn_fast_convT(&ja, m0, m1) | mn_fast_convT_ref(&jb, m0, m1);
@@ -67,6 +70,8 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 		free(keep[i]);
 	free(keep);
 	free(in);
+	free(sk1);
+	free(sk2);
 	free(r);
 	free(a);
 	free(b);

@@ -142,3 +142,32 @@ void mn_arch_from_index(int index, struct mn_arch *out)
 		index /= MN_OP_COUNT;
 	}
 }
+
+void mn_mask_iter_init(struct mn_mask_iter *it, const unsigned char mask[MN_EDGES])
+{
+	it->done = 0;
+	for (int e = 0; e < MN_EDGES; e++) {
+		it->n[e] = 0;
+		it->pos[e] = 0;
+		for (int o = 0; o < MN_OP_COUNT; o++)
+			if (mask[e] & (1u << o))
+				it->ops[e][it->n[e]++] = (unsigned char)o;
+		if (it->n[e] == 0)
+			it->done = 1;
+	}
+}
+
+int mn_mask_iter_next(struct mn_mask_iter *it, struct mn_arch *a)
+{
+	if (it->done)
+		return 0;
+	for (int e = 0; e < MN_EDGES; e++)
+		a->op[e] = it->ops[e][it->pos[e]];
+	/* Odometer, edge 5 fastest: index order. */
+	int e = MN_EDGES - 1;
+	while (e >= 0 && ++it->pos[e] == it->n[e])
+		it->pos[e--] = 0;
+	if (e < 0)
+		it->done = 1;
+	return 1;
+}

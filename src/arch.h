@@ -50,4 +50,19 @@ int mn_arch_format(const struct mn_arch *a, char *buf, size_t n);
 int mn_arch_to_index(const struct mn_arch *a);
 void mn_arch_from_index(int index, struct mn_arch *out);
 
+/* The single archs inside a mixed mask (mask[e] has bit op set for every
+ * op allowed on edge e), in mn_arch_to_index() order:
+ *     struct mn_mask_iter it;
+ *     for (mn_mask_iter_init(&it, mask); mn_mask_iter_next(&it, &a);) ...
+ * A mask with an empty edge holds no arch. */
+struct mn_mask_iter {
+	unsigned char ops[MN_EDGES][MN_OP_COUNT];
+	int n[MN_EDGES], pos[MN_EDGES];
+	int done;
+};
+
+void mn_mask_iter_init(struct mn_mask_iter *it, const unsigned char mask[MN_EDGES]);
+/* 1 with the next arch in *a, 0 when there are no more. */
+int mn_mask_iter_next(struct mn_mask_iter *it, struct mn_arch *a);
+
 #endif

@@ -122,6 +122,18 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/* Hands the pending weights and limits to the search; the caller holds the
+ * lock and the search is not running. */
+static void apply_pending(struct mn_engine *e)
+{
+	mn_search_set_weights(e->search, e->pend_wf, e->pend_wl);
+	mn_search_set_limits(e->search, &e->pend_limits);
+	e->snap.w_flops = e->pend_wf;
+	e->snap.w_latency = e->pend_wl;
+	e->snap.limits = e->pend_limits;
+	e->pending = 0;
+}
+
 static void *engine_main(void *arg)
 {
 	struct mn_engine *e = arg;
@@ -132,14 +144,8 @@ static void *engine_main(void *arg)
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		if (e->pending) {
-			mn_search_set_weights(e->search, e->pend_wf, e->pend_wl);
-			mn_search_set_limits(e->search, &e->pend_limits);
-			e->snap.w_flops = e->pend_wf;
-			e->snap.w_latency = e->pend_wl;
-			e->snap.limits = e->pend_limits;
-			e->pending = 0;
-		}
+		if (e->pending)
+			apply_pending(e);
 		e->restart = 0;
 		atomic_store(&e->cancel, 0);
 		e->snap.n_rounds = 0;
@@ -244,12 +250,7 @@ static void changed(struct mn_engine *e)
 		e->restart = 1;
 		atomic_store(&e->cancel, 1);
 	} else {
-		mn_search_set_weights(e->search, e->pend_wf, e->pend_wl);
-		mn_search_set_limits(e->search, &e->pend_limits);
-		e->snap.w_flops = e->pend_wf;
-		e->snap.w_latency = e->pend_wl;
-		e->snap.limits = e->pend_limits;
-		e->pending = 0;
+		apply_pending(e);
 		e->snap.version++;
 	}
 }

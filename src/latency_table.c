@@ -379,35 +379,22 @@ double mn_latency_mixed_us(const struct mn_latency_table *t, const unsigned char
 double mn_latency_min_us(const struct mn_latency_table *t, const unsigned char mask[MN_EDGES],
 			 struct mn_arch *best)
 {
-	/* The choices on each edge; an edge with nothing active is none. */
-	int choice[MN_EDGES][MN_OP_COUNT], nchoice[MN_EDGES];
-	for (int e = 0; e < MN_EDGES; e++) {
-		nchoice[e] = 0;
-		for (int op = 0; op < MN_OP_COUNT; op++)
-			if ((mask[e] >> op) & 1)
-				choice[e][nchoice[e]++] = op;
-		if (nchoice[e] == 0)
-			choice[e][nchoice[e]++] = MN_OP_NONE;
-	}
-	/* Odometer over the choices, edge 5 fastest, so the first minimum
-	 * found is the first in mn_arch_to_index() order. */
-	int pos[MN_EDGES] = {0};
+	/* An edge with nothing active is none. */
+	unsigned char m[MN_EDGES];
+	for (int e = 0; e < MN_EDGES; e++)
+		m[e] = mask[e] & 0x1f ? mask[e] : (unsigned char)(1u << MN_OP_NONE);
+	/* Index order, so the first minimum found is the first in
+	 * mn_arch_to_index() order. */
+	struct mn_mask_iter it;
+	struct mn_arch a;
 	double min = INFINITY;
-	for (;;) {
-		struct mn_arch a;
-		for (int e = 0; e < MN_EDGES; e++)
-			a.op[e] = (unsigned char)choice[e][pos[e]];
+	for (mn_mask_iter_init(&it, m); mn_mask_iter_next(&it, &a);) {
 		double us = mn_latency_arch_us(t, &a);
 		if (us < min) {
 			min = us;
 			if (best)
 				*best = a;
 		}
-		int e = MN_EDGES - 1;
-		while (e >= 0 && ++pos[e] == nchoice[e])
-			pos[e--] = 0;
-		if (e < 0)
-			break;
 	}
 	return min;
 }

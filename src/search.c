@@ -128,27 +128,12 @@ static int costs_fit(const struct mn_constraints *l, const struct arch_costs *c)
 /* Is there a feasible single arch inside the mixed mask? */
 static int mask_has_feasible(const struct mn_search *s, const uint8_t mask[MN_EDGES])
 {
-	int ops[MN_EDGES][MN_OP_COUNT], n[MN_EDGES], idx[MN_EDGES] = {0};
-	for (int e = 0; e < MN_EDGES; e++) {
-		n[e] = 0;
-		for (int o = 0; o < MN_OP_COUNT; o++)
-			if (mask[e] & (1u << o))
-				ops[e][n[e]++] = o;
-		if (n[e] == 0)
-			return 0;
-	}
-	for (;;) {
-		struct mn_arch a;
-		for (int e = 0; e < MN_EDGES; e++)
-			a.op[e] = (unsigned char)ops[e][idx[e]];
+	struct mn_mask_iter it;
+	struct mn_arch a;
+	for (mn_mask_iter_init(&it, mask); mn_mask_iter_next(&it, &a);)
 		if (arch_in_space(&a) && costs_fit(&s->cfg.limits, &s->costs[mn_arch_to_index(&a)]))
 			return 1;
-		int e = MN_EDGES - 1;
-		while (e >= 0 && ++idx[e] == n[e])
-			idx[e--] = 0;
-		if (e < 0)
-			return 0;
-	}
+	return 0;
 }
 
 void mn_search_space_limits(const struct mn_search *s, struct mn_space_limits *out)

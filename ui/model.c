@@ -52,33 +52,18 @@ const struct mn_round *tui_shown_round(const struct tui_app *a, int *index)
  * (none counts when the mask allows it). */
 double tui_oracle_mean(const struct tui_app *a, const uint8_t mask[MN_EDGES])
 {
-	int ops[MN_EDGES][MN_OP_COUNT], n[MN_EDGES], idx[MN_EDGES] = {0};
+	struct mn_mask_iter it;
+	struct mn_arch arch;
 	double sum = 0;
 	long count = 0;
 	if (!a->have_oracle)
 		return NAN;
-	for (int e = 0; e < MN_EDGES; e++) {
-		n[e] = 0;
-		for (int o = 0; o < MN_OP_COUNT; o++)
-			if (mask[e] & (1u << o))
-				ops[e][n[e]++] = o;
-		if (n[e] == 0)
-			return NAN;
-	}
-	for (;;) {
-		struct mn_arch arch;
-		for (int e = 0; e < MN_EDGES; e++)
-			arch.op[e] = (unsigned char)ops[e][idx[e]];
+	for (mn_mask_iter_init(&it, mask); mn_mask_iter_next(&it, &arch);) {
 		const struct mn_oracle_entry *en = mn_oracle_get(&a->oracle, &arch);
 		if (en) {
 			sum += en->acc;
 			count++;
 		}
-		int e = MN_EDGES - 1;
-		while (e >= 0 && ++idx[e] == n[e])
-			idx[e--] = 0;
-		if (e < 0)
-			break;
 	}
 	return count ? sum / count : NAN;
 }

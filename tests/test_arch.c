@@ -41,6 +41,28 @@ int main(void)
 	       "edge numbering follows string order");
 	tap_ok(mn_arch_format(&a, buf, 10) > 10 && strlen(buf) == 9, "format truncates safely");
 
+	/* The archs inside a mixed mask, in index order. */
+	unsigned char all[MN_EDGES], searched[MN_EDGES], empty[MN_EDGES];
+	memset(all, 0x1f, sizeof all);
+	memset(searched, 0x1e, sizeof searched);
+	memset(empty, 0x1e, sizeof empty);
+	empty[4] = 0;
+	struct mn_mask_iter it;
+	struct mn_arch x;
+	int count = 0, in_order = 1, last = -1, has_none = 0;
+	for (mn_mask_iter_init(&it, all); mn_mask_iter_next(&it, &x); count++) {
+		in_order &= mn_arch_to_index(&x) == last + 1;
+		last = mn_arch_to_index(&x);
+	}
+	tap_ok(count == MN_ARCH_COUNT && in_order, "the full mask holds all 15625 archs in index order");
+	count = 0;
+	for (mn_mask_iter_init(&it, searched); mn_mask_iter_next(&it, &x); count++)
+		for (int e = 0; e < MN_EDGES; e++)
+			has_none |= x.op[e] == MN_OP_NONE;
+	tap_ok(count == 4096 && !has_none, "the mask without none holds 4^6 = 4096 archs, none with none");
+	mn_mask_iter_init(&it, empty);
+	tap_ok(mn_mask_iter_next(&it, &x) == 0, "a mask with an empty edge holds no arch");
+
 	expect_error("", 0, "empty");
 	expect_error("|nor_conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|", 1, "unknown op 'nor_conv_5x5'");
 	expect_error("|none~0|+|none~0|none~2|+|none~0|none~1|none~2|", 22, "expected 1");

@@ -5,13 +5,7 @@
 # emulate stopping QEMU on SIGTERM (no process left).  A missing QEMU or
 # firmware fails here (emulate's message names the Debian package).
 mn="$MN_TOP_BUILDDIR/micronas"
-n=0
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	desc=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
-}
+. "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d)
 emu_pid=
 cleanup() {
@@ -69,7 +63,7 @@ check "emulate with a wrong image fails clearly ($(cat "$tmp/err"))" \
 
 if ! start_emulator; then
 	check "micronas emulate starts: $(cat "$tmp/emu.err")" false
-	echo "1..$n"
+	tap_done
 	exit 1
 fi
 check "emulate prints the port first: $port" sh -c "echo '$port' | grep -q '^/dev/pts/[0-9]*\$'"
@@ -172,5 +166,4 @@ else
 	check "emulate --socket starts: $(cat "$tmp/emu.err")" false
 fi
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -14,16 +14,9 @@
 # makes the search use the synthetic batch and says so in one SKIP-NOTE line.
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
-n=0
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	desc=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fails=$((fails + 1)); fi
-}
+. "$top/tests/tap.sh"
 finish() {
-	echo "1..$n"
-	[ "$fails" -eq 0 ]
+	tap_done
 	exit $?
 }
 

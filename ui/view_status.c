@@ -88,8 +88,12 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	y++;
 	board_text(a, buf, sizeof buf, &st, wide);
 	field(a, y, &x, end, "board", st, buf);
-	if (a->have_setup)
-		field(a, y, &x, end, "table", TS_DIM, a->setup->table_origin);
+	if (a->have_setup) {
+		/* The file's name: a deep path would push the rest off the line
+		 * (the full path is in the message when the table is loaded). */
+		const char *origin = a->setup->table_origin, *slash = strrchr(origin, '/');
+		field(a, y, &x, end, "table", TS_DIM, slash ? slash + 1 : origin);
+	}
 	if (r.h < 3)
 		return;
 

@@ -22,7 +22,9 @@ struct mn_engine {
 	double pend_wf, pend_wl;
 	struct mn_constraints pend_limits;
 	double run_start;
-	int run_evals;            /* evaluations in this run */
+	int evals_done;           /* evaluations of finished rounds and runs */
+	int round_fresh;          /* evaluations of the round under way */
+	int evals_at_start;       /* evals_done when this run started */
 	struct mn_engine_snapshot snap;
 };
 
@@ -103,10 +105,18 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 			if (view.cand[i].evaluated && !old->cand[i].evaluated) {
 				s->latest_round = p->round;
 				s->latest_index = i;
-				e->run_evals++;
-				s->evaluations++;
 			}
 	}
+	/* Counted from the search's own figure: a candidate may finish before
+	 * the round's first report. */
+	if (p->decided) {
+		e->evals_done += p->fresh;
+		e->round_fresh = 0;
+	} else {
+		e->round_fresh = p->fresh;
+	}
+	s->evaluations = e->evals_done + e->round_fresh;
+	int run_evals = s->evaluations - e->evals_at_start;
 	s->round = p->round;
 	s->done = p->done;
 	s->total = p->total;
@@ -114,8 +124,8 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	s->n_rounds = p->round + 1;
 	s->decided = p->decided ? p->round + 1 : p->round;
 	s->elapsed_s = now_s() - e->run_start;
-	if (e->run_evals > 0) {
-		double per = s->elapsed_s / e->run_evals;
+	if (run_evals > 0) {
+		double per = s->elapsed_s / run_evals;
 		s->eta_s = per * ((p->total - p->done) + future_candidates(p->round));
 	}
 	s->version++;
@@ -157,6 +167,9 @@ static void *engine_main(void *arg)
 				   sizeof err);
 
 		pthread_mutex_lock(&e->lock);
+		/* A round cut short keeps the evaluations it made (cached). */
+		e->evals_done += e->round_fresh;
+		e->round_fresh = 0;
 		if (rc == 1 && e->restart && !e->user_cancel)
 			continue; /* re-rank from the cache with the new settings */
 		break;
@@ -206,7 +219,7 @@ int mn_engine_start(struct mn_engine *e)
 	e->running = 1;
 	e->user_cancel = 0;
 	e->run_start = now_s();
-	e->run_evals = 0;
+	e->evals_at_start = e->evals_done;
 	e->snap.state = MN_ENGINE_RUNNING;
 	e->snap.has_result = 0;
 	e->snap.eta_s = -1;

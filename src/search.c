@@ -425,7 +425,7 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				r->n++;
 			}
 		}
-		struct mn_search_progress p = {round, r->n - w.n_todo, r->n, r, 0};
+		struct mn_search_progress p = {round, r->n - w.n_todo, r->n, 0, r, 0};
 		if (cancel && atomic_load(cancel)) {
 			rc = 1;
 			break;
@@ -460,6 +460,7 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				if (fn && w.finished != reported) {
 					reported = w.finished;
 					p.done = r->n - w.n_todo + w.finished;
+					p.fresh = w.finished;
 					fn(fn_ctx, &p);
 				}
 				if (w.finished == w.n_todo || ((w.failed || atomic_load(&w.stop)) && idle))

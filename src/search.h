@@ -99,6 +99,7 @@ void mn_search_space_limits_for(const struct mn_search *s, const struct mn_const
 struct mn_search_progress {
 	int round;         /* 0-based */
 	int done, total;   /* candidates of this round evaluated */
+	int fresh;         /* of those, measured in this run (not from the cache) */
 	const struct mn_round *current; /* ranks filled only when decided */
 	int decided;
 };

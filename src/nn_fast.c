@@ -332,467 +332,65 @@ static void gemm_nt_c(float *P, size_t ldp, const float *A, size_t lda, const fl
 }
 
 #if MN_X86
-/* 4 rows of A x 3 rows of B (generated) */
-AVX2 static void nt_4_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
+/* P[r][c] (+)= A_r . B_c for R rows of A and C rows of B, each of K floats.
+ * R and C are constants at every use (the wrappers below), so the forced
+ * unrolling leaves R*C accumulators in registers (at most 12 of the 16 ymm)
+ * and each accumulator sums in the same order as a plain loop would. */
+AVX2 static inline __attribute__((always_inline)) void
+nt_block(int R, int C, float *P, size_t ldp, const float *A, size_t lda, const float *B,
+	 size_t ldb, int K, __m256i tail, float beta)
 {
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps(), s12 = _mm256_setzero_ps();
-	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps(), s22 = _mm256_setzero_ps();
-	__m256 s30 = _mm256_setzero_ps(), s31 = _mm256_setzero_ps(), s32 = _mm256_setzero_ps();
-	__m256 a0, b0, b1, b2;
+	__m256 s[4][3], b[3], a;
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++)
+			s[r][c] = _mm256_setzero_ps();
 	int p = 0;
 	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		s12 = _mm256_fmadd_ps(a0, b2, s12);
-		a0 = _mm256_loadu_ps(A + 2 * lda + p);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-		s22 = _mm256_fmadd_ps(a0, b2, s22);
-		a0 = _mm256_loadu_ps(A + 3 * lda + p);
-		s30 = _mm256_fmadd_ps(a0, b0, s30);
-		s31 = _mm256_fmadd_ps(a0, b1, s31);
-		s32 = _mm256_fmadd_ps(a0, b2, s32);
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++)
+			b[c] = _mm256_loadu_ps(B + (size_t)c * ldb + p);
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+			a = _mm256_loadu_ps(A + (size_t)r * lda + p);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++)
+				s[r][c] = _mm256_fmadd_ps(a, b[c], s[r][c]);
+		}
 	}
 	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		s12 = _mm256_fmadd_ps(a0, b2, s12);
-		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-		s22 = _mm256_fmadd_ps(a0, b2, s22);
-		a0 = _mm256_maskload_ps(A + 3 * lda + p, tail);
-		s30 = _mm256_fmadd_ps(a0, b0, s30);
-		s31 = _mm256_fmadd_ps(a0, b1, s31);
-		s32 = _mm256_fmadd_ps(a0, b2, s32);
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++)
+			b[c] = _mm256_maskload_ps(B + (size_t)c * ldb + p, tail);
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+			a = _mm256_maskload_ps(A + (size_t)r * lda + p, tail);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++)
+				s[r][c] = _mm256_fmadd_ps(a, b[c], s[r][c]);
+		}
 	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
-	P[1 * ldp + 2] = hsum8(s12) + (beta != 0 ? beta * P[1 * ldp + 2] : 0);
-	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
-	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
-	P[2 * ldp + 2] = hsum8(s22) + (beta != 0 ? beta * P[2 * ldp + 2] : 0);
-	P[3 * ldp + 0] = hsum8(s30) + (beta != 0 ? beta * P[3 * ldp + 0] : 0);
-	P[3 * ldp + 1] = hsum8(s31) + (beta != 0 ? beta * P[3 * ldp + 1] : 0);
-	P[3 * ldp + 2] = hsum8(s32) + (beta != 0 ? beta * P[3 * ldp + 2] : 0);
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++) {
+			float *o = P + (size_t)r * ldp + c;
+			*o = hsum8(s[r][c]) + (beta != 0 ? beta * *o : 0);
+		}
 }
 
-/* 4 rows of A x 2 rows of B (generated) */
-AVX2 static void nt_4_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps();
-	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps();
-	__m256 s30 = _mm256_setzero_ps(), s31 = _mm256_setzero_ps();
-	__m256 a0, b0, b1;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		a0 = _mm256_loadu_ps(A + 2 * lda + p);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-		a0 = _mm256_loadu_ps(A + 3 * lda + p);
-		s30 = _mm256_fmadd_ps(a0, b0, s30);
-		s31 = _mm256_fmadd_ps(a0, b1, s31);
+#define NT_KERNEL(R, C)                                                                          \
+	AVX2 static void nt_##R##_##C(float *P, size_t ldp, const float *A, size_t lda,           \
+				      const float *B, size_t ldb, int K, __m256i tail, float beta) \
+	{                                                                                        \
+		nt_block(R, C, P, ldp, A, lda, B, ldb, K, tail, beta);                           \
 	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-		a0 = _mm256_maskload_ps(A + 3 * lda + p, tail);
-		s30 = _mm256_fmadd_ps(a0, b0, s30);
-		s31 = _mm256_fmadd_ps(a0, b1, s31);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
-	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
-	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
-	P[3 * ldp + 0] = hsum8(s30) + (beta != 0 ? beta * P[3 * ldp + 0] : 0);
-	P[3 * ldp + 1] = hsum8(s31) + (beta != 0 ? beta * P[3 * ldp + 1] : 0);
-}
-
-/* 4 rows of A x 1 rows of B (generated) */
-AVX2 static void nt_4_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps();
-	__m256 s20 = _mm256_setzero_ps();
-	__m256 s30 = _mm256_setzero_ps();
-	__m256 a0, b0;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		a0 = _mm256_loadu_ps(A + 2 * lda + p);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		a0 = _mm256_loadu_ps(A + 3 * lda + p);
-		s30 = _mm256_fmadd_ps(a0, b0, s30);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		a0 = _mm256_maskload_ps(A + 3 * lda + p, tail);
-		s30 = _mm256_fmadd_ps(a0, b0, s30);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
-	P[3 * ldp + 0] = hsum8(s30) + (beta != 0 ? beta * P[3 * ldp + 0] : 0);
-}
-
-/* 3 rows of A x 3 rows of B (generated) */
-AVX2 static void nt_3_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps(), s12 = _mm256_setzero_ps();
-	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps(), s22 = _mm256_setzero_ps();
-	__m256 a0, b0, b1, b2;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		s12 = _mm256_fmadd_ps(a0, b2, s12);
-		a0 = _mm256_loadu_ps(A + 2 * lda + p);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-		s22 = _mm256_fmadd_ps(a0, b2, s22);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		s12 = _mm256_fmadd_ps(a0, b2, s12);
-		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-		s22 = _mm256_fmadd_ps(a0, b2, s22);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
-	P[1 * ldp + 2] = hsum8(s12) + (beta != 0 ? beta * P[1 * ldp + 2] : 0);
-	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
-	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
-	P[2 * ldp + 2] = hsum8(s22) + (beta != 0 ? beta * P[2 * ldp + 2] : 0);
-}
-
-/* 3 rows of A x 2 rows of B (generated) */
-AVX2 static void nt_3_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps();
-	__m256 s20 = _mm256_setzero_ps(), s21 = _mm256_setzero_ps();
-	__m256 a0, b0, b1;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		a0 = _mm256_loadu_ps(A + 2 * lda + p);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-		s21 = _mm256_fmadd_ps(a0, b1, s21);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
-	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
-	P[2 * ldp + 1] = hsum8(s21) + (beta != 0 ? beta * P[2 * ldp + 1] : 0);
-}
-
-/* 3 rows of A x 1 rows of B (generated) */
-AVX2 static void nt_3_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps();
-	__m256 s20 = _mm256_setzero_ps();
-	__m256 a0, b0;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		a0 = _mm256_loadu_ps(A + 2 * lda + p);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		a0 = _mm256_maskload_ps(A + 2 * lda + p, tail);
-		s20 = _mm256_fmadd_ps(a0, b0, s20);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[2 * ldp + 0] = hsum8(s20) + (beta != 0 ? beta * P[2 * ldp + 0] : 0);
-}
-
-/* 2 rows of A x 3 rows of B (generated) */
-AVX2 static void nt_2_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps(), s12 = _mm256_setzero_ps();
-	__m256 a0, b0, b1, b2;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		s12 = _mm256_fmadd_ps(a0, b2, s12);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-		s12 = _mm256_fmadd_ps(a0, b2, s12);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
-	P[1 * ldp + 2] = hsum8(s12) + (beta != 0 ? beta * P[1 * ldp + 2] : 0);
-}
-
-/* 2 rows of A x 2 rows of B (generated) */
-AVX2 static void nt_2_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps(), s11 = _mm256_setzero_ps();
-	__m256 a0, b0, b1;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-		s11 = _mm256_fmadd_ps(a0, b1, s11);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-	P[1 * ldp + 1] = hsum8(s11) + (beta != 0 ? beta * P[1 * ldp + 1] : 0);
-}
-
-/* 2 rows of A x 1 rows of B (generated) */
-AVX2 static void nt_2_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps();
-	__m256 s10 = _mm256_setzero_ps();
-	__m256 a0, b0;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		a0 = _mm256_loadu_ps(A + 1 * lda + p);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		a0 = _mm256_maskload_ps(A + 1 * lda + p, tail);
-		s10 = _mm256_fmadd_ps(a0, b0, s10);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[1 * ldp + 0] = hsum8(s10) + (beta != 0 ? beta * P[1 * ldp + 0] : 0);
-}
-
-/* 1 rows of A x 3 rows of B (generated) */
-AVX2 static void nt_1_3(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps(), s02 = _mm256_setzero_ps();
-	__m256 a0, b0, b1, b2;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		b2 = _mm256_loadu_ps(B + 2 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		b2 = _mm256_maskload_ps(B + 2 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-		s02 = _mm256_fmadd_ps(a0, b2, s02);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-	P[0 * ldp + 2] = hsum8(s02) + (beta != 0 ? beta * P[0 * ldp + 2] : 0);
-}
-
-/* 1 rows of A x 2 rows of B (generated) */
-AVX2 static void nt_1_2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps(), s01 = _mm256_setzero_ps();
-	__m256 a0, b0, b1;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		b1 = _mm256_loadu_ps(B + 1 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		b1 = _mm256_maskload_ps(B + 1 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-		s01 = _mm256_fmadd_ps(a0, b1, s01);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-	P[0 * ldp + 1] = hsum8(s01) + (beta != 0 ? beta * P[0 * ldp + 1] : 0);
-}
-
-/* 1 rows of A x 1 rows of B (generated) */
-AVX2 static void nt_1_1(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			  size_t ldb, int K, __m256i tail, float beta)
-{
-	__m256 s00 = _mm256_setzero_ps();
-	__m256 a0, b0;
-	int p = 0;
-	for (; p + 8 <= K; p += 8) {
-		b0 = _mm256_loadu_ps(B + 0 * ldb + p);
-		a0 = _mm256_loadu_ps(A + 0 * lda + p);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-	}
-	if (p < K) {
-		b0 = _mm256_maskload_ps(B + 0 * ldb + p, tail);
-		a0 = _mm256_maskload_ps(A + 0 * lda + p, tail);
-		s00 = _mm256_fmadd_ps(a0, b0, s00);
-	}
-	P[0 * ldp + 0] = hsum8(s00) + (beta != 0 ? beta * P[0 * ldp + 0] : 0);
-}
+NT_KERNEL(1, 1) NT_KERNEL(1, 2) NT_KERNEL(1, 3)
+NT_KERNEL(2, 1) NT_KERNEL(2, 2) NT_KERNEL(2, 3)
+NT_KERNEL(3, 1) NT_KERNEL(3, 2) NT_KERNEL(3, 3)
+NT_KERNEL(4, 1) NT_KERNEL(4, 2) NT_KERNEL(4, 3)
+#undef NT_KERNEL
 
 typedef void (*nt_fn)(float *, size_t, const float *, size_t, const float *, size_t, int,
 		      __m256i, float);

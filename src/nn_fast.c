@@ -850,16 +850,23 @@ AVX2 static void convT_store(const struct mn_convT_job *j, const __m256 *acc, in
 	}
 }
 
-/* 4 output channels x 2 output vectors (generated) */
-AVX2 static void convT_c4_s2(const struct mn_convT_job *j, int cs3, const float *pad,
-			   const float *wt, int Cp,
-			   int PP, int ci0, int m, int n, const int *base, const int *obase,
-			   const int *valid, int nvalid, const int *toff)
+/* CB output channels x S output vectors of 8: every input channel's taps
+ * (9 for its 3x3 part, the centre only for its 1x1 part) broadcast against
+ * the padded input.  CB and S are constants at every use (the wrappers
+ * below), so the forced unrolling keeps the CB*S accumulators (at most 12)
+ * in registers; each sums in the same order as a plain loop would. */
+AVX2 static inline __attribute__((always_inline)) void
+convT_block(int CB, int S, const struct mn_convT_job *j, int cs3, const float *pad,
+	    const float *wt, int Cp, int PP, int ci0, int m, int n, const int *base,
+	    const int *obase, const int *valid, int nvalid, const int *toff)
 {
 	const int ncs = j->nin;
-	__m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(), a03 = _mm256_setzero_ps();
-	__m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
-	__m256 v, w0, w1, w2, w3;
+	__m256 a[4][4], w[4], v;
+#pragma GCC unroll 4
+	for (int s = 0; s < S; s++)
+#pragma GCC unroll 4
+		for (int c = 0; c < CB; c++)
+			a[s][c] = _mm256_setzero_ps();
 	for (int co = 0; co < ncs; co++) {
 		const float *pc = pad + (size_t)co * PP;
 		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
@@ -867,160 +874,38 @@ AVX2 static void convT_c4_s2(const struct mn_convT_job *j, int cs3, const float 
 					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
 		for (int t = t0; t < t1; t++) {
 			const float *pt = pc + toff[t];
-			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
-			w1 = _mm256_broadcast_ss(wc + t * Cp + 1);
-			w2 = _mm256_broadcast_ss(wc + t * Cp + 2);
-			w3 = _mm256_broadcast_ss(wc + t * Cp + 3);
-			v = _mm256_loadu_ps(pt + base[0]);
-			a00 = _mm256_fmadd_ps(w0, v, a00);
-			a01 = _mm256_fmadd_ps(w1, v, a01);
-			a02 = _mm256_fmadd_ps(w2, v, a02);
-			a03 = _mm256_fmadd_ps(w3, v, a03);
-			v = _mm256_loadu_ps(pt + base[1]);
-			a10 = _mm256_fmadd_ps(w0, v, a10);
-			a11 = _mm256_fmadd_ps(w1, v, a11);
-			a12 = _mm256_fmadd_ps(w2, v, a12);
-			a13 = _mm256_fmadd_ps(w3, v, a13);
+#pragma GCC unroll 4
+			for (int c = 0; c < CB; c++)
+				w[c] = _mm256_broadcast_ss(wc + t * Cp + c);
+#pragma GCC unroll 4
+			for (int s = 0; s < S; s++) {
+				v = _mm256_loadu_ps(pt + base[s]);
+#pragma GCC unroll 4
+				for (int c = 0; c < CB; c++)
+					a[s][c] = _mm256_fmadd_ps(w[c], v, a[s][c]);
+			}
 		}
 	}
-	__m256 acc[8] = {
-		a00, a01, a02, a03,
-		a10, a11, a12, a13,
-	};
-	convT_store(j, acc, 4, ci0, m, n, obase, valid, nvalid);
+	__m256 acc[12];
+#pragma GCC unroll 4
+	for (int s = 0; s < S; s++)
+#pragma GCC unroll 4
+		for (int c = 0; c < CB; c++)
+			acc[s * CB + c] = a[s][c];
+	convT_store(j, acc, CB, ci0, m, n, obase, valid, nvalid);
 }
 
-/* 3 output channels x 4 output vectors (generated) */
-AVX2 static void convT_c3_s4(const struct mn_convT_job *j, int cs3, const float *pad,
-			   const float *wt, int Cp,
-			   int PP, int ci0, int m, int n, const int *base, const int *obase,
-			   const int *valid, int nvalid, const int *toff)
-{
-	const int ncs = j->nin;
-	__m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps();
-	__m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps();
-	__m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a22 = _mm256_setzero_ps();
-	__m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps(), a32 = _mm256_setzero_ps();
-	__m256 v, w0, w1, w2;
-	for (int co = 0; co < ncs; co++) {
-		const float *pc = pad + (size_t)co * PP;
-		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
-		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
-					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
-		for (int t = t0; t < t1; t++) {
-			const float *pt = pc + toff[t];
-			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
-			w1 = _mm256_broadcast_ss(wc + t * Cp + 1);
-			w2 = _mm256_broadcast_ss(wc + t * Cp + 2);
-			v = _mm256_loadu_ps(pt + base[0]);
-			a00 = _mm256_fmadd_ps(w0, v, a00);
-			a01 = _mm256_fmadd_ps(w1, v, a01);
-			a02 = _mm256_fmadd_ps(w2, v, a02);
-			v = _mm256_loadu_ps(pt + base[1]);
-			a10 = _mm256_fmadd_ps(w0, v, a10);
-			a11 = _mm256_fmadd_ps(w1, v, a11);
-			a12 = _mm256_fmadd_ps(w2, v, a12);
-			v = _mm256_loadu_ps(pt + base[2]);
-			a20 = _mm256_fmadd_ps(w0, v, a20);
-			a21 = _mm256_fmadd_ps(w1, v, a21);
-			a22 = _mm256_fmadd_ps(w2, v, a22);
-			v = _mm256_loadu_ps(pt + base[3]);
-			a30 = _mm256_fmadd_ps(w0, v, a30);
-			a31 = _mm256_fmadd_ps(w1, v, a31);
-			a32 = _mm256_fmadd_ps(w2, v, a32);
-		}
+#define CONVT_KERNEL(CB, S)                                                                       \
+	AVX2 static void convT_c##CB##_s##S(const struct mn_convT_job *j, int cs3, const float *pad, \
+					   const float *wt, int Cp, int PP, int ci0, int m, int n,     \
+					   const int *base, const int *obase, const int *valid,       \
+					   int nvalid, const int *toff)                               \
+	{                                                                                         \
+		convT_block(CB, S, j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,  \
+			    toff);                                                                \
 	}
-	__m256 acc[12] = {
-		a00, a01, a02,
-		a10, a11, a12,
-		a20, a21, a22,
-		a30, a31, a32,
-	};
-	convT_store(j, acc, 3, ci0, m, n, obase, valid, nvalid);
-}
-
-/* 2 output channels x 4 output vectors (generated) */
-AVX2 static void convT_c2_s4(const struct mn_convT_job *j, int cs3, const float *pad,
-			   const float *wt, int Cp,
-			   int PP, int ci0, int m, int n, const int *base, const int *obase,
-			   const int *valid, int nvalid, const int *toff)
-{
-	const int ncs = j->nin;
-	__m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps();
-	__m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps();
-	__m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps();
-	__m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
-	__m256 v, w0, w1;
-	for (int co = 0; co < ncs; co++) {
-		const float *pc = pad + (size_t)co * PP;
-		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
-		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
-					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
-		for (int t = t0; t < t1; t++) {
-			const float *pt = pc + toff[t];
-			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
-			w1 = _mm256_broadcast_ss(wc + t * Cp + 1);
-			v = _mm256_loadu_ps(pt + base[0]);
-			a00 = _mm256_fmadd_ps(w0, v, a00);
-			a01 = _mm256_fmadd_ps(w1, v, a01);
-			v = _mm256_loadu_ps(pt + base[1]);
-			a10 = _mm256_fmadd_ps(w0, v, a10);
-			a11 = _mm256_fmadd_ps(w1, v, a11);
-			v = _mm256_loadu_ps(pt + base[2]);
-			a20 = _mm256_fmadd_ps(w0, v, a20);
-			a21 = _mm256_fmadd_ps(w1, v, a21);
-			v = _mm256_loadu_ps(pt + base[3]);
-			a30 = _mm256_fmadd_ps(w0, v, a30);
-			a31 = _mm256_fmadd_ps(w1, v, a31);
-		}
-	}
-	__m256 acc[8] = {
-		a00, a01,
-		a10, a11,
-		a20, a21,
-		a30, a31,
-	};
-	convT_store(j, acc, 2, ci0, m, n, obase, valid, nvalid);
-}
-
-/* 1 output channels x 4 output vectors (generated) */
-AVX2 static void convT_c1_s4(const struct mn_convT_job *j, int cs3, const float *pad,
-			   const float *wt, int Cp,
-			   int PP, int ci0, int m, int n, const int *base, const int *obase,
-			   const int *valid, int nvalid, const int *toff)
-{
-	const int ncs = j->nin;
-	__m256 a00 = _mm256_setzero_ps();
-	__m256 a10 = _mm256_setzero_ps();
-	__m256 a20 = _mm256_setzero_ps();
-	__m256 a30 = _mm256_setzero_ps();
-	__m256 v, w0;
-	for (int co = 0; co < ncs; co++) {
-		const float *pc = pad + (size_t)co * PP;
-		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
-		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
-					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
-		for (int t = t0; t < t1; t++) {
-			const float *pt = pc + toff[t];
-			w0 = _mm256_broadcast_ss(wc + t * Cp + 0);
-			v = _mm256_loadu_ps(pt + base[0]);
-			a00 = _mm256_fmadd_ps(w0, v, a00);
-			v = _mm256_loadu_ps(pt + base[1]);
-			a10 = _mm256_fmadd_ps(w0, v, a10);
-			v = _mm256_loadu_ps(pt + base[2]);
-			a20 = _mm256_fmadd_ps(w0, v, a20);
-			v = _mm256_loadu_ps(pt + base[3]);
-			a30 = _mm256_fmadd_ps(w0, v, a30);
-		}
-	}
-	__m256 acc[4] = {
-		a00,
-		a10,
-		a20,
-		a30,
-	};
-	convT_store(j, acc, 1, ci0, m, n, obase, valid, nvalid);
-}
+CONVT_KERNEL(4, 2) CONVT_KERNEL(3, 4) CONVT_KERNEL(2, 4) CONVT_KERNEL(1, 4)
+#undef CONVT_KERNEL
 
 /* dst rows (stride PW) = alpha*src + beta + gamma*xh over an h x w plane */
 AVX2 static void fill_pad(float *dst, int PW, const float *src, const float *xh, int h, int w,

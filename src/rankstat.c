@@ -75,18 +75,29 @@ static uint64_t tied_pairs(const size_t *idx, size_t n, const double *v, const d
 	return pairs;
 }
 
+/* The identity permutation of n positions to sort, and merge_sort's
+ * scratch; -1 when out of memory (nothing left allocated). */
+static int index_new(size_t n, size_t **idx, size_t **tmp)
+{
+	*idx = malloc(n * sizeof **idx);
+	*tmp = malloc(n * sizeof **tmp);
+	if (!*idx || !*tmp) {
+		free(*idx);
+		free(*tmp);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		(*idx)[i] = i;
+	return 0;
+}
+
 int mn_kendall_tau_b(const double *x, const double *y, size_t n, double *tau)
 {
 	if (n < 2 || has_nan(x, n) || has_nan(y, n))
 		return -1;
-	size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
-	if (!idx || !tmp) {
-		free(idx);
-		free(tmp);
+	size_t *idx, *tmp;
+	if (index_new(n, &idx, &tmp))
 		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
 	/* Sort by (x, y): then a discordant pair is an inversion in y, and
 	 * pairs tied in x are in y order so they count no inversion. */
 	struct keys kxy = {x, y};
@@ -114,14 +125,9 @@ int mn_rank_average(const double *v, size_t n, double *rank)
 		return -1;
 	if (n == 0)
 		return 0;
-	size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
-	if (!idx || !tmp) {
-		free(idx);
-		free(tmp);
+	size_t *idx, *tmp;
+	if (index_new(n, &idx, &tmp))
 		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
 	struct keys k = {v, NULL};
 	merge_sort(idx, tmp, n, &k);
 	for (size_t i = 0; i < n;) {
@@ -169,14 +175,9 @@ int mn_rank_dense(const double *v, size_t n, enum mn_rank_dir dir, int *rank)
 		return -1;
 	if (n == 0)
 		return 0;
-	size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
-	if (!idx || !tmp) {
-		free(idx);
-		free(tmp);
+	size_t *idx, *tmp;
+	if (index_new(n, &idx, &tmp))
 		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
 	struct keys k = {v, NULL};
 	merge_sort(idx, tmp, n, &k);
 	/* Walk from the best end: ascending order for LOW_BEST, descending

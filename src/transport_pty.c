@@ -187,6 +187,23 @@ static int is_gone(int e)
 	       e == ENOTCONN;
 }
 
+/* poll() on the port until the deadline (a past deadline polls once),
+ * retrying after signals: > 0 ready, 0 timed out, MN_IO_ERROR with err. */
+static int poll_until(const struct mn_transport *t, struct pollfd *pfd, long long deadline,
+		      char *err, size_t errn)
+{
+	for (;;) {
+		long long left = deadline - now_ms();
+		int r = poll(pfd, 1, (int)(left < 0 ? 0 : left));
+		if (r >= 0)
+			return r;
+		if (errno != EINTR) {
+			snprintf(err, errn, "%s: poll failed: %s", t->name, strerror(errno));
+			return MN_IO_ERROR;
+		}
+	}
+}
+
 int mn_transport_write(struct mn_transport *t, const void *buf, size_t n, int timeout_ms,
 		       char *err, size_t errn)
 {
@@ -195,19 +212,11 @@ int mn_transport_write(struct mn_transport *t, const void *buf, size_t n, int ti
 
 	while (n > 0) {
 		struct pollfd pfd = {t->fd, POLLOUT, 0};
-		long long left = deadline - now_ms();
-		int r;
 		ssize_t w;
+		int r = poll_until(t, &pfd, deadline, err, errn);
 
-		if (left < 0)
-			left = 0;
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errn, "%s: poll failed: %s", t->name, strerror(errno));
-			return MN_IO_ERROR;
-		}
+		if (r < 0)
+			return r;
 		if (r == 0) {
 			snprintf(err, errn,
 				 "%s: the port does not take data (%zu bytes stuck for %d ms; is the "
@@ -248,19 +257,11 @@ ssize_t mn_transport_read(struct mn_transport *t, void *buf, size_t n, int timeo
 
 	for (;;) {
 		struct pollfd pfd = {t->fd, POLLIN, 0};
-		long long left = deadline - now_ms();
-		int r;
 		ssize_t got;
+		int r = poll_until(t, &pfd, deadline, err, errn);
 
-		if (left < 0)
-			left = 0;
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errn, "%s: poll failed: %s", t->name, strerror(errno));
-			return MN_IO_ERROR;
-		}
+		if (r < 0)
+			return r;
 		if (r == 0)
 			return MN_IO_TIMEOUT;
 		/* POLLHUP may come with data still buffered: read that first;

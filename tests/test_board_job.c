@@ -20,6 +20,7 @@
 #include "board_job.h"
 #include "emulator.h"
 #include "latency_model.h"
+#include "qemu_prereq.h"
 #include "tap.h"
 
 static double now_ms(void)
@@ -36,41 +37,6 @@ static void sleep_ms(int ms)
 		;
 }
 
-static int in_path(const char *prog)
-{
-	char buf[4096];
-	const char *path = getenv("PATH");
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	while (path && *path) {
-		const char *c = strchr(path, ':');
-		size_t len = c ? (size_t)(c - path) : strlen(path);
-		snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
-		if (access(buf, X_OK) == 0)
-			return 1;
-		path += len + (c ? 1 : 0);
-	}
-	return 0;
-}
-
-static int prerequisites(char *fw, size_t n)
-{
-	const char *q = getenv("QEMU_SYSTEM_ARM");
-	char err[1024];
-	int ok = 1;
-	if (!q || !*q)
-		q = "qemu-system-arm";
-	ok &= tap_ok(in_path(q), "QEMU present (%s)%s", q,
-		     in_path(q) ? "" : ": MISSING, install it: apt-get install qemu-system-arm");
-	if (mn_emulator_find_firmware(fw, n, err, sizeof err) == 0)
-		tap_ok(1, "firmware image %s", fw);
-	else if (!in_path("arm-none-eabi-gcc"))
-		ok &= tap_ok(0, "the firmware needs the cross compiler: apt-get install "
-			     "gcc-arm-none-eabi libnewlib-arm-none-eabi, then rerun configure and make");
-	else
-		ok &= tap_ok(0, "firmware not built (%s); run make", err);
-	return ok;
-}
 
 /* Polls until the job is not running (or timeout); keeps the slowest
  * snapshot call and the distinct progress values seen. */
@@ -126,7 +92,7 @@ int main(void)
 	long pid;
 	int rc;
 
-	if (!prerequisites(fw, sizeof fw) || !mkdtemp(tmp))
+	if (!qemu_prerequisites(fw, sizeof fw) || !mkdtemp(tmp))
 		return tap_done();
 	j = mn_board_job_new(err, sizeof err);
 	if (!tap_ok(j != NULL, "job object with its worker thread%s%s", j ? "" : ": ", j ? "" : err))

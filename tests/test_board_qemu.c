@@ -27,6 +27,7 @@
 #include "memory.h"
 #include "profile.h"
 #include "protocol.h"
+#include "qemu_prereq.h"
 #include "tap.h"
 #include "validate.h"
 
@@ -37,43 +38,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int in_path(const char *prog)
-{
-	char buf[4096];
-	const char *path = getenv("PATH");
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	while (path && *path) {
-		const char *c = strchr(path, ':');
-		size_t len = c ? (size_t)(c - path) : strlen(path);
-		snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
-		if (access(buf, X_OK) == 0)
-			return 1;
-		path += len + (c ? 1 : 0);
-	}
-	return 0;
-}
-
-/* The tools this test needs; a failed point names the package. */
-static int prerequisites(char *fw, size_t n)
-{
-	const char *q = getenv("QEMU_SYSTEM_ARM");
-	char err[1024];
-	int ok = 1;
-	if (!q || !*q)
-		q = "qemu-system-arm";
-	ok &= tap_ok(in_path(q), "QEMU present (%s)%s", q,
-		     in_path(q) ? "" : ": MISSING, install it: apt-get install qemu-system-arm");
-	if (mn_emulator_find_firmware(fw, n, err, sizeof err) == 0) {
-		tap_ok(1, "firmware image %s", fw);
-	} else if (!in_path("arm-none-eabi-gcc")) {
-		ok &= tap_ok(0, "the firmware needs the cross compiler: apt-get install "
-			     "gcc-arm-none-eabi libnewlib-arm-none-eabi, then rerun configure and make");
-	} else {
-		ok &= tap_ok(0, "firmware not built (%s); run make", err);
-	}
-	return ok;
-}
 
 static struct mn_board_opts quick_opts(void)
 {
@@ -466,7 +430,7 @@ int main(void)
 	long long t0;
 	int r;
 
-	if (!prerequisites(fw, sizeof fw) || !mkdtemp(tmp))
+	if (!qemu_prerequisites(fw, sizeof fw) || !mkdtemp(tmp))
 		return tap_done();
 	eo.firmware = fw;
 	t0 = now_ms();

@@ -17,9 +17,9 @@
 
 #include <cblas.h>
 
-#include "arch.h"
-#include "net.h"
-#include "rng.h"
+#include "space/arch.h"
+#include "nn/net.h"
+#include "util/rng.h"
 
 static double now(void)
 {

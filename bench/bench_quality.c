@@ -8,10 +8,10 @@
 #include <pthread.h>
 
 #include "bench_common.h"
-#include "net.h"
-#include "oracle.h"
-#include "rankstat.h"
-#include "tenas.h"
+#include "nn/net.h"
+#include "data/oracle.h"
+#include "util/rankstat.h"
+#include "proxy/tenas.h"
 
 struct job {
 	const struct mn_tenas_config *cfg;

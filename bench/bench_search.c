@@ -7,8 +7,8 @@
 #include <math.h>
 
 #include "bench_common.h"
-#include "oracle.h"
-#include "setup.h"
+#include "data/oracle.h"
+#include "search/session.h"
 
 #define N_WEIGHTS 3
 static const double w_latency[N_WEIGHTS] = {0, 1, 3};
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 	double acc[64][N_WEIGHTS], lat[64][N_WEIGHTS], secs[64];
 	for (int s = 0; s < seeds && s < 64; s++) {
 		struct mn_preset p;
-		static struct mn_setup setup;
+		static struct mn_session setup;
 		struct mn_engine_snapshot snap;
 		mn_preset_defaults(&p);
 		p.seed = (uint64_t)s;
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		p.w_flops = 0;
 		p.w_latency = 0;
 		p.ntk_grad = !strcmp(mode, "fixed-stats") ? MN_GRAD_FIXED_STATS : MN_GRAD_EXACT;
-		if (mn_setup_init(&setup, &p, bin, threads, err, sizeof err)) {
+		if (mn_session_init(&setup, &p, bin, threads, err, sizeof err)) {
 			fprintf(stderr, "bench_search: %s\n", err);
 			return 1;
 		}
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 			       w == 0 ? snap.search_seconds : bench_now() - t0, lat[s][w], acc[s][w], a);
 			fflush(stdout);
 		}
-		mn_setup_free(&setup);
+		mn_session_free(&setup);
 	}
 	if (seeds > 64)
 		seeds = 64;

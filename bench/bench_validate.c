@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "board.h"
-#include "emulator.h"
-#include "profile.h"
-#include "rng.h"
-#include "validate.h"
+#include "board/board.h"
+#include "board/emulator.h"
+#include "board/profile.h"
+#include "util/rng.h"
+#include "board/validate.h"
 
 static double now_s(void)
 {

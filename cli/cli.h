@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "arch.h"
-#include "cost.h"
+#include "space/arch.h"
+#include "space/cost.h"
 
 enum { MN_EXIT_OK = 0, MN_EXIT_ERROR = 1, MN_EXIT_USAGE = 2 };
 

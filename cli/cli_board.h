@@ -4,9 +4,9 @@
 
 #include <signal.h>
 
-#include "board.h"
+#include "board/board.h"
 #include "cli_signal.h"
-#include "preset.h"
+#include "config/preset.h"
 
 /* mn_board_connect() with the cancel callback; prints the error. */
 int mn_cli_connect(const char *cmd, const char *port, struct mn_board **b);

@@ -3,7 +3,7 @@
 #ifndef MN_CLI_PRESET_H
 #define MN_CLI_PRESET_H
 
-#include "preset.h"
+#include "config/preset.h"
 
 struct mn_cli_preset {
 	const char *name;        /* --preset, or NULL for the embedded default */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "memory.h"
+#include "space/memory.h"
 
 static void cost_usage(FILE *f)
 {

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cli_board.h"
-#include "emulator.h"
+#include "board/emulator.h"
 
 static void emulate_usage(FILE *f)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "transport.h"
+#include "board/transport.h"
 
 static void ports_usage(FILE *f)
 {

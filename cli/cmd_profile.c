@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cli_board.h"
-#include "profile.h"
+#include "board/profile.h"
 
 static void profile_usage(FILE *f)
 {

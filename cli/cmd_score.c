@@ -12,7 +12,7 @@
 
 #include "cli.h"
 #include "cli_signal.h"
-#include "tenas.h"
+#include "proxy/tenas.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
 

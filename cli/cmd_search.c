@@ -10,8 +10,8 @@
 #include "cli.h"
 #include "cli_preset.h"
 #include "cli_signal.h"
-#include "oracle.h"
-#include "setup.h"
+#include "data/oracle.h"
+#include "search/session.h"
 
 static void search_usage(FILE *f)
 {
@@ -181,8 +181,8 @@ int mn_cmd_search(int argc, char **argv)
 			mn_oracle_free(&oracle);
 		return MN_EXIT_ERROR;
 	}
-	static struct mn_setup setup; /* the engine keeps its address */
-	if (mn_setup_init(&setup, &preset, data, threads, err, sizeof err)) {
+	static struct mn_session setup; /* the engine keeps its address */
+	if (mn_session_init(&setup, &preset, data, threads, err, sizeof err)) {
 		mn_cli_error("search", "%s", err);
 		if (have_oracle)
 			mn_oracle_free(&oracle);
@@ -198,7 +198,7 @@ int mn_cmd_search(int argc, char **argv)
 			     "no arch of the space fits the limits; the smallest achievable are latency %.2f ms, "
 			     "SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or --max-flash-kb)",
 			     sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
-		mn_setup_free(&setup);
+		mn_session_free(&setup);
 		if (have_oracle)
 			mn_oracle_free(&oracle);
 		return MN_EXIT_ERROR;
@@ -233,7 +233,7 @@ int mn_cmd_search(int argc, char **argv)
 		mn_cli_error("search", "%s", snap.error);
 		rc = MN_EXIT_ERROR;
 	}
-	mn_setup_free(&setup);
+	mn_session_free(&setup);
 	if (have_oracle)
 		mn_oracle_free(&oracle);
 	if (fflush(stdout) != 0)

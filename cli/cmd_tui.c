@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "cli_preset.h"
-#include "profile.h"
+#include "board/profile.h"
 #include "protocol.h"
 #include "tui.h"
 

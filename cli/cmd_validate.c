@@ -8,8 +8,8 @@
 
 #include "cli.h"
 #include "cli_board.h"
-#include "latency_model.h"
-#include "validate.h"
+#include "space/latency_model.h"
+#include "board/validate.h"
 
 static void validate_usage(FILE *f)
 {

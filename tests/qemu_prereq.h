@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "emulator.h"
+#include "board/emulator.h"
 #include "tap.h"
 
 static inline int in_path(const char *prog)

@@ -2,7 +2,7 @@
  * conversion, and positioned errors for malformed input. */
 #include <string.h>
 
-#include "arch.h"
+#include "space/arch.h"
 #include "tap.h"
 
 static void expect_error(const char *s, size_t pos, const char *needle)

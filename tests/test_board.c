@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "board.h"
+#include "board/board.h"
 #include "protocol.h"
 #include "tap.h"
 

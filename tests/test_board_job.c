@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "board_job.h"
-#include "emulator.h"
-#include "latency_model.h"
+#include "board/board_job.h"
+#include "board/emulator.h"
+#include "space/latency_model.h"
 #include "qemu_prereq.h"
 #include "tap.h"
 

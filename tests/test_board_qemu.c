@@ -20,16 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "board.h"
-#include "emulator.h"
+#include "board/board.h"
+#include "board/emulator.h"
 #include "exec.h"
-#include "latency_table.h"
-#include "memory.h"
-#include "profile.h"
+#include "space/latency_table.h"
+#include "space/memory.h"
+#include "board/profile.h"
 #include "protocol.h"
 #include "qemu_prereq.h"
 #include "tap.h"
-#include "validate.h"
+#include "board/validate.h"
 
 static long long now_ms(void)
 {

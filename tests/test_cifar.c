@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cifar.h"
+#include "data/cifar.h"
 #include "tap.h"
 
 static char tmpdir[256];

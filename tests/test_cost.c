@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cost.h"
+#include "space/cost.h"
 #include "tap.h"
 
 static const struct {

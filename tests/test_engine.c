@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
+#include "search/engine.h"
 #include "tap.h"
 
 struct slow {

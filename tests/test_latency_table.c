@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "latency_model.h"
-#include "latency_table.h"
+#include "space/latency_model.h"
+#include "space/latency_table.h"
 #include "tap.h"
 
 static char tmpdir[256];

@@ -1,7 +1,7 @@
 /* The int8 memory model on cases computed by hand (see the comments). */
 #include <string.h>
 
-#include "memory.h"
+#include "space/memory.h"
 #include "tap.h"
 
 static struct mn_arch arch_of(const char *s)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
-#include "rng.h"
+#include "nn/net.h"
+#include "util/rng.h"
 #include "tap.h"
 
 #define FD_H 1e-6

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_fast.h"
-#include "nn_layers.h"
-#include "rng.h"
+#include "nn/nn_fast.h"
+#include "nn/nn_layers.h"
+#include "util/rng.h"
 #include "tap.h"
 
 static struct mn_rng rng;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_layers.h"
-#include "rng.h"
+#include "nn/nn_layers.h"
+#include "util/rng.h"
 #include "tap.h"
 
 #define FD_H 1e-6

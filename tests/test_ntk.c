@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
-#include "ntk.h"
-#include "rng.h"
+#include "nn/net.h"
+#include "proxy/ntk.h"
+#include "util/rng.h"
 #include "tap.h"
 
 static void *xmalloc(size_t n)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "oracle.h"
+#include "data/oracle.h"
 #include "tap.h"
 
 static char tmpdir[256];

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "latency_table.h"
-#include "preset.h"
+#include "space/latency_table.h"
+#include "config/preset.h"
 #include "tap.h"
 
 static char tmpdir[256];

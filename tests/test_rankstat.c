@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rankstat.h"
-#include "rng.h"
+#include "util/rankstat.h"
+#include "util/rng.h"
 #include "tap.h"
 
 static int near(double a, double b) { return fabs(a - b) < 1e-12; }

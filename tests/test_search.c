@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
-#include "search.h"
+#include "util/rng.h"
+#include "search/search.h"
 #include "tap.h"
 
 struct fake {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "transport.h"
+#include "board/transport.h"
 
 static long long now_ms(void)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "transport.h"
+#include "board/transport.h"
 
 #define WEIGHT_STEP 0.5
 #define WEIGHT_MAX 100.0
@@ -163,14 +163,14 @@ void tui_apply_rebuild(struct tui_app *a)
 	struct mn_preset old = a->setup->preset;
 	int had = a->have_setup;
 	if (had)
-		mn_setup_free(a->setup);
+		mn_session_free(a->setup);
 	a->have_setup = 0;
-	if (mn_setup_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, err,
+	if (mn_session_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, err,
 			  sizeof err) != 0) {
 		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, err);
 		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, err);
 		char err2[600];
-		if (had && mn_setup_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, err2,
+		if (had && mn_session_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, err2,
 					 sizeof err2) == 0)
 			a->have_setup = 1;
 	} else {

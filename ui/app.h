@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "arch.h"
-#include "board_job.h"
-#include "engine.h"
-#include "oracle.h"
-#include "preset.h"
-#include "setup.h"
+#include "space/arch.h"
+#include "board/board_job.h"
+#include "search/engine.h"
+#include "data/oracle.h"
+#include "config/preset.h"
+#include "search/session.h"
 #include "tui.h"
 
 /* ---- screen geometry ------------------------------------------------- */
@@ -132,7 +132,7 @@ struct tui_app {
 	/* What the search runs on. */
 	struct mn_preset flags;        /* command-line flags plus live edits */
 	char preset_label[MN_PRESET_PATH]; /* name or path given, "default (embedded)" */
-	struct mn_setup *setup;        /* heap: the engine keeps its address */
+	struct mn_session *setup;        /* heap: the engine keeps its address */
 	int have_setup;
 	struct mn_oracle oracle;
 	int have_oracle;

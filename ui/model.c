@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "memory.h"
+#include "space/memory.h"
 
 void tui_message(struct tui_app *a, int error, const char *fmt, ...)
 {

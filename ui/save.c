@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "atomic_file.h"
+#include "util/atomic_file.h"
 
 /* A JSON string literal. */
 static int json_string(FILE *f, const char *s)

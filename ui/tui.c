@@ -189,7 +189,7 @@ static int prepare(struct tui_app *a, char *err, size_t errn)
 		snprintf(err, errn, "out of memory");
 		return -1;
 	}
-	if (mn_setup_init(a->setup, &p, c->data_path, c->threads, e, sizeof e) != 0) {
+	if (mn_session_init(a->setup, &p, c->data_path, c->threads, e, sizeof e) != 0) {
 		snprintf(err, errn, "%s", e);
 		return -1;
 	}
@@ -238,7 +238,7 @@ static void release(struct tui_app *a)
 	if (a->board)
 		mn_board_job_cancel(a->board);
 	if (a->have_setup)
-		mn_setup_free(a->setup); /* joins the engine thread */
+		mn_session_free(a->setup); /* joins the engine thread */
 	free(a->setup);
 	mn_board_job_free(a->board); /* stops QEMU */
 	if (a->have_oracle)

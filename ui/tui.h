@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "preset.h"
+#include "config/preset.h"
 
 struct mn_tui_config {
 	const char *preset_name; /* --preset NAME|FILE; NULL: the embedded default */

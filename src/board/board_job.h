@@ -1,0 +1,120 @@
+/* Board work in the background: starting the emulated board, checking a
+ * port, profiling a board into a latency table and validating an arch on
+ * it, each run by one worker thread so that a front end (the TUI) never
+ * blocks on the serial port.  The front end starts a job, reads a locked
+ * copy of the state with mn_board_job_snapshot() (never waits for the
+ * board) and may cancel the job at any time.
+ *
+ * One job runs at a time; a start while one runs is refused.  Every job
+ * opens the port, does the HELLO handshake, works and closes the port again,
+ * as the board commands do, so a board unplugged between jobs is reported by
+ * the next one and nothing stays open while idle.
+ *
+ * The worker thread lives as long as the job object, and the emulator (QEMU)
+ * is started and stopped by that thread: QEMU is started with
+ * PR_SET_PDEATHSIG (emulator.h), which Linux ties to the *thread* that
+ * forked it, so a thread per job would kill QEMU as soon as the job that
+ * started it ended. */
+#ifndef MN_BOARD_JOB_H
+#define MN_BOARD_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "space/arch.h"
+#include "board/board.h"
+#include "space/cost.h"
+#include "board/emulator.h"
+#include "space/latency_table.h"
+#include "board/profile.h"
+#include "board/validate.h"
+
+enum mn_board_job_kind {
+	MN_BOARD_JOB_NONE,     /* nothing started yet */
+	MN_BOARD_JOB_EMULATE,  /* start QEMU with the firmware and use its port */
+	MN_BOARD_JOB_CONNECT,  /* use a port: handshake, board and firmware names */
+	MN_BOARD_JOB_PROFILE,  /* mn_profile_run into a latency table */
+	MN_BOARD_JOB_VALIDATE  /* mn_validate_arch on one arch */
+};
+
+enum mn_board_job_state {
+	MN_BOARD_JOB_IDLE,      /* nothing started yet */
+	MN_BOARD_JOB_RUNNING,
+	MN_BOARD_JOB_DONE,
+	MN_BOARD_JOB_FAILED,    /* error[] says why */
+	MN_BOARD_JOB_CANCELLED
+};
+
+#define MN_BOARD_JOB_PORT 4160 /* as struct mn_transport's name */
+#define MN_BOARD_JOB_PATH 4096
+
+struct mn_board_job_snapshot {
+	uint64_t version;             /* grows with every change */
+	enum mn_board_job_kind kind;  /* the job running or run last */
+	enum mn_board_job_state state;
+	int done, total;              /* progress of the job; total 0 = unknown */
+	char message[200];            /* what the job does now, or did */
+	double elapsed_s;             /* since the job started */
+
+	/* The board in use. */
+	char port[MN_BOARD_JOB_PORT]; /* "" = none chosen */
+	int emulator_running;         /* QEMU started by this object runs */
+	long emulator_pid;            /* its pid, 0 when none */
+	int board_known;              /* the last handshake on port succeeded */
+	char board[17], fw_version[17];
+	unsigned proto_version;
+	int emulated;                 /* instruction-based timing (QEMU) */
+
+	/* The last result of each kind (kept when later jobs fail). */
+	int has_validation;
+	struct mn_validation validation;
+	int has_profile;
+	struct mn_profile_result profile;
+	char table_path[MN_BOARD_JOB_PATH]; /* the table the profile wrote */
+
+	int board_rc;                 /* MN_BOARD_* code of the last failure, 0 if none */
+	char error[1024];             /* one line, when state is FAILED */
+};
+
+struct mn_board_job;
+
+/* Starts the worker thread.  Returns NULL with err on failure. */
+struct mn_board_job *mn_board_job_new(char *err, size_t errn);
+/* Cancels the job in flight, waits for it, stops the emulator (if this
+ * object started one) and joins the thread.  j may be NULL. */
+void mn_board_job_free(struct mn_board_job *j);
+
+/* Job starters: 0 when the job was queued, -1 with err when one is already
+ * running (or for a bad argument).  They return at once. */
+
+/* Starts QEMU (o may be NULL; the strings it points to are copied) and makes
+ * its port the one in use.  An emulator already running is kept and only
+ * checked again with a handshake. */
+int mn_board_job_emulate(struct mn_board_job *j, const struct mn_emulator_opts *o, char *err,
+			 size_t errn);
+/* Makes port the one in use and does the handshake.  Stops the emulator
+ * first when this object runs one and port is not its port. */
+int mn_board_job_connect(struct mn_board_job *j, const char *port, char *err, size_t errn);
+/* Profiles the board on the port in use (o->progress is replaced by the
+ * job's; o->output and o->partial are copied). */
+int mn_board_job_profile(struct mn_board_job *j, const struct mn_profile_opts *o, char *err,
+			 size_t errn);
+/* Runs a on the board in use as network s.  t (may be NULL: no estimate) is
+ * copied. */
+int mn_board_job_validate(struct mn_board_job *j, const struct mn_arch *a,
+			  const struct mn_net_shape *s, const struct mn_latency_table *t,
+			  uint32_t seed, char *err, size_t errn);
+
+/* Asks the job in flight to stop; returns at once.  The board requests poll
+ * it at least every 100 ms; an emulator boot is not interruptible (it ends
+ * within its boot timeout) and QEMU is stopped again when cancelled. */
+void mn_board_job_cancel(struct mn_board_job *j);
+/* Blocks until no job runs (for tests and shutdown, not for a UI thread). */
+void mn_board_job_wait(struct mn_board_job *j);
+/* A copy of the state, taken under the lock; never waits for the board. */
+void mn_board_job_snapshot(struct mn_board_job *j, struct mn_board_job_snapshot *out);
+
+const char *mn_board_job_kind_name(enum mn_board_job_kind k);
+const char *mn_board_job_state_name(enum mn_board_job_state s);
+
+#endif

@@ -1,0 +1,492 @@
+/* Starting and stopping QEMU with the micronas firmware (see emulator.h). */
+#include "board/emulator.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "board/board.h"
+
+/* Seconds QEMU gets to print its pty name or create its socket. */
+#define QEMU_START_MS 10000
+/* Grace period between SIGTERM and SIGKILL. */
+#define QEMU_TERM_MS 3000
+
+struct mn_emulator {
+	pid_t pid;
+	int reaped;          /* waitpid() has collected it */
+	int status;          /* its wait status once reaped */
+	char tmpdir[64];     /* holds QEMU's output file */
+	char log[128];
+	char port[4200];     /* "/dev/pts/N" or "unix:PATH" */
+	char socket_path[4096];
+	char warning[600];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	/* An interrupted sleep only makes the caller's loop look sooner. */
+	(void)nanosleep(&ts, NULL);
+}
+
+static int readable(const char *p)
+{
+	return *p && access(p, R_OK) == 0;
+}
+
+int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
+{
+	const char *env = getenv("MN_FIRMWARE");
+	const char *dirs[2] = {getenv("MN_TOP_BUILDDIR"), getenv("MN_TOP_SRCDIR")};
+
+	if (env && *env) {
+		if (readable(env)) {
+			snprintf(path, n, "%s", env);
+			return 0;
+		}
+		snprintf(err, errn, "MN_FIRMWARE=%s: no such readable file (build the firmware with "
+			 "'make -C fw-profiler' or unset MN_FIRMWARE)", env);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		snprintf(path, n, "%s/fw-profiler/build/%s", dirs[i], MN_FIRMWARE_QEMU_REL);
+		if (readable(path))
+			return 0;
+	}
+	snprintf(path, n, "fw-profiler/build/%s", MN_FIRMWARE_QEMU_REL);
+	if (readable(path))
+		return 0;
+	snprintf(path, n, "%s/firmware/%s", MN_DATADIR, MN_FIRMWARE_QEMU_REL);
+	if (readable(path))
+		return 0;
+	snprintf(err, errn,
+		 "no QEMU firmware image found (looked at $MN_FIRMWARE, "
+		 "fw-profiler/build/%s in the build and source trees and %s/firmware/; build it "
+		 "with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi "
+		 "libnewlib-arm-none-eabi) or set MN_FIRMWARE)", MN_FIRMWARE_QEMU_REL, MN_DATADIR);
+	return -1;
+}
+
+/* execvp() would find QEMU too, but only after the fork; looking first
+ * gives a clear message naming the Debian package. */
+static int find_program(const char *name, char *out, size_t n)
+{
+	const char *path = getenv("PATH");
+	if (strchr(name, '/')) {
+		snprintf(out, n, "%s", name);
+		return access(name, X_OK);
+	}
+	if (!path || !*path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		snprintf(out, n, "%.*s/%s", (int)len, len ? path : ".", name);
+		if (access(out, X_OK) == 0)
+			return 0;
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return -1;
+}
+
+/* The child: its own process group, dies with its parent, default signal
+ * handling (dispositions and masks are inherited across exec, and QEMU must
+ * see SIGTERM), stdin from /dev/null, output into the log file.  The parent
+ * may have other threads (OpenBLAS starts some), so only async-signal-safe
+ * calls are made between fork() and exec. */
+static void child(const char *qemu, char *const argv[], const char *log, pid_t parent)
+{
+	sigset_t none;
+	int fd;
+
+	if (setpgid(0, 0) != 0)
+		_exit(126);
+#ifdef __linux__
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		_exit(126);
+#endif
+	if (getppid() != parent)
+		_exit(126); /* the parent died before prctl() took effect */
+	if (sigemptyset(&none) != 0 || sigprocmask(SIG_SETMASK, &none, NULL) != 0 ||
+	    signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+		_exit(126);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		_exit(126);
+	close(fd);
+	fd = open(log, O_WRONLY | O_APPEND);
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		_exit(126);
+	close(fd);
+	execv(qemu, argv);
+	{
+		static const char msg[] = "micronas: cannot execute QEMU (execv failed)\n";
+		/* Nothing more can be done if even this fails: the exit status
+		 * says it. */
+		ssize_t w = write(2, msg, sizeof msg - 1);
+		(void)w;
+	}
+	_exit(127);
+}
+
+static void read_log(const struct mn_emulator *e, char *buf, size_t n)
+{
+	FILE *f = fopen(e->log, "r");
+	size_t got = 0;
+	buf[0] = 0;
+	if (!f)
+		return;
+	got = fread(buf, 1, n - 1, f);
+	buf[got] = 0;
+	fclose(f);
+}
+
+void mn_emulator_last_output(const struct mn_emulator *e, char *buf, size_t n)
+{
+	char all[8192];
+	char *line, *save = NULL, *last = NULL;
+
+	buf[0] = 0;
+	read_log(e, all, sizeof all);
+	/* QEMU's own errors start with its name ("qemu-system-arm: ...",
+	 * "qemu: fatal: ..."); a guest crash follows with a register dump,
+	 * whose last line says nothing. */
+	for (line = strtok_r(all, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		if (!strncmp(line, "qemu", 4)) {
+			snprintf(buf, n, "%s", line);
+			return;
+		}
+		if (*line)
+			last = line;
+	}
+	if (last)
+		snprintf(buf, n, "%s", last);
+}
+
+int mn_emulator_running(struct mn_emulator *e)
+{
+	int st;
+	pid_t r;
+	if (e->reaped)
+		return 0;
+	do {
+		r = waitpid(e->pid, &st, WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	if (r == e->pid || (r < 0 && errno == ECHILD)) {
+		e->reaped = 1;
+		e->status = r == e->pid ? st : 0;
+		return 0;
+	}
+	return 1;
+}
+
+void mn_emulator_exit_text(const struct mn_emulator *e, char *buf, size_t n)
+{
+	buf[0] = 0;
+	if (!e->reaped)
+		return;
+	if (WIFEXITED(e->status))
+		snprintf(buf, n, "exited with status %d", WEXITSTATUS(e->status));
+	else if (WIFSIGNALED(e->status))
+		snprintf(buf, n, "killed by signal %d", WTERMSIG(e->status));
+}
+
+const char *mn_emulator_warning(const struct mn_emulator *e)
+{
+	return e->warning;
+}
+
+static void describe_exit(struct mn_emulator *e, char *err, size_t errn, const char *when)
+{
+	char last[300], how[64];
+	mn_emulator_last_output(e, last, sizeof last);
+	mn_emulator_exit_text(e, how, sizeof how);
+	snprintf(err, errn, "QEMU %s %s: %s (is the firmware the qemu-mps2-an500 build of "
+		 "fw-profiler, and QEMU 7 or later?)", how, when, *last ? last : "no output");
+}
+
+static int cancelled(const struct mn_emulator_opts *o, char *err, size_t errn)
+{
+	if (o->cancel && o->cancel(o->cancel_arg)) {
+		snprintf(err, errn, "interrupted while QEMU was starting");
+		return 1;
+	}
+	return 0;
+}
+
+/* Waits for "char device redirected to /dev/pts/N" in QEMU's output. */
+static int wait_pty(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
+		    size_t errn)
+{
+	static const char key[] = "char device redirected to ";
+	long long deadline = now_ms() + QEMU_START_MS;
+
+	for (;;) {
+		char out[8192], *p;
+		read_log(e, out, sizeof out);
+		p = strstr(out, key);
+		if (p) {
+			size_t len;
+			p += sizeof key - 1;
+			len = strcspn(p, " \t\r\n");
+			if (len > 0 && len < sizeof e->port) {
+				memcpy(e->port, p, len);
+				e->port[len] = 0;
+				return 0;
+			}
+		}
+		if (!mn_emulator_running(e)) {
+			describe_exit(e, err, errn, "at start");
+			return -1;
+		}
+		if (cancelled(o, err, errn))
+			return -1;
+		if (now_ms() > deadline) {
+			snprintf(err, errn, "QEMU printed no pty name within %d s (is it QEMU 7.x? try "
+				 "--socket PATH instead)", QEMU_START_MS / 1000);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+}
+
+static int wait_socket(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
+		       size_t errn)
+{
+	long long deadline = now_ms() + QEMU_START_MS;
+	for (;;) {
+		struct stat sb;
+		if (stat(e->socket_path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			return 0;
+		if (!mn_emulator_running(e)) {
+			describe_exit(e, err, errn, "at start");
+			return -1;
+		}
+		if (cancelled(o, err, errn))
+			return -1;
+		if (now_ms() > deadline) {
+			snprintf(err, errn, "QEMU created no socket at %s within %d s (check that the "
+				 "directory is writable)", e->socket_path, QEMU_START_MS / 1000);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+}
+
+int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o, char *err,
+		      size_t errn)
+{
+	struct mn_emulator_opts def = {.boot_timeout_ms = 20000};
+	struct mn_emulator *e;
+	char qemu[4096], fw[4096], serial[4200];
+	const char *qname;
+	int fd, boot_ms;
+	pid_t parent = getpid();
+
+	*ep = NULL;
+	if (!o)
+		o = &def;
+	boot_ms = o->boot_timeout_ms > 0 ? o->boot_timeout_ms : 20000;
+	qname = o->qemu;
+	if (!qname || !*qname)
+		qname = getenv("QEMU_SYSTEM_ARM");
+	if (!qname || !*qname)
+		qname = "qemu-system-arm";
+	if (find_program(qname, qemu, sizeof qemu) != 0) {
+		snprintf(err, errn, "%s not found (install it: apt-get install qemu-system-arm, or "
+			 "set QEMU_SYSTEM_ARM to its path)", qname);
+		return -1;
+	}
+	if (o->firmware && *o->firmware) {
+		if (!readable(o->firmware)) {
+			snprintf(err, errn, "firmware image %s not found (build it with 'make -C "
+				 "fw-profiler')", o->firmware);
+			return -1;
+		}
+		snprintf(fw, sizeof fw, "%s", o->firmware);
+	} else if (mn_emulator_find_firmware(fw, sizeof fw, err, errn) != 0) {
+		return -1;
+	}
+
+	e = calloc(1, sizeof *e);
+	if (!e) {
+		snprintf(err, errn, "out of memory starting QEMU");
+		return -1;
+	}
+	e->pid = -1;
+	snprintf(e->tmpdir, sizeof e->tmpdir, "/tmp/micronas-qemu-XXXXXX");
+	if (!mkdtemp(e->tmpdir)) {
+		snprintf(err, errn, "cannot create a temporary directory in /tmp: %s (free space or "
+			 "set permissions)", strerror(errno));
+		free(e);
+		return -1;
+	}
+	snprintf(e->log, sizeof e->log, "%s/qemu.log", e->tmpdir);
+	fd = open(e->log, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		snprintf(err, errn, "cannot create %s: %s", e->log, strerror(errno));
+		rmdir(e->tmpdir);
+		free(e);
+		return -1;
+	}
+	close(fd);
+	if (o->socket_path && *o->socket_path) {
+		struct stat sb;
+		snprintf(e->socket_path, sizeof e->socket_path, "%s", o->socket_path);
+		/* A socket left by an earlier run would make QEMU fail to bind;
+		 * anything that is not a socket is left alone. */
+		if (stat(e->socket_path, &sb) == 0) {
+			if (!S_ISSOCK(sb.st_mode)) {
+				snprintf(err, errn, "%s exists and is not a socket (choose another "
+					 "--socket path)", e->socket_path);
+				unlink(e->log);
+				rmdir(e->tmpdir);
+				free(e);
+				return -1;
+			}
+			unlink(e->socket_path);
+		}
+		snprintf(serial, sizeof serial, "unix:%s,server=on,wait=off", e->socket_path);
+	} else {
+		snprintf(serial, sizeof serial, "pty");
+	}
+
+	{
+		char *argv[] = {qemu, "-M", "mps2-an500", "-nographic", "-monitor", "none",
+				"-icount", "shift=0", "-kernel", fw, "-serial", serial, NULL};
+		e->pid = fork();
+		if (e->pid < 0) {
+			snprintf(err, errn, "cannot start QEMU: fork failed: %s", strerror(errno));
+			unlink(e->log);
+			rmdir(e->tmpdir);
+			free(e);
+			return -1;
+		}
+		if (e->pid == 0)
+			child(qemu, argv, e->log, parent);
+	}
+
+	if (e->socket_path[0]) {
+		if (wait_socket(e, o, err, errn) != 0)
+			goto fail;
+		snprintf(e->port, sizeof e->port, "unix:%s", e->socket_path);
+	} else if (wait_pty(e, o, err, errn) != 0) {
+		goto fail;
+	}
+
+	/* The board is up when the firmware answers HELLO. */
+	{
+		struct mn_board *b;
+		struct mn_board_opts bo;
+		char berr[512];
+		mn_board_opts_default(&bo);
+		bo.connect_timeout_ms = boot_ms;
+		bo.cancel = o->cancel;
+		bo.cancel_arg = o->cancel_arg;
+		int r = mn_board_connect(&b, e->port, &bo, berr, sizeof berr);
+		if (r == MN_BOARD_EVERSION) {
+			snprintf(e->warning, sizeof e->warning, "%s", berr);
+		} else if (r == MN_BOARD_ECANCEL) {
+			snprintf(err, errn, "interrupted while the emulated board was booting");
+			goto fail;
+		} else if (r != MN_BOARD_OK) {
+			/* A pty reports EOF as QEMU's descriptors close, a
+			 * moment before the process can be reaped. */
+			long long until = now_ms() + 1000;
+			while (r == MN_BOARD_EGONE && mn_emulator_running(e) && now_ms() < until)
+				sleep_ms(10);
+			if (!mn_emulator_running(e))
+				describe_exit(e, err, errn, "while booting");
+			else
+				snprintf(err, errn, "the emulated board does not answer: %s", berr);
+			goto fail;
+		} else {
+			mn_board_close(b);
+		}
+	}
+	*ep = e;
+	return 0;
+fail:
+	mn_emulator_stop(e);
+	return -1;
+}
+
+const char *mn_emulator_port(const struct mn_emulator *e)
+{
+	return e->port;
+}
+
+pid_t mn_emulator_pid(const struct mn_emulator *e)
+{
+	return e->pid;
+}
+
+int mn_emulator_stop(struct mn_emulator *e)
+{
+	int rc = 0;
+	if (!e)
+		return 0;
+	if (e->pid > 0 && mn_emulator_running(e)) {
+		long long deadline;
+		/* Asked to stop, QEMU exits on its own; SIGKILL only if it
+		 * hangs. */
+		if (kill(e->pid, SIGTERM) != 0 && errno != ESRCH)
+			rc = -1;
+		deadline = now_ms() + QEMU_TERM_MS;
+		while (mn_emulator_running(e) && now_ms() < deadline)
+			sleep_ms(10);
+		if (!e->reaped) {
+			/* ESRCH (it just exited) is fine: waitpid collects it. */
+			(void)kill(e->pid, SIGKILL);
+			while (!e->reaped) {
+				int st;
+				pid_t r = waitpid(e->pid, &st, 0);
+				if (r == e->pid) {
+					e->reaped = 1;
+					e->status = st;
+				} else if (r < 0 && errno != EINTR) {
+					e->reaped = 1; /* not our child any more */
+				}
+			}
+		}
+	} else if (e->pid > 0 && e->reaped) {
+		/* It had exited before we asked. */
+		if (!WIFEXITED(e->status) || WEXITSTATUS(e->status) != 0)
+			rc = -1;
+	}
+	/* Best-effort cleanup of our own temporary files: a leftover in /tmp
+	 * is harmless, and QEMU is already gone. */
+	if (e->socket_path[0])
+		(void)unlink(e->socket_path);
+	if (e->log[0])
+		(void)unlink(e->log);
+	if (e->tmpdir[0])
+		(void)rmdir(e->tmpdir);
+	free(e);
+	return rc;
+}

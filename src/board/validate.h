@@ -1,0 +1,45 @@
+/* Validating the estimates against the board: one arch run whole with
+ * RUN_ARCH, its measured latency and peak SRAM next to the latency table's
+ * estimate (mn_latency_arch_us) and the memory model's (mn_memory_arch).
+ *
+ * The request carries the memory planner's edge order (mn_memory.order), so
+ * the firmware executes the cells exactly as the model assumes and its
+ * measured high-water mark of live activation bytes must equal the model's
+ * peak SRAM. */
+#ifndef MN_VALIDATE_H
+#define MN_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "space/arch.h"
+#include "board/board.h"
+#include "space/cost.h"
+#include "space/latency_table.h"
+#include "protocol.h"
+
+struct mn_validation {
+	char arch[MN_ARCH_STRLEN];
+	char board[17];
+	int emulated;                  /* instruction-based timing (QEMU) */
+	double measured_us, estimated_us;
+	double error_pct;              /* (estimated - measured) / measured * 100 */
+	uint64_t measured_sram_bytes;  /* the firmware's high-water mark */
+	uint64_t estimated_sram_bytes; /* the memory model's peak */
+	struct mnp_run_reply reply;    /* everything the board said */
+};
+
+/* The RUN_ARCH request for arch a on network s (ops, planner order, seed)
+ * and the model's peak SRAM; -1 with err when the network is outside what
+ * the protocol can carry. */
+int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, uint32_t seed,
+			struct mnp_run_req *rq, uint64_t *est_sram_bytes, char *err, size_t errn);
+
+/* Runs a on the board and fills v.  t may be NULL (no latency estimate:
+ * estimated_us and error_pct are NaN).  Returns 0, or -1 with err, and
+ * *board_rc the MN_BOARD_* code when the board failed (0 otherwise). */
+int mn_validate_arch(struct mn_board *b, const struct mn_arch *a, const struct mn_net_shape *s,
+		     const struct mn_latency_table *t, uint32_t seed, struct mn_validation *v,
+		     int *board_rc, char *err, size_t errn);
+
+#endif

@@ -1,0 +1,449 @@
+#include "config/preset.h"
+
+#include <errno.h>
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/ini_file.h"
+
+#ifndef MN_DATADIR
+#define MN_DATADIR "/usr/local/share/micronas" /* the build passes $(pkgdatadir) */
+#endif
+
+enum kind { K_TEXT, K_PATH, K_DOUBLE, K_INT, K_U64, K_INIT, K_NTK_GRAD };
+
+struct field {
+	const char *section;
+	const char *key;
+	enum kind kind;
+	double min, max;
+	size_t offset;
+};
+
+#define OFF(m) offsetof(struct mn_preset, m)
+#define MAX_KB 1048576.0 /* 1 GB: far beyond any microcontroller */
+
+/* Indexed by enum mn_preset_field. */
+static const struct field fields[MN_PF_COUNT] = {
+	[MN_PF_BOARD_NAME] = {"board", "name", K_TEXT, 0, 0, OFF(board_name)},
+	[MN_PF_CLOCK_MHZ] = {"board", "clock_mhz", K_DOUBLE, 0.001, 10000, OFF(clock_mhz)},
+	[MN_PF_SRAM_KB] = {"board", "sram_kb", K_DOUBLE, 1, MAX_KB, OFF(sram_kb)},
+	[MN_PF_FLASH_KB] = {"board", "flash_kb", K_DOUBLE, 1, MAX_KB, OFF(flash_kb)},
+	[MN_PF_RUNTIME_FLASH_KB] = {"board", "runtime_flash_kb", K_DOUBLE, 0, MAX_KB, OFF(runtime_flash_kb)},
+	[MN_PF_LATENCY_TABLE] = {"board", "latency_table", K_PATH, 0, 0, OFF(latency_table)},
+	[MN_PF_CHANNELS] = {"network", "channels", K_INT, 1, 4096, OFF(channels)},
+	[MN_PF_CELLS] = {"network", "cells", K_INT, 1, 100, OFF(cells)},
+	[MN_PF_RESOLUTION] = {"network", "resolution", K_INT, 4, 1024, OFF(resolution)},
+	[MN_PF_CLASSES] = {"network", "classes", K_INT, 2, 100000, OFF(classes)},
+	[MN_PF_SEED] = {"search", "seed", K_U64, 0, 0, OFF(seed)},
+	/* The NTK condition number needs at least two samples. */
+	[MN_PF_BATCH] = {"search", "batch", K_INT, 2, 100000, OFF(batch)},
+	[MN_PF_REPEAT] = {"search", "repeat", K_INT, 1, 1000, OFF(repeat)},
+	[MN_PF_W_FLOPS] = {"search", "w_flops", K_DOUBLE, 0, 1000, OFF(w_flops)},
+	[MN_PF_W_LATENCY] = {"search", "w_latency", K_DOUBLE, 0, 1000, OFF(w_latency)},
+	[MN_PF_MAX_LATENCY_MS] = {"search", "max_latency_ms", K_DOUBLE, 0, 1e9, OFF(max_latency_ms)},
+	[MN_PF_MAX_SRAM_KB] = {"search", "max_sram_kb", K_DOUBLE, 0, MAX_KB, OFF(max_sram_kb)},
+	[MN_PF_MAX_FLASH_KB] = {"search", "max_flash_kb", K_DOUBLE, 0, MAX_KB, OFF(max_flash_kb)},
+	[MN_PF_INIT] = {"search", "init", K_INIT, 0, 0, OFF(init)},
+	[MN_PF_NTK_GRAD] = {"search", "ntk_grad", K_NTK_GRAD, 0, 0, OFF(ntk_grad)},
+};
+
+static const char *const sections[] = {"board", "network", "search"};
+#define N_SECTIONS (sizeof sections / sizeof sections[0])
+
+void mn_preset_defaults(struct mn_preset *p)
+{
+	memset(p, 0, sizeof *p);
+	snprintf(p->board_name, sizeof p->board_name, "%s", "NUCLEO-F746ZG");
+	p->clock_mhz = 216;
+	p->sram_kb = 320;
+	p->flash_kb = 1024;
+	/* An estimate of TensorFlow Lite Micro with the CMSIS-NN kernels of
+	 * the five op types, built -Os; see presets/nucleo-f746zg.ini. */
+	p->runtime_flash_kb = 100;
+	p->latency_table[0] = '\0'; /* the built-in Cortex-M7 cycle model */
+	p->channels = 16;
+	p->cells = 5;
+	p->resolution = 32;
+	p->classes = 10;
+	/* TE-NAS's published run: one batch of 72 images, 3 repeats. */
+	p->seed = 0;
+	p->batch = 72;
+	p->repeat = 3;
+	/* MicroNAS-style: latency is what the board cares about and FLOPs is
+	 * only a proxy for it, so weighting both would count speed twice. */
+	p->w_flops = 0;
+	p->w_latency = 1;
+	p->max_latency_ms = 0;
+	p->max_sram_kb = 0;
+	p->max_flash_kb = 0;
+	p->init = MN_INIT_CODE;
+	p->ntk_grad = MN_GRAD_EXACT;
+	p->set = 0;
+}
+
+int mn_preset_field(const char *section, const char *key)
+{
+	for (int f = 0; f < MN_PF_COUNT; f++)
+		if (strcmp(fields[f].section, section) == 0 && strcmp(fields[f].key, key) == 0)
+			return f;
+	return -1;
+}
+
+int mn_preset_field_dotted(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	char section[32];
+	if (!dot || (size_t)(dot - name) >= sizeof section)
+		return -1;
+	memcpy(section, name, (size_t)(dot - name));
+	section[dot - name] = '\0';
+	return mn_preset_field(section, dot + 1);
+}
+
+const char *mn_preset_field_section(enum mn_preset_field f) { return fields[f].section; }
+const char *mn_preset_field_key(enum mn_preset_field f) { return fields[f].key; }
+
+/* dir + "/" + rel, unless rel is absolute or dir is NULL. */
+static int resolve(const char *dir, const char *rel, char *out, size_t n)
+{
+	int len;
+	if (rel[0] == '/' || !dir || !*dir)
+		len = snprintf(out, n, "%s", rel);
+	else
+		len = snprintf(out, n, "%s/%s", dir, rel);
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value,
+		  const char *what, const char *base_dir, char *err, size_t errn)
+{
+	const struct field *fd = &fields[f];
+	char *dst = (char *)p + fd->offset;
+	switch (fd->kind) {
+	case K_TEXT:
+		if (!*value) {
+			snprintf(err, errn, "%s is empty (give the board's name)", what);
+			return -1;
+		}
+		if (strlen(value) >= MN_PRESET_TEXT) {
+			snprintf(err, errn, "%s is too long (keep it under %d characters)", what, MN_PRESET_TEXT);
+			return -1;
+		}
+		snprintf(dst, MN_PRESET_TEXT, "%s", value);
+		break;
+	case K_PATH: {
+		char path[MN_PRESET_PATH];
+		if (!*value) {
+			snprintf(err, errn, "%s is empty (give the path of a latency table .ini file, or remove the line to use the built-in cycle model)",
+				 what);
+			return -1;
+		}
+		if (resolve(base_dir, value, path, sizeof path) != 0) {
+			snprintf(err, errn, "%s: the path is too long (give a shorter path)", what);
+			return -1;
+		}
+		memcpy(dst, path, strlen(path) + 1);
+		break;
+	}
+	case K_DOUBLE: {
+		double v;
+		if (mn_ini_double(what, value, fd->min, fd->max, &v, err, errn) != 0)
+			return -1;
+		memcpy(dst, &v, sizeof v);
+		break;
+	}
+	case K_INT: {
+		long v;
+		if (mn_ini_int(what, value, (long)fd->min, (long)fd->max, &v, err, errn) != 0)
+			return -1;
+		if (f == MN_PF_RESOLUTION && v % 4 != 0) {
+			snprintf(err, errn, "%s = '%s' is not a multiple of 4 (the two reduction blocks halve it twice; give e.g. 32)",
+				 what, value);
+			return -1;
+		}
+		int iv = (int)v;
+		memcpy(dst, &iv, sizeof iv);
+		break;
+	}
+	case K_U64: {
+		uint64_t v;
+		if (mn_ini_u64(what, value, &v, err, errn) != 0)
+			return -1;
+		memcpy(dst, &v, sizeof v);
+		break;
+	}
+	case K_INIT:
+		if (strcmp(value, "code") == 0)
+			p->init = MN_INIT_CODE;
+		else if (strcmp(value, "paper") == 0)
+			p->init = MN_INIT_PAPER;
+		else {
+			snprintf(err, errn, "%s = '%.40s' is %s (give code: TE-NAS's published code, or paper: the paper's Kaiming init)",
+				 what, value, *value ? "unknown" : "empty");
+			return -1;
+		}
+		break;
+	case K_NTK_GRAD:
+		if (strcmp(value, "exact") == 0)
+			p->ntk_grad = MN_GRAD_EXACT;
+		else if (strcmp(value, "fixed-stats") == 0)
+			p->ntk_grad = MN_GRAD_FIXED_STATS;
+		else {
+			snprintf(err, errn, "%s = '%.40s' is %s (give exact or fixed-stats)", what, value,
+				 *value ? "unknown" : "empty");
+			return -1;
+		}
+		break;
+	}
+	p->set |= 1u << f;
+	snprintf(p->origin[f], sizeof p->origin[f], "%s", what);
+	return 0;
+}
+
+void mn_preset_override(struct mn_preset *dst, const struct mn_preset *src)
+{
+	static const size_t size[] = {
+		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = MN_PRESET_PATH, [K_DOUBLE] = sizeof(double),
+		[K_INT] = sizeof(int), [K_U64] = sizeof(uint64_t), [K_INIT] = sizeof(enum mn_init_mode),
+		[K_NTK_GRAD] = sizeof(enum mn_grad_mode),
+	};
+	for (int f = 0; f < MN_PF_COUNT; f++) {
+		if (!(src->set & (1u << f)))
+			continue;
+		memcpy((char *)dst + fields[f].offset, (const char *)src + fields[f].offset,
+		       size[fields[f].kind]);
+		memcpy(dst->origin[f], src->origin[f], sizeof dst->origin[f]);
+		dst->set |= 1u << f;
+	}
+}
+
+/* Reading a file. */
+struct load_ctx {
+	struct mn_preset *p; /* a copy: the caller's struct changes only on success */
+	const char *path;
+	char dir[MN_PRESET_PATH];
+	int line_of[MN_PF_COUNT];
+};
+
+static int on_section(void *user, const char *section, int line, char *err, size_t errn)
+{
+	struct load_ctx *c = user;
+	for (size_t i = 0; i < N_SECTIONS; i++)
+		if (strcmp(sections[i], section) == 0)
+			return 0;
+	snprintf(err, errn, "%s:%d: unknown section [%.40s] (a preset has [board], [network] and [search])",
+		 c->path, line, section);
+	return -1;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value, int line,
+		    char *err, size_t errn)
+{
+	struct load_ctx *c = user;
+	if (!*section) {
+		snprintf(err, errn, "%s:%d: '%.40s' comes before any section (put it under [board], [network] or [search])",
+			 c->path, line, key);
+		return -1;
+	}
+	int f = mn_preset_field(section, key);
+	if (f < 0) {
+		char keys[256];
+		size_t len = 0;
+		keys[0] = '\0';
+		for (int g = 0; g < MN_PF_COUNT; g++)
+			if (strcmp(fields[g].section, section) == 0)
+				len += (size_t)snprintf(keys + len, sizeof keys - len, "%s%s",
+							len ? ", " : "", fields[g].key);
+		snprintf(err, errn, "%s:%d: unknown key '%.40s' in [%s] (keys there: %s)", c->path, line, key,
+			 section, keys);
+		return -1;
+	}
+	if (c->line_of[f]) {
+		snprintf(err, errn, "%s:%d: [%s] %s is given twice, first on line %d (keep one)", c->path,
+			 line, section, key, c->line_of[f]);
+		return -1;
+	}
+	char what[MN_PRESET_PATH + 64];
+	snprintf(what, sizeof what, "%s:%d: [%s] %s", c->path, line, section, key);
+	if (mn_preset_set(c->p, (enum mn_preset_field)f, value, what, c->dir, err, errn) != 0)
+		return -1;
+	/* The origin is kept short: the base name and line. */
+	const char *base = strrchr(c->path, '/');
+	snprintf(c->p->origin[f], sizeof c->p->origin[f], "%.50s:%d", base ? base + 1 : c->path, line);
+	c->line_of[f] = line;
+	return 0;
+}
+
+int mn_preset_load(struct mn_preset *p, const char *path, char *err, size_t errn)
+{
+	struct load_ctx c = {.path = path};
+	c.p = malloc(sizeof *c.p);
+	if (!c.p) {
+		snprintf(err, errn, "%s: out of memory", path);
+		return -1;
+	}
+	*c.p = *p;
+	/* Relative latency_table paths resolve against the file's directory. */
+	const char *slash = strrchr(path, '/');
+	if (slash) {
+		size_t len = slash == path ? 1 : (size_t)(slash - path);
+		if (len >= sizeof c.dir) {
+			snprintf(err, errn, "%s: the path is too long (give a shorter path)", path);
+			free(c.p);
+			return -1;
+		}
+		memcpy(c.dir, path, len);
+		c.dir[len] = '\0';
+	} else {
+		c.dir[0] = '\0';
+	}
+	if (mn_ini_parse(path, on_entry, on_section, &c, NULL, err, errn) != 0) {
+		free(c.p);
+		return -1;
+	}
+	*p = *c.p;
+	free(c.p);
+	return 0;
+}
+
+int mn_preset_print(const struct mn_preset *p, FILE *f)
+{
+	const char *prev = "";
+	for (int i = 0; i < MN_PF_COUNT; i++) {
+		const struct field *fd = &fields[i];
+		const char *src = (const char *)p + fd->offset;
+		char num[64];
+		const char *val = num;
+		if (strcmp(prev, fd->section) != 0) {
+			if (fprintf(f, "%s[%s]\n", i ? "\n" : "", fd->section) < 0)
+				return -1;
+			prev = fd->section;
+		}
+		switch (fd->kind) {
+		case K_TEXT:
+		case K_PATH:
+			val = src;
+			break;
+		case K_DOUBLE: {
+			double v;
+			memcpy(&v, src, sizeof v);
+			mn_ini_format_double(v, num, sizeof num);
+			break;
+		}
+		case K_INT: {
+			int v;
+			memcpy(&v, src, sizeof v);
+			snprintf(num, sizeof num, "%d", v);
+			break;
+		}
+		case K_U64: {
+			uint64_t v;
+			memcpy(&v, src, sizeof v);
+			snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+			break;
+		}
+		case K_INIT:
+			val = p->init == MN_INIT_PAPER ? "paper" : "code";
+			break;
+		case K_NTK_GRAD:
+			val = p->ntk_grad == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
+			break;
+		}
+		/* An empty path means "none given": leave the line out, as a file
+		 * with an empty value would not load. */
+		if (!*val) {
+			if (fprintf(f, "; %s not set\n", fd->key) < 0)
+				return -1;
+			continue;
+		}
+		if (fprintf(f, "%s = %s\n", fd->key, val) < 0)
+			return -1;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+static int valid_name(const char *name)
+{
+	if (!*name || name[0] == '.')
+		return 0;
+	for (const char *s = name; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.' || *s == '+'))
+			return 0;
+	return 1;
+}
+
+int mn_preset_find_in(const char *name, const char *xdg_config_home, const char *home,
+		      const char *top_srcdir, const char *datadir, char *path, size_t n,
+		      char *err, size_t errn)
+{
+	size_t len = strlen(name);
+	if (strchr(name, '/') || (len >= 4 && strcmp(name + len - 4, ".ini") == 0)) {
+		if ((size_t)snprintf(path, n, "%s", name) >= n) {
+			snprintf(err, errn, "%.100s...: path too long (give a shorter path)", name);
+			return -1;
+		}
+		if (!is_file(name)) {
+			struct stat st;
+			int e = stat(name, &st) == 0 ? EISDIR : errno;
+			snprintf(err, errn, "%s: cannot open the preset: %s (check the path)", name, strerror(e));
+			return -1;
+		}
+		return 0;
+	}
+	if (!valid_name(name)) {
+		snprintf(err, errn, "preset name '%.60s' is not valid (use letters, digits, '-', '_', '.'; or give a path to an .ini file)",
+			 name);
+		return -1;
+	}
+	char cand[3][MN_PRESET_PATH];
+	int nc = 0;
+	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
+	if (xdg_config_home && xdg_config_home[0] == '/')
+		snprintf(cand[nc++], MN_PRESET_PATH, "%s/micronas/%s.ini", xdg_config_home, name);
+	else if (home && *home)
+		snprintf(cand[nc++], MN_PRESET_PATH, "%s/.config/micronas/%s.ini", home, name);
+	if (top_srcdir && *top_srcdir)
+		snprintf(cand[nc++], MN_PRESET_PATH, "%s/presets/%s.ini", top_srcdir, name);
+	if (datadir && *datadir)
+		snprintf(cand[nc++], MN_PRESET_PATH, "%s/presets/%s.ini", datadir, name);
+	for (int i = 0; i < nc; i++) {
+		if (is_file(cand[i])) {
+			if ((size_t)snprintf(path, n, "%s", cand[i]) >= n) {
+				snprintf(err, errn, "%.100s...: path too long", cand[i]);
+				return -1;
+			}
+			return 0;
+		}
+	}
+	size_t l = (size_t)snprintf(err, errn, "preset '%s' not found (looked for", name);
+	for (int i = 0; i < nc && l < errn; i++)
+		l += (size_t)snprintf(err + l, errn - l, "%s %s", i ? "," : "", cand[i]);
+	if (l < errn)
+		snprintf(err + l, errn - l, "; create one there or give a path to an .ini file)");
+	return -1;
+}
+
+int mn_preset_find(const char *name, char *path, size_t n, char *err, size_t errn)
+{
+	return mn_preset_find_in(name, getenv("XDG_CONFIG_HOME"), getenv("HOME"),
+				 getenv("MN_TOP_SRCDIR"), MN_DATADIR, path, n, err, errn);
+}
+
+int mn_preset_open(struct mn_preset *p, const char *name_or_path, char *err, size_t errn)
+{
+	char path[MN_PRESET_PATH];
+	mn_preset_defaults(p);
+	if (mn_preset_find(name_or_path, path, sizeof path, err, errn) != 0)
+		return -1;
+	return mn_preset_load(p, path, err, errn);
+}

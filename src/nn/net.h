@@ -1,0 +1,164 @@
+/* The NAS-Bench-201 network with mixed edges, and the per-sample gradients
+ * TE-NAS's proxies need.
+ *
+ * One network type serves the NTK supernet (C=3, N=1, every edge a mixed
+ * op), the thin linear-region network (no stem, C=1, one cell) and any
+ * single arch at any size.  The network holds parameters for every conv op
+ * on every edge (the whole supernet); a per-edge bitmask over the five ops
+ * selects which are active, and an edge's output is the mean of its active
+ * ops.  So "candidates copy the round's weights" is: same parameters,
+ * different mask.
+ *
+ * Parameters live in one flat array in a fixed canonical order (stem conv,
+ * stem BN gamma, beta; per stage, per cell, per edge in string order: 1x1
+ * conv, its BN, 3x3 conv, its BN; reduction blocks after stages 1 and 2:
+ * conv a, BN a, conv b, BN b, shortcut 1x1 conv; final BN; linear weight,
+ * bias).  Conv weights are [cout][cin][k][k], the linear weight
+ * [classes][features].
+ *
+ * "Weight" parameters are the ones TE-NAS's NTK differentiates (PyTorch
+ * parameters named "weight"): conv kernels, BN gamma and the linear weight;
+ * not BN beta or the linear bias.  Rows of G (per-sample gradients) have one
+ * column per ACTIVE weight parameter, in canonical order
+ * (mn_net_grad_param_index maps a column back).
+ *
+ * All calls return 0 on success and -1 on failure (bad argument or out of
+ * memory), unless stated otherwise.  A network is not safe to use from two
+ * threads at once; two networks are independent.
+ *
+ * The float API has plain names; the same functions with suffix _d work on
+ * struct mn_net_d in double precision (used by the gradient tests). */
+#ifndef MN_NET_H
+#define MN_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "space/arch.h"
+#include "proxy/ntk.h"
+#include "util/rng.h"
+
+enum mn_init_mode {
+	/* TE-NAS's published code (PyTorch defaults): conv and linear weights
+	 * uniform in +-1/sqrt(fan_in), linear bias uniform in +-1/sqrt(fan_in),
+	 * BN gamma 1, beta 0.  The default. */
+	MN_INIT_CODE = 0,
+	/* TE-NAS's paper: Kaiming normal (std sqrt(2/fan)) for conv and linear
+	 * weights with fan_out for a full network and fan_in for the thin one;
+	 * gamma 1, beta 0, biases 0. */
+	MN_INIT_PAPER = 1
+};
+
+enum mn_grad_mode {
+	/* TE-NAS-faithful (default): g_i = d(sum of sample i's logits)/d(weights)
+	 * through the batched graph, so train-mode BN couples the samples.  All B
+	 * gradients come from batched backward passes over (query x sample). */
+	MN_GRAD_EXACT = 0,
+	/* Fast approximation (not TE-NAS): BN statistics are treated as
+	 * constants in the backward, so one ordinary batched backward gives
+	 * every sample's own gradient. */
+	MN_GRAD_FIXED_STATS = 1
+};
+
+/* Op bitmasks for mn_net_set_mask: bit (1 << MN_OP_x) = op x active. */
+#define MN_MASK_ALL 0x1fu
+#define MN_MASK_NO_NONE 0x1eu
+
+struct mn_net_config {
+	int C;           /* channels of stage 1 (stages have C, 2C, 4C) */
+	int N;           /* cells per stage */
+	int H, W;        /* input resolution (a full network needs multiples of 4) */
+	int in_channels; /* input channels; the thin network needs in_channels == C */
+	int classes;     /* outputs of the final linear layer */
+	int thin;        /* no stem, one stage of N cells, no reduction blocks */
+};
+
+/* TE-NAS's NTK supernet skeleton: C=3, N=1, 3x32x32 input, 10 classes. */
+void mn_net_config_ntk(struct mn_net_config *cfg);
+/* TE-NAS's linear-region network: thin, C=1, N=1, 1x3x3 input, 10 classes. */
+void mn_net_config_thin(struct mn_net_config *cfg);
+/* The evaluation network: C channels, N cells per stage, 3 x res x res. */
+void mn_net_config_eval(struct mn_net_config *cfg, int C, int N, int res, int classes);
+/* 0 if the config is usable; otherwise -1 and a one-line reason in msg. */
+int mn_net_config_check(const struct mn_net_config *cfg, char *msg, size_t n);
+
+/* Threads.  mn_nn_set_threads sets OpenBLAS's (process-wide) thread count,
+ * n < 1 meaning all cores; the engine's float calls (forward, per-sample
+ * gradients, NTK, linear regions) then run that many threads of their own:
+ * query chunks in exact mode, images / channels / samples elsewhere, each
+ * network keeping a small pool.  During such a call OpenBLAS is held at one
+ * thread (its idle threads spin and would steal the cores) and restored
+ * after.  Callers that run several engine calls at once on different
+ * networks (one per worker thread) should set 1 first, as session.c does.
+ * Results are bit-identical run to run for a given thread count; different
+ * counts agree up to rounding. */
+void mn_nn_set_threads(int n);
+int mn_nn_get_threads(void);
+
+/* Per-edge masks from an arch: one op per edge. */
+void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES]);
+
+/* Distinct-pattern counting is in linear_regions.h; the NTK condition number from a
+ * Gram matrix in ntk.h. */
+
+#define MN_NET_DECLARE(R, NET, S)                                                                  \
+	struct NET;                                                                                \
+	/* NULL on a bad config (see mn_net_config_check) or out of memory.  The mask starts      \
+	 * as all ops but none on every edge, parameters zero until mn_net_init. */               \
+	struct NET *mn_net_create##S(const struct mn_net_config *cfg);                            \
+	void mn_net_free##S(struct NET *net);                                                      \
+	const struct mn_net_config *mn_net_get_config##S(const struct NET *net);                      \
+	/* mask[e]: bitmask of active ops on edge e (values above MN_MASK_ALL are refused).       \
+	 * An edge with no active op contributes nothing. */                                       \
+	int mn_net_set_mask##S(struct NET *net, const unsigned char mask[MN_EDGES]);               \
+	int mn_net_set_arch##S(struct NET *net, const struct mn_arch *a);                          \
+	void mn_net_get_mask##S(const struct NET *net, unsigned char mask[MN_EDGES]);              \
+	/* Fills every parameter (active or not) in canonical order from rng, so the same        \
+	 * seed gives the same weights whatever the mask. */                                       \
+	void mn_net_init##S(struct NET *net, struct mn_rng *rng, enum mn_init_mode mode);          \
+	size_t mn_net_param_count##S(const struct NET *net);                                      \
+	R *mn_net_params##S(struct NET *net);                                                      \
+	/* Columns of G: active weight parameters. */                                             \
+	size_t mn_net_grad_width##S(const struct NET *net);                                       \
+	/* Canonical parameter index of each G column: idx[0..grad_width-1]. */                    \
+	void mn_net_grad_param_index##S(const struct NET *net, size_t *idx);                      \
+	/* Forward in train mode (BN uses the batch's statistics) on x [batch][in][H][W];         \
+	 * logits [batch][classes] if not NULL.  Keeps what the backward needs. */                 \
+	int mn_net_forward##S(struct NET *net, const R *x, int batch, R *logits);                 \
+	/* After a forward: grad[P] (every parameter, canonical order) = gradient of             \
+	 * sum(dlogits * logits) through the batched graph (dlogits [batch][classes]). */          \
+	int mn_net_backward##S(struct NET *net, const R *dlogits, R *grad);                       \
+	/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg). */             \
+	int mn_net_per_sample_grads##S(struct NET *net, const R *x, int batch,                    \
+				       enum mn_grad_mode mode, R *G, size_t ldg);                    \
+	/* The NTK condition number of a batch: forward, per-sample gradients, Gram              \
+	 * K = G G^T (accumulated in double), eigenvalues in double, cond = largest/smallest;     \
+	 * non-finite counts as MN_NTK_BAD_COND.  G [batch][grad_width] and gram                  \
+	 * [batch][batch] are filled when not NULL. */                                             \
+	int mn_net_ntk_cond##S(struct NET *net, const R *x, int batch, enum mn_grad_mode mode,     \
+			       double *cond, R *G, double *gram);                                  \
+	/* Bits in one sample's activation pattern: every ReLU output of the network (each       \
+	 * source node's ReLU once, however many conv ops share it; the final ReLU). */          \
+	size_t mn_net_pattern_bits##S(const struct NET *net);                                     \
+	/* After a forward: bit b of sample n's pattern, (output > 0), at                         \
+	 * bits[n*words + b/64] >> (b%64) (words >= ceil(pattern_bits/64)). */                     \
+	int mn_net_patterns##S(const struct NET *net, uint64_t *bits, size_t words);              \
+	/* Multiply-accumulates of the conv and linear layers in one forward of batch          \
+	 * samples under the current mask. */                                                     \
+	double mn_net_forward_macs##S(const struct NET *net, int batch);                          \
+	/* Bytes the network holds now (parameters, forward state, backward                   \
+	 * workspaces, G); grows with the batch and shrinks only on free. */                     \
+	size_t mn_net_memory_bytes##S(const struct NET *net);                                      \
+	/* Tests: with frozen set, BN uses the statistics of the last unfrozen forward as        \
+	 * constants (forward and backward). */                                                    \
+	void mn_net_freeze_bn##S(struct NET *net, int frozen);                                    \
+	/* Samples of the query chunk in the exact backward (0: automatic). */                     \
+	void mn_net_set_query_chunk##S(struct NET *net, int nq);                                  \
+	/* Bytes of forward state up to which im2col matrices are kept for the backward         \
+	 * (0: the default, 768 MB); above it they are recomputed (slower, less memory). */       \
+	void mn_net_set_state_budget##S(struct NET *net, size_t bytes);
+
+MN_NET_DECLARE(float, mn_net, )
+MN_NET_DECLARE(double, mn_net_d, _d)
+
+#endif

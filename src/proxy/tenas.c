@@ -1,0 +1,231 @@
+#include "proxy/tenas.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/linear_regions.h"
+
+void mn_tenas_config_default(struct mn_tenas_config *c)
+{
+	c->batch = 72;
+	c->repeat = 3;
+	c->regions_samples = 1000;
+	c->regions_batches = 3;
+	c->init = MN_INIT_CODE;
+	c->grad = MN_GRAD_EXACT;
+	c->classes = 10;
+}
+
+struct mn_tenas {
+	struct mn_tenas_config cfg;
+	const struct mn_cifar *data;
+	struct mn_net *ntk;
+	struct mn_net *thin;
+	float *batch;          /* batch x 3 x 32 x 32 */
+	float *crops;          /* regions_batches x regions_samples x 9 */
+	/* K(supernet) per repeat for the state last measured: every candidate
+	 * of a round shares the supernet's weights and batches. */
+	uint8_t k0_super[MN_EDGES];
+	uint64_t k0_seed;
+	double *k0;            /* repeat values, NaN = not computed */
+};
+
+enum stream {
+	STREAM_NTK_WEIGHTS = 1,
+	STREAM_NTK_BATCH,
+	STREAM_THIN_WEIGHTS,
+	STREAM_CROPS,
+};
+
+/* A stream's tag: what it is for, the supernet state, the candidate and the
+ * repeat (-1 where it does not depend on one). */
+static uint64_t tag_of(enum stream kind, const uint8_t mask[MN_EDGES], int edge, int op, int repeat)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+	for (int e = 0; e < MN_EDGES; e++)
+		h = (h ^ mask[e]) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)(uint32_t)(edge + 1)) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)(uint32_t)(op + 1)) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)(uint32_t)(repeat + 1)) * 0x100000001b3ULL;
+	return h;
+}
+
+struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn_cifar *data,
+			      char *err, size_t errn)
+{
+	struct mn_net_config nc, tc;
+	struct mn_tenas *t = calloc(1, sizeof *t);
+	if (!t)
+		goto oom;
+	if (cfg->batch < 2 || (size_t)cfg->batch > data->count) {
+		snprintf(err, errn, "NTK batch %d needs 2..%zu images (the data has %zu)", cfg->batch,
+			 data->count, data->count);
+		free(t);
+		return NULL;
+	}
+	t->cfg = *cfg;
+	t->data = data;
+	mn_net_config_ntk(&nc);
+	nc.classes = cfg->classes;
+	mn_net_config_thin(&tc);
+	tc.classes = cfg->classes;
+	t->ntk = mn_net_create(&nc);
+	t->thin = mn_net_create(&tc);
+	t->batch = malloc((size_t)cfg->batch * MN_CIFAR_IMAGE_BYTES * sizeof(float));
+	t->crops = malloc((size_t)cfg->regions_batches * cfg->regions_samples * 9 * sizeof(float));
+	t->k0 = malloc((size_t)(cfg->repeat > 0 ? cfg->repeat : 1) * sizeof(double));
+	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0)
+		goto oom;
+	return t;
+oom:
+	mn_tenas_free(t);
+	snprintf(err, errn, "out of memory creating the proxy networks");
+	return NULL;
+}
+
+void mn_tenas_free(struct mn_tenas *t)
+{
+	if (!t)
+		return;
+	mn_net_free(t->ntk);
+	mn_net_free(t->thin);
+	free(t->batch);
+	free(t->crops);
+	free(t->k0);
+	free(t);
+}
+
+static int draw_batch(struct mn_tenas *t, uint64_t seed, uint64_t tag, char *err, size_t errn)
+{
+	struct mn_rng r;
+	mn_rng_derive(&r, seed, tag);
+	return mn_cifar_batch(t->data, &r, (size_t)t->cfg.batch, t->batch, NULL, NULL, err, errn);
+}
+
+static int draw_crops(struct mn_tenas *t, uint64_t seed, uint64_t tag, char *err, size_t errn)
+{
+	struct mn_rng r;
+	mn_rng_derive(&r, seed, tag);
+	return mn_cifar_crops(t->data, &r, (size_t)t->cfg.regions_batches * t->cfg.regions_samples, t->crops,
+			      err, errn);
+}
+
+static void init_net(struct mn_net *net, uint64_t seed, uint64_t tag, enum mn_init_mode mode)
+{
+	struct mn_rng r;
+	mn_rng_derive(&r, seed, tag);
+	mn_net_init(net, &r, mode);
+}
+
+static int ntk_of(struct mn_tenas *t, const uint8_t mask[MN_EDGES], double *cond, char *err,
+		  size_t errn)
+{
+	if (mn_net_set_mask(t->ntk, mask) ||
+	    mn_net_ntk_cond(t->ntk, t->batch, t->cfg.batch, t->cfg.grad, cond, NULL, NULL)) {
+		snprintf(err, errn, "NTK evaluation failed (out of memory?)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Distinct activation patterns of the thin network over the crops drawn
+ * (regions_batches batches of regions_samples, each batch with its own BN
+ * statistics, as TE-NAS forwards them). */
+static int regions_of(struct mn_tenas *t, const uint8_t mask[MN_EDGES], double *count, char *err,
+		      size_t errn)
+{
+	long n = -1;
+	if (mn_net_set_mask(t->thin, mask) == 0)
+		n = mn_linear_regions_count(t->thin, t->crops, t->cfg.regions_samples, t->cfg.regions_batches);
+	if (n < 0) {
+		snprintf(err, errn, "linear-region evaluation failed (out of memory?)");
+		return -1;
+	}
+	*count = (double)n;
+	return 0;
+}
+
+/* TE-NAS rounds each repeat's relative change to 3 decimals. */
+static double round3(double x) { return nearbyint(x * 1000.0) / 1000.0; }
+
+int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
+		       int edge, int op, const atomic_int *cancel, double *dk, double *dr,
+		       char *err, size_t errn)
+{
+	uint8_t cand[MN_EDGES];
+	double sum_k = 0, sum_r = 0;
+	int paper = t->cfg.init == MN_INIT_PAPER;
+
+	memcpy(cand, super, MN_EDGES);
+	cand[edge] &= (uint8_t)~(1u << op);
+	if (memcmp(t->k0_super, super, MN_EDGES) != 0 || t->k0_seed != seed) {
+		memcpy(t->k0_super, super, MN_EDGES);
+		t->k0_seed = seed;
+		for (int r = 0; r < t->cfg.repeat; r++)
+			t->k0[r] = NAN;
+	}
+	for (int r = 0; r < t->cfg.repeat; r++) {
+		double k1;
+		if (cancel && atomic_load(cancel))
+			return 1;
+		init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, super, -1, -1, paper ? r : -1),
+			 t->cfg.init);
+		if (draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, super, -1, -1, r), err, errn))
+			return -1;
+		if (isnan(t->k0[r]) && ntk_of(t, super, &t->k0[r], err, errn))
+			return -1;
+		if (ntk_of(t, cand, &k1, err, errn))
+			return -1;
+		sum_k += round3((t->k0[r] - k1) / t->k0[r]);
+	}
+	if (!paper)
+		init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, super, edge, op, -1), MN_INIT_CODE);
+	for (int r = 0; r < t->cfg.repeat; r++) {
+		double r0, r1;
+		if (cancel && atomic_load(cancel))
+			return 1;
+		if (paper)
+			init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, super, edge, op, r), MN_INIT_PAPER);
+		if (draw_crops(t, seed, tag_of(STREAM_CROPS, super, edge, op, r), err, errn) ||
+		    regions_of(t, super, &r0, err, errn) || regions_of(t, cand, &r1, err, errn))
+			return -1;
+		sum_r += round3((r0 - r1) / r0);
+	}
+	*dk = sum_k / t->cfg.repeat;
+	*dr = sum_r / t->cfg.repeat;
+	return 0;
+}
+
+int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			double *ntk_cond, double *regions, char *err, size_t errn)
+{
+	/* Every arch scored with one seed sees the same weights (the canonical
+	 * fill ignores the mask), batches and crops: common random numbers
+	 * make the scores of different archs comparable. */
+	static const uint8_t all[MN_EDGES] = {0, 0, 0, 0, 0, 0};
+	double sum_k = 0, sum_r = 0;
+	for (int r = 0; r < t->cfg.repeat; r++) {
+		double k, n;
+		init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, all, -1, -1, r), t->cfg.init);
+		init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, all, -1, -1, r), t->cfg.init);
+		if (draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, all, -1, -1, r), err, errn) ||
+		    draw_crops(t, seed, tag_of(STREAM_CROPS, all, -1, -1, r), err, errn) ||
+		    ntk_of(t, mask, &k, err, errn) || regions_of(t, mask, &n, err, errn))
+			return -1;
+		sum_k += k;
+		sum_r += n;
+	}
+	*ntk_cond = sum_k / t->cfg.repeat;
+	*regions = sum_r / t->cfg.repeat;
+	return 0;
+}
+
+int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
+			double *ntk_cond, double *regions, char *err, size_t errn)
+{
+	uint8_t mask[MN_EDGES];
+	mn_arch_to_mask(a, mask);
+	return mn_tenas_score_mask(t, seed, mask, ntk_cond, regions, err, errn);
+}

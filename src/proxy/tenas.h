@@ -1,0 +1,68 @@
+/* TE-NAS's two proxies as its published procedure computes them, on top of
+ * the network (net.h) and the data (cifar.h): the candidate deltas the
+ * pruning search ranks, and the plain per-arch scores of `micronas score`.
+ *
+ * Randomness (reference.md section 2), all derived from one seed:
+ *  - init "code" (default, what TE-NAS's published code runs): the NTK
+ *    supernet gets weights once per supernet state (round) and every
+ *    candidate of that round uses them; the repeats differ only in the data
+ *    batch.  Each repeat's batch is shared by all candidates of the round
+ *    (TE-NAS draws a new one per candidate): common random numbers make
+ *    the candidates' deltas directly comparable, and K(supernet) is then
+ *    computed once per repeat instead of once per candidate, which halves
+ *    the NTK work.  The thin network gets fresh weights per candidate; its
+ *    repeats differ in the crops.
+ *  - init "paper": fresh Kaiming weights for every repeat (fan_out for the
+ *    NTK network, fan_in for the thin one), shared by the round's
+ *    candidates in the same way.
+ * Every stream is a function of (seed, what it is for, supernet state,
+ * candidate, repeat), never of evaluation order, so results do not depend
+ * on thread count or on which values came from a cache. */
+#ifndef MN_TENAS_H
+#define MN_TENAS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "space/arch.h"
+#include "data/cifar.h"
+#include "nn/net.h"
+
+struct mn_tenas_config {
+	int batch;         /* NTK batch (72) */
+	int repeat;        /* repeats averaged (3) */
+	int regions_samples;    /* crops per linear-region batch (1000) */
+	int regions_batches;    /* batches counted together (3) */
+	enum mn_init_mode init;
+	enum mn_grad_mode grad;
+	int classes;       /* 10 */
+};
+
+void mn_tenas_config_default(struct mn_tenas_config *c);
+
+/* One evaluator: its own networks and buffers (one per thread). */
+struct mn_tenas;
+
+/* data must outlive the evaluator. */
+struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn_cifar *data,
+			      char *err, size_t errn);
+void mn_tenas_free(struct mn_tenas *t);
+
+/* Candidate deltas for the search: dk = mean over repeats of
+ * round3((K(super) - K(super - op)) / K(super)), dr likewise for linear
+ * regions.  0, 1 if cancelled, -1 with err. */
+int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
+		       int edge, int op, const atomic_int *cancel, double *dk, double *dr,
+		       char *err, size_t errn);
+
+/* Proxies of one mixed or single-path network, averaged over the repeats:
+ * the NTK condition number of the C=3, N=1 network and the number of
+ * linear regions of the thin network (repeats of regions_batches x regions_samples
+ * crops). */
+int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			double *ntk_cond, double *regions, char *err, size_t errn);
+int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
+			double *ntk_cond, double *regions, char *err, size_t errn);
+
+#endif

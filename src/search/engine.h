@@ -1,0 +1,69 @@
+/* The search engine in a background thread.  The CLI and the TUI drive the
+ * same calls; a front end only reads state through mn_engine_snapshot(),
+ * which copies it under a lock and never waits for an evaluation. */
+#ifndef MN_ENGINE_H
+#define MN_ENGINE_H
+
+#include <stdint.h>
+
+#include "search/search.h"
+
+enum mn_engine_state {
+	MN_ENGINE_IDLE,
+	MN_ENGINE_RUNNING,
+	MN_ENGINE_DONE,
+	MN_ENGINE_CANCELLED,
+	MN_ENGINE_FAILED
+};
+
+struct mn_engine_snapshot {
+	enum mn_engine_state state;
+	uint64_t version;        /* grows with every change */
+	int round;               /* current round, 0-based */
+	int done, total;         /* candidates of the current round evaluated */
+	int n_rounds;            /* rounds[] entries filled (the last may be partial) */
+	int decided;             /* rounds fully ranked and pruned */
+	struct mn_round rounds[MN_MAX_ROUNDS]; /* a partial round holds provisional ranks */
+	int latest_round, latest_index;        /* the candidate evaluated last, -1 if none */
+	int evaluations;         /* proxy evaluations run (not from the cache) */
+	double elapsed_s, eta_s; /* eta < 0: unknown */
+	int has_result;
+	struct mn_arch result;
+	double result_flops_m, result_params_m, result_latency_ms, result_sram_kb, result_flash_kb;
+	double search_seconds;   /* wall time of the last complete run */
+	double w_flops, w_latency;
+	struct mn_constraints limits;
+	char error[256];
+};
+
+struct mn_engine;
+
+struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
+				const struct mn_proxy_evaluator *ev,
+				const struct mn_latency_model *lat, char *err, size_t errlen);
+/* Cancels and joins the thread. */
+void mn_engine_free(struct mn_engine *e);
+
+/* Starts the search thread (no-op if running); values already measured
+ * are reused, so a start after a cancel resumes. */
+int mn_engine_start(struct mn_engine *e);
+/* Asks the thread to stop after the evaluations in flight; returns at once. */
+void mn_engine_cancel(struct mn_engine *e);
+/* Blocks until the thread is not running. */
+void mn_engine_wait(struct mn_engine *e);
+
+/* Live changes: the running search re-ranks from its cache at once and
+ * re-runs later rounds; a finished one is re-run (from the cache where it
+ * can) when the engine is started again or, if `rerun` is set, at once. */
+void mn_engine_set_weights(struct mn_engine *e, double w_flops, double w_latency, int rerun);
+void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, int rerun);
+
+void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out);
+
+/* Feasibility of the whole space under the current limits. */
+void mn_engine_space_limits(struct mn_engine *e, struct mn_space_limits *out);
+/* The same for other limits (e.g. ones a user is typing in). */
+void mn_engine_space_limits_for(struct mn_engine *e, const struct mn_constraints *c,
+				struct mn_space_limits *out);
+
+#endif

@@ -1,0 +1,514 @@
+#include "search/search.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "space/memory.h"
+
+/* One cached proxy measurement: the supernet state and the op removed. */
+struct cache_entry {
+	uint8_t super[MN_EDGES];
+	int edge, op;
+	double dk, dr;
+};
+
+struct arch_costs {
+	float latency_ms, sram_kb, flash_kb;
+};
+
+struct mn_search {
+	struct mn_search_config cfg;
+	struct mn_proxy_evaluator ev;
+	struct mn_latency_model lat;
+	struct cache_entry *cache;
+	int n_cache, cap_cache;
+	/* Costs of every arch without a `none` edge (the searched space),
+	 * indexed by mn_arch_to_index. */
+	struct arch_costs *costs;
+};
+
+static int arch_in_space(const struct mn_arch *a)
+{
+	for (int e = 0; e < MN_EDGES; e++)
+		if (a->op[e] == MN_OP_NONE)
+			return 0;
+	return 1;
+}
+
+static double arch_latency(const struct mn_search *s, const struct mn_arch *a)
+{
+	uint8_t m[MN_EDGES];
+	for (int e = 0; e < MN_EDGES; e++)
+		m[e] = (uint8_t)(1u << a->op[e]);
+	return s->lat.mask_ms ? s->lat.mask_ms(s->lat.ctx, m) : 0.0;
+}
+
+struct mn_search *mn_search_new(const struct mn_search_config *cfg,
+				const struct mn_proxy_evaluator *ev,
+				const struct mn_latency_model *lat, char *err, size_t errlen)
+{
+	char msg[200];
+	if (mn_shape_check(&cfg->shape, msg, sizeof msg)) {
+		snprintf(err, errlen, "%s", msg);
+		return NULL;
+	}
+	struct mn_search *s = calloc(1, sizeof *s);
+	if (!s || !(s->costs = calloc(MN_ARCH_COUNT, sizeof *s->costs))) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cfg = *cfg;
+	if (s->cfg.threads < 1)
+		s->cfg.threads = 1;
+	s->ev = *ev;
+	if (lat)
+		s->lat = *lat;
+	for (int i = 0; i < MN_ARCH_COUNT; i++) {
+		struct mn_arch a;
+		struct mn_memory m;
+		mn_arch_from_index(i, &a);
+		if (!arch_in_space(&a))
+			continue;
+		mn_memory_arch(&a, &cfg->shape, cfg->runtime_flash_bytes, &m);
+		s->costs[i].latency_ms = (float)arch_latency(s, &a);
+		s->costs[i].sram_kb = (float)(m.sram_bytes / 1024.0);
+		s->costs[i].flash_kb = (float)(m.flash_bytes / 1024.0);
+	}
+	return s;
+}
+
+void mn_search_free(struct mn_search *s)
+{
+	if (!s)
+		return;
+	free(s->cache);
+	free(s->costs);
+	free(s);
+}
+
+void mn_search_set_weights(struct mn_search *s, double w_flops, double w_latency)
+{
+	s->cfg.w_flops = w_flops;
+	s->cfg.w_latency = w_latency;
+}
+
+void mn_search_set_limits(struct mn_search *s, const struct mn_constraints *c) { s->cfg.limits = *c; }
+
+void mn_search_get_config(const struct mn_search *s, struct mn_search_config *out) { *out = s->cfg; }
+
+int mn_search_cached(const struct mn_search *s) { return s->n_cache; }
+
+void mn_search_arch_costs(const struct mn_search *s, const struct mn_arch *a, double *flops_m,
+			  double *latency_ms, double *sram_kb, double *flash_kb)
+{
+	struct mn_cost c;
+	struct mn_memory m;
+	mn_cost_arch(a, &s->cfg.shape, &c);
+	mn_memory_arch(a, &s->cfg.shape, s->cfg.runtime_flash_bytes, &m);
+	*flops_m = c.flops / 1e6;
+	*latency_ms = arch_latency(s, a);
+	*sram_kb = m.sram_bytes / 1024.0;
+	*flash_kb = m.flash_bytes / 1024.0;
+}
+
+static int costs_fit(const struct mn_constraints *l, const struct arch_costs *c)
+{
+	/* A small tolerance: the costs are stored as float. */
+	return (l->max_latency_ms <= 0 || c->latency_ms <= l->max_latency_ms * (1 + 1e-6)) &&
+	       (l->max_sram_kb <= 0 || c->sram_kb <= l->max_sram_kb * (1 + 1e-6)) &&
+	       (l->max_flash_kb <= 0 || c->flash_kb <= l->max_flash_kb * (1 + 1e-6));
+}
+
+/* Is there a feasible single arch inside the mixed mask? */
+static int mask_has_feasible(const struct mn_search *s, const uint8_t mask[MN_EDGES])
+{
+	struct mn_mask_iter it;
+	struct mn_arch a;
+	for (mn_mask_iter_init(&it, mask); mn_mask_iter_next(&it, &a);)
+		if (arch_in_space(&a) && costs_fit(&s->cfg.limits, &s->costs[mn_arch_to_index(&a)]))
+			return 1;
+	return 0;
+}
+
+void mn_search_space_limits(const struct mn_search *s, struct mn_space_limits *out)
+{
+	mn_search_space_limits_for(s, &s->cfg.limits, out);
+}
+
+void mn_search_space_limits_for(const struct mn_search *s, const struct mn_constraints *lim,
+				struct mn_space_limits *out)
+{
+	out->feasible_count = 0;
+	out->min_latency_ms = out->min_sram_kb = out->min_flash_kb = INFINITY;
+	for (int i = 0; i < MN_ARCH_COUNT; i++) {
+		struct mn_arch a;
+		mn_arch_from_index(i, &a);
+		if (!arch_in_space(&a))
+			continue;
+		const struct arch_costs *c = &s->costs[i];
+		out->feasible_count += costs_fit(lim, c);
+		if (c->latency_ms < out->min_latency_ms) out->min_latency_ms = c->latency_ms;
+		if (c->sram_kb < out->min_sram_kb) out->min_sram_kb = c->sram_kb;
+		if (c->flash_kb < out->min_flash_kb) out->min_flash_kb = c->flash_kb;
+	}
+}
+
+static struct cache_entry *cache_find(const struct mn_search *s, const uint8_t super[MN_EDGES],
+				      int edge, int op)
+{
+	for (int i = 0; i < s->n_cache; i++) {
+		struct cache_entry *c = &s->cache[i];
+		if (c->edge == edge && c->op == op && memcmp(c->super, super, MN_EDGES) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int cache_add(struct mn_search *s, const uint8_t super[MN_EDGES], int edge, int op,
+		     double dk, double dr)
+{
+	if (s->n_cache == s->cap_cache) {
+		int cap = s->cap_cache ? 2 * s->cap_cache : 64;
+		struct cache_entry *n = realloc(s->cache, (size_t)cap * sizeof *n);
+		if (!n)
+			return -1;
+		s->cache = n;
+		s->cap_cache = cap;
+	}
+	struct cache_entry *c = &s->cache[s->n_cache++];
+	memcpy(c->super, super, MN_EDGES);
+	c->edge = edge;
+	c->op = op;
+	c->dk = dk;
+	c->dr = dr;
+	return 0;
+}
+
+/* TE-NAS's round_to: round to `digits` significant figures (its sort key;
+ * equal raw values, not equal keys, share a rank). */
+static double round_sig(double x, int digits)
+{
+	if (x == 0 || !isfinite(x))
+		return x;
+	double sign = x < 0 ? -1 : 1, a = fabs(x) + 1e-8;
+	double power = floor(log(a) / log(10.0)) + 1;
+	double scale = pow(10.0, digits);
+	return sign * nearbyint(a * pow(10.0, -power) * scale) / scale * pow(10.0, power);
+}
+
+/* Stable sort of candidate indices by key (ascending or descending). */
+static void stable_sort(int *idx, int n, const double *key, int descending)
+{
+	for (int i = 1; i < n; i++) {
+		int v = idx[i], j = i - 1;
+		while (j >= 0 && (descending ? key[idx[j]] < key[v] : key[idx[j]] > key[v])) {
+			idx[j + 1] = idx[j];
+			j--;
+		}
+		idx[j + 1] = v;
+	}
+}
+
+/* TE-NAS's ranks: walk the sorted order; a value equal to the previous one
+ * shares its rank, otherwise the rank grows by one.  1-based. */
+static void ranks_in_order(const int *order, int n, const double *value, int *rank)
+{
+	for (int k = 0; k < n; k++) {
+		int i = order[k];
+		if (k == 0)
+			rank[i] = 1;
+		else
+			rank[i] = value[i] == value[order[k - 1]] ? rank[order[k - 1]] : rank[order[k - 1]] + 1;
+	}
+}
+
+void mn_search_rank_round(struct mn_search *s, struct mn_round *r)
+{
+	int n = r->n, ntk_order[MN_MAX_CANDIDATES], tmp[MN_MAX_CANDIDATES];
+	double dk[MN_MAX_CANDIDATES] = {0}, dr[MN_MAX_CANDIDATES] = {0}, key[MN_MAX_CANDIDATES] = {0};
+	double fl[MN_MAX_CANDIDATES] = {0}, la[MN_MAX_CANDIDATES] = {0};
+	int rk[MN_MAX_CANDIDATES], rr[MN_MAX_CANDIDATES], rf[MN_MAX_CANDIDATES], rl[MN_MAX_CANDIDATES];
+
+	for (int i = 0; i < n; i++) {
+		struct mn_candidate *c = &r->cand[i];
+		uint8_t m[MN_EDGES];
+		struct mn_cost cost;
+		memcpy(m, r->super, MN_EDGES);
+		m[c->edge] &= (uint8_t)~(1u << c->op);
+		mn_cost_mask(m, &s->cfg.shape, &cost);
+		c->flops_m = cost.flops / 1e6;
+		c->latency_ms = s->lat.mask_ms ? s->lat.mask_ms(s->lat.ctx, m) : 0.0;
+		dk[i] = c->dk;
+		dr[i] = c->dr;
+		fl[i] = c->flops_m;
+		la[i] = c->latency_ms;
+		ntk_order[i] = tmp[i] = i;
+	}
+	/* NTK: descending by rounded key, enumeration order among equal keys. */
+	for (int i = 0; i < n; i++)
+		key[i] = round_sig(dk[i], 3);
+	stable_sort(ntk_order, n, key, 1);
+	ranks_in_order(ntk_order, n, dk, rk);
+	for (int i = 0; i < n; i++)
+		key[i] = round_sig(dr[i], 3);
+	stable_sort(tmp, n, key, 0);
+	ranks_in_order(tmp, n, dr, rr);
+	/* Hardware: ascending cost after removal (the cheapest result is the
+	 * most prunable), equal costs share a rank. */
+	for (int i = 0; i < n; i++)
+		tmp[i] = i;
+	stable_sort(tmp, n, fl, 0);
+	ranks_in_order(tmp, n, fl, rf);
+	for (int i = 0; i < n; i++)
+		tmp[i] = i;
+	stable_sort(tmp, n, la, 0);
+	ranks_in_order(tmp, n, la, rl);
+
+	double score[MN_MAX_CANDIDATES] = {0};
+	int order[MN_MAX_CANDIDATES];
+	for (int i = 0; i < n; i++) {
+		struct mn_candidate *c = &r->cand[i];
+		c->rank_ntk = rk[i];
+		c->rank_lr = rr[i];
+		c->rank_flops = rf[i];
+		c->rank_latency = rl[i];
+		c->score = score[i] = rk[i] + rr[i] + s->cfg.w_flops * rf[i] + s->cfg.w_latency * rl[i];
+		c->pruned = 0;
+		c->keeps_feasible = 1;
+	}
+	/* TE-NAS sorts its NTK-ordered list by the rank sum (stably). */
+	memcpy(order, ntk_order, sizeof(int) * (size_t)n);
+	stable_sort(order, n, score, 0);
+
+	/* Each edge prunes its best-ranked op whose removal, together with the
+	 * choices already made this round, leaves a feasible final arch.  One
+	 * always exists: keep any feasible arch's op on every edge. */
+	uint8_t after[MN_EDGES];
+	memcpy(after, r->super, MN_EDGES);
+	for (int e = 0; e < MN_EDGES; e++)
+		r->pruned_op[e] = -1;
+	for (int k = 0; k < n; k++) {
+		struct mn_candidate *c = &r->cand[order[k]];
+		if (r->pruned_op[c->edge] >= 0)
+			continue;
+		uint8_t trial[MN_EDGES];
+		memcpy(trial, after, MN_EDGES);
+		trial[c->edge] &= (uint8_t)~(1u << c->op);
+		if (!mask_has_feasible(s, trial)) {
+			c->keeps_feasible = 0;
+			continue;
+		}
+		memcpy(after, trial, MN_EDGES);
+		r->pruned_op[c->edge] = c->op;
+		c->pruned = 1;
+	}
+}
+
+static int single_path(const uint8_t mask[MN_EDGES])
+{
+	for (int e = 0; e < MN_EDGES; e++)
+		if (mask[e] & (mask[e] - 1))
+			return 0;
+	return 1;
+}
+
+/* The workers of one round share this; everything but the atomics is
+ * read or written under `lock`. */
+struct round_work {
+	struct mn_search *s;
+	struct mn_round *r;
+	int todo[MN_MAX_CANDIDATES];
+	int n_todo, next, finished;
+	int failed;
+	char err[256];
+	atomic_int stop;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+};
+
+struct worker_arg {
+	struct round_work *w;
+	void *worker;
+};
+
+static void *worker_main(void *p)
+{
+	struct worker_arg *a = p;
+	struct round_work *w = a->w;
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		if (w->next >= w->n_todo || w->failed || atomic_load(&w->stop)) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		int ci = w->todo[w->next++];
+		pthread_mutex_unlock(&w->lock);
+
+		struct mn_candidate *c = &w->r->cand[ci];
+		double dk = 0, dr = 0;
+		char err[256] = "";
+		int rc = w->s->ev.measure(a->worker, w->s->cfg.seed, w->r->super, c->edge, c->op,
+					  &w->stop, &dk, &dr, err, sizeof err);
+		pthread_mutex_lock(&w->lock);
+		if (rc == 0) {
+			c->dk = dk;
+			c->dr = dr;
+			c->evaluated = 1;
+			if (cache_add(w->s, w->r->super, c->edge, c->op, dk, dr) != 0 && !w->failed) {
+				w->failed = 1;
+				snprintf(w->err, sizeof w->err, "out of memory caching proxy values");
+			}
+		} else if (rc < 0 && !w->failed) {
+			w->failed = 1;
+			snprintf(w->err, sizeof w->err, "%s", err[0] ? err : "proxy evaluation failed");
+		}
+		w->finished++;
+		pthread_cond_signal(&w->done_cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progress_fn fn,
+		  void *fn_ctx, struct mn_round rounds[MN_MAX_ROUNDS], int *n_rounds,
+		  struct mn_arch *final, char *err, size_t errlen)
+{
+	uint8_t super[MN_EDGES];
+	int nthreads = s->cfg.threads, rc = 0;
+	void *workers[64];
+	if (nthreads > 64)
+		nthreads = 64;
+	for (int i = 0; i < nthreads; i++) {
+		workers[i] = s->ev.worker_new ? s->ev.worker_new(s->ev.ctx, i) : s->ev.ctx;
+		if (!workers[i]) {
+			for (int j = 0; j < i; j++)
+				if (s->ev.worker_free)
+					s->ev.worker_free(workers[j]);
+			snprintf(err, errlen, "cannot create proxy evaluator %d (out of memory?)", i);
+			return -1;
+		}
+	}
+	/* TE-NAS removes `none` from every edge before the first round. */
+	for (int e = 0; e < MN_EDGES; e++)
+		super[e] = (uint8_t)MN_OPS_SEARCHED;
+	*n_rounds = 0;
+	for (int round = 0; !single_path(super) && round < MN_MAX_ROUNDS; round++) {
+		struct mn_round *r = &rounds[round];
+		struct round_work w;
+		memset(r, 0, sizeof *r);
+		memcpy(r->super, super, MN_EDGES);
+		memset(&w, 0, sizeof w);
+		w.s = s;
+		w.r = r;
+		for (int e = 0; e < MN_EDGES; e++) {
+			if (!(super[e] & (super[e] - 1)))
+				continue; /* one op left on this edge */
+			for (int o = 0; o < MN_OP_COUNT; o++) {
+				if (!(super[e] & (1u << o)))
+					continue;
+				struct mn_candidate *c = &r->cand[r->n];
+				c->edge = e;
+				c->op = o;
+				const struct cache_entry *hit = cache_find(s, super, e, o);
+				if (hit) {
+					c->dk = hit->dk;
+					c->dr = hit->dr;
+					c->evaluated = 1;
+				} else {
+					w.todo[w.n_todo++] = r->n;
+				}
+				r->n++;
+			}
+		}
+		struct mn_search_progress p = {round, r->n - w.n_todo, r->n, 0, r, 0};
+		if (cancel && atomic_load(cancel)) {
+			rc = 1;
+			break;
+		}
+		if (w.n_todo == 0 && fn)
+			fn(fn_ctx, &p);
+		if (w.n_todo > 0) {
+			pthread_t th[64];
+			struct worker_arg args[64];
+			int started = 0;
+			pthread_mutex_init(&w.lock, NULL);
+			pthread_cond_init(&w.done_cond, NULL);
+			atomic_init(&w.stop, 0);
+			for (int i = 0; i < nthreads && i < w.n_todo; i++) {
+				args[i].w = &w;
+				args[i].worker = workers[i];
+				if (pthread_create(&th[i], NULL, worker_main, &args[i]) == 0)
+					started++;
+				else
+					break;
+			}
+			if (started == 0) {
+				/* No thread could start: evaluate here. */
+				args[0].w = &w;
+				args[0].worker = workers[0];
+				worker_main(&args[0]);
+			}
+			pthread_mutex_lock(&w.lock);
+			int reported = -1;
+			for (;;) {
+				int idle = w.finished == w.next; /* nothing in flight */
+				if (fn && w.finished != reported) {
+					reported = w.finished;
+					p.done = r->n - w.n_todo + w.finished;
+					p.fresh = w.finished;
+					fn(fn_ctx, &p);
+				}
+				if (w.finished == w.n_todo || ((w.failed || atomic_load(&w.stop)) && idle))
+					break;
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 50 * 1000 * 1000;
+				if (ts.tv_nsec >= 1000000000L)
+					ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+				pthread_cond_timedwait(&w.done_cond, &w.lock, &ts);
+				if (cancel && atomic_load(cancel))
+					atomic_store(&w.stop, 1);
+			}
+			pthread_mutex_unlock(&w.lock);
+			for (int i = 0; i < started; i++)
+				pthread_join(th[i], NULL);
+			pthread_mutex_destroy(&w.lock);
+			pthread_cond_destroy(&w.done_cond);
+			if (w.failed) {
+				snprintf(err, errlen, "%s", w.err);
+				rc = -1;
+				break;
+			}
+			if (atomic_load(&w.stop) || w.finished < w.n_todo) {
+				rc = 1;
+				break;
+			}
+		}
+		mn_search_rank_round(s, r);
+		for (int e = 0; e < MN_EDGES; e++)
+			if (r->pruned_op[e] >= 0)
+				super[e] &= (uint8_t)~(1u << r->pruned_op[e]);
+		*n_rounds = round + 1;
+		p.done = r->n;
+		p.decided = 1;
+		if (fn)
+			fn(fn_ctx, &p);
+	}
+	for (int i = 0; i < nthreads; i++)
+		if (s->ev.worker_free)
+			s->ev.worker_free(workers[i]);
+	if (rc == 0) {
+		for (int e = 0; e < MN_EDGES; e++) {
+			int o = 0;
+			while (!(super[e] & (1u << o)))
+				o++;
+			final->op[e] = (unsigned char)o;
+		}
+	}
+	return rc;
+}

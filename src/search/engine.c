@@ -7,11 +7,11 @@
 #include <time.h>
 
 #include "space/cost.h"
+#include "util/pool.h"
 
 struct mn_engine {
 	struct mn_search *search; /* used by the thread while running */
-	pthread_t thread;
-	int thread_joinable;
+	struct mn_pool *bg;       /* one worker: the search runs there */
 	pthread_mutex_t lock;     /* guards everything below */
 	pthread_cond_t idle;
 	atomic_int cancel;        /* read by the workers */
@@ -46,6 +46,12 @@ struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
 	}
 	e->search = mn_search_new(cfg, ev, lat, err, errlen);
 	if (!e->search) {
+		free(e);
+		return NULL;
+	}
+	e->bg = mn_pool_new(1, err, errlen);
+	if (!e->bg) {
+		mn_search_free(e->search);
 		free(e);
 		return NULL;
 	}
@@ -144,7 +150,7 @@ static void apply_pending(struct mn_engine *e)
 	e->pending = 0;
 }
 
-static void *engine_main(void *arg)
+static void engine_main(void *arg, int worker)
 {
 	struct mn_engine *e = arg;
 	struct mn_round rounds[MN_MAX_ROUNDS];
@@ -152,6 +158,7 @@ static void *engine_main(void *arg)
 	char err[256] = "";
 	int nr = 0, rc;
 
+	(void)worker;
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		if (e->pending)
@@ -202,7 +209,6 @@ static void *engine_main(void *arg)
 	e->running = 0;
 	pthread_cond_broadcast(&e->idle);
 	pthread_mutex_unlock(&e->lock);
-	return NULL;
 }
 
 int mn_engine_start(struct mn_engine *e)
@@ -211,10 +217,6 @@ int mn_engine_start(struct mn_engine *e)
 	if (e->running) {
 		pthread_mutex_unlock(&e->lock);
 		return 0;
-	}
-	if (e->thread_joinable) {
-		pthread_join(e->thread, NULL); /* finished: reap it */
-		e->thread_joinable = 0;
 	}
 	e->running = 1;
 	e->user_cancel = 0;
@@ -225,13 +227,11 @@ int mn_engine_start(struct mn_engine *e)
 	e->snap.eta_s = -1;
 	e->snap.error[0] = '\0';
 	e->snap.version++;
-	int rc = pthread_create(&e->thread, NULL, engine_main, e);
+	int rc = mn_pool_submit(e->bg, engine_main, e);
 	if (rc != 0) {
 		e->running = 0;
 		e->snap.state = MN_ENGINE_FAILED;
-		snprintf(e->snap.error, sizeof e->snap.error, "cannot start the search thread");
-	} else {
-		e->thread_joinable = 1;
+		snprintf(e->snap.error, sizeof e->snap.error, "cannot queue the search (out of memory)");
 	}
 	pthread_mutex_unlock(&e->lock);
 	return rc == 0 ? 0 : -1;
@@ -321,8 +321,7 @@ void mn_engine_free(struct mn_engine *e)
 		return;
 	mn_engine_cancel(e);
 	mn_engine_wait(e);
-	if (e->thread_joinable)
-		pthread_join(e->thread, NULL);
+	mn_pool_free(e->bg);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->idle);
 	mn_search_free(e->search);

@@ -1,4 +1,4 @@
-/* The search engine in a background thread.  The CLI and the TUI drive the
+/* The search engine in a background thread (a worker pool of one).  The CLI and the TUI drive the
  * same calls; a front end only reads state through mn_engine_snapshot(),
  * which copies it under a lock and never waits for an evaluation. */
 #ifndef MN_ENGINE_H

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "space/memory.h"
+#include "util/pool.h"
 
 /* One cached proxy measurement: the supernet state and the op removed. */
 struct cache_entry {
@@ -27,6 +28,7 @@ struct mn_search {
 	struct mn_latency_model lat;
 	struct cache_entry *cache;
 	int n_cache, cap_cache;
+	struct mn_pool *pool; /* cfg.threads evaluation workers */
 	/* Costs of every arch without a `none` edge (the searched space),
 	 * indexed by mn_arch_to_index. */
 	struct arch_costs *costs;
@@ -66,6 +68,14 @@ struct mn_search *mn_search_new(const struct mn_search_config *cfg,
 	s->cfg = *cfg;
 	if (s->cfg.threads < 1)
 		s->cfg.threads = 1;
+	if (s->cfg.threads > MN_SEARCH_MAX_THREADS)
+		s->cfg.threads = MN_SEARCH_MAX_THREADS;
+	s->pool = mn_pool_new(s->cfg.threads, err, errlen);
+	if (!s->pool) {
+		free(s->costs);
+		free(s);
+		return NULL;
+	}
 	s->ev = *ev;
 	if (lat)
 		s->lat = *lat;
@@ -87,6 +97,7 @@ void mn_search_free(struct mn_search *s)
 {
 	if (!s)
 		return;
+	mn_pool_free(s->pool);
 	free(s->cache);
 	free(s->costs);
 	free(s);
@@ -318,13 +329,14 @@ static int single_path(const uint8_t mask[MN_EDGES])
 	return 1;
 }
 
-/* The workers of one round share this; everything but the atomics is
- * read or written under `lock`. */
+/* The tasks of one round share this; everything but the atomics is read
+ * or written under `lock`. */
 struct round_work {
 	struct mn_search *s;
 	struct mn_round *r;
-	int todo[MN_MAX_CANDIDATES];
-	int n_todo, next, finished;
+	void **workers;  /* evaluator per pool worker */
+	int n_todo, finished; /* tasks queued, tasks returned */
+	int measured;         /* of those, with a value */
 	int failed;
 	char err[256];
 	atomic_int stop;
@@ -332,46 +344,42 @@ struct round_work {
 	pthread_cond_t done_cond;
 };
 
-struct worker_arg {
+/* One candidate's evaluation, queued on the search's pool. */
+struct cand_task {
 	struct round_work *w;
-	void *worker;
+	int ci;
 };
 
-static void *worker_main(void *p)
+static void measure_task(void *arg, int worker)
 {
-	struct worker_arg *a = p;
-	struct round_work *w = a->w;
-	for (;;) {
-		pthread_mutex_lock(&w->lock);
-		if (w->next >= w->n_todo || w->failed || atomic_load(&w->stop)) {
-			pthread_mutex_unlock(&w->lock);
-			return NULL;
-		}
-		int ci = w->todo[w->next++];
-		pthread_mutex_unlock(&w->lock);
-
-		struct mn_candidate *c = &w->r->cand[ci];
-		double dk = 0, dr = 0;
-		char err[256] = "";
-		int rc = w->s->ev.measure(a->worker, w->s->cfg.seed, w->r->super, c->edge, c->op,
-					  &w->stop, &dk, &dr, err, sizeof err);
-		pthread_mutex_lock(&w->lock);
-		if (rc == 0) {
-			c->dk = dk;
-			c->dr = dr;
-			c->evaluated = 1;
-			if (cache_add(w->s, w->r->super, c->edge, c->op, dk, dr) != 0 && !w->failed) {
-				w->failed = 1;
-				snprintf(w->err, sizeof w->err, "out of memory caching proxy values");
-			}
-		} else if (rc < 0 && !w->failed) {
+	struct cand_task *t = arg;
+	struct round_work *w = t->w;
+	struct mn_candidate *c = &w->r->cand[t->ci];
+	double dk = 0, dr = 0;
+	char err[256] = "";
+	int rc = 1;
+	if (!atomic_load(&w->stop))
+		rc = w->s->ev.measure(w->workers[worker], w->s->cfg.seed, w->r->super, c->edge, c->op,
+				      &w->stop, &dk, &dr, err, sizeof err);
+	pthread_mutex_lock(&w->lock);
+	if (rc == 0) {
+		c->dk = dk;
+		c->dr = dr;
+		c->evaluated = 1;
+		w->measured++;
+		if (cache_add(w->s, w->r->super, c->edge, c->op, dk, dr) != 0 && !w->failed) {
 			w->failed = 1;
-			snprintf(w->err, sizeof w->err, "%s", err[0] ? err : "proxy evaluation failed");
+			snprintf(w->err, sizeof w->err, "out of memory caching proxy values");
 		}
-		w->finished++;
-		pthread_cond_signal(&w->done_cond);
-		pthread_mutex_unlock(&w->lock);
+	} else if (rc < 0 && !w->failed) {
+		w->failed = 1;
+		snprintf(w->err, sizeof w->err, "%s", err[0] ? err : "proxy evaluation failed");
 	}
+	if (w->failed)
+		atomic_store(&w->stop, 1);
+	w->finished++;
+	pthread_cond_signal(&w->done_cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progress_fn fn,
@@ -379,10 +387,10 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		  struct mn_arch *final, char *err, size_t errlen)
 {
 	uint8_t super[MN_EDGES];
-	int nthreads = s->cfg.threads, rc = 0;
-	void *workers[64];
-	if (nthreads > 64)
-		nthreads = 64;
+	int nthreads = mn_pool_workers(s->pool), rc = 0;
+	void *workers[MN_SEARCH_MAX_THREADS];
+	if (nthreads < 1)
+		nthreads = 1; /* no pool: the caller evaluates */
 	for (int i = 0; i < nthreads; i++) {
 		workers[i] = s->ev.worker_new ? s->ev.worker_new(s->ev.ctx, i) : s->ev.ctx;
 		if (!workers[i]) {
@@ -400,11 +408,13 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 	for (int round = 0; !single_path(super) && round < MN_MAX_ROUNDS; round++) {
 		struct mn_round *r = &rounds[round];
 		struct round_work w;
+		struct cand_task tasks[MN_MAX_CANDIDATES];
 		memset(r, 0, sizeof *r);
 		memcpy(r->super, super, MN_EDGES);
 		memset(&w, 0, sizeof w);
 		w.s = s;
 		w.r = r;
+		w.workers = workers;
 		for (int e = 0; e < MN_EDGES; e++) {
 			if (!(super[e] & (super[e] - 1)))
 				continue; /* one op left on this edge */
@@ -420,7 +430,8 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 					c->dr = hit->dr;
 					c->evaluated = 1;
 				} else {
-					w.todo[w.n_todo++] = r->n;
+					tasks[w.n_todo].w = &w;
+					tasks[w.n_todo++].ci = r->n;
 				}
 				r->n++;
 			}
@@ -433,37 +444,30 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		if (w.n_todo == 0 && fn)
 			fn(fn_ctx, &p);
 		if (w.n_todo > 0) {
-			pthread_t th[64];
-			struct worker_arg args[64];
-			int started = 0;
 			pthread_mutex_init(&w.lock, NULL);
 			pthread_cond_init(&w.done_cond, NULL);
 			atomic_init(&w.stop, 0);
-			for (int i = 0; i < nthreads && i < w.n_todo; i++) {
-				args[i].w = &w;
-				args[i].worker = workers[i];
-				if (pthread_create(&th[i], NULL, worker_main, &args[i]) == 0)
-					started++;
-				else
-					break;
-			}
-			if (started == 0) {
-				/* No thread could start: evaluate here. */
-				args[0].w = &w;
-				args[0].worker = workers[0];
-				worker_main(&args[0]);
+			int queued = 0;
+			while (queued < w.n_todo && mn_pool_submit(s->pool, measure_task, &tasks[queued]) == 0)
+				queued++;
+			if (queued < w.n_todo) {
+				pthread_mutex_lock(&w.lock);
+				w.failed = 1;
+				atomic_store(&w.stop, 1);
+				snprintf(w.err, sizeof w.err, "out of memory queueing evaluations");
+				w.finished += w.n_todo - queued; /* never run */
+				pthread_mutex_unlock(&w.lock);
 			}
 			pthread_mutex_lock(&w.lock);
 			int reported = -1;
 			for (;;) {
-				int idle = w.finished == w.next; /* nothing in flight */
 				if (fn && w.finished != reported) {
 					reported = w.finished;
-					p.done = r->n - w.n_todo + w.finished;
-					p.fresh = w.finished;
+					p.done = r->n - w.n_todo + w.measured;
+					p.fresh = w.measured;
 					fn(fn_ctx, &p);
 				}
-				if (w.finished == w.n_todo || ((w.failed || atomic_load(&w.stop)) && idle))
+				if (w.finished == w.n_todo)
 					break;
 				struct timespec ts;
 				clock_gettime(CLOCK_REALTIME, &ts);
@@ -473,10 +477,12 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				pthread_cond_timedwait(&w.done_cond, &w.lock, &ts);
 				if (cancel && atomic_load(cancel))
 					atomic_store(&w.stop, 1);
+				if (atomic_load(&w.stop)) /* drop what has not started */
+					w.finished += mn_pool_cancel(s->pool);
 			}
 			pthread_mutex_unlock(&w.lock);
-			for (int i = 0; i < started; i++)
-				pthread_join(th[i], NULL);
+			/* Every task of the round has finished (or was skipped). */
+			mn_pool_wait(s->pool);
 			pthread_mutex_destroy(&w.lock);
 			pthread_cond_destroy(&w.done_cond);
 			if (w.failed) {
@@ -484,7 +490,7 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				rc = -1;
 				break;
 			}
-			if (atomic_load(&w.stop) || w.finished < w.n_todo) {
+			if (w.measured < w.n_todo) { /* cancelled */
 				rc = 1;
 				break;
 			}

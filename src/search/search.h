@@ -14,6 +14,7 @@
 #include "space/cost.h"
 
 #define MN_MAX_ROUNDS 4
+#define MN_SEARCH_MAX_THREADS 64
 #define MN_MAX_CANDIDATES (MN_EDGES * MN_OP_COUNT)
 #define MN_OPS_SEARCHED ((1u << MN_OP_SKIP) | (1u << MN_OP_CONV1) | (1u << MN_OP_CONV3) | (1u << MN_OP_POOL3))
 
@@ -47,7 +48,7 @@ struct mn_search_config {
 	double w_flops, w_latency;
 	struct mn_constraints limits;
 	uint64_t runtime_flash_bytes;
-	int threads; /* evaluation workers, >= 1 */
+	int threads; /* evaluation workers, 1..MN_SEARCH_MAX_THREADS */
 };
 
 struct mn_candidate {

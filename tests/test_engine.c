@@ -62,7 +62,7 @@ int main(void)
 {
 	struct slow f;
 	atomic_init(&f.calls, 0);
-	struct mn_proxy_evaluator ev = {NULL, NULL, slow_measure, &f};
+	struct mn_proxy_evaluator ev = {NULL, NULL, slow_measure, &f, NULL};
 	struct mn_latency_model lat = {lat_model, NULL};
 	char err[256];
 	struct mn_search_config cfg = config(0);
@@ -104,7 +104,7 @@ int main(void)
 	/* The same result as a synchronous search. */
 	struct slow f2;
 	atomic_init(&f2.calls, 0);
-	struct mn_proxy_evaluator ev2 = {NULL, NULL, slow_measure, &f2};
+	struct mn_proxy_evaluator ev2 = {NULL, NULL, slow_measure, &f2, NULL};
 	struct mn_search *sync = mn_search_new(&cfg, &ev2, &lat, err, sizeof err);
 	struct mn_round rounds[MN_MAX_ROUNDS];
 	struct mn_arch final;
@@ -125,7 +125,7 @@ int main(void)
 	/* Change the weight mid-run: the result is the new weight's pick. */
 	struct slow f3;
 	atomic_init(&f3.calls, 0);
-	struct mn_proxy_evaluator ev3 = {NULL, NULL, slow_measure, &f3};
+	struct mn_proxy_evaluator ev3 = {NULL, NULL, slow_measure, &f3, NULL};
 	struct mn_engine *e3 = mn_engine_new(&cfg, &ev3, &lat, err, sizeof err);
 	mn_engine_start(e3);
 	for (int i = 0; i < 500; i++) {
@@ -143,7 +143,7 @@ int main(void)
 	/* Cancel, then resume without repeating evaluations. */
 	struct slow f4;
 	atomic_init(&f4.calls, 0);
-	struct mn_proxy_evaluator ev4 = {NULL, NULL, slow_measure, &f4};
+	struct mn_proxy_evaluator ev4 = {NULL, NULL, slow_measure, &f4, NULL};
 	struct mn_engine *e4 = mn_engine_new(&cfg, &ev4, &lat, err, sizeof err);
 	mn_engine_start(e4);
 	for (int i = 0; i < 500; i++) {

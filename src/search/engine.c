@@ -16,15 +16,12 @@ struct mn_engine {
 	pthread_cond_t idle;
 	atomic_int cancel;        /* read by the workers */
 	int running;
-	int user_cancel;
-	int restart;              /* weights or limits changed mid-run */
-	int pending;              /* pend_* must be applied to the search */
-	double pend_wf, pend_wl;
+	double pend_wf, pend_wl;  /* the settings last asked for */
 	struct mn_constraints pend_limits;
 	double run_start;
-	int evals_done;           /* evaluations of finished rounds and runs */
-	int round_fresh;          /* evaluations of the round under way */
-	int evals_at_start;       /* evals_done when this run started */
+	int evals_done;           /* evaluations of finished runs */
+	struct mn_arch *ranked;   /* outside ranking for the provisional pick */
+	int n_ranked;
 	struct mn_engine_snapshot snap;
 };
 
@@ -70,7 +67,7 @@ struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
 	return e;
 }
 
-/* Candidates a later round will hold: 6 edges x (ops left - 0). */
+/* Candidates the rounds after `round` will hold: 6 edges x the ops left. */
 static int future_candidates(int round)
 {
 	int n = 0;
@@ -85,6 +82,7 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 {
 	struct mn_engine *e = ctx;
 	struct mn_round view = *p->current;
+	struct mn_arch prov;
 
 	if (!p->decided) {
 		/* Provisional ranks over the candidates measured so far. */
@@ -104,6 +102,9 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 			view.cand[map[i]] = part.cand[i];
 	}
 	pthread_mutex_lock(&e->lock);
+	/* The arch this is heading to, from the current round's ranks (under
+	 * the lock: the outside ranking may be replaced at any time). */
+	mn_search_provisional(e->search, &view, e->ranked, e->n_ranked, &prov);
 	struct mn_engine_snapshot *s = &e->snap;
 	if (p->round < s->n_rounds && p->round == s->round) {
 		const struct mn_round *old = &s->rounds[p->round];
@@ -115,39 +116,31 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	}
 	/* Counted from the search's own figure: a candidate may finish before
 	 * the round's first report. */
-	if (p->decided) {
-		e->evals_done += p->fresh;
-		e->round_fresh = 0;
-	} else {
-		e->round_fresh = p->fresh;
-	}
-	s->evaluations = e->evals_done + e->round_fresh;
-	int run_evals = s->evaluations - e->evals_at_start;
+	s->evaluations = e->evals_done + p->run_fresh;
+	/* Decided rounds as they now stand (a settings change re-ranks them). */
+	for (int r = 0; r < p->n_decided && r < MN_MAX_ROUNDS; r++)
+		s->rounds[r] = p->rounds[r];
 	s->round = p->round;
 	s->done = p->done;
 	s->total = p->total;
 	s->rounds[p->round] = view;
-	s->n_rounds = p->round + 1;
-	s->decided = p->decided ? p->round + 1 : p->round;
+	s->n_rounds = p->decided ? p->n_decided : p->round + 1;
+	s->decided = p->n_decided;
+	s->has_provisional = 1;
+	s->provisional = prov;
 	s->elapsed_s = now_s() - e->run_start;
-	if (run_evals > 0) {
-		double per = s->elapsed_s / run_evals;
-		s->eta_s = per * ((p->total - p->done) + future_candidates(p->round));
+	/* Progress over the whole search: values known to this run (never
+	 * decreases) of those the current plan needs. */
+	int left = future_candidates(p->round) + (p->decided ? 0 : p->total - p->done);
+	if (p->touched > s->work_done)
+		s->work_done = p->touched;
+	s->work_total = s->work_done + left;
+	if (p->run_fresh > 0) {
+		double per = s->elapsed_s / p->run_fresh;
+		s->eta_s = per * left;
 	}
 	s->version++;
 	pthread_mutex_unlock(&e->lock);
-}
-
-/* Hands the pending weights and limits to the search; the caller holds the
- * lock and the search is not running. */
-static void apply_pending(struct mn_engine *e)
-{
-	mn_search_set_weights(e->search, e->pend_wf, e->pend_wl);
-	mn_search_set_limits(e->search, &e->pend_limits);
-	e->snap.w_flops = e->pend_wf;
-	e->snap.w_latency = e->pend_wl;
-	e->snap.limits = e->pend_limits;
-	e->pending = 0;
 }
 
 static void engine_main(void *arg, int worker)
@@ -159,28 +152,19 @@ static void engine_main(void *arg, int worker)
 	int nr = 0, rc;
 
 	(void)worker;
-	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		if (e->pending)
-			apply_pending(e);
-		e->restart = 0;
-		atomic_store(&e->cancel, 0);
-		e->snap.n_rounds = 0;
-		e->snap.decided = 0;
-		e->snap.version++;
-		pthread_mutex_unlock(&e->lock);
-
 		rc = mn_search_run(e->search, &e->cancel, on_progress, e, rounds, &nr, &final, err,
 				   sizeof err);
-
 		pthread_mutex_lock(&e->lock);
-		/* A round cut short keeps the evaluations it made (cached). */
-		e->evals_done += e->round_fresh;
-		e->round_fresh = 0;
-		if (rc == 1 && e->restart && !e->user_cancel)
-			continue; /* re-rank from the cache with the new settings */
-		break;
+		e->evals_done = e->snap.evaluations;
+		pthread_mutex_unlock(&e->lock);
+		/* Settings handed over after the last round: re-rank from the
+		 * cache (only states never seen are measured). */
+		if (rc != 0 || !mn_search_has_pending(e->search) || atomic_load(&e->cancel))
+			break;
 	}
+
+	pthread_mutex_lock(&e->lock);
 	struct mn_engine_snapshot *s = &e->snap;
 	s->elapsed_s = now_s() - e->run_start;
 	s->eta_s = rc == 0 ? 0 : -1;
@@ -189,6 +173,7 @@ static void engine_main(void *arg, int worker)
 		s->state = MN_ENGINE_DONE;
 		s->has_result = 1;
 		s->result = final;
+		s->has_provisional = 0;
 		memcpy(s->rounds, rounds, sizeof rounds);
 		s->n_rounds = s->decided = nr;
 		mn_search_arch_costs(e->search, &final, &s->result_flops_m, &s->result_latency_ms,
@@ -198,6 +183,7 @@ static void engine_main(void *arg, int worker)
 		mn_cost_arch(&final, &cfg.shape, &c);
 		s->result_params_m = c.params / 1e6;
 		s->search_seconds = s->elapsed_s;
+		s->work_total = s->work_done;
 		s->error[0] = '\0';
 	} else if (rc == 1) {
 		s->state = MN_ENGINE_CANCELLED;
@@ -219,11 +205,12 @@ int mn_engine_start(struct mn_engine *e)
 		return 0;
 	}
 	e->running = 1;
-	e->user_cancel = 0;
+	atomic_store(&e->cancel, 0);
 	e->run_start = now_s();
-	e->evals_at_start = e->evals_done;
 	e->snap.state = MN_ENGINE_RUNNING;
 	e->snap.has_result = 0;
+	e->snap.n_rounds = e->snap.decided = 0;
+	e->snap.work_done = e->snap.work_total = 0;
 	e->snap.eta_s = -1;
 	e->snap.error[0] = '\0';
 	e->snap.version++;
@@ -240,10 +227,8 @@ int mn_engine_start(struct mn_engine *e)
 void mn_engine_cancel(struct mn_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
-	if (e->running) {
-		e->user_cancel = 1;
+	if (e->running)
 		atomic_store(&e->cancel, 1);
-	}
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -255,17 +240,15 @@ void mn_engine_wait(struct mn_engine *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/* Hands the settings to the search (applied at once when idle, between
+ * evaluations when running).  Caller holds the lock. */
 static void changed(struct mn_engine *e)
 {
-	/* Caller holds the lock. */
-	e->pending = 1;
-	if (e->running) {
-		e->restart = 1;
-		atomic_store(&e->cancel, 1);
-	} else {
-		apply_pending(e);
-		e->snap.version++;
-	}
+	mn_search_set_pending(e->search, e->pend_wf, e->pend_wl, &e->pend_limits);
+	e->snap.w_flops = e->pend_wf;
+	e->snap.w_latency = e->pend_wl;
+	e->snap.limits = e->pend_limits;
+	e->snap.version++;
 }
 
 void mn_engine_set_weights(struct mn_engine *e, double w_flops, double w_latency, int rerun)
@@ -291,6 +274,32 @@ void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, i
 		mn_engine_start(e);
 }
 
+int mn_engine_set_ranked_archs(struct mn_engine *e, const struct mn_arch *archs, int n)
+{
+	struct mn_arch *copy = NULL;
+	if (archs && n > 0) {
+		copy = malloc((size_t)n * sizeof *copy);
+		if (!copy)
+			return -1;
+		memcpy(copy, archs, (size_t)n * sizeof *copy);
+	}
+	pthread_mutex_lock(&e->lock); /* on_progress reads the list under it */
+	free(e->ranked);
+	e->ranked = copy;
+	e->n_ranked = copy ? n : 0;
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+int mn_engine_preload(struct mn_engine *e, const uint8_t super[MN_EDGES], int edge, int op,
+		      double dk, double dr)
+{
+	pthread_mutex_lock(&e->lock);
+	int rc = e->running ? -1 : mn_search_preload(e->search, super, edge, op, dk, dr);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
 void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out)
 {
 	pthread_mutex_lock(&e->lock);
@@ -302,10 +311,11 @@ void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out)
 
 void mn_engine_space_limits(struct mn_engine *e, struct mn_space_limits *out)
 {
-	/* The thread changes the search's limits only under the lock. */
+	struct mn_constraints c;
 	pthread_mutex_lock(&e->lock);
-	mn_search_space_limits(e->search, out);
+	c = e->pend_limits;
 	pthread_mutex_unlock(&e->lock);
+	mn_search_space_limits_for(e->search, &c, out);
 }
 
 void mn_engine_space_limits_for(struct mn_engine *e, const struct mn_constraints *c,
@@ -322,6 +332,7 @@ void mn_engine_free(struct mn_engine *e)
 	mn_engine_cancel(e);
 	mn_engine_wait(e);
 	mn_pool_free(e->bg);
+	free(e->ranked);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->idle);
 	mn_search_free(e->search);

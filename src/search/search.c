@@ -464,7 +464,17 @@ static void measure_task(void *arg, int worker)
 	double dk = 0, dr = 0;
 	char err[256] = "";
 	int rc = 1;
-	if (!atomic_load(&w->stop))
+	/* Evaluators are made on first use, by the thread that owns them: a
+	 * run served from the cache makes none. */
+	if (!w->workers[worker] && !atomic_load(&w->stop)) {
+		w->workers[worker] = w->s->ev.worker_new ? w->s->ev.worker_new(w->s->ev.ctx, worker)
+							 : w->s->ev.ctx;
+		if (!w->workers[worker]) {
+			rc = -1;
+			snprintf(err, sizeof err, "cannot create proxy evaluator %d (out of memory?)", worker);
+		}
+	}
+	if (rc == 1 && !atomic_load(&w->stop))
 		rc = w->s->ev.measure(w->workers[worker], w->s->cfg.seed, w->r->super, c->edge, c->op,
 				      &w->stop, &dk, &dr, err, sizeof err);
 	pthread_mutex_lock(&w->lock);
@@ -560,16 +570,8 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 	void *workers[MN_SEARCH_MAX_THREADS];
 	if (nthreads < 1)
 		nthreads = 1; /* no pool: the caller evaluates */
-	for (int i = 0; i < nthreads; i++) {
-		workers[i] = s->ev.worker_new ? s->ev.worker_new(s->ev.ctx, i) : s->ev.ctx;
-		if (!workers[i]) {
-			for (int j = 0; j < i; j++)
-				if (s->ev.worker_free)
-					s->ev.worker_free(workers[j]);
-			snprintf(err, errlen, "cannot create proxy evaluator %d (out of memory?)", i);
-			return -1;
-		}
-	}
+	for (int i = 0; i < nthreads; i++)
+		workers[i] = NULL; /* made on first use (measure_task) */
 	s->run++;
 	s->touched = s->fresh = 0;
 	(void)take_pending(s);
@@ -687,7 +689,7 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		round++;
 	}
 	for (int i = 0; i < nthreads; i++)
-		if (s->ev.worker_free)
+		if (workers[i] && s->ev.worker_new && s->ev.worker_free)
 			s->ev.worker_free(workers[i]);
 	if (rc == 0) {
 		for (int e = 0; e < MN_EDGES; e++) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_signal.h"
 #include "proxy/tenas.h"
+#include "util/pool.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
 
@@ -112,9 +113,12 @@ struct all_work {
 	atomic_int stop;
 };
 
-static void *all_worker(void *p)
+/* One task per pool worker: each takes the next arch not yet written until
+ * none is left (or a stop). */
+static void all_worker(void *p, int worker)
 {
 	struct all_work *w = p;
+	(void)worker;
 	char err[512];
 	struct mn_tenas *t = mn_tenas_new(&w->o->cfg, w->data, err, sizeof err);
 	if (!t) {
@@ -122,7 +126,7 @@ static void *all_worker(void *p)
 		w->failed = 1;
 		snprintf(w->err, sizeof w->err, "%s", err);
 		pthread_mutex_unlock(&w->lock);
-		return NULL;
+		return;
 	}
 	for (;;) {
 		int idx = -1;
@@ -156,7 +160,6 @@ static void *all_worker(void *p)
 		pthread_mutex_unlock(&w->lock);
 	}
 	mn_tenas_free(t);
-	return NULL;
 }
 
 static int score_all(const struct score_opts *o, const struct mn_cifar *data)
@@ -210,14 +213,15 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 		free(done);
 		return MN_EXIT_ERROR;
 	}
-	int n = o->threads;
-	pthread_t th[64];
-	int started = 0;
-	for (int i = 0; i < n && i < 64; i++)
-		if (pthread_create(&th[i], NULL, all_worker, &w) == 0)
-			started++;
-	if (started == 0)
-		all_worker(&w);
+	char perr[200];
+	struct mn_pool *pool = mn_pool_new(o->threads, perr, sizeof perr);
+	if (!pool)
+		fprintf(stderr, "micronas score: %s; scoring on one thread\n", perr);
+	int queued = 0;
+	while (queued < mn_pool_workers(pool) && mn_pool_submit(pool, all_worker, &w) == 0)
+		queued++;
+	if (queued == 0)
+		all_worker(&w, 0); /* no pool (or no memory to queue): score here */
 	int tty = isatty(STDERR_FILENO);
 	for (;;) {
 		pthread_mutex_lock(&w.lock);
@@ -238,8 +242,7 @@ static int score_all(const struct score_opts *o, const struct mn_cifar *data)
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	mn_pool_free(pool); /* the tasks see the stop and return */
 	if (tty)
 		fputc('\n', stderr);
 	if (fclose(out) != 0 && !w.failed) {

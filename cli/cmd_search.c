@@ -28,19 +28,34 @@ static void search_usage(FILE *f)
 		"preset values. Without --data a synthetic input batch is used (and said so).\n");
 }
 
+/* The arch in six letters, one per edge (- none, s skip, 1 and 3 the
+ * convs, p pool): short enough for the progress line. */
+static void arch_letters(const struct mn_arch *a, char out[MN_EDGES + 1])
+{
+	static const char letter[MN_OP_COUNT] = {'-', 's', '1', '3', 'p'};
+	for (int e = 0; e < MN_EDGES; e++)
+		out[e] = a->op[e] < MN_OP_COUNT ? letter[a->op[e]] : '?';
+	out[MN_EDGES] = '\0';
+}
+
 static void print_progress(const struct mn_engine_snapshot *s)
 {
-	int width = 30, filled;
-	double frac = s->total > 0 ? (double)s->done / s->total : 0;
+	int width = 24, filled;
+	double frac = s->work_total > 0 ? (double)s->work_done / s->work_total : 0;
 	filled = (int)(frac * width + 0.5);
 	fprintf(stderr, "\rround %d/3 [", s->round + 1);
 	for (int i = 0; i < width; i++)
 		fputc(i < filled ? '#' : '.', stderr);
-	fprintf(stderr, "] %2d/%-2d  %6.1fs", s->done, s->total, s->elapsed_s);
+	fprintf(stderr, "] %2d/%-2d %6.1fs", s->work_done, s->work_total, s->elapsed_s);
 	if (s->eta_s >= 0)
-		fprintf(stderr, "  ETA %5.1fs ", s->eta_s);
+		fprintf(stderr, " ETA %5.1fs", s->eta_s);
 	else
-		fprintf(stderr, "  ETA   ?   ");
+		fprintf(stderr, " ETA   ?   ");
+	if (s->has_provisional) {
+		char a[MN_EDGES + 1];
+		arch_letters(&s->provisional, a);
+		fprintf(stderr, " provisional %s ", a);
+	}
 	fflush(stderr);
 }
 
@@ -58,10 +73,10 @@ static void print_json(const struct mn_engine_snapshot *s, const struct mn_prese
 	printf("{\"arch\":");
 	mn_json_string(stdout, arch);
 	printf(",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
-	       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
+	       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"measured\":%d,\"seed\":%llu,"
 	       "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[",
 	       s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-	       s->result_flash_kb, s->search_seconds, (unsigned long long)p->seed, s->w_flops,
+	       s->result_flash_kb, s->search_seconds, s->evaluations, (unsigned long long)p->seed, s->w_flops,
 	       s->w_latency);
 	for (int r = 0; r < s->n_rounds; r++) {
 		const struct mn_round *rd = &s->rounds[r];
@@ -190,6 +205,8 @@ int mn_cmd_search(int argc, char **argv)
 	}
 	if (setup.notice[0])
 		fprintf(stderr, "micronas search: %s\n", setup.notice);
+	if (setup.cache_notice[0])
+		fprintf(stderr, "micronas search: warning: %s\n", setup.cache_notice);
 
 	struct mn_space_limits sl;
 	mn_engine_space_limits(setup.engine, &sl);
@@ -227,7 +244,15 @@ int mn_cmd_search(int argc, char **argv)
 		else
 			print_text(&snap, have_oracle ? &oracle : NULL);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {
-		mn_cli_error("search", "interrupted after %d proxy evaluations; nothing printed", snap.evaluations);
+		if (setup.cache)
+			mn_cli_error("search",
+				     "interrupted after %d proxy evaluations; nothing printed. The %d decided "
+				     "round(s) and every value measured are kept in %s: run the same command "
+				     "to resume",
+				     snap.evaluations, snap.decided, mn_eval_cache_path(setup.cache));
+		else
+			mn_cli_error("search", "interrupted after %d proxy evaluations; nothing printed "
+				     "(no persistent cache: a new run starts over)", snap.evaluations);
 		rc = MN_EXIT_ERROR;
 	} else {
 		mn_cli_error("search", "%s", snap.error);

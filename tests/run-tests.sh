@@ -20,8 +20,12 @@ for t in "$@"; do
 	*) cmd="$top_build/$t" ;;
 	esac
 	start=$(date +%s)
-	(cd "$top_build" && timeout -k 5 "$limit" $cmd) >"$log" 2>&1
+	# Each test gets an empty cache directory of its own: nothing a test
+	# runs reads or fills the user's ~/.cache/micronas.
+	cache=$(mktemp -d "${TMPDIR:-/tmp}/mn-test-cache.XXXXXX")
+	(cd "$top_build" && XDG_CACHE_HOME="$cache" timeout -k 5 "$limit" $cmd) >"$log" 2>&1
 	rc=$?
+	rm -rf "$cache"
 	secs=$(( $(date +%s) - start ))
 	ok=$(grep -c '^ok' "$log")
 	bad=$(grep -c '^not ok' "$log")

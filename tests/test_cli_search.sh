@@ -6,13 +6,15 @@ shared="$MN_TOP_SRCDIR/../shared"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
+# The persistent evaluation cache goes to a directory of this test's own.
+XDG_CACHE_HOME="$tmp/cache"; export XDG_CACHE_HOME
 
 "$mn" search $fast --json >"$tmp/a.json" 2>"$tmp/a.err"; rc=$?
 echo "# stderr: $(cat "$tmp/a.err")"
 echo "# stdout: $(cat "$tmp/a.json")"
 check "search exits 0" [ $rc -eq 0 ]
 check "synthetic data is announced in one line" sh -c "[ \$(wc -l <'$tmp/a.err') -eq 1 ] && grep -q 'synthetic input batch' '$tmp/a.err'"
-for k in arch flops_m params_m latency_ms sram_kb flash_kb seconds seed weights rounds; do
+for k in arch flops_m params_m latency_ms sram_kb flash_kb seconds measured seed weights rounds; do
 	check "JSON has key $k" grep -q "\"$k\":" "$tmp/a.json"
 done
 check "JSON has weights.flops and weights.latency" grep -q '"weights":{"flops":[0-9.e+-]*,"latency":[0-9.e+-]*}' "$tmp/a.json"
@@ -21,13 +23,28 @@ check "18 ops pruned in all (6 edges x 3 rounds)" [ "$(grep -o '"edge":' "$tmp/a
 check "the pick has no none edge" sh -c "! grep -q '\"arch\":\"[^\"]*none' '$tmp/a.json'"
 check "one JSON line" [ "$(wc -l <"$tmp/a.json")" -eq 1 ]
 
-"$mn" search $fast --json >"$tmp/b.json" 2>/dev/null
-sed 's/"seconds":[0-9.]*//' "$tmp/a.json" >"$tmp/a.cmp"
-sed 's/"seconds":[0-9.]*//' "$tmp/b.json" >"$tmp/b.cmp"
+check "the first run measures every candidate (54)" grep -q '"measured":54,' "$tmp/a.json"
+check "...and writes them to the cache under XDG_CACHE_HOME" sh -c "ls '$tmp/cache/micronas/'eval-*.bin >/dev/null"
+"$mn" search $fast --json >"$tmp/b.json" 2>"$tmp/b.err"
+sed 's/"seconds":[0-9.]*//; s/"measured":[0-9]*//' "$tmp/a.json" >"$tmp/a.cmp"
+sed 's/"seconds":[0-9.]*//; s/"measured":[0-9]*//' "$tmp/b.json" >"$tmp/b.cmp"
 check "same seed, same search (rounds and pick)" cmp -s "$tmp/a.cmp" "$tmp/b.cmp"
-"$mn" search $fast --json --threads 1 >"$tmp/c.json" 2>/dev/null
-sed 's/"seconds":[0-9.]*//' "$tmp/c.json" >"$tmp/c.cmp"
-check "one thread gives the same search as two" cmp -s "$tmp/a.cmp" "$tmp/c.cmp"
+check "a second run with the same settings re-measures nothing (cache hit)" grep -q '"measured":0,' "$tmp/b.json"
+"$mn" search $fast --json --w-latency 3 >"$tmp/w.json" 2>/dev/null
+echo "# other weights: $(grep -o '"measured":[0-9]*' "$tmp/w.json")"
+check "other weights reuse the cached values (measure only states never seen)" \
+	sh -c "[ \$(sed -n 's/.*\"measured\":\([0-9]*\).*/\1/p' '$tmp/w.json') -lt 54 ]"
+XDG_CACHE_HOME="$tmp/cache1" "$mn" search $fast --json --threads 1 >"$tmp/c.json" 2>/dev/null
+sed 's/"seconds":[0-9.]*//; s/"measured":[0-9]*//' "$tmp/c.json" >"$tmp/c.cmp"
+check "one thread gives the same search as two (measured afresh)" \
+	sh -c "cmp -s '$tmp/a.cmp' '$tmp/c.cmp' && grep -q '\"measured\":54,' '$tmp/c.json'"
+for f in "$tmp/cache/micronas/"eval-*.bin; do printf 'garbage' >"$f"; done
+"$mn" search $fast --json >"$tmp/g.json" 2>"$tmp/g.err"; rc=$?
+echo "# $(cat "$tmp/g.err")"
+check "a corrupt cache is ignored with a one-line warning, the search runs afresh" \
+	sh -c "[ $rc -eq 0 ] && [ \$(grep -c 'warning: ignoring the corrupt evaluation cache' '$tmp/g.err') -eq 1 ] && grep -q '\"measured\":54,' '$tmp/g.json'"
+sed 's/"seconds":[0-9.]*//; s/"measured":[0-9]*//' "$tmp/g.json" >"$tmp/g.cmp"
+check "...with the same result" cmp -s "$tmp/a.cmp" "$tmp/g.cmp"
 "$mn" search $fast --json --seed 5 >"$tmp/d.json" 2>/dev/null
 check "the seed is reported" grep -q '"seed":5,' "$tmp/d.json"
 
@@ -60,7 +77,7 @@ check "the shipped preset is found by name" [ $rc -eq 0 ]
 "$mn" search --data "$tmp/nothing.bin" 2>"$tmp/err"; rc=$?
 check "a missing data file exits 1 naming it" sh -c "[ $rc -eq 1 ] && grep -q 'nothing.bin' '$tmp/err'"
 
-"$mn" search --ntk-grad fixed-stats >"$tmp/t.out" 2>"$tmp/t.err" &
+XDG_CACHE_HOME="$tmp/cache2" "$mn" search --ntk-grad fixed-stats >"$tmp/t.out" 2>"$tmp/t.err" &
 pid=$!
 sleep 2
 kill -TERM $pid
@@ -68,6 +85,8 @@ wait $pid; rc=$?
 echo "# $(cat "$tmp/t.err")"
 check "SIGTERM stops a search cleanly (exit 1, says so, prints no result)" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'interrupted after' '$tmp/t.err' && [ ! -s '$tmp/t.out' ]"
+check "...saying the decided rounds are kept and how to resume" \
+	grep -q 'decided round(s) and every value measured are kept in .*run the same command to resume' "$tmp/t.err"
 
 if [ -f "$shared/data/cifar10/data_batch_subset.bin" ] && [ -f "$shared/data/nb201/nb201_cifar10.csv" ]; then
 	"$mn" search $fast --json --data "$shared/data/cifar10/data_batch_subset.bin" \

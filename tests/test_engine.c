@@ -1,6 +1,7 @@
 /* The background engine: snapshots while running, live re-weighting,
  * cancel and resume, the same result as a synchronous search. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,7 +10,20 @@
 
 struct slow {
 	atomic_int calls;
+	atomic_int aborted; /* evaluations cut short by a cancel */
+	/* Every (state, candidate) measured, to find one measured twice. */
+	pthread_mutex_t lock;
+	uint8_t seen[512][MN_EDGES + 2];
+	int n_seen, repeats;
 };
+
+static void slow_init(struct slow *f)
+{
+	memset(f, 0, sizeof *f);
+	atomic_init(&f->calls, 0);
+	atomic_init(&f->aborted, 0);
+	pthread_mutex_init(&f->lock, NULL);
+}
 
 static void sleep_ms(int ms)
 {
@@ -23,9 +37,22 @@ static int slow_measure(void *worker, uint64_t seed, const uint8_t super[MN_EDGE
 	struct slow *f = worker;
 	(void)seed; (void)err; (void)n;
 	sleep_ms(4);
-	if (atomic_load(cancel))
+	if (atomic_load(cancel)) {
+		atomic_fetch_add(&f->aborted, 1);
 		return 1;
+	}
 	atomic_fetch_add(&f->calls, 1);
+	uint8_t key[MN_EDGES + 2];
+	memcpy(key, super, MN_EDGES);
+	key[MN_EDGES] = (uint8_t)edge;
+	key[MN_EDGES + 1] = (uint8_t)op;
+	pthread_mutex_lock(&f->lock);
+	for (int i = 0; i < f->n_seen; i++)
+		if (memcmp(f->seen[i], key, sizeof key) == 0)
+			f->repeats++;
+	if (f->n_seen < 512)
+		memcpy(f->seen[f->n_seen++], key, sizeof key);
+	pthread_mutex_unlock(&f->lock);
 	unsigned h = 2166136261u;
 	for (int e = 0; e < MN_EDGES; e++)
 		h = (h ^ super[e]) * 16777619u;
@@ -61,8 +88,8 @@ static struct mn_search_config config(double wl)
 int main(void)
 {
 	struct slow f;
-	atomic_init(&f.calls, 0);
-	struct mn_proxy_evaluator ev = {NULL, NULL, slow_measure, &f};
+	slow_init(&f);
+	struct mn_proxy_evaluator ev = {NULL, NULL, slow_measure, &f, NULL};
 	struct mn_latency_model lat = {lat_model, NULL};
 	char err[256];
 	struct mn_search_config cfg = config(0);
@@ -103,8 +130,8 @@ int main(void)
 
 	/* The same result as a synchronous search. */
 	struct slow f2;
-	atomic_init(&f2.calls, 0);
-	struct mn_proxy_evaluator ev2 = {NULL, NULL, slow_measure, &f2};
+	slow_init(&f2);
+	struct mn_proxy_evaluator ev2 = {NULL, NULL, slow_measure, &f2, NULL};
 	struct mn_search *sync = mn_search_new(&cfg, &ev2, &lat, err, sizeof err);
 	struct mn_round rounds[MN_MAX_ROUNDS];
 	struct mn_arch final;
@@ -124,8 +151,8 @@ int main(void)
 
 	/* Change the weight mid-run: the result is the new weight's pick. */
 	struct slow f3;
-	atomic_init(&f3.calls, 0);
-	struct mn_proxy_evaluator ev3 = {NULL, NULL, slow_measure, &f3};
+	slow_init(&f3);
+	struct mn_proxy_evaluator ev3 = {NULL, NULL, slow_measure, &f3, NULL};
 	struct mn_engine *e3 = mn_engine_new(&cfg, &ev3, &lat, err, sizeof err);
 	mn_engine_start(e3);
 	for (int i = 0; i < 500; i++) {
@@ -142,8 +169,8 @@ int main(void)
 
 	/* Cancel, then resume without repeating evaluations. */
 	struct slow f4;
-	atomic_init(&f4.calls, 0);
-	struct mn_proxy_evaluator ev4 = {NULL, NULL, slow_measure, &f4};
+	slow_init(&f4);
+	struct mn_proxy_evaluator ev4 = {NULL, NULL, slow_measure, &f4, NULL};
 	struct mn_engine *e4 = mn_engine_new(&cfg, &ev4, &lat, err, sizeof err);
 	mn_engine_start(e4);
 	for (int i = 0; i < 500; i++) {
@@ -163,6 +190,95 @@ int main(void)
 	mn_engine_snapshot(e4, &s);
 	tap_ok(s.state == MN_ENGINE_DONE && atomic_load(&f4.calls) == 54,
 	       "resume completes with 54 evaluations in all (%d)", atomic_load(&f4.calls));
+
+	/* A weight change mid-round keeps the work: nothing in flight is
+	 * cut short, nothing is measured twice, the progress count never goes
+	 * back, and the pick is the new weight's. */
+	/* A weight whose pick of round 1 differs from weights 0's, so that
+	 * the change sends the search back (found with synchronous runs). */
+	struct mn_round r0[MN_MAX_ROUNDS], rw[MN_MAX_ROUNDS];
+	struct mn_arch pick_w;
+	double wl = 0;
+	mn_search_run(sync, NULL, NULL, NULL, r0, &nr, &final, err, sizeof err);
+	for (double t = 1; t <= 64 && wl == 0; t *= 2) {
+		struct mn_search_config cw = config(t);
+		struct mn_search *sw = mn_search_new(&cw, &ev2, &lat, err, sizeof err);
+		mn_search_run(sw, NULL, NULL, NULL, rw, &nr, &pick_w, err, sizeof err);
+		if (memcmp(r0[0].pruned_op, rw[0].pruned_op, sizeof rw[0].pruned_op) != 0)
+			wl = t;
+		mn_search_free(sw);
+	}
+	tap_ok(wl > 0, "a latency weight that changes round 1's pruning: %g", wl);
+	static struct slow f5;
+	slow_init(&f5);
+	struct mn_proxy_evaluator ev5 = {NULL, NULL, slow_measure, &f5, NULL};
+	struct mn_engine *e5 = mn_engine_new(&cfg, &ev5, &lat, err, sizeof err);
+	mn_engine_start(e5);
+	int last_work = 0, last_evals = 0, work_monotone = 1, changed = 0, prov_ok = 1, saw_prov = 0;
+	for (int i = 0; i < 5000; i++) {
+		mn_engine_snapshot(e5, &s);
+		if (s.work_done < last_work || s.evaluations < last_evals)
+			work_monotone = 0;
+		last_work = s.work_done;
+		last_evals = s.evaluations;
+		if (s.state == MN_ENGINE_RUNNING && s.has_provisional && s.n_rounds > 0) {
+			/* The provisional arch lies inside the current supernet. */
+			saw_prov = 1;
+			for (int ed = 0; ed < MN_EDGES; ed++)
+				if (!((s.rounds[s.round].super[ed] >> s.provisional.op[ed]) & 1))
+					prov_ok = 0;
+		}
+		if (!changed && s.round == 1 && s.done >= 4) {
+			mn_engine_set_weights(e5, 0, wl, 0);
+			changed = 1;
+		}
+		if (s.state != MN_ENGINE_RUNNING)
+			break;
+		sleep_ms(1);
+	}
+	mn_engine_wait(e5);
+	mn_engine_snapshot(e5, &s);
+	tap_ok(changed && s.state == MN_ENGINE_DONE && memcmp(&pick_w, &s.result, sizeof pick_w) == 0,
+	       "weights changed in round 2: the pick is the new weight's");
+	tap_ok(atomic_load(&f5.calls) > 54, "the search went back to round 1's new state (%d values measured)",
+	       atomic_load(&f5.calls));
+	tap_ok(atomic_load(&f5.aborted) == 0 && f5.repeats == 0,
+	       "no evaluation cut short (%d) or measured twice (%d)", atomic_load(&f5.aborted), f5.repeats);
+	tap_ok(work_monotone && s.work_done >= s.evaluations,
+	       "the progress count never went back (work %d, evaluations %d)", s.work_done, s.evaluations);
+	tap_ok(saw_prov && prov_ok, "a provisional arch inside the current supernet while running");
+	tap_ok(!s.has_provisional && s.has_result, "the final pick replaces the provisional one");
+
+	/* The outside-ranking hook: its best reachable arch is the provisional pick. */
+	struct mn_arch want;
+	for (int ed = 0; ed < MN_EDGES; ed++)
+		want.op[ed] = MN_OP_POOL3;
+	struct mn_arch list[2];
+	for (int ed = 0; ed < MN_EDGES; ed++)
+		list[0].op[ed] = MN_OP_NONE; /* outside the searched space: skipped */
+	list[1] = want;
+	static struct slow f6;
+	slow_init(&f6);
+	struct mn_proxy_evaluator ev6 = {NULL, NULL, slow_measure, &f6, NULL};
+	struct mn_engine *e6 = mn_engine_new(&cfg, &ev6, &lat, err, sizeof err);
+	tap_ok(mn_engine_set_ranked_archs(e6, list, 2) == 0, "an outside ranking is accepted");
+	mn_engine_start(e6);
+	int prov_is_want = 0;
+	for (int i = 0; i < 2000; i++) {
+		mn_engine_snapshot(e6, &s);
+		if (s.state == MN_ENGINE_RUNNING && s.has_provisional && s.round == 0) {
+			prov_is_want = memcmp(&s.provisional, &want, sizeof want) == 0;
+			break;
+		}
+		if (s.state != MN_ENGINE_RUNNING)
+			break;
+		sleep_ms(1);
+	}
+	mn_engine_cancel(e6);
+	mn_engine_wait(e6);
+	tap_ok(prov_is_want, "the provisional pick is the ranking's best reachable arch");
+	mn_engine_free(e5);
+	mn_engine_free(e6);
 
 	struct mn_space_limits sl;
 	struct mn_constraints lim = {1.0, 0, 0};

@@ -36,10 +36,10 @@ static void test_defaults(void)
 	       "default board: NUCLEO-F746ZG, 216 MHz, 320 KB SRAM, 1024 KB flash, built-in latency model");
 	tap_ok(p.channels == 16 && p.cells == 5 && p.resolution == 32 && p.classes == 10,
 	       "default network: C=16 N=5 32x32 10 classes");
-	tap_ok(p.seed == 0 && p.batch == 72 && p.repeat == 3 && p.w_flops == 0 && p.w_latency == 1 &&
+	tap_ok(p.seed == 0 && p.batch == 32 && p.repeat == 3 && p.w_flops == 0 && p.w_latency == 1 &&
 		       p.max_latency_ms == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.init == MN_INIT_CODE &&
 		       p.ntk_grad == MN_GRAD_EXACT,
-	       "default search: seed 0, batch 72, repeat 3, latency weight 1, no limits, code init, exact NTK");
+	       "default search: seed 0, batch 32 (MicroNAS), repeat 3, latency weight 1, no limits, code init, exact NTK");
 	tap_ok(p.set == 0, "nothing marked set");
 }
 

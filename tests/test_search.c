@@ -105,7 +105,7 @@ static struct mn_search *make(struct fake *f, double wf, double wl, struct mn_co
 	cfg.w_latency = wl;
 	cfg.limits = lim;
 	cfg.threads = threads;
-	struct mn_proxy_evaluator ev = {NULL, NULL, fake_measure, f};
+	struct mn_proxy_evaluator ev = {NULL, NULL, fake_measure, f, NULL};
 	struct mn_latency_model lat = {fake_latency, NULL};
 	char err[200];
 	return mn_search_new(&cfg, &ev, &lat, err, sizeof err);

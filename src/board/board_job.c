@@ -1,4 +1,5 @@
-/* Board work in a background thread (see board_job.h). */
+/* Board work in a background thread (see board_job.h): a worker pool of
+ * one thread, so every job and the emulator's stop run on the same thread. */
 #include "board/board_job.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "util/pool.h"
 
 /* What a start hands to the worker: a copy of everything, so the caller's
  * buffers may go away as soon as the start returns. */
@@ -31,17 +34,15 @@ struct request {
 };
 
 struct mn_board_job {
-	pthread_t thread;
+	struct mn_pool *worker; /* one thread: runs every job */
 	pthread_mutex_t lock;  /* guards everything below but `cancel` */
-	pthread_cond_t wake;   /* a request is pending, or quit */
 	pthread_cond_t idle;   /* the worker finished a job */
 	atomic_int cancel;     /* read by the board's cancel callback */
-	int quit;
-	int pending;           /* req holds a job not yet taken */
-	int busy;              /* the worker runs a job */
+	int busy;              /* a job is queued or running */
 	struct request req;
 	double started;
 	/* Owned by the worker thread only (never touched elsewhere). */
+	struct request *work;  /* the job's copy of req */
 	struct mn_emulator *emu;
 	struct mn_board_job_snapshot snap;
 };
@@ -286,94 +287,77 @@ static int run_validate(struct mn_board_job *j, struct request *r, int *brc, cha
 	return 0;
 }
 
-static void *worker(void *arg)
+/* The task run for every job on the worker thread. */
+static void run_job(void *arg, int worker)
 {
 	struct mn_board_job *j = arg;
-	/* The request is copied out of the shared slot so a start can queue
-	 * nothing new while this one runs (busy refuses it) and the slot is
-	 * only ever touched under the lock. */
-	struct request *r = malloc(sizeof *r);
+	struct request *r = j->work;
 	char err[1024];
+	(void)worker;
+
+	/* The request is copied out of the shared slot so that the slot is
+	 * only ever touched under the lock. */
+	pthread_mutex_lock(&j->lock);
+	*r = j->req;
+	pthread_mutex_unlock(&j->lock);
+
+	int brc = 0, rc = -1;
+	err[0] = '\0';
+	switch (r->kind) {
+	case MN_BOARD_JOB_EMULATE: rc = run_emulate(j, r, &brc, err, sizeof err); break;
+	case MN_BOARD_JOB_CONNECT: rc = run_connect(j, r, &brc, err, sizeof err); break;
+	case MN_BOARD_JOB_PROFILE: rc = run_profile(j, r, &brc, err, sizeof err); break;
+	case MN_BOARD_JOB_VALIDATE: rc = run_validate(j, r, &brc, err, sizeof err); break;
+	case MN_BOARD_JOB_NONE: rc = 0; break;
+	}
 
 	pthread_mutex_lock(&j->lock);
-	for (;;) {
-		while (!j->pending && !j->quit)
-			pthread_cond_wait(&j->wake, &j->lock);
-		if (j->quit && !j->pending)
-			break;
-		j->pending = 0;
-		if (!r) {
-			/* No memory for the copy: refuse the job, keep serving. */
-			j->snap.state = MN_BOARD_JOB_FAILED;
-			snprintf(j->snap.error, sizeof j->snap.error, "out of memory");
-			j->busy = 0;
-			j->snap.version++;
-			pthread_cond_broadcast(&j->idle);
-			continue;
-		}
-		*r = j->req;
-		pthread_mutex_unlock(&j->lock);
-
-		int brc = 0, rc = -1;
-		err[0] = '\0';
-		switch (r->kind) {
-		case MN_BOARD_JOB_EMULATE: rc = run_emulate(j, r, &brc, err, sizeof err); break;
-		case MN_BOARD_JOB_CONNECT: rc = run_connect(j, r, &brc, err, sizeof err); break;
-		case MN_BOARD_JOB_PROFILE: rc = run_profile(j, r, &brc, err, sizeof err); break;
-		case MN_BOARD_JOB_VALIDATE: rc = run_validate(j, r, &brc, err, sizeof err); break;
-		case MN_BOARD_JOB_NONE: rc = 0; break;
-		}
-
-		pthread_mutex_lock(&j->lock);
-		if (rc == 0) {
-			j->snap.state = MN_BOARD_JOB_DONE;
-			j->snap.board_rc = 0;
-			j->snap.error[0] = '\0';
-		} else if (brc == MN_BOARD_ECANCEL || atomic_load(&j->cancel)) {
-			j->snap.state = MN_BOARD_JOB_CANCELLED;
-			j->snap.board_rc = brc;
-			snprintf(j->snap.message, sizeof j->snap.message, "%s cancelled",
-				 mn_board_job_kind_name(r->kind));
-			j->snap.error[0] = '\0';
-		} else {
-			j->snap.state = MN_BOARD_JOB_FAILED;
-			j->snap.board_rc = brc;
-			snprintf(j->snap.error, sizeof j->snap.error, "%s", err[0] ? err : "failed");
-		}
-		j->snap.elapsed_s = now_s() - j->started;
-		j->busy = 0;
-		j->snap.version++;
-		pthread_cond_broadcast(&j->idle);
+	if (rc == 0) {
+		j->snap.state = MN_BOARD_JOB_DONE;
+		j->snap.board_rc = 0;
+		j->snap.error[0] = '\0';
+	} else if (brc == MN_BOARD_ECANCEL || atomic_load(&j->cancel)) {
+		j->snap.state = MN_BOARD_JOB_CANCELLED;
+		j->snap.board_rc = brc;
+		snprintf(j->snap.message, sizeof j->snap.message, "%s cancelled",
+			 mn_board_job_kind_name(r->kind));
+		j->snap.error[0] = '\0';
+	} else {
+		j->snap.state = MN_BOARD_JOB_FAILED;
+		j->snap.board_rc = brc;
+		snprintf(j->snap.error, sizeof j->snap.error, "%s", err[0] ? err : "failed");
 	}
+	j->snap.elapsed_s = now_s() - j->started;
+	j->busy = 0;
+	j->snap.version++;
+	pthread_cond_broadcast(&j->idle);
 	pthread_mutex_unlock(&j->lock);
-	/* QEMU is stopped by the thread that started it (see board_job.h). */
-	stop_emulator(j);
-	free(r);
-	return NULL;
+}
+
+/* QEMU is stopped by the thread that started it (see board_job.h). */
+static void stop_emulator_task(void *arg, int worker)
+{
+	(void)worker;
+	stop_emulator(arg);
 }
 
 struct mn_board_job *mn_board_job_new(char *err, size_t errn)
 {
 	struct mn_board_job *j = calloc(1, sizeof *j);
-	int rc;
-	if (!j) {
+	if (!j || !(j->work = malloc(sizeof *j->work))) {
+		free(j);
 		snprintf(err, errn, "out of memory");
 		return NULL;
 	}
 	if (pthread_mutex_init(&j->lock, NULL) != 0) {
+		free(j->work);
 		free(j);
 		snprintf(err, errn, "cannot create a mutex");
 		return NULL;
 	}
-	if (pthread_cond_init(&j->wake, NULL) != 0) {
-		pthread_mutex_destroy(&j->lock);
-		free(j);
-		snprintf(err, errn, "cannot create a condition variable");
-		return NULL;
-	}
 	if (pthread_cond_init(&j->idle, NULL) != 0) {
-		pthread_cond_destroy(&j->wake);
 		pthread_mutex_destroy(&j->lock);
+		free(j->work);
 		free(j);
 		snprintf(err, errn, "cannot create a condition variable");
 		return NULL;
@@ -381,13 +365,14 @@ struct mn_board_job *mn_board_job_new(char *err, size_t errn)
 	atomic_init(&j->cancel, 0);
 	j->snap.kind = MN_BOARD_JOB_NONE;
 	j->snap.state = MN_BOARD_JOB_IDLE;
-	rc = pthread_create(&j->thread, NULL, worker, j);
-	if (rc != 0) {
+	char perr[200];
+	j->worker = mn_pool_new(1, perr, sizeof perr);
+	if (!j->worker) {
 		pthread_cond_destroy(&j->idle);
-		pthread_cond_destroy(&j->wake);
 		pthread_mutex_destroy(&j->lock);
+		free(j->work);
 		free(j);
-		snprintf(err, errn, "cannot start the board thread: %s", strerror(rc));
+		snprintf(err, errn, "cannot start the board thread: %s", perr);
 		return NULL;
 	}
 	return j;
@@ -398,15 +383,14 @@ void mn_board_job_free(struct mn_board_job *j)
 	if (!j)
 		return;
 	mn_board_job_cancel(j);
-	pthread_mutex_lock(&j->lock);
-	j->quit = 1;
-	j->pending = 0; /* a job queued but not taken is dropped */
-	pthread_cond_broadcast(&j->wake);
-	pthread_mutex_unlock(&j->lock);
-	pthread_join(j->thread, NULL);
+	(void)mn_pool_cancel(j->worker); /* a job queued but not taken is dropped */
+	/* Last task on the same thread; if it cannot be queued (out of memory)
+	 * QEMU still dies with that thread (PR_SET_PDEATHSIG). */
+	(void)mn_pool_submit(j->worker, stop_emulator_task, j);
+	mn_pool_free(j->worker);
 	pthread_cond_destroy(&j->idle);
-	pthread_cond_destroy(&j->wake);
 	pthread_mutex_destroy(&j->lock);
+	free(j->work);
 	free(j);
 }
 
@@ -416,7 +400,7 @@ static int submit(struct mn_board_job *j, enum mn_board_job_kind kind,
 		  size_t errn)
 {
 	pthread_mutex_lock(&j->lock);
-	if (j->busy || j->pending) {
+	if (j->busy) {
 		snprintf(err, errn, "the board is busy with a %s job (cancel it first)",
 			 mn_board_job_kind_name(j->snap.kind));
 		pthread_mutex_unlock(&j->lock);
@@ -426,7 +410,11 @@ static int submit(struct mn_board_job *j, enum mn_board_job_kind kind,
 	j->req.kind = kind;
 	fill(&j->req, arg);
 	atomic_store(&j->cancel, 0);
-	j->pending = 1;
+	if (mn_pool_submit(j->worker, run_job, j) != 0) {
+		snprintf(err, errn, "out of memory queueing the %s job", mn_board_job_kind_name(kind));
+		pthread_mutex_unlock(&j->lock);
+		return -1;
+	}
 	j->busy = 1;
 	j->started = now_s();
 	j->snap.kind = kind;
@@ -438,7 +426,6 @@ static int submit(struct mn_board_job *j, enum mn_board_job_kind kind,
 	j->snap.board_rc = 0;
 	snprintf(j->snap.message, sizeof j->snap.message, "%s queued", mn_board_job_kind_name(kind));
 	j->snap.version++;
-	pthread_cond_broadcast(&j->wake);
 	pthread_mutex_unlock(&j->lock);
 	return 0;
 }

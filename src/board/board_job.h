@@ -10,7 +10,8 @@
  * as the board commands do, so a board unplugged between jobs is reported by
  * the next one and nothing stays open while idle.
  *
- * The worker thread lives as long as the job object, and the emulator (QEMU)
+ * The worker thread (a worker pool of one, util/pool.h) lives as long as the
+ * job object, and the emulator (QEMU)
  * is started and stopped by that thread: QEMU is started with
  * PR_SET_PDEATHSIG (emulator.h), which Linux ties to the *thread* that
  * forked it, so a thread per job would kill QEMU as soon as the job that

@@ -176,6 +176,10 @@ int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN
 			return -1;
 		if (isnan(t->k0[r]) && ntk_of(t, super, &t->k0[r], err, errn))
 			return -1;
+		/* A cancel is honoured between the sub-steps too (each NTK is
+		 * the bulk of a candidate's time). */
+		if (cancel && atomic_load(cancel))
+			return 1;
 		if (ntk_of(t, cand, &k1, err, errn))
 			return -1;
 		sum_k += round3((t->k0[r] - k1) / t->k0[r]);
@@ -189,7 +193,11 @@ int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN
 		if (paper)
 			init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, super, edge, op, r), MN_INIT_PAPER);
 		if (draw_crops(t, seed, tag_of(STREAM_CROPS, super, edge, op, r), err, errn) ||
-		    regions_of(t, super, &r0, err, errn) || regions_of(t, cand, &r1, err, errn))
+		    regions_of(t, super, &r0, err, errn))
+			return -1;
+		if (cancel && atomic_load(cancel))
+			return 1;
+		if (regions_of(t, cand, &r1, err, errn))
 			return -1;
 		sum_r += round3((r0 - r1) / r0);
 	}

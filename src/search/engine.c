@@ -7,24 +7,21 @@
 #include <time.h>
 
 #include "space/cost.h"
+#include "util/pool.h"
 
 struct mn_engine {
 	struct mn_search *search; /* used by the thread while running */
-	pthread_t thread;
-	int thread_joinable;
+	struct mn_pool *bg;       /* one worker: the search runs there */
 	pthread_mutex_t lock;     /* guards everything below */
 	pthread_cond_t idle;
 	atomic_int cancel;        /* read by the workers */
 	int running;
-	int user_cancel;
-	int restart;              /* weights or limits changed mid-run */
-	int pending;              /* pend_* must be applied to the search */
-	double pend_wf, pend_wl;
+	double pend_wf, pend_wl;  /* the settings last asked for */
 	struct mn_constraints pend_limits;
 	double run_start;
-	int evals_done;           /* evaluations of finished rounds and runs */
-	int round_fresh;          /* evaluations of the round under way */
-	int evals_at_start;       /* evals_done when this run started */
+	int evals_done;           /* evaluations of finished runs */
+	struct mn_arch *ranked;   /* outside ranking for the provisional pick */
+	int n_ranked;
 	struct mn_engine_snapshot snap;
 };
 
@@ -49,6 +46,12 @@ struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
 		free(e);
 		return NULL;
 	}
+	e->bg = mn_pool_new(1, err, errlen);
+	if (!e->bg) {
+		mn_search_free(e->search);
+		free(e);
+		return NULL;
+	}
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->idle, NULL);
 	atomic_init(&e->cancel, 0);
@@ -64,7 +67,7 @@ struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
 	return e;
 }
 
-/* Candidates a later round will hold: 6 edges x (ops left - 0). */
+/* Candidates the rounds after `round` will hold: 6 edges x the ops left. */
 static int future_candidates(int round)
 {
 	int n = 0;
@@ -79,6 +82,7 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 {
 	struct mn_engine *e = ctx;
 	struct mn_round view = *p->current;
+	struct mn_arch prov;
 
 	if (!p->decided) {
 		/* Provisional ranks over the candidates measured so far. */
@@ -98,6 +102,9 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 			view.cand[map[i]] = part.cand[i];
 	}
 	pthread_mutex_lock(&e->lock);
+	/* The arch this is heading to, from the current round's ranks (under
+	 * the lock: the outside ranking may be replaced at any time). */
+	mn_search_provisional(e->search, &view, e->ranked, e->n_ranked, &prov);
 	struct mn_engine_snapshot *s = &e->snap;
 	if (p->round < s->n_rounds && p->round == s->round) {
 		const struct mn_round *old = &s->rounds[p->round];
@@ -109,42 +116,34 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	}
 	/* Counted from the search's own figure: a candidate may finish before
 	 * the round's first report. */
-	if (p->decided) {
-		e->evals_done += p->fresh;
-		e->round_fresh = 0;
-	} else {
-		e->round_fresh = p->fresh;
-	}
-	s->evaluations = e->evals_done + e->round_fresh;
-	int run_evals = s->evaluations - e->evals_at_start;
+	s->evaluations = e->evals_done + p->run_fresh;
+	/* Decided rounds as they now stand (a settings change re-ranks them). */
+	for (int r = 0; r < p->n_decided && r < MN_MAX_ROUNDS; r++)
+		s->rounds[r] = p->rounds[r];
 	s->round = p->round;
 	s->done = p->done;
 	s->total = p->total;
 	s->rounds[p->round] = view;
-	s->n_rounds = p->round + 1;
-	s->decided = p->decided ? p->round + 1 : p->round;
+	s->n_rounds = p->decided ? p->n_decided : p->round + 1;
+	s->decided = p->n_decided;
+	s->has_provisional = 1;
+	s->provisional = prov;
 	s->elapsed_s = now_s() - e->run_start;
-	if (run_evals > 0) {
-		double per = s->elapsed_s / run_evals;
-		s->eta_s = per * ((p->total - p->done) + future_candidates(p->round));
+	/* Progress over the whole search: values known to this run (never
+	 * decreases) of those the current plan needs. */
+	int left = future_candidates(p->round) + (p->decided ? 0 : p->total - p->done);
+	if (p->touched > s->work_done)
+		s->work_done = p->touched;
+	s->work_total = s->work_done + left;
+	if (p->run_fresh > 0) {
+		double per = s->elapsed_s / p->run_fresh;
+		s->eta_s = per * left;
 	}
 	s->version++;
 	pthread_mutex_unlock(&e->lock);
 }
 
-/* Hands the pending weights and limits to the search; the caller holds the
- * lock and the search is not running. */
-static void apply_pending(struct mn_engine *e)
-{
-	mn_search_set_weights(e->search, e->pend_wf, e->pend_wl);
-	mn_search_set_limits(e->search, &e->pend_limits);
-	e->snap.w_flops = e->pend_wf;
-	e->snap.w_latency = e->pend_wl;
-	e->snap.limits = e->pend_limits;
-	e->pending = 0;
-}
-
-static void *engine_main(void *arg)
+static void engine_main(void *arg, int worker)
 {
 	struct mn_engine *e = arg;
 	struct mn_round rounds[MN_MAX_ROUNDS];
@@ -152,28 +151,20 @@ static void *engine_main(void *arg)
 	char err[256] = "";
 	int nr = 0, rc;
 
-	pthread_mutex_lock(&e->lock);
+	(void)worker;
 	for (;;) {
-		if (e->pending)
-			apply_pending(e);
-		e->restart = 0;
-		atomic_store(&e->cancel, 0);
-		e->snap.n_rounds = 0;
-		e->snap.decided = 0;
-		e->snap.version++;
-		pthread_mutex_unlock(&e->lock);
-
 		rc = mn_search_run(e->search, &e->cancel, on_progress, e, rounds, &nr, &final, err,
 				   sizeof err);
-
 		pthread_mutex_lock(&e->lock);
-		/* A round cut short keeps the evaluations it made (cached). */
-		e->evals_done += e->round_fresh;
-		e->round_fresh = 0;
-		if (rc == 1 && e->restart && !e->user_cancel)
-			continue; /* re-rank from the cache with the new settings */
-		break;
+		e->evals_done = e->snap.evaluations;
+		pthread_mutex_unlock(&e->lock);
+		/* Settings handed over after the last round: re-rank from the
+		 * cache (only states never seen are measured). */
+		if (rc != 0 || !mn_search_has_pending(e->search) || atomic_load(&e->cancel))
+			break;
 	}
+
+	pthread_mutex_lock(&e->lock);
 	struct mn_engine_snapshot *s = &e->snap;
 	s->elapsed_s = now_s() - e->run_start;
 	s->eta_s = rc == 0 ? 0 : -1;
@@ -182,6 +173,7 @@ static void *engine_main(void *arg)
 		s->state = MN_ENGINE_DONE;
 		s->has_result = 1;
 		s->result = final;
+		s->has_provisional = 0;
 		memcpy(s->rounds, rounds, sizeof rounds);
 		s->n_rounds = s->decided = nr;
 		mn_search_arch_costs(e->search, &final, &s->result_flops_m, &s->result_latency_ms,
@@ -191,6 +183,7 @@ static void *engine_main(void *arg)
 		mn_cost_arch(&final, &cfg.shape, &c);
 		s->result_params_m = c.params / 1e6;
 		s->search_seconds = s->elapsed_s;
+		s->work_total = s->work_done;
 		s->error[0] = '\0';
 	} else if (rc == 1) {
 		s->state = MN_ENGINE_CANCELLED;
@@ -202,7 +195,6 @@ static void *engine_main(void *arg)
 	e->running = 0;
 	pthread_cond_broadcast(&e->idle);
 	pthread_mutex_unlock(&e->lock);
-	return NULL;
 }
 
 int mn_engine_start(struct mn_engine *e)
@@ -212,26 +204,21 @@ int mn_engine_start(struct mn_engine *e)
 		pthread_mutex_unlock(&e->lock);
 		return 0;
 	}
-	if (e->thread_joinable) {
-		pthread_join(e->thread, NULL); /* finished: reap it */
-		e->thread_joinable = 0;
-	}
 	e->running = 1;
-	e->user_cancel = 0;
+	atomic_store(&e->cancel, 0);
 	e->run_start = now_s();
-	e->evals_at_start = e->evals_done;
 	e->snap.state = MN_ENGINE_RUNNING;
 	e->snap.has_result = 0;
+	e->snap.n_rounds = e->snap.decided = 0;
+	e->snap.work_done = e->snap.work_total = 0;
 	e->snap.eta_s = -1;
 	e->snap.error[0] = '\0';
 	e->snap.version++;
-	int rc = pthread_create(&e->thread, NULL, engine_main, e);
+	int rc = mn_pool_submit(e->bg, engine_main, e);
 	if (rc != 0) {
 		e->running = 0;
 		e->snap.state = MN_ENGINE_FAILED;
-		snprintf(e->snap.error, sizeof e->snap.error, "cannot start the search thread");
-	} else {
-		e->thread_joinable = 1;
+		snprintf(e->snap.error, sizeof e->snap.error, "cannot queue the search (out of memory)");
 	}
 	pthread_mutex_unlock(&e->lock);
 	return rc == 0 ? 0 : -1;
@@ -240,10 +227,8 @@ int mn_engine_start(struct mn_engine *e)
 void mn_engine_cancel(struct mn_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
-	if (e->running) {
-		e->user_cancel = 1;
+	if (e->running)
 		atomic_store(&e->cancel, 1);
-	}
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -255,17 +240,15 @@ void mn_engine_wait(struct mn_engine *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/* Hands the settings to the search (applied at once when idle, between
+ * evaluations when running).  Caller holds the lock. */
 static void changed(struct mn_engine *e)
 {
-	/* Caller holds the lock. */
-	e->pending = 1;
-	if (e->running) {
-		e->restart = 1;
-		atomic_store(&e->cancel, 1);
-	} else {
-		apply_pending(e);
-		e->snap.version++;
-	}
+	mn_search_set_pending(e->search, e->pend_wf, e->pend_wl, &e->pend_limits);
+	e->snap.w_flops = e->pend_wf;
+	e->snap.w_latency = e->pend_wl;
+	e->snap.limits = e->pend_limits;
+	e->snap.version++;
 }
 
 void mn_engine_set_weights(struct mn_engine *e, double w_flops, double w_latency, int rerun)
@@ -291,6 +274,32 @@ void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, i
 		mn_engine_start(e);
 }
 
+int mn_engine_set_ranked_archs(struct mn_engine *e, const struct mn_arch *archs, int n)
+{
+	struct mn_arch *copy = NULL;
+	if (archs && n > 0) {
+		copy = malloc((size_t)n * sizeof *copy);
+		if (!copy)
+			return -1;
+		memcpy(copy, archs, (size_t)n * sizeof *copy);
+	}
+	pthread_mutex_lock(&e->lock); /* on_progress reads the list under it */
+	free(e->ranked);
+	e->ranked = copy;
+	e->n_ranked = copy ? n : 0;
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+int mn_engine_preload(struct mn_engine *e, const uint8_t super[MN_EDGES], int edge, int op,
+		      double dk, double dr)
+{
+	pthread_mutex_lock(&e->lock);
+	int rc = e->running ? -1 : mn_search_preload(e->search, super, edge, op, dk, dr);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
 void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out)
 {
 	pthread_mutex_lock(&e->lock);
@@ -302,10 +311,11 @@ void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out)
 
 void mn_engine_space_limits(struct mn_engine *e, struct mn_space_limits *out)
 {
-	/* The thread changes the search's limits only under the lock. */
+	struct mn_constraints c;
 	pthread_mutex_lock(&e->lock);
-	mn_search_space_limits(e->search, out);
+	c = e->pend_limits;
 	pthread_mutex_unlock(&e->lock);
+	mn_search_space_limits_for(e->search, &c, out);
 }
 
 void mn_engine_space_limits_for(struct mn_engine *e, const struct mn_constraints *c,
@@ -321,8 +331,8 @@ void mn_engine_free(struct mn_engine *e)
 		return;
 	mn_engine_cancel(e);
 	mn_engine_wait(e);
-	if (e->thread_joinable)
-		pthread_join(e->thread, NULL);
+	mn_pool_free(e->bg);
+	free(e->ranked);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->idle);
 	mn_search_free(e->search);

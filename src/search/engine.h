@@ -1,4 +1,4 @@
-/* The search engine in a background thread.  The CLI and the TUI drive the
+/* The search engine in a background thread (a worker pool of one).  The CLI and the TUI drive the
  * same calls; a front end only reads state through mn_engine_snapshot(),
  * which copies it under a lock and never waits for an evaluation. */
 #ifndef MN_ENGINE_H
@@ -26,11 +26,15 @@ struct mn_engine_snapshot {
 	struct mn_round rounds[MN_MAX_ROUNDS]; /* a partial round holds provisional ranks */
 	int latest_round, latest_index;        /* the candidate evaluated last, -1 if none */
 	int evaluations;         /* proxy evaluations run (not from the cache) */
-	double elapsed_s, eta_s; /* eta < 0: unknown */
+	int work_done, work_total; /* values this run has (cached or measured; never
+				    * decreases) of those its current plan needs */
+	int has_provisional;     /* while running: the arch the search heads to */
+	struct mn_arch provisional;
+	double elapsed_s, eta_s; /* since the start, the whole run; eta < 0: unknown */
 	int has_result;
 	struct mn_arch result;
 	double result_flops_m, result_params_m, result_latency_ms, result_sram_kb, result_flash_kb;
-	double search_seconds;   /* wall time of the last complete run */
+	double search_seconds;   /* wall time of the last complete run, start to pick */
 	double w_flops, w_latency;
 	struct mn_constraints limits;
 	char error[256];
@@ -52,13 +56,24 @@ void mn_engine_cancel(struct mn_engine *e);
 /* Blocks until the thread is not running. */
 void mn_engine_wait(struct mn_engine *e);
 
-/* Live changes: the running search re-ranks from its cache at once and
- * re-runs later rounds; a finished one is re-run (from the cache where it
- * can) when the engine is started again or, if `rerun` is set, at once. */
+/* Live changes: the running search applies them between evaluations; it
+ * re-ranks the rounds it decided and goes back only to the first whose
+ * pruning changed (every evaluation in flight or done is kept, only states
+ * never seen are measured).  A finished search is re-run (from the cache)
+ * when the engine is started again or, if `rerun` is set, at once. */
 void mn_engine_set_weights(struct mn_engine *e, double w_flops, double w_latency, int rerun);
 void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, int rerun);
 
 void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out);
+
+/* The hook for an outside ranking of whole archs (e.g. an atlas), best
+ * first: the provisional pick is then its best arch still reachable in
+ * the current supernet.  NULL or n 0 clears it.  The list is copied. */
+int mn_engine_set_ranked_archs(struct mn_engine *e, const struct mn_arch *archs, int n);
+
+/* A value measured earlier (the persistent cache); only while idle. */
+int mn_engine_preload(struct mn_engine *e, const uint8_t super[MN_EDGES], int edge, int op,
+		      double dk, double dr);
 
 /* Feasibility of the whole space under the current limits. */
 void mn_engine_space_limits(struct mn_engine *e, struct mn_space_limits *out);

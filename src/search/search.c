@@ -9,12 +9,14 @@
 #include <time.h>
 
 #include "space/memory.h"
+#include "util/pool.h"
 
 /* One cached proxy measurement: the supernet state and the op removed. */
 struct cache_entry {
 	uint8_t super[MN_EDGES];
 	int edge, op;
 	double dk, dr;
+	unsigned run; /* the last run that used it (for the progress count) */
 };
 
 struct arch_costs {
@@ -27,6 +29,16 @@ struct mn_search {
 	struct mn_latency_model lat;
 	struct cache_entry *cache;
 	int n_cache, cap_cache;
+	struct mn_pool *pool; /* cfg.threads evaluation workers */
+	unsigned run;         /* runs started, for cache_entry.run */
+	int touched;          /* values used by this run (cached or measured) */
+	int fresh;            /* values measured by this run */
+	/* Settings handed over while a run is under way (any thread), applied
+	 * by the run itself between evaluations. */
+	pthread_mutex_t pend_lock;
+	atomic_int pend_flag;
+	double pend_wf, pend_wl;
+	struct mn_constraints pend_limits;
 	/* Costs of every arch without a `none` edge (the searched space),
 	 * indexed by mn_arch_to_index. */
 	struct arch_costs *costs;
@@ -66,6 +78,16 @@ struct mn_search *mn_search_new(const struct mn_search_config *cfg,
 	s->cfg = *cfg;
 	if (s->cfg.threads < 1)
 		s->cfg.threads = 1;
+	if (s->cfg.threads > MN_SEARCH_MAX_THREADS)
+		s->cfg.threads = MN_SEARCH_MAX_THREADS;
+	s->pool = mn_pool_new(s->cfg.threads, err, errlen);
+	if (!s->pool || pthread_mutex_init(&s->pend_lock, NULL) != 0) {
+		mn_pool_free(s->pool);
+		free(s->costs);
+		free(s);
+		return NULL;
+	}
+	atomic_init(&s->pend_flag, 0);
 	s->ev = *ev;
 	if (lat)
 		s->lat = *lat;
@@ -87,6 +109,8 @@ void mn_search_free(struct mn_search *s)
 {
 	if (!s)
 		return;
+	mn_pool_free(s->pool);
+	pthread_mutex_destroy(&s->pend_lock);
 	free(s->cache);
 	free(s->costs);
 	free(s);
@@ -101,6 +125,33 @@ void mn_search_set_weights(struct mn_search *s, double w_flops, double w_latency
 void mn_search_set_limits(struct mn_search *s, const struct mn_constraints *c) { s->cfg.limits = *c; }
 
 void mn_search_get_config(const struct mn_search *s, struct mn_search_config *out) { *out = s->cfg; }
+
+void mn_search_set_pending(struct mn_search *s, double w_flops, double w_latency,
+			   const struct mn_constraints *c)
+{
+	pthread_mutex_lock(&s->pend_lock);
+	s->pend_wf = w_flops;
+	s->pend_wl = w_latency;
+	s->pend_limits = *c;
+	atomic_store(&s->pend_flag, 1);
+	pthread_mutex_unlock(&s->pend_lock);
+}
+
+int mn_search_has_pending(const struct mn_search *s) { return atomic_load(&s->pend_flag) != 0; }
+
+/* Applies pending settings; 1 if there were any.  The run's thread only. */
+static int take_pending(struct mn_search *s)
+{
+	if (!atomic_load(&s->pend_flag))
+		return 0;
+	pthread_mutex_lock(&s->pend_lock);
+	s->cfg.w_flops = s->pend_wf;
+	s->cfg.w_latency = s->pend_wl;
+	s->cfg.limits = s->pend_limits;
+	atomic_store(&s->pend_flag, 0);
+	pthread_mutex_unlock(&s->pend_lock);
+	return 1;
+}
 
 int mn_search_cached(const struct mn_search *s) { return s->n_cache; }
 
@@ -171,7 +222,7 @@ static struct cache_entry *cache_find(const struct mn_search *s, const uint8_t s
 }
 
 static int cache_add(struct mn_search *s, const uint8_t super[MN_EDGES], int edge, int op,
-		     double dk, double dr)
+		     double dk, double dr, unsigned run)
 {
 	if (s->n_cache == s->cap_cache) {
 		int cap = s->cap_cache ? 2 * s->cap_cache : 64;
@@ -187,7 +238,16 @@ static int cache_add(struct mn_search *s, const uint8_t super[MN_EDGES], int edg
 	c->op = op;
 	c->dk = dk;
 	c->dr = dr;
+	c->run = run;
 	return 0;
+}
+
+int mn_search_preload(struct mn_search *s, const uint8_t super[MN_EDGES], int edge, int op,
+		      double dk, double dr)
+{
+	if (cache_find(s, super, edge, op))
+		return 0;
+	return cache_add(s, super, edge, op, dk, dr, 0);
 }
 
 /* TE-NAS's round_to: round to `digits` significant figures (its sort key;
@@ -310,6 +370,63 @@ void mn_search_rank_round(struct mn_search *s, struct mn_round *r)
 	}
 }
 
+void mn_search_provisional(const struct mn_search *s, const struct mn_round *cur,
+			   const struct mn_arch *ranked, int n_ranked, struct mn_arch *out)
+{
+	const uint8_t *super = cur->super;
+	struct mn_mask_iter it;
+	struct mn_arch a;
+	/* An outside ranking (best first): its best arch still reachable. */
+	for (int i = 0; ranked && i < n_ranked; i++) {
+		int inside = arch_in_space(&ranked[i]);
+		for (int e = 0; inside && e < MN_EDGES; e++)
+			inside = (super[e] >> ranked[i].op[e]) & 1;
+		if (inside && costs_fit(&s->cfg.limits, &s->costs[mn_arch_to_index(&ranked[i])])) {
+			*out = ranked[i];
+			return;
+		}
+	}
+	/* Otherwise the ops the ranks keep: a candidate's score is how
+	 * prunable it is (low: pruned first), so the op to keep on an edge has
+	 * the highest; an op not measured yet counts as the mean.  The best
+	 * feasible arch of the supernet by the sum over its edges. */
+	double keep[MN_EDGES][MN_OP_COUNT], mean = 0;
+	int known = 0;
+	for (int i = 0; i < cur->n; i++)
+		if (cur->cand[i].evaluated && cur->cand[i].rank_ntk > 0) {
+			mean += cur->cand[i].score;
+			known++;
+		}
+	mean = known ? mean / known : 0;
+	for (int e = 0; e < MN_EDGES; e++)
+		for (int o = 0; o < MN_OP_COUNT; o++)
+			keep[e][o] = mean;
+	for (int i = 0; i < cur->n; i++)
+		if (cur->cand[i].evaluated && cur->cand[i].rank_ntk > 0)
+			keep[cur->cand[i].edge][cur->cand[i].op] = cur->cand[i].score;
+	double best = -INFINITY;
+	int found = 0;
+	for (mn_mask_iter_init(&it, super); mn_mask_iter_next(&it, &a);) {
+		if (!arch_in_space(&a) || !costs_fit(&s->cfg.limits, &s->costs[mn_arch_to_index(&a)]))
+			continue;
+		double v = 0;
+		for (int e = 0; e < MN_EDGES; e++)
+			v += keep[e][a.op[e]];
+		if (!found || v > best) {
+			best = v;
+			*out = a;
+			found = 1;
+		}
+	}
+	if (!found) /* no feasible arch left: the first of the supernet */
+		for (int e = 0; e < MN_EDGES; e++) {
+			int o = 0;
+			while (o < MN_OP_COUNT - 1 && !((super[e] >> o) & 1))
+				o++;
+			out->op[e] = (unsigned char)o;
+		}
+}
+
 static int single_path(const uint8_t mask[MN_EDGES])
 {
 	for (int e = 0; e < MN_EDGES; e++)
@@ -318,13 +435,14 @@ static int single_path(const uint8_t mask[MN_EDGES])
 	return 1;
 }
 
-/* The workers of one round share this; everything but the atomics is
- * read or written under `lock`. */
+/* The tasks of one round share this; everything but the atomics is read
+ * or written under `lock`. */
 struct round_work {
 	struct mn_search *s;
 	struct mn_round *r;
-	int todo[MN_MAX_CANDIDATES];
-	int n_todo, next, finished;
+	void **workers;  /* evaluator per pool worker */
+	int n_todo, finished; /* tasks queued, tasks returned */
+	int measured;         /* of those, with a value */
 	int failed;
 	char err[256];
 	atomic_int stop;
@@ -332,46 +450,115 @@ struct round_work {
 	pthread_cond_t done_cond;
 };
 
-struct worker_arg {
+/* One candidate's evaluation, queued on the search's pool. */
+struct cand_task {
 	struct round_work *w;
-	void *worker;
+	int ci;
 };
 
-static void *worker_main(void *p)
+static void measure_task(void *arg, int worker)
 {
-	struct worker_arg *a = p;
-	struct round_work *w = a->w;
-	for (;;) {
-		pthread_mutex_lock(&w->lock);
-		if (w->next >= w->n_todo || w->failed || atomic_load(&w->stop)) {
-			pthread_mutex_unlock(&w->lock);
-			return NULL;
+	struct cand_task *t = arg;
+	struct round_work *w = t->w;
+	struct mn_candidate *c = &w->r->cand[t->ci];
+	double dk = 0, dr = 0;
+	char err[256] = "";
+	int rc = 1;
+	/* Evaluators are made on first use, by the thread that owns them: a
+	 * run served from the cache makes none. */
+	if (!w->workers[worker] && !atomic_load(&w->stop)) {
+		w->workers[worker] = w->s->ev.worker_new ? w->s->ev.worker_new(w->s->ev.ctx, worker)
+							 : w->s->ev.ctx;
+		if (!w->workers[worker]) {
+			rc = -1;
+			snprintf(err, sizeof err, "cannot create proxy evaluator %d (out of memory?)", worker);
 		}
-		int ci = w->todo[w->next++];
-		pthread_mutex_unlock(&w->lock);
-
-		struct mn_candidate *c = &w->r->cand[ci];
-		double dk = 0, dr = 0;
-		char err[256] = "";
-		int rc = w->s->ev.measure(a->worker, w->s->cfg.seed, w->r->super, c->edge, c->op,
-					  &w->stop, &dk, &dr, err, sizeof err);
-		pthread_mutex_lock(&w->lock);
-		if (rc == 0) {
-			c->dk = dk;
-			c->dr = dr;
-			c->evaluated = 1;
-			if (cache_add(w->s, w->r->super, c->edge, c->op, dk, dr) != 0 && !w->failed) {
-				w->failed = 1;
-				snprintf(w->err, sizeof w->err, "out of memory caching proxy values");
-			}
-		} else if (rc < 0 && !w->failed) {
-			w->failed = 1;
-			snprintf(w->err, sizeof w->err, "%s", err[0] ? err : "proxy evaluation failed");
-		}
-		w->finished++;
-		pthread_cond_signal(&w->done_cond);
-		pthread_mutex_unlock(&w->lock);
 	}
+	if (rc == 1 && !atomic_load(&w->stop))
+		rc = w->s->ev.measure(w->workers[worker], w->s->cfg.seed, w->r->super, c->edge, c->op,
+				      &w->stop, &dk, &dr, err, sizeof err);
+	pthread_mutex_lock(&w->lock);
+	if (rc == 0) {
+		c->dk = dk;
+		c->dr = dr;
+		c->evaluated = 1;
+		w->measured++;
+		w->s->fresh++;
+		w->s->touched++;
+		if (w->s->ev.measured)
+			w->s->ev.measured(w->s->ev.ctx, w->r->super, c->edge, c->op, dk, dr);
+		if (cache_add(w->s, w->r->super, c->edge, c->op, dk, dr, w->s->run) != 0 && !w->failed) {
+			w->failed = 1;
+			snprintf(w->err, sizeof w->err, "out of memory caching proxy values");
+		}
+	} else if (rc < 0 && !w->failed) {
+		w->failed = 1;
+		snprintf(w->err, sizeof w->err, "%s", err[0] ? err : "proxy evaluation failed");
+	}
+	if (w->failed)
+		atomic_store(&w->stop, 1);
+	w->finished++;
+	pthread_cond_signal(&w->done_cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Re-ranks the decided rounds 0..n-1 with the current settings (their
+ * values do not change): returns the first round whose pruning changed, or
+ * -1; super gets the supernet after the rounds as they now stand (up to and
+ * including the changed one). */
+static int replay(struct mn_search *s, struct mn_round *rounds, int n, uint8_t super[MN_EDGES])
+{
+	for (int e = 0; e < MN_EDGES; e++)
+		super[e] = (uint8_t)MN_OPS_SEARCHED;
+	for (int k = 0; k < n; k++) {
+		int old[MN_EDGES], changed = 0;
+		memcpy(old, rounds[k].pruned_op, sizeof old);
+		mn_search_rank_round(s, &rounds[k]);
+		for (int e = 0; e < MN_EDGES; e++) {
+			changed |= old[e] != rounds[k].pruned_op[e];
+			if (rounds[k].pruned_op[e] >= 0)
+				super[e] &= (uint8_t)~(1u << rounds[k].pruned_op[e]);
+		}
+		if (changed)
+			return k;
+	}
+	return -1;
+}
+
+/* Fills round r's candidates for the supernet `super`, values from the
+ * cache where known; queues the others in tasks[]; returns how many. */
+static int build_round(struct mn_search *s, struct mn_round *r, const uint8_t super[MN_EDGES],
+		       struct round_work *w, struct cand_task *tasks)
+{
+	int n_todo = 0;
+	memset(r, 0, sizeof *r);
+	memcpy(r->super, super, MN_EDGES);
+	for (int e = 0; e < MN_EDGES; e++) {
+		if (!(super[e] & (super[e] - 1)))
+			continue; /* one op left on this edge */
+		for (int o = 0; o < MN_OP_COUNT; o++) {
+			if (!(super[e] & (1u << o)))
+				continue;
+			struct mn_candidate *c = &r->cand[r->n];
+			c->edge = e;
+			c->op = o;
+			struct cache_entry *hit = cache_find(s, super, e, o);
+			if (hit) {
+				c->dk = hit->dk;
+				c->dr = hit->dr;
+				c->evaluated = 1;
+				if (hit->run != s->run) {
+					hit->run = s->run;
+					s->touched++;
+				}
+			} else {
+				tasks[n_todo].w = w;
+				tasks[n_todo++].ci = r->n;
+			}
+			r->n++;
+		}
+	}
+	return n_todo;
 }
 
 int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progress_fn fn,
@@ -379,53 +566,31 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		  struct mn_arch *final, char *err, size_t errlen)
 {
 	uint8_t super[MN_EDGES];
-	int nthreads = s->cfg.threads, rc = 0;
-	void *workers[64];
-	if (nthreads > 64)
-		nthreads = 64;
-	for (int i = 0; i < nthreads; i++) {
-		workers[i] = s->ev.worker_new ? s->ev.worker_new(s->ev.ctx, i) : s->ev.ctx;
-		if (!workers[i]) {
-			for (int j = 0; j < i; j++)
-				if (s->ev.worker_free)
-					s->ev.worker_free(workers[j]);
-			snprintf(err, errlen, "cannot create proxy evaluator %d (out of memory?)", i);
-			return -1;
-		}
-	}
+	int nthreads = mn_pool_workers(s->pool), rc = 0;
+	void *workers[MN_SEARCH_MAX_THREADS];
+	if (nthreads < 1)
+		nthreads = 1; /* no pool: the caller evaluates */
+	for (int i = 0; i < nthreads; i++)
+		workers[i] = NULL; /* made on first use (measure_task) */
+	s->run++;
+	s->touched = s->fresh = 0;
+	(void)take_pending(s);
 	/* TE-NAS removes `none` from every edge before the first round. */
 	for (int e = 0; e < MN_EDGES; e++)
 		super[e] = (uint8_t)MN_OPS_SEARCHED;
 	*n_rounds = 0;
-	for (int round = 0; !single_path(super) && round < MN_MAX_ROUNDS; round++) {
+	for (int round = 0; !single_path(super) && round < MN_MAX_ROUNDS;) {
 		struct mn_round *r = &rounds[round];
 		struct round_work w;
-		memset(r, 0, sizeof *r);
-		memcpy(r->super, super, MN_EDGES);
+		struct cand_task tasks[MN_MAX_CANDIDATES];
+		int replan = -1; /* a decided round whose pruning the new settings change */
 		memset(&w, 0, sizeof w);
 		w.s = s;
 		w.r = r;
-		for (int e = 0; e < MN_EDGES; e++) {
-			if (!(super[e] & (super[e] - 1)))
-				continue; /* one op left on this edge */
-			for (int o = 0; o < MN_OP_COUNT; o++) {
-				if (!(super[e] & (1u << o)))
-					continue;
-				struct mn_candidate *c = &r->cand[r->n];
-				c->edge = e;
-				c->op = o;
-				const struct cache_entry *hit = cache_find(s, super, e, o);
-				if (hit) {
-					c->dk = hit->dk;
-					c->dr = hit->dr;
-					c->evaluated = 1;
-				} else {
-					w.todo[w.n_todo++] = r->n;
-				}
-				r->n++;
-			}
-		}
-		struct mn_search_progress p = {round, r->n - w.n_todo, r->n, 0, r, 0};
+		w.workers = workers;
+		w.n_todo = build_round(s, r, super, &w, tasks);
+		struct mn_search_progress p = {round, r->n - w.n_todo, r->n, 0, r, 0, rounds, round,
+					       s->touched, s->fresh};
 		if (cancel && atomic_load(cancel)) {
 			rc = 1;
 			break;
@@ -433,37 +598,32 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		if (w.n_todo == 0 && fn)
 			fn(fn_ctx, &p);
 		if (w.n_todo > 0) {
-			pthread_t th[64];
-			struct worker_arg args[64];
-			int started = 0;
 			pthread_mutex_init(&w.lock, NULL);
 			pthread_cond_init(&w.done_cond, NULL);
 			atomic_init(&w.stop, 0);
-			for (int i = 0; i < nthreads && i < w.n_todo; i++) {
-				args[i].w = &w;
-				args[i].worker = workers[i];
-				if (pthread_create(&th[i], NULL, worker_main, &args[i]) == 0)
-					started++;
-				else
-					break;
-			}
-			if (started == 0) {
-				/* No thread could start: evaluate here. */
-				args[0].w = &w;
-				args[0].worker = workers[0];
-				worker_main(&args[0]);
+			int queued = 0;
+			while (queued < w.n_todo && mn_pool_submit(s->pool, measure_task, &tasks[queued]) == 0)
+				queued++;
+			if (queued < w.n_todo) {
+				pthread_mutex_lock(&w.lock);
+				w.failed = 1;
+				atomic_store(&w.stop, 1);
+				snprintf(w.err, sizeof w.err, "out of memory queueing evaluations");
+				w.finished += w.n_todo - queued; /* never run */
+				pthread_mutex_unlock(&w.lock);
 			}
 			pthread_mutex_lock(&w.lock);
 			int reported = -1;
 			for (;;) {
-				int idle = w.finished == w.next; /* nothing in flight */
 				if (fn && w.finished != reported) {
 					reported = w.finished;
-					p.done = r->n - w.n_todo + w.finished;
-					p.fresh = w.finished;
+					p.done = r->n - w.n_todo + w.measured;
+					p.fresh = w.measured;
+					p.touched = s->touched;
+					p.run_fresh = s->fresh;
 					fn(fn_ctx, &p);
 				}
-				if (w.finished == w.n_todo || ((w.failed || atomic_load(&w.stop)) && idle))
+				if (w.finished == w.n_todo)
 					break;
 				struct timespec ts;
 				clock_gettime(CLOCK_REALTIME, &ts);
@@ -473,10 +633,20 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				pthread_cond_timedwait(&w.done_cond, &w.lock, &ts);
 				if (cancel && atomic_load(cancel))
 					atomic_store(&w.stop, 1);
+				if (atomic_load(&w.stop)) /* drop what has not started */
+					w.finished += mn_pool_cancel(s->pool);
+				if (replan < 0 && take_pending(s)) {
+					/* New weights or limits: only decided rounds can
+					 * change; the values in flight are kept (cached). */
+					uint8_t after[MN_EDGES];
+					replan = replay(s, rounds, round, after);
+					if (replan >= 0)
+						w.finished += mn_pool_cancel(s->pool);
+				}
 			}
 			pthread_mutex_unlock(&w.lock);
-			for (int i = 0; i < started; i++)
-				pthread_join(th[i], NULL);
+			/* Every task of the round has finished (or was skipped). */
+			mn_pool_wait(s->pool);
 			pthread_mutex_destroy(&w.lock);
 			pthread_cond_destroy(&w.done_cond);
 			if (w.failed) {
@@ -484,10 +654,25 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 				rc = -1;
 				break;
 			}
-			if (atomic_load(&w.stop) || w.finished < w.n_todo) {
+			if (replan < 0 && w.measured < w.n_todo) { /* cancelled */
 				rc = 1;
 				break;
 			}
+		}
+		if (replan < 0 && take_pending(s)) /* settings changed at the round's end */
+			replan = replay(s, rounds, round, super);
+		if (replan >= 0) {
+			/* Go on after the changed round; its successors are
+			 * rebuilt, from the cache where the states were seen. */
+			(void)replay(s, rounds, replan + 1, super);
+			round = replan + 1;
+			*n_rounds = round;
+			struct mn_search_progress q = {replan, rounds[replan].n, rounds[replan].n, 0,
+						       &rounds[replan], 1, rounds, round, s->touched,
+						       s->fresh};
+			if (fn)
+				fn(fn_ctx, &q);
+			continue;
 		}
 		mn_search_rank_round(s, r);
 		for (int e = 0; e < MN_EDGES; e++)
@@ -496,11 +681,15 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		*n_rounds = round + 1;
 		p.done = r->n;
 		p.decided = 1;
+		p.n_decided = round + 1;
+		p.touched = s->touched;
+		p.run_fresh = s->fresh;
 		if (fn)
 			fn(fn_ctx, &p);
+		round++;
 	}
 	for (int i = 0; i < nthreads; i++)
-		if (s->ev.worker_free)
+		if (workers[i] && s->ev.worker_new && s->ev.worker_free)
 			s->ev.worker_free(workers[i]);
 	if (rc == 0) {
 		for (int e = 0; e < MN_EDGES; e++) {

@@ -14,6 +14,7 @@
 #include "space/cost.h"
 
 #define MN_MAX_ROUNDS 4
+#define MN_SEARCH_MAX_THREADS 64
 #define MN_MAX_CANDIDATES (MN_EDGES * MN_OP_COUNT)
 #define MN_OPS_SEARCHED ((1u << MN_OP_SKIP) | (1u << MN_OP_CONV1) | (1u << MN_OP_CONV3) | (1u << MN_OP_POOL3))
 
@@ -27,6 +28,10 @@ struct mn_proxy_evaluator {
 	int (*measure)(void *worker, uint64_t seed, const uint8_t super[MN_EDGES], int edge, int op,
 		       const atomic_int *cancel, double *dk, double *dr, char *err, size_t errlen);
 	void *ctx;
+	/* Optional: told of every value as it is measured (from a worker
+	 * thread; the persistent cache writes it). */
+	void (*measured)(void *ctx, const uint8_t super[MN_EDGES], int edge, int op, double dk,
+			 double dr);
 };
 
 /* Latency estimate of a mixed network (ms) and of a single arch. */
@@ -47,7 +52,7 @@ struct mn_search_config {
 	double w_flops, w_latency;
 	struct mn_constraints limits;
 	uint64_t runtime_flash_bytes;
-	int threads; /* evaluation workers, >= 1 */
+	int threads; /* evaluation workers, 1..MN_SEARCH_MAX_THREADS */
 };
 
 struct mn_candidate {
@@ -82,10 +87,23 @@ struct mn_search *mn_search_new(const struct mn_search_config *cfg,
 				const struct mn_latency_model *lat, char *err, size_t errlen);
 void mn_search_free(struct mn_search *s);
 
-/* Changing weights or limits keeps the cache. */
+/* Changing weights or limits keeps the cache.  Not while a run is under
+ * way: use mn_search_set_pending then. */
 void mn_search_set_weights(struct mn_search *s, double w_flops, double w_latency);
 void mn_search_set_limits(struct mn_search *s, const struct mn_constraints *c);
 void mn_search_get_config(const struct mn_search *s, struct mn_search_config *out);
+/* New weights and limits from any thread, also during a run: the run
+ * applies them between evaluations, re-ranks the rounds it decided and goes
+ * back only if a decision changed; evaluations in flight finish and are
+ * kept.  A run started later applies them first. */
+void mn_search_set_pending(struct mn_search *s, double w_flops, double w_latency,
+			   const struct mn_constraints *c);
+/* Settings handed over and not applied yet (e.g. after the run's end). */
+int mn_search_has_pending(const struct mn_search *s);
+
+/* Adds a value measured earlier (the persistent cache), before a run. */
+int mn_search_preload(struct mn_search *s, const uint8_t super[MN_EDGES], int edge, int op,
+		      double dk, double dr);
 
 void mn_search_space_limits(const struct mn_search *s, struct mn_space_limits *out);
 /* The same for limits the search does not use (yet): would they leave a
@@ -102,6 +120,10 @@ struct mn_search_progress {
 	int fresh;         /* of those, measured in this run (not from the cache) */
 	const struct mn_round *current; /* ranks filled only when decided */
 	int decided;
+	const struct mn_round *rounds;  /* rounds[0..n_decided-1] are decided */
+	int n_decided;
+	int touched;       /* values this run has used, cached or measured: never decreases */
+	int run_fresh;     /* values this run has measured */
 };
 typedef void (*mn_search_progress_fn)(void *ctx, const struct mn_search_progress *p);
 
@@ -116,6 +138,15 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
  * (exposed for tests): TE-NAS's ranking plus the weighted hardware ranks,
  * and the feasibility rule. */
 void mn_search_rank_round(struct mn_search *s, struct mn_round *r);
+
+/* The complete arch the search is heading to, from a round in progress
+ * (cur with provisional ranks over its measured candidates): the first arch
+ * of `ranked` (best first; NULL or n_ranked 0: none, e.g. no atlas yet)
+ * still inside cur->super and within the limits; otherwise the feasible
+ * arch of the supernet whose ops the current ranks keep (highest score
+ * per edge; unmeasured ops count as the mean). */
+void mn_search_provisional(const struct mn_search *s, const struct mn_round *cur,
+			   const struct mn_arch *ranked, int n_ranked, struct mn_arch *out);
 
 /* Costs of a single arch as the search sees them. */
 void mn_search_arch_costs(const struct mn_search *s, const struct mn_arch *a, double *flops_m,

@@ -26,6 +26,33 @@ static int measure(void *worker, uint64_t seed, const uint8_t super[MN_EDGES], i
 	return mn_tenas_candidate(worker, seed, super, edge, op, cancel, dk, dr, err, errn);
 }
 
+static void measured(void *ctx, const uint8_t super[MN_EDGES], int edge, int op, double dk, double dr)
+{
+	struct mn_session *s = ctx;
+	if (s->cache)
+		(void)mn_eval_cache_put(s->cache, super, edge, op, dk, dr); /* kept in memory anyway */
+}
+
+static void preload(void *ctx, const uint8_t super[MN_EDGES], int edge, int op, double dk, double dr)
+{
+	struct mn_session *s = ctx;
+	if (mn_engine_preload(s->engine, super, edge, op, dk, dr) == 0)
+		s->cache_loaded++;
+}
+
+void mn_session_cache_key(const struct mn_session *s, char *key, size_t n)
+{
+	/* Everything a proxy value depends on, the weights and limits aside. */
+	uint64_t h = mn_hash_bytes(MN_HASH_INIT, s->data.pixels, s->data.count * MN_CIFAR_IMAGE_BYTES);
+	h = mn_hash_bytes(h, s->data.labels, s->data.count);
+	snprintf(key, n,
+		 "micronas evaluation cache %d; proxy tenas: batch %d, repeat %d, regions %d x %d, "
+		 "init %d, grad %d, classes %d; seed %llu; data %zu images, fingerprint %016llx",
+		 MN_EVAL_CACHE_VERSION, s->tenas.batch, s->tenas.repeat, s->tenas.regions_samples,
+		 s->tenas.regions_batches, (int)s->tenas.init, (int)s->tenas.grad, s->tenas.classes,
+		 (unsigned long long)s->search.seed, s->data.count, (unsigned long long)h);
+}
+
 double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 {
 	const struct mn_session *s = setup;
@@ -34,6 +61,12 @@ double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 
 int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
 		  int threads, char *err, size_t errn)
+{
+	return mn_session_init_cache(s, p, data_path, threads, NULL, err, errn);
+}
+
+int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+			  int threads, const char *cache_dir, char *err, size_t errn)
 {
 	const struct mn_preset *pp = p;
 	memset(s, 0, sizeof *s);
@@ -93,19 +126,30 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 	s->search.runtime_flash_bytes = (uint64_t)(pp->runtime_flash_kb * 1024.0 + 0.5);
 	s->search.threads = threads;
 
-	struct mn_proxy_evaluator ev = {worker_new, worker_free, measure, s};
+	struct mn_proxy_evaluator ev = {worker_new, worker_free, measure, s, measured};
 	struct mn_latency_model lat = {mn_session_mask_ms, s};
 	s->engine = mn_engine_new(&s->search, &ev, &lat, err, errn);
 	if (!s->engine) {
 		mn_cifar_free(&s->data);
 		return -1;
 	}
+	if (!cache_dir || cache_dir[0]) {
+		char key[512], cerr[400];
+		mn_session_cache_key(s, key, sizeof key);
+		s->cache = mn_eval_cache_open(cache_dir, key, preload, s, s->cache_notice,
+					      sizeof s->cache_notice, cerr, sizeof cerr);
+		if (!s->cache)
+			snprintf(s->cache_notice, sizeof s->cache_notice,
+				 "%s; searching without a persistent cache", cerr);
+	}
 	return 0;
 }
 
 void mn_session_free(struct mn_session *s)
 {
-	mn_engine_free(s->engine);
+	mn_engine_free(s->engine); /* joins the workers before the cache goes */
 	s->engine = NULL;
+	mn_eval_cache_close(s->cache);
+	s->cache = NULL;
 	mn_cifar_free(&s->data);
 }

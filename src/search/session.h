@@ -12,6 +12,12 @@
 #include "space/latency_table.h"
 #include "config/preset.h"
 #include "proxy/tenas.h"
+#include "search/eval_cache.h"
+
+/* Part of every persistent cache key: raise it when the proxy numerics
+ * change (e.g. a rewrite of the network code), so older values are not
+ * reused. */
+#define MN_EVAL_CACHE_VERSION 1
 
 struct mn_session {
 	struct mn_preset preset;
@@ -21,14 +27,23 @@ struct mn_session {
 	struct mn_tenas_config tenas;
 	struct mn_search_config search;
 	struct mn_engine *engine;
+	struct mn_eval_cache *cache; /* NULL: no persistent cache (cache_notice says why) */
+	int cache_loaded;            /* values read from it */
 	char notice[200]; /* e.g. the synthetic-data line; "" if none */
+	char cache_notice[600]; /* a corrupt/foreign cache ignored, or none usable; "" if none */
 };
 
 /* data_path: a CIFAR-10 file or directory, or NULL for the synthetic
  * batch (s->notice then says so).  threads: worker threads (< 1: all
- * cores).  Returns 0, or -1 with a one-line err; s is then empty. */
+ * cores).  cache_dir: the persistent evaluation cache's directory, NULL
+ * for the XDG default ($XDG_CACHE_HOME/micronas), "" for none.  Returns 0,
+ * or -1 with a one-line err; s is then empty. */
 int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
 		  int threads, char *err, size_t errn);
+int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+			  int threads, const char *cache_dir, char *err, size_t errn);
+/* The key of the session's settings in the persistent cache. */
+void mn_session_cache_key(const struct mn_session *s, char *key, size_t n);
 void mn_session_free(struct mn_session *s);
 
 /* The latency model over the setup's table (ms). */

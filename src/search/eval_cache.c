@@ -1,0 +1,369 @@
+/* The persistent evaluation cache (see eval_cache.h).
+ *
+ * File layout (little-endian host order; the header's magic includes a
+ * byte-order probe so a file from another byte order is "corrupt"):
+ *   header: "MNEVAL01", uint32 probe 0x01020304, uint32 key length, key bytes
+ *   record: 32 bytes, see struct record */
+#include "search/eval_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define MAGIC "MNEVAL01"
+#define PROBE 0x01020304u
+#define MAX_KEY 4096
+
+struct record {
+	uint8_t super[MN_EDGES];
+	uint8_t edge, op;
+	double dk, dr;
+	uint64_t check; /* hash of the 24 bytes above, continued from the key's */
+};
+
+struct mn_eval_cache {
+	pthread_mutex_t lock;
+	int fd;           /* O_APPEND; -1 once writing failed */
+	int count;
+	uint64_t key_hash;
+	char *path;
+};
+
+uint64_t mn_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+int mn_eval_cache_dir(char *out, size_t n)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int w;
+	if (xdg && xdg[0] == '/')
+		w = snprintf(out, n, "%s/micronas", xdg);
+	else if (home && home[0])
+		w = snprintf(out, n, "%s/.cache/micronas", home);
+	else
+		return -1;
+	return w > 0 && (size_t)w < n ? 0 : -1;
+}
+
+/* mkdir -p. */
+static int make_dirs(const char *dir)
+{
+	char *p = strdup(dir);
+	if (!p)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+static uint64_t record_check(uint64_t key_hash, const struct record *r)
+{
+	unsigned char b[24];
+	memcpy(b, r->super, MN_EDGES);
+	b[6] = r->edge;
+	b[7] = r->op;
+	memcpy(b + 8, &r->dk, 8);
+	memcpy(b + 16, &r->dr, 8);
+	return mn_hash_bytes(key_hash, b, sizeof b);
+}
+
+static int record_valid(uint64_t key_hash, const struct record *r)
+{
+	if (r->check != record_check(key_hash, r) || r->edge >= MN_EDGES || r->op >= MN_OP_COUNT ||
+	    !isfinite(r->dk) || !isfinite(r->dr))
+		return 0;
+	for (int e = 0; e < MN_EDGES; e++)
+		if (r->super[e] >> MN_OP_COUNT)
+			return 0;
+	return (r->super[r->edge] >> r->op) & 1;
+}
+
+static long header_size(size_t keylen) { return 8 + 4 + 4 + (long)keylen; }
+
+/* Reads an existing file: 1 valid (records handed over, *good = bytes to
+ * keep), 0 absent or empty, -1 corrupt, -2 foreign. */
+static int read_file(const char *path, const char *key, uint64_t key_hash, mn_eval_cache_fn fn,
+		     void *ctx, int *count, long *good)
+{
+	FILE *f = fopen(path, "rb");
+	char magic[8];
+	uint32_t probe, klen;
+	*count = 0;
+	*good = 0;
+	if (!f)
+		return 0;
+	size_t got = fread(magic, 1, 8, f);
+	if (got == 0) {
+		fclose(f);
+		return 0;
+	}
+	if (got != 8 || memcmp(magic, MAGIC, 8) != 0 || fread(&probe, 4, 1, f) != 1 || probe != PROBE ||
+	    fread(&klen, 4, 1, f) != 1 || klen > MAX_KEY) {
+		fclose(f);
+		return -1;
+	}
+	char *k = malloc((size_t)klen + 1);
+	if (!k || fread(k, 1, klen, f) != klen) {
+		free(k);
+		fclose(f);
+		return -1;
+	}
+	k[klen] = '\0';
+	int same = strlen(key) == klen && memcmp(k, key, klen) == 0;
+	free(k);
+	if (!same) {
+		fclose(f);
+		return -2;
+	}
+	/* Validate every record before handing any over: a corrupt file is
+	 * never half-trusted. */
+	struct record *recs = NULL;
+	int n = 0, cap = 0, bad = 0;
+	struct record r;
+	size_t rd;
+	while ((rd = fread(&r, 1, sizeof r, f)) == sizeof r) {
+		if (!record_valid(key_hash, &r)) {
+			bad = 1;
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			struct record *nr = realloc(recs, (size_t)cap * sizeof *nr);
+			if (!nr) {
+				bad = 1;
+				break;
+			}
+			recs = nr;
+		}
+		recs[n++] = r;
+	}
+	fclose(f);
+	if (bad) {
+		free(recs);
+		return -1;
+	}
+	/* rd in (0, 32): a torn last record from a crash, dropped. */
+	for (int i = 0; i < n; i++)
+		fn(ctx, recs[i].super, recs[i].edge, recs[i].op, recs[i].dk, recs[i].dr);
+	free(recs);
+	*count = n;
+	*good = header_size(strlen(key)) + (long)n * (long)sizeof r;
+	return 1;
+}
+
+static int write_header(int fd, const char *key)
+{
+	uint32_t probe = PROBE, klen = (uint32_t)strlen(key);
+	size_t n = (size_t)header_size(klen);
+	unsigned char *b = malloc(n);
+	if (!b)
+		return -1;
+	memcpy(b, MAGIC, 8);
+	memcpy(b + 8, &probe, 4);
+	memcpy(b + 12, &klen, 4);
+	memcpy(b + 16, key, klen);
+	ssize_t w = write(fd, b, n);
+	free(b);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+struct cached_file {
+	char *path;
+	long size;
+	time_t mtime;
+};
+
+static int by_mtime(const void *a, const void *b)
+{
+	const struct cached_file *x = a, *y = b;
+	return (x->mtime > y->mtime) - (x->mtime < y->mtime);
+}
+
+/* Deletes the least recently used eval-*.bin files (never `keep`) until
+ * the directory holds at most MN_EVAL_CACHE_MAX_BYTES - reserve. */
+static void evict(const char *dir, const char *keep, long reserve)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct cached_file *fs = NULL;
+	int n = 0, cap = 0;
+	long total = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (strncmp(de->d_name, "eval-", 5) != 0 || len < 9 || strcmp(de->d_name + len - 4, ".bin") != 0)
+			continue;
+		char *p = malloc(strlen(dir) + len + 2);
+		struct stat st;
+		if (!p)
+			break;
+		sprintf(p, "%s/%s", dir, de->d_name);
+		if (stat(p, &st) != 0 || strcmp(p, keep) == 0) {
+			if (strcmp(p, keep) == 0 && stat(p, &st) == 0)
+				total += (long)st.st_size;
+			free(p);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			struct cached_file *nf = realloc(fs, (size_t)cap * sizeof *nf);
+			if (!nf) {
+				free(p);
+				break;
+			}
+			fs = nf;
+		}
+		fs[n++] = (struct cached_file){p, (long)st.st_size, st.st_mtime};
+		total += (long)st.st_size;
+	}
+	closedir(d);
+	qsort(fs, (size_t)n, sizeof *fs, by_mtime);
+	for (int i = 0; i < n && total > MN_EVAL_CACHE_MAX_BYTES - reserve; i++)
+		if (unlink(fs[i].path) == 0)
+			total -= fs[i].size;
+	for (int i = 0; i < n; i++)
+		free(fs[i].path);
+	free(fs);
+}
+
+struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_eval_cache_fn fn,
+					 void *ctx, char *warn, size_t warnn, char *err, size_t errn)
+{
+	char defdir[4096];
+	warn[0] = '\0';
+	if (!dir) {
+		if (mn_eval_cache_dir(defdir, sizeof defdir) != 0) {
+			snprintf(err, errn, "no cache directory (set XDG_CACHE_HOME or HOME)");
+			return NULL;
+		}
+		dir = defdir;
+	}
+	if (make_dirs(dir) != 0) {
+		snprintf(err, errn, "cannot create the cache directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	struct mn_eval_cache *c = calloc(1, sizeof *c);
+	if (!c || pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		snprintf(err, errn, "out of memory opening the evaluation cache");
+		return NULL;
+	}
+	c->fd = -1;
+	c->key_hash = mn_hash_bytes(MN_HASH_INIT, key, strlen(key));
+	c->path = malloc(strlen(dir) + 32);
+	if (!c->path) {
+		mn_eval_cache_close(c);
+		snprintf(err, errn, "out of memory opening the evaluation cache");
+		return NULL;
+	}
+	sprintf(c->path, "%s/eval-%016llx.bin", dir, (unsigned long long)c->key_hash);
+
+	long good = 0;
+	int st = read_file(c->path, key, c->key_hash, fn, ctx, &c->count, &good);
+	if (st < 0)
+		snprintf(warn, warnn, "ignoring the %s evaluation cache %s; it is replaced by a new one",
+			 st == -1 ? "corrupt" : "foreign (other settings)", c->path);
+	if (st == 1) {
+		c->fd = open(c->path, O_WRONLY | O_APPEND);
+		/* Drop a torn last record so that appends stay aligned; the
+		 * truncate also marks the file as just used for eviction. */
+		if (c->fd >= 0 && ftruncate(c->fd, good) != 0) {
+			close(c->fd);
+			c->fd = -1;
+		}
+	} else {
+		/* A new file, written whole under a temporary name first so that
+		 * a reader never sees a header without its key. */
+		char *tmp = malloc(strlen(c->path) + 16);
+		int fd = -1;
+		if (tmp) {
+			sprintf(tmp, "%s.tmpXXXXXX", c->path);
+			fd = mkstemp(tmp);
+		}
+		if (fd >= 0 && (write_header(fd, key) != 0 || rename(tmp, c->path) != 0)) {
+			close(fd);
+			unlink(tmp);
+			fd = -1;
+		}
+		if (fd >= 0) {
+			close(fd);
+			(void)chmod(c->path, 0644);
+			c->fd = open(c->path, O_WRONLY | O_APPEND);
+		}
+		free(tmp);
+	}
+	if (c->fd < 0) {
+		snprintf(err, errn, "cannot write the evaluation cache %s: %s", c->path, strerror(errno));
+		mn_eval_cache_close(c);
+		return NULL;
+	}
+	evict(dir, c->path, 0);
+	return c;
+}
+
+int mn_eval_cache_put(struct mn_eval_cache *c, const uint8_t super[MN_EDGES], int edge, int op,
+		      double dk, double dr)
+{
+	struct record r;
+	memset(&r, 0, sizeof r);
+	memcpy(r.super, super, MN_EDGES);
+	r.edge = (uint8_t)edge;
+	r.op = (uint8_t)op;
+	r.dk = dk;
+	r.dr = dr;
+	r.check = record_check(c->key_hash, &r);
+	int rc = -1;
+	pthread_mutex_lock(&c->lock);
+	if (c->fd >= 0 && c->count < MN_EVAL_CACHE_MAX_RECORDS) {
+		/* One write() per record: O_APPEND keeps concurrent writers'
+		 * records whole. */
+		if (write(c->fd, &r, sizeof r) == (ssize_t)sizeof r) {
+			c->count++;
+			rc = 0;
+		} else {
+			close(c->fd);
+			c->fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int mn_eval_cache_count(const struct mn_eval_cache *c) { return c->count; }
+
+const char *mn_eval_cache_path(const struct mn_eval_cache *c) { return c->path; }
+
+void mn_eval_cache_close(struct mn_eval_cache *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c->path);
+	free(c);
+}

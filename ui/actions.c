@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "keys.h"
+#include "layout.h"
 #include "board/transport.h"
 
-#define WEIGHT_STEP 0.5
-#define WEIGHT_MAX 100.0
 
 /* ---- the search ------------------------------------------------------- */
 
@@ -55,9 +55,6 @@ static void start_stop(struct tui_app *a)
 		tui_message(a, 1, "cannot start the search: %s", a->snap.error);
 		return;
 	}
-	/* The UI made this run: its end must count as a new pick even when
-	 * it is over before the next snapshot sees it running. */
-	a->last_state = MN_ENGINE_RUNNING;
 	a->view_round = -1;
 	tui_log_event(&a->log,
 		      "search started: preset %s, data %s, weights flops %g latency %g, limits "
@@ -86,10 +83,10 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 		wf = 0;
 	if (wl < 0)
 		wl = 0;
-	if (wf > WEIGHT_MAX)
-		wf = WEIGHT_MAX;
-	if (wl > WEIGHT_MAX)
-		wl = WEIGHT_MAX;
+	if (wf > TUI_WEIGHT_MAX)
+		wf = TUI_WEIGHT_MAX;
+	if (wl > TUI_WEIGHT_MAX)
+		wl = TUI_WEIGHT_MAX;
 	a->w_flops = wf;
 	a->w_latency = wl;
 	remember(a, MN_PF_W_FLOPS, wf);
@@ -99,8 +96,6 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	 * stopped until s. */
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_weights(a->setup->engine, wf, wl, rerun);
-	if (rerun)
-		a->last_state = MN_ENGINE_RUNNING;
 	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
 		      live ? " (re-ranking)" : "");
@@ -123,8 +118,6 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char 
 	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_limits(a->setup->engine, c, rerun);
-	if (rerun)
-		a->last_state = MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
 		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb,
 		      rerun || a->snap.state == MN_ENGINE_RUNNING ? " (re-running)" : "");
@@ -183,7 +176,7 @@ void tui_apply_rebuild(struct tui_app *a)
 	}
 	memset(&a->snap, 0, sizeof a->snap);
 	a->snap_version = 0;
-	a->last_state = MN_ENGINE_IDLE;
+	a->seen_runs_ended = 0; /* a new engine counts from 0 */
 	tui_clear_history(a);
 	if (a->have_setup) {
 		const struct mn_preset *p = &a->setup->preset;
@@ -497,16 +490,15 @@ static void form_apply(struct tui_app *a)
 	f->error[0] = '\0';
 	switch (f->kind) {
 	case FORM_WEIGHTS:
-	case FORM_LIMITS:
+	case FORM_LIMITS: {
+		double max = f->kind == FORM_WEIGHTS ? TUI_WEIGHT_MAX : TUI_LIMIT_MAX;
 		if (!need_setup(a)) {
 			a->mode = MODE_NORMAL;
 			return;
 		}
 		for (int i = 0; i < f->n; i++)
-			if (parse_number(f->value[i], 0, f->kind == FORM_WEIGHTS ? WEIGHT_MAX : 1e9,
-					 &v[i]) != 0) {
-				snprintf(f->error, sizeof f->error, "%s: not a number in 0..%g", f->label[i],
-					 f->kind == FORM_WEIGHTS ? WEIGHT_MAX : 1e9);
+			if (parse_number(f->value[i], 0, max, &v[i]) != 0) {
+				snprintf(f->error, sizeof f->error, "%s: not a number in 0..%g", f->label[i], max);
 				f->focus = i;
 				return;
 			}
@@ -520,6 +512,7 @@ static void form_apply(struct tui_app *a)
 			}
 		}
 		break;
+	}
 	case FORM_SAVE: {
 		char base[TUI_FIELD_LEN];
 		snprintf(base, sizeof base, "%s", f->value[0]);
@@ -627,20 +620,27 @@ static void list_key(struct tui_app *a, int ch)
 
 /* ---- the rankings' navigation ------------------------------------------ */
 
-static void scroll_by(struct tui_app *a, int d)
+enum scroll_step {
+	SCROLL_LINE_UP, SCROLL_LINE_DOWN, SCROLL_PAGE_UP, SCROLL_PAGE_DOWN, SCROLL_TOP, SCROLL_END
+};
+
+static void scroll_by(struct tui_app *a, enum scroll_step step)
 {
 	struct tui_layout lay;
 	const struct mn_round *r = tui_shown_round(a, NULL);
 	tui_layout(LINES, COLS, &lay);
 	int rows = view_rankings_rows(lay.rankings.h);
+	int page = rows > 1 ? rows - 1 : 1;
 	int n = r ? r->n : 0;
 	int max = n > rows ? n - rows : 0;
-	if (d == -10000 || d == 10000)
-		a->scroll = d < 0 ? 0 : max;
-	else if (d == -1000 || d == 1000)
-		a->scroll += (d < 0 ? -1 : 1) * (rows > 1 ? rows - 1 : 1);
-	else
-		a->scroll += d;
+	switch (step) {
+	case SCROLL_LINE_UP: a->scroll -= 1; break;
+	case SCROLL_LINE_DOWN: a->scroll += 1; break;
+	case SCROLL_PAGE_UP: a->scroll -= page; break;
+	case SCROLL_PAGE_DOWN: a->scroll += page; break;
+	case SCROLL_TOP: a->scroll = 0; break;
+	case SCROLL_END: a->scroll = max; break;
+	}
 	if (a->scroll > max)
 		a->scroll = max;
 	if (a->scroll < 0)
@@ -677,52 +677,50 @@ void tui_key(struct tui_app *a, int ch)
 		list_key(a, ch);
 		return;
 	}
-	switch (ch) {
-	case 'q': a->quit = 1; break;
-	case '?':
-	case KEY_F(1): a->mode = MODE_HELP; break;
-	case 's': start_stop(a); break;
-	case 'f': set_weights(a, a->w_flops - WEIGHT_STEP, a->w_latency); break;
-	case 'F': set_weights(a, a->w_flops + WEIGHT_STEP, a->w_latency); break;
-	case 'l': set_weights(a, a->w_flops, a->w_latency - WEIGHT_STEP); break;
-	case 'L': set_weights(a, a->w_flops, a->w_latency + WEIGHT_STEP); break;
-	case 'W': if (need_setup(a)) open_form(a, FORM_WEIGHTS); break;
-	case 'c': if (need_setup(a)) open_form(a, FORM_LIMITS); break;
-	case 'w':
+	switch (tui_key_action(ch)) {
+	case ACT_NONE: break;
+	case ACT_QUIT: a->quit = 1; break;
+	case ACT_HELP: a->mode = MODE_HELP; break;
+	case ACT_SEARCH: start_stop(a); break;
+	case ACT_FLOPS_DOWN: set_weights(a, a->w_flops - TUI_WEIGHT_STEP, a->w_latency); break;
+	case ACT_FLOPS_UP: set_weights(a, a->w_flops + TUI_WEIGHT_STEP, a->w_latency); break;
+	case ACT_LATENCY_DOWN: set_weights(a, a->w_flops, a->w_latency - TUI_WEIGHT_STEP); break;
+	case ACT_LATENCY_UP: set_weights(a, a->w_flops, a->w_latency + TUI_WEIGHT_STEP); break;
+	case ACT_WEIGHTS_FORM: if (need_setup(a)) open_form(a, FORM_WEIGHTS); break;
+	case ACT_LIMITS_FORM: if (need_setup(a)) open_form(a, FORM_LIMITS); break;
+	case ACT_SAVE:
 		if (!a->have_done)
 			tui_message(a, 1, "nothing to save yet: run the search (s) first");
 		else
 			open_form(a, FORM_SAVE);
 		break;
-	case '\t':
-	case 'k':
+	case ACT_SORT_NEXT:
 		a->sort_col = (a->sort_col + 1) % COL_COUNT;
 		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
 		break;
-	case KEY_BTAB:
-	case 'K':
+	case ACT_SORT_PREV:
 		a->sort_col = (a->sort_col + COL_COUNT - 1) % COL_COUNT;
 		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
 		break;
-	case 'r':
+	case ACT_SORT_REVERSE:
 		a->sort_desc = !a->sort_desc;
 		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col),
 			    a->sort_desc ? "descending" : "ascending");
 		break;
-	case '[': view_round_step(a, -1); break;
-	case ']': view_round_step(a, 1); break;
-	case KEY_UP: scroll_by(a, -1); break;
-	case KEY_DOWN: scroll_by(a, 1); break;
-	case KEY_PPAGE: scroll_by(a, -1000); break;
-	case KEY_NPAGE: scroll_by(a, 1000); break;
-	case KEY_HOME: scroll_by(a, -10000); break;
-	case KEY_END: scroll_by(a, 10000); break;
-	case 'P': open_presets(a); break;
-	case 'b': open_ports(a); break;
-	case 'p': profile(a); break;
-	case 'v': validate(a); break;
-	case 't': use_table(a); break;
-	case 'x':
+	case ACT_ROUND_PREV: view_round_step(a, -1); break;
+	case ACT_ROUND_NEXT: view_round_step(a, 1); break;
+	case ACT_SCROLL_UP: scroll_by(a, SCROLL_LINE_UP); break;
+	case ACT_SCROLL_DOWN: scroll_by(a, SCROLL_LINE_DOWN); break;
+	case ACT_PAGE_UP: scroll_by(a, SCROLL_PAGE_UP); break;
+	case ACT_PAGE_DOWN: scroll_by(a, SCROLL_PAGE_DOWN); break;
+	case ACT_SCROLL_TOP: scroll_by(a, SCROLL_TOP); break;
+	case ACT_SCROLL_END: scroll_by(a, SCROLL_END); break;
+	case ACT_PRESETS: open_presets(a); break;
+	case ACT_BOARD: open_ports(a); break;
+	case ACT_PROFILE: profile(a); break;
+	case ACT_VALIDATE: validate(a); break;
+	case ACT_USE_TABLE: use_table(a); break;
+	case ACT_CANCEL_BOARD:
 		if (a->bsnap.state == MN_BOARD_JOB_RUNNING) {
 			mn_board_job_cancel(a->board);
 			tui_message(a, 0, "cancelling the board's %s...", mn_board_job_kind_name(a->bsnap.kind));
@@ -730,11 +728,9 @@ void tui_key(struct tui_app *a, int ch)
 			tui_message(a, 0, "no board job running");
 		}
 		break;
-	case 12: /* Ctrl-L: the next refresh repaints everything */
+	case ACT_REDRAW: /* Ctrl-L: the next refresh repaints everything */
 		if (clearok(curscr, TRUE) == ERR)
 			tui_message(a, 1, "cannot redraw the screen");
-		break;
-	default:
 		break;
 	}
 }

@@ -16,22 +16,7 @@
 #include "search/session.h"
 #include "tui.h"
 
-/* ---- screen geometry ------------------------------------------------- */
-
-struct tui_rect {
-	int y, x, h, w;
-};
-
-/* Where each view goes; computed from the terminal size on every draw. */
-struct tui_layout {
-	int ok; /* 0: the terminal is too small for anything but a notice */
-	struct tui_rect status, progress, pick, board, rankings, supernet, plot, message, footer;
-};
-
-#define TUI_MIN_COLS 60
-#define TUI_MIN_LINES 20
-
-void tui_layout(int lines, int cols, struct tui_layout *l);
+#include "layout.h"
 
 /* ---- styles (colour pairs, or attributes on a monochrome terminal) ---- */
 
@@ -154,7 +139,7 @@ struct tui_app {
 	uint64_t bsnap_version;
 
 	/* Event tracking (what was logged already). */
-	enum mn_engine_state last_state;
+	uint64_t seen_runs_ended; /* the snapshot's runs_ended last reported */
 	int last_decided;
 	enum mn_board_job_state last_bstate;
 	uint64_t board_events_version;

@@ -187,8 +187,9 @@ static void engine_events(struct tui_app *a)
 		}
 	}
 	a->last_decided = s->decided;
-	if (s->state == a->last_state)
+	if (s->runs_ended == a->seen_runs_ended)
 		return;
+	a->seen_runs_ended = s->runs_ended;
 	if (s->state == MN_ENGINE_DONE && s->has_result) {
 		char arch[MN_ARCH_STRLEN];
 		a->done_snap = *s;
@@ -214,8 +215,9 @@ static void engine_events(struct tui_app *a)
 			      s->evaluations);
 		tui_message(a, 0, "search stopped (s resumes; values measured so far are kept)");
 	}
-	/* Starts are logged by the action that made them (with the settings). */
-	a->last_state = s->state;
+	/* A run that ended and a new one already running: the new one's end
+	 * is reported in its turn.  Starts are logged by the action that made
+	 * them (with the settings). */
 }
 
 static void board_events(struct tui_app *a)

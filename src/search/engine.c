@@ -198,6 +198,7 @@ static void *engine_main(void *arg)
 		s->state = MN_ENGINE_FAILED;
 		snprintf(s->error, sizeof s->error, "%s", err);
 	}
+	s->runs_ended++;
 	s->version++;
 	e->running = 0;
 	pthread_cond_broadcast(&e->idle);
@@ -230,6 +231,7 @@ int mn_engine_start(struct mn_engine *e)
 		e->running = 0;
 		e->snap.state = MN_ENGINE_FAILED;
 		snprintf(e->snap.error, sizeof e->snap.error, "cannot start the search thread");
+		e->snap.runs_ended++;
 	} else {
 		e->thread_joinable = 1;
 	}

@@ -11,7 +11,7 @@
 #include "cli_preset.h"
 #include "cli_signal.h"
 #include "data/oracle.h"
-#include "search/session.h"
+#include "search/session_prepare.h"
 
 static void search_usage(FILE *f)
 {
@@ -135,7 +135,6 @@ int mn_cmd_search(int argc, char **argv)
 	struct mn_cli_preset cp;
 	const char *data = NULL, *oracle_path = NULL;
 	int json = 0, threads = 0, ch;
-	char err[512];
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
@@ -145,74 +144,61 @@ int mn_cmd_search(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'o': oracle_path = optarg; break;
 		case 'j': json = 1; break;
-		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return MN_EXIT_USAGE; break;
-		case 'h': search_usage(stdout); return MN_EXIT_OK;
+		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return mn_cli_preset_quit(&cp, MN_EXIT_USAGE); break;
+		case 'h': search_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
 			mn_cli_error("search", "unknown or incomplete option '%s' (see 'micronas search --help')",
 				     argv[optind - 1]);
-			return MN_EXIT_USAGE;
+			return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		default:
 			if (mn_cli_preset_option(&cp, "search", ch, optarg))
-				return MN_EXIT_USAGE;
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		}
 	}
 	if (optind < argc) {
 		mn_cli_error("search", "unexpected argument '%s' (see 'micronas search --help')", argv[optind]);
-		return MN_EXIT_USAGE;
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
-	struct mn_preset preset;
-	if (mn_cli_preset_finish(&cp, "search", &preset))
-		return MN_EXIT_ERROR;
-
-	struct mn_oracle oracle;
-	int have_oracle = 0;
-	if (oracle_path) {
-		if (mn_oracle_load(&oracle, oracle_path, err, sizeof err)) {
-			mn_cli_error("search", "%s", err);
-			return MN_EXIT_ERROR;
-		}
-		have_oracle = 1;
-	}
-
 	/* Before any thread starts, so that the workers inherit the mask. */
 	sigset_t sigs;
 	if (mn_cli_block_signals("search", 0, &sigs)) {
-		if (have_oracle)
-			mn_oracle_free(&oracle);
+		mn_cli_preset_end(&cp);
 		return MN_EXIT_ERROR;
 	}
-	static struct mn_session setup; /* the engine keeps its address */
-	if (mn_session_init(&setup, &preset, data, threads, err, sizeof err)) {
-		mn_cli_error("search", "%s", err);
-		if (have_oracle)
-			mn_oracle_free(&oracle);
+	struct mn_prepared prep;
+	struct mn_session_request req = {cp.name, &cp.flags, data, oracle_path, threads};
+	struct mn_error e;
+	int prepared = mn_session_prepare(&prep, &req, &e) == 0;
+	mn_cli_preset_end(&cp);
+	if (!prepared) {
+		mn_cli_error("search", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
-	if (setup.notice[0])
-		fprintf(stderr, "micronas search: %s\n", setup.notice);
+	struct mn_session *setup = prep.session;
+	const struct mn_oracle *oracle = prep.have_oracle ? &prep.oracle : NULL;
+	if (setup->notice[0])
+		fprintf(stderr, "micronas search: %s\n", setup->notice);
 
 	struct mn_space_limits sl;
-	mn_engine_space_limits(setup.engine, &sl);
+	mn_engine_space_limits(setup->engine, &sl);
 	if (sl.feasible_count == 0) {
 		mn_cli_error("search",
 			     "no arch of the space fits the limits; the smallest achievable are latency %.2f ms, "
 			     "SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or --max-flash-kb)",
 			     sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
-		mn_session_free(&setup);
-		if (have_oracle)
-			mn_oracle_free(&oracle);
+		mn_session_release(&prep);
 		return MN_EXIT_ERROR;
 	}
 
 	int tty = isatty(STDERR_FILENO);
 	struct mn_engine_snapshot snap;
-	mn_engine_start(setup.engine);
+	mn_engine_start(setup->engine);
 	for (;;) {
-		mn_engine_snapshot(setup.engine, &snap);
+		mn_engine_snapshot(setup->engine, &snap);
 		if (snap.state != MN_ENGINE_RUNNING)
 			break;
 		if (mn_cli_stop_requested(NULL))
-			mn_engine_cancel(setup.engine);
+			mn_engine_cancel(setup->engine);
 		if (tty)
 			print_progress(&snap);
 		struct timespec ts = {0, 100 * 1000 * 1000};
@@ -223,9 +209,9 @@ int mn_cmd_search(int argc, char **argv)
 	int rc = MN_EXIT_OK;
 	if (snap.state == MN_ENGINE_DONE) {
 		if (json)
-			print_json(&snap, &setup.preset, have_oracle ? &oracle : NULL);
+			print_json(&snap, &setup->preset, oracle);
 		else
-			print_text(&snap, have_oracle ? &oracle : NULL);
+			print_text(&snap, oracle);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {
 		mn_cli_error("search", "interrupted after %d proxy evaluations; nothing printed", snap.evaluations);
 		rc = MN_EXIT_ERROR;
@@ -233,9 +219,7 @@ int mn_cmd_search(int argc, char **argv)
 		mn_cli_error("search", "%s", snap.error);
 		rc = MN_EXIT_ERROR;
 	}
-	mn_session_free(&setup);
-	if (have_oracle)
-		mn_oracle_free(&oracle);
+	mn_session_release(&prep);
 	if (fflush(stdout) != 0)
 		rc = MN_EXIT_ERROR;
 	return rc;

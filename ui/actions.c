@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <curses.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +13,9 @@
 #include "app.h"
 #include "keys.h"
 #include "layout.h"
+#include "board/profile.h"
 #include "board/transport.h"
+#include "board/validate.h"
 
 
 /* ---- the search ------------------------------------------------------- */
@@ -68,11 +69,12 @@ static void start_stop(struct tui_app *a)
 /* Records a live edit as a flag, so that a preset picked later keeps it. */
 static void remember(struct tui_app *a, enum mn_preset_field f, double v)
 {
-	char text[64], err[300];
+	char text[64];
+	struct mn_error e;
 	snprintf(text, sizeof text, "%.17g", v);
-	if (mn_preset_set(&a->flags, f, text, "the TUI", NULL, err, sizeof err) != 0)
+	if (mn_preset_set(&a->flags, f, text, "the TUI", NULL, &e) != 0)
 		tui_log_event(&a->log, "could not keep %s for later presets: %s",
-			      mn_preset_field_key(f), err);
+			      mn_preset_field_key(f), e.msg);
 }
 
 static void set_weights(struct tui_app *a, double wf, double wl)
@@ -102,16 +104,15 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, live ? " - re-ranking" : "");
 }
 
-static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char *err, size_t errn)
+static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struct mn_error *e)
 {
 	struct mn_space_limits sl;
 	mn_engine_space_limits_for(a->setup->engine, c, &sl);
 	/* Limits that each can be met may still exclude every arch together. */
-	if (sl.feasible_count == 0) {
-		snprintf(err, errn, "no arch meets these limits together (the smallest alone: %.2f ms, "
-			 "%.1f KB SRAM, %.1f KB flash)", sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
-		return -1;
-	}
+	if (sl.feasible_count == 0)
+		return mn_error_set(e, "no arch meets these limits together (the smallest alone: %.2f ms, "
+				    "%.1f KB SRAM, %.1f KB flash)", sl.min_latency_ms, sl.min_sram_kb,
+				    sl.min_flash_kb);
 	a->limits = *c;
 	remember(a, MN_PF_MAX_LATENCY_MS, c->max_latency_ms);
 	remember(a, MN_PF_MAX_SRAM_KB, c->max_sram_kb);
@@ -128,9 +129,13 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char 
 
 /* ---- setup rebuilds (preset or latency table changes) ----------------- */
 
-static void request_rebuild(struct tui_app *a, const struct mn_preset *p, const char *label)
+/* Takes over *p (the caller no longer frees it). */
+static void request_rebuild(struct tui_app *a, struct mn_preset *p, const char *label)
 {
+	if (a->rebuild)
+		mn_preset_free(&a->rebuild_preset); /* the newer request wins */
 	a->rebuild_preset = *p;
+	mn_preset_defaults(p);
 	snprintf(a->rebuild_label, sizeof a->rebuild_label, "%s", label);
 	a->rebuild = 1;
 	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING) {
@@ -142,7 +147,8 @@ static void request_rebuild(struct tui_app *a, const struct mn_preset *p, const 
 
 void tui_apply_rebuild(struct tui_app *a)
 {
-	char err[600];
+	struct mn_error e;
+	struct mn_preset old;
 	if (!a->rebuild)
 		return;
 	if (a->have_setup) {
@@ -152,19 +158,24 @@ void tui_apply_rebuild(struct tui_app *a)
 		if (a->snap.state == MN_ENGINE_RUNNING)
 			return;
 	}
-	a->rebuild = 0;
-	struct mn_preset old = a->setup->preset;
 	int had = a->have_setup;
+	/* The old preset outlives its session, to fall back to. */
+	if (had && mn_preset_copy(&old, &a->setup->preset, &e) != 0) {
+		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
+		mn_preset_free(&a->rebuild_preset);
+		a->rebuild = 0;
+		return;
+	}
+	a->rebuild = 0;
 	if (had)
 		mn_session_free(a->setup);
 	a->have_setup = 0;
-	if (mn_session_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, err,
-			  sizeof err) != 0) {
-		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, err);
-		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, err);
-		char err2[600];
-		if (had && mn_session_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, err2,
-					 sizeof err2) == 0)
+	if (mn_session_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, e.msg,
+			    sizeof e.msg) != 0) {
+		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, e.msg);
+		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
+		if (had && mn_session_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, e.msg,
+					   sizeof e.msg) == 0)
 			a->have_setup = 1;
 	} else {
 		a->have_setup = 1;
@@ -174,6 +185,9 @@ void tui_apply_rebuild(struct tui_app *a)
 		tui_message(a, 0, "now %s (latency table: %s); s starts the search", a->rebuild_label,
 			    a->setup->table_origin);
 	}
+	if (had)
+		mn_preset_free(&old);
+	mn_preset_free(&a->rebuild_preset);
 	memset(&a->snap, 0, sizeof a->snap);
 	a->snap_version = 0;
 	a->seen_runs_ended = 0; /* a new engine counts from 0 */
@@ -191,76 +205,48 @@ void tui_apply_rebuild(struct tui_app *a)
 static void preset_chosen(struct tui_app *a, int i)
 {
 	struct mn_preset p;
-	char err[600];
+	struct mn_error e;
 	const char *label = a->list.special[i] ? "default (embedded)" : a->list.value[i];
-	if (a->list.special[i]) {
-		mn_preset_defaults(&p);
-	} else if (mn_preset_open(&p, a->list.value[i], err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	if (mn_preset_open_or_default(&p, a->list.special[i] ? NULL : a->list.value[i], &e) != 0 ||
+	    mn_preset_override(&p, &a->flags, &e) != 0) {
+		mn_preset_free(&p);
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
-	mn_preset_override(&p, &a->flags);
 	tui_log_event(&a->log, "preset %s chosen", label);
 	request_rebuild(a, &p, a->list.special[i] ? label : a->list.label[i]);
 }
 
-/* Keeps the first preset of each name, as mn_preset_find() does. */
-static void list_dir_presets(struct tui_app *a, const char *dir)
+void tui_list_reset(struct tui_list *l)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL && a->list.n < TUI_LIST_MAX) {
-		size_t len = strlen(de->d_name);
-		char path[MN_PRESET_PATH], name[256], err[600];
-		struct mn_preset p;
-		if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0 || de->d_name[0] == '.')
-			continue;
-		snprintf(name, sizeof name, "%.*s", (int)(len - 4), de->d_name);
-		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path)
-			continue;
-		int dup = 0;
-		for (int i = 0; i < a->list.n; i++)
-			if (!a->list.special[i] && !strcmp(a->list.label[i], name))
-				dup = 1;
-		/* Latency tables live beside the presets: only files that read
-		 * as presets are offered. */
-		if (dup || mn_preset_open(&p, path, err, sizeof err) != 0)
-			continue;
-		int k = a->list.n++;
-		snprintf(a->list.label[k], sizeof a->list.label[k], "%.150s", name);
-		snprintf(a->list.value[k], sizeof a->list.value[k], "%s", path);
-		a->list.special[k] = 0;
-	}
-	if (closedir(d) != 0)
-		tui_log_event(&a->log, "closing %s failed", dir);
+	for (int i = 0; i < l->n; i++)
+		free(l->value[i]);
+	memset(l, 0, sizeof *l);
 }
 
+/* The presets mn_preset_find() would find, in its order. */
 static void open_presets(struct tui_app *a)
 {
-	char dir[MN_PRESET_PATH];
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	const char *top = getenv("MN_TOP_SRCDIR");
-	memset(&a->list, 0, sizeof a->list);
+	struct mn_preset_entry *v;
+	struct mn_error e;
+	size_t n;
+	tui_list_reset(&a->list);
 	a->list.kind = LIST_PRESETS;
 	snprintf(a->list.title, sizeof a->list.title, "Preset (the search restarts from scratch)");
 	a->list.n = 1;
 	a->list.special[0] = 1;
 	snprintf(a->list.label[0], sizeof a->list.label[0], "default (embedded NUCLEO-F746ZG)");
-	/* The places mn_preset_find() looks in, in its order. */
-	if (xdg && *xdg) {
-		snprintf(dir, sizeof dir, "%s/micronas", xdg);
-		list_dir_presets(a, dir);
-	} else if (home && *home) {
-		snprintf(dir, sizeof dir, "%s/.config/micronas", home);
-		list_dir_presets(a, dir);
+	if (mn_preset_list(NULL, TUI_LIST_MAX - 1, &v, &n, &e) != 0) {
+		snprintf(a->list.note, sizeof a->list.note, "%.190s", e.msg);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int k = a->list.n++;
+			snprintf(a->list.label[k], sizeof a->list.label[k], "%.150s", v[i].name);
+			a->list.value[k] = v[i].path; /* the list takes it over */
+			v[i].path = NULL;
+		}
+		mn_preset_list_free(v, n);
 	}
-	if (top && *top) {
-		snprintf(dir, sizeof dir, "%s/presets", top);
-		list_dir_presets(a, dir);
-	}
-	list_dir_presets(a, MN_DATADIR "/presets");
 	a->mode = MODE_LIST;
 }
 
@@ -268,8 +254,8 @@ static void open_ports(struct tui_app *a)
 {
 	struct mn_serial_port_info *v = NULL;
 	size_t n = 0;
-	char err[600];
-	memset(&a->list, 0, sizeof a->list);
+	struct mn_error e;
+	tui_list_reset(&a->list);
 	a->list.kind = LIST_PORTS;
 	snprintf(a->list.title, sizeof a->list.title, "Board");
 	a->list.n = 2;
@@ -277,20 +263,23 @@ static void open_ports(struct tui_app *a)
 	snprintf(a->list.label[0], sizeof a->list.label[0], "emulated board (QEMU)");
 	a->list.special[1] = 2;
 	snprintf(a->list.label[1], sizeof a->list.label[1], "other port... (type its name)");
-	if (mn_serial_list(&v, &n, err, sizeof err) != 0) {
-		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", err);
+	if (mn_serial_list(&v, &n, e.msg, sizeof e.msg) != 0) {
+		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", e.msg);
 	} else {
 		if (n == 0)
 			snprintf(a->list.note, sizeof a->list.note, "no serial ports found (is the board "
 				 "plugged in?)");
 		for (size_t i = 0; i < n && a->list.n < TUI_LIST_MAX; i++) {
+			char *name = strdup(v[i].name);
+			if (!name)
+				break; /* out of memory: the ports so far are offered */
 			int k = a->list.n++;
+			a->list.value[k] = name;
 			char id[16] = "";
 			if (v[i].usb_vid >= 0)
 				snprintf(id, sizeof id, " %04x:%04x", v[i].usb_vid, v[i].usb_pid & 0xffff);
 			snprintf(a->list.label[k], sizeof a->list.label[k], "%.60s  %.60s%s", v[i].name,
 				 v[i].description, id);
-			snprintf(a->list.value[k], sizeof a->list.value[k], "%s", v[i].name);
 		}
 		free(v);
 	}
@@ -299,9 +288,9 @@ static void open_ports(struct tui_app *a)
 
 static void connect_port(struct tui_app *a, const char *port)
 {
-	char err[600];
-	if (mn_board_job_connect(a->board, port, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	struct mn_error e;
+	if (mn_board_job_connect(a->board, port, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	tui_log_event(&a->log, "board: connecting to %s", port);
@@ -310,9 +299,9 @@ static void connect_port(struct tui_app *a, const char *port)
 
 static void emulate(struct tui_app *a)
 {
-	char err[600];
-	if (mn_board_job_emulate(a->board, NULL, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	struct mn_error e;
+	if (mn_board_job_emulate(a->board, NULL, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
@@ -356,39 +345,38 @@ static int board_busy(struct tui_app *a, enum mn_board_job_kind kind)
 static void profile(struct tui_app *a)
 {
 	struct mn_profile_opts po;
-	char out[256], err[600];
+	struct mn_error e;
 	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_setup(a))
 		return;
 	if (!a->bsnap.port[0]) {
 		tui_message(a, 1, "no board: pick a port or the emulated board with b");
 		return;
 	}
-	/* BOARD-latency.ini in the working directory, as micronas profile. */
-	size_t i = 0;
-	const char *name = a->bsnap.board_known ? a->bsnap.board : "board";
-	for (; name[i] && i < 64; i++) {
-		char c = name[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '-' || c == '_' || c == '.';
-		out[i] = ok ? c : '_';
+	/* In the working directory, named as micronas profile names it. */
+	char *out = mn_profile_table_name(a->bsnap.board_known ? a->bsnap.board : NULL);
+	if (!out) {
+		tui_message(a, 1, "out of memory");
+		return;
 	}
-	snprintf(out + i, sizeof out - i, "-latency.ini");
 	mn_profile_opts_default(&po);
 	po.shape = a->setup->search.shape;
 	po.repeats = a->cfg->profile_repeats;
-	po.output = out;
-	if (mn_board_job_profile(a->board, &po, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	po.output = out; /* the job keeps a copy */
+	if (mn_board_job_profile(a->board, &po, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
+		free(out);
 		return;
 	}
 	tui_log_event(&a->log, "profiling the board on %s into %s (%d repeats)", a->bsnap.port, out,
 		      po.repeats);
 	tui_message(a, 0, "profiling into %s (p again or x cancels)", out);
+	free(out);
 }
 
 static void validate(struct tui_app *a)
 {
-	char err[600], arch[MN_ARCH_STRLEN];
+	char arch[MN_ARCH_STRLEN];
+	struct mn_error e;
 	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_setup(a))
 		return;
 	if (!a->have_done) {
@@ -400,8 +388,8 @@ static void validate(struct tui_app *a)
 		return;
 	}
 	if (mn_board_job_validate(a->board, &a->done_snap.result, &a->setup->search.shape,
-				  &a->setup->table, 7, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+				  &a->setup->table, MN_VALIDATE_SEED, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	mn_arch_format(&a->done_snap.result, arch, sizeof arch);
@@ -412,20 +400,24 @@ static void validate(struct tui_app *a)
 static void use_table(struct tui_app *a)
 {
 	struct mn_preset p;
-	char err[600], label[MN_PRESET_PATH + 32];
+	struct mn_error e;
+	char label[MN_PRESET_PATH + 32];
 	if (!a->bsnap.has_profile) {
 		tui_message(a, 1, "no profiled table yet: p profiles the board");
 		return;
 	}
 	if (!need_setup(a))
 		return;
-	if (mn_preset_set(&a->flags, MN_PF_LATENCY_TABLE, a->bsnap.table_path, "the TUI", NULL, err,
-			  sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	if (mn_preset_set(&a->flags, MN_PF_LATENCY_TABLE, a->bsnap.table_path, "the TUI", NULL, &e) != 0 ||
+	    mn_preset_copy(&p, &a->setup->preset, &e) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
-	p = a->setup->preset;
-	mn_preset_override(&p, &a->flags);
+	if (mn_preset_override(&p, &a->flags, &e) != 0) {
+		mn_preset_free(&p);
+		tui_message(a, 1, "%s", e.msg);
+		return;
+	}
 	snprintf(label, sizeof label, "%s", a->preset_label);
 	tui_log_event(&a->log, "searching with the profiled table %s", a->bsnap.table_path);
 	request_rebuild(a, &p, label);
@@ -485,7 +477,7 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 static void form_apply(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
-	char err[600];
+	struct mn_error e;
 	double v[TUI_FORM_FIELDS];
 	f->error[0] = '\0';
 	switch (f->kind) {
@@ -506,8 +498,8 @@ static void form_apply(struct tui_app *a)
 			set_weights(a, v[0], v[1]);
 		} else {
 			struct mn_constraints c = {v[0], v[1], v[2]};
-			if (apply_limits(a, &c, err, sizeof err) != 0) {
-				snprintf(f->error, sizeof f->error, "%.190s", err);
+			if (apply_limits(a, &c, &e) != 0) {
+				snprintf(f->error, sizeof f->error, "%.190s", e.msg);
 				return;
 			}
 		}
@@ -523,8 +515,8 @@ static void form_apply(struct tui_app *a)
 			snprintf(f->error, sizeof f->error, "give a base name");
 			return;
 		}
-		if (tui_save(a, base, err, sizeof err) != 0) {
-			snprintf(f->error, sizeof f->error, "%.190s", err);
+		if (tui_save(a, base, &e) != 0) {
+			snprintf(f->error, sizeof f->error, "%.190s", e.msg);
 			return;
 		}
 		break;

@@ -15,6 +15,7 @@
 #include "config/preset.h"
 #include "search/session.h"
 #include "tui.h"
+#include "util/error.h"
 
 #include "layout.h"
 
@@ -95,7 +96,7 @@ struct tui_list {
 	char title[80];
 	int n, sel, top;
 	char label[TUI_LIST_MAX][160];
-	char value[TUI_LIST_MAX][MN_PRESET_PATH]; /* preset path or port; "" = special */
+	char *value[TUI_LIST_MAX];                /* preset path or port (heap); NULL = special */
 	int special[TUI_LIST_MAX];                /* 1: embedded default / emulated board */
 	char note[200];                           /* e.g. "no serial ports found" */
 };
@@ -115,7 +116,7 @@ struct tui_app {
 	const struct mn_tui_config *cfg;
 
 	/* What the search runs on. */
-	struct mn_preset flags;        /* command-line flags plus live edits */
+	struct mn_preset flags;        /* command-line flags plus live edits (owned) */
 	char preset_label[MN_PRESET_PATH]; /* name or path given, "default (embedded)" */
 	struct mn_session *setup;        /* heap: the engine keeps its address */
 	int have_setup;
@@ -126,7 +127,7 @@ struct tui_app {
 	/* Pending rebuild of the setup (a preset or table change), done when
 	 * the engine has stopped. */
 	int rebuild;
-	struct mn_preset rebuild_preset;
+	struct mn_preset rebuild_preset; /* owned while rebuild is set */
 	char rebuild_label[MN_PRESET_PATH];
 
 	/* Snapshots, refreshed every tick. */
@@ -194,7 +195,7 @@ void tui_clear_history(struct tui_app *a);
 
 /* ---- the session log (ui/session_log.c) -------------------------------- */
 
-int tui_log_open(struct tui_log *l, const char *live_path, char *err, size_t errn);
+int tui_log_open(struct tui_log *l, const char *live_path, struct mn_error *e);
 void tui_log_event(struct tui_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int tui_log_write(const struct tui_log *l, FILE *f);
 void tui_log_close(struct tui_log *l);
@@ -204,12 +205,14 @@ void tui_log_close(struct tui_log *l);
 void tui_key(struct tui_app *a, int ch);
 /* Applies a pending setup rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
+/* Empties a list box, freeing its values. */
+void tui_list_reset(struct tui_list *l);
 
 /* ---- saving (ui/save.c) ----------------------------------------------- */
 
 /* Writes BASE.json (as micronas search --json), BASE.arch and BASE.log;
- * 0, or -1 with err naming the file. */
-int tui_save(struct tui_app *a, const char *base, char *err, size_t errn);
+ * 0, or -1 with e naming the file. */
+int tui_save(struct tui_app *a, const char *base, struct mn_error *e);
 
 /* ---- drawing helpers (ui/draw.c) -------------------------------------- */
 

@@ -103,18 +103,16 @@ static int write_log(FILE *f, void *user)
 	return tui_log_write(&a->log, f);
 }
 
-int tui_save(struct tui_app *a, const char *base, char *err, size_t errn)
+int tui_save(struct tui_app *a, const char *base, struct mn_error *e)
 {
 	char path[MN_PRESET_PATH + 8];
+	char *err = e->msg;
+	size_t errn = sizeof e->msg;
 	struct json_ctx c = {a};
-	if (!a->have_done) {
-		snprintf(err, errn, "nothing to save yet: run the search first");
-		return -1;
-	}
-	if (strlen(base) + 6 > MN_PRESET_PATH) {
-		snprintf(err, errn, "the name is too long");
-		return -1;
-	}
+	if (!a->have_done)
+		return mn_error_set(e, "nothing to save yet: run the search first");
+	if (strlen(base) + 6 > MN_PRESET_PATH)
+		return mn_error_set(e, "the name is too long");
 	/* The log first: the save itself is its last line. */
 	char arch[MN_ARCH_STRLEN];
 	mn_arch_format(&a->done_snap.result, arch, sizeof arch);

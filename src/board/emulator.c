@@ -16,6 +16,7 @@
 #endif
 
 #include "board/board.h"
+#include "config/exe_tree.h"
 
 /* Seconds QEMU gets to print its pty name or create its socket. */
 #define QEMU_START_MS 10000
@@ -56,9 +57,17 @@ static int readable(const char *p)
 int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 {
 	const char *env = getenv("MN_FIRMWARE");
-	const char *dirs[2] = {getenv("MN_TOP_BUILDDIR"), getenv("MN_TOP_SRCDIR")};
+	char *exe_build = mn_exe_build_tree(), *exe_src = mn_exe_source_tree();
+	/* Build trees, in order; "" is the working directory. */
+	const char *trees[] = {getenv("MN_TOP_BUILDDIR"), getenv("MN_TOP_SRCDIR"), "", exe_build,
+			       exe_src};
+	enum { N_TREES = sizeof trees / sizeof trees[0] };
+	char looked[N_TREES + 1][600];
+	int nl = 0, found = 0;
 
 	if (env && *env) {
+		free(exe_build);
+		free(exe_src);
 		if (readable(env)) {
 			snprintf(path, n, "%s", env);
 			return 0;
@@ -67,24 +76,34 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 			 "'make -C fw-profiler' or unset MN_FIRMWARE)", env);
 		return -1;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (!dirs[i] || !*dirs[i])
+	for (int i = 0; i < N_TREES && !found; i++) {
+		if (!trees[i] || (i != 2 && !*trees[i]))
 			continue;
-		snprintf(path, n, "%s/fw-profiler/build/%s", dirs[i], MN_FIRMWARE_QEMU_REL);
-		if (readable(path))
-			return 0;
+		snprintf(path, n, "%s%sfw-profiler/build/%s", trees[i], *trees[i] ? "/" : "",
+			 MN_FIRMWARE_QEMU_REL);
+		int dup = 0;
+		for (int k = 0; k < nl; k++)
+			dup |= strcmp(looked[k], path) == 0;
+		if (dup)
+			continue;
+		snprintf(looked[nl++], sizeof looked[0], "%s", path);
+		found = readable(path);
 	}
-	snprintf(path, n, "fw-profiler/build/%s", MN_FIRMWARE_QEMU_REL);
-	if (readable(path))
+	free(exe_build);
+	free(exe_src);
+	if (found)
 		return 0;
 	snprintf(path, n, "%s/firmware/%s", MN_DATADIR, MN_FIRMWARE_QEMU_REL);
 	if (readable(path))
 		return 0;
-	snprintf(err, errn,
-		 "no QEMU firmware image found (looked at $MN_FIRMWARE, "
-		 "fw-profiler/build/%s in the build and source trees and %s/firmware/; build it "
-		 "with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi "
-		 "libnewlib-arm-none-eabi) or set MN_FIRMWARE)", MN_FIRMWARE_QEMU_REL, MN_DATADIR);
+	snprintf(looked[nl++], sizeof looked[0], "%s", path);
+	size_t l = (size_t)snprintf(err, errn, "no QEMU firmware image found (looked at");
+	for (int k = 0; k < nl && l < errn; k++)
+		l += (size_t)snprintf(err + l, errn - l, "%s %s", k ? "," : "", looked[k]);
+	if (l < errn)
+		snprintf(err + l, errn - l,
+			 "; build it with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi "
+			 "libnewlib-arm-none-eabi) or set MN_FIRMWARE)");
 	return -1;
 }
 

@@ -29,8 +29,8 @@ struct mn_emulator {
 	int status;          /* its wait status once reaped */
 	char tmpdir[64];     /* holds QEMU's output file */
 	char log[128];
-	char port[4200];     /* "/dev/pts/N" or "unix:PATH" */
-	char socket_path[4096];
+	char *port;          /* "/dev/pts/N" or "unix:PATH" (heap), NULL until known */
+	char *socket_path;   /* heap; NULL: a pty */
 	char warning[600];
 };
 
@@ -273,9 +273,11 @@ static int wait_pty(struct mn_emulator *e, const struct mn_emulator_opts *o, cha
 			size_t len;
 			p += sizeof key - 1;
 			len = strcspn(p, " \t\r\n");
-			if (len > 0 && len < sizeof e->port) {
-				memcpy(e->port, p, len);
-				e->port[len] = 0;
+			if (len > 0) {
+				if (!(e->port = strndup(p, len))) {
+					snprintf(err, errn, "out of memory starting QEMU");
+					return -1;
+				}
 				return 0;
 			}
 		}
@@ -376,7 +378,13 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	close(fd);
 	if (o->socket_path && *o->socket_path) {
 		struct stat sb;
-		snprintf(e->socket_path, sizeof e->socket_path, "%s", o->socket_path);
+		if (!(e->socket_path = strdup(o->socket_path))) {
+			snprintf(err, errn, "out of memory starting QEMU");
+			unlink(e->log);
+			rmdir(e->tmpdir);
+			free(e);
+			return -1;
+		}
 		/* A socket left by an earlier run would make QEMU fail to bind;
 		 * anything that is not a socket is left alone. */
 		if (stat(e->socket_path, &sb) == 0) {
@@ -385,6 +393,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 					 "--socket path)", e->socket_path);
 				unlink(e->log);
 				rmdir(e->tmpdir);
+				free(e->socket_path);
 				free(e);
 				return -1;
 			}
@@ -403,6 +412,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			snprintf(err, errn, "cannot start QEMU: fork failed: %s", strerror(errno));
 			unlink(e->log);
 			rmdir(e->tmpdir);
+			free(e->socket_path);
 			free(e);
 			return -1;
 		}
@@ -410,10 +420,15 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			child(qemu, argv, e->log, parent);
 	}
 
-	if (e->socket_path[0]) {
+	if (e->socket_path) {
 		if (wait_socket(e, o, err, errn) != 0)
 			goto fail;
-		snprintf(e->port, sizeof e->port, "unix:%s", e->socket_path);
+		size_t n = strlen(e->socket_path) + sizeof "unix:";
+		if (!(e->port = malloc(n))) {
+			snprintf(err, errn, "out of memory starting QEMU");
+			goto fail;
+		}
+		snprintf(e->port, n, "unix:%s", e->socket_path);
 	} else if (wait_pty(e, o, err, errn) != 0) {
 		goto fail;
 	}
@@ -500,8 +515,10 @@ int mn_emulator_stop(struct mn_emulator *e)
 	}
 	/* Best-effort cleanup of our own temporary files: a leftover in /tmp
 	 * is harmless, and QEMU is already gone. */
-	if (e->socket_path[0])
+	if (e->socket_path)
 		(void)unlink(e->socket_path);
+	free(e->socket_path);
+	free(e->port);
 	if (e->log[0])
 		(void)unlink(e->log);
 	if (e->tmpdir[0])

@@ -174,13 +174,13 @@ int mn_cmd_search(int argc, char **argv)
 		mn_cli_error("search", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
-	struct mn_session *setup = prep.session;
+	struct mn_session *session = prep.session;
 	const struct mn_oracle *oracle = prep.have_oracle ? &prep.oracle : NULL;
-	if (setup->notice[0])
-		fprintf(stderr, "micronas search: %s\n", setup->notice);
+	if (session->notice[0])
+		fprintf(stderr, "micronas search: %s\n", session->notice);
 
 	struct mn_space_limits sl;
-	mn_engine_space_limits(setup->engine, &sl);
+	mn_engine_space_limits(session->engine, &sl);
 	if (sl.feasible_count == 0) {
 		mn_cli_error("search",
 			     "no arch of the space fits the limits; the smallest achievable are latency %.2f ms, "
@@ -192,13 +192,13 @@ int mn_cmd_search(int argc, char **argv)
 
 	int tty = isatty(STDERR_FILENO);
 	struct mn_engine_snapshot snap;
-	mn_engine_start(setup->engine);
+	mn_engine_start(session->engine);
 	for (;;) {
-		mn_engine_snapshot(setup->engine, &snap);
+		mn_engine_snapshot(session->engine, &snap);
 		if (snap.state != MN_ENGINE_RUNNING)
 			break;
 		if (mn_cli_stop_requested(NULL))
-			mn_engine_cancel(setup->engine);
+			mn_engine_cancel(session->engine);
 		if (tty)
 			print_progress(&snap);
 		struct timespec ts = {0, 100 * 1000 * 1000};
@@ -209,7 +209,7 @@ int mn_cmd_search(int argc, char **argv)
 	int rc = MN_EXIT_OK;
 	if (snap.state == MN_ENGINE_DONE) {
 		if (json)
-			print_json(&snap, &setup->preset, oracle);
+			print_json(&snap, &session->preset, oracle);
 		else
 			print_text(&snap, oracle);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {

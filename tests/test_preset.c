@@ -258,6 +258,16 @@ static void test_lookup(void)
 	rc = mn_preset_open(&p, "nucleo-f746zg", &e);
 	tap_ok(rc == 0 && p.batch == 9 && p.set == 1u << MN_PF_BATCH, "the user's file comes before the shipped one");
 	mn_preset_free(&p);
+	/* A preset copied into the user's directory: its relative table is
+	 * looked for beside it, whatever the working directory. */
+	write_text(tpath("xdg/micronas/copied.ini", q, sizeof q), "[board]\nlatency_table = copied-latency.ini\n");
+	rc = mn_preset_open(&p, "copied", &e);
+	char copied_table[1024];
+	snprintf(copied_table, sizeof copied_table, "%s/micronas/copied-latency.ini", xdg);
+	tap_ok(rc == 0 && p.latency_table && strcmp(p.latency_table, copied_table) == 0,
+	       "a preset found by name in the XDG directory resolves its relative latency_table there (%s)",
+	       rc ? err : p.latency_table);
+	mn_preset_free(&p);
 
 	rc = mn_preset_find("nope", NULL, &path, &e);
 	tap_ok(rc != 0 && path == NULL && strstr(err, "preset 'nope' not found") && strstr(err, want) == NULL &&

@@ -20,9 +20,9 @@
 
 /* ---- the search ------------------------------------------------------- */
 
-static int need_setup(struct tui_app *a)
+static int need_session(struct tui_app *a)
 {
-	if (a->have_setup)
+	if (a->have_session)
 		return 1;
 	tui_message(a, 1, "no search set up (pick a preset with P)");
 	return 0;
@@ -30,10 +30,10 @@ static int need_setup(struct tui_app *a)
 
 static void start_stop(struct tui_app *a)
 {
-	if (!need_setup(a))
+	if (!need_session(a))
 		return;
 	if (a->snap.state == MN_ENGINE_RUNNING) {
-		mn_engine_cancel(a->setup->engine);
+		mn_engine_cancel(a->session->engine);
 		tui_log_event(&a->log, "search stop asked by the user");
 		tui_message(a, 0, "stopping the search after the evaluations in flight...");
 		return;
@@ -43,7 +43,7 @@ static void start_stop(struct tui_app *a)
 		return;
 	}
 	struct mn_space_limits sl;
-	mn_engine_space_limits(a->setup->engine, &sl);
+	mn_engine_space_limits(a->session->engine, &sl);
 	if (sl.feasible_count == 0) {
 		tui_message(a, 1,
 			    "no arch fits the limits (smallest: %.2f ms, SRAM %.1f KB, flash %.1f KB); "
@@ -51,8 +51,8 @@ static void start_stop(struct tui_app *a)
 			    sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
 		return;
 	}
-	if (mn_engine_start(a->setup->engine) != 0) {
-		mn_engine_snapshot(a->setup->engine, &a->snap);
+	if (mn_engine_start(a->session->engine) != 0) {
+		mn_engine_snapshot(a->session->engine, &a->snap);
 		tui_message(a, 1, "cannot start the search: %s", a->snap.error);
 		return;
 	}
@@ -79,7 +79,7 @@ static void remember(struct tui_app *a, enum mn_preset_field f, double v)
 
 static void set_weights(struct tui_app *a, double wf, double wl)
 {
-	if (!need_setup(a))
+	if (!need_session(a))
 		return;
 	if (wf < 0)
 		wf = 0;
@@ -97,7 +97,7 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	 * re-run (from the cache where it can).  One the user stopped stays
 	 * stopped until s. */
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
-	mn_engine_set_weights(a->setup->engine, wf, wl, rerun);
+	mn_engine_set_weights(a->session->engine, wf, wl, rerun);
 	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
 		      live ? " (re-ranking)" : "");
@@ -107,7 +107,7 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struct mn_error *e)
 {
 	struct mn_space_limits sl;
-	mn_engine_space_limits_for(a->setup->engine, c, &sl);
+	mn_engine_space_limits_for(a->session->engine, c, &sl);
 	/* Limits that each can be met may still exclude every arch together. */
 	if (sl.feasible_count == 0)
 		return mn_error_set(e, "no arch meets these limits together (the smallest alone: %.2f ms, "
@@ -118,7 +118,7 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struc
 	remember(a, MN_PF_MAX_SRAM_KB, c->max_sram_kb);
 	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
-	mn_engine_set_limits(a->setup->engine, c, rerun);
+	mn_engine_set_limits(a->session->engine, c, rerun);
 	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
 		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb,
 		      rerun || a->snap.state == MN_ENGINE_RUNNING ? " (re-running)" : "");
@@ -127,7 +127,7 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struc
 	return 0;
 }
 
-/* ---- setup rebuilds (preset or latency table changes) ----------------- */
+/* ---- session rebuilds (preset or latency table changes) ----------------- */
 
 /* Takes over *p (the caller no longer frees it). */
 static void request_rebuild(struct tui_app *a, struct mn_preset *p, const char *label)
@@ -138,8 +138,8 @@ static void request_rebuild(struct tui_app *a, struct mn_preset *p, const char *
 	mn_preset_defaults(p);
 	snprintf(a->rebuild_label, sizeof a->rebuild_label, "%s", label);
 	a->rebuild = 1;
-	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING) {
-		mn_engine_cancel(a->setup->engine);
+	if (a->have_session && a->snap.state == MN_ENGINE_RUNNING) {
+		mn_engine_cancel(a->session->engine);
 		tui_message(a, 0, "stopping the search to switch to %s...", label);
 	}
 	tui_apply_rebuild(a);
@@ -151,16 +151,16 @@ void tui_apply_rebuild(struct tui_app *a)
 	struct mn_preset old;
 	if (!a->rebuild)
 		return;
-	if (a->have_setup) {
+	if (a->have_session) {
 		/* Only once the engine thread has stopped: freeing it joins the
 		 * thread, which must not wait for evaluations. */
-		mn_engine_snapshot(a->setup->engine, &a->snap);
+		mn_engine_snapshot(a->session->engine, &a->snap);
 		if (a->snap.state == MN_ENGINE_RUNNING)
 			return;
 	}
-	int had = a->have_setup;
+	int had = a->have_session;
 	/* The old preset outlives its session, to fall back to. */
-	if (had && mn_preset_copy(&old, &a->setup->preset, &e) != 0) {
+	if (had && mn_preset_copy(&old, &a->session->preset, &e) != 0) {
 		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
 		mn_preset_free(&a->rebuild_preset);
 		a->rebuild = 0;
@@ -168,22 +168,22 @@ void tui_apply_rebuild(struct tui_app *a)
 	}
 	a->rebuild = 0;
 	if (had)
-		mn_session_free(a->setup);
-	a->have_setup = 0;
-	if (mn_session_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, e.msg,
+		mn_session_free(a->session);
+	a->have_session = 0;
+	if (mn_session_init(a->session, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, e.msg,
 			    sizeof e.msg) != 0) {
 		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, e.msg);
 		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
-		if (had && mn_session_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, e.msg,
+		if (had && mn_session_init(a->session, &old, a->cfg->data_path, a->cfg->threads, e.msg,
 					   sizeof e.msg) == 0)
-			a->have_setup = 1;
+			a->have_session = 1;
 	} else {
-		a->have_setup = 1;
+		a->have_session = 1;
 		snprintf(a->preset_label, sizeof a->preset_label, "%s", a->rebuild_label);
 		tui_log_event(&a->log, "set up %s: latency table %s", a->rebuild_label,
-			      a->setup->table_origin);
+			      a->session->table_origin);
 		tui_message(a, 0, "now %s (latency table: %s); s starts the search", a->rebuild_label,
-			    a->setup->table_origin);
+			    a->session->table_origin);
 	}
 	if (had)
 		mn_preset_free(&old);
@@ -192,8 +192,8 @@ void tui_apply_rebuild(struct tui_app *a)
 	a->snap_version = 0;
 	a->seen_runs_ended = 0; /* a new engine counts from 0 */
 	tui_clear_history(a);
-	if (a->have_setup) {
-		const struct mn_preset *p = &a->setup->preset;
+	if (a->have_session) {
+		const struct mn_preset *p = &a->session->preset;
 		a->w_flops = p->w_flops;
 		a->w_latency = p->w_latency;
 		a->limits.max_latency_ms = p->max_latency_ms;
@@ -206,15 +206,16 @@ static void preset_chosen(struct tui_app *a, int i)
 {
 	struct mn_preset p;
 	struct mn_error e;
-	const char *label = a->list.special[i] ? "default (embedded)" : a->list.value[i];
-	if (mn_preset_open_or_default(&p, a->list.special[i] ? NULL : a->list.value[i], &e) != 0 ||
+	int builtin = a->list.kind_of[i] == ITEM_BUILTIN;
+	const char *label = builtin ? "default (embedded)" : a->list.value[i];
+	if (mn_preset_open_or_default(&p, builtin ? NULL : a->list.value[i], &e) != 0 ||
 	    mn_preset_override(&p, &a->flags, &e) != 0) {
 		mn_preset_free(&p);
 		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	tui_log_event(&a->log, "preset %s chosen", label);
-	request_rebuild(a, &p, a->list.special[i] ? label : a->list.label[i]);
+	request_rebuild(a, &p, builtin ? label : a->list.label[i]);
 }
 
 void tui_list_reset(struct tui_list *l)
@@ -234,7 +235,7 @@ static void open_presets(struct tui_app *a)
 	a->list.kind = LIST_PRESETS;
 	snprintf(a->list.title, sizeof a->list.title, "Preset (the search restarts from scratch)");
 	a->list.n = 1;
-	a->list.special[0] = 1;
+	a->list.kind_of[0] = ITEM_BUILTIN;
 	snprintf(a->list.label[0], sizeof a->list.label[0], "default (embedded NUCLEO-F746ZG)");
 	if (mn_preset_list(NULL, TUI_LIST_MAX - 1, &v, &n, &e) != 0) {
 		snprintf(a->list.note, sizeof a->list.note, "%.190s", e.msg);
@@ -259,9 +260,9 @@ static void open_ports(struct tui_app *a)
 	a->list.kind = LIST_PORTS;
 	snprintf(a->list.title, sizeof a->list.title, "Board");
 	a->list.n = 2;
-	a->list.special[0] = 1;
+	a->list.kind_of[0] = ITEM_BUILTIN;
 	snprintf(a->list.label[0], sizeof a->list.label[0], "emulated board (QEMU)");
-	a->list.special[1] = 2;
+	a->list.kind_of[1] = ITEM_TYPED;
 	snprintf(a->list.label[1], sizeof a->list.label[1], "other port... (type its name)");
 	if (mn_serial_list(&v, &n, e.msg, sizeof e.msg) != 0) {
 		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", e.msg);
@@ -310,9 +311,9 @@ static void emulate(struct tui_app *a)
 
 static void port_chosen(struct tui_app *a, int i)
 {
-	if (a->list.special[i] == 1) {
+	if (a->list.kind_of[i] == ITEM_BUILTIN) {
 		emulate(a);
-	} else if (a->list.special[i] == 2) {
+	} else if (a->list.kind_of[i] == ITEM_TYPED) {
 		memset(&a->form, 0, sizeof a->form);
 		a->form.kind = FORM_PORT;
 		snprintf(a->form.title, sizeof a->form.title, "Serial port");
@@ -346,7 +347,7 @@ static void profile(struct tui_app *a)
 {
 	struct mn_profile_opts po;
 	struct mn_error e;
-	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_setup(a))
+	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_session(a))
 		return;
 	if (!a->bsnap.port[0]) {
 		tui_message(a, 1, "no board: pick a port or the emulated board with b");
@@ -359,7 +360,7 @@ static void profile(struct tui_app *a)
 		return;
 	}
 	mn_profile_opts_default(&po);
-	po.shape = a->setup->search.shape;
+	po.shape = a->session->search.shape;
 	po.repeats = a->cfg->profile_repeats;
 	po.output = out; /* the job keeps a copy */
 	if (mn_board_job_profile(a->board, &po, e.msg, sizeof e.msg) != 0) {
@@ -377,7 +378,7 @@ static void validate(struct tui_app *a)
 {
 	char arch[MN_ARCH_STRLEN];
 	struct mn_error e;
-	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_setup(a))
+	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_session(a))
 		return;
 	if (!a->have_done) {
 		tui_message(a, 1, "no pick to validate yet: run the search (s) first");
@@ -387,8 +388,8 @@ static void validate(struct tui_app *a)
 		tui_message(a, 1, "no board: pick a port or the emulated board with b");
 		return;
 	}
-	if (mn_board_job_validate(a->board, &a->done_snap.result, &a->setup->search.shape,
-				  &a->setup->table, MN_VALIDATE_SEED, e.msg, sizeof e.msg) != 0) {
+	if (mn_board_job_validate(a->board, &a->done_snap.result, &a->session->search.shape,
+				  &a->session->table, MN_VALIDATE_SEED, e.msg, sizeof e.msg) != 0) {
 		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
@@ -406,10 +407,10 @@ static void use_table(struct tui_app *a)
 		tui_message(a, 1, "no profiled table yet: p profiles the board");
 		return;
 	}
-	if (!need_setup(a))
+	if (!need_session(a))
 		return;
 	if (mn_preset_set(&a->flags, MN_PF_LATENCY_TABLE, a->bsnap.table_path, "the TUI", NULL, &e) != 0 ||
-	    mn_preset_copy(&p, &a->setup->preset, &e) != 0) {
+	    mn_preset_copy(&p, &a->session->preset, &e) != 0) {
 		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
@@ -484,7 +485,7 @@ static void form_apply(struct tui_app *a)
 	case FORM_WEIGHTS:
 	case FORM_LIMITS: {
 		double max = f->kind == FORM_WEIGHTS ? TUI_WEIGHT_MAX : TUI_LIMIT_MAX;
-		if (!need_setup(a)) {
+		if (!need_session(a)) {
 			a->mode = MODE_NORMAL;
 			return;
 		}
@@ -678,8 +679,8 @@ void tui_key(struct tui_app *a, int ch)
 	case ACT_FLOPS_UP: set_weights(a, a->w_flops + TUI_WEIGHT_STEP, a->w_latency); break;
 	case ACT_LATENCY_DOWN: set_weights(a, a->w_flops, a->w_latency - TUI_WEIGHT_STEP); break;
 	case ACT_LATENCY_UP: set_weights(a, a->w_flops, a->w_latency + TUI_WEIGHT_STEP); break;
-	case ACT_WEIGHTS_FORM: if (need_setup(a)) open_form(a, FORM_WEIGHTS); break;
-	case ACT_LIMITS_FORM: if (need_setup(a)) open_form(a, FORM_LIMITS); break;
+	case ACT_WEIGHTS_FORM: if (need_session(a)) open_form(a, FORM_WEIGHTS); break;
+	case ACT_LIMITS_FORM: if (need_session(a)) open_form(a, FORM_LIMITS); break;
 	case ACT_SAVE:
 		if (!a->have_done)
 			tui_message(a, 1, "nothing to save yet: run the search (s) first");

@@ -91,13 +91,20 @@ struct tui_form {
 
 enum tui_list_kind { LIST_PRESETS, LIST_PORTS };
 
+/* What picking a list entry means. */
+enum tui_item {
+	ITEM_VALUE,   /* the entry's value: a preset file or a serial port */
+	ITEM_BUILTIN, /* the embedded default preset / the emulated board */
+	ITEM_TYPED    /* a port the user types in a form */
+};
+
 struct tui_list {
 	enum tui_list_kind kind;
 	char title[80];
 	int n, sel, top;
 	char label[TUI_LIST_MAX][160];
-	char *value[TUI_LIST_MAX];                /* preset path or port (heap); NULL = special */
-	int special[TUI_LIST_MAX];                /* 1: embedded default / emulated board */
+	char *value[TUI_LIST_MAX];                /* preset path or port (heap); NULL: not ITEM_VALUE */
+	enum tui_item kind_of[TUI_LIST_MAX];
 	char note[200];                           /* e.g. "no serial ports found" */
 };
 
@@ -118,13 +125,13 @@ struct tui_app {
 	/* What the search runs on. */
 	struct mn_preset flags;        /* command-line flags plus live edits (owned) */
 	char preset_label[MN_PRESET_PATH]; /* name or path given, "default (embedded)" */
-	struct mn_session *setup;        /* heap: the engine keeps its address */
-	int have_setup;
+	struct mn_session *session;      /* heap: the engine keeps its address */
+	int have_session;
 	struct mn_oracle oracle;
 	int have_oracle;
 	char data_label[MN_PRESET_PATH];
 
-	/* Pending rebuild of the setup (a preset or table change), done when
+	/* Pending rebuild of the session (a preset or table change), done when
 	 * the engine has stopped. */
 	int rebuild;
 	struct mn_preset rebuild_preset; /* owned while rebuild is set */
@@ -190,7 +197,7 @@ const struct mn_round *tui_shown_round(const struct tui_app *a, int *index);
 double tui_oracle_mean(const struct tui_app *a, const uint8_t mask[MN_EDGES]);
 void tui_message(struct tui_app *a, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Clears the history (after the setup changed: old latencies no longer apply). */
+/* Clears the history (after the session changed: old latencies no longer apply). */
 void tui_clear_history(struct tui_app *a);
 
 /* ---- the session log (ui/session_log.c) -------------------------------- */
@@ -203,7 +210,7 @@ void tui_log_close(struct tui_log *l);
 /* ---- actions (ui/actions.c) ------------------------------------------- */
 
 void tui_key(struct tui_app *a, int ch);
-/* Applies a pending setup rebuild once the engine has stopped. */
+/* Applies a pending session rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
 /* Empties a list box, freeing its values. */
 void tui_list_reset(struct tui_list *l);

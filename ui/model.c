@@ -275,8 +275,8 @@ static void board_events(struct tui_app *a)
 int tui_poll(struct tui_app *a)
 {
 	int changed = 0;
-	if (a->have_setup) {
-		mn_engine_snapshot(a->setup->engine, &a->snap);
+	if (a->have_session) {
+		mn_engine_snapshot(a->session->engine, &a->snap);
 		if (a->snap.version != a->snap_version) {
 			a->snap_version = a->snap.version;
 			update_points(a);

@@ -49,7 +49,7 @@ static int write_json(FILE *f, void *user)
 		    "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
 		    "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[",
 		    s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-		    s->result_flash_kb, s->search_seconds, (unsigned long long)a->setup->preset.seed,
+		    s->result_flash_kb, s->search_seconds, (unsigned long long)a->session->preset.seed,
 		    s->w_flops, s->w_latency) < 0)
 		return -1;
 	for (int r = 0; r < s->n_rounds; r++) {

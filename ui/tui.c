@@ -137,13 +137,13 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 	if (mn_session_prepare(&prep, &req, e) != 0)
 		return -1;
 	/* The app takes over what was prepared. */
-	a->setup = prep.session;
-	a->have_setup = 1;
+	a->session = prep.session;
+	a->have_session = 1;
 	a->oracle = prep.oracle;
 	a->have_oracle = prep.have_oracle;
 	snprintf(a->preset_label, sizeof a->preset_label, "%s",
 		 c->preset_name ? c->preset_name : "default");
-	const struct mn_preset *p = &a->setup->preset;
+	const struct mn_preset *p = &a->session->preset;
 	a->w_flops = p->w_flops;
 	a->w_latency = p->w_latency;
 	a->limits = (struct mn_constraints){p->max_latency_ms, p->max_sram_kb, p->max_flash_kb};
@@ -153,11 +153,11 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 		return -1;
 	tui_log_event(&a->log, "session started: preset %s, data %s, latency table %s%s%s",
 		      a->preset_label, c->data_path ? c->data_path : "synthetic",
-		      a->setup->table_origin, a->have_oracle ? ", oracle " : "",
+		      a->session->table_origin, a->have_oracle ? ", oracle " : "",
 		      a->have_oracle ? c->oracle_path : "");
-	if (a->setup->notice[0]) {
-		tui_log_event(&a->log, "%s", a->setup->notice);
-		tui_message(a, 0, "%s", a->setup->notice);
+	if (a->session->notice[0]) {
+		tui_log_event(&a->log, "%s", a->session->notice);
+		tui_message(a, 0, "%s", a->session->notice);
 	}
 	a->board = mn_board_job_new(e->msg, sizeof e->msg);
 	if (!a->board)
@@ -177,13 +177,13 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 static void release(struct tui_app *a)
 {
 	/* Stop both workers first so they wind down together. */
-	if (a->have_setup)
-		mn_engine_cancel(a->setup->engine);
+	if (a->have_session)
+		mn_engine_cancel(a->session->engine);
 	if (a->board)
 		mn_board_job_cancel(a->board);
-	if (a->have_setup)
-		mn_session_free(a->setup); /* joins the engine thread */
-	free(a->setup);
+	if (a->have_session)
+		mn_session_free(a->session); /* joins the engine thread */
+	free(a->session);
 	mn_board_job_free(a->board); /* stops QEMU */
 	if (a->have_oracle)
 		mn_oracle_free(&a->oracle);
@@ -312,7 +312,7 @@ int mn_tui_run(const struct mn_tui_config *c, struct mn_error *e)
 	(void)endwin();
 	delscreen(scr);
 	restore_signals(old);
-	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING)
+	if (a->have_session && a->snap.state == MN_ENGINE_RUNNING)
 		fprintf(stderr, "micronas tui: stopping the search (the evaluations in flight finish "
 			"first)...\n");
 	if (sig)

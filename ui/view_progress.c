@@ -35,7 +35,7 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 		tui_put(a, r.y, x, end - x, TS_DIM, "setting up again...");
 		return;
 	}
-	if (!a->have_setup) {
+	if (!a->have_session) {
 		tui_put(a, r.y, x, end - x, TS_ERROR, "not set up (P picks a preset)");
 		return;
 	}

@@ -11,6 +11,7 @@
 #include "cli_preset.h"
 #include "cli_signal.h"
 #include "data/oracle.h"
+#include "search/result_json.h"
 #include "search/session_prepare.h"
 
 static void search_usage(FILE *f)
@@ -44,57 +45,6 @@ static void print_progress(const struct mn_engine_snapshot *s)
 	fflush(stderr);
 }
 
-static const char *edge_name(int e)
-{
-	static const char *const names[MN_EDGES] = {"1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2"};
-	return names[e];
-}
-
-static void print_json(const struct mn_engine_snapshot *s, const struct mn_preset *p,
-		       const struct mn_oracle *oracle)
-{
-	char arch[MN_ARCH_STRLEN];
-	mn_arch_format(&s->result, arch, sizeof arch);
-	printf("{\"arch\":");
-	mn_json_string(stdout, arch);
-	printf(",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
-	       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
-	       "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[",
-	       s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-	       s->result_flash_kb, s->search_seconds, (unsigned long long)p->seed, s->w_flops,
-	       s->w_latency);
-	for (int r = 0; r < s->n_rounds; r++) {
-		const struct mn_round *rd = &s->rounds[r];
-		printf("%s{\"round\":%d,\"pruned\":[", r ? "," : "", r + 1);
-		int first = 1;
-		for (int e = 0; e < MN_EDGES; e++) {
-			if (rd->pruned_op[e] < 0)
-				continue;
-			for (int i = 0; i < rd->n; i++) {
-				const struct mn_candidate *c = &rd->cand[i];
-				if (c->edge != e || c->op != rd->pruned_op[e])
-					continue;
-				printf("%s{\"edge\":\"%s\",\"op\":\"%s\",\"dk\":%.6g,\"dr\":%.6g,"
-				       "\"rank_ntk\":%d,\"rank_lr\":%d,\"rank_flops\":%d,\"rank_latency\":%d,"
-				       "\"score\":%g}",
-				       first ? "" : ",", edge_name(e), mn_op_name(c->op), c->dk, c->dr,
-				       c->rank_ntk, c->rank_lr, c->rank_flops, c->rank_latency, c->score);
-				first = 0;
-			}
-		}
-		printf("]}");
-	}
-	printf("]");
-	if (oracle) {
-		const struct mn_oracle_entry *o = mn_oracle_get(oracle, &s->result);
-		if (o)
-			printf(",\"oracle_acc\":%.4f", o->acc);
-		else
-			printf(",\"oracle_acc\":null");
-	}
-	printf("}\n");
-}
-
 static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracle *oracle)
 {
 	char arch[MN_ARCH_STRLEN];
@@ -103,7 +53,7 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
 		printf("round %d: pruned", r + 1);
 		for (int e = 0; e < MN_EDGES; e++)
 			if (rd->pruned_op[e] >= 0)
-				printf("  %s:%s", edge_name(e), mn_op_name(rd->pruned_op[e]));
+				printf("  %s:%s", mn_edge_name(e), mn_op_name(rd->pruned_op[e]));
 		printf("\n");
 	}
 	mn_arch_format(&s->result, arch, sizeof arch);
@@ -208,9 +158,10 @@ int mn_cmd_search(int argc, char **argv)
 		fprintf(stderr, "\r%-79s\r", "");
 	int rc = MN_EXIT_OK;
 	if (snap.state == MN_ENGINE_DONE) {
-		if (json)
-			print_json(&snap, &session->preset, oracle);
-		else
+		if (json) {
+			if (mn_result_json_write(stdout, &snap, session->preset.seed, oracle) != 0)
+				rc = MN_EXIT_ERROR;
+		} else
 			print_text(&snap, oracle);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {
 		mn_cli_error("search", "interrupted after %d proxy evaluations; nothing printed", snap.evaluations);

@@ -13,6 +13,7 @@
 #include "search/engine.h"
 #include "data/oracle.h"
 #include "config/preset.h"
+#include "search/result_json.h"
 #include "search/session.h"
 #include "tui.h"
 #include "util/error.h"
@@ -240,7 +241,6 @@ void tui_fmt_num(char *buf, size_t n, double v, int w, int dec, int sign);
 /* Short op names ("c3x3") and the compact arch ("c1 | c1 c1 | c3 sk c1"). */
 const char *tui_op_short(int op);
 const char *tui_op_tiny(int op);
-const char *tui_edge_name(int e);
 void tui_arch_compact(const struct mn_arch *a, char *buf, size_t n);
 
 /* ---- views (ui/view_*.c) ------------------------------------------------ */

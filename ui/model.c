@@ -181,7 +181,7 @@ static void engine_events(struct tui_app *a)
 			text[0] = '\0';
 			for (int e = 0; e < MN_EDGES && o < sizeof text; e++)
 				if (rd->pruned_op[e] >= 0)
-					o += (size_t)snprintf(text + o, sizeof text - o, " %s:%s", tui_edge_name(e),
+					o += (size_t)snprintf(text + o, sizeof text - o, " %s:%s", mn_edge_name(e),
 							      mn_op_name(rd->pruned_op[e]));
 			tui_log_event(&a->log, "round %d decided, pruned%s", r + 1, text);
 		}

@@ -17,6 +17,7 @@
 
 #include "board/board.h"
 #include "config/exe_tree.h"
+#include "util/error.h"
 
 /* Seconds QEMU gets to print its pty name or create its socket. */
 #define QEMU_START_MS 10000
@@ -31,7 +32,7 @@ struct mn_emulator {
 	char log[128];
 	char *port;          /* "/dev/pts/N" or "unix:PATH" (heap), NULL until known */
 	char *socket_path;   /* heap; NULL: a pty */
-	char warning[600];
+	struct mn_error warning; /* the start-up warning, "" if none */
 };
 
 static long long now_ms(void)
@@ -237,7 +238,7 @@ void mn_emulator_exit_text(const struct mn_emulator *e, char *buf, size_t n)
 
 const char *mn_emulator_warning(const struct mn_emulator *e)
 {
-	return e->warning;
+	return e->warning.msg;
 }
 
 static void describe_exit(struct mn_emulator *e, char *err, size_t errn, const char *when)
@@ -437,14 +438,14 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	{
 		struct mn_board *b;
 		struct mn_board_opts bo;
-		char berr[512];
+		struct mn_error berr;
 		mn_board_opts_default(&bo);
 		bo.connect_timeout_ms = boot_ms;
 		bo.cancel = o->cancel;
 		bo.cancel_arg = o->cancel_arg;
-		int r = mn_board_connect(&b, e->port, &bo, berr, sizeof berr);
+		int r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
 		if (r == MN_BOARD_EVERSION) {
-			snprintf(e->warning, sizeof e->warning, "%s", berr);
+			snprintf(e->warning.msg, sizeof e->warning.msg, "%s", berr.msg);
 		} else if (r == MN_BOARD_ECANCEL) {
 			snprintf(err, errn, "interrupted while the emulated board was booting");
 			goto fail;
@@ -457,7 +458,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			if (!mn_emulator_running(e))
 				describe_exit(e, err, errn, "while booting");
 			else
-				snprintf(err, errn, "the emulated board does not answer: %s", berr);
+				snprintf(err, errn, "the emulated board does not answer: %s", berr.msg);
 			goto fail;
 		} else {
 			mn_board_close(b);

@@ -7,29 +7,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util/error.h"
 
 int mn_cli_connect(const char *cmd, const char *port, struct mn_board **b)
 {
 	struct mn_board_opts o;
-	char err[1024];
+	struct mn_error e;
 	mn_board_opts_default(&o);
 	o.cancel = mn_cli_stop_requested;
-	if (mn_board_connect(b, port, &o, err, sizeof err) != MN_BOARD_OK) {
-		mn_cli_error(cmd, "%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-int mn_cli_load_preset(const char *cmd, const char *name, struct mn_preset *p)
-{
-	char err[1024];
-	if (!name) {
-		mn_preset_defaults(p);
-		return 0;
-	}
-	if (mn_preset_open(p, name, err, sizeof err) != 0) {
-		mn_cli_error(cmd, "%s", err);
+	if (mn_board_connect(b, port, &o, e.msg, sizeof e.msg) != MN_BOARD_OK) {
+		mn_cli_error(cmd, "%s", e.msg);
 		return -1;
 	}
 	return 0;

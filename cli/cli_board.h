@@ -6,13 +6,9 @@
 
 #include "board/board.h"
 #include "cli_signal.h"
-#include "config/preset.h"
+#include "cli_preset.h"
 
 /* mn_board_connect() with the cancel callback; prints the error. */
 int mn_cli_connect(const char *cmd, const char *port, struct mn_board **b);
-
-/* The preset: by name or path, or the embedded default when name is NULL;
- * prints the error.  Returns 0 or -1. */
-int mn_cli_load_preset(const char *cmd, const char *name, struct mn_preset *p);
 
 #endif

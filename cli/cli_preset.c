@@ -31,7 +31,7 @@ static const struct {
 
 int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, const char *value)
 {
-	char err[512];
+	struct mn_error e;
 	if (ch == 'p') {
 		cp->name = value;
 		return 0;
@@ -39,9 +39,8 @@ int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, cons
 	for (size_t i = 0; i < sizeof flag_fields / sizeof flag_fields[0]; i++) {
 		if (flag_fields[i].ch != ch)
 			continue;
-		if (mn_preset_set(&cp->flags, flag_fields[i].field, value, flag_fields[i].flag, NULL, err,
-				  sizeof err)) {
-			mn_cli_error(cmd, "%s", err);
+		if (mn_preset_set(&cp->flags, flag_fields[i].field, value, flag_fields[i].flag, NULL, &e)) {
+			mn_cli_error(cmd, "%s", e.msg);
 			cp->error = 1;
 			return -1;
 		}
@@ -51,17 +50,23 @@ int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, cons
 	return -1;
 }
 
-int mn_cli_preset_finish(struct mn_cli_preset *cp, const char *cmd, struct mn_preset *out)
+void mn_cli_preset_end(struct mn_cli_preset *cp)
 {
-	char err[512];
-	if (cp->name) {
-		if (mn_preset_open(out, cp->name, err, sizeof err)) {
-			mn_cli_error(cmd, "%s", err);
-			return -1;
-		}
-	} else {
-		mn_preset_defaults(out);
+	mn_preset_free(&cp->flags);
+}
+
+int mn_cli_preset_quit(struct mn_cli_preset *cp, int exit_code)
+{
+	mn_cli_preset_end(cp);
+	return exit_code;
+}
+
+int mn_cli_load_preset(const char *cmd, const char *name, struct mn_preset *p)
+{
+	struct mn_error e;
+	if (mn_preset_open_or_default(p, name, &e) != 0) {
+		mn_cli_error(cmd, "%s", e.msg);
+		return -1;
 	}
-	mn_preset_override(out, &cp->flags);
 	return 0;
 }

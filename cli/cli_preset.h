@@ -18,8 +18,14 @@ void mn_cli_preset_begin(struct mn_cli_preset *cp);
  * --ntk-grad, 't' --latency-table.  Prints a usage error and returns -1
  * for a bad value or an unknown ch. */
 int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, const char *value);
-/* The preset (or the default) with the flags laid over it; -1 after
- * printing the error. */
-int mn_cli_preset_finish(struct mn_cli_preset *cp, const char *cmd, struct mn_preset *out);
+/* Frees what the flags hold (a --latency-table path). */
+void mn_cli_preset_end(struct mn_cli_preset *cp);
+/* The same, returning exit_code: for leaving a command early. */
+int mn_cli_preset_quit(struct mn_cli_preset *cp, int exit_code);
+
+/* The preset by name or path, or the embedded default when name is NULL
+ * (mn_preset_open_or_default()); prints the error.  Returns 0 or -1; free
+ * p with mn_preset_free() either way. */
+int mn_cli_load_preset(const char *cmd, const char *name, struct mn_preset *p);
 
 #endif

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "search/result_json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -54,15 +55,6 @@ int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out)
 
 void mn_json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	/* A failed write shows in the caller's final fflush(stdout). */
+	(void)mn_json_write_string(f, s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/error.h"
 #include "space/memory.h"
 
 static void cost_usage(FILE *f)
@@ -29,7 +30,7 @@ int mn_cmd_cost(int argc, char **argv)
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
 	double runtime_kb = 0;
 	int json = 0, ch;
-	char msg[200];
+	struct mn_error e;
 
 	optind = 1;
 	opterr = 0;
@@ -52,8 +53,8 @@ int mn_cmd_cost(int argc, char **argv)
 		mn_cli_error("cost", "no arch given (see 'micronas cost --help')");
 		return MN_EXIT_USAGE;
 	}
-	if (mn_shape_check(&shape, msg, sizeof msg)) {
-		mn_cli_error("cost", "%s", msg);
+	if (mn_shape_check(&shape, e.msg, sizeof e.msg)) {
+		mn_cli_error("cost", "%s", e.msg);
 		return MN_EXIT_USAGE;
 	}
 	/* Parse everything first: one bad string must not leave half a table. */

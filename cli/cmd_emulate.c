@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "util/error.h"
 #include "cli_board.h"
 #include "board/emulator.h"
 
@@ -34,7 +35,7 @@ int mn_cmd_emulate(int argc, char **argv)
 	struct mn_emulator_opts eo = {.boot_timeout_ms = 20000, .cancel = mn_cli_stop_requested};
 	struct mn_emulator *e;
 	sigset_t set;
-	char err[1024];
+	struct mn_error err;
 	int ch, rc = MN_EXIT_OK;
 
 	optind = 1;
@@ -61,8 +62,8 @@ int mn_cmd_emulate(int argc, char **argv)
 	 * to notice QEMU dying on its own. */
 	if (mn_cli_block_signals("emulate", 1, &set) != 0)
 		return MN_EXIT_ERROR;
-	if (mn_emulator_start(&e, &eo, err, sizeof err) != 0) {
-		mn_cli_error("emulate", "%s", err);
+	if (mn_emulator_start(&e, &eo, err.msg, sizeof err.msg) != 0) {
+		mn_cli_error("emulate", "%s", err.msg);
 		return MN_EXIT_ERROR;
 	}
 	if (mn_emulator_warning(e)[0])

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/error.h"
 #include "board/transport.h"
 
 static void ports_usage(FILE *f)
@@ -47,7 +48,7 @@ int mn_cmd_ports(int argc, char **argv)
 	struct mn_serial_port_info *v;
 	size_t n;
 	int json = 0, ch;
-	char err[512];
+	struct mn_error e;
 
 	optind = 1;
 	opterr = 0;
@@ -66,8 +67,8 @@ int mn_cmd_ports(int argc, char **argv)
 			     argv[optind]);
 		return MN_EXIT_USAGE;
 	}
-	if (mn_serial_list(&v, &n, err, sizeof err) != 0) {
-		mn_cli_error("ports", "%s", err);
+	if (mn_serial_list(&v, &n, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("ports", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
 	if (!json && n == 0)

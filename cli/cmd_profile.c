@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,7 +60,8 @@ int mn_cmd_profile(int argc, char **argv)
 	struct mn_preset pr;
 	struct mn_board *b;
 	struct progress prog = {0, 0};
-	char out_default[128], err[1024], msg[200];
+	struct mn_error e;
+	char *out_default = NULL, *partial = NULL;
 	sigset_t set;
 	int ch, seed = 1, brc, rc;
 
@@ -96,15 +98,17 @@ int mn_cmd_profile(int argc, char **argv)
 			     "'micronas emulate')");
 		return MN_EXIT_USAGE;
 	}
-	if (mn_cli_load_preset("profile", preset, &pr) != 0)
-		return MN_EXIT_ERROR;
+	int loaded = mn_cli_load_preset("profile", preset, &pr) == 0;
 	po.shape.channels = pr.channels;
 	po.shape.cells = pr.cells;
 	po.shape.resolution = pr.resolution;
 	po.shape.classes = pr.classes;
+	mn_preset_free(&pr); /* only the network's shape is used */
+	if (!loaded)
+		return MN_EXIT_ERROR;
 	po.seed = (uint32_t)seed;
-	if (mn_shape_check(&po.shape, msg, sizeof msg) != 0) {
-		mn_cli_error("profile", "%s", msg);
+	if (mn_shape_check(&po.shape, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("profile", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
 
@@ -113,49 +117,52 @@ int mn_cmd_profile(int argc, char **argv)
 	if (mn_cli_connect("profile", port, &b) != 0)
 		return MN_EXIT_ERROR;
 	if (!output) {
-		const char *name = mn_board_info(b)->board;
-		size_t i = 0;
-		for (; name[i] && i < 64; i++) {
-			char c = name[i];
-			int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-			out_default[i] = ok ? c : '_';
+		out_default = mn_profile_table_name(mn_board_info(b)->board);
+		if (!out_default) {
+			mn_cli_error("profile", "out of memory");
+			mn_board_close(b);
+			return MN_EXIT_ERROR;
 		}
-		snprintf(out_default + i, sizeof out_default - i, "%s-latency.ini", i ? "" : "board");
 		output = out_default;
 	}
 	po.output = output;
 	prog.tty = isatty(2);
 	po.progress = on_progress;
 	po.progress_arg = &prog;
-	{
-		/* Say up front that this run resumes. */
-		char partial[4200];
-		snprintf(partial, sizeof partial, "%s.partial", output);
-		if (access(partial, F_OK) == 0)
-			fprintf(stderr, "micronas profile: resuming from %s (delete it to start over)\n",
-				partial);
+	partial = mn_profile_partial_path(&po);
+	if (!partial) {
+		mn_cli_error("profile", "out of memory");
+		free(out_default);
+		mn_board_close(b);
+		return MN_EXIT_ERROR;
 	}
-	rc = mn_profile_run(b, &po, NULL, &res, &brc, err, sizeof err);
+	/* Say up front that this run resumes. */
+	if (access(partial, F_OK) == 0)
+		fprintf(stderr, "micronas profile: resuming from %s (delete it to start over)\n", partial);
+	rc = mn_profile_run(b, &po, NULL, &res, &brc, e.msg, sizeof e.msg);
 	if (prog.shown && rc != 0)
 		fputc('\n', stderr);
 	if (rc != 0) {
 		int kept = res.resumed + res.measured;
 		if (brc == MN_BOARD_ECANCEL)
 			mn_cli_error("profile", "interrupted: %d of %d measurements kept in %s (run the "
-				     "same command again to resume)", kept, res.total, res.partial);
+				     "same command again to resume)", kept, res.total, partial);
 		else if (brc != 0)
 			mn_cli_error("profile", "%s; %d of %d measurements kept in %s (run the same "
-				     "command again to resume)", err, kept, res.total, res.partial);
+				     "command again to resume)", e.msg, kept, res.total, partial);
 		else
-			mn_cli_error("profile", "%s", err);
+			mn_cli_error("profile", "%s", e.msg);
+		free(partial);
+		free(out_default);
 		mn_board_close(b);
 		return MN_EXIT_ERROR;
 	}
+	free(partial);
 	printf("wrote %s: %d measurements (%d resumed) on %s, %s\n", output, res.total,
 	       res.resumed, mn_board_info(b)->board,
 	       mn_board_is_emulated(b) ? "instruction-based timing (QEMU), not STM32 cycles"
 				       : "clock cycles");
+	free(out_default);
 	mn_board_close(b);
 	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 }

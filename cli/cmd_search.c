@@ -11,7 +11,8 @@
 #include "cli_preset.h"
 #include "cli_signal.h"
 #include "data/oracle.h"
-#include "search/session.h"
+#include "search/result_json.h"
+#include "search/session_prepare.h"
 
 static void search_usage(FILE *f)
 {
@@ -59,57 +60,6 @@ static void print_progress(const struct mn_engine_snapshot *s)
 	fflush(stderr);
 }
 
-static const char *edge_name(int e)
-{
-	static const char *const names[MN_EDGES] = {"1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2"};
-	return names[e];
-}
-
-static void print_json(const struct mn_engine_snapshot *s, const struct mn_preset *p,
-		       const struct mn_oracle *oracle)
-{
-	char arch[MN_ARCH_STRLEN];
-	mn_arch_format(&s->result, arch, sizeof arch);
-	printf("{\"arch\":");
-	mn_json_string(stdout, arch);
-	printf(",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
-	       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"measured\":%d,\"seed\":%llu,"
-	       "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[",
-	       s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-	       s->result_flash_kb, s->search_seconds, s->evaluations, (unsigned long long)p->seed, s->w_flops,
-	       s->w_latency);
-	for (int r = 0; r < s->n_rounds; r++) {
-		const struct mn_round *rd = &s->rounds[r];
-		printf("%s{\"round\":%d,\"pruned\":[", r ? "," : "", r + 1);
-		int first = 1;
-		for (int e = 0; e < MN_EDGES; e++) {
-			if (rd->pruned_op[e] < 0)
-				continue;
-			for (int i = 0; i < rd->n; i++) {
-				const struct mn_candidate *c = &rd->cand[i];
-				if (c->edge != e || c->op != rd->pruned_op[e])
-					continue;
-				printf("%s{\"edge\":\"%s\",\"op\":\"%s\",\"dk\":%.6g,\"dr\":%.6g,"
-				       "\"rank_ntk\":%d,\"rank_lr\":%d,\"rank_flops\":%d,\"rank_latency\":%d,"
-				       "\"score\":%g}",
-				       first ? "" : ",", edge_name(e), mn_op_name(c->op), c->dk, c->dr,
-				       c->rank_ntk, c->rank_lr, c->rank_flops, c->rank_latency, c->score);
-				first = 0;
-			}
-		}
-		printf("]}");
-	}
-	printf("]");
-	if (oracle) {
-		const struct mn_oracle_entry *o = mn_oracle_get(oracle, &s->result);
-		if (o)
-			printf(",\"oracle_acc\":%.4f", o->acc);
-		else
-			printf(",\"oracle_acc\":null");
-	}
-	printf("}\n");
-}
-
 static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracle *oracle)
 {
 	char arch[MN_ARCH_STRLEN];
@@ -118,7 +68,7 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
 		printf("round %d: pruned", r + 1);
 		for (int e = 0; e < MN_EDGES; e++)
 			if (rd->pruned_op[e] >= 0)
-				printf("  %s:%s", edge_name(e), mn_op_name(rd->pruned_op[e]));
+				printf("  %s:%s", mn_edge_name(e), mn_op_name(rd->pruned_op[e]));
 		printf("\n");
 	}
 	mn_arch_format(&s->result, arch, sizeof arch);
@@ -150,7 +100,6 @@ int mn_cmd_search(int argc, char **argv)
 	struct mn_cli_preset cp;
 	const char *data = NULL, *oracle_path = NULL;
 	int json = 0, threads = 0, ch;
-	char err[512];
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
@@ -160,76 +109,63 @@ int mn_cmd_search(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'o': oracle_path = optarg; break;
 		case 'j': json = 1; break;
-		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return MN_EXIT_USAGE; break;
-		case 'h': search_usage(stdout); return MN_EXIT_OK;
+		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return mn_cli_preset_quit(&cp, MN_EXIT_USAGE); break;
+		case 'h': search_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
 			mn_cli_error("search", "unknown or incomplete option '%s' (see 'micronas search --help')",
 				     argv[optind - 1]);
-			return MN_EXIT_USAGE;
+			return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		default:
 			if (mn_cli_preset_option(&cp, "search", ch, optarg))
-				return MN_EXIT_USAGE;
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		}
 	}
 	if (optind < argc) {
 		mn_cli_error("search", "unexpected argument '%s' (see 'micronas search --help')", argv[optind]);
-		return MN_EXIT_USAGE;
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
-	struct mn_preset preset;
-	if (mn_cli_preset_finish(&cp, "search", &preset))
-		return MN_EXIT_ERROR;
-
-	struct mn_oracle oracle;
-	int have_oracle = 0;
-	if (oracle_path) {
-		if (mn_oracle_load(&oracle, oracle_path, err, sizeof err)) {
-			mn_cli_error("search", "%s", err);
-			return MN_EXIT_ERROR;
-		}
-		have_oracle = 1;
-	}
-
 	/* Before any thread starts, so that the workers inherit the mask. */
 	sigset_t sigs;
 	if (mn_cli_block_signals("search", 0, &sigs)) {
-		if (have_oracle)
-			mn_oracle_free(&oracle);
+		mn_cli_preset_end(&cp);
 		return MN_EXIT_ERROR;
 	}
-	static struct mn_session setup; /* the engine keeps its address */
-	if (mn_session_init(&setup, &preset, data, threads, err, sizeof err)) {
-		mn_cli_error("search", "%s", err);
-		if (have_oracle)
-			mn_oracle_free(&oracle);
+	struct mn_prepared prep;
+	struct mn_session_request req = {cp.name, &cp.flags, data, oracle_path, threads};
+	struct mn_error e;
+	int prepared = mn_session_prepare(&prep, &req, &e) == 0;
+	mn_cli_preset_end(&cp);
+	if (!prepared) {
+		mn_cli_error("search", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
-	if (setup.notice[0])
-		fprintf(stderr, "micronas search: %s\n", setup.notice);
-	if (setup.cache_notice[0])
-		fprintf(stderr, "micronas search: warning: %s\n", setup.cache_notice);
+	struct mn_session *session = prep.session;
+	const struct mn_oracle *oracle = prep.have_oracle ? &prep.oracle : NULL;
+	if (session->notice[0])
+		fprintf(stderr, "micronas search: %s\n", session->notice);
+	if (session->cache_notice[0])
+		fprintf(stderr, "micronas search: warning: %s\n", session->cache_notice);
 
 	struct mn_space_limits sl;
-	mn_engine_space_limits(setup.engine, &sl);
+	mn_engine_space_limits(session->engine, &sl);
 	if (sl.feasible_count == 0) {
 		mn_cli_error("search",
 			     "no arch of the space fits the limits; the smallest achievable are latency %.2f ms, "
 			     "SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or --max-flash-kb)",
 			     sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
-		mn_session_free(&setup);
-		if (have_oracle)
-			mn_oracle_free(&oracle);
+		mn_session_release(&prep);
 		return MN_EXIT_ERROR;
 	}
 
 	int tty = isatty(STDERR_FILENO);
 	struct mn_engine_snapshot snap;
-	mn_engine_start(setup.engine);
+	mn_engine_start(session->engine);
 	for (;;) {
-		mn_engine_snapshot(setup.engine, &snap);
+		mn_engine_snapshot(session->engine, &snap);
 		if (snap.state != MN_ENGINE_RUNNING)
 			break;
 		if (mn_cli_stop_requested(NULL))
-			mn_engine_cancel(setup.engine);
+			mn_engine_cancel(session->engine);
 		if (tty)
 			print_progress(&snap);
 		struct timespec ts = {0, 100 * 1000 * 1000};
@@ -239,17 +175,18 @@ int mn_cmd_search(int argc, char **argv)
 		fprintf(stderr, "\r%-79s\r", "");
 	int rc = MN_EXIT_OK;
 	if (snap.state == MN_ENGINE_DONE) {
-		if (json)
-			print_json(&snap, &setup.preset, have_oracle ? &oracle : NULL);
-		else
-			print_text(&snap, have_oracle ? &oracle : NULL);
+		if (json) {
+			if (mn_result_json_write(stdout, &snap, session->preset.seed, oracle) != 0)
+				rc = MN_EXIT_ERROR;
+		} else
+			print_text(&snap, oracle);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {
-		if (setup.cache)
+		if (session->cache)
 			mn_cli_error("search",
 				     "interrupted after %d proxy evaluations; nothing printed. The %d decided "
 				     "round(s) and every value measured are kept in %s: run the same command "
 				     "to resume",
-				     snap.evaluations, snap.decided, mn_eval_cache_path(setup.cache));
+				     snap.evaluations, snap.decided, mn_eval_cache_path(session->cache));
 		else
 			mn_cli_error("search", "interrupted after %d proxy evaluations; nothing printed "
 				     "(no persistent cache: a new run starts over)", snap.evaluations);
@@ -258,9 +195,7 @@ int mn_cmd_search(int argc, char **argv)
 		mn_cli_error("search", "%s", snap.error);
 		rc = MN_EXIT_ERROR;
 	}
-	mn_session_free(&setup);
-	if (have_oracle)
-		mn_oracle_free(&oracle);
+	mn_session_release(&prep);
 	if (fflush(stdout) != 0)
 		rc = MN_EXIT_ERROR;
 	return rc;

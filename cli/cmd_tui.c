@@ -53,7 +53,7 @@ int mn_cmd_tui(int argc, char **argv)
 	};
 	struct mn_cli_preset cp;
 	struct mn_tui_config c;
-	char err[1200];
+	struct mn_error e;
 	int ch;
 
 	memset(&c, 0, sizeof c);
@@ -73,39 +73,41 @@ int mn_cmd_tui(int argc, char **argv)
 		case 'C': c.no_color = 1; break;
 		case 'T':
 			if (mn_cli_int("tui", "--threads", optarg, 1, 256, &c.threads))
-				return MN_EXIT_USAGE;
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 			break;
 		case 'R':
 			if (mn_cli_int("tui", "--profile-repeats", optarg, 1, MNP_MAX_REPEATS,
 				       &c.profile_repeats))
-				return MN_EXIT_USAGE;
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 			break;
-		case 'h': tui_usage(stdout); return MN_EXIT_OK;
+		case 'h': tui_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
 			mn_cli_error("tui", "unknown or incomplete option '%s' (see 'micronas tui --help')",
 				     argv[optind - 1]);
-			return MN_EXIT_USAGE;
+			return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		default:
 			if (mn_cli_preset_option(&cp, "tui", ch, optarg))
-				return MN_EXIT_USAGE;
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		}
 	}
 	if (optind < argc) {
 		mn_cli_error("tui", "unexpected argument '%s' (see 'micronas tui --help')", argv[optind]);
-		return MN_EXIT_USAGE;
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
 	if (c.port && c.emulate) {
 		mn_cli_error("tui", "--port and --emulate both name the board; give one");
-		return MN_EXIT_USAGE;
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
 	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
 		c.no_color = 1;
 	/* The preset itself is opened by the TUI (it may switch presets later);
 	 * only the flags travel. */
 	c.preset_name = cp.name;
-	c.flags = cp.flags;
-	if (mn_tui_run(&c, err, sizeof err) != 0) {
-		mn_cli_error("tui", "%s", err[0] ? err : "failed");
+	c.flags = &cp.flags;
+	int rc = mn_tui_run(&c, &e);
+	mn_cli_preset_end(&cp);
+	if (rc != 0) {
+		mn_cli_error("tui", "%s", e.msg[0] ? e.msg : "failed");
 		return MN_EXIT_ERROR;
 	}
 	return MN_EXIT_OK;

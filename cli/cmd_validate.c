@@ -26,6 +26,15 @@ static void validate_usage(FILE *f)
 		"                     error_pct, measured_sram_kb, estimated_sram_kb, board\n");
 }
 
+static int read_table(struct mn_latency_table *t, const char *path, const struct mn_net_shape *s,
+		      struct mn_error *e)
+{
+	if (mn_latency_table_read(t, path, e->msg, sizeof e->msg) != 0)
+		return -1;
+	return mn_latency_table_check_network(t, path, s->channels, s->cells, s->resolution,
+					      s->classes, e->msg, sizeof e->msg);
+}
+
 int mn_cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -38,9 +47,9 @@ int mn_cmd_validate(int argc, char **argv)
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_board *b;
-	char err[1024], msg[200];
+	struct mn_error e;
 	sigset_t set;
-	int ch, json = 0, seed = 7, rc = MN_EXIT_OK;
+	int ch, json = 0, seed = MN_VALIDATE_SEED, rc = MN_EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
@@ -77,26 +86,28 @@ int mn_cmd_validate(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (mn_cli_arch("validate", argv[optind + i], &archs[i]))
 			return MN_EXIT_ERROR;
-	if (mn_cli_load_preset("validate", preset, &pr) != 0)
+	if (mn_cli_load_preset("validate", preset, &pr) != 0) {
+		mn_preset_free(&pr);
 		return MN_EXIT_ERROR;
+	}
 	shape.channels = pr.channels;
 	shape.cells = pr.cells;
 	shape.resolution = pr.resolution;
 	shape.classes = pr.classes;
-	if (mn_shape_check(&shape, msg, sizeof msg) != 0) {
-		mn_cli_error("validate", "%s", msg);
+	/* The table: --latency-table, else the preset's, else the built-in model. */
+	if (!table_path)
+		table_path = pr.latency_table;
+	int have_table = table_path != NULL;
+	int bad = mn_shape_check(&shape, e.msg, sizeof e.msg) != 0 ||
+		  (have_table && read_table(&t, table_path, &shape, &e) != 0);
+	mn_preset_free(&pr);
+	table_path = NULL; /* it may have pointed into the preset */
+	if (bad) {
+		mn_cli_error("validate", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
-	if (!table_path && pr.latency_table[0])
-		table_path = pr.latency_table;
-	if (table_path) {
-		if (mn_latency_table_read(&t, table_path, err, sizeof err) != 0 ||
-		    mn_latency_table_check_network(&t, table_path, shape.channels, shape.cells,
-						   shape.resolution, shape.classes, err,
-						   sizeof err) != 0) {
-			mn_cli_error("validate", "%s", err);
-			return MN_EXIT_ERROR;
-		}
+	if (have_table) {
+		/* estimates from the measured table */
 	} else if (mn_latency_model_nucleo(shape.channels, shape.cells, shape.resolution,
 					   shape.classes, &t) != 0) {
 		mn_cli_error("validate", "the built-in cycle model cannot describe C=%d N=%d R=%d "
@@ -109,9 +120,9 @@ int mn_cmd_validate(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++) {
 		struct mnp_run_req rq;
-		if (mn_validate_request(&archs[i], &shape, (uint32_t)seed, &rq, NULL, msg,
-					sizeof msg) != 0) {
-			mn_cli_error("validate", "%s", msg);
+		if (mn_validate_request(&archs[i], &shape, (uint32_t)seed, &rq, NULL, e.msg,
+					sizeof e.msg) != 0) {
+			mn_cli_error("validate", "%s", e.msg);
 			return MN_EXIT_ERROR;
 		}
 	}
@@ -126,12 +137,12 @@ int mn_cmd_validate(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		struct mn_validation v;
 		int brc;
-		if (mn_validate_arch(b, &archs[i], &shape, &t, (uint32_t)seed, &v, &brc, err,
-				     sizeof err) != 0) {
+		if (mn_validate_arch(b, &archs[i], &shape, &t, (uint32_t)seed, &v, &brc, e.msg,
+				     sizeof e.msg) != 0) {
 			if (brc == MN_BOARD_ECANCEL)
 				mn_cli_error("validate", "interrupted (%d of %d archs done)", i, n);
 			else
-				mn_cli_error("validate", "%s", err);
+				mn_cli_error("validate", "%s", e.msg);
 			rc = MN_EXIT_ERROR;
 			break;
 		}

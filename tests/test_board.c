@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "board/board.h"
+#include "board/profile.h"
 #include "protocol.h"
 #include "tap.h"
 
@@ -578,8 +579,35 @@ static void test_timeouts(void)
 	tap_ok(mn_board_timeout_ms(&o, 0) == 9000, "timeout_scale multiplies");
 }
 
+/* The file names a profile writes, shared by micronas profile and the TUI. */
+static void test_profile_names(void)
+{
+	struct mn_profile_opts o;
+	char *s;
+	s = mn_profile_table_name("qemu-mps2-an500");
+	tap_ok(s && strcmp(s, "qemu-mps2-an500-latency.ini") == 0, "table name from the board's name (%s)", s);
+	free(s);
+	s = mn_profile_table_name("NUCLEO F7/x");
+	tap_ok(s && strcmp(s, "NUCLEO_F7_x-latency.ini") == 0, "characters a file name should not hold become '_' (%s)",
+	       s);
+	free(s);
+	s = mn_profile_table_name("");
+	tap_ok(s && strcmp(s, "board-latency.ini") == 0, "a board without a name: board-latency.ini");
+	free(s);
+	mn_profile_opts_default(&o);
+	o.output = "t.ini";
+	s = mn_profile_partial_path(&o);
+	tap_ok(s && strcmp(s, "t.ini.partial") == 0, "the partial file beside the table (%s)", s);
+	free(s);
+	o.partial = "/tmp/p";
+	s = mn_profile_partial_path(&o);
+	tap_ok(s && strcmp(s, "/tmp/p") == 0, "or where asked");
+	free(s);
+}
+
 int main(void)
 {
+	test_profile_names();
 	test_timeouts();
 	test_normal();
 	test_garbage();

@@ -166,4 +166,34 @@ else
 	check "emulate --socket starts: $(cat "$tmp/emu.err")" false
 fi
 
+# From any directory: the build tree's micronas finds its presets and its
+# firmware beside itself, without MN_TOP_SRCDIR or MN_TOP_BUILDDIR, and says
+# where it looked when something is missing.
+mn_abs="$(cd "$(dirname "$mn")" && pwd)/micronas"
+src_abs="$(cd "$MN_TOP_SRCDIR" && pwd)"
+away="$tmp/away"
+mkdir -p "$away/xdg"
+# env -C: the program itself is the background job (its pid is $!).
+away() { env -C "$away" -u MN_TOP_SRCDIR -u MN_TOP_BUILDDIR -u MN_FIRMWARE \
+	XDG_CONFIG_HOME="$away/xdg" "$mn_abs" "$@"; }
+away validate --port /dev/ttyNOSUCH9 --preset nucleo-f746zg "$A" 2>"$tmp/err"; rc=$?
+check "from another directory --preset nucleo-f746zg is found in the program's tree ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'no such port' '$tmp/err'"
+away search --preset no-such-preset 2>"$tmp/err"; rc=$?
+check "a preset not found names the places looked in, the program's tree among them" \
+	sh -c "[ $rc -eq 1 ] && grep -qF '$src_abs/presets/no-such-preset.ini' '$tmp/err' && grep -qF '$away/xdg/micronas/no-such-preset.ini' '$tmp/err'"
+: >"$tmp/emu.out" # the job truncates it only once it runs
+env -C "$away" -u MN_TOP_SRCDIR -u MN_TOP_BUILDDIR -u MN_FIRMWARE XDG_CONFIG_HOME="$away/xdg" \
+	"$mn_abs" emulate >"$tmp/emu.out" 2>"$tmp/emu.err" &
+emu_pid=$!
+i=0
+while [ $i -lt 200 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+done
+check "from another directory micronas emulate finds the firmware and starts ($(cat "$tmp/emu.err"))" \
+	grep -q '^/dev/pts/[0-9]*$' "$tmp/emu.out"
+kill -TERM "$emu_pid" 2>/dev/null
+wait "$emu_pid"
+emu_pid=
+
 tap_done

@@ -32,7 +32,7 @@ static void test_defaults(void)
 	struct mn_preset p;
 	mn_preset_defaults(&p);
 	tap_ok(strcmp(p.board_name, "NUCLEO-F746ZG") == 0 && p.clock_mhz == 216 && p.sram_kb == 320 &&
-		       p.flash_kb == 1024 && p.runtime_flash_kb > 0 && p.latency_table[0] == '\0',
+		       p.flash_kb == 1024 && p.runtime_flash_kb > 0 && p.latency_table == NULL,
 	       "default board: NUCLEO-F746ZG, 216 MHz, 320 KB SRAM, 1024 KB flash, built-in latency model");
 	tap_ok(p.channels == 16 && p.cells == 5 && p.resolution == 32 && p.classes == 10,
 	       "default network: C=16 N=5 32x32 10 classes");
@@ -49,16 +49,17 @@ static void test_shipped(void)
 	const char *top = getenv("MN_TOP_SRCDIR");
 	snprintf(path, sizeof path, "%s/presets/nucleo-f746zg.ini", top ? top : ".");
 	struct mn_preset p, d;
+	struct mn_error e;
 	mn_preset_defaults(&p);
 	mn_preset_defaults(&d);
-	int rc = mn_preset_load(&p, path, err, sizeof err);
-	tap_ok(rc == 0, "loads presets/nucleo-f746zg.ini (%s)", rc ? err : "ok");
+	int rc = mn_preset_load(&p, path, &e);
+	tap_ok(rc == 0, "loads presets/nucleo-f746zg.ini (%s)", rc ? e.msg : "ok");
 	tap_ok(p.set == (1u << MN_PF_COUNT) - 1, "it sets every field");
 	char want[1100];
 	snprintf(want, sizeof want, "%s/presets/nucleo-f746zg-latency.ini", top ? top : ".");
-	tap_ok(strcmp(p.latency_table, want) == 0, "latency_table resolved beside the preset: %s", p.latency_table);
+	tap_ok(p.latency_table && strcmp(p.latency_table, want) == 0, "latency_table resolved beside the preset: %s",
+	       p.latency_table ? p.latency_table : "(none)");
 	/* Same values as the embedded default, apart from the table path. */
-	snprintf(d.latency_table, sizeof d.latency_table, "%s", p.latency_table);
 	tap_ok(strcmp(p.board_name, d.board_name) == 0 && p.clock_mhz == d.clock_mhz && p.sram_kb == d.sram_kb &&
 		       p.flash_kb == d.flash_kb && p.runtime_flash_kb == d.runtime_flash_kb &&
 		       p.channels == d.channels && p.cells == d.cells && p.resolution == d.resolution &&
@@ -73,19 +74,27 @@ static void test_shipped(void)
 	       "its latency table loads and matches its network (%s)", rc ? err : "ok");
 	tap_ok(strstr(p.origin[MN_PF_BATCH], "nucleo-f746zg.ini:") == p.origin[MN_PF_BATCH], "origin of batch: %s",
 	       p.origin[MN_PF_BATCH]);
+	/* A copy owns its own path: freeing the original leaves it whole. */
+	struct mn_preset c;
+	rc = mn_preset_copy(&c, &p, &e);
+	mn_preset_free(&p);
+	tap_ok(rc == 0 && p.latency_table == NULL && c.latency_table && strcmp(c.latency_table, want) == 0,
+	       "a copy keeps its latency_table after the original is freed");
+	mn_preset_free(&c);
 }
 
 static void test_partial_and_paths(void)
 {
-	char p1[512], err[512], want[600];
+	char p1[512], want[600];
 	struct mn_preset p;
+	struct mn_error e;
 	tap_ok(mkdir(tpath("sub", p1, sizeof p1), 0755) == 0, "made a directory");
 	write_text(tpath("sub/p.ini", p1, sizeof p1),
 		   "# only a few keys\n[search]\nbatch = 10 ; inline comment\nseed=18446744073709551615\n"
 		   "init = paper\nntk_grad = fixed-stats\n[board]\nlatency_table = lat.ini\n");
 	mn_preset_defaults(&p);
-	int rc = mn_preset_load(&p, p1, err, sizeof err);
-	tap_ok(rc == 0, "loads a partial preset (%s)", rc ? err : "ok");
+	int rc = mn_preset_load(&p, p1, &e);
+	tap_ok(rc == 0, "loads a partial preset (%s)", rc ? e.msg : "ok");
 	tap_ok(p.batch == 10 && p.seed == UINT64_MAX && p.init == MN_INIT_PAPER && p.ntk_grad == MN_GRAD_FIXED_STATS,
 	       "its values: batch 10, seed 2^64-1, paper init, fixed-stats");
 	tap_ok(p.set == ((1u << MN_PF_BATCH) | (1u << MN_PF_SEED) | (1u << MN_PF_INIT) | (1u << MN_PF_NTK_GRAD) |
@@ -97,19 +106,22 @@ static void test_partial_and_paths(void)
 	tap_ok(strcmp(p.origin[MN_PF_BATCH], "p.ini:3") == 0, "origin: p.ini:3 (%s)", p.origin[MN_PF_BATCH]);
 
 	write_text(p1, "[board]\nlatency_table = /abs/lat.ini\n");
-	rc = mn_preset_load(&p, p1, err, sizeof err);
+	rc = mn_preset_load(&p, p1, &e);
 	tap_ok(rc == 0 && strcmp(p.latency_table, "/abs/lat.ini") == 0, "an absolute latency_table is kept");
+	mn_preset_free(&p);
 }
 
 static void expect_error(const char *name, const char *text, const char *where, const char *needle)
 {
-	char p[512], err[700], at[600];
+	char p[512], at[600];
 	struct mn_preset pr, before;
+	struct mn_error e;
+	const char *err = e.msg;
 	write_text(tpath(name, p, sizeof p), text);
 	snprintf(at, sizeof at, "%s%s", p, where);
 	mn_preset_defaults(&pr);
 	before = pr;
-	int rc = mn_preset_load(&pr, p, err, sizeof err);
+	int rc = mn_preset_load(&pr, p, &e);
 	tap_ok(rc != 0 && strstr(err, at) == err && strstr(err, needle) && strchr(err, '(') && !strchr(err, '\n') &&
 		       memcmp(&pr, &before, sizeof pr) == 0,
 	       "%s: %s", name, err);
@@ -135,35 +147,37 @@ static void test_errors(void)
 	expect_error("inf.ini", "[search]\nw_latency = inf\n", ":2:", "is not a number");
 	expect_error("name_empty.ini", "[board]\nname =\n", ":2:", "[board] name is empty");
 	expect_error("table_empty.ini", "[board]\nlatency_table =\n", ":2:", "latency_table is empty");
-	char err[512];
+	struct mn_error e;
 	struct mn_preset p;
 	mn_preset_defaults(&p);
-	int rc = mn_preset_load(&p, "/nonexistent/p.ini", err, sizeof err);
-	tap_ok(rc != 0 && strstr(err, "/nonexistent/p.ini: cannot open"), "missing file: %s", err);
+	int rc = mn_preset_load(&p, "/nonexistent/p.ini", &e);
+	tap_ok(rc != 0 && strstr(e.msg, "/nonexistent/p.ini: cannot open"), "missing file: %s", e.msg);
 }
 
 static void test_overrides(void)
 {
-	char path[1024], err[512];
+	char path[1024];
+	struct mn_error e;
+	const char *err = e.msg;
 	const char *top = getenv("MN_TOP_SRCDIR");
 	snprintf(path, sizeof path, "%s/presets/nucleo-f746zg.ini", top ? top : ".");
 	struct mn_preset p, flags;
 	mn_preset_defaults(&p);
-	tap_ok(mn_preset_load(&p, path, err, sizeof err) == 0, "preset loaded");
+	tap_ok(mn_preset_load(&p, path, &e) == 0, "preset loaded");
 	/* The CLI parses flags into a struct of their own... */
 	mn_preset_defaults(&flags);
-	tap_ok(mn_preset_set(&flags, MN_PF_BATCH, "16", "--batch", NULL, err, sizeof err) == 0 &&
-		       mn_preset_set(&flags, MN_PF_W_FLOPS, "0.5", "--w-flops", NULL, err, sizeof err) == 0 &&
-		       mn_preset_set(&flags, MN_PF_LATENCY_TABLE, "my/lat.ini", "--latency-table", NULL, err, sizeof err) == 0,
+	tap_ok(mn_preset_set(&flags, MN_PF_BATCH, "16", "--batch", NULL, &e) == 0 &&
+		       mn_preset_set(&flags, MN_PF_W_FLOPS, "0.5", "--w-flops", NULL, &e) == 0 &&
+		       mn_preset_set(&flags, MN_PF_LATENCY_TABLE, "my/lat.ini", "--latency-table", NULL, &e) == 0,
 	       "flags parsed: --batch 16 --w-flops 0.5 --latency-table my/lat.ini");
 	/* ...and lays them over the preset. */
-	mn_preset_override(&p, &flags);
+	tap_ok(mn_preset_override(&p, &flags, &e) == 0, "flags laid over the preset");
 	tap_ok(p.batch == 16 && p.w_flops == 0.5 && strcmp(p.latency_table, "my/lat.ini") == 0,
 	       "flags override the preset (a flag's relative path stays relative to the working directory)");
 	tap_ok(p.repeat == 3 && p.w_latency == 1 && p.channels == 16, "fields without a flag keep the preset's values");
 	tap_ok(strcmp(p.origin[MN_PF_BATCH], "--batch") == 0 && strstr(p.origin[MN_PF_REPEAT], "nucleo-f746zg.ini:"),
 	       "origins: batch from --batch, repeat from the file");
-	int rc = mn_preset_set(&flags, MN_PF_BATCH, "lots", "--batch", NULL, err, sizeof err);
+	int rc = mn_preset_set(&flags, MN_PF_BATCH, "lots", "--batch", NULL, &e);
 	tap_ok(rc != 0 && strcmp(err, "--batch = 'lots' is not a number (give a whole number from 2 to 100000)") == 0,
 	       "a bad flag value: %s", err);
 	tap_ok(mn_preset_field_dotted("search.batch") == MN_PF_BATCH && mn_preset_field_dotted("board.latency_table") == MN_PF_LATENCY_TABLE &&
@@ -173,36 +187,61 @@ static void test_overrides(void)
 	tap_ok(strcmp(mn_preset_field_section(MN_PF_MAX_FLASH_KB), "search") == 0 &&
 		       strcmp(mn_preset_field_key(MN_PF_MAX_FLASH_KB), "max_flash_kb") == 0,
 	       "section and key of a field");
+	mn_preset_free(&p);
+	mn_preset_free(&flags);
 }
 
 static void test_print(void)
 {
-	char p[512], err[512];
+	char p[512];
+	struct mn_error e;
+	const char *err = e.msg;
 	struct mn_preset a, b;
 	mn_preset_defaults(&a);
 	a.seed = 12345678901234ULL;
 	a.w_flops = 0.1 + 0.2;
 	a.init = MN_INIT_PAPER;
-	snprintf(a.latency_table, sizeof a.latency_table, "/abs/t.ini");
+	a.latency_table = strdup("/abs/t.ini");
 	FILE *f = fopen(tpath("printed.ini", p, sizeof p), "w");
 	tap_ok(f && mn_preset_print(&a, f) == 0 && fclose(f) == 0, "printed a preset");
 	mn_preset_defaults(&b);
-	int rc = mn_preset_load(&b, p, err, sizeof err);
+	int rc = mn_preset_load(&b, p, &e);
 	tap_ok(rc == 0 && b.seed == a.seed && b.w_flops == a.w_flops && b.init == MN_INIT_PAPER &&
 		       strcmp(b.latency_table, "/abs/t.ini") == 0 && b.set == (1u << MN_PF_COUNT) - 1,
 	       "print -> load gives the same values (%s)", rc ? err : "ok");
+	mn_preset_free(&a);
+	mn_preset_free(&b);
 	mn_preset_defaults(&a);
 	f = fopen(p, "w");
 	tap_ok(f && mn_preset_print(&a, f) == 0 && fclose(f) == 0, "printed the default (no latency table)");
 	mn_preset_defaults(&b);
-	rc = mn_preset_load(&b, p, err, sizeof err);
+	rc = mn_preset_load(&b, p, &e);
 	tap_ok(rc == 0 && !bit(&b, MN_PF_LATENCY_TABLE), "the default prints without a latency_table line and loads (%s)",
 	       rc ? err : "ok");
 }
 
+/* mn_preset_find() with an explicit environment: path (heap) or NULL. */
+static char *find_in(const char *name, const char *xdg, const char *home, const char *top,
+		     const char *exe_src, const char *data, struct mn_error *e)
+{
+	struct mn_preset_env env = {xdg, home, top, exe_src, data};
+	char *path;
+	return mn_preset_find(name, &env, &path, e) == 0 ? path : NULL;
+}
+
+static int same(char *got, const char *want)
+{
+	int ok = got && strcmp(got, want) == 0;
+	free(got);
+	return ok;
+}
+
 static void test_lookup(void)
 {
-	char xdg[512], q[512], path[1024], err[1024];
+	char xdg[512], q[512];
+	char *path;
+	struct mn_error e;
+	const char *err = e.msg;
 	const char *top = getenv("MN_TOP_SRCDIR");
 	tap_ok(mkdir(tpath("xdg", xdg, sizeof xdg), 0755) == 0 && mkdir(tpath("xdg/micronas", q, sizeof q), 0755) == 0,
 	       "made a temporary XDG_CONFIG_HOME");
@@ -210,19 +249,31 @@ static void test_lookup(void)
 	write_text(tpath("xdg/micronas/nucleo-f746zg.ini", q, sizeof q), "[search]\nbatch = 9\n");
 	tap_ok(setenv("XDG_CONFIG_HOME", xdg, 1) == 0, "XDG_CONFIG_HOME=%s", xdg);
 
-	int rc = mn_preset_find("mine", path, sizeof path, err, sizeof err);
+	int rc = mn_preset_find("mine", NULL, &path, &e);
 	char want[1024];
 	snprintf(want, sizeof want, "%s/micronas/mine.ini", xdg);
 	tap_ok(rc == 0 && strcmp(path, want) == 0, "finds NAME in $XDG_CONFIG_HOME/micronas/ (%s)", rc ? err : path);
+	free(path);
 	struct mn_preset p;
-	rc = mn_preset_open(&p, "nucleo-f746zg", err, sizeof err);
+	rc = mn_preset_open(&p, "nucleo-f746zg", &e);
 	tap_ok(rc == 0 && p.batch == 9 && p.set == 1u << MN_PF_BATCH, "the user's file comes before the shipped one");
+	mn_preset_free(&p);
+	/* A preset copied into the user's directory: its relative table is
+	 * looked for beside it, whatever the working directory. */
+	write_text(tpath("xdg/micronas/copied.ini", q, sizeof q), "[board]\nlatency_table = copied-latency.ini\n");
+	rc = mn_preset_open(&p, "copied", &e);
+	char copied_table[1024];
+	snprintf(copied_table, sizeof copied_table, "%s/micronas/copied-latency.ini", xdg);
+	tap_ok(rc == 0 && p.latency_table && strcmp(p.latency_table, copied_table) == 0,
+	       "a preset found by name in the XDG directory resolves its relative latency_table there (%s)",
+	       rc ? err : p.latency_table);
+	mn_preset_free(&p);
 
-	rc = mn_preset_find("nope", path, sizeof path, err, sizeof err);
-	tap_ok(rc != 0 && strstr(err, "preset 'nope' not found") && strstr(err, want) == NULL && strstr(err, "micronas/nope.ini") &&
-		       strstr(err, "/presets/nope.ini") && !strchr(err, '\n'),
+	rc = mn_preset_find("nope", NULL, &path, &e);
+	tap_ok(rc != 0 && path == NULL && strstr(err, "preset 'nope' not found") && strstr(err, want) == NULL &&
+		       strstr(err, "micronas/nope.ini") && strstr(err, "/presets/nope.ini") && !strchr(err, '\n'),
 	       "an unknown name lists the places looked in: %s", err);
-	rc = mn_preset_find("bad name", path, sizeof path, err, sizeof err);
+	rc = mn_preset_find("bad name", NULL, &path, &e);
 	tap_ok(rc != 0 && strstr(err, "not valid"), "a name with a space is refused: %s", err);
 
 	/* The explicit-environment form: home fallback, relative XDG ignored,
@@ -233,24 +284,55 @@ static void test_lookup(void)
 		       mkdir(tpath("home/.config/micronas", q, sizeof q), 0755) == 0,
 	       "made a HOME with .config/micronas");
 	write_text(tpath("home/.config/micronas/h.ini", q, sizeof q), "[search]\nbatch = 7\n");
-	rc = mn_preset_find_in("h", NULL, home, NULL, NULL, path, sizeof path, err, sizeof err);
-	tap_ok(rc == 0 && strcmp(path, q) == 0, "without XDG_CONFIG_HOME: ~/.config/micronas/");
-	rc = mn_preset_find_in("h", "relative/dir", home, NULL, NULL, path, sizeof path, err, sizeof err);
-	tap_ok(rc == 0 && strcmp(path, q) == 0, "a relative XDG_CONFIG_HOME is ignored, as the XDG spec says");
-	rc = mn_preset_find_in("nucleo-f746zg", NULL, NULL, top ? top : ".", "/nonexistent/share", path, sizeof path, err,
-			       sizeof err);
-	tap_ok(rc == 0 && strstr(path, "/presets/nucleo-f746zg.ini"), "found in $MN_TOP_SRCDIR/presets/ (%s)", rc ? err : path);
+	tap_ok(same(find_in("h", NULL, home, NULL, NULL, NULL, &e), q), "without XDG_CONFIG_HOME: ~/.config/micronas/");
+	tap_ok(same(find_in("h", "relative/dir", home, NULL, NULL, NULL, &e), q),
+	       "a relative XDG_CONFIG_HOME is ignored, as the XDG spec says");
+	path = find_in("nucleo-f746zg", NULL, NULL, top ? top : ".", NULL, "/nonexistent/share", &e);
+	tap_ok(path && strstr(path, "/presets/nucleo-f746zg.ini"), "found in $MN_TOP_SRCDIR/presets/ (%s)",
+	       path ? path : err);
+	free(path);
 	char data[512];
 	tap_ok(mkdir(tpath("share", data, sizeof data), 0755) == 0 && mkdir(tpath("share/presets", q, sizeof q), 0755) == 0,
 	       "made an installed data dir");
 	write_text(tpath("share/presets/inst.ini", q, sizeof q), "[search]\nbatch = 6\n");
-	rc = mn_preset_find_in("inst", NULL, NULL, top ? top : ".", data, path, sizeof path, err, sizeof err);
-	tap_ok(rc == 0 && strcmp(path, q) == 0, "found in the installed data dir (MN_DATADIR/presets/)");
+	tap_ok(same(find_in("inst", NULL, NULL, top ? top : ".", NULL, data, &e), q),
+	       "found in the installed data dir (MN_DATADIR/presets/)");
+
+	/* The program's own source tree (a build-tree binary run from another
+	 * directory without MN_TOP_SRCDIR) comes after $MN_TOP_SRCDIR and
+	 * before the installed data dir. */
+	char exe_src[512], r[512];
+	tap_ok(mkdir(tpath("tree", exe_src, sizeof exe_src), 0755) == 0 &&
+		       mkdir(tpath("tree/presets", r, sizeof r), 0755) == 0,
+	       "made a source tree with presets/");
+	write_text(tpath("tree/presets/inst.ini", r, sizeof r), "[search]\nbatch = 5\n");
+	tap_ok(same(find_in("inst", NULL, NULL, NULL, exe_src, data, &e), r),
+	       "the program's source tree comes before the installed data dir");
+	path = find_in("absent", NULL, NULL, "/no/top", exe_src, data, &e);
+	tap_ok(!path && strstr(err, "/no/top/presets/absent.ini") && strstr(err, "tree/presets/absent.ini") &&
+		       strstr(err, "share/presets/absent.ini"),
+	       "not found: the message names the program's tree too: %s", err);
+
+	/* The list the TUI offers: one entry per name, first place wins, only
+	 * files that read as presets. */
+	write_text(tpath("tree/presets/inst-latency.ini", r, sizeof r), "[table]\nnot = a preset\n");
+	struct mn_preset_env env = {xdg, NULL, NULL, exe_src, data};
+	struct mn_preset_entry *v;
+	size_t n;
+	rc = mn_preset_list(&env, 64, &v, &n, &e);
+	int inst = 0, mine = 0, table = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		inst += !strcmp(v[i].name, "inst") && strstr(v[i].path, "tree/presets/inst.ini") != NULL;
+		mine += !strcmp(v[i].name, "mine");
+		table += !strcmp(v[i].name, "inst-latency");
+	}
+	tap_ok(rc == 0 && inst == 1 && mine == 1 && table == 0,
+	       "the preset list: the user's and the tree's presets, each name once, no latency tables (%zu)", n);
+	mn_preset_list_free(v, rc == 0 ? n : 0);
 
 	/* Paths are paths. */
-	rc = mn_preset_find(q, path, sizeof path, err, sizeof err);
-	tap_ok(rc == 0 && strcmp(path, q) == 0, "a path with '/' is used as given");
-	rc = mn_preset_find("nothere.ini", path, sizeof path, err, sizeof err);
+	tap_ok(same(find_in(q, NULL, NULL, NULL, NULL, NULL, &e), q), "a path with '/' is used as given");
+	rc = mn_preset_find("nothere.ini", NULL, &path, &e);
 	tap_ok(rc != 0 && strstr(err, "nothere.ini: cannot open the preset") && strstr(err, "No such file"),
 	       "a name ending in .ini is a path: %s", err);
 	tap_ok(strcmp(MN_DATADIR, "") != 0, "MN_DATADIR is %s", MN_DATADIR);

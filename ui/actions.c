@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <curses.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,16 +11,18 @@
 #include <string.h>
 
 #include "app.h"
+#include "keys.h"
+#include "layout.h"
+#include "board/profile.h"
 #include "board/transport.h"
+#include "board/validate.h"
 
-#define WEIGHT_STEP 0.5
-#define WEIGHT_MAX 100.0
 
 /* ---- the search ------------------------------------------------------- */
 
-static int need_setup(struct tui_app *a)
+static int need_session(struct tui_app *a)
 {
-	if (a->have_setup)
+	if (a->have_session)
 		return 1;
 	tui_message(a, 1, "no search set up (pick a preset with P)");
 	return 0;
@@ -29,10 +30,10 @@ static int need_setup(struct tui_app *a)
 
 static void start_stop(struct tui_app *a)
 {
-	if (!need_setup(a))
+	if (!need_session(a))
 		return;
 	if (a->snap.state == MN_ENGINE_RUNNING) {
-		mn_engine_cancel(a->setup->engine);
+		mn_engine_cancel(a->session->engine);
 		tui_log_event(&a->log, "search stop asked by the user");
 		tui_message(a, 0, "stopping the search after the evaluations in flight...");
 		return;
@@ -42,7 +43,7 @@ static void start_stop(struct tui_app *a)
 		return;
 	}
 	struct mn_space_limits sl;
-	mn_engine_space_limits(a->setup->engine, &sl);
+	mn_engine_space_limits(a->session->engine, &sl);
 	if (sl.feasible_count == 0) {
 		tui_message(a, 1,
 			    "no arch fits the limits (smallest: %.2f ms, SRAM %.1f KB, flash %.1f KB); "
@@ -50,14 +51,11 @@ static void start_stop(struct tui_app *a)
 			    sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
 		return;
 	}
-	if (mn_engine_start(a->setup->engine) != 0) {
-		mn_engine_snapshot(a->setup->engine, &a->snap);
+	if (mn_engine_start(a->session->engine) != 0) {
+		mn_engine_snapshot(a->session->engine, &a->snap);
 		tui_message(a, 1, "cannot start the search: %s", a->snap.error);
 		return;
 	}
-	/* The UI made this run: its end must count as a new pick even when
-	 * it is over before the next snapshot sees it running. */
-	a->last_state = MN_ENGINE_RUNNING;
 	a->view_round = -1;
 	tui_log_event(&a->log,
 		      "search started: preset %s, data %s, weights flops %g latency %g, limits "
@@ -71,25 +69,26 @@ static void start_stop(struct tui_app *a)
 /* Records a live edit as a flag, so that a preset picked later keeps it. */
 static void remember(struct tui_app *a, enum mn_preset_field f, double v)
 {
-	char text[64], err[300];
+	char text[64];
+	struct mn_error e;
 	snprintf(text, sizeof text, "%.17g", v);
-	if (mn_preset_set(&a->flags, f, text, "the TUI", NULL, err, sizeof err) != 0)
+	if (mn_preset_set(&a->flags, f, text, "the TUI", NULL, &e) != 0)
 		tui_log_event(&a->log, "could not keep %s for later presets: %s",
-			      mn_preset_field_key(f), err);
+			      mn_preset_field_key(f), e.msg);
 }
 
 static void set_weights(struct tui_app *a, double wf, double wl)
 {
-	if (!need_setup(a))
+	if (!need_session(a))
 		return;
 	if (wf < 0)
 		wf = 0;
 	if (wl < 0)
 		wl = 0;
-	if (wf > WEIGHT_MAX)
-		wf = WEIGHT_MAX;
-	if (wl > WEIGHT_MAX)
-		wl = WEIGHT_MAX;
+	if (wf > TUI_WEIGHT_MAX)
+		wf = TUI_WEIGHT_MAX;
+	if (wl > TUI_WEIGHT_MAX)
+		wl = TUI_WEIGHT_MAX;
 	a->w_flops = wf;
 	a->w_latency = wl;
 	remember(a, MN_PF_W_FLOPS, wf);
@@ -98,33 +97,28 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	 * re-run (from the cache where it can).  One the user stopped stays
 	 * stopped until s. */
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
-	mn_engine_set_weights(a->setup->engine, wf, wl, rerun);
-	if (rerun)
-		a->last_state = MN_ENGINE_RUNNING;
+	mn_engine_set_weights(a->session->engine, wf, wl, rerun);
 	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
 		      live ? " (re-ranking)" : "");
 	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, live ? " - re-ranking" : "");
 }
 
-static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char *err, size_t errn)
+static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struct mn_error *e)
 {
 	struct mn_space_limits sl;
-	mn_engine_space_limits_for(a->setup->engine, c, &sl);
+	mn_engine_space_limits_for(a->session->engine, c, &sl);
 	/* Limits that each can be met may still exclude every arch together. */
-	if (sl.feasible_count == 0) {
-		snprintf(err, errn, "no arch meets these limits together (the smallest alone: %.2f ms, "
-			 "%.1f KB SRAM, %.1f KB flash)", sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
-		return -1;
-	}
+	if (sl.feasible_count == 0)
+		return mn_error_set(e, "no arch meets these limits together (the smallest alone: %.2f ms, "
+				    "%.1f KB SRAM, %.1f KB flash)", sl.min_latency_ms, sl.min_sram_kb,
+				    sl.min_flash_kb);
 	a->limits = *c;
 	remember(a, MN_PF_MAX_LATENCY_MS, c->max_latency_ms);
 	remember(a, MN_PF_MAX_SRAM_KB, c->max_sram_kb);
 	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
-	mn_engine_set_limits(a->setup->engine, c, rerun);
-	if (rerun)
-		a->last_state = MN_ENGINE_RUNNING;
+	mn_engine_set_limits(a->session->engine, c, rerun);
 	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
 		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb,
 		      rerun || a->snap.state == MN_ENGINE_RUNNING ? " (re-running)" : "");
@@ -133,15 +127,19 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, char 
 	return 0;
 }
 
-/* ---- setup rebuilds (preset or latency table changes) ----------------- */
+/* ---- session rebuilds (preset or latency table changes) ----------------- */
 
-static void request_rebuild(struct tui_app *a, const struct mn_preset *p, const char *label)
+/* Takes over *p (the caller no longer frees it). */
+static void request_rebuild(struct tui_app *a, struct mn_preset *p, const char *label)
 {
+	if (a->rebuild)
+		mn_preset_free(&a->rebuild_preset); /* the newer request wins */
 	a->rebuild_preset = *p;
+	mn_preset_defaults(p);
 	snprintf(a->rebuild_label, sizeof a->rebuild_label, "%s", label);
 	a->rebuild = 1;
-	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING) {
-		mn_engine_cancel(a->setup->engine);
+	if (a->have_session && a->snap.state == MN_ENGINE_RUNNING) {
+		mn_engine_cancel(a->session->engine);
 		tui_message(a, 0, "stopping the search to switch to %s...", label);
 	}
 	tui_apply_rebuild(a);
@@ -149,44 +147,53 @@ static void request_rebuild(struct tui_app *a, const struct mn_preset *p, const 
 
 void tui_apply_rebuild(struct tui_app *a)
 {
-	char err[600];
+	struct mn_error e;
+	struct mn_preset old;
 	if (!a->rebuild)
 		return;
-	if (a->have_setup) {
+	if (a->have_session) {
 		/* Only once the engine thread has stopped: freeing it joins the
 		 * thread, which must not wait for evaluations. */
-		mn_engine_snapshot(a->setup->engine, &a->snap);
+		mn_engine_snapshot(a->session->engine, &a->snap);
 		if (a->snap.state == MN_ENGINE_RUNNING)
 			return;
 	}
+	int had = a->have_session;
+	/* The old preset outlives its session, to fall back to. */
+	if (had && mn_preset_copy(&old, &a->session->preset, &e) != 0) {
+		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
+		mn_preset_free(&a->rebuild_preset);
+		a->rebuild = 0;
+		return;
+	}
 	a->rebuild = 0;
-	struct mn_preset old = a->setup->preset;
-	int had = a->have_setup;
 	if (had)
-		mn_session_free(a->setup);
-	a->have_setup = 0;
-	if (mn_session_init(a->setup, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, err,
-			  sizeof err) != 0) {
-		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, err);
-		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, err);
-		char err2[600];
-		if (had && mn_session_init(a->setup, &old, a->cfg->data_path, a->cfg->threads, err2,
-					 sizeof err2) == 0)
-			a->have_setup = 1;
+		mn_session_free(a->session);
+	a->have_session = 0;
+	if (mn_session_init(a->session, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, e.msg,
+			    sizeof e.msg) != 0) {
+		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, e.msg);
+		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
+		if (had && mn_session_init(a->session, &old, a->cfg->data_path, a->cfg->threads, e.msg,
+					   sizeof e.msg) == 0)
+			a->have_session = 1;
 	} else {
-		a->have_setup = 1;
+		a->have_session = 1;
 		snprintf(a->preset_label, sizeof a->preset_label, "%s", a->rebuild_label);
 		tui_log_event(&a->log, "set up %s: latency table %s", a->rebuild_label,
-			      a->setup->table_origin);
+			      a->session->table_origin);
 		tui_message(a, 0, "now %s (latency table: %s); s starts the search", a->rebuild_label,
-			    a->setup->table_origin);
+			    a->session->table_origin);
 	}
+	if (had)
+		mn_preset_free(&old);
+	mn_preset_free(&a->rebuild_preset);
 	memset(&a->snap, 0, sizeof a->snap);
 	a->snap_version = 0;
-	a->last_state = MN_ENGINE_IDLE;
+	a->seen_runs_ended = 0; /* a new engine counts from 0 */
 	tui_clear_history(a);
-	if (a->have_setup) {
-		const struct mn_preset *p = &a->setup->preset;
+	if (a->have_session) {
+		const struct mn_preset *p = &a->session->preset;
 		a->w_flops = p->w_flops;
 		a->w_latency = p->w_latency;
 		a->limits.max_latency_ms = p->max_latency_ms;
@@ -198,76 +205,49 @@ void tui_apply_rebuild(struct tui_app *a)
 static void preset_chosen(struct tui_app *a, int i)
 {
 	struct mn_preset p;
-	char err[600];
-	const char *label = a->list.special[i] ? "default (embedded)" : a->list.value[i];
-	if (a->list.special[i]) {
-		mn_preset_defaults(&p);
-	} else if (mn_preset_open(&p, a->list.value[i], err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	struct mn_error e;
+	int builtin = a->list.kind_of[i] == ITEM_BUILTIN;
+	const char *label = builtin ? "default (embedded)" : a->list.value[i];
+	if (mn_preset_open_or_default(&p, builtin ? NULL : a->list.value[i], &e) != 0 ||
+	    mn_preset_override(&p, &a->flags, &e) != 0) {
+		mn_preset_free(&p);
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
-	mn_preset_override(&p, &a->flags);
 	tui_log_event(&a->log, "preset %s chosen", label);
-	request_rebuild(a, &p, a->list.special[i] ? label : a->list.label[i]);
+	request_rebuild(a, &p, builtin ? label : a->list.label[i]);
 }
 
-/* Keeps the first preset of each name, as mn_preset_find() does. */
-static void list_dir_presets(struct tui_app *a, const char *dir)
+void tui_list_reset(struct tui_list *l)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL && a->list.n < TUI_LIST_MAX) {
-		size_t len = strlen(de->d_name);
-		char path[MN_PRESET_PATH], name[256], err[600];
-		struct mn_preset p;
-		if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0 || de->d_name[0] == '.')
-			continue;
-		snprintf(name, sizeof name, "%.*s", (int)(len - 4), de->d_name);
-		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path)
-			continue;
-		int dup = 0;
-		for (int i = 0; i < a->list.n; i++)
-			if (!a->list.special[i] && !strcmp(a->list.label[i], name))
-				dup = 1;
-		/* Latency tables live beside the presets: only files that read
-		 * as presets are offered. */
-		if (dup || mn_preset_open(&p, path, err, sizeof err) != 0)
-			continue;
-		int k = a->list.n++;
-		snprintf(a->list.label[k], sizeof a->list.label[k], "%.150s", name);
-		snprintf(a->list.value[k], sizeof a->list.value[k], "%s", path);
-		a->list.special[k] = 0;
-	}
-	if (closedir(d) != 0)
-		tui_log_event(&a->log, "closing %s failed", dir);
+	for (int i = 0; i < l->n; i++)
+		free(l->value[i]);
+	memset(l, 0, sizeof *l);
 }
 
+/* The presets mn_preset_find() would find, in its order. */
 static void open_presets(struct tui_app *a)
 {
-	char dir[MN_PRESET_PATH];
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	const char *top = getenv("MN_TOP_SRCDIR");
-	memset(&a->list, 0, sizeof a->list);
+	struct mn_preset_entry *v;
+	struct mn_error e;
+	size_t n;
+	tui_list_reset(&a->list);
 	a->list.kind = LIST_PRESETS;
 	snprintf(a->list.title, sizeof a->list.title, "Preset (the search restarts from scratch)");
 	a->list.n = 1;
-	a->list.special[0] = 1;
+	a->list.kind_of[0] = ITEM_BUILTIN;
 	snprintf(a->list.label[0], sizeof a->list.label[0], "default (embedded NUCLEO-F746ZG)");
-	/* The places mn_preset_find() looks in, in its order. */
-	if (xdg && *xdg) {
-		snprintf(dir, sizeof dir, "%s/micronas", xdg);
-		list_dir_presets(a, dir);
-	} else if (home && *home) {
-		snprintf(dir, sizeof dir, "%s/.config/micronas", home);
-		list_dir_presets(a, dir);
+	if (mn_preset_list(NULL, TUI_LIST_MAX - 1, &v, &n, &e) != 0) {
+		snprintf(a->list.note, sizeof a->list.note, "%.190s", e.msg);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int k = a->list.n++;
+			snprintf(a->list.label[k], sizeof a->list.label[k], "%.150s", v[i].name);
+			a->list.value[k] = v[i].path; /* the list takes it over */
+			v[i].path = NULL;
+		}
+		mn_preset_list_free(v, n);
 	}
-	if (top && *top) {
-		snprintf(dir, sizeof dir, "%s/presets", top);
-		list_dir_presets(a, dir);
-	}
-	list_dir_presets(a, MN_DATADIR "/presets");
 	a->mode = MODE_LIST;
 }
 
@@ -275,29 +255,32 @@ static void open_ports(struct tui_app *a)
 {
 	struct mn_serial_port_info *v = NULL;
 	size_t n = 0;
-	char err[600];
-	memset(&a->list, 0, sizeof a->list);
+	struct mn_error e;
+	tui_list_reset(&a->list);
 	a->list.kind = LIST_PORTS;
 	snprintf(a->list.title, sizeof a->list.title, "Board");
 	a->list.n = 2;
-	a->list.special[0] = 1;
+	a->list.kind_of[0] = ITEM_BUILTIN;
 	snprintf(a->list.label[0], sizeof a->list.label[0], "emulated board (QEMU)");
-	a->list.special[1] = 2;
+	a->list.kind_of[1] = ITEM_TYPED;
 	snprintf(a->list.label[1], sizeof a->list.label[1], "other port... (type its name)");
-	if (mn_serial_list(&v, &n, err, sizeof err) != 0) {
-		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", err);
+	if (mn_serial_list(&v, &n, e.msg, sizeof e.msg) != 0) {
+		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", e.msg);
 	} else {
 		if (n == 0)
 			snprintf(a->list.note, sizeof a->list.note, "no serial ports found (is the board "
 				 "plugged in?)");
 		for (size_t i = 0; i < n && a->list.n < TUI_LIST_MAX; i++) {
+			char *name = strdup(v[i].name);
+			if (!name)
+				break; /* out of memory: the ports so far are offered */
 			int k = a->list.n++;
+			a->list.value[k] = name;
 			char id[16] = "";
 			if (v[i].usb_vid >= 0)
 				snprintf(id, sizeof id, " %04x:%04x", v[i].usb_vid, v[i].usb_pid & 0xffff);
 			snprintf(a->list.label[k], sizeof a->list.label[k], "%.60s  %.60s%s", v[i].name,
 				 v[i].description, id);
-			snprintf(a->list.value[k], sizeof a->list.value[k], "%s", v[i].name);
 		}
 		free(v);
 	}
@@ -306,9 +289,9 @@ static void open_ports(struct tui_app *a)
 
 static void connect_port(struct tui_app *a, const char *port)
 {
-	char err[600];
-	if (mn_board_job_connect(a->board, port, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	struct mn_error e;
+	if (mn_board_job_connect(a->board, port, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	tui_log_event(&a->log, "board: connecting to %s", port);
@@ -317,9 +300,9 @@ static void connect_port(struct tui_app *a, const char *port)
 
 static void emulate(struct tui_app *a)
 {
-	char err[600];
-	if (mn_board_job_emulate(a->board, NULL, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	struct mn_error e;
+	if (mn_board_job_emulate(a->board, NULL, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
@@ -328,9 +311,9 @@ static void emulate(struct tui_app *a)
 
 static void port_chosen(struct tui_app *a, int i)
 {
-	if (a->list.special[i] == 1) {
+	if (a->list.kind_of[i] == ITEM_BUILTIN) {
 		emulate(a);
-	} else if (a->list.special[i] == 2) {
+	} else if (a->list.kind_of[i] == ITEM_TYPED) {
 		memset(&a->form, 0, sizeof a->form);
 		a->form.kind = FORM_PORT;
 		snprintf(a->form.title, sizeof a->form.title, "Serial port");
@@ -363,40 +346,39 @@ static int board_busy(struct tui_app *a, enum mn_board_job_kind kind)
 static void profile(struct tui_app *a)
 {
 	struct mn_profile_opts po;
-	char out[256], err[600];
-	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_setup(a))
+	struct mn_error e;
+	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_session(a))
 		return;
 	if (!a->bsnap.port[0]) {
 		tui_message(a, 1, "no board: pick a port or the emulated board with b");
 		return;
 	}
-	/* BOARD-latency.ini in the working directory, as micronas profile. */
-	size_t i = 0;
-	const char *name = a->bsnap.board_known ? a->bsnap.board : "board";
-	for (; name[i] && i < 64; i++) {
-		char c = name[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '-' || c == '_' || c == '.';
-		out[i] = ok ? c : '_';
+	/* In the working directory, named as micronas profile names it. */
+	char *out = mn_profile_table_name(a->bsnap.board_known ? a->bsnap.board : NULL);
+	if (!out) {
+		tui_message(a, 1, "out of memory");
+		return;
 	}
-	snprintf(out + i, sizeof out - i, "-latency.ini");
 	mn_profile_opts_default(&po);
-	po.shape = a->setup->search.shape;
+	po.shape = a->session->search.shape;
 	po.repeats = a->cfg->profile_repeats;
-	po.output = out;
-	if (mn_board_job_profile(a->board, &po, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	po.output = out; /* the job keeps a copy */
+	if (mn_board_job_profile(a->board, &po, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
+		free(out);
 		return;
 	}
 	tui_log_event(&a->log, "profiling the board on %s into %s (%d repeats)", a->bsnap.port, out,
 		      po.repeats);
 	tui_message(a, 0, "profiling into %s (p again or x cancels)", out);
+	free(out);
 }
 
 static void validate(struct tui_app *a)
 {
-	char err[600], arch[MN_ARCH_STRLEN];
-	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_setup(a))
+	char arch[MN_ARCH_STRLEN];
+	struct mn_error e;
+	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_session(a))
 		return;
 	if (!a->have_done) {
 		tui_message(a, 1, "no pick to validate yet: run the search (s) first");
@@ -406,9 +388,9 @@ static void validate(struct tui_app *a)
 		tui_message(a, 1, "no board: pick a port or the emulated board with b");
 		return;
 	}
-	if (mn_board_job_validate(a->board, &a->done_snap.result, &a->setup->search.shape,
-				  &a->setup->table, 7, err, sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	if (mn_board_job_validate(a->board, &a->done_snap.result, &a->session->search.shape,
+				  &a->session->table, MN_VALIDATE_SEED, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
 	mn_arch_format(&a->done_snap.result, arch, sizeof arch);
@@ -419,20 +401,24 @@ static void validate(struct tui_app *a)
 static void use_table(struct tui_app *a)
 {
 	struct mn_preset p;
-	char err[600], label[MN_PRESET_PATH + 32];
+	struct mn_error e;
+	char label[MN_PRESET_PATH + 32];
 	if (!a->bsnap.has_profile) {
 		tui_message(a, 1, "no profiled table yet: p profiles the board");
 		return;
 	}
-	if (!need_setup(a))
+	if (!need_session(a))
 		return;
-	if (mn_preset_set(&a->flags, MN_PF_LATENCY_TABLE, a->bsnap.table_path, "the TUI", NULL, err,
-			  sizeof err) != 0) {
-		tui_message(a, 1, "%s", err);
+	if (mn_preset_set(&a->flags, MN_PF_LATENCY_TABLE, a->bsnap.table_path, "the TUI", NULL, &e) != 0 ||
+	    mn_preset_copy(&p, &a->session->preset, &e) != 0) {
+		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
-	p = a->setup->preset;
-	mn_preset_override(&p, &a->flags);
+	if (mn_preset_override(&p, &a->flags, &e) != 0) {
+		mn_preset_free(&p);
+		tui_message(a, 1, "%s", e.msg);
+		return;
+	}
 	snprintf(label, sizeof label, "%s", a->preset_label);
 	tui_log_event(&a->log, "searching with the profiled table %s", a->bsnap.table_path);
 	request_rebuild(a, &p, label);
@@ -492,21 +478,20 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 static void form_apply(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
-	char err[600];
+	struct mn_error e;
 	double v[TUI_FORM_FIELDS];
 	f->error[0] = '\0';
 	switch (f->kind) {
 	case FORM_WEIGHTS:
-	case FORM_LIMITS:
-		if (!need_setup(a)) {
+	case FORM_LIMITS: {
+		double max = f->kind == FORM_WEIGHTS ? TUI_WEIGHT_MAX : TUI_LIMIT_MAX;
+		if (!need_session(a)) {
 			a->mode = MODE_NORMAL;
 			return;
 		}
 		for (int i = 0; i < f->n; i++)
-			if (parse_number(f->value[i], 0, f->kind == FORM_WEIGHTS ? WEIGHT_MAX : 1e9,
-					 &v[i]) != 0) {
-				snprintf(f->error, sizeof f->error, "%s: not a number in 0..%g", f->label[i],
-					 f->kind == FORM_WEIGHTS ? WEIGHT_MAX : 1e9);
+			if (parse_number(f->value[i], 0, max, &v[i]) != 0) {
+				snprintf(f->error, sizeof f->error, "%s: not a number in 0..%g", f->label[i], max);
 				f->focus = i;
 				return;
 			}
@@ -514,12 +499,13 @@ static void form_apply(struct tui_app *a)
 			set_weights(a, v[0], v[1]);
 		} else {
 			struct mn_constraints c = {v[0], v[1], v[2]};
-			if (apply_limits(a, &c, err, sizeof err) != 0) {
-				snprintf(f->error, sizeof f->error, "%.190s", err);
+			if (apply_limits(a, &c, &e) != 0) {
+				snprintf(f->error, sizeof f->error, "%.190s", e.msg);
 				return;
 			}
 		}
 		break;
+	}
 	case FORM_SAVE: {
 		char base[TUI_FIELD_LEN];
 		snprintf(base, sizeof base, "%s", f->value[0]);
@@ -530,8 +516,8 @@ static void form_apply(struct tui_app *a)
 			snprintf(f->error, sizeof f->error, "give a base name");
 			return;
 		}
-		if (tui_save(a, base, err, sizeof err) != 0) {
-			snprintf(f->error, sizeof f->error, "%.190s", err);
+		if (tui_save(a, base, &e) != 0) {
+			snprintf(f->error, sizeof f->error, "%.190s", e.msg);
 			return;
 		}
 		break;
@@ -627,20 +613,27 @@ static void list_key(struct tui_app *a, int ch)
 
 /* ---- the rankings' navigation ------------------------------------------ */
 
-static void scroll_by(struct tui_app *a, int d)
+enum scroll_step {
+	SCROLL_LINE_UP, SCROLL_LINE_DOWN, SCROLL_PAGE_UP, SCROLL_PAGE_DOWN, SCROLL_TOP, SCROLL_END
+};
+
+static void scroll_by(struct tui_app *a, enum scroll_step step)
 {
 	struct tui_layout lay;
 	const struct mn_round *r = tui_shown_round(a, NULL);
 	tui_layout(LINES, COLS, &lay);
 	int rows = view_rankings_rows(lay.rankings.h);
+	int page = rows > 1 ? rows - 1 : 1;
 	int n = r ? r->n : 0;
 	int max = n > rows ? n - rows : 0;
-	if (d == -10000 || d == 10000)
-		a->scroll = d < 0 ? 0 : max;
-	else if (d == -1000 || d == 1000)
-		a->scroll += (d < 0 ? -1 : 1) * (rows > 1 ? rows - 1 : 1);
-	else
-		a->scroll += d;
+	switch (step) {
+	case SCROLL_LINE_UP: a->scroll -= 1; break;
+	case SCROLL_LINE_DOWN: a->scroll += 1; break;
+	case SCROLL_PAGE_UP: a->scroll -= page; break;
+	case SCROLL_PAGE_DOWN: a->scroll += page; break;
+	case SCROLL_TOP: a->scroll = 0; break;
+	case SCROLL_END: a->scroll = max; break;
+	}
 	if (a->scroll > max)
 		a->scroll = max;
 	if (a->scroll < 0)
@@ -677,52 +670,50 @@ void tui_key(struct tui_app *a, int ch)
 		list_key(a, ch);
 		return;
 	}
-	switch (ch) {
-	case 'q': a->quit = 1; break;
-	case '?':
-	case KEY_F(1): a->mode = MODE_HELP; break;
-	case 's': start_stop(a); break;
-	case 'f': set_weights(a, a->w_flops - WEIGHT_STEP, a->w_latency); break;
-	case 'F': set_weights(a, a->w_flops + WEIGHT_STEP, a->w_latency); break;
-	case 'l': set_weights(a, a->w_flops, a->w_latency - WEIGHT_STEP); break;
-	case 'L': set_weights(a, a->w_flops, a->w_latency + WEIGHT_STEP); break;
-	case 'W': if (need_setup(a)) open_form(a, FORM_WEIGHTS); break;
-	case 'c': if (need_setup(a)) open_form(a, FORM_LIMITS); break;
-	case 'w':
+	switch (tui_key_action(ch)) {
+	case ACT_NONE: break;
+	case ACT_QUIT: a->quit = 1; break;
+	case ACT_HELP: a->mode = MODE_HELP; break;
+	case ACT_SEARCH: start_stop(a); break;
+	case ACT_FLOPS_DOWN: set_weights(a, a->w_flops - TUI_WEIGHT_STEP, a->w_latency); break;
+	case ACT_FLOPS_UP: set_weights(a, a->w_flops + TUI_WEIGHT_STEP, a->w_latency); break;
+	case ACT_LATENCY_DOWN: set_weights(a, a->w_flops, a->w_latency - TUI_WEIGHT_STEP); break;
+	case ACT_LATENCY_UP: set_weights(a, a->w_flops, a->w_latency + TUI_WEIGHT_STEP); break;
+	case ACT_WEIGHTS_FORM: if (need_session(a)) open_form(a, FORM_WEIGHTS); break;
+	case ACT_LIMITS_FORM: if (need_session(a)) open_form(a, FORM_LIMITS); break;
+	case ACT_SAVE:
 		if (!a->have_done)
 			tui_message(a, 1, "nothing to save yet: run the search (s) first");
 		else
 			open_form(a, FORM_SAVE);
 		break;
-	case '\t':
-	case 'k':
+	case ACT_SORT_NEXT:
 		a->sort_col = (a->sort_col + 1) % COL_COUNT;
 		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
 		break;
-	case KEY_BTAB:
-	case 'K':
+	case ACT_SORT_PREV:
 		a->sort_col = (a->sort_col + COL_COUNT - 1) % COL_COUNT;
 		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
 		break;
-	case 'r':
+	case ACT_SORT_REVERSE:
 		a->sort_desc = !a->sort_desc;
 		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col),
 			    a->sort_desc ? "descending" : "ascending");
 		break;
-	case '[': view_round_step(a, -1); break;
-	case ']': view_round_step(a, 1); break;
-	case KEY_UP: scroll_by(a, -1); break;
-	case KEY_DOWN: scroll_by(a, 1); break;
-	case KEY_PPAGE: scroll_by(a, -1000); break;
-	case KEY_NPAGE: scroll_by(a, 1000); break;
-	case KEY_HOME: scroll_by(a, -10000); break;
-	case KEY_END: scroll_by(a, 10000); break;
-	case 'P': open_presets(a); break;
-	case 'b': open_ports(a); break;
-	case 'p': profile(a); break;
-	case 'v': validate(a); break;
-	case 't': use_table(a); break;
-	case 'x':
+	case ACT_ROUND_PREV: view_round_step(a, -1); break;
+	case ACT_ROUND_NEXT: view_round_step(a, 1); break;
+	case ACT_SCROLL_UP: scroll_by(a, SCROLL_LINE_UP); break;
+	case ACT_SCROLL_DOWN: scroll_by(a, SCROLL_LINE_DOWN); break;
+	case ACT_PAGE_UP: scroll_by(a, SCROLL_PAGE_UP); break;
+	case ACT_PAGE_DOWN: scroll_by(a, SCROLL_PAGE_DOWN); break;
+	case ACT_SCROLL_TOP: scroll_by(a, SCROLL_TOP); break;
+	case ACT_SCROLL_END: scroll_by(a, SCROLL_END); break;
+	case ACT_PRESETS: open_presets(a); break;
+	case ACT_BOARD: open_ports(a); break;
+	case ACT_PROFILE: profile(a); break;
+	case ACT_VALIDATE: validate(a); break;
+	case ACT_USE_TABLE: use_table(a); break;
+	case ACT_CANCEL_BOARD:
 		if (a->bsnap.state == MN_BOARD_JOB_RUNNING) {
 			mn_board_job_cancel(a->board);
 			tui_message(a, 0, "cancelling the board's %s...", mn_board_job_kind_name(a->bsnap.kind));
@@ -730,11 +721,9 @@ void tui_key(struct tui_app *a, int ch)
 			tui_message(a, 0, "no board job running");
 		}
 		break;
-	case 12: /* Ctrl-L: the next refresh repaints everything */
+	case ACT_REDRAW: /* Ctrl-L: the next refresh repaints everything */
 		if (clearok(curscr, TRUE) == ERR)
 			tui_message(a, 1, "cannot redraw the screen");
-		break;
-	default:
 		break;
 	}
 }

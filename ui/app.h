@@ -13,25 +13,12 @@
 #include "search/engine.h"
 #include "data/oracle.h"
 #include "config/preset.h"
+#include "search/result_json.h"
 #include "search/session.h"
 #include "tui.h"
+#include "util/error.h"
 
-/* ---- screen geometry ------------------------------------------------- */
-
-struct tui_rect {
-	int y, x, h, w;
-};
-
-/* Where each view goes; computed from the terminal size on every draw. */
-struct tui_layout {
-	int ok; /* 0: the terminal is too small for anything but a notice */
-	struct tui_rect status, progress, pick, board, rankings, supernet, plot, message, footer;
-};
-
-#define TUI_MIN_COLS 60
-#define TUI_MIN_LINES 20
-
-void tui_layout(int lines, int cols, struct tui_layout *l);
+#include "layout.h"
 
 /* ---- styles (colour pairs, or attributes on a monochrome terminal) ---- */
 
@@ -105,13 +92,20 @@ struct tui_form {
 
 enum tui_list_kind { LIST_PRESETS, LIST_PORTS };
 
+/* What picking a list entry means. */
+enum tui_item {
+	ITEM_VALUE,   /* the entry's value: a preset file or a serial port */
+	ITEM_BUILTIN, /* the embedded default preset / the emulated board */
+	ITEM_TYPED    /* a port the user types in a form */
+};
+
 struct tui_list {
 	enum tui_list_kind kind;
 	char title[80];
 	int n, sel, top;
 	char label[TUI_LIST_MAX][160];
-	char value[TUI_LIST_MAX][MN_PRESET_PATH]; /* preset path or port; "" = special */
-	int special[TUI_LIST_MAX];                /* 1: embedded default / emulated board */
+	char *value[TUI_LIST_MAX];                /* preset path or port (heap); NULL: not ITEM_VALUE */
+	enum tui_item kind_of[TUI_LIST_MAX];
 	char note[200];                           /* e.g. "no serial ports found" */
 };
 
@@ -130,18 +124,18 @@ struct tui_app {
 	const struct mn_tui_config *cfg;
 
 	/* What the search runs on. */
-	struct mn_preset flags;        /* command-line flags plus live edits */
+	struct mn_preset flags;        /* command-line flags plus live edits (owned) */
 	char preset_label[MN_PRESET_PATH]; /* name or path given, "default (embedded)" */
-	struct mn_session *setup;        /* heap: the engine keeps its address */
-	int have_setup;
+	struct mn_session *session;      /* heap: the engine keeps its address */
+	int have_session;
 	struct mn_oracle oracle;
 	int have_oracle;
 	char data_label[MN_PRESET_PATH];
 
-	/* Pending rebuild of the setup (a preset or table change), done when
+	/* Pending rebuild of the session (a preset or table change), done when
 	 * the engine has stopped. */
 	int rebuild;
-	struct mn_preset rebuild_preset;
+	struct mn_preset rebuild_preset; /* owned while rebuild is set */
 	char rebuild_label[MN_PRESET_PATH];
 
 	/* Snapshots, refreshed every tick. */
@@ -154,7 +148,7 @@ struct tui_app {
 	uint64_t bsnap_version;
 
 	/* Event tracking (what was logged already). */
-	enum mn_engine_state last_state;
+	uint64_t seen_runs_ended; /* the snapshot's runs_ended last reported */
 	int last_decided;
 	enum mn_board_job_state last_bstate;
 	uint64_t board_events_version;
@@ -204,12 +198,12 @@ const struct mn_round *tui_shown_round(const struct tui_app *a, int *index);
 double tui_oracle_mean(const struct tui_app *a, const uint8_t mask[MN_EDGES]);
 void tui_message(struct tui_app *a, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Clears the history (after the setup changed: old latencies no longer apply). */
+/* Clears the history (after the session changed: old latencies no longer apply). */
 void tui_clear_history(struct tui_app *a);
 
 /* ---- the session log (ui/session_log.c) -------------------------------- */
 
-int tui_log_open(struct tui_log *l, const char *live_path, char *err, size_t errn);
+int tui_log_open(struct tui_log *l, const char *live_path, struct mn_error *e);
 void tui_log_event(struct tui_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int tui_log_write(const struct tui_log *l, FILE *f);
 void tui_log_close(struct tui_log *l);
@@ -217,14 +211,16 @@ void tui_log_close(struct tui_log *l);
 /* ---- actions (ui/actions.c) ------------------------------------------- */
 
 void tui_key(struct tui_app *a, int ch);
-/* Applies a pending setup rebuild once the engine has stopped. */
+/* Applies a pending session rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
+/* Empties a list box, freeing its values. */
+void tui_list_reset(struct tui_list *l);
 
 /* ---- saving (ui/save.c) ----------------------------------------------- */
 
 /* Writes BASE.json (as micronas search --json), BASE.arch and BASE.log;
- * 0, or -1 with err naming the file. */
-int tui_save(struct tui_app *a, const char *base, char *err, size_t errn);
+ * 0, or -1 with e naming the file. */
+int tui_save(struct tui_app *a, const char *base, struct mn_error *e);
 
 /* ---- drawing helpers (ui/draw.c) -------------------------------------- */
 
@@ -245,7 +241,6 @@ void tui_fmt_num(char *buf, size_t n, double v, int w, int dec, int sign);
 /* Short op names ("c3x3") and the compact arch ("c1 | c1 c1 | c3 sk c1"). */
 const char *tui_op_short(int op);
 const char *tui_op_tiny(int op);
-const char *tui_edge_name(int e);
 void tui_arch_compact(const struct mn_arch *a, char *buf, size_t n);
 
 /* ---- views (ui/view_*.c) ------------------------------------------------ */

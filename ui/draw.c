@@ -187,12 +187,6 @@ const char *tui_op_tiny(int op)
 	return op >= 0 && op < MN_OP_COUNT ? names[op] : "??";
 }
 
-const char *tui_edge_name(int e)
-{
-	static const char *const names[MN_EDGES] = {"1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2"};
-	return e >= 0 && e < MN_EDGES ? names[e] : "?";
-}
-
 void tui_arch_compact(const struct mn_arch *a, char *buf, size_t n)
 {
 	/* Grouped by target node as in the NB201 string: 1 | 2 2 | 3 3 3. */

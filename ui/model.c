@@ -181,14 +181,15 @@ static void engine_events(struct tui_app *a)
 			text[0] = '\0';
 			for (int e = 0; e < MN_EDGES && o < sizeof text; e++)
 				if (rd->pruned_op[e] >= 0)
-					o += (size_t)snprintf(text + o, sizeof text - o, " %s:%s", tui_edge_name(e),
+					o += (size_t)snprintf(text + o, sizeof text - o, " %s:%s", mn_edge_name(e),
 							      mn_op_name(rd->pruned_op[e]));
 			tui_log_event(&a->log, "round %d decided, pruned%s", r + 1, text);
 		}
 	}
 	a->last_decided = s->decided;
-	if (s->state == a->last_state)
+	if (s->runs_ended == a->seen_runs_ended)
 		return;
+	a->seen_runs_ended = s->runs_ended;
 	if (s->state == MN_ENGINE_DONE && s->has_result) {
 		char arch[MN_ARCH_STRLEN];
 		a->done_snap = *s;
@@ -214,8 +215,9 @@ static void engine_events(struct tui_app *a)
 			      s->evaluations);
 		tui_message(a, 0, "search stopped (s resumes; values measured so far are kept)");
 	}
-	/* Starts are logged by the action that made them (with the settings). */
-	a->last_state = s->state;
+	/* A run that ended and a new one already running: the new one's end
+	 * is reported in its turn.  Starts are logged by the action that made
+	 * them (with the settings). */
 }
 
 static void board_events(struct tui_app *a)
@@ -273,8 +275,8 @@ static void board_events(struct tui_app *a)
 int tui_poll(struct tui_app *a)
 {
 	int changed = 0;
-	if (a->have_setup) {
-		mn_engine_snapshot(a->setup->engine, &a->snap);
+	if (a->have_session) {
+		mn_engine_snapshot(a->session->engine, &a->snap);
 		if (a->snap.version != a->snap_version) {
 			a->snap_version = a->snap.version;
 			update_points(a);

@@ -17,16 +17,14 @@
  * for days must not grow without bound); the live file keeps everything. */
 #define TUI_LOG_MAX 20000
 
-int tui_log_open(struct tui_log *l, const char *live_path, char *err, size_t errn)
+int tui_log_open(struct tui_log *l, const char *live_path, struct mn_error *e)
 {
 	memset(l, 0, sizeof *l);
 	if (live_path) {
 		l->live = fopen(live_path, "a");
-		if (!l->live) {
-			snprintf(err, errn, "cannot open the log %s: %s (choose another --log path)",
-				 live_path, strerror(errno));
-			return -1;
-		}
+		if (!l->live)
+			return mn_error_set(e, "cannot open the log %s: %s (choose another --log path)",
+					    live_path, strerror(errno));
 	}
 	return 0;
 }

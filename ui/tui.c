@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "search/session_prepare.h"
 
 /* The one global: the last signal asked to end the session (0: none).  A
  * handler may only set such a flag; the event loop reads it. */
@@ -83,44 +84,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void tui_layout(int lines, int cols, struct tui_layout *l)
-{
-	memset(l, 0, sizeof *l);
-	if (lines < TUI_MIN_LINES || cols < TUI_MIN_COLS)
-		return;
-	l->ok = 1;
-	int y = 0;
-	int status_h = lines >= 36 ? 4 : 3;
-	int board_h = lines >= 28 ? 2 : 1;
-	l->status = (struct tui_rect){y, 0, status_h, cols};
-	y += status_h;
-	l->progress = (struct tui_rect){y++, 0, 1, cols};
-	l->pick = (struct tui_rect){y++, 0, 1, cols};
-	l->board = (struct tui_rect){y, 0, board_h, cols};
-	y += board_h;
-	l->message = (struct tui_rect){lines - 2, 0, 1, cols};
-	l->footer = (struct tui_rect){lines - 1, 0, 1, cols};
-	int main_h = lines - 2 - y;
-	int rw = view_rankings_width(cols);
-	if (rw > cols)
-		rw = cols;
-	int right = cols - rw - 1;
-	if (right >= 18) {
-		l->rankings = (struct tui_rect){y, 0, main_h, rw};
-		l->supernet = (struct tui_rect){y, rw + 1, 7, right};
-		l->plot = (struct tui_rect){y + 7, rw + 1, main_h - 7, right};
-	} else {
-		/* Narrow: the table gets the width, the diagram and the plot
-		 * share what height it leaves. */
-		int th = main_h > 17 ? main_h - 9 : main_h;
-		l->rankings = (struct tui_rect){y, 0, th, cols};
-		if (main_h - th >= 7) {
-			l->supernet = (struct tui_rect){y + th, 0, 7, 26};
-			l->plot = (struct tui_rect){y + th, 27, main_h - th, cols - 27};
-		}
-	}
-}
-
 static void draw(struct tui_app *a)
 {
 	struct tui_layout l;
@@ -156,75 +119,56 @@ static const char *base_name(const char *path)
 }
 
 /* Everything that can fail before the screen is taken. */
-static int prepare(struct tui_app *a, char *err, size_t errn)
+static int prepare(struct tui_app *a, struct mn_error *e)
 {
 	const struct mn_tui_config *c = a->cfg;
-	struct mn_preset p;
-	char e[1024];
+	struct mn_prepared prep;
+	struct mn_preset none;
 
-	a->flags = c->flags;
+	mn_preset_defaults(&none);
+	none.set = 0;
+	if (mn_preset_copy(&a->flags, c->flags ? c->flags : &none, e) != 0)
+		return -1;
 	a->current_pick = -1;
 	a->view_round = -1;
 	a->sort_col = COL_EDGE;
-	if (c->preset_name) {
-		if (mn_preset_open(&p, c->preset_name, e, sizeof e) != 0) {
-			snprintf(err, errn, "%s", e);
-			return -1;
-		}
-		snprintf(a->preset_label, sizeof a->preset_label, "%s", c->preset_name);
-	} else {
-		mn_preset_defaults(&p);
-		snprintf(a->preset_label, sizeof a->preset_label, "default");
-	}
-	mn_preset_override(&p, &a->flags);
-	if (c->oracle_path) {
-		if (mn_oracle_load(&a->oracle, c->oracle_path, e, sizeof e) != 0) {
-			snprintf(err, errn, "%s", e);
-			return -1;
-		}
-		a->have_oracle = 1;
-	}
-	a->setup = calloc(1, sizeof *a->setup);
-	if (!a->setup) {
-		snprintf(err, errn, "out of memory");
+	struct mn_session_request req = {c->preset_name, &a->flags, c->data_path, c->oracle_path,
+					 c->threads};
+	if (mn_session_prepare(&prep, &req, e) != 0)
 		return -1;
-	}
-	if (mn_session_init(a->setup, &p, c->data_path, c->threads, e, sizeof e) != 0) {
-		snprintf(err, errn, "%s", e);
-		return -1;
-	}
-	a->have_setup = 1;
-	a->w_flops = p.w_flops;
-	a->w_latency = p.w_latency;
-	a->limits = (struct mn_constraints){p.max_latency_ms, p.max_sram_kb, p.max_flash_kb};
+	/* The app takes over what was prepared. */
+	a->session = prep.session;
+	a->have_session = 1;
+	a->oracle = prep.oracle;
+	a->have_oracle = prep.have_oracle;
+	snprintf(a->preset_label, sizeof a->preset_label, "%s",
+		 c->preset_name ? c->preset_name : "default");
+	const struct mn_preset *p = &a->session->preset;
+	a->w_flops = p->w_flops;
+	a->w_latency = p->w_latency;
+	a->limits = (struct mn_constraints){p->max_latency_ms, p->max_sram_kb, p->max_flash_kb};
 	snprintf(a->data_label, sizeof a->data_label, "%s",
 		 c->data_path ? base_name(c->data_path) : "synthetic");
-	if (tui_log_open(&a->log, c->log_path, err, errn) != 0)
+	if (tui_log_open(&a->log, c->log_path, e) != 0)
 		return -1;
 	tui_log_event(&a->log, "session started: preset %s, data %s, latency table %s%s%s",
 		      a->preset_label, c->data_path ? c->data_path : "synthetic",
-		      a->setup->table_origin, a->have_oracle ? ", oracle " : "",
+		      a->session->table_origin, a->have_oracle ? ", oracle " : "",
 		      a->have_oracle ? c->oracle_path : "");
-	if (a->setup->notice[0]) {
-		tui_log_event(&a->log, "%s", a->setup->notice);
-		tui_message(a, 0, "%s", a->setup->notice);
+	if (a->session->notice[0]) {
+		tui_log_event(&a->log, "%s", a->session->notice);
+		tui_message(a, 0, "%s", a->session->notice);
 	}
-	a->board = mn_board_job_new(e, sizeof e);
-	if (!a->board) {
-		snprintf(err, errn, "%s", e);
+	a->board = mn_board_job_new(e->msg, sizeof e->msg);
+	if (!a->board)
 		return -1;
-	}
 	if (c->emulate) {
-		if (mn_board_job_emulate(a->board, NULL, e, sizeof e) != 0) {
-			snprintf(err, errn, "%s", e);
+		if (mn_board_job_emulate(a->board, NULL, e->msg, sizeof e->msg) != 0)
 			return -1;
-		}
 		tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
 	} else if (c->port) {
-		if (mn_board_job_connect(a->board, c->port, e, sizeof e) != 0) {
-			snprintf(err, errn, "%s", e);
+		if (mn_board_job_connect(a->board, c->port, e->msg, sizeof e->msg) != 0)
 			return -1;
-		}
 		tui_log_event(&a->log, "board: connecting to %s", c->port);
 	}
 	return 0;
@@ -233,16 +177,20 @@ static int prepare(struct tui_app *a, char *err, size_t errn)
 static void release(struct tui_app *a)
 {
 	/* Stop both workers first so they wind down together. */
-	if (a->have_setup)
-		mn_engine_cancel(a->setup->engine);
+	if (a->have_session)
+		mn_engine_cancel(a->session->engine);
 	if (a->board)
 		mn_board_job_cancel(a->board);
-	if (a->have_setup)
-		mn_session_free(a->setup); /* joins the engine thread */
-	free(a->setup);
+	if (a->have_session)
+		mn_session_free(a->session); /* joins the engine thread */
+	free(a->session);
 	mn_board_job_free(a->board); /* stops QEMU */
 	if (a->have_oracle)
 		mn_oracle_free(&a->oracle);
+	mn_preset_free(&a->flags);
+	tui_list_reset(&a->list);
+	if (a->rebuild)
+		mn_preset_free(&a->rebuild_preset);
 	tui_log_close(&a->log);
 }
 
@@ -286,16 +234,16 @@ static int event_loop(struct tui_app *a)
 	return stop_signal ? (int)stop_signal : 0;
 }
 
-int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
+int mn_tui_run(const struct mn_tui_config *c, struct mn_error *e)
 {
 	struct sigaction old[N_SIGNALS];
 	struct tui_app *a;
 	SCREEN *scr;
 	int sig;
 
-	err[0] = '\0';
+	mn_error_clear(e);
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		snprintf(err, errn, "the TUI needs a terminal on stdin and stdout (use 'micronas "
+		mn_error_set(e, "the TUI needs a terminal on stdin and stdout (use 'micronas "
 			 "search' in scripts)");
 		return 1;
 	}
@@ -305,25 +253,25 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	if (setlocale(LC_ALL, "") == NULL)
 		(void)setlocale(LC_ALL, "C"); /* an unknown locale: plain ASCII then */
 	if (setlocale(LC_NUMERIC, "C") == NULL) {
-		snprintf(err, errn, "cannot select the C locale for numbers");
+		mn_error_set(e, "cannot select the C locale for numbers");
 		return 1;
 	}
 	a = calloc(1, sizeof *a);
 	if (!a) {
-		snprintf(err, errn, "out of memory");
+		mn_error_set(e, "out of memory");
 		return 1;
 	}
 	a->cfg = c;
 	const char *cs = nl_langinfo(CODESET);
 	a->utf8 = cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
-	if (prepare(a, err, errn) != 0) {
+	if (prepare(a, e) != 0) {
 		release(a);
 		free(a);
 		return 1;
 	}
 	stop_signal = 0;
 	if (install_signals(old) != 0) {
-		snprintf(err, errn, "cannot install the signal handlers");
+		mn_error_set(e, "cannot install the signal handlers");
 		release(a);
 		free(a);
 		return 1;
@@ -332,7 +280,7 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		const char *term = getenv("TERM");
-		snprintf(err, errn, "cannot use the terminal (TERM=%s; set TERM to your terminal's type, "
+		mn_error_set(e, "cannot use the terminal (TERM=%s; set TERM to your terminal's type, "
 			 "e.g. xterm-256color)", term ? term : "unset");
 		restore_signals(old);
 		release(a);
@@ -343,7 +291,7 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	    keypad(stdscr, TRUE) == ERR) {
 		(void)endwin(); /* best effort: we are failing already */
 		delscreen(scr);
-		snprintf(err, errn, "cannot set up the terminal's input modes");
+		mn_error_set(e, "cannot set up the terminal's input modes");
 		restore_signals(old);
 		release(a);
 		free(a);
@@ -364,7 +312,7 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	(void)endwin();
 	delscreen(scr);
 	restore_signals(old);
-	if (a->have_setup && a->snap.state == MN_ENGINE_RUNNING)
+	if (a->have_session && a->snap.state == MN_ENGINE_RUNNING)
 		fprintf(stderr, "micronas tui: stopping the search (the evaluations in flight finish "
 			"first)...\n");
 	if (sig)
@@ -374,7 +322,7 @@ int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn)
 	release(a);
 	free(a);
 	if (sig) {
-		snprintf(err, errn, "interrupted by %s: search and board stopped, terminal restored",
+		mn_error_set(e, "interrupted by %s: search and board stopped, terminal restored",
 			 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
 		return 1;
 	}

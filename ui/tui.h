@@ -8,10 +8,13 @@
 #include <stddef.h>
 
 #include "config/preset.h"
+#include "util/error.h"
 
 struct mn_tui_config {
 	const char *preset_name; /* --preset NAME|FILE; NULL: the embedded default */
-	struct mn_preset flags;  /* command-line values laid over the preset (flags.set) */
+	/* Command-line values laid over the preset (flags->set); the TUI keeps
+	 * its own copy.  May be NULL. */
+	const struct mn_preset *flags;
 	const char *data_path;   /* CIFAR-10 file or directory; NULL: synthetic batch */
 	const char *oracle_path; /* NAS-Bench-201 CSV; NULL: none */
 	const char *port;        /* serial port, /dev/pts/N or unix:PATH; NULL: none */
@@ -26,9 +29,9 @@ struct mn_tui_config {
 
 /* Runs the TUI until the user quits or a signal (SIGINT, SIGTERM, SIGHUP)
  * arrives.  Everything that can fail before the screen is taken (preset,
- * data, oracle, not a terminal) fails first, with err set.  The terminal is
+ * data, oracle, not a terminal) fails first, with e set.  The terminal is
  * restored on every path, the search is stopped and QEMU too.  Returns 0
- * after q, 1 with err set on an error or a signal (err then says which). */
-int mn_tui_run(const struct mn_tui_config *c, char *err, size_t errn);
+ * after q, 1 with e set on an error or a signal (e then says which). */
+int mn_tui_run(const struct mn_tui_config *c, struct mn_error *e);
 
 #endif

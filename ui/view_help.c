@@ -7,51 +7,25 @@
 #include <string.h>
 
 #include "app.h"
-
-struct key_help {
-	const char *keys, *footer, *text;
-};
-
-/* In footer order: what matters most at the bench first (the footer
- * drops entries from the end when the terminal is narrow). */
-static const struct key_help keys[] = {
-	{"s", "search", "start the search / stop it (a new start resumes from the cache)"},
-	{"f/F l/L", "weights", "FLOPs / latency weight -/+ 0.5 (re-ranks at once, re-runs)"},
-	{"v", "validate", "run the pick on the board: measured vs estimated latency, SRAM"},
-	{"p", "profile", "profile the board into BOARD-latency.ini (p again cancels)"},
-	{"b", "board", "pick a serial port or the emulated board (QEMU)"},
-	{"c", "limits", "edit the limits: latency ms, SRAM KB, flash KB (0 = none)"},
-	{"w", "save", "save BASE.json (as search --json), BASE.arch, BASE.log"},
-	{"Tab/k", "sort", "sort the rankings by the next column (K, Shift-Tab: back)"},
-	{"P", "preset", "pick a preset (the search is set up again)"},
-	{"W", NULL, "type both weights"},
-	{"r", NULL, "reverse the sort order"},
-	{"[ ]", NULL, "previous / next round (] past the last follows the search)"},
-	{"Up/Dn", NULL, "scroll the rankings (PgUp, PgDn, Home, End too)"},
-	{"t", NULL, "search with the latency table the last profile wrote"},
-	{"x", NULL, "cancel the board's job"},
-	{"Ctrl-L", NULL, "redraw the screen"},
-	{"?/F1", "help", "this help (any key closes it)"},
-	{"q", "quit", "quit: stops the search and QEMU, restores the terminal"},
-};
-#define N_KEYS (int)(sizeof keys / sizeof keys[0])
+#include "keys.h"
 
 void view_footer_draw(const struct tui_app *a, struct tui_rect r)
 {
+	size_t n;
+	const struct tui_key_row *keys = tui_key_rows(&n);
 	int x = r.x, end = r.x + r.w;
 	int reserve = 0, full = 0;
 	if (r.h < 1)
 		return;
-	/* Help and quit are always shown: measure them first. */
-	for (int i = 0; i < N_KEYS; i++)
-		if (keys[i].footer && (!strcmp(keys[i].keys, "?/F1") || !strcmp(keys[i].keys, "q")))
-			reserve += (int)(strlen(keys[i].keys) + strlen(keys[i].footer)) + 3;
+	/* The pinned entries (help, quit) are always shown: measure them first. */
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].footer && keys[i].pinned)
+			reserve += (int)(strlen(keys[i].label) + strlen(keys[i].footer)) + 3;
 	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < N_KEYS; i++) {
-			int last = !strcmp(keys[i].keys, "?/F1") || !strcmp(keys[i].keys, "q");
-			if (!keys[i].footer || last != pass)
+		for (size_t i = 0; i < n; i++) {
+			if (!keys[i].footer || keys[i].pinned != pass)
 				continue;
-			int need = (int)(strlen(keys[i].keys) + strlen(keys[i].footer)) + 3;
+			int need = (int)(strlen(keys[i].label) + strlen(keys[i].footer)) + 3;
 			/* In priority order: once one does not fit, the rest
 			 * wait for a wider terminal (? lists them all). */
 			if (!pass && x + need > end - reserve) {
@@ -60,7 +34,7 @@ void view_footer_draw(const struct tui_app *a, struct tui_rect r)
 			}
 			if (!pass && full)
 				continue;
-			x += tui_put(a, r.y, x, end - x, TS_KEY, keys[i].keys);
+			x += tui_put(a, r.y, x, end - x, TS_KEY, keys[i].label);
 			x += tui_put(a, r.y, x, end - x, TS_NORMAL, " ");
 			x += tui_put(a, r.y, x, end - x, TS_NORMAL, keys[i].footer);
 			x += tui_put(a, r.y, x, end - x, TS_NORMAL, "  ");
@@ -99,16 +73,20 @@ static void box_at(const struct tui_app *a, int y, int x, int h, int w, const ch
 
 void view_help_draw(const struct tui_app *a)
 {
+	size_t n;
+	const struct tui_key_row *keys = tui_key_rows(&n);
 	int w = COLS - 4 < 100 ? COLS - 4 : 100;
-	int lines_needed = N_KEYS + 8;
+	int lines_needed = (int)n + 8;
 	int h = LINES - 2 < lines_needed ? LINES - 2 : lines_needed;
 	int y = (LINES - h) / 2, x = (COLS - w) / 2, row = y + 1;
 	if (w < 30 || h < 6)
 		return;
 	box_at(a, y, x, h, w, "micronas tui: keys (any key closes)");
-	for (int i = 0; i < N_KEYS && row < y + h - 1; i++, row++) {
-		tui_put(a, row, x + 2, 8, TS_KEY, keys[i].keys);
-		tui_put(a, row, x + 11, w - 13, TS_NORMAL, keys[i].text);
+	for (size_t i = 0; i < n && row < y + h - 1; i++, row++) {
+		char text[160];
+		tui_key_row_text(&keys[i], text, sizeof text);
+		tui_put(a, row, x + 2, 8, TS_KEY, keys[i].label);
+		tui_put(a, row, x + 11, w - 13, TS_NORMAL, text);
 	}
 	static const char *const notes[] = {
 		"Rankings: x = pruned on its edge, * = measured last, ! = nothing within",

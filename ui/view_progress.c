@@ -35,7 +35,7 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 		tui_put(a, r.y, x, end - x, TS_DIM, "setting up again...");
 		return;
 	}
-	if (!a->have_setup) {
+	if (!a->have_session) {
 		tui_put(a, r.y, x, end - x, TS_ERROR, "not set up (P picks a preset)");
 		return;
 	}
@@ -208,7 +208,7 @@ void view_supernet_draw(const struct tui_app *a, struct tui_rect r)
 		tui_putf(a, r.y, r.x + 8, r.w - 8, TS_DIM, " round %d", ri + 1);
 	for (int e = 0; e < MN_EDGES && 1 + e < r.h; e++) {
 		int y = r.y + 1 + e, x = r.x;
-		x += tui_put(a, y, x, end - x, TS_DIM, tui_edge_name(e));
+		x += tui_put(a, y, x, end - x, TS_DIM, mn_edge_name(e));
 		for (int op = MN_OP_SKIP; op < MN_OP_COUNT; op++) {
 			uint8_t super = rd ? rd->super[e] : (uint8_t)MN_OPS_SEARCHED;
 			int active = (super >> op) & 1;

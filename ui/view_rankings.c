@@ -114,7 +114,7 @@ static void cell(const struct tui_app *a, const struct mn_candidate *c, int col,
 		return;
 	}
 	switch (col) {
-	case COL_EDGE: snprintf(buf, n, "%-*s", w, tui_edge_name(c->edge)); return;
+	case COL_EDGE: snprintf(buf, n, "%-*s", w, mn_edge_name(c->edge)); return;
 	case COL_OP: snprintf(buf, n, "%-*s", w, wide ? mn_op_name(c->op) : tui_op_short(c->op)); return;
 	case COL_DK:
 	case COL_DR: tui_fmt_num(buf, n, key(c, col), w, cols[col].dec, 1); return;

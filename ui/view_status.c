@@ -88,10 +88,10 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	y++;
 	board_text(a, buf, sizeof buf, &st, wide);
 	field(a, y, &x, end, "board", st, buf);
-	if (a->have_setup) {
+	if (a->have_session) {
 		/* The file's name: a deep path would push the rest off the line
 		 * (the full path is in the message when the table is loaded). */
-		const char *origin = a->setup->table_origin, *slash = strrchr(origin, '/');
+		const char *origin = a->session->table_origin, *slash = strrchr(origin, '/');
 		field(a, y, &x, end, "table", TS_DIM, slash ? slash + 1 : origin);
 	}
 	if (r.h < 3)
@@ -109,8 +109,8 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	/* Line 4 (tall terminals): the search settings. */
 	x = r.x;
 	y++;
-	if (a->have_setup) {
-		const struct mn_preset *p = &a->setup->preset;
+	if (a->have_session) {
+		const struct mn_preset *p = &a->session->preset;
 		snprintf(buf, sizeof buf, "C=%d N=%d %dx%d, batch %d, repeat %d, seed %llu, %s init, %s "
 			 "NTK gradient", p->channels, p->cells, p->resolution, p->resolution, p->batch,
 			 p->repeat, (unsigned long long)p->seed, p->init == MN_INIT_CODE ? "code" : "paper",

@@ -1,5 +1,6 @@
 /* The protocol client (see board.h for the behaviour). */
 #include "board/board.h"
+#include "util/error.h"
 
 #include <limits.h>
 #include <math.h>
@@ -177,10 +178,10 @@ static int send_frame(struct mn_board *b, uint8_t cmd, uint16_t seq, const uint8
 	}
 	r = mn_transport_write(b->t, buf, n + 1, 2000, err, errn);
 	if (r != 0) {
-		char why[300];
-		snprintf(why, sizeof why, "%s", err);
+		struct mn_error why;
+		snprintf(why.msg, sizeof why.msg, "%s", err);
 		snprintf(err, errn, "%s: cannot send %s (%s): check the cable or restart the "
-			 "emulator, then run again", b->t->name, mn_board_cmd_name(cmd), why);
+			 "emulator, then run again", b->t->name, mn_board_cmd_name(cmd), why.msg);
 	}
 	if (r == MN_IO_GONE)
 		return MN_BOARD_EGONE;
@@ -278,12 +279,12 @@ static int wait_reply(struct mn_board *b, uint8_t cmd, const uint16_t *seqs, int
 			b->in_pos = 0;
 			b->in_len = (size_t)got;
 		} else if (got == MN_IO_GONE) {
-			char why[200];
-			snprintf(why, sizeof why, "%s", err);
+			struct mn_error why;
+			snprintf(why.msg, sizeof why.msg, "%s", err);
 			snprintf(err, errn,
 				 "%s: the board went away while waiting for the %s reply (%s): "
 				 "check the cable or restart the emulator, then run again",
-				 b->t->name, mn_board_cmd_name(cmd), why);
+				 b->t->name, mn_board_cmd_name(cmd), why.msg);
 			return MN_BOARD_EGONE;
 		} else if (got != MN_IO_TIMEOUT) {
 			return MN_BOARD_EIO;

@@ -16,6 +16,8 @@
 #endif
 
 #include "board/board.h"
+#include "config/exe_tree.h"
+#include "util/error.h"
 
 /* Seconds QEMU gets to print its pty name or create its socket. */
 #define QEMU_START_MS 10000
@@ -28,9 +30,9 @@ struct mn_emulator {
 	int status;          /* its wait status once reaped */
 	char tmpdir[64];     /* holds QEMU's output file */
 	char log[128];
-	char port[4200];     /* "/dev/pts/N" or "unix:PATH" */
-	char socket_path[4096];
-	char warning[600];
+	char *port;          /* "/dev/pts/N" or "unix:PATH" (heap), NULL until known */
+	char *socket_path;   /* heap; NULL: a pty */
+	struct mn_error warning; /* the start-up warning, "" if none */
 };
 
 static long long now_ms(void)
@@ -56,9 +58,17 @@ static int readable(const char *p)
 int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 {
 	const char *env = getenv("MN_FIRMWARE");
-	const char *dirs[2] = {getenv("MN_TOP_BUILDDIR"), getenv("MN_TOP_SRCDIR")};
+	char *exe_build = mn_exe_build_tree(), *exe_src = mn_exe_source_tree();
+	/* Build trees, in order; "" is the working directory. */
+	const char *trees[] = {getenv("MN_TOP_BUILDDIR"), getenv("MN_TOP_SRCDIR"), "", exe_build,
+			       exe_src};
+	enum { N_TREES = sizeof trees / sizeof trees[0] };
+	char looked[N_TREES + 1][600];
+	int nl = 0, found = 0;
 
 	if (env && *env) {
+		free(exe_build);
+		free(exe_src);
 		if (readable(env)) {
 			snprintf(path, n, "%s", env);
 			return 0;
@@ -67,24 +77,34 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 			 "'make -C fw-profiler' or unset MN_FIRMWARE)", env);
 		return -1;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (!dirs[i] || !*dirs[i])
+	for (int i = 0; i < N_TREES && !found; i++) {
+		if (!trees[i] || (i != 2 && !*trees[i]))
 			continue;
-		snprintf(path, n, "%s/fw-profiler/build/%s", dirs[i], MN_FIRMWARE_QEMU_REL);
-		if (readable(path))
-			return 0;
+		snprintf(path, n, "%s%sfw-profiler/build/%s", trees[i], *trees[i] ? "/" : "",
+			 MN_FIRMWARE_QEMU_REL);
+		int dup = 0;
+		for (int k = 0; k < nl; k++)
+			dup |= strcmp(looked[k], path) == 0;
+		if (dup)
+			continue;
+		snprintf(looked[nl++], sizeof looked[0], "%s", path);
+		found = readable(path);
 	}
-	snprintf(path, n, "fw-profiler/build/%s", MN_FIRMWARE_QEMU_REL);
-	if (readable(path))
+	free(exe_build);
+	free(exe_src);
+	if (found)
 		return 0;
 	snprintf(path, n, "%s/firmware/%s", MN_DATADIR, MN_FIRMWARE_QEMU_REL);
 	if (readable(path))
 		return 0;
-	snprintf(err, errn,
-		 "no QEMU firmware image found (looked at $MN_FIRMWARE, "
-		 "fw-profiler/build/%s in the build and source trees and %s/firmware/; build it "
-		 "with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi "
-		 "libnewlib-arm-none-eabi) or set MN_FIRMWARE)", MN_FIRMWARE_QEMU_REL, MN_DATADIR);
+	snprintf(looked[nl++], sizeof looked[0], "%s", path);
+	size_t l = (size_t)snprintf(err, errn, "no QEMU firmware image found (looked at");
+	for (int k = 0; k < nl && l < errn; k++)
+		l += (size_t)snprintf(err + l, errn - l, "%s %s", k ? "," : "", looked[k]);
+	if (l < errn)
+		snprintf(err + l, errn - l,
+			 "; build it with 'make -C fw-profiler' (apt-get install gcc-arm-none-eabi "
+			 "libnewlib-arm-none-eabi) or set MN_FIRMWARE)");
 	return -1;
 }
 
@@ -218,7 +238,7 @@ void mn_emulator_exit_text(const struct mn_emulator *e, char *buf, size_t n)
 
 const char *mn_emulator_warning(const struct mn_emulator *e)
 {
-	return e->warning;
+	return e->warning.msg;
 }
 
 static void describe_exit(struct mn_emulator *e, char *err, size_t errn, const char *when)
@@ -254,9 +274,11 @@ static int wait_pty(struct mn_emulator *e, const struct mn_emulator_opts *o, cha
 			size_t len;
 			p += sizeof key - 1;
 			len = strcspn(p, " \t\r\n");
-			if (len > 0 && len < sizeof e->port) {
-				memcpy(e->port, p, len);
-				e->port[len] = 0;
+			if (len > 0) {
+				if (!(e->port = strndup(p, len))) {
+					snprintf(err, errn, "out of memory starting QEMU");
+					return -1;
+				}
 				return 0;
 			}
 		}
@@ -357,7 +379,13 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	close(fd);
 	if (o->socket_path && *o->socket_path) {
 		struct stat sb;
-		snprintf(e->socket_path, sizeof e->socket_path, "%s", o->socket_path);
+		if (!(e->socket_path = strdup(o->socket_path))) {
+			snprintf(err, errn, "out of memory starting QEMU");
+			unlink(e->log);
+			rmdir(e->tmpdir);
+			free(e);
+			return -1;
+		}
 		/* A socket left by an earlier run would make QEMU fail to bind;
 		 * anything that is not a socket is left alone. */
 		if (stat(e->socket_path, &sb) == 0) {
@@ -366,6 +394,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 					 "--socket path)", e->socket_path);
 				unlink(e->log);
 				rmdir(e->tmpdir);
+				free(e->socket_path);
 				free(e);
 				return -1;
 			}
@@ -384,6 +413,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			snprintf(err, errn, "cannot start QEMU: fork failed: %s", strerror(errno));
 			unlink(e->log);
 			rmdir(e->tmpdir);
+			free(e->socket_path);
 			free(e);
 			return -1;
 		}
@@ -391,10 +421,15 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			child(qemu, argv, e->log, parent);
 	}
 
-	if (e->socket_path[0]) {
+	if (e->socket_path) {
 		if (wait_socket(e, o, err, errn) != 0)
 			goto fail;
-		snprintf(e->port, sizeof e->port, "unix:%s", e->socket_path);
+		size_t n = strlen(e->socket_path) + sizeof "unix:";
+		if (!(e->port = malloc(n))) {
+			snprintf(err, errn, "out of memory starting QEMU");
+			goto fail;
+		}
+		snprintf(e->port, n, "unix:%s", e->socket_path);
 	} else if (wait_pty(e, o, err, errn) != 0) {
 		goto fail;
 	}
@@ -403,14 +438,14 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	{
 		struct mn_board *b;
 		struct mn_board_opts bo;
-		char berr[512];
+		struct mn_error berr;
 		mn_board_opts_default(&bo);
 		bo.connect_timeout_ms = boot_ms;
 		bo.cancel = o->cancel;
 		bo.cancel_arg = o->cancel_arg;
-		int r = mn_board_connect(&b, e->port, &bo, berr, sizeof berr);
+		int r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
 		if (r == MN_BOARD_EVERSION) {
-			snprintf(e->warning, sizeof e->warning, "%s", berr);
+			snprintf(e->warning.msg, sizeof e->warning.msg, "%s", berr.msg);
 		} else if (r == MN_BOARD_ECANCEL) {
 			snprintf(err, errn, "interrupted while the emulated board was booting");
 			goto fail;
@@ -423,7 +458,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			if (!mn_emulator_running(e))
 				describe_exit(e, err, errn, "while booting");
 			else
-				snprintf(err, errn, "the emulated board does not answer: %s", berr);
+				snprintf(err, errn, "the emulated board does not answer: %s", berr.msg);
 			goto fail;
 		} else {
 			mn_board_close(b);
@@ -481,8 +516,10 @@ int mn_emulator_stop(struct mn_emulator *e)
 	}
 	/* Best-effort cleanup of our own temporary files: a leftover in /tmp
 	 * is harmless, and QEMU is already gone. */
-	if (e->socket_path[0])
+	if (e->socket_path)
 		(void)unlink(e->socket_path);
+	free(e->socket_path);
+	free(e->port);
 	if (e->log[0])
 		(void)unlink(e->log);
 	if (e->tmpdir[0])

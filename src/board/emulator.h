@@ -42,8 +42,11 @@ struct mn_emulator;
  *   2. $MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf (make check)
  *   3. $MN_TOP_SRCDIR/fw-profiler/build/qemu-mps2-an500/fw.elf
  *   4. ./fw-profiler/build/qemu-mps2-an500/fw.elf (the build or source tree)
- *   5. MN_DATADIR/firmware/qemu-mps2-an500/fw.elf (installed)
- * Returns 0 with path filled, or -1 with err listing the places and the fix. */
+ *   5. the same under the build tree the running program is in, then under
+ *      its source tree (a build-tree micronas run from any directory)
+ *   6. MN_DATADIR/firmware/qemu-mps2-an500/fw.elf (installed)
+ * Returns 0 with path filled, or -1 with err listing every place looked at
+ * and the fix. */
 int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn);
 
 /* Starts QEMU, reads the pty name it prints (or waits for its socket) and

@@ -343,11 +343,48 @@ static void table_comment(const struct mn_board *b, const struct mn_profile_opts
 		snprintf(buf + len, n - len, " -> overhead %.3f us.", t->overhead_us);
 }
 
+/* ---- File names ------------------------------------------------------------ */
+
+char *mn_profile_partial_path(const struct mn_profile_opts *o)
+{
+	if (o->partial && *o->partial)
+		return strdup(o->partial);
+	size_t n = strlen(o->output);
+	char *s = malloc(n + sizeof ".partial");
+	if (s) {
+		memcpy(s, o->output, n);
+		memcpy(s + n, ".partial", sizeof ".partial");
+	}
+	return s;
+}
+
+char *mn_profile_table_name(const char *board)
+{
+	static const char suffix[] = "-latency.ini";
+	size_t n = 0;
+	if (!board || !*board)
+		board = "board";
+	/* Board names are short (16 bytes in HELLO); 64 keeps any name sane. */
+	while (board[n] && n < 64)
+		n++;
+	char *s = malloc(n + sizeof suffix);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = board[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '-' || c == '_' || c == '.';
+		s[i] = ok ? c : '_';
+	}
+	memcpy(s + n, suffix, sizeof suffix);
+	return s;
+}
+
 /* ---- The run ------------------------------------------------------------- */
 
-int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
-		   struct mn_latency_table *tout, struct mn_profile_result *res, int *board_rc,
-		   char *err, size_t errn)
+static int run(struct mn_board *b, const struct mn_profile_opts *o, const char *partial,
+	       struct mn_latency_table *tout, struct mn_profile_result *res, int *board_rc,
+	       char *err, size_t errn)
 {
 	struct partial want, p;
 	struct mn_latency_table t;
@@ -357,10 +394,6 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 	*board_rc = 0;
 	memset(res, 0, sizeof *res);
 	res->total = MN_PROFILE_ITEMS;
-	if (o->partial && *o->partial)
-		snprintf(res->partial, sizeof res->partial, "%s", o->partial);
-	else
-		snprintf(res->partial, sizeof res->partial, "%s.partial", o->output);
 	if (o->repeats < 1 || o->repeats > (int)MNP_MAX_REPEATS) {
 		snprintf(err, errn, "repeats %d: the firmware times 1..%u runs per op", o->repeats,
 			 MNP_MAX_REPEATS);
@@ -378,7 +411,7 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 	}
 
 	partial_from_run(&want, b, o);
-	lr = partial_load(res->partial, &want, &p, err, errn);
+	lr = partial_load(partial, &want, &p, err, errn);
 	if (lr < 0)
 		return -1;
 	if (lr == 0) {
@@ -389,7 +422,7 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 	}
 	/* Written before the first measurement, so a directory that cannot
 	 * hold it fails now rather than after minutes of profiling. */
-	if (mn_atomic_write(res->partial, partial_write_fn, &p, err, errn) != 0)
+	if (mn_atomic_write(partial, partial_write_fn, &p, err, errn) != 0)
 		return -1;
 
 	for (int i = 0; i < MN_PROFILE_ITEMS; i++) {
@@ -425,7 +458,7 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 		}
 		p.have[i] = 1;
 		res->measured++;
-		if (mn_atomic_write(res->partial, partial_write_fn, &p, err, errn) != 0)
+		if (mn_atomic_write(partial, partial_write_fn, &p, err, errn) != 0)
 			return -1;
 	}
 	if (o->progress)
@@ -437,12 +470,29 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 		return -1;
 	/* The table holds everything now; a partial file left behind would
 	 * only be resumed into the same table. */
-	if (unlink(res->partial) != 0 && errno != ENOENT) {
+	if (unlink(partial) != 0 && errno != ENOENT) {
 		snprintf(err, errn, "%s written, but %s could not be removed: %s (delete it by hand)",
-			 o->output, res->partial, strerror(errno));
+			 o->output, partial, strerror(errno));
 		return -1;
 	}
 	if (tout)
 		*tout = t;
 	return 0;
+}
+
+int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
+		   struct mn_latency_table *tout, struct mn_profile_result *res, int *board_rc,
+		   char *err, size_t errn)
+{
+	char *partial = mn_profile_partial_path(o);
+	if (!partial) {
+		*board_rc = 0;
+		memset(res, 0, sizeof *res);
+		res->total = MN_PROFILE_ITEMS;
+		snprintf(err, errn, "out of memory");
+		return -1;
+	}
+	int rc = run(b, o, partial, tout, res, board_rc, err, errn);
+	free(partial);
+	return rc;
 }

@@ -59,10 +59,19 @@ struct mn_profile_result {
 	int resumed;            /* taken from the partial file */
 	int measured;           /* made by this run */
 	double calib_residual_us[MN_PROFILE_CALIB_ARCHS];
-	char partial[4200];     /* the partial file's path */
 };
 
 void mn_profile_opts_default(struct mn_profile_opts *o);
+
+/* The partial file o's run keeps its figures in: o->partial, else
+ * o->output + ".partial".  Heap (free it); NULL when out of memory. */
+char *mn_profile_partial_path(const struct mn_profile_opts *o);
+
+/* The table's default name for a board: "BOARD-latency.ini" with BOARD as
+ * the board names itself (characters other than letters, digits, '-', '_'
+ * and '.' become '_'; "board" when it gives no name).  `micronas profile`
+ * and the TUI's p write there.  Heap (free it); NULL when out of memory. */
+char *mn_profile_table_name(const char *board);
 
 /* The calibration archs (NB201 strings). */
 const char *mn_profile_calib_arch(int i);

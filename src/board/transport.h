@@ -40,7 +40,7 @@ struct mn_transport {
 	enum mn_transport_kind kind;
 	int fd;            /* the descriptor all I/O goes through */
 	void *sp;          /* struct sp_port * when kind is SERIAL */
-	char name[4160];   /* the port as given, for messages */
+	char *name;        /* the port as given, for messages (heap, owned) */
 };
 
 /* Opens a port by name (see above).  Returns 0, or -1 with err holding one

@@ -44,14 +44,14 @@ static int new_transport(struct mn_transport **t, enum mn_transport_kind kind, i
 			 const char *name, char *err, size_t errn)
 {
 	struct mn_transport *p = calloc(1, sizeof *p);
-	if (!p) {
+	if (!p || !(p->name = strdup(name))) {
+		free(p);
 		snprintf(err, errn, "%s: out of memory opening the port (free some memory)", name);
 		return -1;
 	}
 	p->kind = kind;
 	p->fd = fd;
 	p->sp = NULL;
-	snprintf(p->name, sizeof p->name, "%s", name);
 	*t = p;
 	return 0;
 }

@@ -83,7 +83,8 @@ int mn_transport_open_serial(struct mn_transport **t, const char *port, char *er
 		return -1;
 	}
 	p = calloc(1, sizeof *p);
-	if (!p) {
+	if (!p || !(p->name = strdup(port))) {
+		free(p);
 		snprintf(err, errn, "%s: out of memory", port);
 		sp_close(sp);
 		sp_free_port(sp);
@@ -92,7 +93,6 @@ int mn_transport_open_serial(struct mn_transport **t, const char *port, char *er
 	p->kind = MN_TRANSPORT_SERIAL;
 	p->fd = fd;
 	p->sp = sp;
-	snprintf(p->name, sizeof p->name, "%s", port);
 	*t = p;
 	return 0;
 }
@@ -137,6 +137,7 @@ void mn_transport_close(struct mn_transport *t)
 	} else if (t->fd >= 0) {
 		close(t->fd);
 	}
+	free(t->name);
 	free(t);
 }
 

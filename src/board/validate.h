@@ -18,6 +18,10 @@
 #include "space/latency_table.h"
 #include "protocol.h"
 
+/* The seed of the input data and synthetic weights a validation runs with
+ * unless told otherwise (micronas validate --seed, and the TUI's v). */
+#define MN_VALIDATE_SEED 7
+
 struct mn_validation {
 	char arch[MN_ARCH_STRLEN];
 	char board[17];

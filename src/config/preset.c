@@ -1,11 +1,13 @@
 #include "config/preset.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config/exe_tree.h"
 #include "config/ini_file.h"
 
 #ifndef MN_DATADIR
@@ -63,7 +65,7 @@ void mn_preset_defaults(struct mn_preset *p)
 	/* An estimate of TensorFlow Lite Micro with the CMSIS-NN kernels of
 	 * the five op types, built -Os; see presets/nucleo-f746zg.ini. */
 	p->runtime_flash_kb = 100;
-	p->latency_table[0] = '\0'; /* the built-in Cortex-M7 cycle model */
+	p->latency_table = NULL; /* the built-in Cortex-M7 cycle model */
 	p->channels = 16;
 	p->cells = 5;
 	p->resolution = 32;
@@ -84,6 +86,20 @@ void mn_preset_defaults(struct mn_preset *p)
 	p->init = MN_INIT_CODE;
 	p->ntk_grad = MN_GRAD_EXACT;
 	p->set = 0;
+}
+
+void mn_preset_free(struct mn_preset *p)
+{
+	free(p->latency_table);
+	p->latency_table = NULL;
+}
+
+int mn_preset_copy(struct mn_preset *dst, const struct mn_preset *src, struct mn_error *e)
+{
+	*dst = *src;
+	if (src->latency_table && !(dst->latency_table = strdup(src->latency_table)))
+		return mn_error_set(e, "out of memory copying a preset");
+	return 0;
 }
 
 int mn_preset_field(const char *section, const char *key)
@@ -108,46 +124,56 @@ int mn_preset_field_dotted(const char *name)
 const char *mn_preset_field_section(enum mn_preset_field f) { return fields[f].section; }
 const char *mn_preset_field_key(enum mn_preset_field f) { return fields[f].key; }
 
-/* dir + "/" + rel, unless rel is absolute or dir is NULL. */
-static int resolve(const char *dir, const char *rel, char *out, size_t n)
+/* a + b (+ c): a heap string, NULL when out of memory. */
+static char *concat(const char *a, const char *b, const char *c)
 {
-	int len;
+	size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+	char *s = malloc(la + lb + lc + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c ? c : "", lc + 1);
+	return s;
+}
+
+/* dir + "/" + rel, unless rel is absolute or dir is NULL: heap. */
+static char *resolve(const char *dir, const char *rel)
+{
 	if (rel[0] == '/' || !dir || !*dir)
-		len = snprintf(out, n, "%s", rel);
-	else
-		len = snprintf(out, n, "%s/%s", dir, rel);
-	return len < 0 || (size_t)len >= n ? -1 : 0;
+		return strdup(rel);
+	return concat(dir, "/", rel);
 }
 
 int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value,
-		  const char *what, const char *base_dir, char *err, size_t errn)
+		  const char *what, const char *base_dir, struct mn_error *e)
 {
 	const struct field *fd = &fields[f];
+	/* The INI value parsers write into a plain buffer. */
+	char *err = e ? e->msg : NULL;
+	size_t errn = e ? sizeof e->msg : 0;
 	char *dst = (char *)p + fd->offset;
 	switch (fd->kind) {
 	case K_TEXT:
 		if (!*value) {
-			snprintf(err, errn, "%s is empty (give the board's name)", what);
+			mn_error_set(e, "%s is empty (give the board's name)", what);
 			return -1;
 		}
 		if (strlen(value) >= MN_PRESET_TEXT) {
-			snprintf(err, errn, "%s is too long (keep it under %d characters)", what, MN_PRESET_TEXT);
+			mn_error_set(e, "%s is too long (keep it under %d characters)", what, MN_PRESET_TEXT);
 			return -1;
 		}
 		snprintf(dst, MN_PRESET_TEXT, "%s", value);
 		break;
 	case K_PATH: {
-		char path[MN_PRESET_PATH];
-		if (!*value) {
-			snprintf(err, errn, "%s is empty (give the path of a latency table .ini file, or remove the line to use the built-in cycle model)",
-				 what);
-			return -1;
-		}
-		if (resolve(base_dir, value, path, sizeof path) != 0) {
-			snprintf(err, errn, "%s: the path is too long (give a shorter path)", what);
-			return -1;
-		}
-		memcpy(dst, path, strlen(path) + 1);
+		char *path, **slot = (char **)(void *)dst;
+		if (!*value)
+			return mn_error_set(e, "%s is empty (give the path of a latency table .ini file, or remove the line to use the built-in cycle model)",
+					    what);
+		if (!(path = resolve(base_dir, value)))
+			return mn_error_set(e, "%s: out of memory", what);
+		free(*slot);
+		*slot = path;
 		break;
 	}
 	case K_DOUBLE: {
@@ -162,7 +188,7 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		if (mn_ini_int(what, value, (long)fd->min, (long)fd->max, &v, err, errn) != 0)
 			return -1;
 		if (f == MN_PF_RESOLUTION && v % 4 != 0) {
-			snprintf(err, errn, "%s = '%s' is not a multiple of 4 (the two reduction blocks halve it twice; give e.g. 32)",
+			mn_error_set(e, "%s = '%s' is not a multiple of 4 (the two reduction blocks halve it twice; give e.g. 32)",
 				 what, value);
 			return -1;
 		}
@@ -183,7 +209,7 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		else if (strcmp(value, "paper") == 0)
 			p->init = MN_INIT_PAPER;
 		else {
-			snprintf(err, errn, "%s = '%.40s' is %s (give code: TE-NAS's published code, or paper: the paper's Kaiming init)",
+			mn_error_set(e, "%s = '%.40s' is %s (give code: TE-NAS's published code, or paper: the paper's Kaiming init)",
 				 what, value, *value ? "unknown" : "empty");
 			return -1;
 		}
@@ -194,7 +220,7 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		else if (strcmp(value, "fixed-stats") == 0)
 			p->ntk_grad = MN_GRAD_FIXED_STATS;
 		else {
-			snprintf(err, errn, "%s = '%.40s' is %s (give exact or fixed-stats)", what, value,
+			mn_error_set(e, "%s = '%.40s' is %s (give exact or fixed-stats)", what, value,
 				 *value ? "unknown" : "empty");
 			return -1;
 		}
@@ -205,28 +231,39 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 	return 0;
 }
 
-void mn_preset_override(struct mn_preset *dst, const struct mn_preset *src)
+int mn_preset_override(struct mn_preset *dst, const struct mn_preset *src, struct mn_error *e)
 {
 	static const size_t size[] = {
-		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = MN_PRESET_PATH, [K_DOUBLE] = sizeof(double),
+		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = sizeof(char *), [K_DOUBLE] = sizeof(double),
 		[K_INT] = sizeof(int), [K_U64] = sizeof(uint64_t), [K_INIT] = sizeof(enum mn_init_mode),
 		[K_NTK_GRAD] = sizeof(enum mn_grad_mode),
 	};
+	/* The one path first: only it can fail, and dst must then be as it was. */
+	char *table = NULL;
+	int take_table = (src->set >> MN_PF_LATENCY_TABLE) & 1u;
+	if (take_table && src->latency_table && !(table = strdup(src->latency_table)))
+		return mn_error_set(e, "out of memory laying the flags over the preset");
 	for (int f = 0; f < MN_PF_COUNT; f++) {
 		if (!(src->set & (1u << f)))
 			continue;
-		memcpy((char *)dst + fields[f].offset, (const char *)src + fields[f].offset,
-		       size[fields[f].kind]);
+		if (fields[f].kind == K_PATH) {
+			free(dst->latency_table);
+			dst->latency_table = table;
+		} else {
+			memcpy((char *)dst + fields[f].offset, (const char *)src + fields[f].offset,
+			       size[fields[f].kind]);
+		}
 		memcpy(dst->origin[f], src->origin[f], sizeof dst->origin[f]);
 		dst->set |= 1u << f;
 	}
+	return 0;
 }
 
 /* Reading a file. */
 struct load_ctx {
-	struct mn_preset *p; /* a copy: the caller's struct changes only on success */
+	struct mn_preset p; /* a copy: the caller's struct changes only on success */
 	const char *path;
-	char dir[MN_PRESET_PATH];
+	char *dir;          /* the file's directory (heap), NULL: the working one */
 	int line_of[MN_PF_COUNT];
 };
 
@@ -269,45 +306,44 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		return -1;
 	}
 	char what[MN_PRESET_PATH + 64];
+	struct mn_error e;
 	snprintf(what, sizeof what, "%s:%d: [%s] %s", c->path, line, section, key);
-	if (mn_preset_set(c->p, (enum mn_preset_field)f, value, what, c->dir, err, errn) != 0)
+	if (mn_preset_set(&c->p, (enum mn_preset_field)f, value, what, c->dir, &e) != 0) {
+		snprintf(err, errn, "%s", e.msg);
 		return -1;
+	}
 	/* The origin is kept short: the base name and line. */
 	const char *base = strrchr(c->path, '/');
-	snprintf(c->p->origin[f], sizeof c->p->origin[f], "%.50s:%d", base ? base + 1 : c->path, line);
+	snprintf(c->p.origin[f], sizeof c->p.origin[f], "%.50s:%d", base ? base + 1 : c->path, line);
 	c->line_of[f] = line;
 	return 0;
 }
 
-int mn_preset_load(struct mn_preset *p, const char *path, char *err, size_t errn)
+int mn_preset_load(struct mn_preset *p, const char *path, struct mn_error *e)
 {
-	struct load_ctx c = {.path = path};
-	c.p = malloc(sizeof *c.p);
-	if (!c.p) {
-		snprintf(err, errn, "%s: out of memory", path);
+	struct load_ctx c;
+	memset(&c, 0, sizeof c);
+	c.path = path;
+	if (mn_preset_copy(&c.p, p, e) != 0)
 		return -1;
-	}
-	*c.p = *p;
 	/* Relative latency_table paths resolve against the file's directory. */
 	const char *slash = strrchr(path, '/');
 	if (slash) {
 		size_t len = slash == path ? 1 : (size_t)(slash - path);
-		if (len >= sizeof c.dir) {
-			snprintf(err, errn, "%s: the path is too long (give a shorter path)", path);
-			free(c.p);
-			return -1;
+		if (!(c.dir = strndup(path, len))) {
+			mn_preset_free(&c.p);
+			return mn_error_set(e, "%s: out of memory", path);
 		}
-		memcpy(c.dir, path, len);
-		c.dir[len] = '\0';
-	} else {
-		c.dir[0] = '\0';
 	}
-	if (mn_ini_parse(path, on_entry, on_section, &c, NULL, err, errn) != 0) {
-		free(c.p);
-		return -1;
+	struct mn_error pe;
+	int rc = mn_ini_parse(path, on_entry, on_section, &c, NULL, pe.msg, sizeof pe.msg);
+	free(c.dir);
+	if (rc != 0) {
+		mn_preset_free(&c.p);
+		return mn_error_set(e, "%s", pe.msg);
 	}
-	*p = *c.p;
-	free(c.p);
+	mn_preset_free(p);
+	*p = c.p; /* p takes over the copy's table */
 	return 0;
 }
 
@@ -326,8 +362,10 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 		}
 		switch (fd->kind) {
 		case K_TEXT:
-		case K_PATH:
 			val = src;
+			break;
+		case K_PATH:
+			val = p->latency_table ? p->latency_table : "";
 			break;
 		case K_DOUBLE: {
 			double v;
@@ -384,68 +422,185 @@ static int valid_name(const char *name)
 	return 1;
 }
 
-int mn_preset_find_in(const char *name, const char *xdg_config_home, const char *home,
-		      const char *top_srcdir, const char *datadir, char *path, size_t n,
-		      char *err, size_t errn)
+int mn_preset_dirs(const struct mn_preset_env *env, char *dirs[MN_PRESET_DIRS])
 {
-	size_t len = strlen(name);
-	if (strchr(name, '/') || (len >= 4 && strcmp(name + len - 4, ".ini") == 0)) {
-		if ((size_t)snprintf(path, n, "%s", name) >= n) {
-			snprintf(err, errn, "%.100s...: path too long (give a shorter path)", name);
-			return -1;
-		}
-		if (!is_file(name)) {
-			struct stat st;
-			int e = stat(name, &st) == 0 ? EISDIR : errno;
-			snprintf(err, errn, "%s: cannot open the preset: %s (check the path)", name, strerror(e));
-			return -1;
-		}
-		return 0;
+	struct mn_preset_env real;
+	char *exe_src = NULL;
+	int n = 0, oom = 0;
+	if (!env) {
+		exe_src = mn_exe_source_tree();
+		real = (struct mn_preset_env){getenv("XDG_CONFIG_HOME"), getenv("HOME"),
+					      getenv("MN_TOP_SRCDIR"), exe_src, MN_DATADIR};
+		env = &real;
 	}
-	if (!valid_name(name)) {
-		snprintf(err, errn, "preset name '%.60s' is not valid (use letters, digits, '-', '_', '.'; or give a path to an .ini file)",
-			 name);
+	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
+	if (env->xdg_config_home && env->xdg_config_home[0] == '/')
+		oom |= !(dirs[n++] = concat(env->xdg_config_home, "/micronas", NULL));
+	else if (env->home && *env->home)
+		oom |= !(dirs[n++] = concat(env->home, "/.config/micronas", NULL));
+	if (env->top_srcdir && *env->top_srcdir)
+		oom |= !(dirs[n++] = concat(env->top_srcdir, "/presets", NULL));
+	if (env->exe_srcdir && *env->exe_srcdir)
+		oom |= !(dirs[n++] = concat(env->exe_srcdir, "/presets", NULL));
+	if (env->datadir && *env->datadir)
+		oom |= !(dirs[n++] = concat(env->datadir, "/presets", NULL));
+	free(exe_src);
+	if (oom) {
+		mn_preset_dirs_free(dirs, n);
 		return -1;
 	}
-	char cand[3][MN_PRESET_PATH];
-	int nc = 0;
-	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
-	if (xdg_config_home && xdg_config_home[0] == '/')
-		snprintf(cand[nc++], MN_PRESET_PATH, "%s/micronas/%s.ini", xdg_config_home, name);
-	else if (home && *home)
-		snprintf(cand[nc++], MN_PRESET_PATH, "%s/.config/micronas/%s.ini", home, name);
-	if (top_srcdir && *top_srcdir)
-		snprintf(cand[nc++], MN_PRESET_PATH, "%s/presets/%s.ini", top_srcdir, name);
-	if (datadir && *datadir)
-		snprintf(cand[nc++], MN_PRESET_PATH, "%s/presets/%s.ini", datadir, name);
-	for (int i = 0; i < nc; i++) {
-		if (is_file(cand[i])) {
-			if ((size_t)snprintf(path, n, "%s", cand[i]) >= n) {
-				snprintf(err, errn, "%.100s...: path too long", cand[i]);
-				return -1;
-			}
-			return 0;
+	return n;
+}
+
+void mn_preset_dirs_free(char *dirs[MN_PRESET_DIRS], int n)
+{
+	for (int i = 0; i < n; i++)
+		free(dirs[i]);
+}
+
+int mn_preset_find(const char *name, const struct mn_preset_env *env, char **path,
+		   struct mn_error *e)
+{
+	size_t len = strlen(name);
+	*path = NULL;
+	if (strchr(name, '/') || (len >= 4 && strcmp(name + len - 4, ".ini") == 0)) {
+		if (!is_file(name)) {
+			struct stat st;
+			int err = stat(name, &st) == 0 ? EISDIR : errno;
+			return mn_error_set(e, "%s: cannot open the preset: %s (check the path)", name,
+					    strerror(err));
 		}
+		if (!(*path = strdup(name)))
+			return mn_error_set(e, "out of memory");
+		return 0;
 	}
-	size_t l = (size_t)snprintf(err, errn, "preset '%s' not found (looked for", name);
-	for (int i = 0; i < nc && l < errn; i++)
-		l += (size_t)snprintf(err + l, errn - l, "%s %s", i ? "," : "", cand[i]);
-	if (l < errn)
-		snprintf(err + l, errn - l, "; create one there or give a path to an .ini file)");
+	if (!valid_name(name))
+		return mn_error_set(e, "preset name '%.60s' is not valid (use letters, digits, '-', '_', '.'; or give a path to an .ini file)",
+				    name);
+	char *dirs[MN_PRESET_DIRS];
+	int nd = mn_preset_dirs(env, dirs);
+	if (nd < 0)
+		return mn_error_set(e, "out of memory");
+	for (int i = 0; i < nd && !*path; i++) {
+		char *cand = concat(dirs[i], "/", name);
+		char *file = cand ? concat(cand, ".ini", NULL) : NULL;
+		free(cand);
+		if (!file) {
+			mn_preset_dirs_free(dirs, nd);
+			return mn_error_set(e, "out of memory");
+		}
+		if (is_file(file))
+			*path = file;
+		else
+			free(file);
+	}
+	if (*path) {
+		mn_preset_dirs_free(dirs, nd);
+		return 0;
+	}
+	size_t l = (size_t)snprintf(e ? e->msg : NULL, e ? sizeof e->msg : 0,
+				    "preset '%s' not found (looked for", name);
+	for (int i = 0; e && i < nd && l < sizeof e->msg; i++)
+		l += (size_t)snprintf(e->msg + l, sizeof e->msg - l, "%s %s/%s.ini", i ? "," : "", dirs[i],
+				      name);
+	if (e && l < sizeof e->msg)
+		snprintf(e->msg + l, sizeof e->msg - l, "; create one there or give a path to an .ini file)");
+	mn_preset_dirs_free(dirs, nd);
 	return -1;
 }
 
-int mn_preset_find(const char *name, char *path, size_t n, char *err, size_t errn)
+int mn_preset_open(struct mn_preset *p, const char *name_or_path, struct mn_error *e)
 {
-	return mn_preset_find_in(name, getenv("XDG_CONFIG_HOME"), getenv("HOME"),
-				 getenv("MN_TOP_SRCDIR"), MN_DATADIR, path, n, err, errn);
+	char *path;
+	mn_preset_defaults(p);
+	if (mn_preset_find(name_or_path, NULL, &path, e) != 0)
+		return -1;
+	int rc = mn_preset_load(p, path, e);
+	free(path);
+	return rc;
 }
 
-int mn_preset_open(struct mn_preset *p, const char *name_or_path, char *err, size_t errn)
+int mn_preset_open_or_default(struct mn_preset *p, const char *name_or_path, struct mn_error *e)
 {
-	char path[MN_PRESET_PATH];
+	if (name_or_path)
+		return mn_preset_open(p, name_or_path, e);
 	mn_preset_defaults(p);
-	if (mn_preset_find(name_or_path, path, sizeof path, err, errn) != 0)
-		return -1;
-	return mn_preset_load(p, path, err, errn);
+	return 0;
+}
+
+void mn_preset_list_free(struct mn_preset_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].path);
+	}
+	free(v);
+}
+
+/* Adds dir's presets to v, keeping the first of each name. */
+static int list_dir(const char *dir, size_t max, struct mn_preset_entry *v, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return 0; /* a place that does not exist offers nothing */
+	while ((de = readdir(d)) != NULL && *n < max) {
+		size_t len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0 || de->d_name[0] == '.')
+			continue;
+		int dup = 0;
+		for (size_t i = 0; i < *n; i++)
+			if (strlen(v[i].name) == len - 4 && !strncmp(v[i].name, de->d_name, len - 4))
+				dup = 1;
+		if (dup)
+			continue;
+		char *name = strndup(de->d_name, len - 4), *path = concat(dir, "/", de->d_name);
+		if (!name || !path) {
+			free(name);
+			free(path);
+			closedir(d);
+			return -1;
+		}
+		/* Latency tables live beside the presets: only files that read
+		 * as presets are offered. */
+		struct mn_preset p;
+		mn_preset_defaults(&p);
+		int ok = mn_preset_load(&p, path, NULL) == 0;
+		mn_preset_free(&p);
+		if (!ok) {
+			free(name);
+			free(path);
+			continue;
+		}
+		v[*n].name = name;
+		v[*n].path = path;
+		(*n)++;
+	}
+	/* A directory only read: closing it cannot lose anything. */
+	(void)closedir(d);
+	return 0;
+}
+
+int mn_preset_list(const struct mn_preset_env *env, size_t max, struct mn_preset_entry **v,
+		   size_t *n, struct mn_error *e)
+{
+	char *dirs[MN_PRESET_DIRS];
+	int nd = mn_preset_dirs(env, dirs);
+	*v = NULL;
+	*n = 0;
+	if (nd < 0 || (max && !(*v = calloc(max, sizeof **v)))) {
+		if (nd >= 0)
+			mn_preset_dirs_free(dirs, nd);
+		return mn_error_set(e, "out of memory listing the presets");
+	}
+	for (int i = 0; i < nd; i++)
+		if (list_dir(dirs[i], max, *v, n) != 0) {
+			mn_preset_dirs_free(dirs, nd);
+			mn_preset_list_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return mn_error_set(e, "out of memory listing the presets");
+		}
+	mn_preset_dirs_free(dirs, nd);
+	return 0;
 }

@@ -12,7 +12,12 @@
  * Layering: mn_preset_defaults() gives the embedded NUCLEO-F746ZG values
  * with nothing marked set; mn_preset_load() lays a file over it and marks
  * what the file gave; command-line flags go into a second struct through
- * mn_preset_set() and are laid over the first with mn_preset_override(). */
+ * mn_preset_set() and are laid over the first with mn_preset_override().
+ *
+ * Ownership: a preset owns its path (latency_table, on the heap).  Every
+ * struct filled by mn_preset_defaults(), _open(), _open_or_default() or
+ * _copy() is released with mn_preset_free(); copy one with mn_preset_copy(),
+ * never with `=`. */
 #ifndef MN_PRESET_H
 #define MN_PRESET_H
 
@@ -21,7 +26,10 @@
 #include <stdio.h>
 
 #include "nn/net.h"
+#include "util/error.h"
 
+/* The longest path the front ends quote in their fixed message buffers;
+ * presets themselves hold paths on the heap. */
 #define MN_PRESET_PATH 4096
 #define MN_PRESET_TEXT 128
 
@@ -59,9 +67,9 @@ struct mn_preset {
 	double clock_mhz;
 	double sram_kb, flash_kb;
 	double runtime_flash_kb;
-	/* Resolved path of the latency table; "" = none given: use the built-in
-	 * cycle model (mn_latency_model_nucleo() for the default board). */
-	char latency_table[MN_PRESET_PATH];
+	/* Resolved path of the latency table (heap, owned); NULL = none given:
+	 * use the built-in cycle model (mn_latency_model_nucleo()). */
+	char *latency_table;
 	/* [network] */
 	int channels, cells, resolution, classes;
 	/* [search] */
@@ -79,21 +87,27 @@ struct mn_preset {
 };
 
 /* The embedded default: NUCLEO-F746ZG, C=16 N=5 32x32 10 classes, the
- * published TE-NAS search settings; set = 0. */
+ * published TE-NAS search settings; set = 0.  p is taken as holding
+ * nothing (free a used preset first). */
 void mn_preset_defaults(struct mn_preset *p);
+/* Frees what p owns; p then holds no table (as after the defaults). */
+void mn_preset_free(struct mn_preset *p);
+/* dst (holding nothing) becomes a copy of src.  -1 when out of memory
+ * (dst then holds nothing). */
+int mn_preset_copy(struct mn_preset *dst, const struct mn_preset *src, struct mn_error *e);
 
 /* Reads a preset file over p (fields absent from the file keep their
- * values).  Returns 0, or -1 with err holding "FILE:LINE: problem (fix)";
+ * values).  Returns 0, or -1 with e holding "FILE:LINE: problem (fix)";
  * unknown sections and keys, repeated keys and bad values (not a number,
  * negative, out of range, empty, unknown word) are errors.  On error p is
  * unchanged. */
-int mn_preset_load(struct mn_preset *p, const char *path, char *err, size_t errn);
+int mn_preset_load(struct mn_preset *p, const char *path, struct mn_error *e);
 
 /* Sets one field from text, validated as in a file.  what names the source
  * in errors (e.g. "--batch" or "FILE:LINE: [search] batch"); base_dir
  * (may be NULL: the working directory) resolves a relative latency_table. */
 int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value,
-		  const char *what, const char *base_dir, char *err, size_t errn);
+		  const char *what, const char *base_dir, struct mn_error *e);
 
 /* The field of section/key ("search", "batch"), or of "search.batch"; -1
  * when unknown. */
@@ -103,30 +117,63 @@ const char *mn_preset_field_section(enum mn_preset_field f);
 const char *mn_preset_field_key(enum mn_preset_field f);
 
 /* Copies into dst every field marked set in src (with its origin), so
- * flags override the preset and the preset the defaults. */
-void mn_preset_override(struct mn_preset *dst, const struct mn_preset *src);
+ * flags override the preset and the preset the defaults.  -1 when out of
+ * memory (dst then keeps its own values). */
+int mn_preset_override(struct mn_preset *dst, const struct mn_preset *src, struct mn_error *e);
 
 /* Writes p as a preset file (all fields); mn_preset_load() reads it back to
  * the same values.  Returns 0 or -1. */
 int mn_preset_print(const struct mn_preset *p, FILE *f);
 
-/* Finds a preset by name or path.  A name holding '/' or ending in ".ini"
- * is a path, used as it is.  Otherwise NAME.ini is looked for in
+/* Where presets are looked for by name, in order (see mn_preset_dirs()). */
+struct mn_preset_env {
+	const char *xdg_config_home; /* $XDG_CONFIG_HOME (ignored unless absolute) */
+	const char *home;            /* $HOME: ~/.config/micronas without the above */
+	const char *top_srcdir;      /* $MN_TOP_SRCDIR (make check's source tree) */
+	const char *exe_srcdir;      /* the running program's source tree, when it
+				      * runs from its build tree (mn_exe_source_tree()) */
+	const char *datadir;         /* the installed data dir */
+};
+
+#define MN_PRESET_DIRS 4
+
+/* The directories a preset name is looked for in, first wins:
  *   1. $XDG_CONFIG_HOME/micronas/ (default ~/.config/micronas/): the user's
- *   2. $MN_TOP_SRCDIR/presets/, when that variable is set (running from the
- *      build tree, as make check does: the tree's presets, not a possibly
- *      older installed copy)
- *   3. MN_DATADIR/presets/ (installed with the program)
- * and the first that exists wins.  Returns 0 with path filled, or -1 with
- * err listing the places looked in. */
-int mn_preset_find(const char *name, char *path, size_t n, char *err, size_t errn);
+ *   2. $MN_TOP_SRCDIR/presets/, when that variable is set (make check: the
+ *      tree's presets, not a possibly older installed copy)
+ *   3. SRC/presets/ where SRC is the source tree of the build tree the
+ *      program was run from (a build-tree binary run from any directory)
+ *   4. MN_DATADIR/presets/ (installed with the program)
+ * Fills dirs with heap strings (free with mn_preset_dirs_free()); returns
+ * how many, or -1 when out of memory.  env NULL: the real environment. */
+int mn_preset_dirs(const struct mn_preset_env *env, char *dirs[MN_PRESET_DIRS]);
+void mn_preset_dirs_free(char *dirs[MN_PRESET_DIRS], int n);
 
-/* The same with the environment given explicitly (any may be NULL). */
-int mn_preset_find_in(const char *name, const char *xdg_config_home, const char *home,
-		      const char *top_srcdir, const char *datadir, char *path, size_t n,
-		      char *err, size_t errn);
+/* Finds a preset by name or path.  A name holding '/' or ending in ".ini"
+ * is a path, used as it is; otherwise NAME.ini in mn_preset_dirs().
+ * Returns 0 with *path set (heap; free it), or -1 with e listing the places
+ * looked in.  env NULL: the real environment. */
+int mn_preset_find(const char *name, const struct mn_preset_env *env, char **path,
+		   struct mn_error *e);
 
-/* Defaults, then the preset found by name_or_path. */
-int mn_preset_open(struct mn_preset *p, const char *name_or_path, char *err, size_t errn);
+/* Defaults, then the preset found by name_or_path (env NULL: the real
+ * environment).  p holds nothing before; free it after, also on error. */
+int mn_preset_open(struct mn_preset *p, const char *name_or_path, struct mn_error *e);
+/* The same, or only the embedded default when name_or_path is NULL: what
+ * --preset means to every command and to the TUI. */
+int mn_preset_open_or_default(struct mn_preset *p, const char *name_or_path, struct mn_error *e);
+
+/* Every preset the TUI can offer: one per name (the first found in
+ * mn_preset_dirs() order), only files that read as presets (latency tables
+ * live beside them), in each directory's order. */
+struct mn_preset_entry {
+	char *name; /* "nucleo-f746zg" */
+	char *path; /* the file */
+};
+/* Fills *v (heap, free with mn_preset_list_free()) with at most max
+ * entries.  Returns 0, or -1 when out of memory. */
+int mn_preset_list(const struct mn_preset_env *env, size_t max, struct mn_preset_entry **v,
+		   size_t *n, struct mn_error *e);
+void mn_preset_list_free(struct mn_preset_entry *v, size_t n);
 
 #endif

@@ -191,6 +191,7 @@ static void engine_main(void *arg, int worker)
 		s->state = MN_ENGINE_FAILED;
 		snprintf(s->error, sizeof s->error, "%s", err);
 	}
+	s->runs_ended++;
 	s->version++;
 	e->running = 0;
 	pthread_cond_broadcast(&e->idle);
@@ -219,6 +220,7 @@ int mn_engine_start(struct mn_engine *e)
 		e->running = 0;
 		e->snap.state = MN_ENGINE_FAILED;
 		snprintf(e->snap.error, sizeof e->snap.error, "cannot queue the search (out of memory)");
+		e->snap.runs_ended++;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return rc == 0 ? 0 : -1;

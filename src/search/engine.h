@@ -19,6 +19,10 @@ enum mn_engine_state {
 struct mn_engine_snapshot {
 	enum mn_engine_state state;
 	uint64_t version;        /* grows with every change */
+	/* Runs that have ended (done, cancelled or failed): a front end sees
+	 * every end by this count, even of a run that was over before any
+	 * snapshot saw it running. */
+	uint64_t runs_ended;
 	int round;               /* current round, 0-based */
 	int done, total;         /* candidates of the current round evaluated */
 	int n_rounds;            /* rounds[] entries filled (the last may be partial) */

@@ -59,8 +59,8 @@ double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 	return mn_latency_mixed_us(&s->table, mask) / 1000.0;
 }
 
-int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
-		  int threads, char *err, size_t errn)
+static int session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+			int threads, char *err, size_t errn)
 {
 	return mn_session_init_cache(s, p, data_path, threads, NULL, err, errn);
 }
@@ -70,9 +70,12 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 {
 	const struct mn_preset *pp = p;
 	memset(s, 0, sizeof *s);
-	s->preset = *pp;
+	if (mn_preset_copy(&s->preset, pp, NULL) != 0) {
+		snprintf(err, errn, "out of memory");
+		return -1;
+	}
 
-	if (pp->latency_table[0]) {
+	if (pp->latency_table) {
 		if (mn_latency_table_read(&s->table, pp->latency_table, err, errn) ||
 		    mn_latency_table_check_network(&s->table, pp->latency_table, pp->channels,
 						   pp->cells, pp->resolution, pp->classes, err, errn))
@@ -145,6 +148,16 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 	return 0;
 }
 
+int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+		  int threads, char *err, size_t errn)
+{
+	if (session_init(s, p, data_path, threads, err, errn) != 0) {
+		mn_preset_free(&s->preset); /* s is empty again */
+		return -1;
+	}
+	return 0;
+}
+
 void mn_session_free(struct mn_session *s)
 {
 	mn_engine_free(s->engine); /* joins the workers before the cache goes */
@@ -152,4 +165,5 @@ void mn_session_free(struct mn_session *s)
 	mn_eval_cache_close(s->cache);
 	s->cache = NULL;
 	mn_cifar_free(&s->data);
+	mn_preset_free(&s->preset);
 }

@@ -1,0 +1,64 @@
+#define _DEFAULT_SOURCE 1 /* realpath() */
+
+#include "config/exe_tree.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The build passes both (Makefile.am); without them only the executable's
+ * own directory counts. */
+#ifndef MN_ABS_TOP_BUILDDIR
+#define MN_ABS_TOP_BUILDDIR ""
+#endif
+#ifndef MN_ABS_TOP_SRCDIR
+#define MN_ABS_TOP_SRCDIR ""
+#endif
+
+char *mn_exe_build_tree(void)
+{
+	/* PATH_MAX bounds readlink's answer; the result goes to the heap. */
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0 || (size_t)n >= sizeof buf - 1)
+		return NULL;
+	buf[n] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	const char *dir = buf[0] ? buf : "/";
+	char *probe = malloc(strlen(dir) + sizeof "/config.status");
+	if (!probe)
+		return NULL;
+	strcpy(probe, dir);
+	strcat(probe, "/config.status");
+	struct stat st;
+	int is_tree = stat(probe, &st) == 0 && S_ISREG(st.st_mode);
+	free(probe);
+	return is_tree ? strdup(dir) : NULL;
+}
+
+/* Same directory, following symbolic links. */
+static int same_dir(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	int same = ra && rb && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
+}
+
+char *mn_exe_source_tree(void)
+{
+	char *build = mn_exe_build_tree();
+	if (!build)
+		return NULL;
+	if (MN_ABS_TOP_SRCDIR[0] && MN_ABS_TOP_BUILDDIR[0] && same_dir(build, MN_ABS_TOP_BUILDDIR)) {
+		free(build);
+		return strdup(MN_ABS_TOP_SRCDIR);
+	}
+	return build;
+}

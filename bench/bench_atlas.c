@@ -9,7 +9,7 @@
  *    (a real one takes too long to build here): load + costs once, then
  *    picks at many weights and limits.
  * 3. Quality: a real partial atlas (fixed-stats, batch 32, repeat 3, on the
- *    ../shared CIFAR-10 subset; kept in bench/atlas-quality.csv and extended
+ *    ../shared CIFAR-10 subset; kept in bench/bench_atlas-quality.csv and extended
  *    to --quality-archs on every run), picks at weights 0 and at latency
  *    budgets of 25/50/100% of the weights-0 pick's latency, each beside the
  *    oracle's best arch under the same budget (over the whole space, and
@@ -61,7 +61,7 @@ static int throughput(const struct mn_cifar *d, uint64_t seed, int archs, int th
 		struct mn_atlas_settings s;
 		struct mn_atlas_build_result res;
 		char path[256];
-		snprintf(path, sizeof path, "bench/atlas-throughput-%zu.csv", k);
+		snprintf(path, sizeof path, "bench/bench_atlas-throughput-%zu.csv", k);
 		remove(path);
 		settings(&s, d, seed, set[k].batch, set[k].grad);
 		double t0 = bench_now();
@@ -77,7 +77,7 @@ static int throughput(const struct mn_cifar *d, uint64_t seed, int archs, int th
 
 static int pick_time(uint64_t seed)
 {
-	char path[] = "bench/atlas-synthetic.csv", err[600];
+	char path[] = "bench/bench_atlas-synthetic.csv", err[600];
 	struct mn_cifar d;
 	struct mn_atlas_settings s;
 	struct mn_rng r;
@@ -169,7 +169,7 @@ static int quality(const struct mn_cifar *d, int real_data, uint64_t seed, int a
 	}
 	struct mn_atlas_settings s;
 	struct mn_atlas_build_result res;
-	const char *path = "bench/atlas-quality.csv";
+	const char *path = "bench/bench_atlas-quality.csv";
 	settings(&s, d, seed, 32, MN_GRAD_FIXED_STATS);
 	double t0 = bench_now();
 	struct mn_atlas_rows rows;

@@ -42,5 +42,17 @@ int mn_cmd_emulate(int argc, char **argv);
 int mn_cmd_profile(int argc, char **argv);
 int mn_cmd_validate(int argc, char **argv);
 int mn_cmd_tui(int argc, char **argv);
+int mn_cmd_atlas(int argc, char **argv);
+
+/* cmd_atlas.c: `search --method atlas` (the pick from the atlas of the
+ * preset's settings; atlas_path NULL: the cache's) and `score --all --out`
+ * (an atlas file in index order, with the settings check on resuming). */
+struct mn_preset;
+struct mn_tenas_config;
+struct mn_cifar;
+int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const char *atlas_path,
+			const char *oracle_path, int json);
+int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+		     const char *out, int max, int threads);
 
 #endif

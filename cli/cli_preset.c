@@ -70,3 +70,20 @@ int mn_cli_load_preset(const char *cmd, const char *name, struct mn_preset *p)
 	}
 	return 0;
 }
+
+int mn_cli_preset_finish(struct mn_cli_preset *cp, const char *cmd, struct mn_preset *out)
+{
+	struct mn_error e;
+	if (cp->error || mn_cli_load_preset(cmd, cp->name, out) != 0) {
+		mn_cli_preset_end(cp);
+		return -1;
+	}
+	int rc = mn_preset_override(out, &cp->flags, &e);
+	mn_cli_preset_end(cp);
+	if (rc != 0) {
+		mn_cli_error(cmd, "%s", e.msg);
+		mn_preset_free(out);
+		return -1;
+	}
+	return 0;
+}

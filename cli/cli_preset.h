@@ -28,4 +28,9 @@ int mn_cli_preset_quit(struct mn_cli_preset *cp, int exit_code);
  * p with mn_preset_free() either way. */
 int mn_cli_load_preset(const char *cmd, const char *name, struct mn_preset *p);
 
+/* The preset the command runs with: --preset (or the embedded default)
+ * with the flags laid over it.  Ends cp either way; prints the error.
+ * Returns 0 (free out with mn_preset_free()) or -1. */
+int mn_cli_preset_finish(struct mn_cli_preset *cp, const char *cmd, struct mn_preset *out);
+
 #endif

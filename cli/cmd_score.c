@@ -2,7 +2,6 @@
  * into a resumable CSV. */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 #include "cli.h"
 #include "cli_signal.h"
 #include "proxy/tenas.h"
-#include "util/pool.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
 
@@ -26,8 +24,9 @@ static void score_usage(FILE *f)
 		"For each arch: the NTK condition number of its C=3, N=1 network on a batch of B\n"
 		"training images (default 72) and the number of linear regions of its thin network\n"
 		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3).\n"
-		"--all scores all 15625 archs into FILE.csv (" SCORE_HEADER "), with a progress\n"
-		"bar; rerun the same command after an interruption to resume from the rows written.\n"
+		"--all scores all 15625 archs into FILE.csv (settings lines, then " SCORE_HEADER "),\n"
+		"with a progress bar; rerun the same command after an interruption to resume from the\n"
+		"rows written (a file made with other settings is refused).\n"
 		"--max N stops after N more archs (to score the space in chunks).\n");
 }
 
@@ -55,211 +54,6 @@ static int load_data(const struct score_opts *o, struct mn_cifar *d)
 	}
 	fprintf(stderr, "micronas score: %s\n", MN_CIFAR_SYNTHETIC_NOTICE);
 	return 0;
-}
-
-/* Rows already in the output: done[index] = 1.  A file that is not ours
- * (wrong header, malformed row) is refused rather than appended to. */
-static int read_existing(const char *path, unsigned char *done, int *count, long *good_end)
-{
-	FILE *f = fopen(path, "r");
-	char line[512];
-	int lineno = 1;
-	*count = 0;
-	*good_end = 0;
-	if (!f)
-		return errno == ENOENT ? 1 : (mn_cli_error("score", "cannot read %s: %s", path, strerror(errno)), -1);
-	if (!fgets(line, sizeof line, f)) {
-		fclose(f);
-		return 1; /* empty: start over */
-	}
-	*good_end = ftell(f);
-	if (strncmp(line, SCORE_HEADER, strlen(SCORE_HEADER)) != 0) {
-		mn_cli_error("score", "%s:1: not a micronas score file (header is not '%s'); "
-			     "choose another --out or remove it", path, SCORE_HEADER);
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		size_t len = strlen(line);
-		if (len == 0 || line[len - 1] != '\n')
-			break; /* a torn last line from an interruption: rewritten */
-		char *comma = strchr(line, ',');
-		struct mn_arch a;
-		if (comma)
-			*comma = '\0';
-		if (!comma || mn_arch_parse(line, &a, NULL) != 0) {
-			mn_cli_error("score", "%s:%d: malformed row; fix or remove the file", path, lineno);
-			fclose(f);
-			return -1;
-		}
-		if (!done[mn_arch_to_index(&a)])
-			(*count)++;
-		done[mn_arch_to_index(&a)] = 1;
-		*good_end = ftell(f);
-	}
-	fclose(f);
-	return 0;
-}
-
-struct all_work {
-	const struct score_opts *o;
-	const struct mn_cifar *data;
-	const unsigned char *done;
-	FILE *out;
-	pthread_mutex_t lock;
-	int next, taken, written, total_left, failed;
-	char err[512];
-	atomic_int stop;
-};
-
-/* One task per pool worker: each takes the next arch not yet written until
- * none is left (or a stop). */
-static void all_worker(void *p, int worker)
-{
-	struct all_work *w = p;
-	(void)worker;
-	char err[512];
-	struct mn_tenas *t = mn_tenas_new(&w->o->cfg, w->data, err, sizeof err);
-	if (!t) {
-		pthread_mutex_lock(&w->lock);
-		w->failed = 1;
-		snprintf(w->err, sizeof w->err, "%s", err);
-		pthread_mutex_unlock(&w->lock);
-		return;
-	}
-	for (;;) {
-		int idx = -1;
-		pthread_mutex_lock(&w->lock);
-		while (w->next < MN_ARCH_COUNT && w->done[w->next])
-			w->next++;
-		if (w->next < MN_ARCH_COUNT && !w->failed && !atomic_load(&w->stop) &&
-		    (w->o->max == 0 || w->taken < w->o->max)) {
-			idx = w->next++;
-			w->taken++;
-		}
-		pthread_mutex_unlock(&w->lock);
-		if (idx < 0)
-			break;
-		struct mn_arch a;
-		double k, r;
-		char s[MN_ARCH_STRLEN];
-		mn_arch_from_index(idx, &a);
-		int rc = mn_tenas_score_arch(t, w->o->seed, &a, &k, &r, err, sizeof err);
-		mn_arch_format(&a, s, sizeof s);
-		pthread_mutex_lock(&w->lock);
-		if (rc != 0) {
-			w->failed = 1;
-			snprintf(w->err, sizeof w->err, "%.150s: %.300s", s, err);
-		} else if (fprintf(w->out, "%s,%.9g,%.9g\n", s, k, r) < 0 || fflush(w->out) != 0) {
-			w->failed = 1;
-			snprintf(w->err, sizeof w->err, "writing the output failed: %s", strerror(errno));
-		} else {
-			w->written++;
-		}
-		pthread_mutex_unlock(&w->lock);
-	}
-	mn_tenas_free(t);
-}
-
-static int score_all(const struct score_opts *o, const struct mn_cifar *data)
-{
-	unsigned char *done = calloc(MN_ARCH_COUNT, 1);
-	int have = 0, rc = MN_EXIT_OK;
-	if (!done)
-		return mn_cli_error("score", "out of memory"), MN_EXIT_ERROR;
-	long good_end = 0;
-	int st = read_existing(o->out, done, &have, &good_end);
-	if (st < 0) {
-		free(done);
-		return MN_EXIT_ERROR;
-	}
-	/* Rewrite what was read (dropping a torn last line), then append. */
-	FILE *out;
-	if (st == 1) {
-		out = fopen(o->out, "w");
-		if (out)
-			fprintf(out, "%s\n", SCORE_HEADER);
-	} else {
-		/* Drop a torn last line left by an interruption. */
-		if (truncate(o->out, good_end) != 0) {
-			mn_cli_error("score", "cannot truncate %s: %s", o->out, strerror(errno));
-			free(done);
-			return MN_EXIT_ERROR;
-		}
-		out = fopen(o->out, "a");
-		fprintf(stderr, "micronas score: resuming: %d of %d archs already in %s\n", have,
-			MN_ARCH_COUNT, o->out);
-	}
-	if (!out) {
-		mn_cli_error("score", "cannot write %s: %s", o->out, strerror(errno));
-		free(done);
-		return MN_EXIT_ERROR;
-	}
-	struct all_work w;
-	memset(&w, 0, sizeof w);
-	w.o = o;
-	w.data = data;
-	w.done = done;
-	w.out = out;
-	w.total_left = MN_ARCH_COUNT - have;
-	pthread_mutex_init(&w.lock, NULL);
-	atomic_init(&w.stop, 0);
-
-	/* Before the workers start, so that they inherit the mask. */
-	sigset_t sigs;
-	if (mn_cli_block_signals("score", 0, &sigs)) {
-		fclose(out);
-		free(done);
-		return MN_EXIT_ERROR;
-	}
-	char perr[200];
-	struct mn_pool *pool = mn_pool_new(o->threads, perr, sizeof perr);
-	if (!pool)
-		fprintf(stderr, "micronas score: %s; scoring on one thread\n", perr);
-	int queued = 0;
-	while (queued < mn_pool_workers(pool) && mn_pool_submit(pool, all_worker, &w) == 0)
-		queued++;
-	if (queued == 0)
-		all_worker(&w, 0); /* no pool (or no memory to queue): score here */
-	int tty = isatty(STDERR_FILENO);
-	for (;;) {
-		pthread_mutex_lock(&w.lock);
-		int written = w.written;
-		int fin = w.failed || w.written >= w.total_left || (o->max && w.written >= o->max);
-		pthread_mutex_unlock(&w.lock);
-		if (mn_cli_stop_requested(NULL))
-			atomic_store(&w.stop, 1);
-		if (tty) {
-			int width = 40, filled = w.total_left ? written * width / w.total_left : width;
-			fprintf(stderr, "\r[");
-			for (int i = 0; i < width; i++)
-				fputc(i < filled ? '#' : '.', stderr);
-			fprintf(stderr, "] %d/%d", have + written, MN_ARCH_COUNT);
-		}
-		if (fin || atomic_load(&w.stop))
-			break;
-		struct timespec ts = {0, 200 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	mn_pool_free(pool); /* the tasks see the stop and return */
-	if (tty)
-		fputc('\n', stderr);
-	if (fclose(out) != 0 && !w.failed) {
-		w.failed = 1;
-		snprintf(w.err, sizeof w.err, "closing %s failed: %s", o->out, strerror(errno));
-	}
-	if (w.failed) {
-		mn_cli_error("score", "%s (the rows written are kept; rerun to resume)", w.err);
-		rc = MN_EXIT_ERROR;
-	} else if (have + w.written < MN_ARCH_COUNT && !(o->max && w.written >= o->max)) {
-		mn_cli_error("score", "interrupted: %d of %d archs in %s; rerun the same command to resume",
-			     have + w.written, MN_ARCH_COUNT, o->out);
-		rc = MN_EXIT_ERROR;
-	}
-	pthread_mutex_destroy(&w.lock);
-	free(done);
-	return rc;
 }
 
 int mn_cmd_score(int argc, char **argv)
@@ -358,8 +152,8 @@ int mn_cmd_score(int argc, char **argv)
 	}
 	int rc = MN_EXIT_OK;
 	if (o.all) {
-		mn_nn_set_threads(1); /* one arch per thread */
-		rc = score_all(&o, &data);
+		/* The atlas's file format, settings check and worker threads. */
+		rc = mn_cli_score_all(&o.cfg, &data, o.seed, o.out, o.max, o.threads);
 	} else {
 		char err[512];
 		mn_nn_set_threads(o.threads);

@@ -22,11 +22,13 @@ static void search_usage(FILE *f)
 		"                       [--max-sram-kb S] [--max-flash-kb F] [--oracle CSV] [--json]\n"
 		"                       [--batch B] [--repeat R] [--init code|paper]\n"
 		"                       [--ntk-grad exact|fixed-stats] [--latency-table FILE] [--threads N]\n"
+		"                       [--method prune|atlas] [--atlas FILE]\n"
 		"Prunes the NAS-Bench-201 supernet to one arch (TE-NAS: NTK condition number and\n"
 		"linear regions; MicroNAS: + w_flops x FLOPs rank + w_latency x latency rank),\n"
 		"keeping only candidates after which an arch within the limits remains.\n"
 		"Without --preset the embedded NUCLEO-F746ZG default is used; flags override\n"
-		"preset values. Without --data a synthetic input batch is used (and said so).\n");
+		"preset values. Without --data a synthetic input batch is used (and said so).\n"
+		"--method atlas picks at once from the atlas of these settings ('micronas atlas').\n");
 }
 
 /* The arch in six letters, one per edge (- none, s skip, 1 and 3 the
@@ -95,11 +97,12 @@ int mn_cmd_search(int argc, char **argv)
 		{"batch", required_argument, 0, 'b'}, {"repeat", required_argument, 0, 'r'},
 		{"init", required_argument, 0, 'i'}, {"ntk-grad", required_argument, 0, 'g'},
 		{"latency-table", required_argument, 0, 't'}, {"threads", required_argument, 0, 'T'},
+		{"method", required_argument, 0, 'M'}, {"atlas", required_argument, 0, 'A'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_cli_preset cp;
-	const char *data = NULL, *oracle_path = NULL;
-	int json = 0, threads = 0, ch;
+	const char *data = NULL, *oracle_path = NULL, *atlas_path = NULL;
+	int json = 0, threads = 0, ch, method_atlas = 0;
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
@@ -109,6 +112,12 @@ int mn_cmd_search(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'o': oracle_path = optarg; break;
 		case 'j': json = 1; break;
+		case 'M':
+			if (strcmp(optarg, "atlas") && strcmp(optarg, "prune"))
+				return mn_cli_error("search", "--method is prune or atlas, got '%s'", optarg), mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+			method_atlas = !strcmp(optarg, "atlas");
+			break;
+		case 'A': atlas_path = optarg; method_atlas = 1; break;
 		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return mn_cli_preset_quit(&cp, MN_EXIT_USAGE); break;
 		case 'h': search_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
@@ -123,6 +132,14 @@ int mn_cmd_search(int argc, char **argv)
 	if (optind < argc) {
 		mn_cli_error("search", "unexpected argument '%s' (see 'micronas search --help')", argv[optind]);
 		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+	}
+	if (method_atlas) {
+		struct mn_preset preset;
+		if (mn_cli_preset_finish(&cp, "search", &preset))
+			return MN_EXIT_ERROR;
+		int rc = mn_cli_search_atlas(&preset, data, atlas_path, oracle_path, json);
+		mn_preset_free(&preset);
+		return rc;
 	}
 	/* Before any thread starts, so that the workers inherit the mask. */
 	sigset_t sigs;

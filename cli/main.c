@@ -12,6 +12,7 @@ static const struct mn_command commands[] = {
 	{"cost", "FLOPs, params, int8 flash and peak SRAM of archs", mn_cmd_cost},
 	{"score", "TE-NAS proxies (NTK condition number, linear regions) of archs", mn_cmd_score},
 	{"search", "hardware-aware pruning search (TE-NAS + MicroNAS)", mn_cmd_search},
+	{"atlas", "score the whole space once into an atlas file (picks in milliseconds)", mn_cmd_atlas},
 	{"ports", "list serial ports (find the board's --port)", mn_cmd_ports},
 	{"emulate", "run the emulated board (QEMU) and print its --port", mn_cmd_emulate},
 	{"profile", "measure op latencies on the board into a latency table", mn_cmd_profile},

@@ -26,15 +26,28 @@ check "--all without --out is a usage error" [ $rc -eq 2 ]
 
 "$mn" score --all --out "$tmp/all.csv" --max 3 $fast 2>"$tmp/err"; rc=$?
 check "--all --max 3 exits 0" [ $rc -eq 0 ]
-check "header + 3 rows" [ "$(wc -l <"$tmp/all.csv")" -eq 4 ]
-check "the header" [ "$(head -n 1 "$tmp/all.csv")" = "arch,ntk_cond,linear_regions" ]
+rows() { grep -v '^#' "$1"; }
+check "settings lines, then header + 3 rows" sh -c "[ \$(grep -c '^# ' '$tmp/all.csv') -ge 8 ] && [ \$(grep -vc '^#' '$tmp/all.csv') -eq 4 ]"
+check "the settings lines record the seed and the batch" sh -c "grep -qx '# seed: 0' '$tmp/all.csv' && grep -qx '# batch: 8' '$tmp/all.csv'"
+check "the header starts arch,ntk_cond,linear_regions" sh -c "grep -v '^#' '$tmp/all.csv' | head -n 1 | grep -q '^arch,ntk_cond,linear_regions'"
 printf '|none~0|+|none~0|none~1|+|none~0|none~1|nor_co' >>"$tmp/all.csv"   # a torn line
 "$mn" score --all --out "$tmp/all.csv" --max 2 $fast 2>"$tmp/err"; rc=$?
 cat "$tmp/err" | sed 's/^/# /'
 check "resuming says how many rows were there" grep -q 'resuming: 3 of 15625' "$tmp/err"
-check "after resuming: header + 5 rows, the torn line dropped" [ "$(wc -l <"$tmp/all.csv")" -eq 6 ]
-check "no arch twice" [ "$(cut -d, -f1 "$tmp/all.csv" | sort | uniq -d | wc -l)" -eq 0 ]
-check "every row is complete" [ "$(grep -c '^|[^,]*|,[0-9.e+-]*,[0-9.e+-]*$' "$tmp/all.csv")" -eq 5 ]
+check "after resuming: header + 5 rows, the torn line dropped" [ "$(rows "$tmp/all.csv" | wc -l)" -eq 6 ]
+check "no arch twice" [ "$(rows "$tmp/all.csv" | cut -d, -f1 | sort | uniq -d | wc -l)" -eq 0 ]
+check "every row is complete (the header's fields, numbers after the arch)" sh -c "grep -v '^#' '$tmp/all.csv' | awk -F, 'NR == 1 { n = NF; next } NF != n || \$1 !~ /^[|].*[|]\$/ { bad = 1 } { for (i = 2; i <= NF; i++) if (\$i !~ /^-?[0-9.e+-]+\$/) bad = 1 } END { exit bad }'"
+cp "$tmp/all.csv" "$tmp/keep.csv"
+"$mn" score --all --out "$tmp/all.csv" --max 2 $fast --seed 7 2>"$tmp/err"; rc=$?
+cat "$tmp/err" | sed 's/^/# /'
+check "resuming with another seed is refused (exit 1, naming the seed), the file untouched" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'seed 0, not 7' '$tmp/err' && cmp -s '$tmp/all.csv' '$tmp/keep.csv'"
+"$mn" score --all --out "$tmp/all.csv" --max 2 --batch 9 --repeat 1 --ntk-grad fixed-stats 2>"$tmp/err"; rc=$?
+check "resuming with another batch is refused" sh -c "[ $rc -eq 1 ] && grep -q 'batch 8, not 9' '$tmp/err'"
+sed 's/^\(|[^,]*|\),[^,]*,/\1,oops,/' "$tmp/keep.csv" >"$tmp/bad.csv"
+"$mn" score --all --out "$tmp/bad.csv" --max 1 $fast 2>"$tmp/err"; rc=$?
+check "a malformed row is refused with its line, not counted as done" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'bad.csv:13: malformed row' '$tmp/err'"
 echo 'something,else' >"$tmp/other.csv"
 "$mn" score --all --out "$tmp/other.csv" --max 1 $fast 2>"$tmp/err"; rc=$?
 check "a foreign file is refused, not appended to" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/other.csv') -eq 1 ]"

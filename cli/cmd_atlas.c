@@ -1,0 +1,554 @@
+/* micronas atlas: every arch of the space scored once into a resumable CSV
+ * (src/atlas/), split among MPI ranks under mpirun or srun; its Pareto
+ * fronts; and the two other commands' entry points into it: `search
+ * --method atlas` (a pick from the atlas) and `score --all --out` (the same
+ * file format and settings check, in index order). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atlas/atlas_build.h"
+#include "atlas/atlas_pick.h"
+#include "cli.h"
+#include "cli_preset.h"
+#include "cli_signal.h"
+#include "data/oracle.h"
+#include "space/latency_model.h"
+#if HAVE_MPI
+#include "atlas/atlas_mpi.h"
+#endif
+
+/* As session.c: enough synthetic images for any batch. */
+#define SYNTHETIC_IMAGES 1024
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void atlas_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas atlas [--preset NAME|FILE] [--data PATH] [--seed S] [--batch B]\n"
+		"                      [--repeat R] [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
+		"                      [--threads N] [--max N] [--out FILE] [--json]\n"
+		"       micronas atlas --pareto latency|flops [--json] [same settings] [--latency-table FILE]\n"
+		"Scores the archs of the space with every proxy into an atlas file for exactly these\n"
+		"settings, in a random order from the seed (a partial atlas is a uniform sample);\n"
+		"rerun to resume or extend it (--max N: add at most N archs). The file is\n"
+		"$XDG_CACHE_HOME/micronas/atlas-HASH.csv (HASH of the settings) unless --out is given;\n"
+		"the last line printed is its path. 'micronas search --method atlas' picks from it.\n"
+		"--pareto prints the atlas's Pareto front of the accuracy estimate against latency\n"
+		"(or FLOPs) as CSV (or JSON lines).\n"
+		"Under mpirun or srun the archs are split among the ranks (%s).\n",
+#if HAVE_MPI
+		"this micronas is built with MPI"
+#else
+		"this micronas is built without MPI"
+#endif
+	);
+}
+
+/* The settings an atlas is made for: the preset's proxy settings and the
+ * data (a path, or the synthetic batch from the seed). */
+static int load_data(const char *cmd, const char *path, uint64_t seed, int quiet, struct mn_cifar *d)
+{
+	char err[512];
+	if (path) {
+		if (mn_cifar_load(d, path, err, sizeof err)) {
+			mn_cli_error(cmd, "%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	if (mn_cifar_synthetic(d, SYNTHETIC_IMAGES, seed, err, sizeof err)) {
+		mn_cli_error(cmd, "%s", err);
+		return -1;
+	}
+	if (!quiet)
+		fprintf(stderr, "micronas %s: %s\n", cmd, MN_CIFAR_SYNTHETIC_NOTICE);
+	return 0;
+}
+
+static void preset_tenas(const struct mn_preset *p, struct mn_tenas_config *cfg)
+{
+	mn_tenas_config_default(cfg);
+	cfg->batch = p->batch;
+	cfg->repeat = p->repeat;
+	cfg->init = p->init;
+	cfg->grad = p->ntk_grad;
+	cfg->classes = 10; /* the proxy networks are CIFAR-10's, as in TE-NAS */
+}
+
+/* The exact command that builds the atlas for these settings. */
+static void print_build_command(FILE *f, const struct mn_preset *p, const char *data, const char *out)
+{
+	fprintf(f, "micronas atlas");
+	if (data)
+		fprintf(f, " --data %s", data);
+	fprintf(f, " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s",
+		(unsigned long long)p->seed, p->batch, p->repeat, mn_atlas_init_name(p->init),
+		mn_atlas_grad_name(p->ntk_grad));
+	if (out)
+		fprintf(f, " --out %s", out);
+}
+
+/* ---- progress on a terminal ---- */
+
+struct progress {
+	const char *cmd;
+	int tty;
+	int said_resume;
+	const char *path;
+};
+
+static void fmt_duration(double s, char *buf, size_t n)
+{
+	if (!(s >= 0) || s > 1e7)
+		snprintf(buf, n, "?");
+	else if (s < 60)
+		snprintf(buf, n, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+static void on_progress(void *ctx, const struct mn_atlas_progress *p)
+{
+	struct progress *pr = ctx;
+	if (!pr->said_resume) {
+		pr->said_resume = 1;
+		int had = p->in_file - p->written;
+		if (had > 0)
+			fprintf(stderr, "micronas %s: resuming: %d of %d archs already in %s\n", pr->cmd, had,
+				MN_ARCH_COUNT, pr->path);
+	}
+	if (!pr->tty)
+		return;
+	int width = 30;
+	int filled = p->to_write ? (int)((double)p->written * width / p->to_write) : width;
+	double rate = p->elapsed_s > 0 ? p->written / p->elapsed_s : 0;
+	char eta[32];
+	fmt_duration(rate > 0 ? (p->to_write - p->written) / rate : -1, eta, sizeof eta);
+	fprintf(stderr, "\r[");
+	for (int i = 0; i < width; i++)
+		fputc(i < filled ? '#' : '.', stderr);
+	fprintf(stderr, "] %d/%d archs  %.2f archs/s  ETA %-8s", p->in_file, MN_ARCH_COUNT, rate, eta);
+	fflush(stderr);
+}
+
+static int stop_requested(void *ctx)
+{
+	(void)ctx;
+	return mn_cli_stop_requested(NULL);
+}
+
+/* Runs one build in this process (or as MPI rank 0 with remote); prints
+ * the outcome line on failure.  Returns the build's code. */
+static int run_build(const char *cmd, const char *path, const struct mn_atlas_settings *s,
+		     const struct mn_cifar *data, int threads, int max, const struct mn_atlas_remote *remote,
+		     struct mn_atlas_build_result *res)
+{
+	struct progress pr = {cmd, isatty(STDERR_FILENO), 0, path};
+	struct mn_atlas_build b = {path, *s, data, threads, max, on_progress, stop_requested, &pr, remote};
+	char err[1024];
+	int rc = mn_atlas_build_run(&b, res, err, sizeof err);
+	if (pr.tty && pr.said_resume)
+		fputc('\n', stderr);
+	if (rc < 0)
+		mn_cli_error(cmd, "%s", err);
+	else if (rc == 1)
+		mn_cli_error(cmd, "interrupted: %d of %d archs in %s; rerun the same command to resume",
+			     res->had + res->written, MN_ARCH_COUNT, path);
+	return rc;
+}
+
+int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+		     const char *out, int max, int threads)
+{
+	struct mn_atlas_settings s;
+	struct mn_atlas_build_result res;
+	sigset_t sigs;
+	if (mn_cli_block_signals("score", 0, &sigs))
+		return MN_EXIT_ERROR;
+	mn_atlas_settings_make(&s, data, seed, cfg, MN_ATLAS_ORDER_INDEX);
+	int rc = run_build("score", out, &s, data, threads, max, NULL, &res);
+	return rc == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+}
+
+/* ---- the atlas command ---- */
+
+static int print_pareto(const struct mn_preset *p, const char *data_path, const char *out,
+			const struct mn_atlas_settings *s, const char *path, const char *axis, int json);
+
+int mn_cmd_atlas(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"preset", required_argument, 0, 'p'}, {"data", required_argument, 0, 'd'},
+		{"seed", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
+		{"repeat", required_argument, 0, 'r'}, {"init", required_argument, 0, 'i'},
+		{"ntk-grad", required_argument, 0, 'g'}, {"latency-table", required_argument, 0, 't'},
+		{"threads", required_argument, 0, 'T'}, {"max", required_argument, 0, 'm'},
+		{"out", required_argument, 0, 'o'}, {"json", no_argument, 0, 'j'},
+		{"pareto", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	struct mn_cli_preset cp;
+	const char *data = NULL, *out = NULL, *pareto = NULL;
+	int json = 0, threads = 0, max = 0, ch;
+	char err[512], path[4096];
+
+	mn_cli_preset_begin(&cp);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'o': out = optarg; break;
+		case 'j': json = 1; break;
+		case 'P':
+			if (strcmp(optarg, "latency") && strcmp(optarg, "flops"))
+				return mn_cli_error("atlas", "--pareto is latency or flops, got '%s'", optarg),
+				       MN_EXIT_USAGE;
+			pareto = optarg;
+			break;
+		case 'T': if (mn_cli_int("atlas", "--threads", optarg, 1, 256, &threads)) return MN_EXIT_USAGE; break;
+		case 'm': if (mn_cli_int("atlas", "--max", optarg, 1, MN_ARCH_COUNT, &max)) return MN_EXIT_USAGE; break;
+		case 'h': atlas_usage(stdout); return MN_EXIT_OK;
+		case '?':
+			mn_cli_error("atlas", "unknown or incomplete option '%s' (see 'micronas atlas --help')",
+				     argv[optind - 1]);
+			return MN_EXIT_USAGE;
+		default:
+			if (mn_cli_preset_option(&cp, "atlas", ch, optarg))
+				return MN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		mn_cli_error("atlas", "unexpected argument '%s' (see 'micronas atlas --help')", argv[optind]);
+		return MN_EXIT_USAGE;
+	}
+	struct mn_preset preset;
+	if (mn_cli_preset_finish(&cp, "atlas", &preset))
+		return MN_EXIT_ERROR;
+
+	int rank = 0, size = 1, mpi = 0;
+#if HAVE_MPI
+	if (!pareto && mn_atlas_mpi_launched()) {
+		/* Before MPI starts its own threads, so that they inherit the mask. */
+		sigset_t sigs;
+		if (mn_cli_block_signals("atlas", 0, &sigs))
+			return MN_EXIT_ERROR;
+		if (mn_atlas_mpi_init(&rank, &size, err, sizeof err)) {
+			mn_cli_error("atlas", "%s", err);
+			return MN_EXIT_ERROR;
+		}
+		mpi = 1;
+		if (threads < 1)
+			threads = 1; /* one rank per core is MPI's way */
+	}
+#endif
+	if (threads < 1) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = c > 0 ? (int)c : 1;
+	}
+	struct mn_cifar d;
+	struct mn_tenas_config cfg;
+	struct mn_atlas_settings s;
+	preset_tenas(&preset, &cfg);
+	int ok = load_data("atlas", data, preset.seed, rank != 0, &d) == 0;
+	if (ok && (size_t)cfg.batch > d.count) {
+		mn_cli_error("atlas", "--batch %d is larger than the %zu images given", cfg.batch, d.count);
+		mn_cifar_free(&d);
+		ok = 0;
+	}
+	if (ok) {
+		mn_atlas_settings_make(&s, &d, preset.seed, &cfg, MN_ATLAS_ORDER_SEEDED);
+		if (out)
+			snprintf(path, sizeof path, "%s", out);
+		else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
+			if (rank == 0)
+				mn_cli_error("atlas", "%s", err);
+			mn_cifar_free(&d);
+			ok = 0;
+		}
+	}
+#if HAVE_MPI
+	if (mpi && !mn_atlas_mpi_all_ok(ok)) {
+		if (ok)
+			mn_cifar_free(&d);
+		mn_atlas_mpi_finalize();
+		return MN_EXIT_ERROR;
+	}
+#endif
+	if (!ok)
+		return MN_EXIT_ERROR;
+	if (pareto) {
+		int rc = print_pareto(&preset, data, out, &s, path, pareto, json);
+		mn_cifar_free(&d);
+		return rc;
+	}
+
+	int rc = 0;
+	struct mn_atlas_build_result res;
+	memset(&res, 0, sizeof res);
+#if HAVE_MPI
+	if (mpi && rank != 0) {
+		rc = mn_atlas_mpi_worker(&cfg, &d, preset.seed, threads, stop_requested, NULL, err, sizeof err);
+		if (rc)
+			mn_cli_error("atlas", "rank %d: %s", rank, err);
+		mn_cifar_free(&d);
+		mn_atlas_mpi_finalize();
+		return rc ? MN_EXIT_ERROR : MN_EXIT_OK;
+	}
+#endif
+	if (!mpi) {
+		sigset_t sigs;
+		if (mn_cli_block_signals("atlas", 0, &sigs)) {
+			mn_cifar_free(&d);
+			return MN_EXIT_ERROR;
+		}
+	}
+	struct mn_atlas_remote remote, *rp = NULL;
+	void *master = NULL;
+#if HAVE_MPI
+	if (mpi && size > 1) {
+		master = malloc(mn_atlas_mpi_master_size());
+		if (!master) {
+			mn_cli_error("atlas", "out of memory");
+			rc = -1;
+		} else {
+			mn_atlas_mpi_master(master, size, &remote);
+			rp = &remote;
+		}
+	}
+#else
+	(void)remote;
+#endif
+	double t0 = now_s();
+	if (rc == 0)
+		rc = run_build("atlas", path, &s, &d, threads, max, rp, &res);
+	double dt = now_s() - t0;
+	free(master);
+#if HAVE_MPI
+	if (mpi)
+		mn_atlas_mpi_finalize();
+#endif
+	mn_cifar_free(&d);
+	if (rc != 0)
+		return MN_EXIT_ERROR;
+	int archs = res.had + res.written;
+	fprintf(stderr, "micronas atlas: %d of %d archs in the atlas (%d added in %.1f s", archs, MN_ARCH_COUNT,
+		res.written, dt);
+	if (size > 1)
+		fprintf(stderr, " by %d MPI ranks", size);
+	fprintf(stderr, ")\n");
+	if (json) {
+		printf("{\"path\":");
+		mn_json_string(stdout, path);
+		printf(",\"archs\":%d,\"complete\":%s}\n", archs, res.complete ? "true" : "false");
+	} else {
+		printf("%s\n", path);
+	}
+	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+}
+
+/* ---- picks ---- */
+
+/* The board's latency table, as session.c builds it. */
+static int load_table(const struct mn_preset *p, struct mn_latency_table *t, char *err, size_t errn)
+{
+	if (p->latency_table[0])
+		return mn_latency_table_read(t, p->latency_table, err, errn) ||
+				       mn_latency_table_check_network(t, p->latency_table, p->channels, p->cells,
+								      p->resolution, p->classes, err, errn)
+			       ? -1
+			       : 0;
+	if (mn_latency_model_nucleo(p->channels, p->cells, p->resolution, p->classes, t)) {
+		snprintf(err, errn, "no latency model for C=%d N=%d R=%d", p->channels, p->cells, p->resolution);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the atlas of these settings with the preset board's costs; on
+ * failure prints the problem (and, when there is no atlas, the command
+ * that builds it) and returns -1. */
+static int open_atlas(const char *cmd, const struct mn_preset *p, const char *data_path, const char *out,
+		      const struct mn_atlas_settings *s, const char *path, struct mn_atlas *a,
+		      struct mn_latency_table *table)
+{
+	char err[1024];
+	int st = mn_atlas_load(a, path, s, err, sizeof err);
+	if (st == 1) {
+		fprintf(stderr, "micronas %s: no atlas for these settings yet (%s); build it with: ", cmd, path);
+		print_build_command(stderr, p, data_path, out);
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	if (st < 0) {
+		mn_cli_error(cmd, "%s", err);
+		return -1;
+	}
+	if (load_table(p, table, err, sizeof err)) {
+		mn_cli_error(cmd, "%s", err);
+		mn_atlas_free(a);
+		return -1;
+	}
+	struct mn_atlas_costs c = {{p->channels, p->cells, p->resolution, p->classes},
+				   (uint64_t)(p->runtime_flash_kb * 1024.0 + 0.5), table};
+	if (mn_atlas_set_costs(a, &c)) {
+		mn_cli_error(cmd, "out of memory");
+		mn_atlas_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+static int print_pareto(const struct mn_preset *p, const char *data_path, const char *out,
+			const struct mn_atlas_settings *s, const char *path, const char *axis, int json)
+{
+	struct mn_atlas a;
+	struct mn_latency_table table;
+	if (open_atlas("atlas", p, data_path, out, s, path, &a, &table))
+		return MN_EXIT_ERROR;
+	int *rows = malloc((size_t)a.n * sizeof *rows);
+	int m = rows ? mn_atlas_pareto(&a, strcmp(axis, "flops") ? MN_ATLAS_BY_LATENCY : MN_ATLAS_BY_FLOPS, rows)
+		     : -1;
+	if (m < 0) {
+		mn_cli_error("atlas", "out of memory");
+		free(rows);
+		mn_atlas_free(&a);
+		return MN_EXIT_ERROR;
+	}
+	if (!json)
+		printf("arch,estimate,latency_ms,flops_m,params_m,sram_kb,flash_kb\n");
+	for (int k = 0; k < m; k++) {
+		int i = rows[k];
+		struct mn_arch arch;
+		char str[MN_ARCH_STRLEN];
+		mn_arch_from_index(a.arch[i], &arch);
+		mn_arch_format(&arch, str, sizeof str);
+		if (json) {
+			printf("{\"arch\":");
+			mn_json_string(stdout, str);
+			printf(",\"estimate\":%.6f,\"latency_ms\":%.4f,\"flops_m\":%.6f,\"params_m\":%.6f,"
+			       "\"sram_kb\":%.3f,\"flash_kb\":%.3f}\n",
+			       a.est[i], a.latency_ms[i], a.flops_m[i], a.params_m[i], a.sram_kb[i], a.flash_kb[i]);
+		} else {
+			printf("%s,%.6f,%.4f,%.6f,%.6f,%.3f,%.3f\n", str, a.est[i], a.latency_ms[i], a.flops_m[i],
+			       a.params_m[i], a.sram_kb[i], a.flash_kb[i]);
+		}
+	}
+	fprintf(stderr, "micronas atlas: %d archs on the front of %d in %s\n", m, a.n, path);
+	free(rows);
+	mn_atlas_free(&a);
+	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+}
+
+int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const char *atlas_path,
+			const char *oracle_path, int json)
+{
+	double t0 = now_s();
+	char err[1024], path[4096];
+	struct mn_cifar d;
+	struct mn_tenas_config cfg;
+	struct mn_atlas_settings s;
+	preset_tenas(p, &cfg);
+	if (load_data("search", data_path, p->seed, 0, &d))
+		return MN_EXIT_ERROR;
+	mn_atlas_settings_make(&s, &d, p->seed, &cfg, MN_ATLAS_ORDER_SEEDED);
+	mn_cifar_free(&d);
+	if (atlas_path)
+		snprintf(path, sizeof path, "%s", atlas_path);
+	else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
+		mn_cli_error("search", "%s", err);
+		return MN_EXIT_ERROR;
+	}
+	struct mn_oracle oracle;
+	int have_oracle = 0;
+	if (oracle_path) {
+		if (mn_oracle_load(&oracle, oracle_path, err, sizeof err)) {
+			mn_cli_error("search", "%s", err);
+			return MN_EXIT_ERROR;
+		}
+		have_oracle = 1;
+	}
+	struct mn_atlas a;
+	struct mn_latency_table table;
+	if (open_atlas("search", p, data_path, atlas_path, &s, path, &a, &table)) {
+		if (have_oracle)
+			mn_oracle_free(&oracle);
+		return MN_EXIT_ERROR;
+	}
+	struct mn_constraints lim = {p->max_latency_ms, p->max_sram_kb, p->max_flash_kb};
+	int i = mn_atlas_pick(&a, p->w_flops, p->w_latency, &lim);
+	double dt = now_s() - t0;
+	int rc = MN_EXIT_OK;
+	if (i < 0) {
+		double ml = INFINITY, ms = INFINITY, mf = INFINITY;
+		for (int k = 0; k < a.n; k++) {
+			ml = fmin(ml, a.latency_ms[k]);
+			ms = fmin(ms, a.sram_kb[k]);
+			mf = fmin(mf, a.flash_kb[k]);
+		}
+		mn_cli_error("search",
+			     "no arch of the atlas (%d of %d) fits the limits; the smallest in it are latency %.2f ms, "
+			     "SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or --max-flash-kb)",
+			     a.n, MN_ARCH_COUNT, ml, ms, mf);
+		rc = MN_EXIT_ERROR;
+	} else {
+		struct mn_arch arch;
+		char str[MN_ARCH_STRLEN];
+		mn_arch_from_index(a.arch[i], &arch);
+		mn_arch_format(&arch, str, sizeof str);
+		const struct mn_oracle_entry *o = have_oracle ? mn_oracle_get(&oracle, &arch) : NULL;
+		if (json) {
+			printf("{\"arch\":");
+			mn_json_string(stdout, str);
+			printf(",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
+			       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
+			       "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[],\"method\":\"atlas\","
+			       "\"atlas_archs\":%d,\"atlas\":",
+			       a.flops_m[i], a.params_m[i], a.latency_ms[i], a.sram_kb[i], a.flash_kb[i], dt,
+			       (unsigned long long)p->seed, p->w_flops, p->w_latency, a.n);
+			mn_json_string(stdout, path);
+			printf(",\"estimate\":%.6f", a.est[i]);
+			if (have_oracle) {
+				if (o)
+					printf(",\"oracle_acc\":%.4f", o->acc);
+				else
+					printf(",\"oracle_acc\":null");
+			}
+			printf("}\n");
+		} else {
+			printf("method     atlas: %d of %d archs (%s)\n", a.n, MN_ARCH_COUNT, path);
+			printf("settings   ");
+			print_build_command(stdout, p, data_path, atlas_path);
+			printf("\n");
+			printf("arch       %s\n", str);
+			printf("FLOPs      %.2f M\nparams     %.3f M\nlatency    %.2f ms (estimated)\n"
+			       "SRAM       %.1f KB (peak)\nflash      %.1f KB\nestimate   %.3f (0 = best of the atlas "
+			       "by every proxy)\nsearch     %.3f s\n",
+			       a.flops_m[i], a.params_m[i], a.latency_ms[i], a.sram_kb[i], a.flash_kb[i], a.est[i], dt);
+			if (o)
+				printf("oracle     %.2f %% (NAS-Bench-201 CIFAR-10 validation accuracy, 200 epochs)\n",
+				       o->acc);
+		}
+	}
+	mn_atlas_free(&a);
+	if (have_oracle)
+		mn_oracle_free(&oracle);
+	if (fflush(stdout) != 0)
+		rc = MN_EXIT_ERROR;
+	return rc;
+}

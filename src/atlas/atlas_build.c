@@ -1,0 +1,405 @@
+#include "atlas/atlas_build.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/rng.h"
+
+/* The order's stream: a tag of its own, so it shares nothing with the
+ * proxies' streams of the same seed. */
+#define ORDER_TAG 0x61746c61734f5244ULL /* "atlasORD" */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void mn_atlas_order(enum mn_atlas_order order, uint64_t seed, int out[MN_ARCH_COUNT])
+{
+	for (int i = 0; i < MN_ARCH_COUNT; i++)
+		out[i] = i;
+	if (order == MN_ATLAS_ORDER_INDEX)
+		return;
+	struct mn_rng r;
+	mn_rng_derive(&r, seed, ORDER_TAG);
+	for (int i = MN_ARCH_COUNT - 1; i > 0; i--) { /* Fisher-Yates */
+		int j = (int)mn_rng_below(&r, (uint32_t)i + 1);
+		int t = out[i];
+		out[i] = out[j];
+		out[j] = t;
+	}
+}
+
+/* ---- the queue ---- */
+
+int mn_atlas_queue_take(struct mn_atlas_queue *q, int *pos, int *arch)
+{
+	int ok = 0;
+	pthread_mutex_lock(&q->lock);
+	if (!q->stop && !q->failed && q->next < q->n) {
+		*pos = q->next++;
+		*arch = q->arch[*pos];
+		ok = 1;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+void mn_atlas_queue_put(struct mn_atlas_queue *q, int pos, const struct mn_proxy_values *v)
+{
+	pthread_mutex_lock(&q->lock);
+	if (pos >= 0 && pos < q->n && !q->ready[pos]) {
+		q->vals[pos] = *v;
+		q->ready[pos] = 1;
+	}
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void mn_atlas_queue_fail(struct mn_atlas_queue *q, const char *msg)
+{
+	pthread_mutex_lock(&q->lock);
+	if (!q->failed) {
+		q->failed = 1;
+		snprintf(q->err, sizeof q->err, "%s", msg);
+	}
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static int q_take(void *ctx, int *pos, int *arch) { return mn_atlas_queue_take(ctx, pos, arch); }
+static void q_put(void *ctx, int pos, const struct mn_proxy_values *v) { mn_atlas_queue_put(ctx, pos, v); }
+static void q_fail(void *ctx, const char *msg) { mn_atlas_queue_fail(ctx, msg); }
+
+void mn_atlas_queue_source(struct mn_atlas_queue *q, struct mn_atlas_source *src)
+{
+	src->take = q_take;
+	src->put = q_put;
+	src->fail = q_fail;
+	src->ctx = q;
+}
+
+/* ---- worker threads ---- */
+
+#define MAX_THREADS 256
+
+struct mn_atlas_workers {
+	struct mn_atlas_source src;
+	const struct mn_tenas_config *cfg;
+	const struct mn_cifar *data;
+	uint64_t seed;
+	pthread_t th[MAX_THREADS];
+	int started;
+};
+
+static void *worker_main(void *p)
+{
+	struct mn_atlas_workers *w = p;
+	char err[512], msg[700];
+	struct mn_tenas *t = mn_tenas_new(w->cfg, w->data, err, sizeof err);
+	if (!t) {
+		w->src.fail(w->src.ctx, err);
+		return NULL;
+	}
+	int pos, idx;
+	while (w->src.take(w->src.ctx, &pos, &idx)) {
+		struct mn_arch a;
+		struct mn_proxy_values v;
+		mn_arch_from_index(idx, &a);
+		if (mn_proxy_score_arch(t, w->seed, &a, &v, err, sizeof err) != 0) {
+			char s[MN_ARCH_STRLEN];
+			mn_arch_format(&a, s, sizeof s);
+			snprintf(msg, sizeof msg, "%.150s: %.400s", s, err);
+			w->src.fail(w->src.ctx, msg);
+			break;
+		}
+		w->src.put(w->src.ctx, pos, &v);
+	}
+	mn_tenas_free(t);
+	return NULL;
+}
+
+struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cfg,
+						const struct mn_cifar *data, uint64_t seed, int threads,
+						const struct mn_atlas_source *src, char *err, size_t errn)
+{
+	struct mn_atlas_workers *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errn, "out of memory");
+		return NULL;
+	}
+	w->src = *src;
+	w->cfg = cfg;
+	w->data = data;
+	w->seed = seed;
+	if (threads < 1)
+		threads = 1;
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	/* One arch per thread, each network single-threaded: the values are
+	 * then bit-identical whatever the number of threads or processes. */
+	mn_nn_set_threads(1);
+	for (int i = 0; i < threads; i++) {
+		if (pthread_create(&w->th[i], NULL, worker_main, w) != 0)
+			break;
+		w->started++;
+	}
+	if (w->started == 0) {
+		snprintf(err, errn, "cannot start a worker thread: %s", strerror(errno));
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void mn_atlas_workers_join(struct mn_atlas_workers *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < w->started; i++)
+		pthread_join(w->th[i], NULL);
+	free(w);
+}
+
+/* ---- the build ---- */
+
+static int same_values(const struct mn_proxy_values *a, const struct mn_proxy_values *b)
+{
+	for (int p = 0; p < MN_PROXY_COUNT; p++) {
+		if (isnan(a->v[p]) && isnan(b->v[p]))
+			continue;
+		if (a->v[p] != b->v[p])
+			return 0;
+	}
+	return 1;
+}
+
+/* Re-scores the file's first row: a changed program or library that would
+ * give other values is found before it mixes its rows into the file. */
+static int recheck_row(const struct mn_atlas_build *b, int arch, const struct mn_proxy_values *in_file,
+		       char *err, size_t errn)
+{
+	char e[512], s[MN_ARCH_STRLEN];
+	struct mn_arch a;
+	struct mn_proxy_values v;
+	mn_nn_set_threads(1);
+	struct mn_tenas *t = mn_tenas_new(&b->settings.cfg, b->data, e, sizeof e);
+	if (!t) {
+		snprintf(err, errn, "%s", e);
+		return -1;
+	}
+	mn_arch_from_index(arch, &a);
+	mn_arch_format(&a, s, sizeof s);
+	int rc = mn_proxy_score_arch(t, b->settings.seed, &a, &v, e, sizeof e);
+	mn_tenas_free(t);
+	if (rc != 0) {
+		snprintf(err, errn, "%.150s: %.300s", s, e);
+		return -1;
+	}
+	if (!same_values(&v, in_file)) {
+		snprintf(err, errn, "%s: its first row scores %.9g,%.9g now but %.9g,%.9g in the file (this "
+			 "program computes other values than the one that wrote it); remove the file or use "
+			 "another --out", b->path, v.v[0], MN_PROXY_COUNT > 1 ? v.v[1] : 0.0, in_file->v[0],
+			 MN_PROXY_COUNT > 1 ? in_file->v[1] : 0.0);
+		return -1;
+	}
+	return 0;
+}
+
+/* The rows to write this run: the order without the archs in the file,
+ * at most max of them. */
+static int plan(const struct mn_atlas_build *b, const struct mn_atlas_rows *rows, int *todo)
+{
+	int *order = malloc(MN_ARCH_COUNT * sizeof *order);
+	unsigned char *have = calloc(MN_ARCH_COUNT, 1);
+	int n = -1;
+	if (order && have) {
+		mn_atlas_order(b->settings.order, b->settings.seed, order);
+		for (int i = 0; i < rows->n; i++)
+			have[rows->arch[i]] = 1;
+		n = 0;
+		for (int i = 0; i < MN_ARCH_COUNT && (b->max <= 0 || n < b->max); i++)
+			if (!have[order[i]])
+				todo[n++] = order[i];
+	}
+	free(order);
+	free(have);
+	return n;
+}
+
+static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_end, char *err, size_t errn)
+{
+	FILE *out;
+	if (mn_atlas_make_dir(b->path, err, errn))
+		return NULL;
+	if (fresh) {
+		out = fopen(b->path, "w");
+		if (out && (mn_atlas_write_head(out, &b->settings) || fflush(out))) {
+			snprintf(err, errn, "cannot write %s: %s", b->path, strerror(errno));
+			fclose(out);
+			return NULL;
+		}
+	} else {
+		/* Drop a torn last line left by an interruption, then append. */
+		if (truncate(b->path, good_end) != 0) {
+			snprintf(err, errn, "cannot truncate %s: %s", b->path, strerror(errno));
+			return NULL;
+		}
+		out = fopen(b->path, "a");
+	}
+	if (!out)
+		snprintf(err, errn, "cannot write %s: %s", b->path, strerror(errno));
+	return out;
+}
+
+/* Writes the ready rows in order from *written on; -1 on a write error. */
+static int write_ready(struct mn_atlas_queue *q, FILE *out, int *written)
+{
+	char line[1024];
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		int ok = *written < q->n && q->ready[*written];
+		struct mn_proxy_values v;
+		if (ok)
+			v = q->vals[*written];
+		pthread_mutex_unlock(&q->lock);
+		if (!ok)
+			return 0;
+		mn_atlas_format_row(line, sizeof line, q->arch[*written], &v);
+		if (fputs(line, out) == EOF || fflush(out) != 0)
+			return -1;
+		(*written)++;
+	}
+}
+
+static void report(const struct mn_atlas_build *b, int had, int written, int n, double t0)
+{
+	if (!b->progress)
+		return;
+	struct mn_atlas_progress p = {had + written, had + n, written, n, now_s() - t0};
+	b->progress(b->ctx, &p);
+}
+
+int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_result *res, char *err,
+		       size_t errn)
+{
+	struct mn_atlas_rows rows;
+	struct mn_atlas_queue q;
+	struct mn_atlas_workers *w = NULL;
+	FILE *out = NULL;
+	int *todo = NULL;
+	long good_end = 0;
+	int rc = -1, written = 0, stopped = 0, werr = 0, st;
+	double t0 = now_s(), last = 0;
+	memset(res, 0, sizeof *res);
+	memset(&q, 0, sizeof q);
+	memset(&rows, 0, sizeof rows);
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.cond, NULL);
+	/* Every way out goes through `done`, which releases the other
+	 * processes (they wait for work until told there is none). */
+	st = mn_atlas_read(b->path, &b->settings, &rows, &good_end, err, errn);
+	if (st < 0)
+		goto done;
+	res->had = rows.n;
+	todo = malloc(MN_ARCH_COUNT * sizeof *todo);
+	q.ready = calloc(MN_ARCH_COUNT, 1);
+	q.vals = malloc(MN_ARCH_COUNT * sizeof *q.vals);
+	if (!todo || !q.ready || !q.vals || (q.n = plan(b, &rows, todo)) < 0) {
+		q.n = 0;
+		snprintf(err, errn, "out of memory");
+		goto done;
+	}
+	q.arch = todo;
+	if (rows.n > 0 && q.n > 0 && recheck_row(b, rows.arch[0], &rows.v[0], err, errn))
+		goto done;
+	if (q.n > 0 || st == 1) {
+		out = open_output(b, st == 1, good_end, err, errn);
+		if (!out)
+			goto done;
+	}
+	struct mn_atlas_source src;
+	mn_atlas_queue_source(&q, &src);
+	if (q.n > 0 && !(w = mn_atlas_workers_start(&b->settings.cfg, b->data, b->settings.seed, b->threads,
+						    &src, err, errn)))
+		goto done;
+	t0 = now_s();
+	while (written < q.n) {
+		if (b->remote)
+			b->remote->serve(b->remote->ctx, &q);
+		if (write_ready(&q, out, &written)) {
+			werr = errno ? errno : EIO;
+			break;
+		}
+		if (now_s() - last >= 0.2) {
+			report(b, rows.n, written, q.n, t0);
+			last = now_s();
+		}
+		if (b->stop_requested && b->stop_requested(b->ctx)) {
+			stopped = 1;
+			break;
+		}
+		pthread_mutex_lock(&q.lock);
+		int failed = q.failed;
+		if (!failed && written < q.n && !q.ready[written]) {
+			/* Short waits when other processes need serving. */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += b->remote ? 2000000L : 100000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&q.cond, &q.lock, &ts);
+		}
+		pthread_mutex_unlock(&q.lock);
+		if (failed)
+			break;
+	}
+	rc = 0;
+done:
+	pthread_mutex_lock(&q.lock);
+	q.stop = 1;
+	pthread_mutex_unlock(&q.lock);
+	if (b->remote)
+		b->remote->finish(b->remote->ctx, &q);
+	mn_atlas_workers_join(w);
+	if (rc == 0) {
+		/* Rows that finished while stopping are written too: nothing
+		 * computed is lost. */
+		if (!werr && write_ready(&q, out, &written))
+			werr = errno ? errno : EIO;
+		report(b, rows.n, written, q.n, t0);
+		res->written = written;
+		res->complete = rows.n + written == MN_ARCH_COUNT;
+		if (out && fclose(out) != 0 && !werr)
+			werr = errno ? errno : EIO;
+		out = NULL;
+		if (werr) {
+			snprintf(err, errn, "writing %s failed: %s (the rows written are kept; rerun to resume)",
+				 b->path, strerror(werr));
+			rc = -1;
+		} else if (q.failed) {
+			snprintf(err, errn, "%s (the rows written are kept; rerun to resume)", q.err);
+			rc = -1;
+		} else {
+			rc = written < q.n || stopped ? 1 : 0;
+		}
+	}
+	if (out)
+		fclose(out);
+	pthread_mutex_destroy(&q.lock);
+	pthread_cond_destroy(&q.cond);
+	free(todo);
+	free(q.ready);
+	free(q.vals);
+	mn_atlas_rows_free(&rows);
+	return rc;
+}

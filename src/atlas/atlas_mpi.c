@@ -1,0 +1,318 @@
+#include "atlas/atlas_mpi.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+	TAG_REQ = 1,    /* worker -> 0: int, positions wanted */
+	TAG_WORK = 2,   /* 0 -> worker: int pairs (position, arch); none = no more */
+	TAG_RESULT = 3, /* worker -> 0: double position, then the proxy values */
+	TAG_FAIL = 4,   /* worker -> 0: a one-line message */
+	TAG_BYE = 5     /* worker -> 0: done, nothing more will come */
+};
+
+#define MAX_BATCH 64
+
+int mn_atlas_mpi_launched(void)
+{
+	static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"};
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		if (getenv(vars[i]))
+			return 1;
+	return 0;
+}
+
+int mn_atlas_mpi_init(int *rank, int *size, char *err, size_t errn)
+{
+	int provided = 0;
+	if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+		snprintf(err, errn, "MPI_Init_thread failed (run under mpirun or srun, or without them)");
+		return -1;
+	}
+	if (provided < MPI_THREAD_FUNNELED) {
+		snprintf(err, errn, "this MPI library does not allow threads (MPI_THREAD_FUNNELED)");
+		MPI_Finalize();
+		return -1;
+	}
+	MPI_Comm_rank(MPI_COMM_WORLD, rank);
+	MPI_Comm_size(MPI_COMM_WORLD, size);
+	return 0;
+}
+
+void mn_atlas_mpi_finalize(void) { MPI_Finalize(); }
+
+int mn_atlas_mpi_all_ok(int ok)
+{
+	int mine = ok ? 1 : 0, all = 0;
+	MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	return all;
+}
+
+/* ---- rank 0 ---- */
+
+struct master {
+	int size;
+	int byes; /* ranks that said they are done */
+};
+
+size_t mn_atlas_mpi_master_size(void) { return sizeof(struct master); }
+
+/* Handles one message that MPI_Probe/Iprobe found. */
+static void master_handle(struct master *m, struct mn_atlas_queue *q, const MPI_Status *st)
+{
+	int src = st->MPI_SOURCE;
+	switch (st->MPI_TAG) {
+	case TAG_REQ: {
+		int want = 0, pairs[2 * MAX_BATCH], k = 0;
+		MPI_Recv(&want, 1, MPI_INT, src, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		if (want > MAX_BATCH)
+			want = MAX_BATCH;
+		while (k < want && mn_atlas_queue_take(q, &pairs[2 * k], &pairs[2 * k + 1]))
+			k++;
+		MPI_Send(pairs, 2 * k, MPI_INT, src, TAG_WORK, MPI_COMM_WORLD);
+		break;
+	}
+	case TAG_RESULT: {
+		double buf[1 + MN_PROXY_COUNT];
+		struct mn_proxy_values v;
+		MPI_Recv(buf, 1 + MN_PROXY_COUNT, MPI_DOUBLE, src, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		memcpy(v.v, buf + 1, sizeof v.v);
+		mn_atlas_queue_put(q, (int)buf[0], &v);
+		break;
+	}
+	case TAG_FAIL: {
+		char msg[512], line[560];
+		int len = 0;
+		MPI_Get_count(st, MPI_CHAR, &len);
+		if (len < 0 || len >= (int)sizeof msg)
+			len = (int)sizeof msg - 1;
+		MPI_Recv(msg, len, MPI_CHAR, src, TAG_FAIL, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		msg[len] = '\0';
+		snprintf(line, sizeof line, "rank %d: %s", src, msg);
+		mn_atlas_queue_fail(q, line);
+		break;
+	}
+	case TAG_BYE:
+		MPI_Recv(NULL, 0, MPI_INT, src, TAG_BYE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		m->byes++;
+		break;
+	default: {
+		/* Not ours: receive and drop, so it cannot block the probe. */
+		char junk[64];
+		MPI_Recv(junk, (int)sizeof junk, MPI_BYTE, src, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	}
+	}
+}
+
+static void master_serve(void *ctx, struct mn_atlas_queue *q)
+{
+	struct master *m = ctx;
+	for (;;) {
+		int flag = 0;
+		MPI_Status st;
+		MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+		if (!flag)
+			return;
+		master_handle(m, q, &st);
+	}
+}
+
+/* The queue has stopped: every request now gets "no more"; wait until every
+ * rank has sent what it still held and said goodbye. */
+static void master_finish(void *ctx, struct mn_atlas_queue *q)
+{
+	struct master *m = ctx;
+	while (m->byes < m->size - 1) {
+		MPI_Status st;
+		MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+		master_handle(m, q, &st);
+	}
+}
+
+void mn_atlas_mpi_master(void *ctx, int size, struct mn_atlas_remote *remote)
+{
+	struct master *m = ctx;
+	memset(m, 0, sizeof *m);
+	m->size = size;
+	remote->serve = master_serve;
+	remote->finish = master_finish;
+	remote->ctx = m;
+}
+
+/* ---- the other ranks ---- */
+
+struct result {
+	int pos;
+	struct mn_proxy_values v;
+};
+
+/* Positions received and not yet taken, results not yet sent. */
+struct box {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int pending[2 * MAX_BATCH], n_pending; /* (position, arch) pairs, n_pending pairs */
+	struct result results[MAX_BATCH * 2];
+	int n_results;
+	int inflight;  /* taken by a thread, not yet put */
+	int no_more;   /* rank 0 has nothing more (or this rank stops) */
+	int failed;
+	char err[512];
+};
+
+static int box_take(void *ctx, int *pos, int *arch)
+{
+	struct box *b = ctx;
+	int ok = 0;
+	pthread_mutex_lock(&b->lock);
+	while (b->n_pending == 0 && !b->no_more && !b->failed)
+		pthread_cond_wait(&b->cond, &b->lock);
+	if (b->n_pending > 0 && !b->failed) {
+		b->n_pending--;
+		*pos = b->pending[2 * b->n_pending];
+		*arch = b->pending[2 * b->n_pending + 1];
+		b->inflight++;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return ok;
+}
+
+static void box_put(void *ctx, int pos, const struct mn_proxy_values *v)
+{
+	struct box *b = ctx;
+	pthread_mutex_lock(&b->lock);
+	/* Room is certain: results are sent before more work is asked for,
+	 * and at most 2 x MAX_BATCH positions are ever held. */
+	b->results[b->n_results].pos = pos;
+	b->results[b->n_results].v = *v;
+	b->n_results++;
+	b->inflight--;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void box_fail(void *ctx, const char *msg)
+{
+	struct box *b = ctx;
+	pthread_mutex_lock(&b->lock);
+	if (!b->failed) {
+		b->failed = 1;
+		snprintf(b->err, sizeof b->err, "%s", msg);
+	}
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Sends the results collected so far (outside the lock). */
+static void send_results(struct box *b)
+{
+	struct result out[MAX_BATCH * 2];
+	pthread_mutex_lock(&b->lock);
+	int n = b->n_results;
+	memcpy(out, b->results, (size_t)n * sizeof *out);
+	b->n_results = 0;
+	pthread_mutex_unlock(&b->lock);
+	for (int i = 0; i < n; i++) {
+		double buf[1 + MN_PROXY_COUNT];
+		buf[0] = out[i].pos;
+		memcpy(buf + 1, out[i].v.v, sizeof out[i].v.v);
+		MPI_Send(buf, 1 + MN_PROXY_COUNT, MPI_DOUBLE, 0, TAG_RESULT, MPI_COMM_WORLD);
+	}
+}
+
+int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+			int threads, int (*stop_requested)(void *), void *stop_ctx, char *err, size_t errn)
+{
+	static struct box zero;
+	struct box b = zero;
+	struct mn_atlas_source src = {box_take, box_put, box_fail, &b};
+	int told_failure = 0;
+	if (threads < 1)
+		threads = 1;
+	/* Keep two positions per thread in hand, so a thread never waits for
+	 * a round trip to rank 0. */
+	int hold = 2 * threads > MAX_BATCH ? MAX_BATCH : 2 * threads;
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_cond_init(&b.cond, NULL);
+	struct mn_atlas_workers *w = mn_atlas_workers_start(cfg, data, seed, threads, &src, err, errn);
+	if (!w) {
+		MPI_Send(err, (int)strlen(err), MPI_CHAR, 0, TAG_FAIL, MPI_COMM_WORLD);
+		told_failure = 1;
+		b.no_more = 1;
+	}
+	for (;;) {
+		send_results(&b);
+		pthread_mutex_lock(&b.lock);
+		if (stop_requested && stop_requested(stop_ctx)) {
+			b.no_more = 1;
+			b.n_pending = 0; /* finish only what is being computed */
+		}
+		int failed = b.failed, no_more = b.no_more;
+		int want = no_more || failed ? 0 : hold - b.n_pending - b.inflight;
+		int idle = b.n_pending == 0 && b.inflight == 0 && b.n_results == 0;
+		pthread_mutex_unlock(&b.lock);
+		if (failed && !told_failure) {
+			MPI_Send(b.err, (int)strlen(b.err), MPI_CHAR, 0, TAG_FAIL, MPI_COMM_WORLD);
+			told_failure = 1;
+			pthread_mutex_lock(&b.lock);
+			b.no_more = 1;
+			pthread_cond_broadcast(&b.cond);
+			pthread_mutex_unlock(&b.lock);
+			continue;
+		}
+		/* A failed thread never puts its position back: do not wait for it. */
+		if ((no_more || failed) && (idle || (failed && told_failure)))
+			break;
+		if (want > 0) {
+			int pairs[2 * MAX_BATCH], count = 0;
+			MPI_Status st;
+			MPI_Send(&want, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
+			MPI_Recv(pairs, 2 * MAX_BATCH, MPI_INT, 0, TAG_WORK, MPI_COMM_WORLD, &st);
+			MPI_Get_count(&st, MPI_INT, &count);
+			pthread_mutex_lock(&b.lock);
+			if (count <= 0) {
+				b.no_more = 1;
+			} else {
+				/* Threads take from the end: stored reversed, the
+				 * first position given is taken first. */
+				for (int k = count / 2 - 1; k >= 0; k--) {
+					b.pending[2 * b.n_pending] = pairs[2 * k];
+					b.pending[2 * b.n_pending + 1] = pairs[2 * k + 1];
+					b.n_pending++;
+				}
+			}
+			pthread_cond_broadcast(&b.cond);
+			pthread_mutex_unlock(&b.lock);
+			continue;
+		}
+		pthread_mutex_lock(&b.lock);
+		if (b.n_results == 0) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 50000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&b.cond, &b.lock, &ts);
+		}
+		pthread_mutex_unlock(&b.lock);
+	}
+	pthread_mutex_lock(&b.lock);
+	b.no_more = 1;
+	pthread_cond_broadcast(&b.cond);
+	pthread_mutex_unlock(&b.lock);
+	mn_atlas_workers_join(w);
+	send_results(&b);
+	MPI_Send(NULL, 0, MPI_INT, 0, TAG_BYE, MPI_COMM_WORLD);
+	pthread_mutex_destroy(&b.lock);
+	pthread_cond_destroy(&b.cond);
+	if (b.failed) {
+		snprintf(err, errn, "%s", b.err);
+		return -1;
+	}
+	return w ? 0 : -1;
+}

@@ -1,0 +1,45 @@
+/* The atlas build split among MPI ranks (compiled only with Open MPI; see
+ * configure's HAVE_MPI).  Rank 0 reads and writes the file and hands out
+ * positions of its queue (atlas_build.h) on request; every other rank runs
+ * worker threads that ask rank 0 for positions a few at a time and send the
+ * values back.  The values are a function of (settings, arch) only, and
+ * rank 0 writes rows in queue order, so the file is the same row for row as
+ * a single process writes.  A rank that dies takes only the positions it
+ * held with it: the rows already written stay, and a rerun resumes.
+ *
+ * Only the thread that called mn_atlas_mpi_init calls MPI
+ * (MPI_THREAD_FUNNELED). */
+#ifndef MN_ATLAS_MPI_H
+#define MN_ATLAS_MPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "atlas/atlas_build.h"
+
+/* 1 when an MPI launcher (mpirun, mpiexec, srun with PMIx or PMI) started
+ * this process: only then is MPI initialised, so a plain run never touches
+ * MPI. */
+int mn_atlas_mpi_launched(void);
+
+/* 0 with this rank and the number of ranks, or -1 with err. */
+int mn_atlas_mpi_init(int *rank, int *size, char *err, size_t errn);
+void mn_atlas_mpi_finalize(void);
+
+/* 1 when every rank passed ok != 0 (a collective call). */
+int mn_atlas_mpi_all_ok(int ok);
+
+/* Rank 0's side: fills remote with the serve/finish pair for
+ * mn_atlas_build.remote.  ctx is caller storage of
+ * mn_atlas_mpi_master_size() bytes, alive during the build. */
+size_t mn_atlas_mpi_master_size(void);
+void mn_atlas_mpi_master(void *ctx, int size, struct mn_atlas_remote *remote);
+
+/* Any other rank's side: scores what rank 0 hands out with `threads`
+ * worker threads until rank 0 has no more.  stop_requested (may be NULL)
+ * is polled: the rank then finishes what it holds and leaves.  0, or -1
+ * with err (rank 0 was told). */
+int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+			int threads, int (*stop_requested)(void *), void *stop_ctx, char *err, size_t errn);
+
+#endif

@@ -1,0 +1,67 @@
+#!/bin/sh
+# micronas atlas as a user runs it, at small settings on the synthetic batch:
+# the cache file and its extension (--max twice), another seed's file, the
+# pick of `search --method atlas` and its latency weight, the Pareto front,
+# the missing-atlas hint, and a 2-rank mpirun against one process.
+mn="$MN_TOP_BUILDDIR/micronas"
+. "$MN_TOP_SRCDIR/tests/tap.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME="$tmp/cache"
+fast="--batch 8 --repeat 1 --ntk-grad fixed-stats"
+nolimits="--max-latency-ms 0 --max-sram-kb 0 --max-flash-kb 0"
+rows() { grep -v '^#' "$1" | tail -n +2; }
+
+"$mn" atlas $fast --max 12 >"$tmp/out1" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+path=$(tail -n 1 "$tmp/out1")
+check "atlas --max 12 exits 0, its last line the file" sh -c "[ $rc -eq 0 ] && [ -f '$path' ]"
+check "the file is in \$XDG_CACHE_HOME/micronas/" sh -c "case '$path' in '$tmp/cache/micronas/atlas-'*.csv) true;; *) false;; esac"
+"$mn" atlas $fast --max 6 --json >"$tmp/out2" 2>"$tmp/err"; rc=$?
+cat "$tmp/out2" | sed 's/^/# /'
+check "then --max 6 extends the same file to 18 archs" sh -c "[ $rc -eq 0 ] && [ \$(grep -v '^#' '$path' | tail -n +2 | wc -l) -eq 18 ]"
+check "--json: path, archs, complete" grep -q "^{\"path\":\"$path\",\"archs\":18,\"complete\":false}\$" "$tmp/out2"
+check "no arch twice" [ "$(rows "$path" | cut -d, -f1 | sort | uniq -d | wc -l)" -eq 0 ]
+"$mn" atlas $fast --max 2 --seed 3 >"$tmp/out3" 2>/dev/null
+other=$(tail -n 1 "$tmp/out3")
+check "another seed gives another file" sh -c "[ -f '$other' ] && [ '$other' != '$path' ]"
+check "with other archs first (the seed's order)" sh -c "[ \"\$(grep -v '^#' '$other' | tail -n +2 | head -n 2 | cut -d, -f1)\" != \"\$(grep -v '^#' '$path' | tail -n +2 | head -n 2 | cut -d, -f1)\" ]"
+
+"$mn" search --method atlas $fast $nolimits --w-flops 0 --w-latency 0 --json >"$tmp/p0" 2>"$tmp/err"; rc=$?
+cat "$tmp/p0" | sed 's/^/# /'
+check "search --method atlas exits 0" [ $rc -eq 0 ]
+check "its JSON has the search keys, method and atlas_archs" \
+	grep -q '^{"arch":"[^"]*","flops_m":.*"latency_ms":.*"sram_kb":.*"flash_kb":.*"seconds":.*"method":"atlas","atlas_archs":18,' "$tmp/p0"
+check "it answers in well under a second" awk -F'"seconds":' '{ split($2, a, ","); exit !(a[1] < 0.5) }' "$tmp/p0"
+"$mn" atlas --pareto latency $fast >"$tmp/front" 2>/dev/null; rc=$?
+sed 's/^/# /' "$tmp/front"
+check "the latency front: CSV by increasing latency and estimate" sh -c "[ $rc -eq 0 ] && tail -n +2 '$tmp/front' | awk -F, 'NR > 1 && !(\$3 >= l && \$2 > e) { bad = 1 } { l = \$3; e = \$2 } END { exit bad }'"
+best=$(tail -n 1 "$tmp/front" | cut -d, -f1)
+fastest=$(sed -n 2p "$tmp/front" | cut -d, -f1)
+check "weights 0 pick the front's best estimate" grep -qF "\"arch\":\"$best\"" "$tmp/p0"
+"$mn" search --method atlas $fast $nolimits --w-flops 0 --w-latency 100 --json >"$tmp/p1" 2>/dev/null
+check "a large latency weight picks the front's fastest arch" grep -qF "\"arch\":\"$fastest\"" "$tmp/p1"
+lat() { sed 's/.*"latency_ms":\([0-9.]*\).*/\1/' "$1"; }
+check "so a larger latency weight gives a pick of lower latency ($(lat "$tmp/p1") vs $(lat "$tmp/p0") ms)" \
+	sh -c "[ '$best' = '$fastest' ] || awk 'BEGIN { exit !($(lat "$tmp/p1") < $(lat "$tmp/p0")) }'"
+"$mn" search --method atlas $fast --seed 77 2>"$tmp/err"; rc=$?
+cat "$tmp/err" | sed 's/^/# /'
+check "no atlas yet: exit 1 with the command that builds it" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'build it with: micronas atlas --seed 77 --batch 8 --repeat 1 --init code --ntk-grad fixed-stats' '$tmp/err'"
+"$mn" atlas $fast --max 1 --out "$other" 2>"$tmp/err"; rc=$?
+check "extending another seed's file with these settings is refused" sh -c "[ $rc -eq 1 ] && grep -q 'seed 3, not 0' '$tmp/err'"
+
+# MPI: 2 ranks write the same rows as one process.
+if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null; then
+	[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+	"$mn" atlas $fast --max 10 --seed 4 --threads 1 --out "$tmp/one.csv" >/dev/null 2>&1
+	mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 10 --seed 4 --out "$tmp/two.csv" >"$tmp/mpi" 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/err"
+	check "mpirun -n 2 exits 0 and prints the path once" sh -c "[ $rc -eq 0 ] && [ \"\$(cat '$tmp/mpi')\" = '$tmp/two.csv' ]"
+	check "2 ranks write the same file as one process, row for row" cmp -s "$tmp/one.csv" "$tmp/two.csv"
+	mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 5 --seed 4 --out "$tmp/two.csv" >/dev/null 2>&1
+	"$mn" atlas $fast --max 5 --seed 4 --out "$tmp/one.csv" >/dev/null 2>&1
+	check "and resume it the same way" sh -c "cmp -s '$tmp/one.csv' '$tmp/two.csv' && [ \$(grep -v '^#' '$tmp/two.csv' | tail -n +2 | wc -l) -eq 15 ]"
+else
+	echo "# SKIP-NOTE micronas built without MPI (apt-get install openmpi-bin libopenmpi-dev, then ./configure)"
+fi
+tap_done

@@ -6,10 +6,10 @@
 set -e
 cd "$(dirname "$0")"
 
-# Build tools, the five libraries, the firmware toolchain, the emulator, and
+# Build tools, the six libraries, the firmware toolchain, the emulator, and
 # tmux (the TUI tests drive the real interface in it).
 packages="build-essential autoconf automake pkg-config libncurses-dev libopenblas-dev
- liblapacke-dev libserialport-dev libinih-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
+ liblapacke-dev libserialport-dev libinih-dev libstb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
  qemu-system-arm tmux"
 
 missing=

@@ -27,7 +27,9 @@ static void score_usage(FILE *f)
 		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3).\n"
 		"--all scores all 15625 archs into FILE.csv (" SCORE_HEADER "), with a progress\n"
 		"bar; rerun the same command after an interruption to resume from the rows written.\n"
-		"--max N stops after N more archs (to score the space in chunks).\n");
+		"--max N stops after N more archs (to score the space in chunks).\n"
+		"PATH: CIFAR-10/100 binaries, X.npy (labels in X_labels.npy) or an image folder\n"
+		"(one subfolder per class); the proxies run at the data's size (man micronas, DATA).\n");
 }
 
 struct score_opts {
@@ -38,21 +40,21 @@ struct score_opts {
 	struct mn_tenas_config cfg;
 };
 
-static int load_data(const struct score_opts *o, struct mn_cifar *d)
+static int load_data(const struct score_opts *o, struct mn_dataset *d)
 {
 	char err[512];
 	if (o->data) {
-		if (mn_cifar_load(d, o->data, err, sizeof err)) {
+		if (mn_dataset_load(d, o->data, err, sizeof err)) {
 			mn_cli_error("score", "%s", err);
 			return -1;
 		}
 		return 0;
 	}
-	if (mn_cifar_synthetic(d, 1024, o->seed, err, sizeof err)) {
+	if (mn_dataset_synthetic(d, 1024, o->seed, err, sizeof err)) {
 		mn_cli_error("score", "%s", err);
 		return -1;
 	}
-	fprintf(stderr, "micronas score: %s\n", MN_CIFAR_SYNTHETIC_NOTICE);
+	fprintf(stderr, "micronas score: %s\n", MN_DATASET_SYNTHETIC_NOTICE);
 	return 0;
 }
 
@@ -103,7 +105,7 @@ static int read_existing(const char *path, unsigned char *done, int *count, long
 
 struct all_work {
 	const struct score_opts *o;
-	const struct mn_cifar *data;
+	const struct mn_dataset *data;
 	const unsigned char *done;
 	FILE *out;
 	pthread_mutex_t lock;
@@ -159,7 +161,7 @@ static void *all_worker(void *p)
 	return NULL;
 }
 
-static int score_all(const struct score_opts *o, const struct mn_cifar *data)
+static int score_all(const struct score_opts *o, const struct mn_dataset *data)
 {
 	unsigned char *done = calloc(MN_ARCH_COUNT, 1);
 	int have = 0, rc = MN_EXIT_OK;
@@ -342,17 +344,19 @@ int mn_cmd_score(int argc, char **argv)
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		o.threads = c > 0 ? (int)c : 1;
 	}
-	struct mn_cifar data;
+	struct mn_dataset data;
 	if (load_data(&o, &data)) {
 		free(archs);
 		return MN_EXIT_ERROR;
 	}
 	if ((size_t)o.cfg.batch > data.count) {
 		mn_cli_error("score", "--batch %d is larger than the %zu images given", o.cfg.batch, data.count);
-		mn_cifar_free(&data);
+		mn_dataset_free(&data);
 		free(archs);
 		return MN_EXIT_ERROR;
 	}
+	/* The proxy networks end in the data's classes, as TE-NAS's do. */
+	o.cfg.classes = data.classes;
 	int rc = MN_EXIT_OK;
 	if (o.all) {
 		mn_nn_set_threads(1); /* one arch per thread */
@@ -387,7 +391,7 @@ int mn_cmd_score(int argc, char **argv)
 		}
 		mn_tenas_free(t);
 	}
-	mn_cifar_free(&data);
+	mn_dataset_free(&data);
 	free(archs);
 	return rc;
 }

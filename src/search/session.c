@@ -32,6 +32,47 @@ double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 	return mn_latency_mixed_us(&s->table, mask) / 1000.0;
 }
 
+/* With data, the network's input is the data's (session.h). */
+static int adopt_data_shape(struct mn_session *s, const char *path, char *err, size_t errn)
+{
+	const struct mn_dataset *d = &s->data;
+	int side, w;
+	if (d->height != d->width) {
+		snprintf(err, errn, "%s: images are %dx%d, but the deployed network's input is square (crop or resize the images to a square)",
+			 path, d->height, d->width);
+		return -1;
+	}
+	mn_dataset_proxy_size(d, &side, &w);
+	if (side < 4 || side > 1024 || d->classes < 1 || d->classes > 100000) {
+		snprintf(err, errn, "%s: %dx%d images, %d classes: the network takes 4..1024 pixels a side and 1..100000 classes (give other data)",
+			 path, d->height, d->width, d->classes);
+		return -1;
+	}
+	if (s->preset.resolution != side || s->preset.classes != d->classes) {
+		snprintf(s->notice, sizeof s->notice, "network input %dx%d, %d classes, from the data %s (the preset had %dx%d, %d classes)",
+			 side, side, d->classes, path, s->preset.resolution, s->preset.resolution,
+			 s->preset.classes);
+		s->preset.resolution = side;
+		s->preset.classes = d->classes;
+		s->preset.set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES;
+		snprintf(s->preset.origin[MN_PF_RESOLUTION], sizeof s->preset.origin[0], "--data");
+		snprintf(s->preset.origin[MN_PF_CLASSES], sizeof s->preset.origin[0], "--data");
+	}
+	return 0;
+}
+
+/* Whether the preset's latency table is for the network searched. */
+static int table_fits(const struct mn_session *s)
+{
+	struct mn_latency_table t;
+	char e[64];
+	const struct mn_preset *p = &s->preset;
+	if (mn_latency_table_read(&t, p->latency_table, e, sizeof e))
+		return 1; /* unreadable: the read below reports it */
+	return t.channels == p->channels && t.cells == p->cells && t.resolution == p->resolution &&
+	       t.classes == p->classes;
+}
+
 int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
 		  int threads, char *err, size_t errn)
 {
@@ -39,30 +80,47 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 	memset(s, 0, sizeof *s);
 	s->preset = *pp;
 
+	if (data_path) {
+		if (mn_dataset_load(&s->data, data_path, err, errn))
+			return -1;
+		if (adopt_data_shape(s, data_path, err, errn)) {
+			mn_dataset_free(&s->data);
+			return -1;
+		}
+	} else {
+		if (mn_dataset_synthetic(&s->data, MN_SYNTHETIC_IMAGES, pp->seed, err, errn))
+			return -1;
+		snprintf(s->notice, sizeof s->notice, "%s", MN_DATASET_SYNTHETIC_NOTICE);
+	}
+	pp = &s->preset;
+
+	if (pp->latency_table[0] && (pp->resolution != p->resolution || pp->classes != p->classes) &&
+	    !table_fits(s)) {
+		/* The preset's table was made for the preset's own network, not
+		 * for the data's input: the model is the honest fallback. */
+		size_t k = strlen(s->notice);
+		snprintf(s->notice + k, sizeof s->notice - k, "%sthe latency table %s is not for %dx%d, %d classes: using the built-in cycle model",
+			 k ? "; " : "", pp->latency_table, pp->resolution, pp->resolution, pp->classes);
+		s->preset.latency_table[0] = 0;
+	}
 	if (pp->latency_table[0]) {
 		if (mn_latency_table_read(&s->table, pp->latency_table, err, errn) ||
 		    mn_latency_table_check_network(&s->table, pp->latency_table, pp->channels,
-						   pp->cells, pp->resolution, pp->classes, err, errn))
+						   pp->cells, pp->resolution, pp->classes, err, errn)) {
+			mn_dataset_free(&s->data);
 			return -1;
+		}
 		snprintf(s->table_origin, sizeof s->table_origin, "%s", pp->latency_table);
 	} else {
 		if (mn_latency_model_nucleo(pp->channels, pp->cells, pp->resolution, pp->classes,
 					    &s->table)) {
 			snprintf(err, errn, "no latency model for C=%d N=%d R=%d", pp->channels,
 				 pp->cells, pp->resolution);
+			mn_dataset_free(&s->data);
 			return -1;
 		}
 		snprintf(s->table_origin, sizeof s->table_origin,
 			 "built-in Cortex-M7 cycle model (not measured)");
-	}
-
-	if (data_path) {
-		if (mn_cifar_load(&s->data, data_path, err, errn))
-			return -1;
-	} else {
-		if (mn_cifar_synthetic(&s->data, MN_SYNTHETIC_IMAGES, pp->seed, err, errn))
-			return -1;
-		snprintf(s->notice, sizeof s->notice, "%s", MN_CIFAR_SYNTHETIC_NOTICE);
 	}
 
 	mn_tenas_config_default(&s->tenas);
@@ -70,13 +128,23 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 	s->tenas.repeat = pp->repeat;
 	s->tenas.init = pp->init;
 	s->tenas.grad = pp->ntk_grad;
-	s->tenas.classes = 10; /* the proxy networks are CIFAR-10's, as in TE-NAS */
+	/* The proxy networks end in the data's classes, as TE-NAS's do (10 for
+	 * CIFAR-10 and the synthetic set). */
+	s->tenas.classes = s->data.classes;
 	if ((size_t)pp->batch > s->data.count) {
 		snprintf(err, errn, "batch %d is larger than the %zu images in %s (lower --batch)",
 			 pp->batch, s->data.count, data_path ? data_path : "the synthetic set");
-		mn_cifar_free(&s->data);
+		mn_dataset_free(&s->data);
 		return -1;
 	}
+	/* The data's shape must suit the proxy networks: say so now, in one
+	 * line, rather than from inside a worker. */
+	struct mn_tenas *probe = mn_tenas_new(&s->tenas, &s->data, err, errn);
+	if (!probe) {
+		mn_dataset_free(&s->data);
+		return -1;
+	}
+	mn_tenas_free(probe);
 
 	if (threads < 1) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -97,7 +165,7 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 	struct mn_latency_model lat = {mn_session_mask_ms, s};
 	s->engine = mn_engine_new(&s->search, &ev, &lat, err, errn);
 	if (!s->engine) {
-		mn_cifar_free(&s->data);
+		mn_dataset_free(&s->data);
 		return -1;
 	}
 	return 0;
@@ -107,5 +175,5 @@ void mn_session_free(struct mn_session *s)
 {
 	mn_engine_free(s->engine);
 	s->engine = NULL;
-	mn_cifar_free(&s->data);
+	mn_dataset_free(&s->data);
 }

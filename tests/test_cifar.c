@@ -178,6 +178,69 @@ static void test_errors(void)
 	tap_ok(rc != 0 && one_line(err), "no path at all is an error: %s", err);
 }
 
+/* CIFAR-100: 1 coarse + 1 fine label byte per record; the fine label is
+ * the class, TE-NAS's CIFAR-100 statistics normalise it. */
+static int write_records100(const char *path, const unsigned char *fine, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	for (size_t r = 0; r < n; r++) {
+		unsigned char rec[MN_CIFAR100_RECORD_BYTES];
+		rec[0] = (unsigned char)(fine[r] / 5); /* coarse: 20 superclasses */
+		rec[1] = fine[r];
+		for (size_t k = 0; k < MN_CIFAR_IMAGE_BYTES; k++)
+			rec[2 + k] = pattern(r, k);
+		if (fwrite(rec, 1, sizeof rec, f) != sizeof rec) {
+			fclose(f);
+			return -1;
+		}
+	}
+	return fclose(f);
+}
+
+static void test_cifar100(void)
+{
+	char p[512], q[512], err[512];
+	const unsigned char fine[4] = {99, 0, 42, 7};
+	struct mn_dataset d;
+	tap_ok(mkdir(tpath("c100", p, sizeof p), 0755) == 0 &&
+		       write_records100(tpath("c100/train.bin", q, sizeof q), fine, 4) == 0,
+	       "wrote a CIFAR-100 train.bin of 4 images");
+	int rc = mn_dataset_load(&d, p, err, sizeof err);
+	tap_ok(rc == 0 && d.count == 4 && d.classes == 100 && d.channels == 3 && d.height == 32 &&
+		       strcmp(d.format, "CIFAR-100") == 0,
+	       "a directory with train.bin is CIFAR-100: 4 images, 100 classes (%s)", rc ? err : "ok");
+	if (rc == 0) {
+		tap_ok(d.labels[0] == 99 && d.labels[1] == 0 && d.labels[2] == 42 && d.labels[3] == 7,
+		       "fine labels 99 0 42 7, not the coarse ones");
+		int same = 1;
+		for (size_t k = 0; k < MN_CIFAR_IMAGE_BYTES; k++)
+			same &= d.pixels[3 * MN_CIFAR_IMAGE_BYTES + k] == pattern(3, k);
+		tap_ok(same, "pixels after the two label bytes");
+		tap_ok(mn_dataset_value(&d, 0, 0, 0, 0) == (float)((pattern(0, 0) / 255.0 - 129.3 / 255.0) / (68.2 / 255.0)),
+		       "normalised with TE-NAS's CIFAR-100 statistics");
+		mn_dataset_free(&d);
+	}
+	/* A renamed CIFAR-100 file is known by its record size. */
+	tap_ok(write_records100(tpath("c100/part.bin", q, sizeof q), fine, 3) == 0, "wrote part.bin (3 records)");
+	rc = mn_dataset_load(&d, q, err, sizeof err);
+	tap_ok(rc == 0 && d.classes == 100 && d.count == 3, "a 3074-byte-record file is CIFAR-100 (%s)", rc ? err : "ok");
+	mn_dataset_free(&d);
+	/* Fine label 100 is out of range. */
+	const unsigned char bad[2] = {3, 100};
+	tap_ok(write_records100(tpath("c100bad.bin", q, sizeof q), bad, 2) == 0, "wrote a CIFAR-100 file with label 100");
+	expect_error(q, "CIFAR-100 label 100", "label 100");
+	/* CIFAR-10 and CIFAR-100 do not mix. */
+	const char *paths[2];
+	char a[512];
+	paths[0] = tpath("three.bin", a, sizeof a);
+	paths[1] = tpath("c100/part.bin", q, sizeof q);
+	rc = mn_dataset_load_paths(&d, paths, 2, err, sizeof err);
+	tap_ok(rc != 0 && one_line(err) && strstr(err, "CIFAR-100") && strstr(err, "CIFAR-10 "),
+	       "CIFAR-10 and CIFAR-100 together refused: %s", err);
+}
+
 static void test_synthetic_and_determinism(void)
 {
 	struct mn_dataset a, b;
@@ -186,6 +249,14 @@ static void test_synthetic_and_determinism(void)
 		       mn_dataset_synthetic(&b, 50, 11, err, sizeof err) == 0,
 	       "two synthetic sets from seed 11");
 	tap_ok(a.synthetic && a.count == 50 && a.files == 0, "flagged synthetic");
+	/* CIFAR-10's values must stay bit-identical to the original
+	 * normalisation, so searches give the same results as before. */
+	int lut_same = a.lut != NULL;
+	for (int c = 0; lut_same && c < 3; c++)
+		for (int v = 0; v < 256; v++)
+			lut_same &= mn_dataset_value(&a, 0, c, 0, 0) == mn_cifar_normalize(c, a.pixels[c * 1024]) &&
+				    a.lut[c * 256 + v] == mn_cifar_normalize(c, (unsigned char)v);
+	tap_ok(lut_same, "every CIFAR-10 byte normalises to exactly mn_cifar_normalize's value");
 	tap_ok(memcmp(a.pixels, b.pixels, 50 * MN_CIFAR_IMAGE_BYTES) == 0 && memcmp(a.labels, b.labels, 50 * sizeof *a.labels) == 0,
 	       "same seed, same images");
 	mn_dataset_free(&b);
@@ -330,6 +401,7 @@ int main(void)
 	test_normalize();
 	test_round_trip();
 	test_errors();
+	test_cifar100();
 	test_synthetic_and_determinism();
 	test_crop_bounds();
 	test_shared();

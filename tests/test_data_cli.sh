@@ -50,11 +50,11 @@ rmdir "$tmp/gray48/class9"
 echo "# $(cat "$tmp/s.err")"
 echo "# $(cat "$tmp/s.json")"
 check "search on the gray folder exits 0" [ $rc -eq 0 ]
-check "search says the network input comes from the data" grep -q 'network input 48x48, 5 classes' "$tmp/s.err"
+check "search says the network input comes from the data" grep -q "network input 48x48x1, 5 classes" "$tmp/s.err"
 arch=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/s.json")
-"$mn" cost "$arch" --resolution 48 --classes 5 --runtime-flash-kb 100 --json >"$tmp/c.json"; rc=$?
+"$mn" cost "$arch" --resolution 48 --classes 5 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/c.json"; rc=$?
 echo "# $(cat "$tmp/c.json")"
-check "cost --resolution 48 --classes 5 exits 0" [ $rc -eq 0 ]
+check "cost --resolution 48 --classes 5 --input-channels 1 exits 0" [ $rc -eq 0 ]
 field() { grep -o "\"$1\":[0-9.e+-]*" "$2"; }
 for k in flops_m params_m sram_kb flash_kb; do
 	check "search and cost --resolution 48 agree on $k ($(field $k "$tmp/s.json"))" \
@@ -62,4 +62,11 @@ for k in flops_m params_m sram_kb flash_kb; do
 done
 "$mn" cost "$arch" --runtime-flash-kb 100 --json >"$tmp/c32.json"
 check "and cost at the default 32x32, 10 classes does not" sh -c "! cmp -s '$tmp/c.json' '$tmp/c32.json'"
+# The stem follows the input channels: 1 instead of 3 saves C*R*R*2*9 MACs
+# and 2*9*C weights (C=16, R=32: 294912 MACs, 288 params).
+"$mn" cost "$A" --json >"$tmp/rgb.c"
+"$mn" cost "$A" --input-channels 1 --json >"$tmp/gray.c"
+d=$(awk -F'[:,]' '{for (i = 1; i < NF; i++) { if ($i == "\"flops_m\"") f[NR] = $(i + 1); if ($i == "\"params_m\"") p[NR] = $(i + 1) }}
+	END {printf "%.0f %.0f", (f[1] - f[2]) * 1e6, (p[1] - p[2]) * 1e6}' "$tmp/rgb.c" "$tmp/gray.c")
+check "cost --input-channels 1 takes the stem's 294912 MACs and 288 params off ($d)" [ "$d" = "294912 288" ]
 tap_done

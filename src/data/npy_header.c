@@ -52,7 +52,9 @@ static int read_str(struct cur *c, char *out, size_t n)
 	char q = *c->p++;
 	size_t k = 0;
 	while (c->p < c->end && *c->p != q) {
-		if (k + 1 >= n || *c->p == '\\')
+		/* Printable ASCII only: the text may end up in a one-line
+		 * message. */
+		if (k + 1 >= n || *c->p == '\\' || (unsigned char)*c->p < 0x20 || (unsigned char)*c->p > 0x7e)
 			return -1;
 		out[k++] = *c->p++;
 	}

@@ -43,20 +43,23 @@ static int adopt_data_shape(struct mn_session *s, const char *path, char *err, s
 		return -1;
 	}
 	mn_dataset_proxy_size(d, &side, &w);
-	if (side < 4 || side > 1024 || d->classes < 1 || d->classes > 100000) {
-		snprintf(err, errn, "%s: %dx%d images, %d classes: the network takes 4..1024 pixels a side and 1..100000 classes (give other data)",
-			 path, d->height, d->width, d->classes);
+	if (side < 4 || side > 1024 || d->classes < 1 || d->classes > 100000 || d->channels > 4096) {
+		snprintf(err, errn, "%s: %dx%dx%d images, %d classes: the network takes 4..1024 pixels a side, 1..4096 channels and 1..100000 classes (give other data)",
+			 path, d->height, d->width, d->channels, d->classes);
 		return -1;
 	}
-	if (s->preset.resolution != side || s->preset.classes != d->classes) {
-		snprintf(s->notice, sizeof s->notice, "network input %dx%d, %d classes, from the data %s (the preset had %dx%d, %d classes)",
-			 side, side, d->classes, path, s->preset.resolution, s->preset.resolution,
-			 s->preset.classes);
+	if (s->preset.resolution != side || s->preset.classes != d->classes ||
+	    s->preset.input_channels != d->channels) {
+		snprintf(s->notice, sizeof s->notice, "network input %dx%dx%d, %d classes, from the data %s (the preset had %dx%dx%d, %d classes)",
+			 side, side, d->channels, d->classes, path, s->preset.resolution,
+			 s->preset.resolution, s->preset.input_channels, s->preset.classes);
 		s->preset.resolution = side;
 		s->preset.classes = d->classes;
-		s->preset.set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES;
+		s->preset.input_channels = d->channels;
+		s->preset.set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES | 1u << MN_PF_INPUT_CHANNELS;
 		snprintf(s->preset.origin[MN_PF_RESOLUTION], sizeof s->preset.origin[0], "--data");
 		snprintf(s->preset.origin[MN_PF_CLASSES], sizeof s->preset.origin[0], "--data");
+		snprintf(s->preset.origin[MN_PF_INPUT_CHANNELS], sizeof s->preset.origin[0], "--data");
 	}
 	return 0;
 }
@@ -153,7 +156,8 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 	/* Candidates are evaluated in parallel, one per worker; BLAS inside
 	 * each stays single-threaded so the workers do not compete. */
 	mn_nn_set_threads(1);
-	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->resolution, pp->classes};
+	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->resolution, pp->classes,
+						pp->input_channels};
 	s->search.seed = pp->seed;
 	s->search.w_flops = pp->w_flops;
 	s->search.w_latency = pp->w_latency;

@@ -264,6 +264,18 @@ static void test_synthetic_and_determinism(void)
 		       memcmp(a.pixels, b.pixels, 50 * MN_CIFAR_IMAGE_BYTES) != 0,
 	       "another seed, other images");
 	mn_dataset_free(&b);
+	tap_ok(mn_dataset_synthetic_shape(&b, 50, 32, 32, 3, 10, 11, err, sizeof err) == 0 &&
+		       memcmp(a.pixels, b.pixels, 50 * MN_CIFAR_IMAGE_BYTES) == 0 &&
+		       memcmp(a.labels, b.labels, 50 * sizeof *a.labels) == 0 && b.lut[5] == a.lut[5],
+	       "the shaped synthetic set at 32x32x3, 10 classes is the CIFAR-10-shaped one");
+	mn_dataset_free(&b);
+	int in_range = mn_dataset_synthetic_shape(&b, 30, 49, 10, 1, 5, 11, err, sizeof err) == 0 &&
+		       b.height == 49 && b.width == 10 && b.channels == 1 && b.classes == 5;
+	for (size_t i = 0; in_range && i < b.count; i++)
+		in_range &= b.labels[i] >= 0 && b.labels[i] < 5;
+	tap_ok(in_range && fabs(b.mean[0] - 0.5) < 0.02, "a 49x10x1 synthetic set of 5 classes, its own statistics (mean %.3f)",
+	       b.mean[0]);
+	mn_dataset_free(&b);
 	tap_ok(strcmp(MN_CIFAR_SYNTHETIC_NOTICE, "no CIFAR-10 data given: using a synthetic input batch") == 0,
 	       "the notice the CLI prints");
 

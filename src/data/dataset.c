@@ -133,36 +133,47 @@ float mn_dataset_value(const struct mn_dataset *d, size_t i, int c, int y, int x
 	return (float)(((double)d->values[k] - d->mean[c]) / d->std[c]);
 }
 
-int mn_dataset_synthetic(struct mn_dataset *d, size_t count, uint64_t seed, char *err, size_t errn)
+int mn_dataset_synthetic_shape(struct mn_dataset *d, size_t count, int height, int width,
+			       int channels, int classes, uint64_t seed, char *err, size_t errn)
 {
 	struct mn_rng r;
-	if (count == 0) {
+	if (count == 0 || classes < 1) {
 		memset(d, 0, sizeof *d);
-		snprintf(err, errn, "a synthetic data set needs at least one image");
+		snprintf(err, errn, "a synthetic data set needs at least one image and one class");
 		return -1;
 	}
-	if (mn_dataset_alloc(d, count, MN_CIFAR_SIDE, MN_CIFAR_SIDE, MN_CIFAR_CHANNELS, 0, err, errn))
+	if (mn_dataset_alloc(d, count, height, width, channels, 0, err, errn))
 		return -1;
-	d->classes = MN_CIFAR_CLASSES;
+	d->classes = classes;
+	size_t per = mn_dataset_image_size(d);
 	/* A stream of its own, so the images do not depend on what else the
 	 * caller draws from the same seed. */
 	mn_rng_derive(&r, seed, 0x43494641u /* "CIFA" */);
 	for (size_t i = 0; i < count; i++) {
-		d->labels[i] = (int32_t)mn_rng_below(&r, MN_CIFAR_CLASSES);
-		unsigned char *px = d->pixels + i * MN_CIFAR_IMAGE_BYTES;
-		for (size_t k = 0; k < MN_CIFAR_IMAGE_BYTES; k += 8) {
+		d->labels[i] = (int32_t)mn_rng_below(&r, (uint32_t)classes);
+		unsigned char *px = d->pixels + i * per;
+		for (size_t k = 0; k < per; k += 8) {
 			uint64_t w = mn_rng_u64(&r);
-			for (int b = 0; b < 8; b++)
-				px[k + (size_t)b] = (unsigned char)(w >> (8 * b));
+			for (size_t b = 0; b < 8 && k + b < per; b++)
+				px[k + b] = (unsigned char)(w >> (8 * b));
 		}
 	}
-	if (mn_cifar_set_stats(d, MN_CIFAR_CLASSES, err, errn)) {
+	int rc = channels == MN_CIFAR_CHANNELS ? mn_cifar_set_stats(d, MN_CIFAR_CLASSES, err, errn)
+					       : mn_dataset_set_stats(d, NULL, NULL, err, errn);
+	if (rc) {
 		mn_dataset_free(d);
 		return -1;
 	}
+	d->classes = classes;
 	d->synthetic = 1;
 	snprintf(d->format, sizeof d->format, "synthetic");
 	return 0;
+}
+
+int mn_dataset_synthetic(struct mn_dataset *d, size_t count, uint64_t seed, char *err, size_t errn)
+{
+	return mn_dataset_synthetic_shape(d, count, MN_CIFAR_SIDE, MN_CIFAR_SIDE, MN_CIFAR_CHANNELS,
+					  MN_CIFAR_CLASSES, seed, err, errn);
 }
 
 /* What one path holds. */

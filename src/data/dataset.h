@@ -65,6 +65,13 @@ int mn_dataset_load_paths(struct mn_dataset *d, const char *const *paths, size_t
  * CIFAR-10's statistics; d->synthetic = 1. */
 int mn_dataset_synthetic(struct mn_dataset *d, size_t count, uint64_t seed, char *err, size_t errn);
 
+/* The same at another shape (height x width x channels, classes): the
+ * bytes come from the same stream, so 32x32x3 with 10 classes is exactly
+ * mn_dataset_synthetic.  Three channels use CIFAR-10's statistics, any
+ * other count the set's own. */
+int mn_dataset_synthetic_shape(struct mn_dataset *d, size_t count, int height, int width,
+			       int channels, int classes, uint64_t seed, char *err, size_t errn);
+
 void mn_dataset_free(struct mn_dataset *d);
 
 /* Allocates count images of the given shape (bytes, or floats when

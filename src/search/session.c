@@ -91,7 +91,11 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 			return -1;
 		}
 	} else {
-		if (mn_dataset_synthetic(&s->data, MN_SYNTHETIC_IMAGES, pp->seed, err, errn))
+		/* At the preset's input, so the proxies see what the network
+		 * will (the default preset's is CIFAR-10's 32x32x3). */
+		if (mn_dataset_synthetic_shape(&s->data, MN_SYNTHETIC_IMAGES, pp->resolution,
+					       pp->resolution, pp->input_channels, pp->classes,
+					       pp->seed, err, errn))
 			return -1;
 		snprintf(s->notice, sizeof s->notice, "%s", MN_DATASET_SYNTHETIC_NOTICE);
 	}

@@ -25,7 +25,8 @@ struct mn_session {
 };
 
 /* data_path: a data set (dataset.h: CIFAR-10/100, .npy, image folder), or
- * NULL for the synthetic batch (s->notice then says so).  With data, the
+ * NULL for a synthetic batch at the preset's resolution, input channels
+ * and classes (s->notice then says so).  With data, the
  * network's input is the data's: s->preset's resolution and classes are
  * set from it (the images must be square; a side that is not a multiple
  * of 4 is cropped to one, as the proxies crop it), and a latency table

@@ -62,6 +62,24 @@ for k in flops_m params_m sram_kb flash_kb; do
 done
 "$mn" cost "$arch" --runtime-flash-kb 100 --json >"$tmp/c32.json"
 check "and cost at the default 32x32, 10 classes does not" sh -c "! cmp -s '$tmp/c.json' '$tmp/c32.json'"
+# A preset's latency table made for 32x32x3 gives way to the built-in model.
+"$mn" search --preset nucleo-f746zg --data "$tmp/gray48" $fast --json >"$tmp/p.json" 2>"$tmp/p.err"; rc=$?
+echo "# $(cat "$tmp/p.err")"
+check "search --preset nucleo-f746zg on the gray folder exits 0" [ $rc -eq 0 ]
+check "it says the preset's latency table is replaced by the built-in model" \
+	grep -q 'latency table .*nucleo-f746zg-latency.ini is not for 48x48, 5 classes: using the built-in cycle model' "$tmp/p.err"
+
+# 49x10 (a keyword-spotting MFCC shape): the proxies take the central 48x8;
+# search refuses non-square input in one line.
+check "generated a 49x10 uint8 set" "$gen" npy "$tmp/kws.npy" 40 49 10 0 u8
+"$mn" score "$A" --data "$tmp/kws.npy" $fast --json >"$tmp/kws.out" 2>"$tmp/err"; rc=$?
+echo "# $(cat "$tmp/kws.out") $(cat "$tmp/err")"
+check "score on 49x10 exits 0" sh -c "[ $rc -eq 0 ] && grep -q '\"ntk_cond\"' '$tmp/kws.out'"
+"$mn" search --data "$tmp/kws.npy" $fast >/dev/null 2>"$tmp/err"; rc=$?
+echo "# $(cat "$tmp/err")"
+check "search on 49x10 exits 1 with one line asking for square images" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'square' '$tmp/err'"
+
 # The stem follows the input channels: 1 instead of 3 saves C*R*R*2*9 MACs
 # and 2*9*C weights (C=16, R=32: 294912 MACs, 288 params).
 "$mn" cost "$A" --json >"$tmp/rgb.c"

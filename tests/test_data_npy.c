@@ -325,6 +325,22 @@ static void test_errors(void)
 	expect_error(p, "NaN in the images", p, "NaN");
 }
 
+/* Several paths: joined when they agree, refused in one line when not. */
+static void test_paths(void)
+{
+	char a[512], b[512], err[512];
+	const char *paths[2] = {tpath("rgb.npy", a, sizeof a), a};
+	struct mn_dataset d;
+	int rc = mn_dataset_load_paths(&d, paths, 2, err, sizeof err);
+	tap_ok(rc == 0 && d.count == 2 * N8 && d.files == 4 && d.labels[N8 + 1] == 1 && d.classes == 4,
+	       "the same .npy set twice: 48 images (%s)", rc ? err : "ok");
+	mn_dataset_free(&d);
+	paths[1] = tpath("gray.npy", b, sizeof b);
+	rc = mn_dataset_load_paths(&d, paths, 2, err, sizeof err);
+	tap_ok(rc != 0 && one_line(err) && strstr(err, b) && strstr(err, "does not match") && d.count == 0,
+	       "sets of two shapes refused: %s", err);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/mn_test_npy_XXXXXX");
@@ -336,6 +352,7 @@ int main(void)
 	test_uint8_nhwc();
 	test_float_nhw();
 	test_errors();
+	test_paths();
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

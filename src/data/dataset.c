@@ -215,15 +215,14 @@ static int load_one(struct mn_dataset *d, const char *path, char *err, size_t er
 	}
 }
 
-/* Appends b to a (same shape, storage and classes), freeing b. */
+/* Appends b to a (same format, shape and storage), freeing b. */
 static int append(struct mn_dataset *a, struct mn_dataset *b, const char *path, char *err, size_t errn)
 {
 	if (b->height != a->height || b->width != a->width || b->channels != a->channels ||
-	    !b->pixels != !a->pixels || b->classes != a->classes || strcmp(a->format, b->format) != 0) {
-		snprintf(err, errn, "%s: %s of %dx%dx%d %s, %d classes, does not match the paths before it (%s of %dx%dx%d %s, %d classes; give data of one kind)",
+	    !b->pixels != !a->pixels || strcmp(a->format, b->format) != 0) {
+		snprintf(err, errn, "%s: %s of %dx%dx%d %s does not match the paths before it (%s of %dx%dx%d %s; give data of one kind)",
 			 path, b->format, b->height, b->width, b->channels, b->pixels ? "bytes" : "floats",
-			 b->classes, a->format, a->height, a->width, a->channels,
-			 a->pixels ? "bytes" : "floats", a->classes);
+			 a->format, a->height, a->width, a->channels, a->pixels ? "bytes" : "floats");
 		return -1;
 	}
 	size_t per = mn_dataset_image_size(a) * (a->pixels ? 1 : sizeof(float));
@@ -248,6 +247,9 @@ static int append(struct mn_dataset *a, struct mn_dataset *b, const char *path, 
 	memcpy(a->labels + a->count, b->labels, b->count * sizeof *labels);
 	a->count = n;
 	a->files += b->files;
+	/* A part may lack the highest classes: the join has them all. */
+	if (b->classes > a->classes)
+		a->classes = b->classes;
 	mn_dataset_free(b);
 	return 0;
 oom:

@@ -56,7 +56,7 @@ struct mn_dataset {
 int mn_dataset_load(struct mn_dataset *d, const char *path, char *err, size_t errn);
 
 /* Several paths, concatenated; they must be of one format, image size and
- * class count. */
+ * storage (classes: the most any of them has). */
 int mn_dataset_load_paths(struct mn_dataset *d, const char *const *paths, size_t npaths,
 			  char *err, size_t errn);
 

@@ -128,6 +128,11 @@ int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char 
 		}
 		snprintf(s->table_origin, sizeof s->table_origin,
 			 "built-in Cortex-M7 cycle model (not measured)");
+		/* The model's stem takes RGB; another input changes its cost. */
+		if (pp->input_channels != 3)
+			s->table.stem_us = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, s->table.clock_mhz,
+								    pp->input_channels, pp->channels,
+								    pp->resolution);
 	}
 
 	mn_tenas_config_default(&s->tenas);

@@ -6,11 +6,11 @@
 set -e
 cd "$(dirname "$0")"
 
-# Build tools, the five libraries, the firmware toolchain, the emulator,
+# Build tools, the six libraries, the firmware toolchain, the emulator,
 # tmux (the TUI tests drive the real interface in it) and Open MPI (atlas
 # builds split among processes with mpirun; optional for the build).
 packages="build-essential autoconf automake pkg-config libncurses-dev libopenblas-dev
- liblapacke-dev libserialport-dev libinih-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
+ liblapacke-dev libserialport-dev libinih-dev libstb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
  qemu-system-arm tmux openmpi-bin libopenmpi-dev"
 
 missing=

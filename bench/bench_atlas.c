@@ -23,7 +23,7 @@
 #include "space/latency_model.h"
 #include "util/rng.h"
 
-static int build(const char *path, const struct mn_atlas_settings *s, const struct mn_cifar *d, int threads,
+static int build(const char *path, const struct mn_atlas_settings *s, const struct mn_dataset *d, int threads,
 		 int max, struct mn_atlas_build_result *res)
 {
 	char err[600];
@@ -35,7 +35,7 @@ static int build(const char *path, const struct mn_atlas_settings *s, const stru
 	return 0;
 }
 
-static void settings(struct mn_atlas_settings *s, const struct mn_cifar *d, uint64_t seed, int batch,
+static void settings(struct mn_atlas_settings *s, const struct mn_dataset *d, uint64_t seed, int batch,
 		     enum mn_grad_mode grad)
 {
 	struct mn_tenas_config cfg;
@@ -46,7 +46,7 @@ static void settings(struct mn_atlas_settings *s, const struct mn_cifar *d, uint
 	mn_atlas_settings_make(s, d, seed, &cfg, MN_ATLAS_ORDER_SEEDED);
 }
 
-static int throughput(const struct mn_cifar *d, uint64_t seed, int archs, int threads)
+static int throughput(const struct mn_dataset *d, uint64_t seed, int archs, int threads)
 {
 	static const struct {
 		int batch;
@@ -78,11 +78,11 @@ static int throughput(const struct mn_cifar *d, uint64_t seed, int archs, int th
 static int pick_time(uint64_t seed)
 {
 	char path[] = "bench/bench_atlas-synthetic.csv", err[600];
-	struct mn_cifar d;
+	struct mn_dataset d;
 	struct mn_atlas_settings s;
 	struct mn_rng r;
 	int order[MN_ARCH_COUNT];
-	mn_cifar_synthetic(&d, 64, seed, err, sizeof err);
+	mn_dataset_synthetic(&d, 64, seed, err, sizeof err);
 	settings(&s, &d, seed, 32, MN_GRAD_FIXED_STATS);
 	FILE *f = fopen(path, "w");
 	if (!f || mn_atlas_write_head(f, &s)) {
@@ -127,7 +127,7 @@ static int pick_time(uint64_t seed)
 	       sink == -picks ? " (no pick?)" : "");
 	free(rows);
 	mn_atlas_free(&a);
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	remove(path);
 	return 0;
 }
@@ -154,7 +154,7 @@ static double oracle_best(const struct mn_oracle *o, const struct mn_latency_tab
 	return best;
 }
 
-static int quality(const struct mn_cifar *d, int real_data, uint64_t seed, int archs, int threads)
+static int quality(const struct mn_dataset *d, int real_data, uint64_t seed, int archs, int threads)
 {
 	char obuf[4096], err[600];
 	const char *opath = bench_shared("data/nb201/nb201_cifar10.csv", obuf, sizeof obuf);
@@ -233,8 +233,8 @@ int main(int argc, char **argv)
 	uint64_t seed = strtoull(bench_arg(argc, argv, "--seed", "0"), NULL, 10);
 	char dbuf[4096], err[600];
 	const char *dpath = bench_shared("data/cifar10/data_batch_subset.bin", dbuf, sizeof dbuf);
-	struct mn_cifar d;
-	if (dpath ? mn_cifar_load(&d, dpath, err, sizeof err) : mn_cifar_synthetic(&d, 1024, seed, err, sizeof err)) {
+	struct mn_dataset d;
+	if (dpath ? mn_dataset_load(&d, dpath, err, sizeof err) : mn_dataset_synthetic(&d, 1024, seed, err, sizeof err)) {
 		fprintf(stderr, "bench_atlas: %s\n", err);
 		return 1;
 	}
@@ -242,6 +242,6 @@ int main(int argc, char **argv)
 		printf("# SKIP-NOTE ../shared CIFAR-10 subset absent: synthetic data\n");
 	int rc = throughput(&d, seed, archs, threads) || pick_time(seed) ||
 		 quality(&d, dpath != NULL, seed, qarchs, threads);
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	return rc ? 1 : 0;
 }

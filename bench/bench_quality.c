@@ -15,7 +15,7 @@
 
 struct job {
 	const struct mn_tenas_config *cfg;
-	const struct mn_cifar *data;
+	const struct mn_dataset *data;
 	const int *idx;
 	int n;
 	uint64_t seed;
@@ -51,7 +51,7 @@ static void *worker(void *p)
 	return NULL;
 }
 
-static int run_mode(enum mn_grad_mode mode, const struct mn_cifar *data, const struct mn_oracle *o,
+static int run_mode(enum mn_grad_mode mode, const struct mn_dataset *data, const struct mn_oracle *o,
 		    const int *idx, int n, uint64_t seed, int repeat, int threads)
 {
 	struct mn_tenas_config cfg;
@@ -119,8 +119,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	struct mn_oracle o;
-	struct mn_cifar data;
-	if (mn_oracle_load(&o, csv, err, sizeof err) || mn_cifar_load(&data, bin, err, sizeof err)) {
+	struct mn_dataset data;
+	if (mn_oracle_load(&o, csv, err, sizeof err) || mn_dataset_load(&data, bin, err, sizeof err)) {
 		fprintf(stderr, "bench_quality: %s\n", err);
 		return 1;
 	}
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "exact") || !strcmp(mode, "both"))
 		rc |= run_mode(MN_GRAD_EXACT, &data, &o, all, n, seed, repeat, threads);
 	free(all);
-	mn_cifar_free(&data);
+	mn_dataset_free(&data);
 	mn_oracle_free(&o);
 	return rc ? 1 : 0;
 }

@@ -60,22 +60,22 @@ static void atlas_usage(FILE *f)
 
 /* The settings an atlas is made for: the preset's proxy settings and the
  * data (a path, or the synthetic batch from the seed). */
-static int load_data(const char *cmd, const char *path, uint64_t seed, int quiet, struct mn_cifar *d)
+static int load_data(const char *cmd, const char *path, uint64_t seed, int quiet, struct mn_dataset *d)
 {
 	char err[512];
 	if (path) {
-		if (mn_cifar_load(d, path, err, sizeof err)) {
+		if (mn_dataset_load(d, path, err, sizeof err)) {
 			mn_cli_error(cmd, "%s", err);
 			return -1;
 		}
 		return 0;
 	}
-	if (mn_cifar_synthetic(d, SYNTHETIC_IMAGES, seed, err, sizeof err)) {
+	if (mn_dataset_synthetic(d, SYNTHETIC_IMAGES, seed, err, sizeof err)) {
 		mn_cli_error(cmd, "%s", err);
 		return -1;
 	}
 	if (!quiet)
-		fprintf(stderr, "micronas %s: %s\n", cmd, MN_CIFAR_SYNTHETIC_NOTICE);
+		fprintf(stderr, "micronas %s: %s\n", cmd, MN_DATASET_SYNTHETIC_NOTICE);
 	return 0;
 }
 
@@ -86,7 +86,7 @@ static void preset_tenas(const struct mn_preset *p, struct mn_tenas_config *cfg)
 	cfg->repeat = p->repeat;
 	cfg->init = p->init;
 	cfg->grad = p->ntk_grad;
-	cfg->classes = 10; /* the proxy networks are CIFAR-10's, as in TE-NAS */
+	cfg->classes = 10; /* until the data is read: then the data's classes */
 }
 
 /* The exact command that builds the atlas for these settings. */
@@ -156,7 +156,7 @@ static int stop_requested(void *ctx)
 /* Runs one build in this process (or as MPI rank 0 with remote); prints
  * the outcome line on failure.  Returns the build's code. */
 static int run_build(const char *cmd, const char *path, const struct mn_atlas_settings *s,
-		     const struct mn_cifar *data, int threads, int max, const struct mn_atlas_remote *remote,
+		     const struct mn_dataset *data, int threads, int max, const struct mn_atlas_remote *remote,
 		     struct mn_atlas_build_result *res)
 {
 	struct progress pr = {cmd, isatty(STDERR_FILENO), 0, path};
@@ -173,7 +173,7 @@ static int run_build(const char *cmd, const char *path, const struct mn_atlas_se
 	return rc;
 }
 
-int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 		     const char *out, int max, int threads)
 {
 	struct mn_atlas_settings s;
@@ -261,14 +261,16 @@ int mn_cmd_atlas(int argc, char **argv)
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = c > 0 ? (int)c : 1;
 	}
-	struct mn_cifar d;
+	struct mn_dataset d;
 	struct mn_tenas_config cfg;
 	struct mn_atlas_settings s;
 	preset_tenas(&preset, &cfg);
 	int ok = load_data("atlas", data, preset.seed, rank != 0, &d) == 0;
+	if (ok)
+		cfg.classes = d.classes; /* the proxy networks end in the data's classes */
 	if (ok && (size_t)cfg.batch > d.count) {
 		mn_cli_error("atlas", "--batch %d is larger than the %zu images given", cfg.batch, d.count);
-		mn_cifar_free(&d);
+		mn_dataset_free(&d);
 		ok = 0;
 	}
 	if (ok) {
@@ -278,14 +280,14 @@ int mn_cmd_atlas(int argc, char **argv)
 		else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
 			if (rank == 0)
 				mn_cli_error("atlas", "%s", err);
-			mn_cifar_free(&d);
+			mn_dataset_free(&d);
 			ok = 0;
 		}
 	}
 #if HAVE_MPI
 	if (mpi && !mn_atlas_mpi_all_ok(ok)) {
 		if (ok)
-			mn_cifar_free(&d);
+			mn_dataset_free(&d);
 		mn_atlas_mpi_finalize();
 		return MN_EXIT_ERROR;
 	}
@@ -294,7 +296,7 @@ int mn_cmd_atlas(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	if (pareto) {
 		int rc = print_pareto(&preset, data, out, &s, path, pareto, json);
-		mn_cifar_free(&d);
+		mn_dataset_free(&d);
 		return rc;
 	}
 
@@ -306,7 +308,7 @@ int mn_cmd_atlas(int argc, char **argv)
 		rc = mn_atlas_mpi_worker(&cfg, &d, preset.seed, threads, stop_requested, NULL, err, sizeof err);
 		if (rc)
 			mn_cli_error("atlas", "rank %d: %s", rank, err);
-		mn_cifar_free(&d);
+		mn_dataset_free(&d);
 		mn_atlas_mpi_finalize();
 		return rc ? MN_EXIT_ERROR : MN_EXIT_OK;
 	}
@@ -314,7 +316,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	if (!mpi) {
 		sigset_t sigs;
 		if (mn_cli_block_signals("atlas", 0, &sigs)) {
-			mn_cifar_free(&d);
+			mn_dataset_free(&d);
 			return MN_EXIT_ERROR;
 		}
 	}
@@ -343,7 +345,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	if (mpi)
 		mn_atlas_mpi_finalize();
 #endif
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	if (rc != 0)
 		return MN_EXIT_ERROR;
 	int archs = res.had + res.written;
@@ -460,14 +462,15 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 {
 	double t0 = now_s();
 	char err[1024], path[4096];
-	struct mn_cifar d;
+	struct mn_dataset d;
 	struct mn_tenas_config cfg;
 	struct mn_atlas_settings s;
 	preset_tenas(p, &cfg);
 	if (load_data("search", data_path, p->seed, 0, &d))
 		return MN_EXIT_ERROR;
+	cfg.classes = d.classes; /* the proxy networks end in the data's classes */
 	mn_atlas_settings_make(&s, &d, p->seed, &cfg, MN_ATLAS_ORDER_SEEDED);
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	if (atlas_path)
 		snprintf(path, sizeof path, "%s", atlas_path);
 	else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {

@@ -12,9 +12,9 @@ static void cost_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: micronas cost ARCH... [--channels C] [--cells N] [--resolution R]\n"
-		"                     [--classes K] [--runtime-flash-kb F] [--json]\n"
+		"                     [--classes K] [--input-channels I] [--runtime-flash-kb F] [--json]\n"
 		"FLOPs (M, multiply-accumulates), params (M), int8 flash (KB) and peak SRAM (KB)\n"
-		"of each NAS-Bench-201 arch string. Defaults: C=16, N=5, R=32, K=10, F=0.\n"
+		"of each NAS-Bench-201 arch string. Defaults: C=16, N=5, R=32, K=10, I=3, F=0.\n"
 		"KB = 1024 bytes. --json prints one object per line with keys arch, flops_m,\n"
 		"params_m, flash_kb, sram_kb.\n");
 }
@@ -25,6 +25,7 @@ int mn_cmd_cost(int argc, char **argv)
 		{"channels", required_argument, 0, 'c'}, {"cells", required_argument, 0, 'n'},
 		{"resolution", required_argument, 0, 'r'}, {"classes", required_argument, 0, 'k'},
 		{"runtime-flash-kb", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
+		{"input-channels", required_argument, 0, 'i'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
@@ -40,6 +41,7 @@ int mn_cmd_cost(int argc, char **argv)
 		case 'n': if (mn_cli_int("cost", "--cells", optarg, 1, 64, &shape.cells)) return MN_EXIT_USAGE; break;
 		case 'r': if (mn_cli_int("cost", "--resolution", optarg, 4, 1024, &shape.resolution)) return MN_EXIT_USAGE; break;
 		case 'k': if (mn_cli_int("cost", "--classes", optarg, 1, 100000, &shape.classes)) return MN_EXIT_USAGE; break;
+		case 'i': if (mn_cli_int("cost", "--input-channels", optarg, 1, 4096, &shape.input_channels)) return MN_EXIT_USAGE; break;
 		case 'f': if (mn_cli_double("cost", "--runtime-flash-kb", optarg, 0, 1e7, &runtime_kb)) return MN_EXIT_USAGE; break;
 		case 'j': json = 1; break;
 		case 'h': cost_usage(stdout); return MN_EXIT_OK;

@@ -27,7 +27,9 @@ static void score_usage(FILE *f)
 		"--all scores all 15625 archs into FILE.csv (settings lines, then " SCORE_HEADER "),\n"
 		"with a progress bar; rerun the same command after an interruption to resume from the\n"
 		"rows written (a file made with other settings is refused).\n"
-		"--max N stops after N more archs (to score the space in chunks).\n");
+		"--max N stops after N more archs (to score the space in chunks).\n"
+		"PATH: CIFAR-10/100 binaries, X.npy (labels in X_labels.npy) or an image folder\n"
+		"(one subfolder per class); the proxies run at the data's size (man micronas, DATA).\n");
 }
 
 struct score_opts {
@@ -38,21 +40,21 @@ struct score_opts {
 	struct mn_tenas_config cfg;
 };
 
-static int load_data(const struct score_opts *o, struct mn_cifar *d)
+static int load_data(const struct score_opts *o, struct mn_dataset *d)
 {
 	char err[512];
 	if (o->data) {
-		if (mn_cifar_load(d, o->data, err, sizeof err)) {
+		if (mn_dataset_load(d, o->data, err, sizeof err)) {
 			mn_cli_error("score", "%s", err);
 			return -1;
 		}
 		return 0;
 	}
-	if (mn_cifar_synthetic(d, 1024, o->seed, err, sizeof err)) {
+	if (mn_dataset_synthetic(d, 1024, o->seed, err, sizeof err)) {
 		mn_cli_error("score", "%s", err);
 		return -1;
 	}
-	fprintf(stderr, "micronas score: %s\n", MN_CIFAR_SYNTHETIC_NOTICE);
+	fprintf(stderr, "micronas score: %s\n", MN_DATASET_SYNTHETIC_NOTICE);
 	return 0;
 }
 
@@ -139,17 +141,19 @@ int mn_cmd_score(int argc, char **argv)
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		o.threads = c > 0 ? (int)c : 1;
 	}
-	struct mn_cifar data;
+	struct mn_dataset data;
 	if (load_data(&o, &data)) {
 		free(archs);
 		return MN_EXIT_ERROR;
 	}
 	if ((size_t)o.cfg.batch > data.count) {
 		mn_cli_error("score", "--batch %d is larger than the %zu images given", o.cfg.batch, data.count);
-		mn_cifar_free(&data);
+		mn_dataset_free(&data);
 		free(archs);
 		return MN_EXIT_ERROR;
 	}
+	/* The proxy networks end in the data's classes, as TE-NAS's do. */
+	o.cfg.classes = data.classes;
 	int rc = MN_EXIT_OK;
 	if (o.all) {
 		/* The atlas's file format, settings check and worker threads. */
@@ -184,7 +188,7 @@ int mn_cmd_score(int argc, char **argv)
 		}
 		mn_tenas_free(t);
 	}
-	mn_cifar_free(&data);
+	mn_dataset_free(&data);
 	free(archs);
 	return rc;
 }

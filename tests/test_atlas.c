@@ -15,7 +15,7 @@
 
 static char tmpdir[] = "/tmp/test_atlas.XXXXXX";
 
-static void fast_settings(struct mn_atlas_settings *s, const struct mn_cifar *d, uint64_t seed)
+static void fast_settings(struct mn_atlas_settings *s, const struct mn_dataset *d, uint64_t seed)
 {
 	struct mn_tenas_config cfg;
 	mn_tenas_config_default(&cfg);
@@ -54,7 +54,7 @@ static int same_file(const char *a, const char *b)
 	return same;
 }
 
-static void test_settings(const struct mn_cifar *d)
+static void test_settings(const struct mn_dataset *d)
 {
 	struct mn_atlas_settings a, b;
 	struct mn_atlas_kv kv[MN_ATLAS_MAX_SETTINGS];
@@ -82,7 +82,7 @@ static void test_settings(const struct mn_cifar *d)
 	       "the default file is in $XDG_CACHE_HOME/micronas/ (%s)", path);
 }
 
-static void test_file(const struct mn_cifar *d)
+static void test_file(const struct mn_dataset *d)
 {
 	struct mn_atlas_settings s, other;
 	struct mn_atlas_rows rows;
@@ -165,14 +165,14 @@ static void test_order(void)
 	tap_ok(none0 > 140 && none0 < 260, "a prefix is a spread sample (%d of 1000 with none on edge 0)", none0);
 }
 
-static int build(const char *path, const struct mn_atlas_settings *s, const struct mn_cifar *d, int threads,
+static int build(const char *path, const struct mn_atlas_settings *s, const struct mn_dataset *d, int threads,
 		 int max, struct mn_atlas_build_result *res, char *err, size_t errn)
 {
 	struct mn_atlas_build b = {path, *s, d, threads, max, NULL, NULL, NULL, NULL};
 	return mn_atlas_build_run(&b, res, err, errn);
 }
 
-static void test_build(const struct mn_cifar *d)
+static void test_build(const struct mn_dataset *d)
 {
 	struct mn_atlas_settings s;
 	struct mn_atlas_build_result res;
@@ -289,9 +289,9 @@ static void test_pick(void)
 
 int main(void)
 {
-	struct mn_cifar d;
+	struct mn_dataset d;
 	char err[200];
-	if (!mkdtemp(tmpdir) || mn_cifar_synthetic(&d, 256, 1, err, sizeof err)) {
+	if (!mkdtemp(tmpdir) || mn_dataset_synthetic(&d, 256, 1, err, sizeof err)) {
 		printf("Bail out! no temporary directory or data\n");
 		return 1;
 	}
@@ -300,7 +300,7 @@ int main(void)
 	test_order();
 	test_build(&d);
 	test_pick();
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

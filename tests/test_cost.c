@@ -79,7 +79,7 @@ int main(void)
 	/* Hand-computed at another shape: C=8, N=1, 16x16, 100 classes, all none:
 	 * stem 8*256*27 = 55296; red1 16*64*8*9 + 16*64*16*9 + 16*64*8 = 229376;
 	 * red2 32*16*16*9 + 32*16*32*9 + 32*16*16 = 229376; linear 32*100+100. */
-	struct mn_net_shape s2 = {8, 1, 16, 100};
+	struct mn_net_shape s2 = {8, 1, 16, 100, 3};
 	struct mn_arch none;
 	struct mn_cost c;
 	memset(&none, 0, sizeof none);
@@ -103,7 +103,7 @@ int main(void)
 	mn_cost_arch(&a3, &s2, &c3);
 	tap_ok(cm.flops == c2.flops + c3.flops - c.flops, "a mixed edge costs the sum of its ops");
 
-	struct mn_net_shape bad1 = {16, 5, 30, 10}, bad2 = {0, 5, 32, 10};
+	struct mn_net_shape bad1 = {16, 5, 30, 10, 3}, bad2 = {0, 5, 32, 10, 3};
 	tap_ok(mn_shape_check(&bad1, msg, sizeof msg) == -1 && strstr(msg, "multiple of 4"),
 	       "resolution 30 refused: %s", msg);
 	tap_ok(mn_shape_check(&bad2, msg, sizeof msg) == -1, "0 channels refused");

@@ -332,6 +332,10 @@ static void test_model(void)
 	int rc = mn_latency_model_nucleo(16, 5, 32, 10, &t);
 	tap_ok(rc == 0 && t.clock_mhz == 216 && strcmp(t.board, "NUCLEO-F746ZG") == 0 && strstr(t.source, "NOT measured"),
 	       "model table for the NUCLEO-F746ZG, labelled as not measured");
+	double gray = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, 216, 1, 16, 32);
+	tap_ok(mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, 216, 3, 16, 32) == t.stem_us && gray > 0 &&
+		       gray < t.stem_us,
+	       "the stem for 3 input channels is the table's (%.3f us), for 1 less (%.3f us)", t.stem_us, gray);
 	int ordered = 1;
 	for (int s = 0; s < 3; s++)
 		ordered &= t.op_us[s][MN_OP_SKIP] == 0 && t.op_us[s][MN_OP_POOL3] > 0 &&

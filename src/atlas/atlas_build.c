@@ -93,7 +93,7 @@ void mn_atlas_queue_source(struct mn_atlas_queue *q, struct mn_atlas_source *src
 struct mn_atlas_workers {
 	struct mn_atlas_source src;
 	const struct mn_tenas_config *cfg;
-	const struct mn_cifar *data;
+	const struct mn_dataset *data;
 	uint64_t seed;
 	pthread_t th[MAX_THREADS];
 	int started;
@@ -127,7 +127,7 @@ static void *worker_main(void *p)
 }
 
 struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cfg,
-						const struct mn_cifar *data, uint64_t seed, int threads,
+						const struct mn_dataset *data, uint64_t seed, int threads,
 						const struct mn_atlas_source *src, char *err, size_t errn)
 {
 	struct mn_atlas_workers *w = calloc(1, sizeof *w);

@@ -58,7 +58,7 @@ void mn_atlas_queue_source(struct mn_atlas_queue *q, struct mn_atlas_source *src
  * here.  Each thread scores archs from src until take() says no more. */
 struct mn_atlas_workers;
 struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cfg,
-						const struct mn_cifar *data, uint64_t seed, int threads,
+						const struct mn_dataset *data, uint64_t seed, int threads,
 						const struct mn_atlas_source *src, char *err, size_t errn);
 /* Waits for the threads (they end when take() returns 0) and frees. */
 void mn_atlas_workers_join(struct mn_atlas_workers *w);
@@ -88,7 +88,7 @@ struct mn_atlas_remote {
 struct mn_atlas_build {
 	const char *path;
 	struct mn_atlas_settings settings;
-	const struct mn_cifar *data;  /* the data the settings were made from */
+	const struct mn_dataset *data;  /* the data the settings were made from */
 	int threads;                  /* local worker threads, >= 1 */
 	int max;                      /* rows to add this run at most (0: all) */
 	void (*progress)(void *ctx, const struct mn_atlas_progress *p);

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "data/cifar.h"
+#include "data/dataset.h"
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
 
@@ -37,7 +37,7 @@ enum mn_atlas_order {
 
 /* Everything the proxy values depend on. */
 struct mn_atlas_settings {
-	uint64_t data_hash;    /* mn_atlas_data_hash() */
+	uint64_t data_hash;    /* mn_dataset_fingerprint() */
 	size_t data_images;
 	int data_synthetic;
 	uint64_t seed;
@@ -55,11 +55,8 @@ struct mn_atlas_kv {
 	char value[MN_ATLAS_VALUE];
 };
 
-/* A 64-bit hash of the data's content (labels and pixels, in order). */
-uint64_t mn_atlas_data_hash(const struct mn_cifar *d);
-
 /* Fills s from the data, seed and evaluator config. */
-void mn_atlas_settings_make(struct mn_atlas_settings *s, const struct mn_cifar *d, uint64_t seed,
+void mn_atlas_settings_make(struct mn_atlas_settings *s, const struct mn_dataset *d, uint64_t seed,
 			    const struct mn_tenas_config *cfg, enum mn_atlas_order order);
 
 /* The settings lines, in file order; returns their number. */

@@ -223,7 +223,7 @@ static void send_results(struct box *b)
 	}
 }
 
-int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 			int threads, int (*stop_requested)(void *), void *stop_ctx, char *err, size_t errn)
 {
 	static struct box zero;

@@ -39,7 +39,7 @@ void mn_atlas_mpi_master(void *ctx, int size, struct mn_atlas_remote *remote);
  * worker threads until rank 0 has no more.  stop_requested (may be NULL)
  * is polled: the rank then finishes what it holds and leaves.  0, or -1
  * with err (rank 0 was told). */
-int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 			int threads, int (*stop_requested)(void *), void *stop_ctx, char *err, size_t errn);
 
 #endif

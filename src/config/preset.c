@@ -39,6 +39,7 @@ static const struct field fields[MN_PF_COUNT] = {
 	[MN_PF_CELLS] = {"network", "cells", K_INT, 1, 100, OFF(cells)},
 	[MN_PF_RESOLUTION] = {"network", "resolution", K_INT, 4, 1024, OFF(resolution)},
 	[MN_PF_CLASSES] = {"network", "classes", K_INT, 2, 100000, OFF(classes)},
+	[MN_PF_INPUT_CHANNELS] = {"network", "input_channels", K_INT, 1, 4096, OFF(input_channels)},
 	[MN_PF_SEED] = {"search", "seed", K_U64, 0, 0, OFF(seed)},
 	/* The NTK condition number needs at least two samples. */
 	[MN_PF_BATCH] = {"search", "batch", K_INT, 2, 100000, OFF(batch)},
@@ -70,6 +71,7 @@ void mn_preset_defaults(struct mn_preset *p)
 	p->cells = 5;
 	p->resolution = 32;
 	p->classes = 10;
+	p->input_channels = 3;
 	/* MicroNAS's NTK batch: its Kendall-tau study found 16-32 best and
 	 * adopts 32 (larger batches add cost, not ranking quality); TE-NAS's
 	 * 72 is in presets/nucleo-f746zg-tenas.ini.  3 repeats as TE-NAS. */

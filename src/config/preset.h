@@ -4,7 +4,8 @@
  *   [board]   name, clock_mhz, sram_kb, flash_kb, runtime_flash_kb (the
  *             inference runtime's own flash), latency_table (a path;
  *             relative paths resolve against the preset file's directory)
- *   [network] channels (C), cells (N), resolution, classes
+ *   [network] channels (C), cells (N), resolution, classes,
+ *             input_channels (of the image: 1 grayscale, 3 RGB)
  *   [search]  seed, batch, repeat, w_flops, w_latency, max_latency_ms,
  *             max_sram_kb, max_flash_kb (0 = no constraint),
  *             init (code|paper), ntk_grad (exact|fixed-stats)
@@ -48,6 +49,7 @@ enum mn_preset_field {
 	MN_PF_CELLS,
 	MN_PF_RESOLUTION,
 	MN_PF_CLASSES,
+	MN_PF_INPUT_CHANNELS,
 	MN_PF_SEED,
 	MN_PF_BATCH,
 	MN_PF_REPEAT,
@@ -72,6 +74,7 @@ struct mn_preset {
 	char *latency_table;
 	/* [network] */
 	int channels, cells, resolution, classes;
+	int input_channels; /* of the input image (3: RGB) */
 	/* [search] */
 	uint64_t seed;
 	int batch, repeat;

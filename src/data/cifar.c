@@ -6,26 +6,37 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* TE-NAS's CIFAR-10 statistics, as it passes them to torchvision. */
-static const double mean_d[MN_CIFAR_CHANNELS] = {125.3 / 255.0, 123.0 / 255.0, 113.9 / 255.0};
-static const double std_d[MN_CIFAR_CHANNELS] = {63.0 / 255.0, 62.1 / 255.0, 66.7 / 255.0};
+/* TE-NAS's statistics, as it passes them to torchvision. */
+static const double mean10[MN_CIFAR_CHANNELS] = {125.3 / 255.0, 123.0 / 255.0, 113.9 / 255.0};
+static const double std10[MN_CIFAR_CHANNELS] = {63.0 / 255.0, 62.1 / 255.0, 66.7 / 255.0};
+static const double mean100[MN_CIFAR_CHANNELS] = {129.3 / 255.0, 124.1 / 255.0, 112.4 / 255.0};
+static const double std100[MN_CIFAR_CHANNELS] = {68.2 / 255.0, 65.4 / 255.0, 70.4 / 255.0};
 const float mn_cifar_mean[MN_CIFAR_CHANNELS] = {125.3f / 255.0f, 123.0f / 255.0f, 113.9f / 255.0f};
 const float mn_cifar_std[MN_CIFAR_CHANNELS] = {63.0f / 255.0f, 62.1f / 255.0f, 66.7f / 255.0f};
 
 #define BATCH_FILES 5
-#define FIX_GET "download the binary version, cifar-10-binary.tar.gz, and give data_batch_N.bin or its directory"
+#define FIX_GET "download the binary version (cifar-10-binary.tar.gz or cifar-100-binary.tar.gz) and give a .bin file or its directory"
 
 float mn_cifar_normalize(int channel, unsigned char v)
 {
 	/* In double, then rounded once, so the value does not depend on the
 	 * order of float operations. */
-	return (float)((v / 255.0 - mean_d[channel]) / std_d[channel]);
+	return (float)((v / 255.0 - mean10[channel]) / std10[channel]);
+}
+
+int mn_cifar_set_stats(struct mn_dataset *d, int classes, char *err, size_t errn)
+{
+	d->classes = classes;
+	snprintf(d->format, sizeof d->format, "CIFAR-%d", classes);
+	return classes == MN_CIFAR100_CLASSES ? mn_dataset_set_stats(d, mean100, std100, err, errn)
+					      : mn_dataset_set_stats(d, mean10, std10, err, errn);
 }
 
 /* A file to read, found while expanding the paths. */
 struct file_entry {
 	char *path;
 	size_t records;
+	int classes; /* 10 or 100: the record layout */
 };
 
 struct file_list {
@@ -42,8 +53,19 @@ static void list_free(struct file_list *l)
 	l->n = l->cap = 0;
 }
 
-/* Checks one file's size and adds it.  Every size problem is found here,
- * before any memory is allocated for pixels. */
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static size_t record_bytes(int classes)
+{
+	return classes == MN_CIFAR100_CLASSES ? MN_CIFAR100_RECORD_BYTES : MN_CIFAR_RECORD_BYTES;
+}
+
+/* Checks one file's size, decides its layout and adds it.  Every size
+ * problem is found here, before any memory is allocated for pixels. */
 static int add_file(struct file_list *l, const char *path, char *err, size_t errn)
 {
 	struct stat st;
@@ -54,21 +76,39 @@ static int add_file(struct file_list *l, const char *path, char *err, size_t err
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errn, "%s: is a directory inside the data set, expected a CIFAR-10 binary file (%s)",
+		snprintf(err, errn, "%s: is a directory inside the data set, expected a CIFAR binary file (%s)",
 			 path, FIX_GET);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errn, "%s: is not a regular file (give a CIFAR-10 binary file such as data_batch_1.bin)", path);
+		snprintf(err, errn, "%s: is not a regular file (give a CIFAR binary file such as data_batch_1.bin)", path);
 		return -1;
 	}
 	if (st.st_size == 0) {
 		snprintf(err, errn, "%s: the file is empty (%s)", path, FIX_GET);
 		return -1;
 	}
-	if (st.st_size % MN_CIFAR_RECORD_BYTES != 0) {
-		snprintf(err, errn, "%s: size %lld bytes is not a multiple of %d, the size of one CIFAR-10 record (the file is truncated or not CIFAR-10's binary version; %s)",
-			 path, (long long)st.st_size, MN_CIFAR_RECORD_BYTES, FIX_GET);
+	int classes;
+	const char *b = base_name(path);
+	if (strcmp(b, "train.bin") == 0 || strcmp(b, "test.bin") == 0)
+		classes = MN_CIFAR100_CLASSES;
+	else if (st.st_size % MN_CIFAR_RECORD_BYTES == 0)
+		classes = MN_CIFAR_CLASSES;
+	else if (st.st_size % MN_CIFAR100_RECORD_BYTES == 0)
+		classes = MN_CIFAR100_CLASSES;
+	else {
+		snprintf(err, errn, "%s: size %lld bytes is not a multiple of %d (a CIFAR-10 record) or %d (a CIFAR-100 record): the file is truncated or not a CIFAR binary (%s; .npy files need the .npy suffix)",
+			 path, (long long)st.st_size, MN_CIFAR_RECORD_BYTES, MN_CIFAR100_RECORD_BYTES, FIX_GET);
+		return -1;
+	}
+	if (st.st_size % (long long)record_bytes(classes) != 0) {
+		snprintf(err, errn, "%s: size %lld bytes is not a multiple of %zu, the size of one CIFAR-%d record (the file is truncated or not CIFAR-%d's binary version; %s)",
+			 path, (long long)st.st_size, record_bytes(classes), classes, classes, FIX_GET);
+		return -1;
+	}
+	if (l->n > 0 && l->v[0].classes != classes) {
+		snprintf(err, errn, "%s: is CIFAR-%d but %s is CIFAR-%d (give files of one data set)", path,
+			 classes, l->v[0].path, l->v[0].classes);
 		return -1;
 	}
 	if (l->n == l->cap) {
@@ -87,40 +127,73 @@ static int add_file(struct file_list *l, const char *path, char *err, size_t err
 		return -1;
 	}
 	l->v[l->n].path = copy;
-	l->v[l->n].records = (size_t)(st.st_size / MN_CIFAR_RECORD_BYTES);
+	l->v[l->n].records = (size_t)st.st_size / record_bytes(classes);
+	l->v[l->n].classes = classes;
 	l->n++;
 	return 0;
 }
 
-/* A directory stands for the official training batches it holds. */
-static int add_dir(struct file_list *l, const char *dir, char *err, size_t errn)
+static int join(char *out, size_t n, const char *dir, const char *name)
 {
-	size_t found = 0;
 	size_t len = strlen(dir);
 	int slash = len > 0 && dir[len - 1] == '/';
+	int k = snprintf(out, n, "%s%s%s", dir, slash ? "" : "/", name);
+	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int mn_cifar_dir_kind(const char *dir)
+{
+	char path[4096];
 	for (int k = 1; k <= BATCH_FILES; k++) {
-		char path[4096];
-		struct stat st;
-		int n = snprintf(path, sizeof path, "%s%sdata_batch_%d.bin", dir, slash ? "" : "/", k);
-		if (n < 0 || (size_t)n >= sizeof path) {
+		char name[32];
+		snprintf(name, sizeof name, "data_batch_%d.bin", k);
+		if (join(path, sizeof path, dir, name) == 0 && exists(path))
+			return MN_CIFAR_CLASSES;
+	}
+	if (join(path, sizeof path, dir, "train.bin") == 0 && exists(path))
+		return MN_CIFAR100_CLASSES;
+	return 0;
+}
+
+/* A directory stands for the official training files it holds. */
+static int add_dir(struct file_list *l, const char *dir, char *err, size_t errn)
+{
+	char path[4096];
+	int kind = mn_cifar_dir_kind(dir);
+	if (kind == MN_CIFAR100_CLASSES) {
+		if (join(path, sizeof path, dir, "train.bin") != 0) {
 			snprintf(err, errn, "%.200s...: path too long (give a shorter path)", dir);
 			return -1;
 		}
-		if (stat(path, &st) != 0 && errno == ENOENT)
+		return add_file(l, path, err, errn);
+	}
+	if (kind == 0) {
+		snprintf(err, errn, "%s: the directory holds none of data_batch_1.bin .. data_batch_5.bin (CIFAR-10), train.bin (CIFAR-100), images.npy or class subfolders of images (give the extracted cifar-10-batches-bin directory, a .bin or .npy file, or an image folder)",
+			 dir);
+		return -1;
+	}
+	for (int k = 1; k <= BATCH_FILES; k++) {
+		char name[32];
+		snprintf(name, sizeof name, "data_batch_%d.bin", k);
+		if (join(path, sizeof path, dir, name) != 0) {
+			snprintf(err, errn, "%.200s...: path too long (give a shorter path)", dir);
+			return -1;
+		}
+		if (!exists(path) && errno == ENOENT)
 			continue;
 		if (add_file(l, path, err, errn) != 0)
 			return -1;
-		found++;
-	}
-	if (found == 0) {
-		snprintf(err, errn, "%s: the directory holds none of data_batch_1.bin .. data_batch_5.bin (give the extracted cifar-10-batches-bin directory or a .bin file)",
-			 dir);
-		return -1;
 	}
 	return 0;
 }
 
-static int read_file(struct mn_cifar *d, const struct file_entry *fe, size_t first,
+static int read_file(struct mn_dataset *d, const struct file_entry *fe, size_t first,
 		     char *err, size_t errn)
 {
 	FILE *f = fopen(fe->path, "rb");
@@ -129,55 +202,37 @@ static int read_file(struct mn_cifar *d, const struct file_entry *fe, size_t fir
 			 errno == EACCES ? "check the file's permissions" : "check the path");
 		return -1;
 	}
-	unsigned char rec[MN_CIFAR_RECORD_BYTES];
+	unsigned char rec[MN_CIFAR100_RECORD_BYTES];
+	size_t rb = record_bytes(fe->classes), skip = rb - MN_CIFAR_IMAGE_BYTES;
 	for (size_t r = 0; r < fe->records; r++) {
-		if (fread(rec, 1, sizeof rec, f) != sizeof rec) {
+		if (fread(rec, 1, rb, f) != rb) {
 			snprintf(err, errn, "%s: read error at image %zu of %zu: %s (the file changed while being read or the disk failed; try again)",
 				 fe->path, r, fe->records, ferror(f) ? strerror(errno) : "unexpected end of file");
 			fclose(f);
 			return -1;
 		}
-		if (rec[0] >= MN_CIFAR_CLASSES) {
-			snprintf(err, errn, "%s: image %zu (byte offset %zu) has label %d, expected 0..9 (the file is corrupt or not CIFAR-10; %s)",
-				 fe->path, r, r * (size_t)MN_CIFAR_RECORD_BYTES, rec[0], FIX_GET);
+		/* CIFAR-100: byte 0 is the coarse label, byte 1 the fine one. */
+		int label = rec[skip - 1];
+		if (label >= fe->classes) {
+			snprintf(err, errn, "%s: image %zu (byte offset %zu) has label %d, expected 0..%d (the file is corrupt or not CIFAR-%d; %s)",
+				 fe->path, r, r * rb, label, fe->classes - 1, fe->classes, FIX_GET);
 			fclose(f);
 			return -1;
 		}
-		d->labels[first + r] = rec[0];
-		memcpy(d->pixels + (first + r) * MN_CIFAR_IMAGE_BYTES, rec + 1, MN_CIFAR_IMAGE_BYTES);
+		d->labels[first + r] = label;
+		memcpy(d->pixels + (first + r) * MN_CIFAR_IMAGE_BYTES, rec + skip, MN_CIFAR_IMAGE_BYTES);
 	}
 	fclose(f); /* read-only: nothing to lose on close */
 	return 0;
 }
 
-static int alloc_images(struct mn_cifar *d, size_t count, char *err, size_t errn)
-{
-	if (count > SIZE_MAX / MN_CIFAR_IMAGE_BYTES) {
-		snprintf(err, errn, "%zu images: too many (give fewer files)", count);
-		return -1;
-	}
-	d->labels = malloc(count);
-	d->pixels = malloc(count * MN_CIFAR_IMAGE_BYTES);
-	if (!d->labels || !d->pixels) {
-		free(d->labels);
-		free(d->pixels);
-		d->labels = NULL;
-		d->pixels = NULL;
-		snprintf(err, errn, "out of memory for %zu CIFAR-10 images (%zu MB; give fewer files)",
-			 count, count * (size_t)MN_CIFAR_RECORD_BYTES >> 20);
-		return -1;
-	}
-	d->count = count;
-	return 0;
-}
-
-int mn_cifar_load_paths(struct mn_cifar *d, const char *const *paths, size_t npaths,
+int mn_cifar_read_paths(struct mn_dataset *d, const char *const *paths, size_t npaths,
 			char *err, size_t errn)
 {
 	struct file_list l = {0};
 	memset(d, 0, sizeof *d);
 	if (npaths == 0) {
-		snprintf(err, errn, "no CIFAR-10 path given (give a data_batch_N.bin file or its directory)");
+		snprintf(err, errn, "no CIFAR path given (give a data_batch_N.bin file or its directory)");
 		return -1;
 	}
 	for (size_t i = 0; i < npaths; i++) {
@@ -195,7 +250,7 @@ int mn_cifar_load_paths(struct mn_cifar *d, const char *const *paths, size_t npa
 	size_t total = 0;
 	for (size_t i = 0; i < l.n; i++)
 		total += l.v[i].records;
-	if (alloc_images(d, total, err, errn) != 0) {
+	if (mn_dataset_alloc(d, total, MN_CIFAR_SIDE, MN_CIFAR_SIDE, MN_CIFAR_CHANNELS, 0, err, errn)) {
 		list_free(&l);
 		return -1;
 	}
@@ -203,125 +258,17 @@ int mn_cifar_load_paths(struct mn_cifar *d, const char *const *paths, size_t npa
 	for (size_t i = 0; i < l.n; i++) {
 		if (read_file(d, &l.v[i], first, err, errn) != 0) {
 			list_free(&l);
-			mn_cifar_free(d);
+			mn_dataset_free(d);
 			return -1;
 		}
 		first += l.v[i].records;
 	}
 	d->files = l.n;
+	int classes = l.v[0].classes;
 	list_free(&l);
-	return 0;
-}
-
-int mn_cifar_load(struct mn_cifar *d, const char *path, char *err, size_t errn)
-{
-	return mn_cifar_load_paths(d, &path, 1, err, errn);
-}
-
-int mn_cifar_synthetic(struct mn_cifar *d, size_t count, uint64_t seed, char *err, size_t errn)
-{
-	struct mn_rng r;
-	memset(d, 0, sizeof *d);
-	if (count == 0) {
-		snprintf(err, errn, "a synthetic data set needs at least one image");
+	if (mn_cifar_set_stats(d, classes, err, errn)) {
+		mn_dataset_free(d);
 		return -1;
-	}
-	if (alloc_images(d, count, err, errn) != 0)
-		return -1;
-	/* A stream of its own, so the images do not depend on what else the
-	 * caller draws from the same seed. */
-	mn_rng_derive(&r, seed, 0x43494641u /* "CIFA" */);
-	for (size_t i = 0; i < count; i++) {
-		d->labels[i] = (unsigned char)mn_rng_below(&r, MN_CIFAR_CLASSES);
-		unsigned char *px = d->pixels + i * MN_CIFAR_IMAGE_BYTES;
-		for (size_t k = 0; k < MN_CIFAR_IMAGE_BYTES; k += 8) {
-			uint64_t w = mn_rng_u64(&r);
-			for (int b = 0; b < 8; b++)
-				px[k + (size_t)b] = (unsigned char)(w >> (8 * b));
-		}
-	}
-	d->synthetic = 1;
-	return 0;
-}
-
-void mn_cifar_free(struct mn_cifar *d)
-{
-	free(d->labels);
-	free(d->pixels);
-	memset(d, 0, sizeof *d);
-}
-
-void mn_cifar_histogram(const struct mn_cifar *d, size_t hist[MN_CIFAR_CLASSES])
-{
-	for (int k = 0; k < MN_CIFAR_CLASSES; k++)
-		hist[k] = 0;
-	for (size_t i = 0; i < d->count; i++)
-		hist[d->labels[i]]++;
-}
-
-int mn_cifar_batch(const struct mn_cifar *d, struct mn_rng *rng, size_t b, float *out,
-		   unsigned char *labels, size_t *index, char *err, size_t errn)
-{
-	if (b == 0 || b > d->count) {
-		snprintf(err, errn, "batch of %zu images asked from %zu images (give a batch from 1 to %zu, or more data)",
-			 b, d->count, d->count);
-		return -1;
-	}
-	if (d->count > UINT32_MAX) {
-		snprintf(err, errn, "%zu images: too many to sample from", d->count);
-		return -1;
-	}
-	/* A partial Fisher-Yates shuffle: each of the b picks is uniform over
-	 * the images not picked yet. */
-	size_t *perm = malloc(d->count * sizeof *perm);
-	if (!perm) {
-		snprintf(err, errn, "out of memory drawing a batch");
-		return -1;
-	}
-	for (size_t i = 0; i < d->count; i++)
-		perm[i] = i;
-	for (size_t i = 0; i < b; i++) {
-		size_t j = i + mn_rng_below(rng, (uint32_t)(d->count - i));
-		size_t t = perm[i];
-		perm[i] = perm[j];
-		perm[j] = t;
-		const unsigned char *px = d->pixels + perm[i] * MN_CIFAR_IMAGE_BYTES;
-		float *o = out + i * MN_CIFAR_IMAGE_BYTES;
-		for (int c = 0; c < MN_CIFAR_CHANNELS; c++)
-			for (int p = 0; p < MN_CIFAR_PLANE; p++)
-				o[c * MN_CIFAR_PLANE + p] = mn_cifar_normalize(c, px[c * MN_CIFAR_PLANE + p]);
-		if (labels)
-			labels[i] = d->labels[perm[i]];
-		if (index)
-			index[i] = perm[i];
-	}
-	free(perm);
-	return 0;
-}
-
-int mn_cifar_crops(const struct mn_cifar *d, struct mn_rng *rng, size_t n, float *out,
-		   char *err, size_t errn)
-{
-	/* The window's top-left corner is drawn from 0..29 so that all nine
-	 * pixels lie inside the image: no padding in the crops. */
-	const uint32_t positions = MN_CIFAR_SIDE - MN_CIFAR_CROP + 1;
-	if (d->count == 0 || d->count > UINT32_MAX) {
-		snprintf(err, errn, "no images to crop from (load CIFAR-10 or use a synthetic set)");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		/* Draw order is part of the reproducibility contract: image,
-		 * channel, row, column. */
-		size_t img = mn_rng_below(rng, (uint32_t)d->count);
-		int c = (int)mn_rng_below(rng, MN_CIFAR_CHANNELS);
-		int y0 = (int)mn_rng_below(rng, positions);
-		int x0 = (int)mn_rng_below(rng, positions);
-		const unsigned char *plane = d->pixels + img * MN_CIFAR_IMAGE_BYTES + (size_t)c * MN_CIFAR_PLANE;
-		float *o = out + i * MN_CIFAR_CROP * MN_CIFAR_CROP;
-		for (int y = 0; y < MN_CIFAR_CROP; y++)
-			for (int x = 0; x < MN_CIFAR_CROP; x++)
-				o[y * MN_CIFAR_CROP + x] =
-					mn_cifar_normalize(c, plane[(y0 + y) * MN_CIFAR_SIDE + x0 + x]);
 	}
 	return 0;
 }

@@ -20,10 +20,10 @@ void mn_tenas_config_default(struct mn_tenas_config *c)
 
 struct mn_tenas {
 	struct mn_tenas_config cfg;
-	const struct mn_cifar *data;
+	const struct mn_dataset *data;
 	struct mn_net *ntk;
 	struct mn_net *thin;
-	float *batch;          /* batch x 3 x 32 x 32 */
+	float *batch;          /* batch x channels x H x W (mn_dataset_proxy_size) */
 	float *crops;          /* regions_batches x regions_samples x 9 */
 	/* K(supernet) per repeat for the state last measured: every candidate
 	 * of a round shares the supernet's weights and batches. */
@@ -52,10 +52,11 @@ static uint64_t tag_of(enum stream kind, const uint8_t mask[MN_EDGES], int edge,
 	return h;
 }
 
-struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn_cifar *data,
+struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn_dataset *data,
 			      char *err, size_t errn)
 {
 	struct mn_net_config nc, tc;
+	char msg[160];
 	struct mn_tenas *t = calloc(1, sizeof *t);
 	if (!t)
 		goto oom;
@@ -69,11 +70,19 @@ struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn
 	t->data = data;
 	mn_net_config_ntk(&nc);
 	nc.classes = cfg->classes;
+	mn_dataset_proxy_size(data, &nc.H, &nc.W);
+	nc.in_channels = data->channels;
 	mn_net_config_thin(&tc);
 	tc.classes = cfg->classes;
+	if (mn_net_config_check(&nc, msg, sizeof msg)) {
+		snprintf(err, errn, "%dx%dx%d images, %d classes: cannot feed the NTK network: %s (give other data)",
+			 data->height, data->width, data->channels, cfg->classes, msg);
+		free(t);
+		return NULL;
+	}
 	t->ntk = mn_net_create(&nc);
 	t->thin = mn_net_create(&tc);
-	t->batch = malloc((size_t)cfg->batch * MN_CIFAR_IMAGE_BYTES * sizeof(float));
+	t->batch = malloc((size_t)cfg->batch * mn_dataset_batch_image_size(data) * sizeof(float));
 	t->crops = malloc((size_t)cfg->regions_batches * cfg->regions_samples * 9 * sizeof(float));
 	t->k0 = malloc((size_t)(cfg->repeat > 0 ? cfg->repeat : 1) * sizeof(double));
 	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0)
@@ -101,14 +110,14 @@ static int draw_batch(struct mn_tenas *t, uint64_t seed, uint64_t tag, char *err
 {
 	struct mn_rng r;
 	mn_rng_derive(&r, seed, tag);
-	return mn_cifar_batch(t->data, &r, (size_t)t->cfg.batch, t->batch, NULL, NULL, err, errn);
+	return mn_dataset_batch(t->data, &r, (size_t)t->cfg.batch, t->batch, NULL, NULL, err, errn);
 }
 
 static int draw_crops(struct mn_tenas *t, uint64_t seed, uint64_t tag, char *err, size_t errn)
 {
 	struct mn_rng r;
 	mn_rng_derive(&r, seed, tag);
-	return mn_cifar_crops(t->data, &r, (size_t)t->cfg.regions_batches * t->cfg.regions_samples, t->crops,
+	return mn_dataset_crops(t->data, &r, (size_t)t->cfg.regions_batches * t->cfg.regions_samples, t->crops,
 			      err, errn);
 }
 

@@ -1,5 +1,5 @@
 /* TE-NAS's two proxies as its published procedure computes them, on top of
- * the network (net.h) and the data (cifar.h): the candidate deltas the
+ * the network (net.h) and the data (dataset.h): the candidate deltas the
  * pruning search ranks, and the plain per-arch scores of `micronas score`.
  *
  * Randomness (reference.md section 2), all derived from one seed:
@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "space/arch.h"
-#include "data/cifar.h"
+#include "data/dataset.h"
 #include "nn/net.h"
 
 struct mn_tenas_config {
@@ -45,7 +45,7 @@ void mn_tenas_config_default(struct mn_tenas_config *c);
 struct mn_tenas;
 
 /* data must outlive the evaluator. */
-struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn_cifar *data,
+struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn_dataset *data,
 			      char *err, size_t errn);
 void mn_tenas_free(struct mn_tenas *t);
 

@@ -37,14 +37,6 @@ struct mn_eval_cache {
 	char *path;
 };
 
-uint64_t mn_hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 int mn_eval_cache_dir(char *out, size_t n)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");

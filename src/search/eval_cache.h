@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hash.h"
+
 #include "space/arch.h"
 
 #define MN_EVAL_CACHE_MAX_BYTES (16L * 1024 * 1024)
@@ -57,9 +59,5 @@ int mn_eval_cache_count(const struct mn_eval_cache *c);
 const char *mn_eval_cache_path(const struct mn_eval_cache *c);
 void mn_eval_cache_close(struct mn_eval_cache *c);
 
-/* A 64-bit FNV-1a-style hash of n bytes continued from h (start with
- * MN_HASH_INIT): for keys and the data's fingerprint. */
-#define MN_HASH_INIT 0xcbf29ce484222325ULL
-uint64_t mn_hash_bytes(uint64_t h, const void *p, size_t n);
 
 #endif

@@ -43,8 +43,7 @@ static void preload(void *ctx, const uint8_t super[MN_EDGES], int edge, int op, 
 void mn_session_cache_key(const struct mn_session *s, char *key, size_t n)
 {
 	/* Everything a proxy value depends on, the weights and limits aside. */
-	uint64_t h = mn_hash_bytes(MN_HASH_INIT, s->data.pixels, s->data.count * MN_CIFAR_IMAGE_BYTES);
-	h = mn_hash_bytes(h, s->data.labels, s->data.count);
+	uint64_t h = mn_dataset_fingerprint(&s->data);
 	snprintf(key, n,
 		 "micronas evaluation cache %d; proxy tenas: batch %d, repeat %d, regions %d x %d, "
 		 "init %d, grad %d, classes %d; seed %llu; data %zu images, fingerprint %016llx",
@@ -59,14 +58,52 @@ double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 	return mn_latency_mixed_us(&s->table, mask) / 1000.0;
 }
 
-static int session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
-			int threads, char *err, size_t errn)
+/* With data, the network's input is the data's (session.h). */
+static int adopt_data_shape(struct mn_session *s, const char *path, char *err, size_t errn)
 {
-	return mn_session_init_cache(s, p, data_path, threads, NULL, err, errn);
+	const struct mn_dataset *d = &s->data;
+	int side, w;
+	if (d->height != d->width) {
+		snprintf(err, errn, "%s: images are %dx%d, but the deployed network's input is square (crop or resize the images to a square)",
+			 path, d->height, d->width);
+		return -1;
+	}
+	mn_dataset_proxy_size(d, &side, &w);
+	if (side < 4 || side > 1024 || d->classes < 1 || d->classes > 100000 || d->channels > 4096) {
+		snprintf(err, errn, "%s: %dx%dx%d images, %d classes: the network takes 4..1024 pixels a side, 1..4096 channels and 1..100000 classes (give other data)",
+			 path, d->height, d->width, d->channels, d->classes);
+		return -1;
+	}
+	if (s->preset.resolution != side || s->preset.classes != d->classes ||
+	    s->preset.input_channels != d->channels) {
+		snprintf(s->notice, sizeof s->notice, "network input %dx%dx%d, %d classes, from the data %s (the preset had %dx%dx%d, %d classes)",
+			 side, side, d->channels, d->classes, path, s->preset.resolution,
+			 s->preset.resolution, s->preset.input_channels, s->preset.classes);
+		s->preset.resolution = side;
+		s->preset.classes = d->classes;
+		s->preset.input_channels = d->channels;
+		s->preset.set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES | 1u << MN_PF_INPUT_CHANNELS;
+		snprintf(s->preset.origin[MN_PF_RESOLUTION], sizeof s->preset.origin[0], "--data");
+		snprintf(s->preset.origin[MN_PF_CLASSES], sizeof s->preset.origin[0], "--data");
+		snprintf(s->preset.origin[MN_PF_INPUT_CHANNELS], sizeof s->preset.origin[0], "--data");
+	}
+	return 0;
 }
 
-int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const char *data_path,
-			  int threads, const char *cache_dir, char *err, size_t errn)
+/* Whether the preset's latency table is for the network searched. */
+static int table_fits(const struct mn_session *s)
+{
+	struct mn_latency_table t;
+	char e[64];
+	const struct mn_preset *p = &s->preset;
+	if (mn_latency_table_read(&t, p->latency_table, e, sizeof e))
+		return 1; /* unreadable: the read below reports it */
+	return t.channels == p->channels && t.cells == p->cells && t.resolution == p->resolution &&
+	       t.classes == p->classes;
+}
+
+static int session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+			int threads, const char *cache_dir, char *err, size_t errn)
 {
 	const struct mn_preset *pp = p;
 	memset(s, 0, sizeof *s);
@@ -75,30 +112,57 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 		return -1;
 	}
 
+	if (data_path) {
+		if (mn_dataset_load(&s->data, data_path, err, errn))
+			return -1;
+		if (adopt_data_shape(s, data_path, err, errn)) {
+			mn_dataset_free(&s->data);
+			return -1;
+		}
+	} else {
+		/* At the preset's input, so the proxies see what the network
+		 * will (the default preset's is CIFAR-10's 32x32x3). */
+		if (mn_dataset_synthetic_shape(&s->data, MN_SYNTHETIC_IMAGES, pp->resolution,
+					       pp->resolution, pp->input_channels, pp->classes,
+					       pp->seed, err, errn))
+			return -1;
+		snprintf(s->notice, sizeof s->notice, "%s", MN_DATASET_SYNTHETIC_NOTICE);
+	}
+	pp = &s->preset;
+
+	if (pp->latency_table && (pp->resolution != p->resolution || pp->classes != p->classes) &&
+	    !table_fits(s)) {
+		/* The preset's table was made for the preset's own network, not
+		 * for the data's input: the model is the honest fallback. */
+		size_t k = strlen(s->notice);
+		snprintf(s->notice + k, sizeof s->notice - k, "%sthe latency table %s is not for %dx%d, %d classes: using the built-in cycle model",
+			 k ? "; " : "", pp->latency_table, pp->resolution, pp->resolution, pp->classes);
+		free(s->preset.latency_table);
+		s->preset.latency_table = NULL;
+	}
 	if (pp->latency_table) {
 		if (mn_latency_table_read(&s->table, pp->latency_table, err, errn) ||
 		    mn_latency_table_check_network(&s->table, pp->latency_table, pp->channels,
-						   pp->cells, pp->resolution, pp->classes, err, errn))
+						   pp->cells, pp->resolution, pp->classes, err, errn)) {
+			mn_dataset_free(&s->data);
 			return -1;
+		}
 		snprintf(s->table_origin, sizeof s->table_origin, "%s", pp->latency_table);
 	} else {
 		if (mn_latency_model_nucleo(pp->channels, pp->cells, pp->resolution, pp->classes,
 					    &s->table)) {
 			snprintf(err, errn, "no latency model for C=%d N=%d R=%d", pp->channels,
 				 pp->cells, pp->resolution);
+			mn_dataset_free(&s->data);
 			return -1;
 		}
 		snprintf(s->table_origin, sizeof s->table_origin,
 			 "built-in Cortex-M7 cycle model (not measured)");
-	}
-
-	if (data_path) {
-		if (mn_cifar_load(&s->data, data_path, err, errn))
-			return -1;
-	} else {
-		if (mn_cifar_synthetic(&s->data, MN_SYNTHETIC_IMAGES, pp->seed, err, errn))
-			return -1;
-		snprintf(s->notice, sizeof s->notice, "%s", MN_CIFAR_SYNTHETIC_NOTICE);
+		/* The model's stem takes RGB; another input changes its cost. */
+		if (pp->input_channels != 3)
+			s->table.stem_us = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, s->table.clock_mhz,
+								    pp->input_channels, pp->channels,
+								    pp->resolution);
 	}
 
 	mn_tenas_config_default(&s->tenas);
@@ -106,13 +170,23 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 	s->tenas.repeat = pp->repeat;
 	s->tenas.init = pp->init;
 	s->tenas.grad = pp->ntk_grad;
-	s->tenas.classes = 10; /* the proxy networks are CIFAR-10's, as in TE-NAS */
+	/* The proxy networks end in the data's classes, as TE-NAS's do (10 for
+	 * CIFAR-10 and the synthetic set). */
+	s->tenas.classes = s->data.classes;
 	if ((size_t)pp->batch > s->data.count) {
 		snprintf(err, errn, "batch %d is larger than the %zu images in %s (lower --batch)",
 			 pp->batch, s->data.count, data_path ? data_path : "the synthetic set");
-		mn_cifar_free(&s->data);
+		mn_dataset_free(&s->data);
 		return -1;
 	}
+	/* The data's shape must suit the proxy networks: say so now, in one
+	 * line, rather than from inside a worker. */
+	struct mn_tenas *probe = mn_tenas_new(&s->tenas, &s->data, err, errn);
+	if (!probe) {
+		mn_dataset_free(&s->data);
+		return -1;
+	}
+	mn_tenas_free(probe);
 
 	if (threads < 1) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -121,7 +195,8 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 	/* Candidates are evaluated in parallel, one per worker; BLAS inside
 	 * each stays single-threaded so the workers do not compete. */
 	mn_nn_set_threads(1);
-	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->resolution, pp->classes};
+	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->resolution, pp->classes,
+						pp->input_channels};
 	s->search.seed = pp->seed;
 	s->search.w_flops = pp->w_flops;
 	s->search.w_latency = pp->w_latency;
@@ -133,7 +208,7 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 	struct mn_latency_model lat = {mn_session_mask_ms, s};
 	s->engine = mn_engine_new(&s->search, &ev, &lat, err, errn);
 	if (!s->engine) {
-		mn_cifar_free(&s->data);
+		mn_dataset_free(&s->data);
 		return -1;
 	}
 	if (!cache_dir || cache_dir[0]) {
@@ -148,14 +223,21 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 	return 0;
 }
 
-int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
-		  int threads, char *err, size_t errn)
+
+int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+			  int threads, const char *cache_dir, char *err, size_t errn)
 {
-	if (session_init(s, p, data_path, threads, err, errn) != 0) {
+	if (session_init(s, p, data_path, threads, cache_dir, err, errn) != 0) {
 		mn_preset_free(&s->preset); /* s is empty again */
 		return -1;
 	}
 	return 0;
+}
+
+int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
+		  int threads, char *err, size_t errn)
+{
+	return mn_session_init_cache(s, p, data_path, threads, NULL, err, errn);
 }
 
 void mn_session_free(struct mn_session *s)
@@ -164,6 +246,6 @@ void mn_session_free(struct mn_session *s)
 	s->engine = NULL;
 	mn_eval_cache_close(s->cache);
 	s->cache = NULL;
-	mn_cifar_free(&s->data);
+	mn_dataset_free(&s->data);
 	mn_preset_free(&s->preset);
 }

@@ -1,5 +1,5 @@
-/* Everything a search needs, built from a preset: the data (a CIFAR-10
- * path, or a synthetic batch), one TE-NAS evaluator per worker thread, the
+/* Everything a search needs, built from a preset: the data (a path, or
+ * a synthetic batch), one TE-NAS evaluator per worker thread, the
  * latency table and the engine.  The CLI's search command and the TUI both
  * start here, so they run the same search. */
 #ifndef MN_SESSION_H
@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "data/cifar.h"
+#include "data/dataset.h"
 #include "search/engine.h"
 #include "space/latency_table.h"
 #include "config/preset.h"
@@ -21,7 +21,7 @@
 
 struct mn_session {
 	struct mn_preset preset;
-	struct mn_cifar data;
+	struct mn_dataset data;
 	struct mn_latency_table table;
 	char table_origin[MN_PRESET_PATH + 64]; /* file, or the built-in model */
 	struct mn_tenas_config tenas;
@@ -29,15 +29,20 @@ struct mn_session {
 	struct mn_engine *engine;
 	struct mn_eval_cache *cache; /* NULL: no persistent cache (cache_notice says why) */
 	int cache_loaded;            /* values read from it */
-	char notice[200]; /* e.g. the synthetic-data line; "" if none */
+	char notice[400]; /* e.g. the synthetic-data line; "" if none */
 	char cache_notice[600]; /* a corrupt/foreign cache ignored, or none usable; "" if none */
 };
 
-/* data_path: a CIFAR-10 file or directory, or NULL for the synthetic
- * batch (s->notice then says so).  threads: worker threads (< 1: all
- * cores).  cache_dir: the persistent evaluation cache's directory, NULL
- * for the XDG default ($XDG_CACHE_HOME/micronas), "" for none.  Returns 0,
- * or -1 with a one-line err; s is then empty. */
+/* data_path: a data set (dataset.h: CIFAR-10/100, .npy, image folder), or
+ * NULL for a synthetic batch at the preset's resolution, input channels
+ * and classes (s->notice then says so).  With data, the network's input is
+ * the data's: s->preset's resolution and classes are set from it (the
+ * images must be square; a side that is not a multiple of 4 is cropped to
+ * one, as the proxies crop it), and a latency table made for another shape
+ * gives way to the built-in model (s->notice says so).  threads: worker
+ * threads (< 1: all cores).  cache_dir: the persistent evaluation cache's
+ * directory, NULL for the XDG default ($XDG_CACHE_HOME/micronas), "" for
+ * none.  Returns 0, or -1 with a one-line err; s is then empty. */
 int mn_session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
 		  int threads, char *err, size_t errn);
 int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const char *data_path,

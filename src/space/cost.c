@@ -4,6 +4,7 @@
 
 int mn_stage_channels(const struct mn_net_shape *s, int stage) { return s->channels << stage; }
 int mn_stage_side(const struct mn_net_shape *s, int stage) { return s->resolution >> stage; }
+int mn_shape_input_channels(const struct mn_net_shape *s) { return s->input_channels ? s->input_channels : 3; }
 
 int mn_shape_check(const struct mn_net_shape *s, char *msg, size_t n)
 {
@@ -19,6 +20,8 @@ int mn_shape_check(const struct mn_net_shape *s, char *msg, size_t n)
 				s->resolution), -1;
 	if (s->classes < 1 || s->classes > 100000)
 		return snprintf(msg, n, "classes must be 1..100000, got %d", s->classes), -1;
+	if (s->input_channels < 0 || s->input_channels > 4096)
+		return snprintf(msg, n, "input channels must be 1..4096, got %d", s->input_channels), -1;
 	return 0;
 }
 
@@ -28,11 +31,11 @@ void mn_cost_mask(const uint8_t mask[MN_EDGES], const struct mn_net_shape *s,
 		  struct mn_cost *out)
 {
 	uint64_t c = (uint64_t)s->channels, r = (uint64_t)s->resolution;
-	uint64_t flops = 0, params = 0;
+	uint64_t flops = 0, params = 0, ic = (uint64_t)mn_shape_input_channels(s);
 
-	/* Stem: conv 3x3, 3 -> C, then BN. */
-	flops += c * sq(r) * 3 * 9;
-	params += 3 * 9 * c + 2 * c;
+	/* Stem: conv 3x3, input channels -> C, then BN. */
+	flops += c * sq(r) * ic * 9;
+	params += ic * 9 * c + 2 * c;
 
 	for (int st = 0; st < 3; st++) {
 		uint64_t cs = (uint64_t)mn_stage_channels(s, st), hs = (uint64_t)mn_stage_side(s, st);

@@ -9,16 +9,22 @@
 
 #include "space/arch.h"
 
-/* The deployable network: stem, 3 stages of `cells` cells with C, 2C, 4C
+/* The deployable network: stem (input_channels -> C), 3 stages of `cells` cells with C, 2C, 4C
  * channels at R, R/2, R/4, reduction blocks between, head. */
 struct mn_net_shape {
 	int channels;
 	int cells;
 	int resolution;
 	int classes;
+	/* Channels of the input image; 0 stands for 3 (RGB), so shapes written
+	 * as {C, N, R, K} keep their meaning. */
+	int input_channels;
 };
 
-#define MN_SHAPE_DEFAULT {16, 5, 32, 10}
+#define MN_SHAPE_DEFAULT {16, 5, 32, 10, 3}
+
+/* The input channels (input_channels, or 3 when 0). */
+int mn_shape_input_channels(const struct mn_net_shape *s);
 
 /* 0 if the shape is usable, else -1 with a one-line reason in msg. */
 int mn_shape_check(const struct mn_net_shape *s, char *msg, size_t n);

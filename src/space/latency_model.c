@@ -184,6 +184,12 @@ int mn_latency_model_table(const struct mn_cycle_model *m, const char *board, co
 	return 0;
 }
 
+double mn_latency_model_stem_us(const struct mn_cycle_model *m, double clock_mhz, int in_channels,
+				int channels, int resolution)
+{
+	return to_us(conv_cycles(m, 3, in_channels, channels, resolution, 0), clock_mhz);
+}
+
 int mn_latency_model_nucleo(int channels, int cells, int resolution, int classes,
 			    struct mn_latency_table *t)
 {

@@ -50,4 +50,10 @@ int mn_latency_model_table(const struct mn_cycle_model *m, const char *board, co
 int mn_latency_model_nucleo(int channels, int cells, int resolution, int classes,
 			    struct mn_latency_table *t);
 
+/* The stem (3x3 conv, in_channels -> channels at R x R) in microseconds,
+ * as the tables above compute it for in_channels = 3: for an input that is
+ * not RGB (1 for grayscale). */
+double mn_latency_model_stem_us(const struct mn_cycle_model *m, double clock_mhz, int in_channels,
+				int channels, int resolution);
+
 #endif

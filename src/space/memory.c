@@ -136,11 +136,11 @@ void mn_memory_arch(const struct mn_arch *a, const struct mn_net_shape *s,
 		    uint64_t runtime_flash_bytes, struct mn_memory *out)
 {
 	uint64_t c = (uint64_t)s->channels, r = (uint64_t)s->resolution, k = (uint64_t)s->classes;
-	uint64_t w = 0, b = 0, peak, v;
+	uint64_t w = 0, b = 0, peak, v, ic = (uint64_t)mn_shape_input_channels(s);
 
 	memset(out, 0, sizeof *out);
 	/* Flash: stem conv (BN folded into its bias). */
-	w += 27 * c;
+	w += 9 * ic * c;
 	b += c;
 	for (int st = 0; st < 3; st++) {
 		uint64_t cs = (uint64_t)mn_stage_channels(s, st);
@@ -161,7 +161,7 @@ void mn_memory_arch(const struct mn_arch *a, const struct mn_net_shape *s,
 	out->flash_bytes = w + 4 * b + runtime_flash_bytes;
 
 	/* SRAM: stem (image and stem output live together). */
-	peak = 3 * r * r + c * r * r;
+	peak = ic * r * r + c * r * r;
 	out->peak_phase = MN_PHASE_STEM;
 	out->cell_units = mn_cell_plan(a, out->order, &out->order_len);
 	for (int st = 0; st < 3; st++) {

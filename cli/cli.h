@@ -49,10 +49,10 @@ int mn_cmd_atlas(int argc, char **argv);
  * (an atlas file in index order, with the settings check on resuming). */
 struct mn_preset;
 struct mn_tenas_config;
-struct mn_cifar;
+struct mn_dataset;
 int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const char *atlas_path,
 			const char *oracle_path, int json);
-int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_cifar *data, uint64_t seed,
+int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 		     const char *out, int max, int threads);
 
 #endif

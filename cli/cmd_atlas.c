@@ -406,7 +406,7 @@ static int open_atlas(const char *cmd, const struct mn_preset *p, const char *da
 		mn_atlas_free(a);
 		return -1;
 	}
-	struct mn_atlas_costs c = {{p->channels, p->cells, p->resolution, p->classes},
+	struct mn_atlas_costs c = {{p->channels, p->cells, p->resolution, p->classes, p->input_channels},
 				   (uint64_t)(p->runtime_flash_kb * 1024.0 + 0.5), table};
 	if (mn_atlas_set_costs(a, &c)) {
 		mn_cli_error(cmd, "out of memory");

@@ -225,24 +225,36 @@ void tui_list_reset(struct tui_list *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* An empty list box of this kind, shown from now on. */
+static void list_begin(struct tui_app *a, enum tui_list_kind kind, const char *title)
+{
+	tui_list_reset(&a->list);
+	a->list.kind = kind;
+	snprintf(a->list.title, sizeof a->list.title, "%s", title);
+}
+
+/* Adds an entry without a value (the caller sets value[] for ITEM_VALUE). */
+static int list_add(struct tui_app *a, enum tui_item kind, const char *label)
+{
+	int k = a->list.n++;
+	a->list.kind_of[k] = kind;
+	snprintf(a->list.label[k], sizeof a->list.label[k], "%s", label);
+	return k;
+}
+
 /* The presets mn_preset_find() would find, in its order. */
 static void open_presets(struct tui_app *a)
 {
 	struct mn_preset_entry *v;
 	struct mn_error e;
 	size_t n;
-	tui_list_reset(&a->list);
-	a->list.kind = LIST_PRESETS;
-	snprintf(a->list.title, sizeof a->list.title, "Preset (the search restarts from scratch)");
-	a->list.n = 1;
-	a->list.kind_of[0] = ITEM_BUILTIN;
-	snprintf(a->list.label[0], sizeof a->list.label[0], "default (embedded NUCLEO-F746ZG)");
+	list_begin(a, LIST_PRESETS, "Preset (the search restarts from scratch)");
+	list_add(a, ITEM_BUILTIN, "default (embedded NUCLEO-F746ZG)");
 	if (mn_preset_list(NULL, TUI_LIST_MAX - 1, &v, &n, &e) != 0) {
 		snprintf(a->list.note, sizeof a->list.note, "%.190s", e.msg);
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			int k = a->list.n++;
-			snprintf(a->list.label[k], sizeof a->list.label[k], "%.150s", v[i].name);
+			int k = list_add(a, ITEM_VALUE, v[i].name);
 			a->list.value[k] = v[i].path; /* the list takes it over */
 			v[i].path = NULL;
 		}
@@ -256,14 +268,9 @@ static void open_ports(struct tui_app *a)
 	struct mn_serial_port_info *v = NULL;
 	size_t n = 0;
 	struct mn_error e;
-	tui_list_reset(&a->list);
-	a->list.kind = LIST_PORTS;
-	snprintf(a->list.title, sizeof a->list.title, "Board");
-	a->list.n = 2;
-	a->list.kind_of[0] = ITEM_BUILTIN;
-	snprintf(a->list.label[0], sizeof a->list.label[0], "emulated board (QEMU)");
-	a->list.kind_of[1] = ITEM_TYPED;
-	snprintf(a->list.label[1], sizeof a->list.label[1], "other port... (type its name)");
+	list_begin(a, LIST_PORTS, "Board");
+	list_add(a, ITEM_BUILTIN, "emulated board (QEMU)");
+	list_add(a, ITEM_TYPED, "other port... (type its name)");
 	if (mn_serial_list(&v, &n, e.msg, sizeof e.msg) != 0) {
 		snprintf(a->list.note, sizeof a->list.note, "listing serial ports failed: %.150s", e.msg);
 	} else {
@@ -271,16 +278,13 @@ static void open_ports(struct tui_app *a)
 			snprintf(a->list.note, sizeof a->list.note, "no serial ports found (is the board "
 				 "plugged in?)");
 		for (size_t i = 0; i < n && a->list.n < TUI_LIST_MAX; i++) {
-			char *name = strdup(v[i].name);
+			char *name = strdup(v[i].name), id[16] = "", label[160];
 			if (!name)
 				break; /* out of memory: the ports so far are offered */
-			int k = a->list.n++;
-			a->list.value[k] = name;
-			char id[16] = "";
 			if (v[i].usb_vid >= 0)
 				snprintf(id, sizeof id, " %04x:%04x", v[i].usb_vid, v[i].usb_pid & 0xffff);
-			snprintf(a->list.label[k], sizeof a->list.label[k], "%.60s  %.60s%s", v[i].name,
-				 v[i].description, id);
+			snprintf(label, sizeof label, "%.60s  %.60s%s", v[i].name, v[i].description, id);
+			a->list.value[list_add(a, ITEM_VALUE, label)] = name;
 		}
 		free(v);
 	}

@@ -259,52 +259,49 @@ static int cancelled(const struct mn_emulator_opts *o, char *err, size_t errn)
 	return 0;
 }
 
-/* Waits for "char device redirected to /dev/pts/N" in QEMU's output. */
-static int wait_pty(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
-		    size_t errn)
+/* Whether QEMU has its serial port up: 1 yes, 0 not yet, -1 failed (err
+ * set). */
+typedef int (*ready_fn)(struct mn_emulator *e, char *err, size_t errn);
+
+/* A pty: "char device redirected to /dev/pts/N" in QEMU's output. */
+static int pty_ready(struct mn_emulator *e, char *err, size_t errn)
 {
 	static const char key[] = "char device redirected to ";
-	long long deadline = now_ms() + QEMU_START_MS;
-
-	for (;;) {
-		char out[8192], *p;
-		read_log(e, out, sizeof out);
-		p = strstr(out, key);
-		if (p) {
-			size_t len;
-			p += sizeof key - 1;
-			len = strcspn(p, " \t\r\n");
-			if (len > 0) {
-				if (!(e->port = strndup(p, len))) {
-					snprintf(err, errn, "out of memory starting QEMU");
-					return -1;
-				}
-				return 0;
-			}
-		}
-		if (!mn_emulator_running(e)) {
-			describe_exit(e, err, errn, "at start");
-			return -1;
-		}
-		if (cancelled(o, err, errn))
-			return -1;
-		if (now_ms() > deadline) {
-			snprintf(err, errn, "QEMU printed no pty name within %d s (is it QEMU 7.x? try "
-				 "--socket PATH instead)", QEMU_START_MS / 1000);
-			return -1;
-		}
-		sleep_ms(20);
+	char out[8192], *p;
+	read_log(e, out, sizeof out);
+	p = strstr(out, key);
+	if (!p)
+		return 0;
+	p += sizeof key - 1;
+	size_t len = strcspn(p, " \t\r\n");
+	if (len == 0)
+		return 0;
+	if (!(e->port = strndup(p, len))) {
+		snprintf(err, errn, "out of memory starting QEMU");
+		return -1;
 	}
+	return 1;
 }
 
-static int wait_socket(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
-		       size_t errn)
+/* A unix socket: it exists. */
+static int socket_ready(struct mn_emulator *e, char *err, size_t errn)
+{
+	struct stat sb;
+	(void)err;
+	(void)errn;
+	return stat(e->socket_path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+/* Polls ready() until the port is up, QEMU has died, the caller cancels or
+ * QEMU_START_MS have passed. */
+static int wait_ready(struct mn_emulator *e, const struct mn_emulator_opts *o, ready_fn ready,
+		      char *err, size_t errn)
 {
 	long long deadline = now_ms() + QEMU_START_MS;
 	for (;;) {
-		struct stat sb;
-		if (stat(e->socket_path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-			return 0;
+		int r = ready(e, err, errn);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
 		if (!mn_emulator_running(e)) {
 			describe_exit(e, err, errn, "at start");
 			return -1;
@@ -312,8 +309,12 @@ static int wait_socket(struct mn_emulator *e, const struct mn_emulator_opts *o, 
 		if (cancelled(o, err, errn))
 			return -1;
 		if (now_ms() > deadline) {
-			snprintf(err, errn, "QEMU created no socket at %s within %d s (check that the "
-				 "directory is writable)", e->socket_path, QEMU_START_MS / 1000);
+			if (e->socket_path)
+				snprintf(err, errn, "QEMU created no socket at %s within %d s (check that "
+					 "the directory is writable)", e->socket_path, QEMU_START_MS / 1000);
+			else
+				snprintf(err, errn, "QEMU printed no pty name within %d s (is it QEMU 7.x? "
+					 "try --socket PATH instead)", QEMU_START_MS / 1000);
 			return -1;
 		}
 		sleep_ms(20);
@@ -422,7 +423,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	}
 
 	if (e->socket_path) {
-		if (wait_socket(e, o, err, errn) != 0)
+		if (wait_ready(e, o, socket_ready, err, errn) != 0)
 			goto fail;
 		size_t n = strlen(e->socket_path) + sizeof "unix:";
 		if (!(e->port = malloc(n))) {
@@ -430,7 +431,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			goto fail;
 		}
 		snprintf(e->port, n, "unix:%s", e->socket_path);
-	} else if (wait_pty(e, o, err, errn) != 0) {
+	} else if (wait_ready(e, o, pty_ready, err, errn) != 0) {
 		goto fail;
 	}
 

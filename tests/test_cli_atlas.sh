@@ -31,7 +31,8 @@ cat "$tmp/p0" | sed 's/^/# /'
 check "search --method atlas exits 0" [ $rc -eq 0 ]
 check "its JSON has the search keys, method and atlas_archs" \
 	grep -q '^{"arch":"[^"]*","flops_m":.*"latency_ms":.*"sram_kb":.*"flash_kb":.*"seconds":.*"method":"atlas","atlas_archs":18,' "$tmp/p0"
-check "it answers in well under a second" awk -F'"seconds":' '{ split($2, a, ","); exit !(a[1] < 0.5) }' "$tmp/p0"
+# (its speed is a bench figure, bench_atlas, not a timed test)
+check "and names the atlas file it used" grep -qF "\"atlas\":\"$path\"" "$tmp/p0"
 "$mn" atlas --pareto latency $fast >"$tmp/front" 2>/dev/null; rc=$?
 sed 's/^/# /' "$tmp/front"
 check "the latency front: CSV by increasing latency and estimate" sh -c "[ $rc -eq 0 ] && tail -n +2 '$tmp/front' | awk -F, 'NR > 1 && !(\$3 >= l && \$2 > e) { bad = 1 } { l = \$3; e = \$2 } END { exit bad }'"

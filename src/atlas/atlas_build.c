@@ -1,4 +1,5 @@
 #include "atlas/atlas_build.h"
+#include "util/pool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -88,25 +89,25 @@ void mn_atlas_queue_source(struct mn_atlas_queue *q, struct mn_atlas_source *src
 
 /* ---- worker threads ---- */
 
-#define MAX_THREADS 256
-
 struct mn_atlas_workers {
 	struct mn_atlas_source src;
 	const struct mn_tenas_config *cfg;
 	const struct mn_dataset *data;
 	uint64_t seed;
-	pthread_t th[MAX_THREADS];
-	int started;
+	struct mn_pool *pool; /* one task per worker thread */
 };
 
-static void *worker_main(void *p)
+/* One pool task per thread: its own evaluator, archs from src until take()
+ * says no more. */
+static void worker_task(void *p, int worker)
 {
 	struct mn_atlas_workers *w = p;
 	char err[512], msg[700];
+	(void)worker;
 	struct mn_tenas *t = mn_tenas_new(w->cfg, w->data, err, sizeof err);
 	if (!t) {
 		w->src.fail(w->src.ctx, err);
-		return NULL;
+		return;
 	}
 	int pos, idx;
 	while (w->src.take(w->src.ctx, &pos, &idx)) {
@@ -123,7 +124,6 @@ static void *worker_main(void *p)
 		w->src.put(w->src.ctx, pos, &v);
 	}
 	mn_tenas_free(t);
-	return NULL;
 }
 
 struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cfg,
@@ -141,20 +141,24 @@ struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cf
 	w->seed = seed;
 	if (threads < 1)
 		threads = 1;
-	if (threads > MAX_THREADS)
-		threads = MAX_THREADS;
 	/* One arch per thread, each network single-threaded: the values are
 	 * then bit-identical whatever the number of threads or processes. */
 	mn_nn_set_threads(1);
-	for (int i = 0; i < threads; i++) {
-		if (pthread_create(&w->th[i], NULL, worker_main, w) != 0)
-			break;
-		w->started++;
-	}
-	if (w->started == 0) {
-		snprintf(err, errn, "cannot start a worker thread: %s", strerror(errno));
+	w->pool = mn_pool_new(threads, err, errn);
+	if (!w->pool) {
 		free(w);
 		return NULL;
+	}
+	for (int i = 0; i < threads; i++) {
+		if (mn_pool_submit(w->pool, worker_task, w) != 0) {
+			if (i == 0) {
+				snprintf(err, errn, "out of memory");
+				mn_pool_free(w->pool);
+				free(w);
+				return NULL;
+			}
+			break;
+		}
 	}
 	return w;
 }
@@ -163,8 +167,7 @@ void mn_atlas_workers_join(struct mn_atlas_workers *w)
 {
 	if (!w)
 		return;
-	for (int i = 0; i < w->started; i++)
-		pthread_join(w->th[i], NULL);
+	mn_pool_free(w->pool); /* runs what is queued, joins the threads */
 	free(w);
 }
 

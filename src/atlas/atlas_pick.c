@@ -11,6 +11,7 @@
 
 void mn_atlas_free(struct mn_atlas *a)
 {
+	free(a->path);
 	free(a->arch);
 	free(a->v);
 	free(a->est);
@@ -61,8 +62,12 @@ int mn_atlas_load(struct mn_atlas *a, const char *path, const struct mn_atlas_se
 	st = mn_atlas_from_rows(a, &rows, err, errn);
 	mn_atlas_rows_free(&rows);
 	if (st == 0) {
-		snprintf(a->path, sizeof a->path, "%s", path);
 		a->settings = *expect;
+		if (!(a->path = strdup(path))) {
+			mn_atlas_free(a);
+			snprintf(err, errn, "out of memory");
+			return -1;
+		}
 	}
 	return st;
 }

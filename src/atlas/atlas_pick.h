@@ -26,7 +26,7 @@
 #include "space/latency_table.h"
 
 struct mn_atlas {
-	char path[4096];
+	char *path;                  /* the file read (owned), NULL if from rows */
 	struct mn_atlas_settings settings;
 	int n;                       /* rows (archs) */
 	int *arch;                   /* n: mn_arch_to_index() */

@@ -46,10 +46,11 @@ static int write_json(FILE *f, void *user)
 		return -1;
 	if (fprintf(f,
 		    ",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
-		    "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
+		    "\"flash_kb\":%.3f,\"seconds\":%.3f,\"measured\":%d,\"seed\":%llu,"
 		    "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[",
 		    s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-		    s->result_flash_kb, s->search_seconds, (unsigned long long)a->setup->preset.seed,
+		    s->result_flash_kb, s->search_seconds, s->evaluations,
+		    (unsigned long long)a->setup->preset.seed,
 		    s->w_flops, s->w_latency) < 0)
 		return -1;
 	for (int r = 0; r < s->n_rounds; r++) {

@@ -104,7 +104,16 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	pthread_mutex_lock(&e->lock);
 	/* The arch this is heading to, from the current round's ranks (under
 	 * the lock: the outside ranking may be replaced at any time). */
-	mn_search_provisional(e->search, &view, e->ranked, e->n_ranked, &prov);
+	if (p->decided) {
+		/* Heading on from the supernet this round leaves. */
+		struct mn_round after = view;
+		for (int ed = 0; ed < MN_EDGES; ed++)
+			if (after.pruned_op[ed] >= 0)
+				after.super[ed] &= (uint8_t)~(1u << after.pruned_op[ed]);
+		mn_search_provisional(e->search, &after, e->ranked, e->n_ranked, &prov);
+	} else {
+		mn_search_provisional(e->search, &view, e->ranked, e->n_ranked, &prov);
+	}
 	struct mn_engine_snapshot *s = &e->snap;
 	if (p->round < s->n_rounds && p->round == s->round) {
 		const struct mn_round *old = &s->rounds[p->round];

@@ -183,11 +183,19 @@ int main(void)
 	mn_engine_wait(e4);
 	mn_engine_snapshot(e4, &s);
 	int at_cancel = atomic_load(&f4.calls);
+	double first_run = s.elapsed_s;
 	tap_ok(s.state == MN_ENGINE_CANCELLED && !s.has_result && at_cancel < 54,
 	       "cancel stops early (%d evaluations)", at_cancel);
+	struct timespec t1, t2;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mn_engine_start(e4);
 	mn_engine_wait(e4);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
 	mn_engine_snapshot(e4, &s);
+	double resumed = (t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) * 1e-9;
+	tap_ok(first_run > 0 && s.search_seconds >= first_run + 0.9 * resumed,
+	       "the search's time counts the cancelled run too (%.3f s = %.3f + about %.3f)",
+	       s.search_seconds, first_run, resumed);
 	tap_ok(s.state == MN_ENGINE_DONE && atomic_load(&f4.calls) == 54,
 	       "resume completes with 54 evaluations in all (%d)", atomic_load(&f4.calls));
 

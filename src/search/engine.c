@@ -19,6 +19,7 @@ struct mn_engine {
 	double pend_wf, pend_wl;  /* the settings last asked for */
 	struct mn_constraints pend_limits;
 	double run_start;
+	double carried_s;         /* wall time of cancelled runs since the last pick */
 	int evals_done;           /* evaluations of finished runs */
 	struct mn_arch *ranked;   /* outside ranking for the provisional pick */
 	int n_ranked;
@@ -104,7 +105,16 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	pthread_mutex_lock(&e->lock);
 	/* The arch this is heading to, from the current round's ranks (under
 	 * the lock: the outside ranking may be replaced at any time). */
-	mn_search_provisional(e->search, &view, e->ranked, e->n_ranked, &prov);
+	if (p->decided) {
+		/* Heading on from the supernet this round leaves. */
+		struct mn_round after = view;
+		for (int ed = 0; ed < MN_EDGES; ed++)
+			if (after.pruned_op[ed] >= 0)
+				after.super[ed] &= (uint8_t)~(1u << after.pruned_op[ed]);
+		mn_search_provisional(e->search, &after, e->ranked, e->n_ranked, &prov);
+	} else {
+		mn_search_provisional(e->search, &view, e->ranked, e->n_ranked, &prov);
+	}
 	struct mn_engine_snapshot *s = &e->snap;
 	if (p->round < s->n_rounds && p->round == s->round) {
 		const struct mn_round *old = &s->rounds[p->round];
@@ -128,7 +138,7 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	s->decided = p->n_decided;
 	s->has_provisional = 1;
 	s->provisional = prov;
-	s->elapsed_s = now_s() - e->run_start;
+	s->elapsed_s = e->carried_s + now_s() - e->run_start;
 	/* Progress over the whole search: values known to this run (never
 	 * decreases) of those the current plan needs. */
 	int left = future_candidates(p->round) + (p->decided ? 0 : p->total - p->done);
@@ -166,7 +176,7 @@ static void engine_main(void *arg, int worker)
 
 	pthread_mutex_lock(&e->lock);
 	struct mn_engine_snapshot *s = &e->snap;
-	s->elapsed_s = now_s() - e->run_start;
+	s->elapsed_s = e->carried_s + now_s() - e->run_start;
 	s->eta_s = rc == 0 ? 0 : -1;
 	if (rc == 0) {
 		struct mn_cost c;
@@ -182,11 +192,13 @@ static void engine_main(void *arg, int worker)
 		mn_search_get_config(e->search, &cfg);
 		mn_cost_arch(&final, &cfg.shape, &c);
 		s->result_params_m = c.params / 1e6;
-		s->search_seconds = s->elapsed_s;
+		s->search_seconds = s->elapsed_s; /* resumed runs included */
+		e->carried_s = 0;
 		s->work_total = s->work_done;
 		s->error[0] = '\0';
 	} else if (rc == 1) {
 		s->state = MN_ENGINE_CANCELLED;
+		e->carried_s = s->elapsed_s; /* a resume goes on counting */
 	} else {
 		s->state = MN_ENGINE_FAILED;
 		snprintf(s->error, sizeof s->error, "%s", err);
@@ -307,7 +319,7 @@ void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out)
 	pthread_mutex_lock(&e->lock);
 	*out = e->snap;
 	if (e->running)
-		out->elapsed_s = now_s() - e->run_start;
+		out->elapsed_s = e->carried_s + now_s() - e->run_start;
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -34,11 +34,13 @@ struct mn_engine_snapshot {
 				    * decreases) of those its current plan needs */
 	int has_provisional;     /* while running: the arch the search heads to */
 	struct mn_arch provisional;
-	double elapsed_s, eta_s; /* since the start, the whole run; eta < 0: unknown */
+	double elapsed_s, eta_s; /* wall time of this search, cancelled-and-resumed runs
+				  * included; eta < 0: unknown */
 	int has_result;
 	struct mn_arch result;
 	double result_flops_m, result_params_m, result_latency_ms, result_sram_kb, result_flash_kb;
-	double search_seconds;   /* wall time of the last complete run, start to pick */
+	double search_seconds;   /* wall time of the last pick: from the start to the pick,
+				  * runs cancelled and resumed on the way included */
 	double w_flops, w_latency;
 	struct mn_constraints limits;
 	char error[256];

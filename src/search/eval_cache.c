@@ -233,7 +233,8 @@ static void evict(const char *dir, const char *keep, long reserve)
 		total += (long)st.st_size;
 	}
 	closedir(d);
-	qsort(fs, (size_t)n, sizeof *fs, by_mtime);
+	if (n > 1)
+		qsort(fs, (size_t)n, sizeof *fs, by_mtime);
 	for (int i = 0; i < n && total > MN_EVAL_CACHE_MAX_BYTES - reserve; i++)
 		if (unlink(fs[i].path) == 0)
 			total -= fs[i].size;

@@ -355,11 +355,11 @@ int mn_cmd_score(int argc, char **argv)
 	}
 	int rc = MN_EXIT_OK;
 	if (o.all) {
-		mn_nn_set_threads(1); /* one arch per thread */
+		o.cfg.threads = 1; /* one arch per thread */
 		rc = score_all(&o, &data);
 	} else {
 		char err[512];
-		mn_nn_set_threads(o.threads);
+		o.cfg.threads = o.threads;
 		struct mn_tenas *t = mn_tenas_new(&o.cfg, &data, err, sizeof err);
 		if (!t) {
 			mn_cli_error("score", "%s", err);

@@ -2,8 +2,8 @@
  * cases that can be checked by hand:
  * - counts, shapes and the NULL cases;
  * - the thin network's block -1 is its input, and the gradient there equals
- *   central finite differences of the objective (double build), whose block
- *   gradients the float ones match;
+ *   central finite differences of the objective (the double-precision
+ *   reference, tests/ref_net.c), whose block gradients the float ones match;
  * - a cell whose six edges are all skip computes node3 = x + x + 2x = 4x, so
  *   a cell block's output is exactly 4 times its input (the previous block's
  *   output) and its input's gradient 4 times its output's;
@@ -15,6 +15,7 @@
 
 #include "nn/net.h"
 #include "util/rng.h"
+#include "ref_net.h"
 #include "tap.h"
 
 static void *xmalloc(size_t n)
@@ -230,10 +231,10 @@ static void check_head_grad(void)
 }
 
 /* Thin network (no stem), N=2: block -1 is the input.  Finite differences
- * need the double build (with float, a step large enough to beat rounding
+ * need double precision (with float, a step large enough to beat rounding
  * moves some of the many BN-centred pre-activations across their ReLU
- * kink); the float gradients of every block must then match the double
- * build's. */
+ * kink), so they check the reference (tests/ref_net.c), whose block
+ * gradients the float ones must then match. */
 static void check_thin_fd(void)
 {
 	struct mn_net_config cfg;
@@ -242,19 +243,20 @@ static void check_thin_fd(void)
 	cfg.N = 2;
 	cfg.H = cfg.W = 4;
 	struct mn_net *net = mn_net_create(&cfg);
-	struct mn_net_d *nd = mn_net_create_d(&cfg);
+	struct ref_net *nd = NULL;
 	unsigned char mask[MN_EDGES];
 	memset(mask, MN_MASK_NO_NONE, sizeof mask);
 	struct mn_rng rng;
 	mn_rng_seed(&rng, 9);
-	if (!net || !nd || mn_net_set_mask(net, mask) != 0 || mn_net_set_mask_d(nd, mask) != 0) {
+	nd = ref_net_create(&cfg, mask);
+	if (!net || !nd || mn_net_set_mask(net, mask) != 0) {
 		printf("Bail out! create failed\n");
 		exit(1);
 	}
-	mn_net_init_d(nd, &rng, MN_INIT_CODE);
+	mn_net_init(net, &rng, MN_INIT_CODE);
 	size_t P = mn_net_param_count(net);
 	for (size_t i = 0; i < P; i++)
-		mn_net_params(net)[i] = (float)mn_net_params_d(nd)[i];
+		ref_net_params(nd)[i] = mn_net_params(net)[i];
 	const int B = 3, K = cfg.classes;
 	size_t n = (size_t)B * 2 * 16;
 	float *x = randv(&rng, n), *r = randv(&rng, (size_t)B * K);
@@ -271,18 +273,19 @@ static void check_thin_fd(void)
 	const float *x0 = mn_net_block_output(net, -1, &c, &h, &w);
 	int same = x0 && c == 2 && h == 4 && w == 4 && memcmp(x0, x, sizeof(float) * n) == 0;
 	tap_ok(same, "thin network: block -1 is the input");
-	if (mn_net_backward(net, r, grad) != 0 || mn_net_forward_d(nd, xd, B, ld) != 0 ||
-	    mn_net_backward_d(nd, rd, gd) != 0) {
+	if (mn_net_backward(net, r, grad) != 0 || ref_net_forward(nd, xd, B, ld) != 0 ||
+	    ref_net_backward(nd, rd, 1, gd) != 0) {
 		printf("Bail out! backward failed\n");
 		exit(1);
 	}
-	/* float against double, every block: rounding of float arithmetic
-	 * through two cells and the head (errors seen ~3e-7 of the largest) */
+	/* float against the reference, every block: rounding of float
+	 * arithmetic through two cells and the head (errors seen ~3e-7 of the
+	 * largest) */
 	double ef = 0;
 	int present = 1;
 	for (int b = -1; b < mn_net_block_count(net); b++) {
 		const float *gf = mn_net_block_output_grad(net, b, &c, &h, &w);
-		const double *g = mn_net_block_output_grad_d(nd, b, NULL, NULL, NULL);
+		const double *g = ref_net_block_grad(nd, b);
 		if (!gf || !g) {
 			present = 0;
 			continue;
@@ -294,9 +297,9 @@ static void check_thin_fd(void)
 		}
 		ef = fmax(ef, e / m);
 	}
-	tap_ok(present && ef < 1e-5, "thin network: float block gradients = double's (rel err %g)",
+	tap_ok(present && ef < 1e-5, "thin network: float block gradients = the reference's (rel err %g)",
 	       ef);
-	const double *g0 = mn_net_block_output_grad_d(nd, -1, NULL, NULL, NULL);
+	const double *g0 = ref_net_block_grad(nd, -1);
 	double *g = xmalloc(sizeof(double) * n);
 	if (g0)
 		memcpy(g, g0, sizeof(double) * n);
@@ -307,11 +310,11 @@ static void check_thin_fd(void)
 	for (size_t i = 0; i < n; i++) {
 		double s = xd[i], lp = 0, lm = 0;
 		xd[i] = s + H;
-		int rc = mn_net_forward_d(nd, xd, B, ld);
+		int rc = ref_net_forward(nd, xd, B, ld);
 		for (int k = 0; k < B * K; k++)
 			lp += rd[k] * ld[k];
 		xd[i] = s - H;
-		rc |= mn_net_forward_d(nd, xd, B, ld);
+		rc |= ref_net_forward(nd, xd, B, ld);
 		for (int k = 0; k < B * K; k++)
 			lm += rd[k] * ld[k];
 		xd[i] = s;
@@ -324,7 +327,7 @@ static void check_thin_fd(void)
 		gmax = fmax(gmax, fabs(fd));
 	}
 	tap_ok(g0 && err / gmax < 1e-6,
-	       "thin network: input gradient = central differences (rel err %g)", err / gmax);
+	       "thin network: reference input gradient = central differences (rel err %g)", err / gmax);
 	free(g);
 	free(x);
 	free(r);
@@ -335,7 +338,7 @@ static void check_thin_fd(void)
 	free(logits);
 	free(grad);
 	mn_net_free(net);
-	mn_net_free_d(nd);
+	ref_net_free(nd);
 }
 
 int main(void)

@@ -1,14 +1,15 @@
-/* The float fast kernels (AVX2+FMA when the machine has it) against their
- * portable versions and the double layers, over awkward shapes: planes
- * whose width is not a multiple of 8, channel counts that do not fill a
- * register block, partial image ranges. */
+/* The SIMD kernels (simd.h; AVX2+FMA when the machine has it) against
+ * their portable versions and the naive double layers (ref_layers.c), over
+ * awkward shapes: planes whose width is not a multiple of 8, channel counts
+ * that do not fill a register block, partial image ranges. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn_fast.h"
+#include "nn/simd.h"
 #include "nn/nn_layers.h"
 #include "util/rng.h"
+#include "ref_layers.h"
 #include "tap.h"
 
 static struct mn_rng rng;
@@ -61,7 +62,7 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 			    jb = ja;
 	jb.dn = b;
 	int m0 = nimg > 2 ? 1 : 0, m1 = nimg;
-	int rc = mn_fast_convT(&ja, m0, m1) | mn_fast_convT_ref(&jb, m0, m1);
+	int rc = mn_simd_convT(&ja, m0, m1) | mn_simd_convT_ref(&jb, m0, m1);
 	double e = relmax(a, b, (size_t)C * nimg * hw);
 	tap_ok(rc == 0 && e < 1e-5,
 	       "conv^T C%d %dx%d, %d 3x3 + %d 1x1 inputs, %d queries x %d, relu %d, BN coef %d: %.1e",
@@ -89,8 +90,11 @@ static void test_pools(int planes, int h, int w)
 		s2d[i] = s2[i];
 		yd[i] = y[i];
 	}
-	mn_fast_pool3_fw(y, x, planes, h, w, 0.7f);
-	mn_avgpool3_forward_d(yd, xd, planes, h, w, 0.7, 1);
+	mn_simd_pool3_fw(y, x, planes, h, w, 0.7f);
+	double *t = malloc(sizeof(double) * n);
+	ref_avgpool3_forward(t, xd, planes, h, w);
+	for (size_t i = 0; i < n; i++)
+		yd[i] += 0.7 * t[i];
 	float *yf = malloc(sizeof(float) * n);
 	for (size_t i = 0; i < n; i++)
 		yf[i] = (float)yd[i];
@@ -98,11 +102,13 @@ static void test_pools(int planes, int h, int w)
 	const float *src[2] = {x, s2};
 	float sc[2] = {0.5f, 0.25f};
 	memcpy(y, y0, sizeof(float) * n);
-	mn_fast_pool3_bw(y, src, sc, 2, planes, h, w);
+	mn_simd_pool3_bw(y, src, sc, 2, planes, h, w);
 	for (size_t i = 0; i < n; i++)
 		yd[i] = y0[i];
-	mn_avgpool3_backward_d(yd, xd, planes, h, w, 0.5, 1);
-	mn_avgpool3_backward_d(yd, s2d, planes, h, w, 0.25, 1);
+	for (size_t i = 0; i < n; i++)
+		t[i] = 0.5 * xd[i] + 0.25 * s2d[i];
+	ref_avgpool3_backward(yd, t, planes, h, w);
+	free(t);
 	for (size_t i = 0; i < n; i++)
 		yf[i] = (float)yd[i];
 	double e2 = relmax(y, yf, n);
@@ -122,8 +128,8 @@ static void test_elementwise(size_t n)
 {
 	float *d = fvec(n), *x = fvec(n), *o = fvec(n), *ref = malloc(sizeof(float) * n);
 	double s1, s2, r1 = 0, r2 = 0, sq, rq = 0;
-	mn_fast_sum2(d, x, n, &s1, &s2);
-	sq = mn_fast_sqdev(x, n, 0.3f);
+	mn_simd_sum2(d, x, n, &s1, &s2);
+	sq = mn_simd_sqdev(x, n, 0.3f);
 	for (size_t i = 0; i < n; i++) {
 		r1 += d[i];
 		r2 += (double)d[i] * x[i];
@@ -131,20 +137,20 @@ static void test_elementwise(size_t n)
 	}
 	const float *xs[3] = {x, d, x};
 	double dd[3], ds;
-	mn_fast_dots(d, xs, 3, n, dd, &ds);
+	mn_simd_dots(d, xs, 3, n, dd, &ds);
 	double rdd = 0;
 	for (size_t i = 0; i < n; i++)
 		rdd += (double)d[i] * d[i];
 	double es = fabs(s1 - r1) / (1 + fabs(r1)) + fabs(s2 - r2) / (1 + fabs(r2)) +
 		    fabs(ds - r1) / (1 + fabs(r1)) + fabs(dd[0] - r2) / (1 + fabs(r2)) +
 		    fabs(dd[1] - rdd) / rdd + fabs(dd[2] - r2) / (1 + fabs(r2)) +
-		    fabs(sq - rq) / rq + fabs(mn_fast_sum(d, n) - r1) / (1 + fabs(r1));
-	mn_fast_lin3(o, d, x, n, 0.5f, -0.25f, 2.0f);
+		    fabs(sq - rq) / rq + fabs(mn_simd_sum(d, n) - r1) / (1 + fabs(r1));
+	mn_simd_lin3(o, d, x, n, 0.5f, -0.25f, 2.0f);
 	for (size_t i = 0; i < n; i++)
 		ref[i] = 0.5f * d[i] - 0.25f + 2.0f * x[i];
 	double el = relmax(o, ref, n);
 	memcpy(ref, o, sizeof(float) * n);
-	mn_fast_relu_bw(o, d, x, n, 1);
+	mn_simd_relu_bw(o, d, x, n, 1);
 	int bad = 0;
 	for (size_t i = 0; i < n; i++)
 		bad += o[i] != ref[i] + (x[i] > 0 ? d[i] : 0);
@@ -168,7 +174,7 @@ static void test_gemm_nt(int nc, int nk, int K, float beta)
 				s += (double)A[c * lda + p] * B[k * ldb + p];
 			R[c * ldp + k] = (float)(s + beta * P[c * ldp + k]);
 		}
-	mn_fast_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
+	mn_simd_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
 	/* error relative to the sum of |terms| (float accumulation) */
 	double e = 0;
 	for (int c = 0; c < nc; c++)
@@ -189,7 +195,7 @@ static void test_gemm_nt(int nc, int nk, int K, float beta)
 int main(void)
 {
 	mn_rng_seed(&rng, 99);
-	tap_diag("AVX2+FMA path %s", mn_fast_avx2() ? "in use" : "not available (portable path)");
+	tap_diag("AVX2+FMA path %s", mn_simd_avx2() ? "in use" : "not available (portable path)");
 	test_convT(3, 32, 32, 9, 9, 2, 3, 1, 1);
 	test_convT(3, 8, 8, 3, 0, 3, 2, 0, 0);
 	test_convT(6, 16, 16, 12, 6, 2, 2, 1, 1);

@@ -1,44 +1,44 @@
 /* Float kernels for the hot loops of the backward, with an AVX2+FMA path
  * picked at run time (x86-64) and a portable scalar path otherwise.  The
  * double build never uses them; tests compare the two paths. */
-#ifndef MN_NN_FAST_H
-#define MN_NN_FAST_H
+#ifndef MN_NN_SIMD_H
+#define MN_NN_SIMD_H
 
 #include <stddef.h>
 
 /* 1 when the AVX2+FMA kernels run on this machine. */
-int mn_fast_avx2(void);
+int mn_simd_avx2(void);
 
 /* s1 = sum d, s2 = sum d*x (float blocks summed in double). */
-void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *s2);
+void mn_simd_sum2(const float *d, const float *x, size_t n, double *s1, double *s2);
 /* sum d. */
-double mn_fast_sum(const float *d, size_t n);
+double mn_simd_sum(const float *d, size_t n);
 /* sum (x - mu)^2. */
-double mn_fast_sqdev(const float *x, size_t n, float mu);
+double mn_simd_sqdev(const float *x, size_t n, float mu);
 /* *sum = sum d and dots[k] = sum d*x[k] for k < nx (nx <= 8), one pass over d. */
-void mn_fast_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
+void mn_simd_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
 		  double *sum);
 /* o = alpha*d + beta + gamma*x  (x may be NULL when gamma is 0). */
-void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
+void mn_simd_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
 		  float gamma);
 /* y = max(x, 0). */
-void mn_fast_relu(float *y, const float *x, size_t n);
+void mn_simd_relu(float *y, const float *x, size_t n);
 /* o (+)= d where y > 0, else 0 (+ 0). */
-void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate);
+void mn_simd_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate);
 
 /* P[c][k] (+)= sum over p < K of A[c][p] * B[k][p] for c < nc, k < nk (rows of
  * A and B contiguous, row strides lda and ldb; P row stride ldp); beta 0
  * overwrites, 1 accumulates.  For short K (a plane) and few rows of A,
  * where a packed GEMM spends its time packing. */
-void mn_fast_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
+void mn_simd_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
 		     int nc, int nk, int K, float beta);
 
 /* Box sums over h x w planes (3x3, stride 1, pad 1, padding excluded).
  * Forward: y += scale * pool(x).
  * Backward of a sum of sources: dx += pool^T(sum_i s[i] * src[i]), every
  * source a stack of nplanes planes like dx. */
-void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale);
-void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+void mn_simd_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale);
+void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
 		      size_t nplanes, int h, int w);
 
 /* Backward data of the convs that read one node, fused with that node's
@@ -70,17 +70,17 @@ struct mn_convT_job {
 	const float *skip[3];
 	float skip_s[3];
 };
-int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1);
+int mn_simd_convT(const struct mn_convT_job *job, int m0, int m1);
 /* Forward convolution through the same kernel: y[co][m] (+)= conv(x)[co][m]
  * for x [cin][nimg][h*w], w [cout][cin][k][k] (k = 3: stride 1, pad 1;
  * k = 1), y [cout][nimg][h*w]; accumulate 0 overwrites y.  -1 when out of
  * memory. */
-int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
+int mn_simd_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
 			 int wd, int nimg, int accumulate);
 /* The same for images m0..m1-1 only (callers split the work). */
-int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
+int mn_simd_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
 			       int h, int wd, int nimg, int accumulate, int m0, int m1);
 /* The same through the portable path only (tests compare the two). */
-int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1);
+int mn_simd_convT_ref(const struct mn_convT_job *job, int m0, int m1);
 
 #endif

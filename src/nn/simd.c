@@ -1,5 +1,5 @@
 /* Float kernels with a run-time AVX2+FMA path; see nn_fast.h. */
-#include "nn/nn_fast.h"
+#include "nn/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #define MN_X86 0
 #endif
 
-int mn_fast_avx2(void)
+int mn_simd_avx2(void)
 {
 #if MN_X86
 	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -96,10 +96,10 @@ AVX2 static double sum_avx2(const float *d, size_t n)
 }
 #endif
 
-void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *s2)
+void mn_simd_sum2(const float *d, const float *x, size_t n, double *s1, double *s2)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		sum2_avx2(d, x, n, s1, s2);
 		return;
 	}
@@ -107,10 +107,10 @@ void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *
 	sum2_c(d, x, n, s1, s2);
 }
 
-double mn_fast_sum(const float *d, size_t n)
+double mn_simd_sum(const float *d, size_t n)
 {
 #if MN_X86
-	if (mn_fast_avx2())
+	if (mn_simd_avx2())
 		return sum_avx2(d, n);
 #endif
 	double t = 0;
@@ -147,10 +147,10 @@ AVX2 static double sqdev_avx2(const float *x, size_t n, float mu)
 }
 #endif
 
-double mn_fast_sqdev(const float *x, size_t n, float mu)
+double mn_simd_sqdev(const float *x, size_t n, float mu)
 {
 #if MN_X86
-	if (mn_fast_avx2())
+	if (mn_simd_avx2())
 		return sqdev_avx2(x, n, mu);
 #endif
 	double t = 0;
@@ -201,11 +201,11 @@ AVX2 static void dots_avx2(const float *d, const float *const *xin, int nx, size
 }
 #endif
 
-void mn_fast_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
+void mn_simd_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
 		  double *sum)
 {
 #if MN_X86
-	if (nx <= 6 && mn_fast_avx2()) {
+	if (nx <= 6 && mn_simd_avx2()) {
 		dots_avx2(d, x, nx, n, dots, sum);
 		return;
 	}
@@ -278,10 +278,10 @@ AVX2 static void relu_avx2(float *y, const float *x, size_t n)
 }
 #endif
 
-void mn_fast_relu(float *y, const float *x, size_t n)
+void mn_simd_relu(float *y, const float *x, size_t n)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		relu_avx2(y, x, n);
 		return;
 	}
@@ -290,11 +290,11 @@ void mn_fast_relu(float *y, const float *x, size_t n)
 		y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
+void mn_simd_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
 		  float gamma)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		lin3_avx2(o, d, x, n, alpha, beta, gamma);
 		return;
 	}
@@ -303,10 +303,10 @@ void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alph
 		o[i] = alpha * d[i] + beta + (x && gamma != 0 ? gamma * x[i] : 0);
 }
 
-void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate)
+void mn_simd_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		relu_bw_avx2(o, d, y, n, accumulate);
 		return;
 	}
@@ -448,11 +448,11 @@ AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, c
 }
 #endif
 
-void mn_fast_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
+void mn_simd_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
 		     int nc, int nk, int K, float beta)
 {
 #if MN_X86
-	if (mn_fast_avx2() && gemm_nt_avx2(P, ldp, A, lda, B, ldb, nc, nk, K, beta) == 0)
+	if (mn_simd_avx2() && gemm_nt_avx2(P, ldp, A, lda, B, ldb, nc, nk, K, beta) == 0)
 		return;
 #endif
 	gemm_nt_c(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
@@ -615,11 +615,11 @@ AVX2 static int pool3_avx2(float *dst, const float *const *src, const float *s, 
 }
 #endif
 
-void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale)
+void mn_simd_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale)
 {
 #if MN_X86
 	float one = 1;
-	if (mn_fast_avx2() && pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0) == 0)
+	if (mn_simd_avx2() && pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0) == 0)
 		return;
 #endif
 	float *t = calloc((size_t)2 * w + 16, sizeof(float));
@@ -639,7 +639,7 @@ void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, fl
 		return;
 	}
 	float *cx = t + w + 8;
-	int avx = mn_fast_avx2();
+	int avx = mn_simd_avx2();
 	for (size_t p = 0; p < nplanes; p++) {
 		const float *in = x + p * (size_t)h * w;
 		float *out = y + p * (size_t)h * w;
@@ -685,19 +685,19 @@ static void pool3_bw_direct(float *dx, const float *src, float s, size_t nplanes
 			}
 }
 
-void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
 		      size_t nplanes, int h, int w)
 {
 	/* dx[p] += sum over outputs o in window(p) of d[o] / count(o), with
 	 * d = sum_i s_i src_i: rows weighted by s_i/cy(o), columns by 1/cx(o)
 	 * before the 3-tap horizontal sum. */
 	if (nsrc > 3) {
-		mn_fast_pool3_bw(dx, src, s, 3, nplanes, h, w);
-		mn_fast_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w);
+		mn_simd_pool3_bw(dx, src, s, 3, nplanes, h, w);
+		mn_simd_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w);
 		return;
 	}
 #if MN_X86
-	if (mn_fast_avx2() && pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1) == 0)
+	if (mn_simd_avx2() && pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1) == 0)
 		return;
 #endif
 	float *t = calloc((size_t)3 * w + 16, sizeof(float));
@@ -711,7 +711,7 @@ void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int ns
 		one[ox] = 1;
 		icx[ox] = inv_win(ox, w);
 	}
-	int avx = mn_fast_avx2();
+	int avx = mn_simd_avx2();
 	for (size_t p = 0; p < nplanes; p++) {
 		float *out = dx + p * (size_t)h * w;
 		for (int iy = 0; iy < h; iy++) {
@@ -1016,13 +1016,13 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
 }
 #endif
 
-int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
+int mn_simd_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
 			 int wd, int nimg, int accumulate)
 {
-	return mn_fast_conv_forward_range(y, w, x, cin, cout, k, h, wd, nimg, accumulate, 0, nimg);
+	return mn_simd_conv_forward_range(y, w, x, cin, cout, k, h, wd, nimg, accumulate, 0, nimg);
 }
 
-int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
+int mn_simd_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
 			       int h, int wd, int nimg, int accumulate, int m0, int m1)
 {
 	/* forward = conv^T with the kernel's taps flipped and its in/out
@@ -1048,23 +1048,23 @@ int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin
 	}
 	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in,
 				   NULL, y, !accumulate, 0, {0}, {0}};
-	int rc = mn_fast_convT(&job, m0, m1);
+	int rc = mn_simd_convT(&job, m0, m1);
 	free(in);
 	free(wf);
 	return rc;
 }
 
-int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1)
+int mn_simd_convT_ref(const struct mn_convT_job *job, int m0, int m1)
 {
 	return m1 <= m0 ? 0 : convT_c(job, m0, m1);
 }
 
-int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1)
+int mn_simd_convT(const struct mn_convT_job *job, int m0, int m1)
 {
 	if (m1 <= m0)
 		return 0;
 #if MN_X86
-	if (mn_fast_avx2())
+	if (mn_simd_avx2())
 		return convT_avx2(job, m0, m1);
 #endif
 	return convT_c(job, m0, m1);

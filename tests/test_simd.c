@@ -13,6 +13,17 @@
 #include "tap.h"
 
 static struct mn_rng rng;
+/* the caller-owned scratch every kernel call below gets */
+static struct mn_simd_scratch scr;
+
+static const struct mn_simd_scratch *reserve(size_t bytes)
+{
+	if (mn_simd_scratch_reserve(&scr, bytes) != 0) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return &scr;
+}
 
 static float *fvec(size_t n)
 {
@@ -62,7 +73,8 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 			    jb = ja;
 	jb.dn = b;
 	int m0 = nimg > 2 ? 1 : 0, m1 = nimg;
-	int rc = mn_simd_convT(&ja, m0, m1) | mn_simd_convT_ref(&jb, m0, m1);
+	int rc = mn_simd_convT(&ja, m0, m1, reserve(mn_simd_convT_scratch(&ja))) |
+		 mn_simd_convT_ref(&jb, m0, m1, &scr);
 	double e = relmax(a, b, (size_t)C * nimg * hw);
 	tap_ok(rc == 0 && e < 1e-5,
 	       "conv^T C%d %dx%d, %d 3x3 + %d 1x1 inputs, %d queries x %d, relu %d, BN coef %d: %.1e",
@@ -90,7 +102,7 @@ static void test_pools(int planes, int h, int w)
 		s2d[i] = s2[i];
 		yd[i] = y[i];
 	}
-	mn_simd_pool3_fw(y, x, planes, h, w, 0.7f);
+	mn_simd_pool3_fw(y, x, planes, h, w, 0.7f, reserve(mn_simd_pool3_scratch(h, w)));
 	double *t = malloc(sizeof(double) * n);
 	ref_avgpool3_forward(t, xd, planes, h, w);
 	for (size_t i = 0; i < n; i++)
@@ -102,7 +114,7 @@ static void test_pools(int planes, int h, int w)
 	const float *src[2] = {x, s2};
 	float sc[2] = {0.5f, 0.25f};
 	memcpy(y, y0, sizeof(float) * n);
-	mn_simd_pool3_bw(y, src, sc, 2, planes, h, w);
+	mn_simd_pool3_bw(y, src, sc, 2, planes, h, w, &scr);
 	for (size_t i = 0; i < n; i++)
 		yd[i] = y0[i];
 	for (size_t i = 0; i < n; i++)
@@ -174,7 +186,8 @@ static void test_gemm_nt(int nc, int nk, int K, float beta)
 				s += (double)A[c * lda + p] * B[k * ldb + p];
 			R[c * ldp + k] = (float)(s + beta * P[c * ldp + k]);
 		}
-	mn_simd_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
+	mn_simd_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta,
+			reserve(mn_simd_gemm_nt_scratch(nc, K)));
 	/* error relative to the sum of |terms| (float accumulation) */
 	double e = 0;
 	for (int c = 0; c < nc; c++)
@@ -190,6 +203,58 @@ static void test_gemm_nt(int nc, int nk, int K, float beta)
 	free(B);
 	free(P);
 	free(R);
+}
+
+/* The direct forward conv against the naive double conv, images m0.. only;
+ * and with too little scratch it refuses (-1) without writing. */
+static void test_conv_forward(int cin, int cout, int k, int h, int w, int nimg)
+{
+	size_t hw = (size_t)h * w, nx = (size_t)cin * nimg * hw, ny = (size_t)cout * nimg * hw;
+	size_t nw = (size_t)cout * cin * k * k;
+	float *x = fvec(nx), *wt = fvec(nw), *y = fvec(ny);
+	double *xd = malloc(sizeof(double) * nx), *wd = malloc(sizeof(double) * nw);
+	double *yd = malloc(sizeof(double) * ny);
+	if (!xd || !wd || !yd) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	/* x is [cin][nimg][hw]; the reference wants [nimg][cin][hw] */
+	for (int c = 0; c < cin; c++)
+		for (int m = 0; m < nimg; m++)
+			for (size_t i = 0; i < hw; i++)
+				xd[((size_t)m * cin + c) * hw + i] = x[((size_t)c * nimg + m) * hw + i];
+	for (size_t i = 0; i < nw; i++)
+		wd[i] = wt[i];
+	ref_conv_forward(yd, xd, wd, nimg, cin, cout, h, w, k, 1, k / 2);
+	float *y0 = malloc(sizeof(float) * ny);
+	memcpy(y0, y, sizeof(float) * ny);
+	size_t need = mn_simd_conv_forward_scratch(cin, cout, k, h, w);
+	struct mn_simd_scratch small = {NULL, 0};
+	int refused = mn_simd_scratch_reserve(&small, need - 1) == 0 &&
+		      mn_simd_conv_forward_range(y, wt, x, cin, cout, k, h, w, nimg, 0, 1, nimg,
+						 &small) == -1 &&
+		      memcmp(y, y0, sizeof(float) * ny) == 0;
+	mn_simd_scratch_free(&small);
+	int rc = mn_simd_conv_forward_range(y, wt, x, cin, cout, k, h, w, nimg, 0, 1, nimg,
+					    reserve(need));
+	double e = 0, m = 1e-30;
+	int untouched = 1;
+	for (int co = 0; co < cout; co++)
+		for (int im = 0; im < nimg; im++)
+			for (size_t i = 0; i < hw; i++) {
+				size_t j = ((size_t)co * nimg + im) * hw + i;
+				if (im == 0) {
+					untouched &= y[j] == y0[j];
+					continue;
+				}
+				double want = yd[((size_t)im * cout + co) * hw + i];
+				e = fmax(e, fabs(y[j] - want));
+				m = fmax(m, fabs(want));
+			}
+	tap_ok(rc == 0 && refused && untouched && e / m < 1e-5,
+	       "direct conv %d->%d k%d %dx%d, images 1..%d: %.1e; refuses short scratch", cin, cout,
+	       k, h, w, nimg - 1, e / m);
+	free(x), free(wt), free(y), free(y0), free(xd), free(wd), free(yd);
 }
 
 int main(void)
@@ -218,5 +283,9 @@ int main(void)
 	test_gemm_nt(6, 11, 64, 0);
 	test_elementwise(5);
 	test_elementwise(70001);
+	test_conv_forward(3, 5, 3, 7, 9, 3);
+	test_conv_forward(4, 6, 1, 5, 5, 2);
+	test_conv_forward(16, 16, 3, 8, 8, 2);
+	mn_simd_scratch_free(&scr);
 	return tap_done();
 }

@@ -23,7 +23,9 @@ struct mn_net *mn_net_create(const struct mn_net_config *cfg)
 	net->stat_mean = calloc(net->plan.nstats, sizeof(float));
 	net->stat_rstd = calloc(net->plan.nstats, sizeof(float));
 	net->cells = calloc((size_t)net->plan.ncells, sizeof *net->cells);
-	if (!net->params || !net->stat_mean || !net->stat_rstd || !net->cells || !net->bout_ok) {
+	net->scr = calloc(1, sizeof *net->scr);
+	net->nscr = net->scr ? 1 : 0;
+	if (!net->scr || !net->params || !net->stat_mean || !net->stat_rstd || !net->cells || !net->bout_ok) {
 		mn_net_free(net);
 		return NULL;
 	}
@@ -40,8 +42,13 @@ void mn_net_free(struct mn_net *net)
 	free(net->stat_rstd);
 	free(net->cells);
 	free(net->arena);
-	for (int i = 0; i < net->nws; i++)
+	for (int i = 0; i < net->nws; i++) {
 		free(net->ws[i].mem);
+		mn_simd_scratch_free(&net->ws[i].scr);
+	}
+	for (int i = 0; i < net->nscr; i++)
+		mn_simd_scratch_free(&net->scr[i]);
+	free(net->scr);
 	free(net->ws);
 	free(net->G);
 	free(net->bout);
@@ -61,6 +68,19 @@ int mn_net_set_threads(struct mn_net *net, int n)
 		return 0;
 	mn_pool_free(net->pool);
 	net->pool = n > 1 ? mn_pool_create(n) : NULL;
+	/* one SIMD scratch per pool thread */
+	int T = mn_pool_size(net->pool);
+	struct mn_simd_scratch *s = calloc((size_t)T, sizeof *s);
+	if (!s) {
+		mn_pool_free(net->pool);
+		net->pool = NULL;
+		return -1;
+	}
+	for (int i = 0; i < net->nscr; i++)
+		mn_simd_scratch_free(&net->scr[i]);
+	free(net->scr);
+	net->scr = s;
+	net->nscr = T;
 	return n > 1 && !net->pool ? -1 : 0;
 }
 

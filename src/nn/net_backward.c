@@ -24,7 +24,8 @@ static void emit_wgrad(struct mn_net *net, struct ws *ws, const struct sink *sk,
 	case SINK_QUERY:
 		/* few columns (a 1x1 conv, the classifier): OpenBLAS packs for nothing */
 		if (mn_simd_avx2() && ckk <= 12)
-			mn_simd_gemm_nt(tmp, (size_t)ckk, dy, (size_t)K, col, ldcol, m * nq, ckk, K, 0);
+			mn_simd_gemm_nt(tmp, (size_t)ckk, dy, (size_t)K, col, ldcol, m * nq, ckk, K, 0,
+					net_ws_scratch(net, ws, mn_simd_gemm_nt_scratch(m * nq, K)));
 		else
 			mn_wgrad_per_query(tmp, dy, col, ldcol, m, nq, K, ckk);
 		for (int q = 0; q < nq; q++)
@@ -82,9 +83,9 @@ static void bn_backward_blocks(struct mn_net *net, struct ws *ws, const struct s
 
 /* dn += relu-masked conv^T of materialized cotangents: cs3 3x3 inputs dz3
  * [cs3][nq*nb][hw] with kernels w3 [cs3][C][9], cs1 1x1 inputs likewise. */
-static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w3, const float *dz3,
-		    int cs1, const float *w1, const float *dz1, const float *relu, float *dn,
-		    int overwrite)
+static int convT_dz(struct mn_net *net, struct ws *ws, int C, int h, int w, int nb, int nq, int cs3,
+		    const float *w3, const float *dz3, int cs1, const float *w1, const float *dz1,
+		    const float *relu, float *dn, int overwrite)
 {
 	size_t M = (size_t)nb * h * w;
 	struct mn_convT_in *in = malloc(sizeof *in * (size_t)(cs3 + cs1 + 1));
@@ -99,7 +100,9 @@ static int convT_dz(int C, int h, int w, int nb, int nq, int cs3, const float *w
 	}
 	struct mn_convT_job job = {C, h, w, nb, nq * nb, cs3 + cs1, in,
 				   relu, dn, overwrite, 0, {0}, {0}};
-	int rc = mn_simd_convT(&job, 0, nq * nb);
+	/* serial on this workspace's thread: its first scratch */
+	struct mn_simd_scratch *scr = net_ws_scratch(net, ws, mn_simd_convT_scratch(&job));
+	int rc = scr ? mn_simd_convT(&job, 0, nq * nb, scr) : -1;
 	free(in);
 	return rc;
 }
@@ -169,7 +172,7 @@ static void bw_cell(struct mn_net *net, struct ws *ws, struct cellst *cs, const 
 		struct group *g3 = &cs->g[j][1], *g1 = &cs->g[j][0];
 		/* the SIMD conv^T when it runs, else GEMM + col2im and the ReLU mask */
 		if ((g3->ne || g1->ne) &&
-		    !(fast && convT_dz(C, h, w, nb, nq, g3->Cs, g3->w, ws->DZ, g1->Cs, g1->w, ws->DZ1,
+		    !(fast && convT_dz(net, ws, C, h, w, nb, nq, g3->Cs, g3->w, ws->DZ, g1->Cs, g1->w, ws->DZ1,
 				       cs->relu[j], dn[j], 0) == 0)) {
 			memset(ws->DR, 0, sizeof(float) * n);
 			if (g3->ne)
@@ -188,7 +191,8 @@ static void bw_cell(struct mn_net *net, struct ws *ws, struct cellst *cs, const 
 				src[b] = dn[mn_edge_to(ed[b])];
 				sc[b] = (float)(1.0 / p->k[ed[b]]);
 			}
-			mn_simd_pool3_bw(dn[j], src, sc, ne, (size_t)C * nq * nb, h, w);
+			mn_simd_pool3_bw(dn[j], src, sc, ne, (size_t)C * nq * nb, h, w,
+					 net_ws_scratch(net, ws, mn_simd_pool3_scratch(h, w)));
 		}
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)
@@ -223,7 +227,7 @@ static void bw_red(struct mn_net *net, struct ws *ws, struct redst *r, int s, co
 	emit_wgrad(net, ws, sk, &rp->wb, 1, 2 * C, mn_conv_ckk(&r->gb), ws->DZ, col, Mo, nq, ohw);
 	int done = 0;
 	if (mn_simd_avx2())
-		done = convT_dz(2 * C, r->gb.h, r->gb.w, nb, nq, 2 * C, tparam(net, rp->wb), ws->DZ, 0,
+		done = convT_dz(net, ws, 2 * C, r->gb.h, r->gb.w, nb, nq, 2 * C, tparam(net, rp->wb), ws->DZ, 0,
 				NULL, NULL, r->rb, ws->D2, 1) == 0;
 	if (!done) {
 		memset(ws->D2, 0, sizeof(float) * 2 * C * nq * Mo);

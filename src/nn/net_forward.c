@@ -74,7 +74,7 @@ static int fw_cell(struct mn_net *net, struct cellst *cs)
 		}
 		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
 		for (int b = 0; b < ne; b++)
-			net_par_pool3_fw(net->pool, cs->node[mn_edge_to(ed[b])], in, (size_t)C * nb, h, w,
+			net_par_pool3_fw(net, cs->node[mn_edge_to(ed[b])], in, (size_t)C * nb, h, w,
 				   (float)(1.0 / p->k[ed[b]]));
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)

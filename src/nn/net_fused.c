@@ -58,16 +58,17 @@ struct np_ctx {
 	float *P;
 	int C, N, hw, M;
 	int nt; /* the short-K kernel instead of OpenBLAS */
+	struct mn_simd_scratch *scr; /* per thread, or NULL (out of memory) */
 };
 
-static void np_body(void *c, size_t lo, size_t hi)
+static void np_body(void *c, int t, size_t lo, size_t hi)
 {
 	struct np_ctx *e = c;
 	for (size_t n = lo; n < hi; n++)
 		if (e->nt)
 			mn_simd_gemm_nt(e->P + n * e->C * e->N, (size_t)e->N, e->dni + n * e->hw,
 					(size_t)e->M, e->col + n * e->hw, (size_t)e->M, e->C, e->N, e->hw,
-					0);
+					0, e->scr ? &e->scr[t] : NULL);
 		else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, e->C, e->N, e->hw, 1,
 				    e->dni + n * e->hw, e->M, e->col + n * e->hw, e->M, 0,
@@ -88,8 +89,9 @@ static void node_products(struct mn_net *net, struct ws *ws, struct cellst *cs, 
 			    M, 0, P, N);
 		return;
 	}
-	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M, mn_simd_avx2()};
-	mn_par_for_work(ws->pool, (size_t)nb, (double)C * N * hw, np_body, &e);
+	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M, mn_simd_avx2(),
+			   net_ws_scratch(net, ws, mn_simd_gemm_nt_scratch(C, hw))};
+	net_par_ranges(ws->pool, (size_t)nb, (double)C * N * hw, np_body, &e);
 }
 
 /* Incoming conv ops of node i, in a fixed order: (source j, op t, block b). */
@@ -309,9 +311,11 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 			}
 			struct pc_ctx e = {0};
 			e.job = &job;
-			mn_par_for_work(ws->pool, (size_t)nq * nb, (double)nin * C * 9 * h * w, net_pc_convT,
-					&e);
-			if (e.rc != 0) {
+			e.scr = net_ws_scratch(net, ws, mn_simd_convT_scratch(&job));
+			if (e.scr)
+				net_par_ranges(ws->pool, (size_t)nq * nb, (double)nin * C * 9 * h * w,
+					       net_pc_convT, &e);
+			if (!e.scr || e.rc != 0) {
 				free(in);
 				return -1;
 			}
@@ -336,7 +340,12 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 			e.nsrc = ne;
 			e.h = h;
 			e.wd = w;
-			mn_par_for_work(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne, net_pc_pool_bw, &e);
+			e.scr = net_ws_scratch(net, ws, mn_simd_pool3_scratch(h, w));
+			if (!e.scr) {
+				free(in);
+				return -1;
+			}
+			net_par_ranges(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne, net_pc_pool_bw, &e);
 		}
 		if (j > 0)
 			node_complete(net, ws, cs, j, dn[j], nq, per_sample);

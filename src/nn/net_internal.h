@@ -109,6 +109,7 @@ struct ws {
 	int fused;      /* laid out for the fused cell backward */
 	int err;        /* a step of the last backward failed */
 	size_t dcol_cap;
+	struct mn_simd_scratch scr; /* SIMD kernels run serially on this worker */
 };
 
 struct mn_net {
@@ -151,8 +152,11 @@ struct mn_net {
 	int has_bgrad;
 	int fw_ok; /* the last forward completed */
 
-	/* threads: the network's own pool (mn_net_set_threads; NULL: one) */
+	/* threads: the network's own pool (mn_net_set_threads; NULL: one) and
+	 * one SIMD scratch per pool thread */
 	struct mn_pool *pool;
+	struct mn_simd_scratch *scr;
+	int nscr;
 };
 
 enum { SINK_SUM, SINK_QUERY, SINK_SAMPLE };
@@ -177,6 +181,7 @@ struct pc_ctx {
 	const float *const *src;
 	const float *s;
 	int nsrc;
+	struct mn_simd_scratch *scr; /* one per thread of the loop's pool */
 };
 
 static inline const float *tparam(const struct mn_net *net, int t)
@@ -201,6 +206,15 @@ int net_fused_possible(const struct mn_net *net);
 int net_ensure_workspaces(struct mn_net *net, int n);
 
 /* net_par.c: loops split over the pool (NULL: serial). */
+/* fn(ctx, t, lo, hi) over [0, n) split as mn_par_for_work splits it, t the
+ * thread (0 when serial): loops whose kernels need thread t's scratch. */
+void net_par_ranges(struct mn_pool *pool, size_t n, double work_per_item,
+		    void (*fn)(void *ctx, int t, size_t lo, size_t hi), void *ctx);
+/* The scratch of the threads of ws's loops (one when ws->pool is NULL),
+ * each grown to bytes; NULL when out of memory. */
+struct mn_simd_scratch *net_ws_scratch(struct mn_net *net, struct ws *ws, size_t bytes);
+/* The same for the forward's loops (the network's pool). */
+struct mn_simd_scratch *net_fw_scratch(struct mn_net *net, size_t bytes);
 void net_par_relu(struct mn_pool *pool, float *y, const float *x, size_t n);
 void net_par_axpy(struct mn_pool *pool, float *y, float s, const float *x, size_t n);
 void net_par_affine(struct mn_pool *pool, float *y, const float *xhat, const float *gamma,
@@ -209,10 +223,10 @@ int net_par_bn(struct mn_pool *pool, float *xhat, const float *x, float *mean, f
 	       size_t M, int stats);
 void net_par_conv(struct mn_net *net, float *y, const float *w, const float *x,
 		  const struct mn_conv_geom *g, int nb, float *keep_col, float *scratch, int acc);
-void net_par_pool3_fw(struct mn_pool *pool, float *y, const float *x, size_t nplanes, int h, int w,
+void net_par_pool3_fw(struct mn_net *net, float *y, const float *x, size_t nplanes, int h, int w,
 		      float scale);
-void net_pc_convT(void *c, size_t lo, size_t hi);
-void net_pc_pool_bw(void *c, size_t lo, size_t hi);
+void net_pc_convT(void *c, int t, size_t lo, size_t hi);
+void net_pc_pool_bw(void *c, int t, size_t lo, size_t hi);
 
 /* net_forward.c: the forward (no thread bracketing). */
 int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits);

@@ -124,11 +124,59 @@ int net_par_bn(struct mn_pool *pool, float *xhat, const float *x, float *mean, f
 }
 
 
-static void pc_direct(void *c, size_t lo, size_t hi)
+struct ranges_ctx {
+	size_t n;
+	void (*fn)(void *ctx, int t, size_t lo, size_t hi);
+	void *ctx;
+};
+
+static void ranges_body(void *arg, int t, int T)
+{
+	struct ranges_ctx *r = arg;
+	size_t lo = r->n * (size_t)t / (size_t)T, hi = r->n * (size_t)(t + 1) / (size_t)T;
+	if (hi > lo)
+		r->fn(r->ctx, t, lo, hi);
+}
+
+void net_par_ranges(struct mn_pool *pool, size_t n, double work_per_item,
+		    void (*fn)(void *ctx, int t, size_t lo, size_t hi), void *ctx)
+{
+	if ((double)n * work_per_item < 2 * MN_PAR_GRAIN || n < 2)
+		pool = NULL;
+	if (!pool) {
+		if (n)
+			fn(ctx, 0, 0, n);
+		return;
+	}
+	struct ranges_ctx r = {n, fn, ctx};
+	mn_par_run(pool, ranges_body, &r);
+}
+
+static struct mn_simd_scratch *reserve_all(struct mn_simd_scratch *scr, int n, size_t bytes)
+{
+	for (int t = 0; t < n; t++)
+		if (mn_simd_scratch_reserve(&scr[t], bytes) != 0)
+			return NULL;
+	return scr;
+}
+
+struct mn_simd_scratch *net_ws_scratch(struct mn_net *net, struct ws *ws, size_t bytes)
+{
+	if (ws->pool)
+		return reserve_all(net->scr, net->nscr, bytes);
+	return reserve_all(&ws->scr, 1, bytes);
+}
+
+struct mn_simd_scratch *net_fw_scratch(struct mn_net *net, size_t bytes)
+{
+	return reserve_all(net->scr, net->nscr, bytes);
+}
+
+static void pc_direct(void *c, int t, size_t lo, size_t hi)
 {
 	struct pc_ctx *e = c;
 	if (mn_simd_conv_forward_range(e->y, e->w, e->x, e->cin, e->cout, e->k, e->h, e->wd,
-				       e->nimg, e->acc, (int)lo, (int)hi) != 0)
+				       e->nimg, e->acc, (int)lo, (int)hi, &e->scr[t]) != 0)
 		e->rc = -1;
 }
 
@@ -151,28 +199,28 @@ static void pc_gemm(void *c, size_t lo, size_t hi)
 		    e->w, ckk, e->col + lo * ohw, ncol, e->acc ? 1 : 0, e->y + lo * ohw, ncol);
 }
 
-void net_pc_convT(void *c, size_t lo, size_t hi)
+void net_pc_convT(void *c, int t, size_t lo, size_t hi)
 {
 	struct pc_ctx *e = c;
-	if (mn_simd_convT(e->job, (int)lo, (int)hi) != 0)
+	if (mn_simd_convT(e->job, (int)lo, (int)hi, &e->scr[t]) != 0)
 		e->rc = -1;
 }
 
-void net_pc_pool_bw(void *c, size_t lo, size_t hi)
+void net_pc_pool_bw(void *c, int t, size_t lo, size_t hi)
 {
 	struct pc_ctx *e = c;
 	size_t hw = (size_t)e->h * e->wd;
 	const float *src[3];
 	for (int i = 0; i < e->nsrc; i++)
 		src[i] = e->src[i] + lo * hw;
-	mn_simd_pool3_bw(e->y + lo * hw, src, e->s, e->nsrc, hi - lo, e->h, e->wd);
+	mn_simd_pool3_bw(e->y + lo * hw, src, e->s, e->nsrc, hi - lo, e->h, e->wd, &e->scr[t]);
 }
 
-static void pc_pool_fw(void *c, size_t lo, size_t hi)
+static void pc_pool_fw(void *c, int t, size_t lo, size_t hi)
 {
 	struct pc_ctx *e = c;
 	size_t hw = (size_t)e->h * e->wd;
-	mn_simd_pool3_fw(e->y + lo * hw, e->x + lo * hw, hi - lo, e->h, e->wd, e->s[0]);
+	mn_simd_pool3_fw(e->y + lo * hw, e->x + lo * hw, hi - lo, e->h, e->wd, e->s[0], &e->scr[t]);
 }
 
 /* A conv forward over nb images: the direct kernel for 3x3 stride 1 and
@@ -182,7 +230,7 @@ void net_par_conv(struct mn_net *net, float *y, const float *w, const float *x,
 		   const struct mn_conv_geom *g, int nb, float *keep_col, float *scratch, int acc)
 {
 	struct pc_ctx e = {y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, acc, g, NULL, 0,
-			   NULL, NULL, NULL, 0};
+			   NULL, NULL, NULL, 0, NULL};
 	double wimg = (double)g->cin * g->cout * g->k * g->k * g->oh * g->ow; /* MACs per image */
 	/* with the im2col made anyway and enough channels, a GEMM on it wins */
 	int direct = mn_simd_avx2() && g->cin <= 32 && g->cout <= 96 && !(keep_col && g->cin >= 16) &&
@@ -192,10 +240,14 @@ void net_par_conv(struct mn_net *net, float *y, const float *w, const float *x,
 		mn_par_for_work(net->pool, (size_t)nb, wimg / g->cout, pc_im2col, &e);
 	}
 	if (direct) {
-		mn_par_for_work(net->pool, (size_t)nb, wimg, pc_direct, &e);
-		if (e.rc == 0)
-			return;
-		e.rc = 0;
+		e.scr = net_fw_scratch(net, mn_simd_conv_forward_scratch(g->cin, g->cout, g->k, g->h,
+									 g->w));
+		if (e.scr) {
+			net_par_ranges(net->pool, (size_t)nb, wimg, pc_direct, &e);
+			if (e.rc == 0)
+				return;
+			e.rc = 0;
+		}
 	}
 	if (mn_conv_is_pointwise(g))
 		e.col = (float *)x;
@@ -206,11 +258,16 @@ void net_par_conv(struct mn_net *net, float *y, const float *w, const float *x,
 	mn_par_for_work(net->pool, (size_t)nb, wimg, pc_gemm, &e);
 }
 
-void net_par_pool3_fw(struct mn_pool *pool, float *y, const float *x, size_t nplanes, int h, int w,
-		       float scale)
+void net_par_pool3_fw(struct mn_net *net, float *y, const float *x, size_t nplanes, int h, int w,
+		      float scale)
 {
 	float s[1] = {scale};
-	struct pc_ctx e = {y, NULL, x, 0, 0, 0, h, w, 0, 0, NULL, NULL, 0, NULL, NULL, s, 1};
-	mn_par_for_work(pool, nplanes, 9.0 * h * w, pc_pool_fw, &e);
+	/* without scratch (out of memory) the kernel takes its direct sum */
+	struct pc_ctx e = {y, NULL, x, 0, 0, 0, h, w, 0, 0, NULL, NULL, 0, NULL, NULL, s, 1,
+			   net_fw_scratch(net, mn_simd_pool3_scratch(h, w))};
+	struct mn_simd_scratch none[1] = {{NULL, 0}};
+	if (!e.scr)
+		e.scr = none;
+	net_par_ranges(e.scr == none ? NULL : net->pool, nplanes, 9.0 * h * w, pc_pool_fw, &e);
 }
 

@@ -83,13 +83,6 @@ void mn_conv_forward(float *y, const float *w, const float *x, const struct mn_c
 	const int ckk = mn_conv_ckk(g);
 	const int ncol = nb * g->oh * g->ow;
 	const float *b = x;
-	/* the direct kernel, unless the caller keeps the im2col matrix; small
-	 * channel counts only (GEMMs win beyond) */
-	int direct3 = g->k == 3 && g->stride == 1 && g->pad == 1 && !col;
-	if ((direct3 || mn_conv_is_pointwise(g)) && g->cin <= 32 && g->cout <= 96 &&
-	    mn_simd_avx2() &&
-	    mn_simd_conv_forward(y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, accumulate) == 0)
-		return;
 	if (!mn_conv_is_pointwise(g)) {
 		mn_im2col(col, (size_t)ncol, x, (size_t)nb * g->h * g->w, g, nb);
 		b = col;
@@ -254,10 +247,6 @@ void mn_avgpool3_forward(float *y, const float *x, size_t nplanes, int h, int w,
 			       int accumulate)
 {
 	const size_t hw = (size_t)h * w;
-	if (!accumulate)
-		memset(y, 0, sizeof(float) * nplanes * hw);
-	mn_simd_pool3_fw(y, x, nplanes, h, w, scale);
-	return;
 	for (size_t p = 0; p < nplanes; p++) {
 		const float *in = x + p * hw;
 		float *out = y + p * hw;
@@ -286,11 +275,6 @@ void mn_avgpool3_backward(float *dx, const float *dy, size_t nplanes, int h, int
 	/* p is in the window of o exactly when o is in the window of p, so the
 	 * transpose is a box sum of dy / count(o). */
 	const size_t hw = (size_t)h * w;
-	if (!accumulate)
-		memset(dx, 0, sizeof(float) * nplanes * hw);
-	const float *src[1] = {dy};
-	mn_simd_pool3_bw(dx, src, &scale, 1, nplanes, h, w);
-	return;
 	for (size_t p = 0; p < nplanes; p++) {
 		const float *in = dy + p * hw;
 		float *out = dx + p * hw;

@@ -25,7 +25,8 @@ struct mn_net *mn_net_create(const struct mn_net_config *cfg)
 	net->cells = calloc((size_t)net->plan.ncells, sizeof *net->cells);
 	net->scr = calloc(1, sizeof *net->scr);
 	net->nscr = net->scr ? 1 : 0;
-	if (!net->scr || !net->params || !net->stat_mean || !net->stat_rstd || !net->cells || !net->bout_ok) {
+	if (!net->scr || !net->params || !net->stat_mean || !net->stat_rstd || !net->cells ||
+	    !net->bout_ok) {
 		mn_net_free(net);
 		return NULL;
 	}
@@ -307,8 +308,8 @@ void net_record_bgrad(struct mn_net *net, int i, const float *d)
 	float *dst = net->bgrad + off * nb;
 	for (int ch = 0; ch < bc; ch++)
 		for (int n = 0; n < nb; n++)
-			memcpy(dst + (size_t)n * per + (size_t)ch * hw, d + ((size_t)ch * nb + n) * hw,
-			       sizeof(float) * hw);
+			memcpy(dst + (size_t)n * per + (size_t)ch * hw,
+			       d + ((size_t)ch * nb + n) * hw, sizeof(float) * hw);
 }
 
 double mn_net_forward_macs(const struct mn_net *net, int batch)
@@ -379,7 +380,8 @@ int mn_net_patterns(const struct mn_net *net, uint64_t *bits, size_t words)
 				const struct cellst *cs = &net->cells[s * p->cfg.N + i];
 				for (int j = 0; j < 3; j++)
 					if (cs->relu[j])
-						b = put_bits(row, b, cs->relu[j], p->sc[s], nb, n, hw);
+						b = put_bits(row, b, cs->relu[j], p->sc[s], nb, n,
+							     hw);
 			}
 			if (s + 1 < p->nstages) {
 				b = put_bits(row, b, net->red[s].ra, p->sc[s], nb, n, hw);

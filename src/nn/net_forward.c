@@ -59,26 +59,29 @@ static int fw_cell(struct mn_net *net, struct cellst *cs)
 				memcpy(g->w + (size_t)b * C * ckk, tparam(net, g->tw[b]),
 				       sizeof(float) * C * ckk);
 				memcpy(g->gamma + b * C, tparam(net, g->tbn[b]), sizeof(float) * C);
-				memcpy(g->beta + b * C, tparam(net, g->tbn[b] + 1), sizeof(float) * C);
+				memcpy(g->beta + b * C, tparam(net, g->tbn[b] + 1),
+				       sizeof(float) * C);
 			}
-			net_par_conv(net, g->xhat, g->w, cs->relu[j], &g->geom, nb, t ? cs->col[j] : NULL,
-			       net->col_scratch, 0);
-			if (bn_forward(net, g->xhat, g->xhat, g->mean, g->rstd, g->tbn, g->ne, C, M) != 0)
+			net_par_conv(net, g->xhat, g->w, cs->relu[j], &g->geom, nb,
+				     t ? cs->col[j] : NULL, net->col_scratch, 0);
+			if (bn_forward(net, g->xhat, g->xhat, g->mean, g->rstd, g->tbn, g->ne, C,
+				       M) != 0)
 				return -1;
 			for (int b = 0; b < g->ne; b++) {
 				int e = g->edge[b];
-				net_par_affine(net->pool, cs->node[mn_edge_to(e)], g->xhat + b * C * M,
-					 g->gamma + b * C, g->beta + b * C, C, M, (float)(1.0 / p->k[e]),
-					 1);
+				net_par_affine(net->pool, cs->node[mn_edge_to(e)],
+					       g->xhat + b * C * M, g->gamma + b * C,
+					       g->beta + b * C, C, M, (float)(1.0 / p->k[e]), 1);
 			}
 		}
 		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
 		for (int b = 0; b < ne; b++)
 			net_par_pool3_fw(net, cs->node[mn_edge_to(ed[b])], in, (size_t)C * nb, h, w,
-				   (float)(1.0 / p->k[ed[b]]));
+					 (float)(1.0 / p->k[ed[b]]));
 		ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		for (int b = 0; b < ne; b++)
-			net_par_axpy(net->pool, cs->node[mn_edge_to(ed[b])], (float)(1.0 / p->k[ed[b]]), in, n);
+			net_par_axpy(net->pool, cs->node[mn_edge_to(ed[b])],
+				     (float)(1.0 / p->k[ed[b]]), in, n);
 	}
 	return 0;
 }
@@ -90,17 +93,19 @@ static int fw_red(struct mn_net *net, struct redst *r, int s)
 	int C = p->sc[s], nb = net->nb;
 	size_t M = (size_t)nb * r->ga.h * r->ga.w, Mo = (size_t)nb * r->ga.oh * r->ga.ow;
 	net_par_relu(net->pool, r->ra, r->in, (size_t)C * M);
-	net_par_conv(net, r->xa, tparam(net, rp->wa), r->ra, &r->ga, nb, r->cola, net->col_scratch, 0);
+	net_par_conv(net, r->xa, tparam(net, rp->wa), r->ra, &r->ga, nb, r->cola, net->col_scratch,
+		     0);
 	if (bn_forward(net, r->xa, r->xa, r->ma, r->sa, &rp->bna, 1, 2 * C, Mo) != 0)
 		return -1;
-	net_par_affine(net->pool, r->rb, r->xa, tparam(net, rp->bna), tparam(net, rp->bna + 1), 2 * C, Mo,
-		 1, 0);
+	net_par_affine(net->pool, r->rb, r->xa, tparam(net, rp->bna), tparam(net, rp->bna + 1),
+		       2 * C, Mo, 1, 0);
 	net_par_relu(net->pool, r->rb, r->rb, 2 * C * Mo);
-	net_par_conv(net, r->xb, tparam(net, rp->wb), r->rb, &r->gb, nb, r->colb, net->col_scratch, 0);
+	net_par_conv(net, r->xb, tparam(net, rp->wb), r->rb, &r->gb, nb, r->colb, net->col_scratch,
+		     0);
 	if (bn_forward(net, r->xb, r->xb, r->mb, r->sb, &rp->bnb, 1, 2 * C, Mo) != 0)
 		return -1;
-	net_par_affine(net->pool, r->out, r->xb, tparam(net, rp->bnb), tparam(net, rp->bnb + 1), 2 * C, Mo,
-		 1, 0);
+	net_par_affine(net->pool, r->out, r->xb, tparam(net, rp->bnb), tparam(net, rp->bnb + 1),
+		       2 * C, Mo, 1, 0);
 	mn_avgpool2_forward(r->pool, r->in, (size_t)C * nb, r->ga.h, r->ga.w);
 	net_par_conv(net, r->out, tparam(net, rp->wsc), r->pool, &r->gsc, nb, NULL, NULL, 1);
 	return 0;
@@ -123,12 +128,12 @@ int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits
 	if (!cfg->thin) {
 		int C = p->sc[0];
 		net_par_conv(net, net->stem_xhat, tparam(net, p->stem_w), net->x, &net->gstem, nb,
-		       net->stem_col, net->col_scratch, 0);
+			     net->stem_col, net->col_scratch, 0);
 		if (bn_forward(net, net->stem_xhat, net->stem_xhat, net->stem_mean, net->stem_rstd,
 			       &p->stem_bn, 1, C, nb * hw0) != 0)
 			return -1;
 		net_par_affine(net->pool, net->stem_out, net->stem_xhat, tparam(net, p->stem_bn),
-			 tparam(net, p->stem_bn + 1), C, nb * hw0, 1, 0);
+			       tparam(net, p->stem_bn + 1), C, nb * hw0, 1, 0);
 	}
 	for (int s = 0; s < p->nstages; s++) {
 		for (int i = 0; i < cfg->N; i++)
@@ -140,15 +145,15 @@ int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits
 	int L = p->nstages - 1, cf = p->cf;
 	size_t hwf = (size_t)p->sh[L] * p->sw[L], Mf = (size_t)nb * hwf;
 	const float *last = net->cells[p->ncells - 1].node[3];
-	if (bn_forward(net, net->head_xhat, last, net->head_mean, net->head_rstd, &p->head_bn, 1, cf,
-		       Mf) != 0)
+	if (bn_forward(net, net->head_xhat, last, net->head_mean, net->head_rstd, &p->head_bn, 1,
+		       cf, Mf) != 0)
 		return -1;
 	net_par_affine(net->pool, net->head_h, net->head_xhat, tparam(net, p->head_bn),
-		 tparam(net, p->head_bn + 1), cf, Mf, 1, 0);
+		       tparam(net, p->head_bn + 1), cf, Mf, 1, 0);
 	net_par_relu(net->pool, net->head_h, net->head_h, (size_t)cf * Mf);
 	mn_gap_forward(net->head_g, net->head_h, (size_t)cf * nb, (int)hwf);
-	mn_linear_forward(net->logits, tparam(net, p->lin_w), tparam(net, p->lin_b),
-				net->head_g, cfg->classes, cf, nb);
+	mn_linear_forward(net->logits, tparam(net, p->lin_w), tparam(net, p->lin_b), net->head_g,
+			  cfg->classes, cf, nb);
 	if (!net->frozen)
 		net->has_stats = 1;
 	net->fused_ready = 0;
@@ -156,7 +161,8 @@ int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits
 	if (logits)
 		for (int n = 0; n < nb; n++)
 			for (int c = 0; c < cfg->classes; c++)
-				logits[(size_t)n * cfg->classes + c] = net->logits[(size_t)c * nb + n];
+				logits[(size_t)n * cfg->classes + c] =
+					net->logits[(size_t)c * nb + n];
 	return 0;
 }
 
@@ -164,4 +170,3 @@ int mn_net_forward(struct mn_net *net, const float *x, int batch, float *logits)
 {
 	return net_forward_run(net, x, batch, logits);
 }
-

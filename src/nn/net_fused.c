@@ -41,12 +41,14 @@ void net_prepare_fused(struct mn_net *net)
 			if (!cs->relu[j])
 				continue;
 			for (int k = 0; k < ck; k++)
-				cs->colsum[j * ck + k] = (float)mn_simd_sum(cs->col[j] + (size_t)k * M, M);
+				cs->colsum[j * ck + k] =
+					(float)mn_simd_sum(cs->col[j] + (size_t)k * M, M);
 			for (int t = 0; t < 2; t++) {
 				struct group *g = &cs->g[j][t];
 				if (g->ne)
-					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->Cs, ck, (int)M,
-						    1, g->xhat, (int)M, cs->col[j], (int)M, 0, g->xc, ck);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->Cs,
+						    ck, (int)M, 1, g->xhat, (int)M, cs->col[j],
+						    (int)M, 0, g->xc, ck);
 			}
 		}
 	}
@@ -57,7 +59,7 @@ struct np_ctx {
 	const float *dni, *col;
 	float *P;
 	int C, N, hw, M;
-	int nt; /* the short-K kernel instead of OpenBLAS */
+	int nt;                      /* the short-K kernel instead of OpenBLAS */
 	struct mn_simd_scratch *scr; /* per thread, or NULL (out of memory) */
 };
 
@@ -67,8 +69,8 @@ static void np_body(void *c, int t, size_t lo, size_t hi)
 	for (size_t n = lo; n < hi; n++)
 		if (e->nt)
 			mn_simd_gemm_nt(e->P + n * e->C * e->N, (size_t)e->N, e->dni + n * e->hw,
-					(size_t)e->M, e->col + n * e->hw, (size_t)e->M, e->C, e->N, e->hw,
-					0, e->scr ? &e->scr[t] : NULL);
+					(size_t)e->M, e->col + n * e->hw, (size_t)e->M, e->C, e->N,
+					e->hw, 0, e->scr ? &e->scr[t] : NULL);
 		else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, e->C, e->N, e->hw, 1,
 				    e->dni + n * e->hw, e->M, e->col + n * e->hw, e->M, 0,
@@ -77,19 +79,26 @@ static void np_body(void *c, int t, size_t lo, size_t hi)
 
 /* P[i-1] = dn_i x [col_0 .. col_{i-1}]^T: per query [C][nq][9C*i], per
  * sample [nb][C][9C*i]. */
-static void node_products(struct mn_net *net, struct ws *ws, struct cellst *cs, int i, const float *dni,
-			  int nq, int per_sample)
+static void node_products(struct mn_net *net, struct ws *ws, struct cellst *cs, int i,
+			  const float *dni, int nq, int per_sample)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int C = p->sc[cs->stage], hw = p->sh[cs->stage] * p->sw[cs->stage], nb = net->nb;
 	int M = nb * hw, N = 9 * C * i;
 	float *P = ws->P + (size_t)(i - 1) * ws->psz;
 	if (!per_sample) {
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq, N, M, 1, dni, M, cs->col[0],
-			    M, 0, P, N);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq, N, M, 1, dni, M,
+			    cs->col[0], M, 0, P, N);
 		return;
 	}
-	struct np_ctx e = {dni, cs->col[0], P, C, N, hw, M, mn_simd_avx2(),
+	struct np_ctx e = {dni,
+			   cs->col[0],
+			   P,
+			   C,
+			   N,
+			   hw,
+			   M,
+			   mn_simd_avx2(),
 			   net_ws_scratch(net, ws, mn_simd_gemm_nt_scratch(C, hw))};
 	net_par_ranges(ws->pool, (size_t)nb, (double)C * N * hw, np_body, &e);
 }
@@ -152,8 +161,8 @@ static void ns_body(void *c, size_t lo, size_t hi)
 /* When node i's cotangent is complete: its products with every source's
  * im2col (P) and, per channel and group, sum(dn_i) and sum(dn_i * xhat) for
  * each op reading into it (msum[i][0] and msum[i][1 + op]). */
-static void node_complete(struct mn_net *net, struct ws *ws, struct cellst *cs, int i, const float *dni,
-			  int nq, int per_sample)
+static void node_complete(struct mn_net *net, struct ws *ws, struct cellst *cs, int i,
+			  const float *dni, int nq, int per_sample)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int C = p->sc[cs->stage], hw = p->sh[cs->stage] * p->sw[cs->stage], nb = net->nb;
@@ -164,10 +173,10 @@ static void node_complete(struct mn_net *net, struct ws *ws, struct cellst *cs, 
 	if (!nops)
 		return;
 	node_products(net, ws, cs, i, dni, nq, per_sample);
-	struct ns_ctx e = {cs, ops, nops, dni, ws->msum + (size_t)i * 7 * C * G, C, G, nq, hw,
-			   per_sample, M};
-	mn_par_for_work(ws->pool, (size_t)C * G, (double)(nops + 1) * (per_sample ? (double)hw : (double)M), ns_body,
-			&e);
+	struct ns_ctx e = {cs, ops, nops, dni, ws->msum + (size_t)i * 7 * C * G, C, G,
+			   nq, hw, per_sample, M};
+	mn_par_for_work(ws->pool, (size_t)C * G,
+			(double)(nops + 1) * (per_sample ? (double)hw : (double)M), ns_body, &e);
 }
 
 /* One conv op reading the node being processed. */
@@ -202,7 +211,8 @@ static void femit_body(void *ctx, size_t lo, size_t hi)
 			for (int c = 0; c < C; c++) {
 				int bc = f->b * C + c;
 				float ks = g->gamma[bc] * g->rstd[bc], sc = f->sc;
-				double m1 = f->m1s[(size_t)c * G + r], m2 = f->m2s[(size_t)c * G + r];
+				double m1 = f->m1s[(size_t)c * G + r],
+				       m2 = f->m2s[(size_t)c * G + r];
 				float *cf = e->coef + (size_t)(f->nin0 + c) * e->nq * 3;
 				grow[f->gg + c] = (float)(sc * m2);
 				const float *prow =
@@ -226,18 +236,21 @@ static void femit_body(void *ctx, size_t lo, size_t hi)
 							wrow[ci] = ks * sc * prow[ci * 9 + 4];
 					continue;
 				}
-				float a = (float)(sc * m1 / (double)e->M), bb = (float)(sc * m2 / (double)e->M);
+				float a = (float)(sc * m1 / (double)e->M),
+				      bb = (float)(sc * m2 / (double)e->M);
 				const float *xc = g->xc + (size_t)bc * ck;
 				cf[r * 3] = ks * sc;
 				cf[r * 3 + 1] = -ks * a;
 				cf[r * 3 + 2] = -ks * bb;
 				if (f->t)
 					for (int k = 0; k < ck; k++)
-						wrow[k] = ks * (sc * prow[k] - a * e->colsum[k] - bb * xc[k]);
+						wrow[k] = ks * (sc * prow[k] - a * e->colsum[k] -
+								bb * xc[k]);
 				else
 					for (int ci = 0; ci < C; ci++) {
 						int k = ci * 9 + 4;
-						wrow[ci] = ks * (sc * prow[k] - a * e->colsum[k] - bb * xc[k]);
+						wrow[ci] = ks * (sc * prow[k] - a * e->colsum[k] -
+								 bb * xc[k]);
 					}
 			}
 		}
@@ -245,7 +258,7 @@ static void femit_body(void *ctx, size_t lo, size_t hi)
 }
 
 int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, const struct sink *sk,
-			 int nq, float *dn3, float *dn0)
+		      int nq, float *dn3, float *dn0)
 {
 	const struct mn_net_plan *p = &net->plan;
 	int s = cs->stage, C = p->sc[s], h = p->sh[s], w = p->sw[s], nb = net->nb;
@@ -303,8 +316,8 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 		int ed[3], ne = mn_plan_edges_from(p, j, MN_OP_SKIP, ed);
 		if (nin) {
 			/* skip edges ride along with the conv^T's store */
-			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in, cs->relu[j], dn[j], 1,
-						   ne, {0}, {0}};
+			struct mn_convT_job job = {C, h, w, nb, nq * nb, nin, in,
+						   cs->relu[j], dn[j], 1, ne, {0}, {0}};
 			for (int b = 0; b < ne; b++) {
 				job.skip[b] = dn[mn_edge_to(ed[b])];
 				job.skip_s[b] = (float)(1.0 / p->k[ed[b]]);
@@ -313,8 +326,8 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 			e.job = &job;
 			e.scr = net_ws_scratch(net, ws, mn_simd_convT_scratch(&job));
 			if (e.scr)
-				net_par_ranges(ws->pool, (size_t)nq * nb, (double)nin * C * 9 * h * w,
-					       net_pc_convT, &e);
+				net_par_ranges(ws->pool, (size_t)nq * nb,
+					       (double)nin * C * 9 * h * w, net_pc_convT, &e);
 			if (!e.scr || e.rc != 0) {
 				free(in);
 				return -1;
@@ -322,8 +335,8 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 		} else {
 			memset(dn[j], 0, sizeof(float) * n);
 			for (int b = 0; b < ne; b++)
-				net_par_axpy(ws->pool, dn[j], (float)(1.0 / p->k[ed[b]]), dn[mn_edge_to(ed[b])],
-				       n);
+				net_par_axpy(ws->pool, dn[j], (float)(1.0 / p->k[ed[b]]),
+					     dn[mn_edge_to(ed[b])], n);
 		}
 		ne = mn_plan_edges_from(p, j, MN_OP_POOL3, ed);
 		if (ne) {
@@ -345,7 +358,8 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 				free(in);
 				return -1;
 			}
-			net_par_ranges(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne, net_pc_pool_bw, &e);
+			net_par_ranges(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne,
+				       net_pc_pool_bw, &e);
 		}
 		if (j > 0)
 			node_complete(net, ws, cs, j, dn[j], nq, per_sample);
@@ -353,4 +367,3 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 	free(in);
 	return 0;
 }
-

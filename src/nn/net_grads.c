@@ -135,7 +135,7 @@ static int per_sample_grads(struct mn_net *net, const float *x, int batch, enum 
 }
 
 int mn_net_per_sample_grads(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
-				  float *G, size_t ldg)
+			    float *G, size_t ldg)
 {
 	return per_sample_grads(net, x, batch, mode, G, ldg);
 }
@@ -183,7 +183,7 @@ static int gram(struct mn_net *net, const float *G, int B, size_t P, double *K)
 }
 
 int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
-			  double *cond, float *G, double *gram_out)
+		    double *cond, float *G, double *gram_out)
 {
 	size_t P = net->plan.gwidth;
 	if (batch < 1 || !cond)
@@ -216,4 +216,3 @@ int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_
 		free(K);
 	return rc;
 }
-

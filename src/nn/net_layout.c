@@ -66,10 +66,12 @@ static void layout_forward(struct mn_net *net, int nb, int store_cols, struct ar
 			if ((size_t)9 * C * M > mc)
 				mc = (size_t)9 * C * M;
 			for (int j = 0; j < 3; j++) {
-				cs->relu[j] = mn_plan_node_has_conv(p, j) ? take(a, (size_t)C * M) : NULL;
+				cs->relu[j] =
+					mn_plan_node_has_conv(p, j) ? take(a, (size_t)C * M) : NULL;
 				for (int t = 0; t < 2; t++) {
 					struct group *g = &cs->g[j][t];
-					group_setup(p, g, ci, j, t ? MN_OP_CONV3 : MN_OP_CONV1, C, h, w);
+					group_setup(p, g, ci, j, t ? MN_OP_CONV3 : MN_OP_CONV1, C,
+						    h, w);
 					if (!g->ne)
 						continue;
 					g->w = take(a, (size_t)g->Cs * mn_conv_ckk(&g->geom));
@@ -90,7 +92,8 @@ static void layout_forward(struct mn_net *net, int nb, int store_cols, struct ar
 			mn_conv_geom_init(&r->gb, 2 * C, 2 * C, 3, 1, 1, r->ga.oh, r->ga.ow);
 			mn_conv_geom_init(&r->gsc, C, 2 * C, 1, 1, 0, h / 2, w / 2);
 			size_t Mo = (size_t)nb * r->ga.oh * r->ga.ow;
-			size_t na = (size_t)mn_conv_ckk(&r->ga) * Mo, nbc = (size_t)mn_conv_ckk(&r->gb) * Mo;
+			size_t na = (size_t)mn_conv_ckk(&r->ga) * Mo,
+			       nbc = (size_t)mn_conv_ckk(&r->gb) * Mo;
 			if (na > mc)
 				mc = na;
 			if (nbc > mc)

@@ -53,7 +53,7 @@ void net_par_axpy(struct mn_pool *pool, float *y, float s, const float *x, size_
 }
 
 void net_par_affine(struct mn_pool *pool, float *y, const float *xhat, const float *gamma,
-		     const float *beta, int C, size_t M, float scale, int acc)
+		    const float *beta, int C, size_t M, float scale, int acc)
 {
 	struct pe_ctx e = {y, xhat, gamma, beta, scale, 0, acc, M};
 	mn_par_for_work(pool, (size_t)C * M, 1, pe_affine, &e);
@@ -91,7 +91,7 @@ static void ps_body(void *c, int t, int T)
 
 /* Batch statistics (or nothing) and xhat = normalize(x) over [C][M]. */
 int net_par_bn(struct mn_pool *pool, float *xhat, const float *x, float *mean, float *rstd, int C,
-		size_t M, int stats)
+	       size_t M, int stats)
 {
 	if ((double)C * M < 2 * MN_PAR_GRAIN)
 		pool = NULL;
@@ -122,7 +122,6 @@ int net_par_bn(struct mn_pool *pool, float *xhat, const float *x, float *mean, f
 	free(part);
 	return 0;
 }
-
 
 struct ranges_ctx {
 	size_t n;
@@ -195,8 +194,8 @@ static void pc_gemm(void *c, size_t lo, size_t hi)
 	struct pc_ctx *e = c;
 	const struct mn_conv_geom *g = e->g;
 	int ohw = g->oh * g->ow, ncol = e->nimg * ohw, ckk = mn_conv_ckk(g);
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, (int)(hi - lo) * ohw, ckk, 1,
-		    e->w, ckk, e->col + lo * ohw, ncol, e->acc ? 1 : 0, e->y + lo * ohw, ncol);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, (int)(hi - lo) * ohw, ckk,
+		    1, e->w, ckk, e->col + lo * ohw, ncol, e->acc ? 1 : 0, e->y + lo * ohw, ncol);
 }
 
 void net_pc_convT(void *c, int t, size_t lo, size_t hi)
@@ -227,21 +226,22 @@ static void pc_pool_fw(void *c, int t, size_t lo, size_t hi)
  * pointwise convs with few channels, else im2col (kept in col when given,
  * else into scratch) and a GEMM; both split over images. */
 void net_par_conv(struct mn_net *net, float *y, const float *w, const float *x,
-		   const struct mn_conv_geom *g, int nb, float *keep_col, float *scratch, int acc)
+		  const struct mn_conv_geom *g, int nb, float *keep_col, float *scratch, int acc)
 {
-	struct pc_ctx e = {y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb, acc, g, NULL, 0,
-			   NULL, NULL, NULL, 0, NULL};
+	struct pc_ctx e = {y, w, x, g->cin, g->cout, g->k, g->h, g->w, nb,
+			   acc, g, NULL, 0, NULL, NULL, NULL, 0, NULL};
 	double wimg = (double)g->cin * g->cout * g->k * g->k * g->oh * g->ow; /* MACs per image */
 	/* with the im2col made anyway and enough channels, a GEMM on it wins */
-	int direct = mn_simd_avx2() && g->cin <= 32 && g->cout <= 96 && !(keep_col && g->cin >= 16) &&
+	int direct = mn_simd_avx2() && g->cin <= 32 && g->cout <= 96 &&
+		     !(keep_col && g->cin >= 16) &&
 		     ((g->k == 3 && g->stride == 1 && g->pad == 1) || mn_conv_is_pointwise(g));
 	if (keep_col && !mn_conv_is_pointwise(g)) {
 		e.col = keep_col;
 		mn_par_for_work(net->pool, (size_t)nb, wimg / g->cout, pc_im2col, &e);
 	}
 	if (direct) {
-		e.scr = net_fw_scratch(net, mn_simd_conv_forward_scratch(g->cin, g->cout, g->k, g->h,
-									 g->w));
+		e.scr = net_fw_scratch(
+			net, mn_simd_conv_forward_scratch(g->cin, g->cout, g->k, g->h, g->w));
 		if (e.scr) {
 			net_par_ranges(net->pool, (size_t)nb, wimg, pc_direct, &e);
 			if (e.rc == 0)
@@ -270,4 +270,3 @@ void net_par_pool3_fw(struct mn_net *net, float *y, const float *x, size_t nplan
 		e.scr = none;
 	net_par_ranges(e.scr == none ? NULL : net->pool, nplanes, 9.0 * h * w, pc_pool_fw, &e);
 }
-

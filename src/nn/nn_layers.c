@@ -8,8 +8,8 @@
 
 #include "nn/simd.h"
 
-void mn_im2col(float *col, size_t ldcol, const float *x, size_t ldx,
-		     const struct mn_conv_geom *g, int nb)
+void mn_im2col(float *col, size_t ldcol, const float *x, size_t ldx, const struct mn_conv_geom *g,
+	       int nb)
 {
 	const int k = g->k, s = g->stride, p = g->pad, h = g->h, w = g->w, oh = g->oh, ow = g->ow;
 	const size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
@@ -48,8 +48,8 @@ void mn_im2col(float *col, size_t ldcol, const float *x, size_t ldx,
 			}
 }
 
-void mn_col2im(float *dx, size_t ldx, const float *col, size_t ldcol,
-		     const struct mn_conv_geom *g, int nb)
+void mn_col2im(float *dx, size_t ldx, const float *col, size_t ldcol, const struct mn_conv_geom *g,
+	       int nb)
 {
 	const int k = g->k, s = g->stride, p = g->pad, h = g->h, w = g->w, oh = g->oh, ow = g->ow;
 	const size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
@@ -77,8 +77,8 @@ void mn_col2im(float *dx, size_t ldx, const float *col, size_t ldcol,
 			}
 }
 
-void mn_conv_forward(float *y, const float *w, const float *x, const struct mn_conv_geom *g,
-			   int nb, float *col, int accumulate)
+void mn_conv_forward(float *y, const float *w, const float *x, const struct mn_conv_geom *g, int nb,
+		     float *col, int accumulate)
 {
 	const int ckk = mn_conv_ckk(g);
 	const int ncol = nb * g->oh * g->ow;
@@ -87,19 +87,19 @@ void mn_conv_forward(float *y, const float *w, const float *x, const struct mn_c
 		mn_im2col(col, (size_t)ncol, x, (size_t)nb * g->h * g->w, g, nb);
 		b = col;
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, ncol, ckk, 1, w, ckk, b, ncol,
-		accumulate ? 1 : 0, y, ncol);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, ncol, ckk, 1, w, ckk, b,
+		    ncol, accumulate ? 1 : 0, y, ncol);
 }
 
-void mn_conv_backward_data(float *dx, const float *w, const float *dy,
-				 const struct mn_conv_geom *g, int nb, float *dcol, size_t dcol_cap)
+void mn_conv_backward_data(float *dx, const float *w, const float *dy, const struct mn_conv_geom *g,
+			   int nb, float *dcol, size_t dcol_cap)
 {
 	const int ckk = mn_conv_ckk(g);
 	const size_t ohw = (size_t)g->oh * g->ow, hw = (size_t)g->h * g->w;
 	const size_t ldy = (size_t)nb * ohw, ldx = (size_t)nb * hw;
 	if (mn_conv_is_pointwise(g)) {
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->cin, (int)ldy, g->cout, 1, w, ckk,
-			dy, (int)ldy, 1, dx, (int)ldx);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->cin, (int)ldy, g->cout, 1,
+			    w, ckk, dy, (int)ldy, 1, dx, (int)ldx);
 		return;
 	}
 	int slab = (int)(dcol_cap / ((size_t)ckk * ohw));
@@ -111,32 +111,33 @@ void mn_conv_backward_data(float *dx, const float *w, const float *dy,
 		int m = nb - n0 < slab ? nb - n0 : slab;
 		int ncol = (int)(m * ohw);
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ncol, g->cout, 1, w, ckk,
-			dy + n0 * ohw, (int)ldy, 0, dcol, ncol);
+			    dy + n0 * ohw, (int)ldy, 0, dcol, ncol);
 		mn_col2im(dx + n0 * hw, ldx, dcol, (size_t)ncol, g, m);
 	}
 }
 
-void mn_wgrad_sum(float *dw, const float *dy, size_t lddy, const float *col, size_t ldcol,
-			int m, int K, int ckk, int accumulate)
+void mn_wgrad_sum(float *dw, const float *dy, size_t lddy, const float *col, size_t ldcol, int m,
+		  int K, int ckk, int accumulate)
 {
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, ckk, K, 1, dy, (int)lddy, col,
-		(int)ldcol, accumulate ? 1 : 0, dw, ckk);
+		    (int)ldcol, accumulate ? 1 : 0, dw, ckk);
 }
 
-void mn_wgrad_per_query(float *dw, const float *dy, const float *col, size_t ldcol, int m,
-			      int nq, int K, int ckk)
+void mn_wgrad_per_query(float *dw, const float *dy, const float *col, size_t ldcol, int m, int nq,
+			int K, int ckk)
 {
 	/* rows of dy are (channel, query) pairs, each K long and contiguous */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m * nq, ckk, K, 1, dy, K, col, (int)ldcol,
-		0, dw, ckk);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m * nq, ckk, K, 1, dy, K, col,
+		    (int)ldcol, 0, dw, ckk);
 }
 
-void mn_wgrad_per_sample(float *dw, const float *dy, const float *col, size_t ldcol, int m,
-			       int nb, int hw, int ckk)
+void mn_wgrad_per_sample(float *dw, const float *dy, const float *col, size_t ldcol, int m, int nb,
+			 int hw, int ckk)
 {
 	for (int n = 0; n < nb; n++)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, ckk, hw, 1, dy + (size_t)n * hw,
-			nb * hw, col + (size_t)n * hw, (int)ldcol, 0, dw + (size_t)n * m * ckk, ckk);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, ckk, hw, 1,
+			    dy + (size_t)n * hw, nb * hw, col + (size_t)n * hw, (int)ldcol, 0,
+			    dw + (size_t)n * m * ckk, ckk);
 }
 
 void mn_bn_stats(float *mean, float *rstd, const float *x, int C, size_t M)
@@ -151,7 +152,7 @@ void mn_bn_stats(float *mean, float *rstd, const float *x, int C, size_t M)
 }
 
 void mn_bn_normalize(float *xhat, const float *x, const float *mean, const float *rstd, int C,
-			   size_t M)
+		     size_t M)
 {
 	for (int c = 0; c < C; c++) {
 		const float mu = mean[c], rs = rstd[c];
@@ -162,7 +163,7 @@ void mn_bn_normalize(float *xhat, const float *x, const float *mean, const float
 }
 
 void mn_bn_affine(float *y, const float *xhat, const float *gamma, const float *beta, int C,
-			size_t M, float scale, int accumulate)
+		  size_t M, float scale, int accumulate)
 {
 	for (int c = 0; c < C; c++) {
 		const float a = scale * gamma[c], b = scale * beta[c];
@@ -179,8 +180,8 @@ static inline void bn_sums(const float *d, const float *x, size_t n, double *s1,
 }
 
 void mn_bn_backward(float *dx, float *dgamma, float *dbeta, size_t ldg, const float *dy,
-			  float scale, const float *xhat, const float *rstd, const float *gamma, int C,
-			  int nq, int nb, int hw, int coupled, int per_sample)
+		    float scale, const float *xhat, const float *rstd, const float *gamma, int C,
+		    int nq, int nb, int hw, int coupled, int per_sample)
 {
 	const size_t M = (size_t)nb * hw;
 	for (int c = 0; c < C; c++) {
@@ -193,7 +194,8 @@ void mn_bn_backward(float *dx, float *dgamma, float *dbeta, size_t ldg, const fl
 			if (per_sample && (dgamma || dbeta)) {
 				for (int n = 0; n < nb; n++) {
 					double s1, s2;
-					bn_sums(d + (size_t)n * hw, xh + (size_t)n * hw, (size_t)hw, &s1, &s2);
+					bn_sums(d + (size_t)n * hw, xh + (size_t)n * hw, (size_t)hw,
+						&s1, &s2);
 					if (dgamma)
 						dgamma[n * ldg + c] = (float)(scale * s2);
 					if (dbeta)
@@ -225,7 +227,7 @@ void mn_relu_forward(float *y, const float *x, size_t n)
 }
 
 void mn_relu_backward(float *dx, const float *dy, const float *y, int C, int nq, size_t M,
-			    int accumulate)
+		      int accumulate)
 {
 	for (int c = 0; c < C; c++) {
 		const float *yr = y + c * M;
@@ -244,7 +246,7 @@ static inline int mn_win3(int i, int n)
 }
 
 void mn_avgpool3_forward(float *y, const float *x, size_t nplanes, int h, int w, float scale,
-			       int accumulate)
+			 int accumulate)
 {
 	const size_t hw = (size_t)h * w;
 	for (size_t p = 0; p < nplanes; p++) {
@@ -269,8 +271,8 @@ void mn_avgpool3_forward(float *y, const float *x, size_t nplanes, int h, int w,
 	}
 }
 
-void mn_avgpool3_backward(float *dx, const float *dy, size_t nplanes, int h, int w,
-				float scale, int accumulate)
+void mn_avgpool3_backward(float *dx, const float *dy, size_t nplanes, int h, int w, float scale,
+			  int accumulate)
 {
 	/* p is in the window of o exactly when o is in the window of p, so the
 	 * transpose is a box sum of dy / count(o). */
@@ -305,21 +307,22 @@ void mn_avgpool2_forward(float *y, const float *x, size_t nplanes, int h, int w)
 		for (int oy = 0; oy < oh; oy++) {
 			const float *r0 = in + (size_t)(2 * oy) * w, *r1 = r0 + w;
 			for (int ox = 0; ox < ow; ox++)
-				out[(size_t)oy * ow + ox] = (float)0.25 * (r0[2 * ox] + r0[2 * ox + 1] +
-									 r1[2 * ox] + r1[2 * ox + 1]);
+				out[(size_t)oy * ow + ox] =
+					(float)0.25 *
+					(r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]);
 		}
 	}
 }
 
-void mn_avgpool2_backward(float *dx, const float *dy, size_t nplanes, int h, int w,
-				int accumulate)
+void mn_avgpool2_backward(float *dx, const float *dy, size_t nplanes, int h, int w, int accumulate)
 {
 	const int oh = h / 2, ow = w / 2;
 	for (size_t p = 0; p < nplanes; p++) {
 		float *out = dx + p * (size_t)h * w;
 		const float *in = dy + p * (size_t)oh * ow;
 		if (!accumulate && ((h & 1) || (w & 1)))
-			memset(out, 0, sizeof(float) * (size_t)h * w); /* rows/columns no window covers */
+			memset(out, 0,
+			       sizeof(float) * (size_t)h * w); /* rows/columns no window covers */
 		for (int oy = 0; oy < oh; oy++) {
 			float *r0 = out + (size_t)(2 * oy) * w, *r1 = r0 + w;
 			const float *d = in + (size_t)oy * ow;
@@ -334,7 +337,8 @@ void mn_avgpool2_backward(float *dx, const float *dy, size_t nplanes, int h, int
 			else
 				for (int ox = 0; ox < ow; ox++) {
 					float v = (float)0.25 * d[ox];
-					r0[2 * ox] = r0[2 * ox + 1] = r1[2 * ox] = r1[2 * ox + 1] = v;
+					r0[2 * ox] = r0[2 * ox + 1] = r1[2 * ox] = r1[2 * ox + 1] =
+						v;
 				}
 		}
 	}
@@ -366,26 +370,27 @@ void mn_gap_backward(float *dx, const float *dy, size_t nplanes, int hw, int acc
 }
 
 void mn_linear_forward(float *y, const float *w, const float *b, const float *x, int out, int in,
-			     int nb)
+		       int nb)
 {
 	for (int o = 0; o < out; o++)
 		for (int n = 0; n < nb; n++)
 			y[(size_t)o * nb + n] = b ? b[o] : 0;
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, nb, in, 1, w, in, x, nb, 1, y, nb);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, nb, in, 1, w, in, x, nb, 1, y,
+		    nb);
 }
 
-void mn_linear_backward_data(float *dx, const float *w, const float *dy, int out, int in,
-				   int nb, int accumulate)
+void mn_linear_backward_data(float *dx, const float *w, const float *dy, int out, int in, int nb,
+			     int accumulate)
 {
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, nb, out, 1, w, in, dy, nb,
-		accumulate ? 1 : 0, dx, nb);
+		    accumulate ? 1 : 0, dx, nb);
 }
 
 void mn_linear_backward_params(float *dw, float *db, const float *dy, const float *x, int out,
-				     int in, int nb, int accumulate)
+			       int in, int nb, int accumulate)
 {
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, out, in, nb, 1, dy, nb, x, nb,
-		accumulate ? 1 : 0, dw, in);
+		    accumulate ? 1 : 0, dw, in);
 	if (db)
 		for (int o = 0; o < out; o++) {
 			double s = 0;

@@ -8,6 +8,7 @@
 
 #include "bench_common.h"
 #include "data/oracle.h"
+#include "nn/blas.h"
 #include "search/session.h"
 
 #define N_WEIGHTS 3
@@ -26,6 +27,7 @@ static void run_weights(struct mn_engine *e, double wl, struct mn_engine_snapsho
 int main(int argc, char **argv)
 {
 	char b1[4096], b2[4096], err[512];
+	mn_blas_set_threads(1); /* the search's workers run the networks */
 	int seeds = atoi(bench_arg(argc, argv, "--seeds", "10"));
 	const char *mode = bench_arg(argc, argv, "--mode", "exact");
 	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/blas.h"
 #include "nn/net.h"
 #include "util/rng.h"
 #include "ref_net.h"
@@ -343,6 +344,7 @@ static void check_thin_fd(void)
 
 int main(void)
 {
+	mn_blas_set_threads(1);
 	check_counts();
 	check_full_skip();
 	check_head_grad();

@@ -46,6 +46,7 @@ void mn_net_free(struct mn_net *net)
 	for (int i = 0; i < net->nws; i++) {
 		free(net->ws[i].mem);
 		mn_simd_scratch_free(&net->ws[i].scr);
+		free(net->ws[i].cin);
 	}
 	for (int i = 0; i < net->nscr; i++)
 		mn_simd_scratch_free(&net->scr[i]);

@@ -93,7 +93,7 @@ static int convT_dz(struct mn_net *net, struct ws *ws, int C, int h, int w, int 
 		    const float *relu, float *dn, int overwrite)
 {
 	size_t M = (size_t)nb * h * w;
-	struct mn_convT_in *in = malloc(sizeof *in * (size_t)(cs3 + cs1 + 1));
+	struct mn_convT_in *in = net_ws_convT_inputs(ws, (size_t)(cs3 + cs1 + 1));
 	if (!in)
 		return -1;
 	for (int c = 0; c < cs3 + cs1; c++) {
@@ -108,7 +108,6 @@ static int convT_dz(struct mn_net *net, struct ws *ws, int C, int h, int w, int 
 	/* serial on this workspace's thread: its first scratch */
 	struct mn_simd_scratch *scr = net_ws_scratch(net, ws, mn_simd_convT_scratch(&job));
 	int rc = scr ? mn_simd_convT(&job, 0, nq * nb, scr) : -1;
-	free(in);
 	return rc;
 }
 

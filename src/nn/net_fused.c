@@ -265,7 +265,7 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 	int ck = 9 * C, per_sample = sk->kind == SINK_SAMPLE, G = per_sample ? nb : nq;
 	size_t M = (size_t)nb * h * w, n = (size_t)C * nq * M;
 	float *dn[4] = {dn0, ws->D1, ws->D2, dn3};
-	struct mn_convT_in *in = malloc(sizeof *in * (size_t)6 * C);
+	struct mn_convT_in *in = net_ws_convT_inputs(ws, (size_t)6 * C);
 	if (!in)
 		return -1;
 	node_complete(net, ws, cs, 3, dn3, nq, per_sample);
@@ -328,10 +328,8 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 			if (e.scr)
 				net_par_ranges(ws->pool, (size_t)nq * nb,
 					       (double)nin * C * 9 * h * w, net_pc_convT, &e);
-			if (!e.scr || e.rc != 0) {
-				free(in);
+			if (!e.scr || e.rc != 0)
 				return -1;
-			}
 		} else {
 			memset(dn[j], 0, sizeof(float) * n);
 			for (int b = 0; b < ne; b++)
@@ -354,16 +352,13 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 			e.h = h;
 			e.wd = w;
 			e.scr = net_ws_scratch(net, ws, mn_simd_pool3_scratch(h, w));
-			if (!e.scr) {
-				free(in);
+			if (!e.scr)
 				return -1;
-			}
 			net_par_ranges(ws->pool, (size_t)C * nq * nb, 9.0 * h * w * ne,
 				       net_pc_pool_bw, &e);
 		}
 		if (j > 0)
 			node_complete(net, ws, cs, j, dn[j], nq, per_sample);
 	}
-	free(in);
 	return 0;
 }

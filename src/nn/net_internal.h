@@ -110,6 +110,8 @@ struct ws {
 	int err;        /* a step of the last backward failed */
 	size_t dcol_cap;
 	struct mn_simd_scratch scr; /* SIMD kernels run serially on this worker */
+	struct mn_convT_in *cin;    /* conv^T input descriptors, cin_cap of them */
+	size_t cin_cap;
 };
 
 struct mn_net {
@@ -204,6 +206,8 @@ int net_ensure_backward_layout(struct mn_net *net, struct ws *ws, int nq, int fu
 int net_fused_possible(const struct mn_net *net);
 /* At least n workspaces. */
 int net_ensure_workspaces(struct mn_net *net, int n);
+/* ws->cin holds at least n descriptors; NULL when out of memory. */
+struct mn_convT_in *net_ws_convT_inputs(struct ws *ws, size_t n);
 
 /* net_par.c: loops split over the pool (NULL: serial). */
 /* fn(ctx, t, lo, hi) over [0, n) split as mn_par_for_work splits it, t the

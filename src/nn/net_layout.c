@@ -279,3 +279,15 @@ int net_ensure_workspaces(struct mn_net *net, int n)
 	net->nws = n;
 	return 0;
 }
+
+struct mn_convT_in *net_ws_convT_inputs(struct ws *ws, size_t n)
+{
+	if (n > ws->cin_cap) {
+		struct mn_convT_in *c = realloc(ws->cin, sizeof *c * n);
+		if (!c)
+			return NULL;
+		ws->cin = c;
+		ws->cin_cap = n;
+	}
+	return ws->cin;
+}

@@ -18,6 +18,7 @@
 #include <cblas.h>
 
 #include "space/arch.h"
+#include "nn/blas.h"
 #include "nn/net.h"
 #include "util/rng.h"
 
@@ -112,18 +113,21 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	mn_nn_set_threads(threads);
+	/* the sgemm peak on all the threads; then OpenBLAS on one while the
+	 * networks run their own pools of `threads` */
+	mn_blas_set_threads(threads);
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-	printf("nproc %ld, BLAS threads %d\n", nproc, mn_nn_get_threads());
+	printf("nproc %ld, threads %d\n", nproc, mn_blas_get_threads());
 	double peak = sgemm_peak(2048, quick ? 2 : 5);
 	printf("sgemm peak (2048^3, this run): %.1f GFLOP/s\n", peak);
+	mn_blas_set_threads(1);
 
 	struct mn_net_config cfg;
 	struct mn_rng r;
 	double cond;
 	mn_net_config_ntk(&cfg);
 	struct mn_net *net = mn_net_create(&cfg);
-	if (!net)
+	if (!net || mn_net_set_threads(net, threads) != 0)
 		return 1;
 	mn_rng_seed(&r, 1);
 	mn_net_init(net, &r, MN_INIT_CODE);
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 	mn_arch_parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|"
 		      "nor_conv_3x3~1|nor_conv_3x3~2|",
 		      &a, NULL);
-	if (!net || mn_net_set_arch(net, &a) != 0)
+	if (!net || mn_net_set_arch(net, &a) != 0 || mn_net_set_threads(net, threads) != 0)
 		return 1;
 	mn_rng_seed(&r, 2);
 	mn_net_init(net, &r, MN_INIT_CODE);

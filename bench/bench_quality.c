@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "bench_common.h"
+#include "nn/blas.h"
 #include "nn/net.h"
 #include "data/oracle.h"
 #include "util/rankstat.h"
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
 		int k = i + (int)mn_rng_below(&r, (uint32_t)(MN_ARCH_COUNT - i));
 		int t = all[i]; all[i] = all[k]; all[k] = t;
 	}
-	mn_nn_set_threads(1);
+	mn_blas_set_threads(1);
 	printf("bench_quality: %d cores; %d archs sampled with seed %llu; CIFAR-10 subset of %zu images\n",
 	       bench_cores(), n, (unsigned long long)seed, data.count);
 	printf("reference (TE-NAS's own code, 120 archs): tau -ntk 0.51, regions 0.53, rank sum 0.60\n");

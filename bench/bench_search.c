@@ -19,6 +19,7 @@
 
 #include "bench_common.h"
 #include "data/oracle.h"
+#include "nn/blas.h"
 #include "search/session.h"
 
 #define N_WEIGHTS 3
@@ -127,6 +128,7 @@ static int responsiveness(const char *bin, int threads, int tenas)
 int main(int argc, char **argv)
 {
 	char b1[4096], b2[4096], err[512];
+	mn_blas_set_threads(1); /* the search's workers run the networks */
 	int seeds = atoi(bench_arg(argc, argv, "--seeds", "10"));
 	const char *mode = bench_arg(argc, argv, "--mode", "exact");
 	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));

@@ -156,11 +156,12 @@ int mn_cmd_score(int argc, char **argv)
 	o.cfg.classes = data.classes;
 	int rc = MN_EXIT_OK;
 	if (o.all) {
+		o.cfg.threads = 1; /* one arch per worker thread */
 		/* The atlas's file format, settings check and worker threads. */
 		rc = mn_cli_score_all(&o.cfg, &data, o.seed, o.out, o.max, o.threads);
 	} else {
 		char err[512];
-		mn_nn_set_threads(o.threads);
+		o.cfg.threads = o.threads;
 		struct mn_tenas *t = mn_tenas_new(&o.cfg, &data, err, sizeof err);
 		if (!t) {
 			mn_cli_error("score", "%s", err);

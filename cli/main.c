@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "nn/blas.h"
 
 static const struct mn_command commands[] = {
 	{"cost", "FLOPs, params, int8 flash and peak SRAM of archs", mn_cmd_cost},
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* The process-wide BLAS setting: networks run their own thread pools
+	 * (--threads), so OpenBLAS stays on one thread. */
+	mn_blas_set_threads(1);
 	if (argc < 2) {
 		/* At a terminal, no command opens the TUI; in scripts and pipes
 		 * it stays a usage error. */

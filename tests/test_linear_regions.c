@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proxy/linear_regions.h"
+#include "nn/blas.h"
 #include "nn/net.h"
 #include "util/rng.h"
 #include "tap.h"
@@ -189,6 +190,7 @@ static void test_counts(void)
 
 int main(void)
 {
+	mn_blas_set_threads(1);
 	test_set();
 	test_counts();
 	return tap_done();

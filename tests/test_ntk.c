@@ -1,16 +1,17 @@
 /* Per-sample gradients and the NTK condition number:
- * - exact mode equals B separate single-query backward passes (cotangent
- *   ones on sample i's logits) through the batched graph;
- * - fixed-stats mode equals the decoupled definition (BN statistics of the
- *   batch held constant, each sample alone);
+ * - both modes equal the reference's (tests/ref_net.c: B separate
+ *   single-query backwards through the batched graph, BN statistics
+ *   differentiated or held constant) on awkward shapes;
  * - the Gram matrix equals an explicit G G^T; NaN handling; determinism. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/blas.h"
 #include "nn/net.h"
 #include "proxy/ntk.h"
 #include "util/rng.h"
+#include "ref_net.h"
 #include "tap.h"
 
 static void *xmalloc(size_t n)
@@ -36,36 +37,6 @@ static double maxabs(const double *a, size_t n)
 	return m;
 }
 
-/* rows of G from separate single-query backwards (double) */
-static void single_query_rows(struct mn_net_d *net, const double *x, int Bn, double *G, int ones)
-{
-	const struct mn_net_config *cfg = mn_net_get_config_d(net);
-	size_t P = mn_net_param_count_d(net), W = mn_net_grad_width_d(net);
-	size_t *idx = xmalloc(sizeof(size_t) * W);
-	double *grad = xmalloc(sizeof(double) * P), *dl = xmalloc(sizeof(double) * Bn * cfg->classes);
-	mn_net_grad_param_index_d(net, idx);
-	for (int i = 0; i < Bn; i++) {
-		if (ones) {
-			/* the batched graph: forward the whole batch again */
-			mn_net_forward_d(net, x, Bn, NULL);
-			for (int j = 0; j < Bn * cfg->classes; j++)
-				dl[j] = j / cfg->classes == i;
-		} else {
-			/* sample i alone, frozen statistics */
-			mn_net_forward_d(net, x + (size_t)i * cfg->in_channels * cfg->H * cfg->W, 1,
-					 NULL);
-			for (int j = 0; j < cfg->classes; j++)
-				dl[j] = 1;
-		}
-		mn_net_backward_d(net, dl, grad);
-		for (size_t c = 0; c < W; c++)
-			G[(size_t)i * W + c] = grad[idx[c]];
-	}
-	free(idx);
-	free(grad);
-	free(dl);
-}
-
 static double diff(const double *a, const double *b, size_t n)
 {
 	double e = 0;
@@ -74,73 +45,37 @@ static double diff(const double *a, const double *b, size_t n)
 	return e / maxabs(b, n);
 }
 
-static void test_exact_double(void)
+/* The reference's G (tests/ref_net.c) for net's config, mask and weights
+ * on x; 0 or -1. */
+static int ref_rows(struct mn_net *net, const float *x, int Bn, int mode, double *Gd)
 {
-	struct mn_net_config cfg;
-	mn_net_config_eval(&cfg, 2, 1, 8, 3);
-	struct mn_net_d *net = mn_net_create_d(&cfg);
-	struct mn_rng rng;
-	mn_rng_seed(&rng, 5);
-	mn_net_set_mask_d(net, mixed);
-	mn_net_init_d(net, &rng, MN_INIT_CODE);
-	int Bn = 5;
-	size_t in = (size_t)3 * 64, W = mn_net_grad_width_d(net);
-	double *x = xmalloc(sizeof(double) * in * Bn);
-	for (size_t i = 0; i < in * Bn; i++)
-		x[i] = mn_rng_normal(&rng);
-	double *G = xmalloc(sizeof(double) * Bn * W), *R = xmalloc(sizeof(double) * Bn * W);
-	double *G2 = xmalloc(sizeof(double) * Bn * W);
+	const struct mn_net_config *cfg = mn_net_get_config(net);
+	unsigned char mask[MN_EDGES];
+	mn_net_get_mask(net, mask);
+	struct ref_net *r = ref_net_create(cfg, mask);
+	size_t in = (size_t)Bn * cfg->in_channels * cfg->H * cfg->W;
+	double *xd = xmalloc(sizeof(double) * in);
+	int rc = r ? 0 : -1;
+	for (size_t i = 0; r && i < ref_net_param_count(r); i++)
+		ref_net_params(r)[i] = mn_net_params(net)[i];
+	for (size_t i = 0; i < in; i++)
+		xd[i] = x[i];
+	if (rc == 0)
+		rc = ref_net_per_sample_grads(r, xd, Bn, mode == MN_GRAD_EXACT, Gd);
+	free(xd);
+	ref_net_free(r);
+	return rc;
+}
 
-	single_query_rows(net, x, Bn, R, 1);
-	int chunks[3] = {0, 1, 2};
-	for (int t = 0; t < 3; t++) {
-		mn_net_set_query_chunk_d(net, chunks[t]);
-		mn_net_per_sample_grads_d(net, x, Bn, MN_GRAD_EXACT, G, W);
-		double e = diff(G, R, Bn * W);
-		tap_ok(e < 1e-10, "exact per-sample gradients = %d single-query backwards (chunk %d): %.1e",
-		       Bn, chunks[t], e);
-	}
-	/* fixed-stats: the decoupled definition, each sample alone with the
-	 * batch's statistics as constants */
-	mn_net_per_sample_grads_d(net, x, Bn, MN_GRAD_FIXED_STATS, G2, W);
-	mn_net_freeze_bn_d(net, 1);
-	single_query_rows(net, x, Bn, R, 0);
-	mn_net_freeze_bn_d(net, 0);
-	double e = diff(G2, R, Bn * W);
-	tap_ok(e < 1e-10, "fixed-stats per-sample gradients = decoupled definition: %.1e", e);
-	e = diff(G2, G, Bn * W);
-	tap_ok(e > 1e-3, "fixed-stats differs from exact (BN couples the samples): %.2g", e);
-
-	/* exact gradients sum to the ordinary batch gradient of sum(logits) */
-	{
-		size_t P = mn_net_param_count_d(net);
-		size_t *idx = xmalloc(sizeof(size_t) * W);
-		double *grad = xmalloc(sizeof(double) * P), *dl = xmalloc(sizeof(double) * Bn * 3);
-		double *s = xmalloc(sizeof(double) * W), *r = xmalloc(sizeof(double) * W);
-		mn_net_grad_param_index_d(net, idx);
-		mn_net_forward_d(net, x, Bn, NULL);
-		for (int j = 0; j < Bn * 3; j++)
-			dl[j] = 1;
-		mn_net_backward_d(net, dl, grad);
-		for (size_t c = 0; c < W; c++) {
-			s[c] = 0;
-			for (int i = 0; i < Bn; i++)
-				s[c] += G[(size_t)i * W + c];
-			r[c] = grad[idx[c]];
+static void gram_d(const double *G, int Bn, size_t W, double *K)
+{
+	for (int i = 0; i < Bn; i++)
+		for (int j = 0; j < Bn; j++) {
+			double v = 0;
+			for (size_t c = 0; c < W; c++)
+				v += G[(size_t)i * W + c] * G[(size_t)j * W + c];
+			K[i * Bn + j] = v;
 		}
-		e = diff(s, r, W);
-		tap_ok(e < 1e-10, "sum of exact per-sample gradients = batch gradient: %.1e", e);
-		free(idx);
-		free(grad);
-		free(dl);
-		free(s);
-		free(r);
-	}
-	free(x);
-	free(G);
-	free(G2);
-	free(R);
-	mn_net_free_d(net);
 }
 
 static struct mn_net *supernet(uint64_t seed)
@@ -167,80 +102,125 @@ static float *batch(int Bn, uint64_t seed)
 
 static void test_supernet_float(void)
 {
-	/* the float supernet against the double one with the same weights */
+	/* the float supernet against the reference with the same weights */
 	int Bn = 6;
 	struct mn_net *net = supernet(8);
-	struct mn_net_config cfg;
-	mn_net_config_ntk(&cfg);
-	struct mn_net_d *nd = mn_net_create_d(&cfg);
-	size_t P = mn_net_param_count(net), W = mn_net_grad_width(net);
-	for (size_t i = 0; i < P; i++)
-		mn_net_params_d(nd)[i] = mn_net_params(net)[i];
+	size_t W = mn_net_grad_width(net);
 	float *x = batch(Bn, 9);
-	double *xd = xmalloc(sizeof(double) * Bn * 3072);
-	for (int i = 0; i < Bn * 3072; i++)
-		xd[i] = x[i];
 	float *G = xmalloc(sizeof(float) * Bn * W);
 	double *Gd = xmalloc(sizeof(double) * Bn * W), *Gf = xmalloc(sizeof(double) * Bn * W);
-	double K[36], Kd[36], cond, condd;
+	double K[36], Kd[36], cond;
 	for (int mode = 0; mode < 2; mode++) {
 		mn_net_ntk_cond(net, x, Bn, mode, &cond, G, K);
-		mn_net_ntk_cond_d(nd, xd, Bn, mode, &condd, Gd, Kd);
+		if (ref_rows(net, x, Bn, mode, Gd) != 0) {
+			printf("Bail out! reference failed\n");
+			exit(1);
+		}
+		gram_d(Gd, Bn, W, Kd);
+		double condd = mn_ntk_cond(Kd, Bn, NULL);
 		for (size_t i = 0; i < Bn * W; i++)
 			Gf[i] = G[i];
 		double eg = diff(Gf, Gd, Bn * W), ek = diff(K, Kd, 36);
-		tap_ok(eg < 1e-3 && ek < 1e-4,
-		       "supernet %s: float G and K match double (G %.1e, K %.1e; cond %.6g vs %.6g)",
+		/* float rounding (see test_net_ref.c for the tolerances) */
+		tap_ok(eg < 1e-4 && ek < 1e-4,
+		       "supernet %s: float G and K match the reference (G %.1e, K %.1e; cond %.6g vs "
+		       "%.6g)",
 		       mode ? "fixed-stats" : "exact", eg, ek, cond, condd);
 	}
 	free(x);
-	free(xd);
 	free(G);
 	free(Gd);
 	free(Gf);
 	mn_net_free(net);
-	mn_net_free_d(nd);
 }
 
-/* float (fast fused paths) against double on awkward shapes: N=2, edges
- * with pool, skip and none, 16x16 input, batch not a multiple of anything */
-static void test_float_vs_double(int C, int N, int res, const unsigned char *mask, int Bn)
+/* float (fast fused paths) against the reference on awkward shapes: N=2,
+ * edges with pool, skip and none, 16x16 input, batch not a multiple of
+ * anything */
+static void test_float_vs_ref(int C, int N, int res, const unsigned char *mask, int Bn)
 {
 	struct mn_net_config cfg;
 	mn_net_config_eval(&cfg, C, N, res, 5);
 	struct mn_net *net = mn_net_create(&cfg);
-	struct mn_net_d *nd = mn_net_create_d(&cfg);
 	struct mn_rng rng;
 	mn_rng_seed(&rng, 77);
 	mn_net_set_mask(net, mask);
-	mn_net_set_mask_d(nd, mask);
 	mn_net_init(net, &rng, MN_INIT_CODE);
-	size_t P = mn_net_param_count(net), W = mn_net_grad_width(net);
-	for (size_t i = 0; i < P; i++)
-		mn_net_params_d(nd)[i] = mn_net_params(net)[i];
+	size_t W = mn_net_grad_width(net);
 	size_t in = (size_t)Bn * 3 * res * res;
 	float *x = xmalloc(sizeof(float) * in);
-	double *xd = xmalloc(sizeof(double) * in);
 	for (size_t i = 0; i < in; i++)
-		xd[i] = x[i] = (float)mn_rng_normal(&rng);
+		x[i] = (float)mn_rng_normal(&rng);
 	float *G = xmalloc(sizeof(float) * Bn * W);
 	double *Gd = xmalloc(sizeof(double) * Bn * W), *Gf = xmalloc(sizeof(double) * Bn * W);
 	for (int mode = 0; mode < 2; mode++) {
 		mn_net_per_sample_grads(net, x, Bn, mode, G, W);
-		mn_net_per_sample_grads_d(nd, xd, Bn, mode, Gd, W);
+		if (ref_rows(net, x, Bn, mode, Gd) != 0) {
+			printf("Bail out! reference failed\n");
+			exit(1);
+		}
 		for (size_t i = 0; i < Bn * W; i++)
 			Gf[i] = G[i];
 		double e = diff(Gf, Gd, Bn * W);
-		tap_ok(e < 1e-3, "C%d N%d %dx%d batch %d %s: float G matches double (%.1e)", C, N, res,
-		       res, Bn, mode ? "fixed-stats" : "exact", e);
+		tap_ok(e < 1e-4, "C%d N%d %dx%d batch %d %s: float G matches the reference (%.1e)", C,
+		       N, res, res, Bn, mode ? "fixed-stats" : "exact", e);
 	}
 	free(x);
-	free(xd);
 	free(G);
 	free(Gd);
 	free(Gf);
 	mn_net_free(net);
-	mn_net_free_d(nd);
+}
+
+/* exact mode in query chunks of 1, 2, 3 and the automatic size: every
+ * chunking gives the reference's rows; with BN frozen (statistics of the
+ * last forward as constants) exact mode equals fixed-stats */
+static void test_chunks(void)
+{
+	struct mn_net_config cfg;
+	mn_net_config_eval(&cfg, 2, 1, 8, 3);
+	struct mn_net *net = mn_net_create(&cfg);
+	struct mn_rng rng;
+	mn_rng_seed(&rng, 5);
+	mn_net_set_mask(net, mixed);
+	mn_net_init(net, &rng, MN_INIT_CODE);
+	int Bn = 5;
+	size_t W = mn_net_grad_width(net), in = (size_t)Bn * 3 * 64;
+	float *x = xmalloc(sizeof(float) * in), *G = xmalloc(sizeof(float) * Bn * W);
+	float *G2 = xmalloc(sizeof(float) * Bn * W);
+	double *Gd = xmalloc(sizeof(double) * Bn * W), *Gf = xmalloc(sizeof(double) * Bn * W);
+	for (size_t i = 0; i < in; i++)
+		x[i] = (float)mn_rng_normal(&rng);
+	if (ref_rows(net, x, Bn, MN_GRAD_EXACT, Gd) != 0) {
+		printf("Bail out! reference failed\n");
+		exit(1);
+	}
+	double e = 0;
+	static const int chunks[4] = {1, 2, 3, 0};
+	for (int t = 0; t < 4; t++) {
+		mn_net_set_query_chunk(net, chunks[t]);
+		mn_net_per_sample_grads(net, x, Bn, MN_GRAD_EXACT, G, W);
+		for (size_t i = 0; i < Bn * W; i++)
+			Gf[i] = G[i];
+		e = fmax(e, diff(Gf, Gd, Bn * W));
+	}
+	tap_ok(e < 1e-4, "exact mode in query chunks of 1, 2, 3 and auto = reference (%.1e)", e);
+	mn_net_per_sample_grads(net, x, Bn, MN_GRAD_FIXED_STATS, G2, W);
+	mn_net_freeze_bn(net, 1);
+	mn_net_per_sample_grads(net, x, Bn, MN_GRAD_EXACT, G, W);
+	mn_net_freeze_bn(net, 0);
+	double ef = 0, m = 1e-30;
+	for (size_t i = 0; i < Bn * W; i++) {
+		ef = fmax(ef, fabs((double)G[i] - G2[i]));
+		m = fmax(m, fabs((double)G2[i]));
+	}
+	tap_ok(ef / m < 1e-6, "exact mode with BN frozen = fixed-stats mode (%.1e)", ef / m);
+	free(x);
+	free(G);
+	free(G2);
+	free(Gd);
+	free(Gf);
+	mn_net_free(net);
 }
 
 /* without kept im2col matrices (large networks) the float engine takes the
@@ -352,22 +332,20 @@ static void test_threads(void)
 	size_t W = mn_net_grad_width(net);
 	float *x = batch(Bn, 52), *G1 = xmalloc(sizeof(float) * Bn * W),
 	      *G2 = xmalloc(sizeof(float) * Bn * W);
-	int t0 = mn_nn_get_threads();
 	for (int mode = 0; mode < 2; mode++) {
-		mn_nn_set_threads(1);
+		mn_net_set_threads(net, 1);
 		mn_net_per_sample_grads(net, x, Bn, mode, G1, W);
-		mn_nn_set_threads(2);
+		mn_net_set_threads(net, 2);
 		mn_net_per_sample_grads(net, x, Bn, mode, G2, W);
 		double e = 0, m = 1e-30;
 		for (size_t i = 0; i < Bn * W; i++) {
 			e = fmax(e, fabs((double)G1[i] - G2[i]));
 			m = fmax(m, fabs((double)G1[i]));
 		}
-		tap_ok(e / m < 1e-4 && mn_nn_get_threads() == 2,
-		       "%s: 1 and 2 threads agree (%.1e), thread count restored",
+		tap_ok(e / m < 1e-4 && mn_net_get_threads(net) == 2,
+		       "%s: 1 and 2 threads on the network agree (%.1e)",
 		       mode ? "fixed-stats" : "exact", e / m);
 	}
-	mn_nn_set_threads(t0);
 	free(x);
 	free(G1);
 	free(G2);
@@ -420,16 +398,17 @@ static void test_determinism(void)
 
 int main(void)
 {
-	test_exact_double();
+	mn_blas_set_threads(1);
 	test_supernet_float();
-	test_float_vs_double(4, 2, 16, mixed, 7);
+	test_float_vs_ref(4, 2, 16, mixed, 7);
 	{
 		unsigned char m2[MN_EDGES] = {B(POOL3) | B(SKIP), B(CONV3), B(NONE), B(CONV1) | B(CONV3),
 					      B(SKIP), B(POOL3) | B(CONV3) | B(NONE)};
-		test_float_vs_double(3, 1, 8, m2, 5);
+		test_float_vs_ref(3, 1, 8, m2, 5);
 		unsigned char m3[MN_EDGES] = {0, B(CONV3), 0, B(SKIP) | B(CONV1), 0, B(POOL3)};
-		test_float_vs_double(3, 1, 8, m3, 4);
+		test_float_vs_ref(3, 1, 8, m3, 4);
 	}
+	test_chunks();
 	test_gram_and_cond();
 	test_recompute_path();
 	test_determinism();

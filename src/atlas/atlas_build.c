@@ -143,7 +143,6 @@ struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cf
 		threads = 1;
 	/* One arch per thread, each network single-threaded: the values are
 	 * then bit-identical whatever the number of threads or processes. */
-	mn_nn_set_threads(1);
 	w->pool = mn_pool_new(threads, err, errn);
 	if (!w->pool) {
 		free(w);
@@ -192,7 +191,6 @@ static int recheck_row(const struct mn_atlas_build *b, int arch, const struct mn
 	char e[512], s[MN_ARCH_STRLEN];
 	struct mn_arch a;
 	struct mn_proxy_values v;
-	mn_nn_set_threads(1);
 	struct mn_tenas *t = mn_tenas_new(&b->settings.cfg, b->data, e, sizeof e);
 	if (!t) {
 		snprintf(err, errn, "%s", e);

@@ -26,8 +26,10 @@
  * memory), unless stated otherwise.  A network is not safe to use from two
  * threads at once; two networks are independent.
  *
- * The float API has plain names; the same functions with suffix _d work on
- * struct mn_net_d in double precision (used by the gradient tests). */
+ * Single precision throughout; tests/ref_net.c is a naive double-precision
+ * reference of the same network that the tests check this one against.
+ * The implementation is split by concern: net.c (set-up), net_forward.c,
+ * net_backward.c, net_fused.c, net_grads.c (see net_internal.h). */
 #ifndef MN_NET_H
 #define MN_NET_H
 
@@ -82,83 +84,103 @@ void mn_net_config_eval(struct mn_net_config *cfg, int C, int N, int res, int cl
 /* 0 if the config is usable; otherwise -1 and a one-line reason in msg. */
 int mn_net_config_check(const struct mn_net_config *cfg, char *msg, size_t n);
 
-/* Threads.  mn_nn_set_threads sets OpenBLAS's (process-wide) thread count,
- * n < 1 meaning all cores; the engine's float calls (forward, per-sample
- * gradients, NTK, linear regions) then run that many threads of their own:
- * query chunks in exact mode, images / channels / samples elsewhere, each
- * network keeping a small pool.  During such a call OpenBLAS is held at one
- * thread (its idle threads spin and would steal the cores) and restored
- * after.  Callers that run several engine calls at once on different
- * networks (one per worker thread) should set 1 first, as session.c does.
- * Results are bit-identical run to run for a given thread count; different
- * counts agree up to rounding. */
-void mn_nn_set_threads(int n);
-int mn_nn_get_threads(void);
-
 /* Per-edge masks from an arch: one op per edge. */
 void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES]);
 
 /* Distinct-pattern counting is in linear_regions.h; the NTK condition number from a
  * Gram matrix in ntk.h. */
 
-#define MN_NET_DECLARE(R, NET, S)                                                                  \
-	struct NET;                                                                                \
-	/* NULL on a bad config (see mn_net_config_check) or out of memory.  The mask starts      \
-	 * as all ops but none on every edge, parameters zero until mn_net_init. */               \
-	struct NET *mn_net_create##S(const struct mn_net_config *cfg);                            \
-	void mn_net_free##S(struct NET *net);                                                      \
-	const struct mn_net_config *mn_net_get_config##S(const struct NET *net);                      \
-	/* mask[e]: bitmask of active ops on edge e (values above MN_MASK_ALL are refused).       \
-	 * An edge with no active op contributes nothing. */                                       \
-	int mn_net_set_mask##S(struct NET *net, const unsigned char mask[MN_EDGES]);               \
-	int mn_net_set_arch##S(struct NET *net, const struct mn_arch *a);                          \
-	void mn_net_get_mask##S(const struct NET *net, unsigned char mask[MN_EDGES]);              \
-	/* Fills every parameter (active or not) in canonical order from rng, so the same        \
-	 * seed gives the same weights whatever the mask. */                                       \
-	void mn_net_init##S(struct NET *net, struct mn_rng *rng, enum mn_init_mode mode);          \
-	size_t mn_net_param_count##S(const struct NET *net);                                      \
-	R *mn_net_params##S(struct NET *net);                                                      \
-	/* Columns of G: active weight parameters. */                                             \
-	size_t mn_net_grad_width##S(const struct NET *net);                                       \
-	/* Canonical parameter index of each G column: idx[0..grad_width-1]. */                    \
-	void mn_net_grad_param_index##S(const struct NET *net, size_t *idx);                      \
-	/* Forward in train mode (BN uses the batch's statistics) on x [batch][in][H][W];         \
-	 * logits [batch][classes] if not NULL.  Keeps what the backward needs. */                 \
-	int mn_net_forward##S(struct NET *net, const R *x, int batch, R *logits);                 \
-	/* After a forward: grad[P] (every parameter, canonical order) = gradient of             \
-	 * sum(dlogits * logits) through the batched graph (dlogits [batch][classes]). */          \
-	int mn_net_backward##S(struct NET *net, const R *dlogits, R *grad);                       \
-	/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg). */             \
-	int mn_net_per_sample_grads##S(struct NET *net, const R *x, int batch,                    \
-				       enum mn_grad_mode mode, R *G, size_t ldg);                    \
-	/* The NTK condition number of a batch: forward, per-sample gradients, Gram              \
-	 * K = G G^T (accumulated in double), eigenvalues in double, cond = largest/smallest;     \
-	 * non-finite counts as MN_NTK_BAD_COND.  G [batch][grad_width] and gram                  \
-	 * [batch][batch] are filled when not NULL. */                                             \
-	int mn_net_ntk_cond##S(struct NET *net, const R *x, int batch, enum mn_grad_mode mode,     \
-			       double *cond, R *G, double *gram);                                  \
-	/* Bits in one sample's activation pattern: every ReLU output of the network (each       \
-	 * source node's ReLU once, however many conv ops share it; the final ReLU). */          \
-	size_t mn_net_pattern_bits##S(const struct NET *net);                                     \
-	/* After a forward: bit b of sample n's pattern, (output > 0), at                         \
-	 * bits[n*words + b/64] >> (b%64) (words >= ceil(pattern_bits/64)). */                     \
-	int mn_net_patterns##S(const struct NET *net, uint64_t *bits, size_t words);              \
-	/* Multiply-accumulates of the conv and linear layers in one forward of batch          \
-	 * samples under the current mask. */                                                     \
-	double mn_net_forward_macs##S(const struct NET *net, int batch);                          \
-	/* Bytes the network holds now (parameters, forward state, backward                   \
-	 * workspaces, G); grows with the batch and shrinks only on free. */                     \
-	size_t mn_net_memory_bytes##S(const struct NET *net);                                      \
-	/* Tests: with frozen set, BN uses the statistics of the last unfrozen forward as        \
-	 * constants (forward and backward). */                                                    \
-	void mn_net_freeze_bn##S(struct NET *net, int frozen);                                    \
-	/* Samples of the query chunk in the exact backward (0: automatic). */                     \
-	void mn_net_set_query_chunk##S(struct NET *net, int nq);                                  \
-	/* Bytes of forward state up to which im2col matrices are kept for the backward         \
-	 * (0: the default, 768 MB); above it they are recomputed (slower, less memory). */       \
-	void mn_net_set_state_budget##S(struct NET *net, size_t bytes);
+struct mn_net;
 
-MN_NET_DECLARE(float, mn_net, )
-MN_NET_DECLARE(double, mn_net_d, _d)
+/* NULL on a bad config (see mn_net_config_check) or out of memory.  The mask
+ * starts as all ops but none on every edge, parameters zero until
+ * mn_net_init, one thread. */
+struct mn_net *mn_net_create(const struct mn_net_config *cfg);
+void mn_net_free(struct mn_net *net);
+const struct mn_net_config *mn_net_get_config(const struct mn_net *net);
+
+/* Threads of this network's engine calls (forward, per-sample gradients,
+ * NTK): n < 1 means all cores.  The network keeps a pool of n threads
+ * (the caller counts as one): query chunks in exact mode, images /
+ * channels / samples elsewhere.  Results are bit-identical run to run for a
+ * given count; different counts agree up to rounding.  OpenBLAS's own
+ * thread count is a separate, process-wide setting (nn/blas.h) that
+ * entry points keep at 1 while networks run pools of their own.  -1 when
+ * the pool could not be created (the network then runs on one thread). */
+int mn_net_set_threads(struct mn_net *net, int n);
+int mn_net_get_threads(const struct mn_net *net);
+
+/* mask[e]: bitmask of active ops on edge e (values above MN_MASK_ALL are
+ * refused).  An edge with no active op contributes nothing. */
+int mn_net_set_mask(struct mn_net *net, const unsigned char mask[MN_EDGES]);
+int mn_net_set_arch(struct mn_net *net, const struct mn_arch *a);
+void mn_net_get_mask(const struct mn_net *net, unsigned char mask[MN_EDGES]);
+
+/* Fills every parameter (active or not) in canonical order from rng, so the
+ * same seed gives the same weights whatever the mask. */
+void mn_net_init(struct mn_net *net, struct mn_rng *rng, enum mn_init_mode mode);
+size_t mn_net_param_count(const struct mn_net *net);
+float *mn_net_params(struct mn_net *net);
+/* Columns of G: active weight parameters. */
+size_t mn_net_grad_width(const struct mn_net *net);
+/* Canonical parameter index of each G column: idx[0..grad_width-1]. */
+void mn_net_grad_param_index(const struct mn_net *net, size_t *idx);
+
+/* Forward in train mode (BN uses the batch's statistics) on x
+ * [batch][in][H][W]; logits [batch][classes] if not NULL.  Keeps what the
+ * backward needs. */
+int mn_net_forward(struct mn_net *net, const float *x, int batch, float *logits);
+/* After a forward: grad[P] (every parameter, canonical order) = gradient of
+ * sum(dlogits * logits) through the batched graph (dlogits
+ * [batch][classes]). */
+int mn_net_backward(struct mn_net *net, const float *dlogits, float *grad);
+
+/* Blocks are the network's modules after the stem, in order: stage-1 cells,
+ * reduction block 1, stage-2 cells, reduction block 2, stage-3 cells (the thin
+ * network: its N cells).  Block i's input is block i-1's output; i = -1 names
+ * the stem's output (the thin network: its input). */
+int mn_net_block_count(const struct mn_net *net);
+/* After mn_net_forward: block i's output [batch][c][h][w] (shape in *c,*h,*w);
+ * NULL if i is out of range or no forward has run.  Valid until the next
+ * forward, set_mask or free. */
+const float *mn_net_block_output(const struct mn_net *net, int i, int *c, int *h, int *w);
+/* After mn_net_backward: the gradient of the backward's objective with respect to
+ * that output, same shape; NULL as above or if no backward has run. */
+const float *mn_net_block_output_grad(const struct mn_net *net, int i, int *c, int *h, int *w);
+
+/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg). */
+int mn_net_per_sample_grads(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
+			    float *G, size_t ldg);
+/* The NTK condition number of a batch: forward, per-sample gradients, Gram
+ * K = G G^T (accumulated in double), eigenvalues in double, cond =
+ * largest/smallest; non-finite counts as MN_NTK_BAD_COND.  G
+ * [batch][grad_width] and gram [batch][batch] are filled when not NULL. */
+int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
+		    double *cond, float *G, double *gram);
+
+/* Bits in one sample's activation pattern: every ReLU output of the network
+ * (each source node's ReLU once, however many conv ops share it; the final
+ * ReLU). */
+size_t mn_net_pattern_bits(const struct mn_net *net);
+/* After a forward: bit b of sample n's pattern, (output > 0), at
+ * bits[n*words + b/64] >> (b%64) (words >= ceil(pattern_bits/64)). */
+int mn_net_patterns(const struct mn_net *net, uint64_t *bits, size_t words);
+
+/* Multiply-accumulates of the conv and linear layers in one forward of
+ * batch samples under the current mask. */
+double mn_net_forward_macs(const struct mn_net *net, int batch);
+/* Bytes the network holds now (parameters, forward state, backward
+ * workspaces, G, block copies); grows with the batch and shrinks only on
+ * free. */
+size_t mn_net_memory_bytes(const struct mn_net *net);
+/* Tests: with frozen set, BN uses the statistics of the last unfrozen
+ * forward as constants (forward and backward). */
+void mn_net_freeze_bn(struct mn_net *net, int frozen);
+/* Samples of the query chunk in the exact backward (0: automatic). */
+void mn_net_set_query_chunk(struct mn_net *net, int nq);
+/* Bytes of forward state up to which im2col matrices are kept for the
+ * backward (0: the default, 768 MB); above it they are recomputed (slower,
+ * less memory). */
+void mn_net_set_state_budget(struct mn_net *net, size_t bytes);
 
 #endif

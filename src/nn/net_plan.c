@@ -1,12 +1,10 @@
 /* Network skeleton shared by both precisions; see net_plan.h. */
 #include "nn/net_plan.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/rng.h"
 
@@ -68,20 +66,6 @@ int mn_net_config_check(const struct mn_net_config *c, char *msg, size_t n)
 	if (msg && n)
 		msg[0] = 0;
 	return 0;
-}
-
-void mn_nn_set_threads(int n)
-{
-	if (n < 1) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		n = c > 0 ? (int)c : 1;
-	}
-	openblas_set_num_threads(n);
-}
-
-int mn_nn_get_threads(void)
-{
-	return openblas_get_num_threads();
 }
 
 void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES])

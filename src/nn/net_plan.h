@@ -1,6 +1,6 @@
 /* The precision-independent skeleton of a network: the canonical parameter
  * tensors, the stage shapes and what the current mask makes active.
- * Internal to net_tmpl.h (shared by the float and double builds). */
+ * Internal to the network (src/nn/net*.c). */
 #ifndef MN_NET_PLAN_H
 #define MN_NET_PLAN_H
 

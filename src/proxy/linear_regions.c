@@ -130,35 +130,29 @@ int mn_patset_add(struct mn_patset *s, const uint64_t *pat)
 	return 1;
 }
 
-#define LINREG_COUNT(NET, R, S)                                                                 \
-	long mn_linear_regions_count##S(struct NET *net, const R *x, int nb, int nbatches)               \
-	{                                                                                         \
-		const struct mn_net_config *cfg = mn_net_get_config##S(net);                    \
-		size_t words = (mn_net_pattern_bits##S(net) + 63) / 64;                          \
-		size_t in = (size_t)cfg->in_channels * cfg->H * cfg->W;                          \
-		long result = -1;                                                                 \
-		if (nb < 1 || nbatches < 1)                                                       \
-			return -1;                                                                \
-		if (words == 0)                                                                   \
-			words = 1;                                                                \
-		uint64_t *bits = malloc(sizeof(uint64_t) * words * nb);                          \
-		struct mn_patset *set = mn_patset_create(words);                                 \
-		if (!bits || !set)                                                                \
-			goto out;                                                                 \
-		for (int b = 0; b < nbatches; b++) {                                              \
-			if (mn_net_forward##S(net, x + (size_t)b * nb * in, nb, NULL) != 0 ||     \
-			    mn_net_patterns##S(net, bits, words) != 0)                            \
-				goto out;                                                         \
-			for (int n = 0; n < nb; n++)                                              \
-				if (mn_patset_add(set, bits + (size_t)n * words) < 0)             \
-					goto out;                                                 \
-		}                                                                                 \
-		result = (long)mn_patset_count(set);                                              \
-	out:                                                                                      \
-		free(bits);                                                                       \
-		mn_patset_free(set);                                                              \
-		return result;                                                                    \
+long mn_linear_regions_count(struct mn_net *net, const float *x, int nb, int nbatches)
+{
+	const struct mn_net_config *cfg = mn_net_get_config(net);
+	size_t words = (mn_net_pattern_bits(net) + 63) / 64;
+	size_t in = (size_t)cfg->in_channels * cfg->H * cfg->W;
+	if (nb < 1 || nbatches < 1)
+		return -1;
+	if (words == 0)
+		words = 1;
+	uint64_t *bits = malloc(sizeof(uint64_t) * words * nb);
+	struct mn_patset *set = mn_patset_create(words);
+	long result = bits && set ? 0 : -1;
+	for (int b = 0; result == 0 && b < nbatches; b++) {
+		if (mn_net_forward(net, x + (size_t)b * nb * in, nb, NULL) != 0 ||
+		    mn_net_patterns(net, bits, words) != 0)
+			result = -1;
+		for (int n = 0; result == 0 && n < nb; n++)
+			if (mn_patset_add(set, bits + (size_t)n * words) < 0)
+				result = -1;
 	}
-
-LINREG_COUNT(mn_net, float, )
-LINREG_COUNT(mn_net_d, double, _d)
+	if (result == 0)
+		result = (long)mn_patset_count(set);
+	free(bits);
+	mn_patset_free(set);
+	return result;
+}

@@ -33,6 +33,5 @@ uint64_t mn_pattern_hash(const uint64_t *pat, size_t words);
  * with its own BN statistics) and counts the distinct activation patterns
  * over all nbatches*nb samples.  The count, or -1 on error. */
 long mn_linear_regions_count(struct mn_net *net, const float *x, int nb, int nbatches);
-long mn_linear_regions_count_d(struct mn_net_d *net, const double *x, int nb, int nbatches);
 
 #endif

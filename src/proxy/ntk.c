@@ -33,20 +33,6 @@ int mn_ntk_gram(const float *G, int B, size_t P, size_t ldg, double *K)
 	return 0;
 }
 
-int mn_ntk_gram_d(const double *G, int B, size_t P, size_t ldg, double *K)
-{
-	if (B < 1)
-		return -1;
-	memset(K, 0, sizeof(double) * (size_t)B * B);
-	if (P > 0)
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, B, (int)P, 1.0, G, (int)ldg, 0.0,
-			    K, B);
-	for (int i = 0; i < B; i++)
-		for (int j = 0; j < i; j++)
-			K[(size_t)i * B + j] = K[(size_t)j * B + i];
-	return 0;
-}
-
 double mn_ntk_cond(const double *K, int B, double *eig)
 {
 	double cond = MN_NTK_BAD_COND;

@@ -12,7 +12,6 @@
  * ldg.  Float G is multiplied in float blocks of columns and summed in
  * double.  0, or -1 when out of memory. */
 int mn_ntk_gram(const float *G, int B, size_t P, size_t ldg, double *K);
-int mn_ntk_gram_d(const double *G, int B, size_t P, size_t ldg, double *K);
 
 /* Largest / smallest eigenvalue of the symmetric K (LAPACKE_dsyevd, double);
  * MN_NTK_BAD_COND when K has a non-finite entry, the solver fails or the

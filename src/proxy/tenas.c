@@ -16,6 +16,7 @@ void mn_tenas_config_default(struct mn_tenas_config *c)
 	c->init = MN_INIT_CODE;
 	c->grad = MN_GRAD_EXACT;
 	c->classes = 10;
+	c->threads = 1;
 }
 
 struct mn_tenas {
@@ -85,7 +86,9 @@ struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn
 	t->batch = malloc((size_t)cfg->batch * mn_dataset_batch_image_size(data) * sizeof(float));
 	t->crops = malloc((size_t)cfg->regions_batches * cfg->regions_samples * 9 * sizeof(float));
 	t->k0 = malloc((size_t)(cfg->repeat > 0 ? cfg->repeat : 1) * sizeof(double));
-	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0)
+	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0 ||
+	    mn_net_set_threads(t->ntk, cfg->threads) != 0 ||
+	    mn_net_set_threads(t->thin, cfg->threads) != 0)
 		goto oom;
 	return t;
 oom:

@@ -37,6 +37,7 @@ struct mn_tenas_config {
 	enum mn_init_mode init;
 	enum mn_grad_mode grad;
 	int classes;       /* 10 */
+	int threads;       /* threads of each network's engine calls (1; < 1: all cores) */
 };
 
 void mn_tenas_config_default(struct mn_tenas_config *c);

@@ -192,9 +192,10 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (int)n : 1;
 	}
-	/* Candidates are evaluated in parallel, one per worker; BLAS inside
-	 * each stays single-threaded so the workers do not compete. */
-	mn_nn_set_threads(1);
+	/* Candidates are evaluated in parallel, one per worker; each worker's
+	 * networks run on one thread (their default) and BLAS is kept
+	 * single-threaded by the entry point (mn_blas_set_threads), so the
+	 * workers do not compete. */
 	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->resolution, pp->classes,
 						pp->input_channels};
 	s->search.seed = pp->seed;

@@ -1,18 +1,14 @@
-/* Float kernels with a run-time AVX2+FMA path; see nn_fast.h. */
-#include "nn/nn_fast.h"
+/* Float kernels with a run-time AVX2+FMA path (see simd.h): reductions,
+ * element-wise maps, the short-K A B^T and the 3x3 average pool.  The
+ * conv kernels are in simd_conv.c. */
+#include "nn/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define MN_X86 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
-#else
-#define MN_X86 0
-#endif
+#include "nn/simd_target.h"
 
-int mn_fast_avx2(void)
+int mn_simd_avx2(void)
 {
 #if MN_X86
 	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -25,6 +21,28 @@ int mn_fast_avx2(void)
 #define SUM_BLOCK 2048
 
 /* ------------------------------------------------------------ reductions */
+
+/* ---------------------------------------------------------------- scratch */
+
+int mn_simd_scratch_reserve(struct mn_simd_scratch *s, size_t bytes)
+{
+	if (bytes <= s->bytes)
+		return 0;
+	void *m = malloc(bytes);
+	if (!m)
+		return -1;
+	free(s->mem);
+	s->mem = m;
+	s->bytes = bytes;
+	return 0;
+}
+
+void mn_simd_scratch_free(struct mn_simd_scratch *s)
+{
+	free(s->mem);
+	s->mem = NULL;
+	s->bytes = 0;
+}
 
 static void sum2_c(const float *d, const float *x, size_t n, double *s1, double *s2)
 {
@@ -96,10 +114,10 @@ AVX2 static double sum_avx2(const float *d, size_t n)
 }
 #endif
 
-void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *s2)
+void mn_simd_sum2(const float *d, const float *x, size_t n, double *s1, double *s2)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		sum2_avx2(d, x, n, s1, s2);
 		return;
 	}
@@ -107,10 +125,10 @@ void mn_fast_sum2(const float *d, const float *x, size_t n, double *s1, double *
 	sum2_c(d, x, n, s1, s2);
 }
 
-double mn_fast_sum(const float *d, size_t n)
+double mn_simd_sum(const float *d, size_t n)
 {
 #if MN_X86
-	if (mn_fast_avx2())
+	if (mn_simd_avx2())
 		return sum_avx2(d, n);
 #endif
 	double t = 0;
@@ -147,10 +165,10 @@ AVX2 static double sqdev_avx2(const float *x, size_t n, float mu)
 }
 #endif
 
-double mn_fast_sqdev(const float *x, size_t n, float mu)
+double mn_simd_sqdev(const float *x, size_t n, float mu)
 {
 #if MN_X86
-	if (mn_fast_avx2())
+	if (mn_simd_avx2())
 		return sqdev_avx2(x, n, mu);
 #endif
 	double t = 0;
@@ -201,11 +219,11 @@ AVX2 static void dots_avx2(const float *d, const float *const *xin, int nx, size
 }
 #endif
 
-void mn_fast_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
+void mn_simd_dots(const float *d, const float *const *x, int nx, size_t n, double *dots,
 		  double *sum)
 {
 #if MN_X86
-	if (nx <= 6 && mn_fast_avx2()) {
+	if (nx <= 6 && mn_simd_avx2()) {
 		dots_avx2(d, x, nx, n, dots, sum);
 		return;
 	}
@@ -278,10 +296,10 @@ AVX2 static void relu_avx2(float *y, const float *x, size_t n)
 }
 #endif
 
-void mn_fast_relu(float *y, const float *x, size_t n)
+void mn_simd_relu(float *y, const float *x, size_t n)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		relu_avx2(y, x, n);
 		return;
 	}
@@ -290,11 +308,11 @@ void mn_fast_relu(float *y, const float *x, size_t n)
 		y[i] = x[i] > 0 ? x[i] : 0;
 }
 
-void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
+void mn_simd_lin3(float *o, const float *d, const float *x, size_t n, float alpha, float beta,
 		  float gamma)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		lin3_avx2(o, d, x, n, alpha, beta, gamma);
 		return;
 	}
@@ -303,10 +321,10 @@ void mn_fast_lin3(float *o, const float *d, const float *x, size_t n, float alph
 		o[i] = alpha * d[i] + beta + (x && gamma != 0 ? gamma * x[i] : 0);
 }
 
-void mn_fast_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate)
+void mn_simd_relu_bw(float *o, const float *d, const float *y, size_t n, int accumulate)
 {
 #if MN_X86
-	if (mn_fast_avx2()) {
+	if (mn_simd_avx2()) {
 		relu_bw_avx2(o, d, y, n, accumulate);
 		return;
 	}
@@ -405,15 +423,26 @@ static const nt_fn nt_table[4][3] = {
  * first copied into buffers whose row stride is not a multiple of 4 KB: the
  * callers' rows sit a large power of two apart, which maps them all to the
  * same cache sets. */
+static size_t gemm_nt_ld(int K)
+{
+	return (size_t)((K + 7) & ~7) + 24;
+}
+
+size_t mn_simd_gemm_nt_scratch(int nc, int K)
+{
+	return sizeof(float) * gemm_nt_ld(K) * (size_t)(nc + 3);
+}
+
 AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, const float *B,
-			     size_t ldb, int nc, int nk, int K, float beta)
+			     size_t ldb, int nc, int nk, int K, float beta,
+			     const struct mn_simd_scratch *scr)
 {
 	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 	__m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(K & 7), lane);
-	size_t ld = (size_t)((K + 7) & ~7) + 24;
+	size_t ld = gemm_nt_ld(K);
 	/* A is copied when it fits in L2 (it is then read once per block of B) */
 	int copy_a = (size_t)nc * ld <= 65536;
-	float *a = malloc(sizeof(float) * ld * (size_t)((copy_a ? nc : 0) + 3));
+	float *a = mn_scratch_floats(scr, ld * (size_t)((copy_a ? nc : 0) + 3));
 	if (!a)
 		return -1;
 	float *b = a + (copy_a ? ld * (size_t)nc : 0);
@@ -443,17 +472,18 @@ AVX2 static int gemm_nt_avx2(float *P, size_t ldp, const float *A, size_t lda, c
 						 bk, ldk, K, tail, beta);
 		}
 	}
-	free(a);
 	return 0;
 }
 #endif
 
-void mn_fast_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
-		     int nc, int nk, int K, float beta)
+void mn_simd_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
+		     int nc, int nk, int K, float beta, const struct mn_simd_scratch *scr)
 {
 #if MN_X86
-	if (mn_fast_avx2() && gemm_nt_avx2(P, ldp, A, lda, B, ldb, nc, nk, K, beta) == 0)
+	if (mn_simd_avx2() && gemm_nt_avx2(P, ldp, A, lda, B, ldb, nc, nk, K, beta, scr) == 0)
 		return;
+#else
+	(void)scr;
 #endif
 	gemm_nt_c(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
 }
@@ -586,12 +616,15 @@ AVX2 static void box3_fill(float *S, int PW, const float *const *src, const floa
 /* Planes of the pool: forward (nsrc 1, output factor scale/count) or the
  * backward of a sum of sources (input factor s_i/count). */
 AVX2 static int pool3_avx2(float *dst, const float *const *src, const float *s, int nsrc,
-			   size_t nplanes, int h, int w, float scale, int backward)
+			   size_t nplanes, int h, int w, float scale, int backward,
+			   const struct mn_simd_scratch *scr)
 {
 	int PW = ((w + 2 + 7) & ~7) + 8;
-	float *S = calloc((size_t)(h + 2) * PW + (size_t)2 * w + h + 16, sizeof(float));
+	size_t nS = (size_t)(h + 2) * PW + (size_t)2 * w + h + 16;
+	float *S = mn_scratch_floats(scr, nS);
 	if (!S)
 		return -1;
+	memset(S, 0, sizeof(float) * nS); /* the halo stays zero */
 	float *fx = S + (size_t)(h + 2) * PW, *fy = fx + w + 8;
 	for (int x = 0; x < w; x++)
 		fx[x] = inv_win(x, w);
@@ -610,21 +643,28 @@ AVX2 static int pool3_avx2(float *dst, const float *const *src, const float *s, 
 			box3_plane(dst + off, S, PW, h, w, fy, fx);
 		}
 	}
-	free(S);
 	return 0;
 }
 #endif
 
-void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale)
+size_t mn_simd_pool3_scratch(int h, int w)
+{
+	size_t PW = (size_t)(((w + 2 + 7) & ~7) + 8);
+	size_t avx = (size_t)(h + 2) * PW + (size_t)2 * w + h + 16, plain = (size_t)3 * w + 16;
+	return sizeof(float) * (avx > plain ? avx : plain);
+}
+
+void mn_simd_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale,
+		      const struct mn_simd_scratch *scr)
 {
 #if MN_X86
 	float one = 1;
-	if (mn_fast_avx2() && pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0) == 0)
+	if (mn_simd_avx2() && pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0, scr) == 0)
 		return;
 #endif
-	float *t = calloc((size_t)2 * w + 16, sizeof(float));
+	float *t = mn_scratch_floats(scr, (size_t)2 * w + 16);
 	if (!t) {
-		/* out of memory for a row: fall back to the direct sum */
+		/* no scratch for a row: the direct sum */
 		for (size_t p = 0; p < nplanes; p++)
 			for (int oy = 0; oy < h; oy++)
 				for (int ox = 0; ox < w; ox++) {
@@ -639,7 +679,7 @@ void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, fl
 		return;
 	}
 	float *cx = t + w + 8;
-	int avx = mn_fast_avx2();
+	int avx = mn_simd_avx2();
 	for (size_t p = 0; p < nplanes; p++) {
 		const float *in = x + p * (size_t)h * w;
 		float *out = y + p * (size_t)h * w;
@@ -667,7 +707,6 @@ void mn_fast_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, fl
 			hsum3_c(out + (size_t)oy * w, t, cx, w);
 		}
 	}
-	free(t);
 }
 
 static void pool3_bw_direct(float *dx, const float *src, float s, size_t nplanes, int h, int w)
@@ -685,22 +724,22 @@ static void pool3_bw_direct(float *dx, const float *src, float s, size_t nplanes
 			}
 }
 
-void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
-		      size_t nplanes, int h, int w)
+void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+		      size_t nplanes, int h, int w, const struct mn_simd_scratch *scr)
 {
 	/* dx[p] += sum over outputs o in window(p) of d[o] / count(o), with
 	 * d = sum_i s_i src_i: rows weighted by s_i/cy(o), columns by 1/cx(o)
 	 * before the 3-tap horizontal sum. */
 	if (nsrc > 3) {
-		mn_fast_pool3_bw(dx, src, s, 3, nplanes, h, w);
-		mn_fast_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w);
+		mn_simd_pool3_bw(dx, src, s, 3, nplanes, h, w, scr);
+		mn_simd_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w, scr);
 		return;
 	}
 #if MN_X86
-	if (mn_fast_avx2() && pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1) == 0)
+	if (mn_simd_avx2() && pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1, scr) == 0)
 		return;
 #endif
-	float *t = calloc((size_t)3 * w + 16, sizeof(float));
+	float *t = mn_scratch_floats(scr, (size_t)3 * w + 16);
 	if (!t) {
 		for (int i = 0; i < nsrc; i++)
 			pool3_bw_direct(dx, src[i], s[i], nplanes, h, w);
@@ -711,7 +750,7 @@ void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int ns
 		one[ox] = 1;
 		icx[ox] = inv_win(ox, w);
 	}
-	int avx = mn_fast_avx2();
+	int avx = mn_simd_avx2();
 	for (size_t p = 0; p < nplanes; p++) {
 		float *out = dx + p * (size_t)h * w;
 		for (int iy = 0; iy < h; iy++) {
@@ -736,336 +775,4 @@ void mn_fast_pool3_bw(float *dx, const float *const *src, const float *s, int ns
 			hsum3_c(out + (size_t)iy * w, t, one, w);
 		}
 	}
-	free(t);
-}
-
-/* ------------------------------------------------------ fused conv^T */
-
-/* input channel i's cotangent plane for image m into out[hw] */
-static void convT_input(const struct mn_convT_job *j, int i, int m, float *out)
-{
-	const struct mn_convT_in *in = &j->in[i];
-	const int hw = j->h * j->w, n = m % j->nb;
-	const float *src = in->src + (size_t)m * hw;
-	if (!in->coef) {
-		memcpy(out, src, sizeof(float) * hw);
-		return;
-	}
-	const float *c = in->coef + (size_t)(m / j->nb) * 3;
-	const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
-	for (int p = 0; p < hw; p++)
-		out[p] = c[0] * src[p] + c[1] + (xh ? c[2] * xh[p] : 0);
-}
-
-static int convT_c(const struct mn_convT_job *j, int m0, int m1)
-{
-	const int C = j->C, h = j->h, w = j->w, hw = h * w;
-	float *acc = malloc(sizeof(float) * (size_t)hw * (C + 1));
-	if (!acc)
-		return -1;
-	float *z = acc + (size_t)hw * C;
-	for (int m = m0; m < m1; m++) {
-		int n = m % j->nb;
-		memset(acc, 0, sizeof(float) * (size_t)hw * C);
-		for (int i = 0; i < j->nin; i++) {
-			const struct mn_convT_in *in = &j->in[i];
-			convT_input(j, i, m, z);
-			for (int ci = 0; ci < C; ci++) {
-				float *a = acc + (size_t)ci * hw;
-				if (in->k == 1) {
-					float wk = in->w[ci];
-					for (int p = 0; p < hw; p++)
-						a[p] += wk * z[p];
-					continue;
-				}
-				const float *wk = in->w + (size_t)ci * 9;
-				for (int y = 0; y < h; y++)
-					for (int x = 0; x < w; x++) {
-						float v = 0;
-						for (int ky = 0; ky < 3; ky++)
-							for (int kx = 0; kx < 3; kx++) {
-								int oy = y + 1 - ky, ox = x + 1 - kx;
-								if (oy >= 0 && oy < h && ox >= 0 && ox < w)
-									v += wk[ky * 3 + kx] * z[oy * w + ox];
-							}
-						a[y * w + x] += v;
-					}
-			}
-		}
-		for (int ci = 0; ci < C; ci++) {
-			float *out = j->dn + ((size_t)ci * j->nimg + m) * hw;
-			const float *r = j->relu ? j->relu + ((size_t)ci * j->nb + n) * hw : NULL;
-			for (int p = 0; p < hw; p++) {
-				float v = !r || r[p] > 0 ? acc[(size_t)ci * hw + p] : 0;
-				for (int i = 0; i < j->nskip; i++)
-					v += j->skip_s[i] * j->skip[i][((size_t)ci * j->nimg + m) * hw + p];
-				out[p] = j->overwrite ? v : out[p] + v;
-			}
-		}
-	}
-	free(acc);
-	return 0;
-}
-
-#if MN_X86
-/* Padded planes: row stride PW (a multiple of 8 with room for a vector at
- * the last column plus the 2-column halo), h+2 rows; the input sits at
- * (1, 1).  Output vector slot (y, xv) reads tap t = (ky, kx) at
- * y*PW + 8*xv + toff[t], toff[t] = (2-ky)*PW + (2-kx); 1x1 inputs use the
- * centre tap only.  The kernels below keep CB output channels x NS output
- * vectors in registers. */
-AVX2 static void convT_store(const struct mn_convT_job *j, const __m256 *acc, int CB, int ci0, int m,
-			     int n, const int *obase, const int *valid, int nvalid)
-{
-	const int hw = j->h * j->w;
-	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	const __m256 zero = _mm256_setzero_ps();
-	for (int k = 0; k < nvalid; k++) {
-		__m256i msk = _mm256_cmpgt_epi32(_mm256_set1_epi32(valid[k]), lane);
-		for (int b = 0; b < CB; b++) {
-			int ci = ci0 + b;
-			float *out = j->dn + ((size_t)ci * j->nimg + m) * hw + obase[k];
-			__m256 v = acc[k * CB + b];
-			if (j->relu) {
-				const float *r = j->relu + ((size_t)ci * j->nb + n) * hw + obase[k];
-				__m256 rv = valid[k] == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, msk);
-				v = _mm256_and_ps(v, _mm256_cmp_ps(rv, zero, _CMP_GT_OQ));
-			}
-			for (int i = 0; i < j->nskip; i++) {
-				const float *sp = j->skip[i] + ((size_t)ci * j->nimg + m) * hw + obase[k];
-				__m256 sv = valid[k] == 8 ? _mm256_loadu_ps(sp) : _mm256_maskload_ps(sp, msk);
-				v = _mm256_fmadd_ps(_mm256_set1_ps(j->skip_s[i]), sv, v);
-			}
-			if (j->overwrite) {
-				if (valid[k] == 8)
-					_mm256_storeu_ps(out, v);
-				else
-					_mm256_maskstore_ps(out, msk, v);
-			} else if (valid[k] == 8)
-				_mm256_storeu_ps(out, _mm256_add_ps(v, _mm256_loadu_ps(out)));
-			else
-				_mm256_maskstore_ps(out, msk,
-						    _mm256_add_ps(v, _mm256_maskload_ps(out, msk)));
-		}
-	}
-}
-
-/* CB output channels x S output vectors of 8: every input channel's taps
- * (9 for its 3x3 part, the centre only for its 1x1 part) broadcast against
- * the padded input.  CB and S are constants at every use (the wrappers
- * below), so the forced unrolling keeps the CB*S accumulators (at most 12)
- * in registers; each sums in the same order as a plain loop would. */
-AVX2 static inline __attribute__((always_inline)) void
-convT_block(int CB, int S, const struct mn_convT_job *j, int cs3, const float *pad,
-	    const float *wt, int Cp, int PP, int ci0, int m, int n, const int *base,
-	    const int *obase, const int *valid, int nvalid, const int *toff)
-{
-	const int ncs = j->nin;
-	__m256 a[4][4], w[4], v;
-#pragma GCC unroll 4
-	for (int s = 0; s < S; s++)
-#pragma GCC unroll 4
-		for (int c = 0; c < CB; c++)
-			a[s][c] = _mm256_setzero_ps();
-	for (int co = 0; co < ncs; co++) {
-		const float *pc = pad + (size_t)co * PP;
-		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
-		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
-					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
-		for (int t = t0; t < t1; t++) {
-			const float *pt = pc + toff[t];
-#pragma GCC unroll 4
-			for (int c = 0; c < CB; c++)
-				w[c] = _mm256_broadcast_ss(wc + t * Cp + c);
-#pragma GCC unroll 4
-			for (int s = 0; s < S; s++) {
-				v = _mm256_loadu_ps(pt + base[s]);
-#pragma GCC unroll 4
-				for (int c = 0; c < CB; c++)
-					a[s][c] = _mm256_fmadd_ps(w[c], v, a[s][c]);
-			}
-		}
-	}
-	__m256 acc[12];
-#pragma GCC unroll 4
-	for (int s = 0; s < S; s++)
-#pragma GCC unroll 4
-		for (int c = 0; c < CB; c++)
-			acc[s * CB + c] = a[s][c];
-	convT_store(j, acc, CB, ci0, m, n, obase, valid, nvalid);
-}
-
-#define CONVT_KERNEL(CB, S)                                                                       \
-	AVX2 static void convT_c##CB##_s##S(const struct mn_convT_job *j, int cs3, const float *pad, \
-					   const float *wt, int Cp, int PP, int ci0, int m, int n,     \
-					   const int *base, const int *obase, const int *valid,       \
-					   int nvalid, const int *toff)                               \
-	{                                                                                         \
-		convT_block(CB, S, j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,  \
-			    toff);                                                                \
-	}
-CONVT_KERNEL(4, 2) CONVT_KERNEL(3, 4) CONVT_KERNEL(2, 4) CONVT_KERNEL(1, 4)
-#undef CONVT_KERNEL
-
-/* dst rows (stride PW) = alpha*src + beta + gamma*xh over an h x w plane */
-AVX2 static void fill_pad(float *dst, int PW, const float *src, const float *xh, int h, int w,
-			  float alpha, float beta, float gamma)
-{
-	__m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), vg = _mm256_set1_ps(gamma);
-	int use_x = xh && gamma != 0, wv = w & ~7;
-	for (int y = 0; y < h; y++, dst += PW, src += w) {
-		const float *xr = use_x ? xh + (size_t)y * w : NULL;
-		int x = 0;
-		if (use_x)
-			for (; x < wv; x += 8)
-				_mm256_storeu_ps(dst + x,
-						 _mm256_fmadd_ps(vg, _mm256_loadu_ps(xr + x),
-								 _mm256_fmadd_ps(va, _mm256_loadu_ps(src + x), vb)));
-		else
-			for (; x < wv; x += 8)
-				_mm256_storeu_ps(dst + x, _mm256_fmadd_ps(va, _mm256_loadu_ps(src + x), vb));
-		for (; x < w; x++)
-			dst[x] = alpha * src[x] + beta + (use_x ? gamma * xr[x] : 0);
-	}
-}
-
-AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1)
-{
-	const int C = j->C, h = j->h, w = j->w, hw = h * w;
-	const int nxv = (w + 7) / 8, PW = 8 * nxv + 8, PH = h + 2, PP = PH * PW;
-	const int ncs = j->nin, Cp = (C + 3) & ~3;
-	int cs3 = 0;
-	while (cs3 < ncs && j->in[cs3].k == 3)
-		cs3++;
-	float *pad = malloc(sizeof(float) * ((size_t)ncs * PP + 8));
-	float *wt = malloc(sizeof(float) * ((size_t)cs3 * 9 + (ncs - cs3)) * Cp + 32);
-	if (!pad || !wt) {
-		free(pad);
-		free(wt);
-		return -1;
-	}
-	memset(pad, 0, sizeof(float) * ((size_t)ncs * PP + 8));
-	/* weights as [co][tap][ci] (ci padded to Cp with zeros); 1x1 as [co][ci] */
-	for (int co = 0; co < cs3; co++)
-		for (int t = 0; t < 9; t++)
-			for (int ci = 0; ci < Cp; ci++)
-				wt[((size_t)co * 9 + t) * Cp + ci] = ci < C ? j->in[co].w[(size_t)ci * 9 + t] : 0;
-	for (int co = cs3; co < ncs; co++)
-		for (int ci = 0; ci < Cp; ci++)
-			wt[(size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci] =
-				ci < C ? j->in[co].w[ci] : 0;
-	int toff[9];
-	for (int t = 0; t < 9; t++)
-		toff[t] = (2 - t / 3) * PW + (2 - t % 3);
-	int nslot = h * nxv;
-	/* sample-major over the whole range, so the planes shared by the queries
-	 * of a sample (xhat) stay in cache */
-	int nq = j->nimg / j->nb, smajor = m0 == 0 && m1 == j->nimg && nq > 1;
-	for (int mm = m0; mm < m1; mm++) {
-		int m = smajor ? (mm % nq) * j->nb + mm / nq : mm;
-		int n = m % j->nb;
-		for (int co = 0; co < ncs; co++) {
-			const struct mn_convT_in *in = &j->in[co];
-			const float *src = in->src + (size_t)m * hw;
-			float *dst = pad + (size_t)co * PP + PW + 1;
-			if (!in->coef) {
-				for (int y = 0; y < h; y++)
-					memcpy(dst + (size_t)y * PW, src + (size_t)y * w, sizeof(float) * w);
-				continue;
-			}
-			const float *c = in->coef + (size_t)(m / j->nb) * 3;
-			const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
-			fill_pad(dst, PW, src, xh, h, w, c[0], c[1], xh ? c[2] : 0);
-		}
-		for (int ci0 = 0; ci0 < C; ci0 += 4) {
-			int cb = C - ci0 < 4 ? C - ci0 : 4, ns = cb == 4 ? 2 : 4;
-			for (int s0 = 0; s0 < nslot; s0 += ns) {
-				int base[4], obase[4], valid[4], nvalid = 0;
-				for (int k = 0; k < ns; k++) {
-					int sl = s0 + k < nslot ? s0 + k : nslot - 1;
-					int y = sl / nxv, xv = sl % nxv;
-					base[k] = y * PW + 8 * xv;
-					obase[k] = y * w + 8 * xv;
-					valid[k] = w - 8 * xv < 8 ? w - 8 * xv : 8;
-					nvalid += s0 + k < nslot;
-				}
-				switch (cb) {
-				case 4:
-					convT_c4_s2(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
-						    toff);
-					break;
-				case 3:
-					convT_c3_s4(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
-						    toff);
-					break;
-				case 2:
-					convT_c2_s4(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
-						    toff);
-					break;
-				default:
-					convT_c1_s4(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, valid, nvalid,
-						    toff);
-					break;
-				}
-			}
-		}
-	}
-	free(pad);
-	free(wt);
-	return 0;
-}
-#endif
-
-int mn_fast_conv_forward(float *y, const float *w, const float *x, int cin, int cout, int k, int h,
-			 int wd, int nimg, int accumulate)
-{
-	return mn_fast_conv_forward_range(y, w, x, cin, cout, k, h, wd, nimg, accumulate, 0, nimg);
-}
-
-int mn_fast_conv_forward_range(float *y, const float *w, const float *x, int cin, int cout, int k,
-			       int h, int wd, int nimg, int accumulate, int m0, int m1)
-{
-	/* forward = conv^T with the kernel's taps flipped and its in/out
-	 * channels swapped: input channel ci of the forward is a "source" whose
-	 * kernel to output co is w[co][ci] rotated by 180 degrees */
-	size_t hw = (size_t)h * wd, kk = (size_t)k * k;
-	struct mn_convT_in *in = malloc(sizeof *in * (size_t)cin);
-	float *wf = malloc(sizeof(float) * (size_t)cin * cout * kk);
-	if (!in || !wf) {
-		free(in);
-		free(wf);
-		return -1;
-	}
-	for (int ci = 0; ci < cin; ci++) {
-		for (int co = 0; co < cout; co++)
-			for (size_t t = 0; t < kk; t++)
-				wf[((size_t)ci * cout + co) * kk + t] =
-					w[((size_t)co * cin + ci) * kk + (kk - 1 - t)];
-		in[ci].src = x + (size_t)ci * nimg * hw;
-		in[ci].xhat = in[ci].coef = NULL;
-		in[ci].w = wf + (size_t)ci * cout * kk;
-		in[ci].k = k;
-	}
-	struct mn_convT_job job = {cout, h, wd, nimg, nimg, cin, in,
-				   NULL, y, !accumulate, 0, {0}, {0}};
-	int rc = mn_fast_convT(&job, m0, m1);
-	free(in);
-	free(wf);
-	return rc;
-}
-
-int mn_fast_convT_ref(const struct mn_convT_job *job, int m0, int m1)
-{
-	return m1 <= m0 ? 0 : convT_c(job, m0, m1);
-}
-
-int mn_fast_convT(const struct mn_convT_job *job, int m0, int m1)
-{
-	if (m1 <= m0)
-		return 0;
-#if MN_X86
-	if (mn_fast_avx2())
-		return convT_avx2(job, m0, m1);
-#endif
-	return convT_c(job, m0, m1);
 }

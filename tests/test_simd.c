@@ -1,17 +1,29 @@
-/* The float fast kernels (AVX2+FMA when the machine has it) against their
- * portable versions and the double layers, over awkward shapes: planes
- * whose width is not a multiple of 8, channel counts that do not fill a
- * register block, partial image ranges. */
+/* The SIMD kernels (simd.h; AVX2+FMA when the machine has it) against
+ * their portable versions and the naive double layers (ref_layers.c), over
+ * awkward shapes: planes whose width is not a multiple of 8, channel counts
+ * that do not fill a register block, partial image ranges. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn_fast.h"
+#include "nn/simd.h"
 #include "nn/nn_layers.h"
 #include "util/rng.h"
+#include "ref_layers.h"
 #include "tap.h"
 
 static struct mn_rng rng;
+/* the caller-owned scratch every kernel call below gets */
+static struct mn_simd_scratch scr;
+
+static const struct mn_simd_scratch *reserve(size_t bytes)
+{
+	if (mn_simd_scratch_reserve(&scr, bytes) != 0) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return &scr;
+}
 
 static float *fvec(size_t n)
 {
@@ -61,7 +73,8 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 			    jb = ja;
 	jb.dn = b;
 	int m0 = nimg > 2 ? 1 : 0, m1 = nimg;
-	int rc = mn_fast_convT(&ja, m0, m1) | mn_fast_convT_ref(&jb, m0, m1);
+	int rc = mn_simd_convT(&ja, m0, m1, reserve(mn_simd_convT_scratch(&ja))) |
+		 mn_simd_convT_ref(&jb, m0, m1, &scr);
 	double e = relmax(a, b, (size_t)C * nimg * hw);
 	tap_ok(rc == 0 && e < 1e-5,
 	       "conv^T C%d %dx%d, %d 3x3 + %d 1x1 inputs, %d queries x %d, relu %d, BN coef %d: %.1e",
@@ -89,8 +102,11 @@ static void test_pools(int planes, int h, int w)
 		s2d[i] = s2[i];
 		yd[i] = y[i];
 	}
-	mn_fast_pool3_fw(y, x, planes, h, w, 0.7f);
-	mn_avgpool3_forward_d(yd, xd, planes, h, w, 0.7, 1);
+	mn_simd_pool3_fw(y, x, planes, h, w, 0.7f, reserve(mn_simd_pool3_scratch(h, w)));
+	double *t = malloc(sizeof(double) * n);
+	ref_avgpool3_forward(t, xd, planes, h, w);
+	for (size_t i = 0; i < n; i++)
+		yd[i] += 0.7 * t[i];
 	float *yf = malloc(sizeof(float) * n);
 	for (size_t i = 0; i < n; i++)
 		yf[i] = (float)yd[i];
@@ -98,11 +114,13 @@ static void test_pools(int planes, int h, int w)
 	const float *src[2] = {x, s2};
 	float sc[2] = {0.5f, 0.25f};
 	memcpy(y, y0, sizeof(float) * n);
-	mn_fast_pool3_bw(y, src, sc, 2, planes, h, w);
+	mn_simd_pool3_bw(y, src, sc, 2, planes, h, w, &scr);
 	for (size_t i = 0; i < n; i++)
 		yd[i] = y0[i];
-	mn_avgpool3_backward_d(yd, xd, planes, h, w, 0.5, 1);
-	mn_avgpool3_backward_d(yd, s2d, planes, h, w, 0.25, 1);
+	for (size_t i = 0; i < n; i++)
+		t[i] = 0.5 * xd[i] + 0.25 * s2d[i];
+	ref_avgpool3_backward(yd, t, planes, h, w);
+	free(t);
 	for (size_t i = 0; i < n; i++)
 		yf[i] = (float)yd[i];
 	double e2 = relmax(y, yf, n);
@@ -122,8 +140,8 @@ static void test_elementwise(size_t n)
 {
 	float *d = fvec(n), *x = fvec(n), *o = fvec(n), *ref = malloc(sizeof(float) * n);
 	double s1, s2, r1 = 0, r2 = 0, sq, rq = 0;
-	mn_fast_sum2(d, x, n, &s1, &s2);
-	sq = mn_fast_sqdev(x, n, 0.3f);
+	mn_simd_sum2(d, x, n, &s1, &s2);
+	sq = mn_simd_sqdev(x, n, 0.3f);
 	for (size_t i = 0; i < n; i++) {
 		r1 += d[i];
 		r2 += (double)d[i] * x[i];
@@ -131,20 +149,20 @@ static void test_elementwise(size_t n)
 	}
 	const float *xs[3] = {x, d, x};
 	double dd[3], ds;
-	mn_fast_dots(d, xs, 3, n, dd, &ds);
+	mn_simd_dots(d, xs, 3, n, dd, &ds);
 	double rdd = 0;
 	for (size_t i = 0; i < n; i++)
 		rdd += (double)d[i] * d[i];
 	double es = fabs(s1 - r1) / (1 + fabs(r1)) + fabs(s2 - r2) / (1 + fabs(r2)) +
 		    fabs(ds - r1) / (1 + fabs(r1)) + fabs(dd[0] - r2) / (1 + fabs(r2)) +
 		    fabs(dd[1] - rdd) / rdd + fabs(dd[2] - r2) / (1 + fabs(r2)) +
-		    fabs(sq - rq) / rq + fabs(mn_fast_sum(d, n) - r1) / (1 + fabs(r1));
-	mn_fast_lin3(o, d, x, n, 0.5f, -0.25f, 2.0f);
+		    fabs(sq - rq) / rq + fabs(mn_simd_sum(d, n) - r1) / (1 + fabs(r1));
+	mn_simd_lin3(o, d, x, n, 0.5f, -0.25f, 2.0f);
 	for (size_t i = 0; i < n; i++)
 		ref[i] = 0.5f * d[i] - 0.25f + 2.0f * x[i];
 	double el = relmax(o, ref, n);
 	memcpy(ref, o, sizeof(float) * n);
-	mn_fast_relu_bw(o, d, x, n, 1);
+	mn_simd_relu_bw(o, d, x, n, 1);
 	int bad = 0;
 	for (size_t i = 0; i < n; i++)
 		bad += o[i] != ref[i] + (x[i] > 0 ? d[i] : 0);
@@ -168,7 +186,8 @@ static void test_gemm_nt(int nc, int nk, int K, float beta)
 				s += (double)A[c * lda + p] * B[k * ldb + p];
 			R[c * ldp + k] = (float)(s + beta * P[c * ldp + k]);
 		}
-	mn_fast_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta);
+	mn_simd_gemm_nt(P, ldp, A, lda, B, ldb, nc, nk, K, beta,
+			reserve(mn_simd_gemm_nt_scratch(nc, K)));
 	/* error relative to the sum of |terms| (float accumulation) */
 	double e = 0;
 	for (int c = 0; c < nc; c++)
@@ -186,10 +205,62 @@ static void test_gemm_nt(int nc, int nk, int K, float beta)
 	free(R);
 }
 
+/* The direct forward conv against the naive double conv, images m0.. only;
+ * and with too little scratch it refuses (-1) without writing. */
+static void test_conv_forward(int cin, int cout, int k, int h, int w, int nimg)
+{
+	size_t hw = (size_t)h * w, nx = (size_t)cin * nimg * hw, ny = (size_t)cout * nimg * hw;
+	size_t nw = (size_t)cout * cin * k * k;
+	float *x = fvec(nx), *wt = fvec(nw), *y = fvec(ny);
+	double *xd = malloc(sizeof(double) * nx), *wd = malloc(sizeof(double) * nw);
+	double *yd = malloc(sizeof(double) * ny);
+	if (!xd || !wd || !yd) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	/* x is [cin][nimg][hw]; the reference wants [nimg][cin][hw] */
+	for (int c = 0; c < cin; c++)
+		for (int m = 0; m < nimg; m++)
+			for (size_t i = 0; i < hw; i++)
+				xd[((size_t)m * cin + c) * hw + i] = x[((size_t)c * nimg + m) * hw + i];
+	for (size_t i = 0; i < nw; i++)
+		wd[i] = wt[i];
+	ref_conv_forward(yd, xd, wd, nimg, cin, cout, h, w, k, 1, k / 2);
+	float *y0 = malloc(sizeof(float) * ny);
+	memcpy(y0, y, sizeof(float) * ny);
+	size_t need = mn_simd_conv_forward_scratch(cin, cout, k, h, w);
+	struct mn_simd_scratch small = {NULL, 0};
+	int refused = mn_simd_scratch_reserve(&small, need - 1) == 0 &&
+		      mn_simd_conv_forward_range(y, wt, x, cin, cout, k, h, w, nimg, 0, 1, nimg,
+						 &small) == -1 &&
+		      memcmp(y, y0, sizeof(float) * ny) == 0;
+	mn_simd_scratch_free(&small);
+	int rc = mn_simd_conv_forward_range(y, wt, x, cin, cout, k, h, w, nimg, 0, 1, nimg,
+					    reserve(need));
+	double e = 0, m = 1e-30;
+	int untouched = 1;
+	for (int co = 0; co < cout; co++)
+		for (int im = 0; im < nimg; im++)
+			for (size_t i = 0; i < hw; i++) {
+				size_t j = ((size_t)co * nimg + im) * hw + i;
+				if (im == 0) {
+					untouched &= y[j] == y0[j];
+					continue;
+				}
+				double want = yd[((size_t)im * cout + co) * hw + i];
+				e = fmax(e, fabs(y[j] - want));
+				m = fmax(m, fabs(want));
+			}
+	tap_ok(rc == 0 && refused && untouched && e / m < 1e-5,
+	       "direct conv %d->%d k%d %dx%d, images 1..%d: %.1e; refuses short scratch", cin, cout,
+	       k, h, w, nimg - 1, e / m);
+	free(x), free(wt), free(y), free(y0), free(xd), free(wd), free(yd);
+}
+
 int main(void)
 {
 	mn_rng_seed(&rng, 99);
-	tap_diag("AVX2+FMA path %s", mn_fast_avx2() ? "in use" : "not available (portable path)");
+	tap_diag("AVX2+FMA path %s", mn_simd_avx2() ? "in use" : "not available (portable path)");
 	test_convT(3, 32, 32, 9, 9, 2, 3, 1, 1);
 	test_convT(3, 8, 8, 3, 0, 3, 2, 0, 0);
 	test_convT(6, 16, 16, 12, 6, 2, 2, 1, 1);
@@ -212,5 +283,9 @@ int main(void)
 	test_gemm_nt(6, 11, 64, 0);
 	test_elementwise(5);
 	test_elementwise(70001);
+	test_conv_forward(3, 5, 3, 7, 9, 3);
+	test_conv_forward(4, 6, 1, 5, 5, 2);
+	test_conv_forward(16, 16, 3, 8, 8, 2);
+	mn_simd_scratch_free(&scr);
 	return tap_done();
 }

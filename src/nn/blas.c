@@ -1,0 +1,20 @@
+/* The process-wide OpenBLAS thread count (see blas.h).  The only place in
+ * the tree that calls openblas_set_num_threads. */
+#include "nn/blas.h"
+
+#include <cblas.h>
+#include <unistd.h>
+
+void mn_blas_set_threads(int n)
+{
+	if (n < 1) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (int)c : 1;
+	}
+	openblas_set_num_threads(n);
+}
+
+int mn_blas_get_threads(void)
+{
+	return openblas_get_num_threads();
+}

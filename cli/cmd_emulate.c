@@ -1,5 +1,6 @@
 /* micronas emulate: the emulated board (QEMU mps2-an500 with the micronas
- * firmware) until SIGINT/SIGTERM; prints the --port value first. */
+ * firmware, or the emulated counterpart a preset names) until
+ * SIGINT/SIGTERM; prints the --port value first. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,14 +15,20 @@
 static void emulate_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: micronas emulate [--socket PATH] [--firmware FW.elf] [--qemu PROGRAM]\n"
+		"Usage: micronas emulate [--preset NAME|FILE] [--socket PATH] [--firmware FW.elf]\n"
+		"                        [--qemu PROGRAM]\n"
 		"Starts QEMU's mps2-an500 (Cortex-M7) with the micronas firmware, waits until it\n"
 		"answers, prints the value to pass as --port (first line of stdout), and runs\n"
 		"until interrupted (Ctrl-C, SIGTERM), then stops QEMU.\n"
+		"  --preset NAME   start the emulated counterpart of the preset's board instead\n"
+		"                  ([board] emulator and firmware): nucleo-f746zg is mps2-an500\n"
+		"                  with qemu-mps2-an500, nucleo-f446re is mps2-an386 (Cortex-M4)\n"
+		"                  with qemu-mps2-an386\n"
 		"  --socket PATH   serve the board on a unix socket (port unix:PATH) instead of a\n"
 		"                  pseudo-terminal\n"
 		"  --firmware ELF  the firmware image (default: $MN_FIRMWARE, the build tree's\n"
-		"                  fw-profiler/build/qemu-mps2-an500/fw.elf, the installed copy)\n"
+		"                  fw-profiler/build/BUILD/fw.elf for the preset's firmware BUILD\n"
+		"                  (qemu-mps2-an500 without one), the installed copy)\n"
 		"  --qemu PROGRAM  QEMU (default: $QEMU_SYSTEM_ARM, else qemu-system-arm)\n"
 		"Timing on the emulator is instruction-based (-icount shift=0), not STM32 cycles.\n");
 }
@@ -30,8 +37,11 @@ int mn_cmd_emulate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"socket", required_argument, 0, 's'}, {"firmware", required_argument, 0, 'f'},
-		{"qemu", required_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"qemu", required_argument, 0, 'q'}, {"preset", required_argument, 0, 'p'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
+	const char *preset = NULL;
+	struct mn_preset pr;
 	struct mn_emulator_opts eo = {.boot_timeout_ms = 20000, .cancel = mn_cli_stop_requested};
 	struct mn_emulator *e;
 	sigset_t set;
@@ -45,6 +55,7 @@ int mn_cmd_emulate(int argc, char **argv)
 		case 's': eo.socket_path = optarg; break;
 		case 'f': eo.firmware = optarg; break;
 		case 'q': eo.qemu = optarg; break;
+		case 'p': preset = optarg; break;
 		case 'h': emulate_usage(stdout); return MN_EXIT_OK;
 		default:
 			mn_cli_error("emulate", "unknown or incomplete option '%s' (see 'micronas "
@@ -56,6 +67,12 @@ int mn_cmd_emulate(int argc, char **argv)
 		mn_cli_error("emulate", "unexpected argument '%s' (see 'micronas emulate --help')",
 			     argv[optind]);
 		return MN_EXIT_USAGE;
+	}
+	if (preset) {
+		if (mn_cli_load_preset("emulate", preset, &pr) != 0)
+			return MN_EXIT_ERROR;
+		eo.machine = pr.emulator;
+		eo.firmware_build = pr.firmware;
 	}
 	/* Blocked before QEMU starts, so that a signal arriving at any point
 	 * is seen by the loop below and QEMU is always stopped; SIGCHLD too,

@@ -1,7 +1,10 @@
 /* Board layer for QEMU's mps2-an500 machine (Cortex-M7, ARM AN500 FPGA
- * image), run as
+ * image) and mps2-an386 (Cortex-M4, AN386), run as
  *   qemu-system-arm -M mps2-an500 -nographic -monitor none \
  *       -icount shift=0 -kernel fw.elf -serial ...
+ * (or -M mps2-an386).  Both machines have the same memory map, UART and
+ * timers (QEMU's hw/arm/mps2.c); the build names the image with
+ * MNFW_BOARD_NAME (qemu-mps2-an500 unless told).
  * Host link: CMSDK APB UART0 at 0x40004000 (polled; QEMU stops reading the
  * host side while the 1-byte RX buffer is full, so nothing is lost).
  * Timing: CMSDK APB TIMER0 at 0x40000000, a 32-bit down-counter at the
@@ -16,11 +19,14 @@
 #include "cmsdk.h"
 #include "protocol.h"
 
+#ifndef MNFW_BOARD_NAME
+#define MNFW_BOARD_NAME "qemu-mps2-an500"
+#endif
 #define BAUD 115200u
 #define NS_PER_TICK (1000000000u / MPS2_SYSCLK_HZ) /* 40 */
 
 static const struct board_info info = {
-	.name = "qemu-mps2-an500",
+	.name = MNFW_BOARD_NAME,
 	.core_hz = MPS2_SYSCLK_HZ,
 	.count_hz = 1000000000u, /* instructions per virtual second */
 	.sram_bytes = 4u * 1024u * 1024u,  /* SSRAM2/3 at 0x20000000 */

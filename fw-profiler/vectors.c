@@ -1,6 +1,8 @@
 /* The vector table (placed first in flash by the linker script) and the
  * default handlers.  MNFW_NUM_IRQ (external interrupt lines) comes from
- * the Makefile per target; the NUCLEO uses USART3's line (39), QEMU none. */
+ * the Makefile per target; the NUCLEO-F746ZG uses USART3's line (39), the
+ * NUCLEO-F446RE USART2's (38), QEMU none.  Both lines are weak aliases of
+ * Default_Handler unless the board layer defines the handler. */
 #include <stdint.h>
 
 #include "board.h"
@@ -23,6 +25,7 @@ void Reset_Handler(void);
 void Default_Handler(void);
 void HardFault_Handler(void);
 void SysTick_Handler(void);
+void USART2_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
 void USART3_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
 
 /* Any unexpected exception parks the core: a debugger sees where (the
@@ -57,7 +60,8 @@ __attribute__((section(".isr_vector"), used)) const struct vector_table mnfw_vec
 	},
 	.irq = {
 #if MNFW_NUM_IRQ > 39
-		[0 ... 38] = Default_Handler,
+		[0 ... 37] = Default_Handler,
+		[38] = USART2_IRQHandler,
 		[39] = USART3_IRQHandler,
 		[40 ... MNFW_NUM_IRQ - 1] = Default_Handler,
 #else

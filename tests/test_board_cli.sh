@@ -1,9 +1,11 @@
 #!/bin/sh
 # micronas ports / emulate / profile / validate from the outside, against the
 # emulated board: the port line, profiling into a table, validate's JSON,
-# an interrupted profile resumed, QEMU killed under a running command, and
-# emulate stopping QEMU on SIGTERM (no process left).  A missing QEMU or
-# firmware fails here (emulate's message names the Debian package).
+# an interrupted profile resumed, QEMU killed under a running command,
+# emulate stopping QEMU on SIGTERM (no process left), and the second target
+# (emulate --preset nucleo-f446re: the Cortex-M4 mps2-an386, profiled and
+# validated the same way).  A missing QEMU or firmware fails here (emulate's
+# message names the Debian package).
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d)
@@ -195,5 +197,42 @@ check "from another directory micronas emulate finds the firmware and starts ($(
 kill -TERM "$emu_pid" 2>/dev/null
 wait "$emu_pid"
 emu_pid=
+# The second target: each board's preset starts its own emulated counterpart.
+timeout 30 "$mn" emulate --preset no-such-board >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "emulate --preset with an unknown preset exits 1 ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && grep -q \"preset 'no-such-board' not found\" '$tmp/err' && [ ! -s '$tmp/out' ]"
+MN_FIRMWARE="$MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf" timeout 30 "$mn" emulate \
+	--preset nucleo-f446re >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "the M7 image for the M4 preset is refused, naming both ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'answers as qemu-mps2-an500, not qemu-mps2-an386' '$tmp/err' && [ ! -s '$tmp/out' ]"
+if start_emulator --preset nucleo-f446re; then
+	check "emulate --preset nucleo-f446re prints the port first: $port" \
+		sh -c "echo '$port' | grep -q '^/dev/pts/[0-9]*\$'"
+	check "QEMU runs -M mps2-an386 with the qemu-mps2-an386 image" \
+		sh -c "tr '\\0' ' ' </proc/$qemu_pid/cmdline | grep -q -- '-M mps2-an386 .*qemu-mps2-an386/fw.elf'"
+	timeout 60 "$mn" profile --port "$port" --preset "$tmp/small.ini" -o "$tmp/m4-lat.ini" \
+		--repeats 3 >"$tmp/out" 2>"$tmp/err"; rc=$?
+	check "profile the M4 board ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 0 ] && grep -q '^board = qemu-mps2-an386' '$tmp/m4-lat.ini'"
+	sed -n '/^\[stage0\]/,$p' "$tmp/m4-lat.ini" >"$tmp/m4-ops"
+	sed -n '/^\[stage0\]/,$p' "$tmp/small-lat.ini" >"$tmp/m7-ops"
+	check "its measurements differ from the M7 image's (other code, other instruction counts)" \
+		sh -c "[ -s '$tmp/m4-ops' ] && ! cmp -s '$tmp/m4-ops' '$tmp/m7-ops'"
+	timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/m4-lat.ini" \
+		--json "$A" "$B" >"$tmp/val.json" 2>"$tmp/err"; rc=$?
+	check "validate on the M4 board ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 0 ] && [ \$(grep -c '\"board\":\"qemu-mps2-an386\"' '$tmp/val.json') -eq 2 ]"
+	check "M4 latency error within 2% ($(sed 's/.*"error_pct":\([-0-9.]*\).*/\1/' "$tmp/val.json" | tr '\n' ' '))" \
+		sh -c "sed 's/.*\"error_pct\":\([-0-9.]*\).*/\1/' '$tmp/val.json' | awk '\$1 > 2 || \$1 < -2 { bad = 1 } END { exit bad }'"
+	sed 's/.*"measured_sram_kb":\([0-9.]*\),"estimated_sram_kb":\([0-9.]*\),.*/\1 \2/' "$tmp/val.json" >"$tmp/sram"
+	check "M4 measured peak SRAM equals the estimate ($(tr '\n' ' ' <"$tmp/sram"))" \
+		sh -c "awk '\$1 != \$2 { bad = 1 } END { exit bad }' '$tmp/sram'"
+	kill -TERM "$emu_pid"
+	wait "$emu_pid"; rc=$?
+	emu_pid=
+	check "emulate --preset exits 0 on SIGTERM, QEMU gone" sh -c "[ $rc -eq 0 ] && ! kill -0 $qemu_pid 2>/dev/null"
+else
+	check "emulate --preset nucleo-f446re starts: $(cat "$tmp/emu.err")" false
+fi
 
 tap_done

@@ -1,5 +1,6 @@
 /* End-to-end: boot the qemu-mps2-an500 firmware in QEMU (UART0 on a unix
- * socket), do the handshake, profile ops, check every kernel and two
+ * socket; built again as test_fw_qemu_m4 with the qemu-mps2-an386 image
+ * on -M mps2-an386, see FW_TARGET below), do the handshake, profile ops, check every kernel and two
  * whole networks bit for bit against the host reference (the same kernel
  * and executor sources compiled natively), and check that garbage, bad
  * CRCs, oversized and truncated frames, unknown commands, wrong versions
@@ -29,6 +30,15 @@
 #include "exec.h"
 #include "protocol.h"
 #include "tap.h"
+
+/* The image and machine under test: the Cortex-M7 pair unless the build
+ * says otherwise (fw-profiler/local.am builds test_fw_qemu_m4 with
+ * -DFW_TARGET='"qemu-mps2-an386"' -DFW_MACHINE='"mps2-an386"'). */
+#ifndef FW_TARGET
+#define FW_TARGET "qemu-mps2-an500"
+#define FW_MACHINE "mps2-an500"
+#define FW_TEST_NAME "test_fw_qemu"
+#endif
 
 #define TEST_DEADLINE_S 100 /* alarm: the whole test */
 #define REPLY_TIMEOUT_MS 30000
@@ -140,7 +150,7 @@ static int start_qemu(struct link *l, const char *qemu, const char *elf, const c
 		fd = open("/dev/null", O_RDONLY);
 		if (fd < 0 || dup2(fd, 0) < 0)
 			_exit(126);
-		execl(qemu, qemu, "-M", "mps2-an500", "-nographic", "-monitor", "none",
+		execl(qemu, qemu, "-M", FW_MACHINE, "-nographic", "-monitor", "none",
 		      "-icount", "shift=0", "-kernel", elf, "-serial", serial, (char *)NULL);
 		_exit(127);
 	}
@@ -539,8 +549,8 @@ int main(void)
 	if (getenv("MN_FW_ELF"))
 		snprintf(elf, sizeof elf, "%s", getenv("MN_FW_ELF"));
 	else
-		snprintf(elf, sizeof elf, "%s/fw-profiler/build/qemu-mps2-an500/fw.elf", top);
-	snprintf(log, sizeof log, "%s/tests/logs/test_fw_qemu.qemu.log", top);
+		snprintf(elf, sizeof elf, "%s/fw-profiler/build/" FW_TARGET "/fw.elf", top);
+	snprintf(log, sizeof log, "%s/tests/logs/" FW_TEST_NAME ".qemu.log", top);
 	if (access(log, F_OK) != 0) {
 		char d[1100];
 		snprintf(d, sizeof d, "%s/tests/logs", top);
@@ -560,7 +570,7 @@ int main(void)
 		return tap_done();
 	}
 	if (start_qemu(&l, qemu, elf, log) != 0) {
-		tap_ok(0, "starting %s -M mps2-an500 with %s", qemu, elf);
+		tap_ok(0, "starting %s -M " FW_MACHINE " with %s", qemu, elf);
 		stop_qemu(&l);
 		return tap_done();
 	}
@@ -576,7 +586,7 @@ int main(void)
 			return tap_done();
 		}
 	}
-	tap_ok(hr.proto_version == MNP_VERSION && !strcmp(hr.board, "qemu-mps2-an500") &&
+	tap_ok(hr.proto_version == MNP_VERSION && !strcmp(hr.board, FW_TARGET) &&
 		   hr.timing_kind == MNP_TIMING_INSTRUCTIONS && hr.resolution == 40 &&
 		   hr.count_hz == 1000000000u && hr.weights_bytes == MNP_WEIGHTS_BYTES &&
 		   hr.max_payload == MNP_MAX_PAYLOAD && hr.arena_bytes > 0,

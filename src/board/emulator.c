@@ -33,6 +33,7 @@ struct mn_emulator {
 	char *port;          /* "/dev/pts/N" or "unix:PATH" (heap), NULL until known */
 	char *socket_path;   /* heap; NULL: a pty */
 	struct mn_error warning; /* the start-up warning, "" if none */
+	char build[64];      /* the firmware build expected (for messages) */
 };
 
 static long long now_ms(void)
@@ -57,7 +58,18 @@ static int readable(const char *p)
 
 int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 {
+	return mn_emulator_find_firmware_build(NULL, path, n, err, errn);
+}
+
+int mn_emulator_find_firmware_build(const char *build, char *path, size_t n, char *err,
+				    size_t errn)
+{
 	const char *env = getenv("MN_FIRMWARE");
+	char rel[160];
+	if (!build || !*build)
+		snprintf(rel, sizeof rel, "%s", MN_FIRMWARE_QEMU_REL);
+	else
+		snprintf(rel, sizeof rel, "%.100s/fw.elf", build);
 	char *exe_build = mn_exe_build_tree(), *exe_src = mn_exe_source_tree();
 	/* Build trees, in order; "" is the working directory. */
 	const char *trees[] = {getenv("MN_TOP_BUILDDIR"), getenv("MN_TOP_SRCDIR"), "", exe_build,
@@ -80,8 +92,7 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 	for (int i = 0; i < N_TREES && !found; i++) {
 		if (!trees[i] || (i != 2 && !*trees[i]))
 			continue;
-		snprintf(path, n, "%s%sfw-profiler/build/%s", trees[i], *trees[i] ? "/" : "",
-			 MN_FIRMWARE_QEMU_REL);
+		snprintf(path, n, "%s%sfw-profiler/build/%s", trees[i], *trees[i] ? "/" : "", rel);
 		int dup = 0;
 		for (int k = 0; k < nl; k++)
 			dup |= strcmp(looked[k], path) == 0;
@@ -94,7 +105,7 @@ int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn)
 	free(exe_src);
 	if (found)
 		return 0;
-	snprintf(path, n, "%s/firmware/%s", MN_DATADIR, MN_FIRMWARE_QEMU_REL);
+	snprintf(path, n, "%s/firmware/%s", MN_DATADIR, rel);
 	if (readable(path))
 		return 0;
 	snprintf(looked[nl++], sizeof looked[0], "%s", path);
@@ -246,8 +257,9 @@ static void describe_exit(struct mn_emulator *e, char *err, size_t errn, const c
 	char last[300], how[64];
 	mn_emulator_last_output(e, last, sizeof last);
 	mn_emulator_exit_text(e, how, sizeof how);
-	snprintf(err, errn, "QEMU %s %s: %s (is the firmware the qemu-mps2-an500 build of "
-		 "fw-profiler, and QEMU 7 or later?)", how, when, *last ? last : "no output");
+	snprintf(err, errn, "QEMU %s %s: %s (is the firmware the %s build of "
+		 "fw-profiler, and QEMU 7 or later?)", how, when, *last ? last : "no output",
+		 e->build);
 }
 
 static int cancelled(const struct mn_emulator_opts *o, char *err, size_t errn)
@@ -327,7 +339,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	struct mn_emulator_opts def = {.boot_timeout_ms = 20000};
 	struct mn_emulator *e;
 	char qemu[4096], fw[4096], serial[4200];
-	const char *qname;
+	const char *qname, *machine;
 	int fd, boot_ms;
 	pid_t parent = getpid();
 
@@ -352,9 +364,11 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 			return -1;
 		}
 		snprintf(fw, sizeof fw, "%s", o->firmware);
-	} else if (mn_emulator_find_firmware(fw, sizeof fw, err, errn) != 0) {
+	} else if (mn_emulator_find_firmware_build(o->firmware_build, fw, sizeof fw, err,
+						   errn) != 0) {
 		return -1;
 	}
+	machine = o->machine && *o->machine ? o->machine : "mps2-an500";
 
 	e = calloc(1, sizeof *e);
 	if (!e) {
@@ -362,6 +376,8 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 		return -1;
 	}
 	e->pid = -1;
+	snprintf(e->build, sizeof e->build, "%.60s",
+		 o->firmware_build && *o->firmware_build ? o->firmware_build : "qemu-mps2-an500");
 	snprintf(e->tmpdir, sizeof e->tmpdir, "/tmp/micronas-qemu-XXXXXX");
 	if (!mkdtemp(e->tmpdir)) {
 		snprintf(err, errn, "cannot create a temporary directory in /tmp: %s (free space or "
@@ -407,7 +423,7 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	}
 
 	{
-		char *argv[] = {qemu, "-M", "mps2-an500", "-nographic", "-monitor", "none",
+		char *argv[] = {qemu, "-M", (char *)machine, "-nographic", "-monitor", "none",
 				"-icount", "shift=0", "-kernel", fw, "-serial", serial, NULL};
 		e->pid = fork();
 		if (e->pid < 0) {
@@ -460,6 +476,14 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 				describe_exit(e, err, errn, "while booting");
 			else
 				snprintf(err, errn, "the emulated board does not answer: %s", berr.msg);
+			goto fail;
+		} else if (o->firmware_build && *o->firmware_build &&
+			   strcmp(mn_board_info(b)->board, o->firmware_build) != 0) {
+			/* $MN_FIRMWARE or --firmware gave another board's image. */
+			snprintf(err, errn, "the firmware %s answers as %s, not %s (build it with 'make "
+				 "-C fw-profiler TARGET=%s', or give that image with --firmware)", fw,
+				 mn_board_info(b)->board, o->firmware_build, o->firmware_build);
+			mn_board_close(b);
 			goto fail;
 		} else {
 			mn_board_close(b);

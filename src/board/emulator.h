@@ -1,4 +1,5 @@
-/* The emulated board: QEMU's mps2-an500 (a Cortex-M7) running the
+/* The emulated board: QEMU's mps2-an500 (a Cortex-M7; or another MPS2
+ * machine a preset names, such as the Cortex-M4 mps2-an386) running the
  * micronas firmware, its UART0 on a pseudo-terminal or a unix socket:
  *
  *   qemu-system-arm -M mps2-an500 -nographic -monitor none -icount shift=0
@@ -33,6 +34,12 @@ struct mn_emulator_opts {
 	 * (QEMU is stopped again).  May be NULL. */
 	int (*cancel)(void *arg);
 	void *cancel_arg;
+	/* The board's emulated counterpart, from its preset ([board] emulator
+	 * and firmware): QEMU's -M machine (NULL: mps2-an500) and the name of
+	 * the firmware build it runs (NULL: qemu-mps2-an500), which names the
+	 * image looked for and, when given, the board HELLO must report. */
+	const char *machine;
+	const char *firmware_build;
 };
 
 struct mn_emulator;
@@ -48,6 +55,10 @@ struct mn_emulator;
  * Returns 0 with path filled, or -1 with err listing every place looked at
  * and the fix. */
 int mn_emulator_find_firmware(char *path, size_t n, char *err, size_t errn);
+/* The same for the firmware build named build (e.g. "qemu-mps2-an386":
+ * BUILD/fw.elf in the places above); NULL is qemu-mps2-an500. */
+int mn_emulator_find_firmware_build(const char *build, char *path, size_t n, char *err,
+				    size_t errn);
 
 /* Starts QEMU, reads the pty name it prints (or waits for its socket) and
  * waits until the firmware answers HELLO.  o may be NULL.  Returns 0, or -1

@@ -14,7 +14,9 @@
 #define MN_DATADIR "/usr/local/share/micronas" /* the build passes $(pkgdatadir) */
 #endif
 
-enum kind { K_TEXT, K_PATH, K_DOUBLE, K_INT, K_U64, K_INIT, K_NTK_GRAD };
+/* K_NAME: a word of [A-Za-z0-9._+-] not starting with '.', since it
+ * becomes a QEMU argument or a directory name. */
+enum kind { K_TEXT, K_PATH, K_NAME, K_DOUBLE, K_INT, K_U64, K_INIT, K_NTK_GRAD };
 
 struct field {
 	const char *section;
@@ -35,6 +37,8 @@ static const struct field fields[MN_PF_COUNT] = {
 	[MN_PF_FLASH_KB] = {"board", "flash_kb", K_DOUBLE, 1, MAX_KB, OFF(flash_kb)},
 	[MN_PF_RUNTIME_FLASH_KB] = {"board", "runtime_flash_kb", K_DOUBLE, 0, MAX_KB, OFF(runtime_flash_kb)},
 	[MN_PF_LATENCY_TABLE] = {"board", "latency_table", K_PATH, 0, 0, OFF(latency_table)},
+	[MN_PF_EMULATOR] = {"board", "emulator", K_NAME, 0, 0, OFF(emulator)},
+	[MN_PF_FIRMWARE] = {"board", "firmware", K_NAME, 0, 0, OFF(firmware)},
 	[MN_PF_CHANNELS] = {"network", "channels", K_INT, 1, 4096, OFF(channels)},
 	[MN_PF_CELLS] = {"network", "cells", K_INT, 1, 100, OFF(cells)},
 	[MN_PF_RESOLUTION] = {"network", "resolution", K_INT, 4, 1024, OFF(resolution)},
@@ -67,6 +71,9 @@ void mn_preset_defaults(struct mn_preset *p)
 	 * the five op types, built -Os; see presets/nucleo-f746zg.ini. */
 	p->runtime_flash_kb = 100;
 	p->latency_table = NULL; /* the built-in Cortex-M7 cycle model */
+	/* QEMU's Cortex-M7 MPS2 image runs the M7 firmware build. */
+	snprintf(p->emulator, sizeof p->emulator, "%s", "mps2-an500");
+	snprintf(p->firmware, sizeof p->firmware, "%s", "qemu-mps2-an500");
 	p->channels = 16;
 	p->cells = 5;
 	p->resolution = 32;
@@ -147,6 +154,8 @@ static char *resolve(const char *dir, const char *rel)
 	return concat(dir, "/", rel);
 }
 
+static int valid_name(const char *name);
+
 int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value,
 		  const char *what, const char *base_dir, struct mn_error *e)
 {
@@ -163,6 +172,14 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		}
 		if (strlen(value) >= MN_PRESET_TEXT) {
 			mn_error_set(e, "%s is too long (keep it under %d characters)", what, MN_PRESET_TEXT);
+			return -1;
+		}
+		snprintf(dst, MN_PRESET_TEXT, "%s", value);
+		break;
+	case K_NAME:
+		if (!valid_name(value) || strlen(value) >= MN_PRESET_TEXT) {
+			snprintf(err, errn, "%s = '%.40s' is not a name (use letters, digits, '-', '_', '.', e.g. %s)",
+				 what, value, f == MN_PF_EMULATOR ? "mps2-an386" : "qemu-mps2-an386");
 			return -1;
 		}
 		snprintf(dst, MN_PRESET_TEXT, "%s", value);
@@ -236,7 +253,8 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 int mn_preset_override(struct mn_preset *dst, const struct mn_preset *src, struct mn_error *e)
 {
 	static const size_t size[] = {
-		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = sizeof(char *), [K_DOUBLE] = sizeof(double),
+		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = sizeof(char *), [K_NAME] = MN_PRESET_TEXT,
+		[K_DOUBLE] = sizeof(double),
 		[K_INT] = sizeof(int), [K_U64] = sizeof(uint64_t), [K_INIT] = sizeof(enum mn_init_mode),
 		[K_NTK_GRAD] = sizeof(enum mn_grad_mode),
 	};
@@ -364,6 +382,7 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 		}
 		switch (fd->kind) {
 		case K_TEXT:
+		case K_NAME:
 			val = src;
 			break;
 		case K_PATH:

@@ -3,7 +3,10 @@
  *
  *   [board]   name, clock_mhz, sram_kb, flash_kb, runtime_flash_kb (the
  *             inference runtime's own flash), latency_table (a path;
- *             relative paths resolve against the preset file's directory)
+ *             relative paths resolve against the preset file's directory),
+ *             emulator (the QEMU machine of the board's emulated
+ *             counterpart, e.g. mps2-an500) and firmware (the name of the
+ *             firmware build that machine runs, e.g. qemu-mps2-an500)
  *   [network] channels (C), cells (N), resolution, classes,
  *             input_channels (of the image: 1 grayscale, 3 RGB)
  *   [search]  seed, batch, repeat, w_flops, w_latency, max_latency_ms,
@@ -45,6 +48,8 @@ enum mn_preset_field {
 	MN_PF_FLASH_KB,
 	MN_PF_RUNTIME_FLASH_KB,
 	MN_PF_LATENCY_TABLE,
+	MN_PF_EMULATOR,
+	MN_PF_FIRMWARE,
 	MN_PF_CHANNELS,
 	MN_PF_CELLS,
 	MN_PF_RESOLUTION,
@@ -72,6 +77,10 @@ struct mn_preset {
 	/* Resolved path of the latency table (heap, owned); NULL = none given:
 	 * use the built-in cycle model (mn_latency_model_nucleo()). */
 	char *latency_table;
+	/* The emulated counterpart (micronas emulate --preset): QEMU's -M
+	 * machine and the firmware build's name (fw-profiler/build/NAME/). */
+	char emulator[MN_PRESET_TEXT];
+	char firmware[MN_PRESET_TEXT];
 	/* [network] */
 	int channels, cells, resolution, classes;
 	int input_channels; /* of the input image (3: RGB) */

@@ -68,6 +68,69 @@ const struct mn_cycle_model mn_cycle_model_cortex_m7 = {
 	.per_inference = 20000.0,
 };
 
+/* The Cortex-M4 of the STM32F446 (NUCLEO-F446RE, 180 MHz) runs the same
+ * ARMv7E-M instructions (SMLAD, SXTB16 and SMULL are single-cycle) on a
+ * 3-stage, single-issue pipeline: nothing pairs, a load takes 2 cycles
+ * (1 more when it follows another load: N adjacent loads take N + 1), a
+ * taken branch 2-4.  There are no caches: weights stream from flash with
+ * 5 wait states through the ART accelerator, whose prefetch and 1 KB
+ * instruction cache hide the code fetches and whose 8-line (128-bit) data
+ * cache turns each 16 bytes of a sequential weight stream into one miss of
+ * ~6 cycles; that cost is folded into the per-MAC figures below.  Kernels
+ * and instruction counts are those of the Cortex-M7 model above. */
+const struct mn_cycle_model mn_cycle_model_cortex_m4 = {
+	.name = "Cortex-M4 int8 (CMSIS-NN style kernels)",
+	/* The same 18-instruction 16-MAC loop: 6 loads in two runs (2 + 1,
+	 * 4 + 1 cycles), 4 SXTB16, 8 SMLAD, SUBS + a taken branch (~4): ~24
+	 * cycles, 1.5 cycles/MAC; plus the two weight rows' flash misses, one
+	 * per 16 bytes of each, 0.5 per loop x ~6 cycles = 3 cycles: 1.7. */
+	.conv3x3_per_mac = 1.7,
+	/* As on the M7: widening in the loop costs what the im2col loads
+	 * save; the same weight stream from flash. */
+	.conv1x1_per_mac = 1.7,
+	/* Per 4 patch bytes: a load (2), 2 SXTB16 + 2 SADD16 (4), 2 stores
+	 * (~2) and row/padding bookkeeping (~1): ~9 cycles, 2.25 per byte. */
+	.im2col_per_byte = 2.25,
+	/* The M7's ~8 instructions with a 2-cycle bias load and no pairing. */
+	.requant_per_output = 9.0,
+	/* Per word: load (2), USUB8, SEL, store, loop share: ~6 cycles per 4
+	 * elements. */
+	.relu_per_element = 1.5,
+	/* A sign-extending byte load (2, 1 when loads run back to back), the
+	 * add and the address step: ~3. */
+	.pool_per_tap = 3.0,
+	/* SDIV (2-12 cycles), rounding, SSAT, store: ~12. */
+	.pool_per_output = 12.0,
+	/* Three requantisations of ~5 single-issue cycles, two byte loads, a
+	 * store and the loop: ~22 cycles/element. */
+	.add_per_element = 22.0,
+	/* One requantisation per element, as the M4's requant_per_output. */
+	.bn_per_element = 9.0,
+	/* A byte load and an add, loads back to back. */
+	.gap_per_element = 2.0,
+	/* Two output rows per pass: per 8 MACs 3 loads (~4), 6 SXTB16, 4
+	 * SMLAD, the loop (~3): ~17 cycles, plus one flash miss per 16 weight
+	 * bytes: ~2.4 cycles/MAC. */
+	.fc_per_mac = 2.4,
+	/* The interpreter's dispatch is branches and loads, which the M4 runs
+	 * ~1.3x slower per instruction than the dual-issue M7. */
+	.per_layer = 1300.0,
+	.per_inference = 26000.0,
+};
+
+const char mn_latency_model_comment_m4[] =
+	"micronas latency table: microseconds per inference part (see src/latency_table.h).\n"
+	"\n"
+	"THESE ARE NOT MEASUREMENTS.  This is an a-priori cycle model of int8 CMSIS-NN-style\n"
+	"kernels on a Cortex-M4 (src/space/latency_model.c documents every constant): 1.7\n"
+	"cycles per MAC for 1x1 and 3x3 convs (single-issue SMLAD loop plus the weight stream's\n"
+	"flash misses behind the ART accelerator), 2.25 per im2col byte, 9 per requantised\n"
+	"output, 1.5 per ReLU element, 3 per pooling tap + 12 per pooled value, 22 per\n"
+	"element-wise addition, 1300 per kernel call and 26000 per inference.  skip_connect is\n"
+	"0: an identity aliases its input; its cost is the node addition that consumes it.\n"
+	"Replace this file with measurements: micronas profile writes the same format.\n"
+	"Regenerate the model's numbers with: tests/test_latency_m4 --regenerate FILE\n";
+
 const char mn_latency_model_comment[] =
 	"micronas latency table: microseconds per inference part (see src/latency_table.h).\n"
 	"\n"
@@ -196,4 +259,12 @@ int mn_latency_model_nucleo(int channels, int cells, int resolution, int classes
 	return mn_latency_model_table(&mn_cycle_model_cortex_m7, "NUCLEO-F746ZG",
 				      "a-priori cycle model of int8 CMSIS-NN-style kernels on a Cortex-M7 at 216 MHz, NOT measured (replace with micronas profile)",
 				      216.0, channels, cells, resolution, classes, t);
+}
+
+int mn_latency_model_nucleo_f446re(int channels, int cells, int resolution, int classes,
+				   struct mn_latency_table *t)
+{
+	return mn_latency_model_table(&mn_cycle_model_cortex_m4, "NUCLEO-F446RE",
+				      "a-priori cycle model of int8 CMSIS-NN-style kernels on a Cortex-M4 at 180 MHz, NOT measured (replace with micronas profile)",
+				      180.0, channels, cells, resolution, classes, t);
 }

@@ -33,9 +33,12 @@ struct mn_cycle_model {
 
 /* The Cortex-M7 (STM32F7) model. */
 extern const struct mn_cycle_model mn_cycle_model_cortex_m7;
+/* The Cortex-M4 (STM32F4, flash behind the ART accelerator) model. */
+extern const struct mn_cycle_model mn_cycle_model_cortex_m4;
 
-/* The header comment written into a generated table file. */
+/* The header comment written into a generated table file (M7, M4). */
 extern const char mn_latency_model_comment[];
+extern const char mn_latency_model_comment_m4[];
 
 /* Fills t with the model's latencies, in microseconds rounded to 0.001, for
  * a network of C channels, N cells per stage, R x R input (R a multiple of
@@ -55,5 +58,11 @@ int mn_latency_model_nucleo(int channels, int cells, int resolution, int classes
  * not RGB (1 for grayscale). */
 double mn_latency_model_stem_us(const struct mn_cycle_model *m, double clock_mhz, int in_channels,
 				int channels, int resolution);
+
+/* The Cortex-M4 model for the NUCLEO-F446RE at 180 MHz:
+ * presets/nucleo-f446re-latency.ini is its output at C=16, N=5, 32x32, 10
+ * classes (tests/test_latency_m4 checks and regenerates it). */
+int mn_latency_model_nucleo_f446re(int channels, int cells, int resolution, int classes,
+				   struct mn_latency_table *t);
 
 #endif

@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 # Build tools, the five libraries, the firmware toolchain, the emulator, and
 # tmux (the TUI tests drive the real interface in it).
 packages="build-essential autoconf automake pkg-config libncurses-dev libopenblas-dev
- liblapacke-dev libserialport-dev libinih-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
+ liblapacke-dev libserialport-dev libinih-dev libcjson-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
  qemu-system-arm tmux"
+# The test suite also runs the exported PyTorch model (micronas export).
+[ "${1:-run}" = check ] && packages="$packages python3-torch"
 
 missing=
 for p in $packages; do

@@ -42,5 +42,7 @@ int mn_cmd_emulate(int argc, char **argv);
 int mn_cmd_profile(int argc, char **argv);
 int mn_cmd_validate(int argc, char **argv);
 int mn_cmd_tui(int argc, char **argv);
+int mn_cmd_export(int argc, char **argv);
+int mn_cmd_deploy(int argc, char **argv);
 
 #endif

@@ -32,6 +32,19 @@ static int fail(char *err, size_t n, const char *label, const char *fmt, ...)
 	return -1;
 }
 
+const char *mn_st_printable(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+	if (!n)
+		return buf;
+	for (; s[i] && i + 1 < n; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = 0;
+	if (s[i] && n > 4)
+		memcpy(buf + n - 4, "...", 4);
+	return buf;
+}
+
 void mn_st_free(struct mn_safetensors *st)
 {
 	for (size_t i = 0; i < st->n; i++)
@@ -69,7 +82,8 @@ static int parse_entry(struct mn_st_tensor *t, const cJSON *e, const unsigned ch
 		       uint64_t dlen, uint64_t *begin, uint64_t *end, const char *label, char *err,
 		       size_t errn)
 {
-	const char *nm = e->string;
+	char nmbuf[84];
+	const char *nm = mn_st_printable(e->string, nmbuf, sizeof nmbuf);
 	if (!cJSON_IsObject(e))
 		return fail(err, errn, label, "tensor '%s' is not a JSON object", nm);
 	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
@@ -84,8 +98,8 @@ static int parse_entry(struct mn_st_tensor *t, const cJSON *e, const unsigned ch
 			snprintf(t->dtype, sizeof t->dtype, "%s", dtypes[i].name);
 		}
 	if (!t->elem_bytes)
-		return fail(err, errn, label, "tensor '%s' has unknown dtype '%.20s'", nm,
-			    dt->valuestring);
+		return fail(err, errn, label, "tensor '%s' has unknown dtype '%s'", nm,
+			    mn_st_printable(dt->valuestring, nmbuf + 60, 24));
 	if (!cJSON_IsArray(sh))
 		return fail(err, errn, label, "tensor '%s' has no \"shape\" array", nm);
 	int nd = cJSON_GetArraySize(sh);
@@ -189,9 +203,11 @@ int mn_st_parse(struct mn_safetensors *st, const unsigned char *buf, size_t len,
 			cJSON_ArrayForEach(m, e)
 			{
 				if (!cJSON_IsString(m) || !m->string) {
+					char kb[64];
 					rc = fail(err, errn, label,
-						  "metadata '%.60s' is not a string",
-						  m->string ? m->string : "");
+						  "metadata '%s' is not a string",
+						  mn_st_printable(m->string ? m->string : "", kb,
+								  sizeof kb));
 					goto out;
 				}
 				struct mn_st_meta *mm = &st->meta[st->nmeta++];
@@ -206,7 +222,9 @@ int mn_st_parse(struct mn_safetensors *st, const unsigned char *buf, size_t len,
 		}
 		for (size_t i = 0; i < st->n; i++)
 			if (!strcmp(st->t[i].name, e->string)) {
-				rc = fail(err, errn, label, "tensor '%.80s' appears twice", e->string);
+				char kb[84];
+				rc = fail(err, errn, label, "tensor '%s' appears twice",
+					  mn_st_printable(e->string, kb, sizeof kb));
 				goto out;
 			}
 		struct mn_st_tensor *t = &st->t[st->n];
@@ -231,10 +249,12 @@ int mn_st_parse(struct mn_safetensors *st, const unsigned char *buf, size_t len,
 			uint64_t b = (uint64_t)(st->t[i].data - data);
 			uint64_t sz = st->t[i].numel * (uint64_t)st->t[i].elem_bytes;
 			if (b != pos) {
+				char kb[84];
 				rc = fail(err, errn, label,
-					  "tensor '%.80s' starts at data byte %llu, expected %llu "
+					  "tensor '%s' starts at data byte %llu, expected %llu "
 					  "(overlap or hole)",
-					  st->t[i].name, (unsigned long long)b,
+					  mn_st_printable(st->t[i].name, kb, sizeof kb),
+					  (unsigned long long)b,
 					  (unsigned long long)pos);
 				goto out;
 			}

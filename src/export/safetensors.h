@@ -57,6 +57,10 @@ const char *mn_st_meta_get(const struct mn_safetensors *st, const char *key);
 /* Copies an F32 tensor's values into out[numel] (host order). */
 void mn_st_copy_f32(const struct mn_st_tensor *t, float *out);
 
+/* s made safe for a one-line message: at most n-1 bytes, control and
+ * non-ASCII bytes shown as '?', "..." when cut.  Returns buf. */
+const char *mn_st_printable(const char *s, char *buf, size_t n);
+
 /* Writing: F32 tensors with their shapes, and optional metadata pairs.
  * The header is padded with spaces so the data starts 8-byte aligned, as
  * the reference writer does.  Written to PATH.tmp, then renamed. */

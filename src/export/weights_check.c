@@ -84,10 +84,13 @@ static void file_hint(const struct mn_safetensors *st, char *buf, size_t n)
 {
 	const char *arch = mn_st_meta_get(st, "arch"), *c = mn_st_meta_get(st, "channels");
 	const char *cells = mn_st_meta_get(st, "cells"), *k = mn_st_meta_get(st, "classes");
+	char a1[MN_ARCH_STRLEN], a2[16], a3[16], a4[16];
 	buf[0] = 0;
 	if (arch)
 		snprintf(buf, n, " (the file was exported for %s, channels %s, cells %s, classes %s)",
-			 arch, c ? c : "?", cells ? cells : "?", k ? k : "?");
+			 mn_st_printable(arch, a1, sizeof a1), mn_st_printable(c ? c : "?", a2, sizeof a2),
+			 mn_st_printable(cells ? cells : "?", a3, sizeof a3),
+			 mn_st_printable(k ? k : "?", a4, sizeof a4));
 }
 
 int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const struct mn_arch *a,
@@ -137,9 +140,10 @@ int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const str
 		for (int i = 0; i < n && !known; i++)
 			known = !strcmp(st->t[j].name, spec[i].name);
 		if (!known) {
+			char nb[84];
 			snprintf(err, errn,
-				 "tensor '%.80s' is not part of this arch's network: the weights do not match this arch%s",
-				 st->t[j].name, hint);
+				 "tensor '%s' is not part of this arch's network: the weights do not match this arch%s",
+				 mn_st_printable(st->t[j].name, nb, sizeof nb), hint);
 			goto out;
 		}
 	}

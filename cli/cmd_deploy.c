@@ -77,7 +77,7 @@ static void deploy_usage(FILE *f)
 		"DIR/model.h and DIR/model.c (const arrays, mn_model_run()).\n"
 		"  --data PATH    CIFAR-10 binary file or directory (default: synthetic images)\n"
 		"  --calib N      calibration images (default 64); the next --eval N (default\n"
-		"                 256) measure int8 against float top-1\n"
+		"                 32) measure int8 against float top-1\n"
 		"  --check-only   only check the weights against ARCH\n");
 }
 
@@ -91,7 +91,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *preset = NULL, *dir = NULL, *data = NULL;
-	int c = 0, n = 0, r = 0, k = 0, calib = 64, neval = 256, check_only = 0, ch;
+	int c = 0, n = 0, r = 0, k = 0, calib = 64, neval = 32, check_only = 0, ch;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_arch arch;

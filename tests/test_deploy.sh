@@ -36,6 +36,30 @@ sed 's/^/# /' "$tmp/cc.err" | head -5
 "$tmp/driver" "$tmp/out/check.bin" >"$tmp/drv" 2>&1; rc=$?
 check "the generated model reproduces micronas's int8 logits bit for bit ($(cat "$tmp/drv"))" [ $rc -eq 0 ]
 
+# The emulated board: the same sources cross-compiled for the Cortex-M7
+# (kernels.c's DSP paths), with fw-profiler/model_check.c comparing the
+# logits of check.bin's images on the board itself.
+armcc=arm-none-eabi-gcc
+qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
+check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" \
+	sh -c "command -v $armcc >/dev/null"
+check "QEMU present (else: apt-get install qemu-system-arm)" sh -c "command -v '$qemu' >/dev/null"
+printf '\t.section .rodata.check, "a"\n\t.balign 4\n\t.global mn_check_bin\nmn_check_bin:\n\t.incbin "%s"\n\t.global mn_check_bin_end\nmn_check_bin_end:\n' \
+	"$tmp/out/check.bin" >"$tmp/check.S"
+$armcc -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16 -std=gnu11 -O2 -Wall -Wextra \
+	-Werror -ffunction-sections -fdata-sections -I"$fw" -I"$tmp/out" -DMNFW_NUM_IRQ=32 \
+	-DMC_SEMIHOSTING -nostartfiles --specs=nano.specs -L"$fw" -T"$fw/qemu-mps2-an500.ld" \
+	-Wl,--gc-sections "$fw/startup.S" "$fw/vectors.c" "$fw/board_qemu.c" "$fw/timebase.c" \
+	"$fw/kernels.c" "$fw/kernels_m7.S" "$fw/qnet.c" "$tmp/out/model.c" "$fw/model_check.c" \
+	"$tmp/check.S" -o "$tmp/mc.elf" 2>"$tmp/arm.err"
+check "the generated sources cross-compile for the Cortex-M7 with the firmware's kernels" [ -s "$tmp/mc.elf" ]
+sed 's/^/# /' "$tmp/arm.err" | head -5
+timeout 300 "$qemu" -M mps2-an500 -nographic -monitor none -icount shift=0 \
+	-semihosting-config enable=on,target=native -serial stdio -kernel "$tmp/mc.elf" \
+	</dev/null >"$tmp/qemu.out" 2>&1
+check "the emulated board reproduces the host int8 logits bit for bit ($(tr -d '\r' <"$tmp/qemu.out" | head -1))" \
+	grep -q '^exact 8/8 ' "$tmp/qemu.out"
+
 # A board too small: refused with the numbers, nothing written.
 cat >"$tmp/tiny.ini" <<'INI'
 [board]

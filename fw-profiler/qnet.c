@@ -8,6 +8,71 @@
 #include "kernels.h"
 #include "protocol.h"
 
+#if MNK_USE_DSP
+
+/* Four dot products of the patch with four weight rows (kernels_m7.S). */
+void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K, int32_t acc[4]);
+
+/* The receptive field of output (oy, ox) in weight order (ky, kx, ic),
+ * zeros outside the image, ReLU applied when asked. */
+static void patch_at(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
+		     int ox, int8_t *patch)
+{
+	int pad = k / 2;
+	for (int ky = 0; ky < k; ky++)
+		for (int kx = 0; kx < k; kx++) {
+			int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+			int8_t *d = patch + (ky * k + kx) * cin;
+			if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+				memset(d, 0, (size_t)cin);
+				continue;
+			}
+			const int8_t *src = in + ((size_t)iy * w + ix) * cin;
+			if (relu)
+				for (int c = 0; c < cin; c++)
+					d[c] = src[c] < 0 ? 0 : src[c];
+			else
+				memcpy(d, src, (size_t)cin);
+		}
+}
+
+/* The DSP path: mnk_conv's four-channel SMLAD dot products, requantized
+ * per channel.  Integer sums are exact, so it equals the plain path bit
+ * for bit (checked on the emulated board by tests/test_deploy.sh). */
+void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const int32_t *bias,
+	      int cout, int k, int stride, int relu_in, const int32_t *mult, const int8_t *shift,
+	      int8_t *out)
+{
+	int pad = k / 2;
+	int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+	int K = k * k * cin, K4 = (K + 3) & ~3;
+	int8_t patch[9 * MNP_MAX_CHANNELS + 4] __attribute__((aligned(4)));
+	memset(patch + K, 0, (size_t)(K4 - K)); /* the tail multiplies the next row's bytes */
+	for (int oy = 0; oy < ho; oy++)
+		for (int ox = 0; ox < wo; ox++) {
+			int8_t *o = out + ((size_t)oy * wo + ox) * cout;
+			int oc = 0;
+			patch_at(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
+			for (; oc + 3 < cout; oc += 4) {
+				int32_t acc[4];
+				for (int j = 0; j < 4; j++)
+					acc[j] = bias ? bias[oc + j] : 0;
+				mnk_dot4(patch, K4, wt + (size_t)oc * K, K, acc);
+				for (int j = 0; j < 4; j++)
+					o[oc + j] = mnq_requant(acc[j], mult[oc + j], shift[oc + j]);
+			}
+			for (; oc < cout; oc++) {
+				const int8_t *wr = wt + (size_t)oc * K;
+				int32_t acc = bias ? bias[oc] : 0;
+				for (int i = 0; i < K; i++)
+					acc += patch[i] * wr[i];
+				o[oc] = mnq_requant(acc, mult[oc], shift[oc]);
+			}
+		}
+}
+
+#else /* plain C: the reference */
+
 void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const int32_t *bias,
 	      int cout, int k, int stride, int relu_in, const int32_t *mult, const int8_t *shift,
 	      int8_t *out)
@@ -42,6 +107,8 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 				    mnq_requant(acc, mult[oc], shift[oc]);
 			}
 }
+
+#endif
 
 /* ---- Arena (exec.c's rules: first fit, compaction when fragmented) ---- */
 

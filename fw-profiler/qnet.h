@@ -29,8 +29,11 @@ static inline int8_t mnq_requant(int32_t acc, int32_t mult, int shift)
 	return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));
 }
 
-/* Convolution as mnk_conv (HWC, OHWI weights, padding k/2), with a
- * multiplier and shift per output channel. */
+/* Convolution as mnk_conv (HWC, OHWI weights, padding k/2, cin <=
+ * MNP_MAX_CHANNELS), with a multiplier and shift per output channel.  On
+ * a core with the DSP extension it uses mnk_conv's SMLAD dot products
+ * (bit-identical); weights need MNK_WEIGHT_SLACK readable bytes after the
+ * last row. */
 void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const int32_t *bias,
 	      int cout, int k, int stride, int relu_in, const int32_t *mult, const int8_t *shift,
 	      int8_t *out);
@@ -64,9 +67,6 @@ struct mnq_net {
 
 /* Peak arena bytes mnq_run needs (4-byte aligned buffers). */
 uint32_t mnq_arena_bytes(const struct mnq_net *net);
-/* Scratch bytes for the convs (unused by the plain kernels, kept for the
- * DSP path). */
-#define MNQ_SCRATCH_BYTES 16u
 
 /* image: R x R x 3 int8 (HWC, quantized with the model's input scale);
  * logits: classes int32.  0, or -1 when the arena is too small. */

@@ -267,9 +267,11 @@ int mn_cmd_deploy(int argc, char **argv)
 	       pr.runtime_flash_kb, pr.flash_kb, mem.flash_bytes / 1024.0);
 	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
 	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
-	printf("calibrated on %d %s images; int8 vs float top-1 agreement %d/%d = %.2f%%", calib,
-	       d.synthetic ? "synthetic" : "CIFAR-10", agree, neval,
-	       neval ? 100.0 * agree / neval : 0.0);
+	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "CIFAR-10");
+	if (neval)
+		printf("int8 vs float top-1 agreement %d/%d = %.2f%%", agree, neval, 100.0 * agree / neval);
+	else
+		printf("no image left to compare int8 with float");
 	if (!d.synthetic && neval)
 		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * acc_f / neval, 100.0 * acc_q / neval);
 	printf(" (%.2f s)\n", now_s() - t0);

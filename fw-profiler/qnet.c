@@ -13,27 +13,51 @@
 /* Four dot products of the patch with four weight rows (kernels_m7.S). */
 void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K, int32_t acc[4]);
 
+/* Copy n int8 values with ReLU when asked, four at a time (kernels.c's
+ * trick: a byte's sign bit spread over the byte masks negative bytes). */
+static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
+{
+	int i = 0;
+	if (!relu) {
+		memcpy(dst, src, (size_t)n);
+		return;
+	}
+	for (; i + 4 <= n; i += 4) {
+		uint32_t x, m;
+		memcpy(&x, src + i, 4);
+		m = x & 0x80808080u;
+		m |= m - (m >> 7);
+		x &= ~m;
+		memcpy(dst + i, &x, 4);
+	}
+	for (; i < n; i++)
+		dst[i] = src[i] < 0 ? 0 : src[i];
+}
+
 /* The receptive field of output (oy, ox) in weight order (ky, kx, ic),
- * zeros outside the image, ReLU applied when asked. */
+ * zeros outside the image: one contiguous copy per kernel row (HWC keeps
+ * a row's valid pixels adjacent). */
 static void patch_at(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
 		     int ox, int8_t *patch)
 {
-	int pad = k / 2;
-	for (int ky = 0; ky < k; ky++)
-		for (int kx = 0; kx < k; kx++) {
-			int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
-			int8_t *d = patch + (ky * k + kx) * cin;
-			if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-				memset(d, 0, (size_t)cin);
-				continue;
-			}
-			const int8_t *src = in + ((size_t)iy * w + ix) * cin;
-			if (relu)
-				for (int c = 0; c < cin; c++)
-					d[c] = src[c] < 0 ? 0 : src[c];
-			else
-				memcpy(d, src, (size_t)cin);
+	int pad = k / 2, row = k * cin, ix0 = ox * stride - pad;
+	int kx_lo = ix0 < 0 ? -ix0 : 0;
+	int kx_hi = ix0 + k - 1 >= w ? w - 1 - ix0 : k - 1;
+	for (int ky = 0; ky < k; ky++) {
+		int iy = oy * stride - pad + ky;
+		int8_t *d = patch + ky * row;
+		if (iy < 0 || iy >= h) {
+			memset(d, 0, (size_t)row);
+			continue;
 		}
+		if (kx_lo > 0)
+			memset(d, 0, (size_t)(kx_lo * cin));
+		if (kx_hi >= kx_lo)
+			copy_relu(d + kx_lo * cin, in + ((size_t)iy * w + ix0 + kx_lo) * cin,
+				  (kx_hi - kx_lo + 1) * cin, relu);
+		if (kx_hi < k - 1)
+			memset(d + (kx_hi + 1) * cin, 0, (size_t)((k - 1 - kx_hi) * cin));
+	}
 }
 
 /* The DSP path: mnk_conv's four-channel SMLAD dot products, requantized

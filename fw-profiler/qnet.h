@@ -19,11 +19,17 @@
 
 #include <stdint.h>
 
+#include "kernels.h"
+
 /* saturate8(round(acc * mult / 2^(31 + shift))), round half up, for
  * -30 <= shift <= 31 (64-bit arithmetic; the multiplier may be > 0.5,
  * unlike mnk_requant's). */
 static inline int8_t mnq_requant(int32_t acc, int32_t mult, int shift)
 {
+	/* The usual case is mnk_requant's (same value, cheaper on a 32-bit
+	 * core: the high word, then a 32-bit shift). */
+	if (shift >= 1 && shift <= 30)
+		return mnk_requant(acc, mult, shift);
 	int64_t p = (int64_t)acc * mult + ((int64_t)1 << (30 + shift));
 	int64_t r = p >> (31 + shift);
 	return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));

@@ -371,8 +371,16 @@ static int run(struct arena *a, const struct mnq_net *net, const int8_t *image, 
 	if (a->exec)
 		mnk_bn_relu(P(a, x), hw, cf, net->head_g, net->head_b);
 	ALLOC(pooled, (uint32_t)cf);
-	if (a->exec)
-		mnk_gap(P(a, x), hw, cf, P(a, pooled));
+	if (a->exec) {
+		const int8_t *src = P(a, x);
+		int8_t *dst = P(a, pooled);
+		for (int c = 0; c < cf; c++) {
+			int32_t sum = 0;
+			for (int i = 0; i < hw; i++)
+				sum += src[(size_t)i * cf + c];
+			dst[c] = mnq_requant(sum, net->gap_mult, net->gap_shift);
+		}
+	}
 	ar_free(a, x);
 	ALLOC(lg, 4u * net->classes);
 	if (a->exec) {

@@ -22,7 +22,8 @@ int mn_slot_red(const struct mn_net_shape *s, int r, int part)
 }
 int mn_slot_head(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 0); }
 int mn_slot_logits(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 1); }
-int mn_slot_count(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 2); }
+int mn_slot_pooled(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 2); }
+int mn_slot_count(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 3); }
 
 static void observe(float *amax, int slot, const float *v, size_t n)
 {
@@ -181,6 +182,7 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 		pooled[ch] = (float)(sum / hw);
 	}
 	observe(amax, mn_slot_head(s), cur, (size_t)cf * hw);
+	observe(amax, mn_slot_pooled(s), pooled, (size_t)cf);
 	for (int k = 0; k < s->classes; k++) {
 		double acc = net->fc_b[k];
 		for (int ch = 0; ch < cf; ch++)

@@ -11,6 +11,7 @@
  *   mn_slot_red(s, r, part): reduction r = 0, 1; part 0 conv_a, 1 conv_b,
  *     2 shortcut, 3 the sum,
  *   mn_slot_head(s): after the folded final BN and ReLU,
+ *   mn_slot_pooled(s): the global average pool's output,
  *   mn_slot_logits(s). */
 #ifndef MN_FNET_H
 #define MN_FNET_H
@@ -23,6 +24,7 @@ int mn_slot_node(const struct mn_net_shape *s, int cell, int node);
 int mn_slot_red(const struct mn_net_shape *s, int r, int part);
 int mn_slot_head(const struct mn_net_shape *s);
 int mn_slot_logits(const struct mn_net_shape *s);
+int mn_slot_pooled(const struct mn_net_shape *s);
 int mn_slot_count(const struct mn_net_shape *s);
 
 /* logits[classes] of one image x [3][R][R] (normalised).  amax (NULL or

@@ -216,6 +216,12 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 		q->head[cf + c] = clamp32(16384.0 * f->head_shift[c] / sh, 536870912.0);
 	}
 	q->bias_bytes += 8u * (uint64_t)cf;
+	/* The pool: sum over hw pixels at sh -> mean at its own scale sp. */
+	int hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
+	float sp = act_scale(amax[mn_slot_pooled(s)]);
+	multiplier((double)sh / ((double)hw * sp), &net->gap_mult, &net->gap_shift);
+	q->requant_bytes += 5;
+	sh = sp;
 	float m = 0;
 	for (int i = 0; i < K * cf; i++)
 		m = fmaxf(m, fabsf(f->fc_w[i]));

@@ -6,12 +6,14 @@
 set -e
 cd "$(dirname "$0")"
 
-# Build tools, the six libraries, the firmware toolchain, the emulator,
+# Build tools, the seven libraries, the firmware toolchain, the emulator,
 # tmux (the TUI tests drive the real interface in it) and Open MPI (atlas
 # builds split among processes with mpirun; optional for the build).
 packages="build-essential autoconf automake pkg-config libncurses-dev libopenblas-dev
- liblapacke-dev libserialport-dev libinih-dev libstb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
- qemu-system-arm tmux openmpi-bin libopenmpi-dev"
+ liblapacke-dev libserialport-dev libinih-dev libstb-dev libcjson-dev gcc-arm-none-eabi
+ libnewlib-arm-none-eabi qemu-system-arm tmux openmpi-bin libopenmpi-dev"
+# The test suite also runs the exported PyTorch model (micronas export).
+[ "${1:-run}" = check ] && packages="$packages python3-torch"
 
 missing=
 for p in $packages; do

@@ -54,5 +54,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 			const char *oracle_path, int json);
 int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 		     const char *out, int max, int threads);
+int mn_cmd_export(int argc, char **argv);
+int mn_cmd_deploy(int argc, char **argv);
 
 #endif

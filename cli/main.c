@@ -18,6 +18,8 @@ static const struct mn_command commands[] = {
 	{"emulate", "run the emulated board (QEMU) and print its --port", mn_cmd_emulate},
 	{"profile", "measure op latencies on the board into a latency table", mn_cmd_profile},
 	{"validate", "run archs on the board: measured vs estimated latency and SRAM", mn_cmd_validate},
+	{"export", "write model.py (PyTorch) to train an arch; weights come back as safetensors", mn_cmd_export},
+	{"deploy", "int8-quantize trained weights into C sources for the board", mn_cmd_deploy},
 	{"tui", "interactive search, board profiling and validation (ncurses)", mn_cmd_tui},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

@@ -1,0 +1,288 @@
+/* micronas deploy: trained weights -> int8 C sources for the board. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_board.h"
+#include "data/cifar.h"
+#include "export/deploy_c.h"
+#include "export/fnet.h"
+#include "export/quantize.h"
+#include "export/safetensors.h"
+#include "export/weights_check.h"
+#include "nn/net.h"
+#include "space/memory.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Image i as normalised float CHW at the network's resolution: a CIFAR-10
+ * image (read or synthetic) at 32, generated pixels at other sizes. */
+static void image_at(const struct mn_cifar *d, size_t i, int R, float *x)
+{
+	if (R == MN_CIFAR_SIDE) {
+		const unsigned char *p = d->pixels + i * MN_CIFAR_IMAGE_BYTES;
+		for (int c = 0; c < 3; c++)
+			for (int j = 0; j < MN_CIFAR_PLANE; j++)
+				x[c * MN_CIFAR_PLANE + j] = mn_cifar_normalize(c, p[c * MN_CIFAR_PLANE + j]);
+		return;
+	}
+	struct mn_rng r;
+	mn_rng_seed(&r, 0x1234 + i);
+	for (int c = 0; c < 3; c++)
+		for (int j = 0; j < R * R; j++)
+			x[c * R * R + j] = mn_cifar_normalize(c, (unsigned char)mn_rng_below(&r, 256));
+}
+
+static int argmax_f(const float *v, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[b])
+			b = i;
+	return b;
+}
+
+static int argmax_i(const int32_t *v, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[b])
+			b = i;
+	return b;
+}
+
+static void deploy_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: micronas deploy WEIGHTS.safetensors ARCH [--preset NAME|FILE]\n"
+		"                       [--channels C] [--cells N] [--resolution R] [--classes K]\n"
+		"                       [--data CIFAR10] [--calib N] -o DIR | --check-only\n"
+		"Checks that the BN-folded weights (model.py's save_weights) are ARCH's network\n"
+		"(names, shapes), quantizes them to int8 the CMSIS-NN / TFLite Micro way\n"
+		"(symmetric per-channel conv weights, per-tensor activation scales calibrated\n"
+		"on N images of --data, int32 biases, fixed-point requantization), refuses a\n"
+		"model that does not fit the preset board's flash or SRAM, and writes\n"
+		"DIR/model.h and DIR/model.c (const arrays, mn_model_run()).\n"
+		"  --data PATH    CIFAR-10 binary file or directory (default: synthetic images)\n"
+		"  --calib N      calibration images (default 64); the next --eval N (default\n"
+		"                 32) measure int8 against float top-1\n"
+		"  --check-only   only check the weights against ARCH\n");
+}
+
+int mn_cmd_deploy(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"preset", required_argument, 0, 'p'}, {"channels", required_argument, 0, 'c'},
+		{"cells", required_argument, 0, 'n'}, {"resolution", required_argument, 0, 'r'},
+		{"classes", required_argument, 0, 'k'}, {"output", required_argument, 0, 'o'},
+		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
+		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+	};
+	const char *preset = NULL, *dir = NULL, *data = NULL;
+	int c = 0, n = 0, r = 0, k = 0, calib = 64, neval = 32, check_only = 0, ch;
+	struct mn_preset pr;
+	struct mn_net_shape shape;
+	struct mn_arch arch;
+	struct mn_safetensors st;
+	struct mn_fnet net;
+	char msg[200], err[1024];
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': preset = optarg; break;
+		case 'o': dir = optarg; break;
+		case 'd': data = optarg; break;
+		case 'C': check_only = 1; break;
+		case 'c': if (mn_cli_int("deploy", "--channels", optarg, 1, 1024, &c)) return MN_EXIT_USAGE; break;
+		case 'n': if (mn_cli_int("deploy", "--cells", optarg, 1, 64, &n)) return MN_EXIT_USAGE; break;
+		case 'r': if (mn_cli_int("deploy", "--resolution", optarg, 4, 1024, &r)) return MN_EXIT_USAGE; break;
+		case 'k': if (mn_cli_int("deploy", "--classes", optarg, 1, 100000, &k)) return MN_EXIT_USAGE; break;
+		case 'b': if (mn_cli_int("deploy", "--calib", optarg, 1, 100000, &calib)) return MN_EXIT_USAGE; break;
+		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &neval)) return MN_EXIT_USAGE; break;
+		case 'h': deploy_usage(stdout); return MN_EXIT_OK;
+		default:
+			mn_cli_error("deploy", "unknown or incomplete option '%s' (see 'micronas deploy --help')",
+				     argv[optind - 1]);
+			return MN_EXIT_USAGE;
+		}
+	}
+	if (optind + 2 != argc) {
+		mn_cli_error("deploy", "give WEIGHTS.safetensors and one arch (see 'micronas deploy --help')");
+		return MN_EXIT_USAGE;
+	}
+	if (!dir && !check_only) {
+		mn_cli_error("deploy", "no output directory: add -o DIR (or --check-only)");
+		return MN_EXIT_USAGE;
+	}
+	if (mn_cli_arch("deploy", argv[optind + 1], &arch))
+		return MN_EXIT_ERROR;
+	if (mn_cli_load_preset("deploy", preset, &pr) != 0)
+		return MN_EXIT_ERROR;
+	shape.channels = c ? c : pr.channels;
+	shape.cells = n ? n : pr.cells;
+	shape.resolution = r ? r : pr.resolution;
+	shape.classes = k ? k : pr.classes;
+	if (mn_shape_check(&shape, msg, sizeof msg) != 0) {
+		mn_cli_error("deploy", "%s", msg);
+		return MN_EXIT_USAGE;
+	}
+	if (mn_st_read(&st, argv[optind], err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
+		return MN_EXIT_ERROR;
+	}
+	if (mn_fnet_bind(&net, &st, &arch, &shape, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s: %s", argv[optind], err);
+		mn_st_free(&st);
+		return MN_EXIT_ERROR;
+	}
+	mn_st_free(&st);
+	if (check_only) {
+		printf("%s: the %zu tensors match the arch (C=%d N=%d R=%d classes=%d)\n", argv[optind],
+		       (size_t)mn_weights_spec(&arch, &shape, NULL, 0), shape.channels, shape.cells,
+		       shape.resolution, shape.classes);
+		mn_fnet_free(&net);
+		return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	}
+	double t0 = now_s();
+	int rc = MN_EXIT_ERROR;
+	/* One image at a time is too small to share: OpenBLAS on one thread. */
+	mn_nn_set_threads(1);
+	struct mn_cifar d;
+	struct mn_qmodel q;
+	float *amax = NULL, *x = NULL, *fl = NULL;
+	int8_t *img = NULL;
+	int32_t *ql = NULL;
+	memset(&d, 0, sizeof d);
+	memset(&q, 0, sizeof q);
+
+	/* The board first: nothing is worth computing for a model that cannot
+	 * be flashed or run. */
+	struct mn_memory mem;
+	uint64_t flash_cap = (uint64_t)(pr.flash_kb * 1024.0), sram_cap = (uint64_t)(pr.sram_kb * 1024.0);
+	mn_memory_arch(&arch, &shape, (uint64_t)(pr.runtime_flash_kb * 1024.0 + 0.5), &mem);
+	if (mem.flash_bytes > flash_cap || mem.sram_bytes > sram_cap) {
+		mn_cli_error("deploy",
+			     "the model does not fit %s: flash %.1f KB needed (weights %.1f + biases %.1f + runtime %.1f) of %.1f KB, SRAM %.1f KB of activations (peak in the %s) of %.1f KB; pick a smaller arch or preset",
+			     pr.board_name, mem.flash_bytes / 1024.0, mem.weight_bytes / 1024.0,
+			     mem.bias_bytes / 1024.0, pr.runtime_flash_kb, pr.flash_kb,
+			     mem.sram_bytes / 1024.0, mn_mem_phase_name(mem.peak_phase), pr.sram_kb);
+		goto out;
+	}
+	int R = shape.resolution, K = shape.classes;
+	if (data) {
+		if (R != MN_CIFAR_SIDE) {
+			mn_cli_error("deploy", "--data gives 32x32 CIFAR-10 images but the network's resolution is %d; deploy without --data (synthetic images) or at resolution 32", R);
+			goto out;
+		}
+		if (mn_cifar_load(&d, data, err, sizeof err) != 0) {
+			mn_cli_error("deploy", "%s", err);
+			goto out;
+		}
+	} else {
+		fprintf(stderr, "micronas deploy: %s (activation scales are then not those of real images)\n",
+			MN_CIFAR_SYNTHETIC_NOTICE);
+		if (mn_cifar_synthetic(&d, (size_t)(calib + neval), 7, err, sizeof err) != 0) {
+			mn_cli_error("deploy", "%s", err);
+			goto out;
+		}
+	}
+	size_t total = d.count;
+	if ((size_t)calib > total)
+		calib = (int)total;
+	/* Evaluate on images not used for calibration when there are any. */
+	size_t ev0 = total > (size_t)calib ? (size_t)calib : 0;
+	if ((size_t)neval > total - ev0)
+		neval = (int)(total - ev0);
+	int nslot = mn_slot_count(&shape);
+	size_t ib = (size_t)3 * R * R;
+	amax = calloc((size_t)nslot, sizeof *amax);
+	x = malloc(sizeof(float) * ib);
+	fl = malloc(sizeof(float) * K);
+	img = malloc(ib * (size_t)(neval > 8 ? 8 : neval) + ib);
+	ql = malloc(sizeof(int32_t) * K * 9);
+	if (!amax || !x || !fl || !img || !ql) {
+		mn_cli_error("deploy", "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < calib; i++) {
+		image_at(&d, (size_t)i, R, x);
+		if (mn_fnet_forward(&net, x, fl, amax) != 0) {
+			mn_cli_error("deploy", "out of memory in the float forward");
+			goto out;
+		}
+	}
+	if (mn_quantize(&q, &net, amax) != 0) {
+		mn_cli_error("deploy", "out of memory quantizing");
+		goto out;
+	}
+	/* int8 against float on the evaluation images. */
+	int agree = 0, acc_f = 0, acc_q = 0, nchk = neval > 8 ? 8 : neval;
+	for (int i = 0; i < neval; i++) {
+		size_t idx = ev0 + (size_t)i;
+		int8_t *qi = i < nchk ? img + (size_t)i * ib : img + (size_t)nchk * ib;
+		int32_t *lo = i < nchk ? ql + (size_t)i * K : ql + (size_t)8 * K;
+		image_at(&d, idx, R, x);
+		if (mn_fnet_forward(&net, x, fl, NULL) != 0)
+			goto oom;
+		mn_qmodel_quantize_input(&q, x, qi);
+		if (mn_qmodel_run(&q, qi, lo) != 0)
+			goto oom;
+		int pf = argmax_f(fl, K), pq = argmax_i(lo, K);
+		agree += pf == pq;
+		if (!d.synthetic && R == MN_CIFAR_SIDE) {
+			acc_f += pf == d.labels[idx];
+			acc_q += pq == d.labels[idx];
+		}
+	}
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+		mn_cli_error("deploy", "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	char arch_str[MN_ARCH_STRLEN];
+	mn_arch_format(&arch, arch_str, sizeof arch_str);
+	if (mn_deploy_write_c(&q, arch_str, dir, err, sizeof err) != 0 ||
+	    mn_deploy_write_check(dir, img, ql, nchk, (int)ib, K, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
+		goto out;
+	}
+	printf("%s/model.c, model.h: int8 model of C=%d N=%d R=%d classes=%d for %s\n", dir,
+	       shape.channels, shape.cells, R, K, pr.board_name);
+	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
+	       (q.weight_bytes + q.bias_bytes + q.requant_bytes) / 1024.0 + pr.runtime_flash_kb,
+	       q.weight_bytes / 1024.0, q.bias_bytes / 1024.0, q.requant_bytes / 1024.0,
+	       pr.runtime_flash_kb, pr.flash_kb, mem.flash_bytes / 1024.0);
+	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
+	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
+	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "CIFAR-10");
+	if (neval)
+		printf("int8 vs float top-1 agreement %d/%d = %.2f%%", agree, neval, 100.0 * agree / neval);
+	else
+		printf("no image left to compare int8 with float");
+	if (!d.synthetic && neval)
+		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * acc_f / neval, 100.0 * acc_q / neval);
+	printf(" (%.2f s)\n", now_s() - t0);
+	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	goto out;
+oom:
+	mn_cli_error("deploy", "out of memory");
+out:
+	mn_qmodel_free(&q);
+	mn_cifar_free(&d);
+	free(amax), free(x), free(fl), free(img), free(ql);
+	mn_fnet_free(&net);
+	return rc;
+}

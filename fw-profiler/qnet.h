@@ -1,0 +1,86 @@
+/* The deployed int8 network (micronas deploy): the NB201 network with real
+ * weights, run by the firmware and by the host (the reference the board
+ * must match bit for bit).  The model is constant data (model.c, written
+ * by `micronas deploy`); mnq_run executes it with the kernels of
+ * kernels.h plus the per-channel convolution below, following the
+ * executor's buffer rules (PROTOCOL.md, "Memory rules") in the cell edge
+ * order the memory planner chose.
+ *
+ * Quantization (TFLite Micro / CMSIS-NN int8): symmetric, zero point 0;
+ * conv weights per output channel, activations per tensor; int32 biases
+ * in the accumulator's scale (input scale x weight scale); requantization
+ * by a Q31 multiplier and a shift per output channel (mnq_requant); adds
+ * rescale both operands to the output scale with Q15 factors (mnk_add);
+ * the final BN is a Q14 per-channel affine (mnk_bn_relu); the global
+ * average pool requantizes its sums into a scale of its own (the mean of
+ * the ReLU outputs is far below their maximum); the classifier
+ * has one weight scale, so its int32 logits share one scale and their
+ * argmax is the prediction. */
+#ifndef MN_FW_QNET_H
+#define MN_FW_QNET_H
+
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* saturate8(round(acc * mult / 2^(31 + shift))), round half up, for
+ * -30 <= shift <= 31 (64-bit arithmetic; the multiplier may be > 0.5,
+ * unlike mnk_requant's). */
+static inline int8_t mnq_requant(int32_t acc, int32_t mult, int shift)
+{
+	/* The usual case is mnk_requant's (same value, cheaper on a 32-bit
+	 * core: the high word, then a 32-bit shift). */
+	if (shift >= 1 && shift <= 30)
+		return mnk_requant(acc, mult, shift);
+	int64_t p = (int64_t)acc * mult + ((int64_t)1 << (30 + shift));
+	int64_t r = p >> (31 + shift);
+	return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));
+}
+
+/* Convolution as mnk_conv (HWC, OHWI weights, padding k/2, cin <=
+ * MNP_MAX_CHANNELS), with a multiplier and shift per output channel.  On
+ * a core with the DSP extension it uses mnk_conv's SMLAD dot products
+ * (bit-identical); weights need MNK_WEIGHT_SLACK readable bytes after the
+ * last row. */
+void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const int32_t *bias,
+	      int cout, int k, int stride, int relu_in, const int32_t *mult, const int8_t *shift,
+	      int8_t *out);
+
+struct mnq_conv {
+	const int8_t *w;      /* [cout][k][k][cin] */
+	const int32_t *b;     /* [cout], or NULL */
+	const int32_t *mult;  /* [cout] */
+	const int8_t *shift;  /* [cout] */
+	uint16_t cin, cout;
+	uint8_t k, stride, relu_in;
+};
+
+struct mnq_add {
+	int32_t ma, mb; /* Q15, 0 < m < 2^15 */
+};
+
+struct mnq_net {
+	uint16_t channels, cells, resolution, classes;
+	uint8_t ops[6];                 /* MNP_NB_* of each edge */
+	uint8_t n_order, order[6];      /* the cell's edge order */
+	const struct mnq_conv *stem;
+	const struct mnq_conv *edge;    /* [3 * cells][6]: conv edges */
+	const struct mnq_add *cell_add; /* [3 * cells][6]: add joining edge e's output */
+	const struct mnq_conv *red;     /* [2][3]: conv_a, conv_b, shortcut */
+	const struct mnq_add *red_add;  /* [2] */
+	const int32_t *head_g, *head_b; /* [4C], Q14 (mnk_bn_relu) */
+	int32_t gap_mult;               /* the pool's own output scale: */
+	int8_t gap_shift;               /* mnq_requant(sum over hw, gap_mult, gap_shift) */
+	const int8_t *fc_w;             /* [classes][4C] */
+	const int32_t *fc_b;            /* [classes] */
+};
+
+/* Peak arena bytes mnq_run needs (4-byte aligned buffers). */
+uint32_t mnq_arena_bytes(const struct mnq_net *net);
+
+/* image: R x R x 3 int8 (HWC, quantized with the model's input scale);
+ * logits: classes int32.  0, or -1 when the arena is too small. */
+int mnq_run(const struct mnq_net *net, const int8_t *image, int32_t *logits, uint8_t *arena,
+	    uint32_t arena_len);
+
+#endif

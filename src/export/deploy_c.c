@@ -1,0 +1,173 @@
+/* model.h / model.c / check.bin; see deploy_c.h. */
+#include "export/deploy_c.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void arr_i8(FILE *f, const char *name, const int8_t *v, size_t n)
+{
+	fprintf(f, "static const int8_t %s[%zu] = {", name, n + 4);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%d,", i % 24 ? "" : "\n\t", v[i]);
+	fprintf(f, "\n};\n"); /* 4 bytes of zero slack: the DSP kernels read whole words */
+}
+
+static void arr_i32(FILE *f, const char *name, const int32_t *v, size_t n)
+{
+	fprintf(f, "static const int32_t %s[%zu] = {", name, n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%ld,", i % 8 ? "" : "\n\t", (long)v[i]);
+	fprintf(f, "\n};\n");
+}
+
+static void conv_arrays(FILE *f, const struct mnq_conv *c, int id)
+{
+	char nm[32];
+	if (!c->w)
+		return;
+	snprintf(nm, sizeof nm, "w%d", id);
+	arr_i8(f, nm, c->w, (size_t)c->cout * c->k * c->k * c->cin);
+	if (c->b) {
+		snprintf(nm, sizeof nm, "b%d", id);
+		arr_i32(f, nm, c->b, c->cout);
+	}
+	snprintf(nm, sizeof nm, "m%d", id);
+	arr_i32(f, nm, c->mult, c->cout);
+	snprintf(nm, sizeof nm, "s%d", id);
+	arr_i8(f, nm, c->shift, c->cout);
+}
+
+static void conv_init(FILE *f, const struct mnq_conv *c, int id)
+{
+	if (!c->w) {
+		fprintf(f, "\t{0},\n");
+		return;
+	}
+	if (c->b)
+		fprintf(f, "\t{w%d, b%d, m%d, s%d, %d, %d, %d, %d, %d},\n", id, id, id, id, c->cin,
+			c->cout, c->k, c->stride, c->relu_in);
+	else
+		fprintf(f, "\t{w%d, 0, m%d, s%d, %d, %d, %d, %d, %d},\n", id, id, id, c->cin, c->cout,
+			c->k, c->stride, c->relu_in);
+}
+
+static FILE *open_tmp(const char *dir, const char *name, char *path, char *tmp, size_t n, char *err,
+		      size_t errn)
+{
+	snprintf(path, n, "%s/%s", dir, name);
+	snprintf(tmp, n, "%s/%s.tmp", dir, name);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		snprintf(err, errn, "cannot write %s: %s", tmp, strerror(errno));
+	return f;
+}
+
+static int close_tmp(FILE *f, const char *path, const char *tmp, char *err, size_t errn)
+{
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		snprintf(err, errn, "writing %s failed: %s", path, strerror(errno));
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const char *dir, char *err,
+		      size_t errn)
+{
+	const struct mnq_net *n = &q->net;
+	int ncell = 3 * n->cells, cf = 4 * n->channels;
+	char path[4200], tmp[4200];
+	FILE *f = open_tmp(dir, "model.h", path, tmp, sizeof path, err, errn);
+	if (!f)
+		return -1;
+	fprintf(f,
+		"/* Written by `micronas deploy`: the int8 model of\n"
+		" *   %s\n"
+		" * (C=%d, N=%d, %dx%d input, %d classes).  Build with the firmware's kernels:\n"
+		" *   cc -I fw-profiler model.c fw-profiler/qnet.c fw-profiler/kernels.c\n"
+		" * Flash: %llu bytes of int8 weights, %llu of int32 biases, %llu of\n"
+		" * requantization parameters; SRAM: MN_MODEL_ARENA_BYTES of activations. */\n"
+		"#ifndef MN_MODEL_H\n#define MN_MODEL_H\n\n#include <stdint.h>\n\n#include \"qnet.h\"\n\n"
+		"#define MN_MODEL_CHANNELS %d\n#define MN_MODEL_CELLS %d\n#define MN_MODEL_RESOLUTION %d\n"
+		"#define MN_MODEL_CLASSES %d\n#define MN_MODEL_ARENA_BYTES %luu\n"
+		"/* Input: R x R x 3 int8, HWC, q = round(((pixel / 255) - mean) / std / MN_MODEL_INPUT_SCALE)\n"
+		" * with CIFAR-10's mean (125.3, 123.0, 113.9) / 255 and std (63.0, 62.1, 66.7) / 255. */\n"
+		"#define MN_MODEL_INPUT_SCALE %.9gf\n"
+		"/* Output: int32 logits, float logit = q * MN_MODEL_LOGIT_SCALE. */\n"
+		"#define MN_MODEL_LOGIT_SCALE %.9gf\n\n"
+		"extern const struct mnq_net mn_model;\n\n"
+		"/* Runs the model on one image: 0, or -1 if the arena is too small. */\n"
+		"int mn_model_run(const int8_t *image, int32_t *logits);\n\n#endif\n",
+		arch_str, n->channels, n->cells, n->resolution, n->resolution, n->classes,
+		(unsigned long long)q->weight_bytes, (unsigned long long)q->bias_bytes,
+		(unsigned long long)q->requant_bytes, n->channels, n->cells, n->resolution,
+		n->classes, (unsigned long)q->arena_bytes, q->in_scale, q->logit_scale);
+	if (close_tmp(f, path, tmp, err, errn))
+		return -1;
+
+	f = open_tmp(dir, "model.c", path, tmp, sizeof path, err, errn);
+	if (!f)
+		return -1;
+	fprintf(f, "/* Written by `micronas deploy`; see model.h. */\n#include \"model.h\"\n\n");
+	/* conv ids: 0 stem, 1 + cell*6 + e edges, 1 + ncell*6 + r*3 + part */
+	int nconv = 1 + ncell * 6 + 6;
+	for (int i = 0; i < nconv; i++)
+		conv_arrays(f, &n->stem[i], i);
+	fprintf(f, "\nstatic const struct mnq_conv stem = {w0, b0, m0, s0, %d, %d, %d, %d, %d};\n",
+		n->stem->cin, n->stem->cout, n->stem->k, n->stem->stride, n->stem->relu_in);
+	fprintf(f, "static const struct mnq_conv edge[%d] = {\n", ncell * 6);
+	for (int i = 0; i < ncell * 6; i++)
+		conv_init(f, &n->edge[i], 1 + i);
+	fprintf(f, "};\nstatic const struct mnq_conv red[6] = {\n");
+	for (int i = 0; i < 6; i++)
+		conv_init(f, &n->red[i], 1 + ncell * 6 + i);
+	fprintf(f, "};\nstatic const struct mnq_add cell_add[%d] = {\n", ncell * 6);
+	for (int i = 0; i < ncell * 6; i++)
+		fprintf(f, "\t{%ld, %ld},\n", (long)n->cell_add[i].ma, (long)n->cell_add[i].mb);
+	fprintf(f, "};\nstatic const struct mnq_add red_add[2] = {{%ld, %ld}, {%ld, %ld}};\n",
+		(long)n->red_add[0].ma, (long)n->red_add[0].mb, (long)n->red_add[1].ma,
+		(long)n->red_add[1].mb);
+	arr_i32(f, "head_g", n->head_g, (size_t)cf);
+	arr_i32(f, "head_b", n->head_b, (size_t)cf);
+	arr_i8(f, "fc_w", n->fc_w, (size_t)n->classes * cf);
+	arr_i32(f, "fc_b", n->fc_b, n->classes);
+	fprintf(f, "\nconst struct mnq_net mn_model = {\n\t%d, %d, %d, %d,\n\t{", n->channels,
+		n->cells, n->resolution, n->classes);
+	for (int e = 0; e < 6; e++)
+		fprintf(f, "%s%d", e ? ", " : "", n->ops[e]);
+	fprintf(f, "},\n\t%d, {", n->n_order);
+	for (int e = 0; e < 6; e++)
+		fprintf(f, "%s%d", e ? ", " : "", e < n->n_order ? n->order[e] : 0);
+	fprintf(f, "},\n\t&stem, edge, cell_add, red, red_add, head_g, head_b, %ld, %d, fc_w, fc_b,\n};\n\n"
+		   "/* Activations: 4-byte aligned, the executor's buffer rules. */\n"
+		   "static uint32_t arena[(MN_MODEL_ARENA_BYTES + 3) / 4];\n\n"
+		   "int mn_model_run(const int8_t *image, int32_t *logits)\n{\n"
+		   "\treturn mnq_run(&mn_model, image, logits, (uint8_t *)arena, sizeof arena);\n}\n",
+		(long)n->gap_mult, n->gap_shift);
+	return close_tmp(f, path, tmp, err, errn);
+}
+
+int mn_deploy_write_check(const char *dir, const int8_t *imgs, const int32_t *logits, int count,
+			  int image_bytes, int classes, char *err, size_t errn)
+{
+	char path[4200], tmp[4200];
+	FILE *f = open_tmp(dir, "check.bin", path, tmp, sizeof path, err, errn);
+	if (!f)
+		return -1;
+	uint32_t hdr[3] = {(uint32_t)count, (uint32_t)image_bytes, (uint32_t)classes};
+	fwrite("MNQC", 1, 4, f);
+	for (int i = 0; i < 3; i++)
+		for (int b = 0; b < 4; b++)
+			fputc((int)(hdr[i] >> (8 * b)) & 0xff, f);
+	for (int i = 0; i < count; i++) {
+		fwrite(imgs + (size_t)i * image_bytes, 1, (size_t)image_bytes, f);
+		for (int k = 0; k < classes; k++)
+			for (int b = 0; b < 4; b++)
+				fputc((int)((uint32_t)logits[(size_t)i * classes + k] >> (8 * b)) & 0xff,
+				      f);
+	}
+	return close_tmp(f, path, tmp, err, errn);
+}

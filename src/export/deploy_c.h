@@ -1,0 +1,24 @@
+/* C sources of a quantized model (micronas deploy): model.h declares the
+ * entry point, model.c holds the weights as const arrays (flash), the
+ * network description and a static activation arena.  They build with
+ * the firmware's kernels: cc model.c fw-profiler/qnet.c fw-profiler/kernels.c
+ * (-I fw-profiler).  check.bin holds a few quantized images and the host's
+ * int8 logits for them, the reference the board must reproduce. */
+#ifndef MN_DEPLOY_C_H
+#define MN_DEPLOY_C_H
+
+#include <stddef.h>
+
+#include "export/quantize.h"
+
+/* Writes DIR/model.h and DIR/model.c (atomically each).  0, or -1 with one
+ * line in err. */
+int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const char *dir, char *err,
+		      size_t errn);
+
+/* DIR/check.bin: "MNQC", u32 count, u32 image bytes, u32 classes, then per
+ * image its int8 bytes and its int32 logits (little-endian). */
+int mn_deploy_write_check(const char *dir, const int8_t *imgs, const int32_t *logits, int count,
+			  int image_bytes, int classes, char *err, size_t errn);
+
+#endif

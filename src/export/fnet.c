@@ -1,0 +1,195 @@
+/* Float forward of the folded network; see fnet.h. */
+#include "export/fnet.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mn_slot_edge(const struct mn_net_shape *s, int cell, int e)
+{
+	(void)s;
+	return 2 + cell * 9 + e;
+}
+int mn_slot_node(const struct mn_net_shape *s, int cell, int node)
+{
+	(void)s;
+	return 2 + cell * 9 + 6 + node - 1;
+}
+int mn_slot_red(const struct mn_net_shape *s, int r, int part)
+{
+	return 2 + 3 * s->cells * 9 + 4 * r + part;
+}
+int mn_slot_head(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 0); }
+int mn_slot_logits(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 1); }
+int mn_slot_pooled(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 2); }
+int mn_slot_count(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 3); }
+
+static void observe(float *amax, int slot, const float *v, size_t n)
+{
+	if (!amax)
+		return;
+	float m = amax[slot];
+	for (size_t i = 0; i < n; i++)
+		if (fabsf(v[i]) > m)
+			m = fabsf(v[i]);
+	amax[slot] = m;
+}
+
+struct ws {
+	float *col, *tmp;
+};
+
+/* y [cout][ho][wo] = conv(relu?(x [cin][h][w])) + b. */
+static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h, int w, float *y)
+{
+	int k = c->k, pad = k / 2, s = c->stride;
+	int ho = (h + 2 * pad - k) / s + 1, wo = (w + 2 * pad - k) / s + 1, hw = ho * wo;
+	const float *in = x;
+	if (c->relu_in) {
+		size_t n = (size_t)c->cin * h * w;
+		for (size_t i = 0; i < n; i++)
+			ws->tmp[i] = x[i] > 0 ? x[i] : 0;
+		in = ws->tmp;
+	}
+	const float *B = in;
+	if (k != 1 || s != 1) {
+		for (int ci = 0; ci < c->cin; ci++)
+			for (int ky = 0; ky < k; ky++)
+				for (int kx = 0; kx < k; kx++) {
+					float *row = ws->col + ((size_t)(ci * k + ky) * k + kx) * hw;
+					for (int oy = 0; oy < ho; oy++) {
+						int iy = oy * s - pad + ky;
+						for (int ox = 0; ox < wo; ox++) {
+							int ix = ox * s - pad + kx;
+							row[oy * wo + ox] =
+							    (iy < 0 || iy >= h || ix < 0 || ix >= w)
+								? 0.0f
+								: in[((size_t)ci * h + iy) * w + ix];
+						}
+					}
+				}
+		B = ws->col;
+	}
+	for (int co = 0; co < c->cout; co++)
+		for (int i = 0; i < hw; i++)
+			y[(size_t)co * hw + i] = c->b ? c->b[co] : 0.0f;
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, hw, c->cin * k * k, 1.0f,
+		    c->w, c->cin * k * k, B, hw, 1.0f, y, hw);
+}
+
+/* avg pool 3x3 stride 1 pad 1, padding excluded. */
+static void pool3(const float *x, int c, int h, int w, float *y)
+{
+	for (int ch = 0; ch < c; ch++)
+		for (int oy = 0; oy < h; oy++)
+			for (int ox = 0; ox < w; ox++) {
+				float sum = 0;
+				int n = 0;
+				for (int iy = oy - 1; iy <= oy + 1; iy++)
+					for (int ix = ox - 1; ix <= ox + 1; ix++)
+						if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+							sum += x[((size_t)ch * h + iy) * w + ix];
+							n++;
+						}
+				y[((size_t)ch * h + oy) * w + ox] = sum / (float)n;
+			}
+}
+
+int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax)
+{
+	const struct mn_net_shape *s = &net->shape;
+	int C = s->channels, R = s->resolution, N = s->cells;
+	size_t big = (size_t)C * R * R; /* the largest activation (every stage has C*R*R) */
+	struct ws ws;
+	float *node[4], *y;
+	ws.col = malloc(sizeof(float) * 9 * (big + (size_t)3 * R * R));
+	ws.tmp = malloc(sizeof(float) * (big + (size_t)3 * R * R));
+	float *mem = malloc(sizeof(float) * 6 * big);
+	if (!ws.col || !ws.tmp || !mem) {
+		free(ws.col), free(ws.tmp), free(mem);
+		return -1;
+	}
+	for (int i = 0; i < 4; i++)
+		node[i] = mem + (size_t)i * big;
+	y = mem + 4 * big;
+	float *cur = mem + 5 * big; /* the running block output */
+
+	observe(amax, MN_SLOT_INPUT, x, (size_t)3 * R * R);
+	conv(&ws, &net->stem, x, R, R, cur);
+	observe(amax, MN_SLOT_STEM, cur, big);
+	for (int st = 0; st < 3; st++) {
+		int c = mn_stage_channels(s, st), h = mn_stage_side(s, st);
+		size_t n = (size_t)c * h * h;
+		if (st > 0) {
+			int r = st - 1, hi = 2 * h, ci = c / 2;
+			float *a = node[1], *b = node[2], *sc = node[3], *p = node[0];
+			conv(&ws, &net->red_a[r], cur, hi, hi, a);
+			observe(amax, mn_slot_red(s, r, 0), a, n);
+			conv(&ws, &net->red_b[r], a, h, h, b);
+			observe(amax, mn_slot_red(s, r, 1), b, n);
+			for (int ch = 0; ch < ci; ch++)
+				for (int oy = 0; oy < h; oy++)
+					for (int ox = 0; ox < h; ox++) {
+						const float *q = cur + ((size_t)ch * hi + 2 * oy) * hi + 2 * ox;
+						p[((size_t)ch * h + oy) * h + ox] =
+						    (q[0] + q[1] + q[hi] + q[hi + 1]) * 0.25f;
+					}
+			conv(&ws, &net->red_sc[r], p, h, h, sc);
+			observe(amax, mn_slot_red(s, r, 2), sc, n);
+			for (size_t i = 0; i < n; i++)
+				cur[i] = b[i] + sc[i];
+			observe(amax, mn_slot_red(s, r, 3), cur, n);
+		}
+		for (int cell = st * N; cell < (st + 1) * N; cell++) {
+			memcpy(node[0], cur, n * sizeof(float));
+			for (int i = 1; i < 4; i++) {
+				memset(node[i], 0, n * sizeof(float));
+				for (int e = 0; e < MN_EDGES; e++) {
+					int op = net->arch.op[e];
+					if (mn_edge_to(e) != i || op == MN_OP_NONE)
+						continue;
+					const float *src = node[mn_edge_from(e)];
+					if (op == MN_OP_SKIP) {
+						for (size_t k = 0; k < n; k++)
+							node[i][k] += src[k];
+						continue;
+					}
+					if (op == MN_OP_POOL3)
+						pool3(src, c, h, h, y);
+					else {
+						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, h, y);
+						observe(amax, mn_slot_edge(s, cell, e), y, n);
+					}
+					for (size_t k = 0; k < n; k++)
+						node[i][k] += y[k];
+				}
+				observe(amax, mn_slot_node(s, cell, i), node[i], n);
+			}
+			memcpy(cur, node[3], n * sizeof(float));
+		}
+	}
+	/* Head: folded BN, ReLU, global average pool, linear. */
+	int cf = 4 * C, hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
+	float pooled[cf];
+	for (int ch = 0; ch < cf; ch++) {
+		double sum = 0;
+		for (int i = 0; i < hw; i++) {
+			float v = cur[(size_t)ch * hw + i] * net->head_scale[ch] + net->head_shift[ch];
+			cur[(size_t)ch * hw + i] = v > 0 ? v : 0;
+			sum += cur[(size_t)ch * hw + i];
+		}
+		pooled[ch] = (float)(sum / hw);
+	}
+	observe(amax, mn_slot_head(s), cur, (size_t)cf * hw);
+	observe(amax, mn_slot_pooled(s), pooled, (size_t)cf);
+	for (int k = 0; k < s->classes; k++) {
+		double acc = net->fc_b[k];
+		for (int ch = 0; ch < cf; ch++)
+			acc += (double)net->fc_w[(size_t)k * cf + ch] * pooled[ch];
+		logits[k] = (float)acc;
+	}
+	observe(amax, mn_slot_logits(s), logits, (size_t)s->classes);
+	free(ws.col), free(ws.tmp), free(mem);
+	return 0;
+}

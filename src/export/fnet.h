@@ -1,0 +1,35 @@
+/* The BN-folded float network (eval mode), the reference the int8 model is
+ * calibrated and compared against.  One image at a time, CHW float, convs
+ * as im2col + SGEMM (OpenBLAS).
+ *
+ * Slots: the activation tensors the int8 model gives a scale each, so a
+ * forward can record their largest magnitude (calibration):
+ *   MN_SLOT_INPUT, MN_SLOT_STEM,
+ *   mn_slot_edge(s, cell, e): the output of a conv edge (cell = global
+ *     index stage * N + n, 0..3N-1),
+ *   mn_slot_node(s, cell, i): node i = 1..3 of a cell (3 = its output),
+ *   mn_slot_red(s, r, part): reduction r = 0, 1; part 0 conv_a, 1 conv_b,
+ *     2 shortcut, 3 the sum,
+ *   mn_slot_head(s): after the folded final BN and ReLU,
+ *   mn_slot_pooled(s): the global average pool's output,
+ *   mn_slot_logits(s). */
+#ifndef MN_FNET_H
+#define MN_FNET_H
+
+#include "export/weights_check.h"
+
+enum { MN_SLOT_INPUT = 0, MN_SLOT_STEM = 1 };
+int mn_slot_edge(const struct mn_net_shape *s, int cell, int e);
+int mn_slot_node(const struct mn_net_shape *s, int cell, int node);
+int mn_slot_red(const struct mn_net_shape *s, int r, int part);
+int mn_slot_head(const struct mn_net_shape *s);
+int mn_slot_logits(const struct mn_net_shape *s);
+int mn_slot_pooled(const struct mn_net_shape *s);
+int mn_slot_count(const struct mn_net_shape *s);
+
+/* logits[classes] of one image x [3][R][R] (normalised).  amax (NULL or
+ * [mn_slot_count]) is raised to the largest |value| seen in each slot.
+ * 0, or -1 when out of memory. */
+int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax);
+
+#endif

@@ -1,0 +1,261 @@
+/* int8 quantization; see quantize.h. */
+#include "export/quantize.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/fnet.h"
+#include "space/memory.h"
+
+static float act_scale(float amax)
+{
+	/* An all-zero tensor may take any scale; keep it finite. */
+	return (amax > 1e-8f ? amax : 1e-8f) / 127.0f;
+}
+
+static void *block(struct mn_qmodel *q, size_t bytes)
+{
+	void **nb = realloc(q->blocks, sizeof(void *) * (size_t)(q->nblocks + 1));
+	if (!nb)
+		return NULL;
+	q->blocks = nb;
+	void *p = calloc(1, bytes ? bytes : 1);
+	if (p)
+		q->blocks[q->nblocks++] = p;
+	return p;
+}
+
+static int32_t clamp32(double v, double lim)
+{
+	if (v > lim)
+		v = lim;
+	if (v < -lim)
+		v = -lim;
+	return (int32_t)lrint(v);
+}
+
+/* M = mult / 2^(31 + shift), mult in [2^30, 2^31). */
+static void multiplier(double M, int32_t *mult, int8_t *shift)
+{
+	int e;
+	double f = frexp(M, &e);
+	if (!(M > 0) || -e > 31) {
+		*mult = 0, *shift = 0;
+		return;
+	}
+	long long m = llround(f * 2147483648.0);
+	if (m == 2147483648LL)
+		m = 1LL << 30, e++;
+	if (-e < -30)
+		m = 2147483647LL, e = 30;
+	*mult = (int32_t)m;
+	*shift = (int8_t)-e;
+}
+
+static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fconv *c, float s_in,
+		 float s_out)
+{
+	int K = c->cin * c->k * c->k, co = c->cout, k = c->k;
+	int8_t *w = block(q, (size_t)co * K + 4 /* the DSP path's slack */);
+	int32_t *b = c->b ? block(q, sizeof(int32_t) * co) : NULL;
+	int32_t *mult = block(q, sizeof(int32_t) * co);
+	int8_t *shift = block(q, (size_t)co);
+	if (!w || (c->b && !b) || !mult || !shift)
+		return -1;
+	for (int oc = 0; oc < co; oc++) {
+		const float *wr = c->w + (size_t)oc * K;
+		float m = 0;
+		for (int i = 0; i < K; i++)
+			m = fmaxf(m, fabsf(wr[i]));
+		double sw = m > 0 ? m / 127.0 : 1.0;
+		/* PyTorch [out][in][ky][kx] -> OHWI [out][ky][kx][in] */
+		for (int ic = 0; ic < c->cin; ic++)
+			for (int ky = 0; ky < k; ky++)
+				for (int kx = 0; kx < k; kx++) {
+					double v = wr[(ic * k + ky) * k + kx] / sw;
+					w[(size_t)oc * K + (ky * k + kx) * c->cin + ic] =
+					    (int8_t)clamp32(v, 127);
+				}
+		if (b)
+			b[oc] = clamp32(c->b[oc] / ((double)s_in * sw), 2147483647.0);
+		multiplier((double)s_in * sw / s_out, &mult[oc], &shift[oc]);
+	}
+	*out = (struct mnq_conv){w, b, mult, shift, (uint16_t)c->cin, (uint16_t)co, (uint8_t)k,
+				 (uint8_t)c->stride, (uint8_t)c->relu_in};
+	q->weight_bytes += (uint64_t)co * K;
+	q->bias_bytes += b ? 4u * (uint64_t)co : 0;
+	q->requant_bytes += 5u * (uint64_t)co;
+	return 0;
+}
+
+static int32_t q15(double r)
+{
+	long v = lrint(r * 32768.0);
+	return (int32_t)(v < 1 ? 1 : (v > 32767 ? 32767 : v));
+}
+
+void mn_qmodel_free(struct mn_qmodel *q)
+{
+	for (int i = 0; i < q->nblocks; i++)
+		free(q->blocks[i]);
+	free(q->blocks);
+	free(q->convs);
+	free(q->adds);
+	free(q->head);
+	free(q->fc_w);
+	free(q->fc_b);
+	memset(q, 0, sizeof *q);
+}
+
+int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
+{
+	const struct mn_net_shape *s = &f->shape;
+	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
+	struct mnq_net *net = &q->net;
+	memset(q, 0, sizeof *q);
+	q->convs = calloc((size_t)(1 + ncell * 6 + 6), sizeof *q->convs);
+	q->adds = calloc((size_t)(ncell * 6 + 2), sizeof *q->adds);
+	q->head = calloc((size_t)(2 * cf), sizeof *q->head);
+	q->fc_w = calloc((size_t)K * cf, 1);
+	q->fc_b = calloc((size_t)K, sizeof *q->fc_b);
+	if (!q->convs || !q->adds || !q->head || !q->fc_w || !q->fc_b)
+		goto oom;
+	net->channels = (uint16_t)C, net->cells = (uint16_t)N;
+	net->resolution = (uint16_t)s->resolution, net->classes = (uint16_t)K;
+	for (int e = 0; e < MN_EDGES; e++)
+		net->ops[e] = f->arch.op[e];
+	{
+		int order[MN_EDGES], len;
+		mn_cell_plan(&f->arch, order, &len);
+		net->n_order = (uint8_t)len;
+		for (int i = 0; i < len; i++)
+			net->order[i] = (uint8_t)order[i];
+	}
+	net->stem = &q->convs[0];
+	net->edge = &q->convs[1];
+	net->red = &q->convs[1 + ncell * 6];
+	net->cell_add = q->adds;
+	net->red_add = &q->adds[ncell * 6];
+	net->head_g = q->head;
+	net->head_b = q->head + cf;
+	net->fc_w = q->fc_w;
+	net->fc_b = q->fc_b;
+
+	float sx = act_scale(amax[MN_SLOT_INPUT]);
+	q->in_scale = sx;
+	float so = act_scale(amax[MN_SLOT_STEM]);
+	if (qconv(q, &q->convs[0], &f->stem, sx, so))
+		goto oom;
+	sx = so;
+	for (int st = 0; st < 3; st++) {
+		if (st > 0) {
+			int r = st - 1;
+			struct mnq_conv *rc = &q->convs[1 + ncell * 6 + 3 * r];
+			float sa = act_scale(amax[mn_slot_red(s, r, 0)]);
+			float sb = act_scale(amax[mn_slot_red(s, r, 1)]);
+			float ss = act_scale(amax[mn_slot_red(s, r, 2)]);
+			float sr = fmaxf(act_scale(amax[mn_slot_red(s, r, 3)]), fmaxf(sb, ss));
+			/* the pooled shortcut input keeps the block input's scale */
+			if (qconv(q, &rc[0], &f->red_a[r], sx, sa) ||
+			    qconv(q, &rc[1], &f->red_b[r], sa, sb) ||
+			    qconv(q, &rc[2], &f->red_sc[r], sx, ss))
+				goto oom;
+			q->adds[ncell * 6 + r] = (struct mnq_add){q15(sb / sr), q15(ss / sr)};
+			q->requant_bytes += 8;
+			sx = sr;
+		}
+		for (int cell = st * N; cell < (st + 1) * N; cell++) {
+			float S[4], E[MN_EDGES], cur[4] = {0, 0, 0, 0};
+			int nin[4] = {0, 0, 0, 0};
+			S[0] = sx;
+			for (int i = 1; i < 4; i++) {
+				float mx = 0;
+				for (int e = 0; e < MN_EDGES; e++) {
+					int op = f->arch.op[e];
+					if (mn_edge_to(e) != i || op == MN_OP_NONE)
+						continue;
+					E[e] = (op == MN_OP_CONV1 || op == MN_OP_CONV3)
+						   ? act_scale(amax[mn_slot_edge(s, cell, e)])
+						   : S[mn_edge_from(e)];
+					mx = fmaxf(mx, E[e]);
+					nin[i]++;
+				}
+				if (nin[i] == 0)
+					S[i] = S[0];
+				else if (nin[i] == 1)
+					S[i] = mx;
+				else
+					S[i] = fmaxf(act_scale(amax[mn_slot_node(s, cell, i)]), mx);
+			}
+			for (int e = 0; e < MN_EDGES; e++)
+				if (f->arch.op[e] == MN_OP_CONV1 || f->arch.op[e] == MN_OP_CONV3)
+					if (qconv(q, &q->convs[1 + cell * 6 + e], &f->edge[cell * 6 + e],
+						  S[mn_edge_from(e)], E[e]))
+						goto oom;
+			/* The adds in execution order: the first edge into a node
+			 * gives its buffer its own scale; every add after lands in
+			 * the node's scale. */
+			for (int k = 0; k < net->n_order; k++) {
+				int e = net->order[k], i = mn_edge_to(e);
+				if (cur[i] == 0) {
+					cur[i] = E[e];
+					continue;
+				}
+				q->adds[cell * 6 + e] = (struct mnq_add){q15(cur[i] / S[i]), q15(E[e] / S[i])};
+				q->requant_bytes += 8;
+				cur[i] = S[i];
+			}
+			sx = S[3];
+		}
+	}
+	/* Head: folded BN as a Q14 affine into the head's scale, ReLU, pool. */
+	float sh = act_scale(amax[mn_slot_head(s)]);
+	for (int c = 0; c < cf; c++) {
+		q->head[c] = clamp32(16384.0 * f->head_scale[c] * sx / sh, 8388607.0);
+		q->head[cf + c] = clamp32(16384.0 * f->head_shift[c] / sh, 536870912.0);
+	}
+	q->bias_bytes += 8u * (uint64_t)cf;
+	/* The pool: sum over hw pixels at sh -> mean at its own scale sp. */
+	int hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
+	float sp = act_scale(amax[mn_slot_pooled(s)]);
+	multiplier((double)sh / ((double)hw * sp), &net->gap_mult, &net->gap_shift);
+	q->requant_bytes += 5;
+	sh = sp;
+	float m = 0;
+	for (int i = 0; i < K * cf; i++)
+		m = fmaxf(m, fabsf(f->fc_w[i]));
+	double sw = m > 0 ? m / 127.0 : 1.0;
+	for (int i = 0; i < K * cf; i++)
+		q->fc_w[i] = (int8_t)clamp32(f->fc_w[i] / sw, 127);
+	for (int k = 0; k < K; k++)
+		q->fc_b[k] = clamp32(f->fc_b[k] / (sh * sw), 2147483647.0);
+	q->logit_scale = (float)(sh * sw);
+	q->weight_bytes += (uint64_t)K * cf;
+	q->bias_bytes += 4u * (uint64_t)K;
+	q->arena_bytes = mnq_arena_bytes(net);
+	return 0;
+oom:
+	mn_qmodel_free(q);
+	return -1;
+}
+
+void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img)
+{
+	int R = q->net.resolution;
+	for (int c = 0; c < 3; c++)
+		for (int i = 0; i < R * R; i++) {
+			long v = lrint(x[c * R * R + i] / q->in_scale);
+			img[i * 3 + c] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
+		}
+}
+
+int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits)
+{
+	uint8_t *arena = malloc(q->arena_bytes + 4);
+	if (!arena)
+		return -1;
+	int rc = mnq_run(&q->net, img, logits, arena, q->arena_bytes + 4);
+	free(arena);
+	return rc;
+}

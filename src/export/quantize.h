@@ -1,0 +1,50 @@
+/* int8 quantization of the BN-folded network, the TFLite Micro / CMSIS-NN
+ * way (fw-profiler/qnet.h has the arithmetic): symmetric per-channel conv
+ * weights (scale = max |w| / 127 per output channel), per-tensor
+ * activation scales from the largest magnitude each tensor reaches on a
+ * calibration batch (scale = max / 127), int32 biases in the accumulator's
+ * scale, a Q31 multiplier and shift per output channel.  A node that sums
+ * several edges gets the largest of its calibrated scale and its inputs'
+ * scales, so the Q15 add factors stay below 1 (mnk_add).
+ *
+ * The result owns an mnq_net that fw-profiler/qnet.c runs: on the host it
+ * is the int8 reference the board must reproduce bit for bit. */
+#ifndef MN_QUANTIZE_H
+#define MN_QUANTIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export/weights_check.h"
+#include "qnet.h"
+
+struct mn_qmodel {
+	struct mnq_net net;   /* points into the storage below */
+	float in_scale;       /* input: q = round(x / in_scale) */
+	float logit_scale;    /* logits: x = q * logit_scale */
+	uint64_t weight_bytes;  /* int8 conv and linear weights */
+	uint64_t bias_bytes;    /* int32 biases and the head's affine */
+	uint64_t requant_bytes; /* multipliers, shifts, add factors */
+	uint32_t arena_bytes;   /* peak activation bytes of mnq_run */
+	/* storage */
+	struct mnq_conv *convs; /* stem, 3N*6 edges, 6 reduction convs */
+	struct mnq_add *adds;   /* 3N*6 cell adds, 2 reduction adds */
+	int32_t *head;          /* g[4C], b[4C] */
+	int8_t *fc_w;
+	int32_t *fc_b;
+	void **blocks;          /* every conv's arrays */
+	int nblocks;
+};
+
+/* amax: largest |value| per slot (fnet.h), over the calibration batch.
+ * 0, or -1 when out of memory. */
+int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax);
+void mn_qmodel_free(struct mn_qmodel *q);
+
+/* x [3][R][R] (normalised float) -> img [R][R][3] int8 in the input scale. */
+void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img);
+/* The host int8 reference: logits[classes] of one quantized image.  0, or
+ * -1 when out of memory. */
+int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits);
+
+#endif

@@ -1,0 +1,200 @@
+/* Tensor names and shapes of the folded network, and binding; see
+ * weights_check.h. */
+#include "export/weights_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void put(struct mn_wspec *out, int cap, int *n, const char *name, int ndim, int64_t d0,
+		int64_t d1, int64_t d2, int64_t d3)
+{
+	if (*n < cap) {
+		struct mn_wspec *w = &out[*n];
+		snprintf(w->name, sizeof w->name, "%s", name);
+		w->ndim = ndim;
+		w->shape[0] = d0, w->shape[1] = d1, w->shape[2] = d2, w->shape[3] = d3;
+	}
+	(*n)++;
+}
+
+static void put_conv(struct mn_wspec *out, int cap, int *n, const char *prefix, int cout, int cin,
+		     int k, int bias)
+{
+	char nm[48];
+	snprintf(nm, sizeof nm, "%s.weight", prefix);
+	put(out, cap, n, nm, 4, cout, cin, k, k);
+	if (bias) {
+		snprintf(nm, sizeof nm, "%s.bias", prefix);
+		put(out, cap, n, nm, 1, cout, 0, 0, 0);
+	}
+}
+
+int mn_weights_spec(const struct mn_arch *a, const struct mn_net_shape *s, struct mn_wspec *out,
+		    int cap)
+{
+	int n = 0, block = 0;
+	char pre[40];
+	put_conv(out, cap, &n, "stem", s->channels, 3, 3, 1);
+	for (int st = 0; st < 3; st++) {
+		int c = mn_stage_channels(s, st);
+		if (st > 0) {
+			int ci = c / 2;
+			snprintf(pre, sizeof pre, "cells.%d.conv_a", block);
+			put_conv(out, cap, &n, pre, c, ci, 3, 1);
+			snprintf(pre, sizeof pre, "cells.%d.conv_b", block);
+			put_conv(out, cap, &n, pre, c, c, 3, 1);
+			snprintf(pre, sizeof pre, "cells.%d.shortcut", block);
+			put_conv(out, cap, &n, pre, c, ci, 1, 0);
+			block++;
+		}
+		for (int i = 0; i < s->cells; i++, block++)
+			for (int e = 0; e < MN_EDGES; e++)
+				if (a->op[e] == MN_OP_CONV1 || a->op[e] == MN_OP_CONV3) {
+					snprintf(pre, sizeof pre, "cells.%d.edge%d", block, e);
+					put_conv(out, cap, &n, pre, c, c,
+						 a->op[e] == MN_OP_CONV3 ? 3 : 1, 1);
+				}
+	}
+	put(out, cap, &n, "lastact.weight", 1, 4 * s->channels, 0, 0, 0);
+	put(out, cap, &n, "lastact.bias", 1, 4 * s->channels, 0, 0, 0);
+	put(out, cap, &n, "classifier.weight", 2, s->classes, 4 * s->channels, 0, 0);
+	put(out, cap, &n, "classifier.bias", 1, s->classes, 0, 0, 0);
+	return n;
+}
+
+static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
+{
+	size_t k = (size_t)snprintf(buf, n, "[");
+	for (int i = 0; i < ndim && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "", (long long)shape[i]);
+	if (k < n)
+		snprintf(buf + k, n - k, "]");
+}
+
+void mn_fnet_free(struct mn_fnet *net)
+{
+	free(net->store);
+	free(net->edge);
+	memset(net, 0, sizeof *net);
+}
+
+/* The file's own description, for hints: "the file says arch ..., C=..". */
+static void file_hint(const struct mn_safetensors *st, char *buf, size_t n)
+{
+	const char *arch = mn_st_meta_get(st, "arch"), *c = mn_st_meta_get(st, "channels");
+	const char *cells = mn_st_meta_get(st, "cells"), *k = mn_st_meta_get(st, "classes");
+	char a1[MN_ARCH_STRLEN], a2[16], a3[16], a4[16];
+	buf[0] = 0;
+	if (arch)
+		snprintf(buf, n, " (the file was exported for %s, channels %s, cells %s, classes %s)",
+			 mn_st_printable(arch, a1, sizeof a1), mn_st_printable(c ? c : "?", a2, sizeof a2),
+			 mn_st_printable(cells ? cells : "?", a3, sizeof a3),
+			 mn_st_printable(k ? k : "?", a4, sizeof a4));
+}
+
+int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const struct mn_arch *a,
+		 const struct mn_net_shape *s, char *err, size_t errn)
+{
+	char hint[300], want[80], got[80];
+	int n = mn_weights_spec(a, s, NULL, 0);
+	struct mn_wspec *spec = calloc((size_t)n, sizeof *spec);
+	const struct mn_st_tensor **found = calloc((size_t)n, sizeof *found);
+	size_t total = 0;
+	int rc = -1;
+
+	memset(net, 0, sizeof *net);
+	file_hint(st, hint, sizeof hint);
+	if (!spec || !found) {
+		snprintf(err, errn, "out of memory");
+		goto out;
+	}
+	mn_weights_spec(a, s, spec, n);
+	for (int i = 0; i < n; i++) {
+		const struct mn_st_tensor *t = mn_st_find(st, spec[i].name);
+		int same = t && t->ndim == spec[i].ndim;
+		for (int d = 0; same && d < spec[i].ndim; d++)
+			same = t->shape[d] == spec[i].shape[d];
+		shape_str(want, sizeof want, spec[i].ndim, spec[i].shape);
+		if (!t) {
+			snprintf(err, errn, "tensor '%s' %s is missing: the weights do not match this arch%s",
+				 spec[i].name, want, hint);
+			goto out;
+		}
+		if (!same) {
+			shape_str(got, sizeof got, t->ndim, t->shape);
+			snprintf(err, errn, "tensor '%s' has shape %s, this arch needs %s%s", spec[i].name,
+				 got, want, hint);
+			goto out;
+		}
+		if (strcmp(t->dtype, "F32")) {
+			snprintf(err, errn, "tensor '%s' is %s; micronas reads F32 (save with .float())",
+				 spec[i].name, t->dtype);
+			goto out;
+		}
+		found[i] = t;
+		total += t->numel;
+	}
+	for (size_t j = 0; j < st->n; j++) {
+		int known = 0;
+		for (int i = 0; i < n && !known; i++)
+			known = !strcmp(st->t[j].name, spec[i].name);
+		if (!known) {
+			char nb[84];
+			snprintf(err, errn,
+				 "tensor '%s' is not part of this arch's network: the weights do not match this arch%s",
+				 mn_st_printable(st->t[j].name, nb, sizeof nb), hint);
+			goto out;
+		}
+	}
+	net->store = malloc(total * sizeof(float));
+	net->edge = calloc((size_t)(3 * s->cells * MN_EDGES), sizeof *net->edge);
+	if (!net->store || !net->edge) {
+		snprintf(err, errn, "out of memory for %zu weights", total);
+		goto out;
+	}
+	net->arch = *a;
+	net->shape = *s;
+	/* Walk the spec in its order, handing out the copied tensors. */
+	{
+		float *p = net->store;
+		const float *v[n];
+		for (int i = 0; i < n; i++) {
+			mn_st_copy_f32(found[i], p);
+			v[i] = p;
+			p += found[i]->numel;
+		}
+		int i = 0, C = s->channels;
+		net->stem = (struct mn_fconv){v[0], v[1], 3, C, 3, 1, 0};
+		i = 2;
+		for (int stg = 0; stg < 3; stg++) {
+			int c = mn_stage_channels(s, stg);
+			if (stg > 0) {
+				int r = stg - 1, ci = c / 2;
+				net->red_a[r] = (struct mn_fconv){v[i], v[i + 1], ci, c, 3, 2, 1};
+				net->red_b[r] = (struct mn_fconv){v[i + 2], v[i + 3], c, c, 3, 1, 1};
+				net->red_sc[r] = (struct mn_fconv){v[i + 4], NULL, ci, c, 1, 1, 0};
+				i += 5;
+			}
+			for (int cell = 0; cell < s->cells; cell++)
+				for (int e = 0; e < MN_EDGES; e++)
+					if (a->op[e] == MN_OP_CONV1 || a->op[e] == MN_OP_CONV3) {
+						int k = a->op[e] == MN_OP_CONV3 ? 3 : 1;
+						net->edge[(stg * s->cells + cell) * MN_EDGES + e] =
+						    (struct mn_fconv){v[i], v[i + 1], c, c, k, 1, 1};
+						i += 2;
+					}
+		}
+		net->head_scale = v[i];
+		net->head_shift = v[i + 1];
+		net->fc_w = v[i + 2];
+		net->fc_b = v[i + 3];
+	}
+	rc = 0;
+out:
+	free(spec);
+	free(found);
+	if (rc)
+		mn_fnet_free(net);
+	return rc;
+}

@@ -1,0 +1,86 @@
+#!/bin/sh
+# micronas deploy from the outside: the C sources it writes compile with the
+# firmware's kernels (-Wall -Wextra -Werror) and reproduce micronas's host
+# int8 reference bit for bit; a model too big for the board is refused with
+# the numbers; broken or mismatched weights give one line.
+mn="$MN_TOP_BUILDDIR/micronas"
+. "$MN_TOP_SRCDIR/tests/tap.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
+net="--channels 8 --cells 1"
+
+"$MN_TOP_BUILDDIR/tests/test_deploy" "$tmp/w.safetensors" >"$tmp/gen.out" 2>&1
+check "random weights written (test_deploy)" [ -s "$tmp/w.safetensors" ]
+
+data="$MN_TOP_SRCDIR/../shared/data/cifar10/data_batch_subset.bin"
+if [ -r "$data" ]; then
+	head -c $((3073 * 48)) "$data" >"$tmp/img.bin"
+	dflag="--data $tmp/img.bin"
+else
+	echo "# SKIP-NOTE ../shared/data/cifar10 is not present: calibrating on synthetic images"
+	dflag=
+fi
+"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 16 -o "$tmp/out" >"$tmp/dep" 2>"$tmp/err"; rc=$?
+check "deploy exits 0" [ $rc -eq 0 ]
+sed 's/^/# /' "$tmp/dep" "$tmp/err"
+check "deploy writes model.h, model.c and check.bin" \
+	sh -c "[ -s '$tmp/out/model.h' ] && [ -s '$tmp/out/model.c' ] && [ -s '$tmp/out/check.bin' ]"
+check "deploy reports flash, SRAM and the int8/float agreement" \
+	sh -c "grep -q '^flash: ' '$tmp/dep' && grep -q '^SRAM: ' '$tmp/dep' && grep -q 'top-1 agreement' '$tmp/dep'"
+cc=${CC:-cc}
+fw="$MN_TOP_SRCDIR/fw-profiler"
+$cc -std=c11 -O1 -Wall -Wextra -Werror -I"$tmp/out" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \
+	"$tmp/out/model.c" "$fw/qnet.c" "$fw/kernels.c" -o "$tmp/driver" 2>"$tmp/cc.err"
+check "the generated sources build with the firmware's kernels (-Wall -Wextra -Werror)" [ -x "$tmp/driver" ]
+sed 's/^/# /' "$tmp/cc.err" | head -5
+"$tmp/driver" "$tmp/out/check.bin" >"$tmp/drv" 2>&1; rc=$?
+check "the generated model reproduces micronas's int8 logits bit for bit ($(cat "$tmp/drv"))" [ $rc -eq 0 ]
+
+# The emulated board: the same sources cross-compiled for the Cortex-M7
+# (kernels.c's DSP paths), with fw-profiler/model_check.c comparing the
+# logits of check.bin's images on the board itself.
+armcc=arm-none-eabi-gcc
+qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
+check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" \
+	sh -c "command -v $armcc >/dev/null"
+check "QEMU present (else: apt-get install qemu-system-arm)" sh -c "command -v '$qemu' >/dev/null"
+printf '\t.section .rodata.check, "a"\n\t.balign 4\n\t.global mn_check_bin\nmn_check_bin:\n\t.incbin "%s"\n\t.global mn_check_bin_end\nmn_check_bin_end:\n' \
+	"$tmp/out/check.bin" >"$tmp/check.S"
+$armcc -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16 -std=gnu11 -O2 -Wall -Wextra \
+	-Werror -ffunction-sections -fdata-sections -I"$fw" -I"$tmp/out" -DMNFW_NUM_IRQ=32 \
+	-DMC_SEMIHOSTING -nostartfiles --specs=nano.specs -L"$fw" -T"$fw/qemu-mps2-an500.ld" \
+	-Wl,--gc-sections "$fw/startup.S" "$fw/vectors.c" "$fw/board_qemu.c" "$fw/timebase.c" \
+	"$fw/kernels.c" "$fw/kernels_m7.S" "$fw/qnet.c" "$tmp/out/model.c" "$fw/model_check.c" \
+	"$tmp/check.S" -o "$tmp/mc.elf" 2>"$tmp/arm.err"
+check "the generated sources cross-compile for the Cortex-M7 with the firmware's kernels" [ -s "$tmp/mc.elf" ]
+sed 's/^/# /' "$tmp/arm.err" | head -5
+timeout 300 "$qemu" -M mps2-an500 -nographic -monitor none -icount shift=0 \
+	-semihosting-config enable=on,target=native -serial stdio -kernel "$tmp/mc.elf" \
+	</dev/null >"$tmp/qemu.out" 2>&1
+check "the emulated board reproduces the host int8 logits bit for bit ($(tr -d '\r' <"$tmp/qemu.out" | head -1))" \
+	grep -q '^exact 8/8 ' "$tmp/qemu.out"
+
+# A board too small: refused with the numbers, nothing written.
+cat >"$tmp/tiny.ini" <<'INI'
+[board]
+name = TINY
+sram_kb = 16
+flash_kb = 64
+runtime_flash_kb = 10
+INI
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --preset "$tmp/tiny.ini" -o "$tmp/out2" >/dev/null 2>"$tmp/err"; rc=$?
+check "a model over the board's SRAM is refused (exit 1) with the numbers, in one line" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'does not fit TINY' '$tmp/err' && grep -q 'SRAM 32.0 KB .* of 16.0 KB' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+check "nothing written for a refused model" [ ! -e "$tmp/out2" ]
+
+# Broken and mismatched weights.
+head -c 100 "$tmp/w.safetensors" >"$tmp/cut.safetensors"
+"$mn" deploy "$tmp/cut.safetensors" "$A" $net -o "$tmp/out3" 2>"$tmp/err"; rc=$?
+check "a truncated file: exit 1, one line naming the file" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'cut.safetensors: not a valid safetensors file' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+"$mn" deploy "$tmp/w.safetensors" "$A" --channels 16 --cells 1 -o "$tmp/out3" 2>"$tmp/err"; rc=$?
+check "weights of another width: exit 1 naming the first tensor and both shapes" \
+	sh -c "[ $rc -eq 1 ] && grep -q \"tensor 'stem.weight' has shape \[8, 3, 3, 3\], this arch needs \[16, 3, 3, 3\]\" '$tmp/err'"
+"$mn" deploy "$tmp/w.safetensors" "$A" $net 2>"$tmp/err"; rc=$?
+check "deploy without -o is a usage error (2)" [ $rc -eq 2 ]
+tap_done

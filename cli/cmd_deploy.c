@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_board.h"
 #include "data/cifar.h"
+#include "data/dataset.h"
 #include "export/deploy_c.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
@@ -27,15 +28,16 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Image i as normalised float CHW at the network's resolution: a CIFAR-10
- * image (read or synthetic) at 32, generated pixels at other sizes. */
-static void image_at(const struct mn_cifar *d, size_t i, int R, float *x)
+/* Image i as normalised float CHW at the network's resolution: an image
+ * of the data (read or synthetic) when it has that size and 3 channels,
+ * generated pixels otherwise. */
+static void image_at(const struct mn_dataset *d, size_t i, int R, float *x)
 {
-	if (R == MN_CIFAR_SIDE) {
-		const unsigned char *p = d->pixels + i * MN_CIFAR_IMAGE_BYTES;
+	if (d->height == R && d->width == R && d->channels == 3) {
 		for (int c = 0; c < 3; c++)
-			for (int j = 0; j < MN_CIFAR_PLANE; j++)
-				x[c * MN_CIFAR_PLANE + j] = mn_cifar_normalize(c, p[c * MN_CIFAR_PLANE + j]);
+			for (int y = 0; y < R; y++)
+				for (int xx = 0; xx < R; xx++)
+					x[(c * R + y) * R + xx] = mn_dataset_value(d, i, c, y, xx);
 		return;
 	}
 	struct mn_rng r;
@@ -159,9 +161,9 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	double t0 = now_s();
 	int rc = MN_EXIT_ERROR;
-	/* One image at a time is too small to share: OpenBLAS on one thread. */
-	mn_nn_set_threads(1);
-	struct mn_cifar d;
+	/* One image at a time is too small to share: OpenBLAS stays on the one
+	 * thread main() set. */
+	struct mn_dataset d;
 	struct mn_qmodel q;
 	float *amax = NULL, *x = NULL, *fl = NULL;
 	int8_t *img = NULL;
@@ -184,18 +186,19 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	int R = shape.resolution, K = shape.classes;
 	if (data) {
-		if (R != MN_CIFAR_SIDE) {
-			mn_cli_error("deploy", "--data gives 32x32 CIFAR-10 images but the network's resolution is %d; deploy without --data (synthetic images) or at resolution 32", R);
+		if (mn_dataset_load(&d, data, err, sizeof err) != 0) {
+			mn_cli_error("deploy", "%s", err);
 			goto out;
 		}
-		if (mn_cifar_load(&d, data, err, sizeof err) != 0) {
-			mn_cli_error("deploy", "%s", err);
+		if (d.height != R || d.width != R || d.channels != 3) {
+			mn_cli_error("deploy", "%s holds %dx%dx%d images but the network takes %dx%dx3; give data of that size, or deploy without --data (synthetic images)",
+				     data, d.height, d.width, d.channels, R, R);
 			goto out;
 		}
 	} else {
 		fprintf(stderr, "micronas deploy: %s (activation scales are then not those of real images)\n",
-			MN_CIFAR_SYNTHETIC_NOTICE);
-		if (mn_cifar_synthetic(&d, (size_t)(calib + neval), 7, err, sizeof err) != 0) {
+			MN_DATASET_SYNTHETIC_NOTICE);
+		if (mn_dataset_synthetic(&d, (size_t)(calib + neval), 7, err, sizeof err) != 0) {
 			mn_cli_error("deploy", "%s", err);
 			goto out;
 		}
@@ -243,7 +246,7 @@ int mn_cmd_deploy(int argc, char **argv)
 			goto oom;
 		int pf = argmax_f(fl, K), pq = argmax_i(lo, K);
 		agree += pf == pq;
-		if (!d.synthetic && R == MN_CIFAR_SIDE) {
+		if (!d.synthetic && d.height == R) {
 			acc_f += pf == d.labels[idx];
 			acc_q += pq == d.labels[idx];
 		}
@@ -281,7 +284,7 @@ oom:
 	mn_cli_error("deploy", "out of memory");
 out:
 	mn_qmodel_free(&q);
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	free(amax), free(x), free(fl), free(img), free(ql);
 	mn_fnet_free(&net);
 	return rc;

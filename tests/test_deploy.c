@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/cifar.h"
+#include "data/dataset.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
 #include "export/safetensors.h"
@@ -67,8 +68,8 @@ int main(int argc, char **argv)
 		remove(path);
 
 	/* Calibrate on 16 synthetic images, evaluate on 16 others. */
-	struct mn_cifar d;
-	mn_cifar_synthetic(&d, 32, 5, err, sizeof err);
+	struct mn_dataset d;
+	mn_dataset_synthetic(&d, 32, 5, err, sizeof err);
 	int ns = mn_slot_count(&s), K = s.classes;
 	float *amax = calloc((size_t)ns, sizeof *amax), x[3 * 32 * 32], fl[10];
 	for (int i = 0; i < 16; i++) {
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
 
 	mn_qmodel_free(&q);
 	mn_fnet_free(&f);
-	mn_cifar_free(&d);
+	mn_dataset_free(&d);
 	for (int i = 0; i < n; i++)
 		free((void *)out[i].data);
 	free(out), free(spec), free(amax);

@@ -24,6 +24,16 @@ void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* Parse a whole decimal integer / number within [lo, hi]; on failure print
  * a usage error naming the option and return -1. */
 int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out);
+/* The network-shape flags of cost, export and deploy (getopt values 'c'
+ * --channels, 'n' --cells, 'r' --resolution, 'k' --classes, 'i'
+ * --input-channels): 1 when ch is one and its value went into shape, 0 when
+ * ch is not a shape flag, -1 (usage error printed) for a bad value. */
+int mn_cli_shape_option(const char *cmd, int ch, const char *text, struct mn_net_shape *shape);
+/* out = flags where a flag was given (non-zero), the preset's value
+ * elsewhere. */
+struct mn_preset;
+void mn_cli_shape_from(const struct mn_net_shape *flags, const struct mn_preset *p,
+		       struct mn_net_shape *out);
 int mn_cli_double(const char *cmd, const char *opt, const char *text, double lo, double hi,
 		  double *out);
 

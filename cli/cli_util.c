@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "config/preset.h"
 #include "search/result_json.h"
 
 #include <errno.h>
@@ -57,4 +58,30 @@ void mn_json_string(FILE *f, const char *s)
 {
 	/* A failed write shows in the caller's final fflush(stdout). */
 	(void)mn_json_write_string(f, s);
+}
+
+int mn_cli_shape_option(const char *cmd, int ch, const char *text, struct mn_net_shape *shape)
+{
+	int *dst;
+	const char *opt;
+	long lo = 1, hi;
+	switch (ch) {
+	case 'c': dst = &shape->channels, opt = "--channels", hi = 1024; break;
+	case 'n': dst = &shape->cells, opt = "--cells", hi = 64; break;
+	case 'r': dst = &shape->resolution, opt = "--resolution", lo = 4, hi = 1024; break;
+	case 'k': dst = &shape->classes, opt = "--classes", hi = 100000; break;
+	case 'i': dst = &shape->input_channels, opt = "--input-channels", hi = 4096; break;
+	default: return 0;
+	}
+	return mn_cli_int(cmd, opt, text, lo, hi, dst) ? -1 : 1;
+}
+
+void mn_cli_shape_from(const struct mn_net_shape *flags, const struct mn_preset *p,
+		       struct mn_net_shape *out)
+{
+	out->channels = flags->channels ? flags->channels : p->channels;
+	out->cells = flags->cells ? flags->cells : p->cells;
+	out->resolution = flags->resolution ? flags->resolution : p->resolution;
+	out->classes = flags->classes ? flags->classes : p->classes;
+	out->input_channels = flags->input_channels ? flags->input_channels : p->input_channels;
 }

@@ -36,12 +36,12 @@ int mn_cmd_cost(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int shaped = mn_cli_shape_option("cost", ch, optarg, &shape);
+		if (shaped < 0)
+			return MN_EXIT_USAGE;
+		if (shaped)
+			continue;
 		switch (ch) {
-		case 'c': if (mn_cli_int("cost", "--channels", optarg, 1, 1024, &shape.channels)) return MN_EXIT_USAGE; break;
-		case 'n': if (mn_cli_int("cost", "--cells", optarg, 1, 64, &shape.cells)) return MN_EXIT_USAGE; break;
-		case 'r': if (mn_cli_int("cost", "--resolution", optarg, 4, 1024, &shape.resolution)) return MN_EXIT_USAGE; break;
-		case 'k': if (mn_cli_int("cost", "--classes", optarg, 1, 100000, &shape.classes)) return MN_EXIT_USAGE; break;
-		case 'i': if (mn_cli_int("cost", "--input-channels", optarg, 1, 4096, &shape.input_channels)) return MN_EXIT_USAGE; break;
 		case 'f': if (mn_cli_double("cost", "--runtime-flash-kb", optarg, 0, 1e7, &runtime_kb)) return MN_EXIT_USAGE; break;
 		case 'j': json = 1; break;
 		case 'h': cost_usage(stdout); return MN_EXIT_OK;

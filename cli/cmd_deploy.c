@@ -93,7 +93,8 @@ int mn_cmd_deploy(int argc, char **argv)
 		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *preset = NULL, *dir = NULL, *data = NULL;
-	int c = 0, n = 0, r = 0, k = 0, calib = 64, neval = 32, check_only = 0, ch;
+	struct mn_net_shape flags = {0};
+	int calib = 64, neval = 32, check_only = 0, ch;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_arch arch;
@@ -104,15 +105,16 @@ int mn_cmd_deploy(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		int shaped = mn_cli_shape_option("deploy", ch, optarg, &flags);
+		if (shaped < 0)
+			return MN_EXIT_USAGE;
+		if (shaped)
+			continue;
 		switch (ch) {
 		case 'p': preset = optarg; break;
 		case 'o': dir = optarg; break;
 		case 'd': data = optarg; break;
 		case 'C': check_only = 1; break;
-		case 'c': if (mn_cli_int("deploy", "--channels", optarg, 1, 1024, &c)) return MN_EXIT_USAGE; break;
-		case 'n': if (mn_cli_int("deploy", "--cells", optarg, 1, 64, &n)) return MN_EXIT_USAGE; break;
-		case 'r': if (mn_cli_int("deploy", "--resolution", optarg, 4, 1024, &r)) return MN_EXIT_USAGE; break;
-		case 'k': if (mn_cli_int("deploy", "--classes", optarg, 1, 100000, &k)) return MN_EXIT_USAGE; break;
 		case 'b': if (mn_cli_int("deploy", "--calib", optarg, 1, 100000, &calib)) return MN_EXIT_USAGE; break;
 		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &neval)) return MN_EXIT_USAGE; break;
 		case 'h': deploy_usage(stdout); return MN_EXIT_OK;
@@ -134,10 +136,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	if (mn_cli_load_preset("deploy", preset, &pr) != 0)
 		return MN_EXIT_ERROR;
-	shape.channels = c ? c : pr.channels;
-	shape.cells = n ? n : pr.cells;
-	shape.resolution = r ? r : pr.resolution;
-	shape.classes = k ? k : pr.classes;
+	mn_cli_shape_from(&flags, &pr, &shape);
 	if (mn_shape_check(&shape, msg, sizeof msg) != 0) {
 		mn_cli_error("deploy", "%s", msg);
 		return MN_EXIT_USAGE;

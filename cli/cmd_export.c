@@ -31,7 +31,8 @@ int mn_cmd_export(int argc, char **argv)
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *preset = NULL, *dir = NULL;
-	int c = 0, n = 0, r = 0, k = 0, ch;
+	struct mn_net_shape flags = {0};
+	int ch;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_arch arch;
@@ -40,13 +41,14 @@ int mn_cmd_export(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		int shaped = mn_cli_shape_option("export", ch, optarg, &flags);
+		if (shaped < 0)
+			return MN_EXIT_USAGE;
+		if (shaped)
+			continue;
 		switch (ch) {
 		case 'p': preset = optarg; break;
 		case 'o': dir = optarg; break;
-		case 'c': if (mn_cli_int("export", "--channels", optarg, 1, 1024, &c)) return MN_EXIT_USAGE; break;
-		case 'n': if (mn_cli_int("export", "--cells", optarg, 1, 64, &n)) return MN_EXIT_USAGE; break;
-		case 'r': if (mn_cli_int("export", "--resolution", optarg, 4, 1024, &r)) return MN_EXIT_USAGE; break;
-		case 'k': if (mn_cli_int("export", "--classes", optarg, 1, 100000, &k)) return MN_EXIT_USAGE; break;
 		case 'h': export_usage(stdout); return MN_EXIT_OK;
 		default:
 			mn_cli_error("export", "unknown or incomplete option '%s' (see 'micronas export --help')",
@@ -66,10 +68,7 @@ int mn_cmd_export(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	if (mn_cli_load_preset("export", preset, &pr) != 0)
 		return MN_EXIT_ERROR;
-	shape.channels = c ? c : pr.channels;
-	shape.cells = n ? n : pr.cells;
-	shape.resolution = r ? r : pr.resolution;
-	shape.classes = k ? k : pr.classes;
+	mn_cli_shape_from(&flags, &pr, &shape);
 	if (mn_shape_check(&shape, msg, sizeof msg) != 0) {
 		mn_cli_error("export", "%s", msg);
 		return MN_EXIT_USAGE;

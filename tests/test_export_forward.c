@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 
 	/* 2. The folded network micronas deploys. */
 	struct mn_fnet fn;
-	struct mn_net_shape shape = {C, N, R, K};
+	struct mn_net_shape shape = {C, N, R, K, 3};
 	if (tap_ok(mn_fnet_bind(&fn, &folded, &a, &shape, err, sizeof err) == 0,
 		   "save_weights() output matches the arch (%s)", err)) {
 		double md = 0;

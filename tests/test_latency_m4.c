@@ -85,12 +85,13 @@ static void test_model(void)
 static void test_preset(void)
 {
 	struct mn_preset p, d;
-	char path[1024], err[512];
+	char path[1024];
+	struct mn_error e;
 	snprintf(path, sizeof path, "%s/presets/nucleo-f446re.ini", top());
 	mn_preset_defaults(&p);
 	mn_preset_defaults(&d);
-	int rc = mn_preset_load(&p, path, err, sizeof err);
-	tap_ok(rc == 0, "loads presets/nucleo-f446re.ini (%s)", rc ? err : "ok");
+	int rc = mn_preset_load(&p, path, &e);
+	tap_ok(rc == 0, "loads presets/nucleo-f446re.ini (%s)", rc ? e.msg : "ok");
 	tap_ok(p.set == (1u << MN_PF_COUNT) - 1, "it sets every field");
 	tap_ok(!strcmp(p.board_name, "NUCLEO-F446RE") && p.clock_mhz == 180 && p.sram_kb == 128 &&
 		       p.flash_kb == 512,
@@ -104,10 +105,12 @@ static void test_preset(void)
 		       p.classes == d.classes,
 	       "the same network as the NUCLEO-F746ZG preset, so the two boards compare directly");
 	/* A name that would escape the firmware directory is refused. */
-	rc = mn_preset_set(&p, MN_PF_FIRMWARE, "../x", "--firmware-build", NULL, err, sizeof err);
-	tap_ok(rc != 0 && strstr(err, "not a name"), "firmware = ../x is refused: %s", err);
-	rc = mn_preset_set(&p, MN_PF_EMULATOR, "", "emulator", NULL, err, sizeof err);
-	tap_ok(rc != 0, "an empty emulator is refused: %s", err);
+	rc = mn_preset_set(&p, MN_PF_FIRMWARE, "../x", "--firmware-build", NULL, &e);
+	tap_ok(rc != 0 && strstr(e.msg, "not a name"), "firmware = ../x is refused: %s", e.msg);
+	rc = mn_preset_set(&p, MN_PF_EMULATOR, "", "emulator", NULL, &e);
+	tap_ok(rc != 0, "an empty emulator is refused: %s", e.msg);
+	mn_preset_free(&p);
+	mn_preset_free(&d);
 }
 
 static int regenerate(const char *path)

@@ -91,6 +91,24 @@ static int index_new(size_t n, size_t **idx, size_t **tmp)
 	return 0;
 }
 
+/* The positions of v (no NaN) in ascending order, stable: *order (n
+ * entries, the caller frees it).  0, or -1 for NaN or no memory. */
+static int ascending_order(const double *v, size_t n, size_t **order)
+{
+	size_t *tmp;
+	*order = NULL;
+	if (has_nan(v, n))
+		return -1;
+	if (n == 0)
+		return 0;
+	if (index_new(n, order, &tmp))
+		return -1;
+	struct keys k = {v, NULL};
+	merge_sort(*order, tmp, n, &k);
+	free(tmp);
+	return 0;
+}
+
 int mn_kendall_tau_b(const double *x, const double *y, size_t n, double *tau)
 {
 	if (n < 2 || has_nan(x, n) || has_nan(y, n))
@@ -121,15 +139,9 @@ int mn_kendall_tau_b(const double *x, const double *y, size_t n, double *tau)
 
 int mn_rank_average(const double *v, size_t n, double *rank)
 {
-	if (has_nan(v, n))
+	size_t *idx;
+	if (ascending_order(v, n, &idx))
 		return -1;
-	if (n == 0)
-		return 0;
-	size_t *idx, *tmp;
-	if (index_new(n, &idx, &tmp))
-		return -1;
-	struct keys k = {v, NULL};
-	merge_sort(idx, tmp, n, &k);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && v[idx[j]] == v[idx[i]])
@@ -141,7 +153,6 @@ int mn_rank_average(const double *v, size_t n, double *rank)
 		i = j;
 	}
 	free(idx);
-	free(tmp);
 	return 0;
 }
 
@@ -171,15 +182,9 @@ int mn_spearman_rho(const double *x, const double *y, size_t n, double *rho)
 
 int mn_rank_dense(const double *v, size_t n, enum mn_rank_dir dir, int *rank)
 {
-	if (has_nan(v, n))
+	size_t *idx;
+	if (ascending_order(v, n, &idx))
 		return -1;
-	if (n == 0)
-		return 0;
-	size_t *idx, *tmp;
-	if (index_new(n, &idx, &tmp))
-		return -1;
-	struct keys k = {v, NULL};
-	merge_sort(idx, tmp, n, &k);
 	/* Walk from the best end: ascending order for LOW_BEST, descending
 	 * for HIGH_BEST. */
 	int r = 0;
@@ -191,6 +196,5 @@ int mn_rank_dense(const double *v, size_t n, enum mn_rank_dir dir, int *rank)
 		rank[idx[pos]] = r;
 	}
 	free(idx);
-	free(tmp);
 	return 0;
 }

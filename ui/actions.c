@@ -98,10 +98,12 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	 * stopped until s. */
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_weights(a->session->engine, wf, wl, rerun);
+	/* The progress line says what the engine does; the message only
+	 * what was asked (no state of its own that could go stale). */
 	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
 		      live ? " (re-ranking)" : "");
-	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, live ? " - re-ranking" : "");
+	tui_message(a, 0, "weights: flops %g, latency %g", wf, wl);
 }
 
 static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struct mn_error *e)

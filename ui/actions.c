@@ -98,6 +98,7 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	 * stopped until s. */
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_weights(a->session->engine, wf, wl, rerun);
+	tui_atlas_repick(a); /* within this frame: a pass over the atlas */
 	/* The progress line says what the engine does; the message only
 	 * what was asked (no state of its own that could go stale). */
 	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
@@ -121,6 +122,7 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struc
 	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_limits(a->session->engine, c, rerun);
+	tui_atlas_repick(a);
 	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
 		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb,
 		      rerun || a->snap.state == MN_ENGINE_RUNNING ? " (re-running)" : "");
@@ -202,6 +204,10 @@ void tui_apply_rebuild(struct tui_app *a)
 		a->limits.max_sram_kb = p->max_sram_kb;
 		a->limits.max_flash_kb = p->max_flash_kb;
 	}
+	/* Other settings, another atlas (or none). */
+	tui_atlas_open(a);
+	if (a->atlas.state != TUI_ATLAS_LOADED || !a->have_session)
+		tui_log_event(&a->log, "%s", a->atlas.status);
 }
 
 static void preset_chosen(struct tui_app *a, int i)

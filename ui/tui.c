@@ -105,7 +105,10 @@ static void draw(struct tui_app *a)
 	view_board_draw(a, l.board);
 	view_rankings_draw(a, l.rankings);
 	view_supernet_draw(a, l.supernet);
-	view_plot_draw(a, l.plot);
+	if (a->atlas.state == TUI_ATLAS_LOADED)
+		view_atlas_draw(a, l.plot);
+	else
+		view_plot_draw(a, l.plot);
 	view_message_draw(a, l.message);
 	view_footer_draw(a, l.footer);
 	view_modal_draw(a);
@@ -155,10 +158,13 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 		      a->preset_label, c->data_path ? c->data_path : "synthetic",
 		      a->session->table_origin, a->have_oracle ? ", oracle " : "",
 		      a->have_oracle ? c->oracle_path : "");
-	if (a->session->notice[0]) {
+	if (a->session->notice[0])
 		tui_log_event(&a->log, "%s", a->session->notice);
-		tui_message(a, 0, "%s", a->session->notice);
-	}
+	/* The atlas of these settings, or the command that builds it (the
+	 * message line: the session's notice is in the log). */
+	tui_atlas_open(a);
+	tui_log_event(&a->log, "%s", a->atlas.status);
+	tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
 	a->board = mn_board_job_new(e->msg, sizeof e->msg);
 	if (!a->board)
 		return -1;
@@ -189,6 +195,7 @@ static void release(struct tui_app *a)
 		mn_oracle_free(&a->oracle);
 	mn_preset_free(&a->flags);
 	tui_list_reset(&a->list);
+	tui_atlas_close(a);
 	if (a->rebuild)
 		mn_preset_free(&a->rebuild_preset);
 	tui_log_close(&a->log);

@@ -729,6 +729,21 @@ void tui_key(struct tui_app *a, int ch)
 			tui_message(a, 0, "no board job running");
 		}
 		break;
+	case ACT_ATLAS_RELOAD:
+		if (need_session(a)) {
+			tui_atlas_open(a);
+			tui_log_event(&a->log, "%s", a->atlas.status);
+			tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
+		}
+		break;
+	case ACT_PLOT_TOGGLE:
+		a->plot_candidates = !a->plot_candidates;
+		if (a->atlas.state != TUI_ATLAS_LOADED)
+			tui_message(a, 0, "no atlas loaded: the pane shows the search's candidates (a loads it)");
+		else
+			tui_message(a, 0, "trade-off pane: %s", a->plot_candidates ? "the search's candidates"
+										   : "the atlas");
+		break;
 	case ACT_REDRAW: /* Ctrl-L: the next refresh repaints everything */
 		if (clearok(curscr, TRUE) == ERR)
 			tui_message(a, 1, "cannot redraw the screen");

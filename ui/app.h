@@ -209,6 +209,7 @@ struct tui_app {
 
 	struct tui_log log;
 	struct tui_atlas atlas;
+	int plot_candidates; /* A: the candidates plot even when an atlas is loaded */
 	int quit;
 };
 

@@ -105,7 +105,7 @@ static void draw(struct tui_app *a)
 	view_board_draw(a, l.board);
 	view_rankings_draw(a, l.rankings);
 	view_supernet_draw(a, l.supernet);
-	if (a->atlas.state == TUI_ATLAS_LOADED)
+	if (a->atlas.state == TUI_ATLAS_LOADED && !a->plot_candidates)
 		view_atlas_draw(a, l.plot);
 	else
 		view_plot_draw(a, l.plot);

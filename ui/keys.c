@@ -10,7 +10,7 @@
 static const struct tui_key_row rows[] = {
 	{"s", "search", 0, "start the search / stop it (a new start resumes from the cache)", 0,
 	 {{'s', ACT_SEARCH}}},
-	{"f/F l/L", "weights", 0, "FLOPs / latency weight -/+ %g (re-picks from the atlas at once, re-ranks the search)",
+	{"f/F l/L", "weights", 0, "FLOPs / latency weight -/+ %g (the atlas re-picks at once, the search re-ranks)",
 	 TUI_WEIGHT_STEP,
 	 {{'f', ACT_FLOPS_DOWN}, {'F', ACT_FLOPS_UP}, {'l', ACT_LATENCY_DOWN}, {'L', ACT_LATENCY_UP}}},
 	{"v", "validate", 0, "run the pick on the board: measured vs estimated latency, SRAM", 0,

@@ -114,7 +114,7 @@ pane_child() {
 }
 
 # ---- session a: the bench workflow at 100x30, UTF-8 --------------------
-run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
+run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --no-extend --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
 T new-session -d -s a -x 100 -y 30 "$run_a"
 
 wait_for a "board emulated qemu-mps2-an500 fw [0-9]" 60
@@ -299,7 +299,7 @@ check "the terminal was restored (stty -a the same as before, the TUI's screen g
 check "QEMU (pid $qemu_pid) was stopped" sh -c "! kill -0 $qemu_pid 2>/dev/null"
 
 # ---- session b: C locale (ASCII), SIGTERM ------------------------------
-run_b="cd '$tmp' && stty -a >stty.b.before && env $envs LANG=C LC_ALL=C '$mn' tui $fast --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
+run_b="cd '$tmp' && stty -a >stty.b.before && env $envs LANG=C LC_ALL=C '$mn' tui $fast --no-extend --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
 T new-session -d -s b -x 80 -y 24 "$run_b"
 wait_for b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120
 ok=$?
@@ -359,7 +359,7 @@ check "Ctrl-C (SIGINT): the TUI ends (status 1), terminal restored" \
 # provisional arch, then the final pick.
 xdg_d="$tmp/cache-d"
 asettings="--ntk-grad fixed-stats --batch 8 --repeat 1"
-run_d="cd '$tmp' && env $envs XDG_CACHE_HOME='$xdg_d' LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $asettings --threads 1 --log '$tmp/d.log'; echo TUI-EXIT=\$?; sleep 600"
+run_d="cd '$tmp' && env $envs XDG_CACHE_HOME='$xdg_d' LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $asettings --threads 1 --no-extend --log '$tmp/d.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s d -x 120 -y 36 "$run_d"
 wait_for d 'no atlas for these settings' 30
 ok=$?
@@ -406,6 +406,12 @@ check "l l (latency weight 0) moves the atlas pick in the same frame ($p1 -> $p0
 	test -n "$p0" -a "$p0" != "$p1"
 check "and it is search --method atlas --w-latency 0's ($(compact "$tmp/ap0.json"))" \
 	test "$p0" = "$(compact "$tmp/ap0.json")"
+# e: the atlas grows in the background while the search is idle.
+T send-keys -t d e
+wait_for d 'atlas (3[1-9]|[4-9][0-9]|[0-9]{3,})/15625' 120
+ok=$?
+show "extending the atlas" "$tmp/screen"
+check "e extends the atlas while the search is idle (the status counts its rows)" [ $ok -eq 0 ]
 T send-keys -t d s
 wait_for d '^Pick .* provisional' 60
 ok=$?

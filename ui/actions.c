@@ -162,6 +162,10 @@ void tui_apply_rebuild(struct tui_app *a)
 		if (a->snap.state == MN_ENGINE_RUNNING)
 			return;
 	}
+	/* Nor while the atlas build reads the session's data (it is asked to
+	 * stop; the loop tries again on its next tick). */
+	if (tui_extend_busy(a->extend))
+		return;
 	int had = a->have_session;
 	/* The old preset outlives its session, to fall back to. */
 	if (had && mn_preset_copy(&old, &a->session->preset, &e) != 0) {
@@ -735,6 +739,16 @@ void tui_key(struct tui_app *a, int ch)
 			tui_log_event(&a->log, "%s", a->atlas.status);
 			tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
 		}
+		break;
+	case ACT_ATLAS_EXTEND:
+		a->extend_paused = !a->extend_paused;
+		if (!a->extend)
+			tui_message(a, 1, "the atlas cannot be extended in the background (see the log)");
+		else if (a->extend_paused)
+			tui_message(a, 0, "atlas extension paused (the archs in flight finish; e resumes)");
+		else
+			tui_message(a, 0, "extending the atlas while the search is idle (e pauses)");
+		tui_log_event(&a->log, "atlas extension %s", a->extend_paused ? "paused" : "resumed");
 		break;
 	case ACT_PLOT_TOGGLE:
 		a->plot_candidates = !a->plot_candidates;

@@ -90,6 +90,9 @@ struct tui_atlas {
 	int n_front;
 	int *row_of;            /* MN_ARCH_COUNT: arch index -> row, -1 if not in the atlas */
 	struct row_key *keys;   /* n: sorting scratch (model_atlas.c) */
+	int have_path;          /* path and settings below are set */
+	char path[4096];        /* the atlas file of the session's settings */
+	struct mn_atlas_settings settings;
 	int pick;               /* row of the atlas pick, -1: none fits */
 	double pick_ms;         /* how long the last pick took */
 };
@@ -209,6 +212,12 @@ struct tui_app {
 
 	struct tui_log log;
 	struct tui_atlas atlas;
+	struct tui_extend *extend; /* the background atlas build; NULL if it could not start */
+	int extend_paused;         /* e: the user paused it (or it failed) */
+	int extend_running;        /* a chunk is being built (as of the last poll) */
+	int extend_in_file;        /* rows in the file as the running chunk reports; -1: unknown */
+	int extend_added;          /* rows added since the TUI started */
+	double extend_rate;        /* archs per second while building */
 	int plot_candidates; /* A: the candidates plot even when an atlas is loaded */
 	int quit;
 };
@@ -234,6 +243,8 @@ void tui_clear_history(struct tui_app *a);
  * engine for the provisional pick.  Never fails: the status says what
  * happened. */
 void tui_atlas_open(struct tui_app *a);
+/* Takes over a freshly read atlas (costs set) in place of the loaded one. */
+void tui_atlas_adopt(struct tui_app *a, struct mn_atlas *fresh);
 /* Re-picks at the current weights and limits (and re-ranks for the engine). */
 void tui_atlas_repick(struct tui_app *a);
 void tui_atlas_close(struct tui_app *a);
@@ -241,6 +252,18 @@ void tui_atlas_close(struct tui_app *a);
 int tui_atlas_row(const struct tui_app *a, const struct mn_arch *arch);
 /* The exact `micronas atlas` command for the session's settings. */
 void tui_atlas_command(const struct tui_app *a, char *buf, size_t n);
+
+/* ---- extending the atlas in the background (ui/atlas_extend.c) --------- */
+
+struct tui_extend;
+struct tui_extend *tui_extend_new(char *err, size_t errn);
+/* Stops a chunk in progress (after its archs in flight) and frees. */
+void tui_extend_free(struct tui_extend *x);
+/* 1 while a chunk runs (and asks it to stop): the session must outlive it. */
+int tui_extend_busy(struct tui_extend *x);
+/* Every tick: takes a fresh atlas, starts a chunk when the engine is idle,
+ * stops one when a search runs.  1 when something shown changed. */
+int tui_extend_poll(struct tui_app *a);
 
 /* ---- the session log (ui/session_log.c) -------------------------------- */
 

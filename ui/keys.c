@@ -26,6 +26,8 @@ static const struct tui_key_row rows[] = {
 	 {{'\t', ACT_SORT_NEXT}, {'k', ACT_SORT_NEXT}, {KEY_BTAB, ACT_SORT_PREV}, {'K', ACT_SORT_PREV}}},
 	{"a", "atlas", 0, "load the atlas again (after 'micronas atlas' extended it); says what it holds", 0,
 	 {{'a', ACT_ATLAS_RELOAD}}},
+	{"e", NULL, 0, "pause / resume extending the atlas while the search is idle", 0,
+	 {{'e', ACT_ATLAS_EXTEND}}},
 	{"A", NULL, 0, "trade-off pane: the atlas scatter / the search's candidates", 0,
 	 {{'A', ACT_PLOT_TOGGLE}}},
 	{"P", "preset", 0, "pick a preset (the search is set up again)", 0, {{'P', ACT_PRESETS}}},

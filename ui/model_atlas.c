@@ -37,15 +37,29 @@ void tui_atlas_command(const struct tui_app *a, char *buf, size_t n)
 			 mn_atlas_grad_name(p->ntk_grad));
 }
 
-void tui_atlas_close(struct tui_app *a)
+/* Frees the loaded atlas and what was computed from it (the path and
+ * settings stay). */
+static void drop_loaded(struct tui_atlas *t)
 {
-	struct tui_atlas *t = &a->atlas;
 	if (t->state == TUI_ATLAS_LOADED)
 		mn_atlas_free(&t->atlas);
 	free(t->y);
 	free(t->front);
 	free(t->row_of);
 	free(t->keys);
+	t->y = NULL;
+	t->front = NULL;
+	t->row_of = NULL;
+	t->keys = NULL;
+	t->n_front = 0;
+	t->pick = -1;
+	memset(&t->atlas, 0, sizeof t->atlas);
+}
+
+void tui_atlas_close(struct tui_app *a)
+{
+	struct tui_atlas *t = &a->atlas;
+	drop_loaded(t);
 	memset(t, 0, sizeof *t);
 	t->pick = -1;
 }
@@ -102,43 +116,20 @@ static int front_of(struct tui_app *a)
 	return 0;
 }
 
-void tui_atlas_open(struct tui_app *a)
+void tui_atlas_adopt(struct tui_app *a, struct mn_atlas *fresh)
 {
 	struct tui_atlas *t = &a->atlas;
-	struct mn_atlas_settings s;
-	char path[4096], err[1024], cmd[1024];
-	tui_atlas_close(a);
-	if (!a->have_session)
-		return;
-	struct mn_session *ss = a->session;
-	mn_atlas_settings_make(&s, &ss->data, ss->preset.seed, &ss->tenas, MN_ATLAS_ORDER_SEEDED);
-	if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err) != 0) {
-		t->state = TUI_ATLAS_ERROR;
-		snprintf(t->status, sizeof t->status, "no atlas: %.700s", err);
-		return;
-	}
-	double t0 = now_ms();
-	int st = mn_atlas_load(&t->atlas, path, &s, err, sizeof err);
-	if (st == 1) {
-		tui_atlas_command(a, cmd, sizeof cmd);
-		t->state = TUI_ATLAS_NONE;
-		snprintf(t->status, sizeof t->status, "no atlas for these settings; build it with: %.700s", cmd);
-		return;
-	}
-	if (st < 0) {
-		t->state = TUI_ATLAS_ERROR;
-		snprintf(t->status, sizeof t->status, "atlas not used: %.700s", err);
-		return;
-	}
+	drop_loaded(t);
+	t->atlas = *fresh;
+	memset(fresh, 0, sizeof *fresh);
 	t->state = TUI_ATLAS_LOADED;
-	struct mn_atlas_costs c = {ss->search.shape, ss->search.runtime_flash_bytes, &ss->table};
 	size_t n = (size_t)t->atlas.n;
 	t->y = malloc(n * sizeof *t->y);
 	t->front = malloc(n * sizeof *t->front);
 	t->keys = malloc(n * sizeof *t->keys);
 	t->row_of = malloc(MN_ARCH_COUNT * sizeof *t->row_of);
-	if (!t->y || !t->front || !t->keys || !t->row_of || mn_atlas_set_costs(&t->atlas, &c) != 0) {
-		tui_atlas_close(a);
+	if (!t->y || !t->front || !t->keys || !t->row_of) {
+		drop_loaded(t);
 		t->state = TUI_ATLAS_ERROR;
 		snprintf(t->status, sizeof t->status, "atlas not used: out of memory");
 		return;
@@ -156,15 +147,58 @@ void tui_atlas_open(struct tui_app *a)
 		}
 	}
 	if (front_of(a) != 0) {
-		tui_atlas_close(a);
+		drop_loaded(t);
 		t->state = TUI_ATLAS_ERROR;
 		snprintf(t->status, sizeof t->status, "atlas not used: out of memory");
 		return;
 	}
-	const char *slash = strrchr(path, '/');
-	snprintf(t->status, sizeof t->status, "atlas: %d of %d archs (%.200s, loaded in %.0f ms)", t->atlas.n,
-		 MN_ARCH_COUNT, slash ? slash + 1 : path, now_ms() - t0);
+	const char *slash = strrchr(t->path, '/');
+	snprintf(t->status, sizeof t->status, "atlas: %d of %d archs (%.200s)", t->atlas.n, MN_ARCH_COUNT,
+		 slash ? slash + 1 : t->path);
 	tui_atlas_repick(a);
+}
+
+void tui_atlas_open(struct tui_app *a)
+{
+	struct tui_atlas *t = &a->atlas;
+	struct mn_atlas fresh;
+	char err[1024], cmd[1024];
+	tui_atlas_close(a);
+	if (!a->have_session)
+		return;
+	struct mn_session *ss = a->session;
+	mn_atlas_settings_make(&t->settings, &ss->data, ss->preset.seed, &ss->tenas, MN_ATLAS_ORDER_SEEDED);
+	if (mn_atlas_default_path(&t->settings, t->path, sizeof t->path, err, sizeof err) != 0) {
+		t->state = TUI_ATLAS_ERROR;
+		snprintf(t->status, sizeof t->status, "no atlas: %.700s", err);
+		return;
+	}
+	t->have_path = 1;
+	double t0 = now_ms();
+	int st = mn_atlas_load(&fresh, t->path, &t->settings, err, sizeof err);
+	if (st == 1) {
+		tui_atlas_command(a, cmd, sizeof cmd);
+		t->state = TUI_ATLAS_NONE;
+		snprintf(t->status, sizeof t->status, "no atlas for these settings; build it with: %.700s", cmd);
+		return;
+	}
+	if (st < 0) {
+		t->state = TUI_ATLAS_ERROR;
+		snprintf(t->status, sizeof t->status, "atlas not used: %.700s", err);
+		return;
+	}
+	struct mn_atlas_costs c = {ss->search.shape, ss->search.runtime_flash_bytes, &ss->table};
+	if (mn_atlas_set_costs(&fresh, &c) != 0) {
+		mn_atlas_free(&fresh);
+		t->state = TUI_ATLAS_ERROR;
+		snprintf(t->status, sizeof t->status, "atlas not used: out of memory");
+		return;
+	}
+	tui_atlas_adopt(a, &fresh);
+	if (t->state == TUI_ATLAS_LOADED) {
+		size_t k = strlen(t->status);
+		snprintf(t->status + k, sizeof t->status - k, ", loaded in %.0f ms", now_ms() - t0);
+	}
 }
 
 void tui_atlas_repick(struct tui_app *a)

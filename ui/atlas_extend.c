@@ -217,8 +217,16 @@ int tui_extend_poll(struct tui_app *a)
 		if (start_chunk(a) != 0) {
 			a->extend_paused = 1;
 			tui_message(a, 1, "cannot extend the atlas: out of memory");
+		} else {
+			a->extend_running = 1;
 		}
 		changed = 1;
 	}
+	/* Between two chunks it is still extending: the label must not
+	 * flicker. */
+	int active = !engine_busy && !a->rebuild && !a->extend_paused && usable && !complete;
+	if (active != a->extend_active)
+		changed = 1;
+	a->extend_active = active;
 	return changed;
 }

@@ -230,7 +230,7 @@ static int event_loop(struct tui_app *a)
 			dirty = 1;
 		}
 		int busy = a->snap.state == MN_ENGINE_RUNNING || a->bsnap.state == MN_BOARD_JOB_RUNNING ||
-			   a->extend_running;
+			   a->extend_running || a->extend_active;
 		double t = now_s();
 		/* The clocks move while something runs: redraw a few times a
 		 * second even when no snapshot changed. */

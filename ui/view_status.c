@@ -76,7 +76,7 @@ static void atlas_text(const struct tui_app *a, char *buf, size_t n, enum tui_st
 	if (t->state == TUI_ATLAS_ERROR) {
 		snprintf(buf, n, "not used (see the log)");
 		*st = TS_ERROR;
-	} else if (a->extend_running) {
+	} else if (a->extend_running || a->extend_active) {
 		snprintf(buf, n, "%d/%d, extending %.1f/s (e pauses)", rows, MN_ARCH_COUNT, a->extend_rate);
 		*st = TS_LATEST;
 	} else if (rows >= MN_ARCH_COUNT) {

@@ -94,6 +94,7 @@ int mn_cmd_validate(int argc, char **argv)
 	shape.cells = pr.cells;
 	shape.resolution = pr.resolution;
 	shape.classes = pr.classes;
+	shape.input_channels = pr.input_channels;
 	/* The table: --latency-table, else the preset's, else the built-in model. */
 	if (!table_path)
 		table_path = pr.latency_table;

@@ -167,6 +167,9 @@ void tui_atlas_open(struct tui_app *a)
 	if (!a->have_session)
 		return;
 	struct mn_session *ss = a->session;
+	/* No atlas, no outside ranking: the engine's provisional pick goes by
+	 * its own ranks until one is loaded (freeing never fails). */
+	(void)mn_engine_set_ranked_archs(ss->engine, NULL, 0);
 	mn_atlas_settings_make(&t->settings, &ss->data, ss->preset.seed, &ss->tenas, MN_ATLAS_ORDER_SEEDED);
 	if (mn_atlas_default_path(&t->settings, t->path, sizeof t->path, err, sizeof err) != 0) {
 		t->state = TUI_ATLAS_ERROR;

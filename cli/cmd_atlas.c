@@ -369,7 +369,7 @@ int mn_cmd_atlas(int argc, char **argv)
 /* The board's latency table, as session.c builds it. */
 static int load_table(const struct mn_preset *p, struct mn_latency_table *t, char *err, size_t errn)
 {
-	if (p->latency_table)
+	if (p->latency_table && p->latency_table[0])
 		return mn_latency_table_read(t, p->latency_table, err, errn) ||
 				       mn_latency_table_check_network(t, p->latency_table, p->channels, p->cells,
 								      p->resolution, p->classes, err, errn)

@@ -20,7 +20,7 @@ static void tui_usage(FILE *f)
 		"                    [--max-sram-kb S] [--max-flash-kb F] [--batch B] [--repeat R]\n"
 		"                    [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
 		"                    [--latency-table FILE] [--profile-repeats N] [--log FILE]\n"
-		"                    [--save BASE] [--start] [--no-color]\n"
+		"                    [--save BASE] [--start] [--no-color] [--no-extend]\n"
 		"The interactive search: live proxy rankings, pruning progress, the latency /\n"
 		"accuracy trade-off, weights and limits changed live, profiling and validation\n"
 		"on the board (a serial port, or the emulated board in QEMU). Press ? inside.\n"
@@ -31,6 +31,7 @@ static void tui_usage(FILE *f)
 		"  --save BASE         default base name for w (BASE.json, BASE.arch, BASE.log)\n"
 		"  --start             start the search at once\n"
 		"  --no-color          monochrome (also when NO_COLOR is set)\n"
+		"  --no-extend         do not extend the atlas while the search is idle (e starts it)\n"
 		"Other options are those of 'micronas search'. 'micronas' alone on a terminal\n"
 		"opens the TUI with the defaults.\n");
 }
@@ -49,6 +50,7 @@ int mn_cmd_tui(int argc, char **argv)
 		{"emulate", no_argument, 0, 'E'}, {"profile-repeats", required_argument, 0, 'R'},
 		{"log", required_argument, 0, 'G'}, {"save", required_argument, 0, 'W'},
 		{"start", no_argument, 0, 'A'}, {"no-color", no_argument, 0, 'C'},
+		{"no-extend", no_argument, 0, 0x100},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_cli_preset cp;
@@ -71,6 +73,7 @@ int mn_cmd_tui(int argc, char **argv)
 		case 'W': c.save_base = optarg; break;
 		case 'A': c.start = 1; break;
 		case 'C': c.no_color = 1; break;
+		case 0x100: c.no_extend = 1; break;
 		case 'T':
 			if (mn_cli_int("tui", "--threads", optarg, 1, 256, &c.threads))
 				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);

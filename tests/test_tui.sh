@@ -44,6 +44,10 @@ fi
 check "firmware image present" true
 
 tmp=$(mktemp -d)
+# The evaluation cache and the atlas in a private directory: every search
+# here starts cold, and no atlas of the user's is found.
+XDG_CACHE_HOME="$tmp/cache"
+export XDG_CACHE_HOME
 sock="mn-test-$$"
 T() { tmux -L "$sock" "$@"; }
 cleanup() {
@@ -71,7 +75,7 @@ fi
 [ -r "$oracle" ] && oracle_opt="--oracle $oracle"
 # Fast enough for a test, slow enough (~10 s) to see the search move.
 fast="--batch 32 --repeat 2 --threads 1 --ntk-grad fixed-stats"
-envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu'"
+envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu' XDG_CACHE_HOME='$XDG_CACHE_HOME'"
 
 # The same search from the command line, for the pick (weights of the TUI's
 # second run), in the background meanwhile.
@@ -110,7 +114,7 @@ pane_child() {
 }
 
 # ---- session a: the bench workflow at 100x30, UTF-8 --------------------
-run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
+run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --no-extend --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
 T new-session -d -s a -x 100 -y 30 "$run_a"
 
 wait_for a "board emulated qemu-mps2-an500 fw [0-9]" 60
@@ -295,7 +299,7 @@ check "the terminal was restored (stty -a the same as before, the TUI's screen g
 check "QEMU (pid $qemu_pid) was stopped" sh -c "! kill -0 $qemu_pid 2>/dev/null"
 
 # ---- session b: C locale (ASCII), SIGTERM ------------------------------
-run_b="cd '$tmp' && stty -a >stty.b.before && env $envs LANG=C LC_ALL=C '$mn' tui $fast --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
+run_b="cd '$tmp' && stty -a >stty.b.before && env $envs LANG=C LC_ALL=C '$mn' tui $fast --no-extend --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
 T new-session -d -s b -x 80 -y 24 "$run_b"
 wait_for b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120
 ok=$?
@@ -347,6 +351,88 @@ wait_for c 'TUI-EXIT=' 60
 show "after Ctrl-C" "$tmp/screen"
 check "Ctrl-C (SIGINT): the TUI ends (status 1), terminal restored" \
 	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -q 'interrupted by SIGINT' '$tmp/screen' && cmp -s '$tmp/stty.c.before' '$tmp/stty.c.after'"
+# ---- session d: the atlas ------------------------------------------------
+# Started without an atlas: the log names the command that builds it; that
+# command (with --max 30) builds a small one, a loads it, and the trade-off
+# pane becomes its scatter.  The atlas pick is micronas search --method
+# atlas's at each weight, and a weight key moves it; a search shows its
+# provisional arch, then the final pick.
+xdg_d="$tmp/cache-d"
+asettings="--ntk-grad fixed-stats --batch 8 --repeat 1"
+run_d="cd '$tmp' && env $envs XDG_CACHE_HOME='$xdg_d' LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $asettings --threads 1 --no-extend --log '$tmp/d.log'; echo TUI-EXIT=\$?; sleep 600"
+T new-session -d -s d -x 120 -y 36 "$run_d"
+wait_for d 'no atlas for these settings' 30
+ok=$?
+show "no atlas" "$tmp/screen"
+check "without an atlas the message line says how to build one" [ $ok -eq 0 ]
+acmd=$(sed -n 's/.*no atlas for these settings; build it with: //p' "$tmp/d.log" | head -n 1)
+check "the log gives the exact command ($acmd)" \
+	sh -c "echo '$acmd' | grep -q '^micronas atlas .*--batch 8 --repeat 1 .*--ntk-grad fixed-stats'"
+# shellcheck disable=SC2086
+XDG_CACHE_HOME="$xdg_d" "$mn" ${acmd#micronas } --max 30 >"$tmp/atlas.out" 2>"$tmp/atlas.err"
+rc=$?
+check "that command with --max 30 builds a 30-arch atlas (exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && [ -s \"\$(tail -n 1 '$tmp/atlas.out')\" ]"
+T send-keys -t d a
+wait_for d 'atlas: 30 of 15625 archs' 20
+ok=$?
+show "atlas loaded" "$tmp/screen"
+check "a loads it: 30 of 15625 archs" [ $ok -eq 0 ]
+check "the scatter: title with its axes, y ticks, x ticks in ms, the atlas pick" \
+	sh -c "grep -Eq 'Atlas .*(est\. acc|x ms)' '$tmp/screen' && [ \$(grep -c '┤' '$tmp/screen') -ge 2 ] &&
+	       grep -Eq '[0-9]+ +[0-9]+ .* ms *\$' '$tmp/screen' && grep -q 'A atlas pick' '$tmp/screen' &&
+	       LC_ALL=C grep -q \"\$(printf '\\342[\\240-\\243]')\" '$tmp/screen'"
+# The CLI's atlas pick in the TUI's compact form.
+compact() {
+	sed 's/^{"arch":"\([^"]*\)".*/\1/' "$1" | tr -d '|' | tr '+' '\n' | sed 's/~[0-9]/ /g' | tr -s ' \n' '  ' |
+		sed 's/nor_conv_3x3/c3/g; s/nor_conv_1x1/c1/g; s/skip_connect/sk/g; s/avg_pool_3x3/ap/g; s/none/--/g' |
+		awk '{print $1 " | " $2 " " $3 " | " $4 " " $5 " " $6}'
+}
+tui_apick() { grep -Eo 'A atlas pick [a-z0-9-]+ \| [a-z0-9-]+ [a-z0-9-]+ \| [a-z0-9-]+ [a-z0-9-]+ [a-z0-9-]+' "$1" | sed 's/A atlas pick //'; }
+# shellcheck disable=SC2086
+XDG_CACHE_HOME="$xdg_d" "$mn" search --method atlas $asettings --json >"$tmp/ap1.json" 2>/dev/null
+# shellcheck disable=SC2086
+XDG_CACHE_HOME="$xdg_d" "$mn" search --method atlas $asettings --w-latency 0 --json >"$tmp/ap0.json" 2>/dev/null
+p1=$(tui_apick "$tmp/screen")
+check "atlas pick at latency weight 1 ($p1) = search --method atlas's ($(compact "$tmp/ap1.json"))" \
+	test -n "$p1" -a "$p1" = "$(compact "$tmp/ap1.json")"
+T send-keys -t d l l
+wait_for d 'weights flops 0, latency 0 ' 10
+sleep 0.3
+cap d "$tmp/screen"
+show "latency weight 0" "$tmp/screen"
+p0=$(tui_apick "$tmp/screen")
+check "l l (latency weight 0) moves the atlas pick in the same frame ($p1 -> $p0)" \
+	test -n "$p0" -a "$p0" != "$p1"
+check "and it is search --method atlas --w-latency 0's ($(compact "$tmp/ap0.json"))" \
+	test "$p0" = "$(compact "$tmp/ap0.json")"
+# e: the atlas grows in the background while the search is idle.
+T send-keys -t d e
+wait_for d 'atlas (3[1-9]|[4-9][0-9]|[0-9]{3,})/15625' 120
+ok=$?
+show "extending the atlas" "$tmp/screen"
+check "e extends the atlas while the search is idle (the status counts its rows)" [ $ok -eq 0 ]
+T send-keys -t d s
+wait_for d '^Pick .* provisional' 60
+ok=$?
+show "provisional" "$tmp/screen"
+check "during the search the pick line shows the provisional arch" [ $ok -eq 0 ]
+wait_for d 'DONE round 3/3' 300
+ok=$?
+show "search done, atlas" "$tmp/screen"
+check "then the final pick replaces it (done in the search's time)" \
+	sh -c "[ $ok -eq 0 ] && ! grep -q '^Pick .*provisional' '$tmp/screen' && grep -Eq 'done in [0-9.]+s' '$tmp/screen' &&
+	       grep -Eq '^Pick +(sk|c1|c3|ap|--) \|' '$tmp/screen'"
+T send-keys -t d A
+sleep 0.5
+cap d "$tmp/screen"
+show "A: the candidates" "$tmp/screen"
+check "A switches the pane to the search's candidates" \
+	sh -c "grep -Eq 'Trade-off|lat\(x\) vs' '$tmp/screen' && ! grep -q 'A atlas pick' '$tmp/screen'"
+T send-keys -t d q
+wait_for d 'TUI-EXIT=0' 30
+check "q quits (status 0)" [ $? -eq 0 ]
+
 "$mn" </dev/null >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "'micronas' alone in a pipe: usage on stderr, exit 2" sh -c "[ $rc -eq 2 ] && grep -q '^Usage: micronas' '$tmp/err'"

@@ -98,10 +98,13 @@ static void set_weights(struct tui_app *a, double wf, double wl)
 	 * stopped until s. */
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_weights(a->session->engine, wf, wl, rerun);
+	tui_atlas_repick(a); /* within this frame: a pass over the atlas */
+	/* The progress line says what the engine does; the message only
+	 * what was asked (no state of its own that could go stale). */
 	int live = rerun || a->snap.state == MN_ENGINE_RUNNING;
 	tui_log_event(&a->log, "weights changed: flops %g latency %g%s", wf, wl,
 		      live ? " (re-ranking)" : "");
-	tui_message(a, 0, "weights: flops %g, latency %g%s", wf, wl, live ? " - re-ranking" : "");
+	tui_message(a, 0, "weights: flops %g, latency %g", wf, wl);
 }
 
 static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struct mn_error *e)
@@ -119,6 +122,7 @@ static int apply_limits(struct tui_app *a, const struct mn_constraints *c, struc
 	remember(a, MN_PF_MAX_FLASH_KB, c->max_flash_kb);
 	int rerun = a->snap.state == MN_ENGINE_DONE && !a->rebuild;
 	mn_engine_set_limits(a->session->engine, c, rerun);
+	tui_atlas_repick(a);
 	tui_log_event(&a->log, "limits changed: latency %g ms, SRAM %g KB, flash %g KB (0 = none)%s",
 		      c->max_latency_ms, c->max_sram_kb, c->max_flash_kb,
 		      rerun || a->snap.state == MN_ENGINE_RUNNING ? " (re-running)" : "");
@@ -158,6 +162,10 @@ void tui_apply_rebuild(struct tui_app *a)
 		if (a->snap.state == MN_ENGINE_RUNNING)
 			return;
 	}
+	/* Nor while the atlas build reads the session's data (it is asked to
+	 * stop; the loop tries again on its next tick). */
+	if (tui_extend_busy(a->extend))
+		return;
 	int had = a->have_session;
 	/* The old preset outlives its session, to fall back to. */
 	if (had && mn_preset_copy(&old, &a->session->preset, &e) != 0) {
@@ -200,6 +208,10 @@ void tui_apply_rebuild(struct tui_app *a)
 		a->limits.max_sram_kb = p->max_sram_kb;
 		a->limits.max_flash_kb = p->max_flash_kb;
 	}
+	/* Other settings, another atlas (or none). */
+	tui_atlas_open(a);
+	if (a->atlas.state != TUI_ATLAS_LOADED || !a->have_session)
+		tui_log_event(&a->log, "%s", a->atlas.status);
 }
 
 static void preset_chosen(struct tui_app *a, int i)
@@ -724,6 +736,31 @@ void tui_key(struct tui_app *a, int ch)
 		} else {
 			tui_message(a, 0, "no board job running");
 		}
+		break;
+	case ACT_ATLAS_RELOAD:
+		if (need_session(a)) {
+			tui_atlas_open(a);
+			tui_log_event(&a->log, "%s", a->atlas.status);
+			tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
+		}
+		break;
+	case ACT_ATLAS_EXTEND:
+		a->extend_paused = !a->extend_paused;
+		if (!a->extend)
+			tui_message(a, 1, "the atlas cannot be extended in the background (see the log)");
+		else if (a->extend_paused)
+			tui_message(a, 0, "atlas extension paused (the archs in flight finish; e resumes)");
+		else
+			tui_message(a, 0, "extending the atlas while the search is idle (e pauses)");
+		tui_log_event(&a->log, "atlas extension %s", a->extend_paused ? "paused" : "resumed");
+		break;
+	case ACT_PLOT_TOGGLE:
+		a->plot_candidates = !a->plot_candidates;
+		if (a->atlas.state != TUI_ATLAS_LOADED)
+			tui_message(a, 0, "no atlas loaded: the pane shows the search's candidates (a loads it)");
+		else
+			tui_message(a, 0, "trade-off pane: %s", a->plot_candidates ? "the search's candidates"
+										   : "the atlas");
 		break;
 	case ACT_REDRAW: /* Ctrl-L: the next refresh repaints everything */
 		if (clearok(curscr, TRUE) == ERR)

@@ -11,6 +11,7 @@
 #include "space/arch.h"
 #include "board/board_job.h"
 #include "search/engine.h"
+#include "atlas/atlas_pick.h"
 #include "data/oracle.h"
 #include "config/preset.h"
 #include "search/result_json.h"
@@ -68,6 +69,32 @@ struct tui_pick {
 	double proxy;  /* mean proxy of the final round's pruned candidates */
 	double oracle; /* NaN without an oracle */
 	double w_flops, w_latency;
+};
+
+/* ---- the atlas (ui/model_atlas.c) --------------------------------------- */
+
+enum tui_atlas_state {
+	TUI_ATLAS_NONE,   /* no atlas file for these settings (status: how to build it) */
+	TUI_ATLAS_LOADED,
+	TUI_ATLAS_ERROR   /* a file that could not be used (status: why) */
+};
+
+/* The atlas of the session's settings, with what the scatter draws.  The
+ * pick is redone on every weight or limit change (a pass over the rows). */
+struct tui_atlas {
+	enum tui_atlas_state state;
+	struct mn_atlas atlas;  /* costs set for the session's board */
+	char status[800];       /* one line: what was loaded, or the command that builds it */
+	double *y;              /* n: the scatter's y (estimate, or oracle accuracy; NaN: unknown) */
+	int *front;             /* the Pareto front of y against latency, by latency */
+	int n_front;
+	int *row_of;            /* MN_ARCH_COUNT: arch index -> row, -1 if not in the atlas */
+	struct row_key *keys;   /* n: sorting scratch (model_atlas.c) */
+	int have_path;          /* path and settings below are set */
+	char path[4096];        /* the atlas file of the session's settings */
+	struct mn_atlas_settings settings;
+	int pick;               /* row of the atlas pick, -1: none fits */
+	double pick_ms;         /* how long the last pick took */
 };
 
 /* ---- modal input: a small form or a list ------------------------------- */
@@ -184,6 +211,15 @@ struct tui_app {
 	int too_small;
 
 	struct tui_log log;
+	struct tui_atlas atlas;
+	struct tui_extend *extend; /* the background atlas build; NULL if it could not start */
+	int extend_paused;         /* e: the user paused it (or it failed) */
+	int extend_running;        /* a chunk is being built (as of the last poll) */
+	int extend_active;         /* chunks follow one another (the search idle, not paused) */
+	int extend_in_file;        /* rows in the file as the running chunk reports; -1: unknown */
+	int extend_added;          /* rows added since the TUI started */
+	double extend_rate;        /* archs per second while building */
+	int plot_candidates; /* A: the candidates plot even when an atlas is loaded */
 	int quit;
 };
 
@@ -200,6 +236,35 @@ void tui_message(struct tui_app *a, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Clears the history (after the session changed: old latencies no longer apply). */
 void tui_clear_history(struct tui_app *a);
+
+/* ---- the atlas (ui/model_atlas.c) -------------------------------------- */
+
+/* Loads the atlas for the session's settings (none: the status names the
+ * command that builds it), picks from it and hands its ranking to the
+ * engine for the provisional pick.  Never fails: the status says what
+ * happened. */
+void tui_atlas_open(struct tui_app *a);
+/* Takes over a freshly read atlas (costs set) in place of the loaded one. */
+void tui_atlas_adopt(struct tui_app *a, struct mn_atlas *fresh);
+/* Re-picks at the current weights and limits (and re-ranks for the engine). */
+void tui_atlas_repick(struct tui_app *a);
+void tui_atlas_close(struct tui_app *a);
+/* The row of an arch in the atlas, -1 if it is not there. */
+int tui_atlas_row(const struct tui_app *a, const struct mn_arch *arch);
+/* The exact `micronas atlas` command for the session's settings. */
+void tui_atlas_command(const struct tui_app *a, char *buf, size_t n);
+
+/* ---- extending the atlas in the background (ui/atlas_extend.c) --------- */
+
+struct tui_extend;
+struct tui_extend *tui_extend_new(char *err, size_t errn);
+/* Stops a chunk in progress (after its archs in flight) and frees. */
+void tui_extend_free(struct tui_extend *x);
+/* 1 while a chunk runs (and asks it to stop): the session must outlive it. */
+int tui_extend_busy(struct tui_extend *x);
+/* Every tick: takes a fresh atlas, starts a chunk when the engine is idle,
+ * stops one when a search runs.  1 when something shown changed. */
+int tui_extend_poll(struct tui_app *a);
 
 /* ---- the session log (ui/session_log.c) -------------------------------- */
 
@@ -256,6 +321,9 @@ int view_rankings_width(int cols);
 /* Rows of candidates the table shows in a panel of height h. */
 int view_rankings_rows(int h);
 void view_plot_draw(const struct tui_app *a, struct tui_rect r);
+/* The atlas scatter (ui/view_atlas.c), drawn instead of the plot when an
+ * atlas is loaded. */
+void view_atlas_draw(const struct tui_app *a, struct tui_rect r);
 void view_footer_draw(const struct tui_app *a, struct tui_rect r);
 void view_message_draw(const struct tui_app *a, struct tui_rect r);
 void view_help_draw(const struct tui_app *a);

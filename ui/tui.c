@@ -105,7 +105,10 @@ static void draw(struct tui_app *a)
 	view_board_draw(a, l.board);
 	view_rankings_draw(a, l.rankings);
 	view_supernet_draw(a, l.supernet);
-	view_plot_draw(a, l.plot);
+	if (a->atlas.state == TUI_ATLAS_LOADED && !a->plot_candidates)
+		view_atlas_draw(a, l.plot);
+	else
+		view_plot_draw(a, l.plot);
 	view_message_draw(a, l.message);
 	view_footer_draw(a, l.footer);
 	view_modal_draw(a);
@@ -155,10 +158,20 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 		      a->preset_label, c->data_path ? c->data_path : "synthetic",
 		      a->session->table_origin, a->have_oracle ? ", oracle " : "",
 		      a->have_oracle ? c->oracle_path : "");
-	if (a->session->notice[0]) {
+	if (a->session->notice[0])
 		tui_log_event(&a->log, "%s", a->session->notice);
-		tui_message(a, 0, "%s", a->session->notice);
-	}
+	/* The atlas of these settings, or the command that builds it (the
+	 * message line: the session's notice is in the log). */
+	tui_atlas_open(a);
+	tui_log_event(&a->log, "%s", a->atlas.status);
+	/* The background atlas build: without it the TUI works as before. */
+	a->extend_paused = c->no_extend;
+	a->extend_in_file = -1;
+	char xerr[256];
+	a->extend = tui_extend_new(xerr, sizeof xerr);
+	if (!a->extend)
+		tui_log_event(&a->log, "the atlas is not extended in the background: %s", xerr);
+	tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
 	a->board = mn_board_job_new(e->msg, sizeof e->msg);
 	if (!a->board)
 		return -1;
@@ -181,6 +194,9 @@ static void release(struct tui_app *a)
 		mn_engine_cancel(a->session->engine);
 	if (a->board)
 		mn_board_job_cancel(a->board);
+	/* The atlas build reads the session's data: it ends first. */
+	tui_extend_free(a->extend);
+	a->extend = NULL;
 	if (a->have_session)
 		mn_session_free(a->session); /* joins the engine thread */
 	free(a->session);
@@ -189,6 +205,7 @@ static void release(struct tui_app *a)
 		mn_oracle_free(&a->oracle);
 	mn_preset_free(&a->flags);
 	tui_list_reset(&a->list);
+	tui_atlas_close(a);
 	if (a->rebuild)
 		mn_preset_free(&a->rebuild_preset);
 	tui_log_close(&a->log);
@@ -201,6 +218,8 @@ static int event_loop(struct tui_app *a)
 	while (!a->quit && !stop_signal) {
 		if (tui_poll(a))
 			dirty = 1;
+		if (tui_extend_poll(a))
+			dirty = 1;
 		if (a->rebuild) {
 			tui_apply_rebuild(a);
 			dirty = 1;
@@ -210,7 +229,8 @@ static int event_loop(struct tui_app *a)
 			first = 0;
 			dirty = 1;
 		}
-		int busy = a->snap.state == MN_ENGINE_RUNNING || a->bsnap.state == MN_BOARD_JOB_RUNNING;
+		int busy = a->snap.state == MN_ENGINE_RUNNING || a->bsnap.state == MN_BOARD_JOB_RUNNING ||
+			   a->extend_running || a->extend_active;
 		double t = now_s();
 		/* The clocks move while something runs: redraw a few times a
 		 * second even when no snapshot changed. */

@@ -25,6 +25,7 @@ struct mn_tui_config {
 	const char *save_base;   /* default base name for saving (BASE.json/.arch/.log) */
 	int start;               /* start the search at once */
 	int no_color;            /* monochrome even when the terminal has colours */
+	int no_extend;           /* start with the background atlas build paused (e resumes) */
 };
 
 /* Runs the TUI until the user quits or a signal (SIGINT, SIGTERM, SIGHUP)

@@ -89,11 +89,10 @@ void view_help_draw(const struct tui_app *a)
 		tui_put(a, row, x + 11, w - 13, TS_NORMAL, text);
 	}
 	static const char *const notes[] = {
-		"Rankings: x = pruned on its edge, * = measured last, ! = nothing within",
-		"the limits would remain. dK, dR: NTK and linear-region changes; #K #R",
-		"#F #L: ranks (1 = most prunable); score = #K + #R + wF #F + wL #L.",
-		"Plot: x latency, y NB201 accuracy (--oracle) or the TE-NAS proxy;",
-		"dots = candidates, + = earlier picks, the current pick marked, | = limit.",
+		"Rankings: x pruned on its edge, * measured last, ! nothing within the limits would remain;",
+		"dK dR: NTK, linear-region changes; #K #R #F #L ranks (1 = most prunable), score #K+#R+wF#F+wL#L.",
+		"Atlas: x latency, y accuracy estimate (0 = best by every proxy; NB201 accuracy with --oracle);",
+		"line = Pareto front, dim = breaks a limit, | limit, A atlas pick, P search pick (p provisional).",
 	};
 	row++;
 	for (size_t i = 0; i < sizeof notes / sizeof notes[0] && row < y + h - 1; i++, row++)

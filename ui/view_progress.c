@@ -47,16 +47,20 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 		tui_put(a, r.y, x, end - x, TS_DIM, "idle: s starts it");
 		return;
 	case MN_ENGINE_RUNNING:
+		/* The bar is the whole search's work (values known of those
+		 * the current plan needs): it never goes back on a weight or
+		 * limit change. */
 		snprintf(head, sizeof head, "RUNNING round %d/3 cand %d/%d ", s->round + 1, s->done,
 			 s->total);
-		snprintf(tail, sizeof tail, " %s ETA %s", el, eta);
-		frac = s->total > 0 ? (s->round + (double)s->done / s->total) / 3.0 : 0;
+		snprintf(tail, sizeof tail, " %d/%d %s ETA %s", s->work_done, s->work_total, el, eta);
+		frac = s->work_total > 0 ? (double)s->work_done / s->work_total : 0;
 		st = TS_LATEST;
 		break;
 	case MN_ENGINE_DONE:
 		snprintf(head, sizeof head, "DONE round %d/3 cand %d/%d ", s->n_rounds, s->total,
 			 s->total);
-		snprintf(tail, sizeof tail, " %s, %d evaluations", el, s->evaluations);
+		fmt_secs(el, sizeof el, s->search_seconds);
+		snprintf(tail, sizeof tail, " done in %s, %d evaluations", el, s->evaluations);
 		frac = 1;
 		st = TS_OK;
 		break;
@@ -64,7 +68,7 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 		snprintf(head, sizeof head, "STOPPED round %d/3 cand %d/%d ", s->round + 1, s->done,
 			 s->total);
 		snprintf(tail, sizeof tail, " %s (s resumes)", el);
-		frac = s->total > 0 ? (s->round + (double)s->done / s->total) / 3.0 : 0;
+		frac = s->work_total > 0 ? (double)s->work_done / s->work_total : 0;
 		st = TS_ERROR;
 		break;
 	case MN_ENGINE_FAILED:
@@ -90,6 +94,27 @@ void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 	int x = r.x, end = r.x + r.w;
 	if (r.h < 1)
 		return;
+	/* While the search runs: the arch it heads to, marked provisional;
+	 * the final pick replaces it when the run ends. */
+	if (a->snap.state == MN_ENGINE_RUNNING && a->snap.has_provisional) {
+		struct mn_arch pa = a->snap.provisional;
+		x += tui_put(a, r.y, x, end - x, TS_TITLE, "Pick   ");
+		if (r.w >= 170)
+			mn_arch_format(&pa, arch, sizeof arch);
+		else
+			tui_arch_compact(&pa, arch, sizeof arch);
+		x += tui_put(a, r.y, x, end - x, TS_LATEST, arch);
+		x += tui_put(a, r.y, x, end - x, TS_DIM, "  provisional");
+		if (a->have_oracle) {
+			const struct mn_oracle_entry *o = mn_oracle_get(&a->oracle, &pa);
+			if (o) {
+				snprintf(buf, sizeof buf, "  acc %.2f%%", o->acc);
+				x += tui_put(a, r.y, x, end - x, TS_DIM, buf);
+			}
+		}
+		tui_put(a, r.y, x, end - x, TS_DIM, " (the search heads there; the final pick replaces it)");
+		return;
+	}
 	if (a->current_pick < 0 || !a->have_done) {
 		x += tui_put(a, r.y, x, end - x, TS_TITLE, "Pick   ");
 		tui_put(a, r.y, x, end - x, TS_DIM, "none yet");

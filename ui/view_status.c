@@ -65,6 +65,30 @@ static void board_text(const struct tui_app *a, char *buf, size_t n, enum tui_st
 	}
 }
 
+/* The atlas: how many archs it holds and whether it grows. */
+static void atlas_text(const struct tui_app *a, char *buf, size_t n, enum tui_style *st)
+{
+	const struct tui_atlas *t = &a->atlas;
+	int rows = t->state == TUI_ATLAS_LOADED ? t->atlas.n : 0;
+	if (a->extend_running && a->extend_in_file > rows)
+		rows = a->extend_in_file;
+	*st = TS_NORMAL;
+	if (t->state == TUI_ATLAS_ERROR) {
+		snprintf(buf, n, "not used (see the log)");
+		*st = TS_ERROR;
+	} else if (a->extend_running || a->extend_active) {
+		snprintf(buf, n, "%d/%d, extending %.1f/s (e pauses)", rows, MN_ARCH_COUNT, a->extend_rate);
+		*st = TS_LATEST;
+	} else if (rows >= MN_ARCH_COUNT) {
+		snprintf(buf, n, "complete");
+	} else if (rows > 0) {
+		snprintf(buf, n, "%d/%d%s", rows, MN_ARCH_COUNT, a->extend_paused ? " (e extends it)" : "");
+	} else {
+		snprintf(buf, n, "none%s", a->extend_paused ? " (e builds it)" : "");
+		*st = TS_DIM;
+	}
+}
+
 void view_status_draw(const struct tui_app *a, struct tui_rect r)
 {
 	char buf[MN_PRESET_PATH + 64];
@@ -80,6 +104,8 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	field(a, y, &x, end, "data", a->cfg->data_path ? TS_NORMAL : TS_DIM, a->data_label);
 	if (a->have_oracle)
 		field(a, y, &x, end, "oracle", TS_NORMAL, "NB201");
+	atlas_text(a, buf, sizeof buf, &st);
+	field(a, y, &x, end, "atlas", st, buf);
 	if (r.h < 2)
 		return;
 

@@ -1,0 +1,351 @@
+/* The trade-off pane when an atlas is loaded: every atlas arch as a dot,
+ * estimated latency (x) against the accuracy estimate (y; the NAS-Bench-201
+ * accuracy with --oracle), the Pareto front drawn through its archs, the
+ * latency limit as a vertical line, archs outside any limit dimmed, the
+ * atlas pick (A) and the pruning search's pick (P, or p for its
+ * provisional arch while it runs) marked; axes with round-number ticks.
+ * Braille dots (2 x 4 per cell) on a UTF-8 terminal, one character per
+ * cell otherwise.  It only draws the model (ui/model_atlas.c). */
+#include "config.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+
+#define AT_MAX_W 256
+#define AT_MAX_H 96
+#define AT_LABEL_W 6
+
+struct at_canvas {
+	int w, h;              /* cells */
+	int sub_x, sub_y;      /* dots per cell */
+	double x0, x1, y0, y1; /* data range */
+	unsigned char in[AT_MAX_H][AT_MAX_W];    /* archs within the limits: dot bits or a count */
+	unsigned char out[AT_MAX_H][AT_MAX_W];   /* archs outside a limit */
+	unsigned char front[AT_MAX_H][AT_MAX_W]; /* the Pareto front's line */
+	char mark[AT_MAX_H][AT_MAX_W];           /* 'A', 'P', 'p', '|' (limit) or 0 */
+};
+
+static const unsigned char dot_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+
+/* Data to dot coordinates (0..W-1, 0..H-1, y down); 0 when outside. */
+static int to_px(const struct at_canvas *c, double x, double y, int *px, int *py)
+{
+	if (!isfinite(x) || !isfinite(y))
+		return 0;
+	int W = c->w * c->sub_x, H = c->h * c->sub_y;
+	double fx = (x - c->x0) / (c->x1 - c->x0), fy = (c->y1 - y) / (c->y1 - c->y0);
+	if (fx < 0 || fx > 1 || fy < 0 || fy > 1)
+		return 0;
+	*px = (int)(fx * (W - 1) + 0.5);
+	*py = (int)(fy * (H - 1) + 0.5);
+	return 1;
+}
+
+static void set_dot(const struct at_canvas *c, unsigned char layer[AT_MAX_H][AT_MAX_W], int utf8, int px,
+		    int py)
+{
+	int cx = px / c->sub_x, cy = py / c->sub_y;
+	if (cx < 0 || cy < 0 || cx >= c->w || cy >= c->h)
+		return;
+	if (utf8)
+		layer[cy][cx] |= dot_bit[py % c->sub_y][px % c->sub_x];
+	else if (layer[cy][cx] < 255)
+		layer[cy][cx]++;
+}
+
+/* A straight segment of dots (the front between two of its archs). */
+static void line(struct at_canvas *c, int utf8, int x0, int y0, int x1, int y1)
+{
+	int n = abs(x1 - x0) > abs(y1 - y0) ? abs(x1 - x0) : abs(y1 - y0);
+	for (int k = 0; k <= n; k++) {
+		double f = n ? (double)k / n : 0;
+		set_dot(c, c->front, utf8, (int)lround(x0 + f * (x1 - x0)), (int)lround(y0 + f * (y1 - y0)));
+	}
+}
+
+static void encode_braille(unsigned bits, char out[4])
+{
+	unsigned cp = 0x2800u + bits;
+	out[0] = (char)(0xe0 | (cp >> 12));
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[2] = (char)(0x80 | (cp & 0x3f));
+	out[3] = '\0';
+}
+
+/* A round tick step: 1, 2 or 5 times a power of ten, giving at most
+ * max_ticks steps over range. */
+static double nice_step(double range, int max_ticks)
+{
+	if (!(range > 0) || max_ticks < 1)
+		return 1;
+	double raw = range / max_ticks, p = pow(10, floor(log10(raw))), f = raw / p;
+	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+static void fmt_tick(char *buf, size_t n, double v, double step)
+{
+	int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+	if (fabs(v) < step * 1e-6)
+		v = 0; /* no "-0" */
+	snprintf(buf, n, "%.*f", dec, v);
+}
+
+/* Where the pruning search's pick (or provisional arch) sits, and its mark. */
+static int pruning_point(const struct tui_app *a, double *x, double *y, char *mark)
+{
+	const struct tui_atlas *t = &a->atlas;
+	struct mn_arch arch;
+	double lat = NAN, acc = NAN;
+	if (a->snap.state == MN_ENGINE_RUNNING && a->snap.has_provisional) {
+		arch = a->snap.provisional;
+		*mark = 'p';
+	} else if (a->have_done && a->current_pick >= 0) {
+		arch = a->picks[a->current_pick].arch;
+		lat = a->picks[a->current_pick].latency_ms;
+		acc = a->picks[a->current_pick].oracle;
+		*mark = 'P';
+	} else {
+		return 0;
+	}
+	int row = tui_atlas_row(a, &arch);
+	if (row >= 0) {
+		*x = t->atlas.latency_ms[row];
+		*y = t->y[row];
+		return isfinite(*y);
+	}
+	/* Not in the atlas: with the oracle it can still be placed. */
+	*x = lat;
+	*y = acc;
+	return a->have_oracle && isfinite(lat) && isfinite(acc);
+}
+
+/* The last line: the atlas pick in words. */
+static void pick_line(const struct tui_app *a, int y, int x, int w, int have_p)
+{
+	const struct tui_atlas *t = &a->atlas;
+	char arch[MN_ARCH_STRLEN], buf[300];
+	int end = x + w;
+	x += tui_put(a, y, x, end - x, TS_CURRENT, "A");
+	if (t->pick < 0) {
+		tui_put(a, y, x, end - x, TS_ERROR, " atlas pick: no atlas arch fits the limits");
+		return;
+	}
+	struct mn_arch pa;
+	mn_arch_from_index(t->atlas.arch[t->pick], &pa);
+	tui_arch_compact(&pa, arch, sizeof arch);
+	x += tui_put(a, y, x, end - x, TS_NORMAL, " atlas pick ");
+	x += tui_put(a, y, x, end - x, TS_CURRENT, arch);
+	if (a->have_oracle && isfinite(t->y[t->pick]))
+		snprintf(buf, sizeof buf, "  %.1f ms  acc %.2f%%  est %.2f", t->atlas.latency_ms[t->pick],
+			 t->y[t->pick], t->atlas.est[t->pick]);
+	else
+		snprintf(buf, sizeof buf, "  %.1f ms  est %.2f", t->atlas.latency_ms[t->pick],
+			 t->atlas.est[t->pick]);
+	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	snprintf(buf, sizeof buf, "  (%.1f ms to pick)", t->pick_ms);
+	x += tui_put(a, y, x, end - x, TS_DIM, buf);
+	if (!have_p && (a->have_done || a->snap.has_provisional))
+		tui_put(a, y, x, end - x, TS_DIM, "  P not in the atlas");
+}
+
+void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
+{
+	const struct tui_atlas *t = &a->atlas;
+	const struct mn_atlas *at = &t->atlas;
+	const char *ylabel = a->have_oracle ? "NB201 accuracy %" : "est. accuracy (0 = best)";
+	double lim = a->limits.max_latency_ms;
+	/* About 100 KB on the UI thread's stack (a static would be a global). */
+	struct at_canvas c;
+	if (r.h < 7 || r.w < AT_LABEL_W + 12)
+		return;
+
+	/* The title says what the axes are, as fully as the width allows. */
+	char title[200];
+	snprintf(title, sizeof title, " %d archs: x latency ms, y %s; the front, A atlas pick, P pruning pick",
+		 at->n, ylabel);
+	if ((int)strlen(title) + 5 > r.w)
+		snprintf(title, sizeof title, " %d: x latency ms, y %s", at->n, ylabel);
+	if ((int)strlen(title) + 5 > r.w)
+		snprintf(title, sizeof title, " x ms, y %s", a->have_oracle ? "NB201 acc" : "est. acc (0 best)");
+	int tx = r.x + tui_put(a, r.y, r.x, r.w, TS_TITLE, "Atlas");
+	tui_put(a, r.y, tx, r.x + r.w - tx, TS_DIM, title);
+
+	memset(&c, 0, sizeof c);
+	c.w = r.w - AT_LABEL_W - 1;
+	c.h = r.h - 3; /* title, x ticks, the pick line */
+	if (c.w > AT_MAX_W)
+		c.w = AT_MAX_W;
+	if (c.h > AT_MAX_H)
+		c.h = AT_MAX_H;
+	c.sub_x = a->utf8 ? 2 : 1;
+	c.sub_y = a->utf8 ? 4 : 1;
+
+	double px_ = NAN, py_ = NAN;
+	char pmark = 0;
+	int have_p = pruning_point(a, &px_, &py_, &pmark);
+
+	/* The data range: every arch, the limit line and the pruning pick. */
+	c.x0 = c.y0 = INFINITY;
+	c.x1 = c.y1 = -INFINITY;
+	for (int i = 0; i < at->n; i++) {
+		if (!isfinite(t->y[i]))
+			continue;
+		c.x0 = fmin(c.x0, at->latency_ms[i]);
+		c.x1 = fmax(c.x1, at->latency_ms[i]);
+		c.y0 = fmin(c.y0, t->y[i]);
+		c.y1 = fmax(c.y1, t->y[i]);
+	}
+	if (!isfinite(c.x0)) {
+		tui_put(a, r.y + 1 + c.h / 2, r.x + AT_LABEL_W + 2, c.w - 1, TS_DIM,
+			"(no atlas arch has an oracle accuracy)");
+		return;
+	}
+	if (lim > 0) {
+		c.x0 = fmin(c.x0, lim);
+		c.x1 = fmax(c.x1, lim);
+	}
+	if (have_p) {
+		c.x0 = fmin(c.x0, px_);
+		c.x1 = fmax(c.x1, px_);
+		c.y0 = fmin(c.y0, py_);
+		c.y1 = fmax(c.y1, py_);
+	}
+	double dx = c.x1 - c.x0, dy = c.y1 - c.y0;
+	if (dx <= 0)
+		dx = fabs(c.x0) > 0 ? fabs(c.x0) * 0.1 : 1;
+	if (dy <= 0)
+		dy = fabs(c.y0) > 0 ? fabs(c.y0) * 0.1 : 1;
+	c.x0 -= dx * 0.02;
+	c.x1 += dx * 0.02;
+	c.y0 -= dy * 0.04;
+	c.y1 += dy * 0.04;
+
+	/* The layers. */
+	int px, py;
+	if (lim > 0 && to_px(&c, lim, c.y0, &px, &py))
+		for (int row = 0; row < c.h; row++)
+			c.mark[row][px / c.sub_x] = '|';
+	for (int i = 0; i < at->n; i++) {
+		if (!to_px(&c, at->latency_ms[i], t->y[i], &px, &py))
+			continue;
+		int fits = (lim <= 0 || at->latency_ms[i] <= lim) &&
+			   (a->limits.max_sram_kb <= 0 || at->sram_kb[i] <= a->limits.max_sram_kb) &&
+			   (a->limits.max_flash_kb <= 0 || at->flash_kb[i] <= a->limits.max_flash_kb);
+		set_dot(&c, fits ? c.in : c.out, a->utf8, px, py);
+	}
+	int lx = -1, ly = -1;
+	for (int k = 0; k < t->n_front; k++) {
+		int i = t->front[k];
+		if (!to_px(&c, at->latency_ms[i], t->y[i], &px, &py))
+			continue;
+		if (lx >= 0)
+			line(&c, a->utf8, lx, ly, px, py);
+		else
+			set_dot(&c, c.front, a->utf8, px, py);
+		lx = px;
+		ly = py;
+	}
+	if (have_p && to_px(&c, px_, py_, &px, &py))
+		c.mark[py / c.sub_y][px / c.sub_x] = pmark;
+	/* The atlas pick last: on top when both are the same arch. */
+	if (t->pick >= 0 && to_px(&c, at->latency_ms[t->pick], t->y[t->pick], &px, &py))
+		c.mark[py / c.sub_y][px / c.sub_x] = 'A';
+
+	/* The cells. */
+	int xl = r.x + AT_LABEL_W + 1;
+	for (int row = 0; row < c.h; row++) {
+		int y = r.y + 1 + row;
+		tui_put(a, y, r.x + AT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
+		for (int col = 0; col < c.w; col++) {
+			char g[8];
+			enum tui_style st;
+			char m = c.mark[row][col];
+			if (m == 'A' || m == 'P' || m == 'p') {
+				snprintf(g, sizeof g, "%c", m);
+				st = m == 'A' ? TS_CURRENT : TS_PICK;
+			} else if (c.front[row][col]) {
+				if (a->utf8)
+					encode_braille(c.front[row][col] | c.in[row][col] | c.out[row][col], g);
+				else
+					snprintf(g, sizeof g, "*");
+				st = TS_OK;
+			} else if (c.in[row][col] || c.out[row][col]) {
+				unsigned char v = c.in[row][col] ? c.in[row][col] : c.out[row][col];
+				if (a->utf8)
+					encode_braille(c.in[row][col] | c.out[row][col], g);
+				else
+					snprintf(g, sizeof g, "%c", v == 1 ? '.' : ':');
+				st = c.in[row][col] ? TS_POINT : TS_DIM;
+			} else if (m == '|') {
+				snprintf(g, sizeof g, "%s", tui_glyph(a, "\xe2\x94\x8a", "|"));
+				st = TS_LIMIT;
+			} else {
+				continue;
+			}
+			tui_put(a, y, xl + col, 1, st, g);
+		}
+	}
+
+	/* y ticks: round numbers on the rows they fall in. */
+	double ys = nice_step(c.y1 - c.y0, c.h >= 6 ? c.h / 3 : 2);
+	int last_row = -100;
+	for (double v = ceil(c.y0 / ys) * ys; v <= c.y1 + ys * 1e-9; v += ys) {
+		if (!to_px(&c, c.x0, v, &px, &py))
+			continue;
+		int row = py / c.sub_y;
+		if (abs(row - last_row) < 2)
+			continue;
+		char buf[32];
+		fmt_tick(buf, sizeof buf, v, ys);
+		tui_putf(a, r.y + 1 + row, r.x, AT_LABEL_W, TS_DIM, "%*s", AT_LABEL_W, buf);
+		tui_put(a, r.y + 1 + row, r.x + AT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\xa4", "+"));
+		last_row = row;
+	}
+	/* x ticks: round numbers under their columns, never overlapping; the
+	 * latency limit's label first (it matters more than a tick). */
+	int yb = r.y + 1 + c.h;
+	unsigned char used[AT_MAX_W + 8];
+	memset(used, 0, sizeof used);
+	const char *unit = "ms";
+	int unit_at = c.w - (int)strlen(unit);
+	for (int k = unit_at > 0 ? unit_at - 1 : 0; k < c.w; k++)
+		used[k] = 1;
+	tui_put(a, yb, xl + unit_at, (int)strlen(unit), TS_DIM, unit);
+	if (lim > 0 && to_px(&c, lim, c.y0, &px, &py)) {
+		char l[32];
+		snprintf(l, sizeof l, "max %g", lim);
+		int len = (int)strlen(l), at_x = px / c.sub_x - len / 2;
+		if (at_x < 0)
+			at_x = 0;
+		if (at_x + len > unit_at - 1)
+			at_x = unit_at - 1 - len;
+		if (at_x >= 0) {
+			tui_put(a, yb, xl + at_x, len, TS_LIMIT, l);
+			for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c.w; k++)
+				used[k] = 1;
+		}
+	}
+	double xs = nice_step(c.x1 - c.x0, c.w / 6 > 1 ? c.w / 6 : 1);
+	for (double v = ceil(c.x0 / xs) * xs; v <= c.x1 + xs * 1e-9; v += xs) {
+		if (!to_px(&c, v, c.y0, &px, &py))
+			continue;
+		char buf[32];
+		fmt_tick(buf, sizeof buf, v, xs);
+		int len = (int)strlen(buf), at_x = px / c.sub_x - len / 2, free = 1;
+		if (at_x < 0 || at_x + len > c.w)
+			continue;
+		for (int k = at_x; k < at_x + len; k++)
+			free = free && !used[k];
+		if (!free)
+			continue;
+		tui_put(a, yb, xl + at_x, len, TS_DIM, buf);
+		for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c.w; k++)
+			used[k] = 1;
+	}
+	pick_line(a, r.y + r.h - 1, r.x, r.w, have_p);
+}

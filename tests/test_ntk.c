@@ -9,7 +9,7 @@
 
 #include "nn/blas.h"
 #include "nn/net.h"
-#include "proxy/ntk.h"
+#include "nn/ntk.h"
 #include "util/rng.h"
 #include "ref_net.h"
 #include "tap.h"

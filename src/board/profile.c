@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "util/atomic_file.h"
-#include "config/ini_file.h"
+#include "util/ini_file.h"
 #include "board/validate.h"
 
 /* Fixed archs whose whole-network runs calibrate the overhead: a heavy one

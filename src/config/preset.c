@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "config/exe_tree.h"
-#include "config/ini_file.h"
+#include "util/ini_file.h"
 
 #ifndef MN_DATADIR
 #define MN_DATADIR "/usr/local/share/micronas" /* the build passes $(pkgdatadir) */

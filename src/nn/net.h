@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "space/arch.h"
-#include "proxy/ntk.h"
+#include "nn/ntk.h"
 #include "util/rng.h"
 
 enum mn_init_mode {

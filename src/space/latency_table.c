@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "util/atomic_file.h"
-#include "config/ini_file.h"
+#include "util/ini_file.h"
 
 /* Latencies have no upper bound but the finite ones: a bound would only
  * make the error message harder to read. */

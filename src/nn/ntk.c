@@ -1,4 +1,4 @@
-#include "proxy/ntk.h"
+#include "nn/ntk.h"
 
 #include <cblas.h>
 #include <lapacke.h>

@@ -1,4 +1,4 @@
-#include "config/ini_file.h"
+#include "util/ini_file.h"
 
 #include <errno.h>
 #include <float.h>

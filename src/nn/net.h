@@ -128,6 +128,19 @@ void mn_arch_to_mask(const struct mn_arch *a, unsigned char mask[MN_EDGES]);
 	/* After a forward: grad[P] (every parameter, canonical order) = gradient of             \
 	 * sum(dlogits * logits) through the batched graph (dlogits [batch][classes]). */          \
 	int mn_net_backward##S(struct NET *net, const R *dlogits, R *grad);                       \
+	/* Blocks are the network's modules after the stem, in order: stage-1 cells,          \
+	 * reduction block 1, stage-2 cells, reduction block 2, stage-3 cells (the thin          \
+	 * network: its N cells).  Block i's input is block i-1's output; i = -1 names           \
+	 * the stem's output (the thin network: its input). */                                    \
+	int mn_net_block_count##S(const struct NET *net);                                          \
+	/* After mn_net_forward: block i's output [batch][c][h][w] (shape in *c,*h,*w);          \
+	 * NULL if i is out of range or no forward has run.  Valid until the next forward,      \
+	 * set_mask or free. */                                                                    \
+	const R *mn_net_block_output##S(const struct NET *net, int i, int *c, int *h, int *w);    \
+	/* After mn_net_backward: the gradient of the backward's objective with respect to      \
+	 * that output, same shape; NULL as above or if no backward has run. */                   \
+	const R *mn_net_block_output_grad##S(const struct NET *net, int i, int *c, int *h,       \
+					      int *w);                                              \
 	/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg). */             \
 	int mn_net_per_sample_grads##S(struct NET *net, const R *x, int batch,                    \
 				       enum mn_grad_mode mode, R *G, size_t ldg);                    \

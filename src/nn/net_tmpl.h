@@ -134,6 +134,15 @@ struct NET {
 	REAL *G; /* internal G for mn_net_ntk_cond */
 	size_t G_cap;
 
+	/* block outputs [batch][c][h][w] (filled on request) and their
+	 * gradients (recorded by mn_net_backward), blocks -1..nblocks-1 one
+	 * after the other */
+	REAL *bout, *bgrad;
+	size_t bout_cap, bgrad_cap;
+	unsigned char *bout_ok; /* [nblocks + 1]: block i's copy is current */
+	int has_bgrad;
+	int fw_ok; /* the last forward completed */
+
 	/* threads (float build): a pool of OpenBLAS's thread count, which is
 	 * held at 1 while an engine call runs its own parallel loops */
 	struct mn_pool *pool;
@@ -162,10 +171,11 @@ struct NET *MN_R(mn_net_create)(const struct mn_net_config *cfg)
 		return NULL;
 	}
 	net->params = calloc(net->plan.nparams, sizeof(REAL));
+	net->bout_ok = calloc((size_t)MN_R(mn_net_block_count)(net) + 1, 1);
 	net->stat_mean = calloc(net->plan.nstats, sizeof(REAL));
 	net->stat_rstd = calloc(net->plan.nstats, sizeof(REAL));
 	net->cells = calloc((size_t)net->plan.ncells, sizeof *net->cells);
-	if (!net->params || !net->stat_mean || !net->stat_rstd || !net->cells) {
+	if (!net->params || !net->stat_mean || !net->stat_rstd || !net->cells || !net->bout_ok) {
 		MN_R(mn_net_free)(net);
 		return NULL;
 	}
@@ -186,6 +196,9 @@ void MN_R(mn_net_free)(struct NET *net)
 		free(net->ws[i].mem);
 	free(net->ws);
 	free(net->G);
+	free(net->bout);
+	free(net->bgrad);
+	free(net->bout_ok);
 #if MN_REAL_IS_FLOAT
 	mn_pool_free(net->pool);
 #endif
@@ -257,7 +270,8 @@ void MN_R(mn_net_grad_param_index)(const struct NET *net, size_t *idx)
 
 size_t MN_R(mn_net_memory_bytes)(const struct NET *net)
 {
-	size_t n = net->plan.nparams + 2 * net->plan.nstats + net->arena_cap + net->G_cap;
+	size_t n = net->plan.nparams + 2 * net->plan.nstats + net->arena_cap + net->G_cap +
+		   net->bout_cap + net->bgrad_cap;
 	for (int i = 0; i < net->nws; i++)
 		n += net->ws[i].cap;
 	return n * sizeof(REAL);
@@ -724,6 +738,139 @@ static void p_pool3_fw(struct mn_pool *pool, REAL *y, const REAL *x, size_t npla
 #endif
 }
 
+/* --------------------------------------------------------------- blocks */
+
+int MN_R(mn_net_block_count)(const struct NET *net)
+{
+	const struct mn_net_plan *p = &net->plan;
+	return p->nstages * p->cfg.N + p->nstages - 1;
+}
+
+/* Block i's state ([c][nb][h*w], or NULL before a forward lays it out),
+ * shape, and offset (elements per sample) in the block stores. */
+static const REAL *block_at(const struct NET *net, int i, int *c, int *h, int *w, size_t *off)
+{
+	const struct mn_net_plan *p = &net->plan;
+	const struct mn_net_config *cfg = &p->cfg;
+	size_t o = 0;
+	if (!cfg->thin)
+		o = (size_t)p->sc[0] * p->sh[0] * p->sw[0];
+	else
+		o = (size_t)cfg->in_channels * cfg->H * cfg->W;
+	if (i == -1) {
+		*c = cfg->thin ? cfg->in_channels : p->sc[0];
+		*h = cfg->thin ? cfg->H : p->sh[0];
+		*w = cfg->thin ? cfg->W : p->sw[0];
+		*off = 0;
+		return cfg->thin ? net->x : net->stem_out;
+	}
+	int k = 0;
+	for (int s = 0; s < p->nstages; s++) {
+		size_t e = (size_t)p->sc[s] * p->sh[s] * p->sw[s];
+		for (int n = 0; n < cfg->N; n++, k++) {
+			if (k == i) {
+				*c = p->sc[s], *h = p->sh[s], *w = p->sw[s], *off = o;
+				return net->cells[s * cfg->N + n].node[3];
+			}
+			o += e;
+		}
+		if (s + 1 < p->nstages) {
+			if (k == i) {
+				*c = 2 * p->sc[s], *h = p->sh[s] / 2, *w = p->sw[s] / 2, *off = o;
+				return net->red[s].out;
+			}
+			o += e / 2; /* 2C channels on a quarter of the plane */
+			k++;
+		}
+	}
+	*off = o; /* i == block count: the stores' size */
+	return NULL;
+}
+
+/* Elements per sample of all blocks -1..count-1. */
+static size_t block_store_size(const struct NET *net)
+{
+	int c, h, w;
+	size_t o;
+	block_at(net, MN_R(mn_net_block_count)(net), &c, &h, &w, &o);
+	return o;
+}
+
+static int grow(REAL **buf, size_t *cap, size_t n)
+{
+	if (n <= *cap)
+		return 0;
+	REAL *b = malloc(n * sizeof(REAL));
+	if (!b)
+		return -1;
+	free(*buf);
+	*buf = b;
+	*cap = n;
+	return 0;
+}
+
+const REAL *MN_R(mn_net_block_output)(const struct NET *net_c, int i, int *c, int *h, int *w)
+{
+	/* the copy is a cache: filling it does not change what the network computes */
+	struct NET *net = (struct NET *)net_c;
+	int bc, bh, bw;
+	size_t off;
+	if (i < -1 || i >= MN_R(mn_net_block_count)(net) || !net->fw_ok || !net->layout_ok)
+		return NULL;
+	const REAL *src = block_at(net, i, &bc, &bh, &bw, &off);
+	size_t per = (size_t)bc * bh * bw, hw = (size_t)bh * bw;
+	int nb = net->nb;
+	if (grow(&net->bout, &net->bout_cap, block_store_size(net) * nb) != 0)
+		return NULL;
+	REAL *dst = net->bout + off * nb;
+	if (!net->bout_ok[i + 1]) {
+		for (int ch = 0; ch < bc; ch++)
+			for (int n = 0; n < nb; n++)
+				memcpy(dst + (size_t)n * per + (size_t)ch * hw,
+				       src + ((size_t)ch * nb + n) * hw, sizeof(REAL) * hw);
+		net->bout_ok[i + 1] = 1;
+	}
+	if (c)
+		*c = bc;
+	if (h)
+		*h = bh;
+	if (w)
+		*w = bw;
+	return dst;
+}
+
+const REAL *MN_R(mn_net_block_output_grad)(const struct NET *net, int i, int *c, int *h, int *w)
+{
+	int bc, bh, bw;
+	size_t off;
+	if (i < -1 || i >= MN_R(mn_net_block_count)(net) || !net->fw_ok || !net->layout_ok ||
+	    !net->has_bgrad)
+		return NULL;
+	block_at(net, i, &bc, &bh, &bw, &off);
+	if (c)
+		*c = bc;
+	if (h)
+		*h = bh;
+	if (w)
+		*w = bw;
+	return net->bgrad + off * net->nb;
+}
+
+/* mn_net_backward: keeps the cotangent d ([c][nb][h*w]) of block i's output. */
+static void record_bgrad(struct NET *net, int i, const REAL *d)
+{
+	int bc, bh, bw;
+	size_t off;
+	block_at(net, i, &bc, &bh, &bw, &off);
+	size_t per = (size_t)bc * bh * bw, hw = (size_t)bh * bw;
+	int nb = net->nb;
+	REAL *dst = net->bgrad + off * nb;
+	for (int ch = 0; ch < bc; ch++)
+		for (int n = 0; n < nb; n++)
+			memcpy(dst + (size_t)n * per + (size_t)ch * hw, d + ((size_t)ch * nb + n) * hw,
+			       sizeof(REAL) * hw);
+}
+
 /* ------------------------------------------------------------- forward */
 
 /* xhat = normalize(z) (in place allowed) with batch statistics (stored for
@@ -837,6 +984,9 @@ static int forward(struct NET *net, const REAL *x, int batch, REAL *logits)
 	const struct mn_net_config *cfg = &p->cfg;
 	if (!x || batch < 1 || (net->frozen && !net->has_stats))
 		return -1;
+	net->fw_ok = 0;
+	net->has_bgrad = 0;
+	memset(net->bout_ok, 0, (size_t)MN_R(mn_net_block_count)(net) + 1);
 	if (ensure_forward_layout(net, batch) != 0)
 		return -1;
 	int nb = batch;
@@ -874,6 +1024,7 @@ static int forward(struct NET *net, const REAL *x, int batch, REAL *logits)
 	if (!net->frozen)
 		net->has_stats = 1;
 	net->fused_ready = 0;
+	net->fw_ok = 1;
 	if (logits)
 		for (int n = 0; n < nb; n++)
 			for (int c = 0; c < cfg->classes; c++)
@@ -1636,9 +1787,13 @@ static int backward(struct NET *net, struct ws *ws, const struct sink *sk, int n
 	const struct mn_net_config *cfg = &p->cfg;
 	ws->err = 0;
 	REAL *a = ws->P0, *b = ws->P1, *t;
+	/* mn_net_backward keeps each block output's cotangent */
+	int rec = sk->kind == SINK_SUM && net->bgrad, blk = MN_R(mn_net_block_count)(net);
 	bw_head(net, ws, sk, nq, coupled, a);
 	for (int s = p->nstages - 1; s >= 0; s--) {
 		for (int i = cfg->N - 1; i >= 0; i--) {
+			if (rec)
+				record_bgrad(net, --blk, a);
 #if MN_REAL_IS_FLOAT
 			if (ws->fused) {
 				/* a fused layout has no room for the stacked cotangents */
@@ -1653,10 +1808,14 @@ static int backward(struct NET *net, struct ws *ws, const struct sink *sk, int n
 			t = a, a = b, b = t;
 		}
 		if (s > 0) {
+			if (rec)
+				record_bgrad(net, --blk, a);
 			bw_red(net, ws, &net->red[s - 1], s - 1, sk, nq, coupled, a, b);
 			t = a, a = b, b = t;
 		}
 	}
+	if (rec)
+		record_bgrad(net, --blk, a);
 	if (!cfg->thin)
 		bw_stem(net, ws, sk, nq, coupled, a);
 	return ws->err ? -1 : 0;
@@ -1677,7 +1836,13 @@ int MN_R(mn_net_backward)(struct NET *net, const REAL *dlogits, REAL *grad)
 			ws->dlog[(size_t)c * nb + n] = dlogits[(size_t)n * cfg->classes + c];
 	memset(grad, 0, sizeof(REAL) * net->plan.nparams);
 	struct sink sk = {SINK_SUM, grad, NULL, 0, 0};
-	return backward(net, ws, &sk, 1, !net->frozen);
+	net->has_bgrad = 0;
+	if (grow(&net->bgrad, &net->bgrad_cap, block_store_size(net) * nb) != 0)
+		return -1;
+	if (backward(net, ws, &sk, 1, !net->frozen) != 0)
+		return -1;
+	net->has_bgrad = 1;
+	return 0;
 }
 
 /* Queries per chunk: the backward workspace of one chunk stays within

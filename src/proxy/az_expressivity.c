@@ -1,5 +1,6 @@
 #include "proxy/az_expressivity.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@ double mn_az_feature_entropy(const float *feat, int b, int c, int h, int w)
 	size_t hw = (size_t)h * w, rows = (size_t)b * hw;
 	double *mean = calloc((size_t)c, sizeof *mean);
 	double *cov = calloc((size_t)c * c, sizeof *cov), *ev = malloc((size_t)c * sizeof *ev);
-	double *row = malloc((size_t)c * sizeof *row);
+	double *X = malloc((size_t)c * hw * sizeof *X);
 	double s = NAN;
-	if (!mean || !cov || !ev || !row)
+	if (!mean || !cov || !ev || !X)
 		goto out;
+	/* Sigma = sum over rows of (x - m)(x - m)^T / rows, a row being one pixel
+	 * of one sample: per sample, X [c][hw] centred, Sigma += X X^T. */
 	for (int n = 0; n < b; n++)
 		for (int k = 0; k < c; k++) {
 			const float *p = feat + ((size_t)n * c + k) * hw;
@@ -23,15 +26,15 @@ double mn_az_feature_entropy(const float *feat, int b, int c, int h, int w)
 		}
 	for (int k = 0; k < c; k++)
 		mean[k] /= (double)rows;
-	/* Sigma = X^T X / rows over centred rows (one pixel of one sample). */
-	for (int n = 0; n < b; n++)
-		for (size_t q = 0; q < hw; q++) {
-			for (int k = 0; k < c; k++)
-				row[k] = feat[((size_t)n * c + k) * hw + q] - mean[k];
-			for (int i = 0; i < c; i++)
-				for (int j = 0; j <= i; j++)
-					cov[(size_t)i * c + j] += row[i] * row[j];
+	for (int n = 0; n < b; n++) {
+		for (int k = 0; k < c; k++) {
+			const float *p = feat + ((size_t)n * c + k) * hw;
+			for (size_t q = 0; q < hw; q++)
+				X[(size_t)k * hw + q] = p[q] - mean[k];
 		}
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, c, (int)hw, 1.0, X, (int)hw, 1.0,
+			    cov, c);
+	}
 	for (int i = 0; i < c; i++)
 		for (int j = 0; j <= i; j++)
 			cov[(size_t)j * c + i] = cov[(size_t)i * c + j] /= (double)rows;
@@ -53,7 +56,7 @@ out:
 	free(mean);
 	free(cov);
 	free(ev);
-	free(row);
+	free(X);
 	return s;
 }
 

@@ -1,5 +1,6 @@
 #include "proxy/az_trainability.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -16,28 +17,33 @@ double mn_az_trainability_block(const float *g_in, int ci, int hi, int wi, const
 		return -INFINITY;
 	int s = hi / ho, cu = ci * s * s; /* channels after the pixel unshuffle */
 	size_t hwo = (size_t)ho * wo, hwi = (size_t)hi * wi;
-	double *M = calloc((size_t)cu * co, sizeof *M), *A = NULL, *ev = NULL;
+	double *M = calloc((size_t)cu * co, sizeof *M), *A = NULL, *ev = NULL, *U = NULL, *G = NULL;
 	double out = NAN, norm = 0;
 	if (!M)
 		return NAN;
 	/* M[u][o] = sum over (n, y, x) of g_in'[n][u][y][x] g_out[n][o][y][x],
-	 * with u = c*s*s + dy*s + dx naming g_in[n][c][y*s+dy][x*s+dx]. */
-	for (int n = 0; n < b; n++)
+	 * with u = c*s*s + dy*s + dx naming g_in[n][c][y*s+dy][x*s+dx] (the
+	 * pixel unshuffle): per sample, M += U G^T with U [cu][hwo] the
+	 * unshuffled g_in and G [co][hwo] g_out, in double. */
+	U = malloc((size_t)cu * hwo * sizeof *U);
+	G = malloc((size_t)co * hwo * sizeof *G);
+	if (!U || !G)
+		goto out;
+	for (int n = 0; n < b; n++) {
 		for (int c = 0; c < ci; c++)
 			for (int dy = 0; dy < s; dy++)
 				for (int dx = 0; dx < s; dx++) {
-					int u = (c * s + dy) * s + dx;
 					const float *gi = g_in + ((size_t)n * ci + c) * hwi;
-					for (int o = 0; o < co; o++) {
-						const float *go = g_out + ((size_t)n * co + o) * hwo;
-						double acc = 0;
-						for (int y = 0; y < ho; y++)
-							for (int x = 0; x < wo; x++)
-								acc += (double)gi[(size_t)(y * s + dy) * wi + x * s + dx] *
-								       go[(size_t)y * wo + x];
-						M[(size_t)u * co + o] += acc;
-					}
+					double *u = U + (size_t)((c * s + dy) * s + dx) * hwo;
+					for (int y = 0; y < ho; y++)
+						for (int x = 0; x < wo; x++)
+							u[(size_t)y * wo + x] = gi[(size_t)(y * s + dy) * wi + x * s + dx];
 				}
+		for (size_t q = 0; q < (size_t)co * hwo; q++)
+			G[q] = g_out[(size_t)n * co * hwo + q];
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cu, co, (int)hwo, 1.0, U, (int)hwo, G,
+			    (int)hwo, 1.0, M, co);
+	}
 	for (size_t q = 0; q < (size_t)b * co * hwo; q++)
 		norm += (double)g_out[q] * g_out[q];
 	norm /= (double)b * co * hwo;
@@ -67,6 +73,8 @@ double mn_az_trainability_block(const float *g_in, int ci, int hi, int wi, const
 	out = -sigma - 1.0 / (sigma + 1e-6) + 2.0;
 out:
 	free(M);
+	free(U);
+	free(G);
 	free(A);
 	free(ev);
 	return out;

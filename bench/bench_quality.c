@@ -5,9 +5,15 @@
  * measures; nothing here feeds back into a default.
  *
  * Also the cost: seconds per arch of TE-NAS's pair alone and of the whole
- * proxy set (one thread, on the first --cost-archs archs), and with --seeds 2
- * the run-to-run stability: tau between two runs with different seeds.
- *   bench_quality [--archs 1000] [--seed 0] [--seeds 1] [--repeat 3]
+ * proxy set (one thread, on the first --cost-archs archs).
+ *
+ * Repeats: --seeds K scores the sample K times with seeds S..S+K-1 (each
+ * run --repeat repeats, default 1); a repeat is fresh weights and batches,
+ * so the mean of the first R runs of one repeat is distributed as one run of
+ * R repeats, and one set of K = 6 runs gives tau at 1, 3 and 6 repeats.
+ * Stability is tau between disjoint runs: run 1 vs run 2, and the mean of
+ * runs 1-3 vs the mean of runs 4-6.
+ *   bench_quality [--archs 1000] [--seed 0] [--seeds 6] [--repeat 1]
  *                 [--mode exact|fixed-stats] [--batch 72] [--threads N]
  *                 [--az-channels 8] [--az-cells 1] [--az-batch 32]
  *                 [--cost-archs 20] */
@@ -159,13 +165,28 @@ static void report(const struct mn_proxy_values *val, const double *acc, int n)
 	free(v); free(est); free(rk); free(rl);
 }
 
+#define MAX_SEEDS 8
+
+/* out = the mean of runs first..first+k-1, proxy by proxy. */
+static void mean_of(struct mn_proxy_values *const *val, int first, int k, int n,
+		    struct mn_proxy_values *out)
+{
+	for (int i = 0; i < n; i++)
+		for (int p = 0; p < MN_PROXY_COUNT; p++) {
+			double sum = 0;
+			for (int r = first; r < first + k; r++)
+				sum += val[r]->v[p];
+			out[i].v[p] = sum / k;
+		}
+}
+
 /* Run-to-run agreement of two scorings of the same archs. */
 static void stability(const struct mn_proxy_values *a, const struct mn_proxy_values *b, int n)
 {
 	double *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y), tau;
 	if (!x || !y)
 		exit(1);
-	printf("  stability, Kendall tau between the two seeds:");
+	printf("  Kendall tau between the two:");
 	for (int p = 0; p < MN_PROXY_COUNT; p++) {
 		column(a, n, p, x);
 		column(b, n, p, y);
@@ -185,13 +206,13 @@ int main(int argc, char **argv)
 	char b1[4096], b2[4096], err[512];
 	int n = atoi(bench_arg(argc, argv, "--archs", "1000"));
 	uint64_t seed = strtoull(bench_arg(argc, argv, "--seed", "0"), NULL, 10);
-	int seeds = atoi(bench_arg(argc, argv, "--seeds", "1"));
+	int seeds = atoi(bench_arg(argc, argv, "--seeds", "6"));
 	const char *mode = bench_arg(argc, argv, "--mode", "fixed-stats");
 	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));
-	int cost_n = atoi(bench_arg(argc, argv, "--cost-archs", "20"));
+	int cost_n = atoi(bench_arg(argc, argv, "--cost-archs", "10"));
 	struct mn_tenas_config cfg;
 	mn_tenas_config_default(&cfg);
-	cfg.repeat = atoi(bench_arg(argc, argv, "--repeat", "3"));
+	cfg.repeat = atoi(bench_arg(argc, argv, "--repeat", "1"));
 	cfg.batch = atoi(bench_arg(argc, argv, "--batch", "72"));
 	cfg.az_channels = atoi(bench_arg(argc, argv, "--az-channels", "8"));
 	cfg.az_cells = atoi(bench_arg(argc, argv, "--az-cells", "1"));
@@ -199,10 +220,10 @@ int main(int argc, char **argv)
 	cfg.grad = !strcmp(mode, "exact") ? MN_GRAD_EXACT : MN_GRAD_FIXED_STATS;
 	if (threads < 1)
 		threads = bench_cores();
-	if (seeds < 1 || seeds > 2)
-		seeds = 1;
+	if (seeds < 1 || seeds > MAX_SEEDS)
+		seeds = 6;
 	if (cfg.repeat < 1)
-		cfg.repeat = 3;
+		cfg.repeat = 1;
 	const char *csv = bench_shared("data/nb201/nb201_cifar10.csv", b1, sizeof b1);
 	const char *bin = bench_shared("data/cifar10/data_batch_subset.bin", b2, sizeof b2);
 	if (!csv || !bin) {
@@ -222,9 +243,14 @@ int main(int argc, char **argv)
 		cost_n = n;
 	/* A seeded sample without replacement (partial Fisher-Yates). */
 	int *all = malloc(sizeof(int) * MN_ARCH_COUNT);
-	struct mn_proxy_values *val[2] = {calloc((size_t)n, sizeof **val), calloc((size_t)n, sizeof **val)};
+	struct mn_proxy_values *val[MAX_SEEDS] = {0}, *mean[2];
+	for (int k = 0; k < seeds; k++)
+		if (!(val[k] = calloc((size_t)n, sizeof **val)))
+			return 1;
+	mean[0] = calloc((size_t)n, sizeof **mean);
+	mean[1] = calloc((size_t)n, sizeof **mean);
 	double *acc = malloc((size_t)n * sizeof *acc);
-	if (!all || !val[0] || !val[1] || !acc)
+	if (!all || !mean[0] || !mean[1] || !acc)
 		return 1;
 	struct mn_rng r;
 	mn_rng_seed(&r, seed + 12345);
@@ -253,14 +279,32 @@ int main(int argc, char **argv)
 		rc |= score_sample(&cfg, &data, all, n, seed + (uint64_t)s, threads, val[s], &secs);
 		if (rc)
 			break;
-		printf("seed %llu: %.1f s for %d archs on %d threads (%.3f s/arch/thread)\n",
+		printf("run %d (seed %llu): %.1f s for %d archs on %d threads (%.3f s/arch/thread)\n", s + 1,
 		       (unsigned long long)(seed + s), secs, n, threads, secs * threads / n);
 		report(val[s], acc, n);
+		if (s == 2 || s == 5) {
+			mean_of(val, 0, s + 1, n, mean[0]);
+			printf("mean of runs 1-%d (%d repeats):\n", s + 1, (s + 1) * cfg.repeat);
+			report(mean[0], acc, n);
+		}
 		fflush(stdout);
 	}
-	if (rc == 0 && seeds == 2)
+	if (rc == 0 && seeds >= 2) {
+		printf("stability, 1 run vs 1 run:\n");
 		stability(val[0], val[1], n);
-	free(all); free(val[0]); free(val[1]); free(acc);
+	}
+	if (rc == 0 && seeds >= 6) {
+		mean_of(val, 0, 3, n, mean[0]);
+		mean_of(val, 3, 3, n, mean[1]);
+		printf("stability, mean of runs 1-3 vs mean of runs 4-6:\n");
+		stability(mean[0], mean[1], n);
+	}
+	for (int k = 0; k < seeds; k++)
+		free(val[k]);
+	free(mean[0]);
+	free(mean[1]);
+	free(all);
+	free(acc);
 	mn_cifar_free(&data);
 	mn_oracle_free(&o);
 	return rc ? 1 : 0;

@@ -52,9 +52,16 @@ struct mn_proxy_values {
  * the TE-NAS pair from the same seed streams as mn_tenas_score_arch; the
  * others on one NB201 network of the config's az_channels, az_cells (32x32
  * input), each repeat with fresh Kaiming-normal weights (net.h's "paper"
- * init) and its own batches of az_batch images, from streams of (seed,
- * repeat) only, so every arch scored with one seed sees the same weights
- * and data.  Per repeat: one forward and backward (cross-entropy loss) of
+ * init: fan_out for a full network, where AZ-NAS's code takes fan_in; every
+ * conv feeds a train-mode BN, which takes the scale out again) and its own
+ * batches of az_batch images, from streams of (seed, repeat) only, so every
+ * arch scored with one seed sees the same weights and data.
+ *
+ * The network is C=8, N=1 by default, not the C=16, N=5 network AZ-NAS and
+ * ZiCo score: a forward and backward of batch 32 of the largest arch took
+ * 2.7-3.6 s at C=16, N=5 against 0.14 s at C=8, N=1 (one thread of two
+ * shared cores), and the whole estimate has to stay near the cost of the
+ * TE-NAS pair.  Per repeat: one forward and backward (cross-entropy loss) of
  * batch A gives AZ-NAS's block features and gradients, the ReLU codes of
  * NWOT and SWAP, and ZiCo's first gradient; one forward and backward of
  * batch B gives ZiCo's second (its mean and variance are over these two

@@ -7,6 +7,7 @@
  * Also the cost: seconds per arch of TE-NAS's pair alone and of the whole
  * proxy set (one thread, on the first --cost-archs archs).
  *
+ * --seeds 0: the cost alone.
  * Repeats: --seeds K scores the sample K times with seeds S..S+K-1 (each
  * run --repeat repeats, default 1); a repeat is fresh weights and batches,
  * so the mean of the first R runs of one repeat is distributed as one run of
@@ -114,9 +115,10 @@ static int cost(const struct mn_tenas_config *cfg, const struct mn_cifar *data, 
 		t_pair += t1 - t0;
 		t_all += t2 - t1;
 	}
-	printf("cost (1 thread, %d archs, repeat %d): TE-NAS pair %.3f s/arch; all proxies %.3f s/arch; "
-	       "the others alone %.3f s/arch (%.2fx the pair)\n",
-	       n, cfg->repeat, t_pair / n, t_all / n, (t_all - t_pair) / n, (t_all - t_pair) / t_pair);
+	printf("cost (1 thread, %d archs, repeat %d): TE-NAS pair %.3f s/arch; with %s %.3f s/arch; "
+	       "those alone %.3f s/arch (%.2fx the pair)\n",
+	       n, cfg->repeat, t_pair / n, cfg->all_proxies ? "every proxy" : "the estimate's proxies",
+	       t_all / n, (t_all - t_pair) / n, (t_all - t_pair) / t_pair);
 	mn_tenas_free(t);
 	return 0;
 fail:
@@ -175,7 +177,7 @@ static void mean_of(struct mn_proxy_values *const *val, int first, int k, int n,
 		for (int p = 0; p < MN_PROXY_COUNT; p++) {
 			double sum = 0;
 			for (int r = first; r < first + k; r++)
-				sum += val[r]->v[p];
+				sum += val[r][i].v[p];
 			out[i].v[p] = sum / k;
 		}
 }
@@ -220,7 +222,7 @@ int main(int argc, char **argv)
 	cfg.grad = !strcmp(mode, "exact") ? MN_GRAD_EXACT : MN_GRAD_FIXED_STATS;
 	if (threads < 1)
 		threads = bench_cores();
-	if (seeds < 1 || seeds > MAX_SEEDS)
+	if (seeds < 0 || seeds > MAX_SEEDS)
 		seeds = 6;
 	if (cfg.repeat < 1)
 		cfg.repeat = 1;
@@ -272,8 +274,13 @@ int main(int argc, char **argv)
 	       cfg.az_cells, cfg.az_batch, cfg.repeat);
 	fflush(stdout);
 	int rc = 0;
-	if (cost_n > 0)
+	if (cost_n > 0) {
+		struct mn_tenas_config c0 = cfg;
+		c0.all_proxies = 0;
+		rc |= cost(&c0, &data, all, cost_n, seed);
 		rc |= cost(&cfg, &data, all, cost_n, seed);
+		fflush(stdout);
+	}
 	for (int s = 0; s < seeds && rc == 0; s++) {
 		double secs;
 		rc |= score_sample(&cfg, &data, all, n, seed + (uint64_t)s, threads, val[s], &secs);

@@ -194,6 +194,20 @@ static void test_table(void)
 	tap_ok(ok && v1.v[MN_PROXY_AZ_TRAINABILITY] <= 0 && v1.v[MN_PROXY_SWAP] >= 1 &&
 		       v1.v[MN_PROXY_AZ_EXPRESSIVITY] > 0,
 	       "score: trainability <= 0, SWAP >= 1, expressivity > 0");
+	/* Estimate-only: the same AZ-NAS values (same streams), the others NaN. */
+	struct mn_tenas_config c0 = cfg;
+	c0.all_proxies = 0;
+	struct mn_tenas *t0 = mn_tenas_new(&c0, &data, err, sizeof err);
+	struct mn_proxy_values v0;
+	ok = t0 && mn_proxy_score_arch(t0, 5, &a, &v0, err, sizeof err) == 0;
+	int same = 1;
+	for (int p = 0; ok && p < MN_PROXY_COUNT; p++)
+		if (mn_proxy_info((enum mn_proxy_id)p)->in_estimate || p < 2)
+			same &= v0.v[p] == v1.v[p];
+	tap_ok(ok && same && isnan(v0.v[MN_PROXY_NWOT]) && isnan(v0.v[MN_PROXY_SWAP]) &&
+		       isnan(v0.v[MN_PROXY_ZICO]),
+	       "score: all_proxies 0: the estimate's proxies unchanged, NWOT, SWAP, ZiCo NaN");
+	mn_tenas_free(t0);
 	/* An arch whose cells are the identity (skip 0->3, nothing else): its
 	 * identity cells score -inf in trainability. */
 	mn_arch_parse("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", &a, NULL);

@@ -141,23 +141,22 @@ static void ce_grad(const float *logits, const unsigned char *labels, int b, int
 /* One repeat: the seven values of the extra proxies into v (indexed by
  * enum mn_proxy_id). */
 static int extra_repeat(struct extra *e, const struct mn_cifar *data, uint64_t seed, int r,
-			double *v, char *err, size_t errn)
+			int all, double *v, char *err, size_t errn)
 {
 	struct mn_rng rng;
 	size_t img = (size_t)MN_CIFAR_IMAGE_BYTES;
 	mn_rng_derive(&rng, seed, tag_of(STREAM_WEIGHTS, r));
 	mn_net_init(e->net, &rng, MN_INIT_PAPER);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < (all ? 2 : 1); k++) {
 		mn_rng_derive(&rng, seed, tag_of(k ? STREAM_BATCH_B : STREAM_BATCH_A, r));
 		if (mn_cifar_batch(data, &rng, (size_t)e->batch, e->x + (size_t)k * e->batch * img,
 				   e->labels + (size_t)k * e->batch, NULL, err, errn))
 			return -1;
 	}
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < (all ? 2 : 1); k++) {
 		if (mn_net_forward(e->net, e->x + (size_t)k * e->batch * img, e->batch, e->logits))
 			goto fail;
-		if (k == 0) {
-			int c, h, w;
+		if (k == 0 && all) {
 			if (mn_net_patterns(e->net, e->bits, e->words))
 				goto fail;
 			v[MN_PROXY_NWOT] = mn_nwot_score(e->bits, e->words, e->nbits, e->batch);
@@ -165,6 +164,9 @@ static int extra_repeat(struct extra *e, const struct mn_cifar *data, uint64_t s
 			if (sw < 0)
 				goto fail;
 			v[MN_PROXY_SWAP] = (double)sw;
+		}
+		if (k == 0) {
+			int c, h, w;
 			for (int i = -1; i < e->nblocks; i++) {
 				const float *f = mn_net_block_output(e->net, i, &c, &h, &w);
 				if (!f)
@@ -190,7 +192,9 @@ static int extra_repeat(struct extra *e, const struct mn_cifar *data, uint64_t s
 			v[MN_PROXY_AZ_TRAINABILITY] = mn_az_trainability(e->terms, e->nblocks);
 		}
 	}
-	v[MN_PROXY_ZICO] = mn_zico_score(e->grads, 2, e->nparams, e->layers, e->nlayers);
+	v[MN_PROXY_ZICO] = all ? mn_zico_score(e->grads, 2, e->nparams, e->layers, e->nlayers) : NAN;
+	if (!all)
+		v[MN_PROXY_NWOT] = v[MN_PROXY_SWAP] = NAN;
 	return 0;
 fail:
 	snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
@@ -220,7 +224,7 @@ int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 	}
 	double sum[MN_PROXY_COUNT] = {0}, v[MN_PROXY_COUNT];
 	for (int r = 0; r < cfg->repeat; r++) {
-		if (extra_repeat(e, mn_tenas_data(t), seed, r, v, err, errn))
+		if (extra_repeat(e, mn_tenas_data(t), seed, r, cfg->all_proxies, v, err, errn))
 			return -1;
 		for (int k = 0; k < nextra; k++)
 			sum[extra_ids[k]] += v[extra_ids[k]];

@@ -19,6 +19,7 @@ void mn_tenas_config_default(struct mn_tenas_config *c)
 	c->az_channels = 8;
 	c->az_cells = 1;
 	c->az_batch = 32;
+	c->all_proxies = 1;
 }
 
 struct mn_tenas {

@@ -43,6 +43,11 @@ struct mn_tenas_config {
 	int az_channels;   /* C */
 	int az_cells;      /* N */
 	int az_batch;
+	/* 1 (default): every proxy of the table; 0: only what the default
+	 * estimate needs (AZ-NAS's four) beside the TE-NAS pair, the others
+	 * NaN: one forward and backward per repeat instead of two, and no
+	 * ReLU codes. */
+	int all_proxies;
 };
 
 void mn_tenas_config_default(struct mn_tenas_config *c);

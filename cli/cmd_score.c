@@ -1,6 +1,7 @@
 /* micronas score: TE-NAS's two proxies per arch, or for the whole space
  * into a resumable CSV. */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,9 +12,20 @@
 
 #include "cli.h"
 #include "cli_signal.h"
+#include "proxy/estimate.h"
+#include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
+
+/* JSON has no NaN or infinities: those are null. */
+static void json_number(double x)
+{
+	if (isfinite(x))
+		printf("%.9g", x);
+	else
+		printf("null");
+}
 
 static void score_usage(FILE *f)
 {
@@ -23,7 +35,9 @@ static void score_usage(FILE *f)
 		"Options also: [--init code|paper] [--ntk-grad exact|fixed-stats] [--threads N]\n"
 		"For each arch: the NTK condition number of its C=3, N=1 network on a batch of B\n"
 		"training images (default 72) and the number of linear regions of its thin network\n"
-		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3).\n"
+		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3); and the\n"
+		"other proxies (AZ-NAS's four, NWOT, SWAP, ZiCo) on a C=8, N=1 network, with the\n"
+		"accuracy estimate: AZ-NAS's rank aggregation over the archs given (0 = best).\n"
 		"--all scores all 15625 archs into FILE.csv (settings lines, then " SCORE_HEADER "),\n"
 		"with a progress bar; rerun the same command after an interruption to resume from the\n"
 		"rows written (a file made with other settings is refused).\n"
@@ -167,26 +181,57 @@ int mn_cmd_score(int argc, char **argv)
 			mn_cli_error("score", "%s", err);
 			rc = MN_EXIT_ERROR;
 		}
-		if (t && !o.json)
-			printf("%-92s %12s %8s\n", "arch", "ntk_cond", "regions");
-		for (int i = 0; t && i < n; i++) {
-			double k, r;
+		/* Every proxy of proxy_set.h, then the estimate over the archs given
+		 * (it ranks them against each other, so it needs them all first); on
+		 * a failure the archs already scored are still printed. */
+		struct mn_proxy_values *val = calloc((size_t)n, sizeof *val);
+		double *est = calloc((size_t)n, sizeof *est);
+		int done = 0;
+		if (t && (!val || !est)) {
+			mn_cli_error("score", "out of memory");
+			rc = MN_EXIT_ERROR;
+		}
+		for (; t && val && est && done < n; done++) {
 			char s[MN_ARCH_STRLEN];
-			mn_arch_format(&archs[i], s, sizeof s);
-			if (mn_tenas_score_arch(t, o.seed, &archs[i], &k, &r, err, sizeof err)) {
+			if (mn_proxy_score_arch(t, o.seed, &archs[done], &val[done], err, sizeof err)) {
+				mn_arch_format(&archs[done], s, sizeof s);
 				mn_cli_error("score", "%s: %s", s, err);
 				rc = MN_EXIT_ERROR;
 				break;
 			}
+		}
+		if (done > 0 && mn_estimate(val, (size_t)done, est) != 0)
+			for (int i = 0; i < done; i++)
+				est[i] = NAN;
+		if (done > 0 && !o.json) {
+			printf("%-92s", "arch");
+			for (int p = 0; p < MN_PROXY_COUNT; p++)
+				printf(" %12s", mn_proxy_info((enum mn_proxy_id)p)->label);
+			printf(" %12s\n", "estimate");
+		}
+		for (int i = 0; i < done; i++) {
+			char s[MN_ARCH_STRLEN];
+			mn_arch_format(&archs[i], s, sizeof s);
 			if (o.json) {
 				printf("{\"arch\":");
 				mn_json_string(stdout, s);
-				printf(",\"ntk_cond\":%.9g,\"linear_regions\":%.9g}\n", k, r);
+				for (int p = 0; p < MN_PROXY_COUNT; p++) {
+					printf(",\"%s\":", mn_proxy_info((enum mn_proxy_id)p)->column);
+					json_number(val[i].v[p]);
+				}
+				printf(",\"estimate\":");
+				json_number(est[i]);
+				printf("}\n");
 			} else {
-				printf("%-92s %12.4g %8.1f\n", s, k, r);
+				printf("%-92s", s);
+				for (int p = 0; p < MN_PROXY_COUNT; p++)
+					printf(" %12.5g", val[i].v[p]);
+				printf(" %12.4f\n", est[i]);
 			}
-			fflush(stdout);
 		}
+		fflush(stdout);
+		free(val);
+		free(est);
 		mn_tenas_free(t);
 	}
 	mn_dataset_free(&data);

@@ -11,8 +11,8 @@ A2='|none~0|+|none~0|none~1|+|none~0|none~1|none~2|'
 "$mn" score "$A1" "$A2" $fast --json >"$tmp/a" 2>"$tmp/err"; rc=$?
 cat "$tmp/a" | sed 's/^/# /'
 check "score exits 0" [ $rc -eq 0 ]
-check "two JSON lines with arch, ntk_cond, linear_regions" \
-	[ "$(grep -c '^{"arch":"[^"]*","ntk_cond":[0-9.e+-]*,"linear_regions":[0-9.e+-]*}$' "$tmp/a")" -eq 2 ]
+check "two JSON lines with arch, ntk_cond, linear_regions, the other proxies and the estimate" \
+	[ "$(grep -c '^{"arch":"[^"]*","ntk_cond":[0-9.e+-]*,"linear_regions":[0-9.e+-]*,"az_expressivity":[^}]*,"zico":[0-9.e+-]*,"estimate":[0-9.e+-]*}$' "$tmp/a")" -eq 2 ]
 check "the synthetic batch is announced" grep -q 'synthetic input batch' "$tmp/err"
 check "an arch with no path to the output has NTK condition 100000 (NaN)" grep -q '"ntk_cond":100000,' "$tmp/a"
 "$mn" score "$A1" "$A2" $fast --json >"$tmp/b" 2>/dev/null

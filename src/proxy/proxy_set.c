@@ -1,10 +1,28 @@
 #include "proxy/proxy_set.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/az_expressivity.h"
+#include "proxy/az_trainability.h"
+#include "proxy/nwot.h"
+#include "proxy/swap.h"
+#include "proxy/zico.h"
+#include "data/dataset.h"
+#include "space/cost.h"
 
 static const struct mn_proxy_info INFO[MN_PROXY_COUNT] = {
-	[MN_PROXY_NTK_COND] = {"ntk_cond", "NTK cond", 0, 1},
-	[MN_PROXY_LINEAR_REGIONS] = {"linear_regions", "lin. regions", 1, 1},
+	[MN_PROXY_NTK_COND] = {"ntk_cond", "NTK cond", 0, 0},
+	[MN_PROXY_LINEAR_REGIONS] = {"linear_regions", "lin. regions", 1, 0},
+	[MN_PROXY_AZ_EXPRESSIVITY] = {"az_expressivity", "AZ expr.", 1, 1},
+	[MN_PROXY_AZ_PROGRESSIVITY] = {"az_progressivity", "AZ progr.", 1, 1},
+	[MN_PROXY_AZ_TRAINABILITY] = {"az_trainability", "AZ train.", 1, 1},
+	[MN_PROXY_AZ_COMPLEXITY] = {"az_complexity", "AZ FLOPs", 1, 1},
+	[MN_PROXY_NWOT] = {"nwot", "NWOT", 1, 0},
+	[MN_PROXY_SWAP] = {"swap", "SWAP", 1, 0},
+	[MN_PROXY_ZICO] = {"zico", "ZiCo", 1, 0},
 };
 
 const struct mn_proxy_info *mn_proxy_info(enum mn_proxy_id id)
@@ -12,9 +30,217 @@ const struct mn_proxy_info *mn_proxy_info(enum mn_proxy_id id)
 	return (unsigned)id < MN_PROXY_COUNT ? &INFO[id] : NULL;
 }
 
+/* The network and buffers of the proxies beyond TE-NAS's, kept in the
+ * evaluator (mn_tenas_extra). */
+struct extra {
+	struct mn_net *net;
+	int batch, classes;
+	size_t nparams, words, nbits;
+	float *x;              /* [2][batch][3][32][32]: batches A and B */
+	int32_t *labels;       /* [2][batch] */
+	size_t img;            /* floats per image of a batch (the data's proxy size) */
+	float *logits, *dlogits;
+	float *grads;          /* [2][nparams] */
+	uint64_t *bits;        /* [batch][words] */
+	struct mn_param_range *layers;
+	int nlayers, nblocks;
+	double *ent, *terms;   /* [nblocks + 1], [nblocks] */
+};
+
+static void extra_free(void *p)
+{
+	struct extra *e = p;
+	if (!e)
+		return;
+	mn_net_free(e->net);
+	free(e->x);
+	free(e->labels);
+	free(e->logits);
+	free(e->dlogits);
+	free(e->grads);
+	free(e->bits);
+	free(e->layers);
+	free(e->ent);
+	free(e->terms);
+	free(e);
+}
+
+static struct extra *extra_new(const struct mn_tenas_config *c, const struct mn_dataset *data,
+				char *err, size_t errn)
+{
+	struct mn_net_config nc;
+	mn_net_config_eval(&nc, c->az_channels, c->az_cells, 32, c->classes);
+	/* At the data's input, as the NTK network (tenas.c). */
+	mn_dataset_proxy_size(data, &nc.H, &nc.W);
+	nc.in_channels = data->channels;
+	if (mn_net_config_check(&nc, err, errn) != 0)
+		return NULL;
+	if (c->az_batch < 2) {
+		snprintf(err, errn, "proxy batch %d: needs at least 2 images", c->az_batch);
+		return NULL;
+	}
+	struct extra *e = calloc(1, sizeof *e);
+	if (!e || !(e->net = mn_net_create(&nc)))
+		goto oom;
+	e->batch = c->az_batch;
+	e->classes = c->classes;
+	e->nparams = mn_net_param_count(e->net);
+	e->nbits = mn_net_pattern_bits(e->net);
+	e->words = (e->nbits + 63) / 64;
+	e->nblocks = mn_net_block_count(e->net);
+	int cap = 3 * c->az_cells * MN_EDGES * 2 + 16;
+	size_t img = mn_dataset_batch_image_size(data);
+	e->img = img;
+	e->x = malloc(2 * (size_t)e->batch * img * sizeof *e->x);
+	e->labels = malloc(2 * (size_t)e->batch * sizeof *e->labels);
+	e->logits = malloc((size_t)e->batch * e->classes * sizeof *e->logits);
+	e->dlogits = malloc((size_t)e->batch * e->classes * sizeof *e->dlogits);
+	e->grads = malloc(2 * e->nparams * sizeof *e->grads);
+	e->bits = malloc((size_t)e->batch * e->words * sizeof *e->bits);
+	e->layers = malloc((size_t)cap * sizeof *e->layers);
+	e->ent = malloc((size_t)(e->nblocks + 1) * sizeof *e->ent);
+	e->terms = malloc((size_t)(e->nblocks > 0 ? e->nblocks : 1) * sizeof *e->terms);
+	if (!e->x || !e->labels || !e->logits || !e->dlogits || !e->grads || !e->bits ||
+	    !e->layers || !e->ent || !e->terms)
+		goto oom;
+	e->nlayers = mn_zico_layers(&nc, e->nparams, e->layers, cap);
+	if (e->nlayers < 0 || e->nblocks < 1) {
+		snprintf(err, errn, "the network's parameter layout is not the one zico.c expects "
+			 "(net.h's canonical order changed?)");
+		extra_free(e);
+		return NULL;
+	}
+	return e;
+oom:
+	extra_free(e);
+	snprintf(err, errn, "out of memory creating the proxy network");
+	return NULL;
+}
+
+/* Streams of these proxies: what they are for and the repeat; every arch
+ * scored with one seed sees the same ones. */
+enum stream { STREAM_WEIGHTS = 201, STREAM_BATCH_A, STREAM_BATCH_B };
+
+static uint64_t tag_of(enum stream kind, int repeat)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+	h = (h ^ 0x9e3779b97f4a7c15ULL) * 0x100000001b3ULL;
+	return (h ^ (uint64_t)(uint32_t)(repeat + 1)) * 0x100000001b3ULL;
+}
+
+/* dlogits = gradient of the mean cross-entropy over the batch. */
+static void ce_grad(const float *logits, const int32_t *labels, int b, int k, float *d)
+{
+	for (int n = 0; n < b; n++) {
+		const float *z = logits + (size_t)n * k;
+		double mx = z[0], sum = 0;
+		for (int j = 1; j < k; j++)
+			mx = z[j] > mx ? z[j] : mx;
+		for (int j = 0; j < k; j++)
+			sum += exp(z[j] - mx);
+		for (int j = 0; j < k; j++) {
+			double p = exp(z[j] - mx) / sum;
+			d[(size_t)n * k + j] = (float)((p - (j == labels[n])) / b);
+		}
+	}
+}
+
+/* One repeat: the seven values of the extra proxies into v (indexed by
+ * enum mn_proxy_id). */
+static int extra_repeat(struct extra *e, const struct mn_dataset *data, uint64_t seed, int r,
+			int all, double *v, char *err, size_t errn)
+{
+	struct mn_rng rng;
+	size_t img = e->img;
+	mn_rng_derive(&rng, seed, tag_of(STREAM_WEIGHTS, r));
+	mn_net_init(e->net, &rng, MN_INIT_PAPER);
+	for (int k = 0; k < (all ? 2 : 1); k++) {
+		mn_rng_derive(&rng, seed, tag_of(k ? STREAM_BATCH_B : STREAM_BATCH_A, r));
+		if (mn_dataset_batch(data, &rng, (size_t)e->batch, e->x + (size_t)k * e->batch * img,
+				   e->labels + (size_t)k * e->batch, NULL, err, errn))
+			return -1;
+	}
+	for (int k = 0; k < (all ? 2 : 1); k++) {
+		if (mn_net_forward(e->net, e->x + (size_t)k * e->batch * img, e->batch, e->logits))
+			goto fail;
+		if (k == 0 && all) {
+			if (mn_net_patterns(e->net, e->bits, e->words))
+				goto fail;
+			v[MN_PROXY_NWOT] = mn_nwot_score(e->bits, e->words, e->nbits, e->batch);
+			long sw = mn_swap_score(e->bits, e->words, e->nbits, e->batch);
+			if (sw < 0)
+				goto fail;
+			v[MN_PROXY_SWAP] = (double)sw;
+		}
+		if (k == 0) {
+			int c, h, w;
+			for (int i = -1; i < e->nblocks; i++) {
+				const float *f = mn_net_block_output(e->net, i, &c, &h, &w);
+				if (!f)
+					goto fail;
+				e->ent[i + 1] = mn_az_feature_entropy(f, e->batch, c, h, w);
+			}
+			mn_az_expressivity(e->ent, e->nblocks + 1, &v[MN_PROXY_AZ_EXPRESSIVITY],
+					   &v[MN_PROXY_AZ_PROGRESSIVITY]);
+		}
+		ce_grad(e->logits, e->labels + (size_t)k * e->batch, e->batch, e->classes, e->dlogits);
+		if (mn_net_backward(e->net, e->dlogits, e->grads + (size_t)k * e->nparams))
+			goto fail;
+		if (k == 0) {
+			for (int i = 0; i < e->nblocks; i++) {
+				int ci, hi, wi, co, ho, wo;
+				const float *gin = mn_net_block_output_grad(e->net, i - 1, &ci, &hi, &wi);
+				const float *gout = mn_net_block_output_grad(e->net, i, &co, &ho, &wo);
+				if (!gin || !gout)
+					goto fail;
+				e->terms[i] = mn_az_trainability_block(gin, ci, hi, wi, gout, co, ho, wo,
+									e->batch);
+			}
+			v[MN_PROXY_AZ_TRAINABILITY] = mn_az_trainability(e->terms, e->nblocks);
+		}
+	}
+	v[MN_PROXY_ZICO] = all ? mn_zico_score(e->grads, 2, e->nparams, e->layers, e->nlayers) : NAN;
+	if (!all)
+		v[MN_PROXY_NWOT] = v[MN_PROXY_SWAP] = NAN;
+	return 0;
+fail:
+	snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
+	return -1;
+}
+
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			struct mn_proxy_values *out, char *err, size_t errn)
 {
-	return mn_tenas_score_arch(t, seed, a, &out->v[MN_PROXY_NTK_COND],
-				   &out->v[MN_PROXY_LINEAR_REGIONS], err, errn);
+	static const int extra_ids[] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
+					MN_PROXY_AZ_TRAINABILITY, MN_PROXY_NWOT, MN_PROXY_SWAP,
+					MN_PROXY_ZICO};
+	const int nextra = (int)(sizeof extra_ids / sizeof extra_ids[0]);
+	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
+	if (mn_tenas_score_arch(t, seed, a, &out->v[MN_PROXY_NTK_COND],
+				&out->v[MN_PROXY_LINEAR_REGIONS], err, errn))
+		return -1;
+	struct extra *e = mn_tenas_extra(t);
+	if (!e) {
+		if (!(e = extra_new(cfg, mn_tenas_data(t), err, errn)))
+			return -1;
+		mn_tenas_set_extra(t, e, extra_free);
+	}
+	if (mn_net_set_arch(e->net, a)) {
+		snprintf(err, errn, "proxy network: bad arch");
+		return -1;
+	}
+	double sum[MN_PROXY_COUNT] = {0}, v[MN_PROXY_COUNT];
+	for (int r = 0; r < cfg->repeat; r++) {
+		if (extra_repeat(e, mn_tenas_data(t), seed, r, cfg->all_proxies, v, err, errn))
+			return -1;
+		for (int k = 0; k < nextra; k++)
+			sum[extra_ids[k]] += v[extra_ids[k]];
+	}
+	for (int k = 0; k < nextra; k++)
+		out->v[extra_ids[k]] = sum[extra_ids[k]] / cfg->repeat;
+	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
+	struct mn_cost cost;
+	mn_cost_arch(a, &shape, &cost);
+	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
+	return 0;
 }

@@ -17,6 +17,10 @@ void mn_tenas_config_default(struct mn_tenas_config *c)
 	c->grad = MN_GRAD_EXACT;
 	c->classes = 10;
 	c->threads = 1;
+	c->az_channels = 8;
+	c->az_cells = 1;
+	c->az_batch = 32;
+	c->all_proxies = 1;
 }
 
 struct mn_tenas {
@@ -31,6 +35,8 @@ struct mn_tenas {
 	uint8_t k0_super[MN_EDGES];
 	uint64_t k0_seed;
 	double *k0;            /* repeat values, NaN = not computed */
+	void *extra;           /* proxy_set.c's state */
+	void (*extra_free)(void *);
 };
 
 enum stream {
@@ -101,6 +107,8 @@ void mn_tenas_free(struct mn_tenas *t)
 {
 	if (!t)
 		return;
+	if (t->extra_free)
+		t->extra_free(t->extra);
 	mn_net_free(t->ntk);
 	mn_net_free(t->thin);
 	free(t->batch);
@@ -248,4 +256,18 @@ int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 	uint8_t mask[MN_EDGES];
 	mn_arch_to_mask(a, mask);
 	return mn_tenas_score_mask(t, seed, mask, ntk_cond, regions, err, errn);
+}
+
+const struct mn_dataset *mn_tenas_data(const struct mn_tenas *t) { return t->data; }
+
+const struct mn_tenas_config *mn_tenas_get_config(const struct mn_tenas *t) { return &t->cfg; }
+
+void *mn_tenas_extra(struct mn_tenas *t) { return t->extra; }
+
+void mn_tenas_set_extra(struct mn_tenas *t, void *extra, void (*free_fn)(void *))
+{
+	if (t->extra_free && t->extra != extra)
+		t->extra_free(t->extra);
+	t->extra = extra;
+	t->extra_free = free_fn;
 }

@@ -38,6 +38,17 @@ struct mn_tenas_config {
 	enum mn_grad_mode grad;
 	int classes;       /* 10 */
 	int threads;       /* threads of each network's engine calls (1; < 1: all cores) */
+	/* The network the other proxies of proxy_set.h (AZ-NAS, NWOT, SWAP,
+	 * ZiCo) run on: an NB201 network of C channels and N cells per stage
+	 * at 32x32, fed batches of az_batch images. */
+	int az_channels;   /* C */
+	int az_cells;      /* N */
+	int az_batch;
+	/* 1 (default): every proxy of the table; 0: only what the default
+	 * estimate needs (AZ-NAS's four) beside the TE-NAS pair, the others
+	 * NaN: one forward and backward per repeat instead of two, and no
+	 * ReLU codes. */
+	int all_proxies;
 };
 
 void mn_tenas_config_default(struct mn_tenas_config *c);
@@ -65,5 +76,15 @@ int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN
 			double *ntk_cond, double *regions, char *err, size_t errn);
 int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			double *ntk_cond, double *regions, char *err, size_t errn);
+
+/* The evaluator's data and configuration. */
+const struct mn_dataset *mn_tenas_data(const struct mn_tenas *t);
+const struct mn_tenas_config *mn_tenas_get_config(const struct mn_tenas *t);
+/* A slot for the networks and buffers of the other proxies (proxy_set.c),
+ * owned by the evaluator so that one evaluator per thread is all a caller
+ * keeps: NULL until set; mn_tenas_free (or the next set) calls free_fn on
+ * it. */
+void *mn_tenas_extra(struct mn_tenas *t);
+void mn_tenas_set_extra(struct mn_tenas *t, void *extra, void (*free_fn)(void *));
 
 #endif

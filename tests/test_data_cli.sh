@@ -18,7 +18,7 @@ check "generated a float32 NHW set (40 x 16 x 16)" "$gen" npy "$tmp/f32.npy" 40 
 "$mn" score "$A" --data "$tmp/gray48" $fast --json >"$tmp/g1" 2>"$tmp/err"; rc=$?
 echo "# $(cat "$tmp/g1") $(cat "$tmp/err")"
 check "score on the gray folder exits 0" [ $rc -eq 0 ]
-check "one JSON line with both proxies" grep -q '^{"arch":"[^"]*","ntk_cond":[0-9.e+-]*,"linear_regions":[0-9.e+-]*}$' "$tmp/g1"
+check "one JSON line with both TE-NAS proxies first, then the others and the estimate" grep -q '^{"arch":"[^"]*","ntk_cond":[0-9.e+-]*,"linear_regions":[0-9.e+-]*,"az_expressivity":.*,"estimate":[0-9.e+-]*}$' "$tmp/g1"
 check "no synthetic-data notice" sh -c "! grep -q synthetic '$tmp/err'"
 "$mn" score "$A" --data "$tmp/gray48" $fast --json >"$tmp/g2" 2>/dev/null
 check "the same scores on a second run" cmp -s "$tmp/g1" "$tmp/g2"

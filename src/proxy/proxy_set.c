@@ -75,14 +75,17 @@ static struct extra *extra_new(const struct mn_tenas_config *c, const struct mn_
 	nc.in_channels = data->channels;
 	if (mn_net_config_check(&nc, err, errn) != 0)
 		return NULL;
-	if (c->az_batch < 2) {
-		snprintf(err, errn, "proxy batch %d: needs at least 2 images", c->az_batch);
+	if (c->az_batch < 2 || data->count < 2) {
+		snprintf(err, errn, "the AZ-NAS/NWOT/SWAP/ZiCo proxies need a batch of at least 2 images (%zu given)",
+			 data->count);
 		return NULL;
 	}
 	struct extra *e = calloc(1, sizeof *e);
 	if (!e || !(e->net = mn_net_create(&nc)))
 		goto oom;
-	e->batch = c->az_batch;
+	/* A small data set gives all its images (the batch is drawn without
+	 * repeats). */
+	e->batch = (size_t)c->az_batch <= data->count ? c->az_batch : (int)data->count;
 	e->classes = c->classes;
 	e->nparams = mn_net_param_count(e->net);
 	e->nbits = mn_net_pattern_bits(e->net);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "braille.h"
 
 #define AT_MAX_W 256
 #define AT_MAX_H 96
@@ -30,7 +31,6 @@ struct at_canvas {
 	char mark[AT_MAX_H][AT_MAX_W];           /* 'A', 'P', 'p', '|' (limit) or 0 */
 };
 
-static const unsigned char dot_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
 
 /* Data to dot coordinates (0..W-1, 0..H-1, y down); 0 when outside. */
 static int to_px(const struct at_canvas *c, double x, double y, int *px, int *py)
@@ -53,7 +53,7 @@ static void set_dot(const struct at_canvas *c, unsigned char layer[AT_MAX_H][AT_
 	if (cx < 0 || cy < 0 || cx >= c->w || cy >= c->h)
 		return;
 	if (utf8)
-		layer[cy][cx] |= dot_bit[py % c->sub_y][px % c->sub_x];
+		layer[cy][cx] |= braille_bit(px % c->sub_x, py % c->sub_y);
 	else if (layer[cy][cx] < 255)
 		layer[cy][cx]++;
 }
@@ -66,15 +66,6 @@ static void line(struct at_canvas *c, int utf8, int x0, int y0, int x1, int y1)
 		double f = n ? (double)k / n : 0;
 		set_dot(c, c->front, utf8, (int)lround(x0 + f * (x1 - x0)), (int)lround(y0 + f * (y1 - y0)));
 	}
-}
-
-static void encode_braille(unsigned bits, char out[4])
-{
-	unsigned cp = 0x2800u + bits;
-	out[0] = (char)(0xe0 | (cp >> 12));
-	out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[2] = (char)(0x80 | (cp & 0x3f));
-	out[3] = '\0';
 }
 
 /* A round tick step: 1, 2 or 5 times a power of ten, giving at most
@@ -215,15 +206,8 @@ void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
 		c.y0 = fmin(c.y0, py_);
 		c.y1 = fmax(c.y1, py_);
 	}
-	double dx = c.x1 - c.x0, dy = c.y1 - c.y0;
-	if (dx <= 0)
-		dx = fabs(c.x0) > 0 ? fabs(c.x0) * 0.1 : 1;
-	if (dy <= 0)
-		dy = fabs(c.y0) > 0 ? fabs(c.y0) * 0.1 : 1;
-	c.x0 -= dx * 0.02;
-	c.x1 += dx * 0.02;
-	c.y0 -= dy * 0.04;
-	c.y1 += dy * 0.04;
+	plot_pad_range(&c.x0, &c.x1, 0.02, 0.1);
+	plot_pad_range(&c.y0, &c.y1, 0.04, 0.1);
 
 	/* The layers. */
 	int px, py;
@@ -270,14 +254,14 @@ void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
 				st = m == 'A' ? TS_CURRENT : TS_PICK;
 			} else if (c.front[row][col]) {
 				if (a->utf8)
-					encode_braille(c.front[row][col] | c.in[row][col] | c.out[row][col], g);
+					braille_utf8(c.front[row][col] | c.in[row][col] | c.out[row][col], g);
 				else
 					snprintf(g, sizeof g, "*");
 				st = TS_OK;
 			} else if (c.in[row][col] || c.out[row][col]) {
 				unsigned char v = c.in[row][col] ? c.in[row][col] : c.out[row][col];
 				if (a->utf8)
-					encode_braille(c.in[row][col] | c.out[row][col], g);
+					braille_utf8(c.in[row][col] | c.out[row][col], g);
 				else
 					snprintf(g, sizeof g, "%c", v == 1 ? '.' : ':');
 				st = c.in[row][col] ? TS_POINT : TS_DIM;

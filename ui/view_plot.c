@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "braille.h"
 
 #define PLOT_MAX_W 256
 #define PLOT_MAX_H 128
@@ -31,8 +32,6 @@ struct canvas {
 	unsigned char over[PLOT_MAX_H][PLOT_MAX_W];
 };
 
-/* Braille dot bits by (column, row) inside a cell (Unicode's numbering). */
-static const unsigned char braille_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
 
 static int to_dot(const struct canvas *c, double x, double y, int *cx, int *cy, int *bx, int *by)
 {
@@ -58,15 +57,6 @@ static double point_y(const struct tui_app *a, const struct tui_point *p)
 static double pick_y(const struct tui_app *a, const struct tui_pick *p)
 {
 	return a->have_oracle ? p->oracle : p->proxy;
-}
-
-static void encode_braille(unsigned bits, char out[4])
-{
-	unsigned cp = 0x2800u + bits;
-	out[0] = (char)(0xe0 | (cp >> 12));
-	out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[2] = (char)(0x80 | (cp & 0x3f));
-	out[3] = '\0';
 }
 
 void view_plot_draw(const struct tui_app *a, struct tui_rect r)
@@ -129,15 +119,8 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 		return;
 	}
 	/* Some room around the data so the extremes are not on the frame. */
-	double dx = c.x1 - c.x0, dy = c.y1 - c.y0;
-	if (dx <= 0)
-		dx = fabs(c.x0) > 0 ? fabs(c.x0) * 0.1 : 1;
-	if (dy <= 0)
-		dy = fabs(c.y0) > 0 ? fabs(c.y0) * 0.05 : 1;
-	c.x0 -= dx * 0.03;
-	c.x1 += dx * 0.03;
-	c.y0 -= dy * 0.05;
-	c.y1 += dy * 0.05;
+	plot_pad_range(&c.x0, &c.x1, 0.03, 0.1);
+	plot_pad_range(&c.y0, &c.y1, 0.05, 0.05);
 
 	int cx, cy, bx, by;
 	if (lim > 0 && to_dot(&c, lim, c.y0, &cx, &cy, &bx, &by))
@@ -146,7 +129,7 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 	for (int i = 0; i < a->n_points; i++)
 		if (to_dot(&c, a->points[i].latency_ms, point_y(a, &a->points[i]), &cx, &cy, &bx, &by)) {
 			if (a->utf8)
-				c.dots[cy][cx] |= braille_bit[by][bx];
+				c.dots[cy][cx] |= braille_bit(bx, by);
 			else if (c.dots[cy][cx] < 255)
 				c.dots[cy][cx]++;
 		}
@@ -174,7 +157,7 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 			default:
 				if (c.dots[row][col]) {
 					if (a->utf8)
-						encode_braille(c.dots[row][col], g);
+						braille_utf8(c.dots[row][col], g);
 					else
 						snprintf(g, sizeof g, "%c", c.dots[row][col] == 1 ? '.' :
 							 c.dots[row][col] < 4 ? ':' : '*');

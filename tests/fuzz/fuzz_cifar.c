@@ -1,9 +1,11 @@
-/* libFuzzer target for CIFAR-10 binary files: any input is either read
- * (every label 0..9, count = size / record) or refused with one line. */
+/* libFuzzer target for CIFAR-10/100 binary files through the data loader:
+ * any input is either read (a whole number of records, every label below
+ * the class count) or refused with one line. */
 #define _GNU_SOURCE
 #include "fuzz_input.h"
 
 #include "data/cifar.h"
+#include "data/dataset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -13,17 +15,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd = fuzz_input_file(data, size, path, sizeof path);
 	if (fd < 0)
 		return 0;
-	struct mn_cifar d;
+	struct mn_dataset d;
 	err[0] = '\0';
-	if (mn_cifar_load(&d, path, err, sizeof err) != 0) {
+	if (mn_dataset_load(&d, path, err, sizeof err) != 0) {
 		fuzz_check_error(err, sizeof err);
 	} else {
-		if (d.count != size / MN_CIFAR_RECORD_BYTES)
+		if (d.count * MN_CIFAR_RECORD_BYTES != size && d.count * MN_CIFAR100_RECORD_BYTES != size)
 			abort();
 		for (size_t i = 0; i < d.count; i++)
-			if (d.labels[i] >= MN_CIFAR_CLASSES)
+			if (d.labels[i] < 0 || d.labels[i] >= d.classes)
 				abort();
-		mn_cifar_free(&d);
+		mn_dataset_free(&d);
 	}
 	close(fd);
 	return 0;

@@ -9,15 +9,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[64], err[512];
+	char path[64];
+	struct mn_error e;
 	int fd = fuzz_input_file(data, size, path, sizeof path);
 	if (fd < 0)
 		return 0;
 	struct mn_preset p;
 	mn_preset_defaults(&p);
-	err[0] = '\0';
-	if (mn_preset_load(&p, path, err, sizeof err) != 0)
-		fuzz_check_error(err, sizeof err);
+	e.msg[0] = '\0';
+	if (mn_preset_load(&p, path, &e) != 0)
+		fuzz_check_error(e.msg, sizeof e.msg);
+	mn_preset_free(&p);
 	close(fd);
 	return 0;
 }

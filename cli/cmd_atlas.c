@@ -16,6 +16,7 @@
 
 #include "atlas/atlas_build.h"
 #include "atlas/atlas_pick.h"
+#include "search/session.h"
 #include "cli.h"
 #include "cli_preset.h"
 #include "cli_signal.h"
@@ -188,8 +189,9 @@ int mn_cli_score_all(const struct mn_tenas_config *cfg, const struct mn_dataset 
 
 /* ---- the atlas command ---- */
 
-static int print_pareto(const struct mn_preset *p, const char *data_path, const char *out,
-			const struct mn_atlas_settings *s, const char *path, const char *axis, int json);
+static int print_pareto(const struct mn_preset *p, const struct mn_dataset *d, const char *data_path,
+			const char *out, const struct mn_atlas_settings *s, const char *path,
+			const char *axis, int json);
 
 int mn_cmd_atlas(int argc, char **argv)
 {
@@ -295,7 +297,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	if (!ok)
 		return MN_EXIT_ERROR;
 	if (pareto) {
-		int rc = print_pareto(&preset, data, out, &s, path, pareto, json);
+		int rc = print_pareto(&preset, &d, data, out, &s, path, pareto, json);
 		mn_dataset_free(&d);
 		return rc;
 	}
@@ -385,9 +387,12 @@ static int load_table(const struct mn_preset *p, struct mn_latency_table *t, cha
 /* Loads the atlas of these settings with the preset board's costs; on
  * failure prints the problem (and, when there is no atlas, the command
  * that builds it) and returns -1. */
-static int open_atlas(const char *cmd, const struct mn_preset *p, const char *data_path, const char *out,
-		      const struct mn_atlas_settings *s, const char *path, struct mn_atlas *a,
-		      struct mn_latency_table *table)
+/* The atlas at path with its costs on the preset's board, for the network
+ * the data gives (its size, channels and classes, as the search session
+ * takes them; d NULL: the preset's own). */
+static int open_atlas(const char *cmd, const struct mn_preset *p, const struct mn_dataset *d,
+		      const char *data_path, const char *out, const struct mn_atlas_settings *s,
+		      const char *path, struct mn_atlas *a, struct mn_latency_table *table)
 {
 	char err[1024];
 	int st = mn_atlas_load(a, path, s, err, sizeof err);
@@ -401,27 +406,46 @@ static int open_atlas(const char *cmd, const struct mn_preset *p, const char *da
 		mn_cli_error(cmd, "%s", err);
 		return -1;
 	}
-	if (load_table(p, table, err, sizeof err)) {
-		mn_cli_error(cmd, "%s", err);
-		mn_atlas_free(a);
-		return -1;
-	}
-	struct mn_atlas_costs c = {{p->channels, p->cells, p->resolution, p->classes, p->input_channels},
-				   (uint64_t)(p->runtime_flash_kb * 1024.0 + 0.5), table};
-	if (mn_atlas_set_costs(a, &c)) {
+	struct mn_preset fp;
+	char notice[600];
+	if (mn_preset_copy(&fp, p, NULL) != 0) {
 		mn_cli_error(cmd, "out of memory");
 		mn_atlas_free(a);
 		return -1;
 	}
+	if (d && data_path) {
+		if (mn_session_fit_to_data(&fp, d, data_path, notice, sizeof notice, err, sizeof err)) {
+			mn_cli_error(cmd, "%s", err);
+			goto fail;
+		}
+		if (notice[0])
+			fprintf(stderr, "micronas %s: %s\n", cmd, notice);
+	}
+	if (load_table(&fp, table, err, sizeof err)) {
+		mn_cli_error(cmd, "%s", err);
+		goto fail;
+	}
+	struct mn_atlas_costs c = {{fp.channels, fp.cells, fp.resolution, fp.classes, fp.input_channels},
+				   (uint64_t)(fp.runtime_flash_kb * 1024.0 + 0.5), table};
+	if (mn_atlas_set_costs(a, &c)) {
+		mn_cli_error(cmd, "out of memory");
+		goto fail;
+	}
+	mn_preset_free(&fp);
 	return 0;
+fail:
+	mn_preset_free(&fp);
+	mn_atlas_free(a);
+	return -1;
 }
 
-static int print_pareto(const struct mn_preset *p, const char *data_path, const char *out,
-			const struct mn_atlas_settings *s, const char *path, const char *axis, int json)
+static int print_pareto(const struct mn_preset *p, const struct mn_dataset *d, const char *data_path,
+			const char *out, const struct mn_atlas_settings *s, const char *path,
+			const char *axis, int json)
 {
 	struct mn_atlas a;
 	struct mn_latency_table table;
-	if (open_atlas("atlas", p, data_path, out, s, path, &a, &table))
+	if (open_atlas("atlas", p, d, data_path, out, s, path, &a, &table))
 		return MN_EXIT_ERROR;
 	int *rows = malloc((size_t)a.n * sizeof *rows);
 	int m = rows ? mn_atlas_pareto(&a, strcmp(axis, "flops") ? MN_ATLAS_BY_LATENCY : MN_ATLAS_BY_FLOPS, rows)
@@ -470,11 +494,11 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 		return MN_EXIT_ERROR;
 	cfg.classes = d.classes; /* the proxy networks end in the data's classes */
 	mn_atlas_settings_make(&s, &d, p->seed, &cfg, MN_ATLAS_ORDER_SEEDED);
-	mn_dataset_free(&d);
 	if (atlas_path)
 		snprintf(path, sizeof path, "%s", atlas_path);
 	else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
 		mn_cli_error("search", "%s", err);
+		mn_dataset_free(&d);
 		return MN_EXIT_ERROR;
 	}
 	struct mn_oracle oracle;
@@ -482,13 +506,16 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	if (oracle_path) {
 		if (mn_oracle_load(&oracle, oracle_path, err, sizeof err)) {
 			mn_cli_error("search", "%s", err);
+			mn_dataset_free(&d);
 			return MN_EXIT_ERROR;
 		}
 		have_oracle = 1;
 	}
 	struct mn_atlas a;
 	struct mn_latency_table table;
-	if (open_atlas("search", p, data_path, atlas_path, &s, path, &a, &table)) {
+	int opened = open_atlas("search", p, &d, data_path, atlas_path, &s, path, &a, &table) == 0;
+	mn_dataset_free(&d);
+	if (!opened) {
 		if (have_oracle)
 			mn_oracle_free(&oracle);
 		return MN_EXIT_ERROR;

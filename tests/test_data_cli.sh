@@ -62,6 +62,18 @@ for k in flops_m params_m sram_kb flash_kb; do
 done
 "$mn" cost "$arch" --runtime-flash-kb 100 --json >"$tmp/c32.json"
 check "and cost at the default 32x32, 10 classes does not" sh -c "! cmp -s '$tmp/c.json' '$tmp/c32.json'"
+# The atlas of the same data: its pick's costs are of the data's network too.
+"$mn" atlas --data "$tmp/gray48" $fast --max 6 >"$tmp/at.out" 2>"$tmp/at.err"; rc=$?
+check "atlas --max 6 on the gray folder exits 0 ($(tail -n 1 "$tmp/at.err"))" [ $rc -eq 0 ]
+"$mn" search --method atlas --data "$tmp/gray48" $fast --json >"$tmp/sa.json" 2>"$tmp/sa.err"; rc=$?
+echo "# $(cat "$tmp/sa.json")"
+check "search --method atlas on the gray folder exits 0" [ $rc -eq 0 ]
+arch2=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/sa.json")
+"$mn" cost "$arch2" --resolution 48 --classes 5 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/c2.json"
+for k in flops_m params_m sram_kb; do
+	check "the atlas pick and cost --resolution 48 agree on $k ($(field $k "$tmp/sa.json"))" \
+		[ "$(field $k "$tmp/sa.json")" = "$(field $k "$tmp/c2.json")" ]
+done
 # A preset's latency table made for 32x32x3 gives way to the built-in model.
 "$mn" search --preset nucleo-f746zg --data "$tmp/gray48" $fast --json >"$tmp/p.json" 2>"$tmp/p.err"; rc=$?
 echo "# $(cat "$tmp/p.err")"

@@ -58,11 +58,11 @@ double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 	return mn_latency_mixed_us(&s->table, mask) / 1000.0;
 }
 
-/* With data, the network's input is the data's (session.h). */
-static int adopt_data_shape(struct mn_session *s, const char *path, char *err, size_t errn)
+int mn_session_fit_to_data(struct mn_preset *p, const struct mn_dataset *d, const char *path,
+			   char *notice, size_t nn, char *err, size_t errn)
 {
-	const struct mn_dataset *d = &s->data;
 	int side, w;
+	notice[0] = '\0';
 	if (d->height != d->width) {
 		snprintf(err, errn, "%s: images are %dx%d, but the deployed network's input is square (crop or resize the images to a square)",
 			 path, d->height, d->width);
@@ -74,32 +74,32 @@ static int adopt_data_shape(struct mn_session *s, const char *path, char *err, s
 			 path, d->height, d->width, d->channels, d->classes);
 		return -1;
 	}
-	if (s->preset.resolution != side || s->preset.classes != d->classes ||
-	    s->preset.input_channels != d->channels) {
-		snprintf(s->notice, sizeof s->notice, "network input %dx%dx%d, %d classes, from the data %s (the preset had %dx%dx%d, %d classes)",
-			 side, side, d->channels, d->classes, path, s->preset.resolution,
-			 s->preset.resolution, s->preset.input_channels, s->preset.classes);
-		s->preset.resolution = side;
-		s->preset.classes = d->classes;
-		s->preset.input_channels = d->channels;
-		s->preset.set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES | 1u << MN_PF_INPUT_CHANNELS;
-		snprintf(s->preset.origin[MN_PF_RESOLUTION], sizeof s->preset.origin[0], "--data");
-		snprintf(s->preset.origin[MN_PF_CLASSES], sizeof s->preset.origin[0], "--data");
-		snprintf(s->preset.origin[MN_PF_INPUT_CHANNELS], sizeof s->preset.origin[0], "--data");
-	}
-	return 0;
-}
-
-/* Whether the preset's latency table is for the network searched. */
-static int table_fits(const struct mn_session *s)
-{
+	if (p->resolution == side && p->classes == d->classes && p->input_channels == d->channels)
+		return 0;
+	snprintf(notice, nn, "network input %dx%dx%d, %d classes, from the data %s (the preset had %dx%dx%d, %d classes)",
+		 side, side, d->channels, d->classes, path, p->resolution, p->resolution,
+		 p->input_channels, p->classes);
+	p->resolution = side;
+	p->classes = d->classes;
+	p->input_channels = d->channels;
+	p->set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES | 1u << MN_PF_INPUT_CHANNELS;
+	snprintf(p->origin[MN_PF_RESOLUTION], sizeof p->origin[0], "--data");
+	snprintf(p->origin[MN_PF_CLASSES], sizeof p->origin[0], "--data");
+	snprintf(p->origin[MN_PF_INPUT_CHANNELS], sizeof p->origin[0], "--data");
+	/* The preset's table was made for the preset's own network, not for
+	 * the data's input: the built-in model is the honest fallback. */
 	struct mn_latency_table t;
 	char e[64];
-	const struct mn_preset *p = &s->preset;
-	if (mn_latency_table_read(&t, p->latency_table, e, sizeof e))
-		return 1; /* unreadable: the read below reports it */
-	return t.channels == p->channels && t.cells == p->cells && t.resolution == p->resolution &&
-	       t.classes == p->classes;
+	if (p->latency_table && mn_latency_table_read(&t, p->latency_table, e, sizeof e) == 0 &&
+	    !(t.channels == p->channels && t.cells == p->cells && t.resolution == p->resolution &&
+	      t.classes == p->classes)) {
+		size_t k = strlen(notice);
+		snprintf(notice + k, nn - k, "; the latency table %s is not for %dx%d, %d classes: using the built-in cycle model",
+			 p->latency_table, p->resolution, p->resolution, p->classes);
+		free(p->latency_table);
+		p->latency_table = NULL;
+	}
+	return 0;
 }
 
 static int session_init(struct mn_session *s, const struct mn_preset *p, const char *data_path,
@@ -115,7 +115,8 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	if (data_path) {
 		if (mn_dataset_load(&s->data, data_path, err, errn))
 			return -1;
-		if (adopt_data_shape(s, data_path, err, errn)) {
+		if (mn_session_fit_to_data(&s->preset, &s->data, data_path, s->notice,
+					   sizeof s->notice, err, errn)) {
 			mn_dataset_free(&s->data);
 			return -1;
 		}
@@ -130,16 +131,6 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	}
 	pp = &s->preset;
 
-	if (pp->latency_table && (pp->resolution != p->resolution || pp->classes != p->classes) &&
-	    !table_fits(s)) {
-		/* The preset's table was made for the preset's own network, not
-		 * for the data's input: the model is the honest fallback. */
-		size_t k = strlen(s->notice);
-		snprintf(s->notice + k, sizeof s->notice - k, "%sthe latency table %s is not for %dx%d, %d classes: using the built-in cycle model",
-			 k ? "; " : "", pp->latency_table, pp->resolution, pp->resolution, pp->classes);
-		free(s->preset.latency_table);
-		s->preset.latency_table = NULL;
-	}
 	if (pp->latency_table) {
 		if (mn_latency_table_read(&s->table, pp->latency_table, err, errn) ||
 		    mn_latency_table_check_network(&s->table, pp->latency_table, pp->channels,

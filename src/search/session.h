@@ -51,6 +51,16 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 void mn_session_cache_key(const struct mn_session *s, char *key, size_t n);
 void mn_session_free(struct mn_session *s);
 
+/* The deployed network's input made the data's: p's resolution, classes
+ * and input channels are set from d (square images; a side that is not a
+ * multiple of 4 is cropped to one, as the proxies crop it), and a latency
+ * table made for another shape gives way to the built-in model.  notice
+ * gets one line saying what changed ("" if nothing).  The search session
+ * and the atlas pick both call it, so their costs are of one network.
+ * 0, or -1 with err (non-square or out-of-range data). */
+int mn_session_fit_to_data(struct mn_preset *p, const struct mn_dataset *d, const char *path,
+			   char *notice, size_t nn, char *err, size_t errn);
+
 /* The latency model over the setup's table (ms). */
 double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES]);
 

@@ -29,6 +29,10 @@ int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long
  * --input-channels): 1 when ch is one and its value went into shape, 0 when
  * ch is not a shape flag, -1 (usage error printed) for a bad value. */
 int mn_cli_shape_option(const char *cmd, int ch, const char *text, struct mn_net_shape *shape);
+/* Their getopt_long entries (the command's file includes <getopt.h>). */
+#define MN_CLI_SHAPE_LONGOPTS                                                            \
+	{"channels", required_argument, 0, 'c'}, {"cells", required_argument, 0, 'n'},   \
+		{"resolution", required_argument, 0, 'r'}, {"classes", required_argument, 0, 'k'}
 /* out = flags where a flag was given (non-zero), the preset's value
  * elsewhere. */
 struct mn_preset;

@@ -22,8 +22,7 @@ static void cost_usage(FILE *f)
 int mn_cmd_cost(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"channels", required_argument, 0, 'c'}, {"cells", required_argument, 0, 'n'},
-		{"resolution", required_argument, 0, 'r'}, {"classes", required_argument, 0, 'k'},
+		MN_CLI_SHAPE_LONGOPTS,
 		{"runtime-flash-kb", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
 		{"input-channels", required_argument, 0, 'i'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},

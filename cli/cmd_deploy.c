@@ -86,9 +86,8 @@ static void deploy_usage(FILE *f)
 int mn_cmd_deploy(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"preset", required_argument, 0, 'p'}, {"channels", required_argument, 0, 'c'},
-		{"cells", required_argument, 0, 'n'}, {"resolution", required_argument, 0, 'r'},
-		{"classes", required_argument, 0, 'k'}, {"output", required_argument, 0, 'o'},
+		{"preset", required_argument, 0, 'p'}, MN_CLI_SHAPE_LONGOPTS,
+		{"output", required_argument, 0, 'o'},
 		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
 		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};

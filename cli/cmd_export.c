@@ -25,9 +25,8 @@ static void export_usage(FILE *f)
 int mn_cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"preset", required_argument, 0, 'p'}, {"channels", required_argument, 0, 'c'},
-		{"cells", required_argument, 0, 'n'}, {"resolution", required_argument, 0, 'r'},
-		{"classes", required_argument, 0, 'k'}, {"output", required_argument, 0, 'o'},
+		{"preset", required_argument, 0, 'p'}, MN_CLI_SHAPE_LONGOPTS,
+		{"output", required_argument, 0, 'o'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *preset = NULL, *dir = NULL;

@@ -45,7 +45,7 @@ int mn_cmd_emulate(int argc, char **argv)
 	struct mn_emulator_opts eo = {.boot_timeout_ms = 20000, .cancel = mn_cli_stop_requested};
 	struct mn_emulator *e;
 	sigset_t set;
-	struct mn_error err;
+	struct mn_error err = {""};
 	int ch, rc = MN_EXIT_OK;
 
 	optind = 1;
@@ -77,12 +77,15 @@ int mn_cmd_emulate(int argc, char **argv)
 	/* Blocked before QEMU starts, so that a signal arriving at any point
 	 * is seen by the loop below and QEMU is always stopped; SIGCHLD too,
 	 * to notice QEMU dying on its own. */
-	if (mn_cli_block_signals("emulate", 1, &set) != 0)
-		return MN_EXIT_ERROR;
-	if (mn_emulator_start(&e, &eo, err.msg, sizeof err.msg) != 0) {
+	int started = mn_cli_block_signals("emulate", 1, &set) == 0 &&
+		      mn_emulator_start(&e, &eo, err.msg, sizeof err.msg) == 0;
+	if (!started && err.msg[0])
 		mn_cli_error("emulate", "%s", err.msg);
+	/* QEMU has its machine and firmware: the preset is not needed after. */
+	if (preset)
+		mn_preset_free(&pr);
+	if (!started)
 		return MN_EXIT_ERROR;
-	}
 	if (mn_emulator_warning(e)[0])
 		fprintf(stderr, "micronas emulate: warning: %s\n", mn_emulator_warning(e));
 	printf("%s\n", mn_emulator_port(e));

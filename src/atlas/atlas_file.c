@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "atlas/atlas_file.h"
+#include "util/cache_dir.h"
 #include "util/hash.h"
 
 #include <errno.h>
@@ -89,17 +90,13 @@ uint64_t mn_atlas_settings_hash(const struct mn_atlas_settings *s)
 int mn_atlas_default_path(const struct mn_atlas_settings *s, char *path, size_t n, char *err,
 			  size_t errn)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int len;
+	char dir[4096];
 	unsigned long long h = (unsigned long long)mn_atlas_settings_hash(s);
-	if (xdg && xdg[0])
-		len = snprintf(path, n, "%s/micronas/atlas-%016llx.csv", xdg, h);
-	else if (home && home[0])
-		len = snprintf(path, n, "%s/.cache/micronas/atlas-%016llx.csv", home, h);
-	else {
-		snprintf(err, errn, "neither XDG_CACHE_HOME nor HOME is set: give the atlas file with --out FILE");
+	if (mn_cache_dir(dir, sizeof dir) != 0) {
+		snprintf(err, errn, "no cache directory (set XDG_CACHE_HOME to an absolute path, or HOME): give the atlas file with --out FILE");
 		return -1;
 	}
+	int len = snprintf(path, n, "%s/atlas-%016llx.csv", dir, h);
 	if (len < 0 || (size_t)len >= n) {
 		snprintf(err, errn, "the cache path is too long: give the atlas file with --out FILE");
 		return -1;

@@ -5,6 +5,7 @@
  *   header: "MNEVAL01", uint32 probe 0x01020304, uint32 key length, key bytes
  *   record: 32 bytes, see struct record */
 #include "search/eval_cache.h"
+#include "util/cache_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,19 +37,6 @@ struct mn_eval_cache {
 	uint64_t key_hash;
 	char *path;
 };
-
-int mn_eval_cache_dir(char *out, size_t n)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int w;
-	if (xdg && xdg[0] == '/')
-		w = snprintf(out, n, "%s/micronas", xdg);
-	else if (home && home[0])
-		w = snprintf(out, n, "%s/.cache/micronas", home);
-	else
-		return -1;
-	return w > 0 && (size_t)w < n ? 0 : -1;
-}
 
 /* mkdir -p. */
 static int make_dirs(const char *dir)
@@ -249,7 +237,7 @@ struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_ev
 	char defdir[4096];
 	warn[0] = '\0';
 	if (!dir) {
-		if (mn_eval_cache_dir(defdir, sizeof defdir) != 0) {
+		if (mn_cache_dir(defdir, sizeof defdir) != 0) {
 			snprintf(err, errn, "no cache directory (set XDG_CACHE_HOME or HOME)");
 			return NULL;
 		}

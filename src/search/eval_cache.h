@@ -39,10 +39,6 @@ struct mn_eval_cache;
 typedef void (*mn_eval_cache_fn)(void *ctx, const uint8_t super[MN_EDGES], int edge, int op,
 				 double dk, double dr);
 
-/* The default directory: $XDG_CACHE_HOME/micronas, or ~/.cache/micronas
- * (a relative XDG_CACHE_HOME is ignored, as the XDG spec says).  0, or -1
- * when neither variable gives one. */
-int mn_eval_cache_dir(char *out, size_t n);
 
 /* Opens (creating dir and file as needed) the cache of `key` in dir and
  * hands every valid record to fn.  warn gets one line ("" if none) when a

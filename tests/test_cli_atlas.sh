@@ -54,12 +54,18 @@ check "extending another seed's file with these settings is refused" sh -c "[ $r
 # MPI: 2 ranks write the same rows as one process.
 if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null; then
 	[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+	# Under ./configure --enable-sanitizers, LeakSanitizer reports what Open
+	# MPI's runtime keeps after MPI_Finalize, in components it has already
+	# unloaded (the stacks have no symbols to suppress by).  Leak checks stay
+	# on for every single-process run in this test, which covers the same
+	# atlas code; ASan's other checks stay on for the ranks.
+	mpi_env="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 	"$mn" atlas $fast --max 10 --seed 4 --threads 1 --out "$tmp/one.csv" >/dev/null 2>&1
-	mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 10 --seed 4 --out "$tmp/two.csv" >"$tmp/mpi" 2>"$tmp/err"; rc=$?
+	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 10 --seed 4 --out "$tmp/two.csv" >"$tmp/mpi" 2>"$tmp/err"; rc=$?
 	sed 's/^/# /' "$tmp/err"
 	check "mpirun -n 2 exits 0 and prints the path once" sh -c "[ $rc -eq 0 ] && [ \"\$(cat '$tmp/mpi')\" = '$tmp/two.csv' ]"
 	check "2 ranks write the same file as one process, row for row" cmp -s "$tmp/one.csv" "$tmp/two.csv"
-	mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 5 --seed 4 --out "$tmp/two.csv" >/dev/null 2>&1
+	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 5 --seed 4 --out "$tmp/two.csv" >/dev/null 2>&1
 	"$mn" atlas $fast --max 5 --seed 4 --out "$tmp/one.csv" >/dev/null 2>&1
 	check "and resume it the same way" sh -c "cmp -s '$tmp/one.csv' '$tmp/two.csv' && [ \$(grep -v '^#' '$tmp/two.csv' | tail -n +2 | wc -l) -eq 15 ]"
 else

@@ -211,8 +211,7 @@ int mn_cmd_atlas(int argc, char **argv)
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("atlas", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 'o': out = optarg; break;
@@ -227,8 +226,7 @@ int mn_cmd_atlas(int argc, char **argv)
 		case 'm': if (mn_cli_int("atlas", "--max", optarg, 1, MN_ARCH_COUNT, &max)) return MN_EXIT_USAGE; break;
 		case 'h': atlas_usage(stdout); return MN_EXIT_OK;
 		case '?':
-			mn_cli_error("atlas", "unknown or incomplete option '%s' (see 'micronas atlas --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		default:
 			if (mn_cli_preset_option(&cp, "atlas", ch, optarg))

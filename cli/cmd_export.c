@@ -38,8 +38,7 @@ int mn_cmd_export(int argc, char **argv)
 	char msg[200], path[4200], tmp[4300];
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("export", argc, argv, "ho:", opts)) != -1) {
 		int shaped = mn_cli_shape_option("export", ch, optarg, &flags);
 		if (shaped < 0)
 			return MN_EXIT_USAGE;
@@ -50,8 +49,7 @@ int mn_cmd_export(int argc, char **argv)
 		case 'o': dir = optarg; break;
 		case 'h': export_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("export", "unknown or incomplete option '%s' (see 'micronas export --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

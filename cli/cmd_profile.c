@@ -67,8 +67,7 @@ int mn_cmd_profile(int argc, char **argv)
 
 	mn_profile_opts_default(&po);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("profile", argc, argv, "+ho:", opts)) != -1) {
 		switch (ch) {
 		case 'P': port = optarg; break;
 		case 'p': preset = optarg; break;
@@ -83,8 +82,7 @@ int mn_cmd_profile(int argc, char **argv)
 			break;
 		case 'h': profile_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("profile", "unknown or incomplete option '%s' (see 'micronas "
-				     "profile --help')", argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

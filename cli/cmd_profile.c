@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_board.h"
 #include "board/profile.h"
+#include "util/atomic_file.h"
 
 static void profile_usage(FILE *f)
 {
@@ -110,6 +111,12 @@ int mn_cmd_profile(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	}
 
+	/* The destination is checked before the board is touched: a table
+	 * that cannot be written would waste the whole measurement. */
+	if (output && mn_atomic_check(output, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("profile", "-o %s", e.msg);
+		return MN_EXIT_ERROR;
+	}
 	if (mn_cli_block_signals("profile", 0, &set) != 0)
 		return MN_EXIT_ERROR;
 	if (mn_cli_connect("profile", port, &b) != 0)
@@ -122,6 +129,12 @@ int mn_cmd_profile(int argc, char **argv)
 			return MN_EXIT_ERROR;
 		}
 		output = out_default;
+		if (mn_atomic_check(output, e.msg, sizeof e.msg) != 0) {
+			mn_cli_error("profile", "%s", e.msg);
+			free(out_default);
+			mn_board_close(b);
+			return MN_EXIT_ERROR;
+		}
 	}
 	po.output = output;
 	prog.tty = isatty(2);

@@ -178,6 +178,7 @@ struct tui_app {
 	uint64_t seen_runs_ended; /* the snapshot's runs_ended last reported */
 	int last_decided;
 	enum mn_board_job_state last_bstate;
+	int last_emulator_exited; /* QEMU's death already said */
 	uint64_t board_events_version;
 
 	/* History for the plot. */

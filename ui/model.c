@@ -224,6 +224,13 @@ static void board_events(struct tui_app *a)
 {
 	const struct mn_board_job_snapshot *b = &a->bsnap;
 	const char *kind = mn_board_job_kind_name(b->kind);
+	if (b->emulator_exited != a->last_emulator_exited) {
+		a->last_emulator_exited = b->emulator_exited;
+		if (b->emulator_exited) {
+			tui_log_event(&a->log, "board: the emulated board (QEMU) %s", b->emulator_exit);
+			tui_message(a, 1, "the emulated board (QEMU) %s: b starts it again", b->emulator_exit);
+		}
+	}
 	if (b->state == a->last_bstate || b->state == MN_BOARD_JOB_RUNNING) {
 		a->last_bstate = b->state;
 		return;

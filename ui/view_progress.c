@@ -184,6 +184,8 @@ static void job_line(const struct tui_app *a, int y, int x, int end)
 		tui_put(a, y, x, end - x, TS_ERROR, b->error);
 	} else if (b->state == MN_BOARD_JOB_DONE && b->kind == MN_BOARD_JOB_PROFILE) {
 		tui_put(a, y, x, end - x, TS_OK, b->message);
+	} else if (b->emulator_exited) {
+		tui_put(a, y, x, end - x, TS_ERROR, "the emulated board is gone: b starts it again");
 	} else if (!b->port[0]) {
 		tui_put(a, y, x, end - x, TS_DIM, "b picks a serial port or the emulated board");
 	} else {

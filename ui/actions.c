@@ -516,7 +516,7 @@ static void form_apply(struct tui_app *a)
 		} else {
 			struct mn_constraints c = {v[0], v[1], v[2]};
 			if (apply_limits(a, &c, &e) != 0) {
-				snprintf(f->error, sizeof f->error, "%.190s", e.msg);
+				snprintf(f->error, sizeof f->error, "%.390s", e.msg);
 				return;
 			}
 		}
@@ -533,7 +533,7 @@ static void form_apply(struct tui_app *a)
 			return;
 		}
 		if (tui_save(a, base, &e) != 0) {
-			snprintf(f->error, sizeof f->error, "%.190s", e.msg);
+			snprintf(f->error, sizeof f->error, "%.390s", e.msg);
 			return;
 		}
 		break;
@@ -674,6 +674,7 @@ static void view_round_step(struct tui_app *a, int d)
 
 void tui_key(struct tui_app *a, int ch)
 {
+	char colname[64];
 	if (a->mode == MODE_HELP) {
 		a->mode = MODE_NORMAL;
 		return;
@@ -705,15 +706,15 @@ void tui_key(struct tui_app *a, int ch)
 		break;
 	case ACT_SORT_NEXT:
 		a->sort_col = (a->sort_col + 1) % COL_COUNT;
-		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
+		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col, colname, sizeof colname));
 		break;
 	case ACT_SORT_PREV:
 		a->sort_col = (a->sort_col + COL_COUNT - 1) % COL_COUNT;
-		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
+		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col, colname, sizeof colname));
 		break;
 	case ACT_SORT_REVERSE:
 		a->sort_desc = !a->sort_desc;
-		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col),
+		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col, colname, sizeof colname),
 			    a->sort_desc ? "descending" : "ascending");
 		break;
 	case ACT_ROUND_PREV: view_round_step(a, -1); break;

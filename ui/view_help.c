@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "keys.h"
+#include "proxy/proxy_set.h"
 
 void view_footer_draw(const struct tui_app *a, struct tui_rect r)
 {
@@ -41,11 +42,58 @@ void view_footer_draw(const struct tui_app *a, struct tui_rect r)
 		}
 }
 
+int tui_wrap(const char *s, int w, int *start, int *len, int max)
+{
+	int n = 0;
+	size_t at = 0, total = strlen(s);
+	if (w < 1)
+		return 0;
+	while (at < total && n < max) {
+		/* Columns are UTF-8 sequences (continuation bytes count none). */
+		size_t end = at, brk = 0;
+		int cols = 0;
+		while (end < total && cols < w) {
+			if (s[end] == ' ')
+				brk = end;
+			end++;
+			while (end < total && ((unsigned char)s[end] & 0xc0) == 0x80)
+				end++;
+			cols++;
+		}
+		/* Break after the last space when a word would be cut. */
+		if (end < total && s[end] != ' ' && brk > at)
+			end = brk + 1;
+		start[n] = (int)at;
+		len[n] = (int)(end - at);
+		n++;
+		at = end;
+		while (at < total && s[at] == ' ')
+			at++;
+	}
+	return n;
+}
+
 void view_message_draw(const struct tui_app *a, struct tui_rect r)
 {
+	enum { MAX_LINES = 6 };
+	int start[MAX_LINES], len[MAX_LINES];
 	if (r.h < 1 || !a->message[0])
 		return;
-	tui_put(a, r.y, r.x, r.w, a->message_error ? TS_ERROR : TS_NORMAL, a->message);
+	/* A message longer than the line wraps upwards over the bottom of the
+	 * panes above (at most MAX_LINES lines, the top of the panes kept)
+	 * rather than being cut at the screen's edge. */
+	int max = r.y / 2 < MAX_LINES ? r.y / 2 : MAX_LINES;
+	if (max < 1)
+		max = 1;
+	int n = tui_wrap(a->message, r.w, start, len, max);
+	enum tui_style st = a->message_error ? TS_ERROR : TS_NORMAL;
+	for (int i = 0; i < n; i++) {
+		char line[sizeof a->message];
+		int y = r.y - (n - 1) + i;
+		snprintf(line, sizeof line, "%.*s", len[i], a->message + start[i]);
+		tui_fill(y, r.x, r.w, ' ');
+		tui_put(a, y, r.x, r.w, st, line);
+	}
 }
 
 /* A box with a title, cleared inside. */
@@ -90,22 +138,35 @@ void view_help_draw(const struct tui_app *a)
 	}
 	static const char *const notes[] = {
 		"Rankings: x pruned on its edge, * measured last, ! nothing within the limits would remain;",
-		"dK dR: NTK, linear-region changes; #K #R #F #L ranks (1 = most prunable), score #K+#R+wF#F+wL#L.",
+		NULL, /* the proxies' line, from the proxy table's names */
 		"Atlas: x latency, y accuracy estimate (0 = best by every proxy; NB201 accuracy with --oracle);",
 		"line = Pareto front, dim = breaks a limit, | limit, A atlas pick, P search pick (p provisional).",
 	};
 	row++;
-	for (size_t i = 0; i < sizeof notes / sizeof notes[0] && row < y + h - 1; i++, row++)
-		tui_put(a, row, x + 2, w - 4, TS_DIM, notes[i]);
+	for (size_t i = 0; i < sizeof notes / sizeof notes[0] && row < y + h - 1; i++, row++) {
+		char proxies[200];
+		if (!notes[i])
+			snprintf(proxies, sizeof proxies,
+				 "dK dR: %s, %s changes; #K #R #F #L ranks (1 = most prunable), score #K+#R+wF#F+wL#L.",
+				 mn_proxy_info(MN_PROXY_NTK_COND)->label,
+				 mn_proxy_info(MN_PROXY_LINEAR_REGIONS)->label);
+		tui_put(a, row, x + 2, w - 4, TS_DIM, notes[i] ? notes[i] : proxies);
+	}
 }
 
 static void form_draw(const struct tui_app *a)
 {
 	const struct tui_form *f = &a->form;
-	int w = COLS - 4 < 70 ? COLS - 4 : 70, h = f->n + 5;
-	int y = (LINES - h) / 2, x = (COLS - w) / 2;
+	enum { ERR_LINES = 5 };
+	int estart[ERR_LINES], elen[ERR_LINES];
+	int w = COLS - 4 < 70 ? COLS - 4 : 70;
 	if (w < 30)
 		return;
+	/* The error wraps inside the box (which grows for it) instead of
+	 * being cut at its edge: it is the reason a save or a port failed. */
+	int nerr = f->error[0] ? tui_wrap(f->error, w - 4, estart, elen, ERR_LINES) : 0;
+	int h = f->n + 5 + (nerr > 1 ? nerr - 1 : 0);
+	int y = (LINES - h) / 2, x = (COLS - w) / 2;
 	box_at(a, y, x, h, w, f->title);
 	for (int i = 0; i < f->n; i++) {
 		int fy = y + 1 + i, lw = 28;
@@ -122,8 +183,11 @@ static void form_draw(const struct tui_app *a)
 		snprintf(pad, sizeof pad, "%-*s", vw, v);
 		tui_put(a, fy, x + 2 + lw, vw, i == f->focus ? TS_SELECT : TS_NORMAL, pad);
 	}
-	if (f->error[0])
-		tui_put(a, y + f->n + 2, x + 2, w - 4, TS_ERROR, f->error);
+	for (int i = 0; i < nerr; i++) {
+		char line[sizeof f->error];
+		snprintf(line, sizeof line, "%.*s", elen[i], f->error + estart[i]);
+		tui_put(a, y + f->n + 2 + i, x + 2, w - 4, TS_ERROR, line);
+	}
 	tui_put(a, y + h - 2, x + 2, w - 4, TS_DIM, "Enter applies, Esc cancels, Tab/Up/Down move");
 }
 

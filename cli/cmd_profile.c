@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_eta.h"
 #include "cli_board.h"
 #include "board/profile.h"
 #include "util/atomic_file.h"
@@ -34,16 +36,36 @@ static void profile_usage(FILE *f)
 struct progress {
 	int tty;
 	int shown;
+	int started;       /* the first report of this run came */
+	int done_at_start; /* measurements resumed from the .partial file */
+	double t0;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static void on_progress(void *arg, int done, int total, const char *what)
 {
 	struct progress *p = arg;
 	if (!p->tty)
 		return;
-	if (what)
-		fprintf(stderr, "\rmicronas profile: [%2d/%d] %-24s", done + 1, total, what);
-	else
+	/* The first report gives what was resumed: the rate and ETA count
+	 * only what this run measures. */
+	if (!p->started) {
+		p->started = 1;
+		p->done_at_start = done;
+		p->t0 = now_s();
+	}
+	if (what) {
+		char eta[32];
+		mn_cli_fmt_duration(mn_cli_eta_s(p->done_at_start, done, total, now_s() - p->t0), eta,
+				    sizeof eta);
+		fprintf(stderr, "\rmicronas profile: [%3d/%d] ETA %-7s %-24s", done + 1, total, eta, what);
+	} else
 		fprintf(stderr, "\rmicronas profile: [%2d/%d] done%-22s\n", total, total, "");
 	p->shown = 1;
 }
@@ -60,7 +82,7 @@ int mn_cmd_profile(int argc, char **argv)
 	struct mn_profile_result res;
 	struct mn_preset pr;
 	struct mn_board *b;
-	struct progress prog = {0, 0};
+	struct progress prog = {0, 0, 0, 0, 0};
 	struct mn_error e;
 	char *out_default = NULL, *partial = NULL;
 	sigset_t set;

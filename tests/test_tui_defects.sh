@@ -8,7 +8,8 @@
 #    not sent raw to the terminal;
 #  - a failed save (w into a missing directory) is logged as failed with the
 #    reason, not as saved, and its error wraps inside the form's box;
-#  - the board stops reading "ready" once QEMU has died (killed here).
+#  - the board stops reading "ready" once QEMU has died (killed here);
+#  - a message longer than the line wraps instead of being cut.
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
@@ -66,6 +67,15 @@ hdr() { grep -E '^ *edge +op ' "$1" | head -n 1 | grep -Eo '(dK|dR|#K|#R|#F|#L|r
 echo "# headers: narrow [$(hdr "$tmp/narrow")] wide [$(hdr "$tmp/wide")]"
 check "the rankings' headers name each proxy the same at 80 and 130 columns" \
 	sh -c "[ -n \"\$(grep -E '^ *edge +op ' '$tmp/wide')\" ] && [ '$(hdr "$tmp/narrow")' = '$(hdr "$tmp/wide")' ] && ! grep -Eq 'rNTK|rLR|rFLP|rLAT' '$tmp/wide'"
+# A message longer than the 80-column line wraps: the pick's whole arch
+# string, above an intact footer.
+T send-keys -t n s
+wait_for n 'DONE round 3/3' 300
+sleep 0.5
+cap n "$tmp/narrow_done"
+show "narrow, search done" "$tmp/narrow_done"
+check "the long 'search done ... pick ARCH' message wraps onto a second line, to its end" \
+	sh -c "grep -q '^search done in .*pick' '$tmp/narrow_done' && grep -Eq '~2\|\$' '$tmp/narrow_done' && tail -n 1 '$tmp/narrow_done' | grep -q 'q quit'"
 T send-keys -t w k k
 wait_for w 'sorted by' 10
 show "sorted" "$tmp/screen"

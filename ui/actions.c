@@ -637,7 +637,7 @@ static void scroll_by(struct tui_app *a, enum scroll_step step)
 {
 	struct tui_layout lay;
 	const struct mn_round *r = tui_shown_round(a, NULL);
-	tui_layout(LINES, COLS, &lay);
+	tui_layout(LINES, COLS, tui_message_lines(a, COLS), &lay);
 	int rows = view_rankings_rows(lay.rankings.h);
 	int page = rows > 1 ? rows - 1 : 1;
 	int n = r ? r->n : 0;

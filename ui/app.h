@@ -310,6 +310,8 @@ double tui_unsigned_zero(double v, int dec);
  * can: line i is s[start[i]] for len[i] bytes.  Returns the number of
  * lines, at most max (the rest of s is dropped). */
 int tui_wrap(const char *s, int w, int *start, int *len, int max);
+/* The lines the message line needs at this width (1 to 4). */
+int tui_message_lines(const struct tui_app *a, int cols);
 /* v with dec decimals and its sign ("+1.5", "-0.3"), but "0.0" when it
  * rounds to zero; returns buf. */
 const char *tui_signed(char *buf, size_t n, double v, int dec);

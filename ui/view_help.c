@@ -73,26 +73,28 @@ int tui_wrap(const char *s, int w, int *start, int *len, int max)
 	return n;
 }
 
+enum { MESSAGE_MAX_LINES = 4 };
+
+int tui_message_lines(const struct tui_app *a, int cols)
+{
+	int start[MESSAGE_MAX_LINES], len[MESSAGE_MAX_LINES];
+	int n = a->message[0] ? tui_wrap(a->message, cols, start, len, MESSAGE_MAX_LINES) : 1;
+	return n < 1 ? 1 : n;
+}
+
 void view_message_draw(const struct tui_app *a, struct tui_rect r)
 {
-	enum { MAX_LINES = 6 };
-	int start[MAX_LINES], len[MAX_LINES];
+	int start[MESSAGE_MAX_LINES], len[MESSAGE_MAX_LINES];
 	if (r.h < 1 || !a->message[0])
 		return;
-	/* A message longer than the line wraps upwards over the bottom of the
-	 * panes above (at most MAX_LINES lines, the top of the panes kept)
-	 * rather than being cut at the screen's edge. */
-	int max = r.y / 2 < MAX_LINES ? r.y / 2 : MAX_LINES;
-	if (max < 1)
-		max = 1;
-	int n = tui_wrap(a->message, r.w, start, len, max);
+	/* A message longer than the line wraps onto the lines the layout gave
+	 * it (tui_message_lines) rather than being cut at the screen's edge. */
+	int n = tui_wrap(a->message, r.w, start, len, r.h < MESSAGE_MAX_LINES ? r.h : MESSAGE_MAX_LINES);
 	enum tui_style st = a->message_error ? TS_ERROR : TS_NORMAL;
 	for (int i = 0; i < n; i++) {
 		char line[sizeof a->message];
-		int y = r.y - (n - 1) + i;
 		snprintf(line, sizeof line, "%.*s", len[i], a->message + start[i]);
-		tui_fill(y, r.x, r.w, ' ');
-		tui_put(a, y, r.x, r.w, st, line);
+		tui_put(a, r.y + i, r.x, r.w, st, line);
 	}
 }
 

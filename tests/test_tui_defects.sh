@@ -9,7 +9,8 @@
 #  - a failed save (w into a missing directory) is logged as failed with the
 #    reason, not as saved, and its error wraps inside the form's box;
 #  - the board stops reading "ready" once QEMU has died (killed here);
-#  - a message longer than the line wraps instead of being cut.
+#  - a message longer than the line wraps instead of being cut;
+#  - the ? help pages on a short terminal so that no key is cut off.
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
@@ -76,6 +77,23 @@ cap n "$tmp/narrow_done"
 show "narrow, search done" "$tmp/narrow_done"
 check "the long 'search done ... pick ARCH' message wraps onto a second line, to its end" \
 	sh -c "grep -q '^search done in .*pick' '$tmp/narrow_done' && grep -Eq '~2\|\$' '$tmp/narrow_done' && tail -n 1 '$tmp/narrow_done' | grep -q 'q quit'"
+# The help on a short terminal pages through every key of the key table.
+T send-keys -t n '?'
+wait_for n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10
+ok=$?
+show "help page 1 at 80x24" "$tmp/screen"
+check "? at 80x24: the title says which keys and that Down shows more" [ $ok -eq 0 ]
+check "...a help text longer than the box wraps beside its key (not cut at the edge)" \
+	grep -Eq '(│|\|) +search re-ranks\) +(│|\|)' "$tmp/screen"
+T send-keys -t n Down
+wait_for n 'quit: stops the search' 10
+ok=$?
+show "help page 2" "$tmp/screen"
+check "...Down shows the rest, down to q quit (none cut off)" [ $ok -eq 0 ]
+T send-keys -t n Space
+sleep 0.5
+cap n "$tmp/screen"
+check "...and another key closes it" sh -c "! grep -q 'other keys close' '$tmp/screen'"
 T send-keys -t w k k
 wait_for w 'sorted by' 10
 show "sorted" "$tmp/screen"

@@ -676,6 +676,19 @@ void tui_key(struct tui_app *a, int ch)
 {
 	char colname[64];
 	if (a->mode == MODE_HELP) {
+		/* A short terminal shows the keys in pages: Down and Up turn
+		 * them, any other key closes the help. */
+		size_t n;
+		(void)tui_key_rows(&n);
+		int fit = view_help_fit(a->help_top, LINES, COLS);
+		if ((ch == KEY_DOWN || ch == KEY_NPAGE) && a->help_top + fit < (int)n) {
+			a->help_top += fit;
+			return;
+		}
+		if ((ch == KEY_UP || ch == KEY_PPAGE) && a->help_top > 0) {
+			a->help_top = view_help_back(a->help_top, LINES, COLS);
+			return;
+		}
 		a->mode = MODE_NORMAL;
 		return;
 	}
@@ -690,7 +703,7 @@ void tui_key(struct tui_app *a, int ch)
 	switch (tui_key_action(ch)) {
 	case ACT_NONE: break;
 	case ACT_QUIT: a->quit = 1; break;
-	case ACT_HELP: a->mode = MODE_HELP; break;
+	case ACT_HELP: a->mode = MODE_HELP, a->help_top = 0; break;
 	case ACT_SEARCH: start_stop(a); break;
 	case ACT_FLOPS_DOWN: set_weights(a, a->w_flops - TUI_WEIGHT_STEP, a->w_latency); break;
 	case ACT_FLOPS_UP: set_weights(a, a->w_flops + TUI_WEIGHT_STEP, a->w_latency); break;

@@ -199,6 +199,7 @@ struct tui_app {
 
 	/* Modes. */
 	enum tui_mode mode;
+	int help_top; /* the first key row the help shows (it pages when short) */
 	struct tui_form form;
 	struct tui_list list;
 
@@ -312,6 +313,10 @@ double tui_unsigned_zero(double v, int dec);
 int tui_wrap(const char *s, int w, int *start, int *len, int max);
 /* The lines the message line needs at this width (1 to 4). */
 int tui_message_lines(const struct tui_app *a, int cols);
+/* Key rows the help screen shows from row top on a terminal of this size
+ * (their texts wrap), and the top of the page before. */
+int view_help_fit(int top, int lines, int cols);
+int view_help_back(int top, int lines, int cols);
 /* v with dec decimals and its sign ("+1.5", "-0.3"), but "0.0" when it
  * rounds to zero; returns buf. */
 const char *tui_signed(char *buf, size_t n, double v, int dec);

@@ -121,22 +121,86 @@ static void box_at(const struct tui_app *a, int y, int x, int h, int w, const ch
 	tui_putf(a, y, x + 2, w - 4, TS_TITLE, " %s ", title);
 }
 
+enum { HELP_ROW_LINES = 4 };
+
+static int help_width(int cols) { return cols - 4 < 100 ? cols - 4 : 100; }
+
+/* Lines a key row takes: its text wraps beside the key label. */
+static int row_lines(const struct tui_key_row *r, int cols)
+{
+	char text[160];
+	int st[HELP_ROW_LINES], len[HELP_ROW_LINES];
+	tui_key_row_text(r, text, sizeof text);
+	int n = tui_wrap(text, help_width(cols) - 13, st, len, HELP_ROW_LINES);
+	return n < 1 ? 1 : n;
+}
+
+/* The help box's height: every key row and the notes when they fit. */
+static int help_height(int lines, int cols)
+{
+	size_t n;
+	const struct tui_key_row *keys = tui_key_rows(&n);
+	int needed = 8;
+	for (size_t i = 0; i < n; i++)
+		needed += row_lines(&keys[i], cols);
+	return lines - 2 < needed ? lines - 2 : needed;
+}
+
+int view_help_fit(int top, int lines, int cols)
+{
+	size_t n;
+	const struct tui_key_row *keys = tui_key_rows(&n);
+	int avail = help_height(lines, cols) - 2, k = 0;
+	for (int i = top; i < (int)n; i++, k++) {
+		avail -= row_lines(&keys[i], cols);
+		if (avail < 0)
+			break;
+	}
+	return k > 0 ? k : 1;
+}
+
+int view_help_back(int top, int lines, int cols)
+{
+	size_t n;
+	const struct tui_key_row *keys = tui_key_rows(&n);
+	int avail = help_height(lines, cols) - 2;
+	while (top > 0 && avail - row_lines(&keys[top - 1], cols) >= 0)
+		avail -= row_lines(&keys[--top], cols);
+	return top;
+}
+
 void view_help_draw(const struct tui_app *a)
 {
 	size_t n;
 	const struct tui_key_row *keys = tui_key_rows(&n);
-	int w = COLS - 4 < 100 ? COLS - 4 : 100;
-	int lines_needed = (int)n + 8;
-	int h = LINES - 2 < lines_needed ? LINES - 2 : lines_needed;
+	int w = help_width(COLS);
+	int h = help_height(LINES, COLS);
 	int y = (LINES - h) / 2, x = (COLS - w) / 2, row = y + 1;
+	int top = a->help_top < (int)n ? a->help_top : 0;
 	if (w < 30 || h < 6)
 		return;
-	box_at(a, y, x, h, w, "micronas tui: keys (any key closes)");
-	for (size_t i = 0; i < n && row < y + h - 1; i++, row++) {
+	int fit = view_help_fit(top, LINES, COLS);
+	/* Too short for every key: pages, and the title says so. */
+	if (top > 0 || top + fit < (int)n) {
+		char title[120];
+		int last = top + fit;
+		snprintf(title, sizeof title, "keys %d-%d of %d (%s%s; other keys close)", top + 1, last,
+			 (int)n, last < (int)n ? "Down: more" : "", top > 0 ? (last < (int)n ? ", Up" : "Up: back") : "");
+		box_at(a, y, x, h, w, title);
+	} else
+		box_at(a, y, x, h, w, "micronas tui: keys (any key closes)");
+	for (int i = top; i < top + fit && i < (int)n; i++) {
 		char text[160];
+		int st[HELP_ROW_LINES], len[HELP_ROW_LINES];
 		tui_key_row_text(&keys[i], text, sizeof text);
+		int nl = tui_wrap(text, w - 13, st, len, HELP_ROW_LINES);
 		tui_put(a, row, x + 2, 8, TS_KEY, keys[i].label);
-		tui_put(a, row, x + 11, w - 13, TS_NORMAL, text);
+		/* The text wraps beside its key rather than being cut at the box. */
+		for (int l = 0; l < nl && row < y + h - 1; l++, row++) {
+			char part[160];
+			snprintf(part, sizeof part, "%.*s", len[l], text + st[l]);
+			tui_put(a, row, x + 11, w - 13, TS_NORMAL, part);
+		}
 	}
 	static const char *const notes[] = {
 		"Rankings: x pruned on its edge, * measured last, ! nothing within the limits would remain;",
@@ -145,14 +209,20 @@ void view_help_draw(const struct tui_app *a)
 		"line = Pareto front, dim = breaks a limit, | limit, A atlas pick, P search pick (p provisional).",
 	};
 	row++;
-	for (size_t i = 0; i < sizeof notes / sizeof notes[0] && row < y + h - 1; i++, row++) {
-		char proxies[200];
+	for (size_t i = 0; i < sizeof notes / sizeof notes[0] && row < y + h - 1; i++) {
+		char proxies[200], part[200];
+		int st[HELP_ROW_LINES], len[HELP_ROW_LINES];
 		if (!notes[i])
 			snprintf(proxies, sizeof proxies,
 				 "dK dR: %s, %s changes; #K #R #F #L ranks (1 = most prunable), score #K+#R+wF#F+wL#L.",
 				 mn_proxy_info(MN_PROXY_NTK_COND)->label,
 				 mn_proxy_info(MN_PROXY_LINEAR_REGIONS)->label);
-		tui_put(a, row, x + 2, w - 4, TS_DIM, notes[i] ? notes[i] : proxies);
+		const char *note = notes[i] ? notes[i] : proxies;
+		int nl = tui_wrap(note, w - 4, st, len, HELP_ROW_LINES);
+		for (int l = 0; l < nl && row < y + h - 1; l++, row++) {
+			snprintf(part, sizeof part, "%.*s", len[l], note + st[l]);
+			tui_put(a, row, x + 2, w - 4, TS_DIM, part);
+		}
 	}
 }
 

@@ -3,6 +3,7 @@
 #ifndef MN_CLI_H
 #define MN_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -17,6 +18,16 @@ struct mn_command {
 	const char *summary;
 	int (*run)(int argc, char **argv);
 };
+
+/* getopt_long for every command's loop (opterr off; optind set by the
+ * caller). Returns '?' after printing one usage line for an unknown or
+ * incomplete option, and for an option whose value, given as the next
+ * argument, looks like an option itself ("--data --max-latency-ms 1" would
+ * otherwise read a data path called "--max-latency-ms"): a value that starts
+ * with '-' and is not a number (--w-latency -0.5 stays accepted) or a lone
+ * "-". A value attached with '=' (--data=-odd) is taken as written. */
+int mn_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts);
 
 /* "micronas NAME: message" on stderr, one line. */
 void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,6 +18,42 @@ void mn_cli_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* A separate argument that getopt would hand over as a value although the
+ * user most likely meant it as the next option. */
+static int looks_like_option(const char *v)
+{
+	if (v[0] != '-' || v[1] == '\0')
+		return 0;
+	char *end;
+	errno = 0;
+	(void)strtod(v, &end);
+	return end == v || *end != '\0';
+}
+
+int mn_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts)
+{
+	opterr = 0;
+	int ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (ch == '?') {
+		const char *bad = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "?";
+		mn_cli_error(cmd, "unknown or incomplete option '%s' (see 'micronas %s --help')", bad, cmd);
+		return '?';
+	}
+	/* optarg is the whole next argv element exactly when the value was
+	 * given separately ("--data X", "-o X"), not attached ("--data=X"). */
+	if (ch != -1 && optarg && optind >= 3 && optarg == argv[optind - 1] &&
+	    looks_like_option(optarg)) {
+		const char *opt = argv[optind - 2];
+		int is_long = opt[0] == '-' && opt[1] == '-';
+		mn_cli_error(cmd, "%s needs a value but is followed by the option '%s' (give %s its value; "
+			     "a value that starts with '-' is written %s%sVALUE)",
+			     opt, optarg, opt, opt, is_long ? "=" : "");
+		return '?';
+	}
+	return ch;
+}
+
 int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out)
 {
 	char *end;

@@ -18,6 +18,7 @@
 #include "atlas/atlas_pick.h"
 #include "search/session.h"
 #include "cli.h"
+#include "cli_eta.h"
 #include "cli_preset.h"
 #include "cli_signal.h"
 #include "data/oracle.h"
@@ -112,18 +113,6 @@ struct progress {
 	const char *path;
 };
 
-static void fmt_duration(double s, char *buf, size_t n)
-{
-	if (!(s >= 0) || s > 1e7)
-		snprintf(buf, n, "?");
-	else if (s < 60)
-		snprintf(buf, n, "%.0fs", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-}
-
 static void on_progress(void *ctx, const struct mn_atlas_progress *p)
 {
 	struct progress *pr = ctx;
@@ -138,9 +127,11 @@ static void on_progress(void *ctx, const struct mn_atlas_progress *p)
 		return;
 	int width = 30;
 	int filled = p->to_write ? (int)((double)p->written * width / p->to_write) : width;
-	double rate = p->elapsed_s > 0 ? p->written / p->elapsed_s : 0;
+	/* Rows already in the file count as done, not as work of this run. */
+	int had = p->in_file - p->written;
+	double rate = mn_cli_rate(had, p->in_file, p->elapsed_s);
 	char eta[32];
-	fmt_duration(rate > 0 ? (p->to_write - p->written) / rate : -1, eta, sizeof eta);
+	mn_cli_fmt_duration(mn_cli_eta_s(had, p->in_file, p->target, p->elapsed_s), eta, sizeof eta);
 	fprintf(stderr, "\r[");
 	for (int i = 0; i < width; i++)
 		fputc(i < filled ? '#' : '.', stderr);
@@ -211,8 +202,7 @@ int mn_cmd_atlas(int argc, char **argv)
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("atlas", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 'o': out = optarg; break;
@@ -227,8 +217,7 @@ int mn_cmd_atlas(int argc, char **argv)
 		case 'm': if (mn_cli_int("atlas", "--max", optarg, 1, MN_ARCH_COUNT, &max)) return MN_EXIT_USAGE; break;
 		case 'h': atlas_usage(stdout); return MN_EXIT_OK;
 		case '?':
-			mn_cli_error("atlas", "unknown or incomplete option '%s' (see 'micronas atlas --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		default:
 			if (mn_cli_preset_option(&cp, "atlas", ch, optarg))

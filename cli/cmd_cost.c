@@ -33,8 +33,7 @@ int mn_cmd_cost(int argc, char **argv)
 	struct mn_error e;
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("cost", argc, argv, "h", opts)) != -1) {
 		int shaped = mn_cli_shape_option("cost", ch, optarg, &shape);
 		if (shaped < 0)
 			return MN_EXIT_USAGE;
@@ -45,8 +44,7 @@ int mn_cmd_cost(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h': cost_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("cost", "unknown or incomplete option '%s' (see 'micronas cost --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

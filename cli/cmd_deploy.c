@@ -102,8 +102,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	char msg[200], err[1024];
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("deploy", argc, argv, "ho:", opts)) != -1) {
 		int shaped = mn_cli_shape_option("deploy", ch, optarg, &flags);
 		if (shaped < 0)
 			return MN_EXIT_USAGE;
@@ -118,8 +117,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &neval)) return MN_EXIT_USAGE; break;
 		case 'h': deploy_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("deploy", "unknown or incomplete option '%s' (see 'micronas deploy --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

@@ -49,8 +49,7 @@ int mn_cmd_emulate(int argc, char **argv)
 	int ch, rc = MN_EXIT_OK;
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("emulate", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 's': eo.socket_path = optarg; break;
 		case 'f': eo.firmware = optarg; break;
@@ -58,8 +57,7 @@ int mn_cmd_emulate(int argc, char **argv)
 		case 'p': preset = optarg; break;
 		case 'h': emulate_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("emulate", "unknown or incomplete option '%s' (see 'micronas "
-				     "emulate --help')", argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_board.h"
 #include "export/model_py.h"
+#include "util/atomic_file.h"
 
 static void export_usage(FILE *f)
 {
@@ -20,6 +21,17 @@ static void export_usage(FILE *f)
 		"NAS-Bench-201 recipe:\n"
 		"  python3 DIR/model.py --data cifar-10-batches-bin --epochs 200 -o w.safetensors\n"
 		"then 'micronas deploy w.safetensors ARCH -o OUT'. Flags override the preset.\n");
+}
+
+struct model_args {
+	const struct mn_arch *arch;
+	const struct mn_net_shape *shape;
+};
+
+static int write_model(FILE *f, void *user)
+{
+	const struct model_args *m = user;
+	return mn_export_model_py(f, m->arch, m->shape) ? -1 : 0;
 }
 
 int mn_cmd_export(int argc, char **argv)
@@ -35,11 +47,10 @@ int mn_cmd_export(int argc, char **argv)
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_arch arch;
-	char msg[200], path[4200], tmp[4300];
+	char msg[4400], path[4200];
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("export", argc, argv, "ho:", opts)) != -1) {
 		int shaped = mn_cli_shape_option("export", ch, optarg, &flags);
 		if (shaped < 0)
 			return MN_EXIT_USAGE;
@@ -50,8 +61,7 @@ int mn_cmd_export(int argc, char **argv)
 		case 'o': dir = optarg; break;
 		case 'h': export_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("export", "unknown or incomplete option '%s' (see 'micronas export --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}
@@ -77,16 +87,10 @@ int mn_cmd_export(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	}
 	snprintf(path, sizeof path, "%s/model.py", dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		mn_cli_error("export", "cannot write %s: %s", tmp, strerror(errno));
-		return MN_EXIT_ERROR;
-	}
-	int bad = mn_export_model_py(f, &arch, &shape);
-	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-		mn_cli_error("export", "writing %s failed: %s", path, strerror(errno));
-		remove(tmp);
+	/* The shared writer: a full disk leaves an older model.py as it was. */
+	struct model_args args = {&arch, &shape};
+	if (mn_atomic_write(path, write_model, &args, msg, sizeof msg) != 0) {
+		mn_cli_error("export", "%s", msg);
 		return MN_EXIT_ERROR;
 	}
 	printf("%s: C=%d N=%d R=%d classes=%d\n", path, shape.channels, shape.cells,

@@ -51,14 +51,12 @@ int mn_cmd_ports(int argc, char **argv)
 	struct mn_error e;
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("ports", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'h': ports_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("ports", "unknown option '%s' (see 'micronas ports --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

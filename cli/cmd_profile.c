@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_eta.h"
 #include "cli_board.h"
 #include "board/profile.h"
+#include "util/atomic_file.h"
 
 static void profile_usage(FILE *f)
 {
@@ -33,16 +36,36 @@ static void profile_usage(FILE *f)
 struct progress {
 	int tty;
 	int shown;
+	int started;       /* the first report of this run came */
+	int done_at_start; /* measurements resumed from the .partial file */
+	double t0;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static void on_progress(void *arg, int done, int total, const char *what)
 {
 	struct progress *p = arg;
 	if (!p->tty)
 		return;
-	if (what)
-		fprintf(stderr, "\rmicronas profile: [%2d/%d] %-24s", done + 1, total, what);
-	else
+	/* The first report gives what was resumed: the rate and ETA count
+	 * only what this run measures. */
+	if (!p->started) {
+		p->started = 1;
+		p->done_at_start = done;
+		p->t0 = now_s();
+	}
+	if (what) {
+		char eta[32];
+		mn_cli_fmt_duration(mn_cli_eta_s(p->done_at_start, done, total, now_s() - p->t0), eta,
+				    sizeof eta);
+		fprintf(stderr, "\rmicronas profile: [%3d/%d] ETA %-7s %-24s", done + 1, total, eta, what);
+	} else
 		fprintf(stderr, "\rmicronas profile: [%2d/%d] done%-22s\n", total, total, "");
 	p->shown = 1;
 }
@@ -59,7 +82,7 @@ int mn_cmd_profile(int argc, char **argv)
 	struct mn_profile_result res;
 	struct mn_preset pr;
 	struct mn_board *b;
-	struct progress prog = {0, 0};
+	struct progress prog = {0, 0, 0, 0, 0};
 	struct mn_error e;
 	char *out_default = NULL, *partial = NULL;
 	sigset_t set;
@@ -67,8 +90,7 @@ int mn_cmd_profile(int argc, char **argv)
 
 	mn_profile_opts_default(&po);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("profile", argc, argv, "+ho:", opts)) != -1) {
 		switch (ch) {
 		case 'P': port = optarg; break;
 		case 'p': preset = optarg; break;
@@ -83,8 +105,7 @@ int mn_cmd_profile(int argc, char **argv)
 			break;
 		case 'h': profile_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("profile", "unknown or incomplete option '%s' (see 'micronas "
-				     "profile --help')", argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}
@@ -112,6 +133,12 @@ int mn_cmd_profile(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	}
 
+	/* The destination is checked before the board is touched: a table
+	 * that cannot be written would waste the whole measurement. */
+	if (output && mn_atomic_check(output, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("profile", "-o %s", e.msg);
+		return MN_EXIT_ERROR;
+	}
 	if (mn_cli_block_signals("profile", 0, &set) != 0)
 		return MN_EXIT_ERROR;
 	if (mn_cli_connect("profile", port, &b) != 0)
@@ -124,6 +151,12 @@ int mn_cmd_profile(int argc, char **argv)
 			return MN_EXIT_ERROR;
 		}
 		output = out_default;
+		if (mn_atomic_check(output, e.msg, sizeof e.msg) != 0) {
+			mn_cli_error("profile", "%s", e.msg);
+			free(out_default);
+			mn_board_close(b);
+			return MN_EXIT_ERROR;
+		}
 	}
 	po.output = output;
 	prog.tty = isatty(2);

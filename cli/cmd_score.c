@@ -88,8 +88,7 @@ int mn_cmd_score(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	mn_tenas_config_default(&o.cfg);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("score", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'd': o.data = optarg; break;
 		case 's': {
@@ -122,8 +121,7 @@ int mn_cmd_score(int argc, char **argv)
 		case 'T': if (mn_cli_int("score", "--threads", optarg, 1, 64, &o.threads)) return MN_EXIT_USAGE; break;
 		case 'h': score_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("score", "unknown or incomplete option '%s' (see 'micronas score --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

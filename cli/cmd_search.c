@@ -106,8 +106,7 @@ int mn_cmd_search(int argc, char **argv)
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("search", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 'o': oracle_path = optarg; break;
@@ -121,8 +120,7 @@ int mn_cmd_search(int argc, char **argv)
 		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return mn_cli_preset_quit(&cp, MN_EXIT_USAGE); break;
 		case 'h': search_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
-			mn_cli_error("search", "unknown or incomplete option '%s' (see 'micronas search --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		default:
 			if (mn_cli_preset_option(&cp, "search", ch, optarg))

@@ -62,8 +62,7 @@ int mn_cmd_tui(int argc, char **argv)
 	c.profile_repeats = 5;
 	mn_cli_preset_begin(&cp);
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("tui", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'd': c.data_path = optarg; break;
 		case 'o': c.oracle_path = optarg; break;
@@ -85,8 +84,7 @@ int mn_cmd_tui(int argc, char **argv)
 			break;
 		case 'h': tui_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
-			mn_cli_error("tui", "unknown or incomplete option '%s' (see 'micronas tui --help')",
-				     argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 		default:
 			if (mn_cli_preset_option(&cp, "tui", ch, optarg))

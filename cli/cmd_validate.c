@@ -52,8 +52,7 @@ int mn_cmd_validate(int argc, char **argv)
 	int ch, json = 0, seed = MN_VALIDATE_SEED, rc = MN_EXIT_OK;
 
 	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = mn_cli_getopt("validate", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'P': port = optarg; break;
 		case 'p': preset = optarg; break;
@@ -65,8 +64,7 @@ int mn_cmd_validate(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h': validate_usage(stdout); return MN_EXIT_OK;
 		default:
-			mn_cli_error("validate", "unknown or incomplete option '%s' (see 'micronas "
-				     "validate --help')", argv[optind - 1]);
+			/* mn_cli_getopt said why. */
 			return MN_EXIT_USAGE;
 		}
 	}

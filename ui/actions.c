@@ -516,7 +516,7 @@ static void form_apply(struct tui_app *a)
 		} else {
 			struct mn_constraints c = {v[0], v[1], v[2]};
 			if (apply_limits(a, &c, &e) != 0) {
-				snprintf(f->error, sizeof f->error, "%.190s", e.msg);
+				snprintf(f->error, sizeof f->error, "%.390s", e.msg);
 				return;
 			}
 		}
@@ -533,7 +533,7 @@ static void form_apply(struct tui_app *a)
 			return;
 		}
 		if (tui_save(a, base, &e) != 0) {
-			snprintf(f->error, sizeof f->error, "%.190s", e.msg);
+			snprintf(f->error, sizeof f->error, "%.390s", e.msg);
 			return;
 		}
 		break;
@@ -637,7 +637,7 @@ static void scroll_by(struct tui_app *a, enum scroll_step step)
 {
 	struct tui_layout lay;
 	const struct mn_round *r = tui_shown_round(a, NULL);
-	tui_layout(LINES, COLS, &lay);
+	tui_layout(LINES, COLS, tui_message_lines(a, COLS), &lay);
 	int rows = view_rankings_rows(lay.rankings.h);
 	int page = rows > 1 ? rows - 1 : 1;
 	int n = r ? r->n : 0;
@@ -674,7 +674,21 @@ static void view_round_step(struct tui_app *a, int d)
 
 void tui_key(struct tui_app *a, int ch)
 {
+	char colname[64];
 	if (a->mode == MODE_HELP) {
+		/* A short terminal shows the keys in pages: Down and Up turn
+		 * them, any other key closes the help. */
+		size_t n;
+		(void)tui_key_rows(&n);
+		int fit = view_help_fit(a->help_top, LINES, COLS);
+		if ((ch == KEY_DOWN || ch == KEY_NPAGE) && a->help_top + fit < (int)n) {
+			a->help_top += fit;
+			return;
+		}
+		if ((ch == KEY_UP || ch == KEY_PPAGE) && a->help_top > 0) {
+			a->help_top = view_help_back(a->help_top, LINES, COLS);
+			return;
+		}
 		a->mode = MODE_NORMAL;
 		return;
 	}
@@ -689,7 +703,7 @@ void tui_key(struct tui_app *a, int ch)
 	switch (tui_key_action(ch)) {
 	case ACT_NONE: break;
 	case ACT_QUIT: a->quit = 1; break;
-	case ACT_HELP: a->mode = MODE_HELP; break;
+	case ACT_HELP: a->mode = MODE_HELP, a->help_top = 0; break;
 	case ACT_SEARCH: start_stop(a); break;
 	case ACT_FLOPS_DOWN: set_weights(a, a->w_flops - TUI_WEIGHT_STEP, a->w_latency); break;
 	case ACT_FLOPS_UP: set_weights(a, a->w_flops + TUI_WEIGHT_STEP, a->w_latency); break;
@@ -705,15 +719,15 @@ void tui_key(struct tui_app *a, int ch)
 		break;
 	case ACT_SORT_NEXT:
 		a->sort_col = (a->sort_col + 1) % COL_COUNT;
-		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
+		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col, colname, sizeof colname));
 		break;
 	case ACT_SORT_PREV:
 		a->sort_col = (a->sort_col + COL_COUNT - 1) % COL_COUNT;
-		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col));
+		tui_message(a, 0, "sorted by %s", tui_col_name(a->sort_col, colname, sizeof colname));
 		break;
 	case ACT_SORT_REVERSE:
 		a->sort_desc = !a->sort_desc;
-		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col),
+		tui_message(a, 0, "sorted by %s, %s", tui_col_name(a->sort_col, colname, sizeof colname),
 			    a->sort_desc ? "descending" : "ascending");
 		break;
 	case ACT_ROUND_PREV: view_round_step(a, -1); break;

@@ -112,7 +112,7 @@ struct tui_form {
 	int n, focus;
 	char label[TUI_FORM_FIELDS][48];
 	char value[TUI_FORM_FIELDS][TUI_FIELD_LEN];
-	char error[200];
+	char error[400]; /* wrapped in the box: room for a path and the fix */
 };
 
 #define TUI_LIST_MAX 64
@@ -178,6 +178,7 @@ struct tui_app {
 	uint64_t seen_runs_ended; /* the snapshot's runs_ended last reported */
 	int last_decided;
 	enum mn_board_job_state last_bstate;
+	int last_emulator_exited; /* QEMU's death already said */
 	uint64_t board_events_version;
 
 	/* History for the plot. */
@@ -198,6 +199,7 @@ struct tui_app {
 
 	/* Modes. */
 	enum tui_mode mode;
+	int help_top; /* the first key row the help shows (it pages when short) */
 	struct tui_form form;
 	struct tui_list list;
 
@@ -303,6 +305,21 @@ const char *tui_glyph(const struct tui_app *a, const char *utf8, const char *asc
 void tui_bar(const struct tui_app *a, int y, int x, int w, double frac);
 /* A number in at most w columns with as many decimals (<= dec) as fit. */
 void tui_fmt_num(char *buf, size_t n, double v, int w, int dec, int sign);
+/* v rounded to dec decimals shows as zero: 0.0, else v (no "-0.0"). */
+double tui_unsigned_zero(double v, int dec);
+/* Wraps s into lines of at most w columns, breaking after spaces where it
+ * can: line i is s[start[i]] for len[i] bytes.  Returns the number of
+ * lines, at most max (the rest of s is dropped). */
+int tui_wrap(const char *s, int w, int *start, int *len, int max);
+/* The lines the message line needs at this width (1 to 4). */
+int tui_message_lines(const struct tui_app *a, int cols);
+/* Key rows the help screen shows from row top on a terminal of this size
+ * (their texts wrap), and the top of the page before. */
+int view_help_fit(int top, int lines, int cols);
+int view_help_back(int top, int lines, int cols);
+/* v with dec decimals and its sign ("+1.5", "-0.3"), but "0.0" when it
+ * rounds to zero; returns buf. */
+const char *tui_signed(char *buf, size_t n, double v, int dec);
 /* Short op names ("c3x3") and the compact arch ("c1 | c1 c1 | c3 sk c1"). */
 const char *tui_op_short(int op);
 const char *tui_op_tiny(int op);
@@ -330,7 +347,8 @@ void view_help_draw(const struct tui_app *a);
 void view_modal_draw(const struct tui_app *a);
 
 /* Names of the sortable columns (for the header and messages). */
-const char *tui_col_name(int col);
+/* Into buf; returns buf. */
+const char *tui_col_name(int col, char *buf, size_t n);
 /* Sorts the indices of r's candidates by the app's sort column. */
 void tui_sort_candidates(const struct tui_app *a, const struct mn_round *r, int *idx);
 

@@ -81,8 +81,34 @@ static int seq_len(unsigned char c)
 	return 1;
 }
 
-int tui_put(const struct tui_app *a, int y, int x, int w, enum tui_style st, const char *s)
+/* Control bytes (from a file name, a port's description, a message
+ * quoting input) would move the cursor or clear the line if drawn raw:
+ * they are shown as ^X, as cat -v does. */
+static const char *visible(const char *s, char *buf, size_t n)
 {
+	size_t o = 0;
+	int any = 0;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			any = 1;
+	if (!any)
+		return s;
+	for (const char *p = s; *p && o + 3 < n; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '^';
+			buf[o++] = (char)(c ^ 0x40);
+		} else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+int tui_put(const struct tui_app *a, int y, int x, int w, enum tui_style st, const char *text)
+{
+	char shown[2048];
+	const char *s = visible(text, shown, sizeof shown);
 	int cols = 0;
 	size_t bytes = 0, len = strlen(s);
 	if (w <= 0 || y < 0 || x < 0 || y >= LINES || x >= COLS)
@@ -160,6 +186,21 @@ void tui_bar(const struct tui_app *a, int y, int x, int w, double frac)
 	tui_put(a, y, x + 1 + inner, 1, TS_DIM, "]");
 }
 
+double tui_unsigned_zero(double v, int dec)
+{
+	/* printf rounds -0.04 to "-0.0" at one decimal: a value that shows
+	 * as zero is shown as 0, with no sign. */
+	double half = 0.5 * pow(10.0, -dec);
+	return fabs(v) < half ? 0.0 : v;
+}
+
+const char *tui_signed(char *buf, size_t n, double v, int dec)
+{
+	double z = tui_unsigned_zero(v, dec);
+	snprintf(buf, n, z == 0.0 ? "%.*f" : "%+.*f", dec, z);
+	return buf;
+}
+
 void tui_fmt_num(char *buf, size_t n, double v, int w, int dec, int sign)
 {
 	if (!isfinite(v)) {
@@ -167,7 +208,8 @@ void tui_fmt_num(char *buf, size_t n, double v, int w, int dec, int sign)
 		return;
 	}
 	for (int d = dec; d >= 0; d--) {
-		int len = snprintf(buf, n, sign ? "%+*.*f" : "%*.*f", w, d, v);
+		double z = tui_unsigned_zero(v, d);
+		int len = snprintf(buf, n, sign && z != 0.0 ? "%+*.*f" : "%*.*f", w, d, z);
 		if (len <= w)
 			return;
 	}

@@ -6,7 +6,7 @@
 #include "app.h"
 #include "layout.h"
 
-void tui_layout(int lines, int cols, struct tui_layout *l)
+void tui_layout(int lines, int cols, int msg_lines, struct tui_layout *l)
 {
 	memset(l, 0, sizeof *l);
 	if (lines < TUI_MIN_LINES || cols < TUI_MIN_COLS)
@@ -21,9 +21,15 @@ void tui_layout(int lines, int cols, struct tui_layout *l)
 	l->pick = (struct tui_rect){y++, 0, 1, cols};
 	l->board = (struct tui_rect){y, 0, board_h, cols};
 	y += board_h;
-	l->message = (struct tui_rect){lines - 2, 0, 1, cols};
+	/* A long message takes lines from the panes while the rankings keep a
+	 * title, a header and a few rows. */
+	if (msg_lines < 1)
+		msg_lines = 1;
+	while (msg_lines > 1 && lines - 1 - msg_lines - y < 10)
+		msg_lines--;
+	l->message = (struct tui_rect){lines - 1 - msg_lines, 0, msg_lines, cols};
 	l->footer = (struct tui_rect){lines - 1, 0, 1, cols};
-	int main_h = lines - 2 - y;
+	int main_h = lines - 1 - msg_lines - y;
 	int rw = view_rankings_width(cols);
 	if (rw > cols)
 		rw = cols;

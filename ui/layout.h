@@ -16,6 +16,8 @@ struct tui_layout {
 #define TUI_MIN_COLS 60
 #define TUI_MIN_LINES 20
 
-void tui_layout(int lines, int cols, struct tui_layout *l);
+/* msg_lines: the lines the message needs (tui_message_lines); the panes
+ * above give them up, down to a minimum, rather than being drawn over. */
+void tui_layout(int lines, int cols, int msg_lines, struct tui_layout *l);
 
 #endif

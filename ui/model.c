@@ -224,6 +224,13 @@ static void board_events(struct tui_app *a)
 {
 	const struct mn_board_job_snapshot *b = &a->bsnap;
 	const char *kind = mn_board_job_kind_name(b->kind);
+	if (b->emulator_exited != a->last_emulator_exited) {
+		a->last_emulator_exited = b->emulator_exited;
+		if (b->emulator_exited) {
+			tui_log_event(&a->log, "board: the emulated board (QEMU) %s", b->emulator_exit);
+			tui_message(a, 1, "the emulated board (QEMU) %s: b starts it again", b->emulator_exit);
+		}
+	}
 	if (b->state == a->last_bstate || b->state == MN_BOARD_JOB_RUNNING) {
 		a->last_bstate = b->state;
 		return;
@@ -255,14 +262,15 @@ static void board_events(struct tui_app *a)
 		break;
 	case MN_BOARD_JOB_VALIDATE: {
 		const struct mn_validation *v = &b->validation;
+		char pct[32];
 		tui_log_event(&a->log,
 			      "validated %s on %s%s: latency measured %.3f ms, estimated %.3f ms, "
-			      "error %+.2f %%; peak SRAM measured %.2f KB, estimated %.2f KB",
+			      "error %s %%; peak SRAM measured %.2f KB, estimated %.2f KB",
 			      v->arch, v->board, v->emulated ? " (emulated)" : "", v->measured_us / 1000,
-			      v->estimated_us / 1000, v->error_pct, v->measured_sram_bytes / 1024.0,
-			      v->estimated_sram_bytes / 1024.0);
-		tui_message(a, 0, "validated on %s: latency error %+.1f %%, SRAM %s", v->board,
-			    v->error_pct,
+			      v->estimated_us / 1000, tui_signed(pct, sizeof pct, v->error_pct, 2),
+			      v->measured_sram_bytes / 1024.0, v->estimated_sram_bytes / 1024.0);
+		tui_message(a, 0, "validated on %s: latency error %s %%, SRAM %s", v->board,
+			    tui_signed(pct, sizeof pct, v->error_pct, 1),
 			    v->measured_sram_bytes == v->estimated_sram_bytes ? "as estimated"
 									      : "DIFFERS from the estimate");
 		break;

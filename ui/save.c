@@ -42,19 +42,23 @@ int tui_save(struct tui_app *a, const char *base, struct mn_error *e)
 		return mn_error_set(e, "nothing to save yet: run the search first");
 	if (strlen(base) + 6 > MN_PRESET_PATH)
 		return mn_error_set(e, "the name is too long");
-	/* The log first: the save itself is its last line. */
 	char arch[MN_ARCH_STRLEN];
 	mn_arch_format(&a->done_snap.result, arch, sizeof arch);
-	tui_log_event(&a->log, "saved %s to %s.json, %s.arch and %s.log", arch, base, base, base);
 	snprintf(path, sizeof path, "%s.json", base);
 	if (mn_atomic_write(path, write_json, a, err, errn) != 0)
-		return -1;
+		goto failed;
 	snprintf(path, sizeof path, "%s.arch", base);
 	if (mn_atomic_write(path, write_arch, a, err, errn) != 0)
-		return -1;
+		goto failed;
+	/* Logged before the log is written, so that the saved log ends with
+	 * the save; only once the other two files are written. */
+	tui_log_event(&a->log, "saved %s to %s.json, %s.arch and %s.log", arch, base, base, base);
 	snprintf(path, sizeof path, "%s.log", base);
 	if (mn_atomic_write(path, write_log, a, err, errn) != 0)
-		return -1;
+		goto failed;
 	tui_message(a, 0, "saved %s.json, %s.arch and %s.log", base, base, base);
 	return 0;
+failed:
+	tui_log_event(&a->log, "save to %s failed: %s", base, err);
+	return -1;
 }

@@ -90,7 +90,7 @@ static void draw(struct tui_app *a)
 	/* erase() and refresh() fail only without a screen, which the loop
 	 * never runs without. */
 	(void)erase();
-	tui_layout(LINES, COLS, &l);
+	tui_layout(LINES, COLS, tui_message_lines(a, COLS), &l);
 	if (!l.ok) {
 		char msg[120];
 		snprintf(msg, sizeof msg, "too small (%dx%d): needs %dx%d; q quits", COLS, LINES,

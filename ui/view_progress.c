@@ -145,8 +145,9 @@ static void validation_line(const struct tui_app *a, int y, int x, int end)
 	char buf[300];
 	int same = v->measured_sram_bytes == v->estimated_sram_bytes;
 	x += tui_put(a, y, x, end - x, TS_TITLE, "Valid  ");
-	snprintf(buf, sizeof buf, "measured %.1f ms, est %.1f ms, err %+.1f%%", v->measured_us / 1000,
-		 v->estimated_us / 1000, v->error_pct);
+	char pct[32];
+	snprintf(buf, sizeof buf, "measured %.1f ms, est %.1f ms, err %s%%", v->measured_us / 1000,
+		 v->estimated_us / 1000, tui_signed(pct, sizeof pct, v->error_pct, 1));
 	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
 	/* Measured / estimated peak SRAM: the model must match exactly. */
 	snprintf(buf, sizeof buf, "  SRAM %.1f/%.1f KB %s", v->measured_sram_bytes / 1024.0,
@@ -184,6 +185,8 @@ static void job_line(const struct tui_app *a, int y, int x, int end)
 		tui_put(a, y, x, end - x, TS_ERROR, b->error);
 	} else if (b->state == MN_BOARD_JOB_DONE && b->kind == MN_BOARD_JOB_PROFILE) {
 		tui_put(a, y, x, end - x, TS_OK, b->message);
+	} else if (b->emulator_exited) {
+		tui_put(a, y, x, end - x, TS_ERROR, "the emulated board is gone: b starts it again");
 	} else if (!b->port[0]) {
 		tui_put(a, y, x, end - x, TS_DIM, "b picks a serial port or the emulated board");
 	} else {

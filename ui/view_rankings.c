@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "proxy/proxy_set.h"
 
 struct col {
 	const char *head, *wide_head;
@@ -19,26 +20,38 @@ struct col {
 static const struct col cols[COL_COUNT] = {
 	[COL_EDGE] = {"edge", "edge", 4, 4, 0},
 	[COL_OP] = {"op", "op", 4, 12, 0},
-	[COL_DK] = {"dK", "NTK dK", 6, 8, 3},
-	[COL_DR] = {"dR", "LR dR", 6, 8, 3},
+	/* One header per column at every width, so that a proxy has one name
+	 * (K for the NTK condition number, R for the linear regions; the help
+	 * and the sort message spell them out from the proxy table). */
+	[COL_DK] = {"dK", "dK", 6, 8, 3},
+	[COL_DR] = {"dR", "dR", 6, 8, 3},
 	[COL_FLOPS] = {"MFLOP", "MFLOPs", 6, 8, 1},
 	[COL_LAT] = {"lat ms", "lat ms", 6, 8, 1},
-	[COL_RNTK] = {"#K", "rNTK", 2, 4, 0},
-	[COL_RLR] = {"#R", "rLR", 2, 4, 0},
-	[COL_RFLOPS] = {"#F", "rFLP", 2, 4, 0},
-	[COL_RLAT] = {"#L", "rLAT", 2, 4, 0},
+	[COL_RNTK] = {"#K", "#K", 2, 4, 0},
+	[COL_RLR] = {"#R", "#R", 2, 4, 0},
+	[COL_RFLOPS] = {"#F", "#F", 2, 4, 0},
+	[COL_RLAT] = {"#L", "#L", 2, 4, 0},
 	[COL_SCORE] = {"score", "score", 5, 7, 1},
 };
 
-static const char *const col_names[COL_COUNT] = {
-	"edge", "op", "NTK change dK", "linear-region change dR", "MFLOPs after removal",
-	"latency after removal", "NTK rank", "linear-region rank", "FLOPs rank", "latency rank",
-	"combined score",
-};
-
-const char *tui_col_name(int col)
+/* The proxies' names are the proxy table's labels (proxy_set.c). */
+const char *tui_col_name(int col, char *buf, size_t n)
 {
-	return col >= 0 && col < COL_COUNT ? col_names[col] : "?";
+	static const char *const fixed[COL_COUNT] = {
+		[COL_EDGE] = "edge", [COL_OP] = "op", [COL_FLOPS] = "MFLOPs after removal",
+		[COL_LAT] = "latency after removal", [COL_RFLOPS] = "FLOPs rank #F",
+		[COL_RLAT] = "latency rank #L", [COL_SCORE] = "combined score",
+	};
+	const char *ntk = mn_proxy_info(MN_PROXY_NTK_COND)->label;
+	const char *lr = mn_proxy_info(MN_PROXY_LINEAR_REGIONS)->label;
+	switch (col) {
+	case COL_DK: snprintf(buf, n, "%s change dK", ntk); break;
+	case COL_DR: snprintf(buf, n, "%s change dR", lr); break;
+	case COL_RNTK: snprintf(buf, n, "%s rank #K", ntk); break;
+	case COL_RLR: snprintf(buf, n, "%s rank #R", lr); break;
+	default: snprintf(buf, n, "%s", col >= 0 && col < COL_COUNT && fixed[col] ? fixed[col] : "?");
+	}
+	return buf;
 }
 
 static int is_wide(int cols_total) { return cols_total >= 120; }
@@ -145,10 +158,10 @@ void view_rankings_draw(const struct tui_app *a, struct tui_rect r)
 			measured += rd->cand[i].evaluated;
 		const struct mn_engine_snapshot *s = a->snap.n_rounds > 0 ? &a->snap : &a->done_snap;
 		int live = ri >= s->decided;
-		char t[200];
+		char t[200], name[64];
 		snprintf(t, sizeof t, "round %d/3 %s %d/%d  sort:%s%s%s", ri + 1,
 			 live ? "live" : "final", measured, rd->n, wide ? " " : "",
-			 wide ? tui_col_name(a->sort_col) : cols[a->sort_col].head,
+			 wide ? tui_col_name(a->sort_col, name, sizeof name) : cols[a->sort_col].head,
 			 a->sort_desc ? down : up);
 		x += tui_put(a, y, x, end - x, TS_NORMAL, t);
 		if (a->view_round >= 0)

@@ -51,6 +51,9 @@ static void board_text(const struct tui_app *a, char *buf, size_t n, enum tui_st
 	if (b->state == MN_BOARD_JOB_RUNNING && b->kind == MN_BOARD_JOB_EMULATE && !b->board_known) {
 		snprintf(buf, n, "starting QEMU...");
 		*st = TS_DIM;
+	} else if (b->emulator_exited && b->state != MN_BOARD_JOB_RUNNING) {
+		snprintf(buf, n, "QEMU %s (b starts it again)", b->emulator_exit);
+		*st = TS_ERROR;
 	} else if (b->board_known) {
 		snprintf(buf, n, "%s%s fw %s%s%.200s", b->emulated ? "emulated " : "", b->board,
 			 b->fw_version, wide ? " on " : "", wide ? b->port : "");

@@ -179,6 +179,8 @@ static int run_emulate(struct mn_board_job *j, const struct request *r, int *brc
 		pthread_mutex_lock(&j->lock);
 		snprintf(j->snap.port, sizeof j->snap.port, "%s", mn_emulator_port(j->emu));
 		j->snap.emulator_running = 1;
+		j->snap.emulator_exited = 0;
+		j->snap.emulator_exit[0] = '\0';
 		j->snap.emulator_pid = (long)mn_emulator_pid(j->emu);
 		j->snap.version++;
 		pthread_mutex_unlock(&j->lock);
@@ -212,6 +214,7 @@ static int run_connect(struct mn_board_job *j, const struct request *r, int *brc
 	pthread_mutex_lock(&j->lock);
 	snprintf(j->snap.port, sizeof j->snap.port, "%s", r->port);
 	j->snap.board_known = 0;
+	j->snap.emulator_exited = 0;
 	j->snap.board[0] = j->snap.fw_version[0] = '\0';
 	j->snap.version++;
 	pthread_mutex_unlock(&j->lock);
@@ -563,6 +566,16 @@ void mn_board_job_wait(struct mn_board_job *j)
 void mn_board_job_snapshot(struct mn_board_job *j, struct mn_board_job_snapshot *out)
 {
 	pthread_mutex_lock(&j->lock);
+	/* The worker reaps QEMU only when a job next needs it; until then a
+	 * QEMU killed from outside would still read as ready. */
+	if (j->snap.emulator_running &&
+	    mn_emulator_pid_exited(j->snap.emulator_pid, j->snap.emulator_exit,
+				   sizeof j->snap.emulator_exit)) {
+		j->snap.emulator_running = 0;
+		j->snap.emulator_exited = 1;
+		j->snap.board_known = 0;
+		j->snap.version++;
+	}
 	*out = j->snap;
 	if (j->busy)
 		out->elapsed_s = now_s() - j->started;

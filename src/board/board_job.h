@@ -61,6 +61,10 @@ struct mn_board_job_snapshot {
 	char port[MN_BOARD_JOB_PORT]; /* "" = none chosen */
 	int emulator_running;         /* QEMU started by this object runs */
 	long emulator_pid;            /* its pid, 0 when none */
+	/* QEMU started by this object ended on its own (killed, crashed):
+	 * the port is gone until an emulate job starts it again. */
+	int emulator_exited;
+	char emulator_exit[64];       /* how it ended ("killed by signal 9") */
 	int board_known;              /* the last handshake on port succeeded */
 	char board[17], fw_version[17];
 	unsigned proto_version;
@@ -112,7 +116,9 @@ int mn_board_job_validate(struct mn_board_job *j, const struct mn_arch *a,
 void mn_board_job_cancel(struct mn_board_job *j);
 /* Blocks until no job runs (for tests and shutdown, not for a UI thread). */
 void mn_board_job_wait(struct mn_board_job *j);
-/* A copy of the state, taken under the lock; never waits for the board. */
+/* A copy of the state, taken under the lock; never waits for the board.
+ * It notices a QEMU that has died since (emulator_exited, board_known 0)
+ * without waiting for the next job to find the port gone. */
 void mn_board_job_snapshot(struct mn_board_job *j, struct mn_board_job_snapshot *out);
 
 const char *mn_board_job_kind_name(enum mn_board_job_kind k);

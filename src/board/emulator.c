@@ -219,6 +219,25 @@ void mn_emulator_last_output(const struct mn_emulator *e, char *buf, size_t n)
 		snprintf(buf, n, "%s", last);
 }
 
+int mn_emulator_pid_exited(long pid, char *how, size_t n)
+{
+	siginfo_t si;
+	int r;
+	if (pid <= 0)
+		return 0;
+	memset(&si, 0, sizeof si);
+	do {
+		r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	} while (r < 0 && errno == EINTR);
+	if (r != 0 || si.si_pid != (pid_t)pid)
+		return 0;
+	if (si.si_code == CLD_EXITED)
+		snprintf(how, n, "exited with status %d", si.si_status);
+	else
+		snprintf(how, n, "killed by signal %d", si.si_status);
+	return 1;
+}
+
 int mn_emulator_running(struct mn_emulator *e)
 {
 	int st;

@@ -78,6 +78,11 @@ const char *mn_emulator_port(const struct mn_emulator *e);
 pid_t mn_emulator_pid(const struct mn_emulator *e);
 /* 1 while QEMU runs; 0 once it has exited (it is reaped then). */
 int mn_emulator_running(struct mn_emulator *e);
+/* Whether the child pid (a QEMU started here) has exited, without reaping
+ * it (waitid WNOWAIT): safe from any thread while the one that owns the
+ * emulator reaps it later.  1 with how set ("killed by signal 9"), 0 while
+ * it runs or when it was already reaped (then its owner knows). */
+int mn_emulator_pid_exited(long pid, char *how, size_t n);
 /* QEMU's own output (stdout and stderr), for messages: its first line
  * starting with "qemu" (QEMU's errors), else its last line, or "". */
 void mn_emulator_last_output(const struct mn_emulator *e, char *buf, size_t n);

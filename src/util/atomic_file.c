@@ -53,6 +53,37 @@ static int sync_dir(const char *path)
 	return 0;
 }
 
+int mn_atomic_check(const char *path, char *err, size_t errn)
+{
+	struct stat st;
+	if (path[0] == '\0') {
+		snprintf(err, errn, "empty file name (give a file name to write)");
+		return -1;
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errn, "%s: is a directory (give a file name to write)", path);
+		return -1;
+	}
+	char *tmp = temp_template(path);
+	if (!tmp) {
+		snprintf(err, errn, "%s: out of memory", path);
+		return -1;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		int saved = errno;
+		snprintf(err, errn, "%s: cannot create a file beside it: %s (check that the directory exists and is writable)",
+			 path, strerror(saved));
+		free(tmp);
+		return -1;
+	}
+	/* Nothing was written: close and unlink cannot lose data here. */
+	(void)close(fd);
+	(void)unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
 int mn_atomic_write(const char *path, mn_atomic_writer_fn fn, void *user, char *err, size_t errn)
 {
 	struct stat st;

@@ -16,4 +16,12 @@ typedef int (*mn_atomic_writer_fn)(FILE *f, void *user);
  * and the fix.  A new file gets mode 0644; a replaced file keeps its mode. */
 int mn_atomic_write(const char *path, mn_atomic_writer_fn fn, void *user, char *err, size_t errn);
 
+/* Whether mn_atomic_write(path) could succeed, checked before a long job
+ * computes what it will write: path is not a directory and a temporary file
+ * can be created (and is removed at once) beside it, which also catches a
+ * missing directory and a read-only file system even for root.  Returns 0,
+ * or -1 with err as mn_atomic_write would word it.  A full disk can still
+ * fail the write itself. */
+int mn_atomic_check(const char *path, char *err, size_t errn);
+
 #endif

@@ -1,0 +1,150 @@
+#!/bin/sh
+# The TUI defects of a new user's tour, driven for real in tmux (a private
+# server, killed on exit):
+#  - one name per proxy: the rankings' headers are the same at 80 and 130
+#    columns (#K, not rNTK), and the sort message and help spell the proxy
+#    as the proxy table names it ("NTK cond");
+#  - control bytes in text (a --save base with a backspace) are shown as ^H,
+#    not sent raw to the terminal;
+#  - a failed save (w into a missing directory) is logged as failed with the
+#    reason, not as saved, and its error wraps inside the form's box;
+#  - the board stops reading "ready" once QEMU has died (killed here);
+#  - a message longer than the line wraps instead of being cut;
+#  - the ? help pages on a short terminal so that no key is cut off.
+mn="$MN_TOP_BUILDDIR/micronas"
+top="$MN_TOP_SRCDIR"
+. "$top/tests/tap.sh"
+if ! command -v tmux >/dev/null 2>&1; then
+	check "tmux is installed (apt-get install tmux)" false
+	tap_done
+	exit 1
+fi
+tmp=$(mktemp -d)
+XDG_CACHE_HOME="$tmp/cache"
+export XDG_CACHE_HOME
+sock="mn-defects-$$"
+T() { tmux -L "$sock" "$@"; }
+cleanup() {
+	tmux -L "$sock" kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+slow=${MN_TUI_TEST_SLOW:-1}
+cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
+show() {
+	echo "# ---- screen: $1"
+	sed 's/^/# |/' "$2"
+}
+wait_for() {
+	limit=$(($3 * slow * 5))
+	i=0
+	while [ $i -le $limit ]; do
+		cap "$1" "$tmp/screen"
+		grep -Eq "$2" "$tmp/screen" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+fast="--batch 8 --repeat 1 --threads 1 --ntk-grad fixed-stats --no-extend"
+envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' XDG_CACHE_HOME='$XDG_CACHE_HOME' LANG=C.UTF-8 LC_ALL=C.UTF-8"
+
+# ---- session w: 130 columns, a search, the headers, the save ----------
+T new-session -d -s w -x 130 -y 32 "cd '$tmp' && env $envs '$mn' tui $fast --log '$tmp/live.log' --save \"\$(printf 'ab\\bcd')\"; sleep 600"
+T new-session -d -s n -x 80 -y 24 "cd '$tmp' && env $envs '$mn' tui $fast; sleep 600"
+wait_for w 'Search idle' 30
+T send-keys -t w s
+wait_for w 'DONE round 3/3' 300
+ok=$?
+show "wide, search done" "$tmp/screen"
+check "the search finishes" [ $ok -eq 0 ]
+wait_for n 'edge op' 30
+cp "$tmp/screen" "$tmp/narrow"
+show "narrow" "$tmp/narrow"
+cp "$tmp/screen" "$tmp/x"
+cap w "$tmp/wide"
+hdr() { grep -E '^ *edge +op ' "$1" | head -n 1 | grep -Eo '(dK|dR|#K|#R|#F|#L|rNTK|rLR|rFLP|rLAT|NTK|LR)( |$)' | tr -d ' ' | tr '\n' ' '; }
+echo "# headers: narrow [$(hdr "$tmp/narrow")] wide [$(hdr "$tmp/wide")]"
+check "the rankings' headers name each proxy the same at 80 and 130 columns" \
+	sh -c "[ -n \"\$(grep -E '^ *edge +op ' '$tmp/wide')\" ] && [ '$(hdr "$tmp/narrow")' = '$(hdr "$tmp/wide")' ] && ! grep -Eq 'rNTK|rLR|rFLP|rLAT' '$tmp/wide'"
+# A message longer than the 80-column line wraps: the pick's whole arch
+# string, above an intact footer.
+T send-keys -t n s
+wait_for n 'DONE round 3/3' 300
+sleep 0.5
+cap n "$tmp/narrow_done"
+show "narrow, search done" "$tmp/narrow_done"
+check "the long 'search done ... pick ARCH' message wraps onto a second line, to its end" \
+	sh -c "grep -q '^search done in .*pick' '$tmp/narrow_done' && grep -Eq '~2\|\$' '$tmp/narrow_done' && tail -n 1 '$tmp/narrow_done' | grep -q 'q quit'"
+# The help on a short terminal pages through every key of the key table.
+T send-keys -t n '?'
+wait_for n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10
+ok=$?
+show "help page 1 at 80x24" "$tmp/screen"
+check "? at 80x24: the title says which keys and that Down shows more" [ $ok -eq 0 ]
+check "...a help text longer than the box wraps beside its key (not cut at the edge)" \
+	grep -Eq '(│|\|) +search re-ranks\) +(│|\|)' "$tmp/screen"
+T send-keys -t n Down
+wait_for n 'quit: stops the search' 10
+ok=$?
+show "help page 2" "$tmp/screen"
+check "...Down shows the rest, down to q quit (none cut off)" [ $ok -eq 0 ]
+T send-keys -t n Space
+sleep 0.5
+cap n "$tmp/screen"
+check "...and another key closes it" sh -c "! grep -q 'other keys close' '$tmp/screen'"
+T send-keys -t w k k
+wait_for w 'sorted by' 10
+show "sorted" "$tmp/screen"
+check "the sort message spells the proxy as the proxy table does (NTK cond)" \
+	grep -Eq 'sorted by NTK cond change dK' "$tmp/screen"
+
+T send-keys -t w w
+wait_for w 'Save BASE' 10
+show "save form, prefilled with a backspace in the name" "$tmp/screen"
+check "a control byte in text is shown as ^H, not sent raw" grep -q 'ab^Hcd' "$tmp/screen"
+# Replace the name with one in a directory that does not exist.
+T send-keys -t w C-u
+T send-keys -t w -l "$tmp/no/such/directory/with/a/long/enough/name/to/wrap/result"
+T send-keys -t w Enter
+wait_for w 'Enter applies' 10
+sleep 1
+cap w "$tmp/screen"
+show "failed save" "$tmp/screen"
+check "the failed save shows its reason in the form" grep -q 'No such' "$tmp/screen"
+check "...wrapped inside the box, to its end (the fix is not cut off)" \
+	grep -Eq '(│|\|) .*writable\) +(│|\|)' "$tmp/screen"
+sleep 0.5
+echo "# live log: $(tail -n 2 "$tmp/live.log" | tr '\n' ' ')"
+check "the session log says the save failed, with the reason" \
+	grep -q 'save to .*/result failed: .*No such file or directory' "$tmp/live.log"
+check "...and does not say saved" sh -c "! grep -q 'saved ' '$tmp/live.log'"
+T send-keys -t w Escape
+
+# ---- session q: the emulated board, QEMU killed ------------------------
+if command -v "${QEMU_SYSTEM_ARM:-qemu-system-arm}" >/dev/null 2>&1; then
+	T new-session -d -s q -x 100 -y 30 "cd '$tmp' && env $envs '$mn' tui $fast --emulate; sleep 600"
+	wait_for q 'board emulated qemu-mps2-an500 fw [0-9]' 60
+	ok=$?
+	check "the emulated board comes up" [ $ok -eq 0 ]
+	sh_pid=$(T display-message -p -t q '#{pane_pid}')
+	tui_pid=$(ps -o pid= --ppid "$sh_pid" | tr -d ' ' | head -n 1)
+	qemu_pid=$(ps -o pid=,comm= --ppid "$tui_pid" | awk '/qemu/ {print $1}' | head -n 1)
+	[ -n "$qemu_pid" ] && kill -KILL "$qemu_pid"
+	wait_for q 'QEMU killed by signal 9' 10
+	ok=$?
+	show "QEMU killed" "$tmp/screen"
+	check "QEMU killed: the status says so at once (no next command needed)" [ $ok -eq 0 ]
+	check "...and no longer reads ready" sh -c "! grep -Eq 'board emulated qemu|ready on' '$tmp/screen'"
+	T send-keys -t q b
+	sleep 0.5
+	T send-keys -t q Enter
+	wait_for q 'board emulated qemu-mps2-an500 fw [0-9]' 60
+	ok=$?
+	show "b: the emulated board again" "$tmp/screen"
+	check "b then Enter starts the emulated board again" [ $ok -eq 0 ]
+else
+	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
+fi
+tap_done

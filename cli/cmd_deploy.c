@@ -8,6 +8,7 @@
 #include "cli_board.h"
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "export/calibrate.h"
 #include "export/deploy_c.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
@@ -26,25 +27,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Image i as normalised float CHW at the network's resolution: an image
- * of the data (read or synthetic) when it has that size and 3 channels,
- * generated pixels otherwise. */
-static void image_at(const struct mn_dataset *d, size_t i, int R, float *x)
-{
-	if (d->height == R && d->width == R && d->channels == 3) {
-		for (int c = 0; c < 3; c++)
-			for (int y = 0; y < R; y++)
-				for (int xx = 0; xx < R; xx++)
-					x[(c * R + y) * R + xx] = mn_dataset_value(d, i, c, y, xx);
-		return;
-	}
-	struct mn_rng r;
-	mn_rng_seed(&r, 0x1234 + i);
-	for (int c = 0; c < 3; c++)
-		for (int j = 0; j < R * R; j++)
-			x[c * R * R + j] = mn_cifar_normalize(c, (unsigned char)mn_rng_below(&r, 256));
 }
 
 static int argmax_f(const float *v, int n)
@@ -163,7 +145,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	 * thread main() set. */
 	struct mn_dataset d;
 	struct mn_qmodel q;
-	float *amax = NULL, *x = NULL, *fl = NULL;
+	float *x = NULL, *fl = NULL;
 	int8_t *img = NULL;
 	int32_t *ql = NULL;
 	memset(&d, 0, sizeof d);
@@ -208,26 +190,17 @@ int mn_cmd_deploy(int argc, char **argv)
 	size_t ev0 = total > (size_t)calib ? (size_t)calib : 0;
 	if ((size_t)neval > total - ev0)
 		neval = (int)(total - ev0);
-	int nslot = mn_slot_count(&shape);
 	size_t ib = (size_t)3 * R * R;
-	amax = calloc((size_t)nslot, sizeof *amax);
 	x = malloc(sizeof(float) * ib);
 	fl = malloc(sizeof(float) * K);
 	img = malloc(ib * (size_t)(neval > 8 ? 8 : neval) + ib);
 	ql = malloc(sizeof(int32_t) * K * 9);
-	if (!amax || !x || !fl || !img || !ql) {
+	if (!x || !fl || !img || !ql) {
 		mn_cli_error("deploy", "out of memory");
 		goto out;
 	}
-	for (int i = 0; i < calib; i++) {
-		image_at(&d, (size_t)i, R, x);
-		if (mn_fnet_forward(&net, x, fl, amax) != 0) {
-			mn_cli_error("deploy", "out of memory in the float forward");
-			goto out;
-		}
-	}
-	if (mn_quantize(&q, &net, amax) != 0) {
-		mn_cli_error("deploy", "out of memory quantizing");
+	if (mn_calibrate(&q, &net, &d, calib, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
 	/* int8 against float on the evaluation images. */
@@ -236,7 +209,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		size_t idx = ev0 + (size_t)i;
 		int8_t *qi = i < nchk ? img + (size_t)i * ib : img + (size_t)nchk * ib;
 		int32_t *lo = i < nchk ? ql + (size_t)i * K : ql + (size_t)8 * K;
-		image_at(&d, idx, R, x);
+		mn_calib_image(&d, idx, R, x);
 		if (mn_fnet_forward(&net, x, fl, NULL) != 0)
 			goto oom;
 		mn_qmodel_quantize_input(&q, x, qi);
@@ -283,7 +256,7 @@ oom:
 out:
 	mn_qmodel_free(&q);
 	mn_dataset_free(&d);
-	free(amax), free(x), free(fl), free(img), free(ql);
+	free(x), free(fl), free(img), free(ql);
 	mn_fnet_free(&net);
 	return rc;
 }

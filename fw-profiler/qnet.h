@@ -83,4 +83,11 @@ uint32_t mnq_arena_bytes(const struct mnq_net *net);
 int mnq_run(const struct mnq_net *net, const int8_t *image, int32_t *logits, uint8_t *arena,
 	    uint32_t arena_len);
 
+/* The model's fingerprint (model_id.c): CRC-32 of every number that
+ * decides its outputs (shape, ops, order, weights, biases, multipliers,
+ * shifts, add factors, head), in a fixed order with integers little-endian,
+ * so the firmware and the host compute it alike.  *bytes (may be NULL) is
+ * the count of bytes covered. */
+uint32_t mnq_fingerprint(const struct mnq_net *net, uint32_t *bytes);
+
 #endif

@@ -183,7 +183,7 @@ int mn_cmd_validate(int argc, char **argv)
 	static const struct option opts[] = {
 		MN_CLI_SHAPE_LONGOPTS, {"weights", required_argument, 0, 'W'},
 		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
-		{"images", required_argument, 0, 'i'},
+		{"images", required_argument, 0, 'I'},
 		{"port", required_argument, 0, 'P'}, {"preset", required_argument, 0, 'p'},
 		{"latency-table", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},
 		{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
@@ -214,7 +214,7 @@ int mn_cmd_validate(int argc, char **argv)
 			if (mn_cli_int("validate", "--calib", optarg, 1, 100000, &calib))
 				return MN_EXIT_USAGE;
 			break;
-		case 'i':
+		case 'I':
 			if (mn_cli_int("validate", "--images", optarg, 1, 1000000, &images))
 				return MN_EXIT_USAGE;
 			break;

@@ -70,8 +70,6 @@ uint32_t mnq_fingerprint(const struct mnq_net *net, uint32_t *bytes)
 	}
 	i32s(&f, net->head_g, cf);
 	i32s(&f, net->head_b, cf);
-	u32_(&f, (uint32_t)net->gap_mult);
-	u32_(&f, (uint32_t)(int32_t)net->gap_shift);
 	bytes_(&f, net->fc_w, cf * net->classes);
 	i32s(&f, net->fc_b, net->classes);
 	if (bytes)

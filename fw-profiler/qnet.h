@@ -12,8 +12,10 @@
  * by a Q31 multiplier and a shift per output channel (mnq_requant); adds
  * rescale both operands to the output scale with Q15 factors (mnk_add);
  * the final BN is a Q14 per-channel affine (mnk_bn_relu); the global
- * average pool requantizes its sums into a scale of its own (the mean of
- * the ReLU outputs is far below their maximum); the classifier
+ * average pool is folded into the classifier: it takes the int32 sums over
+ * the pixels (its weights carry the 1/(H*W)), so the pooled features are
+ * never rounded to int8 (that rounding was the largest single source of
+ * int8/float top-1 disagreement, bench/bench_export.sh); the classifier
  * has one weight scale, so its int32 logits share one scale and their
  * argmax is the prediction. */
 #ifndef MN_FW_QNET_H
@@ -69,9 +71,7 @@ struct mnq_net {
 	const struct mnq_conv *red;     /* [2][3]: conv_a, conv_b, shortcut */
 	const struct mnq_add *red_add;  /* [2] */
 	const int32_t *head_g, *head_b; /* [4C], Q14 (mnk_bn_relu) */
-	int32_t gap_mult;               /* the pool's own output scale: */
-	int8_t gap_shift;               /* mnq_requant(sum over hw, gap_mult, gap_shift) */
-	const int8_t *fc_w;             /* [classes][4C] */
+	const int8_t *fc_w;             /* [classes][4C], applied to the pool's sums */
 	const int32_t *fc_b;            /* [classes] */
 };
 

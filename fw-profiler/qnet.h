@@ -30,10 +30,17 @@
  * unlike mnk_requant's). */
 static inline int8_t mnq_requant(int32_t acc, int32_t mult, int shift)
 {
-	/* The usual case is mnk_requant's (same value, cheaper on a 32-bit
-	 * core: the high word, then a 32-bit shift). */
-	if (shift >= 1 && shift <= 30)
-		return mnk_requant(acc, mult, shift);
+	if (shift >= 2 && shift <= 31) {
+		/* The usual case, per output channel: the rounding constant
+		 * 2^(30 + shift) is a multiple of 2^32, so the high word of
+		 * acc * mult plus 2^(shift - 2), shifted, is the exact result
+		 * (|hi| <= 2^30: no overflow).  Unlike mnk_requant's form it
+		 * needs no 64-bit constant per channel: a per-tensor
+		 * requantization's cost (bench/bench_export.sh). */
+		int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
+		int32_t r = (hi + (1 << (shift - 2))) >> (shift - 1);
+		return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));
+	}
 	int64_t p = (int64_t)acc * mult + ((int64_t)1 << (30 + shift));
 	int64_t r = p >> (31 + shift);
 	return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));

@@ -1,10 +1,13 @@
 #!/bin/sh
-# The loop from pick to int8 model (make bench): export the MicroNAS pick,
-# train it briefly on the CIFAR-10 subset with model.py (the NAS-Bench-201
-# recipe; MN_BENCH_EPOCHS epochs, default 3), deploy it to int8 and report
-# the training time, the float and int8 accuracies on held-out images, the
-# int8/float top-1 agreement and the deploy time.  Needs ../shared and a
-# python3 with torch (Debian python3-torch).
+# The loop from pick to int8 model on the board (make bench): export the
+# MicroNAS pick, train it briefly on the CIFAR-10 subset with model.py (the
+# NAS-Bench-201 recipe; MN_BENCH_EPOCHS epochs, default 3), deploy it to
+# int8 and report the training time, the float and int8 accuracies and the
+# int8/float top-1 agreement on held-out images, the deploy time (sources;
+# the firmware images apart), then run the deployed model on the emulated
+# board: bit-exactness and latency against the profiled table's estimate.
+# Needs ../shared, python3 with torch (Debian python3-torch), and for the
+# board part arm-none-eabi-gcc and qemu-system-arm.
 set -e
 mn="$MN_TOP_BUILDDIR/micronas"
 data="$MN_TOP_SRCDIR/../shared/data/cifar10/data_batch_subset.bin"
@@ -24,23 +27,53 @@ for p in python3 /usr/bin/python3; do
 	if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then py=$p; break; fi
 done
 [ -n "$py" ] || { echo "bench_export: needs python3 with torch: apt-get install python3-torch"; exit 1; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-# 4660 images: the first 4000 train, the last 660 are held out (calibration
-# uses the first 64 of them, the agreement and accuracies the other 596).
+tmp=$(mktemp -d)
+emu_pid=
+trap '[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+secs() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
+# 4660 images: the first 4000 train, the last 596 are held out.  The
+# activation ranges are calibrated on 64 training images (the
+# representative set TFLite's converter asks for is training data); the
+# deploy data file is those 64 followed by the 596 held-out ones.
 head -c $((3073 * 4000)) "$data" >"$tmp/train.bin"
-tail -c $((3073 * 660)) "$data" >"$tmp/held.bin"
+tail -c $((3073 * 596)) "$data" >"$tmp/held.bin"
+head -c $((3073 * 64)) "$tmp/train.bin" >"$tmp/calib.bin"
+cat "$tmp/calib.bin" "$tmp/held.bin" >"$tmp/deploy.bin"
 "$mn" export "$A" $net -o "$tmp" >/dev/null
-echo "arch $A (C=$C N=$N, CIFAR-10 subset: 4000 train, 660 held out), $epochs epochs"
+echo "arch $A (C=$C N=$N, CIFAR-10 subset: 4000 train, 596 held out), $epochs epochs"
 t0=$(date +%s.%N)
 "$py" "$tmp/model.py" --data "$tmp/train.bin" --test "$tmp/held.bin" --epochs "$epochs" \
 	--threads 2 -o "$tmp/w.safetensors"
 t1=$(date +%s.%N)
-echo "training: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s wall"
+echo "training: $(secs $t0 $t1) s wall ($(uptime | sed 's/.*load/load/'))"
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 596 \
+	--no-firmware -o "$tmp/out"
 t0=$(date +%s.%N)
-"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/held.bin" --calib 64 --eval 596 -o "$tmp/out"
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 0 \
+	--no-firmware -o "$tmp/out" >/dev/null
 t1=$(date +%s.%N)
-echo "deploy (with 596 int8 + float evaluations): $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s wall"
-t0=$(date +%s.%N)
-"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/held.bin" --calib 64 --eval 0 -o "$tmp/out" >/dev/null
-t1=$(date +%s.%N)
-echo "deploy alone (calibration on 64 images, C sources): $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s wall"
+echo "deploy, sources only (calibration on 64 images, model.c): $(secs $t0 $t1) s wall"
+command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null || {
+	echo "bench_export: no arm-none-eabi-gcc or qemu-system-arm: the board part is skipped"; exit 0; }
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 0 \
+	-o "$tmp/out" | grep 'built in'
+# start_emulator ARGS: the emulated board on a socket of its own.
+n=0
+start_emulator() {
+	n=$((n + 1))
+	: >"$tmp/emu.out"
+	"$mn" emulate --socket "$tmp/uart$n" "$@" >"$tmp/emu.out" 2>"$tmp/emu.err" &
+	emu_pid=$!
+	i=0
+	while [ $i -lt 300 ] && [ ! -s "$tmp/emu.out" ]; do sleep 0.1; i=$((i + 1)); done
+	port=$(head -n 1 "$tmp/emu.out")
+}
+printf '[network]\nchannels = %s\ncells = %s\n' "$C" "$N" >"$tmp/net.ini"
+start_emulator
+"$mn" profile --port "$port" --preset "$tmp/net.ini" -o "$tmp/lat.ini" >/dev/null
+kill -TERM "$emu_pid"; wait "$emu_pid" || true
+start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"
+"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" \
+	--calib 64 --images 16 --latency-table "$tmp/lat.ini" 2>/dev/null
+kill -TERM "$emu_pid"; wait "$emu_pid" || true
+emu_pid=

@@ -8,7 +8,9 @@
 #include "cli_board.h"
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "export/calibrate.h"
 #include "export/deploy_c.h"
+#include "export/deploy_fw.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
 #include "export/safetensors.h"
@@ -26,25 +28,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Image i as normalised float CHW at the network's resolution: an image
- * of the data (read or synthetic) when it has that size and 3 channels,
- * generated pixels otherwise. */
-static void image_at(const struct mn_dataset *d, size_t i, int R, float *x)
-{
-	if (d->height == R && d->width == R && d->channels == 3) {
-		for (int c = 0; c < 3; c++)
-			for (int y = 0; y < R; y++)
-				for (int xx = 0; xx < R; xx++)
-					x[(c * R + y) * R + xx] = mn_dataset_value(d, i, c, y, xx);
-		return;
-	}
-	struct mn_rng r;
-	mn_rng_seed(&r, 0x1234 + i);
-	for (int c = 0; c < 3; c++)
-		for (int j = 0; j < R * R; j++)
-			x[c * R * R + j] = mn_cifar_normalize(c, (unsigned char)mn_rng_below(&r, 256));
 }
 
 static int argmax_f(const float *v, int n)
@@ -70,17 +53,21 @@ static void deploy_usage(FILE *f)
 	fprintf(f,
 		"Usage: micronas deploy WEIGHTS.safetensors ARCH [--preset NAME|FILE]\n"
 		"                       [--channels C] [--cells N] [--resolution R] [--classes K]\n"
-		"                       [--data CIFAR10] [--calib N] -o DIR | --check-only\n"
+		"                       [--data CIFAR10] [--calib N] [--no-firmware] -o DIR | --check-only\n"
 		"Checks that the BN-folded weights (model.py's save_weights) are ARCH's network\n"
 		"(names, shapes), quantizes them to int8 the CMSIS-NN / TFLite Micro way\n"
 		"(symmetric per-channel conv weights, per-tensor activation scales calibrated\n"
 		"on N images of --data, int32 biases, fixed-point requantization), refuses a\n"
 		"model that does not fit the preset board's flash or SRAM, and writes\n"
-		"DIR/model.h and DIR/model.c (const arrays, mn_model_run()).\n"
+		"DIR/model.h and DIR/model.c (const arrays, mn_model_run()), then builds the\n"
+		"firmware images carrying the model with arm-none-eabi-gcc: DIR/firmware/BOARD/\n"
+		"fw.bin for the preset's board and DIR/firmware/EMULATED/fw.elf for its emulated\n"
+		"counterpart (micronas emulate --firmware ...; validate --weights runs them).\n"
 		"  --data PATH    CIFAR-10 binary file or directory (default: synthetic images)\n"
 		"  --calib N      calibration images (default 64); the next --eval N (default\n"
 		"                 32) measure int8 against float top-1\n"
-		"  --check-only   only check the weights against ARCH\n");
+		"  --check-only   only check the weights against ARCH\n"
+		"  --no-firmware  write the C sources only\n");
 }
 
 int mn_cmd_deploy(int argc, char **argv)
@@ -89,11 +76,12 @@ int mn_cmd_deploy(int argc, char **argv)
 		{"preset", required_argument, 0, 'p'}, MN_CLI_SHAPE_LONGOPTS,
 		{"output", required_argument, 0, 'o'},
 		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
-		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'},
+		{"no-firmware", no_argument, 0, 'F'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *preset = NULL, *dir = NULL, *data = NULL;
 	struct mn_net_shape flags = {0};
-	int calib = 64, neval = 32, check_only = 0, ch;
+	int calib = 64, neval = 32, check_only = 0, no_fw = 0, ch;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_arch arch;
@@ -113,6 +101,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		case 'o': dir = optarg; break;
 		case 'd': data = optarg; break;
 		case 'C': check_only = 1; break;
+		case 'F': no_fw = 1; break;
 		case 'b': if (mn_cli_int("deploy", "--calib", optarg, 1, 100000, &calib)) return MN_EXIT_USAGE; break;
 		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &neval)) return MN_EXIT_USAGE; break;
 		case 'h': deploy_usage(stdout); return MN_EXIT_OK;
@@ -161,7 +150,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	 * thread main() set. */
 	struct mn_dataset d;
 	struct mn_qmodel q;
-	float *amax = NULL, *x = NULL, *fl = NULL;
+	float *x = NULL, *fl = NULL;
 	int8_t *img = NULL;
 	int32_t *ql = NULL;
 	memset(&d, 0, sizeof d);
@@ -206,26 +195,17 @@ int mn_cmd_deploy(int argc, char **argv)
 	size_t ev0 = total > (size_t)calib ? (size_t)calib : 0;
 	if ((size_t)neval > total - ev0)
 		neval = (int)(total - ev0);
-	int nslot = mn_slot_count(&shape);
 	size_t ib = (size_t)3 * R * R;
-	amax = calloc((size_t)nslot, sizeof *amax);
 	x = malloc(sizeof(float) * ib);
 	fl = malloc(sizeof(float) * K);
 	img = malloc(ib * (size_t)(neval > 8 ? 8 : neval) + ib);
 	ql = malloc(sizeof(int32_t) * K * 9);
-	if (!amax || !x || !fl || !img || !ql) {
+	if (!x || !fl || !img || !ql) {
 		mn_cli_error("deploy", "out of memory");
 		goto out;
 	}
-	for (int i = 0; i < calib; i++) {
-		image_at(&d, (size_t)i, R, x);
-		if (mn_fnet_forward(&net, x, fl, amax) != 0) {
-			mn_cli_error("deploy", "out of memory in the float forward");
-			goto out;
-		}
-	}
-	if (mn_quantize(&q, &net, amax) != 0) {
-		mn_cli_error("deploy", "out of memory quantizing");
+	if (mn_calibrate(&q, &net, &d, calib, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
 	/* int8 against float on the evaluation images. */
@@ -234,7 +214,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		size_t idx = ev0 + (size_t)i;
 		int8_t *qi = i < nchk ? img + (size_t)i * ib : img + (size_t)nchk * ib;
 		int32_t *lo = i < nchk ? ql + (size_t)i * K : ql + (size_t)8 * K;
-		image_at(&d, idx, R, x);
+		mn_calib_image(&d, idx, R, x);
 		if (mn_fnet_forward(&net, x, fl, NULL) != 0)
 			goto oom;
 		mn_qmodel_quantize_input(&q, x, qi);
@@ -275,13 +255,43 @@ int mn_cmd_deploy(int argc, char **argv)
 		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * acc_f / neval, 100.0 * acc_q / neval);
 	printf(" (%.2f s)\n", now_s() - t0);
 	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	if (rc == MN_EXIT_OK && !no_fw) {
+		const char *tg[2];
+		char src[4200];
+		if (mn_firmware_pair(pr.firmware, &tg[0], &tg[1]) != 0) {
+			mn_cli_error("deploy", "the preset's firmware '%s' is not a firmware build "
+				     "micronas knows (nucleo-f746zg, qemu-mps2-an500, nucleo-f446re, "
+				     "qemu-mps2-an386); fix [board] firmware or add --no-firmware",
+				     pr.firmware);
+			rc = MN_EXIT_ERROR;
+		} else if (!mn_firmware_have_cc()) {
+			mn_cli_error("deploy", "firmware images not built: no arm-none-eabi-gcc (apt-get "
+				     "install gcc-arm-none-eabi libnewlib-arm-none-eabi, or add "
+				     "--no-firmware); %s/model.c and model.h are written", dir);
+			rc = MN_EXIT_ERROR;
+		} else if (mn_firmware_find_sources(src, sizeof src, err, sizeof err) != 0) {
+			mn_cli_error("deploy", "%s", err);
+			rc = MN_EXIT_ERROR;
+		} else {
+			double t1 = now_s();
+			if (mn_deploy_build_firmware(src, dir, tg, 2, err, sizeof err) != 0) {
+				mn_cli_error("deploy", "%s", err);
+				rc = MN_EXIT_ERROR;
+			} else {
+				printf("%s/firmware/%s/fw.bin (flash it), %s/firmware/%s/fw.elf (micronas "
+				       "emulate --firmware ...): built in %.1f s\n", dir, tg[0], dir, tg[1],
+				       now_s() - t1);
+				rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+			}
+		}
+	}
 	goto out;
 oom:
 	mn_cli_error("deploy", "out of memory");
 out:
 	mn_qmodel_free(&q);
 	mn_dataset_free(&d);
-	free(amax), free(x), free(fl), free(img), free(ql);
+	free(x), free(fl), free(img), free(ql);
 	mn_fnet_free(&net);
 	return rc;
 }

@@ -9,13 +9,18 @@
 #include "cli.h"
 #include "cli_board.h"
 #include "space/latency_model.h"
+#include "space/memory.h"
 #include "board/validate.h"
+#include "export/calibrate.h"
+#include "export/validate_model.h"
 
 static void validate_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: micronas validate --port PORT [--preset NAME|FILE]\n"
 		"                         [--latency-table TABLE.ini] [--seed S] [--json] ARCH...\n"
+		"       micronas validate --port PORT --weights W.safetensors [--data PATH]\n"
+		"                         [--calib N] [--images N] [shape flags] [--json] ARCH\n"
 		"Runs each NAS-Bench-201 arch on the board as the preset's network (C, N, R,\n"
 		"classes) in the memory planner's edge order, and prints the measured and\n"
 		"estimated latency (from the latency table) with the error in %%, and the\n"
@@ -23,7 +28,16 @@ static void validate_usage(FILE *f)
 		"  --latency-table T  default: the preset's latency_table, else the built-in\n"
 		"                     NUCLEO-F746ZG cycle model (not a measurement)\n"
 		"  --json             one object per line: arch, measured_ms, estimated_ms,\n"
-		"                     error_pct, measured_sram_kb, estimated_sram_kb, board\n");
+		"                     error_pct, measured_sram_kb, estimated_sram_kb, board\n"
+		"With --weights the board runs the deployed model (the image 'micronas deploy'\n"
+		"wrote for these weights): the weights are quantized as deploy does (the same\n"
+		"--data and --calib give the same model; the board must carry it), N images of\n"
+		"--data after the calibration ones are sent and run, and the latency (median),\n"
+		"peak SRAM, int8_exact (share of images whose logits equal the host's int8\n"
+		"reference byte for byte), top1_agree_float and int8_accuracy are reported.\n"
+		"  --calib N          calibration images, as deploy (default 64)\n"
+		"  --images N         images run on the board (default 32)\n"
+		"  --channels C --cells N --resolution R --classes K   override the preset\n");
 }
 
 static int read_table(struct mn_latency_table *t, const char *path, const struct mn_net_shape *s,
@@ -35,14 +49,148 @@ static int read_table(struct mn_latency_table *t, const char *path, const struct
 					      s->classes, e->msg, sizeof e->msg);
 }
 
+static void json_number(double v, const char *fmt)
+{
+	if (isfinite(v))
+		printf(fmt, v);
+	else
+		printf("null");
+}
+
+/* validate --weights: the deployed model on the board. */
+static int validate_weights(const char *weights, const char *data, const struct mn_arch *a,
+			    const struct mn_net_shape *shape, const struct mn_latency_table *t,
+			    int calib, int images, const char *port, int json)
+{
+	struct mn_safetensors st;
+	struct mn_fnet net;
+	struct mn_dataset d;
+	struct mn_qmodel q;
+	struct mn_board *b = NULL;
+	struct mn_model_validation v;
+	struct mn_memory mem;
+	struct mn_error e;
+	sigset_t set;
+	int rc = MN_EXIT_ERROR;
+	char arch_str[MN_ARCH_STRLEN];
+
+	memset(&d, 0, sizeof d);
+	memset(&q, 0, sizeof q);
+	if (mn_st_read(&st, weights, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("validate", "%s", e.msg);
+		return MN_EXIT_ERROR;
+	}
+	int bound = mn_fnet_bind(&net, &st, a, shape, e.msg, sizeof e.msg);
+	mn_st_free(&st);
+	if (bound != 0) {
+		mn_cli_error("validate", "%s: %s", weights, e.msg);
+		return MN_EXIT_ERROR;
+	}
+	int R = shape->resolution;
+	if (data) {
+		if (mn_dataset_load(&d, data, e.msg, sizeof e.msg) != 0) {
+			mn_cli_error("validate", "%s", e.msg);
+			goto out;
+		}
+		if (d.height != R || d.width != R || d.channels != 3) {
+			mn_cli_error("validate", "%s holds %dx%dx%d images but the network takes "
+				     "%dx%dx3; give data of that size", data, d.height, d.width,
+				     d.channels, R, R);
+			goto out;
+		}
+	} else {
+		fprintf(stderr, "micronas validate: %s (no accuracy; deploy must have used them "
+			"too)\n", MN_DATASET_SYNTHETIC_NOTICE);
+		/* deploy's synthetic set: calib + its default 32 evaluation images */
+		if (mn_dataset_synthetic(&d, (size_t)calib + 32, 7, e.msg, sizeof e.msg) != 0) {
+			mn_cli_error("validate", "%s", e.msg);
+			goto out;
+		}
+	}
+	if (mn_calibrate(&q, &net, &d, calib, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("validate", "%s", e.msg);
+		goto out;
+	}
+	/* The images after the calibration ones, as deploy evaluates. */
+	size_t first = d.count > (size_t)calib ? (size_t)calib : 0;
+	if (mn_cli_block_signals("validate", 0, &set) != 0)
+		goto out;
+	if (mn_cli_connect("validate", port, &b) != 0)
+		goto out;
+	if (mn_board_is_emulated(b) && !json)
+		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
+			"not STM32 cycles\n", mn_board_info(b)->board);
+	int r = mn_model_validate(b, &q, &net, &d, first, images, &v, e.msg, sizeof e.msg);
+	if (r != 0) {
+		if (r == MN_BOARD_ECANCEL)
+			mn_cli_error("validate", "interrupted");
+		else
+			mn_cli_error("validate", "%s", e.msg);
+		goto out;
+	}
+	mn_memory_arch(a, shape, 0, &mem);
+	double est = mn_latency_arch_us(t, a);
+	double err_pct = v.measured_us > 0 ? (est - v.measured_us) / v.measured_us * 100.0 : NAN;
+	double exact = v.images ? (double)v.exact / v.images : NAN;
+	double agree = v.images ? (double)v.agree_float / v.images : NAN;
+	double acc = v.labelled ? (double)v.correct_int8 / v.labelled : NAN;
+	double facc = v.labelled ? (double)v.correct_float / v.labelled : NAN;
+	mn_arch_format(a, arch_str, sizeof arch_str);
+	if (json) {
+		printf("{\"arch\":");
+		mn_json_string(stdout, arch_str);
+		printf(",\"measured_ms\":%.6f,\"estimated_ms\":%.6f,\"error_pct\":", v.measured_us / 1000.0,
+		       est / 1000.0);
+		json_number(err_pct, "%.4f");
+		printf(",\"measured_sram_kb\":%.3f,\"estimated_sram_kb\":%.3f,\"board\":",
+		       v.peak_bytes / 1024.0, mem.sram_bytes / 1024.0);
+		mn_json_string(stdout, mn_board_info(b)->board);
+		printf(",\"images\":%d,\"int8_exact\":", v.images);
+		json_number(exact, "%.6f");
+		printf(",\"top1_agree_float\":");
+		json_number(agree, "%.6f");
+		printf(",\"int8_accuracy\":");
+		json_number(acc, "%.6f");
+		printf(",\"float_accuracy\":");
+		json_number(facc, "%.6f");
+		printf(",\"fingerprint\":\"%08x\"}\n", (unsigned)v.fingerprint);
+	} else {
+		printf("arch       %s\n", arch_str);
+		printf("board      %s%s, model %08x\n", mn_board_info(b)->board,
+		       mn_board_is_emulated(b) ? " (emulated: instruction-based time)" : "",
+		       (unsigned)v.fingerprint);
+		printf("latency    measured %.3f ms (median of %d images), estimated %.3f ms, error "
+		       "%+.2f%%\n", v.measured_us / 1000.0, v.images, est / 1000.0, err_pct);
+		printf("peak SRAM  measured %.2f KB, estimated %.2f KB%s\n", v.peak_bytes / 1024.0,
+		       mem.sram_bytes / 1024.0, v.peak_bytes == mem.sram_bytes ? "" : " (MISMATCH)");
+		printf("int8       %d/%d images bit-exact with the host reference, top-1 agrees with "
+		       "float on %d/%d", v.exact, v.images, v.agree_float, v.images);
+		if (v.labelled)
+			printf("; accuracy int8 %.2f%%, float %.2f%%", 100.0 * acc, 100.0 * facc);
+		printf("\n");
+	}
+	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+out:
+	mn_board_close(b);
+	mn_qmodel_free(&q);
+	mn_dataset_free(&d);
+	mn_fnet_free(&net);
+	return rc;
+}
+
 int mn_cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		MN_CLI_SHAPE_LONGOPTS, {"weights", required_argument, 0, 'W'},
+		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
+		{"images", required_argument, 0, 'I'},
 		{"port", required_argument, 0, 'P'}, {"preset", required_argument, 0, 'p'},
 		{"latency-table", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},
 		{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	const char *port = NULL, *preset = NULL, *table_path = NULL;
+	const char *port = NULL, *preset = NULL, *table_path = NULL, *weights = NULL, *data = NULL;
+	struct mn_net_shape flags = {0};
+	int calib = 64, images = 32;
 	struct mn_latency_table t;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
@@ -53,7 +201,22 @@ int mn_cmd_validate(int argc, char **argv)
 
 	optind = 1;
 	while ((ch = mn_cli_getopt("validate", argc, argv, "h", opts)) != -1) {
+		int shaped = mn_cli_shape_option("validate", ch, optarg, &flags);
+		if (shaped < 0)
+			return MN_EXIT_USAGE;
+		if (shaped)
+			continue;
 		switch (ch) {
+		case 'W': weights = optarg; break;
+		case 'd': data = optarg; break;
+		case 'b':
+			if (mn_cli_int("validate", "--calib", optarg, 1, 100000, &calib))
+				return MN_EXIT_USAGE;
+			break;
+		case 'I':
+			if (mn_cli_int("validate", "--images", optarg, 1, 1000000, &images))
+				return MN_EXIT_USAGE;
+			break;
 		case 'P': port = optarg; break;
 		case 'p': preset = optarg; break;
 		case 't': table_path = optarg; break;
@@ -77,6 +240,17 @@ int mn_cmd_validate(int argc, char **argv)
 		mn_cli_error("validate", "no arch given (see 'micronas validate --help')");
 		return MN_EXIT_USAGE;
 	}
+	if (weights && optind + 1 != argc) {
+		mn_cli_error("validate", "--weights validates one arch, the weights' (got %d)",
+			     argc - optind);
+		return MN_EXIT_USAGE;
+	}
+	if (!weights && (data || flags.channels || flags.cells || flags.resolution ||
+			 flags.classes)) {
+		mn_cli_error("validate", "--data and the shape flags go with --weights (see "
+			     "'micronas validate --help')");
+		return MN_EXIT_USAGE;
+	}
 	/* Everything is checked before the board is touched: a bad arch or
 	 * table must not cost a run. */
 	int n = argc - optind;
@@ -88,11 +262,7 @@ int mn_cmd_validate(int argc, char **argv)
 		mn_preset_free(&pr);
 		return MN_EXIT_ERROR;
 	}
-	shape.channels = pr.channels;
-	shape.cells = pr.cells;
-	shape.resolution = pr.resolution;
-	shape.classes = pr.classes;
-	shape.input_channels = pr.input_channels;
+	mn_cli_shape_from(&flags, &pr, &shape);
 	/* The table: --latency-table, else the preset's, else the built-in model. */
 	if (!table_path)
 		table_path = pr.latency_table;
@@ -126,6 +296,9 @@ int mn_cmd_validate(int argc, char **argv)
 		}
 	}
 
+	if (weights)
+		return validate_weights(weights, data, &archs[0], &shape, &t, calib, images, port,
+					json);
 	if (mn_cli_block_signals("validate", 0, &set) != 0)
 		return MN_EXIT_ERROR;
 	if (mn_cli_connect("validate", port, &b) != 0)

@@ -1,6 +1,7 @@
 /* The profiler application, identical on every board: receive frames on
- * the host link, answer HELLO, PROFILE_OP, RUN_ARCH and KERNEL_CHECK, and
- * answer anything else with an ERROR frame.  It never blocks on a bad
+ * the host link, answer HELLO, PROFILE_OP, RUN_ARCH and KERNEL_CHECK, the
+ * deployed model's MODEL_INFO, INPUT_CHUNK and RUN_MODEL (model_cmd.c),
+ * and answer anything else with an ERROR frame.  It never blocks on a bad
  * frame: the receiver is bounded and resynchronises on every 0x00.
  *
  * Device state (static by design, firmware only): the receiver, the frame
@@ -11,6 +12,7 @@
 #include "board.h"
 #include "exec.h"
 #include "kernels.h"
+#include "model_cmd.h"
 #include "protocol.h"
 
 #ifdef MNFW_PROTOCOL_VERSION_OVERRIDE
@@ -25,9 +27,24 @@
 #define MNFW_ARENA_BYTES (240u * 1024u)
 #endif
 
-/* The flash blob (blob.S): int8 weights, then int32 biases. */
+/* The flash blob (blob.S): int8 weights, then int32 biases.  An image
+ * carrying a deployed model (MNFW_NO_BLOB) leaves it out: the 462 KB of
+ * synthetic weights would not leave room for the model's own on a
+ * 512 KB-flash board.  The synthetic-weight commands then answer
+ * UNSUPPORTED. */
+#ifdef MNFW_NO_BLOB
+#define BLOB_WEIGHTS NULL
+#define BLOB_BIASES NULL
+#define BLOB_WEIGHTS_LEN 0u
+#define BLOB_BIASES_LEN 0u
+#else
 extern const int8_t mnfw_weights[MNP_WEIGHTS_BYTES];
 extern const int32_t mnfw_biases[MNP_BIAS_COUNT];
+#define BLOB_WEIGHTS mnfw_weights
+#define BLOB_BIASES mnfw_biases
+#define BLOB_WEIGHTS_LEN MNP_WEIGHTS_BYTES
+#define BLOB_BIASES_LEN MNP_BIAS_COUNT
+#endif
 
 static uint8_t arena[MNFW_ARENA_BYTES] __attribute__((section(".arena"), aligned(8)));
 static int8_t scratch[MNX_SCRATCH_BYTES] __attribute__((aligned(4)));
@@ -37,10 +54,10 @@ static uint8_t raw[MNP_MAX_ENCODED];
 static uint8_t tx[MNP_MAX_ENCODED + 1u];
 
 static const struct mnx_ctx ctx = {
-	.weights = mnfw_weights,
-	.weights_len = MNP_WEIGHTS_BYTES,
-	.biases = mnfw_biases,
-	.biases_len = MNP_BIAS_COUNT,
+	.weights = BLOB_WEIGHTS,
+	.weights_len = BLOB_WEIGHTS_LEN,
+	.biases = BLOB_BIASES,
+	.biases_len = BLOB_BIASES_LEN,
 	.arena = arena,
 	.arena_len = MNFW_ARENA_BYTES,
 	.scratch = scratch,
@@ -87,7 +104,8 @@ static void do_hello(const struct mnp_frame *f)
 	memset(&r, 0, sizeof r);
 	r.proto_version = FW_PROTOCOL_VERSION;
 	r.timing_kind = b->timing_kind;
-	r.flags = (uint8_t)(b->flags | (MNK_USE_DSP ? MNP_FLAG_DSP : 0u));
+	r.flags = (uint8_t)(b->flags | (MNK_USE_DSP ? MNP_FLAG_DSP : 0u) |
+			    (mnfw_has_model() ? MNP_FLAG_MODEL : 0u));
 	copy_name(r.board, sizeof r.board, b->name);
 	copy_name(r.fw_version, sizeof r.fw_version, MNFW_VERSION);
 	r.core_hz = b->core_hz;
@@ -95,7 +113,7 @@ static void do_hello(const struct mnp_frame *f)
 	r.sram_bytes = b->sram_bytes;
 	r.flash_bytes = b->flash_bytes;
 	r.arena_bytes = MNFW_ARENA_BYTES;
-	r.weights_bytes = MNP_WEIGHTS_BYTES;
+	r.weights_bytes = BLOB_WEIGHTS_LEN;
 	r.resolution = b->resolution;
 	r.max_payload = MNP_MAX_PAYLOAD;
 	send(MNP_CMD_HELLO | MNP_CMD_REPLY, f->seq, p, mnp_enc_hello_reply(&r, p));
@@ -215,6 +233,16 @@ static void do_kcheck(const struct mnp_frame *f)
 	send(MNP_CMD_KERNEL_CHECK | MNP_CMD_REPLY, f->seq, p, mnp_enc_kcheck_reply(&r, p));
 }
 
+static void do_model(const struct mnp_frame *f)
+{
+	static struct mnfw_answer a; /* a frame's payload: off the stack */
+	mnfw_model_cmd(f, arena, MNFW_ARENA_BYTES, timebase_now, &a);
+	if (a.code != MNP_OK)
+		send_error(f->seq, f->cmd, a.code, a.detail, a.detail2);
+	else
+		send((uint8_t)(f->cmd | MNP_CMD_REPLY), f->seq, a.payload, a.len);
+}
+
 static void handle(const uint8_t *buf, size_t n)
 {
 	struct mnp_frame f;
@@ -236,6 +264,11 @@ static void handle(const uint8_t *buf, size_t n)
 		send_error(f.seq, f.cmd, MNP_ERR_VERSION, f.version, FW_PROTOCOL_VERSION);
 		return;
 	}
+	if (BLOB_WEIGHTS_LEN == 0 && (f.cmd == MNP_CMD_PROFILE_OP || f.cmd == MNP_CMD_RUN_ARCH ||
+				      f.cmd == MNP_CMD_KERNEL_CHECK)) {
+		send_error(f.seq, f.cmd, MNP_ERR_UNSUPPORTED, 0, 0);
+		return;
+	}
 	switch (f.cmd) {
 	case MNP_CMD_HELLO:
 		do_hello(&f);
@@ -248,6 +281,11 @@ static void handle(const uint8_t *buf, size_t n)
 		break;
 	case MNP_CMD_KERNEL_CHECK:
 		do_kcheck(&f);
+		break;
+	case MNP_CMD_MODEL_INFO:
+	case MNP_CMD_INPUT_CHUNK:
+	case MNP_CMD_RUN_MODEL:
+		do_model(&f);
 		break;
 	default:
 		send_error(f.seq, f.cmd, MNP_ERR_UNKNOWN_CMD, f.cmd, 0);

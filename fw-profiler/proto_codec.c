@@ -494,3 +494,110 @@ void mnp_blob_fill(uint8_t *dst)
 		mnp_put_u32(dst + MNP_WEIGHTS_BYTES + 4 * i,
 			    (uint32_t)mnp_bias_at(i));
 }
+
+/* ---- The deployed model's messages ------------------------------------ */
+
+size_t mnp_enc_model_info(const struct mnp_model_info *m, uint8_t *p)
+{
+	mnp_put_u32(p, m->fingerprint);
+	mnp_put_u32(p + 4, m->model_bytes);
+	p[8] = m->input_channels;
+	p[9] = 0;
+	mnp_put_u16(p + 10, m->channels);
+	mnp_put_u16(p + 12, m->cells);
+	mnp_put_u16(p + 14, m->resolution);
+	mnp_put_u16(p + 16, m->classes);
+	for (int i = 0; i < 6; i++)
+		p[18 + i] = m->ops[i];
+	mnp_put_u32(p + 24, m->arena_bytes);
+	mnp_put_u32(p + 28, m->input_bytes);
+	mnp_put_u32(p + 32, m->max_chunk);
+	return MNP_MODEL_INFO_LEN;
+}
+
+int mnp_dec_model_info(const uint8_t *p, size_t n, struct mnp_model_info *m)
+{
+	if (n != MNP_MODEL_INFO_LEN)
+		return -1;
+	m->fingerprint = mnp_get_u32(p);
+	m->model_bytes = mnp_get_u32(p + 4);
+	m->input_channels = p[8];
+	m->channels = mnp_get_u16(p + 10);
+	m->cells = mnp_get_u16(p + 12);
+	m->resolution = mnp_get_u16(p + 14);
+	m->classes = mnp_get_u16(p + 16);
+	for (int i = 0; i < 6; i++)
+		m->ops[i] = p[18 + i];
+	m->arena_bytes = mnp_get_u32(p + 24);
+	m->input_bytes = mnp_get_u32(p + 28);
+	m->max_chunk = mnp_get_u32(p + 32);
+	return 0;
+}
+
+size_t mnp_enc_chunk_reply(const struct mnp_chunk_reply *m, uint8_t *p)
+{
+	mnp_put_u32(p, m->offset);
+	mnp_put_u32(p + 4, m->length);
+	return MNP_CHUNK_REPLY_LEN;
+}
+
+int mnp_dec_chunk_reply(const uint8_t *p, size_t n, struct mnp_chunk_reply *m)
+{
+	if (n != MNP_CHUNK_REPLY_LEN)
+		return -1;
+	m->offset = mnp_get_u32(p);
+	m->length = mnp_get_u32(p + 4);
+	return 0;
+}
+
+size_t mnp_enc_run_model_req(const struct mnp_run_model_req *m, uint8_t *p)
+{
+	mnp_put_u32(p, m->fingerprint);
+	mnp_put_u32(p + 4, m->input_crc);
+	return MNP_RUN_MODEL_REQ_LEN;
+}
+
+int mnp_dec_run_model_req(const uint8_t *p, size_t n, struct mnp_run_model_req *m)
+{
+	if (n != MNP_RUN_MODEL_REQ_LEN)
+		return -1;
+	m->fingerprint = mnp_get_u32(p);
+	m->input_crc = mnp_get_u32(p + 4);
+	return 0;
+}
+
+size_t mnp_enc_run_model_reply(const struct mnp_run_model_reply *m, uint8_t *p)
+{
+	uint16_t n = m->n_logits > MNP_MAX_REPLY_LOGITS ? (uint16_t)MNP_MAX_REPLY_LOGITS
+							: m->n_logits;
+	mnp_put_u64(p, m->cycles);
+	mnp_put_u32(p + 8, m->logits_crc);
+	mnp_put_u32(p + 12, m->peak_bytes);
+	mnp_put_u16(p + 16, m->classes);
+	mnp_put_u16(p + 18, m->argmax);
+	mnp_put_u16(p + 20, n);
+	mnp_put_u16(p + 22, 0);
+	for (uint16_t i = 0; i < n; i++)
+		mnp_put_u32(p + MNP_RUN_MODEL_HDR_LEN + 4u * i, (uint32_t)m->logits[i]);
+	return MNP_RUN_MODEL_HDR_LEN + 4u * n;
+}
+
+int mnp_dec_run_model_reply(const uint8_t *p, size_t n, struct mnp_run_model_reply *m)
+{
+	if (n < MNP_RUN_MODEL_HDR_LEN)
+		return -1;
+	m->cycles = mnp_get_u64(p);
+	m->logits_crc = mnp_get_u32(p + 8);
+	m->peak_bytes = mnp_get_u32(p + 12);
+	m->classes = mnp_get_u16(p + 16);
+	m->argmax = mnp_get_u16(p + 18);
+	m->n_logits = mnp_get_u16(p + 20);
+	uint16_t want = m->classes < MNP_MAX_REPLY_LOGITS ? m->classes
+							 : (uint16_t)MNP_MAX_REPLY_LOGITS;
+	if (m->classes == 0 || m->n_logits != want || m->argmax >= m->classes ||
+	    n != MNP_RUN_MODEL_HDR_LEN + 4u * m->n_logits)
+		return -1;
+	for (uint16_t i = 0; i < m->n_logits; i++)
+		m->logits[i] = (int32_t)mnp_get_u32(p + MNP_RUN_MODEL_HDR_LEN + 4u * i);
+	return 0;
+}

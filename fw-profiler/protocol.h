@@ -43,6 +43,11 @@
 #define MNP_CMD_PROFILE_OP 0x02u   /* -> PROFILE_OP|REPLY: min/median */
 #define MNP_CMD_RUN_ARCH 0x03u     /* -> RUN_ARCH|REPLY: whole network */
 #define MNP_CMD_KERNEL_CHECK 0x04u /* -> KERNEL_CHECK|REPLY: output CRC */
+/* The deployed model (an image `micronas deploy` built with model.c):
+ * which model the firmware carries, the input image in chunks, one run. */
+#define MNP_CMD_MODEL_INFO 0x05u   /* -> MODEL_INFO|REPLY: fingerprint, shape */
+#define MNP_CMD_INPUT_CHUNK 0x06u  /* -> INPUT_CHUNK|REPLY: bytes stored */
+#define MNP_CMD_RUN_MODEL 0x07u    /* -> RUN_MODEL|REPLY: logits, timing */
 #define MNP_CMD_REPLY 0x80u        /* set in every reply's command */
 #define MNP_CMD_ERROR 0xFFu        /* error reply, payload mnp_error */
 
@@ -59,6 +64,8 @@
 #define MNP_ERR_OVERSIZED 8     /* frame longer than MNP_MAX_ENCODED */
 #define MNP_ERR_BAD_REQUEST 9   /* fields inconsistent (e.g. edge order) */
 #define MNP_ERR_INTERNAL 10     /* firmware invariant broken (a bug) */
+#define MNP_ERR_NO_MODEL 11     /* the image carries no deployed model */
+#define MNP_ERR_MODEL_MISMATCH 12 /* detail = fingerprint carried, detail2 = asked */
 
 /* ---- Op kinds (PROFILE_OP, KERNEL_CHECK); 1..4 equal the NB201 op
  * indices (none=0, skip_connect=1, nor_conv_1x1=2, nor_conv_3x3=3,
@@ -88,6 +95,7 @@
 /* mnp_hello_reply.flags */
 #define MNP_FLAG_DSP 0x01u         /* kernels use the DSP/SIMD path */
 #define MNP_FLAG_CLOCK_FALLBACK 0x02u /* HSE/PLL failed: running on HSI */
+#define MNP_FLAG_MODEL 0x04u       /* carries a deployed model (MODEL_INFO) */
 
 /* ---- Shared model constants: the flash weight blob -------------------- */
 
@@ -203,6 +211,48 @@ struct mnp_kcheck_reply {
 };
 #define MNP_KCHECK_REPLY_LEN 20u
 
+/* MODEL_INFO request: empty payload.  Reply (36 bytes): */
+struct mnp_model_info {
+	uint32_t fingerprint;  /* CRC-32 of the quantized model (mnq_fingerprint) */
+	uint32_t model_bytes;  /* bytes the fingerprint covers */
+	uint8_t input_channels;/* 3 */
+	uint16_t channels, cells, resolution, classes;
+	uint8_t ops[6];        /* NB201 op index per edge */
+	uint32_t arena_bytes;  /* peak activation bytes of one run */
+	uint32_t input_bytes;  /* R * R * input_channels */
+	uint32_t max_chunk;    /* MNP_MAX_CHUNK */
+};
+#define MNP_MODEL_INFO_LEN 36u
+
+/* INPUT_CHUNK request: u32 offset, then 1..MNP_MAX_CHUNK image bytes. */
+#define MNP_CHUNK_HDR_LEN 4u
+#define MNP_MAX_CHUNK (MNP_MAX_PAYLOAD - MNP_CHUNK_HDR_LEN - 4u) /* 248 */
+/* INPUT_CHUNK reply (8 bytes): */
+struct mnp_chunk_reply {
+	uint32_t offset, length; /* what was stored */
+};
+#define MNP_CHUNK_REPLY_LEN 8u
+
+/* RUN_MODEL request (8 bytes) */
+struct mnp_run_model_req {
+	uint32_t fingerprint; /* the model the host means; another gives MODEL_MISMATCH */
+	uint32_t input_crc;   /* CRC-32 of the whole input image as uploaded */
+};
+#define MNP_RUN_MODEL_REQ_LEN 8u
+
+/* RUN_MODEL reply: 24 bytes, then n_logits int32 logits. */
+#define MNP_RUN_MODEL_HDR_LEN 24u
+#define MNP_MAX_REPLY_LOGITS ((MNP_MAX_PAYLOAD - MNP_RUN_MODEL_HDR_LEN) / 4u) /* 58 */
+struct mnp_run_model_reply {
+	uint64_t cycles;       /* timing units of the inference */
+	uint32_t logits_crc;   /* CRC-32 of all classes x int32 logits (LE) */
+	uint32_t peak_bytes;   /* the arena's high-water mark */
+	uint16_t classes;
+	uint16_t argmax;       /* first index of the largest logit */
+	uint16_t n_logits;     /* min(classes, MNP_MAX_REPLY_LOGITS) */
+	int32_t logits[MNP_MAX_REPLY_LOGITS];
+};
+
 /* ERROR reply (12 bytes) */
 struct mnp_error {
 	uint16_t code;     /* MNP_ERR_* */
@@ -289,6 +339,16 @@ int mnp_dec_kcheck_req(const uint8_t *p, size_t n, struct mnp_kcheck_req *m);
 size_t mnp_enc_kcheck_reply(const struct mnp_kcheck_reply *m, uint8_t *p);
 int mnp_dec_kcheck_reply(const uint8_t *p, size_t n,
 			 struct mnp_kcheck_reply *m);
+size_t mnp_enc_model_info(const struct mnp_model_info *m, uint8_t *p);
+int mnp_dec_model_info(const uint8_t *p, size_t n, struct mnp_model_info *m);
+size_t mnp_enc_chunk_reply(const struct mnp_chunk_reply *m, uint8_t *p);
+int mnp_dec_chunk_reply(const uint8_t *p, size_t n, struct mnp_chunk_reply *m);
+size_t mnp_enc_run_model_req(const struct mnp_run_model_req *m, uint8_t *p);
+int mnp_dec_run_model_req(const uint8_t *p, size_t n, struct mnp_run_model_req *m);
+/* Variable length: MNP_RUN_MODEL_HDR_LEN + 4 * n_logits; the decoder also
+ * refuses an n_logits that disagrees with the length or the classes. */
+size_t mnp_enc_run_model_reply(const struct mnp_run_model_reply *m, uint8_t *p);
+int mnp_dec_run_model_reply(const uint8_t *p, size_t n, struct mnp_run_model_reply *m);
 size_t mnp_enc_error(const struct mnp_error *m, uint8_t *p);
 int mnp_dec_error(const uint8_t *p, size_t n, struct mnp_error *m);
 

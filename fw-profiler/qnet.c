@@ -3,6 +3,7 @@
  * scales instead of the synthetic ones. */
 #include "qnet.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -370,26 +371,32 @@ static int run(struct arena *a, const struct mnq_net *net, const int8_t *image, 
 	int cf = 4 * C, hw = (R / 4) * (R / 4), pooled, lg;
 	if (a->exec)
 		mnk_bn_relu(P(a, x), hw, cf, net->head_g, net->head_b);
+	/* The pooled buffer of the executor's rules is kept (so the model's
+	 * peak stays the memory model's); it holds nothing: the classifier
+	 * reads the int32 sums (at most 4 * MNP_MAX_CHANNELS bytes of stack). */
 	ALLOC(pooled, (uint32_t)cf);
 	if (a->exec) {
 		const int8_t *src = P(a, x);
-		int8_t *dst = P(a, pooled);
+		int32_t sum[MNP_MAX_CHANNELS];
 		for (int c = 0; c < cf; c++) {
-			int32_t sum = 0;
+			int32_t t = 0;
 			for (int i = 0; i < hw; i++)
-				sum += src[(size_t)i * cf + c];
-			dst[c] = mnq_requant(sum, net->gap_mult, net->gap_shift);
+				t += src[(size_t)i * cf + c];
+			sum[c] = t;
 		}
-	}
-	ar_free(a, x);
-	ALLOC(lg, 4u * net->classes);
-	if (a->exec) {
-		const uint8_t *b = (const uint8_t *)P(a, lg);
-		mnk_linear(P(a, pooled), cf, net->fc_w, net->fc_b, net->classes, (uint8_t *)P(a, lg));
-		for (int k = 0; k < net->classes; k++)
-			logits[k] = (int32_t)((uint32_t)b[4 * k] | (uint32_t)b[4 * k + 1] << 8 |
-					      (uint32_t)b[4 * k + 2] << 16 |
-					      (uint32_t)b[4 * k + 3] << 24);
+		ar_free(a, x);
+		ALLOC(lg, 4u * net->classes);
+		for (int k = 0; k < net->classes; k++) {
+			/* |w| <= 127 and |sum| <= 128 hw: 64-bit, then saturated. */
+			int64_t acc = net->fc_b[k];
+			const int8_t *wk = net->fc_w + (size_t)k * cf;
+			for (int c = 0; c < cf; c++)
+				acc += (int64_t)wk[c] * sum[c];
+			logits[k] = acc > INT32_MAX ? INT32_MAX : (acc < INT32_MIN ? INT32_MIN : (int32_t)acc);
+		}
+	} else {
+		ar_free(a, x);
+		ALLOC(lg, 4u * net->classes);
 	}
 	ar_free(a, pooled);
 	ar_free(a, lg);

@@ -12,8 +12,10 @@
  * by a Q31 multiplier and a shift per output channel (mnq_requant); adds
  * rescale both operands to the output scale with Q15 factors (mnk_add);
  * the final BN is a Q14 per-channel affine (mnk_bn_relu); the global
- * average pool requantizes its sums into a scale of its own (the mean of
- * the ReLU outputs is far below their maximum); the classifier
+ * average pool is folded into the classifier: it takes the int32 sums over
+ * the pixels (its weights carry the 1/(H*W)), so the pooled features are
+ * never rounded to int8 (that rounding was the largest single source of
+ * int8/float top-1 disagreement, bench/bench_export.sh); the classifier
  * has one weight scale, so its int32 logits share one scale and their
  * argmax is the prediction. */
 #ifndef MN_FW_QNET_H
@@ -28,10 +30,17 @@
  * unlike mnk_requant's). */
 static inline int8_t mnq_requant(int32_t acc, int32_t mult, int shift)
 {
-	/* The usual case is mnk_requant's (same value, cheaper on a 32-bit
-	 * core: the high word, then a 32-bit shift). */
-	if (shift >= 1 && shift <= 30)
-		return mnk_requant(acc, mult, shift);
+	if (shift >= 2 && shift <= 31) {
+		/* The usual case, per output channel: the rounding constant
+		 * 2^(30 + shift) is a multiple of 2^32, so the high word of
+		 * acc * mult plus 2^(shift - 2), shifted, is the exact result
+		 * (|hi| <= 2^30: no overflow).  Unlike mnk_requant's form it
+		 * needs no 64-bit constant per channel: a per-tensor
+		 * requantization's cost (bench/bench_export.sh). */
+		int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
+		int32_t r = (hi + (1 << (shift - 2))) >> (shift - 1);
+		return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));
+	}
 	int64_t p = (int64_t)acc * mult + ((int64_t)1 << (30 + shift));
 	int64_t r = p >> (31 + shift);
 	return (int8_t)(r > 127 ? 127 : (r < -128 ? -128 : r));
@@ -69,9 +78,7 @@ struct mnq_net {
 	const struct mnq_conv *red;     /* [2][3]: conv_a, conv_b, shortcut */
 	const struct mnq_add *red_add;  /* [2] */
 	const int32_t *head_g, *head_b; /* [4C], Q14 (mnk_bn_relu) */
-	int32_t gap_mult;               /* the pool's own output scale: */
-	int8_t gap_shift;               /* mnq_requant(sum over hw, gap_mult, gap_shift) */
-	const int8_t *fc_w;             /* [classes][4C] */
+	const int8_t *fc_w;             /* [classes][4C], applied to the pool's sums */
 	const int32_t *fc_b;            /* [classes] */
 };
 
@@ -82,5 +89,12 @@ uint32_t mnq_arena_bytes(const struct mnq_net *net);
  * logits: classes int32.  0, or -1 when the arena is too small. */
 int mnq_run(const struct mnq_net *net, const int8_t *image, int32_t *logits, uint8_t *arena,
 	    uint32_t arena_len);
+
+/* The model's fingerprint (model_id.c): CRC-32 of every number that
+ * decides its outputs (shape, ops, order, weights, biases, multipliers,
+ * shifts, add factors, head), in a fixed order with integers little-endian,
+ * so the firmware and the host compute it alike.  *bytes (may be NULL) is
+ * the count of bytes covered. */
+uint32_t mnq_fingerprint(const struct mnq_net *net, uint32_t *bytes);
 
 #endif

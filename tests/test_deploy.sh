@@ -20,7 +20,7 @@ else
 	echo "# SKIP-NOTE ../shared/data/cifar10 is not present: calibrating on synthetic images"
 	dflag=
 fi
-"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 16 -o "$tmp/out" >"$tmp/dep" 2>"$tmp/err"; rc=$?
+"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 16 --no-firmware -o "$tmp/out" >"$tmp/dep" 2>"$tmp/err"; rc=$?
 check "deploy exits 0" [ $rc -eq 0 ]
 sed 's/^/# /' "$tmp/dep" "$tmp/err"
 check "deploy writes model.h, model.c and check.bin" \

@@ -71,6 +71,9 @@ const char *mn_board_cmd_name(unsigned cmd)
 	case MNP_CMD_PROFILE_OP: return "PROFILE_OP";
 	case MNP_CMD_RUN_ARCH: return "RUN_ARCH";
 	case MNP_CMD_KERNEL_CHECK: return "KERNEL_CHECK";
+	case MNP_CMD_MODEL_INFO: return "MODEL_INFO";
+	case MNP_CMD_INPUT_CHUNK: return "INPUT_CHUNK";
+	case MNP_CMD_RUN_MODEL: return "RUN_MODEL";
 	}
 	return cmd == MNP_CMD_ERROR ? "ERROR" : "an unknown command";
 }
@@ -103,6 +106,8 @@ const char *mn_board_error_name(unsigned code)
 	case MNP_ERR_OVERSIZED: return "OVERSIZED";
 	case MNP_ERR_BAD_REQUEST: return "BAD_REQUEST";
 	case MNP_ERR_INTERNAL: return "INTERNAL";
+	case MNP_ERR_NO_MODEL: return "NO_MODEL";
+	case MNP_ERR_MODEL_MISMATCH: return "MODEL_MISMATCH";
 	}
 	return "UNKNOWN";
 }
@@ -631,5 +636,65 @@ int mn_board_kernel_check(struct mn_board *b, const struct mnp_kcheck_req *rq,
 		return r;
 	if (mnp_dec_kcheck_reply(b->reply, b->reply_len, rp) != 0)
 		return bad_reply(b, MNP_CMD_KERNEL_CHECK, MNP_KCHECK_REPLY_LEN, err, errn);
+	return MN_BOARD_OK;
+}
+
+/* ---- The deployed model ------------------------------------------------- */
+
+int mn_board_model_info(struct mn_board *b, struct mnp_model_info *m, char *err, size_t errn)
+{
+	int r = request(b, MNP_CMD_MODEL_INFO, NULL, 0, mn_board_timeout_ms(&b->o, 1e6),
+			1 + b->o.retries, err, errn);
+	if (r != MN_BOARD_OK)
+		return r;
+	if (mnp_dec_model_info(b->reply, b->reply_len, m) != 0)
+		return bad_reply(b, MNP_CMD_MODEL_INFO, MNP_MODEL_INFO_LEN, err, errn);
+	return MN_BOARD_OK;
+}
+
+int mn_board_upload_input(struct mn_board *b, const uint8_t *img, uint32_t n, char *err,
+			  size_t errn)
+{
+	int t = mn_board_timeout_ms(&b->o, 0);
+	for (uint32_t off = 0; off < n;) {
+		uint8_t p[MNP_CHUNK_HDR_LEN + MNP_MAX_CHUNK];
+		uint32_t len = n - off < MNP_MAX_CHUNK ? n - off : MNP_MAX_CHUNK;
+		struct mnp_chunk_reply cr;
+		mnp_put_u32(p, off);
+		memcpy(p + MNP_CHUNK_HDR_LEN, img + off, len);
+		/* A chunk names its offset, so sending it again is harmless. */
+		int r = request(b, MNP_CMD_INPUT_CHUNK, p, (uint16_t)(MNP_CHUNK_HDR_LEN + len), t,
+				1 + b->o.retries, err, errn);
+		if (r != MN_BOARD_OK)
+			return r;
+		if (mnp_dec_chunk_reply(b->reply, b->reply_len, &cr) != 0)
+			return bad_reply(b, MNP_CMD_INPUT_CHUNK, MNP_CHUNK_REPLY_LEN, err, errn);
+		if (cr.offset != off || cr.length != len) {
+			snprintf(err, errn, "%s: INPUT_CHUNK reply stored %u bytes at %u, sent %u at %u "
+				 "(firmware and micronas disagree: flash the image micronas deploy wrote)",
+				 b->t->name, (unsigned)cr.length, (unsigned)cr.offset, (unsigned)len,
+				 (unsigned)off);
+			return MN_BOARD_EPROTO;
+		}
+		off += len;
+	}
+	return MN_BOARD_OK;
+}
+
+int mn_board_run_model(struct mn_board *b, const struct mnp_run_model_req *rq, double work,
+		       struct mnp_run_model_reply *rp, char *err, size_t errn)
+{
+	uint8_t p[MNP_RUN_MODEL_REQ_LEN];
+	int r, t = mn_board_timeout_ms(&b->o, work);
+	mnp_enc_run_model_req(rq, p);
+	r = request(b, MNP_CMD_RUN_MODEL, p, sizeof p, t, 1 + b->o.retries, err, errn);
+	if (r != MN_BOARD_OK)
+		return r;
+	if (mnp_dec_run_model_reply(b->reply, b->reply_len, rp) != 0) {
+		snprintf(err, errn, "%s: malformed RUN_MODEL reply (%u bytes; its logit count, "
+			 "classes or argmax disagree: flash the image micronas deploy wrote)",
+			 b->t->name, b->reply_len);
+		return MN_BOARD_EPROTO;
+	}
 	return MN_BOARD_OK;
 }

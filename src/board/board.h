@@ -104,6 +104,16 @@ int mn_board_run_arch(struct mn_board *b, const struct mnp_run_req *rq,
 int mn_board_kernel_check(struct mn_board *b, const struct mnp_kcheck_req *rq,
 			  struct mnp_kcheck_reply *rp, char *err, size_t errn);
 
+/* The deployed model (an image micronas deploy built): which one the board
+ * carries; the input image sent in MNP_MAX_CHUNK chunks; one run (work:
+ * its multiply-accumulates, for the timeout).  A board without a model
+ * answers NO_MODEL (MN_BOARD_EREMOTE). */
+int mn_board_model_info(struct mn_board *b, struct mnp_model_info *m, char *err, size_t errn);
+int mn_board_upload_input(struct mn_board *b, const uint8_t *img, uint32_t n, char *err,
+			  size_t errn);
+int mn_board_run_model(struct mn_board *b, const struct mnp_run_model_req *rq, double work,
+		       struct mnp_run_model_reply *rp, char *err, size_t errn);
+
 const struct mnp_error *mn_board_last_error(const struct mn_board *b);
 void mn_board_get_stats(const struct mn_board *b, struct mn_board_stats *s);
 

@@ -141,12 +141,11 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 	fprintf(f, "},\n\t%d, {", n->n_order);
 	for (int e = 0; e < 6; e++)
 		fprintf(f, "%s%d", e ? ", " : "", e < n->n_order ? n->order[e] : 0);
-	fprintf(f, "},\n\t&stem, edge, cell_add, red, red_add, head_g, head_b, %ld, %d, fc_w, fc_b,\n};\n\n"
+	fprintf(f, "},\n\t&stem, edge, cell_add, red, red_add, head_g, head_b, fc_w, fc_b,\n};\n\n"
 		   "/* Activations: 4-byte aligned, the executor's buffer rules. */\n"
 		   "static uint32_t arena[(MN_MODEL_ARENA_BYTES + 3) / 4];\n\n"
 		   "int mn_model_run(const int8_t *image, int32_t *logits)\n{\n"
-		   "\treturn mnq_run(&mn_model, image, logits, (uint8_t *)arena, sizeof arena);\n}\n",
-		(long)n->gap_mult, n->gap_shift);
+		   "\treturn mnq_run(&mn_model, image, logits, (uint8_t *)arena, sizeof arena);\n}\n");
 	return close_tmp(f, path, tmp, err, errn);
 }
 

@@ -216,18 +216,16 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 		q->head[cf + c] = clamp32(16384.0 * f->head_shift[c] / sh, 536870912.0);
 	}
 	q->bias_bytes += 8u * (uint64_t)cf;
-	/* The pool: sum over hw pixels at sh -> mean at its own scale sp. */
+	/* The pool folded into the classifier: logit = b + (W / hw) . sum,
+	 * with the int32 sums at the head's scale sh (nothing rounded between
+	 * the head's int8 output and the logits). */
 	int hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
-	float sp = act_scale(amax[mn_slot_pooled(s)]);
-	multiplier((double)sh / ((double)hw * sp), &net->gap_mult, &net->gap_shift);
-	q->requant_bytes += 5;
-	sh = sp;
 	float m = 0;
 	for (int i = 0; i < K * cf; i++)
 		m = fmaxf(m, fabsf(f->fc_w[i]));
-	double sw = m > 0 ? m / 127.0 : 1.0;
+	double sw = m > 0 ? m / 127.0 / hw : 1.0;
 	for (int i = 0; i < K * cf; i++)
-		q->fc_w[i] = (int8_t)clamp32(f->fc_w[i] / sw, 127);
+		q->fc_w[i] = (int8_t)clamp32(f->fc_w[i] / hw / sw, 127);
 	for (int k = 0; k < K; k++)
 		q->fc_b[k] = clamp32(f->fc_b[k] / (sh * sw), 2147483647.0);
 	q->logit_scale = (float)(sh * sw);

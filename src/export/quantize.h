@@ -5,7 +5,9 @@
  * calibration batch (scale = max / 127), int32 biases in the accumulator's
  * scale, a Q31 multiplier and shift per output channel.  A node that sums
  * several edges gets the largest of its calibrated scale and its inputs'
- * scales, so the Q15 add factors stay below 1 (mnk_add).
+ * scales, so the Q15 add factors stay below 1 (mnk_add).  The global average
+ * pool is folded into the classifier (its weights carry 1/(H*W) and it reads
+ * the int32 sums), so the pooled features are not rounded to int8.
  *
  * The result owns an mnq_net that fw-profiler/qnet.c runs: on the host it
  * is the int8 reference the board must reproduce bit for bit. */

@@ -1,0 +1,85 @@
+#!/bin/sh
+# deploy -> emulated board -> validate --weights, from the outside: deploy
+# writes the firmware images; the emulated board started on the model's
+# image runs every image bit-exact with the host int8 reference (JSON keys
+# int8_exact, top1_agree_float, int8_accuracy); a board carrying another
+# model, and one carrying none (the profiler firmware), are refused in one
+# line naming the image to run.  Needs arm-none-eabi-gcc and QEMU (a
+# missing one fails here, naming the Debian package).
+mn="$MN_TOP_BUILDDIR/micronas"
+. "$MN_TOP_SRCDIR/tests/tap.sh"
+tmp=$(mktemp -d)
+emu_pid=
+stop_emulator() {
+	# Only the process this script started, by its pid.
+	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	emu_pid=
+}
+trap 'stop_emulator; rm -rf "$tmp"' EXIT
+nstart=0
+start_emulator() {
+	nstart=$((nstart + 1))
+	: >"$tmp/emu.out" # before the background start: the loop must not see the last one's
+	"$mn" emulate --socket "$tmp/uart$nstart" "$@" >"$tmp/emu.out" 2>"$tmp/emu.err" &
+	emu_pid=$!
+	i=0
+	while [ $i -lt 300 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+	port=$(head -n 1 "$tmp/emu.out")
+	[ -n "$port" ]
+}
+A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
+net="--channels 8 --cells 1"
+
+"$MN_TOP_BUILDDIR/tests/test_deploy" "$tmp/w.safetensors" >/dev/null 2>&1
+check "random weights written (test_deploy)" [ -s "$tmp/w.safetensors" ]
+data="$MN_TOP_SRCDIR/../shared/data/cifar10/data_batch_subset.bin"
+if [ -r "$data" ]; then
+	head -c $((3073 * 40)) "$data" >"$tmp/img.bin"
+	dflag="--data $tmp/img.bin"
+else
+	echo "# SKIP-NOTE ../shared/data/cifar10 is not present: synthetic images (no accuracy)"
+	dflag=
+fi
+check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" \
+	sh -c "command -v arm-none-eabi-gcc >/dev/null"
+"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 8 -o "$tmp/out" >"$tmp/dep" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/dep" "$tmp/err"
+check "deploy exits 0 and writes the board's and the emulated board's images" \
+	sh -c "[ $rc -eq 0 ] && [ -s '$tmp/out/firmware/nucleo-f746zg/fw.bin' ] && [ -s '$tmp/out/firmware/qemu-mps2-an500/fw.elf' ]"
+
+if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
+	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 32 \
+		--images 8 --json >"$tmp/v.json" 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/v.json" "$tmp/err"
+	check "validate --weights on the model's image exits 0" [ $rc -eq 0 ]
+	check "every image bit-exact with the host int8 reference (int8_exact 1)" \
+		grep -q '"images":8,"int8_exact":1.000000,' "$tmp/v.json"
+	check "the JSON has top1_agree_float and int8_accuracy beside today's keys" \
+		sh -c "grep -q '\"top1_agree_float\":[0-9.]*,' '$tmp/v.json' && grep -q '\"int8_accuracy\":' '$tmp/v.json' && grep -q '\"measured_ms\":' '$tmp/v.json' && grep -q '\"estimated_sram_kb\":' '$tmp/v.json'"
+	check "the board's peak SRAM equals the memory model's" \
+		sh -c "grep -q '\"measured_sram_kb\":\([0-9.]*\),\"estimated_sram_kb\":\1,' '$tmp/v.json'"
+	# Other calibration, other model: the board's fingerprint differs.
+	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 16 \
+		--images 2 >"$tmp/out2" 2>"$tmp/err"; rc=$?
+	grep -v '^micronas validate: estimating\|is emulated' "$tmp/err" >"$tmp/err1"
+	check "a board carrying another model is refused in one line naming the fix ($(cat "$tmp/err1"))" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'carries another model.*emulate --firmware' '$tmp/err1' && [ ! -s '$tmp/out2' ]"
+	stop_emulator
+else
+	check "micronas emulate --firmware starts on the model's image: $(cat "$tmp/emu.err")" false
+fi
+
+# The profiler firmware carries no model.
+if start_emulator; then
+	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 32 \
+		--images 2 >/dev/null 2>"$tmp/err"; rc=$?
+	grep -v '^micronas validate: estimating\|is emulated' "$tmp/err" >"$tmp/err1"
+	check "the profiler firmware is refused in one line naming the image ($(cat "$tmp/err1"))" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'carries no deployed model.*emulate --firmware DIR/firmware/qemu-mps2-an500/fw.elf' '$tmp/err1'"
+	stop_emulator
+else
+	check "micronas emulate starts: $(cat "$tmp/emu.err")" false
+fi
+tap_done

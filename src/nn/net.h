@@ -33,6 +33,7 @@
 #ifndef MN_NET_H
 #define MN_NET_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,6 +111,19 @@ const struct mn_net_config *mn_net_get_config(const struct mn_net *net);
 int mn_net_set_threads(struct mn_net *net, int n);
 int mn_net_get_threads(const struct mn_net *net);
 
+/* What mn_net_per_sample_grads and mn_net_ntk_cond return when the cancel
+ * flag was set while they ran (their outputs are then not valid). */
+#define MN_NET_CANCELLED 1
+
+/* A flag (or NULL: none) the network polls inside its long calls -- between
+ * the query chunks and the blocks of the per-sample backwards, and between
+ * the batches of a linear-region count -- so that a cancel is honoured
+ * within a fraction of one NTK rather than after it.  The flag must outlive
+ * the calls; it is only read. */
+void mn_net_set_cancel(struct mn_net *net, const atomic_int *flag);
+/* Is the flag set (0 without one)? */
+int mn_net_cancelled(const struct mn_net *net);
+
 /* mask[e]: bitmask of active ops on edge e (values above MN_MASK_ALL are
  * refused).  An edge with no active op contributes nothing. */
 int mn_net_set_mask(struct mn_net *net, const unsigned char mask[MN_EDGES]);
@@ -148,13 +162,15 @@ const float *mn_net_block_output(const struct mn_net *net, int i, int *c, int *h
  * that output, same shape; NULL as above or if no backward has run. */
 const float *mn_net_block_output_grad(const struct mn_net *net, int i, int *c, int *h, int *w);
 
-/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg). */
+/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg);
+ * MN_NET_CANCELLED when cancelled. */
 int mn_net_per_sample_grads(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
 			    float *G, size_t ldg);
 /* The NTK condition number of a batch: forward, per-sample gradients, Gram
  * K = G G^T (accumulated in double), eigenvalues in double, cond =
  * largest/smallest; non-finite counts as MN_NTK_BAD_COND.  G
- * [batch][grad_width] and gram [batch][batch] are filled when not NULL. */
+ * [batch][grad_width] and gram [batch][batch] are filled when not NULL.
+ * MN_NET_CANCELLED (cond MN_NTK_BAD_COND) when the cancel flag was seen. */
 int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
 		    double *cond, float *G, double *gram);
 

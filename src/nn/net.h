@@ -142,7 +142,8 @@ void mn_net_grad_param_index(const struct mn_net *net, size_t *idx);
 
 /* Forward in train mode (BN uses the batch's statistics) on x
  * [batch][in][H][W]; logits [batch][classes] if not NULL.  Keeps what the
- * backward needs. */
+ * backward needs.  MN_NET_CANCELLED (nothing kept) when the cancel flag was
+ * seen. */
 int mn_net_forward(struct mn_net *net, const float *x, int batch, float *logits);
 /* After a forward: grad[P] (every parameter, canonical order) = gradient of
  * sum(dlogits * logits) through the batched graph (dlogits

@@ -123,8 +123,9 @@ static int per_sample_grads(struct mn_net *net, const float *x, int batch, enum 
 	const struct mn_net_config *cfg = &net->plan.cfg;
 	if (!G || ldg < net->plan.gwidth || (mode != MN_GRAD_EXACT && mode != MN_GRAD_FIXED_STATS))
 		return -1;
-	if (net_forward_run(net, x, batch, NULL) != 0)
-		return -1;
+	int frc = net_forward_run(net, x, batch, NULL);
+	if (frc != 0)
+		return frc == MN_NET_CANCELLED ? frc : -1;
 	if (mn_net_cancelled(net))
 		return MN_NET_CANCELLED;
 	int nb = batch;

@@ -147,8 +147,12 @@ long mn_linear_regions_count(struct mn_net *net, const float *x, int nb, int nba
 			result = MN_LR_CANCELLED;
 			break;
 		}
-		if (mn_net_forward(net, x + (size_t)b * nb * in, nb, NULL) != 0 ||
-		    mn_net_patterns(net, bits, words) != 0)
+		int rc = mn_net_forward(net, x + (size_t)b * nb * in, nb, NULL);
+		if (rc == MN_NET_CANCELLED) {
+			result = MN_LR_CANCELLED;
+			break;
+		}
+		if (rc != 0 || mn_net_patterns(net, bits, words) != 0)
 			result = -1;
 		for (int n = 0; result == 0 && n < nb; n++)
 			if (mn_patset_add(set, bits + (size_t)n * words) < 0)

@@ -656,7 +656,8 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 					break;
 				struct timespec ts;
 				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 50 * 1000 * 1000;
+				/* a cancel reaches the workers through w.stop: poll often */
+				ts.tv_nsec += 10 * 1000 * 1000;
 				if (ts.tv_nsec >= 1000000000L)
 					ts.tv_sec++, ts.tv_nsec -= 1000000000L;
 				pthread_cond_timedwait(&w.done_cond, &w.lock, &ts);

@@ -192,44 +192,25 @@ static int ntk_repeat(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_
 	return draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, super, -1, -1, r), err, errn);
 }
 
-/* K(super) of repeat r when this evaluator is to compute it: from its own
- * store, or claimed on the shared board (wait: block while another
- * evaluator computes it).  *have is set when k0[r] is known afterwards;
- * 0, 1 if cancelled, -1 with err.  Leaves the network on repeat r's weights
- * and batch when it computed. */
-static int k0_of(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES], int r,
-		 int wait, const atomic_int *cancel, int *have, char *err, size_t errn)
+/* K(super) of repeat r, computed here: into this evaluator's store and,
+ * with a board, put there (or the claim given back on failure).  0, 1 if
+ * cancelled, -1 with err. */
+static int k0_compute(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES], int r,
+		      char *err, size_t errn)
 {
-	*have = 0;
-	if (!t->share) {
-		if (isnan(t->k0[r])) {
-			int rc = ntk_repeat(t, seed, super, r, err, errn);
-			if (rc == 0)
-				rc = ntk_of(t, super, &t->k0[r], err, errn);
-			if (rc)
-				return rc;
-		}
-		*have = 1;
-		return 0;
-	}
-	enum mn_k0_status st = mn_k0_get(t->share, seed, super, r, wait, cancel, &t->k0[r]);
-	if (st == MN_K0_CANCELLED)
-		return 1;
-	if (st == MN_K0_BUSY)
-		return 0;
-	if (st == MN_K0_CLAIMED) {
-		int rc = ntk_repeat(t, seed, super, r, err, errn);
-		if (rc == 0)
-			rc = ntk_of(t, super, &t->k0[r], err, errn);
-		if (rc) {
+	int rc = ntk_repeat(t, seed, super, r, err, errn);
+	if (rc == 0)
+		rc = ntk_of(t, super, &t->k0[r], err, errn);
+	if (t->share) {
+		if (rc)
 			mn_k0_release(t->share, seed, super, r);
-			return rc;
-		}
-		mn_k0_put(t->share, seed, super, r, t->k0[r]);
+		else
+			mn_k0_put(t->share, seed, super, r, t->k0[r]);
 	}
-	*have = 1;
-	return 0;
+	return rc;
 }
+
+enum { K0_UNKNOWN, K0_KNOWN, K0_MINE };
 
 static int candidate_run(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
 			 int edge, int op, const atomic_int *cancel, int *known, double *dk,
@@ -247,26 +228,53 @@ static int candidate_run(struct mn_tenas *t, uint64_t seed, const uint8_t super[
 		for (int r = 0; r < R; r++)
 			t->k0[r] = NAN;
 	}
-	/* Each repeat: K(super) first when no one has it or computes it (the
-	 * first candidates of a round share those out among the workers),
-	 * then K(candidate); a K(super) in flight elsewhere is waited for at
-	 * the end, when it has most likely arrived. */
-	for (int r = 0; rc == 0 && r < R; r++) {
-		if (cancel && atomic_load(cancel)) {
-			rc = 1;
-			break;
+	/* K(super): the repeats no one has or computes are claimed at once
+	 * and computed first.  At a round's start the first worker so takes
+	 * all of them while the others begin on their own candidates and find
+	 * them ready when they need them: the first candidate is then done
+	 * after as few NTKs as possible, and no K(super) is computed twice. */
+	for (int r = 0; r < R; r++) {
+		if (!t->share) {
+			known[r] = isnan(t->k0[r]) ? K0_MINE : K0_KNOWN;
+			continue;
 		}
-		rc = k0_of(t, seed, super, r, 0, cancel, &known[r], err, errn);
-		/* repeat r's weights and batch again: the network may hold
-		 * another repeat's (the set-up is a tiny part of an NTK) */
-		if (rc == 0)
-			rc = ntk_repeat(t, seed, super, r, err, errn);
+		enum mn_k0_status st = mn_k0_get(t->share, seed, super, r, 0, cancel, &t->k0[r]);
+		known[r] = st == MN_K0_HAVE ? K0_KNOWN : st == MN_K0_CLAIMED ? K0_MINE : K0_UNKNOWN;
+	}
+	for (int r = 0; rc == 0 && r < R; r++)
+		if (known[r] == K0_MINE) {
+			if (cancel && atomic_load(cancel))
+				rc = 1;
+			else
+				rc = k0_compute(t, seed, super, r, err, errn);
+			known[r] = rc == 0 ? K0_KNOWN : K0_UNKNOWN;
+		}
+	if (rc) {
+		/* the claims not computed go back to the board */
+		for (int r = 0; t->share && r < R; r++)
+			if (known[r] == K0_MINE)
+				mn_k0_release(t->share, seed, super, r);
+		return rc;
+	}
+	for (int r = 0; rc == 0 && r < R; r++) {
+		if (cancel && atomic_load(cancel))
+			return 1;
+		/* repeat r's weights and batch (the set-up is a tiny part of an
+		 * NTK) */
+		rc = ntk_repeat(t, seed, super, r, err, errn);
 		if (rc == 0)
 			rc = ntk_of(t, cand, &t->k1[r], err, errn);
 	}
+	/* K(super) computed elsewhere: most likely there by now */
 	for (int r = 0; rc == 0 && r < R; r++)
-		if (!known[r])
-			rc = k0_of(t, seed, super, r, 1, cancel, &known[r], err, errn);
+		if (known[r] == K0_UNKNOWN) {
+			enum mn_k0_status st =
+				mn_k0_get(t->share, seed, super, r, 1, cancel, &t->k0[r]);
+			if (st == MN_K0_CANCELLED)
+				rc = 1;
+			else if (st == MN_K0_CLAIMED) /* given back by a cancelled worker */
+				rc = k0_compute(t, seed, super, r, err, errn);
+		}
 	if (rc)
 		return rc;
 	/* in repeat order, as one evaluator alone sums them */

@@ -111,15 +111,18 @@ const struct mn_net_config *mn_net_get_config(const struct mn_net *net);
 int mn_net_set_threads(struct mn_net *net, int n);
 int mn_net_get_threads(const struct mn_net *net);
 
-/* What mn_net_per_sample_grads and mn_net_ntk_cond return when the cancel
- * flag was set while they ran (their outputs are then not valid). */
+/* What mn_net_forward, mn_net_per_sample_grads and mn_net_ntk_cond return
+ * when the cancel flag was set while they ran (their outputs are then not
+ * valid). */
 #define MN_NET_CANCELLED 1
 
-/* A flag (or NULL: none) the network polls inside its long calls -- between
- * the query chunks and the blocks of the per-sample backwards, and between
- * the batches of a linear-region count -- so that a cancel is honoured
- * within a fraction of one NTK rather than after it.  The flag must outlive
- * the calls; it is only read. */
+/* A flag (or NULL: none) the network polls inside its long calls -- in the
+ * forward before each cell's source node, between the query chunks and the
+ * blocks of the per-sample backwards (linear_regions.h polls it between
+ * batches too) -- so that a cancel is honoured within a fraction of one NTK
+ * rather than after it.  mn_net_backward ignores it.  A cancelled forward
+ * may leave the BN statistics kept for freezing partly of its batch.  The
+ * flag must outlive the calls; it is only read. */
 void mn_net_set_cancel(struct mn_net *net, const atomic_int *flag);
 /* Is the flag set (0 without one)? */
 int mn_net_cancelled(const struct mn_net *net);

@@ -17,7 +17,9 @@
  * against weights 0 (MicroNAS's headline is 3.23x lower MCU latency at
  * about equal accuracy).  The oracle column only measures here.
  *   bench_search [--seeds 10] [--batches 32,72] [--mode exact|fixed-stats]
- *                [--threads N] [--tenas 0|1] [--what all|speed|quality] */
+ *                [--threads N] [--tenas 0|1] [--what all|speed|quality] [--sweep 0|1]
+ * (--sweep 0: no w_latency runs, only each batch's plain ranking;
+ * --seed0 S: seeds S, S+1, ... to split a long run). */
 #include <math.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -172,7 +174,7 @@ static int responsiveness(const char *bin, int threads, int tenas)
 /* The quality runs of one batch: seeds searches, weights 0 (and with
  * all_weights the w_latency 1 and 3 re-runs from each search's cache). */
 static int quality(const char *bin, const struct mn_oracle *o, const char *mode, int threads,
-		   int batch, int seeds, int all_weights)
+		   int batch, int seed0, int seeds, int all_weights)
 {
 	char err[512];
 	int nw = all_weights ? N_WEIGHTS : 1;
@@ -186,7 +188,7 @@ static int quality(const char *bin, const struct mn_oracle *o, const char *mode,
 		static struct mn_session setup;
 		struct mn_engine_snapshot snap;
 		mn_preset_defaults(&p);
-		p.seed = (uint64_t)s;
+		p.seed = (uint64_t)(seed0 + s);
 		p.batch = batch;
 		p.repeat = 3;
 		p.w_flops = 0;
@@ -212,7 +214,7 @@ static int quality(const char *bin, const struct mn_oracle *o, const char *mode,
 				secs[s] = snap.search_seconds;
 				cpus[s] = cpu_now() - c0;
 			}
-			printf("batch %d seed %2d w_latency %.0f: %6.1f s  %7.2f ms  acc %6.2f  %s\n", batch, s,
+			printf("batch %d seed %2d w_latency %.0f: %6.1f s  %7.2f ms  acc %6.2f  %s\n", batch, seed0 + s,
 			       w_latency[w], w == 0 ? snap.search_seconds : bench_now() - t0, lat[s][w],
 			       acc[s][w], a);
 			fflush(stdout);
@@ -257,6 +259,8 @@ int main(int argc, char **argv)
 	const char *batches = bench_arg(argc, argv, "--batches", bench_arg(argc, argv, "--batch", "32,72"));
 	int tenas = atoi(bench_arg(argc, argv, "--tenas", "1"));
 	const char *what = bench_arg(argc, argv, "--what", "all");
+	int sweep = atoi(bench_arg(argc, argv, "--sweep", "1"));
+	int seed0 = atoi(bench_arg(argc, argv, "--seed0", "0"));
 	const char *csv = bench_shared("data/nb201/nb201_cifar10.csv", b1, sizeof b1);
 	const char *bin = bench_shared("data/cifar10/data_batch_subset.bin", b2, sizeof b2);
 	struct mn_oracle o;
@@ -280,8 +284,8 @@ int main(int argc, char **argv)
 		const char *b = batches;
 		for (int first = 1; *b; first = 0) {
 			int batch = atoi(b);
-			if (batch > 0 && quality(bin, have_oracle ? &o : NULL, mode, threads, batch, seeds,
-						 first) != 0)
+			if (batch > 0 && quality(bin, have_oracle ? &o : NULL, mode, threads, batch, seed0, seeds,
+						 first && sweep) != 0)
 				return 1;
 			while (*b && *b != ',')
 				b++;

@@ -1,26 +1,56 @@
 /* The search as a user meets it, then the quality of its picks.
  *
  * Responsiveness, on the default settings (MicroNAS's batch 32, repeat 3):
- * the cold search's wall time (empty evaluation cache), the time to the
- * first ranking row (first candidate measured), the warm search's time (the
- * same settings, other weights: everything from the persistent cache), and
- * the cancel latency (cancel mid-round until the engine is idle).  With
- * --tenas 1 also the TE-NAS preset's search (batch 72).
+ * the cold search's wall and CPU time (user+sys of the whole process, the
+ * workers included; empty evaluation cache), the time to the first ranking
+ * row (first candidate measured), the warm search's time (the same
+ * settings again, then other weights: everything it can from the persistent
+ * cache), and the cancel latency (cancel mid-round until the engine is
+ * idle).  With --tenas 1 also the TE-NAS preset's search
+ * (presets/nucleo-f746zg-tenas.ini, batch 72).  Each figure is printed with
+ * the load average at the time: the machine may be shared.
  *
  * Quality over seeds, with the NAS-Bench-201 table as oracle (no cache, so
- * every search is timed cold): accuracy at weights 0 (plain TE-NAS ranking),
- * and at w_latency 1 and 3 the latency ratio and accuracy change against
- * weights 0 (MicroNAS's headline is 3.23x lower MCU latency at about equal
- * accuracy).
- *   bench_search [--seeds 10] [--batch 32] [--mode exact|fixed-stats]
- *                [--threads N] [--tenas 0|1] */
+ * every search is timed cold): for each batch of --batches, the mean
+ * accuracy of the pick at weights 0 (plain TE-NAS ranking); for the first
+ * batch also, at w_latency 1 and 3, the latency ratio and accuracy change
+ * against weights 0 (MicroNAS's headline is 3.23x lower MCU latency at
+ * about equal accuracy).  The oracle column only measures here.
+ *   bench_search [--seeds 10] [--batches 32,72] [--mode exact|fixed-stats]
+ *                [--threads N] [--tenas 0|1] [--what all|speed|quality] [--sweep 0|1]
+ * (--sweep 0: no w_latency runs, only each batch's plain ranking;
+ * --seed0 S: seeds S, S+1, ... to split a long run). */
 #include <math.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "bench_common.h"
 #include "data/oracle.h"
 #include "nn/blas.h"
 #include "search/session.h"
+
+/* CPU seconds (user+sys) of the process so far, every thread included. */
+static double cpu_now(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return NAN;
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* The 1-minute load average, NAN if unknown. */
+static double load1(void)
+{
+	double l = NAN;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = NAN;
+		fclose(f);
+	}
+	return l;
+}
 
 #define N_WEIGHTS 3
 static const double w_latency[N_WEIGHTS] = {0, 1, 3};
@@ -38,8 +68,8 @@ static void run_weights(struct mn_engine *e, double wl, struct mn_engine_snapsho
 /* Runs one default search in cache_dir; *first_row: seconds from the start
  * to the first candidate measured (-1 if none). */
 static int timed_search(const struct mn_preset *p, const char *bin, int threads,
-			const char *cache_dir, double cancel_after, double *wall, double *first_row,
-			double *cancel_latency, int *measured)
+			const char *cache_dir, double cancel_after, double *wall, double *cpu,
+			double *first_row, double *cancel_latency, int *measured)
 {
 	static struct mn_session setup;
 	struct mn_engine_snapshot snap;
@@ -50,7 +80,7 @@ static int timed_search(const struct mn_preset *p, const char *bin, int threads,
 	}
 	if (setup.cache_notice[0])
 		fprintf(stderr, "bench_search: %s\n", setup.cache_notice);
-	double t0 = bench_now(), t_cancel = 0;
+	double t0 = bench_now(), c0 = cpu_now(), t_cancel = 0;
 	*first_row = -1;
 	mn_engine_start(setup.engine);
 	for (;;) {
@@ -70,6 +100,7 @@ static int timed_search(const struct mn_preset *p, const char *bin, int threads,
 		nanosleep(&ts, NULL);
 	}
 	*wall = bench_now() - t0;
+	*cpu = cpu_now() - c0;
 	*measured = snap.evaluations;
 	int ok = snap.state == MN_ENGINE_DONE || (cancel_after > 0 && snap.state == MN_ENGINE_CANCELLED);
 	if (!ok)
@@ -87,41 +118,134 @@ static int responsiveness(const char *bin, int threads, int tenas)
 	}
 	struct mn_preset p;
 	mn_preset_defaults(&p);
-	double cold, warm, first, first_warm, lat = -1, t, f;
+	double cold, warm, first, first_warm, lat = -1, t, f, c_cold, c_again, c_warm, c;
 	int m_cold, m_warm, m;
-	if (timed_search(&p, bin, threads, dir, 0, &cold, &first, &lat, &m_cold))
+	double l_cold = load1();
+	if (timed_search(&p, bin, threads, dir, 0, &cold, &c_cold, &first, &lat, &m_cold))
 		return -1;
 	double again;
 	int m_again;
-	if (timed_search(&p, bin, threads, dir, 0, &again, &first_warm, &lat, &m_again))
+	if (timed_search(&p, bin, threads, dir, 0, &again, &c_again, &first_warm, &lat, &m_again))
 		return -1;
 	p.w_latency = 3; /* other weights: cached values, new states measured */
-	if (timed_search(&p, bin, threads, dir, 0, &warm, &first_warm, &lat, &m_warm))
+	if (timed_search(&p, bin, threads, dir, 0, &warm, &c_warm, &first_warm, &lat, &m_warm))
 		return -1;
-	printf("default search (batch %d, repeat %d): cold %.2f s (%d measured), first ranking row "
-	       "after %.2f s; the same search again %.3f s (%d measured); w_latency 3 after it %.2f s "
-	       "(%d measured: the states only that weight reaches)\n",
-	       p.batch, p.repeat, cold, m_cold, first, again, m_again, warm, m_warm);
+	printf("default search (batch %d, repeat %d), load %.2f before it: cold %.2f s wall, %.2f s CPU "
+	       "(%d measured), first ranking row after %.2f s; the same search again %.3f s wall, "
+	       "%.3f s CPU (%d measured); w_latency 3 after it %.2f s wall, %.2f s CPU (%d measured: "
+	       "the states only that weight reaches); load now %.2f\n",
+	       p.batch, p.repeat, l_cold, cold, c_cold, m_cold, first, again, c_again, m_again, warm,
+	       c_warm, m_warm, load1());
 	/* Cancel mid-round: in an empty cache, 1.5 s in. */
 	char dir2[] = "/tmp/mn-bench-cache-XXXXXX";
-	if (mkdtemp(dir2) && timed_search(&p, bin, threads, dir2, 1.5, &t, &f, &lat, &m) == 0)
-		printf("cancel latency: %.3f s (cancel 1.5 s into a cold search, until the engine is idle)\n", lat);
+	if (mkdtemp(dir2) && timed_search(&p, bin, threads, dir2, 1.5, &t, &c, &f, &lat, &m) == 0)
+		printf("cancel latency: %.3f s (cancel 1.5 s into a cold search, until the engine is idle; load %.2f)\n",
+		       lat, load1());
 	if (tenas) {
-		char dir3[] = "/tmp/mn-bench-cache-XXXXXX";
-		p.batch = 72;
-		p.w_latency = 1;
-		if (mkdtemp(dir3) && timed_search(&p, bin, threads, dir3, 0, &t, &f, &lat, &m) == 0)
-			printf("TE-NAS preset search (batch 72): cold %.2f s (%d measured), first row %.2f s\n", t,
-			       m, f);
-		char cmd[200];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir3);
-		if (system(cmd) != 0)
-			fprintf(stderr, "bench_search: could not remove %s\n", dir3);
+		char dir3[] = "/tmp/mn-bench-cache-XXXXXX", path[4096];
+		const char *top = getenv("MN_TOP_SRCDIR");
+		struct mn_error e;
+		struct mn_preset q;
+		snprintf(path, sizeof path, "%s/presets/nucleo-f746zg-tenas.ini", top ? top : ".");
+		mn_preset_defaults(&q);
+		if (mn_preset_load(&q, path, &e) != 0)
+			fprintf(stderr, "bench_search: %s: cannot read the TE-NAS preset\n", path);
+		else if (mkdtemp(dir3)) {
+			double l = load1();
+			if (timed_search(&q, bin, threads, dir3, 0, &t, &c, &f, &lat, &m) == 0)
+				printf("TE-NAS preset search (batch %d): cold %.2f s wall, %.2f s CPU (%d measured), "
+				       "first row %.2f s; load %.2f before, %.2f after\n",
+				       q.batch, t, c, m, f, l, load1());
+			char cmd[200];
+			snprintf(cmd, sizeof cmd, "rm -rf %s", dir3);
+			if (system(cmd) != 0)
+				fprintf(stderr, "bench_search: could not remove %s\n", dir3);
+		}
+		mn_preset_free(&q);
 	}
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, dir2);
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench_search: could not remove the temporary caches\n");
+	mn_preset_free(&p);
+	return 0;
+}
+
+/* The quality runs of one batch: seeds searches, weights 0 (and with
+ * all_weights the w_latency 1 and 3 re-runs from each search's cache). */
+static int quality(const char *bin, const struct mn_oracle *o, const char *mode, int threads,
+		   int batch, int seed0, int seeds, int all_weights)
+{
+	char err[512];
+	int nw = all_weights ? N_WEIGHTS : 1;
+	double acc[64][N_WEIGHTS], lat[64][N_WEIGHTS], secs[64], cpus[64];
+	printf("quality: mode %s, batch %d, repeat 3, %d seeds, no cache, load %.2f\n", mode, batch,
+	       seeds, load1());
+	if (seeds > 64)
+		seeds = 64;
+	for (int s = 0; s < seeds; s++) {
+		struct mn_preset p;
+		static struct mn_session setup;
+		struct mn_engine_snapshot snap;
+		mn_preset_defaults(&p);
+		p.seed = (uint64_t)(seed0 + s);
+		p.batch = batch;
+		p.repeat = 3;
+		p.w_flops = 0;
+		p.w_latency = 0;
+		p.ntk_grad = !strcmp(mode, "fixed-stats") ? MN_GRAD_FIXED_STATS : MN_GRAD_EXACT;
+		if (mn_session_init_cache(&setup, &p, bin, threads, "", err, sizeof err)) {
+			fprintf(stderr, "bench_search: %s\n", err);
+			return -1;
+		}
+		for (int w = 0; w < nw; w++) {
+			double t0 = bench_now(), c0 = cpu_now();
+			run_weights(setup.engine, w_latency[w], &snap, w == 0);
+			if (snap.state != MN_ENGINE_DONE) {
+				fprintf(stderr, "bench_search: search failed: %s\n", snap.error);
+				return -1;
+			}
+			char a[MN_ARCH_STRLEN];
+			mn_arch_format(&snap.result, a, sizeof a);
+			const struct mn_oracle_entry *oe = o ? mn_oracle_get(o, &snap.result) : NULL;
+			acc[s][w] = oe ? oe->acc : NAN;
+			lat[s][w] = snap.result_latency_ms;
+			if (w == 0) {
+				secs[s] = snap.search_seconds;
+				cpus[s] = cpu_now() - c0;
+			}
+			printf("batch %d seed %2d w_latency %.0f: %6.1f s  %7.2f ms  acc %6.2f  %s\n", batch, seed0 + s,
+			       w_latency[w], w == 0 ? snap.search_seconds : bench_now() - t0, lat[s][w],
+			       acc[s][w], a);
+			fflush(stdout);
+		}
+		mn_session_free(&setup);
+		mn_preset_free(&p);
+	}
+	double ms = 0, mc = 0, mean0 = 0, sd0 = 0;
+	for (int s = 0; s < seeds; s++) {
+		ms += secs[s] / seeds;
+		mc += cpus[s] / seeds;
+		mean0 += acc[s][0] / seeds;
+	}
+	for (int s = 0; s < seeds; s++)
+		sd0 += (acc[s][0] - mean0) * (acc[s][0] - mean0) / (seeds > 1 ? seeds - 1 : 1);
+	if (seeds > 0)
+		printf("batch %d: search time (weights 0, first run) mean %.1f s wall, %.1f s CPU on %d cores, load now %.2f\n",
+		       batch, ms, mc, bench_cores(), load1());
+	if (o && seeds > 0) {
+		printf("batch %d, weights 0: pick accuracy mean %.2f, sd %.2f over %d seeds (TE-NAS's own code here: 89.66, 90.32)\n",
+		       batch, mean0, sqrt(sd0), seeds);
+		for (int w = 1; w < nw; w++) {
+			double ratio = 0, dacc = 0;
+			for (int s = 0; s < seeds; s++) {
+				ratio += lat[s][0] / lat[s][w] / seeds;
+				dacc += (acc[s][w] - acc[s][0]) / seeds;
+			}
+			printf("batch %d, w_latency %.0f: latency %.2fx lower than at weights 0 (mean ratio), accuracy change %+.2f points\n",
+			       batch, w_latency[w], ratio, dacc);
+		}
+	}
 	return 0;
 }
 
@@ -132,8 +256,11 @@ int main(int argc, char **argv)
 	int seeds = atoi(bench_arg(argc, argv, "--seeds", "10"));
 	const char *mode = bench_arg(argc, argv, "--mode", "exact");
 	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));
-	int batch = atoi(bench_arg(argc, argv, "--batch", "32"));
-	int tenas = atoi(bench_arg(argc, argv, "--tenas", "0"));
+	const char *batches = bench_arg(argc, argv, "--batches", bench_arg(argc, argv, "--batch", "32,72"));
+	int tenas = atoi(bench_arg(argc, argv, "--tenas", "1"));
+	const char *what = bench_arg(argc, argv, "--what", "all");
+	int sweep = atoi(bench_arg(argc, argv, "--sweep", "1"));
+	int seed0 = atoi(bench_arg(argc, argv, "--seed0", "0"));
 	const char *csv = bench_shared("data/nb201/nb201_cifar10.csv", b1, sizeof b1);
 	const char *bin = bench_shared("data/cifar10/data_batch_subset.bin", b2, sizeof b2);
 	struct mn_oracle o;
@@ -149,71 +276,24 @@ int main(int argc, char **argv)
 		have_oracle = 1;
 	}
 	printf("bench_search: %d cores (shared with other work unless the machine was idle), latency from "
-	       "the built-in Cortex-M7 cycle model\n", bench_cores());
-	if (responsiveness(bin, threads, tenas))
+	       "the built-in Cortex-M7 cycle model, load %.2f\n", bench_cores(), load1());
+	if (strcmp(what, "quality") && responsiveness(bin, threads, tenas))
 		return 1;
-	printf("quality: mode %s, batch %d, repeat 3, %d seeds, no cache\n", mode, batch, seeds);
-	double acc[64][N_WEIGHTS], lat[64][N_WEIGHTS], secs[64];
-	for (int s = 0; s < seeds && s < 64; s++) {
-		struct mn_preset p;
-		static struct mn_session setup;
-		struct mn_engine_snapshot snap;
-		mn_preset_defaults(&p);
-		p.seed = (uint64_t)s;
-		p.batch = batch;
-		p.repeat = 3;
-		p.w_flops = 0;
-		p.w_latency = 0;
-		p.ntk_grad = !strcmp(mode, "fixed-stats") ? MN_GRAD_FIXED_STATS : MN_GRAD_EXACT;
-		if (mn_session_init_cache(&setup, &p, bin, threads, "", err, sizeof err)) {
-			fprintf(stderr, "bench_search: %s\n", err);
-			return 1;
-		}
-		for (int w = 0; w < N_WEIGHTS; w++) {
-			double t0 = bench_now();
-			run_weights(setup.engine, w_latency[w], &snap, w == 0);
-			if (snap.state != MN_ENGINE_DONE) {
-				fprintf(stderr, "bench_search: search failed: %s\n", snap.error);
+	if (strcmp(what, "speed")) {
+		/* each batch of the list; the weights sweep on the first only */
+		const char *b = batches;
+		for (int first = 1; *b; first = 0) {
+			int batch = atoi(b);
+			if (batch > 0 && quality(bin, have_oracle ? &o : NULL, mode, threads, batch, seed0, seeds,
+						 first && sweep) != 0)
 				return 1;
-			}
-			char a[MN_ARCH_STRLEN];
-			mn_arch_format(&snap.result, a, sizeof a);
-			const struct mn_oracle_entry *oe = have_oracle ? mn_oracle_get(&o, &snap.result) : NULL;
-			acc[s][w] = oe ? oe->acc : NAN;
-			lat[s][w] = snap.result_latency_ms;
-			if (w == 0)
-				secs[s] = snap.search_seconds;
-			printf("seed %2d w_latency %.0f: %6.1f s  %7.2f ms  acc %6.2f  %s\n", s, w_latency[w],
-			       w == 0 ? snap.search_seconds : bench_now() - t0, lat[s][w], acc[s][w], a);
-			fflush(stdout);
+			while (*b && *b != ',')
+				b++;
+			if (*b == ',')
+				b++;
 		}
-		mn_session_free(&setup);
 	}
-	if (seeds > 64)
-		seeds = 64;
-	double ms = 0, mean0 = 0, sd0 = 0;
-	for (int s = 0; s < seeds; s++) {
-		ms += secs[s] / seeds;
-		mean0 += acc[s][0] / seeds;
-	}
-	for (int s = 0; s < seeds; s++)
-		sd0 += (acc[s][0] - mean0) * (acc[s][0] - mean0) / (seeds > 1 ? seeds - 1 : 1);
-	if (seeds > 0)
-		printf("search wall time (weights 0, first run, batch %d): mean %.1f s on %d cores\n", batch, ms,
-		       bench_cores());
-	if (have_oracle && seeds > 0) {
-		printf("weights 0: pick accuracy mean %.2f, sd %.2f (TE-NAS's own code here: 89.66, 90.32)\n",
-		       mean0, sqrt(sd0));
-		for (int w = 1; w < N_WEIGHTS; w++) {
-			double ratio = 0, dacc = 0;
-			for (int s = 0; s < seeds; s++) {
-				ratio += lat[s][0] / lat[s][w] / seeds;
-				dacc += (acc[s][w] - acc[s][0]) / seeds;
-			}
-			printf("w_latency %.0f: latency %.2fx lower than at weights 0 (mean ratio), accuracy change %+.2f points\n",
-			       w_latency[w], ratio, dacc);
-		}
+	if (have_oracle)
 		mn_oracle_free(&o);
-	}
 	return 0;
 }

@@ -168,6 +168,13 @@ void mn_net_freeze_bn(struct mn_net *net, int frozen)
 	net->frozen = frozen;
 }
 
+void mn_net_set_cancel(struct mn_net *net, const atomic_int *flag) { net->cancel = flag; }
+
+int mn_net_cancelled(const struct mn_net *net)
+{
+	return net->cancel && atomic_load(net->cancel) != 0;
+}
+
 void mn_net_set_query_chunk(struct mn_net *net, int nq)
 {
 	net->qchunk = nq > 0 ? nq : 0;

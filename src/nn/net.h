@@ -33,6 +33,7 @@
 #ifndef MN_NET_H
 #define MN_NET_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,6 +111,22 @@ const struct mn_net_config *mn_net_get_config(const struct mn_net *net);
 int mn_net_set_threads(struct mn_net *net, int n);
 int mn_net_get_threads(const struct mn_net *net);
 
+/* What mn_net_forward, mn_net_per_sample_grads and mn_net_ntk_cond return
+ * when the cancel flag was set while they ran (their outputs are then not
+ * valid). */
+#define MN_NET_CANCELLED 1
+
+/* A flag (or NULL: none) the network polls inside its long calls -- in the
+ * forward before each cell's source node, between the query chunks and the
+ * blocks of the per-sample backwards (linear_regions.h polls it between
+ * batches too) -- so that a cancel is honoured within a fraction of one NTK
+ * rather than after it.  mn_net_backward ignores it.  A cancelled forward
+ * may leave the BN statistics kept for freezing partly of its batch.  The
+ * flag must outlive the calls; it is only read. */
+void mn_net_set_cancel(struct mn_net *net, const atomic_int *flag);
+/* Is the flag set (0 without one)? */
+int mn_net_cancelled(const struct mn_net *net);
+
 /* mask[e]: bitmask of active ops on edge e (values above MN_MASK_ALL are
  * refused).  An edge with no active op contributes nothing. */
 int mn_net_set_mask(struct mn_net *net, const unsigned char mask[MN_EDGES]);
@@ -128,7 +145,8 @@ void mn_net_grad_param_index(const struct mn_net *net, size_t *idx);
 
 /* Forward in train mode (BN uses the batch's statistics) on x
  * [batch][in][H][W]; logits [batch][classes] if not NULL.  Keeps what the
- * backward needs. */
+ * backward needs.  MN_NET_CANCELLED (nothing kept) when the cancel flag was
+ * seen. */
 int mn_net_forward(struct mn_net *net, const float *x, int batch, float *logits);
 /* After a forward: grad[P] (every parameter, canonical order) = gradient of
  * sum(dlogits * logits) through the batched graph (dlogits
@@ -148,13 +166,15 @@ const float *mn_net_block_output(const struct mn_net *net, int i, int *c, int *h
  * that output, same shape; NULL as above or if no backward has run. */
 const float *mn_net_block_output_grad(const struct mn_net *net, int i, int *c, int *h, int *w);
 
-/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg). */
+/* Forward + per-sample gradients: G [batch][grad_width] (row stride ldg);
+ * MN_NET_CANCELLED when cancelled. */
 int mn_net_per_sample_grads(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
 			    float *G, size_t ldg);
 /* The NTK condition number of a batch: forward, per-sample gradients, Gram
  * K = G G^T (accumulated in double), eigenvalues in double, cond =
  * largest/smallest; non-finite counts as MN_NTK_BAD_COND.  G
- * [batch][grad_width] and gram [batch][batch] are filled when not NULL. */
+ * [batch][grad_width] and gram [batch][batch] are filled when not NULL.
+ * MN_NET_CANCELLED (cond MN_NTK_BAD_COND) when the cancel flag was seen. */
 int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_mode mode,
 		    double *cond, float *G, double *gram);
 

@@ -284,15 +284,23 @@ int net_backward_run(struct mn_net *net, struct ws *ws, const struct sink *sk, i
 	/* mn_net_backward keeps each block output's cotangent */
 	int rec = sk->kind == SINK_SUM && net->bgrad, blk = mn_net_block_count(net);
 	bw_head(net, ws, sk, nq, coupled, a);
+	/* the cancel flag is polled before each block: a cell of the exact
+	 * mode is a small fraction of one NTK */
 	for (int s = p->nstages - 1; s >= 0; s--) {
 		for (int i = cfg->N - 1; i >= 0; i--) {
+			if (mn_net_cancelled(net))
+				return MN_NET_CANCELLED;
 			if (rec)
 				net_record_bgrad(net, --blk, a);
 			if (ws->fused) {
 				/* a fused layout has no room for the stacked cotangents */
-				if (!net_fused_ok(net, ws, sk, coupled) ||
-				    net_bw_cell_fused(net, ws, &net->cells[s * cfg->N + i], sk, nq,
-						      a, b) != 0)
+				int rc = net_fused_ok(net, ws, sk, coupled)
+						 ? net_bw_cell_fused(net, ws, &net->cells[s * cfg->N + i],
+								     sk, nq, a, b)
+						 : -1;
+				if (rc == MN_NET_CANCELLED)
+					return rc;
+				if (rc != 0)
 					ws->err = 1;
 				t = a, a = b, b = t;
 				continue;
@@ -301,6 +309,8 @@ int net_backward_run(struct mn_net *net, struct ws *ws, const struct sink *sk, i
 			t = a, a = b, b = t;
 		}
 		if (s > 0) {
+			if (mn_net_cancelled(net))
+				return MN_NET_CANCELLED;
 			if (rec)
 				net_record_bgrad(net, --blk, a);
 			bw_red(net, ws, &net->red[s - 1], s - 1, sk, nq, coupled, a, b);
@@ -333,7 +343,12 @@ int mn_net_backward(struct mn_net *net, const float *dlogits, float *grad)
 	net->has_bgrad = 0;
 	if (net_grow(&net->bgrad, &net->bgrad_cap, net_block_store_size(net) * nb) != 0)
 		return -1;
-	if (net_backward_run(net, ws, &sk, 1, !net->frozen) != 0)
+	/* a cancel does not apply here: callers want the gradient whole */
+	const atomic_int *cancel = net->cancel;
+	net->cancel = NULL;
+	int rc = net_backward_run(net, ws, &sk, 1, !net->frozen);
+	net->cancel = cancel;
+	if (rc != 0)
 		return -1;
 	net->has_bgrad = 1;
 	return 0;

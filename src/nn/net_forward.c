@@ -38,6 +38,10 @@ static int fw_cell(struct mn_net *net, struct cellst *cs)
 		memset(cs->node[i], 0, sizeof(float) * n);
 	for (int j = 0; j < 3; j++) {
 		const float *in = cs->node[j];
+		/* a network's first forward touches its whole arena (slow on
+		 * some virtual machines): a cancel is polled per source node */
+		if (mn_net_cancelled(net))
+			return MN_NET_CANCELLED;
 		if (cs->relu[j])
 			net_par_relu(net->pool, cs->relu[j], in, n);
 		if (cs->col[j] && !cs->g[j][1].ne) {
@@ -136,9 +140,11 @@ int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits
 			       tparam(net, p->stem_bn + 1), C, nb * hw0, 1, 0);
 	}
 	for (int s = 0; s < p->nstages; s++) {
-		for (int i = 0; i < cfg->N; i++)
-			if (fw_cell(net, &net->cells[s * cfg->N + i]) != 0)
-				return -1;
+		for (int i = 0; i < cfg->N; i++) {
+			int rc = fw_cell(net, &net->cells[s * cfg->N + i]);
+			if (rc != 0)
+				return rc == MN_NET_CANCELLED ? rc : -1;
+		}
 		if (s + 1 < p->nstages && fw_red(net, &net->red[s], s) != 0)
 			return -1;
 	}

@@ -270,6 +270,9 @@ int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, cons
 		return -1;
 	node_complete(net, ws, cs, 3, dn3, nq, per_sample);
 	for (int j = 2; j >= 0; j--) {
+		/* a stage-1 cell is the largest block of the exact backward */
+		if (mn_net_cancelled(net))
+			return MN_NET_CANCELLED;
 		/* the conv ops reading node j (3x3 first: the conv^T wants them first) */
 		struct fop ops[6];
 		int nops = 0, nin = 0;

@@ -52,6 +52,10 @@ static void *exact_worker(void *arg)
 	j->rc = 0;
 	for (int q0 = j->worker * j->nq; q0 < j->batch; q0 += j->workers * j->nq) {
 		int m = j->batch - q0 < j->nq ? j->batch - q0 : j->nq;
+		if (mn_net_cancelled(net)) {
+			j->rc = MN_NET_CANCELLED;
+			return NULL;
+		}
 		if (net_ensure_backward_layout(net, ws, m, net_fused_possible(net)) != 0) {
 			j->rc = -1;
 			return NULL;
@@ -62,8 +66,9 @@ static void *exact_worker(void *arg)
 			for (int q = 0; q < m; q++)
 				ws->dlog[((size_t)c * m + q) * nb + q0 + q] = 1;
 		struct sink sk = {SINK_QUERY, NULL, j->G, j->ldg, q0};
-		if (net_backward_run(net, ws, &sk, m, 1) != 0) {
-			j->rc = -1;
+		int rc = net_backward_run(net, ws, &sk, m, 1);
+		if (rc != 0) {
+			j->rc = rc;
 			return NULL;
 		}
 	}
@@ -103,9 +108,11 @@ static int exact_grads(struct mn_net *net, int batch, float *G, size_t ldg)
 	if (mn_simd_avx2())
 		net_prepare_fused(net);
 	mn_par_run(pool, exact_run, jobs);
+	/* a failure outranks a cancel */
 	int rc = 0;
 	for (int t = 0; t < T; t++)
-		rc |= jobs[t].rc;
+		if (jobs[t].rc < 0 || (jobs[t].rc == MN_NET_CANCELLED && rc == 0))
+			rc = jobs[t].rc;
 	free(jobs);
 	return rc;
 }
@@ -116,8 +123,11 @@ static int per_sample_grads(struct mn_net *net, const float *x, int batch, enum 
 	const struct mn_net_config *cfg = &net->plan.cfg;
 	if (!G || ldg < net->plan.gwidth || (mode != MN_GRAD_EXACT && mode != MN_GRAD_FIXED_STATS))
 		return -1;
-	if (net_forward_run(net, x, batch, NULL) != 0)
-		return -1;
+	int frc = net_forward_run(net, x, batch, NULL);
+	if (frc != 0)
+		return frc == MN_NET_CANCELLED ? frc : -1;
+	if (mn_net_cancelled(net))
+		return MN_NET_CANCELLED;
 	int nb = batch;
 	if (mode == MN_GRAD_FIXED_STATS || net->frozen) {
 		/* decoupled BN: one backward, cotangent ones, every sample its own row */
@@ -129,7 +139,8 @@ static int per_sample_grads(struct mn_net *net, const float *x, int batch, enum 
 		for (size_t i = 0; i < (size_t)cfg->classes * nb; i++)
 			ws->dlog[i] = 1;
 		struct sink sk = {SINK_SAMPLE, NULL, G, ldg, 0};
-		return net_backward_run(net, ws, &sk, 1, 0);
+		int rc = net_backward_run(net, ws, &sk, 1, 0);
+		return rc == MN_NET_CANCELLED ? rc : rc ? -1 : 0;
 	}
 	return exact_grads(net, batch, G, ldg);
 }
@@ -205,6 +216,8 @@ int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_
 	if (!K)
 		return -1;
 	int rc = per_sample_grads(net, x, batch, mode, g, P);
+	if (rc == 0 && mn_net_cancelled(net))
+		rc = MN_NET_CANCELLED;
 	if (rc == 0)
 		rc = gram(net, g, batch, P, K);
 	/* dsyevd runs on OpenBLAS's threads: entry points keep them at one

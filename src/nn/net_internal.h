@@ -159,6 +159,8 @@ struct mn_net {
 	struct mn_pool *pool;
 	struct mn_simd_scratch *scr;
 	int nscr;
+
+	const atomic_int *cancel; /* mn_net_set_cancel, or NULL */
 };
 
 enum { SINK_SUM, SINK_QUERY, SINK_SAMPLE };
@@ -235,13 +237,16 @@ void net_pc_pool_bw(void *c, int t, size_t lo, size_t hi);
 /* net_forward.c: the forward (no thread bracketing). */
 int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits);
 
-/* net_backward.c: one backward over nq queries from ws->dlog ([classes][nq][nb]). */
+/* net_backward.c: one backward over nq queries from ws->dlog ([classes][nq][nb]);
+ * MN_NET_CANCELLED when the cancel flag was seen between blocks. */
 int net_backward_run(struct mn_net *net, struct ws *ws, const struct sink *sk, int nq, int coupled);
 
 /* net_fused.c */
 int net_fused_ok(const struct mn_net *net, const struct ws *ws, const struct sink *sk, int coupled);
 /* colsum and xhat col^T of every cell, once per forward. */
 void net_prepare_fused(struct mn_net *net);
+/* 0, -1 on failure, MN_NET_CANCELLED when the cancel flag was seen between
+ * source nodes. */
 int net_bw_cell_fused(struct mn_net *net, struct ws *ws, struct cellst *cs, const struct sink *sk,
 		      int nq, float *dn3, float *dn0);
 

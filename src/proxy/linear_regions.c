@@ -143,8 +143,16 @@ long mn_linear_regions_count(struct mn_net *net, const float *x, int nb, int nba
 	struct mn_patset *set = mn_patset_create(words);
 	long result = bits && set ? 0 : -1;
 	for (int b = 0; result == 0 && b < nbatches; b++) {
-		if (mn_net_forward(net, x + (size_t)b * nb * in, nb, NULL) != 0 ||
-		    mn_net_patterns(net, bits, words) != 0)
+		if (mn_net_cancelled(net)) {
+			result = MN_LR_CANCELLED;
+			break;
+		}
+		int rc = mn_net_forward(net, x + (size_t)b * nb * in, nb, NULL);
+		if (rc == MN_NET_CANCELLED) {
+			result = MN_LR_CANCELLED;
+			break;
+		}
+		if (rc != 0 || mn_net_patterns(net, bits, words) != 0)
 			result = -1;
 		for (int n = 0; result == 0 && n < nb; n++)
 			if (mn_patset_add(set, bits + (size_t)n * words) < 0)

@@ -31,7 +31,10 @@ uint64_t mn_pattern_hash(const uint64_t *pat, size_t words);
 /* TE-NAS's linear-region count: runs nbatches batches of nb inputs each
  * (x: [nbatches*nb][in][H][W], NCHW) through net in train mode (each batch
  * with its own BN statistics) and counts the distinct activation patterns
- * over all nbatches*nb samples.  The count, or -1 on error. */
+ * over all nbatches*nb samples.  The count, -1 on error, or
+ * MN_LR_CANCELLED when the network's cancel flag (mn_net_set_cancel) was
+ * seen before a batch. */
+#define MN_LR_CANCELLED (-2L)
 long mn_linear_regions_count(struct mn_net *net, const float *x, int nb, int nbatches);
 
 #endif

@@ -35,6 +35,8 @@ struct mn_tenas {
 	uint8_t k0_super[MN_EDGES];
 	uint64_t k0_seed;
 	double *k0;            /* repeat values, NaN = not computed */
+	struct mn_k0_share *share; /* the search's board for K(supernet), or NULL */
+	double *k1;            /* the candidate's value per repeat */
 	void *extra;           /* proxy_set.c's state */
 	void (*extra_free)(void *);
 };
@@ -92,7 +94,8 @@ struct mn_tenas *mn_tenas_new(const struct mn_tenas_config *cfg, const struct mn
 	t->batch = malloc((size_t)cfg->batch * mn_dataset_batch_image_size(data) * sizeof(float));
 	t->crops = malloc((size_t)cfg->regions_batches * cfg->regions_samples * 9 * sizeof(float));
 	t->k0 = malloc((size_t)(cfg->repeat > 0 ? cfg->repeat : 1) * sizeof(double));
-	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0 ||
+	t->k1 = malloc((size_t)(cfg->repeat > 0 ? cfg->repeat : 1) * sizeof(double));
+	if (!t->ntk || !t->thin || !t->batch || !t->crops || !t->k0 || !t->k1 ||
 	    mn_net_set_threads(t->ntk, cfg->threads) != 0 ||
 	    mn_net_set_threads(t->thin, cfg->threads) != 0)
 		goto oom;
@@ -114,6 +117,7 @@ void mn_tenas_free(struct mn_tenas *t)
 	free(t->batch);
 	free(t->crops);
 	free(t->k0);
+	free(t->k1);
 	free(t);
 }
 
@@ -139,11 +143,16 @@ static void init_net(struct mn_net *net, uint64_t seed, uint64_t tag, enum mn_in
 	mn_net_init(net, &r, mode);
 }
 
+/* 0, 1 if cancelled, -1 with err. */
 static int ntk_of(struct mn_tenas *t, const uint8_t mask[MN_EDGES], double *cond, char *err,
 		  size_t errn)
 {
-	if (mn_net_set_mask(t->ntk, mask) ||
-	    mn_net_ntk_cond(t->ntk, t->batch, t->cfg.batch, t->cfg.grad, cond, NULL, NULL)) {
+	int rc = mn_net_set_mask(t->ntk, mask);
+	if (rc == 0)
+		rc = mn_net_ntk_cond(t->ntk, t->batch, t->cfg.batch, t->cfg.grad, cond, NULL, NULL);
+	if (rc == MN_NET_CANCELLED)
+		return 1;
+	if (rc) {
 		snprintf(err, errn, "NTK evaluation failed (out of memory?)");
 		return -1;
 	}
@@ -152,13 +161,15 @@ static int ntk_of(struct mn_tenas *t, const uint8_t mask[MN_EDGES], double *cond
 
 /* Distinct activation patterns of the thin network over the crops drawn
  * (regions_batches batches of regions_samples, each batch with its own BN
- * statistics, as TE-NAS forwards them). */
+ * statistics, as TE-NAS forwards them).  0, 1 if cancelled, -1 with err. */
 static int regions_of(struct mn_tenas *t, const uint8_t mask[MN_EDGES], double *count, char *err,
 		      size_t errn)
 {
 	long n = -1;
 	if (mn_net_set_mask(t->thin, mask) == 0)
 		n = mn_linear_regions_count(t->thin, t->crops, t->cfg.regions_samples, t->cfg.regions_batches);
+	if (n == MN_LR_CANCELLED)
+		return 1;
 	if (n < 0) {
 		snprintf(err, errn, "linear-region evaluation failed (out of memory?)");
 		return -1;
@@ -170,60 +181,143 @@ static int regions_of(struct mn_tenas *t, const uint8_t mask[MN_EDGES], double *
 /* TE-NAS rounds each repeat's relative change to 3 decimals. */
 static double round3(double x) { return nearbyint(x * 1000.0) / 1000.0; }
 
-int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
-		       int edge, int op, const atomic_int *cancel, double *dk, double *dr,
-		       char *err, size_t errn)
+/* Repeat r's NTK weights and batch, as every candidate of the round sees
+ * them. */
+static int ntk_repeat(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES], int r,
+		      char *err, size_t errn)
+{
+	int paper = t->cfg.init == MN_INIT_PAPER;
+	init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, super, -1, -1, paper ? r : -1),
+		 t->cfg.init);
+	return draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, super, -1, -1, r), err, errn);
+}
+
+/* K(super) of repeat r, computed here: into this evaluator's store and,
+ * with a board, put there (or the claim given back on failure).  0, 1 if
+ * cancelled, -1 with err. */
+static int k0_compute(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES], int r,
+		      char *err, size_t errn)
+{
+	int rc = ntk_repeat(t, seed, super, r, err, errn);
+	if (rc == 0)
+		rc = ntk_of(t, super, &t->k0[r], err, errn);
+	if (t->share) {
+		if (rc)
+			mn_k0_release(t->share, seed, super, r);
+		else
+			mn_k0_put(t->share, seed, super, r, t->k0[r]);
+	}
+	return rc;
+}
+
+enum { K0_UNKNOWN, K0_KNOWN, K0_MINE };
+
+static int candidate_run(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
+			 int edge, int op, const atomic_int *cancel, int *known, double *dk,
+			 double *dr, char *err, size_t errn)
 {
 	uint8_t cand[MN_EDGES];
 	double sum_k = 0, sum_r = 0;
-	int paper = t->cfg.init == MN_INIT_PAPER;
+	int paper = t->cfg.init == MN_INIT_PAPER, R = t->cfg.repeat, rc = 0;
 
 	memcpy(cand, super, MN_EDGES);
 	cand[edge] &= (uint8_t)~(1u << op);
 	if (memcmp(t->k0_super, super, MN_EDGES) != 0 || t->k0_seed != seed) {
 		memcpy(t->k0_super, super, MN_EDGES);
 		t->k0_seed = seed;
-		for (int r = 0; r < t->cfg.repeat; r++)
+		for (int r = 0; r < R; r++)
 			t->k0[r] = NAN;
 	}
-	for (int r = 0; r < t->cfg.repeat; r++) {
-		double k1;
-		if (cancel && atomic_load(cancel))
-			return 1;
-		init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, super, -1, -1, paper ? r : -1),
-			 t->cfg.init);
-		if (draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, super, -1, -1, r), err, errn))
-			return -1;
-		if (isnan(t->k0[r]) && ntk_of(t, super, &t->k0[r], err, errn))
-			return -1;
-		/* A cancel is honoured between the sub-steps too (each NTK is
-		 * the bulk of a candidate's time). */
-		if (cancel && atomic_load(cancel))
-			return 1;
-		if (ntk_of(t, cand, &k1, err, errn))
-			return -1;
-		sum_k += round3((t->k0[r] - k1) / t->k0[r]);
+	/* K(super): the repeats no one has or computes are claimed at once
+	 * and computed first.  At a round's start the first worker so takes
+	 * all of them while the others begin on their own candidates and find
+	 * them ready when they need them: the first candidate is then done
+	 * after as few NTKs as possible, and no K(super) is computed twice. */
+	for (int r = 0; r < R; r++) {
+		if (!t->share) {
+			known[r] = isnan(t->k0[r]) ? K0_MINE : K0_KNOWN;
+			continue;
+		}
+		enum mn_k0_status st = mn_k0_get(t->share, seed, super, r, 0, cancel, &t->k0[r]);
+		known[r] = st == MN_K0_HAVE ? K0_KNOWN : st == MN_K0_CLAIMED ? K0_MINE : K0_UNKNOWN;
 	}
+	for (int r = 0; rc == 0 && r < R; r++)
+		if (known[r] == K0_MINE) {
+			if (cancel && atomic_load(cancel))
+				rc = 1;
+			else
+				rc = k0_compute(t, seed, super, r, err, errn);
+			known[r] = rc == 0 ? K0_KNOWN : K0_UNKNOWN;
+		}
+	if (rc) {
+		/* the claims not computed go back to the board */
+		for (int r = 0; t->share && r < R; r++)
+			if (known[r] == K0_MINE)
+				mn_k0_release(t->share, seed, super, r);
+		return rc;
+	}
+	for (int r = 0; rc == 0 && r < R; r++) {
+		if (cancel && atomic_load(cancel))
+			return 1;
+		/* repeat r's weights and batch (the set-up is a tiny part of an
+		 * NTK) */
+		rc = ntk_repeat(t, seed, super, r, err, errn);
+		if (rc == 0)
+			rc = ntk_of(t, cand, &t->k1[r], err, errn);
+	}
+	/* K(super) computed elsewhere: most likely there by now */
+	for (int r = 0; rc == 0 && r < R; r++)
+		if (known[r] == K0_UNKNOWN) {
+			enum mn_k0_status st =
+				mn_k0_get(t->share, seed, super, r, 1, cancel, &t->k0[r]);
+			if (st == MN_K0_CANCELLED)
+				rc = 1;
+			else if (st == MN_K0_CLAIMED) /* given back by a cancelled worker */
+				rc = k0_compute(t, seed, super, r, err, errn);
+		}
+	if (rc)
+		return rc;
+	/* in repeat order, as one evaluator alone sums them */
+	for (int r = 0; r < R; r++)
+		sum_k += round3((t->k0[r] - t->k1[r]) / t->k0[r]);
 	if (!paper)
 		init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, super, edge, op, -1), MN_INIT_CODE);
-	for (int r = 0; r < t->cfg.repeat; r++) {
+	for (int r = 0; r < R; r++) {
 		double r0, r1;
 		if (cancel && atomic_load(cancel))
 			return 1;
 		if (paper)
 			init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, super, edge, op, r), MN_INIT_PAPER);
-		if (draw_crops(t, seed, tag_of(STREAM_CROPS, super, edge, op, r), err, errn) ||
-		    regions_of(t, super, &r0, err, errn))
+		if (draw_crops(t, seed, tag_of(STREAM_CROPS, super, edge, op, r), err, errn))
 			return -1;
-		if (cancel && atomic_load(cancel))
-			return 1;
-		if (regions_of(t, cand, &r1, err, errn))
-			return -1;
+		if ((rc = regions_of(t, super, &r0, err, errn)) != 0 ||
+		    (rc = regions_of(t, cand, &r1, err, errn)) != 0)
+			return rc;
 		sum_r += round3((r0 - r1) / r0);
 	}
-	*dk = sum_k / t->cfg.repeat;
-	*dr = sum_r / t->cfg.repeat;
+	*dk = sum_k / R;
+	*dr = sum_r / R;
 	return 0;
+}
+
+int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
+		       int edge, int op, const atomic_int *cancel, double *dk, double *dr,
+		       char *err, size_t errn)
+{
+	int *known = calloc((size_t)(t->cfg.repeat > 0 ? t->cfg.repeat : 1), sizeof *known);
+	if (!known) {
+		snprintf(err, errn, "out of memory");
+		return -1;
+	}
+	/* the networks poll the flag only during this call: it may not
+	 * outlive it */
+	mn_net_set_cancel(t->ntk, cancel);
+	mn_net_set_cancel(t->thin, cancel);
+	int rc = candidate_run(t, seed, super, edge, op, cancel, known, dk, dr, err, errn);
+	mn_net_set_cancel(t->ntk, NULL);
+	mn_net_set_cancel(t->thin, NULL);
+	free(known);
+	return rc;
 }
 
 int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
@@ -257,6 +351,8 @@ int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 	mn_arch_to_mask(a, mask);
 	return mn_tenas_score_mask(t, seed, mask, ntk_cond, regions, err, errn);
 }
+
+void mn_tenas_set_k0_share(struct mn_tenas *t, struct mn_k0_share *share) { t->share = share; }
 
 const struct mn_dataset *mn_tenas_data(const struct mn_tenas *t) { return t->data; }
 

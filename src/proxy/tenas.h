@@ -28,6 +28,7 @@
 #include "space/arch.h"
 #include "data/dataset.h"
 #include "nn/net.h"
+#include "proxy/k0_share.h"
 
 struct mn_tenas_config {
 	int batch;         /* NTK batch (72) */
@@ -63,7 +64,9 @@ void mn_tenas_free(struct mn_tenas *t);
 
 /* Candidate deltas for the search: dk = mean over repeats of
  * round3((K(super) - K(super - op)) / K(super)), dr likewise for linear
- * regions.  0, 1 if cancelled, -1 with err. */
+ * regions.  0, 1 if cancelled, -1 with err.  The cancel flag is polled
+ * inside the NTK and linear-region computations too (mn_net_set_cancel),
+ * so a cancel returns within a fraction of one NTK. */
 int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
 		       int edge, int op, const atomic_int *cancel, double *dk, double *dr,
 		       char *err, size_t errn);
@@ -76,6 +79,11 @@ int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN
 			double *ntk_cond, double *regions, char *err, size_t errn);
 int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			double *ntk_cond, double *regions, char *err, size_t errn);
+
+/* Shares K(supernet) with the other evaluators of a search (k0_share.h;
+ * NULL: each evaluator keeps its own, as before).  The board must outlive
+ * the evaluator and be made for at least cfg.repeat repeats. */
+void mn_tenas_set_k0_share(struct mn_tenas *t, struct mn_k0_share *share);
 
 /* The evaluator's data and configuration. */
 const struct mn_dataset *mn_tenas_data(const struct mn_tenas *t);

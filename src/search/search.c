@@ -561,6 +561,34 @@ static int build_round(struct mn_search *s, struct mn_round *r, const uint8_t su
 	return n_todo;
 }
 
+/* Longest first (the largest network left after the removal, by the
+ * deployed shape's FLOPs, has the slowest NTK): the round's last tasks are
+ * then its shortest, so no worker idles long while another finishes a
+ * slow one.  Only the order changes, never a value. */
+static void order_tasks(const struct mn_search *s, const struct mn_round *r,
+			struct cand_task *tasks, int n)
+{
+	double cost[MN_MAX_CANDIDATES];
+	for (int i = 0; i < n; i++) {
+		const struct mn_candidate *c = &r->cand[tasks[i].ci];
+		uint8_t m[MN_EDGES];
+		struct mn_cost k;
+		memcpy(m, r->super, MN_EDGES);
+		m[c->edge] &= (uint8_t)~(1u << c->op);
+		mn_cost_mask(m, &s->cfg.shape, &k);
+		cost[tasks[i].ci] = k.flops;
+	}
+	for (int i = 1; i < n; i++) { /* stable insertion sort, descending */
+		struct cand_task v = tasks[i];
+		int j = i - 1;
+		while (j >= 0 && cost[tasks[j].ci] < cost[v.ci]) {
+			tasks[j + 1] = tasks[j];
+			j--;
+		}
+		tasks[j + 1] = v;
+	}
+}
+
 int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progress_fn fn,
 		  void *fn_ctx, struct mn_round rounds[MN_MAX_ROUNDS], int *n_rounds,
 		  struct mn_arch *final, char *err, size_t errlen)
@@ -589,6 +617,7 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		w.r = r;
 		w.workers = workers;
 		w.n_todo = build_round(s, r, super, &w, tasks);
+		order_tasks(s, r, tasks, w.n_todo);
 		struct mn_search_progress p = {round, r->n - w.n_todo, r->n, 0, r, 0, rounds, round,
 					       s->touched, s->fresh};
 		if (cancel && atomic_load(cancel)) {
@@ -627,7 +656,8 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 					break;
 				struct timespec ts;
 				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 50 * 1000 * 1000;
+				/* a cancel reaches the workers through w.stop: poll often */
+				ts.tv_nsec += 10 * 1000 * 1000;
 				if (ts.tv_nsec >= 1000000000L)
 					ts.tv_sec++, ts.tv_nsec -= 1000000000L;
 				pthread_cond_timedwait(&w.done_cond, &w.lock, &ts);

@@ -15,7 +15,10 @@ static void *worker_new(void *ctx, int index)
 	struct mn_session *s = ctx;
 	char err[200];
 	(void)index;
-	return mn_tenas_new(&s->tenas, &s->data, err, sizeof err);
+	struct mn_tenas *t = mn_tenas_new(&s->tenas, &s->data, err, sizeof err);
+	if (t)
+		mn_tenas_set_k0_share(t, s->k0);
+	return t;
 }
 
 static void worker_free(void *w) { mn_tenas_free(w); }
@@ -196,10 +199,15 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	s->search.runtime_flash_bytes = (uint64_t)(pp->runtime_flash_kb * 1024.0 + 0.5);
 	s->search.threads = threads;
 
+	/* one K(supernet) per round and repeat for all the workers; without
+	 * the board (out of memory) each worker computes its own, as before */
+	s->k0 = mn_k0_share_new(s->tenas.repeat);
 	struct mn_proxy_evaluator ev = {worker_new, worker_free, measure, s, measured};
 	struct mn_latency_model lat = {mn_session_mask_ms, s};
 	s->engine = mn_engine_new(&s->search, &ev, &lat, err, errn);
 	if (!s->engine) {
+		mn_k0_share_free(s->k0);
+		s->k0 = NULL;
 		mn_dataset_free(&s->data);
 		return -1;
 	}
@@ -236,6 +244,8 @@ void mn_session_free(struct mn_session *s)
 {
 	mn_engine_free(s->engine); /* joins the workers before the cache goes */
 	s->engine = NULL;
+	mn_k0_share_free(s->k0); /* the workers are gone */
+	s->k0 = NULL;
 	mn_eval_cache_close(s->cache);
 	s->cache = NULL;
 	mn_dataset_free(&s->data);

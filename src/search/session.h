@@ -27,6 +27,7 @@ struct mn_session {
 	struct mn_tenas_config tenas;
 	struct mn_search_config search;
 	struct mn_engine *engine;
+	struct mn_k0_share *k0;      /* K(supernet) shared by the workers (NULL: each its own) */
 	struct mn_eval_cache *cache; /* NULL: no persistent cache (cache_notice says why) */
 	int cache_loaded;            /* values read from it */
 	char notice[400]; /* e.g. the synthetic-data line; "" if none */

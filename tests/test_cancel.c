@@ -1,0 +1,222 @@
+/* A cancel honoured inside a proxy computation: the NTK's per-sample
+ * backwards and the linear-region count poll the network's cancel flag,
+ * return a cancelled status, leave the network usable, and a search
+ * cancelled mid-NTK stores no value in the persistent evaluation cache. */
+#include <dirent.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nn/blas.h"
+#include "nn/net.h"
+#include "proxy/linear_regions.h"
+#include "search/session.h"
+#include "util/pool.h"
+#include "tap.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* A background job: sets the flag after a delay, noting when. */
+struct setter {
+	atomic_int *flag;
+	int delay_ms;
+	double at;
+};
+
+static void set_later(void *ctx, int worker)
+{
+	struct setter *s = ctx;
+	(void)worker;
+	sleep_ms(s->delay_ms);
+	s->at = now();
+	atomic_store(s->flag, 1);
+}
+
+static void ntk_checks(struct mn_pool *bg)
+{
+	struct mn_net_config cfg;
+	struct mn_rng r;
+	mn_net_config_ntk(&cfg);
+	struct mn_net *net = mn_net_create(&cfg);
+	unsigned char mask[MN_EDGES];
+	for (int e = 0; e < MN_EDGES; e++)
+		mask[e] = MN_MASK_NO_NONE;
+	/* batch 48: one NTK takes far longer than the 20 ms before the cancel */
+	const int B = 48;
+	float *x = malloc(sizeof(float) * B * 3 * 32 * 32);
+	if (!net || !x || mn_net_set_mask(net, mask) != 0) {
+		tap_ok(0, "set-up");
+		return;
+	}
+	mn_rng_seed(&r, 5);
+	mn_net_init(net, &r, MN_INIT_CODE);
+	for (int i = 0; i < B * 3 * 32 * 32; i++)
+		x[i] = (float)mn_rng_normal(&r);
+
+	double ref = 0, cond = 0, again = 0;
+	int rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &ref, NULL, NULL);
+	tap_ok(rc == 0 && isfinite(ref) && ref != MN_NTK_BAD_COND,
+	       "without a flag the NTK runs to the end (cond %.6g)", ref);
+
+	atomic_int flag;
+	atomic_init(&flag, 0);
+	mn_net_set_cancel(net, &flag);
+	struct setter st = {&flag, 20, 0};
+	double t0 = now();
+	tap_ok(mn_pool_submit(bg, set_later, &st) == 0, "cancel job queued");
+	rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &cond, NULL, NULL);
+	double t1 = now();
+	mn_pool_wait(bg);
+	tap_ok(rc == MN_NET_CANCELLED && cond == MN_NTK_BAD_COND,
+	       "a cancel set mid-NTK returns the cancelled status and no value (rc %d)", rc);
+	tap_diag("NTK batch %d: cancel set %.0f ms after the start, honoured %.1f ms later", B,
+		 (st.at - t0) * 1e3, (t1 - st.at) * 1e3);
+
+	atomic_store(&flag, 0);
+	rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &again, NULL, NULL);
+	tap_ok(rc == 0 && again == ref,
+	       "with the flag cleared the same network gives the same value (%.9g vs %.9g)", again,
+	       ref);
+
+	atomic_store(&flag, 1);
+	size_t W = mn_net_grad_width(net);
+	float *G = malloc(sizeof(float) * B * W);
+	rc = G ? mn_net_per_sample_grads(net, x, B, MN_GRAD_FIXED_STATS, G, W) : -1;
+	tap_ok(rc == MN_NET_CANCELLED, "the fixed-stats gradients see a set flag too (rc %d)", rc);
+	mn_net_set_cancel(net, NULL);
+	rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &again, NULL, NULL);
+	tap_ok(rc == 0 && again == ref, "no flag: the flag's value no longer matters");
+	free(G);
+	free(x);
+	mn_net_free(net);
+}
+
+static void regions_checks(void)
+{
+	struct mn_net_config cfg;
+	struct mn_rng r;
+	mn_net_config_thin(&cfg);
+	struct mn_net *net = mn_net_create(&cfg);
+	const int nb = 500, nbatch = 3;
+	float *x = malloc(sizeof(float) * nb * nbatch * 9);
+	if (!net || !x || mn_net_set_mask(net, (unsigned char[MN_EDGES]){0x1e, 0x1e, 0x1e, 0x1e, 0x1e, 0x1e}) != 0) {
+		tap_ok(0, "thin set-up");
+		return;
+	}
+	mn_rng_seed(&r, 9);
+	mn_net_init(net, &r, MN_INIT_CODE);
+	for (int i = 0; i < nb * nbatch * 9; i++)
+		x[i] = (float)mn_rng_normal(&r);
+	long ref = mn_linear_regions_count(net, x, nb, nbatch);
+	atomic_int flag;
+	atomic_init(&flag, 1);
+	mn_net_set_cancel(net, &flag);
+	long c = mn_linear_regions_count(net, x, nb, nbatch);
+	tap_ok(ref > 0 && c == MN_LR_CANCELLED, "the linear-region count returns cancelled (%ld)", c);
+	atomic_store(&flag, 0);
+	c = mn_linear_regions_count(net, x, nb, nbatch);
+	tap_ok(c == ref, "and counts the same afterwards (%ld vs %ld)", c, ref);
+	free(x);
+	mn_net_free(net);
+}
+
+/* The evaluation-cache files in dir. */
+static int cache_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, "eval-", 5) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void session_checks(void)
+{
+	char dir[] = "/tmp/test_cancel.XXXXXX", err[400];
+	struct mn_preset p;
+	struct mn_session s;
+	if (!mkdtemp(dir)) {
+		tap_ok(0, "temporary directory");
+		return;
+	}
+	mn_preset_defaults(&p);
+	/* synthetic data, the default batch: the first candidate needs at
+	 * least four NTKs, so a cancel 30 ms after the start lands in one */
+	if (mn_session_init_cache(&s, &p, NULL, 2, dir, err, sizeof err) != 0) {
+		tap_ok(0, "session: %s", err);
+		mn_preset_free(&p);
+		return;
+	}
+	tap_ok(s.cache != NULL, "a persistent cache in %s", dir);
+	double t0 = now();
+	tap_ok(mn_engine_start(s.engine) == 0, "search started");
+	struct mn_engine_snapshot snap;
+	do {
+		sleep_ms(2);
+		mn_engine_snapshot(s.engine, &snap);
+	} while (snap.state == MN_ENGINE_RUNNING && now() - t0 < 0.03);
+	double tc = now();
+	mn_engine_cancel(s.engine);
+	mn_engine_wait(s.engine);
+	double te = now();
+	mn_engine_snapshot(s.engine, &snap);
+	tap_ok(snap.state == MN_ENGINE_CANCELLED, "the search ends cancelled (state %d)", (int)snap.state);
+	tap_diag("search cancelled %.0f ms after the start, stopped %.1f ms later", (tc - t0) * 1e3,
+		 (te - tc) * 1e3);
+	int stored = s.cache ? mn_eval_cache_count(s.cache) : -1;
+	tap_ok(stored == snap.evaluations && stored == 0,
+	       "no value of the cancelled evaluations is in the evaluation cache (%d stored, %d measured)",
+	       stored, snap.evaluations);
+	mn_session_free(&s);
+	/* reopened, the file still holds nothing */
+	if (mn_session_init_cache(&s, &p, NULL, 1, dir, err, sizeof err) == 0) {
+		tap_ok(s.cache_loaded == 0 && cache_files(dir) == 1,
+		       "reopened: %d values loaded from %d cache file(s)", s.cache_loaded,
+		       cache_files(dir));
+		mn_session_free(&s);
+	} else
+		tap_ok(0, "session reopened: %s", err);
+	mn_preset_free(&p);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[600];
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	char err[200];
+	mn_blas_set_threads(1);
+	struct mn_pool *bg = mn_pool_new(1, err, sizeof err);
+	if (!tap_ok(bg != NULL, "background job pool"))
+		return tap_done();
+	ntk_checks(bg);
+	regions_checks();
+	session_checks();
+	mn_pool_free(bg);
+	return tap_done();
+}

@@ -16,7 +16,7 @@
  * runs 1-3 vs the mean of runs 4-6.
  *   bench_quality [--archs 1000] [--seed 0] [--seeds 6] [--repeat 1]
  *                 [--mode exact|fixed-stats] [--batch 72] [--threads N]
- *                 [--az-channels 8] [--az-cells 1] [--az-batch 32]
+ *                 [--az-channels 8] [--az-cells 1] [--az-batch 64]
  *                 [--cost-archs 20] */
 #include <math.h>
 #include <pthread.h>
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	cfg.batch = atoi(bench_arg(argc, argv, "--batch", "72"));
 	cfg.az_channels = atoi(bench_arg(argc, argv, "--az-channels", "8"));
 	cfg.az_cells = atoi(bench_arg(argc, argv, "--az-cells", "1"));
-	cfg.az_batch = atoi(bench_arg(argc, argv, "--az-batch", "32"));
+	cfg.az_batch = atoi(bench_arg(argc, argv, "--az-batch", "64"));
 	cfg.grad = !strcmp(mode, "exact") ? MN_GRAD_EXACT : MN_GRAD_FIXED_STATS;
 	if (threads < 1)
 		threads = bench_cores();

@@ -259,6 +259,51 @@ fail:
 	return -1;
 }
 
+/* The extra network for t (created on first use). */
+static struct extra *extra_of(struct mn_tenas *t, char *err, size_t errn)
+{
+	struct extra *e = mn_tenas_extra(t);
+	if (!e) {
+		if (!(e = extra_new(mn_tenas_get_config(t), mn_tenas_data(t), err, errn)))
+			return NULL;
+		mn_tenas_set_extra(t, e, extra_free);
+	}
+	return e;
+}
+
+int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			   struct mn_proxy_values *out, char *err, size_t errn)
+{
+	static const int ids[] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
+				  MN_PROXY_AZ_TRAINABILITY};
+	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
+	struct extra *e = extra_of(t, err, errn);
+	if (!e)
+		return -1;
+	if (mn_net_set_mask(e->net, mask)) {
+		snprintf(err, errn, "proxy network: bad mask");
+		return -1;
+	}
+	double sum[3] = {0}, v[MN_PROXY_COUNT];
+	for (int r = 0; r < cfg->repeat; r++) {
+		if (az_repeat(e, seed, r, v)) {
+			snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
+			return -1;
+		}
+		for (int k = 0; k < 3; k++)
+			sum[k] += v[ids[k]];
+	}
+	for (int p = 0; p < MN_PROXY_COUNT; p++)
+		out->v[p] = NAN;
+	for (int k = 0; k < 3; k++)
+		out->v[ids[k]] = sum[k] / cfg->repeat;
+	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
+	struct mn_cost cost;
+	mn_cost_mask(mask, &shape, &cost);
+	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
+	return 0;
+}
+
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			struct mn_proxy_values *out, char *err, size_t errn)
 {
@@ -270,12 +315,9 @@ int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 	if (mn_tenas_score_arch(t, seed, a, &out->v[MN_PROXY_NTK_COND],
 				&out->v[MN_PROXY_LINEAR_REGIONS], err, errn))
 		return -1;
-	struct extra *e = mn_tenas_extra(t);
-	if (!e) {
-		if (!(e = extra_new(cfg, mn_tenas_data(t), err, errn)))
-			return -1;
-		mn_tenas_set_extra(t, e, extra_free);
-	}
+	struct extra *e = extra_of(t, err, errn);
+	if (!e)
+		return -1;
 	if (mn_net_set_arch(e->net, a)) {
 		snprintf(err, errn, "proxy network: bad arch");
 		return -1;

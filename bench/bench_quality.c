@@ -4,8 +4,14 @@
  * ../shared; TE-NAS's rank sum beside them for reference.  The table
  * measures; nothing here feeds back into a default.
  *
- * Also the cost: seconds per arch of TE-NAS's pair alone and of the whole
- * proxy set (one thread, on the first --cost-archs archs).
+ * The pick the atlas would make from the sample (the best estimate, under
+ * no limit and under latency budgets of 25/50/75/100% of that pick's
+ * latency, built-in Cortex-M7 model at C=16, N=5) beside the oracle's best
+ * arch of the sample under the same budget: the regret in accuracy points.
+ *
+ * Also the cost: CPU seconds per arch of TE-NAS's pair alone and of the
+ * other proxies (one thread, on the first --cost-archs archs; CPU time, as
+ * the machine may be shared).
  *
  * --seeds 0: the cost alone.
  * Repeats: --seeds K scores the sample K times with seeds S..S+K-1 (each
@@ -16,18 +22,31 @@
  * runs 1-3 vs the mean of runs 4-6.
  *   bench_quality [--archs 1000] [--seed 0] [--seeds 6] [--repeat 1]
  *                 [--mode exact|fixed-stats] [--batch 72] [--threads N]
- *                 [--az-channels 8] [--az-cells 1] [--az-batch 32]
- *                 [--cost-archs 20] */
+ *                 [--az-channels 8] [--az-cells 1] [--az-batch 64]
+ *                 [--cost-archs 20] [--supernet-seeds 3]
+ *
+ * The estimate on the pruning search's supernets (--supernet-seeds K, 0 to
+ * skip): TE-NAS's pruning (4 ops per edge, 3 rounds, each edge dropping
+ * its most prunable op by the rank sum of dk and dr, search.h) beside the
+ * same pruning ranked by the estimate (the candidates of a round ranked by
+ * AZ-NAS's aggregation of the supernet after the removal: the highest
+ * estimate is the most prunable); round 1's candidates are the same for
+ * both, so the Kendall tau of the two prunability orders (and of each AZ
+ * component's) is reported, and each method's final arch's CIFAR-10
+ * accuracy per seed. */
 #include <math.h>
 #include <pthread.h>
 
 #include "bench_common.h"
+#include "space/latency_model.h"
+#include "space/latency_table.h"
 #include "data/oracle.h"
 #include "nn/blas.h"
 #include "nn/net.h"
 #include "proxy/estimate.h"
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
+#include "search/search.h"
 #include "util/rankstat.h"
 
 struct job {
@@ -86,6 +105,13 @@ static int score_sample(const struct mn_tenas_config *cfg, const struct mn_datas
 }
 
 /* Seconds per arch, one thread: TE-NAS's pair alone, then every proxy. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cost(const struct mn_tenas_config *cfg, const struct mn_dataset *data, const int *idx,
 		int n, uint64_t seed)
 {
@@ -106,18 +132,18 @@ static int cost(const struct mn_tenas_config *cfg, const struct mn_dataset *data
 		goto fail;
 	for (int i = 0; i < n; i++) {
 		mn_arch_from_index(idx[i], &a);
-		double t0 = bench_now();
+		double t0 = cpu_now();
 		if (mn_tenas_score_arch(t, seed, &a, &k, &r, err, sizeof err))
 			goto fail;
-		double t1 = bench_now();
+		double t1 = cpu_now();
 		if (mn_proxy_score_arch(t, seed, &a, &v, err, sizeof err))
 			goto fail;
-		double t2 = bench_now();
+		double t2 = cpu_now();
 		t_pair += t1 - t0;
 		t_all += t2 - t1;
 	}
-	printf("cost (1 thread, %d archs, repeat %d): TE-NAS pair %.3f s/arch; with %s %.3f s/arch; "
-	       "those alone %.3f s/arch (%.2fx the pair)\n",
+	printf("cost (1 thread, CPU time, %d archs, repeat %d): TE-NAS pair %.3f s/arch; with %s "
+	       "%.3f s/arch; those alone %.3f s/arch (%.2fx the pair)\n",
 	       n, cfg->repeat, t_pair / n, cfg->all_proxies ? "every proxy" : "the estimate's proxies",
 	       t_all / n, (t_all - t_pair) / n, (t_all - t_pair) / t_pair);
 	mn_tenas_free(t);
@@ -168,6 +194,164 @@ static void report(const struct mn_proxy_values *val, const double *acc, int n)
 	free(v); free(est); free(rk); free(rl);
 }
 
+/* The atlas's pick at weights 0 from these archs (the best estimate) under
+ * latency budgets, beside the oracle's best of the same archs. */
+static void regret(const struct mn_proxy_values *val, const double *acc, const int *idx, int n)
+{
+	struct mn_latency_table t;
+	double *est = malloc((size_t)n * sizeof *est), *ms = malloc((size_t)n * sizeof *ms);
+	if (!est || !ms || mn_latency_model_nucleo(16, 5, 32, 10, &t) || mn_estimate(val, (size_t)n, est))
+		exit(1);
+	for (int i = 0; i < n; i++) {
+		struct mn_arch a;
+		unsigned char mask[MN_EDGES];
+		mn_arch_from_index(idx[i], &a);
+		mn_arch_to_mask(&a, mask);
+		ms[i] = mn_latency_mixed_us(&t, mask) / 1000.0;
+	}
+	static const double frac[] = {0, 0.25, 0.5, 0.75, 1.0};
+	double lat0 = 0;
+	printf("  pick by the estimate (built-in Cortex-M7 latency model, C=16 N=5):\n");
+	printf("    %-18s %8s %8s %9s %11s %8s\n", "budget", "ms", "pick ms", "pick acc", "best acc",
+	       "regret");
+	for (int k = 0; k < 5; k++) {
+		double budget = frac[k] * lat0;
+		int pick = -1, best = -1;
+		for (int i = 0; i < n; i++) {
+			if (k && ms[i] > budget)
+				continue;
+			if (pick < 0 || est[i] > est[pick])
+				pick = i;
+			if (best < 0 || acc[i] > acc[best])
+				best = i;
+		}
+		char label[32];
+		snprintf(label, sizeof label, k ? "%.0f%% of w=0 pick" : "weights 0", frac[k] * 100);
+		if (pick < 0) {
+			printf("    %-18s %8.2f (no arch fits)\n", label, budget);
+			continue;
+		}
+		if (!k)
+			lat0 = ms[pick];
+		printf("    %-18s %8.2f %8.2f %9.2f %11.2f %8.2f\n", label, k ? budget : 0, ms[pick],
+		       acc[pick], acc[best], acc[best] - acc[pick]);
+	}
+	free(est);
+	free(ms);
+}
+
+
+/* The pruning search's supernets: TE-NAS's objective vs the estimate. */
+static int supernet(const struct mn_tenas_config *cfg, const struct mn_dataset *data,
+		    const struct mn_oracle *o, int seeds, uint64_t seed0)
+{
+	char err[256];
+	struct mn_tenas *t = mn_tenas_new(cfg, data, err, sizeof err);
+	struct mn_search_config sc = {MN_SHAPE_DEFAULT, 0, 0, 0, {0, 0, 0}, 0, 1};
+	struct mn_proxy_evaluator ev = {0};
+	struct mn_search *srch = t ? mn_search_new(&sc, &ev, NULL, err, sizeof err) : NULL;
+	if (!srch) {
+		fprintf(stderr, "bench_quality: %s\n", err);
+		mn_tenas_free(t);
+		return -1;
+	}
+	printf("supernets (C=%d N=%d AZ network, repeat %d, NTK %s batch %d): TE-NAS pruning vs the "
+	       "same pruning ranked by the estimate\n", cfg->az_channels, cfg->az_cells, cfg->repeat,
+	       cfg->grad == MN_GRAD_EXACT ? "exact" : "fixed-stats", cfg->batch);
+	double sum_acc[2] = {0, 0};
+	for (int k = 0; k < seeds; k++) {
+		uint64_t seed = seed0 + (uint64_t)k;
+		double acc[2];
+		for (int m = 0; m < 2; m++) { /* 0: TE-NAS, 1: the estimate */
+			uint8_t super[MN_EDGES];
+			for (int e = 0; e < MN_EDGES; e++)
+				super[e] = MN_OPS_SEARCHED;
+			for (int round = 0; round < 3; round++) {
+				static struct mn_round r;
+				struct mn_proxy_values val[MN_MAX_CANDIDATES];
+				double est[MN_MAX_CANDIDATES];
+				memset(&r, 0, sizeof r);
+				memcpy(r.super, super, MN_EDGES);
+				for (int e = 0; e < MN_EDGES; e++)
+					for (int op = 0; op < MN_OP_COUNT; op++) {
+						if (!((super[e] >> op) & 1) || __builtin_popcount(super[e]) < 2)
+							continue;
+						struct mn_candidate *c = &r.cand[r.n];
+						uint8_t mask[MN_EDGES];
+						memcpy(mask, super, MN_EDGES);
+						mask[e] &= (uint8_t)~(1u << op);
+						c->edge = e, c->op = op, c->evaluated = 1;
+						int both = round == 0 && m == 0;
+						if (((m == 0 || both) &&
+						     mn_tenas_candidate(t, seed, super, e, op, NULL, &c->dk, &c->dr,
+									err, sizeof err)) ||
+						    ((m == 1 || both) &&
+						     mn_proxy_score_mask_az(t, seed, mask, &val[r.n], err, sizeof err))) {
+							fprintf(stderr, "bench_quality: %s\n", err);
+							goto fail;
+						}
+						r.n++;
+					}
+				mn_search_rank_round(srch, &r);
+				if (m == 1 || round == 0) {
+					if (mn_estimate(val, (size_t)r.n, est))
+						goto fail;
+				}
+				if (round == 0 && m == 0) {
+					/* prunability, higher = prune first: -(TE-NAS rank sum), the
+					 * estimate after removal, each AZ component */
+					double x[MN_MAX_CANDIDATES], y[MN_MAX_CANDIDATES], tau;
+					for (int i = 0; i < r.n; i++)
+						x[i] = -r.cand[i].score;
+					mn_kendall_tau_b(x, est, (size_t)r.n, &tau);
+					printf("  seed %llu round 1 (%d candidates): Kendall tau of prunability, "
+					       "TE-NAS rank sum vs estimate %.3f;", (unsigned long long)seed, r.n, tau);
+					for (int p = MN_PROXY_AZ_EXPRESSIVITY; p <= MN_PROXY_AZ_COMPLEXITY; p++) {
+						for (int i = 0; i < r.n; i++)
+							y[i] = val[i].v[p];
+						mn_kendall_tau_b(x, y, (size_t)r.n, &tau);
+						printf(" %s %.3f", mn_proxy_info((enum mn_proxy_id)p)->column, tau);
+					}
+					printf("\n");
+				}
+				if (m == 1) {
+					/* each edge drops the op whose removal leaves the best estimate */
+					for (int e = 0; e < MN_EDGES; e++) {
+						int best = -1;
+						for (int i = 0; i < r.n; i++)
+							if (r.cand[i].edge == e && (best < 0 || est[i] > est[best]))
+								best = i;
+						r.pruned_op[e] = best < 0 ? -1 : r.cand[best].op;
+					}
+				}
+				for (int e = 0; e < MN_EDGES; e++)
+					if (r.pruned_op[e] >= 0)
+						super[e] &= (uint8_t)~(1u << r.pruned_op[e]);
+			}
+			struct mn_arch a;
+			for (int e = 0; e < MN_EDGES; e++)
+				a.op[e] = (uint8_t)__builtin_ctz(super[e]);
+			acc[m] = mn_oracle_get(o, &a)->acc;
+			char s_arch[128];
+			mn_arch_format(&a, s_arch, sizeof s_arch);
+			printf("  seed %llu %-8s pick %s  CIFAR-10 %.2f\n", (unsigned long long)seed,
+			       m ? "estimate" : "TE-NAS", s_arch, acc[m]);
+			sum_acc[m] += acc[m];
+			fflush(stdout);
+		}
+	}
+	if (seeds > 0)
+		printf("  mean over %d seeds: TE-NAS %.2f, estimate %.2f\n", seeds, sum_acc[0] / seeds,
+		       sum_acc[1] / seeds);
+	mn_search_free(srch);
+	mn_tenas_free(t);
+	return 0;
+fail:
+	mn_search_free(srch);
+	mn_tenas_free(t);
+	return -1;
+}
+
 #define MAX_SEEDS 8
 
 /* out = the mean of runs first..first+k-1, proxy by proxy. */
@@ -213,13 +397,14 @@ int main(int argc, char **argv)
 	const char *mode = bench_arg(argc, argv, "--mode", "fixed-stats");
 	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));
 	int cost_n = atoi(bench_arg(argc, argv, "--cost-archs", "10"));
+	int sup_seeds = atoi(bench_arg(argc, argv, "--supernet-seeds", "3"));
 	struct mn_tenas_config cfg;
 	mn_tenas_config_default(&cfg);
 	cfg.repeat = atoi(bench_arg(argc, argv, "--repeat", "1"));
 	cfg.batch = atoi(bench_arg(argc, argv, "--batch", "72"));
 	cfg.az_channels = atoi(bench_arg(argc, argv, "--az-channels", "8"));
 	cfg.az_cells = atoi(bench_arg(argc, argv, "--az-cells", "1"));
-	cfg.az_batch = atoi(bench_arg(argc, argv, "--az-batch", "32"));
+	cfg.az_batch = atoi(bench_arg(argc, argv, "--az-batch", "64"));
 	cfg.grad = !strcmp(mode, "exact") ? MN_GRAD_EXACT : MN_GRAD_FIXED_STATS;
 	if (threads < 1)
 		threads = bench_cores();
@@ -290,12 +475,20 @@ int main(int argc, char **argv)
 		printf("run %d (seed %llu): %.1f s for %d archs on %d threads (%.3f s/arch/thread)\n", s + 1,
 		       (unsigned long long)(seed + s), secs, n, threads, secs * threads / n);
 		report(val[s], acc, n);
+		if (s == 0)
+			regret(val[s], acc, all, n);
 		if (s == 2 || s == 5) {
 			mean_of(val, 0, s + 1, n, mean[0]);
 			printf("mean of runs 1-%d (%d repeats):\n", s + 1, (s + 1) * cfg.repeat);
 			report(mean[0], acc, n);
+			regret(mean[0], acc, all, n);
 		}
 		fflush(stdout);
+	}
+	if (rc == 0 && sup_seeds > 0) {
+		struct mn_tenas_config c3 = cfg;
+		c3.repeat = 3;
+		rc |= supernet(&c3, &data, &o, sup_seeds, seed);
 	}
 	if (rc == 0 && seeds >= 2) {
 		printf("stability, 1 run vs 1 run:\n");

@@ -111,10 +111,13 @@ static void test_expressivity(void)
 	float k[8] = {2, 0, 2, 0, 2, 0, 2, 0};
 	tap_ok(near(mn_az_feature_entropy(k, 1, 2, 2, 2), 0, 1e-7), "az: rank-one feature (mean removed): 0");
 	float z[4] = {5, 5, 5, 5};
-	tap_ok(mn_az_feature_entropy(z, 1, 1, 2, 2) == 0, "az: no variance: 0");
+	tap_ok(isnan(mn_az_feature_entropy(z, 1, 1, 2, 2)), "az: no variance: NaN (0/0)");
 	double s[4] = {1, 3, 2.5, 4}, e, p;
 	mn_az_expressivity(s, 4, &e, &p);
 	tap_ok(e == 10.5 && p == -0.5, "az: expressivity = sum, progressivity = min step (-0.5)");
+	s[2] = NAN;
+	mn_az_expressivity(s, 4, &e, &p);
+	tap_ok(isinf(e) && e < 0 && isinf(p) && p < 0, "az: a NaN entropy makes both -inf");
 }
 
 static void test_trainability(void)
@@ -123,9 +126,12 @@ static void test_trainability(void)
 	double want = -2 - 1 / (2 + 1e-6) + 2;
 	tap_ok(near(mn_az_trainability_block(gi, 1, 1, 2, go, 1, 1, 2, 1), want, 1e-12),
 	       "az: a block doubling the gradient: sigma 2, -0.5");
+	/* M = g_in^T g_out / (b h w), no normalisation by g_out: a cotangent of
+	 * 3 (not +-1) gives sigma 2 * 9 = 18. */
 	float go3[2] = {3, -3}, gi3[2] = {6, -6};
-	tap_ok(near(mn_az_trainability_block(gi3, 1, 1, 2, go3, 1, 1, 2, 1), want, 1e-12),
-	       "az: the same at 3 times the gradient's scale (M / mean g_out^2)");
+	tap_ok(near(mn_az_trainability_block(gi3, 1, 1, 2, go3, 1, 1, 2, 1),
+		    -18 - 1 / (18 + 1e-6) + 2, 1e-9),
+	       "az: M is not normalised by g_out's scale (sigma 18)");
 	tap_ok(isinf(mn_az_trainability_block(go, 1, 1, 2, go, 1, 1, 2, 1)),
 	       "az: an identity block scores -inf");
 	/* Halving block: g_in 1 channel 2x2 unshuffled to 4 channels at 1x1; one
@@ -134,13 +140,16 @@ static void test_trainability(void)
 	tap_ok(near(mn_az_trainability_block(gi2, 1, 2, 2, go1, 1, 1, 1, 1), want, 1e-6),
 	       "az: a halving block (pixel unshuffle): sigma 2");
 	/* Two output channels (1, 1) at 1x1: M = gin' (1, 1)^T, sigma =
-	 * |gin'| |gout| / mean g_out^2 = 1 * sqrt 2 / 1. */
+	 * |gin'| |gout| = 1 * sqrt 2. */
 	float gi4[4] = {0.6f, 0.8f, 0, 0}, go2[2] = {1, 1};
 	double s2 = sqrt(2.0);
 	tap_ok(near(mn_az_trainability_block(gi4, 1, 2, 2, go2, 2, 1, 1, 1), -s2 - 1 / (s2 + 1e-6) + 2, 1e-6),
 	       "az: rank-one M with two output channels: sigma sqrt 2");
 	double t[3] = {-1, -0.5, 0};
 	tap_ok(mn_az_trainability(t, 3) == -0.5, "az: trainability is the mean over blocks");
+	t[1] = NAN;
+	tap_ok(isinf(mn_az_trainability(t, 3)) && mn_az_trainability(t, 3) < 0,
+	       "az: a NaN block term makes trainability -inf");
 	tap_ok(isnan(mn_az_trainability_block(gi, 1, 3, 2, go, 1, 2, 2, 1)), "az: mismatched shapes: NaN");
 }
 
@@ -214,6 +223,14 @@ static void test_table(void)
 	ok = t && mn_proxy_score_arch(t, 5, &a, &v1, err, sizeof err) == 0;
 	tap_ok(ok && isinf(v1.v[MN_PROXY_AZ_TRAINABILITY]) && v1.v[MN_PROXY_AZ_TRAINABILITY] < 0,
 	       "score: identity cells: trainability -inf");
+	/* A cell whose output no op reaches (every edge into node 3 none)
+	 * outputs exact zeros, and so does every block after it: no spectrum,
+	 * expressivity and progressivity -inf (the authors' NaN -> -inf). */
+	mn_arch_parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|", &a, NULL);
+	ok = t && mn_proxy_score_arch(t, 5, &a, &v1, err, sizeof err) == 0;
+	tap_ok(ok && v1.v[MN_PROXY_AZ_EXPRESSIVITY] == -INFINITY &&
+		       v1.v[MN_PROXY_AZ_PROGRESSIVITY] == -INFINITY,
+	       "score: a disconnected cell: expressivity and progressivity -inf");
 	mn_tenas_free(t);
 	mn_dataset_free(&data);
 }

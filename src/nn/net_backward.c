@@ -17,6 +17,8 @@ static void emit_wgrad(struct mn_net *net, struct ws *ws, const struct sink *sk,
 	int nb = net->nb, m = nblk * rows, K = nb * hw;
 	float *tmp = ws->tmp;
 	switch (sk->kind) {
+	case SINK_NONE:
+		break;
 	case SINK_SUM:
 		for (int b = 0; b < nblk; b++)
 			mn_wgrad_sum(sk->grad + p->t[tids[b]].off, dy + (size_t)b * rows * K,
@@ -68,6 +70,8 @@ static void bn_backward_blocks(struct mn_net *net, struct ws *ws, const struct s
 			       sk->kind == SINK_SUM ? ws->db + b * C : NULL, (size_t)Cs, dys[b],
 			       scales[b], xhat + (size_t)b * C * M, rstd + b * C, gamma + b * C, C,
 			       nq, nb, hw, coupled, per_sample);
+	if (sk->kind == SINK_NONE)
+		return;
 	if (sk->kind == SINK_SUM) {
 		for (int b = 0; b < nblk; b++) {
 			float *gg = sk->grad + p->t[tbn[b]].off,
@@ -352,4 +356,22 @@ int mn_net_backward(struct mn_net *net, const float *dlogits, float *grad)
 		return -1;
 	net->has_bgrad = 1;
 	return 0;
+}
+
+/* Hook for the per-block backward (net_block.c): one cell or reduction
+ * block, no parameter gradient. */
+int net_backward_block(struct mn_net *net, struct ws *ws, int i, float *dout, float *din)
+{
+	const struct mn_net_plan *p = &net->plan;
+	int N = p->cfg.N, per = N + 1; /* blocks per stage, its reduction included */
+	int s = i / per, k = i % per;
+	struct sink sk = {SINK_NONE, NULL, NULL, 0, 0};
+	if (i < 0 || i >= mn_net_block_count(net))
+		return -1;
+	ws->err = 0;
+	if (k < N)
+		bw_cell(net, ws, &net->cells[s * N + k], &sk, 1, !net->frozen, dout, din);
+	else
+		bw_red(net, ws, &net->red[s], s, &sk, 1, !net->frozen, dout, din);
+	return ws->err ? -1 : 0;
 }

@@ -163,7 +163,8 @@ struct mn_net {
 	const atomic_int *cancel; /* mn_net_set_cancel, or NULL */
 };
 
-enum { SINK_SUM, SINK_QUERY, SINK_SAMPLE };
+/* SINK_NONE: no parameter gradient at all (net_backward_block). */
+enum { SINK_SUM, SINK_QUERY, SINK_SAMPLE, SINK_NONE };
 
 struct sink {
 	int kind;
@@ -240,6 +241,9 @@ int net_forward_run(struct mn_net *net, const float *x, int batch, float *logits
 /* net_backward.c: one backward over nq queries from ws->dlog ([classes][nq][nb]);
  * MN_NET_CANCELLED when the cancel flag was seen between blocks. */
 int net_backward_run(struct mn_net *net, struct ws *ws, const struct sink *sk, int nq, int coupled);
+/* Block i alone (0 <= i < block count): din = J_i^T dout, both [c][nb][h*w]
+ * (one query), no parameter gradient; BN coupled unless frozen.  0 or -1. */
+int net_backward_block(struct mn_net *net, struct ws *ws, int i, float *dout, float *din);
 
 /* net_fused.c */
 int net_fused_ok(const struct mn_net *net, const struct ws *ws, const struct sink *sk, int coupled);

@@ -46,12 +46,16 @@ double mn_az_feature_entropy(const float *feat, int b, int c, int h, int w)
 			ev[k] = 0;
 		tot += ev[k];
 	}
-	s = 0;
-	if (tot > 0)
+	/* A feature with no variance at all (a block fed only by "none" ops
+	 * carries exact zeros) has no spectrum: NaN, as 0/0 is in the authors'
+	 * code. */
+	if (tot > 0) {
+		s = 0;
 		for (int k = 0; k < c; k++) {
 			double p = ev[k] / tot;
 			s -= p * log(p + 1e-8);
 		}
+	}
 out:
 	free(mean);
 	free(cov);
@@ -64,6 +68,11 @@ void mn_az_expressivity(const double *s, int n, double *expressivity, double *pr
 {
 	double sum = 0, prog = INFINITY;
 	for (int l = 0; l < n; l++) {
+		if (isnan(s[l])) {
+			/* the authors' code: a NaN score becomes -inf */
+			*expressivity = *progressivity = -INFINITY;
+			return;
+		}
 		sum += s[l];
 		if (l > 0 && s[l] - s[l - 1] < prog)
 			prog = s[l] - s[l - 1];

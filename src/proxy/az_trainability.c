@@ -4,7 +4,6 @@
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 double mn_az_trainability_block(const float *g_in, int ci, int hi, int wi, const float *g_out,
 				int co, int ho, int wo, int b)
@@ -12,13 +11,18 @@ double mn_az_trainability_block(const float *g_in, int ci, int hi, int wi, const
 	if (!g_in || !g_out || b < 1 || ci < 1 || co < 1 || ho < 1 || wo < 1 || hi % ho ||
 	    wi % wo || hi / ho != wi / wo)
 		return NAN;
-	if (ci == co && hi == ho && wi == wo &&
-	    memcmp(g_in, g_out, (size_t)b * ci * hi * wi * sizeof *g_in) == 0)
-		return -INFINITY;
+	if (ci == co && hi == ho && wi == wo) {
+		/* value equality, as the authors' torch.all(g_in == g_out) */
+		size_t q = 0, nq = (size_t)b * ci * hi * wi;
+		while (q < nq && g_in[q] == g_out[q])
+			q++;
+		if (q == nq)
+			return -INFINITY;
+	}
 	int s = hi / ho, cu = ci * s * s; /* channels after the pixel unshuffle */
 	size_t hwo = (size_t)ho * wo, hwi = (size_t)hi * wi;
 	double *M = calloc((size_t)cu * co, sizeof *M), *A = NULL, *ev = NULL, *U = NULL, *G = NULL;
-	double out = NAN, norm = 0;
+	double out = NAN;
 	if (!M)
 		return NAN;
 	/* M[u][o] = sum over (n, y, x) of g_in'[n][u][y][x] g_out[n][o][y][x],
@@ -44,18 +48,13 @@ double mn_az_trainability_block(const float *g_in, int ci, int hi, int wi, const
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cu, co, (int)hwo, 1.0, U, (int)hwo, G,
 			    (int)hwo, 1.0, M, co);
 	}
-	for (size_t q = 0; q < (size_t)b * co * hwo; q++)
-		norm += (double)g_out[q] * g_out[q];
-	norm /= (double)b * co * hwo;
-	if (!(norm > 0))
-		goto out;
 	/* sigma^2 = the largest eigenvalue of the smaller Gram matrix. */
 	int k = cu < co ? cu : co;
 	A = calloc((size_t)k * k, sizeof *A);
 	ev = malloc((size_t)k * sizeof *ev);
 	if (!A || !ev)
 		goto out;
-	double scale = 1.0 / ((double)b * hwo * norm);
+	double scale = 1.0 / ((double)b * hwo);
 	for (int i = 0; i < k; i++)
 		for (int j = 0; j <= i; j++) {
 			double acc = 0;
@@ -85,7 +84,10 @@ double mn_az_trainability(const double *terms, int n)
 	if (n < 1)
 		return NAN;
 	double sum = 0;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (isnan(terms[i]))
+			return -INFINITY; /* the authors map a NaN score to -inf */
 		sum += terms[i];
+	}
 	return sum / n;
 }

@@ -11,6 +11,7 @@
 #include "proxy/swap.h"
 #include "proxy/zico.h"
 #include "data/dataset.h"
+#include "nn/net_block.h"
 #include "space/cost.h"
 
 static const struct mn_proxy_info INFO[MN_PROXY_COUNT] = {
@@ -45,6 +46,8 @@ struct extra {
 	struct mn_param_range *layers;
 	int nlayers, nblocks;
 	double *ent, *terms;   /* [nblocks + 1], [nblocks] */
+	float *xg;             /* [batch][img]: AZ-NAS's Gaussian input */
+	float *gout, *gin;     /* [batch][largest block]: trainability's cotangents */
 };
 
 static void extra_free(void *p)
@@ -62,6 +65,9 @@ static void extra_free(void *p)
 	free(e->layers);
 	free(e->ent);
 	free(e->terms);
+	free(e->xg);
+	free(e->gout);
+	free(e->gin);
 	free(e);
 }
 
@@ -103,8 +109,18 @@ static struct extra *extra_new(const struct mn_tenas_config *c, const struct mn_
 	e->layers = malloc((size_t)cap * sizeof *e->layers);
 	e->ent = malloc((size_t)(e->nblocks + 1) * sizeof *e->ent);
 	e->terms = malloc((size_t)(e->nblocks > 0 ? e->nblocks : 1) * sizeof *e->terms);
+	size_t gmax = 0;
+	for (int i = -1; i < e->nblocks; i++) {
+		int bc, bh, bw;
+		if (mn_net_block_shape(e->net, i, &bc, &bh, &bw) == 0 &&
+		    (size_t)bc * bh * bw > gmax)
+			gmax = (size_t)bc * bh * bw;
+	}
+	e->xg = malloc((size_t)e->batch * img * sizeof *e->xg);
+	e->gout = malloc((size_t)e->batch * gmax * sizeof *e->gout);
+	e->gin = malloc((size_t)e->batch * gmax * sizeof *e->gin);
 	if (!e->x || !e->labels || !e->logits || !e->dlogits || !e->grads || !e->bits ||
-	    !e->layers || !e->ent || !e->terms)
+	    !e->layers || !e->ent || !e->terms || !e->xg || !e->gout || !e->gin)
 		goto oom;
 	e->nlayers = mn_zico_layers(&nc, e->nparams, e->layers, cap);
 	if (e->nlayers < 0 || e->nblocks < 1) {
@@ -122,7 +138,10 @@ oom:
 
 /* Streams of these proxies: what they are for and the repeat; every arch
  * scored with one seed sees the same ones. */
-enum stream { STREAM_WEIGHTS = 201, STREAM_BATCH_A, STREAM_BATCH_B };
+enum stream {
+	STREAM_WEIGHTS = 201, STREAM_BATCH_A, STREAM_BATCH_B,
+	STREAM_AZ_WEIGHTS, STREAM_AZ_INPUT, STREAM_AZ_NOISE
+};
 
 static uint64_t tag_of(enum stream kind, int repeat)
 {
@@ -148,25 +167,79 @@ static void ce_grad(const float *logits, const int32_t *labels, int b, int k, fl
 	}
 }
 
-/* One repeat: the seven values of the extra proxies into v (indexed by
- * enum mn_proxy_id). */
+/* AZ-NAS's expressivity, progressivity and trainability of one repeat into
+ * v, as the authors' code computes them: fresh fan_in Kaiming weights, a
+ * batch of N(0, 1) inputs, one forward; the entropy of every block output;
+ * then per block a +-1 cotangent on its output carried back through that
+ * block alone. */
+static int az_repeat(struct extra *e, uint64_t seed, int r, double *v)
+{
+	struct mn_rng rng;
+	mn_rng_derive(&rng, seed, tag_of(STREAM_AZ_WEIGHTS, r));
+	mn_net_init_fan_in(e->net, &rng);
+	mn_rng_derive(&rng, seed, tag_of(STREAM_AZ_INPUT, r));
+	for (size_t q = 0; q < (size_t)e->batch * e->img; q++)
+		e->xg[q] = (float)mn_rng_normal(&rng);
+	if (mn_net_forward(e->net, e->xg, e->batch, NULL))
+		return -1;
+	int c, h, w;
+	for (int i = -1; i < e->nblocks; i++) {
+		const float *f = mn_net_block_output(e->net, i, &c, &h, &w);
+		if (!f)
+			return -1;
+		e->ent[i + 1] = mn_az_feature_entropy(f, e->batch, c, h, w);
+	}
+	mn_az_expressivity(e->ent, e->nblocks + 1, &v[MN_PROXY_AZ_EXPRESSIVITY],
+			   &v[MN_PROXY_AZ_PROGRESSIVITY]);
+	mn_rng_derive(&rng, seed, tag_of(STREAM_AZ_NOISE, r));
+	for (int i = e->nblocks - 1; i >= 0; i--) {
+		int ci, hi, wi;
+		if (mn_net_block_shape(e->net, i, &c, &h, &w) ||
+		    mn_net_block_shape(e->net, i - 1, &ci, &hi, &wi))
+			return -1;
+		size_t n = (size_t)e->batch * c * h * w;
+		uint64_t bits = 0;
+		for (size_t q = 0; q < n; q++, bits >>= 1) {
+			if (q % 64 == 0)
+				bits = mn_rng_u64(&rng);
+			e->gout[q] = bits & 1 ? 1.0f : -1.0f;
+		}
+		if (mn_net_block_vjp(e->net, i, e->gout, e->gin))
+			return -1;
+		e->terms[i] = mn_az_trainability_block(e->gin, ci, hi, wi, e->gout, c, h, w,
+							e->batch);
+	}
+	v[MN_PROXY_AZ_TRAINABILITY] = mn_az_trainability(e->terms, e->nblocks);
+	return 0;
+}
+
+/* One repeat: the six values of the other proxies into v (indexed by enum
+ * mn_proxy_id): AZ-NAS's three, and with all NWOT, SWAP and ZiCo on real
+ * images (their papers' input) and their own weights (net.h's "paper"
+ * init). */
 static int extra_repeat(struct extra *e, const struct mn_dataset *data, uint64_t seed, int r,
 			int all, double *v, char *err, size_t errn)
 {
 	struct mn_rng rng;
 	size_t img = e->img;
+	if (az_repeat(e, seed, r, v))
+		goto fail;
+	if (!all) {
+		v[MN_PROXY_NWOT] = v[MN_PROXY_SWAP] = v[MN_PROXY_ZICO] = NAN;
+		return 0;
+	}
 	mn_rng_derive(&rng, seed, tag_of(STREAM_WEIGHTS, r));
 	mn_net_init(e->net, &rng, MN_INIT_PAPER);
-	for (int k = 0; k < (all ? 2 : 1); k++) {
+	for (int k = 0; k < 2; k++) {
 		mn_rng_derive(&rng, seed, tag_of(k ? STREAM_BATCH_B : STREAM_BATCH_A, r));
 		if (mn_dataset_batch(data, &rng, (size_t)e->batch, e->x + (size_t)k * e->batch * img,
 				   e->labels + (size_t)k * e->batch, NULL, err, errn))
 			return -1;
 	}
-	for (int k = 0; k < (all ? 2 : 1); k++) {
+	for (int k = 0; k < 2; k++) {
 		if (mn_net_forward(e->net, e->x + (size_t)k * e->batch * img, e->batch, e->logits))
 			goto fail;
-		if (k == 0 && all) {
+		if (k == 0) {
 			if (mn_net_patterns(e->net, e->bits, e->words))
 				goto fail;
 			v[MN_PROXY_NWOT] = mn_nwot_score(e->bits, e->words, e->nbits, e->batch);
@@ -175,40 +248,60 @@ static int extra_repeat(struct extra *e, const struct mn_dataset *data, uint64_t
 				goto fail;
 			v[MN_PROXY_SWAP] = (double)sw;
 		}
-		if (k == 0) {
-			int c, h, w;
-			for (int i = -1; i < e->nblocks; i++) {
-				const float *f = mn_net_block_output(e->net, i, &c, &h, &w);
-				if (!f)
-					goto fail;
-				e->ent[i + 1] = mn_az_feature_entropy(f, e->batch, c, h, w);
-			}
-			mn_az_expressivity(e->ent, e->nblocks + 1, &v[MN_PROXY_AZ_EXPRESSIVITY],
-					   &v[MN_PROXY_AZ_PROGRESSIVITY]);
-		}
 		ce_grad(e->logits, e->labels + (size_t)k * e->batch, e->batch, e->classes, e->dlogits);
 		if (mn_net_backward(e->net, e->dlogits, e->grads + (size_t)k * e->nparams))
 			goto fail;
-		if (k == 0) {
-			for (int i = 0; i < e->nblocks; i++) {
-				int ci, hi, wi, co, ho, wo;
-				const float *gin = mn_net_block_output_grad(e->net, i - 1, &ci, &hi, &wi);
-				const float *gout = mn_net_block_output_grad(e->net, i, &co, &ho, &wo);
-				if (!gin || !gout)
-					goto fail;
-				e->terms[i] = mn_az_trainability_block(gin, ci, hi, wi, gout, co, ho, wo,
-									e->batch);
-			}
-			v[MN_PROXY_AZ_TRAINABILITY] = mn_az_trainability(e->terms, e->nblocks);
-		}
 	}
-	v[MN_PROXY_ZICO] = all ? mn_zico_score(e->grads, 2, e->nparams, e->layers, e->nlayers) : NAN;
-	if (!all)
-		v[MN_PROXY_NWOT] = v[MN_PROXY_SWAP] = NAN;
+	v[MN_PROXY_ZICO] = mn_zico_score(e->grads, 2, e->nparams, e->layers, e->nlayers);
 	return 0;
 fail:
 	snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
 	return -1;
+}
+
+/* The extra network for t (created on first use). */
+static struct extra *extra_of(struct mn_tenas *t, char *err, size_t errn)
+{
+	struct extra *e = mn_tenas_extra(t);
+	if (!e) {
+		if (!(e = extra_new(mn_tenas_get_config(t), mn_tenas_data(t), err, errn)))
+			return NULL;
+		mn_tenas_set_extra(t, e, extra_free);
+	}
+	return e;
+}
+
+int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			   struct mn_proxy_values *out, char *err, size_t errn)
+{
+	static const int ids[] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
+				  MN_PROXY_AZ_TRAINABILITY};
+	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
+	struct extra *e = extra_of(t, err, errn);
+	if (!e)
+		return -1;
+	if (mn_net_set_mask(e->net, mask)) {
+		snprintf(err, errn, "proxy network: bad mask");
+		return -1;
+	}
+	double sum[3] = {0}, v[MN_PROXY_COUNT];
+	for (int r = 0; r < cfg->repeat; r++) {
+		if (az_repeat(e, seed, r, v)) {
+			snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
+			return -1;
+		}
+		for (int k = 0; k < 3; k++)
+			sum[k] += v[ids[k]];
+	}
+	for (int p = 0; p < MN_PROXY_COUNT; p++)
+		out->v[p] = NAN;
+	for (int k = 0; k < 3; k++)
+		out->v[ids[k]] = sum[k] / cfg->repeat;
+	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
+	struct mn_cost cost;
+	mn_cost_mask(mask, &shape, &cost);
+	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
+	return 0;
 }
 
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
@@ -222,12 +315,9 @@ int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 	if (mn_tenas_score_arch(t, seed, a, &out->v[MN_PROXY_NTK_COND],
 				&out->v[MN_PROXY_LINEAR_REGIONS], err, errn))
 		return -1;
-	struct extra *e = mn_tenas_extra(t);
-	if (!e) {
-		if (!(e = extra_new(cfg, mn_tenas_data(t), err, errn)))
-			return -1;
-		mn_tenas_set_extra(t, e, extra_free);
-	}
+	struct extra *e = extra_of(t, err, errn);
+	if (!e)
+		return -1;
 	if (mn_net_set_arch(e->net, a)) {
 		snprintf(err, errn, "proxy network: bad arch");
 		return -1;

@@ -50,35 +50,43 @@ struct mn_proxy_values {
 
 /* Scores one arch with every proxy, averaged over the evaluator's repeats:
  * the TE-NAS pair from the same seed streams as mn_tenas_score_arch; the
- * others on one NB201 network of the config's az_channels, az_cells (32x32
- * input), each repeat with fresh Kaiming-normal weights (net.h's "paper"
- * init: fan_out for a full network, where AZ-NAS's code takes fan_in; every
- * conv feeds a train-mode BN, which takes the scale out again) and its own
- * batches of az_batch images, from streams of (seed, repeat) only, so every
- * arch scored with one seed sees the same weights and data.
+ * others on one NB201 network of the config's az_channels, az_cells at the
+ * data's input size, with batches of az_batch, from streams of (seed,
+ * repeat) only, so every arch scored with one seed sees the same weights
+ * and inputs.
  *
- * The network is C=8, N=1 by default, not the C=16, N=5 network AZ-NAS and
- * ZiCo score: a forward and backward of batch 32 of the largest arch took
- * 2.7-3.6 s at C=16, N=5 against 0.14 s at C=8, N=1 (one thread of two
- * shared cores), and the whole estimate has to stay near the cost of the
- * TE-NAS pair.  Measured with bench_quality (one thread, two shared cores,
- * repeat 1, NTK fixed-stats at batch 72): the estimate's four proxies add
- * 0.20 s/arch to the pair's 0.19 (1.06x the pair); every proxy adds 0.42
- * s/arch to 0.14 (3.1x: ZiCo's second batch, NWOT's and SWAP's codes).
+ * AZ-NAS's three measured proxies follow the authors' code
+ * (cvlab-yonsei/AZ-NAS, NB201/tss_general.ipynb and
+ * ZeroShotProxy/compute_az_nas_score.py): fresh Kaiming-normal weights with
+ * fan_in (nn/net_block.h), BN gamma 1, beta 0, BN in train mode (batch
+ * statistics, no running ones); a batch of 64 N(0, 1) inputs (AZ-NAS is not
+ * among the proxies their notebook feeds real images; 64 is the batch of
+ * their NB201 configuration); one forward gives the block features of
+ * expressivity and progressivity, and trainability carries a +-1 cotangent
+ * back through each block alone (az_trainability.h).  Complexity is the
+ * FLOPs of the C=16, N=5 network (cost.h; the benchmark's own FLOPs, which
+ * the authors read from its API) and does not repeat.  NWOT, SWAP and ZiCo
+ * (all_proxies) run on real images with net.h's "paper" init: one forward
+ * and backward (cross-entropy) of batch A gives NWOT's and SWAP's ReLU codes
+ * and ZiCo's first gradient, batch B ZiCo's second.
  *
- * Repeats are the evaluator's (TE-NAS's default 3), kept for stability:
- * on 250 seeded archs the estimate's run-to-run Kendall tau (two disjoint
- * sets of repeats) is 0.85 at 1 repeat and 0.90 at 3, for 3x the cost; 6
- * would double it again.  (Reported, not used to choose: its tau against
- * the CIFAR-10 accuracy was 0.64-0.68 at 1 repeat, 0.69 at 3, 0.68 at 6.)
- *
- * Per repeat: one forward and backward (cross-entropy loss) of
- * batch A gives AZ-NAS's block features and gradients, the ReLU codes of
- * NWOT and SWAP, and ZiCo's first gradient; one forward and backward of
- * batch B gives ZiCo's second (its mean and variance are over these two
- * batches, as the authors' code takes them).  Complexity is exact and does
- * not repeat.  0, or -1 with err. */
+ * Where this differs from AZ-NAS, and why:
+ * - the network is C=8, N=1 by default, not the C=16, N=5 network AZ-NAS
+ *   scores: a forward and backward of the largest arch at C=16, N=5 costs
+ *   about 20x that at C=8, N=1 (2.7-3.6 s at batch 32 on one shared core),
+ *   and the whole estimate has to stay within 2x the TE-NAS pair's time
+ *   (bench_quality measures both);
+ * - the values are averaged over the evaluator's repeats (TE-NAS's 3), where
+ *   the authors draw once: on 250 seeded archs the estimate's run-to-run
+ *   Kendall tau was 0.85 at 1 repeat and 0.90 at 3.
+ * 0, or -1 with err. */
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			struct mn_proxy_values *out, char *err, size_t errn);
+
+/* AZ-NAS's four proxies of a mixed network (a supernet state: each edge the
+ * mean of its active ops), measured as above; the other values NaN.  For
+ * measuring the estimate on the pruning search's supernets. */
+int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			   struct mn_proxy_values *out, char *err, size_t errn);
 
 #endif

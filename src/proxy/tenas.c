@@ -19,7 +19,7 @@ void mn_tenas_config_default(struct mn_tenas_config *c)
 	c->threads = 1;
 	c->az_channels = 8;
 	c->az_cells = 1;
-	c->az_batch = 32;
+	c->az_batch = 64;
 	c->all_proxies = 1;
 }
 

@@ -24,7 +24,6 @@ int mn_cmd_cost(int argc, char **argv)
 	static const struct option opts[] = {
 		MN_CLI_SHAPE_LONGOPTS,
 		{"runtime-flash-kb", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
-		{"input-channels", required_argument, 0, 'i'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;

@@ -89,7 +89,7 @@ int mn_cmd_export(int argc, char **argv)
 		remove(tmp);
 		return MN_EXIT_ERROR;
 	}
-	printf("%s: C=%d N=%d R=%d classes=%d\n", path, shape.channels, shape.cells,
-	       shape.resolution, shape.classes);
+	printf("%s: C=%d N=%d %dx%dx%d classes=%d\n", path, shape.channels, shape.cells,
+	       shape.height, mn_shape_width(&shape), mn_shape_input_channels(&shape), shape.classes);
 	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 }

@@ -31,8 +31,8 @@ static int read_table(struct mn_latency_table *t, const char *path, const struct
 {
 	if (mn_latency_table_read(t, path, e->msg, sizeof e->msg) != 0)
 		return -1;
-	return mn_latency_table_check_network(t, path, s->channels, s->cells, s->resolution,
-					      s->classes, e->msg, sizeof e->msg);
+	return mn_latency_table_check_network(t, path, s->channels, s->cells, s->height,
+					      mn_shape_width(s), s->classes, e->msg, sizeof e->msg);
 }
 
 int mn_cmd_validate(int argc, char **argv)
@@ -92,7 +92,8 @@ int mn_cmd_validate(int argc, char **argv)
 	}
 	shape.channels = pr.channels;
 	shape.cells = pr.cells;
-	shape.resolution = pr.resolution;
+	shape.height = pr.height;
+	shape.width = pr.width;
 	shape.classes = pr.classes;
 	shape.input_channels = pr.input_channels;
 	/* The table: --latency-table, else the preset's, else the built-in model. */
@@ -109,11 +110,11 @@ int mn_cmd_validate(int argc, char **argv)
 	}
 	if (have_table) {
 		/* estimates from the measured table */
-	} else if (mn_latency_model_nucleo(shape.channels, shape.cells, shape.resolution,
+	} else if (mn_latency_model_nucleo(shape.channels, shape.cells, shape.height, shape.width,
 					   shape.classes, &t) != 0) {
-		mn_cli_error("validate", "the built-in cycle model cannot describe C=%d N=%d R=%d "
+		mn_cli_error("validate", "the built-in cycle model cannot describe C=%d N=%d %dx%d "
 			     "(pass --latency-table from 'micronas profile')", shape.channels,
-			     shape.cells, shape.resolution);
+			     shape.cells, shape.height, shape.width);
 		return MN_EXIT_ERROR;
 	} else {
 		fprintf(stderr, "micronas validate: estimating with the built-in NUCLEO-F746ZG cycle "

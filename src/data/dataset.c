@@ -19,8 +19,8 @@ size_t mn_dataset_image_size(const struct mn_dataset *d)
 
 void mn_dataset_proxy_size(const struct mn_dataset *d, int *height, int *width)
 {
-	*height = d->height & ~3;
-	*width = d->width & ~3;
+	*height = d->height;
+	*width = d->width;
 }
 
 size_t mn_dataset_batch_image_size(const struct mn_dataset *d)

@@ -114,6 +114,9 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
 	struct mnq_net *net = &q->net;
 	memset(q, 0, sizeof *q);
+	/* The int8 model (fw-profiler/qnet.h) has one side and an RGB stem. */
+	if (!mn_shape_is_square(s) || mn_shape_input_channels(s) != 3)
+		return -1;
 	q->convs = calloc((size_t)(1 + ncell * 6 + 6), sizeof *q->convs);
 	q->adds = calloc((size_t)(ncell * 6 + 2), sizeof *q->adds);
 	q->head = calloc((size_t)(2 * cf), sizeof *q->head);
@@ -122,7 +125,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	if (!q->convs || !q->adds || !q->head || !q->fc_w || !q->fc_b)
 		goto oom;
 	net->channels = (uint16_t)C, net->cells = (uint16_t)N;
-	net->resolution = (uint16_t)s->resolution, net->classes = (uint16_t)K;
+	net->resolution = (uint16_t)s->height, net->classes = (uint16_t)K;
 	for (int e = 0; e < MN_EDGES; e++)
 		net->ops[e] = f->arch.op[e];
 	{
@@ -217,7 +220,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	}
 	q->bias_bytes += 8u * (uint64_t)cf;
 	/* The pool: sum over hw pixels at sh -> mean at its own scale sp. */
-	int hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
+	int hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
 	float sp = act_scale(amax[mn_slot_pooled(s)]);
 	multiplier((double)sh / ((double)hw * sp), &net->gap_mult, &net->gap_shift);
 	q->requant_bytes += 5;

@@ -37,7 +37,8 @@ struct mn_qmodel {
 };
 
 /* amax: largest |value| per slot (fnet.h), over the calibration batch.
- * 0, or -1 when out of memory. */
+ * 0, or -1 when out of memory or the shape is not a square RGB input (the
+ * int8 model's; callers check first to say so). */
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax);
 void mn_qmodel_free(struct mn_qmodel *q);
 

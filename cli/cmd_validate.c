@@ -108,6 +108,15 @@ int mn_cmd_validate(int argc, char **argv)
 		mn_cli_error("validate", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
+	/* What the board cannot run is said before anything else. */
+	for (int i = 0; i < n; i++) {
+		struct mnp_run_req rq;
+		if (mn_validate_request(&archs[i], &shape, (uint32_t)seed, &rq, NULL, e.msg,
+					sizeof e.msg) != 0) {
+			mn_cli_error("validate", "%s", e.msg);
+			return MN_EXIT_ERROR;
+		}
+	}
 	if (have_table) {
 		/* estimates from the measured table */
 	} else if (mn_latency_model_nucleo(shape.channels, shape.cells, shape.height, shape.width,
@@ -119,14 +128,6 @@ int mn_cmd_validate(int argc, char **argv)
 	} else {
 		fprintf(stderr, "micronas validate: estimating with the built-in NUCLEO-F746ZG cycle "
 			"model (not measured; pass --latency-table from 'micronas profile')\n");
-	}
-	for (int i = 0; i < n; i++) {
-		struct mnp_run_req rq;
-		if (mn_validate_request(&archs[i], &shape, (uint32_t)seed, &rq, NULL, e.msg,
-					sizeof e.msg) != 0) {
-			mn_cli_error("validate", "%s", e.msg);
-			return MN_EXIT_ERROR;
-		}
 	}
 
 	if (mn_cli_block_signals("validate", 0, &set) != 0)

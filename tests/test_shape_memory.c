@@ -4,8 +4,8 @@
  * frames) and an odd, non-square 25x7x2.  The executor's planning pass
  * counts the live activation bytes of every buffer it allocates, so its
  * high-water mark must equal the model's peak SRAM for every arch (every
- * 7th of the 15625, and the first and last); one arch; one arch
- * per shape is also executed, which must reach the same peak. */
+ * 7th of the 15625, and the first and last); one arch per shape is also
+ * executed, which must reach the same peak. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -28,9 +28,8 @@ int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, u
 	 * input would run a different network from the one estimated. */
 	if (!mn_shape_is_square(s) || mn_shape_input_channels(s) != 3) {
 		snprintf(err, errn, "input %dx%dx%d: the board protocol's RUN_ARCH carries a square RGB "
-			 "input only (validate a square RGB shape, e.g. --resolution %d with 3 input "
-			 "channels)", s->height, mn_shape_width(s), mn_shape_input_channels(s),
-			 s->height & ~3 ? s->height & ~3 : 4);
+			 "input only (use a preset with a square resolution, a multiple of 4, and 3 "
+			 "input channels)", s->height, mn_shape_width(s), mn_shape_input_channels(s));
 		return -1;
 	}
 	if (s->height < 4 || (unsigned)s->height > MNP_MAX_HW || s->height % 4) {

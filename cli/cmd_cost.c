@@ -11,7 +11,7 @@
 static void cost_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: micronas cost ARCH... [--channels C] [--cells N] [--resolution R]\n"
+		"Usage: micronas cost ARCH... [--channels C] [--cells N] [--resolution R|HxW]\n"
 		"                     [--classes K] [--input-channels I] [--runtime-flash-kb F] [--json]\n"
 		"FLOPs (M, multiply-accumulates), params (M), int8 flash (KB) and peak SRAM (KB)\n"
 		"of each NAS-Bench-201 arch string. Defaults: C=16, N=5, R=32, K=10, I=3, F=0.\n"

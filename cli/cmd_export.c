@@ -13,7 +13,8 @@ static void export_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: micronas export ARCH [--preset NAME|FILE] [--channels C] [--cells N]\n"
-		"                       [--resolution R] [--classes K] -o DIR\n"
+		"                       [--resolution R|HxW] [--classes K] [--input-channels I]\n"
+		"                       -o DIR\n"
 		"Writes DIR/model.py: one self-contained PyTorch file (torch only) defining the\n"
 		"preset's network for ARCH, with build_model(), save_weights(model, path) (BN\n"
 		"folded, safetensors) and a main that trains it on CIFAR-10 binaries with the\n"

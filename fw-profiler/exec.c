@@ -579,8 +579,8 @@ static int check_op(const struct mnp_kcheck_req *rq)
 	case MNP_OP_ADD:
 	case MNP_OP_STEM:
 		return MNP_OK;
-	case MNP_OP_REDUCTION: /* odd sides halve by ceil(n/2), as in the network */
-		if (2 * c > MNP_MAX_CHANNELS)
+	case MNP_OP_REDUCTION: /* PROTOCOL.md: H, W even for the single op */
+		if (rq->h % 2 || rq->w % 2 || 2 * c > MNP_MAX_CHANNELS)
 			return MNP_ERR_UNSUPPORTED;
 		return MNP_OK;
 	case MNP_OP_HEAD:
@@ -671,7 +671,7 @@ static int op_seq(struct ex *e, const struct mnp_kcheck_req *rq, uint32_t runs,
 		out = in;
 	if (rq->op == MNP_OP_REDUCTION) {
 		out = res_h;
-		out_n = S / 2; /* 2C x H/2 x W/2 */
+		out_n = 2u * (uint32_t)C * (uint32_t)((H + 1) / 2) * (uint32_t)((W + 1) / 2); /* ceil */
 	} else if (rq->op == MNP_OP_HEAD) {
 		out = res_h;
 		out_n = 4u * rq->classes;

@@ -108,7 +108,7 @@ static int pick_time(uint64_t seed)
 		return -1;
 	}
 	double t1 = bench_now();
-	mn_latency_model_nucleo(16, 5, 32, 10, &t);
+	mn_latency_model_nucleo(16, 5, 32, 32, 10, &t);
 	struct mn_atlas_costs c = {MN_SHAPE_DEFAULT, 0, &t};
 	mn_atlas_set_costs(&a, &c);
 	double t2 = bench_now();
@@ -189,7 +189,7 @@ static int quality(const struct mn_dataset *d, int real_data, uint64_t seed, int
 		mn_oracle_free(&o);
 		return -1;
 	}
-	mn_latency_model_nucleo(16, 5, 32, 10, &t);
+	mn_latency_model_nucleo(16, 5, 32, 32, 10, &t);
 	struct mn_atlas_costs c = {MN_SHAPE_DEFAULT, 0, &t};
 	mn_atlas_set_costs(&a, &c);
 	printf("pick quality: real partial atlas of %d archs (fixed-stats, batch 32, repeat 3, %s; %s %.0f s), "

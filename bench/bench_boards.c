@@ -216,7 +216,7 @@ static int run_emulator(const struct board *m4, const struct mn_arch *picks, int
 		goto out;
 	}
 	printf("   profile C=%d N=%d R=%d: %d measurements, median of %d, %.1f s\n",
-	       po.shape.channels, po.shape.cells, po.shape.resolution, pres.total, po.repeats,
+	       po.shape.channels, po.shape.cells, po.shape.height, pres.total, po.repeats,
 	       bench_now() - t0);
 	mn_rng_seed(&rng, 2024);
 	t0 = bench_now();
@@ -268,15 +268,20 @@ int main(int argc, char **argv)
 	int n_archs = atoi(bench_arg(argc, argv, "--archs", "20"));
 	int n_picks = 0;
 	char err[1024];
+	struct mn_error pe;
 
 	for (int k = 0; k < N_BOARDS; k++) {
-		if (mn_preset_open(&bd[k].p, preset_names[k], err, sizeof err) != 0 ||
-		    mn_latency_table_read(&bd[k].t, bd[k].p.latency_table, err, sizeof err) != 0) {
+		if (mn_preset_open(&bd[k].p, preset_names[k], &pe) != 0) {
+			fprintf(stderr, "bench_boards: %s\n", pe.msg);
+			return 1;
+		}
+		if (mn_latency_table_read(&bd[k].t, bd[k].p.latency_table, err, sizeof err) != 0) {
 			fprintf(stderr, "bench_boards: %s\n", err);
 			return 1;
 		}
-		bd[k].shape = (struct mn_net_shape){bd[k].p.channels, bd[k].p.cells,
-						    bd[k].p.resolution, bd[k].p.classes};
+		bd[k].shape = (struct mn_net_shape){bd[k].p.channels, bd[k].p.cells, bd[k].p.height,
+						    bd[k].p.classes, bd[k].p.input_channels,
+						    bd[k].p.width};
 	}
 	printf("bench_boards: %s (%s, %.0f MHz) against %s (%s, %.0f MHz); %d cores\n",
 	       bd[0].p.board_name, bd[0].p.emulator, bd[0].p.clock_mhz, bd[1].p.board_name,

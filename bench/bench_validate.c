@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	t_profile = now_s() - t0;
 	printf("profile C=%d N=%d R=%d K=%d, %d measurements, median of %d: %.2f s; overhead %.3f us "
 	       "(calibration residuals %.3f %.3f %.3f us)\n",
-	       po.shape.channels, po.shape.cells, po.shape.resolution, po.shape.classes,
+	       po.shape.channels, po.shape.cells, po.shape.height, po.shape.classes,
 	       pres.total, po.repeats, t_profile, t.overhead_us, pres.calib_residual_us[0],
 	       pres.calib_residual_us[1], pres.calib_residual_us[2]);
 

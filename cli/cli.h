@@ -36,14 +36,15 @@ void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(p
  * a usage error naming the option and return -1. */
 int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out);
 /* The network-shape flags of cost, export and deploy (getopt values 'c'
- * --channels, 'n' --cells, 'r' --resolution, 'k' --classes, 'i'
+ * --channels, 'n' --cells, 'r' --resolution (R or HxW), 'k' --classes, 'i'
  * --input-channels): 1 when ch is one and its value went into shape, 0 when
  * ch is not a shape flag, -1 (usage error printed) for a bad value. */
 int mn_cli_shape_option(const char *cmd, int ch, const char *text, struct mn_net_shape *shape);
 /* Their getopt_long entries (the command's file includes <getopt.h>). */
 #define MN_CLI_SHAPE_LONGOPTS                                                            \
 	{"channels", required_argument, 0, 'c'}, {"cells", required_argument, 0, 'n'},   \
-		{"resolution", required_argument, 0, 'r'}, {"classes", required_argument, 0, 'k'}
+		{"resolution", required_argument, 0, 'r'}, {"classes", required_argument, 0, 'k'}, \
+		{"input-channels", required_argument, 0, 'i'}
 /* out = flags where a flag was given (non-zero), the preset's value
  * elsewhere. */
 struct mn_preset;

@@ -104,7 +104,15 @@ int mn_cli_shape_option(const char *cmd, int ch, const char *text, struct mn_net
 	switch (ch) {
 	case 'c': dst = &shape->channels, opt = "--channels", hi = 1024; break;
 	case 'n': dst = &shape->cells, opt = "--cells", hi = 64; break;
-	case 'r': dst = &shape->resolution, opt = "--resolution", lo = 4, hi = 1024; break;
+	case 'r':
+		/* R for R x R, or HxW (e.g. 49x10 MFCC frames): one syntax with
+		 * the presets' and latency tables' resolution. */
+		if (mn_sides_parse(text, &shape->height, &shape->width) != 0) {
+			mn_cli_error(cmd, "--resolution needs R or HxW, each side 4..1024 (e.g. 32 or 49x10), got '%s'",
+				     text);
+			return -1;
+		}
+		return 1;
 	case 'k': dst = &shape->classes, opt = "--classes", hi = 100000; break;
 	case 'i': dst = &shape->input_channels, opt = "--input-channels", hi = 4096; break;
 	default: return 0;
@@ -117,7 +125,8 @@ void mn_cli_shape_from(const struct mn_net_shape *flags, const struct mn_preset 
 {
 	out->channels = flags->channels ? flags->channels : p->channels;
 	out->cells = flags->cells ? flags->cells : p->cells;
-	out->resolution = flags->resolution ? flags->resolution : p->resolution;
+	out->height = flags->height ? flags->height : p->height;
+	out->width = flags->height ? mn_shape_width(flags) : p->width;
 	out->classes = flags->classes ? flags->classes : p->classes;
 	out->input_channels = flags->input_channels ? flags->input_channels : p->input_channels;
 }

@@ -363,13 +363,21 @@ static int load_table(const struct mn_preset *p, struct mn_latency_table *t, cha
 	if (p->latency_table && p->latency_table[0])
 		return mn_latency_table_read(t, p->latency_table, err, errn) ||
 				       mn_latency_table_check_network(t, p->latency_table, p->channels, p->cells,
-								      p->resolution, p->classes, err, errn)
+								      p->height, p->width, p->classes, err,
+								      errn)
 			       ? -1
 			       : 0;
-	if (mn_latency_model_nucleo(p->channels, p->cells, p->resolution, p->classes, t)) {
-		snprintf(err, errn, "no latency model for C=%d N=%d R=%d", p->channels, p->cells, p->resolution);
+	if (mn_latency_model_nucleo(p->channels, p->cells, p->height, p->width, p->classes, t)) {
+		snprintf(err, errn, "no latency model for C=%d N=%d %dx%d", p->channels, p->cells,
+			 p->height, p->width);
 		return -1;
 	}
+	/* The model's stem takes RGB; another input changes its cost (as in
+	 * session.c). */
+	if (p->input_channels != 3)
+		t->stem_us = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, t->clock_mhz,
+						      p->input_channels, p->channels, p->height,
+						      p->width);
 	return 0;
 }
 
@@ -414,7 +422,8 @@ static int open_atlas(const char *cmd, const struct mn_preset *p, const struct m
 		mn_cli_error(cmd, "%s", err);
 		goto fail;
 	}
-	struct mn_atlas_costs c = {{fp.channels, fp.cells, fp.resolution, fp.classes, fp.input_channels},
+	struct mn_atlas_costs c = {{fp.channels, fp.cells, fp.height, fp.classes, fp.input_channels,
+				    fp.width},
 				   (uint64_t)(fp.runtime_flash_kb * 1024.0 + 0.5), table};
 	if (mn_atlas_set_costs(a, &c)) {
 		mn_cli_error(cmd, "out of memory");

@@ -11,7 +11,7 @@
 static void cost_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: micronas cost ARCH... [--channels C] [--cells N] [--resolution R]\n"
+		"Usage: micronas cost ARCH... [--channels C] [--cells N] [--resolution R|HxW]\n"
 		"                     [--classes K] [--input-channels I] [--runtime-flash-kb F] [--json]\n"
 		"FLOPs (M, multiply-accumulates), params (M), int8 flash (KB) and peak SRAM (KB)\n"
 		"of each NAS-Bench-201 arch string. Defaults: C=16, N=5, R=32, K=10, I=3, F=0.\n"
@@ -24,7 +24,6 @@ int mn_cmd_cost(int argc, char **argv)
 	static const struct option opts[] = {
 		MN_CLI_SHAPE_LONGOPTS,
 		{"runtime-flash-kb", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
-		{"input-channels", required_argument, 0, 'i'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;

@@ -138,9 +138,10 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	mn_st_free(&st);
 	if (check_only) {
-		printf("%s: the %zu tensors match the arch (C=%d N=%d R=%d classes=%d)\n", argv[optind],
-		       (size_t)mn_weights_spec(&arch, &shape, NULL, 0), shape.channels, shape.cells,
-		       shape.resolution, shape.classes);
+		printf("%s: the %zu tensors match the arch (C=%d N=%d %dx%dx%d classes=%d)\n",
+		       argv[optind], (size_t)mn_weights_spec(&arch, &shape, NULL, 0), shape.channels,
+		       shape.cells, shape.height, mn_shape_width(&shape),
+		       mn_shape_input_channels(&shape), shape.classes);
 		mn_fnet_free(&net);
 		return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 	}
@@ -169,7 +170,11 @@ int mn_cmd_deploy(int argc, char **argv)
 			     mem.sram_bytes / 1024.0, mn_mem_phase_name(mem.peak_phase), pr.sram_kb);
 		goto out;
 	}
-	int R = shape.resolution, K = shape.classes;
+	if (mn_qmodel_shape_check(&shape, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
+		goto out;
+	}
+	int R = shape.height, K = shape.classes;
 	if (data) {
 		if (mn_dataset_load(&d, data, err, sizeof err) != 0) {
 			mn_cli_error("deploy", "%s", err);

@@ -14,7 +14,8 @@ static void export_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: micronas export ARCH [--preset NAME|FILE] [--channels C] [--cells N]\n"
-		"                       [--resolution R] [--classes K] -o DIR\n"
+		"                       [--resolution R|HxW] [--classes K] [--input-channels I]\n"
+		"                       -o DIR\n"
 		"Writes DIR/model.py: one self-contained PyTorch file (torch only) defining the\n"
 		"preset's network for ARCH, with build_model(), save_weights(model, path) (BN\n"
 		"folded, safetensors) and a main that trains it on CIFAR-10 binaries with the\n"
@@ -93,7 +94,7 @@ int mn_cmd_export(int argc, char **argv)
 		mn_cli_error("export", "%s", msg);
 		return MN_EXIT_ERROR;
 	}
-	printf("%s: C=%d N=%d R=%d classes=%d\n", path, shape.channels, shape.cells,
-	       shape.resolution, shape.classes);
+	printf("%s: C=%d N=%d %dx%dx%d classes=%d\n", path, shape.channels, shape.cells,
+	       shape.height, mn_shape_width(&shape), mn_shape_input_channels(&shape), shape.classes);
 	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 }

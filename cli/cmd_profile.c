@@ -122,7 +122,8 @@ int mn_cmd_profile(int argc, char **argv)
 	int loaded = mn_cli_load_preset("profile", preset, &pr) == 0;
 	po.shape.channels = pr.channels;
 	po.shape.cells = pr.cells;
-	po.shape.resolution = pr.resolution;
+	po.shape.height = pr.height;
+	po.shape.width = pr.width;
 	po.shape.classes = pr.classes;
 	mn_preset_free(&pr); /* only the network's shape is used */
 	if (!loaded)

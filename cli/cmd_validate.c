@@ -45,8 +45,8 @@ static int read_table(struct mn_latency_table *t, const char *path, const struct
 {
 	if (mn_latency_table_read(t, path, e->msg, sizeof e->msg) != 0)
 		return -1;
-	return mn_latency_table_check_network(t, path, s->channels, s->cells, s->resolution,
-					      s->classes, e->msg, sizeof e->msg);
+	return mn_latency_table_check_network(t, path, s->channels, s->cells, s->height,
+					      mn_shape_width(s), s->classes, e->msg, sizeof e->msg);
 }
 
 static void json_number(double v, const char *fmt)
@@ -76,6 +76,10 @@ static int validate_weights(const char *weights, const char *data, const struct 
 
 	memset(&d, 0, sizeof d);
 	memset(&q, 0, sizeof q);
+	if (mn_qmodel_shape_check(shape, e.msg, sizeof e.msg) != 0) {
+		mn_cli_error("validate", "%s", e.msg);
+		return MN_EXIT_ERROR;
+	}
 	if (mn_st_read(&st, weights, e.msg, sizeof e.msg) != 0) {
 		mn_cli_error("validate", "%s", e.msg);
 		return MN_EXIT_ERROR;
@@ -86,16 +90,16 @@ static int validate_weights(const char *weights, const char *data, const struct 
 		mn_cli_error("validate", "%s: %s", weights, e.msg);
 		return MN_EXIT_ERROR;
 	}
-	int R = shape->resolution;
+	int H = shape->height, W = mn_shape_width(shape), C = shape->input_channels;
 	if (data) {
 		if (mn_dataset_load(&d, data, e.msg, sizeof e.msg) != 0) {
 			mn_cli_error("validate", "%s", e.msg);
 			goto out;
 		}
-		if (d.height != R || d.width != R || d.channels != 3) {
+		if (d.height != H || d.width != W || d.channels != C) {
 			mn_cli_error("validate", "%s holds %dx%dx%d images but the network takes "
-				     "%dx%dx3; give data of that size", data, d.height, d.width,
-				     d.channels, R, R);
+				     "%dx%dx%d; give data of that size", data, d.height, d.width,
+				     d.channels, H, W, C);
 			goto out;
 		}
 	} else {
@@ -245,7 +249,7 @@ int mn_cmd_validate(int argc, char **argv)
 			     argc - optind);
 		return MN_EXIT_USAGE;
 	}
-	if (!weights && (data || flags.channels || flags.cells || flags.resolution ||
+	if (!weights && (data || flags.channels || flags.cells || flags.height ||
 			 flags.classes)) {
 		mn_cli_error("validate", "--data and the shape flags go with --weights (see "
 			     "'micronas validate --help')");
@@ -275,18 +279,7 @@ int mn_cmd_validate(int argc, char **argv)
 		mn_cli_error("validate", "%s", e.msg);
 		return MN_EXIT_ERROR;
 	}
-	if (have_table) {
-		/* estimates from the measured table */
-	} else if (mn_latency_model_nucleo(shape.channels, shape.cells, shape.resolution,
-					   shape.classes, &t) != 0) {
-		mn_cli_error("validate", "the built-in cycle model cannot describe C=%d N=%d R=%d "
-			     "(pass --latency-table from 'micronas profile')", shape.channels,
-			     shape.cells, shape.resolution);
-		return MN_EXIT_ERROR;
-	} else {
-		fprintf(stderr, "micronas validate: estimating with the built-in NUCLEO-F746ZG cycle "
-			"model (not measured; pass --latency-table from 'micronas profile')\n");
-	}
+	/* What the board cannot run is said before anything else. */
 	for (int i = 0; i < n; i++) {
 		struct mnp_run_req rq;
 		if (mn_validate_request(&archs[i], &shape, (uint32_t)seed, &rq, NULL, e.msg,
@@ -294,6 +287,18 @@ int mn_cmd_validate(int argc, char **argv)
 			mn_cli_error("validate", "%s", e.msg);
 			return MN_EXIT_ERROR;
 		}
+	}
+	if (have_table) {
+		/* estimates from the measured table */
+	} else if (mn_latency_model_nucleo(shape.channels, shape.cells, shape.height, shape.width,
+					   shape.classes, &t) != 0) {
+		mn_cli_error("validate", "the built-in cycle model cannot describe C=%d N=%d %dx%d "
+			     "(pass --latency-table from 'micronas profile')", shape.channels,
+			     shape.cells, shape.height, shape.width);
+		return MN_EXIT_ERROR;
+	} else {
+		fprintf(stderr, "micronas validate: estimating with the built-in NUCLEO-F746ZG cycle "
+			"model (not measured; pass --latency-table from 'micronas profile')\n");
 	}
 
 	if (weights)

@@ -307,9 +307,9 @@ static int check_cell(const struct mnp_run_req *rq)
 }
 
 static int cell(struct ex *e, const struct mnp_run_req *rq, int in, int c,
-		int r, uint32_t stage, uint32_t idx, int *out)
+		int h, int w, uint32_t stage, uint32_t idx, int *out)
 {
-	uint32_t S = (uint32_t)c * (uint32_t)r * (uint32_t)r;
+	uint32_t S = (uint32_t)c * (uint32_t)h * (uint32_t)w;
 	int node[4] = {in, -1, -1, -1};
 	uint8_t readers[4] = {0}, readers0[4], inputs_left[4] = {0};
 
@@ -356,11 +356,11 @@ static int cell(struct ex *e, const struct mnp_run_req *rq, int in, int c,
 			TRY(alloc(e, S, &o));
 			if (op == MNP_NB_AVGPOOL) {
 				if (exec_mode(e))
-					mnk_avgpool3x3(ar_ptr(&e->ar, node[j]), r, r, c,
+					mnk_avgpool3x3(ar_ptr(&e->ar, node[j]), h, w, c,
 						       ar_ptr(&e->ar, o));
 			} else {
 				int ks = op == MNP_NB_CONV3X3 ? 3 : 1;
-				TRY(conv(e, node[j], o, r, r, c, c, ks, 1, 1, 1,
+				TRY(conv(e, node[j], o, h, w, c, c, ks, 1, 1, 1,
 					 ID_EDGE(stage, idx, ed)));
 			}
 			readers[j]--;
@@ -396,7 +396,7 @@ static int cell(struct ex *e, const struct mnp_run_req *rq, int in, int c,
 static int reduction(struct ex *e, int x, int c, int h, int w, int keep_x,
 		     uint32_t id, int *out)
 {
-	int c2 = 2 * c, ho = h / 2, wo = w / 2;
+	int c2 = 2 * c, ho = (h + 1) / 2, wo = (w + 1) / 2; /* ceil: the stride-2 conv's size */
 	uint32_t n2 = (uint32_t)c2 * (uint32_t)ho * (uint32_t)wo;
 	int a, p, b, s;
 
@@ -465,48 +465,50 @@ static void sec_end(struct ex *e, struct mnx_run_result *res, int sec, uint64_t 
 	res->sec_peak[sec] = e->ar.sec_peak;
 }
 
-static int check_arch(const struct mnp_run_req *rq)
+static int check_arch(const struct mnp_run_req *rq, const struct mnx_input *in)
 {
 	if (rq->channels < 1 || 4u * rq->channels > MNP_MAX_CHANNELS ||
-	    rq->cells > MNP_MAX_CELLS || rq->resolution < 4 ||
-	    rq->resolution > MNP_MAX_HW || rq->resolution % 4 != 0 ||
+	    rq->cells > MNP_MAX_CELLS || in->h < 4 || in->h > MNP_MAX_HW || in->w < 4 ||
+	    in->w > MNP_MAX_HW || in->channels < 1 || in->channels > MNP_MAX_CHANNELS ||
 	    rq->classes < 1 || rq->classes > MNP_MAX_CLASSES)
 		return MNP_ERR_UNSUPPORTED;
 	return check_cell(rq);
 }
 
-static int run_net(struct ex *e, const struct mnp_run_req *rq,
+static int run_net(struct ex *e, const struct mnp_run_req *rq, const struct mnx_input *in,
 		   struct mnx_run_result *res)
 {
-	int C = rq->channels, R = rq->resolution, x, img, logits;
+	int C = rq->channels, H = in->h, W = in->w, IC = in->channels, x, img, logits;
+	uint32_t px = (uint32_t)H * (uint32_t)W;
 	uint64_t t_start, t0;
 
 	/* stem: the image and the stem output live together */
-	TRY(alloc(e, 3u * (uint32_t)R * (uint32_t)R, &img));
-	fill(e, img, 3u * (uint32_t)R * (uint32_t)R, 0x494D47u /* "IMG" */);
+	TRY(alloc(e, (uint32_t)IC * px, &img));
+	fill(e, img, (uint32_t)IC * px, 0x494D47u /* "IMG" */);
 	sec_begin(e, &t0);
 	t_start = t0;
-	TRY(alloc(e, (uint32_t)C * (uint32_t)R * (uint32_t)R, &x));
-	TRY(conv(e, img, x, R, R, 3, C, 3, 1, 0, 1, ID_STEM));
+	TRY(alloc(e, (uint32_t)C * px, &x));
+	TRY(conv(e, img, x, H, W, IC, C, 3, 1, 0, 1, ID_STEM));
 	ar_free(&e->ar, img);
 	sec_end(e, res, MNP_SEC_STEM, t0);
 
+	int hs = H, ws = W;
 	for (int s = 0; s < 3; s++) {
-		int cs = C << s, rs = R >> s;
+		int cs = C << s;
 		if (s > 0) {
 			sec_begin(e, &t0);
-			TRY(reduction(e, x, cs / 2, 2 * rs, 2 * rs, 0,
-				      ID_RED((uint32_t)s - 1u), &x));
+			TRY(reduction(e, x, cs / 2, hs, ws, 0, ID_RED((uint32_t)s - 1u), &x));
 			sec_end(e, res, s == 1 ? MNP_SEC_RED1 : MNP_SEC_RED2, t0);
+			hs = (hs + 1) / 2, ws = (ws + 1) / 2; /* the host's mn_half_side */
 		}
 		sec_begin(e, &t0);
 		for (int n = 0; n < rq->cells; n++)
-			TRY(cell(e, rq, x, cs, rs, (uint32_t)s, (uint32_t)n, &x));
+			TRY(cell(e, rq, x, cs, hs, ws, (uint32_t)s, (uint32_t)n, &x));
 		sec_end(e, res, MNP_SEC_STAGE1 + 2 * s, t0);
 	}
 
 	sec_begin(e, &t0);
-	TRY(head(e, x, 4 * C, (R / 4) * (R / 4), rq->classes, 0, ID_HEAD, &logits));
+	TRY(head(e, x, 4 * C, hs * ws, rq->classes, 0, ID_HEAD, &logits));
 	sec_end(e, res, MNP_SEC_HEAD, t0);
 	res->cycles = now(e) - t_start;
 	if (exec_mode(e))
@@ -519,11 +521,23 @@ static int run_net(struct ex *e, const struct mnp_run_req *rq,
 int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 		 int mode, struct mnx_run_result *res)
 {
+	/* RUN_ARCH's network: R x R (a multiple of 4), RGB. */
+	struct mnx_input in = {rq->resolution, rq->resolution, 3};
+	if (rq->resolution % 4 != 0) {
+		memset(res, 0, sizeof *res);
+		return MNP_ERR_UNSUPPORTED;
+	}
+	return mnx_run_net(ctx, rq, &in, mode, res);
+}
+
+int mnx_run_net(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
+		const struct mnx_input *in, int mode, struct mnx_run_result *res)
+{
 	struct ex e;
 	int rc;
 
 	memset(res, 0, sizeof *res);
-	rc = check_arch(rq);
+	rc = check_arch(rq, in);
 	if (rc != MNP_OK)
 		return rc;
 	/* Plan first: the peak (and so the fit) is known before any
@@ -531,7 +545,7 @@ int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 	e.ctx = ctx;
 	e.seed = rq->seed;
 	ar_init(&e.ar, ctx->arena, ctx->arena_len, 0);
-	rc = run_net(&e, rq, res);
+	rc = run_net(&e, rq, in, res);
 	if (rc != MNP_OK)
 		return rc;
 	res->peak = e.ar.peak;
@@ -543,7 +557,7 @@ int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 	if (mode == MNX_PLAN)
 		return MNP_OK;
 	ar_init(&e.ar, ctx->arena, ctx->arena_len, 1);
-	rc = run_net(&e, rq, res);
+	rc = run_net(&e, rq, in, res);
 	res->peak = e.ar.peak;
 	res->compactions = e.ar.compactions;
 	return rc;
@@ -565,7 +579,7 @@ static int check_op(const struct mnp_kcheck_req *rq)
 	case MNP_OP_ADD:
 	case MNP_OP_STEM:
 		return MNP_OK;
-	case MNP_OP_REDUCTION:
+	case MNP_OP_REDUCTION: /* PROTOCOL.md: H, W even for the single op */
 		if (rq->h % 2 || rq->w % 2 || 2 * c > MNP_MAX_CHANNELS)
 			return MNP_ERR_UNSUPPORTED;
 		return MNP_OK;
@@ -657,7 +671,7 @@ static int op_seq(struct ex *e, const struct mnp_kcheck_req *rq, uint32_t runs,
 		out = in;
 	if (rq->op == MNP_OP_REDUCTION) {
 		out = res_h;
-		out_n = S / 2; /* 2C x H/2 x W/2 */
+		out_n = 2u * (uint32_t)C * (uint32_t)((H + 1) / 2) * (uint32_t)((W + 1) / 2); /* ceil */
 	} else if (rq->op == MNP_OP_HEAD) {
 		out = res_h;
 		out_n = 4u * rq->classes;

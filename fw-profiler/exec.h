@@ -46,9 +46,22 @@ struct mnx_run_result {
 
 /* Run (or plan) the NB201 network of rq.  Returns MNP_OK or an MNP_ERR_*
  * code (UNSUPPORTED, BAD_REQUEST, OUT_OF_MEMORY with detail = peak bytes
- * needed and detail2 = arena bytes). */
+ * needed and detail2 = arena bytes).  The input is rq->resolution square,
+ * RGB, as RUN_ARCH carries it. */
 int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 		 int mode, struct mnx_run_result *res);
+
+/* The input image of a network: any height and width in 4..MNP_MAX_HW
+ * (each reduction halves a side to ceil(n/2), the host's mn_half_side)
+ * and 1..MNP_MAX_CHANNELS channels (the stem's input). */
+struct mnx_input {
+	uint16_t h, w, channels;
+};
+/* mnx_run_arch at that input (rq->resolution is ignored).  The executor
+ * runs any input; RUN_ARCH's 24 bytes carry only R, so on the board this
+ * is reached with R x R x 3 until the protocol carries the input. */
+int mnx_run_net(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
+		const struct mnx_input *in, int mode, struct mnx_run_result *res);
 
 struct mnx_op_result {
 	uint32_t arena_bytes; /* peak live bytes of the op's buffers */

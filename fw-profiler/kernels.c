@@ -302,15 +302,26 @@ void mnk_add(int8_t *a, const int8_t *b, uint32_t n, int32_t ma, int32_t mb)
 
 void mnk_avgpool2x2s2(const int8_t *in, int h, int w, int c, int8_t *out)
 {
-	int ho = h / 2, wo = w / 2;
+	int ho = (h + 1) / 2, wo = (w + 1) / 2;
 	for (int y = 0; y < ho; y++)
 		for (int x = 0; x < wo; x++) {
 			const int8_t *p = in + ((size_t)(2 * y) * w + 2 * x) * c;
-			const int8_t *q = p + (size_t)w * c;
 			int8_t *o = out + ((size_t)y * wo + x) * c;
-			for (int ch = 0; ch < c; ch++)
-				o[ch] = (int8_t)mnk_div_round_small(
-				    p[ch] + p[c + ch] + q[ch] + q[c + ch], 4);
+			int dy = 2 * y + 1 < h, dx = 2 * x + 1 < w;
+			if (dy && dx) {
+				const int8_t *q = p + (size_t)w * c;
+				for (int ch = 0; ch < c; ch++)
+					o[ch] = (int8_t)mnk_div_round_small(
+					    p[ch] + p[c + ch] + q[ch] + q[c + ch], 4);
+				continue;
+			}
+			/* A window clipped by an odd side (ceil mode): the mean of
+			 * the pixels it covers. */
+			const int8_t *q = dy ? p + (size_t)w * c : NULL;
+			for (int ch = 0; ch < c; ch++) {
+				int32_t s = p[ch] + (dx ? p[c + ch] : 0) + (q ? q[ch] : 0);
+				o[ch] = (int8_t)mnk_div_round_small(s, (1 + dx) * (1 + dy));
+			}
 		}
 }
 

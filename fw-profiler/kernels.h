@@ -81,8 +81,10 @@ int mnk_conv_scratch(int k, int cin);
 /* avg pool 3x3, stride 1, pad 1, padding excluded from the count; each
  * output = mnk_div_round_small(window sum, valid count). */
 void mnk_avgpool3x3(const int8_t *in, int h, int w, int c, int8_t *out);
-/* avg pool 2x2 stride 2 (no padding; h, w even): (sum of 4) / 4 rounded
- * half away from zero. */
+/* avg pool 2x2 stride 2, no padding, ceil mode: output ceil(h/2) x
+ * ceil(w/2) (the host's mn_half_side); (sum of 4) / 4 rounded half away
+ * from zero, and on an odd side the last window's mean of the 1 or 2
+ * pixels it covers. */
 void mnk_avgpool2x2s2(const int8_t *in, int h, int w, int c, int8_t *out);
 
 /* Element-wise a[i] = saturate8((a[i] * ma + b[i] * mb + 2^14) >> 15),

@@ -64,7 +64,7 @@ static int write_npy(const char *path, const char *dict, const void *data, size_
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-static int npy(const char *path, int n, int h, int w, int c, int floats)
+static int npy(const char *path, int n, int h, int w, int c, int floats, int classes)
 {
 	size_t count = (size_t)n * h * w * (c ? c : 1);
 	size_t elem = floats ? 4 : 1;
@@ -83,7 +83,7 @@ static int npy(const char *path, int n, int h, int w, int c, int floats)
 		}
 	}
 	for (int i = 0; i < n; i++)
-		lab[i] = i % 3;
+		lab[i] = i % classes;
 	if (c)
 		snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d, %d, %d), }",
 			 floats ? "<f4" : "|u1", n, h, w, c);
@@ -105,10 +105,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 7 && strcmp(argv[1], "folder") == 0)
 		return folder(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
-	if (argc == 8 && strcmp(argv[1], "npy") == 0)
+	if ((argc == 8 || (argc == 9 && atoi(argv[8]) > 0)) && strcmp(argv[1], "npy") == 0)
 		return npy(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]),
-			   strcmp(argv[7], "f32") == 0);
+			   strcmp(argv[7], "f32") == 0, argc == 9 ? atoi(argv[8]) : 3);
 	fprintf(stderr, "usage: gen_data folder DIR SIDE CLASSES PER_CLASS CHANNELS\n"
-			"       gen_data npy PATH.npy N H W C u8|f32\n");
+			"       gen_data npy PATH.npy N H W C u8|f32 [CLASSES (3)]\n");
 	return 2;
 }

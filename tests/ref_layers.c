@@ -154,29 +154,34 @@ void ref_avgpool3_backward(double *dx, const double *dy, int planes, int h, int 
 			}
 }
 
+/* Ceil mode: output ceil(h/2) x ceil(w/2); a window cut by the edge
+ * averages the pixels inside it (PyTorch's avg_pool2d(2, 2, ceil_mode=True)). */
 void ref_avgpool2_forward(double *y, const double *x, int planes, int h, int w)
 {
-	int oh = h / 2, ow = w / 2;
+	int oh = (h + 1) / 2, ow = (w + 1) / 2;
 	for (int p = 0; p < planes; p++)
 		for (int py = 0; py < oh; py++)
 			for (int px = 0; px < ow; px++) {
-				const double *r = x + ((size_t)p * h + 2 * py) * w + 2 * px;
-				y[((size_t)p * oh + py) * ow + px] = (r[0] + r[1] + r[w] + r[w + 1]) / 4;
+				double s = 0;
+				int cnt = 0;
+				for (int iy = 2 * py; iy < 2 * py + 2 && iy < h; iy++)
+					for (int ix = 2 * px; ix < 2 * px + 2 && ix < w; ix++)
+						s += x[((size_t)p * h + iy) * w + ix], cnt++;
+				y[((size_t)p * oh + py) * ow + px] = s / cnt;
 			}
 }
 
 void ref_avgpool2_backward(double *dx, const double *dy, int planes, int h, int w)
 {
-	int oh = h / 2, ow = w / 2;
+	int oh = (h + 1) / 2, ow = (w + 1) / 2;
 	for (int p = 0; p < planes; p++)
 		for (int py = 0; py < oh; py++)
 			for (int px = 0; px < ow; px++) {
-				double *r = dx + ((size_t)p * h + 2 * py) * w + 2 * px;
-				double d = dy[((size_t)p * oh + py) * ow + px] / 4;
-				r[0] += d;
-				r[1] += d;
-				r[w] += d;
-				r[w + 1] += d;
+				int cnt = (2 * py + 1 < h ? 2 : 1) * (2 * px + 1 < w ? 2 : 1);
+				double d = dy[((size_t)p * oh + py) * ow + px] / cnt;
+				for (int iy = 2 * py; iy < 2 * py + 2 && iy < h; iy++)
+					for (int ix = 2 * px; ix < 2 * px + 2 && ix < w; ix++)
+						dx[((size_t)p * h + iy) * w + ix] += d;
 			}
 }
 

@@ -79,8 +79,9 @@ struct ref_net *ref_net_create(const struct mn_net_config *cfg, const unsigned c
 	r->nstages = cfg->thin ? 1 : 3;
 	for (int s = 0; s < r->nstages; s++) {
 		r->sc[s] = cfg->C << s;
-		r->sh[s] = cfg->H >> s;
-		r->sw[s] = cfg->W >> s;
+		/* ceil(n / 2) per reduction (micronas's rule, space/cost.h) */
+		r->sh[s] = s ? (r->sh[s - 1] + 1) / 2 : cfg->H;
+		r->sw[s] = s ? (r->sw[s - 1] + 1) / 2 : cfg->W;
 	}
 	r->ncells = r->nstages * cfg->N;
 	r->cf = r->sc[r->nstages - 1];
@@ -296,7 +297,7 @@ static void cell_backward(struct ref_net *r, struct ref_cell *c, int ci, int s, 
 
 static void red_forward(struct ref_net *r, struct ref_redst *t, int s, double *in)
 {
-	int B = r->B, C = r->sc[s], h = r->sh[s], w = r->sw[s], oh = h / 2, ow = w / 2;
+	int B = r->B, C = r->sc[s], h = r->sh[s], w = r->sw[s], oh = r->sh[s + 1], ow = r->sw[s + 1];
 	const struct ref_red *rd = &r->red[s];
 	size_t n = (size_t)B * C * h * w, no = (size_t)B * 2 * C * oh * ow;
 	struct ref_convop a, b;
@@ -322,7 +323,7 @@ static void red_forward(struct ref_net *r, struct ref_redst *t, int s, double *i
 static void red_backward(struct ref_net *r, struct ref_redst *t, int s, const double *dout,
 			 double *din, double *grad, int coupled)
 {
-	int B = r->B, C = r->sc[s], h = r->sh[s], w = r->sw[s], oh = h / 2, ow = w / 2;
+	int B = r->B, C = r->sc[s], h = r->sh[s], w = r->sw[s], oh = r->sh[s + 1], ow = r->sw[s + 1];
 	const struct ref_red *rd = &r->red[s];
 	size_t n = (size_t)B * C * h * w, no = (size_t)B * 2 * C * oh * ow;
 	memset(din, 0, sizeof(double) * n);
@@ -406,7 +407,7 @@ const double *ref_net_block(const struct ref_net *r, int i, int *c, int *h, int 
 				return r->cells[s * cfg->N + n].node[3];
 			}
 		if (s + 1 < r->nstages && k++ == i) {
-			*c = 2 * r->sc[s], *h = r->sh[s] / 2, *w = r->sw[s] / 2;
+			*c = 2 * r->sc[s], *h = r->sh[s + 1], *w = r->sw[s + 1];
 			return r->rs[s].out;
 		}
 	}
@@ -560,7 +561,7 @@ static size_t relu_row(const struct ref_net *r, int n, double *row)
 			}
 		}
 		if (s + 1 < r->nstages) {
-			size_t la = (size_t)r->sc[s] * hw, lb = (size_t)2 * r->sc[s] * (hw / 4);
+			size_t la = (size_t)r->sc[s] * hw, lb = (size_t)2 * r->sc[s] * r->sh[s + 1] * r->sw[s + 1];
 			if (row) {
 				memcpy(row + b, r->rs[s].ra + (size_t)n * la, sizeof(double) * la);
 				memcpy(row + b + la, r->rs[s].rb + (size_t)n * lb, sizeof(double) * lb);

@@ -233,7 +233,7 @@ static void test_pick(void)
 			rows.v[i].v[p] = mn_rng_uniform(&r) * 1000;
 	}
 	int rc = mn_atlas_from_rows(&a, &rows, err, sizeof err);
-	mn_latency_model_nucleo(16, 5, 32, 10, &t);
+	mn_latency_model_nucleo(16, 5, 32, 32, 10, &t);
 	struct mn_atlas_costs c = {MN_SHAPE_DEFAULT, 0, &t};
 	rc = rc || mn_atlas_set_costs(&a, &c);
 	tap_ok(rc == 0, "an atlas of 2000 rows with costs");

@@ -146,7 +146,7 @@ int main(void)
 		mn_profile_opts_default(&po);
 		po.shape.channels = 8;
 		po.shape.cells = 1;
-		po.shape.resolution = 16;
+		po.shape.height = 16;
 		po.shape.classes = 10;
 		po.repeats = 1;
 		snprintf(out, sizeof out, "%s/small.ini", tmp);

@@ -132,7 +132,7 @@ static void test_profile_and_validate(struct mn_board *b, const char *tmp)
 	mn_profile_opts_default(&po);
 	po.shape.channels = 8;
 	po.shape.cells = 1;
-	po.shape.resolution = 16;
+	po.shape.height = 16;
 	po.shape.classes = 10;
 	po.repeats = 3;
 	snprintf(out, sizeof out, "%s/small.ini", tmp);
@@ -148,7 +148,7 @@ static void test_profile_and_validate(struct mn_board *b, const char *tmp)
 	tap_ok(rc == 0, "the table reads back%s%s", rc ? ": " : "", rc ? err : "");
 	if (rc)
 		return;
-	tap_ok(mn_latency_table_check_network(&back, out, 8, 1, 16, 10, err, sizeof err) == 0,
+	tap_ok(mn_latency_table_check_network(&back, out, 8, 1, 16, 16, 10, err, sizeof err) == 0,
 	       "made for C=8 N=1 R=16 K=10");
 	tap_ok(strstr(back.source, "INSTRUCTION-BASED") != NULL, "source says instruction-based: %s",
 	       back.source);

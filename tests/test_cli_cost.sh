@@ -26,8 +26,12 @@ check "nothing printed on stdout for a bad batch" [ ! -s "$tmp/out" ]
 check "empty arch exits 1 with a reason" sh -c "[ $rc -eq 1 ] && grep -q 'empty arch string' '$tmp/err'"
 "$mn" cost --channels x "$A1" 2>"$tmp/err"; rc=$?
 check "bad --channels is a usage error (2)" sh -c "[ $rc -eq 2 ] && grep -q -- '--channels needs a whole number' '$tmp/err'"
-"$mn" cost --resolution 30 "$A1" 2>"$tmp/err"; rc=$?
-check "resolution 30 is refused (2)" sh -c "[ $rc -eq 2 ] && grep -q 'multiple of 4' '$tmp/err'"
+"$mn" cost --resolution 49x "$A1" 2>"$tmp/err"; rc=$?
+check "resolution 49x is refused (2), naming the syntax" sh -c "[ $rc -eq 2 ] && grep -q 'needs R or HxW' '$tmp/err'"
+"$mn" cost --resolution 49x10 --json "$A1" >"$tmp/a" && "$mn" cost --resolution 10x49 --json "$A1" >"$tmp/b"
+check "49x10 and 10x49 cost the same" cmp -s "$tmp/a" "$tmp/b"
+"$mn" cost --resolution 32x32 --json "$A1" >"$tmp/a" && "$mn" cost --resolution 32 --json "$A1" >"$tmp/b"
+check "32x32 is 32" cmp -s "$tmp/a" "$tmp/b"
 "$mn" cost --bogus "$A1" 2>"$tmp/err"; rc=$?
 check "unknown option exits 2" [ $rc -eq 2 ]
 "$mn" cost 2>"$tmp/err"; rc=$?

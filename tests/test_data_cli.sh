@@ -3,7 +3,8 @@
 # a 48x48 grayscale image folder of 5 classes and .npy sets (uint8 NHWC,
 # float32 NHW) work in score; search on the folder takes the data's input
 # (48x48, 5 classes) and `micronas cost --resolution 48 --classes 5`
-# agrees with the costs it reports; bad data exits 1 with one line.
+# agrees with the costs it reports; a 49x10x1 .npy set of 12 classes does
+# the same at 49x10; bad data exits 1 with one line.
 mn="$MN_TOP_BUILDDIR/micronas"
 gen="$MN_TOP_BUILDDIR/tests/gen_data"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
@@ -81,16 +82,40 @@ check "search --preset nucleo-f746zg on the gray folder exits 0" [ $rc -eq 0 ]
 check "it says the preset's latency table is replaced by the built-in model" \
 	grep -q 'latency table .*nucleo-f746zg-latency.ini is not for 48x48, 5 classes: using the built-in cycle model' "$tmp/p.err"
 
-# 49x10 (a keyword-spotting MFCC shape): the proxies take the central 48x8;
-# search refuses non-square input in one line.
-check "generated a 49x10 uint8 set" "$gen" npy "$tmp/kws.npy" 40 49 10 0 u8
+# 49x10x1, 12 classes (keyword spotting's MFCC frames): the whole frames
+# go through score, atlas --max, search and cost; the network is 49x10 ->
+# 25x5 -> 13x3 (ceil(n/2)) everywhere, so search, the atlas pick and cost
+# --resolution 49x10 report the same costs.
+check "generated a 49x10 uint8 set of 12 classes" "$gen" npy "$tmp/kws.npy" 48 49 10 0 u8 12
 "$mn" score "$A" --data "$tmp/kws.npy" $fast --json >"$tmp/kws.out" 2>"$tmp/err"; rc=$?
 echo "# $(cat "$tmp/kws.out") $(cat "$tmp/err")"
 check "score on 49x10 exits 0" sh -c "[ $rc -eq 0 ] && grep -q '\"ntk_cond\"' '$tmp/kws.out'"
-"$mn" search --data "$tmp/kws.npy" $fast >/dev/null 2>"$tmp/err"; rc=$?
-echo "# $(cat "$tmp/err")"
-check "search on 49x10 exits 1 with one line asking for square images" \
-	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'square' '$tmp/err'"
+"$mn" search --data "$tmp/kws.npy" $fast --json >"$tmp/ks.json" 2>"$tmp/ks.err"; rc=$?
+echo "# $(cat "$tmp/ks.err")"
+echo "# $(cat "$tmp/ks.json")"
+check "search on 49x10 exits 0" [ $rc -eq 0 ]
+check "search says the network input is 49x10x1, 12 classes" grep -q "network input 49x10x1, 12 classes" "$tmp/ks.err"
+arch=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/ks.json")
+"$mn" cost "$arch" --resolution 49x10 --classes 12 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/kc.json"; rc=$?
+echo "# $(cat "$tmp/kc.json")"
+check "cost --resolution 49x10 --classes 12 --input-channels 1 exits 0" [ $rc -eq 0 ]
+for k in flops_m params_m sram_kb flash_kb; do
+	check "search and cost --resolution 49x10 agree on $k ($(field $k "$tmp/ks.json"))" \
+		[ "$(field $k "$tmp/ks.json")" = "$(field $k "$tmp/kc.json")" ]
+done
+"$mn" cost "$arch" --resolution 48x8 --classes 12 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/kc48.json"
+check "and cost at the old crop, 48x8, does not" sh -c "! cmp -s '$tmp/kc.json' '$tmp/kc48.json'"
+"$mn" atlas --data "$tmp/kws.npy" $fast --max 6 >"$tmp/kat.out" 2>"$tmp/kat.err"; rc=$?
+check "atlas --max 6 on 49x10 exits 0 ($(tail -n 1 "$tmp/kat.err"))" [ $rc -eq 0 ]
+"$mn" search --method atlas --data "$tmp/kws.npy" $fast --json >"$tmp/ksa.json" 2>"$tmp/ksa.err"; rc=$?
+echo "# $(cat "$tmp/ksa.json")"
+check "search --method atlas on 49x10 exits 0" [ $rc -eq 0 ]
+arch2=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/ksa.json")
+"$mn" cost "$arch2" --resolution 49x10 --classes 12 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/kc2.json"
+for k in flops_m params_m sram_kb; do
+	check "the atlas pick and cost --resolution 49x10 agree on $k ($(field $k "$tmp/ksa.json"))" \
+		[ "$(field $k "$tmp/ksa.json")" = "$(field $k "$tmp/kc2.json")" ]
+done
 
 # The stem follows the input channels: 1 instead of 3 saves C*R*R*2*9 MACs
 # and 2*9*C weights (C=16, R=32: 294912 MACs, 288 params).

@@ -165,10 +165,11 @@ static void test_uint8_nhwc(void)
 	}
 	tap_ok(stats_ok, "normalised with its own per-channel mean and std");
 
-	/* The NTK batch: the central 8x12 crop (10 -> 8, 14 -> 12). */
+	/* The NTK batch: the whole 10x14 images (the network halves any side
+	 * by ceil(n/2), so nothing is cropped). */
 	int ph, pw;
 	mn_dataset_proxy_size(&d, &ph, &pw);
-	tap_ok(ph == 8 && pw == 12 && mn_dataset_batch_image_size(&d) == 3 * 8 * 12, "proxy size 8x12");
+	tap_ok(ph == 10 && pw == 14 && mn_dataset_batch_image_size(&d) == 3 * 10 * 14, "proxy size 10x14");
 	float *out = malloc(5 * mn_dataset_batch_image_size(&d) * sizeof *out);
 	size_t idx[5];
 	int32_t lb[5];
@@ -179,12 +180,12 @@ static void test_uint8_nhwc(void)
 	for (int i = 0; crop_ok && i < 5; i++) {
 		crop_ok &= lb[i] == d.labels[idx[i]];
 		for (int c = 0; c < 3; c++)
-			for (int y = 0; y < 8; y++)
-				for (int x = 0; x < 12; x++)
-					crop_ok &= out[((size_t)(i * 3 + c) * 8 + (size_t)y) * 12 + (size_t)x] ==
-						   mn_dataset_value(&d, idx[i], c, 1 + y, 1 + x);
+			for (int y = 0; y < 10; y++)
+				for (int x = 0; x < 14; x++)
+					crop_ok &= out[((size_t)(i * 3 + c) * 10 + (size_t)y) * 14 + (size_t)x] ==
+						   mn_dataset_value(&d, idx[i], c, y, x);
 	}
-	tap_ok(crop_ok, "batch images are the central crops, normalised (%s)", rc ? err : "ok");
+	tap_ok(crop_ok, "batch images are the whole images, normalised (%s)", rc ? err : "ok");
 	free(out);
 
 	/* Crops: windows inside 10x14 over three channels. */

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 {
 	struct mn_arch a;
 	struct mn_parse_error pe;
-	struct mn_net_shape s = {8, 1, 32, 10, 3};
+	struct mn_net_shape s = {8, 1, 32, 10, 3, 0};
 	char err[512] = "", path[] = "/tmp/mn_deploy_XXXXXX";
 	struct mn_rng rng;
 	mn_arch_parse(ARCH, &a, &pe);

@@ -49,6 +49,26 @@ check "logits equal micronas's float networks to 1e-4 (test_export_forward)" \
 	sh -c "grep -q '^1\.\.' '$tmp/fwd.out' && ! grep -q '^not ok' '$tmp/fwd.out'"
 sed 's/^/# /' "$tmp/fwd.out"
 
+# 49x10, one input channel, 12 classes: PyTorch's own conv arithmetic gives
+# the last stage 13x3 (ceil(n/2) twice), the parameters are micronas cost's,
+# and the logits equal micronas's float networks at that shape.
+"$mn" export "$A2" --channels 4 --cells 1 --resolution 49x10 --input-channels 1 --classes 12 \
+	-o "$tmp/d3" >"$tmp/out3" 2>&1
+check "export --resolution 49x10 --input-channels 1 says so" grep -q '49x10x1 classes=12' "$tmp/out3"
+"$py" "$MN_TOP_SRCDIR/tests/test_export_shape.py" "$tmp/d3" "$tmp" >"$tmp/py3.out" 2>&1
+sed 's/^/# /' "$tmp/py3.out"
+check "PyTorch's last stage of 49x10 is 13x3" grep -qx 'feature 13x3' "$tmp/py3.out"
+want=$("$mn" cost --json --channels 4 --cells 1 --resolution 49x10 --input-channels 1 --classes 12 "$A2" |
+	sed 's/.*"params_m":\([0-9.]*\).*/\1/')
+got=$(sed -n 's/^params //p' "$tmp/py3.out")
+gotm=$(awk "BEGIN{printf \"%.6f\", ${got:-0}/1e6}")
+check "49x10x1 params ($got) = micronas cost ($want M)" [ -n "$got" -a "$gotm" = "$want" ]
+"$MN_TOP_BUILDDIR/tests/test_export_forward" "$tmp/shape_raw.safetensors" "$tmp/shape_folded.safetensors" \
+	"$A2" 4 1 49x10 12 1 >"$tmp/fwd3.out" 2>&1
+check "49x10x1 logits equal micronas's float networks to 1e-4" \
+	sh -c "grep -q '^1\.\.' '$tmp/fwd3.out' && ! grep -q '^not ok' '$tmp/fwd3.out'"
+sed 's/^/# /' "$tmp/fwd3.out"
+
 # main: one tiny training step (batch 8), weights micronas reads back.
 check "model.py main trains one step and saves" [ -s "$tmp/trained.safetensors" ]
 "$mn" deploy --check-only "$tmp/trained.safetensors" "$A2" --channels 8 --cells 2 >"$tmp/chk" 2>&1

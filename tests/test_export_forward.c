@@ -12,7 +12,8 @@
  *    are the batch's own, both comparisons test the same function, one
  *    through micronas's training network and one through the deployed
  *    (folded) one.
- * Usage: test_export_forward RAW FOLDED ARCH C N R K */
+ * Usage: test_export_forward RAW FOLDED ARCH C N R K [IC]  (R: R or HxW; IC: input
+ * channels, 3 when not given) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +54,12 @@ static int take_bn(const struct mn_safetensors *st, const char *pre, float **p, 
 
 /* model.py's parameters into micronas's canonical order (net.h). */
 static int load_raw(const struct mn_safetensors *st, const struct mn_arch *a, int C, int N, int K,
-		    float *params)
+		    int IC, float *params)
 {
 	float *p = params;
 	char nm[96];
 	int block = 0;
-	if (take(st, "stem.conv.weight", &p, (size_t)C * 27) || take_bn(st, "stem.bn", &p, (size_t)C))
+	if (take(st, "stem.conv.weight", &p, (size_t)C * 9 * IC) || take_bn(st, "stem.bn", &p, (size_t)C))
 		return -1;
 	for (int s = 0; s < 3; s++) {
 		size_t c = (size_t)C << s;
@@ -111,11 +112,13 @@ int main(int argc, char **argv)
 	struct mn_arch a;
 	struct mn_parse_error pe;
 	char err[512] = "";
-	if (argc != 8 || mn_arch_parse(argv[3], &a, &pe)) {
-		fprintf(stderr, "usage: test_export_forward RAW FOLDED ARCH C N R K\n");
+	int C, N, H, W, K, IC = argc > 8 ? atoi(argv[8]) : 3;
+	if ((argc != 8 && argc != 9) || mn_arch_parse(argv[3], &a, &pe) ||
+	    mn_sides_parse(argv[6], &H, &W) != 0 || IC < 1) {
+		fprintf(stderr, "usage: test_export_forward RAW FOLDED ARCH C N R K [IC]\n");
 		return 2;
 	}
-	int C = atoi(argv[4]), N = atoi(argv[5]), R = atoi(argv[6]), K = atoi(argv[7]);
+	C = atoi(argv[4]), N = atoi(argv[5]), K = atoi(argv[7]);
 	if (!tap_ok(mn_st_read(&raw, argv[1], err, sizeof err) == 0, "read raw (%s)", err) ||
 	    !tap_ok(mn_st_read(&folded, argv[2], err, sizeof err) == 0, "read folded (%s)", err))
 		return tap_done();
@@ -132,12 +135,14 @@ int main(int argc, char **argv)
 
 	/* 1. micronas's training network, train-mode BN. */
 	struct mn_net_config cfg;
-	mn_net_config_eval(&cfg, C, N, R, K);
+	mn_net_config_eval(&cfg, C, N, H, K);
+	cfg.W = W;
+	cfg.in_channels = IC;
 	struct mn_net *net = mn_net_create(&cfg);
 	tap_ok(net && mn_net_set_arch(net, &a) == 0, "micronas network created");
 	float *params = mn_net_params(net);
 	memset(params, 0, sizeof(float) * mn_net_param_count(net));
-	if (load_raw(&raw, &a, C, N, K, params) == 0) {
+	if (load_raw(&raw, &a, C, N, K, IC, params) == 0) {
 		tap_ok(mn_net_forward(net, x, B, out) == 0, "micronas train-mode forward of %d images", B);
 		double md = 0, mag = 0;
 		for (int i = 0; i < B * K; i++) {
@@ -151,13 +156,13 @@ int main(int argc, char **argv)
 
 	/* 2. The folded network micronas deploys. */
 	struct mn_fnet fn;
-	struct mn_net_shape shape = {C, N, R, K, 3};
+	struct mn_net_shape shape = {C, N, H, K, IC, W};
 	if (tap_ok(mn_fnet_bind(&fn, &folded, &a, &shape, err, sizeof err) == 0,
 		   "save_weights() output matches the arch (%s)", err)) {
 		double md = 0;
 		int ok = 1;
 		for (int b = 0; b < B; b++) {
-			ok &= mn_fnet_forward(&fn, x + (size_t)b * 3 * R * R, out + b * K, NULL) == 0;
+			ok &= mn_fnet_forward(&fn, x + (size_t)b * IC * H * W, out + b * K, NULL) == 0;
 			for (int k = 0; k < K; k++)
 				md = fmax(md, fabs(out[b * K + k] - ref_e[b * K + k]));
 		}

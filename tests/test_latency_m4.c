@@ -22,7 +22,7 @@
 static int same_table(const struct mn_latency_table *a, const struct mn_latency_table *b)
 {
 	if (strcmp(a->board, b->board) || strcmp(a->source, b->source) || a->clock_mhz != b->clock_mhz ||
-	    a->channels != b->channels || a->cells != b->cells || a->resolution != b->resolution ||
+	    a->channels != b->channels || a->cells != b->cells || a->height != b->height || a->width != b->width ||
 	    a->classes != b->classes || a->stem_us != b->stem_us || a->head_us != b->head_us ||
 	    a->overhead_us != b->overhead_us || a->reduction_us[0] != b->reduction_us[0] ||
 	    a->reduction_us[1] != b->reduction_us[1])
@@ -48,7 +48,7 @@ static void test_model(void)
 	struct mn_latency_table m4, m7, u;
 	struct mn_arch a, b;
 	char path[1024], err[512];
-	int rc = mn_latency_model_nucleo_f446re(16, 5, 32, 10, &m4);
+	int rc = mn_latency_model_nucleo_f446re(16, 5, 32, 32, 10, &m4);
 	tap_ok(rc == 0 && m4.clock_mhz == 180 && !strcmp(m4.board, "NUCLEO-F446RE") &&
 		       strstr(m4.source, "Cortex-M4") && strstr(m4.source, "NOT measured"),
 	       "model table for the NUCLEO-F446RE at 180 MHz, labelled as not measured");
@@ -57,7 +57,7 @@ static void test_model(void)
 	 * 1300 = 4517211.2 cycles at 180 MHz. */
 	tap_ok(m4.op_us[0][MN_OP_CONV3] == round(4517211.2 / 180 * 1000) / 1000,
 	       "stage-0 conv3x3 = 4517211 cycles / 180 MHz = %.3f us", m4.op_us[0][MN_OP_CONV3]);
-	rc = mn_latency_model_nucleo(16, 5, 32, 10, &m7);
+	rc = mn_latency_model_nucleo(16, 5, 32, 32, 10, &m7);
 	int slower = rc == 0;
 	for (int s = 0; s < MN_STAGES; s++)
 		for (int o = MN_OP_CONV1; o < MN_OP_COUNT; o++)
@@ -101,7 +101,7 @@ static void test_preset(void)
 	const char *slash = strrchr(p.latency_table, '/');
 	tap_ok(slash && !strcmp(slash + 1, "nucleo-f446re-latency.ini"),
 	       "its latency table is the shipped M4 model (%s)", p.latency_table);
-	tap_ok(p.channels == d.channels && p.cells == d.cells && p.resolution == d.resolution &&
+	tap_ok(p.channels == d.channels && p.cells == d.cells && p.height == d.height && p.width == d.width &&
 		       p.classes == d.classes,
 	       "the same network as the NUCLEO-F746ZG preset, so the two boards compare directly");
 	/* A name that would escape the firmware directory is refused. */
@@ -117,7 +117,7 @@ static int regenerate(const char *path)
 {
 	struct mn_latency_table t;
 	char err[512];
-	if (mn_latency_model_nucleo_f446re(16, 5, 32, 10, &t) != 0 ||
+	if (mn_latency_model_nucleo_f446re(16, 5, 32, 32, 10, &t) != 0 ||
 	    mn_latency_table_write(&t, path, mn_latency_model_comment_m4, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

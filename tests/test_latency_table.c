@@ -32,7 +32,7 @@ static const char *tpath(const char *name, char *buf, size_t n)
 static int same_table(const struct mn_latency_table *a, const struct mn_latency_table *b)
 {
 	if (strcmp(a->board, b->board) || strcmp(a->source, b->source) || a->clock_mhz != b->clock_mhz ||
-	    a->channels != b->channels || a->cells != b->cells || a->resolution != b->resolution ||
+	    a->channels != b->channels || a->cells != b->cells || a->height != b->height || a->width != b->width ||
 	    a->classes != b->classes || a->stem_us != b->stem_us || a->head_us != b->head_us ||
 	    a->overhead_us != b->overhead_us || a->reduction_us[0] != b->reduction_us[0] ||
 	    a->reduction_us[1] != b->reduction_us[1])
@@ -56,7 +56,7 @@ static void simple_table(struct mn_latency_table *t)
 	t->clock_mhz = 100;
 	t->channels = 16;
 	t->cells = 5;
-	t->resolution = 32;
+	t->height = t->width = 32;
 	t->classes = 10;
 	for (int s = 0; s < 3; s++) {
 		t->op_us[s][MN_OP_SKIP] = 1;
@@ -303,7 +303,7 @@ static void test_broken(void)
 	broken("noequals.ini", "head = 50", "head 50", ":38:", "expected 'key = value'");
 	broken("noclose.ini", "[fixed]", "[fixed", ":34:", "without ']'");
 	broken("bad_int.ini", "cells = 5", "cells = 5.5", ":6:", "not a whole number");
-	broken("resolution.ini", "resolution = 32", "resolution = 30", ":7:", "not a multiple of 4");
+	broken("resolution.ini", "resolution = 32", "resolution = 32x", ":7:", "is not a size (give R or HxW");
 	broken("board_empty.ini", "board = Test board", "board =", ":2:", "board is empty");
 	char longline[400];
 	memset(longline, 'x', sizeof longline);
@@ -319,9 +319,11 @@ static void test_broken(void)
 	rc = mn_latency_table_read(&u, tmpdir, err, sizeof err);
 	tap_ok(rc != 0 && strstr(err, "is a directory"), "a directory: %s", err);
 	simple_table(&u);
-	rc = mn_latency_table_check_network(&u, "t.ini", 16, 5, 32, 10, err, sizeof err);
+	rc = mn_latency_table_check_network(&u, "t.ini", 16, 5, 32, 32, 10, err, sizeof err);
 	tap_ok(rc == 0, "network check: the table's own network passes");
-	rc = mn_latency_table_check_network(&u, "t.ini", 8, 5, 32, 10, err, sizeof err);
+	rc = mn_latency_table_check_network(&u, "t.ini", 16, 5, 32, 8, 10, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "32x32") && strstr(err, "32x8"), "network check: 32x8 vs 32x32: %s", err);
+	rc = mn_latency_table_check_network(&u, "t.ini", 8, 5, 32, 32, 10, err, sizeof err);
 	tap_ok(rc != 0 && strstr(err, "C=16") && strstr(err, "C=8"), "network check: C=8 vs C=16: %s", err);
 }
 
@@ -329,11 +331,11 @@ static void test_model(void)
 {
 	struct mn_latency_table t, u;
 	char p[512], err[512];
-	int rc = mn_latency_model_nucleo(16, 5, 32, 10, &t);
+	int rc = mn_latency_model_nucleo(16, 5, 32, 32, 10, &t);
 	tap_ok(rc == 0 && t.clock_mhz == 216 && strcmp(t.board, "NUCLEO-F746ZG") == 0 && strstr(t.source, "NOT measured"),
 	       "model table for the NUCLEO-F746ZG, labelled as not measured");
-	double gray = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, 216, 1, 16, 32);
-	tap_ok(mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, 216, 3, 16, 32) == t.stem_us && gray > 0 &&
+	double gray = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, 216, 1, 16, 32, 32);
+	tap_ok(mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, 216, 3, 16, 32, 32) == t.stem_us && gray > 0 &&
 		       gray < t.stem_us,
 	       "the stem for 3 input channels is the table's (%.3f us), for 1 less (%.3f us)", t.stem_us, gray);
 	int ordered = 1;
@@ -364,15 +366,34 @@ static void test_model(void)
 	tap_ok(rc == 0, "reads the shipped presets/nucleo-f746zg-latency.ini (%s)", rc ? err : "ok");
 	tap_ok(rc == 0 && same_table(&t, &u),
 	       "the shipped table equals the cycle model's (regenerate: tests/test_latency_table --regenerate FILE)");
-	tap_ok(mn_latency_model_table(&mn_cycle_model_cortex_m7, "b", "s", 216, 16, 5, 30, 10, &u) != 0,
-	       "the model refuses a resolution that is not a multiple of 4");
+	tap_ok(mn_latency_model_table(&mn_cycle_model_cortex_m7, "b", "s", 216, 16, 5, 3, 10, 10, &u) != 0,
+	       "the model refuses a side below 4");
+	/* 49x10 (keyword spotting's MFCC frames): stage 0's 3x3 conv has the
+	 * 32x32 one's per-pixel cost on 490 pixels (one call's 1000 cycles
+	 * and the ReLU pass aside), and the file says 49x10. */
+	rc = mn_latency_model_nucleo(16, 5, 49, 10, 12, &u);
+	double per_px32 = (2025424.0 - 2000) / 1024, want = (per_px32 * 490 + 2000) / 216;
+	tap_ok(rc == 0 && u.height == 49 && u.width == 10 &&
+		       fabs(u.op_us[0][MN_OP_CONV3] - want) < 0.002,
+	       "49x10 stage-0 conv3x3 %.3f us, by hand %.3f us", u.op_us[0][MN_OP_CONV3], want);
+	struct mn_latency_table v;
+	rc = mn_latency_table_write(&u, tpath("model49x10.ini", p, sizeof p), NULL, err, sizeof err);
+	FILE *mf = rc == 0 ? fopen(p, "r") : NULL;
+	char line[256];
+	int says = 0;
+	while (mf && fgets(line, sizeof line, mf))
+		says |= strcmp(line, "resolution = 49x10\n") == 0;
+	if (mf)
+		fclose(mf);
+	tap_ok(rc == 0 && says && mn_latency_table_read(&v, p, err, sizeof err) == 0 && same_table(&u, &v),
+	       "a 49x10 table is written as resolution = 49x10 and round-trips");
 }
 
 static int regenerate(const char *path)
 {
 	struct mn_latency_table t;
 	char err[512];
-	if (mn_latency_model_nucleo(16, 5, 32, 10, &t) != 0 ||
+	if (mn_latency_model_nucleo(16, 5, 32, 32, 10, &t) != 0 ||
 	    mn_latency_table_write(&t, path, mn_latency_model_comment, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

@@ -84,7 +84,7 @@ int main(void)
 	       "the reported order achieves the reported peak");
 
 	/* At C=1 the stem (image 3R^2 + output R^2) is the peak. */
-	struct mn_net_shape tiny = {1, 1, 32, 10, 3};
+	struct mn_net_shape tiny = {1, 1, 32, 10, 3, 0};
 	mn_memory_arch(&none, &tiny, 0, &m);
 	tap_ok(m.sram_bytes == 4 * 1024 && m.peak_phase == MN_PHASE_STEM,
 	       "C=1: the stem's 3*32*32 + 32*32 = 4096 B is the peak (got %llu at %s)",

@@ -341,10 +341,25 @@ static void check_structure(void)
 	mn_net_free(f1);
 	mn_net_free(f2);
 	char msg[128];
-	mn_net_config_eval(&cfg, 2, 1, 10, 10);
-	tap_ok(mn_net_config_check(&cfg, msg, sizeof msg) == -1 && strstr(msg, "multiple of 4") &&
-		       !mn_net_create(&cfg),
-	       "a full network at 10x10 is refused: %s", msg);
+	mn_net_config_eval(&cfg, 2, 1, 49, 10);
+	cfg.W = 10;
+	struct mn_net *f3 = mn_net_create(&cfg);
+	int c = 0, h = 0, w = 0, c2 = 0, h2 = 0, w2 = 0;
+	float x[2 * 3 * 49 * 10] = {0}, out[2 * 10];
+	struct mn_rng r3;
+	mn_rng_seed(&r3, 5);
+	if (f3) {
+		mn_net_init(f3, &r3, MN_INIT_CODE);
+		if (mn_net_forward(f3, x, 2, out) == 0) {
+			(void)mn_net_block_output(f3, 1, &c, &h, &w);
+			(void)mn_net_block_output(f3, 3, &c2, &h2, &w2);
+		}
+	}
+	tap_ok(mn_net_config_check(&cfg, msg, sizeof msg) == 0 && f3 && c == 4 && h == 25 && w == 5 &&
+		       c2 == 8 && h2 == 13 && w2 == 3,
+	       "a full network at 49x10: the reductions give 4 x 25x5 and 8 x 13x3 (ceil(n/2)): %dx%dx%d, %dx%dx%d",
+	       c, h, w, c2, h2, w2);
+	mn_net_free(f3);
 }
 
 int main(void)
@@ -386,6 +401,13 @@ int main(void)
 	run_case("NTK supernet C3 N1 32x32, batch 5", &cfg, nonone, 5, 51, MN_INIT_CODE, 0);
 	mn_net_config_eval(&cfg, 4, 2, 16, 5);
 	run_case("full C4 N2 16x16 mixed edges, batch 7", &cfg, mixed, 7, 61, MN_INIT_CODE, 0);
+	/* Odd, non-square sides: 7x5 -> 4x3 -> 2x2, clipped pooling windows
+	 * on both axes, one input channel; the reference checked by finite
+	 * differences. */
+	mn_net_config_eval(&cfg, 2, 1, 7, 4);
+	cfg.W = 5;
+	cfg.in_channels = 1;
+	run_case("full C2 N1 7x5x1 mixed edges, batch 3", &cfg, mixed, 3, 71, MN_INIT_CODE, 1);
 	check_structure();
 	return tap_done();
 }

@@ -34,7 +34,7 @@ static void test_defaults(void)
 	tap_ok(strcmp(p.board_name, "NUCLEO-F746ZG") == 0 && p.clock_mhz == 216 && p.sram_kb == 320 &&
 		       p.flash_kb == 1024 && p.runtime_flash_kb > 0 && p.latency_table == NULL,
 	       "default board: NUCLEO-F746ZG, 216 MHz, 320 KB SRAM, 1024 KB flash, built-in latency model");
-	tap_ok(p.channels == 16 && p.cells == 5 && p.resolution == 32 && p.classes == 10,
+	tap_ok(p.channels == 16 && p.cells == 5 && p.height == 32 && p.width == 32 && p.classes == 10,
 	       "default network: C=16 N=5 32x32 10 classes");
 	tap_ok(p.seed == 0 && p.batch == 32 && p.repeat == 3 && p.w_flops == 0 && p.w_latency == 1 &&
 		       p.max_latency_ms == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.init == MN_INIT_CODE &&
@@ -62,15 +62,15 @@ static void test_shipped(void)
 	/* Same values as the embedded default, apart from the table path. */
 	tap_ok(strcmp(p.board_name, d.board_name) == 0 && p.clock_mhz == d.clock_mhz && p.sram_kb == d.sram_kb &&
 		       p.flash_kb == d.flash_kb && p.runtime_flash_kb == d.runtime_flash_kb &&
-		       p.channels == d.channels && p.cells == d.cells && p.resolution == d.resolution &&
+		       p.channels == d.channels && p.cells == d.cells && p.height == d.height && p.width == d.width &&
 		       p.classes == d.classes && p.seed == d.seed && p.batch == d.batch && p.repeat == d.repeat &&
 		       p.w_flops == d.w_flops && p.w_latency == d.w_latency && p.init == d.init &&
 		       p.ntk_grad == d.ntk_grad,
 	       "the shipped file and the embedded default agree");
 	struct mn_latency_table t;
 	rc = mn_latency_table_read(&t, p.latency_table, err, sizeof err);
-	tap_ok(rc == 0 && mn_latency_table_check_network(&t, p.latency_table, p.channels, p.cells, p.resolution,
-							 p.classes, err, sizeof err) == 0,
+	tap_ok(rc == 0 && mn_latency_table_check_network(&t, p.latency_table, p.channels, p.cells, p.height,
+							 p.width, p.classes, err, sizeof err) == 0,
 	       "its latency table loads and matches its network (%s)", rc ? err : "ok");
 	tap_ok(strstr(p.origin[MN_PF_BATCH], "nucleo-f746zg.ini:") == p.origin[MN_PF_BATCH], "origin of batch: %s",
 	       p.origin[MN_PF_BATCH]);
@@ -141,7 +141,37 @@ static void test_errors(void)
 	expect_error("seed_neg.ini", "[search]\nseed = -1\n", ":2:", "seed = '-1' is negative");
 	expect_error("seed_big.ini", "[search]\nseed = 18446744073709551616\n", ":2:", "out of range");
 	expect_error("twice.ini", "[search]\nseed = 1\n; again\nseed = 2\n", ":4:", "given twice, first on line 2");
-	expect_error("resolution.ini", "[network]\nresolution = 30\n", ":2:", "not a multiple of 4");
+	expect_error("resolution.ini", "[network]\nresolution = 49x\n", ":2:", "is not an input size (give R for R x R or HxW");
+	expect_error("resolution3.ini", "[network]\nresolution = 3x10\n", ":2:", "each side 4..1024");
+	{
+		/* 49x10: keyword spotting's MFCC frames, kept through a print. */
+		char p[512], out[512];
+		struct mn_preset pr;
+		struct mn_error e;
+		write_text(tpath("kws.ini", p, sizeof p), "[network]\nresolution = 49x10\ninput_channels = 1\nclasses = 12\n");
+		mn_preset_defaults(&pr);
+		int rc = mn_preset_load(&pr, p, &e);
+		tap_ok(rc == 0 && pr.height == 49 && pr.width == 10 && pr.input_channels == 1 &&
+			       pr.classes == 12 && (pr.set >> MN_PF_RESOLUTION & 1u),
+		       "resolution = 49x10 gives height 49, width 10 (%s)", rc ? e.msg : "ok");
+		FILE *f = fopen(tpath("kws_print.ini", out, sizeof out), "w");
+		int printed = f && mn_preset_print(&pr, f) == 0;
+		if (f)
+			fclose(f);
+		struct mn_preset back;
+		mn_preset_defaults(&back);
+		tap_ok(printed && mn_preset_load(&back, out, &e) == 0 && back.height == 49 &&
+			       back.width == 10,
+		       "a printed 49x10 preset loads back as 49x10");
+		struct mn_preset flags, base;
+		mn_preset_defaults(&flags);
+		mn_preset_defaults(&base);
+		rc = mn_preset_set(&flags, MN_PF_RESOLUTION, "25x7", "--set", NULL, &e) == 0 &&
+		     mn_preset_override(&base, &flags, &e) == 0;
+		tap_ok(rc && base.height == 25 && base.width == 7, "an override carries both sides (%dx%d)",
+		       base.height, base.width);
+		mn_preset_free(&pr), mn_preset_free(&back), mn_preset_free(&flags), mn_preset_free(&base);
+	}
 	expect_error("nosection.ini", "batch = 4\n", ":1:", "before any section");
 	expect_error("syntax.ini", "[search]\nbatch 4\n", ":2:", "expected 'key = value'");
 	expect_error("inf.ini", "[search]\nw_latency = inf\n", ":2:", "is not a number");

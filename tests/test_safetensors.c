@@ -112,7 +112,7 @@ int main(void)
 	 * first mismatch. */
 	struct mn_arch arch;
 	struct mn_parse_error pe;
-	struct mn_net_shape shape = {4, 1, 8, 3, 3};
+	struct mn_net_shape shape = {4, 1, 8, 3, 3, 0};
 	mn_arch_parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|",
 		      &arch, &pe);
 	int n = mn_weights_spec(&arch, &shape, NULL, 0);

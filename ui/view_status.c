@@ -141,7 +141,7 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	if (a->have_session) {
 		const struct mn_preset *p = &a->session->preset;
 		snprintf(buf, sizeof buf, "C=%d N=%d %dx%d, batch %d, repeat %d, seed %llu, %s init, %s "
-			 "NTK gradient", p->channels, p->cells, p->resolution, p->resolution, p->batch,
+			 "NTK gradient", p->channels, p->cells, p->height, p->width, p->batch,
 			 p->repeat, (unsigned long long)p->seed, p->init == MN_INIT_CODE ? "code" : "paper",
 			 p->ntk_grad == MN_GRAD_EXACT ? "exact" : "fixed-stats");
 		field(a, y, &x, end, "search", TS_DIM, buf);

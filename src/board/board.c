@@ -135,7 +135,8 @@ double mn_board_profile_work(const struct mnp_profile_req *rq)
 
 double mn_board_run_work(const struct mnp_run_req *rq)
 {
-	struct mn_net_shape s = {rq->channels, rq->cells, rq->resolution, rq->classes, 3 /* RGB: the executor's stem */};
+	struct mn_net_shape s = {rq->channels, rq->cells, rq->resolution, rq->classes,
+				 3 /* RGB: the executor's stem */, rq->resolution};
 	struct mn_arch a;
 	struct mn_cost c;
 	double act;

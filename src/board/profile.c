@@ -72,20 +72,20 @@ static void item_request(const struct mn_profile_opts *o, int i, struct mnp_prof
 		int st = i / 5;
 		rq->op = (uint8_t)stage_ops[i % 5];
 		rq->channels = (uint16_t)(s->channels << st);
-		rq->h = rq->w = (uint16_t)(s->resolution >> st);
+		rq->h = (uint16_t)mn_stage_height(s, st), rq->w = (uint16_t)mn_stage_width(s, st);
 	} else if (i == ITEM_STEM) {
 		rq->op = MNP_OP_STEM;
 		rq->channels = (uint16_t)s->channels;
-		rq->h = rq->w = (uint16_t)s->resolution;
+		rq->h = (uint16_t)mn_stage_height(s, 0), rq->w = (uint16_t)mn_stage_width(s, 0);
 	} else if (i == ITEM_RED1 || i == ITEM_RED2) {
 		int st = i - ITEM_RED1; /* input stage */
 		rq->op = MNP_OP_REDUCTION;
 		rq->channels = (uint16_t)(s->channels << st);
-		rq->h = rq->w = (uint16_t)(s->resolution >> st);
+		rq->h = (uint16_t)mn_stage_height(s, st), rq->w = (uint16_t)mn_stage_width(s, st);
 	} else {
 		rq->op = MNP_OP_HEAD;
 		rq->channels = (uint16_t)(4 * s->channels);
-		rq->h = rq->w = (uint16_t)(s->resolution / 4);
+		rq->h = (uint16_t)mn_stage_height(s, 2), rq->w = (uint16_t)mn_stage_width(s, 2);
 		rq->classes = (uint16_t)s->classes;
 	}
 }
@@ -129,7 +129,7 @@ static void partial_from_run(struct partial *p, const struct mn_board *b,
 	p->core_hz = in->hello.core_hz;
 	p->channels = o->shape.channels;
 	p->cells = o->shape.cells;
-	p->resolution = o->shape.resolution;
+	p->resolution = o->shape.height; /* square: the calibration runs RUN_ARCH */
 	p->classes = o->shape.classes;
 	p->repeats = o->repeats;
 	p->seed = o->seed;
@@ -290,7 +290,8 @@ static void build_table(const struct mn_board *b, const struct mn_profile_opts *
 	t->clock_mhz = in->hello.core_hz / 1e6;
 	t->channels = o->shape.channels;
 	t->cells = o->shape.cells;
-	t->resolution = o->shape.resolution;
+	t->height = o->shape.height;
+	t->width = mn_shape_width(&o->shape);
 	t->classes = o->shape.classes;
 	for (int s = 0; s < MN_STAGES; s++) {
 		for (int k = 0; k < 4; k++)

@@ -23,9 +23,18 @@ int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, u
 			 s->cells, MNP_MAX_CELLS);
 		return -1;
 	}
-	if (s->resolution < 4 || (unsigned)s->resolution > MNP_MAX_HW || s->resolution % 4) {
+	/* RUN_ARCH carries one side R (H = W = R, a multiple of 4) and no input
+	 * channels: the executor's stem takes an R x R RGB image.  Another
+	 * input would run a different network from the one estimated. */
+	if (!mn_shape_is_square(s) || mn_shape_input_channels(s) != 3) {
+		snprintf(err, errn, "input %dx%dx%d: the board protocol's RUN_ARCH carries a square RGB "
+			 "input only (use a preset with a square resolution, a multiple of 4, and 3 "
+			 "input channels)", s->height, mn_shape_width(s), mn_shape_input_channels(s));
+		return -1;
+	}
+	if (s->height < 4 || (unsigned)s->height > MNP_MAX_HW || s->height % 4) {
 		snprintf(err, errn, "resolution %d: the firmware runs multiples of 4 in 4..%u "
-			 "(choose another)", s->resolution, MNP_MAX_HW);
+			 "(choose another)", s->height, MNP_MAX_HW);
 		return -1;
 	}
 	if (s->classes < 1 || (unsigned)s->classes > MNP_MAX_CLASSES) {
@@ -37,7 +46,7 @@ int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, u
 	memset(rq, 0, sizeof *rq);
 	rq->channels = (uint16_t)s->channels;
 	rq->cells = (uint8_t)s->cells;
-	rq->resolution = (uint16_t)s->resolution;
+	rq->resolution = (uint16_t)s->height;
 	rq->classes = (uint16_t)s->classes;
 	for (int e = 0; e < MN_EDGES; e++)
 		rq->ops[e] = a->op[e]; /* NB201 op indices on both sides */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config/exe_tree.h"
+#include "space/cost.h"
 #include "util/ini_file.h"
 
 #ifndef MN_DATADIR
@@ -16,7 +17,8 @@
 
 /* K_NAME: a word of [A-Za-z0-9._+-] not starting with '.', since it
  * becomes a QEMU argument or a directory name. */
-enum kind { K_TEXT, K_PATH, K_NAME, K_DOUBLE, K_INT, K_U64, K_INIT, K_NTK_GRAD };
+/* K_SIDES: an input size, "R" or "HxW", into height and width. */
+enum kind { K_TEXT, K_PATH, K_NAME, K_DOUBLE, K_INT, K_U64, K_INIT, K_NTK_GRAD, K_SIDES };
 
 struct field {
 	const char *section;
@@ -27,6 +29,9 @@ struct field {
 };
 
 #define OFF(m) offsetof(struct mn_preset, m)
+/* K_SIDES copies height and width as one block (mn_preset_override). */
+_Static_assert(offsetof(struct mn_preset, width) == offsetof(struct mn_preset, height) + sizeof(int),
+	       "height and width must be adjacent");
 #define MAX_KB 1048576.0 /* 1 GB: far beyond any microcontroller */
 
 /* Indexed by enum mn_preset_field. */
@@ -41,7 +46,7 @@ static const struct field fields[MN_PF_COUNT] = {
 	[MN_PF_FIRMWARE] = {"board", "firmware", K_NAME, 0, 0, OFF(firmware)},
 	[MN_PF_CHANNELS] = {"network", "channels", K_INT, 1, 4096, OFF(channels)},
 	[MN_PF_CELLS] = {"network", "cells", K_INT, 1, 100, OFF(cells)},
-	[MN_PF_RESOLUTION] = {"network", "resolution", K_INT, 4, 1024, OFF(resolution)},
+	[MN_PF_RESOLUTION] = {"network", "resolution", K_SIDES, 4, 1024, OFF(height)},
 	[MN_PF_CLASSES] = {"network", "classes", K_INT, 2, 100000, OFF(classes)},
 	[MN_PF_INPUT_CHANNELS] = {"network", "input_channels", K_INT, 1, 4096, OFF(input_channels)},
 	[MN_PF_SEED] = {"search", "seed", K_U64, 0, 0, OFF(seed)},
@@ -76,7 +81,7 @@ void mn_preset_defaults(struct mn_preset *p)
 	snprintf(p->firmware, sizeof p->firmware, "%s", "qemu-mps2-an500");
 	p->channels = 16;
 	p->cells = 5;
-	p->resolution = 32;
+	p->height = p->width = 32;
 	p->classes = 10;
 	p->input_channels = 3;
 	/* MicroNAS's NTK batch: its Kendall-tau study found 16-32 best and
@@ -206,11 +211,6 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		long v;
 		if (mn_ini_int(what, value, (long)fd->min, (long)fd->max, &v, err, errn) != 0)
 			return -1;
-		if (f == MN_PF_RESOLUTION && v % 4 != 0) {
-			mn_error_set(e, "%s = '%s' is not a multiple of 4 (the two reduction blocks halve it twice; give e.g. 32)",
-				 what, value);
-			return -1;
-		}
 		int iv = (int)v;
 		memcpy(dst, &iv, sizeof iv);
 		break;
@@ -222,6 +222,13 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		memcpy(dst, &v, sizeof v);
 		break;
 	}
+	case K_SIDES:
+		if (mn_sides_parse(value, &p->height, &p->width) != 0) {
+			mn_error_set(e, "%s = '%.40s' is not an input size (give R for R x R or HxW, each side 4..1024, e.g. 32 or 49x10)",
+				     what, value);
+			return -1;
+		}
+		break;
 	case K_INIT:
 		if (strcmp(value, "code") == 0)
 			p->init = MN_INIT_CODE;
@@ -256,7 +263,7 @@ int mn_preset_override(struct mn_preset *dst, const struct mn_preset *src, struc
 		[K_TEXT] = MN_PRESET_TEXT, [K_PATH] = sizeof(char *), [K_NAME] = MN_PRESET_TEXT,
 		[K_DOUBLE] = sizeof(double),
 		[K_INT] = sizeof(int), [K_U64] = sizeof(uint64_t), [K_INIT] = sizeof(enum mn_init_mode),
-		[K_NTK_GRAD] = sizeof(enum mn_grad_mode),
+		[K_NTK_GRAD] = sizeof(enum mn_grad_mode), [K_SIDES] = 2 * sizeof(int),
 	};
 	/* The one path first: only it can fail, and dst must then be as it was. */
 	char *table = NULL;
@@ -411,6 +418,9 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 			break;
 		case K_NTK_GRAD:
 			val = p->ntk_grad == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
+			break;
+		case K_SIDES:
+			mn_sides_format(p->height, p->width, num, sizeof num);
 			break;
 		}
 		/* An empty path means "none given": leave the line out, as a file

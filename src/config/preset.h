@@ -7,7 +7,8 @@
  *             emulator (the QEMU machine of the board's emulated
  *             counterpart, e.g. mps2-an500) and firmware (the name of the
  *             firmware build that machine runs, e.g. qemu-mps2-an500)
- *   [network] channels (C), cells (N), resolution, classes,
+ *   [network] channels (C), cells (N), resolution (R for R x R, or HxW for
+ *             a non-square input such as 49x10 MFCC frames), classes,
  *             input_channels (of the image: 1 grayscale, 3 RGB)
  *   [search]  seed, batch, repeat, w_flops, w_latency, max_latency_ms,
  *             max_sram_kb, max_flash_kb (0 = no constraint),
@@ -82,7 +83,10 @@ struct mn_preset {
 	char emulator[MN_PRESET_TEXT];
 	char firmware[MN_PRESET_TEXT];
 	/* [network] */
-	int channels, cells, resolution, classes;
+	int channels, cells;
+	/* The input size ([network] resolution = R or HxW); adjacent. */
+	int height, width;
+	int classes;
 	int input_channels; /* of the input image (3: RGB) */
 	/* [search] */
 	uint64_t seed;

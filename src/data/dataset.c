@@ -19,8 +19,8 @@ size_t mn_dataset_image_size(const struct mn_dataset *d)
 
 void mn_dataset_proxy_size(const struct mn_dataset *d, int *height, int *width)
 {
-	*height = d->height & ~3;
-	*width = d->width & ~3;
+	*height = d->height;
+	*width = d->width;
 }
 
 size_t mn_dataset_batch_image_size(const struct mn_dataset *d)
@@ -336,8 +336,8 @@ int mn_dataset_batch(const struct mn_dataset *d, struct mn_rng *rng, size_t b, f
 	}
 	for (size_t i = 0; i < d->count; i++)
 		perm[i] = i;
-	/* The central crop to a multiple of 4: the odd row/column goes at the
-	 * bottom/right. */
+	/* The central crop of the proxy size (mn_dataset_proxy_size: today the
+	 * whole image, so the offsets are 0). */
 	int oy = (d->height - ph) / 2, ox = (d->width - pw) / 2;
 	size_t per = mn_dataset_batch_image_size(d);
 	for (size_t i = 0; i < b; i++) {

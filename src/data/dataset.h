@@ -95,10 +95,11 @@ int mn_dataset_set_stats(struct mn_dataset *d, const double *mean, const double 
 /* Values per image (channels x height x width). */
 size_t mn_dataset_image_size(const struct mn_dataset *d);
 
-/* The side the NTK batch is drawn at: height and width rounded down to a
- * multiple of 4 (the network has two stride-2 reductions), the central
- * crop of each image (the extra rows and columns are split, the odd one
- * at the bottom/right).  32 stays 32; 49x10 becomes 48x8. */
+/* The size the NTK batch is drawn at: the images' own height and width.
+ * The network's reductions halve any side by mn_half_side (ceil(n / 2),
+ * space/cost.h), so no crop is needed: 49x10 stays 49x10.  (The batch
+ * code still takes the central crop of this size, which is the whole
+ * image.) */
 void mn_dataset_proxy_size(const struct mn_dataset *d, int *height, int *width);
 
 /* Floats per image of a batch: channels x proxy height x proxy width. */

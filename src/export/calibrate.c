@@ -28,7 +28,7 @@ int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_d
 		 char *err, size_t errn)
 {
 	const struct mn_net_shape *s = &f->shape;
-	int R = s->resolution, rc = -1;
+	int R = s->height, rc = -1; /* square RGB: deploy and validate refuse others */
 	float *amax = calloc((size_t)mn_slot_count(s), sizeof *amax);
 	float *x = malloc(sizeof(float) * 3 * (size_t)R * R);
 	float *lg = malloc(sizeof(float) * (size_t)s->classes);

@@ -99,12 +99,18 @@ static void pool3(const float *x, int c, int h, int w, float *y)
 int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax)
 {
 	const struct mn_net_shape *s = &net->shape;
-	int C = s->channels, R = s->resolution, N = s->cells;
-	size_t big = (size_t)C * R * R; /* the largest activation (every stage has C*R*R) */
+	int C = s->channels, N = s->cells, ic = mn_shape_input_channels(s);
+	int H = mn_stage_height(s, 0), W = mn_stage_width(s, 0);
+	size_t big = 0, in = (size_t)ic * H * W; /* the largest activation; the image */
+	for (int st = 0; st < 3; st++) {
+		size_t e = (size_t)mn_stage_channels(s, st) * mn_stage_height(s, st) *
+			   mn_stage_width(s, st);
+		big = e > big ? e : big;
+	}
 	struct ws ws;
 	float *node[4], *y;
-	ws.col = malloc(sizeof(float) * 9 * (big + (size_t)3 * R * R));
-	ws.tmp = malloc(sizeof(float) * (big + (size_t)3 * R * R));
+	ws.col = malloc(sizeof(float) * 9 * (big + in));
+	ws.tmp = malloc(sizeof(float) * (big + in));
 	float *mem = malloc(sizeof(float) * 6 * big);
 	if (!ws.col || !ws.tmp || !mem) {
 		free(ws.col), free(ws.tmp), free(mem);
@@ -115,27 +121,35 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 	y = mem + 4 * big;
 	float *cur = mem + 5 * big; /* the running block output */
 
-	observe(amax, MN_SLOT_INPUT, x, (size_t)3 * R * R);
-	conv(&ws, &net->stem, x, R, R, cur);
-	observe(amax, MN_SLOT_STEM, cur, big);
+	observe(amax, MN_SLOT_INPUT, x, in);
+	conv(&ws, &net->stem, x, H, W, cur);
+	observe(amax, MN_SLOT_STEM, cur, (size_t)C * H * W);
 	for (int st = 0; st < 3; st++) {
-		int c = mn_stage_channels(s, st), h = mn_stage_side(s, st);
-		size_t n = (size_t)c * h * h;
+		int c = mn_stage_channels(s, st), h = mn_stage_height(s, st), w = mn_stage_width(s, st);
+		size_t n = (size_t)c * h * w;
 		if (st > 0) {
-			int r = st - 1, hi = 2 * h, ci = c / 2;
+			int r = st - 1, hi = mn_stage_height(s, r), wi = mn_stage_width(s, r), ci = c / 2;
 			float *a = node[1], *b = node[2], *sc = node[3], *p = node[0];
-			conv(&ws, &net->red_a[r], cur, hi, hi, a);
+			conv(&ws, &net->red_a[r], cur, hi, wi, a);
 			observe(amax, mn_slot_red(s, r, 0), a, n);
-			conv(&ws, &net->red_b[r], a, h, h, b);
+			conv(&ws, &net->red_b[r], a, h, w, b);
 			observe(amax, mn_slot_red(s, r, 1), b, n);
+			/* 2x2 average, ceil mode: a window clipped by an odd side
+			 * averages the pixels it covers (space/cost.h). */
 			for (int ch = 0; ch < ci; ch++)
 				for (int oy = 0; oy < h; oy++)
-					for (int ox = 0; ox < h; ox++) {
-						const float *q = cur + ((size_t)ch * hi + 2 * oy) * hi + 2 * ox;
-						p[((size_t)ch * h + oy) * h + ox] =
-						    (q[0] + q[1] + q[hi] + q[hi + 1]) * 0.25f;
+					for (int ox = 0; ox < w; ox++) {
+						const float *q = cur + ((size_t)ch * hi + 2 * oy) * wi + 2 * ox;
+						int dy = 2 * oy + 1 < hi, dx = 2 * ox + 1 < wi;
+						float v;
+						if (dy && dx)
+							v = (q[0] + q[1] + q[wi] + q[wi + 1]) * 0.25f;
+						else
+							v = (q[0] + (dx ? q[1] : 0) + (dy ? q[wi] : 0)) /
+							    (float)((1 + dx) * (1 + dy));
+						p[((size_t)ch * h + oy) * w + ox] = v;
 					}
-			conv(&ws, &net->red_sc[r], p, h, h, sc);
+			conv(&ws, &net->red_sc[r], p, h, w, sc);
 			observe(amax, mn_slot_red(s, r, 2), sc, n);
 			for (size_t i = 0; i < n; i++)
 				cur[i] = b[i] + sc[i];
@@ -156,9 +170,9 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 						continue;
 					}
 					if (op == MN_OP_POOL3)
-						pool3(src, c, h, h, y);
+						pool3(src, c, h, w, y);
 					else {
-						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, h, y);
+						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, w, y);
 						observe(amax, mn_slot_edge(s, cell, e), y, n);
 					}
 					for (size_t k = 0; k < n; k++)
@@ -170,7 +184,7 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 		}
 	}
 	/* Head: folded BN, ReLU, global average pool, linear. */
-	int cf = 4 * C, hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
+	int cf = 4 * C, hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
 	float pooled[cf];
 	for (int ch = 0; ch < cf; ch++) {
 		double sum = 0;

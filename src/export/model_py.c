@@ -19,9 +19,13 @@ int mn_export_model_py(FILE *f, const struct mn_arch *a, const struct mn_net_sha
 		"ARCH = \"%s\"\n"
 		"CHANNELS = %d  # C: stages have C, 2C, 4C channels\n"
 		"CELLS = %d  # N: cells per stage\n"
-		"RESOLUTION = %d  # input side; CIFAR-10 images are resized when not 32\n"
+		"HEIGHT = %d  # input height; CIFAR-10 images are resized when not 32x32\n"
+		"WIDTH = %d  # input width\n"
+		"RESOLUTION = HEIGHT if HEIGHT == WIDTH else \"%%dx%%d\" %% (HEIGHT, WIDTH)\n"
+		"INPUT_CHANNELS = %d  # of the image: 1 grayscale, 3 RGB\n"
 		"CLASSES = %d\n",
-		arch, arch, s->channels, s->cells, s->resolution, s->classes);
+		arch, arch, s->channels, s->cells, s->height, mn_shape_width(s),
+		mn_shape_input_channels(s), s->classes);
 	fputs(mn_model_template, f);
 	return ferror(f) ? -1 : 0;
 }

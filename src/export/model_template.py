@@ -97,14 +97,17 @@ class Reduction(nn.Module):
         self.shortcut = nn.Conv2d(c, 2 * c, 1, 1, 0, bias=False)
 
     def forward(self, x):
-        return self.conv_b(self.conv_a(x)) + self.shortcut(F.avg_pool2d(x, 2, 2))
+        # ceil_mode: an odd side n gives ceil(n/2), as the strided conv does
+        # (micronas's one rule); the clipped last window averages what it covers.
+        return self.conv_b(self.conv_a(x)) + self.shortcut(F.avg_pool2d(x, 2, 2, ceil_mode=True))
 
 
 class Network(nn.Module):
-    def __init__(self, arch=ARCH, channels=CHANNELS, cells=CELLS, classes=CLASSES):
+    def __init__(self, arch=ARCH, channels=CHANNELS, cells=CELLS, classes=CLASSES,
+                 input_channels=INPUT_CHANNELS):
         super().__init__()
         ops = parse_arch(arch)
-        self.stem = ConvBN(3, channels, 3, 1, False)
+        self.stem = ConvBN(input_channels, channels, 3, 1, False)
         blocks = []
         for stage in range(3):
             c = channels << stage
@@ -260,8 +263,9 @@ def prepare(images, train, resolution=RESOLUTION):
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
     std = torch.tensor(STD).view(1, 3, 1, 1)
     x = (x - mean) / std
-    if resolution != 32:
-        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False)
+    size = (HEIGHT, WIDTH) if resolution == RESOLUTION else (resolution, resolution)
+    if size != (32, 32):
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     return x
 
 

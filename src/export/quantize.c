@@ -2,6 +2,7 @@
 #include "export/quantize.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,12 +109,25 @@ void mn_qmodel_free(struct mn_qmodel *q)
 	memset(q, 0, sizeof *q);
 }
 
+int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn)
+{
+	if (mn_shape_is_square(s) && mn_shape_input_channels(s) == 3)
+		return 0;
+	snprintf(err, errn, "the int8 model takes a square RGB input, not %dx%dx%d; give a square "
+		 "--resolution with 3 input channels (model.py from 'micronas export' trains any shape)",
+		 s->height, mn_shape_width(s), mn_shape_input_channels(s));
+	return -1;
+}
+
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 {
 	const struct mn_net_shape *s = &f->shape;
 	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
 	struct mnq_net *net = &q->net;
 	memset(q, 0, sizeof *q);
+	/* The int8 model (fw-profiler/qnet.h) has one side and an RGB stem. */
+	if (!mn_shape_is_square(s) || mn_shape_input_channels(s) != 3)
+		return -1;
 	q->convs = calloc((size_t)(1 + ncell * 6 + 6), sizeof *q->convs);
 	q->adds = calloc((size_t)(ncell * 6 + 2), sizeof *q->adds);
 	q->head = calloc((size_t)(2 * cf), sizeof *q->head);
@@ -122,7 +136,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	if (!q->convs || !q->adds || !q->head || !q->fc_w || !q->fc_b)
 		goto oom;
 	net->channels = (uint16_t)C, net->cells = (uint16_t)N;
-	net->resolution = (uint16_t)s->resolution, net->classes = (uint16_t)K;
+	net->resolution = (uint16_t)s->height, net->classes = (uint16_t)K;
 	for (int e = 0; e < MN_EDGES; e++)
 		net->ops[e] = f->arch.op[e];
 	{
@@ -219,7 +233,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	/* The pool folded into the classifier: logit = b + (W / hw) . sum,
 	 * with the int32 sums at the head's scale sh (nothing rounded between
 	 * the head's int8 output and the logits). */
-	int hw = mn_stage_side(s, 2) * mn_stage_side(s, 2);
+	int hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
 	float m = 0;
 	for (int i = 0; i < K * cf; i++)
 		m = fmaxf(m, fabsf(f->fc_w[i]));

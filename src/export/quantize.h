@@ -38,8 +38,14 @@ struct mn_qmodel {
 	int nblocks;
 };
 
+/* 0 when the int8 model (and the firmware that runs it, qnet.h) can take
+ * the shape: a square input with 3 channels; else -1 and one line saying so
+ * and what to give instead. */
+int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn);
+
 /* amax: largest |value| per slot (fnet.h), over the calibration batch.
- * 0, or -1 when out of memory. */
+ * 0, or -1 when out of memory or the shape is not a square RGB input (the
+ * int8 model's; callers check first to say so). */
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax);
 void mn_qmodel_free(struct mn_qmodel *q);
 

@@ -35,7 +35,7 @@ int mn_weights_spec(const struct mn_arch *a, const struct mn_net_shape *s, struc
 {
 	int n = 0, block = 0;
 	char pre[40];
-	put_conv(out, cap, &n, "stem", s->channels, 3, 3, 1);
+	put_conv(out, cap, &n, "stem", s->channels, mn_shape_input_channels(s), 3, 1);
 	for (int st = 0; st < 3; st++) {
 		int c = mn_stage_channels(s, st);
 		if (st > 0) {
@@ -165,7 +165,7 @@ int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const str
 			p += found[i]->numel;
 		}
 		int i = 0, C = s->channels;
-		net->stem = (struct mn_fconv){v[0], v[1], 3, C, 3, 1, 0};
+		net->stem = (struct mn_fconv){v[0], v[1], mn_shape_input_channels(s), C, 3, 1, 0};
 		i = 2;
 		for (int stg = 0; stg < 3; stg++) {
 			int c = mn_stage_channels(s, stg);

@@ -225,10 +225,10 @@ static const float *block_at(const struct mn_net *net, int i, int *c, int *h, in
 		}
 		if (s + 1 < p->nstages) {
 			if (k == i) {
-				*c = 2 * p->sc[s], *h = p->sh[s] / 2, *w = p->sw[s] / 2, *off = o;
+				*c = 2 * p->sc[s], *h = p->sh[s + 1], *w = p->sw[s + 1], *off = o;
 				return net->red[s].out;
 			}
-			o += e / 2; /* 2C channels on a quarter of the plane */
+			o += (size_t)p->sc[s + 1] * p->sh[s + 1] * p->sw[s + 1]; /* 2C on the halved plane */
 			k++;
 		}
 	}
@@ -336,7 +336,7 @@ double mn_net_forward_macs(const struct mn_net *net, int batch)
 				m += cfg->N * 9 * C * C * hw;
 		}
 		if (s + 1 < p->nstages)
-			m += (18 * C * C + 36 * C * C + 2 * C * C) * (hw / 4);
+			m += (18 * C * C + 36 * C * C + 2 * C * C) * ((double)p->sh[s + 1] * p->sw[s + 1]);
 	}
 	m += (double)cfg->classes * p->cf;
 	return m * batch;
@@ -354,7 +354,8 @@ size_t mn_net_pattern_bits(const struct mn_net *net)
 			if (mn_plan_node_has_conv(p, j))
 				bits += (size_t)p->cfg.N * p->sc[s] * hw;
 		if (s + 1 < p->nstages)
-			bits += (size_t)p->sc[s] * hw + (size_t)2 * p->sc[s] * (hw / 4);
+			bits += (size_t)p->sc[s] * hw +
+				(size_t)2 * p->sc[s] * ((size_t)p->sh[s + 1] * p->sw[s + 1]);
 	}
 	int L = p->nstages - 1;
 	return bits + (size_t)p->cf * p->sh[L] * p->sw[L];
@@ -393,7 +394,8 @@ int mn_net_patterns(const struct mn_net *net, uint64_t *bits, size_t words)
 			}
 			if (s + 1 < p->nstages) {
 				b = put_bits(row, b, net->red[s].ra, p->sc[s], nb, n, hw);
-				b = put_bits(row, b, net->red[s].rb, 2 * p->sc[s], nb, n, hw / 4);
+				b = put_bits(row, b, net->red[s].rb, 2 * p->sc[s], nb, n,
+					     (size_t)p->sh[s + 1] * p->sw[s + 1]);
 			}
 		}
 		int L = p->nstages - 1;

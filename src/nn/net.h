@@ -70,7 +70,7 @@ enum mn_grad_mode {
 struct mn_net_config {
 	int C;           /* channels of stage 1 (stages have C, 2C, 4C) */
 	int N;           /* cells per stage */
-	int H, W;        /* input resolution (a full network needs multiples of 4) */
+	int H, W;        /* input height and width (reductions: mn_half_side, space/cost.h) */
 	int in_channels; /* input channels; the thin network needs in_channels == C */
 	int classes;     /* outputs of the final linear layer */
 	int thin;        /* no stem, one stage of N cells, no reduction blocks */

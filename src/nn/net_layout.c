@@ -90,7 +90,8 @@ static void layout_forward(struct mn_net *net, int nb, int store_cols, struct ar
 			struct redst *r = &net->red[s];
 			mn_conv_geom_init(&r->ga, C, 2 * C, 3, 2, 1, h, w);
 			mn_conv_geom_init(&r->gb, 2 * C, 2 * C, 3, 1, 1, r->ga.oh, r->ga.ow);
-			mn_conv_geom_init(&r->gsc, C, 2 * C, 1, 1, 0, h / 2, w / 2);
+			/* the pooled shortcut has the strided conv's size (mn_half_side) */
+			mn_conv_geom_init(&r->gsc, C, 2 * C, 1, 1, 0, r->ga.oh, r->ga.ow);
 			size_t Mo = (size_t)nb * r->ga.oh * r->ga.ow;
 			size_t na = (size_t)mn_conv_ckk(&r->ga) * Mo,
 			       nbc = (size_t)mn_conv_ckk(&r->gb) * Mo;
@@ -183,8 +184,9 @@ static void layout_backward(struct mn_net *net, struct ws *ws, int nq, int fused
 			dgn = 2 * C;
 		if (9 * C * hw > maxckk_ohw)
 			maxckk_ohw = 9 * C * hw;
-		if (s + 1 < p->nstages && 18 * C * hw / 4 > maxckk_ohw)
-			maxckk_ohw = 18 * C * hw / 4;
+		size_t ohw = s + 1 < p->nstages ? (size_t)p->sh[s + 1] * p->sw[s + 1] : 0;
+		if (s + 1 < p->nstages && 18 * C * ohw > maxckk_ohw)
+			maxckk_ohw = 18 * C * ohw;
 		if (9 * C * hw * nb * nq > maxcol)
 			maxcol = 9 * C * hw * nb * nq;
 	}

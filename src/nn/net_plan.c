@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "space/cost.h"
 #include "util/rng.h"
 
 void mn_net_config_ntk(struct mn_net_config *cfg)
@@ -51,11 +52,6 @@ int mn_net_config_check(const struct mn_net_config *c, char *msg, size_t n)
 		snprintf(buf, sizeof buf,
 			 "the thin network has no stem: input channels (%d) must equal channels (%d)",
 			 c->in_channels, c->C);
-		why = buf;
-	} else if (!c->thin && (c->H % 4 || c->W % 4)) {
-		snprintf(buf, sizeof buf,
-			 "resolution %dx%d is not a multiple of 4 (two stride-2 reductions)", c->H,
-			 c->W);
 		why = buf;
 	}
 	if (why) {
@@ -119,8 +115,8 @@ int mn_plan_init(struct mn_net_plan *p, const struct mn_net_config *cfg)
 	p->nstages = cfg->thin ? 1 : 3;
 	for (int s = 0; s < p->nstages; s++) {
 		p->sc[s] = cfg->C << s;
-		p->sh[s] = cfg->H >> s;
-		p->sw[s] = cfg->W >> s;
+		p->sh[s] = cfg->thin ? cfg->H : mn_side_after(cfg->H, s);
+		p->sw[s] = cfg->thin ? cfg->W : mn_side_after(cfg->W, s);
 	}
 	p->ncells = p->nstages * cfg->N;
 	int cap = 3 + p->ncells * MN_EDGES * 6 + 2 * 7 + 4;

@@ -298,48 +298,65 @@ void mn_avgpool3_backward(float *dx, const float *dy, size_t nplanes, int h, int
 	}
 }
 
+/* 2x2 stride-2 average pool in ceil mode (space/cost.h, mn_half_side): on an
+ * odd side the last window is clipped to the input and averages the pixels
+ * it covers, so the windows tile the input exactly. */
 void mn_avgpool2_forward(float *y, const float *x, size_t nplanes, int h, int w)
 {
-	const int oh = h / 2, ow = w / 2;
+	const int oh = (h + 1) / 2, ow = (w + 1) / 2;
 	for (size_t p = 0; p < nplanes; p++) {
 		const float *in = x + p * (size_t)h * w;
 		float *out = y + p * (size_t)oh * ow;
 		for (int oy = 0; oy < oh; oy++) {
-			const float *r0 = in + (size_t)(2 * oy) * w, *r1 = r0 + w;
-			for (int ox = 0; ox < ow; ox++)
-				out[(size_t)oy * ow + ox] =
-					(float)0.25 *
-					(r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]);
+			const float *r0 = in + (size_t)(2 * oy) * w;
+			const float *r1 = 2 * oy + 1 < h ? r0 + w : NULL;
+			for (int ox = 0; ox < ow; ox++) {
+				int x1 = 2 * ox + 1 < w;
+				if (r1 && x1) {
+					out[(size_t)oy * ow + ox] =
+						(float)0.25 * (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] +
+							       r1[2 * ox + 1]);
+					continue;
+				}
+				float s = r0[2 * ox] + (x1 ? r0[2 * ox + 1] : 0);
+				if (r1)
+					s += r1[2 * ox] + (x1 ? r1[2 * ox + 1] : 0);
+				out[(size_t)oy * ow + ox] = s / (float)((1 + x1) * (r1 ? 2 : 1));
+			}
 		}
 	}
 }
 
 void mn_avgpool2_backward(float *dx, const float *dy, size_t nplanes, int h, int w, int accumulate)
 {
-	const int oh = h / 2, ow = w / 2;
+	const int oh = (h + 1) / 2, ow = (w + 1) / 2;
 	for (size_t p = 0; p < nplanes; p++) {
 		float *out = dx + p * (size_t)h * w;
 		const float *in = dy + p * (size_t)oh * ow;
-		if (!accumulate && ((h & 1) || (w & 1)))
-			memset(out, 0,
-			       sizeof(float) * (size_t)h * w); /* rows/columns no window covers */
+		/* the windows tile the input: every dx element is written once */
 		for (int oy = 0; oy < oh; oy++) {
-			float *r0 = out + (size_t)(2 * oy) * w, *r1 = r0 + w;
+			float *r0 = out + (size_t)(2 * oy) * w;
+			float *r1 = 2 * oy + 1 < h ? r0 + w : NULL;
 			const float *d = in + (size_t)oy * ow;
-			if (accumulate)
-				for (int ox = 0; ox < ow; ox++) {
+			for (int ox = 0; ox < ow; ox++) {
+				int x1 = 2 * ox + 1 < w, n = (1 + x1) * (r1 ? 2 : 1);
+				if (n == 4) {
 					float v = (float)0.25 * d[ox];
-					r0[2 * ox] += v;
-					r0[2 * ox + 1] += v;
-					r1[2 * ox] += v;
-					r1[2 * ox + 1] += v;
+					if (accumulate) {
+						r0[2 * ox] += v, r0[2 * ox + 1] += v;
+						r1[2 * ox] += v, r1[2 * ox + 1] += v;
+					} else {
+						r0[2 * ox] = r0[2 * ox + 1] = r1[2 * ox] = r1[2 * ox + 1] = v;
+					}
+					continue;
 				}
-			else
-				for (int ox = 0; ox < ow; ox++) {
-					float v = (float)0.25 * d[ox];
-					r0[2 * ox] = r0[2 * ox + 1] = r1[2 * ox] = r1[2 * ox + 1] =
-						v;
-				}
+				float v = d[ox] / (float)n;
+				float *q[4] = {r0 + 2 * ox, x1 ? r0 + 2 * ox + 1 : NULL,
+					       r1 ? r1 + 2 * ox : NULL, r1 && x1 ? r1 + 2 * ox + 1 : NULL};
+				for (int k = 0; k < 4; k++)
+					if (q[k])
+						*q[k] = accumulate ? *q[k] + v : v;
+			}
 		}
 	}
 }

@@ -87,7 +87,8 @@ void mn_avgpool3_forward(float *y, const float *x, size_t nplanes, int h, int w,
 			 int accumulate);
 void mn_avgpool3_backward(float *dx, const float *dy, size_t nplanes, int h, int w, float scale,
 			  int accumulate);
-/* 2x2 average, stride 2 (output h/2 x w/2). */
+/* 2x2 average, stride 2, ceil mode (output ceil(h/2) x ceil(w/2); a clipped
+ * window on an odd side averages the pixels it covers). */
 void mn_avgpool2_forward(float *y, const float *x, size_t nplanes, int h, int w);
 void mn_avgpool2_backward(float *dx, const float *dy, size_t nplanes, int h, int w, int accumulate);
 /* Global average pool: y[plane] = mean of the plane's hw values. */

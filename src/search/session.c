@@ -64,25 +64,23 @@ double mn_session_mask_ms(void *setup, const uint8_t mask[MN_EDGES])
 int mn_session_fit_to_data(struct mn_preset *p, const struct mn_dataset *d, const char *path,
 			   char *notice, size_t nn, char *err, size_t errn)
 {
-	int side, w;
+	int h, w;
 	notice[0] = '\0';
-	if (d->height != d->width) {
-		snprintf(err, errn, "%s: images are %dx%d, but the deployed network's input is square (crop or resize the images to a square)",
-			 path, d->height, d->width);
-		return -1;
-	}
-	mn_dataset_proxy_size(d, &side, &w);
-	if (side < 4 || side > 1024 || d->classes < 1 || d->classes > 100000 || d->channels > 4096) {
+	mn_dataset_proxy_size(d, &h, &w);
+	if (h < 4 || h > 1024 || w < 4 || w > 1024 || d->classes < 1 || d->classes > 100000 ||
+	    d->channels > 4096) {
 		snprintf(err, errn, "%s: %dx%dx%d images, %d classes: the network takes 4..1024 pixels a side, 1..4096 channels and 1..100000 classes (give other data)",
 			 path, d->height, d->width, d->channels, d->classes);
 		return -1;
 	}
-	if (p->resolution == side && p->classes == d->classes && p->input_channels == d->channels)
+	if (p->height == h && p->width == w && p->classes == d->classes &&
+	    p->input_channels == d->channels)
 		return 0;
 	snprintf(notice, nn, "network input %dx%dx%d, %d classes, from the data %s (the preset had %dx%dx%d, %d classes)",
-		 side, side, d->channels, d->classes, path, p->resolution, p->resolution,
-		 p->input_channels, p->classes);
-	p->resolution = side;
+		 h, w, d->channels, d->classes, path, p->height, p->width, p->input_channels,
+		 p->classes);
+	p->height = h;
+	p->width = w;
 	p->classes = d->classes;
 	p->input_channels = d->channels;
 	p->set |= 1u << MN_PF_RESOLUTION | 1u << MN_PF_CLASSES | 1u << MN_PF_INPUT_CHANNELS;
@@ -92,13 +90,13 @@ int mn_session_fit_to_data(struct mn_preset *p, const struct mn_dataset *d, cons
 	/* The preset's table was made for the preset's own network, not for
 	 * the data's input: the built-in model is the honest fallback. */
 	struct mn_latency_table t;
-	char e[64];
+	char e[320];
 	if (p->latency_table && mn_latency_table_read(&t, p->latency_table, e, sizeof e) == 0 &&
-	    !(t.channels == p->channels && t.cells == p->cells && t.resolution == p->resolution &&
-	      t.classes == p->classes)) {
+	    mn_latency_table_check_network(&t, p->latency_table, p->channels, p->cells, p->height,
+					   p->width, p->classes, e, sizeof e) != 0) {
 		size_t k = strlen(notice);
 		snprintf(notice + k, nn - k, "; the latency table %s is not for %dx%d, %d classes: using the built-in cycle model",
-			 p->latency_table, p->resolution, p->resolution, p->classes);
+			 p->latency_table, p->height, p->width, p->classes);
 		free(p->latency_table);
 		p->latency_table = NULL;
 	}
@@ -126,8 +124,8 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	} else {
 		/* At the preset's input, so the proxies see what the network
 		 * will (the default preset's is CIFAR-10's 32x32x3). */
-		if (mn_dataset_synthetic_shape(&s->data, MN_SYNTHETIC_IMAGES, pp->resolution,
-					       pp->resolution, pp->input_channels, pp->classes,
+		if (mn_dataset_synthetic_shape(&s->data, MN_SYNTHETIC_IMAGES, pp->height,
+					       pp->width, pp->input_channels, pp->classes,
 					       pp->seed, err, errn))
 			return -1;
 		snprintf(s->notice, sizeof s->notice, "%s", MN_DATASET_SYNTHETIC_NOTICE);
@@ -137,16 +135,17 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	if (pp->latency_table) {
 		if (mn_latency_table_read(&s->table, pp->latency_table, err, errn) ||
 		    mn_latency_table_check_network(&s->table, pp->latency_table, pp->channels,
-						   pp->cells, pp->resolution, pp->classes, err, errn)) {
+						   pp->cells, pp->height, pp->width, pp->classes, err,
+						   errn)) {
 			mn_dataset_free(&s->data);
 			return -1;
 		}
 		snprintf(s->table_origin, sizeof s->table_origin, "%s", pp->latency_table);
 	} else {
-		if (mn_latency_model_nucleo(pp->channels, pp->cells, pp->resolution, pp->classes,
-					    &s->table)) {
-			snprintf(err, errn, "no latency model for C=%d N=%d R=%d", pp->channels,
-				 pp->cells, pp->resolution);
+		if (mn_latency_model_nucleo(pp->channels, pp->cells, pp->height, pp->width,
+					    pp->classes, &s->table)) {
+			snprintf(err, errn, "no latency model for C=%d N=%d %dx%d", pp->channels,
+				 pp->cells, pp->height, pp->width);
 			mn_dataset_free(&s->data);
 			return -1;
 		}
@@ -156,7 +155,7 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 		if (pp->input_channels != 3)
 			s->table.stem_us = mn_latency_model_stem_us(&mn_cycle_model_cortex_m7, s->table.clock_mhz,
 								    pp->input_channels, pp->channels,
-								    pp->resolution);
+								    pp->height, pp->width);
 	}
 
 	mn_tenas_config_default(&s->tenas);
@@ -190,8 +189,8 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	 * networks run on one thread (their default) and BLAS is kept
 	 * single-threaded by the entry point (mn_blas_set_threads), so the
 	 * workers do not compete. */
-	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->resolution, pp->classes,
-						pp->input_channels};
+	s->search.shape = (struct mn_net_shape){pp->channels, pp->cells, pp->height, pp->classes,
+						pp->input_channels, pp->width};
 	s->search.seed = pp->seed;
 	s->search.w_flops = pp->w_flops;
 	s->search.w_latency = pp->w_latency;

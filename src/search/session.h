@@ -37,9 +37,9 @@ struct mn_session {
 /* data_path: a data set (dataset.h: CIFAR-10/100, .npy, image folder), or
  * NULL for a synthetic batch at the preset's resolution, input channels
  * and classes (s->notice then says so).  With data, the network's input is
- * the data's: s->preset's resolution and classes are set from it (the
- * images must be square; a side that is not a multiple of 4 is cropped to
- * one, as the proxies crop it), and a latency table made for another shape
+ * the data's: s->preset's height, width, input channels and classes are
+ * set from it (any size of 4..1024 a side, square or not: the reductions
+ * follow mn_half_side), and a latency table made for another shape
  * gives way to the built-in model (s->notice says so).  threads: worker
  * threads (< 1: all cores).  cache_dir: the persistent evaluation cache's
  * directory, NULL for the XDG default ($XDG_CACHE_HOME/micronas), "" for
@@ -52,13 +52,12 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 void mn_session_cache_key(const struct mn_session *s, char *key, size_t n);
 void mn_session_free(struct mn_session *s);
 
-/* The deployed network's input made the data's: p's resolution, classes
- * and input channels are set from d (square images; a side that is not a
- * multiple of 4 is cropped to one, as the proxies crop it), and a latency
+/* The deployed network's input made the data's: p's height, width, classes
+ * and input channels are set from d (the images' own size), and a latency
  * table made for another shape gives way to the built-in model.  notice
  * gets one line saying what changed ("" if nothing).  The search session
  * and the atlas pick both call it, so their costs are of one network.
- * 0, or -1 with err (non-square or out-of-range data). */
+ * 0, or -1 with err (out-of-range data). */
 int mn_session_fit_to_data(struct mn_preset *p, const struct mn_dataset *d, const char *path,
 			   char *notice, size_t nn, char *err, size_t errn);
 

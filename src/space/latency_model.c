@@ -1,4 +1,5 @@
 #include "space/latency_model.h"
+#include "space/cost.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -144,17 +145,16 @@ const char mn_latency_model_comment[] =
 	"Replace this file with measurements: micronas profile writes the same format.\n"
 	"Regenerate the model's numbers with: tests/test_latency_table --regenerate FILE\n";
 
-/* Stage s's shape. */
+/* Stage s's shape: channels double, each side halves by mn_half_side. */
 static int stage_channels(int c, int s) { return c << s; }
-static int stage_side(int r, int s) { return r >> s; }
 
-/* A convolution with square kernel k, Cin -> Cout, producing a side x side
- * output; relu_side > 0 adds the separate ReLU pass over a Cin x relu_side^2
+/* A convolution with square kernel k, Cin -> Cout, producing an oh x ow
+ * output; rh x rw > 0 adds the separate ReLU pass over a Cin x rh x rw
  * input. */
-static double conv_cycles(const struct mn_cycle_model *m, int k, int cin, int cout, int side,
-			  int relu_side)
+static double conv_cycles(const struct mn_cycle_model *m, int k, int cin, int cout, int oh, int ow,
+			  int rh, int rw)
 {
-	double pixels = (double)side * side;
+	double pixels = (double)oh * ow;
 	double macs = pixels * cout * cin * k * k;
 	double cyc = m->per_layer + m->requant_per_output * pixels * cout;
 	if (k == 1) {
@@ -163,44 +163,47 @@ static double conv_cycles(const struct mn_cycle_model *m, int k, int cin, int co
 		cyc += m->conv3x3_per_mac * macs;
 		cyc += m->im2col_per_byte * pixels * cin * k * k;
 	}
-	if (relu_side > 0)
-		cyc += m->per_layer + m->relu_per_element * (double)cin * relu_side * relu_side;
+	if (rh > 0)
+		cyc += m->per_layer + m->relu_per_element * (double)cin * rh * rw;
 	return cyc;
 }
 
 /* 3x3 average pooling, stride 1, padding 1 not counted: along one axis the
  * windows of a side-n row hold 3n - 2 valid taps in total. */
-static double pool3_cycles(const struct mn_cycle_model *m, int c, int side)
+static double pool3_cycles(const struct mn_cycle_model *m, int c, int h, int w)
 {
-	double taps = (double)c * (3.0 * side - 2) * (3.0 * side - 2);
-	return m->per_layer + m->pool_per_tap * taps + m->pool_per_output * (double)c * side * side;
+	double taps = (double)c * (3.0 * h - 2) * (3.0 * w - 2);
+	return m->per_layer + m->pool_per_tap * taps + m->pool_per_output * (double)c * h * w;
 }
 
-static double add_cycles(const struct mn_cycle_model *m, int c, int side)
+static double add_cycles(const struct mn_cycle_model *m, int c, int h, int w)
 {
-	return m->per_layer + m->add_per_element * (double)c * side * side;
+	return m->per_layer + m->add_per_element * (double)c * h * w;
 }
 
 /* Reduction block from stage s-1 to s (a ResNet basic block):
  * ReLU-conv3x3/2-BN, ReLU-conv3x3-BN, shortcut avg-pool 2x2/2 + conv1x1,
- * summed.  BN folds into the convs. */
-static double reduction_cycles(const struct mn_cycle_model *m, int c, int r, int s)
+ * summed.  BN folds into the convs.  The pool's windows tile the input
+ * (the last one clipped on an odd side), so its taps are the input's
+ * pixels. */
+static double reduction_cycles(const struct mn_cycle_model *m, int c, int h, int w, int s)
 {
 	int cin = stage_channels(c, s - 1), cout = stage_channels(c, s);
-	int in = stage_side(r, s - 1), out = stage_side(r, s);
-	double cyc = conv_cycles(m, 3, cin, cout, out, in);
-	cyc += conv_cycles(m, 3, cout, cout, out, out);
-	cyc += m->per_layer + m->pool_per_tap * 4.0 * cin * out * out +
-	       m->pool_per_output * (double)cin * out * out;
-	cyc += conv_cycles(m, 1, cin, cout, out, 0);
-	cyc += add_cycles(m, cout, out);
+	int ih = mn_side_after(h, s - 1), iw = mn_side_after(w, s - 1);
+	int oh = mn_side_after(h, s), ow = mn_side_after(w, s);
+	double cyc = conv_cycles(m, 3, cin, cout, oh, ow, ih, iw);
+	cyc += conv_cycles(m, 3, cout, cout, oh, ow, oh, ow);
+	cyc += m->per_layer + m->pool_per_tap * (double)cin * ih * iw +
+	       m->pool_per_output * (double)cin * oh * ow;
+	cyc += conv_cycles(m, 1, cin, cout, oh, ow, 0, 0);
+	cyc += add_cycles(m, cout, oh, ow);
 	return cyc;
 }
 
-static double head_cycles(const struct mn_cycle_model *m, int c, int r, int classes)
+static double head_cycles(const struct mn_cycle_model *m, int c, int h, int w, int classes)
 {
-	int ch = stage_channels(c, 2), side = stage_side(r, 2);
-	double elems = (double)ch * side * side;
+	int ch = stage_channels(c, 2);
+	double elems = (double)ch * mn_side_after(h, 2) * mn_side_after(w, 2);
 	double cyc = m->per_layer + m->bn_per_element * elems;                       /* BN + ReLU */
 	cyc += m->per_layer + m->gap_per_element * elems + m->requant_per_output * ch; /* pool */
 	cyc += m->per_layer + m->fc_per_mac * (double)ch * classes +
@@ -216,11 +219,11 @@ static double to_us(double cycles, double mhz)
 }
 
 int mn_latency_model_table(const struct mn_cycle_model *m, const char *board, const char *source,
-			   double clock_mhz, int channels, int cells, int resolution, int classes,
-			   struct mn_latency_table *t)
+			   double clock_mhz, int channels, int cells, int height, int width,
+			   int classes, struct mn_latency_table *t)
 {
-	if (!(clock_mhz > 0) || channels < 1 || channels > 4096 || cells < 1 || resolution < 4 ||
-	    resolution % 4 != 0 || classes < 1)
+	if (!(clock_mhz > 0) || channels < 1 || channels > 4096 || cells < 1 || height < 4 ||
+	    height > 1024 || width < 4 || width > 1024 || classes < 1)
 		return -1;
 	memset(t, 0, sizeof *t);
 	snprintf(t->board, sizeof t->board, "%s", board);
@@ -228,43 +231,45 @@ int mn_latency_model_table(const struct mn_cycle_model *m, const char *board, co
 	t->clock_mhz = clock_mhz;
 	t->channels = channels;
 	t->cells = cells;
-	t->resolution = resolution;
+	t->height = height;
+	t->width = width;
 	t->classes = classes;
 	for (int s = 0; s < MN_STAGES; s++) {
-		int c = stage_channels(channels, s), side = stage_side(resolution, s);
+		int c = stage_channels(channels, s);
+		int h = mn_side_after(height, s), w = mn_side_after(width, s);
 		t->op_us[s][MN_OP_NONE] = 0;
 		t->op_us[s][MN_OP_SKIP] = 0; /* identity: no kernel runs */
-		t->op_us[s][MN_OP_CONV1] = to_us(conv_cycles(m, 1, c, c, side, side), clock_mhz);
-		t->op_us[s][MN_OP_CONV3] = to_us(conv_cycles(m, 3, c, c, side, side), clock_mhz);
-		t->op_us[s][MN_OP_POOL3] = to_us(pool3_cycles(m, c, side), clock_mhz);
-		t->add_us[s] = to_us(add_cycles(m, c, side), clock_mhz);
+		t->op_us[s][MN_OP_CONV1] = to_us(conv_cycles(m, 1, c, c, h, w, h, w), clock_mhz);
+		t->op_us[s][MN_OP_CONV3] = to_us(conv_cycles(m, 3, c, c, h, w, h, w), clock_mhz);
+		t->op_us[s][MN_OP_POOL3] = to_us(pool3_cycles(m, c, h, w), clock_mhz);
+		t->add_us[s] = to_us(add_cycles(m, c, h, w), clock_mhz);
 	}
-	t->stem_us = to_us(conv_cycles(m, 3, 3, channels, resolution, 0), clock_mhz);
-	t->reduction_us[0] = to_us(reduction_cycles(m, channels, resolution, 1), clock_mhz);
-	t->reduction_us[1] = to_us(reduction_cycles(m, channels, resolution, 2), clock_mhz);
-	t->head_us = to_us(head_cycles(m, channels, resolution, classes), clock_mhz);
+	t->stem_us = to_us(conv_cycles(m, 3, 3, channels, height, width, 0, 0), clock_mhz);
+	t->reduction_us[0] = to_us(reduction_cycles(m, channels, height, width, 1), clock_mhz);
+	t->reduction_us[1] = to_us(reduction_cycles(m, channels, height, width, 2), clock_mhz);
+	t->head_us = to_us(head_cycles(m, channels, height, width, classes), clock_mhz);
 	t->overhead_us = to_us(m->per_inference, clock_mhz);
 	return 0;
 }
 
 double mn_latency_model_stem_us(const struct mn_cycle_model *m, double clock_mhz, int in_channels,
-				int channels, int resolution)
+				int channels, int height, int width)
 {
-	return to_us(conv_cycles(m, 3, in_channels, channels, resolution, 0), clock_mhz);
+	return to_us(conv_cycles(m, 3, in_channels, channels, height, width, 0, 0), clock_mhz);
 }
 
-int mn_latency_model_nucleo(int channels, int cells, int resolution, int classes,
+int mn_latency_model_nucleo(int channels, int cells, int height, int width, int classes,
 			    struct mn_latency_table *t)
 {
 	return mn_latency_model_table(&mn_cycle_model_cortex_m7, "NUCLEO-F746ZG",
 				      "a-priori cycle model of int8 CMSIS-NN-style kernels on a Cortex-M7 at 216 MHz, NOT measured (replace with micronas profile)",
-				      216.0, channels, cells, resolution, classes, t);
+				      216.0, channels, cells, height, width, classes, t);
 }
 
-int mn_latency_model_nucleo_f446re(int channels, int cells, int resolution, int classes,
+int mn_latency_model_nucleo_f446re(int channels, int cells, int height, int width, int classes,
 				   struct mn_latency_table *t)
 {
 	return mn_latency_model_table(&mn_cycle_model_cortex_m4, "NUCLEO-F446RE",
 				      "a-priori cycle model of int8 CMSIS-NN-style kernels on a Cortex-M4 at 180 MHz, NOT measured (replace with micronas profile)",
-				      180.0, channels, cells, resolution, classes, t);
+				      180.0, channels, cells, height, width, classes, t);
 }

@@ -41,28 +41,29 @@ extern const char mn_latency_model_comment[];
 extern const char mn_latency_model_comment_m4[];
 
 /* Fills t with the model's latencies, in microseconds rounded to 0.001, for
- * a network of C channels, N cells per stage, R x R input (R a multiple of
- * 4) and the given classes, on a core running at clock_mhz.  board and
- * source go into [meta].  Returns 0, or -1 for out-of-range arguments. */
+ * a network of C channels, N cells per stage, an H x W input (each side
+ * 4..1024, halved by mn_half_side at each reduction) and the given
+ * classes, on a core running at clock_mhz.  board and source go into
+ * [meta].  Returns 0, or -1 for out-of-range arguments. */
 int mn_latency_model_table(const struct mn_cycle_model *m, const char *board, const char *source,
-			   double clock_mhz, int channels, int cells, int resolution, int classes,
-			   struct mn_latency_table *t);
+			   double clock_mhz, int channels, int cells, int height, int width,
+			   int classes, struct mn_latency_table *t);
 
 /* The same model with the NUCLEO-F746ZG's board name, source text and clock
  * (the embedded default when no preset names a table). */
-int mn_latency_model_nucleo(int channels, int cells, int resolution, int classes,
+int mn_latency_model_nucleo(int channels, int cells, int height, int width, int classes,
 			    struct mn_latency_table *t);
 
-/* The stem (3x3 conv, in_channels -> channels at R x R) in microseconds,
+/* The stem (3x3 conv, in_channels -> channels at H x W) in microseconds,
  * as the tables above compute it for in_channels = 3: for an input that is
  * not RGB (1 for grayscale). */
 double mn_latency_model_stem_us(const struct mn_cycle_model *m, double clock_mhz, int in_channels,
-				int channels, int resolution);
+				int channels, int height, int width);
 
 /* The Cortex-M4 model for the NUCLEO-F446RE at 180 MHz:
  * presets/nucleo-f446re-latency.ini is its output at C=16, N=5, 32x32, 10
  * classes (tests/test_latency_m4 checks and regenerates it). */
-int mn_latency_model_nucleo_f446re(int channels, int cells, int resolution, int classes,
+int mn_latency_model_nucleo_f446re(int channels, int cells, int height, int width, int classes,
 				   struct mn_latency_table *t);
 
 #endif

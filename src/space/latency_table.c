@@ -1,4 +1,5 @@
 #include "space/latency_table.h"
+#include "space/cost.h"
 
 #include <errno.h>
 #include <float.h>
@@ -14,7 +15,7 @@
 #define MAX_US DBL_MAX
 
 /* Every entry of the file, in the order it is written. */
-enum entry_kind { E_TEXT, E_DOUBLE, E_INT };
+enum entry_kind { E_TEXT, E_DOUBLE, E_INT, E_SIDES /* "R" or "HxW" into height, width */ };
 
 struct entry {
 	const char *section;
@@ -39,7 +40,7 @@ static const struct entry entries[] = {
 	{"meta", "clock_mhz", E_DOUBLE, 0.001, 10000, "the core clock in MHz", OFF(clock_mhz)},
 	{"meta", "channels", E_INT, 1, 4096, "the network's C", OFF(channels)},
 	{"meta", "cells", E_INT, 1, 100, "the network's N", OFF(cells)},
-	{"meta", "resolution", E_INT, 4, 1024, "the input side in pixels", OFF(resolution)},
+	{"meta", "resolution", E_SIDES, 4, 1024, "the input size in pixels, R or HxW", OFF(height)},
 	{"meta", "classes", E_INT, 2, 100000, "the number of classes", OFF(classes)},
 	STAGE_ENTRIES(0),
 	STAGE_ENTRIES(1),
@@ -157,15 +158,17 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		long v;
 		if (mn_ini_int(what, value, (long)e->min, (long)e->max, &v, err, errn) != 0)
 			return -1;
-		if (strcmp(key, "resolution") == 0 && v % 4 != 0) {
-			snprintf(err, errn, "%s = %ld is not a multiple of 4 (the two reduction blocks halve it twice; give e.g. 32)",
-				 what, v);
-			return -1;
-		}
 		int iv = (int)v;
 		memcpy(dst, &iv, sizeof iv);
 		break;
 	}
+	case E_SIDES:
+		if (mn_sides_parse(value, &c->t->height, &c->t->width) != 0) {
+			snprintf(err, errn, "%s = '%s' is not a size (give R or HxW, each side 4..1024, e.g. 32 or 49x10)",
+				 what, value);
+			return -1;
+		}
+		break;
 	}
 	c->line_of[i] = line;
 	return 0;
@@ -221,9 +224,10 @@ int mn_latency_table_print(const struct mn_latency_table *t, const char *comment
 			int s = section_index(e->section);
 			if (fprintf(f, "%s[%s]\n", i ? "\n" : (comment ? "\n" : ""), e->section) < 0)
 				return -1;
-			if (s >= 1 && s <= MN_STAGES && t->resolution > 0)
+			if (s >= 1 && s <= MN_STAGES && t->height > 0)
 				if (fprintf(f, "; %d channels at %dx%d\n", t->channels << (s - 1),
-					    t->resolution >> (s - 1), t->resolution >> (s - 1)) < 0)
+					    mn_side_after(t->height, s - 1),
+					    mn_side_after(t->width ? t->width : t->height, s - 1)) < 0)
 					return -1;
 			prev = e->section;
 		}
@@ -244,6 +248,9 @@ int mn_latency_table_print(const struct mn_latency_table *t, const char *comment
 			snprintf(num, sizeof num, "%d", v);
 			break;
 		}
+		case E_SIDES:
+			mn_sides_format(t->height, t->width, num, sizeof num);
+			break;
 		}
 		if (fprintf(f, "%s = %s\n", e->key, num) < 0)
 			return -1;
@@ -282,13 +289,16 @@ int mn_latency_table_write(const struct mn_latency_table *t, const char *path,
 			int iv;
 			memcpy(&iv, src, sizeof iv);
 			v = iv;
+		} else if (e->kind == E_SIDES) {
+			int w = t->width ? t->width : t->height;
+			v = t->height < w ? t->height : w;
+			if (t->height > e->max || w > e->max)
+				v = e->max + 1;
 		} else
 			continue;
-		if (!(v >= e->min && v <= e->max) ||
-		    (e->kind == E_INT && strcmp(e->key, "resolution") == 0 && (int)v % 4 != 0)) {
-			snprintf(err, errn, "%s: [%s] %s = %g is out of range (%g to %g%s; fix the table)", path,
-				 e->section, e->key, v, e->min, e->max,
-				 strcmp(e->key, "resolution") == 0 ? ", a multiple of 4" : "");
+		if (!(v >= e->min && v <= e->max)) {
+			snprintf(err, errn, "%s: [%s] %s = %g is out of range (%g to %g; fix the table)", path,
+				 e->section, e->key, v, e->min, e->max);
 			return -1;
 		}
 	}
@@ -307,15 +317,16 @@ int mn_latency_table_write(const struct mn_latency_table *t, const char *path,
 }
 
 int mn_latency_table_check_network(const struct mn_latency_table *t, const char *path,
-				   int channels, int cells, int resolution, int classes,
+				   int channels, int cells, int height, int width, int classes,
 				   char *err, size_t errn)
 {
-	if (t->channels == channels && t->cells == cells && t->resolution == resolution &&
+	int tw = t->width ? t->width : t->height;
+	if (t->channels == channels && t->cells == cells && t->height == height && tw == width &&
 	    t->classes == classes)
 		return 0;
 	snprintf(err, errn, "%s: the table is for C=%d N=%d %dx%d %d classes, the search for C=%d N=%d %dx%d %d classes (profile the board for this network or use a matching preset)",
-		 path, t->channels, t->cells, t->resolution, t->resolution, t->classes, channels, cells,
-		 resolution, resolution, classes);
+		 path, t->channels, t->cells, t->height, tw, t->classes, channels, cells, height,
+		 width, classes);
 	return -1;
 }
 

@@ -3,11 +3,13 @@
  * of a constant overhead, in microseconds on one board; and the latency of
  * an arch estimated from it.
  *
- * Stage s (0, 1, 2) runs at C * 2^s channels and (R / 2^s)^2 pixels.
+ * Stage s (0, 1, 2) runs at C * 2^s channels on H x W halved s times by
+ * mn_half_side (space/cost.h).
  *
  * File format (INI, read with inih; every error names FILE:LINE):
  *   [meta]    board, source (free text: where the numbers come from),
- *             clock_mhz, channels, cells, resolution, classes
+ *             clock_mhz, channels, cells, resolution (R for a square input,
+ *             HxW otherwise, e.g. 49x10), classes
  *   [stage0] [stage1] [stage2]
  *             skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3: one
  *             instance of the op at that stage's shape;
@@ -31,7 +33,7 @@ struct mn_latency_table {
 	char board[MN_LAT_TEXT];
 	char source[MN_LAT_TEXT];
 	double clock_mhz;
-	int channels, cells, resolution, classes;
+	int channels, cells, height, width, classes; /* width = height when square */
 	double op_us[MN_STAGES][MN_OP_COUNT]; /* [stage][op]; op_us[s][MN_OP_NONE] is 0 */
 	double add_us[MN_STAGES];
 	double stem_us, reduction_us[2], head_us, overhead_us;
@@ -56,9 +58,9 @@ int mn_latency_table_write(const struct mn_latency_table *t, const char *path,
 			   const char *comment, char *err, size_t errn);
 
 /* Checks that the table was made for this network (channels, cells,
- * resolution, classes); -1 with err naming both when not. */
+ * height, width, classes); -1 with err naming both when not. */
 int mn_latency_table_check_network(const struct mn_latency_table *t, const char *path,
-				   int channels, int cells, int resolution, int classes,
+				   int channels, int cells, int height, int width, int classes,
 				   char *err, size_t errn);
 
 /* Additions a cell needs: a node with k > 1 non-none inputs sums them with

@@ -135,7 +135,8 @@ static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 void mn_memory_arch(const struct mn_arch *a, const struct mn_net_shape *s,
 		    uint64_t runtime_flash_bytes, struct mn_memory *out)
 {
-	uint64_t c = (uint64_t)s->channels, r = (uint64_t)s->resolution, k = (uint64_t)s->classes;
+	uint64_t c = (uint64_t)s->channels, k = (uint64_t)s->classes;
+	uint64_t px0 = (uint64_t)mn_stage_height(s, 0) * (uint64_t)mn_stage_width(s, 0);
 	uint64_t w = 0, b = 0, peak, v, ic = (uint64_t)mn_shape_input_channels(s);
 
 	memset(out, 0, sizeof *out);
@@ -161,26 +162,27 @@ void mn_memory_arch(const struct mn_arch *a, const struct mn_net_shape *s,
 	out->flash_bytes = w + 4 * b + runtime_flash_bytes;
 
 	/* SRAM: stem (image and stem output live together). */
-	peak = ic * r * r + c * r * r;
+	peak = ic * px0 + c * px0;
 	out->peak_phase = MN_PHASE_STEM;
 	out->cell_units = mn_cell_plan(a, out->order, &out->order_len);
 	for (int st = 0; st < 3; st++) {
-		uint64_t cs = (uint64_t)mn_stage_channels(s, st), hs = (uint64_t)mn_stage_side(s, st);
-		v = (uint64_t)out->cell_units * cs * hs * hs;
+		uint64_t cs = (uint64_t)mn_stage_channels(s, st);
+		uint64_t px = (uint64_t)mn_stage_height(s, st) * (uint64_t)mn_stage_width(s, st);
+		v = (uint64_t)out->cell_units * cs * px;
 		if (v > peak)
 			peak = v, out->peak_phase = MN_PHASE_CELL, out->peak_stage = st;
 		if (st < 2) {
 			/* Order a, p, (x freed), b, (a freed), s, (p freed), b += s. */
-			uint64_t x = cs * hs * hs, ho = hs / 2;
-			uint64_t ya = 2 * cs * ho * ho, yp = cs * ho * ho;
+			uint64_t po = (uint64_t)mn_stage_height(s, st + 1) * (uint64_t)mn_stage_width(s, st + 1);
+			uint64_t x = cs * px, ya = 2 * cs * po, yp = cs * po;
 			v = max64(x + ya + yp, max64(ya + yp + ya, yp + ya + ya));
 			if (v > peak)
 				peak = v, out->peak_phase = MN_PHASE_REDUCTION, out->peak_stage = st;
 		}
 	}
 	/* Head: in-place BN+ReLU, pooled int8 vector, int32 logits. */
-	uint64_t h3 = (uint64_t)mn_stage_side(s, 2);
-	v = max64(4 * c * h3 * h3 + 4 * c, 4 * c + 4 * k);
+	uint64_t px3 = (uint64_t)mn_stage_height(s, 2) * (uint64_t)mn_stage_width(s, 2);
+	v = max64(4 * c * px3 + 4 * c, 4 * c + 4 * k);
 	if (v > peak)
 		peak = v, out->peak_phase = MN_PHASE_HEAD, out->peak_stage = 2;
 	out->sram_bytes = peak;

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct mn_arch a;
 	struct mn_parse_error pe;
-	struct mn_net_shape s = {1, 1, 4, 2, 3};
+	struct mn_net_shape s = {1, 1, 4, 2, 3, 0};
 	struct mn_fnet net;
 	if (mn_arch_parse("|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|none~2|", &a, &pe))
 		abort();

@@ -7,6 +7,8 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# In a directory of its own: a regression would write files called --help.
+cd "$tmp" || exit 1
 
 sh "$MN_TOP_SRCDIR/tests/cli_options.sh" "$MN_TOP_SRCDIR" >"$tmp/opts"
 check "the option tables list options that take values" [ "$(grep -c ' required$' "$tmp/opts")" -ge 20 ]

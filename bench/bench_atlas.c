@@ -22,6 +22,7 @@
 #include "data/oracle.h"
 #include "space/latency_model.h"
 #include "util/rng.h"
+#include "data/dataset_source.h"
 
 static int build(const char *path, const struct mn_atlas_settings *s, const struct mn_dataset *d, int threads,
 		 int max, struct mn_atlas_build_result *res)

@@ -48,6 +48,7 @@
 #include "proxy/tenas.h"
 #include "search/search.h"
 #include "util/rankstat.h"
+#include "data/dataset_source.h"
 
 struct job {
 	const struct mn_tenas_config *cfg;
@@ -200,7 +201,7 @@ static void regret(const struct mn_proxy_values *val, const double *acc, const i
 {
 	struct mn_latency_table t;
 	double *est = malloc((size_t)n * sizeof *est), *ms = malloc((size_t)n * sizeof *ms);
-	if (!est || !ms || mn_latency_model_nucleo(16, 5, 32, 10, &t) || mn_estimate(val, (size_t)n, est))
+	if (!est || !ms || mn_latency_model_nucleo(16, 5, 32, 32, 10, &t) || mn_estimate(val, (size_t)n, est))
 		exit(1);
 	for (int i = 0; i < n; i++) {
 		struct mn_arch a;

@@ -25,6 +25,7 @@
 #include "space/latency_model.h"
 #if HAVE_MPI
 #include "atlas/atlas_mpi.h"
+#include "data/dataset_source.h"
 #endif
 
 /* As session.c: enough synthetic images for any batch. */

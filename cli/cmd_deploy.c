@@ -8,6 +8,7 @@
 #include "cli_board.h"
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "export/calibrate.h"
 #include "export/deploy_c.h"
 #include "export/deploy_fw.h"

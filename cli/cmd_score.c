@@ -15,6 +15,7 @@
 #include "proxy/estimate.h"
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
+#include "data/dataset_source.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
 

@@ -13,6 +13,7 @@
 #include "board/validate.h"
 #include "export/calibrate.h"
 #include "export/validate_model.h"
+#include "data/dataset_source.h"
 
 static void validate_usage(FILE *f)
 {

@@ -12,6 +12,7 @@
 #include "atlas/atlas_pick.h"
 #include "space/latency_model.h"
 #include "tap.h"
+#include "data/dataset_source.h"
 
 static char tmpdir[] = "/tmp/test_atlas.XXXXXX";
 

@@ -9,6 +9,7 @@
 
 #include "data/cifar.h"
 #include "tap.h"
+#include "data/dataset_source.h"
 
 static char tmpdir[256];
 

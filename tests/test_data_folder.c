@@ -12,6 +12,7 @@
 #include <stb/stb_image_write.h>
 
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "tap.h"
 
 static char tmpdir[256];

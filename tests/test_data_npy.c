@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "data/npy.h"
 #include "tap.h"
 

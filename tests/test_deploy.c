@@ -9,6 +9,7 @@
 
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
 #include "export/safetensors.h"

@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "proxy/az_expressivity.h"
 #include "proxy/az_trainability.h"
 #include "proxy/nwot.h"

@@ -20,6 +20,7 @@
 #include "protocol.h"
 #include "tap.h"
 #include "util/rng.h"
+#include "data/dataset_source.h"
 
 #define ARCH "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|"
 
@@ -214,7 +215,7 @@ int main(void)
 {
 	struct mn_arch a;
 	struct mn_parse_error pe;
-	struct mn_net_shape s = {8, 1, 32, 10, 3};
+	struct mn_net_shape s = {8, 1, 32, 10, 3, 0};
 	char err[1024] = "", path[] = "/tmp/mn_valmodel_XXXXXX";
 	struct mn_rng rng;
 	codec();

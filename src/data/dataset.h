@@ -50,28 +50,6 @@ struct mn_dataset {
 	char format[24];         /* "CIFAR-10", "CIFAR-100", "npy", "image folder", "synthetic" */
 };
 
-/* Reads one path: a CIFAR-10/100 binary file or directory, an .npy file, a
- * directory with images.npy and labels.npy, or an image folder.  Returns 0,
- * or -1 with err holding one line; d is then empty. */
-int mn_dataset_load(struct mn_dataset *d, const char *path, char *err, size_t errn);
-
-/* Several paths, concatenated; they must be of one format, image size and
- * storage (classes: the most any of them has). */
-int mn_dataset_load_paths(struct mn_dataset *d, const char *const *paths, size_t npaths,
-			  char *err, size_t errn);
-
-/* A synthetic CIFAR-10-shaped source: count 3x32x32 images of uniform random
- * bytes and random labels 0..9, deterministic in the seed, normalised with
- * CIFAR-10's statistics; d->synthetic = 1. */
-int mn_dataset_synthetic(struct mn_dataset *d, size_t count, uint64_t seed, char *err, size_t errn);
-
-/* The same at another shape (height x width x channels, classes): the
- * bytes come from the same stream, so 32x32x3 with 10 classes is exactly
- * mn_dataset_synthetic.  Three channels use CIFAR-10's statistics, any
- * other count the set's own. */
-int mn_dataset_synthetic_shape(struct mn_dataset *d, size_t count, int height, int width,
-			       int channels, int classes, uint64_t seed, char *err, size_t errn);
-
 void mn_dataset_free(struct mn_dataset *d);
 
 /* A 64-bit hash of everything the proxies read from the data: the shape,

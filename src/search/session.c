@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "space/latency_model.h"
+#include "data/dataset_source.h"
 
 /* Synthetic images when no data is given: enough for any batch. */
 #define MN_SYNTHETIC_IMAGES 1024

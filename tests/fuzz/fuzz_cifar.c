@@ -6,6 +6,7 @@
 
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
  * 3. Quality: a real partial atlas (fixed-stats, batch 32, repeat 3, on the
  *    ../shared CIFAR-10 subset; kept in bench/bench_atlas-quality.csv and extended
  *    to --quality-archs on every run), picks at weights 0 and at latency
- *    budgets of 25/50/100% of the weights-0 pick's latency, each beside the
+ *    budgets of 25/50/75/100% of the weights-0 pick's latency, each beside the
  *    oracle's best arch under the same budget (over the whole space, and
  *    over the atlas's archs): the regret in accuracy points. */
 #include <math.h>
@@ -202,8 +202,8 @@ static int quality(const struct mn_dataset *d, int real_data, uint64_t seed, int
 	double lat0 = a.latency_ms[i0];
 	printf("  %-16s %8s %9s %9s %14s %8s %14s %8s\n", "budget", "ms", "pick ms", "pick acc", "best (space)",
 	       "regret", "best (atlas)", "regret");
-	static const double frac[] = {0, 0.25, 0.5, 1.0};
-	for (int k = 0; k < 4; k++) {
+	static const double frac[] = {0, 0.25, 0.5, 0.75, 1.0};
+	for (int k = 0; k < 5; k++) {
 		double budget = frac[k] * lat0;
 		struct mn_constraints lim = {budget, 0, 0};
 		int i = mn_atlas_pick(&a, 0, 0, &lim);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make fuzz: builds every libFuzzer target (arch strings, presets, latency
 # tables, CIFAR files, the serial protocol's host side, .npy headers,
-# safetensors files) under ASan+UBSan with clang and
+# safetensors files, atlas files, evaluation-cache files) under ASan+UBSan
+# with clang and
 # runs each for FUZZ_RUNS executions (default 1,000,000) from its kept seed
 # corpus (tests/fuzz/corpus/NAME/, copied to a scratch dir so the kept one
 # stays small).  Usage: run.sh SRCDIR [TARGET...]; a crash stops the run and
@@ -10,7 +11,7 @@ set -e
 top=$1; shift
 runs=${FUZZ_RUNS:-1000000}
 command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
-targets=${*:-"arch preset latency_table cifar protocol npy safetensors"}
+targets=${*:-"arch preset latency_table cifar protocol npy safetensors atlas eval_cache"}
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DMN_DATADIR=\"/nonexistent\" -I. -Isrc/export -I$top/src -I$top/fw-profiler"
 libs="$(pkg-config --libs openblas lapacke libserialport inih stb libcjson 2>/dev/null || echo -lopenblas -llapacke -lserialport -linih -lstb -lcjson) -lm -lpthread"
@@ -19,7 +20,7 @@ libs="$(pkg-config --libs openblas lapacke libserialport inih stb libcjson 2>/de
 mkdir -p tests/fuzz-obj
 objs=
 # atlas_mpi.c needs MPI's compiler wrapper and no fuzz target reaches it.
-for c in $(cd "$top" && find src -name '*.c' ! -name atlas_mpi.c | sort) fw-profiler/proto_codec.c fw-profiler/qnet.c fw-profiler/kernels.c; do
+for c in $(cd "$top" && find src -name '*.c' ! -name atlas_mpi.c | sort) fw-profiler/proto_codec.c fw-profiler/qnet.c fw-profiler/kernels.c fw-profiler/model_id.c; do
 	o=tests/fuzz-obj/$(echo "$c" | tr / _ | sed 's/\.c$/.o/')
 	if [ ! -f "$o" ] || [ "$top/$c" -nt "$o" ]; then
 		clang $cflags $san -fsanitize=fuzzer-no-link $(pkg-config --cflags openblas lapacke stb libcjson 2>/dev/null) \

@@ -126,9 +126,7 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	if (a->model.loaded) {
 		/* The file's name, as the table's: the log has the path. */
 		const char *slash = strrchr(a->model.path, '/');
-		snprintf(buf, sizeof buf, "%s (%d tensors)", slash ? slash + 1 : a->model.path,
-			 a->model.tensors);
-		field(a, y, &x, end, "model", TS_OK, buf);
+		field(a, y, &x, end, "model", TS_OK, slash ? slash + 1 : a->model.path);
 	}
 	if (r.h < 3)
 		return;

@@ -27,38 +27,39 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The weights bound, the data loaded and the model calibrated, as
- * `micronas validate --weights` does before it opens the port. */
-static int prepare(const struct model_task *t, struct mn_fnet *net, struct mn_dataset *d,
-		   struct mn_qmodel *q, char *err, size_t errn)
+int mn_model_prepare(const char *weights, const char *data, const struct mn_arch *a,
+		     const struct mn_net_shape *s, int calib, struct mn_fnet *net,
+		     struct mn_dataset *d, struct mn_qmodel *q, char *err, size_t errn)
 {
 	struct mn_safetensors st;
 	char msg[1024];
-	if (mn_qmodel_shape_check(&t->shape, err, errn) != 0)
+	memset(net, 0, sizeof *net);
+	memset(d, 0, sizeof *d);
+	memset(q, 0, sizeof *q);
+	if (mn_qmodel_shape_check(s, err, errn) != 0)
 		return -1;
-	if (mn_st_read(&st, t->weights, err, errn) != 0)
+	if (mn_st_read(&st, weights, err, errn) != 0)
 		return -1;
-	int bound = mn_fnet_bind(net, &st, &t->arch, &t->shape, msg, sizeof msg);
+	int bound = mn_fnet_bind(net, &st, a, s, msg, sizeof msg);
 	mn_st_free(&st);
 	if (bound != 0) {
-		snprintf(err, errn, "%.200s: %.800s", t->weights, msg);
+		snprintf(err, errn, "%.200s: %.800s", weights, msg);
 		return -1;
 	}
-	int H = t->shape.height, W = mn_shape_width(&t->shape), C = t->shape.input_channels;
-	if (t->has_data) {
-		if (mn_dataset_load(d, t->data, err, errn) != 0)
+	int H = s->height, W = mn_shape_width(s), C = s->input_channels;
+	if (data) {
+		if (mn_dataset_load(d, data, err, errn) != 0)
 			return -1;
 		if (d->height != H || d->width != W || d->channels != C) {
 			snprintf(err, errn, "%.300s holds %dx%dx%d images but the network takes %dx%dx%d; "
-				 "give data of that size", t->data, d->height, d->width, d->channels, H, W,
-				 C);
+				 "give data of that size", data, d->height, d->width, d->channels, H, W, C);
 			return -1;
 		}
-	} else if (mn_dataset_synthetic(d, (size_t)t->calib + 32, 7, err, errn) != 0) {
+	} else if (mn_dataset_synthetic(d, (size_t)calib + 32, 7, err, errn) != 0) {
 		/* deploy's synthetic set: calib + its default 32 evaluation images */
 		return -1;
 	}
-	return mn_calibrate(q, net, d, t->calib, err, errn);
+	return mn_calibrate(q, net, d, calib, err, errn);
 }
 
 static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *out, int *brc,
@@ -74,12 +75,10 @@ static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *
 	char msg[200];
 	int rc = -1;
 
-	memset(&net, 0, sizeof net);
-	memset(&d, 0, sizeof d);
-	memset(&q, 0, sizeof q);
 	*brc = 0;
 	mn_board_job_progress(j, 0, t->images, "quantizing the weights (calibration)");
-	if (prepare(t, &net, &d, &q, err, errn) != 0)
+	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, &t->arch, &t->shape, t->calib,
+			     &net, &d, &q, err, errn) != 0)
 		goto out;
 	if (mn_board_job_cancelled(j)) {
 		*brc = MN_BOARD_ECANCEL;

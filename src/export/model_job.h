@@ -29,6 +29,20 @@ struct mn_model_job_opts {
 int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o, char *err,
 		       size_t errn);
 
+/* The steps before the board, shared by `micronas validate --weights` and
+ * the job: the shape checked for int8, the weights read and bound to a
+ * (errors name the file), the data loaded and checked against the shape
+ * (data NULL: deploy's synthetic set of calib + 32 images), and the model
+ * calibrated on its first calib images.  net, d and q are set (free them
+ * with mn_fnet_free, mn_dataset_free, mn_qmodel_free, also on failure);
+ * 0, or -1 with one line in err. */
+struct mn_fnet;
+struct mn_dataset;
+struct mn_qmodel;
+int mn_model_prepare(const char *weights, const char *data, const struct mn_arch *a,
+		     const struct mn_net_shape *s, int calib, struct mn_fnet *net,
+		     struct mn_dataset *d, struct mn_qmodel *q, char *err, size_t errn);
+
 /* What a weights file says of itself, for loading it in a front end: its
  * tensor count and the arch its metadata names (model.py writes it; a file
  * without one binds by its tensors only).  0, or -1 with one line in err. */

@@ -20,7 +20,8 @@ static void tui_usage(FILE *f)
 		"                    [--max-sram-kb S] [--max-flash-kb F] [--batch B] [--repeat R]\n"
 		"                    [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
 		"                    [--latency-table FILE] [--profile-repeats N] [--log FILE]\n"
-		"                    [--save BASE] [--start] [--no-color] [--no-extend]\n"
+		"                    [--save BASE] [--weights W.safetensors] [--start]\n"
+		"                    [--no-color] [--no-extend]\n"
 		"The interactive search: live proxy rankings, pruning progress, the latency /\n"
 		"accuracy trade-off, weights and limits changed live, profiling and validation\n"
 		"on the board (a serial port, or the emulated board in QEMU). Press ? inside.\n"
@@ -29,6 +30,9 @@ static void tui_usage(FILE *f)
 		"  --profile-repeats N timed runs per op when p profiles the board (default 5)\n"
 		"  --log FILE          append the session log to FILE as it happens\n"
 		"  --save BASE         default base name for w (BASE.json, BASE.arch, BASE.log)\n"
+		"  --weights W         trained weights (as m loads them): v then runs the model\n"
+		"                      'micronas deploy W ARCH' wrote on the board (--data and\n"
+		"                      64 calibration images, as deploy's defaults)\n"
 		"  --start             start the search at once\n"
 		"  --no-color          monochrome (also when NO_COLOR is set)\n"
 		"  --no-extend         do not extend the atlas while the search is idle (e starts it)\n"
@@ -50,7 +54,7 @@ int mn_cmd_tui(int argc, char **argv)
 		{"emulate", no_argument, 0, 'E'}, {"profile-repeats", required_argument, 0, 'R'},
 		{"log", required_argument, 0, 'G'}, {"save", required_argument, 0, 'W'},
 		{"start", no_argument, 0, 'A'}, {"no-color", no_argument, 0, 'C'},
-		{"no-extend", no_argument, 0, 0x100},
+		{"no-extend", no_argument, 0, 0x100}, {"weights", required_argument, 0, 0x101},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_cli_preset cp;
@@ -73,6 +77,7 @@ int mn_cmd_tui(int argc, char **argv)
 		case 'A': c.start = 1; break;
 		case 'C': c.no_color = 1; break;
 		case 0x100: c.no_extend = 1; break;
+		case 0x101: c.weights_path = optarg; break;
 		case 'T':
 			if (mn_cli_int("tui", "--threads", optarg, 1, 256, &c.threads))
 				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);

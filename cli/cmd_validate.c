@@ -12,6 +12,7 @@
 #include "space/memory.h"
 #include "board/validate.h"
 #include "export/calibrate.h"
+#include "export/model_job.h"
 #include "export/validate_model.h"
 #include "data/dataset_source.h"
 
@@ -63,7 +64,6 @@ static int validate_weights(const char *weights, const char *data, const struct 
 			    const struct mn_net_shape *shape, const struct mn_latency_table *t,
 			    int calib, int images, const char *port, int json)
 {
-	struct mn_safetensors st;
 	struct mn_fnet net;
 	struct mn_dataset d;
 	struct mn_qmodel q;
@@ -75,47 +75,14 @@ static int validate_weights(const char *weights, const char *data, const struct 
 	int rc = MN_EXIT_ERROR;
 	char arch_str[MN_ARCH_STRLEN];
 
-	memset(&d, 0, sizeof d);
-	memset(&q, 0, sizeof q);
-	if (mn_qmodel_shape_check(shape, e.msg, sizeof e.msg) != 0) {
-		mn_cli_error("validate", "%s", e.msg);
-		return MN_EXIT_ERROR;
-	}
-	if (mn_st_read(&st, weights, e.msg, sizeof e.msg) != 0) {
-		mn_cli_error("validate", "%s", e.msg);
-		return MN_EXIT_ERROR;
-	}
-	int bound = mn_fnet_bind(&net, &st, a, shape, e.msg, sizeof e.msg);
-	mn_st_free(&st);
-	if (bound != 0) {
-		mn_cli_error("validate", "%s: %s", weights, e.msg);
-		return MN_EXIT_ERROR;
-	}
-	int H = shape->height, W = mn_shape_width(shape), C = shape->input_channels;
-	if (data) {
-		if (mn_dataset_load(&d, data, e.msg, sizeof e.msg) != 0) {
-			mn_cli_error("validate", "%s", e.msg);
-			goto out;
-		}
-		if (d.height != H || d.width != W || d.channels != C) {
-			mn_cli_error("validate", "%s holds %dx%dx%d images but the network takes "
-				     "%dx%dx%d; give data of that size", data, d.height, d.width,
-				     d.channels, H, W, C);
-			goto out;
-		}
-	} else {
-		fprintf(stderr, "micronas validate: %s (no accuracy; deploy must have used them "
-			"too)\n", MN_DATASET_SYNTHETIC_NOTICE);
-		/* deploy's synthetic set: calib + its default 32 evaluation images */
-		if (mn_dataset_synthetic(&d, (size_t)calib + 32, 7, e.msg, sizeof e.msg) != 0) {
-			mn_cli_error("validate", "%s", e.msg);
-			goto out;
-		}
-	}
-	if (mn_calibrate(&q, &net, &d, calib, e.msg, sizeof e.msg) != 0) {
+	/* The steps the TUI's job takes too (export/model_job.h). */
+	if (mn_model_prepare(weights, data, a, shape, calib, &net, &d, &q, e.msg, sizeof e.msg) != 0) {
 		mn_cli_error("validate", "%s", e.msg);
 		goto out;
 	}
+	if (!data)
+		fprintf(stderr, "micronas validate: %s (no accuracy; deploy must have used them "
+			"too)\n", MN_DATASET_SYNTHETIC_NOTICE);
 	/* The images after the calibration ones, as deploy evaluates. */
 	size_t first = d.count > (size_t)calib ? (size_t)calib : 0;
 	if (mn_cli_block_signals("validate", 0, &set) != 0)

@@ -344,7 +344,7 @@ static void port_chosen(struct tui_app *a, int i)
 
 /* ---- the board -------------------------------------------------------- */
 
-static int board_busy(struct tui_app *a, enum mn_board_job_kind kind)
+int tui_board_busy(struct tui_app *a, enum mn_board_job_kind kind)
 {
 	if (a->bsnap.state != MN_BOARD_JOB_RUNNING)
 		return 0;
@@ -363,7 +363,7 @@ static void profile(struct tui_app *a)
 {
 	struct mn_profile_opts po;
 	struct mn_error e;
-	if (board_busy(a, MN_BOARD_JOB_PROFILE) || !need_session(a))
+	if (tui_board_busy(a, MN_BOARD_JOB_PROFILE) || !need_session(a))
 		return;
 	if (!a->bsnap.port[0]) {
 		tui_message(a, 1, "no board: pick a port or the emulated board with b");
@@ -394,7 +394,7 @@ static void validate(struct tui_app *a)
 {
 	char arch[MN_ARCH_STRLEN];
 	struct mn_error e;
-	if (board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_session(a))
+	if (tui_board_busy(a, MN_BOARD_JOB_VALIDATE) || !need_session(a))
 		return;
 	if (!a->have_done) {
 		tui_message(a, 1, "no pick to validate yet: run the search (s) first");
@@ -474,6 +474,9 @@ static void open_form(struct tui_app *a, enum tui_form_kind kind)
 		break;
 	case FORM_PORT:
 		break;
+	case FORM_MODEL:
+		tui_model_form(a);
+		break;
 	}
 	a->mode = MODE_FORM;
 }
@@ -544,6 +547,10 @@ static void form_apply(struct tui_app *a)
 			return;
 		}
 		connect_port(a, f->value[0]);
+		break;
+	case FORM_MODEL:
+		if (tui_model_form_apply(a) != 0)
+			return;
 		break;
 	}
 	a->mode = MODE_NORMAL;
@@ -741,7 +748,13 @@ void tui_key(struct tui_app *a, int ch)
 	case ACT_PRESETS: open_presets(a); break;
 	case ACT_BOARD: open_ports(a); break;
 	case ACT_PROFILE: profile(a); break;
-	case ACT_VALIDATE: validate(a); break;
+	case ACT_VALIDATE:
+		if (a->model.loaded)
+			tui_model_validate(a);
+		else
+			validate(a);
+		break;
+	case ACT_MODEL_FORM: open_form(a, FORM_MODEL); break;
 	case ACT_USE_TABLE: use_table(a); break;
 	case ACT_CANCEL_BOARD:
 		if (a->bsnap.state == MN_BOARD_JOB_RUNNING) {

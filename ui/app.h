@@ -104,7 +104,7 @@ enum tui_mode { MODE_NORMAL, MODE_HELP, MODE_FORM, MODE_LIST };
 #define TUI_FORM_FIELDS 3
 #define TUI_FIELD_LEN 256
 
-enum tui_form_kind { FORM_WEIGHTS, FORM_LIMITS, FORM_SAVE, FORM_PORT };
+enum tui_form_kind { FORM_WEIGHTS, FORM_LIMITS, FORM_SAVE, FORM_PORT, FORM_MODEL };
 
 struct tui_form {
 	enum tui_form_kind kind;
@@ -143,6 +143,22 @@ struct tui_log {
 	size_t n, cap;
 	FILE *live;    /* --log FILE, appended as events happen; NULL if none */
 	int live_failed;
+};
+
+/* ---- trained weights (ui/actions_model.c) -------------------------------- */
+
+#define TUI_MODEL_CALIB 64  /* calibration images: deploy's and validate's default */
+#define TUI_MODEL_IMAGES 32 /* images run on the board: validate's default */
+
+struct tui_model {
+	int loaded;
+	char path[TUI_FIELD_LEN];
+	int tensors;
+	int file_has_arch;       /* the file's metadata names its arch */
+	struct mn_arch file_arch;
+	int has_arch;            /* an arch typed in the form: validated instead of the pick */
+	struct mn_arch arch;
+	int calib;
 };
 
 /* ---- the whole model ------------------------------------------------------ */
@@ -222,6 +238,10 @@ struct tui_app {
 	int extend_added;          /* rows added since the TUI started */
 	double extend_rate;        /* archs per second while building */
 	int plot_candidates; /* A: the candidates plot even when an atlas is loaded */
+
+	/* Trained weights loaded with m (or --weights): v then runs the
+	 * deployed model (export/model_job.h) instead of the latency check. */
+	struct tui_model model;
 	int quit;
 };
 
@@ -280,8 +300,24 @@ void tui_log_close(struct tui_log *l);
 void tui_key(struct tui_app *a, int ch);
 /* Applies a pending session rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
+/* 1 when a board job runs (the same kind's key cancels it, another says
+ * the board is busy), else 0. */
+int tui_board_busy(struct tui_app *a, enum mn_board_job_kind kind);
 /* Empties a list box, freeing its values. */
 void tui_list_reset(struct tui_list *l);
+
+/* ---- trained weights (ui/actions_model.c) ------------------------------- */
+
+/* Loads a weights file (its header checked, its arch read); arch_text may
+ * be NULL or "" (the pick is validated).  0, or -1 with one line in e. */
+int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
+		   struct mn_error *e);
+/* Fills the form with the weights loaded (or empty fields). */
+void tui_model_form(struct tui_app *a);
+/* Applies the form; 0 when it may close, -1 with the form's error set. */
+int tui_model_form_apply(struct tui_app *a);
+/* v with weights loaded: the deployed model on the board in the background. */
+void tui_model_validate(struct tui_app *a);
 
 /* ---- saving (ui/save.c) ----------------------------------------------- */
 

@@ -275,6 +275,29 @@ static void board_events(struct tui_app *a)
 									      : "DIFFERS from the estimate");
 		break;
 	}
+	case MN_BOARD_JOB_MODEL: {
+		const struct mn_board_model_result *m = &b->model;
+		char pct[32], acc[64] = "";
+		double err = m->measured_us > 0 ? (m->estimated_us - m->measured_us) / m->measured_us * 100
+						: 0;
+		if (m->labelled)
+			snprintf(acc, sizeof acc, "; accuracy int8 %.2f%%, float %.2f%%",
+				 100.0 * m->correct_int8 / m->labelled, 100.0 * m->correct_float / m->labelled);
+		tui_log_event(&a->log,
+			      "validated the deployed model %s (%s, model %08x) on %s%s: latency measured "
+			      "%.3f ms (median of %d images), estimated %.3f ms, error %s %%; peak SRAM "
+			      "measured %.2f KB, estimated %.2f KB; int8 %d/%d bit-exact with the host, "
+			      "top-1 agrees with float on %d/%d%s",
+			      m->weights, m->arch, (unsigned)m->fingerprint, m->board,
+			      m->emulated ? " (emulated)" : "", m->measured_us / 1000, m->images,
+			      m->estimated_us / 1000, tui_signed(pct, sizeof pct, err, 2),
+			      m->peak_bytes / 1024.0, m->estimated_sram_bytes / 1024.0, m->exact, m->images,
+			      m->agree_float, m->images, acc);
+		tui_message(a, m->exact != m->images, "deployed model on %s: %d/%d bit-exact, top-1 as "
+			    "float %d/%d, latency error %s %%", m->board, m->exact, m->images,
+			    m->agree_float, m->images, tui_signed(pct, sizeof pct, err, 1));
+		break;
+	}
 	case MN_BOARD_JOB_NONE:
 		break;
 	}

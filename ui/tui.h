@@ -21,6 +21,7 @@ struct mn_tui_config {
 	int emulate;             /* start the emulated board (QEMU) */
 	int threads;             /* evaluation workers; < 1: all cores */
 	int profile_repeats;     /* timed runs per op when profiling (1..255) */
+	const char *weights_path; /* trained weights for v (.safetensors); NULL: none */
 	const char *log_path;    /* session log written as it happens; NULL: only on save */
 	const char *save_base;   /* default base name for saving (BASE.json/.arch/.log) */
 	int start;               /* start the search at once */

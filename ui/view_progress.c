@@ -164,6 +164,33 @@ static void validation_line(const struct tui_app *a, int y, int x, int end)
 	}
 }
 
+/* The deployed model's last run (weights loaded with m). */
+static void model_line(const struct tui_app *a, int y, int x, int end)
+{
+	const struct mn_board_model_result *m = &a->bsnap.model;
+	char buf[300], pct[32];
+	int same = m->peak_bytes == m->estimated_sram_bytes, exact = m->exact == m->images;
+	double err = m->measured_us > 0 ? (m->estimated_us - m->measured_us) / m->measured_us * 100 : 0;
+	x += tui_put(a, y, x, end - x, TS_TITLE, "Model  ");
+	snprintf(buf, sizeof buf, "%.1f ms, est %.1f ms, err %s%%", m->measured_us / 1000,
+		 m->estimated_us / 1000, tui_signed(pct, sizeof pct, err, 1));
+	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	snprintf(buf, sizeof buf, "  SRAM %.1f/%.1f KB", m->peak_bytes / 1024.0,
+		 m->estimated_sram_bytes / 1024.0);
+	x += tui_put(a, y, x, end - x, same ? TS_OK : TS_ERROR, buf);
+	snprintf(buf, sizeof buf, "  int8 exact %d/%d", m->exact, m->images);
+	x += tui_put(a, y, x, end - x, exact ? TS_OK : TS_ERROR, buf);
+	snprintf(buf, sizeof buf, "  top-1=float %d/%d", m->agree_float, m->images);
+	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	if (m->labelled) {
+		snprintf(buf, sizeof buf, "  acc int8 %.1f%% float %.1f%%",
+			 100.0 * m->correct_int8 / m->labelled, 100.0 * m->correct_float / m->labelled);
+		x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	}
+	if (m->emulated)
+		tui_put(a, y, x, end - x, TS_DIM, "  (QEMU)");
+}
+
 static void job_line(const struct tui_app *a, int y, int x, int end)
 {
 	const struct mn_board_job_snapshot *b = &a->bsnap;
@@ -190,7 +217,8 @@ static void job_line(const struct tui_app *a, int y, int x, int end)
 	} else if (!b->port[0]) {
 		tui_put(a, y, x, end - x, TS_DIM, "b picks a serial port or the emulated board");
 	} else {
-		tui_put(a, y, x, end - x, TS_DIM, "p profiles the board, v validates the pick on it");
+		tui_put(a, y, x, end - x, TS_DIM, a->model.loaded ? "v runs the deployed model on the board"
+						      : "p profiles the board, v validates the pick on it");
 	}
 }
 
@@ -201,13 +229,21 @@ void view_board_draw(const struct tui_app *a, struct tui_rect r)
 		return;
 	if (r.h >= 2) {
 		job_line(a, r.y, r.x, end);
-		if (a->bsnap.has_validation)
+		/* The deployed model's result while weights are loaded, else
+		 * the latency check's. */
+		if (a->bsnap.has_model && (a->model.loaded || !a->bsnap.has_validation))
+			model_line(a, r.y + 1, r.x, end);
+		else if (a->bsnap.has_validation)
 			validation_line(a, r.y + 1, r.x, end);
 		return;
 	}
-	/* One line: the running job first, else the last validation. */
-	if (a->bsnap.state != MN_BOARD_JOB_RUNNING && a->bsnap.has_validation &&
-	    !(a->bsnap.state == MN_BOARD_JOB_FAILED && a->bsnap.kind == MN_BOARD_JOB_VALIDATE))
+	/* One line: the running job first, else the last result. */
+	int failed = a->bsnap.state == MN_BOARD_JOB_FAILED;
+	if (a->bsnap.state != MN_BOARD_JOB_RUNNING && a->bsnap.has_model && a->model.loaded &&
+	    !(failed && a->bsnap.kind == MN_BOARD_JOB_MODEL))
+		model_line(a, r.y, r.x, end);
+	else if (a->bsnap.state != MN_BOARD_JOB_RUNNING && a->bsnap.has_validation &&
+	    !(failed && a->bsnap.kind == MN_BOARD_JOB_VALIDATE))
 		validation_line(a, r.y, r.x, end);
 	else
 		job_line(a, r.y, r.x, end);

@@ -123,6 +123,11 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 		const char *origin = a->session->table_origin, *slash = strrchr(origin, '/');
 		field(a, y, &x, end, "table", TS_DIM, slash ? slash + 1 : origin);
 	}
+	if (a->model.loaded) {
+		/* The file's name, as the table's: the log has the path. */
+		const char *slash = strrchr(a->model.path, '/');
+		field(a, y, &x, end, "model", TS_OK, slash ? slash + 1 : a->model.path);
+	}
 	if (r.h < 3)
 		return;
 

@@ -31,6 +31,8 @@ struct request {
 	struct mn_latency_table table;
 	int has_table;
 	uint32_t seed;
+	/* MODEL */
+	struct mn_board_task task;
 };
 
 struct mn_board_job {
@@ -62,6 +64,7 @@ const char *mn_board_job_kind_name(enum mn_board_job_kind k)
 	case MN_BOARD_JOB_CONNECT: return "connect";
 	case MN_BOARD_JOB_PROFILE: return "profile";
 	case MN_BOARD_JOB_VALIDATE: return "validate";
+	case MN_BOARD_JOB_MODEL: return "model validation";
 	}
 	return "?";
 }
@@ -290,6 +293,42 @@ static int run_validate(struct mn_board_job *j, struct request *r, int *brc, cha
 	return 0;
 }
 
+static int run_model(struct mn_board_job *j, struct request *r, int *brc, char *err,
+		     size_t errn)
+{
+	struct mn_board_model_result res;
+	memset(&res, 0, sizeof res);
+	*brc = 0;
+	int rc = r->task.run(r->task.arg, j, &res, brc, err, errn);
+	if (r->task.free_arg)
+		r->task.free_arg(r->task.arg);
+	r->task.arg = NULL;
+	if (rc != 0)
+		return -1;
+	pthread_mutex_lock(&j->lock);
+	j->snap.model = res;
+	j->snap.has_model = 1;
+	j->snap.version++;
+	pthread_mutex_unlock(&j->lock);
+	return 0;
+}
+
+int mn_board_job_open(struct mn_board_job *j, struct mn_board **b, int *brc, char *err,
+		      size_t errn)
+{
+	return open_board(j, b, brc, err, errn);
+}
+
+void mn_board_job_progress(struct mn_board_job *j, int done, int total, const char *msg)
+{
+	set_progress(j, done, total, msg);
+}
+
+int mn_board_job_cancelled(struct mn_board_job *j)
+{
+	return atomic_load(&j->cancel) != 0;
+}
+
 /* The task run for every job on the worker thread. */
 static void run_job(void *arg, int worker)
 {
@@ -302,6 +341,7 @@ static void run_job(void *arg, int worker)
 	 * only ever touched under the lock. */
 	pthread_mutex_lock(&j->lock);
 	*r = j->req;
+	j->req.task.arg = NULL; /* the worker owns it now (run_model frees it) */
 	pthread_mutex_unlock(&j->lock);
 
 	int brc = 0, rc = -1;
@@ -311,6 +351,7 @@ static void run_job(void *arg, int worker)
 	case MN_BOARD_JOB_CONNECT: rc = run_connect(j, r, &brc, err, sizeof err); break;
 	case MN_BOARD_JOB_PROFILE: rc = run_profile(j, r, &brc, err, sizeof err); break;
 	case MN_BOARD_JOB_VALIDATE: rc = run_validate(j, r, &brc, err, sizeof err); break;
+	case MN_BOARD_JOB_MODEL: rc = run_model(j, r, &brc, err, sizeof err); break;
 	case MN_BOARD_JOB_NONE: rc = 0; break;
 	}
 
@@ -391,6 +432,9 @@ void mn_board_job_free(struct mn_board_job *j)
 	 * QEMU still dies with that thread (PR_SET_PDEATHSIG). */
 	(void)mn_pool_submit(j->worker, stop_emulator_task, j);
 	mn_pool_free(j->worker);
+	/* A model task queued but dropped above still owns its argument. */
+	if (j->req.task.arg && j->req.task.free_arg)
+		j->req.task.free_arg(j->req.task.arg);
 	pthread_cond_destroy(&j->idle);
 	pthread_mutex_destroy(&j->lock);
 	free(j->work);
@@ -415,6 +459,7 @@ static int submit(struct mn_board_job *j, enum mn_board_job_kind kind,
 	atomic_store(&j->cancel, 0);
 	if (mn_pool_submit(j->worker, run_job, j) != 0) {
 		snprintf(err, errn, "out of memory queueing the %s job", mn_board_job_kind_name(kind));
+		memset(&j->req, 0, sizeof j->req); /* the caller still owns what fill took */
 		pthread_mutex_unlock(&j->lock);
 		return -1;
 	}
@@ -548,6 +593,28 @@ int mn_board_job_validate(struct mn_board_job *j, const struct mn_arch *a,
 		return -1;
 	}
 	return submit(j, MN_BOARD_JOB_VALIDATE, fill_validate, &v, err, errn);
+}
+
+static void fill_model(struct request *r, const void *arg)
+{
+	r->task = *(const struct mn_board_task *)arg;
+}
+
+int mn_board_job_model(struct mn_board_job *j, const struct mn_board_task *t, char *err,
+		       size_t errn)
+{
+	if (!t || !t->run) {
+		snprintf(err, errn, "model validation: no task given");
+		if (t && t->free_arg)
+			t->free_arg(t->arg);
+		return -1;
+	}
+	if (submit(j, MN_BOARD_JOB_MODEL, fill_model, t, err, errn) != 0) {
+		if (t->free_arg)
+			t->free_arg(t->arg);
+		return -1;
+	}
+	return 0;
 }
 
 void mn_board_job_cancel(struct mn_board_job *j)

@@ -35,7 +35,8 @@ enum mn_board_job_kind {
 	MN_BOARD_JOB_EMULATE,  /* start QEMU with the firmware and use its port */
 	MN_BOARD_JOB_CONNECT,  /* use a port: handshake, board and firmware names */
 	MN_BOARD_JOB_PROFILE,  /* mn_profile_run into a latency table */
-	MN_BOARD_JOB_VALIDATE  /* mn_validate_arch on one arch */
+	MN_BOARD_JOB_VALIDATE, /* mn_validate_arch on one arch */
+	MN_BOARD_JOB_MODEL     /* a deployed model on the board (export/model_job.h) */
 };
 
 enum mn_board_job_state {
@@ -48,6 +49,21 @@ enum mn_board_job_state {
 
 #define MN_BOARD_JOB_PORT 4160 /* as struct mn_transport's name */
 #define MN_BOARD_JOB_PATH 4096
+
+/* What a model validation found (the board's side of `micronas validate
+ * --weights`); filled by the task of export/model_job.h, which board/ may
+ * not include (src/local.am), so the numbers live here. */
+struct mn_board_model_result {
+	char arch[MN_ARCH_STRLEN];
+	char weights[MN_BOARD_JOB_PATH]; /* the .safetensors file */
+	char board[17];
+	int emulated;
+	uint32_t fingerprint;            /* of the model run */
+	int images, exact, agree_float;  /* run; bit-exact with the host; top-1 as float */
+	int labelled, correct_int8, correct_float;
+	double measured_us, estimated_us; /* median on the board; the latency table's */
+	uint32_t peak_bytes, estimated_sram_bytes;
+};
 
 struct mn_board_job_snapshot {
 	uint64_t version;             /* grows with every change */
@@ -76,6 +92,8 @@ struct mn_board_job_snapshot {
 	int has_profile;
 	struct mn_profile_result profile;
 	char table_path[MN_BOARD_JOB_PATH]; /* the table the profile wrote */
+	int has_model;
+	struct mn_board_model_result model;
 
 	int board_rc;                 /* MN_BOARD_* code of the last failure, 0 if none */
 	char error[1024];             /* one line, when state is FAILED */
@@ -109,6 +127,28 @@ int mn_board_job_profile(struct mn_board_job *j, const struct mn_profile_opts *o
 int mn_board_job_validate(struct mn_board_job *j, const struct mn_arch *a,
 			  const struct mn_net_shape *s, const struct mn_latency_table *t,
 			  uint32_t seed, char *err, size_t errn);
+
+/* A task of a higher layer run as a MN_BOARD_JOB_MODEL job on the job's
+ * thread (export/model_job.h: the deployed model).  run fills out (kept in
+ * the snapshot when it returns 0) and returns 0, or -1 with *brc (an
+ * MN_BOARD_* code, or 0) and one line in err.  The job owns arg from the
+ * call on: free_arg(arg) runs once on every path, also when the start is
+ * refused or the job is dropped unstarted. */
+struct mn_board_task {
+	int (*run)(void *arg, struct mn_board_job *j, struct mn_board_model_result *out, int *brc,
+		   char *err, size_t errn);
+	void (*free_arg)(void *arg);
+	void *arg;
+};
+int mn_board_job_model(struct mn_board_job *j, const struct mn_board_task *t, char *err,
+		       size_t errn);
+/* For a task's run: opens the port in use (the handshake recorded in the
+ * snapshot, cancel wired to mn_board_job_cancel), reports progress, and
+ * says whether a cancel was asked. */
+int mn_board_job_open(struct mn_board_job *j, struct mn_board **b, int *brc, char *err,
+		      size_t errn);
+void mn_board_job_progress(struct mn_board_job *j, int done, int total, const char *msg);
+int mn_board_job_cancelled(struct mn_board_job *j);
 
 /* Asks the job in flight to stop; returns at once.  The board requests poll
  * it at least every 100 ms; an emulator boot is not interruptible (it ends

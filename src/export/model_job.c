@@ -1,0 +1,199 @@
+/* The deployed model on the board as a board job; see model_job.h. */
+#include "export/model_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+#include "export/calibrate.h"
+#include "export/safetensors.h"
+#include "export/validate_model.h"
+#include "export/weights_check.h"
+#include "space/memory.h"
+
+struct model_task {
+	char weights[MN_BOARD_JOB_PATH], data[MN_BOARD_JOB_PATH];
+	int has_data;
+	struct mn_arch arch;
+	struct mn_net_shape shape;
+	struct mn_latency_table table;
+	int calib, images;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int mn_model_prepare(const char *weights, const char *data, const struct mn_arch *a,
+		     const struct mn_net_shape *s, int calib, struct mn_fnet *net,
+		     struct mn_dataset *d, struct mn_qmodel *q, char *err, size_t errn)
+{
+	struct mn_safetensors st;
+	char msg[1024];
+	memset(net, 0, sizeof *net);
+	memset(d, 0, sizeof *d);
+	memset(q, 0, sizeof *q);
+	if (mn_qmodel_shape_check(s, err, errn) != 0)
+		return -1;
+	if (mn_st_read(&st, weights, err, errn) != 0)
+		return -1;
+	int bound = mn_fnet_bind(net, &st, a, s, msg, sizeof msg);
+	mn_st_free(&st);
+	if (bound != 0) {
+		snprintf(err, errn, "%.200s: %.800s", weights, msg);
+		return -1;
+	}
+	int H = s->height, W = mn_shape_width(s), C = s->input_channels;
+	if (data) {
+		if (mn_dataset_load(d, data, err, errn) != 0)
+			return -1;
+		if (d->height != H || d->width != W || d->channels != C) {
+			snprintf(err, errn, "%.300s holds %dx%dx%d images but the network takes %dx%dx%d; "
+				 "give data of that size", data, d->height, d->width, d->channels, H, W, C);
+			return -1;
+		}
+	} else if (mn_dataset_synthetic(d, (size_t)calib + 32, 7, err, errn) != 0) {
+		/* deploy's synthetic set: calib + its default 32 evaluation images */
+		return -1;
+	}
+	return mn_calibrate(q, net, d, calib, err, errn);
+}
+
+static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *out, int *brc,
+	       char *err, size_t errn)
+{
+	const struct model_task *t = arg;
+	struct mn_fnet net;
+	struct mn_dataset d;
+	struct mn_qmodel q;
+	struct mn_board *b = NULL;
+	struct mn_memory mem;
+	double *us = NULL;
+	char msg[200];
+	int rc = -1;
+
+	*brc = 0;
+	mn_board_job_progress(j, 0, t->images, "quantizing the weights (calibration)");
+	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, &t->arch, &t->shape, t->calib,
+			     &net, &d, &q, err, errn) != 0)
+		goto out;
+	if (mn_board_job_cancelled(j)) {
+		*brc = MN_BOARD_ECANCEL;
+		goto out;
+	}
+	/* The images after the calibration ones, as deploy evaluates. */
+	size_t first = d.count > (size_t)t->calib ? (size_t)t->calib : 0;
+	int n = t->images;
+	if (first >= d.count)
+		n = 0;
+	else if ((size_t)n > d.count - first)
+		n = (int)(d.count - first);
+	us = malloc(sizeof *us * (size_t)(n > 0 ? n : 1));
+	if (!us) {
+		snprintf(err, errn, "out of memory");
+		goto out;
+	}
+	mn_board_job_progress(j, 0, n, "handshake");
+	if (mn_board_job_open(j, &b, brc, err, errn) != 0)
+		goto out;
+	mn_arch_format(&t->arch, out->arch, sizeof out->arch);
+	snprintf(out->weights, sizeof out->weights, "%s", t->weights);
+	snprintf(out->board, sizeof out->board, "%s", mn_board_info(b)->board);
+	out->emulated = mn_board_is_emulated(b);
+	/* One image per call: the same checks and numbers as one call for all
+	 * of them (each call checks the board's model first), with progress
+	 * and a cancel between images.  The median is taken here. */
+	if (n == 0) {
+		int r = mn_model_board_check(b, &q, NULL, err, errn);
+		if (r != 0) {
+			*brc = r >= MN_BOARD_EIO && r < 0 ? r : 0;
+			goto out;
+		}
+		out->fingerprint = mnq_fingerprint(&q.net, NULL);
+	}
+	for (int i = 0; i < n; i++) {
+		struct mn_model_validation v;
+		snprintf(msg, sizeof msg, "running image %d of %d on the board", i + 1, n);
+		mn_board_job_progress(j, i, n, msg);
+		int r = mn_model_validate(b, &q, &net, &d, first + (size_t)i, 1, &v, err, errn);
+		if (r != 0) {
+			*brc = r >= MN_BOARD_EIO && r < 0 ? r : 0;
+			goto out;
+		}
+		out->fingerprint = v.fingerprint;
+		out->images += v.images;
+		out->exact += v.exact;
+		out->agree_float += v.agree_float;
+		out->labelled += v.labelled;
+		out->correct_int8 += v.correct_int8;
+		out->correct_float += v.correct_float;
+		out->peak_bytes = v.peak_bytes;
+		us[i] = v.measured_us;
+	}
+	if (n > 0) {
+		qsort(us, (size_t)n, sizeof *us, cmp_double);
+		out->measured_us = us[(n - 1) / 2];
+	}
+	mn_memory_arch(&t->arch, &t->shape, 0, &mem);
+	out->estimated_us = mn_latency_arch_us(&t->table, &t->arch);
+	out->estimated_sram_bytes = (uint32_t)mem.sram_bytes;
+	mn_board_job_progress(j, n, n, "model validated");
+	rc = 0;
+out:
+	mn_board_close(b);
+	free(us);
+	mn_qmodel_free(&q);
+	mn_dataset_free(&d);
+	mn_fnet_free(&net);
+	return rc;
+}
+
+int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o, char *err,
+		       size_t errn)
+{
+	if (!o->weights || !*o->weights || strlen(o->weights) >= MN_BOARD_JOB_PATH ||
+	    (o->data && strlen(o->data) >= MN_BOARD_JOB_PATH)) {
+		snprintf(err, errn, "model validation: bad weights or data path (empty or longer than "
+			 "%d bytes)", MN_BOARD_JOB_PATH - 1);
+		return -1;
+	}
+	if (o->calib < 1 || o->images < 1) {
+		snprintf(err, errn, "model validation: calibration and image counts must be >= 1");
+		return -1;
+	}
+	struct model_task *t = calloc(1, sizeof *t);
+	if (!t) {
+		snprintf(err, errn, "out of memory");
+		return -1;
+	}
+	memcpy(t->weights, o->weights, strlen(o->weights) + 1);
+	if (o->data) {
+		t->has_data = 1;
+		memcpy(t->data, o->data, strlen(o->data) + 1);
+	}
+	t->arch = o->arch;
+	t->shape = o->shape;
+	t->table = *o->table;
+	t->calib = o->calib;
+	t->images = o->images;
+	struct mn_board_task task = {run, free, t};
+	return mn_board_job_model(j, &task, err, errn); /* it frees t on refusal */
+}
+
+int mn_model_weights_probe(const char *path, struct mn_weights_info *out, char *err, size_t errn)
+{
+	struct mn_safetensors st;
+	struct mn_parse_error pe;
+	memset(out, 0, sizeof *out);
+	if (mn_st_read(&st, path, err, errn) != 0)
+		return -1;
+	out->tensors = (int)st.n;
+	const char *arch = mn_st_meta_get(&st, "arch");
+	if (arch && mn_arch_parse(arch, &out->arch, &pe) == 0)
+		out->has_arch = 1;
+	mn_st_free(&st);
+	return 0;
+}

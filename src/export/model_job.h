@@ -1,0 +1,56 @@
+/* The deployed model validated on the board in the background: the TUI's
+ * `v` with weights loaded.  It runs on the board job's thread
+ * (board/board_job.h, a MN_BOARD_JOB_MODEL job) and makes the calls
+ * `micronas validate --weights` makes: the weights read and bound to the
+ * arch, calibrated on the data as deploy does (the same data and count give
+ * the same model), then mn_model_validate on the board, one image at a time
+ * so that progress shows and a cancel stops between images. */
+#ifndef MN_MODEL_JOB_H
+#define MN_MODEL_JOB_H
+
+#include <stddef.h>
+
+#include "board/board_job.h"
+#include "space/arch.h"
+#include "space/cost.h"
+#include "space/latency_table.h"
+
+struct mn_model_job_opts {
+	const char *weights;   /* .safetensors (copied) */
+	const char *data;      /* images as deploy's --data; NULL: deploy's synthetic set */
+	struct mn_arch arch;
+	struct mn_net_shape shape;
+	const struct mn_latency_table *table; /* the estimate (copied) */
+	int calib, images;     /* as validate's --calib and --images */
+};
+
+/* Queues the job; 0, or -1 with one line in err (a job already running, a
+ * path too long, out of memory). */
+int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o, char *err,
+		       size_t errn);
+
+/* The steps before the board, shared by `micronas validate --weights` and
+ * the job: the shape checked for int8, the weights read and bound to a
+ * (errors name the file), the data loaded and checked against the shape
+ * (data NULL: deploy's synthetic set of calib + 32 images), and the model
+ * calibrated on its first calib images.  net, d and q are set (free them
+ * with mn_fnet_free, mn_dataset_free, mn_qmodel_free, also on failure);
+ * 0, or -1 with one line in err. */
+struct mn_fnet;
+struct mn_dataset;
+struct mn_qmodel;
+int mn_model_prepare(const char *weights, const char *data, const struct mn_arch *a,
+		     const struct mn_net_shape *s, int calib, struct mn_fnet *net,
+		     struct mn_dataset *d, struct mn_qmodel *q, char *err, size_t errn);
+
+/* What a weights file says of itself, for loading it in a front end: its
+ * tensor count and the arch its metadata names (model.py writes it; a file
+ * without one binds by its tensors only).  0, or -1 with one line in err. */
+struct mn_weights_info {
+	int tensors;
+	int has_arch;
+	struct mn_arch arch;
+};
+int mn_model_weights_probe(const char *path, struct mn_weights_info *out, char *err, size_t errn);
+
+#endif

@@ -1,0 +1,199 @@
+#!/bin/sh
+# The TUI's trained-weights workflow driven in tmux on the emulated board
+# carrying a deployed model: --weights shows the file in the status, v
+# without an arch says how to give one, the weights form (m) takes the arch,
+# v then runs the deployed int8 model in the background (the Model line and
+# the log: every image bit-exact with the host reference, SRAM as
+# estimated), v then x cancels it, other calibration (another model) and
+# weights naming another arch are refused in one line naming the fix, a
+# bad --weights ends the TUI before the screen in one line, q exits 0.
+#
+# A tiny network (C=8, N=1) keeps the model's firmware build short.  Missing
+# tmux, QEMU or the cross compiler fail the test naming the Debian package.
+mn="$MN_TOP_BUILDDIR/micronas"
+top="$MN_TOP_SRCDIR"
+. "$top/tests/tap.sh"
+finish() {
+	tap_done
+	exit $?
+}
+qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
+if ! command -v tmux >/dev/null 2>&1; then
+	check "tmux is installed (apt-get install tmux)" false
+	finish
+fi
+if ! command -v "$qemu" >/dev/null 2>&1; then
+	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
+	finish
+fi
+if ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then
+	check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" false
+	finish
+fi
+check "tmux, QEMU and the cross compiler present" true
+
+tmp=$(mktemp -d)
+XDG_CACHE_HOME="$tmp/cache"
+export XDG_CACHE_HOME
+sock="mn-test-model-$$"
+T() { tmux -L "$sock" "$@"; }
+emu_pid=
+cleanup() {
+	tmux -L "$sock" kill-server 2>/dev/null
+	# Only the process this script started, by its pid.
+	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+slow=${MN_TUI_TEST_SLOW:-1}
+
+cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
+show() {
+	echo "# ---- screen: $1"
+	sed 's/^/# |/' "$2"
+}
+wait_for() { # SESSION REGEX SECONDS; the last screen in $tmp/screen
+	limit=$(($3 * slow * 5))
+	i=0
+	while [ $i -le $limit ]; do
+		cap "$1" "$tmp/screen"
+		grep -Eq "$2" "$tmp/screen" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+log_wait() { # REGEX SECONDS: polls the live session log
+	limit=$(($2 * slow * 5))
+	i=0
+	while [ $i -le $limit ]; do
+		grep -Eq "$1" "$tmp/live.log" 2>/dev/null && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
+B='|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
+# The shipped preset at C=8, N=1, estimating with the built-in cycle model.
+sed -e 's/^channels = .*/channels = 8/' -e 's/^cells = .*/cells = 1/' -e '/^latency_table/d' \
+	"$top/presets/nucleo-f746zg.ini" >"$tmp/tiny.ini"
+"$MN_TOP_BUILDDIR/tests/test_deploy" "$tmp/w.safetensors" >/dev/null 2>&1
+check "random weights of arch A at C=8 N=1 written (test_deploy)" [ -s "$tmp/w.safetensors" ]
+# The same tensors, with metadata naming arch B (as model.py writes it).
+python3 - "$tmp/w.safetensors" "$tmp/wb.safetensors" "$B" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h = json.loads(raw[8:8 + n])
+h["__metadata__"] = {"format": "micronas-folded-1", "arch": sys.argv[3]}
+hb = json.dumps(h).encode()
+hb += b" " * (-len(hb) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(hb)) + hb + raw[8 + n:])
+PY
+check "the same weights naming arch B in their metadata" [ -s "$tmp/wb.safetensors" ]
+
+"$mn" deploy "$tmp/w.safetensors" "$A" --preset "$tmp/tiny.ini" -o "$tmp/out" >"$tmp/dep" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/dep" "$tmp/err"
+check "deploy writes the emulated board's image" \
+	sh -c "[ $rc -eq 0 ] && [ -s '$tmp/out/firmware/qemu-mps2-an500/fw.elf' ]"
+
+"$mn" emulate --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf" \
+	>"$tmp/emu.out" 2>"$tmp/emu.err" &
+emu_pid=$!
+i=0
+while [ $i -lt 300 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+done
+port=$(head -n 1 "$tmp/emu.out")
+check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "$port" ]
+[ -n "$port" ] || finish
+
+envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu' XDG_CACHE_HOME='$XDG_CACHE_HOME'"
+run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
+T new-session -d -s m -x 160 -y 40 "$run"
+wait_for m "board .*qemu-mps2-an500 fw [0-9]" 60
+ok=$?
+show "start: weights loaded, board connected" "$tmp/screen"
+check "the status shows the board and the weights loaded by --weights" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'model w.safetensors' '$tmp/screen'"
+
+# No search run, no arch in the form or the file: v says how to give one.
+T send-keys -t m v
+wait_for m "no arch for these weights" 10
+ok=$?
+show "v without an arch" "$tmp/screen"
+check "v without an arch names the fix (s, or the arch in the form)" [ $ok -eq 0 ]
+
+# The form: the weights, the arch, the calibration count.
+T send-keys -t m m
+wait_for m "Trained weights for v" 10
+ok=$?
+show "the weights form" "$tmp/screen"
+check "m opens the weights form with the file loaded" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'w.safetensors' '$tmp/screen' && grep -q 'calibration images' '$tmp/screen'"
+T send-keys -t m Tab
+T send-keys -t m -l "$A"
+T send-keys -t m Enter
+wait_for m "weights .*w.safetensors loaded" 10
+check "the form loads the weights with the arch" [ $? -eq 0 ]
+
+T send-keys -t m v
+wait_for m "int8 exact [0-9]+/[0-9]+" 180
+ok=$?
+show "the deployed model validated" "$tmp/screen"
+check "v runs the deployed model: every image bit-exact with the host int8 reference" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 32/32' '$tmp/screen'"
+check "the Model line: latency beside the estimate, SRAM equal to the memory model's" \
+	sh -c "grep -Eq 'Model +[0-9.]+ ms, est [0-9.]+ ms, err [-+]?[0-9.]+%  SRAM ([0-9.]+)/\\1 KB' '$tmp/screen'"
+check "the log has the result (latency, SRAM, bit-exact count, top-1 agreement with float)" \
+	grep -Eq "validated the deployed model .*w.safetensors .*latency measured [0-9.]+ ms \(median of 32 images\), estimated [0-9.]+ ms.*peak SRAM.*int8 32/32 bit-exact with the host, top-1 agrees with float on [0-9]+/32" "$tmp/live.log"
+
+# v then x: cancelled (the TUI's next loop sees the job before x arrives).
+T send-keys -t m v
+T send-keys -t m x
+log_wait "board model validation cancelled" 60
+check "x cancels the model validation" [ $? -eq 0 ]
+
+# Other calibration, other model: the board's is refused in one line.
+T send-keys -t m m
+wait_for m "Trained weights for v" 10
+T send-keys -t m Tab Tab C-u
+T send-keys -t m -l 16
+T send-keys -t m Enter
+sleep 0.5
+T send-keys -t m v
+log_wait "board model validation failed" 60
+grep "board model validation failed" "$tmp/live.log" | sed 's/^/# /'
+check "a board carrying another model is refused in one line naming the image to run" \
+	sh -c "grep 'board model validation failed' '$tmp/live.log' | grep -q 'carries another model.*flash the image.*emulate --firmware'"
+
+# Weights naming another arch than the one asked for: one line.
+T send-keys -t m m
+wait_for m "Trained weights for v" 10
+T send-keys -t m C-u
+T send-keys -t m -l "$tmp/wb.safetensors"
+T send-keys -t m Tab Tab C-u
+T send-keys -t m -l 64
+T send-keys -t m Enter
+sleep 0.5
+T send-keys -t m v
+wait_for m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3 \\| sk c1 \\| ap sk c3: load" 10
+ok=$?
+show "weights of another arch" "$tmp/screen"
+check "weights naming another arch are refused in one line" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the weights .*wb.safetensors are for .*none~0' '$tmp/live.log'"
+
+T send-keys -t m q
+wait_for m "TUI-EXIT=" 20
+check "q exits 0" grep -q "TUI-EXIT=0" "$tmp/screen"
+
+# A weights file that cannot be read ends the TUI before the screen.
+T new-session -d -s b -x 160 -y 10 "cd '$tmp' && env $envs '$mn' tui --preset '$tmp/tiny.ini' --no-extend --weights '$tmp/nope.safetensors'; echo TUI-EXIT=\$?; sleep 600"
+wait_for b "TUI-EXIT=" 20
+show "bad --weights" "$tmp/screen"
+check "a bad --weights: exit 1, one line naming the file" \
+	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -c 'micronas tui: --weights: .*nope.safetensors' '$tmp/screen' | grep -qx 1"
+finish

@@ -1,0 +1,167 @@
+/* Trained weights in the TUI: m loads a .safetensors file (or --weights at
+ * start), and v then runs the deployed int8 model on the board through
+ * export/model_job.h, the calls `micronas validate --weights` makes.  The
+ * result comes back in the board job's snapshot (ui/model.c logs it,
+ * ui/view_progress.c draws it). */
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "export/model_job.h"
+
+int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
+		   struct mn_error *e)
+{
+	struct tui_model m;
+	struct mn_weights_info info;
+	struct mn_parse_error pe;
+	memset(&m, 0, sizeof m);
+	if (!path || !*path) {
+		snprintf(e->msg, sizeof e->msg, "give the weights file (.safetensors from model.py)");
+		return -1;
+	}
+	if (strlen(path) >= sizeof m.path) {
+		snprintf(e->msg, sizeof e->msg, "weights path too long (at most %zu bytes)",
+			 sizeof m.path - 1);
+		return -1;
+	}
+	if (arch_text && *arch_text) {
+		if (mn_arch_parse(arch_text, &m.arch, &pe) != 0) {
+			snprintf(e->msg, sizeof e->msg, "arch: %s (leave it blank to validate the pick)",
+				 pe.msg);
+			return -1;
+		}
+		m.has_arch = 1;
+	}
+	if (mn_model_weights_probe(path, &info, e->msg, sizeof e->msg) != 0)
+		return -1;
+	snprintf(m.path, sizeof m.path, "%s", path);
+	m.tensors = info.tensors;
+	m.file_has_arch = info.has_arch;
+	m.file_arch = info.arch;
+	m.calib = calib;
+	m.loaded = 1;
+	a->model = m;
+	return 0;
+}
+
+void tui_model_form(struct tui_app *a)
+{
+	struct tui_form *f = &a->form;
+	snprintf(f->title, sizeof f->title, "Trained weights for v (empty file: unload)");
+	f->n = 3;
+	snprintf(f->label[0], sizeof f->label[0], "weights .safetensors");
+	snprintf(f->label[1], sizeof f->label[1], "arch (blank: the pick)");
+	snprintf(f->label[2], sizeof f->label[2], "calibration images");
+	if (a->model.loaded) {
+		snprintf(f->value[0], TUI_FIELD_LEN, "%s", a->model.path);
+		if (a->model.has_arch)
+			mn_arch_format(&a->model.arch, f->value[1], TUI_FIELD_LEN);
+	}
+	snprintf(f->value[2], TUI_FIELD_LEN, "%d", a->model.loaded ? a->model.calib : TUI_MODEL_CALIB);
+}
+
+int tui_model_form_apply(struct tui_app *a)
+{
+	struct tui_form *f = &a->form;
+	struct mn_error e;
+	char *end;
+	char arch[MN_ARCH_STRLEN];
+	if (!f->value[0][0]) {
+		if (a->model.loaded) {
+			tui_log_event(&a->log, "weights %s unloaded", a->model.path);
+			tui_message(a, 0, "weights unloaded: v checks the pick's latency again");
+		}
+		memset(&a->model, 0, sizeof a->model);
+		return 0;
+	}
+	long calib = strtol(f->value[2], &end, 10);
+	if (end == f->value[2] || *end || calib < 1 || calib > 100000) {
+		snprintf(f->error, sizeof f->error, "calibration images: a whole number in 1..100000 "
+			 "(deploy's --calib; default %d)", TUI_MODEL_CALIB);
+		f->focus = 2;
+		return -1;
+	}
+	if (tui_model_load(a, f->value[0], f->value[1], (int)calib, &e) != 0) {
+		snprintf(f->error, sizeof f->error, "%.390s", e.msg);
+		f->focus = f->value[1][0] && !strncmp(e.msg, "arch:", 5) ? 1 : 0;
+		return -1;
+	}
+	if (a->model.file_has_arch)
+		mn_arch_format(&a->model.file_arch, arch, sizeof arch);
+	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images",
+		      a->model.path, a->model.tensors, a->model.file_has_arch ? ", for " : "",
+		      a->model.file_has_arch ? arch : "", a->model.calib);
+	tui_message(a, 0, "weights %s loaded: v runs the deployed model on the board",
+		    a->model.path);
+	return 0;
+}
+
+void tui_model_validate(struct tui_app *a)
+{
+	struct tui_model *m = &a->model;
+	struct mn_model_job_opts o;
+	struct mn_error e;
+	char arch[MN_ARCH_STRLEN], file_arch[MN_ARCH_STRLEN];
+	const char *what;
+	if (tui_board_busy(a, MN_BOARD_JOB_MODEL))
+		return;
+	if (!a->have_session) {
+		tui_message(a, 1, "no search set up (pick a preset with P)");
+		return;
+	}
+	if (!a->bsnap.port[0]) {
+		tui_message(a, 1, "no board: pick a port or the emulated board with b");
+		return;
+	}
+	/* The arch: the one typed in the form, else the pick, else the one
+	 * the weights name. */
+	memset(&o, 0, sizeof o);
+	if (m->has_arch) {
+		o.arch = m->arch;
+		what = "the arch given";
+	} else if (a->have_done) {
+		o.arch = a->done_snap.result;
+		what = "the pick";
+	} else if (m->file_has_arch) {
+		o.arch = m->file_arch;
+		what = "the weights' arch";
+	} else {
+		tui_message(a, 1, "no arch for these weights: run the search (s) or give the arch in "
+			    "the weights form (m)");
+		return;
+	}
+	mn_arch_format(&o.arch, arch, sizeof arch);
+	if (m->file_has_arch) {
+		mn_arch_format(&m->file_arch, file_arch, sizeof file_arch);
+		if (strcmp(arch, file_arch) != 0) {
+			tui_log_event(&a->log, "not validated: the weights %s are for %s, %s is %s",
+				      m->path, file_arch, what, arch);
+			/* Compact archs: the message stays one line (the log has
+			 * the full strings). */
+			char ca[MN_ARCH_STRLEN], cf[MN_ARCH_STRLEN];
+			tui_arch_compact(&o.arch, ca, sizeof ca);
+			tui_arch_compact(&m->file_arch, cf, sizeof cf);
+			tui_message(a, 1, "the weights are for %s, %s is %s: load its weights, or give "
+				    "their arch in the form (m)", cf, what, ca);
+			return;
+		}
+	}
+	o.weights = m->path;
+	o.data = a->cfg->data_path;
+	o.shape = a->session->search.shape;
+	o.table = &a->session->table;
+	o.calib = m->calib;
+	o.images = TUI_MODEL_IMAGES;
+	if (mn_model_job_start(a->board, &o, e.msg, sizeof e.msg) != 0) {
+		tui_message(a, 1, "%s", e.msg);
+		return;
+	}
+	tui_log_event(&a->log, "validating the deployed model %s (%s) on %s, %d images", m->path,
+		      arch, a->bsnap.port, o.images);
+	tui_message(a, 0, "running the deployed model on the board (v again or x cancels)...");
+}

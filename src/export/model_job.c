@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
+#include "data/dataset_source.h"
 #include "export/calibrate.h"
 #include "export/safetensors.h"
 #include "export/validate_model.h"

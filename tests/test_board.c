@@ -139,7 +139,7 @@ static void reply(struct peer *pr, const struct mnp_frame *f)
 	if (pr->fault == F_GARBAGE)
 		send_garbage(pr->fd);
 	if (pr->fault == F_STALE) {
-		struct mnp_profile_reply old = {MNP_OP_CONV3X3, 1, 1, 9, 9, 9, 9};
+		struct mnp_profile_reply old = {MNP_OP_CONV3X3, 1, 1, 9, 9, 9, 9, 0};
 		uint8_t q[MNP_PROFILE_REPLY_LEN];
 		mnp_enc_profile_reply(&old, q);
 		send_frame(pr->fd, ver, f->cmd | MNP_CMD_REPLY, (uint16_t)(f->seq - 1), q, sizeof q, 0);
@@ -290,7 +290,7 @@ static void rig_stop(struct rig *g)
 
 static int profile(struct rig *g, uint16_t channels, struct mnp_profile_reply *rp)
 {
-	struct mnp_profile_req rq = {MNP_OP_CONV3X3, channels, 8, 8, 3, 0, 1};
+	struct mnp_profile_req rq = {MNP_OP_CONV3X3, channels, 8, 8, 3, 0, 1, 0};
 	return mn_board_profile_op(g->b, &rq, rp, g->err, sizeof g->err);
 }
 
@@ -299,9 +299,9 @@ static void test_normal(void)
 	struct mn_board_opts o;
 	struct rig g;
 	struct mnp_profile_reply rp;
-	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99};
+	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99, 0, 0};
 	struct mnp_run_reply rrp;
-	struct mnp_kcheck_req kq = {MNP_OP_ADD, 12, 4, 4, 0, 5};
+	struct mnp_kcheck_req kq = {MNP_OP_ADD, 12, 4, 4, 0, 5, 0};
 	struct mnp_kcheck_reply kr;
 	struct mn_board_stats st;
 
@@ -472,7 +472,7 @@ static void test_hangup(void)
 {
 	struct mn_board_opts o;
 	struct rig g;
-	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99};
+	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99, 0, 0};
 	struct mnp_run_reply rrp;
 	long long t0;
 	int r;
@@ -511,7 +511,7 @@ static void test_remote_error(void)
 {
 	struct mn_board_opts o;
 	struct rig g;
-	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99};
+	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99, 0, 0};
 	struct mnp_run_reply rrp;
 	int r;
 
@@ -563,9 +563,9 @@ static void test_mute_and_cancel(void)
 static void test_timeouts(void)
 {
 	struct mn_board_opts o;
-	struct mnp_profile_req small = {MNP_OP_CONV1X1, 4, 4, 4, 1, 0, 0};
-	struct mnp_profile_req big = {MNP_OP_CONV3X3, 64, 64, 64, 255, 0, 0};
-	struct mnp_run_req heavy = {64, 5, 6, 32, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 0};
+	struct mnp_profile_req small = {MNP_OP_CONV1X1, 4, 4, 4, 1, 0, 0, 0};
+	struct mnp_profile_req big = {MNP_OP_CONV3X3, 64, 64, 64, 255, 0, 0, 0};
+	struct mnp_run_req heavy = {64, 5, 6, 32, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 0, 0, 0};
 	mn_board_opts_default(&o);
 	tap_ok(mn_board_timeout_ms(&o, mn_board_profile_work(&small)) < 4000,
 	       "a tiny op gets about the minimum timeout (%d ms)",

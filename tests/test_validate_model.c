@@ -214,7 +214,7 @@ int main(void)
 {
 	struct mn_arch a;
 	struct mn_parse_error pe;
-	struct mn_net_shape s = {8, 1, 32, 10, 3};
+	struct mn_net_shape s = {8, 1, 32, 10, 3, 32};
 	char err[1024] = "", path[] = "/tmp/mn_valmodel_XXXXXX";
 	struct mn_rng rng;
 	codec();

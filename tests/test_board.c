@@ -28,6 +28,7 @@ enum fault {
 	F_HANGUP,        /* HELLO, then hangs up on the next request */
 	F_VERSION,       /* speaks protocol version 2 */
 	F_OOM,           /* RUN_ARCH -> ERROR OUT_OF_MEMORY */
+	F_OLD_FW,        /* a firmware from before RUN_ARCH's 28-byte form */
 	F_MUTE           /* answers nothing at all */
 };
 
@@ -181,6 +182,10 @@ static void reply(struct peer *pr, const struct mnp_frame *f)
 	case MNP_CMD_RUN_ARCH: {
 		struct mnp_run_req q;
 		struct mnp_run_reply r;
+		if (pr->fault == F_OLD_FW && f->len != MNP_RUN_REQ_LEN) {
+			send_error(pr->fd, ver, f->seq, f->cmd, MNP_ERR_BAD_LENGTH, MNP_RUN_REQ_LEN, f->len);
+			return;
+		}
 		if (mnp_dec_run_req(f->payload, f->len, &q) != 0)
 			return;
 		if (pr->fault == F_OOM) {
@@ -529,6 +534,42 @@ static void test_remote_error(void)
 	rig_stop(&g);
 }
 
+/* A host that needs the new fields, against a firmware without them: one
+ * message saying to rebuild, never a silent RGB or square measurement.
+ * The fake's PROFILE_OP reply leaves byte 1 at 0, as older firmware does. */
+static void test_old_firmware(void)
+{
+	struct mn_board_opts o;
+	struct rig g;
+	struct mnp_run_req lf = {4, 1, 1, 49, 12, {3, 0, 0, 0, 0, 0}, {0}, 5, 10, 1};
+	struct mnp_run_req sf = {4, 1, 1, 16, 12, {3, 0, 0, 0, 0, 0}, {0}, 5, 0, 0};
+	struct mnp_profile_req st = {MNP_OP_STEM, 4, 49, 10, 3, 0, 1, 1};
+	struct mnp_run_reply rrp;
+	struct mnp_profile_reply prp;
+	int r;
+
+	test_opts(&o);
+	rig_start(&g, F_OLD_FW, &o);
+	if (!tap_ok(g.rc == MN_BOARD_OK, "handshake (old firmware)")) {
+		pthread_join(g.th, NULL);
+		return;
+	}
+	r = mn_board_run_arch(g.b, &lf, &rrp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_EREMOTE && strstr(g.err, "predates RUN_ARCH's 28-byte form") &&
+		       strstr(g.err, "make -C fw-profiler"),
+	       "a 28-byte RUN_ARCH to an older firmware: it says to rebuild it: %s", g.err);
+	r = mn_board_run_arch(g.b, &sf, &rrp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_OK && rrp.logits_crc == 5,
+	       "the 24-byte form still works with it (square RGB)");
+	r = mn_board_profile_op(g.b, &st, &prp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_EPROTO && strstr(g.err, "predates PROFILE_OP's stem input channels"),
+	       "a grayscale stem to a firmware that ignores byte 1 is refused: %s", g.err);
+	st.in_channels = 0;
+	r = mn_board_profile_op(g.b, &st, &prp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_OK, "an RGB stem (byte 1 = 0) is accepted from it");
+	rig_stop(&g);
+}
+
 static int cancel_now(void *arg)
 {
 	(void)arg;
@@ -618,6 +659,7 @@ int main(void)
 	test_hangup();
 	test_version();
 	test_remote_error();
+	test_old_firmware();
 	test_mute_and_cancel();
 	return tap_done();
 }

@@ -19,7 +19,7 @@ libs="$(pkg-config --libs openblas lapacke libserialport inih stb libcjson 2>/de
 mkdir -p tests/fuzz-obj
 objs=
 # atlas_mpi.c needs MPI's compiler wrapper and no fuzz target reaches it.
-for c in $(cd "$top" && find src -name '*.c' ! -name atlas_mpi.c | sort) fw-profiler/proto_codec.c fw-profiler/qnet.c fw-profiler/kernels.c; do
+for c in $(cd "$top" && find src -name '*.c' ! -name atlas_mpi.c | sort) fw-profiler/proto_codec.c fw-profiler/qnet.c fw-profiler/kernels.c fw-profiler/model_id.c; do
 	o=tests/fuzz-obj/$(echo "$c" | tr / _ | sed 's/\.c$/.o/')
 	if [ ! -f "$o" ] || [ "$top/$c" -nt "$o" ]; then
 		clang $cflags $san -fsanitize=fuzzer-no-link $(pkg-config --cflags openblas lapacke stb libcjson 2>/dev/null) \

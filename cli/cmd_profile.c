@@ -124,6 +124,7 @@ int mn_cmd_profile(int argc, char **argv)
 	po.shape.cells = pr.cells;
 	po.shape.height = pr.height;
 	po.shape.width = pr.width;
+	po.shape.input_channels = pr.input_channels;
 	po.shape.classes = pr.classes;
 	mn_preset_free(&pr); /* only the network's shape is used */
 	if (!loaded)

@@ -47,8 +47,11 @@ static int read_table(struct mn_latency_table *t, const char *path, const struct
 {
 	if (mn_latency_table_read(t, path, e->msg, sizeof e->msg) != 0)
 		return -1;
-	return mn_latency_table_check_network(t, path, s->channels, s->cells, s->height,
-					      mn_shape_width(s), s->classes, e->msg, sizeof e->msg);
+	if (mn_latency_table_check_network(t, path, s->channels, s->cells, s->height,
+					   mn_shape_width(s), s->classes, e->msg, sizeof e->msg) != 0)
+		return -1;
+	return mn_latency_table_check_input(t, path, mn_shape_input_channels(s), e->msg,
+					    sizeof e->msg);
 }
 
 static void json_number(double v, const char *fmt)

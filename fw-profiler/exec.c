@@ -521,9 +521,13 @@ static int run_net(struct ex *e, const struct mnp_run_req *rq, const struct mnx_
 int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 		 int mode, struct mnx_run_result *res)
 {
-	/* RUN_ARCH's network: R x R (a multiple of 4), RGB. */
+	/* RUN_ARCH's short form: R x R (a multiple of 4, as version 1 first
+	 * defined it), RGB.  The long form names H x W x Cin. */
 	struct mnx_input in = {rq->resolution, rq->resolution, 3};
-	if (rq->resolution % 4 != 0) {
+	if (rq->width != 0 || rq->input_channels != 0) {
+		in.w = rq->width;
+		in.channels = rq->input_channels;
+	} else if (rq->resolution % 4 != 0) {
 		memset(res, 0, sizeof *res);
 		return MNP_ERR_UNSUPPORTED;
 	}
@@ -571,6 +575,10 @@ static int check_op(const struct mnp_kcheck_req *rq)
 	if (c < 1 || c > MNP_MAX_CHANNELS || rq->h < 1 || rq->w < 1 ||
 	    rq->h > MNP_MAX_HW || rq->w > MNP_MAX_HW)
 		return MNP_ERR_UNSUPPORTED;
+	/* Input channels belong to the stem alone: elsewhere the byte was
+	 * reserved, and a value there means a confused host. */
+	if (rq->in_channels != 0 && rq->op != MNP_OP_STEM)
+		return MNP_ERR_BAD_REQUEST;
 	switch (rq->op) {
 	case MNP_OP_SKIP:
 	case MNP_OP_CONV1X1:
@@ -579,8 +587,8 @@ static int check_op(const struct mnp_kcheck_req *rq)
 	case MNP_OP_ADD:
 	case MNP_OP_STEM:
 		return MNP_OK;
-	case MNP_OP_REDUCTION: /* PROTOCOL.md: H, W even for the single op */
-		if (rq->h % 2 || rq->w % 2 || 2 * c > MNP_MAX_CHANNELS)
+	case MNP_OP_REDUCTION: /* odd sides halve to ceil(n/2), as in a network */
+		if (2 * c > MNP_MAX_CHANNELS)
 			return MNP_ERR_UNSUPPORTED;
 		return MNP_OK;
 	case MNP_OP_HEAD:
@@ -597,6 +605,7 @@ static int op_seq(struct ex *e, const struct mnp_kcheck_req *rq, uint32_t runs,
 		  uint64_t *samples, struct mnx_op_result *res)
 {
 	int C = rq->channels, H = rq->h, W = rq->w;
+	int IC = rq->in_channels ? rq->in_channels : 3; /* the stem's input */
 	uint32_t S = (uint32_t)C * (uint32_t)H * (uint32_t)W;
 	int in = -1, in2 = -1, out = -1, res_h = -1;
 	uint32_t out_n = S;
@@ -604,8 +613,8 @@ static int op_seq(struct ex *e, const struct mnp_kcheck_req *rq, uint32_t runs,
 
 	switch (rq->op) {
 	case MNP_OP_STEM:
-		TRY(alloc(e, 3u * (uint32_t)H * (uint32_t)W, &in));
-		fill(e, in, 3u * (uint32_t)H * (uint32_t)W, 1);
+		TRY(alloc(e, (uint32_t)IC * (uint32_t)H * (uint32_t)W, &in));
+		fill(e, in, (uint32_t)IC * (uint32_t)H * (uint32_t)W, 1);
 		TRY(alloc(e, S, &out));
 		break;
 	case MNP_OP_SKIP:
@@ -648,7 +657,7 @@ static int op_seq(struct ex *e, const struct mnp_kcheck_req *rq, uint32_t runs,
 			TRY(add(e, in, in2, S, ID_OP));
 			break;
 		case MNP_OP_STEM:
-			TRY(conv(e, in, out, H, W, 3, C, 3, 1, 0, 1, ID_OP));
+			TRY(conv(e, in, out, H, W, IC, C, 3, 1, 0, 1, ID_OP));
 			break;
 		case MNP_OP_REDUCTION:
 			TRY(reduction(e, in, C, H, W, 1, ID_OP, &res_h));

@@ -46,8 +46,9 @@ struct mnx_run_result {
 
 /* Run (or plan) the NB201 network of rq.  Returns MNP_OK or an MNP_ERR_*
  * code (UNSUPPORTED, BAD_REQUEST, OUT_OF_MEMORY with detail = peak bytes
- * needed and detail2 = arena bytes).  The input is rq->resolution square,
- * RGB, as RUN_ARCH carries it. */
+ * needed and detail2 = arena bytes).  The input is what RUN_ARCH carries:
+ * rq->resolution square and RGB in the short form (width and
+ * input_channels 0), resolution x width x input_channels in the long. */
 int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 		 int mode, struct mnx_run_result *res);
 
@@ -57,9 +58,8 @@ int mnx_run_arch(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 struct mnx_input {
 	uint16_t h, w, channels;
 };
-/* mnx_run_arch at that input (rq->resolution is ignored).  The executor
- * runs any input; RUN_ARCH's 24 bytes carry only R, so on the board this
- * is reached with R x R x 3 until the protocol carries the input. */
+/* mnx_run_arch at that input (rq->resolution, width and input_channels
+ * are ignored). */
 int mnx_run_net(const struct mnx_ctx *ctx, const struct mnp_run_req *rq,
 		const struct mnx_input *in, int mode, struct mnx_run_result *res);
 

@@ -148,6 +148,7 @@ static void do_profile(const struct mnp_frame *f)
 		return;
 	}
 	k.op = q.op;
+	k.in_channels = q.in_channels;
 	k.channels = q.channels;
 	k.h = q.h;
 	k.w = q.w;
@@ -162,6 +163,9 @@ static void do_profile(const struct mnp_frame *f)
 	sort_u64(samples + 1, q.repeats);
 	memset(&r, 0, sizeof r);
 	r.op = q.op;
+	/* Says which stem ran, so a host can tell this firmware from one
+	 * that ignored the byte (and ran 3 channels). */
+	r.in_channels = q.op == MNP_OP_STEM ? (q.in_channels ? q.in_channels : 3u) : 0u;
 	r.repeats = q.repeats;
 	r.arena_bytes = res.arena_bytes;
 	r.min = samples[1];
@@ -179,8 +183,14 @@ static void do_run(const struct mnp_frame *f)
 	uint8_t p[MNP_RUN_REPLY_LEN];
 	int rc;
 
-	if (mnp_dec_run_req(f->payload, f->len, &q) != 0) {
-		send_error(f->seq, f->cmd, MNP_ERR_BAD_LENGTH, MNP_RUN_REQ_LEN, f->len);
+	rc = mnp_dec_run_req(f->payload, f->len, &q);
+	if (rc != 0) {
+		/* -1: neither 24 nor 28 bytes; -2: a long form naming no input. */
+		if (rc == -1)
+			send_error(f->seq, f->cmd, MNP_ERR_BAD_LENGTH,
+				   f->len > MNP_RUN_REQ_LEN ? MNP_RUN_REQ_LONG_LEN : MNP_RUN_REQ_LEN, f->len);
+		else
+			send_error(f->seq, f->cmd, MNP_ERR_BAD_REQUEST, 0, 0);
 		return;
 	}
 	/* One warm-up inference, then the measured one; each plans first,

@@ -258,7 +258,7 @@ int mnp_dec_hello_reply(const uint8_t *p, size_t n, struct mnp_hello_reply *m)
 size_t mnp_enc_profile_req(const struct mnp_profile_req *m, uint8_t *p)
 {
 	p[0] = m->op;
-	p[1] = 0;
+	p[1] = m->in_channels;
 	mnp_put_u16(p + 2, m->channels);
 	mnp_put_u16(p + 4, m->h);
 	mnp_put_u16(p + 6, m->w);
@@ -273,6 +273,7 @@ int mnp_dec_profile_req(const uint8_t *p, size_t n, struct mnp_profile_req *m)
 	if (n != MNP_PROFILE_REQ_LEN)
 		return -1;
 	m->op = p[0];
+	m->in_channels = p[1];
 	m->channels = mnp_get_u16(p + 2);
 	m->h = mnp_get_u16(p + 4);
 	m->w = mnp_get_u16(p + 6);
@@ -285,7 +286,7 @@ int mnp_dec_profile_req(const uint8_t *p, size_t n, struct mnp_profile_req *m)
 size_t mnp_enc_profile_reply(const struct mnp_profile_reply *m, uint8_t *p)
 {
 	p[0] = m->op;
-	p[1] = 0;
+	p[1] = m->in_channels;
 	mnp_put_u16(p + 2, m->repeats);
 	mnp_put_u32(p + 4, m->arena_bytes);
 	mnp_put_u64(p + 8, m->min);
@@ -301,6 +302,7 @@ int mnp_dec_profile_reply(const uint8_t *p, size_t n,
 	if (n != MNP_PROFILE_REPLY_LEN)
 		return -1;
 	m->op = p[0];
+	m->in_channels = p[1];
 	m->repeats = mnp_get_u16(p + 2);
 	m->arena_bytes = mnp_get_u32(p + 4);
 	m->min = mnp_get_u64(p + 8);
@@ -320,12 +322,17 @@ size_t mnp_enc_run_req(const struct mnp_run_req *m, uint8_t *p)
 	memcpy(p + 8, m->ops, 6);
 	memcpy(p + 14, m->order, 6);
 	mnp_put_u32(p + 20, m->seed);
-	return MNP_RUN_REQ_LEN;
+	if (m->width == 0 && m->input_channels == 0)
+		return MNP_RUN_REQ_LEN;
+	mnp_put_u16(p + 24, m->width);
+	p[26] = m->input_channels;
+	p[27] = 0;
+	return MNP_RUN_REQ_LONG_LEN;
 }
 
 int mnp_dec_run_req(const uint8_t *p, size_t n, struct mnp_run_req *m)
 {
-	if (n != MNP_RUN_REQ_LEN)
+	if (n != MNP_RUN_REQ_LEN && n != MNP_RUN_REQ_LONG_LEN)
 		return -1;
 	m->channels = mnp_get_u16(p);
 	m->cells = p[2];
@@ -335,7 +342,14 @@ int mnp_dec_run_req(const uint8_t *p, size_t n, struct mnp_run_req *m)
 	memcpy(m->ops, p + 8, 6);
 	memcpy(m->order, p + 14, 6);
 	m->seed = mnp_get_u32(p + 20);
-	return 0;
+	m->width = 0;
+	m->input_channels = 0;
+	if (n == MNP_RUN_REQ_LEN)
+		return 0;
+	m->width = mnp_get_u16(p + 24);
+	m->input_channels = p[26];
+	/* A long form naming no input would silently run the short one. */
+	return m->width == 0 || m->input_channels == 0 || p[27] != 0 ? -2 : 0;
 }
 
 size_t mnp_enc_run_reply(const struct mnp_run_reply *m, uint8_t *p)
@@ -371,7 +385,7 @@ int mnp_dec_run_reply(const uint8_t *p, size_t n, struct mnp_run_reply *m)
 size_t mnp_enc_kcheck_req(const struct mnp_kcheck_req *m, uint8_t *p)
 {
 	p[0] = m->op;
-	p[1] = 0;
+	p[1] = m->in_channels;
 	mnp_put_u16(p + 2, m->channels);
 	mnp_put_u16(p + 4, m->h);
 	mnp_put_u16(p + 6, m->w);
@@ -386,6 +400,7 @@ int mnp_dec_kcheck_req(const uint8_t *p, size_t n, struct mnp_kcheck_req *m)
 	if (n != MNP_KCHECK_REQ_LEN)
 		return -1;
 	m->op = p[0];
+	m->in_channels = p[1];
 	m->channels = mnp_get_u16(p + 2);
 	m->h = mnp_get_u16(p + 4);
 	m->w = mnp_get_u16(p + 6);

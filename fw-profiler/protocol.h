@@ -143,6 +143,9 @@ struct mnp_profile_req {
 	uint16_t repeats;  /* 1..MNP_MAX_REPEATS timed runs after a warm-up */
 	uint16_t classes;  /* head only; else 0 */
 	uint32_t seed;
+	/* Byte 1 (reserved, 0, before): the stem's input channels, 1..255;
+	 * 0 means 3 (RGB).  Any other op must leave it 0. */
+	uint8_t in_channels;
 };
 #define MNP_PROFILE_REQ_LEN 16u
 
@@ -153,22 +156,33 @@ struct mnp_profile_reply {
 	uint32_t arena_bytes; /* peak activation bytes the op used */
 	uint64_t min, median, max; /* timing units; median = lower median */
 	uint32_t out_crc;     /* CRC-32 of the output after all runs */
+	/* Byte 1: for the stem, the input channels it ran with (3 for a
+	 * request's 0); 0 otherwise, and 0 from firmware older than the
+	 * field, which ran every stem on 3 channels. */
+	uint8_t in_channels;
 };
 #define MNP_PROFILE_REPLY_LEN 36u
 
-/* RUN_ARCH request (24 bytes) */
+/* RUN_ARCH request: 24 bytes (R x R x 3), or 28 bytes adding the
+ * input's width and channels (any H x W x Cin). */
 struct mnp_run_req {
 	uint16_t channels;  /* C */
 	uint8_t cells;      /* N */
 	uint8_t n_order;    /* number of non-none edges = entries of order[] */
-	uint16_t resolution;/* R (H = W = R), multiple of 4 */
+	uint16_t resolution;/* short form: R (H = W = R), a multiple of 4;
+			       long form: H, 4..MNP_MAX_HW */
 	uint16_t classes;
 	uint8_t ops[6];     /* NB201 op index per edge, edge order
 	                       1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2 */
 	uint8_t order[6];   /* execution order of the non-none edges */
 	uint32_t seed;
+	/* The long form (bytes 24..27): both 0 = the short form.  Otherwise
+	 * W 4..MNP_MAX_HW and input channels 1..255; byte 27 reserved, 0. */
+	uint16_t width;
+	uint8_t input_channels;
 };
-#define MNP_RUN_REQ_LEN 24u
+#define MNP_RUN_REQ_LEN 24u      /* short form: R x R x 3 */
+#define MNP_RUN_REQ_LONG_LEN 28u /* long form: H x W x Cin */
 
 /* Sections of a network run, in order. */
 #define MNP_SEC_STEM 0
@@ -198,6 +212,7 @@ struct mnp_kcheck_req {
 	uint16_t channels, h, w;
 	uint16_t classes;  /* head only */
 	uint32_t seed;
+	uint8_t in_channels; /* byte 1: as mnp_profile_req.in_channels */
 };
 #define MNP_KCHECK_REQ_LEN 16u
 
@@ -330,6 +345,12 @@ int mnp_dec_profile_req(const uint8_t *p, size_t n, struct mnp_profile_req *m);
 size_t mnp_enc_profile_reply(const struct mnp_profile_reply *m, uint8_t *p);
 int mnp_dec_profile_reply(const uint8_t *p, size_t n,
 			  struct mnp_profile_reply *m);
+/* RUN_ARCH's request has two lengths: the encoder writes the short form
+ * (24 bytes) when width and input_channels are both 0, else the long one
+ * (28), and returns the length written (p must hold 28).  The decoder
+ * takes either: -1 for any other length, -2 for a long form whose width
+ * or input channels is 0 or whose reserved byte is not 0 (BAD_REQUEST:
+ * the long form must name its input). */
 size_t mnp_enc_run_req(const struct mnp_run_req *m, uint8_t *p);
 int mnp_dec_run_req(const uint8_t *p, size_t n, struct mnp_run_req *m);
 size_t mnp_enc_run_reply(const struct mnp_run_reply *m, uint8_t *p);

@@ -28,6 +28,7 @@ enum fault {
 	F_HANGUP,        /* HELLO, then hangs up on the next request */
 	F_VERSION,       /* speaks protocol version 2 */
 	F_OOM,           /* RUN_ARCH -> ERROR OUT_OF_MEMORY */
+	F_OLD_FW,        /* a firmware from before RUN_ARCH's 28-byte form */
 	F_MUTE           /* answers nothing at all */
 };
 
@@ -139,7 +140,7 @@ static void reply(struct peer *pr, const struct mnp_frame *f)
 	if (pr->fault == F_GARBAGE)
 		send_garbage(pr->fd);
 	if (pr->fault == F_STALE) {
-		struct mnp_profile_reply old = {MNP_OP_CONV3X3, 1, 1, 9, 9, 9, 9};
+		struct mnp_profile_reply old = {MNP_OP_CONV3X3, 1, 1, 9, 9, 9, 9, 0};
 		uint8_t q[MNP_PROFILE_REPLY_LEN];
 		mnp_enc_profile_reply(&old, q);
 		send_frame(pr->fd, ver, f->cmd | MNP_CMD_REPLY, (uint16_t)(f->seq - 1), q, sizeof q, 0);
@@ -181,6 +182,10 @@ static void reply(struct peer *pr, const struct mnp_frame *f)
 	case MNP_CMD_RUN_ARCH: {
 		struct mnp_run_req q;
 		struct mnp_run_reply r;
+		if (pr->fault == F_OLD_FW && f->len != MNP_RUN_REQ_LEN) {
+			send_error(pr->fd, ver, f->seq, f->cmd, MNP_ERR_BAD_LENGTH, MNP_RUN_REQ_LEN, f->len);
+			return;
+		}
 		if (mnp_dec_run_req(f->payload, f->len, &q) != 0)
 			return;
 		if (pr->fault == F_OOM) {
@@ -290,7 +295,7 @@ static void rig_stop(struct rig *g)
 
 static int profile(struct rig *g, uint16_t channels, struct mnp_profile_reply *rp)
 {
-	struct mnp_profile_req rq = {MNP_OP_CONV3X3, channels, 8, 8, 3, 0, 1};
+	struct mnp_profile_req rq = {MNP_OP_CONV3X3, channels, 8, 8, 3, 0, 1, 0};
 	return mn_board_profile_op(g->b, &rq, rp, g->err, sizeof g->err);
 }
 
@@ -299,9 +304,9 @@ static void test_normal(void)
 	struct mn_board_opts o;
 	struct rig g;
 	struct mnp_profile_reply rp;
-	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99};
+	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99, 0, 0};
 	struct mnp_run_reply rrp;
-	struct mnp_kcheck_req kq = {MNP_OP_ADD, 12, 4, 4, 0, 5};
+	struct mnp_kcheck_req kq = {MNP_OP_ADD, 12, 4, 4, 0, 5, 0};
 	struct mnp_kcheck_reply kr;
 	struct mn_board_stats st;
 
@@ -472,7 +477,7 @@ static void test_hangup(void)
 {
 	struct mn_board_opts o;
 	struct rig g;
-	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99};
+	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99, 0, 0};
 	struct mnp_run_reply rrp;
 	long long t0;
 	int r;
@@ -511,7 +516,7 @@ static void test_remote_error(void)
 {
 	struct mn_board_opts o;
 	struct rig g;
-	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99};
+	struct mnp_run_req rr = {8, 1, 1, 16, 10, {3, 0, 0, 0, 0, 0}, {0}, 99, 0, 0};
 	struct mnp_run_reply rrp;
 	int r;
 
@@ -526,6 +531,42 @@ static void test_remote_error(void)
 	       "ERROR reply: EREMOTE with the board's code");
 	tap_ok(strstr(g.err, "300000") && strstr(g.err, "245760") && strstr(g.err, "smaller"),
 	       "message names sizes and the fix: %s", g.err);
+	rig_stop(&g);
+}
+
+/* A host that needs the new fields, against a firmware without them: one
+ * message saying to rebuild, never a silent RGB or square measurement.
+ * The fake's PROFILE_OP reply leaves byte 1 at 0, as older firmware does. */
+static void test_old_firmware(void)
+{
+	struct mn_board_opts o;
+	struct rig g;
+	struct mnp_run_req lf = {4, 1, 1, 49, 12, {3, 0, 0, 0, 0, 0}, {0}, 5, 10, 1};
+	struct mnp_run_req sf = {4, 1, 1, 16, 12, {3, 0, 0, 0, 0, 0}, {0}, 5, 0, 0};
+	struct mnp_profile_req st = {MNP_OP_STEM, 4, 49, 10, 3, 0, 1, 1};
+	struct mnp_run_reply rrp;
+	struct mnp_profile_reply prp;
+	int r;
+
+	test_opts(&o);
+	rig_start(&g, F_OLD_FW, &o);
+	if (!tap_ok(g.rc == MN_BOARD_OK, "handshake (old firmware)")) {
+		pthread_join(g.th, NULL);
+		return;
+	}
+	r = mn_board_run_arch(g.b, &lf, &rrp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_EREMOTE && strstr(g.err, "predates RUN_ARCH's 28-byte form") &&
+		       strstr(g.err, "make -C fw-profiler"),
+	       "a 28-byte RUN_ARCH to an older firmware: it says to rebuild it: %s", g.err);
+	r = mn_board_run_arch(g.b, &sf, &rrp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_OK && rrp.logits_crc == 5,
+	       "the 24-byte form still works with it (square RGB)");
+	r = mn_board_profile_op(g.b, &st, &prp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_EPROTO && strstr(g.err, "predates PROFILE_OP's stem input channels"),
+	       "a grayscale stem to a firmware that ignores byte 1 is refused: %s", g.err);
+	st.in_channels = 0;
+	r = mn_board_profile_op(g.b, &st, &prp, g.err, sizeof g.err);
+	tap_ok(r == MN_BOARD_OK, "an RGB stem (byte 1 = 0) is accepted from it");
 	rig_stop(&g);
 }
 
@@ -563,9 +604,9 @@ static void test_mute_and_cancel(void)
 static void test_timeouts(void)
 {
 	struct mn_board_opts o;
-	struct mnp_profile_req small = {MNP_OP_CONV1X1, 4, 4, 4, 1, 0, 0};
-	struct mnp_profile_req big = {MNP_OP_CONV3X3, 64, 64, 64, 255, 0, 0};
-	struct mnp_run_req heavy = {64, 5, 6, 32, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 0};
+	struct mnp_profile_req small = {MNP_OP_CONV1X1, 4, 4, 4, 1, 0, 0, 0};
+	struct mnp_profile_req big = {MNP_OP_CONV3X3, 64, 64, 64, 255, 0, 0, 0};
+	struct mnp_run_req heavy = {64, 5, 6, 32, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 0, 0, 0};
 	mn_board_opts_default(&o);
 	tap_ok(mn_board_timeout_ms(&o, mn_board_profile_work(&small)) < 4000,
 	       "a tiny op gets about the minimum timeout (%d ms)",
@@ -618,6 +659,7 @@ int main(void)
 	test_hangup();
 	test_version();
 	test_remote_error();
+	test_old_firmware();
 	test_mute_and_cancel();
 	return tap_done();
 }

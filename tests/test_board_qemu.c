@@ -50,11 +50,11 @@ static void test_handshake_and_ops(struct mn_board *b)
 {
 	const struct mn_board_info *in = mn_board_info(b);
 	struct mnp_profile_reply r1, r3, rp, ra, rs;
-	struct mnp_profile_req q1 = {MNP_OP_CONV1X1, 8, 16, 16, 3, 0, 5};
-	struct mnp_profile_req q3 = {MNP_OP_CONV3X3, 8, 16, 16, 3, 0, 5};
-	struct mnp_profile_req qp = {MNP_OP_AVGPOOL3X3, 8, 16, 16, 3, 0, 5};
-	struct mnp_profile_req qa = {MNP_OP_ADD, 8, 16, 16, 3, 0, 5};
-	struct mnp_profile_req qs = {MNP_OP_SKIP, 8, 16, 16, 3, 0, 5};
+	struct mnp_profile_req q1 = {MNP_OP_CONV1X1, 8, 16, 16, 3, 0, 5, 0};
+	struct mnp_profile_req q3 = {MNP_OP_CONV3X3, 8, 16, 16, 3, 0, 5, 0};
+	struct mnp_profile_req qp = {MNP_OP_AVGPOOL3X3, 8, 16, 16, 3, 0, 5, 0};
+	struct mnp_profile_req qa = {MNP_OP_ADD, 8, 16, 16, 3, 0, 5, 0};
+	struct mnp_profile_req qs = {MNP_OP_SKIP, 8, 16, 16, 3, 0, 5, 0};
 	char err[1024];
 
 	tap_ok(!strcmp(in->board, "qemu-mps2-an500"), "HELLO: board %s", in->board);
@@ -78,7 +78,7 @@ static void test_handshake_and_ops(struct mn_board *b)
 
 	/* The same op through KERNEL_CHECK, and natively on the host. */
 	{
-		struct mnp_kcheck_req kq = {MNP_OP_CONV3X3, 8, 16, 16, 0, 5};
+		struct mnp_kcheck_req kq = {MNP_OP_CONV3X3, 8, 16, 16, 0, 5, 0};
 		struct mnp_kcheck_reply kr;
 		uint8_t *blob = malloc(MNP_BLOB_BYTES);
 		int32_t *bias = malloc(4 * MNP_BIAS_COUNT);
@@ -233,7 +233,7 @@ static void test_garbage(struct mn_board *b, const char *port)
 {
 	static const uint8_t noise[] = {0x00, 0x4D, 0x4E, 0x01, 0x02, 0x07, 0x00, 0xFF, 0x13,
 					0x11, 0x00, 0x00, 0x9A, 0x05, 0x05, 0x05, 0x00};
-	struct mnp_profile_req q = {MNP_OP_CONV1X1, 8, 8, 8, 1, 0, 3};
+	struct mnp_profile_req q = {MNP_OP_CONV1X1, 8, 8, 8, 1, 0, 3, 0};
 	struct mnp_profile_reply r;
 	struct mn_board_stats st;
 	struct mn_board_opts o = quick_opts();

@@ -210,28 +210,64 @@ static void test_messages(void)
 		tap_ok(b.board[15] == 0, "a board name without NUL is still decoded as a C string");
 	}
 	{
-		struct mnp_profile_req a = {MNP_OP_CONV3X3, 16, 32, 31, 10, 0, 0xDEADBEEF}, b;
+		struct mnp_profile_req a = {MNP_OP_CONV3X3, 16, 32, 31, 10, 0, 0xDEADBEEF, 0}, b;
 		ok = mnp_enc_profile_req(&a, p) == MNP_PROFILE_REQ_LEN &&
 		     mnp_dec_profile_req(p, MNP_PROFILE_REQ_LEN, &b) == 0 &&
 		     SAME_BYTES(mnp_enc_profile_req, b, MNP_PROFILE_REQ_LEN) && b.h == 32 && b.seed == 0xDEADBEEF && mnp_get_u32(p + 12) == 0xDEADBEEF;
 		tap_ok(ok, "PROFILE_OP request round trip (16 bytes, seed at offset 12)");
 		tap_ok(mnp_dec_profile_req(p, 17, &b) != 0, "PROFILE_OP request of the wrong length is rejected");
+		a.op = MNP_OP_STEM;
+		a.in_channels = 1;
+		ok = mnp_enc_profile_req(&a, p) == MNP_PROFILE_REQ_LEN && p[1] == 1 &&
+		     mnp_dec_profile_req(p, MNP_PROFILE_REQ_LEN, &b) == 0 && b.in_channels == 1 &&
+		     b.op == MNP_OP_STEM;
+		tap_ok(ok, "PROFILE_OP stem input channels travel in byte 1 (the old reserved byte)");
 	}
 	{
-		struct mnp_profile_reply a = {MNP_OP_ADD, 7, 1234, 1, 2, 3, 0x55AA55AA}, b;
+		struct mnp_profile_reply a = {MNP_OP_ADD, 7, 1234, 1, 2, 3, 0x55AA55AA, 0}, b;
 		a.min = 0x1122334455667788ull;
 		ok = mnp_enc_profile_reply(&a, p) == MNP_PROFILE_REPLY_LEN &&
 		     mnp_dec_profile_reply(p, MNP_PROFILE_REPLY_LEN, &b) == 0 &&
 		     SAME_BYTES(mnp_enc_profile_reply, b, MNP_PROFILE_REPLY_LEN) && b.min == a.min && b.out_crc == a.out_crc && p[8] == 0x88 && p[15] == 0x11;
 		tap_ok(ok, "PROFILE_OP reply round trip (36 bytes, u64 little-endian)");
+		a.in_channels = 1;
+		ok = mnp_enc_profile_reply(&a, p) == MNP_PROFILE_REPLY_LEN && p[1] == 1 &&
+		     mnp_dec_profile_reply(p, MNP_PROFILE_REPLY_LEN, &b) == 0 && b.in_channels == 1;
+		tap_ok(ok, "PROFILE_OP reply names the stem's input channels in byte 1");
 	}
 	{
-		struct mnp_run_req a = {16, 5, 6, 32, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 9}, b;
+		struct mnp_run_req a = {16, 5, 6, 32, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 9, 0, 0}, b;
 		ok = mnp_enc_run_req(&a, p) == MNP_RUN_REQ_LEN &&
 		     mnp_dec_run_req(p, MNP_RUN_REQ_LEN, &b) == 0 &&
 		     SAME_BYTES(mnp_enc_run_req, b, MNP_RUN_REQ_LEN) && b.order[5] == 5 && b.seed == 9 && p[8] == 3 && p[19] == 5;
 		tap_ok(ok, "RUN_ARCH request round trip (24 bytes, ops at 8, order at 14)");
 		tap_ok(mnp_dec_run_req(p, 23, &b) != 0, "RUN_ARCH request of the wrong length is rejected");
+		tap_ok(b.width == 0 && b.input_channels == 0, "a 24-byte RUN_ARCH decodes as the short form (width and input channels 0)");
+		/* The long form: 49 x 10 x 1. */
+		a.resolution = 49;
+		a.width = 10;
+		a.input_channels = 1;
+		ok = mnp_enc_run_req(&a, p) == MNP_RUN_REQ_LONG_LEN &&
+		     mnp_dec_run_req(p, MNP_RUN_REQ_LONG_LEN, &b) == 0 &&
+		     SAME_BYTES(mnp_enc_run_req, b, MNP_RUN_REQ_LONG_LEN) && b.resolution == 49 &&
+		     b.width == 10 && b.input_channels == 1 && mnp_get_u16(p + 24) == 10 && p[26] == 1 &&
+		     p[27] == 0 && b.seed == 9;
+		tap_ok(ok, "RUN_ARCH long form round trip (28 bytes, W at 24, input channels at 26)");
+		for (size_t n = 25; n <= 29; n++)
+			if (n != MNP_RUN_REQ_LONG_LEN)
+				tap_ok(mnp_dec_run_req(p, n, &b) == -1, "a RUN_ARCH request of %zu bytes is rejected (length)", n);
+		p[27] = 1;
+		tap_ok(mnp_dec_run_req(p, MNP_RUN_REQ_LONG_LEN, &b) == -2, "a long RUN_ARCH with its reserved byte set is rejected");
+		p[27] = 0;
+		p[26] = 0;
+		tap_ok(mnp_dec_run_req(p, MNP_RUN_REQ_LONG_LEN, &b) == -2, "a long RUN_ARCH with 0 input channels is rejected");
+		p[26] = 1;
+		mnp_put_u16(p + 24, 0);
+		tap_ok(mnp_dec_run_req(p, MNP_RUN_REQ_LONG_LEN, &b) == -2, "a long RUN_ARCH with width 0 is rejected");
+		a.width = 0;
+		a.input_channels = 3;
+		tap_ok(mnp_enc_run_req(&a, p) == MNP_RUN_REQ_LONG_LEN,
+		       "the encoder writes the long form whenever width or input channels is set");
 	}
 	{
 		struct mnp_run_reply a, b;
@@ -252,7 +288,7 @@ static void test_messages(void)
 		tap_ok(ok, "RUN_ARCH reply round trip (112 bytes, 7 sections of 12 from offset 28)");
 	}
 	{
-		struct mnp_kcheck_req a = {MNP_OP_HEAD, 64, 8, 8, 10, 77}, b;
+		struct mnp_kcheck_req a = {MNP_OP_HEAD, 64, 8, 8, 10, 77, 0}, b;
 		ok = mnp_enc_kcheck_req(&a, p) == MNP_KCHECK_REQ_LEN &&
 		     mnp_dec_kcheck_req(p, MNP_KCHECK_REQ_LEN, &b) == 0 &&
 		     SAME_BYTES(mnp_enc_kcheck_req, b, MNP_KCHECK_REQ_LEN) && b.classes == 10 && b.seed == 77;

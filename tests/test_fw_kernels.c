@@ -309,10 +309,21 @@ static void test_requests(struct host *h)
 	tap_ok(mnx_run_arch(&h->ctx, &q, MNX_PLAN, &res) == MNP_ERR_UNSUPPORTED,
 	       "a layer whose weights exceed the flash table is UNSUPPORTED");
 	{
-		struct mnp_kcheck_req k = {MNP_OP_REDUCTION, 8, 7, 8, 0, 1};
+		struct mnp_kcheck_req k = {MNP_OP_REDUCTION, 8, 7, 8, 0, 1, 0};
 		struct mnx_op_result o;
-		tap_ok(mnx_op_run(&h->ctx, &k, 1, NULL, &o) == MNP_ERR_UNSUPPORTED,
-		       "a reduction on an odd height is UNSUPPORTED");
+		/* Odd sides halve to ceil(n/2), as a 49x10 network's stages do. */
+		tap_ok(mnx_op_run(&h->ctx, &k, 1, NULL, &o) == MNP_OK && o.out_bytes == 2u * 8u * 4u * 4u,
+		       "a reduction on an odd height runs to 2C x ceil(H/2) x W/2 (%u bytes)", o.out_bytes);
+		k.in_channels = 1;
+		tap_ok(mnx_op_run(&h->ctx, &k, 1, NULL, &o) == MNP_ERR_BAD_REQUEST,
+		       "input channels on an op other than the stem are BAD_REQUEST");
+		k.op = MNP_OP_STEM;
+		tap_ok(mnx_op_run(&h->ctx, &k, 1, NULL, &o) == MNP_OK && o.arena_bytes == 1u * 7u * 8u + 8u * 7u * 8u &&
+			       o.out_bytes == 8u * 7u * 8u,
+		       "a grayscale stem's buffers are the 1-channel image and the output (%u bytes)", o.arena_bytes);
+		k.in_channels = 0;
+		tap_ok(mnx_op_run(&h->ctx, &k, 1, NULL, &o) == MNP_OK && o.arena_bytes == 3u * 7u * 8u + 8u * 7u * 8u,
+		       "a stem asking for 0 input channels runs RGB, as before the field (%u bytes)", o.arena_bytes);
 		k.op = 0;
 		tap_ok(mnx_op_run(&h->ctx, &k, 1, NULL, &o) == MNP_ERR_UNSUPPORTED, "op kind 0 is UNSUPPORTED");
 	}
@@ -364,7 +375,7 @@ static void test_determinism(struct host *h)
 	const uint8_t ops[6] = {3, 2, 3, 1, 4, 3};
 	struct mnp_run_req q = arch(ops, seq, 6);
 	struct mnx_op_result o1, o2;
-	struct mnp_kcheck_req k = {MNP_OP_CONV3X3, 8, 6, 6, 0, 5};
+	struct mnp_kcheck_req k = {MNP_OP_CONV3X3, 8, 6, 6, 0, 5, 0};
 
 	int rc = mnx_run_arch(&h->ctx, &q, MNX_EXEC, &a);
 	rc |= mnx_run_arch(&h->ctx, &q, MNX_EXEC, &b);

@@ -331,16 +331,20 @@ static const char *op_name(int op)
 static void check_kernels(struct link *l, struct host *h)
 {
 	static const struct mnp_kcheck_req cases[] = {
-	    {MNP_OP_SKIP, 5, 3, 7, 0, 101},      {MNP_OP_CONV1X1, 16, 8, 8, 0, 102},
-	    {MNP_OP_CONV1X1, 6, 5, 7, 0, 103},   {MNP_OP_CONV1X1, 3, 4, 4, 0, 104},
-	    {MNP_OP_CONV3X3, 16, 8, 8, 0, 105},  {MNP_OP_CONV3X3, 5, 6, 9, 0, 106},
-	    {MNP_OP_CONV3X3, 7, 1, 1, 0, 107},   {MNP_OP_CONV3X3, 33, 4, 3, 0, 108},
-	    {MNP_OP_AVGPOOL3X3, 16, 8, 8, 0, 109}, {MNP_OP_AVGPOOL3X3, 6, 5, 3, 0, 110},
-	    {MNP_OP_AVGPOOL3X3, 1, 1, 1, 0, 111}, {MNP_OP_ADD, 16, 8, 8, 0, 112},
-	    {MNP_OP_ADD, 3, 5, 5, 0, 113},       {MNP_OP_STEM, 16, 16, 16, 0, 114},
-	    {MNP_OP_STEM, 5, 7, 9, 0, 115},      {MNP_OP_REDUCTION, 8, 8, 8, 0, 116},
-	    {MNP_OP_REDUCTION, 5, 6, 10, 0, 117}, {MNP_OP_HEAD, 64, 4, 4, 10, 118},
-	    {MNP_OP_HEAD, 7, 3, 5, 3, 119},
+	    {MNP_OP_SKIP, 5, 3, 7, 0, 101, 0},      {MNP_OP_CONV1X1, 16, 8, 8, 0, 102, 0},
+	    {MNP_OP_CONV1X1, 6, 5, 7, 0, 103, 0},   {MNP_OP_CONV1X1, 3, 4, 4, 0, 104, 0},
+	    {MNP_OP_CONV3X3, 16, 8, 8, 0, 105, 0},  {MNP_OP_CONV3X3, 5, 6, 9, 0, 106, 0},
+	    {MNP_OP_CONV3X3, 7, 1, 1, 0, 107, 0},   {MNP_OP_CONV3X3, 33, 4, 3, 0, 108, 0},
+	    {MNP_OP_AVGPOOL3X3, 16, 8, 8, 0, 109, 0}, {MNP_OP_AVGPOOL3X3, 6, 5, 3, 0, 110, 0},
+	    {MNP_OP_AVGPOOL3X3, 1, 1, 1, 0, 111, 0}, {MNP_OP_ADD, 16, 8, 8, 0, 112, 0},
+	    {MNP_OP_ADD, 3, 5, 5, 0, 113, 0},       {MNP_OP_STEM, 16, 16, 16, 0, 114, 0},
+	    {MNP_OP_STEM, 5, 7, 9, 0, 115, 0},      {MNP_OP_REDUCTION, 8, 8, 8, 0, 116, 0},
+	    {MNP_OP_REDUCTION, 5, 6, 10, 0, 117, 0}, {MNP_OP_HEAD, 64, 4, 4, 10, 118, 0},
+	    {MNP_OP_HEAD, 7, 3, 5, 3, 119, 0},
+	    /* A grayscale and a 2-channel stem, and reductions on odd sides
+	     * (a 49x10 network's stages). */
+	    {MNP_OP_STEM, 8, 49, 10, 0, 120, 1}, {MNP_OP_STEM, 5, 7, 9, 0, 121, 2},
+	    {MNP_OP_REDUCTION, 4, 49, 10, 0, 122, 0}, {MNP_OP_REDUCTION, 8, 25, 5, 0, 123, 0},
 	};
 	int dsp = 1;
 
@@ -366,14 +370,17 @@ static void check_kernels(struct link *l, struct host *h)
 static void check_profile(struct link *l, struct host *h)
 {
 	static const struct mnp_profile_req cases[] = {
-	    {MNP_OP_CONV3X3, 16, 16, 16, 5, 0, 7}, {MNP_OP_CONV1X1, 16, 16, 16, 3, 0, 8},
-	    {MNP_OP_AVGPOOL3X3, 16, 16, 16, 3, 0, 9}, {MNP_OP_ADD, 16, 16, 16, 3, 0, 10},
-	    {MNP_OP_SKIP, 16, 16, 16, 3, 0, 11},   {MNP_OP_REDUCTION, 16, 16, 16, 2, 0, 12},
-	    {MNP_OP_HEAD, 64, 8, 8, 2, 10, 13},    {MNP_OP_STEM, 16, 32, 32, 2, 0, 14},
+	    {MNP_OP_CONV3X3, 16, 16, 16, 5, 0, 7, 0}, {MNP_OP_CONV1X1, 16, 16, 16, 3, 0, 8, 0},
+	    {MNP_OP_AVGPOOL3X3, 16, 16, 16, 3, 0, 9, 0}, {MNP_OP_ADD, 16, 16, 16, 3, 0, 10, 0},
+	    {MNP_OP_SKIP, 16, 16, 16, 3, 0, 11, 0},   {MNP_OP_REDUCTION, 16, 16, 16, 2, 0, 12, 0},
+	    {MNP_OP_HEAD, 64, 8, 8, 2, 10, 13, 0},    {MNP_OP_STEM, 16, 32, 32, 2, 0, 14, 0},
+	    {MNP_OP_STEM, 8, 49, 10, 2, 0, 15, 1},    {MNP_OP_REDUCTION, 8, 49, 10, 2, 0, 16, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct mnp_profile_req *c = &cases[i];
-		struct mnp_kcheck_req k = {c->op, c->channels, c->h, c->w, c->classes, c->seed};
+		struct mnp_kcheck_req k = {c->op, c->channels, c->h, c->w, c->classes, c->seed,
+					   c->in_channels};
+		unsigned want_ic = c->op != MNP_OP_STEM ? 0u : c->in_channels ? c->in_channels : 3u;
 		struct mnx_op_result ref;
 		struct mnp_profile_reply r;
 		uint8_t p[MNP_PROFILE_REQ_LEN];
@@ -385,9 +392,10 @@ static void check_profile(struct link *l, struct host *h)
 			 mnp_dec_profile_reply(l->f.payload, l->f.len, &r) == 0;
 		ok = ok && r.op == c->op && r.repeats == c->repeats && r.min <= r.median &&
 		     r.median <= r.max && (c->op == MNP_OP_SKIP || r.min > 0) &&
-		     r.out_crc == ref.out_crc && r.arena_bytes == ref.arena_bytes;
-		tap_ok(ok, "PROFILE_OP %s C=%u %ux%u x%u: min %llu median %llu max %llu instructions, %u arena bytes",
-		       op_name(c->op), c->channels, c->h, c->w, c->repeats,
+		     r.out_crc == ref.out_crc && r.arena_bytes == ref.arena_bytes &&
+		     r.in_channels == want_ic;
+		tap_ok(ok, "PROFILE_OP %s Cin=%u C=%u %ux%u x%u: min %llu median %llu max %llu instructions, %u arena bytes",
+		       op_name(c->op), want_ic, c->channels, c->h, c->w, c->repeats,
 		       ok ? (unsigned long long)r.min : 0ull, ok ? (unsigned long long)r.median : 0ull,
 		       ok ? (unsigned long long)r.max : 0ull, ok ? (unsigned)r.arena_bytes : 0u);
 	}
@@ -397,7 +405,7 @@ static void check_run(struct link *l, struct host *h, const struct mnp_run_req *
 {
 	struct mnx_run_result ref;
 	struct mnp_run_reply r;
-	uint8_t p[MNP_RUN_REQ_LEN];
+	uint8_t p[MNP_RUN_REQ_LONG_LEN];
 	uint64_t sum = 0;
 	int hrc = mnx_run_arch(&h->ctx, q, MNX_EXEC, &ref);
 	int ok = hrc == MNP_OK && transact(l, MNP_VERSION, MNP_CMD_RUN_ARCH, p, mnp_enc_run_req(q, p)) == 0 &&
@@ -427,7 +435,7 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 
 	/* out of memory: C=48 at 36x36, S = 62208, 4S > 245760 */
 	{
-		struct mnp_run_req q = {48, 1, 6, 36, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 1};
+		struct mnp_run_req q = {48, 1, 6, 36, 10, {3, 3, 3, 3, 3, 3}, {0, 1, 2, 3, 4, 5}, 1, 0, 0};
 		struct mnx_run_result ref;
 		int hrc = mnx_run_arch(&h->ctx, &q, MNX_PLAN, &ref);
 		int ok = transact(l, MNP_VERSION, MNP_CMD_RUN_ARCH, p, mnp_enc_run_req(&q, p)) == 0 &&
@@ -438,17 +446,39 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 		       ok ? (unsigned)e.detail : 0u, (unsigned)hr->arena_bytes);
 	}
 	{
-		struct mnp_run_req q = {4, 1, 6, 16, 10, {0}, {2, 0, 1, 3, 4, 5}, 1};
+		struct mnp_run_req q = {4, 1, 6, 16, 10, {0}, {2, 0, 1, 3, 4, 5}, 1, 0, 0};
 		memcpy(q.ops, c3, 6);
 		tap_ok(transact(l, MNP_VERSION, MNP_CMD_RUN_ARCH, p, mnp_enc_run_req(&q, p)) == 0 &&
 			   is_error(l, MNP_ERR_BAD_REQUEST, &e),
 		       "RUN_ARCH with an edge before its source is complete: BAD_REQUEST");
 	}
 	{
-		struct mnp_kcheck_req k = {MNP_OP_CONV3X3, 300, 4, 4, 0, 1};
+		struct mnp_kcheck_req k = {MNP_OP_CONV3X3, 300, 4, 4, 0, 1, 0};
 		tap_ok(transact(l, MNP_VERSION, MNP_CMD_KERNEL_CHECK, p, mnp_enc_kcheck_req(&k, p)) == 0 &&
 			   is_error(l, MNP_ERR_UNSUPPORTED, &e),
 		       "KERNEL_CHECK with 300 channels: UNSUPPORTED");
+	}
+	{
+		struct mnp_run_req q = {4, 1, 6, 49, 12, {3, 2, 3, 1, 4, 3}, {0, 1, 2, 3, 4, 5}, 1, 10, 1};
+		size_t n = mnp_enc_run_req(&q, p);
+		p[27] = 7;
+		tap_ok(n == MNP_RUN_REQ_LONG_LEN && transact(l, MNP_VERSION, MNP_CMD_RUN_ARCH, p, n) == 0 &&
+			   is_error(l, MNP_ERR_BAD_REQUEST, &e),
+		       "RUN_ARCH long form with its reserved byte set: BAD_REQUEST");
+		p[27] = 0;
+		tap_ok(transact(l, MNP_VERSION, MNP_CMD_RUN_ARCH, p, 27) == 0 &&
+			   is_error(l, MNP_ERR_BAD_LENGTH, &e) && e.detail == MNP_RUN_REQ_LONG_LEN && e.detail2 == 27,
+		       "RUN_ARCH with a 27-byte payload: BAD_LENGTH (expected 28, got 27)");
+		mnp_put_u16(p + 24, 300);
+		tap_ok(transact(l, MNP_VERSION, MNP_CMD_RUN_ARCH, p, n) == 0 &&
+			   is_error(l, MNP_ERR_UNSUPPORTED, &e),
+		       "RUN_ARCH long form 49x300: UNSUPPORTED");
+	}
+	{
+		struct mnp_profile_req q = {MNP_OP_CONV3X3, 8, 8, 8, 1, 0, 1, 1};
+		tap_ok(transact(l, MNP_VERSION, MNP_CMD_PROFILE_OP, p, mnp_enc_profile_req(&q, p)) == 0 &&
+			   is_error(l, MNP_ERR_BAD_REQUEST, &e),
+		       "PROFILE_OP conv3x3 with input channels set: BAD_REQUEST");
 	}
 	tap_ok(transact(l, MNP_VERSION, 0x42, NULL, 0) == 0 && is_error(l, MNP_ERR_UNKNOWN_CMD, &e) &&
 		   e.detail == 0x42,
@@ -457,7 +487,7 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 		   is_error(l, MNP_ERR_BAD_LENGTH, &e) && e.detail == MNP_PROFILE_REQ_LEN && e.detail2 == 15,
 	       "PROFILE_OP with a 15-byte payload: BAD_LENGTH (expected 16, got 15)");
 	{
-		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1};
+		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1, 0};
 		tap_ok(transact(l, 2, MNP_CMD_KERNEL_CHECK, p, mnp_enc_kcheck_req(&k, p)) == 0 &&
 			   is_error(l, MNP_ERR_VERSION, &e) && e.detail == 2 && e.detail2 == MNP_VERSION,
 		       "a request in protocol version 2: VERSION error naming both versions");
@@ -468,7 +498,7 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 
 	/* a bad CRC: flip one payload bit after the CRC was computed */
 	{
-		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1};
+		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1, 0};
 		uint8_t raw[64], wire[80];
 		size_t n, m;
 		uint16_t seq = 777;
@@ -516,7 +546,7 @@ static void check_errors(struct link *l, struct host *h, const struct mnp_hello_
 	{
 		uint8_t wire[80];
 		size_t n;
-		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1};
+		struct mnp_kcheck_req k = {MNP_OP_SKIP, 4, 4, 4, 0, 1, 0};
 		int ok = mnp_frame_build(MNP_VERSION, MNP_CMD_KERNEL_CHECK, 900, p,
 					 (uint16_t)mnp_enc_kcheck_req(&k, p), wire, sizeof wire, &n) == 0;
 		if (ok)
@@ -601,12 +631,18 @@ int main(void)
 	check_kernels(&l, &h);
 	check_profile(&l, &h);
 	{
-		struct mnp_run_req a = {4, 1, 6, 16, 10, {3, 2, 3, 1, 4, 3}, {0, 1, 2, 3, 4, 5}, 21};
-		struct mnp_run_req b = {4, 1, 6, 16, 10, {3, 2, 3, 1, 4, 3}, {1, 0, 3, 2, 4, 5}, 21};
-		struct mnp_run_req c = {8, 2, 4, 16, 10, {1, 0, 3, 2, 0, 4}, {0, 2, 3, 5, 0, 0}, 22};
+		struct mnp_run_req a = {4, 1, 6, 16, 10, {3, 2, 3, 1, 4, 3}, {0, 1, 2, 3, 4, 5}, 21, 0, 0};
+		struct mnp_run_req b = {4, 1, 6, 16, 10, {3, 2, 3, 1, 4, 3}, {1, 0, 3, 2, 4, 5}, 21, 0, 0};
+		struct mnp_run_req c = {8, 2, 4, 16, 10, {1, 0, 3, 2, 0, 4}, {0, 2, 3, 5, 0, 0}, 22, 0, 0};
 		check_run(&l, &h, &a, "C=4 N=1 16x16 edge order");
 		check_run(&l, &h, &b, "C=4 N=1 16x16 order 1,0,3,2,4,5");
 		check_run(&l, &h, &c, "C=8 N=2 16x16 with none edges");
+		/* The long form: keyword spotting's 49x10 MFCC image, and a
+		 * 2-channel input whose sides are not multiples of 4. */
+		struct mnp_run_req d = {4, 1, 6, 49, 12, {3, 2, 3, 1, 4, 3}, {0, 1, 2, 3, 4, 5}, 23, 10, 1};
+		struct mnp_run_req e = {4, 1, 4, 18, 10, {1, 0, 3, 2, 0, 4}, {0, 2, 3, 5, 0, 0}, 24, 14, 2};
+		check_run(&l, &h, &d, "long form C=4 N=1 49x10x1");
+		check_run(&l, &h, &e, "long form C=4 N=1 18x14x2");
 	}
 	check_errors(&l, &h, &hr);
 	tap_ok(hello(&l, &hr) == 0, "the firmware still answers at the end");

@@ -33,7 +33,7 @@ static int same_table(const struct mn_latency_table *a, const struct mn_latency_
 {
 	if (strcmp(a->board, b->board) || strcmp(a->source, b->source) || a->clock_mhz != b->clock_mhz ||
 	    a->channels != b->channels || a->cells != b->cells || a->height != b->height || a->width != b->width ||
-	    a->classes != b->classes || a->stem_us != b->stem_us || a->head_us != b->head_us ||
+	    a->classes != b->classes || a->input_channels != b->input_channels || a->stem_us != b->stem_us || a->head_us != b->head_us ||
 	    a->overhead_us != b->overhead_us || a->reduction_us[0] != b->reduction_us[0] ||
 	    a->reduction_us[1] != b->reduction_us[1])
 		return 0;
@@ -402,6 +402,35 @@ static int regenerate(const char *path)
 	return 0;
 }
 
+/* input_channels: optional, absent = RGB; a grayscale table says so and
+ * is refused for an RGB network. */
+static void test_input_channels(void)
+{
+	char p[512], err[512];
+	struct mn_latency_table t, u;
+	simple_table(&t);
+	int rc = mn_latency_table_write(&t, tpath("rgb.ini", p, sizeof p), NULL, err, sizeof err);
+	char *text = slurp(p);
+	tap_ok(rc == 0 && text && !strstr(text, "input_channels") && mn_latency_table_read(&u, p, err, sizeof err) == 0 &&
+		       u.input_channels == 0 && mn_latency_table_check_input(&u, p, 3, err, sizeof err) == 0,
+	       "an RGB table is written without input_channels and reads back as RGB");
+	free(text);
+	t.input_channels = 1;
+	rc = mn_latency_table_write(&t, tpath("gray.ini", p, sizeof p), NULL, err, sizeof err);
+	text = slurp(p);
+	tap_ok(rc == 0 && text && strstr(text, "\ninput_channels = 1\n") &&
+		       mn_latency_table_read(&u, p, err, sizeof err) == 0 && same_table(&t, &u),
+	       "a grayscale table records input_channels = 1 and round-trips");
+	free(text);
+	rc = mn_latency_table_check_input(&u, p, 3, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "1 input channel, the network has 3"),
+	       "a grayscale table is refused for an RGB network: %s", err);
+	tap_ok(mn_latency_table_check_input(&u, p, 1, err, sizeof err) == 0, "and accepted for a grayscale one");
+	t.input_channels = 256;
+	rc = mn_latency_table_write(&t, tpath("bad.ini", p, sizeof p), NULL, err, sizeof err);
+	tap_ok(rc != 0 && strstr(err, "input_channels"), "input_channels = 256 is refused: %s", err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--regenerate") == 0)
@@ -415,6 +444,7 @@ int main(int argc, char **argv)
 	test_write_read();
 	test_broken();
 	test_model();
+	test_input_channels();
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

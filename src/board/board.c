@@ -135,8 +135,10 @@ double mn_board_profile_work(const struct mnp_profile_req *rq)
 
 double mn_board_run_work(const struct mnp_run_req *rq)
 {
-	struct mn_net_shape s = {rq->channels, rq->cells, rq->resolution, rq->classes,
-				 3 /* RGB: the executor's stem */, rq->resolution};
+	/* The short form is R x R x 3; the long one names W and Cin. */
+	int lw = rq->width != 0 || rq->input_channels != 0;
+	int w = lw ? rq->width : rq->resolution, ic = lw ? rq->input_channels : 3;
+	struct mn_net_shape s = {rq->channels, rq->cells, rq->resolution, rq->classes, ic, w};
 	struct mn_arch a;
 	struct mn_cost c;
 	double act;
@@ -145,7 +147,7 @@ double mn_board_run_work(const struct mnp_run_req *rq)
 	mn_cost_arch(&a, &s, &c);
 	/* Element-wise work (pools, additions, copies): at most a few dozen
 	 * operations per activation element of each cell. */
-	act = 40.0 * (double)rq->channels * rq->resolution * rq->resolution * (rq->cells + 2.0);
+	act = 40.0 * (double)rq->channels * rq->resolution * w * (rq->cells + 2.0);
 	return 2.0 * ((double)c.flops + act) + 1000.0; /* warm-up + measured run */
 }
 
@@ -335,10 +337,24 @@ static void remote_message(const struct mn_board *b, uint8_t cmd, char *err, siz
 			 "%s: the firmware rejected the %s as inconsistent (a micronas bug: please "
 			 "report it)", port, what);
 		break;
+	case MNP_ERR_BAD_LENGTH:
+		/* A firmware older than RUN_ARCH's long form takes 24 bytes only. */
+		if (cmd == MNP_CMD_RUN_ARCH && e->detail == MNP_RUN_REQ_LEN &&
+		    e->detail2 == MNP_RUN_REQ_LONG_LEN) {
+			snprintf(err, errn,
+				 "%s: the firmware predates RUN_ARCH's %u-byte form (non-square or "
+				 "non-RGB input): rebuild and reflash it with 'make -C fw-profiler "
+				 "flash' (for QEMU rebuild it with 'make -C fw-profiler')",
+				 port, MNP_RUN_REQ_LONG_LEN);
+			break;
+		}
+		snprintf(err, errn,
+			 "%s: the board kept receiving the %s damaged (%s; check the cable and that "
+			 "nothing else uses the port)", port, what, mn_board_error_name(e->code));
+		break;
 	case MNP_ERR_BAD_CRC:
 	case MNP_ERR_BAD_FRAME:
 	case MNP_ERR_OVERSIZED:
-	case MNP_ERR_BAD_LENGTH:
 		snprintf(err, errn,
 			 "%s: the board kept receiving the %s damaged (%s; check the cable and that "
 			 "nothing else uses the port)", port, what, mn_board_error_name(e->code));
@@ -608,16 +624,30 @@ int mn_board_profile_op(struct mn_board *b, const struct mnp_profile_req *rq,
 			 "firmware with 'make -C fw-profiler flash')", b->t->name, rp->op, rq->op);
 		return MN_BOARD_EPROTO;
 	}
+	/* A stem names the input channels it ran with; a firmware older than
+	 * the field answers 0 there and ran 3 (RGB) whatever was asked. */
+	if (rq->op == MNP_OP_STEM && rq->in_channels != 0 &&
+	    rp->in_channels != rq->in_channels) {
+		if (rp->in_channels == 0)
+			snprintf(err, errn, "%s: the firmware predates PROFILE_OP's stem input "
+				 "channels (it runs an RGB stem only): rebuild and reflash it with "
+				 "'make -C fw-profiler flash'", b->t->name);
+		else
+			snprintf(err, errn, "%s: PROFILE_OP reply's stem ran %u input channels, asked "
+				 "for %u (reflash the firmware with 'make -C fw-profiler flash')",
+				 b->t->name, rp->in_channels, rq->in_channels);
+		return MN_BOARD_EPROTO;
+	}
 	return MN_BOARD_OK;
 }
 
 int mn_board_run_arch(struct mn_board *b, const struct mnp_run_req *rq,
 		      struct mnp_run_reply *rp, char *err, size_t errn)
 {
-	uint8_t p[MNP_RUN_REQ_LEN];
+	uint8_t p[MNP_RUN_REQ_LONG_LEN];
 	int r, t = mn_board_timeout_ms(&b->o, mn_board_run_work(rq));
-	mnp_enc_run_req(rq, p);
-	r = request(b, MNP_CMD_RUN_ARCH, p, sizeof p, t, 1 + b->o.retries, err, errn);
+	uint16_t n = (uint16_t)mnp_enc_run_req(rq, p); /* 24 or 28 bytes */
+	r = request(b, MNP_CMD_RUN_ARCH, p, n, t, 1 + b->o.retries, err, errn);
 	if (r != MN_BOARD_OK)
 		return r;
 	if (mnp_dec_run_reply(b->reply, b->reply_len, rp) != 0)
@@ -629,7 +659,8 @@ int mn_board_kernel_check(struct mn_board *b, const struct mnp_kcheck_req *rq,
 			  struct mnp_kcheck_reply *rp, char *err, size_t errn)
 {
 	uint8_t p[MNP_KCHECK_REQ_LEN];
-	struct mnp_profile_req w = {rq->op, rq->channels, rq->h, rq->w, 0, rq->classes, rq->seed};
+	struct mnp_profile_req w = {rq->op, rq->channels, rq->h, rq->w, 0, rq->classes, rq->seed,
+				    rq->in_channels};
 	int r, t = mn_board_timeout_ms(&b->o, mn_board_profile_work(&w));
 	mnp_enc_kcheck_req(rq, p);
 	r = request(b, MNP_CMD_KERNEL_CHECK, p, sizeof p, t, 1 + b->o.retries, err, errn);

@@ -76,6 +76,10 @@ static void item_request(const struct mn_profile_opts *o, int i, struct mnp_prof
 	} else if (i == ITEM_STEM) {
 		rq->op = MNP_OP_STEM;
 		rq->channels = (uint16_t)s->channels;
+		/* 0 = RGB, which every firmware runs; another count needs the
+		 * field (mn_board_profile_op refuses a firmware without it). */
+		if (mn_shape_input_channels(s) != 3)
+			rq->in_channels = (uint8_t)mn_shape_input_channels(s);
 		rq->h = (uint16_t)mn_stage_height(s, 0), rq->w = (uint16_t)mn_stage_width(s, 0);
 	} else if (i == ITEM_RED1 || i == ITEM_RED2) {
 		int st = i - ITEM_RED1; /* input stage */
@@ -96,6 +100,7 @@ struct partial {
 	char board[17], fw_version[17];
 	unsigned long protocol, timing_kind, count_hz, core_hz;
 	long channels, cells, resolution, classes, repeats;
+	long width, input_channels; /* absent from older files: R, 3 */
 	uint64_t seed;
 	int have[MN_PROFILE_ITEMS];
 	uint64_t units[MN_PROFILE_ITEMS];
@@ -129,7 +134,9 @@ static void partial_from_run(struct partial *p, const struct mn_board *b,
 	p->core_hz = in->hello.core_hz;
 	p->channels = o->shape.channels;
 	p->cells = o->shape.cells;
-	p->resolution = o->shape.height; /* square: the calibration runs RUN_ARCH */
+	p->resolution = o->shape.height;
+	p->width = mn_shape_width(&o->shape);
+	p->input_channels = mn_shape_input_channels(&o->shape);
 	p->classes = o->shape.classes;
 	p->repeats = o->repeats;
 	p->seed = o->seed;
@@ -145,9 +152,11 @@ static int partial_write_fn(FILE *f, void *user)
 		    "; delete this file to start over.\n"
 		    "[meta]\nboard = %s\nfw_version = %s\nprotocol = %lu\ntiming_kind = %lu\n"
 		    "count_hz = %lu\ncore_hz = %lu\nchannels = %ld\ncells = %ld\nresolution = %ld\n"
+		    "width = %ld\ninput_channels = %ld\n"
 		    "classes = %ld\nrepeats = %ld\nseed = %" PRIu64 "\n[units]\n",
 		    p->board, p->fw_version, p->protocol, p->timing_kind, p->count_hz, p->core_hz,
-		    p->channels, p->cells, p->resolution, p->classes, p->repeats, p->seed) < 0)
+		    p->channels, p->cells, p->resolution, p->width, p->input_channels, p->classes,
+		    p->repeats, p->seed) < 0)
 		return -1;
 	for (int i = 0; i < MN_PROFILE_ITEMS; i++) {
 		if (!p->have[i])
@@ -181,6 +190,7 @@ static int partial_entry(void *user, const char *section, const char *key, const
 		} nums[] = {
 			{"channels", &p->channels, NULL}, {"cells", &p->cells, NULL},
 			{"resolution", &p->resolution, NULL}, {"classes", &p->classes, NULL},
+			{"width", &p->width, NULL}, {"input_channels", &p->input_channels, NULL},
 			{"repeats", &p->repeats, NULL}, {"protocol", NULL, &p->protocol},
 			{"timing_kind", NULL, &p->timing_kind}, {"count_hz", NULL, &p->count_hz},
 			{"core_hz", NULL, &p->core_hz},
@@ -241,6 +251,11 @@ static int partial_load(const char *path, const struct partial *want, struct par
 	memset(got, 0, sizeof *got);
 	if (mn_ini_parse(path, partial_entry, NULL, &r, NULL, err, errn) != 0)
 		return -1;
+	/* Files from before non-square and grayscale profiling: R x R x 3. */
+	if (got->width == 0)
+		got->width = got->resolution;
+	if (got->input_channels == 0)
+		got->input_channels = 3;
 	if (strcmp(got->board, want->board))
 		snprintf(diff, sizeof diff, "board %s, now %s", got->board, want->board);
 	else if (strcmp(got->fw_version, want->fw_version))
@@ -250,10 +265,12 @@ static int partial_load(const char *path, const struct partial *want, struct par
 		snprintf(diff, sizeof diff, "another timer or clock (%lu Hz at %lu Hz, now %lu at %lu)",
 			 got->count_hz, got->core_hz, want->count_hz, want->core_hz);
 	else if (got->channels != want->channels || got->cells != want->cells ||
-		 got->resolution != want->resolution || got->classes != want->classes)
-		snprintf(diff, sizeof diff, "network C=%ld N=%ld R=%ld K=%ld, now C=%ld N=%ld R=%ld "
-			 "K=%ld", got->channels, got->cells, got->resolution, got->classes,
-			 want->channels, want->cells, want->resolution, want->classes);
+		 got->resolution != want->resolution || got->width != want->width ||
+		 got->input_channels != want->input_channels || got->classes != want->classes)
+		snprintf(diff, sizeof diff, "network C=%ld N=%ld %ldx%ldx%ld K=%ld, now C=%ld N=%ld "
+			 "%ldx%ldx%ld K=%ld", got->channels, got->cells, got->resolution, got->width,
+			 got->input_channels, got->classes, want->channels, want->cells,
+			 want->resolution, want->width, want->input_channels, want->classes);
 	else if (got->repeats != want->repeats)
 		snprintf(diff, sizeof diff, "--repeats %ld, now %ld", got->repeats, want->repeats);
 	else if (got->seed != want->seed)
@@ -292,6 +309,7 @@ static void build_table(const struct mn_board *b, const struct mn_profile_opts *
 	t->cells = o->shape.cells;
 	t->height = o->shape.height;
 	t->width = mn_shape_width(&o->shape);
+	t->input_channels = mn_shape_input_channels(&o->shape);
 	t->classes = o->shape.classes;
 	for (int s = 0; s < MN_STAGES; s++) {
 		for (int k = 0; k < 4; k++)

@@ -7,7 +7,8 @@
  *   stage s (0..2) at C*2^s channels, (R/2^s)^2 pixels:
  *     skip_connect  PROFILE_OP no-op call (the identity itself moves no data)
  *     nor_conv_1x1, nor_conv_3x3, avg_pool_3x3, add (one two-input addition)
- *   stem          PROFILE_OP stem: conv 3x3 3->C at RxR
+ *   stem          PROFILE_OP stem: conv 3x3 Cin->C at H x W (the preset's input
+ *                 channels: 1 for grayscale, 3 for RGB)
  *   reduction1/2  PROFILE_OP reduction: C->2C at R, 2C->4C at R/2
  *   head          PROFILE_OP head: 4C channels at (R/4)^2, the classes
  *   Each figure is the median of `repeats` timed runs after a warm-up run.

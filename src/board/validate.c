@@ -23,18 +23,20 @@ int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, u
 			 s->cells, MNP_MAX_CELLS);
 		return -1;
 	}
-	/* RUN_ARCH carries one side R (H = W = R, a multiple of 4) and no input
-	 * channels: the executor's stem takes an R x R RGB image.  Another
-	 * input would run a different network from the one estimated. */
-	if (!mn_shape_is_square(s) || mn_shape_input_channels(s) != 3) {
-		snprintf(err, errn, "input %dx%dx%d: the board protocol's RUN_ARCH carries a square RGB "
-			 "input only (use a preset with a square resolution, a multiple of 4, and 3 "
-			 "input channels)", s->height, mn_shape_width(s), mn_shape_input_channels(s));
+	/* RUN_ARCH's short form carries R x R x 3 (R a multiple of 4) and
+	 * every firmware of protocol 1 takes it; anything else travels in the
+	 * long form (H, W, Cin), which older firmware refuses with a message
+	 * saying to rebuild it (mn_board_run_arch). */
+	int ic = mn_shape_input_channels(s), w = mn_shape_width(s);
+	if (s->height < 4 || (unsigned)s->height > MNP_MAX_HW || w < 4 ||
+	    (unsigned)w > MNP_MAX_HW) {
+		snprintf(err, errn, "input %dx%d: the firmware runs sides of 4..%u pixels (choose "
+			 "another resolution)", s->height, w, MNP_MAX_HW);
 		return -1;
 	}
-	if (s->height < 4 || (unsigned)s->height > MNP_MAX_HW || s->height % 4) {
-		snprintf(err, errn, "resolution %d: the firmware runs multiples of 4 in 4..%u "
-			 "(choose another)", s->height, MNP_MAX_HW);
+	if (ic < 1 || ic > 255) {
+		snprintf(err, errn, "input channels %d: the board protocol carries 1..255 (choose "
+			 "fewer)", ic);
 		return -1;
 	}
 	if (s->classes < 1 || (unsigned)s->classes > MNP_MAX_CLASSES) {
@@ -54,6 +56,10 @@ int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, u
 	for (int k = 0; k < m.order_len; k++)
 		rq->order[k] = (uint8_t)m.order[k];
 	rq->seed = seed;
+	if (!mn_shape_is_square(s) || ic != 3 || s->height % 4) {
+		rq->width = (uint16_t)w;
+		rq->input_channels = (uint8_t)ic;
+	}
 	if (est_sram_bytes)
 		*est_sram_bytes = m.sram_bytes;
 	return 0;

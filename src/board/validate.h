@@ -35,7 +35,9 @@ struct mn_validation {
 
 /* The RUN_ARCH request for arch a on network s (ops, planner order, seed)
  * and the model's peak SRAM; -1 with err when the network is outside what
- * the protocol can carry. */
+ * the protocol can carry.  A square RGB input with R a multiple of 4 gets
+ * the short (24-byte) form every firmware takes; any other input the long
+ * (28-byte) form with its width and input channels. */
 int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, uint32_t seed,
 			struct mnp_run_req *rq, uint64_t *est_sram_bytes, char *err, size_t errn);
 

@@ -42,6 +42,9 @@ static const struct entry entries[] = {
 	{"meta", "cells", E_INT, 1, 100, "the network's N", OFF(cells)},
 	{"meta", "resolution", E_SIDES, 4, 1024, "the input size in pixels, R or HxW", OFF(height)},
 	{"meta", "classes", E_INT, 2, 100000, "the number of classes", OFF(classes)},
+	/* Optional so that every RGB table stays as it was written. */
+	{"meta", "input_channels", E_INT, 1, 255, "the input image's channels",
+	 OFF(input_channels)},
 	STAGE_ENTRIES(0),
 	STAGE_ENTRIES(1),
 	STAGE_ENTRIES(2),
@@ -52,6 +55,13 @@ static const struct entry entries[] = {
 	{"fixed", "overhead", E_DOUBLE, 0, MAX_US, "microseconds", OFF(overhead_us)},
 };
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
+
+/* The one entry that may be absent (read as 0: RGB) and is written only
+ * when it is not 3, so every RGB table reads and writes as before. */
+static int optional(const struct entry *e)
+{
+	return e->offset == OFF(input_channels);
+}
 
 static const char *const sections[] = {"meta", "stage0", "stage1", "stage2", "fixed"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
@@ -182,7 +192,7 @@ int mn_latency_table_read(struct mn_latency_table *t, const char *path, char *er
 	if (mn_ini_parse(path, on_entry, on_section, &c, &last, err, errn) != 0)
 		return -1;
 	for (size_t i = 0; i < N_ENTRIES; i++) {
-		if (c.line_of[i])
+		if (c.line_of[i] || optional(&entries[i]))
 			continue;
 		const struct entry *e = &entries[i];
 		int s = section_index(e->section);
@@ -245,6 +255,8 @@ int mn_latency_table_print(const struct mn_latency_table *t, const char *comment
 		case E_INT: {
 			int v;
 			memcpy(&v, src, sizeof v);
+			if (optional(e) && (v == 0 || v == 3))
+				continue; /* RGB, the default */
 			snprintf(num, sizeof num, "%d", v);
 			break;
 		}
@@ -288,6 +300,8 @@ int mn_latency_table_write(const struct mn_latency_table *t, const char *path,
 		else if (e->kind == E_INT) {
 			int iv;
 			memcpy(&iv, src, sizeof iv);
+			if (optional(e) && iv == 0)
+				continue;
 			v = iv;
 		} else if (e->kind == E_SIDES) {
 			int w = t->width ? t->width : t->height;
@@ -327,6 +341,18 @@ int mn_latency_table_check_network(const struct mn_latency_table *t, const char 
 	snprintf(err, errn, "%s: the table is for C=%d N=%d %dx%d %d classes, the search for C=%d N=%d %dx%d %d classes (profile the board for this network or use a matching preset)",
 		 path, t->channels, t->cells, t->height, tw, t->classes, channels, cells, height,
 		 width, classes);
+	return -1;
+}
+
+int mn_latency_table_check_input(const struct mn_latency_table *t, const char *path,
+				 int input_channels, char *err, size_t errn)
+{
+	int tc = t->input_channels ? t->input_channels : 3;
+	if (tc == input_channels)
+		return 0;
+	snprintf(err, errn, "%s: the table's stem was measured on %d input channel%s, the network "
+		 "has %d (profile the board with this preset, or use a matching preset)", path, tc,
+		 tc == 1 ? "" : "s", input_channels);
 	return -1;
 }
 

@@ -9,7 +9,9 @@
  * File format (INI, read with inih; every error names FILE:LINE):
  *   [meta]    board, source (free text: where the numbers come from),
  *             clock_mhz, channels, cells, resolution (R for a square input,
- *             HxW otherwise, e.g. 49x10), classes
+ *             HxW otherwise, e.g. 49x10), classes; optional
+ *             input_channels (of the image the stem reads, 1..255; absent
+ *             means 3, RGB, and a table is written without it when 3)
  *   [stage0] [stage1] [stage2]
  *             skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3: one
  *             instance of the op at that stage's shape;
@@ -34,6 +36,7 @@ struct mn_latency_table {
 	char source[MN_LAT_TEXT];
 	double clock_mhz;
 	int channels, cells, height, width, classes; /* width = height when square */
+	int input_channels; /* the stem's input; 0 (absent) = 3 */
 	double op_us[MN_STAGES][MN_OP_COUNT]; /* [stage][op]; op_us[s][MN_OP_NONE] is 0 */
 	double add_us[MN_STAGES];
 	double stem_us, reduction_us[2], head_us, overhead_us;
@@ -62,6 +65,11 @@ int mn_latency_table_write(const struct mn_latency_table *t, const char *path,
 int mn_latency_table_check_network(const struct mn_latency_table *t, const char *path,
 				   int channels, int cells, int height, int width, int classes,
 				   char *err, size_t errn);
+
+/* Checks that the table's stem was measured on input_channels channels
+ * (an absent field means 3); -1 with err naming both when not. */
+int mn_latency_table_check_input(const struct mn_latency_table *t, const char *path,
+				 int input_channels, char *err, size_t errn);
 
 /* Additions a cell needs: a node with k > 1 non-none inputs sums them with
  * k - 1 two-input additions. */

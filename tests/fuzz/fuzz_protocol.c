@@ -1,7 +1,8 @@
 /* libFuzzer target for the host side of the serial protocol: a byte
  * stream from the board goes through the stream receiver (COBS, resync on
  * 0x00), each frame through the frame check (CRC, lengths), and each
- * payload through every reply decoder.  Nothing may read out of bounds; an
+ * payload through every reply decoder and the request decoders the
+ * firmware shares (RUN_ARCH's two lengths).  Nothing may read out of bounds; an
  * accepted frame's payload lies inside the decoded buffer, and a frame
  * rebuilt from it decodes back to the same bytes. */
 #include <stdint.h>
@@ -19,6 +20,15 @@ static void decode_all(const struct mnp_frame *f)
 	struct mnp_run_reply r;
 	struct mnp_kcheck_reply k;
 	struct mnp_error e;
+	struct mnp_run_req q;
+	struct mnp_profile_req pq;
+	uint8_t back[MNP_RUN_REQ_LONG_LEN];
+	(void)mnp_dec_profile_req(f->payload, f->len, &pq);
+	/* An accepted RUN_ARCH request re-encodes to the same bytes: a long
+	 * form that decodes names its input, so it stays long. */
+	if (mnp_dec_run_req(f->payload, f->len, &q) == 0 &&
+	    (mnp_enc_run_req(&q, back) != f->len || memcmp(back, f->payload, f->len) != 0))
+		abort();
 	(void)mnp_dec_hello_reply(f->payload, f->len, &h);
 	(void)mnp_dec_profile_reply(f->payload, f->len, &p);
 	(void)mnp_dec_run_reply(f->payload, f->len, &r);

@@ -365,7 +365,10 @@ static int load_table(const struct mn_preset *p, struct mn_latency_table *t, cha
 		return mn_latency_table_read(t, p->latency_table, err, errn) ||
 				       mn_latency_table_check_network(t, p->latency_table, p->channels, p->cells,
 								      p->height, p->width, p->classes, err,
-								      errn)
+								      errn) ||
+				       mn_latency_table_check_input(t, p->latency_table,
+								    p->input_channels ? p->input_channels : 3,
+								    err, errn)
 			       ? -1
 			       : 0;
 	if (mn_latency_model_nucleo(p->channels, p->cells, p->height, p->width, p->classes, t)) {

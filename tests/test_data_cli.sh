@@ -80,7 +80,7 @@ done
 echo "# $(cat "$tmp/p.err")"
 check "search --preset nucleo-f746zg on the gray folder exits 0" [ $rc -eq 0 ]
 check "it says the preset's latency table is replaced by the built-in model" \
-	grep -q 'latency table .*nucleo-f746zg-latency.ini is not for 48x48, 5 classes: using the built-in cycle model' "$tmp/p.err"
+	grep -q 'latency table .*nucleo-f746zg-latency.ini is not for 48x48x1, 5 classes: using the built-in cycle model' "$tmp/p.err"
 
 # 49x10x1, 12 classes (keyword spotting's MFCC frames): the whole frames
 # go through score, atlas --max, search and cost; the network is 49x10 ->

@@ -72,21 +72,19 @@ struct mn_proxy_values {
  *
  * Where this differs from AZ-NAS, and why:
  * - the network is C=8, N=1 by default, not the C=16, N=5 network AZ-NAS
- *   scores: a forward and backward of the largest arch at C=16, N=5 costs
- *   about 20x that at C=8, N=1 (2.7-3.6 s at batch 32 on one shared core),
- *   and the whole estimate has to stay within 2x the TE-NAS pair's time
- *   (bench_quality measures both);
+ *   scores, for cost (tenas.c's az_channels, az_cells);
  * - the values are averaged over the evaluator's repeats (TE-NAS's 3), where
  *   the authors draw once: on 250 seeded archs the estimate's run-to-run
  *   Kendall tau was 0.85 at 1 repeat and 0.90 at 3.
- * Measured with bench_quality (1,000 seeded archs, repeat 1, one thread's
- * CPU time on two shared cores; reported, not used to choose): AZ-NAS's
- * three cost 0.094 s/arch, 2.3x the TE-NAS pair with the fixed-stats NTK
- * at batch 72 (0.041 s) and 0.14x the pair with the default exact NTK
- * (0.69 s); Kendall tau against the CIFAR-10 accuracy: expressivity 0.44,
- * progressivity 0.48, trainability 0.28, complexity 0.53, the estimate
- * 0.67 (the earlier real-image, loss-gradient version on the same sample:
- * 0.53, 0.61, 0.49, 0.53 and 0.69).
+ * Measured with bench_quality (one thread's CPU time on two shared cores;
+ * reported, not used to choose).  Cost per arch of AZ-NAS's three, repeat
+ * 1: 0.063-0.094 s on C=8, N=1; 0.68 s on C=16, N=5, which is about the
+ * TE-NAS pair's with the default exact NTK at batch 72 (0.69 s) and 16.6x
+ * the pair's with the fixed-stats NTK (0.041 s).  Kendall tau of the
+ * estimate against the CIFAR-10 accuracy on the same 200 seeded archs: 0.692
+ * on C=8, N=1 and 0.730 on the paper's C=16, N=5 (--az-channels 16
+ * --az-cells 5; expressivity 0.47 / 0.57, progressivity 0.50 / 0.53,
+ * trainability 0.34 / 0.40); on 1,000 archs at C=8, N=1: 0.67.
  * 0, or -1 with err. */
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			struct mn_proxy_values *out, char *err, size_t errn);

@@ -93,11 +93,14 @@ int mn_session_fit_to_data(struct mn_preset *p, const struct mn_dataset *d, cons
 	struct mn_latency_table t;
 	char e[320];
 	if (p->latency_table && mn_latency_table_read(&t, p->latency_table, e, sizeof e) == 0 &&
-	    mn_latency_table_check_network(&t, p->latency_table, p->channels, p->cells, p->height,
-					   p->width, p->classes, e, sizeof e) != 0) {
+	    (mn_latency_table_check_network(&t, p->latency_table, p->channels, p->cells, p->height,
+					    p->width, p->classes, e, sizeof e) != 0 ||
+	     mn_latency_table_check_input(&t, p->latency_table, p->input_channels ? p->input_channels : 3,
+					  e, sizeof e) != 0)) {
 		size_t k = strlen(notice);
-		snprintf(notice + k, nn - k, "; the latency table %s is not for %dx%d, %d classes: using the built-in cycle model",
-			 p->latency_table, p->height, p->width, p->classes);
+		snprintf(notice + k, nn - k, "; the latency table %s is not for %dx%dx%d, %d classes: using the built-in cycle model",
+			 p->latency_table, p->height, p->width, p->input_channels ? p->input_channels : 3,
+			 p->classes);
 		free(p->latency_table);
 		p->latency_table = NULL;
 	}
@@ -137,7 +140,9 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 		if (mn_latency_table_read(&s->table, pp->latency_table, err, errn) ||
 		    mn_latency_table_check_network(&s->table, pp->latency_table, pp->channels,
 						   pp->cells, pp->height, pp->width, pp->classes, err,
-						   errn)) {
+						   errn) ||
+		    mn_latency_table_check_input(&s->table, pp->latency_table,
+						 pp->input_channels ? pp->input_channels : 3, err, errn)) {
 			mn_dataset_free(&s->data);
 			return -1;
 		}

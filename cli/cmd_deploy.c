@@ -31,24 +31,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int argmax_f(const float *v, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (v[i] > v[b])
-			b = i;
-	return b;
-}
-
-static int argmax_i(const int32_t *v, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (v[i] > v[b])
-			b = i;
-	return b;
-}
-
 static void deploy_usage(FILE *f)
 {
 	fprintf(f,
@@ -226,7 +208,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_qmodel_quantize_input(&q, x, qi);
 		if (mn_qmodel_run(&q, qi, lo) != 0)
 			goto oom;
-		int pf = argmax_f(fl, K), pq = argmax_i(lo, K);
+		int pf = mn_argmax_f(fl, K), pq = mn_argmax_i(lo, K);
 		agree += pf == pq;
 		if (!d.synthetic && d.height == R) {
 			acc_f += pf == d.labels[idx];

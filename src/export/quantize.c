@@ -271,3 +271,21 @@ int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits)
 	free(arena);
 	return rc;
 }
+
+int mn_argmax_f(const float *v, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[b])
+			b = i;
+	return b;
+}
+
+int mn_argmax_i(const int32_t *v, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[b])
+			b = i;
+	return b;
+}

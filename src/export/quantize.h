@@ -55,4 +55,9 @@ void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t 
  * -1 when out of memory. */
 int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits);
 
+/* The index of the largest of n logits (the first on a tie): the top-1
+ * class, for the float and the int8 model alike. */
+int mn_argmax_f(const float *v, int n);
+int mn_argmax_i(const int32_t *v, int n);
+
 #endif

@@ -45,24 +45,6 @@ int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 	return 0;
 }
 
-static int argmax_f(const float *v, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (v[i] > v[b])
-			b = i;
-	return b;
-}
-
-static int argmax_i(const int32_t *v, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (v[i] > v[b])
-			b = i;
-	return b;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -137,8 +119,7 @@ int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struc
 				same = 0;
 		}
 		same &= crc == rp.logits_crc;
-		int pb = rp.argmax, pf = argmax_f(fl, K);
-		(void)argmax_i;
+		int pb = rp.argmax, pf = mn_argmax_f(fl, K);
 		v->exact += same;
 		v->agree_float += pb == pf;
 		if (!d->synthetic && d->labels) {

@@ -189,6 +189,9 @@ int mn_cmd_search(int argc, char **argv)
 	if (tty)
 		fprintf(stderr, "\r%-79s\r", "");
 	int rc = MN_EXIT_OK;
+	char cache_err[700];
+	if (mn_session_cache_write_error(session, cache_err, sizeof cache_err))
+		fprintf(stderr, "micronas search: warning: %s\n", cache_err);
 	if (snap.state == MN_ENGINE_DONE) {
 		if (json) {
 			if (mn_result_json_write(stdout, &snap, session->preset.seed, oracle) != 0)

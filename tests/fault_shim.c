@@ -3,7 +3,9 @@
  * and fsync() on a file under $MN_FAULT_DIR fails with ENOSPC, as on a full
  * disk.  (Running as root, chmod cannot make a directory unwritable.)
  * stdio's own writes go through libc's internal write and are not seen
- * here; the fflush() a writer checks is. */
+ * here; the fflush() a writer checks is.  MN_FAULT_AFTER=N lets the first
+ * N write() calls under the directory through (a disk that fills up part
+ * way through a run, e.g. after the evaluation cache's header). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,10 +30,20 @@ static int faulty(int fd)
 	return strncmp(path, dir, l) == 0 && path[l] == '/';
 }
 
+/* Whether this write under the directory should fail (after the first
+ * $MN_FAULT_AFTER, counted over all threads). */
+static int fail_now(void)
+{
+	static _Atomic long seen;
+	const char *after = getenv("MN_FAULT_AFTER");
+	long n = seen++;
+	return !after || n >= atol(after);
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	static ssize_t (*real)(int, const void *, size_t);
-	if (faulty(fd)) {
+	if (faulty(fd) && fail_now()) {
 		errno = ENOSPC;
 		return -1;
 	}

@@ -85,6 +85,23 @@ check "...and warns naming the cache and the error" \
 	sh -c "grep -q 'warning: .*cache.*No space left on device' '$tmp/err'"
 check "no temporary file left anywhere in the directory" [ -z "$(leftovers)" ]
 
+# The disk fills up mid-search, after the cache file's header: every
+# record write fails.  (The shim in both modes: a tmpfs cannot be made to
+# fill at a chosen write.)  The search still answers, and says once, at
+# the end, that the cache stopped being written, naming file and reason.
+late="$tmp/late"
+mkdir -p "$late"
+env LD_PRELOAD="$shim" MN_FAULT_DIR="$late/micronas" MN_FAULT_AFTER=1 XDG_CACHE_HOME="$late" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    "$mn" search $fast --json >"$tmp/out" 2>"$tmp/err"; rc=$?
+echo "# cache filling mid-search: $(grep -i cache "$tmp/err")"
+check "cache write failing mid-search: the search still answers (exit 0, its JSON)" \
+	sh -c "[ $rc -eq 0 ] && grep -q '\"arch\":' '$tmp/out'"
+check "...and warns once naming the cache file, the error and the fix" \
+	sh -c "[ \$(grep -c 'warning: cannot write the evaluation cache .*eval-.*No space left on device.*XDG_CACHE_HOME' '$tmp/err') -eq 1 ]"
+check "...the file holds its header and no record (a rerun would not trust a torn one)" \
+	sh -c "f=\$(ls '$late'/micronas/eval-*.bin) && [ \$(wc -c <\"\$f\") -lt 400 ]"
+
 # The atlas is appended to, row by row: on the tmpfs its last page has room
 # for a few more rows even when the disk is full, so there the target is
 # made read-only instead (the issue's other case); the shim fails the

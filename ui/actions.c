@@ -178,6 +178,7 @@ void tui_apply_rebuild(struct tui_app *a)
 	if (had)
 		mn_session_free(a->session);
 	a->have_session = 0;
+	a->cache_error_said = 0;
 	if (mn_session_init(a->session, &a->rebuild_preset, a->cfg->data_path, a->cfg->threads, e.msg,
 			    sizeof e.msg) != 0) {
 		tui_log_event(&a->log, "cannot switch to %s: %s", a->rebuild_label, e.msg);

@@ -192,6 +192,7 @@ struct tui_app {
 
 	/* Event tracking (what was logged already). */
 	uint64_t seen_runs_ended; /* the snapshot's runs_ended last reported */
+	int cache_error_said;     /* the session's cache write error shown */
 	int last_decided;
 	enum mn_board_job_state last_bstate;
 	int last_emulator_exited; /* QEMU's death already said */

@@ -215,6 +215,15 @@ static void engine_events(struct tui_app *a)
 			      s->evaluations);
 		tui_message(a, 0, "search stopped (s resumes; values measured so far are kept)");
 	}
+	/* A cache that could not be written (a full disk) is said once, after
+	 * the run's own message, so it is the one left on screen. */
+	char cache_err[700];
+	if (a->have_session && !a->cache_error_said &&
+	    mn_session_cache_write_error(a->session, cache_err, sizeof cache_err)) {
+		a->cache_error_said = 1;
+		tui_log_event(&a->log, "warning: %s", cache_err);
+		tui_message(a, 1, "%s", cache_err);
+	}
 	/* A run that ended and a new one already running: the new one's end
 	 * is reported in its turn.  Starts are logged by the action that made
 	 * them (with the settings). */

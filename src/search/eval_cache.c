@@ -34,6 +34,7 @@ struct mn_eval_cache {
 	pthread_mutex_t lock;
 	int fd;           /* O_APPEND; -1 once writing failed */
 	int count;
+	char error[400];  /* the first failed write, "" if none */
 	uint64_t key_hash;
 	char *path;
 };
@@ -322,10 +323,16 @@ int mn_eval_cache_put(struct mn_eval_cache *c, const uint8_t super[MN_EDGES], in
 	if (c->fd >= 0 && c->count < MN_EVAL_CACHE_MAX_RECORDS) {
 		/* One write() per record: O_APPEND keeps concurrent writers'
 		 * records whole. */
-		if (write(c->fd, &r, sizeof r) == (ssize_t)sizeof r) {
+		ssize_t w = write(c->fd, &r, sizeof r);
+		if (w == (ssize_t)sizeof r) {
 			c->count++;
 			rc = 0;
 		} else {
+			/* A full disk, a removed or read-only directory: stop
+			 * writing (a torn record is dropped at the next open) and
+			 * keep the reason for the caller to report. */
+			snprintf(c->error, sizeof c->error, "cannot write the evaluation cache %s: %s",
+				 c->path, w < 0 ? strerror(errno) : "short write (disk full?)");
 			close(c->fd);
 			c->fd = -1;
 		}
@@ -335,6 +342,16 @@ int mn_eval_cache_put(struct mn_eval_cache *c, const uint8_t super[MN_EDGES], in
 }
 
 int mn_eval_cache_count(const struct mn_eval_cache *c) { return c->count; }
+
+int mn_eval_cache_error(struct mn_eval_cache *c, char *msg, size_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	int failed = c->error[0] != '\0';
+	if (n)
+		snprintf(msg, n, "%s", c->error);
+	pthread_mutex_unlock(&c->lock);
+	return failed;
+}
 
 const char *mn_eval_cache_path(const struct mn_eval_cache *c) { return c->path; }
 

@@ -50,6 +50,10 @@ struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_ev
  * (the value stays in the search's memory). */
 int mn_eval_cache_put(struct mn_eval_cache *c, const uint8_t super[MN_EDGES], int edge, int op,
 		      double dk, double dr);
+/* 1 when a write has failed (msg gets one line naming the file and the
+ * system's reason; nothing is written after it), else 0 and msg "".
+ * Thread-safe. */
+int mn_eval_cache_error(struct mn_eval_cache *c, char *msg, size_t n);
 /* Records read at open plus those written since. */
 int mn_eval_cache_count(const struct mn_eval_cache *c);
 const char *mn_eval_cache_path(const struct mn_eval_cache *c);

@@ -34,7 +34,22 @@ static void measured(void *ctx, const uint8_t super[MN_EDGES], int edge, int op,
 {
 	struct mn_session *s = ctx;
 	if (s->cache)
-		(void)mn_eval_cache_put(s->cache, super, edge, op, dk, dr); /* kept in memory anyway */
+		/* A failure is kept by the cache and reported when the search
+		 * ends (mn_session_cache_write_error); the value stays in the
+		 * engine's memory, so the search itself loses nothing. */
+		(void)mn_eval_cache_put(s->cache, super, edge, op, dk, dr);
+}
+
+int mn_session_cache_write_error(struct mn_session *s, char *msg, size_t n)
+{
+	char why[400];
+	if (n)
+		msg[0] = '\0';
+	if (!s->cache || !mn_eval_cache_error(s->cache, why, sizeof why))
+		return 0;
+	snprintf(msg, n, "%s; values measured after it are not kept for a rerun or resume "
+		 "(free space there, or set XDG_CACHE_HOME to a writable directory)", why);
+	return 1;
 }
 
 static void preload(void *ctx, const uint8_t super[MN_EDGES], int edge, int op, double dk, double dr)

@@ -52,6 +52,12 @@ int mn_session_init_cache(struct mn_session *s, const struct mn_preset *p, const
 void mn_session_cache_key(const struct mn_session *s, char *key, size_t n);
 void mn_session_free(struct mn_session *s);
 
+/* 1 when writing the persistent cache failed during the search (a full
+ * disk, say): msg gets one line naming the file, the reason and the fix.
+ * The search's result is unaffected (values stay in memory); only a rerun
+ * or a resume would measure them again.  0 and msg "" otherwise. */
+int mn_session_cache_write_error(struct mn_session *s, char *msg, size_t n);
+
 /* The deployed network's input made the data's: p's height, width, classes
  * and input channels are set from d (the images' own size), and a latency
  * table made for another shape gives way to the built-in model.  notice

@@ -22,7 +22,7 @@
  * runs 1-3 vs the mean of runs 4-6.
  *   bench_quality [--archs 1000] [--seed 0] [--seeds 6] [--repeat 1]
  *                 [--mode exact|fixed-stats] [--batch 72] [--threads N]
- *                 [--az-channels 8] [--az-cells 1] [--az-batch 64]
+ *                 [--az-channels 16] [--az-cells 5] [--az-batch 64]
  *                 [--cost-archs 20] [--supernet-seeds 3]
  *
  * The estimate on the pruning search's supernets (--supernet-seeds K, 0 to
@@ -408,8 +408,8 @@ int main(int argc, char **argv)
 	mn_tenas_config_default(&cfg);
 	cfg.repeat = atoi(bench_arg(argc, argv, "--repeat", "1"));
 	cfg.batch = atoi(bench_arg(argc, argv, "--batch", "72"));
-	cfg.az_channels = atoi(bench_arg(argc, argv, "--az-channels", "8"));
-	cfg.az_cells = atoi(bench_arg(argc, argv, "--az-cells", "1"));
+	cfg.az_channels = atoi(bench_arg(argc, argv, "--az-channels", "16"));
+	cfg.az_cells = atoi(bench_arg(argc, argv, "--az-cells", "5"));
 	cfg.az_batch = atoi(bench_arg(argc, argv, "--az-batch", "64"));
 	cfg.grad = !strcmp(mode, "exact") ? MN_GRAD_EXACT : MN_GRAD_FIXED_STATS;
 	if (threads < 1)

@@ -27,6 +27,8 @@ static const struct {
 	{'i', MN_PF_INIT, "--init"},
 	{'g', MN_PF_NTK_GRAD, "--ntk-grad"},
 	{'t', MN_PF_LATENCY_TABLE, "--latency-table"},
+	{MN_OPT_AZ_CHANNELS, MN_PF_AZ_CHANNELS, "--az-channels"},
+	{MN_OPT_AZ_CELLS, MN_PF_AZ_CELLS, "--az-cells"},
 };
 
 int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, const char *value)

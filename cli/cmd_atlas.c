@@ -43,7 +43,8 @@ static void atlas_usage(FILE *f)
 	fprintf(f,
 		"Usage: micronas atlas [--preset NAME|FILE] [--data PATH] [--seed S] [--batch B]\n"
 		"                      [--repeat R] [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
-		"                      [--threads N] [--max N] [--out FILE] [--json]\n"
+		"                      [--az-channels C] [--az-cells N] [--threads N] [--max N]\n"
+		"                      [--out FILE] [--json]\n"
 		"       micronas atlas --pareto latency|flops [--json] [same settings] [--latency-table FILE]\n"
 		"Scores the archs of the space with every proxy into an atlas file for exactly these\n"
 		"settings, in a random order from the seed (a partial atlas is a uniform sample);\n"
@@ -89,6 +90,8 @@ static void preset_tenas(const struct mn_preset *p, struct mn_tenas_config *cfg)
 	cfg->repeat = p->repeat;
 	cfg->init = p->init;
 	cfg->grad = p->ntk_grad;
+	cfg->az_channels = p->az_channels;
+	cfg->az_cells = p->az_cells;
 	cfg->classes = 10; /* until the data is read: then the data's classes */
 }
 
@@ -98,9 +101,9 @@ static void print_build_command(FILE *f, const struct mn_preset *p, const char *
 	fprintf(f, "micronas atlas");
 	if (data)
 		fprintf(f, " --data %s", data);
-	fprintf(f, " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s",
+	fprintf(f, " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s --az-channels %d --az-cells %d",
 		(unsigned long long)p->seed, p->batch, p->repeat, mn_atlas_init_name(p->init),
-		mn_atlas_grad_name(p->ntk_grad));
+		mn_atlas_grad_name(p->ntk_grad), p->az_channels, p->az_cells);
 	if (out)
 		fprintf(f, " --out %s", out);
 }
@@ -192,6 +195,8 @@ int mn_cmd_atlas(int argc, char **argv)
 		{"seed", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
 		{"repeat", required_argument, 0, 'r'}, {"init", required_argument, 0, 'i'},
 		{"ntk-grad", required_argument, 0, 'g'}, {"latency-table", required_argument, 0, 't'},
+		{"az-channels", required_argument, 0, MN_OPT_AZ_CHANNELS},
+		{"az-cells", required_argument, 0, MN_OPT_AZ_CELLS},
 		{"threads", required_argument, 0, 'T'}, {"max", required_argument, 0, 'm'},
 		{"out", required_argument, 0, 'o'}, {"json", no_argument, 0, 'j'},
 		{"pareto", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},

@@ -22,7 +22,7 @@ static void search_usage(FILE *f)
 		"                       [--max-sram-kb S] [--max-flash-kb F] [--oracle CSV] [--json]\n"
 		"                       [--batch B] [--repeat R] [--init code|paper]\n"
 		"                       [--ntk-grad exact|fixed-stats] [--latency-table FILE] [--threads N]\n"
-		"                       [--method prune|atlas] [--atlas FILE]\n"
+		"                       [--method prune|atlas] [--atlas FILE] [--az-channels C] [--az-cells N]\n"
 		"Prunes the NAS-Bench-201 supernet to one arch (TE-NAS: NTK condition number and\n"
 		"linear regions; MicroNAS: + w_flops x FLOPs rank + w_latency x latency rank),\n"
 		"keeping only candidates after which an arch within the limits remains.\n"
@@ -97,6 +97,8 @@ int mn_cmd_search(int argc, char **argv)
 		{"batch", required_argument, 0, 'b'}, {"repeat", required_argument, 0, 'r'},
 		{"init", required_argument, 0, 'i'}, {"ntk-grad", required_argument, 0, 'g'},
 		{"latency-table", required_argument, 0, 't'}, {"threads", required_argument, 0, 'T'},
+		{"az-channels", required_argument, 0, MN_OPT_AZ_CHANNELS},
+		{"az-cells", required_argument, 0, MN_OPT_AZ_CELLS},
 		{"method", required_argument, 0, 'M'}, {"atlas", required_argument, 0, 'A'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};

@@ -19,7 +19,8 @@ static void tui_usage(FILE *f)
 		"                    [--w-flops X] [--w-latency Y] [--max-latency-ms L]\n"
 		"                    [--max-sram-kb S] [--max-flash-kb F] [--batch B] [--repeat R]\n"
 		"                    [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
-		"                    [--latency-table FILE] [--profile-repeats N] [--log FILE]\n"
+		"                    [--latency-table FILE] [--az-channels C] [--az-cells N]\n"
+		"                    [--profile-repeats N] [--log FILE]\n"
 		"                    [--save BASE] [--weights W.safetensors] [--start]\n"
 		"                    [--no-color] [--no-extend]\n"
 		"The interactive search: live proxy rankings, pruning progress, the latency /\n"
@@ -50,6 +51,8 @@ int mn_cmd_tui(int argc, char **argv)
 		{"oracle", required_argument, 0, 'o'}, {"batch", required_argument, 0, 'b'},
 		{"repeat", required_argument, 0, 'r'}, {"init", required_argument, 0, 'i'},
 		{"ntk-grad", required_argument, 0, 'g'}, {"latency-table", required_argument, 0, 't'},
+		{"az-channels", required_argument, 0, MN_OPT_AZ_CHANNELS},
+		{"az-cells", required_argument, 0, MN_OPT_AZ_CELLS},
 		{"threads", required_argument, 0, 'T'}, {"port", required_argument, 0, 'P'},
 		{"emulate", no_argument, 0, 'E'}, {"profile-repeats", required_argument, 0, 'R'},
 		{"log", required_argument, 0, 'G'}, {"save", required_argument, 0, 'W'},

@@ -7,7 +7,7 @@ mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME="$tmp/cache"
-fast="--batch 8 --repeat 1 --ntk-grad fixed-stats"
+fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --az-channels 4 --az-cells 1"
 nolimits="--max-latency-ms 0 --max-sram-kb 0 --max-flash-kb 0"
 rows() { grep -v '^#' "$1" | tail -n +2; }
 
@@ -20,6 +20,8 @@ check "the file is in \$XDG_CACHE_HOME/micronas/" sh -c "case '$path' in '$tmp/c
 cat "$tmp/out2" | sed 's/^/# /'
 check "then --max 6 extends the same file to 18 archs" sh -c "[ $rc -eq 0 ] && [ \$(grep -v '^#' '$path' | tail -n +2 | wc -l) -eq 18 ]"
 check "--json: path, archs, complete" grep -q "^{\"path\":\"$path\",\"archs\":18,\"complete\":false}\$" "$tmp/out2"
+check "the settings lines record the estimate's network (--az-channels 4 --az-cells 1)" \
+	grep -q '^# proxy_network: .*az_channels=4 az_cells=1 ' "$path"
 check "no arch twice" [ "$(rows "$path" | cut -d, -f1 | sort | uniq -d | wc -l)" -eq 0 ]
 "$mn" atlas $fast --max 2 --seed 3 >"$tmp/out3" 2>/dev/null
 other=$(tail -n 1 "$tmp/out3")

@@ -14,7 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 XDG_CACHE_HOME="$tmp/cache"; export XDG_CACHE_HOME
-fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
+fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2 --az-channels 4 --az-cells 1"
 cd "$tmp" || exit 1
 quiet() { # quiet FILE: no carriage return, no bar, no ETA
 	! grep -q "$(printf '\r')" "$1" && ! grep -q 'ETA' "$1" && ! grep -q '\[#*\.*\]' "$1"

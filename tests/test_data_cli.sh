@@ -9,7 +9,7 @@ mn="$MN_TOP_BUILDDIR/micronas"
 gen="$MN_TOP_BUILDDIR/tests/gen_data"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
+fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2 --az-channels 4 --az-cells 1"
 A='|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|'
 
 check "generated a 48x48 grayscale folder, 5 classes of 6 PNGs" "$gen" folder "$tmp/gray48" 48 5 6 1

@@ -74,7 +74,7 @@ else
 fi
 [ -r "$oracle" ] && oracle_opt="--oracle $oracle"
 # Fast enough for a test, slow enough (~10 s) to see the search move.
-fast="--batch 32 --repeat 2 --threads 1 --ntk-grad fixed-stats"
+fast="--batch 32 --repeat 2 --threads 1 --ntk-grad fixed-stats --az-channels 4 --az-cells 1"
 envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu' XDG_CACHE_HOME='$XDG_CACHE_HOME'"
 
 # The same search from the command line, for the pick (weights of the TUI's
@@ -360,7 +360,7 @@ check "Ctrl-C (SIGINT): the TUI ends (status 1), terminal restored" \
 # atlas's at each weight, and a weight key moves it; a search shows its
 # provisional arch, then the final pick.
 xdg_d="$tmp/cache-d"
-asettings="--ntk-grad fixed-stats --batch 8 --repeat 1"
+asettings="--ntk-grad fixed-stats --batch 8 --repeat 1 --az-channels 4 --az-cells 1"
 run_d="cd '$tmp' && env $envs XDG_CACHE_HOME='$xdg_d' LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $asettings --threads 1 --no-extend --log '$tmp/d.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s d -x 120 -y 36 "$run_d"
 wait_for d 'no atlas for these settings' 30
@@ -369,7 +369,7 @@ show "no atlas" "$tmp/screen"
 check "without an atlas the message line says how to build one" [ $ok -eq 0 ]
 acmd=$(sed -n 's/.*no atlas for these settings; build it with: //p' "$tmp/d.log" | head -n 1)
 check "the log gives the exact command ($acmd)" \
-	sh -c "echo '$acmd' | grep -q '^micronas atlas .*--batch 8 --repeat 1 .*--ntk-grad fixed-stats'"
+	sh -c "echo '$acmd' | grep -q '^micronas atlas .*--batch 8 --repeat 1 .*--ntk-grad fixed-stats --az-channels 4 --az-cells 1'"
 # shellcheck disable=SC2086
 XDG_CACHE_HOME="$xdg_d" "$mn" ${acmd#micronas } --max 30 >"$tmp/atlas.out" 2>"$tmp/atlas.err"
 rc=$?

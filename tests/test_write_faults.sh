@@ -46,7 +46,7 @@ faulty() {
 		"$@"
 	fi
 }
-fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
+fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2 --az-channels 4 --az-cells 1"
 XDG_CACHE_HOME="$tmp/cache"; export XDG_CACHE_HOME
 
 # The old files, written while there is room.

@@ -60,6 +60,8 @@ static const struct field fields[MN_PF_COUNT] = {
 	[MN_PF_MAX_FLASH_KB] = {"search", "max_flash_kb", K_DOUBLE, 0, MAX_KB, OFF(max_flash_kb)},
 	[MN_PF_INIT] = {"search", "init", K_INIT, 0, 0, OFF(init)},
 	[MN_PF_NTK_GRAD] = {"search", "ntk_grad", K_NTK_GRAD, 0, 0, OFF(ntk_grad)},
+	[MN_PF_AZ_CHANNELS] = {"search", "az_channels", K_INT, 1, 256, OFF(az_channels)},
+	[MN_PF_AZ_CELLS] = {"search", "az_cells", K_INT, 1, 20, OFF(az_cells)},
 };
 
 static const char *const sections[] = {"board", "network", "search"};
@@ -99,6 +101,10 @@ void mn_preset_defaults(struct mn_preset *p)
 	p->max_flash_kb = 0;
 	p->init = MN_INIT_CODE;
 	p->ntk_grad = MN_GRAD_EXACT;
+	/* The accuracy estimate's network: AZ-NAS scores the NAS-Bench-201
+	 * network itself, C=16, N=5 (tenas.c's default, proxy_set.h). */
+	p->az_channels = 16;
+	p->az_cells = 5;
 	p->set = 0;
 }
 

@@ -12,7 +12,9 @@
  *             input_channels (of the image: 1 grayscale, 3 RGB)
  *   [search]  seed, batch, repeat, w_flops, w_latency, max_latency_ms,
  *             max_sram_kb, max_flash_kb (0 = no constraint),
- *             init (code|paper), ntk_grad (exact|fixed-stats)
+ *             init (code|paper), ntk_grad (exact|fixed-stats),
+ *             az_channels, az_cells (C and N of the network the accuracy
+ *             estimate's AZ-NAS proxies are measured on)
  *
  * Layering: mn_preset_defaults() gives the embedded NUCLEO-F746ZG values
  * with nothing marked set; mn_preset_load() lays a file over it and marks
@@ -66,6 +68,8 @@ enum mn_preset_field {
 	MN_PF_MAX_FLASH_KB,
 	MN_PF_INIT,
 	MN_PF_NTK_GRAD,
+	MN_PF_AZ_CHANNELS,
+	MN_PF_AZ_CELLS,
 	MN_PF_COUNT
 };
 
@@ -95,6 +99,7 @@ struct mn_preset {
 	double max_latency_ms, max_sram_kb, max_flash_kb; /* 0 = no constraint */
 	enum mn_init_mode init;
 	enum mn_grad_mode ntk_grad;
+	int az_channels, az_cells; /* the estimate's proxy network, C and N */
 
 	uint32_t set; /* fields given by a file or flag, (1u << enum mn_preset_field) */
 	/* Where each set field came from ("FILE:LINE" or the flag), for

@@ -70,21 +70,22 @@ struct mn_proxy_values {
  * and backward (cross-entropy) of batch A gives NWOT's and SWAP's ReLU codes
  * and ZiCo's first gradient, batch B ZiCo's second.
  *
- * Where this differs from AZ-NAS, and why:
- * - the network is C=8, N=1 by default, not the C=16, N=5 network AZ-NAS
- *   scores, for cost (tenas.c's az_channels, az_cells);
- * - the values are averaged over the evaluator's repeats (TE-NAS's 3), where
- *   the authors draw once: on 250 seeded archs the estimate's run-to-run
- *   Kendall tau was 0.85 at 1 repeat and 0.90 at 3.
- * Measured with bench_quality (one thread's CPU time on two shared cores;
- * reported, not used to choose).  Cost per arch of AZ-NAS's three, repeat
- * 1: 0.063-0.094 s on C=8, N=1; 0.68 s on C=16, N=5, which is about the
- * TE-NAS pair's with the default exact NTK at batch 72 (0.69 s) and 16.6x
- * the pair's with the fixed-stats NTK (0.041 s).  Kendall tau of the
- * estimate against the CIFAR-10 accuracy on the same 200 seeded archs: 0.692
- * on C=8, N=1 and 0.730 on the paper's C=16, N=5 (--az-channels 16
- * --az-cells 5; expressivity 0.47 / 0.57, progressivity 0.50 / 0.53,
- * trainability 0.34 / 0.40); on 1,000 archs at C=8, N=1: 0.67.
+ * Where this differs from AZ-NAS, and why: the values are averaged over
+ * the evaluator's repeats (TE-NAS's 3), where the authors draw once: on 250
+ * seeded archs (C=8, N=1) the estimate's run-to-run Kendall tau was 0.85 at
+ * 1 repeat and 0.90 at 3.
+ *
+ * The network is the config's az_channels, az_cells: by default C=16, N=5,
+ * the network AZ-NAS scores (presets: az_channels, az_cells; flags
+ * --az-channels, --az-cells).  Measured with bench_quality (reported, not
+ * used to choose; one thread's CPU time on two shared cores, 6 archs,
+ * repeat 1, load 7-8): the estimate's three measured proxies cost 0.588
+ * s/arch on C=16, N=5, 0.89x the TE-NAS pair's (exact NTK, batch 72: 0.659
+ * s/arch); NWOT, SWAP and ZiCo on the same network add 0.92 s/arch.  On
+ * C=8, N=1 the three cost 0.067 s/arch.  Kendall tau of the estimate
+ * against the CIFAR-10 accuracy on the same 200 seeded archs (repeat 1):
+ * 0.730 on C=16, N=5 and 0.692 on C=8, N=1 (expressivity 0.57 / 0.47,
+ * progressivity 0.53 / 0.50, trainability 0.40 / 0.34).
  * 0, or -1 with err. */
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			struct mn_proxy_values *out, char *err, size_t errn);

@@ -15,22 +15,17 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
+. "$top/tests/lib/tmux.sh"
+. "$top/tests/lib/qemu.sh"
 finish() {
 	tap_done
 	exit $?
 }
 
 # ---- prerequisites: fail, naming the package --------------------------
-qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
-if ! command -v tmux >/dev/null 2>&1; then
-	check "tmux is installed (apt-get install tmux)" false
-	finish
-fi
+tmux_present || finish
 check "tmux present ($(tmux -V))" true
-if ! command -v "$qemu" >/dev/null 2>&1; then
-	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
-	finish
-fi
+qemu_present || finish
 check "QEMU present ($qemu)" true
 fw="$MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf"
 if [ ! -f "$fw" ]; then
@@ -43,25 +38,9 @@ if [ ! -f "$fw" ]; then
 fi
 check "firmware image present" true
 
-tmp=$(mktemp -d)
-# The evaluation cache and the atlas in a private directory: every search
-# here starts cold, and no atlas of the user's is found.
-XDG_CACHE_HOME="$tmp/cache"
-export XDG_CACHE_HOME
-sock="mn-test-$$"
-T() { tmux -L "$sock" "$@"; }
-cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null
-	[ -n "$cli_pid" ] && kill "$cli_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
+stop_cli() { [ -n "$cli_pid" ] && kill "$cli_pid" 2>/dev/null; }
 cli_pid=
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# Deadlines are generous (a TSan build is ~10x slower); MN_TUI_TEST_SLOW
-# multiplies them further.
-slow=${MN_TUI_TEST_SLOW:-1}
+tmux_begin stop_cli
 
 data="$top/../shared/data/cifar10/data_batch_subset.bin"
 oracle="$top/../shared/data/nb201/nb201_cifar10.csv"
@@ -75,7 +54,6 @@ fi
 [ -r "$oracle" ] && oracle_opt="--oracle $oracle"
 # Fast enough for a test, slow enough (~10 s) to see the search move.
 fast="--batch 32 --repeat 2 --threads 1 --ntk-grad fixed-stats"
-envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu' XDG_CACHE_HOME='$XDG_CACHE_HOME'"
 
 # The same search from the command line, for the pick (weights of the TUI's
 # second run), in the background meanwhile.
@@ -84,33 +62,8 @@ envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$
 cli_pid=$!
 
 # ---- helpers ----------------------------------------------------------
-# cap SESSION FILE: the pane's text now.
-cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
-# show LABEL FILE: a screen into the log.
-show() {
-	echo "# ---- screen: $1"
-	sed 's/^/# |/' "$2"
-}
-# wait_for SESSION REGEX SECONDS: polls until the screen matches; the last
-# screen is left in $tmp/screen.  0 when found.
-wait_for() {
-	limit=$(($3 * slow * 5))
-	i=0
-	while [ $i -le $limit ]; do
-		cap "$1" "$tmp/screen"
-		grep -Eq "$2" "$tmp/screen" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
 field() { # field REGEX FILE: the first match, only the matching part
 	grep -Eo "$1" "$2" | head -n 1
-}
-# pane_child SESSION: the pid of the program the pane's shell runs.
-pane_child() {
-	sh_pid=$(T display-message -p -t "$1" '#{pane_pid}')
-	ps -o pid= --ppid "$sh_pid" | tr -d ' ' | head -n 1
 }
 
 # ---- session a: the bench workflow at 100x30, UTF-8 --------------------
@@ -128,7 +81,7 @@ check "status: preset, data source, limits, weights; footer with keys" \
 check "the search waits for s" grep -q 'Search idle: s starts it' "$tmp/screen"
 
 tui_pid=$(pane_child a)
-qemu_pid=$(ps -o pid=,comm= --ppid "$tui_pid" | awk '/qemu/ {print $1}' | head -n 1)
+qemu_pid=$(qemu_child "$tui_pid")
 check "QEMU runs as the TUI's child (pid ${qemu_pid:-none})" [ -n "$qemu_pid" ]
 
 # Two screens mid-search with different progress and rankings.

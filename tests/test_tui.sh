@@ -17,15 +17,11 @@ top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
 . "$top/tests/lib/tmux.sh"
 . "$top/tests/lib/qemu.sh"
-finish() {
-	tap_done
-	exit $?
-}
 
 # ---- prerequisites: fail, naming the package --------------------------
-tmux_present || finish
+tmux_present || tap_finish
 check "tmux present ($(tmux -V))" true
-qemu_present || finish
+qemu_present || tap_finish
 check "QEMU present ($qemu)" true
 fw="$MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf"
 if [ ! -f "$fw" ]; then
@@ -34,7 +30,7 @@ if [ ! -f "$fw" ]; then
 	else
 		check "firmware needs the cross compiler: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi, then configure and make" false
 	fi
-	finish
+	tap_finish
 fi
 check "firmware image present" true
 
@@ -70,9 +66,8 @@ field() { # field REGEX FILE: the first match, only the matching part
 run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --no-extend --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
 T new-session -d -s a -x 100 -y 30 "$run_a"
 
-wait_for a "board emulated qemu-mps2-an500 fw [0-9]" 60
+wait_show a "board emulated qemu-mps2-an500 fw [0-9]" 60 "start, emulated board up"
 ok=$?
-show "start, emulated board up" "$tmp/screen"
 check "the status shows the emulated board and its firmware version" [ $ok -eq 0 ]
 check "status: preset, data source, limits, weights; footer with keys" \
 	sh -c "grep -q 'preset default' '$tmp/screen' && grep -Eq 'data (data_batch_subset.bin|synthetic)' '$tmp/screen' &&
@@ -115,9 +110,8 @@ check "mid-search: a progress bar, elapsed and ETA, candidates with dK/dR, ops l
 	sh -c "grep -Eq 'cand [0-9]+/[0-9]+ \[' '$tmp/mid2' && grep -Eq 'ETA ([0-9.]+s|[0-9]+m[0-9]+s|[0-9]+h[0-9]+m|\?)' '$tmp/mid2' &&
 	       grep -q 'edge op' '$tmp/mid2' && grep -q 'Ops left' '$tmp/mid2' && grep -Eq '3<-2 (sk|··)' '$tmp/mid2'"
 
-wait_for a 'DONE round 3/3' 600
+wait_show a 'DONE round 3/3' 600 "search done"
 ok=$?
-show "search done" "$tmp/screen"
 check "the search finishes" [ $ok -eq 0 ]
 check "the pick is shown (compact arch, latency, FLOPs, SRAM, flash)" \
 	grep -Eq 'Pick +(sk|c1|c3|ap|--) \| .* ms +[0-9.]+ MFLOPs +SRAM [0-9.]+ KB +flash' "$tmp/screen"
@@ -147,9 +141,8 @@ check "the ranking changed with the weight (scores: $(scores "$tmp/before_w") ->
 
 # Validate the pick on the emulated board.
 T send-keys -t a v
-wait_for a 'Valid +measured [0-9.]+ ms' 120
+wait_show a 'Valid +measured [0-9.]+ ms' 120 "validated"
 ok=$?
-show "validated" "$tmp/screen"
 check "v validates the pick on the emulated board" [ $ok -eq 0 ]
 meas=$(field 'SRAM [0-9.]+/[0-9.]+ KB' "$tmp/screen")
 m1=$(echo "$meas" | sed 's|SRAM \([0-9.]*\)/.*|\1|')
@@ -162,9 +155,8 @@ check "measured peak SRAM equals the estimate ($meas)" test -n "$m1" -a "$m1" = 
 T send-keys -t a p
 wait_for a 'profile [0-9]+/22|wrote ' 60
 show "profiling" "$tmp/screen"
-wait_for a 'wrote .*qemu-mps2-an500-latency.ini' 120
+wait_show a 'wrote .*qemu-mps2-an500-latency.ini' 120 "profiled"
 ok=$?
-show "profiled" "$tmp/screen"
 check "p profiles the board into qemu-mps2-an500-latency.ini" \
 	sh -c "[ $ok -eq 0 ] && grep -q '^\[stage2\]' '$tmp/qemu-mps2-an500-latency.ini'"
 
@@ -200,9 +192,8 @@ check "--log wrote the same events as they happened" grep -q 'validated |' "$tmp
 
 # Help.
 T send-keys -t a '?'
-wait_for a 'keys \(any key closes\)' 10
+wait_show a 'keys \(any key closes\)' 10 "help"
 ok=$?
-show "help" "$tmp/screen"
 check "? opens the help" [ $ok -eq 0 ]
 T send-keys -t a Space
 sleep 0.5
@@ -256,18 +247,16 @@ check "QEMU (pid $qemu_pid) was stopped" sh -c "! kill -0 $qemu_pid 2>/dev/null"
 # is absent and both use the synthetic batch) would finish it at once.
 run_b="cd '$tmp' && stty -a >stty.b.before && env $envs XDG_CACHE_HOME='$tmp/cache-b' LANG=C LC_ALL=C '$mn' tui $fast --no-extend --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
 T new-session -d -s b -x 80 -y 24 "$run_b"
-wait_for b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120
+wait_show b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120 "C locale, mid-search"
 ok=$?
-show "C locale, mid-search" "$tmp/screen"
 check "C locale: the search runs (synthetic batch, said so)" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'data synthetic' '$tmp/screen'"
 check "C locale: ASCII only (bar, plot, separators)" \
 	sh -c "! LC_ALL=C grep -q '[^ -~]' '$tmp/screen' && grep -Eq '\[#+\.+\]' '$tmp/screen' && grep -q ' | ' '$tmp/screen'"
 tui_pid=$(pane_child b)
 kill -TERM "$tui_pid"
-wait_for b 'TUI-EXIT=' 60
+wait_show b 'TUI-EXIT=' 60 "after SIGTERM"
 ok=$?
-show "after SIGTERM" "$tmp/screen"
 check "SIGTERM: the TUI ends (status 1) and says why" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -q 'interrupted by SIGTERM' '$tmp/screen'"
 check "SIGTERM: terminal modes restored" cmp -s "$tmp/stty.b.before" "$tmp/stty.b.after"
@@ -277,9 +266,8 @@ check "SIGTERM: terminal modes restored" cmp -s "$tmp/stty.b.before" "$tmp/stty.
 # TUI) so that it lives on after Ctrl-C to print the status.
 run_c="trap : INT; cd '$tmp' && stty -a >stty.c.before && env $envs LANG=C.UTF-8 '$mn'; echo TUI-EXIT=\$?; stty -a >stty.c.after; sleep 600"
 T new-session -d -s c -x 100 -y 30 "$run_c"
-wait_for c 'Search idle' 30
+wait_show c 'Search idle' 30 "micronas alone"
 ok=$?
-show "micronas alone" "$tmp/screen"
 check "'micronas' alone on a terminal opens the TUI" [ $ok -eq 0 ]
 # Lists: presets (the search is set up again) and boards.
 T send-keys -t c P
@@ -288,15 +276,13 @@ show "preset list" "$tmp/screen"
 check "P lists the embedded default and the shipped preset" \
 	sh -c "grep -q 'default (embedded' '$tmp/screen' && grep -q ' nucleo-f746zg' '$tmp/screen'"
 T send-keys -t c Down Enter
-wait_for c 'preset nucleo-f746zg' 30
+wait_show c 'preset nucleo-f746zg' 30 "preset nucleo-f746zg"
 ok=$?
-show "preset nucleo-f746zg" "$tmp/screen"
 check "picking it sets the search up again with its latency table" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'table .*nucleo-f746zg-latency.ini' '$tmp/screen'"
 T send-keys -t c b
-wait_for c 'emulated board \(QEMU\)' 10
+wait_show c 'emulated board \(QEMU\)' 10 "board list"
 ok=$?
-show "board list" "$tmp/screen"
 check "b lists the emulated board, a typed port and the serial ports" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'other port' '$tmp/screen'"
 T send-keys -t c Escape
@@ -316,9 +302,8 @@ xdg_d="$tmp/cache-d"
 asettings="--ntk-grad fixed-stats --batch 8 --repeat 1"
 run_d="cd '$tmp' && env $envs XDG_CACHE_HOME='$xdg_d' LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $asettings --threads 1 --no-extend --log '$tmp/d.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s d -x 120 -y 36 "$run_d"
-wait_for d 'no atlas for these settings' 30
+wait_show d 'no atlas for these settings' 30 "no atlas"
 ok=$?
-show "no atlas" "$tmp/screen"
 check "without an atlas the message line says how to build one" [ $ok -eq 0 ]
 acmd=$(sed -n 's/.*no atlas for these settings; build it with: //p' "$tmp/d.log" | head -n 1)
 check "the log gives the exact command ($acmd)" \
@@ -329,9 +314,8 @@ rc=$?
 check "that command with --max 30 builds a 30-arch atlas (exit $rc)" \
 	sh -c "[ $rc -eq 0 ] && [ -s \"\$(tail -n 1 '$tmp/atlas.out')\" ]"
 T send-keys -t d a
-wait_for d 'atlas: 30 of 15625 archs' 20
+wait_show d 'atlas: 30 of 15625 archs' 20 "atlas loaded"
 ok=$?
-show "atlas loaded" "$tmp/screen"
 check "a loads it: 30 of 15625 archs" [ $ok -eq 0 ]
 check "the scatter: title with its axes, y ticks, x ticks in ms, the atlas pick" \
 	sh -c "grep -Eq 'Atlas .*(est\. acc|x ms)' '$tmp/screen' && [ \$(grep -c '┤' '$tmp/screen') -ge 2 ] &&
@@ -369,18 +353,15 @@ check "and it is search --method atlas --w-latency 0's ($(compact "$tmp/ap0.json
 	test "$p0" = "$(compact "$tmp/ap0.json")"
 # e: the atlas grows in the background while the search is idle.
 T send-keys -t d e
-wait_for d 'atlas (3[1-9]|[4-9][0-9]|[0-9]{3,})/15625' 120
+wait_show d 'atlas (3[1-9]|[4-9][0-9]|[0-9]{3,})/15625' 120 "extending the atlas"
 ok=$?
-show "extending the atlas" "$tmp/screen"
 check "e extends the atlas while the search is idle (the status counts its rows)" [ $ok -eq 0 ]
 T send-keys -t d s
-wait_for d '^Pick .* provisional' 60
+wait_show d '^Pick .* provisional' 60 "provisional"
 ok=$?
-show "provisional" "$tmp/screen"
 check "during the search the pick line shows the provisional arch" [ $ok -eq 0 ]
-wait_for d 'DONE round 3/3' 300
+wait_show d 'DONE round 3/3' 300 "search done, atlas"
 ok=$?
-show "search done, atlas" "$tmp/screen"
 check "then the final pick replaces it (done in the search's time)" \
 	sh -c "[ $ok -eq 0 ] && ! grep -q '^Pick .*provisional' '$tmp/screen' && grep -Eq 'done in [0-9.]+s' '$tmp/screen' &&
 	       grep -Eq '^Pick +(sk|c1|c3|ap|--) \|' '$tmp/screen'"
@@ -401,4 +382,4 @@ check "'micronas' alone in a pipe: usage on stderr, exit 2" sh -c "[ $rc -eq 2 ]
 rc=$?
 check "'micronas tui' without a terminal: one line, exit 1" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'needs a terminal' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
-finish
+tap_finish

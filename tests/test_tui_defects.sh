@@ -16,10 +16,7 @@ top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
 . "$top/tests/lib/tmux.sh"
 . "$top/tests/lib/qemu.sh"
-if ! tmux_present; then
-	tap_done
-	exit 1
-fi
+tmux_present || tap_finish
 tmux_begin
 fast="--batch 8 --repeat 1 --threads 1 --ntk-grad fixed-stats --no-extend"
 envs="$envs LANG=C.UTF-8 LC_ALL=C.UTF-8"
@@ -29,9 +26,8 @@ T new-session -d -s w -x 130 -y 32 "cd '$tmp' && env $envs '$mn' tui $fast --log
 T new-session -d -s n -x 80 -y 24 "cd '$tmp' && env $envs '$mn' tui $fast; sleep 600"
 wait_for w 'Search idle' 30
 T send-keys -t w s
-wait_for w 'DONE round 3/3' 300
+wait_show w 'DONE round 3/3' 300 "wide, search done"
 ok=$?
-show "wide, search done" "$tmp/screen"
 check "the search finishes" [ $ok -eq 0 ]
 wait_for n 'edge op' 30
 cp "$tmp/screen" "$tmp/narrow"
@@ -53,16 +49,14 @@ check "the long 'search done ... pick ARCH' message wraps onto a second line, to
 	sh -c "grep -q '^search done in .*pick' '$tmp/narrow_done' && grep -Eq '~2\|\$' '$tmp/narrow_done' && tail -n 1 '$tmp/narrow_done' | grep -q 'q quit'"
 # The help on a short terminal pages through every key of the key table.
 T send-keys -t n '?'
-wait_for n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10
+wait_show n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10 "help page 1 at 80x24"
 ok=$?
-show "help page 1 at 80x24" "$tmp/screen"
 check "? at 80x24: the title says which keys and that Down shows more" [ $ok -eq 0 ]
 check "...a help text longer than the box wraps beside its key (not cut at the edge)" \
 	grep -Eq '(│|\|) +search re-ranks\) +(│|\|)' "$tmp/screen"
 T send-keys -t n Down
-wait_for n 'quit: stops the search' 10
+wait_show n 'quit: stops the search' 10 "help page 2"
 ok=$?
-show "help page 2" "$tmp/screen"
 check "...Down shows the rest, down to q quit (none cut off)" [ $ok -eq 0 ]
 T send-keys -t n Space
 sleep 0.5
@@ -104,17 +98,15 @@ if qemu_present; then
 	check "the emulated board comes up" [ $ok -eq 0 ]
 	qemu_pid=$(qemu_child "$(pane_child q)")
 	[ -n "$qemu_pid" ] && kill -KILL "$qemu_pid"
-	wait_for q 'QEMU killed by signal 9' 10
+	wait_show q 'QEMU killed by signal 9' 10 "QEMU killed"
 	ok=$?
-	show "QEMU killed" "$tmp/screen"
 	check "QEMU killed: the status says so at once (no next command needed)" [ $ok -eq 0 ]
 	check "...and no longer reads ready" sh -c "! grep -Eq 'board emulated qemu|ready on' '$tmp/screen'"
 	T send-keys -t q b
 	sleep 0.5
 	T send-keys -t q Enter
-	wait_for q 'board emulated qemu-mps2-an500 fw [0-9]' 60
+	wait_show q 'board emulated qemu-mps2-an500 fw [0-9]' 60 "b: the emulated board again"
 	ok=$?
-	show "b: the emulated board again" "$tmp/screen"
 	check "b then Enter starts the emulated board again" [ $ok -eq 0 ]
 fi
 tap_done

@@ -15,15 +15,11 @@ top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
 . "$top/tests/lib/tmux.sh"
 . "$top/tests/lib/qemu.sh"
-finish() {
-	tap_done
-	exit $?
-}
-tmux_present || finish
-qemu_present || finish
+tmux_present || tap_finish
+qemu_present || tap_finish
 if ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then
 	check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" false
-	finish
+	tap_finish
 fi
 check "tmux, QEMU and the cross compiler present" true
 
@@ -57,28 +53,25 @@ check "deploy writes the emulated board's image" \
 emu_wait=300
 emu_start --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"
 check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "$port" ]
-[ -n "$port" ] || finish
+[ -n "$port" ] || tap_finish
 
 run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s m -x 160 -y 40 "$run"
-wait_for m "board .*qemu-mps2-an500 fw [0-9]" 60
+wait_show m "board .*qemu-mps2-an500 fw [0-9]" 60 "start: weights loaded, board connected"
 ok=$?
-show "start: weights loaded, board connected" "$tmp/screen"
 check "the status shows the board and the weights loaded by --weights" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'model w.safetensors' '$tmp/screen'"
 
 # No search run, no arch in the form or the file: v says how to give one.
 T send-keys -t m v
-wait_for m "no arch for these weights" 10
+wait_show m "no arch for these weights" 10 "v without an arch"
 ok=$?
-show "v without an arch" "$tmp/screen"
 check "v without an arch names the fix (s, or the arch in the form)" [ $ok -eq 0 ]
 
 # The form: the weights, the arch, the calibration count.
 T send-keys -t m m
-wait_for m "Trained weights for v" 10
+wait_show m "Trained weights for v" 10 "the weights form"
 ok=$?
-show "the weights form" "$tmp/screen"
 check "m opens the weights form with the file loaded" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'w.safetensors' '$tmp/screen' && grep -q 'calibration images' '$tmp/screen'"
 T send-keys -t m Tab
@@ -88,9 +81,8 @@ wait_for m "weights .*w.safetensors loaded" 10
 check "the form loads the weights with the arch" [ $? -eq 0 ]
 
 T send-keys -t m v
-wait_for m "int8 exact [0-9]+/[0-9]+" 180
+wait_show m "int8 exact [0-9]+/[0-9]+" 180 "the deployed model validated"
 ok=$?
-show "the deployed model validated" "$tmp/screen"
 check "v runs the deployed model: every image bit-exact with the host int8 reference" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 32/32' '$tmp/screen'"
 check "the Model line: latency beside the estimate, SRAM equal to the memory model's" \
@@ -127,9 +119,8 @@ T send-keys -t m -l 64
 T send-keys -t m Enter
 sleep 0.5
 T send-keys -t m v
-wait_for m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3 \\| sk c1 \\| ap sk c3: load" 10
+wait_show m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3 \\| sk c1 \\| ap sk c3: load" 10 "weights of another arch"
 ok=$?
-show "weights of another arch" "$tmp/screen"
 check "weights naming another arch are refused in one line" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the weights .*wb.safetensors are for .*none~0' '$tmp/live.log'"
 
@@ -143,4 +134,4 @@ wait_for b "TUI-EXIT=" 20
 show "bad --weights" "$tmp/screen"
 check "a bad --weights: exit 1, one line naming the file" \
 	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -c 'micronas tui: --weights: .*nope.safetensors' '$tmp/screen' | grep -qx 1"
-finish
+tap_finish

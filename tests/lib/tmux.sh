@@ -64,6 +64,14 @@ screen_has() {
 # wait_for SESSION REGEX SECONDS: polls until the screen matches; the last
 # screen is left in $tmp/screen.  0 when found.
 wait_for() { poll "$3" screen_has "$1" "$2"; }
+# wait_show SESSION REGEX SECONDS LABEL: wait_for, then the screen into the
+# log under LABEL; wait_for's status.
+wait_show() {
+	wait_for "$1" "$2" "$3"
+	ws_rc=$?
+	show "$4" "$tmp/screen"
+	return $ws_rc
+}
 # log_wait REGEX SECONDS: polls the live session log ($tmp/live.log).
 log_wait() { poll "$2" log_has "$1"; }
 log_has() { grep -Eq "$1" "$tmp/live.log" 2>/dev/null; }

@@ -8,6 +8,7 @@
 # message names the Debian package).
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+# shellcheck source=tests/lib/qemu.sh
 . "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
 emu_begin
 

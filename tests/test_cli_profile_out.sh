@@ -5,6 +5,7 @@
 # progress), instead of measuring the whole board and then failing to write.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+# shellcheck source=tests/lib/qemu.sh
 . "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
 emu_begin
 mkdir "$tmp/dir"

@@ -6,6 +6,7 @@
 # test_cli_eta's.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+# shellcheck source=tests/lib/qemu.sh
 . "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
 emu_begin
 XDG_CACHE_HOME="$tmp/cache"; export XDG_CACHE_HOME

@@ -11,6 +11,7 @@
 # A missing QEMU or firmware fails here, as in test_board_cli.sh.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+# shellcheck source=tests/lib/qemu.sh
 . "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
 emu_begin
 

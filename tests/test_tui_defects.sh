@@ -14,7 +14,9 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
+# shellcheck source=tests/lib/tmux.sh
 . "$top/tests/lib/tmux.sh"
+# shellcheck source=tests/lib/qemu.sh
 . "$top/tests/lib/qemu.sh"
 tmux_present || tap_finish
 tmux_begin

@@ -125,8 +125,9 @@ static void uart_init(uint32_t pclk1)
 	(void)RCC_APB1ENR;
 	RCC_DCKCFGR2 &= ~RCC_DCKCFGR2_USART3SEL_MASK; /* kernel clock = PCLK1 */
 	uart_pins_af7(GPIOD_BASE, 8u, &GPIO_AFRH(GPIOD_BASE));
-	/* BRR = USARTDIV = 54e6 / 115200 = 468.75 -> 469, 0.05 % fast.  An
-	 * overrun is reported but does not stop reception (OVRDIS). */
+	/* BRR = USARTDIV = 54e6 / 115200 = 468.75 -> 469, 0.05 % fast.
+	 * OVRDIS: a byte arriving before the last was read replaces it and
+	 * raises no overrun error (the CRC then catches the loss). */
 	usart_start(USART3_BASE, pclk1, USART_CR3_OVRDIS);
 	cm_nvic_enable(USART3_IRQN);
 }

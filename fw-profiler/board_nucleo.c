@@ -28,7 +28,6 @@
 #define PLL_Q 9u
 #define SYSCLK_HZ (HSE_HZ / PLL_M * PLL_N / PLL_P) /* 216 MHz */
 #define FLASH_WS 7u
-#define SPIN_LIMIT 2000000u /* polls before a ready flag counts as failed */
 
 static struct board_info info = {
 	.name = "nucleo-f746zg",
@@ -41,17 +40,8 @@ static struct board_info info = {
 	.flags = 0,
 };
 
-#define RX_RING 512u /* power of two */
-static volatile uint8_t rx_ring[RX_RING];
-static volatile uint32_t rx_head, rx_tail;
-
-static int wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t want)
-{
-	for (uint32_t i = 0; i < SPIN_LIMIT; i++)
-		if ((*reg & mask) == want)
-			return 0;
-	return -1;
-}
+/* The shared STM32 part (after the registers, the clocks and info). */
+#include "board_stm32.h"
 
 /* Returns 0 when SYSCLK runs from the PLL at 216 MHz. */
 static int clock_init(void)
@@ -61,23 +51,7 @@ static int clock_init(void)
 	/* VOS can change only while the PLL is off; it applies once on. */
 	PWR_CR1 = (PWR_CR1 & ~PWR_CR1_VOS_MASK) | PWR_CR1_VOS_SCALE1;
 
-	/* HSEBYP may be written only while HSE is off (it is at reset). */
-	RCC_CR &= ~RCC_CR_HSEON;
-	if (wait_bits(&RCC_CR, RCC_CR_HSERDY, 0))
-		return -1;
-	RCC_CR |= RCC_CR_HSEBYP;
-	RCC_CR |= RCC_CR_HSEON;
-	if (wait_bits(&RCC_CR, RCC_CR_HSERDY, RCC_CR_HSERDY))
-		return -1;
-
-	/* PLL is off at reset; reserved PLLCFGR bits keep their values. */
-	RCC_PLLCFGR = (RCC_PLLCFGR & ~RCC_PLLCFGR_MASK) |
-		      (PLL_M << RCC_PLLCFGR_PLLM_SHIFT) |
-		      (PLL_N << RCC_PLLCFGR_PLLN_SHIFT) |
-		      ((PLL_P / 2u - 1u) << RCC_PLLCFGR_PLLP_SHIFT) |
-		      RCC_PLLCFGR_PLLSRC_HSE | (PLL_Q << RCC_PLLCFGR_PLLQ_SHIFT);
-	RCC_CR |= RCC_CR_PLLON;
-	if (wait_bits(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY))
+	if (hse_pll_on())
 		return -1;
 	if (wait_bits(&PWR_CSR1, PWR_CSR1_VOSRDY, PWR_CSR1_VOSRDY))
 		return -1;
@@ -96,15 +70,8 @@ static int clock_init(void)
 	if ((FLASH_ACR & FLASH_ACR_LATENCY_MASK) != FLASH_WS)
 		return -1;
 
-	/* Bus prescalers first (APB1 <= 54 MHz, APB2 <= 108 MHz), then
-	 * switch SYSCLK to the PLL. */
-	RCC_CFGR = (RCC_CFGR & ~(RCC_CFGR_HPRE_MASK | RCC_CFGR_PPRE1_MASK |
-				 RCC_CFGR_PPRE2_MASK)) |
-		   RCC_CFGR_PPRE1_DIV4 | RCC_CFGR_PPRE2_DIV2;
-	RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_PLL;
-	if (wait_bits(&RCC_CFGR, RCC_CFGR_SWS_MASK, RCC_CFGR_SWS_PLL))
-		return -1;
-	return 0;
+	/* APB1 /4 = 54 MHz, APB2 /2 = 108 MHz: within the F7's limits. */
+	return sysclk_to_pll();
 }
 
 static void caches_init(void)
@@ -150,29 +117,18 @@ static void cycle_counter_init(void)
 	DWT_CTRL |= DWT_CTRL_CYCCNTENA;
 }
 
-static void usart3_init(uint32_t pclk1)
+/* USART3 on PD8 (TX) / PD9 (RX). */
+static void uart_init(uint32_t pclk1)
 {
 	RCC_AHB1ENR |= RCC_AHB1ENR_GPIODEN;
 	RCC_APB1ENR |= RCC_APB1ENR_USART3EN;
 	(void)RCC_APB1ENR;
 	RCC_DCKCFGR2 &= ~RCC_DCKCFGR2_USART3SEL_MASK; /* kernel clock = PCLK1 */
-
-	/* PD8, PD9: alternate function (MODER 10), AF7, high speed, pull-up
-	 * on RX so a disconnected line idles high. */
-	GPIO_MODER(GPIOD_BASE) = (GPIO_MODER(GPIOD_BASE) & ~(0xFu << 16)) | (0xAu << 16);
-	GPIO_OTYPER(GPIOD_BASE) &= ~(3u << 8);
-	GPIO_OSPEEDR(GPIOD_BASE) = (GPIO_OSPEEDR(GPIOD_BASE) & ~(0xFu << 16)) | (0xAu << 16);
-	GPIO_PUPDR(GPIOD_BASE) = (GPIO_PUPDR(GPIOD_BASE) & ~(0xFu << 16)) | (0x1u << 18);
-	GPIO_AFRH(GPIOD_BASE) = (GPIO_AFRH(GPIOD_BASE) & ~0xFFu) | 0x77u;
-
-	USART_CR1(USART3_BASE) = 0;
-	/* 16x oversampling: BRR = USARTDIV = f_ck / baud (54e6 / 115200 =
-	 * 468.75 -> 469, 0.05 % fast). */
-	USART_BRR(USART3_BASE) = (pclk1 + BAUD / 2u) / BAUD;
-	USART_CR2(USART3_BASE) = 0; /* 1 stop bit */
-	USART_CR3(USART3_BASE) = USART_CR3_OVRDIS;
-	USART_CR1(USART3_BASE) =
-	    USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
+	uart_pins_af7(GPIOD_BASE, 8u, &GPIO_AFRH(GPIOD_BASE));
+	/* BRR = USARTDIV = 54e6 / 115200 = 468.75 -> 469, 0.05 % fast.
+	 * OVRDIS: a byte arriving before the last was read replaces it and
+	 * raises no overrun error (the CRC then catches the loss). */
+	usart_start(USART3_BASE, pclk1, USART_CR3_OVRDIS);
 	cm_nvic_enable(USART3_IRQN);
 }
 
@@ -182,42 +138,8 @@ void USART3_IRQHandler(void)
 	uint32_t isr = USART_ISR(USART3_BASE);
 	if (isr & (USART_ISR_PE | USART_ISR_FE | USART_ISR_NF | USART_ISR_ORE))
 		USART_ICR(USART3_BASE) = USART_ICR_ERRORS;
-	if (isr & USART_ISR_RXNE) {
-		uint8_t b = (uint8_t)USART_RDR(USART3_BASE);
-		uint32_t next = (rx_head + 1u) & (RX_RING - 1u);
-		/* A full ring drops the byte; the frame then fails its CRC
-		 * and the host retries. */
-		if (next != rx_tail) {
-			rx_ring[rx_head] = b;
-			rx_head = next;
-		}
-	}
-}
-
-extern const uint32_t mnfw_vectors_start[]; /* linker script: start of .isr_vector */
-
-void board_init(void)
-{
-	uint32_t pclk1 = HSI_HZ;
-
-	SCB_VTOR = (uint32_t)(uintptr_t)mnfw_vectors_start;
-	if (clock_init() == 0) {
-		info.core_hz = SYSCLK_HZ;
-		pclk1 = SYSCLK_HZ / 4u;
-	} else {
-		info.flags |= MNP_FLAG_CLOCK_FALLBACK;
-	}
-	info.count_hz = info.core_hz;
-	caches_init();
-	cycle_counter_init();
-	usart3_init(pclk1);
-	timebase_init();
-	cm_irq_enable();
-}
-
-const struct board_info *board_get_info(void)
-{
-	return &info;
+	if (isr & USART_ISR_RXNE)
+		rx_push((uint8_t)USART_RDR(USART3_BASE));
 }
 
 void board_putc(uint8_t c)
@@ -225,19 +147,4 @@ void board_putc(uint8_t c)
 	while (!(USART_ISR(USART3_BASE) & USART_ISR_TXE))
 		;
 	USART_TDR(USART3_BASE) = c;
-}
-
-uint8_t board_getc(void)
-{
-	uint8_t b;
-	while (rx_head == rx_tail)
-		;
-	b = rx_ring[rx_tail];
-	rx_tail = (rx_tail + 1u) & (RX_RING - 1u);
-	return b;
-}
-
-uint32_t board_counter32(void)
-{
-	return DWT_CYCCNT;
 }

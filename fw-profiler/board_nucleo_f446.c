@@ -29,7 +29,6 @@
 #define PLL_Q 8u
 #define SYSCLK_HZ (HSE_HZ / PLL_M * PLL_N / PLL_P) /* 180 MHz */
 #define FLASH_WS 5u
-#define SPIN_LIMIT 2000000u /* polls before a ready flag counts as failed */
 
 static struct board_info info = {
 	.name = "nucleo-f446re",
@@ -42,17 +41,8 @@ static struct board_info info = {
 	.flags = 0,
 };
 
-#define RX_RING 512u /* power of two */
-static volatile uint8_t rx_ring[RX_RING];
-static volatile uint32_t rx_head, rx_tail;
-
-static int wait_bits(volatile uint32_t *reg, uint32_t mask, uint32_t want)
-{
-	for (uint32_t i = 0; i < SPIN_LIMIT; i++)
-		if ((*reg & mask) == want)
-			return 0;
-	return -1;
-}
+/* The shared STM32 part (after the registers, the clocks and info). */
+#include "board_stm32.h"
 
 /* Returns 0 when SYSCLK runs from the PLL at 180 MHz. */
 static int clock_init(void)
@@ -62,23 +52,7 @@ static int clock_init(void)
 	/* VOS can change only while the PLL is off; it applies once on. */
 	PWR_CR = (PWR_CR & ~PWR_CR_VOS_MASK) | PWR_CR_VOS_SCALE1;
 
-	/* HSEBYP may be written only while HSE is off (it is at reset). */
-	RCC_CR &= ~RCC_CR_HSEON;
-	if (wait_bits(&RCC_CR, RCC_CR_HSERDY, 0))
-		return -1;
-	RCC_CR |= RCC_CR_HSEBYP;
-	RCC_CR |= RCC_CR_HSEON;
-	if (wait_bits(&RCC_CR, RCC_CR_HSERDY, RCC_CR_HSERDY))
-		return -1;
-
-	/* PLL is off at reset; reserved and PLLR bits keep their values. */
-	RCC_PLLCFGR = (RCC_PLLCFGR & ~RCC_PLLCFGR_MASK) |
-		      (PLL_M << RCC_PLLCFGR_PLLM_SHIFT) |
-		      (PLL_N << RCC_PLLCFGR_PLLN_SHIFT) |
-		      ((PLL_P / 2u - 1u) << RCC_PLLCFGR_PLLP_SHIFT) |
-		      RCC_PLLCFGR_PLLSRC_HSE | (PLL_Q << RCC_PLLCFGR_PLLQ_SHIFT);
-	RCC_CR |= RCC_CR_PLLON;
-	if (wait_bits(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY))
+	if (hse_pll_on())
 		return -1;
 	if (wait_bits(&PWR_CSR, PWR_CSR_VOSRDY, PWR_CSR_VOSRDY))
 		return -1;
@@ -101,15 +75,14 @@ static int clock_init(void)
 	if ((FLASH_ACR & FLASH_ACR_LATENCY_MASK) != FLASH_WS)
 		return -1;
 
-	/* Bus prescalers first (APB1 <= 45 MHz, APB2 <= 90 MHz), then
-	 * switch SYSCLK to the PLL. */
-	RCC_CFGR = (RCC_CFGR & ~(RCC_CFGR_HPRE_MASK | RCC_CFGR_PPRE1_MASK |
-				 RCC_CFGR_PPRE2_MASK)) |
-		   RCC_CFGR_PPRE1_DIV4 | RCC_CFGR_PPRE2_DIV2;
-	RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_MASK) | RCC_CFGR_SW_PLL;
-	if (wait_bits(&RCC_CFGR, RCC_CFGR_SWS_MASK, RCC_CFGR_SWS_PLL))
-		return -1;
-	return 0;
+	/* APB1 /4 = 45 MHz, APB2 /2 = 90 MHz: within the F4's limits. */
+	return sysclk_to_pll();
+}
+
+/* The M4 has no caches: the ART accelerator's are set up with the flash
+ * wait states in clock_init. */
+static void caches_init(void)
+{
 }
 
 static void cycle_counter_init(void)
@@ -120,28 +93,15 @@ static void cycle_counter_init(void)
 	DWT_CTRL |= DWT_CTRL_CYCCNTENA;
 }
 
-static void usart2_init(uint32_t pclk1)
+/* USART2 on PA2 (TX) / PA3 (RX). */
+static void uart_init(uint32_t pclk1)
 {
 	RCC_AHB1ENR |= RCC_AHB1ENR_GPIOAEN;
 	RCC_APB1ENR |= RCC_APB1ENR_USART2EN;
 	(void)RCC_APB1ENR;
-
-	/* PA2, PA3: alternate function (MODER 10), AF7, fast, pull-up on RX
-	 * so a disconnected line idles high. */
-	GPIO_MODER(GPIOA_BASE) = (GPIO_MODER(GPIOA_BASE) & ~(0xFu << 4)) | (0xAu << 4);
-	GPIO_OTYPER(GPIOA_BASE) &= ~(3u << 2);
-	GPIO_OSPEEDR(GPIOA_BASE) = (GPIO_OSPEEDR(GPIOA_BASE) & ~(0xFu << 4)) | (0xAu << 4);
-	GPIO_PUPDR(GPIOA_BASE) = (GPIO_PUPDR(GPIOA_BASE) & ~(0xFu << 4)) | (0x1u << 6);
-	GPIO_AFRL(GPIOA_BASE) = (GPIO_AFRL(GPIOA_BASE) & ~(0xFFu << 8)) | (0x77u << 8);
-
-	USART_CR1(USART2_BASE) = 0;
-	/* 16x oversampling: BRR = 16 * USARTDIV = f_ck / baud (45e6 / 115200
-	 * = 390.6 -> 391, 0.1 % slow). */
-	USART_BRR(USART2_BASE) = (pclk1 + BAUD / 2u) / BAUD;
-	USART_CR2(USART2_BASE) = 0; /* 1 stop bit */
-	USART_CR3(USART2_BASE) = 0;
-	USART_CR1(USART2_BASE) =
-	    USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
+	uart_pins_af7(GPIOA_BASE, 2u, &GPIO_AFRL(GPIOA_BASE));
+	/* BRR = 16 * USARTDIV = 45e6 / 115200 = 390.6 -> 391, 0.1 % slow. */
+	usart_start(USART2_BASE, pclk1, 0);
 	cm_nvic_enable(USART2_IRQN);
 }
 
@@ -151,42 +111,12 @@ void USART2_IRQHandler(void)
 	uint32_t sr = USART_SR(USART2_BASE);
 	/* Reading SR then DR clears RXNE and the error flags (PE, FE, NF,
 	 * ORE); an overrun (no OVRDIS on this USART) also keeps the byte
-	 * that was in DR. */
+	 * that was in DR.  A framing or parity error drops the byte. */
 	if (sr & (USART_SR_RXNE | USART_SR_ORE | USART_SR_FE | USART_SR_NF | USART_SR_PE)) {
 		uint8_t b = (uint8_t)USART_DR(USART2_BASE);
-		uint32_t next = (rx_head + 1u) & (RX_RING - 1u);
-		if (!(sr & (USART_SR_FE | USART_SR_PE)) && next != rx_tail) {
-			/* A full ring or a framing error drops the byte; the
-			 * frame then fails its CRC and the host retries. */
-			rx_ring[rx_head] = b;
-			rx_head = next;
-		}
+		if (!(sr & (USART_SR_FE | USART_SR_PE)))
+			rx_push(b);
 	}
-}
-
-extern const uint32_t mnfw_vectors_start[]; /* linker script: start of .isr_vector */
-
-void board_init(void)
-{
-	uint32_t pclk1 = HSI_HZ;
-
-	SCB_VTOR = (uint32_t)(uintptr_t)mnfw_vectors_start;
-	if (clock_init() == 0) {
-		info.core_hz = SYSCLK_HZ;
-		pclk1 = SYSCLK_HZ / 4u;
-	} else {
-		info.flags |= MNP_FLAG_CLOCK_FALLBACK;
-	}
-	info.count_hz = info.core_hz;
-	cycle_counter_init();
-	usart2_init(pclk1);
-	timebase_init();
-	cm_irq_enable();
-}
-
-const struct board_info *board_get_info(void)
-{
-	return &info;
 }
 
 void board_putc(uint8_t c)
@@ -194,19 +124,4 @@ void board_putc(uint8_t c)
 	while (!(USART_SR(USART2_BASE) & USART_SR_TXE))
 		;
 	USART_DR(USART2_BASE) = c;
-}
-
-uint8_t board_getc(void)
-{
-	uint8_t b;
-	while (rx_head == rx_tail)
-		;
-	b = rx_ring[rx_tail];
-	rx_tail = (rx_tail + 1u) & (RX_RING - 1u);
-	return b;
-}
-
-uint32_t board_counter32(void)
-{
-	return DWT_CYCCNT;
 }

@@ -8,38 +8,9 @@
 # message names the Debian package).
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
-tmp=$(mktemp -d)
-emu_pid=
-cleanup() {
-	# Only processes this script started, by their pid.
-	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# start_emulator ARGS...: sets emu_pid, port, qemu_pid; 1 on failure.
-start_emulator() {
-	: >"$tmp/emu.out"
-	"$mn" emulate "$@" >"$tmp/emu.out" 2>"$tmp/emu.err" &
-	emu_pid=$!
-	i=0
-	while [ $i -lt 200 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
-		sleep 0.1; i=$((i + 1))
-	done
-	port=$(head -n 1 "$tmp/emu.out")
-	qemu_pid=$(sed -n 's/.*QEMU (pid \([0-9]*\)).*/\1/p' "$tmp/emu.err")
-	[ -n "$port" ] && [ -n "$qemu_pid" ]
-}
-
-# wait_gone PID SECONDS: 0 once PID has exited (polling), 1 if still there.
-wait_gone() {
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ $i -ge $(($2 * 10)) ] && return 1
-		sleep 0.1; i=$((i + 1))
-	done
-	return 0
-}
+# shellcheck source=tests/lib/qemu.sh
+. "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
+emu_begin
 
 "$mn" ports >"$tmp/ports" 2>&1; rc=$?
 check "ports exits 0" [ $rc -eq 0 ]
@@ -63,7 +34,7 @@ timeout 30 "$mn" emulate --firmware /etc/hostname >"$tmp/out" 2>"$tmp/err"; rc=$
 check "emulate with a wrong image fails clearly ($(cat "$tmp/err"))" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'qemu-mps2-an500 build' '$tmp/err' && [ ! -s '$tmp/out' ]"
 
-if ! start_emulator; then
+if ! emu_start || [ -z "$qemu_pid" ]; then
 	check "micronas emulate starts: $(cat "$tmp/emu.err")" false
 	tap_done
 	exit 1
@@ -153,14 +124,12 @@ check "and says so" grep -q 'QEMU stopped on its own (killed by signal 9)' "$tmp
 
 # emulate on a unix socket, stopped by SIGTERM: QEMU is gone afterwards.
 sock="$tmp/board.sock"
-if start_emulator --socket "$sock"; then
+if emu_start --socket "$sock" && [ -n "$qemu_pid" ]; then
 	check "socket port: $port" [ "$port" = "unix:$sock" ]
 	timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/small-lat.ini" \
 		--json "$A" >"$tmp/val.json" 2>"$tmp/err"; rc=$?
 	check "validate over the socket ($(cat "$tmp/err"))" [ $rc -eq 0 ]
-	kill -TERM "$emu_pid"
-	wait "$emu_pid"; rc=$?
-	emu_pid=
+	emu_stop; rc=$?
 	check "emulate exits 0 on SIGTERM" [ $rc -eq 0 ]
 	check "QEMU (pid $qemu_pid) is gone" wait_gone "$qemu_pid" 5
 	check "the socket is removed" [ ! -e "$sock" ]
@@ -184,19 +153,12 @@ check "from another directory --preset nucleo-f746zg is found in the program's t
 away search --preset no-such-preset 2>"$tmp/err"; rc=$?
 check "a preset not found names the places looked in, the program's tree among them" \
 	sh -c "[ $rc -eq 1 ] && grep -qF '$src_abs/presets/no-such-preset.ini' '$tmp/err' && grep -qF '$away/xdg/micronas/no-such-preset.ini' '$tmp/err'"
-: >"$tmp/emu.out" # the job truncates it only once it runs
-env -C "$away" -u MN_TOP_SRCDIR -u MN_TOP_BUILDDIR -u MN_FIRMWARE XDG_CONFIG_HOME="$away/xdg" \
-	"$mn_abs" emulate >"$tmp/emu.out" 2>"$tmp/emu.err" &
-emu_pid=$!
-i=0
-while [ $i -lt 200 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
+# env -C: the program itself is the background job (its pid is $!).
+emu_launch env -C "$away" -u MN_TOP_SRCDIR -u MN_TOP_BUILDDIR -u MN_FIRMWARE XDG_CONFIG_HOME="$away/xdg" \
+	"$mn_abs" emulate
 check "from another directory micronas emulate finds the firmware and starts ($(cat "$tmp/emu.err"))" \
 	grep -q '^/dev/pts/[0-9]*$' "$tmp/emu.out"
-kill -TERM "$emu_pid" 2>/dev/null
-wait "$emu_pid"
-emu_pid=
+emu_stop
 # The second target: each board's preset starts its own emulated counterpart.
 timeout 30 "$mn" emulate --preset no-such-board >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "emulate --preset with an unknown preset exits 1 ($(cat "$tmp/err"))" \
@@ -205,7 +167,7 @@ MN_FIRMWARE="$MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf" timeout 
 	--preset nucleo-f446re >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "the M7 image for the M4 preset is refused, naming both ($(cat "$tmp/err"))" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'answers as qemu-mps2-an500, not qemu-mps2-an386' '$tmp/err' && [ ! -s '$tmp/out' ]"
-if start_emulator --preset nucleo-f446re; then
+if emu_start --preset nucleo-f446re && [ -n "$qemu_pid" ]; then
 	check "emulate --preset nucleo-f446re prints the port first: $port" \
 		sh -c "echo '$port' | grep -q '^/dev/pts/[0-9]*\$'"
 	check "QEMU runs -M mps2-an386 with the qemu-mps2-an386 image" \
@@ -227,9 +189,7 @@ if start_emulator --preset nucleo-f446re; then
 	sed 's/.*"measured_sram_kb":\([0-9.]*\),"estimated_sram_kb":\([0-9.]*\),.*/\1 \2/' "$tmp/val.json" >"$tmp/sram"
 	check "M4 measured peak SRAM equals the estimate ($(tr '\n' ' ' <"$tmp/sram"))" \
 		sh -c "awk '\$1 != \$2 { bad = 1 } END { exit bad }' '$tmp/sram'"
-	kill -TERM "$emu_pid"
-	wait "$emu_pid"; rc=$?
-	emu_pid=
+	emu_stop; rc=$?
 	check "emulate --preset exits 0 on SIGTERM, QEMU gone" sh -c "[ $rc -eq 0 ] && ! kill -0 $qemu_pid 2>/dev/null"
 else
 	check "emulate --preset nucleo-f446re starts: $(cat "$tmp/emu.err")" false

@@ -5,14 +5,9 @@
 # progress), instead of measuring the whole board and then failing to write.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
-tmp=$(mktemp -d)
-emu_pid=
-cleanup() {
-	# Only the emulator this script started, by its pid.
-	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=tests/lib/qemu.sh
+. "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
+emu_begin
 mkdir "$tmp/dir"
 
 # Without a board: the destination is refused before the port is opened.
@@ -28,13 +23,7 @@ check "-o in a missing directory: exit 1, one line naming the path" \
 check "an empty -o: exit 1" sh -c "[ $rc -eq 1 ] && ! grep -q 'port' '$tmp/err'"
 
 # With the emulated board running: still nothing measured.
-"$mn" emulate >"$tmp/emu.out" 2>"$tmp/emu.err" &
-emu_pid=$!
-i=0
-while [ $i -lt 200 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
-port=$(head -n 1 "$tmp/emu.out")
+emu_start
 check "the emulated board starts" [ -n "$port" ]
 start=$(date +%s)
 (cd "$tmp" && "$mn" profile --port "$port" --repeats 1 -o dir >out 2>err); rc=$?

@@ -6,13 +6,9 @@
 # test_cli_eta's.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
-tmp=$(mktemp -d)
-emu_pid=
-cleanup() {
-	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=tests/lib/qemu.sh
+. "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
+emu_begin
 XDG_CACHE_HOME="$tmp/cache"; export XDG_CACHE_HOME
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2 --az-channels 4 --az-cells 1"
 cd "$tmp" || exit 1
@@ -45,13 +41,7 @@ else
 fi
 
 # profile, against the emulated board.
-"$mn" emulate >emu.out 2>emu.err &
-emu_pid=$!
-i=0
-while [ $i -lt 200 ] && [ ! -s emu.out ] && kill -0 "$emu_pid" 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
-port=$(head -n 1 emu.out)
+emu_start
 check "the emulated board starts" [ -n "$port" ]
 "$mn" profile --port "$port" --repeats 1 -o t.ini >p.out 2>p.err; rc=$?
 check "profile without a terminal: exit 0, nothing on stderr" sh -c "[ $rc -eq 0 ] && [ ! -s p.err ]"

@@ -46,6 +46,31 @@ check "an empty class folder exits 1 with one line naming it" \
 	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'class9' '$tmp/err'"
 rmdir "$tmp/gray48/class9"
 
+field() { grep -o "\"$1\":[0-9.e+-]*" "$2"; }
+# agree WHAT A.json B.json KEYS...: one point per key, its value the same
+# in both.
+agree() {
+	what=$1 ja=$2 jb=$3
+	shift 3
+	for k in "$@"; do
+		check "$what agree on $k ($(field $k "$ja"))" [ "$(field $k "$ja")" = "$(field $k "$jb")" ]
+	done
+}
+# atlas_pick DATA NAME LABEL RES CLASSES: atlas --max 6 over DATA, then
+# search --method atlas; the pick's costs are cost's at the data's input
+# (RES, CLASSES, one channel).
+atlas_pick() {
+	"$mn" atlas --data "$1" $fast --max 6 >"$tmp/$2-at.out" 2>"$tmp/$2-at.err"; rc=$?
+	check "atlas --max 6 on $3 exits 0 ($(tail -n 1 "$tmp/$2-at.err"))" [ $rc -eq 0 ]
+	"$mn" search --method atlas --data "$1" $fast --json >"$tmp/$2-sa.json" 2>"$tmp/$2-sa.err"; rc=$?
+	echo "# $(cat "$tmp/$2-sa.json")"
+	check "search --method atlas on $3 exits 0" [ $rc -eq 0 ]
+	pick=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/$2-sa.json")
+	"$mn" cost "$pick" --resolution "$4" --classes "$5" --input-channels 1 --runtime-flash-kb 100 \
+		--json >"$tmp/$2-c2.json"
+	agree "the atlas pick and cost --resolution $4" "$tmp/$2-sa.json" "$tmp/$2-c2.json" flops_m params_m sram_kb
+}
+
 # search takes the data's input; cost at that input reports the same.
 "$mn" search --data "$tmp/gray48" $fast --json >"$tmp/s.json" 2>"$tmp/s.err"; rc=$?
 echo "# $(cat "$tmp/s.err")"
@@ -56,25 +81,11 @@ arch=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/s.json")
 "$mn" cost "$arch" --resolution 48 --classes 5 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/c.json"; rc=$?
 echo "# $(cat "$tmp/c.json")"
 check "cost --resolution 48 --classes 5 --input-channels 1 exits 0" [ $rc -eq 0 ]
-field() { grep -o "\"$1\":[0-9.e+-]*" "$2"; }
-for k in flops_m params_m sram_kb flash_kb; do
-	check "search and cost --resolution 48 agree on $k ($(field $k "$tmp/s.json"))" \
-		[ "$(field $k "$tmp/s.json")" = "$(field $k "$tmp/c.json")" ]
-done
+agree "search and cost --resolution 48" "$tmp/s.json" "$tmp/c.json" flops_m params_m sram_kb flash_kb
 "$mn" cost "$arch" --runtime-flash-kb 100 --json >"$tmp/c32.json"
 check "and cost at the default 32x32, 10 classes does not" sh -c "! cmp -s '$tmp/c.json' '$tmp/c32.json'"
 # The atlas of the same data: its pick's costs are of the data's network too.
-"$mn" atlas --data "$tmp/gray48" $fast --max 6 >"$tmp/at.out" 2>"$tmp/at.err"; rc=$?
-check "atlas --max 6 on the gray folder exits 0 ($(tail -n 1 "$tmp/at.err"))" [ $rc -eq 0 ]
-"$mn" search --method atlas --data "$tmp/gray48" $fast --json >"$tmp/sa.json" 2>"$tmp/sa.err"; rc=$?
-echo "# $(cat "$tmp/sa.json")"
-check "search --method atlas on the gray folder exits 0" [ $rc -eq 0 ]
-arch2=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/sa.json")
-"$mn" cost "$arch2" --resolution 48 --classes 5 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/c2.json"
-for k in flops_m params_m sram_kb; do
-	check "the atlas pick and cost --resolution 48 agree on $k ($(field $k "$tmp/sa.json"))" \
-		[ "$(field $k "$tmp/sa.json")" = "$(field $k "$tmp/c2.json")" ]
-done
+atlas_pick "$tmp/gray48" gray "the gray folder" 48 5
 # A preset's latency table made for 32x32x3 gives way to the built-in model.
 "$mn" search --preset nucleo-f746zg --data "$tmp/gray48" $fast --json >"$tmp/p.json" 2>"$tmp/p.err"; rc=$?
 echo "# $(cat "$tmp/p.err")"
@@ -99,23 +110,10 @@ arch=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/ks.json")
 "$mn" cost "$arch" --resolution 49x10 --classes 12 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/kc.json"; rc=$?
 echo "# $(cat "$tmp/kc.json")"
 check "cost --resolution 49x10 --classes 12 --input-channels 1 exits 0" [ $rc -eq 0 ]
-for k in flops_m params_m sram_kb flash_kb; do
-	check "search and cost --resolution 49x10 agree on $k ($(field $k "$tmp/ks.json"))" \
-		[ "$(field $k "$tmp/ks.json")" = "$(field $k "$tmp/kc.json")" ]
-done
+agree "search and cost --resolution 49x10" "$tmp/ks.json" "$tmp/kc.json" flops_m params_m sram_kb flash_kb
 "$mn" cost "$arch" --resolution 48x8 --classes 12 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/kc48.json"
 check "and cost at the old crop, 48x8, does not" sh -c "! cmp -s '$tmp/kc.json' '$tmp/kc48.json'"
-"$mn" atlas --data "$tmp/kws.npy" $fast --max 6 >"$tmp/kat.out" 2>"$tmp/kat.err"; rc=$?
-check "atlas --max 6 on 49x10 exits 0 ($(tail -n 1 "$tmp/kat.err"))" [ $rc -eq 0 ]
-"$mn" search --method atlas --data "$tmp/kws.npy" $fast --json >"$tmp/ksa.json" 2>"$tmp/ksa.err"; rc=$?
-echo "# $(cat "$tmp/ksa.json")"
-check "search --method atlas on 49x10 exits 0" [ $rc -eq 0 ]
-arch2=$(sed 's/^{"arch":"\([^"]*\)".*/\1/' "$tmp/ksa.json")
-"$mn" cost "$arch2" --resolution 49x10 --classes 12 --input-channels 1 --runtime-flash-kb 100 --json >"$tmp/kc2.json"
-for k in flops_m params_m sram_kb; do
-	check "the atlas pick and cost --resolution 49x10 agree on $k ($(field $k "$tmp/ksa.json"))" \
-		[ "$(field $k "$tmp/ksa.json")" = "$(field $k "$tmp/kc2.json")" ]
-done
+atlas_pick "$tmp/kws.npy" kws 49x10 49x10 12
 
 # The stem follows the input channels: 1 instead of 3 saves C*R*R*2*9 MACs
 # and 2*9*C weights (C=16, R=32: 294912 MACs, 288 params).

@@ -12,8 +12,8 @@
 #include "data/dataset_source.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
-#include "export/safetensors.h"
 #include "space/memory.h"
+#include "rand_weights.h"
 #include "tap.h"
 #include "util/rng.h"
 
@@ -24,49 +24,18 @@ int main(int argc, char **argv)
 	struct mn_arch a;
 	struct mn_parse_error pe;
 	struct mn_net_shape s = {8, 1, 32, 10, 3, 0};
-	char err[512] = "", path[] = "/tmp/mn_deploy_XXXXXX";
+	char err[512] = "";
 	struct mn_rng rng;
 	mn_arch_parse(ARCH, &a, &pe);
 	mn_rng_seed(&rng, 11);
 
-	/* Random folded weights of the spec's shapes: conv weights uniform in
-	 * +-1/sqrt(fan_in) (PyTorch's init), biases and shifts small, head
-	 * scales around 1. */
-	int n = mn_weights_spec(&a, &s, NULL, 0);
-	struct mn_wspec *spec = calloc((size_t)n, sizeof *spec);
-	struct mn_st_out *out = calloc((size_t)n, sizeof *out);
-	mn_weights_spec(&a, &s, spec, n);
-	for (int i = 0; i < n; i++) {
-		size_t e = 1;
-		for (int d = 0; d < spec[i].ndim; d++)
-			e *= (size_t)spec[i].shape[d], out[i].shape[d] = spec[i].shape[d];
-		float *v = malloc(sizeof(float) * e);
-		double fan = spec[i].ndim == 4 ? (double)(spec[i].shape[1] * spec[i].shape[2] * spec[i].shape[3])
-			     : spec[i].ndim == 2 ? (double)spec[i].shape[1] : 0;
-		for (size_t j = 0; j < e; j++) {
-			double u = 2 * mn_rng_uniform(&rng) - 1;
-			v[j] = (float)(fan > 0 ? u * 1.7 / sqrt(fan)
-				       : !strcmp(spec[i].name, "lastact.weight") ? 1 + 0.3 * u : 0.1 * u);
-		}
-		out[i].name = spec[i].name;
-		out[i].ndim = spec[i].ndim;
-		out[i].data = v;
-	}
-	const char *wpath = argc > 1 ? argv[1] : path;
-	if (argc <= 1) {
-		int fd = mkstemp(path);
-		if (fd >= 0)
-			close(fd);
-	}
-	struct mn_safetensors st;
+	/* Random folded weights of the spec's shapes, through a file: with an
+	 * argument, that file is kept for test_deploy.sh. */
+	struct rand_weights w;
 	struct mn_fnet f;
-	tap_ok(mn_st_write(wpath, out, (size_t)n, NULL, 0, err, sizeof err) == 0 &&
-		       mn_st_read(&st, wpath, err, sizeof err) == 0 &&
-		       mn_fnet_bind(&f, &st, &a, &s, err, sizeof err) == 0,
+	tap_ok(rand_weights_make(&w, &a, &s, &rng) == 0 &&
+		       rand_weights_bind(&w, argc > 1 ? argv[1] : NULL, &a, &s, &f, err, sizeof err) == 0,
 	       "random weights written, read and bound (%s)", err);
-	mn_st_free(&st);
-	if (argc <= 1)
-		remove(path);
 
 	/* Calibrate on 16 synthetic images, evaluate on 16 others. */
 	struct mn_dataset d;
@@ -147,8 +116,7 @@ int main(int argc, char **argv)
 	mn_qmodel_free(&q);
 	mn_fnet_free(&f);
 	mn_dataset_free(&d);
-	for (int i = 0; i < n; i++)
-		free((void *)out[i].data);
-	free(out), free(spec), free(amax);
+	rand_weights_free(&w);
+	free(amax);
 	return tap_done();
 }

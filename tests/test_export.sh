@@ -17,6 +17,17 @@ done
 check "a python3 with torch (Debian: apt-get install python3-torch)" [ -n "$py" ]
 [ -n "$py" ] || { tap_done; exit 1; }
 
+# params_match LABEL FILE KEY COST-ARGS...: the parameter count model.py
+# printed on FILE's "KEY N" line equals `micronas cost --json COST-ARGS`'s.
+params_match() {
+	label=$1 file=$2 key=$3
+	shift 3
+	want=$("$mn" cost --json "$@" | sed 's/.*"params_m":\([0-9.]*\).*/\1/')
+	got=$(sed -n "s/^$key //p" "$file")
+	gotm=$(awk "BEGIN{printf \"%.6f\", ${got:-0}/1e6}")
+	check "$label params ($got) = micronas cost ($want M)" [ -n "$got" -a "$gotm" = "$want" ]
+}
+
 data="$MN_TOP_SRCDIR/../shared/data/cifar10/data_batch_subset.bin"
 if [ -r "$data" ]; then
 	imgs="$tmp/img.bin"; head -c $((3073 * 64)) "$data" >"$imgs"
@@ -31,18 +42,12 @@ check "model.py imports torch and the standard library only" \
 	sh -c "! grep -E '^(import|from) ' '$tmp/d1/model.py' | grep -vE '^import (argparse|json|math|os|struct|sys|time|torch)\$|^import torch.nn( as nn)?\$|^import torch.nn.functional as F\$'"
 # A smaller network with every op, for the forward comparison.
 "$mn" export "$A2" --channels 8 --cells 2 -o "$tmp/d2" >/dev/null
-"$py" "$MN_TOP_SRCDIR/tests/test_export_forward.py" "$tmp/d1" "$tmp/d2" "$tmp" $imgs >"$tmp/py.out" 2>&1
+"$py" -B "$MN_TOP_SRCDIR/tests/test_export_forward.py" "$tmp/d1" "$tmp/d2" "$tmp" $imgs >"$tmp/py.out" 2>&1
 check "model.py builds, runs and saves weights" [ -s "$tmp/folded.safetensors" ]
 sed 's/^/# /' "$tmp/py.out"
 # The default preset's network (C=16, N=5) and the small one: parameters.
-want=$("$mn" cost --json "$A1" | sed 's/.*"params_m":\([0-9.]*\).*/\1/')
-got=$(sed -n 's/^params_default //p' "$tmp/py.out")
-gotm=$(awk "BEGIN{printf \"%.6f\", ${got:-0}/1e6}")
-check "model.py params ($got) = micronas cost ($want M)" [ -n "$got" -a "$gotm" = "$want" ]
-want=$("$mn" cost --json --channels 8 --cells 2 "$A2" | sed 's/.*"params_m":\([0-9.]*\).*/\1/')
-got=$(sed -n 's/^params //p' "$tmp/py.out")
-gotm=$(awk "BEGIN{printf \"%.6f\", ${got:-0}/1e6}")
-check "C=8 N=2 params ($got) = micronas cost ($want M)" [ -n "$got" -a "$gotm" = "$want" ]
+params_match model.py "$tmp/py.out" params_default "$A1"
+params_match "C=8 N=2" "$tmp/py.out" params --channels 8 --cells 2 "$A2"
 "$MN_TOP_BUILDDIR/tests/test_export_forward" "$tmp/raw.safetensors" "$tmp/folded.safetensors" \
 	"$A2" 8 2 32 10 >"$tmp/fwd.out" 2>&1
 check "logits equal micronas's float networks to 1e-4 (test_export_forward)" \
@@ -55,14 +60,11 @@ sed 's/^/# /' "$tmp/fwd.out"
 "$mn" export "$A2" --channels 4 --cells 1 --resolution 49x10 --input-channels 1 --classes 12 \
 	-o "$tmp/d3" >"$tmp/out3" 2>&1
 check "export --resolution 49x10 --input-channels 1 says so" grep -q '49x10x1 classes=12' "$tmp/out3"
-"$py" "$MN_TOP_SRCDIR/tests/test_export_shape.py" "$tmp/d3" "$tmp" >"$tmp/py3.out" 2>&1
+"$py" -B "$MN_TOP_SRCDIR/tests/test_export_shape.py" "$tmp/d3" "$tmp" >"$tmp/py3.out" 2>&1
 sed 's/^/# /' "$tmp/py3.out"
 check "PyTorch's last stage of 49x10 is 13x3" grep -qx 'feature 13x3' "$tmp/py3.out"
-want=$("$mn" cost --json --channels 4 --cells 1 --resolution 49x10 --input-channels 1 --classes 12 "$A2" |
-	sed 's/.*"params_m":\([0-9.]*\).*/\1/')
-got=$(sed -n 's/^params //p' "$tmp/py3.out")
-gotm=$(awk "BEGIN{printf \"%.6f\", ${got:-0}/1e6}")
-check "49x10x1 params ($got) = micronas cost ($want M)" [ -n "$got" -a "$gotm" = "$want" ]
+params_match 49x10x1 "$tmp/py3.out" params --channels 4 --cells 1 --resolution 49x10 \
+	--input-channels 1 --classes 12 "$A2"
 "$MN_TOP_BUILDDIR/tests/test_export_forward" "$tmp/shape_raw.safetensors" "$tmp/shape_folded.safetensors" \
 	"$A2" 4 1 49x10 12 1 >"$tmp/fwd3.out" 2>&1
 check "49x10x1 logits equal micronas's float networks to 1e-4" \

@@ -11,31 +11,9 @@
 # A missing QEMU or firmware fails here, as in test_board_cli.sh.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
-tmp=$(mktemp -d)
-emu_pid=
-cleanup() {
-	# Only the emulator this script started, by its pid.
-	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-start_emulator() {
-	: >"$tmp/emu.out"
-	"$mn" emulate "$@" >"$tmp/emu.out" 2>"$tmp/emu.err" &
-	emu_pid=$!
-	i=0
-	while [ $i -lt 200 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
-		sleep 0.1; i=$((i + 1))
-	done
-	port=$(head -n 1 "$tmp/emu.out")
-	[ -n "$port" ]
-}
-stop_emulator() {
-	kill -TERM "$emu_pid" 2>/dev/null
-	wait "$emu_pid" 2>/dev/null
-	emu_pid=
-}
+# shellcheck source=tests/lib/qemu.sh
+. "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
+emu_begin
 
 A='|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'
 B='|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|skip_connect~1|avg_pool_3x3~2|'
@@ -80,14 +58,14 @@ EOT
 target() {
 	tg=$1 args=$2 ch=$3
 	# shellcheck disable=SC2086
-	if ! start_emulator $args; then
+	if ! emu_start $args; then
 		check "$tg: emulate starts: $(cat "$tmp/emu.err")" false
 		return
 	fi
 	net "$tg" vww "$ch" 96 3 2
 	net "$tg" kws "$ch" 49x10 1 12
 	net "$tg" gray "$ch" 48 1 5
-	stop_emulator
+	emu_stop
 }
 
 target m7 "" 4

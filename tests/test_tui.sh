@@ -15,22 +15,15 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
-finish() {
-	tap_done
-	exit $?
-}
+# shellcheck source=tests/lib/tmux.sh
+. "$top/tests/lib/tmux.sh"
+# shellcheck source=tests/lib/qemu.sh
+. "$top/tests/lib/qemu.sh"
 
 # ---- prerequisites: fail, naming the package --------------------------
-qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
-if ! command -v tmux >/dev/null 2>&1; then
-	check "tmux is installed (apt-get install tmux)" false
-	finish
-fi
+tmux_present || tap_finish
 check "tmux present ($(tmux -V))" true
-if ! command -v "$qemu" >/dev/null 2>&1; then
-	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
-	finish
-fi
+qemu_present || tap_finish
 check "QEMU present ($qemu)" true
 fw="$MN_TOP_BUILDDIR/fw-profiler/build/qemu-mps2-an500/fw.elf"
 if [ ! -f "$fw" ]; then
@@ -39,29 +32,13 @@ if [ ! -f "$fw" ]; then
 	else
 		check "firmware needs the cross compiler: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi, then configure and make" false
 	fi
-	finish
+	tap_finish
 fi
 check "firmware image present" true
 
-tmp=$(mktemp -d)
-# The evaluation cache and the atlas in a private directory: every search
-# here starts cold, and no atlas of the user's is found.
-XDG_CACHE_HOME="$tmp/cache"
-export XDG_CACHE_HOME
-sock="mn-test-$$"
-T() { tmux -L "$sock" "$@"; }
-cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null
-	[ -n "$cli_pid" ] && kill "$cli_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
+stop_cli() { [ -n "$cli_pid" ] && kill "$cli_pid" 2>/dev/null; }
 cli_pid=
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# Deadlines are generous (a TSan build is ~10x slower); MN_TUI_TEST_SLOW
-# multiplies them further.
-slow=${MN_TUI_TEST_SLOW:-1}
+tmux_begin stop_cli
 
 data="$top/../shared/data/cifar10/data_batch_subset.bin"
 oracle="$top/../shared/data/nb201/nb201_cifar10.csv"
@@ -75,7 +52,6 @@ fi
 [ -r "$oracle" ] && oracle_opt="--oracle $oracle"
 # Fast enough for a test, slow enough (~10 s) to see the search move.
 fast="--batch 32 --repeat 2 --threads 1 --ntk-grad fixed-stats --az-channels 4 --az-cells 1"
-envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu' XDG_CACHE_HOME='$XDG_CACHE_HOME'"
 
 # The same search from the command line, for the pick (weights of the TUI's
 # second run), in the background meanwhile.
@@ -84,42 +60,16 @@ envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$
 cli_pid=$!
 
 # ---- helpers ----------------------------------------------------------
-# cap SESSION FILE: the pane's text now.
-cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
-# show LABEL FILE: a screen into the log.
-show() {
-	echo "# ---- screen: $1"
-	sed 's/^/# |/' "$2"
-}
-# wait_for SESSION REGEX SECONDS: polls until the screen matches; the last
-# screen is left in $tmp/screen.  0 when found.
-wait_for() {
-	limit=$(($3 * slow * 5))
-	i=0
-	while [ $i -le $limit ]; do
-		cap "$1" "$tmp/screen"
-		grep -Eq "$2" "$tmp/screen" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
 field() { # field REGEX FILE: the first match, only the matching part
 	grep -Eo "$1" "$2" | head -n 1
-}
-# pane_child SESSION: the pid of the program the pane's shell runs.
-pane_child() {
-	sh_pid=$(T display-message -p -t "$1" '#{pane_pid}')
-	ps -o pid= --ppid "$sh_pid" | tr -d ' ' | head -n 1
 }
 
 # ---- session a: the bench workflow at 100x30, UTF-8 --------------------
 run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --no-extend --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
 T new-session -d -s a -x 100 -y 30 "$run_a"
 
-wait_for a "board emulated qemu-mps2-an500 fw [0-9]" 60
+wait_show a "board emulated qemu-mps2-an500 fw [0-9]" 60 "start, emulated board up"
 ok=$?
-show "start, emulated board up" "$tmp/screen"
 check "the status shows the emulated board and its firmware version" [ $ok -eq 0 ]
 check "status: preset, data source, limits, weights; footer with keys" \
 	sh -c "grep -q 'preset default' '$tmp/screen' && grep -Eq 'data (data_batch_subset.bin|synthetic)' '$tmp/screen' &&
@@ -128,7 +78,7 @@ check "status: preset, data source, limits, weights; footer with keys" \
 check "the search waits for s" grep -q 'Search idle: s starts it' "$tmp/screen"
 
 tui_pid=$(pane_child a)
-qemu_pid=$(ps -o pid=,comm= --ppid "$tui_pid" | awk '/qemu/ {print $1}' | head -n 1)
+qemu_pid=$(qemu_child "$tui_pid")
 check "QEMU runs as the TUI's child (pid ${qemu_pid:-none})" [ -n "$qemu_pid" ]
 
 # Two screens mid-search with different progress and rankings.
@@ -162,9 +112,8 @@ check "mid-search: a progress bar, elapsed and ETA, candidates with dK/dR, ops l
 	sh -c "grep -Eq 'cand [0-9]+/[0-9]+ \[' '$tmp/mid2' && grep -Eq 'ETA ([0-9.]+s|[0-9]+m[0-9]+s|[0-9]+h[0-9]+m|\?)' '$tmp/mid2' &&
 	       grep -q 'edge op' '$tmp/mid2' && grep -q 'Ops left' '$tmp/mid2' && grep -Eq '3<-2 (sk|··)' '$tmp/mid2'"
 
-wait_for a 'DONE round 3/3' 600
+wait_show a 'DONE round 3/3' 600 "search done"
 ok=$?
-show "search done" "$tmp/screen"
 check "the search finishes" [ $ok -eq 0 ]
 check "the pick is shown (compact arch, latency, FLOPs, SRAM, flash)" \
 	grep -Eq 'Pick +(sk|c1|c3|ap|--) \| .* ms +[0-9.]+ MFLOPs +SRAM [0-9.]+ KB +flash' "$tmp/screen"
@@ -194,9 +143,8 @@ check "the ranking changed with the weight (scores: $(scores "$tmp/before_w") ->
 
 # Validate the pick on the emulated board.
 T send-keys -t a v
-wait_for a 'Valid +measured [0-9.]+ ms' 120
+wait_show a 'Valid +measured [0-9.]+ ms' 120 "validated"
 ok=$?
-show "validated" "$tmp/screen"
 check "v validates the pick on the emulated board" [ $ok -eq 0 ]
 meas=$(field 'SRAM [0-9.]+/[0-9.]+ KB' "$tmp/screen")
 m1=$(echo "$meas" | sed 's|SRAM \([0-9.]*\)/.*|\1|')
@@ -209,9 +157,8 @@ check "measured peak SRAM equals the estimate ($meas)" test -n "$m1" -a "$m1" = 
 T send-keys -t a p
 wait_for a 'profile [0-9]+/22|wrote ' 60
 show "profiling" "$tmp/screen"
-wait_for a 'wrote .*qemu-mps2-an500-latency.ini' 120
+wait_show a 'wrote .*qemu-mps2-an500-latency.ini' 120 "profiled"
 ok=$?
-show "profiled" "$tmp/screen"
 check "p profiles the board into qemu-mps2-an500-latency.ini" \
 	sh -c "[ $ok -eq 0 ] && grep -q '^\[stage2\]' '$tmp/qemu-mps2-an500-latency.ini'"
 
@@ -247,9 +194,8 @@ check "--log wrote the same events as they happened" grep -q 'validated |' "$tmp
 
 # Help.
 T send-keys -t a '?'
-wait_for a 'keys \(any key closes\)' 10
+wait_show a 'keys \(any key closes\)' 10 "help"
 ok=$?
-show "help" "$tmp/screen"
 check "? opens the help" [ $ok -eq 0 ]
 T send-keys -t a Space
 sleep 0.5
@@ -303,18 +249,16 @@ check "QEMU (pid $qemu_pid) was stopped" sh -c "! kill -0 $qemu_pid 2>/dev/null"
 # is absent and both use the synthetic batch) would finish it at once.
 run_b="cd '$tmp' && stty -a >stty.b.before && env $envs XDG_CACHE_HOME='$tmp/cache-b' LANG=C LC_ALL=C '$mn' tui $fast --no-extend --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
 T new-session -d -s b -x 80 -y 24 "$run_b"
-wait_for b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120
+wait_show b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120 "C locale, mid-search"
 ok=$?
-show "C locale, mid-search" "$tmp/screen"
 check "C locale: the search runs (synthetic batch, said so)" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'data synthetic' '$tmp/screen'"
 check "C locale: ASCII only (bar, plot, separators)" \
 	sh -c "! LC_ALL=C grep -q '[^ -~]' '$tmp/screen' && grep -Eq '\[#+\.+\]' '$tmp/screen' && grep -q ' | ' '$tmp/screen'"
 tui_pid=$(pane_child b)
 kill -TERM "$tui_pid"
-wait_for b 'TUI-EXIT=' 60
+wait_show b 'TUI-EXIT=' 60 "after SIGTERM"
 ok=$?
-show "after SIGTERM" "$tmp/screen"
 check "SIGTERM: the TUI ends (status 1) and says why" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -q 'interrupted by SIGTERM' '$tmp/screen'"
 check "SIGTERM: terminal modes restored" cmp -s "$tmp/stty.b.before" "$tmp/stty.b.after"
@@ -324,9 +268,8 @@ check "SIGTERM: terminal modes restored" cmp -s "$tmp/stty.b.before" "$tmp/stty.
 # TUI) so that it lives on after Ctrl-C to print the status.
 run_c="trap : INT; cd '$tmp' && stty -a >stty.c.before && env $envs LANG=C.UTF-8 '$mn'; echo TUI-EXIT=\$?; stty -a >stty.c.after; sleep 600"
 T new-session -d -s c -x 100 -y 30 "$run_c"
-wait_for c 'Search idle' 30
+wait_show c 'Search idle' 30 "micronas alone"
 ok=$?
-show "micronas alone" "$tmp/screen"
 check "'micronas' alone on a terminal opens the TUI" [ $ok -eq 0 ]
 # Lists: presets (the search is set up again) and boards.
 T send-keys -t c P
@@ -335,15 +278,13 @@ show "preset list" "$tmp/screen"
 check "P lists the embedded default and the shipped preset" \
 	sh -c "grep -q 'default (embedded' '$tmp/screen' && grep -q ' nucleo-f746zg' '$tmp/screen'"
 T send-keys -t c Down Enter
-wait_for c 'preset nucleo-f746zg' 30
+wait_show c 'preset nucleo-f746zg' 30 "preset nucleo-f746zg"
 ok=$?
-show "preset nucleo-f746zg" "$tmp/screen"
 check "picking it sets the search up again with its latency table" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'table .*nucleo-f746zg-latency.ini' '$tmp/screen'"
 T send-keys -t c b
-wait_for c 'emulated board \(QEMU\)' 10
+wait_show c 'emulated board \(QEMU\)' 10 "board list"
 ok=$?
-show "board list" "$tmp/screen"
 check "b lists the emulated board, a typed port and the serial ports" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'other port' '$tmp/screen'"
 T send-keys -t c Escape
@@ -363,9 +304,8 @@ xdg_d="$tmp/cache-d"
 asettings="--ntk-grad fixed-stats --batch 8 --repeat 1 --az-channels 4 --az-cells 1"
 run_d="cd '$tmp' && env $envs XDG_CACHE_HOME='$xdg_d' LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $asettings --threads 1 --no-extend --log '$tmp/d.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s d -x 120 -y 36 "$run_d"
-wait_for d 'no atlas for these settings' 30
+wait_show d 'no atlas for these settings' 30 "no atlas"
 ok=$?
-show "no atlas" "$tmp/screen"
 check "without an atlas the message line says how to build one" [ $ok -eq 0 ]
 acmd=$(sed -n 's/.*no atlas for these settings; build it with: //p' "$tmp/d.log" | head -n 1)
 check "the log gives the exact command ($acmd)" \
@@ -376,9 +316,8 @@ rc=$?
 check "that command with --max 30 builds a 30-arch atlas (exit $rc)" \
 	sh -c "[ $rc -eq 0 ] && [ -s \"\$(tail -n 1 '$tmp/atlas.out')\" ]"
 T send-keys -t d a
-wait_for d 'atlas: 30 of 15625 archs' 20
+wait_show d 'atlas: 30 of 15625 archs' 20 "atlas loaded"
 ok=$?
-show "atlas loaded" "$tmp/screen"
 check "a loads it: 30 of 15625 archs" [ $ok -eq 0 ]
 check "the scatter: title with its axes, y ticks, x ticks in ms, the atlas pick" \
 	sh -c "grep -Eq 'Atlas .*(est\. acc|x ms)' '$tmp/screen' && [ \$(grep -c '┤' '$tmp/screen') -ge 2 ] &&
@@ -416,18 +355,15 @@ check "and it is search --method atlas --w-latency 0's ($(compact "$tmp/ap0.json
 	test "$p0" = "$(compact "$tmp/ap0.json")"
 # e: the atlas grows in the background while the search is idle.
 T send-keys -t d e
-wait_for d 'atlas (3[1-9]|[4-9][0-9]|[0-9]{3,})/15625' 120
+wait_show d 'atlas (3[1-9]|[4-9][0-9]|[0-9]{3,})/15625' 120 "extending the atlas"
 ok=$?
-show "extending the atlas" "$tmp/screen"
 check "e extends the atlas while the search is idle (the status counts its rows)" [ $ok -eq 0 ]
 T send-keys -t d s
-wait_for d '^Pick .* provisional' 60
+wait_show d '^Pick .* provisional' 60 "provisional"
 ok=$?
-show "provisional" "$tmp/screen"
 check "during the search the pick line shows the provisional arch" [ $ok -eq 0 ]
-wait_for d 'DONE round 3/3' 300
+wait_show d 'DONE round 3/3' 300 "search done, atlas"
 ok=$?
-show "search done, atlas" "$tmp/screen"
 check "then the final pick replaces it (done in the search's time)" \
 	sh -c "[ $ok -eq 0 ] && ! grep -q '^Pick .*provisional' '$tmp/screen' && grep -Eq 'done in [0-9.]+s' '$tmp/screen' &&
 	       grep -Eq '^Pick +(sk|c1|c3|ap|--) \|' '$tmp/screen'"
@@ -448,4 +384,4 @@ check "'micronas' alone in a pipe: usage on stderr, exit 2" sh -c "[ $rc -eq 2 ]
 rc=$?
 check "'micronas tui' without a terminal: one line, exit 1" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'needs a terminal' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
-finish
+tap_finish

@@ -14,50 +14,22 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
-if ! command -v tmux >/dev/null 2>&1; then
-	check "tmux is installed (apt-get install tmux)" false
-	tap_done
-	exit 1
-fi
-tmp=$(mktemp -d)
-XDG_CACHE_HOME="$tmp/cache"
-export XDG_CACHE_HOME
-sock="mn-defects-$$"
-T() { tmux -L "$sock" "$@"; }
-cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-slow=${MN_TUI_TEST_SLOW:-1}
-cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
-show() {
-	echo "# ---- screen: $1"
-	sed 's/^/# |/' "$2"
-}
-wait_for() {
-	limit=$(($3 * slow * 5))
-	i=0
-	while [ $i -le $limit ]; do
-		cap "$1" "$tmp/screen"
-		grep -Eq "$2" "$tmp/screen" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
+# shellcheck source=tests/lib/tmux.sh
+. "$top/tests/lib/tmux.sh"
+# shellcheck source=tests/lib/qemu.sh
+. "$top/tests/lib/qemu.sh"
+tmux_present || tap_finish
+tmux_begin
 fast="--batch 8 --repeat 1 --threads 1 --ntk-grad fixed-stats --no-extend"
-envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' XDG_CACHE_HOME='$XDG_CACHE_HOME' LANG=C.UTF-8 LC_ALL=C.UTF-8"
+envs="$envs LANG=C.UTF-8 LC_ALL=C.UTF-8"
 
 # ---- session w: 130 columns, a search, the headers, the save ----------
 T new-session -d -s w -x 130 -y 32 "cd '$tmp' && env $envs '$mn' tui $fast --log '$tmp/live.log' --save \"\$(printf 'ab\\bcd')\"; sleep 600"
 T new-session -d -s n -x 80 -y 24 "cd '$tmp' && env $envs '$mn' tui $fast; sleep 600"
 wait_for w 'Search idle' 30
 T send-keys -t w s
-wait_for w 'DONE round 3/3' 300
+wait_show w 'DONE round 3/3' 300 "wide, search done"
 ok=$?
-show "wide, search done" "$tmp/screen"
 check "the search finishes" [ $ok -eq 0 ]
 wait_for n 'edge op' 30
 cp "$tmp/screen" "$tmp/narrow"
@@ -79,16 +51,14 @@ check "the long 'search done ... pick ARCH' message wraps onto a second line, to
 	sh -c "grep -q '^search done in .*pick' '$tmp/narrow_done' && grep -Eq '~2\|\$' '$tmp/narrow_done' && tail -n 1 '$tmp/narrow_done' | grep -q 'q quit'"
 # The help on a short terminal pages through every key of the key table.
 T send-keys -t n '?'
-wait_for n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10
+wait_show n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10 "help page 1 at 80x24"
 ok=$?
-show "help page 1 at 80x24" "$tmp/screen"
 check "? at 80x24: the title says which keys and that Down shows more" [ $ok -eq 0 ]
 check "...a help text longer than the box wraps beside its key (not cut at the edge)" \
 	grep -Eq '(│|\|) +search re-ranks\) +(│|\|)' "$tmp/screen"
 T send-keys -t n Down
-wait_for n 'quit: stops the search' 10
+wait_show n 'quit: stops the search' 10 "help page 2"
 ok=$?
-show "help page 2" "$tmp/screen"
 check "...Down shows the rest, down to q quit (none cut off)" [ $ok -eq 0 ]
 T send-keys -t n Space
 sleep 0.5
@@ -123,28 +93,22 @@ check "...and does not say saved" sh -c "! grep -q 'saved ' '$tmp/live.log'"
 T send-keys -t w Escape
 
 # ---- session q: the emulated board, QEMU killed ------------------------
-if command -v "${QEMU_SYSTEM_ARM:-qemu-system-arm}" >/dev/null 2>&1; then
+if qemu_present; then
 	T new-session -d -s q -x 100 -y 30 "cd '$tmp' && env $envs '$mn' tui $fast --emulate; sleep 600"
 	wait_for q 'board emulated qemu-mps2-an500 fw [0-9]' 60
 	ok=$?
 	check "the emulated board comes up" [ $ok -eq 0 ]
-	sh_pid=$(T display-message -p -t q '#{pane_pid}')
-	tui_pid=$(ps -o pid= --ppid "$sh_pid" | tr -d ' ' | head -n 1)
-	qemu_pid=$(ps -o pid=,comm= --ppid "$tui_pid" | awk '/qemu/ {print $1}' | head -n 1)
+	qemu_pid=$(qemu_child "$(pane_child q)")
 	[ -n "$qemu_pid" ] && kill -KILL "$qemu_pid"
-	wait_for q 'QEMU killed by signal 9' 10
+	wait_show q 'QEMU killed by signal 9' 10 "QEMU killed"
 	ok=$?
-	show "QEMU killed" "$tmp/screen"
 	check "QEMU killed: the status says so at once (no next command needed)" [ $ok -eq 0 ]
 	check "...and no longer reads ready" sh -c "! grep -Eq 'board emulated qemu|ready on' '$tmp/screen'"
 	T send-keys -t q b
 	sleep 0.5
 	T send-keys -t q Enter
-	wait_for q 'board emulated qemu-mps2-an500 fw [0-9]' 60
+	wait_show q 'board emulated qemu-mps2-an500 fw [0-9]' 60 "b: the emulated board again"
 	ok=$?
-	show "b: the emulated board again" "$tmp/screen"
 	check "b then Enter starts the emulated board again" [ $ok -eq 0 ]
-else
-	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
 fi
 tap_done

@@ -13,67 +13,19 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
-finish() {
-	tap_done
-	exit $?
-}
-qemu=${QEMU_SYSTEM_ARM:-qemu-system-arm}
-if ! command -v tmux >/dev/null 2>&1; then
-	check "tmux is installed (apt-get install tmux)" false
-	finish
-fi
-if ! command -v "$qemu" >/dev/null 2>&1; then
-	check "QEMU present: MISSING, install it: apt-get install qemu-system-arm" false
-	finish
-fi
+# shellcheck source=tests/lib/tmux.sh
+. "$top/tests/lib/tmux.sh"
+# shellcheck source=tests/lib/qemu.sh
+. "$top/tests/lib/qemu.sh"
+tmux_present || tap_finish
+qemu_present || tap_finish
 if ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then
 	check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" false
-	finish
+	tap_finish
 fi
 check "tmux, QEMU and the cross compiler present" true
 
-tmp=$(mktemp -d)
-XDG_CACHE_HOME="$tmp/cache"
-export XDG_CACHE_HOME
-sock="mn-test-model-$$"
-T() { tmux -L "$sock" "$@"; }
-emu_pid=
-cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null
-	# Only the process this script started, by its pid.
-	[ -n "$emu_pid" ] && kill -TERM "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-slow=${MN_TUI_TEST_SLOW:-1}
-
-cap() { T capture-pane -p -t "$1" >"$2" 2>/dev/null; }
-show() {
-	echo "# ---- screen: $1"
-	sed 's/^/# |/' "$2"
-}
-wait_for() { # SESSION REGEX SECONDS; the last screen in $tmp/screen
-	limit=$(($3 * slow * 5))
-	i=0
-	while [ $i -le $limit ]; do
-		cap "$1" "$tmp/screen"
-		grep -Eq "$2" "$tmp/screen" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
-log_wait() { # REGEX SECONDS: polls the live session log
-	limit=$(($2 * slow * 5))
-	i=0
-	while [ $i -le $limit ]; do
-		grep -Eq "$1" "$tmp/live.log" 2>/dev/null && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
+tmux_begin emu_stop
 
 A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
 B='|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
@@ -100,38 +52,28 @@ sed 's/^/# /' "$tmp/dep" "$tmp/err"
 check "deploy writes the emulated board's image" \
 	sh -c "[ $rc -eq 0 ] && [ -s '$tmp/out/firmware/qemu-mps2-an500/fw.elf' ]"
 
-"$mn" emulate --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf" \
-	>"$tmp/emu.out" 2>"$tmp/emu.err" &
-emu_pid=$!
-i=0
-while [ $i -lt 300 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
-port=$(head -n 1 "$tmp/emu.out")
+emu_wait=300
+emu_start --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"
 check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "$port" ]
-[ -n "$port" ] || finish
+[ -n "$port" ] || tap_finish
 
-envs="MN_TOP_SRCDIR='$top' MN_TOP_BUILDDIR='$MN_TOP_BUILDDIR' QEMU_SYSTEM_ARM='$qemu' XDG_CACHE_HOME='$XDG_CACHE_HOME'"
 run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s m -x 160 -y 40 "$run"
-wait_for m "board .*qemu-mps2-an500 fw [0-9]" 60
+wait_show m "board .*qemu-mps2-an500 fw [0-9]" 60 "start: weights loaded, board connected"
 ok=$?
-show "start: weights loaded, board connected" "$tmp/screen"
 check "the status shows the board and the weights loaded by --weights" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'model w.safetensors' '$tmp/screen'"
 
 # No search run, no arch in the form or the file: v says how to give one.
 T send-keys -t m v
-wait_for m "no arch for these weights" 10
+wait_show m "no arch for these weights" 10 "v without an arch"
 ok=$?
-show "v without an arch" "$tmp/screen"
 check "v without an arch names the fix (s, or the arch in the form)" [ $ok -eq 0 ]
 
 # The form: the weights, the arch, the calibration count.
 T send-keys -t m m
-wait_for m "Trained weights for v" 10
+wait_show m "Trained weights for v" 10 "the weights form"
 ok=$?
-show "the weights form" "$tmp/screen"
 check "m opens the weights form with the file loaded" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'w.safetensors' '$tmp/screen' && grep -q 'calibration images' '$tmp/screen'"
 T send-keys -t m Tab
@@ -141,9 +83,8 @@ wait_for m "weights .*w.safetensors loaded" 10
 check "the form loads the weights with the arch" [ $? -eq 0 ]
 
 T send-keys -t m v
-wait_for m "int8 exact [0-9]+/[0-9]+" 180
+wait_show m "int8 exact [0-9]+/[0-9]+" 180 "the deployed model validated"
 ok=$?
-show "the deployed model validated" "$tmp/screen"
 check "v runs the deployed model: every image bit-exact with the host int8 reference" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 32/32' '$tmp/screen'"
 check "the Model line: latency beside the estimate, SRAM equal to the memory model's" \
@@ -180,9 +121,8 @@ T send-keys -t m -l 64
 T send-keys -t m Enter
 sleep 0.5
 T send-keys -t m v
-wait_for m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3 \\| sk c1 \\| ap sk c3: load" 10
+wait_show m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3 \\| sk c1 \\| ap sk c3: load" 10 "weights of another arch"
 ok=$?
-show "weights of another arch" "$tmp/screen"
 check "weights naming another arch are refused in one line" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the weights .*wb.safetensors are for .*none~0' '$tmp/live.log'"
 
@@ -196,4 +136,4 @@ wait_for b "TUI-EXIT=" 20
 show "bad --weights" "$tmp/screen"
 check "a bad --weights: exit 1, one line naming the file" \
 	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -c 'micronas tui: --weights: .*nope.safetensors' '$tmp/screen' | grep -qx 1"
-finish
+tap_finish

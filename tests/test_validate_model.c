@@ -15,9 +15,9 @@
 #include "board/board.h"
 #include "export/calibrate.h"
 #include "export/fnet.h"
-#include "export/safetensors.h"
 #include "export/validate_model.h"
 #include "protocol.h"
+#include "rand_weights.h"
 #include "tap.h"
 #include "util/rng.h"
 #include "data/dataset_source.h"
@@ -216,43 +216,18 @@ int main(void)
 	struct mn_arch a;
 	struct mn_parse_error pe;
 	struct mn_net_shape s = {8, 1, 32, 10, 3, 0};
-	char err[1024] = "", path[] = "/tmp/mn_valmodel_XXXXXX";
+	char err[1024] = "";
 	struct mn_rng rng;
 	codec();
 	mn_arch_parse(ARCH, &a, &pe);
 	mn_rng_seed(&rng, 5);
-	int n = mn_weights_spec(&a, &s, NULL, 0);
-	struct mn_wspec *spec = calloc((size_t)n, sizeof *spec);
-	struct mn_st_out *out = calloc((size_t)n, sizeof *out);
-	mn_weights_spec(&a, &s, spec, n);
-	for (int i = 0; i < n; i++) {
-		size_t e = 1;
-		for (int k = 0; k < spec[i].ndim; k++)
-			e *= (size_t)spec[i].shape[k], out[i].shape[k] = spec[i].shape[k];
-		float *v = malloc(sizeof(float) * e);
-		double fan = spec[i].ndim == 4 ? (double)(spec[i].shape[1] * spec[i].shape[2] * spec[i].shape[3])
-			     : spec[i].ndim == 2 ? (double)spec[i].shape[1] : 0;
-		for (size_t j = 0; j < e; j++) {
-			double u = 2 * mn_rng_uniform(&rng) - 1;
-			v[j] = (float)(fan > 0 ? u * 1.7 / sqrt(fan)
-				       : !strcmp(spec[i].name, "lastact.weight") ? 1 + 0.3 * u : 0.1 * u);
-		}
-		out[i].name = spec[i].name, out[i].ndim = spec[i].ndim, out[i].data = v;
-	}
-	int fd = mkstemp(path);
-	if (fd >= 0)
-		close(fd);
-	struct mn_safetensors st;
+	struct rand_weights w;
 	struct mn_fnet f;
 	struct mn_dataset d;
 	struct mn_qmodel q;
 	memset(&q, 0, sizeof q);
-	int ok = mn_st_write(path, out, (size_t)n, NULL, 0, err, sizeof err) == 0 &&
-		 mn_st_read(&st, path, err, sizeof err) == 0;
-	remove(path);
-	ok = ok && mn_fnet_bind(&f, &st, &a, &s, err, sizeof err) == 0;
-	if (ok)
-		mn_st_free(&st);
+	int ok = rand_weights_make(&w, &a, &s, &rng) == 0 &&
+		 rand_weights_bind(&w, NULL, &a, &s, &f, err, sizeof err) == 0;
 	ok = ok && mn_dataset_synthetic(&d, 12, 3, err, sizeof err) == 0 &&
 	     mn_calibrate(&q, &f, &d, 4, err, sizeof err) == 0;
 	tap_ok(ok, "random weights bound and calibrated (%s)", err);
@@ -282,8 +257,6 @@ int main(void)
 	mn_qmodel_free(&q);
 	mn_dataset_free(&d);
 	mn_fnet_free(&f);
-	for (int i = 0; i < n; i++)
-		free((void *)out[i].data);
-	free(out), free(spec);
+	rand_weights_free(&w);
 	return tap_done();
 }

@@ -328,16 +328,24 @@ int net_backward_run(struct mn_net *net, struct ws *ws, const struct sink *sk, i
 	return ws->err ? -1 : 0;
 }
 
+struct ws *net_backward_ws(struct mn_net *net)
+{
+	if (net_ensure_workspaces(net, 1) != 0 ||
+	    net_ensure_backward_layout(net, &net->ws[0], 1, 0) != 0)
+		return NULL;
+	/* serial: the caller's thread does the whole pass */
+	net->ws[0].pool = NULL;
+	return &net->ws[0];
+}
+
 int mn_net_backward(struct mn_net *net, const float *dlogits, float *grad)
 {
 	const struct mn_net_config *cfg = &net->plan.cfg;
 	if (!net->layout_ok || !net->nb || !dlogits || !grad)
 		return -1;
-	if (net_ensure_workspaces(net, 1) != 0 ||
-	    net_ensure_backward_layout(net, &net->ws[0], 1, 0) != 0)
+	struct ws *ws = net_backward_ws(net);
+	if (!ws)
 		return -1;
-	struct ws *ws = &net->ws[0];
-	ws->pool = NULL;
 	int nb = net->nb;
 	for (int n = 0; n < nb; n++)
 		for (int c = 0; c < cfg->classes; c++)

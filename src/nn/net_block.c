@@ -50,11 +50,9 @@ int mn_net_block_vjp(struct mn_net *net, int i, const float *g_out, float *g_in)
 	    mn_net_block_shape(net, i, &co, &ho, &wo) || i < 0 ||
 	    mn_net_block_shape(net, i - 1, &ci, &hi, &wi))
 		return -1;
-	if (net_ensure_workspaces(net, 1) != 0 ||
-	    net_ensure_backward_layout(net, &net->ws[0], 1, 0) != 0)
+	struct ws *ws = net_backward_ws(net);
+	if (!ws)
 		return -1;
-	struct ws *ws = &net->ws[0];
-	ws->pool = NULL;
 	/* P0 and P1 hold any block's cotangent (the full backward's a and b) */
 	to_cnhw(ws->P0, g_out, net->nb, co, (size_t)ho * wo);
 	if (net_backward_block(net, ws, i, ws->P0, ws->P1) != 0)

@@ -244,6 +244,10 @@ int net_backward_run(struct mn_net *net, struct ws *ws, const struct sink *sk, i
 /* Block i alone (0 <= i < block count): din = J_i^T dout, both [c][nb][h*w]
  * (one query), no parameter gradient; BN coupled unless frozen.  0 or -1. */
 int net_backward_block(struct mn_net *net, struct ws *ws, int i, float *dout, float *din);
+/* net->ws[0] laid out for one query, unfused, without a pool: the serial
+ * passes' workspace (mn_net_backward, the block VJP).  NULL when out of
+ * memory. */
+struct ws *net_backward_ws(struct mn_net *net);
 
 /* net_fused.c */
 int net_fused_ok(const struct mn_net *net, const struct ws *ws, const struct sink *sk, int coupled);

@@ -479,7 +479,19 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 		bo.connect_timeout_ms = boot_ms;
 		bo.cancel = o->cancel;
 		bo.cancel_arg = o->cancel_arg;
-		int r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
+		/* QEMU creates the socket file when it binds, a moment before
+		 * it listens: until then a connect is refused (EIO).  On a
+		 * loaded machine that moment is long, so a refusal while QEMU
+		 * runs is retried within the boot time. */
+		long long connect_until = now_ms() + boot_ms;
+		int r;
+		for (;;) {
+			r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
+			if (r != MN_BOARD_EIO || !e->socket_path || !mn_emulator_running(e) ||
+			    now_ms() > connect_until || (o->cancel && o->cancel(o->cancel_arg)))
+				break;
+			sleep_ms(20);
+		}
 		if (r == MN_BOARD_EVERSION) {
 			snprintf(e->warning.msg, sizeof e->warning.msg, "%s", berr.msg);
 		} else if (r == MN_BOARD_ECANCEL) {

@@ -9,8 +9,8 @@
  * float logits from their mean).  The flips of the whole simulated model
  * are then split by the float top-2 margin (in units of the logits'
  * standard deviation).  The simulation leaves out the integer details (Q15
- * adds, Q14 head, the node scale rule), so its "all" row is close to, not
- * equal to, deploy's agreement.
+ * adds, Q14 head, the 3x3 pools' rounding, the node scale rule), so its
+ * "all" row is close to, not equal to, deploy's agreement.
  *
  * Usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL */
 #include <math.h>

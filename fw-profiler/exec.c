@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "qnet.h"
 
 /* ---- Arena ----------------------------------------------------------- */
 
@@ -247,12 +248,24 @@ static int conv(struct ex *e, int in, int out, int h, int w, int cin, int cout,
 	struct layer L;
 	uint32_t K = (uint32_t)(k * k * cin);
 	TRY(layer_get(e, id, K * (uint32_t)cout, bias ? (uint32_t)cout : 0u, K, &L));
-	if ((uint32_t)mnk_conv_scratch(k, cin) > e->ctx->scratch_len)
+	if ((uint32_t)mnk_conv_scratch(k, cin) > e->ctx->scratch_len || cin > (int)MNP_MAX_CHANNELS ||
+	    cout > (int)MNP_MAX_CHANNELS)
 		return MNP_ERR_UNSUPPORTED;
-	if (exec_mode(e))
-		mnk_conv(ar_ptr(&e->ar, in), h, w, cin, L.w, bias ? L.b : NULL,
-			 cout, k, stride, relu, L.mult, L.shift,
-			 ar_ptr(&e->ar, out), e->ctx->scratch);
+	if (exec_mode(e)) {
+		/* The deployed model's convolution (qnet.h: a multiplier and a
+		 * shift per output channel, as CMSIS-NN's arm_convolve_s8), so
+		 * that a profiled op costs what it costs in a deployed model;
+		 * the synthetic layer's one scale repeated per channel gives
+		 * the per-tensor kernel's outputs bit for bit. */
+		int32_t mult[MNP_MAX_CHANNELS];
+		int8_t shift[MNP_MAX_CHANNELS];
+		for (int oc = 0; oc < cout; oc++) {
+			mult[oc] = L.mult;
+			shift[oc] = (int8_t)L.shift;
+		}
+		mnq_conv(ar_ptr(&e->ar, in), h, w, cin, L.w, bias ? L.b : NULL, cout, k, stride,
+			 relu, mult, shift, ar_ptr(&e->ar, out));
+	}
 	return MNP_OK;
 }
 

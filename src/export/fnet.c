@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,14 @@ int mn_slot_logits(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 1); 
 int mn_slot_pooled(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 2); }
 int mn_slot_count(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 3); }
 
-static void observe(float *amax, int slot, const float *v, size_t n)
+/* The per-slot hooks of a forward: ranges recorded, and (diagnosis) the
+ * tensor rounded as the int8 model stores it. */
+struct hooks {
+	float *amax;
+	const float *fq; /* NULL, or [slots]: scale, 0 = leave the slot float */
+};
+
+static void record(float *amax, int slot, const float *v, size_t n)
 {
 	if (!amax)
 		return;
@@ -34,6 +42,18 @@ static void observe(float *amax, int slot, const float *v, size_t n)
 		if (fabsf(v[i]) > m)
 			m = fabsf(v[i]);
 	amax[slot] = m;
+}
+
+static void observe(const struct hooks *hk, int slot, float *v, size_t n)
+{
+	record(hk->amax, slot, v, n);
+	if (hk->fq && hk->fq[slot] > 0) {
+		float s = hk->fq[slot];
+		for (size_t i = 0; i < n; i++) {
+			float q = rintf(v[i] / s);
+			v[i] = (q > 127 ? 127 : (q < -128 ? -128 : q)) * s;
+		}
+	}
 }
 
 struct ws {
@@ -98,6 +118,13 @@ static void pool3(const float *x, int c, int h, int w, float *y)
 
 int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax)
 {
+	return mn_fnet_forward_fq(net, x, logits, amax, NULL);
+}
+
+int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
+		       const float *fq)
+{
+	const struct hooks hk = {amax, fq};
 	const struct mn_net_shape *s = &net->shape;
 	int C = s->channels, N = s->cells, ic = mn_shape_input_channels(s);
 	int H = mn_stage_height(s, 0), W = mn_stage_width(s, 0);
@@ -121,9 +148,19 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 	y = mem + 4 * big;
 	float *cur = mem + 5 * big; /* the running block output */
 
-	observe(amax, MN_SLOT_INPUT, x, in);
-	conv(&ws, &net->stem, x, H, W, cur);
-	observe(amax, MN_SLOT_STEM, cur, (size_t)C * H * W);
+	/* The image is the caller's: rounded in a copy when asked (ws.tmp
+	 * holds big + in floats; the stem reads it before anything else
+	 * writes there). */
+	const float *img = x;
+	if (hk.fq && hk.fq[MN_SLOT_INPUT] > 0) {
+		memcpy(ws.tmp, x, in * sizeof(float));
+		observe(&hk, MN_SLOT_INPUT, ws.tmp, in);
+		img = ws.tmp;
+	} else {
+		record(amax, MN_SLOT_INPUT, x, in);
+	}
+	conv(&ws, &net->stem, img, H, W, cur);
+	observe(&hk, MN_SLOT_STEM, cur, (size_t)C * H * W);
 	for (int st = 0; st < 3; st++) {
 		int c = mn_stage_channels(s, st), h = mn_stage_height(s, st), w = mn_stage_width(s, st);
 		size_t n = (size_t)c * h * w;
@@ -131,9 +168,9 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 			int r = st - 1, hi = mn_stage_height(s, r), wi = mn_stage_width(s, r), ci = c / 2;
 			float *a = node[1], *b = node[2], *sc = node[3], *p = node[0];
 			conv(&ws, &net->red_a[r], cur, hi, wi, a);
-			observe(amax, mn_slot_red(s, r, 0), a, n);
+			observe(&hk, mn_slot_red(s, r, 0), a, n);
 			conv(&ws, &net->red_b[r], a, h, w, b);
-			observe(amax, mn_slot_red(s, r, 1), b, n);
+			observe(&hk, mn_slot_red(s, r, 1), b, n);
 			/* 2x2 average, ceil mode: a window clipped by an odd side
 			 * averages the pixels it covers (space/cost.h). */
 			for (int ch = 0; ch < ci; ch++)
@@ -150,10 +187,10 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 						p[((size_t)ch * h + oy) * w + ox] = v;
 					}
 			conv(&ws, &net->red_sc[r], p, h, w, sc);
-			observe(amax, mn_slot_red(s, r, 2), sc, n);
+			observe(&hk, mn_slot_red(s, r, 2), sc, n);
 			for (size_t i = 0; i < n; i++)
 				cur[i] = b[i] + sc[i];
-			observe(amax, mn_slot_red(s, r, 3), cur, n);
+			observe(&hk, mn_slot_red(s, r, 3), cur, n);
 		}
 		for (int cell = st * N; cell < (st + 1) * N; cell++) {
 			memcpy(node[0], cur, n * sizeof(float));
@@ -173,12 +210,12 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 						pool3(src, c, h, w, y);
 					else {
 						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, w, y);
-						observe(amax, mn_slot_edge(s, cell, e), y, n);
+						observe(&hk, mn_slot_edge(s, cell, e), y, n);
 					}
 					for (size_t k = 0; k < n; k++)
 						node[i][k] += y[k];
 				}
-				observe(amax, mn_slot_node(s, cell, i), node[i], n);
+				observe(&hk, mn_slot_node(s, cell, i), node[i], n);
 			}
 			memcpy(cur, node[3], n * sizeof(float));
 		}
@@ -186,24 +223,63 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 	/* Head: folded BN, ReLU, global average pool, linear. */
 	int cf = 4 * C, hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
 	float pooled[cf];
-	for (int ch = 0; ch < cf; ch++) {
-		double sum = 0;
+	for (int ch = 0; ch < cf; ch++)
 		for (int i = 0; i < hw; i++) {
 			float v = cur[(size_t)ch * hw + i] * net->head_scale[ch] + net->head_shift[ch];
 			cur[(size_t)ch * hw + i] = v > 0 ? v : 0;
-			sum += cur[(size_t)ch * hw + i];
 		}
+	observe(&hk, mn_slot_head(s), cur, (size_t)cf * hw); /* the pool reads it rounded */
+	for (int ch = 0; ch < cf; ch++) {
+		double sum = 0;
+		for (int i = 0; i < hw; i++)
+			sum += cur[(size_t)ch * hw + i];
 		pooled[ch] = (float)(sum / hw);
 	}
-	observe(amax, mn_slot_head(s), cur, (size_t)cf * hw);
-	observe(amax, mn_slot_pooled(s), pooled, (size_t)cf);
+	record(amax, mn_slot_pooled(s), pooled, (size_t)cf); /* int32 sums in the int8 model */
 	for (int k = 0; k < s->classes; k++) {
 		double acc = net->fc_b[k];
 		for (int ch = 0; ch < cf; ch++)
 			acc += (double)net->fc_w[(size_t)k * cf + ch] * pooled[ch];
 		logits[k] = (float)acc;
 	}
-	observe(amax, mn_slot_logits(s), logits, (size_t)s->classes);
+	record(amax, mn_slot_logits(s), logits, (size_t)s->classes);
 	free(ws.col), free(ws.tmp), free(mem);
 	return 0;
+}
+
+/* Rounds n values to multiples of max|v| / 127 (lrint, as quantize.c). */
+static void round_rows(float *w, int rows, int cols)
+{
+	for (int r = 0; r < rows; r++) {
+		float *v = w + (size_t)r * cols, m = 0;
+		for (int i = 0; i < cols; i++)
+			m = fmaxf(m, fabsf(v[i]));
+		if (!(m > 0))
+			continue;
+		double sw = m / 127.0;
+		for (int i = 0; i < cols; i++)
+			v[i] = (float)(rint(v[i] / sw) * sw);
+	}
+}
+
+/* The weights live in net->store, which the net owns (the const in
+ * struct mn_fconv guards the forward, not the storage). */
+static void round_conv(const struct mn_fconv *c)
+{
+	if (c->w)
+		round_rows((float *)(uintptr_t)c->w, c->cout, c->cin * c->k * c->k);
+}
+
+void mn_fnet_round_weights(struct mn_fnet *net)
+{
+	const struct mn_net_shape *s = &net->shape;
+	round_conv(&net->stem);
+	for (int i = 0; i < 3 * s->cells * MN_EDGES; i++)
+		round_conv(&net->edge[i]);
+	for (int r = 0; r < 2; r++) {
+		round_conv(&net->red_a[r]);
+		round_conv(&net->red_b[r]);
+		round_conv(&net->red_sc[r]);
+	}
+	round_rows((float *)(uintptr_t)net->fc_w, 1, s->classes * 4 * s->channels);
 }

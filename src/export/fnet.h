@@ -32,4 +32,16 @@ int mn_slot_count(const struct mn_net_shape *s);
  * 0, or -1 when out of memory. */
 int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax);
 
+/* Diagnosis (bench/bench_quant): mn_fnet_forward with the tensors of the
+ * slots where fq[slot] > 0 rounded as the int8 model stores them,
+ * saturate(round(v / fq[slot]), -128, 127) * fq[slot]; fq NULL or 0
+ * elsewhere leaves them float.  The pool and the logits are never
+ * rounded (the int8 model keeps them in int32). */
+int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
+		       const float *fq);
+/* Rounds the conv weights in place as mn_quantize does (symmetric, 127
+ * levels per output channel) and the classifier's (one scale): with
+ * mn_fnet_forward_fq, the int8 model's weight rounding alone. */
+void mn_fnet_round_weights(struct mn_fnet *net);
+
 #endif

@@ -1,0 +1,168 @@
+/* make bench (through bench/bench_export.sh): where the int8 model's top-1
+ * disagreements with the float model come from.  Each tensor group is
+ * rounded alone in the float forward as the int8 model stores it
+ * (mn_fnet_forward_fq: per-tensor symmetric scales max/127 calibrated on
+ * the first CALIB images, each slot its own; the weights as mn_quantize
+ * rounds them), then all together; for each, the top-1 flips against the
+ * float model on the EVAL images after the calibration ones, and the
+ * logit error (RMS of the logit change over the RMS deviation of the
+ * float logits from their mean).  The flips of the whole simulated model
+ * are then split by the float top-2 margin (in units of the logits'
+ * standard deviation).  The simulation leaves out the integer details (Q15
+ * adds, Q14 head, the 3x3 pools' rounding, the node scale rule), so its
+ * "all" row is close to, not equal to, deploy's agreement.
+ *
+ * Usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+#include "data/dataset_source.h"
+#include "export/calibrate.h"
+#include "export/fnet.h"
+#include "export/quantize.h"
+#include "export/safetensors.h"
+#include "export/weights_check.h"
+
+enum { G_INPUT, G_STEM, G_EDGE, G_NODE, G_RED, G_HEAD, G_WEIGHTS, G_ALL, G_COUNT };
+static const char *const group_name[G_COUNT] = {
+    "input", "stem", "conv edges", "cell nodes", "reductions", "head (ReLU out)", "weights", "all"};
+
+/* Sets fq[slot] = scale for the slots of group g (G_ALL: every group). */
+static void group_scales(const struct mn_net_shape *s, int g, const float *amax, float *fq)
+{
+	int ns = mn_slot_count(s);
+	memset(fq, 0, sizeof(float) * (size_t)ns);
+	for (int k = 0; k < ns; k++) {
+		int grp = -1;
+		if (k == MN_SLOT_INPUT)
+			grp = G_INPUT;
+		else if (k == MN_SLOT_STEM)
+			grp = G_STEM;
+		else if (k == mn_slot_head(s))
+			grp = G_HEAD;
+		else if (k == mn_slot_pooled(s) || k == mn_slot_logits(s))
+			continue;
+		else if (k >= mn_slot_red(s, 0, 0))
+			grp = G_RED;
+		else
+			grp = (k - 2) % 9 < 6 ? G_EDGE : G_NODE; /* fnet.c's slot layout */
+		if ((g == G_ALL || g == grp) && amax[k] > 0)
+			fq[k] = amax[k] / 127.0f;
+	}
+}
+
+static double rel_err(const float *a, const float *b, int K)
+{
+	double mu = 0, e = 0, d = 0;
+	for (int k = 0; k < K; k++)
+		mu += b[k] / K;
+	for (int k = 0; k < K; k++) {
+		e += (double)(a[k] - b[k]) * (a[k] - b[k]);
+		d += (b[k] - mu) * (b[k] - mu);
+	}
+	return d > 0 ? sqrt(e / d) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[1024];
+	struct mn_safetensors st;
+	struct mn_arch a;
+	struct mn_parse_error pe;
+	struct mn_net_shape s = MN_SHAPE_DEFAULT;
+	struct mn_fnet f, fw;
+	struct mn_dataset d;
+	if (argc != 8) {
+		fprintf(stderr, "usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL\n");
+		return 1;
+	}
+	s.channels = atoi(argv[4]);
+	s.cells = atoi(argv[5]);
+	int calib = atoi(argv[6]), ne = atoi(argv[7]);
+	if (mn_arch_parse(argv[2], &a, &pe) != 0) {
+		fprintf(stderr, "bench_quant: bad arch %s\n", argv[2]);
+		return 1;
+	}
+	if (mn_st_read(&st, argv[1], err, sizeof err) != 0 ||
+	    mn_fnet_bind(&f, &st, &a, &s, err, sizeof err) != 0 ||
+	    mn_fnet_bind(&fw, &st, &a, &s, err, sizeof err) != 0 ||
+	    mn_dataset_load(&d, argv[3], err, sizeof err) != 0) {
+		fprintf(stderr, "bench_quant: %s\n", err);
+		return 1;
+	}
+	mn_st_free(&st);
+	mn_fnet_round_weights(&fw);
+	int R = s.height, K = s.classes, ns = mn_slot_count(&s);
+	if (calib < 1 || ne < 1 || (size_t)(calib + ne) > d.count || d.height != R ||
+	    d.channels != 3) {
+		fprintf(stderr, "bench_quant: need %d + %d %dx%dx3 images, the data has %zu\n", calib,
+			ne, R, R, d.count);
+		return 1;
+	}
+	float *amax = calloc((size_t)ns, sizeof *amax), *fq = malloc(sizeof(float) * (size_t)ns);
+	float *x = malloc(sizeof(float) * 3 * (size_t)R * R);
+	float *lf = malloc(sizeof(float) * (size_t)K), *lq = malloc(sizeof(float) * (size_t)K);
+	double *margin = malloc(sizeof(double) * (size_t)ne);
+	int *flip_all = calloc((size_t)ne, sizeof *flip_all);
+	if (!amax || !fq || !x || !lf || !lq || !margin || !flip_all) {
+		fprintf(stderr, "bench_quant: out of memory\n");
+		return 1;
+	}
+	for (int i = 0; i < calib; i++) {
+		mn_calib_image(&d, (size_t)i, R, x);
+		if (mn_fnet_forward(&f, x, lf, amax) != 0)
+			return 1;
+	}
+	int flips[G_COUNT] = {0};
+	double err_sum[G_COUNT] = {0};
+	for (int i = 0; i < ne; i++) {
+		mn_calib_image(&d, (size_t)(calib + i), R, x);
+		if (mn_fnet_forward(&f, x, lf, NULL) != 0)
+			return 1;
+		int top = mn_argmax_f(lf, K), second = top == 0 ? 1 : 0;
+		double mu = 0, sd = 0;
+		for (int k = 0; k < K; k++) {
+			if (k != top && lf[k] > lf[second])
+				second = k;
+			mu += lf[k] / K;
+		}
+		for (int k = 0; k < K; k++)
+			sd += (lf[k] - mu) * (lf[k] - mu) / K;
+		margin[i] = sd > 0 ? (lf[top] - lf[second]) / sqrt(sd) : 0;
+		for (int g = 0; g < G_COUNT; g++) {
+			int w = g == G_WEIGHTS || g == G_ALL;
+			group_scales(&s, g == G_WEIGHTS ? -1 : g, amax, fq);
+			if (mn_fnet_forward_fq(w ? &fw : &f, x, lq, NULL, fq) != 0)
+				return 1;
+			int fl = mn_argmax_f(lq, K) != top;
+			flips[g] += fl;
+			err_sum[g] += rel_err(lq, lf, K);
+			if (g == G_ALL)
+				flip_all[i] = fl;
+		}
+	}
+	printf("int8 rounding by tensor group (calibrated on %d images, %d evaluated):\n", calib, ne);
+	for (int g = 0; g < G_COUNT; g++)
+		printf("  %-16s %3d top-1 flips (%.2f%% agreement), logit error %.2f%%\n", group_name[g],
+		       flips[g], 100.0 * (ne - flips[g]) / ne, 100.0 * err_sum[g] / ne);
+	const double edges[] = {0, 0.01, 0.05, 0.2, INFINITY};
+	printf("  flips of 'all' by the float top-2 margin in logit sd:");
+	for (int b = 0; b < 4; b++) {
+		int n = 0, f_ = 0;
+		for (int i = 0; i < ne; i++)
+			if (margin[i] >= edges[b] && margin[i] < edges[b + 1]) {
+				n++;
+				f_ += flip_all[i];
+			}
+		printf("%s [%g, %g): %d of %d", b ? "," : "", edges[b], edges[b + 1], f_, n);
+	}
+	printf("\n");
+	free(amax), free(fq), free(x), free(lf), free(lq), free(margin), free(flip_all);
+	mn_dataset_free(&d);
+	mn_fnet_free(&f);
+	mn_fnet_free(&fw);
+	return 0;
+}

@@ -85,7 +85,10 @@ struct mn_proxy_values {
  * C=8, N=1 the three cost 0.067 s/arch.  Kendall tau of the estimate
  * against the CIFAR-10 accuracy on the same 200 seeded archs (repeat 1):
  * 0.730 on C=16, N=5 and 0.692 on C=8, N=1 (expressivity 0.57 / 0.47,
- * progressivity 0.53 / 0.50, trainability 0.40 / 0.34).
+ * progressivity 0.53 / 0.50, trainability 0.40 / 0.34).  On the seeded
+ * 1,000-arch sample at C=16, N=5 (fixed-stats NTK, repeat 1, load 4-8):
+ * estimate 0.737, expressivity 0.585, progressivity 0.523, trainability
+ * 0.380, complexity 0.525 (0.672 on C=8, N=1 last measured).
  * 0, or -1 with err. */
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			struct mn_proxy_values *out, char *err, size_t errn);

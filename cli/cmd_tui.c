@@ -21,7 +21,8 @@ static void tui_usage(FILE *f)
 		"                    [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
 		"                    [--latency-table FILE] [--az-channels C] [--az-cells N]\n"
 		"                    [--profile-repeats N] [--log FILE]\n"
-		"                    [--save BASE] [--weights W.safetensors] [--start]\n"
+		"                    [--save BASE] [--weights W.safetensors] [--calib N]\n"
+		"                    [--images N] [--start]\n"
 		"                    [--no-color] [--no-extend]\n"
 		"The interactive search: live proxy rankings, pruning progress, the latency /\n"
 		"accuracy trade-off, weights and limits changed live, profiling and validation\n"
@@ -33,7 +34,9 @@ static void tui_usage(FILE *f)
 		"  --save BASE         default base name for w (BASE.json, BASE.arch, BASE.log)\n"
 		"  --weights W         trained weights (as m loads them): v then runs the model\n"
 		"                      'micronas deploy W ARCH' wrote on the board (--data and\n"
-		"                      64 calibration images, as deploy's defaults)\n"
+		"                      --calib calibration images, as deploy's defaults)\n"
+		"  --calib N           calibration images for the weights (default 64, as deploy)\n"
+		"  --images N          images v runs on the board (default 32, as validate)\n"
 		"  --start             start the search at once\n"
 		"  --no-color          monochrome (also when NO_COLOR is set)\n"
 		"  --no-extend         do not extend the atlas while the search is idle (e starts it)\n"
@@ -58,6 +61,7 @@ int mn_cmd_tui(int argc, char **argv)
 		{"log", required_argument, 0, 'G'}, {"save", required_argument, 0, 'W'},
 		{"start", no_argument, 0, 'A'}, {"no-color", no_argument, 0, 'C'},
 		{"no-extend", no_argument, 0, 0x100}, {"weights", required_argument, 0, 0x101},
+		{"calib", required_argument, 0, 0x102}, {"images", required_argument, 0, 0x103},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_cli_preset cp;
@@ -81,6 +85,14 @@ int mn_cmd_tui(int argc, char **argv)
 		case 'C': c.no_color = 1; break;
 		case 0x100: c.no_extend = 1; break;
 		case 0x101: c.weights_path = optarg; break;
+		case 0x102:
+			if (mn_cli_int("tui", "--calib", optarg, 1, 100000, &c.model_calib))
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+			break;
+		case 0x103:
+			if (mn_cli_int("tui", "--images", optarg, 1, 1000000, &c.model_images))
+				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+			break;
 		case 'T':
 			if (mn_cli_int("tui", "--threads", optarg, 1, 256, &c.threads))
 				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);

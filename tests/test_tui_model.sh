@@ -57,7 +57,7 @@ emu_start --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.
 check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "$port" ]
 [ -n "$port" ] || tap_finish
 
-run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
+run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --images 16 --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s m -x 160 -y 40 "$run"
 wait_show m "board .*qemu-mps2-an500 fw [0-9]" 60 "start: weights loaded, board connected"
 ok=$?
@@ -75,7 +75,7 @@ T send-keys -t m m
 wait_show m "Trained weights for v" 10 "the weights form"
 ok=$?
 check "m opens the weights form with the file loaded" \
-	sh -c "[ $ok -eq 0 ] && grep -q 'w.safetensors' '$tmp/screen' && grep -q 'calibration images' '$tmp/screen'"
+	sh -c "[ $ok -eq 0 ] && grep -q 'w.safetensors' '$tmp/screen' && grep -q 'calibration images' '$tmp/screen' && grep -Eq 'images run on the board.*16' '$tmp/screen'"
 T send-keys -t m Tab
 T send-keys -t m -l "$A"
 T send-keys -t m Enter
@@ -85,12 +85,12 @@ check "the form loads the weights with the arch" [ $? -eq 0 ]
 T send-keys -t m v
 wait_show m "int8 exact [0-9]+/[0-9]+" 180 "the deployed model validated"
 ok=$?
-check "v runs the deployed model: every image bit-exact with the host int8 reference" \
-	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 32/32' '$tmp/screen'"
+check "v runs the deployed model (--images 16): every image bit-exact with the host int8 reference" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 16/16' '$tmp/screen'"
 check "the Model line: latency beside the estimate, SRAM equal to the memory model's" \
 	sh -c "grep -Eq 'Model +[0-9.]+ ms, est [0-9.]+ ms, err [-+]?[0-9.]+%  SRAM ([0-9.]+)/\\1 KB' '$tmp/screen'"
 check "the log has the result (latency, SRAM, bit-exact count, top-1 agreement with float)" \
-	grep -Eq "validated the deployed model .*w.safetensors .*latency measured [0-9.]+ ms \(median of 32 images\), estimated [0-9.]+ ms.*peak SRAM.*int8 32/32 bit-exact with the host, top-1 agrees with float on [0-9]+/32" "$tmp/live.log"
+	grep -Eq "validated the deployed model .*w.safetensors .*latency measured [0-9.]+ ms \(median of 16 images\), estimated [0-9.]+ ms.*peak SRAM.*int8 16/16 bit-exact with the host, top-1 agrees with float on [0-9]+/16" "$tmp/live.log"
 
 # v then x: cancelled (the TUI's next loop sees the job before x arrives).
 T send-keys -t m v

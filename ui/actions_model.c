@@ -14,7 +14,7 @@
 #include "export/model_job.h"
 
 int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
-		   struct mn_error *e)
+		   int images, struct mn_error *e)
 {
 	struct tui_model m;
 	struct mn_weights_info info;
@@ -44,25 +44,39 @@ int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, i
 	m.file_has_arch = info.has_arch;
 	m.file_arch = info.arch;
 	m.calib = calib;
+	m.images = images;
 	m.loaded = 1;
 	a->model = m;
 	return 0;
+}
+
+int tui_model_calib(const struct tui_app *a)
+{
+	return a->cfg->model_calib > 0 ? a->cfg->model_calib : TUI_MODEL_CALIB;
+}
+
+int tui_model_images(const struct tui_app *a)
+{
+	return a->cfg->model_images > 0 ? a->cfg->model_images : TUI_MODEL_IMAGES;
 }
 
 void tui_model_form(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
 	snprintf(f->title, sizeof f->title, "Trained weights for v (empty file: unload)");
-	f->n = 3;
+	f->n = 4;
 	snprintf(f->label[0], sizeof f->label[0], "weights .safetensors");
 	snprintf(f->label[1], sizeof f->label[1], "arch (blank: the pick)");
 	snprintf(f->label[2], sizeof f->label[2], "calibration images");
+	snprintf(f->label[3], sizeof f->label[3], "images run on the board");
 	if (a->model.loaded) {
 		snprintf(f->value[0], TUI_FIELD_LEN, "%s", a->model.path);
 		if (a->model.has_arch)
 			mn_arch_format(&a->model.arch, f->value[1], TUI_FIELD_LEN);
 	}
-	snprintf(f->value[2], TUI_FIELD_LEN, "%d", a->model.loaded ? a->model.calib : TUI_MODEL_CALIB);
+	snprintf(f->value[2], TUI_FIELD_LEN, "%d", a->model.loaded ? a->model.calib : tui_model_calib(a));
+	snprintf(f->value[3], TUI_FIELD_LEN, "%d",
+		 a->model.loaded ? a->model.images : tui_model_images(a));
 }
 
 int tui_model_form_apply(struct tui_app *a)
@@ -86,16 +100,23 @@ int tui_model_form_apply(struct tui_app *a)
 		f->focus = 2;
 		return -1;
 	}
-	if (tui_model_load(a, f->value[0], f->value[1], (int)calib, &e) != 0) {
+	long images = strtol(f->value[3], &end, 10);
+	if (end == f->value[3] || *end || images < 1 || images > 1000000) {
+		snprintf(f->error, sizeof f->error, "images run on the board: a whole number in "
+			 "1..1000000 (validate's --images; default %d)", TUI_MODEL_IMAGES);
+		f->focus = 3;
+		return -1;
+	}
+	if (tui_model_load(a, f->value[0], f->value[1], (int)calib, (int)images, &e) != 0) {
 		snprintf(f->error, sizeof f->error, "%.390s", e.msg);
 		f->focus = f->value[1][0] && !strncmp(e.msg, "arch:", 5) ? 1 : 0;
 		return -1;
 	}
 	if (a->model.file_has_arch)
 		mn_arch_format(&a->model.file_arch, arch, sizeof arch);
-	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images",
+	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images, %d run",
 		      a->model.path, a->model.tensors, a->model.file_has_arch ? ", for " : "",
-		      a->model.file_has_arch ? arch : "", a->model.calib);
+		      a->model.file_has_arch ? arch : "", a->model.calib, a->model.images);
 	tui_message(a, 0, "weights %s loaded: v runs the deployed model on the board",
 		    a->model.path);
 	return 0;
@@ -156,7 +177,7 @@ void tui_model_validate(struct tui_app *a)
 	o.shape = a->session->search.shape;
 	o.table = &a->session->table;
 	o.calib = m->calib;
-	o.images = TUI_MODEL_IMAGES;
+	o.images = m->images;
 	if (mn_model_job_start(a->board, &o, e.msg, sizeof e.msg) != 0) {
 		tui_message(a, 1, "%s", e.msg);
 		return;

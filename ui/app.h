@@ -101,7 +101,7 @@ struct tui_atlas {
 
 enum tui_mode { MODE_NORMAL, MODE_HELP, MODE_FORM, MODE_LIST };
 
-#define TUI_FORM_FIELDS 3
+#define TUI_FORM_FIELDS 4
 #define TUI_FIELD_LEN 256
 
 enum tui_form_kind { FORM_WEIGHTS, FORM_LIMITS, FORM_SAVE, FORM_PORT, FORM_MODEL };
@@ -159,6 +159,7 @@ struct tui_model {
 	int has_arch;            /* an arch typed in the form: validated instead of the pick */
 	struct mn_arch arch;
 	int calib;
+	int images;              /* run on the board by v */
 };
 
 /* ---- the whole model ------------------------------------------------------ */
@@ -310,9 +311,13 @@ void tui_list_reset(struct tui_list *l);
 /* ---- trained weights (ui/actions_model.c) ------------------------------- */
 
 /* Loads a weights file (its header checked, its arch read); arch_text may
- * be NULL or "" (the pick is validated).  0, or -1 with one line in e. */
+ * be NULL or "" (the pick is validated); calib calibration images, images
+ * run on the board by v.  0, or -1 with one line in e. */
 int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
-		   struct mn_error *e);
+		   int images, struct mn_error *e);
+/* The counts --calib and --images gave, else deploy's and validate's defaults. */
+int tui_model_calib(const struct tui_app *a);
+int tui_model_images(const struct tui_app *a);
 /* Fills the form with the weights loaded (or empty fields). */
 void tui_model_form(struct tui_app *a);
 /* Applies the form; 0 when it may close, -1 with the form's error set. */

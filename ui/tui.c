@@ -186,12 +186,13 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 	}
 	if (c->weights_path) {
 		struct mn_error we;
-		if (tui_model_load(a, c->weights_path, NULL, TUI_MODEL_CALIB, &we) != 0) {
+		if (tui_model_load(a, c->weights_path, NULL, tui_model_calib(a), tui_model_images(a),
+				   &we) != 0) {
 			snprintf(e->msg, sizeof e->msg, "--weights: %.900s", we.msg);
 			return -1;
 		}
-		tui_log_event(&a->log, "weights %s loaded (%d tensors), calibration %d images",
-			      a->model.path, a->model.tensors, a->model.calib);
+		tui_log_event(&a->log, "weights %s loaded (%d tensors), calibration %d images, %d run",
+			      a->model.path, a->model.tensors, a->model.calib, a->model.images);
 	}
 	return 0;
 }

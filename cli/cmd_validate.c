@@ -10,6 +10,7 @@
 #include "cli_board.h"
 #include "space/latency_model.h"
 #include "space/memory.h"
+#include "board/profile.h"
 #include "board/validate.h"
 #include "export/calibrate.h"
 #include "export/model_job.h"
@@ -95,6 +96,8 @@ static int validate_weights(const char *weights, const char *data, const struct 
 	if (mn_board_is_emulated(b) && !json)
 		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
 			"not STM32 cycles\n", mn_board_info(b)->board);
+	if (mn_profile_table_stale(t, mn_board_info(b)->fw_version, e.msg, sizeof e.msg))
+		fprintf(stderr, "micronas validate: note: %s\n", e.msg);
 	int r = mn_model_validate(b, &q, &net, &d, first, images, &v, e.msg, sizeof e.msg);
 	if (r != 0) {
 		if (r == MN_BOARD_ECANCEL)
@@ -282,6 +285,8 @@ int mn_cmd_validate(int argc, char **argv)
 	if (mn_board_is_emulated(b) && !json)
 		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
 			"not STM32 cycles\n", mn_board_info(b)->board);
+	if (mn_profile_table_stale(&t, mn_board_info(b)->fw_version, e.msg, sizeof e.msg))
+		fprintf(stderr, "micronas validate: note: %s\n", e.msg);
 	for (int i = 0; i < n; i++) {
 		struct mn_validation v;
 		int brc;

@@ -73,6 +73,15 @@ timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-tab
 	"$A" >"$tmp/val.txt" 2>"$tmp/err"; rc=$?
 check "validate (text) shows measured and estimated" \
 	sh -c "[ $rc -eq 0 ] && grep -q '^latency    measured .* ms, estimated .* ms, error ' '$tmp/val.txt' && grep -q '^peak SRAM  measured' '$tmp/val.txt' && ! grep -q MISMATCH '$tmp/val.txt'"
+check "a table of this firmware brings no note" sh -c "! grep -q 'profiled on firmware' '$tmp/err'"
+# The same table as an older firmware wrote it: validate still runs, with a
+# note naming both versions and the fix.
+sed 's/^\(source = micronas profile on [^ ]* fw \)[^:]*:/\10.1.0:/' "$tmp/small-lat.ini" >"$tmp/old-lat.ini"
+timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/old-lat.ini" \
+	"$A" >"$tmp/val.txt" 2>"$tmp/err"; rc=$?
+echo "# $(grep note "$tmp/err")"
+check "a table profiled on another firmware: a note naming both versions and 'micronas profile'" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^latency    measured' '$tmp/val.txt' && grep -q 'note: the latency table was profiled on firmware 0.1.0 and the board runs [0-9].*run .micronas profile. again' '$tmp/err'"
 timeout 60 "$mn" validate --port "$port" --latency-table "$tmp/small-lat.ini" "$A" 2>"$tmp/err"; rc=$?
 check "a table made for another network is refused" sh -c "[ $rc -eq 1 ] && grep -q 'small-lat.ini' '$tmp/err'"
 

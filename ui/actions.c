@@ -412,6 +412,8 @@ static void validate(struct tui_app *a)
 	}
 	mn_arch_format(&a->done_snap.result, arch, sizeof arch);
 	tui_log_event(&a->log, "validating %s on %s", arch, a->bsnap.port);
+	if (tui_note_stale_table(a))
+		return;
 	tui_message(a, 0, "validating the pick on the board (v again or x cancels)...");
 }
 

@@ -315,6 +315,11 @@ void tui_list_reset(struct tui_list *l);
  * run on the board by v.  0, or -1 with one line in e. */
 int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
 		   int images, struct mn_error *e);
+/* After a validation started: when the session's latency table was
+ * profiled on another firmware than the board's, logs so and says it on
+ * the message line, returning 1 (the caller's own message is then left
+ * out); else 0. */
+int tui_note_stale_table(struct tui_app *a);
 /* The counts --calib and --images gave, else deploy's and validate's defaults. */
 int tui_model_calib(const struct tui_app *a);
 int tui_model_images(const struct tui_app *a);

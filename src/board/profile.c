@@ -515,3 +515,40 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 	free(partial);
 	return rc;
 }
+
+int mn_profile_table_firmware(const struct mn_latency_table *t, char *ver, size_t n)
+{
+	static const char prefix[] = "micronas profile on ";
+	const char *src = t->source;
+	if (n == 0 || strncmp(src, prefix, sizeof prefix - 1) != 0)
+		return -1;
+	/* the version ends at the first ": " (board names and versions are
+	 * cleaned of blanks and colons when the table is written); the last
+	 * " fw " before it starts it */
+	const char *end = strstr(src, ": ");
+	if (!end)
+		return -1;
+	const char *fw = NULL;
+	for (const char *p = src + sizeof prefix - 1; p + 4 <= end; p++)
+		if (!strncmp(p, " fw ", 4))
+			fw = p + 4;
+	if (!fw || fw >= end || (size_t)(end - fw) >= n)
+		return -1;
+	memcpy(ver, fw, (size_t)(end - fw));
+	ver[end - fw] = '\0';
+	return 0;
+}
+
+int mn_profile_table_stale(const struct mn_latency_table *t, const char *fw, char *msg, size_t n)
+{
+	char ver[MN_LAT_TEXT], now[MN_LAT_TEXT];
+	if (!fw || !*fw || mn_profile_table_firmware(t, ver, sizeof ver) != 0)
+		return 0;
+	clean_name(now, sizeof now, fw); /* as the table wrote it */
+	if (!strcmp(ver, now))
+		return 0;
+	snprintf(msg, n, "the latency table was profiled on firmware %s and the board runs %s, "
+		 "whose kernels may take other times: run 'micronas profile' again for estimates "
+		 "of this firmware", ver, now);
+	return 1;
+}

@@ -85,4 +85,18 @@ int mn_profile_run(struct mn_board *b, const struct mn_profile_opts *o,
 		   struct mn_latency_table *t, struct mn_profile_result *res, int *board_rc,
 		   char *err, size_t errn);
 
+/* The firmware version a table written by mn_profile_run names in its
+ * source ("micronas profile on BOARD fw VERSION: ..."): 0 with ver filled,
+ * or -1 when the source does not say (the built-in cycle model, a table
+ * written by hand). */
+int mn_profile_table_firmware(const struct mn_latency_table *t, char *ver, size_t n);
+
+/* A table profiled on one firmware estimates another's kernels only as far
+ * as they are the same: 0.1.x's convolutions, say, did not pay the
+ * per-channel requantization 0.2.0's do (2.5% of a deployed model's time on
+ * the emulated M7).  1 with one line in msg (what differs and the fix) when
+ * t names a firmware version other than fw (the board's, from HELLO); 0
+ * when they agree or t does not say. */
+int mn_profile_table_stale(const struct mn_latency_table *t, const char *fw, char *msg, size_t n);
+
 #endif

@@ -1,0 +1,56 @@
+/* The firmware version a profiled latency table names (board/profile.h):
+ * read back from the source line mn_profile_run writes, and the note
+ * validate gives when the board now runs another version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "board/profile.h"
+#include "tap.h"
+
+static void with_source(struct mn_latency_table *t, const char *src)
+{
+	memset(t, 0, sizeof *t);
+	snprintf(t->source, sizeof t->source, "%s", src);
+}
+
+int main(void)
+{
+	struct mn_latency_table t;
+	char ver[32], msg[512];
+
+	with_source(&t, "micronas profile on qemu-mps2-an500 fw 0.2.0: INSTRUCTION-BASED (QEMU "
+			"-icount shift=0, 1 unit = 1 instruction), not STM32 cycles, median of 5 runs");
+	tap_ok(mn_profile_table_firmware(&t, ver, sizeof ver) == 0 && !strcmp(ver, "0.2.0"),
+	       "the emulated board's table names fw 0.2.0 (got '%s')", ver);
+	tap_ok(mn_profile_table_stale(&t, "0.2.0", msg, sizeof msg) == 0,
+	       "the same firmware: no note");
+	tap_ok(mn_profile_table_stale(&t, "0.1.3", msg, sizeof msg) == 1 &&
+		       strstr(msg, "firmware 0.2.0 and the board runs 0.1.3") &&
+		       strstr(msg, "micronas profile"),
+	       "another firmware: a note naming both and the fix (%s)", msg);
+	tap_ok(mn_profile_table_stale(&t, "", msg, sizeof msg) == 0 &&
+		       mn_profile_table_stale(&t, NULL, msg, sizeof msg) == 0,
+	       "no board version known: no note");
+
+	with_source(&t, "micronas profile on NUCLEO-F746ZG fw 0.1.4-dirty: measured clock cycles "
+			"at 216 MHz, median of 5 runs");
+	tap_ok(mn_profile_table_firmware(&t, ver, sizeof ver) == 0 && !strcmp(ver, "0.1.4-dirty"),
+	       "a board's table names its version up to the colon (got '%s')", ver);
+	/* a version the table had to clean ('+' kept, a blank became '_') */
+	tap_ok(mn_profile_table_stale(&t, "0.1.4-dirty", msg, sizeof msg) == 0,
+	       "the board's version compared as the table wrote it");
+
+	with_source(&t, "a-priori cycle model of int8 CMSIS-NN-style kernels on a Cortex-M7 at "
+			"216 MHz, NOT measured (replace with micronas profile)");
+	tap_ok(mn_profile_table_firmware(&t, ver, sizeof ver) == -1 &&
+		       mn_profile_table_stale(&t, "0.2.0", msg, sizeof msg) == 0,
+	       "the built-in model names no firmware: no note");
+	with_source(&t, "micronas profile on X fw : nothing");
+	tap_ok(mn_profile_table_firmware(&t, ver, sizeof ver) == -1, "an empty version is none");
+	with_source(&t, "micronas profile on X fw 0.2.0");
+	tap_ok(mn_profile_table_firmware(&t, ver, sizeof ver) == -1,
+	       "a source cut before its colon names none");
+	with_source(&t, "micronas profile on X fw 0123456789012345678901234567890123: y");
+	tap_ok(mn_profile_table_firmware(&t, ver, 8) == -1, "a version longer than the buffer is none");
+	return tap_done();
+}

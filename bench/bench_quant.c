@@ -112,14 +112,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < calib; i++) {
-		mn_calib_image(&d, (size_t)i, R, x);
+		mn_calib_image(&d, (size_t)i, &s, x);
 		if (mn_fnet_forward(&f, x, lf, amax) != 0)
 			return 1;
 	}
 	int flips[G_COUNT] = {0};
 	double err_sum[G_COUNT] = {0};
 	for (int i = 0; i < ne; i++) {
-		mn_calib_image(&d, (size_t)(calib + i), R, x);
+		mn_calib_image(&d, (size_t)(calib + i), &s, x);
 		if (mn_fnet_forward(&f, x, lf, NULL) != 0)
 			return 1;
 		int top = mn_argmax_f(lf, K), second = top == 0 ? 1 : 0;

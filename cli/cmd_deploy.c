@@ -157,15 +157,16 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
-	int R = shape.height, K = shape.classes;
+	int H = shape.height, W = mn_shape_width(&shape), Cin = mn_shape_input_channels(&shape);
+	int K = shape.classes;
 	if (data) {
 		if (mn_dataset_load(&d, data, err, sizeof err) != 0) {
 			mn_cli_error("deploy", "%s", err);
 			goto out;
 		}
-		if (d.height != R || d.width != R || d.channels != 3) {
-			mn_cli_error("deploy", "%s holds %dx%dx%d images but the network takes %dx%dx3; give data of that size, or deploy without --data (synthetic images)",
-				     data, d.height, d.width, d.channels, R, R);
+		if (d.height != H || d.width != W || d.channels != Cin) {
+			mn_cli_error("deploy", "%s holds %dx%dx%d images but the network takes %dx%dx%d; give data of that size (or --resolution HxW and --input-channels for it), or deploy without --data (synthetic images)",
+				     data, d.height, d.width, d.channels, H, W, Cin);
 			goto out;
 		}
 	} else {
@@ -183,7 +184,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	size_t ev0 = total > (size_t)calib ? (size_t)calib : 0;
 	if ((size_t)neval > total - ev0)
 		neval = (int)(total - ev0);
-	size_t ib = (size_t)3 * R * R;
+	size_t ib = mn_shape_input_values(&shape);
 	x = malloc(sizeof(float) * ib);
 	fl = malloc(sizeof(float) * K);
 	img = malloc(ib * (size_t)(neval > 8 ? 8 : neval) + ib);
@@ -202,7 +203,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		size_t idx = ev0 + (size_t)i;
 		int8_t *qi = i < nchk ? img + (size_t)i * ib : img + (size_t)nchk * ib;
 		int32_t *lo = i < nchk ? ql + (size_t)i * K : ql + (size_t)8 * K;
-		mn_calib_image(&d, idx, R, x);
+		mn_calib_image(&d, idx, &shape, x);
 		if (mn_fnet_forward(&net, x, fl, NULL) != 0)
 			goto oom;
 		mn_qmodel_quantize_input(&q, x, qi);
@@ -210,7 +211,7 @@ int mn_cmd_deploy(int argc, char **argv)
 			goto oom;
 		int pf = mn_argmax_f(fl, K), pq = mn_argmax_i(lo, K);
 		agree += pf == pq;
-		if (!d.synthetic && d.height == R) {
+		if (!d.synthetic) {
 			acc_f += pf == d.labels[idx];
 			acc_q += pq == d.labels[idx];
 		}
@@ -226,15 +227,15 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
-	printf("%s/model.c, model.h: int8 model of C=%d N=%d R=%d classes=%d for %s\n", dir,
-	       shape.channels, shape.cells, R, K, pr.board_name);
+	printf("%s/model.c, model.h: int8 model of C=%d N=%d %dx%dx%d classes=%d for %s\n", dir,
+	       shape.channels, shape.cells, H, W, Cin, K, pr.board_name);
 	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
 	       (q.weight_bytes + q.bias_bytes + q.requant_bytes) / 1024.0 + pr.runtime_flash_kb,
 	       q.weight_bytes / 1024.0, q.bias_bytes / 1024.0, q.requant_bytes / 1024.0,
 	       pr.runtime_flash_kb, pr.flash_kb, mem.flash_bytes / 1024.0);
 	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
 	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
-	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "CIFAR-10");
+	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "real");
 	if (neval)
 		printf("int8 vs float top-1 agreement %d/%d = %.2f%%", agree, neval, 100.0 * agree / neval);
 	else

@@ -49,7 +49,7 @@ static void semihost_exit(void)
 #endif
 }
 
-static int8_t image[3 * MN_MODEL_RESOLUTION * MN_MODEL_RESOLUTION];
+static int8_t image[MN_MODEL_INPUT_CHANNELS * MN_MODEL_HEIGHT * MN_MODEL_WIDTH];
 
 int main(void)
 {

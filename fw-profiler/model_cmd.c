@@ -17,7 +17,7 @@ int mnfw_has_model(void) { return 1; }
 
 static uint32_t input_bytes(void)
 {
-	return 3u * MN_MODEL_RESOLUTION * MN_MODEL_RESOLUTION;
+	return (uint32_t)MN_MODEL_INPUT_CHANNELS * MN_MODEL_HEIGHT * MN_MODEL_WIDTH;
 }
 
 /* The input image lives at the arena's end, 4-byte aligned; the model
@@ -49,10 +49,11 @@ static void info(struct mnfw_answer *a)
 	fingerprint();
 	m.fingerprint = fp_crc;
 	m.model_bytes = fp_bytes;
-	m.input_channels = 3;
+	m.input_channels = (uint8_t)mn_model.stem->cin;
 	m.channels = mn_model.channels;
 	m.cells = mn_model.cells;
-	m.resolution = mn_model.resolution;
+	m.resolution = mn_model.height;
+	m.width = mn_model.width;
 	m.classes = mn_model.classes;
 	memcpy(m.ops, mn_model.ops, 6);
 	m.arena_bytes = mnq_arena_bytes(&mn_model);

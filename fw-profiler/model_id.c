@@ -50,7 +50,11 @@ uint32_t mnq_fingerprint(const struct mnq_net *net, uint32_t *bytes)
 	uint32_t ncell = 3u * net->cells, cf = 4u * net->channels;
 	u32_(&f, net->channels);
 	u32_(&f, net->cells);
-	u32_(&f, net->resolution);
+	u32_(&f, net->height);
+	/* the width only when it differs: a square model keeps the
+	 * fingerprint it had before models could be non-square */
+	if (net->width != net->height)
+		u32_(&f, net->width);
 	u32_(&f, net->classes);
 	bytes_(&f, net->ops, 6);
 	bytes_(&f, &net->n_order, 1);

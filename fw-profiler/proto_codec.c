@@ -527,12 +527,16 @@ size_t mnp_enc_model_info(const struct mnp_model_info *m, uint8_t *p)
 	mnp_put_u32(p + 24, m->arena_bytes);
 	mnp_put_u32(p + 28, m->input_bytes);
 	mnp_put_u32(p + 32, m->max_chunk);
-	return MNP_MODEL_INFO_LEN;
+	if (m->width == m->resolution)
+		return MNP_MODEL_INFO_LEN;
+	mnp_put_u16(p + 36, m->width);
+	mnp_put_u16(p + 38, 0);
+	return MNP_MODEL_INFO_LONG_LEN;
 }
 
 int mnp_dec_model_info(const uint8_t *p, size_t n, struct mnp_model_info *m)
 {
-	if (n != MNP_MODEL_INFO_LEN)
+	if (n != MNP_MODEL_INFO_LEN && n != MNP_MODEL_INFO_LONG_LEN)
 		return -1;
 	m->fingerprint = mnp_get_u32(p);
 	m->model_bytes = mnp_get_u32(p + 4);
@@ -546,6 +550,7 @@ int mnp_dec_model_info(const uint8_t *p, size_t n, struct mnp_model_info *m)
 	m->arena_bytes = mnp_get_u32(p + 24);
 	m->input_bytes = mnp_get_u32(p + 28);
 	m->max_chunk = mnp_get_u32(p + 32);
+	m->width = n == MNP_MODEL_INFO_LONG_LEN ? mnp_get_u16(p + 36) : m->resolution;
 	return 0;
 }
 

@@ -226,18 +226,22 @@ struct mnp_kcheck_reply {
 };
 #define MNP_KCHECK_REPLY_LEN 20u
 
-/* MODEL_INFO request: empty payload.  Reply (36 bytes): */
+/* MODEL_INFO request: empty payload.  Reply: 36 bytes for a square input,
+ * 40 (the width appended) for another; decoding a 36-byte reply sets
+ * width = resolution. */
 struct mnp_model_info {
 	uint32_t fingerprint;  /* CRC-32 of the quantized model (mnq_fingerprint) */
 	uint32_t model_bytes;  /* bytes the fingerprint covers */
-	uint8_t input_channels;/* 3 */
-	uint16_t channels, cells, resolution, classes;
+	uint8_t input_channels;/* the stem's: 3 RGB, 1 grayscale, ... */
+	uint16_t channels, cells, resolution, classes; /* resolution: the input's height */
 	uint8_t ops[6];        /* NB201 op index per edge */
 	uint32_t arena_bytes;  /* peak activation bytes of one run */
-	uint32_t input_bytes;  /* R * R * input_channels */
+	uint32_t input_bytes;  /* height * width * input_channels */
 	uint32_t max_chunk;    /* MNP_MAX_CHUNK */
+	uint16_t width;        /* the input's width */
 };
 #define MNP_MODEL_INFO_LEN 36u
+#define MNP_MODEL_INFO_LONG_LEN 40u
 
 /* INPUT_CHUNK request: u32 offset, then 1..MNP_MAX_CHUNK image bytes. */
 #define MNP_CHUNK_HDR_LEN 4u

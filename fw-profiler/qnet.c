@@ -241,10 +241,10 @@ static void conv(const struct arena *a, const struct mnq_conv *c, int in, int ou
 			 c->mult, c->shift, P(a, out));
 }
 
-static int cell(struct arena *a, const struct mnq_net *net, int idx, int in, int c, int r,
-		int *out)
+static int cell(struct arena *a, const struct mnq_net *net, int idx, int in, int c, int h,
+		int w, int *out)
 {
-	uint32_t S = (uint32_t)c * (uint32_t)r * (uint32_t)r;
+	uint32_t S = (uint32_t)c * (uint32_t)h * (uint32_t)w;
 	int node[4] = {in, -1, -1, -1};
 	uint8_t readers[4] = {0}, readers0[4], inputs_left[4] = {0};
 	const struct mnq_conv *ec = net->edge + idx * 6;
@@ -292,9 +292,9 @@ static int cell(struct arena *a, const struct mnq_net *net, int idx, int in, int
 			ALLOC(o, S);
 			if (op == MNP_NB_AVGPOOL) {
 				if (a->exec)
-					mnk_avgpool3x3(P(a, node[j]), r, r, c, P(a, o));
+					mnk_avgpool3x3(P(a, node[j]), h, w, c, P(a, o));
 			} else {
-				conv(a, &ec[ed], node[j], o, r, r);
+				conv(a, &ec[ed], node[j], o, h, w);
 			}
 			readers[j]--;
 			if (readers[j] == 0) {
@@ -325,23 +325,23 @@ static int cell(struct arena *a, const struct mnq_net *net, int idx, int in, int
 }
 
 static int reduction(struct arena *a, const struct mnq_net *net, int r_idx, int x, int c, int h,
-		     int *out)
+		     int w, int *out)
 {
 	const struct mnq_conv *rc = net->red + 3 * r_idx;
-	int c2 = 2 * c, ho = h / 2;
-	uint32_t n2 = (uint32_t)c2 * (uint32_t)ho * (uint32_t)ho;
+	int c2 = 2 * c, ho = (h + 1) / 2, wo = (w + 1) / 2; /* ceil: the stride-2 conv's size */
+	uint32_t n2 = (uint32_t)c2 * (uint32_t)ho * (uint32_t)wo;
 	int ya, p, yb, s;
 	ALLOC(ya, n2);
-	conv(a, &rc[0], x, ya, h, h);
-	ALLOC(p, (uint32_t)c * (uint32_t)ho * (uint32_t)ho);
+	conv(a, &rc[0], x, ya, h, w);
+	ALLOC(p, (uint32_t)c * (uint32_t)ho * (uint32_t)wo);
 	if (a->exec)
-		mnk_avgpool2x2s2(P(a, x), h, h, c, P(a, p));
+		mnk_avgpool2x2s2(P(a, x), h, w, c, P(a, p));
 	ar_free(a, x);
 	ALLOC(yb, n2);
-	conv(a, &rc[1], ya, yb, ho, ho);
+	conv(a, &rc[1], ya, yb, ho, wo);
 	ar_free(a, ya);
 	ALLOC(s, n2);
-	conv(a, &rc[2], p, s, ho, ho);
+	conv(a, &rc[2], p, s, ho, wo);
 	ar_free(a, p);
 	if (a->exec)
 		mnk_add(P(a, yb), P(a, s), n2, net->red_add[r_idx].ma, net->red_add[r_idx].mb);
@@ -352,23 +352,27 @@ static int reduction(struct arena *a, const struct mnq_net *net, int r_idx, int 
 
 static int run(struct arena *a, const struct mnq_net *net, const int8_t *image, int32_t *logits)
 {
-	int C = net->channels, R = net->resolution, img, x;
-	uint32_t n_img = 3u * (uint32_t)R * (uint32_t)R;
+	int C = net->channels, H = net->height, W = net->width, img, x;
+	uint32_t n_img = (uint32_t)net->stem->cin * (uint32_t)H * (uint32_t)W;
 	ALLOC(img, n_img);
 	if (a->exec)
 		memcpy(P(a, img), image, n_img);
-	ALLOC(x, (uint32_t)C * (uint32_t)R * (uint32_t)R);
-	conv(a, net->stem, img, x, R, R);
+	ALLOC(x, (uint32_t)C * (uint32_t)H * (uint32_t)W);
+	conv(a, net->stem, img, x, H, W);
 	ar_free(a, img);
+	int hs = H, ws = W;
 	for (int s = 0; s < 3; s++) {
-		int cs = C << s, rs = R >> s;
-		if (s > 0 && reduction(a, net, s - 1, x, cs / 2, 2 * rs, &x))
-			return -1;
+		int cs = C << s;
+		if (s > 0) {
+			if (reduction(a, net, s - 1, x, cs / 2, hs, ws, &x))
+				return -1;
+			hs = (hs + 1) / 2, ws = (ws + 1) / 2;
+		}
 		for (int n = 0; n < net->cells; n++)
-			if (cell(a, net, s * net->cells + n, x, cs, rs, &x))
+			if (cell(a, net, s * net->cells + n, x, cs, hs, ws, &x))
 				return -1;
 	}
-	int cf = 4 * C, hw = (R / 4) * (R / 4), pooled, lg;
+	int cf = 4 * C, hw = hs * ws, pooled, lg;
 	if (a->exec)
 		mnk_bn_relu(P(a, x), hw, cf, net->head_g, net->head_b);
 	/* The pooled buffer of the executor's rules is kept (so the model's

@@ -69,7 +69,9 @@ struct mnq_add {
 };
 
 struct mnq_net {
-	uint16_t channels, cells, resolution, classes;
+	/* the input is height x width x stem->cin (HWC); each reduction halves
+	 * both sides rounding up, as the executor and the host's mn_half_side */
+	uint16_t channels, cells, height, width, classes;
 	uint8_t ops[6];                 /* MNP_NB_* of each edge */
 	uint8_t n_order, order[6];      /* the cell's edge order */
 	const struct mnq_conv *stem;
@@ -85,7 +87,8 @@ struct mnq_net {
 /* Peak arena bytes mnq_run needs (4-byte aligned buffers). */
 uint32_t mnq_arena_bytes(const struct mnq_net *net);
 
-/* image: R x R x 3 int8 (HWC, quantized with the model's input scale);
+/* image: height x width x stem->cin int8 (HWC, quantized with the model's
+ * input scale);
  * logits: classes int32.  0, or -1 when the arena is too small. */
 int mnq_run(const struct mnq_net *net, const int8_t *image, int32_t *logits, uint8_t *arena,
 	    uint32_t arena_len);

@@ -23,7 +23,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uint32_t n = le32(h + 4), ib = le32(h + 8), k = le32(h + 12), exact = 0;
-	if (ib != 3u * MN_MODEL_RESOLUTION * MN_MODEL_RESOLUTION || k != MN_MODEL_CLASSES) {
+	if (ib != (uint32_t)MN_MODEL_INPUT_CHANNELS * MN_MODEL_HEIGHT * MN_MODEL_WIDTH ||
+	    k != MN_MODEL_CLASSES) {
 		fprintf(stderr, "deploy_driver: check.bin is for another model\n");
 		return 2;
 	}

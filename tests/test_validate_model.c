@@ -85,7 +85,7 @@ static void reply(struct peer *pr, const struct mnp_frame *f)
 		memset(&m, 0, sizeof m);
 		m.fingerprint = mnq_fingerprint(net, &m.model_bytes) ^ (pr->fault == F_OTHER_MODEL);
 		m.channels = net->channels, m.cells = net->cells;
-		m.resolution = net->resolution, m.classes = net->classes;
+		m.resolution = net->height, m.width = net->width, m.classes = net->classes;
 		len = mnp_enc_model_info(&m, p);
 	} else if (f->cmd == MNP_CMD_INPUT_CHUNK) {
 		uint32_t off = mnp_get_u32(f->payload), n = f->len - 4u;
@@ -187,13 +187,22 @@ static int run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct 
 
 static void codec(void)
 {
-	struct mnp_model_info m = {0xDEADBEEF, 1234, 3, 8, 1, 32, 10, {3, 1, 2, 4, 1, 3}, 32768, 3072, MNP_MAX_CHUNK}, m2;
+	struct mnp_model_info m = {0xDEADBEEF, 1234, 3, 8, 1, 32, 10, {3, 1, 2, 4, 1, 3}, 32768, 3072, MNP_MAX_CHUNK, 32}, m2;
 	uint8_t p[MNP_MAX_PAYLOAD];
 	tap_ok(mnp_enc_model_info(&m, p) == MNP_MODEL_INFO_LEN &&
 		       mnp_dec_model_info(p, MNP_MODEL_INFO_LEN, &m2) == 0 &&
 		       m2.fingerprint == m.fingerprint && m2.classes == 10 && m2.ops[5] == 3 &&
-		       m2.input_bytes == 3072 && m2.max_chunk == MNP_MAX_CHUNK,
-	       "MODEL_INFO reply round trip");
+		       m2.input_bytes == 3072 && m2.max_chunk == MNP_MAX_CHUNK && m2.width == 32,
+	       "MODEL_INFO reply round trip (square: the 36-byte form, width = R)");
+	/* 49x10 grayscale (keyword spotting): the 40-byte form carries the width */
+	m.input_channels = 1, m.resolution = 49, m.width = 10, m.input_bytes = 490;
+	size_t ln = mnp_enc_model_info(&m, p);
+	tap_ok(ln == MNP_MODEL_INFO_LONG_LEN && mnp_dec_model_info(p, ln, &m2) == 0 &&
+		       m2.resolution == 49 && m2.width == 10 && m2.input_channels == 1 &&
+		       m2.input_bytes == 490 && m2.max_chunk == MNP_MAX_CHUNK,
+	       "MODEL_INFO reply round trip (49x10x1: the 40-byte form)");
+	tap_ok(mnp_dec_model_info(p, 37, &m2) != 0 && mnp_dec_model_info(p, 35, &m2) != 0,
+	       "MODEL_INFO replies of other lengths are refused");
 	struct mnp_run_model_reply r, r2;
 	memset(&r, 0, sizeof r);
 	r.cycles = 1ull << 40, r.logits_crc = 7, r.classes = 100, r.argmax = 99;

@@ -12,9 +12,10 @@
 #include "export/quantize.h"
 #include "export/weights_check.h"
 
-/* Image i of d as normalised float [3][R][R]: the data's own when it is
- * R x R x 3, generated pixels otherwise. */
-void mn_calib_image(const struct mn_dataset *d, size_t i, int R, float *x);
+/* Image i of d as normalised float [channels][height][width] of the
+ * network's input (s): the data's own when it has that size, generated
+ * pixels otherwise. */
+void mn_calib_image(const struct mn_dataset *d, size_t i, const struct mn_net_shape *s, float *x);
 
 /* Runs the float network on images 0 .. n-1 of d, sets each activation
  * tensor's range and quantizes.  0, or -1 with one line in err. */

@@ -86,25 +86,29 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 	fprintf(f,
 		"/* Written by `micronas deploy`: the int8 model of\n"
 		" *   %s\n"
-		" * (C=%d, N=%d, %dx%d input, %d classes).  Build with the firmware's kernels:\n"
+		" * (C=%d, N=%d, %dx%dx%d input, %d classes).  Build with the firmware's kernels:\n"
 		" *   cc -I fw-profiler model.c fw-profiler/qnet.c fw-profiler/kernels.c\n"
 		" * Flash: %llu bytes of int8 weights, %llu of int32 biases, %llu of\n"
 		" * requantization parameters; SRAM: MN_MODEL_ARENA_BYTES of activations. */\n"
 		"#ifndef MN_MODEL_H\n#define MN_MODEL_H\n\n#include <stdint.h>\n\n#include \"qnet.h\"\n\n"
-		"#define MN_MODEL_CHANNELS %d\n#define MN_MODEL_CELLS %d\n#define MN_MODEL_RESOLUTION %d\n"
+		"#define MN_MODEL_CHANNELS %d\n#define MN_MODEL_CELLS %d\n#define MN_MODEL_HEIGHT %d\n"
+		"#define MN_MODEL_WIDTH %d\n#define MN_MODEL_INPUT_CHANNELS %d\n"
 		"#define MN_MODEL_CLASSES %d\n#define MN_MODEL_ARENA_BYTES %luu\n"
-		"/* Input: R x R x 3 int8, HWC, q = round(((pixel / 255) - mean) / std / MN_MODEL_INPUT_SCALE)\n"
-		" * with CIFAR-10's mean (125.3, 123.0, 113.9) / 255 and std (63.0, 62.1, 66.7) / 255. */\n"
+		"/* Input: HEIGHT x WIDTH x INPUT_CHANNELS int8, HWC, q = round(x / MN_MODEL_INPUT_SCALE)\n"
+		" * where x is the pixel normalised per channel as micronas reads the data: CIFAR\n"
+		" * files ((pixel / 255) - mean) / std with CIFAR-10's mean (125.3, 123.0, 113.9) / 255\n"
+		" * and std (63.0, 62.1, 66.7) / 255, other data (pixel - mean) / std with its own\n"
+		" * per-channel mean and standard deviation (see the man page, DATA). */\n"
 		"#define MN_MODEL_INPUT_SCALE %.9gf\n"
 		"/* Output: int32 logits, float logit = q * MN_MODEL_LOGIT_SCALE. */\n"
 		"#define MN_MODEL_LOGIT_SCALE %.9gf\n\n"
 		"extern const struct mnq_net mn_model;\n\n"
 		"/* Runs the model on one image: 0, or -1 if the arena is too small. */\n"
 		"int mn_model_run(const int8_t *image, int32_t *logits);\n\n#endif\n",
-		arch_str, n->channels, n->cells, n->resolution, n->resolution, n->classes,
+		arch_str, n->channels, n->cells, n->height, n->width, n->stem->cin, n->classes,
 		(unsigned long long)q->weight_bytes, (unsigned long long)q->bias_bytes,
-		(unsigned long long)q->requant_bytes, n->channels, n->cells, n->resolution,
-		n->classes, (unsigned long)q->arena_bytes, q->in_scale, q->logit_scale);
+		(unsigned long long)q->requant_bytes, n->channels, n->cells, n->height, n->width,
+		n->stem->cin, n->classes, (unsigned long)q->arena_bytes, q->in_scale, q->logit_scale);
 	if (close_tmp(f, path, tmp, err, errn))
 		return -1;
 
@@ -134,8 +138,8 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 	arr_i32(f, "head_b", n->head_b, (size_t)cf);
 	arr_i8(f, "fc_w", n->fc_w, (size_t)n->classes * cf);
 	arr_i32(f, "fc_b", n->fc_b, n->classes);
-	fprintf(f, "\nconst struct mnq_net mn_model = {\n\t%d, %d, %d, %d,\n\t{", n->channels,
-		n->cells, n->resolution, n->classes);
+	fprintf(f, "\nconst struct mnq_net mn_model = {\n\t%d, %d, %d, %d, %d,\n\t{", n->channels,
+		n->cells, n->height, n->width, n->classes);
 	for (int e = 0; e < 6; e++)
 		fprintf(f, "%s%d", e ? ", " : "", n->ops[e]);
 	fprintf(f, "},\n\t%d, {", n->n_order);

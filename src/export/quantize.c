@@ -111,12 +111,19 @@ void mn_qmodel_free(struct mn_qmodel *q)
 
 int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn)
 {
-	if (mn_shape_is_square(s) && mn_shape_input_channels(s) == 3)
+	int c = mn_shape_input_channels(s);
+	if (c >= 1 && c <= 255 && s->height >= 1 && s->height <= 65535 && mn_shape_width(s) >= 1 &&
+	    mn_shape_width(s) <= 65535)
 		return 0;
-	snprintf(err, errn, "the int8 model takes a square RGB input, not %dx%dx%d; give a square "
-		 "--resolution with 3 input channels (model.py from 'micronas export' trains any shape)",
-		 s->height, mn_shape_width(s), mn_shape_input_channels(s));
+	snprintf(err, errn, "the int8 model takes 1..255 input channels and sides up to 65535 "
+		 "pixels, not %dx%dx%d; give data or a preset within them",
+		 s->height, mn_shape_width(s), c);
 	return -1;
+}
+
+size_t mn_shape_input_values(const struct mn_net_shape *s)
+{
+	return (size_t)mn_shape_input_channels(s) * (size_t)s->height * (size_t)mn_shape_width(s);
 }
 
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
@@ -125,8 +132,8 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
 	struct mnq_net *net = &q->net;
 	memset(q, 0, sizeof *q);
-	/* The int8 model (fw-profiler/qnet.h) has one side and an RGB stem. */
-	if (!mn_shape_is_square(s) || mn_shape_input_channels(s) != 3)
+	char why[160];
+	if (mn_qmodel_shape_check(s, why, sizeof why) != 0)
 		return -1;
 	q->convs = calloc((size_t)(1 + ncell * 6 + 6), sizeof *q->convs);
 	q->adds = calloc((size_t)(ncell * 6 + 2), sizeof *q->adds);
@@ -136,7 +143,8 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	if (!q->convs || !q->adds || !q->head || !q->fc_w || !q->fc_b)
 		goto oom;
 	net->channels = (uint16_t)C, net->cells = (uint16_t)N;
-	net->resolution = (uint16_t)s->height, net->classes = (uint16_t)K;
+	net->height = (uint16_t)s->height, net->width = (uint16_t)mn_shape_width(s);
+	net->classes = (uint16_t)K;
 	for (int e = 0; e < MN_EDGES; e++)
 		net->ops[e] = f->arch.op[e];
 	{
@@ -254,11 +262,11 @@ oom:
 
 void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img)
 {
-	int R = q->net.resolution;
-	for (int c = 0; c < 3; c++)
-		for (int i = 0; i < R * R; i++) {
-			long v = lrint(x[c * R * R + i] / q->in_scale);
-			img[i * 3 + c] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
+	int C = q->net.stem->cin, HW = q->net.height * q->net.width;
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < HW; i++) {
+			long v = lrint(x[(size_t)c * HW + i] / q->in_scale);
+			img[(size_t)i * C + c] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
 		}
 }
 

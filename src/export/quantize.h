@@ -54,18 +54,23 @@ struct mn_qmodel {
 	int nblocks;
 };
 
-/* 0 when the int8 model (and the firmware that runs it, qnet.h) can take
- * the shape: a square input with 3 channels; else -1 and one line saying so
- * and what to give instead. */
+/* 0 when the int8 model (and the firmware that runs it, qnet.h, and the
+ * protocol that feeds it, MODEL_INFO) can take the shape: any height and
+ * width the network has, 1..255 input channels; else -1 and one line
+ * saying so and what to give instead. */
 int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn);
 
+/* Values of one input image, channels x height x width: the int8 bytes
+ * the board takes, the floats of the float forward. */
+size_t mn_shape_input_values(const struct mn_net_shape *s);
+
 /* amax: largest |value| per slot (fnet.h), over the calibration batch.
- * 0, or -1 when out of memory or the shape is not a square RGB input (the
- * int8 model's; callers check first to say so). */
+ * 0, or -1 when out of memory or mn_qmodel_shape_check refuses the shape
+ * (callers check first to say so). */
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax);
 void mn_qmodel_free(struct mn_qmodel *q);
 
-/* x [3][R][R] (normalised float) -> img [R][R][3] int8 in the input scale. */
+/* x [C][H][W] (normalised float) -> img [H][W][C] int8 in the input scale. */
 void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img);
 /* The host int8 reference: logits[classes] of one quantized image.  0, or
  * -1 when out of memory. */

@@ -31,13 +31,13 @@ int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 		*info = m;
 	if (m.fingerprint != fp) {
 		snprintf(err, errn,
-			 "%s carries another model (fingerprint %08x, C=%u N=%u R=%u %u classes) than "
-			 "these weights quantize to (%08x, C=%u N=%u R=%u %u classes): flash the image "
+			 "%s carries another model (fingerprint %08x, C=%u N=%u %ux%ux%u %u classes) than "
+			 "these weights quantize to (%08x, C=%u N=%u %ux%ux%u %u classes): flash the image "
 			 "'micronas deploy' wrote for them with the same --data and --calib "
 			 "(DIR/firmware/%s/fw.%s)%s",
-			 port, (unsigned)m.fingerprint, m.channels, m.cells, m.resolution, m.classes,
-			 (unsigned)fp, q->net.channels, q->net.cells, q->net.resolution,
-			 q->net.classes, mn_board_info(b)->board, mn_board_is_emulated(b) ? "elf" : "bin",
+			 port, (unsigned)m.fingerprint, m.channels, m.cells, m.resolution, m.width,
+			 m.input_channels, m.classes, (unsigned)fp, q->net.channels, q->net.cells,
+			 q->net.height, q->net.width, q->net.stem->cin, q->net.classes, mn_board_info(b)->board, mn_board_is_emulated(b) ? "elf" : "bin",
 			 mn_board_is_emulated(b) ? ", started with 'micronas emulate --firmware ...'"
 						 : "");
 		return MN_VALIDATE_OTHER_MODEL;
@@ -54,7 +54,7 @@ static int cmp_u64(const void *a, const void *b)
 /* The multiply-accumulates of one inference, for the request's timeout. */
 static double model_work(const struct mn_qmodel *q)
 {
-	return (double)q->weight_bytes * (double)q->net.resolution * q->net.resolution / 4.0 +
+	return (double)q->weight_bytes * (double)q->net.height * q->net.width / 4.0 +
 	       1e6;
 }
 
@@ -62,8 +62,8 @@ int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struc
 		      const struct mn_dataset *d, size_t first, int n,
 		      struct mn_model_validation *v, char *err, size_t errn)
 {
-	int R = q->net.resolution, K = q->net.classes, rc = -1;
-	size_t ib = (size_t)3 * R * R;
+	int K = q->net.classes, rc = -1;
+	size_t ib = (size_t)q->net.stem->cin * q->net.height * q->net.width;
 	memset(v, 0, sizeof *v);
 	v->fingerprint = mnq_fingerprint(&q->net, NULL);
 	v->host_peak_bytes = q->arena_bytes;
@@ -87,7 +87,7 @@ int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struc
 		size_t idx = first + (size_t)i;
 		struct mnp_run_model_req rq;
 		struct mnp_run_model_reply rp;
-		mn_calib_image(d, idx, R, x);
+		mn_calib_image(d, idx, &f->shape, x);
 		if (mn_fnet_forward(f, x, fl, NULL) != 0)
 			goto oom;
 		mn_qmodel_quantize_input(q, x, img);

@@ -47,7 +47,7 @@ int mn_model_prepare(const char *weights, const char *data, const struct mn_arch
 		snprintf(err, errn, "%.200s: %.800s", weights, msg);
 		return -1;
 	}
-	int H = s->height, W = mn_shape_width(s), C = s->input_channels;
+	int H = s->height, W = mn_shape_width(s), C = mn_shape_input_channels(s);
 	if (data) {
 		if (mn_dataset_load(d, data, err, errn) != 0)
 			return -1;

@@ -7,6 +7,9 @@
 top_src=${MN_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 top_build=${MN_TOP_BUILDDIR:-$top_src}
 export MN_TOP_SRCDIR="$top_src" MN_TOP_BUILDDIR="$top_build"
+# Under ./configure --enable-tsan: the reports from inside OpenBLAS and Open
+# MPI that TSan cannot judge (tests/tsan.supp says which and why).
+export TSAN_OPTIONS="suppressions=$top_src/tests/tsan.supp${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
 logdir="$top_build/tests/logs"
 mkdir -p "$logdir"
 limit=${MN_TEST_TIMEOUT:-600}

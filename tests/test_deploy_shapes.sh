@@ -1,8 +1,9 @@
 #!/bin/sh
 # The int8 model at inputs other than CIFAR's 32x32x3, from the outside:
-# keyword spotting's 49x10 MFCC frames (1 channel, 12 classes) and a 48x48
-# grayscale image (5 classes).  For each, random folded weights
-# (write_rand_weights) are deployed; the generated sources reproduce the
+# keyword spotting's 49x10 MFCC frames (1 channel, 12 classes; calibrated on
+# a generated .npy set) and a 48x48 grayscale image (5 classes; synthetic
+# calibration).  For each, random folded weights (write_rand_weights) are
+# deployed; the generated sources reproduce the
 # host int8 reference bit for bit on the host; the emulated board started
 # on the deployed image runs every image bit-exact, in exactly the SRAM the
 # memory model predicts.  Needs arm-none-eabi-gcc and QEMU (a missing one
@@ -18,20 +19,22 @@ qemu_present
 cc=${CC:-cc}
 fw="$MN_TOP_SRCDIR/fw-profiler"
 
-# one NAME H W INPUT_CHANNELS CLASSES
+# one NAME H W INPUT_CHANNELS CLASSES [DATA]
 one() {
-	name=$1 h=$2 w=$3 ic=$4 k=$5
+	name=$1 h=$2 w=$3 ic=$4 k=$5 data=${6:-}
+	dflag= kind=synthetic
+	[ -n "$data" ] && dflag="--data $data" kind=real
 	d="$tmp/$name"
 	mkdir -p "$d"
 	net="--channels 8 --cells 1 --resolution ${h}x$w --input-channels $ic --classes $k"
 	"$MN_TOP_BUILDDIR/tests/write_rand_weights" "$d/w.safetensors" "$A" 8 1 "$h" "$w" "$ic" "$k" \
 		2>"$d/err"
 	check "$name: random weights written ($(cat "$d/err"))" [ -s "$d/w.safetensors" ]
-	"$mn" deploy "$d/w.safetensors" "$A" $net --calib 16 --eval 8 -o "$d/out" >"$d/dep" 2>"$d/err"
+	"$mn" deploy "$d/w.safetensors" "$A" $net $dflag --calib 16 --eval 8 -o "$d/out" >"$d/dep" 2>"$d/err"
 	rc=$?
 	sed 's/^/# /' "$d/dep" "$d/err"
 	check "$name: deploy exits 0 and names the ${h}x${w}x$ic input" \
-		sh -c "[ $rc -eq 0 ] && grep -q 'int8 model of C=8 N=1 ${h}x${w}x$ic classes=$k' '$d/dep' && [ -s '$d/out/firmware/qemu-mps2-an500/fw.elf' ]"
+		sh -c "[ $rc -eq 0 ] && grep -q 'int8 model of C=8 N=1 ${h}x${w}x$ic classes=$k' '$d/dep' && grep -q 'calibrated on 16 $kind images' '$d/dep' && [ -s '$d/out/firmware/qemu-mps2-an500/fw.elf' ]"
 	check "$name: model.h gives the input's height, width and channels" \
 		sh -c "grep -q '^#define MN_MODEL_HEIGHT $h\$' '$d/out/model.h' && grep -q '^#define MN_MODEL_WIDTH $w\$' '$d/out/model.h' && grep -q '^#define MN_MODEL_INPUT_CHANNELS $ic\$' '$d/out/model.h'"
 	$cc -std=c11 -O1 -Wall -Wextra -Werror -I"$d/out" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \
@@ -41,11 +44,15 @@ one() {
 	check "$name: the generated sources reproduce the host int8 logits bit for bit ($(cat "$d/drv"))" \
 		[ $rc -eq 0 ]
 	if emu_start --socket "$d/uart" --firmware "$d/out/firmware/qemu-mps2-an500/fw.elf"; then
-		"$mn" validate --port "$port" --weights "$d/w.safetensors" "$A" $net --calib 16 \
+		"$mn" validate --port "$port" --weights "$d/w.safetensors" "$A" $net $dflag --calib 16 \
 			--images 6 --json >"$d/v.json" 2>"$d/err"; rc=$?
 		sed 's/^/# /' "$d/v.json" "$d/err"
 		check "$name: on the emulated board every image is bit-exact with the host int8 reference" \
 			sh -c "[ $rc -eq 0 ] && grep -q '\"images\":6,\"int8_exact\":1.000000,' '$d/v.json'"
+		if [ -n "$data" ]; then
+			check "$name: labelled data: the int8 accuracy is reported" \
+				grep -q '"int8_accuracy":[0-9]' "$d/v.json"
+		fi
 		sram=$(sed 's/.*"measured_sram_kb":\([0-9.]*\),"estimated_sram_kb":\([0-9.]*\),.*/\1 \2/' "$d/v.json")
 		check "$name: the board's peak SRAM equals the memory model's ($sram)" \
 			sh -c "echo '$sram' | awk 'NF == 2 && \$1 == \$2 { ok = 1 } END { exit !ok }'"
@@ -54,6 +61,9 @@ one() {
 		check "$name: the emulated board starts ($(head -n 1 "$tmp/emu.err"))" false
 	fi
 }
-one kws 49 10 1 12
+# 60 frames of 49x10 one-channel uint8 in 12 classes, with their labels
+"$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/kws.npy" 60 49 10 1 u8 12 >/dev/null 2>&1
+check "a 49x10x1 .npy set generated (gen_data)" [ -s "$tmp/kws_labels.npy" ]
+one kws 49 10 1 12 "$tmp/kws.npy"
 one gray 48 48 1 5
 tap_done

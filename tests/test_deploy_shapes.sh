@@ -6,7 +6,8 @@
 # deployed; the generated sources reproduce the
 # host int8 reference bit for bit on the host; the emulated board started
 # on the deployed image runs every image bit-exact, in exactly the SRAM the
-# memory model predicts.  Needs arm-none-eabi-gcc and QEMU (a missing one
+# memory model predicts, and its latency is within 2% of the estimate from
+# a table profiled on the same board.  Needs arm-none-eabi-gcc and QEMU (a missing one
 # fails here, naming the Debian package).
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
@@ -43,9 +44,18 @@ one() {
 	"$d/driver" "$d/out/check.bin" >"$d/drv" 2>&1; rc=$?
 	check "$name: the generated sources reproduce the host int8 logits bit for bit ($(cat "$d/drv"))" \
 		[ $rc -eq 0 ]
+	# The latency table of this network, profiled on the profiler firmware.
+	printf '[network]\nchannels = 8\ncells = 1\nresolution = %sx%s\ninput_channels = %s\nclasses = %s\n' \
+		"$h" "$w" "$ic" "$k" >"$d/net.ini"
+	if emu_start --socket "$d/uart0"; then
+		"$mn" profile --port "$port" --preset "$d/net.ini" -o "$d/lat.ini" --repeats 3 \
+			>/dev/null 2>"$d/err"
+		emu_stop
+	fi
+	check "$name: profiled its latency table ($(head -n 1 "$d/err"))" [ -s "$d/lat.ini" ]
 	if emu_start --socket "$d/uart" --firmware "$d/out/firmware/qemu-mps2-an500/fw.elf"; then
 		"$mn" validate --port "$port" --weights "$d/w.safetensors" "$A" $net $dflag --calib 16 \
-			--images 6 --json >"$d/v.json" 2>"$d/err"; rc=$?
+			--images 6 --latency-table "$d/lat.ini" --json >"$d/v.json" 2>"$d/err"; rc=$?
 		sed 's/^/# /' "$d/v.json" "$d/err"
 		check "$name: on the emulated board every image is bit-exact with the host int8 reference" \
 			sh -c "[ $rc -eq 0 ] && grep -q '\"images\":6,\"int8_exact\":1.000000,' '$d/v.json'"
@@ -53,6 +63,11 @@ one() {
 			check "$name: labelled data: the int8 accuracy is reported" \
 				grep -q '"int8_accuracy":[0-9]' "$d/v.json"
 		fi
+		e=$(sed -n 's/.*"error_pct":\([-0-9.]*\).*/\1/p' "$d/v.json")
+		check "$name: the deployed model's latency within 2% of the profiled table's estimate ($e%)" \
+			sh -c "echo '$e' | awk 'NF == 1 && \$1 < 2 && \$1 > -2 { ok = 1 } END { exit !ok }'"
+		check "$name: the table is of the model image's release: no firmware note" \
+			sh -c "! grep -q 'profiled on firmware' '$d/err'"
 		sram=$(sed 's/.*"measured_sram_kb":\([0-9.]*\),"estimated_sram_kb":\([0-9.]*\),.*/\1 \2/' "$d/v.json")
 		check "$name: the board's peak SRAM equals the memory model's ($sram)" \
 			sh -c "echo '$sram' | awk 'NF == 2 && \$1 == \$2 { ok = 1 } END { exit !ok }'"

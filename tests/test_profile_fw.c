@@ -39,6 +39,12 @@ int main(void)
 		       strstr(msg, "firmware 0.2.0 and the board runs 0.1.3") &&
 		       strstr(msg, "micronas profile"),
 	       "another firmware: a note naming both and the fix (%s)", msg);
+	tap_ok(mn_profile_table_stale(&t, "0.2.0-model", msg, sizeof msg) == 0,
+	       "the deployed model's image of the same release: no note");
+	tap_ok(mn_profile_table_stale(&t, "0.2.1-model", msg, sizeof msg) == 1 &&
+		       mn_profile_table_stale(&t, "0.2", msg, sizeof msg) == 1 &&
+		       mn_profile_table_stale(&t, "0.2.00", msg, sizeof msg) == 1,
+	       "another release, with or without a suffix: a note");
 	tap_ok(mn_profile_table_stale(&t, "", msg, sizeof msg) == 0 &&
 		       mn_profile_table_stale(&t, NULL, msg, sizeof msg) == 0,
 	       "no board version known: no note");

@@ -545,7 +545,9 @@ int mn_profile_table_stale(const struct mn_latency_table *t, const char *fw, cha
 	if (!fw || !*fw || mn_profile_table_firmware(t, ver, sizeof ver) != 0)
 		return 0;
 	clean_name(now, sizeof now, fw); /* as the table wrote it */
-	if (!strcmp(ver, now))
+	/* the release, before any build suffix: "0.2.0-model" (the deployed
+	 * model's image) runs 0.2.0's kernels */
+	if (strcspn(ver, "-") == strcspn(now, "-") && !strncmp(ver, now, strcspn(ver, "-")))
 		return 0;
 	snprintf(msg, n, "the latency table was profiled on firmware %s and the board runs %s, "
 		 "whose kernels may take other times: run 'micronas profile' again for estimates "

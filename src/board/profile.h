@@ -95,8 +95,10 @@ int mn_profile_table_firmware(const struct mn_latency_table *t, char *ver, size_
  * as they are the same: 0.1.x's convolutions, say, did not pay the
  * per-channel requantization 0.2.0's do (2.5% of a deployed model's time on
  * the emulated M7).  1 with one line in msg (what differs and the fix) when
- * t names a firmware version other than fw (the board's, from HELLO); 0
- * when they agree or t does not say. */
+ * t names another firmware release than fw (the board's, from HELLO): the
+ * versions before any '-' suffix differ (a build variant of the same
+ * release, such as the deployed model's image "0.2.0-model", runs the same
+ * kernels); 0 when they agree or t does not say. */
 int mn_profile_table_stale(const struct mn_latency_table *t, const char *fw, char *msg, size_t n);
 
 #endif

@@ -54,15 +54,29 @@ static void multiplier(double M, int32_t *mult, int8_t *shift)
 	*shift = (int8_t)-e;
 }
 
+double mn_qrow_shift(const float *w, int n, double sw, const double *mean)
+{
+	double d = 0;
+	for (int i = 0; i < n; i++) {
+		double v = rint(w[i] / sw);
+		v = v > 127 ? 127 : (v < -127 ? -127 : v);
+		d += (v * sw - w[i]) * mean[i];
+	}
+	return d;
+}
+
+/* pm: NULL, or E[x] of each input patch element (fnet.h's patch_sum over
+ * the images), for the bias correction. */
 static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fconv *c, float s_in,
-		 float s_out)
+		 float s_out, const double *pm)
 {
 	int K = c->cin * c->k * c->k, co = c->cout, k = c->k;
+	int has_b = c->b || pm;
 	int8_t *w = block(q, (size_t)co * K + 4 /* the DSP path's slack */);
-	int32_t *b = c->b ? block(q, sizeof(int32_t) * co) : NULL;
+	int32_t *b = has_b ? block(q, sizeof(int32_t) * co) : NULL;
 	int32_t *mult = block(q, sizeof(int32_t) * co);
 	int8_t *shift = block(q, (size_t)co);
-	if (!w || (c->b && !b) || !mult || !shift)
+	if (!w || (has_b && !b) || !mult || !shift)
 		return -1;
 	for (int oc = 0; oc < co; oc++) {
 		const float *wr = c->w + (size_t)oc * K;
@@ -78,8 +92,10 @@ static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fcon
 					w[(size_t)oc * K + (ky * k + kx) * c->cin + ic] =
 					    (int8_t)clamp32(v, 127);
 				}
-		if (b)
-			b[oc] = clamp32(c->b[oc] / ((double)s_in * sw), 2147483647.0);
+		if (b) {
+			double bias = (c->b ? c->b[oc] : 0.0) - (pm ? mn_qrow_shift(wr, K, sw, pm) : 0.0);
+			b[oc] = clamp32(bias / ((double)s_in * sw), 2147483647.0);
+		}
 		multiplier((double)s_in * sw / s_out, &mult[oc], &shift[oc]);
 	}
 	*out = (struct mnq_conv){w, b, mult, shift, (uint16_t)c->cin, (uint16_t)co, (uint8_t)k,
@@ -121,6 +137,19 @@ int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn)
 
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 {
+	const struct mn_qcalib c = {.range = amax};
+	return mn_quantize_calib(q, f, &c);
+}
+
+/* The E[x] of conv index i for the bias correction, or NULL. */
+static const double *pmean(const struct mn_qcalib *c, int i)
+{
+	return c->patch_mean ? c->patch_mean[i] : NULL;
+}
+
+int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal)
+{
+	const float *amax = cal->range;
 	const struct mn_net_shape *s = &f->shape;
 	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
 	struct mnq_net *net = &q->net;
@@ -159,7 +188,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	float sx = act_scale(amax[MN_SLOT_INPUT]);
 	q->in_scale = sx;
 	float so = act_scale(amax[MN_SLOT_STEM]);
-	if (qconv(q, &q->convs[0], &f->stem, sx, so))
+	if (qconv(q, &q->convs[0], &f->stem, sx, so, pmean(cal, 0)))
 		goto oom;
 	sx = so;
 	for (int st = 0; st < 3; st++) {
@@ -171,9 +200,10 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 			float ss = act_scale(amax[mn_slot_red(s, r, 2)]);
 			float sr = fmaxf(act_scale(amax[mn_slot_red(s, r, 3)]), fmaxf(sb, ss));
 			/* the pooled shortcut input keeps the block input's scale */
-			if (qconv(q, &rc[0], &f->red_a[r], sx, sa) ||
-			    qconv(q, &rc[1], &f->red_b[r], sa, sb) ||
-			    qconv(q, &rc[2], &f->red_sc[r], sx, ss))
+			int ri = 1 + ncell * 6 + 3 * r;
+			if (qconv(q, &rc[0], &f->red_a[r], sx, sa, pmean(cal, ri)) ||
+			    qconv(q, &rc[1], &f->red_b[r], sa, sb, pmean(cal, ri + 1)) ||
+			    qconv(q, &rc[2], &f->red_sc[r], sx, ss, pmean(cal, ri + 2)))
 				goto oom;
 			q->adds[ncell * 6 + r] = (struct mnq_add){q15(sb / sr), q15(ss / sr)};
 			q->requant_bytes += 8;
@@ -205,7 +235,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 			for (int e = 0; e < MN_EDGES; e++)
 				if (f->arch.op[e] == MN_OP_CONV1 || f->arch.op[e] == MN_OP_CONV3)
 					if (qconv(q, &q->convs[1 + cell * 6 + e], &f->edge[cell * 6 + e],
-						  S[mn_edge_from(e)], E[e]))
+						  S[mn_edge_from(e)], E[e], pmean(cal, 1 + cell * 6 + e)))
 						goto oom;
 			/* The adds in execution order: the first edge into a node
 			 * gives its buffer its own scale; every add after lands in
@@ -240,8 +270,12 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	double sw = m > 0 ? m / 127.0 / hw : 1.0;
 	for (int i = 0; i < K * cf; i++)
 		q->fc_w[i] = (int8_t)clamp32(f->fc_w[i] / hw / sw, 127);
-	for (int k = 0; k < K; k++)
-		q->fc_b[k] = clamp32(f->fc_b[k] / (sh * sw), 2147483647.0);
+	for (int k = 0; k < K; k++) {
+		double bias = f->fc_b[k];
+		if (cal->pooled_mean)
+			bias -= mn_qrow_shift(f->fc_w + (size_t)k * cf, cf, sw * hw, cal->pooled_mean);
+		q->fc_b[k] = clamp32(bias / (sh * sw), 2147483647.0);
+	}
 	q->logit_scale = (float)(sh * sw);
 	q->weight_bytes += (uint64_t)K * cf;
 	q->bias_bytes += 4u * (uint64_t)K;

@@ -1,29 +1,57 @@
 /* int8 quantization of the BN-folded network, the TFLite Micro / CMSIS-NN
  * way (fw-profiler/qnet.h has the arithmetic): symmetric per-channel conv
  * weights (scale = max |w| / 127 per output channel), per-tensor
- * activation scales from the largest magnitude each tensor reaches on a
- * calibration batch (scale = max / 127), int32 biases in the accumulator's
- * scale, a Q31 multiplier and shift per output channel.  A node that sums
- * several edges gets the largest of its calibrated scale and its inputs'
- * scales, so the Q15 add factors stay below 1 (mnk_add).  The global average
- * pool is folded into the classifier (its weights carry 1/(H*W) and it reads
- * the int32 sums), so the pooled features are not rounded to int8.
+ * activation scales from a calibration batch (scale = range / 127), int32
+ * biases in the accumulator's scale, a Q31 multiplier and shift per output
+ * channel.  A node that sums several edges gets the largest of its
+ * calibrated scale and its inputs' scales, so the Q15 add factors stay
+ * below 1 (mnk_add).  The global average pool is folded into the
+ * classifier (its weights carry 1/(H*W) and it reads the int32 sums), so
+ * the pooled features are not rounded to int8.
+ *
+ * Calibration (calibrate.h) changes only the scales and the biases, never
+ * the kernels' format:
+ *  - each tensor's range is the one minimising its expected squared
+ *    quantization error on the calibration values (rounding noise inside,
+ *    clipping outside; PyTorch's HistogramObserver and ACIQ, Banner et al.
+ *    2019, choose ranges by the same criterion), not their largest
+ *    magnitude: it lowers the range to 0.70-0.99 of that (3 epochs), clipping
+ *    a few outliers;
+ *  - empirical bias correction (Nagel et al. 2019, "Data-Free
+ *    Quantization", sec. 4.2): each conv row's and classifier row's
+ *    expected output shift from its weight rounding, E[(Wq - W) x] with
+ *    E[x] of its inputs on the calibration batch, is taken out of its
+ *    bias (the reduction shortcuts, which have none in float, get one).
+ * Measured on bench/bench_export.sh's C=16 N=5 model trained 3, 6 and 10
+ * epochs (int8 host reference against the float model on the 596 held-out
+ * images, calibrated on 64 training images; flips and the RMS logit error
+ * over the float logits' standard deviation; 1 BLAS thread, load 5-10):
+ * max ranges 9, 12, 14 flips (1.67%, 2.29%, 2.63%); MSE ranges alone 9, 7,
+ * 8 (1.64%, 1.89%, 2.27%); bias correction alone 8, 6, 10 (1.53%, 2.33%,
+ * 2.38%); both 8, 10, 9 (1.53%, 1.91%, 2.04%): the logit error falls by
+ * 9-22%, the flips from 35 to 27 over the three models, agreement 98.3-98.7%,
+ * short of 99%.  The flip counts move by several images between variants
+ * whose logit errors differ by a few percent (near-ties; even the float
+ * reference's OpenBLAS thread count moves one image), so the logit error
+ * decided.  256 calibration images instead of 64 gave 9, 10, 8 flips
+ * (1.45%, 1.96%, 1.93%) with both methods and worse with max ranges (11,
+ * 12 flips, 1.73%, 2.53% at 3 and 6 epochs: the maximum grows with the
+ * batch), so 64 stays the default.  The node rule binds on 1 of the 15
+ * summing nodes, by 4% (MSE ranges, 6 epochs): relaxing it (TFLite's ADD
+ * with factors >= 1) would buy nothing.  What is left, by bench_quant's
+ * group table (6 epochs, MSE ranges, bias correction): weight rounding
+ * 1.22% of logit error, cell nodes 1.13%, conv edges 0.83%, reductions
+ * 0.53%, stem 0.37%, input 0.33%, head 0.09%, all 1.77%; 5 of the 5 flips
+ * of that simulation have float top-2 margins under 5% of the logits'
+ * standard deviation.
  *
  * Activations stay symmetric (TFLite's asymmetric zero points would buy
  * nothing here): every stored tensor is a BN output or a sum of them,
  * whose calibrated minimum and maximum differ in magnitude by at most a
- * factor 1.6 (the 3- and 6-epoch models below); the one one-sided
- * tensor, the head's ReLU output, reaches the logits only through the
- * pool's int32 sums.  Fake-quantizing one tensor group at a time in the
- * float forward (bench/bench_quant.c on bench/bench_export.sh's C=16 N=5
- * model after 3, 6 and 10 epochs, 596 held-out images; asymmetric
- * [min, max] scales in its place gave 10 and 17 flips where symmetric
- * gave 10 and 15 at 3 and 6 epochs, an earlier variant); the flips are spread
- * over the conv edges, the cell nodes and the reductions (the nodes lead
- * after 6 and 10 epochs); 32 of the 38 flips of the whole simulated model
- * are images whose float top-2 logits differ by under 5% of the logits'
- * standard deviation, while the logit error grows with training (1.8%,
- * 2.9%, 3.4% of it), so agreement stays near 98%.
+ * factor 1.6; the one one-sided tensor, the head's ReLU output, reaches
+ * the logits only through the pool's int32 sums (asymmetric [min, max]
+ * scales gave 10 and 17 flips where symmetric gave 10 and 15 at 3 and 6
+ * epochs, in an earlier variant).
  *
  * The result owns an mnq_net that fw-profiler/qnet.c runs: on the host it
  * is the int8 reference the board must reproduce bit for bit. */
@@ -63,6 +91,23 @@ int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn);
  * 0, or -1 when out of memory or the shape is not a square RGB input (the
  * int8 model's; callers check first to say so). */
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax);
+
+/* What calibration found (calibrate.h): */
+struct mn_qcalib {
+	const float *range;              /* [slots]: the clipping range, scale = range / 127 */
+	const double *const *patch_mean; /* NULL, or [convs] (fnet.h): each NULL or E[x] of
+					  * the conv's input patch elements: bias correction */
+	const double *pooled_mean;       /* NULL, or [4C]: E of the pooled features: the
+					  * classifier's bias correction */
+};
+/* Bias correction (Nagel et al. 2019, "Data-Free Quantization", sec. 4.2,
+ * the empirical form): a weight row w[n] rounded to multiples of sw moves
+ * its output's expectation by E[(Wq - W) x] = sum (wq_i - w_i) mean_i,
+ * mean = E[x] of its inputs on the calibration batch; mn_quantize_calib
+ * takes that out of the row's bias.  Returns the shift. */
+double mn_qrow_shift(const float *w, int n, double sw, const double *mean);
+/* mn_quantize with the ranges (and corrections) of c.  0 or -1, as it. */
+int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *c);
 void mn_qmodel_free(struct mn_qmodel *q);
 
 /* x [3][R][R] (normalised float) -> img [R][R][3] int8 in the input scale. */

@@ -4,8 +4,8 @@
  * (mn_fnet_forward_fq: per-tensor symmetric scales range/127 with the
  * MSE-optimal ranges mn_calibrate takes from the first CALIB images, each
  * slot its own, or with max/127 when the last argument is "max"; the
- * weights as mn_quantize rounds them, with its bias correction but for
- * the reduction shortcuts, which have no float bias to carry it), then
+ * weights as mn_quantize_calib makes them: GPTQ and bias correction but
+ * for the reduction shortcuts' bias, which has no float place), then
  * all together; for each, the top-1 flips against the
  * float model on the EVAL images after the calibration ones, and the
  * logit error (RMS of the logit change over the RMS deviation of the
@@ -58,33 +58,51 @@ static void group_scales(const struct mn_net_shape *s, int g, const float *range
 	}
 }
 
-/* The bias correction of mn_quantize_calib on the rounded copy fw of f
- * (the biases live in fw's own store): each conv row's and classifier
- * row's expected shift taken out of its bias. */
-static void correct_biases(struct mn_fnet *fw, const struct mn_fnet *f, const struct mn_calib *cs)
+/* The weights of fw (a copy of f; its arrays are its own store) as
+ * mn_quantize_calib makes them: conv rows by GPTQ at max|w|/127 with their
+ * bias correction (none for the reduction shortcuts, which have no float
+ * bias to carry it), the classifier rounded at one scale with its bias
+ * correction.  0, or -1 when out of memory. */
+static int quantize_weights(struct mn_fnet *fw, const struct mn_fnet *f, const struct mn_calib *cs)
 {
 	const struct mn_net_shape *s = &f->shape;
 	for (int i = 0; i < mn_fconv_count(s); i++) {
 		const struct mn_fconv *c = mn_fnet_conv(f, i), *cw = mn_fnet_conv(fw, i);
-		if (!c || !c->b || !cs->patch_mean[i])
+		if (!c)
 			continue;
 		int K = c->cin * c->k * c->k;
-		float *b = (float *)(uintptr_t)cw->b;
+		double *U = malloc(sizeof(double) * (size_t)K * K), *tmp = malloc(sizeof(double) * K);
+		int8_t *qi = malloc((size_t)K);
+		if (!U || !tmp || !qi) {
+			free(U), free(tmp), free(qi);
+			return -1;
+		}
+		int gptq = mn_gptq_factor(cs->patch_cov[i], K, U) == 0;
+		float *w = (float *)(uintptr_t)cw->w, *b = (float *)(uintptr_t)cw->b;
 		for (int oc = 0; oc < c->cout; oc++) {
 			const float *wr = c->w + (size_t)oc * K;
 			float m = 0;
 			for (int j = 0; j < K; j++)
 				m = fmaxf(m, fabsf(wr[j]));
-			if (m > 0)
-				b[oc] -= (float)mn_qrow_shift(wr, K, m / 127.0, cs->patch_mean[i]);
+			double sw = m > 0 ? m / 127.0 : 1.0;
+			mn_gptq_row(wr, K, sw, gptq ? U : NULL, tmp, qi);
+			for (int j = 0; j < K; j++) {
+				if (b)
+					b[oc] -= (float)((qi[j] * sw - wr[j]) * cs->patch_mean[i][j]);
+				w[(size_t)oc * K + j] = (float)(qi[j] * sw);
+			}
 		}
+		free(U), free(tmp), free(qi);
 	}
 	int cf = 4 * s->channels, K = s->classes;
-	float m = 0, *b = (float *)(uintptr_t)fw->fc_b;
+	float m = 0, *b = (float *)(uintptr_t)fw->fc_b, *w = (float *)(uintptr_t)fw->fc_w;
 	for (int i = 0; i < K * cf; i++)
 		m = fmaxf(m, fabsf(f->fc_w[i]));
 	for (int k = 0; m > 0 && k < K; k++)
 		b[k] -= (float)mn_qrow_shift(f->fc_w + (size_t)k * cf, cf, m / 127.0, cs->pooled_mean);
+	for (int i = 0; m > 0 && i < K * cf; i++)
+		w[i] = (float)(rint(f->fc_w[i] / (m / 127.0)) * (m / 127.0));
+	return 0;
 }
 
 static double rel_err(const float *a, const float *b, int K)
@@ -127,7 +145,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mn_st_free(&st);
-	mn_fnet_round_weights(&fw);
 	int R = s.height, K = s.classes, ns = mn_slot_count(&s);
 	if (calib < 1 || ne < 1 || (size_t)(calib + ne) > d.count || d.height != R ||
 	    d.channels != 3) {
@@ -149,7 +166,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_quant: %s\n", err);
 		return 1;
 	}
-	correct_biases(&fw, &f, &cs);
+	if (quantize_weights(&fw, &f, &cs) != 0) {
+		fprintf(stderr, "bench_quant: out of memory\n");
+		return 1;
+	}
 	const float *range = argc == 9 ? cs.amax : cs.range;
 	int flips[G_COUNT] = {0};
 	double err_sum[G_COUNT] = {0};

@@ -1,6 +1,7 @@
 /* The int8 calibration's two corrections on cases worked by hand:
  * mn_calib_mse_range (the clipping range minimising the quantization MSE)
- * and mn_qrow_shift (the bias correction's expected output shift). */
+ * mn_qrow_shift (the bias correction's expected output shift) and GPTQ
+ * (mn_gptq_factor, mn_gptq_row). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -60,6 +61,25 @@ int main(void)
 	}
 	tap_ok(fabs((yq - sh) - yf) < 1e-6, "rounded row minus the shift = float row at the mean (%.6f, %.6f)",
 	       yq - sh, yf);
+
+	/* GPTQ at the scale 1 on the row (0.4, 0.3).  Independent inputs
+	 * (E[x x^T] = I): nothing to carry, plain rounding, (0, 0).  Equal
+	 * inputs (E[x x^T] all ones; the lower triangle is not read): the
+	 * first weight's error 0.4 moves into the second through the damped
+	 * inverse, 0.3 + 0.4 / 1.01 = 0.696, which rounds to 1: the row's
+	 * output on x = (1, 1) is 1 against 0.7 (plain rounding: 0). */
+	const float row[2] = {0.4f, 0.3f}, eye[4] = {1, 0, 0, 1}, ones[4] = {1, 1, -7, 1};
+	double U[4], tmp[2];
+	int8_t qr[2];
+	int ok = mn_gptq_factor(eye, 2, U) == 0;
+	mn_gptq_row(row, 2, 1.0, U, tmp, qr);
+	tap_ok(ok && qr[0] == 0 && qr[1] == 0, "GPTQ, independent inputs: (%d, %d) = plain rounding (0, 0)",
+	       qr[0], qr[1]);
+	ok = mn_gptq_factor(ones, 2, U) == 0;
+	mn_gptq_row(row, 2, 1.0, U, tmp, qr);
+	tap_ok(ok && qr[0] == 0 && qr[1] == 1 && fabs(tmp[1] - (0.3 + 0.4 / 1.01)) < 1e-6,
+	       "GPTQ, equal inputs: the second weight carries the first's error, %.4f = 0.3 + 0.4/1.01, "
+	       "(%d, %d) = (0, 1)", tmp[1], qr[0], qr[1]);
 	free(h);
 	return tap_done();
 }

@@ -46,9 +46,13 @@ float mn_calib_mse_range(const double *hist, int bins, float hist_max)
 
 void mn_calib_free(struct mn_calib *c)
 {
-	for (int i = 0; c->patch_mean && i < c->nconv; i++)
-		free(c->patch_mean[i]);
-	free(c->amax), free(c->range), free(c->patch_mean), free(c->pooled_mean);
+	for (int i = 0; i < c->nconv; i++) {
+		if (c->patch_mean)
+			free(c->patch_mean[i]);
+		if (c->patch_cov)
+			free(c->patch_cov[i]);
+	}
+	free(c->amax), free(c->range), free(c->patch_mean), free(c->patch_cov), free(c->pooled_mean);
 	*c = (struct mn_calib){0};
 }
 
@@ -65,17 +69,20 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 	c->amax = calloc((size_t)ns, sizeof *c->amax);
 	c->range = calloc((size_t)ns, sizeof *c->range);
 	c->patch_mean = calloc((size_t)nc, sizeof *c->patch_mean);
+	c->patch_cov = calloc((size_t)nc, sizeof *c->patch_cov);
 	c->pooled_mean = calloc((size_t)cf, sizeof *c->pooled_mean);
 	double *hist = calloc((size_t)ns * MN_HIST_BINS, sizeof *hist);
 	float *x = malloc(sizeof(float) * 3 * (size_t)R * R);
 	float *lg = malloc(sizeof(float) * (size_t)s->classes);
-	if (!c->amax || !c->range || !c->patch_mean || !c->pooled_mean || !hist || !x || !lg) {
+	if (!c->amax || !c->range || !c->patch_mean || !c->patch_cov || !c->pooled_mean || !hist || !x || !lg) {
 		snprintf(err, errn, "out of memory calibrating");
 		goto out;
 	}
 	for (int i = 0; i < nc; i++) {
 		const struct mn_fconv *cv = mn_fnet_conv(f, i);
-		if (cv && !(c->patch_mean[i] = calloc((size_t)cv->cin * cv->k * cv->k, sizeof(double)))) {
+		size_t K = cv ? (size_t)cv->cin * cv->k * cv->k : 0;
+		if (cv && (!(c->patch_mean[i] = calloc(K, sizeof(double))) ||
+			   !(c->patch_cov[i] = calloc(K * K, sizeof(float))))) {
 			snprintf(err, errn, "out of memory calibrating");
 			goto out;
 		}
@@ -88,7 +95,7 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 			o.amax = c->amax;
 		else
 			o.hist = hist, o.hist_max = c->amax, o.patch_sum = c->patch_mean,
-			o.pooled_sum = c->pooled_mean;
+			o.patch_cov = c->patch_cov, o.pooled_sum = c->pooled_mean;
 		for (int i = 0; i < n; i++) {
 			mn_calib_image(d, (size_t)i, R, x);
 			if (mn_fnet_run(f, x, lg, &o) != 0) {
@@ -104,8 +111,11 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 	for (int i = 0; i < nc; i++)
 		if (c->patch_mean[i]) {
 			const struct mn_fconv *cv = mn_fnet_conv(f, i);
-			for (int j = 0; j < cv->cin * cv->k * cv->k; j++)
+			int K = cv->cin * cv->k * cv->k;
+			for (int j = 0; j < K; j++)
 				c->patch_mean[i][j] /= n > 0 ? n : 1;
+			for (int j = 0; j < K * K; j++)
+				c->patch_cov[i][j] /= n > 0 ? n : 1;
 		}
 	for (int k = 0; k < cf; k++)
 		c->pooled_mean[k] /= n > 0 ? n : 1;
@@ -123,7 +133,8 @@ int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_d
 	struct mn_calib c;
 	if (mn_calib_collect(&c, f, d, n, err, errn) != 0)
 		return -1;
-	const struct mn_qcalib qc = {c.range, (const double *const *)c.patch_mean, c.pooled_mean};
+	const struct mn_qcalib qc = {c.range, (const double *const *)c.patch_mean, c.pooled_mean,
+				     (const float *const *)c.patch_cov};
 	int rc = mn_quantize_calib(q, f, &qc);
 	if (rc != 0)
 		snprintf(err, errn, "out of memory quantizing");

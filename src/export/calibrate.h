@@ -31,6 +31,7 @@ struct mn_calib {
 	float *range;        /* [slots]: the MSE-optimal clipping range (above) */
 	double **patch_mean; /* [convs] (fnet.h): E[x] of each conv's input patch
 			      * elements, NULL for an edge that is not a conv */
+	float **patch_cov;   /* [convs]: E[x x^T] of the same (upper triangle) */
 	double *pooled_mean; /* [4C]: E of the pooled features */
 };
 

@@ -89,7 +89,7 @@ struct ws {
 /* y [cout][ho][wo] = conv(relu?(x [cin][h][w])) + b; psum (NULL or
  * [cin * k * k]) gets the mean of each im2col row. */
 static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h, int w, float *y,
-		 double *psum)
+		 double *psum, float *pcov)
 {
 	int k = c->k, pad = k / 2, s = c->stride;
 	int ho = (h + 2 * pad - k) / s + 1, wo = (w + 2 * pad - k) / s + 1, hw = ho * wo;
@@ -126,6 +126,9 @@ static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h,
 				t += B[(size_t)j * hw + i];
 			psum[j] += t / hw;
 		}
+	if (pcov) /* upper triangle; the lower one is never read */
+		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, c->cin * k * k, hw, 1.0f / hw, B,
+			    hw, 1.0f, pcov, c->cin * k * k);
 	for (int co = 0; co < c->cout; co++)
 		for (int i = 0; i < hw; i++)
 			y[(size_t)co * hw + i] = c->b ? c->b[co] : 0.0f;
@@ -169,6 +172,10 @@ static double *psum_of(const struct mn_fnet_obs *o, int i)
 {
 	return o->patch_sum ? o->patch_sum[i] : NULL;
 }
+static float *pcov_of(const struct mn_fnet_obs *o, int i)
+{
+	return o->patch_cov ? o->patch_cov[i] : NULL;
+}
 
 int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 		const struct mn_fnet_obs *obs)
@@ -211,7 +218,7 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 		record(amax, MN_SLOT_INPUT, x, in);
 		histogram(o, MN_SLOT_INPUT, x, in);
 	}
-	conv(&ws, &net->stem, img, H, W, cur, psum_of(o, 0));
+	conv(&ws, &net->stem, img, H, W, cur, psum_of(o, 0), pcov_of(o, 0));
 	observe(o, MN_SLOT_STEM, cur, (size_t)C * H * W);
 	for (int st = 0; st < 3; st++) {
 		int c = mn_stage_channels(s, st), h = mn_stage_height(s, st), w = mn_stage_width(s, st);
@@ -220,9 +227,9 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 			int r = st - 1, hi = mn_stage_height(s, r), wi = mn_stage_width(s, r), ci = c / 2;
 			float *a = node[1], *b = node[2], *sc = node[3], *p = node[0];
 			int ri = 1 + 18 * N + 3 * r;
-			conv(&ws, &net->red_a[r], cur, hi, wi, a, psum_of(o, ri));
+			conv(&ws, &net->red_a[r], cur, hi, wi, a, psum_of(o, ri), pcov_of(o, ri));
 			observe(o, mn_slot_red(s, r, 0), a, n);
-			conv(&ws, &net->red_b[r], a, h, w, b, psum_of(o, ri + 1));
+			conv(&ws, &net->red_b[r], a, h, w, b, psum_of(o, ri + 1), pcov_of(o, ri + 1));
 			observe(o, mn_slot_red(s, r, 1), b, n);
 			/* 2x2 average, ceil mode: a window clipped by an odd side
 			 * averages the pixels it covers (space/cost.h). */
@@ -239,7 +246,7 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 							    (float)((1 + dx) * (1 + dy));
 						p[((size_t)ch * h + oy) * w + ox] = v;
 					}
-			conv(&ws, &net->red_sc[r], p, h, w, sc, psum_of(o, ri + 2));
+			conv(&ws, &net->red_sc[r], p, h, w, sc, psum_of(o, ri + 2), pcov_of(o, ri + 2));
 			observe(o, mn_slot_red(s, r, 2), sc, n);
 			for (size_t i = 0; i < n; i++)
 				cur[i] = b[i] + sc[i];
@@ -263,7 +270,8 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 						pool3(src, c, h, w, y);
 					else {
 						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, w, y,
-						     psum_of(o, 1 + cell * MN_EDGES + e));
+						     psum_of(o, 1 + cell * MN_EDGES + e),
+						     pcov_of(o, 1 + cell * MN_EDGES + e));
 						observe(o, mn_slot_edge(s, cell, e), y, n);
 					}
 					for (size_t k = 0; k < n; k++)
@@ -302,41 +310,4 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 	record(amax, mn_slot_logits(s), logits, (size_t)s->classes);
 	free(ws.col), free(ws.tmp), free(mem);
 	return 0;
-}
-
-/* Rounds n values to multiples of max|v| / 127 (lrint, as quantize.c). */
-static void round_rows(float *w, int rows, int cols)
-{
-	for (int r = 0; r < rows; r++) {
-		float *v = w + (size_t)r * cols, m = 0;
-		for (int i = 0; i < cols; i++)
-			m = fmaxf(m, fabsf(v[i]));
-		if (!(m > 0))
-			continue;
-		double sw = m / 127.0;
-		for (int i = 0; i < cols; i++)
-			v[i] = (float)(rint(v[i] / sw) * sw);
-	}
-}
-
-/* The weights live in net->store, which the net owns (the const in
- * struct mn_fconv guards the forward, not the storage). */
-static void round_conv(const struct mn_fconv *c)
-{
-	if (c->w)
-		round_rows((float *)(uintptr_t)c->w, c->cout, c->cin * c->k * c->k);
-}
-
-void mn_fnet_round_weights(struct mn_fnet *net)
-{
-	const struct mn_net_shape *s = &net->shape;
-	round_conv(&net->stem);
-	for (int i = 0; i < 3 * s->cells * MN_EDGES; i++)
-		round_conv(&net->edge[i]);
-	for (int r = 0; r < 2; r++) {
-		round_conv(&net->red_a[r]);
-		round_conv(&net->red_b[r]);
-		round_conv(&net->red_sc[r]);
-	}
-	round_rows((float *)(uintptr_t)net->fc_w, 1, s->classes * 4 * s->channels);
 }

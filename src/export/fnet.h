@@ -51,6 +51,9 @@ enum { MN_HIST_BINS = 2048 };
  *     conv's im2col rows, in its weight order, after its input ReLU, the
  *     zero padding included), so patch_sum / images is E[x] of the bias
  *     correction (quantize.h);
+ *   patch_cov: [convs], each NULL or [cin k k][cin k k]: adds the mean
+ *     over the output pixels of the patch's outer product, x x^T (the
+ *     weight rounding's second-order statistics, quantize.h);
  *   pooled_sum: [4C], adds the pooled features. */
 struct mn_fnet_obs {
 	float *amax;
@@ -58,6 +61,7 @@ struct mn_fnet_obs {
 	double *hist;
 	const float *hist_max;
 	double **patch_sum;
+	float **patch_cov;
 	double *pooled_sum;
 };
 
@@ -77,9 +81,5 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
  * rounded (the int8 model keeps them in int32). */
 int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
 		       const float *fq);
-/* Rounds the conv weights in place as mn_quantize does (symmetric, 127
- * levels per output channel) and the classifier's (one scale): with
- * mn_fnet_forward_fq, the int8 model's weight rounding alone. */
-void mn_fnet_round_weights(struct mn_fnet *net);
 
 #endif

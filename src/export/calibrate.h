@@ -36,14 +36,16 @@ struct mn_calib {
 };
 
 /* Runs the float network on images 0 .. n-1 of d (two passes: the largest
- * magnitudes, then histograms over them and the means).  0, or -1 with one
+ * magnitudes, then histograms over them, the means and the patches'
+ * second moments).  0, or -1 with one
  * line in err (c then holds nothing). */
 int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d,
 		     int n, char *err, size_t errn);
 void mn_calib_free(struct mn_calib *c);
 
-/* mn_calib_collect, then int8 quantization with the MSE ranges and the
- * bias correction (quantize.h).  0, or -1 with one line in err. */
+/* mn_calib_collect, then int8 quantization with the MSE ranges, GPTQ
+ * weights and the bias correction (quantize.h).  0, or -1 with one line
+ * in err. */
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
 		 char *err, size_t errn);
 

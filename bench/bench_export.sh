@@ -49,7 +49,8 @@ echo "training: $(secs $t0 $t1) s wall ($(uptime | sed 's/.*load/load/'))"
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 596 \
 	--no-firmware -o "$tmp/out"
 # Where the disagreements come from: each tensor group rounded alone in
-# the float forward (bench_quant.c).
+# the float forward, with the ranges and the bias correction deploy uses
+# (bench_quant.c).
 "$MN_TOP_BUILDDIR/bench/bench_quant" "$tmp/w.safetensors" "$A" "$tmp/deploy.bin" "$C" "$N" 64 596
 t0=$(date +%s.%N)
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 0 \

@@ -1,9 +1,12 @@
 /* make bench (through bench/bench_export.sh): where the int8 model's top-1
  * disagreements with the float model come from.  Each tensor group is
  * rounded alone in the float forward as the int8 model stores it
- * (mn_fnet_forward_fq: per-tensor symmetric scales max/127 calibrated on
- * the first CALIB images, each slot its own; the weights as mn_quantize
- * rounds them), then all together; for each, the top-1 flips against the
+ * (mn_fnet_forward_fq: per-tensor symmetric scales range/127 with the
+ * MSE-optimal ranges mn_calibrate takes from the first CALIB images, each
+ * slot its own, or with max/127 when the last argument is "max"; the
+ * weights as mn_quantize_calib makes them: GPTQ and bias correction but
+ * for the reduction shortcuts' bias, which has no float place), then
+ * all together; for each, the top-1 flips against the
  * float model on the EVAL images after the calibration ones, and the
  * logit error (RMS of the logit change over the RMS deviation of the
  * float logits from their mean).  The flips of the whole simulated model
@@ -12,8 +15,9 @@
  * adds, Q14 head, the 3x3 pools' rounding, the node scale rule), so its
  * "all" row is close to, not equal to, deploy's agreement.
  *
- * Usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL */
+ * Usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL [max] */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +35,7 @@ static const char *const group_name[G_COUNT] = {
     "input", "stem", "conv edges", "cell nodes", "reductions", "head (ReLU out)", "weights", "all"};
 
 /* Sets fq[slot] = scale for the slots of group g (G_ALL: every group). */
-static void group_scales(const struct mn_net_shape *s, int g, const float *amax, float *fq)
+static void group_scales(const struct mn_net_shape *s, int g, const float *range, float *fq)
 {
 	int ns = mn_slot_count(s);
 	memset(fq, 0, sizeof(float) * (size_t)ns);
@@ -49,9 +53,56 @@ static void group_scales(const struct mn_net_shape *s, int g, const float *amax,
 			grp = G_RED;
 		else
 			grp = (k - 2) % 9 < 6 ? G_EDGE : G_NODE; /* fnet.c's slot layout */
-		if ((g == G_ALL || g == grp) && amax[k] > 0)
-			fq[k] = amax[k] / 127.0f;
+		if ((g == G_ALL || g == grp) && range[k] > 0)
+			fq[k] = range[k] / 127.0f;
 	}
+}
+
+/* The weights of fw (a copy of f; its arrays are its own store) as
+ * mn_quantize_calib makes them: conv rows by GPTQ at max|w|/127 with their
+ * bias correction (none for the reduction shortcuts, which have no float
+ * bias to carry it), the classifier rounded at one scale with its bias
+ * correction.  0, or -1 when out of memory. */
+static int quantize_weights(struct mn_fnet *fw, const struct mn_fnet *f, const struct mn_calib *cs)
+{
+	const struct mn_net_shape *s = &f->shape;
+	for (int i = 0; i < mn_fconv_count(s); i++) {
+		const struct mn_fconv *c = mn_fnet_conv(f, i), *cw = mn_fnet_conv(fw, i);
+		if (!c)
+			continue;
+		int K = c->cin * c->k * c->k;
+		double *U = malloc(sizeof(double) * (size_t)K * K), *tmp = malloc(sizeof(double) * K);
+		int8_t *qi = malloc((size_t)K);
+		if (!U || !tmp || !qi) {
+			free(U), free(tmp), free(qi);
+			return -1;
+		}
+		int gptq = mn_gptq_factor(cs->patch_cov[i], K, U) == 0;
+		float *w = (float *)(uintptr_t)cw->w, *b = (float *)(uintptr_t)cw->b;
+		for (int oc = 0; oc < c->cout; oc++) {
+			const float *wr = c->w + (size_t)oc * K;
+			float m = 0;
+			for (int j = 0; j < K; j++)
+				m = fmaxf(m, fabsf(wr[j]));
+			double sw = m > 0 ? m / 127.0 : 1.0;
+			mn_gptq_row(wr, K, sw, gptq ? U : NULL, tmp, qi);
+			for (int j = 0; j < K; j++) {
+				if (b)
+					b[oc] -= (float)((qi[j] * sw - wr[j]) * cs->patch_mean[i][j]);
+				w[(size_t)oc * K + j] = (float)(qi[j] * sw);
+			}
+		}
+		free(U), free(tmp), free(qi);
+	}
+	int cf = 4 * s->channels, K = s->classes;
+	float m = 0, *b = (float *)(uintptr_t)fw->fc_b, *w = (float *)(uintptr_t)fw->fc_w;
+	for (int i = 0; i < K * cf; i++)
+		m = fmaxf(m, fabsf(f->fc_w[i]));
+	for (int k = 0; m > 0 && k < K; k++)
+		b[k] -= (float)mn_qrow_shift(f->fc_w + (size_t)k * cf, cf, m / 127.0, cs->pooled_mean);
+	for (int i = 0; m > 0 && i < K * cf; i++)
+		w[i] = (float)(rint(f->fc_w[i] / (m / 127.0)) * (m / 127.0));
+	return 0;
 }
 
 static double rel_err(const float *a, const float *b, int K)
@@ -75,8 +126,8 @@ int main(int argc, char **argv)
 	struct mn_net_shape s = MN_SHAPE_DEFAULT;
 	struct mn_fnet f, fw;
 	struct mn_dataset d;
-	if (argc != 8) {
-		fprintf(stderr, "usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL\n");
+	if (argc != 8 && !(argc == 9 && strcmp(argv[8], "max") == 0)) {
+		fprintf(stderr, "usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL [max]\n");
 		return 1;
 	}
 	s.channels = atoi(argv[4]);
@@ -94,7 +145,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mn_st_free(&st);
-	mn_fnet_round_weights(&fw);
 	int R = s.height, K = s.classes, ns = mn_slot_count(&s);
 	if (calib < 1 || ne < 1 || (size_t)(calib + ne) > d.count || d.height != R ||
 	    d.channels != 3) {
@@ -102,20 +152,25 @@ int main(int argc, char **argv)
 			ne, R, R, d.count);
 		return 1;
 	}
-	float *amax = calloc((size_t)ns, sizeof *amax), *fq = malloc(sizeof(float) * (size_t)ns);
-	float *x = malloc(sizeof(float) * 3 * (size_t)R * R);
+	float *fq = malloc(sizeof(float) * (size_t)ns);
+	float *x = malloc(sizeof(float) * mn_shape_input_values(&s));
 	float *lf = malloc(sizeof(float) * (size_t)K), *lq = malloc(sizeof(float) * (size_t)K);
 	double *margin = malloc(sizeof(double) * (size_t)ne);
 	int *flip_all = calloc((size_t)ne, sizeof *flip_all);
-	if (!amax || !fq || !x || !lf || !lq || !margin || !flip_all) {
+	if (!fq || !x || !lf || !lq || !margin || !flip_all) {
 		fprintf(stderr, "bench_quant: out of memory\n");
 		return 1;
 	}
-	for (int i = 0; i < calib; i++) {
-		mn_calib_image(&d, (size_t)i, &s, x);
-		if (mn_fnet_forward(&f, x, lf, amax) != 0)
-			return 1;
+	struct mn_calib cs;
+	if (mn_calib_collect(&cs, &f, &d, calib, err, sizeof err) != 0) {
+		fprintf(stderr, "bench_quant: %s\n", err);
+		return 1;
 	}
+	if (quantize_weights(&fw, &f, &cs) != 0) {
+		fprintf(stderr, "bench_quant: out of memory\n");
+		return 1;
+	}
+	const float *range = argc == 9 ? cs.amax : cs.range;
 	int flips[G_COUNT] = {0};
 	double err_sum[G_COUNT] = {0};
 	for (int i = 0; i < ne; i++) {
@@ -134,7 +189,7 @@ int main(int argc, char **argv)
 		margin[i] = sd > 0 ? (lf[top] - lf[second]) / sqrt(sd) : 0;
 		for (int g = 0; g < G_COUNT; g++) {
 			int w = g == G_WEIGHTS || g == G_ALL;
-			group_scales(&s, g == G_WEIGHTS ? -1 : g, amax, fq);
+			group_scales(&s, g == G_WEIGHTS ? -1 : g, range, fq);
 			if (mn_fnet_forward_fq(w ? &fw : &f, x, lq, NULL, fq) != 0)
 				return 1;
 			int fl = mn_argmax_f(lq, K) != top;
@@ -144,7 +199,8 @@ int main(int argc, char **argv)
 				flip_all[i] = fl;
 		}
 	}
-	printf("int8 rounding by tensor group (calibrated on %d images, %d evaluated):\n", calib, ne);
+	printf("int8 rounding by tensor group (%s ranges calibrated on %d images, %d evaluated):\n",
+	       argc == 9 ? "max" : "MSE", calib, ne);
 	for (int g = 0; g < G_COUNT; g++)
 		printf("  %-16s %3d top-1 flips (%.2f%% agreement), logit error %.2f%%\n", group_name[g],
 		       flips[g], 100.0 * (ne - flips[g]) / ne, 100.0 * err_sum[g] / ne);
@@ -160,7 +216,8 @@ int main(int argc, char **argv)
 		printf("%s [%g, %g): %d of %d", b ? "," : "", edges[b], edges[b + 1], f_, n);
 	}
 	printf("\n");
-	free(amax), free(fq), free(x), free(lf), free(lq), free(margin), free(flip_all);
+	mn_calib_free(&cs);
+	free(fq), free(x), free(lf), free(lq), free(margin), free(flip_all);
 	mn_dataset_free(&d);
 	mn_fnet_free(&f);
 	mn_fnet_free(&fw);

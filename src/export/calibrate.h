@@ -17,8 +17,36 @@
  * pixels otherwise. */
 void mn_calib_image(const struct mn_dataset *d, size_t i, const struct mn_net_shape *s, float *x);
 
-/* Runs the float network on images 0 .. n-1 of d, sets each activation
- * tensor's range and quantizes.  0, or -1 with one line in err. */
+/* The clipping range r of a symmetric int8 tensor (scale r / 127) that
+ * minimises the expected squared quantization error of the values whose
+ * magnitudes hist counts (bins bins over [0, hist_max]): values within r
+ * cost the rounding noise (r / 127)^2 / 12, values above it their
+ * clipping, (|v| - r)^2 at the bin's centre.  The candidates are the bins'
+ * upper edges. */
+float mn_calib_mse_range(const double *hist, int bins, float hist_max);
+
+/* What the float network shows on a calibration batch. */
+struct mn_calib {
+	int images, nconv;
+	float *amax;         /* [slots] (fnet.h): the largest |value| */
+	float *range;        /* [slots]: the MSE-optimal clipping range (above) */
+	double **patch_mean; /* [convs] (fnet.h): E[x] of each conv's input patch
+			      * elements, NULL for an edge that is not a conv */
+	float **patch_cov;   /* [convs]: E[x x^T] of the same (upper triangle) */
+	double *pooled_mean; /* [4C]: E of the pooled features */
+};
+
+/* Runs the float network on images 0 .. n-1 of d (two passes: the largest
+ * magnitudes, then histograms over them, the means and the patches'
+ * second moments).  0, or -1 with one
+ * line in err (c then holds nothing). */
+int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d,
+		     int n, char *err, size_t errn);
+void mn_calib_free(struct mn_calib *c);
+
+/* mn_calib_collect, then int8 quantization with the MSE ranges, GPTQ
+ * weights and the bias correction (quantize.h).  0, or -1 with one line
+ * in err. */
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
 		 char *err, size_t errn);
 

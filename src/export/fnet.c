@@ -26,12 +26,24 @@ int mn_slot_logits(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 1); 
 int mn_slot_pooled(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 2); }
 int mn_slot_count(const struct mn_net_shape *s) { return mn_slot_red(s, 2, 3); }
 
-/* The per-slot hooks of a forward: ranges recorded, and (diagnosis) the
- * tensor rounded as the int8 model stores it. */
-struct hooks {
-	float *amax;
-	const float *fq; /* NULL, or [slots]: scale, 0 = leave the slot float */
-};
+int mn_fconv_count(const struct mn_net_shape *s) { return 1 + 18 * s->cells + 6; }
+
+const struct mn_fconv *mn_fnet_conv(const struct mn_fnet *net, int index)
+{
+	int ne = 18 * net->shape.cells;
+	const struct mn_fconv *c;
+	if (index == 0)
+		return &net->stem;
+	if (index <= ne) {
+		c = &net->edge[index - 1];
+		return c->w ? c : NULL;
+	}
+	index -= 1 + ne;
+	if (index >= 6)
+		return NULL;
+	int r = index / 3, part = index % 3;
+	return part == 0 ? &net->red_a[r] : part == 1 ? &net->red_b[r] : &net->red_sc[r];
+}
 
 static void record(float *amax, int slot, const float *v, size_t n)
 {
@@ -44,11 +56,25 @@ static void record(float *amax, int slot, const float *v, size_t n)
 	amax[slot] = m;
 }
 
-static void observe(const struct hooks *hk, int slot, float *v, size_t n)
+static void histogram(const struct mn_fnet_obs *o, int slot, const float *v, size_t n)
 {
-	record(hk->amax, slot, v, n);
-	if (hk->fq && hk->fq[slot] > 0) {
-		float s = hk->fq[slot];
+	if (!o->hist || !(o->hist_max[slot] > 0))
+		return;
+	double *h = o->hist + (size_t)slot * MN_HIST_BINS, per = MN_HIST_BINS / o->hist_max[slot];
+	for (size_t i = 0; i < n; i++) {
+		double b = fabs(v[i]) * per;
+		h[b < MN_HIST_BINS - 1 ? (int)b : MN_HIST_BINS - 1] += 1;
+	}
+}
+
+/* A slot's tensor: recorded, then (diagnosis) rounded as the int8 model
+ * stores it. */
+static void observe(const struct mn_fnet_obs *o, int slot, float *v, size_t n)
+{
+	record(o->amax, slot, v, n);
+	histogram(o, slot, v, n);
+	if (o->fq && o->fq[slot] > 0) {
+		float s = o->fq[slot];
 		for (size_t i = 0; i < n; i++) {
 			float q = rintf(v[i] / s);
 			v[i] = (q > 127 ? 127 : (q < -128 ? -128 : q)) * s;
@@ -60,8 +86,10 @@ struct ws {
 	float *col, *tmp;
 };
 
-/* y [cout][ho][wo] = conv(relu?(x [cin][h][w])) + b. */
-static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h, int w, float *y)
+/* y [cout][ho][wo] = conv(relu?(x [cin][h][w])) + b; psum (NULL or
+ * [cin * k * k]) gets the mean of each im2col row. */
+static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h, int w, float *y,
+		 double *psum, float *pcov)
 {
 	int k = c->k, pad = k / 2, s = c->stride;
 	int ho = (h + 2 * pad - k) / s + 1, wo = (w + 2 * pad - k) / s + 1, hw = ho * wo;
@@ -91,6 +119,16 @@ static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h,
 				}
 		B = ws->col;
 	}
+	if (psum)
+		for (int j = 0; j < c->cin * k * k; j++) {
+			double t = 0;
+			for (int i = 0; i < hw; i++)
+				t += B[(size_t)j * hw + i];
+			psum[j] += t / hw;
+		}
+	if (pcov) /* upper triangle; the lower one is never read */
+		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, c->cin * k * k, hw, 1.0f / hw, B,
+			    hw, 1.0f, pcov, c->cin * k * k);
 	for (int co = 0; co < c->cout; co++)
 		for (int i = 0; i < hw; i++)
 			y[(size_t)co * hw + i] = c->b ? c->b[co] : 0.0f;
@@ -118,13 +156,33 @@ static void pool3(const float *x, int c, int h, int w, float *y)
 
 int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax)
 {
-	return mn_fnet_forward_fq(net, x, logits, amax, NULL);
+	const struct mn_fnet_obs o = {.amax = amax};
+	return mn_fnet_run(net, x, logits, &o);
 }
 
 int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
 		       const float *fq)
 {
-	const struct hooks hk = {amax, fq};
+	const struct mn_fnet_obs o = {.amax = amax, .fq = fq};
+	return mn_fnet_run(net, x, logits, &o);
+}
+
+/* The patch sums of conv index i, or NULL. */
+static double *psum_of(const struct mn_fnet_obs *o, int i)
+{
+	return o->patch_sum ? o->patch_sum[i] : NULL;
+}
+static float *pcov_of(const struct mn_fnet_obs *o, int i)
+{
+	return o->patch_cov ? o->patch_cov[i] : NULL;
+}
+
+int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
+		const struct mn_fnet_obs *obs)
+{
+	static const struct mn_fnet_obs none = {0};
+	const struct mn_fnet_obs *o = obs ? obs : &none;
+	float *amax = o->amax;
 	const struct mn_net_shape *s = &net->shape;
 	int C = s->channels, N = s->cells, ic = mn_shape_input_channels(s);
 	int H = mn_stage_height(s, 0), W = mn_stage_width(s, 0);
@@ -152,25 +210,27 @@ int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits,
 	 * holds big + in floats; the stem reads it before anything else
 	 * writes there). */
 	const float *img = x;
-	if (hk.fq && hk.fq[MN_SLOT_INPUT] > 0) {
+	if (o->fq && o->fq[MN_SLOT_INPUT] > 0) {
 		memcpy(ws.tmp, x, in * sizeof(float));
-		observe(&hk, MN_SLOT_INPUT, ws.tmp, in);
+		observe(o, MN_SLOT_INPUT, ws.tmp, in);
 		img = ws.tmp;
 	} else {
 		record(amax, MN_SLOT_INPUT, x, in);
+		histogram(o, MN_SLOT_INPUT, x, in);
 	}
-	conv(&ws, &net->stem, img, H, W, cur);
-	observe(&hk, MN_SLOT_STEM, cur, (size_t)C * H * W);
+	conv(&ws, &net->stem, img, H, W, cur, psum_of(o, 0), pcov_of(o, 0));
+	observe(o, MN_SLOT_STEM, cur, (size_t)C * H * W);
 	for (int st = 0; st < 3; st++) {
 		int c = mn_stage_channels(s, st), h = mn_stage_height(s, st), w = mn_stage_width(s, st);
 		size_t n = (size_t)c * h * w;
 		if (st > 0) {
 			int r = st - 1, hi = mn_stage_height(s, r), wi = mn_stage_width(s, r), ci = c / 2;
 			float *a = node[1], *b = node[2], *sc = node[3], *p = node[0];
-			conv(&ws, &net->red_a[r], cur, hi, wi, a);
-			observe(&hk, mn_slot_red(s, r, 0), a, n);
-			conv(&ws, &net->red_b[r], a, h, w, b);
-			observe(&hk, mn_slot_red(s, r, 1), b, n);
+			int ri = 1 + 18 * N + 3 * r;
+			conv(&ws, &net->red_a[r], cur, hi, wi, a, psum_of(o, ri), pcov_of(o, ri));
+			observe(o, mn_slot_red(s, r, 0), a, n);
+			conv(&ws, &net->red_b[r], a, h, w, b, psum_of(o, ri + 1), pcov_of(o, ri + 1));
+			observe(o, mn_slot_red(s, r, 1), b, n);
 			/* 2x2 average, ceil mode: a window clipped by an odd side
 			 * averages the pixels it covers (space/cost.h). */
 			for (int ch = 0; ch < ci; ch++)
@@ -186,11 +246,11 @@ int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits,
 							    (float)((1 + dx) * (1 + dy));
 						p[((size_t)ch * h + oy) * w + ox] = v;
 					}
-			conv(&ws, &net->red_sc[r], p, h, w, sc);
-			observe(&hk, mn_slot_red(s, r, 2), sc, n);
+			conv(&ws, &net->red_sc[r], p, h, w, sc, psum_of(o, ri + 2), pcov_of(o, ri + 2));
+			observe(o, mn_slot_red(s, r, 2), sc, n);
 			for (size_t i = 0; i < n; i++)
 				cur[i] = b[i] + sc[i];
-			observe(&hk, mn_slot_red(s, r, 3), cur, n);
+			observe(o, mn_slot_red(s, r, 3), cur, n);
 		}
 		for (int cell = st * N; cell < (st + 1) * N; cell++) {
 			memcpy(node[0], cur, n * sizeof(float));
@@ -209,13 +269,15 @@ int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits,
 					if (op == MN_OP_POOL3)
 						pool3(src, c, h, w, y);
 					else {
-						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, w, y);
-						observe(&hk, mn_slot_edge(s, cell, e), y, n);
+						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, w, y,
+						     psum_of(o, 1 + cell * MN_EDGES + e),
+						     pcov_of(o, 1 + cell * MN_EDGES + e));
+						observe(o, mn_slot_edge(s, cell, e), y, n);
 					}
 					for (size_t k = 0; k < n; k++)
 						node[i][k] += y[k];
 				}
-				observe(&hk, mn_slot_node(s, cell, i), node[i], n);
+				observe(o, mn_slot_node(s, cell, i), node[i], n);
 			}
 			memcpy(cur, node[3], n * sizeof(float));
 		}
@@ -228,7 +290,7 @@ int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits,
 			float v = cur[(size_t)ch * hw + i] * net->head_scale[ch] + net->head_shift[ch];
 			cur[(size_t)ch * hw + i] = v > 0 ? v : 0;
 		}
-	observe(&hk, mn_slot_head(s), cur, (size_t)cf * hw); /* the pool reads it rounded */
+	observe(o, mn_slot_head(s), cur, (size_t)cf * hw); /* the pool reads it rounded */
 	for (int ch = 0; ch < cf; ch++) {
 		double sum = 0;
 		for (int i = 0; i < hw; i++)
@@ -236,6 +298,9 @@ int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits,
 		pooled[ch] = (float)(sum / hw);
 	}
 	record(amax, mn_slot_pooled(s), pooled, (size_t)cf); /* int32 sums in the int8 model */
+	if (o->pooled_sum)
+		for (int ch = 0; ch < cf; ch++)
+			o->pooled_sum[ch] += pooled[ch];
 	for (int k = 0; k < s->classes; k++) {
 		double acc = net->fc_b[k];
 		for (int ch = 0; ch < cf; ch++)
@@ -245,41 +310,4 @@ int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits,
 	record(amax, mn_slot_logits(s), logits, (size_t)s->classes);
 	free(ws.col), free(ws.tmp), free(mem);
 	return 0;
-}
-
-/* Rounds n values to multiples of max|v| / 127 (lrint, as quantize.c). */
-static void round_rows(float *w, int rows, int cols)
-{
-	for (int r = 0; r < rows; r++) {
-		float *v = w + (size_t)r * cols, m = 0;
-		for (int i = 0; i < cols; i++)
-			m = fmaxf(m, fabsf(v[i]));
-		if (!(m > 0))
-			continue;
-		double sw = m / 127.0;
-		for (int i = 0; i < cols; i++)
-			v[i] = (float)(rint(v[i] / sw) * sw);
-	}
-}
-
-/* The weights live in net->store, which the net owns (the const in
- * struct mn_fconv guards the forward, not the storage). */
-static void round_conv(const struct mn_fconv *c)
-{
-	if (c->w)
-		round_rows((float *)(uintptr_t)c->w, c->cout, c->cin * c->k * c->k);
-}
-
-void mn_fnet_round_weights(struct mn_fnet *net)
-{
-	const struct mn_net_shape *s = &net->shape;
-	round_conv(&net->stem);
-	for (int i = 0; i < 3 * s->cells * MN_EDGES; i++)
-		round_conv(&net->edge[i]);
-	for (int r = 0; r < 2; r++) {
-		round_conv(&net->red_a[r]);
-		round_conv(&net->red_b[r]);
-		round_conv(&net->red_sc[r]);
-	}
-	round_rows((float *)(uintptr_t)net->fc_w, 1, s->classes * 4 * s->channels);
 }

@@ -27,10 +27,52 @@ int mn_slot_logits(const struct mn_net_shape *s);
 int mn_slot_pooled(const struct mn_net_shape *s);
 int mn_slot_count(const struct mn_net_shape *s);
 
+/* Convs, numbered as the int8 model stores them (quantize.c): the stem 0,
+ * conv edge e of cell i (global index) 1 + 6i + e, reduction r's conv_a,
+ * conv_b and shortcut 1 + 18N + 3r + 0, 1, 2.  mn_fnet_conv is NULL for
+ * an index whose edge is not a conv. */
+int mn_fconv_count(const struct mn_net_shape *s);
+const struct mn_fconv *mn_fnet_conv(const struct mn_fnet *net, int index);
+
+/* The histograms calibration takes of each slot (mn_fnet_obs.hist):
+ * MN_HIST_BINS bins of |value| over [0, hist_max[slot]]. */
+enum { MN_HIST_BINS = 2048 };
+
+/* What a forward records and alters, each NULL when not wanted:
+ *   amax: [slots], raised to the largest |value| seen in each slot;
+ *   fq: [slots], the slot rounded as the int8 model stores it,
+ *     saturate(round(v / fq[slot]), -128, 127) * fq[slot], where
+ *     fq[slot] > 0 (diagnosis; the pool and the logits are never
+ *     rounded: the int8 model keeps them in int32);
+ *   hist, hist_max: [slots][MN_HIST_BINS] counts of |value| (values above
+ *     hist_max[slot] in the last bin);
+ *   patch_sum: [convs] (mn_fconv_count), each NULL or [cin * k * k]: adds
+ *     the mean over the output pixels of each input patch element (the
+ *     conv's im2col rows, in its weight order, after its input ReLU, the
+ *     zero padding included), so patch_sum / images is E[x] of the bias
+ *     correction (quantize.h);
+ *   patch_cov: [convs], each NULL or [cin k k][cin k k]: adds the mean
+ *     over the output pixels of the patch's outer product, x x^T (the
+ *     weight rounding's second-order statistics, quantize.h);
+ *   pooled_sum: [4C], adds the pooled features. */
+struct mn_fnet_obs {
+	float *amax;
+	const float *fq;
+	double *hist;
+	const float *hist_max;
+	double **patch_sum;
+	float **patch_cov;
+	double *pooled_sum;
+};
+
 /* logits[classes] of one image x [3][R][R] (normalised).  amax (NULL or
  * [mn_slot_count]) is raised to the largest |value| seen in each slot.
  * 0, or -1 when out of memory. */
 int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax);
+
+/* mn_fnet_forward with the records and alterations of obs (NULL: none). */
+int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
+		const struct mn_fnet_obs *obs);
 
 /* Diagnosis (bench/bench_quant): mn_fnet_forward with the tensors of the
  * slots where fq[slot] > 0 rounded as the int8 model stores them,
@@ -39,9 +81,5 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
  * rounded (the int8 model keeps them in int32). */
 int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
 		       const float *fq);
-/* Rounds the conv weights in place as mn_quantize does (symmetric, 127
- * levels per output channel) and the classifier's (one scale): with
- * mn_fnet_forward_fq, the int8 model's weight rounding alone. */
-void mn_fnet_round_weights(struct mn_fnet *net);
 
 #endif

@@ -1,6 +1,7 @@
 /* int8 quantization; see quantize.h. */
 #include "export/quantize.h"
 
+#include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,34 +55,106 @@ static void multiplier(double M, int32_t *mult, int8_t *shift)
 	*shift = (int8_t)-e;
 }
 
+double mn_qrow_shift(const float *w, int n, double sw, const double *mean)
+{
+	double d = 0;
+	for (int i = 0; i < n; i++) {
+		double v = rint(w[i] / sw);
+		v = v > 127 ? 127 : (v < -127 ? -127 : v);
+		d += (v * sw - w[i]) * mean[i];
+	}
+	return d;
+}
+
+int mn_gptq_factor(const float *cov, int K, double *U)
+{
+	double mean = 0;
+	for (int i = 0; i < K; i++)
+		for (int j = 0; j < K; j++)
+			U[(size_t)i * K + j] = j >= i ? cov[(size_t)i * K + j] : 0.0;
+	for (int i = 0; i < K; i++)
+		mean += U[(size_t)i * K + i] / K;
+	/* A dead input (never nonzero) gets a unit diagonal, then every
+	 * diagonal the damping GPTQ uses, 1% of the mean. */
+	for (int i = 0; i < K; i++) {
+		double *d = &U[(size_t)i * K + i];
+		if (!(*d > 0))
+			*d = mean > 0 ? mean : 1.0;
+		*d += 0.01 * (mean > 0 ? mean : 1.0);
+	}
+	if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', K, U, K) != 0 ||
+	    LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', K, U, K) != 0 ||
+	    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', K, U, K) != 0)
+		return -1;
+	for (int i = 0; i < K; i++)
+		for (int j = 0; j < i; j++)
+			U[(size_t)i * K + j] = 0;
+	return 0;
+}
+
+void mn_gptq_row(const float *w, int K, double sw, const double *U, double *tmp, int8_t *q)
+{
+	for (int i = 0; i < K; i++)
+		tmp[i] = w[i];
+	for (int i = 0; i < K; i++) {
+		double v = rint(tmp[i] / sw);
+		v = v > 127 ? 127 : (v < -127 ? -127 : v);
+		q[i] = (int8_t)v;
+		if (!U)
+			continue;
+		/* The rounding error, carried into the weights not yet
+		 * rounded through the inverse Hessian's Cholesky row. */
+		double e = (tmp[i] - v * sw) / U[(size_t)i * K + i];
+		for (int j = i + 1; j < K; j++)
+			tmp[j] -= e * U[(size_t)i * K + j];
+	}
+}
+
+/* pm: NULL, or E[x] of each input patch element (fnet.h's patch_sum over
+ * the images), for the bias correction; cov: NULL, or E[x x^T] (upper
+ * triangle), for GPTQ. */
 static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fconv *c, float s_in,
-		 float s_out)
+		 float s_out, const double *pm, const float *cov)
 {
 	int K = c->cin * c->k * c->k, co = c->cout, k = c->k;
+	int has_b = c->b || pm;
 	int8_t *w = block(q, (size_t)co * K + 4 /* the DSP path's slack */);
-	int32_t *b = c->b ? block(q, sizeof(int32_t) * co) : NULL;
+	int32_t *b = has_b ? block(q, sizeof(int32_t) * co) : NULL;
 	int32_t *mult = block(q, sizeof(int32_t) * co);
 	int8_t *shift = block(q, (size_t)co);
-	if (!w || (c->b && !b) || !mult || !shift)
+	double *U = cov ? malloc(sizeof(double) * (size_t)K * K) : NULL;
+	double *tmp = malloc(sizeof(double) * (size_t)K);
+	int8_t *qi = malloc((size_t)K);
+	if (!w || (has_b && !b) || !mult || !shift || (cov && !U) || !tmp || !qi) {
+		free(U), free(tmp), free(qi);
 		return -1;
+	}
+	if (U && mn_gptq_factor(cov, K, U) != 0) {
+		free(U); /* not positive definite: plain rounding */
+		U = NULL;
+	}
 	for (int oc = 0; oc < co; oc++) {
 		const float *wr = c->w + (size_t)oc * K;
 		float m = 0;
 		for (int i = 0; i < K; i++)
 			m = fmaxf(m, fabsf(wr[i]));
 		double sw = m > 0 ? m / 127.0 : 1.0;
+		mn_gptq_row(wr, K, sw, U, tmp, qi);
 		/* PyTorch [out][in][ky][kx] -> OHWI [out][ky][kx][in] */
 		for (int ic = 0; ic < c->cin; ic++)
 			for (int ky = 0; ky < k; ky++)
-				for (int kx = 0; kx < k; kx++) {
-					double v = wr[(ic * k + ky) * k + kx] / sw;
+				for (int kx = 0; kx < k; kx++)
 					w[(size_t)oc * K + (ky * k + kx) * c->cin + ic] =
-					    (int8_t)clamp32(v, 127);
-				}
-		if (b)
-			b[oc] = clamp32(c->b[oc] / ((double)s_in * sw), 2147483647.0);
+					    qi[(ic * k + ky) * k + kx];
+		if (b) {
+			double bias = c->b ? c->b[oc] : 0.0;
+			for (int i = 0; pm && i < K; i++)
+				bias -= (qi[i] * sw - wr[i]) * pm[i];
+			b[oc] = clamp32(bias / ((double)s_in * sw), 2147483647.0);
+		}
 		multiplier((double)s_in * sw / s_out, &mult[oc], &shift[oc]);
 	}
+	free(U), free(tmp), free(qi);
 	*out = (struct mnq_conv){w, b, mult, shift, (uint16_t)c->cin, (uint16_t)co, (uint8_t)k,
 				 (uint8_t)c->stride, (uint8_t)c->relu_in};
 	q->weight_bytes += (uint64_t)co * K;
@@ -128,6 +201,23 @@ size_t mn_shape_input_values(const struct mn_net_shape *s)
 
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 {
+	const struct mn_qcalib c = {.range = amax};
+	return mn_quantize_calib(q, f, &c);
+}
+
+/* The E[x] of conv index i for the bias correction, or NULL. */
+static const double *pmean(const struct mn_qcalib *c, int i)
+{
+	return c->patch_mean ? c->patch_mean[i] : NULL;
+}
+static const float *pcov(const struct mn_qcalib *c, int i)
+{
+	return c->patch_cov ? c->patch_cov[i] : NULL;
+}
+
+int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal)
+{
+	const float *amax = cal->range;
 	const struct mn_net_shape *s = &f->shape;
 	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
 	struct mnq_net *net = &q->net;
@@ -167,7 +257,7 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	float sx = act_scale(amax[MN_SLOT_INPUT]);
 	q->in_scale = sx;
 	float so = act_scale(amax[MN_SLOT_STEM]);
-	if (qconv(q, &q->convs[0], &f->stem, sx, so))
+	if (qconv(q, &q->convs[0], &f->stem, sx, so, pmean(cal, 0), pcov(cal, 0)))
 		goto oom;
 	sx = so;
 	for (int st = 0; st < 3; st++) {
@@ -179,9 +269,10 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 			float ss = act_scale(amax[mn_slot_red(s, r, 2)]);
 			float sr = fmaxf(act_scale(amax[mn_slot_red(s, r, 3)]), fmaxf(sb, ss));
 			/* the pooled shortcut input keeps the block input's scale */
-			if (qconv(q, &rc[0], &f->red_a[r], sx, sa) ||
-			    qconv(q, &rc[1], &f->red_b[r], sa, sb) ||
-			    qconv(q, &rc[2], &f->red_sc[r], sx, ss))
+			int ri = 1 + ncell * 6 + 3 * r;
+			if (qconv(q, &rc[0], &f->red_a[r], sx, sa, pmean(cal, ri), pcov(cal, ri)) ||
+			    qconv(q, &rc[1], &f->red_b[r], sa, sb, pmean(cal, ri + 1), pcov(cal, ri + 1)) ||
+			    qconv(q, &rc[2], &f->red_sc[r], sx, ss, pmean(cal, ri + 2), pcov(cal, ri + 2)))
 				goto oom;
 			q->adds[ncell * 6 + r] = (struct mnq_add){q15(sb / sr), q15(ss / sr)};
 			q->requant_bytes += 8;
@@ -213,7 +304,8 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 			for (int e = 0; e < MN_EDGES; e++)
 				if (f->arch.op[e] == MN_OP_CONV1 || f->arch.op[e] == MN_OP_CONV3)
 					if (qconv(q, &q->convs[1 + cell * 6 + e], &f->edge[cell * 6 + e],
-						  S[mn_edge_from(e)], E[e]))
+						  S[mn_edge_from(e)], E[e], pmean(cal, 1 + cell * 6 + e),
+						  pcov(cal, 1 + cell * 6 + e)))
 						goto oom;
 			/* The adds in execution order: the first edge into a node
 			 * gives its buffer its own scale; every add after lands in
@@ -248,8 +340,12 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	double sw = m > 0 ? m / 127.0 / hw : 1.0;
 	for (int i = 0; i < K * cf; i++)
 		q->fc_w[i] = (int8_t)clamp32(f->fc_w[i] / hw / sw, 127);
-	for (int k = 0; k < K; k++)
-		q->fc_b[k] = clamp32(f->fc_b[k] / (sh * sw), 2147483647.0);
+	for (int k = 0; k < K; k++) {
+		double bias = f->fc_b[k];
+		if (cal->pooled_mean)
+			bias -= mn_qrow_shift(f->fc_w + (size_t)k * cf, cf, sw * hw, cal->pooled_mean);
+		q->fc_b[k] = clamp32(bias / (sh * sw), 2147483647.0);
+	}
 	q->logit_scale = (float)(sh * sw);
 	q->weight_bytes += (uint64_t)K * cf;
 	q->bias_bytes += 4u * (uint64_t)K;

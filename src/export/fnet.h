@@ -65,7 +65,7 @@ struct mn_fnet_obs {
 	double *pooled_sum;
 };
 
-/* logits[classes] of one image x [3][R][R] (normalised).  amax (NULL or
+/* logits[classes] of one image x [C][H][W] (normalised; the shape's input).  amax (NULL or
  * [mn_slot_count]) is raised to the largest |value| seen in each slot.
  * 0, or -1 when out of memory. */
 int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, float *amax);

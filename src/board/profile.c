@@ -547,7 +547,8 @@ int mn_profile_table_stale(const struct mn_latency_table *t, const char *fw, cha
 	clean_name(now, sizeof now, fw); /* as the table wrote it */
 	/* the release, before any build suffix: "0.2.0-model" (the deployed
 	 * model's image) runs 0.2.0's kernels */
-	if (strcspn(ver, "-") == strcspn(now, "-") && !strncmp(ver, now, strcspn(ver, "-")))
+	size_t rel = strcspn(ver, "-");
+	if (rel == strcspn(now, "-") && !strncmp(ver, now, rel))
 		return 0;
 	snprintf(msg, n, "the latency table was profiled on firmware %s and the board runs %s, "
 		 "whose kernels may take other times: run 'micronas profile' again for estimates "

@@ -7,17 +7,30 @@
 
 #include "space/memory.h"
 
+int mn_board_channels_check(const struct mn_net_shape *s, char *err, size_t errn)
+{
+	int ic = mn_shape_input_channels(s);
+	if (s->channels < 1 || 4u * (unsigned)s->channels > MNP_MAX_CHANNELS) {
+		snprintf(err, errn, "channels %d: the firmware runs 1..%u (4C <= %u; choose fewer "
+			 "channels)", s->channels, MNP_MAX_CHANNELS / 4, MNP_MAX_CHANNELS);
+		return -1;
+	}
+	if (ic < 1 || ic > 255) {
+		snprintf(err, errn, "input channels %d: the board protocol carries 1..255 (choose "
+			 "fewer)", ic);
+		return -1;
+	}
+	return 0;
+}
+
 int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, uint32_t seed,
 			struct mnp_run_req *rq, uint64_t *est_sram_bytes, char *err, size_t errn)
 {
 	struct mn_memory m;
 
 	/* The protocol's field widths and the firmware's limits (protocol.h). */
-	if (s->channels < 1 || 4u * (unsigned)s->channels > MNP_MAX_CHANNELS) {
-		snprintf(err, errn, "channels %d: the firmware runs 1..%u (4C <= %u; choose fewer "
-			 "channels)", s->channels, MNP_MAX_CHANNELS / 4, MNP_MAX_CHANNELS);
+	if (mn_board_channels_check(s, err, errn) != 0)
 		return -1;
-	}
 	if (s->cells < 0 || (unsigned)s->cells > MNP_MAX_CELLS) {
 		snprintf(err, errn, "cells %d: the firmware runs 0..%u per stage (choose fewer)",
 			 s->cells, MNP_MAX_CELLS);
@@ -32,11 +45,6 @@ int mn_validate_request(const struct mn_arch *a, const struct mn_net_shape *s, u
 	    (unsigned)w > MNP_MAX_HW) {
 		snprintf(err, errn, "input %dx%d: the firmware runs sides of 4..%u pixels (choose "
 			 "another resolution)", s->height, w, MNP_MAX_HW);
-		return -1;
-	}
-	if (ic < 1 || ic > 255) {
-		snprintf(err, errn, "input channels %d: the board protocol carries 1..255 (choose "
-			 "fewer)", ic);
 		return -1;
 	}
 	if (s->classes < 1 || (unsigned)s->classes > MNP_MAX_CLASSES) {

@@ -33,6 +33,12 @@ struct mn_validation {
 	struct mnp_run_reply reply;    /* everything the board said */
 };
 
+/* The channel counts every firmware image takes, the profiler's executor
+ * and a deployed model's qnet alike: 4C <= MNP_MAX_CHANNELS (the head's
+ * sums) and 1..255 input channels (one byte in RUN_ARCH and MODEL_INFO).
+ * 0, or -1 with one line in err naming the limit. */
+int mn_board_channels_check(const struct mn_net_shape *s, char *err, size_t errn);
+
 /* The RUN_ARCH request for arch a on network s (ops, planner order, seed)
  * and the model's peak SRAM; -1 with err when the network is outside what
  * the protocol can carry.  A square RGB input with R a multiple of 4 gets

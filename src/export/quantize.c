@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/validate.h"
 #include "export/fnet.h"
 #include "space/memory.h"
 
@@ -184,20 +185,13 @@ void mn_qmodel_free(struct mn_qmodel *q)
 
 int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn)
 {
-	int c = mn_shape_input_channels(s);
-	if (c >= 1 && c <= 255 && s->height >= 1 && s->height <= 65535 && mn_shape_width(s) >= 1 &&
-	    mn_shape_width(s) <= 65535)
-		return 0;
-	snprintf(err, errn, "the int8 model takes 1..255 input channels and sides up to 65535 "
-		 "pixels, not %dx%dx%d; give data or a preset within them",
-		 s->height, mn_shape_width(s), c);
-	return -1;
+	/* any valid shape (sides up to 1024) within the firmware's channel
+	 * limits: qnet sums the head's 4C channels in MNP_MAX_CHANNELS slots */
+	if (mn_shape_check(s, err, errn) != 0 || mn_board_channels_check(s, err, errn) != 0)
+		return -1;
+	return 0;
 }
 
-size_t mn_shape_input_values(const struct mn_net_shape *s)
-{
-	return (size_t)mn_shape_input_channels(s) * (size_t)s->height * (size_t)mn_shape_width(s);
-}
 
 int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 {

@@ -96,14 +96,11 @@ struct mn_qmodel {
 };
 
 /* 0 when the int8 model (and the firmware that runs it, qnet.h, and the
- * protocol that feeds it, MODEL_INFO) can take the shape: any height and
- * width the network has, 1..255 input channels; else -1 and one line
- * saying so and what to give instead. */
+ * protocol that feeds it, MODEL_INFO) can take the shape: any valid shape
+ * (mn_shape_check) within the firmware's channel limits
+ * (mn_board_channels_check); else -1 and one line saying so and what to
+ * give instead. */
 int mn_qmodel_shape_check(const struct mn_net_shape *s, char *err, size_t errn);
-
-/* Values of one input image, channels x height x width: the int8 bytes
- * the board takes, the floats of the float forward. */
-size_t mn_shape_input_values(const struct mn_net_shape *s);
 
 /* amax: largest |value| per slot (fnet.h), over the calibration batch.
  * 0, or -1 when out of memory or mn_qmodel_shape_check refuses the shape

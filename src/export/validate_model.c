@@ -37,7 +37,8 @@ int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 			 "(DIR/firmware/%s/fw.%s)%s",
 			 port, (unsigned)m.fingerprint, m.channels, m.cells, m.resolution, m.width,
 			 m.input_channels, m.classes, (unsigned)fp, q->net.channels, q->net.cells,
-			 q->net.height, q->net.width, q->net.stem->cin, q->net.classes, mn_board_info(b)->board, mn_board_is_emulated(b) ? "elf" : "bin",
+			 q->net.height, q->net.width, q->net.stem->cin, q->net.classes,
+			 mn_board_info(b)->board, mn_board_is_emulated(b) ? "elf" : "bin",
 			 mn_board_is_emulated(b) ? ", started with 'micronas emulate --firmware ...'"
 						 : "");
 		return MN_VALIDATE_OTHER_MODEL;
@@ -63,7 +64,7 @@ int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struc
 		      struct mn_model_validation *v, char *err, size_t errn)
 {
 	int K = q->net.classes, rc = -1;
-	size_t ib = (size_t)q->net.stem->cin * q->net.height * q->net.width;
+	size_t ib = mn_shape_input_values(&f->shape);
 	memset(v, 0, sizeof *v);
 	v->fingerprint = mnq_fingerprint(&q->net, NULL);
 	v->host_peak_bytes = q->arena_bytes;

@@ -55,6 +55,11 @@ int mn_stage_width(const struct mn_net_shape *s, int stage)
 }
 int mn_shape_input_channels(const struct mn_net_shape *s) { return s->input_channels ? s->input_channels : 3; }
 
+size_t mn_shape_input_values(const struct mn_net_shape *s)
+{
+	return (size_t)mn_shape_input_channels(s) * (size_t)s->height * (size_t)mn_shape_width(s);
+}
+
 int mn_shape_check(const struct mn_net_shape *s, char *msg, size_t n)
 {
 	/* Upper bounds keep every count far inside 64 bits and every buffer

@@ -37,6 +37,9 @@ static inline int mn_half_side(int n) { return (n + 1) / 2; }
 
 /* The input channels (input_channels, or 3 when 0). */
 int mn_shape_input_channels(const struct mn_net_shape *s);
+/* Values of one input image, channels x height x width: the int8 bytes
+ * a deployed model takes, the floats of the float forward. */
+size_t mn_shape_input_values(const struct mn_net_shape *s);
 
 /* 0 if the shape is usable, else -1 with a one-line reason in msg. */
 int mn_shape_check(const struct mn_net_shape *s, char *msg, size_t n);

@@ -63,6 +63,19 @@ static void json_number(double v, const char *fmt)
 		printf("null");
 }
 
+/* What the connected board means for the figures: an emulated board's
+ * instruction-based times (left out of JSON output), a table profiled on
+ * another firmware release. */
+static void board_notes(const struct mn_board *b, const struct mn_latency_table *t, int json)
+{
+	char msg[512];
+	if (mn_board_is_emulated(b) && !json)
+		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
+			"not STM32 cycles\n", mn_board_info(b)->board);
+	if (mn_profile_table_stale(t, mn_board_info(b)->fw_version, msg, sizeof msg))
+		fprintf(stderr, "micronas validate: note: %s\n", msg);
+}
+
 /* validate --weights: the deployed model on the board. */
 static int validate_weights(const char *weights, const char *data, const struct mn_arch *a,
 			    const struct mn_net_shape *shape, const struct mn_latency_table *t,
@@ -93,11 +106,7 @@ static int validate_weights(const char *weights, const char *data, const struct 
 		goto out;
 	if (mn_cli_connect("validate", port, &b) != 0)
 		goto out;
-	if (mn_board_is_emulated(b) && !json)
-		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
-			"not STM32 cycles\n", mn_board_info(b)->board);
-	if (mn_profile_table_stale(t, mn_board_info(b)->fw_version, e.msg, sizeof e.msg))
-		fprintf(stderr, "micronas validate: note: %s\n", e.msg);
+	board_notes(b, t, json);
 	int r = mn_model_validate(b, &q, &net, &d, first, images, &v, e.msg, sizeof e.msg);
 	if (r != 0) {
 		if (r == MN_BOARD_ECANCEL)
@@ -282,11 +291,7 @@ int mn_cmd_validate(int argc, char **argv)
 		return MN_EXIT_ERROR;
 	if (mn_cli_connect("validate", port, &b) != 0)
 		return MN_EXIT_ERROR;
-	if (mn_board_is_emulated(b) && !json)
-		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
-			"not STM32 cycles\n", mn_board_info(b)->board);
-	if (mn_profile_table_stale(&t, mn_board_info(b)->fw_version, e.msg, sizeof e.msg))
-		fprintf(stderr, "micronas validate: note: %s\n", e.msg);
+	board_notes(b, &t, json);
 	for (int i = 0; i < n; i++) {
 		struct mn_validation v;
 		int brc;

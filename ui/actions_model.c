@@ -91,11 +91,26 @@ void tui_model_form(struct tui_app *a)
 		 a->model.loaded ? a->model.images : tui_model_images(a));
 }
 
+/* Field i as a whole number in 1..max into *out; else the form's error
+ * names the field, the range and the flag it stands for, and focuses it. */
+static int form_count(struct tui_form *f, int i, long max, const char *flag, int dflt, int *out)
+{
+	char *end;
+	long v = strtol(f->value[i], &end, 10);
+	if (end == f->value[i] || *end || v < 1 || v > max) {
+		snprintf(f->error, sizeof f->error, "%s: a whole number in 1..%ld (%s; default %d)",
+			 f->label[i], max, flag, dflt);
+		f->focus = i;
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int tui_model_form_apply(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
 	struct mn_error e;
-	char *end;
 	char arch[MN_ARCH_STRLEN];
 	if (!f->value[0][0]) {
 		if (a->model.loaded) {
@@ -105,21 +120,11 @@ int tui_model_form_apply(struct tui_app *a)
 		memset(&a->model, 0, sizeof a->model);
 		return 0;
 	}
-	long calib = strtol(f->value[2], &end, 10);
-	if (end == f->value[2] || *end || calib < 1 || calib > 100000) {
-		snprintf(f->error, sizeof f->error, "calibration images: a whole number in 1..100000 "
-			 "(deploy's --calib; default %d)", TUI_MODEL_CALIB);
-		f->focus = 2;
+	int calib, images;
+	if (form_count(f, 2, 100000, "deploy's --calib", TUI_MODEL_CALIB, &calib) != 0 ||
+	    form_count(f, 3, 1000000, "validate's --images", TUI_MODEL_IMAGES, &images) != 0)
 		return -1;
-	}
-	long images = strtol(f->value[3], &end, 10);
-	if (end == f->value[3] || *end || images < 1 || images > 1000000) {
-		snprintf(f->error, sizeof f->error, "images run on the board: a whole number in "
-			 "1..1000000 (validate's --images; default %d)", TUI_MODEL_IMAGES);
-		f->focus = 3;
-		return -1;
-	}
-	if (tui_model_load(a, f->value[0], f->value[1], (int)calib, (int)images, &e) != 0) {
+	if (tui_model_load(a, f->value[0], f->value[1], calib, images, &e) != 0) {
 		snprintf(f->error, sizeof f->error, "%.390s", e.msg);
 		f->focus = f->value[1][0] && !strncmp(e.msg, "arch:", 5) ? 1 : 0;
 		return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn/net_internal.h"
+#include "util/huge_alloc.h"
 
 /* Queries per chunk: the backward workspace of one chunk stays within
  * MN_CHUNK_BUDGET, and the chunks divide evenly among the workers. */
@@ -205,7 +206,7 @@ int mn_net_ntk_cond(struct mn_net *net, const float *x, int batch, enum mn_grad_
 		size_t need = (size_t)batch * P;
 		if (need > net->G_cap) {
 			free(net->G);
-			net->G = malloc(need * sizeof(float));
+			net->G = mn_huge_alloc(need * sizeof(float));
 			net->G_cap = net->G ? need : 0;
 			if (!net->G)
 				return -1;

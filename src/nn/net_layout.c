@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn/net_internal.h"
+#include "util/huge_alloc.h"
 
 /* --------------------------------------------------------------- layout */
 
@@ -142,7 +143,7 @@ int net_ensure_forward_layout(struct mn_net *net, int nb)
 	}
 	if (a.used > net->arena_cap) {
 		free(net->arena);
-		net->arena = malloc(a.used * sizeof(float));
+		net->arena = mn_huge_alloc(a.used * sizeof(float));
 		net->arena_cap = net->arena ? a.used : 0;
 		if (!net->arena) {
 			net->layout_ok = 0;
@@ -247,7 +248,7 @@ int net_ensure_backward_layout(struct mn_net *net, struct ws *ws, int nq, int fu
 	layout_backward(net, ws, nq, fused, &a);
 	if (a.used > ws->cap) {
 		free(ws->mem);
-		ws->mem = malloc(a.used * sizeof(float));
+		ws->mem = mn_huge_alloc(a.used * sizeof(float));
 		ws->cap = ws->mem ? a.used : 0;
 		if (!ws->mem) {
 			ws->nq = 0;

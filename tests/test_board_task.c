@@ -119,7 +119,7 @@ int main(void)
 	if (fd >= 0)
 		close(fd);
 	float v[2] = {1, 2};
-	struct mn_st_out to = {"x", 1, {2}, v};
+	struct mn_st_out to = {"x", 1, {2}, v, NULL};
 	char k1[] = "arch", v1[] = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|";
 	struct mn_st_meta meta = {k1, v1};
 	struct mn_weights_info info;

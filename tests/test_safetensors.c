@@ -44,7 +44,7 @@ int main(void)
 
 	/* Round trip. */
 	float a[6] = {1.5f, -2.0f, 3.25f, 0.0f, -0.0f, 1e-30f}, b[3] = {7, 8, 9};
-	struct mn_st_out out[2] = {{"a.weight", 2, {2, 3}, a}, {"b", 1, {3}, b}};
+	struct mn_st_out out[2] = {{"a.weight", 2, {2, 3}, a, NULL}, {"b", 1, {3}, b, NULL}};
 	struct mn_st_meta meta[1] = {{"arch", "|none~0|"}};
 	struct mn_safetensors st;
 	tap_ok(mn_st_write(path, out, 2, meta, 1, err, sizeof err) == 0, "write (%s)", err);
@@ -61,6 +61,25 @@ int main(void)
 	tap_ok(((8 + (st.t[0].data - st.buf - 8)) % 8) == 0, "data starts 8-byte aligned");
 	tap_ok(mn_st_find(&st, "nope") == NULL, "unknown name: NULL");
 	mn_st_free(&st);
+
+	/* Integer tensors (the int8 model file): I8 and I32, little-endian,
+	 * and a dtype the writer does not take. */
+	int8_t i8[5] = {-128, -1, 0, 1, 127};
+	int32_t i32[3] = {INT32_MIN, -2, INT32_MAX}, g32[3] = {0};
+	struct mn_st_out iout[2] = {{"q.w", 1, {5}, i8, "I8"}, {"q.b", 1, {3}, i32, "I32"}};
+	tap_ok(mn_st_write(path, iout, 2, NULL, 0, err, sizeof err) == 0 &&
+		       mn_st_read(&st, path, err, sizeof err) == 0,
+	       "I8 and I32 tensors written and read back (%s)", err);
+	const struct mn_st_tensor *ti8 = mn_st_find(&st, "q.w"), *ti32 = mn_st_find(&st, "q.b");
+	if (ti32 && ti32->numel == 3 && !strcmp(ti32->dtype, "I32"))
+		mn_st_copy_i32(ti32, g32);
+	tap_ok(ti8 && !strcmp(ti8->dtype, "I8") && ti8->numel == 5 && !memcmp(ti8->data, i8, 5) &&
+		       !memcmp(g32, i32, sizeof i32) && ti32->data[0] == 0 && ti32->data[3] == 0x80,
+	       "their dtypes, values and byte order (I32 little-endian)");
+	mn_st_free(&st);
+	struct mn_st_out f16 = {"h", 1, {1}, i8, "F16"};
+	tap_ok(mn_st_write(path, &f16, 1, NULL, 0, err, sizeof err) == -1 && strstr(err, "F16"),
+	       "a dtype the writer does not take: refused in one line (%s)", err);
 
 	/* Malformed files. */
 	unsigned char tiny[4] = {1, 2, 3, 4};
@@ -117,7 +136,7 @@ int main(void)
 		      &arch, &pe);
 	int n = mn_weights_spec(&arch, &shape, NULL, 0);
 	struct mn_wspec spec[64];
-	struct mn_st_out so[64];
+	struct mn_st_out so[64] = {{0}};
 	static float zeros[65536];
 	tap_ok(n > 0 && n <= 64 && mn_weights_spec(&arch, &shape, spec, 64) == n, "spec has %d tensors", n);
 	uint64_t count = 0;

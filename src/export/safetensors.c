@@ -340,25 +340,49 @@ void mn_st_copy_f32(const struct mn_st_tensor *t, float *out)
 	}
 }
 
+void mn_st_copy_i32(const struct mn_st_tensor *t, int32_t *out)
+{
+	for (uint64_t i = 0; i < t->numel; i++) {
+		const unsigned char *p = t->data + 4 * i;
+		uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			     (uint32_t)p[3] << 24;
+		memcpy(&out[i], &u, 4);
+	}
+}
+
+/* Bytes an element of a dtype the writer takes, 0 for another. */
+static int out_bytes(const char *dtype)
+{
+	if (!dtype || !strcmp(dtype, "F32") || !strcmp(dtype, "I32"))
+		return 4;
+	return !strcmp(dtype, "I8") ? 1 : 0;
+}
+
 int mn_st_write(const char *path, const struct mn_st_out *t, size_t n,
 		const struct mn_st_meta *meta, size_t nmeta, char *err, size_t errn)
 {
+	for (size_t i = 0; i < n; i++)
+		if (!out_bytes(t[i].dtype)) {
+			snprintf(err, errn, "%s: tensor '%s': cannot write dtype %s", path, t[i].name,
+				 t[i].dtype);
+			return -1;
+		}
 	cJSON *root = cJSON_CreateObject();
 	uint64_t off = 0;
 	int ok = root != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
-		uint64_t numel = 1;
+		uint64_t numel = 1, eb = (uint64_t)out_bytes(t[i].dtype);
 		cJSON *e = cJSON_AddObjectToObject(root, t[i].name);
 		cJSON *sh = e ? cJSON_AddArrayToObject(e, "shape") : NULL;
 		cJSON *of = e ? cJSON_AddArrayToObject(e, "data_offsets") : NULL;
-		ok = e && sh && of && cJSON_AddStringToObject(e, "dtype", "F32");
+		ok = e && sh && of && cJSON_AddStringToObject(e, "dtype", t[i].dtype ? t[i].dtype : "F32");
 		for (int d = 0; ok && d < t[i].ndim; d++) {
 			numel *= (uint64_t)t[i].shape[d];
 			ok = cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)t[i].shape[d]));
 		}
 		ok = ok && cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off)) &&
-		     cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + 4 * numel)));
-		off += 4 * numel;
+		     cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + eb * numel)));
+		off += eb * numel;
 	}
 	if (ok && nmeta) {
 		cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
@@ -392,10 +416,15 @@ int mn_st_write(const char *path, const struct mn_st_out *t, size_t n,
 		uint64_t numel = 1;
 		for (int d = 0; d < t[i].ndim; d++)
 			numel *= (uint64_t)t[i].shape[d];
+		if (out_bytes(t[i].dtype) == 1) {
+			ok = numel == 0 || fwrite(t[i].data, 1, numel, f) == numel;
+			continue;
+		}
+		const unsigned char *src = t[i].data;
 		for (uint64_t k = 0; ok && k < numel; k++) {
 			uint32_t u;
 			unsigned char b[4];
-			memcpy(&u, &t[i].data[k], 4);
+			memcpy(&u, src + 4 * k, 4);
 			for (int j = 0; j < 4; j++)
 				b[j] = (unsigned char)(u >> (8 * j));
 			ok = fwrite(b, 1, 4, f) == 4;

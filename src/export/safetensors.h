@@ -61,14 +61,19 @@ void mn_st_copy_f32(const struct mn_st_tensor *t, float *out);
  * non-ASCII bytes shown as '?', "..." when cut.  Returns buf. */
 const char *mn_st_printable(const char *s, char *buf, size_t n);
 
-/* Writing: F32 tensors with their shapes, and optional metadata pairs.
- * The header is padded with spaces so the data starts 8-byte aligned, as
- * the reference writer does.  Written to PATH.tmp, then renamed. */
+/* Copies an I32 tensor's values into out[numel] (host order). */
+void mn_st_copy_i32(const struct mn_st_tensor *t, int32_t *out);
+
+/* Writing: F32, I32 or I8 tensors (host order in memory) with their
+ * shapes, and optional metadata pairs.  The header is padded with spaces
+ * so the data starts 8-byte aligned, as the reference writer does.
+ * Written to PATH.tmp, then renamed. */
 struct mn_st_out {
 	const char *name;
 	int ndim;
 	int64_t shape[MN_ST_MAX_DIMS];
-	const float *data;
+	const void *data;
+	const char *dtype; /* "F32" (or NULL), "I32" or "I8" */
 };
 int mn_st_write(const char *path, const struct mn_st_out *t, size_t n,
 		const struct mn_st_meta *meta, size_t nmeta, char *err, size_t errn);

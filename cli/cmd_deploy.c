@@ -11,6 +11,7 @@
 #include "data/dataset_source.h"
 #include "export/calibrate.h"
 #include "export/deploy_c.h"
+#include "export/qmodel_file.h"
 #include "export/deploy_fw.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
@@ -42,10 +43,12 @@ static void deploy_usage(FILE *f)
 		"(symmetric per-channel conv weights, per-tensor activation scales calibrated\n"
 		"on N images of --data, int32 biases, fixed-point requantization), refuses a\n"
 		"model that does not fit the preset board's flash or SRAM, and writes\n"
-		"DIR/model.h and DIR/model.c (const arrays, mn_model_run()), then builds the\n"
-		"firmware images carrying the model with arm-none-eabi-gcc: DIR/firmware/BOARD/\n"
-		"fw.bin for the preset's board and DIR/firmware/EMULATED/fw.elf for its emulated\n"
-		"counterpart (micronas emulate --firmware ...; validate --weights runs them).\n"
+		"DIR/model.h and DIR/model.c (const arrays, mn_model_run()), the same model as\n"
+		"DIR/model.int8.safetensors (validate --model reads it on any computer), then\n"
+		"builds the firmware images carrying the model with arm-none-eabi-gcc:\n"
+		"DIR/firmware/BOARD/fw.bin for the preset's board and DIR/firmware/EMULATED/\n"
+		"fw.elf for its emulated counterpart (micronas emulate --firmware ...;\n"
+		"validate --weights runs them).\n"
 		"  --data PATH    CIFAR-10 binary file or directory (default: synthetic images)\n"
 		"  --calib N      calibration images (default 64); the next --eval N (default\n"
 		"                 32) measure int8 against float top-1\n"
@@ -222,13 +225,18 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	char arch_str[MN_ARCH_STRLEN];
 	mn_arch_format(&arch, arch_str, sizeof arch_str);
+	char qpath[4200];
+	snprintf(qpath, sizeof qpath, "%s/model.int8.safetensors", dir);
 	if (mn_deploy_write_c(&q, arch_str, dir, err, sizeof err) != 0 ||
-	    mn_deploy_write_check(dir, img, ql, nchk, (int)ib, K, err, sizeof err) != 0) {
+	    mn_deploy_write_check(dir, img, ql, nchk, (int)ib, K, err, sizeof err) != 0 ||
+	    mn_qmodel_save(&q, &arch, qpath, err, sizeof err) != 0) {
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
 	printf("%s/model.c, model.h: int8 model of C=%d N=%d %dx%dx%d classes=%d for %s\n", dir,
 	       shape.channels, shape.cells, H, W, Cin, K, pr.board_name);
+	printf("%s: the same model for validate --model (fingerprint %08x)\n", qpath,
+	       (unsigned)mnq_fingerprint(&q.net, NULL));
 	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
 	       (q.weight_bytes + q.bias_bytes + q.requant_bytes) / 1024.0 + pr.runtime_flash_kb,
 	       q.weight_bytes / 1024.0, q.bias_bytes / 1024.0, q.requant_bytes / 1024.0,

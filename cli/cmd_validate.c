@@ -23,7 +23,8 @@ static void validate_usage(FILE *f)
 		"Usage: micronas validate --port PORT [--preset NAME|FILE]\n"
 		"                         [--latency-table TABLE.ini] [--seed S] [--json] ARCH...\n"
 		"       micronas validate --port PORT --weights W.safetensors [--data PATH]\n"
-		"                         [--calib N] [--images N] [shape flags] [--json] ARCH\n"
+		"                         [--calib N] [--images N] [--model FILE] [shape flags]\n"
+		"                         [--json] ARCH\n"
 		"Runs each NAS-Bench-201 arch on the board as the preset's network (C, N, R,\n"
 		"classes) in the memory planner's edge order, and prints the measured and\n"
 		"estimated latency (from the latency table) with the error in %%, and the\n"
@@ -40,6 +41,9 @@ static void validate_usage(FILE *f)
 		"reference byte for byte), top1_agree_float and int8_accuracy are reported.\n"
 		"  --calib N          calibration images, as deploy (default 64)\n"
 		"  --images N         images run on the board (default 32)\n"
+		"  --model FILE       the int8 values from deploy's DIR/model.int8.safetensors\n"
+		"                     (a model deployed on another computer, whose BLAS can\n"
+		"                     round the calibration otherwise)\n"
 		"  --channels C --cells N --resolution R --classes K   override the preset\n");
 }
 
@@ -77,7 +81,8 @@ static void board_notes(const struct mn_board *b, const struct mn_latency_table 
 }
 
 /* validate --weights: the deployed model on the board. */
-static int validate_weights(const char *weights, const char *data, const struct mn_arch *a,
+static int validate_weights(const char *weights, const char *data, const char *model,
+			    const struct mn_arch *a,
 			    const struct mn_net_shape *shape, const struct mn_latency_table *t,
 			    int calib, int images, const char *port, int json)
 {
@@ -93,7 +98,8 @@ static int validate_weights(const char *weights, const char *data, const struct 
 	char arch_str[MN_ARCH_STRLEN];
 
 	/* The steps the TUI's job takes too (export/model_job.h). */
-	if (mn_model_prepare(weights, data, a, shape, calib, &net, &d, &q, e.msg, sizeof e.msg) != 0) {
+	if (mn_model_prepare(weights, data, model, a, shape, calib, &net, &d, &q, e.msg,
+			     sizeof e.msg) != 0) {
 		mn_cli_error("validate", "%s", e.msg);
 		goto out;
 	}
@@ -170,12 +176,13 @@ int mn_cmd_validate(int argc, char **argv)
 	static const struct option opts[] = {
 		MN_CLI_SHAPE_LONGOPTS, {"weights", required_argument, 0, 'W'},
 		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
-		{"images", required_argument, 0, 'I'},
+		{"images", required_argument, 0, 'I'}, {"model", required_argument, 0, 'M'},
 		{"port", required_argument, 0, 'P'}, {"preset", required_argument, 0, 'p'},
 		{"latency-table", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},
 		{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *port = NULL, *preset = NULL, *table_path = NULL, *weights = NULL, *data = NULL;
+	const char *model = NULL;
 	struct mn_net_shape flags = {0};
 	int calib = 64, images = 32;
 	struct mn_latency_table t;
@@ -196,6 +203,7 @@ int mn_cmd_validate(int argc, char **argv)
 		switch (ch) {
 		case 'W': weights = optarg; break;
 		case 'd': data = optarg; break;
+		case 'M': model = optarg; break;
 		case 'b':
 			if (mn_cli_int("validate", "--calib", optarg, 1, 100000, &calib))
 				return MN_EXIT_USAGE;
@@ -232,9 +240,9 @@ int mn_cmd_validate(int argc, char **argv)
 			     argc - optind);
 		return MN_EXIT_USAGE;
 	}
-	if (!weights && (data || flags.channels || flags.cells || flags.height ||
+	if (!weights && (data || model || flags.channels || flags.cells || flags.height ||
 			 flags.classes)) {
-		mn_cli_error("validate", "--data and the shape flags go with --weights (see "
+		mn_cli_error("validate", "--data, --model and the shape flags go with --weights (see "
 			     "'micronas validate --help')");
 		return MN_EXIT_USAGE;
 	}
@@ -285,8 +293,8 @@ int mn_cmd_validate(int argc, char **argv)
 	}
 
 	if (weights)
-		return validate_weights(weights, data, &archs[0], &shape, &t, calib, images, port,
-					json);
+		return validate_weights(weights, data, model, &archs[0], &shape, &t, calib, images,
+					port, json);
 	if (mn_cli_block_signals("validate", 0, &set) != 0)
 		return MN_EXIT_ERROR;
 	if (mn_cli_connect("validate", port, &b) != 0)

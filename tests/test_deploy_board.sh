@@ -4,7 +4,8 @@
 # image runs every image bit-exact with the host int8 reference (JSON keys
 # int8_exact, top1_agree_float, int8_accuracy); a board carrying another
 # model, and one carrying none (the profiler firmware), are refused in one
-# line naming the image to run.  Needs arm-none-eabi-gcc and QEMU (a
+# line naming the image to run; with --model (deploy's int8 model file)
+# the model another quantization would refuse validates.  Needs arm-none-eabi-gcc and QEMU (a
 # missing one fails here, naming the Debian package).
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
@@ -48,6 +49,8 @@ check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib
 sed 's/^/# /' "$tmp/dep" "$tmp/err"
 check "deploy exits 0 and writes the board's and the emulated board's images" \
 	sh -c "[ $rc -eq 0 ] && [ -s '$tmp/out/firmware/nucleo-f746zg/fw.bin' ] && [ -s '$tmp/out/firmware/qemu-mps2-an500/fw.elf' ]"
+check "deploy writes the int8 model file too and names it with its fingerprint" \
+	sh -c "[ -s '$tmp/out/model.int8.safetensors' ] && grep -q 'model.int8.safetensors: the same model for validate --model (fingerprint [0-9a-f]\{8\})' '$tmp/dep'"
 
 if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 32 \
@@ -66,6 +69,13 @@ if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	grep -v '^micronas validate: estimating\|is emulated\|no CIFAR-10 data given' "$tmp/err" >"$tmp/err1"
 	check "a board carrying another model is refused in one line naming the fix ($(cat "$tmp/err1"))" \
 		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'carries another model.*emulate --firmware' '$tmp/err1' && [ ! -s '$tmp/out2' ]"
+	# The same quantization mismatch, as on a computer whose BLAS rounds
+	# the calibration otherwise: --model takes the deployed values.
+	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 16 \
+		--model "$tmp/out/model.int8.safetensors" --images 4 --json >"$tmp/v3.json" 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/v3.json" "$tmp/err"
+	check "with --model DIR/model.int8.safetensors the same board validates, every image bit-exact" \
+		sh -c "[ $rc -eq 0 ] && grep -q '\"images\":4,\"int8_exact\":1.000000,' '$tmp/v3.json'"
 	stop_emulator
 else
 	check "micronas emulate --firmware starts on the model's image: $(cat "$tmp/emu.err")" false

@@ -8,14 +8,15 @@
 #include "data/dataset.h"
 #include "data/dataset_source.h"
 #include "export/calibrate.h"
+#include "export/qmodel_file.h"
 #include "export/safetensors.h"
 #include "export/validate_model.h"
 #include "export/weights_check.h"
 #include "space/memory.h"
 
 struct model_task {
-	char weights[MN_BOARD_JOB_PATH], data[MN_BOARD_JOB_PATH];
-	int has_data;
+	char weights[MN_BOARD_JOB_PATH], data[MN_BOARD_JOB_PATH], model[MN_BOARD_JOB_PATH];
+	int has_data, has_model;
 	struct mn_arch arch;
 	struct mn_net_shape shape;
 	struct mn_latency_table table;
@@ -28,9 +29,10 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int mn_model_prepare(const char *weights, const char *data, const struct mn_arch *a,
-		     const struct mn_net_shape *s, int calib, struct mn_fnet *net,
-		     struct mn_dataset *d, struct mn_qmodel *q, char *err, size_t errn)
+int mn_model_prepare(const char *weights, const char *data, const char *model,
+		     const struct mn_arch *a, const struct mn_net_shape *s, int calib,
+		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
+		     size_t errn)
 {
 	struct mn_safetensors st;
 	char msg[1024];
@@ -60,7 +62,11 @@ int mn_model_prepare(const char *weights, const char *data, const struct mn_arch
 		/* deploy's synthetic set: calib + its default 32 evaluation images */
 		return -1;
 	}
-	return mn_calibrate(q, net, d, calib, err, errn);
+	if (mn_calibrate(q, net, d, calib, err, errn) != 0)
+		return -1;
+	/* the deployed model's own values over this computer's quantization
+	 * (qmodel_file.h says why they can differ) */
+	return model ? mn_qmodel_load(q, a, model, err, errn) : 0;
 }
 
 static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *out, int *brc,
@@ -78,8 +84,8 @@ static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *
 
 	*brc = 0;
 	mn_board_job_progress(j, 0, t->images, "quantizing the weights (calibration)");
-	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, &t->arch, &t->shape, t->calib,
-			     &net, &d, &q, err, errn) != 0)
+	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, t->has_model ? t->model : NULL,
+			     &t->arch, &t->shape, t->calib, &net, &d, &q, err, errn) != 0)
 		goto out;
 	if (mn_board_job_cancelled(j)) {
 		*brc = MN_BOARD_ECANCEL;
@@ -156,9 +162,10 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
 		       size_t errn)
 {
 	if (!o->weights || !*o->weights || strlen(o->weights) >= MN_BOARD_JOB_PATH ||
-	    (o->data && strlen(o->data) >= MN_BOARD_JOB_PATH)) {
-		snprintf(err, errn, "model validation: bad weights or data path (empty or longer than "
-			 "%d bytes)", MN_BOARD_JOB_PATH - 1);
+	    (o->data && strlen(o->data) >= MN_BOARD_JOB_PATH) ||
+	    (o->model && strlen(o->model) >= MN_BOARD_JOB_PATH)) {
+		snprintf(err, errn, "model validation: bad weights, data or model path (empty or longer "
+			 "than %d bytes)", MN_BOARD_JOB_PATH - 1);
 		return -1;
 	}
 	if (o->calib < 1 || o->images < 1) {
@@ -174,6 +181,10 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
 	if (o->data) {
 		t->has_data = 1;
 		memcpy(t->data, o->data, strlen(o->data) + 1);
+	}
+	if (o->model) {
+		t->has_model = 1;
+		memcpy(t->model, o->model, strlen(o->model) + 1);
 	}
 	t->arch = o->arch;
 	t->shape = o->shape;

@@ -18,6 +18,8 @@
 struct mn_model_job_opts {
 	const char *weights;   /* .safetensors (copied) */
 	const char *data;      /* images as deploy's --data; NULL: deploy's synthetic set */
+	const char *model;     /* deploy's model.int8.safetensors (copied), or NULL: the
+				* weights quantized here */
 	struct mn_arch arch;
 	struct mn_net_shape shape;
 	const struct mn_latency_table *table; /* the estimate (copied) */
@@ -33,15 +35,18 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
  * the job: the shape checked for int8, the weights read and bound to a
  * (errors name the file), the data loaded and checked against the shape
  * (data NULL: deploy's synthetic set of calib + 32 images), and the model
- * calibrated on its first calib images.  net, d and q are set (free them
- * with mn_fnet_free, mn_dataset_free, mn_qmodel_free, also on failure);
- * 0, or -1 with one line in err. */
+ * calibrated on its first calib images; with model (NULL: none), the int8
+ * values then taken from that file (qmodel_file.h: a model deployed on
+ * another computer).  net, d and q are set (free them with mn_fnet_free,
+ * mn_dataset_free, mn_qmodel_free, also on failure); 0, or -1 with one
+ * line in err. */
 struct mn_fnet;
 struct mn_dataset;
 struct mn_qmodel;
-int mn_model_prepare(const char *weights, const char *data, const struct mn_arch *a,
-		     const struct mn_net_shape *s, int calib, struct mn_fnet *net,
-		     struct mn_dataset *d, struct mn_qmodel *q, char *err, size_t errn);
+int mn_model_prepare(const char *weights, const char *data, const char *model,
+		     const struct mn_arch *a, const struct mn_net_shape *s, int calib,
+		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
+		     size_t errn);
 
 /* What a weights file says of itself, for loading it in a front end: its
  * tensor count and the arch its metadata names (model.py writes it; a file

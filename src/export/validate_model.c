@@ -34,8 +34,9 @@ int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 			 "%s carries another model (fingerprint %08x, C=%u N=%u %ux%ux%u %u classes) than "
 			 "these weights quantize to (%08x, C=%u N=%u %ux%ux%u %u classes): flash the image "
 			 "'micronas deploy' wrote for them with the same --data and --calib "
-			 "(DIR/firmware/%s/fw.%s)%s; an image deployed on another computer can differ "
-			 "(its BLAS rounds the calibration otherwise): deploy again on this one",
+			 "(DIR/firmware/%s/fw.%s)%s; a model deployed on another computer can differ "
+			 "(its BLAS rounds the calibration otherwise): add --model "
+			 "DIR/model.int8.safetensors",
 			 port, (unsigned)m.fingerprint, m.channels, m.cells, m.resolution, m.width,
 			 m.input_channels, m.classes, (unsigned)fp, q->net.channels, q->net.cells,
 			 q->net.height, q->net.width, q->net.stem->cin, q->net.classes,

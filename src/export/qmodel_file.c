@@ -1,0 +1,270 @@
+/* The int8 model as a safetensors file; see qmodel_file.h. */
+#include "export/qmodel_file.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/safetensors.h"
+
+#define FORMAT "micronas-int8-model-1"
+
+/* The model's arrays are the mn_qmodel's own storage (quantize.c hands
+ * them out writable and keeps const pointers in the mnq_net); loading
+ * rewrites their values in place. */
+static void *writable(const void *p) { return (void *)(uintptr_t)p; }
+
+static int conv_count(const struct mn_qmodel *q) { return 1 + 18 * q->net.cells + 6; }
+static int add_count(const struct mn_qmodel *q) { return 18 * q->net.cells + 2; }
+static int head_width(const struct mn_qmodel *q) { return 4 * q->net.channels; }
+
+/* One array of the model: its name, dtype, size and place. */
+struct slot {
+	char name[40];
+	const char *dtype;
+	uint64_t numel;
+	const void *data;
+	int rows; /* shape [rows, numel / rows] */
+};
+
+/* Every array of q in file order; returns the count (slots may be NULL to
+ * count). */
+static int slots_of(const struct mn_qmodel *q, struct slot *sl)
+{
+	int n = 0;
+#define PUT(NAME_FMT, IDX, DT, NUMEL, DATA, ROWS)                                                  \
+	do {                                                                                       \
+		if (sl) {                                                                          \
+			snprintf(sl[n].name, sizeof sl[n].name, NAME_FMT, IDX);                    \
+			sl[n].dtype = DT, sl[n].numel = (NUMEL), sl[n].data = (DATA);              \
+			sl[n].rows = (ROWS);                                                       \
+		}                                                                                  \
+		n++;                                                                               \
+	} while (0)
+	for (int i = 0; i < conv_count(q); i++) {
+		const struct mnq_conv *c = &q->convs[i];
+		if (!c->w)
+			continue;
+		uint64_t K = (uint64_t)c->k * c->k * c->cin;
+		PUT("conv.%d.w", i, "I8", c->cout * K, c->w, c->cout);
+		if (c->b)
+			PUT("conv.%d.b", i, "I32", c->cout, c->b, 1);
+		PUT("conv.%d.mult", i, "I32", c->cout, c->mult, 1);
+		PUT("conv.%d.shift", i, "I8", c->cout, c->shift, 1);
+	}
+	PUT("adds%s", "", "I32", 2 * (uint64_t)add_count(q), q->adds, add_count(q));
+	PUT("head%s", "", "I32", 2 * (uint64_t)head_width(q), q->head, 2);
+	PUT("fc.w%s", "", "I8", (uint64_t)q->net.classes * head_width(q), q->fc_w, q->net.classes);
+	PUT("fc.b%s", "", "I32", q->net.classes, q->fc_b, 1);
+#undef PUT
+	return n;
+}
+
+struct meta_text {
+	char arch[MN_ARCH_STRLEN], dims[6][16], in[32], logit[32], fp[16];
+};
+
+static void meta_of(const struct mn_qmodel *q, const struct mn_arch *a, struct meta_text *t,
+		    struct mn_st_meta *m)
+{
+	static const char *const keys[6] = {"channels", "cells",          "height",
+					    "width",    "input_channels", "classes"};
+	const unsigned v[6] = {q->net.channels, q->net.cells, q->net.height,
+			       q->net.width,    q->net.stem ? q->net.stem->cin : 0, q->net.classes};
+	mn_arch_format(a, t->arch, sizeof t->arch);
+	snprintf(t->in, sizeof t->in, "%.9g", (double)q->in_scale);
+	snprintf(t->logit, sizeof t->logit, "%.9g", (double)q->logit_scale);
+	snprintf(t->fp, sizeof t->fp, "%08x", (unsigned)mnq_fingerprint(&q->net, NULL));
+	m[0] = (struct mn_st_meta){"format", FORMAT};
+	m[1] = (struct mn_st_meta){"arch", t->arch};
+	for (int i = 0; i < 6; i++) {
+		snprintf(t->dims[i], sizeof t->dims[i], "%u", v[i]);
+		m[2 + i] = (struct mn_st_meta){(char *)keys[i], t->dims[i]};
+	}
+	m[8] = (struct mn_st_meta){"in_scale", t->in};
+	m[9] = (struct mn_st_meta){"logit_scale", t->logit};
+	m[10] = (struct mn_st_meta){"fingerprint", t->fp};
+}
+enum { NMETA = 11 };
+
+int mn_qmodel_save(const struct mn_qmodel *q, const struct mn_arch *a, const char *path, char *err,
+		   size_t errn)
+{
+	int n = slots_of(q, NULL);
+	struct slot *sl = calloc((size_t)n, sizeof *sl);
+	struct mn_st_out *out = calloc((size_t)n, sizeof *out);
+	struct meta_text t;
+	struct mn_st_meta m[NMETA];
+	int rc = -1;
+	if (!sl || !out) {
+		snprintf(err, errn, "%s: out of memory", path);
+		goto done;
+	}
+	slots_of(q, sl);
+	for (int i = 0; i < n; i++)
+		out[i] = (struct mn_st_out){sl[i].name, 2, {sl[i].rows, (int64_t)(sl[i].numel / sl[i].rows)},
+					    sl[i].data, sl[i].dtype};
+	meta_of(q, a, &t, m);
+	rc = mn_st_write(path, out, (size_t)n, m, NMETA, err, errn);
+done:
+	free(sl);
+	free(out);
+	return rc;
+}
+
+/* Checks a tensor's values where qnet needs bounds: 0, or -1 with err. */
+static int values_ok(const struct slot *s, const struct mn_st_tensor *t, const char *path, char *err,
+		     size_t errn)
+{
+	const char *nm = s->name;
+	size_t len = strlen(nm);
+	if (len > 6 && !strcmp(nm + len - 6, ".shift")) {
+		for (uint64_t i = 0; i < t->numel; i++) {
+			int v = (int8_t)t->data[i];
+			if (v < -30 || v > 31) {
+				snprintf(err, errn,
+					 "%s: %s[%llu] is %d, outside qnet's -30..31: the file is damaged "
+					 "(run micronas deploy again)",
+					 path, nm, (unsigned long long)i, v);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	int is_adds = !strcmp(nm, "adds"), is_head = !strcmp(nm, "head");
+	if (!is_adds && !is_head)
+		return 0;
+	int32_t *v = malloc(sizeof(int32_t) * t->numel);
+	if (!v) {
+		snprintf(err, errn, "%s: out of memory", path);
+		return -1;
+	}
+	mn_st_copy_i32(t, v);
+	const int32_t *now = s->data;
+	int rc = 0;
+	for (uint64_t i = 0; rc == 0 && i < t->numel; i++) {
+		/* an add slot the model never uses is 0 in both */
+		int bad = is_adds ? !(now[i] == 0 ? v[i] == 0 : v[i] >= 1 && v[i] <= 32767)
+				  : (i < t->numel / 2 ? labs((long)v[i]) > 8388607L
+						     : labs((long)v[i]) > 536870912L);
+		if (bad) {
+			snprintf(err, errn,
+				 "%s: %s[%llu] is %ld, outside what qnet runs: the file is damaged (run "
+				 "micronas deploy again)",
+				 path, nm, (unsigned long long)i, (long)v[i]);
+			rc = -1;
+		}
+	}
+	free(v);
+	return rc;
+}
+
+static int scale_of(const struct mn_safetensors *st, const char *key, float *out)
+{
+	const char *s = mn_st_meta_get(st, key);
+	char *end;
+	if (!s)
+		return -1;
+	double v = strtod(s, &end);
+	if (end == s || *end || !isfinite(v) || !(v > 0) || v > 3.4e38)
+		return -1;
+	*out = (float)v;
+	return 0;
+}
+
+int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *path, char *err,
+		   size_t errn)
+{
+	struct mn_safetensors st;
+	char msg[400];
+	if (mn_st_read(&st, path, msg, sizeof msg) != 0) {
+		snprintf(err, errn, "%s (give the model.int8.safetensors micronas deploy wrote)", msg);
+		return -1;
+	}
+	int n = slots_of(q, NULL), rc = -1;
+	struct slot *sl = calloc((size_t)n, sizeof *sl);
+	const struct mn_st_tensor **found = calloc((size_t)n, sizeof *found);
+	struct meta_text t;
+	struct mn_st_meta want[NMETA];
+	float in_scale = 0, logit_scale = 0;
+	if (!sl || !found) {
+		snprintf(err, errn, "%s: out of memory", path);
+		goto done;
+	}
+	slots_of(q, sl);
+	meta_of(q, a, &t, want);
+	const char *fmt = mn_st_meta_get(&st, "format");
+	if (!fmt || strcmp(fmt, FORMAT)) {
+		snprintf(err, errn,
+			 "%s: not a micronas int8 model file (format %s, want %s): give the "
+			 "model.int8.safetensors micronas deploy wrote",
+			 path, fmt ? "other" : "missing", FORMAT);
+		goto done;
+	}
+	/* the arch and shape first: a file for another network says so */
+	for (int i = 1; i < 8; i++) {
+		const char *v = mn_st_meta_get(&st, want[i].key);
+		if (!v || strcmp(v, want[i].value)) {
+			char pv[MN_ARCH_STRLEN];
+			snprintf(err, errn,
+				 "%s: the model is for %s %s, this network has %s: give the file deployed "
+				 "for this arch and preset",
+				 path, want[i].key, v ? mn_st_printable(v, pv, sizeof pv) : "(none)",
+				 want[i].value);
+			goto done;
+		}
+	}
+	if (scale_of(&st, "in_scale", &in_scale) || scale_of(&st, "logit_scale", &logit_scale)) {
+		snprintf(err, errn,
+			 "%s: in_scale or logit_scale is missing or not a positive number: the file is "
+			 "damaged (run micronas deploy again)",
+			 path);
+		goto done;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct mn_st_tensor *x = mn_st_find(&st, sl[i].name);
+		if (!x || strcmp(x->dtype, sl[i].dtype) || x->numel != sl[i].numel) {
+			snprintf(err, errn,
+				 "%s: tensor '%s' %s, this network needs %s of %llu values: the file is "
+				 "not this model's (run micronas deploy again)",
+				 path, sl[i].name, !x ? "is missing" : "has another dtype or size",
+				 sl[i].dtype, (unsigned long long)sl[i].numel);
+			goto done;
+		}
+		if (values_ok(&sl[i], x, path, err, errn) != 0)
+			goto done;
+		found[i] = x;
+	}
+	if (st.n != (size_t)n) {
+		snprintf(err, errn, "%s: %zu tensors, this network's model has %d: the file is not this "
+			 "model's (run micronas deploy again)", path, st.n, n);
+		goto done;
+	}
+	/* everything checked: copy */
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(sl[i].dtype, "I8"))
+			memcpy(writable(sl[i].data), found[i]->data, sl[i].numel);
+		else
+			mn_st_copy_i32(found[i], writable(sl[i].data));
+	}
+	q->in_scale = in_scale;
+	q->logit_scale = logit_scale;
+	char fp[16];
+	snprintf(fp, sizeof fp, "%08x", (unsigned)mnq_fingerprint(&q->net, NULL));
+	const char *rec = mn_st_meta_get(&st, "fingerprint");
+	if (!rec || strcmp(rec, fp)) {
+		snprintf(err, errn,
+			 "%s: its values give fingerprint %s, the file records %s: the file is damaged "
+			 "(run micronas deploy again)",
+			 path, fp, rec ? "another" : "none");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(sl);
+	free(found);
+	mn_st_free(&st);
+	return rc;
+}

@@ -330,25 +330,20 @@ const char *mn_st_meta_get(const struct mn_safetensors *st, const char *key)
 	return NULL;
 }
 
-void mn_st_copy_f32(const struct mn_st_tensor *t, float *out)
+/* A 4-byte tensor's little-endian values into out (host order). */
+static void copy_le32(const struct mn_st_tensor *t, unsigned char *out)
 {
 	for (uint64_t i = 0; i < t->numel; i++) {
 		const unsigned char *p = t->data + 4 * i;
 		uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 			     (uint32_t)p[3] << 24;
-		memcpy(&out[i], &u, 4);
+		memcpy(out + 4 * i, &u, 4);
 	}
 }
 
-void mn_st_copy_i32(const struct mn_st_tensor *t, int32_t *out)
-{
-	for (uint64_t i = 0; i < t->numel; i++) {
-		const unsigned char *p = t->data + 4 * i;
-		uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			     (uint32_t)p[3] << 24;
-		memcpy(&out[i], &u, 4);
-	}
-}
+void mn_st_copy_f32(const struct mn_st_tensor *t, float *out) { copy_le32(t, (unsigned char *)out); }
+
+void mn_st_copy_i32(const struct mn_st_tensor *t, int32_t *out) { copy_le32(t, (unsigned char *)out); }
 
 /* Bytes an element of a dtype the writer takes, 0 for another. */
 static int out_bytes(const char *dtype)

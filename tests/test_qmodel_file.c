@@ -93,6 +93,16 @@ int main(void)
 	tap_ok(ok && mn_qmodel_load(&q2, &a, bad, err, sizeof err) == -1 &&
 		       strstr(err, "conv.0.shift[0] is 40") && fp(&q2) == fp2,
 	       "a shift qnet cannot take: refused before anything is copied (%s)", err);
+	/* found by fuzzing: a bias near 2^31 overflowed qnet's int32 sum */
+	int32_t *bi = (int32_t *)(uintptr_t)q1.convs[0].b, keep_b = bi ? bi[0] : 0;
+	if (bi)
+		bi[0] = INT32_MAX - 5;
+	ok = bi && mn_qmodel_save(&q1, &a, bad, err, sizeof err) == 0;
+	if (bi)
+		bi[0] = keep_b;
+	tap_ok(ok && mn_qmodel_load(&q2, &a, bad, err, sizeof err) == -1 &&
+		       strstr(err, "conv.0.b[0] is 2147483642") && fp(&q2) == fp2,
+	       "a conv bias with no room for its sum: refused (%s)", err);
 	int32_t *ad = NULL;
 	for (int i = 0; i < 18 * s.cells + 2 && !ad; i++)
 		if (q1.adds[i].ma)

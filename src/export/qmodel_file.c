@@ -134,7 +134,8 @@ static int values_ok(const struct slot *s, const struct mn_st_tensor *t, const c
 		return 0;
 	}
 	int is_adds = !strcmp(nm, "adds"), is_head = !strcmp(nm, "head");
-	if (!is_adds && !is_head)
+	int is_bias = len > 2 && !strcmp(nm + len - 2, ".b") && strncmp(nm, "fc.", 3);
+	if (!is_adds && !is_head && !is_bias)
 		return 0;
 	int32_t *v = malloc(sizeof(int32_t) * t->numel);
 	if (!v) {
@@ -146,9 +147,10 @@ static int values_ok(const struct slot *s, const struct mn_st_tensor *t, const c
 	int rc = 0;
 	for (uint64_t i = 0; rc == 0 && i < t->numel; i++) {
 		/* an add slot the model never uses is 0 in both */
-		int bad = is_adds ? !(now[i] == 0 ? v[i] == 0 : v[i] >= 1 && v[i] <= 32767)
-				  : (i < t->numel / 2 ? labs((long)v[i]) > 8388607L
-						     : labs((long)v[i]) > 536870912L);
+		int bad = is_bias ? fabs((double)v[i]) > MN_QBIAS_MAX
+			  : is_adds ? !(now[i] == 0 ? v[i] == 0 : v[i] >= 1 && v[i] <= 32767)
+				    : (i < t->numel / 2 ? labs((long)v[i]) > 8388607L
+						       : labs((long)v[i]) > 536870912L);
 		if (bad) {
 			snprintf(err, errn,
 				 "%s: %s[%llu] is %ld, outside what qnet runs: the file is damaged (run "
@@ -183,6 +185,14 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 		snprintf(err, errn, "%s (give the model.int8.safetensors micronas deploy wrote)", msg);
 		return -1;
 	}
+	int rc = mn_qmodel_load_parsed(q, a, &st, path, err, errn);
+	mn_st_free(&st);
+	return rc;
+}
+
+int mn_qmodel_load_parsed(struct mn_qmodel *q, const struct mn_arch *a,
+			  const struct mn_safetensors *st, const char *path, char *err, size_t errn)
+{
 	int n = slots_of(q, NULL), rc = -1;
 	struct slot *sl = calloc((size_t)n, sizeof *sl);
 	const struct mn_st_tensor **found = calloc((size_t)n, sizeof *found);
@@ -195,7 +205,7 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 	}
 	slots_of(q, sl);
 	meta_of(q, a, &t, want);
-	const char *fmt = mn_st_meta_get(&st, "format");
+	const char *fmt = mn_st_meta_get(st, "format");
 	if (!fmt || strcmp(fmt, FORMAT)) {
 		snprintf(err, errn,
 			 "%s: not a micronas int8 model file (format %s, want %s): give the "
@@ -205,7 +215,7 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 	}
 	/* the arch and shape first: a file for another network says so */
 	for (int i = 1; i < 8; i++) {
-		const char *v = mn_st_meta_get(&st, want[i].key);
+		const char *v = mn_st_meta_get(st, want[i].key);
 		if (!v || strcmp(v, want[i].value)) {
 			char pv[MN_ARCH_STRLEN];
 			snprintf(err, errn,
@@ -216,7 +226,7 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 			goto done;
 		}
 	}
-	if (scale_of(&st, "in_scale", &in_scale) || scale_of(&st, "logit_scale", &logit_scale)) {
+	if (scale_of(st, "in_scale", &in_scale) || scale_of(st, "logit_scale", &logit_scale)) {
 		snprintf(err, errn,
 			 "%s: in_scale or logit_scale is missing or not a positive number: the file is "
 			 "damaged (run micronas deploy again)",
@@ -224,7 +234,7 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 		goto done;
 	}
 	for (int i = 0; i < n; i++) {
-		const struct mn_st_tensor *x = mn_st_find(&st, sl[i].name);
+		const struct mn_st_tensor *x = mn_st_find(st, sl[i].name);
 		if (!x || strcmp(x->dtype, sl[i].dtype) || x->numel != sl[i].numel) {
 			snprintf(err, errn,
 				 "%s: tensor '%s' %s, this network needs %s of %llu values: the file is "
@@ -237,9 +247,9 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 			goto done;
 		found[i] = x;
 	}
-	if (st.n != (size_t)n) {
+	if (st->n != (size_t)n) {
 		snprintf(err, errn, "%s: %zu tensors, this network's model has %d: the file is not this "
-			 "model's (run micronas deploy again)", path, st.n, n);
+			 "model's (run micronas deploy again)", path, st->n, n);
 		goto done;
 	}
 	/* everything checked: copy */
@@ -253,7 +263,7 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 	q->logit_scale = logit_scale;
 	char fp[16];
 	snprintf(fp, sizeof fp, "%08x", (unsigned)mnq_fingerprint(&q->net, NULL));
-	const char *rec = mn_st_meta_get(&st, "fingerprint");
+	const char *rec = mn_st_meta_get(st, "fingerprint");
 	if (!rec || strcmp(rec, fp)) {
 		snprintf(err, errn,
 			 "%s: its values give fingerprint %s, the file records %s: the file is damaged "
@@ -265,6 +275,5 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 done:
 	free(sl);
 	free(found);
-	mn_st_free(&st);
 	return rc;
 }

@@ -39,13 +39,19 @@ int mn_qmodel_save(const struct mn_qmodel *q, const struct mn_arch *a, const cha
  * be a model of the same arch and shape (mn_quantize's layout gives the
  * sizes; the file gives only values).  Everything is checked before
  * anything is copied: every tensor present with its dtype and size, the
- * arch and shape in the metadata, shifts in -30..31 and add factors in
- * 1..32767 where qnet needs them, the head within mn_quantize's bounds, the
+ * arch and shape in the metadata, shifts in -30..31, add factors in
+ * 1..32767 and conv biases within MN_QBIAS_MAX where qnet needs them (the
+ * last found by fuzzing: a bias near 2^31 overflowed qnet's int32 sum),
+ * the head within mn_quantize's bounds, the
  * scales finite and positive, and the fingerprint of the result equal to
  * the one the file records (a damaged file).  0, or -1 with one line in
  * err naming the file, the first problem and the fix; after a fingerprint
  * mismatch q holds the file's values (free it). */
 int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *path, char *err,
 		   size_t errn);
+/* mn_qmodel_load from a parsed file (path names it in messages). */
+struct mn_safetensors;
+int mn_qmodel_load_parsed(struct mn_qmodel *q, const struct mn_arch *a,
+			  const struct mn_safetensors *st, const char *path, char *err, size_t errn);
 
 #endif

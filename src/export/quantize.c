@@ -151,7 +151,7 @@ static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fcon
 			double bias = c->b ? c->b[oc] : 0.0;
 			for (int i = 0; pm && i < K; i++)
 				bias -= (qi[i] * sw - wr[i]) * pm[i];
-			b[oc] = clamp32(bias / ((double)s_in * sw), 2147483647.0);
+			b[oc] = clamp32(bias / ((double)s_in * sw), MN_QBIAS_MAX);
 		}
 		multiplier((double)s_in * sw / s_out, &mult[oc], &shift[oc]);
 	}

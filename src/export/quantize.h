@@ -88,6 +88,11 @@
 #include "export/weights_check.h"
 #include "qnet.h"
 
+/* The largest |int32 bias| of a conv: qnet sums bias + cin k^2 products of
+ * at most 128 x 128 in int32, so the bias leaves that room (cin k^2 <=
+ * 255 x 9 products need under 2^26). */
+#define MN_QBIAS_MAX 1073741824.0
+
 struct mn_qmodel {
 	struct mnq_net net;   /* points into the storage below */
 	float in_scale;       /* input: q = round(x / in_scale) */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make fuzz: builds every libFuzzer target (arch strings, presets, latency
 # tables, CIFAR files, the serial protocol's host side, .npy headers,
-# safetensors files, atlas files, evaluation-cache files) under ASan+UBSan
+# safetensors files, int8 model files, atlas files, evaluation-cache files) under ASan+UBSan
 # with clang and
 # runs each for FUZZ_RUNS executions (default 1,000,000) from its kept seed
 # corpus (tests/fuzz/corpus/NAME/, copied to a scratch dir so the kept one
@@ -11,9 +11,9 @@ set -e
 top=$1; shift
 runs=${FUZZ_RUNS:-1000000}
 command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
-targets=${*:-"arch preset latency_table cifar protocol npy safetensors atlas eval_cache"}
+targets=${*:-"arch preset latency_table cifar protocol npy safetensors qmodel atlas eval_cache"}
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-cflags="-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DMN_DATADIR=\"/nonexistent\" -I. -Isrc/export -I$top/src -I$top/fw-profiler"
+cflags="-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DMN_DATADIR=\"/nonexistent\" -I. -Isrc/export -I$top/src -I$top/fw-profiler -I$top/tests"
 libs="$(pkg-config --libs openblas lapacke libserialport inih stb libcjson 2>/dev/null || echo -lopenblas -llapacke -lserialport -linih -lstb -lcjson) -lm -lpthread"
 
 # The engine's sources, instrumented once for every target.
@@ -31,12 +31,18 @@ done
 
 for t in $targets; do
 	echo "== fuzz_$t: $runs executions"
-	clang $cflags $san -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$t.c" $objs $libs -o tests/fuzz_$t
+	# the int8 model file's target quantizes a network of the tests' random weights
+	extra=
+	[ "$t" = qmodel ] && extra="$top/tests/rand_weights.c"
+	clang $cflags $san -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$t.c" $extra $objs $libs -o tests/fuzz_$t
 	rm -rf tests/fuzz-work && mkdir -p tests/fuzz-work
 	cp "$top"/tests/fuzz/corpus/$t/* tests/fuzz-work/
 	dict=
 	[ -f "$top/tests/fuzz/$t.dict" ] && dict="-dict=$top/tests/fuzz/$t.dict"
-	./tests/fuzz_$t -runs="$runs" -max_len=4096 -artifact_prefix=tests/fuzz- $dict \
+	# inputs up to 4 KB, but the int8 model file's valid seed is 9 KB
+	maxlen=4096
+	[ "$t" = qmodel ] && maxlen=16384
+	./tests/fuzz_$t -runs="$runs" -max_len=$maxlen -artifact_prefix=tests/fuzz- $dict \
 		tests/fuzz-work 2>&1 | grep -E '^(#[0-9]+ +DONE|Done|==[0-9]+==ERROR|SUMMARY)' || true
 	# libFuzzer exits non-zero on a finding; grep above hides its status,
 	# so look for artifacts instead.

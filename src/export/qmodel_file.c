@@ -16,17 +16,19 @@
  * rewrites their values in place. */
 static void *writable(const void *p) { return (void *)(uintptr_t)p; }
 
-static int conv_count(const struct mn_qmodel *q) { return 1 + 18 * q->net.cells + 6; }
-static int add_count(const struct mn_qmodel *q) { return 18 * q->net.cells + 2; }
 static int head_width(const struct mn_qmodel *q) { return 4 * q->net.channels; }
 
-/* One array of the model: its name, dtype, size and place. */
+/* What a loaded array's values must satisfy for qnet (quantize.h's bounds). */
+enum bound { B_ANY, B_SHIFT, B_BIAS, B_ADDS, B_HEAD };
+
+/* One array of the model: its name, dtype, size, place and bound. */
 struct slot {
 	char name[40];
 	const char *dtype;
 	uint64_t numel;
 	const void *data;
 	int rows; /* shape [rows, numel / rows] */
+	enum bound bound;
 };
 
 /* Every array of q in file order; returns the count (slots may be NULL to
@@ -34,30 +36,32 @@ struct slot {
 static int slots_of(const struct mn_qmodel *q, struct slot *sl)
 {
 	int n = 0;
-#define PUT(NAME_FMT, IDX, DT, NUMEL, DATA, ROWS)                                                  \
+#define PUT(NAME_FMT, IDX, DT, NUMEL, DATA, ROWS, BOUND)                                           \
 	do {                                                                                       \
 		if (sl) {                                                                          \
 			snprintf(sl[n].name, sizeof sl[n].name, NAME_FMT, IDX);                    \
 			sl[n].dtype = DT, sl[n].numel = (NUMEL), sl[n].data = (DATA);              \
-			sl[n].rows = (ROWS);                                                       \
+			sl[n].rows = (ROWS), sl[n].bound = (BOUND);                                \
 		}                                                                                  \
 		n++;                                                                               \
 	} while (0)
-	for (int i = 0; i < conv_count(q); i++) {
+	int nadd = mn_qmodel_add_count(q->net.cells);
+	for (int i = 0; i < mn_qmodel_conv_count(q->net.cells); i++) {
 		const struct mnq_conv *c = &q->convs[i];
 		if (!c->w)
 			continue;
 		uint64_t K = (uint64_t)c->k * c->k * c->cin;
-		PUT("conv.%d.w", i, "I8", c->cout * K, c->w, c->cout);
+		PUT("conv.%d.w", i, "I8", c->cout * K, c->w, c->cout, B_ANY);
 		if (c->b)
-			PUT("conv.%d.b", i, "I32", c->cout, c->b, 1);
-		PUT("conv.%d.mult", i, "I32", c->cout, c->mult, 1);
-		PUT("conv.%d.shift", i, "I8", c->cout, c->shift, 1);
+			PUT("conv.%d.b", i, "I32", c->cout, c->b, 1, B_BIAS);
+		PUT("conv.%d.mult", i, "I32", c->cout, c->mult, 1, B_ANY);
+		PUT("conv.%d.shift", i, "I8", c->cout, c->shift, 1, B_SHIFT);
 	}
-	PUT("adds%s", "", "I32", 2 * (uint64_t)add_count(q), q->adds, add_count(q));
-	PUT("head%s", "", "I32", 2 * (uint64_t)head_width(q), q->head, 2);
-	PUT("fc.w%s", "", "I8", (uint64_t)q->net.classes * head_width(q), q->fc_w, q->net.classes);
-	PUT("fc.b%s", "", "I32", q->net.classes, q->fc_b, 1);
+	PUT("adds%s", "", "I32", 2 * (uint64_t)nadd, q->adds, nadd, B_ADDS);
+	PUT("head%s", "", "I32", 2 * (uint64_t)head_width(q), q->head, 2, B_HEAD);
+	PUT("fc.w%s", "", "I8", (uint64_t)q->net.classes * head_width(q), q->fc_w, q->net.classes,
+	    B_ANY);
+	PUT("fc.b%s", "", "I32", q->net.classes, q->fc_b, 1, B_ANY);
 #undef PUT
 	return n;
 }
@@ -65,6 +69,10 @@ static int slots_of(const struct mn_qmodel *q, struct slot *sl)
 struct meta_text {
 	char arch[MN_ARCH_STRLEN], dims[6][16], in[32], logit[32], fp[16];
 };
+
+/* The metadata that names the network and its scales: m[0..NMETA-1]; the
+ * fingerprint (save's alone) is written after them. */
+enum { NMETA = 10 };
 
 static void meta_of(const struct mn_qmodel *q, const struct mn_arch *a, struct meta_text *t,
 		    struct mn_st_meta *m)
@@ -76,7 +84,6 @@ static void meta_of(const struct mn_qmodel *q, const struct mn_arch *a, struct m
 	mn_arch_format(a, t->arch, sizeof t->arch);
 	snprintf(t->in, sizeof t->in, "%.9g", (double)q->in_scale);
 	snprintf(t->logit, sizeof t->logit, "%.9g", (double)q->logit_scale);
-	snprintf(t->fp, sizeof t->fp, "%08x", (unsigned)mnq_fingerprint(&q->net, NULL));
 	m[0] = (struct mn_st_meta){"format", FORMAT};
 	m[1] = (struct mn_st_meta){"arch", t->arch};
 	for (int i = 0; i < 6; i++) {
@@ -85,9 +92,7 @@ static void meta_of(const struct mn_qmodel *q, const struct mn_arch *a, struct m
 	}
 	m[8] = (struct mn_st_meta){"in_scale", t->in};
 	m[9] = (struct mn_st_meta){"logit_scale", t->logit};
-	m[10] = (struct mn_st_meta){"fingerprint", t->fp};
 }
-enum { NMETA = 11 };
 
 int mn_qmodel_save(const struct mn_qmodel *q, const struct mn_arch *a, const char *path, char *err,
 		   size_t errn)
@@ -96,7 +101,7 @@ int mn_qmodel_save(const struct mn_qmodel *q, const struct mn_arch *a, const cha
 	struct slot *sl = calloc((size_t)n, sizeof *sl);
 	struct mn_st_out *out = calloc((size_t)n, sizeof *out);
 	struct meta_text t;
-	struct mn_st_meta m[NMETA];
+	struct mn_st_meta m[NMETA + 1];
 	int rc = -1;
 	if (!sl || !out) {
 		snprintf(err, errn, "%s: out of memory", path);
@@ -107,58 +112,72 @@ int mn_qmodel_save(const struct mn_qmodel *q, const struct mn_arch *a, const cha
 		out[i] = (struct mn_st_out){sl[i].name, 2, {sl[i].rows, (int64_t)(sl[i].numel / sl[i].rows)},
 					    sl[i].data, sl[i].dtype};
 	meta_of(q, a, &t, m);
-	rc = mn_st_write(path, out, (size_t)n, m, NMETA, err, errn);
+	snprintf(t.fp, sizeof t.fp, "%08x", (unsigned)mnq_fingerprint(&q->net, NULL));
+	m[NMETA] = (struct mn_st_meta){"fingerprint", t.fp};
+	rc = mn_st_write(path, out, (size_t)n, m, NMETA + 1, err, errn);
 done:
 	free(sl);
 	free(out);
 	return rc;
 }
 
-/* Checks a tensor's values where qnet needs bounds: 0, or -1 with err. */
+static int out_of_bounds(enum bound b, int32_t v, int32_t now, uint64_t i, uint64_t numel)
+{
+	switch (b) {
+	case B_SHIFT:
+		return v < -30 || v > 31; /* mnq_requant's range (qnet.h) */
+	case B_BIAS:
+		return fabs((double)v) > MN_QBIAS_MAX;
+	case B_ADDS: /* an add slot the model never uses is 0 in both */
+		return now == 0 ? v != 0 : v < MN_QADD_MIN || v > MN_QADD_MAX;
+	case B_HEAD: /* the scales, then the shifts */
+		return fabs((double)v) > (i < numel / 2 ? MN_QHEAD_SCALE_MAX : MN_QHEAD_SHIFT_MAX);
+	default:
+		return 0;
+	}
+}
+
+/* The bound in words, for the refusal. */
+static const char *bound_text(enum bound b)
+{
+	switch (b) {
+	case B_SHIFT:
+		return "qnet's -30..31";
+	case B_BIAS:
+		return "the +-2^30 a conv's int32 sum leaves";
+	case B_ADDS:
+		return "the Q15 factors 1..32767";
+	default:
+		return "the head's Q14 range";
+	}
+}
+
+/* Checks a tensor's values against its slot's bound: 0, or -1 with err. */
 static int values_ok(const struct slot *s, const struct mn_st_tensor *t, const char *path, char *err,
 		     size_t errn)
 {
-	const char *nm = s->name;
-	size_t len = strlen(nm);
-	if (len > 6 && !strcmp(nm + len - 6, ".shift")) {
-		for (uint64_t i = 0; i < t->numel; i++) {
-			int v = (int8_t)t->data[i];
-			if (v < -30 || v > 31) {
-				snprintf(err, errn,
-					 "%s: %s[%llu] is %d, outside qnet's -30..31: the file is damaged "
-					 "(run micronas deploy again)",
-					 path, nm, (unsigned long long)i, v);
-				return -1;
-			}
-		}
-		return 0;
-	}
-	int is_adds = !strcmp(nm, "adds"), is_head = !strcmp(nm, "head");
-	int is_bias = len > 2 && !strcmp(nm + len - 2, ".b") && strncmp(nm, "fc.", 3);
-	if (!is_adds && !is_head && !is_bias)
+	if (s->bound == B_ANY)
 		return 0;
 	int32_t *v = malloc(sizeof(int32_t) * t->numel);
 	if (!v) {
 		snprintf(err, errn, "%s: out of memory", path);
 		return -1;
 	}
-	mn_st_copy_i32(t, v);
-	const int32_t *now = s->data;
+	if (t->elem_bytes == 1)
+		for (uint64_t i = 0; i < t->numel; i++)
+			v[i] = (int8_t)t->data[i];
+	else
+		mn_st_copy_i32(t, v);
+	const int32_t *now = s->bound == B_ADDS ? s->data : NULL;
 	int rc = 0;
-	for (uint64_t i = 0; rc == 0 && i < t->numel; i++) {
-		/* an add slot the model never uses is 0 in both */
-		int bad = is_bias ? fabs((double)v[i]) > MN_QBIAS_MAX
-			  : is_adds ? !(now[i] == 0 ? v[i] == 0 : v[i] >= 1 && v[i] <= 32767)
-				    : (i < t->numel / 2 ? labs((long)v[i]) > 8388607L
-						       : labs((long)v[i]) > 536870912L);
-		if (bad) {
+	for (uint64_t i = 0; rc == 0 && i < t->numel; i++)
+		if (out_of_bounds(s->bound, v[i], now ? now[i] : 0, i, t->numel)) {
 			snprintf(err, errn,
-				 "%s: %s[%llu] is %ld, outside what qnet runs: the file is damaged (run "
-				 "micronas deploy again)",
-				 path, nm, (unsigned long long)i, (long)v[i]);
+				 "%s: %s[%llu] is %ld, outside %s: the file is damaged (run micronas "
+				 "deploy again)",
+				 path, s->name, (unsigned long long)i, (long)v[i], bound_text(s->bound));
 			rc = -1;
 		}
-	}
 	free(v);
 	return rc;
 }

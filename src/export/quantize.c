@@ -167,8 +167,11 @@ static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fcon
 static int32_t q15(double r)
 {
 	long v = lrint(r * 32768.0);
-	return (int32_t)(v < 1 ? 1 : (v > 32767 ? 32767 : v));
+	return (int32_t)(v < MN_QADD_MIN ? MN_QADD_MIN : (v > MN_QADD_MAX ? MN_QADD_MAX : v));
 }
+
+int mn_qmodel_conv_count(int cells) { return 1 + 18 * cells + 6; }
+int mn_qmodel_add_count(int cells) { return 18 * cells + 2; }
 
 void mn_qmodel_free(struct mn_qmodel *q)
 {
@@ -219,8 +222,8 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 	char why[160];
 	if (mn_qmodel_shape_check(s, why, sizeof why) != 0)
 		return -1;
-	q->convs = calloc((size_t)(1 + ncell * 6 + 6), sizeof *q->convs);
-	q->adds = calloc((size_t)(ncell * 6 + 2), sizeof *q->adds);
+	q->convs = calloc((size_t)mn_qmodel_conv_count(N), sizeof *q->convs);
+	q->adds = calloc((size_t)mn_qmodel_add_count(N), sizeof *q->adds);
 	q->head = calloc((size_t)(2 * cf), sizeof *q->head);
 	q->fc_w = calloc((size_t)K * cf, 1);
 	q->fc_b = calloc((size_t)K, sizeof *q->fc_b);
@@ -320,8 +323,8 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 	/* Head: folded BN as a Q14 affine into the head's scale, ReLU, pool. */
 	float sh = act_scale(amax[mn_slot_head(s)]);
 	for (int c = 0; c < cf; c++) {
-		q->head[c] = clamp32(16384.0 * f->head_scale[c] * sx / sh, 8388607.0);
-		q->head[cf + c] = clamp32(16384.0 * f->head_shift[c] / sh, 536870912.0);
+		q->head[c] = clamp32(16384.0 * f->head_scale[c] * sx / sh, MN_QHEAD_SCALE_MAX);
+		q->head[cf + c] = clamp32(16384.0 * f->head_shift[c] / sh, MN_QHEAD_SHIFT_MAX);
 	}
 	q->bias_bytes += 8u * (uint64_t)cf;
 	/* The pool folded into the classifier: logit = b + (W / hw) . sum,

@@ -88,10 +88,18 @@
 #include "export/weights_check.h"
 #include "qnet.h"
 
-/* The largest |int32 bias| of a conv: qnet sums bias + cin k^2 products of
- * at most 128 x 128 in int32, so the bias leaves that room (cin k^2 <=
- * 255 x 9 products need under 2^26). */
+/* The bounds of the model's numbers (quantize.c clamps to them; the int8
+ * model file, qmodel_file.h, refuses what lies outside):
+ *  - |conv bias|: qnet sums bias + cin k^2 products of at most 128 x 128
+ *    in int32, so the bias leaves that room (cin k^2 <= 255 x 9 products
+ *    need under 2^26);
+ *  - the adds' Q15 factors, 1..32767 (mnk_add);
+ *  - the head's Q14 scale and shift (mnk_bn_relu). */
 #define MN_QBIAS_MAX 1073741824.0
+#define MN_QADD_MIN 1
+#define MN_QADD_MAX 32767
+#define MN_QHEAD_SCALE_MAX 8388607.0
+#define MN_QHEAD_SHIFT_MAX 536870912.0
 
 struct mn_qmodel {
 	struct mnq_net net;   /* points into the storage below */
@@ -151,6 +159,11 @@ void mn_gptq_row(const float *w, int K, double sw, const double *U, double *tmp,
 /* mn_quantize with the ranges (and corrections) of c.  0 or -1, as it. */
 int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *c);
 void mn_qmodel_free(struct mn_qmodel *q);
+/* The lengths of a model's convs array (the stem, 3N x 6 edges, 6
+ * reduction convs, fnet.h's numbering) and adds array (3N x 6 cell adds,
+ * 2 reduction adds), for N cells. */
+int mn_qmodel_conv_count(int cells);
+int mn_qmodel_add_count(int cells);
 
 /* x [C][H][W] (normalised float) -> img [H][W][C] int8 in the input scale. */
 void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img);

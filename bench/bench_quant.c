@@ -6,7 +6,9 @@
  * slot its own, or with max/127 when the last argument is "max"; the
  * weights as mn_quantize_calib makes them: GPTQ and bias correction but
  * for the reduction shortcuts' bias, which has no float place), then
- * all together; for each, the top-1 flips against the
+ * all together, and all together with every activation rounded to 16
+ * bits instead (int8 weights, int16 activations: what TFLite's 16x8 mode
+ * and CMSIS-NN's s16 kernels would give); for each, the top-1 flips against the
  * float model on the EVAL images after the calibration ones, and the
  * logit error (RMS of the logit change over the RMS deviation of the
  * float logits from their mean).  The flips of the whole simulated model
@@ -30,12 +32,16 @@
 #include "export/safetensors.h"
 #include "export/weights_check.h"
 
-enum { G_INPUT, G_STEM, G_EDGE, G_NODE, G_RED, G_HEAD, G_WEIGHTS, G_ALL, G_COUNT };
+enum { G_INPUT, G_STEM, G_EDGE, G_NODE, G_RED, G_HEAD, G_WEIGHTS, G_ALL, G_ALL16, G_COUNT };
 static const char *const group_name[G_COUNT] = {
-    "input", "stem", "conv edges", "cell nodes", "reductions", "head (ReLU out)", "weights", "all"};
+    "input", "stem", "conv edges", "cell nodes", "reductions", "head (ReLU out)", "weights", "all",
+    "all, 16-bit act."};
 
-/* Sets fq[slot] = scale for the slots of group g (G_ALL: every group). */
-static void group_scales(const struct mn_net_shape *s, int g, const float *range, float *fq)
+/* Sets fq[slot] = scale for the slots of group g (G_ALL: every group; G_ALL16:
+ * every group at 16 bits, amax / 32767: with 256 times finer steps,
+ * clipping would cost more than it saves). */
+static void group_scales(const struct mn_net_shape *s, int g, const float *range,
+			 const float *amax, float *fq)
 {
 	int ns = mn_slot_count(s);
 	memset(fq, 0, sizeof(float) * (size_t)ns);
@@ -55,6 +61,8 @@ static void group_scales(const struct mn_net_shape *s, int g, const float *range
 			grp = (k - 2) % 9 < 6 ? G_EDGE : G_NODE; /* fnet.c's slot layout */
 		if ((g == G_ALL || g == grp) && range[k] > 0)
 			fq[k] = range[k] / 127.0f;
+		if (g == G_ALL16 && amax[k] > 0)
+			fq[k] = amax[k] / 32767.0f;
 	}
 }
 
@@ -188,9 +196,10 @@ int main(int argc, char **argv)
 			sd += (lf[k] - mu) * (lf[k] - mu) / K;
 		margin[i] = sd > 0 ? (lf[top] - lf[second]) / sqrt(sd) : 0;
 		for (int g = 0; g < G_COUNT; g++) {
-			int w = g == G_WEIGHTS || g == G_ALL;
-			group_scales(&s, g == G_WEIGHTS ? -1 : g, range, fq);
-			if (mn_fnet_forward_fq(w ? &fw : &f, x, lq, NULL, fq) != 0)
+			int w = g == G_WEIGHTS || g >= G_ALL;
+			group_scales(&s, g == G_WEIGHTS ? -1 : g, range, cs.amax, fq);
+			if (mn_fnet_forward_fq(w ? &fw : &f, x, lq, NULL, fq,
+					       g == G_ALL16 ? 32767 : 127) != 0)
 				return 1;
 			int fl = mn_argmax_f(lq, K) != top;
 			flips[g] += fl;

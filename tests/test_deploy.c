@@ -113,6 +113,47 @@ int main(int argc, char **argv)
 	tap_ok(q.in_scale > 0 && fabsf(q.in_scale * 127 - amax[MN_SLOT_INPUT]) < 1e-5f,
 	       "input scale = max |x| / 127 (%.5f)", q.in_scale);
 
+	/* The float forward's simulated rounding (bench_quant's diagnosis):
+	 * every activation at amax/127 in [-128, 127], at amax/32767 in
+	 * [-32768, 32767] (256 times finer steps: about 256 times less error),
+	 * and at amax/32767 kept in [-128, 127] (saturated far inside the
+	 * range).  amax is raised over these images first, so nothing
+	 * clips. */
+	float *fq = malloc(sizeof(float) * (size_t)ns);
+	double e_fq[3] = {0, 0, 0}, r_fq = 0;
+	for (int i = 16; i < 32; i++) {
+		for (int c = 0; c < 3; c++)
+			for (int j = 0; j < 1024; j++)
+				x[c * 1024 + j] = mn_cifar_normalize(c, d.pixels[(size_t)i * 3072 + c * 1024 + j]);
+		mn_fnet_forward(&f, x, fl, amax);
+	}
+	for (int i = 16; fq && i < 32; i++) {
+		for (int c = 0; c < 3; c++)
+			for (int j = 0; j < 1024; j++)
+				x[c * 1024 + j] = mn_cifar_normalize(c, d.pixels[(size_t)i * 3072 + c * 1024 + j]);
+		mn_fnet_forward(&f, x, fl, NULL);
+		for (int k = 0; k < K; k++)
+			r_fq += (double)fl[k] * fl[k];
+		for (int v = 0; v < 3; v++) {
+			float lr[10];
+			for (int k = 0; k < ns; k++)
+				fq[k] = k == mn_slot_pooled(&s) || k == mn_slot_logits(&s)
+						? 0
+						: amax[k] / (v == 0 ? 127.0f : 32767.0f);
+			mn_fnet_forward_fq(&f, x, lr, NULL, fq, v == 1 ? 32767 : 127);
+			for (int k = 0; k < K; k++)
+				e_fq[v] += (double)(lr[k] - fl[k]) * (lr[k] - fl[k]);
+		}
+	}
+	for (int v = 0; v < 3; v++)
+		e_fq[v] = r_fq > 0 ? sqrt(e_fq[v] / r_fq) : -1;
+	tap_ok(e_fq[0] > 0 && e_fq[0] < 0.1, "simulated 8-bit activations: relative L2 error %.4f in (0, 0.1)",
+	       e_fq[0]);
+	tap_ok(e_fq[1] >= 0 && e_fq[1] < e_fq[0] / 50,
+	       "simulated 16-bit activations: %.6f < 1/50 of the 8-bit error", e_fq[1]);
+	tap_ok(e_fq[2] > 0.3, "16-bit steps saturated at +-127: relative L2 error %.3f > 0.3", e_fq[2]);
+	free(fq);
+
 	mn_qmodel_free(&q);
 	mn_fnet_free(&f);
 	mn_dataset_free(&d);

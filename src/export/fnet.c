@@ -74,10 +74,10 @@ static void observe(const struct mn_fnet_obs *o, int slot, float *v, size_t n)
 	record(o->amax, slot, v, n);
 	histogram(o, slot, v, n);
 	if (o->fq && o->fq[slot] > 0) {
-		float s = o->fq[slot];
+		float s = o->fq[slot], hi = o->fq_max > 0 ? (float)o->fq_max : 127, lo = -hi - 1;
 		for (size_t i = 0; i < n; i++) {
 			float q = rintf(v[i] / s);
-			v[i] = (q > 127 ? 127 : (q < -128 ? -128 : q)) * s;
+			v[i] = (q > hi ? hi : (q < lo ? lo : q)) * s;
 		}
 	}
 }
@@ -161,9 +161,9 @@ int mn_fnet_forward(const struct mn_fnet *net, const float *x, float *logits, fl
 }
 
 int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
-		       const float *fq)
+		       const float *fq, int fq_max)
 {
-	const struct mn_fnet_obs o = {.amax = amax, .fq = fq};
+	const struct mn_fnet_obs o = {.amax = amax, .fq = fq, .fq_max = fq_max};
 	return mn_fnet_run(net, x, logits, &o);
 }
 

@@ -41,9 +41,9 @@ enum { MN_HIST_BINS = 2048 };
 /* What a forward records and alters, each NULL when not wanted:
  *   amax: [slots], raised to the largest |value| seen in each slot;
  *   fq: [slots], the slot rounded as the int8 model stores it,
- *     saturate(round(v / fq[slot]), -128, 127) * fq[slot], where
+ *     saturate(round(v / fq[slot]), -fq_max - 1, fq_max) * fq[slot], where
  *     fq[slot] > 0 (diagnosis; the pool and the logits are never
- *     rounded: the int8 model keeps them in int32);
+ *     rounded: the int8 model keeps them in int32); fq_max 0 means 127;
  *   hist, hist_max: [slots][MN_HIST_BINS] counts of |value| (values above
  *     hist_max[slot] in the last bin);
  *   patch_sum: [convs] (mn_fconv_count), each NULL or [cin * k * k]: adds
@@ -58,6 +58,7 @@ enum { MN_HIST_BINS = 2048 };
 struct mn_fnet_obs {
 	float *amax;
 	const float *fq;
+	int fq_max;
 	double *hist;
 	const float *hist_max;
 	double **patch_sum;
@@ -76,10 +77,11 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 
 /* Diagnosis (bench/bench_quant): mn_fnet_forward with the tensors of the
  * slots where fq[slot] > 0 rounded as the int8 model stores them,
- * saturate(round(v / fq[slot]), -128, 127) * fq[slot]; fq NULL or 0
+ * saturate(round(v / fq[slot]), -fq_max - 1, fq_max) * fq[slot] (fq_max
+ * 127; 32767 asks what 16-bit activations would give); fq NULL or 0
  * elsewhere leaves them float.  The pool and the logits are never
  * rounded (the int8 model keeps them in int32). */
 int mn_fnet_forward_fq(const struct mn_fnet *net, const float *x, float *logits, float *amax,
-		       const float *fq);
+		       const float *fq, int fq_max);
 
 #endif

@@ -22,7 +22,7 @@ static void tui_usage(FILE *f)
 		"                    [--latency-table FILE] [--az-channels C] [--az-cells N]\n"
 		"                    [--profile-repeats N] [--log FILE]\n"
 		"                    [--save BASE] [--weights W.safetensors] [--calib N]\n"
-		"                    [--images N] [--start]\n"
+		"                    [--model M.int8.safetensors] [--images N] [--start]\n"
 		"                    [--no-color] [--no-extend]\n"
 		"The interactive search: live proxy rankings, pruning progress, the latency /\n"
 		"accuracy trade-off, weights and limits changed live, profiling and validation\n"
@@ -36,6 +36,9 @@ static void tui_usage(FILE *f)
 		"                      'micronas deploy W ARCH' wrote on the board (--data and\n"
 		"                      --calib calibration images, as deploy's defaults)\n"
 		"  --calib N           calibration images for the weights (default 64, as deploy)\n"
+		"  --model M           with --weights: the int8 model file deploy wrote beside\n"
+		"                      model.c (DIR/model.int8.safetensors): v runs its values,\n"
+		"                      as validate --model (a model deployed on another computer)\n"
 		"  --images N          images v runs on the board (default 32, as validate)\n"
 		"  --start             start the search at once\n"
 		"  --no-color          monochrome (also when NO_COLOR is set)\n"
@@ -62,6 +65,7 @@ int mn_cmd_tui(int argc, char **argv)
 		{"start", no_argument, 0, 'A'}, {"no-color", no_argument, 0, 'C'},
 		{"no-extend", no_argument, 0, 0x100}, {"weights", required_argument, 0, 0x101},
 		{"calib", required_argument, 0, 0x102}, {"images", required_argument, 0, 0x103},
+		{"model", required_argument, 0, 0x104},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_cli_preset cp;
@@ -85,6 +89,7 @@ int mn_cmd_tui(int argc, char **argv)
 		case 'C': c.no_color = 1; break;
 		case 0x100: c.no_extend = 1; break;
 		case 0x101: c.weights_path = optarg; break;
+		case 0x104: c.model_path = optarg; break;
 		case 0x102:
 			if (mn_cli_int("tui", "--calib", optarg, 1, 100000, &c.model_calib))
 				return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
@@ -113,6 +118,11 @@ int mn_cmd_tui(int argc, char **argv)
 	}
 	if (optind < argc) {
 		mn_cli_error("tui", "unexpected argument '%s' (see 'micronas tui --help')", argv[optind]);
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+	}
+	if (c.model_path && !c.weights_path) {
+		mn_cli_error("tui", "--model goes with --weights: the int8 model's weights (see "
+			     "'micronas tui --help')");
 		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
 	if (c.port && c.emulate) {

@@ -1,7 +1,8 @@
 /* The int8 model file (export/qmodel_file.h): a model saved and loaded
  * over another quantization of the same network takes the saved one's
  * every number (fingerprint, scales, outputs); damaged or foreign files
- * are refused in one line before anything is copied. */
+ * are refused in one line before anything is copied; the probe tells a
+ * model file and its arch from other files. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,16 @@ int main(void)
 	tap_ok(ok && mn_qmodel_load(&q2, &a, wfile, err, sizeof err) == -1 &&
 		       strstr(err, "not a micronas int8 model file") && fp(&q2) == fp2,
 	       "the float weights given for the model: refused, saying what to give (%s)", err);
+	/* The probe (the TUI's check when the file is given) */
+	struct mn_arch pa;
+	char pas[MN_ARCH_STRLEN] = "";
+	ok = mn_qmodel_probe(path, &pa, err, sizeof err) == 0;
+	if (ok)
+		mn_arch_format(&pa, pas, sizeof pas);
+	tap_ok(ok && !strcmp(pas, ARCH), "probe: an int8 model file, for %s (%s)", pas, err);
+	tap_ok(mn_qmodel_probe(wfile, &pa, err, sizeof err) == -1 &&
+		       strstr(err, "not a micronas int8 model file") && strstr(err, wfile),
+	       "probe: the float weights refused in one line naming the file (%s)", err);
 	tap_ok(flip_last(path, bad) == 0 && mn_qmodel_load(&q2, &a, bad, err, sizeof err) == -1 &&
 		       strstr(err, "fingerprint") && strstr(err, "damaged"),
 	       "one byte changed in the data: the fingerprint no longer matches (%s)", err);

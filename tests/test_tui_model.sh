@@ -5,8 +5,10 @@
 # v then runs the deployed int8 model in the background (the Model line and
 # the log: every image bit-exact with the host reference, SRAM as
 # estimated), v then x cancels it, other calibration (another model) and
-# weights naming another arch are refused in one line naming the fix, a
-# bad --weights ends the TUI before the screen in one line, q exits 0.
+# weights naming another arch are refused in one line naming the fix, the
+# int8 model file in the form makes the other calibration's v bit-exact
+# again, a bad --weights or --model ends the TUI before the screen in one
+# line, q exits 0.
 #
 # A tiny network (C=8, N=1) keeps the model's firmware build short.  Missing
 # tmux, QEMU or the cross compiler fail the test naming the Debian package.
@@ -111,6 +113,31 @@ grep "board model validation failed" "$tmp/live.log" | sed 's/^/# /'
 check "a board carrying another model is refused in one line naming the image to run" \
 	sh -c "grep 'board model validation failed' '$tmp/live.log' | grep -q 'carries another model.*flash the image.*emulate --firmware'"
 
+# The same count with deploy's int8 model file in the form (a model deployed
+# elsewhere): v runs the file's values, which are the board's.  A weights
+# file in that field is refused in the form first.
+T send-keys -t m m
+wait_for m "Trained weights for v" 10
+T send-keys -t m Tab Tab Tab Tab C-u
+T send-keys -t m -l "$tmp/w.safetensors"
+T send-keys -t m Enter
+wait_show m "not a micronas int8 model file" 10 "a weights file as the int8 model"
+ok=$?
+check "the form refuses a weights file as the int8 model, naming the file to give" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'give the' '$tmp/screen'"
+T send-keys -t m C-u
+T send-keys -t m -l "$tmp/out/model.int8.safetensors"
+T send-keys -t m Enter
+log_wait "calibration 16 images, 16 run, int8 model .*model.int8.safetensors" 10
+check "the form loads the int8 model file with the weights (calibration 16)" [ $? -eq 0 ]
+T send-keys -t m v
+exact_runs() { [ "$(grep -c 'int8 16/16 bit-exact with the host' "$tmp/live.log")" -ge 2 ]; }
+poll 180 exact_runs
+ok=$?
+wait_show m "Board  v runs the deployed model" 10 "the int8 model file validated"
+check "v with the int8 model file: the board's model, every image bit-exact again, no failure shown" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 16/16' '$tmp/screen' && ! grep -q 'failed' '$tmp/screen'"
+
 # Weights naming another arch than the one asked for: one line.
 T send-keys -t m m
 wait_for m "Trained weights for v" 10
@@ -136,4 +163,14 @@ wait_for b "TUI-EXIT=" 20
 show "bad --weights" "$tmp/screen"
 check "a bad --weights: exit 1, one line naming the file" \
 	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -c 'micronas tui: --weights: .*nope.safetensors' '$tmp/screen' | grep -qx 1"
+
+# --model with a file that is not an int8 model, and --model alone.
+T new-session -d -s c -x 250 -y 10 "cd '$tmp' && env $envs '$mn' tui --preset '$tmp/tiny.ini' --no-extend --weights '$tmp/w.safetensors' --model '$tmp/w.safetensors'; echo TUI-EXIT=\$?; sleep 600"
+wait_for c "TUI-EXIT=" 20
+show "bad --model" "$tmp/screen"
+check "a --model that is not an int8 model: exit 1, one line naming it and the file to give" \
+	sh -c "grep -q 'TUI-EXIT=1' '$tmp/screen' && grep -c 'micronas tui: --model: .*w.safetensors: not a micronas int8 model file.*model.int8.safetensors' '$tmp/screen' | grep -qx 1"
+"$mn" tui --model "$tmp/out/model.int8.safetensors" >"$tmp/o" 2>"$tmp/e"; rc=$?
+check "--model without --weights: usage error (2) in one line" \
+	sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/e') -eq 1 ] && grep -q 'goes with --weights' '$tmp/e'"
 tap_finish

@@ -1,6 +1,8 @@
 /* Trained weights in the TUI: m loads a .safetensors file (or --weights at
- * start), and v then runs the deployed int8 model on the board through
- * export/model_job.h, the calls `micronas validate --weights` makes.  The
+ * start), with deploy's int8 model file when it was deployed on another
+ * computer (or --model), and v then runs the deployed int8 model on the
+ * board through export/model_job.h, the calls `micronas validate --weights
+ * [--model]` makes.  The
  * result comes back in the board job's snapshot (ui/model.c logs it,
  * ui/view_progress.c draws it). */
 #include "config.h"
@@ -13,9 +15,10 @@
 #include "app.h"
 #include "board/profile.h"
 #include "export/model_job.h"
+#include "export/qmodel_file.h"
 
-int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
-		   int images, struct mn_error *e)
+int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
+		   const char *model_path, int calib, int images, struct mn_error *e)
 {
 	struct tui_model m;
 	struct mn_weights_info info;
@@ -40,6 +43,17 @@ int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, i
 	}
 	if (mn_model_weights_probe(path, &info, e->msg, sizeof e->msg) != 0)
 		return -1;
+	if (model_path && *model_path) {
+		if (strlen(model_path) >= sizeof m.model_path) {
+			snprintf(e->msg, sizeof e->msg, "int8 model path too long (at most %zu bytes)",
+				 sizeof m.model_path - 1);
+			return -1;
+		}
+		if (mn_qmodel_probe(model_path, &m.model_arch, e->msg, sizeof e->msg) != 0)
+			return -1;
+		snprintf(m.model_path, sizeof m.model_path, "%s", model_path);
+		m.has_model = 1;
+	}
 	snprintf(m.path, sizeof m.path, "%s", path);
 	m.tensors = info.tensors;
 	m.file_has_arch = info.has_arch;
@@ -76,15 +90,18 @@ void tui_model_form(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
 	snprintf(f->title, sizeof f->title, "Trained weights for v (empty file: unload)");
-	f->n = 4;
+	f->n = 5;
 	snprintf(f->label[0], sizeof f->label[0], "weights .safetensors");
 	snprintf(f->label[1], sizeof f->label[1], "arch (blank: the pick)");
 	snprintf(f->label[2], sizeof f->label[2], "calibration images");
 	snprintf(f->label[3], sizeof f->label[3], "images run on the board");
+	snprintf(f->label[4], sizeof f->label[4], "int8 model (blank: quantize)");
 	if (a->model.loaded) {
 		snprintf(f->value[0], TUI_FIELD_LEN, "%s", a->model.path);
 		if (a->model.has_arch)
 			mn_arch_format(&a->model.arch, f->value[1], TUI_FIELD_LEN);
+		if (a->model.has_model)
+			snprintf(f->value[4], TUI_FIELD_LEN, "%s", a->model.model_path);
 	}
 	snprintf(f->value[2], TUI_FIELD_LEN, "%d", a->model.loaded ? a->model.calib : tui_model_calib(a));
 	snprintf(f->value[3], TUI_FIELD_LEN, "%d",
@@ -124,16 +141,21 @@ int tui_model_form_apply(struct tui_app *a)
 	if (form_count(f, 2, 100000, "deploy's --calib", TUI_MODEL_CALIB, &calib) != 0 ||
 	    form_count(f, 3, 1000000, "validate's --images", TUI_MODEL_IMAGES, &images) != 0)
 		return -1;
-	if (tui_model_load(a, f->value[0], f->value[1], calib, images, &e) != 0) {
+	if (tui_model_load(a, f->value[0], f->value[1], f->value[4], calib, images, &e) != 0) {
 		snprintf(f->error, sizeof f->error, "%.390s", e.msg);
+		/* the field the message is about */
 		f->focus = f->value[1][0] && !strncmp(e.msg, "arch:", 5) ? 1 : 0;
+		if (f->value[4][0] && (strstr(e.msg, "int8 model") || strstr(e.msg, f->value[4])))
+			f->focus = 4;
 		return -1;
 	}
 	if (a->model.file_has_arch)
 		mn_arch_format(&a->model.file_arch, arch, sizeof arch);
-	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images, %d run",
+	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images, %d run%s%s",
 		      a->model.path, a->model.tensors, a->model.file_has_arch ? ", for " : "",
-		      a->model.file_has_arch ? arch : "", a->model.calib, a->model.images);
+		      a->model.file_has_arch ? arch : "", a->model.calib, a->model.images,
+		      a->model.has_model ? ", int8 model " : "",
+		      a->model.has_model ? a->model.model_path : "");
 	tui_message(a, 0, "weights %s loaded: v runs the deployed model on the board",
 		    a->model.path);
 	return 0;
@@ -188,6 +210,20 @@ void tui_model_validate(struct tui_app *a)
 				    "their arch in the form (m)", cf, what, ca);
 			return;
 		}
+	}
+	if (m->has_model) {
+		mn_arch_format(&m->model_arch, file_arch, sizeof file_arch);
+		if (strcmp(arch, file_arch) != 0) {
+			tui_log_event(&a->log, "not validated: the int8 model %s is for %s, %s is %s",
+				      m->model_path, file_arch, what, arch);
+			char ca[MN_ARCH_STRLEN], cf[MN_ARCH_STRLEN];
+			tui_arch_compact(&o.arch, ca, sizeof ca);
+			tui_arch_compact(&m->model_arch, cf, sizeof cf);
+			tui_message(a, 1, "the int8 model is for %s, %s is %s: give the model deployed "
+				    "for it in the form (m)", cf, what, ca);
+			return;
+		}
+		o.model = m->model_path;
 	}
 	o.weights = m->path;
 	o.data = a->cfg->data_path;

@@ -101,7 +101,7 @@ struct tui_atlas {
 
 enum tui_mode { MODE_NORMAL, MODE_HELP, MODE_FORM, MODE_LIST };
 
-#define TUI_FORM_FIELDS 4
+#define TUI_FORM_FIELDS 5
 #define TUI_FIELD_LEN 256
 
 enum tui_form_kind { FORM_WEIGHTS, FORM_LIMITS, FORM_SAVE, FORM_PORT, FORM_MODEL };
@@ -160,6 +160,9 @@ struct tui_model {
 	struct mn_arch arch;
 	int calib;
 	int images;              /* run on the board by v */
+	int has_model;           /* deploy's int8 model file given: v runs its values */
+	char model_path[TUI_FIELD_LEN];
+	struct mn_arch model_arch; /* the arch it was deployed for */
 };
 
 /* ---- the whole model ------------------------------------------------------ */
@@ -311,10 +314,12 @@ void tui_list_reset(struct tui_list *l);
 /* ---- trained weights (ui/actions_model.c) ------------------------------- */
 
 /* Loads a weights file (its header checked, its arch read); arch_text may
- * be NULL or "" (the pick is validated); calib calibration images, images
- * run on the board by v.  0, or -1 with one line in e. */
-int tui_model_load(struct tui_app *a, const char *path, const char *arch_text, int calib,
-		   int images, struct mn_error *e);
+ * be NULL or "" (the pick is validated); model_path NULL or "" (the
+ * weights quantized here) or deploy's model.int8.safetensors (checked to
+ * be one); calib calibration images, images run on the board by v.  0, or
+ * -1 with one line in e. */
+int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
+		   const char *model_path, int calib, int images, struct mn_error *e);
 /* After a validation started: when the session's latency table was
  * profiled on another firmware than the board's, logs so and says it on
  * the message line, returning 1 (the caller's own message is then left

@@ -22,6 +22,7 @@ struct mn_tui_config {
 	int threads;             /* evaluation workers; < 1: all cores */
 	int profile_repeats;     /* timed runs per op when profiling (1..255) */
 	const char *weights_path; /* trained weights for v (.safetensors); NULL: none */
+	const char *model_path;   /* deploy's int8 model file for them; NULL: quantized here */
 	int model_calib;         /* their calibration images (0: TUI_MODEL_CALIB, deploy's default) */
 	int model_images;        /* images v runs on the board (0: TUI_MODEL_IMAGES, validate's) */
 	const char *log_path;    /* session log written as it happens; NULL: only on save */

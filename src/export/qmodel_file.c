@@ -209,6 +209,37 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 	return rc;
 }
 
+/* One line naming a file that is not an int8 model (fmt: its format, or
+ * NULL) and the fix. */
+static void not_a_model(const char *path, const char *fmt, char *err, size_t errn)
+{
+	snprintf(err, errn,
+		 "%s: not a micronas int8 model file (format %s, want %s): give the "
+		 "model.int8.safetensors micronas deploy wrote",
+		 path, fmt ? "other" : "missing", FORMAT);
+}
+
+int mn_qmodel_probe(const char *path, struct mn_arch *a, char *err, size_t errn)
+{
+	struct mn_safetensors st;
+	struct mn_parse_error pe;
+	if (mn_st_read(&st, path, err, errn) != 0)
+		return -1;
+	const char *fmt = mn_st_meta_get(&st, "format"), *arch = mn_st_meta_get(&st, "arch");
+	int rc = -1;
+	if (!fmt || strcmp(fmt, FORMAT))
+		not_a_model(path, fmt, err, errn);
+	else if (!arch || mn_arch_parse(arch, a, &pe) != 0)
+		snprintf(err, errn,
+			 "%s: the int8 model names no valid arch (%s): give the "
+			 "model.int8.safetensors micronas deploy wrote",
+			 path, arch ? pe.msg : "no arch in its metadata");
+	else
+		rc = 0;
+	mn_st_free(&st);
+	return rc;
+}
+
 int mn_qmodel_load_parsed(struct mn_qmodel *q, const struct mn_arch *a,
 			  const struct mn_safetensors *st, const char *path, char *err, size_t errn)
 {
@@ -226,10 +257,7 @@ int mn_qmodel_load_parsed(struct mn_qmodel *q, const struct mn_arch *a,
 	meta_of(q, a, &t, want);
 	const char *fmt = mn_st_meta_get(st, "format");
 	if (!fmt || strcmp(fmt, FORMAT)) {
-		snprintf(err, errn,
-			 "%s: not a micronas int8 model file (format %s, want %s): give the "
-			 "model.int8.safetensors micronas deploy wrote",
-			 path, fmt ? "other" : "missing", FORMAT);
+		not_a_model(path, fmt, err, errn);
 		goto done;
 	}
 	/* the arch and shape first: a file for another network says so */

@@ -153,6 +153,21 @@ int main(void)
 	ok = mn_qmodel_run(&q1, img, l1) == 0 && mn_qmodel_run(&q2, img, l2) == 0;
 	tap_ok(ok && !memcmp(l1, l2, sizeof l1), "and the same int32 logits on an image");
 
+	/* The layout alone (no calibration) takes the file as well: validate
+	 * --model's path. */
+	struct mn_qmodel q3;
+	int32_t l3[10];
+	err[0] = 0;
+	ok = mn_quantize_layout(&q3, &f) == 0;
+	tap_ok(ok && fp(&q3) != fp1, "a placeholder model of the same layout (fingerprint %08x)",
+	       ok ? (unsigned)fp(&q3) : 0u);
+	tap_ok(ok && mn_qmodel_load(&q3, &a, path, err, sizeof err) == 0 && fp(&q3) == fp1 &&
+		       q3.in_scale == q1.in_scale && q3.logit_scale == q1.logit_scale &&
+		       mn_qmodel_run(&q3, img, l3) == 0 && !memcmp(l1, l3, sizeof l1),
+	       "loaded over it: the saved model's fingerprint, scales and logits (%s)", err);
+	if (ok)
+		mn_qmodel_free(&q3);
+
 	unlink(path), unlink(bad), unlink(wfile), rmdir(dir);
 	mn_qmodel_free(&q1);
 	mn_qmodel_free(&q2);

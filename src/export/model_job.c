@@ -62,11 +62,15 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 		/* deploy's synthetic set: calib + its default 32 evaluation images */
 		return -1;
 	}
-	if (mn_calibrate(q, net, d, calib, err, errn) != 0)
+	if (!model)
+		return mn_calibrate(q, net, d, calib, err, errn);
+	/* the deployed model's own values, not this computer's quantization
+	 * (qmodel_file.h says why they can differ): only the layout here */
+	if (mn_quantize_layout(q, net) != 0) {
+		snprintf(err, errn, "quantize: out of memory");
 		return -1;
-	/* the deployed model's own values over this computer's quantization
-	 * (qmodel_file.h says why they can differ) */
-	return model ? mn_qmodel_load(q, a, model, err, errn) : 0;
+	}
+	return mn_qmodel_load(q, a, model, err, errn);
 }
 
 static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *out, int *brc,

@@ -202,6 +202,32 @@ int mn_quantize(struct mn_qmodel *q, const struct mn_fnet *f, const float *amax)
 	return mn_quantize_calib(q, f, &c);
 }
 
+int mn_quantize_layout(struct mn_qmodel *q, const struct mn_fnet *f)
+{
+	/* unit ranges, zero patch means (a bias on every conv), no GPTQ */
+	const struct mn_net_shape *s = &f->shape;
+	int ns = mn_slot_count(s), nc = mn_fconv_count(s), K = 0;
+	for (int i = 0; i < nc; i++) {
+		const struct mn_fconv *c = mn_fnet_conv(f, i);
+		if (c && c->cin * c->k * c->k > K)
+			K = c->cin * c->k * c->k;
+	}
+	float *range = malloc(sizeof(float) * (size_t)ns);
+	double *zero = calloc((size_t)K + 1, sizeof *zero);
+	const double **pm = malloc(sizeof *pm * (size_t)nc);
+	int rc = -1;
+	if (range && zero && pm) {
+		for (int i = 0; i < ns; i++)
+			range[i] = 1.0f;
+		for (int i = 0; i < nc; i++)
+			pm[i] = zero;
+		const struct mn_qcalib c = {.range = range, .patch_mean = pm};
+		rc = mn_quantize_calib(q, f, &c);
+	}
+	free(range), free(zero), free(pm);
+	return rc;
+}
+
 /* The E[x] of conv index i for the bias correction, or NULL. */
 static const double *pmean(const struct mn_qcalib *c, int i)
 {

@@ -119,7 +119,10 @@ int main(void)
 	       "an add factor outside Q15: refused (%s)", err);
 	char wfile[300];
 	snprintf(wfile, sizeof wfile, "%s/w.safetensors", dir);
-	ok = rand_weights_bind(&w, wfile, &a, &s, &f, err, sizeof err) == 0;
+	struct mn_fnet fw; /* the same weights, written to wfile (f stays in use) */
+	ok = rand_weights_bind(&w, wfile, &a, &s, &fw, err, sizeof err) == 0;
+	if (ok)
+		mn_fnet_free(&fw);
 	tap_ok(ok && mn_qmodel_load(&q2, &a, wfile, err, sizeof err) == -1 &&
 		       strstr(err, "not a micronas int8 model file") && fp(&q2) == fp2,
 	       "the float weights given for the model: refused, saying what to give (%s)", err);

@@ -5,9 +5,9 @@
 # v then runs the deployed int8 model in the background (the Model line and
 # the log: every image bit-exact with the host reference, SRAM as
 # estimated), v then x cancels it, other calibration (another model) and
-# weights naming another arch are refused in one line naming the fix, the
-# int8 model file in the form makes the other calibration's v bit-exact
-# again, a bad --weights or --model ends the TUI before the screen in one
+# weights or an int8 model file naming another arch are refused in one
+# line naming the fix, the int8 model file in the form makes the other
+# calibration's v bit-exact again, a bad --weights or --model ends the TUI before the screen in one
 # line, q exits 0.
 #
 # A tiny network (C=8, N=1) keeps the model's firmware build short.  Missing
@@ -152,6 +152,21 @@ wait_show m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3
 ok=$?
 check "weights naming another arch are refused in one line" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the weights .*wb.safetensors are for .*none~0' '$tmp/live.log'"
+
+# The int8 model file (deployed for A) with arch B given: one line.
+T send-keys -t m m
+wait_for m "Trained weights for v" 10
+T send-keys -t m C-u
+T send-keys -t m -l "$tmp/w.safetensors"
+T send-keys -t m Tab C-u
+T send-keys -t m -l "$B"
+T send-keys -t m Enter
+sleep 0.5
+T send-keys -t m v
+wait_show m "the int8 model is for c3 \\| sk c1 \\| ap sk c3, the arch given is c3 \\| -- c1 \\| ap sk c3: give" 10 "an int8 model of another arch"
+ok=$?
+check "an int8 model file of another arch than the one given is refused in one line" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the int8 model .*model.int8.safetensors is for .*skip_connect~0' '$tmp/live.log'"
 
 T send-keys -t m q
 wait_for m "TUI-EXIT=" 20

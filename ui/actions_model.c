@@ -161,12 +161,35 @@ int tui_model_form_apply(struct tui_app *a)
 	return 0;
 }
 
+/* 1 (logged, and said in one line naming the fix) when a file made for
+ * file_arch is given for arch (what: where arch came from), else 0. */
+static int arch_refused(struct tui_app *a, const struct mn_arch *arch, const char *what,
+			const char *kind, const char *path, const struct mn_arch *file_arch,
+			const char *fix)
+{
+	char as[MN_ARCH_STRLEN], fs[MN_ARCH_STRLEN];
+	mn_arch_format(arch, as, sizeof as);
+	mn_arch_format(file_arch, fs, sizeof fs);
+	if (!strcmp(as, fs))
+		return 0;
+	tui_log_event(&a->log, "not validated: the %s %s %s for %s, %s is %s", kind, path,
+		      strcmp(kind, "weights") ? "is" : "are", fs, what, as);
+	/* Compact archs: the message stays one line (the log has the full
+	 * strings). */
+	char ca[MN_ARCH_STRLEN], cf[MN_ARCH_STRLEN];
+	tui_arch_compact(arch, ca, sizeof ca);
+	tui_arch_compact(file_arch, cf, sizeof cf);
+	tui_message(a, 1, "the %s %s for %s, %s is %s: %s in the form (m)", kind,
+		    strcmp(kind, "weights") ? "is" : "are", cf, what, ca, fix);
+	return 1;
+}
+
 void tui_model_validate(struct tui_app *a)
 {
 	struct tui_model *m = &a->model;
 	struct mn_model_job_opts o;
 	struct mn_error e;
-	char arch[MN_ARCH_STRLEN], file_arch[MN_ARCH_STRLEN];
+	char arch[MN_ARCH_STRLEN];
 	const char *what;
 	if (tui_board_busy(a, MN_BOARD_JOB_MODEL))
 		return;
@@ -195,36 +218,14 @@ void tui_model_validate(struct tui_app *a)
 			    "the weights form (m)");
 		return;
 	}
-	mn_arch_format(&o.arch, arch, sizeof arch);
-	if (m->file_has_arch) {
-		mn_arch_format(&m->file_arch, file_arch, sizeof file_arch);
-		if (strcmp(arch, file_arch) != 0) {
-			tui_log_event(&a->log, "not validated: the weights %s are for %s, %s is %s",
-				      m->path, file_arch, what, arch);
-			/* Compact archs: the message stays one line (the log has
-			 * the full strings). */
-			char ca[MN_ARCH_STRLEN], cf[MN_ARCH_STRLEN];
-			tui_arch_compact(&o.arch, ca, sizeof ca);
-			tui_arch_compact(&m->file_arch, cf, sizeof cf);
-			tui_message(a, 1, "the weights are for %s, %s is %s: load its weights, or give "
-				    "their arch in the form (m)", cf, what, ca);
-			return;
-		}
-	}
-	if (m->has_model) {
-		mn_arch_format(&m->model_arch, file_arch, sizeof file_arch);
-		if (strcmp(arch, file_arch) != 0) {
-			tui_log_event(&a->log, "not validated: the int8 model %s is for %s, %s is %s",
-				      m->model_path, file_arch, what, arch);
-			char ca[MN_ARCH_STRLEN], cf[MN_ARCH_STRLEN];
-			tui_arch_compact(&o.arch, ca, sizeof ca);
-			tui_arch_compact(&m->model_arch, cf, sizeof cf);
-			tui_message(a, 1, "the int8 model is for %s, %s is %s: give the model deployed "
-				    "for it in the form (m)", cf, what, ca);
-			return;
-		}
+	if ((m->file_has_arch && arch_refused(a, &o.arch, what, "weights", m->path, &m->file_arch,
+					      "load its weights, or give their arch")) ||
+	    (m->has_model && arch_refused(a, &o.arch, what, "int8 model", m->model_path,
+					  &m->model_arch, "give the model deployed for it")))
+		return;
+	if (m->has_model)
 		o.model = m->model_path;
-	}
+	mn_arch_format(&o.arch, arch, sizeof arch);
 	o.weights = m->path;
 	o.data = a->cfg->data_path;
 	o.shape = a->session->search.shape;

@@ -60,7 +60,7 @@ check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "
 [ -n "$port" ] || tap_finish
 
 run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --images 16 --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
-T new-session -d -s m -x 160 -y 40 "$run"
+T new-session -d -s m -x 200 -y 40 "$run"
 wait_show m "board .*qemu-mps2-an500 fw [0-9]" 60 "start: weights loaded, board connected"
 ok=$?
 check "the status shows the board and the weights loaded by --weights" \
@@ -129,7 +129,10 @@ T send-keys -t m C-u
 T send-keys -t m -l "$tmp/out/model.int8.safetensors"
 T send-keys -t m Enter
 log_wait "calibration 16 images, 16 run, int8 model .*model.int8.safetensors" 10
-check "the form loads the int8 model file with the weights (calibration 16)" [ $? -eq 0 ]
+ok=$?
+wait_for m "model w.safetensors \\(\\+int8\\)" 10
+check "the form loads the int8 model file with the weights (calibration 16); the status says so" \
+	sh -c "[ $ok -eq 0 ] && grep -q 'model w.safetensors (+int8)' '$tmp/screen'"
 T send-keys -t m v
 exact_runs() { [ "$(grep -c 'int8 16/16 bit-exact with the host' "$tmp/live.log")" -ge 2 ]; }
 poll 180 exact_runs

@@ -126,7 +126,10 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 	if (a->model.loaded) {
 		/* The file's name, as the table's: the log has the path. */
 		const char *slash = strrchr(a->model.path, '/');
-		field(a, y, &x, end, "model", TS_OK, slash ? slash + 1 : a->model.path);
+		char v[TUI_FIELD_LEN + 16];
+		snprintf(v, sizeof v, "%s%s", slash ? slash + 1 : a->model.path,
+			 a->model.has_model ? " (+int8)" : "");
+		field(a, y, &x, end, "model", TS_OK, v);
 	}
 	if (r.h < 3)
 		return;

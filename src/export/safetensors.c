@@ -26,8 +26,13 @@ static int fail(char *err, size_t n, const char *label, const char *fmt, ...)
 	int k = snprintf(err, n, "%s: not a valid safetensors file: ", label);
 	if (k >= 0 && (size_t)k < n) {
 		va_start(ap, fmt);
-		vsnprintf(err + k, n - (size_t)k, fmt, ap);
+		int d = vsnprintf(err + k, n - (size_t)k, fmt, ap);
 		va_end(ap);
+		/* the fix: the file is damaged or another kind */
+		if (d >= 0 && (size_t)k + (size_t)d < n)
+			snprintf(err + k + d, n - (size_t)k - (size_t)d,
+				 " (write it again: model.py's save_weights, or micronas deploy for "
+				 "model.int8.safetensors)");
 	}
 	return -1;
 }

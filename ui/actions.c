@@ -345,21 +345,6 @@ static void port_chosen(struct tui_app *a, int i)
 
 /* ---- the board -------------------------------------------------------- */
 
-int tui_board_busy(struct tui_app *a, enum mn_board_job_kind kind)
-{
-	if (a->bsnap.state != MN_BOARD_JOB_RUNNING)
-		return 0;
-	if (a->bsnap.kind == kind) {
-		/* The same key again stops it. */
-		mn_board_job_cancel(a->board);
-		tui_message(a, 0, "cancelling the board's %s...", mn_board_job_kind_name(kind));
-	} else {
-		tui_message(a, 1, "the board is busy (%s); x cancels it",
-			    mn_board_job_kind_name(a->bsnap.kind));
-	}
-	return 1;
-}
-
 static void profile(struct tui_app *a)
 {
 	struct mn_profile_opts po;

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "board/profile.h"
 #include "export/model_job.h"
 #include "export/qmodel_file.h"
 
@@ -63,17 +62,6 @@ int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
 	m.loaded = 1;
 	a->model = m;
 	return 0;
-}
-
-int tui_note_stale_table(struct tui_app *a)
-{
-	char msg[512];
-	if (!mn_profile_table_stale(&a->session->table, a->bsnap.fw_version, msg, sizeof msg))
-		return 0;
-	tui_log_event(&a->log, "note: %s", msg);
-	tui_message(a, 0, "validating; note: the latency table is from another firmware: p "
-		    "profiles this one (the log says which)");
-	return 1;
 }
 
 int tui_model_calib(const struct tui_app *a)

@@ -305,11 +305,19 @@ void tui_log_close(struct tui_log *l);
 void tui_key(struct tui_app *a, int ch);
 /* Applies a pending session rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
+/* Empties a list box, freeing its values. */
+void tui_list_reset(struct tui_list *l);
+
+/* ---- the board keys' checks (ui/board_checks.c) ------------------------ */
+
 /* 1 when a board job runs (the same kind's key cancels it, another says
  * the board is busy), else 0. */
 int tui_board_busy(struct tui_app *a, enum mn_board_job_kind kind);
-/* Empties a list box, freeing its values. */
-void tui_list_reset(struct tui_list *l);
+/* After a validation started: when the session's latency table was
+ * profiled on another firmware than the board's, logs so and says it on
+ * the message line, returning 1 (the caller's own message is then left
+ * out); else 0. */
+int tui_note_stale_table(struct tui_app *a);
 
 /* ---- trained weights (ui/actions_model.c) ------------------------------- */
 
@@ -320,11 +328,6 @@ void tui_list_reset(struct tui_list *l);
  * -1 with one line in e. */
 int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
 		   const char *model_path, int calib, int images, struct mn_error *e);
-/* After a validation started: when the session's latency table was
- * profiled on another firmware than the board's, logs so and says it on
- * the message line, returning 1 (the caller's own message is then left
- * out); else 0. */
-int tui_note_stale_table(struct tui_app *a);
 /* The counts --calib and --images gave, else deploy's and validate's defaults. */
 int tui_model_calib(const struct tui_app *a);
 int tui_model_images(const struct tui_app *a);

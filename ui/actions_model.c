@@ -83,7 +83,7 @@ void tui_model_form(struct tui_app *a)
 	snprintf(f->label[1], sizeof f->label[1], "arch (blank: the pick)");
 	snprintf(f->label[2], sizeof f->label[2], "calibration images");
 	snprintf(f->label[3], sizeof f->label[3], "images run on the board");
-	snprintf(f->label[4], sizeof f->label[4], "int8 model (blank: quantize)");
+	snprintf(f->label[4], sizeof f->label[4], "int8 model file (optional)");
 	if (a->model.loaded) {
 		snprintf(f->value[0], TUI_FIELD_LEN, "%s", a->model.path);
 		if (a->model.has_arch)

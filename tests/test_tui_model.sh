@@ -59,6 +59,22 @@ emu_start --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.
 check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "$port" ]
 [ -n "$port" ] || tap_finish
 
+# form_v WEIGHTS TABS VALUE: the weights form with WEIGHTS in its first
+# field and VALUE in the field TABS further down, applied; then v.
+form_v() {
+	T send-keys -t m m
+	wait_for m "Trained weights for v" 10
+	T send-keys -t m C-u
+	T send-keys -t m -l "$1"
+	fv_i=0
+	while [ $fv_i -lt "$2" ]; do T send-keys -t m Tab; fv_i=$((fv_i + 1)); done
+	T send-keys -t m C-u
+	T send-keys -t m -l "$3"
+	T send-keys -t m Enter
+	sleep 0.5
+	T send-keys -t m v
+}
+
 run="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/tiny.ini' --threads 1 --no-extend --port '$port' --weights '$tmp/w.safetensors' --images 16 --log '$tmp/live.log'; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s m -x 200 -y 40 "$run"
 wait_show m "board .*qemu-mps2-an500 fw [0-9]" 60 "start: weights loaded, board connected"
@@ -142,30 +158,14 @@ check "v with the int8 model file: the board's model, every image bit-exact agai
 	sh -c "[ $ok -eq 0 ] && grep -q 'int8 exact 16/16' '$tmp/screen' && ! grep -q 'failed' '$tmp/screen'"
 
 # Weights naming another arch than the one asked for: one line.
-T send-keys -t m m
-wait_for m "Trained weights for v" 10
-T send-keys -t m C-u
-T send-keys -t m -l "$tmp/wb.safetensors"
-T send-keys -t m Tab Tab C-u
-T send-keys -t m -l 64
-T send-keys -t m Enter
-sleep 0.5
-T send-keys -t m v
+form_v "$tmp/wb.safetensors" 2 64
 wait_show m "the weights are for c3 \\| -- c1 \\| ap sk c3, the arch given is c3 \\| sk c1 \\| ap sk c3: load" 10 "weights of another arch"
 ok=$?
 check "weights naming another arch are refused in one line" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the weights .*wb.safetensors are for .*none~0' '$tmp/live.log'"
 
 # The int8 model file (deployed for A) with arch B given: one line.
-T send-keys -t m m
-wait_for m "Trained weights for v" 10
-T send-keys -t m C-u
-T send-keys -t m -l "$tmp/w.safetensors"
-T send-keys -t m Tab C-u
-T send-keys -t m -l "$B"
-T send-keys -t m Enter
-sleep 0.5
-T send-keys -t m v
+form_v "$tmp/w.safetensors" 1 "$B"
 wait_show m "the int8 model is for c3 \\| sk c1 \\| ap sk c3, the arch given is c3 \\| -- c1 \\| ap sk c3: give" 10 "an int8 model of another arch"
 ok=$?
 check "an int8 model file of another arch than the one given is refused in one line" \

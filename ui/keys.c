@@ -15,7 +15,7 @@ static const struct tui_key_row rows[] = {
 	 {{'f', ACT_FLOPS_DOWN}, {'F', ACT_FLOPS_UP}, {'l', ACT_LATENCY_DOWN}, {'L', ACT_LATENCY_UP}}},
 	{"v", "validate", 0, "run the pick on the board: measured vs estimated latency, SRAM (with weights loaded by m: the deployed int8 model, bit-exact and top-1 checks)", 0,
 	 {{'v', ACT_VALIDATE}}},
-	{"m", "model", 0, "load trained weights (.safetensors) for v; the board must run the image 'micronas deploy' wrote for them", 0,
+	{"m", "model", 0, "load trained weights (.safetensors) for v, and the int8 model file if deployed on another computer; the board must run deploy's image for them", 0,
 	 {{'m', ACT_MODEL_FORM}}},
 	{"p", "profile", 0, "profile the board into BOARD-latency.ini (p again cancels)", 0,
 	 {{'p', ACT_PROFILE}}},

@@ -87,7 +87,9 @@ static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *
 	int rc = -1;
 
 	*brc = 0;
-	mn_board_job_progress(j, 0, t->images, "quantizing the weights (calibration)");
+	mn_board_job_progress(j, 0, t->images,
+			      t->has_model ? "reading the int8 model file"
+					   : "quantizing the weights (calibration)");
 	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, t->has_model ? t->model : NULL,
 			     &t->arch, &t->shape, t->calib, &net, &d, &q, err, errn) != 0)
 		goto out;

@@ -37,9 +37,9 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
  * (data NULL: deploy's synthetic set of calib + 32 images), and the model
  * calibrated on its first calib images; with model (NULL: none), the int8
  * values taken from that file instead (qmodel_file.h: a model deployed on
- * another computer; mn_quantize_layout, no calibration).  net, d and q are set (free them with mn_fnet_free,
- * mn_dataset_free, mn_qmodel_free, also on failure); 0, or -1 with one
- * line in err. */
+ * another computer; mn_quantize_layout, no calibration).  net, d and q
+ * are set (free them with mn_fnet_free, mn_dataset_free, mn_qmodel_free,
+ * also on failure); 0, or -1 with one line in err. */
 struct mn_fnet;
 struct mn_dataset;
 struct mn_qmodel;

@@ -81,8 +81,9 @@ int main(void)
 		fclose(g);
 	}
 	tap_ok(mn_qmodel_load(&q2, &a, bad, err, sizeof err) == -1 && strstr(err, bad) &&
-		       strstr(err, "model.int8.safetensors") && !strchr(err, '\n') && fp(&q2) == fp2,
-	       "not a safetensors file: one line naming it and the file to give (%s)", err);
+		       strstr(err, "model.int8.safetensors") && !strchr(err, '\n') && fp(&q2) == fp2 &&
+		       !strstr(strchr(err, '(') ? strchr(err, '(') + 1 : err, "("),
+	       "not a safetensors file: one line naming it and the file to give, once (%s)", err);
 	ok = mn_qmodel_save(&q1, &other, bad, err, sizeof err) == 0;
 	tap_ok(ok && mn_qmodel_load(&q2, &a, bad, err, sizeof err) == -1 && strstr(err, "arch") &&
 		       strstr(err, "nor_conv_1x1~0") && fp(&q2) == fp2,

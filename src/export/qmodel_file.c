@@ -199,11 +199,9 @@ int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *pat
 		   size_t errn)
 {
 	struct mn_safetensors st;
-	char msg[400];
-	if (mn_st_read(&st, path, msg, sizeof msg) != 0) {
-		snprintf(err, errn, "%s (give the model.int8.safetensors micronas deploy wrote)", msg);
+	/* the reader's lines name their own fix */
+	if (mn_st_read(&st, path, err, errn) != 0)
 		return -1;
-	}
 	int rc = mn_qmodel_load_parsed(q, a, &st, path, err, errn);
 	mn_st_free(&st);
 	return rc;

@@ -284,7 +284,7 @@ int mn_st_read(struct mn_safetensors *st, const char *path, char *err, size_t er
 	memset(st, 0, sizeof *st);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		snprintf(err, errn, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errn, "%s: cannot open: %s (check the path)", path, strerror(errno));
 		return -1;
 	}
 	unsigned char *buf = NULL;
@@ -311,7 +311,8 @@ int mn_st_read(struct mn_safetensors *st, const char *path, char *err, size_t er
 	fclose(f);
 	if (bad) {
 		free(buf);
-		snprintf(err, errn, "%s: read error", path);
+		snprintf(err, errn, "%s: read error: %s (give a readable .safetensors file)", path,
+			 strerror(errno));
 		return -1;
 	}
 	int rc = mn_st_parse(st, buf, len, path, err, errn);

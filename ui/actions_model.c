@@ -17,39 +17,43 @@
 #include "export/qmodel_file.h"
 
 int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
-		   const char *model_path, int calib, int images, struct mn_error *e)
+		   const char *model_path, int calib, int images, struct mn_error *e,
+		   enum tui_model_field *bad)
 {
 	struct tui_model m;
 	struct mn_weights_info info;
 	struct mn_parse_error pe;
+	enum tui_model_field at = TUI_MF_WEIGHTS;
 	memset(&m, 0, sizeof m);
 	if (!path || !*path) {
 		snprintf(e->msg, sizeof e->msg, "give the weights file (.safetensors from model.py)");
-		return -1;
+		goto fail;
 	}
 	if (strlen(path) >= sizeof m.path) {
 		snprintf(e->msg, sizeof e->msg, "weights path too long (at most %zu bytes)",
 			 sizeof m.path - 1);
-		return -1;
+		goto fail;
 	}
 	if (arch_text && *arch_text) {
 		if (mn_arch_parse(arch_text, &m.arch, &pe) != 0) {
 			snprintf(e->msg, sizeof e->msg, "arch: %s (leave it blank to validate the pick)",
 				 pe.msg);
-			return -1;
+			at = TUI_MF_ARCH;
+			goto fail;
 		}
 		m.has_arch = 1;
 	}
 	if (mn_model_weights_probe(path, &info, e->msg, sizeof e->msg) != 0)
-		return -1;
+		goto fail;
 	if (model_path && *model_path) {
+		at = TUI_MF_MODEL;
 		if (strlen(model_path) >= sizeof m.model_path) {
 			snprintf(e->msg, sizeof e->msg, "int8 model path too long (at most %zu bytes)",
 				 sizeof m.model_path - 1);
-			return -1;
+			goto fail;
 		}
 		if (mn_qmodel_probe(model_path, &m.model_arch, e->msg, sizeof e->msg) != 0)
-			return -1;
+			goto fail;
 		snprintf(m.model_path, sizeof m.model_path, "%s", model_path);
 		m.has_model = 1;
 	}
@@ -62,6 +66,21 @@ int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
 	m.loaded = 1;
 	a->model = m;
 	return 0;
+fail:
+	if (bad)
+		*bad = at;
+	return -1;
+}
+
+void tui_model_log_loaded(struct tui_app *a)
+{
+	const struct tui_model *m = &a->model;
+	char arch[MN_ARCH_STRLEN] = "";
+	if (m->file_has_arch)
+		mn_arch_format(&m->file_arch, arch, sizeof arch);
+	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images, %d run%s%s",
+		      m->path, m->tensors, m->file_has_arch ? ", for " : "", arch, m->calib, m->images,
+		      m->has_model ? ", int8 model " : "", m->has_model ? m->model_path : "");
 }
 
 int tui_model_calib(const struct tui_app *a)
@@ -78,21 +97,22 @@ void tui_model_form(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
 	snprintf(f->title, sizeof f->title, "Trained weights for v (empty file: unload)");
-	f->n = 5;
-	snprintf(f->label[0], sizeof f->label[0], "weights .safetensors");
-	snprintf(f->label[1], sizeof f->label[1], "arch (blank: the pick)");
-	snprintf(f->label[2], sizeof f->label[2], "calibration images");
-	snprintf(f->label[3], sizeof f->label[3], "images run on the board");
-	snprintf(f->label[4], sizeof f->label[4], "int8 model file (optional)");
+	f->n = TUI_MF_MODEL + 1;
+	snprintf(f->label[TUI_MF_WEIGHTS], sizeof f->label[0], "weights .safetensors");
+	snprintf(f->label[TUI_MF_ARCH], sizeof f->label[0], "arch (blank: the pick)");
+	snprintf(f->label[TUI_MF_CALIB], sizeof f->label[0], "calibration images");
+	snprintf(f->label[TUI_MF_IMAGES], sizeof f->label[0], "images run on the board");
+	snprintf(f->label[TUI_MF_MODEL], sizeof f->label[0], "int8 model file (optional)");
 	if (a->model.loaded) {
-		snprintf(f->value[0], TUI_FIELD_LEN, "%s", a->model.path);
+		snprintf(f->value[TUI_MF_WEIGHTS], TUI_FIELD_LEN, "%s", a->model.path);
 		if (a->model.has_arch)
-			mn_arch_format(&a->model.arch, f->value[1], TUI_FIELD_LEN);
+			mn_arch_format(&a->model.arch, f->value[TUI_MF_ARCH], TUI_FIELD_LEN);
 		if (a->model.has_model)
-			snprintf(f->value[4], TUI_FIELD_LEN, "%s", a->model.model_path);
+			snprintf(f->value[TUI_MF_MODEL], TUI_FIELD_LEN, "%s", a->model.model_path);
 	}
-	snprintf(f->value[2], TUI_FIELD_LEN, "%d", a->model.loaded ? a->model.calib : tui_model_calib(a));
-	snprintf(f->value[3], TUI_FIELD_LEN, "%d",
+	snprintf(f->value[TUI_MF_CALIB], TUI_FIELD_LEN, "%d",
+		 a->model.loaded ? a->model.calib : tui_model_calib(a));
+	snprintf(f->value[TUI_MF_IMAGES], TUI_FIELD_LEN, "%d",
 		 a->model.loaded ? a->model.images : tui_model_images(a));
 }
 
@@ -116,8 +136,8 @@ int tui_model_form_apply(struct tui_app *a)
 {
 	struct tui_form *f = &a->form;
 	struct mn_error e;
-	char arch[MN_ARCH_STRLEN];
-	if (!f->value[0][0]) {
+	enum tui_model_field bad;
+	if (!f->value[TUI_MF_WEIGHTS][0]) {
 		if (a->model.loaded) {
 			tui_log_event(&a->log, "weights %s unloaded", a->model.path);
 			tui_message(a, 0, "weights unloaded: v checks the pick's latency again");
@@ -126,49 +146,42 @@ int tui_model_form_apply(struct tui_app *a)
 		return 0;
 	}
 	int calib, images;
-	if (form_count(f, 2, 100000, "deploy's --calib", TUI_MODEL_CALIB, &calib) != 0 ||
-	    form_count(f, 3, 1000000, "validate's --images", TUI_MODEL_IMAGES, &images) != 0)
+	if (form_count(f, TUI_MF_CALIB, 100000, "deploy's --calib", TUI_MODEL_CALIB, &calib) != 0 ||
+	    form_count(f, TUI_MF_IMAGES, 1000000, "validate's --images", TUI_MODEL_IMAGES, &images) != 0)
 		return -1;
-	if (tui_model_load(a, f->value[0], f->value[1], f->value[4], calib, images, &e) != 0) {
+	if (tui_model_load(a, f->value[TUI_MF_WEIGHTS], f->value[TUI_MF_ARCH], f->value[TUI_MF_MODEL],
+			   calib, images, &e, &bad) != 0) {
 		snprintf(f->error, sizeof f->error, "%.390s", e.msg);
-		/* the field the message is about */
-		f->focus = f->value[1][0] && !strncmp(e.msg, "arch:", 5) ? 1 : 0;
-		if (f->value[4][0] && (strstr(e.msg, "int8 model") || strstr(e.msg, f->value[4])))
-			f->focus = 4;
+		f->focus = (int)bad;
 		return -1;
 	}
-	if (a->model.file_has_arch)
-		mn_arch_format(&a->model.file_arch, arch, sizeof arch);
-	tui_log_event(&a->log, "weights %s loaded (%d tensors%s%s), calibration %d images, %d run%s%s",
-		      a->model.path, a->model.tensors, a->model.file_has_arch ? ", for " : "",
-		      a->model.file_has_arch ? arch : "", a->model.calib, a->model.images,
-		      a->model.has_model ? ", int8 model " : "",
-		      a->model.has_model ? a->model.model_path : "");
+	tui_model_log_loaded(a);
 	tui_message(a, 0, "weights %s loaded: v runs the deployed model on the board",
 		    a->model.path);
 	return 0;
 }
 
 /* 1 (logged, and said in one line naming the fix) when a file made for
- * file_arch is given for arch (what: where arch came from), else 0. */
+ * file_arch is given for arch (what: where arch came from; kind and its
+ * verb: "weights" "are", "int8 model" "is"), else 0. */
 static int arch_refused(struct tui_app *a, const struct mn_arch *arch, const char *what,
-			const char *kind, const char *path, const struct mn_arch *file_arch,
-			const char *fix)
+			const char *kind, const char *verb, const char *path,
+			const struct mn_arch *file_arch, const char *fix)
 {
 	char as[MN_ARCH_STRLEN], fs[MN_ARCH_STRLEN];
 	mn_arch_format(arch, as, sizeof as);
 	mn_arch_format(file_arch, fs, sizeof fs);
 	if (!strcmp(as, fs))
 		return 0;
-	tui_log_event(&a->log, "not validated: the %s %s %s for %s, %s is %s", kind, path,
-		      strcmp(kind, "weights") ? "is" : "are", fs, what, as);
+	tui_log_event(&a->log, "not validated: the %s %s %s for %s, %s is %s", kind, path, verb, fs,
+		      what, as);
 	/* Compact archs: the message stays one line (the log has the full
 	 * strings). */
 	char ca[MN_ARCH_STRLEN], cf[MN_ARCH_STRLEN];
 	tui_arch_compact(arch, ca, sizeof ca);
 	tui_arch_compact(file_arch, cf, sizeof cf);
-	tui_message(a, 1, "the %s %s for %s, %s is %s: %s in the form (m)", kind,
-		    strcmp(kind, "weights") ? "is" : "are", cf, what, ca, fix);
+	tui_message(a, 1, "the %s %s for %s, %s is %s: %s in the form (m)", kind, verb, cf, what, ca,
+		    fix);
 	return 1;
 }
 
@@ -206,9 +219,10 @@ void tui_model_validate(struct tui_app *a)
 			    "the weights form (m)");
 		return;
 	}
-	if ((m->file_has_arch && arch_refused(a, &o.arch, what, "weights", m->path, &m->file_arch,
-					      "load its weights, or give their arch")) ||
-	    (m->has_model && arch_refused(a, &o.arch, what, "int8 model", m->model_path,
+	if ((m->file_has_arch &&
+	     arch_refused(a, &o.arch, what, "weights", "are", m->path, &m->file_arch,
+			  "load its weights, or give their arch")) ||
+	    (m->has_model && arch_refused(a, &o.arch, what, "int8 model", "is", m->model_path,
 					  &m->model_arch, "give the model deployed for it")))
 		return;
 	if (m->has_model)

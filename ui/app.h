@@ -321,13 +321,21 @@ int tui_note_stale_table(struct tui_app *a);
 
 /* ---- trained weights (ui/actions_model.c) ------------------------------- */
 
+/* The weights form's fields, in order; also what tui_model_load says was
+ * at fault. */
+enum tui_model_field { TUI_MF_WEIGHTS, TUI_MF_ARCH, TUI_MF_CALIB, TUI_MF_IMAGES, TUI_MF_MODEL };
+_Static_assert(TUI_MF_MODEL < TUI_FORM_FIELDS, "the weights form has room for its fields");
 /* Loads a weights file (its header checked, its arch read); arch_text may
  * be NULL or "" (the pick is validated); model_path NULL or "" (the
  * weights quantized here) or deploy's model.int8.safetensors (checked to
  * be one); calib calibration images, images run on the board by v.  0, or
- * -1 with one line in e. */
+ * -1 with one line in e and the input at fault in *bad (bad may be NULL). */
 int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
-		   const char *model_path, int calib, int images, struct mn_error *e);
+		   const char *model_path, int calib, int images, struct mn_error *e,
+		   enum tui_model_field *bad);
+/* Logs the weights loaded (the file, its arch, the counts, the int8 model
+ * file), for --weights and the form alike. */
+void tui_model_log_loaded(struct tui_app *a);
 /* The counts --calib and --images gave, else deploy's and validate's defaults. */
 int tui_model_calib(const struct tui_app *a);
 int tui_model_images(const struct tui_app *a);

@@ -186,17 +186,14 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 	}
 	if (c->weights_path) {
 		struct mn_error we;
+		enum tui_model_field bad;
 		if (tui_model_load(a, c->weights_path, NULL, c->model_path, tui_model_calib(a),
-				   tui_model_images(a), &we) != 0) {
+				   tui_model_images(a), &we, &bad) != 0) {
 			snprintf(e->msg, sizeof e->msg, "%s: %.900s",
-				 c->model_path && strstr(we.msg, c->model_path) ? "--model" : "--weights",
-				 we.msg);
+				 bad == TUI_MF_MODEL ? "--model" : "--weights", we.msg);
 			return -1;
 		}
-		tui_log_event(&a->log, "weights %s loaded (%d tensors), calibration %d images, %d run%s%s",
-			      a->model.path, a->model.tensors, a->model.calib, a->model.images,
-			      a->model.has_model ? ", int8 model " : "",
-			      a->model.has_model ? a->model.model_path : "");
+		tui_model_log_loaded(a);
 	}
 	return 0;
 }

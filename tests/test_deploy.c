@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/cifar.h"
 #include "data/dataset.h"
 #include "data/dataset_source.h"
+#include "export/calibrate.h"
 #include "export/fnet.h"
 #include "export/quantize.h"
 #include "space/memory.h"
@@ -43,9 +43,7 @@ int main(int argc, char **argv)
 	int ns = mn_slot_count(&s), K = s.classes;
 	float *amax = calloc((size_t)ns, sizeof *amax), x[3 * 32 * 32], fl[10];
 	for (int i = 0; i < 16; i++) {
-		for (int c = 0; c < 3; c++)
-			for (int j = 0; j < 1024; j++)
-				x[c * 1024 + j] = mn_cifar_normalize(c, d.pixels[(size_t)i * 3072 + c * 1024 + j]);
+		mn_calib_image(&d, (size_t)i, &s, x);
 		mn_fnet_forward(&f, x, fl, amax);
 	}
 	struct mn_qmodel q;
@@ -87,9 +85,7 @@ int main(int argc, char **argv)
 	int8_t img[3 * 32 * 32];
 	int32_t lq[10];
 	for (int i = 16; i < 32; i++) {
-		for (int c = 0; c < 3; c++)
-			for (int j = 0; j < 1024; j++)
-				x[c * 1024 + j] = mn_cifar_normalize(c, d.pixels[(size_t)i * 3072 + c * 1024 + j]);
+		mn_calib_image(&d, (size_t)i, &s, x);
 		mn_fnet_forward(&f, x, fl, NULL);
 		mn_qmodel_quantize_input(&q, x, img);
 		if (mn_qmodel_run(&q, img, lq) != 0)
@@ -122,15 +118,11 @@ int main(int argc, char **argv)
 	float *fq = malloc(sizeof(float) * (size_t)ns);
 	double e_fq[3] = {0, 0, 0}, r_fq = 0;
 	for (int i = 16; i < 32; i++) {
-		for (int c = 0; c < 3; c++)
-			for (int j = 0; j < 1024; j++)
-				x[c * 1024 + j] = mn_cifar_normalize(c, d.pixels[(size_t)i * 3072 + c * 1024 + j]);
+		mn_calib_image(&d, (size_t)i, &s, x);
 		mn_fnet_forward(&f, x, fl, amax);
 	}
 	for (int i = 16; fq && i < 32; i++) {
-		for (int c = 0; c < 3; c++)
-			for (int j = 0; j < 1024; j++)
-				x[c * 1024 + j] = mn_cifar_normalize(c, d.pixels[(size_t)i * 3072 + c * 1024 + j]);
+		mn_calib_image(&d, (size_t)i, &s, x);
 		mn_fnet_forward(&f, x, fl, NULL);
 		for (int k = 0; k < K; k++)
 			r_fq += (double)fl[k] * fl[k];

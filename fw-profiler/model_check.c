@@ -58,8 +58,12 @@ int main(void)
 	uint64_t dt = 0;
 	board_init();
 	const unsigned char *p = mn_check_bin;
-	if (mn_check_bin_end - p >= 16 && !memcmp(p, "MNQC", 4) &&
-	    le32(p + 8) == sizeof image && le32(p + 12) == MN_MODEL_CLASSES) {
+	/* The two symbols are the linker's, not one C object: their distance
+	 * is taken as addresses. */
+	uintptr_t size = (uintptr_t)mn_check_bin_end - (uintptr_t)mn_check_bin;
+	const uintptr_t record = sizeof image + 4 * MN_MODEL_CLASSES;
+	if (size >= 16 && !memcmp(p, "MNQC", 4) && le32(p + 8) == sizeof image &&
+	    le32(p + 12) == MN_MODEL_CLASSES && le32(p + 4) <= (size - 16) / record) {
 		n = le32(p + 4);
 		p += 16;
 		for (uint32_t i = 0; i < n; i++) {

@@ -384,7 +384,7 @@ char *mn_profile_table_name(const char *board)
 	if (!board || !*board)
 		board = "board";
 	/* Board names are short (16 bytes in HELLO); 64 keeps any name sane. */
-	while (board[n] && n < 64)
+	while (n < 64 && board[n])
 		n++;
 	char *s = malloc(n + sizeof suffix);
 	if (!s)

@@ -19,6 +19,7 @@
 #include "export/weights_check.h"
 #include "nn/net.h"
 #include "space/memory.h"
+#include "util/proportion.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -102,6 +103,11 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	if (!dir && !check_only) {
 		mn_cli_error("deploy", "no output directory: add -o DIR (or --check-only)");
+		return MN_EXIT_USAGE;
+	}
+	if (dir && strlen(dir) > MN_DEPLOY_DIR_MAX) {
+		mn_cli_error("deploy", "-o DIR is longer than %d bytes; give a shorter path",
+			     MN_DEPLOY_DIR_MAX);
 		return MN_EXIT_USAGE;
 	}
 	if (mn_cli_arch("deploy", argv[optind + 1], &arch))
@@ -225,7 +231,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	char arch_str[MN_ARCH_STRLEN];
 	mn_arch_format(&arch, arch_str, sizeof arch_str);
-	char qpath[4200];
+	char qpath[MN_DEPLOY_PATH_BYTES];
 	snprintf(qpath, sizeof qpath, "%s/model.int8.safetensors", dir);
 	if (mn_deploy_write_c(&q, arch_str, dir, err, sizeof err) != 0 ||
 	    mn_deploy_write_check(dir, img, ql, nchk, (int)ib, K, err, sizeof err) != 0 ||
@@ -244,8 +250,12 @@ int mn_cmd_deploy(int argc, char **argv)
 	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
 	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
 	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "real");
-	if (neval)
-		printf("int8 vs float top-1 agreement %d/%d = %.2f%%", agree, neval, 100.0 * agree / neval);
+	if (neval) {
+		double lo, hi;
+		mn_wilson_interval(agree, neval, MN_Z95, &lo, &hi);
+		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %.1f-%.1f%%)", agree,
+		       neval, 100.0 * agree / neval, 100.0 * lo, 100.0 * hi);
+	}
 	else
 		printf("no image left to compare int8 with float");
 	if (!d.synthetic && neval)
@@ -254,7 +264,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 	if (rc == MN_EXIT_OK && !no_fw) {
 		const char *tg[2];
-		char src[4200];
+		char src[MN_DEPLOY_PATH_BYTES];
 		if (mn_firmware_pair(pr.firmware, &tg[0], &tg[1]) != 0) {
 			mn_cli_error("deploy", "the preset's firmware '%s' is not a firmware build "
 				     "micronas knows (nucleo-f746zg, qemu-mps2-an500, nucleo-f446re, "

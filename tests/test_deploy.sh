@@ -73,6 +73,13 @@ check "a model over the board's SRAM is refused (exit 1) with the numbers, in on
 	sh -c "[ $rc -eq 1 ] && grep -q 'does not fit TINY' '$tmp/err' && grep -q 'SRAM 32.0 KB .* of 16.0 KB' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
 check "nothing written for a refused model" [ ! -e "$tmp/out2" ]
 
+# An output path so long that its files' paths would be cut: refused
+# before any work, rather than writing to the cut path.
+long=$(printf '%04100d' 0 | tr 0 d)
+"$mn" deploy "$tmp/w.safetensors" "$A" $net -o "$tmp/$long" >/dev/null 2>"$tmp/err"; rc=$?
+check "an -o DIR over 4000 bytes: exit 2, one line naming the fix" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'longer than 4000 bytes; give a shorter path' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+
 # Broken and mismatched weights.
 head -c 100 "$tmp/w.safetensors" >"$tmp/cut.safetensors"
 "$mn" deploy "$tmp/cut.safetensors" "$A" $net -o "$tmp/out3" 2>"$tmp/err"; rc=$?

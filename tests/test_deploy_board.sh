@@ -76,6 +76,13 @@ if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	sed 's/^/# /' "$tmp/v3.json" "$tmp/err"
 	check "with --model DIR/model.int8.safetensors the same board validates, every image bit-exact" \
 		sh -c "[ $rc -eq 0 ] && grep -q '\"images\":4,\"int8_exact\":1.000000,' '$tmp/v3.json'"
+	# The text report gives the agreement's 95% interval: 4 images tell
+	# little (4/4 is 51.0-100.0%).
+	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 16 \
+		--model "$tmp/out/model.int8.safetensors" --images 4 >"$tmp/v3.txt" 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/v3.txt"
+	check "the text report adds the agreement's 95% interval" \
+		sh -c "[ $rc -eq 0 ] && grep -q '^int8 .*4/4 images bit-exact.*top-1 agrees with float on [0-4]/4 ([0-9.]*-[0-9.]*% at 95%)' '$tmp/v3.txt'"
 	stop_emulator
 else
 	check "micronas emulate --firmware starts on the model's image: $(cat "$tmp/emu.err")" false

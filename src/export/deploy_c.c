@@ -55,8 +55,13 @@ static void conv_init(FILE *f, const struct mnq_conv *c, int id)
 static FILE *open_tmp(const char *dir, const char *name, char *path, char *tmp, size_t n, char *err,
 		      size_t errn)
 {
-	snprintf(path, n, "%s/%s", dir, name);
-	snprintf(tmp, n, "%s/%s.tmp", dir, name);
+	/* A cut path would name another file: refuse it. */
+	if (strlen(dir) > MN_DEPLOY_DIR_MAX || (size_t)snprintf(path, n, "%s/%s", dir, name) >= n ||
+	    (size_t)snprintf(tmp, n, "%s/%s.tmp", dir, name) >= n) {
+		snprintf(err, errn, "the output directory's path is longer than %d bytes (give a "
+			 "shorter -o DIR)", MN_DEPLOY_DIR_MAX);
+		return NULL;
+	}
 	FILE *f = fopen(tmp, "wb");
 	if (!f)
 		snprintf(err, errn, "cannot write %s: %s", tmp, strerror(errno));
@@ -79,7 +84,7 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 {
 	const struct mnq_net *n = &q->net;
 	int ncell = 3 * n->cells, cf = 4 * n->channels;
-	char path[4200], tmp[4200];
+	char path[MN_DEPLOY_PATH_BYTES], tmp[MN_DEPLOY_PATH_BYTES];
 	FILE *f = open_tmp(dir, "model.h", path, tmp, sizeof path, err, errn);
 	if (!f)
 		return -1;
@@ -156,7 +161,7 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 int mn_deploy_write_check(const char *dir, const int8_t *imgs, const int32_t *logits, int count,
 			  int image_bytes, int classes, char *err, size_t errn)
 {
-	char path[4200], tmp[4200];
+	char path[MN_DEPLOY_PATH_BYTES], tmp[MN_DEPLOY_PATH_BYTES];
 	FILE *f = open_tmp(dir, "check.bin", path, tmp, sizeof path, err, errn);
 	if (!f)
 		return -1;

@@ -11,8 +11,14 @@
 
 #include "export/quantize.h"
 
+/* The longest output directory deploy takes (bytes): every file it writes
+ * there, DIR/ and a name of at most MN_DEPLOY_PATH_BYTES - MN_DEPLOY_DIR_MAX
+ * - 2 bytes, fits a path buffer of MN_DEPLOY_PATH_BYTES. */
+#define MN_DEPLOY_DIR_MAX 4000
+#define MN_DEPLOY_PATH_BYTES 4200
+
 /* Writes DIR/model.h and DIR/model.c (atomically each).  0, or -1 with one
- * line in err. */
+ * line in err (also for a DIR longer than MN_DEPLOY_DIR_MAX). */
 int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const char *dir, char *err,
 		      size_t errn);
 

@@ -1,0 +1,22 @@
+#include "util/proportion.h"
+
+#include <math.h>
+
+int mn_wilson_interval(long k, long n, double z, double *lo, double *hi)
+{
+	if (n < 1 || k < 0 || k > n || !(z > 0)) {
+		*lo = *hi = NAN;
+		return -1;
+	}
+	/* centre (p + z^2/2n) / (1 + z^2/n),
+	 * half width z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n) */
+	double nn = (double)n, p = (double)k / nn, z2 = z * z;
+	double d = 1.0 + z2 / nn;
+	double c = (p + z2 / (2.0 * nn)) / d;
+	double h = z * sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / d;
+	/* At k = 0 and k = n the bound is exactly 0 or 1 (c - h or c + h
+	 * in exact arithmetic); rounding would leave 1 - 1e-16. */
+	*lo = k == 0 ? 0.0 : fmax(0.0, c - h);
+	*hi = k == n ? 1.0 : fmin(1.0, c + h);
+	return 0;
+}

@@ -255,9 +255,9 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_wilson_interval(agree, neval, MN_Z95, &lo, &hi);
 		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %.1f-%.1f%%)", agree,
 		       neval, 100.0 * agree / neval, 100.0 * lo, 100.0 * hi);
-	}
-	else
+	} else {
 		printf("no image left to compare int8 with float");
+	}
 	if (!d.synthetic && neval)
 		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * acc_f / neval, 100.0 * acc_q / neval);
 	printf(" (%.2f s)\n", now_s() - t0);

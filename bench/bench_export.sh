@@ -12,6 +12,10 @@ set -e
 mn="$MN_TOP_BUILDDIR/micronas"
 data="$MN_TOP_SRCDIR/../shared/data/cifar10/data_batch_subset.bin"
 epochs=${MN_BENCH_EPOCHS:-3}
+# MN_BENCH_SEEDS=K (default 1): before the board part, train K-1 more models
+# (seeds 1..K-1, same recipe) and report each one's agreement and the
+# pooled count, so one model's luck is told from the int8 model's rate.
+seeds=${MN_BENCH_SEEDS:-1}
 # The network size (default: the preset's C=16, N=5); smaller ones train
 # in minutes on a shared 2-core machine.
 C=${MN_BENCH_CHANNELS:-16}
@@ -57,6 +61,25 @@ t0=$(date +%s.%N)
 	--no-firmware -o "$tmp/out" >/dev/null
 t1=$(date +%s.%N)
 echo "deploy, sources only (calibration on 64 images, model.c): $(secs $t0 $t1) s wall"
+
+# More training seeds: one deploy line each (its agreement with the 95%
+# interval), then the pooled count over all seeds.
+if [ "$seeds" -gt 1 ]; then
+	agree() { sed -n 's/.*agreement \([0-9]*\)\/\([0-9]*\) .*/\1 \2/p'; }
+	"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 596 \
+		--no-firmware -o "$tmp/out0" | agree >"$tmp/agree"
+	sd=1
+	while [ $sd -lt "$seeds" ]; do
+		"$py" "$tmp/model.py" --data "$tmp/train.bin" --test "$tmp/held.bin" --epochs "$epochs" \
+			--threads 2 --seed $sd -o "$tmp/w$sd.safetensors" | tail -n 2 | head -n 1
+		"$mn" deploy "$tmp/w$sd.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 596 \
+			--no-firmware -o "$tmp/out$sd" >"$tmp/dep$sd"
+		echo "seed $sd: $(grep agreement "$tmp/dep$sd")"
+		agree <"$tmp/dep$sd" >>"$tmp/agree"
+		sd=$((sd + 1))
+	done
+	awk -v k="$seeds" '{a += $1; n += $2} END {printf "pooled over %d seeds: %d/%d agree (%.2f%%)\n", k, a, n, 100 * a / n}' "$tmp/agree"
+fi
 command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null || {
 	echo "bench_export: no arm-none-eabi-gcc or qemu-system-arm: the board part is skipped"; exit 0; }
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 0 \

@@ -101,7 +101,7 @@ static void *worker(void *p)
 		uint8_t mask[MN_EDGES];
 		mn_arch_to_mask(&a, mask);
 		if (j->estimate_only ? mn_proxy_score_mask_az(t, j->seed, mask, &j->val[i], err, sizeof err)
-				     : mn_proxy_score_arch(t, j->seed, &a, &j->val[i], err, sizeof err)) {
+				     : mn_proxy_score_arch(t, j->seed, &a, NULL, &j->val[i], err, sizeof err)) {
 			fprintf(stderr, "bench_quality: %s\n", err);
 			j->failed = 1;
 		}
@@ -151,15 +151,15 @@ static int cost(const struct mn_tenas_config *cfg, const struct mn_dataset *data
 	 * final size (first-touch page faults are not the proxies' cost). */
 	if (mn_arch_parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
 			  "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", &a, NULL) ||
-	    mn_proxy_score_arch(t, seed, &a, &v, err, sizeof err))
+	    mn_proxy_score_arch(t, seed, &a, NULL, &v, err, sizeof err))
 		goto fail;
 	for (int i = 0; i < n; i++) {
 		mn_arch_from_index(idx[i], &a);
 		double t0 = cpu_now();
-		if (mn_tenas_score_arch(t, seed, &a, &k, &r, err, sizeof err))
+		if (mn_tenas_score_arch(t, seed, &a, NULL, &k, &r, err, sizeof err))
 			goto fail;
 		double t1 = cpu_now();
-		if (mn_proxy_score_arch(t, seed, &a, &v, err, sizeof err))
+		if (mn_proxy_score_arch(t, seed, &a, NULL, &v, err, sizeof err))
 			goto fail;
 		double t2 = cpu_now();
 		t_pair += t1 - t0;

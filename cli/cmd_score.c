@@ -197,7 +197,7 @@ int mn_cmd_score(int argc, char **argv)
 		}
 		for (; t && val && est && done < n; done++) {
 			char s[MN_ARCH_STRLEN];
-			if (mn_proxy_score_arch(t, o.seed, &archs[done], &val[done], err, sizeof err)) {
+			if (mn_proxy_score_arch(t, o.seed, &archs[done], NULL, &val[done], err, sizeof err)) {
 				mn_arch_format(&archs[done], s, sizeof s);
 				mn_cli_error("score", "%s: %s", s, err);
 				rc = MN_EXIT_ERROR;

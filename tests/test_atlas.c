@@ -217,6 +217,91 @@ static void test_build(const struct mn_dataset *d)
 	       "a first row this program scores otherwise is refused, the file untouched: %.120s", err);
 }
 
+/* A source of 6 positions that counts what the workers do. */
+struct count_src {
+	pthread_mutex_t lock;
+	int next, takes, puts, fails;
+};
+static int cs_take(void *ctx, int *pos, int *arch)
+{
+	struct count_src *c = ctx;
+	pthread_mutex_lock(&c->lock);
+	int ok = c->next < 6;
+	if (ok) {
+		*pos = c->next;
+		*arch = 100 + c->next++;
+		c->takes++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+static void cs_put(void *ctx, int pos, const struct mn_proxy_values *v)
+{
+	struct count_src *c = ctx;
+	(void)pos, (void)v;
+	pthread_mutex_lock(&c->lock);
+	c->puts++;
+	pthread_mutex_unlock(&c->lock);
+}
+static void cs_fail(void *ctx, const char *msg)
+{
+	struct count_src *c = ctx;
+	(void)msg;
+	pthread_mutex_lock(&c->lock);
+	c->fails++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Workers whose cancel flag is set drop the arch they took, inside its
+ * proxies: nothing is put, nothing fails, and each stops after one take. */
+static void test_workers_cancel(const struct mn_dataset *d)
+{
+	struct mn_atlas_settings s;
+	struct count_src c = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
+	struct mn_atlas_source src = {cs_take, cs_put, cs_fail, &c};
+	char err[600];
+	atomic_int flag;
+	fast_settings(&s, d, 5);
+	atomic_init(&flag, 1);
+	struct mn_atlas_workers *w = mn_atlas_workers_start(&s.cfg, d, 5, 2, &src, &flag, err, sizeof err);
+	mn_atlas_workers_join(w);
+	tap_ok(w && c.puts == 0 && c.fails == 0 && c.takes >= 1 && c.takes <= 2,
+	       "cancelled workers drop their archs: %d taken, %d put, %d failed", c.takes, c.puts,
+	       c.fails);
+	atomic_store(&flag, 0);
+	c.next = c.takes = 0;
+	w = mn_atlas_workers_start(&s.cfg, d, 5, 2, &src, &flag, err, sizeof err);
+	mn_atlas_workers_join(w);
+	tap_ok(w && c.puts == 6 && c.fails == 0, "with the flag clear they score all 6 (%d put)", c.puts);
+}
+
+static int stop_now(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+/* A stop cuts the archs in flight short (inside their proxies): the build
+ * ends early, and a rerun completes the same file as a build never
+ * stopped. */
+static void test_stop(const struct mn_dataset *d)
+{
+	struct mn_atlas_settings s;
+	struct mn_atlas_build_result res;
+	char whole[300], cut[300], err[600];
+	fast_settings(&s, d, 5);
+	snprintf(whole, sizeof whole, "%s/whole.csv", tmpdir);
+	snprintf(cut, sizeof cut, "%s/cut.csv", tmpdir);
+	int rc = build(whole, &s, d, 2, 6, &res, err, sizeof err);
+	struct mn_atlas_build b = {cut, s, d, 2, 6, NULL, stop_now, NULL, NULL};
+	int rc1 = mn_atlas_build_run(&b, &res, err, sizeof err);
+	tap_ok(rc == 0 && rc1 == 1 && res.written < 6,
+	       "a stop at the first poll ends the build early (rc %d, %d of 6 rows)", rc1, res.written);
+	rc = build(cut, &s, d, 2, 6 - res.written, &res, err, sizeof err);
+	tap_ok(rc == 0 && same_file(whole, cut),
+	       "the rerun completes the same file as a build never stopped");
+}
+
 static void test_pick(void)
 {
 	struct mn_atlas_rows rows;
@@ -303,6 +388,8 @@ int main(void)
 	test_file(&d);
 	test_order();
 	test_build(&d);
+	test_stop(&d);
+	test_workers_cancel(&d);
 	test_pick();
 	mn_dataset_free(&d);
 	char cmd[400];

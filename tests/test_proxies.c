@@ -189,14 +189,26 @@ static void test_table(void)
 	mn_arch_parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|",
 		      &a, NULL);
 	struct mn_proxy_values v1, v2;
-	int ok = t && mn_proxy_score_arch(t, 5, &a, &v1, err, sizeof err) == 0 &&
-		 mn_proxy_score_arch(t, 5, &a, &v2, err, sizeof err) == 0;
+	int ok = t && mn_proxy_score_arch(t, 5, &a, NULL, &v1, err, sizeof err) == 0 &&
+		 mn_proxy_score_arch(t, 5, &a, NULL, &v2, err, sizeof err) == 0;
 	tap_ok(ok, "score: every proxy of one arch%s%s", ok ? "" : ": ", ok ? "" : err);
 	int finite = 1;
 	for (int p = 0; ok && p < MN_PROXY_COUNT; p++)
 		finite &= isfinite(v1.v[p]) != 0;
 	tap_ok(ok && finite, "score: all values finite");
 	tap_ok(ok && !memcmp(&v1, &v2, sizeof v1), "score: same seed, same values");
+	/* A cancel flag: clear, it changes nothing; set, the call ends as
+	 * cancelled (1, not an error), and the evaluator scores as before. */
+	atomic_int flag;
+	atomic_init(&flag, 0);
+	int rc = t ? mn_proxy_score_arch(t, 5, &a, &flag, &v2, err, sizeof err) : -1;
+	tap_ok(ok && rc == 0 && !memcmp(&v1, &v2, sizeof v1), "score: a clear cancel flag: same values");
+	atomic_store(&flag, 1);
+	rc = t ? mn_proxy_score_arch(t, 5, &a, &flag, &v2, err, sizeof err) : -1;
+	tap_ok(rc == 1, "score: a set cancel flag: cancelled (1), rc %d", rc);
+	rc = t ? mn_proxy_score_arch(t, 5, &a, NULL, &v2, err, sizeof err) : -1;
+	tap_ok(ok && rc == 0 && !memcmp(&v1, &v2, sizeof v1),
+	       "score: after a cancelled call the evaluator gives the same values");
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
 	struct mn_cost c;
 	mn_cost_arch(&a, &shape, &c);
@@ -209,7 +221,7 @@ static void test_table(void)
 	c0.all_proxies = 0;
 	struct mn_tenas *t0 = mn_tenas_new(&c0, &data, err, sizeof err);
 	struct mn_proxy_values v0;
-	ok = t0 && mn_proxy_score_arch(t0, 5, &a, &v0, err, sizeof err) == 0;
+	ok = t0 && mn_proxy_score_arch(t0, 5, &a, NULL, &v0, err, sizeof err) == 0;
 	int same = 1;
 	for (int p = 0; ok && p < MN_PROXY_COUNT; p++)
 		if (mn_proxy_info((enum mn_proxy_id)p)->in_estimate || p < 2)
@@ -221,14 +233,14 @@ static void test_table(void)
 	/* An arch whose cells are the identity (skip 0->3, nothing else): its
 	 * identity cells score -inf in trainability. */
 	mn_arch_parse("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", &a, NULL);
-	ok = t && mn_proxy_score_arch(t, 5, &a, &v1, err, sizeof err) == 0;
+	ok = t && mn_proxy_score_arch(t, 5, &a, NULL, &v1, err, sizeof err) == 0;
 	tap_ok(ok && isinf(v1.v[MN_PROXY_AZ_TRAINABILITY]) && v1.v[MN_PROXY_AZ_TRAINABILITY] < 0,
 	       "score: identity cells: trainability -inf");
 	/* A cell whose output no op reaches (every edge into node 3 none)
 	 * outputs exact zeros, and so does every block after it: no spectrum,
 	 * expressivity and progressivity -inf (the authors' NaN -> -inf). */
 	mn_arch_parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|", &a, NULL);
-	ok = t && mn_proxy_score_arch(t, 5, &a, &v1, err, sizeof err) == 0;
+	ok = t && mn_proxy_score_arch(t, 5, &a, NULL, &v1, err, sizeof err) == 0;
 	tap_ok(ok && v1.v[MN_PROXY_AZ_EXPRESSIVITY] == -INFINITY &&
 		       v1.v[MN_PROXY_AZ_PROGRESSIVITY] == -INFINITY,
 	       "score: a disconnected cell: expressivity and progressivity -inf");

@@ -35,7 +35,7 @@ static void start_stop(struct tui_app *a)
 	if (a->snap.state == MN_ENGINE_RUNNING) {
 		mn_engine_cancel(a->session->engine);
 		tui_log_event(&a->log, "search stop asked by the user");
-		tui_message(a, 0, "stopping the search after the evaluations in flight...");
+		tui_message(a, 0, "stopping the search...");
 		return;
 	}
 	if (a->rebuild) {
@@ -764,7 +764,7 @@ void tui_key(struct tui_app *a, int ch)
 		if (!a->extend)
 			tui_message(a, 1, "the atlas cannot be extended in the background (see the log)");
 		else if (a->extend_paused)
-			tui_message(a, 0, "atlas extension paused (the archs in flight finish; e resumes)");
+			tui_message(a, 0, "atlas extension paused (e resumes)");
 		else
 			tui_message(a, 0, "extending the atlas while the search is idle (e pauses)");
 		tui_log_event(&a->log, "atlas extension %s", a->extend_paused ? "paused" : "resumed");

@@ -4,8 +4,10 @@
  * `micronas atlas` writes.  The event loop (tui_extend_poll, every tick)
  * starts a chunk when the engine is idle and asks the chunk to stop as
  * soon as a search runs, the session is to be set up again or the user
- * pauses (e): the build stops after the archs in flight and keeps every
- * row written.  After a chunk the task reads the file again (with the
+ * pauses (e): the build cuts the archs in flight short inside their
+ * proxies (they are scored again by the next chunk) and keeps every row
+ * written, so a key that needs the machine or the session waits a
+ * fraction of one arch, not the rest of it.  After a chunk the task reads the file again (with the
  * board's costs) and hands the fresh atlas to the event loop, which only
  * swaps it in: no key ever waits for it. */
 #include "config.h"
@@ -73,7 +75,7 @@ void tui_extend_free(struct tui_extend *x)
 		return;
 	atomic_store(&x->stop, 1);
 	mn_pool_cancel(x->pool);
-	mn_pool_free(x->pool); /* waits for a chunk in progress (its archs in flight) */
+	mn_pool_free(x->pool); /* waits for a chunk in progress to see the stop */
 	if (x->have_fresh)
 		mn_atlas_free(&x->fresh);
 	pthread_mutex_destroy(&x->lock);
@@ -210,7 +212,7 @@ int tui_extend_poll(struct tui_app *a)
 	int complete = a->atlas.state == TUI_ATLAS_LOADED && a->atlas.atlas.n >= MN_ARCH_COUNT;
 	int usable = a->have_session && a->atlas.have_path && a->atlas.state != TUI_ATLAS_ERROR;
 	if (running) {
-		/* The search first: the chunk stops after its archs in flight. */
+		/* The search first: the chunk stops, its archs in flight cut short. */
 		if (engine_busy || a->rebuild || a->extend_paused || !usable)
 			atomic_store(&x->stop, 1);
 	} else if (!engine_busy && !a->rebuild && !a->extend_paused && usable && !complete) {

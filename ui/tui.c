@@ -344,8 +344,7 @@ int mn_tui_run(const struct mn_tui_config *c, struct mn_error *e)
 	delscreen(scr);
 	restore_signals(old);
 	if (a->have_session && a->snap.state == MN_ENGINE_RUNNING)
-		fprintf(stderr, "micronas tui: stopping the search (the evaluations in flight finish "
-			"first)...\n");
+		fprintf(stderr, "micronas tui: stopping the search...\n");
 	if (sig)
 		tui_log_event(&a->log, "session ended by signal %d (%s)", sig, strsignal(sig));
 	else

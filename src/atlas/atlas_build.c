@@ -94,6 +94,7 @@ struct mn_atlas_workers {
 	const struct mn_tenas_config *cfg;
 	const struct mn_dataset *data;
 	uint64_t seed;
+	const atomic_int *cancel; /* or NULL */
 	struct mn_pool *pool; /* one task per worker thread */
 };
 
@@ -114,7 +115,10 @@ static void worker_task(void *p, int worker)
 		struct mn_arch a;
 		struct mn_proxy_values v;
 		mn_arch_from_index(idx, &a);
-		if (mn_proxy_score_arch(t, w->seed, &a, &v, err, sizeof err) != 0) {
+		int rc = mn_proxy_score_arch(t, w->seed, &a, w->cancel, &v, err, sizeof err);
+		if (rc == 1)
+			break; /* cancelled: the arch is dropped, the next run scores it */
+		if (rc != 0) {
 			char s[MN_ARCH_STRLEN];
 			mn_arch_format(&a, s, sizeof s);
 			snprintf(msg, sizeof msg, "%.150s: %.400s", s, err);
@@ -128,7 +132,8 @@ static void worker_task(void *p, int worker)
 
 struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cfg,
 						const struct mn_dataset *data, uint64_t seed, int threads,
-						const struct mn_atlas_source *src, char *err, size_t errn)
+						const struct mn_atlas_source *src,
+						const atomic_int *cancel, char *err, size_t errn)
 {
 	struct mn_atlas_workers *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -139,6 +144,7 @@ struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cf
 	w->cfg = cfg;
 	w->data = data;
 	w->seed = seed;
+	w->cancel = cancel;
 	if (threads < 1)
 		threads = 1;
 	/* One arch per thread, each network single-threaded: the values are
@@ -198,7 +204,7 @@ static int recheck_row(const struct mn_atlas_build *b, int arch, const struct mn
 	}
 	mn_arch_from_index(arch, &a);
 	mn_arch_format(&a, s, sizeof s);
-	int rc = mn_proxy_score_arch(t, b->settings.seed, &a, &v, e, sizeof e);
+	int rc = mn_proxy_score_arch(t, b->settings.seed, &a, NULL, &v, e, sizeof e);
 	mn_tenas_free(t);
 	if (rc != 0) {
 		snprintf(err, errn, "%.150s: %.300s", s, e);
@@ -298,6 +304,10 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	int *todo = NULL;
 	long good_end = 0;
 	int rc = -1, written = 0, stopped = 0, werr = 0, st;
+	/* Raised on a stop or a failure: the workers' archs in flight end
+	 * inside their proxies instead of running to the end. */
+	atomic_int cancel;
+	atomic_init(&cancel, 0);
 	double t0 = now_s(), last = 0;
 	memset(res, 0, sizeof *res);
 	memset(&q, 0, sizeof q);
@@ -329,7 +339,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	struct mn_atlas_source src;
 	mn_atlas_queue_source(&q, &src);
 	if (q.n > 0 && !(w = mn_atlas_workers_start(&b->settings.cfg, b->data, b->settings.seed, b->threads,
-						    &src, err, errn)))
+						    &src, &cancel, err, errn)))
 		goto done;
 	t0 = now_s();
 	while (written < q.n) {
@@ -368,6 +378,10 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 done:
 	pthread_mutex_lock(&q.lock);
 	q.stop = 1;
+	/* A whole run (written == q.n) has nothing in flight; otherwise a
+	 * stop, a failure or a write error: cut the archs in flight short. */
+	if (written < q.n)
+		atomic_store(&cancel, 1);
 	pthread_mutex_unlock(&q.lock);
 	if (b->remote)
 		b->remote->finish(b->remote->ctx, &q);

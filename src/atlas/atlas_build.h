@@ -14,6 +14,7 @@
 #define MN_ATLAS_BUILD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,11 +56,14 @@ struct mn_atlas_source {
 void mn_atlas_queue_source(struct mn_atlas_queue *q, struct mn_atlas_source *src);
 
 /* Worker threads, one evaluator each: all the threading of the atlas is
- * here.  Each thread scores archs from src until take() says no more. */
+ * here.  Each thread scores archs from src until take() says no more, or
+ * until cancel (NULL: none) is set: the networks poll it inside each
+ * arch's proxies, and an arch cut short is dropped (put nowhere). */
 struct mn_atlas_workers;
 struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cfg,
 						const struct mn_dataset *data, uint64_t seed, int threads,
-						const struct mn_atlas_source *src, char *err, size_t errn);
+						const struct mn_atlas_source *src,
+						const atomic_int *cancel, char *err, size_t errn);
 /* Waits for the threads (they end when take() returns 0) and frees. */
 void mn_atlas_workers_join(struct mn_atlas_workers *w);
 
@@ -105,7 +109,11 @@ struct mn_atlas_build_result {
 
 /* Builds or extends the atlas file.  Returns 0 when the run did what was
  * asked (the whole space, or max rows), 1 when stopped early (rows written
- * are kept), -1 with err (one line; rows written are kept). */
+ * are kept), -1 with err (one line; rows written are kept).  A stop
+ * (stop_requested) or a failure also ends the local archs in flight
+ * inside their proxy computations, so the run ends within a fraction of
+ * one arch's time; those archs are scored again by the next run.  Other
+ * processes (remote) finish the archs they hold. */
 int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_result *res, char *err,
 		       size_t errn);
 

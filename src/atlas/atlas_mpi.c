@@ -237,7 +237,7 @@ int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_datas
 	int hold = 2 * threads > MAX_BATCH ? MAX_BATCH : 2 * threads;
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.cond, NULL);
-	struct mn_atlas_workers *w = mn_atlas_workers_start(cfg, data, seed, threads, &src, err, errn);
+	struct mn_atlas_workers *w = mn_atlas_workers_start(cfg, data, seed, threads, &src, NULL, err, errn);
 	if (!w) {
 		MPI_Send(err, (int)strlen(err), MPI_CHAR, 0, TAG_FAIL, MPI_COMM_WORLD);
 		told_failure = 1;

@@ -180,8 +180,9 @@ static int az_repeat(struct extra *e, uint64_t seed, int r, double *v)
 	mn_rng_derive(&rng, seed, tag_of(STREAM_AZ_INPUT, r));
 	for (size_t q = 0; q < (size_t)e->batch * e->img; q++)
 		e->xg[q] = (float)mn_rng_normal(&rng);
-	if (mn_net_forward(e->net, e->xg, e->batch, NULL))
-		return -1;
+	int rc = mn_net_forward(e->net, e->xg, e->batch, NULL);
+	if (rc)
+		return rc == MN_NET_CANCELLED ? 1 : -1;
 	int c, h, w;
 	for (int i = -1; i < e->nblocks; i++) {
 		const float *f = mn_net_block_output(e->net, i, &c, &h, &w);
@@ -194,6 +195,9 @@ static int az_repeat(struct extra *e, uint64_t seed, int r, double *v)
 	mn_rng_derive(&rng, seed, tag_of(STREAM_AZ_NOISE, r));
 	for (int i = e->nblocks - 1; i >= 0; i--) {
 		int ci, hi, wi;
+		/* the block backwards do not poll the flag: between them */
+		if (mn_net_cancelled(e->net))
+			return 1;
 		if (mn_net_block_shape(e->net, i, &c, &h, &w) ||
 		    mn_net_block_shape(e->net, i - 1, &ci, &hi, &wi))
 			return -1;
@@ -216,13 +220,16 @@ static int az_repeat(struct extra *e, uint64_t seed, int r, double *v)
 /* One repeat: the six values of the other proxies into v (indexed by enum
  * mn_proxy_id): AZ-NAS's three, and with all NWOT, SWAP and ZiCo on real
  * images (their papers' input) and their own weights (net.h's "paper"
- * init). */
+ * init).  0, 1 when the network's cancel flag was seen, -1 with err. */
 static int extra_repeat(struct extra *e, const struct mn_dataset *data, uint64_t seed, int r,
 			int all, double *v, char *err, size_t errn)
 {
 	struct mn_rng rng;
 	size_t img = e->img;
-	if (az_repeat(e, seed, r, v))
+	int rc = az_repeat(e, seed, r, v);
+	if (rc == 1)
+		return 1;
+	if (rc)
 		goto fail;
 	if (!all) {
 		v[MN_PROXY_NWOT] = v[MN_PROXY_SWAP] = v[MN_PROXY_ZICO] = NAN;
@@ -237,7 +244,10 @@ static int extra_repeat(struct extra *e, const struct mn_dataset *data, uint64_t
 			return -1;
 	}
 	for (int k = 0; k < 2; k++) {
-		if (mn_net_forward(e->net, e->x + (size_t)k * e->batch * img, e->batch, e->logits))
+		rc = mn_net_forward(e->net, e->x + (size_t)k * e->batch * img, e->batch, e->logits);
+		if (rc == MN_NET_CANCELLED)
+			return 1;
+		if (rc)
 			goto fail;
 		if (k == 0) {
 			if (mn_net_patterns(e->net, e->bits, e->words))
@@ -305,16 +315,17 @@ int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask
 }
 
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
-			struct mn_proxy_values *out, char *err, size_t errn)
+			const atomic_int *cancel, struct mn_proxy_values *out, char *err, size_t errn)
 {
 	static const int extra_ids[] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
 					MN_PROXY_AZ_TRAINABILITY, MN_PROXY_NWOT, MN_PROXY_SWAP,
 					MN_PROXY_ZICO};
 	const int nextra = (int)(sizeof extra_ids / sizeof extra_ids[0]);
 	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
-	if (mn_tenas_score_arch(t, seed, a, &out->v[MN_PROXY_NTK_COND],
-				&out->v[MN_PROXY_LINEAR_REGIONS], err, errn))
-		return -1;
+	int rc = mn_tenas_score_arch(t, seed, a, cancel, &out->v[MN_PROXY_NTK_COND],
+				     &out->v[MN_PROXY_LINEAR_REGIONS], err, errn);
+	if (rc)
+		return rc;
 	struct extra *e = extra_of(t, err, errn);
 	if (!e)
 		return -1;
@@ -323,12 +334,16 @@ int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 		return -1;
 	}
 	double sum[MN_PROXY_COUNT] = {0}, v[MN_PROXY_COUNT];
-	for (int r = 0; r < cfg->repeat; r++) {
-		if (extra_repeat(e, mn_tenas_data(t), seed, r, cfg->all_proxies, v, err, errn))
-			return -1;
-		for (int k = 0; k < nextra; k++)
+	/* the flag is polled only during this call */
+	mn_net_set_cancel(e->net, cancel);
+	for (int r = 0; r < cfg->repeat && rc == 0; r++) {
+		rc = extra_repeat(e, mn_tenas_data(t), seed, r, cfg->all_proxies, v, err, errn);
+		for (int k = 0; k < nextra && rc == 0; k++)
 			sum[extra_ids[k]] += v[extra_ids[k]];
 	}
+	mn_net_set_cancel(e->net, NULL);
+	if (rc)
+		return rc;
 	for (int k = 0; k < nextra; k++)
 		out->v[extra_ids[k]] = sum[extra_ids[k]] / cfg->repeat;
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;

@@ -10,6 +10,7 @@
 #ifndef MN_PROXY_SET_H
 #define MN_PROXY_SET_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,9 +90,14 @@ struct mn_proxy_values {
  * 1,000-arch sample at C=16, N=5 (fixed-stats NTK, repeat 1, load 4-8):
  * estimate 0.737, expressivity 0.585, progressivity 0.523, trainability
  * 0.380, complexity 0.525 (0.672 on C=8, N=1 last measured).
- * 0, or -1 with err. */
+ * cancel (or NULL) is polled inside the computations (the networks'
+ * forwards, the NTK, between linear-region batches and between
+ * trainability's blocks), so a cancel ends the call within a fraction of
+ * one proxy rather than after the arch.
+ * 0, 1 if cancelled (out not valid), or -1 with err. */
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
-			struct mn_proxy_values *out, char *err, size_t errn);
+			const atomic_int *cancel, struct mn_proxy_values *out, char *err,
+			size_t errn);
 
 /* AZ-NAS's four proxies of a mixed network (a supernet state: each edge the
  * mean of its active ops), measured as above; the other values NaN.  For

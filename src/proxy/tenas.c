@@ -321,8 +321,9 @@ int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN
 	return rc;
 }
 
-int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
-			double *ntk_cond, double *regions, char *err, size_t errn)
+/* mn_tenas_score_mask with the flag already on the networks. */
+static int score_mask_run(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			  double *ntk_cond, double *regions, char *err, size_t errn)
 {
 	/* Every arch scored with one seed sees the same weights (the canonical
 	 * fill ignores the mask), batches and crops: common random numbers
@@ -331,12 +332,15 @@ int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN
 	double sum_k = 0, sum_r = 0;
 	for (int r = 0; r < t->cfg.repeat; r++) {
 		double k, n;
+		int rc;
 		init_net(t->ntk, seed, tag_of(STREAM_NTK_WEIGHTS, all, -1, -1, r), t->cfg.init);
 		init_net(t->thin, seed, tag_of(STREAM_THIN_WEIGHTS, all, -1, -1, r), t->cfg.init);
 		if (draw_batch(t, seed, tag_of(STREAM_NTK_BATCH, all, -1, -1, r), err, errn) ||
-		    draw_crops(t, seed, tag_of(STREAM_CROPS, all, -1, -1, r), err, errn) ||
-		    ntk_of(t, mask, &k, err, errn) || regions_of(t, mask, &n, err, errn))
+		    draw_crops(t, seed, tag_of(STREAM_CROPS, all, -1, -1, r), err, errn))
 			return -1;
+		if ((rc = ntk_of(t, mask, &k, err, errn)) != 0 ||
+		    (rc = regions_of(t, mask, &n, err, errn)) != 0)
+			return rc;
 		sum_k += k;
 		sum_r += n;
 	}
@@ -345,12 +349,26 @@ int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN
 	return 0;
 }
 
+int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			const atomic_int *cancel, double *ntk_cond, double *regions, char *err,
+			size_t errn)
+{
+	/* as in mn_tenas_candidate: the flag may not outlive the call */
+	mn_net_set_cancel(t->ntk, cancel);
+	mn_net_set_cancel(t->thin, cancel);
+	int rc = score_mask_run(t, seed, mask, ntk_cond, regions, err, errn);
+	mn_net_set_cancel(t->ntk, NULL);
+	mn_net_set_cancel(t->thin, NULL);
+	return rc;
+}
+
 int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
-			double *ntk_cond, double *regions, char *err, size_t errn)
+			const atomic_int *cancel, double *ntk_cond, double *regions, char *err,
+			size_t errn)
 {
 	uint8_t mask[MN_EDGES];
 	mn_arch_to_mask(a, mask);
-	return mn_tenas_score_mask(t, seed, mask, ntk_cond, regions, err, errn);
+	return mn_tenas_score_mask(t, seed, mask, cancel, ntk_cond, regions, err, errn);
 }
 
 void mn_tenas_set_k0_share(struct mn_tenas *t, struct mn_k0_share *share) { t->share = share; }

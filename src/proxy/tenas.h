@@ -74,11 +74,15 @@ int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN
 /* Proxies of one mixed or single-path network, averaged over the repeats:
  * the NTK condition number of the C=3, N=1 network and the number of
  * linear regions of the thin network (repeats of regions_batches x regions_samples
- * crops). */
+ * crops).  cancel (or NULL) is polled inside the NTK and linear-region
+ * computations, as for mn_tenas_candidate.  0, 1 if cancelled (the values
+ * are then not valid), -1 with err. */
 int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
-			double *ntk_cond, double *regions, char *err, size_t errn);
+			const atomic_int *cancel, double *ntk_cond, double *regions, char *err,
+			size_t errn);
 int mn_tenas_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
-			double *ntk_cond, double *regions, char *err, size_t errn);
+			const atomic_int *cancel, double *ntk_cond, double *regions, char *err,
+			size_t errn);
 
 /* Shares K(supernet) with the other evaluators of a search (k0_share.h;
  * NULL: each evaluator keeps its own, as before).  The board must outlive

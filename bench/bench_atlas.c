@@ -13,7 +13,10 @@
  *    to --quality-archs on every run), picks at weights 0 and at latency
  *    budgets of 25/50/75/100% of the weights-0 pick's latency, each beside the
  *    oracle's best arch under the same budget (over the whole space, and
- *    over the atlas's archs): the regret in accuracy points. */
+ *    over the atlas's archs): the regret in accuracy points.
+ * 4. Stop latency: a build of the default settings stopped 1.5, 3 and 4.5 s
+ *    in; the time from the stop being seen to the build's return (the TUI's
+ *    q, preset switch and search start wait that long for its extender). */
 #include <math.h>
 
 #include "atlas/atlas_build.h"
@@ -73,6 +76,50 @@ static int throughput(const struct mn_dataset *d, uint64_t seed, int archs, int 
 		       1 / rate, MN_ARCH_COUNT / rate / 60);
 		remove(path);
 	}
+	return 0;
+}
+
+/* stop_requested: 1 from `after` seconds on; records when it first said so. */
+struct stop_at {
+	double t0, after, said;
+};
+static int stop_after(void *ctx)
+{
+	struct stop_at *s = ctx;
+	double t = bench_now();
+	if (t - s->t0 < s->after)
+		return 0;
+	if (s->said == 0)
+		s->said = t;
+	return 1;
+}
+
+static int stop_latency(const struct mn_dataset *d, uint64_t seed, int threads)
+{
+	struct mn_tenas_config cfg;
+	struct mn_atlas_settings s;
+	mn_tenas_config_default(&cfg);
+	mn_atlas_settings_make(&s, d, seed, &cfg, MN_ATLAS_ORDER_SEEDED);
+	printf("stop latency (default settings, %d threads; from the stop seen to the build's "
+	       "return):", threads);
+	for (int k = 1; k <= 3; k++) {
+		const char *path = "bench/bench_atlas-stop.csv";
+		struct stop_at st = {bench_now(), 1.5 * k, 0};
+		struct mn_atlas_build b = {path, s, d, threads, 0, NULL, stop_after, &st, NULL};
+		struct mn_atlas_build_result res;
+		char err[600];
+		remove(path);
+		int rc = mn_atlas_build_run(&b, &res, err, sizeof err);
+		double dt = bench_now() - st.said;
+		remove(path);
+		if (rc != 1) {
+			fprintf(stderr, "bench_atlas: the stopped build returned %d: %s\n", rc,
+				rc < 0 ? err : "(not stopped)");
+			return -1;
+		}
+		printf("%s %.3f s after %.1f s", k > 1 ? "," : "", dt, st.after);
+	}
+	printf("\n");
 	return 0;
 }
 
@@ -241,7 +288,7 @@ int main(int argc, char **argv)
 	}
 	if (!dpath)
 		printf("# SKIP-NOTE ../shared CIFAR-10 subset absent: synthetic data\n");
-	int rc = throughput(&d, seed, archs, threads) || pick_time(seed) ||
+	int rc = throughput(&d, seed, archs, threads) || stop_latency(&d, seed, threads) || pick_time(seed) ||
 		 quality(&d, dpath != NULL, seed, qarchs, threads);
 	mn_dataset_free(&d);
 	return rc ? 1 : 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,59 @@
 #include "data/dataset_source.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
+
+/* The archs given, scored in order on a thread of their own, so that the
+ * main thread can watch for SIGINT/SIGTERM/SIGHUP and cut the arch in
+ * flight short (the flag is polled inside its proxies). */
+struct score_run {
+	struct mn_tenas *t;
+	uint64_t seed;
+	const struct mn_arch *archs;
+	int n;
+	struct mn_proxy_values *val;
+	atomic_int cancel;
+	atomic_int finished;
+	int done;      /* archs scored; read after the join */
+	int rc;        /* 0, 1 interrupted, -1 failed (err) */
+	char err[512];
+};
+
+static void *score_thread(void *p)
+{
+	struct score_run *r = p;
+	for (r->done = 0; r->done < r->n; r->done++) {
+		r->rc = mn_proxy_score_arch(r->t, r->seed, &r->archs[r->done], &r->cancel,
+					    &r->val[r->done], r->err, sizeof r->err);
+		if (r->rc != 0)
+			break;
+	}
+	atomic_store(&r->finished, 1);
+	return NULL;
+}
+
+/* Scores the archs; a signal ends the run early with the archs done so
+ * far.  Returns r->rc (-1 also when the thread cannot start). */
+static int score_archs(struct score_run *r)
+{
+	sigset_t sigs;
+	pthread_t th;
+	atomic_init(&r->cancel, 0);
+	atomic_init(&r->finished, 0);
+	r->done = 0;
+	r->rc = -1;
+	if (mn_cli_block_signals("score", 0, &sigs))
+		return snprintf(r->err, sizeof r->err, "cannot set up signal handling"), -1;
+	if (pthread_create(&th, NULL, score_thread, r) != 0)
+		return snprintf(r->err, sizeof r->err, "cannot start a thread"), -1;
+	while (!atomic_load(&r->finished)) {
+		if (mn_cli_stop_requested(NULL))
+			atomic_store(&r->cancel, 1);
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	pthread_join(th, NULL);
+	return r->rc;
+}
 
 /* JSON has no NaN or infinities: those are null. */
 static void json_number(double x)
@@ -195,13 +249,20 @@ int mn_cmd_score(int argc, char **argv)
 			mn_cli_error("score", "out of memory");
 			rc = MN_EXIT_ERROR;
 		}
-		for (; t && val && est && done < n; done++) {
-			char s[MN_ARCH_STRLEN];
-			if (mn_proxy_score_arch(t, o.seed, &archs[done], NULL, &val[done], err, sizeof err)) {
-				mn_arch_format(&archs[done], s, sizeof s);
-				mn_cli_error("score", "%s: %s", s, err);
+		if (t && val && est) {
+			struct score_run run = {.t = t, .seed = o.seed, .archs = archs, .n = n, .val = val};
+			int r = score_archs(&run);
+			done = run.done;
+			if (r == 1) {
+				mn_cli_error("score", "interrupted: %d of %d archs scored%s", done, n,
+					     done ? " (printed; the estimate ranks them among themselves)" : "");
 				rc = MN_EXIT_ERROR;
-				break;
+			} else if (r != 0) {
+				char s[MN_ARCH_STRLEN] = "";
+				if (done < n)
+					mn_arch_format(&archs[done], s, sizeof s);
+				mn_cli_error("score", "%s%s%s", s, *s ? ": " : "", run.err);
+				rc = MN_EXIT_ERROR;
 			}
 		}
 		if (done > 0 && mn_estimate(val, (size_t)done, est) != 0)

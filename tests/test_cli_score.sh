@@ -24,6 +24,20 @@ check "a malformed arch exits 1 with its column" sh -c "[ $rc -eq 1 ] && grep -q
 "$mn" score --all 2>/dev/null; rc=$?
 check "--all without --out is a usage error" [ $rc -eq 2 ]
 
+# SIGTERM mid-run (default settings: seconds an arch): the arch in flight
+# is cut short, the archs scored are printed, exit 1 saying how many.
+"$mn" score "$A1" "$A2" "$A1" "$A2" "$A1" "$A2" >"$tmp/int" 2>"$tmp/err" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q 'synthetic input batch' "$tmp/err"; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill -TERM $pid
+wait $pid; rc=$?
+sed 's/^/# /' "$tmp/err"
+k=$(sed -n 's/.*interrupted: \([0-9]*\) of 6 archs scored.*/\1/p' "$tmp/err")
+check "SIGTERM: exit 1, 'interrupted: K of 6 archs scored', the K archs printed" \
+	sh -c "[ $rc -eq 1 ] && [ -n '$k' ] && [ '$k' -lt 6 ] && [ \$(grep -c '^|' '$tmp/int') -eq '$k' ]"
+
 "$mn" score --all --out "$tmp/all.csv" --max 3 $fast 2>"$tmp/err"; rc=$?
 check "--all --max 3 exits 0" [ $rc -eq 0 ]
 rows() { grep -v '^#' "$1"; }

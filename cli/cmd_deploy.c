@@ -251,10 +251,10 @@ int mn_cmd_deploy(int argc, char **argv)
 	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
 	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "real");
 	if (neval) {
-		double lo, hi;
-		mn_wilson_interval(agree, neval, MN_Z95, &lo, &hi);
-		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %.1f-%.1f%%)", agree,
-		       neval, 100.0 * agree / neval, 100.0 * lo, 100.0 * hi);
+		char band[32];
+		mn_wilson95_text(agree, neval, band, sizeof band);
+		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %s)", agree, neval,
+		       100.0 * agree / neval, band);
 	} else {
 		printf("no image left to compare int8 with float");
 	}

@@ -159,9 +159,9 @@ static int validate_weights(const char *weights, const char *data, const char *m
 		       mem.sram_bytes / 1024.0, v.peak_bytes == mem.sram_bytes ? "" : " (MISMATCH)");
 		printf("int8       %d/%d images bit-exact with the host reference, top-1 agrees with "
 		       "float on %d/%d", v.exact, v.images, v.agree_float, v.images);
-		double lo, hi;
-		if (mn_wilson_interval(v.agree_float, v.images, MN_Z95, &lo, &hi) == 0)
-			printf(" (%.1f-%.1f%% at 95%%)", 100.0 * lo, 100.0 * hi);
+		char band[32];
+		if (mn_wilson95_text(v.agree_float, v.images, band, sizeof band) == 0)
+			printf(" (%s at 95%%)", band);
 		if (v.labelled)
 			printf("; accuracy int8 %.2f%%, float %.2f%%", 100.0 * acc, 100.0 * facc);
 		printf("\n");

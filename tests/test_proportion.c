@@ -3,6 +3,7 @@
  * the binomial distribution. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/proportion.h"
 #include "tap.h"
@@ -37,6 +38,15 @@ static void test_hand_values(void)
 	tap_ok(rc == 0 && near(lo + hi, 1.0, 1e-12) &&
 		   lo > 0.40 && hi < 0.60,
 	   "50/100: symmetric about 1/2, [%.4f, %.4f]", lo, hi);
+}
+
+static void test_text(void)
+{
+	char b[32] = "x";
+	int rc = mn_wilson95_text(587, 596, b, sizeof b);
+	tap_ok(rc == 0 && !strcmp(b, "97.2-99.2%"), "587/596 as text: '%s'", b);
+	rc = mn_wilson95_text(1, 0, b, sizeof b);
+	tap_ok(rc == -1 && b[0] == '\0', "0 images: -1 and no text");
 }
 
 static void test_mirror(void)
@@ -100,6 +110,7 @@ static void test_coverage(void)
 int main(void)
 {
 	test_hand_values();
+	test_text();
 	test_mirror();
 	test_refusals();
 	test_coverage();

@@ -293,10 +293,9 @@ static void board_events(struct tui_app *a)
 		if (m->labelled)
 			snprintf(acc, sizeof acc, "; accuracy int8 %.2f%%, float %.2f%%",
 				 100.0 * m->correct_int8 / m->labelled, 100.0 * m->correct_float / m->labelled);
-		char band[48] = "";
-		double lo, hi;
-		if (mn_wilson_interval(m->agree_float, m->images, MN_Z95, &lo, &hi) == 0)
-			snprintf(band, sizeof band, " (%.1f-%.1f%% at 95%%)", 100.0 * lo, 100.0 * hi);
+		char band[32], ci[48] = "";
+		if (mn_wilson95_text(m->agree_float, m->images, band, sizeof band) == 0)
+			snprintf(ci, sizeof ci, " (%s at 95%%)", band);
 		tui_log_event(&a->log,
 			      "validated the deployed model %s (%s, model %08x) on %s%s: latency measured "
 			      "%.3f ms (median of %d images), estimated %.3f ms, error %s %%; peak SRAM "
@@ -306,7 +305,7 @@ static void board_events(struct tui_app *a)
 			      m->emulated ? " (emulated)" : "", m->measured_us / 1000, m->images,
 			      m->estimated_us / 1000, tui_signed(pct, sizeof pct, err, 2),
 			      m->peak_bytes / 1024.0, m->estimated_sram_bytes / 1024.0, m->exact, m->images,
-			      m->agree_float, m->images, band, acc);
+			      m->agree_float, m->images, ci, acc);
 		tui_message(a, m->exact != m->images, "deployed model on %s: %d/%d bit-exact, top-1 as "
 			    "float %d/%d, latency error %s %%", m->board, m->exact, m->images,
 			    m->agree_float, m->images, tui_signed(pct, sizeof pct, err, 1));

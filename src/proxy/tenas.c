@@ -301,6 +301,14 @@ static int candidate_run(struct mn_tenas *t, uint64_t seed, const uint8_t super[
 	return 0;
 }
 
+/* Hands the caller's cancel flag (or NULL) to both networks: they poll it
+ * only during the call that set it, since it may not outlive that call. */
+static void nets_cancel(struct mn_tenas *t, const atomic_int *cancel)
+{
+	mn_net_set_cancel(t->ntk, cancel);
+	mn_net_set_cancel(t->thin, cancel);
+}
+
 int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN_EDGES],
 		       int edge, int op, const atomic_int *cancel, double *dk, double *dr,
 		       char *err, size_t errn)
@@ -310,13 +318,9 @@ int mn_tenas_candidate(struct mn_tenas *t, uint64_t seed, const uint8_t super[MN
 		snprintf(err, errn, "out of memory");
 		return -1;
 	}
-	/* the networks poll the flag only during this call: it may not
-	 * outlive it */
-	mn_net_set_cancel(t->ntk, cancel);
-	mn_net_set_cancel(t->thin, cancel);
+	nets_cancel(t, cancel);
 	int rc = candidate_run(t, seed, super, edge, op, cancel, known, dk, dr, err, errn);
-	mn_net_set_cancel(t->ntk, NULL);
-	mn_net_set_cancel(t->thin, NULL);
+	nets_cancel(t, NULL);
 	free(known);
 	return rc;
 }
@@ -353,12 +357,9 @@ int mn_tenas_score_mask(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN
 			const atomic_int *cancel, double *ntk_cond, double *regions, char *err,
 			size_t errn)
 {
-	/* as in mn_tenas_candidate: the flag may not outlive the call */
-	mn_net_set_cancel(t->ntk, cancel);
-	mn_net_set_cancel(t->thin, cancel);
+	nets_cancel(t, cancel);
 	int rc = score_mask_run(t, seed, mask, ntk_cond, regions, err, errn);
-	mn_net_set_cancel(t->ntk, NULL);
-	mn_net_set_cancel(t->thin, NULL);
+	nets_cancel(t, NULL);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 #include "util/proportion.h"
 
 #include <math.h>
+#include <stdio.h>
 
 int mn_wilson_interval(long k, long n, double z, double *lo, double *hi)
 {
@@ -18,5 +19,16 @@ int mn_wilson_interval(long k, long n, double z, double *lo, double *hi)
 	 * in exact arithmetic); rounding would leave 1 - 1e-16. */
 	*lo = k == 0 ? 0.0 : fmax(0.0, c - h);
 	*hi = k == n ? 1.0 : fmin(1.0, c + h);
+	return 0;
+}
+
+int mn_wilson95_text(long k, long n, char *buf, size_t len)
+{
+	double lo, hi;
+	if (len)
+		buf[0] = '\0';
+	if (mn_wilson_interval(k, n, MN_Z95, &lo, &hi) != 0)
+		return -1;
+	snprintf(buf, len, "%.1f-%.1f%%", 100.0 * lo, 100.0 * hi);
 	return 0;
 }

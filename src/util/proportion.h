@@ -7,6 +7,8 @@
 #ifndef MN_PROPORTION_H
 #define MN_PROPORTION_H
 
+#include <stddef.h>
+
 /* The two-sided 95% normal quantile the interval uses. */
 #define MN_Z95 1.959963984540054
 
@@ -14,5 +16,9 @@
  * [0, 1].  Returns 0, or -1 (lo = hi = NaN) when n < 1, k < 0, k > n or
  * z is not positive. */
 int mn_wilson_interval(long k, long n, double z, double *lo, double *hi);
+
+/* The 95% interval of k of n as text, "97.2-99.2%" (percent, one
+ * decimal), into buf; 0, or -1 (buf "") when mn_wilson_interval refuses. */
+int mn_wilson95_text(long k, long n, char *buf, size_t len);
 
 #endif

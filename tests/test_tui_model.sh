@@ -7,8 +7,8 @@
 # estimated), v then x cancels it, other calibration (another model) and
 # weights or an int8 model file naming another arch are refused in one
 # line naming the fix, the int8 model file in the form makes the other
-# calibration's v bit-exact again, a bad --weights or --model ends the TUI before the screen in one
-# line, q exits 0.
+# calibration's v bit-exact again, a bad --weights or --model ends the TUI
+# before the screen in one line, q exits 0.
 #
 # A tiny network (C=8, N=1) keeps the model's firmware build short.  Missing
 # tmux, QEMU or the cross compiler fail the test naming the Debian package.

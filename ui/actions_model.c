@@ -2,9 +2,8 @@
  * start), with deploy's int8 model file when it was deployed on another
  * computer (or --model), and v then runs the deployed int8 model on the
  * board through export/model_job.h, the calls `micronas validate --weights
- * [--model]` makes.  The
- * result comes back in the board job's snapshot (ui/model.c logs it,
- * ui/view_progress.c draws it). */
+ * [--model]` makes.  The result comes back in the board job's snapshot
+ * (ui/model.c logs it, ui/view_progress.c draws it). */
 #include "config.h"
 
 #include <curses.h>

@@ -7,9 +7,9 @@
  * pauses (e): the build cuts the archs in flight short inside their
  * proxies (they are scored again by the next chunk) and keeps every row
  * written, so a key that needs the machine or the session waits a
- * fraction of one arch, not the rest of it.  After a chunk the task reads the file again (with the
- * board's costs) and hands the fresh atlas to the event loop, which only
- * swaps it in: no key ever waits for it. */
+ * fraction of one arch, not the rest of it.  After a chunk the task reads
+ * the file again (with the board's costs) and hands the fresh atlas to the
+ * event loop, which only swaps it in: no key ever waits for it. */
 #include "config.h"
 
 #include <pthread.h>

@@ -49,10 +49,11 @@ int mn_qmodel_save(const struct mn_qmodel *q, const struct mn_arch *a, const cha
  * mismatch q holds the file's values (free it). */
 int mn_qmodel_load(struct mn_qmodel *q, const struct mn_arch *a, const char *path, char *err,
 		   size_t errn);
-/* Reads path's header only as far as saying whether it is an int8 model
- * file and for which arch (the TUI checks a file when it is given, before
- * v needs it).  0 with *a set, or -1 with one line in err naming the file
- * and the fix. */
+/* Reads path (the whole file, as mn_qmodel_load does) and says from its
+ * metadata whether it is an int8 model file and for which arch, without
+ * checking its arrays (the TUI checks a file when it is given, before v
+ * needs it; v's load checks the rest).  0 with *a set, or -1 with one
+ * line in err naming the file and the fix. */
 int mn_qmodel_probe(const char *path, struct mn_arch *a, char *err, size_t errn);
 
 /* mn_qmodel_load from a parsed file (path names it in messages). */

@@ -321,7 +321,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	void *master = NULL;
 #if HAVE_MPI
 	if (mpi && size > 1) {
-		master = malloc(mn_atlas_mpi_master_size());
+		master = malloc(mn_atlas_mpi_master_size(size));
 		if (!master) {
 			mn_cli_error("atlas", "out of memory");
 			rc = -1;

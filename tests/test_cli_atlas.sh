@@ -70,6 +70,36 @@ if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null
 	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 5 --seed 4 --out "$tmp/two.csv" >/dev/null 2>&1
 	"$mn" atlas $fast --max 5 --seed 4 --out "$tmp/one.csv" >/dev/null 2>&1
 	check "and resume it the same way" sh -c "cmp -s '$tmp/one.csv' '$tmp/two.csv' && [ \$(grep -v '^#' '$tmp/two.csv' | tail -n +2 | wc -l) -eq 15 ]"
+
+	# A stop under mpirun: SIGTERM to every rank (what a process-group
+	# signal does), then to rank 0 alone (rank 0 then tells rank 1 to stop
+	# and cut its archs in flight; the handshake must not leave either rank
+	# waiting).  Each keeps the rows written, and a rerun resumes them into
+	# the file one process writes.  (How fast the ranks stop is a bench
+	# figure, bench/bench_atlas_mpi.sh.)
+	rank_pids() { # rank-number: the pids of this test's ranks with that rank
+		for p in $(pgrep -f "atlas $fast --max 2000 --seed 5 --out $tmp/stop.csv"); do
+			tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && echo "$p"
+		done
+	}
+	for who in all 0; do
+		rm -f "$tmp/stop.csv"
+		env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 2000 --seed 5 --out "$tmp/stop.csv" >/dev/null 2>"$tmp/err" &
+		job=$!
+		i=0
+		while [ $i -lt 600 ] && [ "$(rows "$tmp/stop.csv" 2>/dev/null | wc -l)" -lt 5 ]; do sleep 0.05; i=$((i + 1)); done
+		if [ "$who" = all ]; then pids="$(rank_pids 0) $(rank_pids 1)"; else pids=$(rank_pids 0); fi
+		kill -TERM $pids 2>/dev/null
+		wait $job; rc=$?
+		sed 's/^/# /' "$tmp/err" | grep -v '^# -*$' | head -n 5
+		k=$(rows "$tmp/stop.csv" | wc -l)
+		check "SIGTERM to rank(s) $who mid-build: the ranks end, rank 0 says what it kept ($k rows)" \
+			sh -c "[ $rc -ne 0 ] && [ $k -ge 5 ] && [ $k -lt 2000 ] && grep -q 'interrupted: $k of 15625 archs in $tmp/stop.csv; rerun' '$tmp/err'"
+		env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 10 --seed 5 --out "$tmp/stop.csv" >/dev/null 2>&1
+		rm -f "$tmp/one.csv"
+		"$mn" atlas $fast --max $((k + 10)) --seed 5 --out "$tmp/one.csv" >/dev/null 2>&1
+		check "a rerun resumes it into the rows one process writes" cmp -s "$tmp/one.csv" "$tmp/stop.csv"
+	done
 else
 	echo "# SKIP-NOTE micronas built without MPI (apt-get install openmpi-bin libopenmpi-dev, then ./configure)"
 fi

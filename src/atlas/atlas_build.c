@@ -379,12 +379,14 @@ done:
 	pthread_mutex_lock(&q.lock);
 	q.stop = 1;
 	/* A whole run (written == q.n) has nothing in flight; otherwise a
-	 * stop, a failure or a write error: cut the archs in flight short. */
-	if (written < q.n)
+	 * stop, a failure or a write error: cut the archs in flight short,
+	 * here and in the other processes. */
+	int cut = written < q.n;
+	if (cut)
 		atomic_store(&cancel, 1);
 	pthread_mutex_unlock(&q.lock);
 	if (b->remote)
-		b->remote->finish(b->remote->ctx, &q);
+		b->remote->finish(b->remote->ctx, &q, cut);
 	mn_atlas_workers_join(w);
 	if (rc == 0) {
 		/* Rows that finished while stopping are written too: nothing

@@ -82,10 +82,13 @@ struct mn_atlas_progress {
 
 /* Lets other processes take part (atlas_mpi.c): serve() is called by the
  * writing thread between writes (it must not block for long); finish() once
- * at the end, after the queue stopped, to release the other processes. */
+ * at the end, after the queue stopped, to release the other processes.
+ * cut is 1 when the run ends early (a stop, a failure, a write error): the
+ * other processes then end their archs in flight too, as the local ones
+ * do; 0 after a whole run, which has nothing in flight. */
 struct mn_atlas_remote {
 	void (*serve)(void *ctx, struct mn_atlas_queue *q);
-	void (*finish)(void *ctx, struct mn_atlas_queue *q);
+	void (*finish)(void *ctx, struct mn_atlas_queue *q, int cut);
 	void *ctx;
 };
 
@@ -113,7 +116,7 @@ struct mn_atlas_build_result {
  * (stop_requested) or a failure also ends the local archs in flight
  * inside their proxy computations, so the run ends within a fraction of
  * one arch's time; those archs are scored again by the next run.  Other
- * processes (remote) finish the archs they hold. */
+ * processes (remote) are told to do the same (finish with cut 1). */
 int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_result *res, char *err,
 		       size_t errn);
 

@@ -11,7 +11,9 @@ enum {
 	TAG_WORK = 2,   /* 0 -> worker: int pairs (position, arch); none = no more */
 	TAG_RESULT = 3, /* worker -> 0: double position, then the proxy values */
 	TAG_FAIL = 4,   /* worker -> 0: a one-line message */
-	TAG_BYE = 5     /* worker -> 0: done, nothing more will come */
+	TAG_BYE = 5,    /* worker -> 0: done, nothing more will come */
+	TAG_END = 6     /* 0 -> worker, exactly once: int 1 = stop now, cutting the
+			 * archs in flight short; 0 = the answer to its BYE */
 };
 
 #define MAX_BATCH 64
@@ -55,10 +57,21 @@ int mn_atlas_mpi_all_ok(int ok)
 
 struct master {
 	int size;
-	int byes; /* ranks that said they are done */
+	int byes;             /* ranks that said they are done */
+	unsigned char ended[]; /* [size]: rank r has been sent its TAG_END */
 };
 
-size_t mn_atlas_mpi_master_size(void) { return sizeof(struct master); }
+size_t mn_atlas_mpi_master_size(int size) { return sizeof(struct master) + (size > 0 ? (size_t)size : 0); }
+
+/* Every rank gets one TAG_END, and receives it before it leaves: no
+ * message is left unreceived at MPI_Finalize. */
+static void send_end(struct master *m, int rank, int stop_now)
+{
+	if (m->ended[rank])
+		return;
+	m->ended[rank] = 1;
+	MPI_Send(&stop_now, 1, MPI_INT, rank, TAG_END, MPI_COMM_WORLD);
+}
 
 /* Handles one message that MPI_Probe/Iprobe found. */
 static void master_handle(struct master *m, struct mn_atlas_queue *q, const MPI_Status *st)
@@ -98,6 +111,7 @@ static void master_handle(struct master *m, struct mn_atlas_queue *q, const MPI_
 	case TAG_BYE:
 		MPI_Recv(NULL, 0, MPI_INT, src, TAG_BYE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 		m->byes++;
+		send_end(m, src, 0);
 		break;
 	default: {
 		/* Not ours: receive and drop, so it cannot block the probe. */
@@ -120,11 +134,16 @@ static void master_serve(void *ctx, struct mn_atlas_queue *q)
 	}
 }
 
-/* The queue has stopped: every request now gets "no more"; wait until every
- * rank has sent what it still held and said goodbye. */
-static void master_finish(void *ctx, struct mn_atlas_queue *q)
+/* The queue has stopped: every request now gets "no more"; on a cut, every
+ * rank is told to end its archs in flight now (it sends the ones done);
+ * then wait until every rank has sent what it still held and said
+ * goodbye. */
+static void master_finish(void *ctx, struct mn_atlas_queue *q, int cut)
 {
 	struct master *m = ctx;
+	if (cut)
+		for (int r = 1; r < m->size; r++)
+			send_end(m, r, 1);
 	while (m->byes < m->size - 1) {
 		MPI_Status st;
 		MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
@@ -135,7 +154,7 @@ static void master_finish(void *ctx, struct mn_atlas_queue *q)
 void mn_atlas_mpi_master(void *ctx, int size, struct mn_atlas_remote *remote)
 {
 	struct master *m = ctx;
-	memset(m, 0, sizeof *m);
+	memset(m, 0, mn_atlas_mpi_master_size(size));
 	m->size = size;
 	remote->serve = master_serve;
 	remote->finish = master_finish;
@@ -223,13 +242,29 @@ static void send_results(struct box *b)
 	}
 }
 
+/* Rank 0's TAG_END, when it has come: 1 stop now, 0 the answer to BYE;
+ * -1 when none is waiting. */
+static int poll_end(void)
+{
+	int flag = 0, v = 0;
+	MPI_Iprobe(0, TAG_END, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+	if (!flag)
+		return -1;
+	MPI_Recv(&v, 1, MPI_INT, 0, TAG_END, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	return v;
+}
+
 int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 			int threads, int (*stop_requested)(void *), void *stop_ctx, char *err, size_t errn)
 {
 	static struct box zero;
 	struct box b = zero;
 	struct mn_atlas_source src = {box_take, box_put, box_fail, &b};
-	int told_failure = 0;
+	int told_failure = 0, got_end = 0;
+	/* Raised on this rank's own stop or rank 0's: the threads' archs in
+	 * flight end inside their proxies and are dropped (put nowhere). */
+	atomic_int cancel;
+	atomic_init(&cancel, 0);
 	if (threads < 1)
 		threads = 1;
 	/* Keep two positions per thread in hand, so a thread never waits for
@@ -237,7 +272,7 @@ int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_datas
 	int hold = 2 * threads > MAX_BATCH ? MAX_BATCH : 2 * threads;
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.cond, NULL);
-	struct mn_atlas_workers *w = mn_atlas_workers_start(cfg, data, seed, threads, &src, NULL, err, errn);
+	struct mn_atlas_workers *w = mn_atlas_workers_start(cfg, data, seed, threads, &src, &cancel, err, errn);
 	if (!w) {
 		MPI_Send(err, (int)strlen(err), MPI_CHAR, 0, TAG_FAIL, MPI_COMM_WORLD);
 		told_failure = 1;
@@ -245,11 +280,17 @@ int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_datas
 	}
 	for (;;) {
 		send_results(&b);
-		pthread_mutex_lock(&b.lock);
-		if (stop_requested && stop_requested(stop_ctx)) {
-			b.no_more = 1;
-			b.n_pending = 0; /* finish only what is being computed */
+		/* Before BYE only a stop can come (rank 0 answers BYE with 0). */
+		int stop_now = poll_end() >= 0;
+		got_end |= stop_now;
+		if (stop_now || (stop_requested && stop_requested(stop_ctx))) {
+			/* What is done is sent below; what is in flight is cut
+			 * short and dropped, what is held is given up: the next
+			 * run scores them. */
+			atomic_store(&cancel, 1);
+			break;
 		}
+		pthread_mutex_lock(&b.lock);
 		int failed = b.failed, no_more = b.no_more;
 		int want = no_more || failed ? 0 : hold - b.n_pending - b.inflight;
 		int idle = b.n_pending == 0 && b.inflight == 0 && b.n_results == 0;
@@ -263,9 +304,13 @@ int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_datas
 			pthread_mutex_unlock(&b.lock);
 			continue;
 		}
-		/* A failed thread never puts its position back: do not wait for it. */
-		if ((no_more || failed) && (idle || (failed && told_failure)))
+		/* A failed thread never puts its position back: do not wait for
+		 * it, and cut the others short (the build stops). */
+		if ((no_more || failed) && (idle || (failed && told_failure))) {
+			if (failed)
+				atomic_store(&cancel, 1);
 			break;
+		}
 		if (want > 0) {
 			int pairs[2 * MAX_BATCH], count = 0;
 			MPI_Status st;
@@ -303,11 +348,15 @@ int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_datas
 	}
 	pthread_mutex_lock(&b.lock);
 	b.no_more = 1;
+	if (atomic_load(&cancel))
+		b.n_pending = 0; /* given up: the next run scores them */
 	pthread_cond_broadcast(&b.cond);
 	pthread_mutex_unlock(&b.lock);
 	mn_atlas_workers_join(w);
 	send_results(&b);
 	MPI_Send(NULL, 0, MPI_INT, 0, TAG_BYE, MPI_COMM_WORLD);
+	if (!got_end)
+		MPI_Recv(&got_end, 1, MPI_INT, 0, TAG_END, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 	pthread_mutex_destroy(&b.lock);
 	pthread_cond_destroy(&b.cond);
 	if (b.failed) {

@@ -31,14 +31,17 @@ int mn_atlas_mpi_all_ok(int ok);
 
 /* Rank 0's side: fills remote with the serve/finish pair for
  * mn_atlas_build.remote.  ctx is caller storage of
- * mn_atlas_mpi_master_size() bytes, alive during the build. */
-size_t mn_atlas_mpi_master_size(void);
+ * mn_atlas_mpi_master_size(size) bytes, alive during the build.  When the
+ * build ends early (finish's cut), every rank is told to stop at once. */
+size_t mn_atlas_mpi_master_size(int size);
 void mn_atlas_mpi_master(void *ctx, int size, struct mn_atlas_remote *remote);
 
 /* Any other rank's side: scores what rank 0 hands out with `threads`
- * worker threads until rank 0 has no more.  stop_requested (may be NULL)
- * is polled: the rank then finishes what it holds and leaves.  0, or -1
- * with err (rank 0 was told). */
+ * worker threads until rank 0 has no more.  When stop_requested (may be
+ * NULL) says so, or rank 0 says stop, the rank cuts its archs in flight
+ * short inside their proxies (as a single process does), sends what is
+ * done and leaves; the archs cut and held are scored by the next run.
+ * 0, or -1 with err (rank 0 was told). */
 int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_dataset *data, uint64_t seed,
 			int threads, int (*stop_requested)(void *), void *stop_ctx, char *err, size_t errn);
 

@@ -23,6 +23,19 @@ set --
 rows() { grep -v '^#' "$1" 2>/dev/null | tail -n +2 | wc -l; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 echo "bench_atlas_mpi: 2 ranks, one thread each, $(nproc) cores, default settings${1:+, CIFAR-10 subset}"
+# Ctrl-C's way: the signal to mpirun, which gives the ranks a second from
+# its SIGTERM to their SIGKILL; rank 0 says what it kept only if it ends
+# in time.
+for delay in 3 6; do
+	rm -f "$tmp/a.csv"
+	mpirun --oversubscribe -n 2 "$mn" atlas "$@" --out "$tmp/a.csv" >/dev/null 2>"$tmp/err" &
+	job=$!
+	sleep "$delay"
+	kill -TERM $job
+	wait $job
+	if grep -q 'interrupted:' "$tmp/err"; then said=yes; else said="no (killed first)"; fi
+	echo "SIGTERM to mpirun ${delay} s in: rank 0 printed its 'interrupted' line: $said; $(rows "$tmp/a.csv") rows kept"
+done
 for who in all 0; do
 	for delay in 3 6; do
 		rm -f "$tmp/a.csv"

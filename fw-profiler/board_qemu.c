@@ -6,7 +6,10 @@
  * timers (QEMU's hw/arm/mps2.c); the build names the image with
  * MNFW_BOARD_NAME (qemu-mps2-an500 unless told).
  * Host link: CMSDK APB UART0 at 0x40004000 (polled; QEMU stops reading the
- * host side while the 1-byte RX buffer is full, so nothing is lost).
+ * host side while the 1-byte RX buffer is full, so nothing is lost).  While
+ * no byte comes the core sleeps (WFI, woken by UART0's RX interrupt): a
+ * polling loop kept one host core busy for as long as the emulated board
+ * was up, waiting or not.
  * Timing: CMSDK APB TIMER0 at 0x40000000, a 32-bit down-counter at the
  * 25 MHz SYSCLK.  QEMU models no cycle timing; with -icount shift=0
  * virtual time advances 1 ns per instruction, so one timer tick is 40
@@ -40,6 +43,7 @@ void board_init(void)
 {
 	UART_BAUDDIV(CMSDK_UART0_BASE) = MPS2_SYSCLK_HZ / BAUD;
 	UART_CTRL(CMSDK_UART0_BASE) = UART_CTRL_TXEN | UART_CTRL_RXEN;
+	cm_nvic_enable(CMSDK_UART0_RX_IRQN);
 	/* Free-running: RELOAD (which also loads VALUE) at the maximum, so
 	 * the counter wraps every 2^32 ticks. */
 	TIMER_CTRL(CMSDK_TIMER0_BASE) = 0;
@@ -61,10 +65,33 @@ void board_putc(uint8_t c)
 	UART_DATA(CMSDK_UART0_BASE) = c;
 }
 
+/* UART0's RX interrupt only wakes the core from board_getc's WFI: it
+ * turns itself off; the byte stays in the UART for board_getc. */
+void UART0RX_IRQHandler(void);
+void UART0RX_IRQHandler(void)
+{
+	UART_CTRL(CMSDK_UART0_BASE) &= ~UART_CTRL_RXINTEN;
+	UART_INTCLEAR(CMSDK_UART0_BASE) = UART_INT_RX;
+}
+
+/* Polls first (a frame's bytes follow each other closely, and a sleep and
+ * wake per byte would slow transfers), then sleeps until the next byte. */
+#define GETC_SPINS 20000u
+
 uint8_t board_getc(void)
 {
-	while (!(UART_STATE(CMSDK_UART0_BASE) & UART_STATE_RXFULL))
-		;
+	for (uint32_t i = 0; !(UART_STATE(CMSDK_UART0_BASE) & UART_STATE_RXFULL); i++) {
+		if (i < GETC_SPINS)
+			continue;
+		/* Masked, so a byte landing between the check and the WFI
+		 * still wakes it (QEMU's UART raises RX only for a byte that
+		 * arrives while RXINTEN is set); the handler runs after. */
+		uint32_t p = cm_irq_save();
+		UART_CTRL(CMSDK_UART0_BASE) |= UART_CTRL_RXINTEN;
+		if (!(UART_STATE(CMSDK_UART0_BASE) & UART_STATE_RXFULL))
+			cm_wfi();
+		cm_irq_restore(p);
+	}
 	return (uint8_t)UART_DATA(CMSDK_UART0_BASE);
 }
 

@@ -18,6 +18,9 @@
 #define UART_CTRL(b) MMIO32((b) + 0x08u)
 #define UART_CTRL_TXEN (1u << 0)
 #define UART_CTRL_RXEN (1u << 1)
+#define UART_CTRL_RXINTEN (1u << 3)
+#define UART_INTCLEAR(b) MMIO32((b) + 0x0Cu) /* write 1 to clear */
+#define UART_INT_RX (1u << 1)
 #define UART_BAUDDIV(b) MMIO32((b) + 0x10u) /* >= 16 or QEMU ignores it */
 
 #define CMSDK_TIMER0_BASE 0x40000000u
@@ -27,5 +30,6 @@
 #define TIMER_RELOAD(b) MMIO32((b) + 0x08u) /* writing also sets VALUE */
 
 #define MPS2_AN500_NUM_IRQ 32u
+#define CMSDK_UART0_RX_IRQN 0u /* hw/arm/mps2.c: UART0 RX 0, TX 1 */
 
 #endif

@@ -74,6 +74,13 @@ static inline void cm_irq_enable(void)
 	__asm__ volatile("cpsie i" ::: "memory");
 }
 
+/* Sleeps until an interrupt is pending, even one PRIMASK masks (so the
+ * check before it can be made atomic with cm_irq_save). */
+static inline void cm_wfi(void)
+{
+	__asm__ volatile("dsb 0xF\n\twfi" ::: "memory");
+}
+
 static inline void cm_nvic_enable(unsigned irq)
 {
 	NVIC_ISER(irq / 32u) = 1u << (irq % 32u);

@@ -1,8 +1,9 @@
 /* The vector table (placed first in flash by the linker script) and the
  * default handlers.  MNFW_NUM_IRQ (external interrupt lines) comes from
  * the Makefile per target; the NUCLEO-F746ZG uses USART3's line (39), the
- * NUCLEO-F446RE USART2's (38), QEMU none.  Both lines are weak aliases of
- * Default_Handler unless the board layer defines the handler. */
+ * NUCLEO-F446RE USART2's (38), the MPS2 machines in QEMU UART0 RX's (0).
+ * These lines are weak aliases of Default_Handler unless the board layer
+ * defines the handler. */
 #include <stdint.h>
 
 #include "board.h"
@@ -27,6 +28,7 @@ void HardFault_Handler(void);
 void SysTick_Handler(void);
 void USART2_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
 void USART3_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
+void UART0RX_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
 
 /* Any unexpected exception parks the core: a debugger sees where (the
  * host sees a timeout, never a wrong answer). */
@@ -65,7 +67,8 @@ __attribute__((section(".isr_vector"), used)) const struct vector_table mnfw_vec
 		[39] = USART3_IRQHandler,
 		[40 ... MNFW_NUM_IRQ - 1] = Default_Handler,
 #else
-		[0 ... MNFW_NUM_IRQ - 1] = Default_Handler,
+		[0] = UART0RX_IRQHandler,
+		[1 ... MNFW_NUM_IRQ - 1] = Default_Handler,
 #endif
 	},
 };

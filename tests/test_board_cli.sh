@@ -2,7 +2,8 @@
 # micronas ports / emulate / profile / validate from the outside, against the
 # emulated board: the port line, profiling into a table, validate's JSON,
 # an interrupted profile resumed, QEMU killed under a running command,
-# emulate stopping QEMU on SIGTERM (no process left), and the second target
+# emulate stopping QEMU on SIGTERM (no process left), a waiting board leaving
+# the host's cores idle, and the second target
 # (emulate --preset nucleo-f446re: the Cortex-M4 mps2-an386, profiled and
 # validated the same way).  A missing QEMU or firmware fails here (emulate's
 # message names the Debian package).
@@ -54,6 +55,13 @@ check "profile a small network exits 0 ($(cat "$tmp/err"))" [ $rc -eq 0 ]
 check "profile says what it wrote" grep -q "^wrote $tmp/small-lat.ini: 22 measurements" "$tmp/out"
 check "the table is labelled instruction-based" grep -q '^source = .*INSTRUCTION-BASED' "$tmp/small-lat.ini"
 check "no partial file left" [ ! -e "$tmp/small-lat.ini.partial" ]
+# A waiting board must leave the host's cores alone: the firmware sleeps in
+# WFI until the UART has a byte (a polling loop kept QEMU at a whole core).
+qemu_ticks() { awk '{ print $14 + $15 }' "/proc/$qemu_pid/stat"; }
+hz=$(getconf CLK_TCK)
+t0=$(qemu_ticks); sleep 2; t1=$(qemu_ticks)
+check "the waiting emulated board uses under 15% of a core ($((t1 - t0)) of $((2 * hz)) ticks in 2 s)" \
+	[ $((100 * (t1 - t0))) -lt $((15 * 2 * hz)) ]
 
 A='|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'
 B='|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|skip_connect~1|avg_pool_3x3~2|'
@@ -181,6 +189,9 @@ if emu_start --preset nucleo-f446re && [ -n "$qemu_pid" ]; then
 		sh -c "echo '$port' | grep -q '^/dev/pts/[0-9]*\$'"
 	check "QEMU runs -M mps2-an386 with the qemu-mps2-an386 image" \
 		sh -c "tr '\\0' ' ' </proc/$qemu_pid/cmdline | grep -q -- '-M mps2-an386 .*qemu-mps2-an386/fw.elf'"
+	t0=$(qemu_ticks); sleep 2; t1=$(qemu_ticks)
+	check "and it waits without using a core either ($((t1 - t0)) of $((2 * hz)) ticks in 2 s)" \
+		[ $((100 * (t1 - t0))) -lt $((15 * 2 * hz)) ]
 	timeout 60 "$mn" profile --port "$port" --preset "$tmp/small.ini" -o "$tmp/m4-lat.ini" \
 		--repeats 3 >"$tmp/out" 2>"$tmp/err"; rc=$?
 	check "profile the M4 board ($(cat "$tmp/err"))" \

@@ -281,10 +281,19 @@ int mn_cmd_atlas(int argc, char **argv)
 			ok = 0;
 		}
 	}
+	void *master = NULL;
 #if HAVE_MPI
+	/* Rank 0's serving state, before the ranks agree to start: were it
+	 * missing later, the other ranks would wait for work forever. */
+	if (ok && mpi && rank == 0 && size > 1 && !(master = malloc(mn_atlas_mpi_master_size(size)))) {
+		mn_cli_error("atlas", "out of memory");
+		mn_dataset_free(&d);
+		ok = 0;
+	}
 	if (mpi && !mn_atlas_mpi_all_ok(ok)) {
 		if (ok)
 			mn_dataset_free(&d);
+		free(master);
 		mn_atlas_mpi_finalize();
 		return MN_EXIT_ERROR;
 	}
@@ -318,17 +327,10 @@ int mn_cmd_atlas(int argc, char **argv)
 		}
 	}
 	struct mn_atlas_remote remote, *rp = NULL;
-	void *master = NULL;
 #if HAVE_MPI
-	if (mpi && size > 1) {
-		master = malloc(mn_atlas_mpi_master_size(size));
-		if (!master) {
-			mn_cli_error("atlas", "out of memory");
-			rc = -1;
-		} else {
-			mn_atlas_mpi_master(master, size, &remote);
-			rp = &remote;
-		}
+	if (master) {
+		mn_atlas_mpi_master(master, size, &remote);
+		rp = &remote;
 	}
 #else
 	(void)remote;

@@ -2,7 +2,9 @@
 # micronas atlas as a user runs it, at small settings on the synthetic batch:
 # the cache file and its extension (--max twice), another seed's file, the
 # pick of `search --method atlas` and its latency weight, the Pareto front,
-# the missing-atlas hint, and a 2-rank mpirun against one process.
+# the missing-atlas hint, and a 2-rank mpirun against one process: the same
+# rows, a stop (every rank, or rank 0 alone) and rank 0's write error resumed
+# or reported with nothing lost.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -100,6 +102,22 @@ if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null
 		"$mn" atlas $fast --max $((k + 10)) --seed 5 --out "$tmp/one.csv" >/dev/null 2>&1
 		check "a rerun resumes it into the rows one process writes" cmp -s "$tmp/one.csv" "$tmp/stop.csv"
 	done
+
+	# Rank 0 failing mid-build (its disk full when it appends the first new
+	# row: tests/fault_shim.so fails the flush) stops rank 1 too: the run
+	# ends with rank 0's error, and the rows already in the file stay.
+	mkdir "$tmp/full"
+	"$mn" atlas $fast --max 3 --seed 6 --out "$tmp/full/f.csv" >/dev/null 2>&1
+	cp "$tmp/full/f.csv" "$tmp/f3.csv"
+	env "$mpi_env" mpirun --oversubscribe -n 2 -x LD_PRELOAD="$MN_TOP_BUILDDIR/tests/fault_shim.so" \
+		-x MN_FAULT_DIR="$tmp/full" -x ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0" \
+		"$mn" atlas $fast --max 50 --seed 6 --out "$tmp/full/f.csv" >/dev/null 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/err" | grep -v '^# -*$' | head -n 3
+	check "rank 0's write error ends both ranks, exit non-zero, the error named" \
+		sh -c "[ $rc -ne 0 ] && grep -q 'writing $tmp/full/f.csv failed: No space left on device (the rows written are kept; rerun to resume)' '$tmp/err'"
+	# (The shim fails only the flush; what stdio buffered may still reach
+	# the file at fclose, so the check is that the old rows are intact.)
+	check "...and the file keeps its rows" sh -c "head -c \$(wc -c <'$tmp/f3.csv') '$tmp/full/f.csv' | cmp -s - '$tmp/f3.csv'"
 else
 	echo "# SKIP-NOTE micronas built without MPI (apt-get install openmpi-bin libopenmpi-dev, then ./configure)"
 fi

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <math.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +16,13 @@
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
 #include "data/dataset_source.h"
+#include "util/pool.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
 
-/* The archs given, scored in order on a thread of their own, so that the
- * main thread can watch for SIGINT/SIGTERM/SIGHUP and cut the arch in
- * flight short (the flag is polled inside its proxies). */
+/* The archs given, scored in order by a background job (a pool of one
+ * worker), so that the main thread can watch for SIGINT/SIGTERM/SIGHUP and
+ * cut the arch in flight short (the flag is polled inside its proxies). */
 struct score_run {
 	struct mn_tenas *t;
 	uint64_t seed;
@@ -31,14 +31,15 @@ struct score_run {
 	struct mn_proxy_values *val;
 	atomic_int cancel;
 	atomic_int finished;
-	int done;      /* archs scored; read after the join */
+	int done;      /* archs scored; read after the pool is freed */
 	int rc;        /* 0, 1 interrupted, -1 failed (err) */
 	char err[512];
 };
 
-static void *score_thread(void *p)
+static void score_task(void *p, int worker)
 {
 	struct score_run *r = p;
+	(void)worker;
 	for (r->done = 0; r->done < r->n; r->done++) {
 		r->rc = mn_proxy_score_arch(r->t, r->seed, &r->archs[r->done], &r->cancel,
 					    &r->val[r->done], r->err, sizeof r->err);
@@ -46,30 +47,34 @@ static void *score_thread(void *p)
 			break;
 	}
 	atomic_store(&r->finished, 1);
-	return NULL;
 }
 
 /* Scores the archs; a signal ends the run early with the archs done so
- * far.  Returns r->rc (-1 also when the thread cannot start). */
+ * far.  Returns r->rc (-1 also when the job cannot start). */
 static int score_archs(struct score_run *r)
 {
 	sigset_t sigs;
-	pthread_t th;
 	atomic_init(&r->cancel, 0);
 	atomic_init(&r->finished, 0);
 	r->done = 0;
 	r->rc = -1;
+	/* Before the pool's thread starts, so that it inherits the mask. */
 	if (mn_cli_block_signals("score", 0, &sigs))
 		return snprintf(r->err, sizeof r->err, "cannot set up signal handling"), -1;
-	if (pthread_create(&th, NULL, score_thread, r) != 0)
-		return snprintf(r->err, sizeof r->err, "cannot start a thread"), -1;
+	struct mn_pool *job = mn_pool_new(1, r->err, sizeof r->err);
+	if (!job)
+		return -1;
+	if (mn_pool_submit(job, score_task, r) != 0) {
+		mn_pool_free(job);
+		return snprintf(r->err, sizeof r->err, "out of memory"), -1;
+	}
 	while (!atomic_load(&r->finished)) {
 		if (mn_cli_stop_requested(NULL))
 			atomic_store(&r->cancel, 1);
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	pthread_join(th, NULL);
+	mn_pool_free(job); /* the task has ended: this joins the thread */
 	return r->rc;
 }
 

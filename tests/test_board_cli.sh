@@ -57,11 +57,14 @@ check "the table is labelled instruction-based" grep -q '^source = .*INSTRUCTION
 check "no partial file left" [ ! -e "$tmp/small-lat.ini.partial" ]
 # A waiting board must leave the host's cores alone: the firmware sleeps in
 # WFI until the UART has a byte (a polling loop kept QEMU at a whole core).
-qemu_ticks() { awk '{ print $14 + $15 }' "/proc/$qemu_pid/stat"; }
-hz=$(getconf CLK_TCK)
-t0=$(qemu_ticks); sleep 2; t1=$(qemu_ticks)
-check "the waiting emulated board uses under 15% of a core ($((t1 - t0)) of $((2 * hz)) ticks in 2 s)" \
-	[ $((100 * (t1 - t0))) -lt $((15 * 2 * hz)) ]
+# check_idle TEXT: QEMU ($qemu_pid) used under 15% of a core over 2 s.
+check_idle() {
+	hz=$(getconf CLK_TCK)
+	t0=$(awk '{ print $14 + $15 }' "/proc/$qemu_pid/stat"); sleep 2
+	t1=$(awk '{ print $14 + $15 }' "/proc/$qemu_pid/stat")
+	check "$1 ($((t1 - t0)) of $((2 * hz)) ticks in 2 s)" [ $((100 * (t1 - t0))) -lt $((15 * 2 * hz)) ]
+}
+check_idle "the waiting emulated board uses under 15% of a core"
 
 A='|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'
 B='|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|skip_connect~1|avg_pool_3x3~2|'
@@ -189,9 +192,7 @@ if emu_start --preset nucleo-f446re && [ -n "$qemu_pid" ]; then
 		sh -c "echo '$port' | grep -q '^/dev/pts/[0-9]*\$'"
 	check "QEMU runs -M mps2-an386 with the qemu-mps2-an386 image" \
 		sh -c "tr '\\0' ' ' </proc/$qemu_pid/cmdline | grep -q -- '-M mps2-an386 .*qemu-mps2-an386/fw.elf'"
-	t0=$(qemu_ticks); sleep 2; t1=$(qemu_ticks)
-	check "and it waits without using a core either ($((t1 - t0)) of $((2 * hz)) ticks in 2 s)" \
-		[ $((100 * (t1 - t0))) -lt $((15 * 2 * hz)) ]
+	check_idle "and it waits without using a core either"
 	timeout 60 "$mn" profile --port "$port" --preset "$tmp/small.ini" -o "$tmp/m4-lat.ini" \
 		--repeats 3 >"$tmp/out" 2>"$tmp/err"; rc=$?
 	check "profile the M4 board ($(cat "$tmp/err"))" \

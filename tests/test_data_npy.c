@@ -313,6 +313,8 @@ static void test_errors(void)
 	expect_error(p, "negative label", q, "negative");
 	write_npy(tpath("nolab.npy", p, sizeof p), 1, ok_img, img, sizeof img);
 	expect_error(p, "no labels file", "nolab_labels.npy", "no labels");
+	/* A mistyped images path: named as missing, not as lacking labels. */
+	expect_error(tpath("missing.npy", p, sizeof p), "a missing .npy", p, "cannot open");
 	/* Not an .npy at all. */
 	f = fopen(tpath("text.npy", p, sizeof p), "wb");
 	tap_ok(f && fputs("hello\n", f) >= 0 && fclose(f) == 0, "made text.npy");

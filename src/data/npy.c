@@ -267,7 +267,13 @@ int mn_npy_load_set(struct mn_dataset *d, const char *path, char *err, size_t er
 		snprintf(images, sizeof images, "%s", path);
 		snprintf(labels, sizeof labels, "%.*s_labels.npy", (int)(n - 4), path);
 	}
+	/* A mistyped path is named as such, not as a set without labels. */
 	struct stat st;
+	if (stat(images, &st) != 0) {
+		snprintf(err, errn, "%s: cannot open: %s (%s)", images, strerror(errno),
+			 errno == EACCES ? "check the file's permissions" : "check the path");
+		return -1;
+	}
 	if (stat(labels, &st) != 0) {
 		snprintf(err, errn, "%s: no labels for %s (save the labels as %s: one integer class per image)",
 			 labels, images, labels);

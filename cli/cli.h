@@ -53,6 +53,11 @@ void mn_cli_shape_from(const struct mn_net_shape *flags, const struct mn_preset 
 int mn_cli_double(const char *cmd, const char *opt, const char *text, double lo, double hi,
 		  double *out);
 
+/* 0 when a batch of `batch` images fits in the `count` given; else one
+ * line saying so and how to fix it (more images, or the --batch that fits),
+ * and -1. */
+int mn_cli_batch_fits(const char *cmd, int batch, size_t count);
+
 /* Parse an arch string; on failure print one line with the column and the
  * expectation, and return -1. */
 int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out);

@@ -54,6 +54,19 @@ int mn_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	return ch;
 }
 
+int mn_cli_batch_fits(const char *cmd, int batch, size_t count)
+{
+	if ((size_t)batch <= count)
+		return 0;
+	if (count >= 2)
+		mn_cli_error(cmd, "--batch %d is larger than the %zu images given (give more images, or --batch %zu or less)",
+			     batch, count, count);
+	else
+		mn_cli_error(cmd, "--batch %d is larger than the %zu images given (give at least 2 images)",
+			     batch, count);
+	return -1;
+}
+
 int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out)
 {
 	char *end;

@@ -265,8 +265,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	int ok = load_data("atlas", data, preset.seed, rank != 0, &d) == 0;
 	if (ok)
 		cfg.classes = d.classes; /* the proxy networks end in the data's classes */
-	if (ok && (size_t)cfg.batch > d.count) {
-		mn_cli_error("atlas", "--batch %d is larger than the %zu images given", cfg.batch, d.count);
+	if (ok && mn_cli_batch_fits("atlas", cfg.batch, d.count)) {
 		mn_dataset_free(&d);
 		ok = 0;
 	}

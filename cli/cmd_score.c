@@ -223,8 +223,7 @@ int mn_cmd_score(int argc, char **argv)
 		free(archs);
 		return MN_EXIT_ERROR;
 	}
-	if ((size_t)o.cfg.batch > data.count) {
-		mn_cli_error("score", "--batch %d is larger than the %zu images given", o.cfg.batch, data.count);
+	if (mn_cli_batch_fits("score", o.cfg.batch, data.count)) {
 		mn_dataset_free(&data);
 		free(archs);
 		return MN_EXIT_ERROR;

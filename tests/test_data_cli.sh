@@ -45,6 +45,15 @@ echo "# $(cat "$tmp/err")"
 check "an empty class folder exits 1 with one line naming it" \
 	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'class9' '$tmp/err'"
 rmdir "$tmp/gray48/class9"
+# Fewer images than the batch: one line with the fix, for score and atlas.
+check "generated a set of 5 images" "$gen" npy "$tmp/five.npy" 5 16 16 3 u8
+for cmd in score atlas; do
+	if [ $cmd = score ]; then "$mn" score "$A" --data "$tmp/five.npy" $fast >/dev/null 2>"$tmp/err"; rc=$?
+	else "$mn" atlas --data "$tmp/five.npy" --max 1 $fast >/dev/null 2>"$tmp/err"; rc=$?; fi
+	echo "# $(cat "$tmp/err")"
+	check "$cmd on 5 images at --batch 8 exits 1 with one line giving the --batch that fits" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'larger than the 5 images given (give more images, or --batch 5 or less)' '$tmp/err'"
+done
 
 field() { grep -o "\"$1\":[0-9.e+-]*" "$2"; }
 # agree WHAT A.json B.json KEYS...: one point per key, its value the same

@@ -14,6 +14,7 @@
 #include "export/qmodel_file.h"
 #include "export/deploy_fw.h"
 #include "export/fnet.h"
+#include "export/input_norm.h"
 #include "export/quantize.h"
 #include "export/safetensors.h"
 #include "export/weights_check.h"
@@ -50,7 +51,8 @@ static void deploy_usage(FILE *f)
 		"DIR/firmware/BOARD/fw.bin for the preset's board and DIR/firmware/EMULATED/\n"
 		"fw.elf for its emulated counterpart (micronas emulate --firmware ...;\n"
 		"validate --weights runs them).\n"
-		"  --data PATH    CIFAR-10 binary file or directory (default: synthetic images)\n"
+		"  --data PATH    the images (any --data of score; default: synthetic), scaled\n"
+		"                 by the weights' input_mean/input_std when model.py kept them\n"
 		"  --calib N      calibration images (default 64); the next --eval N (default\n"
 		"                 32) measure int8 against float top-1\n"
 		"  --check-only   only check the weights against ARCH\n"
@@ -128,6 +130,14 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_st_free(&st);
 		return MN_EXIT_ERROR;
 	}
+	struct mn_input_norm norm;
+	if (mn_input_norm_read(&norm, &st, mn_shape_input_channels(&shape), argv[optind], err,
+			       sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
+		mn_st_free(&st);
+		mn_fnet_free(&net);
+		return MN_EXIT_ERROR;
+	}
 	mn_st_free(&st);
 	if (check_only) {
 		printf("%s: the %zu tensors match the arch (C=%d N=%d %dx%dx%d classes=%d)\n",
@@ -135,6 +145,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		       shape.cells, shape.height, mn_shape_width(&shape),
 		       mn_shape_input_channels(&shape), shape.classes);
 		mn_fnet_free(&net);
+		mn_input_norm_free(&norm);
 		return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 	}
 	double t0 = now_s();
@@ -178,6 +189,15 @@ int mn_cmd_deploy(int argc, char **argv)
 				     data, d.height, d.width, d.channels, H, W, Cin);
 			goto out;
 		}
+		int same;
+		if (norm.channels && mn_input_norm_apply(&norm, &d, &same, err, sizeof err) != 0) {
+			mn_cli_error("deploy", "%s", err);
+			goto out;
+		}
+		if (norm.channels)
+			printf("inputs normalised with the weights' training statistics (model.py's mean and std; %s)\n",
+			       same ? "the data's own agree"
+				    : "the data's own differ, so its images are scaled as in training");
 	} else {
 		fprintf(stderr, "micronas deploy: %s (activation scales are then not those of real images)\n",
 			MN_DATASET_SYNTHETIC_NOTICE);
@@ -300,5 +320,6 @@ out:
 	mn_dataset_free(&d);
 	free(x), free(fl), free(img), free(ql);
 	mn_fnet_free(&net);
+	mn_input_norm_free(&norm);
 	return rc;
 }

@@ -39,7 +39,7 @@ fi
 "$mn" export "$A1" -o "$tmp/d1" >"$tmp/out" 2>&1
 check "export exits 0 and writes model.py" [ -s "$tmp/d1/model.py" ]
 check "model.py imports torch and the standard library only" \
-	sh -c "! grep -E '^(import|from) ' '$tmp/d1/model.py' | grep -vE '^import (argparse|json|math|os|struct|sys|time|torch)\$|^import torch.nn( as nn)?\$|^import torch.nn.functional as F\$'"
+	sh -c "! grep -E '^(import|from) ' '$tmp/d1/model.py' | grep -vE '^import (argparse|ast|json|math|os|struct|sys|time|torch)\$|^import torch.nn( as nn)?\$|^import torch.nn.functional as F\$'"
 # A smaller network with every op, for the forward comparison.
 "$mn" export "$A2" --channels 8 --cells 2 -o "$tmp/d2" >/dev/null
 "$py" -B "$MN_TOP_SRCDIR/tests/test_export_forward.py" "$tmp/d1" "$tmp/d2" "$tmp" $imgs >"$tmp/py.out" 2>&1
@@ -78,6 +78,85 @@ check "micronas reads the trained weights as this arch's" grep -q 'match' "$tmp/
 "$mn" deploy --check-only "$tmp/trained.safetensors" "$A1" --channels 8 --cells 2 >"$tmp/chk" 2>"$tmp/err"; rc=$?
 check "another arch is refused (exit 1), naming the first mismatch in one line" \
 	sh -c "[ $rc -eq 1 ] && grep -q \"tensor 'cells.0.edge0.weight'\" '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
+# Own data: model.py trains on a NumPy set (uint8 NHWC, and float32 NHW at
+# 49x10), normalised with the set's own statistics, which it keeps in the
+# weights; deploy normalises its images with them.  That micronas computes
+# the same statistics from the same file is what "the data's own agree"
+# checks; another set's differ and are not used.
+gen="$MN_TOP_BUILDDIR/tests/gen_data"
+check "generated two 16x16 RGB sets (48 and 40 images, 3 classes, the same first 40)" \
+	sh -c "'$gen' npy '$tmp/own.npy' 48 16 16 3 u8 && '$gen' npy '$tmp/other.npy' 40 16 16 3 u8"
+net="--channels 4 --cells 1 --resolution 16 --classes 3"
+"$mn" export "$A2" $net -o "$tmp/d4" >/dev/null
+"$py" -B "$tmp/d4/model.py" --data "$tmp/own.npy" --test "$tmp/other.npy" --epochs 1 --batch 16 \
+	--threads 1 -o "$tmp/own.safetensors" >"$tmp/own.out" 2>&1; rc=$?
+sed 's/^/# /' "$tmp/own.out"
+check "model.py trains on a .npy set and saves" sh -c "[ $rc -eq 0 ] && [ -s '$tmp/own.safetensors' ] && grep -q 'test [0-9.]*%' '$tmp/own.out'"
+check "the weights keep the input mean and std (3 channels)" \
+	sh -c "head -c 4096 '$tmp/own.safetensors' | grep -aq '\"input_mean\":\"[^,\"]*,[^,\"]*,[^,\"]*\",\"input_std\"'"
+"$mn" deploy "$tmp/own.safetensors" "$A2" $net --data "$tmp/own.npy" --calib 16 --eval 16 --no-firmware \
+	-o "$tmp/dep4" >"$tmp/dep4.out" 2>&1; rc=$?
+sed 's/^/# /' "$tmp/dep4.out"
+check "deploy on the training set: model.py's statistics are micronas's" \
+	sh -c "[ $rc -eq 0 ] && grep -q \"training statistics (model.py's mean and std; the data's own agree)\" '$tmp/dep4.out'"
+"$mn" deploy "$tmp/own.safetensors" "$A2" $net --data "$tmp/other.npy" --calib 16 --eval 16 --no-firmware \
+	-o "$tmp/dep5" >"$tmp/dep5.out" 2>&1; rc=$?
+check "deploy on another set scales it as in training, and says so" \
+	sh -c "[ $rc -eq 0 ] && grep -q \"the data's own differ, so its images are scaled as in training\" '$tmp/dep5.out'"
+# gen_data's sets share their first images (one seeded pattern), so both
+# deploys calibrate on the same 16 images: scaled alike, they give the same
+# model, although the two files' own statistics differ.
+check "the same calibration images in another file give the same model.c" \
+	cmp -s "$tmp/dep4/model.c" "$tmp/dep5/model.c"
+# Bad metadata: one line naming the key.
+for bad in "input_mean=1,x" "input_std=1,0,1" "input_mean=1,2"; do
+	"$py" -B -c "import sys; sys.path.insert(0, '$tmp/d4'); import model
+t, m = model.read_safetensors('$tmp/own.safetensors'); k, v = '$bad'.split('=')
+m[k] = v
+if k == 'input_mean' and v == '1,2': del m['input_std']
+model.write_safetensors(t, '$tmp/bad.safetensors', m)"
+	"$mn" deploy "$tmp/bad.safetensors" "$A2" $net --data "$tmp/own.npy" --no-firmware -o "$tmp/dep6" \
+		>/dev/null 2>"$tmp/err"; rc=$?
+	echo "# $(cat "$tmp/err")"
+	check "weights with metadata $bad: deploy exits 1, one line naming ${bad%%=*} or input_std" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'bad.safetensors: .*input_' '$tmp/err'"
+done
+# 49x10 float32 frames of one channel (N x H x W), 12 classes.
+check "generated a 49x10 float32 set of 12 classes" "$gen" npy "$tmp/kws.npy" 36 49 10 0 f32 12
+net="--channels 4 --cells 1 --resolution 49x10 --input-channels 1 --classes 12"
+"$mn" export "$A2" $net -o "$tmp/d5" >/dev/null
+"$py" -B "$tmp/d5/model.py" --data "$tmp/kws.npy" --epochs 1 --batch 12 --threads 1 \
+	-o "$tmp/kws.safetensors" >"$tmp/kws.out" 2>&1; rc=$?
+sed 's/^/# /' "$tmp/kws.out"
+"$mn" deploy "$tmp/kws.safetensors" "$A2" $net --data "$tmp/kws.npy" --calib 16 --eval 16 --no-firmware \
+	-o "$tmp/dep7" >"$tmp/dep7.out" 2>&1; rc2=$?
+sed 's/^/# /' "$tmp/dep7.out"
+check "49x10x1 float frames: model.py trains, deploy agrees on the statistics" \
+	sh -c "[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q \"the data's own agree\" '$tmp/dep7.out'"
+"$py" -B "$tmp/d4/model.py" --data "$tmp/kws.npy" --epochs 1 -o "$tmp/x.safetensors" >/dev/null 2>"$tmp/err"; rc=$?
+echo "# $(cat "$tmp/err")"
+check "model.py on data of other input channels exits with one line giving --input-channels" \
+	sh -c "[ $rc -ne 0 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'export with --input-channels 1' '$tmp/err'"
+
+# An image folder: export --data takes the network's input from it and
+# writes the decoded pixels beside model.py, which trains on them; deploy on
+# the folder finds the statistics model.py kept equal to its own.
+check "generated a 24x24 grayscale folder of 4 classes" "$gen" folder "$tmp/fold" 24 4 6 1
+"$mn" export "$A2" --channels 4 --cells 1 --data "$tmp/fold" -o "$tmp/d6" >"$tmp/d6.out" 2>"$tmp/d6.err"; rc=$?
+sed 's/^/# /' "$tmp/d6.out" "$tmp/d6.err"
+check "export --data FOLDER: the network is 24x24x1, 4 classes, and the pixels are written as a NumPy set" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'C=4 N=1 24x24x1 classes=4' '$tmp/d6.out' && grep -q 'the 24 images of .*fold as a NumPy set' '$tmp/d6.out' && grep -q \"train: python3 .*model.py --data .*data.npy\" '$tmp/d6.out'"
+"$py" -c "import numpy as np; x = np.load('$tmp/d6/data.npy'); y = np.load('$tmp/d6/data_labels.npy')
+assert x.shape == (24, 24, 24, 1) and x.dtype == np.uint8 and y.shape == (24,) and sorted(set(y.tolist())) == [0, 1, 2, 3], (x.shape, x.dtype, y)" 2>"$tmp/err"
+check "numpy reads data.npy (24 x 24 x 24 x 1 uint8) and its labels (classes 0..3) ($(tail -1 "$tmp/err"))" [ $? -eq 0 ]
+"$py" -B "$tmp/d6/model.py" --data "$tmp/d6/data.npy" --epochs 1 --batch 8 --threads 1 \
+	-o "$tmp/fold.safetensors" >/dev/null 2>&1; rc=$?
+"$mn" deploy "$tmp/fold.safetensors" "$A2" --channels 4 --cells 1 --resolution 24 --input-channels 1 \
+	--classes 4 --data "$tmp/fold" --calib 8 --eval 8 --no-firmware -o "$tmp/dep8" >"$tmp/dep8.out" 2>&1; rc2=$?
+sed 's/^/# /' "$tmp/dep8.out"
+check "model.py trains on it; deploy on the folder: the same statistics" \
+	sh -c "[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q \"the data's own agree\" '$tmp/dep8.out'"
+
 "$mn" export "$A1" 2>"$tmp/err"; rc=$?
 check "export without -o is a usage error (2)" [ $rc -eq 2 ]
 "$mn" export 'bad' -o "$tmp/x" 2>"$tmp/err"; rc=$?

@@ -58,4 +58,12 @@ int mn_npy_dir_has_set(const char *dir);
 /* Reads an image set as described above (path: X.npy or a directory). */
 int mn_npy_load_set(struct mn_dataset *d, const char *path, char *err, size_t errn);
 
+/* Writes d as a set this reader (and numpy.load) reads back: images
+ * (N, H, W, C) of uint8 (d's bytes) or little-endian float32 (its floats,
+ * as stored: not normalised), labels (N,) of little-endian int64.  Each
+ * file is replaced atomically (util/atomic_file.h).  0, or -1 with one line
+ * in err naming the file. */
+int mn_npy_write_set(const struct mn_dataset *d, const char *images, const char *labels,
+		     char *err, size_t errn);
+
 #endif

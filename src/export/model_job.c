@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 #include "data/dataset_source.h"
 #include "export/calibrate.h"
+#include "export/input_norm.h"
 #include "export/qmodel_file.h"
 #include "export/safetensors.h"
 #include "export/validate_model.h"
@@ -44,23 +45,36 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 	if (mn_st_read(&st, weights, err, errn) != 0)
 		return -1;
 	int bound = mn_fnet_bind(net, &st, a, s, msg, sizeof msg);
-	mn_st_free(&st);
-	if (bound != 0) {
+	struct mn_input_norm norm = {0};
+	if (bound != 0)
 		snprintf(err, errn, "%.200s: %.800s", weights, msg);
+	else if (mn_input_norm_read(&norm, &st, mn_shape_input_channels(s), weights, err, errn) != 0)
+		bound = -1;
+	mn_st_free(&st);
+	if (bound != 0)
 		return -1;
-	}
 	int H = s->height, W = mn_shape_width(s), C = mn_shape_input_channels(s);
 	if (data) {
-		if (mn_dataset_load(d, data, err, errn) != 0)
+		if (mn_dataset_load(d, data, err, errn) != 0) {
+			mn_input_norm_free(&norm);
 			return -1;
+		}
 		if (d->height != H || d->width != W || d->channels != C) {
 			snprintf(err, errn, "%.300s holds %dx%dx%d images but the network takes %dx%dx%d; "
 				 "give data of that size", data, d->height, d->width, d->channels, H, W, C);
+			mn_input_norm_free(&norm);
 			return -1;
 		}
-	} else if (mn_dataset_synthetic(d, (size_t)calib + 32, 7, err, errn) != 0) {
+		/* scaled as in training, as deploy does (input_norm.h) */
+		int same, rc = norm.channels ? mn_input_norm_apply(&norm, d, &same, err, errn) : 0;
+		mn_input_norm_free(&norm);
+		if (rc != 0)
+			return -1;
+	} else {
+		mn_input_norm_free(&norm);
 		/* deploy's synthetic set: calib + its default 32 evaluation images */
-		return -1;
+		if (mn_dataset_synthetic(d, (size_t)calib + 32, 7, err, errn) != 0)
+			return -1;
 	}
 	if (!model)
 		return mn_calibrate(q, net, d, calib, err, errn);

@@ -5,6 +5,7 @@
 # block between stages; BN + ReLU, global average pool, linear.
 
 import argparse
+import ast
 import json
 import math
 import os
@@ -202,15 +203,22 @@ def read_safetensors(path):
     return out, meta
 
 
-def weights_metadata():
-    return {"format": "micronas-folded-1", "arch": ARCH, "channels": CHANNELS,
+def weights_metadata(norm=None):
+    meta = {"format": "micronas-folded-1", "arch": ARCH, "channels": CHANNELS,
             "cells": CELLS, "resolution": RESOLUTION, "classes": CLASSES}
+    if norm is not None:
+        # the input normalisation trained with, which deploy checks its
+        # calibration data against
+        meta["input_mean"] = ",".join("%.17g" % v for v in norm[0].tolist())
+        meta["input_std"] = ",".join("%.17g" % v for v in norm[1].tolist())
+    return meta
 
 
-def save_weights(model, path):
+def save_weights(model, path, norm=None):
     """Writes the BN-folded weights (folded_tensors) as safetensors, with
-    the `safetensors` package when it is installed, else by hand."""
-    tensors, meta = folded_tensors(model), weights_metadata()
+    the `safetensors` package when it is installed, else by hand.  norm:
+    the (mean, std) the inputs were normalised with, kept in the metadata."""
+    tensors, meta = folded_tensors(model), weights_metadata(norm)
     meta = {k: str(v) for k, v in meta.items()}
     try:
         from safetensors.torch import save_file
@@ -220,61 +228,181 @@ def save_weights(model, path):
         save_file(tensors, path, metadata=meta)
 
 
-# ---- Data: CIFAR-10 binaries -----------------------------------------------
+# ---- Data: the sets micronas reads (micronas(1), DATA) ---------------------
+# CIFAR-10 and CIFAR-100 binaries, and NumPy sets: X.npy (N x H x W x C or
+# N x H x W, uint8 or float32) with X_labels.npy (integers), or a directory
+# holding images.npy and labels.npy.  Inputs are normalised as micronas
+# normalises them for the proxies and for deploy's calibration: CIFAR with
+# TE-NAS's published statistics, every other set with its own per-channel
+# mean and (population) standard deviation over the images given, a byte
+# counting as byte / 255.
 
-def load_cifar(paths):
-    """Images (uint8, N x 3 x 32 x 32) and labels from CIFAR-10 binary files
-    or directories of data_batch_*.bin."""
+CIFAR10_RECORD, CIFAR100_RECORD = 3073, 3074
+
+
+def _cifar_files(paths):
+    """The CIFAR binary files the paths name (a directory stands for its
+    data_batch_*.bin, or CIFAR-100's train.bin)."""
     files = []
     for p in paths:
-        if os.path.isdir(p):
-            files += [os.path.join(p, "data_batch_%d.bin" % i) for i in range(1, 6)
-                      if os.path.exists(os.path.join(p, "data_batch_%d.bin" % i))]
-        else:
+        if not os.path.isdir(p):
             files.append(p)
-    if not files:
-        sys.exit("model.py: no CIFAR-10 binary file in %s" % " ".join(paths))
-    raw = b""
-    for fn in files:
+            continue
+        batches = [os.path.join(p, "data_batch_%d.bin" % i) for i in range(1, 6)
+                   if os.path.exists(os.path.join(p, "data_batch_%d.bin" % i))]
+        if not batches and os.path.exists(os.path.join(p, "train.bin")):
+            batches = [os.path.join(p, "train.bin")]
+        if not batches:
+            sys.exit("model.py: %s holds no data_batch_N.bin, train.bin or images.npy "
+                     "(give CIFAR binaries or a NumPy set; an image folder: save it as "
+                     "images.npy and labels.npy first)" % p)
+        files += batches
+    return files
+
+
+def load_cifar(paths):
+    """Images (uint8, N x 3 x 32 x 32) and labels from CIFAR-10 or CIFAR-100
+    binary files or their directories (CIFAR-100: the fine labels)."""
+    images, labels = [], []
+    for fn in _cifar_files(paths):
         with open(fn, "rb") as f:
-            raw += f.read()
-    if len(raw) % 3073:
-        sys.exit("model.py: %s is not CIFAR-10 binary (size not a multiple of 3073)" % files)
-    rec = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(-1, 3073)
-    return rec[:, 1:].reshape(-1, 3, 32, 32).clone(), rec[:, 0].long().clone()
+            raw = f.read()
+        base = os.path.basename(fn)
+        if base in ("train.bin", "test.bin") or (len(raw) % CIFAR10_RECORD
+                                                  and not len(raw) % CIFAR100_RECORD):
+            rb = CIFAR100_RECORD
+        else:
+            rb = CIFAR10_RECORD
+        if not raw or len(raw) % rb:
+            sys.exit("model.py: %s is not a CIFAR binary (size %d is not a multiple of %d)"
+                     % (fn, len(raw), rb))
+        rec = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(-1, rb)
+        images.append(rec[:, rb - 3072:].reshape(-1, 3, 32, 32).clone())
+        labels.append(rec[:, rb - 3073].long().clone())
+    return torch.cat(images), torch.cat(labels)
 
 
-def prepare(images, train, resolution=RESOLUTION):
-    """uint8 images -> normalised float batch; training adds the NAS-Bench-201
-    augmentation (random crop 32 with 4 pixels of zero padding, horizontal
-    flip).  Other resolutions are resized bilinearly after it."""
-    x = images.float() / 255.0
-    if train:
-        n = x.shape[0]
+NPY_INTS = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I",
+            "i8": "q", "u8": "Q"}
+
+
+def _read_npy(path):
+    """(dtype string without byte order, shape, data bytes) of a C-order,
+    little-endian .npy file (format versions 1 to 3)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        sys.exit("model.py: %s: cannot open: %s (check the path)" % (path, e.strerror))
+    if raw[:6] != b"\x93NUMPY" or len(raw) < 10:
+        sys.exit("model.py: %s is not an .npy file (no NumPy magic; save it with numpy.save)"
+                 % path)
+    if raw[6] == 1:
+        (n,), at = struct.unpack("<H", raw[8:10]), 10
+    else:
+        (n,), at = struct.unpack("<I", raw[8:12]), 12
+    try:
+        head = ast.literal_eval(raw[at:at + n].decode("latin1"))
+        descr, shape = head["descr"], tuple(head["shape"])
+        fortran = head["fortran_order"]
+    except (ValueError, SyntaxError, KeyError, TypeError):
+        sys.exit("model.py: %s: unreadable .npy header (save it again with numpy.save)" % path)
+    if fortran or descr[:1] == ">":
+        sys.exit("model.py: %s: Fortran-order or big-endian data (save numpy.ascontiguousarray"
+                 "(x).astype(x.dtype.newbyteorder('<')))" % path)
+    data = raw[at + n:]
+    count = 1
+    for d in shape:
+        count *= d
+    if len(data) != count * int(descr[2:]):
+        sys.exit("model.py: %s: %d data bytes, but the header announces %s of %s"
+                 % (path, len(data), shape, descr))
+    return descr[1:], shape, data
+
+
+def load_npy(path):
+    """Images (uint8 or float32, N x C x H x W) and labels of a NumPy set:
+    X.npy with X_labels.npy, or a directory of images.npy and labels.npy."""
+    if os.path.isdir(path):
+        ipath, lpath = os.path.join(path, "images.npy"), os.path.join(path, "labels.npy")
+    else:
+        ipath, lpath = path, path[:-4] + "_labels.npy"
+    kind, shape, data = _read_npy(ipath)
+    if kind not in ("u1", "f4") or len(shape) not in (3, 4):
+        sys.exit("model.py: %s: images of dtype %s and shape %s; expected uint8 or float32 "
+                 "of (N, H, W) or (N, H, W, C)" % (ipath, kind, shape))
+    x = torch.frombuffer(bytearray(data), dtype=torch.uint8 if kind == "u1" else torch.float32)
+    x = x.view(*shape) if len(shape) == 4 else x.view(*shape, 1)
+    lkind, lshape, ldata = _read_npy(lpath)
+    if lkind not in NPY_INTS or lshape != (shape[0],):
+        sys.exit("model.py: %s: labels of dtype %s and shape %s; expected integers of (%d,)"
+                 % (lpath, lkind, lshape, shape[0]))
+    labels = struct.unpack("<%d%s" % (shape[0], NPY_INTS[lkind]), ldata)
+    if min(labels) < 0:
+        sys.exit("model.py: %s: a label is negative (labels are class indices from 0)" % lpath)
+    return x.permute(0, 3, 1, 2).contiguous(), torch.tensor(labels, dtype=torch.long)
+
+
+def cifar_norm():
+    return torch.tensor(MEAN, dtype=torch.float64), torch.tensor(STD, dtype=torch.float64)
+
+
+def is_npy_set(path):
+    return path.endswith(".npy") or os.path.exists(os.path.join(path, "images.npy"))
+
+
+def load_data(paths):
+    """Images, labels and the normalisation (mean, std: per-channel tensors)
+    of the sets micronas reads, all of one kind."""
+    npy = [is_npy_set(p) for p in paths]
+    if any(npy) != all(npy):
+        sys.exit("model.py: --data mixes NumPy sets and CIFAR binaries (give one kind)")
+    if not all(npy):
+        images, labels = load_cifar(paths)
+        return images, labels, cifar_norm()
+    sets = [load_npy(p) for p in paths]
+    if len({(x.dtype, x.shape[1:]) for x, _ in sets}) > 1:
+        sys.exit("model.py: the NumPy sets differ in dtype or image shape (give sets of one shape)")
+    images = torch.cat([x for x, _ in sets])
+    labels = torch.cat([y for _, y in sets])
+    v = images.double() / 255.0 if images.dtype == torch.uint8 else images.double()
+    mean = v.mean(dim=(0, 2, 3))
+    std = ((v - mean.view(1, -1, 1, 1)) ** 2).mean(dim=(0, 2, 3)).sqrt()
+    std[~(std > 1e-12)] = 1.0  # a constant channel, as micronas does
+    return images, labels, (mean, std)
+
+
+def prepare(images, train, norm=None, augment=True, resolution=RESOLUTION):
+    """uint8 or float images (N x C x H x W) -> normalised float batch at the
+    network's input size; training with augment adds the NAS-Bench-201
+    augmentation (random crop with 4 pixels of zero padding, horizontal
+    flip).  Another size is resized bilinearly after it."""
+    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+    n, c, h, w = x.shape
+    if train and augment:
         x = F.pad(x, (4, 4, 4, 4))
         dy = torch.randint(0, 9, (n,))
         dx = torch.randint(0, 9, (n,))
-        rows = (dy.view(n, 1) + torch.arange(32)).view(n, 1, 32, 1).expand(n, 3, 32, 40)
+        rows = (dy.view(n, 1) + torch.arange(h)).view(n, 1, h, 1).expand(n, c, h, w + 8)
         x = torch.gather(x, 2, rows)
-        cols = (dx.view(n, 1) + torch.arange(32)).view(n, 1, 1, 32).expand(n, 3, 32, 32)
+        cols = (dx.view(n, 1) + torch.arange(w)).view(n, 1, 1, w).expand(n, c, h, w)
         x = torch.gather(x, 3, cols)
         flip = torch.rand(n) < 0.5
         x[flip] = x[flip].flip(3)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    x = (x - mean) / std
+    mean, std = norm if norm is not None else cifar_norm()
+    x = ((x.double() - mean.double().view(1, c, 1, 1)) / std.double().view(1, c, 1, 1)).float()
     size = (HEIGHT, WIDTH) if resolution == RESOLUTION else (resolution, resolution)
-    if size != (32, 32):
+    if (h, w) != size:
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     return x
 
 
-def evaluate(model, images, labels, batch=500):
+def evaluate(model, images, labels, norm=None, batch=500):
     model.eval()
     correct = 0
     with torch.no_grad():
         for i in range(0, images.shape[0], batch):
-            out = model(prepare(images[i:i + batch], False))
+            out = model(prepare(images[i:i + batch], False, norm))
             correct += (out.argmax(1) == labels[i:i + batch]).sum().item()
     return 100.0 * correct / max(1, images.shape[0])
 
@@ -283,8 +411,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Train the exported network (NAS-Bench-201 recipe) "
                                  "and save BN-folded safetensors weights for micronas deploy.")
     ap.add_argument("--data", nargs="+", required=True,
-                    help="CIFAR-10 binary files or directories of data_batch_*.bin")
-    ap.add_argument("--test", nargs="*", default=[], help="CIFAR-10 files to evaluate on")
+                    help="CIFAR-10/100 binary files or their directory, or a NumPy set "
+                    "(X.npy with X_labels.npy, or a directory of images.npy and labels.npy)")
+    ap.add_argument("--test", nargs="*", default=[],
+                    help="a set of the same kind to evaluate on (normalised as --data)")
+    ap.add_argument("--augment", choices=("auto", "nb201", "none"), default="auto",
+                    help="nb201: random crop with 4 pixels of padding and horizontal flip "
+                    "(NAS-Bench-201's, for natural images); auto: nb201 on CIFAR, none on "
+                    "NumPy sets (a flip or shift may not suit spectrograms or sensor data)")
     ap.add_argument("--holdout", type=int, default=0,
                     help="keep the last N training images out of training, to evaluate on")
     ap.add_argument("--epochs", type=int, default=200)
@@ -300,10 +434,26 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    images, labels = load_cifar(args.data)
+    images, labels, norm = load_data(args.data)
+    if images.shape[1] != INPUT_CHANNELS:
+        sys.exit("model.py: the data has %d input channels, the network %d (export with "
+                 "--input-channels %d)" % (images.shape[1], INPUT_CHANNELS, images.shape[1]))
+    if int(labels.max()) >= CLASSES:
+        sys.exit("model.py: the data has labels up to %d, the network %d classes (export with "
+                 "--classes %d)" % (int(labels.max()), CLASSES, int(labels.max()) + 1))
     if args.holdout >= images.shape[0]:
         sys.exit("model.py: --holdout %d leaves no training image" % args.holdout)
-    test_images, test_labels = (load_cifar(args.test) if args.test else (None, None))
+    augment = args.augment == "nb201" or (args.augment == "auto" and not is_npy_set(args.data[0]))
+    test_images, test_labels = None, None
+    if args.test:
+        if is_npy_set(args.test[0]) != is_npy_set(args.data[0]):
+            sys.exit("model.py: --test is not of --data's kind (give CIFAR binaries to both, "
+                     "or NumPy sets to both)")
+        test_images, test_labels = load_data(args.test)[:2]
+        if test_images.shape[1:] != images.shape[1:] or int(test_labels.max()) >= CLASSES:
+            sys.exit("model.py: --test holds images of shape %s or labels beyond %d classes, "
+                     "unlike --data (give a test set of the same images and classes)"
+                     % (tuple(test_images.shape[1:]), CLASSES))
     if args.holdout > 0:
         test_images, test_labels = images[-args.holdout:], labels[-args.holdout:]
         images, labels = images[:-args.holdout], labels[:-args.holdout]
@@ -324,7 +474,7 @@ def main(argv=None):
         loss_sum, correct = 0.0, 0
         for i in range(0, n, args.batch):
             idx = perm[i:i + args.batch]
-            x, y = prepare(images[idx], True), labels[idx]
+            x, y = prepare(images[idx], True, norm, augment), labels[idx]
             out = model(x)
             loss = F.cross_entropy(out, y)
             opt.zero_grad()
@@ -341,12 +491,12 @@ def main(argv=None):
             epoch + 1, args.epochs, loss_sum / max(1, seen), 100.0 * correct / max(1, seen),
             time.time() - t0)
         if test_images is not None:
-            line += " test %.2f%%" % evaluate(model, test_images, test_labels)
+            line += " test %.2f%%" % evaluate(model, test_images, test_labels, norm)
         print(line, flush=True)
         if args.max_steps and step >= args.max_steps:
             break
     model.eval()
-    save_weights(model, args.out)
+    save_weights(model, args.out, norm)
     print("saved %s (BatchNorm folded; %d parameters trained)" % (
         args.out, sum(p.numel() for p in model.parameters())))
 

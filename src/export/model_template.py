@@ -207,8 +207,8 @@ def weights_metadata(norm=None):
     meta = {"format": "micronas-folded-1", "arch": ARCH, "channels": CHANNELS,
             "cells": CELLS, "resolution": RESOLUTION, "classes": CLASSES}
     if norm is not None:
-        # the input normalisation trained with, which deploy checks its
-        # calibration data against
+        # the input normalisation trained with: deploy and validate scale
+        # their images with it
         meta["input_mean"] = ",".join("%.17g" % v for v in norm[0].tolist())
         meta["input_std"] = ",".join("%.17g" % v for v in norm[1].tolist())
     return meta
@@ -254,8 +254,8 @@ def _cifar_files(paths):
             batches = [os.path.join(p, "train.bin")]
         if not batches:
             sys.exit("model.py: %s holds no data_batch_N.bin, train.bin or images.npy "
-                     "(give CIFAR binaries or a NumPy set; an image folder: save it as "
-                     "images.npy and labels.npy first)" % p)
+                     "(give CIFAR binaries or a NumPy set; an image folder: micronas export "
+                     "--data FOLDER writes it as data.npy)" % p)
         files += batches
     return files
 
@@ -265,8 +265,11 @@ def load_cifar(paths):
     binary files or their directories (CIFAR-100: the fine labels)."""
     images, labels = [], []
     for fn in _cifar_files(paths):
-        with open(fn, "rb") as f:
-            raw = f.read()
+        try:
+            with open(fn, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            sys.exit("model.py: %s: cannot open: %s (check the path)" % (fn, e.strerror))
         base = os.path.basename(fn)
         if base in ("train.bin", "test.bin") or (len(raw) % CIFAR10_RECORD
                                                   and not len(raw) % CIFAR100_RECORD):
@@ -294,8 +297,8 @@ def _read_npy(path):
             raw = f.read()
     except OSError as e:
         sys.exit("model.py: %s: cannot open: %s (check the path)" % (path, e.strerror))
-    if raw[:6] != b"\x93NUMPY" or len(raw) < 10:
-        sys.exit("model.py: %s is not an .npy file (no NumPy magic; save it with numpy.save)"
+    if raw[:6] != b"\x93NUMPY" or len(raw) < 12:
+        sys.exit("model.py: %s is not an .npy file or is cut short (save it with numpy.save)"
                  % path)
     if raw[6] == 1:
         (n,), at = struct.unpack("<H", raw[8:10]), 10
@@ -303,9 +306,9 @@ def _read_npy(path):
         (n,), at = struct.unpack("<I", raw[8:12]), 12
     try:
         head = ast.literal_eval(raw[at:at + n].decode("latin1"))
-        descr, shape = head["descr"], tuple(head["shape"])
-        fortran = head["fortran_order"]
-    except (ValueError, SyntaxError, KeyError, TypeError):
+        descr, shape = head["descr"], tuple(int(d) for d in head["shape"])
+        fortran, item = head["fortran_order"], int(descr[2:])
+    except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
         sys.exit("model.py: %s: unreadable .npy header (save it again with numpy.save)" % path)
     if fortran or descr[:1] == ">":
         sys.exit("model.py: %s: Fortran-order or big-endian data (save numpy.ascontiguousarray"
@@ -314,7 +317,7 @@ def _read_npy(path):
     count = 1
     for d in shape:
         count *= d
-    if len(data) != count * int(descr[2:]):
+    if len(data) != count * item:
         sys.exit("model.py: %s: %d data bytes, but the header announces %s of %s"
                  % (path, len(data), shape, descr))
     return descr[1:], shape, data
@@ -328,7 +331,7 @@ def load_npy(path):
     else:
         ipath, lpath = path, path[:-4] + "_labels.npy"
     kind, shape, data = _read_npy(ipath)
-    if kind not in ("u1", "f4") or len(shape) not in (3, 4):
+    if kind not in ("u1", "f4") or len(shape) not in (3, 4) or 0 in shape:
         sys.exit("model.py: %s: images of dtype %s and shape %s; expected uint8 or float32 "
                  "of (N, H, W) or (N, H, W, C)" % (ipath, kind, shape))
     x = torch.frombuffer(bytearray(data), dtype=torch.uint8 if kind == "u1" else torch.float32)

@@ -117,7 +117,8 @@ int main(int argc, char **argv)
 	 * networks run their own pools of `threads` */
 	mn_blas_set_threads(threads);
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-	printf("nproc %ld, threads %d\n", nproc, mn_blas_get_threads());
+	printf("nproc %ld, threads %d, OpenBLAS kernels %s\n", nproc, mn_blas_get_threads(),
+	       mn_blas_core());
 	double peak = sgemm_peak(2048, quick ? 2 : 5);
 	printf("sgemm peak (2048^3, this run): %.1f GFLOP/s\n", peak);
 	mn_blas_set_threads(1);

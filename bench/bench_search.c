@@ -275,8 +275,9 @@ int main(int argc, char **argv)
 		}
 		have_oracle = 1;
 	}
-	printf("bench_search: %d cores (shared with other work unless the machine was idle), latency from "
-	       "the built-in Cortex-M7 cycle model, load %.2f\n", bench_cores(), load1());
+	printf("bench_search: %d cores (shared with other work unless the machine was idle), OpenBLAS "
+	       "kernels %s, latency from the built-in Cortex-M7 cycle model, load %.2f\n",
+	       bench_cores(), mn_blas_core(), load1());
 	if (strcmp(what, "quality") && responsiveness(bin, threads, tenas))
 		return 1;
 	if (strcmp(what, "speed")) {

@@ -18,3 +18,9 @@ int mn_blas_get_threads(void)
 {
 	return openblas_get_num_threads();
 }
+
+const char *mn_blas_core(void)
+{
+	const char *c = openblas_get_corename();
+	return c && *c ? c : "unknown";
+}

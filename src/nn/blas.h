@@ -13,5 +13,11 @@
 void mn_blas_set_threads(int n);
 /* OpenBLAS's current thread count. */
 int mn_blas_get_threads(void);
+/* The kernel set OpenBLAS chose for this CPU at load time ("Haswell",
+ * "SkylakeX", ...; OPENBLAS_CORETYPE overrides it), for benchmarks to
+ * report beside their figures: an OpenBLAS older than the CPU may pick
+ * kernels narrower than the CPU's vectors (Debian 12's 0.3.21 takes
+ * Haswell's AVX2 kernels on AMD family 26 although it has AVX-512). */
+const char *mn_blas_core(void);
 
 #endif

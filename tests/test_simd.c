@@ -79,6 +79,21 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 	tap_ok(rc == 0 && e < 1e-5,
 	       "conv^T C%d %dx%d, %d 3x3 + %d 1x1 inputs, %d queries x %d, relu %d, BN coef %d: %.1e",
 	       C, h, w, cs3, cs1, nq, nb, relu, coef, e);
+	/* The AVX-512 kernel, where it runs, gives the AVX2 kernel's bits. */
+	if (mn_simd_avx512() && mn_simd_convT512_fits(&ja)) {
+		float *c = malloc(sizeof(float) * C * nimg * hw), *d = malloc(sizeof(float) * C * nimg * hw);
+		/* the same start: both kernels add to it (or overwrite it) */
+		memcpy(c, b, sizeof(float) * C * nimg * hw);
+		memcpy(d, b, sizeof(float) * C * nimg * hw);
+		struct mn_convT_job jc = ja, jd = ja;
+		jc.dn = c, jd.dn = d;
+		int r2 = mn_simd_convT512(&jc, m0, m1, reserve(mn_simd_convT_scratch(&ja))) |
+			 mn_simd_convT_avx2(&jd, m0, m1, reserve(mn_simd_convT_scratch(&ja)));
+		tap_ok(r2 == 0 && !memcmp(c, d, sizeof(float) * C * nimg * hw),
+		       "conv^T C%d %dx%d: the AVX-512 kernel's bits are the AVX2 kernel's", C, h, w);
+		free(c);
+		free(d);
+	}
 	for (int i = 0; i < nk; i++)
 		free(keep[i]);
 	free(keep);
@@ -272,6 +287,9 @@ int main(void)
 	test_convT(16, 32, 32, 16, 0, 1, 2, 1, 0);
 	test_convT(3, 32, 32, 3, 3, 1, 4, 1, 2);
 	test_convT(12, 8, 8, 12, 12, 1, 4, 1, 2);
+	test_convT(6, 16, 16, 12, 6, 3, 2, 1, 2);
+	test_convT(4, 5, 48, 4, 4, 2, 2, 0, 1);
+	test_convT(9, 16, 32, 9, 9, 2, 2, 1, 1);
 	test_pools(5, 32, 32);
 	test_pools(3, 7, 13);
 	test_pools(4, 1, 3);

@@ -105,5 +105,17 @@ int mn_simd_conv_forward_range(float *y, const float *w, const float *x, int cin
 /* mn_simd_convT through the portable path only (tests compare the two). */
 int mn_simd_convT_ref(const struct mn_convT_job *job, int m0, int m1,
 		      const struct mn_simd_scratch *scr);
+/* The AVX-512 conv^T (simd_conv512.c), which mn_simd_convT takes when
+ * mn_simd_avx512() and the job fits (plane width a multiple of 16); the
+ * same bits as the AVX2 kernel.  -1 when the job does not fit or scratch
+ * (convT512_scratch bytes, within convT_scratch's) is short. */
+int mn_simd_avx512(void);
+int mn_simd_convT512_fits(const struct mn_convT_job *job);
+size_t mn_simd_convT512_scratch(const struct mn_convT_job *job);
+int mn_simd_convT512(const struct mn_convT_job *job, int m0, int m1,
+		     const struct mn_simd_scratch *scr);
+/* mn_simd_convT without the AVX-512 kernel (tests compare the two). */
+int mn_simd_convT_avx2(const struct mn_convT_job *job, int m0, int m1,
+		       const struct mn_simd_scratch *scr);
 
 #endif

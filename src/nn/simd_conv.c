@@ -89,7 +89,60 @@ size_t mn_simd_convT_scratch(const struct mn_convT_job *job)
 	convT_pad_geom(job, &PW, &PP, &Cp);
 	size_t avx = (size_t)job->nin * PP + 8 + (size_t)job->nin * 9 * Cp + 32;
 	size_t plain = (size_t)job->h * job->w * (job->C + 1);
-	return sizeof(float) * (avx > plain ? avx : plain);
+	size_t b = sizeof(float) * (avx > plain ? avx : plain), b512 = mn_simd_convT512_scratch(job);
+	return b > b512 ? b : b512;
+}
+
+int mn_convT_cs3(const struct mn_convT_job *j)
+{
+	int cs3 = 0;
+	while (cs3 < j->nin && j->in[cs3].k == 3)
+		cs3++;
+	return cs3;
+}
+
+void mn_convT_pack(const struct mn_convT_job *j, int cs3, int Cp, float *wt)
+{
+	const int C = j->C;
+	for (int co = 0; co < cs3; co++)
+		for (int t = 0; t < 9; t++)
+			for (int ci = 0; ci < Cp; ci++)
+				wt[((size_t)co * 9 + t) * Cp + ci] = ci < C ? j->in[co].w[(size_t)ci * 9 + t] : 0;
+	for (int co = cs3; co < j->nin; co++)
+		for (int ci = 0; ci < Cp; ci++)
+			wt[(size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci] =
+				ci < C ? j->in[co].w[ci] : 0;
+}
+
+void mn_convT_toff(int PW, int *toff)
+{
+	for (int t = 0; t < 9; t++)
+		toff[t] = (2 - t / 3) * PW + (2 - t % 3);
+}
+
+int mn_convT_image(const struct mn_convT_job *j, int m0, int m1, int mm)
+{
+	int nq = j->nimg / j->nb;
+	return m0 == 0 && m1 == j->nimg && nq > 1 ? (mm % nq) * j->nb + mm / nq : mm;
+}
+
+void mn_convT_planes(const struct mn_convT_job *j, int m, float *pad, int PW, int PP,
+		     mn_convT_fill_fn fill)
+{
+	const int h = j->h, w = j->w, hw = h * w, n = m % j->nb;
+	for (int co = 0; co < j->nin; co++) {
+		const struct mn_convT_in *in = &j->in[co];
+		const float *src = in->src + (size_t)m * hw;
+		float *dst = pad + (size_t)co * PP + PW + 1;
+		if (!in->coef) {
+			for (int y = 0; y < h; y++)
+				memcpy(dst + (size_t)y * PW, src + (size_t)y * w, sizeof(float) * w);
+			continue;
+		}
+		const float *c = in->coef + (size_t)(m / j->nb) * 3;
+		const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
+		fill(dst, PW, src, xh, h, w, c[0], c[1], xh ? c[2] : 0);
+	}
 }
 
 #if MN_X86
@@ -217,52 +270,24 @@ AVX2 static void fill_pad(float *dst, int PW, const float *src, const float *xh,
 AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1,
 			   const struct mn_simd_scratch *scr)
 {
-	const int C = j->C, h = j->h, w = j->w, hw = h * w;
+	const int C = j->C, h = j->h, w = j->w;
 	const int nxv = (w + 7) / 8;
 	int PW, PP, Cp;
 	convT_pad_geom(j, &PW, &PP, &Cp);
-	const int ncs = j->nin;
-	int cs3 = 0;
-	while (cs3 < ncs && j->in[cs3].k == 3)
-		cs3++;
+	const int ncs = j->nin, cs3 = mn_convT_cs3(j);
 	size_t npad = (size_t)ncs * PP + 8;
 	float *pad = mn_scratch_floats(scr, npad + ((size_t)cs3 * 9 + (ncs - cs3)) * Cp + 32);
 	if (!pad)
 		return -1;
 	float *wt = pad + npad;
 	memset(pad, 0, sizeof(float) * ((size_t)ncs * PP + 8));
-	/* weights as [co][tap][ci] (ci padded to Cp with zeros); 1x1 as [co][ci] */
-	for (int co = 0; co < cs3; co++)
-		for (int t = 0; t < 9; t++)
-			for (int ci = 0; ci < Cp; ci++)
-				wt[((size_t)co * 9 + t) * Cp + ci] = ci < C ? j->in[co].w[(size_t)ci * 9 + t] : 0;
-	for (int co = cs3; co < ncs; co++)
-		for (int ci = 0; ci < Cp; ci++)
-			wt[(size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci] =
-				ci < C ? j->in[co].w[ci] : 0;
+	mn_convT_pack(j, cs3, Cp, wt);
 	int toff[9];
-	for (int t = 0; t < 9; t++)
-		toff[t] = (2 - t / 3) * PW + (2 - t % 3);
+	mn_convT_toff(PW, toff);
 	int nslot = h * nxv;
-	/* sample-major over the whole range, so the planes shared by the queries
-	 * of a sample (xhat) stay in cache */
-	int nq = j->nimg / j->nb, smajor = m0 == 0 && m1 == j->nimg && nq > 1;
 	for (int mm = m0; mm < m1; mm++) {
-		int m = smajor ? (mm % nq) * j->nb + mm / nq : mm;
-		int n = m % j->nb;
-		for (int co = 0; co < ncs; co++) {
-			const struct mn_convT_in *in = &j->in[co];
-			const float *src = in->src + (size_t)m * hw;
-			float *dst = pad + (size_t)co * PP + PW + 1;
-			if (!in->coef) {
-				for (int y = 0; y < h; y++)
-					memcpy(dst + (size_t)y * PW, src + (size_t)y * w, sizeof(float) * w);
-				continue;
-			}
-			const float *c = in->coef + (size_t)(m / j->nb) * 3;
-			const float *xh = in->xhat ? in->xhat + (size_t)n * hw : NULL;
-			fill_pad(dst, PW, src, xh, h, w, c[0], c[1], xh ? c[2] : 0);
-		}
+		int m = mn_convT_image(j, m0, m1, mm), n = m % j->nb;
+		mn_convT_planes(j, m, pad, PW, PP, fill_pad);
 		for (int ci0 = 0; ci0 < C; ci0 += 4) {
 			int cb = C - ci0 < 4 ? C - ci0 : 4, ns = cb == 4 ? 2 : 4;
 			for (int s0 = 0; s0 < nslot; s0 += ns) {
@@ -353,6 +378,16 @@ int mn_simd_convT_ref(const struct mn_convT_job *job, int m0, int m1,
 }
 
 int mn_simd_convT(const struct mn_convT_job *job, int m0, int m1, const struct mn_simd_scratch *scr)
+{
+	if (m1 <= m0)
+		return 0;
+	if (mn_simd_avx512() && mn_simd_convT512_fits(job))
+		return mn_simd_convT512(job, m0, m1, scr);
+	return mn_simd_convT_avx2(job, m0, m1, scr);
+}
+
+int mn_simd_convT_avx2(const struct mn_convT_job *job, int m0, int m1,
+		       const struct mn_simd_scratch *scr)
 {
 	if (m1 <= m0)
 		return 0;

@@ -1,0 +1,204 @@
+/* The conv^T of simd.h at 16 lanes, for CPUs with AVX-512F: planes whose
+ * width is a multiple of 16 (NAS-Bench-201's 32 and 16; the AVX2 kernel of
+ * simd_conv.c keeps the others).  Why a second kernel: a CPU whose FMA
+ * units are 512 bits wide (AMD Zen 5, Intel's server cores) does twice the
+ * work per instruction, and 32 vector registers hold more accumulators.
+ *
+ * Every output value sums its terms in the AVX2 kernel's order (input
+ * channel, then tap, one FMA each, from zero; then the ReLU mask, the skip
+ * terms, the add to dn), and the padded planes are filled with the same
+ * FMAs, so the two kernels give the same bits: a value does not depend on
+ * the machine that computed it (the evaluation cache and the atlas are
+ * shared between machines).  tests/test_simd checks it. */
+#include "nn/simd.h"
+
+#include <string.h>
+
+#include "nn/simd_target.h"
+
+#if MN_X86
+#define AVX512 __attribute__((target("avx512f")))
+
+int mn_simd_avx512(void)
+{
+	return __builtin_cpu_supports("avx512f");
+}
+
+int mn_simd_convT512_fits(const struct mn_convT_job *job)
+{
+	return job->w % 16 == 0;
+}
+
+/* Padded planes: row stride PW (the rows' vectors plus a vector of halo),
+ * h+2 rows, the input at (1, 1); tap t = (ky, kx) of output slot (y, xv)
+ * reads y*PW + 16*xv + (2-ky)*PW + (2-kx), as in simd_conv.c. */
+static void geom512(const struct mn_convT_job *j, int *PW, int *PP, int *Cp)
+{
+	*PW = j->w + 16;
+	*PP = (j->h + 2) * *PW;
+	*Cp = (j->C + 3) & ~3;
+}
+
+size_t mn_simd_convT512_scratch(const struct mn_convT_job *job)
+{
+	int PW, PP, Cp;
+	geom512(job, &PW, &PP, &Cp);
+	return sizeof(float) * ((size_t)job->nin * PP + 16 + (size_t)job->nin * 9 * Cp + 64);
+}
+
+AVX512 static void store512(const struct mn_convT_job *j, const __m512 *acc, int CB, int ci0, int m,
+			    int n, const int *obase, int nvalid)
+{
+	const int hw = j->h * j->w;
+	const __m512 zero = _mm512_setzero_ps();
+	for (int k = 0; k < nvalid; k++)
+		for (int b = 0; b < CB; b++) {
+			int ci = ci0 + b;
+			float *out = j->dn + ((size_t)ci * j->nimg + m) * hw + obase[k];
+			__m512 v = acc[k * CB + b];
+			if (j->relu) {
+				const float *r = j->relu + ((size_t)ci * j->nb + n) * hw + obase[k];
+				v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(r), zero, _CMP_GT_OQ),
+							v);
+			}
+			for (int i = 0; i < j->nskip; i++) {
+				const float *sp = j->skip[i] + ((size_t)ci * j->nimg + m) * hw + obase[k];
+				v = _mm512_fmadd_ps(_mm512_set1_ps(j->skip_s[i]), _mm512_loadu_ps(sp), v);
+			}
+			_mm512_storeu_ps(out, j->overwrite ? v : _mm512_add_ps(v, _mm512_loadu_ps(out)));
+		}
+}
+
+/* CB output channels x S output vectors of 16 in registers (CB*S <= 24,
+ * CB and S constants at every use, as in simd_conv.c). */
+AVX512 static inline __attribute__((always_inline)) void
+block512(int CB, int S, const struct mn_convT_job *j, int cs3, const float *pad, const float *wt,
+	 int Cp, int PP, int ci0, int m, int n, const int *base, const int *obase, int nvalid,
+	 const int *toff)
+{
+	__m512 a[8][4], w[4], v;
+#pragma GCC unroll 8
+	for (int s = 0; s < S; s++)
+#pragma GCC unroll 4
+		for (int c = 0; c < CB; c++)
+			a[s][c] = _mm512_setzero_ps();
+	for (int co = 0; co < j->nin; co++) {
+		const float *pc = pad + (size_t)co * PP;
+		int t0 = co < cs3 ? 0 : 4, t1 = co < cs3 ? 9 : 5;
+		const float *wc = co < cs3 ? wt + (size_t)co * 9 * Cp + ci0
+					 : wt + (size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci0 - 4 * Cp;
+		for (int t = t0; t < t1; t++) {
+			const float *pt = pc + toff[t];
+#pragma GCC unroll 4
+			for (int c = 0; c < CB; c++)
+				w[c] = _mm512_set1_ps(wc[t * Cp + c]);
+#pragma GCC unroll 8
+			for (int s = 0; s < S; s++) {
+				v = _mm512_loadu_ps(pt + base[s]);
+#pragma GCC unroll 4
+				for (int c = 0; c < CB; c++)
+					a[s][c] = _mm512_fmadd_ps(w[c], v, a[s][c]);
+			}
+		}
+	}
+	__m512 acc[32];
+#pragma GCC unroll 8
+	for (int s = 0; s < S; s++)
+#pragma GCC unroll 4
+		for (int c = 0; c < CB; c++)
+			acc[s * CB + c] = a[s][c];
+	store512(j, acc, CB, ci0, m, n, obase, nvalid);
+}
+
+#define CONVT512(CB, S)                                                                            \
+	AVX512 static void k512_c##CB##_s##S(const struct mn_convT_job *j, int cs3, const float *pad, \
+					     const float *wt, int Cp, int PP, int ci0, int m, int n,    \
+					     const int *base, const int *obase, int nvalid,            \
+					     const int *toff)                                          \
+	{                                                                                          \
+		block512(CB, S, j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, nvalid, toff);    \
+	}
+CONVT512(4, 6) CONVT512(3, 8) CONVT512(2, 8) CONVT512(1, 8)
+#undef CONVT512
+
+/* dst rows (stride PW) = alpha*src + beta + gamma*xh, the AVX2 fill's FMAs */
+AVX512 static void fill512(float *dst, int PW, const float *src, const float *xh, int h, int w,
+			   float alpha, float beta, float gamma)
+{
+	__m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), vg = _mm512_set1_ps(gamma);
+	int use_x = xh && gamma != 0;
+	for (int y = 0; y < h; y++, dst += PW, src += w) {
+		const float *xr = use_x ? xh + (size_t)y * w : NULL;
+		for (int x = 0; x < w; x += 16) {
+			__m512 z = _mm512_fmadd_ps(va, _mm512_loadu_ps(src + x), vb);
+			if (use_x)
+				z = _mm512_fmadd_ps(vg, _mm512_loadu_ps(xr + x), z);
+			_mm512_storeu_ps(dst + x, z);
+		}
+	}
+}
+
+AVX512 int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,
+			    const struct mn_simd_scratch *scr)
+{
+	const int C = j->C, h = j->h, w = j->w, nxv = w / 16;
+	int PW, PP, Cp;
+	if (m1 <= m0)
+		return 0;
+	if (!mn_simd_convT512_fits(j))
+		return -1;
+	geom512(j, &PW, &PP, &Cp);
+	const int ncs = j->nin, cs3 = mn_convT_cs3(j);
+	size_t npad = (size_t)ncs * PP + 16;
+	float *pad = mn_scratch_floats(scr, npad + ((size_t)cs3 * 9 + (ncs - cs3)) * Cp + 64);
+	if (!pad)
+		return -1;
+	float *wt = pad + npad;
+	memset(pad, 0, sizeof(float) * npad);
+	mn_convT_pack(j, cs3, Cp, wt);
+	int toff[9];
+	mn_convT_toff(PW, toff);
+	int nslot = h * nxv;
+	for (int mm = m0; mm < m1; mm++) {
+		int m = mn_convT_image(j, m0, m1, mm), n = m % j->nb;
+		mn_convT_planes(j, m, pad, PW, PP, fill512);
+		for (int ci0 = 0; ci0 < C; ci0 += 4) {
+			int cb = C - ci0 < 4 ? C - ci0 : 4, ns = cb == 4 ? 6 : 8;
+			for (int s0 = 0; s0 < nslot; s0 += ns) {
+				int base[8], obase[8], nvalid = 0;
+				for (int k = 0; k < ns; k++) {
+					int sl = s0 + k < nslot ? s0 + k : nslot - 1;
+					base[k] = sl / nxv * PW + 16 * (sl % nxv);
+					obase[k] = sl / nxv * w + 16 * (sl % nxv);
+					nvalid += s0 + k < nslot;
+				}
+				switch (cb) {
+				case 4:
+					k512_c4_s6(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, nvalid, toff);
+					break;
+				case 3:
+					k512_c3_s8(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, nvalid, toff);
+					break;
+				case 2:
+					k512_c2_s8(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, nvalid, toff);
+					break;
+				default:
+					k512_c1_s8(j, cs3, pad, wt, Cp, PP, ci0, m, n, base, obase, nvalid, toff);
+					break;
+				}
+			}
+		}
+	}
+	return 0;
+}
+#else
+int mn_simd_avx512(void) { return 0; }
+int mn_simd_convT512_fits(const struct mn_convT_job *job) { (void)job; return 0; }
+size_t mn_simd_convT512_scratch(const struct mn_convT_job *job) { (void)job; return 0; }
+int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,
+		     const struct mn_simd_scratch *scr)
+{
+	(void)j, (void)m0, (void)m1, (void)scr;
+	return -1;
+}
+#endif

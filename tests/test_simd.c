@@ -290,6 +290,9 @@ int main(void)
 	test_convT(6, 16, 16, 12, 6, 3, 2, 1, 2);
 	test_convT(4, 5, 48, 4, 4, 2, 2, 0, 1);
 	test_convT(9, 16, 32, 9, 9, 2, 2, 1, 1);
+	test_convT(12, 8, 8, 12, 12, 2, 3, 1, 1);
+	test_convT(6, 6, 8, 6, 6, 2, 2, 1, 1);
+	test_convT(4, 7, 8, 4, 4, 2, 2, 1, 1);
 	test_pools(5, 32, 32);
 	test_pools(3, 7, 13);
 	test_pools(4, 1, 3);

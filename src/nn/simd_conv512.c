@@ -24,19 +24,68 @@ int mn_simd_avx512(void)
 	return __builtin_cpu_supports("avx512f");
 }
 
+/* Planes 8 wide (NAS-Bench-201's last stage at 32x32 inputs) take two rows
+ * a vector, from another layout (shifted8 below). */
+static int rows2(const struct mn_convT_job *j)
+{
+	return j->w == 8 && j->h % 2 == 0;
+}
+
 int mn_simd_convT512_fits(const struct mn_convT_job *job)
 {
-	return job->w % 16 == 0;
+	return job->w % 16 == 0 || rows2(job);
 }
 
 /* Padded planes: row stride PW (the rows' vectors plus a vector of halo),
  * h+2 rows, the input at (1, 1); tap t = (ky, kx) of output slot (y, xv)
- * reads y*PW + 16*xv + (2-ky)*PW + (2-kx), as in simd_conv.c. */
+ * reads y*PW + 16*xv + (2-ky)*PW + (2-kx), as in simd_conv.c.
+ * Planes 8 wide: each input is three planes of h+2 rows of 8 (PP3 floats
+ * each), the input shifted by kx-1 columns with zeros shifted in, so that
+ * tap (ky, kx) of the output pixels p..p+15 (two rows) reads the kx-th at
+ * p + (2-ky)*8, a vector that needs no halo column. */
 static void geom512(const struct mn_convT_job *j, int *PW, int *PP, int *Cp)
 {
-	*PW = j->w + 16;
-	*PP = (j->h + 2) * *PW;
+	*PW = rows2(j) ? 8 : j->w + 16;
+	*PP = rows2(j) ? 3 * (j->h + 2) * 8 : (j->h + 2) * *PW;
 	*Cp = (j->C + 3) & ~3;
+}
+
+static void toff8(int h, int *toff)
+{
+	for (int t = 0; t < 9; t++)
+		toff[t] = (t % 3) * (h + 2) * 8 + (2 - t / 3) * 8;
+}
+
+/* Image m's input planes in the 8-wide layout: the centre plane is the
+ * padded fill's values (the same FMAs), the other two the centre shifted by
+ * one column, the column shifted out of a row replaced by zero. */
+AVX512 static void shifted8(const struct mn_convT_job *j, int m, float *pad, int PP)
+{
+	const int hw = j->h * 8, n = m % j->nb, P3 = PP / 3;
+	const __mmask16 left = 0x7f7f, right = 0xfefe; /* lanes off column 7, off column 0 */
+	for (int co = 0; co < j->nin; co++) {
+		const struct mn_convT_in *in = &j->in[co];
+		const float *src = in->src + (size_t)m * hw;
+		float *c0 = pad + (size_t)co * PP, *c1 = c0 + P3 + 8, *c2 = c0 + 2 * P3 + 8;
+		const float *cf = in->coef ? in->coef + (size_t)(m / j->nb) * 3 : NULL;
+		const float *xh = cf && in->xhat && cf[2] != 0 ? in->xhat + (size_t)n * hw : NULL;
+		__m512 va = _mm512_set1_ps(cf ? cf[0] : 0), vb = _mm512_set1_ps(cf ? cf[1] : 0),
+		       vg = _mm512_set1_ps(xh ? cf[2] : 0);
+		for (int p = 0; p < hw; p += 16) {
+			__m512 z = _mm512_loadu_ps(src + p);
+			if (cf)
+				z = _mm512_fmadd_ps(va, z, vb);
+			if (xh)
+				z = _mm512_fmadd_ps(vg, _mm512_loadu_ps(xh + p), z);
+			_mm512_storeu_ps(c1 + p, z);
+		}
+		if (in->k == 1)
+			continue;
+		for (int p = 0; p < hw; p += 16) {
+			_mm512_storeu_ps(c0 + 8 + p, _mm512_maskz_loadu_ps(left, c1 + p + 1));
+			_mm512_storeu_ps(c2 + p, _mm512_maskz_loadu_ps(right, c1 + p - 1));
+		}
+	}
 }
 
 size_t mn_simd_convT512_scratch(const struct mn_convT_job *job)
@@ -156,20 +205,26 @@ AVX512 int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,
 	float *wt = pad + npad;
 	memset(pad, 0, sizeof(float) * npad);
 	mn_convT_pack(j, cs3, Cp, wt);
-	int toff[9];
-	mn_convT_toff(PW, toff);
-	int nslot = h * nxv;
+	int toff[9], r2 = rows2(j);
+	if (r2)
+		toff8(h, toff);
+	else
+		mn_convT_toff(PW, toff);
+	int nslot = r2 ? h / 2 : h * nxv;
 	for (int mm = m0; mm < m1; mm++) {
 		int m = mn_convT_image(j, m0, m1, mm), n = m % j->nb;
-		mn_convT_planes(j, m, pad, PW, PP, fill512);
+		if (r2)
+			shifted8(j, m, pad, PP);
+		else
+			mn_convT_planes(j, m, pad, PW, PP, fill512);
 		for (int ci0 = 0; ci0 < C; ci0 += 4) {
 			int cb = C - ci0 < 4 ? C - ci0 : 4, ns = cb == 4 ? 6 : 8;
 			for (int s0 = 0; s0 < nslot; s0 += ns) {
 				int base[8], obase[8], nvalid = 0;
 				for (int k = 0; k < ns; k++) {
 					int sl = s0 + k < nslot ? s0 + k : nslot - 1;
-					base[k] = sl / nxv * PW + 16 * (sl % nxv);
-					obase[k] = sl / nxv * w + 16 * (sl % nxv);
+					base[k] = r2 ? 16 * sl : sl / nxv * PW + 16 * (sl % nxv);
+					obase[k] = r2 ? 16 * sl : sl / nxv * w + 16 * (sl % nxv);
 					nvalid += s0 + k < nslot;
 				}
 				switch (cb) {

@@ -276,6 +276,8 @@ int main(void)
 {
 	mn_rng_seed(&rng, 99);
 	tap_diag("AVX2+FMA path %s", mn_simd_avx2() ? "in use" : "not available (portable path)");
+	tap_diag("AVX-512 conv^T %s", mn_simd_avx512() ? "in use: its bits are checked against AVX2's"
+						      : "not available on this CPU: not checked here");
 	test_convT(3, 32, 32, 9, 9, 2, 3, 1, 1);
 	test_convT(3, 8, 8, 3, 0, 3, 2, 0, 0);
 	test_convT(6, 16, 16, 12, 6, 2, 2, 1, 1);

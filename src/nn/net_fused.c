@@ -77,6 +77,16 @@ static void np_body(void *c, int t, size_t lo, size_t hi)
 				    e->P + n * e->C * e->N, e->N);
 }
 
+/* Whether a conv op (3x3 or 1x1) of node i reads source j. */
+static int source_read(const struct cellst *cs, int j, int i)
+{
+	for (int t = 0; t < 2; t++)
+		for (int b = 0; b < cs->g[j][t].ne; b++)
+			if (mn_edge_to(cs->g[j][t].edge[b]) == i)
+				return 1;
+	return 0;
+}
+
 /* P[i-1] = dn_i x [col_0 .. col_{i-1}]^T: per query [C][nq][9C*i], per
  * sample [nb][C][9C*i]. */
 static void node_products(struct mn_net *net, struct ws *ws, struct cellst *cs, int i,
@@ -87,8 +97,22 @@ static void node_products(struct mn_net *net, struct ws *ws, struct cellst *cs, 
 	int M = nb * hw, N = 9 * C * i;
 	float *P = ws->P + (size_t)(i - 1) * ws->psz;
 	if (!per_sample) {
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq, N, M, 1, dni, M,
-			    cs->col[0], M, 0, P, N);
+		/* only the sources a conv op of node i reads (femit reads P at
+		 * those blocks alone): a pruned supernet or a candidate without
+		 * an edge's convs skips that block's share of the GEMM */
+		int ck = 9 * C;
+		for (int j0 = 0; j0 < i;) {
+			if (!source_read(cs, j0, i)) {
+				j0++;
+				continue;
+			}
+			int j1 = j0 + 1;
+			while (j1 < i && source_read(cs, j1, i))
+				j1++;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq, (j1 - j0) * ck, M,
+				    1, dni, M, cs->col[0] + (size_t)j0 * ck * M, M, 0, P + (size_t)j0 * ck, N);
+			j0 = j1;
+		}
 		return;
 	}
 	struct np_ctx e = {dni,

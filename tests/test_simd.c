@@ -105,6 +105,32 @@ static void test_convT(int C, int h, int w, int cs3, int cs1, int nq, int nb, in
 	free(b);
 }
 
+/* The long-K A B^T (AVX-512) against a double sum, strides wider than K,
+ * blocks and K not multiples of the kernel's (4 x 6, 16 lanes, chunks). */
+static void test_gemm_long(int M, int N, int K, int pad)
+{
+	size_t lda = (size_t)K + pad, ldb = (size_t)K + 2 * pad, ldp = (size_t)N + pad;
+	float *A = fvec((size_t)M * lda), *B = fvec((size_t)N * ldb), *P = fvec((size_t)M * ldp);
+	float *R = malloc(sizeof(float) * M * ldp);
+	memcpy(R, P, sizeof(float) * M * ldp);
+	for (int m = 0; m < M; m++)
+		for (int n = 0; n < N; n++) {
+			double d = 0;
+			for (int k = 0; k < K; k++)
+				d += (double)A[m * lda + k] * B[n * ldb + k];
+			R[m * ldp + n] = (float)d;
+		}
+	int rc = mn_simd_gemm_nt_long(P, ldp, A, lda, B, ldb, M, N, K);
+	double e = relmax(P, R, (size_t)M * ldp);
+	/* float sums of K normal products: errors grow like sqrt(K) eps */
+	tap_ok(rc == 0 && e < 2e-5, "long-K A B^T %dx%d over K=%d (strides +%d): %.1e", M, N, K, pad,
+	       e);
+	free(A);
+	free(B);
+	free(P);
+	free(R);
+}
+
 static void test_pools(int planes, int h, int w)
 {
 	size_t n = (size_t)planes * h * w;
@@ -295,6 +321,16 @@ int main(void)
 	test_convT(12, 8, 8, 12, 12, 2, 3, 1, 1);
 	test_convT(6, 6, 8, 6, 6, 2, 2, 1, 1);
 	test_convT(4, 7, 8, 4, 4, 2, 2, 1, 1);
+	if (mn_simd_avx512()) {
+		test_gemm_long(48, 81, 4096, 0);
+		test_gemm_long(7, 13, 1000, 3);
+		test_gemm_long(1, 1, 5, 1);
+		test_gemm_long(30, 50, 5000, 16); /* several chunks of K */
+	} else {
+		float z = 0;
+		tap_ok(mn_simd_gemm_nt_long(&z, 1, &z, 1, &z, 1, 1, 1, 1) == -1,
+		       "long-K A B^T without AVX-512: -1, so callers use cblas_sgemm");
+	}
 	test_pools(5, 32, 32);
 	test_pools(3, 7, 13);
 	test_pools(4, 1, 3);

@@ -109,8 +109,12 @@ static void node_products(struct mn_net *net, struct ws *ws, struct cellst *cs, 
 			int j1 = j0 + 1;
 			while (j1 < i && source_read(cs, j1, i))
 				j1++;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq, (j1 - j0) * ck, M,
-				    1, dni, M, cs->col[0] + (size_t)j0 * ck * M, M, 0, P + (size_t)j0 * ck, N);
+			const float *cj = cs->col[0] + (size_t)j0 * ck * M;
+			float *Pj = P + (size_t)j0 * ck;
+			if (mn_simd_gemm_nt_long(Pj, (size_t)N, dni, (size_t)M, cj, (size_t)M, C * nq,
+						 (j1 - j0) * ck, M) != 0)
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * nq,
+					    (j1 - j0) * ck, M, 1, dni, M, cj, M, 0, Pj, N);
 			j0 = j1;
 		}
 		return;

@@ -127,8 +127,9 @@ void mn_wgrad_per_query(float *dw, const float *dy, const float *col, size_t ldc
 			int K, int ckk)
 {
 	/* rows of dy are (channel, query) pairs, each K long and contiguous */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m * nq, ckk, K, 1, dy, K, col,
-		    (int)ldcol, 0, dw, ckk);
+	if (mn_simd_gemm_nt_long(dw, (size_t)ckk, dy, (size_t)K, col, ldcol, m * nq, ckk, K) != 0)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m * nq, ckk, K, 1, dy, K, col,
+			    (int)ldcol, 0, dw, ckk);
 }
 
 void mn_wgrad_per_sample(float *dw, const float *dy, const float *col, size_t ldcol, int m, int nb,

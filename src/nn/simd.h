@@ -52,6 +52,13 @@ size_t mn_simd_gemm_nt_scratch(int nc, int K);
 void mn_simd_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
 		     int nc, int nk, int K, float beta, const struct mn_simd_scratch *scr);
 
+/* P[m][n] = sum over k < K of A[m][k] * B[n][k] (rows of A and B contiguous,
+ * row strides lda and ldb; P row stride ldp; overwritten), for long K and
+ * tens of rows: the AVX-512 kernel of simd_gemm512.c.  -1 (nothing
+ * written) without AVX-512, so callers fall back on cblas_sgemm. */
+int mn_simd_gemm_nt_long(float *P, size_t ldp, const float *A, size_t lda, const float *B,
+			 size_t ldb, int M, int N, int K);
+
 /* Box sums over h x w planes (3x3, stride 1, pad 1, padding excluded).
  * Forward: y += scale * pool(x).
  * Backward of a sum of sources: dx += pool^T(sum_i s[i] * src[i]), every

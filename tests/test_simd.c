@@ -131,6 +131,23 @@ static void test_gemm_long(int M, int N, int K, int pad)
 	free(R);
 }
 
+/* d[2i] += c[i]: the same bits as the scalar loop, odd positions (a -0.0
+ * among them) untouched, nothing written past d[2n-2]. */
+static void test_add_stride2(int n)
+{
+	size_t len = 2 * (size_t)n + 8;
+	float *d = fvec(len), *e = malloc(sizeof(float) * len), *c = fvec((size_t)n);
+	d[1] = -0.0f;
+	memcpy(e, d, sizeof(float) * len);
+	for (int i = 0; i < n; i++)
+		e[2 * i] += c[i];
+	mn_simd_add_stride2(d, c, n);
+	tap_ok(!memcmp(d, e, sizeof(float) * len), "d[2i] += c[i] over %d values: the scalar loop's bits", n);
+	free(d);
+	free(e);
+	free(c);
+}
+
 static void test_pools(int planes, int h, int w)
 {
 	size_t n = (size_t)planes * h * w;
@@ -321,6 +338,11 @@ int main(void)
 	test_convT(12, 8, 8, 12, 12, 2, 3, 1, 1);
 	test_convT(6, 6, 8, 6, 6, 2, 2, 1, 1);
 	test_convT(4, 7, 8, 4, 4, 2, 2, 1, 1);
+	test_add_stride2(1);
+	test_add_stride2(15);
+	test_add_stride2(16);
+	test_add_stride2(17);
+	test_add_stride2(40);
 	if (mn_simd_avx512()) {
 		test_gemm_long(48, 81, 4096, 0);
 		test_gemm_long(7, 13, 1000, 3);

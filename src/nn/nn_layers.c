@@ -70,8 +70,12 @@ void mn_col2im(float *dx, size_t ldx, const float *col, size_t ldcol, const stru
 						if (iy < 0 || iy >= h)
 							continue;
 						float *drow = plane + (size_t)iy * w;
-						for (int ox = lo; ox < hi; ox++)
-							drow[ox * s + kx - p] += c[ox];
+						if (s == 2 && hi > lo)
+							mn_simd_add_stride2(drow + 2 * lo + kx - p, c + lo,
+									    hi - lo);
+						else
+							for (int ox = lo; ox < hi; ox++)
+								drow[ox * s + kx - p] += c[ox];
 					}
 				}
 			}

@@ -335,6 +335,42 @@ void mn_simd_relu_bw(float *o, const float *d, const float *y, size_t n, int acc
 	}
 }
 
+#if MN_X86
+/* 16 values of c a step: spread over the even lanes of the two vectors
+ * covering d[2i .. 2i+31], each added with a masked add (the odd lanes, and
+ * with them a -0.0 there, stay as they are) */
+__attribute__((target("avx512f"))) static void add_stride2_avx512(float *d, const float *c, int n)
+{
+	const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+	const __m512i hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m512 v = _mm512_loadu_ps(c + i);
+		float *p = d + 2 * i;
+		_mm512_storeu_ps(p, _mm512_mask_add_ps(_mm512_loadu_ps(p), 0x5555, _mm512_loadu_ps(p),
+						       _mm512_permutexvar_ps(lo, v)));
+		/* the last even lane is d[2i+30]; d[2i+31] need not exist */
+		__m512 q = _mm512_maskz_loadu_ps(0x7fff, p + 16);
+		_mm512_mask_storeu_ps(p + 16, 0x5555,
+				      _mm512_mask_add_ps(q, 0x5555, q, _mm512_permutexvar_ps(hi, v)));
+	}
+	for (; i < n; i++)
+		d[2 * i] += c[i];
+}
+#endif
+
+void mn_simd_add_stride2(float *d, const float *c, int n)
+{
+#if MN_X86
+	if (mn_simd_avx512()) {
+		add_stride2_avx512(d, c, n);
+		return;
+	}
+#endif
+	for (int i = 0; i < n; i++)
+		d[2 * i] += c[i];
+}
+
 /* ------------------------------------------------------ A B^T, short K */
 
 static void gemm_nt_c(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,

@@ -52,6 +52,10 @@ size_t mn_simd_gemm_nt_scratch(int nc, int K);
 void mn_simd_gemm_nt(float *P, size_t ldp, const float *A, size_t lda, const float *B, size_t ldb,
 		     int nc, int nk, int K, float beta, const struct mn_simd_scratch *scr);
 
+/* d[2i] += c[i] for i < n (the stride-2 scatter of col2im; the same adds
+ * in the same order on every path). */
+void mn_simd_add_stride2(float *d, const float *c, int n);
+
 /* P[m][n] = sum over k < K of A[m][k] * B[n][k] (rows of A and B contiguous,
  * row strides lda and ldb; P row stride ldp; overwritten), for long K and
  * tens of rows: the AVX-512 kernel of simd_gemm512.c.  -1 (nothing

@@ -45,7 +45,8 @@ void net_prepare_fused(struct mn_net *net)
 					(float)mn_simd_sum(cs->col[j] + (size_t)k * M, M);
 			for (int t = 0; t < 2; t++) {
 				struct group *g = &cs->g[j][t];
-				if (g->ne)
+				if (g->ne && mn_simd_gemm_nt_long(g->xc, (size_t)ck, g->xhat, M,
+								  cs->col[j], M, g->Cs, ck, (int)M) != 0)
 					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->Cs,
 						    ck, (int)M, 1, g->xhat, (int)M, cs->col[j],
 						    (int)M, 0, g->xc, ck);

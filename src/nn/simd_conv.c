@@ -87,7 +87,7 @@ size_t mn_simd_convT_scratch(const struct mn_convT_job *job)
 {
 	int PW, PP, Cp;
 	convT_pad_geom(job, &PW, &PP, &Cp);
-	size_t avx = (size_t)job->nin * PP + 8 + (size_t)job->nin * 9 * Cp + 32;
+	size_t avx = mn_convT_setup_floats(job, PP, Cp, 8);
 	size_t plain = (size_t)job->h * job->w * (job->C + 1);
 	size_t b = sizeof(float) * (avx > plain ? avx : plain), b512 = mn_simd_convT512_scratch(job);
 	return b > b512 ? b : b512;
@@ -101,17 +101,32 @@ int mn_convT_cs3(const struct mn_convT_job *j)
 	return cs3;
 }
 
-void mn_convT_pack(const struct mn_convT_job *j, int cs3, int Cp, float *wt)
+size_t mn_convT_setup_floats(const struct mn_convT_job *j, int PP, int Cp, int lanes)
+{
+	/* every input counted as a 3x3 one: the bound for any cs3 */
+	return (size_t)j->nin * PP + lanes + (size_t)j->nin * 9 * Cp + 4 * (size_t)lanes;
+}
+
+float *mn_convT_setup(const struct mn_convT_job *j, int cs3, int PP, int Cp, int lanes,
+		      const struct mn_simd_scratch *scr, float **wt)
 {
 	const int C = j->C;
+	size_t npad = (size_t)j->nin * PP + lanes;
+	float *pad = mn_scratch_floats(scr, mn_convT_setup_floats(j, PP, Cp, lanes));
+	if (!pad)
+		return NULL;
+	memset(pad, 0, sizeof(float) * npad);
+	*wt = pad + npad;
 	for (int co = 0; co < cs3; co++)
 		for (int t = 0; t < 9; t++)
 			for (int ci = 0; ci < Cp; ci++)
-				wt[((size_t)co * 9 + t) * Cp + ci] = ci < C ? j->in[co].w[(size_t)ci * 9 + t] : 0;
+				(*wt)[((size_t)co * 9 + t) * Cp + ci] =
+					ci < C ? j->in[co].w[(size_t)ci * 9 + t] : 0;
 	for (int co = cs3; co < j->nin; co++)
 		for (int ci = 0; ci < Cp; ci++)
-			wt[(size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci] =
+			(*wt)[(size_t)cs3 * 9 * Cp + (size_t)(co - cs3) * Cp + ci] =
 				ci < C ? j->in[co].w[ci] : 0;
+	return pad;
 }
 
 void mn_convT_toff(int PW, int *toff)
@@ -274,14 +289,10 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1,
 	const int nxv = (w + 7) / 8;
 	int PW, PP, Cp;
 	convT_pad_geom(j, &PW, &PP, &Cp);
-	const int ncs = j->nin, cs3 = mn_convT_cs3(j);
-	size_t npad = (size_t)ncs * PP + 8;
-	float *pad = mn_scratch_floats(scr, npad + ((size_t)cs3 * 9 + (ncs - cs3)) * Cp + 32);
+	const int cs3 = mn_convT_cs3(j);
+	float *wt, *pad = mn_convT_setup(j, cs3, PP, Cp, 8, scr, &wt);
 	if (!pad)
 		return -1;
-	float *wt = pad + npad;
-	memset(pad, 0, sizeof(float) * ((size_t)ncs * PP + 8));
-	mn_convT_pack(j, cs3, Cp, wt);
 	int toff[9];
 	mn_convT_toff(PW, toff);
 	int nslot = h * nxv;

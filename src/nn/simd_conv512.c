@@ -92,7 +92,7 @@ size_t mn_simd_convT512_scratch(const struct mn_convT_job *job)
 {
 	int PW, PP, Cp;
 	geom512(job, &PW, &PP, &Cp);
-	return sizeof(float) * ((size_t)job->nin * PP + 16 + (size_t)job->nin * 9 * Cp + 64);
+	return sizeof(float) * mn_convT_setup_floats(job, PP, Cp, 16);
 }
 
 AVX512 static void store512(const struct mn_convT_job *j, const __m512 *acc, int CB, int ci0, int m,
@@ -197,14 +197,10 @@ AVX512 int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,
 	if (!mn_simd_convT512_fits(j))
 		return -1;
 	geom512(j, &PW, &PP, &Cp);
-	const int ncs = j->nin, cs3 = mn_convT_cs3(j);
-	size_t npad = (size_t)ncs * PP + 16;
-	float *pad = mn_scratch_floats(scr, npad + ((size_t)cs3 * 9 + (ncs - cs3)) * Cp + 64);
+	const int cs3 = mn_convT_cs3(j);
+	float *wt, *pad = mn_convT_setup(j, cs3, PP, Cp, 16, scr, &wt);
 	if (!pad)
 		return -1;
-	float *wt = pad + npad;
-	memset(pad, 0, sizeof(float) * npad);
-	mn_convT_pack(j, cs3, Cp, wt);
 	int toff[9], r2 = rows2(j);
 	if (r2)
 		toff8(h, toff);

@@ -20,6 +20,13 @@ static void shape_str(const struct mn_npy_header *h, char *out, size_t n)
 		snprintf(out + k, n - k, "%s)", h->ndim == 1 ? "," : "");
 }
 
+/* err = path cannot be opened, why (errno), and the fix. */
+static void cannot_open(const char *path, char *err, size_t errn)
+{
+	snprintf(err, errn, "%s: cannot open: %s (%s)", path, strerror(errno),
+		 errno == EACCES ? "check the file's permissions" : "check the path");
+}
+
 /* Opens path, parses its header and checks that the file holds exactly the
  * data the header announces.  *f is left at the data. */
 static int open_array(const char *path, FILE **f, struct mn_npy_header *h, char *err, size_t errn)
@@ -28,8 +35,7 @@ static int open_array(const char *path, FILE **f, struct mn_npy_header *h, char 
 	struct stat st;
 	*f = fopen(path, "rb");
 	if (!*f) {
-		snprintf(err, errn, "%s: cannot open: %s (%s)", path, strerror(errno),
-			 errno == EACCES ? "check the file's permissions" : "check the path");
+		cannot_open(path, err, errn);
 		return -1;
 	}
 	if (fstat(fileno(*f), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -270,8 +276,7 @@ int mn_npy_load_set(struct mn_dataset *d, const char *path, char *err, size_t er
 	/* A mistyped path is named as such, not as a set without labels. */
 	struct stat st;
 	if (stat(images, &st) != 0) {
-		snprintf(err, errn, "%s: cannot open: %s (%s)", images, strerror(errno),
-			 errno == EACCES ? "check the file's permissions" : "check the path");
+		cannot_open(images, err, errn);
 		return -1;
 	}
 	if (stat(labels, &st) != 0) {

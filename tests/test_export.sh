@@ -118,8 +118,13 @@ model.write_safetensors(t, '$tmp/bad.safetensors', m)"
 	"$mn" deploy "$tmp/bad.safetensors" "$A2" $net --data "$tmp/own.npy" --no-firmware -o "$tmp/dep6" \
 		>/dev/null 2>"$tmp/err"; rc=$?
 	echo "# $(cat "$tmp/err")"
-	check "weights with metadata $bad: deploy exits 1, one line naming ${bad%%=*} or input_std" \
-		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'bad.safetensors: .*input_' '$tmp/err'"
+	case $bad in
+	input_mean=1,x) want="metadata input_mean '1,x' is not 3 finite numbers" ;;
+	input_std=*) want="metadata input_std '1,0,1' is not 3 finite numbers separated by commas, each above 0" ;;
+	*) want="the metadata has input_mean but no input_std" ;;
+	esac
+	check "weights with metadata $bad: deploy exits 1, one line: $want" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -qF \"bad.safetensors: $want\" '$tmp/err'"
 done
 # 49x10 float32 frames of one channel (N x H x W), 12 classes.
 check "generated a 49x10 float32 set of 12 classes" "$gen" npy "$tmp/kws.npy" 36 49 10 0 f32 12

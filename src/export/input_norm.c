@@ -51,17 +51,16 @@ int mn_input_norm_read(struct mn_input_norm *n, const struct mn_safetensors *st,
 		snprintf(err, errn, "%s: out of memory for the input normalisation", label);
 		return -1;
 	}
-	if (parse_list(m, channels, n->mean) != 0)
-		bad = "input_mean";
-	else if (parse_list(s, channels, n->std) != 0)
-		bad = "input_std";
-	for (int c = 0; !bad && c < channels; c++)
-		if (!(n->std[c] > 0))
-			bad = "input_std";
-	if (bad) {
+	int mean_ok = parse_list(m, channels, n->mean) == 0;
+	int std_ok = mean_ok && parse_list(s, channels, n->std) == 0;
+	for (int c = 0; std_ok && c < channels; c++)
+		std_ok = n->std[c] > 0;
+	if (!std_ok) {
+		/* the first bad key: the mean's, else the std's */
 		snprintf(err, errn, "%s: metadata %s '%s' is not %d finite numbers separated by commas%s (write the weights again with model.py's save_weights, or export with the data's --input-channels)",
-			 label, bad, mn_st_printable(bad[6] == 'm' ? m : s, shown, sizeof shown), channels,
-			 bad[6] == 's' ? ", each above 0" : "");
+			 label, mean_ok ? "input_std" : "input_mean",
+			 mn_st_printable(mean_ok ? s : m, shown, sizeof shown), channels,
+			 mean_ok ? ", each above 0" : "");
 		mn_input_norm_free(n);
 		return -1;
 	}

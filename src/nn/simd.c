@@ -17,6 +17,15 @@ int mn_simd_avx2(void)
 #endif
 }
 
+int mn_simd_avx512(void)
+{
+#if MN_X86
+	return __builtin_cpu_supports("avx512f");
+#else
+	return 0;
+#endif
+}
+
 /* Floats summed per block before the double accumulation. */
 #define SUM_BLOCK 2048
 

@@ -25,6 +25,9 @@ void mn_simd_scratch_free(struct mn_simd_scratch *s);
 
 /* 1 when the AVX2+FMA kernels run on this machine. */
 int mn_simd_avx2(void);
+/* 1 when the AVX-512F variants run too (simd_conv512.c, simd_gemm512.c,
+ * mn_simd_add_stride2); valgrind reports no AVX-512. */
+int mn_simd_avx512(void);
 
 /* s1 = sum d, s2 = sum d*x (float blocks summed in double). */
 void mn_simd_sum2(const float *d, const float *x, size_t n, double *s1, double *s2);
@@ -117,10 +120,10 @@ int mn_simd_conv_forward_range(float *y, const float *w, const float *x, int cin
 int mn_simd_convT_ref(const struct mn_convT_job *job, int m0, int m1,
 		      const struct mn_simd_scratch *scr);
 /* The AVX-512 conv^T (simd_conv512.c), which mn_simd_convT takes when
- * mn_simd_avx512() and the job fits (plane width a multiple of 16); the
- * same bits as the AVX2 kernel.  -1 when the job does not fit or scratch
- * (convT512_scratch bytes, within convT_scratch's) is short. */
-int mn_simd_avx512(void);
+ * mn_simd_avx512() and the job fits (plane width a multiple of 16, or 8
+ * with an even height); the same bits as the AVX2 kernel.  -1 when the job
+ * does not fit or scratch (convT512_scratch bytes, within convT_scratch's)
+ * is short. */
 int mn_simd_convT512_fits(const struct mn_convT_job *job);
 size_t mn_simd_convT512_scratch(const struct mn_convT_job *job);
 int mn_simd_convT512(const struct mn_convT_job *job, int m0, int m1,

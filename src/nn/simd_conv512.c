@@ -19,11 +19,6 @@
 #if MN_X86
 #define AVX512 __attribute__((target("avx512f")))
 
-int mn_simd_avx512(void)
-{
-	return __builtin_cpu_supports("avx512f");
-}
-
 /* Planes 8 wide (NAS-Bench-201's last stage at 32x32 inputs) take two rows
  * a vector, from another layout (shifted8 below). */
 static int rows2(const struct mn_convT_job *j)
@@ -243,7 +238,6 @@ AVX512 int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,
 	return 0;
 }
 #else
-int mn_simd_avx512(void) { return 0; }
 int mn_simd_convT512_fits(const struct mn_convT_job *job) { (void)job; return 0; }
 size_t mn_simd_convT512_scratch(const struct mn_convT_job *job) { (void)job; return 0; }
 int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,

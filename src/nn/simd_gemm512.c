@@ -5,8 +5,7 @@
  * runs these with its AVX2 kernels on CPUs it does not know (AMD Zen 5),
  * and packs both panels for a product this thin; here each 4 x 6 block of
  * P keeps 24 accumulators of 16 partial sums in registers over a chunk of
- * K that, for every row of A and B, stays in the L2 cache, then adds their
- * sums into P. */
+ * K (below), then adds their sums into P. */
 #include "nn/simd.h"
 
 #include "nn/simd_target.h"
@@ -14,8 +13,17 @@
 #if MN_X86
 #define AVX512 __attribute__((target("avx512f")))
 
-/* Floats of A's and B's rows kept in cache per chunk of K. */
-#define GEMM512_CACHE_FLOATS (96 * 1024)
+/* The chunk of K: B's N rows of it are read again for every 4 rows of A,
+ * so they must stay in the L2 cache (GEMM512_L2_FLOATS); a block's 4 + 6
+ * rows of it are read again for each of the N / 6 blocks of a row of
+ * blocks, so they should stay in L1 (GEMM512_KC_MAX: 10 rows of 1024
+ * floats, 40 KB).  A's rows stream once.  The longer the chunk, the fewer
+ * the 24 horizontal sums per block it ends with: bounding the chunk by
+ * A's rows as well (96K floats over M + N) gave 256-800 floats and
+ * 127-142 GFLOP/s on the search's shapes against 138-162 this way (one
+ * core, aligned rows, AMD Zen 5; 222 with every row in L1). */
+#define GEMM512_L2_FLOATS (96 * 1024)
+#define GEMM512_KC_MAX 1024
 
 /* P[MR x NR block] (+)= A[MR rows] . B[NR rows]^T over k0..k1 (k1 - k0 a
  * multiple of 16, or the tail with a mask). */
@@ -92,9 +100,8 @@ int mn_simd_gemm_nt_long(float *P, size_t ldp, const float *A, size_t lda, const
 {
 	if (!mn_simd_avx512() || M < 1 || N < 1 || K < 1)
 		return -1;
-	/* a chunk of K whose rows of A and B together fit the cache budget */
-	int kc = (int)(GEMM512_CACHE_FLOATS / ((size_t)M + (size_t)N));
-	kc = kc < 256 ? 256 : kc & ~15;
+	int kc = (int)(GEMM512_L2_FLOATS / (size_t)N);
+	kc = kc > GEMM512_KC_MAX ? GEMM512_KC_MAX : kc < 256 ? 256 : kc & ~15;
 	for (int k0 = 0; k0 < K; k0 += kc) {
 		int k1 = K - k0 < kc ? K : k0 + kc;
 		for (int m = 0; m < M; m += 4) {

@@ -120,7 +120,7 @@ const struct mn_cycle_model mn_cycle_model_cortex_m4 = {
 };
 
 const char mn_latency_model_comment_m4[] =
-	"micronas latency table: microseconds per inference part (see src/latency_table.h).\n"
+	"micronas latency table: microseconds per inference part (see src/space/latency_table.h).\n"
 	"\n"
 	"THESE ARE NOT MEASUREMENTS.  This is an a-priori cycle model of int8 CMSIS-NN-style\n"
 	"kernels on a Cortex-M4 (src/space/latency_model.c documents every constant): 1.7\n"
@@ -133,10 +133,10 @@ const char mn_latency_model_comment_m4[] =
 	"Regenerate the model's numbers with: tests/test_latency_m4 --regenerate FILE\n";
 
 const char mn_latency_model_comment[] =
-	"micronas latency table: microseconds per inference part (see src/latency_table.h).\n"
+	"micronas latency table: microseconds per inference part (see src/space/latency_table.h).\n"
 	"\n"
 	"THESE ARE NOT MEASUREMENTS.  This is an a-priori cycle model of int8 CMSIS-NN-style\n"
-	"kernels on a Cortex-M7 (src/latency_model.c documents every constant): 0.75 cycles per\n"
+	"kernels on a Cortex-M7 (src/space/latency_model.c documents every constant): 0.75 cycles per\n"
 	"MAC for 1x1 and 3x3 convs (SMLAD, two 16-bit MACs per cycle, with loads and widening),\n"
 	"1 cycle per im2col byte, 6 per requantised output, 0.5 per ReLU element, 1.5 per pooling\n"
 	"tap + 10 per pooled value, 16 per element-wise addition, 1000 per kernel call and 20000\n"

@@ -8,8 +8,19 @@
 #include "nn/net_internal.h"
 #include "util/huge_alloc.h"
 
-/* Queries per chunk: the backward workspace of one chunk stays within
- * MN_CHUNK_BUDGET, and the chunks divide evenly among the workers. */
+/* Queries per chunk: at most MN_CHUNK_QUERIES or a quarter of the batch,
+ * whichever is more, the backward workspace of one chunk within
+ * MN_CHUNK_BUDGET, and the chunks divided evenly among the workers.
+ * Why: every kernel of a chunk's backward streams the chunk's cotangents,
+ * which smaller chunks keep nearer the caches (at batch 32 on the
+ * search's supernet a chunk of 8 queries takes 19 MB, all 32 take 75 MB),
+ * while every chunk streams the whole batch's im2col again (the B of the
+ * long-K GEMMs, 27 C floats a pixel of the batch), a cost that grows with
+ * the batch.  Measured (exact NTK of that supernet, one thread on each of
+ * the 2 cores of an AMD Zen 5 VM, best of 3, on the steadier core): at
+ * batch 32 chunks of 8, 16, 32 took 107.8-109.0, 110.3-113.1,
+ * 112.5-116.7 ms (4 queries: 112.5); at batch 72 chunks of 18 took
+ * 562-595 ms and of 8, 578-610 ms, so the budget's 18 stays. */
 static int query_chunk(const struct mn_net *net, int batch, int workers)
 {
 	if (net->qchunk > 0)
@@ -25,6 +36,9 @@ static int query_chunk(const struct mn_net *net, int batch, int workers)
 	size_t nq = per_query ? MN_CHUNK_BUDGET / per_query : 1;
 	if (nq < 1)
 		nq = 1;
+	size_t cap = (size_t)batch / 4 > MN_CHUNK_QUERIES ? (size_t)batch / 4 : MN_CHUNK_QUERIES;
+	if (nq > cap)
+		nq = cap;
 	if (nq > (size_t)batch)
 		nq = (size_t)batch;
 	/* rounds of `workers` chunks, then the smallest chunk that needs no more rounds */

@@ -54,6 +54,9 @@
 #define MN_STATE_BUDGET ((size_t)768 << 20)
 /* Bytes of backward workspace per query chunk (exact mode). */
 #define MN_CHUNK_BUDGET ((size_t)96 << 20)
+/* Queries per chunk at most (exact mode): this many or a quarter of the
+ * batch, within the budget (query_chunk in net_grads.c says why). */
+#define MN_CHUNK_QUERIES 8
 /* Elements of the col scratch used by the backward-data slabs. */
 #define MN_DCOL_ELEMS ((size_t)1 << 20)
 

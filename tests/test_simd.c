@@ -315,6 +315,61 @@ static void test_conv_forward(int cin, int cout, int k, int h, int w, int nimg)
 	free(x), free(wt), free(y), free(y0), free(xd), free(wd), free(yd);
 }
 
+/* The stride-2 conv^T (mn_simd_convT_s2) against the GEMM path it
+ * replaces in the reduction block: zeroed columns' scatter
+ * (mn_conv_backward_data), then the ReLU mask and add (mn_relu_backward).
+ * The values agree to rounding (OpenBLAS blocks its sums over the output
+ * channels its own way), and the two kernels give the same bits. */
+static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int acc)
+{
+	int cout = 2 * cin, hw = h * w, ohw = (h / 2) * (w / 2), nimg = nq * nb;
+	size_t nx = (size_t)cin * nimg * hw;
+	struct mn_conv_geom g;
+	mn_conv_geom_init(&g, cin, cout, 3, 2, 1, h, w);
+	float *wt = fvec((size_t)cout * cin * 9), *dy = fvec((size_t)cout * nimg * ohw);
+	float *rl = relu ? fvec((size_t)cin * nb * hw) : NULL, *dx0 = fvec(nx);
+	float *dr = calloc(nx, sizeof(float)), *ref = malloc(sizeof(float) * nx);
+	float *got8 = malloc(sizeof(float) * nx), *got16 = malloc(sizeof(float) * nx);
+	size_t cap = (size_t)9 * cin * ohw * 2;
+	float *dcol = malloc(sizeof(float) * cap);
+	if (!dr || !ref || !got8 || !got16 || !dcol) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	dx0[0] = -0.0f;
+	mn_conv_backward_data(dr, wt, dy, &g, nimg, dcol, cap);
+	memcpy(ref, dx0, sizeof(float) * nx);
+	if (relu)
+		mn_relu_backward(ref, dr, rl, cin, nq, (size_t)nb * hw, acc);
+	else
+		for (size_t i = 0; i < nx; i++)
+			ref[i] = acc ? dr[i] + ref[i] : dr[i];
+	struct mn_convT_s2_job j = {got8, (size_t)nimg * hw, wt, dy, (size_t)nimg * ohw, rl,
+				    (size_t)nb * hw, cin, cout, h, w, nimg, nb, acc};
+	if (!mn_simd_convT_s2_fits(&j, 0)) {
+		tap_ok(mn_simd_convT_s2(&j, 1) == -1 && mn_simd_convT_s2(&j, 0) == -1,
+		       "stride-2 conv^T, cin %d %dx%d: no kernel fits (-1)", cin, h, w);
+	} else {
+		memcpy(got8, dx0, sizeof(float) * nx);
+		int rc = mn_simd_convT_s2(&j, 0);
+		double e = relmax(got8, ref, nx);
+		tap_ok(rc == 0 && e < 1e-6,
+		       "stride-2 conv^T at 8 lanes, cin %d %dx%d, %d queries x %d images, relu %d, "
+		       "accumulate %d: the GEMM path's values (max rel diff %.2g)",
+		       cin, h, w, nq, nb, relu, acc, e);
+		if (mn_simd_convT_s2_fits(&j, 1) == 16) {
+			memcpy(got16, dx0, sizeof(float) * nx);
+			j.dx = got16;
+			rc = mn_simd_convT_s2(&j, 1);
+			tap_ok(rc == 0 && !memcmp(got16, got8, sizeof(float) * nx),
+			       "stride-2 conv^T at 16 lanes, cin %d %dx%d: the 8-lane kernel's bits", cin,
+			       h, w);
+		}
+	}
+	free(wt), free(dy), free(rl), free(dx0), free(dr), free(ref), free(got8), free(got16),
+		free(dcol);
+}
+
 int main(void)
 {
 	mn_rng_seed(&rng, 99);
@@ -338,6 +393,12 @@ int main(void)
 	test_convT(12, 8, 8, 12, 12, 2, 3, 1, 1);
 	test_convT(6, 6, 8, 6, 6, 2, 2, 1, 1);
 	test_convT(4, 7, 8, 4, 4, 2, 2, 1, 1);
+	test_convT_s2(3, 32, 32, 2, 3, 1, 1);
+	test_convT_s2(6, 16, 16, 3, 2, 1, 1);
+	test_convT_s2(12, 16, 16, 1, 2, 0, 0);
+	test_convT_s2(5, 32, 16, 2, 2, 1, 0);
+	test_convT_s2(3, 32, 64, 1, 2, 0, 1);
+	test_convT_s2(4, 8, 8, 1, 2, 1, 1);
 	test_add_stride2(1);
 	test_add_stride2(15);
 	test_add_stride2(16);

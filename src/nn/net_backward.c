@@ -253,6 +253,24 @@ static void bw_red(struct mn_net *net, struct ws *ws, struct redst *r, int s, co
 		col = ws->col;
 	}
 	emit_wgrad(net, ws, sk, &rp->wa, 1, 2 * C, mn_conv_ckk(&r->ga), ws->DZ, col, Mo, nq, ohw);
+	/* dx += relu'(ra) * Wa^T DZ, straight from DZ where a kernel fits
+	 * (simd_convT_s2.c), else through zeroed columns and their scatter */
+	struct mn_convT_s2_job cj = {.dx = dx,
+				     .ldx = (size_t)nq * M,
+				     .wt = tparam(net, rp->wa),
+				     .dy = ws->DZ,
+				     .ldy = (size_t)nq * Mo,
+				     .relu = r->ra,
+				     .ldrelu = M,
+				     .cin = C,
+				     .cout = 2 * C,
+				     .h = r->ga.h,
+				     .w = r->ga.w,
+				     .nimg = nq * nb,
+				     .nb = nb,
+				     .accumulate = 1};
+	if (r->ga.k == 3 && r->ga.stride == 2 && r->ga.pad == 1 && mn_simd_convT_s2(&cj, 1) == 0)
+		return;
 	memset(ws->DR, 0, sizeof(float) * C * nq * M);
 	mn_conv_backward_data(ws->DR, tparam(net, rp->wa), ws->DZ, &r->ga, nq * nb, ws->dcol,
 			      ws->dcol_cap);

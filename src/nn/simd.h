@@ -132,4 +132,27 @@ int mn_simd_convT512(const struct mn_convT_job *job, int m0, int m1,
 int mn_simd_convT_avx2(const struct mn_convT_job *job, int m0, int m1,
 		       const struct mn_simd_scratch *scr);
 
+/* The stride-2, pad-1 3x3 conv^T of the reduction block (simd_convT_s2.c):
+ * for every image m < nimg, input channel ci and input pixel p,
+ *   v = sum over (co, ky, kx) of wt[co][ci][ky][kx] * dy[co][m][tap pixel]
+ * (mn_conv_backward_data's values, to rounding), then
+ *   dx[ci][m][p] = (accumulate ? dx[ci][m][p] : 0) + (relu[ci][m % nb][p] > 0 ? v : 0)
+ * (relu NULL: no mask).  dx is [cin][.][h*w] with row stride ldx per
+ * channel, dy [cout][.][(h/2)*(w/2)] with ldy, relu [cin][nb][h*w] with
+ * ldrelu.  h and w even.  _fits returns the lanes the kernel would use
+ * (16 with AVX-512 when allow_avx512, or 8 with AVX2; w/2 a multiple of
+ * them), or 0: then mn_simd_convT_s2 returns -1 and writes nothing.  The
+ * two kernels give the same bits (tests/test_simd). */
+struct mn_convT_s2_job {
+	float *dx;
+	size_t ldx;
+	const float *wt, *dy;
+	size_t ldy;
+	const float *relu;
+	size_t ldrelu;
+	int cin, cout, h, w, nimg, nb, accumulate;
+};
+int mn_simd_convT_s2_fits(const struct mn_convT_s2_job *job, int allow_avx512);
+int mn_simd_convT_s2(const struct mn_convT_s2_job *job, int allow_avx512);
+
 #endif

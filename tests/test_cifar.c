@@ -223,6 +223,19 @@ static void test_cifar100(void)
 		       "normalised with TE-NAS's CIFAR-100 statistics");
 		mn_dataset_free(&d);
 	}
+	/* A CIFAR-10 file named like CIFAR-100's (bench_export.sh's train.bin)
+	 * is known by its record size too. */
+	const unsigned char ten[4] = {9, 0, 4, 7};
+	tap_ok(mkdir(tpath("c10named", q, sizeof q), 0755) == 0 &&
+		       write_records(tpath("c10named/train.bin", q, sizeof q), ten, 4, 0) == 0,
+	       "wrote 4 CIFAR-10 records as train.bin");
+	rc = mn_dataset_load(&d, q, err, sizeof err);
+	tap_ok(rc == 0 && d.classes == 10 && d.count == 4 && strcmp(d.format, "CIFAR-10") == 0 &&
+		       d.labels[0] == 9 && d.labels[3] == 7,
+	       "CIFAR-10 records named train.bin are CIFAR-10: 4 images, labels 9 .. 7 (%s)",
+	       rc ? err : "ok");
+	if (rc == 0)
+		mn_dataset_free(&d);
 	/* A renamed CIFAR-100 file is known by its record size. */
 	tap_ok(write_records100(tpath("c100/part.bin", q, sizeof q), fine, 3) == 0, "wrote part.bin (3 records)");
 	rc = mn_dataset_load(&d, q, err, sizeof err);

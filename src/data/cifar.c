@@ -88,13 +88,20 @@ static int add_file(struct file_list *l, const char *path, char *err, size_t err
 		snprintf(err, errn, "%s: the file is empty (%s)", path, FIX_GET);
 		return -1;
 	}
+	/* The record size decides; CIFAR-100's file names (train.bin,
+	 * test.bin) only break a tie, or name the format a truncated file was
+	 * meant to have.  A CIFAR-10 file that a user or a script named
+	 * train.bin is still CIFAR-10. */
 	int classes;
 	const char *b = base_name(path);
-	if (strcmp(b, "train.bin") == 0 || strcmp(b, "test.bin") == 0)
-		classes = MN_CIFAR100_CLASSES;
-	else if (st.st_size % MN_CIFAR_RECORD_BYTES == 0)
+	int named100 = strcmp(b, "train.bin") == 0 || strcmp(b, "test.bin") == 0;
+	int fits10 = st.st_size % MN_CIFAR_RECORD_BYTES == 0;
+	int fits100 = st.st_size % MN_CIFAR100_RECORD_BYTES == 0;
+	if (fits10 && fits100)
+		classes = named100 ? MN_CIFAR100_CLASSES : MN_CIFAR_CLASSES;
+	else if (fits10)
 		classes = MN_CIFAR_CLASSES;
-	else if (st.st_size % MN_CIFAR100_RECORD_BYTES == 0)
+	else if (fits100 || named100)
 		classes = MN_CIFAR100_CLASSES;
 	else {
 		snprintf(err, errn, "%s: size %lld bytes is not a multiple of %d (a CIFAR-10 record) or %d (a CIFAR-100 record): the file is truncated or not a CIFAR binary (%s; .npy files need the .npy suffix)",

@@ -270,9 +270,15 @@ def load_cifar(paths):
                 raw = f.read()
         except OSError as e:
             sys.exit("model.py: %s: cannot open: %s (check the path)" % (fn, e.strerror))
-        base = os.path.basename(fn)
-        if base in ("train.bin", "test.bin") or (len(raw) % CIFAR10_RECORD
-                                                  and not len(raw) % CIFAR100_RECORD):
+        # The record size decides, as in micronas; CIFAR-100's file names
+        # only break a tie or name the format of a truncated file.
+        named100 = os.path.basename(fn) in ("train.bin", "test.bin")
+        fits10, fits100 = not len(raw) % CIFAR10_RECORD, not len(raw) % CIFAR100_RECORD
+        if fits10 and fits100:
+            rb = CIFAR100_RECORD if named100 else CIFAR10_RECORD
+        elif fits10:
+            rb = CIFAR10_RECORD
+        elif fits100 or named100:
             rb = CIFAR100_RECORD
         else:
             rb = CIFAR10_RECORD

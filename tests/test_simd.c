@@ -317,10 +317,12 @@ static void test_conv_forward(int cin, int cout, int k, int h, int w, int nimg)
 
 /* The stride-2 conv^T (mn_simd_convT_s2) against the GEMM path it
  * replaces in the reduction block: zeroed columns' scatter
- * (mn_conv_backward_data), then the ReLU mask and add (mn_relu_backward).
+ * (mn_conv_backward_data), then the ReLU mask and add (mn_relu_backward)
+ * onto dx or, with pool, onto the shortcut's 2x2 pool backward
+ * (mn_avgpool2_backward).
  * The values agree to rounding (OpenBLAS blocks its sums over the output
  * channels its own way), and the two kernels give the same bits. */
-static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int acc)
+static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int acc, int pool)
 {
 	int cout = 2 * cin, hw = h * w, ohw = (h / 2) * (w / 2), nimg = nq * nb;
 	size_t nx = (size_t)cin * nimg * hw;
@@ -339,13 +341,32 @@ static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int a
 	dx0[0] = -0.0f;
 	mn_conv_backward_data(dr, wt, dy, &g, nimg, dcol, cap);
 	memcpy(ref, dx0, sizeof(float) * nx);
+	/* with pool, dx starts as the 2x2 pool's backward of p2 */
+	float *p2 = pool ? fvec((size_t)cin * nimg * ohw) : NULL;
+	if (pool) {
+		mn_avgpool2_backward(ref, p2, (size_t)cin * nimg, h, w, 0);
+		acc = 1;
+	}
 	if (relu)
 		mn_relu_backward(ref, dr, rl, cin, nq, (size_t)nb * hw, acc);
 	else
 		for (size_t i = 0; i < nx; i++)
 			ref[i] = acc ? dr[i] + ref[i] : dr[i];
-	struct mn_convT_s2_job j = {got8, (size_t)nimg * hw, wt, dy, (size_t)nimg * ohw, rl,
-				    (size_t)nb * hw, cin, cout, h, w, nimg, nb, acc};
+	struct mn_convT_s2_job j = {.dx = got8,
+				    .ldx = (size_t)nimg * hw,
+				    .wt = wt,
+				    .dy = dy,
+				    .pool2 = pool ? p2 : NULL,
+				    .ldy = (size_t)nimg * ohw,
+				    .relu = rl,
+				    .ldrelu = (size_t)nb * hw,
+				    .cin = cin,
+				    .cout = cout,
+				    .h = h,
+				    .w = w,
+				    .nimg = nimg,
+				    .nb = nb,
+				    .accumulate = pool ? 0 : acc};
 	if (!mn_simd_convT_s2_fits(&j, 0)) {
 		tap_ok(mn_simd_convT_s2(&j, 1) == -1 && mn_simd_convT_s2(&j, 0) == -1,
 		       "stride-2 conv^T, cin %d %dx%d: no kernel fits (-1)", cin, h, w);
@@ -355,8 +376,8 @@ static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int a
 		double e = relmax(got8, ref, nx);
 		tap_ok(rc == 0 && e < 1e-6,
 		       "stride-2 conv^T at 8 lanes, cin %d %dx%d, %d queries x %d images, relu %d, "
-		       "accumulate %d: the GEMM path's values (max rel diff %.2g)",
-		       cin, h, w, nq, nb, relu, acc, e);
+		       "accumulate %d, pool %d: the GEMM path's values (max rel diff %.2g)",
+		       cin, h, w, nq, nb, relu, acc, pool, e);
 		if (mn_simd_convT_s2_fits(&j, 1) == 16) {
 			memcpy(got16, dx0, sizeof(float) * nx);
 			j.dx = got16;
@@ -367,7 +388,7 @@ static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int a
 		}
 	}
 	free(wt), free(dy), free(rl), free(dx0), free(dr), free(ref), free(got8), free(got16),
-		free(dcol);
+		free(dcol), free(p2);
 }
 
 int main(void)
@@ -393,12 +414,14 @@ int main(void)
 	test_convT(12, 8, 8, 12, 12, 2, 3, 1, 1);
 	test_convT(6, 6, 8, 6, 6, 2, 2, 1, 1);
 	test_convT(4, 7, 8, 4, 4, 2, 2, 1, 1);
-	test_convT_s2(3, 32, 32, 2, 3, 1, 1);
-	test_convT_s2(6, 16, 16, 3, 2, 1, 1);
-	test_convT_s2(12, 16, 16, 1, 2, 0, 0);
-	test_convT_s2(5, 32, 16, 2, 2, 1, 0);
-	test_convT_s2(3, 32, 64, 1, 2, 0, 1);
-	test_convT_s2(4, 8, 8, 1, 2, 1, 1);
+	test_convT_s2(3, 32, 32, 2, 3, 1, 1, 0);
+	test_convT_s2(3, 32, 32, 2, 3, 1, 0, 1);
+	test_convT_s2(6, 16, 16, 3, 2, 1, 1, 0);
+	test_convT_s2(6, 16, 16, 3, 2, 1, 0, 1);
+	test_convT_s2(12, 16, 16, 1, 2, 0, 0, 0);
+	test_convT_s2(5, 32, 16, 2, 2, 1, 0, 0);
+	test_convT_s2(3, 32, 64, 1, 2, 0, 1, 0);
+	test_convT_s2(4, 8, 8, 1, 2, 1, 1, 0);
 	test_add_stride2(1);
 	test_add_stride2(15);
 	test_add_stride2(16);

@@ -222,7 +222,7 @@ static void bw_red(struct mn_net *net, struct ws *ws, struct redst *r, int s, co
 	/* D1 = Wsc^T dout (written, not accumulated) */
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, (int)(nq * Mo), 2 * C, 1,
 		    tparam(net, rp->wsc), C, dout, (int)(nq * Mo), 0, ws->D1, (int)(nq * Mo));
-	mn_avgpool2_backward(dx, ws->D1, (size_t)C * nq * nb, r->ga.h, r->ga.w, 0);
+	/* (its 2x2 pool's backward into dx comes last, with conv a's) */
 	/* conv b */
 	const float *dys[1] = {dout};
 	bn_backward_blocks(net, ws, sk, ws->DZ, dys, &one, r->xb, r->sb, tparam(net, rp->bnb),
@@ -253,12 +253,14 @@ static void bw_red(struct mn_net *net, struct ws *ws, struct redst *r, int s, co
 		col = ws->col;
 	}
 	emit_wgrad(net, ws, sk, &rp->wa, 1, 2 * C, mn_conv_ckk(&r->ga), ws->DZ, col, Mo, nq, ohw);
-	/* dx += relu'(ra) * Wa^T DZ, straight from DZ where a kernel fits
-	 * (simd_convT_s2.c), else through zeroed columns and their scatter */
+	/* dx = relu'(ra) * Wa^T DZ + the shortcut's pool backward of D1,
+	 * straight from DZ and D1 where a kernel fits (simd_convT_s2.c), else
+	 * through zeroed columns, their scatter and two more passes */
 	struct mn_convT_s2_job cj = {.dx = dx,
 				     .ldx = (size_t)nq * M,
 				     .wt = tparam(net, rp->wa),
 				     .dy = ws->DZ,
+				     .pool2 = ws->D1,
 				     .ldy = (size_t)nq * Mo,
 				     .relu = r->ra,
 				     .ldrelu = M,
@@ -268,9 +270,10 @@ static void bw_red(struct mn_net *net, struct ws *ws, struct redst *r, int s, co
 				     .w = r->ga.w,
 				     .nimg = nq * nb,
 				     .nb = nb,
-				     .accumulate = 1};
+				     .accumulate = 0};
 	if (r->ga.k == 3 && r->ga.stride == 2 && r->ga.pad == 1 && mn_simd_convT_s2(&cj, 1) == 0)
 		return;
+	mn_avgpool2_backward(dx, ws->D1, (size_t)C * nq * nb, r->ga.h, r->ga.w, 0);
 	memset(ws->DR, 0, sizeof(float) * C * nq * M);
 	mn_conv_backward_data(ws->DR, tparam(net, rp->wa), ws->DZ, &r->ga, nq * nb, ws->dcol,
 			      ws->dcol_cap);

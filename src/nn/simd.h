@@ -136,17 +136,20 @@ int mn_simd_convT_avx2(const struct mn_convT_job *job, int m0, int m1,
  * for every image m < nimg, input channel ci and input pixel p,
  *   v = sum over (co, ky, kx) of wt[co][ci][ky][kx] * dy[co][m][tap pixel]
  * (mn_conv_backward_data's values, to rounding), then
- *   dx[ci][m][p] = (accumulate ? dx[ci][m][p] : 0) + (relu[ci][m % nb][p] > 0 ? v : 0)
- * (relu NULL: no mask).  dx is [cin][.][h*w] with row stride ldx per
- * channel, dy [cout][.][(h/2)*(w/2)] with ldy, relu [cin][nb][h*w] with
- * ldrelu.  h and w even.  _fits returns the lanes the kernel would use
+ *   dx[ci][m][p] = (relu[ci][m % nb][p] > 0 ? v : 0) + base
+ * where base is 0.25 * pool2[ci][m][p's 2x2 window] when pool2 is given
+ * (the backward of a 2x2 average pool, as mn_avgpool2_backward writes
+ * it), else dx[ci][m][p] when accumulate, else nothing (relu NULL: no
+ * mask).  dx is [cin][.][h*w] with row stride ldx per channel, dy
+ * [cout][.][(h/2)*(w/2)] and pool2 [cin][.][(h/2)*(w/2)] with ldy,
+ * relu [cin][nb][h*w] with ldrelu.  h and w even.  _fits returns the lanes the kernel would use
  * (16 with AVX-512 when allow_avx512, or 8 with AVX2; w/2 a multiple of
  * them), or 0: then mn_simd_convT_s2 returns -1 and writes nothing.  The
  * two kernels give the same bits (tests/test_simd). */
 struct mn_convT_s2_job {
 	float *dx;
 	size_t ldx;
-	const float *wt, *dy;
+	const float *wt, *dy, *pool2;
 	size_t ldy;
 	const float *relu;
 	size_t ldrelu;

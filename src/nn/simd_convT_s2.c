@@ -8,9 +8,10 @@
  * gives L even and L odd input columns, interleaved on the store.
  *
  * Why: the GEMM wrote 9 x cin columns per output pixel that the scatter
- * then read back, and its output had to be zeroed first; the ReLU mask
- * and the add into the block's input cotangent took two more passes.  Here
- * each value is made in registers and stored once.
+ * then read back, and its output had to be zeroed first; the shortcut's
+ * 2x2 average-pool backward, the ReLU mask and the add into the block's
+ * input cotangent took three more passes.  Here each value is made in
+ * registers and stored once.
  *
  * Each tap's term sum_co w[co][ci][ky][kx] * dy[co] is one FMA chain in
  * co order from zero, and a pixel's terms are added from zero in col2im's
@@ -43,8 +44,8 @@ static int tap_rows(int iy, int oh, int *ky, int *oy)
 
 /* One vector type's kernel: V the vector, L its lanes, CB input channels
  * at a time (AVX2 has 16 registers: 2; AVX-512 32: 4). */
-#define CONVT_S2_KERNEL(NAME, ATTR, V, L, CB, SETZERO, SET1, LOAD, LOADM1, FMA, ADD, STORE2, \
-			RELUADD)                                                              \
+#define CONVT_S2_KERNEL(NAME, ATTR, V, L, CB, SETZERO, SET1, LOAD, LOADM1, FMA, ADD, MUL,  \
+			STORE2, RELUADD)                                                            \
 	ATTR static void NAME(const struct mn_convT_s2_job *j, int m)                          \
 	{                                                                                      \
 		const int h = j->h, w = j->w, oh = h / 2, ow = w / 2, hw = h * w, ohw = oh * ow;  \
@@ -89,10 +90,17 @@ static int tap_rows(int iy, int oh, int *ky, int *oy)
 						const float *rl = j->relu ? j->relu + (size_t)(c0 + b) * j->ldrelu + \
 										    (size_t)n * hw + off \
 									  : NULL;               \
-						V lo, hi;                                       \
+						V lo, hi, plo = SETZERO(), phi = SETZERO();     \
 						STORE2(E[b], O[b], lo, hi);                     \
-						RELUADD(out, rl, lo, j->accumulate);            \
-						RELUADD(out + L, rl ? rl + L : NULL, hi, j->accumulate); \
+						if (j->pool2) {                                 \
+							V pd = MUL(SET1(0.25f),                 \
+								   LOAD(j->pool2 + (size_t)(c0 + b) * j->ldy + \
+									(size_t)m * ohw + (size_t)(iy / 2) * ow + x0)); \
+							STORE2(pd, pd, plo, phi);               \
+						}                                               \
+						RELUADD(out, rl, lo, j->accumulate, j->pool2 ? &plo : NULL); \
+						RELUADD(out + L, rl ? rl + L : NULL, hi, j->accumulate, \
+							j->pool2 ? &phi : NULL);                \
 					}                                                       \
 				}                                                               \
 			}                                                                       \
@@ -107,16 +115,19 @@ static int tap_rows(int iy, int oh, int *ky, int *oy)
 		lo = _mm256_permute2f128_ps(ul, uh, 0x20);                                    \
 		hi = _mm256_permute2f128_ps(ul, uh, 0x31);                                    \
 	} while (0)
-AVX2 static inline void relu_add8(float *o, const float *r, __m256 v, int acc)
+/* o = [mask r > 0] v + (base, or o when acc, or nothing) */
+AVX2 static inline void relu_add8(float *o, const float *r, __m256 v, int acc, const __m256 *base)
 {
 	if (r)
 		v = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(r), _mm256_setzero_ps(), _CMP_GT_OQ), v);
-	if (acc)
+	if (base)
+		v = _mm256_add_ps(v, *base);
+	else if (acc)
 		v = _mm256_add_ps(v, _mm256_loadu_ps(o));
 	_mm256_storeu_ps(o, v);
 }
 CONVT_S2_KERNEL(convT_s2_avx2, AVX2, __m256, 8, 2, _mm256_setzero_ps, _mm256_set1_ps, _mm256_loadu_ps,
-		A2_LOADM1, _mm256_fmadd_ps, _mm256_add_ps, A2_STORE2, relu_add8)
+		A2_LOADM1, _mm256_fmadd_ps, _mm256_add_ps, _mm256_mul_ps, A2_STORE2, relu_add8)
 
 /* ---- AVX-512, 16 lanes */
 #define A5_LOADM1(p) _mm512_maskz_loadu_ps((__mmask16)0x7fff, (p))
@@ -131,17 +142,20 @@ CONVT_S2_KERNEL(convT_s2_avx2, AVX2, __m256, 8, 2, _mm256_setzero_ps, _mm256_set
 							      29, 14, 30, 15, 31),                  \
 					    (O));                                                  \
 	} while (0)
-AVX512 static inline void relu_add16(float *o, const float *r, __m512 v, int acc)
+AVX512 static inline void relu_add16(float *o, const float *r, __m512 v, int acc, const __m512 *base)
 {
 	if (r)
 		v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(r), _mm512_setzero_ps(), _CMP_GT_OQ),
 					v);
-	if (acc)
+	if (base)
+		v = _mm512_add_ps(v, *base);
+	else if (acc)
 		v = _mm512_add_ps(v, _mm512_loadu_ps(o));
 	_mm512_storeu_ps(o, v);
 }
 CONVT_S2_KERNEL(convT_s2_avx512, AVX512, __m512, 16, 4, _mm512_setzero_ps, _mm512_set1_ps,
-		_mm512_loadu_ps, A5_LOADM1, _mm512_fmadd_ps, _mm512_add_ps, A5_STORE2, relu_add16)
+		_mm512_loadu_ps, A5_LOADM1, _mm512_fmadd_ps, _mm512_add_ps, _mm512_mul_ps, A5_STORE2,
+		relu_add16)
 
 static int shape_ok(const struct mn_convT_s2_job *j, int lanes)
 {

@@ -142,7 +142,8 @@ int mn_simd_convT_avx2(const struct mn_convT_job *job, int m0, int m1,
  * it), else dx[ci][m][p] when accumulate, else nothing (relu NULL: no
  * mask).  dx is [cin][.][h*w] with row stride ldx per channel, dy
  * [cout][.][(h/2)*(w/2)] and pool2 [cin][.][(h/2)*(w/2)] with ldy,
- * relu [cin][nb][h*w] with ldrelu.  h and w even.  _fits returns the lanes the kernel would use
+ * relu [cin][nb][h*w] with ldrelu (nb > 0 when relu is given).  h and w
+ * even.  _fits returns the lanes the kernel would use
  * (16 with AVX-512 when allow_avx512, or 8 with AVX2; w/2 a multiple of
  * them), or 0: then mn_simd_convT_s2 returns -1 and writes nothing.  The
  * two kernels give the same bits (tests/test_simd). */

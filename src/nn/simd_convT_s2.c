@@ -49,7 +49,7 @@ static int tap_rows(int iy, int oh, int *ky, int *oy)
 	ATTR static void NAME(const struct mn_convT_s2_job *j, int m)                          \
 	{                                                                                      \
 		const int h = j->h, w = j->w, oh = h / 2, ow = w / 2, hw = h * w, ohw = oh * ow;  \
-		const int n = m % j->nb;                                                       \
+		const int n = j->nb > 0 ? m % j->nb : 0;                                       \
 		for (int c0 = 0; c0 < j->cin; c0 += CB) {                                       \
 			int cb = j->cin - c0 < CB ? j->cin - c0 : CB;                            \
 			for (int iy = 0; iy < h; iy++) {                                       \
@@ -159,8 +159,8 @@ CONVT_S2_KERNEL(convT_s2_avx512, AVX512, __m512, 16, 4, _mm512_setzero_ps, _mm51
 
 static int shape_ok(const struct mn_convT_s2_job *j, int lanes)
 {
-	return j->h % 2 == 0 && j->w % 2 == 0 && (j->w / 2) % lanes == 0 && j->cin > 0 &&
-	       j->cout > 0;
+	return j->h > 0 && j->w > 0 && j->h % 2 == 0 && j->w % 2 == 0 && (j->w / 2) % lanes == 0 &&
+	       j->cin > 0 && j->cout > 0 && (!j->relu || j->nb > 0);
 }
 
 int mn_simd_convT_s2_fits(const struct mn_convT_s2_job *job, int allow_avx512)

@@ -20,6 +20,7 @@
 #include "space/arch.h"
 #include "nn/blas.h"
 #include "nn/net.h"
+#include "core_speed.h"
 #include "util/rng.h"
 
 static double now(void)
@@ -117,8 +118,10 @@ int main(int argc, char **argv)
 	 * networks run their own pools of `threads` */
 	mn_blas_set_threads(threads);
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-	printf("nproc %ld, threads %d, OpenBLAS kernels %s\n", nproc, mn_blas_get_threads(),
-	       mn_blas_core());
+	char speeds[256];
+	bench_core_speeds(speeds, sizeof speeds);
+	printf("nproc %ld, threads %d, OpenBLAS kernels %s; %s\n", nproc, mn_blas_get_threads(),
+	       mn_blas_core(), speeds);
 	double peak = sgemm_peak(2048, quick ? 2 : 5);
 	printf("sgemm peak (2048^3, this run): %.1f GFLOP/s\n", peak);
 	mn_blas_set_threads(1);

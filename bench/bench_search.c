@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 
 #include "bench_common.h"
+#include "core_speed.h"
 #include "data/oracle.h"
 #include "nn/blas.h"
 #include "search/session.h"
@@ -275,9 +276,11 @@ int main(int argc, char **argv)
 		}
 		have_oracle = 1;
 	}
+	char speeds[256];
+	bench_core_speeds(speeds, sizeof speeds);
 	printf("bench_search: %d cores (shared with other work unless the machine was idle), OpenBLAS "
-	       "kernels %s, latency from the built-in Cortex-M7 cycle model, load %.2f\n",
-	       bench_cores(), mn_blas_core(), load1());
+	       "kernels %s, latency from the built-in Cortex-M7 cycle model, load %.2f; %s\n",
+	       bench_cores(), mn_blas_core(), load1(), speeds);
 	if (strcmp(what, "quality") && responsiveness(bin, threads, tenas))
 		return 1;
 	if (strcmp(what, "speed")) {

@@ -13,8 +13,8 @@
 #define MN_X86 0
 #endif
 
-/* The conv^T kernels' shared set-up (simd_conv.c; the AVX2 kernel there,
- * the AVX-512 one in simd_conv512.c):
+/* The conv^T kernels' shared set-up (simd_convT_setup.c; the AVX2 kernel
+ * is in simd_conv.c, the AVX-512 one in simd_conv512.c):
  *  - mn_convT_cs3: the count of 3x3 inputs (they come first);
  *  - mn_convT_setup: in scr, the padded planes (nin planes of PP floats and
  *    one vector of `lanes` more, zeroed) and after them the inputs' kernels

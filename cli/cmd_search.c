@@ -86,6 +86,26 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
 	}
 }
 
+/* The default search has no hard limits (MicroNAS's unconstrained
+ * search), so its pick may not fit the board it was searched for: say so,
+ * with the flag that searches only what fits (stderr, so --json stays
+ * clean). */
+static void note_board_fit(const struct mn_preset *p, const struct mn_engine_snapshot *s)
+{
+	fflush(stdout); /* after the result it is about */
+	if (p->flash_kb > 0 && p->max_flash_kb <= 0 && s->result_flash_kb > p->flash_kb)
+		fprintf(stderr,
+			"micronas search: note: the pick needs %.1f KB of flash (the runtime's %.0f KB "
+			"included), more than the %s's %.0f KB; --max-flash-kb %.0f searches only archs "
+			"that fit\n",
+			s->result_flash_kb, p->runtime_flash_kb, p->board_name, p->flash_kb, p->flash_kb);
+	if (p->sram_kb > 0 && p->max_sram_kb <= 0 && s->result_sram_kb > p->sram_kb)
+		fprintf(stderr,
+			"micronas search: note: the pick needs %.1f KB of SRAM at its peak, more than the "
+			"%s's %.0f KB; --max-sram-kb %.0f searches only archs that fit\n",
+			s->result_sram_kb, p->board_name, p->sram_kb, p->sram_kb);
+}
+
 int mn_cmd_search(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -200,6 +220,7 @@ int mn_cmd_search(int argc, char **argv)
 				rc = MN_EXIT_ERROR;
 		} else
 			print_text(&snap, oracle);
+		note_board_fit(&session->preset, &snap);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {
 		if (session->cache)
 			mn_cli_error("search",

@@ -13,7 +13,31 @@ XDG_CACHE_HOME="$tmp/cache"; export XDG_CACHE_HOME
 echo "# stderr: $(cat "$tmp/a.err")"
 echo "# stdout: $(cat "$tmp/a.json")"
 check "search exits 0" [ $rc -eq 0 ]
-check "synthetic data is announced in one line" sh -c "[ \$(wc -l <'$tmp/a.err') -eq 1 ] && grep -q 'synthetic input batch' '$tmp/a.err'"
+check "synthetic data is announced in one line" sh -c "[ \$(grep -c 'synthetic input batch' '$tmp/a.err') -eq 1 ]"
+# No limits by default: a pick over the board's flash (1024 KB, runtime
+# included) is noted in one line with the flag that searches what fits.
+fl=$(sed -n 's/.*"flash_kb":\([0-9.]*\).*/\1/p' "$tmp/a.json")
+fl1=$(awk -v f="$fl" 'BEGIN { printf "%.1f", f }') # as the note prints it
+if awk -v f="$fl" 'BEGIN { exit !(f > 1024) }'; then
+	check "the pick's $fl KB of flash, over the board's 1024, is noted with --max-flash-kb 1024" \
+		sh -c "[ \$(wc -l <'$tmp/a.err') -eq 2 ] && grep -q 'note: the pick needs $fl1 KB of flash .*more than the NUCLEO-F746ZG.s 1024 KB; --max-flash-kb 1024 searches only archs that fit' '$tmp/a.err'"
+else
+	check "the pick's $fl KB of flash fits the board's 1024: nothing more on stderr" \
+		[ "$(wc -l <"$tmp/a.err")" -eq 1 ]
+fi
+# The same search for a board with less: 600 KB of flash and 32 KB of SRAM.
+sed 's/^flash_kb = .*/flash_kb = 600/; s/^sram_kb = .*/sram_kb = 32/' \
+	"$MN_TOP_SRCDIR/presets/nucleo-f746zg.ini" >"$tmp/small.ini"
+cp "$MN_TOP_SRCDIR/presets/nucleo-f746zg-latency.ini" "$tmp/" # the preset names it beside itself
+"$mn" search $fast --json --preset "$tmp/small.ini" >"$tmp/s.json" 2>"$tmp/s.err"; rc=$?
+echo "# $(cat "$tmp/s.err")"
+check "a pick over a 600 KB / 32 KB board: exit 0, one note each for flash and SRAM with the flag" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'note: the pick needs $fl1 KB of flash (the runtime.s 100 KB included), more than the NUCLEO-F746ZG.s 600 KB; --max-flash-kb 600 searches only archs that fit' '$tmp/s.err' && grep -q 'note: the pick needs 64.0 KB of SRAM at its peak, more than the NUCLEO-F746ZG.s 32 KB; --max-sram-kb 32 searches' '$tmp/s.err' && [ \$(grep -c note: '$tmp/s.err') -eq 2 ]"
+check "...and stdout is still the JSON line alone" sh -c "[ \$(wc -l <'$tmp/s.json') -eq 1 ] && grep -q '^{\"arch\"' '$tmp/s.json'"
+"$mn" search $fast --json --max-flash-kb 1024 >"$tmp/f.json" 2>"$tmp/f.err"; rc=$?
+fl2=$(sed -n 's/.*"flash_kb":\([0-9.]*\).*/\1/p' "$tmp/f.json")
+check "with --max-flash-kb 1024 the pick fits ($fl2 KB) and no note is printed" \
+	sh -c "[ $rc -eq 0 ] && awk -v f='$fl2' 'BEGIN { exit !(f + 0 > 0 && f <= 1024) }' && ! grep -q 'note:' '$tmp/f.err'"
 for k in arch flops_m params_m latency_ms sram_kb flash_kb seconds measured seed weights rounds; do
 	check "JSON has key $k" grep -q "\"$k\":" "$tmp/a.json"
 done

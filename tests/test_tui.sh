@@ -377,6 +377,21 @@ T send-keys -t d q
 wait_for d 'TUI-EXIT=0' 30
 check "q quits (status 0)" [ $? -eq 0 ]
 
+# ---- session e: a board smaller than any pick ---------------------------
+# 150 KB of flash, below the smallest arch of the space (172 KB with the
+# runtime): the pick line shows its flash over the board's in the error
+# colour, as search's note does on the command line.
+sed 's/^flash_kb = .*/flash_kb = 150/' "$top/presets/nucleo-f746zg.ini" >"$tmp/small.ini"
+cp "$top/presets/nucleo-f746zg-latency.ini" "$tmp/" # the preset names it beside itself
+run_e="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/small.ini' $data_opt $fast --no-extend --start; echo TUI-EXIT=\$?; sleep 600"
+T new-session -d -s e -x 160 -y 30 "$run_e"
+wait_show e 'DONE round 3/3' 300 "a 150 KB board"
+ok=$?
+check "a pick over the board's flash says so on its line (flash N KB > board 150)" \
+	sh -c "[ $ok -eq 0 ] && grep -Eq 'Pick .*SRAM [0-9.]+ KB +flash [0-9]+ KB > board 150' '$tmp/screen'"
+T send-keys -t e q
+wait_for e 'TUI-EXIT=0' 30
+
 "$mn" </dev/null >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "'micronas' alone in a pipe: usage on stderr, exit 2" sh -c "[ $rc -eq 2 ] && grep -q '^Usage: micronas' '$tmp/err'"

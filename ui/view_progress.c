@@ -132,9 +132,21 @@ void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 		snprintf(buf, sizeof buf, "  acc %.2f%%", p->oracle);
 		x += tui_put(a, r.y, x, end - x, TS_OK, buf);
 	}
-	snprintf(buf, sizeof buf, "  %.1f ms  %.1f MFLOPs  SRAM %.1f KB  flash %.0f KB", p->latency_ms,
-		 p->flops_m, p->sram_kb, p->flash_kb);
+	snprintf(buf, sizeof buf, "  %.1f ms  %.1f MFLOPs", p->latency_ms, p->flops_m);
 	x += tui_put(a, r.y, x, end - x, TS_NORMAL, buf);
+	/* Over the board's memory (no limit was set): in the error colour,
+	 * with what the board has, as the CLI's note says. */
+	const struct mn_preset *bp = a->have_session ? &a->session->preset : NULL;
+	int over_s = bp && bp->sram_kb > 0 && p->sram_kb > bp->sram_kb;
+	int over_f = bp && bp->flash_kb > 0 && p->flash_kb > bp->flash_kb;
+	snprintf(buf, sizeof buf, "  SRAM %.1f KB", p->sram_kb);
+	if (over_s)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " > board %.0f", bp->sram_kb);
+	x += tui_put(a, r.y, x, end - x, over_s ? TS_ERROR : TS_NORMAL, buf);
+	snprintf(buf, sizeof buf, "  flash %.0f KB", p->flash_kb);
+	if (over_f)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " > board %.0f", bp->flash_kb);
+	x += tui_put(a, r.y, x, end - x, over_f ? TS_ERROR : TS_NORMAL, buf);
 	if (stale)
 		tui_put(a, r.y, x, end - x, TS_DIM, "  (previous run)");
 }

@@ -134,8 +134,9 @@ void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 	}
 	snprintf(buf, sizeof buf, "  %.1f ms  %.1f MFLOPs", p->latency_ms, p->flops_m);
 	x += tui_put(a, r.y, x, end - x, TS_NORMAL, buf);
-	/* Over the board's memory (no limit was set): in the error colour,
-	 * with what the board has, as the CLI's note says. */
+	/* Over the board's memory (a search without limits, or with limits
+	 * above the board's): in the error colour, with what the board has,
+	 * as search's note on the command line says. */
 	const struct mn_preset *bp = a->have_session ? &a->session->preset : NULL;
 	int over_s = bp && bp->sram_kb > 0 && p->sram_kb > bp->sram_kb;
 	int over_f = bp && bp->flash_kb > 0 && p->flash_kb > bp->flash_kb;

@@ -3,33 +3,24 @@
 #include "core_speed.h"
 
 #include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench_common.h"
 
 /* GB/s of b = a * s + b over n floats, best of several passes in ~40 ms. */
 static double triad(float *a, float *b, size_t n)
 {
-	double best = 0, t_end = now() + 0.04;
+	double best = 0, t_end = bench_now() + 0.04;
 	float s = 1.0001f;
 	do {
-		double t = now();
+		double t = bench_now();
 		for (int r = 0; r < 16; r++)
 			for (size_t i = 0; i < n; i++)
 				b[i] = a[i] * s + b[i];
-		t = now() - t;
+		t = bench_now() - t;
 		double gbs = 16.0 * 3 * n * sizeof(float) / t / 1e9;
 		if (gbs > best)
 			best = gbs;
-	} while (now() < t_end);
+	} while (bench_now() < t_end);
 	return best;
 }
 

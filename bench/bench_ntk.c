@@ -22,13 +22,7 @@
 #include "nn/net.h"
 #include "core_speed.h"
 #include "util/rng.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench_common.h"
 
 static void *xmalloc(size_t n)
 {
@@ -53,9 +47,9 @@ static double sgemm_peak(int n, int reps)
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
 	double best = 1e30;
 	for (int k = 0; k < reps; k++) {
-		double t = now();
+		double t = bench_now();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-		t = now() - t;
+		t = bench_now() - t;
 		if (t < best)
 			best = t;
 	}
@@ -86,9 +80,9 @@ static struct result run(struct mn_net *net, int B, enum mn_grad_mode mode, int 
 	}
 	double best = 1e30;
 	for (int k = 0; k < reps; k++) {
-		double t = now();
+		double t = bench_now();
 		mn_net_ntk_cond(net, x, B, mode, &cond, NULL, NULL);
-		t = now() - t;
+		t = bench_now() - t;
 		if (t < best)
 			best = t;
 	}

@@ -19,14 +19,8 @@
 #include "board/emulator.h"
 #include "board/profile.h"
 #include "util/rng.h"
+#include "bench_common.h"
 #include "board/validate.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv)
 {
@@ -68,12 +62,12 @@ int main(int argc, char **argv)
 
 	mn_profile_opts_default(&po);
 	po.output = table;
-	t0 = now_s();
+	t0 = bench_now();
 	if (mn_profile_run(b, &po, &t, &pres, &brc, err, sizeof err) != 0) {
 		fprintf(stderr, "bench_validate: profile: %s\n", err);
 		goto out;
 	}
-	t_profile = now_s() - t0;
+	t_profile = bench_now() - t0;
 	printf("profile C=%d N=%d R=%d K=%d, %d measurements, median of %d: %.2f s; overhead %.3f us "
 	       "(calibration residuals %.3f %.3f %.3f us)\n",
 	       po.shape.channels, po.shape.cells, po.shape.height, po.shape.classes,
@@ -81,7 +75,7 @@ int main(int argc, char **argv)
 	       pres.calib_residual_us[1], pres.calib_residual_us[2]);
 
 	mn_rng_seed(&rng, seed);
-	t0 = now_s();
+	t0 = bench_now();
 	for (int i = 0; i < n_archs; i++) {
 		struct mn_arch a;
 		struct mn_validation v;
@@ -106,7 +100,7 @@ int main(int argc, char **argv)
 			       (unsigned long long)v.estimated_sram_bytes);
 		done++;
 	}
-	t_validate = now_s() - t0;
+	t_validate = bench_now() - t0;
 	printf("validate %d archs (uniform over all 15625, seed %llu): %.2f s (%.3f s per arch)\n",
 	       done, (unsigned long long)seed, t_validate, t_validate / done);
 	printf("latency estimate vs measurement: mean |error| %.3f%%, max |error| %.3f%%, "

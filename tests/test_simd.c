@@ -341,17 +341,16 @@ static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int a
 	dx0[0] = -0.0f;
 	mn_conv_backward_data(dr, wt, dy, &g, nimg, dcol, cap);
 	memcpy(ref, dx0, sizeof(float) * nx);
-	/* with pool, dx starts as the 2x2 pool's backward of p2 */
+	/* with pool, the reference adds onto the 2x2 pool's backward of p2 */
 	float *p2 = pool ? fvec((size_t)cin * nimg * ohw) : NULL;
-	if (pool) {
+	if (pool)
 		mn_avgpool2_backward(ref, p2, (size_t)cin * nimg, h, w, 0);
-		acc = 1;
-	}
+	int onto = acc || pool;
 	if (relu)
-		mn_relu_backward(ref, dr, rl, cin, nq, (size_t)nb * hw, acc);
+		mn_relu_backward(ref, dr, rl, cin, nq, (size_t)nb * hw, onto);
 	else
 		for (size_t i = 0; i < nx; i++)
-			ref[i] = acc ? dr[i] + ref[i] : dr[i];
+			ref[i] = onto ? dr[i] + ref[i] : dr[i];
 	struct mn_convT_s2_job j = {.dx = got8,
 				    .ldx = (size_t)nimg * hw,
 				    .wt = wt,
@@ -366,7 +365,7 @@ static void test_convT_s2(int cin, int h, int w, int nq, int nb, int relu, int a
 				    .w = w,
 				    .nimg = nimg,
 				    .nb = nb,
-				    .accumulate = pool ? 0 : acc};
+				    .accumulate = acc};
 	if (!mn_simd_convT_s2_fits(&j, 0)) {
 		tap_ok(mn_simd_convT_s2(&j, 1) == -1 && mn_simd_convT_s2(&j, 0) == -1,
 		       "stride-2 conv^T, cin %d %dx%d: no kernel fits (-1)", cin, h, w);

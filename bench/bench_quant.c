@@ -15,7 +15,10 @@
  * are then split by the float top-2 margin (in units of the logits'
  * standard deviation).  The simulation leaves out the integer details (Q15
  * adds, Q14 head, the 3x3 pools' rounding, the node scale rule), so its
- * "all" row is close to, not equal to, deploy's agreement.
+ * "all" row is close to, not equal to, deploy's agreement; the "deployed"
+ * row is the int8 model itself (mn_quantize_calib with the same calibration,
+ * run by the host int8 reference, logits times their scale), so the two
+ * rows tell the rounding the simulation models from the integer details.
  *
  * Usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL [max] */
 #include <math.h>
@@ -181,6 +184,18 @@ int main(int argc, char **argv)
 	const float *range = argc == 9 ? cs.amax : cs.range;
 	int flips[G_COUNT] = {0};
 	double err_sum[G_COUNT] = {0};
+	/* the deployed model, with deploy's calibration (MSE ranges) */
+	struct mn_qmodel qm;
+	const struct mn_qcalib qc = {cs.range, (const double *const *)cs.patch_mean, cs.pooled_mean,
+				     (const float *const *)cs.patch_cov};
+	int8_t *img = malloc(mn_shape_input_values(&s));
+	int32_t *li = malloc(sizeof(int32_t) * (size_t)K);
+	if (!img || !li || mn_quantize_calib(&qm, &f, &qc) != 0) {
+		fprintf(stderr, "bench_quant: out of memory\n");
+		return 1;
+	}
+	int dep_flips = 0;
+	double dep_err = 0;
 	for (int i = 0; i < ne; i++) {
 		mn_calib_image(&d, (size_t)(calib + i), &s, x);
 		if (mn_fnet_forward(&f, x, lf, NULL) != 0)
@@ -207,12 +222,21 @@ int main(int argc, char **argv)
 			if (g == G_ALL)
 				flip_all[i] = fl;
 		}
+		mn_qmodel_quantize_input(&qm, x, img);
+		if (mn_qmodel_run(&qm, img, li) != 0)
+			return 1;
+		for (int k = 0; k < K; k++)
+			lq[k] = (float)li[k] * qm.logit_scale;
+		dep_flips += mn_argmax_i(li, K) != top;
+		dep_err += rel_err(lq, lf, K);
 	}
 	printf("int8 rounding by tensor group (%s ranges calibrated on %d images, %d evaluated):\n",
 	       argc == 9 ? "max" : "MSE", calib, ne);
 	for (int g = 0; g < G_COUNT; g++)
 		printf("  %-16s %3d top-1 flips (%.2f%% agreement), logit error %.2f%%\n", group_name[g],
 		       flips[g], 100.0 * (ne - flips[g]) / ne, 100.0 * err_sum[g] / ne);
+	printf("  %-16s %3d top-1 flips (%.2f%% agreement), logit error %.2f%%\n", "deployed int8",
+	       dep_flips, 100.0 * (ne - dep_flips) / ne, 100.0 * dep_err / ne);
 	const double edges[] = {0, 0.01, 0.05, 0.2, INFINITY};
 	printf("  flips of 'all' by the float top-2 margin in logit sd:");
 	for (int b = 0; b < 4; b++) {
@@ -226,6 +250,8 @@ int main(int argc, char **argv)
 	}
 	printf("\n");
 	mn_calib_free(&cs);
+	mn_qmodel_free(&qm);
+	free(img), free(li);
 	free(fq), free(x), free(lf), free(lq), free(margin), free(flip_all);
 	mn_dataset_free(&d);
 	mn_fnet_free(&f);

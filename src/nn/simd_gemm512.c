@@ -5,7 +5,16 @@
  * runs these with its AVX2 kernels on CPUs it does not know (AMD Zen 5),
  * and packs both panels for a product this thin; here each 4 x 6 block of
  * P keeps 24 accumulators of 16 partial sums in registers over a chunk of
- * K (below), then adds their sums into P. */
+ * K (below), then adds their sums into P.
+ *
+ * Tried and dropped: vectors along P's rows instead (a 48-row panel of B
+ * packed transposed, 8 x 48 blocks broadcasting A).  On the searches'
+ * shapes with operands cold in cache (C=3 supernets: rows of A 24-96 at
+ * batch 32, 54-216 at 72) it ran 0.82-0.94x this kernel's speed below 32
+ * rows of A and 1.04-1.41x above (one core); taking it from 32 rows on
+ * left both searches as they were (default 10.57-10.97 s against
+ * 10.77-10.97, TE-NAS preset 45.50-46.76 against 45.62-45.92, alternated
+ * runs): the two workers' other kernels share the caches and memory. */
 #include "nn/simd.h"
 
 #include "nn/simd_target.h"

@@ -137,11 +137,20 @@ static int responsiveness(const char *bin, int threads, int tenas)
 	       "the states only that weight reaches); load now %.2f\n",
 	       p.batch, p.repeat, l_cold, cold, c_cold, m_cold, first, again, c_again, m_again, warm,
 	       c_warm, m_warm, load1());
+	/* Issue 13's targets, on an idle 2-core machine.  Its warm search is
+	 * one with other weights: the states those weights reach and the
+	 * cold search never did are measured anew, so it is the w_latency 3
+	 * search above, not the same search again. */
+	printf("targets: cold <= 10 s %s; warm (other weights) <= 0.5 s %s (the same weights: %s); "
+	       "first row <= 1 s %s\n",
+	       cold <= 10 ? "met" : "NOT met", warm <= 0.5 ? "met" : "NOT met",
+	       again <= 0.5 ? "met" : "NOT met", first <= 1 ? "met" : "NOT met");
 	/* Cancel mid-round: in an empty cache, 1.5 s in. */
 	char dir2[] = "/tmp/mn-bench-cache-XXXXXX";
 	if (mkdtemp(dir2) && timed_search(&p, bin, threads, dir2, 1.5, &t, &c, &f, &lat, &m) == 0)
-		printf("cancel latency: %.3f s (cancel 1.5 s into a cold search, until the engine is idle; load %.2f)\n",
-		       lat, load1());
+		printf("cancel latency: %.3f s (cancel 1.5 s into a cold search, until the engine is idle; load %.2f); "
+		       "target <= 0.2 s %s\n",
+		       lat, load1(), lat <= 0.2 ? "met" : "NOT met");
 	if (tenas) {
 		char dir3[] = "/tmp/mn-bench-cache-XXXXXX", path[4096];
 		const char *top = getenv("MN_TOP_SRCDIR");
@@ -155,8 +164,8 @@ static int responsiveness(const char *bin, int threads, int tenas)
 			double l = load1();
 			if (timed_search(&q, bin, threads, dir3, 0, &t, &c, &f, &lat, &m) == 0)
 				printf("TE-NAS preset search (batch %d): cold %.2f s wall, %.2f s CPU (%d measured), "
-				       "first row %.2f s; load %.2f before, %.2f after\n",
-				       q.batch, t, c, m, f, l, load1());
+				       "first row %.2f s; load %.2f before, %.2f after; target <= 45 s %s\n",
+				       q.batch, t, c, m, f, l, load1(), t <= 45 ? "met" : "NOT met");
 			char cmd[200];
 			snprintf(cmd, sizeof cmd, "rm -rf %s", dir3);
 			if (system(cmd) != 0)

@@ -110,6 +110,62 @@ static int timed_search(const struct mn_preset *p, const char *bin, int threads,
 	return ok ? 0 : -1;
 }
 
+/* The TUI's look-ahead (engine.h) at a step of 3: the cold search at
+ * weights 0, the hidden searches one step away, then w_latency 3 from the
+ * cache.  Timed: the cold pick, the look-ahead after it, the step's pick. */
+static int lookahead_search(const struct mn_preset *p, const char *bin, int threads)
+{
+	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512], cmd[200];
+	static struct mn_session setup;
+	struct mn_engine_snapshot snap;
+	if (!mkdtemp(dir)) {
+		perror("bench_search: mkdtemp");
+		return -1;
+	}
+	if (mn_session_init_cache(&setup, p, bin, threads, dir, err, sizeof err)) {
+		fprintf(stderr, "bench_search: %s\n", err);
+		return -1;
+	}
+	const double step = 3;
+	mn_engine_set_lookahead(setup.engine, step);
+	double t0 = bench_now(), cold = -1;
+	mn_engine_start(setup.engine);
+	for (;;) { /* the pick shows while the look-ahead runs on */
+		mn_engine_snapshot(setup.engine, &snap);
+		if (snap.state != MN_ENGINE_RUNNING)
+			break;
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	cold = bench_now() - t0;
+	int cold_evals = snap.evaluations, ok = snap.state == MN_ENGINE_DONE;
+	mn_engine_wait(setup.engine);
+	double ahead = bench_now() - t0 - cold;
+	mn_engine_snapshot(setup.engine, &snap);
+	uint64_t ended = snap.runs_ended;
+	double t1 = bench_now();
+	mn_engine_set_weights(setup.engine, 0, step, 1);
+	for (;;) { /* until the step's pick (its own look-ahead then runs on) */
+		mn_engine_snapshot(setup.engine, &snap);
+		if (snap.runs_ended > ended)
+			break;
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	double warm = bench_now() - t1;
+	ok = ok && snap.state == MN_ENGINE_DONE;
+	printf("with the TUI's look-ahead (step %g): cold pick %.2f s (%d measured), look-ahead %.2f s "
+	       "more; then w_latency %g: %.3f s (%d new measured); target warm (other weights) "
+	       "<= 0.5 s after a look-ahead: %s\n",
+	       step, cold, cold_evals, ahead, step, warm, snap.evaluations - cold_evals,
+	       ok && warm <= 0.5 ? "met" : "NOT met");
+	mn_session_free(&setup);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_search: could not remove %s\n", dir);
+	return ok ? 0 : -1;
+}
+
 static int responsiveness(const char *bin, int threads, int tenas)
 {
 	char dir[] = "/tmp/mn-bench-cache-XXXXXX";
@@ -145,6 +201,10 @@ static int responsiveness(const char *bin, int threads, int tenas)
 	       "first row <= 1 s %s\n",
 	       cold <= 10 ? "met" : "NOT met", warm <= 0.5 ? "met" : "NOT met",
 	       again <= 0.5 ? "met" : "NOT met", first <= 1 ? "met" : "NOT met");
+	p.w_latency = 0; /* the look-ahead starts from weights 0 */
+	if (lookahead_search(&p, bin, threads) != 0)
+		fprintf(stderr, "bench_search: the look-ahead search failed\n");
+	p.w_latency = 3;
 	/* Cancel mid-round: in an empty cache, 1.5 s in. */
 	char dir2[] = "/tmp/mn-bench-cache-XXXXXX";
 	if (mkdtemp(dir2) && timed_search(&p, bin, threads, dir2, 1.5, &t, &c, &f, &lat, &m) == 0)

@@ -288,6 +288,75 @@ int main(void)
 	mn_engine_free(e5);
 	mn_engine_free(e6);
 
+	/* Look-ahead: after the pick, the searches one step away are measured
+	 * hidden; the snapshot keeps the pick; the step then needs no new
+	 * measurement and gives the synchronous search's pick. */
+	static struct slow f7;
+	slow_init(&f7);
+	struct mn_proxy_evaluator ev7 = {NULL, NULL, slow_measure, &f7, NULL};
+	struct mn_engine *e7 = mn_engine_new(&cfg, &ev7, &lat, err, sizeof err);
+	mn_engine_set_lookahead(e7, wl);
+	mn_engine_start(e7);
+	int saw_look = 0, look_kept = 1, calls_at_pick = -1;
+	for (int i = 0; i < 20000; i++) {
+		mn_engine_snapshot(e7, &s);
+		if (s.state == MN_ENGINE_DONE && calls_at_pick < 0)
+			calls_at_pick = s.evaluations;
+		if (s.lookahead) {
+			saw_look = 1;
+			if (s.state != MN_ENGINE_DONE || !s.has_result ||
+			    memcmp(&s.result, &final, sizeof final) != 0 || s.evaluations != 54)
+				look_kept = 0;
+		}
+		if (s.state == MN_ENGINE_DONE && !s.lookahead && saw_look)
+			break;
+		sleep_ms(1);
+	}
+	mn_engine_wait(e7);
+	mn_engine_snapshot(e7, &s);
+	int ahead = atomic_load(&f7.calls);
+	tap_ok(saw_look && look_kept && !s.lookahead && s.evaluations == 54,
+	       "look-ahead: shown as such, the pick and its 54 evaluations kept (%d)", s.evaluations);
+	tap_ok(ahead > 54 && f7.repeats == 0,
+	       "look-ahead measured the neighbours' states (%d values, none twice: %d)", ahead,
+	       f7.repeats);
+	mn_engine_set_weights(e7, 0, wl, 1);
+	mn_engine_wait(e7);
+	mn_engine_snapshot(e7, &s);
+	tap_ok(s.state == MN_ENGINE_DONE && memcmp(&pick_w, &s.result, sizeof pick_w) == 0,
+	       "the step's pick is the synchronous search's at w_latency %g", wl);
+	tap_ok(s.evaluations == 54 && !s.lookahead, "...with no value measured after the look-ahead "
+	       "(engine evaluations %d)", s.evaluations);
+	mn_engine_wait(e7); /* the next look-ahead (from w_latency wl) */
+	tap_ok(atomic_load(&f7.calls) >= ahead && f7.repeats == 0,
+	       "nothing measured twice after the step either (%d repeats)", f7.repeats);
+
+	/* A weight change or a start during the look-ahead stops it at once
+	 * and runs the user's search. */
+	static struct slow f8;
+	slow_init(&f8);
+	struct mn_proxy_evaluator ev8 = {NULL, NULL, slow_measure, &f8, NULL};
+	struct mn_engine *e8 = mn_engine_new(&cfg, &ev8, &lat, err, sizeof err);
+	mn_engine_set_lookahead(e8, wl);
+	mn_engine_start(e8);
+	int in_look = 0;
+	for (int i = 0; i < 20000 && !in_look; i++) {
+		mn_engine_snapshot(e8, &s);
+		in_look = s.lookahead && atomic_load(&f8.calls) > 56;
+		sleep_ms(1);
+	}
+	uint64_t ended = s.runs_ended;
+	mn_engine_set_weights(e8, 0, wl, 1);
+	mn_engine_set_lookahead(e8, 0);
+	mn_engine_wait(e8);
+	mn_engine_snapshot(e8, &s);
+	tap_ok(in_look && s.state == MN_ENGINE_DONE && s.runs_ended == ended + 1 &&
+		       memcmp(&pick_w, &s.result, sizeof pick_w) == 0 && s.w_latency == wl,
+	       "a weight change during the look-ahead runs the user's search: its pick");
+	tap_ok(f8.repeats == 0, "nothing measured twice across the stop (%d)", f8.repeats);
+	mn_engine_free(e7);
+	mn_engine_free(e8);
+
 	struct mn_space_limits sl;
 	struct mn_constraints lim = {1.0, 0, 0};
 	mn_engine_set_limits(e4, &lim, 0);

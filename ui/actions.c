@@ -77,6 +77,14 @@ static void remember(struct tui_app *a, enum mn_preset_field f, double v)
 			      mn_preset_field_key(f), e.msg);
 }
 
+/* The TUI's engine measures the searches one weight key away after each
+ * pick (engine.h), so that f/F/l/L answer from the cache. */
+void tui_session_ready(struct tui_app *a)
+{
+	a->have_session = 1;
+	mn_engine_set_lookahead(a->session->engine, TUI_WEIGHT_STEP);
+}
+
 static void set_weights(struct tui_app *a, double wf, double wl)
 {
 	if (!need_session(a))
@@ -145,6 +153,8 @@ static void request_rebuild(struct tui_app *a, struct mn_preset *p, const char *
 	if (a->have_session && a->snap.state == MN_ENGINE_RUNNING) {
 		mn_engine_cancel(a->session->engine);
 		tui_message(a, 0, "stopping the search to switch to %s...", label);
+	} else if (a->have_session && a->snap.lookahead) {
+		mn_engine_cancel(a->session->engine); /* nothing to say: it was hidden */
 	}
 	tui_apply_rebuild(a);
 }
@@ -159,7 +169,7 @@ void tui_apply_rebuild(struct tui_app *a)
 		/* Only once the engine thread has stopped: freeing it joins the
 		 * thread, which must not wait for evaluations. */
 		mn_engine_snapshot(a->session->engine, &a->snap);
-		if (a->snap.state == MN_ENGINE_RUNNING)
+		if (a->snap.state == MN_ENGINE_RUNNING || a->snap.lookahead)
 			return;
 	}
 	/* Nor while the atlas build reads the session's data (it is asked to
@@ -185,9 +195,9 @@ void tui_apply_rebuild(struct tui_app *a)
 		tui_message(a, 1, "cannot switch to %s: %s", a->rebuild_label, e.msg);
 		if (had && mn_session_init(a->session, &old, a->cfg->data_path, a->cfg->threads, e.msg,
 					   sizeof e.msg) == 0)
-			a->have_session = 1;
+			tui_session_ready(a);
 	} else {
-		a->have_session = 1;
+		tui_session_ready(a);
 		snprintf(a->preset_label, sizeof a->preset_label, "%s", a->rebuild_label);
 		tui_log_event(&a->log, "set up %s: latency table %s", a->rebuild_label,
 			      a->session->table_origin);

@@ -303,6 +303,8 @@ void tui_log_close(struct tui_log *l);
 /* ---- actions (ui/actions.c) ------------------------------------------- */
 
 void tui_key(struct tui_app *a, int ch);
+/* Marks the session usable and turns on the engine's look-ahead. */
+void tui_session_ready(struct tui_app *a);
 /* Applies a pending session rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
 /* Empties a list box, freeing its values. */

@@ -208,7 +208,8 @@ int tui_extend_poll(struct tui_app *a)
 		tui_message(a, 1, "extending the atlas failed (e tries again): %s", err);
 		changed = 1;
 	}
-	int engine_busy = a->have_session && a->snap.state == MN_ENGINE_RUNNING;
+	/* the look-ahead too: it is short, and makes the weight keys fast */
+	int engine_busy = a->have_session && (a->snap.state == MN_ENGINE_RUNNING || a->snap.lookahead);
 	int complete = a->atlas.state == TUI_ATLAS_LOADED && a->atlas.atlas.n >= MN_ARCH_COUNT;
 	int usable = a->have_session && a->atlas.have_path && a->atlas.state != TUI_ATLAS_ERROR;
 	if (running) {

@@ -141,7 +141,7 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 		return -1;
 	/* The app takes over what was prepared. */
 	a->session = prep.session;
-	a->have_session = 1;
+	tui_session_ready(a);
 	a->oracle = prep.oracle;
 	a->have_oracle = prep.have_oracle;
 	snprintf(a->preset_label, sizeof a->preset_label, "%s",

@@ -60,7 +60,9 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 		snprintf(head, sizeof head, "DONE round %d/3 cand %d/%d ", s->n_rounds, s->total,
 			 s->total);
 		fmt_secs(el, sizeof el, s->search_seconds);
-		snprintf(tail, sizeof tail, " done in %s, %d evaluations", el, s->evaluations);
+		/* the look-ahead (engine.h): why the CPU is still busy */
+		snprintf(tail, sizeof tail, " done in %s, %d evaluations%s", el, s->evaluations,
+			 s->lookahead ? ", measuring ahead" : "");
 		frac = 1;
 		st = TS_OK;
 		break;

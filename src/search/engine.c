@@ -23,6 +23,8 @@ struct mn_engine {
 	int evals_done;           /* evaluations of finished runs */
 	struct mn_arch *ranked;   /* outside ranking for the provisional pick */
 	int n_ranked;
+	double look_step;         /* mn_engine_set_lookahead; 0: off */
+	atomic_int shadow;        /* a look-ahead run: its progress is not shown */
 	struct mn_engine_snapshot snap;
 };
 
@@ -56,6 +58,7 @@ struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->idle, NULL);
 	atomic_init(&e->cancel, 0);
+	atomic_init(&e->shadow, 0);
 	e->snap.state = MN_ENGINE_IDLE;
 	e->snap.latest_round = e->snap.latest_index = -1;
 	e->snap.eta_s = -1;
@@ -82,6 +85,8 @@ static int future_candidates(int round)
 static void on_progress(void *ctx, const struct mn_search_progress *p)
 {
 	struct mn_engine *e = ctx;
+	if (atomic_load(&e->shadow))
+		return; /* the snapshot keeps the pick the user asked for */
 	struct mn_round view = *p->current;
 	struct mn_arch prov;
 
@@ -153,6 +158,38 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/* After a pick: the searches one weight step away (flops and latency, up
+ * and down, none below 0), run with their progress hidden, so that every
+ * state they reach is in the cache when the user takes that step.  Stops
+ * at the first cancel (mn_engine_start and the weight and limit changes
+ * cancel it); then hands the user's settings back to the search. */
+static void look_ahead(struct mn_engine *e)
+{
+	struct mn_round rounds[MN_MAX_ROUNDS];
+	struct mn_arch final;
+	char err[256];
+	int nr;
+	pthread_mutex_lock(&e->lock);
+	double wf = e->pend_wf, wl = e->pend_wl, st = e->look_step;
+	struct mn_constraints lim = e->pend_limits;
+	pthread_mutex_unlock(&e->lock);
+	const double step[4][2] = {{0, st}, {0, -st}, {st, 0}, {-st, 0}};
+	atomic_store(&e->shadow, 1);
+	for (int k = 0; k < 4 && !atomic_load(&e->cancel); k++) {
+		double f = wf + step[k][0], l = wl + step[k][1];
+		if (f < 0 || l < 0)
+			continue;
+		mn_search_set_pending(e->search, f, l, &lim);
+		if (mn_search_run(e->search, &e->cancel, on_progress, e, rounds, &nr, &final, err,
+				  sizeof err) != 0)
+			break; /* cancelled, or failed: the values measured are kept */
+	}
+	atomic_store(&e->shadow, 0);
+	pthread_mutex_lock(&e->lock);
+	mn_search_set_pending(e->search, e->pend_wf, e->pend_wl, &e->pend_limits);
+	pthread_mutex_unlock(&e->lock);
+}
+
 static void engine_main(void *arg, int worker)
 {
 	struct mn_engine *e = arg;
@@ -205,6 +242,14 @@ static void engine_main(void *arg, int worker)
 	}
 	s->runs_ended++;
 	s->version++;
+	if (rc == 0 && e->look_step > 0 && !atomic_load(&e->cancel)) {
+		s->lookahead = 1;
+		pthread_mutex_unlock(&e->lock);
+		look_ahead(e);
+		pthread_mutex_lock(&e->lock);
+		s->lookahead = 0;
+		s->version++;
+	}
 	e->running = 0;
 	pthread_cond_broadcast(&e->idle);
 	pthread_mutex_unlock(&e->lock);
@@ -213,6 +258,10 @@ static void engine_main(void *arg, int worker)
 int mn_engine_start(struct mn_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
+	while (e->running && e->snap.lookahead) { /* the user's search comes first */
+		atomic_store(&e->cancel, 1);
+		pthread_cond_wait(&e->idle, &e->lock);
+	}
 	if (e->running) {
 		pthread_mutex_unlock(&e->lock);
 		return 0;
@@ -271,7 +320,7 @@ void mn_engine_set_weights(struct mn_engine *e, double w_flops, double w_latency
 	e->pend_wf = w_flops;
 	e->pend_wl = w_latency;
 	changed(e);
-	int start = rerun && !e->running;
+	int start = rerun && (!e->running || e->snap.lookahead);
 	pthread_mutex_unlock(&e->lock);
 	if (start)
 		mn_engine_start(e);
@@ -282,10 +331,17 @@ void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, i
 	pthread_mutex_lock(&e->lock);
 	e->pend_limits = *c;
 	changed(e);
-	int start = rerun && !e->running;
+	int start = rerun && (!e->running || e->snap.lookahead);
 	pthread_mutex_unlock(&e->lock);
 	if (start)
 		mn_engine_start(e);
+}
+
+void mn_engine_set_lookahead(struct mn_engine *e, double step)
+{
+	pthread_mutex_lock(&e->lock);
+	e->look_step = step > 0 ? step : 0;
+	pthread_mutex_unlock(&e->lock);
 }
 
 int mn_engine_set_ranked_archs(struct mn_engine *e, const struct mn_arch *archs, int n)

@@ -43,6 +43,8 @@ struct mn_engine_snapshot {
 				  * runs cancelled and resumed on the way included */
 	double w_flops, w_latency;
 	struct mn_constraints limits;
+	int lookahead;           /* done, and measuring the searches one weight step
+				  * away (mn_engine_set_lookahead) */
 	char error[256];
 };
 
@@ -71,6 +73,16 @@ void mn_engine_set_weights(struct mn_engine *e, double w_flops, double w_latency
 void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, int rerun);
 
 void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out);
+
+/* Look-ahead (off, step 0, by default): after each pick the engine runs,
+ * hidden, the searches one step away (w_latency +- step, w_flops +- step),
+ * so that a weight key answers from the cache.  Why: other weights prune
+ * other ops and reach supernets no search measured (about half a cold
+ * search's time, bench_search).  The snapshot stays DONE with the user's
+ * pick and says lookahead; mn_engine_start, a weight or limit change with
+ * rerun, and mn_engine_cancel stop it between two evaluations (inside a
+ * proxy, as any cancel).  mn_engine_wait waits for it too. */
+void mn_engine_set_lookahead(struct mn_engine *e, double step);
 
 /* The hook for an outside ranking of whole archs (e.g. an atlas), best
  * first: the provisional pick is then its best arch still reachable in

@@ -263,7 +263,11 @@ static void board_events(struct tui_app *a)
 	case MN_BOARD_JOB_CONNECT:
 		tui_log_event(&a->log, "board %s on %s, firmware %s%s", b->board, b->port, b->fw_version,
 			      b->emulated ? " (emulated: instruction-based timing)" : "");
-		tui_message(a, 0, "board %s ready on %s (firmware %s)", b->board, b->port, b->fw_version);
+		/* A poll that sees the board come up and QEMU end (a loaded
+		 * machine polls late) keeps the message of the end, said above. */
+		if (!b->emulator_exited)
+			tui_message(a, 0, "board %s ready on %s (firmware %s)", b->board, b->port,
+				    b->fw_version);
 		break;
 	case MN_BOARD_JOB_PROFILE:
 		tui_log_event(&a->log, "profiled %s into %s (%d measurements, %d resumed)", b->board,

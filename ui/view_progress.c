@@ -90,6 +90,21 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 	tui_put(a, r.y, x, end - x, TS_NORMAL, tail);
 }
 
+/* "  NAME kb KB" of the pick; over the board's memory (a search without
+ * limits, or with limits above the board's; board_kb 0: unknown) in the
+ * error colour with what the board has, as search's note on the command
+ * line says.  Returns the columns written. */
+static int put_memory(const struct tui_app *a, int y, int x, int w, const char *name,
+		      int decimals, double kb, double board_kb)
+{
+	char buf[80];
+	int over = board_kb > 0 && kb > board_kb;
+	int n = snprintf(buf, sizeof buf, "  %s %.*f KB", name, decimals, kb);
+	if (over && n > 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, " > board %.0f", board_kb);
+	return tui_put(a, y, x, w, over ? TS_ERROR : TS_NORMAL, buf);
+}
+
 void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 {
 	char arch[MN_ARCH_STRLEN], buf[400];
@@ -136,20 +151,9 @@ void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 	}
 	snprintf(buf, sizeof buf, "  %.1f ms  %.1f MFLOPs", p->latency_ms, p->flops_m);
 	x += tui_put(a, r.y, x, end - x, TS_NORMAL, buf);
-	/* Over the board's memory (a search without limits, or with limits
-	 * above the board's): in the error colour, with what the board has,
-	 * as search's note on the command line says. */
 	const struct mn_preset *bp = a->have_session ? &a->session->preset : NULL;
-	int over_s = bp && bp->sram_kb > 0 && p->sram_kb > bp->sram_kb;
-	int over_f = bp && bp->flash_kb > 0 && p->flash_kb > bp->flash_kb;
-	snprintf(buf, sizeof buf, "  SRAM %.1f KB", p->sram_kb);
-	if (over_s)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " > board %.0f", bp->sram_kb);
-	x += tui_put(a, r.y, x, end - x, over_s ? TS_ERROR : TS_NORMAL, buf);
-	snprintf(buf, sizeof buf, "  flash %.0f KB", p->flash_kb);
-	if (over_f)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " > board %.0f", bp->flash_kb);
-	x += tui_put(a, r.y, x, end - x, over_f ? TS_ERROR : TS_NORMAL, buf);
+	x += put_memory(a, r.y, x, end - x, "SRAM", 1, p->sram_kb, bp ? bp->sram_kb : 0);
+	x += put_memory(a, r.y, x, end - x, "flash", 0, p->flash_kb, bp ? bp->flash_kb : 0);
 	if (stale)
 		tui_put(a, r.y, x, end - x, TS_DIM, "  (previous run)");
 }

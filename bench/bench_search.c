@@ -110,12 +110,21 @@ static int timed_search(const struct mn_preset *p, const char *bin, int threads,
 	return ok ? 0 : -1;
 }
 
+/* Removes a temporary cache directory (mkdtemp's), saying so if it cannot. */
+static void remove_dir(const char *dir)
+{
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_search: could not remove %s\n", dir);
+}
+
 /* The TUI's look-ahead (engine.h) at a step of 3: the cold search at
  * weights 0, the hidden searches one step away, then w_latency 3 from the
  * cache.  Timed: the cold pick, the look-ahead after it, the step's pick. */
 static int lookahead_search(const struct mn_preset *p, const char *bin, int threads)
 {
-	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512], cmd[200];
+	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512];
 	static struct mn_session setup;
 	struct mn_engine_snapshot snap;
 	if (!mkdtemp(dir)) {
@@ -124,11 +133,12 @@ static int lookahead_search(const struct mn_preset *p, const char *bin, int thre
 	}
 	if (mn_session_init_cache(&setup, p, bin, threads, dir, err, sizeof err)) {
 		fprintf(stderr, "bench_search: %s\n", err);
+		remove_dir(dir);
 		return -1;
 	}
 	const double step = 3;
 	mn_engine_set_lookahead(setup.engine, step);
-	double t0 = bench_now(), cold = -1;
+	double t0 = bench_now();
 	mn_engine_start(setup.engine);
 	for (;;) { /* the pick shows while the look-ahead runs on */
 		mn_engine_snapshot(setup.engine, &snap);
@@ -137,7 +147,7 @@ static int lookahead_search(const struct mn_preset *p, const char *bin, int thre
 		struct timespec ts = {0, 2 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	cold = bench_now() - t0;
+	double cold = bench_now() - t0;
 	int cold_evals = snap.evaluations, ok = snap.state == MN_ENGINE_DONE;
 	mn_engine_wait(setup.engine);
 	double ahead = bench_now() - t0 - cold;
@@ -160,9 +170,7 @@ static int lookahead_search(const struct mn_preset *p, const char *bin, int thre
 	       step, cold, cold_evals, ahead, step, warm, snap.evaluations - cold_evals,
 	       ok && warm <= 0.5 ? "met" : "NOT met");
 	mn_session_free(&setup);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_search: could not remove %s\n", dir);
+	remove_dir(dir);
 	return ok ? 0 : -1;
 }
 
@@ -226,17 +234,12 @@ static int responsiveness(const char *bin, int threads, int tenas)
 				printf("TE-NAS preset search (batch %d): cold %.2f s wall, %.2f s CPU (%d measured), "
 				       "first row %.2f s; load %.2f before, %.2f after; target <= 45 s %s\n",
 				       q.batch, t, c, m, f, l, load1(), t <= 45 ? "met" : "NOT met");
-			char cmd[200];
-			snprintf(cmd, sizeof cmd, "rm -rf %s", dir3);
-			if (system(cmd) != 0)
-				fprintf(stderr, "bench_search: could not remove %s\n", dir3);
+			remove_dir(dir3);
 		}
 		mn_preset_free(&q);
 	}
-	char cmd[200];
-	snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, dir2);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_search: could not remove the temporary caches\n");
+	remove_dir(dir);
+	remove_dir(dir2);
 	mn_preset_free(&p);
 	return 0;
 }

@@ -148,6 +148,34 @@ static void test_add_stride2(int n)
 	free(c);
 }
 
+/* The 16-lane pool (AVX-512, widths a multiple of 16) gives the 8-lane
+ * kernel's bits, forward and backward of nsrc sources. */
+static void test_pools_lanes(int planes, int h, int w, int nsrc)
+{
+	size_t n = (size_t)planes * h * w;
+	float *x[5], *a = fvec(n), *b = malloc(sizeof(float) * n), sc[5];
+	const float *src[5];
+	for (int i = 0; i < nsrc; i++) {
+		x[i] = fvec(n);
+		src[i] = x[i];
+		sc[i] = 0.3f + 0.2f * (float)i;
+	}
+	memcpy(b, a, sizeof(float) * n);
+	const struct mn_simd_scratch *sp = reserve(mn_simd_pool3_scratch(h, w));
+	mn_simd_pool3_fw(a, x[0], planes, h, w, 0.7f, sp);
+	mn_simd_pool3_fw_avx2(b, x[0], planes, h, w, 0.7f, sp);
+	int fw_same = !memcmp(a, b, sizeof(float) * n);
+	mn_simd_pool3_bw(a, src, sc, nsrc, planes, h, w, sp);
+	mn_simd_pool3_bw_avx2(b, src, sc, nsrc, planes, h, w, sp);
+	tap_ok(fw_same && !memcmp(a, b, sizeof(float) * n),
+	       "pool 3x3 %dx%dx%d, %d-source backward: the %s path gives the 8-lane kernel's bits",
+	       planes, h, w, nsrc, mn_simd_avx512() && w % 16 == 0 ? "16-lane" : "default");
+	for (int i = 0; i < nsrc; i++)
+		free(x[i]);
+	free(a);
+	free(b);
+}
+
 static void test_pools(int planes, int h, int w)
 {
 	size_t n = (size_t)planes * h * w;
@@ -440,6 +468,10 @@ int main(void)
 	test_pools(3, 7, 13);
 	test_pools(4, 1, 3);
 	test_pools(2, 3, 1);
+	test_pools_lanes(6, 32, 32, 1);
+	test_pools_lanes(3, 16, 16, 3);
+	test_pools_lanes(2, 8, 48, 5);
+	test_pools_lanes(2, 7, 13, 2);
 	test_gemm_nt(16, 432, 1024, 0);
 	test_gemm_nt(5, 7, 37, 1);
 	test_gemm_nt(3, 2, 8, 0);

@@ -658,12 +658,65 @@ AVX2 static void box3_fill(float *S, int PW, const float *const *src, const floa
 	}
 }
 
+/* box3_plane and box3_fill at 16 lanes, for widths that are a multiple of
+ * 16 (NAS-Bench-201's 32 and 16).  Each lane does the AVX2 kernels' adds
+ * and FMAs in their order, so the bits are theirs (tests/test_simd): a
+ * value does not depend on the machine that computed it. */
+#define AVX512 __attribute__((target("avx512f")))
+AVX512 static void box3_plane512(float *out, const float *S, int PW, int h, int w, const float *fy,
+				 const float *fx)
+{
+	for (int y = 0; y < h; y++) {
+		const float *r0 = S + (size_t)y * PW, *r1 = r0 + PW, *r2 = r1 + PW;
+		__m512 vy = _mm512_set1_ps(fy ? fy[y] : 1.0f);
+		for (int x = 0; x < w; x += 16) {
+			__m512 v = _mm512_add_ps(_mm512_loadu_ps(r0 + x), _mm512_loadu_ps(r1 + x));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r2 + x));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r0 + x + 1));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r1 + x + 1));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r2 + x + 1));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r0 + x + 2));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r1 + x + 2));
+			v = _mm512_add_ps(v, _mm512_loadu_ps(r2 + x + 2));
+			if (fx)
+				v = _mm512_mul_ps(v, _mm512_loadu_ps(fx + x));
+			float *o = out + (size_t)y * w + x;
+			_mm512_storeu_ps(o, _mm512_fmadd_ps(vy, v, _mm512_loadu_ps(o)));
+		}
+	}
+}
+
+AVX512 static void box3_fill512(float *S, int PW, const float *const *src, const float *s,
+				int nsrc, int h, int w, const float *gy, const float *gx)
+{
+	for (int y = 0; y < h; y++) {
+		float *d = S + (size_t)(y + 1) * PW + 1;
+		__m512 vy = _mm512_set1_ps(gy ? gy[y] : 1.0f);
+		for (int x = 0; x < w; x += 16) {
+			size_t o = (size_t)y * w + x;
+			__m512 v = _mm512_setzero_ps();
+			for (int i = 0; i < nsrc; i++)
+				v = _mm512_fmadd_ps(_mm512_set1_ps(s[i]), _mm512_loadu_ps(src[i] + o), v);
+			v = _mm512_mul_ps(v, vy);
+			if (gx)
+				v = _mm512_mul_ps(v, _mm512_loadu_ps(gx + x));
+			_mm512_storeu_ps(d + x, v);
+		}
+	}
+}
+
 /* Planes of the pool: forward (nsrc 1, output factor scale/count) or the
- * backward of a sum of sources (input factor s_i/count). */
+ * backward of a sum of sources (input factor s_i/count); at 16 lanes when
+ * allow_avx512, the CPU has AVX-512 and w is a multiple of 16. */
 AVX2 static int pool3_avx2(float *dst, const float *const *src, const float *s, int nsrc,
 			   size_t nplanes, int h, int w, float scale, int backward,
-			   const struct mn_simd_scratch *scr)
+			   const struct mn_simd_scratch *scr, int allow_avx512)
 {
+	const int z = allow_avx512 && w % 16 == 0 && mn_simd_avx512();
+	void (*fill)(float *, int, const float *const *, const float *, int, int, int,
+		     const float *, const float *) = z ? box3_fill512 : box3_fill;
+	void (*plane)(float *, const float *, int, int, int, const float *, const float *) =
+		z ? box3_plane512 : box3_plane;
 	int PW = ((w + 2 + 7) & ~7) + 8;
 	size_t nS = (size_t)(h + 2) * PW + (size_t)2 * w + h + 16;
 	float *S = mn_scratch_floats(scr, nS);
@@ -681,11 +734,11 @@ AVX2 static int pool3_avx2(float *dst, const float *const *src, const float *s, 
 		for (int i = 0; i < nsrc; i++)
 			ps[i] = src[i] + off;
 		if (backward) {
-			box3_fill(S, PW, ps, s, nsrc, h, w, fy, fx);
-			box3_plane(dst + off, S, PW, h, w, NULL, NULL);
+			fill(S, PW, ps, s, nsrc, h, w, fy, fx);
+			plane(dst + off, S, PW, h, w, NULL, NULL);
 		} else {
-			box3_fill(S, PW, ps, s, nsrc, h, w, NULL, NULL);
-			box3_plane(dst + off, S, PW, h, w, fy, fx);
+			fill(S, PW, ps, s, nsrc, h, w, NULL, NULL);
+			plane(dst + off, S, PW, h, w, fy, fx);
 		}
 	}
 	return 0;
@@ -699,13 +752,16 @@ size_t mn_simd_pool3_scratch(int h, int w)
 	return sizeof(float) * (avx > plain ? avx : plain);
 }
 
-void mn_simd_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale,
-		      const struct mn_simd_scratch *scr)
+static void pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale,
+		     const struct mn_simd_scratch *scr, int allow_avx512)
 {
 #if MN_X86
 	float one = 1;
-	if (mn_simd_avx2() && pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0, scr) == 0)
+	if (mn_simd_avx2() &&
+	    pool3_avx2(y, &x, &one, 1, nplanes, h, w, scale, 0, scr, allow_avx512) == 0)
 		return;
+#else
+	(void)allow_avx512;
 #endif
 	float *t = mn_scratch_floats(scr, (size_t)2 * w + 16);
 	if (!t) {
@@ -769,20 +825,24 @@ static void pool3_bw_direct(float *dx, const float *src, float s, size_t nplanes
 			}
 }
 
-void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
-		      size_t nplanes, int h, int w, const struct mn_simd_scratch *scr)
+static void pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+		     size_t nplanes, int h, int w, const struct mn_simd_scratch *scr,
+		     int allow_avx512)
 {
 	/* dx[p] += sum over outputs o in window(p) of d[o] / count(o), with
 	 * d = sum_i s_i src_i: rows weighted by s_i/cy(o), columns by 1/cx(o)
 	 * before the 3-tap horizontal sum. */
 	if (nsrc > 3) {
-		mn_simd_pool3_bw(dx, src, s, 3, nplanes, h, w, scr);
-		mn_simd_pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w, scr);
+		pool3_bw(dx, src, s, 3, nplanes, h, w, scr, allow_avx512);
+		pool3_bw(dx, src + 3, s + 3, nsrc - 3, nplanes, h, w, scr, allow_avx512);
 		return;
 	}
 #if MN_X86
-	if (mn_simd_avx2() && pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1, scr) == 0)
+	if (mn_simd_avx2() &&
+	    pool3_avx2(dx, src, s, nsrc, nplanes, h, w, 1, 1, scr, allow_avx512) == 0)
 		return;
+#else
+	(void)allow_avx512;
 #endif
 	float *t = mn_scratch_floats(scr, (size_t)3 * w + 16);
 	if (!t) {
@@ -820,4 +880,28 @@ void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int ns
 			hsum3_c(out + (size_t)iy * w, t, one, w);
 		}
 	}
+}
+
+void mn_simd_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, float scale,
+		      const struct mn_simd_scratch *scr)
+{
+	pool3_fw(y, x, nplanes, h, w, scale, scr, 1);
+}
+
+void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
+		      size_t nplanes, int h, int w, const struct mn_simd_scratch *scr)
+{
+	pool3_bw(dx, src, s, nsrc, nplanes, h, w, scr, 1);
+}
+
+void mn_simd_pool3_fw_avx2(float *y, const float *x, size_t nplanes, int h, int w, float scale,
+			   const struct mn_simd_scratch *scr)
+{
+	pool3_fw(y, x, nplanes, h, w, scale, scr, 0);
+}
+
+void mn_simd_pool3_bw_avx2(float *dx, const float *const *src, const float *s, int nsrc,
+			   size_t nplanes, int h, int w, const struct mn_simd_scratch *scr)
+{
+	pool3_bw(dx, src, s, nsrc, nplanes, h, w, scr, 0);
 }

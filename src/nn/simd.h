@@ -76,6 +76,13 @@ void mn_simd_pool3_fw(float *y, const float *x, size_t nplanes, int h, int w, fl
 		      const struct mn_simd_scratch *scr);
 void mn_simd_pool3_bw(float *dx, const float *const *src, const float *s, int nsrc,
 		      size_t nplanes, int h, int w, const struct mn_simd_scratch *scr);
+/* The same without the 16-lane path that the two above take on AVX-512
+ * CPUs for widths that are a multiple of 16 (the same bits: tests compare
+ * the two). */
+void mn_simd_pool3_fw_avx2(float *y, const float *x, size_t nplanes, int h, int w, float scale,
+			   const struct mn_simd_scratch *scr);
+void mn_simd_pool3_bw_avx2(float *dx, const float *const *src, const float *s, int nsrc,
+			   size_t nplanes, int h, int w, const struct mn_simd_scratch *scr);
 
 /* Backward data of the convs that read one node, fused with that node's
  * ReLU and optionally with the BN backward in front of each conv:

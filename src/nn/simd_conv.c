@@ -223,7 +223,7 @@ AVX2 static int convT_avx2(const struct mn_convT_job *j, int m0, int m1,
 	int PW, PP, Cp;
 	convT_pad_geom(j, &PW, &PP, &Cp);
 	const int cs3 = mn_convT_cs3(j);
-	float *wt, *pad = mn_convT_setup(j, cs3, PP, Cp, 8, scr, &wt);
+	float *wt, *pad = mn_convT_setup(j, cs3, PP, Cp, 8, PW + 1, scr, &wt);
 	if (!pad)
 		return -1;
 	int toff[9];

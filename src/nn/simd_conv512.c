@@ -193,7 +193,7 @@ AVX512 int mn_simd_convT512(const struct mn_convT_job *j, int m0, int m1,
 		return -1;
 	geom512(j, &PW, &PP, &Cp);
 	const int cs3 = mn_convT_cs3(j);
-	float *wt, *pad = mn_convT_setup(j, cs3, PP, Cp, 16, scr, &wt);
+	float *wt, *pad = mn_convT_setup(j, cs3, PP, Cp, 16, rows2(j) ? 8 : PW + 1, scr, &wt);
 	if (!pad)
 		return -1;
 	int toff[9], r2 = rows2(j);

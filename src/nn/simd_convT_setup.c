@@ -6,6 +6,7 @@
  * depends on the other's for them. */
 #include "nn/simd.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "nn/simd_target.h"
@@ -20,18 +21,23 @@ int mn_convT_cs3(const struct mn_convT_job *j)
 
 size_t mn_convT_setup_floats(const struct mn_convT_job *j, int PP, int Cp, int lanes)
 {
-	/* every input counted as a 3x3 one: the bound for any cs3 */
-	return (size_t)j->nin * PP + lanes + (size_t)j->nin * 9 * Cp + 4 * (size_t)lanes;
+	/* every input counted as a 3x3 one: the bound for any cs3; lanes more
+	 * for the planes' alignment */
+	return (size_t)j->nin * PP + lanes + (size_t)j->nin * 9 * Cp + 5 * (size_t)lanes;
 }
 
 float *mn_convT_setup(const struct mn_convT_job *j, int cs3, int PP, int Cp, int lanes,
-		      const struct mn_simd_scratch *scr, float **wt)
+		      int aligned, const struct mn_simd_scratch *scr, float **wt)
 {
 	const int C = j->C;
 	size_t npad = (size_t)j->nin * PP + lanes;
 	float *pad = mn_scratch_floats(scr, mn_convT_setup_floats(j, PP, Cp, lanes));
 	if (!pad)
 		return NULL;
+	/* pad[aligned] on a vector boundary: the fill's stores (and the centre
+	 * taps' loads) then never straddle two cache lines */
+	uintptr_t a = (uintptr_t)(pad + aligned), v = sizeof(float) * (uintptr_t)lanes;
+	pad += (v - a % v) % v / sizeof(float);
 	memset(pad, 0, sizeof(float) * npad);
 	*wt = pad + npad;
 	for (int co = 0; co < cs3; co++)

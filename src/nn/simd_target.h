@@ -31,6 +31,7 @@
 int mn_convT_cs3(const struct mn_convT_job *j);
 size_t mn_convT_setup_floats(const struct mn_convT_job *j, int PP, int Cp, int lanes);
 float *mn_convT_setup(const struct mn_convT_job *j, int cs3, int PP, int Cp, int lanes,
+		      int aligned,
 		      const struct mn_simd_scratch *scr, float **wt);
 void mn_convT_toff(int PW, int *toff);
 int mn_convT_image(const struct mn_convT_job *j, int m0, int m1, int mm);

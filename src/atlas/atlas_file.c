@@ -121,7 +121,7 @@ int mn_atlas_make_dir(const char *path, char *err, size_t errn)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			snprintf(err, errn, "cannot create the directory %s: %s (give another --out FILE)", dir,
+			snprintf(err, errn, "cannot create the directory %s: %s (check its permissions or choose another atlas file)", dir,
 				 strerror(errno));
 			return -1;
 		}
@@ -258,18 +258,18 @@ int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, stru
 		char *key, *value;
 		if (parse_setting(line, &key, &value) != 0) {
 			snprintf(err, errn, "%s:%d: not a micronas atlas for these settings (expected '# %s: %s'); "
-				 "choose another --out or remove it", path, lineno, kv[i].key, kv[i].value);
+				 "choose another atlas file or remove this one", path, lineno, kv[i].key, kv[i].value);
 			goto out;
 		}
 		if (strcmp(key, kv[i].key) != 0) {
 			snprintf(err, errn, "%s:%d: setting '%s' where '%s' was expected (written by another "
-				 "micronas version?); choose another --out or remove it", path, lineno, key,
+				 "micronas version?); choose another atlas file or remove this one", path, lineno, key,
 				 kv[i].key);
 			goto out;
 		}
 		if (strcmp(value, kv[i].value) != 0) {
 			snprintf(err, errn, "%s:%d: made with %s %s, not %s: a file never mixes settings; use the same "
-				 "settings, or another --out", path, lineno, key, value, kv[i].value);
+				 "settings, or another atlas file", path, lineno, key, value, kv[i].value);
 			goto out;
 		}
 	}
@@ -279,7 +279,7 @@ int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, stru
 			line[--len] = '\0';
 		if (strcmp(line, header) != 0) {
 			snprintf(err, errn, "%s:%d: the header is not '%s' (another proxy table?); choose another "
-				 "--out or remove it", path, lineno, header);
+				 "atlas file or remove this one", path, lineno, header);
 			goto out;
 		}
 	}

@@ -2,7 +2,8 @@
  * maps, a short-K GEMM, the 3x3 average pool, the direct conv and the fused
  * conv^T of the backward), with an AVX2+FMA path picked at run time
  * (x86-64) and a portable scalar path otherwise; tests compare the two
- * paths and the naive double layers.  simd.c, simd_conv.c.
+ * paths and the naive double layers.  simd.c, simd_pool.c, simd_conv*.c,
+ * simd_convT_*.c, simd_gemm512.c.
  *
  * No kernel allocates.  Those that need scratch memory take a
  * struct mn_simd_scratch that the caller owns, sized by the kernel's

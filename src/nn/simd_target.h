@@ -17,7 +17,8 @@
  * is in simd_conv.c, the AVX-512 one in simd_conv512.c):
  *  - mn_convT_cs3: the count of 3x3 inputs (they come first);
  *  - mn_convT_setup: in scr, the padded planes (nin planes of PP floats and
- *    one vector of `lanes` more, zeroed) and after them the inputs' kernels
+ *    one vector of `lanes` more, zeroed, placed so that the plane's float
+ *    `aligned` starts a vector of `lanes`) and after them the inputs' kernels
  *    as wt[co][tap][ci], ci padded to Cp with zeros, then the 1x1 inputs'
  *    as wt[co][ci]; NULL when scr holds less than mn_convT_setup_floats;
  *  - mn_convT_toff: tap t = (ky, kx) of a padded plane of row stride PW
@@ -31,8 +32,7 @@
 int mn_convT_cs3(const struct mn_convT_job *j);
 size_t mn_convT_setup_floats(const struct mn_convT_job *j, int PP, int Cp, int lanes);
 float *mn_convT_setup(const struct mn_convT_job *j, int cs3, int PP, int Cp, int lanes,
-		      int aligned,
-		      const struct mn_simd_scratch *scr, float **wt);
+		      int aligned, const struct mn_simd_scratch *scr, float **wt);
 void mn_convT_toff(int PW, int *toff);
 int mn_convT_image(const struct mn_convT_job *j, int m0, int m1, int mm);
 typedef void (*mn_convT_fill_fn)(float *dst, int PW, const float *src, const float *xh, int h,

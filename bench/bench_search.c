@@ -17,7 +17,7 @@
  * against weights 0 (MicroNAS's headline is 3.23x lower MCU latency at
  * about equal accuracy).  The oracle column only measures here.
  *   bench_search [--seeds 10] [--batches 32,72] [--mode exact|fixed-stats]
- *                [--threads N] [--tenas 0|1] [--what all|speed|quality] [--sweep 0|1]
+ *                [--threads N] [--tenas 0|1] [--what all|speed|quality|lookahead] [--sweep 0|1]
  * (--sweep 0: no w_latency runs, only each batch's plain ranking;
  * --seed0 S: seeds S, S+1, ... to split a long run). */
 #include <math.h>
@@ -29,6 +29,7 @@
 #include "data/oracle.h"
 #include "nn/blas.h"
 #include "search/session.h"
+#include "../ui/keys.h"
 
 /* CPU seconds (user+sys) of the process so far, every thread included. */
 static double cpu_now(void)
@@ -137,7 +138,7 @@ static int lookahead_search(const struct mn_preset *p, const char *bin, int thre
 		return -1;
 	}
 	const double step = 3;
-	mn_engine_set_lookahead(setup.engine, step);
+	mn_engine_set_lookahead(setup.engine, step, 1);
 	double t0 = bench_now();
 	mn_engine_start(setup.engine);
 	for (;;) { /* the pick shows while the look-ahead runs on */
@@ -169,6 +170,73 @@ static int lookahead_search(const struct mn_preset *p, const char *bin, int thre
 	       "<= 0.5 s after a look-ahead: %s\n",
 	       step, cold, cold_evals, ahead, step, warm, snap.evaluations - cold_evals,
 	       ok && warm <= 0.5 ? "met" : "NOT met");
+	mn_session_free(&setup);
+	remove_dir(dir);
+	return ok ? 0 : -1;
+}
+
+/* The look-ahead as the TUI runs it (ui/keys.h: its key step and rings)
+ * from the default weights: the cold pick, then the time at which each
+ * ring of weight points is in the cache, the values measured ahead, and a
+ * search two key presses away from the cache. */
+#define TUI_STEP TUI_WEIGHT_STEP
+#define TUI_RINGS TUI_LOOKAHEAD_RINGS
+static int lookahead_rings(const struct mn_preset *p, const char *bin, int threads)
+{
+	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512];
+	static struct mn_session setup;
+	struct mn_engine_snapshot snap;
+	if (!mkdtemp(dir)) {
+		perror("bench_search: mkdtemp");
+		return -1;
+	}
+	if (mn_session_init_cache(&setup, p, bin, threads, dir, err, sizeof err)) {
+		fprintf(stderr, "bench_search: %s\n", err);
+		remove_dir(dir);
+		return -1;
+	}
+	mn_engine_set_lookahead(setup.engine, TUI_STEP, TUI_RINGS);
+	double t0 = bench_now(), ring_t[TUI_RINGS + 1] = {0}, cold = -1;
+	int cold_evals = 0, ring = 1;
+	mn_engine_start(setup.engine);
+	for (;;) {
+		mn_engine_snapshot(setup.engine, &snap);
+		double t = bench_now() - t0;
+		if (cold < 0 && snap.state != MN_ENGINE_RUNNING) {
+			cold = t;
+			cold_evals = snap.evaluations;
+		}
+		while (ring <= TUI_RINGS && snap.lookahead_done >= 2 * ring * (ring + 1))
+			ring_t[ring++] = t;
+		if (cold >= 0 && !snap.lookahead && snap.state != MN_ENGINE_RUNNING)
+			break;
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	mn_engine_wait(setup.engine);
+	int ahead = setup.cache ? mn_eval_cache_count(setup.cache) - cold_evals : -1;
+	printf("the TUI's look-ahead (key step %g, %d rings: %d weight points) from w_latency %g: "
+	       "cold pick %.2f s (%d measured); in the cache after", TUI_STEP, TUI_RINGS,
+	       2 * TUI_RINGS * (TUI_RINGS + 1), p->w_latency, cold, cold_evals);
+	for (int r = 1; r <= TUI_RINGS; r++)
+		printf("%s %.1f s (ring %d)", r > 1 ? "," : "", ring_t[r] - cold, r);
+	printf("; %d values measured ahead; load %.2f\n", ahead, load1());
+	mn_engine_snapshot(setup.engine, &snap);
+	uint64_t ended = snap.runs_ended;
+	int before = snap.evaluations;
+	double t1 = bench_now();
+	mn_engine_set_weights(setup.engine, p->w_flops, p->w_latency + 2 * TUI_STEP, 1);
+	for (;;) {
+		mn_engine_snapshot(setup.engine, &snap);
+		if (snap.runs_ended > ended)
+			break;
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	double two = bench_now() - t1;
+	int ok = snap.state == MN_ENGINE_DONE;
+	printf("...then w_latency %g (two key presses): %.3f s, %d new measured\n",
+	       p->w_latency + 2 * TUI_STEP, two, snap.evaluations - before);
 	mn_session_free(&setup);
 	remove_dir(dir);
 	return ok ? 0 : -1;
@@ -353,6 +421,13 @@ int main(int argc, char **argv)
 	printf("bench_search: %d cores (shared with other work unless the machine was idle), OpenBLAS "
 	       "kernels %s, latency from the built-in Cortex-M7 cycle model, load %.2f; %s\n",
 	       bench_cores(), mn_blas_core(), load1(), speeds);
+	if (!strcmp(what, "lookahead")) {
+		struct mn_preset p;
+		mn_preset_defaults(&p);
+		int rc = lookahead_rings(&p, bin, threads);
+		mn_preset_free(&p);
+		return rc ? 1 : 0;
+	}
 	if (strcmp(what, "quality") && responsiveness(bin, threads, tenas))
 		return 1;
 	if (strcmp(what, "speed")) {

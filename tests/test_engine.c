@@ -295,7 +295,7 @@ int main(void)
 	slow_init(&f7);
 	struct mn_proxy_evaluator ev7 = {NULL, NULL, slow_measure, &f7, NULL};
 	struct mn_engine *e7 = mn_engine_new(&cfg, &ev7, &lat, err, sizeof err);
-	mn_engine_set_lookahead(e7, wl);
+	mn_engine_set_lookahead(e7, wl, 1);
 	mn_engine_start(e7);
 	int saw_look = 0, look_kept = 1, calls_at_pick = -1;
 	for (int i = 0; i < 20000; i++) {
@@ -337,7 +337,7 @@ int main(void)
 	slow_init(&f8);
 	struct mn_proxy_evaluator ev8 = {NULL, NULL, slow_measure, &f8, NULL};
 	struct mn_engine *e8 = mn_engine_new(&cfg, &ev8, &lat, err, sizeof err);
-	mn_engine_set_lookahead(e8, wl);
+	mn_engine_set_lookahead(e8, wl, 1);
 	mn_engine_start(e8);
 	int in_look = 0;
 	for (int i = 0; i < 20000 && !in_look; i++) {
@@ -347,7 +347,7 @@ int main(void)
 	}
 	uint64_t ended = s.runs_ended;
 	mn_engine_set_weights(e8, 0, wl, 1);
-	mn_engine_set_lookahead(e8, 0);
+	mn_engine_set_lookahead(e8, 0, 0);
 	mn_engine_wait(e8);
 	mn_engine_snapshot(e8, &s);
 	tap_ok(in_look && s.state == MN_ENGINE_DONE && s.runs_ended == ended + 1 &&
@@ -356,6 +356,44 @@ int main(void)
 	tap_ok(f8.repeats == 0, "nothing measured twice across the stop (%d)", f8.repeats);
 	mn_engine_free(e7);
 	mn_engine_free(e8);
+
+	/* Two rings of steps wl/2: every weight point within two steps (5
+	 * here: none below 0) is measured ahead, so two steps on the latency
+	 * axis (wl, whose round 1 differs from weights 0's) and one on each
+	 * axis both pick from the cache, the synchronous search's picks. */
+	static struct slow f9;
+	slow_init(&f9);
+	struct mn_proxy_evaluator ev9 = {NULL, NULL, slow_measure, &f9, NULL};
+	struct mn_engine *e9 = mn_engine_new(&cfg, &ev9, &lat, err, sizeof err);
+	const double st9 = wl / 2;
+	mn_engine_set_lookahead(e9, st9, 2);
+	mn_engine_start(e9);
+	mn_engine_wait(e9);
+	mn_engine_snapshot(e9, &s);
+	int ahead9 = atomic_load(&f9.calls);
+	tap_ok(!s.lookahead && s.lookahead_done == 12 && s.lookahead_total == 12 && ahead9 > 54 &&
+		       f9.repeats == 0,
+	       "two rings: 12 weight points gone through (%d of %d), %d values, none twice",
+	       s.lookahead_done, s.lookahead_total, ahead9);
+	const double far[2][2] = {{0, 2}, {1, 1}}; /* in steps: (flops, latency) */
+	for (int k = 0; k < 2; k++) {
+		struct mn_search_config cf = config(far[k][1] * st9);
+		cf.w_flops = far[k][0] * st9;
+		struct mn_search *sf = mn_search_new(&cf, &ev2, &lat, err, sizeof err);
+		struct mn_arch pick_far;
+		mn_search_run(sf, NULL, NULL, NULL, rw, &nr, &pick_far, err, sizeof err);
+		mn_search_free(sf);
+		int calls = atomic_load(&f9.calls);
+		mn_engine_set_lookahead(e9, 0, 0); /* the points' own look-ahead would measure more */
+		mn_engine_set_weights(e9, far[k][0] * st9, far[k][1] * st9, 1);
+		mn_engine_wait(e9);
+		mn_engine_snapshot(e9, &s);
+		tap_ok(s.state == MN_ENGINE_DONE && memcmp(&pick_far, &s.result, sizeof pick_far) == 0 &&
+			       atomic_load(&f9.calls) == calls,
+		       "w_flops %g, w_latency %g after two rings: the synchronous pick, %d new values",
+		       far[k][0] * st9, far[k][1] * st9, atomic_load(&f9.calls) - calls);
+	}
+	mn_engine_free(e9);
 
 	struct mn_space_limits sl;
 	struct mn_constraints lim = {1.0, 0, 0};

@@ -61,8 +61,11 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 			 s->total);
 		fmt_secs(el, sizeof el, s->search_seconds);
 		/* the look-ahead (engine.h): why the CPU is still busy */
-		snprintf(tail, sizeof tail, " done in %s, %d evaluations%s", el, s->evaluations,
-			 s->lookahead ? ", measuring ahead" : "");
+		if (s->lookahead)
+			snprintf(tail, sizeof tail, " done in %s, %d evaluations, measuring ahead %d/%d",
+				 el, s->evaluations, s->lookahead_done, s->lookahead_total);
+		else
+			snprintf(tail, sizeof tail, " done in %s, %d evaluations", el, s->evaluations);
 		frac = 1;
 		st = TS_OK;
 		break;

@@ -24,6 +24,7 @@ struct mn_engine {
 	struct mn_arch *ranked;   /* outside ranking for the provisional pick */
 	int n_ranked;
 	double look_step;         /* mn_engine_set_lookahead; 0: off */
+	int look_rings;
 	atomic_int shadow;        /* a look-ahead run: its progress is not shown */
 	struct mn_engine_snapshot snap;
 };
@@ -158,32 +159,54 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	pthread_mutex_unlock(&e->lock);
 }
 
-/* After a pick: the searches one weight step away (flops and latency, up
- * and down, none below 0), run with their progress hidden, so that every
- * state they reach is in the cache when the user takes that step.  Stops
- * at the first cancel (mn_engine_start and the weight and limit changes
- * cancel it); then hands the user's settings back to the search. */
+/* The k-th weight offset of the look-ahead, in steps (flops, latency):
+ * ring r holds the offsets |df| + |dl| = r, the two axes first (latency,
+ * the weight the presets tune, before flops), so nearer keys are ready
+ * first.  4r offsets a ring. */
+static void look_offset(int r, int k, int *df, int *dl)
+{
+	static const int axis[4][2] = {{0, 1}, {0, -1}, {1, 0}, {-1, 0}};
+	if (k < 4) {
+		*df = axis[k][0] * r, *dl = axis[k][1] * r;
+		return;
+	}
+	int a = 1 + (k - 4) / 4, sf = (k % 4) < 2 ? 1 : -1, sl = k % 2 ? -1 : 1;
+	*df = sf * a, *dl = sl * (r - a);
+}
+
+/* After a pick: the searches within `look_rings` weight steps (above),
+ * none below 0, run with their progress hidden, so that every state they
+ * reach is in the cache when the user takes those steps.  Stops at the
+ * first cancel (mn_engine_start and the weight and limit changes cancel
+ * it); then hands the user's settings back to the search. */
 static void look_ahead(struct mn_engine *e)
 {
 	struct mn_round rounds[MN_MAX_ROUNDS];
 	struct mn_arch final;
 	char err[256];
-	int nr;
+	int nr, stop = 0;
 	pthread_mutex_lock(&e->lock);
 	double wf = e->pend_wf, wl = e->pend_wl, st = e->look_step;
+	int rings = e->look_rings;
 	struct mn_constraints lim = e->pend_limits;
 	pthread_mutex_unlock(&e->lock);
-	const double step[4][2] = {{0, st}, {0, -st}, {st, 0}, {-st, 0}};
 	atomic_store(&e->shadow, 1);
-	for (int k = 0; k < 4 && !atomic_load(&e->cancel); k++) {
-		double f = wf + step[k][0], l = wl + step[k][1];
-		if (f < 0 || l < 0)
-			continue;
-		mn_search_set_pending(e->search, f, l, &lim);
-		if (mn_search_run(e->search, &e->cancel, on_progress, e, rounds, &nr, &final, err,
-				  sizeof err) != 0)
-			break; /* cancelled, or failed: the values measured are kept */
-	}
+	for (int r = 1; r <= rings && !stop; r++)
+		for (int k = 0; k < 4 * r && !stop && !atomic_load(&e->cancel); k++) {
+			int df, dl;
+			look_offset(r, k, &df, &dl);
+			double f = wf + df * st, l = wl + dl * st;
+			if (f >= 0 && l >= 0) {
+				mn_search_set_pending(e->search, f, l, &lim);
+				/* cancelled, or failed: the values measured are kept */
+				stop = mn_search_run(e->search, &e->cancel, on_progress, e, rounds, &nr,
+						     &final, err, sizeof err) != 0;
+			}
+			pthread_mutex_lock(&e->lock);
+			e->snap.lookahead_done++;
+			e->snap.version++;
+			pthread_mutex_unlock(&e->lock);
+		}
 	atomic_store(&e->shadow, 0);
 	pthread_mutex_lock(&e->lock);
 	mn_search_set_pending(e->search, e->pend_wf, e->pend_wl, &e->pend_limits);
@@ -242,8 +265,10 @@ static void engine_main(void *arg, int worker)
 	}
 	s->runs_ended++;
 	s->version++;
-	if (rc == 0 && e->look_step > 0 && !atomic_load(&e->cancel)) {
+	if (rc == 0 && e->look_step > 0 && e->look_rings > 0 && !atomic_load(&e->cancel)) {
 		s->lookahead = 1;
+		s->lookahead_done = 0;
+		s->lookahead_total = 2 * e->look_rings * (e->look_rings + 1);
 		pthread_mutex_unlock(&e->lock);
 		look_ahead(e);
 		pthread_mutex_lock(&e->lock);
@@ -337,10 +362,11 @@ void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, i
 		mn_engine_start(e);
 }
 
-void mn_engine_set_lookahead(struct mn_engine *e, double step)
+void mn_engine_set_lookahead(struct mn_engine *e, double step, int rings)
 {
 	pthread_mutex_lock(&e->lock);
-	e->look_step = step > 0 ? step : 0;
+	e->look_step = step > 0 && rings > 0 ? step : 0;
+	e->look_rings = step > 0 && rings > 0 ? rings : 0;
 	pthread_mutex_unlock(&e->lock);
 }
 

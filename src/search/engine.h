@@ -43,8 +43,10 @@ struct mn_engine_snapshot {
 				  * runs cancelled and resumed on the way included */
 	double w_flops, w_latency;
 	struct mn_constraints limits;
-	int lookahead;           /* done, and measuring the searches one weight step
-				  * away (mn_engine_set_lookahead) */
+	int lookahead;           /* done, and measuring the searches a few weight
+				  * steps away (mn_engine_set_lookahead) */
+	int lookahead_done, lookahead_total; /* of those weight points (the ones
+				  * below 0 are skipped but counted) */
 	char error[256];
 };
 
@@ -74,15 +76,19 @@ void mn_engine_set_limits(struct mn_engine *e, const struct mn_constraints *c, i
 
 void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out);
 
-/* Look-ahead (off, step 0, by default): after each pick the engine runs,
- * hidden, the searches one step away (w_latency +- step, w_flops +- step),
- * so that a weight key answers from the cache.  Why: other weights prune
- * other ops and reach supernets no search measured (about half a cold
- * search's time, bench_search).  The snapshot stays DONE with the user's
- * pick and says lookahead; mn_engine_start, a weight or limit change with
- * rerun, and mn_engine_cancel stop it between two evaluations (inside a
- * proxy, as any cancel).  mn_engine_wait waits for it too. */
-void mn_engine_set_lookahead(struct mn_engine *e, double step);
+/* Look-ahead (off, step or rings 0, by default): after each pick the
+ * engine runs, hidden, the searches at the weights within `rings` steps of
+ * the pick's (w_flops + i * step, w_latency + j * step with |i| + |j| <=
+ * rings, none below 0; nearer first, then the latency axis, then the
+ * flops axis, then the rest), so that the weight keys answer from the
+ * cache.  Why: other weights prune other ops and reach supernets no search
+ * measured (a step of 0.5 from the default measures 12-30 new states,
+ * 2-6 s on 2 cores; bench_search).  The snapshot stays DONE with the
+ * user's pick and says lookahead, with the points done of the
+ * 2 rings (rings + 1) in all; mn_engine_start, a weight or limit change
+ * with rerun, and mn_engine_cancel stop it between two evaluations (inside
+ * a proxy, as any cancel).  mn_engine_wait waits for it too. */
+void mn_engine_set_lookahead(struct mn_engine *e, double step, int rings);
 
 /* The hook for an outside ranking of whole archs (e.g. an atlas), best
  * first: the provisional pick is then its best arch still reachable in

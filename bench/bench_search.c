@@ -6,9 +6,12 @@
  * row (first candidate measured), the warm search's time (the same
  * settings again, then other weights: everything it can from the persistent
  * cache), and the cancel latency (cancel mid-round until the engine is
- * idle).  With --tenas 1 also the TE-NAS preset's search
- * (presets/nucleo-f746zg-tenas.ini, batch 72).  Each figure is printed with
- * the load average at the time: the machine may be shared.
+ * idle), and the look-ahead of the TUI and `search --measure-ahead` from
+ * weights 0 (each ring's time, then w_latency 3 from the cache; --what
+ * lookahead: from the default weights alone).  With --tenas 1 also the
+ * TE-NAS preset's search (presets/nucleo-f746zg-tenas.ini, batch 72).
+ * Each figure is printed with the load average at the time: the machine
+ * may be shared.
  *
  * Quality over seeds, with the NAS-Bench-201 table as oracle (no cache, so
  * every search is timed cold): for each batch of --batches, the mean
@@ -29,7 +32,6 @@
 #include "data/oracle.h"
 #include "nn/blas.h"
 #include "search/session.h"
-#include "../ui/keys.h"
 
 /* CPU seconds (user+sys) of the process so far, every thread included. */
 static double cpu_now(void)
@@ -120,10 +122,13 @@ static void remove_dir(const char *dir)
 		fprintf(stderr, "bench_search: could not remove %s\n", dir);
 }
 
-/* The TUI's look-ahead (engine.h) at a step of 3: the cold search at
- * weights 0, the hidden searches one step away, then w_latency 3 from the
- * cache.  Timed: the cold pick, the look-ahead after it, the step's pick. */
-static int lookahead_search(const struct mn_preset *p, const char *bin, int threads)
+/* The look-ahead the TUI and `search --measure-ahead` run (engine.h) from
+ * p's weights: the cold pick, then the time at which each ring of weight
+ * points is in the cache, the values measured ahead, and then the search
+ * at w_latency `to` (within the rings) from the cache. */
+#define AHEAD_STEP MN_LOOKAHEAD_STEP
+#define AHEAD_RINGS MN_LOOKAHEAD_RINGS
+static int lookahead_rings(const struct mn_preset *p, const char *bin, int threads, double to)
 {
 	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512];
 	static struct mn_session setup;
@@ -137,66 +142,8 @@ static int lookahead_search(const struct mn_preset *p, const char *bin, int thre
 		remove_dir(dir);
 		return -1;
 	}
-	const double step = 3;
-	mn_engine_set_lookahead(setup.engine, step, 1);
-	double t0 = bench_now();
-	mn_engine_start(setup.engine);
-	for (;;) { /* the pick shows while the look-ahead runs on */
-		mn_engine_snapshot(setup.engine, &snap);
-		if (snap.state != MN_ENGINE_RUNNING)
-			break;
-		struct timespec ts = {0, 2 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	double cold = bench_now() - t0;
-	int cold_evals = snap.evaluations, ok = snap.state == MN_ENGINE_DONE;
-	mn_engine_wait(setup.engine);
-	double ahead = bench_now() - t0 - cold;
-	mn_engine_snapshot(setup.engine, &snap);
-	uint64_t ended = snap.runs_ended;
-	double t1 = bench_now();
-	mn_engine_set_weights(setup.engine, 0, step, 1);
-	for (;;) { /* until the step's pick (its own look-ahead then runs on) */
-		mn_engine_snapshot(setup.engine, &snap);
-		if (snap.runs_ended > ended)
-			break;
-		struct timespec ts = {0, 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	double warm = bench_now() - t1;
-	ok = ok && snap.state == MN_ENGINE_DONE;
-	printf("with the TUI's look-ahead (step %g): cold pick %.2f s (%d measured), look-ahead %.2f s "
-	       "more; then w_latency %g: %.3f s (%d new measured); target warm (other weights) "
-	       "<= 0.5 s after a look-ahead: %s\n",
-	       step, cold, cold_evals, ahead, step, warm, snap.evaluations - cold_evals,
-	       ok && warm <= 0.5 ? "met" : "NOT met");
-	mn_session_free(&setup);
-	remove_dir(dir);
-	return ok ? 0 : -1;
-}
-
-/* The look-ahead as the TUI runs it (ui/keys.h: its key step and rings)
- * from the default weights: the cold pick, then the time at which each
- * ring of weight points is in the cache, the values measured ahead, and a
- * search two key presses away from the cache. */
-#define TUI_STEP TUI_WEIGHT_STEP
-#define TUI_RINGS TUI_LOOKAHEAD_RINGS
-static int lookahead_rings(const struct mn_preset *p, const char *bin, int threads)
-{
-	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512];
-	static struct mn_session setup;
-	struct mn_engine_snapshot snap;
-	if (!mkdtemp(dir)) {
-		perror("bench_search: mkdtemp");
-		return -1;
-	}
-	if (mn_session_init_cache(&setup, p, bin, threads, dir, err, sizeof err)) {
-		fprintf(stderr, "bench_search: %s\n", err);
-		remove_dir(dir);
-		return -1;
-	}
-	mn_engine_set_lookahead(setup.engine, TUI_STEP, TUI_RINGS);
-	double t0 = bench_now(), ring_t[TUI_RINGS + 1] = {0}, cold = -1;
+	mn_engine_set_lookahead(setup.engine, AHEAD_STEP, AHEAD_RINGS);
+	double t0 = bench_now(), ring_t[AHEAD_RINGS + 1] = {0}, cold = -1;
 	int cold_evals = 0, ring = 1;
 	mn_engine_start(setup.engine);
 	for (;;) {
@@ -206,7 +153,7 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 			cold = t;
 			cold_evals = snap.evaluations;
 		}
-		while (ring <= TUI_RINGS && snap.lookahead_done >= 2 * ring * (ring + 1))
+		while (ring <= AHEAD_RINGS && snap.lookahead_done >= 2 * ring * (ring + 1))
 			ring_t[ring++] = t;
 		if (cold >= 0 && !snap.lookahead && snap.state != MN_ENGINE_RUNNING)
 			break;
@@ -215,17 +162,17 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 	}
 	mn_engine_wait(setup.engine);
 	int ahead = setup.cache ? mn_eval_cache_count(setup.cache) - cold_evals : -1;
-	printf("the TUI's look-ahead (key step %g, %d rings: %d weight points) from w_latency %g: "
-	       "cold pick %.2f s (%d measured); in the cache after", TUI_STEP, TUI_RINGS,
-	       2 * TUI_RINGS * (TUI_RINGS + 1), p->w_latency, cold, cold_evals);
-	for (int r = 1; r <= TUI_RINGS; r++)
+	printf("the look-ahead (step %g, %d rings: %d weight points) from w_latency %g: "
+	       "cold pick %.2f s (%d measured); in the cache after", AHEAD_STEP, AHEAD_RINGS,
+	       2 * AHEAD_RINGS * (AHEAD_RINGS + 1), p->w_latency, cold, cold_evals);
+	for (int r = 1; r <= AHEAD_RINGS; r++)
 		printf("%s %.1f s (ring %d)", r > 1 ? "," : "", ring_t[r] - cold, r);
 	printf("; %d values measured ahead; load %.2f\n", ahead, load1());
 	mn_engine_snapshot(setup.engine, &snap);
 	uint64_t ended = snap.runs_ended;
 	int before = snap.evaluations;
 	double t1 = bench_now();
-	mn_engine_set_weights(setup.engine, p->w_flops, p->w_latency + 2 * TUI_STEP, 1);
+	mn_engine_set_weights(setup.engine, p->w_flops, to, 1);
 	for (;;) {
 		mn_engine_snapshot(setup.engine, &snap);
 		if (snap.runs_ended > ended)
@@ -233,10 +180,11 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 		struct timespec ts = {0, 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	double two = bench_now() - t1;
+	double warm = bench_now() - t1;
 	int ok = snap.state == MN_ENGINE_DONE;
-	printf("...then w_latency %g (two key presses): %.3f s, %d new measured\n",
-	       p->w_latency + 2 * TUI_STEP, two, snap.evaluations - before);
+	printf("...then w_latency %g: %.3f s, %d new measured; target warm (other weights) <= 0.5 s "
+	       "after the look-ahead: %s\n", to, warm, snap.evaluations - before,
+	       ok && warm <= 0.5 ? "met" : "NOT met");
 	mn_session_free(&setup);
 	remove_dir(dir);
 	return ok ? 0 : -1;
@@ -278,7 +226,7 @@ static int responsiveness(const char *bin, int threads, int tenas)
 	       cold <= 10 ? "met" : "NOT met", warm <= 0.5 ? "met" : "NOT met",
 	       again <= 0.5 ? "met" : "NOT met", first <= 1 ? "met" : "NOT met");
 	p.w_latency = 0; /* the look-ahead starts from weights 0 */
-	if (lookahead_search(&p, bin, threads) != 0)
+	if (lookahead_rings(&p, bin, threads, 3) != 0)
 		fprintf(stderr, "bench_search: the look-ahead search failed\n");
 	p.w_latency = 3;
 	/* Cancel mid-round: in an empty cache, 1.5 s in. */
@@ -424,7 +372,7 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "lookahead")) {
 		struct mn_preset p;
 		mn_preset_defaults(&p);
-		int rc = lookahead_rings(&p, bin, threads);
+		int rc = lookahead_rings(&p, bin, threads, p.w_latency + 2 * AHEAD_STEP);
 		mn_preset_free(&p);
 		return rc ? 1 : 0;
 	}

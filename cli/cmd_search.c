@@ -23,12 +23,16 @@ static void search_usage(FILE *f)
 		"                       [--batch B] [--repeat R] [--init code|paper]\n"
 		"                       [--ntk-grad exact|fixed-stats] [--latency-table FILE] [--threads N]\n"
 		"                       [--method prune|atlas] [--atlas FILE] [--az-channels C] [--az-cells N]\n"
+		"                       [--measure-ahead]\n"
 		"Prunes the NAS-Bench-201 supernet to one arch (TE-NAS: NTK condition number and\n"
 		"linear regions; MicroNAS: + w_flops x FLOPs rank + w_latency x latency rank),\n"
 		"keeping only candidates after which an arch within the limits remains.\n"
 		"Without --preset the embedded NUCLEO-F746ZG default is used; flags override\n"
 		"preset values. Without --data a synthetic input batch is used (and said so).\n"
-		"--method atlas picks at once from the atlas of these settings ('micronas atlas').\n");
+		"--method atlas picks at once from the atlas of these settings ('micronas atlas').\n"
+		"--measure-ahead: after the pick, measure into the cache the searches of every\n"
+		"weight within 8 steps of 0.5 (as the TUI does), so that searches with those\n"
+		"weights take no new measurement (Ctrl-C stops it; nothing measured is lost).\n");
 }
 
 /* The arch in six letters, one per edge (- none, s skip, 1 and 3 the
@@ -106,6 +110,44 @@ static void note_board_fit(const struct mn_preset *p, const struct mn_engine_sna
 			s->result_sram_kb, p->board_name, p->sram_kb, p->sram_kb);
 }
 
+/* --measure-ahead, after the pick is printed: the engine's look-ahead
+ * (engine.h) runs on; Ctrl-C stops it, keeping what it measured. */
+static int measure_ahead(struct mn_session *session, struct mn_engine_snapshot *snap, int tty,
+			 int cached_at_start)
+{
+	if (fflush(stdout) != 0)
+		return -1;
+	int searched = snap->evaluations; /* the pick's own new values */
+	for (;;) {
+		mn_engine_snapshot(session->engine, snap);
+		if (!snap->lookahead)
+			break;
+		if (mn_cli_stop_requested(NULL))
+			mn_engine_cancel(session->engine);
+		if (tty) {
+			fprintf(stderr, "\rmeasuring ahead %d/%d weight points (Ctrl-C stops; nothing "
+				"measured is lost)", snap->lookahead_done, snap->lookahead_total);
+			fflush(stderr);
+		}
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	mn_engine_wait(session->engine);
+	mn_engine_snapshot(session->engine, snap);
+	if (tty)
+		fprintf(stderr, "\r%-79s\r", "");
+	int n = session->cache ? mn_eval_cache_count(session->cache) - cached_at_start - searched : 0;
+	fprintf(stderr, "micronas search: measured ahead %d of %d weight points (w_flops and "
+		"w_latency within %d steps of %g from %g, %g; none below 0): %d new value%s",
+		snap->lookahead_done, snap->lookahead_total, MN_LOOKAHEAD_RINGS, MN_LOOKAHEAD_STEP,
+		snap->w_flops, snap->w_latency, n, n == 1 ? "" : "s");
+	if (session->cache)
+		fprintf(stderr, " in %s\n", mn_eval_cache_path(session->cache));
+	else
+		fprintf(stderr, ", kept only by this run (no persistent cache)\n");
+	return 0;
+}
+
 int mn_cmd_search(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -120,11 +162,11 @@ int mn_cmd_search(int argc, char **argv)
 		{"az-channels", required_argument, 0, MN_OPT_AZ_CHANNELS},
 		{"az-cells", required_argument, 0, MN_OPT_AZ_CELLS},
 		{"method", required_argument, 0, 'M'}, {"atlas", required_argument, 0, 'A'},
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"measure-ahead", no_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	struct mn_cli_preset cp;
 	const char *data = NULL, *oracle_path = NULL, *atlas_path = NULL;
-	int json = 0, threads = 0, ch, method_atlas = 0;
+	int json = 0, threads = 0, ch, method_atlas = 0, ahead = 0;
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
@@ -139,6 +181,7 @@ int mn_cmd_search(int argc, char **argv)
 			method_atlas = !strcmp(optarg, "atlas");
 			break;
 		case 'A': atlas_path = optarg; method_atlas = 1; break;
+		case 'm': ahead = 1; break;
 		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return mn_cli_preset_quit(&cp, MN_EXIT_USAGE); break;
 		case 'h': search_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
 		case '?':
@@ -151,6 +194,11 @@ int mn_cmd_search(int argc, char **argv)
 	}
 	if (optind < argc) {
 		mn_cli_error("search", "unexpected argument '%s' (see 'micronas search --help')", argv[optind]);
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+	}
+	if (method_atlas && ahead) {
+		mn_cli_error("search", "--measure-ahead goes with the pruning search, not --method atlas "
+			     "(an atlas pick measures nothing)");
 		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
 	if (method_atlas) {
@@ -196,6 +244,9 @@ int mn_cmd_search(int argc, char **argv)
 
 	int tty = isatty(STDERR_FILENO);
 	struct mn_engine_snapshot snap;
+	int cached_at_start = session->cache ? mn_eval_cache_count(session->cache) : 0;
+	if (ahead)
+		mn_engine_set_lookahead(session->engine, MN_LOOKAHEAD_STEP, MN_LOOKAHEAD_RINGS);
 	mn_engine_start(session->engine);
 	for (;;) {
 		mn_engine_snapshot(session->engine, &snap);
@@ -212,7 +263,8 @@ int mn_cmd_search(int argc, char **argv)
 		fprintf(stderr, "\r%-79s\r", "");
 	int rc = MN_EXIT_OK;
 	char cache_err[700];
-	if (mn_session_cache_write_error(session, cache_err, sizeof cache_err))
+	int cache_warned = mn_session_cache_write_error(session, cache_err, sizeof cache_err);
+	if (cache_warned)
 		fprintf(stderr, "micronas search: warning: %s\n", cache_err);
 	if (snap.state == MN_ENGINE_DONE) {
 		if (json) {
@@ -221,6 +273,11 @@ int mn_cmd_search(int argc, char **argv)
 		} else
 			print_text(&snap, oracle);
 		note_board_fit(&session->preset, &snap);
+		if (ahead && measure_ahead(session, &snap, tty, cached_at_start) != 0)
+			rc = MN_EXIT_ERROR;
+		if (ahead && !cache_warned &&
+		    mn_session_cache_write_error(session, cache_err, sizeof cache_err))
+			fprintf(stderr, "micronas search: warning: %s\n", cache_err);
 	} else if (snap.state == MN_ENGINE_CANCELLED) {
 		if (session->cache)
 			mn_cli_error("search",

@@ -101,6 +101,36 @@ check "the shipped preset is found by name" [ $rc -eq 0 ]
 "$mn" search --data "$tmp/nothing.bin" 2>"$tmp/err"; rc=$?
 check "a missing data file exits 1 naming it" sh -c "[ $rc -eq 1 ] && grep -q 'nothing.bin' '$tmp/err'"
 
+# --measure-ahead: after the pick, the searches of every weight within 8
+# steps of 0.5 go into the cache, so those weights measure nothing new;
+# 9 steps away is outside.
+XDG_CACHE_HOME="$tmp/ahead" "$mn" search $fast --json --measure-ahead >"$tmp/ma.json" 2>"$tmp/ma.err"; rc=$?
+echo "# $(cat "$tmp/ma.err")"
+check "--measure-ahead: exit 0, the JSON pick alone on stdout, the pick measured as without it" \
+	sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$tmp/ma.json') -eq 1 ] && grep -q '\"measured\":54,' '$tmp/ma.json'"
+check "...then one line: all 144 weight points measured ahead, with the new values and the cache" \
+	grep -Eq 'measured ahead 144 of 144 weight points .*within 8 steps of 0.5 from 0, 1; none below 0\): [1-9][0-9]* new values? in .*/ahead/micronas/eval-' "$tmp/ma.err"
+for w in "--w-latency 3" "--w-latency 0" "--w-flops 2 --w-latency 0.5" "--w-latency 4.5"; do
+	XDG_CACHE_HOME="$tmp/ahead" "$mn" search $fast --json $w >"$tmp/mw.json" 2>/dev/null
+	check "...so $w measures nothing new" grep -q '"measured":0,' "$tmp/mw.json"
+done
+# SIGTERM during the look-ahead (at batch 24 it runs about 9 s after a 2 s
+# search on an idle 2-core machine; SIGTERM as the test above, since a
+# background job of sh ignores SIGINT): exit 0 (the pick was printed), and
+# the line says how far it got.
+XDG_CACHE_HOME="$tmp/ahead2" "$mn" search --batch 24 --repeat 1 --threads 2 --json --measure-ahead \
+	>"$tmp/mi.json" 2>"$tmp/mi.err" &
+pid=$!
+for i in $(seq 1 1200); do [ -s "$tmp/mi.json" ] && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid; rc=$?
+echo "# $(cat "$tmp/mi.err")"
+check "SIGTERM during --measure-ahead: exit 0 with the pick printed, fewer than 144 points done" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^{\"arch\"' '$tmp/mi.json' && grep -Eq 'measured ahead [0-9]+ of 144 ' '$tmp/mi.err' && [ \$(sed -n 's/.*measured ahead \([0-9]*\) of 144 .*/\1/p' '$tmp/mi.err') -lt 144 ]"
+"$mn" search --method atlas --measure-ahead 2>"$tmp/err"; rc=$?
+check "--measure-ahead with --method atlas is a usage error (exit 2) saying why" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'measure-ahead goes with the pruning search' '$tmp/err'"
+
 # The default search (exact NTK, about 18 s on an idle 2-core machine) is
 # still running 2 s in; the fixed-stats one this test used to run could
 # finish before the signal on an idle machine.

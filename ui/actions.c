@@ -77,12 +77,13 @@ static void remember(struct tui_app *a, enum mn_preset_field f, double v)
 			      mn_preset_field_key(f), e.msg);
 }
 
-/* The TUI's engine measures the searches a few weight keys away after each
- * pick (engine.h), so that f/F/l/L answer from the cache. */
+/* The TUI's engine measures the searches of every weight within
+ * MN_LOOKAHEAD_RINGS key presses after each pick (engine.h), so that
+ * f/F/l/L answer from the cache. */
 void tui_session_ready(struct tui_app *a)
 {
 	a->have_session = 1;
-	mn_engine_set_lookahead(a->session->engine, TUI_WEIGHT_STEP, TUI_LOOKAHEAD_RINGS);
+	mn_engine_set_lookahead(a->session->engine, TUI_WEIGHT_STEP, MN_LOOKAHEAD_RINGS);
 }
 
 static void set_weights(struct tui_app *a, double wf, double wl)

@@ -9,14 +9,7 @@
 #include <stddef.h>
 
 /* Steps and bounds of the live edits, shown in the help text too. */
-#define TUI_WEIGHT_STEP 0.5  /* f/F, l/L */
-/* After each pick the engine measures ahead the searches of every weight
- * point within this many key presses (engine.h, mn_engine_set_lookahead).
- * Measured from the default weights (bench_search --what lookahead, 2
- * cores): the 144 points of 8 rings were in the cache 26 s after the cold
- * pick, 180 values; the first 4 rings took 18 s and 120 of them (the
- * pruning's outcomes stop changing as a weight grows). */
-#define TUI_LOOKAHEAD_RINGS 8
+#define TUI_WEIGHT_STEP 0.5  /* f/F, l/L; the engine's look-ahead step too */
 #define TUI_WEIGHT_MAX 100.0 /* the weights form and the keys stop there */
 #define TUI_LIMIT_MAX 1e9    /* the limits form's largest value */
 

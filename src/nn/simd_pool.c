@@ -70,6 +70,21 @@ static void vsum_c(float *t, const float *const *rows, const float *c, int nr, i
 }
 
 #if MN_X86
+/* v = the 3x3 window sums of the outputs at x.. of rows r0..r2 of a padded
+ * plane, added column by column: one macro for both vector widths, so
+ * that their sums are made in the same order (the same bits). */
+#define BOX3_SUM(v, ADD, LOAD, r0, r1, r2, x)                                                      \
+	do {                                                                                       \
+		v = ADD(LOAD((r0) + (x)), LOAD((r1) + (x)));                                       \
+		v = ADD(v, LOAD((r2) + (x)));                                                      \
+		v = ADD(v, LOAD((r0) + (x) + 1));                                                  \
+		v = ADD(v, LOAD((r1) + (x) + 1));                                                  \
+		v = ADD(v, LOAD((r2) + (x) + 1));                                                  \
+		v = ADD(v, LOAD((r0) + (x) + 2));                                                  \
+		v = ADD(v, LOAD((r1) + (x) + 2));                                                  \
+		v = ADD(v, LOAD((r2) + (x) + 2));                                                  \
+	} while (0)
+
 /* One plane of the 3x3 box: S (padded, row stride PW, interior at (1,1),
  * zero border) summed over each output's window, out[y][x] += f(y,x) * sum
  * with f = fy[y] * fx[x] (fy, fx NULL: 1). */
@@ -81,14 +96,8 @@ AVX2 static void box3_plane(float *out, const float *S, int PW, int h, int w, co
 		const float *r0 = S + (size_t)y * PW, *r1 = r0 + PW, *r2 = r1 + PW;
 		__m256 vy = _mm256_set1_ps(fy ? fy[y] : 1.0f);
 		for (int x = 0; x < w; x += 8) {
-			__m256 v = _mm256_add_ps(_mm256_loadu_ps(r0 + x), _mm256_loadu_ps(r1 + x));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r2 + x));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r0 + x + 1));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r1 + x + 1));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r2 + x + 1));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r0 + x + 2));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r1 + x + 2));
-			v = _mm256_add_ps(v, _mm256_loadu_ps(r2 + x + 2));
+			__m256 v;
+			BOX3_SUM(v, _mm256_add_ps, _mm256_loadu_ps, r0, r1, r2, x);
 			if (fx)
 				v = _mm256_mul_ps(v, _mm256_loadu_ps(fx + x));
 			float *o = out + (size_t)y * w + x;
@@ -143,14 +152,8 @@ AVX512 static void box3_plane512(float *out, const float *S, int PW, int h, int 
 		const float *r0 = S + (size_t)y * PW, *r1 = r0 + PW, *r2 = r1 + PW;
 		__m512 vy = _mm512_set1_ps(fy ? fy[y] : 1.0f);
 		for (int x = 0; x < w; x += 16) {
-			__m512 v = _mm512_add_ps(_mm512_loadu_ps(r0 + x), _mm512_loadu_ps(r1 + x));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r2 + x));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r0 + x + 1));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r1 + x + 1));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r2 + x + 1));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r0 + x + 2));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r1 + x + 2));
-			v = _mm512_add_ps(v, _mm512_loadu_ps(r2 + x + 2));
+			__m512 v;
+			BOX3_SUM(v, _mm512_add_ps, _mm512_loadu_ps, r0, r1, r2, x);
 			if (fx)
 				v = _mm512_mul_ps(v, _mm512_loadu_ps(fx + x));
 			float *o = out + (size_t)y * w + x;

@@ -58,6 +58,9 @@ AVX512 static void shifted8(const struct mn_convT_job *j, int m, float *pad, int
 {
 	const int hw = j->h * 8, n = m % j->nb, P3 = PP / 3;
 	const __mmask16 left = 0x7f7f, right = 0xfefe; /* lanes off column 7, off column 0 */
+	/* lane k takes lane k+1 (left) or k-1 (right) of the same vector */
+	const __m512i up = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15),
+		      down = _mm512_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
 	for (int co = 0; co < j->nin; co++) {
 		const struct mn_convT_in *in = &j->in[co];
 		const float *src = in->src + (size_t)m * hw;
@@ -73,12 +76,13 @@ AVX512 static void shifted8(const struct mn_convT_job *j, int m, float *pad, int
 			if (xh)
 				z = _mm512_fmadd_ps(vg, _mm512_loadu_ps(xh + p), z);
 			_mm512_storeu_ps(c1 + p, z);
-		}
-		if (in->k == 1)
-			continue;
-		for (int p = 0; p < hw; p += 16) {
-			_mm512_storeu_ps(c0 + 8 + p, _mm512_maskz_loadu_ps(left, c1 + p + 1));
-			_mm512_storeu_ps(c2 + p, _mm512_maskz_loadu_ps(right, c1 + p - 1));
+			if (in->k == 1)
+				continue;
+			/* the two shifted copies from the register, not reloaded
+			 * across the store just made (a load that spans two
+			 * recent stores waits for them to reach the cache) */
+			_mm512_storeu_ps(c0 + 8 + p, _mm512_maskz_permutexvar_ps(left, up, z));
+			_mm512_storeu_ps(c2 + p, _mm512_maskz_permutexvar_ps(right, down, z));
 		}
 	}
 }

@@ -24,7 +24,7 @@ struct mn_engine {
 	struct mn_arch *ranked;   /* outside ranking for the provisional pick */
 	int n_ranked;
 	double look_step;         /* mn_engine_set_lookahead; 0: off */
-	int look_rings;
+	int look_rings;           /* and how many rings of that step */
 	atomic_int shadow;        /* a look-ahead run: its progress is not shown */
 	struct mn_engine_snapshot snap;
 };
@@ -202,6 +202,8 @@ static void look_ahead(struct mn_engine *e)
 				stop = mn_search_run(e->search, &e->cancel, on_progress, e, rounds, &nr,
 						     &final, err, sizeof err) != 0;
 			}
+			if (stop)
+				break; /* this point not done */
 			pthread_mutex_lock(&e->lock);
 			e->snap.lookahead_done++;
 			e->snap.version++;

@@ -126,8 +126,6 @@ static void remove_dir(const char *dir)
  * p's weights: the cold pick, then the time at which each ring of weight
  * points is in the cache, the values measured ahead, and then the search
  * at w_latency `to` (within the rings) from the cache. */
-#define AHEAD_STEP MN_LOOKAHEAD_STEP
-#define AHEAD_RINGS MN_LOOKAHEAD_RINGS
 static int lookahead_rings(const struct mn_preset *p, const char *bin, int threads, double to)
 {
 	char dir[] = "/tmp/mn-bench-cache-XXXXXX", err[512];
@@ -142,8 +140,8 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 		remove_dir(dir);
 		return -1;
 	}
-	mn_engine_set_lookahead(setup.engine, AHEAD_STEP, AHEAD_RINGS);
-	double t0 = bench_now(), ring_t[AHEAD_RINGS + 1] = {0}, cold = -1;
+	mn_engine_set_lookahead(setup.engine, MN_LOOKAHEAD_STEP, MN_LOOKAHEAD_RINGS);
+	double t0 = bench_now(), ring_t[MN_LOOKAHEAD_RINGS + 1] = {0}, cold = -1;
 	int cold_evals = 0, ring = 1;
 	mn_engine_start(setup.engine);
 	for (;;) {
@@ -153,7 +151,7 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 			cold = t;
 			cold_evals = snap.evaluations;
 		}
-		while (ring <= AHEAD_RINGS && snap.lookahead_done >= 2 * ring * (ring + 1))
+		while (ring <= MN_LOOKAHEAD_RINGS && snap.lookahead_done >= mn_lookahead_points(ring))
 			ring_t[ring++] = t;
 		if (cold >= 0 && !snap.lookahead && snap.state != MN_ENGINE_RUNNING)
 			break;
@@ -163,9 +161,10 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 	mn_engine_wait(setup.engine);
 	int ahead = setup.cache ? mn_eval_cache_count(setup.cache) - cold_evals : -1;
 	printf("the look-ahead (step %g, %d rings: %d weight points) from w_latency %g: "
-	       "cold pick %.2f s (%d measured); in the cache after", AHEAD_STEP, AHEAD_RINGS,
-	       2 * AHEAD_RINGS * (AHEAD_RINGS + 1), p->w_latency, cold, cold_evals);
-	for (int r = 1; r <= AHEAD_RINGS; r++)
+	       "cold pick %.2f s (%d measured); in the cache after", MN_LOOKAHEAD_STEP,
+	       MN_LOOKAHEAD_RINGS, mn_lookahead_points(MN_LOOKAHEAD_RINGS), p->w_latency, cold,
+	       cold_evals);
+	for (int r = 1; r <= MN_LOOKAHEAD_RINGS; r++)
 		printf("%s %.1f s (ring %d)", r > 1 ? "," : "", ring_t[r] - cold, r);
 	printf("; %d values measured ahead; load %.2f\n", ahead, load1());
 	mn_engine_snapshot(setup.engine, &snap);
@@ -372,7 +371,7 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "lookahead")) {
 		struct mn_preset p;
 		mn_preset_defaults(&p);
-		int rc = lookahead_rings(&p, bin, threads, p.w_latency + 2 * AHEAD_STEP);
+		int rc = lookahead_rings(&p, bin, threads, p.w_latency + 2 * MN_LOOKAHEAD_STEP);
 		mn_preset_free(&p);
 		return rc ? 1 : 0;
 	}

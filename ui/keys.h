@@ -8,8 +8,12 @@
 
 #include <stddef.h>
 
-/* Steps and bounds of the live edits, shown in the help text too. */
-#define TUI_WEIGHT_STEP 0.5  /* f/F, l/L; the engine's look-ahead step too */
+#include "search/engine.h"
+
+/* Steps and bounds of the live edits, shown in the help text too.  The
+ * weight keys' step is the engine's look-ahead step, so that every press
+ * lands on a weight point the look-ahead measured. */
+#define TUI_WEIGHT_STEP MN_LOOKAHEAD_STEP /* f/F, l/L */
 #define TUI_WEIGHT_MAX 100.0 /* the weights form and the keys stop there */
 #define TUI_LIMIT_MAX 1e9    /* the limits form's largest value */
 

@@ -270,7 +270,7 @@ static void engine_main(void *arg, int worker)
 	if (rc == 0 && e->look_step > 0 && e->look_rings > 0 && !atomic_load(&e->cancel)) {
 		s->lookahead = 1;
 		s->lookahead_done = 0;
-		s->lookahead_total = 2 * e->look_rings * (e->look_rings + 1);
+		s->lookahead_total = mn_lookahead_points(e->look_rings);
 		pthread_mutex_unlock(&e->lock);
 		look_ahead(e);
 		pthread_mutex_lock(&e->lock);

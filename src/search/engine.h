@@ -97,6 +97,12 @@ void mn_engine_set_lookahead(struct mn_engine *e, double step, int rings);
 #define MN_LOOKAHEAD_STEP 0.5
 #define MN_LOOKAHEAD_RINGS 8
 
+/* The weight points within `rings` steps: ring r holds 4 r of them. */
+static inline int mn_lookahead_points(int rings)
+{
+	return 2 * rings * (rings + 1);
+}
+
 /* The hook for an outside ranking of whole archs (e.g. an atlas), best
  * first: the provisional pick is then its best arch still reachable in
  * the current supernet.  NULL or n 0 clears it.  The list is copied. */

@@ -74,6 +74,22 @@ static double lat_model(void *ctx, const uint8_t m[MN_EDGES])
 	return t;
 }
 
+/* An engine over cfg whose proxy is slow_measure on f (reset here; the
+ * engine keeps a copy of the evaluator, f itself must outlive it). */
+static struct mn_engine *slow_engine(struct slow *f, const struct mn_search_config *cfg,
+				     const struct mn_latency_model *lat)
+{
+	char err[256];
+	slow_init(f);
+	struct mn_proxy_evaluator ev = {NULL, NULL, slow_measure, f, NULL};
+	struct mn_engine *e = mn_engine_new(cfg, &ev, lat, err, sizeof err);
+	if (!e) {
+		printf("Bail out! %s\n", err);
+		exit(1);
+	}
+	return e;
+}
+
 static struct mn_search_config config(double wl)
 {
 	struct mn_search_config cfg;
@@ -151,9 +167,7 @@ int main(void)
 
 	/* Change the weight mid-run: the result is the new weight's pick. */
 	struct slow f3;
-	slow_init(&f3);
-	struct mn_proxy_evaluator ev3 = {NULL, NULL, slow_measure, &f3, NULL};
-	struct mn_engine *e3 = mn_engine_new(&cfg, &ev3, &lat, err, sizeof err);
+	struct mn_engine *e3 = slow_engine(&f3, &cfg, &lat);
 	mn_engine_start(e3);
 	for (int i = 0; i < 500; i++) {
 		mn_engine_snapshot(e3, &s);
@@ -169,9 +183,7 @@ int main(void)
 
 	/* Cancel, then resume without repeating evaluations. */
 	struct slow f4;
-	slow_init(&f4);
-	struct mn_proxy_evaluator ev4 = {NULL, NULL, slow_measure, &f4, NULL};
-	struct mn_engine *e4 = mn_engine_new(&cfg, &ev4, &lat, err, sizeof err);
+	struct mn_engine *e4 = slow_engine(&f4, &cfg, &lat);
 	mn_engine_start(e4);
 	for (int i = 0; i < 500; i++) {
 		mn_engine_snapshot(e4, &s);
@@ -218,9 +230,7 @@ int main(void)
 	}
 	tap_ok(wl > 0, "a latency weight that changes round 1's pruning: %g", wl);
 	static struct slow f5;
-	slow_init(&f5);
-	struct mn_proxy_evaluator ev5 = {NULL, NULL, slow_measure, &f5, NULL};
-	struct mn_engine *e5 = mn_engine_new(&cfg, &ev5, &lat, err, sizeof err);
+	struct mn_engine *e5 = slow_engine(&f5, &cfg, &lat);
 	mn_engine_start(e5);
 	int last_work = 0, last_evals = 0, work_monotone = 1, changed = 0, prov_ok = 1, saw_prov = 0;
 	for (int i = 0; i < 5000; i++) {
@@ -266,9 +276,7 @@ int main(void)
 		list[0].op[ed] = MN_OP_NONE; /* outside the searched space: skipped */
 	list[1] = want;
 	static struct slow f6;
-	slow_init(&f6);
-	struct mn_proxy_evaluator ev6 = {NULL, NULL, slow_measure, &f6, NULL};
-	struct mn_engine *e6 = mn_engine_new(&cfg, &ev6, &lat, err, sizeof err);
+	struct mn_engine *e6 = slow_engine(&f6, &cfg, &lat);
 	tap_ok(mn_engine_set_ranked_archs(e6, list, 2) == 0, "an outside ranking is accepted");
 	mn_engine_start(e6);
 	int prov_is_want = 0;
@@ -292,9 +300,7 @@ int main(void)
 	 * hidden; the snapshot keeps the pick; the step then needs no new
 	 * measurement and gives the synchronous search's pick. */
 	static struct slow f7;
-	slow_init(&f7);
-	struct mn_proxy_evaluator ev7 = {NULL, NULL, slow_measure, &f7, NULL};
-	struct mn_engine *e7 = mn_engine_new(&cfg, &ev7, &lat, err, sizeof err);
+	struct mn_engine *e7 = slow_engine(&f7, &cfg, &lat);
 	mn_engine_set_lookahead(e7, wl, 1);
 	mn_engine_start(e7);
 	int saw_look = 0, look_kept = 1, calls_at_pick = -1;
@@ -334,9 +340,7 @@ int main(void)
 	/* A weight change or a start during the look-ahead stops it at once
 	 * and runs the user's search. */
 	static struct slow f8;
-	slow_init(&f8);
-	struct mn_proxy_evaluator ev8 = {NULL, NULL, slow_measure, &f8, NULL};
-	struct mn_engine *e8 = mn_engine_new(&cfg, &ev8, &lat, err, sizeof err);
+	struct mn_engine *e8 = slow_engine(&f8, &cfg, &lat);
 	mn_engine_set_lookahead(e8, wl, 1);
 	mn_engine_start(e8);
 	int in_look = 0;
@@ -362,9 +366,7 @@ int main(void)
 	 * axis (wl, whose round 1 differs from weights 0's) and one on each
 	 * axis both pick from the cache, the synchronous search's picks. */
 	static struct slow f9;
-	slow_init(&f9);
-	struct mn_proxy_evaluator ev9 = {NULL, NULL, slow_measure, &f9, NULL};
-	struct mn_engine *e9 = mn_engine_new(&cfg, &ev9, &lat, err, sizeof err);
+	struct mn_engine *e9 = slow_engine(&f9, &cfg, &lat);
 	const double st9 = wl / 2;
 	mn_engine_set_lookahead(e9, st9, 2);
 	mn_engine_start(e9);

@@ -122,9 +122,9 @@ check "round 3: 12 candidates, the op pruned on each of the 6 edges marked x" \
 	sh -c "[ \$(grep -Ec '^x[1-3]<-[0-2] ' '$tmp/screen') -eq 6 ] && grep -q 'round 3/3 final 12/12' '$tmp/screen'"
 pick1=$(field 'Pick +[^ ]+ \| [^|]+ \| [a-z0-9-]+ [a-z0-9-]+ [a-z0-9-]+' "$tmp/screen")
 
-# The look-ahead: after the pick the engine measures the searches one
-# weight key away (said on the progress line), so F below answers from the
-# cache: its pick is made with no new evaluation.
+# The look-ahead: after the pick the engine measures the searches of the
+# weights a few keys away (said on the progress line), so F below answers
+# from the cache: its pick is made with no new evaluation.
 look=0
 grep -q 'measuring ahead' "$tmp/screen" && look=1
 wait_for a 'measuring ahead' 5 && look=1
@@ -132,7 +132,7 @@ show "measuring ahead" "$tmp/screen"
 wait_for a 'DONE round .* [0-9]+ evaluations *$' 600
 ok=$?
 show "look-ahead over" "$tmp/screen"
-check "after the pick the progress line says it measures ahead, then stops" [ $look -eq 1 ] && [ $ok -eq 0 ]
+check "after the pick the progress line says it measures ahead, then stops" sh -c "[ $look -eq 1 ] && [ $ok -eq 0 ]"
 
 # Sort by score (K: previous column from edge), then change the FLOPs weight.
 T send-keys -t a K

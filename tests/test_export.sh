@@ -106,6 +106,16 @@ net="--channels 4 --cells 1 --resolution 16 --classes 3"
 	--threads 1 -o "$tmp/own.safetensors" >"$tmp/own.out" 2>&1; rc=$?
 sed 's/^/# /' "$tmp/own.out"
 check "model.py trains on a .npy set and saves" sh -c "[ $rc -eq 0 ] && [ -s '$tmp/own.safetensors' ] && grep -q 'test [0-9.]*%' '$tmp/own.out'"
+# Without --threads, every CPU the process may use (torch alone may take
+# one): as many as nproc says, and one when confined to one CPU.
+for cpus in "all CPUs" "one CPU"; do
+	run="$py"; want=$(nproc)
+	[ "$cpus" = "one CPU" ] && { run="taskset -c 0 $py"; want=1; }
+	$run -B "$tmp/d4/model.py" --data "$tmp/own.npy" --epochs 1 --batch 16 --max-steps 1 \
+		-o "$tmp/thr.safetensors" >"$tmp/thr.out" 2>&1
+	check "model.py without --threads, $cpus allowed: trains on $want ($(head -n 1 "$tmp/thr.out"))" \
+		grep -q "on $want CPU threads*\$" "$tmp/thr.out"
+done
 check "the weights keep the input mean and std (3 channels)" \
 	sh -c "head -c 4096 '$tmp/own.safetensors' | grep -aq '\"input_mean\":\"[^,\"]*,[^,\"]*,[^,\"]*\",\"input_std\"'"
 "$mn" deploy "$tmp/own.safetensors" "$A2" $net --data "$tmp/own.npy" --calib 16 --eval 16 --no-firmware \

@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct mn_calib cs;
-	if (mn_calib_collect(&cs, &f, &d, calib, err, sizeof err) != 0) {
+	if (mn_calib_collect(&cs, &f, &d, calib, 0, err, sizeof err) != 0) {
 		fprintf(stderr, "bench_quant: %s\n", err);
 		return 1;
 	}

@@ -9,6 +9,7 @@
 #include "data/cifar.h"
 #include "data/dataset.h"
 #include "data/dataset_source.h"
+#include "export/agreement.h"
 #include "export/calibrate.h"
 #include "export/deploy_c.h"
 #include "export/qmodel_file.h"
@@ -39,7 +40,8 @@ static void deploy_usage(FILE *f)
 	fprintf(f,
 		"Usage: micronas deploy WEIGHTS.safetensors ARCH [--preset NAME|FILE]\n"
 		"                       [--channels C] [--cells N] [--resolution R] [--classes K]\n"
-		"                       [--data CIFAR10] [--calib N] [--no-firmware] -o DIR | --check-only\n"
+		"                       [--data CIFAR10] [--calib N] [--eval N] [--threads N]\n"
+		"                       [--no-firmware] -o DIR | --check-only\n"
 		"Checks that the BN-folded weights (model.py's save_weights) are ARCH's network\n"
 		"(names, shapes), quantizes them to int8 the CMSIS-NN / TFLite Micro way\n"
 		"(symmetric per-channel conv weights, per-tensor activation scales calibrated\n"
@@ -55,6 +57,8 @@ static void deploy_usage(FILE *f)
 		"                 by the weights' input_mean/input_std when model.py kept them\n"
 		"  --calib N      calibration images (default 64); the next --eval N (default\n"
 		"                 32) measure int8 against float top-1\n"
+		"  --threads N    threads for the calibration and that measure (default: all\n"
+		"                 cores; the model does not depend on it)\n"
 		"  --check-only   only check the weights against ARCH\n"
 		"  --no-firmware  write the C sources only\n");
 }
@@ -66,11 +70,12 @@ int mn_cmd_deploy(int argc, char **argv)
 		{"output", required_argument, 0, 'o'},
 		{"data", required_argument, 0, 'd'}, {"calib", required_argument, 0, 'b'},
 		{"eval", required_argument, 0, 'e'}, {"check-only", no_argument, 0, 'C'},
-		{"no-firmware", no_argument, 0, 'F'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"no-firmware", no_argument, 0, 'F'}, {"threads", required_argument, 0, 'T'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *preset = NULL, *dir = NULL, *data = NULL;
 	struct mn_net_shape flags = {0};
-	int calib = 64, neval = 32, check_only = 0, no_fw = 0, ch;
+	int calib = 64, neval = 32, threads = 0, check_only = 0, no_fw = 0, ch;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
 	struct mn_arch arch;
@@ -93,6 +98,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		case 'F': no_fw = 1; break;
 		case 'b': if (mn_cli_int("deploy", "--calib", optarg, 1, 100000, &calib)) return MN_EXIT_USAGE; break;
 		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &neval)) return MN_EXIT_USAGE; break;
+		case 'T': if (mn_cli_int("deploy", "--threads", optarg, 1, 256, &threads)) return MN_EXIT_USAGE; break;
 		case 'h': deploy_usage(stdout); return MN_EXIT_OK;
 		default:
 			/* mn_cli_getopt said why. */
@@ -150,11 +156,10 @@ int mn_cmd_deploy(int argc, char **argv)
 	}
 	double t0 = now_s();
 	int rc = MN_EXIT_ERROR;
-	/* One image at a time is too small to share: OpenBLAS stays on the one
-	 * thread main() set. */
+	/* Images are shared among threads (calibrate.h, agreement.h); each
+	 * image's BLAS calls stay on the one thread main() set for OpenBLAS. */
 	struct mn_dataset d;
 	struct mn_qmodel q;
-	float *x = NULL, *fl = NULL;
 	int8_t *img = NULL;
 	int32_t *ql = NULL;
 	memset(&d, 0, sizeof d);
@@ -214,37 +219,22 @@ int mn_cmd_deploy(int argc, char **argv)
 	if ((size_t)neval > total - ev0)
 		neval = (int)(total - ev0);
 	size_t ib = mn_shape_input_values(&shape);
-	x = malloc(sizeof(float) * ib);
-	fl = malloc(sizeof(float) * K);
-	img = malloc(ib * (size_t)(neval > 8 ? 8 : neval) + ib);
-	ql = malloc(sizeof(int32_t) * K * 9);
-	if (!x || !fl || !img || !ql) {
+	/* The board's check file holds the first (up to) 8 evaluation images. */
+	int nchk = neval > 8 ? 8 : neval;
+	img = malloc(ib * (size_t)(nchk > 0 ? nchk : 1));
+	ql = malloc(sizeof(int32_t) * (size_t)K * (size_t)(nchk > 0 ? nchk : 1));
+	if (!img || !ql) {
 		mn_cli_error("deploy", "out of memory");
 		goto out;
 	}
-	if (mn_calibrate(&q, &net, &d, calib, err, sizeof err) != 0) {
+	if (mn_calibrate(&q, &net, &d, calib, threads, err, sizeof err) != 0) {
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
 	/* int8 against float on the evaluation images. */
-	int agree = 0, acc_f = 0, acc_q = 0, nchk = neval > 8 ? 8 : neval;
-	for (int i = 0; i < neval; i++) {
-		size_t idx = ev0 + (size_t)i;
-		int8_t *qi = i < nchk ? img + (size_t)i * ib : img + (size_t)nchk * ib;
-		int32_t *lo = i < nchk ? ql + (size_t)i * K : ql + (size_t)8 * K;
-		mn_calib_image(&d, idx, &shape, x);
-		if (mn_fnet_forward(&net, x, fl, NULL) != 0)
-			goto oom;
-		mn_qmodel_quantize_input(&q, x, qi);
-		if (mn_qmodel_run(&q, qi, lo) != 0)
-			goto oom;
-		int pf = mn_argmax_f(fl, K), pq = mn_argmax_i(lo, K);
-		agree += pf == pq;
-		if (!d.synthetic) {
-			acc_f += pf == d.labels[idx];
-			acc_q += pq == d.labels[idx];
-		}
-	}
+	struct mn_agreement ag;
+	if (mn_agreement_run(&q, &net, &d, ev0, neval, threads, nchk, img, ql, &ag) != 0)
+		goto oom;
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
 		mn_cli_error("deploy", "cannot create %s: %s", dir, strerror(errno));
 		goto out;
@@ -270,16 +260,17 @@ int mn_cmd_deploy(int argc, char **argv)
 	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
 	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
 	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "real");
-	if (neval) {
+	if (ag.images) {
 		char band[32];
-		mn_wilson95_text(agree, neval, band, sizeof band);
-		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %s)", agree, neval,
-		       100.0 * agree / neval, band);
+		mn_wilson95_text(ag.agree, ag.images, band, sizeof band);
+		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %s)", ag.agree,
+		       ag.images, 100.0 * ag.agree / ag.images, band);
 	} else {
 		printf("no image left to compare int8 with float");
 	}
-	if (!d.synthetic && neval)
-		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * acc_f / neval, 100.0 * acc_q / neval);
+	if (ag.labelled)
+		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * ag.correct_float / ag.labelled,
+		       100.0 * ag.correct_int8 / ag.labelled);
 	printf(" (%.2f s)\n", now_s() - t0);
 	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 	if (rc == MN_EXIT_OK && !no_fw) {
@@ -318,7 +309,7 @@ oom:
 out:
 	mn_qmodel_free(&q);
 	mn_dataset_free(&d);
-	free(x), free(fl), free(img), free(ql);
+	free(img), free(ql);
 	mn_fnet_free(&net);
 	mn_input_norm_free(&norm);
 	return rc;

@@ -24,8 +24,8 @@ static void validate_usage(FILE *f)
 		"Usage: micronas validate --port PORT [--preset NAME|FILE]\n"
 		"                         [--latency-table TABLE.ini] [--seed S] [--json] ARCH...\n"
 		"       micronas validate --port PORT --weights W.safetensors [--data PATH]\n"
-		"                         [--calib N] [--images N] [--model FILE] [shape flags]\n"
-		"                         [--json] ARCH\n"
+		"                         [--calib N] [--images N] [--model FILE] [--threads N]\n"
+		"                         [shape flags] [--json] ARCH\n"
 		"Runs each NAS-Bench-201 arch on the board as the preset's network (C, N, R,\n"
 		"classes) in the memory planner's edge order, and prints the measured and\n"
 		"estimated latency (from the latency table) with the error in %%, and the\n"
@@ -45,6 +45,8 @@ static void validate_usage(FILE *f)
 		"  --model FILE       the int8 values from deploy's DIR/model.int8.safetensors\n"
 		"                     (a model deployed on another computer, whose BLAS can\n"
 		"                     round the calibration otherwise)\n"
+		"  --threads N        calibration threads (default: all cores; the model does\n"
+		"                     not depend on it)\n"
 		"  --channels C --cells N --resolution R --classes K   override the preset\n");
 }
 
@@ -85,7 +87,7 @@ static void board_notes(const struct mn_board *b, const struct mn_latency_table 
 static int validate_weights(const char *weights, const char *data, const char *model,
 			    const struct mn_arch *a,
 			    const struct mn_net_shape *shape, const struct mn_latency_table *t,
-			    int calib, int images, const char *port, int json)
+			    int calib, int images, int threads, const char *port, int json)
 {
 	struct mn_fnet net;
 	struct mn_dataset d;
@@ -99,7 +101,7 @@ static int validate_weights(const char *weights, const char *data, const char *m
 	char arch_str[MN_ARCH_STRLEN];
 
 	/* The steps the TUI's job takes too (export/model_job.h). */
-	if (mn_model_prepare(weights, data, model, a, shape, calib, &net, &d, &q, e.msg,
+	if (mn_model_prepare(weights, data, model, a, shape, calib, threads, &net, &d, &q, e.msg,
 			     sizeof e.msg) != 0) {
 		mn_cli_error("validate", "%s", e.msg);
 		goto out;
@@ -183,12 +185,13 @@ int mn_cmd_validate(int argc, char **argv)
 		{"images", required_argument, 0, 'I'}, {"model", required_argument, 0, 'M'},
 		{"port", required_argument, 0, 'P'}, {"preset", required_argument, 0, 'p'},
 		{"latency-table", required_argument, 0, 't'}, {"seed", required_argument, 0, 's'},
-		{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+		{"json", no_argument, 0, 'j'}, {"threads", required_argument, 0, 'T'},
+		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
 	const char *port = NULL, *preset = NULL, *table_path = NULL, *weights = NULL, *data = NULL;
 	const char *model = NULL;
 	struct mn_net_shape flags = {0};
-	int calib = 64, images = 32;
+	int calib = 64, images = 32, threads = 0;
 	struct mn_latency_table t;
 	struct mn_preset pr;
 	struct mn_net_shape shape;
@@ -214,6 +217,10 @@ int mn_cmd_validate(int argc, char **argv)
 			break;
 		case 'I':
 			if (mn_cli_int("validate", "--images", optarg, 1, 1000000, &images))
+				return MN_EXIT_USAGE;
+			break;
+		case 'T':
+			if (mn_cli_int("validate", "--threads", optarg, 1, 256, &threads))
 				return MN_EXIT_USAGE;
 			break;
 		case 'P': port = optarg; break;
@@ -244,9 +251,10 @@ int mn_cmd_validate(int argc, char **argv)
 			     argc - optind);
 		return MN_EXIT_USAGE;
 	}
-	if (!weights && (data || model || flags.channels || flags.cells || flags.height ||
-			 flags.classes)) {
-		mn_cli_error("validate", "--data, --model and the shape flags go with --weights (see "
+	if (!weights && (data || model || threads || flags.channels || flags.cells ||
+			 flags.height || flags.classes)) {
+		mn_cli_error("validate", "--data, --model, --threads and the shape flags go with "
+			     "--weights (see "
 			     "'micronas validate --help')");
 		return MN_EXIT_USAGE;
 	}
@@ -297,7 +305,7 @@ int mn_cmd_validate(int argc, char **argv)
 	}
 
 	if (weights)
-		return validate_weights(weights, data, model, &archs[0], &shape, &t, calib, images,
+		return validate_weights(weights, data, model, &archs[0], &shape, &t, calib, images, threads,
 					port, json);
 	if (mn_cli_block_signals("validate", 0, &set) != 0)
 		return MN_EXIT_ERROR;

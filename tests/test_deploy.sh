@@ -27,6 +27,16 @@ check "deploy writes model.h, model.c and check.bin" \
 	sh -c "[ -s '$tmp/out/model.h' ] && [ -s '$tmp/out/model.c' ] && [ -s '$tmp/out/check.bin' ]"
 check "deploy reports flash, SRAM and the int8/float agreement" \
 	sh -c "grep -q '^flash: ' '$tmp/dep' && grep -q '^SRAM: ' '$tmp/dep' && grep -q 'top-1 agreement' '$tmp/dep'"
+# Threads share the calibration and the measure, never the result: one
+# thread writes the same files and the same report line.
+"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 16 --no-firmware \
+	--threads 1 -o "$tmp/out1" >"$tmp/dep1" 2>/dev/null
+check "deploy --threads 1: the same model.c, check.bin and agreement as on every core" \
+	sh -c "cmp -s '$tmp/out/model.c' '$tmp/out1/model.c' && cmp -s '$tmp/out/check.bin' '$tmp/out1/check.bin' &&
+	       [ \"\$(grep -o 'agreement [^(]*' '$tmp/dep')\" = \"\$(grep -o 'agreement [^(]*' '$tmp/dep1')\" ]"
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --threads 0 -o "$tmp/out0" >/dev/null 2>"$tmp/err0"; rc=$?
+check "deploy --threads 0 is a usage error (2), in one line" \
+	sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err0') -eq 1 ] && grep -q -- '--threads' '$tmp/err0'"
 cc=${CC:-cc}
 fw="$MN_TOP_SRCDIR/fw-profiler"
 $cc -std=c11 -O1 -Wall -Wextra -Werror -I"$tmp/out" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \

@@ -63,8 +63,8 @@ int main(void)
 	int ok = rand_weights_make(&w, &a, &s, &rng) == 0 &&
 		 rand_weights_bind(&w, NULL, &a, &s, &f, err, sizeof err) == 0 &&
 		 mn_dataset_synthetic(&d, 12, 3, err, sizeof err) == 0 &&
-		 mn_calibrate(&q1, &f, &d, 4, err, sizeof err) == 0 &&
-		 mn_calibrate(&q2, &f, &d, 8, err, sizeof err) == 0;
+		 mn_calibrate(&q1, &f, &d, 4, 1, err, sizeof err) == 0 &&
+		 mn_calibrate(&q2, &f, &d, 8, 1, err, sizeof err) == 0;
 	tap_ok(ok, "random weights quantized twice (%s)", err);
 	if (!ok)
 		return tap_done();
@@ -142,7 +142,7 @@ int main(void)
 	       "one byte changed in the data: the fingerprint no longer matches (%s)", err);
 	mn_qmodel_free(&q2);
 	memset(&q2, 0, sizeof q2);
-	ok = mn_calibrate(&q2, &f, &d, 8, err, sizeof err) == 0;
+	ok = mn_calibrate(&q2, &f, &d, 8, 1, err, sizeof err) == 0;
 
 	/* the load proper */
 	tap_ok(ok && mn_qmodel_load(&q2, &a, path, err, sizeof err) == 0, "loaded over the other (%s)",

@@ -238,7 +238,7 @@ int main(void)
 	int ok = rand_weights_make(&w, &a, &s, &rng) == 0 &&
 		 rand_weights_bind(&w, NULL, &a, &s, &f, err, sizeof err) == 0;
 	ok = ok && mn_dataset_synthetic(&d, 12, 3, err, sizeof err) == 0 &&
-	     mn_calibrate(&q, &f, &d, 4, err, sizeof err) == 0;
+	     mn_calibrate(&q, &f, &d, 4, 1, err, sizeof err) == 0;
 	tap_ok(ok, "random weights bound and calibrated (%s)", err);
 	if (!ok)
 		return tap_done();

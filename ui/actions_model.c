@@ -233,6 +233,7 @@ void tui_model_validate(struct tui_app *a)
 	o.table = &a->session->table;
 	o.calib = m->calib;
 	o.images = m->images;
+	o.threads = a->cfg->threads;
 	if (mn_model_job_start(a->board, &o, e.msg, sizeof e.msg) != 0) {
 		tui_message(a, 1, "%s", e.msg);
 		return;

@@ -3,9 +3,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "data/cifar.h"
 #include "export/fnet.h"
+#include "util/pool.h"
 #include "util/rng.h"
 
 void mn_calib_image(const struct mn_dataset *d, size_t i, const struct mn_net_shape *s, float *x)
@@ -60,8 +63,131 @@ void mn_calib_free(struct mn_calib *c)
 	*c = (struct mn_calib){0};
 }
 
+/* The calibration images are summed in parts of MN_CALIB_PART images,
+ * each part from zero, and the parts' sums added in part order.  The sums
+ * whose value depends on their order (the patch means and second moments
+ * and the pooled means: float and double additions) are then the same
+ * however many threads ran the parts, so deploy and validate --weights
+ * make the same model, byte for byte, on any machine.  The parts run a
+ * wave at a time, one part per thread into that thread's own sums; between
+ * waves the caller adds them into the totals, in part order.  (The largest
+ * magnitudes and the histogram counts do not depend on the order.) */
+#define MN_CALIB_PART 16
+
+/* One thread's sums over its part of a wave. */
+struct calib_part {
+	float *amax;   /* [slots] */
+	double *hist;  /* [slots][MN_HIST_BINS] */
+	double **psum; /* [convs], each NULL or [K] */
+	float **pcov;  /* [convs], each NULL or [K][K] */
+	double *pooled; /* [4C] */
+	float *x, *lg;  /* the image, the logits */
+	int images;    /* run in this wave: 0 when the wave had no part for it */
+	int failed;    /* out of memory in the forward */
+};
+
+struct calib_run {
+	const struct mn_fnet *f;
+	const struct mn_dataset *d;
+	int n, pass, wave0; /* images; 0 the magnitudes, 1 the rest; the wave's first part */
+	const float *hist_max;
+	struct calib_part *part; /* [threads] */
+	size_t *K;               /* [convs]: patch length, 0 for no conv */
+	int ns, nc, cf;
+};
+
+static void part_free(struct calib_part *p, int nc)
+{
+	for (int i = 0; i < nc; i++) {
+		if (p->psum)
+			free(p->psum[i]);
+		if (p->pcov)
+			free(p->pcov[i]);
+	}
+	free(p->amax), free(p->hist), free(p->psum), free(p->pcov), free(p->pooled), free(p->x),
+		free(p->lg);
+}
+
+static int part_alloc(struct calib_part *p, const struct calib_run *r, size_t in, int classes)
+{
+	memset(p, 0, sizeof *p);
+	p->amax = calloc((size_t)r->ns, sizeof *p->amax);
+	p->hist = calloc((size_t)r->ns * MN_HIST_BINS, sizeof *p->hist);
+	p->psum = calloc((size_t)r->nc, sizeof *p->psum);
+	p->pcov = calloc((size_t)r->nc, sizeof *p->pcov);
+	p->pooled = calloc((size_t)r->cf, sizeof *p->pooled);
+	p->x = malloc(sizeof(float) * in);
+	p->lg = malloc(sizeof(float) * (size_t)classes);
+	if (!p->amax || !p->hist || !p->psum || !p->pcov || !p->pooled || !p->x || !p->lg)
+		return -1;
+	for (int i = 0; i < r->nc; i++)
+		if (r->K[i] && (!(p->psum[i] = malloc(r->K[i] * sizeof(double))) ||
+				!(p->pcov[i] = malloc(r->K[i] * r->K[i] * sizeof(float)))))
+			return -1;
+	return 0;
+}
+
+/* Thread t of T runs part wave0 + t, if there is one, into part[t]. */
+static void run_part(void *ctx, int t, int T)
+{
+	(void)T;
+	struct calib_run *r = ctx;
+	struct calib_part *p = &r->part[t];
+	int i0 = (r->wave0 + t) * MN_CALIB_PART, i1 = i0 + MN_CALIB_PART;
+	p->images = 0;
+	if (i0 >= r->n)
+		return;
+	if (i1 > r->n)
+		i1 = r->n;
+	struct mn_fnet_obs o = {0};
+	if (r->pass == 0) {
+		memset(p->amax, 0, sizeof(float) * (size_t)r->ns);
+		o.amax = p->amax;
+	} else {
+		memset(p->hist, 0, sizeof(double) * (size_t)r->ns * MN_HIST_BINS);
+		memset(p->pooled, 0, sizeof(double) * (size_t)r->cf);
+		for (int i = 0; i < r->nc; i++)
+			if (r->K[i]) {
+				memset(p->psum[i], 0, r->K[i] * sizeof(double));
+				memset(p->pcov[i], 0, r->K[i] * r->K[i] * sizeof(float));
+			}
+		o.hist = p->hist, o.hist_max = r->hist_max, o.patch_sum = p->psum,
+		o.patch_cov = p->pcov, o.pooled_sum = p->pooled;
+	}
+	for (int i = i0; i < i1; i++) {
+		mn_calib_image(r->d, (size_t)i, &r->f->shape, p->x);
+		if (mn_fnet_run(r->f, p->x, p->lg, &o) != 0) {
+			p->failed = 1;
+			return;
+		}
+	}
+	p->images = i1 - i0;
+}
+
+/* Adds p's sums into c's (and hist), as pass r->pass took them. */
+static void part_merge(const struct calib_run *r, const struct calib_part *p, struct mn_calib *c,
+		       double *hist)
+{
+	if (r->pass == 0) {
+		for (int k = 0; k < r->ns; k++)
+			c->amax[k] = p->amax[k] > c->amax[k] ? p->amax[k] : c->amax[k];
+		return;
+	}
+	for (size_t k = 0; k < (size_t)r->ns * MN_HIST_BINS; k++)
+		hist[k] += p->hist[k];
+	for (int i = 0; i < r->nc; i++)
+		if (r->K[i]) {
+			for (size_t j = 0; j < r->K[i]; j++)
+				c->patch_mean[i][j] += p->psum[i][j];
+			for (size_t j = 0; j < r->K[i] * r->K[i]; j++)
+				c->patch_cov[i][j] += p->pcov[i][j];
+		}
+	for (int k = 0; k < r->cf; k++)
+		c->pooled_mean[k] += p->pooled[k];
+}
+
 int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d,
-		     int n, char *err, size_t errn)
+		     int n, int threads, char *err, size_t errn)
 {
 	const struct mn_net_shape *s = &f->shape;
 	int rc = -1;
@@ -69,6 +195,18 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 	*c = (struct mn_calib){0};
 	if (n > (int)d->count)
 		n = (int)d->count;
+	if (n < 0)
+		n = 0;
+	int parts = (n + MN_CALIB_PART - 1) / MN_CALIB_PART;
+	if (threads < 1) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 0 ? (int)cpus : 1;
+	}
+	if (threads > parts)
+		threads = parts;
+	struct mn_pool *pool = mn_pool_create(threads); /* NULL: this thread alone */
+	int T = mn_pool_size(pool);
+	struct calib_run r = {f, d, n, 0, 0, NULL, NULL, NULL, ns, nc, cf};
 	c->images = n, c->nconv = nc;
 	c->amax = calloc((size_t)ns, sizeof *c->amax);
 	c->range = calloc((size_t)ns, sizeof *c->range);
@@ -76,66 +214,73 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 	c->patch_cov = calloc((size_t)nc, sizeof *c->patch_cov);
 	c->pooled_mean = calloc((size_t)cf, sizeof *c->pooled_mean);
 	double *hist = calloc((size_t)ns * MN_HIST_BINS, sizeof *hist);
-	float *x = malloc(sizeof(float) * mn_shape_input_values(s));
-	float *lg = malloc(sizeof(float) * (size_t)s->classes);
-	if (!c->amax || !c->range || !c->patch_mean || !c->patch_cov || !c->pooled_mean || !hist || !x || !lg) {
+	r.K = calloc((size_t)nc, sizeof *r.K);
+	r.part = calloc((size_t)T, sizeof *r.part);
+	if (!c->amax || !c->range || !c->patch_mean || !c->patch_cov || !c->pooled_mean || !hist ||
+	    !r.K || !r.part) {
 		snprintf(err, errn, "out of memory calibrating");
 		goto out;
 	}
 	for (int i = 0; i < nc; i++) {
 		const struct mn_fconv *cv = mn_fnet_conv(f, i);
-		size_t K = cv ? (size_t)cv->cin * cv->k * cv->k : 0;
+		size_t K = r.K[i] = cv ? (size_t)cv->cin * cv->k * cv->k : 0;
 		if (cv && (!(c->patch_mean[i] = calloc(K, sizeof(double))) ||
 			   !(c->patch_cov[i] = calloc(K * K, sizeof(float))))) {
 			snprintf(err, errn, "out of memory calibrating");
 			goto out;
 		}
 	}
+	for (int t = 0; t < T; t++)
+		if (part_alloc(&r.part[t], &r, mn_shape_input_values(s), s->classes) != 0) {
+			snprintf(err, errn, "out of memory calibrating");
+			goto out;
+		}
 	/* Pass 1: the largest magnitudes; pass 2: the histograms over them
 	 * and the means (sums here). */
-	for (int pass = 0; pass < 2; pass++) {
-		struct mn_fnet_obs o = {0};
-		if (pass == 0)
-			o.amax = c->amax;
-		else
-			o.hist = hist, o.hist_max = c->amax, o.patch_sum = c->patch_mean,
-			o.patch_cov = c->patch_cov, o.pooled_sum = c->pooled_mean;
-		for (int i = 0; i < n; i++) {
-			mn_calib_image(d, (size_t)i, s, x);
-			if (mn_fnet_run(f, x, lg, &o) != 0) {
-				snprintf(err, errn, "out of memory in the float forward");
-				goto out;
+	r.hist_max = c->amax;
+	for (r.pass = 0; r.pass < 2; r.pass++)
+		for (r.wave0 = 0; r.wave0 < parts; r.wave0 += T) {
+			mn_par_run(pool, run_part, &r);
+			for (int t = 0; t < T; t++) {
+				if (r.part[t].failed) {
+					snprintf(err, errn, "out of memory in the float forward");
+					goto out;
+				}
+				if (r.part[t].images)
+					part_merge(&r, &r.part[t], c, hist);
 			}
 		}
-	}
 	for (int k = 0; k < ns; k++)
 		c->range[k] = c->amax[k] > 0 ? mn_calib_mse_range(hist + (size_t)k * MN_HIST_BINS,
 								   MN_HIST_BINS, c->amax[k])
 					     : 0;
 	for (int i = 0; i < nc; i++)
 		if (c->patch_mean[i]) {
-			const struct mn_fconv *cv = mn_fnet_conv(f, i);
-			int K = cv->cin * cv->k * cv->k;
-			for (int j = 0; j < K; j++)
+			size_t K = r.K[i];
+			for (size_t j = 0; j < K; j++)
 				c->patch_mean[i][j] /= n > 0 ? n : 1;
-			for (int j = 0; j < K * K; j++)
+			for (size_t j = 0; j < K * K; j++)
 				c->patch_cov[i][j] /= n > 0 ? n : 1;
 		}
 	for (int k = 0; k < cf; k++)
 		c->pooled_mean[k] /= n > 0 ? n : 1;
 	rc = 0;
 out:
-	free(hist), free(x), free(lg);
+	mn_pool_free(pool);
+	if (r.part)
+		for (int t = 0; t < T; t++)
+			part_free(&r.part[t], nc);
+	free(r.part), free(r.K), free(hist);
 	if (rc)
 		mn_calib_free(c);
 	return rc;
 }
 
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
-		 char *err, size_t errn)
+		 int threads, char *err, size_t errn)
 {
 	struct mn_calib c;
-	if (mn_calib_collect(&c, f, d, n, err, errn) != 0)
+	if (mn_calib_collect(&c, f, d, n, threads, err, errn) != 0)
 		return -1;
 	const struct mn_qcalib qc = {c.range, (const double *const *)c.patch_mean, c.pooled_mean,
 				     (const float *const *)c.patch_cov};

@@ -2,7 +2,8 @@
  * images, then int8 quantization (quantize.h).  `micronas deploy` and
  * `micronas validate --weights` both quantize through here, so the same
  * weights, data and image count give the same model, byte for byte (its
- * fingerprint, mnq_fingerprint, is what the board is checked against). */
+ * fingerprint, mnq_fingerprint, is what the board is checked against),
+ * whatever the thread counts. */
 #ifndef MN_CALIBRATE_H
 #define MN_CALIBRATE_H
 
@@ -38,16 +39,18 @@ struct mn_calib {
 
 /* Runs the float network on images 0 .. n-1 of d (two passes: the largest
  * magnitudes, then histograms over them, the means and the patches'
- * second moments).  0, or -1 with one
- * line in err (c then holds nothing). */
+ * second moments), on up to `threads` threads (< 1: all cores; images in
+ * parts of 16, a part a thread; the result does not depend on the thread
+ * count).  0, or
+ * -1 with one line in err (c then holds nothing). */
 int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d,
-		     int n, char *err, size_t errn);
+		     int n, int threads, char *err, size_t errn);
 void mn_calib_free(struct mn_calib *c);
 
-/* mn_calib_collect, then int8 quantization with the MSE ranges, GPTQ
+/* mn_calib_collect (threads as there), then int8 quantization with the MSE ranges, GPTQ
  * weights and the bias correction (quantize.h).  0, or -1 with one line
  * in err. */
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
-		 char *err, size_t errn);
+		 int threads, char *err, size_t errn);
 
 #endif

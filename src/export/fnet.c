@@ -106,25 +106,45 @@ static void conv(struct ws *ws, const struct mn_fconv *c, const float *x, int h,
 			for (int ky = 0; ky < k; ky++)
 				for (int kx = 0; kx < k; kx++) {
 					float *row = ws->col + ((size_t)(ci * k + ky) * k + kx) * hw;
+					/* the output columns whose input column
+					 * ox s - pad + kx lies inside: [lo, hi) */
+					int lo = pad > kx ? (pad - kx + s - 1) / s : 0;
+					int hi = w - 1 + pad - kx < 0 ? 0 : (w - 1 + pad - kx) / s + 1;
+					hi = hi > wo ? wo : hi;
+					lo = lo > hi ? hi : lo;
 					for (int oy = 0; oy < ho; oy++) {
 						int iy = oy * s - pad + ky;
-						for (int ox = 0; ox < wo; ox++) {
-							int ix = ox * s - pad + kx;
-							row[oy * wo + ox] =
-							    (iy < 0 || iy >= h || ix < 0 || ix >= w)
-								? 0.0f
-								: in[((size_t)ci * h + iy) * w + ix];
+						float *r = row + (size_t)oy * wo;
+						if (iy < 0 || iy >= h) {
+							memset(r, 0, sizeof(float) * wo);
+							continue;
 						}
+						const float *src = in + ((size_t)ci * h + iy) * w;
+						for (int ox = 0; ox < lo; ox++)
+							r[ox] = 0.0f;
+						if (s == 1)
+							memcpy(r + lo, src + lo - pad + kx,
+							       sizeof(float) * (hi - lo));
+						else
+							for (int ox = lo; ox < hi; ox++)
+								r[ox] = src[ox * s - pad + kx];
+						for (int ox = hi; ox < wo; ox++)
+							r[ox] = 0.0f;
 					}
 				}
 		B = ws->col;
 	}
-	if (psum)
+	if (psum) /* four running sums: a single one waits on each add */
 		for (int j = 0; j < c->cin * k * k; j++) {
-			double t = 0;
-			for (int i = 0; i < hw; i++)
-				t += B[(size_t)j * hw + i];
-			psum[j] += t / hw;
+			const float *b = B + (size_t)j * hw;
+			double t[4] = {0, 0, 0, 0};
+			int i = 0;
+			for (; i + 4 <= hw; i += 4)
+				for (int u = 0; u < 4; u++)
+					t[u] += b[i + u];
+			for (; i < hw; i++)
+				t[0] += b[i];
+			psum[j] += ((t[0] + t[1]) + (t[2] + t[3])) / hw;
 		}
 	if (pcov) /* upper triangle; the lower one is never read */
 		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, c->cin * k * k, hw, 1.0f / hw, B,

@@ -21,7 +21,7 @@ struct model_task {
 	struct mn_arch arch;
 	struct mn_net_shape shape;
 	struct mn_latency_table table;
-	int calib, images;
+	int calib, images, threads;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -31,7 +31,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 int mn_model_prepare(const char *weights, const char *data, const char *model,
-		     const struct mn_arch *a, const struct mn_net_shape *s, int calib,
+		     const struct mn_arch *a, const struct mn_net_shape *s, int calib, int threads,
 		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
 		     size_t errn)
 {
@@ -77,7 +77,7 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 			return -1;
 	}
 	if (!model)
-		return mn_calibrate(q, net, d, calib, err, errn);
+		return mn_calibrate(q, net, d, calib, threads, err, errn);
 	/* the deployed model's own values, not this computer's quantization
 	 * (qmodel_file.h says why they can differ): only the layout here */
 	if (mn_quantize_layout(q, net) != 0) {
@@ -105,7 +105,7 @@ static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *
 			      t->has_model ? "reading the int8 model file"
 					   : "quantizing the weights (calibration)");
 	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, t->has_model ? t->model : NULL,
-			     &t->arch, &t->shape, t->calib, &net, &d, &q, err, errn) != 0)
+			     &t->arch, &t->shape, t->calib, t->threads, &net, &d, &q, err, errn) != 0)
 		goto out;
 	if (mn_board_job_cancelled(j)) {
 		*brc = MN_BOARD_ECANCEL;
@@ -210,6 +210,7 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
 	t->shape = o->shape;
 	t->table = *o->table;
 	t->calib = o->calib;
+	t->threads = o->threads;
 	t->images = o->images;
 	struct mn_board_task task = {run, free, t};
 	return mn_board_job_model(j, &task, err, errn); /* it frees t on refusal */

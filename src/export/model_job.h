@@ -24,6 +24,7 @@ struct mn_model_job_opts {
 	struct mn_net_shape shape;
 	const struct mn_latency_table *table; /* the estimate (copied) */
 	int calib, images;     /* as validate's --calib and --images */
+	int threads;           /* calibration threads (< 1: all cores) */
 };
 
 /* Queues the job; 0, or -1 with one line in err (a job already running, a
@@ -35,7 +36,8 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
  * the job: the shape checked for int8, the weights read and bound to a
  * (errors name the file), the data loaded and checked against the shape
  * (data NULL: deploy's synthetic set of calib + 32 images), and the model
- * calibrated on its first calib images; with model (NULL: none), the int8
+ * calibrated on its first calib images (on `threads` threads, < 1: all
+ * cores; mn_calibrate); with model (NULL: none), the int8
  * values taken from that file instead (qmodel_file.h: a model deployed on
  * another computer; mn_quantize_layout, no calibration).  net, d and q
  * are set (free them with mn_fnet_free, mn_dataset_free, mn_qmodel_free,
@@ -44,7 +46,7 @@ struct mn_fnet;
 struct mn_dataset;
 struct mn_qmodel;
 int mn_model_prepare(const char *weights, const char *data, const char *model,
-		     const struct mn_arch *a, const struct mn_net_shape *s, int calib,
+		     const struct mn_arch *a, const struct mn_net_shape *s, int calib, int threads,
 		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
 		     size_t errn);
 

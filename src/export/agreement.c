@@ -1,0 +1,93 @@
+/* int8 against float on the host; see agreement.h. */
+#include "export/agreement.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "export/calibrate.h"
+#include "util/pool.h"
+
+struct agree_run {
+	const struct mn_qmodel *q;
+	const struct mn_fnet *f;
+	const struct mn_dataset *d;
+	size_t first;
+	int keep;
+	int8_t *imgs;
+	int32_t *logits;
+	int *top1_float, *top1_int8; /* [n]; -1 where a run failed (out of memory) */
+};
+
+static void run_images(void *ctx, size_t lo, size_t hi)
+{
+	struct agree_run *r = ctx;
+	const struct mn_net_shape *s = &r->f->shape;
+	size_t ib = mn_shape_input_values(s);
+	int K = s->classes;
+	float *x = malloc(sizeof(float) * ib), *fl = malloc(sizeof(float) * (size_t)K);
+	int8_t *img = malloc(ib);
+	int32_t *ql = malloc(sizeof(int32_t) * (size_t)K);
+	for (size_t i = lo; i < hi; i++) {
+		r->top1_float[i] = r->top1_int8[i] = -1;
+		if (!x || !fl || !img || !ql)
+			continue;
+		int kept = i < (size_t)r->keep;
+		int8_t *qi = kept ? r->imgs + i * ib : img;
+		int32_t *lg = kept ? r->logits + i * (size_t)K : ql;
+		mn_calib_image(r->d, r->first + i, s, x);
+		if (mn_fnet_forward(r->f, x, fl, NULL) != 0)
+			continue;
+		mn_qmodel_quantize_input(r->q, x, qi);
+		if (mn_qmodel_run(r->q, qi, lg) != 0)
+			continue;
+		r->top1_float[i] = mn_argmax_f(fl, K);
+		r->top1_int8[i] = mn_argmax_i(lg, K);
+	}
+	free(x), free(fl), free(img), free(ql);
+}
+
+int mn_agreement_run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
+		     size_t first, int n, int threads, int keep, int8_t *imgs, int32_t *logits,
+		     struct mn_agreement *a)
+{
+	memset(a, 0, sizeof *a);
+	if (first >= d->count || n < 0)
+		n = 0;
+	else if ((size_t)n > d->count - first)
+		n = (int)(d->count - first);
+	keep = keep < 0 ? 0 : (keep > n ? n : keep);
+	if (n == 0)
+		return 0;
+	if (threads < 1) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 0 ? (int)cpus : 1;
+	}
+	int *top1 = malloc(sizeof(int) * 2 * (size_t)n);
+	if (!top1)
+		return -1;
+	struct agree_run r = {q, f, d, first, keep, imgs, logits, top1, top1 + n};
+	struct mn_pool *pool = mn_pool_create(threads > n ? n : threads); /* NULL: here alone */
+	mn_par_for(pool, (size_t)n, run_images, &r);
+	mn_pool_free(pool);
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		int pf = r.top1_float[i], pq = r.top1_int8[i];
+		if (pf < 0 || pq < 0) {
+			rc = -1;
+			break;
+		}
+		a->images++;
+		a->agree += pf == pq;
+		if (!d->synthetic && d->labels) {
+			int32_t y = d->labels[first + (size_t)i];
+			a->labelled++;
+			a->correct_float += pf == y;
+			a->correct_int8 += pq == y;
+		}
+	}
+	free(top1);
+	if (rc)
+		memset(a, 0, sizeof *a);
+	return rc;
+}

@@ -98,6 +98,29 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 
 #else /* plain C: the reference */
 
+/* The receptive field of output (oy, ox) in weight order (ky, kx, ic),
+ * ReLU applied when asked, zeros outside the image: gathered once for all
+ * the output channels instead of tested again for each. */
+static void patch_plain(const int8_t *in, int h, int w, int cin, int k, int stride, int relu,
+			int oy, int ox, int8_t *patch)
+{
+	int pad = k / 2;
+	for (int ky = 0; ky < k; ky++) {
+		int iy = oy * stride - pad + ky;
+		for (int kx = 0; kx < k; kx++) {
+			int ix = ox * stride - pad + kx;
+			int8_t *d = patch + (ky * k + kx) * cin;
+			if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+				memset(d, 0, (size_t)cin);
+				continue;
+			}
+			const int8_t *px = in + ((size_t)iy * w + ix) * cin;
+			for (int ic = 0; ic < cin; ic++)
+				d[ic] = relu && px[ic] < 0 ? 0 : px[ic];
+		}
+	}
+}
+
 void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const int32_t *bias,
 	      int cout, int k, int stride, int relu_in, const int32_t *mult, const int8_t *shift,
 	      int8_t *out)
@@ -105,32 +128,35 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 	int pad = k / 2;
 	int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
 	int K = k * k * cin;
+	int8_t patch[9 * MNP_MAX_CHANNELS];
 	for (int oy = 0; oy < ho; oy++)
-		for (int ox = 0; ox < wo; ox++)
-			for (int oc = 0; oc < cout; oc++) {
+		for (int ox = 0; ox < wo; ox++) {
+			patch_plain(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
+			int8_t *o = out + ((size_t)oy * wo + ox) * cout;
+			int oc = 0;
+			/* four channels a pass: each patch value read once for
+			 * four rows (integer sums: the same in any order) */
+			for (; oc + 3 < cout; oc += 4) {
+				const int8_t *w0 = wt + (size_t)oc * K, *w1 = w0 + K, *w2 = w1 + K,
+					     *w3 = w2 + K;
+				int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+				for (int i = 0; i < K; i++) {
+					int32_t p = patch[i];
+					a0 += p * w0[i], a1 += p * w1[i], a2 += p * w2[i], a3 += p * w3[i];
+				}
+				int32_t acc[4] = {a0, a1, a2, a3};
+				for (int j = 0; j < 4; j++)
+					o[oc + j] = mnq_requant(acc[j] + (bias ? bias[oc + j] : 0),
+								mult[oc + j], shift[oc + j]);
+			}
+			for (; oc < cout; oc++) {
 				const int8_t *wr = wt + (size_t)oc * K;
 				int32_t acc = bias ? bias[oc] : 0;
-				for (int ky = 0; ky < k; ky++) {
-					int iy = oy * stride - pad + ky;
-					if (iy < 0 || iy >= h)
-						continue;
-					for (int kx = 0; kx < k; kx++) {
-						int ix = ox * stride - pad + kx;
-						if (ix < 0 || ix >= w)
-							continue;
-						const int8_t *px = in + ((size_t)iy * w + ix) * cin;
-						const int8_t *wk = wr + (ky * k + kx) * cin;
-						for (int ic = 0; ic < cin; ic++) {
-							int32_t v = px[ic];
-							if (relu_in && v < 0)
-								v = 0;
-							acc += v * wk[ic];
-						}
-					}
-				}
-				out[((size_t)oy * wo + ox) * cout + oc] =
-				    mnq_requant(acc, mult[oc], shift[oc]);
+				for (int i = 0; i < K; i++)
+					acc += patch[i] * wr[i];
+				o[oc] = mnq_requant(acc, mult[oc], shift[oc]);
 			}
+		}
 }
 
 #endif

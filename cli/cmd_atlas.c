@@ -26,6 +26,7 @@
 #if HAVE_MPI
 #include "atlas/atlas_mpi.h"
 #include "data/dataset_source.h"
+#include "util/pool.h"
 #endif
 
 /* As session.c: enough synthetic images for any batch. */
@@ -254,10 +255,7 @@ int mn_cmd_atlas(int argc, char **argv)
 			threads = 1; /* one rank per core is MPI's way */
 	}
 #endif
-	if (threads < 1) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = c > 0 ? (int)c : 1;
-	}
+	threads = mn_threads_or_all(threads);
 	struct mn_dataset d;
 	struct mn_tenas_config cfg;
 	struct mn_atlas_settings s;

@@ -214,10 +214,7 @@ int mn_cmd_score(int argc, char **argv)
 				return MN_EXIT_ERROR;
 			}
 	}
-	if (o.threads < 1) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		o.threads = c > 0 ? (int)c : 1;
-	}
+	o.threads = mn_threads_or_all(o.threads);
 	struct mn_dataset data;
 	if (load_data(&o, &data)) {
 		free(archs);

@@ -111,6 +111,18 @@ int main(void)
 	       ok ? (unsigned)mnq_fingerprint(&q1.net, NULL) : 0u,
 	       ok ? (unsigned)mnq_fingerprint(&q2.net, NULL) : 0u);
 
+	/* GPTQ's rows rounded ahead on threads (mn_calibrate) against rounded
+	 * in place, conv by conv (mn_quantize_calib without them). */
+	struct mn_qmodel q0;
+	memset(&q0, 0, sizeof q0);
+	const struct mn_qcalib qc = {c[0].range, (const double *const *)c[0].patch_mean,
+				     c[0].pooled_mean, (const float *const *)c[0].patch_cov, NULL};
+	int ok0 = mn_quantize_calib(&q0, &f, &qc) == 0;
+	tap_ok(ok && ok0 && mnq_fingerprint(&q0.net, NULL) == mnq_fingerprint(&q2.net, NULL),
+	       "GPTQ on 2 threads ahead of quantizing = GPTQ in place: one fingerprint (%08x)",
+	       ok0 ? (unsigned)mnq_fingerprint(&q0.net, NULL) : 0u);
+	mn_qmodel_free(&q0);
+
 	/* int8 against float on the images after the calibration ones. */
 	size_t ib = mn_shape_input_values(&s);
 	int8_t *img = malloc(ib * KEEP * 3), one[3 * 32 * 32];

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "util/pool.h"
@@ -78,6 +79,11 @@ int main(void)
 	char err[200];
 	struct counter c;
 	memset(&c, 0, sizeof c);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	tap_ok(mn_threads_or_all(3) == 3 && mn_threads_or_all(1) == 1,
+	       "a thread count >= 1 is kept (3 -> %d)", mn_threads_or_all(3));
+	tap_ok(mn_threads_or_all(0) == (cores > 0 ? cores : 1) && mn_threads_or_all(-2) == mn_threads_or_all(0),
+	       "below 1: every online core (%d of %ld)", mn_threads_or_all(0), cores);
 	struct mn_pool *p = mn_pool_new(3, err, sizeof err);
 	tap_ok(p != NULL && mn_pool_workers(p) == 3 && mn_pool_size(p) == 4,
 	       "a pool of 3 workers (loops use 4 threads with the caller)");

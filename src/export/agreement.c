@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "export/calibrate.h"
 #include "util/pool.h"
@@ -59,10 +58,7 @@ int mn_agreement_run(const struct mn_qmodel *q, const struct mn_fnet *f, const s
 	keep = keep < 0 ? 0 : (keep > n ? n : keep);
 	if (n == 0)
 		return 0;
-	if (threads < 1) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = cpus > 0 ? (int)cpus : 1;
-	}
+	threads = mn_threads_or_all(threads);
 	int *top1 = malloc(sizeof(int) * 2 * (size_t)n);
 	if (!top1)
 		return -1;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "data/cifar.h"
 #include "export/fnet.h"
@@ -198,10 +197,7 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 	if (n < 0)
 		n = 0;
 	int parts = (n + MN_CALIB_PART - 1) / MN_CALIB_PART;
-	if (threads < 1) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = cpus > 0 ? (int)cpus : 1;
-	}
+	threads = mn_threads_or_all(threads);
 	if (threads > parts)
 		threads = parts;
 	struct mn_pool *pool = mn_pool_create(threads); /* NULL: this thread alone */
@@ -276,17 +272,77 @@ out:
 	return rc;
 }
 
+/* GPTQ's rounding of every conv, shared among threads: thread t of T
+ * takes every T-th conv from the costliest (the longest patch) down, so
+ * the big last-stage convs spread over the threads. */
+struct gptq_run {
+	const struct mn_fnet *f;
+	const struct mn_calib *c;
+	int8_t **rows; /* [convs] */
+	int *order;    /* [n]: the convs with a second moment, costliest first */
+	int n;
+	int *failed;   /* [T] */
+};
+
+static void gptq_part(void *ctx, int t, int T)
+{
+	struct gptq_run *r = ctx;
+	for (int j = t; j < r->n; j += T) {
+		int i = r->order[j];
+		if (mn_gptq_conv(mn_fnet_conv(r->f, i), r->c->patch_cov[i], r->rows[i]) != 0)
+			r->failed[t] = 1;
+	}
+}
+
+static int patch_len(const struct mn_fnet *f, int i)
+{
+	const struct mn_fconv *c = mn_fnet_conv(f, i);
+	return c->cin * c->k * c->k;
+}
+
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
 		 int threads, char *err, size_t errn)
 {
 	struct mn_calib c;
 	if (mn_calib_collect(&c, f, d, n, threads, err, errn) != 0)
 		return -1;
+	int nc = c.nconv, rc = -1;
+	threads = mn_threads_or_all(threads);
+	struct gptq_run g = {f, &c, calloc((size_t)nc, sizeof(int8_t *)),
+			     malloc(sizeof(int) * (size_t)(nc > 0 ? nc : 1)), 0,
+			     calloc((size_t)threads, sizeof(int))};
+	struct mn_pool *pool = NULL;
+	if (!g.rows || !g.order || !g.failed)
+		goto out;
+	for (int i = 0; i < nc; i++)
+		if (c.patch_cov[i]) {
+			const struct mn_fconv *cv = mn_fnet_conv(f, i);
+			if (!(g.rows[i] = malloc((size_t)cv->cout * patch_len(f, i))))
+				goto out;
+			g.order[g.n++] = i;
+		}
+	/* costliest first: insertion sort on the patch length, stable */
+	for (int a = 1; a < g.n; a++)
+		for (int b = a; b > 0 && patch_len(f, g.order[b]) > patch_len(f, g.order[b - 1]); b--) {
+			int tmp = g.order[b];
+			g.order[b] = g.order[b - 1], g.order[b - 1] = tmp;
+		}
+	pool = mn_pool_create(threads > g.n ? g.n : threads);
+	mn_par_run(pool, gptq_part, &g);
+	for (int t = 0; t < mn_pool_size(pool); t++)
+		if (g.failed[t])
+			goto out;
 	const struct mn_qcalib qc = {c.range, (const double *const *)c.patch_mean, c.pooled_mean,
-				     (const float *const *)c.patch_cov};
-	int rc = mn_quantize_calib(q, f, &qc);
+				     (const float *const *)c.patch_cov,
+				     (const int8_t *const *)g.rows};
+	rc = mn_quantize_calib(q, f, &qc);
+out:
 	if (rc != 0)
 		snprintf(err, errn, "out of memory quantizing");
+	mn_pool_free(pool);
+	for (int i = 0; g.rows && i < nc; i++)
+		free(g.rows[i]);
+	free(g.rows), free(g.order), free(g.failed);
 	mn_calib_free(&c);
 	return rc;
 }

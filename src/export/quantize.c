@@ -111,11 +111,41 @@ void mn_gptq_row(const float *w, int K, double sw, const double *U, double *tmp,
 	}
 }
 
+/* A weight row's scale: max |w| / 127 (1 for a row of zeros). */
+static double row_scale(const float *wr, int K)
+{
+	float m = 0;
+	for (int i = 0; i < K; i++)
+		m = fmaxf(m, fabsf(wr[i]));
+	return m > 0 ? m / 127.0 : 1.0;
+}
+
+int mn_gptq_conv(const struct mn_fconv *c, const float *cov, int8_t *q)
+{
+	int K = c->cin * c->k * c->k;
+	double *U = cov ? malloc(sizeof(double) * (size_t)K * K) : NULL;
+	double *tmp = malloc(sizeof(double) * (size_t)K);
+	if ((cov && !U) || !tmp) {
+		free(U), free(tmp);
+		return -1;
+	}
+	if (U && mn_gptq_factor(cov, K, U) != 0) {
+		free(U); /* not positive definite: plain rounding */
+		U = NULL;
+	}
+	for (int oc = 0; oc < c->cout; oc++) {
+		const float *wr = c->w + (size_t)oc * K;
+		mn_gptq_row(wr, K, row_scale(wr, K), U, tmp, q + (size_t)oc * K);
+	}
+	free(U), free(tmp);
+	return 0;
+}
+
 /* pm: NULL, or E[x] of each input patch element (fnet.h's patch_sum over
  * the images), for the bias correction; cov: NULL, or E[x x^T] (upper
- * triangle), for GPTQ. */
+ * triangle), for GPTQ; gq: NULL, or the rows mn_gptq_conv made from cov. */
 static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fconv *c, float s_in,
-		 float s_out, const double *pm, const float *cov)
+		 float s_out, const double *pm, const float *cov, const int8_t *gq)
 {
 	int K = c->cin * c->k * c->k, co = c->cout, k = c->k;
 	int has_b = c->b || pm;
@@ -123,24 +153,16 @@ static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fcon
 	int32_t *b = has_b ? block(q, sizeof(int32_t) * co) : NULL;
 	int32_t *mult = block(q, sizeof(int32_t) * co);
 	int8_t *shift = block(q, (size_t)co);
-	double *U = cov ? malloc(sizeof(double) * (size_t)K * K) : NULL;
-	double *tmp = malloc(sizeof(double) * (size_t)K);
-	int8_t *qi = malloc((size_t)K);
-	if (!w || (has_b && !b) || !mult || !shift || (cov && !U) || !tmp || !qi) {
-		free(U), free(tmp), free(qi);
+	int8_t *rows = gq ? NULL : malloc((size_t)co * K);
+	if (!w || (has_b && !b) || !mult || !shift || (!gq && !rows) ||
+	    (!gq && mn_gptq_conv(c, cov, rows) != 0)) {
+		free(rows);
 		return -1;
-	}
-	if (U && mn_gptq_factor(cov, K, U) != 0) {
-		free(U); /* not positive definite: plain rounding */
-		U = NULL;
 	}
 	for (int oc = 0; oc < co; oc++) {
 		const float *wr = c->w + (size_t)oc * K;
-		float m = 0;
-		for (int i = 0; i < K; i++)
-			m = fmaxf(m, fabsf(wr[i]));
-		double sw = m > 0 ? m / 127.0 : 1.0;
-		mn_gptq_row(wr, K, sw, U, tmp, qi);
+		double sw = row_scale(wr, K);
+		const int8_t *qi = (gq ? gq : rows) + (size_t)oc * K;
 		/* PyTorch [out][in][ky][kx] -> OHWI [out][ky][kx][in] */
 		for (int ic = 0; ic < c->cin; ic++)
 			for (int ky = 0; ky < k; ky++)
@@ -155,7 +177,7 @@ static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fcon
 		}
 		multiplier((double)s_in * sw / s_out, &mult[oc], &shift[oc]);
 	}
-	free(U), free(tmp), free(qi);
+	free(rows);
 	*out = (struct mnq_conv){w, b, mult, shift, (uint16_t)c->cin, (uint16_t)co, (uint8_t)k,
 				 (uint8_t)c->stride, (uint8_t)c->relu_in};
 	q->weight_bytes += (uint64_t)co * K;
@@ -237,6 +259,10 @@ static const float *pcov(const struct mn_qcalib *c, int i)
 {
 	return c->patch_cov ? c->patch_cov[i] : NULL;
 }
+static const int8_t *pgq(const struct mn_qcalib *c, int i)
+{
+	return c->gptq ? c->gptq[i] : NULL;
+}
 
 int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal)
 {
@@ -280,7 +306,7 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 	float sx = act_scale(amax[MN_SLOT_INPUT]);
 	q->in_scale = sx;
 	float so = act_scale(amax[MN_SLOT_STEM]);
-	if (qconv(q, &q->convs[0], &f->stem, sx, so, pmean(cal, 0), pcov(cal, 0)))
+	if (qconv(q, &q->convs[0], &f->stem, sx, so, pmean(cal, 0), pcov(cal, 0), pgq(cal, 0)))
 		goto oom;
 	sx = so;
 	for (int st = 0; st < 3; st++) {
@@ -293,9 +319,12 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 			float sr = fmaxf(act_scale(amax[mn_slot_red(s, r, 3)]), fmaxf(sb, ss));
 			/* the pooled shortcut input keeps the block input's scale */
 			int ri = 1 + ncell * 6 + 3 * r;
-			if (qconv(q, &rc[0], &f->red_a[r], sx, sa, pmean(cal, ri), pcov(cal, ri)) ||
-			    qconv(q, &rc[1], &f->red_b[r], sa, sb, pmean(cal, ri + 1), pcov(cal, ri + 1)) ||
-			    qconv(q, &rc[2], &f->red_sc[r], sx, ss, pmean(cal, ri + 2), pcov(cal, ri + 2)))
+			if (qconv(q, &rc[0], &f->red_a[r], sx, sa, pmean(cal, ri), pcov(cal, ri),
+				  pgq(cal, ri)) ||
+			    qconv(q, &rc[1], &f->red_b[r], sa, sb, pmean(cal, ri + 1), pcov(cal, ri + 1),
+				  pgq(cal, ri + 1)) ||
+			    qconv(q, &rc[2], &f->red_sc[r], sx, ss, pmean(cal, ri + 2), pcov(cal, ri + 2),
+				  pgq(cal, ri + 2)))
 				goto oom;
 			q->adds[ncell * 6 + r] = (struct mnq_add){q15(sb / sr), q15(ss / sr)};
 			q->requant_bytes += 8;
@@ -328,7 +357,7 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 				if (f->arch.op[e] == MN_OP_CONV1 || f->arch.op[e] == MN_OP_CONV3)
 					if (qconv(q, &q->convs[1 + cell * 6 + e], &f->edge[cell * 6 + e],
 						  S[mn_edge_from(e)], E[e], pmean(cal, 1 + cell * 6 + e),
-						  pcov(cal, 1 + cell * 6 + e)))
+						  pcov(cal, 1 + cell * 6 + e), pgq(cal, 1 + cell * 6 + e)))
 						goto oom;
 			/* The adds in execution order: the first edge into a node
 			 * gives its buffer its own scale; every add after lands in

@@ -197,6 +197,9 @@ struct mn_qcalib {
 					  * classifier's bias correction */
 	const float *const *patch_cov;   /* NULL, or [convs]: each NULL or E[x x^T] of the
 					  * conv's input patch (upper triangle): GPTQ */
+	const int8_t *const *gptq;       /* NULL, or [convs]: each NULL or the conv's int8
+					  * weights as mn_gptq_conv rounded them from its
+					  * patch_cov (taken instead of rounding them here) */
 };
 /* Bias correction (Nagel et al. 2019, "Data-Free Quantization", sec. 4.2,
  * the empirical form): a weight row w[n] rounded to multiples of sw moves
@@ -213,6 +216,13 @@ double mn_qrow_shift(const float *w, int n, double sw, const double *mean);
  * the scale sw (plain rounding when U is NULL); tmp holds K doubles. */
 int mn_gptq_factor(const float *cov, int K, double *U);
 void mn_gptq_row(const float *w, int K, double sw, const double *U, double *tmp, int8_t *q);
+/* Every row of conv c by GPTQ on cov (E[x x^T] of its input patch, upper
+ * triangle; plain rounding where it is not positive definite), each at its
+ * scale max |w| / 127: q [cout][cin k k] in c's weight order.  A conv's
+ * rows depend on nothing else, so callers may round convs in parallel.
+ * 0, or -1 when out of memory. */
+struct mn_fconv;
+int mn_gptq_conv(const struct mn_fconv *c, const float *cov, int8_t *q);
 /* mn_quantize with the ranges (and corrections) of c.  0 or -1, as it. */
 int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *c);
 /* A model laid out as a calibrated one (every conv with a bias, as the

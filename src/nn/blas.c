@@ -3,14 +3,12 @@
 #include "nn/blas.h"
 
 #include <cblas.h>
-#include <unistd.h>
+
+#include "util/pool.h"
 
 void mn_blas_set_threads(int n)
 {
-	if (n < 1) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		n = c > 0 ? (int)c : 1;
-	}
+	n = mn_threads_or_all(n);
 	openblas_set_num_threads(n);
 }
 

@@ -3,7 +3,6 @@
  * net_internal.h. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nn/net_internal.h"
 
@@ -62,10 +61,7 @@ void mn_net_free(struct mn_net *net)
 
 int mn_net_set_threads(struct mn_net *net, int n)
 {
-	if (n < 1) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		n = c > 0 ? (int)c : 1;
-	}
+	n = mn_threads_or_all(n);
 	if (mn_pool_size(net->pool) == n)
 		return 0;
 	mn_pool_free(net->pool);

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "space/latency_model.h"
+#include "util/pool.h"
 #include "data/dataset_source.h"
 
 /* Synthetic images when no data is given: enough for any batch. */
@@ -204,10 +204,7 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	}
 	mn_tenas_free(probe);
 
-	if (threads < 1) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n > 0 ? (int)n : 1;
-	}
+	threads = mn_threads_or_all(threads);
 	/* Candidates are evaluated in parallel, one per worker; each worker's
 	 * networks run on one thread (their default) and BLAS is kept
 	 * single-threaded by the entry point (mn_blas_set_threads), so the

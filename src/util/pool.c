@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 /* One parallel loop in flight: its parts are queued entries. */
@@ -142,6 +143,14 @@ struct mn_pool *mn_pool_new(int workers, char *err, size_t errn)
 		p->workers++;
 	}
 	return p;
+}
+
+int mn_threads_or_all(int n)
+{
+	if (n >= 1)
+		return n;
+	long c = sysconf(_SC_NPROCESSORS_ONLN);
+	return c > 0 ? (int)c : 1;
 }
 
 struct mn_pool *mn_pool_create(int n)

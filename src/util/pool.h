@@ -24,6 +24,10 @@ struct mn_pool;
  * per-thread state with it); 0 when a NULL pool runs it on the caller. */
 typedef void (*mn_task_fn)(void *ctx, int worker);
 
+/* n when n >= 1, else the number of online cores (at least 1): what a
+ * thread count below 1 means wherever one is passed. */
+int mn_threads_or_all(int n);
+
 /* A pool of `workers` threads (>= 1).  NULL with err on failure. */
 struct mn_pool *mn_pool_new(int workers, char *err, size_t errn);
 /* A pool for parallel loops: n threads in all, the caller counting as one

@@ -9,11 +9,6 @@
 #include "kernels.h"
 #include "protocol.h"
 
-#if MNK_USE_DSP
-
-/* Four dot products of the patch with four weight rows (kernels_m7.S). */
-void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K, int32_t acc[4]);
-
 /* Copy n int8 values with ReLU when asked, four at a time (kernels.c's
  * trick: a byte's sign bit spread over the byte masks negative bytes). */
 static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
@@ -36,8 +31,9 @@ static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
 }
 
 /* The receptive field of output (oy, ox) in weight order (ky, kx, ic),
- * zeros outside the image: one contiguous copy per kernel row (HWC keeps
- * a row's valid pixels adjacent). */
+ * ReLU applied when asked, zeros outside the image: one contiguous copy
+ * per kernel row (HWC keeps a row's valid pixels adjacent).  Both paths
+ * below gather through it. */
 static void patch_at(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
 		     int ox, int8_t *patch)
 {
@@ -60,6 +56,11 @@ static void patch_at(const int8_t *in, int h, int w, int cin, int k, int stride,
 			memset(d + (kx_hi + 1) * cin, 0, (size_t)((k - 1 - kx_hi) * cin));
 	}
 }
+
+#if MNK_USE_DSP
+
+/* Four dot products of the patch with four weight rows (kernels_m7.S). */
+void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K, int32_t acc[4]);
 
 /* The DSP path: mnk_conv's four-channel SMLAD dot products, requantized
  * per channel.  Integer sums are exact, so it equals the plain path bit
@@ -98,29 +99,6 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 
 #else /* plain C: the reference */
 
-/* The receptive field of output (oy, ox) in weight order (ky, kx, ic),
- * ReLU applied when asked, zeros outside the image: gathered once for all
- * the output channels instead of tested again for each. */
-static void patch_plain(const int8_t *in, int h, int w, int cin, int k, int stride, int relu,
-			int oy, int ox, int8_t *patch)
-{
-	int pad = k / 2;
-	for (int ky = 0; ky < k; ky++) {
-		int iy = oy * stride - pad + ky;
-		for (int kx = 0; kx < k; kx++) {
-			int ix = ox * stride - pad + kx;
-			int8_t *d = patch + (ky * k + kx) * cin;
-			if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-				memset(d, 0, (size_t)cin);
-				continue;
-			}
-			const int8_t *px = in + ((size_t)iy * w + ix) * cin;
-			for (int ic = 0; ic < cin; ic++)
-				d[ic] = relu && px[ic] < 0 ? 0 : px[ic];
-		}
-	}
-}
-
 void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const int32_t *bias,
 	      int cout, int k, int stride, int relu_in, const int32_t *mult, const int8_t *shift,
 	      int8_t *out)
@@ -131,7 +109,8 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 	int8_t patch[9 * MNP_MAX_CHANNELS];
 	for (int oy = 0; oy < ho; oy++)
 		for (int ox = 0; ox < wo; ox++) {
-			patch_plain(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
+			/* gathered once for all the output channels */
+			patch_at(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
 			int8_t *o = out + ((size_t)oy * wo + ox) * cout;
 			int oc = 0;
 			/* four channels a pass: each patch value read once for

@@ -67,7 +67,8 @@ void mn_calib_free(struct mn_calib *c)
  * whose value depends on their order (the patch means and second moments
  * and the pooled means: float and double additions) are then the same
  * however many threads ran the parts, so deploy and validate --weights
- * make the same model, byte for byte, on any machine.  The parts run a
+ * make the same model, byte for byte, whatever their thread counts (on
+ * one computer: another BLAS may round the sums otherwise).  The parts run a
  * wave at a time, one part per thread into that thread's own sums; between
  * waves the caller adds them into the totals, in part order.  (The largest
  * magnitudes and the histogram counts do not depend on the order.) */

@@ -478,7 +478,11 @@ def main(argv=None):
         test_images, test_labels = images[-args.holdout:], labels[-args.holdout:]
         images, labels = images[:-args.holdout], labels[:-args.holdout]
 
-    model = build_model()
+    # Channels-last tensors take the CPU's fastest convolutions: a training
+    # step of the default pick (batch 256, 2 threads, Debian 12's torch) took
+    # 1.65 s against 2.75 s in the default layout.  The values are the same
+    # up to float rounding; save_weights writes them in the usual order.
+    model = build_model().to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                           weight_decay=args.weight_decay)
     n = images.shape[0]
@@ -497,7 +501,8 @@ def main(argv=None):
         loss_sum, correct = 0.0, 0
         for i in range(0, n, args.batch):
             idx = perm[i:i + args.batch]
-            x, y = prepare(images[idx], True, norm, augment), labels[idx]
+            x = prepare(images[idx], True, norm, augment).contiguous(memory_format=torch.channels_last)
+            y = labels[idx]
             out = model(x)
             loss = F.cross_entropy(out, y)
             opt.zero_grad()

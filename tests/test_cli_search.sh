@@ -121,7 +121,9 @@ done
 XDG_CACHE_HOME="$tmp/ahead2" "$mn" search --batch 24 --repeat 1 --threads 2 --json --measure-ahead \
 	>"$tmp/mi.json" 2>"$tmp/mi.err" &
 pid=$!
-for i in $(seq 1 1200); do [ -s "$tmp/mi.json" ] && break; sleep 0.1; done
+# (up to 10 minutes for the pick: the TSan build on a slow 2-core VM took
+# over 2; the loop ends as soon as it is printed)
+for i in $(seq 1 6000); do [ -s "$tmp/mi.json" ] && break; sleep 0.1; done
 kill -TERM $pid
 wait $pid; rc=$?
 echo "# $(cat "$tmp/mi.err")"

@@ -82,28 +82,23 @@ static int quantize_weights(struct mn_fnet *fw, const struct mn_fnet *f, const s
 		if (!c)
 			continue;
 		int K = c->cin * c->k * c->k;
-		double *U = malloc(sizeof(double) * (size_t)K * K), *tmp = malloc(sizeof(double) * K);
-		int8_t *qi = malloc((size_t)K);
-		if (!U || !tmp || !qi) {
-			free(U), free(tmp), free(qi);
+		int8_t *q = malloc((size_t)c->cout * K);
+		if (!q || mn_gptq_conv(c, cs->patch_cov[i], q) != 0) {
+			free(q);
 			return -1;
 		}
-		int gptq = mn_gptq_factor(cs->patch_cov[i], K, U) == 0;
 		float *w = (float *)(uintptr_t)cw->w, *b = (float *)(uintptr_t)cw->b;
 		for (int oc = 0; oc < c->cout; oc++) {
 			const float *wr = c->w + (size_t)oc * K;
-			float m = 0;
-			for (int j = 0; j < K; j++)
-				m = fmaxf(m, fabsf(wr[j]));
-			double sw = m > 0 ? m / 127.0 : 1.0;
-			mn_gptq_row(wr, K, sw, gptq ? U : NULL, tmp, qi);
+			const int8_t *qi = q + (size_t)oc * K;
+			double sw = mn_qrow_scale(wr, K);
 			for (int j = 0; j < K; j++) {
 				if (b)
 					b[oc] -= (float)((qi[j] * sw - wr[j]) * cs->patch_mean[i][j]);
 				w[(size_t)oc * K + j] = (float)(qi[j] * sw);
 			}
 		}
-		free(U), free(tmp), free(qi);
+		free(q);
 	}
 	int cf = 4 * s->channels, K = s->classes;
 	float m = 0, *b = (float *)(uintptr_t)fw->fc_b, *w = (float *)(uintptr_t)fw->fc_w;
@@ -187,7 +182,7 @@ int main(int argc, char **argv)
 	/* the deployed model, with deploy's calibration (MSE ranges) */
 	struct mn_qmodel qm;
 	const struct mn_qcalib qc = {cs.range, (const double *const *)cs.patch_mean, cs.pooled_mean,
-				     (const float *const *)cs.patch_cov};
+				     (const float *const *)cs.patch_cov, NULL};
 	int8_t *img = malloc(mn_shape_input_values(&s));
 	int32_t *li = malloc(sizeof(int32_t) * (size_t)K);
 	if (!img || !li || mn_quantize_calib(&qm, &f, &qc) != 0) {

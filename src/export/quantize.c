@@ -111,8 +111,7 @@ void mn_gptq_row(const float *w, int K, double sw, const double *U, double *tmp,
 	}
 }
 
-/* A weight row's scale: max |w| / 127 (1 for a row of zeros). */
-static double row_scale(const float *wr, int K)
+double mn_qrow_scale(const float *wr, int K)
 {
 	float m = 0;
 	for (int i = 0; i < K; i++)
@@ -135,7 +134,7 @@ int mn_gptq_conv(const struct mn_fconv *c, const float *cov, int8_t *q)
 	}
 	for (int oc = 0; oc < c->cout; oc++) {
 		const float *wr = c->w + (size_t)oc * K;
-		mn_gptq_row(wr, K, row_scale(wr, K), U, tmp, q + (size_t)oc * K);
+		mn_gptq_row(wr, K, mn_qrow_scale(wr, K), U, tmp, q + (size_t)oc * K);
 	}
 	free(U), free(tmp);
 	return 0;
@@ -161,7 +160,7 @@ static int qconv(struct mn_qmodel *q, struct mnq_conv *out, const struct mn_fcon
 	}
 	for (int oc = 0; oc < co; oc++) {
 		const float *wr = c->w + (size_t)oc * K;
-		double sw = row_scale(wr, K);
+		double sw = mn_qrow_scale(wr, K);
 		const int8_t *qi = (gq ? gq : rows) + (size_t)oc * K;
 		/* PyTorch [out][in][ky][kx] -> OHWI [out][ky][kx][in] */
 		for (int ic = 0; ic < c->cin; ic++)

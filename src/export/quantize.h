@@ -216,6 +216,8 @@ double mn_qrow_shift(const float *w, int n, double sw, const double *mean);
  * the scale sw (plain rounding when U is NULL); tmp holds K doubles. */
 int mn_gptq_factor(const float *cov, int K, double *U);
 void mn_gptq_row(const float *w, int K, double sw, const double *U, double *tmp, int8_t *q);
+/* A conv weight row's scale: max |w| / 127 (1 for a row of zeros). */
+double mn_qrow_scale(const float *w, int K);
 /* Every row of conv c by GPTQ on cov (E[x x^T] of its input patch, upper
  * triangle; plain rounding where it is not positive definite), each at its
  * scale max |w| / 127: q [cout][cin k k] in c's weight order.  A conv's

@@ -29,6 +29,56 @@ void mnk_noop(int8_t *p)
 #endif
 }
 
+/* Copy n int8 values, applying ReLU when asked.  Four at a time: a byte's
+ * sign bit is spread over the byte to build a mask of negative bytes
+ * (m | (m - (m >> 7)) turns each 0x80 into 0xFF without borrowing across
+ * bytes).  memcpy of 4 bytes compiles to one LDR/STR on the Cortex-M7
+ * (unaligned word access is allowed there) and keeps the host build free of
+ * alignment and aliasing assumptions. */
+static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
+{
+	int i = 0;
+	if (!relu) {
+		memcpy(dst, src, (size_t)n);
+		return;
+	}
+	for (; i + 4 <= n; i += 4) {
+		uint32_t x, m;
+		memcpy(&x, src + i, 4);
+		m = x & 0x80808080u;
+		m |= m - (m >> 7);
+		x &= ~m;
+		memcpy(dst + i, &x, 4);
+	}
+	for (; i < n; i++)
+		dst[i] = src[i] < 0 ? 0 : src[i];
+}
+
+/* One contiguous copy per kernel row: HWC keeps a row's valid pixels
+ * adjacent. */
+void mnk_patch(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
+	       int ox, int8_t *patch)
+{
+	int pad = k / 2, row = k * cin, ix0 = ox * stride - pad;
+	int kx_lo = ix0 < 0 ? -ix0 : 0;
+	int kx_hi = ix0 + k - 1 >= w ? w - 1 - ix0 : k - 1;
+	for (int ky = 0; ky < k; ky++) {
+		int iy = oy * stride - pad + ky;
+		int8_t *d = patch + ky * row;
+		if (iy < 0 || iy >= h) {
+			memset(d, 0, (size_t)row);
+			continue;
+		}
+		if (kx_lo > 0)
+			memset(d, 0, (size_t)(kx_lo * cin));
+		if (kx_hi >= kx_lo)
+			copy_relu(d + kx_lo * cin, in + ((size_t)iy * w + ix0 + kx_lo) * cin,
+				  (kx_hi - kx_lo + 1) * cin, relu);
+		if (kx_hi < k - 1)
+			memset(d + (kx_hi + 1) * cin, 0, (size_t)((k - 1 - kx_hi) * cin));
+	}
+}
+
 #if MNK_USE_DSP
 
 /* Unaligned-safe 32-bit access: memcpy compiles to a single LDR/STR on
@@ -62,60 +112,6 @@ static inline int32_t sxtb16_ror8(uint32_t x)
 	return r;
 }
 
-/* Four dot products of the patch with four weight rows (kernels_m7.S). */
-void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K,
-	      int32_t acc[4]);
-
-/* Copy n int8 values, applying ReLU when asked.  Four at a time: a byte's
- * sign bit is spread over the byte to build a mask of negative bytes
- * (m | (m - (m >> 7)) turns each 0x80 into 0xFF without borrowing across
- * bytes). */
-static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
-{
-	int i = 0;
-	if (!relu) {
-		memcpy(dst, src, (size_t)n);
-		return;
-	}
-	for (; i + 4 <= n; i += 4) {
-		uint32_t x = ld32(src + i);
-		uint32_t m = x & 0x80808080u;
-		m |= m - (m >> 7);
-		st32(dst + i, x & ~m);
-	}
-	for (; i < n; i++)
-		dst[i] = src[i] < 0 ? 0 : src[i];
-}
-
-/* Gather the receptive field of output (oy, ox) into patch[0..K), in
- * weight order (ky, kx, ic), zeros where the window leaves the image. */
-static void build_patch(const int8_t *in, int h, int w, int cin, int k,
-			int stride, int relu, int oy, int ox, int8_t *patch)
-{
-	int pad = k / 2, row = k * cin;
-	int ix0 = ox * stride - pad;
-	int kx_lo = ix0 < 0 ? -ix0 : 0;
-	int kx_hi = ix0 + k - 1 >= w ? w - 1 - ix0 : k - 1;
-
-	for (int ky = 0; ky < k; ky++) {
-		int iy = oy * stride - pad + ky;
-		int8_t *d = patch + ky * row;
-		if (iy < 0 || iy >= h) {
-			memset(d, 0, (size_t)row);
-			continue;
-		}
-		if (kx_lo > 0)
-			memset(d, 0, (size_t)(kx_lo * cin));
-		if (kx_hi >= kx_lo)
-			copy_relu(d + kx_lo * cin,
-				  in + ((size_t)iy * w + (ix0 + kx_lo)) * cin,
-				  (kx_hi - kx_lo + 1) * cin, relu);
-		if (kx_hi < k - 1)
-			memset(d + (kx_hi + 1) * cin, 0,
-			       (size_t)((k - 1 - kx_hi) * cin));
-	}
-}
-
 void mnk_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt,
 	      const int32_t *bias, int cout, int k, int stride, int relu_in,
 	      int32_t mult, int shift, int8_t *out, int8_t *scratch)
@@ -131,8 +127,7 @@ void mnk_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt,
 		for (int ox = 0; ox < wo; ox++) {
 			int8_t *o = out + ((size_t)oy * wo + ox) * cout;
 			int oc = 0;
-			build_patch(in, h, w, cin, k, stride, relu_in, oy, ox,
-				    scratch);
+			mnk_patch(in, h, w, cin, k, stride, relu_in, oy, ox, scratch);
 			/* Four output channels per pass share each patch
 			 * word: SXTB16 splits 4 int8 into the int16 pairs
 			 * (b0,b2) and, with a rotate, (b1,b3); SMLAD

@@ -74,6 +74,18 @@ void mnk_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt,
 	      const int32_t *bias, int cout, int k, int stride, int relu_in,
 	      int32_t mult, int shift, int8_t *out, int8_t *scratch);
 int mnk_conv_scratch(int k, int cin);
+/* The receptive field of output (oy, ox) of such a conv, gathered into
+ * patch[0 .. k*k*cin) in weight order (ky, kx, ic): ReLU applied when
+ * relu is set, zeros where the window leaves the image.  mnk_conv's DSP
+ * path and the deployed model (qnet.c) both read their inputs through it. */
+void mnk_patch(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
+	       int ox, int8_t *patch);
+#if MNK_USE_DSP
+/* acc[j] += the dot product of patch[0..K4) with weight row j, rows K bytes
+ * apart, for j < 4; K4 = K rounded up to a word, the patch's tail zero
+ * (kernels_m7.S). */
+void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K, int32_t acc[4]);
+#endif
 /* Bytes the conv reads past the end of the last weight row (the DSP path
  * reads whole words; the extra bytes are multiplied by zero). */
 #define MNK_WEIGHT_SLACK 4

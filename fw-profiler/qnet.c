@@ -9,58 +9,7 @@
 #include "kernels.h"
 #include "protocol.h"
 
-/* Copy n int8 values with ReLU when asked, four at a time (kernels.c's
- * trick: a byte's sign bit spread over the byte masks negative bytes). */
-static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
-{
-	int i = 0;
-	if (!relu) {
-		memcpy(dst, src, (size_t)n);
-		return;
-	}
-	for (; i + 4 <= n; i += 4) {
-		uint32_t x, m;
-		memcpy(&x, src + i, 4);
-		m = x & 0x80808080u;
-		m |= m - (m >> 7);
-		x &= ~m;
-		memcpy(dst + i, &x, 4);
-	}
-	for (; i < n; i++)
-		dst[i] = src[i] < 0 ? 0 : src[i];
-}
-
-/* The receptive field of output (oy, ox) in weight order (ky, kx, ic),
- * ReLU applied when asked, zeros outside the image: one contiguous copy
- * per kernel row (HWC keeps a row's valid pixels adjacent).  Both paths
- * below gather through it. */
-static void patch_at(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
-		     int ox, int8_t *patch)
-{
-	int pad = k / 2, row = k * cin, ix0 = ox * stride - pad;
-	int kx_lo = ix0 < 0 ? -ix0 : 0;
-	int kx_hi = ix0 + k - 1 >= w ? w - 1 - ix0 : k - 1;
-	for (int ky = 0; ky < k; ky++) {
-		int iy = oy * stride - pad + ky;
-		int8_t *d = patch + ky * row;
-		if (iy < 0 || iy >= h) {
-			memset(d, 0, (size_t)row);
-			continue;
-		}
-		if (kx_lo > 0)
-			memset(d, 0, (size_t)(kx_lo * cin));
-		if (kx_hi >= kx_lo)
-			copy_relu(d + kx_lo * cin, in + ((size_t)iy * w + ix0 + kx_lo) * cin,
-				  (kx_hi - kx_lo + 1) * cin, relu);
-		if (kx_hi < k - 1)
-			memset(d + (kx_hi + 1) * cin, 0, (size_t)((k - 1 - kx_hi) * cin));
-	}
-}
-
 #if MNK_USE_DSP
-
-/* Four dot products of the patch with four weight rows (kernels_m7.S). */
-void mnk_dot4(const int8_t *patch, int K4, const int8_t *w, int K, int32_t acc[4]);
 
 /* The DSP path: mnk_conv's four-channel SMLAD dot products, requantized
  * per channel.  Integer sums are exact, so it equals the plain path bit
@@ -78,7 +27,7 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 		for (int ox = 0; ox < wo; ox++) {
 			int8_t *o = out + ((size_t)oy * wo + ox) * cout;
 			int oc = 0;
-			patch_at(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
+			mnk_patch(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
 			for (; oc + 3 < cout; oc += 4) {
 				int32_t acc[4];
 				for (int j = 0; j < 4; j++)
@@ -110,7 +59,7 @@ void mnq_conv(const int8_t *in, int h, int w, int cin, const int8_t *wt, const i
 	for (int oy = 0; oy < ho; oy++)
 		for (int ox = 0; ox < wo; ox++) {
 			/* gathered once for all the output channels */
-			patch_at(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
+			mnk_patch(in, h, w, cin, k, stride, relu_in, oy, ox, patch);
 			int8_t *o = out + ((size_t)oy * wo + ox) * cout;
 			int oc = 0;
 			/* four channels a pass: each patch value read once for

@@ -177,6 +177,58 @@ static void test_kernels(void)
 	}
 }
 
+/* ---- The patch gather ---- */
+
+/* The receptive field tap by tap, the obvious way: the reference
+ * mnk_patch's row copies must equal. */
+static void patch_ref(const int8_t *in, int h, int w, int cin, int k, int stride, int relu, int oy,
+		      int ox, int8_t *patch)
+{
+	for (int ky = 0; ky < k; ky++)
+		for (int kx = 0; kx < k; kx++)
+			for (int ic = 0; ic < cin; ic++) {
+				int iy = oy * stride - k / 2 + ky, ix = ox * stride - k / 2 + kx;
+				int v = iy < 0 || iy >= h || ix < 0 || ix >= w
+						? 0
+						: in[((size_t)iy * w + ix) * cin + ic];
+				patch[(ky * k + kx) * cin + ic] = (int8_t)(relu && v < 0 ? 0 : v);
+			}
+}
+
+/* Every output pixel of k = 1 and 3, stride 1 and 2, with and without
+ * ReLU, on odd and even sides and channel counts that are and are not
+ * multiples of 4 (the ReLU copy's word loop and its tail). */
+static void test_patch(void)
+{
+	static const int dims[][3] = {{5, 7, 6}, {4, 4, 3}, {1, 9, 5}, {7, 1, 8}, {3, 5, 1}};
+	int8_t in[9 * 9 * 8], got[9 * 8 + 8], want[9 * 8];
+	struct mnp_prng r;
+	int cases = 0, bad = 0;
+	mnp_prng_seed(&r, 7);
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (int8_t)(mnp_prng_next(&r) & 0xFF);
+	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+		for (int k = 1; k <= 3; k += 2)
+			for (int stride = 1; stride <= 2; stride++)
+				for (int relu = 0; relu <= 1; relu++) {
+					int h = dims[d][0], w = dims[d][1], cin = dims[d][2], K = k * k * cin;
+					int ho = (h + 2 * (k / 2) - k) / stride + 1;
+					int wo = (w + 2 * (k / 2) - k) / stride + 1;
+					for (int oy = 0; oy < ho; oy++)
+						for (int ox = 0; ox < wo; ox++) {
+							memset(got, 0x5A, sizeof got);
+							mnk_patch(in, h, w, cin, k, stride, relu, oy, ox, got);
+							patch_ref(in, h, w, cin, k, stride, relu, oy, ox, want);
+							bad += memcmp(got, want, (size_t)K) != 0 ||
+							       got[K] != 0x5A;
+							cases++;
+						}
+				}
+	tap_ok(bad == 0, "patch gather equals the tap-by-tap gather at every pixel, writes nothing past it "
+			 "(k 1 and 3, stride 1 and 2, ReLU or not, 5 shapes: %d of %d differ)",
+	       bad, cases);
+}
+
 /* ---- Executor memory rules ---- */
 
 static struct mnp_run_req arch(const uint8_t ops[6], const uint8_t *order, int n_order)
@@ -396,6 +448,7 @@ int main(void)
 
 	test_rounding();
 	test_kernels();
+	test_patch();
 	if (host_init(&h, ARENA) != 0) {
 		tap_ok(0, "allocating the host model (out of memory)");
 		return tap_done();

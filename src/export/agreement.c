@@ -18,6 +18,16 @@ struct agree_run {
 	int *top1_float, *top1_int8; /* [n]; -1 where a run failed (out of memory) */
 };
 
+int mn_agreement_image(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
+		       size_t idx, float *x, float *fl, int8_t *img, int32_t *ql)
+{
+	mn_calib_image(d, idx, &f->shape, x);
+	if (mn_fnet_forward(f, x, fl, NULL) != 0)
+		return -1;
+	mn_qmodel_quantize_input(q, x, img);
+	return mn_qmodel_run(q, img, ql);
+}
+
 static void run_images(void *ctx, size_t lo, size_t hi)
 {
 	struct agree_run *r = ctx;
@@ -34,11 +44,7 @@ static void run_images(void *ctx, size_t lo, size_t hi)
 		int kept = i < (size_t)r->keep;
 		int8_t *qi = kept ? r->imgs + i * ib : img;
 		int32_t *lg = kept ? r->logits + i * (size_t)K : ql;
-		mn_calib_image(r->d, r->first + i, s, x);
-		if (mn_fnet_forward(r->f, x, fl, NULL) != 0)
-			continue;
-		mn_qmodel_quantize_input(r->q, x, qi);
-		if (mn_qmodel_run(r->q, qi, lg) != 0)
+		if (mn_agreement_image(r->q, r->f, r->d, r->first + i, x, fl, qi, lg) != 0)
 			continue;
 		r->top1_float[i] = mn_argmax_f(fl, K);
 		r->top1_int8[i] = mn_argmax_i(lg, K);

@@ -22,6 +22,13 @@ struct mn_agreement {
 	int correct_int8;  /* int8 top-1 == label */
 };
 
+/* Image idx of d through both models: x [input values] gets the float
+ * input, fl [classes] the float logits, img [input values] the int8 input
+ * (HWC, as the board takes it) and ql [classes] the host int8 reference's
+ * logits.  0, or -1 when out of memory. */
+int mn_agreement_image(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
+		       size_t idx, float *x, float *fl, int8_t *img, int32_t *ql);
+
 /* Runs images first .. first+n-1 of d (n clamped to d's count) on up to
  * `threads` threads (< 1: all cores).  The first `keep` of them (at most
  * n) leave their int8 input in imgs [keep][input values] (HWC, as the

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/calibrate.h"
-#include "export/fnet.h"
+#include "export/agreement.h"
 
 int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 			 struct mnp_model_info *info, char *err, size_t errn)
@@ -90,11 +89,7 @@ int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struc
 		size_t idx = first + (size_t)i;
 		struct mnp_run_model_req rq;
 		struct mnp_run_model_reply rp;
-		mn_calib_image(d, idx, &f->shape, x);
-		if (mn_fnet_forward(f, x, fl, NULL) != 0)
-			goto oom;
-		mn_qmodel_quantize_input(q, x, img);
-		if (mn_qmodel_run(q, img, ql) != 0)
+		if (mn_agreement_image(q, f, d, idx, x, fl, img, ql) != 0)
 			goto oom;
 		rc = mn_board_upload_input(b, (const uint8_t *)img, (uint32_t)ib, err, errn);
 		if (rc != MN_BOARD_OK)

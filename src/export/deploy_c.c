@@ -91,8 +91,10 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 	fprintf(f,
 		"/* Written by `micronas deploy`: the int8 model of\n"
 		" *   %s\n"
-		" * (C=%d, N=%d, %dx%dx%d input, %d classes).  Build with the firmware's kernels:\n"
+		" * (C=%d, N=%d, %dx%dx%d input, %d classes).  Build with the firmware's kernels\n"
+		" * (fw-profiler/ of the source tree; installed: share/micronas/firmware/src):\n"
 		" *   cc -I fw-profiler model.c fw-profiler/qnet.c fw-profiler/kernels.c\n"
+		" * and, on a Cortex-M with the DSP extension (M4, M7), fw-profiler/kernels_m7.S.\n"
 		" * Flash: %llu bytes of int8 weights, %llu of int32 biases, %llu of\n"
 		" * requantization parameters; SRAM: MN_MODEL_ARENA_BYTES of activations. */\n"
 		"#ifndef MN_MODEL_H\n#define MN_MODEL_H\n\n#include <stdint.h>\n\n#include \"qnet.h\"\n\n"

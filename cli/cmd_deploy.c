@@ -243,14 +243,21 @@ int mn_cmd_deploy(int argc, char **argv)
 	mn_arch_format(&arch, arch_str, sizeof arch_str);
 	char qpath[MN_DEPLOY_PATH_BYTES];
 	snprintf(qpath, sizeof qpath, "%s/model.int8.safetensors", dir);
-	if (mn_deploy_write_c(&q, arch_str, dir, err, sizeof err) != 0 ||
+	/* 8-bit data: the board can feed raw pixels through deploy's own
+	 * normalisation and rounding (model.h, mn_model_input_from_pixels). */
+	int8_t *table = malloc((size_t)Cin * 256);
+	int pixels = table && mn_qmodel_input_table(&q, &d, table) == 0;
+	int wrc = mn_deploy_write_c(&q, arch_str, pixels ? table : NULL, dir, err, sizeof err);
+	free(table);
+	if (wrc != 0 ||
 	    mn_deploy_write_check(dir, img, ql, nchk, (int)ib, K, err, sizeof err) != 0 ||
 	    mn_qmodel_save(&q, &arch, qpath, err, sizeof err) != 0) {
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
-	printf("%s/model.c, model.h: int8 model of C=%d N=%d %dx%dx%d classes=%d for %s\n", dir,
-	       shape.channels, shape.cells, H, W, Cin, K, pr.board_name);
+	printf("%s/model.c, model.h: int8 model of C=%d N=%d %dx%dx%d classes=%d for %s%s\n", dir,
+	       shape.channels, shape.cells, H, W, Cin, K, pr.board_name,
+	       pixels ? " (mn_model_input_from_pixels takes raw 8-bit HWC pixels)" : "");
 	printf("%s: the same model for validate --model (fingerprint %08x)\n", qpath,
 	       (unsigned)mnq_fingerprint(&q.net, NULL));
 	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f) + runtime %.1f of %.1f KB; memory model %.1f KB\n",

@@ -46,6 +46,26 @@ sed 's/^/# /' "$tmp/cc.err" | head -5
 "$tmp/driver" "$tmp/out/check.bin" >"$tmp/drv" 2>&1; rc=$?
 check "the generated model reproduces micronas's int8 logits bit for bit ($(cat "$tmp/drv"))" [ $rc -eq 0 ]
 
+# Raw 8-bit RGB pixels (HWC) to the model's input, on the board's side:
+# a generated .npy set deployed, then check.bin's int8 inputs (its first
+# evaluation images, after the 32 calibration ones) made again from the
+# set's bytes by mn_model_input_from_pixels.
+"$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/rgb.npy" 48 32 32 3 u8 10 >/dev/null 2>&1
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/rgb.npy" --calib 32 --eval 8 --no-firmware \
+	-o "$tmp/outp" >"$tmp/depp" 2>&1
+$cc -std=c11 -O1 -Wall -Wextra -Werror -I"$tmp/outp" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \
+	"$tmp/outp/model.c" "$fw/qnet.c" "$fw/kernels.c" -o "$tmp/driverp" 2>"$tmp/cc.err"
+sed 's/^/# /' "$tmp/cc.err" | head -5
+"$tmp/driverp" "$tmp/outp/check.bin" "$tmp/rgb.npy" 32 >"$tmp/drvp" 2>&1; rc=$?
+check "8-bit data: mn_model_input_from_pixels turns raw HWC pixels into check.bin's int8 inputs ($(cat "$tmp/drvp"))" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'pixels 8/8' '$tmp/drvp' && grep -q 'mn_model_input_from_pixels takes raw' '$tmp/depp'"
+# Float data have no byte table: model.h offers no pixel function.
+"$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/f.npy" 40 32 32 3 f32 10 >/dev/null 2>&1
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/f.npy" --calib 32 --eval 8 --no-firmware \
+	-o "$tmp/outf" >/dev/null 2>&1
+check "float data: deploy writes no pixel function (model.h without MN_MODEL_PIXEL_INPUT)" \
+	sh -c "[ -s '$tmp/outf/model.h' ] && ! grep -q 'MN_MODEL_PIXEL_INPUT' '$tmp/outf/model.h'"
+
 # The emulated board: the same sources cross-compiled for the Cortex-M7
 # (kernels.c's DSP paths), with fw-profiler/model_check.c comparing the
 # logits of check.bin's images on the board itself.

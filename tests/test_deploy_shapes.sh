@@ -44,6 +44,13 @@ one() {
 	"$d/driver" "$d/out/check.bin" >"$d/drv" 2>&1; rc=$?
 	check "$name: the generated sources reproduce the host int8 logits bit for bit ($(cat "$d/drv"))" \
 		[ $rc -eq 0 ]
+	if [ -n "$data" ]; then
+		# check.bin's images are the first evaluation images, after the
+		# 16 calibration ones: made again from the .npy's raw bytes
+		"$d/driver" "$d/out/check.bin" "$data" 16 >"$d/drv" 2>&1; rc=$?
+		check "$name: mn_model_input_from_pixels makes check.bin's int8 inputs from the raw 8-bit pixels ($(cat "$d/drv"))" \
+			sh -c "[ $rc -eq 0 ] && grep -q '^#define MN_MODEL_PIXEL_INPUT 1' '$d/out/model.h'"
+	fi
 	# The latency table of this network, profiled on the profiler firmware.
 	printf '[network]\nchannels = 8\ncells = 1\nresolution = %sx%s\ninput_channels = %s\nclasses = %s\n' \
 		"$h" "$w" "$ic" "$k" >"$d/net.ini"

@@ -79,8 +79,8 @@ static int close_tmp(FILE *f, const char *path, const char *tmp, char *err, size
 	return 0;
 }
 
-int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const char *dir, char *err,
-		      size_t errn)
+int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const int8_t *input_table,
+		      const char *dir, char *err, size_t errn)
 {
 	const struct mnq_net *n = &q->net;
 	int ncell = 3 * n->cells, cf = 4 * n->channels;
@@ -111,11 +111,19 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 		"#define MN_MODEL_LOGIT_SCALE %.9gf\n\n"
 		"extern const struct mnq_net mn_model;\n\n"
 		"/* Runs the model on one image: 0, or -1 if the arena is too small. */\n"
-		"int mn_model_run(const int8_t *image, int32_t *logits);\n\n#endif\n",
+		"int mn_model_run(const int8_t *image, int32_t *logits);\n",
 		arch_str, n->channels, n->cells, n->height, n->width, n->stem->cin, n->classes,
 		(unsigned long long)q->weight_bytes, (unsigned long long)q->bias_bytes,
 		(unsigned long long)q->requant_bytes, n->channels, n->cells, n->height, n->width,
 		n->stem->cin, n->classes, (unsigned long)q->arena_bytes, q->in_scale, q->logit_scale);
+	if (input_table)
+		fprintf(f, "\n/* Raw pixels to the input above: pixels is HEIGHT x WIDTH x INPUT_CHANNELS\n"
+			   " * bytes in HWC order, the 0-255 values deploy's --data held; each byte goes\n"
+			   " * through a table of that normalisation and rounding (256 bytes a channel),\n"
+			   " * so image is exactly what deploy and validate fed the model. */\n"
+			   "#define MN_MODEL_PIXEL_INPUT 1\n"
+			   "void mn_model_input_from_pixels(const uint8_t *pixels, int8_t *image);\n");
+	fprintf(f, "\n#endif\n");
 	if (close_tmp(f, path, tmp, err, errn))
 		return -1;
 
@@ -157,6 +165,14 @@ int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const cha
 		   "static uint32_t arena[(MN_MODEL_ARENA_BYTES + 3) / 4];\n\n"
 		   "int mn_model_run(const int8_t *image, int32_t *logits)\n{\n"
 		   "\treturn mnq_run(&mn_model, image, logits, (uint8_t *)arena, sizeof arena);\n}\n");
+	if (input_table) {
+		fprintf(f, "\n");
+		arr_i8(f, "input_table", input_table, (size_t)n->stem->cin * 256);
+		fprintf(f, "\nvoid mn_model_input_from_pixels(const uint8_t *pixels, int8_t *image)\n{\n"
+			   "\tfor (uint32_t i = 0; i < (uint32_t)MN_MODEL_HEIGHT * MN_MODEL_WIDTH; i++)\n"
+			   "\t\tfor (uint32_t c = 0; c < MN_MODEL_INPUT_CHANNELS; c++, pixels++, image++)\n"
+			   "\t\t\t*image = input_table[c * 256u + *pixels];\n}\n");
+	}
 	return close_tmp(f, path, tmp, err, errn);
 }
 

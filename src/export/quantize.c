@@ -407,14 +407,31 @@ oom:
 	return -1;
 }
 
+/* One normalised input value in the input scale: round, saturate. */
+static int8_t input_q(const struct mn_qmodel *q, float x)
+{
+	long v = lrint(x / q->in_scale);
+	return (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
+}
+
 void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img)
 {
 	int C = q->net.stem->cin, HW = q->net.height * q->net.width;
 	for (int c = 0; c < C; c++)
-		for (int i = 0; i < HW; i++) {
-			long v = lrint(x[(size_t)c * HW + i] / q->in_scale);
-			img[(size_t)i * C + c] = (int8_t)(v > 127 ? 127 : (v < -128 ? -128 : v));
-		}
+		for (int i = 0; i < HW; i++)
+			img[(size_t)i * C + c] = input_q(q, x[(size_t)c * HW + i]);
+}
+
+int mn_qmodel_input_table(const struct mn_qmodel *q, const struct mn_dataset *d, int8_t *table)
+{
+	int C = q->net.stem->cin;
+	if (!d->pixels || !d->lut || d->channels != C)
+		return -1;
+	/* d->lut is the very value mn_dataset_value gives for that byte */
+	for (int c = 0; c < C; c++)
+		for (int p = 0; p < 256; p++)
+			table[c * 256 + p] = input_q(q, d->lut[c * 256 + p]);
+	return 0;
 }
 
 int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits)

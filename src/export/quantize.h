@@ -142,6 +142,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/dataset.h"
 #include "export/weights_check.h"
 #include "qnet.h"
 
@@ -242,6 +243,13 @@ int mn_qmodel_add_count(int cells);
 
 /* x [C][H][W] (normalised float) -> img [H][W][C] int8 in the input scale. */
 void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t *img);
+/* The model's int8 input of every byte value of every channel of d's
+ * images: table [C][256], entry (c, p) what mn_qmodel_quantize_input makes
+ * of a pixel p of channel c once d has normalised it.  So a board reading
+ * raw 8-bit pixels feeds the model exactly as deploy and validate do.  0,
+ * or -1 when d holds no 8-bit pixels (float data) or has another channel
+ * count than the model. */
+int mn_qmodel_input_table(const struct mn_qmodel *q, const struct mn_dataset *d, int8_t *table);
 /* The host int8 reference: logits[classes] of one quantized image.  0, or
  * -1 when out of memory. */
 int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits);

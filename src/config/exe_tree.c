@@ -56,9 +56,12 @@ char *mn_exe_source_tree(void)
 	char *build = mn_exe_build_tree();
 	if (!build)
 		return NULL;
-	if (MN_ABS_TOP_SRCDIR[0] && MN_ABS_TOP_BUILDDIR[0] && same_dir(build, MN_ABS_TOP_BUILDDIR)) {
+	/* Empty when configure did not give them (through variables: clang
+	 * warns of a literal's byte as an operand of &&). */
+	const char *src = MN_ABS_TOP_SRCDIR, *top = MN_ABS_TOP_BUILDDIR;
+	if (src[0] && top[0] && same_dir(build, top)) {
 		free(build);
-		return strdup(MN_ABS_TOP_SRCDIR);
+		return strdup(src);
 	}
 	return build;
 }

@@ -260,9 +260,14 @@ int mn_cmd_deploy(int argc, char **argv)
 	       pixels ? " (mn_model_input_from_pixels takes raw 8-bit HWC pixels)" : "");
 	printf("%s: the same model for validate --model (fingerprint %08x)\n", qpath,
 	       (unsigned)mnq_fingerprint(&q.net, NULL));
-	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
-	       (q.weight_bytes + q.bias_bytes + q.requant_bytes) / 1024.0 + pr.runtime_flash_kb,
-	       q.weight_bytes / 1024.0, q.bias_bytes / 1024.0, q.requant_bytes / 1024.0,
+	/* model.c's input table: 256 bytes a channel and the arrays' 4 of slack */
+	double table_kb = pixels ? (Cin * 256 + 4) / 1024.0 : 0;
+	char table_txt[48] = "";
+	if (pixels)
+		snprintf(table_txt, sizeof table_txt, " + input table %.1f", table_kb);
+	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f%s) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
+	       (q.weight_bytes + q.bias_bytes + q.requant_bytes) / 1024.0 + table_kb + pr.runtime_flash_kb,
+	       q.weight_bytes / 1024.0, q.bias_bytes / 1024.0, q.requant_bytes / 1024.0, table_txt,
 	       pr.runtime_flash_kb, pr.flash_kb, mem.flash_bytes / 1024.0);
 	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
 	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);

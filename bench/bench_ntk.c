@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 	 * networks run their own pools of `threads` */
 	mn_blas_set_threads(threads);
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-	char speeds[256];
+	char speeds[512];
 	bench_core_speeds(speeds, sizeof speeds);
 	printf("nproc %ld, threads %d, OpenBLAS kernels %s; %s\n", nproc, mn_blas_get_threads(),
 	       mn_blas_core(), speeds);

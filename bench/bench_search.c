@@ -363,7 +363,7 @@ int main(int argc, char **argv)
 		}
 		have_oracle = 1;
 	}
-	char speeds[256];
+	char speeds[512];
 	bench_core_speeds(speeds, sizeof speeds);
 	printf("bench_search: %d cores (shared with other work unless the machine was idle), OpenBLAS "
 	       "kernels %s, latency from the built-in Cortex-M7 cycle model, load %.2f; %s\n",

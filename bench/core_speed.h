@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-/* "per-core streaming (...): cpu0 X GB/s cpu1 Y GB/s" into out; 0, or -1
- * (out says it was not measured). */
+/* "CPU NAME (family F, model M); per-core streaming (...): cpu0 X GB/s
+ * cpu1 Y GB/s" into out; 0, or -1 (out says it was not measured). */
 int bench_core_speeds(char *out, size_t n);
 
 #endif

@@ -342,6 +342,18 @@ static void test_lookup(void)
 	tap_ok(!path && strstr(err, "/no/top/presets/absent.ini") && strstr(err, "tree/presets/absent.ini") &&
 		       strstr(err, "share/presets/absent.ini"),
 	       "not found: the message names the program's tree too: %s", err);
+	/* $MN_TOP_SRCDIR and the program's tree one directory (here spelled
+	 * TREE/presets/.. against TREE, as a VPATH build's configure spells
+	 * it): looked in once, named once. */
+	char alias[600];
+	snprintf(alias, sizeof alias, "%s/presets/..", exe_src);
+	path = find_in("absent", NULL, NULL, alias, exe_src, data, &e);
+	const char *first = strstr(err, "presets/absent.ini");
+	int places = 0;
+	for (const char *c = err; (c = strstr(c, "/absent.ini")) != NULL; c++)
+		places++;
+	tap_ok(!path && first && places == 2,
+	       "one directory under two spellings is looked in and named once (%d places): %s", places, err);
 
 	/* The list the TUI offers: one entry per name, first place wins, only
 	 * files that read as presets. */

@@ -60,8 +60,11 @@ char *mn_exe_source_tree(void)
 	 * warns of a literal's byte as an operand of &&). */
 	const char *src = MN_ABS_TOP_SRCDIR, *top = MN_ABS_TOP_BUILDDIR;
 	if (src[0] && top[0] && same_dir(build, top)) {
+		/* Canonical: configure gives a VPATH build's source tree as
+		 * BUILD/../.. (make distcheck), which messages would print so. */
+		char *canon = realpath(src, NULL);
 		free(build);
-		return strdup(src);
+		return canon ? canon : strdup(src);
 	}
 	return build;
 }

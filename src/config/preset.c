@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE 1 /* realpath() */
 #include "config/preset.h"
 
 #include <dirent.h>
@@ -459,6 +460,30 @@ static int valid_name(const char *name)
 	return 1;
 }
 
+/* Adds DIR/presets unless an earlier entry is that directory (the source
+ * tree named by MN_TOP_SRCDIR and found from the program are often one):
+ * a lookup and its "looked for" list name each place once. */
+static int add_presets(char *dirs[MN_PRESET_DIRS], int *n, const char *dir)
+{
+	char *d = concat(dir, "/presets", NULL);
+	if (!d)
+		return 1;
+	char *rd = realpath(d, NULL);
+	for (int i = 0; i < *n; i++) {
+		char *ri = rd ? realpath(dirs[i], NULL) : NULL;
+		int same = strcmp(dirs[i], d) == 0 || (ri && strcmp(ri, rd) == 0);
+		free(ri);
+		if (same) {
+			free(rd);
+			free(d);
+			return 0;
+		}
+	}
+	free(rd);
+	dirs[(*n)++] = d;
+	return 0;
+}
+
 int mn_preset_dirs(const struct mn_preset_env *env, char *dirs[MN_PRESET_DIRS])
 {
 	struct mn_preset_env real;
@@ -476,11 +501,11 @@ int mn_preset_dirs(const struct mn_preset_env *env, char *dirs[MN_PRESET_DIRS])
 	else if (env->home && *env->home)
 		oom |= !(dirs[n++] = concat(env->home, "/.config/micronas", NULL));
 	if (env->top_srcdir && *env->top_srcdir)
-		oom |= !(dirs[n++] = concat(env->top_srcdir, "/presets", NULL));
+		oom |= add_presets(dirs, &n, env->top_srcdir);
 	if (env->exe_srcdir && *env->exe_srcdir)
-		oom |= !(dirs[n++] = concat(env->exe_srcdir, "/presets", NULL));
+		oom |= add_presets(dirs, &n, env->exe_srcdir);
 	if (env->datadir && *env->datadir)
-		oom |= !(dirs[n++] = concat(env->datadir, "/presets", NULL));
+		oom |= add_presets(dirs, &n, env->datadir);
 	free(exe_src);
 	if (oom) {
 		mn_preset_dirs_free(dirs, n);

@@ -37,6 +37,14 @@
  * 0.916 (3 vs 3).  Repeats lift tau until 3 and no further, and do not
  * move the regret: the pick's shortfall is the proxies' bias at the top of
  * the ranking, not their noise.  So 3 repeats (TE-NAS's) stay the default.
+ * The whole space (--archs 15625 --seeds 1 --estimate-only 1
+ * --supernet-seeds 0 --cost-archs 0, 1 repeat; 4750 s on 2 threads of an
+ * AMD Zen 4): the estimate's tau 0.735 over all 15,625 archs (AZ-NAS's
+ * paper: 0.741), its components' 0.577 (expressivity), 0.516
+ * (progressivity), 0.375 (trainability), 0.535 (complexity); the pick's
+ * regret 1.16 at weights 0 (90.44 against the space's best 91.61) and
+ * 0.77, 1.63, 1.90 at budgets of 25, 50, 75%: the sample's figures above
+ * hold for the whole space, the bias at the top included.
  *
  * The estimate on the pruning search's supernets (--supernet-seeds K, 0 to
  * skip): TE-NAS's pruning (4 ops per edge, 3 rounds, each edge dropping

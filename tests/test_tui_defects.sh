@@ -54,6 +54,9 @@ T send-keys -t n '?'
 wait_show n 'keys 1-[0-9]+ of [0-9]+ \(Down: more' 10 "help page 1 at 80x24"
 ok=$?
 check "? at 80x24: the title says which keys and that Down shows more" [ $ok -eq 0 ]
+# The title can be on screen before the box's body (a TSan build drew
+# them apart): wait for the line checked, then check the screen it was on.
+wait_for n '(│|\|) +search re-ranks\) +(│|\|)' 10
 check "...a help text longer than the box wraps beside its key (not cut at the edge)" \
 	grep -Eq '(│|\|) +search re-ranks\) +(│|\|)' "$tmp/screen"
 T send-keys -t n Down

@@ -29,12 +29,25 @@ void mnk_noop(int8_t *p)
 #endif
 }
 
+/* Unaligned-safe 32-bit access: memcpy compiles to a single LDR/STR on
+ * the Cortex-M7 (unaligned word access is allowed there) and keeps the
+ * host build free of alignment and aliasing assumptions. */
+static inline uint32_t ld32(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline void st32(void *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
 /* Copy n int8 values, applying ReLU when asked.  Four at a time: a byte's
  * sign bit is spread over the byte to build a mask of negative bytes
  * (m | (m - (m >> 7)) turns each 0x80 into 0xFF without borrowing across
- * bytes).  memcpy of 4 bytes compiles to one LDR/STR on the Cortex-M7
- * (unaligned word access is allowed there) and keeps the host build free of
- * alignment and aliasing assumptions. */
+ * bytes). */
 static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
 {
 	int i = 0;
@@ -43,12 +56,10 @@ static void copy_relu(int8_t *dst, const int8_t *src, int n, int relu)
 		return;
 	}
 	for (; i + 4 <= n; i += 4) {
-		uint32_t x, m;
-		memcpy(&x, src + i, 4);
-		m = x & 0x80808080u;
+		uint32_t x = ld32(src + i);
+		uint32_t m = x & 0x80808080u;
 		m |= m - (m >> 7);
-		x &= ~m;
-		memcpy(dst + i, &x, 4);
+		st32(dst + i, x & ~m);
 	}
 	for (; i < n; i++)
 		dst[i] = src[i] < 0 ? 0 : src[i];
@@ -80,21 +91,6 @@ void mnk_patch(const int8_t *in, int h, int w, int cin, int k, int stride, int r
 }
 
 #if MNK_USE_DSP
-
-/* Unaligned-safe 32-bit access: memcpy compiles to a single LDR/STR on
- * the Cortex-M7 (unaligned word access is allowed there) and keeps the
- * host build free of alignment and aliasing assumptions. */
-static inline uint32_t ld32(const void *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline void st32(void *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
 
 static inline int32_t sxtab16_ror8(int32_t acc, uint32_t x)
 {

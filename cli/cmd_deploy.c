@@ -262,8 +262,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	       pixels ? " (mn_model_input_from_pixels takes raw 8-bit HWC pixels)" : "");
 	printf("%s: the same model for validate --model (fingerprint %08x)\n", qpath,
 	       (unsigned)mnq_fingerprint(&q.net, NULL));
-	/* model.c's input table: 256 bytes a channel and the arrays' 4 of slack */
-	double table_kb = pixels ? (Cin * 256 + 4) / 1024.0 : 0;
+	double table_kb = pixels ? mn_deploy_input_table_bytes(Cin) / 1024.0 : 0;
 	char table_txt[48] = "";
 	if (pixels)
 		snprintf(table_txt, sizeof table_txt, " + input table %.1f", table_kb);

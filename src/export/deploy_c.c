@@ -7,10 +7,16 @@
 
 static void arr_i8(FILE *f, const char *name, const int8_t *v, size_t n)
 {
-	fprintf(f, "static const int8_t %s[%zu] = {", name, n + 4);
+	/* zero slack after the values: the DSP kernels read whole words */
+	fprintf(f, "static const int8_t %s[%zu] = {", name, n + MNK_WEIGHT_SLACK);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s%d,", i % 24 ? "" : "\n\t", v[i]);
-	fprintf(f, "\n};\n"); /* 4 bytes of zero slack: the DSP kernels read whole words */
+	fprintf(f, "\n};\n");
+}
+
+size_t mn_deploy_input_table_bytes(int channels)
+{
+	return (size_t)channels * 256 + MNK_WEIGHT_SLACK;
 }
 
 static void arr_i32(FILE *f, const char *name, const int32_t *v, size_t n)

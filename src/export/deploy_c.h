@@ -23,6 +23,9 @@
  * MN_DEPLOY_DIR_MAX). */
 int mn_deploy_write_c(const struct mn_qmodel *q, const char *arch_str, const int8_t *input_table,
 		      const char *dir, char *err, size_t errn);
+/* The flash bytes of model.c's input table for that many input channels
+ * (256 a channel, and the slack every int8 array of model.c carries). */
+size_t mn_deploy_input_table_bytes(int channels);
 
 /* DIR/check.bin: "MNQC", u32 count, u32 image bytes, u32 classes, then per
  * image its int8 bytes and its int32 logits (little-endian). */

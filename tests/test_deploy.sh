@@ -5,6 +5,7 @@
 # the numbers; broken or mismatched weights give one line.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+. "$MN_TOP_SRCDIR/tests/lib/deploy_driver.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
 net="--channels 8 --cells 1"
@@ -37,12 +38,9 @@ check "deploy --threads 1: the same model.c, check.bin and agreement as on every
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --threads 0 -o "$tmp/out0" >/dev/null 2>"$tmp/err0"; rc=$?
 check "deploy --threads 0 is a usage error (2), in one line" \
 	sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err0') -eq 1 ] && grep -q -- '--threads' '$tmp/err0'"
-cc=${CC:-cc}
 fw="$MN_TOP_SRCDIR/fw-profiler"
-$cc -std=c11 -O1 -Wall -Wextra -Werror -I"$tmp/out" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \
-	"$tmp/out/model.c" "$fw/qnet.c" "$fw/kernels.c" -o "$tmp/driver" 2>"$tmp/cc.err"
+build_driver "$tmp/out" "$tmp/driver"
 check "the generated sources build with the firmware's kernels (-Wall -Wextra -Werror)" [ -x "$tmp/driver" ]
-sed 's/^/# /' "$tmp/cc.err" | head -5
 "$tmp/driver" "$tmp/out/check.bin" >"$tmp/drv" 2>&1; rc=$?
 check "the generated model reproduces micronas's int8 logits bit for bit ($(cat "$tmp/drv"))" [ $rc -eq 0 ]
 
@@ -53,9 +51,7 @@ check "the generated model reproduces micronas's int8 logits bit for bit ($(cat 
 "$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/rgb.npy" 48 32 32 3 u8 10 >/dev/null 2>&1
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/rgb.npy" --calib 32 --eval 8 --no-firmware \
 	-o "$tmp/outp" >"$tmp/depp" 2>&1
-$cc -std=c11 -O1 -Wall -Wextra -Werror -I"$tmp/outp" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \
-	"$tmp/outp/model.c" "$fw/qnet.c" "$fw/kernels.c" -o "$tmp/driverp" 2>"$tmp/cc.err"
-sed 's/^/# /' "$tmp/cc.err" | head -5
+build_driver "$tmp/outp" "$tmp/driverp"
 "$tmp/driverp" "$tmp/outp/check.bin" "$tmp/rgb.npy" 32 >"$tmp/drvp" 2>&1; rc=$?
 check "8-bit data: mn_model_input_from_pixels turns raw HWC pixels into check.bin's int8 inputs ($(cat "$tmp/drvp"))" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'pixels 8/8' '$tmp/drvp' && grep -q 'mn_model_input_from_pixels takes raw' '$tmp/depp'"

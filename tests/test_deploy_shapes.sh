@@ -12,13 +12,12 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 . "$MN_TOP_SRCDIR/tests/lib/qemu.sh"
+. "$MN_TOP_SRCDIR/tests/lib/deploy_driver.sh"
 emu_begin
 A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
 check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" \
 	sh -c "command -v arm-none-eabi-gcc >/dev/null"
 qemu_present
-cc=${CC:-cc}
-fw="$MN_TOP_SRCDIR/fw-profiler"
 
 # one NAME H W INPUT_CHANNELS CLASSES [DATA]
 one() {
@@ -38,9 +37,7 @@ one() {
 		sh -c "[ $rc -eq 0 ] && grep -q 'int8 model of C=8 N=1 ${h}x${w}x$ic classes=$k' '$d/dep' && grep -q 'calibrated on 16 $kind images' '$d/dep' && [ -s '$d/out/firmware/qemu-mps2-an500/fw.elf' ]"
 	check "$name: model.h gives the input's height, width and channels" \
 		sh -c "grep -q '^#define MN_MODEL_HEIGHT $h\$' '$d/out/model.h' && grep -q '^#define MN_MODEL_WIDTH $w\$' '$d/out/model.h' && grep -q '^#define MN_MODEL_INPUT_CHANNELS $ic\$' '$d/out/model.h'"
-	$cc -std=c11 -O1 -Wall -Wextra -Werror -I"$d/out" -I"$fw" "$MN_TOP_SRCDIR/tests/deploy_driver.c" \
-		"$d/out/model.c" "$fw/qnet.c" "$fw/kernels.c" -o "$d/driver" 2>"$d/cc.err"
-	sed 's/^/# /' "$d/cc.err" | head -5
+	build_driver "$d/out" "$d/driver"
 	"$d/driver" "$d/out/check.bin" >"$d/drv" 2>&1; rc=$?
 	check "$name: the generated sources reproduce the host int8 logits bit for bit ($(cat "$d/drv"))" \
 		[ $rc -eq 0 ]

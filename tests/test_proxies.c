@@ -42,6 +42,25 @@ static void test_nwot(void)
 	uint64_t same[2] = {0x6, 0x6};
 	tap_ok(isinf(mn_nwot_score(same, 1, 3, 2)) && mn_nwot_score(same, 1, 3, 2) < 0,
 	       "nwot: two identical codes make K_H singular: -inf");
+	/* Random codes of 3 words and a tail (the kernel counts with the CPU's
+	 * POPCNT where it has one) against a bit-by-bit Hamming distance. */
+	enum { RB = 5, RW = 4, RBITS = 3 * 64 + 37 };
+	uint64_t rnd[RB * RW], st = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < RB * RW; i++) {
+		st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+		rnd[i] = st;
+	}
+	double KR[RB * RB];
+	int agree = mn_nwot_kernel(rnd, RW, RBITS, RB, KR) == 0, wrong = 0;
+	for (int i = 0; i < RB; i++)
+		for (int j = 0; j < RB; j++) {
+			int d = 0;
+			for (int b = 0; b < RBITS; b++)
+				d += (int)(((rnd[i * RW + b / 64] ^ rnd[j * RW + b / 64]) >> (b % 64)) & 1);
+			wrong += KR[i * RB + j] != RBITS - d;
+		}
+	tap_ok(agree && !wrong, "nwot: random codes of 229 bits, K_H = bit-by-bit agreement (%d of 25 differ)",
+	       wrong);
 	double P[4] = {0, 1, 1, 0}, D[4] = {2, 0, 0, 3};
 	tap_ok(near(mn_logabsdet(P, 2), 0, 1e-15) && near(mn_logabsdet(D, 2), log(6.0), 1e-15),
 	       "logabsdet: a permutation (pivoting) and a diagonal");
@@ -62,6 +81,44 @@ static void test_swap(void)
 	b70[69] |= 0x6;
 	tap_ok(mn_swap_score(b70, 1, 4, 70) == 3, "swap: 70 samples (multi-word patterns) = 3");
 	free(b70);
+	/* 4000 units over 64 samples drawn from 700 patterns that share their
+	 * low 50 bits in fives (so a sort that stopped before the last bits
+	 * would leave equal patterns apart), the count against a quadratic
+	 * one; then every unit alike (no pass needed). */
+	enum { NU = 4000, NP = 700 };
+	uint64_t *pats = malloc(NP * sizeof *pats);
+	int *which = malloc(NU * sizeof *which), ok = pats && which;
+	uint64_t st = 12345;
+	uint64_t low[5];
+	for (int i = 0; i < 5; i++) {
+		st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+		low[i] = st & ((1ULL << 50) - 1);
+	}
+	for (int i = 0; ok && i < NP; i++) /* 5 low parts x 140 high parts (bits 50-57) */
+		pats[i] = low[i % 5] | (uint64_t)(i / 5) << 50;
+	uint64_t *rows = calloc((size_t)64 * 63, sizeof *rows); /* 63 words: 4032 >= NU units */
+	ok = ok && rows;
+	for (int u = 0; ok && u < NU; u++) {
+		st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+		which[u] = (int)(st % NP);
+		for (int n = 0; n < 64; n++)
+			if ((pats[which[u]] >> n) & 1)
+				rows[(size_t)n * 63 + u / 64] |= 1ULL << (u % 64);
+	}
+	long distinct = 0;
+	for (int u = 0; ok && u < NU; u++) {
+		int seen = 0;
+		for (int v = 0; v < u && !seen; v++)
+			seen = pats[which[v]] == pats[which[u]];
+		distinct += !seen;
+	}
+	long got = ok ? mn_swap_score(rows, 63, NU, 64) : -2;
+	tap_ok(ok && got == distinct, "swap: 4000 units over 64 samples = %ld distinct (got %ld)", distinct,
+	       got);
+	for (int n = 0; ok && n < 64; n++)
+		memset(rows + (size_t)n * 63, n % 3 ? 0xff : 0, 63 * sizeof *rows);
+	tap_ok(ok && mn_swap_score(rows, 63, NU, 64) == 1, "swap: every unit with the same pattern = 1");
+	free(pats), free(which), free(rows);
 }
 
 static void test_zico(void)

@@ -357,14 +357,29 @@ size_t mn_net_pattern_bits(const struct mn_net *net)
 	return bits + (size_t)p->cf * p->sh[L] * p->sw[L];
 }
 
+/* Sets bit b+i of row for every r[i] > 0, i < n (the row's bits from b on
+ * are zero); returns b + n.  A word at a time, without a branch on the
+ * values: about half the units are active, so a branch per bit was
+ * mispredicted about as often as not (put_bits was 5% of an atlas row). */
+static size_t put_run(uint64_t *row, size_t b, const float *r, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned sh = (unsigned)(b & 63);
+		size_t take = 64 - sh < n - i ? 64 - sh : n - i;
+		uint64_t w = 0;
+		for (size_t k = 0; k < take; k++)
+			w |= (uint64_t)(r[i + k] > 0) << k;
+		row[b >> 6] |= w << sh;
+		b += take;
+		i += take;
+	}
+	return b;
+}
+
 static size_t put_bits(uint64_t *row, size_t b, const float *act, int C, int nb, int n, size_t hw)
 {
-	for (int c = 0; c < C; c++) {
-		const float *r = act + ((size_t)c * nb + n) * hw;
-		for (size_t i = 0; i < hw; i++, b++)
-			if (r[i] > 0)
-				row[b >> 6] |= (uint64_t)1 << (b & 63);
-	}
+	for (int c = 0; c < C; c++)
+		b = put_run(row, b, act + ((size_t)c * nb + n) * hw, hw);
 	return b;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "board/validate.h"
+#include "data/dataset.h"
 #include "export/fnet.h"
 #include "space/memory.h"
 

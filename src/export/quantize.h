@@ -142,9 +142,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "data/dataset.h"
 #include "export/weights_check.h"
 #include "qnet.h"
+
+struct mn_dataset; /* data/dataset.h */
 
 /* The bounds of the model's numbers (quantize.c clamps to them; the int8
  * model file, qmodel_file.h, refuses what lies outside):

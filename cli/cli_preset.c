@@ -29,6 +29,7 @@ static const struct {
 	{'t', MN_PF_LATENCY_TABLE, "--latency-table"},
 	{MN_OPT_AZ_CHANNELS, MN_PF_AZ_CHANNELS, "--az-channels"},
 	{MN_OPT_AZ_CELLS, MN_PF_AZ_CELLS, "--az-cells"},
+	{MN_OPT_PROXIES, MN_PF_PROXIES, "--proxies"},
 };
 
 int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, const char *value)

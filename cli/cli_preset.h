@@ -15,13 +15,14 @@ struct mn_cli_preset {
  * every command's table). */
 #define MN_OPT_AZ_CHANNELS 0x201
 #define MN_OPT_AZ_CELLS 0x202
+#define MN_OPT_PROXIES 0x203
 
 void mn_cli_preset_begin(struct mn_cli_preset *cp);
 /* Handles the getopt value ch of a preset flag: 'p' --preset, 's' --seed,
  * 'F' --w-flops, 'L' --w-latency, 'l' --max-latency-ms, 'S' --max-sram-kb,
  * 'f' --max-flash-kb, 'b' --batch, 'r' --repeat, 'i' --init, 'g'
  * --ntk-grad, 't' --latency-table, MN_OPT_AZ_CHANNELS --az-channels,
- * MN_OPT_AZ_CELLS --az-cells.  Prints a usage error and returns -1
+ * MN_OPT_AZ_CELLS --az-cells, MN_OPT_PROXIES --proxies.  Prints a usage error and returns -1
  * for a bad value or an unknown ch. */
 int mn_cli_preset_option(struct mn_cli_preset *cp, const char *cmd, int ch, const char *value);
 /* Frees what the flags hold (a --latency-table path). */

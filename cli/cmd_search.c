@@ -23,13 +23,14 @@ static void search_usage(FILE *f)
 		"                       [--batch B] [--repeat R] [--init code|paper]\n"
 		"                       [--ntk-grad exact|fixed-stats] [--latency-table FILE] [--threads N]\n"
 		"                       [--method prune|atlas] [--atlas FILE] [--az-channels C] [--az-cells N]\n"
-		"                       [--measure-ahead]\n"
+		"                       [--proxies all|estimate] [--measure-ahead]\n"
 		"Prunes the NAS-Bench-201 supernet to one arch (TE-NAS: NTK condition number and\n"
 		"linear regions; MicroNAS: + w_flops x FLOPs rank + w_latency x latency rank),\n"
 		"keeping only candidates after which an arch within the limits remains.\n"
 		"Without --preset the embedded NUCLEO-F746ZG default is used; flags override\n"
 		"preset values. Without --data a synthetic input batch is used (and said so).\n"
-		"--method atlas picks at once from the atlas of these settings ('micronas atlas').\n"
+		"--method atlas picks at once from the atlas of these settings ('micronas atlas';\n"
+		"--proxies estimate: the one built with --proxies estimate).\n"
 		"--measure-ahead: after the pick, measure into the cache the searches of every\n"
 		"weight within 8 steps of 0.5 (as the TUI does), so that searches with those\n"
 		"weights take no new measurement (Ctrl-C stops it; nothing measured is lost).\n");
@@ -161,6 +162,7 @@ int mn_cmd_search(int argc, char **argv)
 		{"latency-table", required_argument, 0, 't'}, {"threads", required_argument, 0, 'T'},
 		{"az-channels", required_argument, 0, MN_OPT_AZ_CHANNELS},
 		{"az-cells", required_argument, 0, MN_OPT_AZ_CELLS},
+		{"proxies", required_argument, 0, MN_OPT_PROXIES},
 		{"method", required_argument, 0, 'M'}, {"atlas", required_argument, 0, 'A'},
 		{"measure-ahead", no_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};

@@ -20,6 +20,7 @@ static void tui_usage(FILE *f)
 		"                    [--max-sram-kb S] [--max-flash-kb F] [--batch B] [--repeat R]\n"
 		"                    [--init code|paper] [--ntk-grad exact|fixed-stats]\n"
 		"                    [--latency-table FILE] [--az-channels C] [--az-cells N]\n"
+		"                    [--proxies all|estimate]\n"
 		"                    [--profile-repeats N] [--log FILE]\n"
 		"                    [--save BASE] [--weights W.safetensors] [--calib N]\n"
 		"                    [--model M.int8.safetensors] [--images N] [--start]\n"
@@ -59,6 +60,7 @@ int mn_cmd_tui(int argc, char **argv)
 		{"ntk-grad", required_argument, 0, 'g'}, {"latency-table", required_argument, 0, 't'},
 		{"az-channels", required_argument, 0, MN_OPT_AZ_CHANNELS},
 		{"az-cells", required_argument, 0, MN_OPT_AZ_CELLS},
+		{"proxies", required_argument, 0, MN_OPT_PROXIES},
 		{"threads", required_argument, 0, 'T'}, {"port", required_argument, 0, 'P'},
 		{"emulate", no_argument, 0, 'E'}, {"profile-repeats", required_argument, 0, 'R'},
 		{"log", required_argument, 0, 'G'}, {"save", required_argument, 0, 'W'},

@@ -2,7 +2,9 @@
 # micronas atlas as a user runs it, at small settings on the synthetic batch:
 # the cache file and its extension (--max twice), another seed's file, the
 # pick of `search --method atlas` and its latency weight, the Pareto front,
-# the missing-atlas hint, and a 2-rank mpirun against one process: the same
+# the missing-atlas hint, an atlas of the estimate's proxies alone
+# (--proxies estimate: its own file, the same estimate values, found by the
+# hint and picked from), and a 2-rank mpirun against one process: the same
 # rows, a stop (every rank, or rank 0 alone) and rank 0's write error resumed
 # or reported with nothing lost.
 mn="$MN_TOP_BUILDDIR/micronas"
@@ -54,6 +56,27 @@ check "no atlas yet: exit 1 with the command that builds it" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'build it with: micronas atlas --seed 77 --batch 8 --repeat 1 --init code --ntk-grad fixed-stats' '$tmp/err'"
 "$mn" atlas $fast --max 1 --out "$other" 2>"$tmp/err"; rc=$?
 check "extending another seed's file with these settings is refused" sh -c "[ $rc -eq 1 ] && grep -q 'seed 3, not 0' '$tmp/err'"
+
+# --proxies estimate: NWOT, SWAP and ZiCo left out, the rest as in the full atlas.
+"$mn" atlas $fast --max 12 --proxies estimate >"$tmp/oute" 2>"$tmp/err"; rc=$?
+est=$(tail -n 1 "$tmp/oute")
+check "atlas --proxies estimate exits 0 with a file of its own" sh -c "[ $rc -eq 0 ] && [ -f '$est' ] && [ '$est' != '$path' ]"
+check "its settings say so (all_proxies=0)" grep -q '^# proxy_network: .*all_proxies=0' "$est"
+check "its NWOT, SWAP and ZiCo are nan in every row" \
+	sh -c "[ \$(grep -v '^#' '$est' | tail -n +2 | grep -c ',nan,nan,nan\$') -eq 12 ]"
+check "the other columns are the full atlas's, row for row" \
+	sh -c "[ \"\$(grep -v '^#' '$est' | tail -n +2 | cut -d, -f1-7)\" = \"\$(grep -v '^#' '$path' | tail -n +2 | head -n 12 | cut -d, -f1-7)\" ]"
+"$mn" search --method atlas $fast --seed 5 >/dev/null 2>&1 # no atlas of seed 5 at all
+"$mn" atlas $fast --max 3 --seed 5 --proxies estimate >/dev/null 2>&1
+"$mn" search --method atlas $fast --seed 5 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "a missing full atlas names the estimate's one of the same settings" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'one built with --proxies estimate is there' '$tmp/err'"
+"$mn" search --method atlas $fast $nolimits --seed 5 --proxies estimate --json >"$tmp/pe" 2>/dev/null; rc=$?
+check "search --method atlas --proxies estimate picks from it" \
+	sh -c "[ $rc -eq 0 ] && grep -q '\"method\":\"atlas\",\"atlas_archs\":3,' '$tmp/pe'"
+"$mn" atlas $fast --proxies most >/dev/null 2>"$tmp/err"; rc=$?
+check "--proxies most: usage error naming the choices" sh -c "[ $rc -eq 2 ] && grep -q \"proxies = 'most' is unknown (give all\" '$tmp/err'"
 
 # MPI: 2 ranks write the same rows as one process.
 if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null; then

@@ -17,6 +17,11 @@ check "the synthetic batch is announced" grep -q 'synthetic input batch' "$tmp/e
 check "an arch with no path to the output has NTK condition 100000 (NaN)" grep -q '"ntk_cond":100000,' "$tmp/a"
 "$mn" score "$A1" "$A2" $fast --json >"$tmp/b" 2>/dev/null
 check "same seed, same scores" cmp -s "$tmp/a" "$tmp/b"
+"$mn" score "$A1" "$A2" $fast --json --proxies estimate >"$tmp/e" 2>/dev/null; rc=$?
+check "--proxies estimate: NWOT, SWAP and ZiCo null on every line" \
+	sh -c "[ $rc -eq 0 ] && [ \$(grep -c '\"nwot\":null,\"swap\":null,\"zico\":null,' '$tmp/e') -eq 2 ]"
+check "...and every other value, the estimate included, as with all of them" \
+	sh -c "[ \"\$(sed 's/,\"nwot\".*,\"estimate\"/,\"estimate\"/' '$tmp/e')\" = \"\$(sed 's/,\"nwot\".*,\"estimate\"/,\"estimate\"/' '$tmp/a')\" ]"
 "$mn" score "$A1" $fast --json --seed 9 >"$tmp/c" 2>/dev/null
 check "another seed, other scores" sh -c "! grep -qF \"\$(head -n 1 '$tmp/c')\" '$tmp/a'"
 "$mn" score '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|' 2>"$tmp/err"; rc=$?

@@ -40,6 +40,7 @@ static void test_defaults(void)
 		       p.max_latency_ms == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.init == MN_INIT_CODE &&
 		       p.ntk_grad == MN_GRAD_EXACT,
 	       "default search: seed 0, batch 32 (MicroNAS), repeat 3, latency weight 1, no limits, code init, exact NTK");
+	tap_ok(p.all_proxies == 1, "default: every proxy (proxies = all)");
 	tap_ok(p.set == 0, "nothing marked set");
 }
 
@@ -65,7 +66,7 @@ static void test_shipped(void)
 		       p.channels == d.channels && p.cells == d.cells && p.height == d.height && p.width == d.width &&
 		       p.classes == d.classes && p.seed == d.seed && p.batch == d.batch && p.repeat == d.repeat &&
 		       p.w_flops == d.w_flops && p.w_latency == d.w_latency && p.init == d.init &&
-		       p.ntk_grad == d.ntk_grad,
+		       p.ntk_grad == d.ntk_grad && p.all_proxies == d.all_proxies,
 	       "the shipped file and the embedded default agree");
 	struct mn_latency_table t;
 	rc = mn_latency_table_read(&t, p.latency_table, err, sizeof err);
@@ -91,14 +92,15 @@ static void test_partial_and_paths(void)
 	tap_ok(mkdir(tpath("sub", p1, sizeof p1), 0755) == 0, "made a directory");
 	write_text(tpath("sub/p.ini", p1, sizeof p1),
 		   "# only a few keys\n[search]\nbatch = 10 ; inline comment\nseed=18446744073709551615\n"
-		   "init = paper\nntk_grad = fixed-stats\n[board]\nlatency_table = lat.ini\n");
+		   "init = paper\nntk_grad = fixed-stats\nproxies = estimate\n[board]\nlatency_table = lat.ini\n");
 	mn_preset_defaults(&p);
 	int rc = mn_preset_load(&p, p1, &e);
 	tap_ok(rc == 0, "loads a partial preset (%s)", rc ? e.msg : "ok");
-	tap_ok(p.batch == 10 && p.seed == UINT64_MAX && p.init == MN_INIT_PAPER && p.ntk_grad == MN_GRAD_FIXED_STATS,
-	       "its values: batch 10, seed 2^64-1, paper init, fixed-stats");
+	tap_ok(p.batch == 10 && p.seed == UINT64_MAX && p.init == MN_INIT_PAPER && p.ntk_grad == MN_GRAD_FIXED_STATS &&
+		       p.all_proxies == 0,
+	       "its values: batch 10, seed 2^64-1, paper init, fixed-stats, the estimate's proxies");
 	tap_ok(p.set == ((1u << MN_PF_BATCH) | (1u << MN_PF_SEED) | (1u << MN_PF_INIT) | (1u << MN_PF_NTK_GRAD) |
-			 (1u << MN_PF_LATENCY_TABLE)),
+			 (1u << MN_PF_PROXIES) | (1u << MN_PF_LATENCY_TABLE)),
 	       "only those fields are marked set");
 	tap_ok(p.repeat == 3 && p.channels == 16, "the rest keeps the defaults");
 	snprintf(want, sizeof want, "%s/sub/lat.ini", tmpdir);
@@ -138,6 +140,7 @@ static void test_errors(void)
 	expect_error("fraction.ini", "[search]\nbatch = 72.5\n", ":2:", "is not a whole number");
 	expect_error("init.ini", "[search]\ninit = kaiming\n", ":2:", "init = 'kaiming' is unknown (give code");
 	expect_error("grad.ini", "[search]\nntk_grad =\n", ":2:", "ntk_grad = '' is empty (give exact or fixed-stats)");
+	expect_error("proxies.ini", "[search]\nproxies = some\n", ":2:", "proxies = 'some' is unknown (give all: every proxy, or estimate");
 	expect_error("seed_neg.ini", "[search]\nseed = -1\n", ":2:", "seed = '-1' is negative");
 	expect_error("seed_big.ini", "[search]\nseed = 18446744073709551616\n", ":2:", "out of range");
 	expect_error("twice.ini", "[search]\nseed = 1\n; again\nseed = 2\n", ":4:", "given twice, first on line 2");
@@ -198,11 +201,12 @@ static void test_overrides(void)
 	mn_preset_defaults(&flags);
 	tap_ok(mn_preset_set(&flags, MN_PF_BATCH, "16", "--batch", NULL, &e) == 0 &&
 		       mn_preset_set(&flags, MN_PF_W_FLOPS, "0.5", "--w-flops", NULL, &e) == 0 &&
-		       mn_preset_set(&flags, MN_PF_LATENCY_TABLE, "my/lat.ini", "--latency-table", NULL, &e) == 0,
-	       "flags parsed: --batch 16 --w-flops 0.5 --latency-table my/lat.ini");
+		       mn_preset_set(&flags, MN_PF_LATENCY_TABLE, "my/lat.ini", "--latency-table", NULL, &e) == 0 &&
+		       mn_preset_set(&flags, MN_PF_PROXIES, "estimate", "--proxies", NULL, &e) == 0,
+	       "flags parsed: --batch 16 --w-flops 0.5 --latency-table my/lat.ini --proxies estimate");
 	/* ...and lays them over the preset. */
 	tap_ok(mn_preset_override(&p, &flags, &e) == 0, "flags laid over the preset");
-	tap_ok(p.batch == 16 && p.w_flops == 0.5 && strcmp(p.latency_table, "my/lat.ini") == 0,
+	tap_ok(p.batch == 16 && p.w_flops == 0.5 && strcmp(p.latency_table, "my/lat.ini") == 0 && p.all_proxies == 0,
 	       "flags override the preset (a flag's relative path stays relative to the working directory)");
 	tap_ok(p.repeat == 3 && p.w_latency == 1 && p.channels == 16, "fields without a flag keep the preset's values");
 	tap_ok(strcmp(p.origin[MN_PF_BATCH], "--batch") == 0 && strstr(p.origin[MN_PF_REPEAT], "nucleo-f746zg.ini:"),

@@ -18,6 +18,16 @@ const char *mn_atlas_grad_name(enum mn_grad_mode m)
 	return m == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
 }
 
+int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n)
+{
+	return snprintf(buf, n,
+			" --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s --az-channels %d "
+			"--az-cells %d%s",
+			(unsigned long long)p->seed, p->batch, p->repeat, mn_atlas_init_name(p->init),
+			mn_atlas_grad_name(p->ntk_grad), p->az_channels, p->az_cells,
+			p->all_proxies ? "" : " --proxies estimate");
+}
+
 void mn_atlas_settings_make(struct mn_atlas_settings *s, const struct mn_dataset *d, uint64_t seed,
 			    const struct mn_tenas_config *cfg, enum mn_atlas_order order)
 {

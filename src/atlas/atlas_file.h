@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config/preset.h"
 #include "data/dataset.h"
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
@@ -99,5 +100,11 @@ void mn_atlas_rows_free(struct mn_atlas_rows *rows);
 
 const char *mn_atlas_init_name(enum mn_init_mode m);
 const char *mn_atlas_grad_name(enum mn_grad_mode m);
+
+/* The flags of `micronas atlas` that give p's atlas settings (" --seed S
+ * --batch B --repeat R --init I --ntk-grad G --az-channels C --az-cells N",
+ * then " --proxies estimate" when p leaves NWOT, SWAP and ZiCo out), for
+ * the front ends' "build it with" command.  snprintf's return. */
+int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n);
 
 #endif

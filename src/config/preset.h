@@ -14,7 +14,9 @@
  *             max_sram_kb, max_flash_kb (0 = no constraint),
  *             init (code|paper), ntk_grad (exact|fixed-stats),
  *             az_channels, az_cells (C and N of the network the accuracy
- *             estimate's AZ-NAS proxies are measured on)
+ *             estimate's AZ-NAS proxies are measured on), proxies (all:
+ *             every proxy of proxy_set.h; estimate: the TE-NAS pair and
+ *             the estimate's four alone, NWOT, SWAP and ZiCo left out)
  *
  * Layering: mn_preset_defaults() gives the embedded NUCLEO-F746ZG values
  * with nothing marked set; mn_preset_load() lays a file over it and marks
@@ -70,6 +72,7 @@ enum mn_preset_field {
 	MN_PF_NTK_GRAD,
 	MN_PF_AZ_CHANNELS,
 	MN_PF_AZ_CELLS,
+	MN_PF_PROXIES,
 	MN_PF_COUNT
 };
 
@@ -100,6 +103,10 @@ struct mn_preset {
 	enum mn_init_mode init;
 	enum mn_grad_mode ntk_grad;
 	int az_channels, az_cells; /* the estimate's proxy network, C and N */
+	/* 1: every proxy (score, atlas); 0: NWOT, SWAP and ZiCo left out
+	 * (NaN), which the estimate does not use: an atlas row in about a
+	 * third of the time (tenas.h, all_proxies). */
+	int all_proxies;
 
 	uint32_t set; /* fields given by a file or flag, (1u << enum mn_preset_field) */
 	/* Where each set field came from ("FILE:LINE" or the flag), for

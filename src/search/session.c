@@ -186,6 +186,7 @@ static int session_init(struct mn_session *s, const struct mn_preset *p, const c
 	s->tenas.grad = pp->ntk_grad;
 	s->tenas.az_channels = pp->az_channels;
 	s->tenas.az_cells = pp->az_cells;
+	s->tenas.all_proxies = pp->all_proxies;
 	/* The proxy networks end in the data's classes, as TE-NAS's do (10 for
 	 * CIFAR-10 and the synthetic set). */
 	s->tenas.classes = s->data.classes;

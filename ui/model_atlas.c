@@ -32,10 +32,7 @@ void tui_atlas_command(const struct tui_app *a, char *buf, size_t n)
 	if (a->cfg->data_path && o < n)
 		o += (size_t)snprintf(buf + o, n - o, " --data %s", a->cfg->data_path);
 	if (o < n)
-		snprintf(buf + o, n - o,
-			 " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s --az-channels %d --az-cells %d",
-			 (unsigned long long)p->seed, p->batch, p->repeat, mn_atlas_init_name(p->init),
-			 mn_atlas_grad_name(p->ntk_grad), p->az_channels, p->az_cells);
+		mn_atlas_flags(p, buf + o, n - o);
 }
 
 /* Frees the loaded atlas and what was computed from it (the path and

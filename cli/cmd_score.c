@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cli_signal.h"
+#include "proxy/az_memo.h"
 #include "proxy/estimate.h"
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
@@ -25,6 +26,7 @@
  * cut the arch in flight short (the flag is polled inside its proxies). */
 struct score_run {
 	struct mn_tenas *t;
+	struct mn_az_memo *memo; /* archs of one function class measured once */
 	uint64_t seed;
 	const struct mn_arch *archs;
 	int n;
@@ -41,8 +43,8 @@ static void score_task(void *p, int worker)
 	struct score_run *r = p;
 	(void)worker;
 	for (r->done = 0; r->done < r->n; r->done++) {
-		r->rc = mn_proxy_score_arch(r->t, r->seed, &r->archs[r->done], &r->cancel,
-					    &r->val[r->done], r->err, sizeof r->err);
+		r->rc = mn_proxy_score_arch_shared(r->t, r->memo, r->seed, &r->archs[r->done],
+						   &r->cancel, &r->val[r->done], r->err, sizeof r->err);
 		if (r->rc != 0)
 			break;
 	}
@@ -252,13 +254,15 @@ int mn_cmd_score(int argc, char **argv)
 		 * a failure the archs already scored are still printed. */
 		struct mn_proxy_values *val = calloc((size_t)n, sizeof *val);
 		double *est = calloc((size_t)n, sizeof *est);
+		struct mn_az_memo *memo = mn_az_memo_new();
 		int done = 0;
-		if (t && (!val || !est)) {
+		if (t && (!val || !est || !memo)) {
 			mn_cli_error("score", "out of memory");
 			rc = MN_EXIT_ERROR;
 		}
-		if (t && val && est) {
-			struct score_run run = {.t = t, .seed = o.seed, .archs = archs, .n = n, .val = val};
+		if (t && val && est && memo) {
+			struct score_run run = {.t = t, .memo = memo, .seed = o.seed, .archs = archs, .n = n,
+						.val = val};
 			int r = score_archs(&run);
 			done = run.done;
 			if (r == 1) {
@@ -305,6 +309,7 @@ int mn_cmd_score(int argc, char **argv)
 		fflush(stdout);
 		free(val);
 		free(est);
+		mn_az_memo_free(memo);
 		mn_tenas_free(t);
 	}
 	mn_dataset_free(&data);

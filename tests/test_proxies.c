@@ -11,11 +11,13 @@
 #include "data/dataset.h"
 #include "data/dataset_source.h"
 #include "proxy/az_expressivity.h"
+#include "proxy/az_memo.h"
 #include "proxy/az_trainability.h"
 #include "proxy/nwot.h"
 #include "proxy/proxy_set.h"
 #include "proxy/swap.h"
 #include "proxy/zico.h"
+#include "space/arch_class.h"
 #include "space/cost.h"
 
 static int near(double a, double b, double tol) { return fabs(a - b) <= tol; }
@@ -301,6 +303,38 @@ static void test_table(void)
 	tap_ok(ok && v1.v[MN_PROXY_AZ_EXPRESSIVITY] == -INFINITY &&
 		       v1.v[MN_PROXY_AZ_PROGRESSIVITY] == -INFINITY,
 	       "score: a disconnected cell: expressivity and progressivity -inf");
+	/* Function classes (space/arch_class.h): node 2 of the first arch
+	 * reaches no output, so its two convs change nothing the three
+	 * function-reading proxies see; they come from the class's
+	 * representative, the second arch, while complexity counts the convs. */
+	struct mn_arch b;
+	mn_arch_parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|",
+		      &a, NULL);
+	mn_arch_parse("|nor_conv_3x3~0|+|none~0|none~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|", &b, NULL);
+	struct mn_proxy_values va, vb, vm;
+	ok = t && mn_proxy_score_arch(t, 5, &a, NULL, &va, err, sizeof err) == 0 &&
+	     mn_proxy_score_arch(t, 5, &b, NULL, &vb, err, sizeof err) == 0;
+	tap_ok(ok && va.v[MN_PROXY_AZ_EXPRESSIVITY] == vb.v[MN_PROXY_AZ_EXPRESSIVITY] &&
+		       va.v[MN_PROXY_AZ_PROGRESSIVITY] == vb.v[MN_PROXY_AZ_PROGRESSIVITY] &&
+		       va.v[MN_PROXY_AZ_TRAINABILITY] == vb.v[MN_PROXY_AZ_TRAINABILITY] &&
+		       isfinite(va.v[MN_PROXY_AZ_EXPRESSIVITY]),
+	       "score: a branch that reaches no output: the same expressivity, progressivity, trainability");
+	tap_ok(ok && va.v[MN_PROXY_AZ_COMPLEXITY] > vb.v[MN_PROXY_AZ_COMPLEXITY],
+	       "score: ...and more FLOPs (complexity counts the arch's own convs)");
+	/* A memo shared by a run: the class measured for the first arch gives
+	 * the second its values, the same bits as measuring them. */
+	struct mn_az_memo *memo = mn_az_memo_new();
+	uint16_t *rep = malloc(MN_ARCH_COUNT * sizeof *rep);
+	double got[3];
+	int cls = rep && mn_arch_classes(rep) == 0 ? rep[mn_arch_to_index(&b)] : -1;
+	ok = t && memo && cls >= 0 && rep[mn_arch_to_index(&a)] == cls &&
+	     mn_proxy_score_arch_shared(t, memo, 5, &a, NULL, &vm, err, sizeof err) == 0 &&
+	     mn_az_memo_get(memo, 5, cls, got) == 1 && mn_az_memo_get(memo, 6, cls, got) == 0 &&
+	     mn_proxy_score_arch_shared(t, memo, 5, &b, NULL, &vm, err, sizeof err) == 0;
+	tap_ok(ok && !memcmp(&vm, &vb, sizeof vm),
+	       "score: a memo holds the class under its representative and seed, and gives the same values");
+	mn_az_memo_free(memo);
+	free(rep);
 	mn_tenas_free(t);
 	mn_dataset_free(&data);
 }

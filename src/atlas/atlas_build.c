@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proxy/az_memo.h"
 #include "util/rng.h"
 
 /* The order's stream: a tag of its own, so it shares nothing with the
@@ -95,6 +96,7 @@ struct mn_atlas_workers {
 	const struct mn_dataset *data;
 	uint64_t seed;
 	const atomic_int *cancel; /* or NULL */
+	struct mn_az_memo *memo; /* AZ-NAS's values per function class, shared by the threads */
 	struct mn_pool *pool; /* one task per worker thread */
 };
 
@@ -115,7 +117,7 @@ static void worker_task(void *p, int worker)
 		struct mn_arch a;
 		struct mn_proxy_values v;
 		mn_arch_from_index(idx, &a);
-		int rc = mn_proxy_score_arch(t, w->seed, &a, w->cancel, &v, err, sizeof err);
+		int rc = mn_proxy_score_arch_shared(t, w->memo, w->seed, &a, w->cancel, &v, err, sizeof err);
 		if (rc == 1)
 			break; /* cancelled: the arch is dropped, the next run scores it */
 		if (rc != 0) {
@@ -145,12 +147,18 @@ struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cf
 	w->data = data;
 	w->seed = seed;
 	w->cancel = cancel;
+	if (!(w->memo = mn_az_memo_new())) {
+		snprintf(err, errn, "out of memory");
+		free(w);
+		return NULL;
+	}
 	if (threads < 1)
 		threads = 1;
 	/* One arch per thread, each network single-threaded: the values are
 	 * then bit-identical whatever the number of threads or processes. */
 	w->pool = mn_pool_new(threads, err, errn);
 	if (!w->pool) {
+		mn_az_memo_free(w->memo);
 		free(w);
 		return NULL;
 	}
@@ -159,6 +167,7 @@ struct mn_atlas_workers *mn_atlas_workers_start(const struct mn_tenas_config *cf
 			if (i == 0) {
 				snprintf(err, errn, "out of memory");
 				mn_pool_free(w->pool);
+				mn_az_memo_free(w->memo);
 				free(w);
 				return NULL;
 			}
@@ -173,6 +182,7 @@ void mn_atlas_workers_join(struct mn_atlas_workers *w)
 	if (!w)
 		return;
 	mn_pool_free(w->pool); /* runs what is queued, joins the threads */
+	mn_az_memo_free(w->memo);
 	free(w);
 }
 

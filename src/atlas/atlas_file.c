@@ -78,7 +78,7 @@ int mn_atlas_settings_kv(const struct mn_atlas_settings *s, struct mn_atlas_kv k
 	kv_set(&kv[n++], "ntk_grad", "%s", mn_atlas_grad_name(s->cfg.grad));
 	kv_set(&kv[n++], "proxy_network",
 	       "classes=%d regions_samples=%d regions_batches=%d az_channels=%d az_cells=%d "
-	       "az_batch=%d all_proxies=%d",
+	       "az_batch=%d all_proxies=%d az_arch=class",
 	       s->cfg.classes, s->cfg.regions_samples, s->cfg.regions_batches, s->cfg.az_channels,
 	       s->cfg.az_cells, s->cfg.az_batch, s->cfg.all_proxies);
 	kv_set(&kv[n++], "order", "%s", s->order == MN_ATLAS_ORDER_INDEX ? "index" : "seeded");

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "proxy/az_expressivity.h"
+#include "proxy/az_memo.h"
 #include "proxy/az_trainability.h"
 #include "proxy/nwot.h"
 #include "proxy/swap.h"
 #include "proxy/zico.h"
 #include "data/dataset.h"
 #include "nn/net_block.h"
+#include "space/arch_class.h"
 #include "space/cost.h"
 
 static const struct mn_proxy_info INFO[MN_PROXY_COUNT] = {
@@ -48,6 +50,7 @@ struct extra {
 	double *ent, *terms;   /* [nblocks + 1], [nblocks] */
 	float *xg;             /* [batch][img]: AZ-NAS's Gaussian input */
 	float *gout, *gin;     /* [batch][largest block]: trainability's cotangents */
+	uint16_t *rep;         /* [MN_ARCH_COUNT]: each arch's function class (arch_class.h) */
 };
 
 static void extra_free(void *p)
@@ -68,6 +71,7 @@ static void extra_free(void *p)
 	free(e->xg);
 	free(e->gout);
 	free(e->gin);
+	free(e->rep);
 	free(e);
 }
 
@@ -119,8 +123,10 @@ static struct extra *extra_new(const struct mn_tenas_config *c, const struct mn_
 	e->xg = malloc((size_t)e->batch * img * sizeof *e->xg);
 	e->gout = malloc((size_t)e->batch * gmax * sizeof *e->gout);
 	e->gin = malloc((size_t)e->batch * gmax * sizeof *e->gin);
+	e->rep = malloc(MN_ARCH_COUNT * sizeof *e->rep);
 	if (!e->x || !e->labels || !e->logits || !e->dlogits || !e->grads || !e->bits ||
-	    !e->layers || !e->ent || !e->terms || !e->xg || !e->gout || !e->gin)
+	    !e->layers || !e->ent || !e->terms || !e->xg || !e->gout || !e->gin || !e->rep ||
+	    mn_arch_classes(e->rep) != 0)
 		goto oom;
 	e->nlayers = mn_zico_layers(&nc, e->nparams, e->layers, cap);
 	if (e->nlayers < 0 || e->nblocks < 1) {
@@ -217,24 +223,16 @@ static int az_repeat(struct extra *e, uint64_t seed, int r, double *v)
 	return 0;
 }
 
-/* One repeat: the six values of the other proxies into v (indexed by enum
- * mn_proxy_id): AZ-NAS's three, and with all NWOT, SWAP and ZiCo on real
- * images (their papers' input) and their own weights (net.h's "paper"
- * init).  0, 1 when the network's cancel flag was seen, -1 with err. */
-static int extra_repeat(struct extra *e, const struct mn_dataset *data, uint64_t seed, int r,
-			int all, double *v, char *err, size_t errn)
+/* One repeat of NWOT, SWAP and ZiCo into v (indexed by enum mn_proxy_id),
+ * on real images (their papers' input) and their own weights (net.h's
+ * "paper" init).  0, 1 when the network's cancel flag was seen, -1 with
+ * err. */
+static int others_repeat(struct extra *e, const struct mn_dataset *data, uint64_t seed, int r,
+			 double *v, char *err, size_t errn)
 {
 	struct mn_rng rng;
 	size_t img = e->img;
-	int rc = az_repeat(e, seed, r, v);
-	if (rc == 1)
-		return 1;
-	if (rc)
-		goto fail;
-	if (!all) {
-		v[MN_PROXY_NWOT] = v[MN_PROXY_SWAP] = v[MN_PROXY_ZICO] = NAN;
-		return 0;
-	}
+	int rc;
 	mn_rng_derive(&rng, seed, tag_of(STREAM_WEIGHTS, r));
 	mn_net_init(e->net, &rng, MN_INIT_PAPER);
 	for (int k = 0; k < 2; k++) {
@@ -314,13 +312,41 @@ int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask
 	return 0;
 }
 
-int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
-			const atomic_int *cancel, struct mn_proxy_values *out, char *err, size_t errn)
+/* AZ-NAS's three measured proxies of arch index cls (a class's
+ * representative), averaged over the repeats, into az[3]. */
+static int az_of_class(struct extra *e, const struct mn_tenas_config *cfg, uint64_t seed, int cls,
+		       double az[3], char *err, size_t errn)
 {
-	static const int extra_ids[] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
-					MN_PROXY_AZ_TRAINABILITY, MN_PROXY_NWOT, MN_PROXY_SWAP,
-					MN_PROXY_ZICO};
-	const int nextra = (int)(sizeof extra_ids / sizeof extra_ids[0]);
+	static const int ids[3] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
+				   MN_PROXY_AZ_TRAINABILITY};
+	struct mn_arch ra;
+	mn_arch_from_index(cls, &ra);
+	if (mn_net_set_arch(e->net, &ra)) {
+		snprintf(err, errn, "proxy network: bad arch");
+		return -1;
+	}
+	double sum[3] = {0}, v[MN_PROXY_COUNT];
+	for (int r = 0; r < cfg->repeat; r++) {
+		int rc = az_repeat(e, seed, r, v);
+		if (rc == 1)
+			return 1;
+		if (rc) {
+			snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
+			return -1;
+		}
+		for (int k = 0; k < 3; k++)
+			sum[k] += v[ids[k]];
+	}
+	for (int k = 0; k < 3; k++)
+		az[k] = sum[k] / cfg->repeat;
+	return 0;
+}
+
+int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint64_t seed,
+			       const struct mn_arch *a, const atomic_int *cancel,
+			       struct mn_proxy_values *out, char *err, size_t errn)
+{
+	static const int others[3] = {MN_PROXY_NWOT, MN_PROXY_SWAP, MN_PROXY_ZICO};
 	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
 	int rc = mn_tenas_score_arch(t, seed, a, cancel, &out->v[MN_PROXY_NTK_COND],
 				     &out->v[MN_PROXY_LINEAR_REGIONS], err, errn);
@@ -329,26 +355,42 @@ int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch 
 	struct extra *e = extra_of(t, err, errn);
 	if (!e)
 		return -1;
-	if (mn_net_set_arch(e->net, a)) {
-		snprintf(err, errn, "proxy network: bad arch");
-		return -1;
-	}
-	double sum[MN_PROXY_COUNT] = {0}, v[MN_PROXY_COUNT];
 	/* the flag is polled only during this call */
 	mn_net_set_cancel(e->net, cancel);
-	for (int r = 0; r < cfg->repeat && rc == 0; r++) {
-		rc = extra_repeat(e, mn_tenas_data(t), seed, r, cfg->all_proxies, v, err, errn);
-		for (int k = 0; k < nextra && rc == 0; k++)
-			sum[extra_ids[k]] += v[extra_ids[k]];
+	int cls = e->rep[mn_arch_to_index(a)];
+	double az[3];
+	if (!mn_az_memo_get(memo, seed, cls, az)) {
+		rc = az_of_class(e, cfg, seed, cls, az, err, errn);
+		if (rc == 0)
+			mn_az_memo_put(memo, seed, cls, az);
+	}
+	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
+	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
+	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
+	double sum[3] = {0}, v[MN_PROXY_COUNT];
+	if (rc == 0 && cfg->all_proxies && mn_net_set_arch(e->net, a)) {
+		snprintf(err, errn, "proxy network: bad arch");
+		rc = -1;
+	}
+	for (int r = 0; r < cfg->repeat && rc == 0 && cfg->all_proxies; r++) {
+		rc = others_repeat(e, mn_tenas_data(t), seed, r, v, err, errn);
+		for (int k = 0; k < 3 && rc == 0; k++)
+			sum[k] += v[others[k]];
 	}
 	mn_net_set_cancel(e->net, NULL);
 	if (rc)
 		return rc;
-	for (int k = 0; k < nextra; k++)
-		out->v[extra_ids[k]] = sum[extra_ids[k]] / cfg->repeat;
+	for (int k = 0; k < 3; k++)
+		out->v[others[k]] = cfg->all_proxies ? sum[k] / cfg->repeat : NAN;
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
 	struct mn_cost cost;
 	mn_cost_arch(a, &shape, &cost);
 	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
 	return 0;
+}
+
+int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
+			const atomic_int *cancel, struct mn_proxy_values *out, char *err, size_t errn)
+{
+	return mn_proxy_score_arch_shared(t, NULL, seed, a, cancel, out, err, errn);
 }

@@ -90,6 +90,17 @@ struct mn_proxy_values {
  * 1,000-arch sample at C=16, N=5 (fixed-stats NTK, repeat 1, load 4-8):
  * estimate 0.737, expressivity 0.585, progressivity 0.523, trainability
  * 0.380, complexity 0.525 (0.672 on C=8, N=1 last measured).
+ * Expressivity, progressivity and trainability read only the network's
+ * function (its blocks' output features and Jacobians), so they are
+ * measured on the representative of the arch's function class
+ * (space/arch_class.h: the smallest arch index that computes the same cell
+ * at initialisation), with its weights: every arch of a class gets the
+ * same three values, whichever is scored, and a run that shares an
+ * mn_az_memo measures each of the 4,930 classes once.  The TE-NAS pair,
+ * complexity, NWOT, SWAP and ZiCo see every unit or weight of the arch
+ * itself (a branch that reaches no output counts there), so they are
+ * measured on the arch.
+ *
  * cancel (or NULL) is polled inside the computations (the networks'
  * forwards, the NTK, between linear-region batches and between
  * trainability's blocks), so a cancel ends the call within a fraction of
@@ -98,6 +109,14 @@ struct mn_proxy_values {
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,
 			const atomic_int *cancel, struct mn_proxy_values *out, char *err,
 			size_t errn);
+
+/* The same, taking AZ-NAS's three from memo when its class is there and
+ * putting them there when measured (memo NULL: none): the evaluators of
+ * one run's threads share one. */
+struct mn_az_memo;
+int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint64_t seed,
+			       const struct mn_arch *a, const atomic_int *cancel,
+			       struct mn_proxy_values *out, char *err, size_t errn);
 
 /* AZ-NAS's four proxies of a mixed network (a supernet state: each edge the
  * mean of its active ops), measured as above; the other values NaN.  For

@@ -9,13 +9,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 A1='|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|'
 A2='|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|'
 
-# Debian's torch is for Debian's python (a pyenv python3 may come first).
-py=
-for p in python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then py=$p; break; fi
-done
-check "a python3 with torch (Debian: apt-get install python3-torch)" [ -n "$py" ]
-[ -n "$py" ] || { tap_done; exit 1; }
+. "$MN_TOP_SRCDIR/tests/lib/python.sh"
+python_with torch python3-torch || { tap_done; exit 1; }
 
 # params_match LABEL FILE KEY COST-ARGS...: the parameter count model.py
 # printed on FILE's "KEY N" line equals `micronas cost --json COST-ARGS`'s.

@@ -8,14 +8,9 @@ mn="$MN_TOP_BUILDDIR/micronas"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2 --az-channels 4 --az-cells 1"
 
-# Debian's numpy is for Debian's python (a pyenv python3 may come first);
-# the test command of the quick start installs it (python3-torch).
-py=
-for p in python3 /usr/bin/python3; do
-	if command -v "$p" >/dev/null && "$p" -c 'import numpy' 2>/dev/null; then py=$p; break; fi
-done
-check "a python3 with numpy (Debian: apt-get install python3-numpy)" [ -n "$py" ]
-[ -n "$py" ] || { tap_done; exit 1; }
+# The test command of the quick start installs numpy (with python3-torch).
+. "$MN_TOP_SRCDIR/tests/lib/python.sh"
+python_with numpy python3-numpy || { tap_done; exit 1; }
 
 # The recipe: the lines between "python3 - <<'EOF'" and "EOF" in the man page.
 sed -n "/^python3 - <<'EOF'\$/,/^EOF\$/p" "$MN_TOP_SRCDIR/man/micronas.1" | sed '1d;$d' >"$tmp/recipe.py"

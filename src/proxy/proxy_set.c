@@ -279,52 +279,14 @@ static struct extra *extra_of(struct mn_tenas *t, char *err, size_t errn)
 	return e;
 }
 
-int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
-			   struct mn_proxy_values *out, char *err, size_t errn)
-{
-	static const int ids[] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
-				  MN_PROXY_AZ_TRAINABILITY};
-	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
-	struct extra *e = extra_of(t, err, errn);
-	if (!e)
-		return -1;
-	if (mn_net_set_mask(e->net, mask)) {
-		snprintf(err, errn, "proxy network: bad mask");
-		return -1;
-	}
-	double sum[3] = {0}, v[MN_PROXY_COUNT];
-	for (int r = 0; r < cfg->repeat; r++) {
-		if (az_repeat(e, seed, r, v)) {
-			snprintf(err, errn, "proxy network evaluation failed (out of memory?)");
-			return -1;
-		}
-		for (int k = 0; k < 3; k++)
-			sum[k] += v[ids[k]];
-	}
-	for (int p = 0; p < MN_PROXY_COUNT; p++)
-		out->v[p] = NAN;
-	for (int k = 0; k < 3; k++)
-		out->v[ids[k]] = sum[k] / cfg->repeat;
-	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
-	struct mn_cost cost;
-	mn_cost_mask(mask, &shape, &cost);
-	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
-	return 0;
-}
-
-/* AZ-NAS's three measured proxies of arch index cls (a class's
- * representative), averaged over the repeats, into az[3]. */
-static int az_of_class(struct extra *e, const struct mn_tenas_config *cfg, uint64_t seed, int cls,
-		       double az[3], char *err, size_t errn)
+/* AZ-NAS's three measured proxies of the network as set (an arch or a
+ * mask), averaged over the repeats, into az[3]: 0, 1 when cancelled, -1
+ * with err. */
+static int az_average(struct extra *e, const struct mn_tenas_config *cfg, uint64_t seed,
+		      double az[3], char *err, size_t errn)
 {
 	static const int ids[3] = {MN_PROXY_AZ_EXPRESSIVITY, MN_PROXY_AZ_PROGRESSIVITY,
 				   MN_PROXY_AZ_TRAINABILITY};
-	struct mn_arch ra;
-	mn_arch_from_index(cls, &ra);
-	if (mn_net_set_arch(e->net, &ra)) {
-		snprintf(err, errn, "proxy network: bad arch");
-		return -1;
-	}
 	double sum[3] = {0}, v[MN_PROXY_COUNT];
 	for (int r = 0; r < cfg->repeat; r++) {
 		int rc = az_repeat(e, seed, r, v);
@@ -339,6 +301,32 @@ static int az_of_class(struct extra *e, const struct mn_tenas_config *cfg, uint6
 	}
 	for (int k = 0; k < 3; k++)
 		az[k] = sum[k] / cfg->repeat;
+	return 0;
+}
+
+int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
+			   struct mn_proxy_values *out, char *err, size_t errn)
+{
+	const struct mn_tenas_config *cfg = mn_tenas_get_config(t);
+	struct extra *e = extra_of(t, err, errn);
+	if (!e)
+		return -1;
+	if (mn_net_set_mask(e->net, mask)) {
+		snprintf(err, errn, "proxy network: bad mask");
+		return -1;
+	}
+	double az[3];
+	if (az_average(e, cfg, seed, az, err, errn))
+		return -1; /* no cancel flag is set here */
+	for (int p = 0; p < MN_PROXY_COUNT; p++)
+		out->v[p] = NAN;
+	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
+	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
+	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
+	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
+	struct mn_cost cost;
+	mn_cost_mask(mask, &shape, &cost);
+	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
 	return 0;
 }
 
@@ -360,13 +348,20 @@ int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint
 	int cls = e->rep[mn_arch_to_index(a)];
 	double az[3];
 	if (!mn_az_memo_get(memo, seed, cls, az)) {
-		rc = az_of_class(e, cfg, seed, cls, az, err, errn);
-		if (rc == 0)
+		/* measured on the class's representative (proxy_set.h) */
+		struct mn_arch ra;
+		mn_arch_from_index(cls, &ra);
+		if (mn_net_set_arch(e->net, &ra)) {
+			snprintf(err, errn, "proxy network: bad arch");
+			rc = -1;
+		} else if ((rc = az_average(e, cfg, seed, az, err, errn)) == 0)
 			mn_az_memo_put(memo, seed, cls, az);
 	}
-	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
-	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
-	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
+	if (rc == 0) {
+		out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
+		out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
+		out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
+	}
 	double sum[3] = {0}, v[MN_PROXY_COUNT];
 	if (rc == 0 && cfg->all_proxies && mn_net_set_arch(e->net, a)) {
 		snprintf(err, errn, "proxy network: bad arch");

@@ -44,7 +44,15 @@
  * (progressivity), 0.375 (trainability), 0.535 (complexity); the pick's
  * regret 1.16 at weights 0 (90.44 against the space's best 91.61) and
  * 0.77, 1.63, 1.90 at budgets of 25, 50, 75%: the sample's figures above
- * hold for the whole space, the bias at the top included.
+ * hold for the whole space, the bias at the top included.  Since AZ-NAS's
+ * three measured proxies are taken once per function class (4,930 of
+ * 15,625 archs; space/arch_class.h, shared by the threads as the atlas's
+ * workers share them), the same run took 1490 s on the same machine
+ * (3.2x less; mostly alone, where the 4750 s ran partly beside suite
+ * runs), with tau 0.733 (components 0.580, 0.518, 0.375, 0.535), the same
+ * pick at weights 0 (regret 1.16) and regrets 0.77, 1.63, 2.87 at 25, 50,
+ * 75% (the 75% budget's pick moved from an arch of 89.52 to one of 88.55
+ * among near-equal estimates).
  *
  * The estimate on the pruning search's supernets (--supernet-seeds K, 0 to
  * skip): TE-NAS's pruning (4 ops per edge, 3 rounds, each edge dropping

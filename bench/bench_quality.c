@@ -82,8 +82,6 @@
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
 #include "search/search.h"
-#include "space/arch_class.h"
-#include "space/cost.h"
 #include "util/rankstat.h"
 #include "data/dataset_source.h"
 
@@ -93,47 +91,14 @@ struct job {
 	const int *idx;
 	int n;
 	uint64_t seed;
-	int estimate_only; /* the estimate's proxies alone (mn_proxy_score_mask_az) */
+	int estimate_only; /* the estimate's proxies alone (mn_proxy_score_estimate) */
 	struct mn_proxy_values *val;
 	int next, failed;
 	pthread_mutex_t lock;
 	/* As the atlas measures them: AZ-NAS's three once per function class
 	 * (proxy_set.h), shared by the threads. */
 	struct mn_az_memo *memo;
-	const uint16_t *rep;
 };
-
-/* The estimate's four of arch a alone: AZ-NAS's three of its class's
- * representative (from the memo, or measured on the representative's
- * mask), complexity of a itself. */
-static int estimate_only_of(struct mn_tenas *t, struct job *j, const struct mn_arch *a,
-			    struct mn_proxy_values *v, char *err, size_t errn)
-{
-	int cls = j->rep[mn_arch_to_index(a)];
-	double az[3];
-	if (!mn_az_memo_get(j->memo, j->seed, cls, az)) {
-		struct mn_arch ra;
-		uint8_t mask[MN_EDGES];
-		mn_arch_from_index(cls, &ra);
-		mn_arch_to_mask(&ra, mask);
-		if (mn_proxy_score_mask_az(t, j->seed, mask, v, err, errn))
-			return -1;
-		az[0] = v->v[MN_PROXY_AZ_EXPRESSIVITY];
-		az[1] = v->v[MN_PROXY_AZ_PROGRESSIVITY];
-		az[2] = v->v[MN_PROXY_AZ_TRAINABILITY];
-		mn_az_memo_put(j->memo, j->seed, cls, az);
-	}
-	for (int p = 0; p < MN_PROXY_COUNT; p++)
-		v->v[p] = NAN;
-	v->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
-	v->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
-	v->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
-	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
-	struct mn_cost cost;
-	mn_cost_arch(a, &shape, &cost);
-	v->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
-	return 0;
-}
 
 static void *worker(void *p)
 {
@@ -153,7 +118,8 @@ static void *worker(void *p)
 			break;
 		struct mn_arch a;
 		mn_arch_from_index(j->idx[i], &a);
-		if (j->estimate_only ? estimate_only_of(t, j, &a, &j->val[i], err, sizeof err)
+		if (j->estimate_only ? mn_proxy_score_estimate(t, j->memo, j->seed, &a, &j->val[i], err,
+							       sizeof err)
 				     : mn_proxy_score_arch_shared(t, j->memo, j->seed, &a, NULL, &j->val[i], err,
 								  sizeof err)) {
 			fprintf(stderr, "bench_quality: %s\n", err);
@@ -168,13 +134,10 @@ static int score_sample(const struct mn_tenas_config *cfg, const struct mn_datas
 			const int *idx, int n, uint64_t seed, int estimate_only, int threads,
 			struct mn_proxy_values *val, double *secs)
 {
-	uint16_t *rep = malloc(MN_ARCH_COUNT * sizeof *rep);
 	struct job j = {cfg, data, idx, n, seed, estimate_only, val, 0, 0, PTHREAD_MUTEX_INITIALIZER,
-			mn_az_memo_new(), rep};
-	if (!rep || !j.memo || mn_arch_classes(rep) != 0) {
+			mn_az_memo_new()};
+	if (!j.memo) {
 		fprintf(stderr, "bench_quality: out of memory\n");
-		free(rep);
-		mn_az_memo_free(j.memo);
 		return -1;
 	}
 	pthread_t th[64];
@@ -186,7 +149,6 @@ static int score_sample(const struct mn_tenas_config *cfg, const struct mn_datas
 	for (int i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	*secs = bench_now() - t0;
-	free(rep);
 	mn_az_memo_free(j.memo);
 	return j.failed ? -1 : 0;
 }

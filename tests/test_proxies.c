@@ -333,6 +333,14 @@ static void test_table(void)
 	     mn_proxy_score_arch_shared(t, memo, 5, &b, NULL, &vm, err, sizeof err) == 0;
 	tap_ok(ok && !memcmp(&vm, &vb, sizeof vm),
 	       "score: a memo holds the class under its representative and seed, and gives the same values");
+	struct mn_proxy_values ve;
+	ok = t && mn_proxy_score_estimate(t, NULL, 5, &a, &ve, err, sizeof err) == 0;
+	tap_ok(ok && ve.v[MN_PROXY_AZ_EXPRESSIVITY] == va.v[MN_PROXY_AZ_EXPRESSIVITY] &&
+		       ve.v[MN_PROXY_AZ_PROGRESSIVITY] == va.v[MN_PROXY_AZ_PROGRESSIVITY] &&
+		       ve.v[MN_PROXY_AZ_TRAINABILITY] == va.v[MN_PROXY_AZ_TRAINABILITY] &&
+		       ve.v[MN_PROXY_AZ_COMPLEXITY] == va.v[MN_PROXY_AZ_COMPLEXITY] &&
+		       isnan(ve.v[MN_PROXY_NTK_COND]) && isnan(ve.v[MN_PROXY_ZICO]),
+	       "score: the estimate's four alone: the same values, the rest NaN");
 	mn_az_memo_free(memo);
 	free(rep);
 	mn_tenas_free(t);

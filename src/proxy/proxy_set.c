@@ -330,6 +330,36 @@ int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask
 	return 0;
 }
 
+/* The estimate's four of arch a into out: AZ-NAS's three of its function
+ * class, from memo or measured on the class's representative (proxy_set.h),
+ * and the FLOPs of a itself.  0, 1 when cancelled, -1 with err. */
+static int estimate_of(struct extra *e, const struct mn_tenas_config *cfg, struct mn_az_memo *memo,
+		       uint64_t seed, const struct mn_arch *a, struct mn_proxy_values *out, char *err,
+		       size_t errn)
+{
+	int cls = e->rep[mn_arch_to_index(a)], rc = 0;
+	double az[3];
+	if (!mn_az_memo_get(memo, seed, cls, az)) {
+		struct mn_arch ra;
+		mn_arch_from_index(cls, &ra);
+		if (mn_net_set_arch(e->net, &ra)) {
+			snprintf(err, errn, "proxy network: bad arch");
+			return -1;
+		}
+		if ((rc = az_average(e, cfg, seed, az, err, errn)) != 0)
+			return rc;
+		mn_az_memo_put(memo, seed, cls, az);
+	}
+	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
+	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
+	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
+	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
+	struct mn_cost cost;
+	mn_cost_arch(a, &shape, &cost);
+	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
+	return 0;
+}
+
 int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint64_t seed,
 			       const struct mn_arch *a, const atomic_int *cancel,
 			       struct mn_proxy_values *out, char *err, size_t errn)
@@ -345,23 +375,7 @@ int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint
 		return -1;
 	/* the flag is polled only during this call */
 	mn_net_set_cancel(e->net, cancel);
-	int cls = e->rep[mn_arch_to_index(a)];
-	double az[3];
-	if (!mn_az_memo_get(memo, seed, cls, az)) {
-		/* measured on the class's representative (proxy_set.h) */
-		struct mn_arch ra;
-		mn_arch_from_index(cls, &ra);
-		if (mn_net_set_arch(e->net, &ra)) {
-			snprintf(err, errn, "proxy network: bad arch");
-			rc = -1;
-		} else if ((rc = az_average(e, cfg, seed, az, err, errn)) == 0)
-			mn_az_memo_put(memo, seed, cls, az);
-	}
-	if (rc == 0) {
-		out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
-		out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
-		out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
-	}
+	rc = estimate_of(e, cfg, memo, seed, a, out, err, errn);
 	double sum[3] = {0}, v[MN_PROXY_COUNT];
 	if (rc == 0 && cfg->all_proxies && mn_net_set_arch(e->net, a)) {
 		snprintf(err, errn, "proxy network: bad arch");
@@ -377,11 +391,19 @@ int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint
 		return rc;
 	for (int k = 0; k < 3; k++)
 		out->v[others[k]] = cfg->all_proxies ? sum[k] / cfg->repeat : NAN;
-	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
-	struct mn_cost cost;
-	mn_cost_arch(a, &shape, &cost);
-	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
 	return 0;
+}
+
+int mn_proxy_score_estimate(struct mn_tenas *t, struct mn_az_memo *memo, uint64_t seed,
+			    const struct mn_arch *a, struct mn_proxy_values *out, char *err,
+			    size_t errn)
+{
+	struct extra *e = extra_of(t, err, errn);
+	if (!e)
+		return -1;
+	for (int p = 0; p < MN_PROXY_COUNT; p++)
+		out->v[p] = NAN;
+	return estimate_of(e, mn_tenas_get_config(t), memo, seed, a, out, err, errn) ? -1 : 0;
 }
 
 int mn_proxy_score_arch(struct mn_tenas *t, uint64_t seed, const struct mn_arch *a,

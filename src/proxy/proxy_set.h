@@ -118,6 +118,14 @@ int mn_proxy_score_arch_shared(struct mn_tenas *t, struct mn_az_memo *memo, uint
 			       const struct mn_arch *a, const atomic_int *cancel,
 			       struct mn_proxy_values *out, char *err, size_t errn);
 
+/* The estimate's four alone, as the two above give them (AZ-NAS's three of
+ * the arch's class, from memo when there; complexity), the rest NaN: no
+ * TE-NAS pair, for measuring the estimate (bench_quality).  0, or -1 with
+ * err. */
+int mn_proxy_score_estimate(struct mn_tenas *t, struct mn_az_memo *memo, uint64_t seed,
+			    const struct mn_arch *a, struct mn_proxy_values *out, char *err,
+			    size_t errn);
+
 /* AZ-NAS's four proxies of a mixed network (a supernet state: each edge the
  * mean of its active ops), measured as above; the other values NaN.  For
  * measuring the estimate on the pruning search's supernets. */

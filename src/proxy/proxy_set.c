@@ -304,6 +304,16 @@ static int az_average(struct extra *e, const struct mn_tenas_config *cfg, uint64
 	return 0;
 }
 
+/* The estimate's four into out: AZ-NAS's three measured ones and
+ * complexity, the FLOPs of the C=16, N=5 network (cost). */
+static void put_estimate(struct mn_proxy_values *out, const double az[3], const struct mn_cost *cost)
+{
+	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
+	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
+	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
+	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost->flops;
+}
+
 int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask[MN_EDGES],
 			   struct mn_proxy_values *out, char *err, size_t errn)
 {
@@ -320,13 +330,10 @@ int mn_proxy_score_mask_az(struct mn_tenas *t, uint64_t seed, const uint8_t mask
 		return -1; /* no cancel flag is set here */
 	for (int p = 0; p < MN_PROXY_COUNT; p++)
 		out->v[p] = NAN;
-	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
-	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
-	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
 	struct mn_cost cost;
 	mn_cost_mask(mask, &shape, &cost);
-	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
+	put_estimate(out, az, &cost);
 	return 0;
 }
 
@@ -350,13 +357,10 @@ static int estimate_of(struct extra *e, const struct mn_tenas_config *cfg, struc
 			return rc;
 		mn_az_memo_put(memo, seed, cls, az);
 	}
-	out->v[MN_PROXY_AZ_EXPRESSIVITY] = az[0];
-	out->v[MN_PROXY_AZ_PROGRESSIVITY] = az[1];
-	out->v[MN_PROXY_AZ_TRAINABILITY] = az[2];
 	struct mn_net_shape shape = MN_SHAPE_DEFAULT;
 	struct mn_cost cost;
 	mn_cost_arch(a, &shape, &cost);
-	out->v[MN_PROXY_AZ_COMPLEXITY] = (double)cost.flops;
+	put_estimate(out, az, &cost);
 	return 0;
 }
 

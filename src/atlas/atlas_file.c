@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "atlas/atlas_file.h"
+#include "config/preset.h"
 #include "util/cache_dir.h"
 #include "util/hash.h"
 

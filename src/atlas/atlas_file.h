@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config/preset.h"
 #include "data/dataset.h"
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
@@ -105,6 +104,7 @@ const char *mn_atlas_grad_name(enum mn_grad_mode m);
  * --batch B --repeat R --init I --ntk-grad G --az-channels C --az-cells N",
  * then " --proxies estimate" when p leaves NWOT, SWAP and ZiCo out), for
  * the front ends' "build it with" command.  snprintf's return. */
+struct mn_preset; /* config/preset.h */
 int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n);
 
 #endif

@@ -23,11 +23,6 @@ static inline __attribute__((always_inline)) void hamming_kernel(const uint64_t 
 	}
 }
 
-static void kernel_generic(const uint64_t *bits, size_t words, size_t nbits, int batch, double *K)
-{
-	hamming_kernel(bits, words, nbits, batch, K);
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 /* The same with the POPCNT instruction: built for the baseline x86-64, the
  * compiler counts bits with a library call (__popcountdi2), which took
@@ -49,7 +44,7 @@ int mn_nwot_kernel(const uint64_t *bits, size_t words, size_t nbits, int batch, 
 		return 0;
 	}
 #endif
-	kernel_generic(bits, words, nbits, batch, K);
+	hamming_kernel(bits, words, nbits, batch, K);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* safetensors: round trip through the writer and the reader, one clear
  * line for every kind of malformed file, and the check of trained weights
  * against an arch (first mismatch named). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,21 @@ int main(void)
 	       "a file of the spec binds (%s)", err);
 	mn_fnet_free(&net);
 	mn_st_free(&st);
+	/* A diverged training's weights: NaN or infinity in one tensor. */
+	static float poisoned[65536];
+	const float nonfinite[2] = {NAN, INFINITY};
+	for (int k = 0; k < 2; k++) {
+		poisoned[3] = nonfinite[k];
+		so[2].data = poisoned;
+		tap_ok(mn_st_write(path, so, (size_t)n, NULL, 0, err, sizeof err) == 0 &&
+			       mn_st_read(&st, path, err, sizeof err) == 0 &&
+			       mn_fnet_bind(&net, &st, &arch, &shape, err, sizeof err) == -1 &&
+			       strstr(err, spec[2].name) && strstr(err, "at element 3") &&
+			       strstr(err, k ? "infinite" : "NaN") && strstr(err, "train again"),
+		       "%s weight is refused, naming the tensor (%s)", k ? "an infinite" : "a NaN", err);
+		mn_st_free(&st);
+	}
+	so[2].data = zeros;
 	/* Wrong shape of one tensor. */
 	so[2].shape[1] = 5;
 	mn_st_write(path, so, (size_t)n, meta, 1, err, sizeof err);

@@ -2,6 +2,7 @@
  * weights_check.h. */
 #include "export/weights_check.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,16 @@ static void file_hint(const struct mn_safetensors *st, char *buf, size_t n)
 			 mn_st_printable(k ? k : "?", a4, sizeof a4));
 }
 
+/* Index of the first NaN or infinite value, or -1: a diverged training saves
+ * such weights, and quantizing them gives a model of garbage scales. */
+static long first_nonfinite(const float *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return (long)i;
+	return -1;
+}
+
 int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const struct mn_arch *a,
 		 const struct mn_net_shape *s, char *err, size_t errn)
 {
@@ -161,6 +172,13 @@ int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const str
 		const float *v[n];
 		for (int i = 0; i < n; i++) {
 			mn_st_copy_f32(found[i], p);
+			long bad = first_nonfinite(p, found[i]->numel);
+			if (bad >= 0) {
+				snprintf(err, errn,
+					 "tensor '%s' holds %s at element %ld: the training diverged; train again (a lower --lr) and save the weights again",
+					 spec[i].name, isnan(p[bad]) ? "NaN" : "an infinite value", bad);
+				goto out;
+			}
 			v[i] = p;
 			p += found[i]->numel;
 		}

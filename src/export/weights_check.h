@@ -51,7 +51,8 @@ struct mn_fnet {
 };
 
 /* Checks st against the arch (every expected tensor present, F32, of the
- * expected shape; no other tensor) and copies the values into net.  0, or
+ * expected shape, every value finite; no other tensor) and copies the
+ * values into net.  0, or
  * -1 with one line in err naming the first mismatch. */
 int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const struct mn_arch *a,
 		 const struct mn_net_shape *s, char *err, size_t errn);

@@ -83,6 +83,13 @@ if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	sed 's/^/# /' "$tmp/v3.txt"
 	check "the text report adds the agreement's 95% interval" \
 		sh -c "[ $rc -eq 0 ] && grep -q '^int8 .*4/4 images bit-exact.*top-1 agrees with float on [0-4]/4 ([0-9.]*-[0-9.]*% at 95%)' '$tmp/v3.txt'"
+	# The model's image has no synthetic weights: profile and validate
+	# without --weights are refused with the image to run instead, not
+	# "use a smaller network".
+	"$mn" validate --port "$port" "$A" >/dev/null 2>"$tmp/err"; rc=$?
+	grep -v '^micronas validate: estimating\|is emulated' "$tmp/err" >"$tmp/err1"
+	check "validate without --weights on the model's image: one line naming the profiler firmware ($(cat "$tmp/err1"))" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'deployed model.*micronas emulate. without --firmware' '$tmp/err1' && ! grep -q 'smaller network' '$tmp/err1'"
 	stop_emulator
 else
 	check "micronas emulate --firmware starts on the model's image: $(cat "$tmp/emu.err")" false

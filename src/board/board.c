@@ -309,6 +309,20 @@ static void version_message(const struct mn_board *b, char *err, size_t errn)
 		 b->t->name, b->peer_version, (unsigned)MNP_VERSION);
 }
 
+/* 1 when the board runs an image micronas deploy built (its firmware name
+ * ends in "-model", fw-profiler/Makefile): it leaves out the synthetic
+ * weights, so it answers the profiler's commands UNSUPPORTED whatever the
+ * network, and "use a smaller network" would be the wrong fix. */
+static int model_image_refuses(const struct mn_board *b, uint8_t cmd)
+{
+	const char *v = b->info.fw_version, *sfx = "-model";
+	size_t n = strlen(v), k = strlen(sfx);
+	if (cmd != MNP_CMD_PROFILE_OP && cmd != MNP_CMD_RUN_ARCH && cmd != MNP_CMD_KERNEL_CHECK)
+		return 0;
+	return b->last_error.detail == 0 && b->last_error.detail2 == 0 && n >= k &&
+	       !strcmp(v + n - k, sfx);
+}
+
 static void remote_message(const struct mn_board *b, uint8_t cmd, char *err, size_t errn)
 {
 	const struct mnp_error *e = &b->last_error;
@@ -322,6 +336,15 @@ static void remote_message(const struct mn_board *b, uint8_t cmd, char *err, siz
 			 port, what, (unsigned)e->detail, (unsigned)e->detail2);
 		break;
 	case MNP_ERR_UNSUPPORTED:
+		if (model_image_refuses(b, cmd)) {
+			snprintf(err, errn,
+				 "%s: the board runs a deployed model's image (firmware %s), which "
+				 "answers only validate --weights, not %s: for profile and validate "
+				 "without --weights start 'micronas emulate' without --firmware, or "
+				 "flash the profiler firmware with 'make -C fw-profiler flash'",
+				 port, b->info.fw_version, what);
+			break;
+		}
 		snprintf(err, errn,
 			 "%s: the firmware does not support this %s (shape or limits out of its "
 			 "range, details %u/%u; use a smaller network)",

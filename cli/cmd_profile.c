@@ -179,10 +179,12 @@ int mn_cmd_profile(int argc, char **argv)
 		fputc('\n', stderr);
 	if (rc != 0) {
 		int kept = res.resumed + res.measured;
-		if (brc == MN_BOARD_ECANCEL)
+		if (brc == MN_BOARD_ECANCEL && kept > 0)
 			mn_cli_error("profile", "interrupted: %d of %d measurements kept in %s (run the "
 				     "same command again to resume)", kept, res.total, partial);
-		else if (brc != 0)
+		else if (brc == MN_BOARD_ECANCEL)
+			mn_cli_error("profile", "interrupted before the first measurement");
+		else if (brc != 0 && kept > 0)
 			mn_cli_error("profile", "%s; %d of %d measurements kept in %s (run the same "
 				     "command again to resume)", e.msg, kept, res.total, partial);
 		else

@@ -90,6 +90,13 @@ if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	grep -v '^micronas validate: estimating\|is emulated' "$tmp/err" >"$tmp/err1"
 	check "validate without --weights on the model's image: one line naming the profiler firmware ($(cat "$tmp/err1"))" \
 		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'deployed model.*micronas emulate. without --firmware' '$tmp/err1' && ! grep -q 'smaller network' '$tmp/err1'"
+	# A profile refused at its first measurement keeps nothing, so it
+	# leaves no partial file to block the run on the profiler firmware.
+	printf '[network]\nchannels = 8\ncells = 1\n' >"$tmp/small.ini"
+	"$mn" profile --port "$port" --preset "$tmp/small.ini" --repeats 1 -o "$tmp/t.ini" \
+		>/dev/null 2>"$tmp/err"; rc=$?
+	check "profile on the model's image: exit 1, one line, no partial file left ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && [ ! -e '$tmp/t.ini.partial' ] && ! grep -q 'kept in' '$tmp/err'"
 	stop_emulator
 else
 	check "micronas emulate --firmware starts on the model's image: $(cat "$tmp/emu.err")" false
@@ -102,6 +109,10 @@ if start_emulator; then
 	grep -v '^micronas validate: estimating\|is emulated\|no CIFAR-10 data given' "$tmp/err" >"$tmp/err1"
 	check "the profiler firmware is refused in one line naming the image ($(cat "$tmp/err1"))" \
 		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'carries no deployed model.*emulate --firmware DIR/firmware/qemu-mps2-an500/fw.elf' '$tmp/err1'"
+	"$mn" profile --port "$port" --preset "$tmp/small.ini" --repeats 1 -o "$tmp/t.ini" \
+		>/dev/null 2>"$tmp/err"; rc=$?
+	check "the same profile then runs on the profiler firmware ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 0 ] && [ -s '$tmp/t.ini' ] && [ ! -e '$tmp/t.ini.partial' ]"
 	stop_emulator
 else
 	check "micronas emulate starts: $(cat "$tmp/emu.err")" false

@@ -473,6 +473,11 @@ static int run(struct mn_board *b, const struct mn_profile_opts *o, const char *
 		}
 		if (r != MN_BOARD_OK) {
 			*board_rc = r;
+			/* A file without a measurement keeps nothing, and would
+			 * refuse the next run on another board or firmware (the
+			 * right one, after this one refused its first request). */
+			if (res->resumed + res->measured == 0)
+				unlink(partial);
 			return -1;
 		}
 		p.have[i] = 1;

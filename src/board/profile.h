@@ -28,7 +28,8 @@
  * atomically to a partial file (default TABLE.ini.partial).  A run that finds
  * one continues from it, provided it was made for the same board, firmware,
  * network, repeats and seed (otherwise it stops with an error rather than mix
- * measurements); the partial file is removed once the table is written. */
+ * measurements); the partial file is removed once the table is written,
+ * and when the board fails the first measurement (it would keep nothing). */
 #ifndef MN_PROFILE_H
 #define MN_PROFILE_H
 

@@ -39,8 +39,9 @@ static void deploy_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: micronas deploy WEIGHTS.safetensors ARCH [--preset NAME|FILE]\n"
-		"                       [--channels C] [--cells N] [--resolution R] [--classes K]\n"
-		"                       [--data CIFAR10] [--calib N] [--eval N] [--threads N]\n"
+		"                       [--channels C] [--cells N] [--resolution R|HxW]\n"
+		"                       [--classes K] [--input-channels I]\n"
+		"                       [--data PATH] [--calib N] [--eval N] [--threads N]\n"
 		"                       [--no-firmware] -o DIR | --check-only\n"
 		"Checks that the BN-folded weights (model.py's save_weights) are ARCH's network\n"
 		"(names, shapes), quantizes them to int8 the CMSIS-NN / TFLite Micro way\n"

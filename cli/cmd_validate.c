@@ -47,7 +47,8 @@ static void validate_usage(FILE *f)
 		"                     round the calibration otherwise)\n"
 		"  --threads N        calibration threads (default: all cores; the model does\n"
 		"                     not depend on it)\n"
-		"  --channels C --cells N --resolution R --classes K   override the preset\n");
+		"  --channels C --cells N --resolution R|HxW --classes K --input-channels I\n"
+		"                     override the preset's network\n");
 }
 
 static int read_table(struct mn_latency_table *t, const char *path, const struct mn_net_shape *s,

@@ -39,6 +39,14 @@ while read -r c o kind; do
 	section "$c" | grep -q -- "$o\([^a-z0-9-]\|\$\)" || missing="$missing $c$o"
 done <"$tmp/opts"
 check "every option is in its command's synopsis or section${missing:+ (missing:$missing)}" [ -z "$missing" ]
+# Each command's --help names its options too (-o's long spelling aside).
+missing=
+while read -r c o kind; do
+	case "$o" in --help|--output) continue ;; esac
+	"$MN_TOP_BUILDDIR/micronas" "$c" --help 2>&1 | grep -q -- "$o\([^a-z0-9-]\|\$\)" ||
+		missing="$missing $c$o"
+done <"$tmp/opts"
+check "every option is in its command's --help${missing:+ (missing:$missing)}" [ -z "$missing" ]
 
 # The TUI's keys: each row of the key table has a label and help text, and
 # each label's keys are in the man page's tui section.

@@ -384,6 +384,45 @@ static void test_socket_and_stop(const char *fw, const char *tmp)
 	tap_ok(access(sock, F_OK) != 0, "the socket file is removed");
 }
 
+/* What mn_emulator_start refuses before QEMU runs, with one line and the
+ * fix, and what it leaves behind: nothing of its own, and the user's files
+ * as they were. */
+static void test_start_refusals(const char *fw, const char *tmp)
+{
+	struct mn_emulator_opts eo = {.firmware = fw, .boot_timeout_ms = 20000};
+	struct mn_emulator *e = NULL;
+	char path[512], err[1024];
+	int r;
+
+	eo.qemu = "no-such-qemu-system-arm";
+	r = mn_emulator_start(&e, &eo, err, sizeof err);
+	tap_ok(r == -1 && !e && strstr(err, "no-such-qemu-system-arm not found") &&
+		       strstr(err, "apt-get install qemu-system-arm") && !strchr(err, '\n'),
+	       "no QEMU program: one line with the package (%s)", err);
+	eo.qemu = NULL;
+	snprintf(path, sizeof path, "%s/no-such-fw.elf", tmp);
+	eo.firmware = path;
+	r = mn_emulator_start(&e, &eo, err, sizeof err);
+	tap_ok(r == -1 && !e && strstr(err, "no-such-fw.elf not found") &&
+		       strstr(err, "make -C fw-profiler"),
+	       "no firmware image: named, with the build command (%s)", err);
+	eo.firmware = fw;
+	/* A --socket path that holds the user's file is not taken. */
+	snprintf(path, sizeof path, "%s/not-a-socket", tmp);
+	FILE *f = fopen(path, "w");
+	int wrote = f && fputs("keep me\n", f) >= 0;
+	if (f && fclose(f) != 0)
+		wrote = 0;
+	eo.socket_path = path;
+	r = mn_emulator_start(&e, &eo, err, sizeof err);
+	struct stat sb;
+	tap_ok(wrote && r == -1 && !e && strstr(err, "is not a socket") &&
+		       strstr(err, "another --socket path") && stat(path, &sb) == 0 &&
+		       S_ISREG(sb.st_mode) && sb.st_size == 8,
+	       "a --socket path that is a file: refused, the file kept (%s)", err);
+	unlink(path);
+}
+
 static void test_version(const char *tmp)
 {
 	const char *src = getenv("MN_TOP_SRCDIR");
@@ -454,6 +493,7 @@ int main(void)
 	tap_ok(mn_emulator_stop(e) == 0, "emulator stopped");
 	test_killed(fw);
 	test_socket_and_stop(fw, tmp);
+	test_start_refusals(fw, tmp);
 	test_version(tmp);
 	rmdir(tmp);
 	return tap_done();

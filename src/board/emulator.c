@@ -352,44 +352,185 @@ static int wait_ready(struct mn_emulator *e, const struct mn_emulator_opts *o, r
 	}
 }
 
-int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o, char *err,
-		      size_t errn)
+/* The QEMU program (o->qemu, else $QEMU_SYSTEM_ARM, else qemu-system-arm,
+ * looked up in PATH) and the firmware image (o->firmware, else the build's
+ * image, mn_emulator_find_firmware_build). */
+static int find_programs(const struct mn_emulator_opts *o, char *qemu, size_t qn, char *fw,
+			 size_t fwn, char *err, size_t errn)
 {
-	struct mn_emulator_opts def = {.boot_timeout_ms = 20000};
-	struct mn_emulator *e;
-	char qemu[4096], fw[4096], serial[4200];
-	const char *qname, *machine;
-	int fd, boot_ms;
-	pid_t parent = getpid();
-
-	*ep = NULL;
-	if (!o)
-		o = &def;
-	boot_ms = o->boot_timeout_ms > 0 ? o->boot_timeout_ms : 20000;
-	qname = o->qemu;
+	const char *qname = o->qemu;
 	if (!qname || !*qname)
 		qname = getenv("QEMU_SYSTEM_ARM");
 	if (!qname || !*qname)
 		qname = "qemu-system-arm";
-	if (find_program(qname, qemu, sizeof qemu) != 0) {
+	if (find_program(qname, qemu, qn) != 0) {
 		snprintf(err, errn, "%s not found (install it: apt-get install qemu-system-arm, or "
 			 "set QEMU_SYSTEM_ARM to its path)", qname);
 		return -1;
 	}
-	if (o->firmware && *o->firmware) {
-		if (!readable(o->firmware)) {
-			snprintf(err, errn, "firmware image %s not found (build it with 'make -C "
-				 "fw-profiler')", o->firmware);
-			return -1;
-		}
-		snprintf(fw, sizeof fw, "%s", o->firmware);
-	} else if (mn_emulator_find_firmware_build(o->firmware_build, fw, sizeof fw, err,
-						   errn) != 0) {
+	if (!o->firmware || !*o->firmware)
+		return mn_emulator_find_firmware_build(o->firmware_build, fw, fwn, err, errn);
+	if (!readable(o->firmware)) {
+		snprintf(err, errn, "firmware image %s not found (build it with 'make -C "
+			 "fw-profiler')", o->firmware);
 		return -1;
 	}
-	machine = o->machine && *o->machine ? o->machine : "mps2-an500";
+	snprintf(fw, fwn, "%s", o->firmware);
+	return 0;
+}
 
-	e = calloc(1, sizeof *e);
+/* e's temporary directory and QEMU's output file in it.  What is not made
+ * is left empty, so mn_emulator_stop removes only what exists. */
+static int make_log(struct mn_emulator *e, char *err, size_t errn)
+{
+	snprintf(e->tmpdir, sizeof e->tmpdir, "/tmp/micronas-qemu-XXXXXX");
+	if (!mkdtemp(e->tmpdir)) {
+		snprintf(err, errn, "cannot create a temporary directory in /tmp: %s (free space or "
+			 "set permissions)", strerror(errno));
+		e->tmpdir[0] = '\0';
+		return -1;
+	}
+	snprintf(e->log, sizeof e->log, "%s/qemu.log", e->tmpdir);
+	int fd = open(e->log, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		snprintf(err, errn, "cannot create %s: %s", e->log, strerror(errno));
+		e->log[0] = '\0';
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* QEMU's -serial argument: a Unix socket at path (NULL or "": a pty).  A
+ * socket left by an earlier run would make QEMU fail to bind, so it is
+ * removed; anything that is not a socket is left alone (and e does not
+ * take the path, so mn_emulator_stop leaves it too). */
+static int serial_arg(struct mn_emulator *e, const char *path, char *serial, size_t n, char *err,
+		      size_t errn)
+{
+	struct stat sb;
+	if (!path || !*path) {
+		snprintf(serial, n, "pty");
+		return 0;
+	}
+	if (stat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+		snprintf(err, errn, "%s exists and is not a socket (choose another --socket path)",
+			 path);
+		return -1;
+	}
+	if (!(e->socket_path = strdup(path))) {
+		snprintf(err, errn, "out of memory starting QEMU");
+		return -1;
+	}
+	(void)unlink(path);
+	snprintf(serial, n, "unix:%s,server=on,wait=off", path);
+	return 0;
+}
+
+static int spawn(struct mn_emulator *e, const char *qemu, const char *machine, const char *fw,
+		 const char *serial, char *err, size_t errn)
+{
+	char *argv[] = {(char *)qemu, "-M", (char *)machine, "-nographic", "-monitor", "none",
+			"-icount", "shift=0", "-kernel", (char *)fw, "-serial", (char *)serial, NULL};
+	pid_t parent = getpid();
+	e->pid = fork();
+	if (e->pid < 0) {
+		snprintf(err, errn, "cannot start QEMU: fork failed: %s", strerror(errno));
+		return -1;
+	}
+	if (e->pid == 0)
+		child(qemu, argv, e->log, parent);
+	return 0;
+}
+
+/* Until QEMU has made its serial port: e->port set. */
+static int wait_port(struct mn_emulator *e, const struct mn_emulator_opts *o, char *err,
+		     size_t errn)
+{
+	if (!e->socket_path)
+		return wait_ready(e, o, pty_ready, err, errn);
+	if (wait_ready(e, o, socket_ready, err, errn) != 0)
+		return -1;
+	size_t n = strlen(e->socket_path) + sizeof "unix:";
+	if (!(e->port = malloc(n))) {
+		snprintf(err, errn, "out of memory starting QEMU");
+		return -1;
+	}
+	snprintf(e->port, n, "unix:%s", e->socket_path);
+	return 0;
+}
+
+/* The board is up when the firmware answers HELLO, as the board the
+ * preset expects when o->firmware_build is given. */
+static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, const char *fw,
+		      char *err, size_t errn)
+{
+	int boot_ms = o->boot_timeout_ms > 0 ? o->boot_timeout_ms : 20000;
+	struct mn_board *b;
+	struct mn_board_opts bo;
+	struct mn_error berr;
+	mn_board_opts_default(&bo);
+	bo.connect_timeout_ms = boot_ms;
+	bo.cancel = o->cancel;
+	bo.cancel_arg = o->cancel_arg;
+	/* QEMU creates the socket file when it binds, a moment before it
+	 * listens: until then a connect is refused (EIO).  On a loaded
+	 * machine that moment is long, so a refusal while QEMU runs is
+	 * retried within the boot time. */
+	long long connect_until = now_ms() + boot_ms;
+	int r;
+	for (;;) {
+		r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
+		if (r != MN_BOARD_EIO || !e->socket_path || !mn_emulator_running(e) ||
+		    now_ms() > connect_until || (o->cancel && o->cancel(o->cancel_arg)))
+			break;
+		sleep_ms(20);
+	}
+	if (r == MN_BOARD_EVERSION) {
+		snprintf(e->warning.msg, sizeof e->warning.msg, "%s", berr.msg);
+		return 0;
+	}
+	if (r == MN_BOARD_ECANCEL) {
+		snprintf(err, errn, "interrupted while the emulated board was booting");
+		return -1;
+	}
+	if (r != MN_BOARD_OK) {
+		/* A pty reports EOF as QEMU's descriptors close, a moment
+		 * before the process can be reaped. */
+		long long until = now_ms() + 1000;
+		while (r == MN_BOARD_EGONE && mn_emulator_running(e) && now_ms() < until)
+			sleep_ms(10);
+		if (!mn_emulator_running(e))
+			describe_exit(e, err, errn, "while booting");
+		else
+			snprintf(err, errn, "the emulated board does not answer: %s", berr.msg);
+		return -1;
+	}
+	int rc = 0;
+	if (o->firmware_build && *o->firmware_build &&
+	    strcmp(mn_board_info(b)->board, o->firmware_build) != 0) {
+		/* $MN_FIRMWARE or --firmware gave another board's image. */
+		snprintf(err, errn, "the firmware %s answers as %s, not %s (build it with 'make "
+			 "-C fw-profiler TARGET=%s', or give that image with --firmware)", fw,
+			 mn_board_info(b)->board, o->firmware_build, o->firmware_build);
+		rc = -1;
+	}
+	mn_board_close(b);
+	return rc;
+}
+
+int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o, char *err,
+		      size_t errn)
+{
+	static const struct mn_emulator_opts def = {.boot_timeout_ms = 20000};
+	char qemu[4096], fw[4096], serial[4200];
+
+	*ep = NULL;
+	if (!o)
+		o = &def;
+	if (find_programs(o, qemu, sizeof qemu, fw, sizeof fw, err, errn) != 0)
+		return -1;
+	struct mn_emulator *e = calloc(1, sizeof *e);
 	if (!e) {
 		snprintf(err, errn, "out of memory starting QEMU");
 		return -1;
@@ -397,134 +538,17 @@ int mn_emulator_start(struct mn_emulator **ep, const struct mn_emulator_opts *o,
 	e->pid = -1;
 	snprintf(e->build, sizeof e->build, "%.60s",
 		 o->firmware_build && *o->firmware_build ? o->firmware_build : "qemu-mps2-an500");
-	snprintf(e->tmpdir, sizeof e->tmpdir, "/tmp/micronas-qemu-XXXXXX");
-	if (!mkdtemp(e->tmpdir)) {
-		snprintf(err, errn, "cannot create a temporary directory in /tmp: %s (free space or "
-			 "set permissions)", strerror(errno));
-		free(e);
+	const char *machine = o->machine && *o->machine ? o->machine : "mps2-an500";
+	if (make_log(e, err, errn) != 0 ||
+	    serial_arg(e, o->socket_path, serial, sizeof serial, err, errn) != 0 ||
+	    spawn(e, qemu, machine, fw, serial, err, errn) != 0 || wait_port(e, o, err, errn) != 0 ||
+	    wait_hello(e, o, fw, err, errn) != 0) {
+		/* stops QEMU if it runs, removes what was made */
+		mn_emulator_stop(e);
 		return -1;
-	}
-	snprintf(e->log, sizeof e->log, "%s/qemu.log", e->tmpdir);
-	fd = open(e->log, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0) {
-		snprintf(err, errn, "cannot create %s: %s", e->log, strerror(errno));
-		rmdir(e->tmpdir);
-		free(e);
-		return -1;
-	}
-	close(fd);
-	if (o->socket_path && *o->socket_path) {
-		struct stat sb;
-		if (!(e->socket_path = strdup(o->socket_path))) {
-			snprintf(err, errn, "out of memory starting QEMU");
-			unlink(e->log);
-			rmdir(e->tmpdir);
-			free(e);
-			return -1;
-		}
-		/* A socket left by an earlier run would make QEMU fail to bind;
-		 * anything that is not a socket is left alone. */
-		if (stat(e->socket_path, &sb) == 0) {
-			if (!S_ISSOCK(sb.st_mode)) {
-				snprintf(err, errn, "%s exists and is not a socket (choose another "
-					 "--socket path)", e->socket_path);
-				unlink(e->log);
-				rmdir(e->tmpdir);
-				free(e->socket_path);
-				free(e);
-				return -1;
-			}
-			unlink(e->socket_path);
-		}
-		snprintf(serial, sizeof serial, "unix:%s,server=on,wait=off", e->socket_path);
-	} else {
-		snprintf(serial, sizeof serial, "pty");
-	}
-
-	{
-		char *argv[] = {qemu, "-M", (char *)machine, "-nographic", "-monitor", "none",
-				"-icount", "shift=0", "-kernel", fw, "-serial", serial, NULL};
-		e->pid = fork();
-		if (e->pid < 0) {
-			snprintf(err, errn, "cannot start QEMU: fork failed: %s", strerror(errno));
-			unlink(e->log);
-			rmdir(e->tmpdir);
-			free(e->socket_path);
-			free(e);
-			return -1;
-		}
-		if (e->pid == 0)
-			child(qemu, argv, e->log, parent);
-	}
-
-	if (e->socket_path) {
-		if (wait_ready(e, o, socket_ready, err, errn) != 0)
-			goto fail;
-		size_t n = strlen(e->socket_path) + sizeof "unix:";
-		if (!(e->port = malloc(n))) {
-			snprintf(err, errn, "out of memory starting QEMU");
-			goto fail;
-		}
-		snprintf(e->port, n, "unix:%s", e->socket_path);
-	} else if (wait_ready(e, o, pty_ready, err, errn) != 0) {
-		goto fail;
-	}
-
-	/* The board is up when the firmware answers HELLO. */
-	{
-		struct mn_board *b;
-		struct mn_board_opts bo;
-		struct mn_error berr;
-		mn_board_opts_default(&bo);
-		bo.connect_timeout_ms = boot_ms;
-		bo.cancel = o->cancel;
-		bo.cancel_arg = o->cancel_arg;
-		/* QEMU creates the socket file when it binds, a moment before
-		 * it listens: until then a connect is refused (EIO).  On a
-		 * loaded machine that moment is long, so a refusal while QEMU
-		 * runs is retried within the boot time. */
-		long long connect_until = now_ms() + boot_ms;
-		int r;
-		for (;;) {
-			r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
-			if (r != MN_BOARD_EIO || !e->socket_path || !mn_emulator_running(e) ||
-			    now_ms() > connect_until || (o->cancel && o->cancel(o->cancel_arg)))
-				break;
-			sleep_ms(20);
-		}
-		if (r == MN_BOARD_EVERSION) {
-			snprintf(e->warning.msg, sizeof e->warning.msg, "%s", berr.msg);
-		} else if (r == MN_BOARD_ECANCEL) {
-			snprintf(err, errn, "interrupted while the emulated board was booting");
-			goto fail;
-		} else if (r != MN_BOARD_OK) {
-			/* A pty reports EOF as QEMU's descriptors close, a
-			 * moment before the process can be reaped. */
-			long long until = now_ms() + 1000;
-			while (r == MN_BOARD_EGONE && mn_emulator_running(e) && now_ms() < until)
-				sleep_ms(10);
-			if (!mn_emulator_running(e))
-				describe_exit(e, err, errn, "while booting");
-			else
-				snprintf(err, errn, "the emulated board does not answer: %s", berr.msg);
-			goto fail;
-		} else if (o->firmware_build && *o->firmware_build &&
-			   strcmp(mn_board_info(b)->board, o->firmware_build) != 0) {
-			/* $MN_FIRMWARE or --firmware gave another board's image. */
-			snprintf(err, errn, "the firmware %s answers as %s, not %s (build it with 'make "
-				 "-C fw-profiler TARGET=%s', or give that image with --firmware)", fw,
-				 mn_board_info(b)->board, o->firmware_build, o->firmware_build);
-			mn_board_close(b);
-			goto fail;
-		} else {
-			mn_board_close(b);
-		}
 	}
 	*ep = e;
 	return 0;
-fail:
-	mn_emulator_stop(e);
-	return -1;
 }
 
 const char *mn_emulator_port(const struct mn_emulator *e)

@@ -264,35 +264,30 @@ static const int8_t *pgq(const struct mn_qcalib *c, int i)
 	return c->gptq ? c->gptq[i] : NULL;
 }
 
-int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal)
+/* q's arrays, zeroed, and q->net pointing into them with f's shape and
+ * cell order; -1 when out of memory (q then holds what was allocated). */
+static int qmodel_alloc(struct mn_qmodel *q, const struct mn_fnet *f)
 {
-	const float *amax = cal->range;
 	const struct mn_net_shape *s = &f->shape;
 	int N = s->cells, C = s->channels, K = s->classes, cf = 4 * C, ncell = 3 * N;
 	struct mnq_net *net = &q->net;
-	memset(q, 0, sizeof *q);
-	char why[160];
-	if (mn_qmodel_shape_check(s, why, sizeof why) != 0)
-		return -1;
 	q->convs = calloc((size_t)mn_qmodel_conv_count(N), sizeof *q->convs);
 	q->adds = calloc((size_t)mn_qmodel_add_count(N), sizeof *q->adds);
 	q->head = calloc((size_t)(2 * cf), sizeof *q->head);
 	q->fc_w = calloc((size_t)K * cf, 1);
 	q->fc_b = calloc((size_t)K, sizeof *q->fc_b);
 	if (!q->convs || !q->adds || !q->head || !q->fc_w || !q->fc_b)
-		goto oom;
+		return -1;
 	net->channels = (uint16_t)C, net->cells = (uint16_t)N;
 	net->height = (uint16_t)s->height, net->width = (uint16_t)mn_shape_width(s);
 	net->classes = (uint16_t)K;
 	for (int e = 0; e < MN_EDGES; e++)
 		net->ops[e] = f->arch.op[e];
-	{
-		int order[MN_EDGES], len;
-		mn_cell_plan(&f->arch, order, &len);
-		net->n_order = (uint8_t)len;
-		for (int i = 0; i < len; i++)
-			net->order[i] = (uint8_t)order[i];
-	}
+	int order[MN_EDGES], len;
+	mn_cell_plan(&f->arch, order, &len);
+	net->n_order = (uint8_t)len;
+	for (int i = 0; i < len; i++)
+		net->order[i] = (uint8_t)order[i];
 	net->stem = &q->convs[0];
 	net->edge = &q->convs[1];
 	net->red = &q->convs[1 + ncell * 6];
@@ -302,89 +297,112 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 	net->head_b = q->head + cf;
 	net->fc_w = q->fc_w;
 	net->fc_b = q->fc_b;
+	return 0;
+}
 
-	float sx = act_scale(amax[MN_SLOT_INPUT]);
-	q->in_scale = sx;
-	float so = act_scale(amax[MN_SLOT_STEM]);
-	if (qconv(q, &q->convs[0], &f->stem, sx, so, pmean(cal, 0), pcov(cal, 0), pgq(cal, 0)))
-		goto oom;
-	sx = so;
-	for (int st = 0; st < 3; st++) {
-		if (st > 0) {
-			int r = st - 1;
-			struct mnq_conv *rc = &q->convs[1 + ncell * 6 + 3 * r];
-			float sa = act_scale(amax[mn_slot_red(s, r, 0)]);
-			float sb = act_scale(amax[mn_slot_red(s, r, 1)]);
-			float ss = act_scale(amax[mn_slot_red(s, r, 2)]);
-			float sr = fmaxf(act_scale(amax[mn_slot_red(s, r, 3)]), fmaxf(sb, ss));
-			/* the pooled shortcut input keeps the block input's scale */
-			int ri = 1 + ncell * 6 + 3 * r;
-			if (qconv(q, &rc[0], &f->red_a[r], sx, sa, pmean(cal, ri), pcov(cal, ri),
-				  pgq(cal, ri)) ||
-			    qconv(q, &rc[1], &f->red_b[r], sa, sb, pmean(cal, ri + 1), pcov(cal, ri + 1),
-				  pgq(cal, ri + 1)) ||
-			    qconv(q, &rc[2], &f->red_sc[r], sx, ss, pmean(cal, ri + 2), pcov(cal, ri + 2),
-				  pgq(cal, ri + 2)))
-				goto oom;
-			q->adds[ncell * 6 + r] = (struct mnq_add){q15(sb / sr), q15(ss / sr)};
-			q->requant_bytes += 8;
-			sx = sr;
+/* conv i of the model (fnet.h's numbering) from fw, input scale sx, output
+ * scale so, with calibration's bias correction, patch statistics and GPTQ
+ * rounding for it. */
+static int qconv_at(struct mn_qmodel *q, const struct mn_qcalib *cal, int i,
+		    const struct mn_fconv *fw, float sx, float so)
+{
+	return qconv(q, &q->convs[i], fw, sx, so, pmean(cal, i), pcov(cal, i), pgq(cal, i));
+}
+
+/* Reduction block r (before stage r + 1) on an input of scale sx: its two
+ * convs, its pooled shortcut's conv (the pool keeps the input's scale) and
+ * the add into the block's output scale, the largest of its calibrated
+ * range and its inputs' (the Q15 factors stay below 1).  The output scale
+ * in *sout. */
+static int qreduction(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal,
+		      int r, float sx, float *sout)
+{
+	const struct mn_net_shape *s = &f->shape;
+	const float *amax = cal->range;
+	int ncell = 3 * s->cells, ri = 1 + ncell * 6 + 3 * r;
+	float sa = act_scale(amax[mn_slot_red(s, r, 0)]);
+	float sb = act_scale(amax[mn_slot_red(s, r, 1)]);
+	float ss = act_scale(amax[mn_slot_red(s, r, 2)]);
+	float sr = fmaxf(act_scale(amax[mn_slot_red(s, r, 3)]), fmaxf(sb, ss));
+	if (qconv_at(q, cal, ri, &f->red_a[r], sx, sa) ||
+	    qconv_at(q, cal, ri + 1, &f->red_b[r], sa, sb) ||
+	    qconv_at(q, cal, ri + 2, &f->red_sc[r], sx, ss))
+		return -1;
+	q->adds[ncell * 6 + r] = (struct mnq_add){q15(sb / sr), q15(ss / sr)};
+	q->requant_bytes += 8;
+	*sout = sr;
+	return 0;
+}
+
+/* Cell `cell` on an input of scale sx.  Node i's scale S[i]: a conv edge
+ * writes at its own calibrated scale, a skip or pool at its source's; a
+ * node of one edge takes that edge's scale, a node that sums several the
+ * largest of its calibrated one and its edges' (the Q15 factors stay below
+ * 1), a node of none the input's.  The cell's output scale in *sout. */
+static int qcell(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal,
+		 int cell, float sx, float *sout)
+{
+	const struct mn_net_shape *s = &f->shape;
+	const float *amax = cal->range;
+	const struct mnq_net *net = &q->net;
+	float S[4], E[MN_EDGES], cur[4] = {0, 0, 0, 0};
+	int nin[4] = {0, 0, 0, 0};
+	S[0] = sx;
+	for (int i = 1; i < 4; i++) {
+		float mx = 0;
+		for (int e = 0; e < MN_EDGES; e++) {
+			int op = f->arch.op[e];
+			if (mn_edge_to(e) != i || op == MN_OP_NONE)
+				continue;
+			E[e] = (op == MN_OP_CONV1 || op == MN_OP_CONV3)
+				   ? act_scale(amax[mn_slot_edge(s, cell, e)])
+				   : S[mn_edge_from(e)];
+			mx = fmaxf(mx, E[e]);
+			nin[i]++;
 		}
-		for (int cell = st * N; cell < (st + 1) * N; cell++) {
-			float S[4], E[MN_EDGES], cur[4] = {0, 0, 0, 0};
-			int nin[4] = {0, 0, 0, 0};
-			S[0] = sx;
-			for (int i = 1; i < 4; i++) {
-				float mx = 0;
-				for (int e = 0; e < MN_EDGES; e++) {
-					int op = f->arch.op[e];
-					if (mn_edge_to(e) != i || op == MN_OP_NONE)
-						continue;
-					E[e] = (op == MN_OP_CONV1 || op == MN_OP_CONV3)
-						   ? act_scale(amax[mn_slot_edge(s, cell, e)])
-						   : S[mn_edge_from(e)];
-					mx = fmaxf(mx, E[e]);
-					nin[i]++;
-				}
-				if (nin[i] == 0)
-					S[i] = S[0];
-				else if (nin[i] == 1)
-					S[i] = mx;
-				else
-					S[i] = fmaxf(act_scale(amax[mn_slot_node(s, cell, i)]), mx);
-			}
-			for (int e = 0; e < MN_EDGES; e++)
-				if (f->arch.op[e] == MN_OP_CONV1 || f->arch.op[e] == MN_OP_CONV3)
-					if (qconv(q, &q->convs[1 + cell * 6 + e], &f->edge[cell * 6 + e],
-						  S[mn_edge_from(e)], E[e], pmean(cal, 1 + cell * 6 + e),
-						  pcov(cal, 1 + cell * 6 + e), pgq(cal, 1 + cell * 6 + e)))
-						goto oom;
-			/* The adds in execution order: the first edge into a node
-			 * gives its buffer its own scale; every add after lands in
-			 * the node's scale. */
-			for (int k = 0; k < net->n_order; k++) {
-				int e = net->order[k], i = mn_edge_to(e);
-				if (cur[i] == 0) {
-					cur[i] = E[e];
-					continue;
-				}
-				q->adds[cell * 6 + e] = (struct mnq_add){q15(cur[i] / S[i]), q15(E[e] / S[i])};
-				q->requant_bytes += 8;
-				cur[i] = S[i];
-			}
-			sx = S[3];
-		}
+		if (nin[i] == 0)
+			S[i] = S[0];
+		else if (nin[i] == 1)
+			S[i] = mx;
+		else
+			S[i] = fmaxf(act_scale(amax[mn_slot_node(s, cell, i)]), mx);
 	}
-	/* Head: folded BN as a Q14 affine into the head's scale, ReLU, pool. */
-	float sh = act_scale(amax[mn_slot_head(s)]);
+	for (int e = 0; e < MN_EDGES; e++)
+		if (f->arch.op[e] == MN_OP_CONV1 || f->arch.op[e] == MN_OP_CONV3)
+			if (qconv_at(q, cal, 1 + cell * 6 + e, &f->edge[cell * 6 + e],
+				     S[mn_edge_from(e)], E[e]))
+				return -1;
+	/* The adds in execution order: the first edge into a node gives its
+	 * buffer its own scale; every add after lands in the node's scale. */
+	for (int k = 0; k < net->n_order; k++) {
+		int e = net->order[k], i = mn_edge_to(e);
+		if (cur[i] == 0) {
+			cur[i] = E[e];
+			continue;
+		}
+		q->adds[cell * 6 + e] = (struct mnq_add){q15(cur[i] / S[i]), q15(E[e] / S[i])};
+		q->requant_bytes += 8;
+		cur[i] = S[i];
+	}
+	*sout = S[3];
+	return 0;
+}
+
+/* The head (folded BN as a Q14 affine into the head's scale, then ReLU)
+ * on an input of scale sx, and the classifier with the global pool folded
+ * in: logit = b + (W / hw) . sum, the int32 sums at the head's scale, so
+ * nothing is rounded between the head's int8 output and the logits. */
+static void qhead(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal,
+		  float sx)
+{
+	const struct mn_net_shape *s = &f->shape;
+	int K = s->classes, cf = 4 * s->channels;
+	float sh = act_scale(cal->range[mn_slot_head(s)]);
 	for (int c = 0; c < cf; c++) {
 		q->head[c] = clamp32(16384.0 * f->head_scale[c] * sx / sh, MN_QHEAD_SCALE_MAX);
 		q->head[cf + c] = clamp32(16384.0 * f->head_shift[c] / sh, MN_QHEAD_SHIFT_MAX);
 	}
 	q->bias_bytes += 8u * (uint64_t)cf;
-	/* The pool folded into the classifier: logit = b + (W / hw) . sum,
-	 * with the int32 sums at the head's scale sh (nothing rounded between
-	 * the head's int8 output and the logits). */
 	int hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
 	float m = 0;
 	for (int i = 0; i < K * cf; i++)
@@ -401,7 +419,33 @@ int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct
 	q->logit_scale = (float)(sh * sw);
 	q->weight_bytes += (uint64_t)K * cf;
 	q->bias_bytes += 4u * (uint64_t)K;
-	q->arena_bytes = mnq_arena_bytes(net);
+}
+
+int mn_quantize_calib(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_qcalib *cal)
+{
+	const struct mn_net_shape *s = &f->shape;
+	int N = s->cells;
+	char why[160];
+	memset(q, 0, sizeof *q);
+	if (mn_qmodel_shape_check(s, why, sizeof why) != 0)
+		return -1;
+	if (qmodel_alloc(q, f) != 0)
+		goto oom;
+	float sx = act_scale(cal->range[MN_SLOT_INPUT]);
+	q->in_scale = sx;
+	float so = act_scale(cal->range[MN_SLOT_STEM]);
+	if (qconv_at(q, cal, 0, &f->stem, sx, so))
+		goto oom;
+	sx = so;
+	for (int st = 0; st < 3; st++) {
+		if (st > 0 && qreduction(q, f, cal, st - 1, sx, &sx) != 0)
+			goto oom;
+		for (int cell = st * N; cell < (st + 1) * N; cell++)
+			if (qcell(q, f, cal, cell, sx, &sx) != 0)
+				goto oom;
+	}
+	qhead(q, f, cal, sx);
+	q->arena_bytes = mnq_arena_bytes(&q->net);
 	return 0;
 oom:
 	mn_qmodel_free(q);

@@ -197,113 +197,94 @@ static float *pcov_of(const struct mn_fnet_obs *o, int i)
 	return o->patch_cov ? o->patch_cov[i] : NULL;
 }
 
-int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
-		const struct mn_fnet_obs *obs)
+/* 2x2 average, ceil mode: a window clipped by an odd side averages the
+ * pixels it covers (space/cost.h).  x [c][hi][wi] -> p [c][h][w]. */
+static void pool2_ceil(const float *x, int c, int hi, int wi, int h, int w, float *p)
 {
-	static const struct mn_fnet_obs none = {0};
-	const struct mn_fnet_obs *o = obs ? obs : &none;
-	float *amax = o->amax;
-	const struct mn_net_shape *s = &net->shape;
-	int C = s->channels, N = s->cells, ic = mn_shape_input_channels(s);
-	int H = mn_stage_height(s, 0), W = mn_stage_width(s, 0);
-	size_t big = 0, in = (size_t)ic * H * W; /* the largest activation; the image */
-	for (int st = 0; st < 3; st++) {
-		size_t e = (size_t)mn_stage_channels(s, st) * mn_stage_height(s, st) *
-			   mn_stage_width(s, st);
-		big = e > big ? e : big;
-	}
-	struct ws ws;
-	float *node[4], *y;
-	ws.col = malloc(sizeof(float) * 9 * (big + in));
-	ws.tmp = malloc(sizeof(float) * (big + in));
-	float *mem = malloc(sizeof(float) * 6 * big);
-	if (!ws.col || !ws.tmp || !mem) {
-		free(ws.col), free(ws.tmp), free(mem);
-		return -1;
-	}
-	for (int i = 0; i < 4; i++)
-		node[i] = mem + (size_t)i * big;
-	y = mem + 4 * big;
-	float *cur = mem + 5 * big; /* the running block output */
-
-	/* The image is the caller's: rounded in a copy when asked (ws.tmp
-	 * holds big + in floats; the stem reads it before anything else
-	 * writes there). */
-	const float *img = x;
-	if (o->fq && o->fq[MN_SLOT_INPUT] > 0) {
-		memcpy(ws.tmp, x, in * sizeof(float));
-		observe(o, MN_SLOT_INPUT, ws.tmp, in);
-		img = ws.tmp;
-	} else {
-		record(amax, MN_SLOT_INPUT, x, in);
-		histogram(o, MN_SLOT_INPUT, x, in);
-	}
-	conv(&ws, &net->stem, img, H, W, cur, psum_of(o, 0), pcov_of(o, 0));
-	observe(o, MN_SLOT_STEM, cur, (size_t)C * H * W);
-	for (int st = 0; st < 3; st++) {
-		int c = mn_stage_channels(s, st), h = mn_stage_height(s, st), w = mn_stage_width(s, st);
-		size_t n = (size_t)c * h * w;
-		if (st > 0) {
-			int r = st - 1, hi = mn_stage_height(s, r), wi = mn_stage_width(s, r), ci = c / 2;
-			float *a = node[1], *b = node[2], *sc = node[3], *p = node[0];
-			int ri = 1 + 18 * N + 3 * r;
-			conv(&ws, &net->red_a[r], cur, hi, wi, a, psum_of(o, ri), pcov_of(o, ri));
-			observe(o, mn_slot_red(s, r, 0), a, n);
-			conv(&ws, &net->red_b[r], a, h, w, b, psum_of(o, ri + 1), pcov_of(o, ri + 1));
-			observe(o, mn_slot_red(s, r, 1), b, n);
-			/* 2x2 average, ceil mode: a window clipped by an odd side
-			 * averages the pixels it covers (space/cost.h). */
-			for (int ch = 0; ch < ci; ch++)
-				for (int oy = 0; oy < h; oy++)
-					for (int ox = 0; ox < w; ox++) {
-						const float *q = cur + ((size_t)ch * hi + 2 * oy) * wi + 2 * ox;
-						int dy = 2 * oy + 1 < hi, dx = 2 * ox + 1 < wi;
-						float v;
-						if (dy && dx)
-							v = (q[0] + q[1] + q[wi] + q[wi + 1]) * 0.25f;
-						else
-							v = (q[0] + (dx ? q[1] : 0) + (dy ? q[wi] : 0)) /
-							    (float)((1 + dx) * (1 + dy));
-						p[((size_t)ch * h + oy) * w + ox] = v;
-					}
-			conv(&ws, &net->red_sc[r], p, h, w, sc, psum_of(o, ri + 2), pcov_of(o, ri + 2));
-			observe(o, mn_slot_red(s, r, 2), sc, n);
-			for (size_t i = 0; i < n; i++)
-				cur[i] = b[i] + sc[i];
-			observe(o, mn_slot_red(s, r, 3), cur, n);
-		}
-		for (int cell = st * N; cell < (st + 1) * N; cell++) {
-			memcpy(node[0], cur, n * sizeof(float));
-			for (int i = 1; i < 4; i++) {
-				memset(node[i], 0, n * sizeof(float));
-				for (int e = 0; e < MN_EDGES; e++) {
-					int op = net->arch.op[e];
-					if (mn_edge_to(e) != i || op == MN_OP_NONE)
-						continue;
-					const float *src = node[mn_edge_from(e)];
-					if (op == MN_OP_SKIP) {
-						for (size_t k = 0; k < n; k++)
-							node[i][k] += src[k];
-						continue;
-					}
-					if (op == MN_OP_POOL3)
-						pool3(src, c, h, w, y);
-					else {
-						conv(&ws, &net->edge[cell * MN_EDGES + e], src, h, w, y,
-						     psum_of(o, 1 + cell * MN_EDGES + e),
-						     pcov_of(o, 1 + cell * MN_EDGES + e));
-						observe(o, mn_slot_edge(s, cell, e), y, n);
-					}
-					for (size_t k = 0; k < n; k++)
-						node[i][k] += y[k];
-				}
-				observe(o, mn_slot_node(s, cell, i), node[i], n);
+	for (int ch = 0; ch < c; ch++)
+		for (int oy = 0; oy < h; oy++)
+			for (int ox = 0; ox < w; ox++) {
+				const float *q = x + ((size_t)ch * hi + 2 * oy) * wi + 2 * ox;
+				int dy = 2 * oy + 1 < hi, dx = 2 * ox + 1 < wi;
+				float v;
+				if (dy && dx)
+					v = (q[0] + q[1] + q[wi] + q[wi + 1]) * 0.25f;
+				else
+					v = (q[0] + (dx ? q[1] : 0) + (dy ? q[wi] : 0)) /
+					    (float)((1 + dx) * (1 + dy));
+				p[((size_t)ch * h + oy) * w + ox] = v;
 			}
-			memcpy(cur, node[3], n * sizeof(float));
+}
+
+/* Reduction block r (into stage r + 1): cur [c/2][hi][wi] becomes
+ * conv_b(conv_a(cur)) + conv_sc(pool(cur)), [c][h][w]; tmp is 4 buffers
+ * of the stage's size. */
+static void fnet_reduction(const struct mn_fnet *net, struct ws *ws, const struct mn_fnet_obs *o,
+			   int r, float *cur, float *const tmp[4])
+{
+	const struct mn_net_shape *s = &net->shape;
+	int st = r + 1, c = mn_stage_channels(s, st), h = mn_stage_height(s, st);
+	int w = mn_stage_width(s, st), hi = mn_stage_height(s, r), wi = mn_stage_width(s, r);
+	size_t n = (size_t)c * h * w;
+	float *a = tmp[1], *b = tmp[2], *sc = tmp[3], *p = tmp[0];
+	int ri = 1 + 18 * s->cells + 3 * r;
+	conv(ws, &net->red_a[r], cur, hi, wi, a, psum_of(o, ri), pcov_of(o, ri));
+	observe(o, mn_slot_red(s, r, 0), a, n);
+	conv(ws, &net->red_b[r], a, h, w, b, psum_of(o, ri + 1), pcov_of(o, ri + 1));
+	observe(o, mn_slot_red(s, r, 1), b, n);
+	pool2_ceil(cur, c / 2, hi, wi, h, w, p);
+	conv(ws, &net->red_sc[r], p, h, w, sc, psum_of(o, ri + 2), pcov_of(o, ri + 2));
+	observe(o, mn_slot_red(s, r, 2), sc, n);
+	for (size_t i = 0; i < n; i++)
+		cur[i] = b[i] + sc[i];
+	observe(o, mn_slot_red(s, r, 3), cur, n);
+}
+
+/* Cell `cell` of stage st on cur [c][h][w], in place: node 0 is cur, node
+ * i the sum of its edges' ops on earlier nodes, the output node 3.  y holds
+ * one op's output. */
+static void fnet_cell(const struct mn_fnet *net, struct ws *ws, const struct mn_fnet_obs *o,
+		      int st, int cell, float *cur, float *const node[4], float *y)
+{
+	const struct mn_net_shape *s = &net->shape;
+	int c = mn_stage_channels(s, st), h = mn_stage_height(s, st), w = mn_stage_width(s, st);
+	size_t n = (size_t)c * h * w;
+	memcpy(node[0], cur, n * sizeof(float));
+	for (int i = 1; i < 4; i++) {
+		memset(node[i], 0, n * sizeof(float));
+		for (int e = 0; e < MN_EDGES; e++) {
+			int op = net->arch.op[e];
+			if (mn_edge_to(e) != i || op == MN_OP_NONE)
+				continue;
+			const float *src = node[mn_edge_from(e)];
+			if (op == MN_OP_SKIP) {
+				for (size_t k = 0; k < n; k++)
+					node[i][k] += src[k];
+				continue;
+			}
+			if (op == MN_OP_POOL3)
+				pool3(src, c, h, w, y);
+			else {
+				conv(ws, &net->edge[cell * MN_EDGES + e], src, h, w, y,
+				     psum_of(o, 1 + cell * MN_EDGES + e),
+				     pcov_of(o, 1 + cell * MN_EDGES + e));
+				observe(o, mn_slot_edge(s, cell, e), y, n);
+			}
+			for (size_t k = 0; k < n; k++)
+				node[i][k] += y[k];
 		}
+		observe(o, mn_slot_node(s, cell, i), node[i], n);
 	}
-	/* Head: folded BN, ReLU, global average pool, linear. */
-	int cf = 4 * C, hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
+	memcpy(cur, node[3], n * sizeof(float));
+}
+
+/* Head: folded BN and ReLU on cur [4C][h][w] (in place), global average
+ * pool, linear -> logits [classes]. */
+static void fnet_head(const struct mn_fnet *net, const struct mn_fnet_obs *o, float *cur,
+		      float *logits)
+{
+	const struct mn_net_shape *s = &net->shape;
+	int cf = 4 * s->channels, hw = mn_stage_height(s, 2) * mn_stage_width(s, 2);
 	float pooled[cf];
 	for (int ch = 0; ch < cf; ch++)
 		for (int i = 0; i < hw; i++) {
@@ -317,7 +298,7 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 			sum += cur[(size_t)ch * hw + i];
 		pooled[ch] = (float)(sum / hw);
 	}
-	record(amax, mn_slot_pooled(s), pooled, (size_t)cf); /* int32 sums in the int8 model */
+	record(o->amax, mn_slot_pooled(s), pooled, (size_t)cf); /* int32 sums in the int8 model */
 	if (o->pooled_sum)
 		for (int ch = 0; ch < cf; ch++)
 			o->pooled_sum[ch] += pooled[ch];
@@ -327,7 +308,58 @@ int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
 			acc += (double)net->fc_w[(size_t)k * cf + ch] * pooled[ch];
 		logits[k] = (float)acc;
 	}
-	record(amax, mn_slot_logits(s), logits, (size_t)s->classes);
+	record(o->amax, mn_slot_logits(s), logits, (size_t)s->classes);
+}
+
+int mn_fnet_run(const struct mn_fnet *net, const float *x, float *logits,
+		const struct mn_fnet_obs *obs)
+{
+	static const struct mn_fnet_obs none = {0};
+	const struct mn_fnet_obs *o = obs ? obs : &none;
+	const struct mn_net_shape *s = &net->shape;
+	int C = s->channels, N = s->cells, ic = mn_shape_input_channels(s);
+	int H = mn_stage_height(s, 0), W = mn_stage_width(s, 0);
+	size_t big = 0, in = (size_t)ic * H * W; /* the largest activation; the image */
+	for (int st = 0; st < 3; st++) {
+		size_t e = (size_t)mn_stage_channels(s, st) * mn_stage_height(s, st) *
+			   mn_stage_width(s, st);
+		big = e > big ? e : big;
+	}
+	struct ws ws;
+	float *node[4];
+	ws.col = malloc(sizeof(float) * 9 * (big + in));
+	ws.tmp = malloc(sizeof(float) * (big + in));
+	float *mem = malloc(sizeof(float) * 6 * big);
+	if (!ws.col || !ws.tmp || !mem) {
+		free(ws.col), free(ws.tmp), free(mem);
+		return -1;
+	}
+	for (int i = 0; i < 4; i++)
+		node[i] = mem + (size_t)i * big;
+	float *y = mem + 4 * big;
+	float *cur = mem + 5 * big; /* the running block output */
+
+	/* The image is the caller's: rounded in a copy when asked (ws.tmp
+	 * holds big + in floats; the stem reads it before anything else
+	 * writes there). */
+	const float *img = x;
+	if (o->fq && o->fq[MN_SLOT_INPUT] > 0) {
+		memcpy(ws.tmp, x, in * sizeof(float));
+		observe(o, MN_SLOT_INPUT, ws.tmp, in);
+		img = ws.tmp;
+	} else {
+		record(o->amax, MN_SLOT_INPUT, x, in);
+		histogram(o, MN_SLOT_INPUT, x, in);
+	}
+	conv(&ws, &net->stem, img, H, W, cur, psum_of(o, 0), pcov_of(o, 0));
+	observe(o, MN_SLOT_STEM, cur, (size_t)C * H * W);
+	for (int st = 0; st < 3; st++) {
+		if (st > 0)
+			fnet_reduction(net, &ws, o, st - 1, cur, node);
+		for (int cell = st * N; cell < (st + 1) * N; cell++)
+			fnet_cell(net, &ws, o, st, cell, cur, node, y);
+	}
+	fnet_head(net, o, cur, logits);
 	free(ws.col), free(ws.tmp), free(mem);
 	return 0;
 }

@@ -84,9 +84,9 @@ static int cmp_begin(const void *a, const void *b)
 
 /* One tensor entry of the header. */
 static int parse_entry(struct mn_st_tensor *t, const cJSON *e, const unsigned char *data,
-		       uint64_t dlen, uint64_t *begin, uint64_t *end, const char *label, char *err,
-		       size_t errn)
+		       uint64_t dlen, const char *label, char *err, size_t errn)
 {
+	uint64_t begin, end;
 	char nmbuf[84];
 	const char *nm = mn_st_printable(e->string, nmbuf, sizeof nmbuf);
 	if (!cJSON_IsObject(e))
@@ -126,22 +126,94 @@ static int parse_entry(struct mn_st_tensor *t, const cJSON *e, const unsigned ch
 			t->numel *= d;
 	}
 	if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 ||
-	    json_u53(cJSON_GetArrayItem(off, 0), begin) ||
-	    json_u53(cJSON_GetArrayItem(off, 1), end))
+	    json_u53(cJSON_GetArrayItem(off, 0), &begin) ||
+	    json_u53(cJSON_GetArrayItem(off, 1), &end))
 		return fail(err, errn, label,
 			    "tensor '%s' needs \"data_offsets\": [begin, end] (whole numbers)", nm);
-	if (*begin > *end || *end > dlen)
+	if (begin > end || end > dlen)
 		return fail(err, errn, label,
 			    "tensor '%s': data_offsets [%llu, %llu] leave the %llu data bytes", nm,
-			    (unsigned long long)*begin, (unsigned long long)*end,
+			    (unsigned long long)begin, (unsigned long long)end,
 			    (unsigned long long)dlen);
 	if (overflow || t->numel > UINT64_MAX / (uint64_t)t->elem_bytes ||
-	    t->numel * (uint64_t)t->elem_bytes != *end - *begin)
+	    t->numel * (uint64_t)t->elem_bytes != end - begin)
 		return fail(err, errn, label,
 			    "tensor '%s': shape needs %s bytes but data_offsets give %llu", nm,
 			    overflow ? "too many" : "a different number of",
-			    (unsigned long long)(*end - *begin));
-	t->data = data + *begin;
+			    (unsigned long long)(end - begin));
+	t->data = data + begin;
+	return 0;
+}
+
+/* The header's "__metadata__" object e: string values only, once. */
+static int parse_metadata(struct mn_safetensors *st, const cJSON *e, const char *label, char *err,
+			  size_t errn)
+{
+	if (st->meta || !cJSON_IsObject(e))
+		return fail(err, errn, label, "\"__metadata__\" must be one object of strings");
+	int nm = cJSON_GetArraySize(e);
+	st->meta = calloc((size_t)nm + 1, sizeof *st->meta);
+	if (!st->meta)
+		return fail(err, errn, label, "out of memory");
+	const cJSON *m;
+	cJSON_ArrayForEach(m, e)
+	{
+		if (!cJSON_IsString(m) || !m->string) {
+			char kb[64];
+			return fail(err, errn, label, "metadata '%s' is not a string",
+				    mn_st_printable(m->string ? m->string : "", kb, sizeof kb));
+		}
+		struct mn_st_meta *mm = &st->meta[st->nmeta++];
+		mm->key = strdup(m->string);
+		mm->value = strdup(m->valuestring);
+		if (!mm->key || !mm->value)
+			return fail(err, errn, label, "out of memory");
+	}
+	return 0;
+}
+
+/* Header entry e, a tensor not named before, appended to st->t (which has
+ * room for every entry). */
+static int parse_tensor(struct mn_safetensors *st, const cJSON *e, const unsigned char *data,
+			uint64_t dlen, const char *label, char *err, size_t errn)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->t[i].name, e->string)) {
+			char kb[84];
+			return fail(err, errn, label, "tensor '%s' appears twice",
+				    mn_st_printable(e->string, kb, sizeof kb));
+		}
+	struct mn_st_tensor *t = &st->t[st->n];
+	t->name = strdup(e->string);
+	if (!t->name)
+		return fail(err, errn, label, "out of memory");
+	st->n++;
+	return parse_entry(t, e, data, dlen, label, err, errn) ? -1 : 0;
+}
+
+/* The data must be covered exactly: no overlap, no hole (the format's
+ * rule, which also rules out hidden payloads).  Sorts st->t by offset. */
+static int check_coverage(struct mn_safetensors *st, const unsigned char *data, uint64_t dlen,
+			  const char *label, char *err, size_t errn)
+{
+	qsort(st->t, st->n, sizeof *st->t, cmp_begin);
+	uint64_t pos = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		uint64_t b = (uint64_t)(st->t[i].data - data);
+		uint64_t sz = st->t[i].numel * (uint64_t)st->t[i].elem_bytes;
+		if (b != pos) {
+			char kb[84];
+			return fail(err, errn, label,
+				    "tensor '%s' starts at data byte %llu, expected %llu "
+				    "(overlap or hole)",
+				    mn_st_printable(st->t[i].name, kb, sizeof kb),
+				    (unsigned long long)b, (unsigned long long)pos);
+		}
+		pos = b + sz;
+	}
+	if (pos != dlen)
+		return fail(err, errn, label, "%llu data bytes after the last tensor (expected none)",
+			    (unsigned long long)(dlen - pos));
 	return 0;
 }
 
@@ -178,101 +250,23 @@ int mn_st_parse(struct mn_safetensors *st, const unsigned char *buf, size_t len,
 		return fail(err, errn, label, "the header is not a JSON object");
 	}
 	int count = cJSON_GetArraySize(root), rc = 0;
-	uint64_t *begin = calloc((size_t)count + 1, sizeof *begin);
-	uint64_t *end = calloc((size_t)count + 1, sizeof *end);
 	st->t = calloc((size_t)count + 1, sizeof *st->t);
-	if (!begin || !end || !st->t) {
+	if (!st->t)
 		rc = fail(err, errn, label, "out of memory for %d header entries", count);
-		goto out;
-	}
 	const cJSON *e;
 	cJSON_ArrayForEach(e, root)
 	{
-		if (!e->string) {
+		if (rc)
+			break;
+		if (!e->string)
 			rc = fail(err, errn, label, "a header entry has no name");
-			goto out;
-		}
-		if (!strcmp(e->string, "__metadata__")) {
-			if (st->meta || !cJSON_IsObject(e)) {
-				rc = fail(err, errn, label,
-					  "\"__metadata__\" must be one object of strings");
-				goto out;
-			}
-			int nm = cJSON_GetArraySize(e);
-			st->meta = calloc((size_t)nm + 1, sizeof *st->meta);
-			if (!st->meta) {
-				rc = fail(err, errn, label, "out of memory");
-				goto out;
-			}
-			const cJSON *m;
-			cJSON_ArrayForEach(m, e)
-			{
-				if (!cJSON_IsString(m) || !m->string) {
-					char kb[64];
-					rc = fail(err, errn, label,
-						  "metadata '%s' is not a string",
-						  mn_st_printable(m->string ? m->string : "", kb,
-								  sizeof kb));
-					goto out;
-				}
-				struct mn_st_meta *mm = &st->meta[st->nmeta++];
-				mm->key = strdup(m->string);
-				mm->value = strdup(m->valuestring);
-				if (!mm->key || !mm->value) {
-					rc = fail(err, errn, label, "out of memory");
-					goto out;
-				}
-			}
-			continue;
-		}
-		for (size_t i = 0; i < st->n; i++)
-			if (!strcmp(st->t[i].name, e->string)) {
-				char kb[84];
-				rc = fail(err, errn, label, "tensor '%s' appears twice",
-					  mn_st_printable(e->string, kb, sizeof kb));
-				goto out;
-			}
-		struct mn_st_tensor *t = &st->t[st->n];
-		t->name = strdup(e->string);
-		if (!t->name) {
-			rc = fail(err, errn, label, "out of memory");
-			goto out;
-		}
-		st->n++;
-		if (parse_entry(t, e, data, dlen, &begin[st->n - 1], &end[st->n - 1], label, err,
-				errn)) {
-			rc = -1;
-			goto out;
-		}
+		else if (!strcmp(e->string, "__metadata__"))
+			rc = parse_metadata(st, e, label, err, errn);
+		else
+			rc = parse_tensor(st, e, data, dlen, label, err, errn);
 	}
-	/* The data must be covered exactly: no overlap, no hole (the format's
-	 * rule, which also rules out hidden payloads). */
-	qsort(st->t, st->n, sizeof *st->t, cmp_begin);
-	{
-		uint64_t pos = 0;
-		for (size_t i = 0; i < st->n; i++) {
-			uint64_t b = (uint64_t)(st->t[i].data - data);
-			uint64_t sz = st->t[i].numel * (uint64_t)st->t[i].elem_bytes;
-			if (b != pos) {
-				char kb[84];
-				rc = fail(err, errn, label,
-					  "tensor '%s' starts at data byte %llu, expected %llu "
-					  "(overlap or hole)",
-					  mn_st_printable(st->t[i].name, kb, sizeof kb),
-					  (unsigned long long)b,
-					  (unsigned long long)pos);
-				goto out;
-			}
-			pos = b + sz;
-		}
-		if (pos != dlen)
-			rc = fail(err, errn, label,
-				  "%llu data bytes after the last tensor (expected none)",
-				  (unsigned long long)(dlen - pos));
-	}
-out:
-	free(begin);
-	free(end);
+	if (!rc)
+		rc = check_coverage(st, data, dlen, label, err, errn);
 	cJSON_Delete(root);
 	if (rc)
 		mn_st_free(st);

@@ -37,7 +37,7 @@ static void setup(void)
 	mn_rng_seed(&rng, 3);
 	if (mn_arch_parse(ARCH, &a, &pe) || rand_weights_make(&w, &a, &s, &rng) ||
 	    rand_weights_bind(&w, NULL, &a, &s, &f, err, sizeof err) ||
-	    mn_dataset_synthetic(&d, 8, 3, err, sizeof err) || mn_calibrate(&q, &f, &d, 4, err, sizeof err))
+	    mn_dataset_synthetic(&d, 8, 3, err, sizeof err) || mn_calibrate(&q, &f, &d, 4, 1, err, sizeof err))
 		abort();
 	const char *seed = getenv("FUZZ_QMODEL_SEED");
 	if (seed && mn_qmodel_save(&q, &a, seed, err, sizeof err))

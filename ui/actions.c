@@ -86,6 +86,20 @@ void tui_session_ready(struct tui_app *a)
 	mn_engine_set_lookahead(a->session->engine, TUI_WEIGHT_STEP, MN_LOOKAHEAD_RINGS);
 }
 
+/* A corrupt or foreign cache file is replaced and a cache directory that
+ * cannot be made means nothing is kept: the search still runs, so only a
+ * warning tells the user (as micronas search's does) why values measured
+ * earlier are measured again, or will not be kept. */
+int tui_cache_notice(struct tui_app *a)
+{
+	const char *n = a->session->cache_notice;
+	if (!n[0])
+		return 0;
+	tui_log_event(&a->log, "warning: %s", n);
+	tui_message(a, 1, "warning: %s", n);
+	return 1;
+}
+
 static void set_weights(struct tui_app *a, double wf, double wl)
 {
 	if (!need_session(a))
@@ -204,6 +218,7 @@ void tui_apply_rebuild(struct tui_app *a)
 			      a->session->table_origin);
 		tui_message(a, 0, "now %s (latency table: %s); s starts the search", a->rebuild_label,
 			    a->session->table_origin);
+		tui_cache_notice(a);
 	}
 	if (had)
 		mn_preset_free(&old);

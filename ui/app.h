@@ -305,6 +305,9 @@ void tui_log_close(struct tui_log *l);
 void tui_key(struct tui_app *a, int ch);
 /* Marks the session usable and turns on the engine's look-ahead. */
 void tui_session_ready(struct tui_app *a);
+/* Says (log and message line) why the session's evaluation cache is not
+ * used, when it is not: 1 when something was said. */
+int tui_cache_notice(struct tui_app *a);
 /* Applies a pending session rebuild once the engine has stopped. */
 void tui_apply_rebuild(struct tui_app *a);
 /* Empties a list box, freeing its values. */

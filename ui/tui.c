@@ -171,7 +171,10 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 	a->extend = tui_extend_new(xerr, sizeof xerr);
 	if (!a->extend)
 		tui_log_event(&a->log, "the atlas is not extended in the background: %s", xerr);
-	tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
+	/* The cache's warning before the atlas status (which stays in the log
+	 * and the header line). */
+	if (!tui_cache_notice(a))
+		tui_message(a, a->atlas.state == TUI_ATLAS_ERROR, "%s", a->atlas.status);
 	a->board = mn_board_job_new(e->msg, sizeof e->msg);
 	if (!a->board)
 		return -1;

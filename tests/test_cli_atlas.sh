@@ -4,7 +4,8 @@
 # pick of `search --method atlas` and its latency weight, the Pareto front,
 # the missing-atlas hint, an atlas of the estimate's proxies alone
 # (--proxies estimate: its own file, the same estimate values, found by the
-# hint and picked from), and a 2-rank mpirun against one process: the same
+# hint and picked from; another file refused naming the flag that differs),
+# and a 2-rank mpirun against one process: the same
 # rows, a stop (every rank, or rank 0 alone) and rank 0's write error resumed
 # or reported with nothing lost.
 mn="$MN_TOP_BUILDDIR/micronas"
@@ -77,6 +78,18 @@ check "search --method atlas --proxies estimate picks from it" \
 	sh -c "[ $rc -eq 0 ] && grep -q '\"method\":\"atlas\",\"atlas_archs\":3,' '$tmp/pe'"
 "$mn" atlas $fast --proxies most >/dev/null 2>"$tmp/err"; rc=$?
 check "--proxies most: usage error naming the choices" sh -c "[ $rc -eq 2 ] && grep -q \"proxies = 'most' is unknown (give all\" '$tmp/err'"
+# A file of other proxy-network settings is refused naming the flag that
+# differs, not the settings line's internal fields (all_proxies=1).
+"$mn" search --method atlas $fast --proxies estimate --atlas "$path" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "an atlas of all proxies given to --proxies estimate: refused naming --proxies" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'made with --proxies all, not --proxies estimate: ' '$tmp/err'"
+cp "$path" "$tmp/before.csv"
+"$mn" atlas $fast --az-cells 2 --max 1 --out "$path" >/dev/null 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "extending it with another --az-cells: refused naming --az-cells" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'made with --az-cells 1, not --az-cells 2: ' '$tmp/err'"
+check "...and the file is untouched" cmp -s "$path" "$tmp/before.csv"
 
 # MPI: 2 ranks write the same rows as one process.
 if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null; then

@@ -233,6 +233,50 @@ static int parse_row(char *line, int *arch, struct mn_proxy_values *v, char *why
 	return 0;
 }
 
+/* One "name=value" field of a proxy_network line as the user sets it: the
+ * flag, or the data for the classes; fields no flag sets are named as
+ * written (another micronas made the file). */
+static void network_field(const char *field, size_t len, char *buf, size_t n)
+{
+	const char *eq = memchr(field, '=', len);
+	size_t klen = eq ? (size_t)(eq - field) : len;
+	const char *v = eq ? eq + 1 : "";
+	int vlen = eq ? (int)(len - klen - 1) : 0;
+	if (klen == 11 && !strncmp(field, "all_proxies", klen))
+		snprintf(buf, n, "--proxies %s", vlen == 1 && *v == '0' ? "estimate" : "all");
+	else if (klen == 11 && !strncmp(field, "az_channels", klen))
+		snprintf(buf, n, "--az-channels %.*s", vlen, v);
+	else if (klen == 8 && !strncmp(field, "az_cells", klen))
+		snprintf(buf, n, "--az-cells %.*s", vlen, v);
+	else if (klen == 7 && !strncmp(field, "classes", klen))
+		snprintf(buf, n, "data of %.*s classes", vlen, v);
+	else
+		snprintf(buf, n, "proxy_network %.*s", (int)len, field);
+}
+
+/* The proxy_network lines got and want differ: their first differing
+ * field, each side as the user sets it ("--proxies estimate" rather than
+ * all_proxies=0), so that the refusal says what to change. */
+static void network_difference(const char *got, const char *want, char *g, char *w, size_t n)
+{
+	const char *got0 = got, *want0 = want;
+	for (;;) {
+		size_t gl = strcspn(got, " "), wl = strcspn(want, " ");
+		int same = gl == wl && strncmp(got, want, gl) == 0;
+		if (!same) {
+			network_field(got, gl, g, n);
+			network_field(want, wl, w, n);
+			return;
+		}
+		if (!got[gl] || !want[wl])
+			break; /* one line has more fields: both in full */
+		got += gl + 1;
+		want += wl + 1;
+	}
+	snprintf(g, n, "proxy_network %s", got0);
+	snprintf(w, n, "proxy_network %s", want0);
+}
+
 int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, struct mn_atlas_rows *rows,
 		  long *good_end, char *err, size_t errn)
 {
@@ -276,6 +320,13 @@ int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, stru
 			snprintf(err, errn, "%s:%d: setting '%s' where '%s' was expected (written by another "
 				 "micronas version?); choose another atlas file or remove this one", path, lineno, key,
 				 kv[i].key);
+			goto out;
+		}
+		if (strcmp(value, kv[i].value) != 0 && !strcmp(key, "proxy_network")) {
+			char got[160], want[160];
+			network_difference(value, kv[i].value, got, want, sizeof got);
+			snprintf(err, errn, "%s:%d: made with %s, not %s: a file never mixes settings; use the "
+				 "same settings, or another atlas file", path, lineno, got, want);
 			goto out;
 		}
 		if (strcmp(value, kv[i].value) != 0) {

@@ -99,17 +99,23 @@ static void preset_tenas(const struct mn_preset *p, struct mn_tenas_config *cfg)
 	cfg->classes = 10; /* until the data is read: then the data's classes */
 }
 
-/* The exact command that builds the atlas for these settings. */
+/* The exact command that builds the atlas for these settings, its paths
+ * quoted for the shell so that it can be pasted as it is. */
 static void print_build_command(FILE *f, const struct mn_preset *p, const char *data, const char *out)
 {
+	char word[4 * 4096 + 3]; /* a path of 4096 bytes, every one a quote */
 	fprintf(f, "micronas atlas");
-	if (data)
-		fprintf(f, " --data %s", data);
+	if (data) {
+		mn_atlas_shell_word(data, word, sizeof word);
+		fprintf(f, " --data %s", word);
+	}
 	char flags[400];
 	mn_atlas_flags(p, flags, sizeof flags);
 	fputs(flags, f);
-	if (out)
-		fprintf(f, " --out %s", out);
+	if (out) {
+		mn_atlas_shell_word(out, word, sizeof word);
+		fprintf(f, " --out %s", word);
+	}
 }
 
 /* ---- progress on a terminal ---- */

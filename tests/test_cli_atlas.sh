@@ -90,6 +90,15 @@ sed 's/^/# /' "$tmp/err"
 check "extending it with another --az-cells: refused naming --az-cells" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'made with --az-cells 1, not --az-cells 2: ' '$tmp/err'"
 check "...and the file is untouched" cmp -s "$path" "$tmp/before.csv"
+# The hint's paths are quoted for the shell: pasted as printed, the
+# command builds the very file asked for (a space and a quote in its name).
+odd="$tmp/an atlas's.csv"
+"$mn" search --method atlas $fast --atlas "$odd" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+hint=$(sed -n 's/.*build it with: //p' "$tmp/err")
+(cd "$tmp" && PATH="$MN_TOP_BUILDDIR:$PATH" sh -c "$hint --max 1") >/dev/null 2>&1
+check "a missing --atlas with a space and a quote: the hint, pasted, builds that file" \
+	sh -c "[ $rc -eq 1 ] && [ -n \"\$(grep -v '^#' \"\$1\" | tail -n +2)\" ]" _ "$odd"
 
 # MPI: 2 ranks write the same rows as one process.
 if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null; then

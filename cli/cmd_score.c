@@ -211,6 +211,13 @@ int mn_cmd_score(int argc, char **argv)
 		mn_cli_error("score", "--all takes no arch strings");
 		return MN_EXIT_USAGE;
 	}
+	/* Scoring the archs given has no chunks: --max there would be ignored
+	 * while the user believes it limits the run. */
+	if (o.max && !o.all) {
+		mn_cli_error("score", "--max goes with --all --out FILE.csv (it scores the archs given "
+			     "in full; see 'micronas score --help')");
+		return MN_EXIT_USAGE;
+	}
 	int n = argc - optind;
 	struct mn_arch *archs = NULL;
 	if (n > 0) {

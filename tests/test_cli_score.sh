@@ -28,6 +28,10 @@ check "another seed, other scores" sh -c "! grep -qF \"\$(head -n 1 '$tmp/c')\" 
 check "a malformed arch exits 1 with its column" sh -c "[ $rc -eq 1 ] && grep -q 'column' '$tmp/err'"
 "$mn" score --all 2>/dev/null; rc=$?
 check "--all without --out is a usage error" [ $rc -eq 2 ]
+"$mn" score "$A2" $fast --max 1 >"$tmp/out" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "--max with arch strings (no --all): a usage error naming --all, nothing scored" \
+	sh -c "[ $rc -eq 2 ] && grep -q -- '--max goes with --all' '$tmp/err' && [ ! -s '$tmp/out' ]"
 
 # SIGTERM mid-run (default settings: seconds an arch): the arch in flight
 # is cut short, the archs scored are printed, exit 1 saying how many.

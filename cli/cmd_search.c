@@ -168,7 +168,7 @@ int mn_cmd_search(int argc, char **argv)
 	};
 	struct mn_cli_preset cp;
 	const char *data = NULL, *oracle_path = NULL, *atlas_path = NULL;
-	int json = 0, threads = 0, ch, method_atlas = 0, ahead = 0;
+	int json = 0, threads = 0, ch, method_atlas = 0, method_prune = 0, ahead = 0;
 
 	mn_cli_preset_begin(&cp);
 	optind = 1;
@@ -181,8 +181,9 @@ int mn_cmd_search(int argc, char **argv)
 			if (strcmp(optarg, "atlas") && strcmp(optarg, "prune"))
 				return mn_cli_error("search", "--method is prune or atlas, got '%s'", optarg), mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 			method_atlas = !strcmp(optarg, "atlas");
+			method_prune = !method_atlas;
 			break;
-		case 'A': atlas_path = optarg; method_atlas = 1; break;
+		case 'A': atlas_path = optarg; break;
 		case 'm': ahead = 1; break;
 		case 'T': if (mn_cli_int("search", "--threads", optarg, 1, 256, &threads)) return mn_cli_preset_quit(&cp, MN_EXIT_USAGE); break;
 		case 'h': search_usage(stdout); return mn_cli_preset_quit(&cp, MN_EXIT_OK);
@@ -198,6 +199,15 @@ int mn_cmd_search(int argc, char **argv)
 		mn_cli_error("search", "unexpected argument '%s' (see 'micronas search --help')", argv[optind]);
 		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 	}
+	/* --atlas implies --method atlas; with --method prune one of the two
+	 * would be ignored, in whichever order they came. */
+	if (atlas_path && method_prune) {
+		mn_cli_error("search", "--atlas FILE picks from an atlas, not with --method prune (drop "
+			     "one of them)");
+		return mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+	}
+	if (atlas_path)
+		method_atlas = 1;
 	if (method_atlas && ahead) {
 		mn_cli_error("search", "--measure-ahead goes with the pruning search, not --method atlas "
 			     "(an atlas pick measures nothing)");

@@ -132,6 +132,14 @@ check "SIGTERM during --measure-ahead: exit 0 with the pick printed, fewer than 
 "$mn" search --method atlas --measure-ahead 2>"$tmp/err"; rc=$?
 check "--measure-ahead with --method atlas is a usage error (exit 2) saying why" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'measure-ahead goes with the pruning search' '$tmp/err'"
+# --atlas implies --method atlas: with --method prune (either order) one of
+# them was silently dropped (--atlas F --method prune ran the pruning search).
+for order in "--atlas $tmp/none.csv --method prune" "--method prune --atlas $tmp/none.csv"; do
+	"$mn" search $fast $order >"$tmp/out" 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/err"
+	check "search $order: a usage error (exit 2) naming both, nothing searched" \
+		sh -c "[ $rc -eq 2 ] && grep -q 'atlas FILE picks from an atlas, not with --method prune' '$tmp/err' && [ ! -s '$tmp/out' ]"
+done
 
 # The default search (exact NTK, about 18 s on an idle 2-core machine) is
 # still running 2 s in; the fixed-stats one this test used to run could

@@ -76,4 +76,10 @@ check "a malformed row is refused with its line, not counted as done" \
 echo 'something,else' >"$tmp/other.csv"
 "$mn" score --all --out "$tmp/other.csv" --max 1 $fast 2>"$tmp/err"; rc=$?
 check "a foreign file is refused, not appended to" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/other.csv') -eq 1 ]"
+# A score file given to search --method atlas (same settings but the order)
+# is refused naming the command each needs, not "order index, not seeded".
+"$mn" search --method atlas $fast --atlas "$tmp/keep.csv" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "search --atlas of a score --all file: refused naming score --all and micronas atlas" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'written by micronas score --all (archs in index order); this needs a file written by micronas atlas' '$tmp/err'"
 tap_done

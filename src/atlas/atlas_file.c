@@ -309,6 +309,16 @@ static void network_difference(const char *got, const char *want, char *g, char 
 	snprintf(w, n, "proxy_network %s", want0);
 }
 
+/* The command that writes an atlas file of this order line. */
+static const char *order_writer(const char *order)
+{
+	if (!strcmp(order, "index"))
+		return "micronas score --all (archs in index order)";
+	if (!strcmp(order, "seeded"))
+		return "micronas atlas (archs in the seed's order)";
+	return "another micronas (an unknown order)";
+}
+
 int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, struct mn_atlas_rows *rows,
 		  long *good_end, char *err, size_t errn)
 {
@@ -359,6 +369,13 @@ int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, stru
 			network_difference(value, kv[i].value, got, want, sizeof got);
 			snprintf(err, errn, "%s:%d: made with %s, not %s: a file never mixes settings; use the "
 				 "same settings, or another atlas file", path, lineno, got, want);
+			goto out;
+		}
+		if (strcmp(value, kv[i].value) != 0 && !strcmp(key, "order")) {
+			/* The order says which command wrote the file: name it. */
+			snprintf(err, errn, "%s:%d: written by %s; this needs a file written by %s "
+				 "(a file never mixes settings)", path, lineno, order_writer(value),
+				 order_writer(kv[i].value));
 			goto out;
 		}
 		if (strcmp(value, kv[i].value) != 0) {

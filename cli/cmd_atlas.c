@@ -522,6 +522,12 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	preset_tenas(p, &cfg);
 	if (load_data("search", data_path, p->seed, 0, &d))
 		return MN_EXIT_ERROR;
+	/* As micronas atlas checks it: no atlas of such a batch can exist, and
+	 * the command printed for a missing one would be refused. */
+	if (mn_cli_batch_fits("search", p->batch, d.count)) {
+		mn_dataset_free(&d);
+		return MN_EXIT_ERROR;
+	}
 	cfg.classes = d.classes; /* the proxy networks end in the data's classes */
 	mn_atlas_settings_make(&s, &d, p->seed, &cfg, MN_ATLAS_ORDER_SEEDED);
 	if (atlas_path)

@@ -90,6 +90,12 @@ sed 's/^/# /' "$tmp/err"
 check "extending it with another --az-cells: refused naming --az-cells" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'made with --az-cells 1, not --az-cells 2: ' '$tmp/err'"
 check "...and the file is untouched" cmp -s "$path" "$tmp/before.csv"
+# A batch larger than the data: refused as atlas refuses it, not a hint
+# whose command atlas would refuse.
+"$mn" search --method atlas $fast --batch 2000 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "search --method atlas --batch 2000 on 1024 images: the batch refused, no build hint" \
+	sh -c "[ $rc -eq 1 ] && grep -q -- '--batch 2000 is larger than the 1024 images' '$tmp/err' && ! grep -q 'build it with' '$tmp/err'"
 # The hint's paths are quoted for the shell: pasted as printed, the
 # command builds the very file asked for (a space and a quote in its name).
 odd="$tmp/an atlas's.csv"

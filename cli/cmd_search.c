@@ -257,6 +257,13 @@ int mn_cmd_search(int argc, char **argv)
 	int tty = isatty(STDERR_FILENO);
 	struct mn_engine_snapshot snap;
 	int cached_at_start = session->cache ? mn_eval_cache_count(session->cache) : 0;
+	/* The look-ahead only fills the cache for later searches: without a
+	 * persistent one its minutes of work would be dropped at exit. */
+	if (ahead && !session->cache) {
+		fprintf(stderr, "micronas search: --measure-ahead skipped: with no persistent cache, "
+			"nothing it measures would outlive this run\n");
+		ahead = 0;
+	}
 	if (ahead)
 		mn_engine_set_lookahead(session->engine, MN_LOOKAHEAD_STEP, MN_LOOKAHEAD_RINGS);
 	mn_engine_start(session->engine);

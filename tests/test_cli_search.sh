@@ -132,6 +132,13 @@ check "SIGTERM during --measure-ahead: exit 0 with the pick printed, fewer than 
 "$mn" search --method atlas --measure-ahead 2>"$tmp/err"; rc=$?
 check "--measure-ahead with --method atlas is a usage error (exit 2) saying why" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'measure-ahead goes with the pruning search' '$tmp/err'"
+# Without a persistent cache the look-ahead's values die with the run: it
+# is skipped, saying why (it measured them all and said "0 new values").
+: >"$tmp/not-a-dir"
+XDG_CACHE_HOME="$tmp/not-a-dir" "$mn" search $fast --measure-ahead --json >"$tmp/nc.json" 2>"$tmp/nc.err"; rc=$?
+sed 's/^/# /' "$tmp/nc.err"
+check "--measure-ahead with no usable cache: exit 0, the pick, the look-ahead skipped saying why" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^{\"arch\"' '$tmp/nc.json' && grep -q 'measure-ahead skipped: with no persistent cache' '$tmp/nc.err' && ! grep -q 'measured ahead' '$tmp/nc.err'"
 # --atlas implies --method atlas: with --method prune (either order) one of
 # them was silently dropped (--atlas F --method prune ran the pruning search).
 for order in "--atlas $tmp/none.csv --method prune" "--method prune --atlas $tmp/none.csv"; do

@@ -252,8 +252,11 @@ int mn_cmd_validate(int argc, char **argv)
 			     argc - optind);
 		return MN_EXIT_USAGE;
 	}
+	/* Without --weights the board runs the preset's network, the one its
+	 * latency table was profiled on; --input-channels is a shape flag like
+	 * the others. */
 	if (!weights && (data || model || threads || flags.channels || flags.cells ||
-			 flags.height || flags.classes)) {
+			 flags.height || flags.classes || flags.input_channels)) {
 		mn_cli_error("validate", "--data, --model, --threads and the shape flags go with "
 			     "--weights (see "
 			     "'micronas validate --help')");

@@ -27,6 +27,15 @@ check "validate on a missing port exits 1 with one line" \
 "$mn" validate --port /dev/null '|bad|' 2>"$tmp/err"; rc=$?
 check "a malformed arch is refused before the board is touched" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'bad arch string' '$tmp/err'"
+# Without --weights the board runs the preset's network: every shape flag,
+# --input-channels too, is a usage error before the port is opened.
+for f in "--resolution 16" "--input-channels 1"; do
+	# shellcheck disable=SC2086
+	timeout 20 "$mn" validate --port /dev/null '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' \
+		$f >"$tmp/out" 2>"$tmp/err"; rc=$?
+	check "validate $f without --weights: exit 2, one line ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'shape flags go with --weights' '$tmp/err'"
+done
 
 timeout 30 "$mn" emulate --qemu no-such-qemu-here >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "emulate without QEMU names the Debian package" \

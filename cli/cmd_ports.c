@@ -16,7 +16,7 @@ static void ports_usage(FILE *f)
 		"Lists the serial ports (libserialport), with USB VID:PID, manufacturer, product\n"
 		"and serial number where known. A NUCLEO's ST-LINK is USB 0483:374b (V2-1).\n"
 		"--json prints one object per line with keys name, transport, description,\n"
-		"usb_vid, usb_pid (\"0483\" or null), manufacturer, product, serial.\n"
+		"usb_vid, usb_pid (\"0483\"), manufacturer, product, serial; null where unknown.\n"
 		"QEMU's pseudo-terminals are not listed: 'micronas emulate' prints its port.\n");
 }
 
@@ -38,6 +38,17 @@ static void json_hex_or_null(int v)
 		printf("null");
 	else
 		printf("\"%04x\"", v);
+}
+
+/* libserialport gives "" for what it does not know (any non-USB port's
+ * manufacturer, product and serial): null, as for an unknown VID or PID,
+ * so a reader tells "unknown" from a value by one test. */
+static void json_string_or_null(const char *s)
+{
+	if (*s)
+		mn_json_string(stdout, s);
+	else
+		printf("null");
 }
 
 int mn_cmd_ports(int argc, char **argv)
@@ -83,17 +94,17 @@ int mn_cmd_ports(int argc, char **argv)
 			printf(",\"transport\":");
 			mn_json_string(stdout, p->transport);
 			printf(",\"description\":");
-			mn_json_string(stdout, p->description);
+			json_string_or_null(p->description);
 			printf(",\"usb_vid\":");
 			json_hex_or_null(p->usb_vid);
 			printf(",\"usb_pid\":");
 			json_hex_or_null(p->usb_pid);
 			printf(",\"manufacturer\":");
-			mn_json_string(stdout, p->manufacturer);
+			json_string_or_null(p->manufacturer);
 			printf(",\"product\":");
-			mn_json_string(stdout, p->product);
+			json_string_or_null(p->product);
 			printf(",\"serial\":");
-			mn_json_string(stdout, p->serial);
+			json_string_or_null(p->serial);
 			printf("}\n");
 		} else {
 			char id[16] = "-";

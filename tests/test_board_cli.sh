@@ -19,6 +19,9 @@ check "ports exits 0" [ $rc -eq 0 ]
 check "ports --json exits 0" [ $rc -eq 0 ]
 check "ports --json: one object per line with the documented keys" \
 	sh -c "! grep -v '^{\"name\":.*,\"transport\":.*,\"description\":.*,\"usb_vid\":.*,\"usb_pid\":.*,\"manufacturer\":.*,\"product\":.*,\"serial\":.*}\$' '$tmp/ports.json'"
+sed 's/^/# /' "$tmp/ports.json"
+check "ports --json: an unknown value is null, never \"\" ($(wc -l <"$tmp/ports.json") ports)" \
+	sh -c "! grep -q ':\"\"[,}]' '$tmp/ports.json'"
 "$mn" profile --repeats 3 2>"$tmp/err"; rc=$?
 check "profile without --port is a usage error (2)" sh -c "[ $rc -eq 2 ] && grep -q 'no --port given' '$tmp/err'"
 "$mn" validate --port /dev/ttyNOSUCH9 --preset nucleo-f746zg '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' 2>"$tmp/err"; rc=$?

@@ -157,6 +157,18 @@ sed 's/^/# /' "$tmp/kws.out"
 sed 's/^/# /' "$tmp/dep7.out"
 check "49x10x1 float frames: model.py trains, deploy agrees on the statistics" \
 	sh -c "[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q \"the data's own agree\" '$tmp/dep7.out'"
+# The same weights without their shape flags: the refusal gives every flag
+# of the file's network, from model.py's metadata (input_channels too).
+"$py" -c "import json, struct, sys
+raw = open(sys.argv[1], 'rb').read()
+m = json.loads(raw[8:8 + struct.unpack('<Q', raw[:8])[0]])['__metadata__']
+assert (m['resolution'], m['input_channels'], m['classes']) == ('49x10', '1', '12'), m" \
+	"$tmp/kws.safetensors" 2>"$tmp/err"
+check "model.py's metadata names the input channels ($(tail -1 "$tmp/err"))" [ $? -eq 0 ]
+"$mn" deploy "$tmp/kws.safetensors" "$A2" --channels 4 --cells 1 --check-only >/dev/null 2>"$tmp/err"; rc=$?
+echo "# $(cat "$tmp/err")"
+check "49x10x1 weights deployed as 32x32x3: exit 1, one line giving --resolution 49x10 --input-channels 1 --classes 12" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q -- 'with --channels 4 --cells 1 --resolution 49x10 --input-channels 1 --classes 12: give those flags)' '$tmp/err'"
 "$py" -B "$tmp/d4/model.py" --data "$tmp/kws.npy" --epochs 1 -o "$tmp/x.safetensors" >/dev/null 2>"$tmp/err"; rc=$?
 echo "# $(cat "$tmp/err")"
 check "model.py on data of other input channels exits with one line giving --input-channels" \

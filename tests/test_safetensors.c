@@ -195,6 +195,33 @@ int main(void)
 	       "wrong shape named (%s)", err);
 	mn_st_free(&st);
 	so[2].shape[1] = spec[2].shape[1];
+	/* Weights model.py exported for a 49x10x1 network of 12 classes, bound
+	 * as the 8x8x3 one: the hint gives every flag of the file's network,
+	 * the input channels from the metadata, else (older files) the stem. */
+	char a_str[MN_ARCH_STRLEN];
+	mn_arch_format(&arch, a_str, sizeof a_str);
+	struct mn_st_meta kws[6] = {{"arch", a_str}, {"channels", "4"}, {"cells", "1"},
+				    {"resolution", "49x10"}, {"classes", "12"}, {"input_channels", "1"}};
+	so[0].shape[1] = 1;
+	for (int m = 6; m >= 5; m--) {
+		mn_st_write(path, so, (size_t)n, kws, (size_t)m, err, sizeof err);
+		mn_st_read(&st, path, err, sizeof err);
+		tap_ok(mn_fnet_bind(&net, &st, &arch, &shape, err, sizeof err) == -1 &&
+			       strstr(err, "'stem.weight' has shape [4, 1, 3, 3], this arch needs [4, 3, 3, 3]") &&
+			       strstr(err, "with --channels 4 --cells 1 --resolution 49x10 --input-channels 1 "
+					   "--classes 12: give those flags)"),
+		       "another input: the hint names the file's flags, input channels from the %s (%s)",
+		       m == 6 ? "metadata" : "stem", err);
+		mn_st_free(&st);
+	}
+	kws[0].value = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+	mn_st_write(path, so, (size_t)n, kws, 6, err, sizeof err);
+	mn_st_read(&st, path, err, sizeof err);
+	tap_ok(mn_fnet_bind(&net, &st, &arch, &shape, err, sizeof err) == -1 &&
+		       strstr(err, "give that arch and those flags)"),
+	       "another arch too: the hint says to give that arch (%s)", err);
+	mn_st_free(&st);
+	so[0].shape[1] = spec[0].shape[1];
 	/* Another arch's weights: a missing edge. */
 	struct mn_arch other = arch;
 	other.op[1] = MN_OP_CONV1;

@@ -204,8 +204,11 @@ def read_safetensors(path):
 
 
 def weights_metadata(norm=None):
+    # the network, as micronas's shape flags name it: deploy's and validate's
+    # refusals of another network give these back as the flags to pass
     meta = {"format": "micronas-folded-1", "arch": ARCH, "channels": CHANNELS,
-            "cells": CELLS, "resolution": RESOLUTION, "classes": CLASSES}
+            "cells": CELLS, "resolution": RESOLUTION, "input_channels": INPUT_CHANNELS,
+            "classes": CLASSES}
     if norm is not None:
         # the input normalisation trained with: deploy and validate scale
         # their images with it

@@ -80,18 +80,59 @@ void mn_fnet_free(struct mn_fnet *net)
 	memset(net, 0, sizeof *net);
 }
 
-/* The file's own description, for hints: "the file says arch ..., C=..". */
-static void file_hint(const struct mn_safetensors *st, char *buf, size_t n)
+/* Appends " FLAG VALUE" to buf; nothing when the file does not say. */
+static void hint_flag(char *buf, size_t n, const char *flag, const char *value)
 {
-	const char *arch = mn_st_meta_get(st, "arch"), *c = mn_st_meta_get(st, "channels");
-	const char *cells = mn_st_meta_get(st, "cells"), *k = mn_st_meta_get(st, "classes");
-	char a1[MN_ARCH_STRLEN], a2[16], a3[16], a4[16];
+	char v[24];
+	size_t k = strlen(buf);
+	if (value && k < n)
+		snprintf(buf + k, n - k, " %s %s", flag, mn_st_printable(value, v, sizeof v));
+}
+
+/* The input channels the file was made for: model.py's metadata, else (a
+ * file written before model.py recorded them) the stem's second dimension;
+ * NULL when neither says. */
+static const char *file_input_channels(const struct mn_safetensors *st, char *buf, size_t n)
+{
+	const char *ic = mn_st_meta_get(st, "input_channels");
+	const struct mn_st_tensor *stem = mn_st_find(st, "stem.weight");
+	if (ic)
+		return ic;
+	if (!stem || stem->ndim != 4)
+		return NULL;
+	snprintf(buf, n, "%lld", (long long)stem->shape[1]);
+	return buf;
+}
+
+/* The file's own description, for hints: the arch and network model.py
+ * exported it for, written as the flags that select that network, since
+ * those flags are the fix (a 49x10x1 file given without --resolution and
+ * --input-channels meets the preset's 32x32x3 stem). */
+static void file_hint(const struct mn_safetensors *st, const struct mn_arch *a, char *buf,
+		      size_t n)
+{
+	static const char *const keys[][2] = {
+		{"channels", "--channels"}, {"cells", "--cells"}, {"resolution", "--resolution"},
+		{NULL, "--input-channels"}, {"classes", "--classes"},
+	};
+	const char *arch = mn_st_meta_get(st, "arch");
+	char a1[MN_ARCH_STRLEN], flags[200] = "", icb[24];
+	struct mn_arch fa;
+	struct mn_parse_error pe;
 	buf[0] = 0;
-	if (arch)
-		snprintf(buf, n, " (the file was exported for %s, channels %s, cells %s, classes %s)",
-			 mn_st_printable(arch, a1, sizeof a1), mn_st_printable(c ? c : "?", a2, sizeof a2),
-			 mn_st_printable(cells ? cells : "?", a3, sizeof a3),
-			 mn_st_printable(k ? k : "?", a4, sizeof a4));
+	if (!arch)
+		return;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		hint_flag(flags, sizeof flags, keys[i][1],
+			  keys[i][0] ? mn_st_meta_get(st, keys[i][0])
+				     : file_input_channels(st, icb, sizeof icb));
+	int same_arch = mn_arch_parse(arch, &fa, &pe) == 0 && !memcmp(fa.op, a->op, sizeof fa.op);
+	mn_st_printable(arch, a1, sizeof a1);
+	if (*flags)
+		snprintf(buf, n, " (the file was exported for %s with%s: give %s)", a1, flags,
+			 same_arch ? "those flags" : "that arch and those flags");
+	else
+		snprintf(buf, n, " (the file was exported for %s)", a1);
 }
 
 /* Index of the first NaN or infinite value, or -1: a diverged training saves
@@ -107,7 +148,7 @@ static long first_nonfinite(const float *v, size_t n)
 int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const struct mn_arch *a,
 		 const struct mn_net_shape *s, char *err, size_t errn)
 {
-	char hint[300], want[80], got[80];
+	char hint[480], want[80], got[80];
 	int n = mn_weights_spec(a, s, NULL, 0);
 	struct mn_wspec *spec = calloc((size_t)n, sizeof *spec);
 	const struct mn_st_tensor **found = calloc((size_t)n, sizeof *found);
@@ -115,7 +156,7 @@ int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const str
 	int rc = -1;
 
 	memset(net, 0, sizeof *net);
-	file_hint(st, hint, sizeof hint);
+	file_hint(st, a, hint, sizeof hint);
 	if (!spec || !found) {
 		snprintf(err, errn, "out of memory");
 		goto out;

@@ -59,7 +59,8 @@ static void deploy_usage(FILE *f)
 		"                 8-bit images also give model.c mn_model_input_from_pixels()\n"
 		"                 (raw HWC pixels to the model's input)\n"
 		"  --calib N      calibration images (default 64); the next --eval N (default\n"
-		"                 32) measure int8 against float top-1\n"
+		"                 32) measure int8 against float top-1 (the first ones, and the\n"
+		"                 report says so, when --calib takes every image)\n"
 		"  --threads N    threads for the calibration and that measure (default: all\n"
 		"                 cores; the model does not depend on it)\n"
 		"  --check-only   only check the weights against ARCH\n"
@@ -215,9 +216,11 @@ int mn_cmd_deploy(int argc, char **argv)
 		}
 	}
 	size_t total = d.count;
+	int calib_asked = calib;
 	if ((size_t)calib > total)
 		calib = (int)total;
-	/* Evaluate on images not used for calibration when there are any. */
+	/* Evaluate on images not used for calibration when there are any;
+	 * else on the calibration images, which the report line then says. */
 	size_t ev0 = total > (size_t)calib ? (size_t)calib : 0;
 	if ((size_t)neval > total - ev0)
 		neval = (int)(total - ev0);
@@ -285,6 +288,9 @@ int mn_cmd_deploy(int argc, char **argv)
 	if (ag.labelled)
 		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * ag.correct_float / ag.labelled,
 		       100.0 * ag.correct_int8 / ag.labelled);
+	if (ag.images && ev0 == 0)
+		printf("; measured on calibration images (--calib %d took all %zu: a lower --calib "
+		       "leaves unseen ones)", calib_asked, total);
 	printf(" (%.2f s)\n", now_s() - t0);
 	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 	if (rc == MN_EXIT_OK && !no_fw) {

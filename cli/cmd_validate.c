@@ -110,8 +110,13 @@ static int validate_weights(const char *weights, const char *data, const char *m
 	if (!data)
 		fprintf(stderr, "micronas validate: %s (no accuracy; deploy must have used them "
 			"too)\n", MN_DATASET_SYNTHETIC_NOTICE);
-	/* The images after the calibration ones, as deploy evaluates. */
+	/* The images after the calibration ones, as deploy evaluates; none
+	 * left, the first ones, which the figures then flatter. */
 	size_t first = d.count > (size_t)calib ? (size_t)calib : 0;
+	if (data && first == 0)
+		fprintf(stderr, "micronas validate: note: --calib %d takes all %zu images of %s, so "
+			"the board runs calibration images (a lower --calib leaves unseen ones)\n",
+			calib, d.count, data);
 	if (mn_cli_block_signals("validate", 0, &set) != 0)
 		goto out;
 	if (mn_cli_connect("validate", port, &b) != 0)

@@ -55,6 +55,18 @@ build_driver "$tmp/outp" "$tmp/driverp"
 "$tmp/driverp" "$tmp/outp/check.bin" "$tmp/rgb.npy" 32 >"$tmp/drvp" 2>&1; rc=$?
 check "8-bit data: mn_model_input_from_pixels turns raw HWC pixels into check.bin's int8 inputs ($(cat "$tmp/drvp"))" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'pixels 8/8' '$tmp/drvp' && grep -q 'mn_model_input_from_pixels takes raw' '$tmp/depp'"
+# --calib taking every image leaves none after them: the comparison is then
+# on calibration images, and the report line says so (not when some are left).
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/rgb.npy" --calib 100 --eval 8 --no-firmware \
+	-o "$tmp/outc" >"$tmp/depc" 2>&1; rc=$?
+check "--calib 100 of 48 images: the agreement line says it is measured on calibration images ($(grep agreement "$tmp/depc"))" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'agreement [0-8]/8 .*; measured on calibration images (--calib 100 took all 48: a lower --calib leaves unseen ones)' '$tmp/depc'"
+check "...and with images left after --calib 32 it says nothing of the kind" \
+	sh -c "grep -q 'agreement [0-8]/8' '$tmp/depp' && ! grep -q 'calibration images (' '$tmp/depp'"
+"$mn" validate --port /dev/null --weights "$tmp/w.safetensors" "$A" $net --data "$tmp/rgb.npy" --calib 100 \
+	>/dev/null 2>"$tmp/err"
+check "validate --weights --calib 100 of 48 images: a note says the board runs calibration images" \
+	grep -q 'note: --calib 100 takes all 48 images of .*rgb.npy, so the board runs calibration images' "$tmp/err"
 # Float data have no byte table: model.h offers no pixel function.
 "$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/f.npy" 40 32 32 3 f32 10 >/dev/null 2>&1
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/f.npy" --calib 32 --eval 8 --no-firmware \

@@ -198,6 +198,10 @@ int mn_cmd_deploy(int argc, char **argv)
 				     data, d.height, d.width, d.channels, H, W, Cin);
 			goto out;
 		}
+		if (mn_dataset_labels_check(&d, data, K, err, sizeof err) != 0) {
+			mn_cli_error("deploy", "%s", err);
+			goto out;
+		}
 		int same;
 		if (norm.channels && mn_input_norm_apply(&norm, &d, &same, err, sizeof err) != 0) {
 			mn_cli_error("deploy", "%s", err);

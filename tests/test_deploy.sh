@@ -67,6 +67,19 @@ check "...and with images left after --calib 32 it says nothing of the kind" \
 	>/dev/null 2>"$tmp/err"
 check "validate --weights --calib 100 of 48 images: a note says the board runs calibration images" \
 	grep -q 'note: --calib 100 takes all 48 images of .*rgb.npy, so the board runs calibration images' "$tmp/err"
+# Labels the network cannot give (10-class data, 5-class network): an
+# accuracy would count images it can never get right; refused in one line
+# before any calibration, by deploy and by validate --weights alike.
+"$MN_TOP_BUILDDIR/tests/write_rand_weights" "$tmp/w5.safetensors" "$A" 8 1 32 32 3 5
+"$mn" deploy "$tmp/w5.safetensors" "$A" $net --classes 5 --data "$tmp/rgb.npy" --calib 32 --eval 8 \
+	--no-firmware -o "$tmp/out5" >"$tmp/out5.txt" 2>"$tmp/err"; rc=$?
+check "deploy: labels 0-9 on a 5-class network: exit 1, one line naming label 9, 5 classes and the fix ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'rgb.npy has labels up to 9 but the network has 5 classes; pass --classes 10 .* or give data of 5 classes' '$tmp/err' && [ ! -e '$tmp/out5' ] && [ ! -s '$tmp/out5.txt' ]"
+"$mn" validate --port /dev/null --weights "$tmp/w5.safetensors" "$A" $net --classes 5 --data "$tmp/rgb.npy" \
+	>/dev/null 2>"$tmp/err"; rc=$?
+grep -v '^micronas validate: estimating' "$tmp/err" >"$tmp/err1"
+check "validate --weights: the same line, before the port is opened ($(cat "$tmp/err1"))" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] && grep -q 'has labels up to 9 but the network has 5 classes' '$tmp/err1'"
 # Float data have no byte table: model.h offers no pixel function.
 "$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/f.npy" 40 32 32 3 f32 10 >/dev/null 2>&1
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/f.npy" --calib 32 --eval 8 --no-firmware \

@@ -9,6 +9,23 @@
 #include <sys/stat.h>
 
 
+int mn_dataset_labels_check(const struct mn_dataset *d, const char *path, int classes, char *err,
+			    size_t errn)
+{
+	int32_t top = -1;
+	if (d->synthetic || !d->labels)
+		return 0;
+	for (size_t i = 0; i < d->count; i++)
+		if (d->labels[i] > top)
+			top = d->labels[i];
+	if (top < classes)
+		return 0;
+	snprintf(err, errn, "%.300s has labels up to %d but the network has %d classes; pass "
+		 "--classes %d (with weights trained for them) or give data of %d classes", path,
+		 (int)top, classes, (int)top + 1, classes);
+	return -1;
+}
+
 size_t mn_dataset_image_size(const struct mn_dataset *d)
 {
 	return (size_t)d->channels * (size_t)d->height * (size_t)d->width;

@@ -83,6 +83,14 @@ void mn_dataset_proxy_size(const struct mn_dataset *d, int *height, int *width);
 /* Floats per image of a batch: channels x proxy height x proxy width. */
 size_t mn_dataset_batch_image_size(const struct mn_dataset *d);
 
+/* Refuses labels a network of `classes` outputs cannot give (label >=
+ * classes): an accuracy over them would count images the network can never
+ * get right.  A synthetic set's labels are not checked (nothing counts
+ * them).  Returns 0, or -1 with err naming path, the largest label, the
+ * class count and the fix. */
+int mn_dataset_labels_check(const struct mn_dataset *d, const char *path, int classes, char *err,
+			    size_t errn);
+
 /* Label histogram: hist[k] = images of class k, for k < d->classes. */
 void mn_dataset_histogram(const struct mn_dataset *d, size_t *hist);
 

@@ -65,6 +65,10 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 			mn_input_norm_free(&norm);
 			return -1;
 		}
+		if (mn_dataset_labels_check(d, data, s->classes, err, errn) != 0) {
+			mn_input_norm_free(&norm);
+			return -1;
+		}
 		/* scaled as in training, as deploy does (input_norm.h) */
 		int same, rc = norm.channels ? mn_input_norm_apply(&norm, d, &same, err, errn) : 0;
 		mn_input_norm_free(&norm);

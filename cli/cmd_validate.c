@@ -39,7 +39,8 @@ static void validate_usage(FILE *f)
 		"--data and --calib give the same model; the board must carry it), N images of\n"
 		"--data after the calibration ones are sent and run, and the latency (median),\n"
 		"peak SRAM, int8_exact (share of images whose logits equal the host's int8\n"
-		"reference byte for byte), top1_agree_float and int8_accuracy are reported.\n"
+		"reference byte for byte), top1_agree_float and int8_accuracy are reported;\n"
+		"interrupted, those of the images already run, marked partial.\n"
 		"  --calib N          calibration images, as deploy (default 64)\n"
 		"  --images N         images run on the board (default 32)\n"
 		"  --model FILE       the int8 values from deploy's DIR/model.int8.safetensors\n"
@@ -84,6 +85,84 @@ static void board_notes(const struct mn_board *b, const struct mn_latency_table 
 		fprintf(stderr, "micronas validate: note: %s\n", msg);
 }
 
+/* validate --weights' report of v; planned > 0 marks it partial: an
+ * interrupt stopped the run after v->images of the planned images. */
+static void model_report(const struct mn_model_validation *v, const struct mn_arch *a,
+			 const struct mn_net_shape *shape, const struct mn_latency_table *t,
+			 const struct mn_board *b, int json, int planned)
+{
+	struct mn_memory mem;
+	char arch_str[MN_ARCH_STRLEN];
+
+	mn_memory_arch(a, shape, 0, &mem);
+	double est = mn_latency_arch_us(t, a);
+	double err_pct = v->measured_us > 0 ? (est - v->measured_us) / v->measured_us * 100.0 : NAN;
+	double exact = v->images ? (double)v->exact / v->images : NAN;
+	double agree = v->images ? (double)v->agree_float / v->images : NAN;
+	double acc = v->labelled ? (double)v->correct_int8 / v->labelled : NAN;
+	double facc = v->labelled ? (double)v->correct_float / v->labelled : NAN;
+	mn_arch_format(a, arch_str, sizeof arch_str);
+	if (json) {
+		printf("{\"arch\":");
+		mn_json_string(stdout, arch_str);
+		printf(",\"measured_ms\":%.6f,\"estimated_ms\":%.6f,\"error_pct\":", v->measured_us / 1000.0,
+		       est / 1000.0);
+		json_number(err_pct, "%.4f");
+		printf(",\"measured_sram_kb\":%.3f,\"estimated_sram_kb\":%.3f,\"board\":",
+		       v->peak_bytes / 1024.0, mem.sram_bytes / 1024.0);
+		mn_json_string(stdout, mn_board_info(b)->board);
+		printf(",\"images\":%d,\"int8_exact\":", v->images);
+		json_number(exact, "%.6f");
+		printf(",\"top1_agree_float\":");
+		json_number(agree, "%.6f");
+		printf(",\"int8_accuracy\":");
+		json_number(acc, "%.6f");
+		printf(",\"float_accuracy\":");
+		json_number(facc, "%.6f");
+		printf(",\"fingerprint\":\"%08x\"", (unsigned)v->fingerprint);
+		if (planned)
+			printf(",\"partial\":true");
+		printf("}\n");
+	} else {
+		if (planned)
+			printf("partial    interrupted after %d of %d images; the figures below are of "
+			       "those %d\n", v->images, planned, v->images);
+		printf("arch       %s\n", arch_str);
+		printf("board      %s%s, model %08x\n", mn_board_info(b)->board,
+		       mn_board_is_emulated(b) ? " (emulated: instruction-based time)" : "",
+		       (unsigned)v->fingerprint);
+		printf("latency    measured %.3f ms (median of %d images), estimated %.3f ms, error "
+		       "%+.2f%%\n", v->measured_us / 1000.0, v->images, est / 1000.0, err_pct);
+		printf("peak SRAM  measured %.2f KB, estimated %.2f KB%s\n", v->peak_bytes / 1024.0,
+		       mem.sram_bytes / 1024.0, v->peak_bytes == mem.sram_bytes ? "" : " (MISMATCH)");
+		printf("int8       %d/%d images bit-exact with the host reference, top-1 agrees with "
+		       "float on %d/%d", v->exact, v->images, v->agree_float, v->images);
+		char band[32];
+		if (mn_wilson95_text(v->agree_float, v->images, band, sizeof band) == 0)
+			printf(" (%s at 95%%)", band);
+		if (v->labelled)
+			printf("; accuracy int8 %.2f%%, float %.2f%%", 100.0 * acc, 100.0 * facc);
+		printf("\n");
+	}
+}
+
+/* An interrupted validate --weights: the images run before it, reported
+ * as partial, then the one error line. */
+static void interrupted(const struct mn_model_validation *v, const struct mn_arch *a,
+			const struct mn_net_shape *shape, const struct mn_latency_table *t,
+			const struct mn_board *b, int json, size_t count, size_t first, int images)
+{
+	size_t left = count > first ? count - first : 0;
+	int planned = left < (size_t)images ? (int)left : images;
+	if (v->images == 0) {
+		mn_cli_error("validate", "interrupted before the first image was run");
+		return;
+	}
+	model_report(v, a, shape, t, b, json, planned);
+	mn_cli_error("validate", "interrupted after %d of %d images (their figures are printed, "
+		     "marked partial)", v->images, planned);
+}
+
 /* validate --weights: the deployed model on the board. */
 static int validate_weights(const char *weights, const char *data, const char *model,
 			    const struct mn_arch *a,
@@ -95,11 +174,9 @@ static int validate_weights(const char *weights, const char *data, const char *m
 	struct mn_qmodel q;
 	struct mn_board *b = NULL;
 	struct mn_model_validation v;
-	struct mn_memory mem;
 	struct mn_error e;
 	sigset_t set;
 	int rc = MN_EXIT_ERROR;
-	char arch_str[MN_ARCH_STRLEN];
 
 	/* The steps the TUI's job takes too (export/model_job.h). */
 	if (mn_model_prepare(weights, data, model, a, shape, calib, threads, &net, &d, &q, e.msg,
@@ -125,55 +202,12 @@ static int validate_weights(const char *weights, const char *data, const char *m
 	int r = mn_model_validate(b, &q, &net, &d, first, images, &v, e.msg, sizeof e.msg);
 	if (r != 0) {
 		if (r == MN_BOARD_ECANCEL)
-			mn_cli_error("validate", "interrupted");
+			interrupted(&v, a, shape, t, b, json, d.count, first, images);
 		else
 			mn_cli_error("validate", "%s", e.msg);
 		goto out;
 	}
-	mn_memory_arch(a, shape, 0, &mem);
-	double est = mn_latency_arch_us(t, a);
-	double err_pct = v.measured_us > 0 ? (est - v.measured_us) / v.measured_us * 100.0 : NAN;
-	double exact = v.images ? (double)v.exact / v.images : NAN;
-	double agree = v.images ? (double)v.agree_float / v.images : NAN;
-	double acc = v.labelled ? (double)v.correct_int8 / v.labelled : NAN;
-	double facc = v.labelled ? (double)v.correct_float / v.labelled : NAN;
-	mn_arch_format(a, arch_str, sizeof arch_str);
-	if (json) {
-		printf("{\"arch\":");
-		mn_json_string(stdout, arch_str);
-		printf(",\"measured_ms\":%.6f,\"estimated_ms\":%.6f,\"error_pct\":", v.measured_us / 1000.0,
-		       est / 1000.0);
-		json_number(err_pct, "%.4f");
-		printf(",\"measured_sram_kb\":%.3f,\"estimated_sram_kb\":%.3f,\"board\":",
-		       v.peak_bytes / 1024.0, mem.sram_bytes / 1024.0);
-		mn_json_string(stdout, mn_board_info(b)->board);
-		printf(",\"images\":%d,\"int8_exact\":", v.images);
-		json_number(exact, "%.6f");
-		printf(",\"top1_agree_float\":");
-		json_number(agree, "%.6f");
-		printf(",\"int8_accuracy\":");
-		json_number(acc, "%.6f");
-		printf(",\"float_accuracy\":");
-		json_number(facc, "%.6f");
-		printf(",\"fingerprint\":\"%08x\"}\n", (unsigned)v.fingerprint);
-	} else {
-		printf("arch       %s\n", arch_str);
-		printf("board      %s%s, model %08x\n", mn_board_info(b)->board,
-		       mn_board_is_emulated(b) ? " (emulated: instruction-based time)" : "",
-		       (unsigned)v.fingerprint);
-		printf("latency    measured %.3f ms (median of %d images), estimated %.3f ms, error "
-		       "%+.2f%%\n", v.measured_us / 1000.0, v.images, est / 1000.0, err_pct);
-		printf("peak SRAM  measured %.2f KB, estimated %.2f KB%s\n", v.peak_bytes / 1024.0,
-		       mem.sram_bytes / 1024.0, v.peak_bytes == mem.sram_bytes ? "" : " (MISMATCH)");
-		printf("int8       %d/%d images bit-exact with the host reference, top-1 agrees with "
-		       "float on %d/%d", v.exact, v.images, v.agree_float, v.images);
-		char band[32];
-		if (mn_wilson95_text(v.agree_float, v.images, band, sizeof band) == 0)
-			printf(" (%s at 95%%)", band);
-		if (v.labelled)
-			printf("; accuracy int8 %.2f%%, float %.2f%%", 100.0 * acc, 100.0 * facc);
-		printf("\n");
-	}
+	model_report(&v, a, shape, t, b, json, 0);
 	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
 out:
 	mn_board_close(b);

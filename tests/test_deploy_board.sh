@@ -83,6 +83,24 @@ if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	sed 's/^/# /' "$tmp/v3.txt"
 	check "the text report adds the agreement's 95% interval" \
 		sh -c "[ $rc -eq 0 ] && grep -q '^int8 .*4/4 images bit-exact.*top-1 agrees with float on [0-4]/4 ([0-9.]*-[0-9.]*% at 95%)' '$tmp/v3.txt'"
+	# Interrupted (SIGTERM, as Ctrl-C: a background job of sh ignores
+	# SIGINT), validate --weights reports the images already run, marked
+	# partial, then one error line.  --model fixes the model, so any data
+	# serves: 399 images take about a minute on the emulated board.
+	"$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/big.npy" 400 32 32 3 u8 10 >/dev/null 2>&1
+	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net --data "$tmp/big.npy" \
+		--calib 1 --model "$tmp/out/model.int8.safetensors" --images 399 --json \
+		>"$tmp/vi.json" 2>"$tmp/err" &
+	vpid=$!
+	sleep 8
+	kill -TERM $vpid
+	wait $vpid; rc=$?
+	sed 's/^/# /' "$tmp/vi.json" "$tmp/err"
+	got=$(sed -n 's/.*"images":\([0-9]*\),.*/\1/p' "$tmp/vi.json")
+	check "interrupted validate --weights: exit 1, the images run so far as one JSON line marked partial, every one bit-exact" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/vi.json') -eq 1 ] && grep -q '\"images\":$got,\"int8_exact\":1.000000,.*,\"partial\":true}\$' '$tmp/vi.json' && [ '$got' -gt 0 ] && [ '$got' -lt 399 ]"
+	check "...and one error line saying how many of the 399 ran" \
+		grep -q "^micronas validate: interrupted after $got of 399 images" "$tmp/err"
 	# The model's image has no synthetic weights: profile and validate
 	# without --weights are refused with the image to run instead, not
 	# "use a smaller network".

@@ -53,6 +53,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The latency reported: the median of the n images' run times (units,
+ * reordered). */
+static void set_median(const struct mn_board *b, uint64_t *units, int n, struct mn_model_validation *v)
+{
+	if (n < 1)
+		return;
+	qsort(units, (size_t)n, sizeof *units, cmp_u64);
+	v->measured_us = mn_board_units_to_us(b, units[(n - 1) / 2]);
+}
+
 /* The multiply-accumulates of one inference, for the request's timeout. */
 static double model_work(const struct mn_qmodel *q)
 {
@@ -129,16 +139,16 @@ int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struc
 		v->peak_bytes = rp.peak_bytes;
 		v->images++;
 	}
-	if (n > 0) {
-		qsort(units, (size_t)n, sizeof *units, cmp_u64);
-		v->measured_us = mn_board_units_to_us(b, units[(n - 1) / 2]);
-	}
 	rc = 0;
 	goto out;
 oom:
 	snprintf(err, errn, "out of memory");
 	rc = -1;
 out:
+	/* An interrupt keeps the images already run: their figures are
+	 * reported, as partial. */
+	if (rc == 0 || rc == MN_BOARD_ECANCEL)
+		set_median(b, units, v->images, v);
 	free(x), free(fl), free(img), free(ql), free(units);
 	return rc;
 }

@@ -38,8 +38,9 @@ int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 			 struct mnp_model_info *info, char *err, size_t errn);
 
 /* Runs images first .. first+n-1 of d (clamped to d's count) on the board
- * and on the host.  cancel (may be NULL) is polled between images.  0, or
- * a code as above with err. */
+ * and on the host.  0, or a code as above with err; on MN_BOARD_ECANCEL
+ * (the board's cancel callback, polled while waiting) v holds the images
+ * run before it, with their median latency. */
 int mn_model_validate(struct mn_board *b, const struct mn_qmodel *q, const struct mn_fnet *f,
 		      const struct mn_dataset *d, size_t first, int n,
 		      struct mn_model_validation *v, char *err, size_t errn);

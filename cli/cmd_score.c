@@ -102,7 +102,7 @@ static void score_usage(FILE *f)
 		"other proxies (AZ-NAS's four, NWOT, SWAP, ZiCo) on the C=16, N=5 network AZ-NAS\n"
 		"scores (--az-channels, --az-cells), with the accuracy estimate: AZ-NAS's rank\n"
 		"aggregation over the archs given (0 = best). --proxies estimate leaves NWOT, SWAP\n"
-		"and ZiCo out (null): about 3 times faster.\n"
+		"and ZiCo out (null; \"-\" in the table): about 3 times faster.\n"
 		"--all scores all 15625 archs into FILE.csv (settings lines, then " SCORE_HEADER "),\n"
 		"with a progress bar; rerun the same command after an interruption to resume from the\n"
 		"rows written (a file made with other settings is refused).\n"
@@ -308,8 +308,13 @@ int mn_cmd_score(int argc, char **argv)
 				printf("}\n");
 			} else {
 				printf("%-92s", s);
+				/* "-" for a proxy not measured (--proxies estimate),
+				 * as JSON's null */
 				for (int p = 0; p < MN_PROXY_COUNT; p++)
-					printf(" %12.5g", val[i].v[p]);
+					if (isnan(val[i].v[p]))
+						printf(" %12s", "-");
+					else
+						printf(" %12.5g", val[i].v[p]);
 				printf(" %12.4f\n", est[i]);
 			}
 		}

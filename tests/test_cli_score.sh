@@ -22,6 +22,10 @@ check "--proxies estimate: NWOT, SWAP and ZiCo null on every line" \
 	sh -c "[ $rc -eq 0 ] && [ \$(grep -c '\"nwot\":null,\"swap\":null,\"zico\":null,' '$tmp/e') -eq 2 ]"
 check "...and every other value, the estimate included, as with all of them" \
 	sh -c "[ \"\$(sed 's/,\"nwot\".*,\"estimate\"/,\"estimate\"/' '$tmp/e')\" = \"\$(sed 's/,\"nwot\".*,\"estimate\"/,\"estimate\"/' '$tmp/a')\" ]"
+"$mn" score "$A1" $fast --proxies estimate >"$tmp/t" 2>/dev/null; rc=$?
+# The table's columns: arch, the 9 proxies (nwot, swap, zico 7th to 9th), the estimate.
+check "--proxies estimate, table: '-' where NWOT, SWAP and ZiCo would be, numbers elsewhere" \
+	sh -c "[ $rc -eq 0 ] && awk 'NR > 1 && NF == 11 && \$8 == \"-\" && \$9 == \"-\" && \$10 == \"-\" && \$2 + 0 == \$2 { n++ } END { exit n != 1 }' '$tmp/t'"
 "$mn" score "$A1" $fast --json --seed 9 >"$tmp/c" 2>/dev/null
 check "another seed, other scores" sh -c "! grep -qF \"\$(head -n 1 '$tmp/c')\" '$tmp/a'"
 "$mn" score '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|' 2>"$tmp/err"; rc=$?

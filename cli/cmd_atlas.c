@@ -27,6 +27,7 @@
 #include "atlas/atlas_mpi.h"
 #include "data/dataset_source.h"
 #include "util/pool.h"
+#include "util/shell_word.h"
 #endif
 
 /* As session.c: enough synthetic images for any batch. */
@@ -106,14 +107,14 @@ static void print_build_command(FILE *f, const struct mn_preset *p, const char *
 	char word[4 * 4096 + 3]; /* a path of 4096 bytes, every one a quote */
 	fprintf(f, "micronas atlas");
 	if (data) {
-		mn_atlas_shell_word(data, word, sizeof word);
+		mn_shell_word(data, word, sizeof word);
 		fprintf(f, " --data %s", word);
 	}
 	char flags[400];
 	mn_atlas_flags(p, flags, sizeof flags);
 	fputs(flags, f);
 	if (out) {
-		mn_atlas_shell_word(out, word, sizeof word);
+		mn_shell_word(out, word, sizeof word);
 		fprintf(f, " --out %s", word);
 	}
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "util/shell_word.h"
 
 static double now_ms(void)
 {
@@ -31,12 +32,12 @@ void tui_atlas_command(const struct tui_app *a, char *buf, size_t n)
 	if (a->cfg->preset_name && o < n) {
 		o += (size_t)snprintf(buf + o, n - o, " --preset ");
 		if (o < n)
-			o += (size_t)mn_atlas_shell_word(a->cfg->preset_name, buf + o, n - o);
+			o += (size_t)mn_shell_word(a->cfg->preset_name, buf + o, n - o);
 	}
 	if (a->cfg->data_path && o < n) {
 		o += (size_t)snprintf(buf + o, n - o, " --data ");
 		if (o < n)
-			o += (size_t)mn_atlas_shell_word(a->cfg->data_path, buf + o, n - o);
+			o += (size_t)mn_shell_word(a->cfg->data_path, buf + o, n - o);
 	}
 	if (o < n)
 		mn_atlas_flags(p, buf + o, n - o);

@@ -107,10 +107,4 @@ const char *mn_atlas_grad_name(enum mn_grad_mode m);
 struct mn_preset; /* config/preset.h */
 int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n);
 
-/* s as one word of a POSIX shell command, for the paths in that command
- * (a path with a space or a quote is copied and pasted as one argument):
- * s itself when it holds only characters no shell treats specially, else
- * s in single quotes ('\'' for a quote inside).  snprintf's return. */
-int mn_atlas_shell_word(const char *s, char *buf, size_t n);
-
 #endif

@@ -592,6 +592,77 @@ static void order_tasks(const struct mn_search *s, const struct mn_round *r,
 	}
 }
 
+/* Runs round `round`'s queued tasks on the pool and waits for them,
+ * reporting each finished one through fn.  A cancel stops what has not
+ * started; new weights or limits (take_pending) that change a decided
+ * round set *replan to it (replay) and drop the tasks not started, while
+ * the values in flight are kept (cached).  0 when the round's tasks are
+ * done or *replan is set, 1 when cancelled, -1 with w->err on a failure. */
+static int measure_round(struct round_work *w, struct cand_task *tasks, const atomic_int *cancel,
+			 mn_search_progress_fn fn, void *fn_ctx, struct mn_search_progress *p,
+			 struct mn_round *rounds, int round, int *replan)
+{
+	struct mn_search *s = w->s;
+	struct mn_round *r = w->r;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->done_cond, NULL);
+	atomic_init(&w->stop, 0);
+	int queued = 0;
+	while (queued < w->n_todo && mn_pool_submit(s->pool, measure_task, &tasks[queued]) == 0)
+		queued++;
+	if (queued < w->n_todo) {
+		pthread_mutex_lock(&w->lock);
+		w->failed = 1;
+		atomic_store(&w->stop, 1);
+		snprintf(w->err, sizeof w->err, "out of memory queueing evaluations");
+		w->finished += w->n_todo - queued; /* never run */
+		pthread_mutex_unlock(&w->lock);
+	}
+	pthread_mutex_lock(&w->lock);
+	int reported = -1;
+	for (;;) {
+		if (fn && w->finished != reported) {
+			reported = w->finished;
+			p->done = r->n - w->n_todo + w->measured;
+			p->fresh = w->measured;
+			p->touched = s->touched;
+			p->run_fresh = s->fresh;
+			fn(fn_ctx, p);
+		}
+		if (w->finished == w->n_todo)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		/* a cancel reaches the workers through w->stop: poll often */
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		pthread_cond_timedwait(&w->done_cond, &w->lock, &ts);
+		if (cancel && atomic_load(cancel))
+			atomic_store(&w->stop, 1);
+		if (atomic_load(&w->stop)) /* drop what has not started */
+			w->finished += mn_pool_cancel(s->pool);
+		if (*replan < 0 && take_pending(s)) {
+			/* New weights or limits: only decided rounds can
+			 * change; the values in flight are kept (cached). */
+			uint8_t after[MN_EDGES];
+			*replan = replay(s, rounds, round, after);
+			if (*replan >= 0)
+				w->finished += mn_pool_cancel(s->pool);
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	/* Every task of the round has finished (or was skipped). */
+	mn_pool_wait(s->pool);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->done_cond);
+	if (w->failed)
+		return -1;
+	if (*replan < 0 && w->measured < w->n_todo) /* cancelled */
+		return 1;
+	return 0;
+}
+
 int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progress_fn fn,
 		  void *fn_ctx, struct mn_round rounds[MN_MAX_ROUNDS], int *n_rounds,
 		  struct mn_arch *final, char *err, size_t errlen)
@@ -630,64 +701,13 @@ int mn_search_run(struct mn_search *s, const atomic_int *cancel, mn_search_progr
 		if (w.n_todo == 0 && fn)
 			fn(fn_ctx, &p);
 		if (w.n_todo > 0) {
-			pthread_mutex_init(&w.lock, NULL);
-			pthread_cond_init(&w.done_cond, NULL);
-			atomic_init(&w.stop, 0);
-			int queued = 0;
-			while (queued < w.n_todo && mn_pool_submit(s->pool, measure_task, &tasks[queued]) == 0)
-				queued++;
-			if (queued < w.n_todo) {
-				pthread_mutex_lock(&w.lock);
-				w.failed = 1;
-				atomic_store(&w.stop, 1);
-				snprintf(w.err, sizeof w.err, "out of memory queueing evaluations");
-				w.finished += w.n_todo - queued; /* never run */
-				pthread_mutex_unlock(&w.lock);
-			}
-			pthread_mutex_lock(&w.lock);
-			int reported = -1;
-			for (;;) {
-				if (fn && w.finished != reported) {
-					reported = w.finished;
-					p.done = r->n - w.n_todo + w.measured;
-					p.fresh = w.measured;
-					p.touched = s->touched;
-					p.run_fresh = s->fresh;
-					fn(fn_ctx, &p);
-				}
-				if (w.finished == w.n_todo)
-					break;
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				/* a cancel reaches the workers through w.stop: poll often */
-				ts.tv_nsec += 10 * 1000 * 1000;
-				if (ts.tv_nsec >= 1000000000L)
-					ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-				pthread_cond_timedwait(&w.done_cond, &w.lock, &ts);
-				if (cancel && atomic_load(cancel))
-					atomic_store(&w.stop, 1);
-				if (atomic_load(&w.stop)) /* drop what has not started */
-					w.finished += mn_pool_cancel(s->pool);
-				if (replan < 0 && take_pending(s)) {
-					/* New weights or limits: only decided rounds can
-					 * change; the values in flight are kept (cached). */
-					uint8_t after[MN_EDGES];
-					replan = replay(s, rounds, round, after);
-					if (replan >= 0)
-						w.finished += mn_pool_cancel(s->pool);
-				}
-			}
-			pthread_mutex_unlock(&w.lock);
-			/* Every task of the round has finished (or was skipped). */
-			mn_pool_wait(s->pool);
-			pthread_mutex_destroy(&w.lock);
-			pthread_cond_destroy(&w.done_cond);
-			if (w.failed) {
+			int m = measure_round(&w, tasks, cancel, fn, fn_ctx, &p, rounds, round, &replan);
+			if (m < 0) {
 				snprintf(err, errlen, "%s", w.err);
 				rc = -1;
 				break;
 			}
-			if (replan < 0 && w.measured < w.n_todo) { /* cancelled */
+			if (m > 0) {
 				rc = 1;
 				break;
 			}

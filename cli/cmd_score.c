@@ -137,7 +137,8 @@ static int load_data(const struct score_opts *o, struct mn_dataset *d)
 	return 0;
 }
 
-int mn_cmd_score(int argc, char **argv)
+/* Options into o: 0, 1 for --help (printed), -1 for a usage error (said). */
+static int parse_options(int argc, char **argv, struct score_opts *o)
 {
 	static const struct option opts[] = {
 		{"data", required_argument, 0, 'd'}, {"seed", required_argument, 0, 's'},
@@ -150,74 +151,162 @@ int mn_cmd_score(int argc, char **argv)
 		{"proxies", required_argument, 0, 'P'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	struct score_opts o;
 	int ch;
-	memset(&o, 0, sizeof o);
-	mn_tenas_config_default(&o.cfg);
+	memset(o, 0, sizeof *o);
+	mn_tenas_config_default(&o->cfg);
 	optind = 1;
 	while ((ch = mn_cli_getopt("score", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
-		case 'd': o.data = optarg; break;
+		case 'd': o->data = optarg; break;
 		case 's': {
 			char *end;
 			errno = 0;
 			unsigned long long s = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-') {
 				mn_cli_error("score", "--seed needs a whole number >= 0, got '%s'", optarg);
-				return MN_EXIT_USAGE;
+				return -1;
 			}
-			o.seed = s;
+			o->seed = s;
 			break;
 		}
-		case 'r': if (mn_cli_int("score", "--repeat", optarg, 1, 100, &o.cfg.repeat)) return MN_EXIT_USAGE; break;
-		case 'b': if (mn_cli_int("score", "--batch", optarg, 2, 1024, &o.cfg.batch)) return MN_EXIT_USAGE; break;
-		case 'j': o.json = 1; break;
-		case 'a': o.all = 1; break;
-		case 'o': o.out = optarg; break;
+		case 'r': if (mn_cli_int("score", "--repeat", optarg, 1, 100, &o->cfg.repeat)) return -1; break;
+		case 'b': if (mn_cli_int("score", "--batch", optarg, 2, 1024, &o->cfg.batch)) return -1; break;
+		case 'j': o->json = 1; break;
+		case 'a': o->all = 1; break;
+		case 'o': o->out = optarg; break;
 		case 'i':
-			if (!strcmp(optarg, "code")) o.cfg.init = MN_INIT_CODE;
-			else if (!strcmp(optarg, "paper")) o.cfg.init = MN_INIT_PAPER;
-			else return mn_cli_error("score", "--init is code or paper, got '%s'", optarg), MN_EXIT_USAGE;
+			if (!strcmp(optarg, "code")) o->cfg.init = MN_INIT_CODE;
+			else if (!strcmp(optarg, "paper")) o->cfg.init = MN_INIT_PAPER;
+			else return mn_cli_error("score", "--init is code or paper, got '%s'", optarg), -1;
 			break;
 		case 'g':
-			if (!strcmp(optarg, "exact")) o.cfg.grad = MN_GRAD_EXACT;
-			else if (!strcmp(optarg, "fixed-stats")) o.cfg.grad = MN_GRAD_FIXED_STATS;
-			else return mn_cli_error("score", "--ntk-grad is exact or fixed-stats, got '%s'", optarg), MN_EXIT_USAGE;
+			if (!strcmp(optarg, "exact")) o->cfg.grad = MN_GRAD_EXACT;
+			else if (!strcmp(optarg, "fixed-stats")) o->cfg.grad = MN_GRAD_FIXED_STATS;
+			else return mn_cli_error("score", "--ntk-grad is exact or fixed-stats, got '%s'", optarg), -1;
 			break;
-		case 'C': if (mn_cli_int("score", "--az-channels", optarg, 1, 256, &o.cfg.az_channels)) return MN_EXIT_USAGE; break;
-		case 'N': if (mn_cli_int("score", "--az-cells", optarg, 1, 20, &o.cfg.az_cells)) return MN_EXIT_USAGE; break;
+		case 'C': if (mn_cli_int("score", "--az-channels", optarg, 1, 256, &o->cfg.az_channels)) return -1; break;
+		case 'N': if (mn_cli_int("score", "--az-cells", optarg, 1, 20, &o->cfg.az_cells)) return -1; break;
 		case 'P':
-			if (!strcmp(optarg, "all")) o.cfg.all_proxies = 1;
-			else if (!strcmp(optarg, "estimate")) o.cfg.all_proxies = 0;
-			else return mn_cli_error("score", "--proxies is all or estimate, got '%s'", optarg), MN_EXIT_USAGE;
+			if (!strcmp(optarg, "all")) o->cfg.all_proxies = 1;
+			else if (!strcmp(optarg, "estimate")) o->cfg.all_proxies = 0;
+			else return mn_cli_error("score", "--proxies is all or estimate, got '%s'", optarg), -1;
 			break;
-		case 'm': if (mn_cli_int("score", "--max", optarg, 1, MN_ARCH_COUNT, &o.max)) return MN_EXIT_USAGE; break;
-		case 'T': if (mn_cli_int("score", "--threads", optarg, 1, 64, &o.threads)) return MN_EXIT_USAGE; break;
-		case 'h': score_usage(stdout); return MN_EXIT_OK;
+		case 'm': if (mn_cli_int("score", "--max", optarg, 1, MN_ARCH_COUNT, &o->max)) return -1; break;
+		case 'T': if (mn_cli_int("score", "--threads", optarg, 1, 64, &o->threads)) return -1; break;
+		case 'h': score_usage(stdout); return 1;
 		default:
 			/* mn_cli_getopt said why. */
-			return MN_EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (o.all != (o.out != NULL)) {
-		mn_cli_error("score", "--all and --out go together (see 'micronas score --help')");
-		return MN_EXIT_USAGE;
-	}
-	if (!o.all && optind >= argc) {
-		mn_cli_error("score", "no arch given (see 'micronas score --help')");
-		return MN_EXIT_USAGE;
-	}
-	if (o.all && optind < argc) {
-		mn_cli_error("score", "--all takes no arch strings");
-		return MN_EXIT_USAGE;
-	}
+	if (o->all != (o->out != NULL))
+		return mn_cli_error("score", "--all and --out go together (see 'micronas score --help')"), -1;
+	if (!o->all && optind >= argc)
+		return mn_cli_error("score", "no arch given (see 'micronas score --help')"), -1;
+	if (o->all && optind < argc)
+		return mn_cli_error("score", "--all takes no arch strings"), -1;
 	/* Scoring the archs given has no chunks: --max there would be ignored
 	 * while the user believes it limits the run. */
-	if (o.max && !o.all) {
-		mn_cli_error("score", "--max goes with --all --out FILE.csv (it scores the archs given "
-			     "in full; see 'micronas score --help')");
-		return MN_EXIT_USAGE;
+	if (o->max && !o->all)
+		return mn_cli_error("score", "--max goes with --all --out FILE.csv (it scores the archs "
+				    "given in full; see 'micronas score --help')"), -1;
+	return 0;
+}
+
+/* The archs' values (a table, or a JSON line each) with their estimate. */
+static void print_scores(const struct mn_arch *archs, const struct mn_proxy_values *val,
+			 const double *est, int n, int json)
+{
+	if (n > 0 && !json) {
+		printf("%-92s", "arch");
+		for (int p = 0; p < MN_PROXY_COUNT; p++)
+			printf(" %12s", mn_proxy_info((enum mn_proxy_id)p)->label);
+		printf(" %12s\n", "estimate");
 	}
+	for (int i = 0; i < n; i++) {
+		char s[MN_ARCH_STRLEN];
+		mn_arch_format(&archs[i], s, sizeof s);
+		if (json) {
+			printf("{\"arch\":");
+			mn_json_string(stdout, s);
+			for (int p = 0; p < MN_PROXY_COUNT; p++) {
+				printf(",\"%s\":", mn_proxy_info((enum mn_proxy_id)p)->column);
+				json_number(val[i].v[p]);
+			}
+			printf(",\"estimate\":");
+			json_number(est[i]);
+			printf("}\n");
+			continue;
+		}
+		printf("%-92s", s);
+		/* "-" for a proxy not measured (--proxies estimate), as JSON's null */
+		for (int p = 0; p < MN_PROXY_COUNT; p++)
+			if (isnan(val[i].v[p]))
+				printf(" %12s", "-");
+			else
+				printf(" %12.5g", val[i].v[p]);
+		printf(" %12.4f\n", est[i]);
+	}
+}
+
+/* Scores the n archs given: every proxy of proxy_set.h, then the estimate
+ * over them (it ranks them against each other, so it needs them all
+ * first); on a failure or an interrupt the archs already scored are still
+ * printed.  An exit status. */
+static int score_given(const struct score_opts *o, const struct mn_arch *archs, int n,
+		       const struct mn_dataset *data)
+{
+	char err[512];
+	struct mn_tenas_config cfg = o->cfg;
+	cfg.threads = o->threads;
+	struct mn_tenas *t = mn_tenas_new(&cfg, data, err, sizeof err);
+	if (!t)
+		return mn_cli_error("score", "%s", err), MN_EXIT_ERROR;
+	struct mn_proxy_values *val = calloc((size_t)n, sizeof *val);
+	double *est = calloc((size_t)n, sizeof *est);
+	struct mn_az_memo *memo = mn_az_memo_new();
+	int done = 0, rc = MN_EXIT_OK;
+	if (!val || !est || !memo) {
+		mn_cli_error("score", "out of memory");
+		rc = MN_EXIT_ERROR;
+	} else {
+		struct score_run run = {.t = t, .memo = memo, .seed = o->seed, .archs = archs, .n = n,
+					.val = val};
+		int r = score_archs(&run);
+		done = run.done;
+		if (r == 1) {
+			mn_cli_error("score", "interrupted: %d of %d archs scored%s", done, n,
+				     done ? " (printed; the estimate ranks them among themselves)" : "");
+			rc = MN_EXIT_ERROR;
+		} else if (r != 0) {
+			char s[MN_ARCH_STRLEN] = "";
+			if (done < n)
+				mn_arch_format(&archs[done], s, sizeof s);
+			mn_cli_error("score", "%s%s%s", s, *s ? ": " : "", run.err);
+			rc = MN_EXIT_ERROR;
+		}
+		if (done > 0 && mn_estimate(val, (size_t)done, est) != 0)
+			for (int i = 0; i < done; i++)
+				est[i] = NAN;
+		print_scores(archs, val, est, done, o->json);
+		if (fflush(stdout) != 0) {
+			mn_cli_error("score", "cannot write the scores: %s", strerror(errno));
+			rc = MN_EXIT_ERROR;
+		}
+	}
+	free(val);
+	free(est);
+	mn_az_memo_free(memo);
+	mn_tenas_free(t);
+	return rc;
+}
+
+int mn_cmd_score(int argc, char **argv)
+{
+	struct score_opts o;
+	int parsed = parse_options(argc, argv, &o);
+	if (parsed != 0)
+		return parsed > 0 ? MN_EXIT_OK : MN_EXIT_USAGE;
 	int n = argc - optind;
 	struct mn_arch *archs = NULL;
 	if (n > 0) {
@@ -236,93 +325,17 @@ int mn_cmd_score(int argc, char **argv)
 		free(archs);
 		return MN_EXIT_ERROR;
 	}
-	if (mn_cli_batch_fits("score", o.cfg.batch, data.count)) {
-		mn_dataset_free(&data);
-		free(archs);
-		return MN_EXIT_ERROR;
-	}
-	/* The proxy networks end in the data's classes, as TE-NAS's do. */
-	o.cfg.classes = data.classes;
-	int rc = MN_EXIT_OK;
-	if (o.all) {
-		o.cfg.threads = 1; /* one arch per worker thread */
-		/* The atlas's file format, settings check and worker threads. */
-		rc = mn_cli_score_all(&o.cfg, &data, o.seed, o.out, o.max, o.threads);
-	} else {
-		char err[512];
-		o.cfg.threads = o.threads;
-		struct mn_tenas *t = mn_tenas_new(&o.cfg, &data, err, sizeof err);
-		if (!t) {
-			mn_cli_error("score", "%s", err);
-			rc = MN_EXIT_ERROR;
+	int rc = MN_EXIT_ERROR;
+	if (mn_cli_batch_fits("score", o.cfg.batch, data.count) == 0) {
+		/* The proxy networks end in the data's classes, as TE-NAS's do. */
+		o.cfg.classes = data.classes;
+		if (o.all) {
+			o.cfg.threads = 1; /* one arch per worker thread */
+			/* The atlas's file format, settings check and worker threads. */
+			rc = mn_cli_score_all(&o.cfg, &data, o.seed, o.out, o.max, o.threads);
+		} else {
+			rc = score_given(&o, archs, n, &data);
 		}
-		/* Every proxy of proxy_set.h, then the estimate over the archs given
-		 * (it ranks them against each other, so it needs them all first); on
-		 * a failure the archs already scored are still printed. */
-		struct mn_proxy_values *val = calloc((size_t)n, sizeof *val);
-		double *est = calloc((size_t)n, sizeof *est);
-		struct mn_az_memo *memo = mn_az_memo_new();
-		int done = 0;
-		if (t && (!val || !est || !memo)) {
-			mn_cli_error("score", "out of memory");
-			rc = MN_EXIT_ERROR;
-		}
-		if (t && val && est && memo) {
-			struct score_run run = {.t = t, .memo = memo, .seed = o.seed, .archs = archs, .n = n,
-						.val = val};
-			int r = score_archs(&run);
-			done = run.done;
-			if (r == 1) {
-				mn_cli_error("score", "interrupted: %d of %d archs scored%s", done, n,
-					     done ? " (printed; the estimate ranks them among themselves)" : "");
-				rc = MN_EXIT_ERROR;
-			} else if (r != 0) {
-				char s[MN_ARCH_STRLEN] = "";
-				if (done < n)
-					mn_arch_format(&archs[done], s, sizeof s);
-				mn_cli_error("score", "%s%s%s", s, *s ? ": " : "", run.err);
-				rc = MN_EXIT_ERROR;
-			}
-		}
-		if (done > 0 && mn_estimate(val, (size_t)done, est) != 0)
-			for (int i = 0; i < done; i++)
-				est[i] = NAN;
-		if (done > 0 && !o.json) {
-			printf("%-92s", "arch");
-			for (int p = 0; p < MN_PROXY_COUNT; p++)
-				printf(" %12s", mn_proxy_info((enum mn_proxy_id)p)->label);
-			printf(" %12s\n", "estimate");
-		}
-		for (int i = 0; i < done; i++) {
-			char s[MN_ARCH_STRLEN];
-			mn_arch_format(&archs[i], s, sizeof s);
-			if (o.json) {
-				printf("{\"arch\":");
-				mn_json_string(stdout, s);
-				for (int p = 0; p < MN_PROXY_COUNT; p++) {
-					printf(",\"%s\":", mn_proxy_info((enum mn_proxy_id)p)->column);
-					json_number(val[i].v[p]);
-				}
-				printf(",\"estimate\":");
-				json_number(est[i]);
-				printf("}\n");
-			} else {
-				printf("%-92s", s);
-				/* "-" for a proxy not measured (--proxies estimate),
-				 * as JSON's null */
-				for (int p = 0; p < MN_PROXY_COUNT; p++)
-					if (isnan(val[i].v[p]))
-						printf(" %12s", "-");
-					else
-						printf(" %12.5g", val[i].v[p]);
-				printf(" %12.4f\n", est[i]);
-			}
-		}
-		fflush(stdout);
-		free(val);
-		free(est);
-		mn_az_memo_free(memo);
-		mn_tenas_free(t);
 	}
 	mn_dataset_free(&data);
 	free(archs);

@@ -10,7 +10,10 @@
 #    reason, not as saved, and its error wraps inside the form's box;
 #  - the board stops reading "ready" once QEMU has died (killed here);
 #  - a message longer than the line wraps instead of being cut;
-#  - the ? help pages on a short terminal so that no key is cut off.
+#  - the ? help pages on a short terminal so that no key is cut off;
+#  - the emulated board is the preset's counterpart ([board] emulator and
+#    firmware: nucleo-f446re is QEMU's mps2-an386), at start and after a
+#    preset switch, not always the NUCLEO-F746ZG's mps2-an500.
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
@@ -115,5 +118,27 @@ if qemu_present; then
 	wait_show q 'board emulated qemu-mps2-an500 fw [0-9]' 60 "b: the emulated board again"
 	ok=$?
 	check "b then Enter starts the emulated board again" [ $ok -eq 0 ]
+	T kill-session -t q
+
+	# ---- session m: the M4 preset's emulated board ---------------------
+	T new-session -d -s m -x 100 -y 30 "cd '$tmp' && env $envs '$mn' tui $fast --preset nucleo-f446re --emulate --log '$tmp/m.log'; sleep 600"
+	wait_show m 'board emulated qemu-mps2-an[0-9]+ fw [0-9]' 60 "--preset nucleo-f446re --emulate"
+	check "--preset nucleo-f446re --emulate runs the preset's counterpart (mps2-an386), not the F746ZG's" \
+		grep -q 'board emulated qemu-mps2-an386 fw' "$tmp/screen"
+	qemu_pid=$(qemu_child "$(pane_child m)")
+	check "...QEMU runs -M mps2-an386" sh -c "[ -n '$qemu_pid' ] && grep -q 'mps2-an386' /proc/$qemu_pid/cmdline"
+	check "...and the session log names the machine" grep -q 'emulated board (QEMU mps2-an386' "$tmp/m.log"
+	# P: the embedded default (first in the list); b: the emulated board.
+	T send-keys -t m P
+	wait_for m 'default \(embedded' 10
+	T send-keys -t m Enter
+	wait_for m 'preset default' 30
+	T send-keys -t m b
+	wait_for m 'emulated board \(QEMU\)' 10
+	T send-keys -t m Enter
+	wait_show m 'board emulated qemu-mps2-an500 fw [0-9]' 60 "after P default, b: the emulated board"
+	ok=$?
+	check "after a switch to the default preset, b starts its counterpart (mps2-an500) instead of keeping the M4's" [ $ok -eq 0 ]
+	T kill-session -t m
 fi
 tap_done

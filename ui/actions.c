@@ -344,11 +344,10 @@ static void connect_port(struct tui_app *a, const char *port)
 static void emulate(struct tui_app *a)
 {
 	struct mn_error e;
-	if (mn_board_job_emulate(a->board, NULL, e.msg, sizeof e.msg) != 0) {
+	if (tui_board_emulate(a, &e) != 0) {
 		tui_message(a, 1, "%s", e.msg);
 		return;
 	}
-	tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
 	tui_message(a, 0, "starting the emulated board (QEMU)...");
 }
 

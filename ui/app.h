@@ -323,6 +323,10 @@ int tui_board_busy(struct tui_app *a, enum mn_board_job_kind kind);
  * the message line, returning 1 (the caller's own message is then left
  * out); else 0. */
 int tui_note_stale_table(struct tui_app *a);
+/* Starts the emulated counterpart of the session's preset (its [board]
+ * emulator and firmware, as 'micronas emulate --preset' does) and logs
+ * it; 0, or -1 with e. */
+int tui_board_emulate(struct tui_app *a, struct mn_error *e);
 
 /* ---- trained weights (ui/actions_model.c) ------------------------------- */
 

@@ -35,3 +35,20 @@ int tui_note_stale_table(struct tui_app *a)
 		    "profiles this one (the log says which)");
 	return 1;
 }
+
+int tui_board_emulate(struct tui_app *a, struct mn_error *e)
+{
+	/* The preset a pending switch sets up, else the session's: another
+	 * board's emulation would be profiled and validated in its place. */
+	const struct mn_preset *p = a->rebuild ? &a->rebuild_preset
+				    : a->have_session ? &a->session->preset : &a->flags;
+	struct mn_emulator_opts o = {.boot_timeout_ms = 20000,
+				     .machine = p->emulator,
+				     .firmware_build = p->firmware};
+	if (mn_board_job_emulate(a->board, &o, e->msg, sizeof e->msg) != 0)
+		return -1;
+	tui_log_event(&a->log, "board: starting the emulated board (QEMU %s, firmware %s)",
+		      *p->emulator ? p->emulator : "mps2-an500",
+		      *p->firmware ? p->firmware : "qemu-mps2-an500");
+	return 0;
+}

@@ -179,9 +179,8 @@ static int prepare(struct tui_app *a, struct mn_error *e)
 	if (!a->board)
 		return -1;
 	if (c->emulate) {
-		if (mn_board_job_emulate(a->board, NULL, e->msg, sizeof e->msg) != 0)
+		if (tui_board_emulate(a, e) != 0)
 			return -1;
-		tui_log_event(&a->log, "board: starting the emulated board (QEMU)");
 	} else if (c->port) {
 		if (mn_board_job_connect(a->board, c->port, e->msg, sizeof e->msg) != 0)
 			return -1;

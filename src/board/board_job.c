@@ -18,7 +18,8 @@ struct request {
 	enum mn_board_job_kind kind;
 	/* EMULATE */
 	char qemu[MN_BOARD_JOB_PATH], firmware[MN_BOARD_JOB_PATH], socket[MN_BOARD_JOB_PATH];
-	int has_qemu, has_firmware, has_socket, boot_timeout_ms;
+	char machine[MN_BOARD_JOB_PATH], build[MN_BOARD_JOB_PATH];
+	int has_qemu, has_firmware, has_socket, has_machine, has_build, boot_timeout_ms;
 	/* CONNECT */
 	char port[MN_BOARD_JOB_PORT];
 	/* PROFILE */
@@ -46,8 +47,20 @@ struct mn_board_job {
 	/* Owned by the worker thread only (never touched elsewhere). */
 	struct request *work;  /* the job's copy of req */
 	struct mn_emulator *emu;
+	char emu_machine[MN_BOARD_JOB_PATH]; /* emu's -M and firmware build ("": the defaults) */
+	char emu_build[MN_BOARD_JOB_PATH];
 	struct mn_board_job_snapshot snap;
 };
+
+/* Copies src into dst; -1 when it does not fit. */
+static int copy_text(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+	if (len >= n)
+		return -1;
+	memcpy(dst, src, len + 1);
+	return 0;
+}
 
 static double now_s(void)
 {
@@ -165,20 +178,30 @@ static int run_emulate(struct mn_board_job *j, const struct request *r, int *brc
 {
 	struct mn_board *b;
 	*brc = 0;
+	const char *machine = r->has_machine ? r->machine : "";
+	const char *build = r->has_build ? r->build : "";
 	if (j->emu && !mn_emulator_running(j->emu))
 		stop_emulator(j); /* it died: start a new one */
+	/* Another board's counterpart asked for (a preset switched): the one
+	 * running would be profiled and validated in its place. */
+	if (j->emu && (strcmp(j->emu_machine, machine) != 0 || strcmp(j->emu_build, build) != 0))
+		stop_emulator(j);
 	if (!j->emu) {
 		struct mn_emulator_opts o;
 		memset(&o, 0, sizeof o);
 		o.qemu = r->has_qemu ? r->qemu : NULL;
 		o.firmware = r->has_firmware ? r->firmware : NULL;
 		o.socket_path = r->has_socket ? r->socket : NULL;
+		o.machine = r->has_machine ? r->machine : NULL;
+		o.firmware_build = r->has_build ? r->build : NULL;
 		o.boot_timeout_ms = r->boot_timeout_ms;
 		set_progress(j, 0, 2, "starting QEMU (emulated board)");
 		if (mn_emulator_start(&j->emu, &o, err, errn) != 0) {
 			j->emu = NULL;
 			return -1;
 		}
+		(void)copy_text(j->emu_machine, sizeof j->emu_machine, machine);
+		(void)copy_text(j->emu_build, sizeof j->emu_build, build);
 		pthread_mutex_lock(&j->lock);
 		snprintf(j->snap.port, sizeof j->snap.port, "%s", mn_emulator_port(j->emu));
 		j->snap.emulator_running = 1;
@@ -478,16 +501,6 @@ static int submit(struct mn_board_job *j, enum mn_board_job_kind kind,
 	return 0;
 }
 
-/* Copies src into dst; -1 when it does not fit. */
-static int copy_text(char *dst, size_t n, const char *src)
-{
-	size_t len = strlen(src);
-	if (len >= n)
-		return -1;
-	memcpy(dst, src, len + 1);
-	return 0;
-}
-
 static void fill_emulate(struct request *r, const void *arg)
 {
 	const struct mn_emulator_opts *o = arg;
@@ -506,6 +519,14 @@ static void fill_emulate(struct request *r, const void *arg)
 		r->has_socket = 1;
 		(void)copy_text(r->socket, sizeof r->socket, o->socket_path);
 	}
+	if (o->machine && *o->machine) {
+		r->has_machine = 1;
+		(void)copy_text(r->machine, sizeof r->machine, o->machine);
+	}
+	if (o->firmware_build && *o->firmware_build) {
+		r->has_build = 1;
+		(void)copy_text(r->build, sizeof r->build, o->firmware_build);
+	}
 	r->boot_timeout_ms = o->boot_timeout_ms;
 }
 
@@ -514,7 +535,9 @@ int mn_board_job_emulate(struct mn_board_job *j, const struct mn_emulator_opts *
 {
 	if (o && ((o->qemu && strlen(o->qemu) >= MN_BOARD_JOB_PATH) ||
 		  (o->firmware && strlen(o->firmware) >= MN_BOARD_JOB_PATH) ||
-		  (o->socket_path && strlen(o->socket_path) >= MN_BOARD_JOB_PATH))) {
+		  (o->socket_path && strlen(o->socket_path) >= MN_BOARD_JOB_PATH) ||
+		  (o->machine && strlen(o->machine) >= MN_BOARD_JOB_PATH) ||
+		  (o->firmware_build && strlen(o->firmware_build) >= MN_BOARD_JOB_PATH))) {
 		snprintf(err, errn, "emulator path too long (at most %d bytes)", MN_BOARD_JOB_PATH - 1);
 		return -1;
 	}

@@ -11,6 +11,8 @@
 #  - the board stops reading "ready" once QEMU has died (killed here);
 #  - a message longer than the line wraps instead of being cut;
 #  - the ? help pages on a short terminal so that no key is cut off;
+#  - a message longer than 300 bytes (the atlas command for a long --data
+#    path) is shown to its end on a wide terminal, not cut at 299 bytes;
 #  - the emulated board is the preset's counterpart ([board] emulator and
 #    firmware: nucleo-f446re is QEMU's mps2-an386), at start and after a
 #    preset switch, not always the NUCLEO-F746ZG's mps2-an500.
@@ -99,6 +101,18 @@ check "the session log says the save failed, with the reason" \
 	grep -q 'save to .*/result failed: .*No such file or directory' "$tmp/live.log"
 check "...and does not say saved" sh -c "! grep -q 'saved ' '$tmp/live.log'"
 T send-keys -t w Escape
+
+# ---- session d: a message over 300 bytes ------------------------------
+# The "no atlas ... build it with: micronas atlas --data PATH ..." message
+# for a long data path: 3 lines at 160 columns, the command to its end.
+long="$tmp/a-data-directory-with-a-long-name-as-lab-machines-have/and-another-level-of-it-for-the-project-under-test/and-one-for-this-run-of-the-experiment"
+mkdir -p "$long"
+"$MN_TOP_BUILDDIR/tests/gen_data" npy "$long/x.npy" 16 32 32 3 u8 10 >/dev/null 2>&1
+T new-session -d -s d -x 160 -y 40 "cd '$tmp' && env $envs '$mn' tui $fast --data '$long/x.npy'; sleep 600"
+wait_show d 'Search idle' 30 "a long --data path"
+check "a message over 300 bytes shows its end (the atlas command's last flag)" \
+	grep -q -- '--az-cells 5 *$' "$tmp/screen"
+T kill-session -t d
 
 # ---- session q: the emulated board, QEMU killed ------------------------
 if qemu_present; then

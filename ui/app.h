@@ -224,8 +224,9 @@ struct tui_app {
 	struct tui_form form;
 	struct tui_list list;
 
-	/* Message line. */
-	char message[300];
+	/* Message line: room for the four lines it wraps onto on a wide
+	 * terminal, so that the fix at the end of a long error is not cut. */
+	char message[1024];
 	int message_error;
 
 	/* Terminal capabilities. */

@@ -13,6 +13,8 @@
 #  - the ? help pages on a short terminal so that no key is cut off;
 #  - a message longer than 300 bytes (the atlas command for a long --data
 #    path) is shown to its end on a wide terminal, not cut at 299 bytes;
+#  - the atlas pane's last line says "P not in the atlas" whole (the pick
+#    timing gives way), not a stray "P" cut at the pane's edge;
 #  - the emulated board is the preset's counterpart ([board] emulator and
 #    firmware: nucleo-f446re is QEMU's mps2-an386), at start and after a
 #    preset switch, not always the NUCLEO-F746ZG's mps2-an500.
@@ -113,6 +115,17 @@ wait_show d 'Search idle' 30 "a long --data path"
 check "a message over 300 bytes shows its end (the atlas command's last flag)" \
 	grep -q -- '--az-cells 5 *$' "$tmp/screen"
 T kill-session -t d
+
+# ---- session p: a search pick outside a 2-arch atlas -------------------
+"$mn" atlas --max 2 --batch 8 --repeat 1 --ntk-grad fixed-stats >/dev/null 2>"$tmp/atlas.err"
+check "a 2-arch atlas for the pane ($(tail -n 1 "$tmp/atlas.err"))" [ $? -eq 0 ]
+T new-session -d -s p -x 160 -y 50 "cd '$tmp' && env $envs '$mn' tui $fast; sleep 600"
+wait_for p 'Search idle' 30
+T send-keys -t p s
+wait_show p 'DONE round 3/3' 300 "the atlas pane after the search"
+check "the atlas pane says 'P not in the atlas' whole, not a stray P" \
+	grep -q 'A atlas pick .*  P not in the atlas' "$tmp/screen"
+T kill-session -t p
 
 # ---- session q: the emulated board, QEMU killed ------------------------
 if qemu_present; then

@@ -138,10 +138,15 @@ static void pick_line(const struct tui_app *a, int y, int x, int w, int have_p)
 		snprintf(buf, sizeof buf, "  %.1f ms  est %.2f", t->atlas.latency_ms[t->pick],
 			 t->atlas.est[t->pick]);
 	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	const char *no_p = "  P not in the atlas";
+	int say_no_p = !have_p && (a->have_done || a->snap.has_provisional);
 	snprintf(buf, sizeof buf, "  (%.1f ms to pick)", t->pick_ms);
-	x += tui_put(a, y, x, end - x, TS_DIM, buf);
-	if (!have_p && (a->have_done || a->snap.has_provisional))
-		tui_put(a, y, x, end - x, TS_DIM, "  P not in the atlas");
+	/* The note on P before the timing when both do not fit: cut, it
+	 * read as a stray "P". */
+	if (!say_no_p || x + (int)strlen(buf) + (int)strlen(no_p) <= end)
+		x += tui_put(a, y, x, end - x, TS_DIM, buf);
+	if (say_no_p)
+		tui_put(a, y, x, end - x, TS_DIM, no_p);
 }
 
 void view_atlas_draw(const struct tui_app *a, struct tui_rect r)

@@ -359,21 +359,28 @@ static void test_lookup(void)
 	tap_ok(!path && first && places == 2,
 	       "one directory under two spellings is looked in and named once (%d places): %s", places, err);
 
-	/* The list the TUI offers: one entry per name, first place wins, only
-	 * files that read as presets. */
-	write_text(tpath("tree/presets/inst-latency.ini", r, sizeof r), "[table]\nnot = a preset\n");
+	/* The list the TUI offers: one entry per name, first place wins, no
+	 * latency tables; a preset that does not load is listed with why. */
+	write_text(tpath("tree/presets/inst-latency.ini", r, sizeof r),
+		   "; a latency table\n[meta]\nsource = measured\n[stage0]\nconv3x3 = 1\n");
+	write_text(tpath("tree/presets/broken.ini", r, sizeof r), "[search]\nbatch = -3\n");
 	struct mn_preset_env env = {xdg, NULL, NULL, exe_src, data};
 	struct mn_preset_entry *v;
 	size_t n;
 	rc = mn_preset_list(&env, 64, &v, &n, &e);
-	int inst = 0, mine = 0, table = 0;
+	int inst = 0, mine = 0, table = 0, broken = 0, errors = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		inst += !strcmp(v[i].name, "inst") && strstr(v[i].path, "tree/presets/inst.ini") != NULL;
 		mine += !strcmp(v[i].name, "mine");
 		table += !strcmp(v[i].name, "inst-latency");
+		broken += !strcmp(v[i].name, "broken") && v[i].error && strstr(v[i].error, "batch") &&
+			  strstr(v[i].error, "broken.ini:2");
+		errors += v[i].error != NULL;
 	}
 	tap_ok(rc == 0 && inst == 1 && mine == 1 && table == 0,
 	       "the preset list: the user's and the tree's presets, each name once, no latency tables (%zu)", n);
+	tap_ok(rc == 0 && broken == 1 && errors == 1,
+	       "...and a preset that does not load is listed with its error (file:line), the others without");
 	mn_preset_list_free(v, rc == 0 ? n : 0);
 
 	/* Paths are paths. */

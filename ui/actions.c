@@ -293,7 +293,14 @@ static void open_presets(struct tui_app *a)
 		snprintf(a->list.note, sizeof a->list.note, "%.190s", e.msg);
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			int k = list_add(a, ITEM_VALUE, v[i].name);
+			/* A preset that does not load is offered too, saying
+			 * so: choosing it shows the whole error and its fix. */
+			char label[160];
+			snprintf(label, sizeof label, "%s%s%.120s", v[i].name,
+				 v[i].error ? "  (does not load: " : "", v[i].error ? v[i].error : "");
+			if (v[i].error && strlen(label) < sizeof label - 1)
+				strcat(label, ")");
+			int k = list_add(a, ITEM_VALUE, label);
 			a->list.value[k] = v[i].path; /* the list takes it over */
 			v[i].path = NULL;
 		}

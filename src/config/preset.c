@@ -613,11 +613,39 @@ void mn_preset_list_free(struct mn_preset_entry *v, size_t n)
 	for (size_t i = 0; v && i < n; i++) {
 		free(v[i].name);
 		free(v[i].path);
+		free(v[i].error);
 	}
 	free(v);
 }
 
-/* Adds dir's presets to v, keeping the first of each name. */
+/* 1 when the INI file at path is a latency table (its sections are the
+ * table's: [meta], [stage0..2], [fixed]; space/latency_table.h), which
+ * live beside the presets; 0 for anything else, a broken preset among
+ * them. */
+static int is_latency_table(const char *path)
+{
+	static const char *const table[] = {"[meta]", "[stage0]", "[stage1]", "[stage2]", "[fixed]"};
+	static const char *const preset[] = {"[board]", "[network]", "[search]"};
+	FILE *f = fopen(path, "r");
+	char line[256];
+	int tables = 0, presets = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		const char *c = line + strspn(line, " \t");
+		for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+			tables += !strncmp(c, table[i], strlen(table[i]));
+		for (size_t i = 0; i < sizeof preset / sizeof preset[0]; i++)
+			presets += !strncmp(c, preset[i], strlen(preset[i]));
+	}
+	/* only read: closing cannot lose anything */
+	(void)fclose(f);
+	return tables > 0 && presets == 0;
+}
+
+/* Adds dir's presets to v, keeping the first of each name (the one
+ * mn_preset_find takes): a file that does not load is listed with its
+ * error, so that it is neither hidden nor replaced by a later namesake. */
 static int list_dir(const char *dir, size_t max, struct mn_preset_entry *v, size_t *n)
 {
 	DIR *d = opendir(dir);
@@ -641,19 +669,26 @@ static int list_dir(const char *dir, size_t max, struct mn_preset_entry *v, size
 			closedir(d);
 			return -1;
 		}
-		/* Latency tables live beside the presets: only files that read
-		 * as presets are offered. */
-		struct mn_preset p;
-		mn_preset_defaults(&p);
-		int ok = mn_preset_load(&p, path, NULL) == 0;
-		mn_preset_free(&p);
-		if (!ok) {
+		if (is_latency_table(path)) {
 			free(name);
 			free(path);
 			continue;
 		}
+		struct mn_preset p;
+		struct mn_error e;
+		char *error = NULL;
+		mn_preset_defaults(&p);
+		if (mn_preset_load(&p, path, &e) != 0 && !(error = strdup(e.msg))) {
+			mn_preset_free(&p);
+			free(name);
+			free(path);
+			closedir(d);
+			return -1;
+		}
+		mn_preset_free(&p);
 		v[*n].name = name;
 		v[*n].path = path;
+		v[*n].error = error;
 		(*n)++;
 	}
 	/* A directory only read: closing it cannot lose anything. */

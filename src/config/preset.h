@@ -192,11 +192,14 @@ int mn_preset_open(struct mn_preset *p, const char *name_or_path, struct mn_erro
 int mn_preset_open_or_default(struct mn_preset *p, const char *name_or_path, struct mn_error *e);
 
 /* Every preset the TUI can offer: one per name (the first found in
- * mn_preset_dirs() order), only files that read as presets (latency tables
- * live beside them), in each directory's order. */
+ * mn_preset_dirs() order, the one mn_preset_find takes), every .ini file
+ * but latency tables (they live beside the presets), in each directory's
+ * order.  A file that does not load as a preset is listed with its error,
+ * so that the user learns why rather than missing it. */
 struct mn_preset_entry {
-	char *name; /* "nucleo-f746zg" */
-	char *path; /* the file */
+	char *name;  /* "nucleo-f746zg" */
+	char *path;  /* the file */
+	char *error; /* NULL, or why the file does not load (one line) */
 };
 /* Fills *v (heap, free with mn_preset_list_free()) with at most max
  * entries.  Returns 0, or -1 when out of memory. */

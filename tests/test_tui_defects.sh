@@ -17,7 +17,10 @@
 #    timing gives way), not a stray "P" cut at the pane's edge;
 #  - the emulated board is the preset's counterpart ([board] emulator and
 #    firmware: nucleo-f446re is QEMU's mps2-an386), at start and after a
-#    preset switch, not always the NUCLEO-F746ZG's mps2-an500.
+#    preset switch, not always the NUCLEO-F746ZG's mps2-an500;
+#  - once the background extension has written the first archs of an atlas
+#    that did not exist, the start-up "no atlas ...; build it with" message
+#    gives way to what is there (it contradicted the status line).
 mn="$MN_TOP_BUILDDIR/micronas"
 top="$MN_TOP_SRCDIR"
 . "$top/tests/tap.sh"
@@ -168,4 +171,16 @@ if qemu_present; then
 	check "after a switch to the default preset, b starts its counterpart (mps2-an500) instead of keeping the M4's" [ $ok -eq 0 ]
 	T kill-session -t m
 fi
+
+# ---- session x: no atlas at start, the extension makes one -------------
+tiny="--batch 8 --repeat 1 --threads 1 --ntk-grad fixed-stats --az-channels 4 --az-cells 1"
+T new-session -d -s x -x 160 -y 40 "cd '$tmp' && env $envs XDG_CACHE_HOME='$tmp/cache-x' '$mn' tui $tiny; sleep 600"
+wait_show x 'no atlas for these settings' 30 "no atlas at start"
+ok=$?
+check "started without an atlas, the message line says how to build one" [ $ok -eq 0 ]
+wait_show x 'atlas: [0-9]+ of 15625 archs .*extended in the background' 180 "the first chunk written"
+ok=$?
+check "once the extension has written archs, the message says so and no longer 'no atlas'" \
+	sh -c "[ $ok -eq 0 ] && ! grep -q 'no atlas for these settings' '$tmp/screen'"
+T kill-session -t x
 tap_done

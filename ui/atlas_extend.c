@@ -199,7 +199,12 @@ int tui_extend_poll(struct tui_app *a)
 	pthread_mutex_unlock(&x->lock);
 
 	if (have) {
+		/* The first chunk made the file: the start-up "no atlas ...;
+		 * build it with" would now contradict the status line. */
+		int was_none = a->atlas.state == TUI_ATLAS_NONE;
 		tui_atlas_adopt(a, &fresh);
+		if (was_none && a->atlas.state == TUI_ATLAS_LOADED)
+			tui_message(a, 0, "%s, extended in the background (e pauses)", a->atlas.status);
 		changed = 1;
 	}
 	if (failed) {

@@ -149,127 +149,119 @@ static void pick_line(const struct tui_app *a, int y, int x, int w, int have_p)
 		tui_put(a, y, x, end - x, TS_DIM, no_p);
 }
 
-void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
+/* The title says what the axes are, as fully as the width allows. */
+static void draw_title(const struct tui_app *a, struct tui_rect r, const char *ylabel)
 {
-	const struct tui_atlas *t = &a->atlas;
-	const struct mn_atlas *at = &t->atlas;
-	const char *ylabel = a->have_oracle ? "NB201 accuracy %" : "est. accuracy (0 = best)";
-	double lim = a->limits.max_latency_ms;
-	/* About 100 KB on the UI thread's stack (a static would be a global). */
-	struct at_canvas c;
-	if (r.h < 7 || r.w < AT_LABEL_W + 12)
-		return;
-
-	/* The title says what the axes are, as fully as the width allows. */
 	char title[200];
 	snprintf(title, sizeof title, " %d archs: x latency ms, y %s; the front, A atlas pick, P pruning pick",
-		 at->n, ylabel);
+		 a->atlas.atlas.n, ylabel);
 	if ((int)strlen(title) + 5 > r.w)
-		snprintf(title, sizeof title, " %d: x latency ms, y %s", at->n, ylabel);
+		snprintf(title, sizeof title, " %d: x latency ms, y %s", a->atlas.atlas.n, ylabel);
 	if ((int)strlen(title) + 5 > r.w)
 		snprintf(title, sizeof title, " x ms, y %s", a->have_oracle ? "NB201 acc" : "est. acc (0 best)");
 	int tx = r.x + tui_put(a, r.y, r.x, r.w, TS_TITLE, "Atlas");
 	tui_put(a, r.y, tx, r.x + r.w - tx, TS_DIM, title);
+}
 
-	memset(&c, 0, sizeof c);
-	c.w = r.w - AT_LABEL_W - 1;
-	c.h = r.h - 3; /* title, x ticks, the pick line */
-	if (c.w > AT_MAX_W)
-		c.w = AT_MAX_W;
-	if (c.h > AT_MAX_H)
-		c.h = AT_MAX_H;
-	c.sub_x = a->utf8 ? 2 : 1;
-	c.sub_y = a->utf8 ? 4 : 1;
-
-	double px_ = NAN, py_ = NAN;
-	char pmark = 0;
-	int have_p = pruning_point(a, &px_, &py_, &pmark);
-
-	/* The data range: every arch, the limit line and the pruning pick. */
-	c.x0 = c.y0 = INFINITY;
-	c.x1 = c.y1 = -INFINITY;
+/* c's data range: every arch with a y, the latency limit and the pruning
+ * pick (have_p at px_, py_), padded.  0, or -1 when no arch has a y. */
+static int set_range(const struct tui_app *a, struct at_canvas *c, double lim, int have_p,
+		     double px_, double py_)
+{
+	const struct tui_atlas *t = &a->atlas;
+	const struct mn_atlas *at = &t->atlas;
+	c->x0 = c->y0 = INFINITY;
+	c->x1 = c->y1 = -INFINITY;
 	for (int i = 0; i < at->n; i++) {
 		if (!isfinite(t->y[i]))
 			continue;
-		c.x0 = fmin(c.x0, at->latency_ms[i]);
-		c.x1 = fmax(c.x1, at->latency_ms[i]);
-		c.y0 = fmin(c.y0, t->y[i]);
-		c.y1 = fmax(c.y1, t->y[i]);
+		c->x0 = fmin(c->x0, at->latency_ms[i]);
+		c->x1 = fmax(c->x1, at->latency_ms[i]);
+		c->y0 = fmin(c->y0, t->y[i]);
+		c->y1 = fmax(c->y1, t->y[i]);
 	}
-	if (!isfinite(c.x0)) {
-		tui_put(a, r.y + 1 + c.h / 2, r.x + AT_LABEL_W + 2, c.w - 1, TS_DIM,
-			"(no atlas arch has an oracle accuracy)");
-		return;
-	}
+	if (!isfinite(c->x0))
+		return -1;
 	if (lim > 0) {
-		c.x0 = fmin(c.x0, lim);
-		c.x1 = fmax(c.x1, lim);
+		c->x0 = fmin(c->x0, lim);
+		c->x1 = fmax(c->x1, lim);
 	}
 	if (have_p) {
-		c.x0 = fmin(c.x0, px_);
-		c.x1 = fmax(c.x1, px_);
-		c.y0 = fmin(c.y0, py_);
-		c.y1 = fmax(c.y1, py_);
+		c->x0 = fmin(c->x0, px_);
+		c->x1 = fmax(c->x1, px_);
+		c->y0 = fmin(c->y0, py_);
+		c->y1 = fmax(c->y1, py_);
 	}
-	plot_pad_range(&c.x0, &c.x1, 0.02, 0.1);
-	plot_pad_range(&c.y0, &c.y1, 0.04, 0.1);
+	plot_pad_range(&c->x0, &c->x1, 0.02, 0.1);
+	plot_pad_range(&c->y0, &c->y1, 0.04, 0.1);
+	return 0;
+}
 
-	/* The layers. */
+/* The layers into c, bottom to top: the limit line, every arch (in or out
+ * of the limits), the front, the pruning pick, the atlas pick (on top when
+ * both are the same arch). */
+static void draw_layers(const struct tui_app *a, struct at_canvas *c, double lim, int have_p,
+			double px_, double py_, char pmark)
+{
+	const struct tui_atlas *t = &a->atlas;
+	const struct mn_atlas *at = &t->atlas;
 	int px, py;
-	if (lim > 0 && to_px(&c, lim, c.y0, &px, &py))
-		for (int row = 0; row < c.h; row++)
-			c.mark[row][px / c.sub_x] = '|';
+	if (lim > 0 && to_px(c, lim, c->y0, &px, &py))
+		for (int row = 0; row < c->h; row++)
+			c->mark[row][px / c->sub_x] = '|';
 	for (int i = 0; i < at->n; i++) {
-		if (!to_px(&c, at->latency_ms[i], t->y[i], &px, &py))
+		if (!to_px(c, at->latency_ms[i], t->y[i], &px, &py))
 			continue;
 		int fits = (lim <= 0 || at->latency_ms[i] <= lim) &&
 			   (a->limits.max_sram_kb <= 0 || at->sram_kb[i] <= a->limits.max_sram_kb) &&
 			   (a->limits.max_flash_kb <= 0 || at->flash_kb[i] <= a->limits.max_flash_kb);
-		set_dot(&c, fits ? c.in : c.out, a->utf8, px, py);
+		set_dot(c, fits ? c->in : c->out, a->utf8, px, py);
 	}
 	int lx = -1, ly = -1;
 	for (int k = 0; k < t->n_front; k++) {
 		int i = t->front[k];
-		if (!to_px(&c, at->latency_ms[i], t->y[i], &px, &py))
+		if (!to_px(c, at->latency_ms[i], t->y[i], &px, &py))
 			continue;
 		if (lx >= 0)
-			line(&c, a->utf8, lx, ly, px, py);
+			line(c, a->utf8, lx, ly, px, py);
 		else
-			set_dot(&c, c.front, a->utf8, px, py);
+			set_dot(c, c->front, a->utf8, px, py);
 		lx = px;
 		ly = py;
 	}
-	if (have_p && to_px(&c, px_, py_, &px, &py))
-		c.mark[py / c.sub_y][px / c.sub_x] = pmark;
-	/* The atlas pick last: on top when both are the same arch. */
-	if (t->pick >= 0 && to_px(&c, at->latency_ms[t->pick], t->y[t->pick], &px, &py))
-		c.mark[py / c.sub_y][px / c.sub_x] = 'A';
+	if (have_p && to_px(c, px_, py_, &px, &py))
+		c->mark[py / c->sub_y][px / c->sub_x] = pmark;
+	if (t->pick >= 0 && to_px(c, at->latency_ms[t->pick], t->y[t->pick], &px, &py))
+		c->mark[py / c->sub_y][px / c->sub_x] = 'A';
+}
 
-	/* The cells. */
+/* c's cells on screen, the y axis at column r.x + AT_LABEL_W. */
+static void draw_cells(const struct tui_app *a, const struct at_canvas *c, struct tui_rect r)
+{
 	int xl = r.x + AT_LABEL_W + 1;
-	for (int row = 0; row < c.h; row++) {
+	for (int row = 0; row < c->h; row++) {
 		int y = r.y + 1 + row;
 		tui_put(a, y, r.x + AT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
-		for (int col = 0; col < c.w; col++) {
+		for (int col = 0; col < c->w; col++) {
 			char g[8];
 			enum tui_style st;
-			char m = c.mark[row][col];
+			char m = c->mark[row][col];
 			if (m == 'A' || m == 'P' || m == 'p') {
 				snprintf(g, sizeof g, "%c", m);
 				st = m == 'A' ? TS_CURRENT : TS_PICK;
-			} else if (c.front[row][col]) {
+			} else if (c->front[row][col]) {
 				if (a->utf8)
-					braille_utf8(c.front[row][col] | c.in[row][col] | c.out[row][col], g);
+					braille_utf8(c->front[row][col] | c->in[row][col] | c->out[row][col], g);
 				else
 					snprintf(g, sizeof g, "*");
 				st = TS_OK;
-			} else if (c.in[row][col] || c.out[row][col]) {
-				unsigned char v = c.in[row][col] ? c.in[row][col] : c.out[row][col];
+			} else if (c->in[row][col] || c->out[row][col]) {
+				unsigned char v = c->in[row][col] ? c->in[row][col] : c->out[row][col];
 				if (a->utf8)
-					braille_utf8(c.in[row][col] | c.out[row][col], g);
+					braille_utf8(c->in[row][col] | c->out[row][col], g);
 				else
 					snprintf(g, sizeof g, "%c", v == 1 ? '.' : ':');
-				st = c.in[row][col] ? TS_POINT : TS_DIM;
+				st = c->in[row][col] ? TS_POINT : TS_DIM;
 			} else if (m == '|') {
 				snprintf(g, sizeof g, "%s", tui_glyph(a, "\xe2\x94\x8a", "|"));
 				st = TS_LIMIT;
@@ -279,14 +271,17 @@ void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
 			tui_put(a, y, xl + col, 1, st, g);
 		}
 	}
+}
 
-	/* y ticks: round numbers on the rows they fall in. */
-	double ys = nice_step(c.y1 - c.y0, c.h >= 6 ? c.h / 3 : 2);
-	int last_row = -100;
-	for (double v = ceil(c.y0 / ys) * ys; v <= c.y1 + ys * 1e-9; v += ys) {
-		if (!to_px(&c, c.x0, v, &px, &py))
+/* y ticks: round numbers on the rows they fall in. */
+static void draw_y_ticks(const struct tui_app *a, const struct at_canvas *c, struct tui_rect r)
+{
+	double ys = nice_step(c->y1 - c->y0, c->h >= 6 ? c->h / 3 : 2);
+	int last_row = -100, px, py;
+	for (double v = ceil(c->y0 / ys) * ys; v <= c->y1 + ys * 1e-9; v += ys) {
+		if (!to_px(c, c->x0, v, &px, &py))
 			continue;
-		int row = py / c.sub_y;
+		int row = py / c->sub_y;
 		if (abs(row - last_row) < 2)
 			continue;
 		char buf[32];
@@ -295,46 +290,83 @@ void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
 		tui_put(a, r.y + 1 + row, r.x + AT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\xa4", "+"));
 		last_row = row;
 	}
-	/* x ticks: round numbers under their columns, never overlapping; the
-	 * latency limit's label first (it matters more than a tick). */
-	int yb = r.y + 1 + c.h;
+}
+
+/* x ticks: round numbers under their columns, never overlapping; the
+ * latency limit's label first (it matters more than a tick). */
+static void draw_x_ticks(const struct tui_app *a, const struct at_canvas *c, struct tui_rect r,
+			 double lim)
+{
+	int xl = r.x + AT_LABEL_W + 1, yb = r.y + 1 + c->h, px, py;
 	unsigned char used[AT_MAX_W + 8];
 	memset(used, 0, sizeof used);
 	const char *unit = "ms";
-	int unit_at = c.w - (int)strlen(unit);
-	for (int k = unit_at > 0 ? unit_at - 1 : 0; k < c.w; k++)
+	int unit_at = c->w - (int)strlen(unit);
+	for (int k = unit_at > 0 ? unit_at - 1 : 0; k < c->w; k++)
 		used[k] = 1;
 	tui_put(a, yb, xl + unit_at, (int)strlen(unit), TS_DIM, unit);
-	if (lim > 0 && to_px(&c, lim, c.y0, &px, &py)) {
+	if (lim > 0 && to_px(c, lim, c->y0, &px, &py)) {
 		char l[32];
 		snprintf(l, sizeof l, "max %g", lim);
-		int len = (int)strlen(l), at_x = px / c.sub_x - len / 2;
+		int len = (int)strlen(l), at_x = px / c->sub_x - len / 2;
 		if (at_x < 0)
 			at_x = 0;
 		if (at_x + len > unit_at - 1)
 			at_x = unit_at - 1 - len;
 		if (at_x >= 0) {
 			tui_put(a, yb, xl + at_x, len, TS_LIMIT, l);
-			for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c.w; k++)
+			for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c->w; k++)
 				used[k] = 1;
 		}
 	}
-	double xs = nice_step(c.x1 - c.x0, c.w / 6 > 1 ? c.w / 6 : 1);
-	for (double v = ceil(c.x0 / xs) * xs; v <= c.x1 + xs * 1e-9; v += xs) {
-		if (!to_px(&c, v, c.y0, &px, &py))
+	double xs = nice_step(c->x1 - c->x0, c->w / 6 > 1 ? c->w / 6 : 1);
+	for (double v = ceil(c->x0 / xs) * xs; v <= c->x1 + xs * 1e-9; v += xs) {
+		if (!to_px(c, v, c->y0, &px, &py))
 			continue;
 		char buf[32];
 		fmt_tick(buf, sizeof buf, v, xs);
-		int len = (int)strlen(buf), at_x = px / c.sub_x - len / 2, free = 1;
-		if (at_x < 0 || at_x + len > c.w)
+		int len = (int)strlen(buf), at_x = px / c->sub_x - len / 2, free = 1;
+		if (at_x < 0 || at_x + len > c->w)
 			continue;
 		for (int k = at_x; k < at_x + len; k++)
 			free = free && !used[k];
 		if (!free)
 			continue;
 		tui_put(a, yb, xl + at_x, len, TS_DIM, buf);
-		for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c.w; k++)
+		for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c->w; k++)
 			used[k] = 1;
 	}
+}
+
+void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
+{
+	const char *ylabel = a->have_oracle ? "NB201 accuracy %" : "est. accuracy (0 = best)";
+	double lim = a->limits.max_latency_ms;
+	/* About 100 KB on the UI thread's stack (a static would be a global). */
+	struct at_canvas c;
+	if (r.h < 7 || r.w < AT_LABEL_W + 12)
+		return;
+	draw_title(a, r, ylabel);
+	memset(&c, 0, sizeof c);
+	c.w = r.w - AT_LABEL_W - 1;
+	c.h = r.h - 3; /* title, x ticks, the pick line */
+	if (c.w > AT_MAX_W)
+		c.w = AT_MAX_W;
+	if (c.h > AT_MAX_H)
+		c.h = AT_MAX_H;
+	c.sub_x = a->utf8 ? 2 : 1;
+	c.sub_y = a->utf8 ? 4 : 1;
+	double px_ = NAN, py_ = NAN;
+	char pmark = 0;
+	int have_p = pruning_point(a, &px_, &py_, &pmark);
+	if (set_range(a, &c, lim, have_p, px_, py_) != 0) {
+		tui_put(a, r.y + 1 + c.h / 2, r.x + AT_LABEL_W + 2, c.w - 1, TS_DIM,
+			"(no atlas arch has an oracle accuracy)");
+		return;
+	}
+	draw_layers(a, &c, lim, have_p, px_, py_, pmark);
+	draw_cells(a, &c, r);
+	draw_y_ticks(a, &c, r);
+	draw_x_ticks(a, &c, r, lim);
 	pick_line(a, r.y + r.h - 1, r.x, r.w, have_p);
 }

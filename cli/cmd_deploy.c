@@ -67,7 +67,14 @@ static void deploy_usage(FILE *f)
 		"  --no-firmware  write the C sources only\n");
 }
 
-int mn_cmd_deploy(int argc, char **argv)
+struct deploy_opts {
+	const char *preset, *dir, *data, *weights, *arch_text;
+	struct mn_net_shape flags; /* the shape flags given */
+	int calib, neval, threads, check_only, no_fw;
+};
+
+/* Options into o: 0, 1 for --help (printed), -1 for a usage error (said). */
+static int parse_options(int argc, char **argv, struct deploy_opts *o)
 {
 	static const struct option opts[] = {
 		{"preset", required_argument, 0, 'p'}, MN_CLI_SHAPE_LONGOPTS,
@@ -77,150 +84,243 @@ int mn_cmd_deploy(int argc, char **argv)
 		{"no-firmware", no_argument, 0, 'F'}, {"threads", required_argument, 0, 'T'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	const char *preset = NULL, *dir = NULL, *data = NULL;
-	struct mn_net_shape flags = {0};
-	int calib = 64, neval = 32, threads = 0, check_only = 0, no_fw = 0, ch;
-	struct mn_preset pr;
-	struct mn_net_shape shape;
-	struct mn_arch arch;
-	struct mn_safetensors st;
-	struct mn_fnet net;
-	char msg[200], err[1024];
-
+	int ch;
+	memset(o, 0, sizeof *o);
+	o->calib = 64;
+	o->neval = 32;
 	optind = 1;
 	while ((ch = mn_cli_getopt("deploy", argc, argv, "ho:", opts)) != -1) {
-		int shaped = mn_cli_shape_option("deploy", ch, optarg, &flags);
+		int shaped = mn_cli_shape_option("deploy", ch, optarg, &o->flags);
 		if (shaped < 0)
-			return MN_EXIT_USAGE;
+			return -1;
 		if (shaped)
 			continue;
 		switch (ch) {
-		case 'p': preset = optarg; break;
-		case 'o': dir = optarg; break;
-		case 'd': data = optarg; break;
-		case 'C': check_only = 1; break;
-		case 'F': no_fw = 1; break;
-		case 'b': if (mn_cli_int("deploy", "--calib", optarg, 1, 100000, &calib)) return MN_EXIT_USAGE; break;
-		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &neval)) return MN_EXIT_USAGE; break;
-		case 'T': if (mn_cli_int("deploy", "--threads", optarg, 1, 256, &threads)) return MN_EXIT_USAGE; break;
-		case 'h': deploy_usage(stdout); return MN_EXIT_OK;
+		case 'p': o->preset = optarg; break;
+		case 'o': o->dir = optarg; break;
+		case 'd': o->data = optarg; break;
+		case 'C': o->check_only = 1; break;
+		case 'F': o->no_fw = 1; break;
+		case 'b': if (mn_cli_int("deploy", "--calib", optarg, 1, 100000, &o->calib)) return -1; break;
+		case 'e': if (mn_cli_int("deploy", "--eval", optarg, 0, 100000, &o->neval)) return -1; break;
+		case 'T': if (mn_cli_int("deploy", "--threads", optarg, 1, 256, &o->threads)) return -1; break;
+		case 'h': deploy_usage(stdout); return 1;
 		default:
 			/* mn_cli_getopt said why. */
-			return MN_EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (optind + 2 != argc) {
-		mn_cli_error("deploy", "give WEIGHTS.safetensors and one arch (see 'micronas deploy --help')");
-		return MN_EXIT_USAGE;
-	}
-	if (!dir && !check_only) {
-		mn_cli_error("deploy", "no output directory: add -o DIR (or --check-only)");
-		return MN_EXIT_USAGE;
-	}
-	if (dir && strlen(dir) > MN_DEPLOY_DIR_MAX) {
-		mn_cli_error("deploy", "-o DIR is longer than %d bytes; give a shorter path",
-			     MN_DEPLOY_DIR_MAX);
-		return MN_EXIT_USAGE;
-	}
-	if (mn_cli_arch("deploy", argv[optind + 1], &arch))
-		return MN_EXIT_ERROR;
-	if (mn_cli_load_preset("deploy", preset, &pr) != 0)
-		return MN_EXIT_ERROR;
-	mn_cli_shape_from(&flags, &pr, &shape);
-	if (mn_shape_check(&shape, msg, sizeof msg) != 0) {
-		mn_cli_error("deploy", "%s", msg);
-		return MN_EXIT_USAGE;
-	}
-	if (mn_st_read(&st, argv[optind], err, sizeof err) != 0) {
-		mn_cli_error("deploy", "%s", err);
-		return MN_EXIT_ERROR;
-	}
-	if (mn_fnet_bind(&net, &st, &arch, &shape, err, sizeof err) != 0) {
-		mn_cli_error("deploy", "%s: %s", argv[optind], err);
+	if (optind + 2 != argc)
+		return mn_cli_error("deploy", "give WEIGHTS.safetensors and one arch (see 'micronas "
+				    "deploy --help')"), -1;
+	if (!o->dir && !o->check_only)
+		return mn_cli_error("deploy", "no output directory: add -o DIR (or --check-only)"), -1;
+	if (o->dir && strlen(o->dir) > MN_DEPLOY_DIR_MAX)
+		return mn_cli_error("deploy", "-o DIR is longer than %d bytes; give a shorter path",
+				    MN_DEPLOY_DIR_MAX), -1;
+	o->weights = argv[optind];
+	o->arch_text = argv[optind + 1];
+	return 0;
+}
+
+/* The weights file bound to the arch's network (names, shapes, finite
+ * values) and the input normalisation it was trained with.  0, or -1
+ * (said). */
+static int load_weights(const char *path, const struct mn_arch *arch,
+			const struct mn_net_shape *shape, struct mn_fnet *net,
+			struct mn_input_norm *norm)
+{
+	struct mn_safetensors st;
+	char err[1024];
+	if (mn_st_read(&st, path, err, sizeof err) != 0)
+		return mn_cli_error("deploy", "%s", err), -1;
+	if (mn_fnet_bind(net, &st, arch, shape, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s: %s", path, err);
 		mn_st_free(&st);
-		return MN_EXIT_ERROR;
+		return -1;
 	}
-	struct mn_input_norm norm;
-	if (mn_input_norm_read(&norm, &st, mn_shape_input_channels(&shape), argv[optind], err,
-			       sizeof err) != 0) {
-		mn_cli_error("deploy", "%s", err);
-		mn_st_free(&st);
-		mn_fnet_free(&net);
-		return MN_EXIT_ERROR;
-	}
+	int rc = mn_input_norm_read(norm, &st, mn_shape_input_channels(shape), path, err, sizeof err);
 	mn_st_free(&st);
-	if (check_only) {
-		printf("%s: the %zu tensors match the arch (C=%d N=%d %dx%dx%d classes=%d)\n",
-		       argv[optind], (size_t)mn_weights_spec(&arch, &shape, NULL, 0), shape.channels,
-		       shape.cells, shape.height, mn_shape_width(&shape),
-		       mn_shape_input_channels(&shape), shape.classes);
-		mn_fnet_free(&net);
-		mn_input_norm_free(&norm);
-		return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	if (rc != 0) {
+		mn_cli_error("deploy", "%s", err);
+		mn_fnet_free(net);
+		return -1;
 	}
+	return 0;
+}
+
+/* The board first: nothing is worth computing for a model that cannot be
+ * flashed or run.  0 when the memory model fits the preset's board, else
+ * -1 with the numbers said. */
+static int check_fits(const struct mn_preset *pr, const struct mn_arch *arch,
+		      const struct mn_net_shape *shape, struct mn_memory *mem)
+{
+	uint64_t flash_cap = (uint64_t)(pr->flash_kb * 1024.0), sram_cap = (uint64_t)(pr->sram_kb * 1024.0);
+	mn_memory_arch(arch, shape, (uint64_t)(pr->runtime_flash_kb * 1024.0 + 0.5), mem);
+	if (mem->flash_bytes <= flash_cap && mem->sram_bytes <= sram_cap)
+		return 0;
+	mn_cli_error("deploy",
+		     "the model does not fit %s: flash %.1f KB needed (weights %.1f + biases %.1f + runtime %.1f) of %.1f KB, SRAM %.1f KB of activations (peak in the %s) of %.1f KB; pick a smaller arch or preset",
+		     pr->board_name, mem->flash_bytes / 1024.0, mem->weight_bytes / 1024.0,
+		     mem->bias_bytes / 1024.0, pr->runtime_flash_kb, pr->flash_kb,
+		     mem->sram_bytes / 1024.0, mn_mem_phase_name(mem->peak_phase), pr->sram_kb);
+	return -1;
+}
+
+/* The calibration and evaluation images: --data's, checked against the
+ * network (size, labels) and scaled as in training, or synthetic ones
+ * (said on stderr).  0, or -1 (said). */
+static int load_images(const struct deploy_opts *o, const struct mn_net_shape *shape,
+		       const struct mn_input_norm *norm, struct mn_dataset *d)
+{
+	char err[1024];
+	int H = shape->height, W = mn_shape_width(shape), Cin = mn_shape_input_channels(shape);
+	if (!o->data) {
+		fprintf(stderr, "micronas deploy: %s (activation scales are then not those of real images)\n",
+			MN_DATASET_SYNTHETIC_NOTICE);
+		if (mn_dataset_synthetic(d, (size_t)(o->calib + o->neval), 7, err, sizeof err) != 0)
+			return mn_cli_error("deploy", "%s", err), -1;
+		return 0;
+	}
+	if (mn_dataset_load(d, o->data, err, sizeof err) != 0)
+		return mn_cli_error("deploy", "%s", err), -1;
+	if (d->height != H || d->width != W || d->channels != Cin)
+		return mn_cli_error("deploy", "%s holds %dx%dx%d images but the network takes %dx%dx%d; give data of that size (or --resolution HxW and --input-channels for it), or deploy without --data (synthetic images)",
+				    o->data, d->height, d->width, d->channels, H, W, Cin), -1;
+	if (mn_dataset_labels_check(d, o->data, shape->classes, err, sizeof err) != 0)
+		return mn_cli_error("deploy", "%s", err), -1;
+	int same;
+	if (norm->channels && mn_input_norm_apply(norm, d, &same, err, sizeof err) != 0)
+		return mn_cli_error("deploy", "%s", err), -1;
+	if (norm->channels)
+		printf("inputs normalised with the weights' training statistics (model.py's mean and std; %s)\n",
+		       same ? "the data's own agree"
+			    : "the data's own differ, so its images are scaled as in training");
+	return 0;
+}
+
+/* DIR/model.c and model.h (with the raw-pixel table for 8-bit data), the
+ * board's check file of nchk images and their int8 logits, and
+ * DIR/model.int8.safetensors.  *pixels says whether the table was
+ * written.  0, or -1 (said). */
+static int write_outputs(const struct mn_qmodel *q, const struct mn_arch *arch,
+			 const struct mn_dataset *d, const char *dir, const int8_t *img,
+			 const int32_t *ql, int nchk, int ib, int K, int *pixels)
+{
+	char err[1024], arch_str[MN_ARCH_STRLEN], qpath[MN_DEPLOY_PATH_BYTES];
+	int Cin = d->channels;
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return mn_cli_error("deploy", "cannot create %s: %s", dir, strerror(errno)), -1;
+	mn_arch_format(arch, arch_str, sizeof arch_str);
+	snprintf(qpath, sizeof qpath, "%s/model.int8.safetensors", dir);
+	/* 8-bit data: the board can feed raw pixels through deploy's own
+	 * normalisation and rounding (model.h, mn_model_input_from_pixels). */
+	int8_t *table = malloc((size_t)Cin * 256);
+	*pixels = table && mn_qmodel_input_table(q, d, table) == 0;
+	int wrc = mn_deploy_write_c(q, arch_str, *pixels ? table : NULL, dir, err, sizeof err);
+	free(table);
+	if (wrc != 0 || mn_deploy_write_check(dir, img, ql, nchk, ib, K, err, sizeof err) != 0 ||
+	    mn_qmodel_save(q, arch, qpath, err, sizeof err) != 0)
+		return mn_cli_error("deploy", "%s", err), -1;
+	return 0;
+}
+
+/* The lines on what was written: memory against the board and the memory
+ * model, and int8 against float on the evaluation images. */
+static void report(const struct mn_qmodel *q, const struct mn_preset *pr,
+		   const struct mn_memory *mem, const struct mn_dataset *d,
+		   const struct mn_agreement *ag, int calib, int calib_asked, size_t ev0, int Cin,
+		   int pixels, double t0)
+{
+	double table_kb = pixels ? mn_deploy_input_table_bytes(Cin) / 1024.0 : 0;
+	char table_txt[48] = "";
+	if (pixels)
+		snprintf(table_txt, sizeof table_txt, " + input table %.1f", table_kb);
+	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f%s) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
+	       (q->weight_bytes + q->bias_bytes + q->requant_bytes) / 1024.0 + table_kb + pr->runtime_flash_kb,
+	       q->weight_bytes / 1024.0, q->bias_bytes / 1024.0, q->requant_bytes / 1024.0, table_txt,
+	       pr->runtime_flash_kb, pr->flash_kb, mem->flash_bytes / 1024.0);
+	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
+	       q->arena_bytes / 1024.0, pr->sram_kb, mem->sram_bytes / 1024.0);
+	printf("calibrated on %d %s images; ", calib, d->synthetic ? "synthetic" : "real");
+	if (ag->images) {
+		char band[32];
+		mn_wilson95_text(ag->agree, ag->images, band, sizeof band);
+		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %s)", ag->agree,
+		       ag->images, 100.0 * ag->agree / ag->images, band);
+	} else {
+		printf("no image left to compare int8 with float");
+	}
+	if (ag->labelled)
+		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * ag->correct_float / ag->labelled,
+		       100.0 * ag->correct_int8 / ag->labelled);
+	if (ag->images && ev0 == 0)
+		printf("; measured on calibration images (--calib %d took all %zu: a lower --calib "
+		       "leaves unseen ones)", calib_asked, d->count);
+	printf(" (%.2f s)\n", now_s() - t0);
+}
+
+/* DIR/firmware/BOARD/fw.bin and DIR/firmware/EMULATED/fw.elf, built with
+ * the firmware's sources and arm-none-eabi-gcc.  An exit status. */
+static int build_firmware(const struct mn_preset *pr, const char *dir)
+{
+	const char *tg[2];
+	char src[MN_DEPLOY_PATH_BYTES], err[1024];
+	if (mn_firmware_pair(pr->firmware, &tg[0], &tg[1]) != 0) {
+		mn_cli_error("deploy", "the preset's firmware '%s' is not a firmware build "
+			     "micronas knows (nucleo-f746zg, qemu-mps2-an500, nucleo-f446re, "
+			     "qemu-mps2-an386); fix [board] firmware or add --no-firmware",
+			     pr->firmware);
+		return MN_EXIT_ERROR;
+	}
+	if (!mn_firmware_have_cc()) {
+		mn_cli_error("deploy", "firmware images not built: no arm-none-eabi-gcc (apt-get "
+			     "install gcc-arm-none-eabi libnewlib-arm-none-eabi, or add "
+			     "--no-firmware); %s/model.c and model.h are written", dir);
+		return MN_EXIT_ERROR;
+	}
+	if (mn_firmware_find_sources(src, sizeof src, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
+		return MN_EXIT_ERROR;
+	}
+	double t1 = now_s();
+	if (mn_deploy_build_firmware(src, dir, tg, 2, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
+		return MN_EXIT_ERROR;
+	}
+	printf("%s/firmware/%s/fw.bin (flash it), %s/firmware/%s/fw.elf (micronas "
+	       "emulate --firmware ...): built in %.1f s\n", dir, tg[0], dir, tg[1], now_s() - t1);
+	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+}
+
+/* Calibrates, measures int8 against float, writes the sources and the
+ * model file, reports, and builds the firmware.  An exit status. */
+static int deploy(const struct deploy_opts *o, const struct mn_preset *pr,
+		  const struct mn_arch *arch, const struct mn_net_shape *shape,
+		  const struct mn_fnet *net, const struct mn_input_norm *norm)
+{
 	double t0 = now_s();
+	char err[1024];
 	int rc = MN_EXIT_ERROR;
 	/* Images are shared among threads (calibrate.h, agreement.h); each
 	 * image's BLAS calls stay on the one thread main() set for OpenBLAS. */
 	struct mn_dataset d;
 	struct mn_qmodel q;
+	struct mn_memory mem;
 	int8_t *img = NULL;
 	int32_t *ql = NULL;
 	memset(&d, 0, sizeof d);
 	memset(&q, 0, sizeof q);
-
-	/* The board first: nothing is worth computing for a model that cannot
-	 * be flashed or run. */
-	struct mn_memory mem;
-	uint64_t flash_cap = (uint64_t)(pr.flash_kb * 1024.0), sram_cap = (uint64_t)(pr.sram_kb * 1024.0);
-	mn_memory_arch(&arch, &shape, (uint64_t)(pr.runtime_flash_kb * 1024.0 + 0.5), &mem);
-	if (mem.flash_bytes > flash_cap || mem.sram_bytes > sram_cap) {
-		mn_cli_error("deploy",
-			     "the model does not fit %s: flash %.1f KB needed (weights %.1f + biases %.1f + runtime %.1f) of %.1f KB, SRAM %.1f KB of activations (peak in the %s) of %.1f KB; pick a smaller arch or preset",
-			     pr.board_name, mem.flash_bytes / 1024.0, mem.weight_bytes / 1024.0,
-			     mem.bias_bytes / 1024.0, pr.runtime_flash_kb, pr.flash_kb,
-			     mem.sram_bytes / 1024.0, mn_mem_phase_name(mem.peak_phase), pr.sram_kb);
+	if (check_fits(pr, arch, shape, &mem) != 0)
 		goto out;
-	}
-	if (mn_qmodel_shape_check(&shape, err, sizeof err) != 0) {
+	if (mn_qmodel_shape_check(shape, err, sizeof err) != 0) {
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
-	int H = shape.height, W = mn_shape_width(&shape), Cin = mn_shape_input_channels(&shape);
-	int K = shape.classes;
-	if (data) {
-		if (mn_dataset_load(&d, data, err, sizeof err) != 0) {
-			mn_cli_error("deploy", "%s", err);
-			goto out;
-		}
-		if (d.height != H || d.width != W || d.channels != Cin) {
-			mn_cli_error("deploy", "%s holds %dx%dx%d images but the network takes %dx%dx%d; give data of that size (or --resolution HxW and --input-channels for it), or deploy without --data (synthetic images)",
-				     data, d.height, d.width, d.channels, H, W, Cin);
-			goto out;
-		}
-		if (mn_dataset_labels_check(&d, data, K, err, sizeof err) != 0) {
-			mn_cli_error("deploy", "%s", err);
-			goto out;
-		}
-		int same;
-		if (norm.channels && mn_input_norm_apply(&norm, &d, &same, err, sizeof err) != 0) {
-			mn_cli_error("deploy", "%s", err);
-			goto out;
-		}
-		if (norm.channels)
-			printf("inputs normalised with the weights' training statistics (model.py's mean and std; %s)\n",
-			       same ? "the data's own agree"
-				    : "the data's own differ, so its images are scaled as in training");
-	} else {
-		fprintf(stderr, "micronas deploy: %s (activation scales are then not those of real images)\n",
-			MN_DATASET_SYNTHETIC_NOTICE);
-		if (mn_dataset_synthetic(&d, (size_t)(calib + neval), 7, err, sizeof err) != 0) {
-			mn_cli_error("deploy", "%s", err);
-			goto out;
-		}
-	}
+	if (load_images(o, shape, norm, &d) != 0)
+		goto out;
+	int calib = o->calib, neval = o->neval, K = shape->classes;
 	size_t total = d.count;
-	int calib_asked = calib;
 	if ((size_t)calib > total)
 		calib = (int)total;
 	/* Evaluate on images not used for calibration when there are any;
@@ -228,7 +328,7 @@ int mn_cmd_deploy(int argc, char **argv)
 	size_t ev0 = total > (size_t)calib ? (size_t)calib : 0;
 	if ((size_t)neval > total - ev0)
 		neval = (int)(total - ev0);
-	size_t ib = mn_shape_input_values(&shape);
+	size_t ib = mn_shape_input_values(shape);
 	/* The board's check file holds the first (up to) 8 evaluation images. */
 	int nchk = neval > 8 ? 8 : neval;
 	img = malloc(ib * (size_t)(nchk > 0 ? nchk : 1));
@@ -237,104 +337,74 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_cli_error("deploy", "out of memory");
 		goto out;
 	}
-	if (mn_calibrate(&q, &net, &d, calib, threads, err, sizeof err) != 0) {
+	if (mn_calibrate(&q, net, &d, calib, o->threads, err, sizeof err) != 0) {
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
 	/* int8 against float on the evaluation images. */
 	struct mn_agreement ag;
-	if (mn_agreement_run(&q, &net, &d, ev0, neval, threads, nchk, img, ql, &ag) != 0)
-		goto oom;
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		mn_cli_error("deploy", "cannot create %s: %s", dir, strerror(errno));
+	if (mn_agreement_run(&q, net, &d, ev0, neval, o->threads, nchk, img, ql, &ag) != 0) {
+		mn_cli_error("deploy", "out of memory");
 		goto out;
 	}
-	char arch_str[MN_ARCH_STRLEN];
-	mn_arch_format(&arch, arch_str, sizeof arch_str);
-	char qpath[MN_DEPLOY_PATH_BYTES];
-	snprintf(qpath, sizeof qpath, "%s/model.int8.safetensors", dir);
-	/* 8-bit data: the board can feed raw pixels through deploy's own
-	 * normalisation and rounding (model.h, mn_model_input_from_pixels). */
-	int8_t *table = malloc((size_t)Cin * 256);
-	int pixels = table && mn_qmodel_input_table(&q, &d, table) == 0;
-	int wrc = mn_deploy_write_c(&q, arch_str, pixels ? table : NULL, dir, err, sizeof err);
-	free(table);
-	if (wrc != 0 ||
-	    mn_deploy_write_check(dir, img, ql, nchk, (int)ib, K, err, sizeof err) != 0 ||
-	    mn_qmodel_save(&q, &arch, qpath, err, sizeof err) != 0) {
-		mn_cli_error("deploy", "%s", err);
+	int pixels;
+	if (write_outputs(&q, arch, &d, o->dir, img, ql, nchk, (int)ib, K, &pixels) != 0)
 		goto out;
-	}
-	printf("%s/model.c, model.h: int8 model of C=%d N=%d %dx%dx%d classes=%d for %s%s\n", dir,
-	       shape.channels, shape.cells, H, W, Cin, K, pr.board_name,
+	printf("%s/model.c, model.h: int8 model of C=%d N=%d %dx%dx%d classes=%d for %s%s\n", o->dir,
+	       shape->channels, shape->cells, shape->height, mn_shape_width(shape),
+	       mn_shape_input_channels(shape), K, pr->board_name,
 	       pixels ? " (mn_model_input_from_pixels takes raw 8-bit HWC pixels)" : "");
-	printf("%s: the same model for validate --model (fingerprint %08x)\n", qpath,
-	       (unsigned)mnq_fingerprint(&q.net, NULL));
-	double table_kb = pixels ? mn_deploy_input_table_bytes(Cin) / 1024.0 : 0;
-	char table_txt[48] = "";
-	if (pixels)
-		snprintf(table_txt, sizeof table_txt, " + input table %.1f", table_kb);
-	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f%s) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
-	       (q.weight_bytes + q.bias_bytes + q.requant_bytes) / 1024.0 + table_kb + pr.runtime_flash_kb,
-	       q.weight_bytes / 1024.0, q.bias_bytes / 1024.0, q.requant_bytes / 1024.0, table_txt,
-	       pr.runtime_flash_kb, pr.flash_kb, mem.flash_bytes / 1024.0);
-	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
-	       q.arena_bytes / 1024.0, pr.sram_kb, mem.sram_bytes / 1024.0);
-	printf("calibrated on %d %s images; ", calib, d.synthetic ? "synthetic" : "real");
-	if (ag.images) {
-		char band[32];
-		mn_wilson95_text(ag.agree, ag.images, band, sizeof band);
-		printf("int8 vs float top-1 agreement %d/%d = %.2f%% (95%% interval %s)", ag.agree,
-		       ag.images, 100.0 * ag.agree / ag.images, band);
-	} else {
-		printf("no image left to compare int8 with float");
-	}
-	if (ag.labelled)
-		printf("; accuracy float %.2f%%, int8 %.2f%%", 100.0 * ag.correct_float / ag.labelled,
-		       100.0 * ag.correct_int8 / ag.labelled);
-	if (ag.images && ev0 == 0)
-		printf("; measured on calibration images (--calib %d took all %zu: a lower --calib "
-		       "leaves unseen ones)", calib_asked, total);
-	printf(" (%.2f s)\n", now_s() - t0);
+	printf("%s/model.int8.safetensors: the same model for validate --model (fingerprint %08x)\n",
+	       o->dir, (unsigned)mnq_fingerprint(&q.net, NULL));
+	report(&q, pr, &mem, &d, &ag, calib, o->calib, ev0, mn_shape_input_channels(shape), pixels, t0);
 	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
-	if (rc == MN_EXIT_OK && !no_fw) {
-		const char *tg[2];
-		char src[MN_DEPLOY_PATH_BYTES];
-		if (mn_firmware_pair(pr.firmware, &tg[0], &tg[1]) != 0) {
-			mn_cli_error("deploy", "the preset's firmware '%s' is not a firmware build "
-				     "micronas knows (nucleo-f746zg, qemu-mps2-an500, nucleo-f446re, "
-				     "qemu-mps2-an386); fix [board] firmware or add --no-firmware",
-				     pr.firmware);
-			rc = MN_EXIT_ERROR;
-		} else if (!mn_firmware_have_cc()) {
-			mn_cli_error("deploy", "firmware images not built: no arm-none-eabi-gcc (apt-get "
-				     "install gcc-arm-none-eabi libnewlib-arm-none-eabi, or add "
-				     "--no-firmware); %s/model.c and model.h are written", dir);
-			rc = MN_EXIT_ERROR;
-		} else if (mn_firmware_find_sources(src, sizeof src, err, sizeof err) != 0) {
-			mn_cli_error("deploy", "%s", err);
-			rc = MN_EXIT_ERROR;
-		} else {
-			double t1 = now_s();
-			if (mn_deploy_build_firmware(src, dir, tg, 2, err, sizeof err) != 0) {
-				mn_cli_error("deploy", "%s", err);
-				rc = MN_EXIT_ERROR;
-			} else {
-				printf("%s/firmware/%s/fw.bin (flash it), %s/firmware/%s/fw.elf (micronas "
-				       "emulate --firmware ...): built in %.1f s\n", dir, tg[0], dir, tg[1],
-				       now_s() - t1);
-				rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
-			}
-		}
-	}
-	goto out;
-oom:
-	mn_cli_error("deploy", "out of memory");
+	if (rc == MN_EXIT_OK && !o->no_fw)
+		rc = build_firmware(pr, o->dir);
 out:
 	mn_qmodel_free(&q);
 	mn_dataset_free(&d);
 	free(img), free(ql);
+	return rc;
+}
+
+int mn_cmd_deploy(int argc, char **argv)
+{
+	struct deploy_opts o;
+	struct mn_preset pr;
+	struct mn_net_shape shape;
+	struct mn_arch arch;
+	struct mn_fnet net;
+	struct mn_input_norm norm;
+	char msg[200];
+	int parsed = parse_options(argc, argv, &o);
+	if (parsed != 0)
+		return parsed > 0 ? MN_EXIT_OK : MN_EXIT_USAGE;
+	if (mn_cli_arch("deploy", o.arch_text, &arch))
+		return MN_EXIT_ERROR;
+	if (mn_cli_load_preset("deploy", o.preset, &pr) != 0)
+		return MN_EXIT_ERROR;
+	mn_cli_shape_from(&o.flags, &pr, &shape);
+	if (mn_shape_check(&shape, msg, sizeof msg) != 0) {
+		mn_cli_error("deploy", "%s", msg);
+		mn_preset_free(&pr);
+		return MN_EXIT_USAGE;
+	}
+	if (load_weights(o.weights, &arch, &shape, &net, &norm) != 0) {
+		mn_preset_free(&pr);
+		return MN_EXIT_ERROR;
+	}
+	int rc;
+	if (o.check_only) {
+		printf("%s: the %zu tensors match the arch (C=%d N=%d %dx%dx%d classes=%d)\n",
+		       o.weights, (size_t)mn_weights_spec(&arch, &shape, NULL, 0), shape.channels,
+		       shape.cells, shape.height, mn_shape_width(&shape),
+		       mn_shape_input_channels(&shape), shape.classes);
+		rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	} else {
+		rc = deploy(&o, &pr, &arch, &shape, &net, &norm);
+	}
 	mn_fnet_free(&net);
 	mn_input_norm_free(&norm);
+	mn_preset_free(&pr);
 	return rc;
 }

@@ -29,6 +29,7 @@ enum fault { F_NONE, F_NO_MODEL, F_OTHER_MODEL, F_MALFORMED, F_OFF_BY_ONE };
 struct peer {
 	int fd;
 	enum fault fault;
+	const char *board; /* what HELLO names */
 	const struct mn_qmodel *q;
 	int8_t img[3 * 32 * 32];
 	int runs;
@@ -73,7 +74,7 @@ static void reply(struct peer *pr, const struct mnp_frame *f)
 		h.proto_version = MNP_VERSION;
 		h.timing_kind = MNP_TIMING_CYCLES;
 		h.flags = MNP_FLAG_MODEL;
-		snprintf(h.board, sizeof h.board, "nucleo-f746zg");
+		snprintf(h.board, sizeof h.board, "%s", pr->board);
 		h.count_hz = 1000000;
 		h.max_payload = MNP_MAX_PAYLOAD;
 		len = mnp_enc_hello_reply(&h, p);
@@ -154,9 +155,11 @@ static void *peer_main(void *arg)
 	return NULL;
 }
 
-/* Runs validation against a peer with that fault; returns its code. */
-static int run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
-	       enum fault fault, struct mn_model_validation *v, char *err, size_t errn)
+/* Runs validation against a peer naming itself board, with that fault;
+ * returns its code. */
+static int run_board(const char *board, const struct mn_qmodel *q, const struct mn_fnet *f,
+		     const struct mn_dataset *d, enum fault fault, struct mn_model_validation *v,
+		     char *err, size_t errn)
 {
 	int sv[2], rc;
 	pthread_t th;
@@ -171,7 +174,7 @@ static int run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct 
 	o.retries = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return -999;
-	pr.fd = sv[1], pr.fault = fault, pr.q = q;
+	pr.fd = sv[1], pr.fault = fault, pr.q = q, pr.board = board;
 	if (pthread_create(&th, NULL, peer_main, &pr) != 0)
 		return -999;
 	if (mn_transport_from_fd(&t, sv[0], "fake", err, errn) != 0 ||
@@ -183,6 +186,12 @@ static int run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct 
 	mn_board_close(b);
 	pthread_join(th, NULL);
 	return rc;
+}
+
+static int run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
+	       enum fault fault, struct mn_model_validation *v, char *err, size_t errn)
+{
+	return run_board("nucleo-f746zg", q, f, d, fault, v, err, errn);
 }
 
 static void codec(void)
@@ -256,6 +265,12 @@ int main(void)
 	tap_ok(rc == MN_VALIDATE_NO_MODEL && strstr(err, "carries no deployed model") &&
 		       strstr(err, "firmware/nucleo-f746zg/fw.bin") && !strchr(err, '\n'),
 	       "the profiler firmware (NO_MODEL): refused in one line naming the image (%s)", err);
+	/* A NUCLEO-F446RE's images are its own pair's, not the F746ZG's. */
+	rc = run_board("nucleo-f446re", &q, &f, &d, F_NO_MODEL, &v, err, sizeof err);
+	tap_ok(rc == MN_VALIDATE_NO_MODEL && strstr(err, "firmware/nucleo-f446re/fw.bin") &&
+		       strstr(err, "firmware/qemu-mps2-an386/fw.elf") && !strstr(err, "f746zg") &&
+		       !strstr(err, "an500"),
+	       "the profiler firmware on a NUCLEO-F446RE names its images (%s)", err);
 	rc = run(&q, &f, &d, F_OTHER_MODEL, &v, err, sizeof err);
 	tap_ok(rc == MN_VALIDATE_OTHER_MODEL && strstr(err, "carries another model") &&
 		       strstr(err, "fw.bin") && v.images == 0,

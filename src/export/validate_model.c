@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "export/agreement.h"
+#include "export/deploy_fw.h"
 
 int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 			 struct mnp_model_info *info, char *err, size_t errn)
@@ -16,12 +17,20 @@ int mn_model_board_check(struct mn_board *b, const struct mn_qmodel *q,
 	int r = mn_board_model_info(b, &m, err, errn);
 	if (r == MN_BOARD_EREMOTE && (mn_board_last_error(b)->code == MNP_ERR_NO_MODEL ||
 				      mn_board_last_error(b)->code == MNP_ERR_UNKNOWN_CMD)) {
+		/* The images deploy builds for this board and its emulated
+		 * counterpart (a NUCLEO-F446RE's pair is not the F746ZG's); a
+		 * board no pair names keeps its own name on its side. */
+		const char *board = mn_board_info(b)->board, *emulated = board;
+		if (mn_firmware_pair(mn_board_info(b)->board, &board, &emulated) != 0) {
+			board = mn_board_is_emulated(b) ? "nucleo-f746zg" : mn_board_info(b)->board;
+			emulated = mn_board_is_emulated(b) ? mn_board_info(b)->board
+							   : "qemu-mps2-an500";
+		}
 		snprintf(err, errn,
 			 "%s carries no deployed model (the profiler firmware): run 'micronas deploy "
 			 "WEIGHTS ARCH -o DIR' and flash DIR/firmware/%s/fw.bin, or for the emulated "
 			 "board 'micronas emulate --firmware DIR/firmware/%s/fw.elf'",
-			 port, mn_board_is_emulated(b) ? "nucleo-f746zg" : mn_board_info(b)->board,
-			 mn_board_is_emulated(b) ? mn_board_info(b)->board : "qemu-mps2-an500");
+			 port, board, emulated);
 		return MN_VALIDATE_NO_MODEL;
 	}
 	if (r != MN_BOARD_OK)

@@ -154,6 +154,11 @@ static void test_errors(void)
 	       "a folder with an empty class folder");
 	expect_error(dir, "an empty class folder", p, "no images");
 
+	tap_ok(write_folder(tpath("nested", dir, sizeof dir), 2, 2, 8, 1) == 0 &&
+		       mkdir(tpath("nested/class1/more", p, sizeof p), 0755) == 0,
+	       "a folder with a folder inside a class folder");
+	expect_error(dir, "a nested folder", p, "folder inside a class folder");
+
 	tap_ok(write_folder(tpath("sizes", dir, sizeof dir), 1, 1, 8, 1) == 0, "a folder of 8x8 images");
 	unsigned char big[16 * 16] = {0};
 	tap_ok(stbi_write_png(tpath("sizes/class0/z.png", p, sizeof p), 16, 16, 1, big, 16), "plus one 16x16");

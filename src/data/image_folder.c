@@ -163,6 +163,15 @@ static int scan(const char *dir, struct items *it, int *classes, int *w, int *h,
 				names_free(&files);
 				goto fail;
 			}
+			/* A folder inside a class folder is not read (stb would
+			 * call it an unknown image type): say what it is. */
+			struct stat fst;
+			if (stat(path, &fst) == 0 && S_ISDIR(fst.st_mode)) {
+				snprintf(err, errn, "%s: is a folder inside a class folder: images must sit directly in their class folder (move its images up, or remove it)",
+					 path);
+				names_free(&files);
+				goto fail;
+			}
 			if (!stbi_info(path, &iw, &ih, &ic)) {
 				snprintf(err, errn, "%s: not a PNG or JPEG image (%s; remove it from the class folder)",
 					 path, stbi_failure_reason() ? stbi_failure_reason() : "unknown format");

@@ -302,6 +302,12 @@ static void test_errors(void)
 		  img, sizeof img);
 	write_npy(tpath("rank_labels.npy", q, sizeof q), 1, ok_lab, lab, sizeof lab);
 	expect_error(p, "1-d images", p, "expected (N, H, W)");
+	/* PyTorch's (N, C, H, W): named as channels-first, with the transpose. */
+	uint8_t cimg[4 * 3 * 6 * 6] = {0};
+	write_npy(tpath("nchw.npy", p, sizeof p), 1,
+		  "{'descr': '|u1', 'fortran_order': False, 'shape': (4, 3, 6, 6), }", cimg, sizeof cimg);
+	write_npy(tpath("nchw_labels.npy", q, sizeof q), 1, ok_lab, lab, sizeof lab);
+	expect_error(p, "channels-first images", p, "transpose(0, 2, 3, 1)");
 	write_npy(tpath("count.npy", p, sizeof p), 1, ok_img, img, sizeof img);
 	write_npy(tpath("count_labels.npy", q, sizeof q), 1,
 		  "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", lab, 3);

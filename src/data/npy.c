@@ -181,6 +181,15 @@ static int read_images(struct mn_dataset *d, const char *path, char *err, size_t
 		fclose(f);
 		return -1;
 	}
+	/* PyTorch's layout, (N, C, H, W), would read as images 1 to 3
+	 * pixels high, which no network takes: name the layout and the
+	 * transpose rather than the size. */
+	if (h.ndim == 4 && h.shape[1] >= 1 && h.shape[1] <= 3 && h.shape[3] > 4) {
+		snprintf(err, errn, "%s: images of shape %s look channels-first (N, C, H, W); the reader takes (N, H, W, C) (save np.ascontiguousarray(x.transpose(0, 2, 3, 1)))",
+			 path, sh);
+		fclose(f);
+		return -1;
+	}
 	uint64_t C = h.ndim == 4 ? h.shape[3] : 1;
 	if (h.shape[0] == 0 || h.shape[1] == 0 || h.shape[2] == 0 || C == 0 || h.shape[1] > 65536 ||
 	    h.shape[2] > 65536 || C > 4096 || h.shape[0] > SIZE_MAX / 2) {

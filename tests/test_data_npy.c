@@ -316,7 +316,7 @@ static void test_errors(void)
 	int8_t nlab[4] = {0, -1, 0, 1};
 	write_npy(tpath("neg_labels.npy", q, sizeof q), 1,
 		  "{'descr': '|i1', 'fortran_order': False, 'shape': (4,), }", nlab, sizeof nlab);
-	expect_error(p, "negative label", q, "negative");
+	expect_error(p, "negative label", q, "label 1 is -1, negative");
 	write_npy(tpath("nolab.npy", p, sizeof p), 1, ok_img, img, sizeof img);
 	expect_error(p, "no labels file", "nolab_labels.npy", "no labels");
 	/* A mistyped images path: named as missing, not as lacking labels. */

@@ -135,9 +135,11 @@ static int read_labels(struct mn_dataset *d, const char *path, char *err, size_t
 		int neg = h.kind == 'i' && (b[sz - 1] & 0x80);
 		/* Class counts beyond 100000 are refused by the networks anyway. */
 		if (neg || u >= 100000) {
+			/* The value too: "label 0 is negative" read as a
+			 * class 0 that is negative. */
 			if (neg)
-				snprintf(err, errn, "%s: label %zu is negative, expected 0..99999 (labels are class indices from 0)",
-					 path, i);
+				snprintf(err, errn, "%s: label %zu is %lld, negative, expected 0..99999 (labels are class indices from 0)",
+					 path, i, (long long)(u | (sz < 8 ? ~0ULL << (8 * sz) : 0)));
 			else
 				snprintf(err, errn, "%s: label %zu is %llu, expected 0..99999 (labels are class indices from 0)",
 					 path, i, (unsigned long long)u);

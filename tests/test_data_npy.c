@@ -326,6 +326,10 @@ static void test_errors(void)
 	tap_ok(f && fputs("hello\n", f) >= 0 && fclose(f) == 0, "made text.npy");
 	write_npy(tpath("text_labels.npy", q, sizeof q), 1, ok_lab, lab, sizeof lab);
 	expect_error(p, "a text file named .npy", p, "magic");
+	/* A .npz archive: named as one, not as a truncated CIFAR binary. */
+	f = fopen(tpath("set.npz", p, sizeof p), "wb");
+	tap_ok(f && fwrite("PK\x03\x04", 1, 4, f) == 4 && fclose(f) == 0, "made set.npz");
+	expect_error(p, "a .npz archive", p, ".npz archive is not read");
 	/* NaN in float images. */
 	float nimg[4 * 6 * 6] = {0};
 	nimg[40] = NAN;

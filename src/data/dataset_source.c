@@ -53,7 +53,7 @@ int mn_dataset_synthetic(struct mn_dataset *d, size_t count, uint64_t seed, char
 }
 
 /* What one path holds. */
-enum kind { K_CIFAR, K_NPY, K_FOLDER };
+enum kind { K_CIFAR, K_NPY, K_FOLDER, K_NPZ };
 
 static int is_dir(const char *p)
 {
@@ -76,6 +76,8 @@ static enum kind kind_of(const char *path)
 			return K_NPY;
 		return K_FOLDER;
 	}
+	if (has_suffix(path, ".npz"))
+		return K_NPZ;
 	return has_suffix(path, ".npy") ? K_NPY : K_CIFAR;
 }
 
@@ -86,6 +88,12 @@ static int load_one(struct mn_dataset *d, const char *path, char *err, size_t er
 		return mn_npy_load_set(d, path, err, errn);
 	case K_FOLDER:
 		return mn_image_folder_load(d, path, err, errn);
+	case K_NPZ:
+		/* Read as a CIFAR binary, an archive was refused as a
+		 * truncated one: name what it is and what is read instead. */
+		snprintf(err, errn, "%s: a .npz archive is not read (save the images and labels as .npy files: numpy.save('X.npy', x) and numpy.save('X_labels.npy', y), then give X.npy)",
+			 path);
+		return -1;
 	default:
 		return mn_cifar_read_paths(d, &path, 1, err, errn);
 	}

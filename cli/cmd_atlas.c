@@ -219,6 +219,13 @@ int mn_cmd_atlas(int argc, char **argv)
 	char err[512], path[4096];
 
 	mn_cli_preset_begin(&cp);
+#if HAVE_MPI
+	/* Every rank parses the same command line: a usage error is said once,
+	 * by rank 0, not once per rank.  (Errors after parsing, such as data a
+	 * node lacks, can differ between ranks and are said by each.) */
+	if (mn_atlas_mpi_launched() && mn_atlas_mpi_env_rank() != 0)
+		mn_cli_set_quiet(1);
+#endif
 	optind = 1;
 	while ((ch = mn_cli_getopt("atlas", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
@@ -246,6 +253,7 @@ int mn_cmd_atlas(int argc, char **argv)
 		mn_cli_error("atlas", "unexpected argument '%s' (see 'micronas atlas --help')", argv[optind]);
 		return MN_EXIT_USAGE;
 	}
+	mn_cli_set_quiet(0);
 	struct mn_preset preset;
 	if (mn_cli_preset_finish(&cp, "atlas", &preset))
 		return MN_EXIT_ERROR;

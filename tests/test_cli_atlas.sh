@@ -121,6 +121,10 @@ if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null
 	check "mpirun -n 2 exits 0 and prints the path once" sh -c "[ $rc -eq 0 ] && [ \"\$(cat '$tmp/mpi')\" = '$tmp/two.csv' ]"
 	check "2 ranks write the same file as one process, row for row" cmp -s "$tmp/one.csv" "$tmp/two.csv"
 	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 5 --seed 4 --out "$tmp/two.csv" >/dev/null 2>&1
+	# A usage error is said once, by rank 0, not once per rank.
+	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max -1 >/dev/null 2>"$tmp/err"; rc=$?
+	check "mpirun -n 2 with a bad --max: exit 2, the error said once ($(grep -c 'micronas atlas:' "$tmp/err") times)" \
+		sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'micronas atlas: --max needs' '$tmp/err') -eq 1 ]"
 	"$mn" atlas $fast --max 5 --seed 4 --out "$tmp/one.csv" >/dev/null 2>&1
 	check "and resume it the same way" sh -c "cmp -s '$tmp/one.csv' '$tmp/two.csv' && [ \$(grep -v '^#' '$tmp/two.csv' | tail -n +2 | wc -l) -eq 15 ]"
 

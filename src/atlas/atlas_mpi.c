@@ -27,6 +27,17 @@ int mn_atlas_mpi_launched(void)
 	return 0;
 }
 
+int mn_atlas_mpi_env_rank(void)
+{
+	static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return atoi(v);
+	}
+	return 0;
+}
+
 int mn_atlas_mpi_init(int *rank, int *size, char *err, size_t errn)
 {
 	int provided = 0;

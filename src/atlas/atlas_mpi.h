@@ -21,6 +21,9 @@
  * this process: only then is MPI initialised, so a plain run never touches
  * MPI. */
 int mn_atlas_mpi_launched(void);
+/* This process's rank as the launcher's environment gives it, before MPI
+ * is initialised (0 when none says). */
+int mn_atlas_mpi_env_rank(void);
 
 /* 0 with this rank and the number of ranks, or -1 with err. */
 int mn_atlas_mpi_init(int *rank, int *size, char *err, size_t errn);

@@ -31,9 +31,6 @@ int mn_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 
 /* "micronas NAME: message" on stderr, one line. */
 void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* While set, mn_cli_error prints nothing: the MPI ranks other than 0 while
- * they parse the same command line as rank 0, which says the error once. */
-void mn_cli_set_quiet(int quiet);
 
 /* Parse a whole decimal integer / number within [lo, hi]; on failure print
  * a usage error naming the option and return -1. */

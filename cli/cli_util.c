@@ -8,15 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int quiet;
-
-void mn_cli_set_quiet(int q) { quiet = q; }
-
 void mn_cli_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	if (quiet)
-		return;
 	fprintf(stderr, "micronas%s%s: ", cmd ? " " : "", cmd ? cmd : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

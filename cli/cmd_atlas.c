@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -199,7 +200,15 @@ static int print_pareto(const struct mn_preset *p, const struct mn_dataset *d, c
 			const char *out, const struct mn_atlas_settings *s, const char *path,
 			const char *axis, int json);
 
-int mn_cmd_atlas(int argc, char **argv)
+struct atlas_opts {
+	struct mn_cli_preset cp;
+	const char *data, *out, *pareto;
+	int json, threads, max;
+};
+
+/* The options into o (o->cp begun by the caller): 0, 1 for --help
+ * (printed), -1 for a usage error (said). */
+static int parse_options(int argc, char **argv, struct atlas_opts *o)
 {
 	static const struct option opts[] = {
 		{"preset", required_argument, 0, 'p'}, {"data", required_argument, 0, 'd'},
@@ -213,49 +222,85 @@ int mn_cmd_atlas(int argc, char **argv)
 		{"out", required_argument, 0, 'o'}, {"json", no_argument, 0, 'j'},
 		{"pareto", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	struct mn_cli_preset cp;
-	const char *data = NULL, *out = NULL, *pareto = NULL;
-	int json = 0, threads = 0, max = 0, ch;
-	char err[512], path[4096];
-
-	mn_cli_preset_begin(&cp);
-#if HAVE_MPI
-	/* Every rank parses the same command line: a usage error is said once,
-	 * by rank 0, not once per rank.  (Errors after parsing, such as data a
-	 * node lacks, can differ between ranks and are said by each.) */
-	if (mn_atlas_mpi_launched() && mn_atlas_mpi_env_rank() != 0)
-		mn_cli_set_quiet(1);
-#endif
+	int ch;
 	optind = 1;
 	while ((ch = mn_cli_getopt("atlas", argc, argv, "h", opts)) != -1) {
 		switch (ch) {
-		case 'd': data = optarg; break;
-		case 'o': out = optarg; break;
-		case 'j': json = 1; break;
+		case 'd': o->data = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'j': o->json = 1; break;
 		case 'P':
 			if (strcmp(optarg, "latency") && strcmp(optarg, "flops"))
-				return mn_cli_error("atlas", "--pareto is latency or flops, got '%s'", optarg),
-				       MN_EXIT_USAGE;
-			pareto = optarg;
+				return mn_cli_error("atlas", "--pareto is latency or flops, got '%s'", optarg), -1;
+			o->pareto = optarg;
 			break;
-		case 'T': if (mn_cli_int("atlas", "--threads", optarg, 1, 256, &threads)) return MN_EXIT_USAGE; break;
-		case 'm': if (mn_cli_int("atlas", "--max", optarg, 1, MN_ARCH_COUNT, &max)) return MN_EXIT_USAGE; break;
-		case 'h': atlas_usage(stdout); return MN_EXIT_OK;
+		case 'T': if (mn_cli_int("atlas", "--threads", optarg, 1, 256, &o->threads)) return -1; break;
+		case 'm': if (mn_cli_int("atlas", "--max", optarg, 1, MN_ARCH_COUNT, &o->max)) return -1; break;
+		case 'h': atlas_usage(stdout); return 1;
 		case '?':
 			/* mn_cli_getopt said why. */
-			return MN_EXIT_USAGE;
+			return -1;
 		default:
-			if (mn_cli_preset_option(&cp, "atlas", ch, optarg))
-				return MN_EXIT_USAGE;
+			if (mn_cli_preset_option(&o->cp, "atlas", ch, optarg))
+				return -1;
 		}
 	}
-	if (optind < argc) {
-		mn_cli_error("atlas", "unexpected argument '%s' (see 'micronas atlas --help')", argv[optind]);
-		return MN_EXIT_USAGE;
+	if (optind < argc)
+		return mn_cli_error("atlas", "unexpected argument '%s' (see 'micronas atlas --help')",
+				    argv[optind]), -1;
+	return 0;
+}
+
+/* Under mpirun every rank parses the same command line: the ranks other
+ * than 0 do it with stderr on /dev/null, so that a usage error is said
+ * once, by rank 0.  (Errors after parsing, such as data a node lacks, can
+ * differ between ranks and are said by each.)  The saved stderr for
+ * restore_stderr, or -1 when nothing was changed. */
+static int quiet_stderr(void)
+{
+#if !HAVE_MPI
+	return -1;
+#else
+	if (!mn_atlas_mpi_launched() || mn_atlas_mpi_env_rank() == 0)
+		return -1;
+	int null = open("/dev/null", O_WRONLY);
+	int saved = null >= 0 ? dup(STDERR_FILENO) : -1;
+	if (saved >= 0 && dup2(null, STDERR_FILENO) < 0) {
+		close(saved);
+		saved = -1;
 	}
-	mn_cli_set_quiet(0);
+	if (null >= 0)
+		close(null);
+	return saved;
+#endif
+}
+
+static void restore_stderr(int saved)
+{
+	if (saved < 0)
+		return;
+	/* Both descriptors are open: dup2 cannot fail on them. */
+	(void)dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
+int mn_cmd_atlas(int argc, char **argv)
+{
+	struct atlas_opts o;
+	char err[512], path[4096];
+	memset(&o, 0, sizeof o);
+	mn_cli_preset_begin(&o.cp);
+	int saved = quiet_stderr();
+	int parsed = parse_options(argc, argv, &o);
+	restore_stderr(saved);
+	if (parsed != 0) {
+		mn_cli_preset_end(&o.cp);
+		return parsed > 0 ? MN_EXIT_OK : MN_EXIT_USAGE;
+	}
+	const char *data = o.data, *out = o.out, *pareto = o.pareto;
+	int json = o.json, threads = o.threads, max = o.max;
 	struct mn_preset preset;
-	if (mn_cli_preset_finish(&cp, "atlas", &preset))
+	if (mn_cli_preset_finish(&o.cp, "atlas", &preset))
 		return MN_EXIT_ERROR;
 
 	int rank = 0, size = 1, mpi = 0;

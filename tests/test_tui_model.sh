@@ -7,7 +7,8 @@
 # estimated), v then x cancels it, other calibration (another model) and
 # weights or an int8 model file naming another arch are refused in one
 # line naming the fix, the int8 model file in the form makes the other
-# calibration's v bit-exact again, a bad --weights or --model ends the TUI
+# calibration's v bit-exact again, weights exported for another network are
+# refused naming the preset to pick, a bad --weights or --model ends the TUI
 # before the screen in one line, q exits 0.
 #
 # A tiny network (C=8, N=1) keeps the model's firmware build short.  Missing
@@ -48,6 +49,19 @@ hb += b" " * (-len(hb) % 8)
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(hb)) + hb + raw[8 + n:])
 PY
 check "the same weights naming arch B in their metadata" [ -s "$tmp/wb.safetensors" ]
+# ...and naming arch A with another network (C=16 N=5), as model.py writes it.
+python3 - "$tmp/w.safetensors" "$tmp/wc.safetensors" "$A" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h = json.loads(raw[8:8 + n])
+h["__metadata__"] = {"format": "micronas-folded-1", "arch": sys.argv[3], "channels": "16",
+                     "cells": "5", "resolution": "32", "input_channels": "3", "classes": "10"}
+hb = json.dumps(h).encode()
+hb += b" " * (-len(hb) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(hb)) + hb + raw[8 + n:])
+PY
+check "the same weights saying they are for C=16 N=5" [ -s "$tmp/wc.safetensors" ]
 
 "$mn" deploy "$tmp/w.safetensors" "$A" --preset "$tmp/tiny.ini" -o "$tmp/out" >"$tmp/dep" 2>"$tmp/err"; rc=$?
 sed 's/^/# /' "$tmp/dep" "$tmp/err"
@@ -170,6 +184,14 @@ wait_show m "the int8 model is for c3 \\| sk c1 \\| ap sk c3, the arch given is 
 ok=$?
 check "an int8 model file of another arch than the one given is refused in one line" \
 	sh -c "[ $ok -eq 0 ] && grep -q 'not validated: the int8 model .*model.int8.safetensors is for .*skip_connect~0' '$tmp/live.log'"
+
+# Weights exported for another network: the TUI takes no shape flags, so
+# its refusal names the preset (P) instead.
+form_v "$tmp/wc.safetensors" 1 "$A"
+wait_show m "are for C=16 N=5 32x32x3, 10 classes, this session's network is C=8 N=1 32x32x3, 10 classes: pick a preset" 10 "weights of another network"
+ok=$?
+check "weights exported for another network are refused naming both networks and P, not command-line flags" \
+	sh -c "[ $ok -eq 0 ] && ! grep -q 'give those flags' '$tmp/screen'"
 
 T send-keys -t m q
 wait_for m "TUI-EXIT=" 20

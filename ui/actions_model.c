@@ -60,6 +60,8 @@ int tui_model_load(struct tui_app *a, const char *path, const char *arch_text,
 	m.tensors = info.tensors;
 	m.file_has_arch = info.has_arch;
 	m.file_arch = info.arch;
+	m.file_has_shape = info.has_shape;
+	m.file_shape = info.shape;
 	m.calib = calib;
 	m.images = images;
 	m.loaded = 1;
@@ -184,6 +186,33 @@ static int arch_refused(struct tui_app *a, const struct mn_arch *arch, const cha
 	return 1;
 }
 
+/* "C=16 N=5 32x32x3, 10 classes" */
+static void net_text(const struct mn_net_shape *s, char *buf, size_t n)
+{
+	snprintf(buf, n, "C=%d N=%d %dx%dx%d, %d classes", s->channels, s->cells, s->height,
+		 mn_shape_width(s), mn_shape_input_channels(s), s->classes);
+}
+
+/* Weights exported for another network than the session's: the binding
+ * would refuse them naming command-line flags, which the TUI does not
+ * take; say what the TUI offers instead.  1 when refused (said). */
+static int net_refused(struct tui_app *a, const struct tui_model *m)
+{
+	const struct mn_net_shape *f = &m->file_shape, *s = &a->session->search.shape;
+	char ft[96], st[96];
+	if (!m->file_has_shape ||
+	    (f->channels == s->channels && f->cells == s->cells && f->height == s->height &&
+	     mn_shape_width(f) == mn_shape_width(s) &&
+	     mn_shape_input_channels(f) == mn_shape_input_channels(s) && f->classes == s->classes))
+		return 0;
+	net_text(f, ft, sizeof ft);
+	net_text(s, st, sizeof st);
+	tui_message(a, 1, "the weights %s are for %s, this session's network is %s: pick a preset "
+		    "whose [network] has theirs (P), or export and train this one (micronas export)",
+		    m->path, ft, st);
+	return 1;
+}
+
 void tui_model_validate(struct tui_app *a)
 {
 	struct tui_model *m = &a->model;
@@ -222,7 +251,8 @@ void tui_model_validate(struct tui_app *a)
 	     arch_refused(a, &o.arch, what, "weights", "are", m->path, &m->file_arch,
 			  "load its weights, or give their arch")) ||
 	    (m->has_model && arch_refused(a, &o.arch, what, "int8 model", "is", m->model_path,
-					  &m->model_arch, "give the model deployed for it")))
+					  &m->model_arch, "give the model deployed for it")) ||
+	    net_refused(a, m))
 		return;
 	if (m->has_model)
 		o.model = m->model_path;

@@ -156,6 +156,8 @@ struct tui_model {
 	int tensors;
 	int file_has_arch;       /* the file's metadata names its arch */
 	struct mn_arch file_arch;
+	int file_has_shape;      /* ...and the network it was exported for */
+	struct mn_net_shape file_shape;
 	int has_arch;            /* an arch typed in the form: validated instead of the pick */
 	struct mn_arch arch;
 	int calib;

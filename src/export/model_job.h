@@ -51,12 +51,16 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 		     size_t errn);
 
 /* What a weights file says of itself, for loading it in a front end: its
- * tensor count and the arch its metadata names (model.py writes it; a file
- * without one binds by its tensors only).  0, or -1 with one line in err. */
+ * tensor count, the arch its metadata names and the network it was
+ * exported for (model.py writes both; a file without them binds by its
+ * tensors only, and a front end can then say no more than the binding's
+ * first mismatch).  0, or -1 with one line in err. */
 struct mn_weights_info {
 	int tensors;
 	int has_arch;
 	struct mn_arch arch;
+	int has_shape;              /* channels, cells, resolution, classes all given */
+	struct mn_net_shape shape;  /* input channels from the metadata, else the stem's */
 };
 int mn_model_weights_probe(const char *path, struct mn_weights_info *out, char *err, size_t errn);
 

@@ -14,6 +14,7 @@
 #include "board/profile.h"
 #include "board/validate.h"
 #include "export/calibrate.h"
+#include "export/deploy_fw.h"
 #include "export/model_job.h"
 #include "export/validate_model.h"
 #include "data/dataset_source.h"
@@ -72,17 +73,45 @@ static void json_number(double v, const char *fmt)
 		printf("null");
 }
 
+/* Whose times the table holds, when not the board's: a profiled table
+ * names the board it ran on; a cycle model is the preset's board, whose
+ * own and emulated builds mn_firmware_pair gives.  0 when they are the
+ * board's (or nothing says), else 1 with who in buf. */
+static int other_board(const struct mn_latency_table *t, const char *preset_fw, const char *board,
+		       char *buf, size_t n)
+{
+	char ver[MN_LAT_TEXT];
+	const char *own, *emulated;
+	if (mn_profile_table_firmware(t, ver, sizeof ver) == 0) {
+		if (!strcmp(t->board, board))
+			return 0;
+		snprintf(buf, n, "profiled on %s", t->board);
+		return 1;
+	}
+	if (mn_firmware_pair(preset_fw, &own, &emulated) != 0 || !strcmp(board, own) ||
+	    !strcmp(board, emulated))
+		return 0;
+	snprintf(buf, n, "the preset's %s (emulated: %s)", own, emulated);
+	return 1;
+}
+
 /* What the connected board means for the figures: an emulated board's
  * instruction-based times (left out of JSON output), a table profiled on
- * another firmware release. */
-static void board_notes(const struct mn_board *b, const struct mn_latency_table *t, int json)
+ * another firmware release, a table of another board. */
+static void board_notes(const struct mn_board *b, const struct mn_latency_table *t,
+			const char *preset_fw, int json)
 {
-	char msg[512];
+	char msg[512], who[MN_LAT_TEXT + 96];
+	const char *board = mn_board_info(b)->board;
 	if (mn_board_is_emulated(b) && !json)
 		fprintf(stderr, "micronas validate: %s is emulated: its times are instruction-based, "
-			"not STM32 cycles\n", mn_board_info(b)->board);
+			"not STM32 cycles\n", board);
 	if (mn_profile_table_stale(t, mn_board_info(b)->fw_version, msg, sizeof msg))
 		fprintf(stderr, "micronas validate: note: %s\n", msg);
+	if (other_board(t, preset_fw, board, who, sizeof who))
+		fprintf(stderr, "micronas validate: note: the board is %s, but the latency table's "
+			"times are of another board (%s): the estimates and their error compare two "
+			"boards; give this board's --preset or --latency-table\n", board, who);
 }
 
 /* validate --weights' report of v; planned > 0 marks it partial: an
@@ -167,7 +196,8 @@ static void interrupted(const struct mn_model_validation *v, const struct mn_arc
 static int validate_weights(const char *weights, const char *data, const char *model,
 			    const struct mn_arch *a,
 			    const struct mn_net_shape *shape, const struct mn_latency_table *t,
-			    int calib, int images, int threads, const char *port, int json)
+			    const char *preset_fw, int calib, int images, int threads,
+			    const char *port, int json)
 {
 	struct mn_fnet net;
 	struct mn_dataset d;
@@ -198,7 +228,7 @@ static int validate_weights(const char *weights, const char *data, const char *m
 		goto out;
 	if (mn_cli_connect("validate", port, &b) != 0)
 		goto out;
-	board_notes(b, t, json);
+	board_notes(b, t, preset_fw, json);
 	int r = mn_model_validate(b, &q, &net, &d, first, images, &v, e.msg, sizeof e.msg);
 	if (r != 0) {
 		if (r == MN_BOARD_ECANCEL)
@@ -319,6 +349,9 @@ int mn_cmd_validate(int argc, char **argv)
 	int have_table = table_path != NULL;
 	int bad = mn_shape_check(&shape, e.msg, sizeof e.msg) != 0 ||
 		  (have_table && read_table(&t, table_path, &shape, &e) != 0);
+	/* the preset's board, for board_notes, outlives the preset */
+	char preset_fw[MN_PRESET_TEXT];
+	snprintf(preset_fw, sizeof preset_fw, "%s", pr.firmware);
 	mn_preset_free(&pr);
 	table_path = NULL; /* it may have pointed into the preset */
 	if (bad) {
@@ -348,13 +381,13 @@ int mn_cmd_validate(int argc, char **argv)
 	}
 
 	if (weights)
-		return validate_weights(weights, data, model, &archs[0], &shape, &t, calib, images, threads,
-					port, json);
+		return validate_weights(weights, data, model, &archs[0], &shape, &t, preset_fw, calib,
+					images, threads, port, json);
 	if (mn_cli_block_signals("validate", 0, &set) != 0)
 		return MN_EXIT_ERROR;
 	if (mn_cli_connect("validate", port, &b) != 0)
 		return MN_EXIT_ERROR;
-	board_notes(b, &t, json);
+	board_notes(b, &t, preset_fw, json);
 	for (int i = 0; i < n; i++) {
 		struct mn_validation v;
 		int brc;

@@ -83,6 +83,8 @@ B='|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|skip_connect~1|avg_p
 timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/small-lat.ini" \
 	--json "$A" "$B" >"$tmp/val.json" 2>"$tmp/err"; rc=$?
 check "validate --json exits 0 ($(cat "$tmp/err"))" [ $rc -eq 0 ]
+check "...with the table profiled on this board: no note of another board" \
+	sh -c "! grep -q 'another board' '$tmp/err'"
 check "one line per arch" [ "$(wc -l <"$tmp/val.json")" -eq 2 ]
 num='-\{0,1\}[0-9][0-9]*\.[0-9]*'
 check "JSON keys exactly arch, measured_ms, estimated_ms, error_pct, measured_sram_kb, estimated_sram_kb, board" \
@@ -216,12 +218,21 @@ if emu_start --preset nucleo-f446re && [ -n "$qemu_pid" ]; then
 	timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/m4-lat.ini" \
 		--json "$A" "$B" >"$tmp/val.json" 2>"$tmp/err"; rc=$?
 	check "validate on the M4 board ($(cat "$tmp/err"))" \
-		sh -c "[ $rc -eq 0 ] && [ \$(grep -c '\"board\":\"qemu-mps2-an386\"' '$tmp/val.json') -eq 2 ]"
+		sh -c "[ $rc -eq 0 ] && [ \$(grep -c '\"board\":\"qemu-mps2-an386\"' '$tmp/val.json') -eq 2 ] && ! grep -q 'another board' '$tmp/err'"
 	check "M4 latency error within 2% ($(sed 's/.*"error_pct":\([-0-9.]*\).*/\1/' "$tmp/val.json" | tr '\n' ' '))" \
 		sh -c "sed 's/.*\"error_pct\":\([-0-9.]*\).*/\1/' '$tmp/val.json' | awk '\$1 > 2 || \$1 < -2 { bad = 1 } END { exit bad }'"
 	sed 's/.*"measured_sram_kb":\([0-9.]*\),"estimated_sram_kb":\([0-9.]*\),.*/\1 \2/' "$tmp/val.json" >"$tmp/sram"
 	check "M4 measured peak SRAM equals the estimate ($(tr '\n' ' ' <"$tmp/sram"))" \
 		sh -c "awk '\$1 != \$2 { bad = 1 } END { exit bad }' '$tmp/sram'"
+	# A table of the other board: validate runs, and says whose times the
+	# estimate holds and the fix.
+	timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" "$A" >/dev/null 2>"$tmp/err"; rc=$?
+	check "the M7 preset's cycle model on the M4 board: a note naming both boards and the fix ($(grep 'another board' "$tmp/err"))" \
+		sh -c "[ $rc -eq 0 ] && grep -q 'note: the board is qemu-mps2-an386, but the latency table.s times are of another board (the preset.s nucleo-f746zg (emulated: qemu-mps2-an500)).*give this board.s --preset or --latency-table' '$tmp/err'"
+	timeout 60 "$mn" validate --port "$port" --preset "$tmp/small.ini" --latency-table "$tmp/small-lat.ini" \
+		"$A" >/dev/null 2>"$tmp/err"; rc=$?
+	check "a table profiled on the M7's emulated board: the note names it" \
+		sh -c "[ $rc -eq 0 ] && grep -q 'another board (profiled on qemu-mps2-an500)' '$tmp/err'"
 	emu_stop; rc=$?
 	check "emulate --preset exits 0 on SIGTERM, QEMU gone" sh -c "[ $rc -eq 0 ] && ! kill -0 $qemu_pid 2>/dev/null"
 else

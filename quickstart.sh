@@ -4,6 +4,14 @@
 #                           (extra arguments go to micronas search)
 #   ./quickstart.sh check   install what is missing, build, run the test suite
 set -e
+# A wrong first word is told before anything is installed or built.
+case "${1:-run}" in
+run | check) ;;
+*)
+	echo "quickstart: unknown command '$1': give run or check (usage: $0 run|check)" >&2
+	exit 2
+	;;
+esac
 cd "$(dirname "$0")"
 
 # Build tools, the seven libraries, the firmware toolchain, the emulator,
@@ -36,7 +44,9 @@ make -j"$(nproc)"
 
 case "${1:-run}" in
 run)
-	shift 2>/dev/null || true
+	# dash exits on a shift with nothing to shift (a special builtin's
+	# error), whatever follows it: shift only when "run" was given.
+	[ $# -eq 0 ] || shift
 	# The main job: a hardware-aware search for the embedded default board
 	# (NUCLEO-F746ZG), with a synthetic input batch unless --data is given.
 	exec ./micronas search "$@"
@@ -48,9 +58,5 @@ check)
 	# make may print its own error lines after the suite; end on the count.
 	[ -f tests/logs/summary ] && cat tests/logs/summary
 	exit $rc
-	;;
-*)
-	echo "usage: $0 run|check" >&2
-	exit 2
 	;;
 esac

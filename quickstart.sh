@@ -12,7 +12,11 @@ run | check) ;;
 	exit 2
 	;;
 esac
+# The build runs in the checkout; the search in the caller's directory, so
+# relative paths given to it (--data, --preset) mean what they say.
+here=$(pwd)
 cd "$(dirname "$0")"
+top=$(pwd)
 
 # Build tools, the seven libraries, the firmware toolchain, the emulator,
 # tmux (the TUI tests drive the real interface in it) and Open MPI (atlas
@@ -49,7 +53,8 @@ run)
 	[ $# -eq 0 ] || shift
 	# The main job: a hardware-aware search for the embedded default board
 	# (NUCLEO-F746ZG), with a synthetic input batch unless --data is given.
-	exec ./micronas search "$@"
+	cd "$here"
+	exec "$top/micronas" search "$@"
 	;;
 check)
 	set +e

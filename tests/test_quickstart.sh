@@ -8,7 +8,7 @@ mkdir -p "$tmp/tree" "$tmp/bin" "$tmp/elsewhere"
 cp "$MN_TOP_SRCDIR/quickstart.sh" "$tmp/tree/"
 printf '#!/bin/sh\nexit 0\n' >"$tmp/tree/configure"
 : >"$tmp/tree/Makefile"
-printf '#!/bin/sh\necho "micronas $*"\n' >"$tmp/tree/micronas"
+printf '#!/bin/sh\necho "micronas $*"; pwd >"%s/cwd"\n' "$tmp" >"$tmp/tree/micronas"
 printf '#!/bin/sh\necho "install ok installed"\n' >"$tmp/bin/dpkg-query"
 printf '#!/bin/sh\necho make >>"%s/made"\n' "$tmp" >"$tmp/bin/make"
 chmod +x "$tmp/tree/configure" "$tmp/tree/micronas" "$tmp/bin/dpkg-query" "$tmp/bin/make"
@@ -23,6 +23,11 @@ check "no argument: runs micronas search, exit 0 (exit $rc: $(cat "$tmp/err"))" 
 qs run --w-latency 1 >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "run ARGS: the arguments go to micronas search" \
 	sh -c "[ $rc -eq 0 ] && grep -qx 'micronas search --w-latency 1' '$tmp/out'"
+# Run from another directory: the search runs there, so a relative --data
+# is the caller's file (before, it ran in the checkout).
+(cd "$tmp/elsewhere" && qs run --data mine.bin) >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "run from another directory: the search runs in it ($(cat "$tmp/cwd"))" \
+	sh -c "[ $rc -eq 0 ] && [ \"\$(cat '$tmp/cwd')\" = \"\$(cd '$tmp/elsewhere' && pwd)\" ]"
 
 # A wrong first word: a usage error before anything is installed or built.
 rm -f "$tmp/made"

@@ -197,4 +197,15 @@ check "model.py trains on it; deploy on the folder: the same statistics" \
 check "export without -o is a usage error (2)" [ $rc -eq 2 ]
 "$mn" export 'bad' -o "$tmp/x" 2>"$tmp/err"; rc=$?
 check "export of a bad arch exits 1" [ $rc -eq 1 ]
+
+# model.py's -o is checked before training: a missing directory, a file
+# for a directory or a directory for the file ended the whole training in
+# a traceback, the weights lost (and left OUT.tmp beside a directory).
+: >"$tmp/afile"
+for out in "$tmp/nodir/w.safetensors" "$tmp/afile/w.safetensors" "$tmp/d4"; do
+	"$py" -B "$tmp/d4/model.py" --data "$tmp/own.npy" --epochs 1 --max-steps 1 --batch 16 \
+		--threads 1 -o "$out" >"$tmp/o.out" 2>"$tmp/o.err"; rc=$?
+	check "model.py -o $out: exit 2 before training, the error names -o ($(tail -n 1 "$tmp/o.err"))" \
+		sh -c "[ $rc -eq 2 ] && ! grep -q '^training' '$tmp/o.out' && tail -n 1 '$tmp/o.err' | grep -q 'error: -o '"
+done
 tap_done

@@ -451,6 +451,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", default="weights.safetensors")
     args = ap.parse_args(argv)
+    # Refused here, not after the training it would throw away.
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    if os.path.isdir(args.out):
+        ap.error("-o %s is a directory: give the weights file's name (e.g. %s)"
+                 % (args.out, os.path.join(args.out, "weights.safetensors")))
+    if not os.path.isdir(out_dir) or not os.access(out_dir, os.W_OK | os.X_OK):
+        ap.error("-o %s: %s is not a writable directory (create it or give another path)"
+                 % (args.out, out_dir))
 
     torch.manual_seed(args.seed)
     # torch's own default can be one thread: Debian 12's python3-torch takes

@@ -208,4 +208,15 @@ for out in "$tmp/nodir/w.safetensors" "$tmp/afile/w.safetensors" "$tmp/d4"; do
 	check "model.py -o $out: exit 2 before training, the error names -o ($(tail -n 1 "$tmp/o.err"))" \
 		sh -c "[ $rc -eq 2 ] && ! grep -q '^training' '$tmp/o.out' && tail -n 1 '$tmp/o.err' | grep -q 'error: -o '"
 done
+# Numbers out of range are usage errors before training: --epochs 0 saved
+# untrained weights as "trained", --batch 0 and --lr -1 ended in a
+# traceback, negative --holdout/--threads/--max-steps passed as 0, and an
+# empty --test was ignored.
+for bad in "--epochs 0" "--batch 0" "--lr -1" "--weight-decay -1" "--holdout -1" "--threads -1" \
+	"--max-steps -1" "--test"; do
+	"$py" -B "$tmp/d4/model.py" --data "$tmp/own.npy" --max-steps 1 $bad -o "$tmp/bad.safetensors" \
+		>"$tmp/o.out" 2>"$tmp/o.err"; rc=$?
+	check "model.py $bad: exit 2 before training, the error names it ($(tail -n 1 "$tmp/o.err"))" \
+		sh -c "[ $rc -eq 2 ] && ! grep -q '^training' '$tmp/o.out' && tail -n 1 '$tmp/o.err' | grep -q -- 'error: .*${bad%% *}'"
+done
 tap_done

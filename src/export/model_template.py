@@ -433,7 +433,7 @@ def main(argv=None):
     ap.add_argument("--data", nargs="+", required=True,
                     help="CIFAR-10/100 binary files or their directory, or a NumPy set "
                     "(X.npy with X_labels.npy, or a directory of images.npy and labels.npy)")
-    ap.add_argument("--test", nargs="*", default=[],
+    ap.add_argument("--test", nargs="+", default=[],
                     help="a set of the same kind to evaluate on (normalised as --data)")
     ap.add_argument("--augment", choices=("auto", "nb201", "none"), default="auto",
                     help="nb201: random crop with 4 pixels of padding and horizontal flip "
@@ -451,7 +451,17 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", default="weights.safetensors")
     args = ap.parse_args(argv)
-    # Refused here, not after the training it would throw away.
+    # Refused here: a count below 1 trained nothing and said "trained", a
+    # zero batch or a negative rate ended in a traceback, and negative counts
+    # were taken as 0; -o is refused before the training it would lose.
+    for name, ok in (("--epochs", args.epochs >= 1), ("--batch", args.batch >= 1),
+                     ("--lr", args.lr > 0), ("--weight-decay", args.weight_decay >= 0),
+                     ("--holdout", args.holdout >= 0), ("--max-steps", args.max_steps >= 0),
+                     ("--threads", args.threads >= 0)):
+        if not ok:
+            ap.error("%s %s: give %s" % (name, getattr(args, name[2:].replace("-", "_")),
+                                         "a number above 0" if name in ("--epochs", "--batch", "--lr")
+                                         else "0 or more"))
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if os.path.isdir(args.out):
         ap.error("-o %s is a directory: give the weights file's name (e.g. %s)"

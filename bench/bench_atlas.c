@@ -275,10 +275,14 @@ static int quality(const struct mn_dataset *d, int real_data, uint64_t seed, int
 
 int main(int argc, char **argv)
 {
-	int archs = atoi(bench_arg(argc, argv, "--archs", "24"));
-	int qarchs = atoi(bench_arg(argc, argv, "--quality-archs", "400"));
-	int threads = atoi(bench_arg(argc, argv, "--threads", "2"));
-	uint64_t seed = strtoull(bench_arg(argc, argv, "--seed", "0"), NULL, 10);
+	static const char *const names[] = {"--archs", "--quality-archs", "--threads", "--seed", NULL};
+	const char *p = "bench_atlas";
+	bench_check_args(argc, argv, p, "bench_atlas [--archs 24] [--quality-archs 400] [--threads 2] [--seed 0]",
+			 names);
+	int archs = (int)bench_int(argc, argv, p, "--archs", 24, 1, 15625);
+	int qarchs = (int)bench_int(argc, argv, p, "--quality-archs", 400, 1, 15625);
+	int threads = (int)bench_int(argc, argv, p, "--threads", 2, 1, 1024);
+	uint64_t seed = (uint64_t)bench_int(argc, argv, p, "--seed", 0, 0, 2147483647);
 	char dbuf[4096], err[600];
 	const char *dpath = bench_shared("data/cifar10/data_batch_subset.bin", dbuf, sizeof dbuf);
 	struct mn_dataset d;

@@ -260,12 +260,27 @@ int main(int argc, char **argv)
 {
 	struct board bd[N_BOARDS];
 	struct mn_arch picks[N_BOARDS];
+	static const char *const names[] = {"--max-latency-ms", "--max-sram-kb", "--max-flash-kb", "--seed",
+					    "--batch", "--repeat", "--threads", "--archs", "--skip-search",
+					    "--skip-emulator", NULL};
+	const char *pg = "bench_boards";
+	bench_check_args(argc, argv, pg,
+			 "bench_boards [--max-latency-ms 400] [--max-sram-kb 100] [--max-flash-kb 0] [--seed 0] "
+			 "[--batch 72] [--repeat 3] [--threads 0] [--archs 20] [--skip-search 0] [--skip-emulator 0]",
+			 names);
+	/* Checked here, before anything runs; run_searches reads them again. */
+	bench_int(argc, argv, pg, "--seed", 0, 0, 2147483647);
+	bench_int(argc, argv, pg, "--batch", 72, 1, 4096);
+	bench_int(argc, argv, pg, "--repeat", 3, 1, 1000);
+	bench_int(argc, argv, pg, "--threads", 0, 0, 1024);
 	struct mn_constraints l = {
-		atof(bench_arg(argc, argv, "--max-latency-ms", "400")),
-		atof(bench_arg(argc, argv, "--max-sram-kb", "100")),
-		atof(bench_arg(argc, argv, "--max-flash-kb", "0")),
+		bench_num(argc, argv, pg, "--max-latency-ms", 400, 0, 1e9),
+		bench_num(argc, argv, pg, "--max-sram-kb", 100, 0, 1e9),
+		bench_num(argc, argv, pg, "--max-flash-kb", 0, 0, 1e9),
 	};
-	int n_archs = atoi(bench_arg(argc, argv, "--archs", "20"));
+	int n_archs = (int)bench_int(argc, argv, pg, "--archs", 20, 0, 15625);
+	int skip_search = (int)bench_int(argc, argv, pg, "--skip-search", 0, 0, 1);
+	int skip_emulator = (int)bench_int(argc, argv, pg, "--skip-emulator", 0, 0, 1);
 	int n_picks = 0;
 	char err[1024];
 	struct mn_error pe;
@@ -288,12 +303,12 @@ int main(int argc, char **argv)
 	       bd[1].p.emulator, bd[1].p.clock_mhz, bench_cores());
 	print_tables(bd);
 	print_space(bd, &l);
-	if (!atoi(bench_arg(argc, argv, "--skip-search", "0"))) {
+	if (!skip_search) {
 		if (run_searches(bd, &l, argc, argv, picks) != 0)
 			return 1;
 		n_picks = N_BOARDS;
 	}
-	if (!atoi(bench_arg(argc, argv, "--skip-emulator", "0")) &&
+	if (!skip_emulator &&
 	    run_emulator(&bd[1], picks, n_picks, n_archs) != 0)
 		return 1;
 	return 0;

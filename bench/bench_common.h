@@ -2,6 +2,7 @@
 #ifndef MN_BENCH_COMMON_H
 #define MN_BENCH_COMMON_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,76 @@ static inline const char *bench_arg(int argc, char **argv, const char *name, con
 		if (!strcmp(argv[i], name))
 			return argv[i + 1];
 	return def;
+}
+
+/* Every argument must be "--name value" with name in NAMES (NULL-ended):
+ * --help prints USAGE and exits 0; anything else (an unknown or misspelt
+ * flag, a flag without its value) is a usage error, exit 2, so a benchmark
+ * never runs for an hour on settings it silently ignored. */
+static inline void bench_check_args(int argc, char **argv, const char *prog, const char *usage,
+				    const char *const *names)
+{
+	for (int i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: %s\n", usage);
+			exit(0);
+		}
+		int known = 0;
+		for (const char *const *n = names; *n && !known; n++)
+			known = !strcmp(argv[i], *n);
+		if (!known || i + 1 >= argc) {
+			fprintf(stderr, "%s: %s option '%s' (usage: %s)\n", prog,
+				known ? "no value for the" : "unknown", argv[i], usage);
+			exit(2);
+		}
+	}
+}
+
+/* "--name N" as a whole number in lo..hi, def when absent; anything else
+ * is a usage error (exit 2) naming the option and the range. */
+static inline long bench_int(int argc, char **argv, const char *prog, const char *name, long def,
+			     long lo, long hi)
+{
+	const char *v = bench_arg(argc, argv, name, NULL);
+	if (!v)
+		return def;
+	char *end;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (errno || end == v || *end || x < lo || x > hi) {
+		fprintf(stderr, "%s: %s needs a whole number in %ld..%ld, got '%s'\n", prog, name, lo, hi, v);
+		exit(2);
+	}
+	return x;
+}
+
+/* "--name X" as a number in lo..hi, def when absent; else exit 2. */
+static inline double bench_num(int argc, char **argv, const char *prog, const char *name, double def,
+			       double lo, double hi)
+{
+	const char *v = bench_arg(argc, argv, name, NULL);
+	if (!v)
+		return def;
+	char *end;
+	errno = 0;
+	double x = strtod(v, &end);
+	if (errno || end == v || *end || !(x >= lo && x <= hi)) {
+		fprintf(stderr, "%s: %s needs a number in %g..%g, got '%s'\n", prog, name, lo, hi, v);
+		exit(2);
+	}
+	return x;
+}
+
+/* "--name WORD" as one of WORDS (NULL-ended), def when absent; else exit 2. */
+static inline const char *bench_word(int argc, char **argv, const char *prog, const char *name,
+				     const char *def, const char *const *words, const char *list)
+{
+	const char *v = bench_arg(argc, argv, name, def);
+	for (const char *const *w = words; *w; w++)
+		if (!strcmp(v, *w))
+			return v;
+	fprintf(stderr, "%s: %s takes %s, got '%s'\n", prog, name, list, v);
+	exit(2);
 }
 
 static inline int bench_cores(void)

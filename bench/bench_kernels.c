@@ -135,11 +135,9 @@ static void bench_convT(int C, int h, int calls, struct mn_rng *rng)
 
 int main(int argc, char **argv)
 {
-	int calls = atoi(bench_arg(argc, argv, "--calls", "30"));
-	if (calls < 1 || calls > MAX_CALLS) {
-		fprintf(stderr, "bench_kernels: --calls takes 1 to %d\n", MAX_CALLS);
-		return 2;
-	}
+	static const char *const names[] = {"--calls", NULL};
+	bench_check_args(argc, argv, "bench_kernels", "bench_kernels [--calls 30]", names);
+	int calls = (int)bench_int(argc, argv, "bench_kernels", "--calls", 30, 1, MAX_CALLS);
 	if (!mn_simd_avx512() || !mn_simd_avx2()) {
 		printf("bench_kernels: this CPU has no AVX-512 (or no AVX2): nothing to compare\n");
 		return 0;

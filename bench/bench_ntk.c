@@ -99,13 +99,26 @@ int main(int argc, char **argv)
 {
 	int threads = 0, quick = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-			threads = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--quick"))
+		char *end = NULL;
+		long v = 0;
+		if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			v = strtol(argv[++i], &end, 10);
+			if (end == argv[i] || *end || v < 0 || v > 1024) {
+				fprintf(stderr, "bench_ntk: --threads needs a whole number in 0..1024, got '%s'\n",
+					argv[i]);
+				return 2;
+			}
+			threads = (int)v;
+		} else if (!strcmp(argv[i], "--quick")) {
 			quick = 1;
-		else {
-			fprintf(stderr, "usage: bench_ntk [--threads N] [--quick]\n");
-			return 1;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: bench_ntk [--threads N] [--quick]\n");
+			return 0;
+		} else {
+			/* a usage error: 2, as the other benchmarks and micronas */
+			fprintf(stderr, "bench_ntk: unknown option '%s' (usage: bench_ntk [--threads N] [--quick])\n",
+				argv[i]);
+			return 2;
 		}
 	}
 	/* the sgemm peak on all the threads; then OpenBLAS on one while the

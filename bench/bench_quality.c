@@ -23,7 +23,7 @@
  *   bench_quality [--archs 1000] [--seed 0] [--seeds 6] [--repeat 1]
  *                 [--mode exact|fixed-stats] [--batch 72] [--threads N]
  *                 [--az-channels 16] [--az-cells 5] [--az-batch 64]
- *                 [--cost-archs 20] [--supernet-seeds 3] [--estimate-only 0|1]
+ *                 [--cost-archs 10] [--supernet-seeds 3] [--estimate-only 0|1]
  *
  * --estimate-only 1 scores the estimate's proxies alone (AZ-NAS's four, no
  * TE-NAS pair, NWOT, SWAP or ZiCo): a third of the time per arch, for
@@ -445,28 +445,35 @@ static void stability(const struct mn_proxy_values *a, const struct mn_proxy_val
 int main(int argc, char **argv)
 {
 	char b1[4096], b2[4096], err[512];
-	int n = atoi(bench_arg(argc, argv, "--archs", "1000"));
-	uint64_t seed = strtoull(bench_arg(argc, argv, "--seed", "0"), NULL, 10);
-	int seeds = atoi(bench_arg(argc, argv, "--seeds", "6"));
-	const char *mode = bench_arg(argc, argv, "--mode", "fixed-stats");
-	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));
-	int cost_n = atoi(bench_arg(argc, argv, "--cost-archs", "10"));
-	int sup_seeds = atoi(bench_arg(argc, argv, "--supernet-seeds", "3"));
-	int estimate_only = atoi(bench_arg(argc, argv, "--estimate-only", "0"));
+	static const char *const names[] = {"--archs", "--seed", "--seeds", "--repeat", "--mode", "--batch",
+					    "--threads", "--az-channels", "--az-cells", "--az-batch",
+					    "--cost-archs", "--supernet-seeds", "--estimate-only", NULL};
+	static const char *const modes[] = {"exact", "fixed-stats", NULL};
+	const char *pg = "bench_quality";
+	bench_check_args(argc, argv, pg,
+			 "bench_quality [--archs 1000] [--seed 0] [--seeds 6] [--repeat 1] [--mode exact|fixed-stats] "
+			 "[--batch 72] [--threads N] [--az-channels 16] [--az-cells 5] [--az-batch 64] "
+			 "[--cost-archs 10] [--supernet-seeds 3] [--estimate-only 0|1]",
+			 names);
+	/* Out of range was silently replaced by the default before. */
+	int n = (int)bench_int(argc, argv, pg, "--archs", 1000, 3, MN_ARCH_COUNT);
+	uint64_t seed = (uint64_t)bench_int(argc, argv, pg, "--seed", 0, 0, 2147483647);
+	int seeds = (int)bench_int(argc, argv, pg, "--seeds", 6, 0, MAX_SEEDS);
+	const char *mode = bench_word(argc, argv, pg, "--mode", "fixed-stats", modes, "exact or fixed-stats");
+	int threads = (int)bench_int(argc, argv, pg, "--threads", 0, 0, 1024);
+	int cost_n = (int)bench_int(argc, argv, pg, "--cost-archs", 10, 0, MN_ARCH_COUNT);
+	int sup_seeds = (int)bench_int(argc, argv, pg, "--supernet-seeds", 3, 0, 1000);
+	int estimate_only = (int)bench_int(argc, argv, pg, "--estimate-only", 0, 0, 1);
 	struct mn_tenas_config cfg;
 	mn_tenas_config_default(&cfg);
-	cfg.repeat = atoi(bench_arg(argc, argv, "--repeat", "1"));
-	cfg.batch = atoi(bench_arg(argc, argv, "--batch", "72"));
-	cfg.az_channels = atoi(bench_arg(argc, argv, "--az-channels", "16"));
-	cfg.az_cells = atoi(bench_arg(argc, argv, "--az-cells", "5"));
-	cfg.az_batch = atoi(bench_arg(argc, argv, "--az-batch", "64"));
+	cfg.repeat = (int)bench_int(argc, argv, pg, "--repeat", 1, 1, 1000);
+	cfg.batch = (int)bench_int(argc, argv, pg, "--batch", 72, 1, 4096);
+	cfg.az_channels = (int)bench_int(argc, argv, pg, "--az-channels", 16, 1, 1024);
+	cfg.az_cells = (int)bench_int(argc, argv, pg, "--az-cells", 5, 1, 64);
+	cfg.az_batch = (int)bench_int(argc, argv, pg, "--az-batch", 64, 1, 4096);
 	cfg.grad = !strcmp(mode, "exact") ? MN_GRAD_EXACT : MN_GRAD_FIXED_STATS;
 	if (threads < 1)
 		threads = bench_cores();
-	if (seeds < 0 || seeds > MAX_SEEDS)
-		seeds = 6;
-	if (cfg.repeat < 1)
-		cfg.repeat = 1;
 	const char *csv = bench_shared("data/nb201/nb201_cifar10.csv", b1, sizeof b1);
 	const char *bin = bench_shared("data/cifar10/data_batch_subset.bin", b2, sizeof b2);
 	if (!csv || !bin) {
@@ -480,8 +487,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_quality: %s\n", err);
 		return 1;
 	}
-	if (n < 3 || n > MN_ARCH_COUNT)
-		n = 1000;
 	if (cost_n > n)
 		cost_n = n;
 	/* A seeded sample without replacement (partial Fisher-Yates). */

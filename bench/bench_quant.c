@@ -132,9 +132,13 @@ int main(int argc, char **argv)
 	struct mn_net_shape s = MN_SHAPE_DEFAULT;
 	struct mn_fnet f, fw;
 	struct mn_dataset d;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL [max]\n");
+		return 0;
+	}
 	if (argc != 8 && !(argc == 9 && strcmp(argv[8], "max") == 0)) {
 		fprintf(stderr, "usage: bench_quant WEIGHTS ARCH DATA CHANNELS CELLS CALIB EVAL [max]\n");
-		return 1;
+		return 2;
 	}
 	s.channels = atoi(argv[4]);
 	s.cells = atoi(argv[5]);

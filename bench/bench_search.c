@@ -341,14 +341,36 @@ int main(int argc, char **argv)
 {
 	char b1[4096], b2[4096], err[512];
 	mn_blas_set_threads(1); /* the search's workers run the networks */
-	int seeds = atoi(bench_arg(argc, argv, "--seeds", "10"));
-	const char *mode = bench_arg(argc, argv, "--mode", "exact");
-	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));
+	static const char *const names[] = {"--seeds", "--batches", "--batch", "--mode", "--threads", "--tenas",
+					    "--what", "--sweep", "--seed0", NULL};
+	static const char *const modes[] = {"exact", "fixed-stats", NULL};
+	static const char *const whats[] = {"all", "speed", "quality", "lookahead", NULL};
+	const char *pg = "bench_search";
+	bench_check_args(argc, argv, pg,
+			 "bench_search [--seeds 10] [--batches 32,72] [--mode exact|fixed-stats] [--threads N] "
+			 "[--tenas 0|1] [--what all|speed|quality|lookahead] [--sweep 0|1] [--seed0 S]",
+			 names);
+	int seeds = (int)bench_int(argc, argv, pg, "--seeds", 10, 1, 100000);
+	const char *mode = bench_word(argc, argv, pg, "--mode", "exact", modes, "exact or fixed-stats");
+	int threads = (int)bench_int(argc, argv, pg, "--threads", 0, 0, 1024);
 	const char *batches = bench_arg(argc, argv, "--batches", bench_arg(argc, argv, "--batch", "32,72"));
-	int tenas = atoi(bench_arg(argc, argv, "--tenas", "1"));
-	const char *what = bench_arg(argc, argv, "--what", "all");
-	int sweep = atoi(bench_arg(argc, argv, "--sweep", "1"));
-	int seed0 = atoi(bench_arg(argc, argv, "--seed0", "0"));
+	int tenas = (int)bench_int(argc, argv, pg, "--tenas", 1, 0, 1);
+	const char *what = bench_word(argc, argv, pg, "--what", "all", whats, "all, speed, quality or lookahead");
+	int sweep = (int)bench_int(argc, argv, pg, "--sweep", 1, 0, 1);
+	int seed0 = (int)bench_int(argc, argv, pg, "--seed0", 0, 0, 1000000);
+	/* Each entry of the list a batch size: a bad one was skipped unseen. */
+	for (const char *b = batches;;) {
+		char *end;
+		long v = strtol(b, &end, 10);
+		if (end == b || v < 1 || v > 4096 || (*end && *end != ',')) {
+			fprintf(stderr, "%s: --batches needs batch sizes 1..4096 separated by commas, got '%s'\n", pg,
+				batches);
+			return 2;
+		}
+		if (!*end)
+			break;
+		b = end + 1;
+	}
 	const char *csv = bench_shared("data/nb201/nb201_cifar10.csv", b1, sizeof b1);
 	const char *bin = bench_shared("data/cifar10/data_batch_subset.bin", b2, sizeof b2);
 	struct mn_oracle o;

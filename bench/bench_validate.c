@@ -24,8 +24,26 @@
 
 int main(int argc, char **argv)
 {
-	int n_archs = argc > 1 ? atoi(argv[1]) : 50;
-	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 2024;
+	const char *usage = "usage: bench_validate [ARCHS [SEED]]  (defaults 50 and 2024)";
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("%s\n", usage);
+		return 0;
+	}
+	char *end = NULL;
+	long n_arg = argc > 1 ? strtol(argv[1], &end, 10) : 50;
+	if (argc > 3 || (argc > 1 && (end == argv[1] || *end))) {
+		fprintf(stderr, "bench_validate: bad arguments (%s)\n", usage);
+		return 2;
+	}
+	uint64_t seed = 2024;
+	if (argc > 2) {
+		seed = strtoull(argv[2], &end, 10);
+		if (end == argv[2] || *end || argv[2][0] == '-') {
+			fprintf(stderr, "bench_validate: SEED needs a whole number 0 or more, got '%s'\n", argv[2]);
+			return 2;
+		}
+	}
+	int n_archs = n_arg >= 1 && n_arg <= 15625 ? (int)n_arg : 0;
 	char tmp[64] = "/tmp/mn-bench-validate-XXXXXX", table[128], err[1024];
 	struct mn_emulator *e;
 	struct mn_board *b;
@@ -38,8 +56,8 @@ int main(int argc, char **argv)
 	char worst_arch[MN_ARCH_STRLEN] = "";
 
 	if (n_archs < 1 || n_archs > 15625) {
-		fprintf(stderr, "bench_validate: ARCHS must be 1..15625\n");
-		return 1;
+		fprintf(stderr, "bench_validate: ARCHS must be 1..15625, got '%s'\n", argv[1]);
+		return 2;
 	}
 	if (!mkdtemp(tmp)) {
 		perror("bench_validate: mkdtemp");

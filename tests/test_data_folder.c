@@ -178,6 +178,14 @@ static void test_errors(void)
 
 	tap_ok(mkdir(tpath("empty", dir, sizeof dir), 0755) == 0, "an empty directory");
 	expect_error(dir, "an empty directory", dir, "class subfolders");
+
+	/* A directory of one CIFAR binary under its own name: the file to
+	 * give is named, not called "a file beside the class folders". */
+	tap_ok(mkdir(tpath("flat", dir, sizeof dir), 0755) == 0 &&
+		       (f = fopen(tpath("flat/subset.bin", p, sizeof p), "w")) && fputs("x", f) >= 0 &&
+		       fclose(f) == 0,
+	       "a directory holding only subset.bin");
+	expect_error(dir, "a flat directory with a .bin file", "flat/subset.bin", "give the file itself");
 }
 
 int main(void)

@@ -49,7 +49,7 @@ t0=$(date +%s.%N)
 "$py" "$tmp/model.py" --data "$tmp/train.bin" --test "$tmp/held.bin" --epochs "$epochs" \
 	--threads 2 -o "$tmp/w.safetensors"
 t1=$(date +%s.%N)
-echo "training: $(secs $t0 $t1) s wall ($(uptime | sed 's/.*load/load/'))"
+echo "training: $(secs $t0 $t1) s wall on $(nproc) cores ($(uptime | sed 's/.*load/load/'))"
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 596 \
 	--no-firmware -o "$tmp/out"
 # Where the disagreements come from: each tensor group rounded alone in
@@ -60,7 +60,7 @@ t0=$(date +%s.%N)
 "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" --calib 64 --eval 0 \
 	--no-firmware -o "$tmp/out" >/dev/null
 t1=$(date +%s.%N)
-echo "deploy, sources only (calibration on 64 images, model.c): $(secs $t0 $t1) s wall"
+echo "deploy, sources only (calibration on 64 images, model.c): $(secs $t0 $t1) s wall on $(nproc) cores"
 
 # More training seeds: one deploy line each (its agreement with the 95%
 # interval), then the pooled count over all seeds.

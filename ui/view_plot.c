@@ -59,17 +59,10 @@ static double pick_y(const struct tui_app *a, const struct tui_pick *p)
 	return a->have_oracle ? p->oracle : p->proxy;
 }
 
-void view_plot_draw(const struct tui_app *a, struct tui_rect r)
-{
-	static const int label_w = 5;
-	/* About 64 KB on the UI thread's stack (a static would be a global). */
-	struct canvas c;
-	double lim = a->limits.max_latency_ms;
-	int n = 0;
-	const char *ylabel = a->have_oracle ? "NB201 acc %" : "TE-NAS proxy";
-	if (r.h < 5 || r.w < label_w + 8)
-		return;
+#define PLOT_LABEL_W 5 /* the y labels' columns */
 
+static void draw_title(const struct tui_app *a, struct tui_rect r, const char *ylabel)
+{
 	if (r.w >= 40) {
 		char t[120];
 		tui_put(a, r.y, r.x, r.w, TS_TITLE, "Trade-off");
@@ -78,20 +71,16 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 	} else {
 		tui_putf(a, r.y, r.x, r.w, TS_TITLE, "lat(x) vs %s(y)", a->have_oracle ? "acc" : "proxy");
 	}
+}
 
-	memset(&c, 0, sizeof c);
-	c.w = r.w - label_w - 1;
-	c.h = r.h - 2;
-	if (c.w > PLOT_MAX_W)
-		c.w = PLOT_MAX_W;
-	if (c.h > PLOT_MAX_H)
-		c.h = PLOT_MAX_H;
-	c.sub_x = a->utf8 ? 2 : 1;
-	c.sub_y = a->utf8 ? 4 : 1;
-
-	/* The data range, the limit line included when it is set. */
-	c.x0 = c.y0 = INFINITY;
-	c.x1 = c.y1 = -INFINITY;
+/* c's data range: every candidate and pick with both coordinates, the
+ * limit line included when it is set, padded so the extremes are not on
+ * the frame.  The number of points it spans (0: nothing to draw). */
+static int set_range(const struct tui_app *a, struct canvas *c, double lim)
+{
+	int n = 0;
+	c->x0 = c->y0 = INFINITY;
+	c->x1 = c->y1 = -INFINITY;
 	for (int i = 0; i < a->n_points + a->n_picks; i++) {
 		double x, y;
 		if (i < a->n_points) {
@@ -104,48 +93,52 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 		if (!isfinite(x) || !isfinite(y))
 			continue;
 		n++;
-		c.x0 = fmin(c.x0, x);
-		c.x1 = fmax(c.x1, x);
-		c.y0 = fmin(c.y0, y);
-		c.y1 = fmax(c.y1, y);
+		c->x0 = fmin(c->x0, x);
+		c->x1 = fmax(c->x1, x);
+		c->y0 = fmin(c->y0, y);
+		c->y1 = fmax(c->y1, y);
 	}
-	if (lim > 0 && n > 0) {
-		c.x0 = fmin(c.x0, lim);
-		c.x1 = fmax(c.x1, lim);
+	if (n == 0)
+		return 0;
+	if (lim > 0) {
+		c->x0 = fmin(c->x0, lim);
+		c->x1 = fmax(c->x1, lim);
 	}
-	if (n == 0) {
-		tui_put(a, r.y + 1 + c.h / 2, r.x + label_w + 2, c.w - 1, TS_DIM,
-			"(none yet)");
-		return;
-	}
-	/* Some room around the data so the extremes are not on the frame. */
-	plot_pad_range(&c.x0, &c.x1, 0.03, 0.1);
-	plot_pad_range(&c.y0, &c.y1, 0.05, 0.05);
+	plot_pad_range(&c->x0, &c->x1, 0.03, 0.1);
+	plot_pad_range(&c->y0, &c->y1, 0.05, 0.05);
+	return n;
+}
 
+/* The layers into c: the limit line, the candidates, the picks (the
+ * current one marked). */
+static void draw_layers(const struct tui_app *a, struct canvas *c, double lim)
+{
 	int cx, cy, bx, by;
-	if (lim > 0 && to_dot(&c, lim, c.y0, &cx, &cy, &bx, &by))
-		for (int row = 0; row < c.h; row++)
-			c.over[row][cx] = OV_LIMIT;
+	if (lim > 0 && to_dot(c, lim, c->y0, &cx, &cy, &bx, &by))
+		for (int row = 0; row < c->h; row++)
+			c->over[row][cx] = OV_LIMIT;
 	for (int i = 0; i < a->n_points; i++)
-		if (to_dot(&c, a->points[i].latency_ms, point_y(a, &a->points[i]), &cx, &cy, &bx, &by)) {
+		if (to_dot(c, a->points[i].latency_ms, point_y(a, &a->points[i]), &cx, &cy, &bx, &by)) {
 			if (a->utf8)
-				c.dots[cy][cx] |= braille_bit(bx, by);
-			else if (c.dots[cy][cx] < 255)
-				c.dots[cy][cx]++;
+				c->dots[cy][cx] |= braille_bit(bx, by);
+			else if (c->dots[cy][cx] < 255)
+				c->dots[cy][cx]++;
 		}
 	for (int i = 0; i < a->n_picks; i++)
-		if (to_dot(&c, a->picks[i].latency_ms, pick_y(a, &a->picks[i]), &cx, &cy, &bx, &by))
-			c.over[cy][cx] = i == a->current_pick ? OV_CURRENT : OV_PICK;
+		if (to_dot(c, a->picks[i].latency_ms, pick_y(a, &a->picks[i]), &cx, &cy, &bx, &by))
+			c->over[cy][cx] = i == a->current_pick ? OV_CURRENT : OV_PICK;
+}
 
-	/* The cells. */
-	int x_left = r.x + label_w + 1;
-	for (int row = 0; row < c.h; row++) {
+static void draw_cells(const struct tui_app *a, const struct canvas *c, struct tui_rect r)
+{
+	int x_left = r.x + PLOT_LABEL_W + 1;
+	for (int row = 0; row < c->h; row++) {
 		int y = r.y + 1 + row;
-		tui_put(a, y, r.x + label_w, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
-		for (int col = 0; col < c.w; col++) {
+		tui_put(a, y, r.x + PLOT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
+		for (int col = 0; col < c->w; col++) {
 			char g[8];
 			enum tui_style st = TS_POINT;
-			switch (c.over[row][col]) {
+			switch (c->over[row][col]) {
 			case OV_CURRENT:
 				snprintf(g, sizeof g, "%s", tui_glyph(a, "\xe2\x97\x86", "@"));
 				st = TS_CURRENT;
@@ -155,13 +148,13 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 				st = TS_PICK;
 				break;
 			default:
-				if (c.dots[row][col]) {
+				if (c->dots[row][col]) {
 					if (a->utf8)
-						braille_utf8(c.dots[row][col], g);
+						braille_utf8(c->dots[row][col], g);
 					else
-						snprintf(g, sizeof g, "%c", c.dots[row][col] == 1 ? '.' :
-							 c.dots[row][col] < 4 ? ':' : '*');
-				} else if (c.over[row][col] == OV_LIMIT) {
+						snprintf(g, sizeof g, "%c", c->dots[row][col] == 1 ? '.' :
+							 c->dots[row][col] < 4 ? ':' : '*');
+				} else if (c->over[row][col] == OV_LIMIT) {
 					snprintf(g, sizeof g, "%s", tui_glyph(a, "\xe2\x94\x8a", "|"));
 					st = TS_LIMIT;
 				} else {
@@ -171,33 +164,67 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 			tui_put(a, y, x_left + col, 1, st, g);
 		}
 	}
-	/* Axis labels: y at the top and bottom rows, x under the ends. */
+}
+
+/* Axis labels: y at the top, middle and bottom rows, x under the ends and
+ * the latency limit's between them where it fits. */
+static void draw_labels(const struct tui_app *a, const struct canvas *c, struct tui_rect r,
+			double lim)
+{
+	const int label_w = PLOT_LABEL_W;
+	int x_left = r.x + label_w + 1, cx, cy, bx, by;
 	char lo[32], hi[32];
-	tui_fmt_num(hi, sizeof hi, c.y1, label_w, a->have_oracle ? 1 : 2, 0);
-	tui_fmt_num(lo, sizeof lo, c.y0, label_w, a->have_oracle ? 1 : 2, 0);
+	tui_fmt_num(hi, sizeof hi, c->y1, label_w, a->have_oracle ? 1 : 2, 0);
+	tui_fmt_num(lo, sizeof lo, c->y0, label_w, a->have_oracle ? 1 : 2, 0);
 	tui_put(a, r.y + 1, r.x, label_w, TS_DIM, hi);
-	tui_put(a, r.y + c.h, r.x, label_w, TS_DIM, lo);
-	if (c.h >= 9) {
+	tui_put(a, r.y + c->h, r.x, label_w, TS_DIM, lo);
+	if (c->h >= 9) {
 		char mid[32];
 		/* The value at the middle row's centre, as to_dot() maps it. */
-		int row = (c.h - 1) / 2, H = c.h * c.sub_y;
-		double py = row * c.sub_y + (c.sub_y - 1) / 2.0;
-		tui_fmt_num(mid, sizeof mid, c.y1 - py / (H - 1) * (c.y1 - c.y0), label_w,
+		int row = (c->h - 1) / 2, H = c->h * c->sub_y;
+		double py = row * c->sub_y + (c->sub_y - 1) / 2.0;
+		tui_fmt_num(mid, sizeof mid, c->y1 - py / (H - 1) * (c->y1 - c->y0), label_w,
 			    a->have_oracle ? 1 : 2, 0);
 		tui_put(a, r.y + 1 + row, r.x, label_w, TS_DIM, mid);
 	}
-	int yb = r.y + 1 + c.h;
-	snprintf(lo, sizeof lo, "%.0f", c.x0);
-	snprintf(hi, sizeof hi, "%.0f ms", c.x1);
-	tui_put(a, yb, x_left, c.w, TS_DIM, lo);
-	tui_put(a, yb, x_left + c.w - (int)strlen(hi), (int)strlen(hi), TS_DIM, hi);
-	if (lim > 0 && to_dot(&c, lim, c.y0, &cx, &cy, &bx, &by)) {
+	int yb = r.y + 1 + c->h;
+	snprintf(lo, sizeof lo, "%.0f", c->x0);
+	snprintf(hi, sizeof hi, "%.0f ms", c->x1);
+	tui_put(a, yb, x_left, c->w, TS_DIM, lo);
+	tui_put(a, yb, x_left + c->w - (int)strlen(hi), (int)strlen(hi), TS_DIM, hi);
+	if (lim > 0 && to_dot(c, lim, c->y0, &cx, &cy, &bx, &by)) {
 		char l[32];
 		snprintf(l, sizeof l, "max %g", lim);
 		int lx = x_left + cx - (int)strlen(l) / 2;
 		if (lx < x_left + (int)strlen(lo) + 1)
 			lx = x_left + (int)strlen(lo) + 1;
-		if (lx + (int)strlen(l) < x_left + c.w - (int)strlen(hi))
+		if (lx + (int)strlen(l) < x_left + c->w - (int)strlen(hi))
 			tui_put(a, yb, lx, (int)strlen(l), TS_LIMIT, l);
 	}
+}
+
+void view_plot_draw(const struct tui_app *a, struct tui_rect r)
+{
+	/* About 64 KB on the UI thread's stack (a static would be a global). */
+	struct canvas c;
+	double lim = a->limits.max_latency_ms;
+	if (r.h < 5 || r.w < PLOT_LABEL_W + 8)
+		return;
+	draw_title(a, r, a->have_oracle ? "NB201 acc %" : "TE-NAS proxy");
+	memset(&c, 0, sizeof c);
+	c.w = r.w - PLOT_LABEL_W - 1;
+	c.h = r.h - 2;
+	if (c.w > PLOT_MAX_W)
+		c.w = PLOT_MAX_W;
+	if (c.h > PLOT_MAX_H)
+		c.h = PLOT_MAX_H;
+	c.sub_x = a->utf8 ? 2 : 1;
+	c.sub_y = a->utf8 ? 4 : 1;
+	if (set_range(a, &c, lim) == 0) {
+		tui_put(a, r.y + 1 + c.h / 2, r.x + PLOT_LABEL_W + 2, c.w - 1, TS_DIM, "(none yet)");
+		return;
+	}
+	draw_layers(a, &c, lim);
+	draw_cells(a, &c, r);
+	draw_labels(a, &c, r, lim);
 }

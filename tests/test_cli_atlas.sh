@@ -106,6 +106,25 @@ hint=$(sed -n 's/.*build it with: //p' "$tmp/err")
 check "a missing --atlas with a space and a quote: the hint, pasted, builds that file" \
 	sh -c "[ $rc -eq 1 ] && [ -n \"\$(grep -v '^#' \"\$1\" | tail -n +2)\" ]" _ "$odd"
 
+# Two builds of one file at once (two terminals, or one beside a TUI
+# extending it): the second is refused in one line naming the first, and
+# the first's file stays whole (no row twice, none torn) and resumable.
+# Before, both wrote: a new file's head and rows over each other, or the
+# same archs appended twice, and every later run refused the file.
+"$mn" atlas $fast --threads 1 --max 30 --seed 7 --out "$tmp/pair.csv" >/dev/null 2>"$tmp/err1" &
+first=$!
+i=0
+while [ "$(rows "$tmp/pair.csv" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+"$mn" atlas $fast --threads 1 --max 30 --seed 7 --out "$tmp/pair.csv" >/dev/null 2>"$tmp/err"; rc=$?
+wait $first; rc1=$?
+sed 's/^/# /' "$tmp/err" | grep -v 'synthetic'
+check "a second atlas on a file being written: exit 1, one line naming the other process" \
+	sh -c "[ $rc -eq 1 ] && [ $rc1 -eq 0 ] && grep -q 'pair.csv: another micronas (pid $first) is writing this file' '$tmp/err' && [ \$(grep -vc synthetic '$tmp/err') -eq 1 ]"
+check "...and the first one's file has its 30 archs, none twice" \
+	sh -c "[ \$(grep -v '^#' '$tmp/pair.csv' | tail -n +2 | cut -d, -f1 | sort -u | wc -l) -eq 30 ] && [ \$(grep -v '^#' '$tmp/pair.csv' | tail -n +2 | wc -l) -eq 30 ]"
+"$mn" atlas $fast --threads 1 --max 2 --seed 7 --out "$tmp/pair.csv" >/dev/null 2>&1; rc=$?
+check "...which a rerun extends" sh -c "[ $rc -eq 0 ] && [ \$(grep -v '^#' '$tmp/pair.csv' | tail -n +2 | wc -l) -eq 32 ]"
+
 # MPI: 2 ranks write the same rows as one process.
 if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null; then
 	[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

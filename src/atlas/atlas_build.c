@@ -2,10 +2,12 @@
 #include "util/pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -276,6 +278,52 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
 	return out;
 }
 
+/* Makes this process the file's only writer until the returned descriptor
+ * is closed: two builds of one file (two `micronas atlas`, or one and a
+ * TUI extending it) would each append the same archs, or both write a new
+ * file's head over each other, leaving a file every later run refuses.
+ * flock() rather than fcntl(): a fcntl lock would go as soon as this
+ * process closed any other descriptor of the file (the TUI reads the
+ * atlas while a chunk runs).  A read lock of fcntl's on top, taken once
+ * the file has been read, only lets a refused process name the holder's
+ * pid.  A file system without flock() builds unlocked, as before.
+ * Returns the descriptor (or -2: no locking here), or -1 with err. */
+static int lock_file(const char *path, char *err, size_t errn)
+{
+	if (mn_atlas_make_dir(path, err, errn))
+		return -1;
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errn, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	int saved = errno;
+	if (saved != EWOULDBLOCK) {
+		close(fd);
+		return -2;
+	}
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+	char pid[32] = "";
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid > 0)
+		snprintf(pid, sizeof pid, " (pid %ld)", (long)fl.l_pid);
+	close(fd);
+	snprintf(err, errn, "%s: another micronas%s is writing this file (micronas atlas, score --all, or a "
+		 "tui extending its atlas); let it finish or stop it (in the tui, e pauses), or use another --out",
+		 path, pid);
+	return -1;
+}
+
+/* The holder's pid for lock_file's refusals: a whole-file fcntl read lock
+ * (never refused: no process takes a write lock). */
+static void show_pid(int fd)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETLK, &fl); /* only informative: a failure changes nothing */
+}
+
 /* Writes the ready rows in order from *written on; -1 on a write error. */
 static int write_ready(struct mn_atlas_queue *q, FILE *out, int *written)
 {
@@ -313,7 +361,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	FILE *out = NULL;
 	int *todo = NULL;
 	long good_end = 0;
-	int rc = -1, written = 0, stopped = 0, werr = 0, st;
+	int rc = -1, written = 0, stopped = 0, werr = 0, st, lock = -2;
 	/* Raised on a stop or a failure: the workers' archs in flight end
 	 * inside their proxies instead of running to the end. */
 	atomic_int cancel;
@@ -326,7 +374,12 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	pthread_cond_init(&q.cond, NULL);
 	/* Every way out goes through `done`, which releases the other
 	 * processes (they wait for work until told there is none). */
+	lock = lock_file(b->path, err, errn);
+	if (lock == -1)
+		goto done;
+	/* Read under the lock: what is read is all there is until the end. */
 	st = mn_atlas_read(b->path, &b->settings, &rows, &good_end, err, errn);
+	show_pid(lock);
 	if (st < 0)
 		goto done;
 	res->had = rows.n;
@@ -422,6 +475,8 @@ done:
 	}
 	if (out)
 		fclose(out);
+	if (lock >= 0)
+		close(lock); /* after the last write: releases the file */
 	pthread_mutex_destroy(&q.lock);
 	pthread_cond_destroy(&q.cond);
 	free(todo);

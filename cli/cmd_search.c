@@ -1,5 +1,6 @@
 /* micronas search: TE-NAS pruning with MicroNAS's hardware indicators and
  * hard resource limits, run through the same engine the TUI drives. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -95,9 +96,12 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
  * search), so its pick may not fit the board it was searched for: say so,
  * with the flag that searches only what fits (stderr, so --json stays
  * clean). */
-static void note_board_fit(const struct mn_preset *p, const struct mn_engine_snapshot *s)
+static int note_board_fit(const struct mn_preset *p, const struct mn_engine_snapshot *s)
 {
-	fflush(stdout); /* after the result it is about */
+	/* After the result it is about.  Its failure is returned: the flush
+	 * empties the buffer, so the command's last fflush would succeed and
+	 * a pick lost to a full disk would exit 0. */
+	int rc = fflush(stdout) == 0 ? 0 : -1, saved = errno;
 	if (p->flash_kb > 0 && p->max_flash_kb <= 0 && s->result_flash_kb > p->flash_kb)
 		fprintf(stderr,
 			"micronas search: note: the pick needs %.1f KB of flash (the runtime's %.0f KB "
@@ -109,6 +113,8 @@ static void note_board_fit(const struct mn_preset *p, const struct mn_engine_sna
 			"micronas search: note: the pick needs %.1f KB of SRAM at its peak, more than the "
 			"%s's %.0f KB; --max-sram-kb %.0f searches only archs that fit\n",
 			s->result_sram_kb, p->board_name, p->sram_kb, p->sram_kb);
+	errno = saved; /* the flush's reason, for the caller's message */
+	return rc;
 }
 
 /* --measure-ahead, after the pick is printed: the engine's look-ahead
@@ -291,7 +297,11 @@ int mn_cmd_search(int argc, char **argv)
 				rc = MN_EXIT_ERROR;
 		} else
 			print_text(&snap, oracle);
-		note_board_fit(&session->preset, &snap);
+		if (note_board_fit(&session->preset, &snap) != 0) {
+			mn_cli_error("search", "cannot write the pick to standard output: %s (check the "
+				     "disk space or the pipe)", strerror(errno));
+			rc = MN_EXIT_ERROR;
+		}
 		if (ahead && measure_ahead(session, &snap, tty, cached_at_start) != 0)
 			rc = MN_EXIT_ERROR;
 		if (ahead && !cache_warned &&

@@ -25,6 +25,15 @@ else
 	check "the pick's $fl KB of flash fits the board's 1024: nothing more on stderr" \
 		[ "$(wc -l <"$tmp/a.err")" -eq 1 ]
 fi
+# Standard output on a full disk (/dev/full): the pick is lost, so the
+# search exits 1 saying so in one line.  Before, the board note's flush
+# swallowed the error and the search exited 0 with nothing written.
+if [ -w /dev/full ]; then
+	"$mn" search $fast --json >/dev/full 2>"$tmp/full.err"; rc=$?
+	sed 's/^/# /' "$tmp/full.err"
+	check "search --json >/dev/full: exit 1, one line naming standard output and the reason" \
+		sh -c "[ $rc -eq 1 ] && [ \$(grep -c 'cannot write the pick to standard output: No space left on device' '$tmp/full.err') -eq 1 ]"
+fi
 # The same search for a board with less: 600 KB of flash and 32 KB of SRAM.
 sed 's/^flash_kb = .*/flash_kb = 600/; s/^sram_kb = .*/sram_kb = 32/' \
 	"$MN_TOP_SRCDIR/presets/nucleo-f746zg.ini" >"$tmp/small.ini"

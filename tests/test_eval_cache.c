@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "search/eval_cache.h"
@@ -130,6 +132,64 @@ int main(void)
 	tap_ok(c && access(old1, F_OK) != 0 && access(old2, F_OK) == 0 && access(path, F_OK) == 0,
 	       "over the bound, the least recently used file is deleted, the one in use kept");
 	mn_eval_cache_close(c);
+
+	/* Opening marks the file as used (the eviction's order), also when
+	 * nothing is cut off it. */
+	struct timeval tv1[2] = {{1000, 0}, {1000, 0}};
+	struct stat stp;
+	utimes(path, tv1);
+	c = mn_eval_cache_open(dir, key, collect, &g, warn, sizeof warn, err, sizeof err);
+	tap_ok(c && stat(path, &stp) == 0 && stp.st_mtime > time(NULL) - 600,
+	       "opening a cache marks it as just used");
+	mn_eval_cache_close(c);
+
+	/* Two searches starting together on a cache that does not exist yet:
+	 * each keeps its value.  Before, both found no file and the second
+	 * rename() replaced the first's, whose values went to a file no one
+	 * opened again (lost in nearly every round here). */
+	int lost = 0, rounds = 40;
+	for (int it = 0; it < rounds; it++) {
+		char sub[600];
+		int gate[2];
+		snprintf(sub, sizeof sub, "%s/race%d", dir, it);
+		if (pipe(gate) != 0)
+			break;
+		for (int k = 0; k < 2; k++) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				char b, w[600], e[600];
+				struct got gg = {0, 0, 0};
+				close(gate[1]);
+				/* Both wait here until the gate closes. */
+				if (read(gate[0], &b, 1) < 0)
+					_exit(3);
+				struct mn_eval_cache *cc =
+					mn_eval_cache_open(sub, key, collect, &gg, w, sizeof w, e, sizeof e);
+				if (!cc)
+					_exit(2);
+				int rc = mn_eval_cache_put(cc, super, k, 1, 0.5 + k, 0.25);
+				mn_eval_cache_close(cc);
+				_exit(rc == 0 ? 0 : 1);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]);
+		int ok = 1, status;
+		for (int k = 0; k < 2; k++)
+			if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				ok = 0;
+		struct got gr = {0, 0, 0};
+		struct mn_eval_cache *cr = mn_eval_cache_open(sub, key, collect, &gr, warn, sizeof warn, err, sizeof err);
+		if (!ok || !cr || gr.n != 2)
+			lost++;
+		if (cr) {
+			unlink(mn_eval_cache_path(cr));
+			mn_eval_cache_close(cr);
+		}
+		rmdir(sub);
+	}
+	tap_ok(lost == 0, "two searches creating one cache at once both keep their values (%d of %d rounds lost one)",
+	       lost, rounds);
 
 	/* An unusable directory: NULL with a message. */
 	c = mn_eval_cache_open("/proc/nonexistent/x", key, collect, &g, warn, sizeof warn, err, sizeof err);

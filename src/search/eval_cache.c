@@ -85,15 +85,17 @@ static int record_valid(uint64_t key_hash, const struct record *r)
 static long header_size(size_t keylen) { return 8 + 4 + 4 + (long)keylen; }
 
 /* Reads an existing file: 1 valid (records handed over, *good = bytes to
- * keep), 0 absent or empty, -1 corrupt, -2 foreign. */
+ * keep, *torn when a torn last record follows them), 0 absent or empty,
+ * -1 corrupt, -2 foreign. */
 static int read_file(const char *path, const char *key, uint64_t key_hash, mn_eval_cache_fn fn,
-		     void *ctx, int *count, long *good)
+		     void *ctx, int *count, long *good, int *torn)
 {
 	FILE *f = fopen(path, "rb");
 	char magic[8];
 	uint32_t probe, klen;
 	*count = 0;
 	*good = 0;
+	*torn = 0;
 	if (!f)
 		return 0;
 	size_t got = fread(magic, 1, 8, f);
@@ -147,6 +149,7 @@ static int read_file(const char *path, const char *key, uint64_t key_hash, mn_ev
 		return -1;
 	}
 	/* rd in (0, 32): a torn last record from a crash, dropped. */
+	*torn = rd > 0;
 	for (int i = 0; i < n; i++)
 		fn(ctx, recs[i].super, recs[i].edge, recs[i].op, recs[i].dk, recs[i].dr);
 	free(recs);
@@ -265,15 +268,20 @@ struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_ev
 	sprintf(c->path, "%s/eval-%016llx.bin", dir, (unsigned long long)c->key_hash);
 
 	long good = 0;
-	int st = read_file(c->path, key, c->key_hash, fn, ctx, &c->count, &good);
+	int st, torn, raced = 0;
+again:
+	st = read_file(c->path, key, c->key_hash, fn, ctx, &c->count, &good, &torn);
 	if (st < 0)
 		snprintf(warn, warnn, "ignoring the %s evaluation cache %s; it is replaced by a new one",
 			 st == -1 ? "corrupt" : "foreign (other settings)", c->path);
 	if (st == 1) {
 		c->fd = open(c->path, O_WRONLY | O_APPEND);
-		/* Drop a torn last record so that appends stay aligned; the
-		 * truncate also marks the file as just used for eviction. */
-		if (c->fd >= 0 && ftruncate(c->fd, good) != 0) {
+		/* Drop a torn last record so that appends stay aligned.  Only
+		 * then: another search may be appending to this file, and a
+		 * truncate to what was read would cut off the records it wrote
+		 * since.  Otherwise the file is just marked as used for
+		 * eviction. */
+		if (c->fd >= 0 && (torn ? ftruncate(c->fd, good) : futimens(c->fd, NULL)) != 0) {
 			close(c->fd);
 			c->fd = -1;
 		}
@@ -281,12 +289,35 @@ struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_ev
 		/* A new file, written whole under a temporary name first so that
 		 * a reader never sees a header without its key. */
 		char *tmp = malloc(strlen(c->path) + 16);
-		int fd = -1;
+		int fd = -1, placed = -1;
 		if (tmp) {
 			sprintf(tmp, "%s.tmpXXXXXX", c->path);
 			fd = mkstemp(tmp);
 		}
-		if (fd >= 0 && (write_header(fd, key) != 0 || rename(tmp, c->path) != 0)) {
+		if (fd >= 0 && write_header(fd, key) == 0) {
+			/* Where there was no file, link() rather than rename(): two
+			 * searches starting together both find none, and the
+			 * second rename would replace the first's file, its values
+			 * then going to a file no one opens again.  The one that
+			 * finds a file there reads it instead (at most once: what
+			 * it finds the second time is read or replaced as usual).
+			 * A file system without hard links gets the rename. */
+			if (st == 0 && !raced) {
+				placed = link(tmp, c->path);
+				if (placed != 0 && errno == EEXIST) {
+					close(fd);
+					unlink(tmp);
+					free(tmp);
+					raced = 1;
+					goto again;
+				}
+			}
+			if (placed == 0)
+				unlink(tmp);
+			else
+				placed = rename(tmp, c->path);
+		}
+		if (fd >= 0 && placed != 0) {
 			close(fd);
 			unlink(tmp);
 			fd = -1;

@@ -32,6 +32,11 @@ int mn_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 /* "micronas NAME: message" on stderr, one line. */
 void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Flushes standard output: MN_EXIT_OK, or MN_EXIT_ERROR after one line
+ * saying why (a full disk, a closed pipe), since a result that did not
+ * reach its reader must not end the command with status 0 unsaid. */
+int mn_cli_flush(const char *cmd);
+
 /* Parse a whole decimal integer / number within [lo, hi]; on failure print
  * a usage error naming the option and return -1. */
 int mn_cli_int(const char *cmd, const char *opt, const char *text, long lo, long hi, int *out);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void mn_cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -101,6 +102,15 @@ int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out)
 		return 0;
 	mn_cli_error(cmd, "bad arch string '%s' at column %zu: %s", text, err.pos + 1, err.msg);
 	return -1;
+}
+
+int mn_cli_flush(const char *cmd)
+{
+	if (fflush(stdout) == 0)
+		return MN_EXIT_OK;
+	mn_cli_error(cmd, "cannot write to standard output: %s (check the disk space or the pipe)",
+		     strerror(errno));
+	return MN_EXIT_ERROR;
 }
 
 void mn_json_string(FILE *f, const char *s)

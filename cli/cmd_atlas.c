@@ -421,7 +421,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	} else {
 		printf("%s\n", path);
 	}
-	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	return mn_cli_flush("atlas");
 }
 
 /* ---- picks ---- */
@@ -562,7 +562,7 @@ static int print_pareto(const struct mn_preset *p, const struct mn_dataset *d, c
 	fprintf(stderr, "micronas atlas: %d archs on the front of %d in %s\n", m, a.n, path);
 	free(rows);
 	mn_atlas_free(&a);
-	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	return mn_cli_flush("atlas");
 }
 
 int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const char *atlas_path,
@@ -668,7 +668,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	mn_atlas_free(&a);
 	if (have_oracle)
 		mn_oracle_free(&oracle);
-	if (fflush(stdout) != 0)
+	if (mn_cli_flush("search") != MN_EXIT_OK)
 		rc = MN_EXIT_ERROR;
 	return rc;
 }

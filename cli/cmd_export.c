@@ -138,7 +138,7 @@ int mn_cmd_export(int argc, char **argv)
 	}
 	if (train)
 		printf("train: python3 %s --data %s --epochs 200 -o weights.safetensors\n", path, train);
-	rc = fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	rc = mn_cli_flush("export");
 out:
 	mn_dataset_free(&d);
 	return rc;

@@ -116,5 +116,5 @@ int mn_cmd_ports(int argc, char **argv)
 		}
 	}
 	free(v);
-	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	return mn_cli_flush("ports");
 }

@@ -201,5 +201,5 @@ int mn_cmd_profile(int argc, char **argv)
 				       : "clock cycles");
 	free(out_default);
 	mn_board_close(b);
-	return fflush(stdout) == 0 ? MN_EXIT_OK : MN_EXIT_ERROR;
+	return mn_cli_flush("profile");
 }

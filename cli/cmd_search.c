@@ -323,7 +323,7 @@ int mn_cmd_search(int argc, char **argv)
 		rc = MN_EXIT_ERROR;
 	}
 	mn_session_release(&prep);
-	if (fflush(stdout) != 0)
+	if (mn_cli_flush("search") != MN_EXIT_OK)
 		rc = MN_EXIT_ERROR;
 	return rc;
 }

@@ -46,4 +46,8 @@ check "--version prints the version" sh -c "[ $rc -eq 0 ] && grep -q '^micronas 
 check "--help lists cost" sh -c "[ $rc -eq 0 ] && grep -q '^  cost' '$tmp/out'"
 "$mn" cost --channels 8 --cells 1 --resolution 16 --classes 100 --json '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' >"$tmp/out"
 check "shape flags change the result (0.517348 MFLOPs)" grep -q '"flops_m":0.517348' "$tmp/out"
+# A result that cannot reach its reader: exit 1 and one line saying why.
+"$mn" cost '|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' >/dev/full 2>"$tmp/err"; rc=$?
+check "stdout on a full disk: exit 1, one line naming it ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'cannot write to standard output: No space left on device' '$tmp/err'"
 tap_done

@@ -10,6 +10,7 @@
 
 #include "config/exe_tree.h"
 #include "space/cost.h"
+#include "space/latency_table.h"
 #include "util/ini_file.h"
 
 #ifndef MN_DATADIR
@@ -68,6 +69,15 @@ static const struct field fields[MN_PF_COUNT] = {
 
 static const char *const sections[] = {"board", "network", "search"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
+
+/* A preset's section, by name. */
+static int preset_section(const char *name)
+{
+	for (size_t i = 0; i < N_SECTIONS; i++)
+		if (strcmp(sections[i], name) == 0)
+			return 1;
+	return 0;
+}
 
 void mn_preset_defaults(struct mn_preset *p)
 {
@@ -319,9 +329,8 @@ struct load_ctx {
 static int on_section(void *user, const char *section, int line, char *err, size_t errn)
 {
 	struct load_ctx *c = user;
-	for (size_t i = 0; i < N_SECTIONS; i++)
-		if (strcmp(sections[i], section) == 0)
-			return 0;
+	if (preset_section(section))
+		return 0;
 	snprintf(err, errn, "%s:%d: unknown section [%.40s] (a preset has [board], [network] and [search])",
 		 c->path, line, section);
 	return -1;
@@ -618,29 +627,37 @@ void mn_preset_list_free(struct mn_preset_entry *v, size_t n)
 	free(v);
 }
 
-/* 1 when the INI file at path is a latency table (its sections are the
- * table's: [meta], [stage0..2], [fixed]; space/latency_table.h), which
- * live beside the presets; 0 for anything else, a broken preset among
- * them. */
+/* Counts a file's section headers: the latency table's and the preset's. */
+struct section_count {
+	int tables, presets;
+};
+
+static int count_section(void *user, const char *section, int line, char *err, size_t errn)
+{
+	struct section_count *c = user;
+	(void)line, (void)err, (void)errn;
+	c->tables += mn_latency_table_section(section);
+	c->presets += preset_section(section);
+	return 0;
+}
+
+static int skip_entry(void *user, const char *section, const char *key, const char *value,
+		      int line, char *err, size_t errn)
+{
+	(void)user, (void)section, (void)key, (void)value, (void)line, (void)err, (void)errn;
+	return 0;
+}
+
+/* 1 when the INI file at path is a latency table (it has a section of the
+ * table's and none of a preset's; space/latency_table.h), which live beside
+ * the presets; 0 for anything else, a broken preset among them.  The
+ * headers read before a malformed line still count. */
 static int is_latency_table(const char *path)
 {
-	static const char *const table[] = {"[meta]", "[stage0]", "[stage1]", "[stage2]", "[fixed]"};
-	static const char *const preset[] = {"[board]", "[network]", "[search]"};
-	FILE *f = fopen(path, "r");
-	char line[256];
-	int tables = 0, presets = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f)) {
-		const char *c = line + strspn(line, " \t");
-		for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-			tables += !strncmp(c, table[i], strlen(table[i]));
-		for (size_t i = 0; i < sizeof preset / sizeof preset[0]; i++)
-			presets += !strncmp(c, preset[i], strlen(preset[i]));
-	}
-	/* only read: closing cannot lose anything */
-	(void)fclose(f);
-	return tables > 0 && presets == 0;
+	struct section_count c = {0, 0};
+	char err[256];
+	(void)mn_ini_parse(path, skip_entry, count_section, &c, NULL, err, sizeof err);
+	return c.tables > 0 && c.presets == 0;
 }
 
 /* Adds dir's presets to v, keeping the first of each name (the one

@@ -81,6 +81,11 @@ static int section_index(const char *name)
 	return -1;
 }
 
+int mn_latency_table_section(const char *name)
+{
+	return section_index(name) >= 0;
+}
+
 static int on_section(void *user, const char *section, int line, char *err, size_t errn)
 {
 	struct read_ctx *c = user;

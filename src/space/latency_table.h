@@ -46,6 +46,8 @@ struct mn_latency_table {
  * (fix)" line (a missing entry is reported at its section's header line,
  * or at the end of the file when the section is missing). */
 int mn_latency_table_read(struct mn_latency_table *t, const char *path, char *err, size_t errn);
+/* 1 when name is a section of a latency table ("meta", "stage0", ...). */
+int mn_latency_table_section(const char *name);
 
 /* Writes the table in the format above; comment (may be NULL) is written
  * first, each of its lines prefixed with "; ".  Numbers are written in their

@@ -220,36 +220,6 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
 	return mn_board_job_model(j, &task, err, errn); /* it frees t on refusal */
 }
 
-/* A whole number of at most 100000 from the metadata key, else -1. */
-static int meta_int(const struct mn_safetensors *st, const char *key)
-{
-	const char *v = mn_st_meta_get(st, key);
-	char *end;
-	if (!v || !*v)
-		return -1;
-	long n = strtol(v, &end, 10);
-	return *end || n < 0 || n > 100000 ? -1 : (int)n;
-}
-
-/* The network model.py exported the file for, from its metadata; the
- * input channels from the stem's shape in a file written before model.py
- * recorded them.  0, or -1 when the file does not say it all. */
-static int file_shape(const struct mn_safetensors *st, struct mn_net_shape *s)
-{
-	const char *res = mn_st_meta_get(st, "resolution");
-	const struct mn_st_tensor *stem = mn_st_find(st, "stem.weight");
-	memset(s, 0, sizeof *s);
-	s->channels = meta_int(st, "channels");
-	s->cells = meta_int(st, "cells");
-	s->classes = meta_int(st, "classes");
-	s->input_channels = meta_int(st, "input_channels");
-	if (s->input_channels < 0 && stem && stem->ndim == 4)
-		s->input_channels = (int)stem->shape[1];
-	if (!res || mn_sides_parse(res, &s->height, &s->width) != 0)
-		return -1;
-	return s->channels > 0 && s->cells > 0 && s->classes > 0 && s->input_channels > 0 ? 0 : -1;
-}
-
 int mn_model_weights_probe(const char *path, struct mn_weights_info *out, char *err, size_t errn)
 {
 	struct mn_safetensors st;
@@ -261,7 +231,7 @@ int mn_model_weights_probe(const char *path, struct mn_weights_info *out, char *
 	const char *arch = mn_st_meta_get(&st, "arch");
 	if (arch && mn_arch_parse(arch, &out->arch, &pe) == 0)
 		out->has_arch = 1;
-	out->has_shape = file_shape(&st, &out->shape) == 0;
+	out->has_shape = mn_weights_file_shape(&st, &out->shape) == 0;
 	mn_st_free(&st);
 	return 0;
 }

@@ -89,19 +89,52 @@ static void hint_flag(char *buf, size_t n, const char *flag, const char *value)
 		snprintf(buf + k, n - k, " %s %s", flag, mn_st_printable(value, v, sizeof v));
 }
 
-/* The input channels the file was made for: model.py's metadata, else (a
- * file written before model.py recorded them) the stem's second dimension;
- * NULL when neither says. */
+/* The stem's input channels (its weight's second dimension), for a file
+ * written before model.py recorded them; -1 when there is no such stem. */
+static long stem_input_channels(const struct mn_safetensors *st)
+{
+	const struct mn_st_tensor *stem = mn_st_find(st, "stem.weight");
+	return stem && stem->ndim == 4 ? (long)stem->shape[1] : -1;
+}
+
+/* The input channels the file was made for: model.py's metadata, else the
+ * stem's; NULL when neither says. */
 static const char *file_input_channels(const struct mn_safetensors *st, char *buf, size_t n)
 {
 	const char *ic = mn_st_meta_get(st, "input_channels");
-	const struct mn_st_tensor *stem = mn_st_find(st, "stem.weight");
+	long stem = stem_input_channels(st);
 	if (ic)
 		return ic;
-	if (!stem || stem->ndim != 4)
+	if (stem < 0)
 		return NULL;
-	snprintf(buf, n, "%lld", (long long)stem->shape[1]);
+	snprintf(buf, n, "%ld", stem);
 	return buf;
+}
+
+/* A metadata value as a whole number of at most 100000, else -1. */
+static int meta_int(const struct mn_safetensors *st, const char *key)
+{
+	const char *v = mn_st_meta_get(st, key);
+	char *end;
+	if (!v || !*v)
+		return -1;
+	long n = strtol(v, &end, 10);
+	return *end || n < 0 || n > 100000 ? -1 : (int)n;
+}
+
+int mn_weights_file_shape(const struct mn_safetensors *st, struct mn_net_shape *s)
+{
+	const char *res = mn_st_meta_get(st, "resolution");
+	memset(s, 0, sizeof *s);
+	s->channels = meta_int(st, "channels");
+	s->cells = meta_int(st, "cells");
+	s->classes = meta_int(st, "classes");
+	s->input_channels = meta_int(st, "input_channels");
+	if (s->input_channels < 0)
+		s->input_channels = (int)stem_input_channels(st);
+	if (!res || mn_sides_parse(res, &s->height, &s->width) != 0)
+		return -1;
+	return s->channels > 0 && s->cells > 0 && s->classes > 0 && s->input_channels > 0 ? 0 : -1;
 }
 
 /* The file's own description, for hints: the arch and network model.py

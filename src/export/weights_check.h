@@ -54,6 +54,12 @@ struct mn_fnet {
  * expected shape, every value finite; no other tensor) and copies the
  * values into net.  0, or
  * -1 with one line in err naming the first mismatch. */
+/* The network model.py exported st for, from its metadata (channels,
+ * cells, resolution, classes; input channels from the metadata, else the
+ * stem's shape in a file written before model.py recorded them).  0, or -1
+ * when the file does not say it all. */
+int mn_weights_file_shape(const struct mn_safetensors *st, struct mn_net_shape *s);
+
 int mn_fnet_bind(struct mn_fnet *net, const struct mn_safetensors *st, const struct mn_arch *a,
 		 const struct mn_net_shape *s, char *err, size_t errn);
 void mn_fnet_free(struct mn_fnet *net);

@@ -34,8 +34,9 @@ void mn_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(p
 
 /* Flushes standard output: MN_EXIT_OK, or MN_EXIT_ERROR after one line
  * saying why (a full disk, a closed pipe), since a result that did not
- * reach its reader must not end the command with status 0 unsaid. */
-int mn_cli_flush(const char *cmd);
+ * reach its reader must not end the command with status 0 unsaid.  what
+ * (NULL: nothing) names the result in that line, e.g. "the pick". */
+int mn_cli_flush(const char *cmd, const char *what);
 
 /* Parse a whole decimal integer / number within [lo, hi]; on failure print
  * a usage error naming the option and return -1. */

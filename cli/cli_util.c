@@ -104,12 +104,12 @@ int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out)
 	return -1;
 }
 
-int mn_cli_flush(const char *cmd)
+int mn_cli_flush(const char *cmd, const char *what)
 {
 	if (fflush(stdout) == 0)
 		return MN_EXIT_OK;
-	mn_cli_error(cmd, "cannot write to standard output: %s (check the disk space or the pipe)",
-		     strerror(errno));
+	mn_cli_error(cmd, "cannot write %s%sto standard output: %s (check the disk space or the pipe)",
+		     what ? what : "", what ? " " : "", strerror(errno));
 	return MN_EXIT_ERROR;
 }
 

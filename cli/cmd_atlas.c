@@ -421,7 +421,7 @@ int mn_cmd_atlas(int argc, char **argv)
 	} else {
 		printf("%s\n", path);
 	}
-	return mn_cli_flush("atlas");
+	return mn_cli_flush("atlas", NULL);
 }
 
 /* ---- picks ---- */
@@ -562,7 +562,7 @@ static int print_pareto(const struct mn_preset *p, const struct mn_dataset *d, c
 	fprintf(stderr, "micronas atlas: %d archs on the front of %d in %s\n", m, a.n, path);
 	free(rows);
 	mn_atlas_free(&a);
-	return mn_cli_flush("atlas");
+	return mn_cli_flush("atlas", NULL);
 }
 
 int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const char *atlas_path,
@@ -668,7 +668,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	mn_atlas_free(&a);
 	if (have_oracle)
 		mn_oracle_free(&oracle);
-	if (mn_cli_flush("search") != MN_EXIT_OK)
+	if (mn_cli_flush("search", NULL) != MN_EXIT_OK)
 		rc = MN_EXIT_ERROR;
 	return rc;
 }

@@ -80,5 +80,5 @@ int mn_cmd_cost(int argc, char **argv)
 			       m.flash_bytes / 1024.0, m.sram_bytes / 1024.0);
 		}
 	}
-	return mn_cli_flush("cost");
+	return mn_cli_flush("cost", NULL);
 }

@@ -290,7 +290,7 @@ static int build_firmware(const struct mn_preset *pr, const char *dir)
 	}
 	printf("%s/firmware/%s/fw.bin (flash it), %s/firmware/%s/fw.elf (micronas "
 	       "emulate --firmware ...): built in %.1f s\n", dir, tg[0], dir, tg[1], now_s() - t1);
-	return mn_cli_flush("deploy");
+	return mn_cli_flush("deploy", NULL);
 }
 
 /* Calibrates, measures int8 against float, writes the sources and the
@@ -357,7 +357,7 @@ static int deploy(const struct deploy_opts *o, const struct mn_preset *pr,
 	printf("%s/model.int8.safetensors: the same model for validate --model (fingerprint %08x)\n",
 	       o->dir, (unsigned)mnq_fingerprint(&q.net, NULL));
 	report(&q, pr, &mem, &d, &ag, calib, o->calib, ev0, mn_shape_input_channels(shape), pixels, t0);
-	rc = mn_cli_flush("deploy");
+	rc = mn_cli_flush("deploy", NULL);
 	if (rc == MN_EXIT_OK && !o->no_fw)
 		rc = build_firmware(pr, o->dir);
 out:
@@ -399,7 +399,7 @@ int mn_cmd_deploy(int argc, char **argv)
 		       o.weights, (size_t)mn_weights_spec(&arch, &shape, NULL, 0), shape.channels,
 		       shape.cells, shape.height, mn_shape_width(&shape),
 		       mn_shape_input_channels(&shape), shape.classes);
-		rc = mn_cli_flush("deploy");
+		rc = mn_cli_flush("deploy", NULL);
 	} else {
 		rc = deploy(&o, &pr, &arch, &shape, &net, &norm);
 	}

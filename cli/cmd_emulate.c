@@ -87,8 +87,7 @@ int mn_cmd_emulate(int argc, char **argv)
 	if (mn_emulator_warning(e)[0])
 		fprintf(stderr, "micronas emulate: warning: %s\n", mn_emulator_warning(e));
 	printf("%s\n", mn_emulator_port(e));
-	if (fflush(stdout) != 0) {
-		mn_cli_error("emulate", "cannot write the port name to stdout");
+	if (mn_cli_flush("emulate", "the port name") != MN_EXIT_OK) {
 		mn_emulator_stop(e);
 		return MN_EXIT_ERROR;
 	}

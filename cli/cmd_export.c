@@ -138,7 +138,7 @@ int mn_cmd_export(int argc, char **argv)
 	}
 	if (train)
 		printf("train: python3 %s --data %s --epochs 200 -o weights.safetensors\n", path, train);
-	rc = mn_cli_flush("export");
+	rc = mn_cli_flush("export", NULL);
 out:
 	mn_dataset_free(&d);
 	return rc;

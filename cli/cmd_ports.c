@@ -116,5 +116,5 @@ int mn_cmd_ports(int argc, char **argv)
 		}
 	}
 	free(v);
-	return mn_cli_flush("ports");
+	return mn_cli_flush("ports", NULL);
 }

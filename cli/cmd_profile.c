@@ -201,5 +201,5 @@ int mn_cmd_profile(int argc, char **argv)
 				       : "clock cycles");
 	free(out_default);
 	mn_board_close(b);
-	return mn_cli_flush("profile");
+	return mn_cli_flush("profile", NULL);
 }

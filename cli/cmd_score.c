@@ -289,10 +289,8 @@ static int score_given(const struct score_opts *o, const struct mn_arch *archs, 
 			for (int i = 0; i < done; i++)
 				est[i] = NAN;
 		print_scores(archs, val, est, done, o->json);
-		if (fflush(stdout) != 0) {
-			mn_cli_error("score", "cannot write the scores: %s", strerror(errno));
+		if (mn_cli_flush("score", "the scores") != MN_EXIT_OK)
 			rc = MN_EXIT_ERROR;
-		}
 	}
 	free(val);
 	free(est);

@@ -1,6 +1,5 @@
 /* micronas search: TE-NAS pruning with MicroNAS's hardware indicators and
  * hard resource limits, run through the same engine the TUI drives. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -98,10 +97,10 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
  * clean). */
 static int note_board_fit(const struct mn_preset *p, const struct mn_engine_snapshot *s)
 {
-	/* After the result it is about.  Its failure is returned: the flush
-	 * empties the buffer, so the command's last fflush would succeed and
-	 * a pick lost to a full disk would exit 0. */
-	int rc = fflush(stdout) == 0 ? 0 : -1, saved = errno;
+	/* After the result it is about.  Its failure is said and returned:
+	 * the flush empties the buffer, so the command's last one would
+	 * succeed and a pick lost to a full disk would exit 0. */
+	int rc = mn_cli_flush("search", "the pick");
 	if (p->flash_kb > 0 && p->max_flash_kb <= 0 && s->result_flash_kb > p->flash_kb)
 		fprintf(stderr,
 			"micronas search: note: the pick needs %.1f KB of flash (the runtime's %.0f KB "
@@ -113,7 +112,6 @@ static int note_board_fit(const struct mn_preset *p, const struct mn_engine_snap
 			"micronas search: note: the pick needs %.1f KB of SRAM at its peak, more than the "
 			"%s's %.0f KB; --max-sram-kb %.0f searches only archs that fit\n",
 			s->result_sram_kb, p->board_name, p->sram_kb, p->sram_kb);
-	errno = saved; /* the flush's reason, for the caller's message */
 	return rc;
 }
 
@@ -122,7 +120,7 @@ static int note_board_fit(const struct mn_preset *p, const struct mn_engine_snap
 static int measure_ahead(struct mn_session *session, struct mn_engine_snapshot *snap, int tty,
 			 int cached_at_start)
 {
-	if (fflush(stdout) != 0)
+	if (mn_cli_flush("search", NULL) != MN_EXIT_OK)
 		return -1;
 	int searched = snap->evaluations; /* the pick's own new values */
 	for (;;) {
@@ -297,11 +295,8 @@ int mn_cmd_search(int argc, char **argv)
 				rc = MN_EXIT_ERROR;
 		} else
 			print_text(&snap, oracle);
-		if (note_board_fit(&session->preset, &snap) != 0) {
-			mn_cli_error("search", "cannot write the pick to standard output: %s (check the "
-				     "disk space or the pipe)", strerror(errno));
+		if (note_board_fit(&session->preset, &snap) != MN_EXIT_OK)
 			rc = MN_EXIT_ERROR;
-		}
 		if (ahead && measure_ahead(session, &snap, tty, cached_at_start) != 0)
 			rc = MN_EXIT_ERROR;
 		if (ahead && !cache_warned &&
@@ -323,7 +318,7 @@ int mn_cmd_search(int argc, char **argv)
 		rc = MN_EXIT_ERROR;
 	}
 	mn_session_release(&prep);
-	if (mn_cli_flush("search") != MN_EXIT_OK)
+	if (mn_cli_flush("search", NULL) != MN_EXIT_OK)
 		rc = MN_EXIT_ERROR;
 	return rc;
 }

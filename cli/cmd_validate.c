@@ -238,7 +238,7 @@ static int validate_weights(const char *weights, const char *data, const char *m
 		goto out;
 	}
 	model_report(&v, a, shape, t, b, json, 0);
-	rc = mn_cli_flush("validate");
+	rc = mn_cli_flush("validate", NULL);
 out:
 	mn_board_close(b);
 	mn_qmodel_free(&q);
@@ -419,7 +419,7 @@ int mn_cmd_validate(int argc, char **argv)
 			       v.measured_sram_bytes / 1024.0, v.estimated_sram_bytes / 1024.0,
 			       v.measured_sram_bytes == v.estimated_sram_bytes ? "" : " (MISMATCH)");
 		}
-		if (mn_cli_flush("validate") != MN_EXIT_OK) {
+		if (mn_cli_flush("validate", NULL) != MN_EXIT_OK) {
 			rc = MN_EXIT_ERROR;
 			break;
 		}

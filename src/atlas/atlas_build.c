@@ -424,14 +424,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 		int failed = q.failed;
 		if (!failed && written < q.n && !q.ready[written]) {
 			/* Short waits when other processes need serving. */
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += b->remote ? 2000000L : 100000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&q.cond, &q.lock, &ts);
+			mn_cond_wait_ns(&q.cond, &q.lock, b->remote ? 2000000L : 100000000L);
 		}
 		pthread_mutex_unlock(&q.lock);
 		if (failed)

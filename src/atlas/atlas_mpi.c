@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "util/pool.h"
 
 enum {
 	TAG_REQ = 1,    /* worker -> 0: int, positions wanted */
@@ -346,14 +347,7 @@ int mn_atlas_mpi_worker(const struct mn_tenas_config *cfg, const struct mn_datas
 		}
 		pthread_mutex_lock(&b.lock);
 		if (b.n_results == 0) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 50000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&b.cond, &b.lock, &ts);
+			mn_cond_wait_ns(&b.cond, &b.lock, 50000000L);
 		}
 		pthread_mutex_unlock(&b.lock);
 	}

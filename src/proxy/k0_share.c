@@ -3,7 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "util/pool.h"
 
 enum { SLOT_NONE, SLOT_BUSY, SLOT_HAVE };
 
@@ -103,12 +104,7 @@ enum mn_k0_status mn_k0_get(struct mn_k0_share *s, uint64_t seed, const uint8_t 
 			break;
 		}
 		/* the cancel flag is not signalled: poll it every 20 ms */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 20 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000L)
-			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-		pthread_cond_timedwait(&s->changed, &s->lock, &ts);
+		mn_cond_wait_ns(&s->changed, &s->lock, 20 * 1000 * 1000);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return st;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "space/memory.h"
 #include "util/pool.h"
@@ -631,13 +630,8 @@ static int measure_round(struct round_work *w, struct cand_task *tasks, const at
 		}
 		if (w->finished == w->n_todo)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
 		/* a cancel reaches the workers through w->stop: poll often */
-		ts.tv_nsec += 10 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000L)
-			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-		pthread_cond_timedwait(&w->done_cond, &w->lock, &ts);
+		mn_cond_wait_ns(&w->done_cond, &w->lock, 10 * 1000 * 1000);
 		if (cancel && atomic_load(cancel))
 			atomic_store(&w->stop, 1);
 		if (atomic_load(&w->stop)) /* drop what has not started */

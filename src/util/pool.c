@@ -4,6 +4,7 @@
 #include "util/pool.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -290,4 +291,17 @@ void mn_par_for_work(struct mn_pool *p, size_t n, double work_per_item,
 	if ((double)n * work_per_item < 2 * MN_PAR_GRAIN)
 		p = NULL;
 	mn_par_for(p, n, fn, ctx);
+}
+
+void mn_cond_wait_ns(pthread_cond_t *cond, pthread_mutex_t *lock, long ns)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += ns;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	/* a timeout is the point; a spurious wake only polls sooner */
+	(void)pthread_cond_timedwait(cond, lock, &ts);
 }

@@ -16,6 +16,7 @@
 #ifndef MN_POOL_H
 #define MN_POOL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 struct mn_pool;
@@ -65,5 +66,10 @@ void mn_par_for_work(struct mn_pool *p, size_t n, double work_per_item,
 /* Runs fn(ctx, t, T) once for every t = 0..T-1, T = mn_pool_size(p); the
  * caller runs t = 0. */
 void mn_par_run(struct mn_pool *p, void (*fn)(void *ctx, int t, int T), void *ctx);
+
+/* pthread_cond_timedwait on cond (lock held) for at most ns nanoseconds
+ * (below one second) from now: the waits that also poll what no one
+ * signals, such as a cancel flag. */
+void mn_cond_wait_ns(pthread_cond_t *cond, pthread_mutex_t *lock, long ns);
 
 #endif

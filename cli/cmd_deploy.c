@@ -16,6 +16,7 @@
 #include "export/deploy_fw.h"
 #include "export/fnet.h"
 #include "export/input_norm.h"
+#include "export/model_job.h"
 #include "export/quantize.h"
 #include "export/safetensors.h"
 #include "export/weights_check.h"
@@ -167,35 +168,24 @@ static int check_fits(const struct mn_preset *pr, const struct mn_arch *arch,
 	return -1;
 }
 
-/* The calibration and evaluation images: --data's, checked against the
- * network (size, labels) and scaled as in training, or synthetic ones
- * (said on stderr).  0, or -1 (said). */
+/* The calibration and evaluation images (mn_model_images, as validate
+ * --weights takes them), saying on stderr when they are synthetic and on
+ * stdout how they were scaled.  0, or -1 (said). */
 static int load_images(const struct deploy_opts *o, const struct mn_net_shape *shape,
 		       const struct mn_input_norm *norm, struct mn_dataset *d)
 {
 	char err[1024];
-	int H = shape->height, W = mn_shape_width(shape), Cin = mn_shape_input_channels(shape);
-	if (!o->data) {
+	int scaled;
+	if (!o->data)
 		fprintf(stderr, "micronas deploy: %s (activation scales are then not those of real images)\n",
 			MN_DATASET_SYNTHETIC_NOTICE);
-		if (mn_dataset_synthetic(d, (size_t)(o->calib + o->neval), 7, err, sizeof err) != 0)
-			return mn_cli_error("deploy", "%s", err), -1;
-		return 0;
-	}
-	if (mn_dataset_load(d, o->data, err, sizeof err) != 0)
+	if (mn_model_images(o->data, shape, norm, (size_t)(o->calib + o->neval), d, &scaled, err,
+			    sizeof err) != 0)
 		return mn_cli_error("deploy", "%s", err), -1;
-	if (d->height != H || d->width != W || d->channels != Cin)
-		return mn_cli_error("deploy", "%s holds %dx%dx%d images but the network takes %dx%dx%d; give data of that size (or --resolution HxW and --input-channels for it), or deploy without --data (synthetic images)",
-				    o->data, d->height, d->width, d->channels, H, W, Cin), -1;
-	if (mn_dataset_labels_check(d, o->data, shape->classes, err, sizeof err) != 0)
-		return mn_cli_error("deploy", "%s", err), -1;
-	int same;
-	if (norm->channels && mn_input_norm_apply(norm, d, &same, err, sizeof err) != 0)
-		return mn_cli_error("deploy", "%s", err), -1;
-	if (norm->channels)
+	if (scaled >= 0)
 		printf("inputs normalised with the weights' training statistics (model.py's mean and std; %s)\n",
-		       same ? "the data's own agree"
-			    : "the data's own differ, so its images are scaled as in training");
+		       scaled ? "the data's own agree"
+			      : "the data's own differ, so its images are scaled as in training");
 	return 0;
 }
 

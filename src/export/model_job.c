@@ -30,6 +30,29 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int mn_model_images(const char *data, const struct mn_net_shape *s,
+		    const struct mn_input_norm *norm, size_t synthetic, struct mn_dataset *d,
+		    int *scaled, char *err, size_t errn)
+{
+	int H = s->height, W = mn_shape_width(s), C = mn_shape_input_channels(s);
+	*scaled = -1;
+	memset(d, 0, sizeof *d);
+	if (!data)
+		return mn_dataset_synthetic(d, synthetic, 7, err, errn);
+	if (mn_dataset_load(d, data, err, errn) != 0)
+		return -1;
+	if (d->height != H || d->width != W || d->channels != C) {
+		snprintf(err, errn, "%.300s holds %dx%dx%d images but the network takes %dx%dx%d; give "
+			 "data of that size (or --resolution HxW and --input-channels for it), or leave "
+			 "--data out (synthetic images)", data, d->height, d->width, d->channels, H, W, C);
+		return -1;
+	}
+	if (mn_dataset_labels_check(d, data, s->classes, err, errn) != 0)
+		return -1;
+	/* scaled as in training (input_norm.h) */
+	return norm->channels ? mn_input_norm_apply(norm, d, scaled, err, errn) : 0;
+}
+
 int mn_model_prepare(const char *weights, const char *data, const char *model,
 		     const struct mn_arch *a, const struct mn_net_shape *s, int calib, int threads,
 		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
@@ -53,33 +76,11 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 	mn_st_free(&st);
 	if (bound != 0)
 		return -1;
-	int H = s->height, W = mn_shape_width(s), C = mn_shape_input_channels(s);
-	if (data) {
-		if (mn_dataset_load(d, data, err, errn) != 0) {
-			mn_input_norm_free(&norm);
-			return -1;
-		}
-		if (d->height != H || d->width != W || d->channels != C) {
-			snprintf(err, errn, "%.300s holds %dx%dx%d images but the network takes %dx%dx%d; "
-				 "give data of that size", data, d->height, d->width, d->channels, H, W, C);
-			mn_input_norm_free(&norm);
-			return -1;
-		}
-		if (mn_dataset_labels_check(d, data, s->classes, err, errn) != 0) {
-			mn_input_norm_free(&norm);
-			return -1;
-		}
-		/* scaled as in training, as deploy does (input_norm.h) */
-		int same, rc = norm.channels ? mn_input_norm_apply(&norm, d, &same, err, errn) : 0;
-		mn_input_norm_free(&norm);
-		if (rc != 0)
-			return -1;
-	} else {
-		mn_input_norm_free(&norm);
-		/* deploy's synthetic set: calib + its default 32 evaluation images */
-		if (mn_dataset_synthetic(d, (size_t)calib + 32, 7, err, errn) != 0)
-			return -1;
-	}
+	/* deploy's synthetic set: calib + its default 32 evaluation images */
+	int scaled, rc = mn_model_images(data, s, &norm, (size_t)calib + 32, d, &scaled, err, errn);
+	mn_input_norm_free(&norm);
+	if (rc != 0)
+		return -1;
 	if (!model)
 		return mn_calibrate(q, net, d, calib, threads, err, errn);
 	/* the deployed model's own values, not this computer's quantization

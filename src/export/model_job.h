@@ -45,6 +45,19 @@ int mn_model_job_start(struct mn_board_job *j, const struct mn_model_job_opts *o
 struct mn_fnet;
 struct mn_dataset;
 struct mn_qmodel;
+struct mn_input_norm;
+
+/* The images deploy and validate --weights calibrate and evaluate on:
+ * data's (NULL: `synthetic` synthetic images), checked against the network
+ * s (size; labels within its classes) and scaled by norm, the weights'
+ * training statistics, when it has them (input_norm.h).  *scaled: -1 when
+ * nothing was scaled, else mn_input_norm_apply's `same`.  d is set (free
+ * it with mn_dataset_free, also on failure); 0, or -1 with one line in
+ * err. */
+int mn_model_images(const char *data, const struct mn_net_shape *s,
+		    const struct mn_input_norm *norm, size_t synthetic, struct mn_dataset *d,
+		    int *scaled, char *err, size_t errn);
+
 int mn_model_prepare(const char *weights, const char *data, const char *model,
 		     const struct mn_arch *a, const struct mn_net_shape *s, int calib, int threads,
 		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,

@@ -124,32 +124,6 @@ static int parse_options(int argc, char **argv, struct deploy_opts *o)
 	return 0;
 }
 
-/* The weights file bound to the arch's network (names, shapes, finite
- * values) and the input normalisation it was trained with.  0, or -1
- * (said). */
-static int load_weights(const char *path, const struct mn_arch *arch,
-			const struct mn_net_shape *shape, struct mn_fnet *net,
-			struct mn_input_norm *norm)
-{
-	struct mn_safetensors st;
-	char err[1024];
-	if (mn_st_read(&st, path, err, sizeof err) != 0)
-		return mn_cli_error("deploy", "%s", err), -1;
-	if (mn_fnet_bind(net, &st, arch, shape, err, sizeof err) != 0) {
-		mn_cli_error("deploy", "%s: %s", path, err);
-		mn_st_free(&st);
-		return -1;
-	}
-	int rc = mn_input_norm_read(norm, &st, mn_shape_input_channels(shape), path, err, sizeof err);
-	mn_st_free(&st);
-	if (rc != 0) {
-		mn_cli_error("deploy", "%s", err);
-		mn_fnet_free(net);
-		return -1;
-	}
-	return 0;
-}
-
 /* The board first: nothing is worth computing for a model that cannot be
  * flashed or run.  0 when the memory model fits the preset's board, else
  * -1 with the numbers said. */
@@ -379,7 +353,9 @@ int mn_cmd_deploy(int argc, char **argv)
 		mn_preset_free(&pr);
 		return MN_EXIT_USAGE;
 	}
-	if (load_weights(o.weights, &arch, &shape, &net, &norm) != 0) {
+	char err[1024];
+	if (mn_model_weights(o.weights, &arch, &shape, &net, &norm, err, sizeof err) != 0) {
+		mn_cli_error("deploy", "%s", err);
 		mn_preset_free(&pr);
 		return MN_EXIT_ERROR;
 	}

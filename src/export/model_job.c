@@ -30,6 +30,26 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int mn_model_weights(const char *weights, const struct mn_arch *a, const struct mn_net_shape *s,
+		     struct mn_fnet *net, struct mn_input_norm *norm, char *err, size_t errn)
+{
+	struct mn_safetensors st;
+	char msg[1024];
+	memset(net, 0, sizeof *net);
+	memset(norm, 0, sizeof *norm);
+	if (mn_st_read(&st, weights, err, errn) != 0)
+		return -1;
+	int rc = mn_fnet_bind(net, &st, a, s, msg, sizeof msg);
+	if (rc != 0)
+		snprintf(err, errn, "%.200s: %.800s", weights, msg);
+	else if (mn_input_norm_read(norm, &st, mn_shape_input_channels(s), weights, err, errn) != 0)
+		rc = -1;
+	mn_st_free(&st);
+	if (rc != 0)
+		mn_fnet_free(net);
+	return rc;
+}
+
 int mn_model_images(const char *data, const struct mn_net_shape *s,
 		    const struct mn_input_norm *norm, size_t synthetic, struct mn_dataset *d,
 		    int *scaled, char *err, size_t errn)
@@ -58,23 +78,12 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
 		     size_t errn)
 {
-	struct mn_safetensors st;
-	char msg[1024];
+	struct mn_input_norm norm = {0};
 	memset(net, 0, sizeof *net);
 	memset(d, 0, sizeof *d);
 	memset(q, 0, sizeof *q);
-	if (mn_qmodel_shape_check(s, err, errn) != 0)
-		return -1;
-	if (mn_st_read(&st, weights, err, errn) != 0)
-		return -1;
-	int bound = mn_fnet_bind(net, &st, a, s, msg, sizeof msg);
-	struct mn_input_norm norm = {0};
-	if (bound != 0)
-		snprintf(err, errn, "%.200s: %.800s", weights, msg);
-	else if (mn_input_norm_read(&norm, &st, mn_shape_input_channels(s), weights, err, errn) != 0)
-		bound = -1;
-	mn_st_free(&st);
-	if (bound != 0)
+	if (mn_qmodel_shape_check(s, err, errn) != 0 ||
+	    mn_model_weights(weights, a, s, net, &norm, err, errn) != 0)
 		return -1;
 	/* deploy's synthetic set: calib + its default 32 evaluation images */
 	int scaled, rc = mn_model_images(data, s, &norm, (size_t)calib + 32, d, &scaled, err, errn);

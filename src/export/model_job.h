@@ -47,6 +47,13 @@ struct mn_dataset;
 struct mn_qmodel;
 struct mn_input_norm;
 
+/* The weights file read and bound to a's network s (fnet.h; errors name
+ * the file) and the input normalisation it was trained with.  net and
+ * norm are set only on success (free them with mn_fnet_free and
+ * mn_input_norm_free); 0, or -1 with one line in err. */
+int mn_model_weights(const char *weights, const struct mn_arch *a, const struct mn_net_shape *s,
+		     struct mn_fnet *net, struct mn_input_norm *norm, char *err, size_t errn);
+
 /* The images deploy and validate --weights calibrate and evaluate on:
  * data's (NULL: `synthetic` synthetic images), checked against the network
  * s (size; labels within its classes) and scaled by norm, the weights'

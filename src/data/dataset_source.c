@@ -1,6 +1,5 @@
 #include "data/dataset_source.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,45 +81,12 @@ static enum kind kind_of(const char *path)
 	return has_suffix(path, ".npy") ? K_NPY : K_CIFAR;
 }
 
-/* A directory with no subfolder cannot be an image folder: when it holds
- * a .bin file under another name than CIFAR's official ones (which
- * mn_cifar_dir_kind looks for), name that file as what to give.  1 when
- * said in err, else 0 (the image folder's reader says what it finds). */
-static int flat_dir_hint(const char *path, char *err, size_t errn)
-{
-	DIR *dir = opendir(path);
-	struct dirent *de;
-	char bin[256] = "";
-	int subdirs = 0;
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char sub[4096];
-		snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-		if (is_dir(sub))
-			subdirs++;
-		else if (!bin[0] && has_suffix(de->d_name, ".bin") && strlen(de->d_name) < sizeof bin)
-			snprintf(bin, sizeof bin, "%s", de->d_name);
-	}
-	/* only read: closing cannot lose anything */
-	(void)closedir(dir);
-	if (subdirs || !bin[0])
-		return 0;
-	snprintf(err, errn, "%s: holds no class subfolders and none of CIFAR's data_batch_1.bin .. "
-		 "data_batch_5.bin or train.bin (give the file itself: --data %s/%s)", path, path, bin);
-	return 1;
-}
-
 static int load_one(struct mn_dataset *d, const char *path, char *err, size_t errn)
 {
 	switch (kind_of(path)) {
 	case K_NPY:
 		return mn_npy_load_set(d, path, err, errn);
 	case K_FOLDER:
-		if (flat_dir_hint(path, err, errn))
-			return -1;
 		return mn_image_folder_load(d, path, err, errn);
 	case K_NPZ:
 		/* Read as a CIFAR binary, an archive was refused as a

@@ -114,6 +114,32 @@ static int items_add(struct items *l, const char *path, int label)
 	return 0;
 }
 
+/* A directory with no subfolder is no image folder: when it holds a .bin
+ * file under another name than CIFAR's official ones (the CIFAR reader
+ * looks for those), name that file as what to give rather than call it "a
+ * file beside the class folders".  1 when said in err, else 0 (the checks
+ * below say what they find). */
+static int bin_without_folders(const char *dir, const struct names *entries, char *err,
+			       size_t errn)
+{
+	const char *bin = NULL;
+	char path[4096];
+	for (size_t k = 0; k < entries->n; k++) {
+		struct stat st;
+		size_t len = strlen(entries->v[k]);
+		if (!join(path, sizeof path, dir, entries->v[k]) && stat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return 0;
+		if (!bin && len > 4 && !strcmp(entries->v[k] + len - 4, ".bin"))
+			bin = entries->v[k];
+	}
+	if (!bin)
+		return 0;
+	snprintf(err, errn, "%s: holds no class subfolders and none of CIFAR's data_batch_1.bin .. "
+		 "data_batch_5.bin or train.bin (give the file itself: --data %s/%s)", dir, dir, bin);
+	return 1;
+}
+
 /* Lists every image with its class; checks the layout, each image's
  * header (stbi_info) and that all share the first one's size. */
 static int scan(const char *dir, struct items *it, int *classes, int *w, int *h, int *comp,
@@ -132,6 +158,10 @@ static int scan(const char *dir, struct items *it, int *classes, int *w, int *h,
 	}
 	if (cls.n > 100000) {
 		snprintf(err, errn, "%s: %zu class folders, more than the 100000 supported", dir, cls.n);
+		names_free(&cls);
+		return -1;
+	}
+	if (bin_without_folders(dir, &cls, err, errn)) {
 		names_free(&cls);
 		return -1;
 	}

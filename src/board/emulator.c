@@ -495,10 +495,14 @@ static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, c
 		return -1;
 	}
 	if (r != MN_BOARD_OK) {
-		/* A pty reports EOF as QEMU's descriptors close, a moment
-		 * before the process can be reaped. */
+		/* A pty reports EOF (EGONE) as QEMU's descriptors close, a
+		 * moment before the process can be reaped; if QEMU exited
+		 * before the connect, its pty is already gone and opening it
+		 * fails (EIO).  Either way, give QEMU the moment to be reaped
+		 * so the error says why it stopped. */
 		long long until = now_ms() + 1000;
-		while (r == MN_BOARD_EGONE && mn_emulator_running(e) && now_ms() < until)
+		while ((r == MN_BOARD_EGONE || r == MN_BOARD_EIO) && mn_emulator_running(e) &&
+		       now_ms() < until)
 			sleep_ms(10);
 		if (!mn_emulator_running(e))
 			describe_exit(e, err, errn, "while booting");

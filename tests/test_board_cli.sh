@@ -46,6 +46,20 @@ check "emulate without QEMU names the Debian package" \
 timeout 30 "$mn" emulate --firmware /etc/hostname >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "emulate with a wrong image fails clearly ($(cat "$tmp/err"))" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'qemu-mps2-an500 build' '$tmp/err' && [ ! -s '$tmp/out' ]"
+# A QEMU that names its pty, which is gone when micronas connects, and exits
+# a moment later (the race
+# CI met with a wrong image): the error still says QEMU stopped and why.
+cat >"$tmp/quick-qemu" <<'EOF'
+#!/bin/sh
+echo "char device redirected to /dev/pts/999999 (label serial0)" >&2
+echo "qemu: fatal: bad image" >&2
+sleep 0.3
+exit 1
+EOF
+chmod +x "$tmp/quick-qemu"
+timeout 30 "$mn" emulate --qemu "$tmp/quick-qemu" >"$tmp/out" 2>"$tmp/err"; rc=$?
+check "a QEMU gone before the connect is reported as stopped ($(cat "$tmp/err"))" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'QEMU exited' '$tmp/err' && grep -q 'bad image' '$tmp/err'"
 
 if ! emu_start || [ -z "$qemu_pid" ]; then
 	check "micronas emulate starts: $(cat "$tmp/emu.err")" false

@@ -47,8 +47,8 @@ timeout 30 "$mn" emulate --firmware /etc/hostname >"$tmp/out" 2>"$tmp/err"; rc=$
 check "emulate with a wrong image fails clearly ($(cat "$tmp/err"))" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'qemu-mps2-an500 build' '$tmp/err' && [ ! -s '$tmp/out' ]"
 # A QEMU that names its pty, which is gone when micronas connects, and exits
-# a moment later (the race
-# CI met with a wrong image): the error still says QEMU stopped and why.
+# a moment later (the race CI met with a wrong image): the error still says
+# QEMU stopped and why.
 cat >"$tmp/quick-qemu" <<'EOF'
 #!/bin/sh
 echo "char device redirected to /dev/pts/999999 (label serial0)" >&2

@@ -191,6 +191,65 @@ int main(void)
 	tap_ok(lost == 0, "two searches creating one cache at once both keep their values (%d of %d rounds lost one)",
 	       lost, rounds);
 
+	/* Two searches finding the same corrupt cache at once: each keeps its
+	 * value.  Before, both renamed a new file over the corrupt one and the
+	 * first's values went to the file the second replaced. */
+	lost = 0;
+	for (int it = 0; it < rounds; it++) {
+		char sub[600];
+		int gate[2];
+		snprintf(sub, sizeof sub, "%s/corrupt%d", dir, it);
+		if (pipe(gate) != 0)
+			break;
+		/* The cache's own path, then garbage put there. */
+		struct got g0 = {0, 0, 0};
+		struct mn_eval_cache *c0 = mn_eval_cache_open(sub, key, collect, &g0, warn, sizeof warn, err, sizeof err);
+		char cpath[1024];
+		snprintf(cpath, sizeof cpath, "%s", c0 ? mn_eval_cache_path(c0) : "");
+		mn_eval_cache_close(c0);
+		FILE *cf = c0 ? fopen(cpath, "wb") : NULL;
+		if (!cf || fputs("not a cache at all", cf) < 0 || fclose(cf) != 0) {
+			lost++;
+			close(gate[0]);
+			close(gate[1]);
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				char b, w[600], e[600];
+				struct got gg = {0, 0, 0};
+				close(gate[1]);
+				if (read(gate[0], &b, 1) < 0)
+					_exit(3);
+				struct mn_eval_cache *cc =
+					mn_eval_cache_open(sub, key, collect, &gg, w, sizeof w, e, sizeof e);
+				if (!cc)
+					_exit(2);
+				int rc = mn_eval_cache_put(cc, super, k, 1, 0.5 + k, 0.25);
+				mn_eval_cache_close(cc);
+				_exit(rc == 0 ? 0 : 1);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]);
+		int ok = 1, status;
+		for (int k = 0; k < 2; k++)
+			if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				ok = 0;
+		struct got gr = {0, 0, 0};
+		struct mn_eval_cache *cr = mn_eval_cache_open(sub, key, collect, &gr, warn, sizeof warn, err, sizeof err);
+		if (!ok || !cr || gr.n != 2 || warn[0])
+			lost++;
+		if (cr) {
+			unlink(mn_eval_cache_path(cr));
+			mn_eval_cache_close(cr);
+		}
+		rmdir(sub);
+	}
+	tap_ok(lost == 0, "two searches replacing one corrupt cache at once both keep their values (%d of %d rounds lost one)",
+	       lost, rounds);
+
 	/* An unusable directory: NULL with a message. */
 	c = mn_eval_cache_open("/proc/nonexistent/x", key, collect, &g, warn, sizeof warn, err, sizeof err);
 	tap_ok(c == NULL && err[0], "an unusable directory is an error message (%s)", err);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -86,9 +87,10 @@ static long header_size(size_t keylen) { return 8 + 4 + 4 + (long)keylen; }
 
 /* Reads an existing file: 1 valid (records handed over, *good = bytes to
  * keep, *torn when a torn last record follows them), 0 absent or empty,
- * -1 corrupt, -2 foreign. */
+ * -1 corrupt, -2 foreign.  *seen gets the file's identity (zeroed when
+ * absent) so that a corrupt one is replaced only if it is still there. */
 static int read_file(const char *path, const char *key, uint64_t key_hash, mn_eval_cache_fn fn,
-		     void *ctx, int *count, long *good, int *torn)
+		     void *ctx, int *count, long *good, int *torn, struct stat *seen)
 {
 	FILE *f = fopen(path, "rb");
 	char magic[8];
@@ -96,8 +98,11 @@ static int read_file(const char *path, const char *key, uint64_t key_hash, mn_ev
 	*count = 0;
 	*good = 0;
 	*torn = 0;
+	memset(seen, 0, sizeof *seen);
 	if (!f)
 		return 0;
+	if (fstat(fileno(f), seen) != 0)
+		memset(seen, 0, sizeof *seen); /* matches no file: never replaced unchecked */
 	size_t got = fread(magic, 1, 8, f);
 	if (got == 0) {
 		fclose(f);
@@ -172,6 +177,41 @@ static int write_header(int fd, const char *key)
 	ssize_t w = write(fd, b, n);
 	free(b);
 	return w == (ssize_t)n ? 0 : -1;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Puts tmp at path in place of the corrupt or foreign file that was read
+ * (seen): 0 placed, 1 not placed because path no longer holds that file
+ * (another search replaced or removed it first; read what is there
+ * instead), -1 failed (errno).  Two searches that found the same corrupt
+ * file would otherwise both rename their new file over it, and the
+ * first's values would go to a file no one opens again.  The check and
+ * the rename are made holding an exclusive flock() on the examined file,
+ * which every search replacing it takes too, so only the first replaces
+ * it.  A file system without flock() gets the plain rename. */
+static int replace_examined(const char *tmp, const char *path, const struct stat *seen)
+{
+	struct stat now;
+	int old = open(path, O_RDONLY);
+	if (old < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (fstat(old, &now) != 0 || !same_file(&now, seen)) {
+		close(old);
+		return 1;
+	}
+	if (flock(old, LOCK_EX) == 0 && (stat(path, &now) != 0 || !same_file(&now, seen))) {
+		close(old); /* releases the lock */
+		return 1;
+	}
+	int rc = rename(tmp, path) == 0 ? 0 : -1;
+	int e = errno;
+	close(old);
+	errno = e;
+	return rc;
 }
 
 struct cached_file {
@@ -268,9 +308,10 @@ struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_ev
 	sprintf(c->path, "%s/eval-%016llx.bin", dir, (unsigned long long)c->key_hash);
 
 	long good = 0;
-	int st, torn, raced = 0;
+	int st, torn, raced = 0, replaced = 0;
+	struct stat seen;
 again:
-	st = read_file(c->path, key, c->key_hash, fn, ctx, &c->count, &good, &torn);
+	st = read_file(c->path, key, c->key_hash, fn, ctx, &c->count, &good, &torn, &seen);
 	if (st < 0)
 		snprintf(warn, warnn, "ignoring the %s evaluation cache %s; it is replaced by a new one",
 			 st == -1 ? "corrupt" : "foreign (other settings)", c->path);
@@ -302,19 +343,31 @@ again:
 			 * finds a file there reads it instead (at most once: what
 			 * it finds the second time is read or replaced as usual).
 			 * A file system without hard links gets the rename. */
+			int lost = 0;
 			if (st == 0 && !raced) {
 				placed = link(tmp, c->path);
-				if (placed != 0 && errno == EEXIST) {
-					close(fd);
-					unlink(tmp);
-					free(tmp);
-					raced = 1;
-					goto again;
-				}
+				lost = placed != 0 && errno == EEXIST;
+				raced = 1;
 			}
-			if (placed == 0)
+			/* Where the file was corrupt or foreign, replace only
+			 * that file; when another search replaced it first, read
+			 * its new one instead (a few times at most: a file found
+			 * corrupt again and again is then just replaced). */
+			if (st < 0 && replaced < 4) {
+				int r = replace_examined(tmp, c->path, &seen);
+				lost = r == 1;
+				placed = r == 0 ? 0 : -2; /* -2: the rename below is not retried */
+				replaced++;
+			}
+			if (lost) {
+				close(fd);
 				unlink(tmp);
-			else
+				free(tmp);
+				goto again;
+			}
+			if (placed == 0 && st == 0)
+				unlink(tmp);
+			else if (placed == -1)
 				placed = rename(tmp, c->path);
 		}
 		if (fd >= 0 && placed != 0) {

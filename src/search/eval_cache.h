@@ -12,7 +12,8 @@
  * Trust: the header repeats the whole key (a file written for other
  * settings, or a hash collision, is "foreign"); every record carries a
  * checksum over its bytes and the key.  A corrupt or foreign file is
- * ignored with a one-line warning and replaced by a new one; a torn last
+ * ignored with a one-line warning and replaced by a new one (searches
+ * finding it at once replace it once and share the new file); a torn last
  * record (a crash mid-write) is dropped silently.
  *
  * Size: the directory's eval-*.bin files are kept under

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A full disk while writing a latency table, a save file (the TUI's, through
-# the shared atomic writer), an atlas or the evaluation cache: the old file
-# stays as it was, no temporary file is left behind, and the error is
+# the shared atomic writer), an atlas, a new score --all file or the
+# evaluation cache: the old file stays as it was (a new one is not left
+# empty), no temporary file is left behind, and the error is
 # reported naming the file.  The disk is a small tmpfs, filled up, in a
 # mount namespace of its own (unshare -m) when that is permitted; otherwise
 # (CI without mount privileges) an LD_PRELOAD shim (tests/fault_shim.so)
@@ -84,6 +85,16 @@ check "evaluation cache on a full disk: the search still answers (exit 0, its JS
 check "...and warns naming the cache and the error" \
 	sh -c "grep -q 'warning: .*cache.*No space left on device' '$tmp/err'"
 check "no temporary file left anywhere in the directory" [ -z "$(leftovers)" ]
+
+# score --all into a new file on a full disk: nothing is left at the path
+# (before, an empty file stayed, looking like an output), and the error is
+# one line naming the file, the reason and the fix.
+faulty "$mn" score --all --max 3 --out "$full/s.csv" $fast >/dev/null 2>"$tmp/err"; rc=$?
+echo "# score --all: $(grep -v synthetic "$tmp/err")"
+check "score --all on a full disk: exit 1, one line naming the file, 'No space left' and the fix" \
+	sh -c "[ $rc -eq 1 ] && [ \$(grep -vc synthetic '$tmp/err') -eq 1 ] &&
+	       grep -q 'cannot write $full/s.csv: No space left on device.*choose another --out' '$tmp/err'"
+check "...and leaves no file at the path" [ ! -e "$full/s.csv" ]
 
 # The disk fills up mid-search, after the cache file's header: every
 # record write fails.  (The shim in both modes: a tmpfs cannot be made to

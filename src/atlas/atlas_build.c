@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,8 +262,15 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
 	if (fresh) {
 		out = fopen(b->path, "w");
 		if (out && (mn_atlas_write_head(out, &b->settings) || fflush(out))) {
-			snprintf(err, errn, "cannot write %s: %s", b->path, strerror(errno));
+			/* A head cut short (a full disk) would make every later run
+			 * refuse the file: it goes back to empty, and the build
+			 * removes it if it made it (see mn_atlas_build_run). */
+			int e = errno;
+			snprintf(err, errn, "cannot write %s: %s; nothing was kept: %s, then rerun", b->path,
+				 strerror(e), e == ENOSPC || e == EDQUOT ? "free some space there or choose another --out"
+									 : "choose another --out");
 			fclose(out);
+			(void)truncate(b->path, 0); /* a failure leaves the torn head, which later runs name */
 			return NULL;
 		}
 	} else {
@@ -288,18 +296,41 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
  * the file has been read, only lets a refused process name the holder's
  * pid.  A file system without flock() builds unlocked, as before.
  * Returns the descriptor (or -2: no locking here), or -1 with err. */
-static int lock_file(const char *path, char *err, size_t errn)
+static int lock_file(const char *path, int *created, char *err, size_t errn)
 {
 	if (mn_atlas_make_dir(path, err, errn))
 		return -1;
-	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	int fd = -1, saved = 0;
+	/* The file that is locked must be the one at path: a build that made
+	 * it and wrote nothing removes it (after this open, before this
+	 * lock), so a lock on a file no longer there is taken again. */
+	for (int tries = 0; fd < 0 && tries < 8; tries++) {
+		*created = 0;
+		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			*created = 1;
+		else if (errno == EEXIST)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* removed between the two opens */
+			snprintf(err, errn, "cannot write %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			saved = errno;
+			break;
+		}
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0) {
-		snprintf(err, errn, "cannot write %s: %s", path, strerror(errno));
+		snprintf(err, errn, "cannot lock %s: it keeps being replaced; rerun", path);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return fd;
-	int saved = errno;
 	if (saved != EWOULDBLOCK) {
 		close(fd);
 		return -2;
@@ -361,7 +392,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	FILE *out = NULL;
 	int *todo = NULL;
 	long good_end = 0;
-	int rc = -1, written = 0, stopped = 0, werr = 0, st, lock = -2;
+	int rc = -1, written = 0, stopped = 0, werr = 0, st, lock = -2, created = 0;
 	/* Raised on a stop or a failure: the workers' archs in flight end
 	 * inside their proxies instead of running to the end. */
 	atomic_int cancel;
@@ -374,7 +405,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	pthread_cond_init(&q.cond, NULL);
 	/* Every way out goes through `done`, which releases the other
 	 * processes (they wait for work until told there is none). */
-	lock = lock_file(b->path, err, errn);
+	lock = lock_file(b->path, &created, err, errn);
 	if (lock == -1)
 		goto done;
 	/* Read under the lock: what is read is all there is until the end. */
@@ -468,6 +499,13 @@ done:
 	}
 	if (out)
 		fclose(out);
+	/* A file this build made and left empty (its head could not be
+	 * written: a full disk) is removed rather than left looking like an
+	 * output; while locked, so no other build has begun it. */
+	struct stat fs, ps;
+	if (created && lock >= 0 && fstat(lock, &fs) == 0 && fs.st_size == 0 && stat(b->path, &ps) == 0 &&
+	    ps.st_dev == fs.st_dev && ps.st_ino == fs.st_ino)
+		(void)unlink(b->path); /* a failure leaves an empty file, which later runs start over */
 	if (lock >= 0)
 		close(lock); /* after the last write: releases the file */
 	pthread_mutex_destroy(&q.lock);

@@ -286,7 +286,10 @@ int main(int argc, char **argv)
 	struct mn_error pe;
 
 	for (int k = 0; k < N_BOARDS; k++) {
-		if (mn_preset_open(&bd[k].p, preset_names[k], &pe) != 0) {
+		/* The source tree's presets, also when run directly (not by
+		 * make bench, which sets MN_TOP_SRCDIR). */
+		char path[4096];
+		if (mn_preset_open(&bd[k].p, bench_preset(pg, preset_names[k], path, sizeof path), &pe) != 0) {
 			fprintf(stderr, "bench_boards: %s\n", pe.msg);
 			return 1;
 		}

@@ -1,4 +1,5 @@
-/* Shared bits of the benchmarks: finding ../shared, timing, arguments. */
+/* Shared bits of the benchmarks: finding the source tree (presets,
+ * ../shared), timing, arguments. */
 #ifndef MN_BENCH_COMMON_H
 #define MN_BENCH_COMMON_H
 
@@ -9,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/exe_tree.h"
+
 static inline double bench_now(void)
 {
 	struct timespec ts;
@@ -16,12 +19,56 @@ static inline double bench_now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The source tree: $MN_TOP_SRCDIR (make bench sets it), else the one this
+ * benchmark was built from, found from the executable as a build-tree
+ * micronas finds its presets (a benchmark is in bench/, one level below the
+ * build tree's top), so that bench/bench_search run directly, from any
+ * directory, finds the presets and ../shared.  NULL when neither (a
+ * benchmark copied out of its build tree). */
+static inline const char *bench_srcdir(char *buf, size_t n)
+{
+	const char *top = getenv("MN_TOP_SRCDIR");
+	if (top && *top) {
+		snprintf(buf, n, "%s", top);
+		return buf;
+	}
+	char *tree = mn_exe_source_tree_up(1);
+	if (!tree)
+		return NULL;
+	snprintf(buf, n, "%s", tree);
+	free(tree);
+	return buf;
+}
+
 /* ../shared/REL relative to the source tree, or NULL when absent. */
 static inline const char *bench_shared(const char *rel, char *buf, size_t n)
 {
-	const char *top = getenv("MN_TOP_SRCDIR");
-	snprintf(buf, n, "%s/../shared/%s", top ? top : "..", rel);
+	char top[4096];
+	if (!bench_srcdir(top, sizeof top))
+		return NULL;
+	if (snprintf(buf, n, "%s/../shared/%s", top, rel) >= (int)n)
+		return NULL; /* too long to be there */
 	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* The source tree's presets/NAME.ini into buf, checked before any work:
+ * when there is no source tree to find it in, or no such file, one line
+ * saying so and what to do, exit 1. */
+static inline const char *bench_preset(const char *prog, const char *name, char *buf, size_t n)
+{
+	char top[4096];
+	if (!bench_srcdir(top, sizeof top)) {
+		fprintf(stderr, "%s: cannot find the presets (this benchmark is not in its build tree); set "
+			"MN_TOP_SRCDIR to the source tree or run 'make bench'\n", prog);
+		exit(1);
+	}
+	if (snprintf(buf, n, "%s/presets/%s.ini", top, name) >= (int)n)
+		errno = ENAMETOOLONG;
+	else if (access(buf, R_OK) == 0)
+		return buf;
+	fprintf(stderr, "%s: cannot read the preset %s: %s; set MN_TOP_SRCDIR to the source tree or run "
+		"'make bench'\n", prog, buf, strerror(errno));
+	exit(1);
 }
 
 /* "--name value" lookup in argv; def when absent. */

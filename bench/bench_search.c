@@ -189,7 +189,8 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 	return ok ? 0 : -1;
 }
 
-static int responsiveness(const char *bin, int threads, int tenas)
+/* tenas: the TE-NAS preset's path, or NULL to leave that search out. */
+static int responsiveness(const char *bin, int threads, const char *tenas)
 {
 	char dir[] = "/tmp/mn-bench-cache-XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -235,14 +236,12 @@ static int responsiveness(const char *bin, int threads, int tenas)
 		       "target <= 0.2 s %s\n",
 		       lat, load1(), lat <= 0.2 ? "met" : "NOT met");
 	if (tenas) {
-		char dir3[] = "/tmp/mn-bench-cache-XXXXXX", path[4096];
-		const char *top = getenv("MN_TOP_SRCDIR");
+		char dir3[] = "/tmp/mn-bench-cache-XXXXXX";
 		struct mn_error e;
 		struct mn_preset q;
-		snprintf(path, sizeof path, "%s/presets/nucleo-f746zg-tenas.ini", top ? top : ".");
 		mn_preset_defaults(&q);
-		if (mn_preset_load(&q, path, &e) != 0)
-			fprintf(stderr, "bench_search: %s: cannot read the TE-NAS preset\n", path);
+		if (mn_preset_load(&q, tenas, &e) != 0)
+			fprintf(stderr, "bench_search: %s\n", e.msg);
 		else if (mkdtemp(dir3)) {
 			double l = load1();
 			if (timed_search(&q, bin, threads, dir3, 0, &t, &c, &f, &lat, &m) == 0)
@@ -371,6 +370,12 @@ int main(int argc, char **argv)
 			break;
 		b = end + 1;
 	}
+	/* The preset is found before the minutes of the other searches, not
+	 * after them. */
+	char b3[4096];
+	const char *tenas_preset = tenas && strcmp(what, "quality") && strcmp(what, "lookahead")
+					   ? bench_preset(pg, "nucleo-f746zg-tenas", b3, sizeof b3)
+					   : NULL;
 	const char *csv = bench_shared("data/nb201/nb201_cifar10.csv", b1, sizeof b1);
 	const char *bin = bench_shared("data/cifar10/data_batch_subset.bin", b2, sizeof b2);
 	struct mn_oracle o;
@@ -397,7 +402,7 @@ int main(int argc, char **argv)
 		mn_preset_free(&p);
 		return rc ? 1 : 0;
 	}
-	if (strcmp(what, "quality") && responsiveness(bin, threads, tenas))
+	if (strcmp(what, "quality") && responsiveness(bin, threads, tenas_preset))
 		return 1;
 	if (strcmp(what, "speed")) {
 		/* each batch of the list; the weights sweep on the first only */

@@ -31,4 +31,20 @@ for c in "bench_atlas --archs x" "bench_boards --max-sram-kb abc" "bench_kernels
 	check "$c: exit 2, one line ($(cat "$tmp/err"))" \
 		sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err') -eq 1 ]"
 done
+# Run directly (not by make bench: no MN_TOP_SRCDIR), from another
+# directory, a benchmark finds the presets of the tree it was built in, as
+# a build-tree micronas does; before, bench_boards stopped at 'preset not
+# found' and bench_search read ./presets after minutes of searches.
+(cd "$tmp" && env -u MN_TOP_SRCDIR timeout 20 "$b/bench_boards" --skip-search 1 --skip-emulator 1 --archs 0 \
+	>"$tmp/out" 2>"$tmp/err"); rc=$?
+check "bench_boards run directly from elsewhere finds the presets ($(head -n 1 "$tmp/err"))" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^bench_boards: NUCLEO-F746ZG' '$tmp/out'"
+# Copied out of its build tree, it cannot know where they are: one line
+# saying what to do, at once (bench_search, before its minutes of searches).
+for name in bench_boards bench_search; do
+	cp "$b/$name" "$tmp/$name"
+	(cd "$tmp" && env -u MN_TOP_SRCDIR timeout 20 "./$name" >"$tmp/out" 2>"$tmp/err" </dev/null); rc=$?
+	check "$name out of its tree, no MN_TOP_SRCDIR: exit 1 at once, one line naming the fix ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'MN_TOP_SRCDIR.*make bench' '$tmp/err'"
+done
 tap_done

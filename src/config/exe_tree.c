@@ -17,7 +17,9 @@
 #define MN_ABS_TOP_SRCDIR ""
 #endif
 
-char *mn_exe_build_tree(void)
+/* The directory `up` levels above the running executable's, when it is a
+ * build tree (holds config.status). */
+static char *build_tree_up(int up)
 {
 	/* PATH_MAX bounds readlink's answer; the result goes to the heap. */
 	char buf[PATH_MAX];
@@ -25,10 +27,12 @@ char *mn_exe_build_tree(void)
 	if (n <= 0 || (size_t)n >= sizeof buf - 1)
 		return NULL;
 	buf[n] = '\0';
-	char *slash = strrchr(buf, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
+	for (int i = 0; i <= up; i++) {
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+	}
 	const char *dir = buf[0] ? buf : "/";
 	char *probe = malloc(strlen(dir) + sizeof "/config.status");
 	if (!probe)
@@ -41,6 +45,8 @@ char *mn_exe_build_tree(void)
 	return is_tree ? strdup(dir) : NULL;
 }
 
+char *mn_exe_build_tree(void) { return build_tree_up(0); }
+
 /* Same directory, following symbolic links. */
 static int same_dir(const char *a, const char *b)
 {
@@ -51,9 +57,11 @@ static int same_dir(const char *a, const char *b)
 	return same;
 }
 
-char *mn_exe_source_tree(void)
+char *mn_exe_source_tree(void) { return mn_exe_source_tree_up(0); }
+
+char *mn_exe_source_tree_up(int up)
 {
-	char *build = mn_exe_build_tree();
+	char *build = build_tree_up(up);
 	if (!build)
 		return NULL;
 	/* Empty when configure did not give them (through variables: clang

@@ -14,4 +14,9 @@ char *mn_exe_build_tree(void);
  * source tree), else the build tree itself.  Heap string or NULL. */
 char *mn_exe_source_tree(void);
 
+/* The same for a program `up` directories below the top of its build tree
+ * (a benchmark in bench/: 1), so that it finds the tree's presets and data
+ * when run directly; mn_exe_source_tree() is mn_exe_source_tree_up(0). */
+char *mn_exe_source_tree_up(int up);
+
 #endif

@@ -231,7 +231,7 @@ static int parse_options(int argc, char **argv, struct atlas_opts *o)
 		case 'j': o->json = 1; break;
 		case 'P':
 			if (strcmp(optarg, "latency") && strcmp(optarg, "flops"))
-				return mn_cli_error("atlas", "--pareto is latency or flops, got '%s'", optarg), -1;
+				return mn_cli_error("atlas", "--pareto '%s' is not one of: latency, flops", optarg), -1;
 			o->pareto = optarg;
 			break;
 		case 'T': if (mn_cli_int("atlas", "--threads", optarg, 1, 256, &o->threads)) return -1; break;

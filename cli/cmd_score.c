@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cli_signal.h"
+#include "config/preset.h"
 #include "proxy/az_memo.h"
 #include "proxy/estimate.h"
 #include "proxy/proxy_set.h"
@@ -137,6 +138,17 @@ static int load_data(const struct score_opts *o, struct mn_dataset *d)
 	return 0;
 }
 
+/* An enumerated flag read as a preset's field is, with its error (the
+ * flags and their words are the other commands'). */
+static int score_choice(enum mn_preset_field f, const char *flag, const char *value, int *out)
+{
+	struct mn_error e;
+	if (mn_preset_choice(f, value, flag, out, &e) == 0)
+		return 0;
+	mn_cli_error("score", "%s", e.msg);
+	return -1;
+}
+
 /* Options into o: 0, 1 for --help (printed), -1 for a usage error (said). */
 static int parse_options(int argc, char **argv, struct score_opts *o)
 {
@@ -151,7 +163,7 @@ static int parse_options(int argc, char **argv, struct score_opts *o)
 		{"proxies", required_argument, 0, 'P'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 	};
-	int ch;
+	int ch, v;
 	memset(o, 0, sizeof *o);
 	mn_tenas_config_default(&o->cfg);
 	optind = 1;
@@ -175,21 +187,18 @@ static int parse_options(int argc, char **argv, struct score_opts *o)
 		case 'a': o->all = 1; break;
 		case 'o': o->out = optarg; break;
 		case 'i':
-			if (!strcmp(optarg, "code")) o->cfg.init = MN_INIT_CODE;
-			else if (!strcmp(optarg, "paper")) o->cfg.init = MN_INIT_PAPER;
-			else return mn_cli_error("score", "--init is code or paper, got '%s'", optarg), -1;
+			if (score_choice(MN_PF_INIT, "--init", optarg, &v)) return -1;
+			o->cfg.init = (enum mn_init_mode)v;
 			break;
 		case 'g':
-			if (!strcmp(optarg, "exact")) o->cfg.grad = MN_GRAD_EXACT;
-			else if (!strcmp(optarg, "fixed-stats")) o->cfg.grad = MN_GRAD_FIXED_STATS;
-			else return mn_cli_error("score", "--ntk-grad is exact or fixed-stats, got '%s'", optarg), -1;
+			if (score_choice(MN_PF_NTK_GRAD, "--ntk-grad", optarg, &v)) return -1;
+			o->cfg.grad = (enum mn_grad_mode)v;
 			break;
 		case 'C': if (mn_cli_int("score", "--az-channels", optarg, 1, 256, &o->cfg.az_channels)) return -1; break;
 		case 'N': if (mn_cli_int("score", "--az-cells", optarg, 1, 20, &o->cfg.az_cells)) return -1; break;
 		case 'P':
-			if (!strcmp(optarg, "all")) o->cfg.all_proxies = 1;
-			else if (!strcmp(optarg, "estimate")) o->cfg.all_proxies = 0;
-			else return mn_cli_error("score", "--proxies is all or estimate, got '%s'", optarg), -1;
+			if (score_choice(MN_PF_PROXIES, "--proxies", optarg, &v)) return -1;
+			o->cfg.all_proxies = v;
 			break;
 		case 'm': if (mn_cli_int("score", "--max", optarg, 1, MN_ARCH_COUNT, &o->max)) return -1; break;
 		case 'T': if (mn_cli_int("score", "--threads", optarg, 1, 64, &o->threads)) return -1; break;

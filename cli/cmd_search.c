@@ -183,7 +183,7 @@ int mn_cmd_search(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'M':
 			if (strcmp(optarg, "atlas") && strcmp(optarg, "prune"))
-				return mn_cli_error("search", "--method is prune or atlas, got '%s'", optarg), mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
+				return mn_cli_error("search", "--method '%s' is not one of: prune (the pruning search), atlas (a pick from the atlas)", optarg), mn_cli_preset_quit(&cp, MN_EXIT_USAGE);
 			method_atlas = !strcmp(optarg, "atlas");
 			method_prune = !method_atlas;
 			break;

@@ -77,7 +77,7 @@ check "a missing full atlas names the estimate's one of the same settings" \
 check "search --method atlas --proxies estimate picks from it" \
 	sh -c "[ $rc -eq 0 ] && grep -q '\"method\":\"atlas\",\"atlas_archs\":3,' '$tmp/pe'"
 "$mn" atlas $fast --proxies most >/dev/null 2>"$tmp/err"; rc=$?
-check "--proxies most: usage error naming the choices" sh -c "[ $rc -eq 2 ] && grep -q \"proxies = 'most' is unknown (give all\" '$tmp/err'"
+check "--proxies most: usage error naming the choices" sh -c "[ $rc -eq 2 ] && grep -q -- \"--proxies 'most' is not one of: all (every proxy), estimate\" '$tmp/err'"
 # A file of other proxy-network settings is refused naming the flag that
 # differs, not the settings line's internal fields (all_proxies=1).
 "$mn" search --method atlas $fast --proxies estimate --atlas "$path" 2>"$tmp/err"; rc=$?

@@ -50,4 +50,34 @@ check "--data=--no-such-dir is a path (exit 1, the path named)" \
 "$mn" cost --bogus >/dev/null 2>"$tmp/err"; rc=$?
 check "an unknown option is still one usage line, exit 2" \
 	sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'unknown or incomplete option' '$tmp/err'"
+
+# A flag's bad word or number is said in flags ("--proxies 'x' is not one
+# of: all (...), estimate (...)"), not as a preset file's "key = 'value'"
+# (a preset file's error still names file, line, section and key:
+# test_preset).  Every command's enumerated flags, from its usage
+# ("--FLAG a|b"): exit 2, one line, each word of the usage offered.
+: >"$tmp/enum"
+for cmd in $("$mn" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
+	"$mn" "$cmd" --help </dev/null 2>/dev/null | grep -o -- '--[a-z-]* [a-z0-9-]*\(|[a-z0-9-]*\)\{1,\}' | sort -u |
+	while read -r flag words; do
+		timeout 20 "$mn" "$cmd" "$flag" bogus </dev/null >/dev/null 2>"$tmp/err"; rc=$?
+		ok=1
+		[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+			grep -q -- "^micronas $cmd: $flag 'bogus' is not one of: " "$tmp/err" || ok=0
+		for w in $(echo "$words" | tr '|' ' '); do
+			grep -q -- "[: ]$w\( (\|,\|$\)" "$tmp/err" || ok=0
+		done
+		echo "$ok $cmd $flag: $(cat "$tmp/err")"
+	done >>"$tmp/enum"
+done
+sed 's/^/# /' "$tmp/enum"
+check "enumerated flags found in the usages (search, score, atlas, tui)" \
+	sh -c "[ \$(wc -l <'$tmp/enum') -ge 14 ] && grep -q ' search --method' '$tmp/enum' && grep -q ' atlas --pareto' '$tmp/enum'"
+check "...each bad word: exit 2, one line '--FLAG 'bogus' is not one of: ' and every word" \
+	sh -c "! grep -q '^0' '$tmp/enum'"
+for c in "search --batch lots" "atlas --seed -1" "tui --w-latency x"; do
+	"$mn" $c </dev/null >/dev/null 2>"$tmp/err"; rc=$?
+	check "$c: said in flags ($(cat "$tmp/err"))" \
+		sh -c "[ $rc -eq 2 ] && grep -q -- \"^micronas [a-z]*: --[a-z-]* '[^']*' is \" '$tmp/err' && ! grep -q \" = '\" '$tmp/err'"
+done
 tap_done

@@ -181,6 +181,64 @@ static char *resolve(const char *dir, const char *rel)
 
 static int valid_name(const char *name);
 
+/* The words of the enumerated fields, with what each means where the word
+ * alone does not say; both kinds of error below are made from them. */
+struct choice {
+	const char *word, *means;
+	int value;
+};
+static const struct choice init_choices[] = {
+	{"code", "TE-NAS's published code", MN_INIT_CODE},
+	{"paper", "the paper's Kaiming init", MN_INIT_PAPER},
+	{NULL, NULL, 0},
+};
+static const struct choice grad_choices[] = {
+	{"exact", NULL, MN_GRAD_EXACT},
+	{"fixed-stats", NULL, MN_GRAD_FIXED_STATS},
+	{NULL, NULL, 0},
+};
+static const struct choice proxies_choices[] = {
+	{"all", "every proxy", 1},
+	{"estimate", "the accuracy estimate's alone, about 3 times faster", 0},
+	{NULL, NULL, 0},
+};
+
+int mn_preset_choice(enum mn_preset_field f, const char *value, const char *what, int *out,
+		     struct mn_error *e)
+{
+	const struct choice *c = fields[f].kind == K_INIT       ? init_choices
+				 : fields[f].kind == K_NTK_GRAD ? grad_choices
+				 : fields[f].kind == K_PROXIES  ? proxies_choices
+								: NULL;
+	if (!c)
+		return mn_error_set(e, "%s is not a field of words", what);
+	for (const struct choice *w = c; w->word; w++) {
+		if (strcmp(value, w->word) == 0) {
+			*out = w->value;
+			return 0;
+		}
+	}
+	/* A flag is answered in flags ("--proxies 'x' is not one of: all
+	 * (every proxy), ..."), a file's key as the file writes it ("FILE:LINE:
+	 * [search] proxies = 'x' is unknown (give all: every proxy, or ...)"). */
+	int flag = strncmp(what, "--", 2) == 0;
+	char list[400];
+	size_t len = 0;
+	list[0] = '\0';
+	for (const struct choice *w = c; w->word && len < sizeof list; w++) {
+		const char *sep = w == c ? "" : flag ? ", " : w->means ? ", or " : " or ";
+		if (flag)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s%s%s%s", sep, w->word,
+						w->means ? " (" : "", w->means ? w->means : "", w->means ? ")" : "");
+		else
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s%s%s", sep, w->word,
+						w->means ? ": " : "", w->means ? w->means : "");
+	}
+	if (flag)
+		return mn_error_set(e, "%s '%.40s' is not one of: %s", what, value, list);
+	return mn_error_set(e, "%s = '%.40s' is %s (give %s)", what, value, *value ? "unknown" : "empty", list);
+}
+
 int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value,
 		  const char *what, const char *base_dir, struct mn_error *e)
 {
@@ -203,8 +261,10 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		break;
 	case K_NAME:
 		if (!valid_name(value) || strlen(value) >= MN_PRESET_TEXT) {
-			snprintf(err, errn, "%s = '%.40s' is not a name (use letters, digits, '-', '_', '.', e.g. %s)",
-				 what, value, f == MN_PF_EMULATOR ? "mps2-an386" : "qemu-mps2-an386");
+			char subj[MN_PRESET_PATH + 128];
+			mn_ini_subject(subj, sizeof subj, what, value);
+			mn_error_set(e, "%s is not a name (use letters, digits, '-', '_', '.', e.g. %s)", subj,
+				     f == MN_PF_EMULATOR ? "mps2-an386" : "qemu-mps2-an386");
 			return -1;
 		}
 		snprintf(dst, MN_PRESET_TEXT, "%s", value);
@@ -244,44 +304,27 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 	}
 	case K_SIDES:
 		if (mn_sides_parse(value, &p->height, &p->width) != 0) {
-			mn_error_set(e, "%s = '%.40s' is not an input size (give R for R x R or HxW, each side 4..1024, e.g. 32 or 49x10)",
-				     what, value);
+			char subj[MN_PRESET_PATH + 128];
+			mn_ini_subject(subj, sizeof subj, what, value);
+			mn_error_set(e, "%s is not an input size (give R for R x R or HxW, each side 4..1024, e.g. 32 or 49x10)",
+				     subj);
 			return -1;
 		}
 		break;
 	case K_INIT:
-		if (strcmp(value, "code") == 0)
-			p->init = MN_INIT_CODE;
-		else if (strcmp(value, "paper") == 0)
-			p->init = MN_INIT_PAPER;
-		else {
-			mn_error_set(e, "%s = '%.40s' is %s (give code: TE-NAS's published code, or paper: the paper's Kaiming init)",
-				 what, value, *value ? "unknown" : "empty");
-			return -1;
-		}
-		break;
 	case K_NTK_GRAD:
-		if (strcmp(value, "exact") == 0)
-			p->ntk_grad = MN_GRAD_EXACT;
-		else if (strcmp(value, "fixed-stats") == 0)
-			p->ntk_grad = MN_GRAD_FIXED_STATS;
-		else {
-			mn_error_set(e, "%s = '%.40s' is %s (give exact or fixed-stats)", what, value,
-				 *value ? "unknown" : "empty");
+	case K_PROXIES: {
+		int v;
+		if (mn_preset_choice(f, value, what, &v, e) != 0)
 			return -1;
-		}
+		if (fd->kind == K_INIT)
+			p->init = (enum mn_init_mode)v;
+		else if (fd->kind == K_NTK_GRAD)
+			p->ntk_grad = (enum mn_grad_mode)v;
+		else
+			p->all_proxies = v;
 		break;
-	case K_PROXIES:
-		if (strcmp(value, "all") == 0)
-			p->all_proxies = 1;
-		else if (strcmp(value, "estimate") == 0)
-			p->all_proxies = 0;
-		else {
-			mn_error_set(e, "%s = '%.40s' is %s (give all: every proxy, or estimate: the accuracy estimate's alone, about 3 times faster)",
-				     what, value, *value ? "unknown" : "empty");
-			return -1;
-		}
-		break;
+	}
 	}
 	p->set |= 1u << f;
 	snprintf(p->origin[f], sizeof p->origin[f], "%s", what);

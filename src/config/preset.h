@@ -131,6 +131,13 @@ int mn_preset_copy(struct mn_preset *dst, const struct mn_preset *src, struct mn
  * unchanged. */
 int mn_preset_load(struct mn_preset *p, const char *path, struct mn_error *e);
 
+/* An enumerated field's word (init: code|paper, ntk_grad:
+ * exact|fixed-stats, proxies: all|estimate) into *out (its enum, or
+ * all_proxies' 1|0), as mn_preset_set reads it, with the same error; for a
+ * command taking such a flag without a preset (score). */
+int mn_preset_choice(enum mn_preset_field f, const char *value, const char *what, int *out,
+		     struct mn_error *e);
+
 /* Sets one field from text, validated as in a file.  what names the source
  * in errors (e.g. "--batch" or "FILE:LINE: [search] batch"); base_dir
  * (may be NULL: the working directory) resolves a relative latency_table. */

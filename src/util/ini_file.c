@@ -192,6 +192,11 @@ static int plain_number(const char *s)
 	return 1;
 }
 
+void mn_ini_subject(char *buf, size_t n, const char *what, const char *value)
+{
+	snprintf(buf, n, strncmp(what, "--", 2) == 0 ? "%s '%.40s'" : "%s = '%.40s'", what, value);
+}
+
 static void range_fix(char *buf, size_t n, double min, double max, int whole)
 {
 	char a[40], b[40];
@@ -206,8 +211,9 @@ static void range_fix(char *buf, size_t n, double min, double max, int whole)
 int mn_ini_double(const char *what, const char *value, double min, double max,
 		  double *out, char *err, size_t errn)
 {
-	char fix[120];
+	char fix[120], subj[4200];
 	range_fix(fix, sizeof fix, min, max, 0);
+	mn_ini_subject(subj, sizeof subj, what, value);
 	if (!*value) {
 		snprintf(err, errn, "%s is empty (%s)", what, fix);
 		return -1;
@@ -216,11 +222,11 @@ int mn_ini_double(const char *what, const char *value, double min, double max,
 	errno = 0;
 	double v = plain_number(value) ? strtod(value, &end) : 0.0;
 	if (!plain_number(value) || *end || errno == ERANGE || !isfinite(v)) {
-		snprintf(err, errn, "%s = '%.40s' is not a number (%s)", what, value, fix);
+		snprintf(err, errn, "%s is not a number (%s)", subj, fix);
 		return -1;
 	}
 	if (v < min || v > max) {
-		snprintf(err, errn, "%s = '%.40s' is %s (%s)", what, value,
+		snprintf(err, errn, "%s is %s (%s)", subj,
 			 v < 0 && min >= 0 ? "negative" : "out of range", fix);
 		return -1;
 	}
@@ -231,8 +237,9 @@ int mn_ini_double(const char *what, const char *value, double min, double max,
 int mn_ini_int(const char *what, const char *value, long min, long max, long *out,
 	       char *err, size_t errn)
 {
-	char fix[120];
+	char fix[120], subj[4200];
 	snprintf(fix, sizeof fix, "give a whole number from %ld to %ld", min, max);
+	mn_ini_subject(subj, sizeof subj, what, value);
 	if (!*value) {
 		snprintf(err, errn, "%s is empty (%s)", what, fix);
 		return -1;
@@ -245,12 +252,12 @@ int mn_ini_int(const char *what, const char *value, long min, long max, long *ou
 		char *dend;
 		/* "72.5" or "1e3" is a number, just not a whole one. */
 		int is_num = plain_number(value) && (d = strtod(value, &dend), !*dend) && isfinite(d);
-		snprintf(err, errn, "%s = '%.40s' is %s (%s)", what, value,
+		snprintf(err, errn, "%s is %s (%s)", subj,
 			 !is_num ? "not a number" : errno == ERANGE ? "out of range" : "not a whole number", fix);
 		return -1;
 	}
 	if (v < min || v > max) {
-		snprintf(err, errn, "%s = '%.40s' is %s (%s)", what, value,
+		snprintf(err, errn, "%s is %s (%s)", subj,
 			 v < 0 && min >= 0 ? "negative" : "out of range", fix);
 		return -1;
 	}
@@ -261,17 +268,19 @@ int mn_ini_int(const char *what, const char *value, long min, long max, long *ou
 int mn_ini_u64(const char *what, const char *value, uint64_t *out, char *err, size_t errn)
 {
 	const char *fix = "give a whole number from 0 to 18446744073709551615";
+	char subj[4200];
+	mn_ini_subject(subj, sizeof subj, what, value);
 	if (!*value) {
 		snprintf(err, errn, "%s is empty (%s)", what, fix);
 		return -1;
 	}
 	if (value[0] == '-') {
-		snprintf(err, errn, "%s = '%.40s' is negative (%s)", what, value, fix);
+		snprintf(err, errn, "%s is negative (%s)", subj, fix);
 		return -1;
 	}
 	for (const char *p = value; *p; p++) {
 		if (*p < '0' || *p > '9') {
-			snprintf(err, errn, "%s = '%.40s' is not a whole number (%s)", what, value, fix);
+			snprintf(err, errn, "%s is not a whole number (%s)", subj, fix);
 			return -1;
 		}
 	}
@@ -279,7 +288,7 @@ int mn_ini_u64(const char *what, const char *value, uint64_t *out, char *err, si
 	errno = 0;
 	unsigned long long v = strtoull(value, &end, 10);
 	if (*end || errno == ERANGE || v > UINT64_MAX) {
-		snprintf(err, errn, "%s = '%.40s' is out of range (%s)", what, value, fix);
+		snprintf(err, errn, "%s is out of range (%s)", subj, fix);
 		return -1;
 	}
 	*out = (uint64_t)v;

@@ -29,10 +29,16 @@ typedef int (*mn_ini_section_fn)(void *user, const char *section, int line,
 int mn_ini_parse(const char *path, mn_ini_entry_fn entry_fn, mn_ini_section_fn section_fn,
 		 void *user, int *last_line, char *err, size_t errn);
 
+/* How an error quotes a value: "WHAT = 'VALUE'" for a file's key (what is
+ * "FILE:LINE: [section] key"), "WHAT 'VALUE'" for a command-line flag (what
+ * starts with "--": a flag is not written "key = value"). */
+void mn_ini_subject(char *buf, size_t n, const char *what, const char *value);
+
 /* Strict value parsers: the whole value must be the number (no trailing
  * text), finite, and within [min, max].  On failure they return -1 and write
  * "FILE:LINE: [section] key = 'value' <problem> (<fix>)" into err, where
- * what = "FILE:LINE: [section] key" is built by the caller. */
+ * what = "FILE:LINE: [section] key" is built by the caller (a flag's:
+ * "--flag 'value' <problem> (<fix>)", see mn_ini_subject). */
 int mn_ini_double(const char *what, const char *value, double min, double max,
 		  double *out, char *err, size_t errn);
 int mn_ini_int(const char *what, const char *value, long min, long max, long *out,

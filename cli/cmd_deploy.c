@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_signal.h"
 #include "cli_board.h"
 #include "data/cifar.h"
 #include "data/dataset.h"
@@ -54,7 +55,8 @@ static void deploy_usage(FILE *f)
 		"builds the firmware images carrying the model with arm-none-eabi-gcc:\n"
 		"DIR/firmware/BOARD/fw.bin for the preset's board and DIR/firmware/EMULATED/\n"
 		"fw.elf for its emulated counterpart (micronas emulate --firmware ...;\n"
-		"validate --weights runs them).\n"
+		"validate --weights runs them). Interrupted (Ctrl-C), it exits 1 saying what DIR\n"
+		"holds: as it was before the sources are written, no firmware image after them.\n"
 		"  --data PATH    the images (any --data of score; default: synthetic), scaled\n"
 		"                 by the weights' input_mean/input_std when model.py kept them;\n"
 		"                 8-bit images also give model.c mn_model_input_from_pixels()\n"
@@ -248,7 +250,14 @@ static int build_firmware(const struct mn_preset *pr, const char *dir)
 		return MN_EXIT_ERROR;
 	}
 	double t1 = now_s();
-	if (mn_deploy_build_firmware(src, dir, tg, 2, err, sizeof err) != 0) {
+	int brc = mn_deploy_build_firmware(src, dir, tg, 2, mn_cli_stop_requested, NULL, err, sizeof err);
+	if (brc == 1) {
+		mn_cli_error("deploy", "interrupted while building the firmware: %s/model.c, model.h, check.bin "
+			     "and model.int8.safetensors are written, no firmware image is left in %s/firmware "
+			     "(run the same command again to build them, or add --no-firmware)", dir, dir);
+		return MN_EXIT_ERROR;
+	}
+	if (brc != 0) {
 		mn_cli_error("deploy", "%s", err);
 		return MN_EXIT_ERROR;
 	}
@@ -301,14 +310,27 @@ static int deploy(const struct deploy_opts *o, const struct mn_preset *pr,
 		mn_cli_error("deploy", "out of memory");
 		goto out;
 	}
-	if (mn_calibrate(&q, net, &d, calib, o->threads, err, sizeof err) != 0) {
+	/* A stop (Ctrl-C, SIGTERM, SIGHUP: blocked by the caller and asked
+	 * for between steps) before the outputs are written leaves DIR as it
+	 * was; the outputs themselves are written whole. */
+	int st = mn_calibrate_stoppable(&q, net, &d, calib, o->threads, mn_cli_stop_requested, NULL, err,
+					sizeof err);
+	if (st < 0) {
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
 	/* int8 against float on the evaluation images. */
 	struct mn_agreement ag;
-	if (mn_agreement_run(&q, net, &d, ev0, neval, o->threads, nchk, img, ql, &ag) != 0) {
+	if (st == 0)
+		st = mn_agreement_run(&q, net, &d, ev0, neval, o->threads, nchk, img, ql, mn_cli_stop_requested,
+				      NULL, &ag);
+	if (st < 0) {
 		mn_cli_error("deploy", "out of memory");
+		goto out;
+	}
+	if (st == 1 || mn_cli_stop_requested(NULL)) {
+		mn_cli_error("deploy", "interrupted before anything was written (%s is as it was); run the "
+			     "same command again", o->dir);
 		goto out;
 	}
 	int pixels;
@@ -367,7 +389,11 @@ int mn_cmd_deploy(int argc, char **argv)
 		       mn_shape_input_channels(&shape), shape.classes);
 		rc = mn_cli_flush("deploy", NULL);
 	} else {
-		rc = deploy(&o, &pr, &arch, &shape, &net, &norm);
+		/* Like the other long commands: stopped between steps, it says
+		 * what DIR holds and exits 1, never leaving a file half written. */
+		sigset_t set;
+		rc = mn_cli_block_signals("deploy", 0, &set) != 0 ? MN_EXIT_ERROR
+								   : deploy(&o, &pr, &arch, &shape, &net, &norm);
 	}
 	mn_fnet_free(&net);
 	mn_input_norm_free(&norm);

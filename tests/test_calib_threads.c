@@ -130,7 +130,7 @@ int main(void)
 	struct mn_agreement ag[3];
 	for (int t = 0; ok && t < 3; t++)
 		ok = mn_agreement_run(&q1, &f, &d, CALIB, EVAL, t + 1, KEEP, img + ib * KEEP * t,
-				      ql + (size_t)K * KEEP * t, &ag[t]) == 0;
+				      ql + (size_t)K * KEEP * t, NULL, NULL, &ag[t]) == 0;
 	tap_ok(ok && ag[0].images == EVAL, "measured on %d images with 1, 2 and 3 threads",
 	       ok ? ag[0].images : -1);
 	tap_ok(ok && !memcmp(&ag[0], &ag[1], sizeof ag[0]) && !memcmp(&ag[0], &ag[2], sizeof ag[0]),

@@ -111,6 +111,51 @@ timeout 300 "$qemu" -M mps2-an500 -nographic -monitor none -icount shift=0 \
 check "the emulated board reproduces the host int8 logits bit for bit ($(tr -d '\r' <"$tmp/qemu.out" | head -1))" \
 	grep -q '^exact 8/8 ' "$tmp/qemu.out"
 
+# Interrupted (SIGTERM, as Ctrl-C: a background job of sh ignores SIGINT),
+# deploy stops between steps as the other long commands do: one line
+# saying so and what DIR holds, exit 1 (before, the signal killed it:
+# exit 130 or 143, with whatever it had written).  During the calibration
+# (20000 synthetic images: minutes), once its synthetic-data note (said
+# with the signals blocked) is out: DIR is not made.
+"$mn" deploy "$tmp/w.safetensors" "$A" $net --calib 20000 --eval 0 --no-firmware -o "$tmp/outi" \
+	>"$tmp/depi" 2>"$tmp/err" &
+pid=$!
+for i in $(seq 1 600); do grep -q synthetic "$tmp/err" && break; sleep 0.1; done
+sleep 0.3
+kill -TERM $pid
+wait $pid; rc=$?
+grep -v synthetic "$tmp/err" >"$tmp/err1"
+check "stopped while calibrating: exit 1, one line, nothing written ($(cat "$tmp/err1"))" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] &&
+	       grep -q 'interrupted before anything was written ($tmp/outi is as it was)' '$tmp/err1' && [ ! -e '$tmp/outi' ]"
+# While the firmware builds (a stand-in make that writes half an image and
+# waits; ARM_CC=true passes the compiler check), with images of an older
+# model in DIR: the sources stay (written whole), no image is left, and make
+# is stopped.
+mkdir -p "$tmp/bin" "$tmp/outb/firmware/nucleo-f746zg"
+echo old >"$tmp/outb/firmware/nucleo-f746zg/fw.bin"
+cat >"$tmp/bin/make" <<'SH'
+#!/bin/sh
+for a; do case $a in TARGET=*) t=${a#TARGET=} ;; BUILDDIR=*) b=${a#BUILDDIR=} ;; esac; done
+mkdir -p "$b/$t" && printf half >"$b/$t/fw.elf" && echo $$ >>"$b/../makes" && exec sleep 120
+SH
+chmod +x "$tmp/bin/make"
+PATH="$tmp/bin:$PATH" ARM_CC=true "$mn" deploy "$tmp/w.safetensors" "$A" $net --calib 16 --eval 8 \
+	-o "$tmp/outb" >"$tmp/depb" 2>"$tmp/err" &
+pid=$!
+for i in $(seq 1 600); do [ "$(cat "$tmp/outb/makes" 2>/dev/null | wc -l)" = 2 ] && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid; rc=$?
+grep -v synthetic "$tmp/err" >"$tmp/err1"
+check "stopped while building the firmware: exit 1, one line naming what is written and what is not ($(cat "$tmp/err1"))" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] &&
+	       grep -q 'interrupted while building the firmware: $tmp/outb/model.c, model.h, check.bin and model.int8.safetensors are written, no firmware image is left' '$tmp/err1'"
+check "...the sources whole, no image (neither the half one nor the older model's), make stopped" \
+	sh -c "[ -s '$tmp/outb/model.c' ] && [ -s '$tmp/outb/model.h' ] && [ -s '$tmp/outb/check.bin' ] &&
+	       [ -s '$tmp/outb/model.int8.safetensors' ] && [ -z \"\$(find '$tmp/outb' -name 'fw.*' -o -name '*.tmp')\" ] &&
+	       for p in \$(cat '$tmp/outb/makes'); do ! kill -0 \$p 2>/dev/null || exit 1; done"
+kill $(cat "$tmp/outb/makes") 2>/dev/null # (left running only when the check failed)
+
 # A board too small: refused with the numbers, nothing written.
 cat >"$tmp/tiny.ini" <<'INI'
 [board]

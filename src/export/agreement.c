@@ -12,6 +12,7 @@ struct agree_run {
 	const struct mn_fnet *f;
 	const struct mn_dataset *d;
 	size_t first;
+	size_t base; /* the chunk's first image, counted from first */
 	int keep;
 	int8_t *imgs;
 	int32_t *logits;
@@ -37,7 +38,7 @@ static void run_images(void *ctx, size_t lo, size_t hi)
 	float *x = malloc(sizeof(float) * ib), *fl = malloc(sizeof(float) * (size_t)K);
 	int8_t *img = malloc(ib);
 	int32_t *ql = malloc(sizeof(int32_t) * (size_t)K);
-	for (size_t i = lo; i < hi; i++) {
+	for (size_t i = r->base + lo; i < r->base + hi; i++) {
 		r->top1_float[i] = r->top1_int8[i] = -1;
 		if (!x || !fl || !img || !ql)
 			continue;
@@ -54,7 +55,7 @@ static void run_images(void *ctx, size_t lo, size_t hi)
 
 int mn_agreement_run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
 		     size_t first, int n, int threads, int keep, int8_t *imgs, int32_t *logits,
-		     struct mn_agreement *a)
+		     int (*stop)(void *), void *ctx, struct mn_agreement *a)
 {
 	memset(a, 0, sizeof *a);
 	if (first >= d->count || n < 0)
@@ -68,11 +69,22 @@ int mn_agreement_run(const struct mn_qmodel *q, const struct mn_fnet *f, const s
 	int *top1 = malloc(sizeof(int) * 2 * (size_t)n);
 	if (!top1)
 		return -1;
-	struct agree_run r = {q, f, d, first, keep, imgs, logits, top1, top1 + n};
+	struct agree_run r = {q, f, d, first, 0, keep, imgs, logits, top1, top1 + n};
 	struct mn_pool *pool = mn_pool_create(threads > n ? n : threads); /* NULL: here alone */
-	mn_par_for(pool, (size_t)n, run_images, &r);
-	mn_pool_free(pool);
+	/* In chunks of 16 images a thread, asking stop between them (on this
+	 * thread: it is the one a pending signal shows on). */
+	size_t chunk = 16 * (size_t)mn_pool_size(pool);
 	int rc = 0;
+	for (r.base = 0; r.base < (size_t)n; r.base += chunk) {
+		if (stop && stop(ctx)) {
+			mn_pool_free(pool);
+			free(top1);
+			return 1;
+		}
+		size_t m = (size_t)n - r.base < chunk ? (size_t)n - r.base : chunk;
+		mn_par_for(pool, m, run_images, &r);
+	}
+	mn_pool_free(pool);
 	for (int i = 0; i < n && rc == 0; i++) {
 		int pf = r.top1_float[i], pq = r.top1_int8[i];
 		if (pf < 0 || pq < 0) {

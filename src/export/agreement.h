@@ -33,10 +33,12 @@ int mn_agreement_image(const struct mn_qmodel *q, const struct mn_fnet *f, const
  * `threads` threads (< 1: all cores).  The first `keep` of them (at most
  * n) leave their int8 input in imgs [keep][input values] (HWC, as the
  * board takes it) and their int8 logits in logits [keep][classes]: the
- * board's check file (deploy_c.h).  0, or -1 when out of memory (a
- * holds nothing). */
+ * board's check file (deploy_c.h).  stop(ctx) (stop NULL: never) is
+ * asked on the calling thread before each chunk of 16 images a thread.
+ * 0, 1 when stopped, or -1 when out of memory (a holds nothing but after
+ * 0). */
 int mn_agreement_run(const struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
 		     size_t first, int n, int threads, int keep, int8_t *imgs, int32_t *logits,
-		     struct mn_agreement *a);
+		     int (*stop)(void *), void *ctx, struct mn_agreement *a);
 
 #endif

@@ -186,8 +186,10 @@ static void part_merge(const struct calib_run *r, const struct calib_part *p, st
 		c->pooled_mean[k] += p->pooled[k];
 }
 
-int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d,
-		     int n, int threads, char *err, size_t errn)
+/* mn_calib_collect, asking stop between waves: 1 when stopped (c then
+ * holds nothing). */
+static int collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d, int n,
+		   int threads, mn_calib_stop_fn stop, void *ctx, char *err, size_t errn)
 {
 	const struct mn_net_shape *s = &f->shape;
 	int rc = -1;
@@ -237,6 +239,10 @@ int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct m
 	r.hist_max = c->amax;
 	for (r.pass = 0; r.pass < 2; r.pass++)
 		for (r.wave0 = 0; r.wave0 < parts; r.wave0 += T) {
+			if (stop && stop(ctx)) {
+				rc = 1;
+				goto out;
+			}
 			mn_par_run(pool, run_part, &r);
 			for (int t = 0; t < T; t++) {
 				if (r.part[t].failed) {
@@ -273,6 +279,12 @@ out:
 	return rc;
 }
 
+int mn_calib_collect(struct mn_calib *c, const struct mn_fnet *f, const struct mn_dataset *d,
+		     int n, int threads, char *err, size_t errn)
+{
+	return collect(c, f, d, n, threads, NULL, NULL, err, errn);
+}
+
 /* GPTQ's rounding of every conv, shared among threads: thread t of T
  * takes every T-th conv from the costliest (the longest patch) down, so
  * the big last-stage convs spread over the threads. */
@@ -304,9 +316,23 @@ static int patch_len(const struct mn_fnet *f, int i)
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
 		 int threads, char *err, size_t errn)
 {
+	return mn_calibrate_stoppable(q, f, d, n, threads, NULL, NULL, err, errn);
+}
+
+int mn_calibrate_stoppable(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
+			   int n, int threads, mn_calib_stop_fn stop, void *ctx, char *err, size_t errn)
+{
 	struct mn_calib c;
-	if (mn_calib_collect(&c, f, d, n, threads, err, errn) != 0)
-		return -1;
+	if (errn)
+		err[0] = '\0';
+	int got = collect(&c, f, d, n, threads, stop, ctx, err, errn);
+	if (got != 0)
+		return got;
+	/* The rounding's one parallel step runs to its end once begun. */
+	if (stop && stop(ctx)) {
+		mn_calib_free(&c);
+		return 1;
+	}
 	int nc = c.nconv, rc = -1;
 	threads = mn_threads_or_all(threads);
 	struct gptq_run g = {f, &c, calloc((size_t)nc, sizeof(int8_t *)),

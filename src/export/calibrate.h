@@ -53,4 +53,16 @@ void mn_calib_free(struct mn_calib *c);
 int mn_calibrate(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d, int n,
 		 int threads, char *err, size_t errn);
 
+/* Asked on the calling thread between steps: nonzero to stop (deploy's
+ * pending Ctrl-C). */
+typedef int (*mn_calib_stop_fn)(void *ctx);
+
+/* mn_calibrate, asking stop(ctx) (NULL: never) before each wave of parts
+ * and before the GPTQ rounding, so that a stop is honoured within one
+ * wave (16 images a thread) rather than after every image: 1 when it
+ * stopped (q then holds nothing, err ""), else as mn_calibrate.  The
+ * model does not depend on stop. */
+int mn_calibrate_stoppable(struct mn_qmodel *q, const struct mn_fnet *f, const struct mn_dataset *d,
+			   int n, int threads, mn_calib_stop_fn stop, void *ctx, char *err, size_t errn);
+
 #endif

@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/exe_tree.h"
@@ -84,12 +86,24 @@ static const char *arm_cc(void)
 	return cc && *cc ? cc : "arm-none-eabi-gcc";
 }
 
+/* In a child before exec: the signals the command blocks to poll them
+ * (cli_signal.h) are let through again, since a blocked mask is inherited
+ * across exec and make and the compiler must stop on Ctrl-C (make then
+ * removes the file it was writing). */
+static void child_signals(void)
+{
+	sigset_t none;
+	if (sigemptyset(&none) == 0)
+		(void)sigprocmask(SIG_SETMASK, &none, NULL); /* failing, the child runs as it would have */
+}
+
 static int run_quiet(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		child_signals();
 		int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -112,11 +126,26 @@ int mn_firmware_have_cc(void)
 	return run_quiet(argv, NULL) == 0;
 }
 
+/* The images of each target (the Makefile's outputs): removed before a
+ * build, so that a build that fails or is stopped leaves none, rather
+ * than one half written or made from the model DIR held before. */
+static void remove_images(const char *fwdir, const char *const *targets, int n)
+{
+	static const char *const outs[] = {"fw.elf", "fw.bin", "fw.map"};
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+			char p[4400];
+			snprintf(p, sizeof p, "%s/%s/%s", fwdir, targets[i], outs[k]);
+			(void)unlink(p); /* absent as a rule; one that stays, make writes again or names */
+		}
+}
+
 int mn_deploy_build_firmware(const char *src, const char *dir, const char *const *targets, int n,
-			     char *err, size_t errn)
+			     int (*stop)(void *), void *ctx, char *err, size_t errn)
 {
 	char abs_dir[4200], fwdir[sizeof abs_dir + 16];
 	pid_t pid[4];
+	int done[4] = {0}, status[4] = {0};
 	if (n > 4)
 		n = 4;
 	/* make runs in the source directory: the model's paths must be absolute. */
@@ -129,6 +158,9 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 		snprintf(err, errn, "cannot create %s: %s", fwdir, strerror(errno));
 		return -1;
 	}
+	remove_images(fwdir, targets, n);
+	if (stop && stop(ctx))
+		return 1;
 	for (int i = 0; i < n; i++) {
 		char log[sizeof fwdir + 100], t[80], b[sizeof fwdir + 16], m[sizeof abs_dir + 16], c[300];
 		snprintf(log, sizeof log, "%s/%s.log", fwdir, targets[i]);
@@ -145,6 +177,7 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 			return -1;
 		}
 		if (pid[i] == 0) {
+			child_signals();
 			char *argv[] = {(char *)"make", (char *)"--no-print-directory", (char *)"-C",
 					(char *)src, t, b, m, c, NULL};
 			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -157,15 +190,40 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 			_exit(127);
 		}
 	}
-	int bad = -1;
-	for (int i = 0; i < n; i++) {
-		int st = 0;
-		while (waitpid(pid[i], &st, 0) < 0) {
-			if (errno != EINTR) {
-				st = -1;
-				break;
+	/* Waited for in turns of 20 ms, asking stop between them: stopped, each
+	 * make still running gets SIGTERM (it stops its compiler and removes
+	 * the file it was writing), and is still waited for. */
+	int left = n, stopped = 0;
+	while (left > 0) {
+		for (int i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			pid_t w = waitpid(pid[i], &status[i], WNOHANG);
+			if (w == pid[i] || (w < 0 && errno != EINTR)) {
+				if (w < 0)
+					status[i] = -1;
+				done[i] = 1;
+				left--;
 			}
 		}
+		if (left == 0)
+			break;
+		if (!stopped && stop && stop(ctx)) {
+			stopped = 1;
+			for (int i = 0; i < n; i++)
+				if (!done[i])
+					(void)kill(pid[i], SIGTERM); /* fails only if it has just exited */
+		}
+		struct timespec ts = {0, 20000000L};
+		(void)nanosleep(&ts, NULL); /* cut short by a signal: the loop asks again */
+	}
+	if (stopped) {
+		remove_images(fwdir, targets, n); /* anything make left */
+		return 1;
+	}
+	int bad = -1;
+	for (int i = 0; i < n; i++) {
+		int st = status[i];
 		if ((st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) && bad < 0)
 			bad = i;
 	}

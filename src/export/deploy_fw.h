@@ -22,10 +22,13 @@ int mn_firmware_pair(const char *firmware, const char **board, const char **emul
 /* Builds DIR/firmware/TARGET/fw.elf and fw.bin for each of the n targets
  * (concurrently, one make each) from the model in DIR (model.c, model.h),
  * make's output in DIR/firmware/TARGET.log.  make and the cross compiler
- * ($ARM_CC, else arm-none-eabi-gcc) come from PATH.  0, or -1 with one
- * line in err naming the failing target and its log. */
+ * ($ARM_CC, else arm-none-eabi-gcc) come from PATH.  The targets' old
+ * images are removed first.  stop(ctx) (stop NULL: never) is asked on the
+ * calling thread while make runs: when it says stop, make is stopped and
+ * no image is left (1).  0, or -1 with one line in err naming the failing
+ * target and its log. */
 int mn_deploy_build_firmware(const char *src, const char *dir, const char *const *targets, int n,
-			     char *err, size_t errn);
+			     int (*stop)(void *), void *ctx, char *err, size_t errn);
 
 /* 1 when the cross compiler can be run. */
 int mn_firmware_have_cc(void);

@@ -252,36 +252,43 @@ static int parse_options(int argc, char **argv, struct atlas_opts *o)
 }
 
 /* Under mpirun every rank parses the same command line: the ranks other
- * than 0 do it with stderr on /dev/null, so that a usage error is said
- * once, by rank 0.  (Errors after parsing, such as data a node lacks, can
- * differ between ranks and are said by each.)  The saved stderr for
- * restore_stderr, or -1 when nothing was changed. */
-static int quiet_stderr(void)
+ * than 0 do it with stdout and stderr on /dev/null, so that a usage error
+ * (or --help) is said once, by rank 0.  (Errors after parsing, such as
+ * data a node lacks, can differ between ranks and are said by each.)
+ * Whether this is such a rank: then fds[] keeps the saved descriptors for
+ * restore_output (-1 where nothing was changed). */
+static int quiet_output(int fds[2])
 {
+	fds[0] = fds[1] = -1;
 #if !HAVE_MPI
-	return -1;
+	return 0;
 #else
 	if (!mn_atlas_mpi_launched() || mn_atlas_mpi_env_rank() == 0)
-		return -1;
+		return 0;
 	int null = open("/dev/null", O_WRONLY);
-	int saved = null >= 0 ? dup(STDERR_FILENO) : -1;
-	if (saved >= 0 && dup2(null, STDERR_FILENO) < 0) {
-		close(saved);
-		saved = -1;
+	for (int i = 0; i < 2 && null >= 0; i++) {
+		int fd = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
+		fds[i] = dup(fd);
+		if (fds[i] >= 0 && dup2(null, fd) < 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
 	}
 	if (null >= 0)
 		close(null);
-	return saved;
+	return 1;
 #endif
 }
 
-static void restore_stderr(int saved)
+static void restore_output(const int fds[2])
 {
-	if (saved < 0)
-		return;
-	/* Both descriptors are open: dup2 cannot fail on them. */
-	(void)dup2(saved, STDERR_FILENO);
-	close(saved);
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		/* Both descriptors are open: dup2 cannot fail on them. */
+		(void)dup2(fds[i], i == 0 ? STDOUT_FILENO : STDERR_FILENO);
+		close(fds[i]);
+	}
 }
 
 int mn_cmd_atlas(int argc, char **argv)
@@ -290,11 +297,19 @@ int mn_cmd_atlas(int argc, char **argv)
 	char err[512], path[4096];
 	memset(&o, 0, sizeof o);
 	mn_cli_preset_begin(&o.cp);
-	int saved = quiet_stderr();
+	int saved[2];
+	int other_rank = quiet_output(saved);
 	int parsed = parse_options(argc, argv, &o);
-	restore_stderr(saved);
+	fflush(stdout);
+	restore_output(saved);
 	if (parsed != 0) {
 		mn_cli_preset_end(&o.cp);
+		/* A rank other than 0 leaves the usage error and its status to
+		 * rank 0, which parses the same words: had it exited 2 first,
+		 * mpirun would kill rank 0 about a second later, before a rank 0
+		 * slow to start (a loaded machine) had said what is wrong. */
+		if (other_rank)
+			return MN_EXIT_OK;
 		return parsed > 0 ? MN_EXIT_OK : MN_EXIT_USAGE;
 	}
 	const char *data = o.data, *out = o.out, *pareto = o.pareto;

@@ -144,6 +144,16 @@ if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null
 	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max -1 >/dev/null 2>"$tmp/err"; rc=$?
 	check "mpirun -n 2 with a bad --max: exit 2, the error said once ($(grep -c 'micronas atlas:' "$tmp/err") times)" \
 		sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'micronas atlas: --max needs' '$tmp/err') -eq 1 ]"
+	# ... also when rank 0 is slow to start (a loaded machine): mpirun kills
+	# the other ranks about a second after one exits non-zero, so a rank 1
+	# that exited 2 first cut rank 0 off before it said what is wrong.
+	printf '#!/bin/sh\n[ "$OMPI_COMM_WORLD_RANK" = 0 ] && sleep 3\nexec "$@"\n' >"$tmp/slow0"
+	chmod +x "$tmp/slow0"
+	env "$mpi_env" mpirun --oversubscribe -n 2 "$tmp/slow0" "$mn" atlas $fast --max -1 >/dev/null 2>"$tmp/err"; rc=$?
+	check "mpirun -n 2, rank 0 slow to start, a bad --max: exit 2, said once ($(grep -c 'micronas atlas:' "$tmp/err") times)" \
+		sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'micronas atlas: --max needs' '$tmp/err') -eq 1 ]"
+	env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas --help >"$tmp/out" 2>&1
+	check "mpirun -n 2 atlas --help prints the usage once" [ "$(grep -c '^Usage: micronas atlas' "$tmp/out")" -eq 1 ]
 	"$mn" atlas $fast --max 5 --seed 4 --out "$tmp/one.csv" >/dev/null 2>&1
 	check "and resume it the same way" sh -c "cmp -s '$tmp/one.csv' '$tmp/two.csv' && [ \$(grep -v '^#' '$tmp/two.csv' | tail -n +2 | wc -l) -eq 15 ]"
 

@@ -68,10 +68,10 @@ static int throughput(const struct mn_dataset *d, uint64_t seed, int archs, int 
 		snprintf(path, sizeof path, "bench/bench_atlas-throughput-%zu.csv", k);
 		remove(path);
 		settings(&s, d, seed, set[k].batch, set[k].grad);
-		double t0 = bench_now();
+		double t0 = mn_now_s();
 		if (build(path, &s, d, threads, archs, &res))
 			return -1;
-		double dt = bench_now() - t0, rate = res.written / dt;
+		double dt = mn_now_s() - t0, rate = res.written / dt;
 		printf("  %-22s %6.2f archs/s  (%.3f s/arch; complete atlas %.0f min)\n", set[k].name, rate,
 		       1 / rate, MN_ARCH_COUNT / rate / 60);
 		remove(path);
@@ -86,7 +86,7 @@ struct stop_at {
 static int stop_after(void *ctx)
 {
 	struct stop_at *s = ctx;
-	double t = bench_now();
+	double t = mn_now_s();
 	if (t - s->t0 < s->after)
 		return 0;
 	if (s->said == 0)
@@ -104,13 +104,13 @@ static int stop_latency(const struct mn_dataset *d, uint64_t seed, int threads)
 	       "return):", threads);
 	for (int k = 1; k <= 3; k++) {
 		const char *path = "bench/bench_atlas-stop.csv";
-		struct stop_at st = {bench_now(), 1.5 * k, 0};
+		struct stop_at st = {mn_now_s(), 1.5 * k, 0};
 		struct mn_atlas_build b = {path, s, d, threads, 0, NULL, stop_after, &st, NULL};
 		struct mn_atlas_build_result res;
 		char err[600];
 		remove(path);
 		int rc = mn_atlas_build_run(&b, &res, err, sizeof err);
-		double dt = bench_now() - st.said;
+		double dt = mn_now_s() - st.said;
 		remove(path);
 		if (rc != 1) {
 			fprintf(stderr, "bench_atlas: the stopped build returned %d: %s\n", rc,
@@ -150,25 +150,25 @@ static int pick_time(uint64_t seed)
 	fclose(f);
 	struct mn_atlas a;
 	struct mn_latency_table t;
-	double t0 = bench_now();
+	double t0 = mn_now_s();
 	if (mn_atlas_load(&a, path, &s, err, sizeof err)) {
 		fprintf(stderr, "bench_atlas: %s\n", err);
 		return -1;
 	}
-	double t1 = bench_now();
+	double t1 = mn_now_s();
 	mn_latency_model_nucleo(16, 5, 32, 32, 10, &t);
 	struct mn_atlas_costs c = {MN_SHAPE_DEFAULT, 0, &t};
 	mn_atlas_set_costs(&a, &c);
-	double t2 = bench_now();
+	double t2 = mn_now_s();
 	int picks = 400, sink = 0;
 	for (int k = 0; k < picks; k++) {
 		struct mn_constraints lim = {k % 4 ? 100.0 + k : 0, k % 3 ? 256 : 0, 0};
 		sink += mn_atlas_pick(&a, (k % 7) * 0.25, (k % 5) * 0.5, &lim);
 	}
-	double t3 = bench_now();
+	double t3 = mn_now_s();
 	int *rows = malloc(MN_ARCH_COUNT * sizeof *rows);
 	int m = mn_atlas_pareto(&a, MN_ATLAS_BY_LATENCY, rows);
-	double t4 = bench_now();
+	double t4 = mn_now_s();
 	printf("pick on a complete atlas (%d rows, generated values): load + estimate %.1f ms, costs %.1f ms "
 	       "(once); pick %.3f ms (mean of %d weights/limits); latency front %.1f ms (%d archs)%s\n",
 	       a.n, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3 / picks, picks, (t4 - t3) * 1e3, m,
@@ -219,7 +219,7 @@ static int quality(const struct mn_dataset *d, int real_data, uint64_t seed, int
 	struct mn_atlas_build_result res;
 	const char *path = "bench/bench_atlas-quality.csv";
 	settings(&s, d, seed, 32, MN_GRAD_FIXED_STATS);
-	double t0 = bench_now();
+	double t0 = mn_now_s();
 	struct mn_atlas_rows rows;
 	long end;
 	int have = mn_atlas_read(path, &s, &rows, &end, err, sizeof err) == 0 ? rows.n : 0;
@@ -229,7 +229,7 @@ static int quality(const struct mn_dataset *d, int real_data, uint64_t seed, int
 		mn_oracle_free(&o);
 		return -1;
 	}
-	double dt = bench_now() - t0;
+	double dt = mn_now_s() - t0;
 	struct mn_atlas a;
 	struct mn_latency_table t;
 	if (mn_atlas_load(&a, path, &s, err, sizeof err)) {

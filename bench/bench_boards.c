@@ -210,16 +210,16 @@ static int run_emulator(const struct board *m4, const struct mn_arch *picks, int
 	mn_profile_opts_default(&po);
 	po.shape = m4->shape;
 	po.output = table;
-	t0 = bench_now();
+	t0 = mn_now_s();
 	if (mn_profile_run(b, &po, &t, &pres, &brc, err, sizeof err) != 0) {
 		fprintf(stderr, "bench_boards: profile: %s\n", err);
 		goto out;
 	}
 	printf("   profile C=%d N=%d R=%d: %d measurements, median of %d, %.1f s\n",
 	       po.shape.channels, po.shape.cells, po.shape.height, pres.total, po.repeats,
-	       bench_now() - t0);
+	       mn_now_s() - t0);
 	mn_rng_seed(&rng, 2024);
-	t0 = bench_now();
+	t0 = mn_now_s();
 	for (int i = 0; i < n_picks + n_archs; i++) {
 		struct mn_arch a;
 		struct mn_validation v;
@@ -244,7 +244,7 @@ static int run_emulator(const struct board *m4, const struct mn_arch *picks, int
 	}
 	printf("   validated %d archs (%d picks + %d uniform, seed 2024) in %.1f s: mean |error| "
 	       "%.3f%%, max %.3f%%; peak SRAM measured == model for %d of %d\n",
-	       done, n_picks, n_archs, bench_now() - t0, sum / done, worst, sram_equal, done);
+	       done, n_picks, n_archs, mn_now_s() - t0, sum / done, worst, sram_equal, done);
 	printf("   target every |error| < 2%%: %s\n", worst < 2.0 ? "met" : "NOT met");
 	rc = worst < 2.0 ? 0 : -1;
 out:

@@ -1,5 +1,5 @@
 /* Shared bits of the benchmarks: finding the source tree (presets,
- * ../shared), timing, arguments. */
+ * ../shared), arguments (timing is util/clock.h's mn_now_s). */
 #ifndef MN_BENCH_COMMON_H
 #define MN_BENCH_COMMON_H
 
@@ -11,13 +11,7 @@
 #include <unistd.h>
 
 #include "config/exe_tree.h"
-
-static inline double bench_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "util/clock.h"
 
 /* The source tree: $MN_TOP_SRCDIR (make bench sets it), else the one this
  * benchmark was built from, found from the executable as a build-tree

@@ -58,15 +58,15 @@ static void bench_pool(int C, int h, int calls, struct mn_rng *rng, struct mn_si
 	const float s[3] = {0.5f, 0.3f, 0.2f};
 	static double t16[MAX_CALLS], t8[MAX_CALLS], u16[MAX_CALLS], u8[MAX_CALLS];
 	for (int i = 0; i < WARMUP + calls; i++) {
-		double t0 = bench_now();
+		double t0 = mn_now_s();
 		mn_simd_pool3_fw(y, x[0], np, h, h, 0.5f, scr);
-		double t1 = bench_now();
+		double t1 = mn_now_s();
 		mn_simd_pool3_fw_avx2(y, x[0], np, h, h, 0.5f, scr);
-		double t2 = bench_now();
+		double t2 = mn_now_s();
 		mn_simd_pool3_bw(y, src, s, 3, np, h, h, scr);
-		double t3 = bench_now();
+		double t3 = mn_now_s();
 		mn_simd_pool3_bw_avx2(y, src, s, 3, np, h, h, scr);
-		double t4 = bench_now();
+		double t4 = mn_now_s();
 		if (i >= WARMUP) {
 			t16[i - WARMUP] = t1 - t0, t8[i - WARMUP] = t2 - t1;
 			u16[i - WARMUP] = t3 - t2, u8[i - WARMUP] = t4 - t3;
@@ -111,11 +111,11 @@ static void bench_convT(int C, int h, int calls, struct mn_rng *rng)
 	} else {
 		int rc = 0;
 		for (int i = 0; i < WARMUP + calls; i++) {
-			double t0 = bench_now();
+			double t0 = mn_now_s();
 			rc |= mn_simd_convT512(&j, 0, nimg, &scr);
-			double t1 = bench_now();
+			double t1 = mn_now_s();
 			rc |= mn_simd_convT_avx2(&j, 0, nimg, &scr);
-			double t2 = bench_now();
+			double t2 = mn_now_s();
 			if (i >= WARMUP)
 				t16[i - WARMUP] = t1 - t0, t8[i - WARMUP] = t2 - t1;
 		}

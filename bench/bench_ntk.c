@@ -47,9 +47,9 @@ static double sgemm_peak(int n, int reps)
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
 	double best = 1e30;
 	for (int k = 0; k < reps; k++) {
-		double t = bench_now();
+		double t = mn_now_s();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-		t = bench_now() - t;
+		t = mn_now_s() - t;
 		if (t < best)
 			best = t;
 	}
@@ -80,9 +80,9 @@ static struct result run(struct mn_net *net, int B, enum mn_grad_mode mode, int 
 	}
 	double best = 1e30;
 	for (int k = 0; k < reps; k++) {
-		double t = bench_now();
+		double t = mn_now_s();
 		mn_net_ntk_cond(net, x, B, mode, &cond, NULL, NULL);
-		t = bench_now() - t;
+		t = mn_now_s() - t;
 		if (t < best)
 			best = t;
 	}

@@ -143,12 +143,12 @@ static int score_sample(const struct mn_tenas_config *cfg, const struct mn_datas
 	pthread_t th[64];
 	if (threads > 64)
 		threads = 64;
-	double t0 = bench_now();
+	double t0 = mn_now_s();
 	for (int i = 0; i < threads; i++)
 		pthread_create(&th[i], NULL, worker, &j);
 	for (int i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
-	*secs = bench_now() - t0;
+	*secs = mn_now_s() - t0;
 	mn_az_memo_free(j.memo);
 	return j.failed ? -1 : 0;
 }

@@ -84,26 +84,26 @@ static int timed_search(const struct mn_preset *p, const char *bin, int threads,
 	}
 	if (setup.cache_notice[0])
 		fprintf(stderr, "bench_search: %s\n", setup.cache_notice);
-	double t0 = bench_now(), c0 = cpu_now(), t_cancel = 0;
+	double t0 = mn_now_s(), c0 = cpu_now(), t_cancel = 0;
 	*first_row = -1;
 	mn_engine_start(setup.engine);
 	for (;;) {
 		mn_engine_snapshot(setup.engine, &snap);
 		if (*first_row < 0 && snap.latest_index >= 0)
-			*first_row = bench_now() - t0;
+			*first_row = mn_now_s() - t0;
 		if (snap.state != MN_ENGINE_RUNNING)
 			break;
-		if (cancel_after > 0 && !t_cancel && bench_now() - t0 >= cancel_after) {
-			t_cancel = bench_now();
+		if (cancel_after > 0 && !t_cancel && mn_now_s() - t0 >= cancel_after) {
+			t_cancel = mn_now_s();
 			mn_engine_cancel(setup.engine);
 			mn_engine_wait(setup.engine);
-			*cancel_latency = bench_now() - t_cancel;
+			*cancel_latency = mn_now_s() - t_cancel;
 			continue;
 		}
 		struct timespec ts = {0, 2 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	*wall = bench_now() - t0;
+	*wall = mn_now_s() - t0;
 	*cpu = cpu_now() - c0;
 	*measured = snap.evaluations;
 	int ok = snap.state == MN_ENGINE_DONE || (cancel_after > 0 && snap.state == MN_ENGINE_CANCELLED);
@@ -141,12 +141,12 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 		return -1;
 	}
 	mn_engine_set_lookahead(setup.engine, MN_LOOKAHEAD_STEP, MN_LOOKAHEAD_RINGS);
-	double t0 = bench_now(), ring_t[MN_LOOKAHEAD_RINGS + 1] = {0}, cold = -1;
+	double t0 = mn_now_s(), ring_t[MN_LOOKAHEAD_RINGS + 1] = {0}, cold = -1;
 	int cold_evals = 0, ring = 1;
 	mn_engine_start(setup.engine);
 	for (;;) {
 		mn_engine_snapshot(setup.engine, &snap);
-		double t = bench_now() - t0;
+		double t = mn_now_s() - t0;
 		if (cold < 0 && snap.state != MN_ENGINE_RUNNING) {
 			cold = t;
 			cold_evals = snap.evaluations;
@@ -170,7 +170,7 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 	mn_engine_snapshot(setup.engine, &snap);
 	uint64_t ended = snap.runs_ended;
 	int before = snap.evaluations;
-	double t1 = bench_now();
+	double t1 = mn_now_s();
 	mn_engine_set_weights(setup.engine, p->w_flops, to, 1);
 	for (;;) {
 		mn_engine_snapshot(setup.engine, &snap);
@@ -179,7 +179,7 @@ static int lookahead_rings(const struct mn_preset *p, const char *bin, int threa
 		struct timespec ts = {0, 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	double warm = bench_now() - t1;
+	double warm = mn_now_s() - t1;
 	int ok = snap.state == MN_ENGINE_DONE;
 	printf("...then w_latency %g: %.3f s, %d new measured; target warm (other weights) <= 0.5 s "
 	       "after the look-ahead: %s\n", to, warm, snap.evaluations - before,
@@ -286,7 +286,7 @@ static int quality(const char *bin, const struct mn_oracle *o, const char *mode,
 			return -1;
 		}
 		for (int w = 0; w < nw; w++) {
-			double t0 = bench_now(), c0 = cpu_now();
+			double t0 = mn_now_s(), c0 = cpu_now();
 			run_weights(setup.engine, w_latency[w], &snap, w == 0);
 			if (snap.state != MN_ENGINE_DONE) {
 				fprintf(stderr, "bench_search: search failed: %s\n", snap.error);
@@ -302,7 +302,7 @@ static int quality(const char *bin, const struct mn_oracle *o, const char *mode,
 				cpus[s] = cpu_now() - c0;
 			}
 			printf("batch %d seed %2d w_latency %.0f: %6.1f s  %7.2f ms  acc %6.2f  %s\n", batch, seed0 + s,
-			       w_latency[w], w == 0 ? snap.search_seconds : bench_now() - t0, lat[s][w],
+			       w_latency[w], w == 0 ? snap.search_seconds : mn_now_s() - t0, lat[s][w],
 			       acc[s][w], a);
 			fflush(stdout);
 		}

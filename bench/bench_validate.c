@@ -80,12 +80,12 @@ int main(int argc, char **argv)
 
 	mn_profile_opts_default(&po);
 	po.output = table;
-	t0 = bench_now();
+	t0 = mn_now_s();
 	if (mn_profile_run(b, &po, &t, &pres, &brc, err, sizeof err) != 0) {
 		fprintf(stderr, "bench_validate: profile: %s\n", err);
 		goto out;
 	}
-	t_profile = bench_now() - t0;
+	t_profile = mn_now_s() - t0;
 	printf("profile C=%d N=%d R=%d K=%d, %d measurements, median of %d: %.2f s; overhead %.3f us "
 	       "(calibration residuals %.3f %.3f %.3f us)\n",
 	       po.shape.channels, po.shape.cells, po.shape.height, po.shape.classes,
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	       pres.calib_residual_us[1], pres.calib_residual_us[2]);
 
 	mn_rng_seed(&rng, seed);
-	t0 = bench_now();
+	t0 = mn_now_s();
 	for (int i = 0; i < n_archs; i++) {
 		struct mn_arch a;
 		struct mn_validation v;
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 			       (unsigned long long)v.estimated_sram_bytes);
 		done++;
 	}
-	t_validate = bench_now() - t0;
+	t_validate = mn_now_s() - t0;
 	printf("validate %d archs (uniform over all 15625, seed %llu): %.2f s (%.3f s per arch)\n",
 	       done, (unsigned long long)seed, t_validate, t_validate / done);
 	printf("latency estimate vs measurement: mean |error| %.3f%%, max |error| %.3f%%, "

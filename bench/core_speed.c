@@ -11,18 +11,18 @@
 /* GB/s of b = a * s + b over n floats, best of several passes in ~40 ms. */
 static double triad(float *a, float *b, size_t n)
 {
-	double best = 0, t_end = bench_now() + 0.04;
+	double best = 0, t_end = mn_now_s() + 0.04;
 	float s = 1.0001f;
 	do {
-		double t = bench_now();
+		double t = mn_now_s();
 		for (int r = 0; r < 16; r++)
 			for (size_t i = 0; i < n; i++)
 				b[i] = a[i] * s + b[i];
-		t = bench_now() - t;
+		t = mn_now_s() - t;
 		double gbs = 16.0 * 3 * n * sizeof(float) / t / 1e9;
 		if (gbs > best)
 			best = gbs;
-	} while (bench_now() < t_end);
+	} while (mn_now_s() < t_end);
 	return best;
 }
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "atlas/atlas_build.h"
@@ -29,17 +28,11 @@
 #include "data/dataset_source.h"
 #include "util/pool.h"
 #include "util/shell_word.h"
+#include "util/clock.h"
 #endif
 
 /* As session.c: enough synthetic images for any batch. */
 #define SYNTHETIC_IMAGES 1024
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void atlas_usage(FILE *f)
 {
@@ -411,10 +404,10 @@ int mn_cmd_atlas(int argc, char **argv)
 #else
 	(void)remote;
 #endif
-	double t0 = now_s();
+	double t0 = mn_now_s();
 	if (rc == 0)
 		rc = run_build("atlas", path, &s, &d, threads, max, rp, &res);
-	double dt = now_s() - t0;
+	double dt = mn_now_s() - t0;
 	free(master);
 #if HAVE_MPI
 	if (mpi)
@@ -583,7 +576,7 @@ static int print_pareto(const struct mn_preset *p, const struct mn_dataset *d, c
 int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const char *atlas_path,
 			const char *oracle_path, int json)
 {
-	double t0 = now_s();
+	double t0 = mn_now_s();
 	char err[1024], path[4096];
 	struct mn_dataset d;
 	struct mn_tenas_config cfg;
@@ -627,7 +620,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	}
 	struct mn_constraints lim = {p->max_latency_ms, p->max_sram_kb, p->max_flash_kb};
 	int i = mn_atlas_pick(&a, p->w_flops, p->w_latency, &lim);
-	double dt = now_s() - t0;
+	double dt = mn_now_s() - t0;
 	int rc = MN_EXIT_OK;
 	if (i < 0) {
 		double ml = INFINITY, ms = INFINITY, mf = INFINITY;

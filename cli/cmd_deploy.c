@@ -24,18 +24,11 @@
 #include "nn/net.h"
 #include "space/memory.h"
 #include "util/proportion.h"
+#include "util/clock.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void deploy_usage(FILE *f)
 {
@@ -223,7 +216,7 @@ static void report(const struct mn_qmodel *q, const struct mn_preset *pr,
 	if (ag->images && ev0 == 0)
 		printf("; measured on calibration images (--calib %d took all %zu: a lower --calib "
 		       "leaves unseen ones)", calib_asked, d->count);
-	printf(" (%.2f s)\n", now_s() - t0);
+	printf(" (%.2f s)\n", mn_now_s() - t0);
 }
 
 /* DIR/firmware/BOARD/fw.bin and DIR/firmware/EMULATED/fw.elf, built with
@@ -249,7 +242,7 @@ static int build_firmware(const struct mn_preset *pr, const char *dir)
 		mn_cli_error("deploy", "%s", err);
 		return MN_EXIT_ERROR;
 	}
-	double t1 = now_s();
+	double t1 = mn_now_s();
 	int brc = mn_deploy_build_firmware(src, dir, tg, 2, mn_cli_stop_requested, NULL, err, sizeof err);
 	if (brc == 1) {
 		mn_cli_error("deploy", "interrupted while building the firmware: %s/model.c, model.h, check.bin "
@@ -262,7 +255,7 @@ static int build_firmware(const struct mn_preset *pr, const char *dir)
 		return MN_EXIT_ERROR;
 	}
 	printf("%s/firmware/%s/fw.bin (flash it), %s/firmware/%s/fw.elf (micronas "
-	       "emulate --firmware ...): built in %.1f s\n", dir, tg[0], dir, tg[1], now_s() - t1);
+	       "emulate --firmware ...): built in %.1f s\n", dir, tg[0], dir, tg[1], mn_now_s() - t1);
 	return mn_cli_flush("deploy", NULL);
 }
 
@@ -272,7 +265,7 @@ static int deploy(const struct deploy_opts *o, const struct mn_preset *pr,
 		  const struct mn_arch *arch, const struct mn_net_shape *shape,
 		  const struct mn_fnet *net, const struct mn_input_norm *norm)
 {
-	double t0 = now_s();
+	double t0 = mn_now_s();
 	char err[1024];
 	int rc = MN_EXIT_ERROR;
 	/* Images are shared among threads (calibrate.h, agreement.h); each

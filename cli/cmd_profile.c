@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,6 +12,7 @@
 #include "cli_board.h"
 #include "board/profile.h"
 #include "util/atomic_file.h"
+#include "util/clock.h"
 
 static void profile_usage(FILE *f)
 {
@@ -41,13 +41,6 @@ struct progress {
 	double t0;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void on_progress(void *arg, int done, int total, const char *what)
 {
 	struct progress *p = arg;
@@ -58,11 +51,11 @@ static void on_progress(void *arg, int done, int total, const char *what)
 	if (!p->started) {
 		p->started = 1;
 		p->done_at_start = done;
-		p->t0 = now_s();
+		p->t0 = mn_now_s();
 	}
 	if (what) {
 		char eta[32];
-		mn_cli_fmt_duration(mn_cli_eta_s(p->done_at_start, done, total, now_s() - p->t0), eta,
+		mn_cli_fmt_duration(mn_cli_eta_s(p->done_at_start, done, total, mn_now_s() - p->t0), eta,
 				    sizeof eta);
 		fprintf(stderr, "\rmicronas profile: [%3d/%d] ETA %-7s %-24s", done + 1, total, eta, what);
 	} else

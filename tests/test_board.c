@@ -15,6 +15,7 @@
 #include "board/board.h"
 #include "board/profile.h"
 #include "protocol.h"
+#include "util/clock.h"
 #include "tap.h"
 
 enum fault {
@@ -38,13 +39,6 @@ struct peer {
 	int requests;   /* frames handled, HELLO included */
 	int after_hello;/* requests other than HELLO */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int put(int fd, const void *buf, size_t n)
 {
@@ -399,13 +393,13 @@ static void test_drop(void)
 		pthread_join(g.th, NULL);
 		return;
 	}
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	tap_ok(profile(&g, 8, &rp) == MN_BOARD_OK && rp.median == 2008,
 	       "a request lost once is sent again and answered");
 	mn_board_get_stats(g.b, &st);
 	tap_ok(st.timeouts == 1 && st.resends == 1, "one timeout, one resend");
-	tap_ok(now_ms() - t0 >= 240 && now_ms() - t0 < 2000, "after one timeout (%lld ms)",
-	       now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 >= 240 && mn_now_ms() - t0 < 2000, "after one timeout (%lld ms)",
+	       mn_now_ms() - t0);
 	rig_stop(&g);
 }
 
@@ -424,12 +418,12 @@ static void test_corrupt(void)
 		pthread_join(g.th, NULL);
 		return;
 	}
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	tap_ok(profile(&g, 8, &rp) == MN_BOARD_OK && rp.median == 2008,
 	       "a reply with a bad CRC is asked for again");
 	mn_board_get_stats(g.b, &st);
 	tap_ok(st.crc_errors == 1 && st.resends == 1, "one CRC error, one resend");
-	tap_ok(now_ms() - t0 < 2000, "at once, not after the 5 s timeout (%lld ms)", now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 < 2000, "at once, not after the 5 s timeout (%lld ms)", mn_now_ms() - t0);
 	rig_stop(&g);
 
 	rig_start(&g, F_DAMAGED_FIRST, &o);
@@ -437,11 +431,11 @@ static void test_corrupt(void)
 		pthread_join(g.th, NULL);
 		return;
 	}
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	tap_ok(profile(&g, 8, &rp) == MN_BOARD_OK && rp.median == 2008,
 	       "ERROR BAD_CRC for our request: sent again and answered");
 	mn_board_get_stats(g.b, &st);
-	tap_ok(st.resends == 1 && now_ms() - t0 < 2000, "one resend, at once");
+	tap_ok(st.resends == 1 && mn_now_ms() - t0 < 2000, "one resend, at once");
 	rig_stop(&g);
 }
 
@@ -460,9 +454,9 @@ static void test_silent(void)
 		pthread_join(g.th, NULL);
 		return;
 	}
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = profile(&g, 8, &rp);
-	dt = now_ms() - t0;
+	dt = mn_now_ms() - t0;
 	tap_ok(r == MN_BOARD_ETIMEOUT, "a board that stops answering: timeout (%d)", r);
 	tap_ok(dt >= 3 * 240 && dt < 3 * 250 + 1500, "after 3 attempts of 250 ms (%lld ms)", dt);
 	tap_ok(strstr(g.err, "no reply to PROFILE_OP after 3 attempts") != NULL &&
@@ -489,10 +483,10 @@ static void test_hangup(void)
 		pthread_join(g.th, NULL);
 		return;
 	}
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_board_run_arch(g.b, &rr, &rrp, g.err, sizeof g.err);
 	tap_ok(r == MN_BOARD_EGONE, "board gone mid-request: EGONE (%d)", r);
-	tap_ok(now_ms() - t0 < 1500, "at once, not after the 10 s timeout (%lld ms)", now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 < 1500, "at once, not after the 10 s timeout (%lld ms)", mn_now_ms() - t0);
 	tap_ok(strstr(g.err, "went away") && strstr(g.err, "RUN_ARCH"), "message: %s", g.err);
 	rig_stop(&g);
 }
@@ -583,10 +577,10 @@ static void test_mute_and_cancel(void)
 	long long t0;
 
 	test_opts(&o);
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	rig_start(&g, F_MUTE, &o);
 	tap_ok(g.rc == MN_BOARD_ETIMEOUT, "no answer to HELLO: ETIMEOUT (%d)", g.rc);
-	tap_ok(now_ms() - t0 < 800 + 1500, "within the connect timeout (%lld ms)", now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 < 800 + 1500, "within the connect timeout (%lld ms)", mn_now_ms() - t0);
 	tap_ok(strstr(g.err, "no answer to HELLO") && strstr(g.err, "make -C fw-profiler flash"),
 	       "message: %s", g.err);
 	pthread_join(g.th, NULL);
@@ -594,10 +588,10 @@ static void test_mute_and_cancel(void)
 	test_opts(&o);
 	o.cancel = cancel_now;
 	o.connect_timeout_ms = 60000;
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	rig_start(&g, F_MUTE, &o);
-	tap_ok(g.rc == MN_BOARD_ECANCEL && now_ms() - t0 < 1000,
-	       "the cancel callback stops a wait at once (%d, %lld ms)", g.rc, now_ms() - t0);
+	tap_ok(g.rc == MN_BOARD_ECANCEL && mn_now_ms() - t0 < 1000,
+	       "the cancel callback stops a wait at once (%d, %lld ms)", g.rc, mn_now_ms() - t0);
 	pthread_join(g.th, NULL);
 }
 

@@ -30,14 +30,7 @@
 #include "qemu_prereq.h"
 #include "tap.h"
 #include "board/validate.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+#include "util/clock.h"
 
 static struct mn_board_opts quick_opts(void)
 {
@@ -127,7 +120,7 @@ static void test_profile_and_validate(struct mn_board *b, const char *tmp)
 	struct mn_latency_table t, back;
 	char out[512], err[1024];
 	int brc, rc;
-	long long t0 = now_ms();
+	long long t0 = mn_now_ms();
 
 	mn_profile_opts_default(&po);
 	po.shape.channels = 8;
@@ -138,7 +131,7 @@ static void test_profile_and_validate(struct mn_board *b, const char *tmp)
 	snprintf(out, sizeof out, "%s/small.ini", tmp);
 	po.output = out;
 	rc = mn_profile_run(b, &po, &t, &res, &brc, err, sizeof err);
-	tap_ok(rc == 0, "profile C=8 N=1 R=16 in %lld ms%s%s", now_ms() - t0, rc ? ": " : "",
+	tap_ok(rc == 0, "profile C=8 N=1 R=16 in %lld ms%s%s", mn_now_ms() - t0, rc ? ": " : "",
 	       rc ? err : "");
 	if (rc)
 		return;
@@ -334,9 +327,9 @@ static void test_killed(const char *fw)
 	k.pid = pid;
 	k.delay_ms = 200;
 	pthread_create(&th, NULL, kill_later, &k);
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_board_run_arch(b, &rq, &rp, err, sizeof err);
-	dt = now_ms() - t0;
+	dt = mn_now_ms() - t0;
 	pthread_join(th, NULL);
 	tap_ok(r == MN_BOARD_EGONE, "QEMU killed mid RUN_ARCH: EGONE (%d: %s)", r, err);
 	tap_ok(dt < 200 + 3000, "the client errors out within %lld ms, no hang", dt);
@@ -344,8 +337,8 @@ static void test_killed(const char *fw)
 	mn_board_close(b);
 	/* The pty reports EOF as QEMU's descriptors close, a moment before
 	 * the process can be reaped. */
-	t0 = now_ms();
-	while (mn_emulator_running(e) && now_ms() - t0 < 2000)
+	t0 = mn_now_ms();
+	while (mn_emulator_running(e) && mn_now_ms() - t0 < 2000)
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
 	tap_ok(mn_emulator_running(e) == 0, "the emulator knows QEMU is gone");
 	mn_emulator_stop(e);
@@ -477,9 +470,9 @@ int main(void)
 	if (!qemu_prerequisites(fw, sizeof fw) || !mkdtemp(tmp))
 		return tap_done();
 	eo.firmware = fw;
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_emulator_start(&e, &eo, err, sizeof err);
-	if (!tap_ok(r == 0, "emulator started in %lld ms%s%s", now_ms() - t0, r ? ": " : "",
+	if (!tap_ok(r == 0, "emulator started in %lld ms%s%s", mn_now_ms() - t0, r ? ": " : "",
 		    r ? err : ""))
 		return tap_done();
 	tap_ok(!strncmp(mn_emulator_port(e), "/dev/pts/", 9), "pty %s", mn_emulator_port(e));

@@ -15,14 +15,8 @@
 #include "proxy/linear_regions.h"
 #include "search/session.h"
 #include "util/pool.h"
+#include "util/clock.h"
 #include "tap.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void sleep_ms(int ms)
 {
@@ -42,7 +36,7 @@ static void set_later(void *ctx, int worker)
 	struct setter *s = ctx;
 	(void)worker;
 	sleep_ms(s->delay_ms);
-	s->at = now();
+	s->at = mn_now_s();
 	atomic_store(s->flag, 1);
 }
 
@@ -76,10 +70,10 @@ static void ntk_checks(struct mn_pool *bg)
 	atomic_init(&flag, 0);
 	mn_net_set_cancel(net, &flag);
 	struct setter st = {&flag, 20, 0};
-	double t0 = now();
+	double t0 = mn_now_s();
 	tap_ok(mn_pool_submit(bg, set_later, &st) == 0, "cancel job queued");
 	rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &cond, NULL, NULL);
-	double t1 = now();
+	double t1 = mn_now_s();
 	mn_pool_wait(bg);
 	tap_ok(rc == MN_NET_CANCELLED && cond == MN_NTK_BAD_COND,
 	       "a cancel set mid-NTK returns the cancelled status and no value (rc %d)", rc);
@@ -165,17 +159,17 @@ static void session_checks(void)
 		return;
 	}
 	tap_ok(s.cache != NULL, "a persistent cache in %s", dir);
-	double t0 = now();
+	double t0 = mn_now_s();
 	tap_ok(mn_engine_start(s.engine) == 0, "search started");
 	struct mn_engine_snapshot snap;
 	do {
 		sleep_ms(2);
 		mn_engine_snapshot(s.engine, &snap);
-	} while (snap.state == MN_ENGINE_RUNNING && now() - t0 < 0.03);
-	double tc = now();
+	} while (snap.state == MN_ENGINE_RUNNING && mn_now_s() - t0 < 0.03);
+	double tc = mn_now_s();
 	mn_engine_cancel(s.engine);
 	mn_engine_wait(s.engine);
-	double te = now();
+	double te = mn_now_s();
 	mn_engine_snapshot(s.engine, &snap);
 	tap_ok(snap.state == MN_ENGINE_CANCELLED, "the search ends cancelled (state %d)", (int)snap.state);
 	tap_diag("search cancelled %.0f ms after the start, stopped %.1f ms later", (tc - t0) * 1e3,

@@ -29,6 +29,7 @@
 
 #include "exec.h"
 #include "protocol.h"
+#include "util/clock.h"
 #include "tap.h"
 
 /* The image and machine under test: the Cortex-M7 pair unless the build
@@ -204,18 +205,11 @@ static int send_frame(struct link *l, uint8_t ver, uint8_t cmd, uint16_t seq,
 	return send_bytes(l, wire, n + 1);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Next frame from the firmware: returns its parse code (MNP_OK ...), or
  * -1 on timeout or a closed link. */
 static int read_frame(struct link *l, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = mn_now_ms() + timeout_ms;
 	for (;;) {
 		while (l->pend_off < l->pend_n) {
 			size_t k;
@@ -225,7 +219,7 @@ static int read_frame(struct link *l, int timeout_ms)
 			if (rc < 0)
 				return -rc;
 		}
-		int64_t left = end - now_ms();
+		int64_t left = end - mn_now_ms();
 		struct pollfd pf = {l->fd, POLLIN, 0};
 		ssize_t r;
 		if (left <= 0)
@@ -246,9 +240,9 @@ static int read_frame(struct link *l, int timeout_ms)
  * counted and skipped).  Returns 0 with it in l->f, or -1. */
 static int await(struct link *l, uint16_t seq, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = mn_now_ms() + timeout_ms;
 	for (;;) {
-		int left = (int)(end - now_ms());
+		int left = (int)(end - mn_now_ms());
 		int rc = read_frame(l, left > 0 ? left : 0);
 		if (rc < 0)
 			return -1;
@@ -566,7 +560,7 @@ int main(void)
 	struct link l;
 	struct host h;
 	struct mnp_hello_reply hr;
-	int64_t t0 = now_ms();
+	int64_t t0 = mn_now_ms();
 
 	alarm(TEST_DEADLINE_S); /* default action ends the test; QEMU follows */
 	memset(&l, 0, sizeof l);
@@ -646,7 +640,7 @@ int main(void)
 	}
 	check_errors(&l, &h, &hr);
 	tap_ok(hello(&l, &hr) == 0, "the firmware still answers at the end");
-	tap_diag("elapsed %.1f s", (double)(now_ms() - t0) / 1000.0);
+	tap_diag("elapsed %.1f s", (double)(mn_now_ms() - t0) / 1000.0);
 
 	host_free(&h);
 	stop_qemu(&l);

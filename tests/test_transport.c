@@ -21,21 +21,15 @@
 
 #include "tap.h"
 #include "board/transport.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 /* Reads exactly n bytes from a transport within timeout_ms in total. */
 static int read_all(struct mn_transport *t, unsigned char *buf, size_t n, int timeout_ms)
 {
 	char err[256];
 	size_t got = 0;
-	long long end = now_ms() + timeout_ms;
-	while (got < n && now_ms() < end) {
+	long long end = mn_now_ms() + timeout_ms;
+	while (got < n && mn_now_ms() < end) {
 		ssize_t r = mn_transport_read(t, buf + got, n - got, 100, err, sizeof err);
 		if (r < 0)
 			return -1;
@@ -47,8 +41,8 @@ static int read_all(struct mn_transport *t, unsigned char *buf, size_t n, int ti
 static int read_fd_all(int fd, unsigned char *buf, size_t n, int timeout_ms)
 {
 	size_t got = 0;
-	long long end = now_ms() + timeout_ms;
-	while (got < n && now_ms() < end) {
+	long long end = mn_now_ms() + timeout_ms;
+	while (got < n && mn_now_ms() < end) {
 		ssize_t r = read(fd, buf + got, n - got);
 		if (r > 0)
 			got += (size_t)r;
@@ -85,18 +79,18 @@ static void test_socketpair(void)
 	tap_ok(write(sv[1], out, sizeof out) == (ssize_t)sizeof out, "peer writes 256 bytes");
 	tap_ok(read_all(t, in, sizeof in, 2000) == 0 && !memcmp(in, out, sizeof in),
 	       "read gets them unchanged");
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_transport_read(t, in, sizeof in, 150, err, sizeof err);
 	tap_ok(r == MN_IO_TIMEOUT, "nothing to read: timeout (got %zd)", r);
-	tap_ok(now_ms() - t0 >= 140 && now_ms() - t0 < 1500, "after about 150 ms (%lld ms)",
-	       now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 >= 140 && mn_now_ms() - t0 < 1500, "after about 150 ms (%lld ms)",
+	       mn_now_ms() - t0);
 	r = mn_transport_read(t, in, sizeof in, 0, err, sizeof err);
 	tap_ok(r == MN_IO_TIMEOUT, "timeout 0 does not wait");
 	close(sv[1]);
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_transport_read(t, in, sizeof in, 5000, err, sizeof err);
 	tap_ok(r == MN_IO_GONE, "peer closed: read says gone (got %zd)", r);
-	tap_ok(now_ms() - t0 < 1000, "at once, not after the 5 s timeout (%lld ms)", now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 < 1000, "at once, not after the 5 s timeout (%lld ms)", mn_now_ms() - t0);
 	tap_ok(strstr(err, "went away") != NULL, "error says the board went away: %s", err);
 	/* SIGPIPE would kill this test here if the transport wrote with
 	 * write() on a socket. */
@@ -144,14 +138,14 @@ static void test_pty(void)
 	tap_ok(write(master, out, sizeof out) == (ssize_t)sizeof out, "the other side writes");
 	tap_ok(read_all(t, in, sizeof in, 2000) == 0 && !memcmp(in, out, sizeof in),
 	       "raw: read gets every byte unchanged (0x00, 0x03, 0x11, 0x13, 0x7f)");
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_transport_read(t, in, sizeof in, 100, err, sizeof err);
-	tap_ok(r == MN_IO_TIMEOUT && now_ms() - t0 >= 90, "pty timeout");
+	tap_ok(r == MN_IO_TIMEOUT && mn_now_ms() - t0 >= 90, "pty timeout");
 	close(master);
-	t0 = now_ms();
+	t0 = mn_now_ms();
 	r = mn_transport_read(t, in, sizeof in, 5000, err, sizeof err);
 	tap_ok(r == MN_IO_GONE, "other side closed (QEMU killed): gone (got %zd: %s)", r, err);
-	tap_ok(now_ms() - t0 < 1000, "at once (%lld ms)", now_ms() - t0);
+	tap_ok(mn_now_ms() - t0 < 1000, "at once (%lld ms)", mn_now_ms() - t0);
 	mn_transport_close(t);
 
 	/* Through a symlink with a tty-like name. */

@@ -11,17 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "util/shell_word.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
+#include "util/clock.h"
 
 void tui_atlas_command(const struct tui_app *a, char *buf, size_t n)
 {
@@ -183,7 +176,7 @@ void tui_atlas_open(struct tui_app *a)
 		return;
 	}
 	t->have_path = 1;
-	double t0 = now_ms();
+	double t0 = mn_now_s();
 	int st = mn_atlas_load(&fresh, t->path, &t->settings, err, sizeof err);
 	if (st == 1) {
 		tui_atlas_command(a, cmd, sizeof cmd);
@@ -206,7 +199,7 @@ void tui_atlas_open(struct tui_app *a)
 	tui_atlas_adopt(a, &fresh);
 	if (t->state == TUI_ATLAS_LOADED) {
 		size_t k = strlen(t->status);
-		snprintf(t->status + k, sizeof t->status - k, ", loaded in %.0f ms", now_ms() - t0);
+		snprintf(t->status + k, sizeof t->status - k, ", loaded in %.0f ms", (mn_now_s() - t0) * 1e3);
 	}
 }
 
@@ -215,9 +208,9 @@ void tui_atlas_repick(struct tui_app *a)
 	struct tui_atlas *t = &a->atlas;
 	if (t->state != TUI_ATLAS_LOADED)
 		return;
-	double t0 = now_ms();
+	double t0 = mn_now_s();
 	t->pick = mn_atlas_pick(&t->atlas, a->w_flops, a->w_latency, &a->limits);
-	t->pick_ms = now_ms() - t0;
+	t->pick_ms = (mn_now_s() - t0) * 1e3;
 	if (!a->have_session)
 		return;
 	/* The engine's provisional pick: its best atlas arch still reachable

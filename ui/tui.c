@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "search/session_prepare.h"
+#include "util/clock.h"
 
 /* The one global: the last signal asked to end the session (0: none).  A
  * handler may only set such a flag; the event loop reads it. */
@@ -75,13 +75,6 @@ static void restore_signals(const struct sigaction old[N_SIGNALS])
 		/* Nothing useful can be done if restoring fails; the process
 		 * is about to leave the TUI anyway. */
 		(void)sigaction(handled_signals[i], &old[i], NULL);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static void draw(struct tui_app *a)
@@ -244,7 +237,7 @@ static int event_loop(struct tui_app *a)
 		}
 		int busy = a->snap.state == MN_ENGINE_RUNNING || a->bsnap.state == MN_BOARD_JOB_RUNNING ||
 			   a->extend_running || a->extend_active;
-		double t = now_s();
+		double t = mn_now_s();
 		/* The clocks move while something runs: redraw a few times a
 		 * second even when no snapshot changed. */
 		if (dirty || (busy && t - last_draw > 0.25)) {

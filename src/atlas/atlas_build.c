@@ -9,22 +9,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "proxy/az_memo.h"
 #include "util/rng.h"
+#include "util/clock.h"
 
 /* The order's stream: a tag of its own, so it shares nothing with the
  * proxies' streams of the same seed. */
 #define ORDER_TAG 0x61746c61734f5244ULL /* "atlasORD" */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void mn_atlas_order(enum mn_atlas_order order, uint64_t seed, int out[MN_ARCH_COUNT])
 {
@@ -379,7 +372,7 @@ static void report(const struct mn_atlas_build *b, int had, int written, int n, 
 {
 	if (!b->progress)
 		return;
-	struct mn_atlas_progress p = {had + written, had + n, written, n, now_s() - t0};
+	struct mn_atlas_progress p = {had + written, had + n, written, n, mn_now_s() - t0};
 	b->progress(b->ctx, &p);
 }
 
@@ -397,7 +390,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	 * inside their proxies instead of running to the end. */
 	atomic_int cancel;
 	atomic_init(&cancel, 0);
-	double t0 = now_s(), last = 0;
+	double t0 = mn_now_s(), last = 0;
 	memset(res, 0, sizeof *res);
 	memset(&q, 0, sizeof q);
 	memset(&rows, 0, sizeof rows);
@@ -435,7 +428,7 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 	if (q.n > 0 && !(w = mn_atlas_workers_start(&b->settings.cfg, b->data, b->settings.seed, b->threads,
 						    &src, &cancel, err, errn)))
 		goto done;
-	t0 = now_s();
+	t0 = mn_now_s();
 	while (written < q.n) {
 		if (b->remote)
 			b->remote->serve(b->remote->ctx, &q);
@@ -443,9 +436,9 @@ int mn_atlas_build_run(const struct mn_atlas_build *b, struct mn_atlas_build_res
 			werr = errno ? errno : EIO;
 			break;
 		}
-		if (now_s() - last >= 0.2) {
+		if (mn_now_s() - last >= 0.2) {
 			report(b, rows.n, written, q.n, t0);
-			last = now_s();
+			last = mn_now_s();
 		}
 		if (b->stop_requested && b->stop_requested(b->ctx)) {
 			stopped = 1;

@@ -1,13 +1,13 @@
 /* The protocol client (see board.h for the behaviour). */
 #include "board/board.h"
 #include "util/error.h"
+#include "util/clock.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "space/arch.h"
@@ -35,14 +35,6 @@ struct mn_board {
 
 /* What one wait for a reply ended with (besides MN_BOARD_E* codes). */
 enum { W_REPLY = 1, W_ERROR, W_RESEND, W_TIMEOUT, W_VERSION };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void mn_board_opts_default(struct mn_board_opts *o)
 {
@@ -277,7 +269,7 @@ static int wait_reply(struct mn_board *b, uint8_t cmd, const uint16_t *seqs, int
 				 mn_board_cmd_name(cmd));
 			return MN_BOARD_ECANCEL;
 		}
-		long long left = deadline - now_ms();
+		long long left = deadline - mn_now_ms();
 		if (left <= 0)
 			return W_TIMEOUT;
 		ssize_t got = mn_transport_read(b->t, b->in, sizeof b->in,
@@ -411,7 +403,7 @@ static int request(struct mn_board *b, uint8_t cmd, const uint8_t *payload, uint
 		r = send_frame(b, cmd, seq, payload, len, err, errn);
 		if (r != MN_BOARD_OK)
 			return r;
-		r = wait_reply(b, cmd, seqs, nseq, now_ms() + timeout_ms, err, errn);
+		r = wait_reply(b, cmd, seqs, nseq, mn_now_ms() + timeout_ms, err, errn);
 		switch (r) {
 		case W_REPLY:
 			b->st.requests++;
@@ -511,7 +503,7 @@ int mn_board_attach(struct mn_board **bp, struct mn_transport *t, const struct m
 	mnp_rx_init(&b->rx);
 	/* Start where another run (or a stale reply still on the line) is
 	 * unlikely to be: replies to it are then recognised as not ours. */
-	b->next_seq = (uint16_t)(((unsigned)getpid() * 2654435761u ^ (unsigned)now_ms()) & 0x7FFFu);
+	b->next_seq = (uint16_t)(((unsigned)getpid() * 2654435761u ^ (unsigned)mn_now_ms()) & 0x7FFFu);
 	mn_transport_discard_input(t);
 
 	interval = (int)(b->o.hello_interval_ms * b->o.timeout_scale);

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/pool.h"
+#include "util/clock.h"
 
 /* What a start hands to the worker: a copy of everything, so the caller's
  * buffers may go away as soon as the start returns. */
@@ -60,13 +60,6 @@ static int copy_text(char *dst, size_t n, const char *src)
 		return -1;
 	memcpy(dst, src, len + 1);
 	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 const char *mn_board_job_kind_name(enum mn_board_job_kind k)
@@ -394,7 +387,7 @@ static void run_job(void *arg, int worker)
 		j->snap.board_rc = brc;
 		snprintf(j->snap.error, sizeof j->snap.error, "%s", err[0] ? err : "failed");
 	}
-	j->snap.elapsed_s = now_s() - j->started;
+	j->snap.elapsed_s = mn_now_s() - j->started;
 	j->busy = 0;
 	j->snap.version++;
 	pthread_cond_broadcast(&j->idle);
@@ -487,7 +480,7 @@ static int submit(struct mn_board_job *j, enum mn_board_job_kind kind,
 		return -1;
 	}
 	j->busy = 1;
-	j->started = now_s();
+	j->started = mn_now_s();
 	j->snap.kind = kind;
 	j->snap.state = MN_BOARD_JOB_RUNNING;
 	j->snap.done = 0;
@@ -668,6 +661,6 @@ void mn_board_job_snapshot(struct mn_board_job *j, struct mn_board_job_snapshot 
 	}
 	*out = j->snap;
 	if (j->busy)
-		out->elapsed_s = now_s() - j->started;
+		out->elapsed_s = mn_now_s() - j->started;
 	pthread_mutex_unlock(&j->lock);
 }

@@ -18,6 +18,7 @@
 #include "board/board.h"
 #include "config/exe_tree.h"
 #include "util/error.h"
+#include "util/clock.h"
 
 /* Seconds QEMU gets to print its pty name or create its socket. */
 #define QEMU_START_MS 10000
@@ -35,14 +36,6 @@ struct mn_emulator {
 	struct mn_error warning; /* the start-up warning, "" if none */
 	char build[64];      /* the firmware build expected (for messages) */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -328,7 +321,7 @@ static int socket_ready(struct mn_emulator *e, char *err, size_t errn)
 static int wait_ready(struct mn_emulator *e, const struct mn_emulator_opts *o, ready_fn ready,
 		      char *err, size_t errn)
 {
-	long long deadline = now_ms() + QEMU_START_MS;
+	long long deadline = mn_now_ms() + QEMU_START_MS;
 	for (;;) {
 		int r = ready(e, err, errn);
 		if (r != 0)
@@ -339,7 +332,7 @@ static int wait_ready(struct mn_emulator *e, const struct mn_emulator_opts *o, r
 		}
 		if (cancelled(o, err, errn))
 			return -1;
-		if (now_ms() > deadline) {
+		if (mn_now_ms() > deadline) {
 			if (e->socket_path)
 				snprintf(err, errn, "QEMU created no socket at %s within %d s (check that "
 					 "the directory is writable)", e->socket_path, QEMU_START_MS / 1000);
@@ -477,12 +470,12 @@ static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, c
 	 * listens: until then a connect is refused (EIO).  On a loaded
 	 * machine that moment is long, so a refusal while QEMU runs is
 	 * retried within the boot time. */
-	long long connect_until = now_ms() + boot_ms;
+	long long connect_until = mn_now_ms() + boot_ms;
 	int r;
 	for (;;) {
 		r = mn_board_connect(&b, e->port, &bo, berr.msg, sizeof berr.msg);
 		if (r != MN_BOARD_EIO || !e->socket_path || !mn_emulator_running(e) ||
-		    now_ms() > connect_until || (o->cancel && o->cancel(o->cancel_arg)))
+		    mn_now_ms() > connect_until || (o->cancel && o->cancel(o->cancel_arg)))
 			break;
 		sleep_ms(20);
 	}
@@ -500,9 +493,9 @@ static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, c
 		 * before the connect, its pty is already gone and opening it
 		 * fails (EIO).  Either way, give QEMU the moment to be reaped
 		 * so the error says why it stopped. */
-		long long until = now_ms() + 1000;
+		long long until = mn_now_ms() + 1000;
 		while ((r == MN_BOARD_EGONE || r == MN_BOARD_EIO) && mn_emulator_running(e) &&
-		       now_ms() < until)
+		       mn_now_ms() < until)
 			sleep_ms(10);
 		if (!mn_emulator_running(e))
 			describe_exit(e, err, errn, "while booting");
@@ -576,8 +569,8 @@ int mn_emulator_stop(struct mn_emulator *e)
 		 * hangs. */
 		if (kill(e->pid, SIGTERM) != 0 && errno != ESRCH)
 			rc = -1;
-		deadline = now_ms() + QEMU_TERM_MS;
-		while (mn_emulator_running(e) && now_ms() < deadline)
+		deadline = mn_now_ms() + QEMU_TERM_MS;
+		while (mn_emulator_running(e) && mn_now_ms() < deadline)
 			sleep_ms(10);
 		if (!e->reaped) {
 			/* ESRCH (it just exited) is fine: waitpid collects it. */

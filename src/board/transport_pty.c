@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE 1
 
 #include "board/transport.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,18 +17,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	/* CLOCK_MONOTONIC cannot fail on Linux; fall back to 0 (the loops
-	 * below then simply wait the full timeout once more). */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int set_nonblock_cloexec(int fd)
 {
@@ -193,7 +183,7 @@ static int poll_until(const struct mn_transport *t, struct pollfd *pfd, long lon
 		      char *err, size_t errn)
 {
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - mn_now_ms();
 		int r = poll(pfd, 1, (int)(left < 0 ? 0 : left));
 		if (r >= 0)
 			return r;
@@ -208,7 +198,7 @@ int mn_transport_write(struct mn_transport *t, const void *buf, size_t n, int ti
 		       char *err, size_t errn)
 {
 	const unsigned char *p = buf;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mn_now_ms() + timeout_ms;
 
 	while (n > 0) {
 		struct pollfd pfd = {t->fd, POLLOUT, 0};
@@ -253,7 +243,7 @@ int mn_transport_write(struct mn_transport *t, const void *buf, size_t n, int ti
 ssize_t mn_transport_read(struct mn_transport *t, void *buf, size_t n, int timeout_ms,
 			  char *err, size_t errn)
 {
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long deadline = mn_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (;;) {
 		struct pollfd pfd = {t->fd, POLLIN, 0};
@@ -279,7 +269,7 @@ ssize_t mn_transport_read(struct mn_transport *t, void *buf, size_t n, int timeo
 				snprintf(err, errn, "%s: the board went away (port hung up)", t->name);
 				return MN_IO_GONE;
 			}
-			if (now_ms() >= deadline)
+			if (mn_now_ms() >= deadline)
 				return MN_IO_TIMEOUT;
 			continue;
 		}

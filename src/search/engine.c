@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "space/cost.h"
 #include "util/pool.h"
+#include "util/clock.h"
 
 struct mn_engine {
 	struct mn_search *search; /* used by the thread while running */
@@ -28,13 +28,6 @@ struct mn_engine {
 	atomic_int shadow;        /* a look-ahead run: its progress is not shown */
 	struct mn_engine_snapshot snap;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 struct mn_engine *mn_engine_new(const struct mn_search_config *cfg,
 				const struct mn_proxy_evaluator *ev,
@@ -144,7 +137,7 @@ static void on_progress(void *ctx, const struct mn_search_progress *p)
 	s->decided = p->n_decided;
 	s->has_provisional = 1;
 	s->provisional = prov;
-	s->elapsed_s = e->carried_s + now_s() - e->run_start;
+	s->elapsed_s = e->carried_s + mn_now_s() - e->run_start;
 	/* Progress over the whole search: values known to this run (never
 	 * decreases) of those the current plan needs. */
 	int left = future_candidates(p->round) + (p->decided ? 0 : p->total - p->done);
@@ -238,7 +231,7 @@ static void engine_main(void *arg, int worker)
 
 	pthread_mutex_lock(&e->lock);
 	struct mn_engine_snapshot *s = &e->snap;
-	s->elapsed_s = e->carried_s + now_s() - e->run_start;
+	s->elapsed_s = e->carried_s + mn_now_s() - e->run_start;
 	s->eta_s = rc == 0 ? 0 : -1;
 	if (rc == 0) {
 		struct mn_cost c;
@@ -295,7 +288,7 @@ int mn_engine_start(struct mn_engine *e)
 	}
 	e->running = 1;
 	atomic_store(&e->cancel, 0);
-	e->run_start = now_s();
+	e->run_start = mn_now_s();
 	e->snap.state = MN_ENGINE_RUNNING;
 	e->snap.has_result = 0;
 	e->snap.n_rounds = e->snap.decided = 0;
@@ -403,7 +396,7 @@ void mn_engine_snapshot(struct mn_engine *e, struct mn_engine_snapshot *out)
 	pthread_mutex_lock(&e->lock);
 	*out = e->snap;
 	if (e->running)
-		out->elapsed_s = e->carried_s + now_s() - e->run_start;
+		out->elapsed_s = e->carried_s + mn_now_s() - e->run_start;
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -25,3 +25,34 @@ void plot_pad_range(double *lo, double *hi, double frac, double empty_frac)
 	*lo -= d * frac;
 	*hi += d * frac;
 }
+
+void plot_frame_init(struct plot_frame *f, int w, int h, int max_w, int max_h, int utf8)
+{
+	f->w = w < max_w ? w : max_w;
+	f->h = h < max_h ? h : max_h;
+	f->sub_x = utf8 ? 2 : 1;
+	f->sub_y = utf8 ? 4 : 1;
+	f->x0 = f->y0 = INFINITY;
+	f->x1 = f->y1 = -INFINITY;
+}
+
+void plot_frame_take(struct plot_frame *f, double x, double y)
+{
+	f->x0 = fmin(f->x0, x);
+	f->x1 = fmax(f->x1, x);
+	f->y0 = fmin(f->y0, y);
+	f->y1 = fmax(f->y1, y);
+}
+
+int plot_frame_dot(const struct plot_frame *f, double x, double y, int *px, int *py)
+{
+	if (!isfinite(x) || !isfinite(y))
+		return 0;
+	int W = f->w * f->sub_x, H = f->h * f->sub_y;
+	double fx = (x - f->x0) / (f->x1 - f->x0), fy = (f->y1 - y) / (f->y1 - f->y0);
+	if (fx < 0 || fx > 1 || fy < 0 || fy > 1)
+		return 0;
+	*px = (int)(fx * (W - 1) + 0.5);
+	*py = (int)(fy * (H - 1) + 0.5);
+	return 1;
+}

@@ -22,9 +22,7 @@
 #define AT_LABEL_W 6
 
 struct at_canvas {
-	int w, h;              /* cells */
-	int sub_x, sub_y;      /* dots per cell */
-	double x0, x1, y0, y1; /* data range */
+	struct plot_frame f;
 	unsigned char in[AT_MAX_H][AT_MAX_W];    /* archs within the limits: dot bits or a count */
 	unsigned char out[AT_MAX_H][AT_MAX_W];   /* archs outside a limit */
 	unsigned char front[AT_MAX_H][AT_MAX_W]; /* the Pareto front's line */
@@ -32,28 +30,14 @@ struct at_canvas {
 };
 
 
-/* Data to dot coordinates (0..W-1, 0..H-1, y down); 0 when outside. */
-static int to_px(const struct at_canvas *c, double x, double y, int *px, int *py)
-{
-	if (!isfinite(x) || !isfinite(y))
-		return 0;
-	int W = c->w * c->sub_x, H = c->h * c->sub_y;
-	double fx = (x - c->x0) / (c->x1 - c->x0), fy = (c->y1 - y) / (c->y1 - c->y0);
-	if (fx < 0 || fx > 1 || fy < 0 || fy > 1)
-		return 0;
-	*px = (int)(fx * (W - 1) + 0.5);
-	*py = (int)(fy * (H - 1) + 0.5);
-	return 1;
-}
-
 static void set_dot(const struct at_canvas *c, unsigned char layer[AT_MAX_H][AT_MAX_W], int utf8, int px,
 		    int py)
 {
-	int cx = px / c->sub_x, cy = py / c->sub_y;
-	if (cx < 0 || cy < 0 || cx >= c->w || cy >= c->h)
+	int cx = px / c->f.sub_x, cy = py / c->f.sub_y;
+	if (cx < 0 || cy < 0 || cx >= c->f.w || cy >= c->f.h)
 		return;
 	if (utf8)
-		layer[cy][cx] |= braille_bit(px % c->sub_x, py % c->sub_y);
+		layer[cy][cx] |= braille_bit(px % c->f.sub_x, py % c->f.sub_y);
 	else if (layer[cy][cx] < 255)
 		layer[cy][cx]++;
 }
@@ -170,30 +154,21 @@ static int set_range(const struct tui_app *a, struct at_canvas *c, double lim, i
 {
 	const struct tui_atlas *t = &a->atlas;
 	const struct mn_atlas *at = &t->atlas;
-	c->x0 = c->y0 = INFINITY;
-	c->x1 = c->y1 = -INFINITY;
 	for (int i = 0; i < at->n; i++) {
 		if (!isfinite(t->y[i]))
 			continue;
-		c->x0 = fmin(c->x0, at->latency_ms[i]);
-		c->x1 = fmax(c->x1, at->latency_ms[i]);
-		c->y0 = fmin(c->y0, t->y[i]);
-		c->y1 = fmax(c->y1, t->y[i]);
+		plot_frame_take(&c->f, at->latency_ms[i], t->y[i]);
 	}
-	if (!isfinite(c->x0))
+	if (!isfinite(c->f.x0))
 		return -1;
 	if (lim > 0) {
-		c->x0 = fmin(c->x0, lim);
-		c->x1 = fmax(c->x1, lim);
+		c->f.x0 = fmin(c->f.x0, lim);
+		c->f.x1 = fmax(c->f.x1, lim);
 	}
-	if (have_p) {
-		c->x0 = fmin(c->x0, px_);
-		c->x1 = fmax(c->x1, px_);
-		c->y0 = fmin(c->y0, py_);
-		c->y1 = fmax(c->y1, py_);
-	}
-	plot_pad_range(&c->x0, &c->x1, 0.02, 0.1);
-	plot_pad_range(&c->y0, &c->y1, 0.04, 0.1);
+	if (have_p)
+		plot_frame_take(&c->f, px_, py_);
+	plot_pad_range(&c->f.x0, &c->f.x1, 0.02, 0.1);
+	plot_pad_range(&c->f.y0, &c->f.y1, 0.04, 0.1);
 	return 0;
 }
 
@@ -206,11 +181,11 @@ static void draw_layers(const struct tui_app *a, struct at_canvas *c, double lim
 	const struct tui_atlas *t = &a->atlas;
 	const struct mn_atlas *at = &t->atlas;
 	int px, py;
-	if (lim > 0 && to_px(c, lim, c->y0, &px, &py))
-		for (int row = 0; row < c->h; row++)
-			c->mark[row][px / c->sub_x] = '|';
+	if (lim > 0 && plot_frame_dot(&c->f, lim, c->f.y0, &px, &py))
+		for (int row = 0; row < c->f.h; row++)
+			c->mark[row][px / c->f.sub_x] = '|';
 	for (int i = 0; i < at->n; i++) {
-		if (!to_px(c, at->latency_ms[i], t->y[i], &px, &py))
+		if (!plot_frame_dot(&c->f, at->latency_ms[i], t->y[i], &px, &py))
 			continue;
 		int fits = (lim <= 0 || at->latency_ms[i] <= lim) &&
 			   (a->limits.max_sram_kb <= 0 || at->sram_kb[i] <= a->limits.max_sram_kb) &&
@@ -220,7 +195,7 @@ static void draw_layers(const struct tui_app *a, struct at_canvas *c, double lim
 	int lx = -1, ly = -1;
 	for (int k = 0; k < t->n_front; k++) {
 		int i = t->front[k];
-		if (!to_px(c, at->latency_ms[i], t->y[i], &px, &py))
+		if (!plot_frame_dot(&c->f, at->latency_ms[i], t->y[i], &px, &py))
 			continue;
 		if (lx >= 0)
 			line(c, a->utf8, lx, ly, px, py);
@@ -229,20 +204,20 @@ static void draw_layers(const struct tui_app *a, struct at_canvas *c, double lim
 		lx = px;
 		ly = py;
 	}
-	if (have_p && to_px(c, px_, py_, &px, &py))
-		c->mark[py / c->sub_y][px / c->sub_x] = pmark;
-	if (t->pick >= 0 && to_px(c, at->latency_ms[t->pick], t->y[t->pick], &px, &py))
-		c->mark[py / c->sub_y][px / c->sub_x] = 'A';
+	if (have_p && plot_frame_dot(&c->f, px_, py_, &px, &py))
+		c->mark[py / c->f.sub_y][px / c->f.sub_x] = pmark;
+	if (t->pick >= 0 && plot_frame_dot(&c->f, at->latency_ms[t->pick], t->y[t->pick], &px, &py))
+		c->mark[py / c->f.sub_y][px / c->f.sub_x] = 'A';
 }
 
 /* c's cells on screen, the y axis at column r.x + AT_LABEL_W. */
 static void draw_cells(const struct tui_app *a, const struct at_canvas *c, struct tui_rect r)
 {
 	int xl = r.x + AT_LABEL_W + 1;
-	for (int row = 0; row < c->h; row++) {
+	for (int row = 0; row < c->f.h; row++) {
 		int y = r.y + 1 + row;
 		tui_put(a, y, r.x + AT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
-		for (int col = 0; col < c->w; col++) {
+		for (int col = 0; col < c->f.w; col++) {
 			char g[8];
 			enum tui_style st;
 			char m = c->mark[row][col];
@@ -276,12 +251,12 @@ static void draw_cells(const struct tui_app *a, const struct at_canvas *c, struc
 /* y ticks: round numbers on the rows they fall in. */
 static void draw_y_ticks(const struct tui_app *a, const struct at_canvas *c, struct tui_rect r)
 {
-	double ys = nice_step(c->y1 - c->y0, c->h >= 6 ? c->h / 3 : 2);
+	double ys = nice_step(c->f.y1 - c->f.y0, c->f.h >= 6 ? c->f.h / 3 : 2);
 	int last_row = -100, px, py;
-	for (double v = ceil(c->y0 / ys) * ys; v <= c->y1 + ys * 1e-9; v += ys) {
-		if (!to_px(c, c->x0, v, &px, &py))
+	for (double v = ceil(c->f.y0 / ys) * ys; v <= c->f.y1 + ys * 1e-9; v += ys) {
+		if (!plot_frame_dot(&c->f, c->f.x0, v, &px, &py))
 			continue;
-		int row = py / c->sub_y;
+		int row = py / c->f.sub_y;
 		if (abs(row - last_row) < 2)
 			continue;
 		char buf[32];
@@ -297,43 +272,43 @@ static void draw_y_ticks(const struct tui_app *a, const struct at_canvas *c, str
 static void draw_x_ticks(const struct tui_app *a, const struct at_canvas *c, struct tui_rect r,
 			 double lim)
 {
-	int xl = r.x + AT_LABEL_W + 1, yb = r.y + 1 + c->h, px, py;
+	int xl = r.x + AT_LABEL_W + 1, yb = r.y + 1 + c->f.h, px, py;
 	unsigned char used[AT_MAX_W + 8];
 	memset(used, 0, sizeof used);
 	const char *unit = "ms";
-	int unit_at = c->w - (int)strlen(unit);
-	for (int k = unit_at > 0 ? unit_at - 1 : 0; k < c->w; k++)
+	int unit_at = c->f.w - (int)strlen(unit);
+	for (int k = unit_at > 0 ? unit_at - 1 : 0; k < c->f.w; k++)
 		used[k] = 1;
 	tui_put(a, yb, xl + unit_at, (int)strlen(unit), TS_DIM, unit);
-	if (lim > 0 && to_px(c, lim, c->y0, &px, &py)) {
+	if (lim > 0 && plot_frame_dot(&c->f, lim, c->f.y0, &px, &py)) {
 		char l[32];
 		snprintf(l, sizeof l, "max %g", lim);
-		int len = (int)strlen(l), at_x = px / c->sub_x - len / 2;
+		int len = (int)strlen(l), at_x = px / c->f.sub_x - len / 2;
 		if (at_x < 0)
 			at_x = 0;
 		if (at_x + len > unit_at - 1)
 			at_x = unit_at - 1 - len;
 		if (at_x >= 0) {
 			tui_put(a, yb, xl + at_x, len, TS_LIMIT, l);
-			for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c->w; k++)
+			for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c->f.w; k++)
 				used[k] = 1;
 		}
 	}
-	double xs = nice_step(c->x1 - c->x0, c->w / 6 > 1 ? c->w / 6 : 1);
-	for (double v = ceil(c->x0 / xs) * xs; v <= c->x1 + xs * 1e-9; v += xs) {
-		if (!to_px(c, v, c->y0, &px, &py))
+	double xs = nice_step(c->f.x1 - c->f.x0, c->f.w / 6 > 1 ? c->f.w / 6 : 1);
+	for (double v = ceil(c->f.x0 / xs) * xs; v <= c->f.x1 + xs * 1e-9; v += xs) {
+		if (!plot_frame_dot(&c->f, v, c->f.y0, &px, &py))
 			continue;
 		char buf[32];
 		fmt_tick(buf, sizeof buf, v, xs);
-		int len = (int)strlen(buf), at_x = px / c->sub_x - len / 2, free = 1;
-		if (at_x < 0 || at_x + len > c->w)
+		int len = (int)strlen(buf), at_x = px / c->f.sub_x - len / 2, free = 1;
+		if (at_x < 0 || at_x + len > c->f.w)
 			continue;
 		for (int k = at_x; k < at_x + len; k++)
 			free = free && !used[k];
 		if (!free)
 			continue;
 		tui_put(a, yb, xl + at_x, len, TS_DIM, buf);
-		for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c->w; k++)
+		for (int k = at_x > 0 ? at_x - 1 : 0; k <= at_x + len && k < c->f.w; k++)
 			used[k] = 1;
 	}
 }
@@ -348,19 +323,13 @@ void view_atlas_draw(const struct tui_app *a, struct tui_rect r)
 		return;
 	draw_title(a, r, ylabel);
 	memset(&c, 0, sizeof c);
-	c.w = r.w - AT_LABEL_W - 1;
-	c.h = r.h - 3; /* title, x ticks, the pick line */
-	if (c.w > AT_MAX_W)
-		c.w = AT_MAX_W;
-	if (c.h > AT_MAX_H)
-		c.h = AT_MAX_H;
-	c.sub_x = a->utf8 ? 2 : 1;
-	c.sub_y = a->utf8 ? 4 : 1;
+	/* Rows for the title, the x ticks and the pick line. */
+	plot_frame_init(&c.f, r.w - AT_LABEL_W - 1, r.h - 3, AT_MAX_W, AT_MAX_H, a->utf8);
 	double px_ = NAN, py_ = NAN;
 	char pmark = 0;
 	int have_p = pruning_point(a, &px_, &py_, &pmark);
 	if (set_range(a, &c, lim, have_p, px_, py_) != 0) {
-		tui_put(a, r.y + 1 + c.h / 2, r.x + AT_LABEL_W + 2, c.w - 1, TS_DIM,
+		tui_put(a, r.y + 1 + c.f.h / 2, r.x + AT_LABEL_W + 2, c.f.w - 1, TS_DIM,
 			"(no atlas arch has an oracle accuracy)");
 		return;
 	}

@@ -25,9 +25,7 @@
 enum overlay { OV_NONE, OV_LIMIT, OV_PICK, OV_CURRENT };
 
 struct canvas {
-	int w, h;               /* cells */
-	int sub_x, sub_y;       /* dots per cell */
-	double x0, x1, y0, y1;  /* data range */
+	struct plot_frame f;
 	unsigned char dots[PLOT_MAX_H][PLOT_MAX_W];  /* braille bits, or a count */
 	unsigned char over[PLOT_MAX_H][PLOT_MAX_W];
 };
@@ -35,17 +33,13 @@ struct canvas {
 
 static int to_dot(const struct canvas *c, double x, double y, int *cx, int *cy, int *bx, int *by)
 {
-	if (!isfinite(x) || !isfinite(y))
+	int px, py;
+	if (!plot_frame_dot(&c->f, x, y, &px, &py))
 		return 0;
-	int W = c->w * c->sub_x, H = c->h * c->sub_y;
-	double fx = (x - c->x0) / (c->x1 - c->x0), fy = (c->y1 - y) / (c->y1 - c->y0);
-	if (fx < 0 || fx > 1 || fy < 0 || fy > 1)
-		return 0;
-	int px = (int)(fx * (W - 1) + 0.5), py = (int)(fy * (H - 1) + 0.5);
-	*cx = px / c->sub_x;
-	*cy = py / c->sub_y;
-	*bx = px % c->sub_x;
-	*by = py % c->sub_y;
+	*cx = px / c->f.sub_x;
+	*cy = py / c->f.sub_y;
+	*bx = px % c->f.sub_x;
+	*by = py % c->f.sub_y;
 	return 1;
 }
 
@@ -79,8 +73,6 @@ static void draw_title(const struct tui_app *a, struct tui_rect r, const char *y
 static int set_range(const struct tui_app *a, struct canvas *c, double lim)
 {
 	int n = 0;
-	c->x0 = c->y0 = INFINITY;
-	c->x1 = c->y1 = -INFINITY;
 	for (int i = 0; i < a->n_points + a->n_picks; i++) {
 		double x, y;
 		if (i < a->n_points) {
@@ -93,19 +85,16 @@ static int set_range(const struct tui_app *a, struct canvas *c, double lim)
 		if (!isfinite(x) || !isfinite(y))
 			continue;
 		n++;
-		c->x0 = fmin(c->x0, x);
-		c->x1 = fmax(c->x1, x);
-		c->y0 = fmin(c->y0, y);
-		c->y1 = fmax(c->y1, y);
+		plot_frame_take(&c->f, x, y);
 	}
 	if (n == 0)
 		return 0;
 	if (lim > 0) {
-		c->x0 = fmin(c->x0, lim);
-		c->x1 = fmax(c->x1, lim);
+		c->f.x0 = fmin(c->f.x0, lim);
+		c->f.x1 = fmax(c->f.x1, lim);
 	}
-	plot_pad_range(&c->x0, &c->x1, 0.03, 0.1);
-	plot_pad_range(&c->y0, &c->y1, 0.05, 0.05);
+	plot_pad_range(&c->f.x0, &c->f.x1, 0.03, 0.1);
+	plot_pad_range(&c->f.y0, &c->f.y1, 0.05, 0.05);
 	return n;
 }
 
@@ -114,8 +103,8 @@ static int set_range(const struct tui_app *a, struct canvas *c, double lim)
 static void draw_layers(const struct tui_app *a, struct canvas *c, double lim)
 {
 	int cx, cy, bx, by;
-	if (lim > 0 && to_dot(c, lim, c->y0, &cx, &cy, &bx, &by))
-		for (int row = 0; row < c->h; row++)
+	if (lim > 0 && to_dot(c, lim, c->f.y0, &cx, &cy, &bx, &by))
+		for (int row = 0; row < c->f.h; row++)
 			c->over[row][cx] = OV_LIMIT;
 	for (int i = 0; i < a->n_points; i++)
 		if (to_dot(c, a->points[i].latency_ms, point_y(a, &a->points[i]), &cx, &cy, &bx, &by)) {
@@ -132,10 +121,10 @@ static void draw_layers(const struct tui_app *a, struct canvas *c, double lim)
 static void draw_cells(const struct tui_app *a, const struct canvas *c, struct tui_rect r)
 {
 	int x_left = r.x + PLOT_LABEL_W + 1;
-	for (int row = 0; row < c->h; row++) {
+	for (int row = 0; row < c->f.h; row++) {
 		int y = r.y + 1 + row;
 		tui_put(a, y, r.x + PLOT_LABEL_W, 1, TS_DIM, tui_glyph(a, "\xe2\x94\x82", "|"));
-		for (int col = 0; col < c->w; col++) {
+		for (int col = 0; col < c->f.w; col++) {
 			char g[8];
 			enum tui_style st = TS_POINT;
 			switch (c->over[row][col]) {
@@ -174,31 +163,31 @@ static void draw_labels(const struct tui_app *a, const struct canvas *c, struct 
 	const int label_w = PLOT_LABEL_W;
 	int x_left = r.x + label_w + 1, cx, cy, bx, by;
 	char lo[32], hi[32];
-	tui_fmt_num(hi, sizeof hi, c->y1, label_w, a->have_oracle ? 1 : 2, 0);
-	tui_fmt_num(lo, sizeof lo, c->y0, label_w, a->have_oracle ? 1 : 2, 0);
+	tui_fmt_num(hi, sizeof hi, c->f.y1, label_w, a->have_oracle ? 1 : 2, 0);
+	tui_fmt_num(lo, sizeof lo, c->f.y0, label_w, a->have_oracle ? 1 : 2, 0);
 	tui_put(a, r.y + 1, r.x, label_w, TS_DIM, hi);
-	tui_put(a, r.y + c->h, r.x, label_w, TS_DIM, lo);
-	if (c->h >= 9) {
+	tui_put(a, r.y + c->f.h, r.x, label_w, TS_DIM, lo);
+	if (c->f.h >= 9) {
 		char mid[32];
 		/* The value at the middle row's centre, as to_dot() maps it. */
-		int row = (c->h - 1) / 2, H = c->h * c->sub_y;
-		double py = row * c->sub_y + (c->sub_y - 1) / 2.0;
-		tui_fmt_num(mid, sizeof mid, c->y1 - py / (H - 1) * (c->y1 - c->y0), label_w,
+		int row = (c->f.h - 1) / 2, H = c->f.h * c->f.sub_y;
+		double py = row * c->f.sub_y + (c->f.sub_y - 1) / 2.0;
+		tui_fmt_num(mid, sizeof mid, c->f.y1 - py / (H - 1) * (c->f.y1 - c->f.y0), label_w,
 			    a->have_oracle ? 1 : 2, 0);
 		tui_put(a, r.y + 1 + row, r.x, label_w, TS_DIM, mid);
 	}
-	int yb = r.y + 1 + c->h;
-	snprintf(lo, sizeof lo, "%.0f", c->x0);
-	snprintf(hi, sizeof hi, "%.0f ms", c->x1);
-	tui_put(a, yb, x_left, c->w, TS_DIM, lo);
-	tui_put(a, yb, x_left + c->w - (int)strlen(hi), (int)strlen(hi), TS_DIM, hi);
-	if (lim > 0 && to_dot(c, lim, c->y0, &cx, &cy, &bx, &by)) {
+	int yb = r.y + 1 + c->f.h;
+	snprintf(lo, sizeof lo, "%.0f", c->f.x0);
+	snprintf(hi, sizeof hi, "%.0f ms", c->f.x1);
+	tui_put(a, yb, x_left, c->f.w, TS_DIM, lo);
+	tui_put(a, yb, x_left + c->f.w - (int)strlen(hi), (int)strlen(hi), TS_DIM, hi);
+	if (lim > 0 && to_dot(c, lim, c->f.y0, &cx, &cy, &bx, &by)) {
 		char l[32];
 		snprintf(l, sizeof l, "max %g", lim);
 		int lx = x_left + cx - (int)strlen(l) / 2;
 		if (lx < x_left + (int)strlen(lo) + 1)
 			lx = x_left + (int)strlen(lo) + 1;
-		if (lx + (int)strlen(l) < x_left + c->w - (int)strlen(hi))
+		if (lx + (int)strlen(l) < x_left + c->f.w - (int)strlen(hi))
 			tui_put(a, yb, lx, (int)strlen(l), TS_LIMIT, l);
 	}
 }
@@ -212,16 +201,9 @@ void view_plot_draw(const struct tui_app *a, struct tui_rect r)
 		return;
 	draw_title(a, r, a->have_oracle ? "NB201 acc %" : "TE-NAS proxy");
 	memset(&c, 0, sizeof c);
-	c.w = r.w - PLOT_LABEL_W - 1;
-	c.h = r.h - 2;
-	if (c.w > PLOT_MAX_W)
-		c.w = PLOT_MAX_W;
-	if (c.h > PLOT_MAX_H)
-		c.h = PLOT_MAX_H;
-	c.sub_x = a->utf8 ? 2 : 1;
-	c.sub_y = a->utf8 ? 4 : 1;
+	plot_frame_init(&c.f, r.w - PLOT_LABEL_W - 1, r.h - 2, PLOT_MAX_W, PLOT_MAX_H, a->utf8);
 	if (set_range(a, &c, lim) == 0) {
-		tui_put(a, r.y + 1 + c.h / 2, r.x + PLOT_LABEL_W + 2, c.w - 1, TS_DIM, "(none yet)");
+		tui_put(a, r.y + 1 + c.f.h / 2, r.x + PLOT_LABEL_W + 2, c.f.w - 1, TS_DIM, "(none yet)");
 		return;
 	}
 	draw_layers(a, &c, lim);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,14 +20,46 @@ const char *mn_atlas_grad_name(enum mn_grad_mode m)
 	return m == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
 }
 
+/* The proxy_network fields that a flag of `micronas atlas` sets, with that
+ * flag and the preset's int it comes from: mn_atlas_flags writes them and
+ * a refusal names them (network_field), so both say the same.  A field
+ * with words takes the word for its value 0 or 1 rather than the number. */
+static const struct network_flag {
+	const char *field, *flag;
+	const char *off, *on; /* the words for 0 and 1, or NULL */
+	size_t preset_at;     /* offsetof the int in struct mn_preset */
+} network_flags[] = {
+	{"az_channels", "--az-channels", NULL, NULL, offsetof(struct mn_preset, az_channels)},
+	{"az_cells", "--az-cells", NULL, NULL, offsetof(struct mn_preset, az_cells)},
+	{"all_proxies", "--proxies", "estimate", "all", offsetof(struct mn_preset, all_proxies)},
+};
+#define NETWORK_FLAGS (int)(sizeof network_flags / sizeof network_flags[0])
+
+/* "FLAG VALUE" for the field's value v (vlen bytes), as snprintf. */
+static int network_flag_put(const struct network_flag *f, const char *v, int vlen, char *buf, size_t n)
+{
+	if (f->off)
+		return snprintf(buf, n, "%s %s", f->flag, vlen == 1 && *v == '0' ? f->off : f->on);
+	return snprintf(buf, n, "%s %.*s", f->flag, vlen, v);
+}
+
 int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n)
 {
-	return snprintf(buf, n,
-			" --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s --az-channels %d "
-			"--az-cells %d%s",
-			(unsigned long long)p->seed, p->batch, p->repeat, mn_atlas_init_name(p->init),
-			mn_atlas_grad_name(p->ntk_grad), p->az_channels, p->az_cells,
-			p->all_proxies ? "" : " --proxies estimate");
+	size_t len = (size_t)snprintf(buf, n, " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s",
+				      (unsigned long long)p->seed, p->batch, p->repeat,
+				      mn_atlas_init_name(p->init), mn_atlas_grad_name(p->ntk_grad));
+	for (int k = 0; k < NETWORK_FLAGS; k++) {
+		char v[16];
+		int value = *(const int *)((const char *)p + network_flags[k].preset_at);
+		/* A word's 1 is the default (--proxies all) and goes unsaid. */
+		if (network_flags[k].on && value)
+			continue;
+		int vlen = snprintf(v, sizeof v, "%d", value);
+		len += (size_t)snprintf(len < n ? buf + len : NULL, len < n ? n - len : 0, " ");
+		len += (size_t)network_flag_put(&network_flags[k], v, vlen, len < n ? buf + len : NULL,
+						len < n ? n - len : 0);
+	}
+	return (int)len;
 }
 
 void mn_atlas_settings_make(struct mn_atlas_settings *s, const struct mn_dataset *d, uint64_t seed,
@@ -242,13 +275,12 @@ static void network_field(const char *field, size_t len, char *buf, size_t n)
 	size_t klen = eq ? (size_t)(eq - field) : len;
 	const char *v = eq ? eq + 1 : "";
 	int vlen = eq ? (int)(len - klen - 1) : 0;
-	if (klen == 11 && !strncmp(field, "all_proxies", klen))
-		snprintf(buf, n, "--proxies %s", vlen == 1 && *v == '0' ? "estimate" : "all");
-	else if (klen == 11 && !strncmp(field, "az_channels", klen))
-		snprintf(buf, n, "--az-channels %.*s", vlen, v);
-	else if (klen == 8 && !strncmp(field, "az_cells", klen))
-		snprintf(buf, n, "--az-cells %.*s", vlen, v);
-	else if (klen == 7 && !strncmp(field, "classes", klen))
+	for (int k = 0; k < NETWORK_FLAGS; k++)
+		if (klen == strlen(network_flags[k].field) && !strncmp(field, network_flags[k].field, klen)) {
+			network_flag_put(&network_flags[k], v, vlen, buf, n);
+			return;
+		}
+	if (klen == 7 && !strncmp(field, "classes", klen))
 		snprintf(buf, n, "data of %.*s classes", vlen, v);
 	else
 		snprintf(buf, n, "proxy_network %.*s", (int)len, field);

@@ -97,22 +97,30 @@ static void child_signals(void)
 		(void)sigprocmask(SIG_SETMASK, &none, NULL); /* failing, the child runs as it would have */
 }
 
+/* In a forked child: argv, with the signals let through and its output
+ * (stdout and stderr) in the file log, which it truncates; never returns
+ * (127 when argv cannot run, as a shell says).  Without the log file the
+ * output goes where it went. */
+static _Noreturn void exec_logged(char *const argv[], const char *log)
+{
+	child_signals();
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
 static int run_quiet(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		child_signals();
-		int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_logged(argv, log ? log : "/dev/null");
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -177,17 +185,9 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 			return -1;
 		}
 		if (pid[i] == 0) {
-			child_signals();
 			char *argv[] = {(char *)"make", (char *)"--no-print-directory", (char *)"-C",
 					(char *)src, t, b, m, c, NULL};
-			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-				close(fd);
-			}
-			execvp(argv[0], argv);
-			_exit(127);
+			exec_logged(argv, log);
 		}
 	}
 	/* Waited for in turns of 20 ms, asking stop between them: stopped, each

@@ -280,21 +280,11 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 		*slot = path;
 		break;
 	}
-	case K_DOUBLE: {
-		double v;
-		if (mn_ini_double(what, value, fd->min, fd->max, &v, err, errn) != 0)
+	case K_DOUBLE:
+	case K_INT:
+		if (mn_ini_number_at(what, value, fd->kind == K_INT, fd->min, fd->max, dst, err, errn) != 0)
 			return -1;
-		memcpy(dst, &v, sizeof v);
 		break;
-	}
-	case K_INT: {
-		long v;
-		if (mn_ini_int(what, value, (long)fd->min, (long)fd->max, &v, err, errn) != 0)
-			return -1;
-		int iv = (int)v;
-		memcpy(dst, &iv, sizeof iv);
-		break;
-	}
 	case K_U64: {
 		uint64_t v;
 		if (mn_ini_u64(what, value, &v, err, errn) != 0)

@@ -162,21 +162,11 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		}
 		snprintf(dst, MN_LAT_TEXT, "%s", value);
 		break;
-	case E_DOUBLE: {
-		double v;
-		if (mn_ini_double(what, value, e->min, e->max, &v, err, errn) != 0)
+	case E_DOUBLE:
+	case E_INT:
+		if (mn_ini_number_at(what, value, e->kind == E_INT, e->min, e->max, dst, err, errn) != 0)
 			return -1;
-		memcpy(dst, &v, sizeof v);
 		break;
-	}
-	case E_INT: {
-		long v;
-		if (mn_ini_int(what, value, (long)e->min, (long)e->max, &v, err, errn) != 0)
-			return -1;
-		int iv = (int)v;
-		memcpy(dst, &iv, sizeof iv);
-		break;
-	}
 	case E_SIDES:
 		if (mn_sides_parse(value, &c->t->height, &c->t->width) != 0) {
 			snprintf(err, errn, "%s = '%s' is not a size (give R or HxW, each side 4..1024, e.g. 32 or 49x10)",

@@ -265,6 +265,24 @@ int mn_ini_int(const char *what, const char *value, long min, long max, long *ou
 	return 0;
 }
 
+int mn_ini_number_at(const char *what, const char *value, int whole, double min, double max,
+		     void *dst, char *err, size_t errn)
+{
+	if (whole) {
+		long v;
+		if (mn_ini_int(what, value, (long)min, (long)max, &v, err, errn) != 0)
+			return -1;
+		int iv = (int)v;
+		memcpy(dst, &iv, sizeof iv);
+	} else {
+		double v;
+		if (mn_ini_double(what, value, min, max, &v, err, errn) != 0)
+			return -1;
+		memcpy(dst, &v, sizeof v);
+	}
+	return 0;
+}
+
 int mn_ini_u64(const char *what, const char *value, uint64_t *out, char *err, size_t errn)
 {
 	const char *fix = "give a whole number from 0 to 18446744073709551615";

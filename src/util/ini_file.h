@@ -44,6 +44,11 @@ int mn_ini_double(const char *what, const char *value, double min, double max,
 int mn_ini_int(const char *what, const char *value, long min, long max, long *out,
 	       char *err, size_t errn);
 int mn_ini_u64(const char *what, const char *value, uint64_t *out, char *err, size_t errn);
+/* For readers that fill a struct from a table of keys and offsets: the
+ * value checked as mn_ini_int (whole) or mn_ini_double, stored in the int
+ * or the double at dst. */
+int mn_ini_number_at(const char *what, const char *value, int whole, double min, double max,
+		     void *dst, char *err, size_t errn);
 
 /* Writes the shortest decimal form of x that reads back as exactly x, so a
  * written file round-trips bit for bit and stays readable. */

@@ -23,6 +23,28 @@ static char *temp_template(const char *path)
 	return t;
 }
 
+/* A new empty file beside path (temp_template), open for writing: its fd,
+ * its name in *tmp (free it); or -1 with err saying that `what` ("a file",
+ * "a temporary file") could not be created there. */
+static int temp_open(const char *path, const char *what, char **tmp, char *err, size_t errn)
+{
+	*tmp = temp_template(path);
+	if (!*tmp) {
+		snprintf(err, errn, "%s: out of memory", path);
+		return -1;
+	}
+	int fd = mkstemp(*tmp);
+	if (fd < 0) {
+		int saved = errno;
+		snprintf(err, errn, "%s: cannot create %s beside it: %s (check that the directory exists and is writable)",
+			 path, what, strerror(saved));
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	return fd;
+}
+
 /* After the rename the new name lives in the directory entry; without this
  * fsync a crash could bring back the old name.  File systems that cannot
  * fsync a directory (EINVAL) give no stronger guarantee, so that is not an
@@ -64,19 +86,10 @@ int mn_atomic_check(const char *path, char *err, size_t errn)
 		snprintf(err, errn, "%s: is a directory (give a file name to write)", path);
 		return -1;
 	}
-	char *tmp = temp_template(path);
-	if (!tmp) {
-		snprintf(err, errn, "%s: out of memory", path);
+	char *tmp;
+	int fd = temp_open(path, "a file", &tmp, err, errn);
+	if (fd < 0)
 		return -1;
-	}
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int saved = errno;
-		snprintf(err, errn, "%s: cannot create a file beside it: %s (check that the directory exists and is writable)",
-			 path, strerror(saved));
-		free(tmp);
-		return -1;
-	}
 	/* Nothing was written: close and unlink cannot lose data here. */
 	(void)close(fd);
 	(void)unlink(tmp);
@@ -97,19 +110,10 @@ int mn_atomic_write(const char *path, mn_atomic_writer_fn fn, void *user, char *
 		}
 		mode = st.st_mode & 07777;
 	}
-	char *tmp = temp_template(path);
-	if (!tmp) {
-		snprintf(err, errn, "%s: out of memory", path);
+	char *tmp;
+	int fd = temp_open(path, "a temporary file", &tmp, err, errn);
+	if (fd < 0)
 		return -1;
-	}
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		saved = errno;
-		snprintf(err, errn, "%s: cannot create a temporary file beside it: %s (check that the directory exists and is writable)",
-			 path, strerror(saved));
-		free(tmp);
-		return -1;
-	}
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		saved = errno;

@@ -311,7 +311,7 @@ static int supernet(const struct mn_tenas_config *cfg, const struct mn_dataset *
 	}
 	printf("supernets (C=%d N=%d AZ network, repeat %d, NTK %s batch %d): TE-NAS pruning vs the "
 	       "same pruning ranked by the estimate\n", cfg->az_channels, cfg->az_cells, cfg->repeat,
-	       cfg->grad == MN_GRAD_EXACT ? "exact" : "fixed-stats", cfg->batch);
+	       mn_grad_mode_name(cfg->grad), cfg->batch);
 	double sum_acc[2] = {0, 0};
 	for (int k = 0; k < seeds; k++) {
 		uint64_t seed = seed0 + (uint64_t)k;

@@ -150,8 +150,8 @@ void view_status_draw(const struct tui_app *a, struct tui_rect r)
 		const struct mn_preset *p = &a->session->preset;
 		snprintf(buf, sizeof buf, "C=%d N=%d %dx%d, batch %d, repeat %d, seed %llu, %s init, %s "
 			 "NTK gradient", p->channels, p->cells, p->height, p->width, p->batch,
-			 p->repeat, (unsigned long long)p->seed, p->init == MN_INIT_CODE ? "code" : "paper",
-			 p->ntk_grad == MN_GRAD_EXACT ? "exact" : "fixed-stats");
+			 p->repeat, (unsigned long long)p->seed, mn_init_mode_name(p->init),
+			 mn_grad_mode_name(p->ntk_grad));
 		field(a, y, &x, end, "search", TS_DIM, buf);
 	}
 }

@@ -13,13 +13,6 @@
 #include <sys/stat.h>
 
 
-const char *mn_atlas_init_name(enum mn_init_mode m) { return m == MN_INIT_PAPER ? "paper" : "code"; }
-
-const char *mn_atlas_grad_name(enum mn_grad_mode m)
-{
-	return m == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
-}
-
 /* The proxy_network fields that a flag of `micronas atlas` sets, with that
  * flag and the preset's int it comes from: mn_atlas_flags writes them and
  * a refusal names them (network_field), so both say the same.  A field
@@ -47,7 +40,7 @@ int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n)
 {
 	size_t len = (size_t)snprintf(buf, n, " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s",
 				      (unsigned long long)p->seed, p->batch, p->repeat,
-				      mn_atlas_init_name(p->init), mn_atlas_grad_name(p->ntk_grad));
+				      mn_init_mode_name(p->init), mn_grad_mode_name(p->ntk_grad));
 	for (int k = 0; k < NETWORK_FLAGS; k++) {
 		char v[16];
 		int value = *(const int *)((const char *)p + network_flags[k].preset_at);
@@ -108,8 +101,8 @@ int mn_atlas_settings_kv(const struct mn_atlas_settings *s, struct mn_atlas_kv k
 	       s->data_images, s->data_synthetic ? "synthetic" : "files");
 	kv_set(&kv[n++], "batch", "%d", s->cfg.batch);
 	kv_set(&kv[n++], "repeat", "%d", s->cfg.repeat);
-	kv_set(&kv[n++], "init", "%s", mn_atlas_init_name(s->cfg.init));
-	kv_set(&kv[n++], "ntk_grad", "%s", mn_atlas_grad_name(s->cfg.grad));
+	kv_set(&kv[n++], "init", "%s", mn_init_mode_name(s->cfg.init));
+	kv_set(&kv[n++], "ntk_grad", "%s", mn_grad_mode_name(s->cfg.grad));
 	kv_set(&kv[n++], "proxy_network",
 	       "classes=%d regions_samples=%d regions_batches=%d az_channels=%d az_cells=%d "
 	       "az_batch=%d all_proxies=%d az_arch=class",

@@ -97,9 +97,6 @@ int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, stru
 		  long *good_end, char *err, size_t errn);
 void mn_atlas_rows_free(struct mn_atlas_rows *rows);
 
-const char *mn_atlas_init_name(enum mn_init_mode m);
-const char *mn_atlas_grad_name(enum mn_grad_mode m);
-
 /* The flags of `micronas atlas` that give p's atlas settings (" --seed S
  * --batch B --repeat R --init I --ntk-grad G --az-channels C --az-cells N",
  * then " --proxies estimate" when p leaves NWOT, SWAP and ZiCo out), for

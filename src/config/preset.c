@@ -478,10 +478,10 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 			break;
 		}
 		case K_INIT:
-			val = p->init == MN_INIT_PAPER ? "paper" : "code";
+			val = mn_init_mode_name(p->init);
 			break;
 		case K_NTK_GRAD:
-			val = p->ntk_grad == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
+			val = mn_grad_mode_name(p->ntk_grad);
 			break;
 		case K_SIDES:
 			mn_sides_format(p->height, p->width, num, sizeof num);

@@ -8,6 +8,13 @@
 
 /* ---------------------------------------------------------------- setup */
 
+const char *mn_init_mode_name(enum mn_init_mode m) { return m == MN_INIT_PAPER ? "paper" : "code"; }
+
+const char *mn_grad_mode_name(enum mn_grad_mode m)
+{
+	return m == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
+}
+
 struct mn_net *mn_net_create(const struct mn_net_config *cfg)
 {
 	struct mn_net *net = calloc(1, sizeof *net);

@@ -63,6 +63,11 @@ enum mn_grad_mode {
 	MN_GRAD_FIXED_STATS = 1
 };
 
+/* The word for a mode in presets, flags, atlas files and the TUI: "code"
+ * or "paper"; "exact" or "fixed-stats". */
+const char *mn_init_mode_name(enum mn_init_mode m);
+const char *mn_grad_mode_name(enum mn_grad_mode m);
+
 /* Op bitmasks for mn_net_set_mask: bit (1 << MN_OP_x) = op x active. */
 #define MN_MASK_ALL 0x1fu
 #define MN_MASK_NO_NONE 0x1eu

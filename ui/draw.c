@@ -153,10 +153,21 @@ const char *tui_glyph(const struct tui_app *a, const char *utf8, const char *asc
 	return a->utf8 ? utf8 : ascii;
 }
 
+/* g written count times into buf (n bytes), as many as fit with room for
+ * one more glyph of up to 3 bytes and the NUL. */
+static void repeat_glyph(char *buf, size_t n, const char *g, int count)
+{
+	size_t o = 0, l = strlen(g);
+	for (int i = 0; i < count && o + 4 < n; i++) {
+		memcpy(buf + o, g, l);
+		o += l;
+	}
+	buf[o] = '\0';
+}
+
 void tui_bar(const struct tui_app *a, int y, int x, int w, double frac)
 {
 	char buf[1024];
-	size_t o = 0;
 	if (w < 3)
 		return;
 	if (!(frac >= 0))
@@ -166,22 +177,9 @@ void tui_bar(const struct tui_app *a, int y, int x, int w, double frac)
 	int inner = w - 2;
 	int full = (int)(frac * inner + 0.5);
 	tui_put(a, y, x, 1, TS_DIM, "[");
-	for (int i = 0; i < full && o + 4 < sizeof buf; i++) {
-		const char *g = tui_glyph(a, "\xe2\x96\x88", "#"); /* U+2588 full block */
-		size_t l = strlen(g);
-		memcpy(buf + o, g, l);
-		o += l;
-	}
-	buf[o] = '\0';
+	repeat_glyph(buf, sizeof buf, tui_glyph(a, "\xe2\x96\x88", "#"), full); /* U+2588 full block */
 	tui_put(a, y, x + 1, full, TS_BAR, buf);
-	o = 0;
-	for (int i = full; i < inner && o + 4 < sizeof buf; i++) {
-		const char *g = tui_glyph(a, "\xc2\xb7", "."); /* U+00B7 middle dot */
-		size_t l = strlen(g);
-		memcpy(buf + o, g, l);
-		o += l;
-	}
-	buf[o] = '\0';
+	repeat_glyph(buf, sizeof buf, tui_glyph(a, "\xc2\xb7", "."), inner - full); /* U+00B7 middle dot */
 	tui_put(a, y, x + 1 + full, inner - full, TS_DIM, buf);
 	tui_put(a, y, x + 1 + inner, 1, TS_DIM, "]");
 }

@@ -27,7 +27,6 @@
 #include "atlas/atlas_mpi.h"
 #include "data/dataset_source.h"
 #include "util/pool.h"
-#include "util/shell_word.h"
 #include "util/clock.h"
 #endif
 
@@ -98,19 +97,10 @@ static void preset_tenas(const struct mn_preset *p, struct mn_tenas_config *cfg)
  * quoted for the shell so that it can be pasted as it is. */
 static void print_build_command(FILE *f, const struct mn_preset *p, const char *data, const char *out)
 {
-	char word[4 * 4096 + 3]; /* a path of 4096 bytes, every one a quote */
-	fprintf(f, "micronas atlas");
-	if (data) {
-		mn_shell_word(data, word, sizeof word);
-		fprintf(f, " --data %s", word);
-	}
-	char flags[400];
-	mn_atlas_flags(p, flags, sizeof flags);
-	fputs(flags, f);
-	if (out) {
-		mn_shell_word(out, word, sizeof word);
-		fprintf(f, " --out %s", word);
-	}
+	/* Two paths of 4096 bytes, every one a quote, and the flags. */
+	char cmd[2 * (4 * 4096 + 16) + 512];
+	mn_atlas_command(p, NULL, data, out, cmd, sizeof cmd);
+	fputs(cmd, f);
 }
 
 /* ---- progress on a terminal ---- */

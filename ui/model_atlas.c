@@ -13,27 +13,11 @@
 #include <string.h>
 
 #include "app.h"
-#include "util/shell_word.h"
 #include "util/clock.h"
 
 void tui_atlas_command(const struct tui_app *a, char *buf, size_t n)
 {
-	const struct mn_preset *p = &a->session->preset;
-	size_t o = 0;
-	/* Paths quoted for the shell: the command is meant to be pasted. */
-	o += (size_t)snprintf(buf, n, "micronas atlas");
-	if (a->cfg->preset_name && o < n) {
-		o += (size_t)snprintf(buf + o, n - o, " --preset ");
-		if (o < n)
-			o += (size_t)mn_shell_word(a->cfg->preset_name, buf + o, n - o);
-	}
-	if (a->cfg->data_path && o < n) {
-		o += (size_t)snprintf(buf + o, n - o, " --data ");
-		if (o < n)
-			o += (size_t)mn_shell_word(a->cfg->data_path, buf + o, n - o);
-	}
-	if (o < n)
-		mn_atlas_flags(p, buf + o, n - o);
+	mn_atlas_command(&a->session->preset, a->cfg->preset_name, a->cfg->data_path, NULL, buf, n);
 }
 
 /* Frees the loaded atlas and what was computed from it (the path and

@@ -4,6 +4,7 @@
 #include "config/preset.h"
 #include "util/cache_dir.h"
 #include "util/hash.h"
+#include "util/shell_word.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 
 
 /* The proxy_network fields that a flag of `micronas atlas` sets, with that
- * flag and the preset's int it comes from: mn_atlas_flags writes them and
+ * flag and the preset's int it comes from: atlas_flags writes them and
  * a refusal names them (network_field), so both say the same.  A field
  * with words takes the word for its value 0 or 1 rather than the number. */
 static const struct network_flag {
@@ -36,7 +37,8 @@ static int network_flag_put(const struct network_flag *f, const char *v, int vle
 	return snprintf(buf, n, "%s %.*s", f->flag, vlen, v);
 }
 
-int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n)
+/* The settings' flags of mn_atlas_command, as snprintf. */
+static int atlas_flags(const struct mn_preset *p, char *buf, size_t n)
 {
 	size_t len = (size_t)snprintf(buf, n, " --seed %llu --batch %d --repeat %d --init %s --ntk-grad %s",
 				      (unsigned long long)p->seed, p->batch, p->repeat,
@@ -52,6 +54,28 @@ int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n)
 		len += (size_t)network_flag_put(&network_flags[k], v, vlen, len < n ? buf + len : NULL,
 						len < n ? n - len : 0);
 	}
+	return (int)len;
+}
+
+/* " FLAG WORD" (the word quoted for the shell) at buf + *len when it fits,
+ * counting the length either way, as snprintf. */
+static void put_option(char *buf, size_t n, size_t *len, const char *flag, const char *word)
+{
+	*len += (size_t)snprintf(*len < n ? buf + *len : NULL, *len < n ? n - *len : 0, " %s ", flag);
+	*len += (size_t)mn_shell_word(word, *len < n ? buf + *len : NULL, *len < n ? n - *len : 0);
+}
+
+int mn_atlas_command(const struct mn_preset *p, const char *preset, const char *data, const char *out,
+		     char *buf, size_t n)
+{
+	size_t len = (size_t)snprintf(buf, n, "micronas atlas");
+	if (preset)
+		put_option(buf, n, &len, "--preset", preset);
+	if (data)
+		put_option(buf, n, &len, "--data", data);
+	len += (size_t)atlas_flags(p, len < n ? buf + len : NULL, len < n ? n - len : 0);
+	if (out)
+		put_option(buf, n, &len, "--out", out);
 	return (int)len;
 }
 

@@ -97,11 +97,15 @@ int mn_atlas_read(const char *path, const struct mn_atlas_settings *expect, stru
 		  long *good_end, char *err, size_t errn);
 void mn_atlas_rows_free(struct mn_atlas_rows *rows);
 
-/* The flags of `micronas atlas` that give p's atlas settings (" --seed S
+/* The command that builds p's atlas, as the front ends print it to be
+ * pasted: "micronas atlas", " --preset NAME" and " --data PATH" when given
+ * (NULL: left out), the flags that give p's atlas settings (" --seed S
  * --batch B --repeat R --init I --ntk-grad G --az-channels C --az-cells N",
- * then " --proxies estimate" when p leaves NWOT, SWAP and ZiCo out), for
- * the front ends' "build it with" command.  snprintf's return. */
+ * then " --proxies estimate" when p leaves NWOT, SWAP and ZiCo out), and
+ * " --out FILE" when given; names and paths quoted for the shell
+ * (util/shell_word.h).  Writes and returns as snprintf does. */
 struct mn_preset; /* config/preset.h */
-int mn_atlas_flags(const struct mn_preset *p, char *buf, size_t n);
+int mn_atlas_command(const struct mn_preset *p, const char *preset, const char *data, const char *out,
+		     char *buf, size_t n);
 
 #endif

@@ -123,16 +123,28 @@ int main(void)
 	memset(&eo, 0, sizeof eo);
 	eo.firmware = fw;
 	eo.boot_timeout_ms = 20000;
+	/* "At once" is said by the job's state, not by a duration (a loaded
+	 * machine may preempt any call for tens of milliseconds): a call that
+	 * waited for the board would return with the job already over. */
 	double t0 = now_ms();
 	rc = mn_board_job_emulate(j, &eo, err, sizeof err);
-	tap_ok(rc == 0 && now_ms() - t0 < 50, "emulate returns at once (%.1f ms)", now_ms() - t0);
+	double call_ms = now_ms() - t0;
+	mn_board_job_snapshot(j, &s);
+	tap_ok(rc == 0 && s.state == MN_BOARD_JOB_RUNNING,
+	       "emulate returns at once, the board still starting (%.1f ms, %s)", call_ms,
+	       mn_board_job_state_name(s.state));
 	wait_job(j, &s, 40000, &w);
 	if (!tap_ok(s.state == MN_BOARD_JOB_DONE, "emulated board up in %.1f s%s%s", s.elapsed_s,
 		    s.error[0] ? ": " : "", s.error)) {
 		mn_board_job_free(j);
 		return tap_done();
 	}
-	tap_ok(w.slowest_ms < 20, "snapshots never waited for QEMU (slowest %.2f ms)", w.slowest_ms);
+	/* A snapshot that waited for QEMU (the job's lock held while it
+	 * starts) would take most of the start; a preempted one takes a
+	 * scheduler's slice. */
+	tap_ok(w.slowest_ms < 500.0 * s.elapsed_s,
+	       "snapshots never waited for QEMU (slowest %.2f ms, the start %.1f s)", w.slowest_ms,
+	       s.elapsed_s);
 	tap_ok(s.board_known && !strcmp(s.board, "qemu-mps2-an500") && s.emulated && s.fw_version[0],
 	       "handshake: board %s, firmware %s, emulated", s.board, s.fw_version);
 	tap_ok(!strncmp(s.port, "/dev/pts/", 9) && s.emulator_running, "port %s", s.port);
@@ -220,9 +232,16 @@ int main(void)
 		t0 = now_ms();
 		mn_board_job_cancel(j);
 		double cancel_ms = now_ms() - t0;
+		/* As for emulate: a cancel that waited for the job would find
+		 * it over; one preempted on a loaded machine may take longer
+		 * than 5 ms and still find it running. */
+		mn_board_job_snapshot(j, &s);
+		enum mn_board_job_state after = s.state;
 		wait_job(j, &s, 10000, NULL);
 		double stop_ms = now_ms() - t0;
-		tap_ok(cancel_ms < 5, "cancel returns at once (%.2f ms)", cancel_ms);
+		tap_ok(after == MN_BOARD_JOB_RUNNING || cancel_ms < 5,
+		       "cancel returns at once (%.2f ms, the job then %s)", cancel_ms,
+		       mn_board_job_state_name(after));
 		tap_ok(s.state == MN_BOARD_JOB_CANCELLED && s.board_rc == MN_BOARD_ECANCEL,
 		       "cancelled in %.0f ms (state %s)", stop_ms, mn_board_job_state_name(s.state));
 		tap_ok(stop_ms < 3000, "stops within 3 s of the cancel");

@@ -332,13 +332,15 @@ static void test_killed(const char *fw)
 	dt = mn_now_ms() - t0;
 	pthread_join(th, NULL);
 	tap_ok(r == MN_BOARD_EGONE, "QEMU killed mid RUN_ARCH: EGONE (%d: %s)", r, err);
-	tap_ok(dt < 200 + 3000, "the client errors out within %lld ms, no hang", dt);
+	/* A hang would wait out the request's timeout (25 s for this arch,
+	 * mn_board_timeout_ms); the bound leaves a loaded machine room. */
+	tap_ok(dt < 200 + 15000, "the client errors out within %lld ms, no hang", dt);
 	tap_ok(strstr(err, "went away") && !strchr(err, '\n'), "one clear line: %s", err);
 	mn_board_close(b);
 	/* The pty reports EOF as QEMU's descriptors close, a moment before
 	 * the process can be reaped. */
 	t0 = mn_now_ms();
-	while (mn_emulator_running(e) && mn_now_ms() - t0 < 2000)
+	while (mn_emulator_running(e) && mn_now_ms() - t0 < 20000)
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
 	tap_ok(mn_emulator_running(e) == 0, "the emulator knows QEMU is gone");
 	mn_emulator_stop(e);

@@ -68,7 +68,6 @@ sed 's/^/# /' "$tmp/dep" "$tmp/err"
 check "deploy writes the emulated board's image" \
 	sh -c "[ $rc -eq 0 ] && [ -s '$tmp/out/firmware/qemu-mps2-an500/fw.elf' ]"
 
-emu_wait=300
 emu_start --socket "$tmp/uart" --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"
 check "the emulated board runs the model's image ($(cat "$tmp/emu.err"))" [ -n "$port" ]
 [ -n "$port" ] || tap_finish

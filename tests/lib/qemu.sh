@@ -22,9 +22,11 @@ qemu_present() {
 
 # emu_launch COMMAND...: runs COMMAND (a `micronas emulate`) in the
 # background, stdout in $tmp/emu.out, stderr in $tmp/emu.err, and waits up
-# to $emu_wait tenths of a second (200 unless set) until it has printed its
+# to $emu_wait tenths of a second (600 unless set) until it has printed its
 # port and its "QEMU (pid N)" line, or has exited.  Sets emu_pid, port and
-# qemu_pid; 0 when the port was printed.
+# qemu_pid; 0 when the port was printed.  The default outlasts emulate's own
+# limits (10 s for QEMU's pty or socket, then 20 s for the firmware's
+# answer), so a slow start ends in emulate's message, not in an empty port.
 emu_launch() {
 	# Emptied before the background start: the wait must not see the last
 	# board's port.
@@ -34,7 +36,7 @@ emu_launch() {
 	emu_i=0
 	# emulate prints the port, then the QEMU line: wait for both, so that
 	# qemu_pid is not read between the two.
-	while [ $emu_i -lt "${emu_wait:-200}" ] && kill -0 "$emu_pid" 2>/dev/null &&
+	while [ $emu_i -lt "${emu_wait:-600}" ] && kill -0 "$emu_pid" 2>/dev/null &&
 		! { [ -s "$tmp/emu.out" ] && grep -q 'QEMU (pid' "$tmp/emu.err"; }; do
 		sleep 0.1; emu_i=$((emu_i + 1))
 	done

@@ -213,9 +213,9 @@ wait_show a 'keys \(any key closes\)' 10 "help"
 ok=$?
 check "? opens the help" [ $ok -eq 0 ]
 T send-keys -t a Space
-sleep 0.5
-cap a "$tmp/screen"
-check "any key closes it" sh -c "! grep -q 'any key closes' '$tmp/screen'"
+wait_without a 'any key closes' 10
+ok=$?
+check "any key closes it" [ $ok -eq 0 ]
 
 # The limits form: a latency limit, drawn in the plot.
 T send-keys -t a c
@@ -231,28 +231,29 @@ lat=$(grep '^Pick' "$tmp/screen" | grep -Eo '[0-9.]+ ms' | head -n 1 | awk '{pri
 check "the new pick is within 300 ms ($lat ms)" awk -v l="$lat" 'BEGIN { exit !(l != "" && l + 0 <= 300) }'
 
 # Resize: 80x24 keeps every panel; too small says so.
+# The redraw after a resize comes when the TUI gets to it: each screen is
+# waited for (a fixed 1 s sleep could capture the old one on a loaded machine).
+fits_80x24() {
+	cap a "$tmp/screen" && [ "$(wc -l <"$tmp/screen")" -eq 24 ] && grep -q 'Search DONE' "$tmp/screen" &&
+		grep -q '^Pick' "$tmp/screen" && grep -q 'Rankings' "$tmp/screen" && grep -q 'Ops left' "$tmp/screen" &&
+		grep -Eq 'lat\(x\) vs acc|Trade-off|lat\(x\) vs proxy' "$tmp/screen" && tail -n 1 "$tmp/screen" | grep -q 'q quit'
+}
 T resize-window -t a -x 80 -y 24
-sleep 1
-cap a "$tmp/screen"
+poll 10 fits_80x24
+ok=$?
 show "80x24" "$tmp/screen"
-check "at 80x24: status, progress, pick, rankings, ops, plot and footer fit" \
-	sh -c "[ \$(wc -l <'$tmp/screen') -eq 24 ] && grep -q 'Search DONE' '$tmp/screen' && grep -q '^Pick' '$tmp/screen' &&
-	       grep -q 'Rankings' '$tmp/screen' && grep -q 'Ops left' '$tmp/screen' && grep -Eq 'lat\(x\) vs acc|Trade-off|lat\(x\) vs proxy' '$tmp/screen' &&
-	       tail -n 1 '$tmp/screen' | grep -q 'q quit'"
+check "at 80x24: status, progress, pick, rankings, ops, plot and footer fit" [ $ok -eq 0 ]
 T resize-window -t a -x 50 -y 15
-sleep 1
-cap a "$tmp/screen"
-show "50x15" "$tmp/screen"
-check "too small: says the size it needs" grep -q 'needs 60x20' "$tmp/screen"
+wait_show a 'needs 60x20' 10 "50x15"
+ok=$?
+check "too small: says the size it needs" [ $ok -eq 0 ]
 T resize-window -t a -x 100 -y 30
-sleep 1
+wait_for a 'Search DONE' 10
 
 # Quit: exit 0, terminal modes as before, QEMU stopped.
 T send-keys -t a q
 wait_for a 'TUI-EXIT=' 60
 ok=$?
-sleep 0.5
-cap a "$tmp/screen"
 show "after q" "$tmp/screen"
 check "q quits with status 0" grep -q 'TUI-EXIT=0' "$tmp/screen"
 check "the terminal was restored (stty -a the same as before, the TUI's screen gone)" \
@@ -385,8 +386,7 @@ check "then the final pick replaces it (done in the search's time)" \
 	sh -c "[ $ok -eq 0 ] && ! grep -q '^Pick .*provisional' '$tmp/screen' && grep -Eq 'done in [0-9.]+s' '$tmp/screen' &&
 	       grep -Eq '^Pick +(sk|c1|c3|ap|--) \|' '$tmp/screen'"
 T send-keys -t d A
-sleep 0.5
-cap d "$tmp/screen"
+wait_without d 'A atlas pick' 10
 show "A: the candidates" "$tmp/screen"
 check "A switches the pane to the search's candidates" \
 	sh -c "grep -Eq 'Trade-off|lat\(x\) vs' '$tmp/screen' && ! grep -q 'A atlas pick' '$tmp/screen'"

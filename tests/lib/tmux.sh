@@ -64,6 +64,17 @@ screen_has() {
 # wait_for SESSION REGEX SECONDS: polls until the screen matches; the last
 # screen is left in $tmp/screen.  0 when found.
 wait_for() { poll "$3" screen_has "$1" "$2"; }
+# screen_lacks SESSION REGEX: captures the pane into $tmp/screen; 0 when it
+# was captured and has no match.
+screen_lacks() {
+	cap "$1" "$tmp/screen" || return 1
+	! grep -Eq "$2" "$tmp/screen"
+}
+# wait_without SESSION REGEX SECONDS: polls until the screen no longer
+# matches (a box closed, a message replaced); the last screen is left in
+# $tmp/screen.  0 when gone.  A fixed sleep before one capture is not
+# enough on a loaded machine, where the redraw can come later.
+wait_without() { poll "$3" screen_lacks "$1" "$2"; }
 # wait_show SESSION REGEX SECONDS LABEL: wait_for, then the screen into the
 # log under LABEL; wait_for's status.
 wait_show() {

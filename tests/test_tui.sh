@@ -65,7 +65,10 @@ field() { # field REGEX FILE: the first match, only the matching part
 }
 
 # ---- session a: the bench workflow at 100x30, UTF-8 --------------------
-run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --no-extend --emulate --profile-repeats 1 --log '$tmp/live.log'; echo TUI-EXIT=\$?; stty -a >stty.after; sleep 600"
+# Each session's shell writes stty.*.after before it prints TUI-EXIT, so a
+# check that waits for that line finds the file complete (printed first, the
+# line could be seen while stty was still writing it).
+run_a="cd '$tmp' && stty -a >stty.before && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui $data_opt $oracle_opt $fast --no-extend --emulate --profile-repeats 1 --log '$tmp/live.log'; rc=\$?; stty -a >stty.after; echo TUI-EXIT=\$rc; sleep 600"
 T new-session -d -s a -x 100 -y 30 "$run_a"
 
 wait_show a "board emulated qemu-mps2-an500 fw [0-9]" 60 "start, emulated board up"
@@ -263,7 +266,7 @@ check "QEMU (pid $qemu_pid) was stopped" sh -c "! kill -0 $qemu_pid 2>/dev/null"
 # ---- session b: C locale (ASCII), SIGTERM ------------------------------
 # A cache of its own: session a's values (the same settings when ../shared
 # is absent and both use the synthetic batch) would finish it at once.
-run_b="cd '$tmp' && stty -a >stty.b.before && env $envs XDG_CACHE_HOME='$tmp/cache-b' LANG=C LC_ALL=C '$mn' tui $fast --no-extend --start; echo TUI-EXIT=\$?; stty -a >stty.b.after; sleep 600"
+run_b="cd '$tmp' && stty -a >stty.b.before && env $envs XDG_CACHE_HOME='$tmp/cache-b' LANG=C LC_ALL=C '$mn' tui $fast --no-extend --start; rc=\$?; stty -a >stty.b.after; echo TUI-EXIT=\$rc; sleep 600"
 T new-session -d -s b -x 80 -y 24 "$run_b"
 wait_show b 'RUNNING round [0-9]/3 cand ([4-9]|[1-9][0-9])/' 120 "C locale, mid-search"
 ok=$?
@@ -282,7 +285,7 @@ check "SIGTERM: terminal modes restored" cmp -s "$tmp/stty.b.before" "$tmp/stty.
 # ---- session c: micronas alone on a terminal, Ctrl-C -------------------
 # The wrapper shell traps SIGINT (a handler, reset to the default in the
 # TUI) so that it lives on after Ctrl-C to print the status.
-run_c="trap : INT; cd '$tmp' && stty -a >stty.c.before && env $envs LANG=C.UTF-8 '$mn'; echo TUI-EXIT=\$?; stty -a >stty.c.after; sleep 600"
+run_c="trap : INT; cd '$tmp' && stty -a >stty.c.before && env $envs LANG=C.UTF-8 '$mn'; rc=\$?; stty -a >stty.c.after; echo TUI-EXIT=\$rc; sleep 600"
 T new-session -d -s c -x 100 -y 30 "$run_c"
 wait_show c 'Search idle' 30 "micronas alone"
 ok=$?

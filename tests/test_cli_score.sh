@@ -3,6 +3,7 @@
 # --all CSV (in chunks with --max), at small settings.
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+. "$MN_TOP_SRCDIR/tests/lib/proc.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2 --az-channels 4 --az-cells 1"
 A1='|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|'
@@ -39,10 +40,12 @@ check "--max with arch strings (no --all): a usage error naming --all, nothing s
 
 # SIGTERM mid-run (default settings: seconds an arch): the arch in flight
 # is cut short, the archs scored are printed, exit 1 saying how many.
+# The second counts from when score blocks SIGTERM (after the synthetic
+# batch is made and said): sent before, the signal would end it by the
+# default action.
 "$mn" score "$A1" "$A2" "$A1" "$A2" "$A1" "$A2" >"$tmp/int" 2>"$tmp/err" &
 pid=$!
-i=0
-while [ $i -lt 100 ] && ! grep -q 'synthetic input batch' "$tmp/err"; do sleep 0.1; i=$((i + 1)); done
+wait_blocks_term $pid 120
 sleep 1
 kill -TERM $pid
 wait $pid; rc=$?

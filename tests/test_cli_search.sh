@@ -4,6 +4,7 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 shared="$MN_TOP_SRCDIR/../shared"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
+. "$MN_TOP_SRCDIR/tests/lib/proc.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fast="--batch 8 --repeat 1 --ntk-grad fixed-stats --threads 2"
 # The persistent evaluation cache goes to a directory of this test's own.
@@ -159,9 +160,12 @@ done
 
 # The default search (exact NTK, about 18 s on an idle 2-core machine) is
 # still running 2 s in; the fixed-stats one this test used to run could
-# finish before the signal on an idle machine.
+# finish before the signal on an idle machine.  The 2 s count from when it
+# blocks SIGTERM: before that (a slow start on a loaded machine) the signal
+# would end it by the default action, with no message.
 XDG_CACHE_HOME="$tmp/cache2" "$mn" search >"$tmp/t.out" 2>"$tmp/t.err" &
 pid=$!
+wait_blocks_term $pid 120
 sleep 2
 kill -TERM $pid
 wait $pid; rc=$?

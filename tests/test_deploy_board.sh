@@ -24,12 +24,18 @@ start_emulator() {
 	"$mn" emulate --socket "$tmp/uart$nstart" "$@" >"$tmp/emu.out" 2>"$tmp/emu.err" &
 	emu_pid=$!
 	i=0
-	while [ $i -lt 300 ] && [ ! -s "$tmp/emu.out" ] && kill -0 "$emu_pid" 2>/dev/null; do
+	# (emulate's own limits, 10 s for the socket and 20 s for the
+	# firmware's answer, end the wait first)
+	while [ $i -lt 600 ] && ! { [ -s "$tmp/emu.out" ] && grep -q 'QEMU (pid' "$tmp/emu.err"; } &&
+		kill -0 "$emu_pid" 2>/dev/null; do
 		sleep 0.1; i=$((i + 1))
 	done
 	port=$(head -n 1 "$tmp/emu.out")
+	qemu_pid=$(sed -n 's/.*QEMU (pid \([0-9]*\)).*/\1/p' "$tmp/emu.err")
 	[ -n "$port" ]
 }
+# qemu_cpu: the CPU time QEMU ($qemu_pid) has used, in clock ticks.
+qemu_cpu() { awk '{ print $14 + $15 }' "/proc/$qemu_pid/stat" 2>/dev/null; }
 A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
 net="--channels 8 --cells 1"
 
@@ -87,12 +93,23 @@ if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	# SIGINT), validate --weights reports the images already run, marked
 	# partial, then one error line.  --model fixes the model, so any data
 	# serves: 399 images take about a minute on the emulated board.
+	# The signal goes once QEMU has spent 1 s of CPU time on this run:
+	# an image took it 0.18-0.2 s (18-20 clock ticks each over 10 and 40
+	# images, /proc/PID/stat), so some are done and most are not, on a
+	# machine of any load.  (A fixed 8 s sleep counted the start too:
+	# loading, calibrating and connecting on a loaded machine could leave
+	# no image run.)
 	"$MN_TOP_BUILDDIR/tests/gen_data" npy "$tmp/big.npy" 400 32 32 3 u8 10 >/dev/null 2>&1
+	hz=$(getconf CLK_TCK)
+	c0=$(qemu_cpu)
 	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net --data "$tmp/big.npy" \
 		--calib 1 --model "$tmp/out/model.int8.safetensors" --images 399 --json \
 		>"$tmp/vi.json" 2>"$tmp/err" &
 	vpid=$!
-	sleep 8
+	i=0
+	while [ $i -lt 3000 ] && kill -0 $vpid 2>/dev/null && [ $(($(qemu_cpu) - c0)) -lt "$hz" ]; do
+		sleep 0.1; i=$((i + 1))
+	done
 	kill -TERM $vpid
 	wait $vpid; rc=$?
 	sed 's/^/# /' "$tmp/vi.json" "$tmp/err"

@@ -111,11 +111,18 @@ check "a missing --atlas with a space and a quote: the hint, pasted, builds that
 # the first's file stays whole (no row twice, none torn) and resumable.
 # Before, both wrote: a new file's head and rows over each other, or the
 # same archs appended twice, and every later run refused the file.
+# The first is stopped (SIGSTOP) while the second runs, so it cannot have
+# finished its 30 archs and let the file go before the second tries it, however
+# the two are scheduled; it goes on (SIGCONT) afterwards.
 "$mn" atlas $fast --threads 1 --max 30 --seed 7 --out "$tmp/pair.csv" >/dev/null 2>"$tmp/err1" &
 first=$!
 i=0
-while [ "$(rows "$tmp/pair.csv" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(rows "$tmp/pair.csv" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 1200 ] && kill -0 $first 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+done
+kill -STOP $first
 "$mn" atlas $fast --threads 1 --max 30 --seed 7 --out "$tmp/pair.csv" >/dev/null 2>"$tmp/err"; rc=$?
+kill -CONT $first
 wait $first; rc1=$?
 sed 's/^/# /' "$tmp/err" | grep -v 'synthetic'
 check "a second atlas on a file being written: exit 1, one line naming the other process" \

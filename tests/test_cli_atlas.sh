@@ -180,7 +180,10 @@ if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null
 		env "$mpi_env" mpirun --oversubscribe -n 2 "$mn" atlas $fast --max 2000 --seed 5 --out "$tmp/stop.csv" >/dev/null 2>"$tmp/err" &
 		job=$!
 		i=0
-		while [ $i -lt 600 ] && [ "$(rows "$tmp/stop.csv" 2>/dev/null | wc -l)" -lt 5 ]; do sleep 0.05; i=$((i + 1)); done
+		# (the bound only stops a hang: the loop ends at the 5th row)
+		while [ $i -lt 2400 ] && kill -0 $job 2>/dev/null && [ "$(rows "$tmp/stop.csv" 2>/dev/null | wc -l)" -lt 5 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
 		if [ "$who" = all ]; then pids="$(rank_pids 0) $(rank_pids 1)"; else pids=$(rank_pids 0); fi
 		kill -TERM $pids 2>/dev/null
 		wait $job; rc=$?

@@ -36,8 +36,8 @@ static void set_later(void *ctx, int worker)
 	struct setter *s = ctx;
 	(void)worker;
 	sleep_ms(s->delay_ms);
-	s->at = mn_now_s();
 	atomic_store(s->flag, 1);
+	s->at = mn_now_s(); /* after the store: at < the NTK's end means it was set in time */
 }
 
 static void ntk_checks(struct mn_pool *bg)
@@ -69,12 +69,27 @@ static void ntk_checks(struct mn_pool *bg)
 	atomic_int flag;
 	atomic_init(&flag, 0);
 	mn_net_set_cancel(net, &flag);
-	struct setter st = {&flag, 20, 0};
-	double t0 = mn_now_s();
-	tap_ok(mn_pool_submit(bg, set_later, &st) == 0, "cancel job queued");
-	rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &cond, NULL, NULL);
-	double t1 = mn_now_s();
-	mn_pool_wait(bg);
+	/* The flag is set 20 ms after the start by another thread.  On a
+	 * loaded machine that thread may run only after the NTK has ended: a
+	 * missed moment, not a failure, so that attempt is made again.  A
+	 * flag set before the NTK returned must have stopped it. */
+	int attempts = 0, missed = 0;
+	struct setter st;
+	double t0 = 0, t1 = 0;
+	do {
+		atomic_store(&flag, 0);
+		st = (struct setter){&flag, 20, 0};
+		t0 = mn_now_s();
+		if (mn_pool_submit(bg, set_later, &st) != 0)
+			break;
+		rc = mn_net_ntk_cond(net, x, B, MN_GRAD_EXACT, &cond, NULL, NULL);
+		t1 = mn_now_s();
+		mn_pool_wait(bg);
+		attempts++;
+		missed = rc == 0 && st.at > t1;
+	} while (missed && attempts < 5);
+	tap_ok(attempts > 0 && !missed, "the cancel job set the flag while an NTK ran (%d attempt(s))",
+	       attempts);
 	tap_ok(rc == MN_NET_CANCELLED && cond == MN_NTK_BAD_COND,
 	       "a cancel set mid-NTK returns the cancelled status and no value (rc %d)", rc);
 	tap_diag("NTK batch %d: cancel set %.0f ms after the start, honoured %.1f ms later", B,
@@ -175,14 +190,18 @@ static void session_checks(void)
 	tap_diag("search cancelled %.0f ms after the start, stopped %.1f ms later", (tc - t0) * 1e3,
 		 (te - tc) * 1e3);
 	int stored = s.cache ? mn_eval_cache_count(s.cache) : -1;
-	tap_ok(stored == snap.evaluations && stored == 0,
+	/* Normally the cancel lands in the first candidate and nothing is
+	 * measured; a main thread stalled past a whole candidate (a loaded
+	 * machine) lets some finish, and those are stored.  Either way the
+	 * evaluations cut short leave nothing. */
+	tap_ok(stored >= 0 && stored == snap.evaluations,
 	       "no value of the cancelled evaluations is in the evaluation cache (%d stored, %d measured)",
 	       stored, snap.evaluations);
 	mn_session_free(&s);
-	/* reopened, the file still holds nothing */
+	/* reopened, the file holds what was stored, nothing more */
 	if (mn_session_init_cache(&s, &p, NULL, 1, dir, err, sizeof err) == 0) {
-		tap_ok(s.cache_loaded == 0 && cache_files(dir) == 1,
-		       "reopened: %d values loaded from %d cache file(s)", s.cache_loaded,
+		tap_ok(s.cache_loaded == stored && cache_files(dir) == 1,
+		       "reopened: %d values loaded (%d stored) from %d cache file(s)", s.cache_loaded, stored,
 		       cache_files(dir));
 		mn_session_free(&s);
 	} else

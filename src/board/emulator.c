@@ -493,7 +493,7 @@ static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, c
 		 * before the connect, its pty is already gone and opening it
 		 * fails (EIO).  Either way, give QEMU the moment to be reaped
 		 * so the error says why it stopped. */
-		long long until = mn_now_ms() + 1000;
+		long long until = mn_now_ms() + 5000; /* ends when QEMU is reaped */
 		while ((r == MN_BOARD_EGONE || r == MN_BOARD_EIO) && mn_emulator_running(e) &&
 		       mn_now_ms() < until)
 			sleep_ms(10);

@@ -36,6 +36,50 @@ static long file_size(const char *p)
 	return stat(p, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* Two processes open the cache in sub at the same moment (released
+ * together through a pipe) and each puts one value; then the file is
+ * read back.  1 when a value was lost (or anything failed, or the file
+ * read back drew a warning), else 0.  The file is removed after. */
+static int two_at_once(const char *sub, const char *key, const uint8_t super[MN_EDGES])
+{
+	char warn[600], err[600];
+	int gate[2];
+	if (pipe(gate) != 0)
+		return 1;
+	for (int k = 0; k < 2; k++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char b, w[600], e[600];
+			struct got gg = {0, 0, 0};
+			close(gate[1]);
+			/* Both wait here until the gate closes. */
+			if (read(gate[0], &b, 1) < 0)
+				_exit(3);
+			struct mn_eval_cache *cc = mn_eval_cache_open(sub, key, collect, &gg, w, sizeof w, e, sizeof e);
+			if (!cc)
+				_exit(2);
+			int rc = mn_eval_cache_put(cc, super, k, 1, 0.5 + k, 0.25);
+			mn_eval_cache_close(cc);
+			_exit(rc == 0 ? 0 : 1);
+		}
+	}
+	close(gate[0]);
+	close(gate[1]);
+	int ok = 1, status;
+	for (int k = 0; k < 2; k++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			ok = 0;
+	struct got gr = {0, 0, 0};
+	struct mn_eval_cache *cr = mn_eval_cache_open(sub, key, collect, &gr, warn, sizeof warn, err, sizeof err);
+	int lost = !ok || !cr || gr.n != 2 || warn[0];
+	if (cr) {
+		unlink(mn_eval_cache_path(cr));
+		mn_eval_cache_close(cr);
+	}
+	rmdir(sub);
+	return lost;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/mn-evalcache-XXXXXX", warn[600], err[600], path[1024];
@@ -150,43 +194,8 @@ int main(void)
 	int lost = 0, rounds = 40;
 	for (int it = 0; it < rounds; it++) {
 		char sub[600];
-		int gate[2];
 		snprintf(sub, sizeof sub, "%s/race%d", dir, it);
-		if (pipe(gate) != 0)
-			break;
-		for (int k = 0; k < 2; k++) {
-			pid_t pid = fork();
-			if (pid == 0) {
-				char b, w[600], e[600];
-				struct got gg = {0, 0, 0};
-				close(gate[1]);
-				/* Both wait here until the gate closes. */
-				if (read(gate[0], &b, 1) < 0)
-					_exit(3);
-				struct mn_eval_cache *cc =
-					mn_eval_cache_open(sub, key, collect, &gg, w, sizeof w, e, sizeof e);
-				if (!cc)
-					_exit(2);
-				int rc = mn_eval_cache_put(cc, super, k, 1, 0.5 + k, 0.25);
-				mn_eval_cache_close(cc);
-				_exit(rc == 0 ? 0 : 1);
-			}
-		}
-		close(gate[0]);
-		close(gate[1]);
-		int ok = 1, status;
-		for (int k = 0; k < 2; k++)
-			if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				ok = 0;
-		struct got gr = {0, 0, 0};
-		struct mn_eval_cache *cr = mn_eval_cache_open(sub, key, collect, &gr, warn, sizeof warn, err, sizeof err);
-		if (!ok || !cr || gr.n != 2)
-			lost++;
-		if (cr) {
-			unlink(mn_eval_cache_path(cr));
-			mn_eval_cache_close(cr);
-		}
-		rmdir(sub);
+		lost += two_at_once(sub, key, super);
 	}
 	tap_ok(lost == 0, "two searches creating one cache at once both keep their values (%d of %d rounds lost one)",
 	       lost, rounds);
@@ -197,10 +206,7 @@ int main(void)
 	lost = 0;
 	for (int it = 0; it < rounds; it++) {
 		char sub[600];
-		int gate[2];
 		snprintf(sub, sizeof sub, "%s/corrupt%d", dir, it);
-		if (pipe(gate) != 0)
-			break;
 		/* The cache's own path, then garbage put there. */
 		struct got g0 = {0, 0, 0};
 		struct mn_eval_cache *c0 = mn_eval_cache_open(sub, key, collect, &g0, warn, sizeof warn, err, sizeof err);
@@ -210,42 +216,9 @@ int main(void)
 		FILE *cf = c0 ? fopen(cpath, "wb") : NULL;
 		if (!cf || fputs("not a cache at all", cf) < 0 || fclose(cf) != 0) {
 			lost++;
-			close(gate[0]);
-			close(gate[1]);
 			continue;
 		}
-		for (int k = 0; k < 2; k++) {
-			pid_t pid = fork();
-			if (pid == 0) {
-				char b, w[600], e[600];
-				struct got gg = {0, 0, 0};
-				close(gate[1]);
-				if (read(gate[0], &b, 1) < 0)
-					_exit(3);
-				struct mn_eval_cache *cc =
-					mn_eval_cache_open(sub, key, collect, &gg, w, sizeof w, e, sizeof e);
-				if (!cc)
-					_exit(2);
-				int rc = mn_eval_cache_put(cc, super, k, 1, 0.5 + k, 0.25);
-				mn_eval_cache_close(cc);
-				_exit(rc == 0 ? 0 : 1);
-			}
-		}
-		close(gate[0]);
-		close(gate[1]);
-		int ok = 1, status;
-		for (int k = 0; k < 2; k++)
-			if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				ok = 0;
-		struct got gr = {0, 0, 0};
-		struct mn_eval_cache *cr = mn_eval_cache_open(sub, key, collect, &gr, warn, sizeof warn, err, sizeof err);
-		if (!ok || !cr || gr.n != 2 || warn[0])
-			lost++;
-		if (cr) {
-			unlink(mn_eval_cache_path(cr));
-			mn_eval_cache_close(cr);
-		}
-		rmdir(sub);
+		lost += two_at_once(sub, key, super);
 	}
 	tap_ok(lost == 0, "two searches replacing one corrupt cache at once both keep their values (%d of %d rounds lost one)",
 	       lost, rounds);

@@ -208,9 +208,19 @@ static int validate_weights(const char *weights, const char *data, const char *m
 	sigset_t set;
 	int rc = MN_EXIT_ERROR;
 
+	/* Blocked from here, so that a Ctrl-C during the calibration ends
+	 * with a line, as one later does, rather than killing the process. */
+	if (mn_cli_block_signals("validate", 0, &set) != 0)
+		goto out;
 	/* The steps the TUI's job takes too (export/model_job.h). */
-	if (mn_model_prepare(weights, data, model, a, shape, calib, threads, &net, &d, &q, e.msg,
-			     sizeof e.msg) != 0) {
+	int prc = mn_model_prepare(weights, data, model, a, shape, calib, threads,
+				   mn_cli_stop_requested, NULL, &net, &d, &q, e.msg, sizeof e.msg);
+	if (prc == 1) {
+		mn_cli_error("validate", "interrupted while quantizing the weights (calibration); "
+			     "nothing was sent to the board");
+		goto out;
+	}
+	if (prc != 0) {
 		mn_cli_error("validate", "%s", e.msg);
 		goto out;
 	}
@@ -224,8 +234,6 @@ static int validate_weights(const char *weights, const char *data, const char *m
 		fprintf(stderr, "micronas validate: note: --calib %d takes all %zu images of %s, so "
 			"the board runs calibration images (a lower --calib leaves unseen ones)\n",
 			calib, d.count, data);
-	if (mn_cli_block_signals("validate", 0, &set) != 0)
-		goto out;
 	if (mn_cli_connect("validate", port, &b) != 0)
 		goto out;
 	board_notes(b, t, preset_fw, json);

@@ -6,6 +6,7 @@
 mn="$MN_TOP_BUILDDIR/micronas"
 . "$MN_TOP_SRCDIR/tests/tap.sh"
 . "$MN_TOP_SRCDIR/tests/lib/deploy_driver.sh"
+. "$MN_TOP_SRCDIR/tests/lib/proc.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 A='|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|'
 net="--channels 8 --cells 1"
@@ -154,6 +155,20 @@ check "...the sources whole, no image (neither the half one nor the older model'
 	sh -c "[ -s '$tmp/outb/model.c' ] && [ -s '$tmp/outb/model.h' ] && [ -s '$tmp/outb/check.bin' ] &&
 	       [ -s '$tmp/outb/model.int8.safetensors' ] && [ -z \"\$(find '$tmp/outb' -name 'fw.*' -o -name '*.tmp')\" ] &&
 	       for p in \$(cat '$tmp/outb/makes'); do ! kill -0 \$p 2>/dev/null || exit 1; done"
+# validate --weights quantizes the weights as deploy does before it talks
+# to a board; interrupted there it ends the same way, with one line (before,
+# its signals were blocked only after the calibration, and the signal
+# killed it).  The port is never reached.
+"$mn" validate --weights "$tmp/w.safetensors" "$A" $net --calib 20000 --port "$tmp/no-such-port" \
+	>"$tmp/vali" 2>"$tmp/err" &
+pid=$!
+wait_blocks_term $pid 60
+kill -TERM $pid
+wait $pid; rc=$?
+grep -v 'cycle model' "$tmp/err" >"$tmp/err1"
+check "validate --weights stopped while calibrating: exit 1, one line ($(cat "$tmp/err1"))" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err1') -eq 1 ] &&
+	       grep -q 'interrupted while quantizing the weights' '$tmp/err1'"
 kill $(cat "$tmp/outb/makes") 2>/dev/null # (left running only when the check failed)
 
 # A board too small: refused with the numbers, nothing written.

@@ -75,8 +75,8 @@ int mn_model_images(const char *data, const struct mn_net_shape *s,
 
 int mn_model_prepare(const char *weights, const char *data, const char *model,
 		     const struct mn_arch *a, const struct mn_net_shape *s, int calib, int threads,
-		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
-		     size_t errn)
+		     int (*stop)(void *), void *ctx, struct mn_fnet *net, struct mn_dataset *d,
+		     struct mn_qmodel *q, char *err, size_t errn)
 {
 	struct mn_input_norm norm = {0};
 	memset(net, 0, sizeof *net);
@@ -91,7 +91,7 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 	if (rc != 0)
 		return -1;
 	if (!model)
-		return mn_calibrate(q, net, d, calib, threads, err, errn);
+		return mn_calibrate_stoppable(q, net, d, calib, threads, stop, ctx, err, errn);
 	/* the deployed model's own values, not this computer's quantization
 	 * (qmodel_file.h says why they can differ): only the layout here */
 	if (mn_quantize_layout(q, net) != 0) {
@@ -100,6 +100,9 @@ int mn_model_prepare(const char *weights, const char *data, const char *model,
 	}
 	return mn_qmodel_load(q, a, model, err, errn);
 }
+
+/* A cancel of the job (the TUI's key) stops its calibration too. */
+static int job_cancelled(void *j) { return mn_board_job_cancelled(j); }
 
 static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *out, int *brc,
 	       char *err, size_t errn)
@@ -118,10 +121,12 @@ static int run(void *arg, struct mn_board_job *j, struct mn_board_model_result *
 	mn_board_job_progress(j, 0, t->images,
 			      t->has_model ? "reading the int8 model file"
 					   : "quantizing the weights (calibration)");
-	if (mn_model_prepare(t->weights, t->has_data ? t->data : NULL, t->has_model ? t->model : NULL,
-			     &t->arch, &t->shape, t->calib, t->threads, &net, &d, &q, err, errn) != 0)
+	int prc = mn_model_prepare(t->weights, t->has_data ? t->data : NULL,
+				   t->has_model ? t->model : NULL, &t->arch, &t->shape, t->calib,
+				   t->threads, job_cancelled, j, &net, &d, &q, err, errn);
+	if (prc < 0)
 		goto out;
-	if (mn_board_job_cancelled(j)) {
+	if (prc == 1 || mn_board_job_cancelled(j)) {
 		*brc = MN_BOARD_ECANCEL;
 		goto out;
 	}

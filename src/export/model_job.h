@@ -65,10 +65,12 @@ int mn_model_images(const char *data, const struct mn_net_shape *s,
 		    const struct mn_input_norm *norm, size_t synthetic, struct mn_dataset *d,
 		    int *scaled, char *err, size_t errn);
 
+/* stop(ctx) (stop NULL: never) is asked between the calibration's steps
+ * (mn_calibrate_stoppable): 1 when it stopped, err then "". */
 int mn_model_prepare(const char *weights, const char *data, const char *model,
 		     const struct mn_arch *a, const struct mn_net_shape *s, int calib, int threads,
-		     struct mn_fnet *net, struct mn_dataset *d, struct mn_qmodel *q, char *err,
-		     size_t errn);
+		     int (*stop)(void *), void *ctx, struct mn_fnet *net, struct mn_dataset *d,
+		     struct mn_qmodel *q, char *err, size_t errn);
 
 /* What a weights file says of itself, for loading it in a front end: its
  * tensor count, the arch its metadata names and the network it was

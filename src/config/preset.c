@@ -221,8 +221,8 @@ int mn_preset_choice(enum mn_preset_field f, const char *value, const char *what
 	/* A flag is answered in flags ("--proxies 'x' is not one of: all
 	 * (every proxy), ..."), a file's key as the file writes it ("FILE:LINE:
 	 * [search] proxies = 'x' is unknown (give all: every proxy, or ...)"). */
-	int flag = strncmp(what, "--", 2) == 0;
-	char list[400];
+	int flag = mn_ini_names_flag(what);
+	char list[400], subj[MN_PRESET_PATH + 128];
 	size_t len = 0;
 	list[0] = '\0';
 	for (const struct choice *w = c; w->word && len < sizeof list; w++) {
@@ -234,9 +234,10 @@ int mn_preset_choice(enum mn_preset_field f, const char *value, const char *what
 			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s%s%s", sep, w->word,
 						w->means ? ": " : "", w->means ? w->means : "");
 	}
+	mn_ini_subject(subj, sizeof subj, what, value);
 	if (flag)
-		return mn_error_set(e, "%s '%.40s' is not one of: %s", what, value, list);
-	return mn_error_set(e, "%s = '%.40s' is %s (give %s)", what, value, *value ? "unknown" : "empty", list);
+		return mn_error_set(e, "%s is not one of: %s", subj, list);
+	return mn_error_set(e, "%s is %s (give %s)", subj, *value ? "unknown" : "empty", list);
 }
 
 int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value,

@@ -192,9 +192,11 @@ static int plain_number(const char *s)
 	return 1;
 }
 
+int mn_ini_names_flag(const char *what) { return strncmp(what, "--", 2) == 0; }
+
 void mn_ini_subject(char *buf, size_t n, const char *what, const char *value)
 {
-	snprintf(buf, n, strncmp(what, "--", 2) == 0 ? "%s '%.40s'" : "%s = '%.40s'", what, value);
+	snprintf(buf, n, mn_ini_names_flag(what) ? "%s '%.40s'" : "%s = '%.40s'", what, value);
 }
 
 static void range_fix(char *buf, size_t n, double min, double max, int whole)

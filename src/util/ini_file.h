@@ -33,6 +33,9 @@ int mn_ini_parse(const char *path, mn_ini_entry_fn entry_fn, mn_ini_section_fn s
  * "FILE:LINE: [section] key"), "WHAT 'VALUE'" for a command-line flag (what
  * starts with "--": a flag is not written "key = value"). */
 void mn_ini_subject(char *buf, size_t n, const char *what, const char *value);
+/* Whether what names a command-line flag (starts with "--") rather than a
+ * file's key: the rule mn_ini_subject quotes by. */
+int mn_ini_names_flag(const char *what);
 
 /* Strict value parsers: the whole value must be the number (no trailing
  * text), finite, and within [min, max].  On failure they return -1 and write

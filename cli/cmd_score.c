@@ -18,6 +18,7 @@
 #include "proxy/proxy_set.h"
 #include "proxy/tenas.h"
 #include "data/dataset_source.h"
+#include "util/clock.h"
 #include "util/pool.h"
 
 #define SCORE_HEADER "arch,ntk_cond,linear_regions"
@@ -74,8 +75,7 @@ static int score_archs(struct score_run *r)
 	while (!atomic_load(&r->finished)) {
 		if (mn_cli_stop_requested(NULL))
 			atomic_store(&r->cancel, 1);
-		struct timespec ts = {0, 20 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		mn_sleep_ms(20);
 	}
 	mn_pool_free(job); /* the task has ended: this joins the thread */
 	return r->rc;

@@ -13,6 +13,7 @@
 #include "data/oracle.h"
 #include "search/result_json.h"
 #include "search/session_prepare.h"
+#include "util/clock.h"
 
 static void search_usage(FILE *f)
 {
@@ -134,8 +135,7 @@ static int measure_ahead(struct mn_session *session, struct mn_engine_snapshot *
 				"measured is lost)", snap->lookahead_done, snap->lookahead_total);
 			fflush(stderr);
 		}
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		mn_sleep_ms(100);
 	}
 	mn_engine_wait(session->engine);
 	mn_engine_snapshot(session->engine, snap);
@@ -279,8 +279,7 @@ int mn_cmd_search(int argc, char **argv)
 			mn_engine_cancel(session->engine);
 		if (tty)
 			print_progress(&snap);
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		mn_sleep_ms(100);
 	}
 	if (tty)
 		fprintf(stderr, "\r%-79s\r", "");

@@ -37,13 +37,6 @@ struct mn_emulator {
 	char build[64];      /* the firmware build expected (for messages) */
 };
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	/* An interrupted sleep only makes the caller's loop look sooner. */
-	(void)nanosleep(&ts, NULL);
-}
-
 static int readable(const char *p)
 {
 	return *p && access(p, R_OK) == 0;
@@ -341,7 +334,7 @@ static int wait_ready(struct mn_emulator *e, const struct mn_emulator_opts *o, r
 					 "try --socket PATH instead)", QEMU_START_MS / 1000);
 			return -1;
 		}
-		sleep_ms(20);
+		mn_sleep_ms(20);
 	}
 }
 
@@ -477,7 +470,7 @@ static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, c
 		if (r != MN_BOARD_EIO || !e->socket_path || !mn_emulator_running(e) ||
 		    mn_now_ms() > connect_until || (o->cancel && o->cancel(o->cancel_arg)))
 			break;
-		sleep_ms(20);
+		mn_sleep_ms(20);
 	}
 	if (r == MN_BOARD_EVERSION) {
 		snprintf(e->warning.msg, sizeof e->warning.msg, "%s", berr.msg);
@@ -496,7 +489,7 @@ static int wait_hello(struct mn_emulator *e, const struct mn_emulator_opts *o, c
 		long long until = mn_now_ms() + 5000; /* ends when QEMU is reaped */
 		while ((r == MN_BOARD_EGONE || r == MN_BOARD_EIO) && mn_emulator_running(e) &&
 		       mn_now_ms() < until)
-			sleep_ms(10);
+			mn_sleep_ms(10);
 		if (!mn_emulator_running(e))
 			describe_exit(e, err, errn, "while booting");
 		else
@@ -571,7 +564,7 @@ int mn_emulator_stop(struct mn_emulator *e)
 			rc = -1;
 		deadline = mn_now_ms() + QEMU_TERM_MS;
 		while (mn_emulator_running(e) && mn_now_ms() < deadline)
-			sleep_ms(10);
+			mn_sleep_ms(10);
 		if (!e->reaped) {
 			/* ESRCH (it just exited) is fine: waitpid collects it. */
 			(void)kill(e->pid, SIGKILL);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config/exe_tree.h"
+#include "util/clock.h"
 
 static int has_sources(const char *dir)
 {
@@ -214,8 +215,7 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 				if (!done[i])
 					(void)kill(pid[i], SIGTERM); /* fails only if it has just exited */
 		}
-		struct timespec ts = {0, 20000000L};
-		(void)nanosleep(&ts, NULL); /* cut short by a signal: the loop asks again */
+		mn_sleep_ms(20); /* cut short by a signal: the loop asks again */
 	}
 	if (stopped) {
 		remove_images(fwdir, targets, n); /* anything make left */

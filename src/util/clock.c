@@ -19,3 +19,11 @@ long long mn_now_ms(void)
 		return 0;
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void mn_sleep_ms(int ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	(void)nanosleep(&ts, NULL);
+}

@@ -12,4 +12,8 @@ double mn_now_s(void);
  * waits its full timeout once more). */
 long long mn_now_ms(void);
 
+/* Sleeps about ms milliseconds, for the loops that poll a state.  A signal
+ * may cut it short: such a loop only looks again sooner. */
+void mn_sleep_ms(int ms);
+
 #endif

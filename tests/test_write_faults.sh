@@ -119,15 +119,17 @@ check "...the file holds its header and no record (a rerun would not trust a tor
 # appends with ENOSPC.
 what="full disk"
 why="No space left on device"
+fix="free some space there, then rerun to resume"
 if [ "$MN_FAULT_INNER" = tmpfs ]; then
 	mount -o remount,ro "$full"
 	what="read-only file system"
 	why="Read-only file system"
+	fix="make it writable or choose another --out; the rows in it are kept"
 fi
 faulty "$mn" atlas --max 3 --out "$full/a.csv" $fast >/dev/null 2>"$tmp/err"; rc=$?
 echo "# atlas: $(tr '\r' '\n' <"$tmp/err" | tail -n 2 | tr '\n' ' ')"
-check "atlas on a $what: exit 1, the file and the error named" \
-	sh -c "[ $rc -eq 1 ] && grep -q 'a.csv' '$tmp/err' && grep -Eq '$why' '$tmp/err'"
+check "atlas on a $what: exit 1, the file, the error and the fix named" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'a.csv' '$tmp/err' && grep -Eq '$why' '$tmp/err' && grep -q '$fix' '$tmp/err'"
 size=$(wc -c <"$tmp/a.csv")
 check "...the rows it held intact (the file starts with the old one)" \
 	sh -c "head -c $size '$full/a.csv' | cmp -s - '$tmp/a.csv'"

@@ -247,6 +247,16 @@ static int plan(const struct mn_atlas_build *b, const struct mn_atlas_rows *rows
 	return n;
 }
 
+/* What to do when the file cannot be written, by the reason. */
+static const char *write_fix(int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		return "free some space there or choose another --out";
+	if (e == EROFS || e == EACCES || e == EPERM)
+		return "make it writable or choose another --out";
+	return "choose another --out";
+}
+
 static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_end, char *err, size_t errn)
 {
 	FILE *out;
@@ -260,8 +270,7 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
 			 * removes it if it made it (see mn_atlas_build_run). */
 			int e = errno;
 			snprintf(err, errn, "cannot write %s: %s; nothing was kept: %s, then rerun", b->path,
-				 strerror(e), e == ENOSPC || e == EDQUOT ? "free some space there or choose another --out"
-									 : "choose another --out");
+				 strerror(e), write_fix(e));
 			fclose(out);
 			(void)truncate(b->path, 0); /* a failure leaves the torn head, which later runs name */
 			return NULL;
@@ -269,13 +278,17 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
 	} else {
 		/* Drop a torn last line left by an interruption, then append. */
 		if (truncate(b->path, good_end) != 0) {
-			snprintf(err, errn, "cannot truncate %s: %s", b->path, strerror(errno));
+			int e = errno;
+			snprintf(err, errn, "cannot truncate %s to resume it: %s (%s; the rows in it are kept)",
+				 b->path, strerror(e), write_fix(e));
 			return NULL;
 		}
 		out = fopen(b->path, "a");
 	}
-	if (!out)
-		snprintf(err, errn, "cannot write %s: %s", b->path, strerror(errno));
+	if (!out) {
+		int e = errno;
+		snprintf(err, errn, "cannot write %s: %s (%s)", b->path, strerror(e), write_fix(e));
+	}
 	return out;
 }
 
@@ -307,7 +320,8 @@ static int lock_file(const char *path, int *created, char *err, size_t errn)
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue; /* removed between the two opens */
-			snprintf(err, errn, "cannot write %s: %s", path, strerror(errno));
+			int e = errno;
+			snprintf(err, errn, "cannot write %s: %s (%s)", path, strerror(e), write_fix(e));
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -480,8 +494,11 @@ done:
 			werr = errno ? errno : EIO;
 		out = NULL;
 		if (werr) {
-			snprintf(err, errn, "writing %s failed: %s (the rows written are kept; rerun to resume)",
-				 b->path, strerror(werr));
+			snprintf(err, errn, "writing %s failed: %s (the rows written are kept; %s, then "
+				 "rerun to resume)", b->path, strerror(werr),
+				 werr == ENOSPC || werr == EDQUOT ? "free some space there"
+				 : werr == EROFS || werr == EACCES || werr == EPERM ? "make it writable"
+				 : "check the disk");
 			rc = -1;
 		} else if (q.failed) {
 			snprintf(err, errn, "%s (the rows written are kept; rerun to resume)", q.err);

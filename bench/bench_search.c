@@ -280,6 +280,9 @@ static int quality(const char *bin, const struct mn_oracle *o, const char *mode,
 		p.repeat = 3;
 		p.w_flops = 0;
 		p.w_latency = 0;
+		/* the method's quality, unconstrained as TE-NAS and MicroNAS
+		 * published it (the preset's default limits are the board's) */
+		p.max_sram_kb = p.max_flash_kb = 0;
 		p.ntk_grad = !strcmp(mode, "fixed-stats") ? MN_GRAD_FIXED_STATS : MN_GRAD_EXACT;
 		if (mn_session_init_cache(&setup, &p, bin, threads, "", err, sizeof err)) {
 			fprintf(stderr, "bench_search: %s\n", err);

@@ -619,10 +619,12 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 			ms = fmin(ms, a.sram_kb[k]);
 			mf = fmin(mf, a.flash_kb[k]);
 		}
+		char lt[256];
 		mn_cli_error("search",
-			     "no arch of the atlas (%d of %d) fits the limits; the smallest in it are latency %.2f ms, "
-			     "SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or --max-flash-kb)",
-			     a.n, MN_ARCH_COUNT, ml, ms, mf);
+			     "no arch of the atlas (%d of %d) fits the limits, %s; the smallest in it are "
+			     "latency %.2f ms, SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, "
+			     "--max-sram-kb or --max-flash-kb, or give 0 for none)",
+			     a.n, MN_ARCH_COUNT, mn_preset_limits_text(p, lt, sizeof lt), ml, ms, mf);
 		rc = MN_EXIT_ERROR;
 	} else {
 		struct mn_arch arch;

@@ -68,8 +68,20 @@ static void print_progress(const struct mn_engine_snapshot *s)
 	fflush(stderr);
 }
 
-static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracle *oracle)
+/* ", limit N KB" when the limit is in force, else nothing */
+static const char *limit_text(double limit_kb, char *buf, size_t n)
 {
+	if (limit_kb > 0)
+		snprintf(buf, n, "; limit %g KB", limit_kb);
+	else
+		snprintf(buf, n, "; no limit");
+	return buf;
+}
+
+static void print_text(const struct mn_engine_snapshot *s, const struct mn_preset *p,
+		       const struct mn_oracle *oracle)
+{
+	char ls[48], lf[48];
 	char arch[MN_ARCH_STRLEN];
 	for (int r = 0; r < s->n_rounds; r++) {
 		const struct mn_round *rd = &s->rounds[r];
@@ -82,9 +94,11 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
 	mn_arch_format(&s->result, arch, sizeof arch);
 	printf("arch       %s\n", arch);
 	printf("FLOPs      %.2f M\nparams     %.3f M\nlatency    %.2f ms (estimated)\n"
-	       "SRAM       %.1f KB (peak)\nflash      %.1f KB\nsearch     %.1f s\n",
+	       "SRAM       %.1f KB (peak%s)\nflash      %.1f KB (runtime included%s)\n"
+	       "search     %.1f s\n",
 	       s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-	       s->result_flash_kb, s->search_seconds);
+	       limit_text(p->max_sram_kb, ls, sizeof ls), s->result_flash_kb,
+	       limit_text(p->max_flash_kb, lf, sizeof lf), s->search_seconds);
 	if (oracle) {
 		const struct mn_oracle_entry *o = mn_oracle_get(oracle, &s->result);
 		if (o)
@@ -92,8 +106,9 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_oracl
 	}
 }
 
-/* The default search has no hard limits (MicroNAS's unconstrained
- * search), so its pick may not fit the board it was searched for: say so,
+/* The SRAM and flash limits default to the board's (preset.h), but a
+ * search run without them (given as 0, as the TE-NAS preset does) may pick
+ * what does not fit the board it was searched for: say so,
  * with the flag that searches only what fits (stderr, so --json stays
  * clean). */
 static int note_board_fit(const struct mn_preset *p, const struct mn_engine_snapshot *s)
@@ -250,10 +265,13 @@ int mn_cmd_search(int argc, char **argv)
 	struct mn_space_limits sl;
 	mn_engine_space_limits(session->engine, &sl);
 	if (sl.feasible_count == 0) {
+		char lt[256];
 		mn_cli_error("search",
-			     "no arch of the space fits the limits; the smallest achievable are latency %.2f ms, "
-			     "SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or --max-flash-kb)",
-			     sl.min_latency_ms, sl.min_sram_kb, sl.min_flash_kb);
+			     "no arch of the space fits the limits, %s; the smallest achievable are latency "
+			     "%.2f ms, SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or "
+			     "--max-flash-kb, or give 0 for none)",
+			     mn_preset_limits_text(&session->preset, lt, sizeof lt), sl.min_latency_ms,
+			     sl.min_sram_kb, sl.min_flash_kb);
 		mn_session_release(&prep);
 		return MN_EXIT_ERROR;
 	}
@@ -293,7 +311,7 @@ int mn_cmd_search(int argc, char **argv)
 			if (mn_result_json_write(stdout, &snap, session->preset.seed, oracle) != 0)
 				rc = MN_EXIT_ERROR;
 		} else
-			print_text(&snap, oracle);
+			print_text(&snap, &session->preset, oracle);
 		if (note_board_fit(&session->preset, &snap) != MN_EXIT_OK)
 			rc = MN_EXIT_ERROR;
 		if (ahead && measure_ahead(session, &snap, tty, cached_at_start) != 0)

@@ -15,17 +15,12 @@ echo "# stderr: $(cat "$tmp/a.err")"
 echo "# stdout: $(cat "$tmp/a.json")"
 check "search exits 0" [ $rc -eq 0 ]
 check "synthetic data is announced in one line" sh -c "[ \$(grep -c 'synthetic input batch' '$tmp/a.err') -eq 1 ]"
-# No limits by default: a pick over the board's flash (1024 KB, runtime
-# included) is noted in one line with the flag that searches what fits.
+# By default the SRAM and flash limits are the board's (320 and 1024 KB,
+# runtime included): the pick fits, and nothing but the data line is said.
 fl=$(sed -n 's/.*"flash_kb":\([0-9.]*\).*/\1/p' "$tmp/a.json")
-fl1=$(awk -v f="$fl" 'BEGIN { printf "%.1f", f }') # as the note prints it
-if awk -v f="$fl" 'BEGIN { exit !(f > 1024) }'; then
-	check "the pick's $fl KB of flash, over the board's 1024, is noted with --max-flash-kb 1024" \
-		sh -c "[ \$(wc -l <'$tmp/a.err') -eq 2 ] && grep -q 'note: the pick needs $fl1 KB of flash .*more than the NUCLEO-F746ZG.s 1024 KB; --max-flash-kb 1024 searches only archs that fit' '$tmp/a.err'"
-else
-	check "the pick's $fl KB of flash fits the board's 1024: nothing more on stderr" \
-		[ "$(wc -l <"$tmp/a.err")" -eq 1 ]
-fi
+sr=$(sed -n 's/.*"sram_kb":\([0-9.]*\).*/\1/p' "$tmp/a.json")
+check "the default pick fits the board: $fl KB of flash <= 1024, $sr KB of SRAM <= 320, no note" \
+	sh -c "awk -v f='$fl' -v s='$sr' 'BEGIN { exit !(f + 0 > 0 && f <= 1024 && s + 0 > 0 && s <= 320) }' && [ \$(wc -l <'$tmp/a.err') -eq 1 ]"
 # Standard output on a full disk (/dev/full): the pick is lost, so the
 # search exits 1 saying so in one line.  Before, the board note's flush
 # swallowed the error and the search exited 0 with nothing written.
@@ -35,13 +30,35 @@ if [ -w /dev/full ]; then
 	check "search --json >/dev/full: exit 1, one line naming standard output and the reason" \
 		sh -c "[ $rc -eq 1 ] && [ \$(grep -c 'cannot write the pick to standard output: No space left on device' '$tmp/full.err') -eq 1 ]"
 fi
-# The same search for a board with less: 600 KB of flash and 32 KB of SRAM.
+# Without limits (0, as the TE-NAS preset gives them) the pick may not fit
+# the board: each resource it exceeds is noted in one line with the flag.
+"$mn" search $fast --json --max-flash-kb 0 --max-sram-kb 0 >"$tmp/u.json" 2>"$tmp/u.err"; rc=$?
+echo "# $(cat "$tmp/u.err")"
+fl1=$(sed -n 's/.*"flash_kb":\([0-9.]*\).*/\1/p' "$tmp/u.json" | awk '{ printf "%.1f", $1 }')
+if awk -v f="$fl1" 'BEGIN { exit !(f > 1024) }'; then
+	check "unconstrained, the pick's $fl1 KB of flash, over the board's 1024, is noted with --max-flash-kb 1024" \
+		sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$tmp/u.err') -eq 2 ] && grep -q 'note: the pick needs $fl1 KB of flash .*more than the NUCLEO-F746ZG.s 1024 KB; --max-flash-kb 1024 searches only archs that fit' '$tmp/u.err'"
+else
+	check "unconstrained, the pick's $fl1 KB of flash fits the board's 1024: nothing more on stderr" \
+		sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$tmp/u.err') -eq 1 ]"
+fi
+# A board with less, 600 KB of flash and 32 KB of SRAM: its own sizes are
+# the limits (the SRAM one cannot be met: said in one line, exit 1); with
+# them lifted, the pick is noted against them.
 sed 's/^flash_kb = .*/flash_kb = 600/; s/^sram_kb = .*/sram_kb = 32/' \
 	"$MN_TOP_SRCDIR/presets/nucleo-f746zg.ini" >"$tmp/small.ini"
 cp "$MN_TOP_SRCDIR/presets/nucleo-f746zg-latency.ini" "$tmp/" # the preset names it beside itself
-"$mn" search $fast --json --preset "$tmp/small.ini" >"$tmp/s.json" 2>"$tmp/s.err"; rc=$?
+"$mn" search $fast --json --preset "$tmp/small.ini" >"$tmp/b.json" 2>"$tmp/b.err"; rc=$?
+echo "# $(cat "$tmp/b.err")"
+check "a 32 KB board: its SRAM is the limit, which no arch meets: exit 1, one line with the smallest peak and the flag" \
+	sh -c "[ $rc -ne 0 ] && [ ! -s '$tmp/b.json' ] && grep -q 'SRAM' '$tmp/b.err' && grep -q -- '--max-sram-kb' '$tmp/b.err' && [ \$(grep -vc 'synthetic input batch' '$tmp/b.err') -eq 1 ]"
+"$mn" search $fast --json --preset "$tmp/small.ini" --max-sram-kb 0 >"$tmp/b.json" 2>"$tmp/b.err"; rc=$?
+fb=$(sed -n 's/.*"flash_kb":\([0-9.]*\).*/\1/p' "$tmp/b.json")
+check "the same board with --max-sram-kb 0: the pick keeps within its 600 KB of flash ($fb KB)" \
+	sh -c "[ $rc -eq 0 ] && awk -v f='$fb' 'BEGIN { exit !(f + 0 > 0 && f <= 600) }' && grep -q 'note: the pick needs 64.0 KB of SRAM' '$tmp/b.err' && ! grep -q 'KB of flash' '$tmp/b.err'"
+"$mn" search $fast --json --preset "$tmp/small.ini" --max-flash-kb 0 --max-sram-kb 0 >"$tmp/s.json" 2>"$tmp/s.err"; rc=$?
 echo "# $(cat "$tmp/s.err")"
-check "a pick over a 600 KB / 32 KB board: exit 0, one note each for flash and SRAM with the flag" \
+check "a pick over a 600 KB / 32 KB board without limits: exit 0, one note each for flash and SRAM with the flag" \
 	sh -c "[ $rc -eq 0 ] && grep -q 'note: the pick needs $fl1 KB of flash (the runtime.s 100 KB included), more than the NUCLEO-F746ZG.s 600 KB; --max-flash-kb 600 searches only archs that fit' '$tmp/s.err' && grep -q 'note: the pick needs 64.0 KB of SRAM at its peak, more than the NUCLEO-F746ZG.s 32 KB; --max-sram-kb 32 searches' '$tmp/s.err' && [ \$(grep -c note: '$tmp/s.err') -eq 2 ]"
 check "...and stdout is still the JSON line alone" sh -c "[ \$(wc -l <'$tmp/s.json') -eq 1 ] && grep -q '^{\"arch\"' '$tmp/s.json'"
 "$mn" search $fast --json --max-flash-kb 1024 >"$tmp/f.json" 2>"$tmp/f.err"; rc=$?

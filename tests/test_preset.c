@@ -37,9 +37,10 @@ static void test_defaults(void)
 	tap_ok(p.channels == 16 && p.cells == 5 && p.height == 32 && p.width == 32 && p.classes == 10,
 	       "default network: C=16 N=5 32x32 10 classes");
 	tap_ok(p.seed == 0 && p.batch == 32 && p.repeat == 3 && p.w_flops == 0 && p.w_latency == 1 &&
-		       p.max_latency_ms == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.init == MN_INIT_CODE &&
-		       p.ntk_grad == MN_GRAD_EXACT,
-	       "default search: seed 0, batch 32 (MicroNAS), repeat 3, latency weight 1, no limits, code init, exact NTK");
+		       p.max_latency_ms == 0 && p.max_sram_kb == 320 && p.max_flash_kb == 1024 &&
+		       p.init == MN_INIT_CODE && p.ntk_grad == MN_GRAD_EXACT,
+	       "default search: seed 0, batch 32 (MicroNAS), repeat 3, latency weight 1, no latency limit, "
+	       "the board's 320 KB SRAM and 1024 KB flash as limits, code init, exact NTK");
 	tap_ok(p.all_proxies == 1, "default: every proxy (proxies = all)");
 	tap_ok(p.set == 0, "nothing marked set");
 }
@@ -55,7 +56,9 @@ static void test_shipped(void)
 	mn_preset_defaults(&d);
 	int rc = mn_preset_load(&p, path, &e);
 	tap_ok(rc == 0, "loads presets/nucleo-f746zg.ini (%s)", rc ? e.msg : "ok");
-	tap_ok(p.set == (1u << MN_PF_COUNT) - 1, "it sets every field");
+	const uint32_t limits = (1u << MN_PF_MAX_SRAM_KB) | (1u << MN_PF_MAX_FLASH_KB);
+	tap_ok(p.set == (((1u << MN_PF_COUNT) - 1) & ~limits) && p.max_sram_kb == 320 && p.max_flash_kb == 1024,
+	       "it sets every field but the SRAM and flash limits, which are the board's 320 and 1024 KB");
 	char want[1100];
 	snprintf(want, sizeof want, "%s/presets/nucleo-f746zg-latency.ini", top ? top : ".");
 	tap_ok(p.latency_table && strcmp(p.latency_table, want) == 0, "latency_table resolved beside the preset: %s",
@@ -82,6 +85,72 @@ static void test_shipped(void)
 	tap_ok(rc == 0 && p.latency_table == NULL && c.latency_table && strcmp(c.latency_table, want) == 0,
 	       "a copy keeps its latency_table after the original is freed");
 	mn_preset_free(&c);
+}
+
+/* The SRAM and flash limits follow the board's sizes until a file or a
+ * flag gives them; a given 0 means none. */
+static void test_limits_follow_board(void)
+{
+	char path[512], top_path[1024];
+	struct mn_preset p, flags;
+	struct mn_error e;
+	write_text(tpath("small_board.ini", path, sizeof path), "[board]\nsram_kb = 128\nflash_kb = 512\n");
+	mn_preset_defaults(&p);
+	int rc = mn_preset_load(&p, path, &e);
+	tap_ok(rc == 0 && p.max_sram_kb == 128 && p.max_flash_kb == 512 && !bit(&p, MN_PF_MAX_SRAM_KB) &&
+		       !bit(&p, MN_PF_MAX_FLASH_KB),
+	       "a board of 128 KB SRAM and 512 KB flash: limits 128 and 512, not marked set (%g, %g)",
+	       p.max_sram_kb, p.max_flash_kb);
+	mn_preset_defaults(&flags);
+	rc = mn_preset_set(&flags, MN_PF_MAX_SRAM_KB, "0", "--max-sram-kb", NULL, &e) == 0 &&
+	     mn_preset_override(&p, &flags, &e) == 0;
+	tap_ok(rc && p.max_sram_kb == 0 && p.max_flash_kb == 512,
+	       "--max-sram-kb 0 lifts the SRAM limit; flash keeps the board's (%g, %g)", p.max_sram_kb,
+	       p.max_flash_kb);
+	mn_preset_free(&flags);
+	mn_preset_defaults(&flags);
+	rc = mn_preset_set(&flags, MN_PF_FLASH_KB, "2048", "--set", NULL, &e) == 0 &&
+	     mn_preset_override(&p, &flags, &e) == 0;
+	tap_ok(rc && p.max_flash_kb == 2048 && p.max_sram_kb == 0,
+	       "a bigger board's flash laid over it moves the flash limit with it (%g)", p.max_flash_kb);
+	mn_preset_free(&flags);
+	mn_preset_free(&p);
+
+	write_text(path, "[board]\nflash_kb = 512\n[search]\nmax_flash_kb = 0\nmax_sram_kb = 100\n");
+	mn_preset_defaults(&p);
+	rc = mn_preset_load(&p, path, &e);
+	tap_ok(rc == 0 && p.max_flash_kb == 0 && p.max_sram_kb == 100,
+	       "a file's max_flash_kb = 0 and max_sram_kb = 100 are kept (%g, %g)", p.max_flash_kb,
+	       p.max_sram_kb);
+	mn_preset_free(&p);
+
+	const char *top = getenv("MN_TOP_SRCDIR");
+	snprintf(top_path, sizeof top_path, "%s/presets/nucleo-f746zg-tenas.ini", top ? top : ".");
+	mn_preset_defaults(&p);
+	rc = mn_preset_load(&p, top_path, &e);
+	tap_ok(rc == 0 && p.max_sram_kb == 0 && p.max_flash_kb == 0 && p.max_latency_ms == 0,
+	       "the TE-NAS preset searches unconstrained, as TE-NAS did (%s)", rc ? e.msg : "ok");
+	mn_preset_free(&p);
+	snprintf(top_path, sizeof top_path, "%s/presets/nucleo-f446re.ini", top ? top : ".");
+	mn_preset_defaults(&p);
+	rc = mn_preset_load(&p, top_path, &e);
+	tap_ok(rc == 0 && p.max_sram_kb == 128 && p.max_flash_kb == 512,
+	       "the NUCLEO-F446RE preset keeps what fits its 128 KB SRAM and 512 KB flash (%s)",
+	       rc ? e.msg : "ok");
+	/* printed and read back, an unset limit still follows the board */
+	FILE *f = fopen(tpath("f446_printed.ini", path, sizeof path), "w");
+	int printed = f && mn_preset_print(&p, f) == 0;
+	if (f)
+		fclose(f);
+	mn_preset_free(&p);
+	mn_preset_defaults(&p);
+	rc = printed && mn_preset_load(&p, path, &e) == 0;
+	tap_ok(rc && !bit(&p, MN_PF_MAX_FLASH_KB) && p.max_flash_kb == 512 &&
+		       mn_preset_set(&p, MN_PF_FLASH_KB, "256", "--set", NULL, &e) == 0 &&
+		       p.max_flash_kb == 256,
+	       "printed and loaded again, the flash limit still follows the board's flash_kb (%g)",
+	       p.max_flash_kb);
+	mn_preset_free(&p);
 }
 
 static void test_partial_and_paths(void)
@@ -246,7 +315,10 @@ static void test_print(void)
 	mn_preset_defaults(&b);
 	int rc = mn_preset_load(&b, p, &e);
 	tap_ok(rc == 0 && b.seed == a.seed && b.w_flops == a.w_flops && b.init == MN_INIT_PAPER &&
-		       strcmp(b.latency_table, "/abs/t.ini") == 0 && b.set == (1u << MN_PF_COUNT) - 1,
+		       strcmp(b.latency_table, "/abs/t.ini") == 0 &&
+		       b.set == (((1u << MN_PF_COUNT) - 1) &
+				 ~((1u << MN_PF_MAX_SRAM_KB) | (1u << MN_PF_MAX_FLASH_KB))) &&
+		       b.max_sram_kb == 320 && b.max_flash_kb == 1024,
 	       "print -> load gives the same values (%s)", rc ? err : "ok");
 	mn_preset_free(&a);
 	mn_preset_free(&b);
@@ -406,6 +478,7 @@ int main(void)
 	test_defaults();
 	test_shipped();
 	test_partial_and_paths();
+	test_limits_follow_board();
 	test_errors();
 	test_overrides();
 	test_print();

@@ -74,9 +74,9 @@ T new-session -d -s a -x 100 -y 30 "$run_a"
 wait_show a "board emulated qemu-mps2-an500 fw [0-9]" 60 "start, emulated board up"
 ok=$?
 check "the status shows the emulated board and its firmware version" [ $ok -eq 0 ]
-check "status: preset, data source, limits, weights; footer with keys" \
+check "status: preset, data source, limits (the board's SRAM and flash), weights; footer with keys" \
 	sh -c "grep -q 'preset default' '$tmp/screen' && grep -Eq 'data (data_batch_subset.bin|synthetic)' '$tmp/screen' &&
-	       grep -q 'limits lat any, SRAM any, flash any' '$tmp/screen' && grep -q 'weights flops 0, latency 1' '$tmp/screen' &&
+	       grep -q 'limits lat any, SRAM≤320 KB, flash≤1024 KB' '$tmp/screen' && grep -q 'weights flops 0, latency 1' '$tmp/screen' &&
 	       tail -n 1 '$tmp/screen' | grep -q 's search' && tail -n 1 '$tmp/screen' | grep -q 'v validate' && tail -n 1 '$tmp/screen' | grep -q 'q quit'"
 check "the search waits for s" grep -q 'Search idle: s starts it' "$tmp/screen"
 
@@ -399,11 +399,22 @@ check "q quits (status 0)" [ $? -eq 0 ]
 
 # ---- session e: a board smaller than any pick ---------------------------
 # 150 KB of flash, below the smallest arch of the space (172 KB with the
-# runtime): the pick line shows its flash over the board's in the error
-# colour, as search's note does on the command line.
+# runtime).  Its flash is the search's limit unless one is given: the TUI
+# says that no arch fits and how to change the limits, and searches none.
 sed 's/^flash_kb = .*/flash_kb = 150/' "$top/presets/nucleo-f746zg.ini" >"$tmp/small.ini"
 cp "$top/presets/nucleo-f746zg-latency.ini" "$tmp/" # the preset names it beside itself
 run_e="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/small.ini' $data_opt $fast --no-extend --start; echo TUI-EXIT=\$?; sleep 600"
+T new-session -d -s e0 -x 160 -y 30 "$run_e"
+wait_show e0 'no arch fits the limits' 60 "a 150 KB board, its flash the limit"
+ok=$?
+check "a 150 KB board: its flash is the limit (flash<=150 KB), no arch fits, said with the key that edits the limits" \
+	sh -c "[ $ok -eq 0 ] && grep -Eq 'flash(≤|<=)150 KB' '$tmp/screen' && grep -q 'no arch fits the limits (smallest: .* flash 172.2 KB); edit them with c' '$tmp/screen' && grep -q 'Search idle' '$tmp/screen'"
+T send-keys -t e0 q
+wait_for e0 'TUI-EXIT=0' 30
+# With --max-flash-kb 0 the search runs over the whole space: the pick
+# line shows its flash over the board's in the error colour, as search's
+# note does on the command line.
+run_e="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/small.ini' --max-flash-kb 0 $data_opt $fast --no-extend --start; echo TUI-EXIT=\$?; sleep 600"
 T new-session -d -s e -x 160 -y 30 "$run_e"
 wait_show e 'DONE round 3/3' 300 "a 150 KB board"
 ok=$?

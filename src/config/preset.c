@@ -79,6 +79,19 @@ static int preset_section(const char *name)
 	return 0;
 }
 
+/* Unless a file or flag gives them, the SRAM and flash limits are the
+ * board's own sram_kb and flash_kb: a search for a board keeps what can be
+ * deployed on it (deploy refuses the rest).  A given 0 means no limit, as
+ * TE-NAS's and MicroNAS's published searches ran (presets/nucleo-f746zg-
+ * tenas.ini).  Called wherever the board's sizes or the set marks change. */
+static void limits_follow_board(struct mn_preset *p)
+{
+	if (!(p->set & (1u << MN_PF_MAX_SRAM_KB)))
+		p->max_sram_kb = p->sram_kb;
+	if (!(p->set & (1u << MN_PF_MAX_FLASH_KB)))
+		p->max_flash_kb = p->flash_kb;
+}
+
 void mn_preset_defaults(struct mn_preset *p)
 {
 	memset(p, 0, sizeof *p);
@@ -108,9 +121,9 @@ void mn_preset_defaults(struct mn_preset *p)
 	 * only a proxy for it, so weighting both would count speed twice. */
 	p->w_flops = 0;
 	p->w_latency = 1;
+	/* No latency limit: the trade-off is the weights'.  SRAM and flash
+	 * follow the board (limits_follow_board). */
 	p->max_latency_ms = 0;
-	p->max_sram_kb = 0;
-	p->max_flash_kb = 0;
 	p->init = MN_INIT_CODE;
 	p->ntk_grad = MN_GRAD_EXACT;
 	/* The accuracy estimate's network: AZ-NAS scores the NAS-Bench-201
@@ -120,6 +133,7 @@ void mn_preset_defaults(struct mn_preset *p)
 	/* Every proxy, as issue 12's atlas stores them. */
 	p->all_proxies = 1;
 	p->set = 0;
+	limits_follow_board(p);
 }
 
 void mn_preset_free(struct mn_preset *p)
@@ -319,6 +333,7 @@ int mn_preset_set(struct mn_preset *p, enum mn_preset_field f, const char *value
 	}
 	p->set |= 1u << f;
 	snprintf(p->origin[f], sizeof p->origin[f], "%s", what);
+	limits_follow_board(p);
 	return 0;
 }
 
@@ -349,6 +364,7 @@ int mn_preset_override(struct mn_preset *dst, const struct mn_preset *src, struc
 		memcpy(dst->origin[f], src->origin[f], sizeof dst->origin[f]);
 		dst->set |= 1u << f;
 	}
+	limits_follow_board(dst);
 	return 0;
 }
 
@@ -434,6 +450,7 @@ int mn_preset_load(struct mn_preset *p, const char *path, struct mn_error *e)
 		mn_preset_free(&c.p);
 		return mn_error_set(e, "%s", pe.msg);
 	}
+	limits_follow_board(&c.p);
 	mn_preset_free(p);
 	*p = c.p; /* p takes over the copy's table */
 	return 0;
@@ -490,6 +507,14 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 		case K_PROXIES:
 			val = p->all_proxies ? "all" : "estimate";
 			break;
+		}
+		/* A limit nobody gave follows the board: a comment, so that the
+		 * printed preset keeps following its own sram_kb and flash_kb. */
+		if ((i == MN_PF_MAX_SRAM_KB || i == MN_PF_MAX_FLASH_KB) && !(p->set & (1u << i))) {
+			if (fprintf(f, "; %s not set: the board's %s (%s)\n", fd->key,
+				    i == MN_PF_MAX_SRAM_KB ? "sram_kb" : "flash_kb", val) < 0)
+				return -1;
+			continue;
 		}
 		/* An empty path means "none given": leave the line out, as a file
 		 * with an empty value would not load. */
@@ -769,4 +794,33 @@ int mn_preset_list(const struct mn_preset_env *env, size_t max, struct mn_preset
 		}
 	mn_preset_dirs_free(dirs, nd);
 	return 0;
+}
+
+char *mn_preset_limits_text(const struct mn_preset *p, char *buf, size_t n)
+{
+	static const struct {
+		enum mn_preset_field f;
+		const char *name, *unit;
+	} lim[] = {{MN_PF_MAX_LATENCY_MS, "latency", "ms"},
+		   {MN_PF_MAX_SRAM_KB, "SRAM", "KB"},
+		   {MN_PF_MAX_FLASH_KB, "flash", "KB"}};
+	size_t len = 0;
+	if (n)
+		buf[0] = '\0';
+	for (size_t i = 0; i < sizeof lim / sizeof lim[0] && len < n; i++) {
+		double v;
+		memcpy(&v, (const char *)p + fields[lim[i].f].offset, sizeof v);
+		if (v <= 0)
+			continue;
+		int from_board = lim[i].f != MN_PF_MAX_LATENCY_MS && !(p->set & (1u << lim[i].f));
+		int k = snprintf(buf + len, n - len, "%s%s %g %s%s%s%s", len ? ", " : "", lim[i].name, v,
+				 lim[i].unit, from_board ? " (the " : "", from_board ? p->board_name : "",
+				 from_board ? "'s)" : "");
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+	if (n && !buf[0])
+		snprintf(buf, n, "none");
+	return buf;
 }

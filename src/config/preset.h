@@ -10,8 +10,10 @@
  *   [network] channels (C), cells (N), resolution (R for R x R, or HxW for
  *             a non-square input such as 49x10 MFCC frames), classes,
  *             input_channels (of the image: 1 grayscale, 3 RGB)
- *   [search]  seed, batch, repeat, w_flops, w_latency, max_latency_ms,
- *             max_sram_kb, max_flash_kb (0 = no constraint),
+ *   [search]  seed, batch, repeat, w_flops, w_latency, max_latency_ms
+ *             (0 = no constraint), max_sram_kb, max_flash_kb (absent: the
+ *             board's sram_kb and flash_kb, so the search keeps what fits
+ *             the board; 0 = no constraint),
  *             init (code|paper), ntk_grad (exact|fixed-stats),
  *             az_channels, az_cells (C and N of the network the accuracy
  *             estimate's AZ-NAS proxies are measured on), proxies (all:
@@ -99,7 +101,9 @@ struct mn_preset {
 	uint64_t seed;
 	int batch, repeat;
 	double w_flops, w_latency;
-	double max_latency_ms, max_sram_kb, max_flash_kb; /* 0 = no constraint */
+	/* 0 = no constraint; unless set, max_sram_kb and max_flash_kb are the
+	 * board's sram_kb and flash_kb (every function here keeps them so) */
+	double max_latency_ms, max_sram_kb, max_flash_kb;
 	enum mn_init_mode init;
 	enum mn_grad_mode ntk_grad;
 	int az_channels, az_cells; /* the estimate's proxy network, C and N */
@@ -114,8 +118,9 @@ struct mn_preset {
 	char origin[MN_PF_COUNT][64];
 };
 
-/* The embedded default: NUCLEO-F746ZG, C=16 N=5 32x32 10 classes, the
- * published TE-NAS search settings; set = 0.  p is taken as holding
+/* The embedded default: NUCLEO-F746ZG, C=16 N=5 32x32 10 classes,
+ * MicroNAS's search settings (batch 32, TE-NAS's 3 repeats, latency
+ * weighted) within the board's SRAM and flash; set = 0.  p is taken as holding
  * nothing (free a used preset first). */
 void mn_preset_defaults(struct mn_preset *p);
 /* Frees what p owns; p then holds no table (as after the defaults). */
@@ -156,9 +161,16 @@ const char *mn_preset_field_key(enum mn_preset_field f);
  * memory (dst then keeps its own values). */
 int mn_preset_override(struct mn_preset *dst, const struct mn_preset *src, struct mn_error *e);
 
-/* Writes p as a preset file (all fields); mn_preset_load() reads it back to
- * the same values.  Returns 0 or -1. */
+/* Writes p as a preset file (all fields; an SRAM or flash limit that
+ * follows the board as a comment, so that it still does when read back);
+ * mn_preset_load() reads it back to the same values.  Returns 0 or -1. */
 int mn_preset_print(const struct mn_preset *p, FILE *f);
+
+/* The limits in force, for messages: e.g. "latency 200 ms, SRAM 320 KB
+ * (the NUCLEO-F746ZG's), flash 1024 KB (the NUCLEO-F746ZG's)", a limit
+ * that follows the board saying so; "none" when there is none.  Returns
+ * buf. */
+char *mn_preset_limits_text(const struct mn_preset *p, char *buf, size_t n);
 
 /* Where presets are looked for by name, in order (see mn_preset_dirs()). */
 struct mn_preset_env {

@@ -403,8 +403,11 @@ check "q quits (status 0)" [ $? -eq 0 ]
 # says that no arch fits and how to change the limits, and searches none.
 sed 's/^flash_kb = .*/flash_kb = 150/' "$top/presets/nucleo-f746zg.ini" >"$tmp/small.ini"
 cp "$top/presets/nucleo-f746zg-latency.ini" "$tmp/" # the preset names it beside itself
-run_e="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/small.ini' $data_opt $fast --no-extend --start; echo TUI-EXIT=\$?; sleep 600"
-T new-session -d -s e0 -x 160 -y 30 "$run_e"
+# small_board SESSION [FLAGS]: the TUI on that board, the search started
+small_board() {
+	T new-session -d -s "$1" -x 160 -y 30 "cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/small.ini' $2 $data_opt $fast --no-extend --start; echo TUI-EXIT=\$?; sleep 600"
+}
+small_board e0
 wait_show e0 'no arch fits the limits' 60 "a 150 KB board, its flash the limit"
 ok=$?
 check "a 150 KB board: its flash is the limit (flash<=150 KB), no arch fits, said with the key that edits the limits" \
@@ -414,8 +417,7 @@ wait_for e0 'TUI-EXIT=0' 30
 # With --max-flash-kb 0 the search runs over the whole space: the pick
 # line shows its flash over the board's in the error colour, as search's
 # note does on the command line.
-run_e="cd '$tmp' && env $envs LANG=C.UTF-8 LC_ALL=C.UTF-8 '$mn' tui --preset '$tmp/small.ini' --max-flash-kb 0 $data_opt $fast --no-extend --start; echo TUI-EXIT=\$?; sleep 600"
-T new-session -d -s e -x 160 -y 30 "$run_e"
+small_board e --max-flash-kb=0
 wait_show e 'DONE round 3/3' 300 "a 150 KB board"
 ok=$?
 check "a pick over the board's flash says so on its line (flash N KB > board 150)" \

@@ -637,10 +637,12 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 			mn_json_string(stdout, str);
 			printf(",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
 			       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
-			       "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[],\"method\":\"atlas\","
-			       "\"atlas_archs\":%d,\"atlas\":",
+			       "\"weights\":{\"flops\":%g,\"latency\":%g},"
+			       "\"limits\":{\"max_latency_ms\":%g,\"max_sram_kb\":%g,\"max_flash_kb\":%g},"
+			       "\"rounds\":[],\"method\":\"atlas\",\"atlas_archs\":%d,\"atlas\":",
 			       a.flops_m[i], a.params_m[i], a.latency_ms[i], a.sram_kb[i], a.flash_kb[i], dt,
-			       (unsigned long long)p->seed, p->w_flops, p->w_latency, a.n);
+			       (unsigned long long)p->seed, p->w_flops, p->w_latency, lim.max_latency_ms,
+			       lim.max_sram_kb, lim.max_flash_kb, a.n);
 			mn_json_string(stdout, path);
 			printf(",\"estimate\":%.6f", a.est[i]);
 			if (have_oracle) {

@@ -38,6 +38,8 @@ cat "$tmp/p0" | sed 's/^/# /'
 check "search --method atlas exits 0" [ $rc -eq 0 ]
 check "its JSON has the search keys, method and atlas_archs" \
 	grep -q '^{"arch":"[^"]*","flops_m":.*"latency_ms":.*"sram_kb":.*"flash_kb":.*"seconds":.*"method":"atlas","atlas_archs":18,' "$tmp/p0"
+check "...and the limits it picked within (none here)" \
+	grep -q '"limits":{"max_latency_ms":0,"max_sram_kb":0,"max_flash_kb":0},' "$tmp/p0"
 # (its speed is a bench figure, bench_atlas, not a timed test)
 check "and names the atlas file it used" grep -qF "\"atlas\":\"$path\"" "$tmp/p0"
 "$mn" atlas --pareto latency $fast >"$tmp/front" 2>/dev/null; rc=$?
@@ -208,7 +210,7 @@ if "$mn" atlas --help | grep -q 'built with MPI' && command -v mpirun >/dev/null
 		"$mn" atlas $fast --max 50 --seed 6 --out "$tmp/full/f.csv" >/dev/null 2>"$tmp/err"; rc=$?
 	sed 's/^/# /' "$tmp/err" | grep -v '^# -*$' | head -n 3
 	check "rank 0's write error ends both ranks, exit non-zero, the error named" \
-		sh -c "[ $rc -ne 0 ] && grep -q 'writing $tmp/full/f.csv failed: No space left on device (the rows written are kept; rerun to resume)' '$tmp/err'"
+		sh -c "[ $rc -ne 0 ] && grep -q 'writing $tmp/full/f.csv failed: No space left on device (the rows written are kept; free some space there, then rerun to resume)' '$tmp/err'"
 	# (The shim fails only the flush; what stdio buffered may still reach
 	# the file at fclose, so the check is that the old rows are intact.)
 	check "...and the file keeps its rows" sh -c "head -c \$(wc -c <'$tmp/f3.csv') '$tmp/full/f.csv' | cmp -s - '$tmp/f3.csv'"

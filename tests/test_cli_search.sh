@@ -69,6 +69,10 @@ for k in arch flops_m params_m latency_ms sram_kb flash_kb seconds measured seed
 	check "JSON has key $k" grep -q "\"$k\":" "$tmp/a.json"
 done
 check "JSON has weights.flops and weights.latency" grep -q '"weights":{"flops":[0-9.e+-]*,"latency":[0-9.e+-]*}' "$tmp/a.json"
+check "JSON has the limits in force: none for latency, the board's 320 KB SRAM and 1024 KB flash" \
+	grep -q '"limits":{"max_latency_ms":0,"max_sram_kb":320,"max_flash_kb":1024}' "$tmp/a.json"
+check "...and 0 for the limits lifted with --max-flash-kb 0 --max-sram-kb 0" \
+	grep -q '"limits":{"max_latency_ms":0,"max_sram_kb":0,"max_flash_kb":0}' "$tmp/u.json"
 check "three rounds" [ "$(grep -o '"round":[0-9]' "$tmp/a.json" | wc -l)" -eq 3 ]
 check "18 ops pruned in all (6 edges x 3 rounds)" [ "$(grep -o '"edge":' "$tmp/a.json" | wc -l)" -eq 18 ]
 check "the pick has no none edge" sh -c "! grep -q '\"arch\":\"[^\"]*none' '$tmp/a.json'"

@@ -62,10 +62,12 @@ int mn_result_json_write(FILE *f, const struct mn_engine_snapshot *s, uint64_t s
 	if (fprintf(f,
 		    ",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
 		    "\"flash_kb\":%.3f,\"seconds\":%.3f,\"measured\":%d,\"seed\":%llu,"
-		    "\"weights\":{\"flops\":%g,\"latency\":%g},\"rounds\":[",
+		    "\"weights\":{\"flops\":%g,\"latency\":%g},"
+		    "\"limits\":{\"max_latency_ms\":%g,\"max_sram_kb\":%g,\"max_flash_kb\":%g},\"rounds\":[",
 		    s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
 		    s->result_flash_kb, s->search_seconds, s->evaluations, (unsigned long long)seed, s->w_flops,
-		    s->w_latency) < 0)
+		    s->w_latency, s->limits.max_latency_ms, s->limits.max_sram_kb,
+		    s->limits.max_flash_kb) < 0)
 		return -1;
 	for (int r = 0; r < s->n_rounds; r++) {
 		if (fprintf(f, "%s{\"round\":%d,\"pruned\":[", r ? "," : "", r + 1) < 0 ||

@@ -20,7 +20,7 @@ static const struct tui_key_row rows[] = {
 	{"p", "profile", 0, "profile the board into BOARD-latency.ini (p again cancels)", 0,
 	 {{'p', ACT_PROFILE}}},
 	{"b", "board", 0, "pick a serial port or the emulated board (QEMU)", 0, {{'b', ACT_BOARD}}},
-	{"c", "limits", 0, "edit the limits: latency ms, SRAM KB, flash KB (0 = none)", 0,
+	{"c", "limits", 0, "edit the limits: latency ms, SRAM KB, flash KB (0 = none; SRAM and flash start at the board's)", 0,
 	 {{'c', ACT_LIMITS_FORM}}},
 	{"w", "save", 0, "save BASE.json (as search --json), BASE.arch, BASE.log", 0,
 	 {{'w', ACT_SAVE}}},

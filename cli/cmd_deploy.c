@@ -195,11 +195,14 @@ static void report(const struct mn_qmodel *q, const struct mn_preset *pr,
 	char table_txt[48] = "";
 	if (pixels)
 		snprintf(table_txt, sizeof table_txt, " + input table %.1f", table_kb);
-	printf("flash: %.1f KB (weights %.1f + biases %.1f + requantization %.1f%s) + runtime %.1f of %.1f KB; memory model %.1f KB\n",
+	/* The total first, against the board, then its parts: the runtime is
+	 * one of them (it read as added to the total before). */
+	printf("flash: %.1f of %.1f KB (weights %.1f + biases %.1f + requantization %.1f%s + runtime "
+	       "%.1f); memory model %.1f KB\n",
 	       (q->weight_bytes + q->bias_bytes + q->requant_bytes) / 1024.0 + table_kb + pr->runtime_flash_kb,
-	       q->weight_bytes / 1024.0, q->bias_bytes / 1024.0, q->requant_bytes / 1024.0, table_txt,
-	       pr->runtime_flash_kb, pr->flash_kb, mem->flash_bytes / 1024.0);
-	printf("SRAM: %.1f KB of activations (arena) of %.1f KB; memory model %.1f KB\n",
+	       pr->flash_kb, q->weight_bytes / 1024.0, q->bias_bytes / 1024.0,
+	       q->requant_bytes / 1024.0, table_txt, pr->runtime_flash_kb, mem->flash_bytes / 1024.0);
+	printf("SRAM: %.1f of %.1f KB (activations, the arena); memory model %.1f KB\n",
 	       q->arena_bytes / 1024.0, pr->sram_kb, mem->sram_bytes / 1024.0);
 	printf("calibrated on %d %s images; ", calib, d->synthetic ? "synthetic" : "real");
 	if (ag->images) {

@@ -29,6 +29,13 @@ check "deploy writes model.h, model.c and check.bin" \
 	sh -c "[ -s '$tmp/out/model.h' ] && [ -s '$tmp/out/model.c' ] && [ -s '$tmp/out/check.bin' ]"
 check "deploy reports flash, SRAM and the int8/float agreement" \
 	sh -c "grep -q '^flash: ' '$tmp/dep' && grep -q '^SRAM: ' '$tmp/dep' && grep -q 'top-1 agreement' '$tmp/dep'"
+# The flash line reads "flash: TOTAL of BOARD KB (parts, the runtime one of
+# them)": the parts add up to the total (each rounded to 0.1 KB).
+check "the flash total is the sum of its parts, the runtime included, said against the board's" \
+	awk '/^flash: / { t = $2; if ($3 != "of") exit 1; s = 0
+		for (i = 2; i <= NF; i++) { k = $(i - 1); v = $i; gsub(/[();]/, "", k); gsub(/[();]/, "", v)
+			if (k ~ /^(weights|biases|requantization|table|runtime)$/) s += v }
+		ok = s > 0 && t - s < 0.3 && s - t < 0.3 } END { exit !ok }' "$tmp/dep"
 # Threads share the calibration and the measure, never the result: one
 # thread writes the same files and the same report line.
 "$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 16 --no-firmware \

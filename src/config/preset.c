@@ -202,13 +202,13 @@ struct choice {
 	int value;
 };
 static const struct choice init_choices[] = {
-	{"code", "TE-NAS's published code", MN_INIT_CODE},
-	{"paper", "the paper's Kaiming init", MN_INIT_PAPER},
+	{MN_INIT_CODE_WORD, "TE-NAS's published code", MN_INIT_CODE},
+	{MN_INIT_PAPER_WORD, "the paper's Kaiming init", MN_INIT_PAPER},
 	{NULL, NULL, 0},
 };
 static const struct choice grad_choices[] = {
-	{"exact", NULL, MN_GRAD_EXACT},
-	{"fixed-stats", NULL, MN_GRAD_FIXED_STATS},
+	{MN_GRAD_EXACT_WORD, NULL, MN_GRAD_EXACT},
+	{MN_GRAD_FIXED_STATS_WORD, NULL, MN_GRAD_FIXED_STATS},
 	{NULL, NULL, 0},
 };
 static const struct choice proxies_choices[] = {

@@ -8,11 +8,14 @@
 
 /* ---------------------------------------------------------------- setup */
 
-const char *mn_init_mode_name(enum mn_init_mode m) { return m == MN_INIT_PAPER ? "paper" : "code"; }
+const char *mn_init_mode_name(enum mn_init_mode m)
+{
+	return m == MN_INIT_PAPER ? MN_INIT_PAPER_WORD : MN_INIT_CODE_WORD;
+}
 
 const char *mn_grad_mode_name(enum mn_grad_mode m)
 {
-	return m == MN_GRAD_FIXED_STATS ? "fixed-stats" : "exact";
+	return m == MN_GRAD_FIXED_STATS ? MN_GRAD_FIXED_STATS_WORD : MN_GRAD_EXACT_WORD;
 }
 
 struct mn_net *mn_net_create(const struct mn_net_config *cfg)

@@ -63,8 +63,12 @@ enum mn_grad_mode {
 	MN_GRAD_FIXED_STATS = 1
 };
 
-/* The word for a mode in presets, flags, atlas files and the TUI: "code"
- * or "paper"; "exact" or "fixed-stats". */
+/* The word for a mode in presets, flags, atlas files and the TUI (the
+ * macros for tables that cannot call a function: preset.c's choices). */
+#define MN_INIT_CODE_WORD "code"
+#define MN_INIT_PAPER_WORD "paper"
+#define MN_GRAD_EXACT_WORD "exact"
+#define MN_GRAD_FIXED_STATS_WORD "fixed-stats"
 const char *mn_init_mode_name(enum mn_init_mode m);
 const char *mn_grad_mode_name(enum mn_grad_mode m);
 

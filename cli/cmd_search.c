@@ -68,7 +68,7 @@ static void print_progress(const struct mn_engine_snapshot *s)
 	fflush(stderr);
 }
 
-/* ", limit N KB" when the limit is in force, else nothing */
+/* "; limit N KB" when the limit is in force, else "; no limit" */
 static const char *limit_text(double limit_kb, char *buf, size_t n)
 {
 	if (limit_kb > 0)

@@ -247,14 +247,15 @@ static int plan(const struct mn_atlas_build *b, const struct mn_atlas_rows *rows
 	return n;
 }
 
-/* What to do when the file cannot be written, by the reason. */
-static const char *write_fix(int e)
+/* What to do when the file cannot be written, by the reason e; resuming:
+ * for rows already written, which only this file can take up again. */
+static const char *write_fix(int e, int resuming)
 {
 	if (e == ENOSPC || e == EDQUOT)
-		return "free some space there or choose another --out";
+		return resuming ? "free some space there" : "free some space there or choose another --out";
 	if (e == EROFS || e == EACCES || e == EPERM)
-		return "make it writable or choose another --out";
-	return "choose another --out";
+		return resuming ? "make it writable" : "make it writable or choose another --out";
+	return resuming ? "check the disk" : "choose another --out";
 }
 
 static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_end, char *err, size_t errn)
@@ -270,7 +271,7 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
 			 * removes it if it made it (see mn_atlas_build_run). */
 			int e = errno;
 			snprintf(err, errn, "cannot write %s: %s; nothing was kept: %s, then rerun", b->path,
-				 strerror(e), write_fix(e));
+				 strerror(e), write_fix(e, 0));
 			fclose(out);
 			(void)truncate(b->path, 0); /* a failure leaves the torn head, which later runs name */
 			return NULL;
@@ -280,14 +281,14 @@ static FILE *open_output(const struct mn_atlas_build *b, int fresh, long good_en
 		if (truncate(b->path, good_end) != 0) {
 			int e = errno;
 			snprintf(err, errn, "cannot truncate %s to resume it: %s (%s; the rows in it are kept)",
-				 b->path, strerror(e), write_fix(e));
+				 b->path, strerror(e), write_fix(e, 0));
 			return NULL;
 		}
 		out = fopen(b->path, "a");
 	}
 	if (!out) {
 		int e = errno;
-		snprintf(err, errn, "cannot write %s: %s (%s)", b->path, strerror(e), write_fix(e));
+		snprintf(err, errn, "cannot write %s: %s (%s)", b->path, strerror(e), write_fix(e, 0));
 	}
 	return out;
 }
@@ -321,7 +322,7 @@ static int lock_file(const char *path, int *created, char *err, size_t errn)
 			if (errno == ENOENT)
 				continue; /* removed between the two opens */
 			int e = errno;
-			snprintf(err, errn, "cannot write %s: %s (%s)", path, strerror(e), write_fix(e));
+			snprintf(err, errn, "cannot write %s: %s (%s)", path, strerror(e), write_fix(e, 0));
 			return -1;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -495,10 +496,7 @@ done:
 		out = NULL;
 		if (werr) {
 			snprintf(err, errn, "writing %s failed: %s (the rows written are kept; %s, then "
-				 "rerun to resume)", b->path, strerror(werr),
-				 werr == ENOSPC || werr == EDQUOT ? "free some space there"
-				 : werr == EROFS || werr == EACCES || werr == EPERM ? "make it writable"
-				 : "check the disk");
+				 "rerun to resume)", b->path, strerror(werr), write_fix(werr, 1));
 			rc = -1;
 		} else if (q.failed) {
 			snprintf(err, errn, "%s (the rows written are kept; rerun to resume)", q.err);

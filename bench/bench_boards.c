@@ -12,7 +12,7 @@
  *      (target: every |error| under 2%).
  *
  *   bench_boards [--max-latency-ms 400] [--max-sram-kb 100] [--max-flash-kb 0]
- *                [--seed 0] [--batch 72] [--repeat 3] [--threads 0]
+ *                [--seed 0] [--batch 32] [--repeat 3] [--threads 0]
  *                [--archs 20] [--skip-search 0] [--skip-emulator 0] */
 #include <math.h>
 
@@ -126,7 +126,7 @@ static int run_searches(const struct board *bd, const struct mn_constraints *l, 
 	int threads = atoi(bench_arg(argc, argv, "--threads", "0"));
 	printf("\n3. the picks (TE-NAS proxies + latency rank, w_latency 1, seed %s, batch %s, "
 	       "repeat %s, %s)\n", bench_arg(argc, argv, "--seed", "0"),
-	       bench_arg(argc, argv, "--batch", "72"), bench_arg(argc, argv, "--repeat", "3"),
+	       bench_arg(argc, argv, "--batch", "32"), bench_arg(argc, argv, "--repeat", "3"),
 	       bin ? "CIFAR-10 subset of ../shared" : "synthetic batch: ../shared absent");
 	for (int k = 0; k < N_BOARDS; k++) {
 		static struct mn_session s;
@@ -134,7 +134,7 @@ static int run_searches(const struct board *bd, const struct mn_constraints *l, 
 		struct mn_preset p = bd[k].p;
 		char a[MN_ARCH_STRLEN];
 		p.seed = strtoull(bench_arg(argc, argv, "--seed", "0"), NULL, 10);
-		p.batch = atoi(bench_arg(argc, argv, "--batch", "72"));
+		p.batch = atoi(bench_arg(argc, argv, "--batch", "32"));
 		p.repeat = atoi(bench_arg(argc, argv, "--repeat", "3"));
 		p.w_flops = 0;
 		p.w_latency = 1;
@@ -266,11 +266,11 @@ int main(int argc, char **argv)
 	const char *pg = "bench_boards";
 	bench_check_args(argc, argv, pg,
 			 "bench_boards [--max-latency-ms 400] [--max-sram-kb 100] [--max-flash-kb 0] [--seed 0] "
-			 "[--batch 72] [--repeat 3] [--threads 0] [--archs 20] [--skip-search 0] [--skip-emulator 0]",
+			 "[--batch 32] [--repeat 3] [--threads 0] [--archs 20] [--skip-search 0] [--skip-emulator 0]",
 			 names);
 	/* Checked here, before anything runs; run_searches reads them again. */
 	bench_int(argc, argv, pg, "--seed", 0, 0, 2147483647);
-	bench_int(argc, argv, pg, "--batch", 72, 1, 4096);
+	bench_int(argc, argv, pg, "--batch", 32, 1, 4096);
 	bench_int(argc, argv, pg, "--repeat", 3, 1, 1000);
 	bench_int(argc, argv, pg, "--threads", 0, 0, 1024);
 	struct mn_constraints l = {

@@ -107,6 +107,9 @@ static void test_preset(void)
 	tap_ok(p.channels == d.channels && p.cells == d.cells && p.height == d.height && p.width == d.width &&
 		       p.classes == d.classes,
 	       "the same network as the NUCLEO-F746ZG preset, so the two boards compare directly");
+	tap_ok(p.batch == d.batch && p.batch == 32 && p.repeat == d.repeat && p.w_latency == d.w_latency &&
+		       p.ntk_grad == d.ntk_grad && p.init == d.init,
+	       "the same search as the embedded default: MicroNAS's batch 32, 3 repeats, latency weighted");
 	/* A name that would escape the firmware directory is refused. */
 	rc = mn_preset_set(&p, MN_PF_FIRMWARE, "../x", "--firmware-build", NULL, &e);
 	tap_ok(rc != 0 && strstr(e.msg, "not a name"), "firmware = ../x is refused: %s", e.msg);

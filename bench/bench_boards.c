@@ -22,6 +22,7 @@
 #include "board/profile.h"
 #include "board/validate.h"
 #include "config/preset.h"
+#include "config/preset_find.h"
 #include "search/session.h"
 #include "space/cost.h"
 #include "space/latency_table.h"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config/preset_find.h"
 
 void mn_cli_preset_begin(struct mn_cli_preset *cp)
 {

@@ -8,6 +8,7 @@
 
 #include "space/latency_table.h"
 #include "config/preset.h"
+#include "config/preset_find.h"
 #include "tap.h"
 
 static char tmpdir[256];

@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "layout.h"
 #include "board/profile.h"
+#include "config/preset_find.h"
 #include "board/transport.h"
 #include "board/validate.h"
 

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/preset_find.h"
+
 int mn_session_prepare(struct mn_prepared *p, const struct mn_session_request *r,
 		       struct mn_error *e)
 {

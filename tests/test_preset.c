@@ -154,6 +154,36 @@ static void test_limits_follow_board(void)
 	mn_preset_free(&p);
 }
 
+/* The limits in force, as the 'no arch fits' errors name them. */
+static void test_limits_text(void)
+{
+	struct mn_preset p, flags;
+	struct mn_error e;
+	char buf[256], small[12];
+	mn_preset_defaults(&p);
+	mn_preset_limits_text(&p, buf, sizeof buf);
+	tap_ok(strcmp(buf, "SRAM 320 KB (the NUCLEO-F746ZG's), flash 1024 KB (the NUCLEO-F746ZG's)") == 0,
+	       "limits text of the default: %s", buf);
+	mn_preset_defaults(&flags);
+	int rc = mn_preset_set(&flags, MN_PF_MAX_LATENCY_MS, "200", "--max-latency-ms", NULL, &e) == 0 &&
+		 mn_preset_set(&flags, MN_PF_MAX_SRAM_KB, "0", "--max-sram-kb", NULL, &e) == 0 &&
+		 mn_preset_set(&flags, MN_PF_MAX_FLASH_KB, "900", "--max-flash-kb", NULL, &e) == 0 &&
+		 mn_preset_override(&p, &flags, &e) == 0;
+	mn_preset_limits_text(&p, buf, sizeof buf);
+	tap_ok(rc && strcmp(buf, "latency 200 ms, flash 900 KB") == 0,
+	       "given limits are not called the board's, a 0 is left out: %s", buf);
+	p.max_latency_ms = p.max_flash_kb = 0;
+	mn_preset_limits_text(&p, buf, sizeof buf);
+	tap_ok(strcmp(buf, "none") == 0, "no limit at all: %s", buf);
+	mn_preset_free(&p);
+	mn_preset_free(&flags);
+	mn_preset_defaults(&p);
+	mn_preset_limits_text(&p, small, sizeof small);
+	tap_ok(strlen(small) == sizeof small - 1 && strncmp(small, "SRAM 320 KB", 11) == 0,
+	       "a short buffer gets the text cut, terminated (%s)", small);
+	mn_preset_free(&p);
+}
+
 static void test_partial_and_paths(void)
 {
 	char p1[512], want[600];
@@ -480,6 +510,7 @@ int main(void)
 	test_shipped();
 	test_partial_and_paths();
 	test_limits_follow_board();
+	test_limits_text();
 	test_errors();
 	test_overrides();
 	test_print();

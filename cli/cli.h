@@ -71,6 +71,10 @@ int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out);
 /* Write s as a JSON string literal (with quotes). */
 void mn_json_string(FILE *f, const char *s);
 
+/* The fix every "no arch fits the limits" error ends with (search, and its
+ * atlas method). */
+#define MN_CLI_LIMITS_FIX "raise --max-latency-ms, --max-sram-kb or --max-flash-kb, or give 0 for none"
+
 int mn_cmd_cost(int argc, char **argv);
 int mn_cmd_search(int argc, char **argv);
 int mn_cmd_score(int argc, char **argv);

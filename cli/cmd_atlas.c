@@ -16,6 +16,7 @@
 
 #include "atlas/atlas_build.h"
 #include "atlas/atlas_pick.h"
+#include "search/result_json.h"
 #include "search/session.h"
 #include "cli.h"
 #include "cli_eta.h"
@@ -622,8 +623,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 		char lt[256];
 		mn_cli_error("search",
 			     "no arch of the atlas (%d of %d) fits the limits, %s; the smallest in it are "
-			     "latency %.2f ms, SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, "
-			     "--max-sram-kb or --max-flash-kb, or give 0 for none)",
+			     "latency %.2f ms, SRAM %.1f KB, flash %.1f KB (" MN_CLI_LIMITS_FIX ")",
 			     a.n, MN_ARCH_COUNT, mn_preset_limits_text(p, lt, sizeof lt), ml, ms, mf);
 		rc = MN_EXIT_ERROR;
 	} else {
@@ -636,13 +636,12 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 			printf("{\"arch\":");
 			mn_json_string(stdout, str);
 			printf(",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
-			       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu,"
-			       "\"weights\":{\"flops\":%g,\"latency\":%g},"
-			       "\"limits\":{\"max_latency_ms\":%g,\"max_sram_kb\":%g,\"max_flash_kb\":%g},"
-			       "\"rounds\":[],\"method\":\"atlas\",\"atlas_archs\":%d,\"atlas\":",
+			       "\"flash_kb\":%.3f,\"seconds\":%.3f,\"seed\":%llu",
 			       a.flops_m[i], a.params_m[i], a.latency_ms[i], a.sram_kb[i], a.flash_kb[i], dt,
-			       (unsigned long long)p->seed, p->w_flops, p->w_latency, lim.max_latency_ms,
-			       lim.max_sram_kb, lim.max_flash_kb, a.n);
+			       (unsigned long long)p->seed);
+			/* a failed write shows in the final fflush(stdout), as mn_json_string's */
+			(void)mn_json_write_weights_limits(stdout, p->w_flops, p->w_latency, &lim);
+			printf(",\"rounds\":[],\"method\":\"atlas\",\"atlas_archs\":%d,\"atlas\":", a.n);
 			mn_json_string(stdout, path);
 			printf(",\"estimate\":%.6f", a.est[i]);
 			if (have_oracle) {

@@ -268,8 +268,7 @@ int mn_cmd_search(int argc, char **argv)
 		char lt[256];
 		mn_cli_error("search",
 			     "no arch of the space fits the limits, %s; the smallest achievable are latency "
-			     "%.2f ms, SRAM %.1f KB, flash %.1f KB (raise --max-latency-ms, --max-sram-kb or "
-			     "--max-flash-kb, or give 0 for none)",
+			     "%.2f ms, SRAM %.1f KB, flash %.1f KB (" MN_CLI_LIMITS_FIX ")",
 			     mn_preset_limits_text(&session->preset, lt, sizeof lt), sl.min_latency_ms,
 			     sl.min_sram_kb, sl.min_flash_kb);
 		mn_session_release(&prep);

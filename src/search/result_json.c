@@ -52,6 +52,18 @@ static int write_pruned(FILE *f, const struct mn_round *rd)
 	return 0;
 }
 
+int mn_json_write_weights_limits(FILE *f, double w_flops, double w_latency,
+				 const struct mn_constraints *limits)
+{
+	return fprintf(f,
+		       ",\"weights\":{\"flops\":%g,\"latency\":%g},"
+		       "\"limits\":{\"max_latency_ms\":%g,\"max_sram_kb\":%g,\"max_flash_kb\":%g}",
+		       w_flops, w_latency, limits->max_latency_ms, limits->max_sram_kb,
+		       limits->max_flash_kb) < 0
+		       ? -1
+		       : 0;
+}
+
 int mn_result_json_write(FILE *f, const struct mn_engine_snapshot *s, uint64_t seed,
 			 const struct mn_oracle *oracle)
 {
@@ -61,13 +73,11 @@ int mn_result_json_write(FILE *f, const struct mn_engine_snapshot *s, uint64_t s
 		return -1;
 	if (fprintf(f,
 		    ",\"flops_m\":%.6f,\"params_m\":%.6f,\"latency_ms\":%.4f,\"sram_kb\":%.3f,"
-		    "\"flash_kb\":%.3f,\"seconds\":%.3f,\"measured\":%d,\"seed\":%llu,"
-		    "\"weights\":{\"flops\":%g,\"latency\":%g},"
-		    "\"limits\":{\"max_latency_ms\":%g,\"max_sram_kb\":%g,\"max_flash_kb\":%g},\"rounds\":[",
+		    "\"flash_kb\":%.3f,\"seconds\":%.3f,\"measured\":%d,\"seed\":%llu",
 		    s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-		    s->result_flash_kb, s->search_seconds, s->evaluations, (unsigned long long)seed, s->w_flops,
-		    s->w_latency, s->limits.max_latency_ms, s->limits.max_sram_kb,
-		    s->limits.max_flash_kb) < 0)
+		    s->result_flash_kb, s->search_seconds, s->evaluations, (unsigned long long)seed) < 0 ||
+	    mn_json_write_weights_limits(f, s->w_flops, s->w_latency, &s->limits) != 0 ||
+	    fputs(",\"rounds\":[", f) == EOF)
 		return -1;
 	for (int r = 0; r < s->n_rounds; r++) {
 		if (fprintf(f, "%s{\"round\":%d,\"pruned\":[", r ? "," : "", r + 1) < 0 ||

@@ -3,7 +3,7 @@
  *
  *   {"arch":"|...|","flops_m":..,"params_m":..,"latency_ms":..,"sram_kb":..,
  *    "flash_kb":..,"seconds":..,"seed":N,"weights":{"flops":..,"latency":..},
- *    "rounds":[{"round":1,"pruned":[{"edge":"1<-0","op":"none","dk":..,
+ *    "limits":{"max_latency_ms":..,"max_sram_kb":..,"max_flash_kb":..},"rounds":[{"round":1,"pruned":[{"edge":"1<-0","op":"none","dk":..,
  *    "dr":..,"rank_ntk":..,"rank_lr":..,"rank_flops":..,"rank_latency":..,
  *    "score":..},...]},...],"oracle_acc":..}
  *
@@ -24,6 +24,12 @@ const char *mn_edge_name(int edge);
 /* A JSON string literal with '"', '\\' and control characters escaped.
  * Returns 0, or -1 when writing failed. */
 int mn_json_write_string(FILE *f, const char *s);
+
+/* ,"weights":{...},"limits":{...} (0: no limit): the members every pick's
+ * JSON has, the atlas's (search --method atlas) as this one's.  Returns 0,
+ * or -1 when writing failed. */
+int mn_json_write_weights_limits(FILE *f, double w_flops, double w_latency,
+				 const struct mn_constraints *limits);
 
 /* Writes s's result (s->state must be MN_ENGINE_DONE) and a newline.
  * oracle may be NULL.  Returns 0, or -1 when writing failed. */

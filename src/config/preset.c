@@ -74,7 +74,8 @@ int mn_preset_section(const char *name)
  * board's own sram_kb and flash_kb: a search for a board keeps what can be
  * deployed on it (deploy refuses the rest).  A given 0 means no limit, as
  * TE-NAS's and MicroNAS's published searches ran (presets/nucleo-f746zg-
- * tenas.ini).  Called wherever the board's sizes or the set marks change. */
+ * tenas.ini).  Called wherever the board's sizes or the set marks change:
+ * the defaults, mn_preset_set (so also a file's every line) and an override. */
 static void limits_follow_board(struct mn_preset *p)
 {
 	if (!(p->set & (1u << MN_PF_MAX_SRAM_KB)))
@@ -427,9 +428,8 @@ int mn_preset_load(struct mn_preset *p, const char *path, struct mn_error *e)
 		mn_preset_free(&c.p);
 		return mn_error_set(e, "%s", pe.msg);
 	}
-	limits_follow_board(&c.p);
 	mn_preset_free(p);
-	*p = c.p; /* p takes over the copy's table */
+	*p = c.p; /* p takes over the copy's table (mn_preset_set kept its limits) */
 	return 0;
 }
 

@@ -287,21 +287,21 @@ int main(int argc, char **argv)
 	struct mn_error pe;
 
 	/* The presets own memory (paths): freed on every way out, so that a
-	 * sanitizer build's leak check passes. */
-	int loaded = 0, rc = 1;
-	for (; loaded < N_BOARDS; loaded++) {
-		int k = loaded;
+	 * sanitizer build's leak check passes.  Defaults hold nothing, so
+	 * every one can be freed whether it was opened or not. */
+	int rc = 1;
+	for (int k = 0; k < N_BOARDS; k++)
+		mn_preset_defaults(&bd[k].p);
+	for (int k = 0; k < N_BOARDS; k++) {
 		/* The source tree's presets, also when run directly (not by
 		 * make bench, which sets MN_TOP_SRCDIR). */
 		char path[4096];
 		if (mn_preset_open(&bd[k].p, bench_preset(pg, preset_names[k], path, sizeof path), &pe) != 0) {
 			fprintf(stderr, "bench_boards: %s\n", pe.msg);
-			loaded++; /* a preset is freed also when it did not open */
 			goto out;
 		}
 		if (mn_latency_table_read(&bd[k].t, bd[k].p.latency_table, err, sizeof err) != 0) {
 			fprintf(stderr, "bench_boards: %s\n", err);
-			loaded++; /* this preset is loaded too */
 			goto out;
 		}
 		bd[k].shape = (struct mn_net_shape){bd[k].p.channels, bd[k].p.cells, bd[k].p.height,
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 		goto out;
 	rc = 0;
 out:
-	for (int k = 0; k < loaded; k++)
+	for (int k = 0; k < N_BOARDS; k++)
 		mn_preset_free(&bd[k].p);
 	return rc;
 }

@@ -76,11 +76,17 @@ int mn_preset_section(const char *name)
  * TE-NAS's and MicroNAS's published searches ran (presets/nucleo-f746zg-
  * tenas.ini).  Called wherever the board's sizes or the set marks change:
  * the defaults, mn_preset_set (so also a file's every line) and an override. */
+/* Whether limit f is the board's own: the SRAM or flash one, not given. */
+static int follows_board(const struct mn_preset *p, int f)
+{
+	return (f == MN_PF_MAX_SRAM_KB || f == MN_PF_MAX_FLASH_KB) && !(p->set & (1u << f));
+}
+
 static void limits_follow_board(struct mn_preset *p)
 {
-	if (!(p->set & (1u << MN_PF_MAX_SRAM_KB)))
+	if (follows_board(p, MN_PF_MAX_SRAM_KB))
 		p->max_sram_kb = p->sram_kb;
-	if (!(p->set & (1u << MN_PF_MAX_FLASH_KB)))
+	if (follows_board(p, MN_PF_MAX_FLASH_KB))
 		p->max_flash_kb = p->flash_kb;
 }
 
@@ -487,7 +493,7 @@ int mn_preset_print(const struct mn_preset *p, FILE *f)
 		}
 		/* A limit nobody gave follows the board: a comment, so that the
 		 * printed preset keeps following its own sram_kb and flash_kb. */
-		if ((i == MN_PF_MAX_SRAM_KB || i == MN_PF_MAX_FLASH_KB) && !(p->set & (1u << i))) {
+		if (follows_board(p, i)) {
 			if (fprintf(f, "; %s not set: the board's %s (%s)\n", fd->key,
 				    i == MN_PF_MAX_SRAM_KB ? "sram_kb" : "flash_kb", val) < 0)
 				return -1;
@@ -533,7 +539,7 @@ char *mn_preset_limits_text(const struct mn_preset *p, char *buf, size_t n)
 		memcpy(&v, (const char *)p + fields[lim[i].f].offset, sizeof v);
 		if (v <= 0)
 			continue;
-		int from_board = lim[i].f != MN_PF_MAX_LATENCY_MS && !(p->set & (1u << lim[i].f));
+		int from_board = follows_board(p, lim[i].f);
 		int k = snprintf(buf + len, n - len, "%s%s %g %s%s%s%s", len ? ", " : "", lim[i].name, v,
 				 lim[i].unit, from_board ? " (the " : "", from_board ? p->board_name : "",
 				 from_board ? "'s)" : "");

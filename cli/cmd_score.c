@@ -98,12 +98,13 @@ static void score_usage(FILE *f)
 		"Options also: [--init code|paper] [--ntk-grad exact|fixed-stats] [--threads N]\n"
 		"              [--az-channels C] [--az-cells N] [--proxies all|estimate]\n"
 		"For each arch: the NTK condition number of its C=3, N=1 network on a batch of B\n"
-		"training images (default 72) and the number of linear regions of its thin network\n"
-		"(3 batches of 1000 random 3x3 crops), averaged over R repeats (default 3); and the\n"
-		"other proxies (AZ-NAS's four, NWOT, SWAP, ZiCo) on the C=16, N=5 network AZ-NAS\n"
-		"scores (--az-channels, --az-cells), with the accuracy estimate: AZ-NAS's rank\n"
-		"aggregation over the archs given (0 = best). --proxies estimate leaves NWOT, SWAP\n"
-		"and ZiCo out (null; \"-\" in the table): about 3 times faster.\n"
+		"training images (default 32, MicroNAS's and search's; TE-NAS's is 72) and the\n"
+		"number of linear regions of its thin network (3 batches of 1000 random 3x3 crops),\n"
+		"averaged over R repeats (default 3); and the other proxies (AZ-NAS's four, NWOT,\n"
+		"SWAP, ZiCo) on the C=16, N=5 network AZ-NAS scores (--az-channels, --az-cells),\n"
+		"with the accuracy estimate: AZ-NAS's rank aggregation over the archs given\n"
+		"(0 = best). --proxies estimate leaves NWOT, SWAP and ZiCo out (null; \"-\" in the\n"
+		"table): about 3 times faster.\n"
 		"--all scores all 15625 archs into FILE.csv (settings lines, then " SCORE_HEADER "),\n"
 		"with a progress bar; rerun the same command after an interruption to resume from the\n"
 		"rows written (a file made with other settings is refused).\n"
@@ -166,6 +167,12 @@ static int parse_options(int argc, char **argv, struct score_opts *o)
 	int ch, v;
 	memset(o, 0, sizeof *o);
 	mn_tenas_config_default(&o->cfg);
+	/* The NTK batch of search and atlas (the embedded preset's: MicroNAS's
+	 * 32), so score's values are theirs; --batch 72 is TE-NAS's. */
+	struct mn_preset dp;
+	mn_preset_defaults(&dp);
+	o->cfg.batch = dp.batch;
+	mn_preset_free(&dp);
 	optind = 1;
 	while ((ch = mn_cli_getopt("score", argc, argv, "h", opts)) != -1) {
 		switch (ch) {

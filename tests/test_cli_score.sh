@@ -76,6 +76,9 @@ check "resuming with another seed is refused (exit 1, naming the seed), the file
 	sh -c "[ $rc -eq 1 ] && grep -q 'seed 0, not 7' '$tmp/err' && cmp -s '$tmp/all.csv' '$tmp/keep.csv'"
 "$mn" score --all --out "$tmp/all.csv" --max 2 --batch 9 --repeat 1 --ntk-grad fixed-stats 2>"$tmp/err"; rc=$?
 check "resuming with another batch is refused" sh -c "[ $rc -eq 1 ] && grep -q 'batch 8, not 9' '$tmp/err'"
+"$mn" score --all --out "$tmp/all.csv" --max 2 --repeat 1 --ntk-grad fixed-stats 2>"$tmp/err"; rc=$?
+check "without --batch, score's batch is search's and the atlas's, MicroNAS's 32" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'batch 8, not 32' '$tmp/err'"
 sed 's/^\(|[^,]*|\),[^,]*,/\1,oops,/' "$tmp/keep.csv" >"$tmp/bad.csv"
 "$mn" score --all --out "$tmp/bad.csv" --max 1 $fast 2>"$tmp/err"; rc=$?
 check "a malformed row is refused with its line, not counted as done" \

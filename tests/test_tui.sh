@@ -383,6 +383,8 @@ T send-keys -t d s
 wait_show d '^Pick .* provisional' 60 "provisional"
 ok=$?
 check "during the search the pick line shows the provisional arch" [ $ok -eq 0 ]
+check "...and the status says the atlas waits for the search (it grew while idle)" \
+	grep -Eq 'atlas [0-9]+/15625, waits for the search' "$tmp/screen"
 wait_show d 'DONE round 3/3' 300 "search done, atlas"
 ok=$?
 check "then the final pick replaces it (done in the search's time)" \

@@ -242,6 +242,7 @@ struct tui_app {
 	int extend_paused;         /* e: the user paused it (or it failed) */
 	int extend_running;        /* a chunk is being built (as of the last poll) */
 	int extend_active;         /* chunks follow one another (the search idle, not paused) */
+	int extend_waiting;        /* it would extend, but the search or look-ahead runs */
 	int extend_in_file;        /* rows in the file as the running chunk reports; -1: unknown */
 	int extend_added;          /* rows added since the TUI started */
 	double extend_rate;        /* archs per second while building */

@@ -233,8 +233,11 @@ int tui_extend_poll(struct tui_app *a)
 	/* Between two chunks it is still extending: the label must not
 	 * flicker. */
 	int active = !engine_busy && !a->rebuild && !a->extend_paused && usable && !complete;
-	if (active != a->extend_active)
+	/* Held back by the search: the status says why it does not grow. */
+	int waiting = engine_busy && !a->extend_paused && usable && !complete;
+	if (active != a->extend_active || waiting != a->extend_waiting)
 		changed = 1;
 	a->extend_active = active;
+	a->extend_waiting = waiting;
 	return changed;
 }

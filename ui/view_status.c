@@ -82,6 +82,9 @@ static void atlas_text(const struct tui_app *a, char *buf, size_t n, enum tui_st
 	} else if (a->extend_running || a->extend_active) {
 		snprintf(buf, n, "%d/%d, extending %.1f/s (e pauses)", rows, MN_ARCH_COUNT, a->extend_rate);
 		*st = TS_LATEST;
+	} else if (a->extend_waiting) {
+		snprintf(buf, n, "%d/%d, waits for the search", rows, MN_ARCH_COUNT);
+		*st = TS_DIM;
 	} else if (rows >= MN_ARCH_COUNT) {
 		snprintf(buf, n, "complete");
 	} else if (rows > 0) {

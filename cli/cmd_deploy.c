@@ -1,6 +1,7 @@
 /* micronas deploy: trained weights -> int8 C sources for the board. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -134,6 +135,44 @@ static int check_fits(const struct mn_preset *pr, const struct mn_arch *arch,
 		     pr->board_name, mem->flash_bytes / 1024.0, mem->weight_bytes / 1024.0,
 		     mem->bias_bytes / 1024.0, pr->runtime_flash_kb, pr->flash_kb,
 		     mem->sram_bytes / 1024.0, mn_mem_phase_name(mem->peak_phase), pr->sram_kb);
+	return -1;
+}
+
+/* The raw-pixel input table deploy writes for 8-bit data (write_outputs):
+ * its bytes, 0 when none is written. */
+static size_t input_table_bytes(const struct mn_dataset *d, int Cin)
+{
+	return d->pixels && d->lut && d->channels == Cin ? mn_deploy_input_table_bytes(Cin) : 0;
+}
+
+/* The quantized model against the board.  check_fits went by the memory
+ * model, which counts weights and biases (reference convention); the model
+ * written also holds its requantization parameters and, for 8-bit data,
+ * the input table, which can carry a model the memory model fits past the
+ * board's flash.  0, or -1 with the numbers said. */
+static int check_model_fits(const struct mn_qmodel *q, const struct mn_preset *pr,
+			    const struct mn_memory *mem, size_t table_bytes)
+{
+	double runtime = pr->runtime_flash_kb * 1024.0;
+	double total = (double)(q->weight_bytes + q->bias_bytes + q->requant_bytes + table_bytes) + runtime;
+	double cap = pr->flash_kb * 1024.0, sram_cap = pr->sram_kb * 1024.0;
+	if (total <= cap && q->arena_bytes <= sram_cap)
+		return 0;
+	if (q->arena_bytes > sram_cap) {
+		mn_cli_error("deploy", "the int8 model does not fit %s: SRAM %.1f KB of activations of %.1f KB; "
+			     "pick a smaller arch or preset", pr->board_name, q->arena_bytes / 1024.0, pr->sram_kb);
+		return -1;
+	}
+	/* The limit a search would need for its memory model to leave room
+	 * for this model's extra tables. */
+	double extra = total - (double)mem->flash_bytes;
+	mn_cli_error("deploy",
+		     "the int8 model does not fit %s: flash %.1f KB (weights %.1f + biases %.1f + requantization "
+		     "%.1f + input table %.1f + runtime %.1f) of %.1f KB, though the memory model's %.1f KB fits; "
+		     "pick a smaller arch (search with --max-flash-kb %.0f leaves room for the tables) or preset",
+		     pr->board_name, total / 1024.0, q->weight_bytes / 1024.0, q->bias_bytes / 1024.0,
+		     q->requant_bytes / 1024.0, table_bytes / 1024.0, pr->runtime_flash_kb, pr->flash_kb,
+		     mem->flash_bytes / 1024.0, floor((cap - extra) / 1024.0));
 	return -1;
 }
 
@@ -315,6 +354,8 @@ static int deploy(const struct deploy_opts *o, const struct mn_preset *pr,
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
+	if (st == 0 && check_model_fits(&q, pr, &mem, input_table_bytes(&d, mn_shape_input_channels(shape))) != 0)
+		goto out;
 	/* int8 against float on the evaluation images. */
 	struct mn_agreement ag;
 	if (st == 0)

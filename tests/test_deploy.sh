@@ -190,6 +190,27 @@ INI
 check "a model over the board's SRAM is refused (exit 1) with the numbers, in one line" \
 	sh -c "[ $rc -eq 1 ] && grep -q 'does not fit TINY' '$tmp/err' && grep -q 'SRAM 32.0 KB .* of 16.0 KB' '$tmp/err' && [ \$(wc -l <'$tmp/err') -eq 1 ]"
 check "nothing written for a refused model" [ ! -e "$tmp/out2" ]
+# A board whose flash holds the memory model (weights, biases, runtime) but
+# not the int8 model with its requantization and input tables: refused
+# after calibration, with the numbers and the limit to search with.
+mm=$(sed -n 's/.*; memory model \([0-9.]*\) KB$/\1/p' "$tmp/dep")
+real=$(sed -n 's/^flash: \([0-9.]*\) of .*/\1/p' "$tmp/dep")
+edge=$(awk -v m="$mm" -v r="$real" 'BEGIN { printf "%.1f", (m + r) / 2 }')
+cat >"$tmp/edge.ini" <<INI
+[board]
+name = EDGE
+sram_kb = 320
+flash_kb = $edge
+runtime_flash_kb = 100
+INI
+"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 16 --no-firmware --preset "$tmp/edge.ini" \
+	-o "$tmp/out3" >/dev/null 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "flash between the memory model's $mm KB and the model's $real KB ($edge KB): refused in one line with both" \
+	sh -c "[ -n '$mm' ] && [ -n '$real' ] && [ $rc -eq 1 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] &&
+	       grep -q 'int8 model does not fit EDGE: flash $real KB (weights .* + requantization .*) of $edge KB, though the memory model.s $mm KB fits' '$tmp/err' &&
+	       grep -q 'search with --max-flash-kb [0-9]' '$tmp/err'"
+check "nothing written for it either" [ ! -e "$tmp/out3" ]
 
 # An output path so long that its files' paths would be cut: refused
 # before any work, rather than writing to the cut path.

@@ -332,13 +332,22 @@ int mn_cmd_atlas(int argc, char **argv)
 	}
 	if (ok) {
 		mn_atlas_settings_make(&s, &d, preset.seed, &cfg, MN_ATLAS_ORDER_SEEDED);
+		int other = 0;
 		if (out)
 			snprintf(path, sizeof path, "%s", out);
-		else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
+		else if (pareto ? mn_atlas_pick_path(&s, path, sizeof path, &other, err, sizeof err)
+				: mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
 			if (rank == 0)
 				mn_cli_error("atlas", "%s", err);
 			mn_dataset_free(&d);
 			ok = 0;
+		}
+		if (ok && other) {
+			preset.all_proxies = s.cfg.all_proxies;
+			if (rank == 0)
+				fprintf(stderr, "micronas atlas: the front of the atlas built with --proxies %s (%s): "
+					"it holds every proxy the estimate reads\n",
+					s.cfg.all_proxies ? "all" : "estimate", path);
 		}
 	}
 	void *master = NULL;
@@ -452,17 +461,6 @@ static int load_table(const struct mn_preset *p, struct mn_latency_table *t, cha
 	return 0;
 }
 
-/* The default path of the atlas of s's settings with the other proxy set
- * (all or the estimate's), when that file exists: 0, else -1.  A missing
- * atlas names it, since both hold what a pick reads. */
-static int other_proxies_atlas(const struct mn_atlas_settings *s, char *path, size_t n)
-{
-	struct mn_atlas_settings o = *s;
-	char err[512];
-	o.cfg.all_proxies = !s->cfg.all_proxies;
-	return mn_atlas_default_path(&o, path, n, err, sizeof err) == 0 && access(path, R_OK) == 0 ? 0 : -1;
-}
-
 /* The atlas at path with its costs on the preset's board, for the network
  * the data gives (its size, channels and classes, as the search session
  * takes them; d NULL: the preset's own). */
@@ -473,13 +471,7 @@ static int open_atlas(const char *cmd, const struct mn_preset *p, const struct m
 	char err[1024];
 	int st = mn_atlas_load(a, path, s, err, sizeof err);
 	if (st == 1) {
-		char other[4096];
-		fprintf(stderr, "micronas %s: no atlas for these settings yet (%s); ", cmd, path);
-		if (!out && other_proxies_atlas(s, other, sizeof other) == 0)
-			fprintf(stderr, "one built with --proxies %s is there (%s): add --proxies %s to pick from it, or ",
-				s->cfg.all_proxies ? "estimate" : "all", other,
-				s->cfg.all_proxies ? "estimate" : "all");
-		fprintf(stderr, "build it with: ");
+		fprintf(stderr, "micronas %s: no atlas for these settings yet (%s); build it with: ", cmd, path);
 		print_build_command(stderr, p, data_path, out);
 		fprintf(stderr, "\n");
 		return -1;
@@ -583,19 +575,33 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	}
 	cfg.classes = d.classes; /* the proxy networks end in the data's classes */
 	mn_atlas_settings_make(&s, &d, p->seed, &cfg, MN_ATLAS_ORDER_SEEDED);
+	int other = 0;
 	if (atlas_path)
 		snprintf(path, sizeof path, "%s", atlas_path);
-	else if (mn_atlas_default_path(&s, path, sizeof path, err, sizeof err)) {
+	else if (mn_atlas_pick_path(&s, path, sizeof path, &other, err, sizeof err)) {
 		mn_cli_error("search", "%s", err);
 		mn_dataset_free(&d);
 		return MN_EXIT_ERROR;
 	}
+	/* The settings line names the atlas read: the other proxy set's when
+	 * that is the one there. */
+	struct mn_preset used;
+	if (mn_preset_copy(&used, p, NULL) != 0) {
+		mn_cli_error("search", "out of memory");
+		mn_dataset_free(&d);
+		return MN_EXIT_ERROR;
+	}
+	used.all_proxies = s.cfg.all_proxies;
+	if (other)
+		fprintf(stderr, "micronas search: picking from the atlas built with --proxies %s (%s): it holds "
+			"every proxy the pick reads\n", s.cfg.all_proxies ? "all" : "estimate", path);
 	struct mn_oracle oracle;
 	int have_oracle = 0;
 	if (oracle_path) {
 		if (mn_oracle_load(&oracle, oracle_path, err, sizeof err)) {
 			mn_cli_error("search", "%s", err);
 			mn_dataset_free(&d);
+			mn_preset_free(&used);
 			return MN_EXIT_ERROR;
 		}
 		have_oracle = 1;
@@ -607,6 +613,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 	if (!opened) {
 		if (have_oracle)
 			mn_oracle_free(&oracle);
+		mn_preset_free(&used);
 		return MN_EXIT_ERROR;
 	}
 	struct mn_constraints lim = {p->max_latency_ms, p->max_sram_kb, p->max_flash_kb};
@@ -654,7 +661,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 		} else {
 			printf("method     atlas: %d of %d archs (%s)\n", a.n, MN_ARCH_COUNT, path);
 			printf("settings   ");
-			print_build_command(stdout, p, data_path, atlas_path);
+			print_build_command(stdout, &used, data_path, atlas_path);
 			printf("\n");
 			printf("arch       %s\n", str);
 			printf("FLOPs      %.2f M\nparams     %.3f M\nlatency    %.2f ms (estimated)\n"
@@ -667,6 +674,7 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 		}
 	}
 	mn_atlas_free(&a);
+	mn_preset_free(&used);
 	if (have_oracle)
 		mn_oracle_free(&oracle);
 	if (mn_cli_flush("search", NULL) != MN_EXIT_OK)

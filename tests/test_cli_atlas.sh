@@ -3,8 +3,8 @@
 # the cache file and its extension (--max twice), another seed's file, the
 # pick of `search --method atlas` and its latency weight, the Pareto front,
 # the missing-atlas hint, an atlas of the estimate's proxies alone
-# (--proxies estimate: its own file, the same estimate values, found by the
-# hint and picked from; another file refused naming the flag that differs),
+# (--proxies estimate: its own file, the same estimate values, picked from
+# with or without the flag; another file refused naming the flag that differs),
 # and a 2-rank mpirun against one process: the same
 # rows, a stop (every rank, or rank 0 alone) and rank 0's write error resumed
 # or reported with nothing lost.
@@ -63,21 +63,33 @@ check "extending another seed's file with these settings is refused" sh -c "[ $r
 # --proxies estimate: NWOT, SWAP and ZiCo left out, the rest as in the full atlas.
 "$mn" atlas $fast --max 12 --proxies estimate >"$tmp/oute" 2>"$tmp/err"; rc=$?
 est=$(tail -n 1 "$tmp/oute")
+est_dir=$(dirname "$est")
 check "atlas --proxies estimate exits 0 with a file of its own" sh -c "[ $rc -eq 0 ] && [ -f '$est' ] && [ '$est' != '$path' ]"
 check "its settings say so (all_proxies=0)" grep -q '^# proxy_network: .*all_proxies=0' "$est"
 check "its NWOT, SWAP and ZiCo are nan in every row" \
 	sh -c "[ \$(grep -v '^#' '$est' | tail -n +2 | grep -c ',nan,nan,nan\$') -eq 12 ]"
 check "the other columns are the full atlas's, row for row" \
 	sh -c "[ \"\$(grep -v '^#' '$est' | tail -n +2 | cut -d, -f1-7)\" = \"\$(grep -v '^#' '$path' | tail -n +2 | head -n 12 | cut -d, -f1-7)\" ]"
-"$mn" search --method atlas $fast --seed 5 >/dev/null 2>&1 # no atlas of seed 5 at all
+"$mn" search --method atlas $fast --seed 5 >/dev/null 2>"$tmp/err"; rc=$? # no atlas of seed 5 at all
+check "no atlas of these settings, of either proxy set: exit 1, the command that builds it" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'no atlas for these settings yet .*; build it with: micronas atlas .*--seed 5' '$tmp/err'"
 "$mn" atlas $fast --max 3 --seed 5 --proxies estimate >/dev/null 2>&1
-"$mn" search --method atlas $fast --seed 5 2>"$tmp/err"; rc=$?
-sed 's/^/# /' "$tmp/err"
-check "a missing full atlas names the estimate's one of the same settings" \
-	sh -c "[ $rc -eq 1 ] && grep -q 'one built with --proxies estimate is there' '$tmp/err'"
 "$mn" search --method atlas $fast $nolimits --seed 5 --proxies estimate --json >"$tmp/pe" 2>/dev/null; rc=$?
 check "search --method atlas --proxies estimate picks from it" \
 	sh -c "[ $rc -eq 0 ] && grep -q '\"method\":\"atlas\",\"atlas_archs\":3,' '$tmp/pe'"
+# Without --proxies (all), the estimate's atlas of the same settings is
+# read: it holds every proxy the pick reads.
+"$mn" search --method atlas $fast $nolimits --seed 5 --json >"$tmp/pa" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "a missing full atlas: the pick is made from the estimate's one of the same settings, said on stderr" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'picking from the atlas built with --proxies estimate ($est_dir/' '$tmp/err' &&
+	       [ \"\$(sed 's/,\"seconds\":[0-9.]*//' '$tmp/pa')\" = \"\$(sed 's/,\"seconds\":[0-9.]*//' '$tmp/pe')\" ]"
+"$mn" search --method atlas $fast $nolimits --seed 5 >"$tmp/pt" 2>/dev/null
+check "...and its settings line is that atlas's command (--proxies estimate)" \
+	grep -q '^settings   micronas atlas .*--seed 5 .*--proxies estimate' "$tmp/pt"
+"$mn" atlas $fast --seed 5 --pareto latency >"$tmp/fr" 2>"$tmp/err"; rc=$?
+check "atlas --pareto reads it too (a header and at least one row)" \
+	sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$tmp/fr') -ge 2 ] && grep -q 'built with --proxies estimate' '$tmp/err'"
 "$mn" atlas $fast --proxies most >/dev/null 2>"$tmp/err"; rc=$?
 check "--proxies most: usage error naming the choices" sh -c "[ $rc -eq 2 ] && grep -q -- \"--proxies 'most' is not one of: all (every proxy), estimate\" '$tmp/err'"
 # A file of other proxy-network settings is refused naming the flag that

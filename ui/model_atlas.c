@@ -154,7 +154,10 @@ void tui_atlas_open(struct tui_app *a)
 	 * its own ranks until one is loaded (freeing never fails). */
 	(void)mn_engine_set_ranked_archs(ss->engine, NULL, 0);
 	mn_atlas_settings_make(&t->settings, &ss->data, ss->preset.seed, &ss->tenas, MN_ATLAS_ORDER_SEEDED);
-	if (mn_atlas_default_path(&t->settings, t->path, sizeof t->path, err, sizeof err) != 0) {
+	/* An atlas built with the other proxy set serves as well (atlas_file.h),
+	 * and is the one extended then. */
+	int other = 0;
+	if (mn_atlas_pick_path(&t->settings, t->path, sizeof t->path, &other, err, sizeof err) != 0) {
 		t->state = TUI_ATLAS_ERROR;
 		snprintf(t->status, sizeof t->status, "no atlas: %.700s", err);
 		return;
@@ -183,7 +186,9 @@ void tui_atlas_open(struct tui_app *a)
 	tui_atlas_adopt(a, &fresh);
 	if (t->state == TUI_ATLAS_LOADED) {
 		size_t k = strlen(t->status);
-		snprintf(t->status + k, sizeof t->status - k, ", loaded in %.0f ms", (mn_now_s() - t0) * 1e3);
+		snprintf(t->status + k, sizeof t->status - k, ", loaded in %.0f ms%s", (mn_now_s() - t0) * 1e3,
+			 !other ? "" : t->settings.cfg.all_proxies ? " (built with --proxies all)"
+								  : " (built with --proxies estimate)");
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 
 /* The proxy_network fields that a flag of `micronas atlas` sets, with that
@@ -162,6 +163,26 @@ int mn_atlas_default_path(const struct mn_atlas_settings *s, char *path, size_t 
 		snprintf(err, errn, "the cache path is too long: give the atlas file with --out FILE");
 		return -1;
 	}
+	return 0;
+}
+
+int mn_atlas_pick_path(struct mn_atlas_settings *s, char *path, size_t n, int *other, char *err,
+		       size_t errn)
+{
+	*other = 0;
+	if (mn_atlas_default_path(s, path, n, err, errn) != 0)
+		return -1;
+	if (access(path, F_OK) == 0)
+		return 0;
+	struct mn_atlas_settings o = *s;
+	char alt[4096];
+	o.cfg.all_proxies = !s->cfg.all_proxies;
+	if (mn_atlas_default_path(&o, alt, sizeof alt, err, errn) != 0 || access(alt, F_OK) != 0 ||
+	    strlen(alt) >= n)
+		return 0;
+	snprintf(path, n, "%s", alt);
+	*s = o;
+	*other = 1;
 	return 0;
 }
 

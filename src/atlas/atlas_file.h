@@ -70,6 +70,17 @@ uint64_t mn_atlas_settings_hash(const struct mn_atlas_settings *s);
  * The directory is not created (mn_atlas_make_dir does that). */
 int mn_atlas_default_path(const struct mn_atlas_settings *s, char *path, size_t n, char *err,
 			  size_t errn);
+
+/* The default file a pick reads for s: s's own, or, when that file does
+ * not exist and the one built with the other proxy set (all, or the
+ * estimate's: atlas --proxies) does, that one, with s->cfg.all_proxies
+ * changed to match it.  Both hold every proxy a pick reads, with the same
+ * values, so an atlas built with --proxies estimate (3 times faster) serves
+ * a search or a TUI of the default settings.  *other says whether s was
+ * changed.  0 (the path set, the file there or not), or -1 with err. */
+int mn_atlas_pick_path(struct mn_atlas_settings *s, char *path, size_t n, int *other, char *err,
+		       size_t errn);
+
 /* Creates the directories of path's parent (mkdir -p); 0 or -1 with err. */
 int mn_atlas_make_dir(const char *path, char *err, size_t errn);
 

@@ -71,6 +71,10 @@ int mn_cli_arch(const char *cmd, const char *text, struct mn_arch *out);
 /* Write s as a JSON string literal (with quotes). */
 void mn_json_string(FILE *f, const char *s);
 
+/* "; limit N KB" when the limit (KB) is in force, else "; no limit": how
+ * the pick's SRAM and flash lines end (search, and its atlas method). */
+const char *mn_cli_limit_text(double limit_kb, char *buf, size_t n);
+
 /* The fix every "no arch fits the limits" error ends with (search, and its
  * atlas method). */
 #define MN_CLI_LIMITS_FIX "raise --max-latency-ms, --max-sram-kb or --max-flash-kb, or give 0 for none"

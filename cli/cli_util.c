@@ -153,3 +153,12 @@ void mn_cli_shape_from(const struct mn_net_shape *flags, const struct mn_preset 
 	out->classes = flags->classes ? flags->classes : p->classes;
 	out->input_channels = flags->input_channels ? flags->input_channels : p->input_channels;
 }
+
+const char *mn_cli_limit_text(double limit_kb, char *buf, size_t n)
+{
+	if (limit_kb > 0)
+		snprintf(buf, n, "; limit %g KB", limit_kb);
+	else
+		snprintf(buf, n, "; no limit");
+	return buf;
+}

@@ -659,15 +659,18 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 			}
 			printf("}\n");
 		} else {
+			char ls[48], lf[48];
 			printf("method     atlas: %d of %d archs (%s)\n", a.n, MN_ARCH_COUNT, path);
 			printf("settings   ");
 			print_build_command(stdout, &used, data_path, atlas_path);
 			printf("\n");
 			printf("arch       %s\n", str);
 			printf("FLOPs      %.2f M\nparams     %.3f M\nlatency    %.2f ms (estimated)\n"
-			       "SRAM       %.1f KB (peak)\nflash      %.1f KB\nestimate   %.3f (0 = best of the atlas "
-			       "by every proxy)\nsearch     %.3f s\n",
-			       a.flops_m[i], a.params_m[i], a.latency_ms[i], a.sram_kb[i], a.flash_kb[i], a.est[i], dt);
+			       "SRAM       %.1f KB (peak%s)\nflash      %.1f KB (runtime included%s)\n"
+			       "estimate   %.3f (0 = best of the atlas by every proxy)\nsearch     %.3f s\n",
+			       a.flops_m[i], a.params_m[i], a.latency_ms[i], a.sram_kb[i],
+			       mn_cli_limit_text(p->max_sram_kb, ls, sizeof ls), a.flash_kb[i],
+			       mn_cli_limit_text(p->max_flash_kb, lf, sizeof lf), a.est[i], dt);
 			if (o)
 				printf("oracle     %.2f %% (NAS-Bench-201 CIFAR-10 validation accuracy, 200 epochs)\n",
 				       o->acc);

@@ -68,16 +68,6 @@ static void print_progress(const struct mn_engine_snapshot *s)
 	fflush(stderr);
 }
 
-/* "; limit N KB" when the limit is in force, else "; no limit" */
-static const char *limit_text(double limit_kb, char *buf, size_t n)
-{
-	if (limit_kb > 0)
-		snprintf(buf, n, "; limit %g KB", limit_kb);
-	else
-		snprintf(buf, n, "; no limit");
-	return buf;
-}
-
 static void print_text(const struct mn_engine_snapshot *s, const struct mn_preset *p,
 		       const struct mn_oracle *oracle)
 {
@@ -97,8 +87,8 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_prese
 	       "SRAM       %.1f KB (peak%s)\nflash      %.1f KB (runtime included%s)\n"
 	       "search     %.1f s\n",
 	       s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
-	       limit_text(p->max_sram_kb, ls, sizeof ls), s->result_flash_kb,
-	       limit_text(p->max_flash_kb, lf, sizeof lf), s->search_seconds);
+	       mn_cli_limit_text(p->max_sram_kb, ls, sizeof ls), s->result_flash_kb,
+	       mn_cli_limit_text(p->max_flash_kb, lf, sizeof lf), s->search_seconds);
 	if (oracle) {
 		const struct mn_oracle_entry *o = mn_oracle_get(oracle, &s->result);
 		if (o)

@@ -87,6 +87,11 @@ check "a missing full atlas: the pick is made from the estimate's one of the sam
 "$mn" search --method atlas $fast $nolimits --seed 5 >"$tmp/pt" 2>/dev/null
 check "...and its settings line is that atlas's command (--proxies estimate)" \
 	grep -q '^settings   micronas atlas .*--seed 5 .*--proxies estimate' "$tmp/pt"
+check "...its SRAM and flash lines say no limit (as the pruning search's do)" \
+	sh -c "grep -q '^SRAM .* KB (peak; no limit)\$' '$tmp/pt' && grep -q '^flash .* KB (runtime included; no limit)\$' '$tmp/pt'"
+"$mn" search --method atlas $fast --seed 5 >"$tmp/pt" 2>/dev/null
+check "...and, with the board's limits, name them" \
+	sh -c "grep -q '^SRAM .* KB (peak; limit 320 KB)\$' '$tmp/pt' && grep -q '^flash .* KB (runtime included; limit 1024 KB)\$' '$tmp/pt'"
 "$mn" atlas $fast --seed 5 --pareto latency >"$tmp/fr" 2>"$tmp/err"; rc=$?
 check "atlas --pareto reads it too (a header and at least one row)" \
 	sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$tmp/fr') -ge 2 ] && grep -q 'built with --proxies estimate' '$tmp/err'"

@@ -75,6 +75,12 @@ void mn_json_string(FILE *f, const char *s);
  * the pick's SRAM and flash lines end (search, and its atlas method). */
 const char *mn_cli_limit_text(double limit_kb, char *buf, size_t n);
 
+/* The SRAM and flash limits default to the board's (preset.h), but a
+ * search run without them (given as 0, as the TE-NAS preset does) may pick
+ * what does not fit the board it was searched for: says so on stderr (so
+ * --json stays clean), with the flag that searches only what fits. */
+void mn_cli_note_board_fit(const struct mn_preset *p, double sram_kb, double flash_kb);
+
 /* The fix every "no arch fits the limits" error ends with (search, and its
  * atlas method). */
 #define MN_CLI_LIMITS_FIX "raise --max-latency-ms, --max-sram-kb or --max-flash-kb, or give 0 for none"

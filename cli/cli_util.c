@@ -162,3 +162,18 @@ const char *mn_cli_limit_text(double limit_kb, char *buf, size_t n)
 		snprintf(buf, n, "; no limit");
 	return buf;
 }
+
+void mn_cli_note_board_fit(const struct mn_preset *p, double sram_kb, double flash_kb)
+{
+	if (p->flash_kb > 0 && p->max_flash_kb <= 0 && flash_kb > p->flash_kb)
+		fprintf(stderr,
+			"micronas search: note: the pick needs %.1f KB of flash (the runtime's %.0f KB "
+			"included), more than the %s's %.0f KB; --max-flash-kb %.0f searches only archs "
+			"that fit\n",
+			flash_kb, p->runtime_flash_kb, p->board_name, p->flash_kb, p->flash_kb);
+	if (p->sram_kb > 0 && p->max_sram_kb <= 0 && sram_kb > p->sram_kb)
+		fprintf(stderr,
+			"micronas search: note: the pick needs %.1f KB of SRAM at its peak, more than the "
+			"%s's %.0f KB; --max-sram-kb %.0f searches only archs that fit\n",
+			sram_kb, p->board_name, p->sram_kb, p->sram_kb);
+}

@@ -676,11 +676,15 @@ int mn_cli_search_atlas(const struct mn_preset *p, const char *data_path, const 
 				       o->acc);
 		}
 	}
+	/* After the pick it is about (the flush keeps the order on a shared
+	 * terminal; its failure is the command's). */
+	if (mn_cli_flush("search", NULL) != MN_EXIT_OK)
+		rc = MN_EXIT_ERROR;
+	else if (i >= 0)
+		mn_cli_note_board_fit(p, a.sram_kb[i], a.flash_kb[i]);
 	mn_atlas_free(&a);
 	mn_preset_free(&used);
 	if (have_oracle)
 		mn_oracle_free(&oracle);
-	if (mn_cli_flush("search", NULL) != MN_EXIT_OK)
-		rc = MN_EXIT_ERROR;
 	return rc;
 }

@@ -96,28 +96,14 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_prese
 	}
 }
 
-/* The SRAM and flash limits default to the board's (preset.h), but a
- * search run without them (given as 0, as the TE-NAS preset does) may pick
- * what does not fit the board it was searched for: say so,
- * with the flag that searches only what fits (stderr, so --json stays
- * clean). */
+/* The pick's note against the board (mn_cli_note_board_fit), after the
+ * result it is about.  Its failure is said and returned: the flush empties
+ * the buffer, so the command's last one would succeed and a pick lost to a
+ * full disk would exit 0. */
 static int note_board_fit(const struct mn_preset *p, const struct mn_engine_snapshot *s)
 {
-	/* After the result it is about.  Its failure is said and returned:
-	 * the flush empties the buffer, so the command's last one would
-	 * succeed and a pick lost to a full disk would exit 0. */
 	int rc = mn_cli_flush("search", "the pick");
-	if (p->flash_kb > 0 && p->max_flash_kb <= 0 && s->result_flash_kb > p->flash_kb)
-		fprintf(stderr,
-			"micronas search: note: the pick needs %.1f KB of flash (the runtime's %.0f KB "
-			"included), more than the %s's %.0f KB; --max-flash-kb %.0f searches only archs "
-			"that fit\n",
-			s->result_flash_kb, p->runtime_flash_kb, p->board_name, p->flash_kb, p->flash_kb);
-	if (p->sram_kb > 0 && p->max_sram_kb <= 0 && s->result_sram_kb > p->sram_kb)
-		fprintf(stderr,
-			"micronas search: note: the pick needs %.1f KB of SRAM at its peak, more than the "
-			"%s's %.0f KB; --max-sram-kb %.0f searches only archs that fit\n",
-			s->result_sram_kb, p->board_name, p->sram_kb, p->sram_kb);
+	mn_cli_note_board_fit(p, s->result_sram_kb, s->result_flash_kb);
 	return rc;
 }
 

@@ -92,6 +92,13 @@ check "...its SRAM and flash lines say no limit (as the pruning search's do)" \
 "$mn" search --method atlas $fast --seed 5 >"$tmp/pt" 2>/dev/null
 check "...and, with the board's limits, name them" \
 	sh -c "grep -q '^SRAM .* KB (peak; limit 320 KB)\$' '$tmp/pt' && grep -q '^flash .* KB (runtime included; limit 1024 KB)\$' '$tmp/pt'"
+printf '[board]\nname = SMALL\nsram_kb = 16\nflash_kb = 120\nruntime_flash_kb = 100\n' >"$tmp/small.ini"
+"$mn" search --method atlas --preset "$tmp/small.ini" $fast $nolimits --seed 5 --json >"$tmp/pj" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "without limits, a pick over a small board's SRAM and flash: noted on stderr as the pruning search notes it, JSON clean" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'note: the pick needs .* KB of flash .* more than the SMALL.s 120 KB; --max-flash-kb 120 searches only archs that fit' '$tmp/err' &&
+	       grep -q 'note: the pick needs .* KB of SRAM at its peak, more than the SMALL.s 16 KB; --max-sram-kb 16' '$tmp/err' &&
+	       [ \$(wc -l <'$tmp/pj') -eq 1 ] && grep -q '^{\"arch\":' '$tmp/pj'"
 "$mn" atlas $fast --seed 5 --pareto latency >"$tmp/fr" 2>"$tmp/err"; rc=$?
 check "atlas --pareto reads it too (a header and at least one row)" \
 	sh -c "[ $rc -eq 0 ] && [ \$(wc -l <'$tmp/fr') -ge 2 ] && grep -q 'built with --proxies estimate' '$tmp/err'"

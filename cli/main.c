@@ -11,7 +11,7 @@
 
 static const struct mn_command commands[] = {
 	{"cost", "FLOPs, params, int8 flash and peak SRAM of archs", mn_cmd_cost},
-	{"score", "TE-NAS proxies (NTK condition number, linear regions) of archs", mn_cmd_score},
+	{"score", "every zero-cost proxy and the accuracy estimate of archs", mn_cmd_score},
 	{"search", "hardware-aware pruning search (TE-NAS + MicroNAS)", mn_cmd_search},
 	{"atlas", "score the whole space once into an atlas file (picks in milliseconds)", mn_cmd_atlas},
 	{"ports", "list serial ports (find the board's --port)", mn_cmd_ports},

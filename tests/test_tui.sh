@@ -422,11 +422,17 @@ wait_for e0 'TUI-EXIT=0' 30
 # With --max-flash-kb 0 the search runs over the whole space: the pick
 # line shows its flash over the board's in the error colour, as search's
 # note does on the command line.
+# An atlas of these settings: its pick, over the board too, says so on
+# the atlas pick line.
+# shellcheck disable=SC2086
+"$mn" atlas --preset "$tmp/small.ini" $data_opt $fast --max 4 --proxies estimate >/dev/null 2>&1
 small_board e --max-flash-kb=0
 wait_show e 'DONE round 3/3' 300 "a 150 KB board"
 ok=$?
 check "a pick over the board's flash says so on its line (flash N KB > board 150)" \
 	sh -c "[ $ok -eq 0 ] && grep -Eq 'Pick .*SRAM [0-9.]+ KB +flash [0-9]+ KB > board 150' '$tmp/screen'"
+check "...and so does the atlas pick's line (flash N KB > board 150)" \
+	grep -Eq 'A atlas pick .* ms +flash [0-9]+ KB > board 150' "$tmp/screen"
 T send-keys -t e q
 wait_for e 'TUI-EXIT=0' 30
 

@@ -375,6 +375,12 @@ int tui_put(const struct tui_app *a, int y, int x, int w, enum tui_style st, con
 int tui_putf(const struct tui_app *a, int y, int x, int w, enum tui_style st, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 void tui_fill(int y, int x, int w, int ch);
+/* "  NAME kb KB" of a pick; over the board's memory (a search without
+ * limits, or with limits above the board's; board_kb 0: unknown) in the
+ * error colour with what the board has, as search's note on the command
+ * line says.  always 0: only when over.  Returns the columns written. */
+int tui_put_memory(const struct tui_app *a, int y, int x, int w, const char *name, int decimals,
+		   double kb, double board_kb, int always);
 /* A glyph by name with its ASCII fallback. */
 const char *tui_glyph(const struct tui_app *a, const char *utf8, const char *ascii);
 /* A progress bar of w columns. */

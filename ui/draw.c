@@ -234,3 +234,16 @@ void tui_arch_compact(const struct mn_arch *a, char *buf, size_t n)
 		 tui_op_tiny(a->op[2]), tui_op_tiny(a->op[3]), tui_op_tiny(a->op[4]),
 		 tui_op_tiny(a->op[5]));
 }
+
+int tui_put_memory(const struct tui_app *a, int y, int x, int w, const char *name, int decimals,
+		   double kb, double board_kb, int always)
+{
+	char buf[80];
+	int over = board_kb > 0 && kb > board_kb;
+	if (!over && !always)
+		return 0;
+	int n = snprintf(buf, sizeof buf, "  %s %.*f KB", name, decimals, kb);
+	if (over && n > 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, " > board %.0f", board_kb);
+	return tui_put(a, y, x, w, over ? TS_ERROR : TS_NORMAL, buf);
+}

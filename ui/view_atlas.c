@@ -115,12 +115,17 @@ static void pick_line(const struct tui_app *a, int y, int x, int w, int have_p)
 	tui_arch_compact(&pa, arch, sizeof arch);
 	x += tui_put(a, y, x, end - x, TS_NORMAL, " atlas pick ");
 	x += tui_put(a, y, x, end - x, TS_CURRENT, arch);
+	snprintf(buf, sizeof buf, "  %.1f ms", t->atlas.latency_ms[t->pick]);
+	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
+	/* Searched without the board's limits, a pick may not fit it: said
+	 * before the figures a narrow pane cuts. */
+	const struct mn_preset *bp = a->have_session ? &a->session->preset : NULL;
+	x += tui_put_memory(a, y, x, end - x, "SRAM", 1, t->atlas.sram_kb[t->pick], bp ? bp->sram_kb : 0, 0);
+	x += tui_put_memory(a, y, x, end - x, "flash", 0, t->atlas.flash_kb[t->pick], bp ? bp->flash_kb : 0, 0);
 	if (a->have_oracle && isfinite(t->y[t->pick]))
-		snprintf(buf, sizeof buf, "  %.1f ms  acc %.2f%%  est %.2f", t->atlas.latency_ms[t->pick],
-			 t->y[t->pick], t->atlas.est[t->pick]);
+		snprintf(buf, sizeof buf, "  acc %.2f%%  est %.2f", t->y[t->pick], t->atlas.est[t->pick]);
 	else
-		snprintf(buf, sizeof buf, "  %.1f ms  est %.2f", t->atlas.latency_ms[t->pick],
-			 t->atlas.est[t->pick]);
+		snprintf(buf, sizeof buf, "  est %.2f", t->atlas.est[t->pick]);
 	x += tui_put(a, y, x, end - x, TS_NORMAL, buf);
 	const char *no_p = "  P not in the atlas";
 	int say_no_p = !have_p && (a->have_done || a->snap.has_provisional);

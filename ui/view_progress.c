@@ -93,21 +93,6 @@ void view_progress_draw(const struct tui_app *a, struct tui_rect r)
 	tui_put(a, r.y, x, end - x, TS_NORMAL, tail);
 }
 
-/* "  NAME kb KB" of the pick; over the board's memory (a search without
- * limits, or with limits above the board's; board_kb 0: unknown) in the
- * error colour with what the board has, as search's note on the command
- * line says.  Returns the columns written. */
-static int put_memory(const struct tui_app *a, int y, int x, int w, const char *name,
-		      int decimals, double kb, double board_kb)
-{
-	char buf[80];
-	int over = board_kb > 0 && kb > board_kb;
-	int n = snprintf(buf, sizeof buf, "  %s %.*f KB", name, decimals, kb);
-	if (over && n > 0 && (size_t)n < sizeof buf)
-		snprintf(buf + n, sizeof buf - (size_t)n, " > board %.0f", board_kb);
-	return tui_put(a, y, x, w, over ? TS_ERROR : TS_NORMAL, buf);
-}
-
 void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 {
 	char arch[MN_ARCH_STRLEN], buf[400];
@@ -155,8 +140,8 @@ void view_pick_draw(const struct tui_app *a, struct tui_rect r)
 	snprintf(buf, sizeof buf, "  %.1f ms  %.1f MFLOPs", p->latency_ms, p->flops_m);
 	x += tui_put(a, r.y, x, end - x, TS_NORMAL, buf);
 	const struct mn_preset *bp = a->have_session ? &a->session->preset : NULL;
-	x += put_memory(a, r.y, x, end - x, "SRAM", 1, p->sram_kb, bp ? bp->sram_kb : 0);
-	x += put_memory(a, r.y, x, end - x, "flash", 0, p->flash_kb, bp ? bp->flash_kb : 0);
+	x += tui_put_memory(a, r.y, x, end - x, "SRAM", 1, p->sram_kb, bp ? bp->sram_kb : 0, 1);
+	x += tui_put_memory(a, r.y, x, end - x, "flash", 0, p->flash_kb, bp ? bp->flash_kb : 0, 1);
 	if (stale)
 		tui_put(a, r.y, x, end - x, TS_DIM, "  (previous run)");
 }

@@ -386,8 +386,10 @@ T send-keys -t d s
 wait_show d '^Pick .* provisional' 60 "provisional"
 ok=$?
 check "during the search the pick line shows the provisional arch" [ $ok -eq 0 ]
-check "...and the status says the atlas waits for the search (it grew while idle)" \
-	grep -Eq 'atlas [0-9]+/15625, waits for the search' "$tmp/screen"
+# (once the extension's chunk in flight has stopped: a moment after s)
+wait_for d 'atlas [0-9]+/15625, waits for the search' 30
+ok=$?
+check "...and the status says the atlas waits for the search (it grew while idle)" [ $ok -eq 0 ]
 wait_show d 'DONE round 3/3' 300 "search done, atlas"
 ok=$?
 check "then the final pick replaces it (done in the search's time)" \

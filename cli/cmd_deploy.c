@@ -138,11 +138,13 @@ static int check_fits(const struct mn_preset *pr, const struct mn_arch *arch,
 	return -1;
 }
 
-/* The raw-pixel input table deploy writes for 8-bit data (write_outputs):
- * its bytes, 0 when none is written. */
-static size_t input_table_bytes(const struct mn_dataset *d, int Cin)
+/* The flash the written model takes on the board: its weights, biases,
+ * requantization parameters, the raw-pixel input table (table_bytes, 0
+ * when none is written) and the runtime.  Bytes. */
+static double model_flash_bytes(const struct mn_qmodel *q, const struct mn_preset *pr, size_t table_bytes)
 {
-	return d->pixels && d->lut && d->channels == Cin ? mn_deploy_input_table_bytes(Cin) : 0;
+	return (double)(q->weight_bytes + q->bias_bytes + q->requant_bytes + table_bytes) +
+	       pr->runtime_flash_kb * 1024.0;
 }
 
 /* The quantized model against the board.  check_fits went by the memory
@@ -153,8 +155,7 @@ static size_t input_table_bytes(const struct mn_dataset *d, int Cin)
 static int check_model_fits(const struct mn_qmodel *q, const struct mn_preset *pr,
 			    const struct mn_memory *mem, size_t table_bytes)
 {
-	double runtime = pr->runtime_flash_kb * 1024.0;
-	double total = (double)(q->weight_bytes + q->bias_bytes + q->requant_bytes + table_bytes) + runtime;
+	double total = model_flash_bytes(q, pr, table_bytes);
 	double cap = pr->flash_kb * 1024.0, sram_cap = pr->sram_kb * 1024.0;
 	if (total <= cap && q->arena_bytes <= sram_cap)
 		return 0;
@@ -230,7 +231,8 @@ static void report(const struct mn_qmodel *q, const struct mn_preset *pr,
 		   const struct mn_agreement *ag, int calib, int calib_asked, size_t ev0, int Cin,
 		   int pixels, double t0)
 {
-	double table_kb = pixels ? mn_deploy_input_table_bytes(Cin) / 1024.0 : 0;
+	size_t table_bytes = pixels ? mn_deploy_input_table_bytes(Cin) : 0;
+	double table_kb = table_bytes / 1024.0;
 	char table_txt[48] = "";
 	if (pixels)
 		snprintf(table_txt, sizeof table_txt, " + input table %.1f", table_kb);
@@ -238,8 +240,7 @@ static void report(const struct mn_qmodel *q, const struct mn_preset *pr,
 	 * one of them (it read as added to the total before). */
 	printf("flash: %.1f of %.1f KB (weights %.1f + biases %.1f + requantization %.1f%s + runtime "
 	       "%.1f); memory model %.1f KB\n",
-	       (q->weight_bytes + q->bias_bytes + q->requant_bytes) / 1024.0 + table_kb + pr->runtime_flash_kb,
-	       pr->flash_kb, q->weight_bytes / 1024.0, q->bias_bytes / 1024.0,
+	       model_flash_bytes(q, pr, table_bytes) / 1024.0, pr->flash_kb, q->weight_bytes / 1024.0, q->bias_bytes / 1024.0,
 	       q->requant_bytes / 1024.0, table_txt, pr->runtime_flash_kb, mem->flash_bytes / 1024.0);
 	printf("SRAM: %.1f of %.1f KB (activations, the arena); memory model %.1f KB\n",
 	       q->arena_bytes / 1024.0, pr->sram_kb, mem->sram_bytes / 1024.0);
@@ -354,7 +355,10 @@ static int deploy(const struct deploy_opts *o, const struct mn_preset *pr,
 		mn_cli_error("deploy", "%s", err);
 		goto out;
 	}
-	if (st == 0 && check_model_fits(&q, pr, &mem, input_table_bytes(&d, mn_shape_input_channels(shape))) != 0)
+	/* (a stopped calibration, st 1, left no model to look at) */
+	if (st == 0 && check_model_fits(&q, pr, &mem,
+					mn_qmodel_has_input_table(&q, &d) ? mn_deploy_input_table_bytes(d.channels)
+									  : 0) != 0)
 		goto out;
 	/* int8 against float on the evaluation images. */
 	struct mn_agreement ag;

@@ -467,10 +467,15 @@ void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t 
 			img[(size_t)i * C + c] = input_q(q, x[(size_t)c * HW + i]);
 }
 
+int mn_qmodel_has_input_table(const struct mn_qmodel *q, const struct mn_dataset *d)
+{
+	return d->pixels && d->lut && d->channels == q->net.stem->cin;
+}
+
 int mn_qmodel_input_table(const struct mn_qmodel *q, const struct mn_dataset *d, int8_t *table)
 {
 	int C = q->net.stem->cin;
-	if (!d->pixels || !d->lut || d->channels != C)
+	if (!mn_qmodel_has_input_table(q, d))
 		return -1;
 	/* d->lut is the very value mn_dataset_value gives for that byte */
 	for (int c = 0; c < C; c++)

@@ -251,6 +251,8 @@ void mn_qmodel_quantize_input(const struct mn_qmodel *q, const float *x, int8_t 
  * or -1 when d holds no 8-bit pixels (float data) or has another channel
  * count than the model. */
 int mn_qmodel_input_table(const struct mn_qmodel *q, const struct mn_dataset *d, int8_t *table);
+/* 1 when mn_qmodel_input_table makes a table of d for q, else 0. */
+int mn_qmodel_has_input_table(const struct mn_qmodel *q, const struct mn_dataset *d);
 /* The host int8 reference: logits[classes] of one quantized image.  0, or
  * -1 when out of memory. */
 int mn_qmodel_run(const struct mn_qmodel *q, const int8_t *img, int32_t *logits);

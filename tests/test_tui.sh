@@ -331,9 +331,9 @@ check "without an atlas the message line says how to build one" [ $ok -eq 0 ]
 acmd=$(sed -n 's/.*no atlas for these settings; build it with: //p' "$tmp/d.log" | head -n 1)
 check "the log gives the exact command ($acmd)" \
 	sh -c "echo '$acmd' | grep -q '^micronas atlas .*--batch 8 --repeat 1 .*--ntk-grad fixed-stats --az-channels 4 --az-cells 1'"
-# shellcheck disable=SC2086
 # Built the README's faster way (--proxies estimate): the TUI, searching
 # with every proxy, reads it, as it holds what the pick reads.
+# shellcheck disable=SC2086
 XDG_CACHE_HOME="$xdg_d" "$mn" ${acmd#micronas } --max 30 --proxies estimate >"$tmp/atlas.out" 2>"$tmp/atlas.err"
 rc=$?
 check "that command with --max 30 --proxies estimate builds a 30-arch atlas (exit $rc)" \

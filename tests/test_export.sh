@@ -35,6 +35,12 @@ fi
 check "export exits 0 and writes model.py" [ -s "$tmp/d1/model.py" ]
 check "model.py imports torch and the standard library only" \
 	sh -c "! grep -E '^(import|from) ' '$tmp/d1/model.py' | grep -vE '^import (argparse|ast|json|math|os|struct|sys|time|torch)\$|^import torch.nn( as nn)?\$|^import torch.nn.functional as F\$'"
+# A Python without PyTorch (python -S: no site-packages, so no torch) gets
+# one line naming the fix, not a traceback.
+env -u PYTHONPATH "$py" -S -B "$tmp/d1/model.py" --help >/dev/null 2>"$tmp/notorch.err"; rc=$?
+echo "# $(cat "$tmp/notorch.err")"
+check "model.py without PyTorch: exit 1, one line naming python3-torch" \
+	sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/notorch.err') -eq 1 ] && grep -q 'needs PyTorch.*apt-get install python3-torch' '$tmp/notorch.err'"
 # The record size names the format, not the file name: CIFAR-10 records
 # in a file named train.bin (CIFAR-100's name; bench_export.sh's split) are
 # CIFAR-10 to model.py as to micronas.

@@ -13,9 +13,20 @@ import struct
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:
+    # One line that names the fix, not a traceback: the usual cause is a
+    # python3 first on PATH (a pyenv or venv one) other than the one that
+    # has PyTorch.
+    _msg = ("model.py needs PyTorch, which this Python (%s) cannot import (%s): "
+            "install it (Debian: apt-get install python3-torch; else pip install torch) "
+            "or run model.py with the python3 that has it" % (sys.executable, e))
+    if __name__ == "__main__":
+        sys.exit(_msg)
+    raise ImportError(_msg) from e
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # Edge e connects (to, from), in arch-string order.

@@ -68,10 +68,25 @@ static void print_progress(const struct mn_engine_snapshot *s)
 	fflush(stderr);
 }
 
+/* Where the pick's values came from, for the search line: a second search
+ * with other weights reaches supernets the first never measured, and its
+ * time says so only with this beside it. */
+static const char *measured_text(const struct mn_engine_snapshot *s, char *buf, size_t n)
+{
+	int cached = s->work_total - s->evaluations;
+	if (cached <= 0)
+		snprintf(buf, n, "%d measured", s->evaluations);
+	else if (s->evaluations == 0)
+		snprintf(buf, n, "all %d from the cache", s->work_total);
+	else
+		snprintf(buf, n, "%d measured, %d from the cache", s->evaluations, cached);
+	return buf;
+}
+
 static void print_text(const struct mn_engine_snapshot *s, const struct mn_preset *p,
 		       const struct mn_oracle *oracle)
 {
-	char ls[48], lf[48];
+	char ls[48], lf[48], ms[64];
 	char arch[MN_ARCH_STRLEN];
 	for (int r = 0; r < s->n_rounds; r++) {
 		const struct mn_round *rd = &s->rounds[r];
@@ -85,10 +100,11 @@ static void print_text(const struct mn_engine_snapshot *s, const struct mn_prese
 	printf("arch       %s\n", arch);
 	printf("FLOPs      %.2f M\nparams     %.3f M\nlatency    %.2f ms (estimated)\n"
 	       "SRAM       %.1f KB (peak%s)\nflash      %.1f KB (runtime included%s)\n"
-	       "search     %.1f s\n",
+	       "search     %.1f s (%s)\n",
 	       s->result_flops_m, s->result_params_m, s->result_latency_ms, s->result_sram_kb,
 	       mn_cli_limit_text(p->max_sram_kb, ls, sizeof ls), s->result_flash_kb,
-	       mn_cli_limit_text(p->max_flash_kb, lf, sizeof lf), s->search_seconds);
+	       mn_cli_limit_text(p->max_flash_kb, lf, sizeof lf), s->search_seconds,
+	       measured_text(s, ms, sizeof ms));
 	if (oracle) {
 		const struct mn_oracle_entry *o = mn_oracle_get(oracle, &s->result);
 		if (o)

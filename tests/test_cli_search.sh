@@ -89,6 +89,19 @@ check "a second run with the same settings re-measures nothing (cache hit)" grep
 echo "# other weights: $(grep -o '"measured":[0-9]*' "$tmp/w.json")"
 check "other weights reuse the cached values (measure only states never seen)" \
 	sh -c "[ \$(sed -n 's/.*\"measured\":\([0-9]*\).*/\1/p' '$tmp/w.json') -lt 54 ]"
+# The text's search line says where the pick's values came from: measured,
+# from the cache, or both (other weights reach supernets never measured).
+wm=$(sed -n 's/.*"measured":\([0-9]*\).*/\1/p' "$tmp/w.json")
+for run in "t1" "t2" "t3 --w-latency 3"; do
+	set -- $run
+	out=$1; shift
+	XDG_CACHE_HOME="$tmp/cache2" "$mn" search $fast "$@" >"$tmp/$out.txt" 2>/dev/null
+	echo "# $run: $(grep '^search ' "$tmp/$out.txt")"
+done
+check "text: a cold search's line ends (54 measured)" grep -Eq '^search +[0-9.]+ s \(54 measured\)$' "$tmp/t1.txt"
+check "text: the same again, (all 54 from the cache)" grep -Eq '^search +[0-9.]+ s \(all 54 from the cache\)$' "$tmp/t2.txt"
+check "text: w_latency 3 after them, ($wm measured, $((54 - wm)) from the cache), as its JSON counted" \
+	sh -c "[ '$wm' -gt 0 ] && [ '$wm' -lt 54 ] && grep -Eq '^search +[0-9.]+ s \\($wm measured, $((54 - wm)) from the cache\\)\$' '$tmp/t3.txt'"
 XDG_CACHE_HOME="$tmp/cache1" "$mn" search $fast --json --threads 1 >"$tmp/c.json" 2>/dev/null
 sed 's/"seconds":[0-9.]*//; s/"measured":[0-9]*//' "$tmp/c.json" >"$tmp/c.cmp"
 check "one thread gives the same search as two (measured afresh)" \

@@ -4,6 +4,7 @@
 #include "config/preset.h"
 #include "util/cache_dir.h"
 #include "util/hash.h"
+#include "util/make_dirs.h"
 #include "util/shell_word.h"
 
 #include <errno.h>
@@ -197,19 +198,10 @@ int mn_atlas_make_dir(const char *path, char *err, size_t errn)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			snprintf(err, errn, "cannot create the directory %s: %s (check its permissions or choose another atlas file)", dir,
-				 strerror(errno));
-			return -1;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
+	if (mn_make_dirs(dir) != 0) {
+		snprintf(err, errn, "cannot create the directory %s: %s (check its permissions or choose another atlas file)", dir,
+			 strerror(errno));
+		return -1;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  *   record: 32 bytes, see struct record */
 #include "search/eval_cache.h"
 #include "util/cache_dir.h"
+#include "util/make_dirs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,27 +40,6 @@ struct mn_eval_cache {
 	uint64_t key_hash;
 	char *path;
 };
-
-/* mkdir -p. */
-static int make_dirs(const char *dir)
-{
-	char *p = strdup(dir);
-	if (!p)
-		return -1;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
-}
 
 static uint64_t record_check(uint64_t key_hash, const struct record *r)
 {
@@ -287,7 +267,7 @@ struct mn_eval_cache *mn_eval_cache_open(const char *dir, const char *key, mn_ev
 		}
 		dir = defdir;
 	}
-	if (make_dirs(dir) != 0) {
+	if (mn_make_dirs(dir) != 0) {
 		snprintf(err, errn, "cannot create the cache directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}

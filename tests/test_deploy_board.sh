@@ -58,6 +58,38 @@ check "deploy exits 0 and writes the board's and the emulated board's images" \
 check "deploy writes the int8 model file too and names it with its fingerprint" \
 	sh -c "[ -s '$tmp/out/model.int8.safetensors' ] && grep -q 'model.int8.safetensors: the same model for validate --model (fingerprint [0-9a-f]\{8\})' '$tmp/dep'"
 
+# The firmware's objects that do not read the model are kept in the cache
+# (XDG_CACHE_HOME, the test's own): a second deploy compiles model.c and
+# model_cmd.c alone, and its images are the first's byte for byte.  A
+# cached object cut short (a compiler killed outright) costs one rebuild,
+# not the deploy; a cache another deploy holds is left alone.
+objc=$(ls -d "$XDG_CACHE_HOME"/micronas/firmware-objects/*/nucleo-f746zg 2>/dev/null | head -n 1)
+same_images() { # DIR: its images equal the first deploy's
+	cmp -s "$1/firmware/nucleo-f746zg/fw.bin" "$tmp/out/firmware/nucleo-f746zg/fw.bin" &&
+		cmp -s "$1/firmware/qemu-mps2-an500/fw.bin" "$tmp/out/firmware/qemu-mps2-an500/fw.bin"
+}
+compiled() { # DIR TARGET: how many objects make compiled or assembled
+	grep -Ec '^  (CC|AS) ' "$1/firmware/$2.log"
+}
+"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 8 -o "$tmp/outc" >/dev/null 2>"$tmp/err"; rc=$?
+echo "# again: $(compiled "$tmp/outc" nucleo-f746zg) and $(compiled "$tmp/outc" qemu-mps2-an500) objects compiled; $(grep built "$tmp/err")"
+check "a second deploy compiles 2 objects a board (model.c, model_cmd.c), the same images" \
+	sh -c "[ $rc -eq 0 ] && [ -n '$objc' ] && [ $(compiled "$tmp/outc" nucleo-f746zg) -eq 2 ] && [ $(compiled "$tmp/outc" qemu-mps2-an500) -eq 2 ]" &&
+	check "...byte for byte" same_images "$tmp/outc"
+if [ -n "$objc" ]; then
+	printf 'cut' >"$objc/exec.o"
+	"$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 8 -o "$tmp/outx" >/dev/null 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/err"
+	check "a cached object cut short: the deploy succeeds, the board rebuilt afresh ($(compiled "$tmp/outx" nucleo-f746zg) objects), the same images" \
+		sh -c "[ $rc -eq 0 ] && [ $(compiled "$tmp/outx" nucleo-f746zg) -ge 12 ] && [ \$(wc -c <'$objc/exec.o') -gt 3 ]" &&
+		check "...byte for byte" same_images "$tmp/outx"
+	flock "$objc.lock" "$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 8 -o "$tmp/outl" \
+		>/dev/null 2>"$tmp/err"; rc=$?
+	check "the board's cache held by another: built with the image ($(compiled "$tmp/outl" nucleo-f746zg) objects, in DIR), the emulated one's from the cache, the same images" \
+		sh -c "[ $rc -eq 0 ] && grep -q 'CC .*outl/firmware/nucleo-f746zg/exec.o' '$tmp/outl/firmware/nucleo-f746zg.log' && [ $(compiled "$tmp/outl" qemu-mps2-an500) -eq 2 ]" &&
+		check "...byte for byte" same_images "$tmp/outl"
+fi
+
 if start_emulator --firmware "$tmp/out/firmware/qemu-mps2-an500/fw.elf"; then
 	"$mn" validate --port "$port" --weights "$tmp/w.safetensors" "$A" $net $dflag --calib 32 \
 		--images 8 --json >"$tmp/v.json" 2>"$tmp/err"; rc=$?

@@ -3,19 +3,24 @@
 /* Firmware images of a deployed model; see deploy_fw.h. */
 #include "export/deploy_fw.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config/exe_tree.h"
+#include "util/cache_dir.h"
 #include "util/clock.h"
+#include "util/hash.h"
+#include "util/make_dirs.h"
 
 static int has_sources(const char *dir)
 {
@@ -149,52 +154,98 @@ static void remove_images(const char *fwdir, const char *const *targets, int n)
 		}
 }
 
-int mn_deploy_build_firmware(const char *src, const char *dir, const char *const *targets, int n,
-			     int (*stop)(void *), void *ctx, char *err, size_t errn)
+/* The objects of a target that do not read the model (the Makefile's
+ * OBJDIR), kept between deploys in the cache directory: CACHE/
+ * firmware-objects/KEY/TARGET, KEY a hash of the firmware sources' real
+ * path and the cross compiler's name (the Makefile rebuilds what newer
+ * sources, headers, the Makefile itself or another compiler version
+ * outdate).  A build holds TARGET.lock beside it (flock) so that two
+ * deploys never write one object at once; a deploy that finds it held
+ * builds that target without the cache, as does one with no cache
+ * directory.  The lock's descriptor into *lock_fd; 0, or -1. */
+static int object_cache(const char *src, const char *target, char *objdir, size_t n, int *lock_fd)
 {
-	char abs_dir[4200], fwdir[sizeof abs_dir + 16];
+	char cache[4096], real[4096], dir[4600], lock[4700];
+	*lock_fd = -1;
+	if (mn_cache_dir(cache, sizeof cache) != 0 || !realpath(src, real))
+		return -1;
+	uint64_t key = mn_hash_bytes(MN_HASH_INIT, real, strlen(real) + 1);
+	key = mn_hash_bytes(key, arm_cc(), strlen(arm_cc()));
+	if (snprintf(dir, sizeof dir, "%s/firmware-objects/%016llx", cache, (unsigned long long)key) >=
+		    (int)sizeof dir ||
+	    mn_make_dirs(dir) != 0)
+		return -1;
+	snprintf(lock, sizeof lock, "%s/%s.lock", dir, target);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    snprintf(objdir, n, "%s/%s", dir, target) >= (int)n) {
+		close(fd);
+		return -1;
+	}
+	*lock_fd = fd;
+	return 0;
+}
+
+/* Empties a target's object cache (its files; it holds no directory):
+ * after a failed build, in case a killed compiler left an object cut
+ * short that make would take as up to date. */
+static void empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char p[4700];
+		if (e->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+			continue;
+		(void)unlink(p); /* one that stays, the next build rewrites or fails on again */
+	}
+	closedir(d);
+}
+
+/* Runs make for the targets whose run[i] is set, concurrently, until they
+ * end or stop(ctx) says stop (then each gets SIGTERM: it stops its compiler
+ * and removes the file it was writing, and is still waited for).  Each
+ * make's wait status into status[i].  0; 1 when stopped; -1 with err when
+ * a make could not start. */
+static int run_makes(const char *src, const char *fwdir, const char *abs_dir,
+		     const char *const *targets, char objdir[][4200], const int *run, int n,
+		     int *status, int (*stop)(void *), void *ctx, char *err, size_t errn)
+{
 	pid_t pid[4];
-	int done[4] = {0}, status[4] = {0};
-	if (n > 4)
-		n = 4;
-	/* make runs in the source directory: the model's paths must be absolute. */
-	if (!realpath(dir, abs_dir)) {
-		snprintf(err, errn, "cannot resolve %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	snprintf(fwdir, sizeof fwdir, "%s/firmware", abs_dir);
-	if (mkdir(fwdir, 0777) != 0 && errno != EEXIST) {
-		snprintf(err, errn, "cannot create %s: %s", fwdir, strerror(errno));
-		return -1;
-	}
-	remove_images(fwdir, targets, n);
-	if (stop && stop(ctx))
-		return 1;
+	int done[4] = {0};
 	for (int i = 0; i < n; i++) {
-		char log[sizeof fwdir + 100], t[80], b[sizeof fwdir + 16], m[sizeof abs_dir + 16], c[300];
+		done[i] = !run[i];
+		if (!run[i])
+			continue;
+		char log[4300], t[80], b[4300], m[4300], c[300], o[4300];
 		snprintf(log, sizeof log, "%s/%s.log", fwdir, targets[i]);
 		snprintf(t, sizeof t, "TARGET=%s", targets[i]);
 		snprintf(b, sizeof b, "BUILDDIR=%s", fwdir);
 		snprintf(m, sizeof m, "MODEL=%s", abs_dir);
 		snprintf(c, sizeof c, "ARM_CC=%s", arm_cc());
+		snprintf(o, sizeof o, "OBJDIR=%s", objdir[i]);
 		pid[i] = fork();
 		if (pid[i] < 0) {
 			snprintf(err, errn, "cannot start make: %s", strerror(errno));
 			for (int k = 0; k < i; k++)
-				while (waitpid(pid[k], NULL, 0) < 0 && errno == EINTR)
+				while (run[k] && waitpid(pid[k], NULL, 0) < 0 && errno == EINTR)
 					;
 			return -1;
 		}
 		if (pid[i] == 0) {
 			char *argv[] = {(char *)"make", (char *)"--no-print-directory", (char *)"-C",
-					(char *)src, t, b, m, c, NULL};
+					(char *)src, t, b, m, c, objdir[i][0] ? o : NULL, NULL};
 			exec_logged(argv, log);
 		}
 	}
-	/* Waited for in turns of 20 ms, asking stop between them: stopped, each
-	 * make still running gets SIGTERM (it stops its compiler and removes
-	 * the file it was writing), and is still waited for. */
-	int left = n, stopped = 0;
+	/* Waited for in turns of 20 ms, asking stop between them. */
+	int left = 0, stopped = 0;
+	for (int i = 0; i < n; i++)
+		left += !done[i];
 	while (left > 0) {
 		for (int i = 0; i < n; i++) {
 			if (done[i])
@@ -217,16 +268,64 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 		}
 		mn_sleep_ms(20); /* cut short by a signal: the loop asks again */
 	}
-	if (stopped) {
-		remove_images(fwdir, targets, n); /* anything make left */
+	return stopped;
+}
+
+static int failed(int st)
+{
+	return st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+}
+
+int mn_deploy_build_firmware(const char *src, const char *dir, const char *const *targets, int n,
+			     int (*stop)(void *), void *ctx, char *err, size_t errn)
+{
+	char abs_dir[4200], fwdir[sizeof abs_dir + 16];
+	char objdir[4][4200];
+	int lock[4] = {-1, -1, -1, -1}, run[4] = {0}, status[4] = {0};
+	if (n > 4)
+		n = 4;
+	/* make runs in the source directory: the model's paths must be absolute. */
+	if (!realpath(dir, abs_dir)) {
+		snprintf(err, errn, "cannot resolve %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(fwdir, sizeof fwdir, "%s/firmware", abs_dir);
+	if (mkdir(fwdir, 0777) != 0 && errno != EEXIST) {
+		snprintf(err, errn, "cannot create %s: %s", fwdir, strerror(errno));
+		return -1;
+	}
+	remove_images(fwdir, targets, n);
+	if (stop && stop(ctx))
 		return 1;
+	for (int i = 0; i < n; i++) {
+		run[i] = 1;
+		if (object_cache(src, targets[i], objdir[i], sizeof objdir[i], &lock[i]) != 0)
+			objdir[i][0] = '\0'; /* the objects go with the image, as without a cache */
+	}
+	int rc = run_makes(src, fwdir, abs_dir, targets, objdir, run, n, status, stop, ctx, err, errn);
+	/* A build that failed with kept objects is tried once more with them
+	 * made afresh: a failure they caused goes, any other repeats. */
+	int again = 0;
+	for (int i = 0; i < n; i++) {
+		run[i] = rc == 0 && objdir[i][0] && failed(status[i]);
+		if (run[i])
+			empty_dir(objdir[i]);
+		again |= run[i];
+	}
+	if (again)
+		rc = run_makes(src, fwdir, abs_dir, targets, objdir, run, n, status, stop, ctx, err, errn);
+	for (int i = 0; i < n; i++)
+		if (lock[i] >= 0)
+			close(lock[i]); /* releases it */
+	if (rc != 0) {
+		if (rc > 0)
+			remove_images(fwdir, targets, n); /* anything make left */
+		return rc;
 	}
 	int bad = -1;
-	for (int i = 0; i < n; i++) {
-		int st = status[i];
-		if ((st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) && bad < 0)
+	for (int i = 0; i < n; i++)
+		if (failed(status[i]) && bad < 0)
 			bad = i;
-	}
 	if (bad >= 0) {
 		snprintf(err, errn, "building the %s image failed (see %s/%s.log; the sources in %s "
 			 "are written)", targets[bad], fwdir, targets[bad], abs_dir);

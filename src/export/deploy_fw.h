@@ -23,7 +23,10 @@ int mn_firmware_pair(const char *firmware, const char **board, const char **emul
  * (concurrently, one make each) from the model in DIR (model.c, model.h),
  * make's output in DIR/firmware/TARGET.log.  make and the cross compiler
  * ($ARM_CC, else arm-none-eabi-gcc) come from PATH.  The targets' old
- * images are removed first.  stop(ctx) (stop NULL: never) is asked on the
+ * images are removed first.  The objects that do not read the model are
+ * kept between deploys in the cache directory (util/cache_dir.h:
+ * firmware-objects/, the Makefile's OBJDIR), so a later build compiles
+ * model.c and model_cmd.c alone.  stop(ctx) (stop NULL: never) is asked on the
  * calling thread while make runs: when it says stop, make is stopped and
  * no image is left (1).  0, or -1 with one line in err naming the failing
  * target and its log. */

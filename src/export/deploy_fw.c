@@ -154,28 +154,35 @@ static void remove_images(const char *fwdir, const char *const *targets, int n)
 		}
 }
 
-/* The objects of a target that do not read the model (the Makefile's
- * OBJDIR), kept between deploys in the cache directory: CACHE/
- * firmware-objects/KEY/TARGET, KEY a hash of the firmware sources' real
- * path and the cross compiler's name (the Makefile rebuilds what newer
- * sources, headers, the Makefile itself or another compiler version
- * outdate).  A build holds TARGET.lock beside it (flock) so that two
- * deploys never write one object at once; a deploy that finds it held
- * builds that target without the cache, as does one with no cache
- * directory.  The lock's descriptor into *lock_fd; 0, or -1. */
-static int object_cache(const char *src, const char *target, char *objdir, size_t n, int *lock_fd)
+/* Where the objects that do not read the model (the Makefile's OBJDIR)
+ * are kept between deploys: CACHE/firmware-objects/KEY, KEY a hash of the
+ * firmware sources' real path and the cross compiler's name (the Makefile
+ * rebuilds what newer sources, headers, the Makefile itself or another
+ * compiler version outdate), one directory a target in it.  Created; 0, or
+ * -1 when there is no cache directory (the objects then go with the
+ * image). */
+static int object_cache_dir(const char *src, char *dir, size_t n)
 {
-	char cache[4096], real[4096], dir[4600], lock[4700];
-	*lock_fd = -1;
+	char cache[4096], real[4096];
 	if (mn_cache_dir(cache, sizeof cache) != 0 || !realpath(src, real))
 		return -1;
 	uint64_t key = mn_hash_bytes(MN_HASH_INIT, real, strlen(real) + 1);
 	key = mn_hash_bytes(key, arm_cc(), strlen(arm_cc()));
-	if (snprintf(dir, sizeof dir, "%s/firmware-objects/%016llx", cache, (unsigned long long)key) >=
-		    (int)sizeof dir ||
-	    mn_make_dirs(dir) != 0)
+	if (snprintf(dir, n, "%s/firmware-objects/%016llx", cache, (unsigned long long)key) >= (int)n)
 		return -1;
-	snprintf(lock, sizeof lock, "%s/%s.lock", dir, target);
+	return mn_make_dirs(dir);
+}
+
+/* A target's kept objects, DIR/TARGET, into objdir: a build holds
+ * DIR/TARGET.lock (flock) so that two deploys never write one object at
+ * once; a deploy that finds it held builds that target without them.  The
+ * lock's descriptor into *lock_fd; 0, or -1. */
+static int lock_objects(const char *dir, const char *target, char *objdir, size_t n, int *lock_fd)
+{
+	char lock[4700];
+	*lock_fd = -1;
+	if (snprintf(lock, sizeof lock, "%s/%s.lock", dir, target) >= (int)sizeof lock)
+		return -1;
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
@@ -297,9 +304,11 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 	remove_images(fwdir, targets, n);
 	if (stop && stop(ctx))
 		return 1;
+	char cdir[4200];
+	int cached = object_cache_dir(src, cdir, sizeof cdir) == 0;
 	for (int i = 0; i < n; i++) {
 		run[i] = 1;
-		if (object_cache(src, targets[i], objdir[i], sizeof objdir[i], &lock[i]) != 0)
+		if (!cached || lock_objects(cdir, targets[i], objdir[i], sizeof objdir[i], &lock[i]) != 0)
 			objdir[i][0] = '\0'; /* the objects go with the image, as without a cache */
 	}
 	int rc = run_makes(src, fwdir, abs_dir, targets, objdir, run, n, status, stop, ctx, err, errn);

@@ -4,7 +4,7 @@
 # NAS-Bench-201 recipe; MN_BENCH_EPOCHS epochs, default 3), deploy it to
 # int8 and report the training time, the float and int8 accuracies and the
 # int8/float top-1 agreement on held-out images, the deploy time (sources
-# alone, then with both firmware images), then run the deployed model on the emulated
+# alone, then with both firmware images three ways), then run the deployed model on the emulated
 # board: bit-exactness and latency against the profiled table's estimate.
 # Needs ../shared, python3 with torch (Debian python3-torch), and for the
 # board part arm-none-eabi-gcc and qemu-system-arm.
@@ -82,17 +82,23 @@ if [ "$seeds" -gt 1 ]; then
 fi
 command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null || {
 	echo "bench_export: no arm-none-eabi-gcc or qemu-system-arm: the board part is skipped"; exit 0; }
-# The whole deploy, both firmware images included: once with an empty
-# cache (every firmware object compiled), then again into another
-# directory (the objects that do not read the model kept: deploy_fw.h).
-t0=$(date +%s.%N)
-XDG_CACHE_HOME="$tmp/cache" "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" \
-	--calib 64 --eval 0 -o "$tmp/out" | grep 'built in'
-t1=$(date +%s.%N)
-XDG_CACHE_HOME="$tmp/cache" "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" \
-	--calib 64 --eval 0 -o "$tmp/out2" | grep 'built in'
-t2=$(date +%s.%N)
-echo "deploy with both firmware images: $(secs $t0 $t1) s with an empty cache, $(secs $t1 $t2) s again (the firmware's objects kept) wall on $(nproc) cores ($(uptime | sed 's/.*load/load/'))"
+# The whole deploy, both firmware images included, three ways: with no
+# cache to keep objects in (XDG_CACHE_HOME a file: every firmware object
+# compiled), with an empty cache (started from the build's
+# deploy-objects: deploy_fw.h), then again into another directory (the
+# objects kept from the deploy before).
+: >"$tmp/no-cache"
+deploy_timed() { # XDG_CACHE_HOME OUT: the seconds of one deploy
+	t0=$(date +%s.%N)
+	XDG_CACHE_HOME="$1" "$mn" deploy "$tmp/w.safetensors" "$A" $net --data "$tmp/deploy.bin" \
+		--calib 64 --eval 0 -o "$2" | grep 'built in' >&2
+	t1=$(date +%s.%N)
+	secs $t0 $t1
+}
+tn=$(deploy_timed "$tmp/no-cache" "$tmp/out")
+te=$(deploy_timed "$tmp/cache" "$tmp/out")
+ta=$(deploy_timed "$tmp/cache" "$tmp/out2")
+echo "deploy with both firmware images: $tn s compiling every object, $te s with an empty cache (the build's objects), $ta s again (the objects kept) wall on $(nproc) cores ($(uptime | sed 's/.*load/load/'))"
 # start_emulator ARGS: the emulated board on a socket of its own.
 n=0
 start_emulator() {

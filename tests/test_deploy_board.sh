@@ -60,7 +60,9 @@ check "deploy writes the int8 model file too and names it with its fingerprint" 
 
 # The firmware's objects that do not read the model are kept in the cache
 # (XDG_CACHE_HOME, the test's own): a second deploy compiles model.c and
-# model_cmd.c alone, and its images are the first's byte for byte.  A
+# model_cmd.c alone, and its images are the first's byte for byte.  The
+# first, its cache empty, started it from the build's deploy-objects
+# (fw-profiler/build/deploy-objects/TARGET), so it compiled as few.  A
 # cached object cut short (a compiler killed outright) costs one rebuild,
 # not the deploy; a cache another deploy holds is left alone.
 objc=$(ls -d "$XDG_CACHE_HOME"/micronas/firmware-objects/*/nucleo-f746zg 2>/dev/null | head -n 1)
@@ -71,6 +73,8 @@ same_images() { # DIR: its images equal the first deploy's
 compiled() { # DIR TARGET: how many objects make compiled or assembled
 	grep -Ec '^  (CC|AS) ' "$1/firmware/$2.log"
 }
+check "the first deploy, its cache empty, compiles 2 objects a board: the rest are the build's deploy-objects ($(compiled "$tmp/out" nucleo-f746zg), $(compiled "$tmp/out" qemu-mps2-an500))" \
+	sh -c "[ -s '$MN_TOP_BUILDDIR/fw-profiler/build/deploy-objects/nucleo-f746zg/cc-version' ] && [ $(compiled "$tmp/out" nucleo-f746zg) -eq 2 ] && [ $(compiled "$tmp/out" qemu-mps2-an500) -eq 2 ]"
 "$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 8 -o "$tmp/outc" >/dev/null 2>"$tmp/err"; rc=$?
 echo "# again: $(compiled "$tmp/outc" nucleo-f746zg) and $(compiled "$tmp/outc" qemu-mps2-an500) objects compiled; $(grep built "$tmp/err")"
 check "a second deploy compiles 2 objects a board (model.c, model_cmd.c), the same images" \
@@ -83,6 +87,8 @@ if [ -n "$objc" ]; then
 	check "a cached object cut short: the deploy succeeds, the board rebuilt afresh ($(compiled "$tmp/outx" nucleo-f746zg) objects), the same images" \
 		sh -c "[ $rc -eq 0 ] && [ $(compiled "$tmp/outx" nucleo-f746zg) -ge 12 ] && [ \$(wc -c <'$objc/exec.o') -gt 3 ]" &&
 		check "...byte for byte" same_images "$tmp/outx"
+	# (Built without kept objects: the same images as the first deploy's, made
+	# from the build's objects.)
 	flock "$objc.lock" "$mn" deploy "$tmp/w.safetensors" "$A" $net $dflag --calib 32 --eval 8 -o "$tmp/outl" \
 		>/dev/null 2>"$tmp/err"; rc=$?
 	check "the board's cache held by another: built with the image ($(compiled "$tmp/outl" nucleo-f746zg) objects, in DIR), the emulated one's from the cache, the same images" \

@@ -19,6 +19,7 @@
 #include "config/exe_tree.h"
 #include "util/cache_dir.h"
 #include "util/clock.h"
+#include "util/copy_file.h"
 #include "util/hash.h"
 #include "util/make_dirs.h"
 
@@ -213,6 +214,63 @@ static void empty_dir(const char *dir)
 	closedir(d);
 }
 
+/* The objects the build made for deploys of src's images (the firmware
+ * Makefile's deploy-objects, one directory a target): those of the build
+ * tree a build-tree micronas runs from, when src is that tree's
+ * fw-profiler, or the installed ones beside the installed sources.  Only
+ * there are they known to come from these very sources.  0 with the
+ * directory in dir, or -1. */
+static int prebuilt_objects(const char *src, char *dir, size_t n)
+{
+	char real[4096], cand[4096], creal[4096];
+	if (!realpath(src, real))
+		return -1;
+	char *tree = mn_exe_source_tree(), *build = mn_exe_build_tree();
+	int rc = -1;
+	if (tree && build && snprintf(cand, sizeof cand, "%s/fw-profiler", tree) < (int)sizeof cand &&
+	    realpath(cand, creal) && !strcmp(creal, real))
+		rc = snprintf(dir, n, "%s/fw-profiler/build/deploy-objects", build) < (int)n ? 0 : -1;
+	else if (snprintf(cand, sizeof cand, "%s/firmware/src", MN_DATADIR) < (int)sizeof cand &&
+		 realpath(cand, creal) && !strcmp(creal, real))
+		rc = snprintf(dir, n, "%s/firmware/objects", MN_DATADIR) < (int)n ? 0 : -1;
+	free(tree);
+	free(build);
+	return rc;
+}
+
+/* Starts an empty object cache objdir (no cc-version stamp yet) from the
+ * prebuilt objects of from (a target's directory of prebuilt_objects):
+ * their files copied with their modification times, so that make rebuilds
+ * just what sources, headers, the Makefile or the compiler changed since,
+ * and the stamp last, so that a copy cut short is started again.  Nothing
+ * to copy, or a copy that fails (then emptied), leaves the build to make
+ * every object. */
+static void seed_objects(const char *from, const char *objdir)
+{
+	char stamp[4300], p[4700], q[4700];
+	if (snprintf(stamp, sizeof stamp, "%s/cc-version", objdir) >= (int)sizeof stamp ||
+	    access(stamp, F_OK) == 0)
+		return; /* started already */
+	DIR *d = opendir(from);
+	if (!d)
+		return;
+	int ok = mn_make_dirs(objdir) == 0;
+	struct dirent *e;
+	while (ok && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 3 || (strcmp(e->d_name + l - 2, ".o") != 0 && strcmp(e->d_name + l - 2, ".d") != 0))
+			continue;
+		ok = snprintf(p, sizeof p, "%s/%s", from, e->d_name) < (int)sizeof p &&
+		     snprintf(q, sizeof q, "%s/%s", objdir, e->d_name) < (int)sizeof q &&
+		     mn_copy_file_keep_mtime(p, q) == 0;
+	}
+	closedir(d);
+	if (ok && snprintf(p, sizeof p, "%s/cc-version", from) < (int)sizeof p &&
+	    mn_copy_file_keep_mtime(p, stamp) == 0)
+		return;
+	empty_dir(objdir);
+}
+
 /* Runs make for the targets whose run[i] is set, concurrently, until they
  * end or stop(ctx) says stop (then each gets SIGTERM: it stops its compiler
  * and removes the file it was writing, and is still waited for).  Each
@@ -306,10 +364,14 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 		return 1;
 	char cdir[4200];
 	int cached = object_cache_dir(src, cdir, sizeof cdir) == 0;
+	char pre[4200], from[4300];
+	int prebuilt = cached && prebuilt_objects(src, pre, sizeof pre) == 0;
 	for (int i = 0; i < n; i++) {
 		run[i] = 1;
 		if (!cached || lock_objects(cdir, targets[i], objdir[i], sizeof objdir[i], &lock[i]) != 0)
 			objdir[i][0] = '\0'; /* the objects go with the image, as without a cache */
+		else if (prebuilt && snprintf(from, sizeof from, "%s/%s", pre, targets[i]) < (int)sizeof from)
+			seed_objects(from, objdir[i]);
 	}
 	int rc = run_makes(src, fwdir, abs_dir, targets, objdir, run, n, status, stop, ctx, err, errn);
 	/* A build that failed with kept objects is tried once more with them

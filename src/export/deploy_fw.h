@@ -26,7 +26,9 @@ int mn_firmware_pair(const char *firmware, const char **board, const char **emul
  * images are removed first.  The objects that do not read the model are
  * kept between deploys in the cache directory (util/cache_dir.h:
  * firmware-objects/, the Makefile's OBJDIR), so a later build compiles
- * model.c and model_cmd.c alone.  stop(ctx) (stop NULL: never) is asked on the
+ * model.c and model_cmd.c alone; an empty one is started from the objects
+ * the build made for src (the Makefile's deploy-objects, in the build tree
+ * or installed), so a first build does too.  stop(ctx) (stop NULL: never) is asked on the
  * calling thread while make runs: when it says stop, make is stopped and
  * no image is left (1).  0, or -1 with one line in err naming the failing
  * target and its log. */

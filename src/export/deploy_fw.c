@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,16 @@
 #include "util/hash.h"
 #include "util/make_dirs.h"
 
+/* Path buffers.  Every path here is a real path (PATH_MAX bytes) or the
+ * cache directory's (as long), with a short suffix at most (a board's
+ * name, a file's, a make variable's): DIR_BYTES holds a directory,
+ * PATH_BYTES a file in one or a make argument NAME=DIR.  A path that would
+ * not fit is refused where it is made (snprintf's count). */
+enum { DIR_BYTES = PATH_MAX + 128, PATH_BYTES = PATH_MAX + 384 };
+
 static int has_sources(const char *dir)
 {
-	char p[4200];
+	char p[PATH_BYTES];
 	snprintf(p, sizeof p, "%s/Makefile", dir);
 	if (access(p, R_OK) != 0)
 		return 0;
@@ -149,9 +157,9 @@ static void remove_images(const char *fwdir, const char *const *targets, int n)
 	static const char *const outs[] = {"fw.elf", "fw.bin", "fw.map"};
 	for (int i = 0; i < n; i++)
 		for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
-			char p[4400];
-			snprintf(p, sizeof p, "%s/%s/%s", fwdir, targets[i], outs[k]);
-			(void)unlink(p); /* absent as a rule; one that stays, make writes again or names */
+			char p[PATH_BYTES];
+			if (snprintf(p, sizeof p, "%s/%s/%s", fwdir, targets[i], outs[k]) < (int)sizeof p)
+				(void)unlink(p); /* absent as a rule; one that stays, make writes again or names */
 		}
 }
 
@@ -164,7 +172,7 @@ static void remove_images(const char *fwdir, const char *const *targets, int n)
  * image). */
 static int object_cache_dir(const char *src, char *dir, size_t n)
 {
-	char cache[4096], real[4096];
+	char cache[PATH_MAX], real[PATH_MAX];
 	if (mn_cache_dir(cache, sizeof cache) != 0 || !realpath(src, real))
 		return -1;
 	uint64_t key = mn_hash_bytes(MN_HASH_INIT, real, strlen(real) + 1);
@@ -180,7 +188,7 @@ static int object_cache_dir(const char *src, char *dir, size_t n)
  * lock's descriptor into *lock_fd; 0, or -1. */
 static int lock_objects(const char *dir, const char *target, char *objdir, size_t n, int *lock_fd)
 {
-	char lock[4700];
+	char lock[PATH_BYTES];
 	*lock_fd = -1;
 	if (snprintf(lock, sizeof lock, "%s/%s.lock", dir, target) >= (int)sizeof lock)
 		return -1;
@@ -206,7 +214,7 @@ static void empty_dir(const char *dir)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		char p[4700];
+		char p[PATH_BYTES];
 		if (e->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
 			continue;
 		(void)unlink(p); /* one that stays, the next build rewrites or fails on again */
@@ -222,7 +230,7 @@ static void empty_dir(const char *dir)
  * directory in dir, or -1. */
 static int prebuilt_objects(const char *src, char *dir, size_t n)
 {
-	char real[4096], cand[4096], creal[4096];
+	char real[PATH_MAX], cand[PATH_MAX], creal[PATH_MAX];
 	if (!realpath(src, real))
 		return -1;
 	char *tree = mn_exe_source_tree(), *build = mn_exe_build_tree();
@@ -247,7 +255,7 @@ static int prebuilt_objects(const char *src, char *dir, size_t n)
  * every object. */
 static void seed_objects(const char *from, const char *objdir)
 {
-	char stamp[4300], p[4700], q[4700];
+	char stamp[PATH_BYTES], p[PATH_BYTES], q[PATH_BYTES];
 	if (snprintf(stamp, sizeof stamp, "%s/cc-version", objdir) >= (int)sizeof stamp ||
 	    access(stamp, F_OK) == 0)
 		return; /* started already */
@@ -277,7 +285,7 @@ static void seed_objects(const char *from, const char *objdir)
  * make's wait status into status[i].  0; 1 when stopped; -1 with err when
  * a make could not start. */
 static int run_makes(const char *src, const char *fwdir, const char *abs_dir,
-		     const char *const *targets, char objdir[][4200], const int *run, int n,
+		     const char *const *targets, char objdir[][DIR_BYTES], const int *run, int n,
 		     int *status, int (*stop)(void *), void *ctx, char *err, size_t errn)
 {
 	pid_t pid[4];
@@ -286,16 +294,21 @@ static int run_makes(const char *src, const char *fwdir, const char *abs_dir,
 		done[i] = !run[i];
 		if (!run[i])
 			continue;
-		char log[4300], t[80], b[4300], m[4300], c[300], o[4300];
-		snprintf(log, sizeof log, "%s/%s.log", fwdir, targets[i]);
-		snprintf(t, sizeof t, "TARGET=%s", targets[i]);
-		snprintf(b, sizeof b, "BUILDDIR=%s", fwdir);
-		snprintf(m, sizeof m, "MODEL=%s", abs_dir);
-		snprintf(c, sizeof c, "ARM_CC=%s", arm_cc());
-		snprintf(o, sizeof o, "OBJDIR=%s", objdir[i]);
-		pid[i] = fork();
-		if (pid[i] < 0) {
+		char log[PATH_BYTES], t[PATH_BYTES], b[PATH_BYTES], m[PATH_BYTES], c[PATH_BYTES],
+			o[PATH_BYTES];
+		int cut = snprintf(log, sizeof log, "%s/%s.log", fwdir, targets[i]) >= (int)sizeof log ||
+			  snprintf(t, sizeof t, "TARGET=%s", targets[i]) >= (int)sizeof t ||
+			  snprintf(b, sizeof b, "BUILDDIR=%s", fwdir) >= (int)sizeof b ||
+			  snprintf(m, sizeof m, "MODEL=%s", abs_dir) >= (int)sizeof m ||
+			  snprintf(c, sizeof c, "ARM_CC=%s", arm_cc()) >= (int)sizeof c ||
+			  snprintf(o, sizeof o, "OBJDIR=%s", objdir[i]) >= (int)sizeof o;
+		pid[i] = -1;
+		if (cut)
+			snprintf(err, errn, "the %s build's paths or $ARM_CC are over %d bytes long: "
+				 "deploy to a shorter directory", targets[i], PATH_BYTES - 16);
+		else if ((pid[i] = fork()) < 0)
 			snprintf(err, errn, "cannot start make: %s", strerror(errno));
+		if (pid[i] < 0) {
 			for (int k = 0; k < i; k++)
 				while (run[k] && waitpid(pid[k], NULL, 0) < 0 && errno == EINTR)
 					;
@@ -344,8 +357,8 @@ static int failed(int st)
 int mn_deploy_build_firmware(const char *src, const char *dir, const char *const *targets, int n,
 			     int (*stop)(void *), void *ctx, char *err, size_t errn)
 {
-	char abs_dir[4200], fwdir[sizeof abs_dir + 16];
-	char objdir[4][4200];
+	char abs_dir[DIR_BYTES], fwdir[DIR_BYTES];
+	char objdir[4][DIR_BYTES];
 	int lock[4] = {-1, -1, -1, -1}, run[4] = {0}, status[4] = {0};
 	if (n > 4)
 		n = 4;
@@ -354,7 +367,10 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 		snprintf(err, errn, "cannot resolve %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	snprintf(fwdir, sizeof fwdir, "%s/firmware", abs_dir);
+	if (snprintf(fwdir, sizeof fwdir, "%s/firmware", abs_dir) >= (int)sizeof fwdir) {
+		snprintf(err, errn, "%s is too long a path: deploy to a shorter directory", abs_dir);
+		return -1;
+	}
 	if (mkdir(fwdir, 0777) != 0 && errno != EEXIST) {
 		snprintf(err, errn, "cannot create %s: %s", fwdir, strerror(errno));
 		return -1;
@@ -362,9 +378,9 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 	remove_images(fwdir, targets, n);
 	if (stop && stop(ctx))
 		return 1;
-	char cdir[4200];
+	char cdir[DIR_BYTES];
 	int cached = object_cache_dir(src, cdir, sizeof cdir) == 0;
-	char pre[4200], from[4300];
+	char pre[DIR_BYTES], from[PATH_BYTES];
 	int prebuilt = cached && prebuilt_objects(src, pre, sizeof pre) == 0;
 	for (int i = 0; i < n; i++) {
 		run[i] = 1;

@@ -14,8 +14,12 @@ check "cross compiler present (else: apt-get install gcc-arm-none-eabi libnewlib
 	sh -c "command -v arm-none-eabi-gcc >/dev/null"
 command -v arm-none-eabi-gcc >/dev/null || tap_finish
 mkdir "$tmp/src"
-cp -p "$MN_TOP_SRCDIR"/fw-profiler/Makefile "$MN_TOP_SRCDIR"/fw-profiler/*.[chS] \
+cp "$MN_TOP_SRCDIR"/fw-profiler/Makefile "$MN_TOP_SRCDIR"/fw-profiler/*.[chS] \
 	"$MN_TOP_SRCDIR"/fw-profiler/*.ld "$tmp/src/"
+# Times set outright, so that no file system's clock granularity decides:
+# the sources from 2001, the objects as built (now), later from 2017, and
+# a touched file from 2020.
+touch -d @1000000000 "$tmp"/src/*
 objects() { # OBJDIR: make the kept objects of the emulated M7 image there; how many compiled
 	make --no-print-directory -C "$tmp/src" TARGET=qemu-mps2-an500 BUILDDIR="$tmp/build" \
 		MODEL="$tmp/no-model" OBJDIR="$1" objects >"$tmp/log" 2>&1 || { echo "# $(tail -n 3 "$tmp/log")"; echo fail; return; }
@@ -30,13 +34,14 @@ mkdir "$tmp/b"
 cp -p "$tmp"/a/* "$tmp/b/"
 n=$(objects "$tmp/b")
 check "copied with their times elsewhere, they are up to date ($n compiled)" [ "$n" = 0 ]
-sleep 0.01 # a newer time than the objects', on any file system's clock
-touch "$tmp/src/qnet.h"
+touch -d @1500000000 "$tmp"/b/*
+touch -d @1600000000 "$tmp/src/qnet.h"
 want=$(grep -l 'qnet\.h' "$tmp"/b/*.d | wc -l)
 n=$(objects "$tmp/b")
 check "qnet.h touched: the $want objects whose .d names it are rebuilt there ($n compiled)" \
 	sh -c "[ '$want' -ge 2 ] && [ '$n' = '$want' ] && grep -q 'CC .*/b/qnet.o' '$tmp/log'"
-touch "$tmp/src/Makefile"
+touch -d @1500000000 "$tmp"/b/*
+touch -d @1600000000 "$tmp/src/Makefile"
 n=$(objects "$tmp/b")
 want=$(ls "$tmp"/b/*.o | wc -l)
 check "the Makefile (the flags) touched: all $want rebuilt ($n compiled)" [ "$n" = "$want" ]

@@ -165,15 +165,15 @@ static void remove_images(const char *fwdir, const char *const *targets, int n)
 
 /* Where the objects that do not read the model (the Makefile's OBJDIR)
  * are kept between deploys: CACHE/firmware-objects/KEY, KEY a hash of the
- * firmware sources' real path and the cross compiler's name (the Makefile
+ * firmware sources' real path (real) and the cross compiler's name (the Makefile
  * rebuilds what newer sources, headers, the Makefile itself or another
  * compiler version outdate), one directory a target in it.  Created; 0, or
  * -1 when there is no cache directory (the objects then go with the
  * image). */
-static int object_cache_dir(const char *src, char *dir, size_t n)
+static int object_cache_dir(const char *real, char *dir, size_t n)
 {
-	char cache[PATH_MAX], real[PATH_MAX];
-	if (mn_cache_dir(cache, sizeof cache) != 0 || !realpath(src, real))
+	char cache[PATH_MAX];
+	if (mn_cache_dir(cache, sizeof cache) != 0)
 		return -1;
 	uint64_t key = mn_hash_bytes(MN_HASH_INIT, real, strlen(real) + 1);
 	key = mn_hash_bytes(key, arm_cc(), strlen(arm_cc()));
@@ -222,17 +222,15 @@ static void empty_dir(const char *dir)
 	closedir(d);
 }
 
-/* The objects the build made for deploys of src's images (the firmware
- * Makefile's deploy-objects, one directory a target): those of the build
- * tree a build-tree micronas runs from, when src is that tree's
- * fw-profiler, or the installed ones beside the installed sources.  Only
- * there are they known to come from these very sources.  0 with the
- * directory in dir, or -1. */
-static int prebuilt_objects(const char *src, char *dir, size_t n)
+/* The objects the build made for deploys of the images of the sources
+ * at real path real (the firmware Makefile's deploy-objects, one directory
+ * a target): those of the build tree a build-tree micronas runs from, when
+ * real is that tree's fw-profiler, or the installed ones beside the
+ * installed sources.  Only there are they known to come from these very
+ * sources.  0 with the directory in dir, or -1. */
+static int prebuilt_objects(const char *real, char *dir, size_t n)
 {
-	char real[PATH_MAX], cand[PATH_MAX], creal[PATH_MAX];
-	if (!realpath(src, real))
-		return -1;
+	char cand[PATH_MAX], creal[PATH_MAX];
 	char *tree = mn_exe_source_tree(), *build = mn_exe_build_tree();
 	int rc = -1;
 	if (tree && build && snprintf(cand, sizeof cand, "%s/fw-profiler", tree) < (int)sizeof cand &&
@@ -304,8 +302,8 @@ static int run_makes(const char *src, const char *fwdir, const char *abs_dir,
 			  snprintf(o, sizeof o, "OBJDIR=%s", objdir[i]) >= (int)sizeof o;
 		pid[i] = -1;
 		if (cut)
-			snprintf(err, errn, "the %s build's paths or $ARM_CC are over %d bytes long: "
-				 "deploy to a shorter directory", targets[i], PATH_BYTES - 16);
+			snprintf(err, errn, "the %s build's paths or $ARM_CC do not fit make's arguments "
+				 "(%d bytes each): deploy to a shorter directory", targets[i], PATH_BYTES);
 		else if ((pid[i] = fork()) < 0)
 			snprintf(err, errn, "cannot start make: %s", strerror(errno));
 		if (pid[i] < 0) {
@@ -378,10 +376,9 @@ int mn_deploy_build_firmware(const char *src, const char *dir, const char *const
 	remove_images(fwdir, targets, n);
 	if (stop && stop(ctx))
 		return 1;
-	char cdir[DIR_BYTES];
-	int cached = object_cache_dir(src, cdir, sizeof cdir) == 0;
-	char pre[DIR_BYTES], from[PATH_BYTES];
-	int prebuilt = cached && prebuilt_objects(src, pre, sizeof pre) == 0;
+	char real[PATH_MAX], cdir[DIR_BYTES], pre[DIR_BYTES], from[PATH_BYTES];
+	int cached = realpath(src, real) && object_cache_dir(real, cdir, sizeof cdir) == 0;
+	int prebuilt = cached && prebuilt_objects(real, pre, sizeof pre) == 0;
 	for (int i = 0; i < n; i++) {
 		run[i] = 1;
 		if (!cached || lock_objects(cdir, targets[i], objdir[i], sizeof objdir[i], &lock[i]) != 0)
